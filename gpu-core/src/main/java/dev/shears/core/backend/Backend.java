@@ -1,0 +1,252 @@
+package dev.shears.core.backend;
+
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * The whole device contract: memory, a short list of training and pruning ops, synchronisation.
+ * {@code CpuBackend} is the reference: every other backend must agree with it to the tolerances
+ * its parity tests state. All tensors are dense, contiguous and row-major; offsets and counts are
+ * in elements. Ops never allocate their outputs: the caller passes them (so a training step
+ * allocates nothing). Unless stated, outputs may not alias inputs.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A short name for logs and reports, e.g. {@code "cpu (2 threads, AVX2 256-bit)"}. */
+    String name();
+
+    /** {@code "cpu"} or {@code "cuda"}. */
+    String kind();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A zero-filled tensor. */
+    Tensor allocate(Shape shape, DType dtype);
+
+    default Tensor zeros(int... dims) { return allocate(Shape.of(dims), DType.FLOAT32); }
+
+    /** A new FLOAT32 tensor holding a copy of {@code host[0..shape.size())}. */
+    Tensor upload(float[] host, Shape shape);
+
+    /** A new UINT8 tensor holding a copy of {@code host}. */
+    Tensor uploadBytes(byte[] host, Shape shape);
+
+    /** A new INT32 tensor holding a copy of {@code host}. */
+    Tensor uploadInts(int[] host, Shape shape);
+
+    /** Copies {@code count} elements of a FLOAT32 tensor from {@code srcOffset} into host memory. */
+    void download(Tensor src, long srcOffset, float[] dst, int dstOffset, int count);
+
+    default float[] download(Tensor src) {
+        float[] out = new float[src.shape().intSize()];
+        download(src, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** Copies a UINT8 tensor into host memory. */
+    byte[] downloadBytes(Tensor src);
+
+    /** Copies host data into an existing FLOAT32 tensor at {@code dstOffset}. */
+    void write(float[] src, int srcOffset, Tensor dst, long dstOffset, int count);
+
+    /** dst[dstOffset + i] = src[srcOffset + i] for i < count; same dtype. */
+    void copy(Tensor src, long srcOffset, Tensor dst, long dstOffset, long count);
+
+    default void copy(Tensor src, Tensor dst) {
+        if (src.size() != dst.size()) throw new IllegalArgumentException("copy " + src.shape() + " -> " + dst.shape());
+        copy(src, 0, dst, 0, src.size());
+    }
+
+    /** Sets every element (FLOAT32: value; UINT8/INT32: (int) value). */
+    void fill(Tensor t, float value);
+
+    /** Waits for all queued work (a no-op on the CPU). */
+    void synchronize();
+
+    // ---------------------------------------------------------------- dense math
+
+    /**
+     * Strided-batched SGEMM, row-major: for each b < batch,
+     * {@code C_b = alpha * op(A_b) * op(B_b) + beta * C_b} with op(A_b) m x k, op(B_b) k x n, C_b m x n,
+     * A_b at {@code aOffset + b*strideA} (stored m x k, or k x m when transA), likewise B (k x n,
+     * or n x k when transB) and C. Leading dimensions are those of the stored matrices (dense).
+     * When beta == 0, C is not read (NaN in C does not propagate).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, Tensor a, long aOffset, long strideA,
+              Tensor b, long bOffset, long strideB,
+              float beta, Tensor c, long cOffset, long strideC, int batch);
+
+    /** Plain 2-D SGEMM on whole tensors, see the batched form. */
+    default void gemm(boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        gemm(transA, transB, m, n, k, alpha, a, 0, 0, b, 0, 0, beta, c, 0, 0, 1);
+    }
+
+    /** y = alpha * x + y, element-wise over the whole tensors (same size). */
+    void axpy(float alpha, Tensor x, Tensor y);
+
+    /** x = alpha * x. */
+    void scale(Tensor x, float alpha);
+
+    /** out = a + b element-wise (out may alias a or b). */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** out = a * b element-wise (out may alias a or b). */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    /** x[o, c, i] += bias[c] for x viewed as [outer, channels, inner]. */
+    void addBias(Tensor x, Tensor bias, int outer, int channels, int inner);
+
+    /** dBias[c] = (accumulate ? dBias[c] : 0) + sum over o, i of dy[o, c, i]. */
+    void biasGrad(Tensor dy, Tensor dBias, int outer, int channels, int inner, boolean accumulate);
+
+    /** Sum of all elements of a FLOAT32 tensor, in double. */
+    double sum(Tensor x);
+
+    /** Sum of squares of all elements, in double (for gradient norms and checks). */
+    double sumSquares(Tensor x);
+
+    // ---------------------------------------------------------------- activations, losses
+
+    /** y = f(x) element-wise; {@code alpha} is the LEAKY_RELU slope or the ELU alpha. y may alias x. */
+    void activation(Activation f, float alpha, Tensor x, Tensor y);
+
+    /** dx = dy * f'(x) (using y = f(x) where cheaper). dx may alias dy. */
+    void activationBackward(Activation f, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    /** PReLU over [outer, channels, inner]: y = x > 0 ? x : slope[c] * x. */
+    void prelu(Tensor x, Tensor slope, Tensor y, int outer, int channels, int inner);
+
+    /** PReLU backward: dx, and dSlope[c] += sum of dy * x where x <= 0. */
+    void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, Tensor dSlope, int outer, int channels, int inner);
+
+    /** Row-wise softmax of x viewed as [rows, cols]. y may alias x. */
+    void softmax(Tensor x, Tensor y, int rows, int cols);
+
+    /** Row-wise log-softmax of x viewed as [rows, cols]. y may alias x. */
+    void logSoftmax(Tensor x, Tensor y, int rows, int cols);
+
+    /** Softmax backward for y = softmax(x): dx = y * (dy - sum(dy * y)) per row. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols);
+
+    /**
+     * Fused softmax + cross-entropy over logits [rows, cols] against INT32 class labels [rows]:
+     * returns the summed (not averaged) loss; writes dLogits = (softmax - onehot) * gradScale
+     * (pass 1/rows for the mean loss). dLogits may be null for evaluation only.
+     */
+    double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols);
+
+    /** Number of rows whose arg-max over cols equals the INT32 label. */
+    int countCorrect(Tensor logits, Tensor labels, int rows, int cols);
+
+    // ---------------------------------------------------------------- convolution and pooling
+
+    /**
+     * Unfolds one NCHW image at {@code xOffset} into cols [C*kh*kw, outH*outW] at {@code colsOffset}
+     * (zero where the window covers padding).
+     */
+    void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset);
+
+    /** The adjoint of im2col: dx[xOffset..] += fold(cols). */
+    void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset);
+
+    /**
+     * Max pooling over x [n, C, H, W] -> y [n, C, outH, outW]; writes the arg-max flat index
+     * within each input plane to INT32 {@code argmax} (same shape as y) when argmax is non-null.
+     * Padding never wins.
+     */
+    void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n);
+
+    /** dx = 0, then dx[argmax] += dy per plane. */
+    void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n);
+
+    /**
+     * Average pooling; {@code countIncludePad}: divide by kh*kw always, else by the number of
+     * in-bounds elements in the window.
+     */
+    void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad);
+
+    /** dx = scatter of dy / count (dx overwritten). */
+    void avgPoolBackward(Tensor dy, Tensor dx, ConvGeometry g, int n, boolean countIncludePad);
+
+    // ---------------------------------------------------------------- normalisation, dropout
+
+    /**
+     * Batch norm in training mode over x [outer, channels, inner] (statistics per channel over
+     * outer and inner): y = gamma * (x - mean) * invStd + beta, invStd = 1/sqrt(var + eps) with the
+     * biased variance; saves mean and invStd [channels] for backward; updates running statistics
+     * as {@code running = momentum * running + (1 - momentum) * batch} (Keras convention; the
+     * running variance uses the unbiased batch variance).
+     */
+    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                        float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                        int outer, int channels, int inner);
+
+    /** Batch norm with the running statistics: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
+    void batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                            float eps, Tensor y, int outer, int channels, int inner);
+
+    /** Batch norm backward (training mode): dx, and dGamma, dBeta accumulated (+=). */
+    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dGamma, Tensor dBeta, int outer, int channels, int inner);
+
+    /**
+     * Inverted dropout: keep[i] = 1 with probability 1 - rate from a counter-based generator
+     * seeded by (seed, i) so every backend draws the same mask; y = x * keep / (1 - rate).
+     */
+    void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long seed);
+
+    /** dx = dy * keep / (1 - rate). */
+    void dropoutBackward(Tensor dy, Tensor keepMask, Tensor dx, float rate);
+
+    // ---------------------------------------------------------------- pruning
+
+    /**
+     * Magnitude thresholds for many tensors in one pass sequence, without sorting or
+     * concatenating them. Layer scope ({@code global == false}): for each tensor i, the k[i]-th
+     * smallest |w| (1-based, k[i] in [1, size]) over all elements of tensor i (already-pruned
+     * weights are zero, so they count among the smallest). Global scope: one value, the k[0]-th
+     * smallest |w| over all tensors together, written to every thresholds[i]. For each tensor,
+     * {@code below[i]} receives the number of its elements with |w| strictly less than its
+     * threshold, and {@code equal[i]} the number with |w| == threshold, so the caller knows how
+     * many ties at the threshold to prune (for global scope, spread over the tensors in order).
+     * The result is exact: the value a full sort would give, ties included.
+     */
+    void magnitudeThresholds(List<Tensor> weights, long[] k, boolean global,
+                             float[] thresholds, long[] below, long[] equal);
+
+    /**
+     * Writes the mask for a threshold: mask[i] = 0 where the old mask is 0, or |w[i]| < threshold,
+     * or |w[i]| == threshold and i is among the first {@code tiesToPrune} ties, where ties are
+     * ordered already-masked first, then by index (so exactly below + tiesToPrune elements end up
+     * masked when no more than that were masked before); else 1. Masks only gain zeros. Then
+     * zeroes the masked weights. Returns the number of ones in the new mask.
+     */
+    long updateMask(Tensor weights, Tensor mask, float threshold, long tiesToPrune);
+
+    /** w *= mask (UINT8), returning the count of ones in the mask. */
+    long applyMask(Tensor weights, Tensor mask);
+
+    /**
+     * Fused masked SGD step, one pass over every array (mask may be null: nothing masked):
+     * g' = (g + weightDecay*w) * mask; v = momentum*v + g'; step = nesterov ? g' + momentum*v : v;
+     * w = (w - lr*step) * mask; v is zeroed where mask is 0.
+     */
+    void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor mask,
+                   float lr, float momentum, float weightDecay, boolean nesterov);
+
+    /**
+     * Fused masked Adam / AdamW step ({@code step} is 1-based, for bias correction):
+     * g' = (g + (decoupled ? 0 : weightDecay*w)) * mask; m = b1*m + (1-b1)*g';
+     * v = b2*v + (1-b2)*g'^2; w -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)
+     *       + (decoupled ? lr*weightDecay*w : 0); w, m, v zeroed where mask is 0.
+     */
+    void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask,
+                    float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step);
+
+    @Override void close();
+}

@@ -1,0 +1,247 @@
+package dev.shears.core.nn;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The model IR: a DAG of named layers in topological order, with named inputs and one output.
+ * Build it with {@link #builder()}, then {@link #bind} it to a backend, which allocates the
+ * parameters (initialised with a seeded generator) and their gradients.
+ */
+public final class Model {
+
+    /** A graph input: a name and its per-sample shape. */
+    public record Input(String name, Shape shape) {}
+
+    /** A layer and the names of the nodes (or graph inputs) it reads. */
+    public record Node(Layer layer, List<String> inputs) {
+        public String name() { return layer.name(); }
+    }
+
+    private final List<Input> inputs;
+    private final List<Node> nodes;
+    private final String output;
+    private final Map<String, Shape> shapes; // per-sample shape of every input and node output
+    private Backend backend;
+
+    private Model(List<Input> inputs, List<Node> nodes, String output) {
+        this.inputs = List.copyOf(inputs);
+        this.nodes = List.copyOf(nodes);
+        this.output = output;
+        this.shapes = new LinkedHashMap<>();
+        for (Input in : inputs) shapes.put(in.name(), in.shape());
+        for (Node n : nodes) {
+            List<Shape> ins = new ArrayList<>();
+            for (String src : n.inputs()) {
+                Shape s = shapes.get(src);
+                if (s == null) throw new IllegalArgumentException("layer '" + n.name() + "' reads '" + src + "', which is not defined before it");
+                ins.add(s);
+            }
+            int arity = n.layer().arity();
+            if (arity >= 0 && arity != ins.size())
+                throw new IllegalArgumentException("layer '" + n.name() + "' (" + n.layer().type() + ") takes " + arity + " input(s), got " + ins.size());
+            if (shapes.containsKey(n.name())) throw new IllegalArgumentException("duplicate layer name '" + n.name() + "'");
+            try {
+                shapes.put(n.name(), n.layer().outputShape(ins));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("layer '" + n.name() + "' (" + n.layer().type() + "): " + e.getMessage(), e);
+            }
+        }
+        if (!shapes.containsKey(output)) throw new IllegalArgumentException("output '" + output + "' is not a layer of the model");
+    }
+
+    public static Builder builder() { return new Builder(); }
+
+    public List<Input> inputs() { return inputs; }
+    public List<Node> nodes() { return nodes; }
+    public String outputName() { return output; }
+    /** Per-sample shape of a node's output or of a graph input. */
+    public Shape shapeOf(String name) { return shapes.get(name); }
+    public Shape outputShape() { return shapes.get(output); }
+    public Backend backend() { return backend; }
+
+    public List<Layer> layers() {
+        List<Layer> out = new ArrayList<>();
+        for (Node n : nodes) out.add(n.layer());
+        return out;
+    }
+
+    public Layer layer(String name) {
+        for (Node n : nodes) if (n.name().equals(name)) return n.layer();
+        throw new IllegalArgumentException("no layer named '" + name + "'");
+    }
+
+    public List<Parameter> parameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (Node n : nodes) out.addAll(n.layer().parameters());
+        return out;
+    }
+
+    public Parameter parameter(String name) {
+        for (Parameter p : parameters()) if (p.name().equals(name)) return p;
+        throw new IllegalArgumentException("no parameter named '" + name + "'");
+    }
+
+    /** Total stored weights, trainable or not (as Keras counts total params). */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) n += p.shape().size();
+        return n;
+    }
+
+    /**
+     * Allocates every parameter on {@code backend}: kernels Glorot-uniform (Keras' default),
+     * biases, betas, running means, slopes and constants zero, gammas and running variances one.
+     * Parameters that already hold values on another backend are moved (copied) instead.
+     */
+    public Model bind(Backend backend, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (Parameter p : parameters()) {
+            Tensor old = p.value();
+            float[] host;
+            if (old != null) {
+                host = old.backend().download(old);
+            } else {
+                host = initialValues(p, rng);
+            }
+            Tensor oldMask = p.mask();
+            p.setValue(backend.upload(host, p.shape()));
+            p.setGrad(p.trainable() ? backend.allocate(p.shape(), DType.FLOAT32) : null);
+            if (oldMask != null) p.setMask(backend.uploadBytes(oldMask.backend().downloadBytes(oldMask), p.shape()));
+        }
+        this.backend = backend;
+        return this;
+    }
+
+    private static float[] initialValues(Parameter p, SplittableRandom rng) {
+        float[] v = new float[p.shape().intSize()];
+        switch (p.role()) {
+            case KERNEL -> {
+                Shape s = p.shape();
+                long receptive = s.rank() > 2 ? s.sizeFrom(2) : 1;
+                // Dense kernels are [in, out]; convolution kernels [out, in, kh, kw].
+                long fanIn = s.rank() == 2 ? s.dim(0) : s.dim(1) * receptive;
+                long fanOut = s.rank() == 2 ? s.dim(1) : s.dim(0) * receptive;
+                double limit = Math.sqrt(6.0 / (fanIn + fanOut));
+                for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
+            }
+            case GAMMA, RUNNING_VAR -> java.util.Arrays.fill(v, 1f);
+            case BIAS, BETA, RUNNING_MEAN, SLOPE, CONSTANT -> { }
+        }
+        return v;
+    }
+
+    /** Runs the graph on a batch; the result may be reused by the next call. */
+    public Tensor forward(ExecContext ctx, List<Tensor> batchInputs) {
+        requireBound();
+        if (batchInputs.size() != inputs.size())
+            throw new IllegalArgumentException("model takes " + inputs.size() + " input(s), got " + batchInputs.size());
+        Map<String, Tensor> values = new HashMap<>();
+        for (int i = 0; i < inputs.size(); i++) values.put(inputs.get(i).name(), batchInputs.get(i));
+        for (Node n : nodes) {
+            List<Tensor> ins = new ArrayList<>(n.inputs().size());
+            for (String src : n.inputs()) ins.add(values.get(src));
+            values.put(n.name(), n.layer().forward(ctx, ins));
+        }
+        return values.get(output);
+    }
+
+    public Tensor forward(ExecContext ctx, Tensor batchInput) { return forward(ctx, List.of(batchInput)); }
+
+    /**
+     * Back-propagates dLoss/dOutput through the last forward pass, accumulating every trainable
+     * parameter's gradient (call {@link #zeroGrad()} first). Input gradients are not computed.
+     */
+    public void backward(ExecContext ctx, Tensor gradOutput) {
+        requireBound();
+        Map<String, Tensor> grads = new HashMap<>();
+        Map<String, Boolean> owned = new HashMap<>(); // whether grads.get(x) is a buffer we may add into
+        grads.put(output, gradOutput);
+        java.util.Set<String> graphInputs = new java.util.HashSet<>();
+        for (Input in : inputs) graphInputs.add(in.name());
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            Tensor g = grads.remove(n.name());
+            if (g == null) continue; // does not reach the output
+            boolean needInput = false;
+            for (String src : n.inputs()) if (!graphInputs.contains(src)) needInput = true;
+            List<Tensor> gin = n.layer().backward(ctx, g, needInput);
+            for (int j = 0; j < n.inputs().size(); j++) {
+                String src = n.inputs().get(j);
+                if (graphInputs.contains(src)) continue;
+                Tensor gj = gin.get(j);
+                Tensor prev = grads.get(src);
+                if (prev == null) {
+                    grads.put(src, gj);
+                    owned.put(src, false);
+                } else {
+                    // fan-out: sum into a buffer of our own (layers may reuse the tensors they return)
+                    Tensor acc = owned.get(src) ? prev : ctx.backend().allocate(prev.shape(), DType.FLOAT32);
+                    if (!owned.get(src)) ctx.backend().copy(prev, acc);
+                    ctx.backend().add(acc, gj, acc);
+                    grads.put(src, acc);
+                    owned.put(src, true);
+                }
+            }
+        }
+    }
+
+    /** Sets every gradient to zero. */
+    public void zeroGrad() {
+        for (Parameter p : parameters()) if (p.grad() != null) backend.fill(p.grad(), 0f);
+    }
+
+    private void requireBound() {
+        if (backend == null) throw new IllegalStateException("model is not bound to a backend: call bind(backend, seed)");
+    }
+
+    /** Builds a model; {@link #then} chains a layer onto the previous node (sequential models). */
+    public static final class Builder {
+        private final List<Input> inputs = new ArrayList<>();
+        private final List<Node> nodes = new ArrayList<>();
+        private String last;
+        private String output;
+
+        public Builder input(String name, Shape perSampleShape) {
+            inputs.add(new Input(name, perSampleShape));
+            last = name;
+            return this;
+        }
+
+        public Builder add(Layer layer, String... inputNames) {
+            nodes.add(new Node(layer, List.of(inputNames)));
+            last = layer.name();
+            return this;
+        }
+
+        public Builder add(Layer layer, List<String> inputNames) {
+            nodes.add(new Node(layer, List.copyOf(inputNames)));
+            last = layer.name();
+            return this;
+        }
+
+        public Builder then(Layer layer) {
+            if (last == null) throw new IllegalStateException("add an input first");
+            return add(layer, last);
+        }
+
+        public Builder output(String name) {
+            this.output = name;
+            return this;
+        }
+
+        public Model build() {
+            if (inputs.isEmpty()) throw new IllegalStateException("a model needs an input");
+            return new Model(inputs, nodes, output != null ? output : last);
+        }
+    }
+}

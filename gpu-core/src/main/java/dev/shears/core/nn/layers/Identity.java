@@ -1,0 +1,26 @@
+package dev.shears.core.nn.layers;
+
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.List;
+
+/** Passes its input through. */
+public final class Identity extends Layer {
+    public Identity(String name) { super(name); }
+
+    @Override public String type() { return "Identity"; }
+
+    @Override public Shape outputShape(List<Shape> in) { return Layers.single(in); }
+
+    @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
+        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+    }
+
+    @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
+        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+    }
+}
