@@ -142,20 +142,27 @@ public final class Model {
 
     /** Runs the graph on a batch; the result may be reused by the next call. */
     public Tensor forward(ExecContext ctx, List<Tensor> batchInputs) {
-        requireBound();
         if (batchInputs.size() != inputs.size())
             throw new IllegalArgumentException("model takes " + inputs.size() + " input(s), got " + batchInputs.size());
+        return forwardUntil(ctx, batchInputs, output);
+    }
+
+    public Tensor forward(ExecContext ctx, Tensor batchInput) { return forward(ctx, List.of(batchInput)); }
+
+    /** Runs the graph up to and including node {@code last} and returns that node's output. */
+    public Tensor forwardUntil(ExecContext ctx, List<Tensor> batchInputs, String last) {
+        requireBound();
         Map<String, Tensor> values = new HashMap<>();
         for (int i = 0; i < inputs.size(); i++) values.put(inputs.get(i).name(), batchInputs.get(i));
         for (Node n : nodes) {
             List<Tensor> ins = new ArrayList<>(n.inputs().size());
             for (String src : n.inputs()) ins.add(values.get(src));
             values.put(n.name(), n.layer().forward(ctx, ins));
+            if (n.name().equals(last)) return values.get(last);
         }
-        return values.get(output);
+        if (values.containsKey(last)) return values.get(last);
+        throw new IllegalArgumentException("no node named '" + last + "'");
     }
-
-    public Tensor forward(ExecContext ctx, Tensor batchInput) { return forward(ctx, List.of(batchInput)); }
 
     /**
      * Back-propagates dLoss/dOutput through the last forward pass, accumulating every trainable
