@@ -223,7 +223,7 @@ public final class GmpTrainer {
                     lastGood = snap;
                     EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, r, (System.nanoTime() - t0) / 1e9, snap);
                     epochs.add(m);
-                    LOG.log(System.Logger.Level.INFO, () -> describe(m));
+                    LOG.log(System.Logger.Level.DEBUG, () -> describe(m));
                     for (TrainingListener l : listeners) l.epochFinished(m);
                 }
             }
