@@ -169,10 +169,20 @@ public final class Model {
      * parameter's gradient (call {@link #zeroGrad()} first). Input gradients are not computed.
      */
     public void backward(ExecContext ctx, Tensor gradOutput) {
+        backwardFrom(ctx, gradOutput, output);
+    }
+
+    /**
+     * Back-propagates dLoss/d(output of node {@code from}) through the last forward pass (which
+     * must have reached that node), e.g. from the logits under a final Softmax; nodes after
+     * {@code from} are skipped. Accumulates parameter gradients like {@link #backward}.
+     */
+    public void backwardFrom(ExecContext ctx, Tensor gradOutput, String from) {
         requireBound();
+        if (!shapes.containsKey(from)) throw new IllegalArgumentException("no node named '" + from + "'");
         Map<String, Tensor> grads = new HashMap<>();
         Map<String, Boolean> owned = new HashMap<>(); // whether grads.get(x) is a buffer we may add into
-        grads.put(output, gradOutput);
+        grads.put(from, gradOutput);
         java.util.Set<String> graphInputs = new java.util.HashSet<>();
         for (Input in : inputs) graphInputs.add(in.name());
         for (int i = nodes.size() - 1; i >= 0; i--) {
