@@ -88,6 +88,8 @@ final class GraphImport {
     private final Map<String, List<Integer>> consumers = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
     private final Set<Integer> folded = new HashSet<>();
+    /** per IR activation: how many ONNX nodes only renamed it (Identity, one-input Sum, no-op Reshape) */
+    private final Map<String, Integer> aliasEdges = new HashMap<>();
     /** the batch size the file declares on its first input (1 when symbolic): resolves Reshape targets */
     private long nominalBatch = 1;
 
@@ -274,7 +276,7 @@ final class GraphImport {
     private void alias(NodeProto n) {
         String in = n.getInput(0);
         if (constants.containsKey(in)) constants.put(n.getOutput(0), constants.get(in));
-        else acts.put(n.getOutput(0), acts.get(in));
+        else aliasAct(n.getOutput(0), acts.get(in));
     }
 
     // ------------------------------------------------------------------ dense layers
@@ -437,7 +439,7 @@ final class GraphImport {
             return;
         }
         if (actIn.size() == 1) { // Sum of one input
-            acts.put(n.getOutput(0), actIn.get(0));
+            aliasAct(n.getOutput(0), actIn.get(0));
             return;
         }
         for (Act a : actIn)
@@ -455,9 +457,7 @@ final class GraphImport {
     private void foldConstant(NodeProto n, Act x, TensorData c, boolean multiply) {
         float[] perChannel = perChannel(x, c, n);
         Pending producer = pendingByName.get(x.ir());
-        String xOnnx = n.getInput(0).equals(n.getInput(1)) ? null : (constants.containsKey(n.getInput(0)) ? n.getInput(1) : n.getInput(0));
-        boolean soleUse = xOnnx != null && consumerCount.getOrDefault(xOnnx, 0) == 1 && !graphOutputs.contains(xOnnx)
-                && producer != null && isLastOutputOf(producer, x);
+        boolean soleUse = producer != null && usesOf(x.ir()) == 1;
         if (perChannel != null && soleUse) {
             Layer folded = foldInto(producer.layer, perChannel, multiply);
             if (folded != null) {
@@ -488,8 +488,19 @@ final class GraphImport {
         return out;
     }
 
-    private boolean isLastOutputOf(Pending p, Act x) {
-        return p.layer.name().equals(x.ir());
+    /** How many nodes (and graph outputs) read an IR activation under any of its ONNX names, renames not counted. */
+    private int usesOf(String ir) {
+        int uses = 0;
+        for (Map.Entry<String, Act> e : acts.entrySet()) {
+            if (!e.getValue().ir().equals(ir)) continue;
+            uses += consumerCount.getOrDefault(e.getKey(), 0) + (graphOutputs.contains(e.getKey()) ? 1 : 0);
+        }
+        return uses - aliasEdges.getOrDefault(ir, 0);
+    }
+
+    private void aliasAct(String onnxName, Act a) {
+        acts.put(onnxName, a);
+        aliasEdges.merge(a.ir(), 1, Integer::sum);
     }
 
     private Layer foldInto(Layer layer, float[] v, boolean multiply) {
@@ -670,7 +681,7 @@ final class GraphImport {
             throw new ImportException("Flatten at axis " + axis + " of " + full(x) + " would fold other axes into the batch; Shears keeps axis 0 as the batch",
                     file, display(n));
         if (x.shape().rank() == 1) {
-            acts.put(n.getOutput(0), x);
+            aliasAct(n.getOutput(0), x);
             return;
         }
         acts.put(n.getOutput(0), emit(new Flatten(unique(name(n))), n, List.of(x)));
@@ -700,7 +711,7 @@ final class GraphImport {
                     + " changes the batch axis (axis 0 must stay " + nominalBatch + "); Shears keeps axis 0 as the batch", file, display(n));
         Shape per = Shape.of(Arrays.copyOfRange(target, 1, target.length));
         if (per.equals(x.shape())) {
-            acts.put(n.getOutput(0), x);
+            aliasAct(n.getOutput(0), x);
             return;
         }
         acts.put(n.getOutput(0), emit(new Reshape(unique(name(n)), per), n, List.of(x)));
@@ -797,7 +808,7 @@ final class GraphImport {
         int axis = normalizeAxis(at.getIntExact("axis", 1), ins.get(0).fullRank(), n, false);
         if (axis == 0) throw new ImportException("Concat along axis 0 (the batch) is not supported", file, display(n));
         if (ins.size() == 1) {
-            acts.put(n.getOutput(0), ins.get(0));
+            aliasAct(n.getOutput(0), ins.get(0));
             return;
         }
         acts.put(n.getOutput(0), emit(new Concat(unique(name(n)), axis - 1), n, ins));
