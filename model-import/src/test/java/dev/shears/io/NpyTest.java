@@ -74,7 +74,7 @@ class NpyTest {
 
     @Test
     void oneDimensionalShapeIsWrittenAsATuple() {
-        String header = new String(Npy.toBytes(new FloatArray(Shape.of(3), new float[3])), 10, 50);
+        String header = new String(Npy.toBytes(new FloatArray(Shape.of(3), new float[3])), 10, 54);
         assertTrue(header.contains("'shape': (3,)"), header);
     }
 }

@@ -462,7 +462,7 @@ final class GraphImport {
             Layer folded = foldInto(producer.layer, perChannel, multiply);
             if (folded != null) {
                 replace(producer, folded);
-                acts.put(n.getOutput(0), new Act(folded.name(), x.shape()));
+                aliasAct(n.getOutput(0), new Act(folded.name(), x.shape())); // the node consumed x and renamed it
                 return;
             }
         }

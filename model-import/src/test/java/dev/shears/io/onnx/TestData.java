@@ -26,6 +26,16 @@ final class TestData {
         }
     }
 
+    /** How many nodes of an op type a model file holds. */
+    static long nodeCount(Path model, String opType) {
+        try {
+            return dev.shears.io.onnx.proto.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(model)).getGraph().getNodeList()
+                    .stream().filter(n -> n.getOpType().equals(opType)).count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static Path pytorchModel(String c) { return resource("pytorch-converted/" + c + "/model.onnx"); }
     static Path pytorchInput(String c) { return resource("pytorch-converted/" + c + "/test_data_set_0/input_0.pb"); }
     static Path pytorchOutput(String c) { return resource("pytorch-converted/" + c + "/test_data_set_0/output_0.pb"); }
