@@ -141,15 +141,16 @@ public final class BlockedEllMatrix extends SparseMatrix {
         return d;
     }
 
-    @Override public void multiplyT(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
+    @Override protected void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys) {
         long minBlocks = Math.max(1, 32 * 1024 / ((long) n * block * block));
+        int[] map = ys == 1 ? null : scatterMap(ys, VL);
         forRowsByWork(blockRows, work, minBlocks, (b0, b1) -> {
-            for (int i = b0; i < b1; i++) blockRow(i, x, xOff, ldx, n, y, yOff, ldy);
+            for (int i = b0; i < b1; i++) blockRow(i, x, xOff, ldx, n, y, yOff, ldy, ys, map);
         });
     }
 
     /** Rows of block-row i: Y[r, :] = sum over kept blocks and their b columns of v * X[c, :]. */
-    private void blockRow(int i, float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
+    private void blockRow(int i, float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys, int[] map) {
         int ld = ellBlocks * block;
         int rEnd = Math.min(rows, (i + 1) * block);
         for (int r = i * block; r < rEnd; r++) {
@@ -174,6 +175,8 @@ public final class BlockedEllMatrix extends SparseMatrix {
                     }
                 }
                 if (n == 1) y[yr] = s;
+                else if (ys != 1 && full) acc.intoArray(y, yr + j * ys, map, 0);
+                else if (ys != 1) for (int t = 0; t < n - j; t++) y[yr + (j + t) * ys] = acc.lane(t);
                 else if (full) acc.intoArray(y, yr + j);
                 else acc.intoArray(y, yr + j, mask);
             }

@@ -83,10 +83,14 @@ public final class CsrMatrix extends SparseMatrix {
         return d;
     }
 
-    @Override public void multiplyT(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
+    @Override protected void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys) {
         long minWork = Math.max(1, MIN_TASK_WORK / n); // in nonzeros per task
-        if (n == 1) forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmv(r0, r1, x, xOff, ldx, y, yOff, ldy));
-        else forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmm(rowPtr, colIdx, values, r0, r1, x, xOff, ldx, n, y, yOff, ldy));
+        if (n == 1) {
+            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmv(r0, r1, x, xOff, ldx, y, yOff, ldy));
+        } else {
+            int[] map = ys == 1 ? null : scatterMap(ys, 4 * VL);
+            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmm(rowPtr, colIdx, values, r0, r1, x, xOff, ldx, n, y, yOff, ldy, ys, map));
+        }
     }
 
     /** y[r] = sum_k values[k] * x[colIdx[k]] for rows [r0, r1), vectors of gathered x. */
@@ -109,11 +113,13 @@ public final class CsrMatrix extends SparseMatrix {
     }
 
     /**
-     * Y[r, :] = sum_k val[k] * X[col[k], :] for rows [r0, r1); shared with {@link NmMatrix}, whose
-     * groups expand to the same arrays.
+     * Y[r, :] = sum_k val[k] * X[col[k], :] for rows [r0, r1); Y[r, j] goes to
+     * y[yOff + r*ldy + j*ys], scattered through {@code map} = {0, ys, 2ys, ...} when ys != 1.
+     * Shared with {@link NmMatrix}, whose groups expand to the same arrays. Stores are written out
+     * in each branch: a helper taking the accumulators would box them (see Sgemm's kernel).
      */
     static void spmm(int[] ptr, int[] col, float[] val, int r0, int r1,
-                     float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
+                     float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys, int[] map) {
         int n4 = n - n % (4 * VL);
         int n1 = n - n % VL;
         for (int r = r0; r < r1; r++) {
@@ -131,23 +137,32 @@ public final class CsrMatrix extends SparseMatrix {
                     a2 = FloatVector.fromArray(S, x, xr + 2 * VL).fma(v, a2);
                     a3 = FloatVector.fromArray(S, x, xr + 3 * VL).fma(v, a3);
                 }
-                a0.intoArray(y, yr + j);
-                a1.intoArray(y, yr + j + VL);
-                a2.intoArray(y, yr + j + 2 * VL);
-                a3.intoArray(y, yr + j + 3 * VL);
+                if (ys == 1) {
+                    a0.intoArray(y, yr + j);
+                    a1.intoArray(y, yr + j + VL);
+                    a2.intoArray(y, yr + j + 2 * VL);
+                    a3.intoArray(y, yr + j + 3 * VL);
+                } else {
+                    a0.intoArray(y, yr + j * ys, map, 0);
+                    a1.intoArray(y, yr + j * ys, map, VL);
+                    a2.intoArray(y, yr + j * ys, map, 2 * VL);
+                    a3.intoArray(y, yr + j * ys, map, 3 * VL);
+                }
             }
             for (; j < n1; j += VL) {
                 FloatVector a0 = FloatVector.zero(S);
                 for (int k = k0; k < k1; k++)
                     a0 = FloatVector.fromArray(S, x, xOff + col[k] * ldx + j).fma(FloatVector.broadcast(S, val[k]), a0);
-                a0.intoArray(y, yr + j);
+                if (ys == 1) a0.intoArray(y, yr + j);
+                else a0.intoArray(y, yr + j * ys, map, 0);
             }
             if (j < n) {
                 VectorMask<Float> m = S.indexInRange(j, n);
                 FloatVector a0 = FloatVector.zero(S);
                 for (int k = k0; k < k1; k++)
                     a0 = FloatVector.fromArray(S, x, xOff + col[k] * ldx + j, m).fma(FloatVector.broadcast(S, val[k]), a0);
-                a0.intoArray(y, yr + j, m);
+                if (ys == 1) a0.intoArray(y, yr + j, m);
+                else for (int t = 0; t < n - j; t++) y[yr + (j + t) * ys] = a0.lane(t); // a masked scatter checks every lane's index
             }
         }
     }

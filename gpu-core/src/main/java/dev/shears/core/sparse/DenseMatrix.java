@@ -36,8 +36,14 @@ public final class DenseMatrix extends SparseMatrix {
     @Override public long storageBytes() { return 4L * rows * cols; }
     @Override public float[] toDense() { return a.clone(); }
 
-    @Override public void multiplyT(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
-        Sgemm.gemm(false, false, rows, n, cols, 1f, a, 0, cols, x, xOff, ldx, 0f, y, yOff, ldy);
+    @Override protected void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys) {
+        if (ys == 1) {
+            Sgemm.gemm(false, false, rows, n, cols, 1f, a, 0, cols, x, xOff, ldx, 0f, y, yOff, ldy);
+        } else if (ldy == 1) { // Y^T [n, rows] = X^T A^T, rows ys apart
+            Sgemm.gemm(true, true, n, rows, cols, 1f, x, xOff, ldx, a, 0, cols, 0f, y, yOff, ys);
+        } else {
+            throw new IllegalArgumentException("dense product: output strides ldy=" + ldy + " and ys=" + ys + " are not a matrix layout");
+        }
     }
 
     @Override public void multiply(float[] x, int batch, float[] y) {

@@ -150,7 +150,7 @@ public final class NmMatrix extends SparseMatrix {
         return d;
     }
 
-    @Override public void multiplyT(float[] x, int xOff, int ldx, int cnt, float[] y, int yOff, int ldy) {
+    @Override protected void product(float[] x, int xOff, int ldx, int cnt, float[] y, int yOff, int ldy, int ys) {
         long minWork = Math.max(1, 32 * 1024 / cnt);
         if (cnt == 1) {
             forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> {
@@ -161,7 +161,8 @@ public final class NmMatrix extends SparseMatrix {
                 }
             });
         } else {
-            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> CsrMatrix.spmm(rowPtr, columns, values, r0, r1, x, xOff, ldx, cnt, y, yOff, ldy));
+            int[] map = ys == 1 ? null : scatterMap(ys, 4 * CsrMatrix.VL);
+            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> CsrMatrix.spmm(rowPtr, columns, values, r0, r1, x, xOff, ldx, cnt, y, yOff, ldy, ys, map));
         }
     }
 }

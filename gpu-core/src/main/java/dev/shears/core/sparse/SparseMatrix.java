@@ -25,8 +25,9 @@ public abstract sealed class SparseMatrix permits DenseMatrix, CsrMatrix, Blocke
     protected final int cols;
     /** scratch for {@link #multiply}: x transposed, [cols, ld(batch)], grown on demand */
     private float[] xt = new float[0];
-    /** scratch for {@link #multiply}: the product before transposing back, [rows, ld(batch)] */
-    private float[] yt = new float[0];
+    /** scatter offsets {0, s, 2s, ...} for batch-major output, 4 vectors long; see {@link #scatterMap} */
+    private int[] scatter = new int[0];
+    private int scatterStride;
 
     protected SparseMatrix(int rows, int cols) {
         if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("a sparse matrix needs positive sizes, got " + rows + " x " + cols);
@@ -55,24 +56,41 @@ public abstract sealed class SparseMatrix permits DenseMatrix, CsrMatrix, Blocke
      * Y = A X: {@code y[yOff + r*ldy + j] = sum_c A[r, c] * x[xOff + c*ldx + j]} for r < rows,
      * j < n. Y is overwritten (not read).
      */
-    public abstract void multiplyT(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy);
+    public final void multiplyT(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy) {
+        product(x, xOff, ldx, n, y, yOff, ldy, 1);
+    }
+
+    /**
+     * The product behind both public forms: Y = A X with Y[r, j] stored at
+     * {@code y[yOff + r*ldy + j*ys]}. {@link #multiplyT} passes ys = 1; {@link #multiply} passes
+     * ldy = 1, ys = rows, so that the kernels write the batch-major result directly (scattered
+     * stores that stay within a few cache lines) instead of transposing it afterwards.
+     */
+    protected abstract void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys);
 
     /**
      * y = x A^T for a batch: {@code y[b*rows + r] = sum_c x[b*cols + c] * A[r, c]}, y overwritten.
-     * The sparse formats transpose x into a scratch buffer, run {@link #multiplyT} (whose inner
-     * loops then run along the batch with whole vectors) and transpose back; for one row no
-     * transposes are needed.
+     * The sparse formats transpose x into a scratch buffer so that their inner loops run along the
+     * batch with whole vectors, and write y in place; one row needs no transpose.
      */
     public void multiply(float[] x, int batch, float[] y) {
         if (batch == 1) {
-            multiplyT(x, 0, 1, 1, y, 0, 1);
+            product(x, 0, 1, 1, y, 0, 1, 1);
             return;
         }
         if (xt.length < cols * batch) xt = new float[cols * batch];
-        if (yt.length < rows * batch) yt = new float[rows * batch];
         Transpose.transpose(x, 0, batch, cols, xt, 0);
-        multiplyT(xt, 0, batch, batch, yt, 0, batch);
-        Transpose.transpose(yt, 0, rows, batch, y, 0);
+        product(xt, 0, batch, batch, y, 0, 1, rows);
+    }
+
+    /** {0, ys, 2*ys, ...} for {@code len} lanes, cached (instances serve one thread at a time). */
+    protected final int[] scatterMap(int ys, int len) {
+        if (scatter.length < len || scatterStride != ys) {
+            scatter = new int[Math.max(len, scatter.length)];
+            for (int i = 0; i < scatter.length; i++) scatter[i] = i * ys;
+            scatterStride = ys;
+        }
+        return scatter;
     }
 
     /** A dense row-major A [rows, cols] from a Dense kernel W stored [in, out]: A = W^T. */
