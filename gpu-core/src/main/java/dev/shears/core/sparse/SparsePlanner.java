@@ -17,9 +17,11 @@ import java.util.SplittableRandom;
 public final class SparsePlanner {
 
     /**
-     * @param warmup      untimed runs before measuring (JIT, caches)
+     * @param warmup      at least this many untimed runs before measuring (JIT, caches)
      * @param repeats     at least this many timed runs
-     * @param minMillis   and at least this much timed work, per candidate
+     * @param minMillis   and at least this much time, both warming up and timing, per candidate
+     *                    (the first calls run interpreted until the JIT compiles the kernels:
+     *                    a planner that timed them chose formats at random)
      * @param bellBlocks  Blocked-ELL block sizes to try
      * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
      * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
@@ -32,7 +34,7 @@ public final class SparsePlanner {
             bellBlocks = bellBlocks.clone();
         }
 
-        public static Options defaults() { return new Options(3, 7, 20, new int[]{4, 16}, 2.0, 0.05); }
+        public static Options defaults() { return new Options(3, 7, 40, new int[]{4, 16}, 2.0, 0.05); }
 
         /** Fewer, shorter runs: for tests. */
         public static Options quick() { return new Options(1, 3, 0, new int[]{4}, 2.0, 0.05); }
@@ -130,9 +132,13 @@ public final class SparsePlanner {
         return medianMillis(run, options.warmup(), options.repeats(), options.minMillis());
     }
 
-    /** Runs {@code r} warmup times, then at least {@code repeats} times and {@code minMillis}; the median. */
+    /**
+     * Runs {@code r} at least {@code warmup} times and {@code minMillis} untimed, then at least
+     * {@code repeats} times and {@code minMillis} timed (at most 1000 runs each); the median.
+     */
     public static double medianMillis(Runnable r, int warmup, int repeats, double minMillis) {
-        for (int i = 0; i < warmup; i++) r.run();
+        long start = System.nanoTime();
+        for (int i = 0; i < 1000 && (i < warmup || (System.nanoTime() - start) / 1e6 < minMillis); i++) r.run();
         double[] t = new double[Math.max(repeats, 16)];
         int count = 0;
         double total = 0;
