@@ -56,7 +56,9 @@ public final class ReportWriter {
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
                 + r.nonZeroPrunable() + " non-zero; " + r.parameters() + " parameters in all)");
         if (!Double.isNaN(r.finalSparsityEpoch()))
-            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch " + num(r.finalSparsityEpoch()));
+            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch "
+                    + (r.finalSparsityEpoch() == Math.rint(r.finalSparsityEpoch()) ? Long.toString((long) r.finalSparsityEpoch())
+                    : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
         kv(h, "time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
         kv(h, "checkpoint", r.checkpoint());
