@@ -48,8 +48,14 @@ public abstract class BackendContractTest {
     protected static final Tol REDUCTION = new Tol(2e-5, 1e-4);
     protected static final Tol GEMM = new Tol(1e-4, 1e-4);
 
-    /** The backend under test; called before each test (throw a JUnit assumption failure to skip). */
+    /**
+     * The backend under test, called before each test; it may return one shared instance (then
+     * override {@link #releaseBackend} to keep it open). Throw a JUnit assumption failure to skip.
+     */
     protected abstract Backend createBackend();
+
+    /** Called after each test with the backend it used; closes it unless overridden. */
+    protected void releaseBackend(Backend backend) { backend.close(); }
 
     protected Backend be;
 
@@ -57,7 +63,12 @@ public abstract class BackendContractTest {
     void openBackend() { be = createBackend(); }
 
     @AfterEach
-    void closeBackend() { if (be != null) be.close(); }
+    void closeBackend() {
+        if (be != null) {
+            be.synchronize();
+            releaseBackend(be);
+        }
+    }
 
     // ---------------------------------------------------------------- helpers
 
