@@ -143,7 +143,8 @@ final class KerasGraphBuilder {
             case "Add" -> add(l, in);
             case "Concatenate" -> concat(l, in, l.intOr(-1, "axis"));
             case "Merge" -> merge(l, in);
-            default -> throw l.unsupported("layer class '" + l.className() + "' is not supported", SUPPORTED);
+            default -> throw l.unsupported("layer class '" + l.className() + "' is not supported; replace or remove it in Keras "
+                    + "and save the model again", SUPPORTED);
         };
         outputs.put(l.name(), out);
     }
