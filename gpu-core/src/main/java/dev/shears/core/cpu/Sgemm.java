@@ -327,7 +327,9 @@ public final class Sgemm {
                         FloatVector.fromArray(S, b, brow + j).fma(avv, FloatVector.fromArray(S, c, crow + j))
                                 .intoArray(c, crow + j);
                     }
-                    for (; j < j1; j++) c[crow + j] += av * b[brow + j];
+                    // fused like the vector lanes, so a column's sum does not depend on whether it
+                    // falls in the tail (ONNX's light models need bitwise-equal logits)
+                    for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
                 }
             }
         } else {
