@@ -10,14 +10,15 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The {@code void** kernelParams} array of cuLaunchKernel: one 8-byte slot per argument and an
- * array of pointers to the slots, allocated once and reused, so a launch allocates nothing.
+ * The {@code void** kernelParams} array of cuLaunchKernel: one slot per argument (64 bytes, enough
+ * for a scalar or a small struct of ints passed by value) and an array of pointers to the slots,
+ * allocated once and reused, so a launch allocates nothing.
  * Arguments are added in the kernel's parameter order; {@link #reset()} starts the next launch.
  * Not thread-safe: each launcher owns one.
  */
 public final class KernelArgs implements AutoCloseable {
-    /** Kernel parameters are at most 8 bytes here (pointers, 64-bit ints, doubles). */
-    private static final long SLOT = 8;
+    /** Bytes per argument slot: scalars use the first 4 or 8; a struct of up to 16 ints fills it. */
+    private static final long SLOT = 64;
 
     private final Arena arena;
     private final int capacity;
@@ -59,13 +60,21 @@ public final class KernelArgs implements AutoCloseable {
 
     public KernelArgs f64(double v) { slots.set(JAVA_DOUBLE, next(), v); return this; }
 
+    /** A struct of up to 16 {@code int} fields passed by value (C layout: packed, 4-byte aligned). */
+    public KernelArgs ints(int... fields) {
+        if (fields.length > SLOT / 4) throw new IllegalArgumentException("struct of " + fields.length + " ints exceeds " + SLOT + " bytes");
+        long at = next();
+        for (int i = 0; i < fields.length; i++) slots.set(JAVA_INT, at + 4L * i, fields[i]);
+        return this;
+    }
+
     /** Number of arguments added since the last reset. */
     public int count() { return count; }
 
     /** The {@code void**} to pass to cuLaunchKernel. */
     public MemorySegment pointers() { return pointers; }
 
-    /** The raw 8-byte slot of argument {@code i} as a long (for tests and error messages). */
+    /** The first 8 bytes of argument {@code i}'s slot as a long (for tests and error messages). */
     public long slotBits(int i) {
         if (i < 0 || i >= count) throw new IndexOutOfBoundsException("argument " + i + " of " + count);
         return slots.get(JAVA_LONG, SLOT * i);

@@ -53,9 +53,12 @@ class LoadedLibraryTest {
             MemorySegment p2 = args.pointers().getAtIndex(ADDRESS, 2).reinterpret(4);
             assertEquals(1.5f, p2.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
             assertThrows(IllegalStateException.class, () -> args.i32(1));
-            args.reset().i32(7);
+            args.reset().i32(7).ints(1, 2, 3);
             assertEquals(7, (int) args.slotBits(0));
-            assertThrows(IndexOutOfBoundsException.class, () -> args.slotBits(1));
+            MemorySegment s1 = args.pointers().getAtIndex(ADDRESS, 1).reinterpret(12);
+            assertEquals(3, s1.get(java.lang.foreign.ValueLayout.JAVA_INT, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> args.slotBits(2));
+            assertThrows(IllegalArgumentException.class, () -> args.reset().ints(new int[17]));
         }
     }
 }
