@@ -248,5 +248,39 @@ public interface Backend extends AutoCloseable {
     void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask,
                     float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step);
 
+    // ---------------------------------------------------------------- rarer ops (host fallbacks)
+    // Added for the Permute, LRN and LogSoftmax layers. The defaults round-trip through host
+    // memory (correct on every backend, slow on a GPU); a backend overrides them with kernels.
+
+    /**
+     * Permutes the axes of x into y: y's axis i is x's axis perm[i]; {@code dims} are x's
+     * dimensions (batch axis included), perm a permutation of 0..dims.length-1.
+     */
+    default void permute(Tensor x, Tensor y, int[] dims, int[] perm) {
+        float[] in = download(x);
+        float[] out = new float[in.length];
+        dev.shears.core.cpu.HostKernels.permute(in, 0, out, 0, dims, perm);
+        write(out, 0, y, 0, out.length);
+    }
+
+    /**
+     * Local response normalisation across channels of x viewed as [outer, channels, inner] (ONNX
+     * LRN): y = x / (bias + alpha/size * sum of x^2 over the channels c - floor((size-1)/2) ..
+     * c + ceil((size-1)/2) that exist)^beta.
+     */
+    default void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
+        float[] in = download(x);
+        float[] out = new float[in.length];
+        dev.shears.core.cpu.HostKernels.lrn(in, out, outer, channels, inner, size, alpha, beta, bias);
+        write(out, 0, y, 0, out.length);
+    }
+
+    /** Log-softmax backward for y = logSoftmax(x): dx = dy - exp(y) * sum(dy) per row. dx may alias dy. */
+    default void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        float[] yh = download(y), g = download(dy);
+        dev.shears.core.cpu.HostKernels.logSoftmaxBackward(yh, g, g, rows, cols);
+        write(g, 0, dx, 0, g.length);
+    }
+
     @Override void close();
 }

@@ -22,7 +22,9 @@ public record ConvGeometry(int channels, int height, int width,
         if (strideH <= 0 || strideW <= 0) throw new IllegalArgumentException("bad stride " + strideH + "x" + strideW);
         if (dilationH <= 0 || dilationW <= 0) throw new IllegalArgumentException("bad dilation " + dilationH + "x" + dilationW);
         if (padTop < 0 || padLeft < 0 || padBottom < 0 || padRight < 0) throw new IllegalArgumentException("negative padding");
-        if (outH() <= 0 || outW() <= 0)
+        // fields are not assigned yet inside a compact constructor: compute from the parameters
+        if (outSize(height, kernelH, strideH, padTop, padBottom, dilationH, ceilMode) <= 0
+                || outSize(width, kernelW, strideW, padLeft, padRight, dilationW, ceilMode) <= 0)
             throw new IllegalArgumentException("window " + kernelH + "x" + kernelW + " does not fit input " + height + "x" + width);
     }
 
@@ -31,9 +33,9 @@ public record ConvGeometry(int channels, int height, int width,
         return new ConvGeometry(channels, height, width, k, k, stride, stride, pad, pad, pad, pad, 1, 1, false);
     }
 
-    public int outH() { return outSize(height, kernelH, strideH, padTop, padBottom, dilationH); }
+    public int outH() { return outSize(height, kernelH, strideH, padTop, padBottom, dilationH, ceilMode); }
 
-    public int outW() { return outSize(width, kernelW, strideW, padLeft, padRight, dilationW); }
+    public int outW() { return outSize(width, kernelW, strideW, padLeft, padRight, dilationW, ceilMode); }
 
     /** Rows of the im2col matrix: C*kh*kw. */
     public int colRows() { return channels * kernelH * kernelW; }
@@ -41,7 +43,7 @@ public record ConvGeometry(int channels, int height, int width,
     /** Columns of the im2col matrix: outH*outW. */
     public int colCols() { return outH() * outW(); }
 
-    private int outSize(int in, int k, int s, int p0, int p1, int d) {
+    private static int outSize(int in, int k, int s, int p0, int p1, int d, boolean ceilMode) {
         int span = in + p0 + p1 - d * (k - 1) - 1;
         if (span < 0) return 0;
         int o = ceilMode ? (span + s - 1) / s + 1 : span / s + 1;

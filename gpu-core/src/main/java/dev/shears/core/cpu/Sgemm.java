@@ -1,18 +1,354 @@
 package dev.shears.core.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Single-precision GEMM on heap arrays, row-major:
  * C = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n; lda, ldb, ldc are the row
  * strides of the stored matrices. When beta == 0, C is not read.
- * (Reference version; the fast Vector API kernel replaces the body, keeping this contract.)
+ *
+ * <p>The fast path follows the BLIS/GotoBLAS structure (Goto and van de Geijn, "Anatomy of
+ * high-performance matrix multiplication", 2008): op(B) is packed in blocks of KC x NC into
+ * column strips NR wide, op(A) in blocks of MC x KC into row strips MR tall (alpha folded in),
+ * and a register-blocked micro-kernel keeps an MR x NR tile of C in vector registers while it
+ * walks the shared k dimension with one FMA per (row, vector) per step. Packing makes every
+ * transpose combination run the same kernel on contiguous memory. Packed buffers live in a
+ * per-thread workspace allocated once, so steady-state calls allocate nothing.
+ *
+ * <p>Big problems are split over {@link Parallel} along the larger of m and n (each task owns a
+ * slab of C and runs the sequential algorithm on it); small ones stay on the caller's thread.
+ * Rows counts of at most {@link #SMALL_M} (batch-1 inference, GEMV) take a streaming path that
+ * reads op(B) once without packing it, since packing would cost as much as the product.
  */
 public final class Sgemm {
     private Sgemm() {}
 
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** floats per vector: 16 with AVX-512, 8 with AVX2 */
+    static final int VL = S.length();
+    /** micro-tile rows */
+    static final int MR = 6;
+    /** micro-tile columns: two vectors */
+    static final int NR = 2 * VL;
+    /** k-block: an MR x KC A strip (9 KB) stays in L1 while B strips stream from L2 */
+    static final int KC = 384;
+    /** m-block (a multiple of MR) */
+    static final int MC = MR * 24;
+    /** n-block (a multiple of NR): a KC x NC packed B block (~576 KB) stays in L2 */
+    static final int NC = Math.max(NR, (384 / NR) * NR);
+    /** at most this many rows take the unpacked streaming path */
+    static final int SMALL_M = 4;
+    /** below this many flops a product runs on the calling thread only */
+    static final long PARALLEL_MIN_FLOPS = 2L * 96 * 96 * 96;
+
+    /** Per-thread packing buffers, allocated once per thread. */
+    private static final class Workspace {
+        /** packed op(A) block: ceil(MC/MR) strips of [KC][MR] */
+        final float[] a = new float[MC * KC];
+        /** packed op(B) block: ceil(NC/NR) strips of [KC][NR] */
+        final float[] b = new float[KC * NC];
+        /** one MR x NR tile, for the edges of C */
+        final float[] tile = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
-        reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        if (m < 0 || n < 0 || k < 0)
+            throw new IllegalArgumentException("sgemm: negative size m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) {
+            scaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        long flops = 2L * m * n * k;
+        boolean parallel = flops >= PARALLEL_MIN_FLOPS && Parallel.threads() > 1;
+        if (m <= SMALL_M) {
+            if (!parallel || n < 2 * VL) {
+                smallM(transA, transB, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            } else {
+                int vecs = (n + VL - 1) / VL;
+                int tasks = Math.min(Parallel.threads(), vecs);
+                Parallel.forTasks(tasks, t -> {
+                    int j0 = Math.min(n, (int) ((long) vecs * t / tasks) * VL);
+                    int j1 = Math.min(n, (int) ((long) vecs * (t + 1) / tasks) * VL);
+                    if (j0 < j1) smallM(transA, transB, m, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+                });
+            }
+            return;
+        }
+        if (!parallel) {
+            blocked(transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        // Split the larger of m and n into slabs aligned to the micro-tile; the smaller operand is
+        // packed by every task (the cheaper duplication).
+        boolean splitN = n >= m;
+        int unit = splitN ? NR : MR;
+        int extent = splitN ? n : m;
+        int units = (extent + unit - 1) / unit;
+        int tasks = Math.min(Parallel.threads(), units);
+        Parallel.forTasks(tasks, t -> {
+            int s = Math.min(extent, (int) ((long) units * t / tasks) * unit);
+            int e = Math.min(extent, (int) ((long) units * (t + 1) / tasks) * unit);
+            if (s >= e) return;
+            if (splitN) blocked(transA, transB, 0, m, s, e, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            else blocked(transA, transB, s, e, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        });
+    }
+
+    /** C = beta * C (zero when beta == 0, without reading C). */
+    private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) java.util.Arrays.fill(c, row, row + n, 0f);
+            else if (beta != 1f) for (int j = 0; j < n; j++) c[row + j] *= beta;
+        }
+    }
+
+    /** The packed, cache-blocked product for rows [i0, i1) and columns [j0, j1) of C. */
+    private static void blocked(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float alpha,
+                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                float beta, float[] c, int cOff, int ldc) {
+        Workspace ws = WORKSPACE.get();
+        int kBlocks = (k + KC - 1) / KC;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int kb = 0; kb < kBlocks; kb++) {
+                // balanced k-blocks: 784 becomes 392 + 392 rather than 384 + 384 + 16
+                int pc = (int) ((long) k * kb / kBlocks);
+                int kc = (int) ((long) k * (kb + 1) / kBlocks) - pc;
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, ws.b);
+                float betaEff = kb == 0 ? beta : 1f;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ws.a);
+                    macro(mc, nc, kc, ws, c, cOff + ic * ldc + jc, ldc, betaEff);
+                }
+            }
+        }
+    }
+
+    /** Runs the micro-kernel over every MR x NR tile of an mc x nc block of C. */
+    private static void macro(int mc, int nc, int kc, Workspace ws, float[] c, int cBase, int ldc, float beta) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int aIdx = (ir / MR) * kc * MR;
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                int bIdx = (jr / NR) * kc * NR;
+                kernel(kc, ws.a, aIdx, ws.b, bIdx, c, cBase + ir * ldc + jr, ldc, beta, mr, nr, ws.tile);
+            }
+        }
+    }
+
+    /**
+     * Packs alpha * op(A)[ic..ic+mc, pc..pc+kc] into strips of MR rows: strip s holds, for each p,
+     * the MR values of column p (rows past mc are zero).
+     */
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                              float alpha, float[] dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = (ir / MR) * kc * MR;
+            if (!transA) {
+                // row i of op(A) is contiguous: read along p, write with stride MR
+                for (int r = 0; r < mr; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    int d = base + r;
+                    if (alpha == 1f) for (int p = 0; p < kc; p++, d += MR) dst[d] = a[src + p];
+                    else for (int p = 0; p < kc; p++, d += MR) dst[d] = alpha * a[src + p];
+                }
+            } else {
+                // column p of op(A) is row p of A: MR contiguous values per p
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (pc + p) * lda + ic + ir;
+                    int d = base + p * MR;
+                    for (int r = 0; r < mr; r++) dst[d + r] = alpha * a[src + r];
+                }
+            }
+            if (mr < MR) {
+                for (int p = 0; p < kc; p++) for (int r = mr; r < MR; r++) dst[base + p * MR + r] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Packs op(B)[pc..pc+kc, jc..jc+nc] into strips of NR columns: strip t holds, for each p, the
+     * NR values of row p (columns past nc are zero).
+     */
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                              float[] dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = (jr / NR) * kc * NR;
+            if (!transB) {
+                int src = bOff + pc * ldb + jc + jr;
+                if (nr == NR) {
+                    for (int p = 0, d = base; p < kc; p++, d += NR, src += ldb) {
+                        FloatVector.fromArray(S, b, src).intoArray(dst, d);
+                        FloatVector.fromArray(S, b, src + VL).intoArray(dst, d + VL);
+                    }
+                } else {
+                    for (int p = 0, d = base; p < kc; p++, d += NR, src += ldb) {
+                        for (int j = 0; j < nr; j++) dst[d + j] = b[src + j];
+                        for (int j = nr; j < NR; j++) dst[d + j] = 0f;
+                    }
+                }
+            } else {
+                // column j of op(B) is row j of B: read along p, write with stride NR
+                for (int j = 0; j < nr; j++) {
+                    int src = bOff + (jc + jr + j) * ldb + pc;
+                    for (int p = 0, d = base + j; p < kc; p++, d += NR) dst[d] = b[src + p];
+                }
+                for (int j = nr; j < NR; j++) for (int p = 0, d = base + j; p < kc; p++, d += NR) dst[d] = 0f;
+            }
+        }
+    }
+
+    /**
+     * The MR x NR (6 x 2 vectors) micro-kernel: C_tile = A_strip * B_strip + beta * C_tile, with
+     * the twelve accumulators in registers. Partial tiles (mr < MR or nr < NR, at the edges of C)
+     * go through {@code tile} so that nothing outside C is touched.
+     */
+    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
+                               float beta, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector av = FloatVector.broadcast(S, ap[ai]);
+            c00 = av.fma(b0, c00);
+            c01 = av.fma(b1, c01);
+            av = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = av.fma(b0, c10);
+            c11 = av.fma(b1, c11);
+            av = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = av.fma(b0, c20);
+            c21 = av.fma(b1, c21);
+            av = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = av.fma(b0, c30);
+            c31 = av.fma(b1, c31);
+            av = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = av.fma(b0, c40);
+            c41 = av.fma(b1, c41);
+            av = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = av.fma(b0, c50);
+            c51 = av.fma(b1, c51);
+        }
+        if (mr == MR && nr == NR) {
+            // Stores written out in full: passing the accumulators to a helper that C2 does not
+            // inline boxes them, and the boxes reach back into the loop (measured 3x slower).
+            if (beta == 0f) {
+                c00.intoArray(c, ci);
+                c01.intoArray(c, ci + VL);
+                c10.intoArray(c, ci + ldc);
+                c11.intoArray(c, ci + ldc + VL);
+                c20.intoArray(c, ci + 2 * ldc);
+                c21.intoArray(c, ci + 2 * ldc + VL);
+                c30.intoArray(c, ci + 3 * ldc);
+                c31.intoArray(c, ci + 3 * ldc + VL);
+                c40.intoArray(c, ci + 4 * ldc);
+                c41.intoArray(c, ci + 4 * ldc + VL);
+                c50.intoArray(c, ci + 5 * ldc);
+                c51.intoArray(c, ci + 5 * ldc + VL);
+            } else {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                FloatVector.fromArray(S, c, ci).fma(bv, c00).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + VL).fma(bv, c01).intoArray(c, ci + VL);
+                FloatVector.fromArray(S, c, ci + ldc).fma(bv, c10).intoArray(c, ci + ldc);
+                FloatVector.fromArray(S, c, ci + ldc + VL).fma(bv, c11).intoArray(c, ci + ldc + VL);
+                FloatVector.fromArray(S, c, ci + 2 * ldc).fma(bv, c20).intoArray(c, ci + 2 * ldc);
+                FloatVector.fromArray(S, c, ci + 2 * ldc + VL).fma(bv, c21).intoArray(c, ci + 2 * ldc + VL);
+                FloatVector.fromArray(S, c, ci + 3 * ldc).fma(bv, c30).intoArray(c, ci + 3 * ldc);
+                FloatVector.fromArray(S, c, ci + 3 * ldc + VL).fma(bv, c31).intoArray(c, ci + 3 * ldc + VL);
+                FloatVector.fromArray(S, c, ci + 4 * ldc).fma(bv, c40).intoArray(c, ci + 4 * ldc);
+                FloatVector.fromArray(S, c, ci + 4 * ldc + VL).fma(bv, c41).intoArray(c, ci + 4 * ldc + VL);
+                FloatVector.fromArray(S, c, ci + 5 * ldc).fma(bv, c50).intoArray(c, ci + 5 * ldc);
+                FloatVector.fromArray(S, c, ci + 5 * ldc + VL).fma(bv, c51).intoArray(c, ci + 5 * ldc + VL);
+            }
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, VL);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + VL);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + VL);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + VL);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + VL);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + VL);
+        for (int r = 0; r < mr; r++) {
+            int row = ci + r * ldc;
+            int t = r * NR;
+            if (beta == 0f) for (int j = 0; j < nr; j++) c[row + j] = tile[t + j];
+            else for (int j = 0; j < nr; j++) c[row + j] = tile[t + j] + beta * c[row + j];
+        }
+    }
+
+    /**
+     * Few rows (m <= SMALL_M), columns [j0, j1): streams op(B) once without packing it.
+     * Not transposed, each row of B is an axpy into the C rows (kept in L1); transposed, each
+     * column of op(B) is a contiguous row of B and each C element a dot product.
+     */
+    private static void smallM(boolean transA, boolean transB, int m, int j0, int j1, int k, float alpha,
+                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                               float beta, float[] c, int cOff, int ldc) {
+        // The C rows accumulate in place: start them at beta * C (zero when beta == 0, unread).
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) java.util.Arrays.fill(c, row + j0, row + j1, 0f);
+            else if (beta != 1f) for (int j = j0; j < j1; j++) c[row + j] *= beta;
+        }
+        int sa = transA ? 1 : lda;   // stride between rows of op(A)
+        int pa = transA ? lda : 1;   // stride along k in op(A)
+        if (!transB) {
+            int vEnd = j0 + ((j1 - j0) / VL) * VL;
+            for (int p = 0; p < k; p++) {
+                int brow = bOff + p * ldb;
+                for (int i = 0; i < m; i++) {
+                    float av = alpha * a[aOff + i * sa + p * pa];
+                    if (av == 0f) continue; // zeros in x (ReLU outputs) skip a whole row of B
+                    FloatVector avv = FloatVector.broadcast(S, av);
+                    int crow = cOff + i * ldc;
+                    int j = j0;
+                    for (; j < vEnd; j += VL) {
+                        FloatVector.fromArray(S, b, brow + j).fma(avv, FloatVector.fromArray(S, c, crow + j))
+                                .intoArray(c, crow + j);
+                    }
+                    for (; j < j1; j++) c[crow + j] += av * b[brow + j];
+                }
+            }
+        } else {
+            int kv = (k / VL) * VL;
+            for (int i = 0; i < m; i++) {
+                int arow = aOff + i * sa;
+                int crow = cOff + i * ldc;
+                for (int j = j0; j < j1; j++) {
+                    int brow = bOff + j * ldb;
+                    FloatVector acc = FloatVector.zero(S);
+                    int p = 0;
+                    if (pa == 1) {
+                        for (; p < kv; p += VL)
+                            acc = FloatVector.fromArray(S, a, arow + p).fma(FloatVector.fromArray(S, b, brow + p), acc);
+                    }
+                    float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    for (; p < k; p++) s += a[arow + p * pa] * b[brow + p];
+                    c[crow + j] += alpha * s;
+                }
+            }
+        }
     }
 
     /** The scalar specification every faster version is tested against. */

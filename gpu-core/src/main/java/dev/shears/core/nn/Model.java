@@ -142,30 +142,47 @@ public final class Model {
 
     /** Runs the graph on a batch; the result may be reused by the next call. */
     public Tensor forward(ExecContext ctx, List<Tensor> batchInputs) {
-        requireBound();
         if (batchInputs.size() != inputs.size())
             throw new IllegalArgumentException("model takes " + inputs.size() + " input(s), got " + batchInputs.size());
+        return forwardUntil(ctx, batchInputs, output);
+    }
+
+    public Tensor forward(ExecContext ctx, Tensor batchInput) { return forward(ctx, List.of(batchInput)); }
+
+    /** Runs the graph up to and including node {@code last} and returns that node's output. */
+    public Tensor forwardUntil(ExecContext ctx, List<Tensor> batchInputs, String last) {
+        requireBound();
         Map<String, Tensor> values = new HashMap<>();
         for (int i = 0; i < inputs.size(); i++) values.put(inputs.get(i).name(), batchInputs.get(i));
         for (Node n : nodes) {
             List<Tensor> ins = new ArrayList<>(n.inputs().size());
             for (String src : n.inputs()) ins.add(values.get(src));
             values.put(n.name(), n.layer().forward(ctx, ins));
+            if (n.name().equals(last)) return values.get(last);
         }
-        return values.get(output);
+        if (values.containsKey(last)) return values.get(last);
+        throw new IllegalArgumentException("no node named '" + last + "'");
     }
-
-    public Tensor forward(ExecContext ctx, Tensor batchInput) { return forward(ctx, List.of(batchInput)); }
 
     /**
      * Back-propagates dLoss/dOutput through the last forward pass, accumulating every trainable
      * parameter's gradient (call {@link #zeroGrad()} first). Input gradients are not computed.
      */
     public void backward(ExecContext ctx, Tensor gradOutput) {
+        backwardFrom(ctx, gradOutput, output);
+    }
+
+    /**
+     * Back-propagates dLoss/d(output of node {@code from}) through the last forward pass (which
+     * must have reached that node), e.g. from the logits under a final Softmax; nodes after
+     * {@code from} are skipped. Accumulates parameter gradients like {@link #backward}.
+     */
+    public void backwardFrom(ExecContext ctx, Tensor gradOutput, String from) {
         requireBound();
+        if (!shapes.containsKey(from)) throw new IllegalArgumentException("no node named '" + from + "'");
         Map<String, Tensor> grads = new HashMap<>();
         Map<String, Boolean> owned = new HashMap<>(); // whether grads.get(x) is a buffer we may add into
-        grads.put(output, gradOutput);
+        grads.put(from, gradOutput);
         java.util.Set<String> graphInputs = new java.util.HashSet<>();
         for (Input in : inputs) graphInputs.add(in.name());
         for (int i = nodes.size() - 1; i >= 0; i--) {

@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -32,11 +34,27 @@ public final class ActivationLayer extends Layer {
 
     @Override public Shape outputShape(List<Shape> in) { return Layers.single(in); }
 
+    /** the last input, [N, ...] */
+    private Tensor x;
+    /** output buffer, the input's shape */
+    private Tensor y;
+    /** input-gradient buffer, the input's shape */
+    private Tensor dx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        x = Layers.input(this, inputs);
+        if (function == Activation.LINEAR) return x;
+        y = Layers.ensure(ctx.backend(), y, x.shape());
+        ctx.backend().activation(function, alpha, x, y);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, x);
+        if (!needInputGrad) return Layers.grads(null);
+        if (function == Activation.LINEAR) return Layers.grads(gradOutput);
+        dx = Layers.ensure(ctx.backend(), dx, x.shape());
+        ctx.backend().activationBackward(function, alpha, x, y, gradOutput, dx);
+        return Layers.grads(dx);
     }
 }

@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -22,11 +24,34 @@ public final class Add extends Layer {
         return in.get(0);
     }
 
+    /** output buffer, the inputs' shape */
+    private Tensor y;
+    /** gradient list handed back (the same dLoss/dOutput for every input) */
+    private List<Tensor> grads;
+    private int inputCount = -1;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Backend b = ctx.backend();
+        if (inputs.isEmpty()) throw new IllegalArgumentException(this + ": needs at least one input");
+        Tensor first = inputs.get(0);
+        for (Tensor t : inputs)
+            if (!t.shape().equals(first.shape())) throw new IllegalArgumentException(this + ": inputs differ in shape, " + t + " vs " + first);
+        inputCount = inputs.size();
+        y = Layers.ensure(b, y, first.shape());
+        if (inputs.size() == 1) {
+            b.copy(first, y);
+        } else {
+            b.add(first, inputs.get(1), y);
+            for (int i = 2; i < inputs.size(); i++) b.add(y, inputs.get(i), y);
+        }
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        if (inputCount < 0) throw new IllegalStateException(this + ": backward called before forward");
+        // d(sum)/d(input i) is the identity: every input receives dLoss/dOutput itself (read-only)
+        Tensor[] g = new Tensor[inputCount];
+        java.util.Arrays.fill(g, needInputGrad ? gradOutput : null);
+        return java.util.Arrays.asList(g);
     }
 }

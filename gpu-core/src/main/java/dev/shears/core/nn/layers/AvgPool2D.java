@@ -1,5 +1,8 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -54,11 +57,31 @@ public final class AvgPool2D extends Layer {
         return Shape.of(s.dim(0), g.outH(), g.outW());
     }
 
+    /** the last input's shape, [N, C, H, W] */
+    private Shape inShape;
+    private ConvGeometry geometry;
+    /** output buffer, [N, C, outH, outW] */
+    private Tensor y;
+    /** input-gradient buffer, [N, C, H, W] */
+    private Tensor dx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Backend b = ctx.backend();
+        Tensor x = Layers.input(this, inputs);
+        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
+        inShape = x.shape();
+        int n = inShape.dim(0);
+        geometry = geometry(inShape.dim(1), inShape.dim(2), inShape.dim(3));
+        y = Layers.ensure(b, y, Shape.of(n, inShape.dim(1), geometry.outH(), geometry.outW()));
+        b.avgPool(x, y, geometry, n, countIncludePad);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, inShape);
+        if (!needInputGrad) return Layers.grads(null);
+        dx = Layers.ensure(ctx.backend(), dx, inShape);
+        ctx.backend().avgPoolBackward(gradOutput, dx, geometry, inShape.dim(0), countIncludePad);
+        return Layers.grads(dx);
     }
 }

@@ -1,5 +1,8 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -77,11 +80,93 @@ public final class Conv2D extends Layer {
         return Shape.of(outChannels, g.outH(), g.outW());
     }
 
+    /** the last input, [N, C, H, W] */
+    private Tensor x;
+    private ConvGeometry geometry;
+    /** output buffer, [N, outChannels, outH, outW] */
+    private Tensor y;
+    /** im2col of one image, all groups: [groups, C/groups*kh*kw, outH*outW] */
+    private Tensor cols;
+    /** gradient of cols, same shape */
+    private Tensor dCols;
+    /** input-gradient buffer, [N, C, H, W] */
+    private Tensor dx;
+
+    /** A 1x1, stride-1, unpadded kernel: the image itself is its im2col matrix. */
+    private boolean pointwise() {
+        return kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
+                && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0;
+    }
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Backend b = ctx.backend();
+        x = Layers.input(this, inputs);
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != inChannels)
+            throw new IllegalArgumentException(this + ": expects an [N, " + inChannels + ", H, W] input, got " + x);
+        int n = s.dim(0), h = s.dim(2), w = s.dim(3);
+        geometry = geometry(h, w);
+        int cg = inChannels / groups, ocg = outChannels / groups;
+        int rows = geometry.colRows(), hw = geometry.colCols();
+        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
+        y = Layers.ensure(b, y, Shape.of(n, outChannels, geometry.outH(), geometry.outW()));
+        boolean direct = pointwise();
+        if (!direct) cols = Layers.ensure(b, cols, Shape.of(groups, rows, hw));
+        for (int i = 0; i < n; i++) {
+            long xo = i * imageSize;
+            Tensor src = direct ? x : cols;
+            long srcOff = direct ? xo : 0;
+            long srcStride = direct ? (long) cg * h * w : (long) rows * hw;
+            if (!direct)
+                for (int g = 0; g < groups; g++) b.im2col(x, xo + (long) g * cg * h * w, geometry, cols, (long) g * rows * hw);
+            // per group: y_g [ocg, hw] = W_g [ocg, rows] * cols_g [rows, hw]
+            b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), 0, (long) ocg * rows,
+                    src, srcOff, srcStride, 0f, y, i * outImage, (long) ocg * hw, groups);
+        }
+        if (bias != null) b.addBias(y, bias.value(), n, outChannels, hw);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, x);
+        Backend b = ctx.backend();
+        Shape s = x.shape();
+        int n = s.dim(0), h = s.dim(2), w = s.dim(3);
+        int cg = inChannels / groups, ocg = outChannels / groups;
+        int rows = geometry.colRows(), hw = geometry.colCols();
+        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
+        boolean direct = pointwise();
+        Tensor dW = kernel.grad();
+        if (bias != null && bias.grad() != null) b.biasGrad(gradOutput, bias.grad(), n, outChannels, hw, true);
+        if (needInputGrad) {
+            dx = Layers.ensure(b, dx, s);
+            if (!direct) {
+                b.fill(dx, 0f);
+                dCols = Layers.ensure(b, dCols, Shape.of(groups, rows, hw));
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            long xo = i * imageSize, yo = i * outImage;
+            Tensor src = direct ? x : cols;
+            long srcOff = direct ? xo : 0;
+            long srcStride = direct ? (long) cg * h * w : (long) rows * hw;
+            if (dW != null) {
+                // recompute this image's columns (cheaper than keeping N of them)
+                if (!direct)
+                    for (int g = 0; g < groups; g++) b.im2col(x, xo + (long) g * cg * h * w, geometry, cols, (long) g * rows * hw);
+                // dW_g [ocg, rows] += dy_g [ocg, hw] * cols_g^T
+                b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, yo, (long) ocg * hw,
+                        src, srcOff, srcStride, 1f, dW, 0, (long) ocg * rows, groups);
+            }
+            if (needInputGrad) {
+                // dcols_g [rows, hw] = W_g^T * dy_g ; written straight into dx for 1x1 kernels
+                Tensor dst = direct ? dx : dCols;
+                b.gemm(true, false, rows, hw, ocg, 1f, kernel.value(), 0, (long) ocg * rows,
+                        gradOutput, yo, (long) ocg * hw, 0f, dst, srcOff, srcStride, groups);
+                if (!direct)
+                    for (int g = 0; g < groups; g++) b.col2im(dCols, (long) g * rows * hw, geometry, dx, xo + (long) g * cg * h * w);
+            }
+        }
+        return Layers.grads(needInputGrad ? dx : null);
     }
 }

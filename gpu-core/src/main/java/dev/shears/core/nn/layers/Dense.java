@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -39,11 +41,34 @@ public final class Dense extends Layer {
         return Shape.of(outFeatures);
     }
 
+    // state of the last forward, kept for backward
+    /** the last input, [N, in] */
+    private Tensor x;
+    /** output buffer, [N, out] */
+    private Tensor y;
+    /** input-gradient buffer, [N, in] */
+    private Tensor dx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Backend b = ctx.backend();
+        x = Layers.input(this, inputs);
+        int n = Layers.batch(this, x, inFeatures);
+        y = Layers.ensure(b, y, Shape.of(n, outFeatures));
+        b.gemm(false, false, n, outFeatures, inFeatures, 1f, x, kernel.value(), 0f, y);
+        if (bias != null) b.addBias(y, bias.value(), n, outFeatures, 1);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, x);
+        Backend b = ctx.backend();
+        int n = x.shape().dim(0);
+        // dW += x^T dy ; db += column sums of dy ; dx = dy W^T
+        if (kernel.grad() != null) b.gemm(true, false, inFeatures, outFeatures, n, 1f, x, gradOutput, 1f, kernel.grad());
+        if (bias != null && bias.grad() != null) b.biasGrad(gradOutput, bias.grad(), n, outFeatures, 1, true);
+        if (!needInputGrad) return Layers.grads(null);
+        dx = Layers.ensure(b, dx, x.shape());
+        b.gemm(false, true, n, inFeatures, outFeatures, 1f, gradOutput, kernel.value(), 0f, dx);
+        return Layers.grads(dx);
     }
 }

@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -24,11 +26,34 @@ public final class Dropout extends Layer {
 
     @Override public Shape outputShape(List<Shape> in) { return Layers.single(in); }
 
+    /** output buffer, the input's shape */
+    private Tensor y;
+    /** UINT8 keep mask of the last training forward, the input's shape */
+    private Tensor keep;
+    /** input-gradient buffer, the input's shape */
+    private Tensor dx;
+    /** whether the last forward dropped anything (training with rate > 0) */
+    private Boolean active;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Tensor x = Layers.input(this, inputs);
+        active = ctx.training() && rate > 0;
+        if (!active) return x;
+        Backend b = ctx.backend();
+        y = Layers.ensure(b, y, x.shape());
+        keep = Layers.ensure(b, keep, x.shape(), DType.UINT8);
+        // each layer draws its own mask: mix the layer name into the step seed
+        long seed = dev.shears.core.cpu.DropoutHash.mix(ctx.seed(), name().hashCode());
+        b.dropout(x, y, keep, rate, seed);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, active);
+        if (!needInputGrad) return Layers.grads(null);
+        if (!active) return Layers.grads(gradOutput);
+        dx = Layers.ensure(ctx.backend(), dx, gradOutput.shape());
+        ctx.backend().dropoutBackward(gradOutput, keep, dx, rate);
+        return Layers.grads(dx);
     }
 }

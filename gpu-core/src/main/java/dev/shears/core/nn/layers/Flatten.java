@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -18,11 +20,29 @@ public final class Flatten extends Layer {
         return Shape.of(Layers.single(in).size());
     }
 
+    /** the last input's shape, [N, ...] */
+    private Shape inShape;
+    // cached views, so a steady training loop creates no new objects
+    private Tensor lastIn, lastOut, lastDy, lastDx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Tensor x = Layers.input(this, inputs);
+        inShape = x.shape();
+        if (x != lastIn) {
+            int n = x.shape().dim(0);
+            lastOut = x.reshape(outputShape(List.of(x.shape().dropBatch())).withBatch(n));
+            lastIn = x;
+        }
+        return lastOut;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, inShape);
+        if (!needInputGrad) return Layers.grads(null);
+        if (gradOutput != lastDy || !lastDx.shape().equals(inShape)) {
+            lastDx = gradOutput.reshape(inShape);
+            lastDy = gradOutput;
+        }
+        return Layers.grads(lastDx);
     }
 }

@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -33,11 +35,20 @@ public final class LRN extends Layer {
 
     @Override public Shape outputShape(List<Shape> in) { return Layers.image(in); }
 
+    /** output buffer, [N, C, H, W] */
+    private Tensor y;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Tensor x = Layers.input(this, inputs);
+        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
+        Shape s = x.shape();
+        y = Layers.ensure(ctx.backend(), y, s);
+        ctx.backend().lrn(x, y, s.dim(0), s.dim(1), s.dim(2) * s.dim(3), size, alpha, beta, bias);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        throw new UnsupportedOperationException("LRN layer '" + name() + "' has no backward pass (LRN is supported for inference only);"
+                + " it cannot be trained or pruned through: remove it or use a model without LRN");
     }
 }

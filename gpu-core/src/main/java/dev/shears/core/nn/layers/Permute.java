@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -34,11 +36,36 @@ public final class Permute extends Layer {
         return Shape.of(d);
     }
 
+    /** the last input's shape, [N, ...] */
+    private Shape inShape;
+    /** output buffer, [N, permuted ...] */
+    private Tensor y;
+    /** input-gradient buffer, [N, ...] */
+    private Tensor dx;
+
+    /** The permutation of the batched tensor: the batch axis stays first. */
+    private int[] batchedPerm(int[] p) {
+        int[] full = new int[p.length + 1];
+        for (int i = 0; i < p.length; i++) full[i + 1] = p[i] + 1;
+        return full;
+    }
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Tensor x = Layers.input(this, inputs);
+        inShape = x.shape();
+        Shape out = outputShape(List.of(inShape.dropBatch())).withBatch(inShape.dim(0));
+        y = Layers.ensure(ctx.backend(), y, out);
+        ctx.backend().permute(x, y, inShape.dims(), batchedPerm(perm));
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, inShape);
+        if (!needInputGrad) return Layers.grads(null);
+        int[] inverse = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) inverse[perm[i]] = i;
+        dx = Layers.ensure(ctx.backend(), dx, inShape);
+        ctx.backend().permute(gradOutput, dx, y.shape().dims(), batchedPerm(inverse));
+        return Layers.grads(dx);
     }
 }

@@ -1,5 +1,7 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -23,11 +25,29 @@ public final class Softmax extends Layer {
 
     @Override public Shape outputShape(List<Shape> in) { return Layers.single(in); }
 
+    /** output buffer, [N, ...] */
+    private Tensor y;
+    /** input-gradient buffer, [N, ...] */
+    private Tensor dx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Tensor x = Layers.input(this, inputs);
+        int n = x.shape().dim(0);
+        int cols = (int) (x.size() / Math.max(1, n));
+        y = Layers.ensure(ctx.backend(), y, x.shape());
+        if (log) ctx.backend().logSoftmax(x, y, n, cols);
+        else ctx.backend().softmax(x, y, n, cols);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, y);
+        if (!needInputGrad) return Layers.grads(null);
+        int n = y.shape().dim(0);
+        int cols = (int) (y.size() / Math.max(1, n));
+        dx = Layers.ensure(ctx.backend(), dx, y.shape());
+        if (log) ctx.backend().logSoftmaxBackward(y, gradOutput, dx, n, cols);
+        else ctx.backend().softmaxBackward(y, gradOutput, dx, n, cols);
+        return Layers.grads(dx);
     }
 }

@@ -1,5 +1,8 @@
 package dev.shears.core.nn.layers;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;
@@ -33,11 +36,38 @@ public final class ZeroPad2D extends Layer {
         return Shape.of(s.dim(0), s.dim(1) + top + bottom, s.dim(2) + left + right);
     }
 
+    /** the last input's shape, [N, C, H, W] */
+    private Shape inShape;
+    private ConvGeometry geometry;
+    /** output buffer, [N, C, outH, outW] */
+    private Tensor y;
+    /** input-gradient buffer, [N, C, H, W] */
+    private Tensor dx;
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        throw new UnsupportedOperationException("forward of " + type() + " not implemented yet");
+        Backend b = ctx.backend();
+        Tensor x = Layers.input(this, inputs);
+        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
+        inShape = x.shape();
+        int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
+        // im2col with a 1x1 kernel and this padding is exactly zero padding: cols [C, H', W']
+        geometry = new ConvGeometry(c, h, w, 1, 1, 1, 1, top, left, bottom, right, 1, 1, false);
+        int oh = geometry.outH(), ow = geometry.outW();
+        y = Layers.ensure(b, y, Shape.of(n, c, oh, ow));
+        for (int i = 0; i < n; i++) b.im2col(x, (long) i * c * h * w, geometry, y, (long) i * c * oh * ow);
+        return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("backward of " + type() + " not implemented yet");
+        Layers.requireForward(this, inShape);
+        if (!needInputGrad) return Layers.grads(null);
+        Backend b = ctx.backend();
+        dx = Layers.ensure(b, dx, inShape);
+        b.fill(dx, 0f);
+        int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
+        long outPlane = (long) c * geometry.outH() * geometry.outW();
+        // the adjoint of padding is cropping: col2im adds the interior back
+        for (int i = 0; i < n; i++) b.col2im(gradOutput, i * outPlane, geometry, dx, (long) i * c * h * w);
+        return Layers.grads(dx);
     }
 }

@@ -1,0 +1,79 @@
+package dev.shears.core.cpu;
+
+import dev.shears.core.backend.Activation;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.shears.core.cpu.CpuBackend.S;
+
+/**
+ * Element-wise activations, forward and backward, on arrays of {@code n} elements. ReLU and its
+ * backward (the hot ones) are vectorised; the rest are scalar loops over {@link Math}.
+ */
+final class CpuActivations {
+    private CpuActivations() {}
+
+    /** y = fn(x); y may be x. */
+    static void forward(Activation fn, float alpha, float[] x, float[] y, int n) {
+        switch (fn) {
+            case LINEAR -> { if (x != y) System.arraycopy(x, 0, y, 0, n); }
+            case RELU -> {
+                int i = 0;
+                for (int ub = S.loopBound(n); i < ub; i += S.length())
+                    FloatVector.fromArray(S, x, i).max(0f).intoArray(y, i);
+                for (; i < n; i++) y[i] = Math.max(x[i], 0f);
+            }
+            case LEAKY_RELU -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v > 0 ? v : alpha * v; } }
+            case SIGMOID -> { for (int i = 0; i < n; i++) y[i] = sigmoid(x[i]); }
+            case TANH -> { for (int i = 0; i < n; i++) y[i] = (float) Math.tanh(x[i]); }
+            case ELU -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v > 0 ? v : alpha * (float) Math.expm1(v); } }
+            case SELU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = x[i];
+                    y[i] = Activation.SELU_SCALE * (v > 0 ? v : Activation.SELU_ALPHA * (float) Math.expm1(v));
+                }
+            }
+            case SOFTPLUS -> {
+                // log(1+e^x) = max(x,0) + log1p(e^-|x|), stable for large |x|
+                for (int i = 0; i < n; i++) { float v = x[i]; y[i] = Math.max(v, 0f) + (float) Math.log1p(Math.exp(-Math.abs(v))); }
+            }
+            case SOFTSIGN -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v / (1 + Math.abs(v)); } }
+            case HARD_SIGMOID -> { for (int i = 0; i < n; i++) y[i] = Math.min(1f, Math.max(0f, 0.2f * x[i] + 0.5f)); }
+        }
+    }
+
+    /** dx = dy * fn'(x), using y = fn(x) where that is cheaper; dx may be dy. */
+    static void backward(Activation fn, float alpha, float[] x, float[] y, float[] dy, float[] dx, int n) {
+        switch (fn) {
+            case LINEAR -> { if (dx != dy) System.arraycopy(dy, 0, dx, 0, n); }
+            case RELU -> {
+                int i = 0;
+                FloatVector zero = FloatVector.zero(S);
+                for (int ub = S.loopBound(n); i < ub; i += S.length()) {
+                    var pos = FloatVector.fromArray(S, x, i).compare(VectorOperators.GT, 0f);
+                    zero.blend(FloatVector.fromArray(S, dy, i), pos).intoArray(dx, i);
+                }
+                for (; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0f;
+            }
+            case LEAKY_RELU -> { for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i]; }
+            case SIGMOID -> { for (int i = 0; i < n; i++) { float s = y[i]; dx[i] = dy[i] * s * (1 - s); } }
+            case TANH -> { for (int i = 0; i < n; i++) { float t = y[i]; dx[i] = dy[i] * (1 - t * t); } }
+            // ELU: d/dx alpha*(e^x - 1) = alpha*e^x = y + alpha
+            case ELU -> { for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha); }
+            case SELU -> {
+                float sa = Activation.SELU_SCALE * Activation.SELU_ALPHA;
+                for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] * Activation.SELU_SCALE : dy[i] * (y[i] + sa);
+            }
+            case SOFTPLUS -> { for (int i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]); }
+            case SOFTSIGN -> { for (int i = 0; i < n; i++) { float d = 1 + Math.abs(x[i]); dx[i] = dy[i] / (d * d); } }
+            case HARD_SIGMOID -> { for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > -2.5f && v < 2.5f ? 0.2f * dy[i] : 0f; } }
+        }
+    }
+
+    static float sigmoid(float v) {
+        // two branches so exp never overflows
+        if (v >= 0) return (float) (1 / (1 + Math.exp(-v)));
+        double e = Math.exp(v);
+        return (float) (e / (1 + e));
+    }
+}

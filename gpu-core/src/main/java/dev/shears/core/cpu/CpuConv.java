@@ -1,0 +1,190 @@
+package dev.shears.core.cpu;
+
+import dev.shears.core.backend.ConvGeometry;
+
+import java.util.Arrays;
+
+/**
+ * im2col / col2im and pooling on NCHW arrays. For a window position (oh, ow) and kernel tap
+ * (ki, kj), the input row is {@code oh*strideH - padTop + ki*dilationH} and the column
+ * {@code ow*strideW - padLeft + kj*dilationW}; taps outside the image read as padding.
+ */
+final class CpuConv {
+    private CpuConv() {}
+
+    /** First output column whose tap kj lands at input column >= 0. */
+    private static int firstValid(int pad, int tapOffset, int stride) {
+        int need = pad - tapOffset; // ow*stride >= need
+        return need <= 0 ? 0 : (need + stride - 1) / stride;
+    }
+
+    /** One past the last output position whose tap lands inside [0, size). */
+    private static int endValid(int size, int pad, int tapOffset, int stride, int out) {
+        int lim = size + pad - tapOffset; // ow*stride < lim
+        if (lim <= 0) return 0;
+        return Math.min(out, (lim + stride - 1) / stride);
+    }
+
+    /** cols [C*kh*kw, outH*outW] at colsOff from the image [C, H, W] at xOff. */
+    static void im2col(float[] x, int xOff, ConvGeometry g, float[] cols, int colsOff) {
+        int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
+        int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
+        int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
+        int row = 0;
+        for (int c = 0; c < C; c++) {
+            int plane = xOff + c * H * W;
+            for (int ki = 0; ki < kh; ki++) {
+                int hOff = ki * dh;
+                int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = Math.max(ohLo, endValid(H, pt, hOff, sh, oH));
+                for (int kj = 0; kj < kw; kj++, row++) {
+                    int wOff = kj * dw;
+                    int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = Math.max(owLo, endValid(W, pl, wOff, sw, oW));
+                    int dst = colsOff + row * oH * oW;
+                    Arrays.fill(cols, dst, dst + ohLo * oW, 0f);
+                    for (int oh = ohLo; oh < ohHi; oh++) {
+                        int d = dst + oh * oW;
+                        int src = plane + (oh * sh - pt + hOff) * W - pl + wOff;
+                        Arrays.fill(cols, d, d + owLo, 0f);
+                        if (sw == 1) {
+                            System.arraycopy(x, src + owLo, cols, d + owLo, owHi - owLo);
+                        } else {
+                            for (int ow = owLo; ow < owHi; ow++) cols[d + ow] = x[src + ow * sw];
+                        }
+                        Arrays.fill(cols, d + owHi, d + oW, 0f);
+                    }
+                    Arrays.fill(cols, dst + ohHi * oW, dst + oH * oW, 0f);
+                }
+            }
+        }
+    }
+
+    /** dx [C, H, W] at dxOff += fold(cols) (the adjoint of im2col). */
+    static void col2im(float[] cols, int colsOff, ConvGeometry g, float[] dx, int dxOff) {
+        int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
+        int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
+        int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
+        int row = 0;
+        for (int c = 0; c < C; c++) {
+            int plane = dxOff + c * H * W;
+            for (int ki = 0; ki < kh; ki++) {
+                int hOff = ki * dh;
+                int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = endValid(H, pt, hOff, sh, oH);
+                for (int kj = 0; kj < kw; kj++, row++) {
+                    int wOff = kj * dw;
+                    int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = endValid(W, pl, wOff, sw, oW);
+                    int srcRow = colsOff + row * oH * oW;
+                    for (int oh = ohLo; oh < ohHi; oh++) {
+                        int s = srcRow + oh * oW;
+                        int d = plane + (oh * sh - pt + hOff) * W - pl + wOff;
+                        for (int ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
+                    }
+                }
+            }
+        }
+    }
+
+    static void maxPool(float[] x, float[] y, int[] argmax, ConvGeometry g, int n) {
+        int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
+        int planes = n * g.channels();
+        for (int p = 0; p < planes; p++) {
+            int xb = p * H * W, yb = p * oH * oW;
+            for (int oh = 0; oh < oH; oh++) {
+                int h0 = oh * g.strideH() - g.padTop();
+                for (int ow = 0; ow < oW; ow++) {
+                    int w0 = ow * g.strideW() - g.padLeft();
+                    float best = 0f;
+                    int arg = -1;
+                    for (int ki = 0; ki < g.kernelH(); ki++) {
+                        int h = h0 + ki * g.dilationH();
+                        if (h < 0 || h >= H) continue;
+                        for (int kj = 0; kj < g.kernelW(); kj++) {
+                            int w = w0 + kj * g.dilationW();
+                            if (w < 0 || w >= W) continue;
+                            float v = x[xb + h * W + w];
+                            if (arg < 0 || v > best) {
+                                best = v;
+                                arg = h * W + w;
+                            }
+                        }
+                    }
+                    y[yb + oh * oW + ow] = best;
+                    if (argmax != null) argmax[yb + oh * oW + ow] = arg;
+                }
+            }
+        }
+    }
+
+    static void maxPoolBackward(float[] dy, int[] argmax, float[] dx, ConvGeometry g, int n) {
+        int HW = g.height() * g.width(), oHW = g.outH() * g.outW();
+        int planes = n * g.channels();
+        Arrays.fill(dx, 0, planes * HW, 0f);
+        for (int p = 0; p < planes; p++) {
+            int xb = p * HW, yb = p * oHW;
+            for (int o = 0; o < oHW; o++) {
+                int a = argmax[yb + o];
+                if (a >= 0) dx[xb + a] += dy[yb + o];
+            }
+        }
+    }
+
+    /** The divisor of window (oh, ow): kh*kw, or its in-bounds element count. */
+    private static int count(ConvGeometry g, int oh, int ow, boolean includePad) {
+        if (includePad) return g.kernelH() * g.kernelW();
+        int h0 = oh * g.strideH() - g.padTop(), w0 = ow * g.strideW() - g.padLeft();
+        int ch = 0, cw = 0;
+        for (int ki = 0; ki < g.kernelH(); ki++) { int h = h0 + ki * g.dilationH(); if (h >= 0 && h < g.height()) ch++; }
+        for (int kj = 0; kj < g.kernelW(); kj++) { int w = w0 + kj * g.dilationW(); if (w >= 0 && w < g.width()) cw++; }
+        return ch * cw;
+    }
+
+    static void avgPool(float[] x, float[] y, ConvGeometry g, int n, boolean includePad) {
+        int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
+        int planes = n * g.channels();
+        for (int p = 0; p < planes; p++) {
+            int xb = p * H * W, yb = p * oH * oW;
+            for (int oh = 0; oh < oH; oh++) {
+                int h0 = oh * g.strideH() - g.padTop();
+                for (int ow = 0; ow < oW; ow++) {
+                    int w0 = ow * g.strideW() - g.padLeft();
+                    float s = 0;
+                    for (int ki = 0; ki < g.kernelH(); ki++) {
+                        int h = h0 + ki * g.dilationH();
+                        if (h < 0 || h >= H) continue;
+                        for (int kj = 0; kj < g.kernelW(); kj++) {
+                            int w = w0 + kj * g.dilationW();
+                            if (w >= 0 && w < W) s += x[xb + h * W + w];
+                        }
+                    }
+                    int cnt = count(g, oh, ow, includePad);
+                    y[yb + oh * oW + ow] = cnt == 0 ? 0f : s / cnt;
+                }
+            }
+        }
+    }
+
+    static void avgPoolBackward(float[] dy, float[] dx, ConvGeometry g, int n, boolean includePad) {
+        int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
+        int planes = n * g.channels();
+        Arrays.fill(dx, 0, planes * H * W, 0f);
+        for (int p = 0; p < planes; p++) {
+            int xb = p * H * W, yb = p * oH * oW;
+            for (int oh = 0; oh < oH; oh++) {
+                int h0 = oh * g.strideH() - g.padTop();
+                for (int ow = 0; ow < oW; ow++) {
+                    int w0 = ow * g.strideW() - g.padLeft();
+                    int cnt = count(g, oh, ow, includePad);
+                    if (cnt == 0) continue;
+                    float d = dy[yb + oh * oW + ow] / cnt;
+                    for (int ki = 0; ki < g.kernelH(); ki++) {
+                        int h = h0 + ki * g.dilationH();
+                        if (h < 0 || h >= H) continue;
+                        for (int kj = 0; kj < g.kernelW(); kj++) {
+                            int w = w0 + kj * g.dilationW();
+                            if (w >= 0 && w < W) dx[xb + h * W + w] += d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

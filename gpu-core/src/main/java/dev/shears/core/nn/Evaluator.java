@@ -1,0 +1,66 @@
+package dev.shears.core.nn;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.layers.Softmax;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+/**
+ * Test-set loss and accuracy of a bound model. Models ending in logits are scored with the
+ * fused softmax cross-entropy; models ending in a Softmax layer (most Keras files) are scored on
+ * the Softmax's input, which gives the same loss without log(0).
+ */
+public final class Evaluator {
+    private Evaluator() {}
+
+    /** Mean cross-entropy loss, accuracy and the number of samples scored. */
+    public record Result(double loss, double accuracy, int samples) {}
+
+    public static Result evaluate(Model model, Dataset data, int batchSize) {
+        Backend be = model.backend();
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("evaluation needs a single-input model, this one has " + model.inputs().size());
+        Shape inShape = model.inputs().get(0).shape();
+        if (inShape.size() != data.sampleSize())
+            throw new IllegalArgumentException("the model takes inputs of shape " + inShape + " (" + inShape.size() + " values) but "
+                    + data.name() + " has samples of shape " + data.sampleShape() + " (" + data.sampleSize() + " values)");
+        Shape out = model.outputShape();
+        int classes = (int) out.size();
+        if (classes < data.classes())
+            throw new IllegalArgumentException("the model has " + classes + " outputs but " + data.name() + " has " + data.classes() + " classes");
+        String scored = logitsNode(model);
+        int per = data.sampleSize();
+        int n = data.count();
+        double loss = 0;
+        long correct = 0;
+        Tensor x = be.allocate(inShape.withBatch(batchSize), DType.FLOAT32);
+        ExecContext ctx = ExecContext.inference(be);
+        for (int start = 0; start < n; start += batchSize) {
+            int b = Math.min(batchSize, n - start);
+            Tensor xb = b == batchSize ? x : be.allocate(inShape.withBatch(b), DType.FLOAT32);
+            be.write(data.features(), start * per, xb, 0, b * per);
+            // labels are tiny (4 bytes a sample): one upload per batch
+            Tensor yb = be.uploadInts(java.util.Arrays.copyOfRange(data.labels(), start, start + b), Shape.of(b));
+            Tensor logits = forwardTo(model, ctx, xb, scored);
+            loss += be.softmaxCrossEntropy(logits, yb, null, 1f, b, classes);
+            correct += be.countCorrect(logits, yb, b, classes);
+        }
+        return new Result(loss / n, (double) correct / n, n);
+    }
+
+    /** The name of the node whose output holds logits: the output, or the input of a final Softmax. */
+    public static String logitsNode(Model model) {
+        Layer last = model.layer(model.outputName());
+        if (last instanceof Softmax s && !s.log()) {
+            for (Model.Node node : model.nodes())
+                if (node.name().equals(model.outputName())) return node.inputs().get(0);
+        }
+        return model.outputName();
+    }
+
+    private static Tensor forwardTo(Model model, ExecContext ctx, Tensor x, String node) {
+        if (node.equals(model.outputName())) return model.forward(ctx, x);
+        return model.forwardUntil(ctx, java.util.List.of(x), node);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.shears.core.util;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes output files so that a reader never sees half a file and an input is never overwritten:
+ * the bytes go to a temporary file in the target's folder, which is then moved over the target.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** What writes the content. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes {@code target} atomically.
+     *
+     * @param inputs files this run read; writing over one of them is refused
+     */
+    public static void write(Path target, Writer writer, Path... inputs) {
+        Path abs = target.toAbsolutePath().normalize();
+        for (Path in : inputs) {
+            if (in == null) continue;
+            try {
+                Path inAbs = in.toAbsolutePath().normalize();
+                if (inAbs.equals(abs) || (Files.exists(in) && Files.exists(target) && Files.isSameFile(in, target)))
+                    throw new IllegalArgumentException("refusing to write " + target + ": it is an input of this run; choose another output path");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        Path dir = abs.getParent();
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            try {
+                try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                    writer.write(out);
+                }
+                try {
+                    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void writeString(Path target, String content, Path... inputs) {
+        write(target, out -> out.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)), inputs);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.shears.io.keras;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.nn.Model;
+import dev.shears.core.util.AtomicFiles;
+import dev.shears.io.ImportException;
+import io.jhdf.HdfFile;
+import io.jhdf.WritableHdfFile;
+import io.jhdf.api.WritableGroup;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Array;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a bound IR model as a Keras 2 full-model HDF5 file, the layout {@code model.save} writes:
+ * root attributes {@code keras_version}, {@code backend} and {@code model_config} (the Functional
+ * config JSON from {@link KerasConfigWriter}); group {@code model_weights} with attribute
+ * {@code layer_names}, and per layer a group with attribute {@code weight_names}
+ * ({@code dense_1/kernel:0}, ...) holding datasets {@code <layer>/kernel:0}. Pruned weights are
+ * exact zeros in the IR, so they stay zeros.
+ *
+ * <p>jhdf 0.13 cannot write an empty array attribute, so weight-less layers get no
+ * {@code weight_names} attribute (Keras 2.1 and later read a missing one as empty; Shears does too).
+ * No {@code training_config} is written (Keras then loads the model uncompiled).
+ *
+ * <p>The file is written to a temporary file in the target's folder and moved over the target
+ * only when complete; writing over one of the model's own input files is refused.
+ */
+public final class KerasExporter {
+    private KerasExporter() {}
+
+    /** The Keras version whose file layout this writes. */
+    static final String KERAS_VERSION = "2.2.4";
+
+    /**
+     * Writes {@code model} to {@code target}.
+     *
+     * @param inputs the files the model was read from; writing over one of them is refused
+     */
+    public static void export(Model model, Path target, Path... inputs) {
+        KerasConfigWriter writer = new KerasConfigWriter(model, target);
+        ObjectNode config = writer.write();
+        List<KerasConfigWriter.LayerWeights> weights = writer.weights();
+        try {
+            AtomicFiles.write(target, out -> {
+                Path scratch = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".h5tmp");
+                try {
+                    writeHdf5(scratch, config, weights);
+                    Files.copy(scratch, out);
+                } finally {
+                    Files.deleteIfExists(scratch);
+                }
+            }, inputs);
+        } catch (IllegalArgumentException e) { // AtomicFiles refuses to overwrite an input
+            throw new ImportException(e.getMessage(), target, null, List.of(), e);
+        } catch (UncheckedIOException e) {
+            throw new ImportException("cannot write: " + e.getMessage(), target, null, List.of(), e);
+        }
+    }
+
+    private static void writeHdf5(Path file, ObjectNode config, List<KerasConfigWriter.LayerWeights> weights) throws IOException {
+        try (WritableHdfFile h5 = HdfFile.write(file)) {
+            h5.putAttribute("keras_version", KERAS_VERSION);
+            h5.putAttribute("backend", "tensorflow");
+            h5.putAttribute("model_config", config.toString());
+            WritableGroup mw = h5.putGroup("model_weights");
+            List<String> layerNames = new ArrayList<>();
+            for (var lw : weights) layerNames.add(lw.layer());
+            mw.putAttribute("layer_names", layerNames.toArray(String[]::new));
+            mw.putAttribute("backend", "tensorflow");
+            mw.putAttribute("keras_version", KERAS_VERSION);
+            for (var lw : weights) {
+                WritableGroup g = mw.putGroup(lw.layer());
+                if (lw.weights().isEmpty()) continue;
+                List<String> names = new ArrayList<>();
+                WritableGroup inner = g.putGroup(lw.layer());
+                for (var w : lw.weights()) {
+                    names.add(lw.layer() + "/" + w.name());
+                    inner.putDataset(w.name(), nested(w.data(), w.dims()));
+                }
+                g.putAttribute("weight_names", names.toArray(String[]::new));
+            }
+        } catch (RuntimeException e) {
+            throw new IOException("HDF5 writing failed: " + e, e);
+        }
+    }
+
+    /** A row-major flat array as the nested Java array jhdf writes as an n-dimensional dataset. */
+    static Object nested(float[] flat, int[] dims) {
+        if (dims.length == 1) return flat.clone();
+        Object out = Array.newInstance(float.class, dims);
+        fill(out, flat, dims, 0, 0);
+        return out;
+    }
+
+    private static int fill(Object array, float[] flat, int[] dims, int axis, int at) {
+        if (axis == dims.length - 1) {
+            System.arraycopy(flat, at, (float[]) array, 0, dims[axis]);
+            return at + dims[axis];
+        }
+        for (int i = 0; i < dims[axis]; i++) at = fill(Array.get(array, i), flat, dims, axis + 1, at);
+        return at;
+    }
+}

@@ -1,0 +1,665 @@
+package dev.shears.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shears.core.backend.Activation;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.nn.layers.ActivationLayer;
+import dev.shears.core.nn.layers.Add;
+import dev.shears.core.nn.layers.AvgPool2D;
+import dev.shears.core.nn.layers.BatchNorm;
+import dev.shears.core.nn.layers.Concat;
+import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.nn.layers.Dropout;
+import dev.shears.core.nn.layers.Flatten;
+import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.MaxPool2D;
+import dev.shears.core.nn.layers.PReLU;
+import dev.shears.core.nn.layers.Permute;
+import dev.shears.core.nn.layers.Reshape;
+import dev.shears.core.nn.layers.Softmax;
+import dev.shears.core.nn.layers.ZeroPad2D;
+import dev.shears.core.tensor.Shape;
+import dev.shears.io.ImportException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Translates a parsed Keras config plus its weights into the IR, one Keras layer at a time.
+ *
+ * <p>Every Keras tensor is tracked as a {@link Ref}: an IR node, its (NCHW-side) shape and the
+ * axis order relating it to the Keras tensor (see {@link AxisOrder}). Layers that need a given
+ * layout (channels_last convolutions need the IR tensor NCHW, i.e. Keras order (1, 2, 0);
+ * Flatten and Reshape need the Keras order itself) get a Permute node only where the order
+ * differs, so a channels_last model gets one Permute after its input and one before its
+ * Flatten; Keras Permute layers cost nothing (they only change the order).
+ *
+ * <p>Weights are collected here as {@link PendingWeight}s in IR layout and written after the
+ * model is bound: Dense kernels stay [in, out]; convolution kernels go from Keras' (kh, kw, in,
+ * out) (or Keras 1 'th' (out, in, kh, kw)) to [out, in, kh, kw], flipped spatially when the
+ * file was written by the Theano backend (Theano convolves, TensorFlow correlates).
+ */
+final class KerasGraphBuilder {
+
+    /** The Keras layer classes Shears imports (for error messages). */
+    static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "MaxPooling2D",
+            "AveragePooling2D", "GlobalAveragePooling2D", "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
+            "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Concatenate",
+            "Merge (Keras 1, mode sum or concat)");
+
+    static final List<String> SUPPORTED_ACTIVATIONS = List.of("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
+            "elu", "selu", "softplus", "softsign", "hard_sigmoid");
+
+    /** A Keras tensor: IR node {@code node} of per-sample shape {@code shape}; Keras axis i = IR axis order[i]. */
+    record Ref(String node, Shape shape, int[] order) {
+        int rank() { return shape.rank(); }
+        int[] kerasDims() { return AxisOrder.permuteDims(shape.dims(), order); }
+    }
+
+    /** Values (IR layout) to write into a parameter once the model is bound. */
+    record PendingWeight(Parameter parameter, float[] values) {}
+
+    private final Path file;
+    private final KerasWeights weights;
+    private final boolean keras3;
+    private final Model.Builder mb = Model.builder();
+    private final Map<String, Ref> outputs = new LinkedHashMap<>();
+    private final Map<String, Ref> permuteCache = new HashMap<>();
+    private final Set<String> names = new HashSet<>();
+    private final Set<String> layersWithWeights = new HashSet<>();
+    private final List<PendingWeight> pending = new ArrayList<>();
+    private final boolean theanoKernels;
+
+    KerasGraphBuilder(Path file, KerasWeights weights, boolean keras3) {
+        this.file = file;
+        this.weights = weights;
+        this.keras3 = keras3;
+        this.theanoKernels = "theano".equals(weights.backend());
+    }
+
+    List<PendingWeight> pendingWeights() { return pending; }
+
+    Map<String, KerasModel.LayerOutput> layerOutputs() {
+        Map<String, KerasModel.LayerOutput> out = new LinkedHashMap<>();
+        outputs.forEach((k, r) -> out.put(k, new KerasModel.LayerOutput(r.node(), r.shape(), r.order())));
+        return out;
+    }
+
+    Model build(KerasModelConfig cfg) {
+        for (KerasLayerConfig l : cfg.layers()) names.add(l.name());
+        for (KerasLayerConfig l : cfg.layers()) translate(l);
+        checkAllWeightsUsed(cfg);
+        Ref out = outputs.get(cfg.outputLayer());
+        if (out == null) throw new ImportException("the output layer '" + cfg.outputLayer() + "' is not among the layers", file, null);
+        // The model's output has the Keras layout, so a caller compares it with Keras directly.
+        Ref last = ensureOrder(out, AxisOrder.identity(out.rank()), cfg.outputLayer());
+        mb.output(last.node());
+        try {
+            return mb.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ImportException("the translated model is inconsistent: " + e.getMessage(), file, null, List.of(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ per layer
+
+    private void translate(KerasLayerConfig l) {
+        List<Ref> in = new ArrayList<>();
+        for (String src : l.inbound()) {
+            Ref r = outputs.get(src);
+            if (r == null) throw l.error("reads '" + src + "', which has no output yet");
+            in.add(r);
+        }
+        if (!l.className().equals("InputLayer") && in.isEmpty()) throw l.error("the layer has no input");
+        Ref out = switch (l.className()) {
+            case "InputLayer" -> input(l);
+            case "Dense" -> dense(l, single(l, in));
+            case "Conv2D", "Convolution2D" -> conv(l, single(l, in));
+            case "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D" -> pool(l, single(l, in));
+            case "GlobalAveragePooling2D", "GlobalAvgPool2D" -> globalAvgPool(l, single(l, in));
+            case "BatchNormalization" -> batchNorm(l, single(l, in));
+            case "Activation" -> activation(l, l.field("activation"), single(l, in), l.name());
+            case "LeakyReLU" -> elementwise(l, single(l, in), Activation.LEAKY_RELU,
+                    (float) l.numberOr(0.3, "alpha", "negative_slope"), l.name());
+            case "ELU" -> elementwise(l, single(l, in), Activation.ELU, (float) l.numberOr(1.0, "alpha"), l.name());
+            case "ReLU" -> relu(l, single(l, in));
+            case "Softmax" -> softmaxLayer(l, single(l, in));
+            case "PReLU" -> prelu(l, single(l, in));
+            case "Dropout" -> dropout(l, single(l, in));
+            case "Flatten" -> flatten(l, single(l, in));
+            case "Reshape" -> reshape(l, single(l, in));
+            case "Permute" -> permute(l, single(l, in));
+            case "ZeroPadding2D" -> zeroPad(l, single(l, in));
+            case "Add" -> add(l, in);
+            case "Concatenate" -> concat(l, in, l.intOr(-1, "axis"));
+            case "Merge" -> merge(l, in);
+            default -> throw l.unsupported("layer class '" + l.className() + "' is not supported", SUPPORTED);
+        };
+        outputs.put(l.name(), out);
+    }
+
+    private Ref single(KerasLayerConfig l, List<Ref> in) {
+        if (in.size() != 1) throw l.error("takes one input, the config gives it " + in.size());
+        return in.get(0);
+    }
+
+    private Ref input(KerasLayerConfig l) {
+        JsonNode shape = l.field("batch_input_shape", "batch_shape");
+        int[] dims;
+        if (shape != null) {
+            int[] all = l.intList(withoutBatch(shape), "batch_input_shape");
+            dims = all;
+        } else if (l.has("shape")) {
+            dims = l.intList(l.field("shape"), "shape");
+        } else {
+            throw l.error("the InputLayer has no batch_input_shape / batch_shape");
+        }
+        for (int d : dims) if (d <= 0) throw l.error("input shape " + Arrays.toString(dims) + " has a non-positive size");
+        Shape s = Shape.of(dims);
+        mb.input(l.name(), s);
+        return new Ref(l.name(), s, AxisOrder.identity(dims.length));
+    }
+
+    private static JsonNode withoutBatch(JsonNode batchShape) {
+        var arr = new com.fasterxml.jackson.databind.node.ArrayNode(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance);
+        for (int i = 1; i < batchShape.size(); i++) arr.add(batchShape.get(i));
+        return arr;
+    }
+
+    private Ref dense(KerasLayerConfig l, Ref in) {
+        if (in.rank() != 1)
+            throw l.error("Dense on a rank-" + in.rank() + " input " + Arrays.toString(in.kerasDims())
+                    + " (Keras applies it to the last axis); Shears imports Dense on flat inputs only: add a Flatten before it");
+        int units = l.requireInt("units", "output_dim");
+        boolean bias = l.boolOr(true, "use_bias", "bias");
+        int inF = in.shape().dim(0);
+        Dense d = new Dense(l.name(), inF, units, bias);
+        Ref out = add(l, d, List.of(in), AxisOrder.identity(1));
+        Map<String, StoredWeight> w = weightsFor(l, bias ? List.of("kernel", "bias") : List.of("kernel"));
+        pending.add(new PendingWeight(d.kernel(), expect(l, w.get("kernel"), new int[]{inF, units}, "[input features, units]")));
+        if (bias) pending.add(new PendingWeight(d.bias(), expect(l, w.get("bias"), new int[]{units}, "[units]")));
+        return activation(l, l.field("activation"), out, null);
+    }
+
+    private Ref conv(KerasLayerConfig l, Ref input) {
+        boolean channelsFirst = channelsFirst(l);
+        Ref in = ensureImage(l, input, channelsFirst);
+        int[] k = l.pairOr(null, "kernel_size");
+        if (k == null) k = new int[]{l.requireInt("nb_row"), l.requireInt("nb_col")};
+        int[] s = l.pairOr(new int[]{1, 1}, "strides", "subsample");
+        int[] dil = l.pairOr(new int[]{1, 1}, "dilation_rate", "atrous_rate");
+        int filters = l.requireInt("filters", "nb_filter");
+        int groups = l.intOr(1, "groups");
+        boolean bias = l.boolOr(true, "use_bias", "bias");
+        int c = in.shape().dim(0), h = in.shape().dim(1), w = in.shape().dim(2);
+        if (groups <= 0 || c % groups != 0 || filters % groups != 0)
+            throw l.error("groups " + groups + " does not divide input channels " + c + " and filters " + filters);
+        int[] ph = pads(l, h, k[0], s[0], dil[0]), pw = pads(l, w, k[1], s[1], dil[1]);
+        Conv2D conv;
+        try {
+            conv = new Conv2D(l.name(), c, filters, k[0], k[1], s[0], s[1], ph[0], pw[0], ph[1], pw[1], dil[0], dil[1], groups, bias);
+        } catch (IllegalArgumentException e) {
+            throw l.error(e.getMessage());
+        }
+        Ref out = add(l, conv, List.of(in), in.order());
+        Map<String, StoredWeight> wt = weightsFor(l, bias ? List.of("kernel", "bias") : List.of("kernel"));
+        int cin = c / groups;
+        float[] kernel;
+        if ("th".equals(l.stringOr(null, "dim_ordering"))) {
+            // Keras 1 with 'th' ordering stores (out, in, kh, kw): the IR layout already.
+            kernel = expect(l, wt.get("kernel"), new int[]{filters, cin, k[0], k[1]}, "(filters, in, rows, cols) for 'th' ordering");
+        } else {
+            float[] khwio = expect(l, wt.get("kernel"), new int[]{k[0], k[1], cin, filters}, "(rows, cols, in, filters)");
+            kernel = AxisOrder.permuteData(khwio, 1, new int[]{k[0], k[1], cin, filters}, new int[]{3, 2, 0, 1});
+        }
+        if (theanoKernels) kernel = flipSpatial(kernel, filters * cin, k[0], k[1]);
+        pending.add(new PendingWeight(conv.kernel(), kernel));
+        if (bias) pending.add(new PendingWeight(conv.bias(), expect(l, wt.get("bias"), new int[]{filters}, "[filters]")));
+        return activation(l, l.field("activation"), out, null);
+    }
+
+    private static float[] flipSpatial(float[] k, int planes, int kh, int kw) {
+        float[] out = new float[k.length];
+        for (int p = 0; p < planes; p++)
+            for (int y = 0; y < kh; y++)
+                for (int x = 0; x < kw; x++)
+                    out[(p * kh + y) * kw + x] = k[(p * kh + (kh - 1 - y)) * kw + (kw - 1 - x)];
+        return out;
+    }
+
+    private Ref pool(KerasLayerConfig l, Ref input) {
+        Ref in = ensureImage(l, input, channelsFirst(l));
+        int[] p = l.pairOr(new int[]{2, 2}, "pool_size");
+        int[] s = l.pairOr(p, "strides");
+        int h = in.shape().dim(1), w = in.shape().dim(2);
+        int[] ph = pads(l, h, p[0], s[0], 1), pw = pads(l, w, p[1], s[1], 1);
+        boolean max = l.className().startsWith("Max");
+        Layer layer;
+        try {
+            // Keras 'same' pooling: padding never wins a max, and averages count only real pixels.
+            layer = max ? new MaxPool2D(l.name(), p[0], p[1], s[0], s[1], ph[0], pw[0], ph[1], pw[1], false)
+                    : new AvgPool2D(l.name(), p[0], p[1], s[0], s[1], ph[0], pw[0], ph[1], pw[1], false, false);
+        } catch (IllegalArgumentException e) {
+            throw l.error(e.getMessage());
+        }
+        return add(l, layer, List.of(in), in.order());
+    }
+
+    private Ref globalAvgPool(KerasLayerConfig l, Ref input) {
+        Ref in = ensureImage(l, input, channelsFirst(l));
+        boolean keep = l.boolOr(false, "keepdims");
+        return add(l, new GlobalAvgPool2D(l.name(), keep), List.of(in), keep ? in.order() : AxisOrder.identity(1));
+    }
+
+    private Ref batchNorm(KerasLayerConfig l, Ref input) {
+        if (l.intOr(0, "mode") != 0) throw l.error("Keras 1 BatchNormalization mode " + l.intOr(0, "mode") + "; Shears imports mode 0 only");
+        JsonNode axisNode = l.field("axis");
+        int axis = axisNode != null && axisNode.isArray() && axisNode.size() == 1 ? axisNode.get(0).asInt() : l.intOr(-1, "axis");
+        if (axisNode != null && axisNode.isArray() && axisNode.size() != 1) throw l.error("normalises over several axes " + axisNode);
+        int rank = input.rank();
+        int k = axis < 0 ? axis + rank : axis - 1; // Keras counts the batch axis
+        if (k < 0 || k >= rank) throw l.error("axis " + axis + " is out of range for input " + Arrays.toString(input.kerasDims()));
+        Ref in = input;
+        if (in.order()[k] != 0) {
+            if (rank == 3 && (k == 0 || k == 2)) in = ensureOrder(in, k == 0 ? AxisOrder.identity(3) : AxisOrder.CHANNELS_LAST, l.name());
+            else throw l.error("normalising axis " + axis + " of a rank-" + rank + " input " + Arrays.toString(input.kerasDims())
+                    + " is not supported (Shears normalises the channel axis of images or the features of flat inputs)");
+        }
+        int c = in.shape().dim(0);
+        float eps = (float) l.numberOr(1e-3, "epsilon");
+        float momentum = (float) l.numberOr(0.99, "momentum");
+        boolean center = l.boolOr(true, "center"), scale = l.boolOr(true, "scale");
+        BatchNorm bn = new BatchNorm(l.name(), c, eps, momentum);
+        Ref out = add(l, bn, List.of(in), in.order());
+        List<String> roles = new ArrayList<>();
+        if (scale) roles.add("gamma");
+        if (center) roles.add("beta");
+        roles.add("moving_mean");
+        roles.add("moving_variance");
+        Map<String, StoredWeight> w = weightsFor(l, roles);
+        int[] shape = {c};
+        if (scale) pending.add(new PendingWeight(bn.gamma(), expect(l, w.get("gamma"), shape, "[channels]")));
+        if (center) pending.add(new PendingWeight(bn.beta(), expect(l, w.get("beta"), shape, "[channels]")));
+        pending.add(new PendingWeight(bn.movingMean(), expect(l, w.get("moving_mean"), shape, "[channels]")));
+        pending.add(new PendingWeight(bn.movingVariance(), expect(l, w.get("moving_variance"), shape, "[channels]")));
+        return out;
+    }
+
+    /**
+     * An activation, given by name or (Keras 3) as a serialised function object. {@code node} is
+     * the IR node name to use, or null for an activation fused into a Dense/Conv layer.
+     */
+    private Ref activation(KerasLayerConfig l, JsonNode spec, Ref in, String node) {
+        String name = activationName(l, spec);
+        if (name.equals("linear") && node == null) return in;
+        String nodeName = node != null ? node : fresh(l.name() + "_" + name);
+        return switch (name) {
+            case "linear" -> elementwise(l, in, Activation.LINEAR, 0f, nodeName);
+            case "relu" -> elementwise(l, in, Activation.RELU, 0f, nodeName);
+            case "sigmoid" -> elementwise(l, in, Activation.SIGMOID, 0f, nodeName);
+            case "tanh" -> elementwise(l, in, Activation.TANH, 0f, nodeName);
+            case "elu" -> elementwise(l, in, Activation.ELU, 1f, nodeName);
+            case "selu" -> elementwise(l, in, Activation.SELU, 0f, nodeName);
+            case "softplus" -> elementwise(l, in, Activation.SOFTPLUS, 0f, nodeName);
+            case "softsign" -> elementwise(l, in, Activation.SOFTSIGN, 0f, nodeName);
+            case "hard_sigmoid" -> {
+                if (keras3) throw l.unsupported("Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, which Shears does not have "
+                        + "(Shears' hard_sigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))", SUPPORTED_ACTIVATIONS);
+                yield elementwise(l, in, Activation.HARD_SIGMOID, 0f, nodeName);
+            }
+            case "softmax", "log_softmax" -> softmax(l, in, name.equals("log_softmax"), nodeName);
+            default -> throw l.unsupported("activation '" + name + "' is not supported", SUPPORTED_ACTIVATIONS);
+        };
+    }
+
+    private static String activationName(KerasLayerConfig l, JsonNode spec) {
+        if (spec == null) return "linear";
+        if (spec.isTextual()) return spec.asText();
+        if (spec.isObject()) { // Keras 3: {"module": "keras.activations", "class_name": "function", "config": "relu"}
+            JsonNode c = spec.get("config");
+            if (c != null && c.isTextual()) return c.asText();
+            JsonNode cls = spec.get("class_name");
+            if (cls != null && cls.isTextual()) return cls.asText().toLowerCase(java.util.Locale.ROOT);
+        }
+        throw l.error("activation " + spec + " is neither a name nor a serialised activation");
+    }
+
+    private Ref elementwise(KerasLayerConfig l, Ref in, Activation f, float alpha, String node) {
+        return add(l, new ActivationLayer(node, f, alpha), List.of(in), in.order());
+    }
+
+    private Ref softmax(KerasLayerConfig l, Ref in, boolean log, String node) {
+        // Keras normalises over the last axis; the IR over the whole sample. They agree when every
+        // other axis has size 1.
+        int[] kd = in.kerasDims();
+        long others = in.shape().size() / kd[kd.length - 1];
+        if (others != 1)
+            throw l.error("softmax over the last axis of a " + Arrays.toString(kd) + " tensor is not supported; "
+                    + "Shears imports softmax over flat inputs (add a Flatten before it)");
+        return add(l, new Softmax(node, log), List.of(in), in.order());
+    }
+
+    private Ref softmaxLayer(KerasLayerConfig l, Ref in) {
+        int axis = l.intOr(-1, "axis");
+        if (axis != -1 && axis != in.rank()) throw l.error("softmax over axis " + axis + "; Shears supports the last axis only");
+        return softmax(l, in, false, l.name());
+    }
+
+    private Ref relu(KerasLayerConfig l, Ref in) {
+        if (l.has("max_value")) throw l.error("ReLU with max_value " + l.field("max_value") + " (a capped ReLU) is not supported");
+        if (l.numberOr(0, "threshold") != 0) throw l.error("ReLU with a non-zero threshold is not supported");
+        double slope = l.numberOr(0, "negative_slope");
+        return slope == 0 ? elementwise(l, in, Activation.RELU, 0f, l.name())
+                : elementwise(l, in, Activation.LEAKY_RELU, (float) slope, l.name());
+    }
+
+    private Ref prelu(KerasLayerConfig l, Ref input) {
+        StoredWeight a = weightsFor(l, List.of("alpha")).get("alpha");
+        int[] kd = input.kerasDims();
+        int[] ad = a.shape();
+        if (Arrays.equals(ad, kd)) {
+            // One slope per element: store it in IR layout (IR axis j is Keras axis inverse(order)[j]).
+            float[] slope = AxisOrder.permuteData(a.data(), 1, kd, AxisOrder.inverse(input.order()));
+            PReLU p = new PReLU(l.name(), input.shape());
+            pending.add(new PendingWeight(p.slope(), slope));
+            return add(l, p, List.of(input), input.order());
+        }
+        // Shared over every axis but one: a per-channel slope, with that axis as the IR channel axis.
+        int channelAxis = -1;
+        boolean ok = ad.length == kd.length;
+        for (int i = 0; ok && i < ad.length; i++) {
+            if (ad[i] == 1 && kd[i] != 1) continue;
+            if (ad[i] != kd[i] || channelAxis >= 0) ok = false;
+            else channelAxis = i;
+        }
+        if (!ok || channelAxis < 0)
+            throw l.error("alpha of shape " + Arrays.toString(ad) + " for input " + Arrays.toString(kd)
+                    + " is neither per element nor per channel (shared_axes " + l.field("shared_axes") + ")");
+        Ref in = input;
+        if (in.order()[channelAxis] != 0) {
+            if (in.rank() == 3 && (channelAxis == 0 || channelAxis == 2))
+                in = ensureOrder(in, channelAxis == 0 ? AxisOrder.identity(3) : AxisOrder.CHANNELS_LAST, l.name());
+            else throw l.error("per-channel alpha on axis " + (channelAxis + 1) + " of input " + Arrays.toString(kd) + " is not supported");
+        }
+        int c = kd[channelAxis];
+        PReLU p = new PReLU(l.name(), Shape.of(c));
+        pending.add(new PendingWeight(p.slope(), a.data().clone()));
+        return add(l, p, List.of(in), in.order());
+    }
+
+    private Ref dropout(KerasLayerConfig l, Ref in) {
+        double rate = l.numberOr(0, "rate", "p");
+        if (!(rate >= 0 && rate < 1)) throw l.error("dropout rate " + rate + " is outside [0, 1)");
+        return add(l, new Dropout(l.name(), (float) rate), List.of(in), in.order());
+    }
+
+    private Ref flatten(KerasLayerConfig l, Ref input) {
+        Ref in = input;
+        // Keras 2.2+ Flatten(data_format='channels_first') moves axis 1 last before flattening.
+        if ("channels_first".equals(l.stringOr(null, "data_format")) && in.rank() >= 2) {
+            int[] d = new int[in.rank()];
+            for (int i = 0; i < d.length - 1; i++) d[i] = i + 1;
+            in = new Ref(in.node(), in.shape(), AxisOrder.compose(in.order(), d));
+        }
+        in = ensureOrder(in, AxisOrder.identity(in.rank()), l.name());
+        return add(l, new Flatten(l.name()), List.of(in), AxisOrder.identity(1));
+    }
+
+    private Ref reshape(KerasLayerConfig l, Ref input) {
+        int[] target = l.intList(l.field("target_shape", "dims"), "target_shape");
+        long size = input.shape().size();
+        int unknown = -1;
+        long known = 1;
+        for (int i = 0; i < target.length; i++) {
+            if (target[i] == -1 && unknown < 0) unknown = i;
+            else if (target[i] <= 0) throw l.error("target_shape " + Arrays.toString(target) + " has an invalid entry");
+            else known *= target[i];
+        }
+        if (unknown >= 0) {
+            if (size % known != 0) throw l.error("cannot reshape " + Arrays.toString(input.kerasDims()) + " to " + Arrays.toString(target));
+            target[unknown] = (int) (size / known);
+        }
+        Ref in = ensureOrder(input, AxisOrder.identity(input.rank()), l.name());
+        return add(l, new Reshape(l.name(), Shape.of(target)), List.of(in), AxisOrder.identity(target.length));
+    }
+
+    private Ref permute(KerasLayerConfig l, Ref in) {
+        int[] dims = l.intList(l.field("dims"), "dims");
+        if (dims.length != in.rank()) throw l.error("dims " + Arrays.toString(dims) + " for a rank-" + in.rank() + " input");
+        int[] d = new int[dims.length];
+        boolean[] seen = new boolean[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = dims[i] - 1; // Keras counts the batch axis as 0
+            if (d[i] < 0 || d[i] >= dims.length || seen[d[i]]) throw l.error("dims " + Arrays.toString(dims) + " is not a permutation of 1.." + dims.length);
+            seen[d[i]] = true;
+        }
+        // No IR node: only the relation between the IR tensor and the Keras tensor changes.
+        return new Ref(in.node(), in.shape(), AxisOrder.compose(in.order(), d));
+    }
+
+    private Ref zeroPad(KerasLayerConfig l, Ref input) {
+        Ref in = ensureImage(l, input, channelsFirst(l));
+        int top, bottom, left, right;
+        JsonNode p = l.field("padding");
+        if (p == null) {
+            top = bottom = left = right = 1;
+        } else if (p.canConvertToInt()) {
+            top = bottom = left = right = p.asInt();
+        } else if (p.isObject()) { // Keras 1 dict form
+            top = p.path("top_pad").asInt(0);
+            bottom = p.path("bottom_pad").asInt(0);
+            left = p.path("left_pad").asInt(0);
+            right = p.path("right_pad").asInt(0);
+        } else if (p.isArray() && p.size() == 2 && p.get(0).isArray()) { // ((top, bottom), (left, right))
+            top = p.get(0).get(0).asInt();
+            bottom = p.get(0).get(1).asInt();
+            left = p.get(1).get(0).asInt();
+            right = p.get(1).get(1).asInt();
+        } else if (p.isArray() && p.size() == 2) { // (rows, cols), symmetric
+            top = bottom = p.get(0).asInt();
+            left = right = p.get(1).asInt();
+        } else if (p.isArray() && p.size() == 4) { // Keras 1: (top, bottom, left, right)
+            top = p.get(0).asInt();
+            bottom = p.get(1).asInt();
+            left = p.get(2).asInt();
+            right = p.get(3).asInt();
+        } else {
+            throw l.error("padding " + p + " is not in any form Keras writes");
+        }
+        if (top < 0 || bottom < 0 || left < 0 || right < 0) throw l.error("negative padding " + p);
+        return add(l, new ZeroPad2D(l.name(), top, left, bottom, right), List.of(in), in.order());
+    }
+
+    private Ref add(KerasLayerConfig l, List<Ref> in) {
+        List<Ref> common = commonOrder(l, in);
+        return add(l, new Add(l.name()), common, common.get(0).order());
+    }
+
+    private Ref concat(KerasLayerConfig l, List<Ref> in, int axis) {
+        List<Ref> common = commonOrder(l, in);
+        int rank = common.get(0).rank();
+        int k = axis < 0 ? axis + rank : axis - 1;
+        if (k < 0 || k >= rank) throw l.error("axis " + axis + " is out of range for rank-" + rank + " inputs");
+        int irAxis = common.get(0).order()[k];
+        return add(l, new Concat(l.name(), irAxis), common, common.get(0).order());
+    }
+
+    private Ref merge(KerasLayerConfig l, List<Ref> in) {
+        String mode = l.stringOr("sum", "mode");
+        return switch (mode) {
+            case "sum" -> add(l, in);
+            case "concat" -> concat(l, in, l.intOr(-1, "concat_axis"));
+            default -> throw l.unsupported("Merge mode '" + mode + "' is not supported", List.of("sum", "concat"));
+        };
+    }
+
+    /** The inputs with one shared axis order (their own when they agree, else the Keras order). */
+    private List<Ref> commonOrder(KerasLayerConfig l, List<Ref> in) {
+        if (in.size() < 2) throw l.error("a merge layer needs at least two inputs, got " + in.size());
+        boolean same = true;
+        for (Ref r : in) same &= Arrays.equals(r.order(), in.get(0).order());
+        if (same) return in;
+        List<Ref> out = new ArrayList<>();
+        for (Ref r : in) out.add(ensureOrder(r, AxisOrder.identity(r.rank()), l.name()));
+        return out;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private boolean channelsFirst(KerasLayerConfig l) {
+        String df = l.stringOr(null, "data_format");
+        if (df != null) {
+            return switch (df) {
+                case "channels_first" -> true;
+                case "channels_last" -> false;
+                default -> throw l.unsupported("data_format '" + df + "'", List.of("channels_last", "channels_first"));
+            };
+        }
+        String dim = l.stringOr(null, "dim_ordering");
+        if (dim != null) {
+            return switch (dim) {
+                case "th" -> true;
+                case "tf", "default" -> false; // 'default' meant keras.json's value, 'tf' since Keras 1.1
+                default -> throw l.unsupported("dim_ordering '" + dim + "'", List.of("th", "tf"));
+            };
+        }
+        return false;
+    }
+
+    /** An image input in the layout the IR needs: [C, H, W] with the Keras tensor NCHW or NHWC. */
+    private Ref ensureImage(KerasLayerConfig l, Ref in, boolean channelsFirst) {
+        if (in.rank() != 3)
+            throw l.error("expects an image input (rank 3 per sample), got " + Arrays.toString(in.kerasDims()));
+        return ensureOrder(in, channelsFirst ? AxisOrder.identity(3) : AxisOrder.CHANNELS_LAST, l.name());
+    }
+
+    /** The same Keras tensor held by an IR tensor with the given order, adding a Permute if needed. */
+    private Ref ensureOrder(Ref r, int[] order, String consumer) {
+        if (Arrays.equals(r.order(), order)) return r;
+        String key = r.node() + Arrays.toString(r.order()) + Arrays.toString(order);
+        Ref cached = permuteCache.get(key);
+        if (cached != null) return cached;
+        // New IR axis j = old IR axis r.order[inverse(order)[j]], so that Keras axis i = new IR axis order[i].
+        int[] perm = AxisOrder.compose(r.order(), AxisOrder.inverse(order));
+        String suffix = Arrays.equals(order, AxisOrder.CHANNELS_LAST) ? "_to_nchw" : AxisOrder.isIdentity(order) ? "_to_keras_order" : "_permute";
+        Permute p = new Permute(fresh(consumer + suffix), perm);
+        Shape shape = p.outputShape(List.of(r.shape()));
+        mb.add(p, r.node());
+        names.add(p.name());
+        Ref out = new Ref(p.name(), shape, order.clone());
+        permuteCache.put(key, out);
+        return out;
+    }
+
+    private Ref add(KerasLayerConfig l, Layer layer, List<Ref> in, int[] order) {
+        List<Shape> shapes = new ArrayList<>();
+        List<String> srcs = new ArrayList<>();
+        for (Ref r : in) {
+            shapes.add(r.shape());
+            srcs.add(r.node());
+        }
+        Shape out;
+        try {
+            out = layer.outputShape(shapes);
+        } catch (IllegalArgumentException e) {
+            throw l.error("does not fit its input " + describe(in) + ": " + e.getMessage());
+        }
+        mb.add(layer, srcs);
+        names.add(layer.name());
+        return new Ref(layer.name(), out, order.clone());
+    }
+
+    private static String describe(List<Ref> in) {
+        List<String> s = new ArrayList<>();
+        for (Ref r : in) s.add(Arrays.toString(r.kerasDims()));
+        return String.join(", ", s);
+    }
+
+    private String fresh(String base) {
+        String n = base;
+        for (int i = 2; names.contains(n); i++) n = base + "_" + i;
+        names.add(n);
+        return n;
+    }
+
+    /** Explicit pads {before, after} for one axis: 0 for 'valid', TensorFlow's rule for 'same'. */
+    private static int[] pads(KerasLayerConfig l, int in, int k, int stride, int dilation) {
+        String mode = l.stringOr("valid", "padding", "border_mode");
+        return switch (mode) {
+            case "valid" -> new int[]{0, 0};
+            case "same" -> samePads(in, k, stride, dilation);
+            default -> throw l.unsupported("padding '" + mode + "'", List.of("valid", "same"));
+        };
+    }
+
+    /**
+     * TensorFlow's 'same' padding: output ceil(in / stride); the total padding needed for it is
+     * split with the extra pixel at the end (bottom/right).
+     */
+    static int[] samePads(int in, int k, int stride, int dilation) {
+        int effective = (k - 1) * dilation + 1;
+        int out = (in + stride - 1) / stride;
+        int total = Math.max((out - 1) * stride + effective - in, 0);
+        return new int[]{total / 2, total - total / 2};
+    }
+
+    /** The stored weights of a layer by role; fails when the file's weights do not fit the config. */
+    private Map<String, StoredWeight> weightsFor(KerasLayerConfig l, List<String> roles) {
+        List<StoredWeight> stored = weights.forLayer(l.name());
+        layersWithWeights.add(l.name());
+        if (stored.isEmpty())
+            throw new ImportException(l.className() + " layer: the weights file " + weights.file() + " holds no weights for this layer "
+                    + "(it has layers " + weights.layerNames() + "); is it the weights file of this model?", file, l.name());
+        if (stored.size() != roles.size())
+            throw new ImportException(l.className() + " layer: the weights file stores " + stored.size() + " arrays " + stored
+                    + " but the config needs " + roles.size() + " " + roles + " (check use_bias / center / scale)", weights.file(), l.name());
+        Map<String, StoredWeight> out = new HashMap<>();
+        boolean named = stored.stream().allMatch(w -> w.role() != null);
+        for (int i = 0; i < stored.size(); i++) {
+            StoredWeight w = stored.get(i);
+            String role = named ? w.role() : roles.get(i);
+            if (out.put(role, w) != null)
+                throw new ImportException(l.className() + " layer: two stored weights are a " + role + ": " + stored, weights.file(), l.name());
+        }
+        for (String r : roles)
+            if (!out.containsKey(r))
+                throw new ImportException(l.className() + " layer: no stored weight is a " + r + " (stored: " + stored + ")", weights.file(), l.name());
+        return out;
+    }
+
+    private float[] expect(KerasLayerConfig l, StoredWeight w, int[] dims, String meaning) {
+        if (!Arrays.equals(w.shape(), dims))
+            throw new ImportException(l.className() + " layer: weight '" + w.name() + "' has shape " + Arrays.toString(w.shape())
+                    + " but the config needs " + Arrays.toString(dims) + " " + meaning
+                    + "; the weights do not belong to this config", weights.file(), l.name());
+        return w.data();
+    }
+
+    private void checkAllWeightsUsed(KerasModelConfig cfg) {
+        Set<String> configured = new HashSet<>();
+        for (KerasLayerConfig l : cfg.layers()) configured.add(l.name());
+        for (String name : weights.layerNames()) {
+            if (configured.contains(name) || layersWithWeights.contains(name)) continue;
+            if (!weights.forLayer(name).isEmpty())
+                throw new ImportException("the weights file has weights for layer '" + name + "', which the model config does not have; "
+                        + "config and weights do not belong together", weights.file(), name);
+        }
+        for (KerasLayerConfig l : cfg.layers()) {
+            if (layersWithWeights.contains(l.name())) continue;
+            List<StoredWeight> stray = weights.forLayer(l.name());
+            if (!stray.isEmpty())
+                throw new ImportException(l.className() + " layer: the weights file stores " + stray + " for it, but Shears' "
+                        + l.className() + " has no weights; config and weights do not belong together", weights.file(), l.name());
+        }
+    }
+}

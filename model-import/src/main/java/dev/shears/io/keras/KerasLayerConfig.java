@@ -1,0 +1,95 @@
+package dev.shears.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shears.io.ImportException;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One layer as a Keras model config describes it: its class, name, its {@code config} object and
+ * the layers it reads (one node, tensor 0 each; shared layers are refused at parse time). Field
+ * getters take every name the field has had across Keras 1, 2 and 3 (e.g. {@code units} /
+ * {@code output_dim}) and fail with the file, the layer and the field.
+ *
+ * @param inbound names of the layers whose outputs this one reads, in argument order
+ */
+record KerasLayerConfig(String className, String name, JsonNode config, List<String> inbound, Path file) {
+
+    /** The first of {@code names} present and not null, or null. */
+    JsonNode field(String... names) {
+        for (String n : names) {
+            JsonNode v = config.get(n);
+            if (v != null && !v.isNull()) return v;
+        }
+        return null;
+    }
+
+    boolean has(String... names) { return field(names) != null; }
+
+    int requireInt(String... names) {
+        JsonNode v = field(names);
+        if (v == null) throw error("the config has no '" + names[0] + "'");
+        if (!v.canConvertToInt()) throw error("'" + names[0] + "' is " + v + ", expected an integer");
+        return v.asInt();
+    }
+
+    int intOr(int fallback, String... names) {
+        JsonNode v = field(names);
+        if (v == null) return fallback;
+        if (!v.canConvertToInt()) throw error("'" + names[0] + "' is " + v + ", expected an integer");
+        return v.asInt();
+    }
+
+    double numberOr(double fallback, String... names) {
+        JsonNode v = field(names);
+        if (v == null) return fallback;
+        if (!v.isNumber()) throw error("'" + names[0] + "' is " + v + ", expected a number");
+        return v.asDouble();
+    }
+
+    boolean boolOr(boolean fallback, String... names) {
+        JsonNode v = field(names);
+        if (v == null) return fallback;
+        if (!v.isBoolean()) throw error("'" + names[0] + "' is " + v + ", expected true or false");
+        return v.asBoolean();
+    }
+
+    String stringOr(String fallback, String... names) {
+        JsonNode v = field(names);
+        if (v == null) return fallback;
+        if (!v.isTextual()) throw error("'" + names[0] + "' is " + v + ", expected a string");
+        return v.asText();
+    }
+
+    /** A pair such as kernel_size or strides: an integer n (meaning n, n) or a list of two. */
+    int[] pairOr(int[] fallback, String... names) {
+        JsonNode v = field(names);
+        if (v == null) return fallback;
+        if (v.canConvertToInt()) return new int[]{v.asInt(), v.asInt()};
+        if (v.isArray() && v.size() == 2 && v.get(0).canConvertToInt() && v.get(1).canConvertToInt())
+            return new int[]{v.get(0).asInt(), v.get(1).asInt()};
+        throw error("'" + names[0] + "' is " + v + ", expected an integer or a list of two");
+    }
+
+    /** A list of integers (target_shape, dims, batch_input_shape without its batch entry...). */
+    int[] intList(JsonNode v, String what) {
+        if (v == null || !v.isArray()) throw error("'" + what + "' is " + v + ", expected a list of integers");
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode e = v.get(i);
+            if (!e.canConvertToInt()) throw error("'" + what + "' is " + v + ": entry " + i + " is not a fixed integer"
+                    + (e.isNull() ? " (Shears needs fixed sizes for every axis but the batch)" : ""));
+            out[i] = e.asInt();
+        }
+        return out;
+    }
+
+    ImportException error(String message) {
+        return new ImportException(className + " layer: " + message, file, name);
+    }
+
+    ImportException unsupported(String message, List<String> supported) {
+        return new ImportException(className + " layer: " + message, file, name, supported, null);
+    }
+}

@@ -1,0 +1,270 @@
+package dev.shears.io.onnx;
+
+import com.google.protobuf.ByteString;
+import dev.shears.io.ImportException;
+import dev.shears.io.onnx.proto.SparseTensorProto;
+import dev.shears.io.onnx.proto.StringStringEntryProto;
+import dev.shears.io.onnx.proto.TensorProto;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Decoding and encoding of ONNX {@code TensorProto} values. Element data may sit in
+ * {@code raw_data} (fixed-width little-endian), in the typed fields ({@code float_data},
+ * {@code int32_data}, {@code int64_data}, {@code double_data}, {@code uint64_data}), or in an
+ * external file named by {@code external_data} (keys {@code location}, {@code offset},
+ * {@code length}; the location is relative to the model file's folder).
+ */
+final class OnnxTensors {
+    private OnnxTensors() {}
+
+    /**
+     * Decodes a tensor.
+     *
+     * @param file    the model (or .pb) file, for errors and to resolve external data
+     * @param owner   the node or initializer name the tensor belongs to, for errors
+     */
+    static TensorData decode(TensorProto t, Path file, String owner) {
+        String name = t.getName().isEmpty() ? owner : t.getName();
+        if (t.hasSegment()) throw new ImportException("segmented tensors (TensorProto.segment) are not supported", file, name);
+        long[] dims = new long[t.getDimsCount()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = t.getDims(i);
+            if (dims[i] < 0) throw new ImportException("tensor has a negative dimension " + dims[i], file, name);
+        }
+        long count;
+        try {
+            count = TensorData.count(dims);
+        } catch (ArithmeticException e) {
+            throw new ImportException("tensor of dims " + java.util.Arrays.toString(dims) + " is too large", file, name);
+        }
+        if (count > Integer.MAX_VALUE) throw new ImportException("tensor of " + count + " elements is larger than 2^31-1", file, name);
+        int n = (int) count;
+        int type = t.getDataType();
+        ByteBuffer raw = rawBytes(t, file, name, n, type);
+
+        switch (type) {
+            case TensorProto.DataType.FLOAT_VALUE -> {
+                float[] v = new float[n];
+                if (raw != null) raw.asFloatBuffer().get(v);
+                else copyCount(t.getFloatDataCount(), n, file, name, "float_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getFloatData(i); });
+                return TensorData.ofFloats(dims, v);
+            }
+            case TensorProto.DataType.DOUBLE_VALUE -> {
+                float[] v = new float[n];
+                if (raw != null) for (int i = 0; i < n; i++) v[i] = (float) raw.getDouble(i * 8);
+                else copyCount(t.getDoubleDataCount(), n, file, name, "double_data", () -> { for (int i = 0; i < n; i++) v[i] = (float) t.getDoubleData(i); });
+                return TensorData.ofFloats(dims, v);
+            }
+            case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE -> {
+                boolean bf = type == TensorProto.DataType.BFLOAT16_VALUE;
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) {
+                    int bits = raw != null ? raw.getShort(i * 2) & 0xffff : (i < t.getInt32DataCount() ? t.getInt32Data(i) & 0xffff : -1);
+                    if (bits < 0) throw countError(t.getInt32DataCount(), n, file, name, "int32_data");
+                    v[i] = bf ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat((short) bits);
+                }
+                return TensorData.ofFloats(dims, v);
+            }
+            case TensorProto.DataType.INT64_VALUE -> {
+                long[] v = new long[n];
+                if (raw != null) raw.asLongBuffer().get(v);
+                else copyCount(t.getInt64DataCount(), n, file, name, "int64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt64Data(i); });
+                return TensorData.ofLongs(dims, v);
+            }
+            case TensorProto.DataType.INT32_VALUE, TensorProto.DataType.INT16_VALUE, TensorProto.DataType.INT8_VALUE,
+                 TensorProto.DataType.UINT16_VALUE, TensorProto.DataType.UINT8_VALUE, TensorProto.DataType.BOOL_VALUE -> {
+                long[] v = new long[n];
+                if (raw != null) {
+                    for (int i = 0; i < n; i++) {
+                        v[i] = switch (type) {
+                            case TensorProto.DataType.INT32_VALUE -> raw.getInt(i * 4);
+                            case TensorProto.DataType.INT16_VALUE -> raw.getShort(i * 2);
+                            case TensorProto.DataType.UINT16_VALUE -> raw.getShort(i * 2) & 0xffff;
+                            case TensorProto.DataType.INT8_VALUE -> raw.get(i);
+                            default -> raw.get(i) & 0xff;
+                        };
+                    }
+                } else {
+                    copyCount(t.getInt32DataCount(), n, file, name, "int32_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt32Data(i); });
+                }
+                return TensorData.ofLongs(dims, v);
+            }
+            case TensorProto.DataType.UINT32_VALUE, TensorProto.DataType.UINT64_VALUE -> {
+                long[] v = new long[n];
+                if (raw != null) {
+                    for (int i = 0; i < n; i++)
+                        v[i] = type == TensorProto.DataType.UINT32_VALUE ? raw.getInt(i * 4) & 0xffffffffL : raw.getLong(i * 8);
+                } else {
+                    copyCount(t.getUint64DataCount(), n, file, name, "uint64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getUint64Data(i); });
+                }
+                return TensorData.ofLongs(dims, v);
+            }
+            default -> throw new ImportException("tensor element type " + typeName(type) + " is not supported"
+                    + " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8-64, UINT8-64, BOOL)", file, name);
+        }
+    }
+
+    /**
+     * Decodes a sparse tensor (values [NNZ] with indices either [NNZ] linear or [NNZ, rank] COO) into a
+     * dense one with zeros elsewhere.
+     */
+    static TensorData decodeSparse(SparseTensorProto s, Path file, String owner) {
+        String name = s.getValues().getName().isEmpty() ? owner : s.getValues().getName();
+        long[] dims = new long[s.getDimsCount()];
+        for (int i = 0; i < dims.length; i++) dims[i] = s.getDims(i);
+        long count = TensorData.count(dims);
+        if (count > Integer.MAX_VALUE) throw new ImportException("sparse tensor of " + count + " elements is larger than 2^31-1", file, name);
+        float[] values = decode(s.getValues(), file, name).asFloats();
+        long[] idx = s.hasIndices() ? decode(s.getIndices(), file, name + " (indices)").asLongs() : new long[0];
+        float[] dense = new float[(int) count];
+        int nnz = values.length;
+        boolean coo = idx.length == (long) nnz * dims.length && dims.length > 1;
+        if (!coo && idx.length != nnz)
+            throw new ImportException("sparse tensor has " + nnz + " values but " + idx.length + " indices (expected " + nnz
+                    + " linear or " + nnz + "x" + dims.length + " coordinates)", file, name);
+        for (int k = 0; k < nnz; k++) {
+            long flat;
+            if (coo) {
+                flat = 0;
+                for (int d = 0; d < dims.length; d++) {
+                    long c = idx[k * dims.length + d];
+                    if (c < 0 || c >= dims[d]) throw new ImportException("sparse index " + c + " out of range for dimension " + d + " of size " + dims[d], file, name);
+                    flat = flat * dims[d] + c;
+                }
+            } else {
+                flat = idx[k];
+                if (flat < 0 || flat >= count) throw new ImportException("sparse index " + flat + " out of range for " + count + " elements", file, name);
+            }
+            dense[(int) flat] = values[k];
+        }
+        return TensorData.ofFloats(dims, dense);
+    }
+
+    /** A FLOAT tensor with the elements in raw_data (little-endian), which keeps -0.0 and every bit. */
+    static TensorProto encodeFloats(String name, long[] dims, float[] v) {
+        ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        bb.asFloatBuffer().put(v);
+        TensorProto.Builder b = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .setRawData(ByteString.copyFrom(bb.array()));
+        if (name != null) b.setName(name);
+        for (long d : dims) b.addDims(d);
+        return b.build();
+    }
+
+    /** An INT64 tensor (shapes, indices) with the elements in raw_data. */
+    static TensorProto encodeLongs(String name, long[] dims, long[] v) {
+        ByteBuffer bb = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        bb.asLongBuffer().put(v);
+        TensorProto.Builder b = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE)
+                .setRawData(ByteString.copyFrom(bb.array()));
+        if (name != null) b.setName(name);
+        for (long d : dims) b.addDims(d);
+        return b.build();
+    }
+
+    static String typeName(int type) {
+        TensorProto.DataType dt = TensorProto.DataType.forNumber(type);
+        return dt == null ? "#" + type : dt.name();
+    }
+
+    static int elementWidth(int type) {
+        return switch (type) {
+            case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.INT32_VALUE, TensorProto.DataType.UINT32_VALUE -> 4;
+            case TensorProto.DataType.DOUBLE_VALUE, TensorProto.DataType.INT64_VALUE, TensorProto.DataType.UINT64_VALUE -> 8;
+            case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE,
+                 TensorProto.DataType.INT16_VALUE, TensorProto.DataType.UINT16_VALUE -> 2;
+            case TensorProto.DataType.INT8_VALUE, TensorProto.DataType.UINT8_VALUE, TensorProto.DataType.BOOL_VALUE -> 1;
+            default -> -1;
+        };
+    }
+
+    /** The element bytes from raw_data or external data (little-endian buffer), or null when the typed fields hold them. */
+    private static ByteBuffer rawBytes(TensorProto t, Path file, String name, int n, int type) {
+        boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
+        if (!external && !t.hasRawData()) return null;
+        int width = elementWidth(type);
+        if (width < 0) return null; // the type switch reports it
+        long need = (long) n * width;
+        ByteBuffer bytes;
+        if (external) {
+            bytes = readExternal(t, file, name, need);
+        } else {
+            ByteString raw = t.getRawData();
+            if (raw.size() != need)
+                throw new ImportException("raw_data holds " + raw.size() + " bytes, the dims and " + typeName(type)
+                        + " need " + need + " (truncated or corrupt tensor)", file, name);
+            bytes = raw.asReadOnlyByteBuffer();
+        }
+        return bytes.order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer readExternal(TensorProto t, Path file, String name, long need) {
+        String location = null;
+        long offset = 0, length = -1;
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+            try {
+                switch (e.getKey()) {
+                    case "location" -> location = e.getValue();
+                    case "offset" -> offset = Long.parseLong(e.getValue().strip());
+                    case "length" -> length = Long.parseLong(e.getValue().strip());
+                    default -> { } // checksum and others: not verified
+                }
+            } catch (NumberFormatException ex) {
+                throw new ImportException("external data " + e.getKey() + " '" + e.getValue() + "' is not an integer", file, name);
+            }
+        }
+        if (location == null || location.isEmpty())
+            throw new ImportException("tensor is stored externally but external_data has no 'location'", file, name);
+        Path base = file == null || file.toAbsolutePath().getParent() == null ? Path.of(".") : file.toAbsolutePath().getParent();
+        Path data = base.resolve(location).normalize();
+        if (length >= 0 && length != need)
+            throw new ImportException("external data length " + length + " bytes, but the dims and type need " + need, file, name);
+        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
+            if (offset < 0 || offset + need > ch.size())
+                throw new ImportException("external data file " + data + " has " + ch.size() + " bytes; the tensor needs bytes "
+                        + offset + " to " + (offset + need) + " (truncated file or wrong offset)", file, name);
+            ByteBuffer buf = ByteBuffer.allocate((int) need);
+            long pos = offset;
+            while (buf.hasRemaining()) {
+                int r = ch.read(buf, pos);
+                if (r < 0) break;
+                pos += r;
+            }
+            buf.flip();
+            return buf;
+        } catch (NoSuchFileException e) {
+            throw new ImportException("external data file '" + location + "' not found (looked for " + data
+                    + "); keep the data file beside the model, at the location the model names", file, name);
+        } catch (IOException e) {
+            throw new ImportException("cannot read external data file " + data + ": " + e.getMessage(), file, name, java.util.List.of(), e);
+        }
+    }
+
+    private static void copyCount(int have, int n, Path file, String name, String field, Runnable copy) {
+        if (have != n) throw countError(have, n, file, name, field);
+        copy.run();
+    }
+
+    private static ImportException countError(int have, int n, Path file, String name, String field) {
+        return new ImportException(field + " holds " + have + " values, the dims need " + n + " (truncated or corrupt tensor)", file, name);
+    }
+
+    /** Reads a file fully, naming it in the error. */
+    static byte[] readAll(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ImportException("file not found", file, null);
+        } catch (IOException e) {
+            throw new ImportException("cannot read: " + e.getMessage(), file, null, java.util.List.of(), e);
+        }
+    }
+}

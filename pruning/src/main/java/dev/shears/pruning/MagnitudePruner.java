@@ -1,0 +1,146 @@
+package dev.shears.pruning;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.recipe.Scope;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Magnitude pruning: masks the smallest-|w| weights of the selected parameters so that exactly
+ * {@code round(target * size)} are masked per parameter (layer scope) or over all of them
+ * together (global scope). Masks only gain zeros: weights masked before stay masked (they are
+ * zero, so they count among the smallest), and a target below the current sparsity changes
+ * nothing. All the work is two backend calls: {@link Backend#magnitudeThresholds} for every
+ * tensor at once and {@link Backend#updateMask} per tensor; ties at the threshold are split so
+ * the count is exact.
+ */
+public final class MagnitudePruner {
+    private final Backend backend;
+
+    public MagnitudePruner(Backend backend) { this.backend = backend; }
+
+    /**
+     * Computes and applies the masks for {@code target} sparsity. Parameters without a mask get
+     * an all-ones one first; masked weights are zeroed.
+     *
+     * @param params bound parameters of one backend (the pruning selection)
+     * @param target in [0, 1)
+     */
+    public MaskUpdate update(List<Parameter> params, double target, Scope scope) {
+        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
+        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        int n = params.size();
+        long[] size = new long[n];
+        long[] before = new long[n];
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            if (p.value() == null) throw new IllegalStateException(p.name() + " is not bound to a backend");
+            size[i] = p.shape().size();
+            if (p.mask() == null) {
+                Tensor m = backend.allocate(p.shape(), DType.UINT8);
+                backend.fill(m, 1);
+                p.setMask(m);
+            }
+            // also re-zeroes masked weights, so the invariant holds whatever happened before
+            before[i] = size[i] - backend.applyMask(p.value(), p.mask());
+        }
+        long[] after = scope == Scope.LAYER ? layer(params, target, size, before) : global(params, target, size, before);
+        List<LayerSparsity> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(new LayerSparsity(params.get(i).name(), size[i], after[i]));
+        return new MaskUpdate(target, scope, out);
+    }
+
+    /** Layer scope: tensor i ends with max(before[i], round(target * size[i])) zeros. */
+    private long[] layer(List<Parameter> params, double target, long[] size, long[] before) {
+        int n = params.size();
+        long[] after = before.clone();
+        List<Integer> todo = new ArrayList<>();
+        List<Tensor> weights = new ArrayList<>();
+        List<Long> ks = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long k = Math.round(target * size[i]);
+            if (k > before[i]) {
+                todo.add(i);
+                weights.add(params.get(i).value());
+                ks.add(k);
+            }
+        }
+        if (todo.isEmpty()) return after;
+        int m = todo.size();
+        long[] k = ks.stream().mapToLong(Long::longValue).toArray();
+        float[] thr = new float[m];
+        long[] below = new long[m];
+        long[] equal = new long[m];
+        backend.magnitudeThresholds(weights, k, false, thr, below, equal);
+        for (int j = 0; j < m; j++) {
+            int i = todo.get(j);
+            Parameter p = params.get(i);
+            long ties = k[j] - below[j];
+            checkTies(p, k[j], thr[j], below[j], equal[j], ties);
+            long ones = backend.updateMask(p.value(), p.mask(), thr[j], ties);
+            after[i] = size[i] - ones;
+            if (after[i] != k[j])
+                throw new IllegalStateException(p.name() + ": " + after[i] + " weights masked after the update, expected exactly " + k[j]
+                        + " (threshold " + thr[j] + ", " + below[j] + " below, " + equal[j] + " equal, " + ties + " ties pruned): backend "
+                        + backend.name() + " broke the magnitudeThresholds/updateMask contract");
+        }
+        return after;
+    }
+
+    /** Global scope: max(sum before, round(target * total)) zeros over all the tensors together. */
+    private long[] global(List<Parameter> params, double target, long[] size, long[] before) {
+        int n = params.size();
+        long total = 0, maskedBefore = 0;
+        for (int i = 0; i < n; i++) { total += size[i]; maskedBefore += before[i]; }
+        long k = Math.round(target * total);
+        if (k <= maskedBefore) return before.clone();
+        List<Tensor> weights = new ArrayList<>(n);
+        for (Parameter p : params) weights.add(p.value());
+        float[] thr = new float[n];
+        long[] below = new long[n];
+        long[] equal = new long[n];
+        backend.magnitudeThresholds(weights, new long[]{k}, true, thr, below, equal);
+        float t = thr[0];
+        long belowSum = 0;
+        for (long b : below) belowSum += b;
+        long ties = k - belowSum;
+        // Ties at the threshold are spread over the tensors in order. When the threshold is 0,
+        // every already-masked weight is a tie that stays masked whatever we ask, so those are
+        // counted first; then the remaining ties go to the tensors in order.
+        long[] give = new long[n];
+        long remaining = ties;
+        if (t == 0) {
+            for (int i = 0; i < n; i++) { give[i] = before[i]; remaining -= before[i]; }
+        }
+        for (int i = 0; i < n && remaining > 0; i++) {
+            long extra = Math.min(equal[i] - give[i], remaining);
+            give[i] += extra;
+            remaining -= extra;
+        }
+        if (remaining != 0 || ties < 0)
+            throw new IllegalStateException("global threshold " + t + " for " + k + " of " + total + " weights: " + belowSum
+                    + " below and not enough ties (" + ties + " needed): backend " + backend.name() + " broke the magnitudeThresholds contract");
+        long[] after = new long[n];
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            long ones = backend.updateMask(p.value(), p.mask(), t, give[i]);
+            after[i] = size[i] - ones;
+            sum += after[i];
+        }
+        if (sum != k)
+            throw new IllegalStateException(sum + " weights masked over " + n + " tensors after a global update, expected exactly " + k
+                    + " (threshold " + t + "): backend " + backend.name() + " broke the magnitudeThresholds/updateMask contract");
+        return after;
+    }
+
+    private void checkTies(Parameter p, long k, float thr, long below, long equal, long ties) {
+        if (ties < 1 || ties > equal)
+            throw new IllegalStateException(p.name() + ": threshold " + thr + " for k = " + k + " leaves " + below + " below and "
+                    + equal + " equal, which cannot give exactly k: backend " + backend.name() + " broke the magnitudeThresholds contract");
+    }
+}

@@ -1,0 +1,168 @@
+package dev.shears.pruning.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.core.util.AtomicFiles;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Shears' own model file ({@code .shears}): a zip holding
+ * {@code model.json} (format, version, inputs, output, layers with their configuration, and the
+ * parameter index), {@code weights.bin} (every parameter as little-endian float32, in index
+ * order), {@code masks.bin} (the UINT8 masks of pruned parameters, in index order),
+ * {@code recipe.yaml} (the recipe the run used, if any) and {@code metrics.json} (the run's
+ * report, if any).
+ *
+ * @param recipeYaml the recipe text, or null
+ * @param metrics    the run's metrics/report object, or null
+ */
+public record Checkpoint(Model model, String recipeYaml, JsonNode metrics) {
+
+    public static final String FORMAT = "shears-checkpoint";
+    public static final int VERSION = 1;
+    public static final String EXTENSION = ".shears";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Writes the checkpoint atomically; refuses to write over any of {@code inputs}. */
+    public void write(Path file, Path... inputs) {
+        Backend be = model.backend();
+        if (be == null) throw new IllegalStateException("cannot save an unbound model");
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT).put("version", VERSION);
+        ArrayNode ins = root.putArray("inputs");
+        for (Model.Input in : model.inputs()) ins.addObject().put("name", in.name()).set("shape", LayerCodec.ints(in.shape().dims()));
+        root.put("output", model.outputName());
+        ArrayNode layers = root.putArray("layers");
+        for (Model.Node n : model.nodes()) {
+            ObjectNode l = layers.addObject();
+            l.put("name", n.name()).put("type", n.layer().type());
+            ArrayNode src = l.putArray("inputs");
+            n.inputs().forEach(src::add);
+            l.set("config", LayerCodec.config(n.layer()));
+        }
+        ArrayNode params = root.putArray("parameters");
+        List<float[]> values = new ArrayList<>();
+        List<byte[]> masks = new ArrayList<>();
+        for (Parameter p : model.parameters()) {
+            ObjectNode o = params.addObject();
+            o.put("name", p.name()).put("role", p.role().name()).set("shape", LayerCodec.ints(p.shape().dims()));
+            o.put("masked", p.mask() != null);
+            values.add(be.download(p.value()));
+            if (p.mask() != null) masks.add(be.downloadBytes(p.mask()));
+        }
+        AtomicFiles.write(file, out -> {
+            ZipOutputStream zip = new ZipOutputStream(out);
+            zip.putNextEntry(new ZipEntry("model.json"));
+            zip.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("weights.bin"));
+            for (float[] v : values) {
+                ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                bb.asFloatBuffer().put(v);
+                zip.write(bb.array());
+            }
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("masks.bin"));
+            for (byte[] m : masks) zip.write(m);
+            zip.closeEntry();
+            if (recipeYaml != null) {
+                zip.putNextEntry(new ZipEntry("recipe.yaml"));
+                zip.write(recipeYaml.getBytes(StandardCharsets.UTF_8));
+                zip.closeEntry();
+            }
+            if (metrics != null) {
+                zip.putNextEntry(new ZipEntry("metrics.json"));
+                zip.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics));
+                zip.closeEntry();
+            }
+            zip.finish();
+        }, inputs);
+    }
+
+    /** Reads a checkpoint and binds its model to {@code backend}. */
+    public static Checkpoint read(Path file, Backend backend) {
+        Map<String, byte[]> entries = new HashMap<>();
+        try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) entries.put(e.getName(), zip.readAllBytes());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointException(file + ": not a readable Shears checkpoint (" + e.getMessage() + "); was it truncated?", e);
+        }
+        byte[] modelJson = entries.get("model.json");
+        if (modelJson == null) throw new CheckpointException(file + ": not a Shears checkpoint (no model.json inside); was it truncated?");
+        try {
+            JsonNode root = JSON.readTree(modelJson);
+            if (!FORMAT.equals(root.path("format").asText()))
+                throw new CheckpointException(file + ": model.json has format '" + root.path("format").asText() + "', expected '" + FORMAT + "'");
+            if (root.path("version").asInt() > VERSION)
+                throw new CheckpointException(file + ": checkpoint version " + root.path("version").asInt() + " is newer than this Shears reads (" + VERSION + ")");
+            Model.Builder b = Model.builder();
+            for (JsonNode in : root.get("inputs")) b.input(in.get("name").asText(), Shape.of(LayerCodec.ints(in.get("shape"))));
+            for (JsonNode l : root.get("layers")) {
+                String name = l.get("name").asText();
+                Layer layer;
+                try {
+                    layer = LayerCodec.layer(name, l.get("type").asText(), l.get("config"));
+                } catch (IllegalArgumentException ex) {
+                    throw new CheckpointException(file + ": layer '" + name + "': " + ex.getMessage(), ex);
+                }
+                List<String> srcs = new ArrayList<>();
+                for (JsonNode s : l.get("inputs")) srcs.add(s.asText());
+                b.add(layer, srcs);
+            }
+            Model model = b.output(root.get("output").asText()).build();
+            model.bind(backend, 0);
+            ByteBuffer w = ByteBuffer.wrap(entries.getOrDefault("weights.bin", new byte[0])).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer m = ByteBuffer.wrap(entries.getOrDefault("masks.bin", new byte[0]));
+            Map<String, JsonNode> index = new HashMap<>();
+            for (JsonNode p : root.get("parameters")) index.put(p.get("name").asText(), p);
+            for (Parameter p : model.parameters()) {
+                JsonNode meta = index.get(p.name());
+                if (meta == null) throw new CheckpointException(file + ": no stored values for parameter " + p.name());
+                Shape stored = Shape.of(LayerCodec.ints(meta.get("shape")));
+                if (!stored.equals(p.shape()))
+                    throw new CheckpointException(file + ": parameter " + p.name() + " stored as " + stored + " but the layer needs " + p.shape());
+                int n = p.shape().intSize();
+                if (w.remaining() < 4L * n) throw new CheckpointException(file + ": weights.bin is truncated at parameter " + p.name());
+                float[] v = new float[n];
+                w.asFloatBuffer().get(v);
+                w.position(w.position() + 4 * n);
+                backend.write(v, 0, p.value(), 0, n);
+                if (meta.path("masked").asBoolean()) {
+                    if (m.remaining() < n) throw new CheckpointException(file + ": masks.bin is truncated at parameter " + p.name());
+                    byte[] mb = new byte[n];
+                    m.get(mb);
+                    Tensor mask = backend.uploadBytes(mb, p.shape());
+                    p.setMask(mask);
+                }
+            }
+            String recipe = entries.containsKey("recipe.yaml") ? new String(entries.get("recipe.yaml"), StandardCharsets.UTF_8) : null;
+            JsonNode metrics = entries.containsKey("metrics.json") ? JSON.readTree(entries.get("metrics.json")) : null;
+            return new Checkpoint(model, recipe, metrics);
+        } catch (IOException | NullPointerException e) {
+            throw new CheckpointException(file + ": model.json is malformed (" + e + ")", e);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.shears.pruning.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.backend.Activation;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.layers.*;
+import dev.shears.core.tensor.Shape;
+
+/** Writes each IR layer's configuration as JSON and reads it back (the checkpoint's model.json). */
+final class LayerCodec {
+    private LayerCodec() {}
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    static ObjectNode config(Layer layer) {
+        ObjectNode c = F.objectNode();
+        switch (layer) {
+            case Dense d -> c.put("in", d.inFeatures()).put("out", d.outFeatures()).put("bias", d.bias() != null);
+            case Conv2D v -> c.put("in", v.inChannels()).put("out", v.outChannels()).put("kh", v.kernelH()).put("kw", v.kernelW())
+                    .put("sh", v.strideH()).put("sw", v.strideW()).put("pt", v.padTop()).put("pl", v.padLeft())
+                    .put("pb", v.padBottom()).put("pr", v.padRight()).put("dh", v.dilationH()).put("dw", v.dilationW())
+                    .put("groups", v.groups()).put("bias", v.bias() != null);
+            case MaxPool2D p -> c.put("kh", p.kernelH()).put("kw", p.kernelW()).put("sh", p.strideH()).put("sw", p.strideW())
+                    .put("pt", p.padTop()).put("pl", p.padLeft()).put("pb", p.padBottom()).put("pr", p.padRight()).put("ceil", p.ceilMode());
+            case AvgPool2D p -> c.put("kh", p.kernelH()).put("kw", p.kernelW()).put("sh", p.strideH()).put("sw", p.strideW())
+                    .put("pt", p.padTop()).put("pl", p.padLeft()).put("pb", p.padBottom()).put("pr", p.padRight()).put("ceil", p.ceilMode())
+                    .put("countIncludePad", p.countIncludePad());
+            case GlobalAvgPool2D g -> c.put("keepDims", g.keepDims());
+            case BatchNorm b -> c.put("channels", b.channels()).put("epsilon", b.epsilon()).put("momentum", b.momentum());
+            case ActivationLayer a -> c.put("function", a.function().name()).put("alpha", a.alpha());
+            case PReLU p -> c.set("slopeShape", ints(p.slope().shape().dims()));
+            case Softmax s -> c.put("log", s.log());
+            case Flatten f -> { }
+            case Reshape r -> c.set("target", ints(r.target().dims()));
+            case Permute p -> c.set("perm", ints(p.perm()));
+            case ZeroPad2D z -> c.put("top", z.top()).put("left", z.left()).put("bottom", z.bottom()).put("right", z.right());
+            case Dropout d -> c.put("rate", d.rate());
+            case Add a -> { }
+            case Concat k -> c.put("axis", k.axis());
+            case LRN l -> c.put("size", l.size()).put("alpha", l.alpha()).put("beta", l.beta()).put("bias", l.bias());
+            case Identity i -> { }
+            default -> throw new UnsupportedOperationException("checkpoint cannot store layer type " + layer.type()
+                    + " (" + layer.getClass().getName() + "); add it to LayerCodec");
+        }
+        return c;
+    }
+
+    static Layer layer(String name, String type, JsonNode c) {
+        return switch (type) {
+            case "Dense" -> new Dense(name, c.get("in").asInt(), c.get("out").asInt(), c.get("bias").asBoolean());
+            case "Conv2D" -> new Conv2D(name, i(c, "in"), i(c, "out"), i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"),
+                    i(c, "pt"), i(c, "pl"), i(c, "pb"), i(c, "pr"), i(c, "dh"), i(c, "dw"), i(c, "groups"), c.get("bias").asBoolean());
+            case "MaxPool2D" -> new MaxPool2D(name, i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"), i(c, "pt"), i(c, "pl"),
+                    i(c, "pb"), i(c, "pr"), c.get("ceil").asBoolean());
+            case "AvgPool2D" -> new AvgPool2D(name, i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"), i(c, "pt"), i(c, "pl"),
+                    i(c, "pb"), i(c, "pr"), c.get("ceil").asBoolean(), c.get("countIncludePad").asBoolean());
+            case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, c.get("keepDims").asBoolean());
+            case "BatchNorm" -> new BatchNorm(name, i(c, "channels"), f(c, "epsilon"), f(c, "momentum"));
+            case "Activation" -> new ActivationLayer(name, Activation.valueOf(c.get("function").asText()), f(c, "alpha"));
+            case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"))));
+            case "Softmax", "LogSoftmax" -> new Softmax(name, c.get("log").asBoolean());
+            case "Flatten" -> new Flatten(name);
+            case "Reshape" -> new Reshape(name, Shape.of(ints(c.get("target"))));
+            case "Permute" -> new Permute(name, ints(c.get("perm")));
+            case "ZeroPad2D" -> new ZeroPad2D(name, i(c, "top"), i(c, "left"), i(c, "bottom"), i(c, "right"));
+            case "Dropout" -> new Dropout(name, f(c, "rate"));
+            case "Add" -> new Add(name);
+            case "Concat" -> new Concat(name, i(c, "axis"));
+            case "LRN" -> new LRN(name, i(c, "size"), f(c, "alpha"), f(c, "beta"), f(c, "bias"));
+            case "Identity" -> new Identity(name);
+            default -> throw new IllegalArgumentException("unknown layer type '" + type + "' for layer '" + name
+                    + "' (written by a newer Shears?)");
+        };
+    }
+
+    private static int i(JsonNode c, String k) {
+        JsonNode v = c.get(k);
+        if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or non-integer field '" + k + "'");
+        return v.asInt();
+    }
+
+    private static float f(JsonNode c, String k) {
+        JsonNode v = c.get(k);
+        if (v == null || !v.isNumber()) throw new IllegalArgumentException("missing or non-numeric field '" + k + "'");
+        return v.floatValue();
+    }
+
+    static com.fasterxml.jackson.databind.node.ArrayNode ints(int[] v) {
+        var a = F.arrayNode();
+        for (int x : v) a.add(x);
+        return a;
+    }
+
+    static int[] ints(JsonNode a) {
+        if (a == null || !a.isArray()) throw new IllegalArgumentException("expected an integer array");
+        int[] v = new int[a.size()];
+        for (int j = 0; j < v.length; j++) v[j] = a.get(j).asInt();
+        return v;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.shears.pruning.recipe;
+
+import dev.shears.pruning.schedule.SparsityCurve;
+import dev.shears.pruning.schedule.SparsitySchedule;
+
+/**
+ * A pruning phase of a recipe. Each one owns the masks of the parameters it selects from its
+ * start to the end of the run ({@code leaveEnabled}) or to its {@code endEpoch}, where the masks
+ * are dropped (the weights then may grow back).
+ */
+public sealed interface PruningModifier {
+
+    double startEpoch();
+
+    double endEpoch();
+
+    /** The sparsity the selected weights end with. */
+    double finalSparsity();
+
+    /** The epoch at which {@link #finalSparsity()} is reached. */
+    double finalSparsityEpoch();
+
+    Scope scope();
+
+    ParamSelection params();
+
+    /** Whether the masks stay after {@code endEpoch} (true) or are dropped there (false). */
+    boolean leaveEnabled();
+
+    /** The update steps and targets for a run with {@code stepsPerEpoch} mini-batches an epoch. */
+    SparsitySchedule schedule(int stepsPerEpoch);
+
+    /** One line for logs and reports, including when the final sparsity is reached. */
+    String describe();
+
+    /** The step index of a position given in epochs ({@code round(epoch * stepsPerEpoch)}). */
+    static long stepOf(double epoch, int stepsPerEpoch) { return Math.round(epoch * stepsPerEpoch); }
+
+    /**
+     * Gradual magnitude pruning (Zhu & Gupta 2017): from {@code initSparsity} at
+     * {@code startEpoch} to {@code finalSparsity} at {@code endEpoch}, updating the masks every
+     * {@code updateFrequency} epochs (fractions allowed) along {@code curve}.
+     */
+    record GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
+                            double updateFrequency, SparsityCurve curve, Scope scope, ParamSelection params,
+                            boolean leaveEnabled) implements PruningModifier {
+        public GradualMagnitude {
+            requireSparsity("initSparsity", initSparsity);
+            requireSparsity("finalSparsity", finalSparsity);
+            if (finalSparsity < initSparsity)
+                throw new RecipeException("finalSparsity = " + finalSparsity + " is below initSparsity = " + initSparsity + "; sparsity may only rise (finalSparsity >= initSparsity)");
+            if (!(startEpoch >= 0) || Double.isInfinite(startEpoch)) throw new RecipeException("startEpoch = " + startEpoch + " must be finite and >= 0");
+            if (!(endEpoch >= startEpoch) || Double.isInfinite(endEpoch))
+                throw new RecipeException("endEpoch = " + endEpoch + " is before startEpoch = " + startEpoch + "; endEpoch must be >= startEpoch");
+            if (!(updateFrequency > 0) || Double.isInfinite(updateFrequency))
+                throw new RecipeException("updateFrequency = " + updateFrequency + " must be a finite number of epochs > 0 (fractions such as 0.25 are allowed)");
+            if (curve == null) throw new RecipeException("schedule is missing; allowed: cubic, linear");
+            if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
+            if (params == null) params = ParamSelection.ALL_PRUNABLE;
+        }
+
+        @Override public double finalSparsityEpoch() { return endEpoch; }
+
+        @Override public SparsitySchedule schedule(int stepsPerEpoch) {
+            long start = stepOf(startEpoch, stepsPerEpoch);
+            long end = Math.max(start, stepOf(endEpoch, stepsPerEpoch));
+            long every = Math.max(1, Math.round(updateFrequency * stepsPerEpoch));
+            return new SparsitySchedule(initSparsity, finalSparsity, start, end, every, curve);
+        }
+
+        @Override public String describe() {
+            return String.format(java.util.Locale.ROOT,
+                    "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated every %s epoch(s); final sparsity reached at epoch %s%s",
+                    scope.recipeName(), curve.recipeName(), 100 * initSparsity, num(startEpoch), 100 * finalSparsity, num(endEpoch),
+                    num(updateFrequency), num(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+        }
+    }
+
+    /**
+     * One-shot pruning to a constant {@code sparsity} at {@code startEpoch}, then the masks are held
+     * (to {@code endEpoch}, or for good with {@code leaveEnabled}).
+     */
+    record ConstantSparsity(double sparsity, double startEpoch, double endEpoch, Scope scope, ParamSelection params,
+                            boolean leaveEnabled) implements PruningModifier {
+        public ConstantSparsity {
+            requireSparsity("sparsity", sparsity);
+            if (!(startEpoch >= 0) || Double.isInfinite(startEpoch)) throw new RecipeException("startEpoch = " + startEpoch + " must be finite and >= 0");
+            if (!(endEpoch >= startEpoch) || Double.isInfinite(endEpoch))
+                throw new RecipeException("endEpoch = " + endEpoch + " is before startEpoch = " + startEpoch + "; endEpoch must be >= startEpoch");
+            if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
+            if (params == null) params = ParamSelection.ALL_PRUNABLE;
+        }
+
+        @Override public double finalSparsity() { return sparsity; }
+
+        @Override public double finalSparsityEpoch() { return startEpoch; }
+
+        @Override public SparsitySchedule schedule(int stepsPerEpoch) {
+            long start = stepOf(startEpoch, stepsPerEpoch);
+            return new SparsitySchedule(sparsity, sparsity, start, start, 1, SparsityCurve.LINEAR);
+        }
+
+        @Override public String describe() {
+            return String.format(java.util.Locale.ROOT, "constant sparsity %.1f%%, %s scope, from epoch %s (final sparsity reached there)%s",
+                    100 * sparsity, scope.recipeName(), num(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + num(endEpoch));
+        }
+    }
+
+    private static void requireSparsity(String field, double v) {
+        if (!(v >= 0 && v < 1)) throw new RecipeException(field + " = " + v + " is outside [0, 1); give a fraction such as 0.9 for 90%");
+    }
+
+    /** 35.0 -> "35", 0.5 -> "0.5". */
+    static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.shears.pruning.recipe;
+
+import dev.shears.core.optim.LearningRateSchedule;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+
+/**
+ * A validated training-and-pruning recipe. Build one from YAML with {@link RecipeParser} or by
+ * name with {@link Recipes}; write it back with {@link RecipeWriter}.
+ *
+ * @param name         short name for logs and reports
+ * @param description  free text, may be empty
+ * @param epochs       total training epochs (>= 1)
+ * @param batchSize    mini-batch size (>= 1)
+ * @param optimizer    the optimizer and its settings
+ * @param learningRate learning-rate modifiers, ordered and not overlapping; between and after
+ *                     them the last value is held
+ * @param pruning      pruning modifiers (may be empty: dense training); each parameter is owned
+ *                     by at most one of them (checked against the model when the run starts)
+ */
+public record Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
+                     List<LearningRateModifier> learningRate, List<PruningModifier> pruning) {
+
+    public Recipe {
+        if (name == null || name.isBlank()) throw new RecipeException("name is missing");
+        if (description == null) description = "";
+        if (epochs < 1) throw new RecipeException("epochs = " + epochs + " must be >= 1");
+        if (batchSize < 1) throw new RecipeException("batchSize = " + batchSize + " must be >= 1");
+        if (optimizer == null) throw new RecipeException("optimizer is missing");
+        learningRate = List.copyOf(learningRate);
+        pruning = List.copyOf(pruning);
+        if (learningRate.isEmpty()) throw new RecipeException("learningRate is empty; give at least one schedule, e.g. {type: constant, lr: 0.01}");
+        for (int i = 0; i < learningRate.size(); i++) {
+            LearningRateModifier m = learningRate.get(i);
+            if (m.endEpoch() > epochs)
+                throw new RecipeException("learningRate[" + i + "].endEpoch = " + PruningModifier.num(m.endEpoch()) + " is after the last epoch (epochs = " + epochs + ")");
+            if (i > 0 && m.startEpoch() < learningRate.get(i - 1).endEpoch())
+                throw new RecipeException("learningRate[" + i + "].startEpoch = " + PruningModifier.num(m.startEpoch())
+                        + " is before learningRate[" + (i - 1) + "].endEpoch = " + PruningModifier.num(learningRate.get(i - 1).endEpoch())
+                        + "; learning-rate modifiers must be in order and must not overlap");
+        }
+        for (int i = 0; i < pruning.size(); i++) {
+            PruningModifier m = pruning.get(i);
+            if (m.endEpoch() > epochs)
+                throw new RecipeException("pruning[" + i + "].endEpoch = " + PruningModifier.num(m.endEpoch()) + " is after the last epoch (epochs = " + epochs + ")");
+            if (m.startEpoch() >= epochs)
+                throw new RecipeException("pruning[" + i + "].startEpoch = " + PruningModifier.num(m.startEpoch()) + " is not before the end of training (epochs = " + epochs + ")");
+        }
+    }
+
+    /** The learning rate as a pure function of the (fractional) epoch of the run. */
+    public LearningRateSchedule learningRateSchedule() {
+        return new LearningRateSchedule.Piecewise(learningRate.stream().map(LearningRateModifier::segment).toList());
+    }
+
+    /** The epoch at which the last pruning modifier reaches its final sparsity; empty for dense training. */
+    public OptionalDouble finalSparsityEpoch() {
+        return pruning.stream().mapToDouble(PruningModifier::finalSparsityEpoch).max();
+    }
+
+    /** The step at which the final sparsity is reached, for {@code stepsPerEpoch} mini-batches an epoch; -1 for dense training. */
+    public long finalSparsityStep(int stepsPerEpoch) {
+        long s = -1;
+        for (PruningModifier m : pruning) s = Math.max(s, m.schedule(stepsPerEpoch).endStep());
+        return s;
+    }
+
+    /** The highest final sparsity of the pruning modifiers (0 for dense training). */
+    public double finalSparsity() {
+        return pruning.stream().mapToDouble(PruningModifier::finalSparsity).max().orElse(0);
+    }
+
+    /** Mini-batches an epoch for a training set of {@code samples}: the last partial batch counts. */
+    public int stepsPerEpoch(int samples) {
+        if (samples < 1) throw new IllegalArgumentException("the training set is empty");
+        return (samples + batchSize - 1) / batchSize;
+    }
+
+    /** Several lines for logs and reports: the schedule and exactly when the final sparsity is reached. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "recipe %s: %d epochs, batch %d", name, epochs, batchSize));
+        for (PruningModifier m : pruning) sb.append("\n  ").append(m.describe());
+        if (pruning.isEmpty()) sb.append("\n  dense training (no pruning)");
+        return sb.toString();
+    }
+
+    /** This recipe with every gradual or constant target replaced by {@code finalSparsity} (init sparsity capped to it). */
+    public Recipe withFinalSparsity(double finalSparsity) {
+        List<PruningModifier> out = new ArrayList<>();
+        for (PruningModifier m : pruning) {
+            out.add(switch (m) {
+                case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
+                        Math.min(g.initSparsity(), finalSparsity), finalSparsity, g.startEpoch(), g.endEpoch(),
+                        g.updateFrequency(), g.curve(), g.scope(), g.params(), g.leaveEnabled());
+                case PruningModifier.ConstantSparsity c -> new PruningModifier.ConstantSparsity(
+                        finalSparsity, c.startEpoch(), c.endEpoch(), c.scope(), c.params(), c.leaveEnabled());
+            });
+        }
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
+    }
+
+    /**
+     * This recipe stretched or squeezed to {@code newEpochs}: every epoch position (modifier
+     * starts and ends, update frequencies, step sizes, milestones) is scaled by newEpochs / epochs.
+     */
+    public Recipe withEpochs(int newEpochs) {
+        if (newEpochs < 1) throw new RecipeException("epochs = " + newEpochs + " must be >= 1");
+        if (newEpochs == epochs) return this;
+        double f = (double) newEpochs / epochs;
+        List<LearningRateModifier> lr = new ArrayList<>();
+        for (LearningRateModifier m : learningRate)
+            lr.add(new LearningRateModifier(m.startEpoch() * f, m.endEpoch() * f, scale(m.schedule(), f)));
+        List<PruningModifier> pr = new ArrayList<>();
+        for (PruningModifier m : pruning) {
+            pr.add(switch (m) {
+                case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
+                        g.initSparsity(), g.finalSparsity(), g.startEpoch() * f, g.endEpoch() * f,
+                        g.updateFrequency() * f, g.curve(), g.scope(), g.params(), g.leaveEnabled());
+                case PruningModifier.ConstantSparsity c -> new PruningModifier.ConstantSparsity(
+                        c.sparsity(), c.startEpoch() * f, c.endEpoch() * f, c.scope(), c.params(), c.leaveEnabled());
+            });
+        }
+        return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr);
+    }
+
+    private static LearningRateSchedule scale(LearningRateSchedule s, double f) {
+        return switch (s) {
+            case LearningRateSchedule.Constant c -> c;
+            case LearningRateSchedule.StepDecay d -> new LearningRateSchedule.StepDecay(d.initial(), d.stepEpochs() * f, d.gamma());
+            case LearningRateSchedule.MultiStep d -> new LearningRateSchedule.MultiStep(d.initial(),
+                    d.milestones().stream().map(x -> x * f).toList(), d.gamma());
+            case LearningRateSchedule.Exponential e -> new LearningRateSchedule.Exponential(e.initial(), Math.pow(e.gamma(), 1 / f));
+            case LearningRateSchedule.Cosine c -> new LearningRateSchedule.Cosine(c.initial(), c.minimum(), c.epochs() * f);
+            case LearningRateSchedule.Linear l -> new LearningRateSchedule.Linear(l.start(), l.end(), l.epochs() * f);
+            case LearningRateSchedule.Piecewise p -> new LearningRateSchedule.Piecewise(p.segments().stream()
+                    .map(g -> new LearningRateSchedule.Segment(g.startEpoch() * f, g.endEpoch() * f, scale(g.schedule(), f))).toList());
+        };
+    }
+}

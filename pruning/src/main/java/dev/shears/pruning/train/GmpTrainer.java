@@ -1,0 +1,383 @@
+package dev.shears.pruning.train;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.optim.LearningRateSchedule;
+import dev.shears.core.optim.Optimizer;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.MagnitudePruner;
+import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.recipe.PruningModifier;
+import dev.shears.pruning.recipe.Recipe;
+import dev.shears.pruning.recipe.RecipeException;
+import dev.shears.pruning.schedule.SparsitySchedule;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The epoch-level GMP loop: seeded shuffled mini-batches, masked forward / backward / optimizer
+ * step, mask updates at the steps the recipe's schedules name, a test evaluation and a host
+ * snapshot at the end of every epoch, progress and metrics to listeners.
+ *
+ * <p>Timeline: step t (0-based) is the t-th mini-batch of the run; position t is "before step t".
+ * Mask updates due at position t run before step t, except those at an epoch boundary, which run
+ * at the end of the epoch that reaches it, before its evaluation: so the metrics of epoch e
+ * (1-based) include every update at or before position e * stepsPerEpoch, and a modifier whose
+ * {@code endEpoch} is 35 shows its final sparsity in epoch 35's metrics.
+ *
+ * <p>A model ending in a Softmax layer is trained and scored on the Softmax's input with the
+ * fused softmax cross-entropy. Batches are copied into tensors allocated once; a step allocates
+ * no tensors. A NaN or infinite loss stops the run with a {@link NonFiniteLossException} that
+ * names the epoch, batch, step and learning rate and carries the last good snapshot.
+ */
+public final class GmpTrainer {
+    private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
+
+    private final Model model;
+    private final Backend backend;
+    private final Dataset train;
+    private final Dataset test;
+    private final Recipe recipe;
+    private final long seed;
+    private final String logitsNode;
+    private final int classes;
+    private final int stepsPerEpoch;
+    private final List<Group> groups = new ArrayList<>();
+    private final List<Parameter> prunable;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private final MagnitudePruner pruner;
+
+    private ModelSnapshot lastGood;
+    private final List<EpochMetrics> epochs = new ArrayList<>();
+    private final List<PruningEvent> events = new ArrayList<>();
+    private Evaluator.Result beforePruning;
+    private RunInfo info;
+    private boolean ran;
+
+    /** One pruning modifier resolved against the model. */
+    private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
+                         long size, long dropStep) {}
+
+    /**
+     * @param model a bound model with one input, ending in logits or in a Softmax layer
+     * @param train training samples; their per-sample size must match the model's input
+     * @param test  evaluated at the end of every epoch
+     * @param seed  seeds the shuffling and the per-step random draws (dropout)
+     * @throws RecipeException when a {@code params} pattern matches nothing or two modifiers prune the same parameter
+     */
+    public GmpTrainer(Model model, Dataset train, Dataset test, Recipe recipe, long seed) {
+        if (model.backend() == null) throw new IllegalArgumentException("the model is not bound to a backend: call model.bind(backend, seed) first");
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("training needs a single-input model, this one has " + model.inputs().size());
+        this.model = model;
+        this.backend = model.backend();
+        this.train = train;
+        this.test = test;
+        this.recipe = recipe;
+        this.seed = seed;
+        Shape in = model.inputs().get(0).shape();
+        for (Dataset d : List.of(train, test)) {
+            if (d.sampleSize() != in.size())
+                throw new IllegalArgumentException("the model takes inputs of shape " + in + " (" + in.size() + " values) but "
+                        + d.name() + " has samples of shape " + d.sampleShape() + " (" + d.sampleSize() + " values)");
+            if (d.count() == 0) throw new IllegalArgumentException(d.name() + " has no samples");
+        }
+        this.logitsNode = Evaluator.logitsNode(model);
+        Shape out = model.shapeOf(logitsNode);
+        this.classes = (int) out.size();
+        int dataClasses = Math.max(train.classes(), test.classes());
+        if (classes < dataClasses)
+            throw new IllegalArgumentException("the model has " + classes + " outputs (node '" + logitsNode + "') but the data has " + dataClasses + " classes");
+        this.stepsPerEpoch = recipe.stepsPerEpoch(train.count());
+        this.prunable = model.parameters().stream().filter(Parameter::prunableByDefault).toList();
+        Map<Parameter, Integer> owner = new IdentityHashMap<>();
+        for (int i = 0; i < recipe.pruning().size(); i++) {
+            PruningModifier m = recipe.pruning().get(i);
+            List<Parameter> ps;
+            try {
+                ps = m.params().resolve(model);
+            } catch (RecipeException e) {
+                throw new RecipeException("recipe " + recipe.name() + ": pruning[" + i + "].params: " + e.getMessage(), e);
+            }
+            for (Parameter p : ps) {
+                Integer prev = owner.put(p, i);
+                if (prev != null)
+                    throw new RecipeException("recipe " + recipe.name() + ": parameter " + p.name() + " is selected by both pruning[" + prev
+                            + "] and pruning[" + i + "]; each parameter may be pruned by one modifier (narrow their params)");
+            }
+            long size = ps.stream().mapToLong(p -> p.shape().size()).sum();
+            long drop = m.leaveEnabled() ? Long.MAX_VALUE : PruningModifier.stepOf(m.endEpoch(), stepsPerEpoch);
+            groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop));
+        }
+        this.pruner = new MagnitudePruner(backend);
+    }
+
+    public GmpTrainer addListener(TrainingListener l) {
+        listeners.add(l);
+        return this;
+    }
+
+    public int stepsPerEpoch() { return stepsPerEpoch; }
+
+    /** The state at the end of the last epoch whose test loss was finite (null before {@link #run}). */
+    public ModelSnapshot lastGoodSnapshot() { return lastGood; }
+
+    /** What has been recorded so far (complete after {@link #run} returns). */
+    public TrainingHistory history() { return new TrainingHistory(info, epochs, events, beforePruning); }
+
+    /** Runs the whole recipe. One trainer runs once. */
+    public TrainingHistory run() {
+        if (ran) throw new IllegalStateException("this trainer has already run; make a new one");
+        ran = true;
+        int n = train.count();
+        int batch = Math.min(recipe.batchSize(), n);
+        int per = train.sampleSize();
+        Shape sample = model.inputs().get(0).shape();
+        long totalSteps = (long) recipe.epochs() * stepsPerEpoch;
+        info = new RunInfo(recipe, backend.name(), "", n, test.count(), stepsPerEpoch, totalSteps,
+                recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
+                groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
+
+        List<Tensor> owned = new ArrayList<>();
+        try (Optimizer optimizer = recipe.optimizer().create(backend, model.parameters())) {
+            info = new RunInfo(recipe, backend.name(), optimizer.describe(), n, test.count(), stepsPerEpoch, totalSteps,
+                    info.finalSparsityEpoch(), info.finalSparsityStep(), info.prunedParameters());
+            // Batch buffers, allocated once: full batches, and the partial last batch of each set.
+            Batches trainFull = new Batches(batch, sample, owned);
+            Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, owned);
+            int evalBatch = Math.min(batch, test.count());
+            Batches testFull = evalBatch == batch ? trainFull : new Batches(evalBatch, sample, owned);
+            int testRem = test.count() % evalBatch;
+            Batches testTail = testRem == 0 ? testFull : testRem == n % batch ? trainTail : new Batches(testRem, sample, owned);
+            float[] staging = new float[batch * per];
+            int[] order = new int[n];
+            int[] permutedLabels = new int[n];
+            Tensor testLabels = backend.uploadInts(test.labels(), Shape.of(test.count()));
+            owned.add(testLabels);
+            LearningRateSchedule lr = recipe.learningRateSchedule();
+
+            LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
+                    + " steps; final sparsity at step " + info.finalSparsityStep() + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
+            for (TrainingListener l : listeners) l.runStarted(info);
+
+            Evaluator.Result initial = evaluate(testFull, testTail, testLabels);
+            requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
+            lastGood = ModelSnapshot.take(model, 0);
+            epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
+
+            long pruned = -1; // the last position whose mask updates have run
+            for (int e = 0; e < recipe.epochs(); e++) {
+                long t0 = System.nanoTime();
+                for (TrainingListener l : listeners) l.epochStarted(e + 1, recipe.epochs());
+                shuffle(order, e);
+                for (int i = 0; i < n; i++) permutedLabels[i] = train.labels()[order[i]];
+                try (Tensor epochLabels = backend.uploadInts(permutedLabels, Shape.of(n))) {
+                    double lossSum = 0;
+                    long correct = 0;
+                    int seen = 0;
+                    double stepLr = lr.at(e);
+                    for (int b = 0; b < stepsPerEpoch; b++) {
+                        long t = (long) e * stepsPerEpoch + b;
+                        if (t > pruned) { prune(t); pruned = t; }
+                        int start = b * batch;
+                        int rows = Math.min(batch, n - start);
+                        Batches buf = rows == batch ? trainFull : trainTail;
+                        for (int r = 0; r < rows; r++)
+                            System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
+                        backend.write(staging, 0, buf.x, 0, rows * per);
+                        backend.copy(epochLabels, start, buf.y, 0, rows);
+                        stepLr = lr.at((double) t / stepsPerEpoch);
+                        ExecContext ctx = new ExecContext(backend, true, mix(seed ^ 0x5DEECE66DL, t));
+                        Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
+                        double loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
+                        requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
+                        correct += backend.countCorrect(logits, buf.y, rows, classes);
+                        model.zeroGrad();
+                        model.backwardFrom(ctx, buf.dLogits, logitsNode);
+                        optimizer.step((float) stepLr);
+                        lossSum += loss;
+                        seen += rows;
+                        if (!listeners.isEmpty()) {
+                            BatchProgress p = new BatchProgress(e + 1, recipe.epochs(), b + 1, stepsPerEpoch, t, stepLr, loss / rows,
+                                    lossSum / seen, (double) correct / seen, currentSparsity());
+                            for (TrainingListener l : listeners) l.batchFinished(p);
+                        }
+                    }
+                    long end = (long) (e + 1) * stepsPerEpoch;
+                    prune(end);
+                    pruned = end;
+                    Evaluator.Result r = evaluate(testFull, testTail, testLabels);
+                    requireFinite(r.loss(), "the test loss at the end of the epoch", e + 1, stepsPerEpoch, end - 1, stepLr);
+                    ModelSnapshot snap = ModelSnapshot.take(model, e + 1);
+                    lastGood = snap;
+                    EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, r, (System.nanoTime() - t0) / 1e9, snap);
+                    epochs.add(m);
+                    LOG.log(System.Logger.Level.DEBUG, () -> describe(m));
+                    for (TrainingListener l : listeners) l.epochFinished(m);
+                }
+            }
+        } finally {
+            for (Tensor t : owned) t.close();
+        }
+        TrainingHistory h = history();
+        for (TrainingListener l : listeners) l.runFinished(h);
+        return h;
+    }
+
+    /** Runs the mask updates (and mask drops) due at position {@code t}. */
+    private void prune(long t) {
+        for (Group g : groups) {
+            if (g.schedule().isUpdateStep(t)) {
+                if (beforePruning == null && events.isEmpty()) beforePruning = evaluateNow();
+                double target = g.schedule().formula(t);
+                MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope());
+                PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
+                events.add(ev);
+                LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "step %d (epoch %.3f): pruning[%d] %s%s",
+                        t, ev.epoch(), g.index(), u.describe(), ev.isFinal() ? " (final)" : ""));
+                for (TrainingListener l : listeners) l.masksUpdated(ev);
+            }
+            if (t == g.dropStep()) {
+                for (Parameter p : g.params()) {
+                    Tensor m = p.mask();
+                    p.setMask(null);
+                    if (m != null) m.close();
+                }
+                LOG.log(System.Logger.Level.INFO, () -> "step " + t + ": pruning[" + g.index() + "] ended (leaveEnabled: false); masks dropped");
+            }
+        }
+    }
+
+    /** Sparsity over all prunable weights, from the last mask updates (no device work). */
+    private double currentSparsity() {
+        long size = 0;
+        for (Parameter p : prunable) size += p.shape().size();
+        long zeros = 0;
+        Map<String, Long> latest = new LinkedHashMap<>();
+        for (PruningEvent ev : lastEventPerGroup())
+            for (var l : ev.update().layers()) latest.put(l.name(), l.pruned());
+        for (Parameter p : prunable) if (p.mask() != null) zeros += latest.getOrDefault(p.name(), 0L);
+        return size == 0 ? 0 : (double) zeros / size;
+    }
+
+    private List<PruningEvent> lastEventPerGroup() {
+        PruningEvent[] last = new PruningEvent[groups.size()];
+        for (int i = events.size() - 1, found = 0; i >= 0 && found < last.length; i--) {
+            PruningEvent ev = events.get(i);
+            if (last[ev.modifier()] == null) { last[ev.modifier()] = ev; found++; }
+        }
+        List<PruningEvent> out = new ArrayList<>();
+        for (PruningEvent ev : last) if (ev != null) out.add(ev);
+        return out;
+    }
+
+    private EpochMetrics metrics(int epoch, double lr, double trainLoss, double trainAcc, Evaluator.Result test, double seconds, ModelSnapshot snap) {
+        Map<String, Double> layers = new LinkedHashMap<>();
+        long size = 0, zeros = 0;
+        for (Parameter p : prunable) {
+            long z = snap.zeros(p.name());
+            layers.put(p.name(), (double) z / p.shape().size());
+            size += p.shape().size();
+            zeros += z;
+        }
+        double target = 0;
+        long pos = (long) epoch * stepsPerEpoch;
+        for (Group g : groups) if (pos < g.dropStep()) target += g.schedule().target(pos) * g.size();
+        return new EpochMetrics(epoch, lr, trainLoss, trainAcc, test.loss(), test.accuracy(),
+                size == 0 ? 0 : target / size, size == 0 ? 0 : (double) zeros / size, layers, seconds);
+    }
+
+    private static String describe(EpochMetrics m) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "epoch %d: lr %.5f, train loss %.4f acc %.4f, test loss %.4f acc %.4f, sparsity %.4f (target %.4f), %.1f s;",
+                m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(), m.sparsity(), m.targetSparsity(), m.seconds()));
+        m.layerSparsity().forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.4f", k, v)));
+        return sb.toString();
+    }
+
+    private Evaluator.Result evaluateNow() {
+        // used once a run (just before the first mask update): plain, allocating evaluation is fine
+        return Evaluator.evaluate(model, test, Math.min(recipe.batchSize(), test.count()));
+    }
+
+    private Evaluator.Result evaluate(Batches full, Batches tail, Tensor labels) {
+        ExecContext ctx = ExecContext.inference(backend);
+        int per = test.sampleSize();
+        int n = test.count();
+        int batch = full.rows;
+        double loss = 0;
+        long correct = 0;
+        for (int start = 0; start < n; start += batch) {
+            int rows = Math.min(batch, n - start);
+            Batches buf = rows == batch ? full : tail;
+            backend.write(test.features(), start * per, buf.x, 0, rows * per);
+            backend.copy(labels, start, buf.y, 0, rows);
+            Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
+            loss += backend.softmaxCrossEntropy(logits, buf.y, null, 1f, rows, classes);
+            correct += backend.countCorrect(logits, buf.y, rows, classes);
+        }
+        return new Evaluator.Result(loss / n, (double) correct / n, n);
+    }
+
+    private void requireFinite(double loss, String what, int epoch, int batch, long step, double lr) {
+        if (Double.isFinite(loss)) return;
+        String msg = String.format(Locale.ROOT,
+                "%s is %s at epoch %d, batch %d of %d (step %d), learning rate %.6g; the run stopped. The last good state is the end of epoch %d%s."
+                        + " Try a lower learning rate (recipe %s, learningRate) or check the data for NaN values.",
+                what, loss, epoch, batch, stepsPerEpoch, step, lr, lastGood == null ? 0 : lastGood.epoch(),
+                lastGood == null || lastGood.epoch() == 0 ? " (before training)" : "", recipe.name());
+        throw new NonFiniteLossException(msg, lastGood, history());
+    }
+
+    /** Fisher-Yates with a generator seeded by (seed, epoch): the same order on every backend and run. */
+    private void shuffle(int[] order, int epoch) {
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        SplittableRandom rng = new SplittableRandom(mix(seed, epoch));
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+        }
+    }
+
+    /** A 64-bit mix of two values (the SplitMix64 finaliser), so nearby seeds give unrelated streams. */
+    static long mix(long a, long b) {
+        long z = a * 0x9E3779B97F4A7C15L + b;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Input, label and loss-gradient tensors for batches of {@code rows} samples. */
+    private final class Batches {
+        final int rows;
+        /** input batch [rows, ...sample shape] */
+        final Tensor x;
+        /** INT32 class labels [rows] */
+        final Tensor y;
+        /** dLoss/dLogits [rows, classes] */
+        final Tensor dLogits;
+
+        Batches(int rows, Shape sample, List<Tensor> owned) {
+            this.rows = rows;
+            this.x = backend.allocate(sample.withBatch(rows), DType.FLOAT32);
+            this.y = backend.allocate(Shape.of(rows), DType.INT32);
+            this.dLogits = backend.allocate(Shape.of(rows, classes), DType.FLOAT32);
+            owned.add(x);
+            owned.add(y);
+            owned.add(dLogits);
+        }
+    }
+}

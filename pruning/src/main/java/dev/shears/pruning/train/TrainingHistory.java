@@ -1,0 +1,38 @@
+package dev.shears.pruning.train;
+
+import dev.shears.core.nn.Evaluator;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything a run recorded.
+ *
+ * @param epochs        per-epoch metrics: entry 0 is the model before training, then epochs 1..n
+ * @param pruning       every mask update, in order
+ * @param beforePruning the test evaluation taken just before the first mask update (the dense
+ *                      model's accuracy), or null when the run never pruned
+ */
+public record TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning,
+                              Evaluator.Result beforePruning) {
+    public TrainingHistory {
+        epochs = List.copyOf(epochs);
+        pruning = List.copyOf(pruning);
+    }
+
+    /** The last completed epoch's metrics (or the initial evaluation when none completed). */
+    public EpochMetrics last() { return epochs.get(epochs.size() - 1); }
+
+    /** The metrics before training. */
+    public EpochMetrics initial() { return epochs.get(0); }
+
+    /** The dense model's test result: just before the first mask update, or the last epoch when nothing was pruned. */
+    public Optional<Evaluator.Result> dense() {
+        if (beforePruning != null) return Optional.of(beforePruning);
+        if (pruning.isEmpty()) {
+            EpochMetrics m = last();
+            return Optional.of(new Evaluator.Result(m.testLoss(), m.testAccuracy(), info.testSamples()));
+        }
+        return Optional.empty();
+    }
+}
