@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * <p>Accounts bytes in use (by size class), their peak, and bytes cached. On out-of-memory it
  * releases the cache and retries once, then fails naming the size asked and what is in use.
  * {@link #close()} refuses while blocks are outstanding, naming their count and bytes, so a test
- * that leaks a tensor fails. Single-threaded, like the backend.
+ * that leaks a tensor fails. Used from the backend's thread, plus frees from the tensor cleaner
+ * (unreachable tensors), hence synchronized; uncontended locks cost nanoseconds.
  */
 public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     static final long SMALL_STEP = 512;
@@ -34,6 +35,7 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     private long peakBytesInUse;
     private long bytesCached;
     private long deviceAllocations;
+    private long reclaimedByCleaner;
     private boolean closed;
 
     public CudaAllocator(RawDeviceMemory device) { this.device = device; }
@@ -46,7 +48,7 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
         return Math.addExact(b, step - 1) / step * step;
     }
 
-    @Override public long allocate(long bytes) {
+    @Override public synchronized long allocate(long bytes) {
         if (closed) throw new IllegalStateException("allocator is closed");
         long size = sizeClass(bytes);
         ArrayDeque<Long> free = cache.get(size);
@@ -91,15 +93,23 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
         }
     }
 
-    @Override public void free(long pointer) {
+    @Override public void free(long pointer) { free(pointer, false); }
+
+    /**
+     * Returns a block. From the cleaner thread ({@code fromCleaner}), a block freed after close is
+     * left to the context's teardown, as that thread has no CUDA context.
+     */
+    public synchronized void free(long pointer, boolean fromCleaner) {
         Long size = live.remove(pointer);
         if (size == null) {
+            if (closed) return; // the owner closed first and took the memory with it
             throw new IllegalStateException("free of device pointer 0x" + Long.toHexString(pointer)
                     + " that this allocator did not hand out, or freed twice");
         }
+        if (fromCleaner) reclaimedByCleaner++;
         bytesInUse -= size;
         if (closed) {
-            device.free(pointer);
+            if (!fromCleaner) device.free(pointer);
             return;
         }
         cache.computeIfAbsent(size, s -> new ArrayDeque<>()).push(pointer);
@@ -107,7 +117,7 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     }
 
     /** Returns every cached block to the device (after the queued work that may use them). */
-    public void releaseCache() {
+    public synchronized void releaseCache() {
         if (bytesCached == 0) return;
         device.synchronize();
         for (ArrayDeque<Long> list : cache.values()) {
@@ -129,6 +139,9 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     /** Live blocks. */
     public int liveBlocks() { return live.size(); }
 
+    /** Blocks returned because their tensor became unreachable without being closed. */
+    public synchronized long reclaimedByCleaner() { return reclaimedByCleaner; }
+
     /** Calls to the device allocator so far (cache misses). */
     public long deviceAllocations() { return deviceAllocations; }
 
@@ -136,7 +149,7 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
      * Releases the cache; then, if blocks are still live, throws naming their count and bytes (the
      * blocks stay allocated: closing the context reclaims them).
      */
-    @Override public void close() {
+    @Override public synchronized void close() {
         if (closed) return;
         releaseCache();
         closed = true;
@@ -148,4 +161,14 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     }
 
     static String mib(long bytes) { return String.format("%.1f MiB", bytes / 1048576.0); }
+
+    /** Closes, freeing the blocks still live too (for a backend that owns every tensor's memory). */
+    public synchronized void closeReleasingLive() {
+        if (closed) return;
+        releaseCache();
+        for (long p : live.keySet()) device.free(p);
+        live.clear();
+        bytesInUse = 0;
+        closed = true;
+    }
 }

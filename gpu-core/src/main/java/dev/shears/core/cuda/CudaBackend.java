@@ -3,6 +3,7 @@ package dev.shears.core.cuda;
 import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
+import dev.shears.core.cpu.DropoutHash;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -42,6 +43,15 @@ import java.util.List;
  * If another thread calls in, the context is made current on it first.
  */
 public final class CudaBackend implements Backend {
+    /** What {@link #close()} does about tensors still open. */
+    public enum LeakPolicy {
+        /** Fail, naming the count and bytes of the blocks still allocated (tests use this to catch leaks). */
+        STRICT,
+        /** Free them with the context; the default for applications, whose models hold tensors to the end. */
+        RELEASE
+    }
+
+    private final LeakPolicy leakPolicy;
     private final CudaContext context;
     private final CudaStream stream;
     private final CudaAllocator allocator;
@@ -64,7 +74,8 @@ public final class CudaBackend implements Backend {
     private final BatchNormKernels batchNorm;
     private final DropoutKernels dropout;
 
-    private CudaBackend(int device) {
+    private CudaBackend(int device, LeakPolicy leakPolicy) {
+        this.leakPolicy = leakPolicy;
         context = CudaContext.open(device);
         owner = Thread.currentThread();
         CudaStream s = null;
@@ -132,13 +143,13 @@ public final class CudaBackend implements Backend {
 
     public static boolean isAvailable() { return unavailabilityCause() == null; }
 
-    /** A backend on device 0; fails with the cause when CUDA is unavailable. */
-    public static CudaBackend create() { return create(0); }
+    /** A backend on device 0 that frees what is left on close; fails with the cause when CUDA is unavailable. */
+    public static CudaBackend create() { return create(0, LeakPolicy.RELEASE); }
 
-    public static CudaBackend create(int device) {
+    public static CudaBackend create(int device, LeakPolicy leakPolicy) {
         String cause = unavailabilityCause();
         if (cause != null) throw new IllegalStateException("CUDA backend unavailable: " + cause);
-        return new CudaBackend(device);
+        return new CudaBackend(device, leakPolicy);
     }
 
     @Override public String name() { return name; }
@@ -159,9 +170,10 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    void release(long pointer) {
-        enter();
-        allocator.free(pointer);
+    /** Returns a tensor's block (from close(), or from the cleaner once the tensor is unreachable). */
+    void release(long pointer, boolean fromCleaner) {
+        if (!fromCleaner) enter();
+        allocator.free(pointer, fromCleaner);
     }
 
     // ================================================================ tensors and checks
@@ -210,11 +222,11 @@ public final class CudaBackend implements Backend {
         long bytes = shape.size() * dtype.bytes();
         long p = allocator.allocate(bytes);
         if (bytes > 0) Cuda.memsetD8Async(p, (byte) 0, bytes, stream.handle());
-        return new CudaTensor(this, shape, dtype, p, true);
+        return CudaTensor.owning(this, shape, dtype, p);
     }
 
     private CudaTensor allocateUninitialised(Shape shape, DType dtype) {
-        return new CudaTensor(this, shape, dtype, allocator.allocate(shape.size() * dtype.bytes()), true);
+        return CudaTensor.owning(this, shape, dtype, allocator.allocate(shape.size() * dtype.bytes()));
     }
 
     @Override public Tensor upload(float[] host, Shape shape) {
@@ -452,7 +464,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Log-softmax backward on the device (the interface's default would round-trip through the host). */
-    public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+    @Override public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         enter();
         checkSize("logSoftmaxBackward y", y, (long) rows * cols);
         checkSize("logSoftmaxBackward dy", dy, (long) rows * cols);
@@ -569,7 +581,7 @@ public final class CudaBackend implements Backend {
         long n = sameSize("dropout", x, y);
         checkSize("dropout keepMask", keepMask, n);
         dropout.dropout(f(x, "dropout"), f(y, "dropout"), t(keepMask, DType.UINT8, "dropout keepMask").pointer(), n, seed,
-                DropoutParameters.threshold(rate), DropoutParameters.scale(rate));
+                DropoutHash.threshold(rate), DropoutHash.scale(rate));
     }
 
     @Override public void dropoutBackward(Tensor dy, Tensor keepMask, Tensor dx, float rate) {
@@ -577,7 +589,7 @@ public final class CudaBackend implements Backend {
         long n = sameSize("dropoutBackward", dy, dx);
         checkSize("dropoutBackward keepMask", keepMask, n);
         dropout.dropoutBackward(f(dy, "dropoutBackward"), t(keepMask, DType.UINT8, "dropoutBackward keepMask").pointer(),
-                f(dx, "dropoutBackward"), n, DropoutParameters.scale(rate));
+                f(dx, "dropoutBackward"), n, DropoutHash.scale(rate));
     }
 
     // ================================================================ pruning
@@ -636,8 +648,9 @@ public final class CudaBackend implements Backend {
     // ================================================================ lifecycle
 
     /**
-     * Waits for queued work, then releases everything; fails (after releasing the CUDA objects)
-     * if tensors of this backend are still open, naming how many and their bytes.
+     * Waits for queued work, then releases everything. Under {@link LeakPolicy#STRICT} it fails
+     * (after releasing the CUDA objects) if tensors of this backend are still open, naming how many
+     * and their bytes; under {@link LeakPolicy#RELEASE} their memory goes with the context.
      */
     @Override public void close() {
         enter();
@@ -647,7 +660,8 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (AutoCloseable r : new AutoCloseable[] {staging, cublas, rt, allocator, module, stream, context}) {
+        AutoCloseable memory = leakPolicy == LeakPolicy.STRICT ? allocator : allocator::closeReleasingLive;
+        for (AutoCloseable r : new AutoCloseable[] {staging, cublas, rt, memory, module, stream, context}) {
             try {
                 r.close();
             } catch (Exception e) {
