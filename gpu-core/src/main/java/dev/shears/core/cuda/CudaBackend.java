@@ -159,6 +159,15 @@ public final class CudaBackend implements Backend {
     /** The allocator, for memory statistics. */
     public CudaAllocator allocator() { return allocator; }
 
+    // The launchers, for tests of kernel variants the backend does not pick and for benchmarks.
+    public ThresholdKernels thresholdKernels() { return threshold; }
+
+    public OptimizerKernels optimizerKernels() { return optimizers; }
+
+    public ElementwiseKernels elementwiseKernels() { return elementwise; }
+
+    public SoftmaxKernels softmaxKernels() { return softmax; }
+
     /** The stream every op is queued on (for CUDA-event timing and graph capture). */
     public CudaStream stream() { return stream; }
 
