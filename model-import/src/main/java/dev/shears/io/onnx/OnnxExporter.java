@@ -83,7 +83,7 @@ public final class OnnxExporter {
         if (options.source() != null && sameFile(out, options.source()))
             throw new ImportException("refusing to overwrite the input model; choose another output file", out, null);
         byte[] bytes = toProto(model, options).toByteArray();
-        AtomicFiles.write(out, bytes);
+        dev.shears.core.util.AtomicFiles.write(out, o -> o.write(bytes));
     }
 
     private static boolean sameFile(Path a, Path b) throws IOException {
