@@ -13,8 +13,21 @@ import java.util.Locale;
 public final class ReportWriter {
     private ReportWriter() {}
 
+    /** Pretty-printing mapper that writes NaN ("no value", e.g. the sparsity of a layer without weights) as null. */
     public static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT); // NaN (no value) is written as the string "NaN"
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("nan-as-null")
+                    .addSerializer(Double.class, new NanAsNull())
+                    .addSerializer(Double.TYPE, new NanAsNull()));
+
+    private static final class NanAsNull extends com.fasterxml.jackson.databind.ser.std.StdSerializer<Double> {
+        NanAsNull() { super(Double.class); }
+
+        @Override public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g,
+                                        com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
+            if (v == null || v.isNaN() || v.isInfinite()) g.writeNull(); else g.writeNumber(v);
+        }
+    }
 
     public static void writeJson(RunReport r, Path file, Path... inputs) {
         AtomicFiles.write(file, out -> JSON.writeValue(new NonClosing(out), r), inputs);
@@ -43,7 +56,9 @@ public final class ReportWriter {
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
                 + r.nonZeroPrunable() + " non-zero; " + r.parameters() + " parameters in all)");
         if (!Double.isNaN(r.finalSparsityEpoch()))
-            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch " + num(r.finalSparsityEpoch()));
+            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch "
+                    + (r.finalSparsityEpoch() == Math.rint(r.finalSparsityEpoch()) ? Long.toString((long) r.finalSparsityEpoch())
+                    : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
         kv(h, "time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
         kv(h, "checkpoint", r.checkpoint());

@@ -38,26 +38,19 @@ public final class CpuBackend implements Backend {
     private final int threads;
 
     /**
-     * @param threads the parallelism this backend reports and may use (the GEMM kernel's worker
-     *                pool is sized by the {@code shears.threads} system property)
+     * @param threads the parallelism this backend reports in {@link #name()}; the work itself runs
+     *                on {@link Parallel}'s pool, sized by the {@code shears.threads} system property
+     *                (default: every available processor), so pass {@link Parallel#threads()}
+     *                unless you are labelling a run made with that property set
      */
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("CpuBackend needs at least one thread, got " + threads);
         this.threads = threads;
     }
 
-    /** A backend using {@code shears.threads} threads, else every available processor. */
+    /** A backend on {@link Parallel}'s pool ({@code shears.threads}, else every available processor). */
     public static CpuBackend create() {
-        String p = System.getProperty("shears.threads");
-        int t = Runtime.getRuntime().availableProcessors();
-        if (p != null) {
-            try {
-                t = Integer.parseInt(p.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("system property shears.threads=" + p + " is not a positive integer");
-            }
-        }
-        return new CpuBackend(t);
+        return new CpuBackend(Parallel.threads());
     }
 
     public int threads() { return threads; }

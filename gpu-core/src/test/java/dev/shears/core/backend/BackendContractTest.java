@@ -48,8 +48,14 @@ public abstract class BackendContractTest {
     protected static final Tol REDUCTION = new Tol(2e-5, 1e-4);
     protected static final Tol GEMM = new Tol(1e-4, 1e-4);
 
-    /** The backend under test; called before each test (throw a JUnit assumption failure to skip). */
+    /**
+     * The backend under test, called before each test; it may return one shared instance (then
+     * override {@link #releaseBackend} to keep it open). Throw a JUnit assumption failure to skip.
+     */
     protected abstract Backend createBackend();
+
+    /** Called after each test with the backend it used; closes it unless overridden. */
+    protected void releaseBackend(Backend backend) { backend.close(); }
 
     protected Backend be;
 
@@ -57,7 +63,12 @@ public abstract class BackendContractTest {
     void openBackend() { be = createBackend(); }
 
     @AfterEach
-    void closeBackend() { if (be != null) be.close(); }
+    void closeBackend() {
+        if (be != null) {
+            be.synchronize();
+            releaseBackend(be);
+        }
+    }
 
     // ---------------------------------------------------------------- helpers
 
@@ -488,6 +499,53 @@ public abstract class BackendContractTest {
                 gi++;
             }
         }
+    }
+
+    /** Sizes large enough that a backend splits the work (CPU threads, GPU blocks): same results. */
+    @Test
+    void largeImageOpsAgreeWithTheReference() {
+        ConvGeometry g = ConvGeometry.simple(48, 20, 20, 3, 1, 1);
+        int img = 48 * 400, rows = g.colRows(), cols = g.colCols();
+        float[] x = rand(img, 300);
+        Tensor C = be.allocate(Shape.of(rows * cols), DType.FLOAT32);
+        be.im2col(up(x, img), 0, g, C, 0);
+        double[] exp = new double[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) exp[r * cols + c] = ReferenceOps.tap(x, 0, g, r, c);
+        assertClose("im2col (large)", exp, be.download(C), EXACT);
+        float[] cv = rand(rows * cols, 301);
+        double[] edx = new double[img];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) {
+            int at = ReferenceOps.tapIndex(g, r, c);
+            if (at >= 0) edx[at] += cv[r * cols + c];
+        }
+        Tensor DX = be.allocate(Shape.of(img), DType.FLOAT32);
+        be.col2im(up(cv, cv.length), 0, g, DX, 0);
+        assertClose("col2im (large)", edx, be.download(DX), REDUCTION);
+
+        int n = 6;
+        ConvGeometry p = new ConvGeometry(32, 24, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true);
+        int in = n * 32 * 576, out = n * 32 * p.outH() * p.outW();
+        float[] px = rand(in, 302);
+        int[] arg = new int[out];
+        Tensor Y = be.allocate(Shape.of(out), DType.FLOAT32);
+        be.maxPool(up(px, in), Y, be.allocate(Shape.of(out), DType.INT32), p, n);
+        assertClose("maxPool (large)", ReferenceOps.maxPool(px, arg, p, n), be.download(Y), EXACT);
+        be.avgPool(up(px, in), Y, p, n, false);
+        assertClose("avgPool (large)", ReferenceOps.avgPool(px, p, n, false, null), be.download(Y), REDUCTION);
+
+        int o = 16, ch = 24, inner = 256, bn = o * ch * inner;
+        float[] bx = rand(bn, 303, -1, 3), ones = new float[ch];
+        java.util.Arrays.fill(ones, 1f);
+        Tensor BY = be.allocate(Shape.of(bn), DType.FLOAT32);
+        be.batchNormTrain(up(bx, bn), up(ones, ch), be.zeros(ch), be.zeros(ch), up(ones, ch), 0.9f, 1e-5f, BY,
+                be.zeros(ch), be.zeros(ch), o, ch, inner);
+        double[][] st = ReferenceOps.channelStats(bx, o, ch, inner);
+        double[] ey = new double[bn];
+        for (int i = 0; i < bn; i++) {
+            int c = (i / inner) % ch;
+            ey[i] = (bx[i] - st[0][c]) / Math.sqrt(st[1][c] + 1e-5);
+        }
+        assertClose("batchNormTrain (large)", ey, be.download(BY), REDUCTION);
     }
 
     // ---------------------------------------------------------------- normalisation, dropout
