@@ -149,4 +149,12 @@ class CudaLibrariesIT {
             }
         }
     }
+
+    @Test
+    void cusparseLtInitialisesAndReportsItsVersion() {
+        assertTrue(CusparseLt.library().isLoaded(), () -> "cuSPARSELt did not load: " + CusparseLt.library().failure().orElseThrow().getMessage());
+        try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle h = new CusparseLtHandle()) {
+            assertTrue(h.version() > 0, "version " + h.version());
+        }
+    }
 }
