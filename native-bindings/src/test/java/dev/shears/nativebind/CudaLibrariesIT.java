@@ -22,7 +22,7 @@ class CudaLibrariesIT {
     @BeforeEach
     void requireCuda() {
         if (Cuda.isAvailable()) return;
-        if (Boolean.getBoolean("shears.requireGpu")) fail("CUDA unavailable but -Dshears.requireGpu=true: " + Cuda.unavailabilityCause());
+        if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU"))) fail("CUDA unavailable but -Dshears.requireGpu=true: " + Cuda.unavailabilityCause());
         org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + Cuda.unavailabilityCause());
     }
 
