@@ -51,7 +51,7 @@ public final class ElementwiseKernels {
         if (n == 0) return 0;
         rt.clearResults();
         rt.args().ptr(x).i64(n).i32(squares ? 1 : 0).ptr(rt.result(0));
-        rt.launch1d(naive ? sumNaive : sum, n);
+        if (naive) rt.launch1d(sumNaive, n); else rt.launch1d(sum, n);
         return rt.readResults().get(JAVA_DOUBLE, 0);
     }
 }

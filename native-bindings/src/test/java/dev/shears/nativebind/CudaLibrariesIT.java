@@ -22,7 +22,7 @@ class CudaLibrariesIT {
     @BeforeEach
     void requireCuda() {
         if (Cuda.isAvailable()) return;
-        if (Boolean.getBoolean("shears.requireGpu")) fail("CUDA unavailable but -Dshears.requireGpu=true: " + Cuda.unavailabilityCause());
+        if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU"))) fail("CUDA unavailable but -Dshears.requireGpu=true: " + Cuda.unavailabilityCause());
         org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + Cuda.unavailabilityCause());
     }
 
@@ -147,6 +147,14 @@ class CudaLibrariesIT {
             } finally {
                 for (long p : new long[] {dRow, dCol, dVal, dx, dy, dB, dC}) Cuda.memFree(p);
             }
+        }
+    }
+
+    @Test
+    void cusparseLtInitialisesAndReportsItsVersion() {
+        assertTrue(CusparseLt.library().isLoaded(), () -> "cuSPARSELt did not load: " + CusparseLt.library().failure().orElseThrow().getMessage());
+        try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle h = new CusparseLtHandle()) {
+            assertTrue(h.version() > 0, "version " + h.version());
         }
     }
 }

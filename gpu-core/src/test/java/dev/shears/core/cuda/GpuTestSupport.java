@@ -14,9 +14,17 @@ public final class GpuTestSupport {
 
     public static final String REQUIRE_PROPERTY = "shears.requireGpu";
 
+    /** Environment twin of the property, for launchers that cannot pass -D to the test JVM. */
+    public static final String REQUIRE_ENV = "SHEARS_REQUIRE_GPU";
+
+    /** Whether this run must have a GPU: -Dshears.requireGpu=true or SHEARS_REQUIRE_GPU=true. */
+    public static boolean required() {
+        return Boolean.getBoolean(REQUIRE_PROPERTY) || "true".equalsIgnoreCase(System.getenv(REQUIRE_ENV));
+    }
+
     /** Skips (or fails, when required) unless the CUDA backend can run here. */
     public static void assumeCuda() {
-        check(CudaBackend.unavailabilityCause(), Boolean.getBoolean(REQUIRE_PROPERTY));
+        check(CudaBackend.unavailabilityCause(), required());
     }
 
     /** The rule itself, for its own test: {@code cause} null means available. */
