@@ -314,20 +314,48 @@ public final class Sgemm {
         int sa = transA ? 1 : lda;   // stride between rows of op(A)
         int pa = transA ? lda : 1;   // stride along k in op(A)
         if (!transB) {
+            // Four rows of B per pass: each C vector is loaded and stored once per four FMAs,
+            // and four sequential streams of B keep the prefetchers busy.
             int vEnd = j0 + ((j1 - j0) / VL) * VL;
-            for (int p = 0; p < k; p++) {
-                int brow = bOff + p * ldb;
-                for (int i = 0; i < m; i++) {
-                    float av = alpha * a[aOff + i * sa + p * pa];
-                    if (av == 0f) continue; // zeros in x (ReLU outputs) skip a whole row of B
-                    FloatVector avv = FloatVector.broadcast(S, av);
-                    int crow = cOff + i * ldc;
+            int k4 = k & ~3;
+            for (int i = 0; i < m; i++) {
+                int arow = aOff + i * sa;
+                int crow = cOff + i * ldc;
+                for (int p = 0; p < k4; p += 4) {
+                    float a0 = alpha * a[arow + p * pa], a1 = alpha * a[arow + (p + 1) * pa];
+                    float a2 = alpha * a[arow + (p + 2) * pa], a3 = alpha * a[arow + (p + 3) * pa];
+                    if (a0 == 0f && a1 == 0f && a2 == 0f && a3 == 0f) continue; // ReLU zeros skip B rows
+                    FloatVector v0 = FloatVector.broadcast(S, a0), v1 = FloatVector.broadcast(S, a1);
+                    FloatVector v2 = FloatVector.broadcast(S, a2), v3 = FloatVector.broadcast(S, a3);
+                    int b0 = bOff + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
                     int j = j0;
                     for (; j < vEnd; j += VL) {
-                        FloatVector.fromArray(S, b, brow + j).fma(avv, FloatVector.fromArray(S, c, crow + j))
-                                .intoArray(c, crow + j);
+                        FloatVector acc = FloatVector.fromArray(S, c, crow + j);
+                        acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
+                        acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
+                        acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
+                        acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
+                        acc.intoArray(c, crow + j);
                     }
-                    for (; j < j1; j++) c[crow + j] += av * b[brow + j];
+                    // tails fused in the same order as the vector lanes, so a column's sum does not depend
+                    // on whether it falls in the tail (ONNX's light models need bitwise-equal logits)
+                    for (; j < j1; j++) {
+                        float acc = c[crow + j];
+                        acc = Math.fma(a0, b[b0 + j], acc);
+                        acc = Math.fma(a1, b[b1 + j], acc);
+                        acc = Math.fma(a2, b[b2 + j], acc);
+                        c[crow + j] = Math.fma(a3, b[b3 + j], acc);
+                    }
+                }
+                for (int p = k4; p < k; p++) {
+                    float av = alpha * a[arow + p * pa];
+                    if (av == 0f) continue;
+                    FloatVector v = FloatVector.broadcast(S, av);
+                    int brow = bOff + p * ldb;
+                    int j = j0;
+                    for (; j < vEnd; j += VL)
+                        FloatVector.fromArray(S, b, brow + j).fma(v, FloatVector.fromArray(S, c, crow + j)).intoArray(c, crow + j);
+                    for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
                 }
             }
         } else {

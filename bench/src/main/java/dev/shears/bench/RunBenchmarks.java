@@ -1,0 +1,260 @@
+package dev.shears.bench;
+
+import dev.shears.core.cpu.Parallel;
+import jdk.incubator.vector.FloatVector;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Runs the CPU benchmarks through JMH and writes one JSON file with the machine, the JDK, the
+ * date, every measurement and the derived figures (GFLOP/s, seconds per epoch, sparse speed-ups,
+ * break-even sparsity). Usage (see bench/README.md):
+ * <pre>
+ *   java --add-modules jdk.incubator.vector -jar bench/target/benchmarks.jar [--quick] [--sweep]
+ *        [--only sgemm,sparse,ort,train] [--out FILE] [--note TEXT]
+ * </pre>
+ * Anything else on the command line goes to JMH itself ({@code java -jar benchmarks.jar jmh -h}).
+ */
+public final class RunBenchmarks {
+    private RunBenchmarks() {}
+
+    static final String[] SWEEP = {"0.5", "0.6", "0.7", "0.8", "0.9", "0.95", "0.98", "0.99"};
+    static final int STEPS_PER_EPOCH = 469; // ceil(60000 / 128)
+
+    public static void main(String[] args) throws RunnerException, IOException {
+        if (args.length > 0 && args[0].equals("jmh")) {
+            org.openjdk.jmh.Main.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        boolean quick = false, sweep = false;
+        List<String> only = List.of("sgemm", "sparse", "ort", "train");
+        Path out = null;
+        String note = "";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--sweep" -> sweep = true;
+                case "--only" -> only = List.of(value(args, ++i, "--only").split(","));
+                case "--out" -> out = Path.of(value(args, ++i, "--out"));
+                case "--note" -> note = value(args, ++i, "--note");
+                default -> throw new IllegalArgumentException("unknown option '" + args[i]
+                        + "'; options: --quick --sweep --only sgemm,sparse,ort,train --out FILE --note TEXT (or 'jmh ARGS...')");
+            }
+        }
+        for (String o : only)
+            if (!List.of("sgemm", "sparse", "ort", "train").contains(o))
+                throw new IllegalArgumentException("--only takes sgemm, sparse, ort, train; got '" + o + "'");
+        if (out == null) out = Path.of("bench/results/cpu-" + DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm").format(ZonedDateTime.now()) + ".json");
+
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("date", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        doc.put("machine", machine());
+        doc.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        doc.put("mode", quick ? "quick (2 x 0.5 s warm-up, 3 x 0.5 s measurement, 1 fork)" : "full (3 x 1 s warm-up, 5 x 1 s measurement, 1 fork)");
+        doc.put("note", note);
+
+        if (only.contains("sgemm")) doc.put("sgemm", sgemm(run(quick, SgemmBench.class, Map.of())));
+        Map<String, Object> sparse = new LinkedHashMap<>();
+        if (only.contains("sparse")) {
+            Map<String, String[]> p = new TreeMap<>();
+            if (sweep) p.put("sparsity", SWEEP);
+            sparse.put("layers", sparseRows(run(quick, SparseLayerBench.class, p)));
+        }
+        if (only.contains("ort")) sparse.put("onnxRuntimeDense", ortRows(run(quick, OrtDenseBench.class, Map.of())));
+        if (!sparse.isEmpty()) doc.put("sparse4096", sparse);
+        if (only.contains("train")) doc.put("trainStep", train(run(quick, TrainStepBench.class, Map.of())));
+
+        String json = Json.write(doc);
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        Files.writeString(out, json);
+        System.out.println(json);
+        System.err.println("wrote " + out);
+    }
+
+    private static String value(String[] args, int i, String opt) {
+        if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
+        return args[i];
+    }
+
+    private static Collection<RunResult> run(boolean quick, Class<?> bench, Map<String, String[]> params) throws RunnerException {
+        ChainedOptionsBuilder o = new OptionsBuilder().include("\\." + bench.getSimpleName() + "\\.").shouldFailOnError(true);
+        if (quick) {
+            o.warmupIterations(2).warmupTime(TimeValue.milliseconds(500))
+                    .measurementIterations(3).measurementTime(TimeValue.milliseconds(500)).forks(1);
+        }
+        for (Map.Entry<String, String[]> p : params.entrySet()) o.param(p.getKey(), p.getValue());
+        return new Runner(o.build()).run();
+    }
+
+    private static double ms(RunResult r) { return r.getPrimaryResult().getScore(); }
+
+    private static double err(RunResult r) {
+        double e = r.getPrimaryResult().getScoreError();
+        return Double.isNaN(e) ? 0 : e;
+    }
+
+    private static List<Object> sgemm(Collection<RunResult> results) {
+        List<Object> rows = new ArrayList<>();
+        for (RunResult r : results) {
+            GemmShape s = GemmShape.named(r.getParams().getParam("shape"));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("shape", s.name());
+            row.put("transA", s.transA());
+            row.put("transB", s.transB());
+            row.put("m", s.m());
+            row.put("n", s.n());
+            row.put("k", s.k());
+            row.put("ms", ms(r));
+            row.put("msError99", err(r));
+            row.put("gflops", s.flops() / (ms(r) * 1e6));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static List<Object> sparseRows(Collection<RunResult> results) {
+        Map<String, Double> dense = new LinkedHashMap<>();
+        for (RunResult r : results)
+            if (r.getParams().getParam("format").equals("dense"))
+                dense.put(r.getParams().getParam("sparsity") + "/" + r.getParams().getParam("batch"), ms(r));
+        List<Object> rows = new ArrayList<>();
+        for (RunResult r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            String sp = r.getParams().getParam("sparsity"), batch = r.getParams().getParam("batch");
+            row.put("size", Integer.parseInt(r.getParams().getParam("size")));
+            row.put("sparsity", Double.parseDouble(sp));
+            row.put("batch", Integer.parseInt(batch));
+            row.put("format", r.getParams().getParam("format"));
+            row.put("ms", ms(r));
+            row.put("msError99", err(r));
+            Double d = dense.get(sp + "/" + batch);
+            if (d != null) row.put("speedupVsDense", d / ms(r));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static List<Object> ortRows(Collection<RunResult> results) {
+        List<Object> rows = new ArrayList<>();
+        for (RunResult r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("size", Integer.parseInt(r.getParams().getParam("size")));
+            row.put("batch", Integer.parseInt(r.getParams().getParam("batch")));
+            row.put("ms", ms(r));
+            row.put("msError99", err(r));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static Map<String, Object> train(Collection<RunResult> results) {
+        RunResult r = results.iterator().next();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("model", "lenet-300-100");
+        row.put("batch", Integer.parseInt(r.getParams().getParam("batch")));
+        row.put("msPerStep", ms(r));
+        row.put("msError99", err(r));
+        row.put("stepsPerEpoch", STEPS_PER_EPOCH);
+        row.put("secondsPerEpoch", ms(r) * STEPS_PER_EPOCH / 1000);
+        return row;
+    }
+
+    static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("nproc", Runtime.getRuntime().availableProcessors());
+        m.put("threads", Parallel.threads());
+        String cpu = System.getProperty("os.arch");
+        String flags = "";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name") && cpu.equals(System.getProperty("os.arch"))) cpu = line.substring(line.indexOf(':') + 1).trim();
+                if (line.startsWith("flags") && flags.isEmpty()) {
+                    List<String> simd = new ArrayList<>();
+                    for (String f : line.substring(line.indexOf(':') + 1).trim().split(" "))
+                        if (f.equals("avx2") || f.equals("fma") || f.equals("avx512f")) simd.add(f);
+                    flags = String.join(" ", simd);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux
+        }
+        m.put("cpu", cpu);
+        m.put("simd", flags);
+        m.put("vectorBits", FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        try {
+            m.put("loadAverageAtStart", Files.readString(Path.of("/proc/loadavg")).trim());
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux
+        }
+        return m;
+    }
+
+    /** A minimal JSON writer for maps, lists, strings, numbers and booleans. */
+    static final class Json {
+        static String write(Object o) {
+            StringBuilder sb = new StringBuilder();
+            write(sb, o, "");
+            return sb.append('\n').toString();
+        }
+
+        private static void write(StringBuilder sb, Object o, String indent) {
+            switch (o) {
+                case null -> sb.append("null");
+                case Map<?, ?> map -> {
+                    boolean flat = map.values().stream().noneMatch(v -> v instanceof Map || v instanceof List);
+                    sb.append('{');
+                    int i = 0;
+                    for (Map.Entry<?, ?> e : map.entrySet()) {
+                        if (i++ > 0) sb.append(flat ? ", " : ",");
+                        if (!flat) sb.append('\n').append(indent).append("  ");
+                        sb.append('"').append(escape(e.getKey().toString())).append("\": ");
+                        write(sb, e.getValue(), indent + "  ");
+                    }
+                    if (!flat) sb.append('\n').append(indent);
+                    sb.append('}');
+                }
+                case List<?> list -> {
+                    sb.append('[');
+                    for (int i = 0; i < list.size(); i++) {
+                        sb.append(i > 0 ? "," : "").append('\n').append(indent).append("  ");
+                        write(sb, list.get(i), indent + "  ");
+                    }
+                    sb.append('\n').append(indent).append(']');
+                }
+                case Double d -> sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null");
+                case Number n -> sb.append(n);
+                case Boolean b -> sb.append(b);
+                default -> sb.append('"').append(escape(o.toString())).append('"');
+            }
+        }
+
+        private static String escape(String s) {
+            StringBuilder sb = new StringBuilder();
+            for (char c : s.toCharArray()) {
+                if (c == '"' || c == '\\') sb.append('\\').append(c);
+                else if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                else sb.append(c);
+            }
+            return sb.toString();
+        }
+    }
+}

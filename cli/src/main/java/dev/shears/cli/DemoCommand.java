@@ -1,0 +1,74 @@
+package dev.shears.cli;
+
+import dev.shears.cli.report.RunReport;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Split;
+import dev.shears.pruning.recipe.Recipe;
+import dev.shears.pruning.recipe.Recipes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code shears demo}: zero set-up. Trains LeNet-300-100 densely on Fashion-MNIST, then prunes it
+ * with the short demo recipe (to 90%), and prints dense against pruned accuracy.
+ */
+@Command(name = "demo", description = "Train LeNet-300-100 on Fashion-MNIST, prune it to 90% with GMP, report (no set-up needed).")
+final class DemoCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--epochs", description = "Epochs of the pruning phase (default: the demo recipe's, 10); dense training takes half as many.")
+    Integer epochs;
+
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
+    String data;
+
+    @Option(names = "--out", defaultValue = "shears-out/demo", description = "Output folder. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--quiet", description = "No progress output.")
+    boolean quiet;
+
+    @Mixin BackendOption backendOption;
+
+    @Override public Integer call() {
+        long t0 = System.nanoTime();
+        Recipe prune = Recipes.builtIn("demo");
+        if (epochs != null) {
+            if (epochs < 2) throw new UserError("--epochs " + epochs + " must be at least 2");
+            prune = prune.withEpochs(epochs);
+        }
+        int denseEpochs = Math.max(1, prune.epochs() / 2);
+        Split split = DataSources.load(data);
+        var err = System.err;
+        var stdout = spec.commandLine().getOut();
+        err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"
+                + (split.train().count() < 60000 ? "; for the full set: apt-get install dataset-fashion-mnist" : ""));
+        try (Backend be = backendOption.open(err)) {
+            err.println("demo: phase 1 of 2: dense training of lenet-300-100 for " + denseEpochs + " epochs");
+            ModelSource dense = ModelSource.load("lenet-300-100", null, be, split.train().sampleShape(), split.train().classes(), seed);
+            RunSupport.Outcome d = RunSupport.run("train", dense, split, TrainCommand.denseRecipe(denseEpochs, 0.05, 128), seed,
+                    out.resolve("dense"), err, quiet, "model.shears");
+            err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + prune.name() + "\"");
+            ModelSource trained = new ModelSource(dense.model(), "lenet-300-100 (dense, " + denseEpochs + " epochs)", null, null);
+            RunSupport.Outcome p = RunSupport.run("demo", trained, split, prune, seed, out, err, quiet, "model.shears");
+            RunReport r = p.report();
+            stdout.println();
+            stdout.printf(Locale.ROOT, "Shears demo: lenet-300-100 on %s, %s%n", split.train().name(), be.name());
+            stdout.printf(Locale.ROOT, "dense model:     %d epochs, saved as %s%n", denseEpochs, out.resolve("dense").resolve("model.shears"));
+            Summary.print(stdout, r, out);
+            stdout.printf(Locale.ROOT, "demo finished in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+}

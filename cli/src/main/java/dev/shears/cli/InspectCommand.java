@@ -1,0 +1,66 @@
+package dev.shears.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.cli.report.ReportWriter;
+import dev.shears.cli.report.RunReport;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code shears inspect --model FILE [--json]}: layers, parameter counts, sparsity per layer. */
+@Command(name = "inspect", description = "Show a model's layers, parameter counts and sparsity per layer.")
+final class InspectCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
+    String model;
+
+    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
+    Path weights;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout and nothing else.")
+    boolean json;
+
+    @Override public Integer call() throws Exception {
+        try (Backend be = CpuBackend.create()) {
+            ModelSource src = ModelSource.load(model, weights, be, null, 0, 0);
+            Model m = src.model();
+            List<RunReport.LayerRow> rows = ModelSummary.layers(m);
+            var out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode o = ReportWriter.JSON.createObjectNode();
+                o.put("model", src.description());
+                o.put("parameters", ModelSummary.parameters(rows));
+                o.put("prunableParameters", ModelSummary.prunable(rows));
+                o.put("sparsity", ModelSummary.sparsity(rows));
+                ArrayNode layers = o.putArray("layers");
+                for (RunReport.LayerRow r : rows) {
+                    ObjectNode l = layers.addObject().put("name", r.name()).put("type", r.type()).put("parameters", r.parameters())
+                            .put("prunable", r.prunable()).put("outputShape", m.shapeOf(r.name()).toString());
+                    if (r.prunable() > 0) l.put("sparsity", r.sparsity()); else l.putNull("sparsity");
+                }
+                out.println(ReportWriter.JSON.writeValueAsString(o));
+            } else {
+                out.printf(Locale.ROOT, "%s: %d inputs %s -> output %s%n", src.description(), m.inputs().size(),
+                        m.inputs().stream().map(i -> i.name() + i.shape()).toList(), m.outputShape());
+                out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s%n", "layer", "type", "output", "parameters", "sparsity");
+                for (RunReport.LayerRow r : rows)
+                    out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),
+                            r.prunable() > 0 ? String.format(Locale.ROOT, "%.2f%%", 100 * r.sparsity()) : "");
+                out.printf(Locale.ROOT, "total: %d parameters, %d prunable, sparsity %.2f%%%n", ModelSummary.parameters(rows),
+                        ModelSummary.prunable(rows), 100 * ModelSummary.sparsity(rows));
+            }
+            return 0;
+        }
+    }
+}

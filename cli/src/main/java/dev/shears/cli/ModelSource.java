@@ -1,0 +1,51 @@
+package dev.shears.cli;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.io.keras.KerasImporter;
+import dev.shears.io.onnx.OnnxImporter;
+import dev.shears.pruning.checkpoint.Checkpoint;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Resolves {@code --model}: a built-in architecture name, or a file: {@code .shears} (Shears'
+ * checkpoint), {@code .h5}/{@code .hdf5}/{@code .keras} (Keras), a Keras config {@code .json} plus
+ * {@code --weights}, or {@code .onnx}.
+ *
+ * @param path   the file it came from, or null for a built-in architecture
+ * @param recipe the recipe stored in a checkpoint, or null
+ */
+public record ModelSource(Model model, String description, Path path, String recipe) {
+
+    public static ModelSource load(String spec, Path weights, Backend backend, Shape sampleShape, int classes, long seed) {
+        Path p = Path.of(spec);
+        String lower = spec.toLowerCase(Locale.ROOT);
+        boolean looksLikeFile = lower.endsWith(".shears") || lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras")
+                || lower.endsWith(".json") || lower.endsWith(".onnx") || spec.contains("/");
+        if (!looksLikeFile) {
+            if (!Architectures.NAMES.contains(spec))
+                throw new UserError("--model " + spec + ": not a file and not a built-in architecture (" + String.join(", ", Architectures.NAMES) + ")");
+            if (sampleShape == null) throw new UserError("--model " + spec + " is an architecture: it needs --data to know its input shape");
+            Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
+            return new ModelSource(m, spec, null, null);
+        }
+        if (!Files.isRegularFile(p)) throw new UserError("--model " + spec + ": no such file");
+        if (weights != null && !Files.isRegularFile(weights)) throw new UserError("--weights " + weights + ": no such file");
+        if (lower.endsWith(".shears")) {
+            Checkpoint c = Checkpoint.read(p, backend);
+            return new ModelSource(c.model(), p.getFileName().toString(), p, c.recipeYaml());
+        }
+        if (lower.endsWith(".onnx")) return new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
+        if (lower.endsWith(".json") && weights == null)
+            throw new UserError("--model " + spec + " is a Keras config: pass its weights with --weights FILE.h5");
+        if (lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras") || lower.endsWith(".json"))
+            return new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, null);
+        throw new UserError("--model " + spec + ": unknown file type (expected .shears, .h5, .keras, .json + --weights, or .onnx)");
+    }
+}

@@ -1,0 +1,52 @@
+package dev.shears.cli;
+
+import dev.shears.cli.report.RunReport;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Per-layer parameter counts and sparsity. "Prunable" weights are the kernels (Dense, Conv2D):
+ * sparsity is the fraction of exact zeros among them, whether or not a mask is attached.
+ */
+public final class ModelSummary {
+    private ModelSummary() {}
+
+    public static List<RunReport.LayerRow> layers(Model model) {
+        Backend be = model.backend();
+        List<RunReport.LayerRow> rows = new ArrayList<>();
+        for (Layer l : model.layers()) {
+            long params = 0, prunable = 0, zeros = 0;
+            for (Parameter p : l.parameters()) {
+                params += p.shape().size();
+                if (p.prunableByDefault()) {
+                    prunable += p.shape().size();
+                    for (float v : be.download(p.value())) if (v == 0f) zeros++;
+                }
+            }
+            rows.add(new RunReport.LayerRow(l.name(), l.type(), params, prunable, prunable > 0 ? (double) zeros / prunable : Double.NaN));
+        }
+        return rows;
+    }
+
+    public static long parameters(List<RunReport.LayerRow> rows) {
+        return rows.stream().mapToLong(RunReport.LayerRow::parameters).sum();
+    }
+
+    public static long prunable(List<RunReport.LayerRow> rows) {
+        return rows.stream().mapToLong(RunReport.LayerRow::prunable).sum();
+    }
+
+    public static long nonZero(List<RunReport.LayerRow> rows) {
+        return rows.stream().filter(r -> r.prunable() > 0).mapToLong(r -> Math.round(r.prunable() * (1 - r.sparsity()))).sum();
+    }
+
+    public static double sparsity(List<RunReport.LayerRow> rows) {
+        long p = prunable(rows);
+        return p == 0 ? 0 : 1 - (double) nonZero(rows) / p;
+    }
+}

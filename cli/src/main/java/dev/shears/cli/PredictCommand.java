@@ -1,0 +1,71 @@
+package dev.shears.cli;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.io.FloatArray;
+import dev.shears.io.Npy;
+import dev.shears.io.onnx.TensorProtoFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code shears predict --model FILE --input FILE --output FILE}: one forward pass. */
+@Command(name = "predict", description = "One forward pass: input and output as .npy or ONNX TensorProto (.pb) files.")
+final class PredictCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
+    String model;
+
+    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
+    Path weights;
+
+    @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension.")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Where to write the output (.npy or .pb).")
+    Path output;
+
+    @Mixin BackendOption backendOption;
+
+    @Override public Integer call() throws Exception {
+        FloatArray in = read(input);
+        try (Backend be = backendOption.open(System.err)) {
+            ModelSource src = ModelSource.load(model, weights, be, null, 0, 0);
+            Model m = src.model();
+            Shape sample = m.inputs().get(0).shape();
+            long n = in.data().length;
+            if (n % sample.size() != 0)
+                throw new UserError("--input " + input + " has shape " + in.shape() + " (" + n + " values), which is not a batch of the model's input "
+                        + sample + " (" + sample.size() + " values each)");
+            int batch = (int) (n / sample.size());
+            Tensor x = be.upload(in.data(), sample.withBatch(batch));
+            Tensor y = m.forward(ExecContext.inference(be), x);
+            float[] out = be.download(y);
+            FloatArray result = new FloatArray(y.shape(), out);
+            Path[] inputs = src.path() == null ? new Path[]{input} : new Path[]{input, src.path()};
+            for (Path p : inputs)
+                if (p.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
+                    throw new UserError("--output " + output + " is an input of this run; choose another path");
+            String lower = output.toString().toLowerCase(Locale.ROOT);
+            if (lower.endsWith(".pb")) TensorProtoFiles.write(output, result, m.outputName());
+            else if (lower.endsWith(".npy")) Npy.write(output, result);
+            else throw new UserError("--output " + output + ": use a .npy or .pb file name");
+            System.err.println("predict: " + in.shape() + " -> " + y.shape() + " written to " + output);
+            return 0;
+        }
+    }
+
+    private static FloatArray read(Path p) throws java.io.IOException {
+        String lower = p.toString().toLowerCase(Locale.ROOT);
+        if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("--input " + p + ": no such file");
+        if (lower.endsWith(".npy")) return Npy.read(p);
+        if (lower.endsWith(".pb")) return TensorProtoFiles.read(p);
+        throw new UserError("--input " + p + ": use a .npy or ONNX TensorProto .pb file");
+    }
+}

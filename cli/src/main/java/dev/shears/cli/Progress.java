@@ -1,0 +1,50 @@
+package dev.shears.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A progress bar on stderr: redrawn in place on a terminal, or one line every few seconds when
+ * stderr is a file or pipe (CI logs), so long runs always show they are alive.
+ */
+public final class Progress {
+    private final PrintStream err;
+    private final boolean tty;
+    private final boolean quiet;
+    private long lastDraw;
+    private int lastLen;
+
+    public Progress(PrintStream err, boolean quiet) {
+        this.err = err;
+        this.quiet = quiet;
+        this.tty = System.console() != null && System.getenv("CI") == null;
+    }
+
+    /** Draws "label [#####.....] done/total suffix". */
+    public void update(String label, long done, long total, String suffix) {
+        if (quiet) return;
+        long now = System.nanoTime();
+        boolean finished = done >= total;
+        if (!finished && now - lastDraw < (tty ? 100_000_000L : 5_000_000_000L)) return;
+        lastDraw = now;
+        int width = 28;
+        int filled = total > 0 ? (int) Math.min(width, width * done / total) : width;
+        String line = String.format(Locale.ROOT, "%s [%s%s] %d/%d %s", label, "#".repeat(filled), ".".repeat(width - filled), done, total, suffix);
+        if (tty) {
+            err.print("\r" + line + " ".repeat(Math.max(0, lastLen - line.length())));
+            lastLen = line.length();
+            if (finished) { err.println(); lastLen = 0; }
+        } else if (!finished) {
+            err.println(line);
+        }
+        err.flush();
+    }
+
+    /** A line of its own (ends any bar in progress). */
+    public void line(String text) {
+        if (quiet) return;
+        if (tty && lastLen > 0) { err.println(); lastLen = 0; }
+        err.println(text);
+        err.flush();
+    }
+}

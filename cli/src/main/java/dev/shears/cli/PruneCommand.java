@@ -1,0 +1,78 @@
+package dev.shears.cli;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Split;
+import dev.shears.pruning.recipe.Recipe;
+import dev.shears.pruning.recipe.Recipes;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S) [--epochs N] --out DIR}. */
+@Command(name = "prune", description = "Prune a trained model with gradual magnitude pruning (a recipe, or the seed recipe at a given sparsity).")
+final class PruneCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx) or an architecture.")
+    String model;
+
+    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
+    Path weights;
+
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
+    String data;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    What what;
+
+    static final class What {
+        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-seed, demo).")
+        String recipe;
+
+        @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the seed recipe (gmp-seed).")
+        Double sparsity;
+    }
+
+    @Option(names = "--epochs", description = "Stretch or squeeze the recipe to this many epochs.")
+    Integer epochs;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of shuffling and dropout. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--out", required = true, description = "Output folder: model.shears, report.json, report.html.")
+    Path out;
+
+    @Option(names = "--quiet", description = "No progress output.")
+    boolean quiet;
+
+    @Mixin BackendOption backendOption;
+
+    @Override public Integer call() {
+        Recipe r;
+        if (what.recipe != null) {
+            r = Recipes.load(what.recipe);
+        } else {
+            double s = what.sparsity;
+            if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+            r = Recipes.builtIn("gmp-seed").withFinalSparsity(s);
+        }
+        if (epochs != null) {
+            if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
+            r = r.withEpochs(epochs);
+        }
+        Split split = DataSources.load(data);
+        try (Backend be = backendOption.open(System.err)) {
+            ModelSource src = ModelSource.load(model, weights, be, split.train().sampleShape(), split.train().classes(), seed);
+            var outcome = RunSupport.run("prune", src, split, r, seed, out, System.err, quiet, "model.shears");
+            Summary.print(spec.commandLine().getOut(), outcome.report(), out);
+            return 0;
+        }
+    }
+}

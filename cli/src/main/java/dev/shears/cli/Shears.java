@@ -1,0 +1,64 @@
+package dev.shears.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+
+/** The {@code shears} command. */
+@Command(name = "shears", mixinStandardHelpOptions = true, versionProvider = Shears.Version.class,
+        description = "Gradual magnitude pruning on the GPU (or CPU) from Java: train, prune, evaluate, export, benchmark.",
+        subcommands = {DemoCommand.class, TrainCommand.class, PruneCommand.class, EvalCommand.class, PredictCommand.class,
+                InspectCommand.class, ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Shears {
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the CLI with the given streams; returns the exit code (tests call this). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        // The library logs progress through System.Logger (java.util.logging here); the CLI draws its
+        // own progress, so only warnings get through unless --verbose asks for everything.
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(verbose ? java.util.logging.Level.FINE : java.util.logging.Level.WARNING);
+        for (var h : root.getHandlers()) h.setLevel(root.getLevel());
+        CommandLine cl = new CommandLine(new Shears());
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
+            err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
+            if (debug) ex.printStackTrace(err);
+            else err.println("(run with --verbose for the stack trace)");
+            return ex instanceof UserError u ? u.exitCode() : 1;
+        });
+        return cl.execute(args);
+    }
+
+    private static String describe(Throwable ex) {
+        String msg = ex.getMessage();
+        if (msg == null || msg.isBlank()) msg = ex.getClass().getSimpleName();
+        if (ex instanceof OutOfMemoryError) msg = "out of memory (" + msg + "); give the JVM more with JAVA_OPTS=-Xmx8g or use a smaller --batch";
+        Throwable c = ex.getCause();
+        if (c != null && c.getMessage() != null && !msg.contains(c.getMessage())) msg += " (cause: " + c.getMessage() + ")";
+        return msg;
+    }
+
+    /** Version from the jar manifest, or "dev" when run from classes. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            return new String[]{"shears " + version(), "Java " + Runtime.version()};
+        }
+    }
+
+    public static String version() {
+        String v = Shears.class.getPackage().getImplementationVersion();
+        return v != null ? v : "0.1.0-dev";
+    }
+}

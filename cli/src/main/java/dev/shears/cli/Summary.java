@@ -1,0 +1,34 @@
+package dev.shears.cli;
+
+import dev.shears.cli.report.RunReport;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** The end-of-run summary on stdout: accuracy before and after, sparsity per layer, where the report is. */
+final class Summary {
+    private Summary() {}
+
+    static void print(PrintWriter out, RunReport r, Path outDir) {
+        boolean pruned = r.sparsity() > 0;
+        if (r.before() != null)
+            out.printf(Locale.ROOT, "%-17s%.2f%% (test loss %.4f)%n", pruned ? "dense accuracy:" : "accuracy before:",
+                    100 * r.before().accuracy(), r.before().loss());
+        out.printf(Locale.ROOT, "%-17s%.2f%% (test loss %.4f)%n", pruned ? "pruned accuracy:" : "accuracy:",
+                100 * r.after().accuracy(), r.after().loss());
+        if (r.before() != null)
+            out.printf(Locale.ROOT, "%-17s%+.2f points%n", "change:", 100 * (r.after().accuracy() - r.before().accuracy()));
+        out.printf(Locale.ROOT, "sparsity:        %.2f%% of %d prunable weights (%d non-zero)", 100 * r.sparsity(), r.prunableParameters(), r.nonZeroPrunable());
+        if (!Double.isNaN(r.finalSparsityEpoch()))
+            out.printf(Locale.ROOT, "; final %.0f%% reached at epoch %s", 100 * r.targetSparsity(), RunSupport.trim(r.finalSparsityEpoch()));
+        out.println();
+        out.printf(Locale.ROOT, "%-20s %-10s %10s %10s%n", "layer", "type", "weights", "sparsity");
+        for (RunReport.LayerRow l : r.layers())
+            if (l.prunable() > 0) out.printf(Locale.ROOT, "%-20s %-10s %10d %9.2f%%%n", l.name(), l.type(), l.prunable(), 100 * l.sparsity());
+        out.printf(Locale.ROOT, "time: %.1f s on %s%n", r.seconds(), r.backend());
+        out.println("model:  " + r.checkpoint());
+        out.println("report: " + outDir.resolve("report.html") + " (and report.json)");
+        out.flush();
+    }
+}

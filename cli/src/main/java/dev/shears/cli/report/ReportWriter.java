@@ -1,0 +1,146 @@
+package dev.shears.cli.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.shears.core.util.AtomicFiles;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Writes report.json and a self-contained report.html with charts. */
+public final class ReportWriter {
+    private ReportWriter() {}
+
+    /** Pretty-printing mapper that writes NaN ("no value", e.g. the sparsity of a layer without weights) as null. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("nan-as-null")
+                    .addSerializer(Double.class, new NanAsNull())
+                    .addSerializer(Double.TYPE, new NanAsNull()));
+
+    private static final class NanAsNull extends com.fasterxml.jackson.databind.ser.std.StdSerializer<Double> {
+        NanAsNull() { super(Double.class); }
+
+        @Override public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g,
+                                        com.fasterxml.jackson.databind.SerializerProvider p) throws java.io.IOException {
+            if (v == null || v.isNaN() || v.isInfinite()) g.writeNull(); else g.writeNumber(v);
+        }
+    }
+
+    public static void writeJson(RunReport r, Path file, Path... inputs) {
+        AtomicFiles.write(file, out -> JSON.writeValue(new NonClosing(out), r), inputs);
+    }
+
+    public static void writeHtml(RunReport r, Path file, Path... inputs) {
+        AtomicFiles.writeString(file, html(r), inputs);
+    }
+
+    static String html(RunReport r) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shears report: ")
+                .append(SvgChart.esc(r.model())).append("</title>\n<style>")
+                .append("body{font-family:sans-serif;max-width:1000px;margin:24px auto;padding:0 16px;color:#222}")
+                .append("table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
+                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.kv td{text-align:left}")
+                .append("figure{margin:16px 0}</style></head><body>\n");
+        h.append("<h1>Shears ").append(SvgChart.esc(r.command())).append(": ").append(SvgChart.esc(r.model())).append("</h1>\n");
+        h.append("<table class=\"kv\">");
+        kv(h, "data", r.data() + " (" + r.trainSamples() + " train, " + r.testSamples() + " test)");
+        kv(h, "backend", r.backend());
+        kv(h, "recipe", r.recipe());
+        kv(h, "seed", Long.toString(r.seed()));
+        if (r.before() != null) kv(h, "accuracy before", pct(r.before().accuracy()) + " (loss " + num(r.before().loss()) + ")");
+        if (r.after() != null) kv(h, "accuracy after", pct(r.after().accuracy()) + " (loss " + num(r.after().loss()) + ")");
+        kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
+                + r.nonZeroPrunable() + " non-zero; " + r.parameters() + " parameters in all)");
+        if (!Double.isNaN(r.finalSparsityEpoch()))
+            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch "
+                    + (r.finalSparsityEpoch() == Math.rint(r.finalSparsityEpoch()) ? Long.toString((long) r.finalSparsityEpoch())
+                    : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
+        kv(h, "time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
+        if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
+        kv(h, "checkpoint", r.checkpoint());
+        kv(h, "written", r.date() + " by Shears " + r.shearsVersion());
+        h.append("</table>\n");
+
+        List<RunReport.EpochRow> ep = r.epochs();
+        if (!ep.isEmpty()) {
+            double[] x = ep.stream().mapToDouble(RunReport.EpochRow::epoch).toArray();
+            // the schedule at the resolution of the mask updates (the cubic curve), else per epoch
+            List<RunReport.MaskUpdateRow> mu = r.maskUpdates();
+            double[] sx, target, achieved;
+            if (mu.size() >= 2) {
+                sx = new double[mu.size() + 2];
+                target = new double[sx.length];
+                achieved = new double[sx.length];
+                sx[0] = 0;
+                for (int i = 0; i < mu.size(); i++) {
+                    sx[i + 1] = mu.get(i).epoch();
+                    target[i + 1] = mu.get(i).target();
+                    achieved[i + 1] = mu.get(i).achieved();
+                }
+                target[0] = achieved[0] = ep.getFirst().sparsity();
+                sx[sx.length - 1] = ep.getLast().epoch();
+                target[sx.length - 1] = ep.getLast().targetSparsity();
+                achieved[sx.length - 1] = ep.getLast().sparsity();
+            } else {
+                sx = x;
+                target = ep.stream().mapToDouble(RunReport.EpochRow::targetSparsity).toArray();
+                achieved = ep.stream().mapToDouble(RunReport.EpochRow::sparsity).toArray();
+            }
+            h.append("<figure>").append(SvgChart.line("Sparsity schedule (" + mu.size() + " mask updates)", "epoch", "sparsity", List.of(
+                    new SvgChart.Series("target", sx, target, "#999", true),
+                    new SvgChart.Series("achieved", sx, achieved, "#d62728", false)),
+                    0.0, 1.0)).append("</figure>\n");
+            h.append("<figure>").append(SvgChart.line("Loss", "epoch", "cross-entropy", List.of(
+                    new SvgChart.Series("train", x, ep.stream().mapToDouble(RunReport.EpochRow::trainLoss).toArray(), "#1f77b4", false),
+                    new SvgChart.Series("test", x, ep.stream().mapToDouble(RunReport.EpochRow::testLoss).toArray(), "#ff7f0e", false)),
+                    0.0, null)).append("</figure>\n");
+            h.append("<figure>").append(SvgChart.line("Accuracy", "epoch", "accuracy", List.of(
+                    new SvgChart.Series("train", x, ep.stream().mapToDouble(RunReport.EpochRow::trainAccuracy).toArray(), "#1f77b4", false),
+                    new SvgChart.Series("test", x, ep.stream().mapToDouble(RunReport.EpochRow::testAccuracy).toArray(), "#ff7f0e", false)),
+                    null, null)).append("</figure>\n");
+        }
+        List<String> names = new ArrayList<>();
+        List<Double> sp = new ArrayList<>();
+        for (RunReport.LayerRow l : r.layers())
+            if (l.prunable() > 0) { names.add(l.name()); sp.add(l.sparsity()); }
+        if (!names.isEmpty())
+            h.append("<figure>").append(SvgChart.bars("Sparsity per layer", names, sp.stream().mapToDouble(Double::doubleValue).toArray(), 1.0, "%.3f"))
+                    .append("</figure>\n");
+        h.append("<h2>Layers</h2><table><tr><th>layer</th><th>type</th><th>parameters</th><th>prunable</th><th>sparsity</th></tr>\n");
+        for (RunReport.LayerRow l : r.layers())
+            h.append("<tr><td>").append(SvgChart.esc(l.name())).append("</td><td>").append(l.type()).append("</td><td>").append(l.parameters())
+                    .append("</td><td>").append(l.prunable()).append("</td><td>").append(l.prunable() > 0 ? pct(l.sparsity()) : "").append("</td></tr>\n");
+        h.append("</table>\n");
+        if (!ep.isEmpty()) {
+            h.append("<h2>Epochs</h2><table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th>")
+                    .append("<th>test acc</th><th>target sparsity</th><th>sparsity</th><th>s</th></tr>\n");
+            for (RunReport.EpochRow e : ep)
+                h.append("<tr><td>").append(e.epoch()).append("</td><td>").append(String.format(Locale.ROOT, "%.5f", e.lr()))
+                        .append("</td><td>").append(num(e.trainLoss())).append("</td><td>").append(pct(e.trainAccuracy()))
+                        .append("</td><td>").append(num(e.testLoss())).append("</td><td>").append(pct(e.testAccuracy()))
+                        .append("</td><td>").append(pct(e.targetSparsity())).append("</td><td>").append(pct(e.sparsity()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.1f", e.seconds())).append("</td></tr>\n");
+            h.append("</table>\n");
+        }
+        return h.append("</body></html>\n").toString();
+    }
+
+    private static void kv(StringBuilder h, String k, String v) {
+        h.append("<tr><td><b>").append(SvgChart.esc(k)).append("</b></td><td>").append(SvgChart.esc(v == null ? "" : v)).append("</td></tr>");
+    }
+
+    static String pct(double v) { return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * v); }
+
+    static String num(double v) { return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.4f", v); }
+
+    /** Jackson closes the stream it writes to; AtomicFiles owns it. */
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(java.io.OutputStream out) { super(out); }
+        @Override public void write(byte[] b, int off, int len) throws java.io.IOException { out.write(b, off, len); }
+        @Override public void close() throws java.io.IOException { flush(); }
+    }
+}

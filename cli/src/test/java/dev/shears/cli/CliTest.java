@@ -1,0 +1,218 @@
+package dev.shears.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.data.Idx;
+import dev.shears.io.Npy;
+import dev.shears.io.FloatArray;
+import dev.shears.core.tensor.Shape;
+import io.jhdf.HdfFile;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The command-line contract of DESIGN.md, end to end on real data: a 3,000-image slice of the
+ * bundled Fashion-MNIST split written as an IDX folder, and the real Keras MNIST MLP.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CliTest {
+    @TempDir static Path dir;
+    static Path data;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Run(int code, String out, String err) {}
+
+    static Run shears(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void writeData() throws Exception {
+        data = dir.resolve("fmnist");
+        Files.createDirectories(data);
+        var split = DataSources.bundledFashionMnist();
+        writeIdx(data, "train", split.train().head(3000));
+        writeIdx(data, "t10k", split.test().head(1000));
+    }
+
+    static void writeIdx(Path folder, String prefix, Dataset d) throws Exception {
+        byte[] px = new byte[d.features().length];
+        for (int i = 0; i < px.length; i++) px[i] = (byte) Math.round(d.features()[i] * 255);
+        byte[] lab = new byte[d.count()];
+        for (int i = 0; i < lab.length; i++) lab[i] = (byte) d.labels()[i];
+        int[] dims = d.sampleShape().dims();
+        Files.write(folder.resolve(prefix + "-images-idx3-ubyte"), Idx.encode(new int[]{d.count(), dims[dims.length - 2], dims[dims.length - 1]}, px));
+        Files.write(folder.resolve(prefix + "-labels-idx1-ubyte"), Idx.encode(new int[]{d.count()}, lab));
+    }
+
+    @Test @Order(1)
+    void trainThenPruneThenEvalInspectExportPredict() throws Exception {
+        Path t = dir.resolve("dense"), p = dir.resolve("pruned");
+        Run train = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "3", "--out", t.toString(), "--backend", "cpu");
+        assertEquals(0, train.code(), train.err());
+        JsonNode tr = JSON.readTree(t.resolve("report.json").toFile());
+        assertTrue(tr.at("/after/accuracy").asDouble() > 0.70, "3 epochs on 3k Fashion-MNIST images reach > 70%: " + tr.at("/after"));
+        assertTrue(Files.readString(t.resolve("report.html")).contains("<svg"), "the HTML report has charts");
+
+        Run prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.8",
+                "--epochs", "4", "--out", p.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, prune.code(), prune.err());
+        assertTrue(prune.out().contains("pruned accuracy"), prune.out());
+        JsonNode pr = JSON.readTree(p.resolve("report.json").toFile());
+        assertEquals(tr.at("/after/accuracy").asDouble(), pr.at("/before/accuracy").asDouble(), 1e-12, "before = the input model's accuracy");
+        assertEquals(0.8, pr.get("sparsity").asDouble(), 1e-4);
+        assertTrue(pr.get("epochs").size() == 5, "epoch 0 + 4 epochs");
+
+        Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
+        assertEquals(0, inspect.code(), inspect.err());
+        JsonNode in = JSON.readTree(inspect.out());
+        assertEquals(784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10, in.get("parameters").asLong());
+        assertEquals(0.8, in.get("sparsity").asDouble(), 1e-4);
+        for (JsonNode l : in.get("layers"))
+            if (l.get("type").asText().equals("Dense")) assertEquals(0.8, l.get("sparsity").asDouble(), 1.0 / 1000, l.toString());
+
+        Run eval = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        JsonNode ev = JSON.readTree(eval.out());
+        assertEquals(pr.at("/after/accuracy").asDouble(), ev.get("accuracy").asDouble(), 1e-12, "eval agrees with the run's last test evaluation");
+        assertEquals(1000, ev.get("samples").asInt());
+
+        Path onnx = dir.resolve("pruned.onnx");
+        Run export = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString());
+        assertEquals(0, export.code(), export.err());
+        Path x = dir.resolve("x.npy");
+        Dataset test = DataSources.bundledFashionMnist().test().head(5);
+        Npy.write(x, new FloatArray(Shape.of(5, 1, 28, 28), test.features()));
+        Path y1 = dir.resolve("y1.npy"), y2 = dir.resolve("y2.npy");
+        assertEquals(0, shears("predict", "--model", p.resolve("model.shears").toString(), "--input", x.toString(), "--output", y1.toString()).code());
+        Run pred = shears("predict", "--model", onnx.toString(), "--input", x.toString(), "--output", y2.toString());
+        assertEquals(0, pred.code(), pred.err());
+        float[] a = Npy.read(y1).data(), b = Npy.read(y2).data();
+        assertEquals(50, a.length);
+        for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-4 + 1e-4 * Math.abs(a[i]), "logit " + i);
+        Run onnxInspect = shears("inspect", "--model", onnx.toString(), "--json");
+        assertEquals(0.8, JSON.readTree(onnxInspect.out()).get("sparsity").asDouble(), 1e-4, "the exported ONNX keeps every zero");
+    }
+
+    /** Issue 3, Must show 4: eval on an imported Keras file with an IDX folder, pixels scaled to [0, 1]. */
+    @Test @Order(2)
+    void evalOnImportedKerasModelMatchesItsStoredPredictions() throws Exception {
+        Path res = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp").toAbsolutePath().normalize();
+        Path config = res.resolve("mnist_mlp_tf_keras_2_config.json"), weights = res.resolve("mnist_mlp_tf_keras_2_weights.h5");
+        float[][] inputs, preds;
+        int[] labels;
+        try (HdfFile h = new HdfFile(res.resolve("mnist_mlp_tf_keras_2_inputs_and_outputs.h5"))) {
+            inputs = (float[][]) only(h, "inputs").getData();
+            preds = (float[][]) only(h, "predictions").getData();
+            Object lab = only(h, "outputs").getData();
+            labels = labelsOf(lab);
+        }
+        int n = inputs.length;
+        Path mnist = dir.resolve("mnist");
+        Files.createDirectories(mnist);
+        byte[] px = new byte[n * 784];
+        for (int i = 0; i < n; i++) for (int j = 0; j < 784; j++) px[i * 784 + j] = (byte) Math.round(inputs[i][j] * 255);
+        byte[] lab = new byte[n];
+        int agree = 0;
+        for (int i = 0; i < n; i++) {
+            lab[i] = (byte) labels[i];
+            if (argmax(preds[i]) == labels[i]) agree++;
+        }
+        for (String prefix : new String[]{"train", "t10k"}) {
+            Files.write(mnist.resolve(prefix + "-images-idx3-ubyte"), Idx.encode(new int[]{n, 28, 28}, px));
+            Files.write(mnist.resolve(prefix + "-labels-idx1-ubyte"), Idx.encode(new int[]{n}, lab));
+        }
+        Run eval = shears("eval", "--model", config.toString(), "--weights", weights.toString(), "--data", mnist.toString(), "--json", "--backend", "cpu");
+        assertEquals(0, eval.code(), eval.err());
+        JsonNode ev = JSON.readTree(eval.out());
+        assertEquals((double) agree / n, ev.get("accuracy").asDouble(), 1e-12,
+                "accuracy of the imported model = accuracy of Keras' own stored predictions against the labels");
+        assertTrue(ev.get("accuracy").asDouble() > 0.9);
+    }
+
+    @Test @Order(3)
+    void badInputGetsClearErrors() throws Exception {
+        Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--sparsity 1.5") && r.err().contains("[0, 1)"), r.err());
+
+        r = shears("eval", "--model", "lenet-300-100", "--data", dir.resolve("nope").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("nope"), r.err());
+
+        Path bad = dir.resolve("broken.shears");
+        Files.write(bad, new byte[]{'P', 'K', 3, 4, 1, 2, 3});
+        r = shears("inspect", "--model", bad.toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("broken.shears") && !r.err().contains("\tat "), r.err());
+
+        Path recipe = dir.resolve("bad.yaml");
+        Files.writeString(recipe, """
+                name: bad
+                epochs: 4
+                batchSize: 64
+                optimizer: {type: sgd, momentum: 0.9}
+                learningRate:
+                  - {type: constant, lr: 0.01, startEpoch: 0, endEpoch: 4}
+                pruning:
+                  - {type: gmp, initSparsity: 0.5, finalSparsity: 0.3, startEpoch: 1, endEpoch: 3, updateFrequency: 0.5}
+                """);
+        r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--recipe", recipe.toString(), "--out", dir.resolve("y").toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("finalSparsity") && r.err().contains("0.3"), r.err());
+
+        Path model = dir.resolve("dense/model.shears");
+        r = shears("export", "--model", model.toString(), "--format", "onnx", "--out", model.toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("input"), r.err());
+        assertTrue(Files.size(model) > 1000, "the input was not touched");
+    }
+
+    /** The one dataset in a group of the Keras example file. */
+    static io.jhdf.api.Dataset only(HdfFile h, String group) {
+        var g = (io.jhdf.api.Group) h.getByPath(group);
+        return (io.jhdf.api.Dataset) g.getChildren().values().iterator().next();
+    }
+
+    static int argmax(float[] v) {
+        int b = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+        return b;
+    }
+
+    static int[] labelsOf(Object o) {
+        if (o instanceof float[][] oneHot) {
+            int[] l = new int[oneHot.length];
+            for (int i = 0; i < l.length; i++) l[i] = argmax(oneHot[i]);
+            return l;
+        }
+        if (o instanceof double[][] d) {
+            int[] l = new int[d.length];
+            for (int i = 0; i < l.length; i++) {
+                float[] f = new float[d[i].length];
+                for (int j = 0; j < f.length; j++) f[j] = (float) d[i][j];
+                l[i] = argmax(f);
+            }
+            return l;
+        }
+        if (o instanceof long[] a) return java.util.Arrays.stream(a).mapToInt(x -> (int) x).toArray();
+        if (o instanceof int[] a) return a;
+        throw new IllegalStateException("unexpected label array " + o.getClass());
+    }
+}

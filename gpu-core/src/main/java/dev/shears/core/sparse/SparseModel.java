@@ -1,0 +1,177 @@
+package dev.shears.core.sparse;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.backend.ConvGeometry;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.cpu.CpuTensor;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sparse inference for a bound model on the CPU ({@code shears eval --sparse}): every Dense layer,
+ * and every Conv2D with one group (as a GEMM on its im2col matrix), gets the storage format the
+ * {@link SparsePlanner} measured fastest at the planned batch size; every other layer runs its own
+ * forward. The model itself is not changed: build this after pruning, from its current weights
+ * (masked weights are zero by the pruning invariant).
+ */
+public final class SparseModel {
+
+    /** What the planner decided for one layer. */
+    public record LayerPlan(String layer, String type, int rows, int cols, int n, double sparsity,
+                            String format, List<SparsePlanner.Timing> timings) {
+        public double denseMs() { return timings.getFirst().medianMs(); }
+
+        public double chosenMs() {
+            for (SparsePlanner.Timing t : timings) if (t.format().equals(format)) return t.medianMs();
+            return Double.NaN;
+        }
+
+        public double speedupVsDense() { return denseMs() / chosenMs(); }
+    }
+
+    /** A planned Conv2D: A = kernel [out, in*kh*kw] with its bias. */
+    private record ConvPlan(Conv2D layer, SparseMatrix weights, float[] bias) {}
+
+    private final Model model;
+    private final CpuBackend backend;
+    private final int batch;
+    private final Map<String, SparseLinear> linear = new HashMap<>();
+    private final Map<String, ConvPlan> convs = new HashMap<>();
+    private final List<LayerPlan> plans = new ArrayList<>();
+    /** output buffers of planned nodes, [N, ...], reused while the batch size stays the same */
+    private final Map<String, Tensor> outputs = new HashMap<>();
+    /** im2col scratch, [C*kh*kw, outH*outW] of the largest planned convolution */
+    private Tensor cols;
+
+    private SparseModel(Model model, CpuBackend backend, int batch) {
+        this.model = model;
+        this.backend = backend;
+        this.batch = batch;
+    }
+
+    /** Plans every Dense and single-group Conv2D layer of {@code model} at batch size {@code batch}. */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner) {
+        if (!(model.backend() instanceof CpuBackend cpu))
+            throw new IllegalStateException("sparse inference runs on the CPU: bind the model to a CpuBackend first (it is bound to "
+                    + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        SparseModel sm = new SparseModel(model, cpu, batch);
+        for (Model.Node node : model.nodes()) {
+            Layer layer = node.layer();
+            if (layer instanceof Dense d) {
+                float[] w = cpu.download(d.kernel().value());
+                float[] b = d.bias() == null ? null : cpu.download(d.bias().value());
+                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch);
+                sm.linear.put(d.name(), new SparseLinear(d.name(), c.matrix(), b));
+                sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
+                        c.matrix().sparsity(), c.format(), c.timings()));
+            } else if (layer instanceof Conv2D conv && conv.groups() == 1) {
+                Shape in = model.shapeOf(node.inputs().getFirst());
+                ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
+                int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
+                float[] a = cpu.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
+                float[] b = conv.bias() == null ? null : cpu.download(conv.bias().value());
+                SparsePlanner.Choice c = planner.choose(a, rows, k, hw, false);
+                sm.convs.put(conv.name(), new ConvPlan(conv, c.matrix(), b));
+                sm.plans.add(new LayerPlan(conv.name(), conv.type(), rows, k, hw, c.matrix().sparsity(), c.format(), c.timings()));
+            }
+        }
+        return sm;
+    }
+
+    public static SparseModel plan(Model model, int batch) { return plan(model, batch, new SparsePlanner()); }
+
+    public Model model() { return model; }
+    public int plannedBatch() { return batch; }
+    public List<LayerPlan> plans() { return List.copyOf(plans); }
+    /** The planned Dense layer of that name (null if it is not a Dense layer). */
+    public SparseLinear linear(String layer) { return linear.get(layer); }
+
+    /** Runs the whole graph on a batch [N, ...]; the result may be reused by the next call. */
+    public Tensor forward(Tensor x) { return forwardUntil(x, model.outputName()); }
+
+    /** Runs the graph up to and including node {@code last}. */
+    public Tensor forwardUntil(Tensor x, String last) {
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
+        ExecContext ctx = ExecContext.inference(backend);
+        Map<String, Tensor> values = new HashMap<>();
+        values.put(model.inputs().getFirst().name(), x);
+        for (Model.Node node : model.nodes()) {
+            List<Tensor> ins = new ArrayList<>(node.inputs().size());
+            for (String src : node.inputs()) ins.add(values.get(src));
+            Tensor out;
+            SparseLinear sl = linear.get(node.name());
+            ConvPlan cp = convs.get(node.name());
+            if (sl != null) out = dense(node.name(), sl, ins.getFirst());
+            else if (cp != null) out = conv(cp, ins.getFirst());
+            else out = node.layer().forward(ctx, ins);
+            values.put(node.name(), out);
+            if (node.name().equals(last)) return out;
+        }
+        throw new IllegalArgumentException("no node named '" + last + "'");
+    }
+
+    private Tensor dense(String name, SparseLinear sl, Tensor x) {
+        int n = x.shape().dim(0);
+        if (x.size() != (long) n * sl.inFeatures())
+            throw new IllegalArgumentException("layer '" + name + "' expects [N, " + sl.inFeatures() + "] inputs, got " + x.shape());
+        Tensor y = output(name, Shape.of(n, sl.outFeatures()));
+        sl.forward(CpuTensor.f(x), n, CpuTensor.f(y));
+        return y;
+    }
+
+    private Tensor conv(ConvPlan cp, Tensor x) {
+        Conv2D conv = cp.layer();
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != conv.inChannels())
+            throw new IllegalArgumentException(conv + ": expects an [N, " + conv.inChannels() + ", H, W] input, got " + x);
+        int n = s.dim(0);
+        ConvGeometry g = conv.geometry(s.dim(2), s.dim(3));
+        int k = g.colRows(), hw = g.colCols(), outC = conv.outChannels();
+        Tensor y = output(conv.name(), Shape.of(n, outC, g.outH(), g.outW()));
+        if (cols == null || cols.size() < (long) k * hw) cols = backend.allocate(Shape.of(k, hw), DType.FLOAT32);
+        float[] yf = CpuTensor.f(y), cf = CpuTensor.f(cols);
+        long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
+        for (int i = 0; i < n; i++) {
+            backend.im2col(x, i * image, g, cols, 0);
+            int yo = i * outC * hw;
+            cp.weights().multiplyT(cf, 0, hw, hw, yf, yo, hw);
+            if (cp.bias() != null)
+                for (int o = 0; o < outC; o++) {
+                    float b = cp.bias()[o];
+                    for (int j = 0, base = yo + o * hw; j < hw; j++) yf[base + j] += b;
+                }
+        }
+        return y;
+    }
+
+    private Tensor output(String name, Shape shape) {
+        Tensor t = outputs.get(name);
+        if (t == null || !t.shape().equals(shape)) {
+            t = backend.allocate(shape, DType.FLOAT32);
+            outputs.put(name, t);
+        }
+        return t;
+    }
+
+    /** Test-set loss and accuracy through the sparse path (same scoring as {@link Evaluator}). */
+    public Evaluator.Result evaluate(Dataset data, int batchSize) {
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
+        String scored = Evaluator.logitsNode(model);
+        return Evaluator.evaluate(model, data, batchSize, x -> forwardUntil(x, scored));
+    }
+}

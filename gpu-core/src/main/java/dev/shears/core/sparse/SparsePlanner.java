@@ -1,0 +1,151 @@
+package dev.shears.core.sparse;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Chooses a storage format for a weight matrix by timing every candidate on the CPU at the batch
+ * size that will be used: dense ({@link DenseMatrix}), {@link CsrMatrix}, {@link BlockedEllMatrix}
+ * (for the configured block sizes, skipped when it would store more than {@code bellMaxFill}
+ * values per nonzero, since it cannot win then) and {@link NmMatrix} 2:4 (only where the weights
+ * follow the pattern). Dense is always a candidate and a sparse format must beat it by
+ * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
+ * timing noise.
+ */
+public final class SparsePlanner {
+
+    /**
+     * @param warmup      untimed runs before measuring (JIT, caches)
+     * @param repeats     at least this many timed runs
+     * @param minMillis   and at least this much timed work, per candidate
+     * @param bellBlocks  Blocked-ELL block sizes to try
+     * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
+     * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
+     */
+    public record Options(int warmup, int repeats, double minMillis, int[] bellBlocks, double bellMaxFill, double margin) {
+        public Options {
+            if (warmup < 0 || repeats < 1 || minMillis < 0 || bellMaxFill < 1 || margin < 0)
+                throw new IllegalArgumentException("bad planner options: warmup=" + warmup + " repeats=" + repeats
+                        + " minMillis=" + minMillis + " bellMaxFill=" + bellMaxFill + " margin=" + margin);
+            bellBlocks = bellBlocks.clone();
+        }
+
+        public static Options defaults() { return new Options(3, 7, 20, new int[]{4, 16}, 2.0, 0.05); }
+
+        /** Fewer, shorter runs: for tests. */
+        public static Options quick() { return new Options(1, 3, 0, new int[]{4}, 2.0, 0.05); }
+    }
+
+    /** One candidate's median time for the product. */
+    public record Timing(String format, double medianMs) {}
+
+    /** The chosen matrix and every candidate's time (dense first). */
+    public record Choice(SparseMatrix matrix, String format, List<Timing> timings) {
+        public double denseMs() { return timings.getFirst().medianMs(); }
+
+        public double chosenMs() {
+            for (Timing t : timings) if (t.format().equals(format)) return t.medianMs();
+            throw new IllegalStateException("no timing for " + format);
+        }
+
+        public double speedupVsDense() { return denseMs() / chosenMs(); }
+    }
+
+    private final Options options;
+
+    public SparsePlanner(Options options) { this.options = options; }
+
+    public SparsePlanner() { this(Options.defaults()); }
+
+    public Options options() { return options; }
+
+    /** The label a matrix carries in timings and reports, e.g. {@code blocked-ell-16}, {@code 2:4}. */
+    public static String label(SparseMatrix m) {
+        return switch (m) {
+            case BlockedEllMatrix b -> "blocked-ell-" + b.blockSize();
+            case NmMatrix nm -> nm.n() + ":" + nm.m();
+            default -> m.format().id();
+        };
+    }
+
+    /**
+     * Times the candidates for A [rows, cols] (row-major) on a random input of {@code n} vectors
+     * and returns the fastest. {@code batchMajor}: time {@link SparseMatrix#multiply} (Dense
+     * layers: x [n, cols]); otherwise {@link SparseMatrix#multiplyT} (convolutions: X [cols, n]).
+     */
+    public Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor) {
+        SparseMatrix.checkDense(a, rows, cols);
+        if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
+        float[] x = new float[n * cols];
+        SplittableRandom rng = new SplittableRandom(42);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
+        float[] y = new float[n * rows];
+
+        List<Timing> timings = new ArrayList<>();
+        DenseMatrix dense = new DenseMatrix(a, rows, cols);
+        double denseMs = time(dense, x, y, n, batchMajor);
+        timings.add(new Timing(label(dense), denseMs));
+        SparseMatrix best = dense;
+        double bestMs = denseMs;
+        long nnz = dense.nonZeros();
+        if (nnz < (long) rows * cols) {
+            List<SparseMatrix> candidates = new ArrayList<>();
+            candidates.add(CsrMatrix.fromDense(a, rows, cols));
+            for (int b : options.bellBlocks())
+                if (BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
+                    candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, b));
+            if (NmMatrix.follows(a, rows, cols, 2, 4)) candidates.add(NmMatrix.fromDense(a, rows, cols));
+            for (SparseMatrix c : candidates) {
+                double ms = time(c, x, y, n, batchMajor);
+                timings.add(new Timing(label(c), ms));
+                if (ms < bestMs && ms < denseMs * (1 - options.margin())) {
+                    best = c;
+                    bestMs = ms;
+                }
+            }
+        }
+        return new Choice(best, label(best), List.copyOf(timings));
+    }
+
+    /** Plans one Dense layer from its kernel W [in, out] and bias [out] (or null). */
+    public SparseLinear planLinear(String name, float[] kernel, int in, int out, float[] bias, int batch) {
+        return new SparseLinear(name, chooseLinear(kernel, in, out, batch).matrix(), bias);
+    }
+
+    /** The timing behind {@link #planLinear}. */
+    public Choice chooseLinear(float[] kernel, int in, int out, int batch) {
+        Choice c = choose(SparseMatrix.fromDenseKernel(kernel, in, out), out, in, batch, true);
+        if (c.matrix() instanceof DenseMatrix) // keep W as is: the dense product runs on it without a transpose
+            return new Choice(DenseMatrix.fromKernel(kernel, in, out), c.format(), c.timings());
+        return c;
+    }
+
+    /** Median milliseconds of one product. */
+    double time(SparseMatrix m, float[] x, float[] y, int n, boolean batchMajor) {
+        Runnable run = batchMajor
+                ? () -> m.multiply(x, n, y)
+                : () -> m.multiplyT(x, 0, n, n, y, 0, n);
+        return medianMillis(run, options.warmup(), options.repeats(), options.minMillis());
+    }
+
+    /** Runs {@code r} warmup times, then at least {@code repeats} times and {@code minMillis}; the median. */
+    public static double medianMillis(Runnable r, int warmup, int repeats, double minMillis) {
+        for (int i = 0; i < warmup; i++) r.run();
+        double[] t = new double[Math.max(repeats, 16)];
+        int count = 0;
+        double total = 0;
+        while (count < repeats || (total < minMillis && count < 1000)) {
+            long t0 = System.nanoTime();
+            r.run();
+            double ms = (System.nanoTime() - t0) / 1e6;
+            if (count == t.length) t = Arrays.copyOf(t, 2 * t.length);
+            t[count++] = ms;
+            total += ms;
+        }
+        double[] s = Arrays.copyOf(t, count);
+        Arrays.sort(s);
+        return count % 2 == 1 ? s[count / 2] : (s[count / 2 - 1] + s[count / 2]) / 2;
+    }
+}

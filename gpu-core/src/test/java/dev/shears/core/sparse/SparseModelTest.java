@@ -1,0 +1,74 @@
+package dev.shears.core.sparse;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Planned sparse inference gives the dense model's outputs on pruned LeNet-300-100 and LeNet-5. */
+class SparseModelTest {
+
+    /** Zeroes the smallest-magnitude fraction of every kernel (what magnitude pruning leaves). */
+    static void prune(Model m, double sparsity) {
+        for (Parameter p : m.parameters()) {
+            if (p.role() != Parameter.Role.KERNEL) continue;
+            float[] w = m.backend().download(p.value());
+            float[] mags = new float[w.length];
+            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
+            Arrays.sort(mags);
+            float cut = mags[(int) (sparsity * (w.length - 1))];
+            for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
+            m.backend().write(w, 0, p.value(), 0, w.length);
+        }
+    }
+
+    private static void checkSame(String arch, double sparsity, int batch) {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create(arch, Shape.of(1, 28, 28), 10).bind(be, 7);
+        prune(m, sparsity);
+        SplittableRandom rng = new SplittableRandom(9);
+        float[] xs = new float[batch * 784];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+        Tensor x = be.upload(xs, Shape.of(batch, 1, 28, 28));
+        float[] want = be.download(m.forward(ExecContext.inference(be), x));
+        SparseModel sm = SparseModel.plan(m, batch, new SparsePlanner(SparsePlanner.Options.quick()));
+        float[] got = be.download(sm.forward(x));
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < want.length; i++)
+            assertEquals(want[i], got[i], 1e-4 * (1 + Math.abs(want[i])), arch + " output " + i + " (plans " + sm.plans() + ")");
+        for (SparseModel.LayerPlan p : sm.plans()) {
+            assertTrue(p.chosenMs() <= p.denseMs(), p + " slower than dense");
+            assertEquals(sparsity, p.sparsity(), 0.02, p.layer());
+        }
+    }
+
+    @Test void lenet300100() {
+        checkSame("lenet-300-100", 0.9, 16);
+        checkSame("lenet-300-100", 0.9, 1);
+    }
+
+    @Test void lenet5ConvolutionsAsGemm() {
+        checkSame("lenet-5", 0.8, 4);
+    }
+
+    @Test void plansCoverDenseAndConvLayers() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-5", Shape.of(1, 28, 28), 10).bind(be, 1);
+        SparseModel sm = SparseModel.plan(m, 2, new SparsePlanner(SparsePlanner.Options.quick()));
+        assertEquals(java.util.List.of("conv1", "conv2", "fc1", "fc2", "fc3"), sm.plans().stream().map(SparseModel.LayerPlan::layer).toList());
+        SparseModel.LayerPlan conv2 = sm.plans().get(1);
+        assertEquals(16, conv2.rows());
+        assertEquals(6 * 25, conv2.cols());
+        assertEquals(10 * 10, conv2.n());
+    }
+}
