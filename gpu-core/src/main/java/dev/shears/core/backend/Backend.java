@@ -73,6 +73,8 @@ public interface Backend extends AutoCloseable {
      * {@code C_b = alpha * op(A_b) * op(B_b) + beta * C_b} with op(A_b) m x k, op(B_b) k x n, C_b m x n,
      * A_b at {@code aOffset + b*strideA} (stored m x k, or k x m when transA), likewise B (k x n,
      * or n x k when transB) and C. Leading dimensions are those of the stored matrices (dense).
+     * A stride of 0 for A or B reuses one matrix for every b (a convolution's weights against a
+     * batch of im2col matrices); the C matrices of a batch must not overlap.
      * When beta == 0, C is not read (NaN in C does not propagate).
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k,

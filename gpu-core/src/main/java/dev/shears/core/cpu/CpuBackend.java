@@ -135,16 +135,24 @@ public final class CpuBackend implements Backend {
         checkMatrices("gemm B", bt, bOffset, strideB, (long) k * n, batch, k == 0);
         checkMatrices("gemm C", c, cOffset, strideC, (long) m * n, batch, false);
         int lda = transA ? m : k, ldb = transB ? k : n;
-        for (int bi = 0; bi < batch; bi++) {
+        Parallel.TaskBody one = bi -> {
             int ao = (int) (aOffset + bi * strideA), bo = (int) (bOffset + bi * strideB), co = (int) (cOffset + bi * strideC);
             if (k == 0) { // an empty sum: C = beta * C
                 for (int r = 0; r < m; r++) for (int j = 0; j < n; j++) {
                     int at = co + r * n + j;
                     C[at] = beta == 0 ? 0 : beta * C[at];
                 }
-                continue;
+                return;
             }
             Sgemm.gemm(transA, transB, m, n, k, alpha, A, ao, lda, B, bo, ldb, beta, C, co, n);
+        };
+        // many small products (a convolution over a chunk of images): one task each, in parallel,
+        // when their C blocks are disjoint; big products parallelise inside Sgemm instead
+        boolean disjointC = strideC >= (long) m * n;
+        if (batch > 1 && disjointC && 2L * m * n * k < Sgemm.PARALLEL_MIN_FLOPS) {
+            Parallel.forTasks(batch, one);
+        } else {
+            for (int bi = 0; bi < batch; bi++) one.run(bi);
         }
     }
 

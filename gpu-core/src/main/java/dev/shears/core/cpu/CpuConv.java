@@ -89,7 +89,11 @@ final class CpuConv {
                         for (int oh = ohLo; oh < ohHi; oh++) {
                             int s = srcRow + oh * oW;
                             int d = plane + (oh * sh - pt + hOff) * W - pl + wOff;
-                            for (int ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
+                            if (sw == 1) {
+                                for (int ow = owLo; ow < owHi; ow++) dx[d + ow] += cols[s + ow]; // unit stride: vectorisable
+                            } else {
+                                for (int ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
+                            }
                         }
                     }
                 }
@@ -99,26 +103,29 @@ final class CpuConv {
 
     static void maxPool(float[] x, float[] y, int[] argmax, ConvGeometry g, int n) {
         int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
+        int kh = g.kernelH(), kw = g.kernelW(), sh = g.strideH(), sw = g.strideW(), dh = g.dilationH(), dw = g.dilationW();
+        int pt = g.padTop(), pl = g.padLeft();
         int planes = n * g.channels();
         Parallel.forRange(planes, grain(H * W), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int xb = p * H * W, yb = p * oH * oW;
                 for (int oh = 0; oh < oH; oh++) {
-                    int h0 = oh * g.strideH() - g.padTop();
+                    int h0 = oh * sh - pt;
+                    // taps ki in [kiLo, kiHi) land inside the image
+                    int kiLo = h0 >= 0 ? 0 : (-h0 + dh - 1) / dh, kiHi = Math.min(kh, H - h0 <= 0 ? 0 : (H - h0 + dh - 1) / dh);
                     for (int ow = 0; ow < oW; ow++) {
-                        int w0 = ow * g.strideW() - g.padLeft();
+                        int w0 = ow * sw - pl;
+                        int kjLo = w0 >= 0 ? 0 : (-w0 + dw - 1) / dw, kjHi = Math.min(kw, W - w0 <= 0 ? 0 : (W - w0 + dw - 1) / dw);
                         float best = 0f;
                         int arg = -1;
-                        for (int ki = 0; ki < g.kernelH(); ki++) {
-                            int h = h0 + ki * g.dilationH();
-                            if (h < 0 || h >= H) continue;
-                            for (int kj = 0; kj < g.kernelW(); kj++) {
-                                int w = w0 + kj * g.dilationW();
-                                if (w < 0 || w >= W) continue;
-                                float v = x[xb + h * W + w];
+                        for (int ki = kiLo; ki < kiHi; ki++) {
+                            int row = (h0 + ki * dh) * W;
+                            for (int kj = kjLo; kj < kjHi; kj++) {
+                                int at = row + w0 + kj * dw;
+                                float v = x[xb + at];
                                 if (arg < 0 || v > best) {
                                     best = v;
-                                    arg = h * W + w;
+                                    arg = at;
                                 }
                             }
                         }

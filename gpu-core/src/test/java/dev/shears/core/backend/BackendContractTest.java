@@ -214,6 +214,19 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void gemmBroadcastsAWithStrideZero() {
+        // the convolution's form: one weight matrix against a batch of column matrices
+        int m = 6, n = 50, k = 27, batch = 9;
+        float[] a = rand(m * k, 18), b = rand(k * n * batch, 19);
+        Tensor C = be.allocate(Shape.of(batch, m, n), DType.FLOAT32);
+        be.gemm(false, false, m, n, k, 1f, up(a, m * k), 0, 0, up(b, b.length), 0, (long) k * n, 0f, C, 0, (long) m * n, batch);
+        float[] got = be.download(C);
+        for (int bi = 0; bi < batch; bi++)
+            assertClose("gemm strideA=0 batch " + bi, ReferenceOps.gemm(false, false, m, n, k, 1f, a, 0, b, bi * k * n, 0f, new float[m * n], 0),
+                    java.util.Arrays.copyOfRange(got, bi * m * n, (bi + 1) * m * n), GEMM);
+    }
+
+    @Test
     void gemmLargerShapesAndPlainForm() {
         int m = 70, n = 300, k = 257;
         float[] a = rand(m * k, 13), b = rand(k * n, 14);

@@ -58,6 +58,17 @@ class LayerForwardTest {
 
     @Test
     void conv2dMatchesDirectConvolution() {
+        conv2dCase();
+        int saved = Conv2D.colsBudgetFloats;
+        Conv2D.colsBudgetFloats = 1; // one image per chunk
+        try {
+            conv2dCase();
+        } finally {
+            Conv2D.colsBudgetFloats = saved;
+        }
+    }
+
+    private void conv2dCase() {
         // groups, stride, dilation, asymmetric padding, rectangular kernel all at once
         int n = 2, cin = 4, cout = 6, h = 9, w = 8, kh = 3, kw = 2, sh = 2, sw = 1, pt = 1, pl = 0, pb = 2, pr = 1, dh = 1, dw = 2, groups = 2;
         Conv2D conv = new Conv2D("conv", cin, cout, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, true);
