@@ -149,14 +149,11 @@ public final class GmpTrainer {
         int per = train.sampleSize();
         Shape sample = model.inputs().get(0).shape();
         long totalSteps = (long) recipe.epochs() * stepsPerEpoch;
-        info = new RunInfo(recipe, backend.name(), "", n, test.count(), stepsPerEpoch, totalSteps,
-                recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
-                groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
-
         List<Tensor> owned = new ArrayList<>();
         try (Optimizer optimizer = recipe.optimizer().create(backend, model.parameters())) {
             info = new RunInfo(recipe, backend.name(), optimizer.describe(), n, test.count(), stepsPerEpoch, totalSteps,
-                    info.finalSparsityEpoch(), info.finalSparsityStep(), info.prunedParameters());
+                    recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
+                    groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
             // Batch buffers, allocated once: full batches, and the partial last batch of each set.
             Batches trainFull = new Batches(batch, sample, owned);
             Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, owned);
