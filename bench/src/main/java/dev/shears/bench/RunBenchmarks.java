@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * break-even sparsity). Usage (see bench/README.md):
  * <pre>
  *   java --add-modules jdk.incubator.vector -jar bench/target/benchmarks.jar [--quick] [--sweep]
- *        [--only sgemm,sparse,ort,train] [--out FILE] [--note TEXT]
+ *        [--only sgemm,sparse,ort,models,train] [--out FILE] [--note TEXT]
  * </pre>
  * Anything else on the command line goes to JMH itself ({@code java -jar benchmarks.jar jmh -h}).
  */
@@ -37,6 +37,7 @@ public final class RunBenchmarks {
 
     static final String[] SWEEP = {"0.5", "0.6", "0.7", "0.8", "0.9", "0.95", "0.98", "0.99"};
     static final int STEPS_PER_EPOCH = 469; // ceil(60000 / 128)
+    static final List<String> GROUPS = List.of("sgemm", "sparse", "ort", "models", "train");
 
     public static void main(String[] args) throws RunnerException, IOException {
         if (args.length > 0 && args[0].equals("jmh")) {
@@ -44,7 +45,7 @@ public final class RunBenchmarks {
             return;
         }
         boolean quick = false, sweep = false;
-        List<String> only = List.of("sgemm", "sparse", "ort", "train");
+        List<String> only = GROUPS;
         Path out = null;
         String note = "";
         for (int i = 0; i < args.length; i++) {
@@ -59,8 +60,8 @@ public final class RunBenchmarks {
             }
         }
         for (String o : only)
-            if (!List.of("sgemm", "sparse", "ort", "train").contains(o))
-                throw new IllegalArgumentException("--only takes sgemm, sparse, ort, train; got '" + o + "'");
+            if (!GROUPS.contains(o))
+                throw new IllegalArgumentException("--only takes " + String.join(", ", GROUPS) + "; got '" + o + "'");
         if (out == null) out = Path.of("bench/results/cpu-" + DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm").format(ZonedDateTime.now()) + ".json");
 
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -79,6 +80,7 @@ public final class RunBenchmarks {
         }
         if (only.contains("ort")) sparse.put("onnxRuntimeDense", ortRows(run(quick, OrtDenseBench.class, Map.of())));
         if (!sparse.isEmpty()) doc.put("sparse4096", sparse);
+        if (only.contains("models")) doc.put("sparseModels", modelRows(run(quick, SparseModelBench.class, Map.of())));
         if (only.contains("train")) doc.put("trainStep", train(run(quick, TrainStepBench.class, Map.of())));
 
         String json = Json.write(doc);
@@ -160,6 +162,28 @@ public final class RunBenchmarks {
             row.put("batch", Integer.parseInt(r.getParams().getParam("batch")));
             row.put("ms", ms(r));
             row.put("msError99", err(r));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static List<Object> modelRows(Collection<RunResult> results) {
+        Map<String, Double> dense = new LinkedHashMap<>();
+        for (RunResult r : results)
+            if (r.getParams().getParam("mode").equals("dense"))
+                dense.put(r.getParams().getParam("model") + "/" + r.getParams().getParam("sparsity") + "/" + r.getParams().getParam("batch"), ms(r));
+        List<Object> rows = new ArrayList<>();
+        for (RunResult r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            String key = r.getParams().getParam("model") + "/" + r.getParams().getParam("sparsity") + "/" + r.getParams().getParam("batch");
+            row.put("model", r.getParams().getParam("model"));
+            row.put("sparsity", Double.parseDouble(r.getParams().getParam("sparsity")));
+            row.put("batch", Integer.parseInt(r.getParams().getParam("batch")));
+            row.put("mode", r.getParams().getParam("mode"));
+            row.put("ms", ms(r));
+            row.put("msError99", err(r));
+            Double d = dense.get(key);
+            if (d != null) row.put("speedupVsDense", d / ms(r));
             rows.add(row);
         }
         return rows;

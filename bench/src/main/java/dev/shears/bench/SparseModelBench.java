@@ -1,0 +1,106 @@
+package dev.shears.bench;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Whole-model inference latency of a magnitude-pruned model, dense (the model's own forward) or
+ * through the planner ({@link SparseModel}: every Dense / Conv2D layer in its fastest measured
+ * format). Setup also checks that both give the same arg-max predictions and outputs within
+ * 1e-4 relative, and fails the benchmark otherwise.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class SparseModelBench {
+    @Param({"lenet-300-100", "lenet-5"}) public String model;
+    @Param({"0.9"}) public double sparsity;
+    @Param({"1", "64"}) public int batch;
+    @Param({"dense", "planned"}) public String mode;
+
+    private CpuBackend be;
+    private Model m;
+    private SparseModel planned;
+    private Tensor x;
+    private ExecContext ctx;
+
+    @Setup public void setup() {
+        be = CpuBackend.create();
+        m = Architectures.create(model, Shape.of(1, 28, 28), 10).bind(be, 3);
+        prune(m, sparsity);
+        SplittableRandom rng = new SplittableRandom(4);
+        float[] xs = new float[batch * 784];
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+        x = be.upload(xs, Shape.of(batch, 1, 28, 28));
+        ctx = ExecContext.inference(be);
+        planned = SparseModel.plan(m, batch, new SparsePlanner());
+        float[] want = be.download(m.forward(ctx, x));
+        float[] got = be.download(planned.forward(x));
+        int classes = want.length / batch;
+        for (int b = 0; b < batch; b++) {
+            if (argmax(want, b * classes, classes) != argmax(got, b * classes, classes))
+                throw new IllegalStateException(model + ": planned prediction differs from dense for sample " + b);
+            for (int j = 0; j < classes; j++) {
+                float w = want[b * classes + j], g = got[b * classes + j];
+                if (Math.abs(w - g) > 1e-4 * (1 + Math.abs(w)))
+                    throw new IllegalStateException(model + ": planned output " + g + " vs dense " + w + " at [" + b + ", " + j + "]");
+            }
+        }
+        System.err.println(model + " batch " + batch + " plans: " + planned.plans());
+    }
+
+    @Benchmark public Tensor forward() {
+        return mode.equals("dense") ? m.forward(ctx, x) : planned.forward(x);
+    }
+
+    private static int argmax(float[] v, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[off + i] > v[off + best]) best = i;
+        return best;
+    }
+
+    /** Zeroes the smallest-magnitude fraction of every kernel, as magnitude pruning leaves it. */
+    static void prune(Model m, double sparsity) {
+        for (Parameter p : m.parameters()) {
+            if (p.role() != Parameter.Role.KERNEL) continue;
+            float[] w = m.backend().download(p.value());
+            float[] mags = new float[w.length];
+            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
+            Arrays.sort(mags);
+            int zeros = (int) Math.round(sparsity * w.length);
+            float cut = zeros == 0 ? -1f : mags[zeros - 1];
+            int done = 0;
+            for (int i = 0; i < w.length && done < zeros; i++)
+                if (Math.abs(w[i]) <= cut) {
+                    w[i] = 0f;
+                    done++;
+                }
+            m.backend().write(w, 0, p.value(), 0, w.length);
+        }
+    }
+}
