@@ -57,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
         try (Backend be = backendOption.open(err)) {
             err.println("demo: phase 1 of 2: dense training of lenet-300-100 for " + denseEpochs + " epochs");
             ModelSource dense = ModelSource.load("lenet-300-100", null, be, split.train().sampleShape(), split.train().classes(), seed);
-            RunSupport.Outcome d = RunSupport.run("train", dense, split, TrainCommand.denseRecipe(denseEpochs, 0.05, 128), seed,
+            RunSupport.Outcome d = RunSupport.run("train", dense, split, Recipes.builtIn("dense").withEpochs(denseEpochs), seed,
                     out.resolve("dense"), err, quiet, "model.shears");
             err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + prune.name() + "\"");
             ModelSource trained = new ModelSource(dense.model(), "lenet-300-100 (dense, " + denseEpochs + " epochs)", null, null);
