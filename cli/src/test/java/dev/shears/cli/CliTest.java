@@ -146,7 +146,41 @@ class CliTest {
         assertTrue(ev.get("accuracy").asDouble() > 0.9);
     }
 
+    /** Issue 3: prune works end to end on imported Keras and ONNX models, and their exports read back. */
     @Test @Order(3)
+    void pruneImportedKerasAndOnnxModels() throws Exception {
+        Path res = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp").toAbsolutePath().normalize();
+        Path config = res.resolve("mnist_mlp_tf_keras_2_config.json"), weights = res.resolve("mnist_mlp_tf_keras_2_weights.h5");
+        Path k = dir.resolve("keras-pruned");
+        Run prune = shears("prune", "--model", config.toString(), "--weights", weights.toString(), "--data", data.toString(),
+                "--sparsity", "0.7", "--epochs", "2", "--out", k.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, prune.code(), prune.err());
+        JsonNode kr = JSON.readTree(k.resolve("report.json").toFile());
+        assertEquals(0.7, kr.get("sparsity").asDouble(), 1e-4);
+        assertTrue(kr.at("/after/accuracy").asDouble() > kr.at("/before/accuracy").asDouble(),
+                "the MNIST MLP fine-tuned on Fashion-MNIST beats its untuned self: " + kr.at("/before") + " -> " + kr.at("/after"));
+
+        // export the pruned model to Keras HDF5 and ONNX; both read back with the same predictions and every zero
+        Path h5 = dir.resolve("pruned-mlp.h5"), onnx = dir.resolve("pruned-mlp.onnx");
+        assertEquals(0, shears("export", "--model", k.resolve("model.shears").toString(), "--format", "keras", "--out", h5.toString()).code());
+        assertEquals(0, shears("export", "--model", k.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString()).code());
+        double acc = JSON.readTree(shears("eval", "--model", k.resolve("model.shears").toString(), "--data", data.toString(), "--json").out()).get("accuracy").asDouble();
+        for (Path f : new Path[]{h5, onnx}) {
+            Run ev = shears("eval", "--model", f.toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+            assertEquals(0, ev.code(), ev.err());
+            assertEquals(acc, JSON.readTree(ev.out()).get("accuracy").asDouble(), 1e-12, f + " gives the checkpoint's accuracy");
+            assertEquals(0.7, JSON.readTree(shears("inspect", "--model", f.toString(), "--json").out()).get("sparsity").asDouble(), 1e-4, f + " keeps every zero");
+        }
+
+        // and GMP runs on the ONNX file too
+        Path o = dir.resolve("onnx-pruned");
+        Run again = shears("prune", "--model", onnx.toString(), "--data", data.toString(), "--sparsity", "0.85", "--epochs", "2",
+                "--out", o.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertEquals(0.85, JSON.readTree(o.resolve("report.json").toFile()).get("sparsity").asDouble(), 1e-4);
+    }
+
+    @Test @Order(4)
     void badInputGetsClearErrors() throws Exception {
         Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
