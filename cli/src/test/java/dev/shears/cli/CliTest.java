@@ -211,6 +211,30 @@ class CliTest {
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("finalSparsity") && r.err().contains("0.3"), r.err());
 
+        // a learning rate that diverges: the run stops, names where, and keeps the last good state
+        Path nanRecipe = dir.resolve("nan.yaml");
+        Files.writeString(nanRecipe, """
+                name: diverge
+                epochs: 3
+                batchSize: 64
+                optimizer: {type: sgd, momentum: 0.9}
+                learningRate:
+                  - {type: constant, lr: 1.0e+9, startEpoch: 0, endEpoch: 3}
+                pruning:
+                  - {type: gmp, initSparsity: 0.1, finalSparsity: 0.5, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}
+                """);
+        Path nanOut = dir.resolve("nan");
+        Path dense = dir.resolve("dense/model.shears");
+        r = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--recipe", nanRecipe.toString(),
+                "--out", nanOut.toString(), "--backend", "cpu", "--quiet");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("epoch 1") && r.err().contains("last good state") && r.err().contains(nanOut.resolve("model.shears").toString()), r.err());
+        Run kept = shears("eval", "--model", nanOut.resolve("model.shears").toString(), "--data", data.toString(), "--json");
+        Run original = shears("eval", "--model", dense.toString(), "--data", data.toString(), "--json");
+        assertEquals(JSON.readTree(original.out()).get("accuracy").asDouble(), JSON.readTree(kept.out()).get("accuracy").asDouble(), 1e-12,
+                "the saved checkpoint is the last good state (the input model, before the first epoch diverged)");
+        assertTrue(JSON.readTree(nanOut.resolve("report.json").toFile()).get("stopReason").asText().contains("epoch 1"));
+
         Path model = dir.resolve("dense/model.shears");
         r = shears("export", "--model", model.toString(), "--format", "onnx", "--out", model.toString());
         assertNotEquals(0, r.code());
