@@ -119,10 +119,13 @@ public final class Model {
             } else {
                 host = initialValues(p, rng);
             }
-            Tensor oldMask = p.mask();
+            Tensor oldMask = p.mask(), oldGrad = p.grad();
             p.setValue(backend.upload(host, p.shape()));
             p.setGrad(p.trainable() ? backend.allocate(p.shape(), DType.FLOAT32) : null);
             if (oldMask != null) p.setMask(backend.uploadBytes(oldMask.backend().downloadBytes(oldMask), p.shape()));
+            // the replaced tensors are owned by this parameter alone: release them now rather than
+            // leaving device memory to a cleaner
+            for (Tensor t : new Tensor[]{old, oldGrad, oldMask}) if (t != null) t.close();
         }
         this.backend = backend;
         return this;
