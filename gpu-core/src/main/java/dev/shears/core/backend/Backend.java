@@ -142,7 +142,10 @@ public interface Backend extends AutoCloseable {
      */
     double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols);
 
-    /** Number of rows whose arg-max over cols equals the INT32 label. */
+    /**
+     * Number of rows whose arg-max over cols equals the INT32 label. The first maximum wins ties;
+     * NaN never wins, and a row of only NaN predicts class 0.
+     */
     int countCorrect(Tensor logits, Tensor labels, int rows, int cols);
 
     // ---------------------------------------------------------------- convolution and pooling
