@@ -194,7 +194,7 @@ class RecipeParserTest {
             assertTrue(r.describe().contains("final sparsity reached at epoch " + epoch), name + ": " + r.describe());
         }
         assertEquals(Scope.GLOBAL, Recipes.builtIn("gmp-tuned").pruning().get(0).scope());
-        assertEquals(14.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
+        assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
     }
 
     @Test void loadByNameOrFile(@TempDir Path dir) throws Exception {
