@@ -101,15 +101,11 @@ final class RunSupport {
         for (EpochMetrics m : h.epochs())
             rows.add(new RunReport.EpochRow(m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
                     m.targetSparsity(), m.sparsity(), m.seconds()));
-        // "before": for prune, the model the user brought (its test accuracy before this run); for the
-        // demo, which trains from scratch, the dense model just before the first mask update; plain
-        // training starts from random weights, so it has none.
-        RunReport.Metrics before = switch (command) {
-            case "train" -> null;
-            case "demo" -> h.beforePruning() == null ? null
-                    : new RunReport.Metrics(h.beforePruning().accuracy(), h.beforePruning().loss(), h.beforePruning().samples());
-            default -> new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
-        };
+        // "before" is the model handed to this run (its test accuracy before the run): what the user
+        // brought to prune, the dense phase's model in the demo; plain training starts from random
+        // weights, so it has none.
+        RunReport.Metrics before = command.equals("train") ? null
+                : new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
         List<RunReport.MaskUpdateRow> updates = new ArrayList<>();
         for (var ev : h.pruning())
             updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().target(), ev.update().achieved()));
