@@ -186,6 +186,42 @@ class CliTest {
     }
 
     @Test @Order(4)
+    void demoPrintsDenseAndPrunedAccuracyAndWritesItsReport() throws Exception {
+        Path out = dir.resolve("demo");
+        Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, demo.code(), demo.err());
+        assertTrue(demo.out().contains("dense accuracy:") && demo.out().contains("pruned accuracy:")
+                && demo.out().contains("fc1") && demo.out().contains(out.resolve("report.html").toString()), demo.out());
+        JsonNode r = JSON.readTree(out.resolve("report.json").toFile());
+        assertEquals(0.9, r.get("sparsity").asDouble(), 1e-4);
+        assertTrue(r.at("/before/accuracy").asDouble() > 0.7, "six dense epochs on 3k images: " + r.at("/before"));
+        assertTrue(Files.isRegularFile(out.resolve("model.shears")) && Files.isRegularFile(out.resolve("dense/model.shears")));
+    }
+
+    @Test @Order(5)
+    void benchSparseWritesTableJsonAndChart() throws Exception {
+        Path json = dir.resolve("bench.json");
+        Run b = shears("bench", "sparse", "--shape", "64x96", "--sparsity", "0.5,0.9", "--batch", "1,8", "--quick", "--json", json.toString());
+        assertEquals(0, b.code(), b.err());
+        JsonNode r = JSON.readTree(json.toFile());
+        assertTrue(r.get("device").asText().startsWith("cpu"));
+        java.util.Set<String> formats = new java.util.HashSet<>();
+        for (JsonNode row : r.get("results")) {
+            formats.add(row.get("format").asText());
+            assertEquals(64, row.get("m").asInt());
+            assertEquals(96, row.get("k").asInt());
+            assertTrue(row.get("medianMs").asDouble() > 0);
+            if (row.get("format").asText().equals("dense")) assertEquals(1.0, row.get("speedupVsDense").asDouble(), 1e-9);
+        }
+        assertTrue(formats.containsAll(java.util.List.of("dense", "csr", "2:4")), formats.toString());
+        byte[] png = Files.readAllBytes(dir.resolve("bench.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        assertTrue(b.out().contains("speedup"), b.out());
+        assertEquals(2, shears("bench", "sparse", "--shape", "64by96").code(), "a bad shape is a user error");
+    }
+
+    @Test @Order(6)
     void badInputGetsClearErrors() throws Exception {
         Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
