@@ -101,18 +101,22 @@ final class RunSupport {
         for (EpochMetrics m : h.epochs())
             rows.add(new RunReport.EpochRow(m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
                     m.targetSparsity(), m.sparsity(), m.seconds()));
-        // "before" is the model the user brought (its test accuracy before this run), for prune and demo;
-        // plain training starts from random weights, so it has none.
+        // "before" is the model handed to this run (its test accuracy before the run): what the user
+        // brought to prune, the dense phase's model in the demo; plain training starts from random
+        // weights, so it has none.
         RunReport.Metrics before = command.equals("train") ? null
                 : new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
+        List<RunReport.MaskUpdateRow> updates = new ArrayList<>();
+        for (var ev : h.pruning())
+            updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().target(), ev.update().achieved()));
         EpochMetrics last = h.last();
         RunReport.Metrics after = new RunReport.Metrics(last.testAccuracy(), last.testLoss(), data.test().count());
         return new RunReport(command, Shears.version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 model.backend().name(), src.description(), data.train().name(), data.train().count(), data.test().count(),
-                recipe.name() + ": " + recipe.description(), seed, before, after,
+                recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
-                layers, rows, secs, ckpt.toString(), stop);
+                layers, rows, updates, secs, ckpt.toString(), stop);
     }
 
     static void prepareOutDir(Path outDir, Path... inputs) {

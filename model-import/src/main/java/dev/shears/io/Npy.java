@@ -98,9 +98,10 @@ public final class Npy {
         return new FloatArray(shape, out);
     }
 
-    /** Writes a float32, little-endian, C-order {@code .npy} (version 1.0). */
+    /** Writes a float32, little-endian, C-order {@code .npy} (version 1.0), atomically. */
     public static void write(Path file, FloatArray array) throws IOException {
-        Files.write(file, toBytes(array));
+        byte[] bytes = toBytes(array);
+        dev.shears.core.util.AtomicFiles.write(file, o -> o.write(bytes));
     }
 
     public static byte[] toBytes(FloatArray array) {

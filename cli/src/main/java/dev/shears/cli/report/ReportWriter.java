@@ -56,7 +56,9 @@ public final class ReportWriter {
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
                 + r.nonZeroPrunable() + " non-zero; " + r.parameters() + " parameters in all)");
         if (!Double.isNaN(r.finalSparsityEpoch()))
-            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch " + num(r.finalSparsityEpoch()));
+            kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch "
+                    + (r.finalSparsityEpoch() == Math.rint(r.finalSparsityEpoch()) ? Long.toString((long) r.finalSparsityEpoch())
+                    : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
         kv(h, "time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
         kv(h, "checkpoint", r.checkpoint());
@@ -66,9 +68,31 @@ public final class ReportWriter {
         List<RunReport.EpochRow> ep = r.epochs();
         if (!ep.isEmpty()) {
             double[] x = ep.stream().mapToDouble(RunReport.EpochRow::epoch).toArray();
-            h.append("<figure>").append(SvgChart.line("Sparsity schedule", "epoch", "sparsity", List.of(
-                    new SvgChart.Series("target", x, ep.stream().mapToDouble(RunReport.EpochRow::targetSparsity).toArray(), "#999", true),
-                    new SvgChart.Series("achieved", x, ep.stream().mapToDouble(RunReport.EpochRow::sparsity).toArray(), "#d62728", false)),
+            // the schedule at the resolution of the mask updates (the cubic curve), else per epoch
+            List<RunReport.MaskUpdateRow> mu = r.maskUpdates();
+            double[] sx, target, achieved;
+            if (mu.size() >= 2) {
+                sx = new double[mu.size() + 2];
+                target = new double[sx.length];
+                achieved = new double[sx.length];
+                sx[0] = 0;
+                for (int i = 0; i < mu.size(); i++) {
+                    sx[i + 1] = mu.get(i).epoch();
+                    target[i + 1] = mu.get(i).target();
+                    achieved[i + 1] = mu.get(i).achieved();
+                }
+                target[0] = achieved[0] = ep.getFirst().sparsity();
+                sx[sx.length - 1] = ep.getLast().epoch();
+                target[sx.length - 1] = ep.getLast().targetSparsity();
+                achieved[sx.length - 1] = ep.getLast().sparsity();
+            } else {
+                sx = x;
+                target = ep.stream().mapToDouble(RunReport.EpochRow::targetSparsity).toArray();
+                achieved = ep.stream().mapToDouble(RunReport.EpochRow::sparsity).toArray();
+            }
+            h.append("<figure>").append(SvgChart.line("Sparsity schedule (" + mu.size() + " mask updates)", "epoch", "sparsity", List.of(
+                    new SvgChart.Series("target", sx, target, "#999", true),
+                    new SvgChart.Series("achieved", sx, achieved, "#d62728", false)),
                     0.0, 1.0)).append("</figure>\n");
             h.append("<figure>").append(SvgChart.line("Loss", "epoch", "cross-entropy", List.of(
                     new SvgChart.Series("train", x, ep.stream().mapToDouble(RunReport.EpochRow::trainLoss).toArray(), "#1f77b4", false),

@@ -73,6 +73,8 @@ public interface Backend extends AutoCloseable {
      * {@code C_b = alpha * op(A_b) * op(B_b) + beta * C_b} with op(A_b) m x k, op(B_b) k x n, C_b m x n,
      * A_b at {@code aOffset + b*strideA} (stored m x k, or k x m when transA), likewise B (k x n,
      * or n x k when transB) and C. Leading dimensions are those of the stored matrices (dense).
+     * A stride of 0 for A or B reuses one matrix for every b (a convolution's weights against a
+     * batch of im2col matrices); the C matrices of a batch must not overlap.
      * When beta == 0, C is not read (NaN in C does not propagate).
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k,
@@ -140,7 +142,10 @@ public interface Backend extends AutoCloseable {
      */
     double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols);
 
-    /** Number of rows whose arg-max over cols equals the INT32 label. */
+    /**
+     * Number of rows whose arg-max over cols equals the INT32 label. The first maximum wins ties;
+     * NaN never wins, and a row of only NaN predicts class 0.
+     */
     int countCorrect(Tensor logits, Tensor labels, int rows, int cols);
 
     // ---------------------------------------------------------------- convolution and pooling
@@ -165,8 +170,9 @@ public interface Backend extends AutoCloseable {
     void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n);
 
     /**
-     * Average pooling; {@code countIncludePad}: divide by kh*kw always, else by the number of
-     * in-bounds elements in the window.
+     * Average pooling; {@code countIncludePad}: divide by the number of window taps inside the
+     * padded input (kh*kw except where a ceil-mode window hangs past the padding, as ONNX Runtime
+     * and PyTorch count), else by the number of taps inside the input itself.
      */
     void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad);
 

@@ -38,26 +38,19 @@ public final class CpuBackend implements Backend {
     private final int threads;
 
     /**
-     * @param threads the parallelism this backend reports and may use (the GEMM kernel's worker
-     *                pool is sized by the {@code shears.threads} system property)
+     * @param threads the parallelism this backend reports in {@link #name()}; the work itself runs
+     *                on {@link Parallel}'s pool, sized by the {@code shears.threads} system property
+     *                (default: every available processor), so pass {@link Parallel#threads()}
+     *                unless you are labelling a run made with that property set
      */
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("CpuBackend needs at least one thread, got " + threads);
         this.threads = threads;
     }
 
-    /** A backend using {@code shears.threads} threads, else every available processor. */
+    /** A backend on {@link Parallel}'s pool ({@code shears.threads}, else every available processor). */
     public static CpuBackend create() {
-        String p = System.getProperty("shears.threads");
-        int t = Runtime.getRuntime().availableProcessors();
-        if (p != null) {
-            try {
-                t = Integer.parseInt(p.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("system property shears.threads=" + p + " is not a positive integer");
-            }
-        }
-        return new CpuBackend(t);
+        return new CpuBackend(Parallel.threads());
     }
 
     public int threads() { return threads; }
@@ -142,16 +135,24 @@ public final class CpuBackend implements Backend {
         checkMatrices("gemm B", bt, bOffset, strideB, (long) k * n, batch, k == 0);
         checkMatrices("gemm C", c, cOffset, strideC, (long) m * n, batch, false);
         int lda = transA ? m : k, ldb = transB ? k : n;
-        for (int bi = 0; bi < batch; bi++) {
+        Parallel.TaskBody one = bi -> {
             int ao = (int) (aOffset + bi * strideA), bo = (int) (bOffset + bi * strideB), co = (int) (cOffset + bi * strideC);
             if (k == 0) { // an empty sum: C = beta * C
                 for (int r = 0; r < m; r++) for (int j = 0; j < n; j++) {
                     int at = co + r * n + j;
                     C[at] = beta == 0 ? 0 : beta * C[at];
                 }
-                continue;
+                return;
             }
             Sgemm.gemm(transA, transB, m, n, k, alpha, A, ao, lda, B, bo, ldb, beta, C, co, n);
+        };
+        // many small products (a convolution over a chunk of images): one task each, in parallel,
+        // when their C blocks are disjoint; big products parallelise inside Sgemm instead
+        boolean disjointC = strideC >= (long) m * n;
+        if (batch > 1 && disjointC && 2L * m * n * k < Sgemm.PARALLEL_MIN_FLOPS) {
+            Parallel.forTasks(batch, one);
+        } else {
+            for (int bi = 0; bi < batch; bi++) one.run(bi);
         }
     }
 
@@ -403,9 +404,12 @@ public final class CpuBackend implements Backend {
         checkSize("countCorrect labels", labels, rows);
         int correct = 0;
         for (int r = 0; r < rows; r++) {
-            int base = r * cols, best = 0;
-            for (int j = 1; j < cols; j++) if (X[base + j] > X[base + best]) best = j;
-            if (best == L[r]) correct++;
+            int base = r * cols, best = -1;
+            for (int j = 0; j < cols; j++) {
+                float v = X[base + j];
+                if (!Float.isNaN(v) && (best < 0 || v > X[base + best])) best = j;
+            }
+            if (Math.max(best, 0) == L[r]) correct++;
         }
         return correct;
     }

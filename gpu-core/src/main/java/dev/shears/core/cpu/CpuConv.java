@@ -12,6 +12,14 @@ import java.util.Arrays;
 final class CpuConv {
     private CpuConv() {}
 
+    /** Least elements per parallel task: below this the hand-off costs more than it saves. */
+    static final int GRAIN_ELEMENTS = 1 << 15;
+
+    /** Tasks of at least GRAIN_ELEMENTS elements over {@code items} items of {@code perItem} elements. */
+    static int grain(int perItem) {
+        return Math.max(1, GRAIN_ELEMENTS / Math.max(1, perItem));
+    }
+
     /** First output column whose tap kj lands at input column >= 0. */
     private static int firstValid(int pad, int tapOffset, int stride) {
         int need = pad - tapOffset; // ow*stride >= need
@@ -30,32 +38,35 @@ final class CpuConv {
         int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
         int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
         int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
-        int row = 0;
-        for (int c = 0; c < C; c++) {
-            int plane = xOff + c * H * W;
-            for (int ki = 0; ki < kh; ki++) {
-                int hOff = ki * dh;
-                int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = Math.max(ohLo, endValid(H, pt, hOff, sh, oH));
-                for (int kj = 0; kj < kw; kj++, row++) {
-                    int wOff = kj * dw;
-                    int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = Math.max(owLo, endValid(W, pl, wOff, sw, oW));
-                    int dst = colsOff + row * oH * oW;
-                    Arrays.fill(cols, dst, dst + ohLo * oW, 0f);
-                    for (int oh = ohLo; oh < ohHi; oh++) {
-                        int d = dst + oh * oW;
-                        int src = plane + (oh * sh - pt + hOff) * W - pl + wOff;
-                        Arrays.fill(cols, d, d + owLo, 0f);
-                        if (sw == 1) {
-                            System.arraycopy(x, src + owLo, cols, d + owLo, owHi - owLo);
-                        } else {
-                            for (int ow = owLo; ow < owHi; ow++) cols[d + ow] = x[src + ow * sw];
+        // channels write disjoint row blocks of cols: split them over the pool
+        Parallel.forRange(C, grain(kh * kw * oH * oW), (c0, c1) -> {
+            int row = c0 * kh * kw;
+            for (int c = c0; c < c1; c++) {
+                int plane = xOff + c * H * W;
+                for (int ki = 0; ki < kh; ki++) {
+                    int hOff = ki * dh;
+                    int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = Math.max(ohLo, endValid(H, pt, hOff, sh, oH));
+                    for (int kj = 0; kj < kw; kj++, row++) {
+                        int wOff = kj * dw;
+                        int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = Math.max(owLo, endValid(W, pl, wOff, sw, oW));
+                        int dst = colsOff + row * oH * oW;
+                        Arrays.fill(cols, dst, dst + ohLo * oW, 0f);
+                        for (int oh = ohLo; oh < ohHi; oh++) {
+                            int d = dst + oh * oW;
+                            int src = plane + (oh * sh - pt + hOff) * W - pl + wOff;
+                            Arrays.fill(cols, d, d + owLo, 0f);
+                            if (sw == 1) {
+                                System.arraycopy(x, src + owLo, cols, d + owLo, owHi - owLo);
+                            } else {
+                                for (int ow = owLo; ow < owHi; ow++) cols[d + ow] = x[src + ow * sw];
+                            }
+                            Arrays.fill(cols, d + owHi, d + oW, 0f);
                         }
-                        Arrays.fill(cols, d + owHi, d + oW, 0f);
+                        Arrays.fill(cols, dst + ohHi * oW, dst + oH * oW, 0f);
                     }
-                    Arrays.fill(cols, dst + ohHi * oW, dst + oH * oW, 0f);
                 }
             }
-        }
+        });
     }
 
     /** dx [C, H, W] at dxOff += fold(cols) (the adjoint of im2col). */
@@ -63,55 +74,67 @@ final class CpuConv {
         int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
         int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
         int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
-        int row = 0;
-        for (int c = 0; c < C; c++) {
-            int plane = dxOff + c * H * W;
-            for (int ki = 0; ki < kh; ki++) {
-                int hOff = ki * dh;
-                int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = endValid(H, pt, hOff, sh, oH);
-                for (int kj = 0; kj < kw; kj++, row++) {
-                    int wOff = kj * dw;
-                    int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = endValid(W, pl, wOff, sw, oW);
-                    int srcRow = colsOff + row * oH * oW;
-                    for (int oh = ohLo; oh < ohHi; oh++) {
-                        int s = srcRow + oh * oW;
-                        int d = plane + (oh * sh - pt + hOff) * W - pl + wOff;
-                        for (int ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
+        // channel c's rows fold only into plane c: channels split over the pool without races
+        Parallel.forRange(C, grain(kh * kw * oH * oW), (c0, c1) -> {
+            int row = c0 * kh * kw;
+            for (int c = c0; c < c1; c++) {
+                int plane = dxOff + c * H * W;
+                for (int ki = 0; ki < kh; ki++) {
+                    int hOff = ki * dh;
+                    int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = endValid(H, pt, hOff, sh, oH);
+                    for (int kj = 0; kj < kw; kj++, row++) {
+                        int wOff = kj * dw;
+                        int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = endValid(W, pl, wOff, sw, oW);
+                        int srcRow = colsOff + row * oH * oW;
+                        for (int oh = ohLo; oh < ohHi; oh++) {
+                            int s = srcRow + oh * oW;
+                            int d = plane + (oh * sh - pt + hOff) * W - pl + wOff;
+                            if (sw == 1) {
+                                for (int ow = owLo; ow < owHi; ow++) dx[d + ow] += cols[s + ow]; // unit stride: vectorisable
+                            } else {
+                                for (int ow = owLo; ow < owHi; ow++) dx[d + ow * sw] += cols[s + ow];
+                            }
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     static void maxPool(float[] x, float[] y, int[] argmax, ConvGeometry g, int n) {
         int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
+        int kh = g.kernelH(), kw = g.kernelW(), sh = g.strideH(), sw = g.strideW(), dh = g.dilationH(), dw = g.dilationW();
+        int pt = g.padTop(), pl = g.padLeft();
         int planes = n * g.channels();
-        for (int p = 0; p < planes; p++) {
-            int xb = p * H * W, yb = p * oH * oW;
-            for (int oh = 0; oh < oH; oh++) {
-                int h0 = oh * g.strideH() - g.padTop();
-                for (int ow = 0; ow < oW; ow++) {
-                    int w0 = ow * g.strideW() - g.padLeft();
-                    float best = 0f;
-                    int arg = -1;
-                    for (int ki = 0; ki < g.kernelH(); ki++) {
-                        int h = h0 + ki * g.dilationH();
-                        if (h < 0 || h >= H) continue;
-                        for (int kj = 0; kj < g.kernelW(); kj++) {
-                            int w = w0 + kj * g.dilationW();
-                            if (w < 0 || w >= W) continue;
-                            float v = x[xb + h * W + w];
-                            if (arg < 0 || v > best) {
-                                best = v;
-                                arg = h * W + w;
+        Parallel.forRange(planes, grain(H * W), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int xb = p * H * W, yb = p * oH * oW;
+                for (int oh = 0; oh < oH; oh++) {
+                    int h0 = oh * sh - pt;
+                    // taps ki in [kiLo, kiHi) land inside the image
+                    int kiLo = h0 >= 0 ? 0 : (-h0 + dh - 1) / dh, kiHi = Math.min(kh, H - h0 <= 0 ? 0 : (H - h0 + dh - 1) / dh);
+                    for (int ow = 0; ow < oW; ow++) {
+                        int w0 = ow * sw - pl;
+                        int kjLo = w0 >= 0 ? 0 : (-w0 + dw - 1) / dw, kjHi = Math.min(kw, W - w0 <= 0 ? 0 : (W - w0 + dw - 1) / dw);
+                        float best = 0f;
+                        int arg = -1;
+                        for (int ki = kiLo; ki < kiHi; ki++) {
+                            int row = (h0 + ki * dh) * W;
+                            for (int kj = kjLo; kj < kjHi; kj++) {
+                                int at = row + w0 + kj * dw;
+                                float v = x[xb + at];
+                                if (arg < 0 || v > best) {
+                                    best = v;
+                                    arg = at;
+                                }
                             }
                         }
+                        y[yb + oh * oW + ow] = best;
+                        if (argmax != null) argmax[yb + oh * oW + ow] = arg;
                     }
-                    y[yb + oh * oW + ow] = best;
-                    if (argmax != null) argmax[yb + oh * oW + ow] = arg;
                 }
             }
-        }
+        });
     }
 
     static void maxPoolBackward(float[] dy, int[] argmax, float[] dx, ConvGeometry g, int n) {
@@ -127,64 +150,73 @@ final class CpuConv {
         }
     }
 
-    /** The divisor of window (oh, ow): kh*kw, or its in-bounds element count. */
+    /**
+     * The divisor of window (oh, ow): the number of its taps inside the padded input when padding
+     * counts (so a ceil-mode window hanging past the padding is not divided by the full kh*kw, as
+     * in ONNX Runtime and PyTorch), else the number inside the input itself.
+     */
     private static int count(ConvGeometry g, int oh, int ow, boolean includePad) {
-        if (includePad) return g.kernelH() * g.kernelW();
         int h0 = oh * g.strideH() - g.padTop(), w0 = ow * g.strideW() - g.padLeft();
+        int hLo = includePad ? -g.padTop() : 0, hHi = includePad ? g.height() + g.padBottom() : g.height();
+        int wLo = includePad ? -g.padLeft() : 0, wHi = includePad ? g.width() + g.padRight() : g.width();
         int ch = 0, cw = 0;
-        for (int ki = 0; ki < g.kernelH(); ki++) { int h = h0 + ki * g.dilationH(); if (h >= 0 && h < g.height()) ch++; }
-        for (int kj = 0; kj < g.kernelW(); kj++) { int w = w0 + kj * g.dilationW(); if (w >= 0 && w < g.width()) cw++; }
+        for (int ki = 0; ki < g.kernelH(); ki++) { int h = h0 + ki * g.dilationH(); if (h >= hLo && h < hHi) ch++; }
+        for (int kj = 0; kj < g.kernelW(); kj++) { int w = w0 + kj * g.dilationW(); if (w >= wLo && w < wHi) cw++; }
         return ch * cw;
     }
 
     static void avgPool(float[] x, float[] y, ConvGeometry g, int n, boolean includePad) {
         int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
         int planes = n * g.channels();
-        for (int p = 0; p < planes; p++) {
-            int xb = p * H * W, yb = p * oH * oW;
-            for (int oh = 0; oh < oH; oh++) {
-                int h0 = oh * g.strideH() - g.padTop();
-                for (int ow = 0; ow < oW; ow++) {
-                    int w0 = ow * g.strideW() - g.padLeft();
-                    float s = 0;
-                    for (int ki = 0; ki < g.kernelH(); ki++) {
-                        int h = h0 + ki * g.dilationH();
-                        if (h < 0 || h >= H) continue;
-                        for (int kj = 0; kj < g.kernelW(); kj++) {
-                            int w = w0 + kj * g.dilationW();
-                            if (w >= 0 && w < W) s += x[xb + h * W + w];
+        Parallel.forRange(planes, grain(H * W), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int xb = p * H * W, yb = p * oH * oW;
+                for (int oh = 0; oh < oH; oh++) {
+                    int h0 = oh * g.strideH() - g.padTop();
+                    for (int ow = 0; ow < oW; ow++) {
+                        int w0 = ow * g.strideW() - g.padLeft();
+                        float s = 0;
+                        for (int ki = 0; ki < g.kernelH(); ki++) {
+                            int h = h0 + ki * g.dilationH();
+                            if (h < 0 || h >= H) continue;
+                            for (int kj = 0; kj < g.kernelW(); kj++) {
+                                int w = w0 + kj * g.dilationW();
+                                if (w >= 0 && w < W) s += x[xb + h * W + w];
+                            }
                         }
+                        int cnt = count(g, oh, ow, includePad);
+                        y[yb + oh * oW + ow] = cnt == 0 ? 0f : s / cnt;
                     }
-                    int cnt = count(g, oh, ow, includePad);
-                    y[yb + oh * oW + ow] = cnt == 0 ? 0f : s / cnt;
                 }
             }
-        }
+        });
     }
 
     static void avgPoolBackward(float[] dy, float[] dx, ConvGeometry g, int n, boolean includePad) {
         int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW();
         int planes = n * g.channels();
         Arrays.fill(dx, 0, planes * H * W, 0f);
-        for (int p = 0; p < planes; p++) {
-            int xb = p * H * W, yb = p * oH * oW;
-            for (int oh = 0; oh < oH; oh++) {
-                int h0 = oh * g.strideH() - g.padTop();
-                for (int ow = 0; ow < oW; ow++) {
-                    int w0 = ow * g.strideW() - g.padLeft();
-                    int cnt = count(g, oh, ow, includePad);
-                    if (cnt == 0) continue;
-                    float d = dy[yb + oh * oW + ow] / cnt;
-                    for (int ki = 0; ki < g.kernelH(); ki++) {
-                        int h = h0 + ki * g.dilationH();
-                        if (h < 0 || h >= H) continue;
-                        for (int kj = 0; kj < g.kernelW(); kj++) {
-                            int w = w0 + kj * g.dilationW();
-                            if (w >= 0 && w < W) dx[xb + h * W + w] += d;
+        Parallel.forRange(planes, grain(H * W), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int xb = p * H * W, yb = p * oH * oW;
+                for (int oh = 0; oh < oH; oh++) {
+                    int h0 = oh * g.strideH() - g.padTop();
+                    for (int ow = 0; ow < oW; ow++) {
+                        int w0 = ow * g.strideW() - g.padLeft();
+                        int cnt = count(g, oh, ow, includePad);
+                        if (cnt == 0) continue;
+                        float d = dy[yb + oh * oW + ow] / cnt;
+                        for (int ki = 0; ki < g.kernelH(); ki++) {
+                            int h = h0 + ki * g.dilationH();
+                            if (h < 0 || h >= H) continue;
+                            for (int kj = 0; kj < g.kernelW(); kj++) {
+                                int w = w0 + kj * g.dilationW();
+                                if (w >= 0 && w < W) dx[xb + h * W + w] += d;
+                            }
                         }
                     }
                 }
             }
-        }
+        });
     }
 }

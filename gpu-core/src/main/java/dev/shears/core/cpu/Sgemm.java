@@ -366,7 +366,15 @@ public final class Sgemm {
                         acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
                         acc.intoArray(c, crow + j);
                     }
-                    for (; j < j1; j++) c[crow + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+                    // tails fused in the same order as the vector lanes, so a column's sum does not depend
+                    // on whether it falls in the tail (ONNX's light models need bitwise-equal logits)
+                    for (; j < j1; j++) {
+                        float acc = c[crow + j];
+                        acc = Math.fma(a0, b[b0 + j], acc);
+                        acc = Math.fma(a1, b[b1 + j], acc);
+                        acc = Math.fma(a2, b[b2 + j], acc);
+                        c[crow + j] = Math.fma(a3, b[b3 + j], acc);
+                    }
                 }
                 for (int p = k4; p < k; p++) {
                     float av = alpha * a[arow + p * pa];
@@ -376,7 +384,7 @@ public final class Sgemm {
                     int j = j0;
                     for (; j < vEnd; j += VL)
                         FloatVector.fromArray(S, b, brow + j).fma(v, FloatVector.fromArray(S, c, crow + j)).intoArray(c, crow + j);
-                    for (; j < j1; j++) c[crow + j] += av * b[brow + j];
+                    for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
                 }
             }
         } else {

@@ -19,30 +19,37 @@ public final class Evaluator {
     public record Result(double loss, double accuracy, int samples) {}
 
     public static Result evaluate(Model model, Dataset data, int batchSize) {
+        String scored = logitsNode(model);
+        ExecContext ctx = ExecContext.inference(model.backend());
+        return evaluate(model, data, batchSize, x -> forwardTo(model, ctx, x, scored));
+    }
+
+    /**
+     * Scores {@code data} with any forward path of {@code model} (e.g. its planned sparse form):
+     * {@code logitsOf} maps a batch [n, input shape] to the logits of {@link #logitsNode}.
+     */
+    public static Result evaluate(Model model, Dataset data, int batchSize, java.util.function.Function<Tensor, Tensor> logitsOf) {
         Backend be = model.backend();
         if (model.inputs().size() != 1) throw new IllegalArgumentException("evaluation needs a single-input model, this one has " + model.inputs().size());
         Shape inShape = model.inputs().get(0).shape();
         if (inShape.size() != data.sampleSize())
             throw new IllegalArgumentException("the model takes inputs of shape " + inShape + " (" + inShape.size() + " values) but "
                     + data.name() + " has samples of shape " + data.sampleShape() + " (" + data.sampleSize() + " values)");
-        Shape out = model.outputShape();
-        int classes = (int) out.size();
+        int classes = (int) model.shapeOf(logitsNode(model)).size();
         if (classes < data.classes())
             throw new IllegalArgumentException("the model has " + classes + " outputs but " + data.name() + " has " + data.classes() + " classes");
-        String scored = logitsNode(model);
         int per = data.sampleSize();
         int n = data.count();
         double loss = 0;
         long correct = 0;
         Tensor x = be.allocate(inShape.withBatch(batchSize), DType.FLOAT32);
-        ExecContext ctx = ExecContext.inference(be);
         for (int start = 0; start < n; start += batchSize) {
             int b = Math.min(batchSize, n - start);
             Tensor xb = b == batchSize ? x : be.allocate(inShape.withBatch(b), DType.FLOAT32);
             be.write(data.features(), start * per, xb, 0, b * per);
             // labels are tiny (4 bytes a sample): one upload per batch
             Tensor yb = be.uploadInts(java.util.Arrays.copyOfRange(data.labels(), start, start + b), Shape.of(b));
-            Tensor logits = forwardTo(model, ctx, xb, scored);
+            Tensor logits = logitsOf.apply(xb);
             loss += be.softmaxCrossEntropy(logits, yb, null, 1f, b, classes);
             correct += be.countCorrect(logits, yb, b, classes);
         }

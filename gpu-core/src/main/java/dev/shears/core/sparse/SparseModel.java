@@ -170,26 +170,8 @@ public final class SparseModel {
 
     /** Test-set loss and accuracy through the sparse path (same scoring as {@link Evaluator}). */
     public Evaluator.Result evaluate(Dataset data, int batchSize) {
-        Backend be = backend;
-        Shape inShape = model.inputs().getFirst().shape();
-        if (inShape.size() != data.sampleSize())
-            throw new IllegalArgumentException("the model takes inputs of shape " + inShape + " but " + data.name()
-                    + " has samples of shape " + data.sampleShape());
-        int classes = (int) model.outputShape().size();
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
         String scored = Evaluator.logitsNode(model);
-        int per = data.sampleSize(), total = data.count();
-        double loss = 0;
-        long correct = 0;
-        Map<Integer, Tensor> inputs = new LinkedHashMap<>();
-        for (int start = 0; start < total; start += batchSize) {
-            int b = Math.min(batchSize, total - start);
-            Tensor xb = inputs.computeIfAbsent(b, bb -> be.allocate(inShape.withBatch(bb), DType.FLOAT32));
-            be.write(data.features(), start * per, xb, 0, b * per);
-            Tensor yb = be.uploadInts(java.util.Arrays.copyOfRange(data.labels(), start, start + b), Shape.of(b));
-            Tensor logits = forwardUntil(xb, scored);
-            loss += be.softmaxCrossEntropy(logits, yb, null, 1f, b, classes);
-            correct += be.countCorrect(logits, yb, b, classes);
-        }
-        return new Evaluator.Result(loss / total, (double) correct / total, total);
+        return Evaluator.evaluate(model, data, batchSize, x -> forwardUntil(x, scored));
     }
 }

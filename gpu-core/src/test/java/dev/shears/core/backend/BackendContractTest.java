@@ -48,8 +48,14 @@ public abstract class BackendContractTest {
     protected static final Tol REDUCTION = new Tol(2e-5, 1e-4);
     protected static final Tol GEMM = new Tol(1e-4, 1e-4);
 
-    /** The backend under test; called before each test (throw a JUnit assumption failure to skip). */
+    /**
+     * The backend under test, called before each test; it may return one shared instance (then
+     * override {@link #releaseBackend} to keep it open). Throw a JUnit assumption failure to skip.
+     */
     protected abstract Backend createBackend();
+
+    /** Called after each test with the backend it used; closes it unless overridden. */
+    protected void releaseBackend(Backend backend) { backend.close(); }
 
     protected Backend be;
 
@@ -57,7 +63,12 @@ public abstract class BackendContractTest {
     void openBackend() { be = createBackend(); }
 
     @AfterEach
-    void closeBackend() { if (be != null) be.close(); }
+    void closeBackend() {
+        if (be != null) {
+            be.synchronize();
+            releaseBackend(be);
+        }
+    }
 
     // ---------------------------------------------------------------- helpers
 
@@ -166,6 +177,24 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void countCorrectTiesAndNaN() {
+        float nan = Float.NaN;
+        // row 0: NaN first, max at 2; row 1: tie between 1 and 3 (first wins); row 2: all NaN -> class 0;
+        // row 3: NaN after the max; row 4: a 40-wide row (more than one GPU warp lane each) with NaN and a tie
+        int cols = 40;
+        float[] x = new float[5 * cols];
+        java.util.Arrays.fill(x, -1f);
+        x[0] = nan; x[2] = 3f;
+        x[cols + 1] = 7f; x[cols + 3] = 7f;
+        java.util.Arrays.fill(x, 2 * cols, 3 * cols, nan);
+        x[3 * cols + 5] = 4f; x[3 * cols + 6] = nan;
+        x[4 * cols + 33] = 9f; x[4 * cols + 37] = 9f; x[4 * cols + 1] = nan; x[4 * cols + 32] = nan;
+        Tensor logits = be.upload(x, Shape.of(5, cols));
+        assertEquals(5, be.countCorrect(logits, be.uploadInts(new int[]{2, 1, 0, 5, 33}, Shape.of(5)), 5, cols));
+        assertEquals(0, be.countCorrect(logits, be.uploadInts(new int[]{0, 3, 1, 6, 37}, Shape.of(5)), 5, cols));
+    }
+
+    @Test
     void reshapeSharesStorage() {
         Tensor t = up(rand(12, 3), 3, 4);
         Tensor v = t.reshape(Shape.of(2, 6));
@@ -200,6 +229,19 @@ public abstract class BackendContractTest {
                     for (long i = co + bi * sc + m * n; i < Math.min(c.length, co + (bi + 1) * sc); i++)
                         assertEquals(c[(int) i], got[(int) i], "gemm wrote outside C at " + i);
             }
+    }
+
+    @Test
+    void gemmBroadcastsAWithStrideZero() {
+        // the convolution's form: one weight matrix against a batch of column matrices
+        int m = 6, n = 50, k = 27, batch = 9;
+        float[] a = rand(m * k, 18), b = rand(k * n * batch, 19);
+        Tensor C = be.allocate(Shape.of(batch, m, n), DType.FLOAT32);
+        be.gemm(false, false, m, n, k, 1f, up(a, m * k), 0, 0, up(b, b.length), 0, (long) k * n, 0f, C, 0, (long) m * n, batch);
+        float[] got = be.download(C);
+        for (int bi = 0; bi < batch; bi++)
+            assertClose("gemm strideA=0 batch " + bi, ReferenceOps.gemm(false, false, m, n, k, 1f, a, 0, b, bi * k * n, 0f, new float[m * n], 0),
+                    java.util.Arrays.copyOfRange(got, bi * m * n, (bi + 1) * m * n), GEMM);
     }
 
     @Test
@@ -488,6 +530,53 @@ public abstract class BackendContractTest {
                 gi++;
             }
         }
+    }
+
+    /** Sizes large enough that a backend splits the work (CPU threads, GPU blocks): same results. */
+    @Test
+    void largeImageOpsAgreeWithTheReference() {
+        ConvGeometry g = ConvGeometry.simple(48, 20, 20, 3, 1, 1);
+        int img = 48 * 400, rows = g.colRows(), cols = g.colCols();
+        float[] x = rand(img, 300);
+        Tensor C = be.allocate(Shape.of(rows * cols), DType.FLOAT32);
+        be.im2col(up(x, img), 0, g, C, 0);
+        double[] exp = new double[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) exp[r * cols + c] = ReferenceOps.tap(x, 0, g, r, c);
+        assertClose("im2col (large)", exp, be.download(C), EXACT);
+        float[] cv = rand(rows * cols, 301);
+        double[] edx = new double[img];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) {
+            int at = ReferenceOps.tapIndex(g, r, c);
+            if (at >= 0) edx[at] += cv[r * cols + c];
+        }
+        Tensor DX = be.allocate(Shape.of(img), DType.FLOAT32);
+        be.col2im(up(cv, cv.length), 0, g, DX, 0);
+        assertClose("col2im (large)", edx, be.download(DX), REDUCTION);
+
+        int n = 6;
+        ConvGeometry p = new ConvGeometry(32, 24, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true);
+        int in = n * 32 * 576, out = n * 32 * p.outH() * p.outW();
+        float[] px = rand(in, 302);
+        int[] arg = new int[out];
+        Tensor Y = be.allocate(Shape.of(out), DType.FLOAT32);
+        be.maxPool(up(px, in), Y, be.allocate(Shape.of(out), DType.INT32), p, n);
+        assertClose("maxPool (large)", ReferenceOps.maxPool(px, arg, p, n), be.download(Y), EXACT);
+        be.avgPool(up(px, in), Y, p, n, false);
+        assertClose("avgPool (large)", ReferenceOps.avgPool(px, p, n, false, null), be.download(Y), REDUCTION);
+
+        int o = 16, ch = 24, inner = 256, bn = o * ch * inner;
+        float[] bx = rand(bn, 303, -1, 3), ones = new float[ch];
+        java.util.Arrays.fill(ones, 1f);
+        Tensor BY = be.allocate(Shape.of(bn), DType.FLOAT32);
+        be.batchNormTrain(up(bx, bn), up(ones, ch), be.zeros(ch), be.zeros(ch), up(ones, ch), 0.9f, 1e-5f, BY,
+                be.zeros(ch), be.zeros(ch), o, ch, inner);
+        double[][] st = ReferenceOps.channelStats(bx, o, ch, inner);
+        double[] ey = new double[bn];
+        for (int i = 0; i < bn; i++) {
+            int c = (i / inner) % ch;
+            ey[i] = (bx[i] - st[0][c]) / Math.sqrt(st[1][c] + 1e-5);
+        }
+        assertClose("batchNormTrain (large)", ey, be.download(BY), REDUCTION);
     }
 
     // ---------------------------------------------------------------- normalisation, dropout

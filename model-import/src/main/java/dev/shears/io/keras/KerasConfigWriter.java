@@ -20,6 +20,7 @@ import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
+import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.nn.layers.Reshape;
@@ -49,7 +50,7 @@ final class KerasConfigWriter {
 
     static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "BatchNorm",
             "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
-            "Concat", "Identity");
+            "Multiply", "Concat", "Identity");
 
     /** One stored array: its dataset name inside the layer's group ({@code kernel:0}) and Keras-layout data. */
     record WeightArray(String name, int[] dims, float[] data) {}
@@ -164,6 +165,11 @@ final class KerasConfigWriter {
             case Add a -> {
                 List<KRef> xs = common(in, name);
                 emit("Add", name, JSON.createObjectNode(), xs, List.of());
+                yield new KRef(name, xs.get(0).irShape(), xs.get(0).order());
+            }
+            case Multiply mul -> {
+                List<KRef> xs = common(in, name);
+                emit("Multiply", name, JSON.createObjectNode(), xs, List.of());
                 yield new KRef(name, xs.get(0).irShape(), xs.get(0).order());
             }
             case Concat c -> {

@@ -24,8 +24,10 @@ import java.util.List;
  * ({@code dense_1/kernel:0}, ...) holding datasets {@code <layer>/kernel:0}. Pruned weights are
  * exact zeros in the IR, so they stay zeros.
  *
- * <p>jhdf 0.13 cannot write an empty array attribute, so weight-less layers get no
- * {@code weight_names} attribute (Keras 2.1 and later read a missing one as empty; Shears does too).
+ * <p>Only layers with weights get a group and a place in {@code layer_names}: jhdf 0.13 cannot
+ * write the empty {@code weight_names} array Keras gives weight-less layers, and writes a corrupt
+ * file when an empty group follows a non-empty one (measured). Keras' own loader keeps only the
+ * layers whose {@code weight_names} are non-empty anyway, so the file loads the same.
  * No {@code training_config} is written (Keras then loads the model uncompiled).
  *
  * <p>The file is written to a temporary file in the target's folder and moved over the target
@@ -70,13 +72,13 @@ public final class KerasExporter {
             h5.putAttribute("model_config", config.toString());
             WritableGroup mw = h5.putGroup("model_weights");
             List<String> layerNames = new ArrayList<>();
-            for (var lw : weights) layerNames.add(lw.layer());
-            mw.putAttribute("layer_names", layerNames.toArray(String[]::new));
+            for (var lw : weights) if (!lw.weights().isEmpty()) layerNames.add(lw.layer());
+            if (!layerNames.isEmpty()) mw.putAttribute("layer_names", layerNames.toArray(String[]::new));
             mw.putAttribute("backend", "tensorflow");
             mw.putAttribute("keras_version", KERAS_VERSION);
             for (var lw : weights) {
-                WritableGroup g = mw.putGroup(lw.layer());
                 if (lw.weights().isEmpty()) continue;
+                WritableGroup g = mw.putGroup(lw.layer());
                 List<String> names = new ArrayList<>();
                 WritableGroup inner = g.putGroup(lw.layer());
                 for (var w : lw.weights()) {
@@ -87,6 +89,23 @@ public final class KerasExporter {
             }
         } catch (RuntimeException e) {
             throw new IOException("HDF5 writing failed: " + e, e);
+        }
+        verify(file, weights);
+    }
+
+    /** Reads the written file back (jhdf's writer is young): every layer group and dataset shape. */
+    private static void verify(Path file, List<KerasConfigWriter.LayerWeights> weights) throws IOException {
+        try (HdfFile h5 = new HdfFile(file)) {
+            if (h5.getAttribute("model_config") == null) throw new IOException("model_config attribute missing");
+            for (var lw : weights) {
+                for (var w : lw.weights()) {
+                    var ds = h5.getDatasetByPath("model_weights/" + lw.layer() + "/" + lw.layer() + "/" + w.name());
+                    if (!java.util.Arrays.equals(ds.getDimensions(), w.dims()))
+                        throw new IOException("dataset " + ds.getPath() + " reads back as " + java.util.Arrays.toString(ds.getDimensions()));
+                }
+            }
+        } catch (RuntimeException e) {
+            throw new IOException("the HDF5 file written does not read back: " + e, e);
         }
     }
 

@@ -16,6 +16,7 @@ import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
 import dev.shears.core.nn.layers.MaxPool2D;
+import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.nn.layers.Reshape;
@@ -54,8 +55,8 @@ final class KerasGraphBuilder {
     /** The Keras layer classes Shears imports (for error messages). */
     static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "MaxPooling2D",
             "AveragePooling2D", "GlobalAveragePooling2D", "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
-            "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Concatenate",
-            "Merge (Keras 1, mode sum or concat)");
+            "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate",
+            "Merge (Keras 1, mode sum, mul or concat)");
 
     static final List<String> SUPPORTED_ACTIVATIONS = List.of("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
             "elu", "selu", "softplus", "softsign", "hard_sigmoid");
@@ -141,9 +142,11 @@ final class KerasGraphBuilder {
             case "Permute" -> permute(l, single(l, in));
             case "ZeroPadding2D" -> zeroPad(l, single(l, in));
             case "Add" -> add(l, in);
+            case "Multiply" -> multiply(l, in);
             case "Concatenate" -> concat(l, in, l.intOr(-1, "axis"));
             case "Merge" -> merge(l, in);
-            default -> throw l.unsupported("layer class '" + l.className() + "' is not supported", SUPPORTED);
+            default -> throw l.unsupported("layer class '" + l.className() + "' is not supported; replace or remove it in Keras "
+                    + "and save the model again", SUPPORTED);
         };
         outputs.put(l.name(), out);
     }
@@ -485,6 +488,11 @@ final class KerasGraphBuilder {
         return add(l, new Add(l.name()), common, common.get(0).order());
     }
 
+    private Ref multiply(KerasLayerConfig l, List<Ref> in) {
+        List<Ref> common = commonOrder(l, in);
+        return add(l, new Multiply(l.name()), common, common.get(0).order());
+    }
+
     private Ref concat(KerasLayerConfig l, List<Ref> in, int axis) {
         List<Ref> common = commonOrder(l, in);
         int rank = common.get(0).rank();
@@ -498,8 +506,9 @@ final class KerasGraphBuilder {
         String mode = l.stringOr("sum", "mode");
         return switch (mode) {
             case "sum" -> add(l, in);
+            case "mul" -> multiply(l, in);
             case "concat" -> concat(l, in, l.intOr(-1, "concat_axis"));
-            default -> throw l.unsupported("Merge mode '" + mode + "' is not supported", List.of("sum", "concat"));
+            default -> throw l.unsupported("Merge mode '" + mode + "' is not supported", List.of("sum", "mul", "concat"));
         };
     }
 

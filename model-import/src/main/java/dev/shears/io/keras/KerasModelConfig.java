@@ -96,12 +96,8 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
             checkNotNested(lcls, name, file);
             layers.add(new KerasLayerConfig(lcls, name, cfg, inbound(l.get("inbound_nodes"), name, file), file));
         }
-        List<String> inputs = new ArrayList<>();
-        for (JsonNode ref : listOrEmpty(config.get("input_layers"))) inputs.add(tensorRef(ref, "input_layers", file));
-        List<String> outputs = new ArrayList<>();
-        JsonNode outs = config.get("output_layers");
-        if (outs != null && outs.isArray() && outs.size() > 0 && !outs.get(0).isArray()) outputs.add(tensorRef(outs, "output_layers", file));
-        else for (JsonNode ref : listOrEmpty(outs)) outputs.add(tensorRef(ref, "output_layers", file));
+        List<String> inputs = tensorRefs(config.get("input_layers"), "input_layers", file);
+        List<String> outputs = tensorRefs(config.get("output_layers"), "output_layers", file);
         if (outputs.size() != 1)
             throw new ImportException("the model has " + outputs.size() + " outputs " + outputs + "; Shears imports models with exactly one output", file, null);
         if (inputs.isEmpty()) throw new ImportException("the model config lists no input_layers", file, null);
@@ -153,6 +149,14 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
             throw new ImportException("reads output " + ref.get(2).asInt() + " of call " + ref.get(1).asInt() + " of layer '"
                     + ref.get(0).asText() + "'; Shears imports single-output layers called once", file, name);
         return ref.get(0).asText();
+    }
+
+    /** [[layer, node, tensor], ...], or Keras 3's bare [layer, node, tensor] for a single tensor. */
+    private static List<String> tensorRefs(JsonNode refs, String what, Path file) {
+        List<String> out = new ArrayList<>();
+        if (refs != null && refs.isArray() && refs.size() > 0 && refs.get(0).isTextual()) out.add(tensorRef(refs, what, file));
+        else for (JsonNode ref : listOrEmpty(refs)) out.add(tensorRef(ref, what, file));
+        return out;
     }
 
     private static String tensorRef(JsonNode ref, String what, Path file) {

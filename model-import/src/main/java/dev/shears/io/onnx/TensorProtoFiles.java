@@ -46,6 +46,7 @@ public final class TensorProtoFiles {
     public static void write(Path file, FloatArray array, String name) throws IOException {
         long[] dims = new long[array.shape().rank()];
         for (int i = 0; i < dims.length; i++) dims[i] = array.shape().dim(i);
-        AtomicFiles.write(file, OnnxTensors.encodeFloats(name, dims, array.data()).toByteArray());
+        byte[] bytes = OnnxTensors.encodeFloats(name, dims, array.data()).toByteArray();
+        dev.shears.core.util.AtomicFiles.write(file, o -> o.write(bytes));
     }
 }

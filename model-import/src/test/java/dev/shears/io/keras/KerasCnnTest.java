@@ -131,7 +131,13 @@ class KerasCnnTest {
         float[] x = random(n * 125, 7, 1f);
         Img want = NhwcReference.conv(new Img(x, n, 5, 5, 5), read(f, "model_weights/conv2d_1/conv2d_1/kernel:0").data(),
                 read(f, "model_weights/conv2d_1/conv2d_1/bias:0").data(), 3, 3, 6, 1, 1, 0, 0, 3, 3, 1, 1);
-        assertClose(want.d(), predict(model, cpu, x, n), ATOL, RTOL, "conv2d_tensorflow_2");
+        // This file's kernel holds values up to 269 whose products cancel to outputs of O(1):
+        // float32 rounding grows with Σ|terms| (~2700 here), so the bound is relative to that.
+        Img scale = NhwcReference.convMagnitude(new Img(x, n, 5, 5, 5), read(f, "model_weights/conv2d_1/conv2d_1/kernel:0").data(),
+                read(f, "model_weights/conv2d_1/conv2d_1/bias:0").data(), 3, 3, 6, 1, 1, 0, 0, 3, 3, 1, 1);
+        float[] got = predict(model, cpu, x, n);
+        for (int i = 0; i < got.length; i++)
+            assertEquals(want.d()[i], got[i], ATOL + 1e-7 * scale.d()[i], "conv2d_tensorflow_2 output " + i);
     }
 
     @Test

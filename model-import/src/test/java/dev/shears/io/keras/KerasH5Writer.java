@@ -55,13 +55,14 @@ final class KerasH5Writer {
     /** Keras 3 model.weights.h5 layout: layers/<layer>/vars/0, 1, ... in the given order. */
     static void writeKeras3(Path file, Weights w) {
         try (WritableHdfFile h5 = HdfFile.write(file)) {
+            // Keras also writes an empty "vars" group for the model itself; jhdf 0.13 writes a corrupt
+            // file when an empty group follows a non-empty sibling, so it is left out.
             WritableGroup layers = h5.putGroup("layers");
             for (var layer : w.layers.entrySet()) {
                 WritableGroup vars = layers.putGroup(layer.getKey()).putGroup("vars");
                 int i = 0;
                 for (var e : layer.getValue().values()) vars.putDataset(Integer.toString(i++), KerasExporter.nested(e.data(), e.dims()));
             }
-            h5.putGroup("vars");
         }
     }
 }

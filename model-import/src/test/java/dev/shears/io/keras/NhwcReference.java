@@ -34,6 +34,15 @@ final class NhwcReference {
         return new Img(out, x.n, oh, ow, cout);
     }
 
+    /** Σ|terms| of each convolution output (|x| conv |k| + |bias|): the scale of its float32 rounding error. */
+    static Img convMagnitude(Img x, float[] k, float[] bias, int kh, int kw, int cout, int sh, int sw, int padTop, int padLeft, int oh, int ow, int dh, int dw) {
+        float[] ax = new float[x.d().length], ak = new float[k.length], ab = bias == null ? null : new float[bias.length];
+        for (int i = 0; i < ax.length; i++) ax[i] = Math.abs(x.d()[i]);
+        for (int i = 0; i < ak.length; i++) ak[i] = Math.abs(k[i]);
+        if (ab != null) for (int i = 0; i < ab.length; i++) ab[i] = Math.abs(bias[i]);
+        return conv(new Img(ax, x.n(), x.h(), x.w(), x.c()), ak, ab, kh, kw, cout, sh, sw, padTop, padLeft, oh, ow, dh, dw);
+    }
+
     /** Max (padding never wins) or average (over in-bounds pixels only, Keras 'same') pooling. */
     static Img pool(Img x, boolean max, int ph, int pw, int sh, int sw, int padTop, int padLeft, int oh, int ow) {
         float[] out = new float[x.n * oh * ow * x.c];

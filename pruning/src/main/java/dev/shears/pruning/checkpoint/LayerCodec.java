@@ -38,6 +38,7 @@ final class LayerCodec {
             case ZeroPad2D z -> c.put("top", z.top()).put("left", z.left()).put("bottom", z.bottom()).put("right", z.right());
             case Dropout d -> c.put("rate", d.rate());
             case Add a -> { }
+            case Multiply m -> { }
             case Concat k -> c.put("axis", k.axis());
             case LRN l -> c.put("size", l.size()).put("alpha", l.alpha()).put("beta", l.beta()).put("bias", l.bias());
             case Identity i -> { }
@@ -67,6 +68,7 @@ final class LayerCodec {
             case "ZeroPad2D" -> new ZeroPad2D(name, i(c, "top"), i(c, "left"), i(c, "bottom"), i(c, "right"));
             case "Dropout" -> new Dropout(name, f(c, "rate"));
             case "Add" -> new Add(name);
+            case "Multiply" -> new Multiply(name);
             case "Concat" -> new Concat(name, i(c, "axis"));
             case "LRN" -> new LRN(name, i(c, "size"), f(c, "alpha"), f(c, "beta"), f(c, "bias"));
             case "Identity" -> new Identity(name);

@@ -6,6 +6,7 @@ import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
+import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.recipe.Recipes;
@@ -30,6 +31,7 @@ import java.util.Locale;
  * <pre>
  * java -cp ... dev.shears.pruning.tools.Experiment --data fashion-mnist --arch lenet-300-100 \
  *      --recipe dense.yaml --recipe gmp-seed [--final 0.95] [--epochs N] [--seed 1] [--log FILE]
+ *      [--load FILE.shears] [--save FILE.shears] [--limit TRAIN_SAMPLES]
  * </pre>
  * {@code --final} and {@code --epochs} apply to the recipe given just before them.
  */
@@ -39,7 +41,7 @@ public final class Experiment {
     public static void main(String[] args) throws Exception {
         String data = "fashion-mnist", arch = "lenet-300-100";
         long seed = 1;
-        Path log = null;
+        Path log = null, load = null, save = null;
         int limit = 0;
         List<Recipe> recipes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -51,6 +53,8 @@ public final class Experiment {
                 case "--seed" -> { seed = Long.parseLong(v); i++; }
                 case "--log" -> { log = Path.of(v); i++; }
                 case "--limit" -> { limit = Integer.parseInt(v); i++; }
+                case "--load" -> { load = Path.of(v); i++; }
+                case "--save" -> { save = Path.of(v); i++; }
                 case "--recipe" -> { recipes.add(Recipes.load(v)); i++; }
                 case "--final" -> { recipes.set(recipes.size() - 1, recipes.getLast().withFinalSparsity(Double.parseDouble(v))); i++; }
                 case "--epochs" -> { recipes.set(recipes.size() - 1, recipes.getLast().withEpochs(Integer.parseInt(v))); i++; }
@@ -58,11 +62,14 @@ public final class Experiment {
             }
         }
         if (recipes.isEmpty()) throw new IllegalArgumentException("give at least one --recipe NAME|FILE");
-        Split split = DataSources.load(data);
+        // "bundled": the small split that ships in the jar (what `shears demo` uses without the full set)
+        Split split = data.equals("bundled") ? DataSources.bundledFashionMnist() : DataSources.load(data);
         if (limit > 0) split = new Split(split.train().head(limit), split.test());
         PrintStream out = log == null ? System.out : new PrintStream(Files.newOutputStream(log), true);
         try (Backend be = CpuBackend.create()) {
-            Model model = Architectures.create(arch, split.train().sampleShape(), split.train().classes()).bind(be, seed);
+            Model model = load != null ? Checkpoint.read(load, be).model()
+                    : Architectures.create(arch, split.train().sampleShape(), split.train().classes()).bind(be, seed);
+            if (load != null) out.println("# starting from " + load);
             out.printf(Locale.ROOT, "# %s on %s (%d train, %d test), backend %s, seed %d%n", arch, data,
                     split.train().count(), split.test().count(), be.name(), seed);
             int phase = 0;
@@ -87,6 +94,10 @@ public final class Experiment {
                 out.printf(Locale.ROOT, "# phase %d done in %.1f s: dense %.4f, final test accuracy %.4f (best %.4f), sparsity %.4f%n",
                         phase, (System.nanoTime() - t0) / 1e9, h.dense().map(x -> x.accuracy()).orElse(Double.NaN),
                         h.last().testAccuracy(), best, h.last().sparsity());
+            }
+            if (save != null) {
+                new Checkpoint(model, RecipeWriter.toYaml(recipes.getLast()), null).write(save);
+                out.println("# saved " + save);
             }
         }
     }

@@ -65,6 +65,10 @@ public final class GmpTrainer {
     private Evaluator.Result beforePruning;
     private RunInfo info;
     private boolean ran;
+    /** sparsity over all prunable weights after the latest mask update, for progress reports */
+    private double sparsityNow;
+    /** masked weights per masked parameter before training (a model that arrives pruned) */
+    private final Map<String, Long> initialZeros = new java.util.HashMap<>();
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -145,14 +149,11 @@ public final class GmpTrainer {
         int per = train.sampleSize();
         Shape sample = model.inputs().get(0).shape();
         long totalSteps = (long) recipe.epochs() * stepsPerEpoch;
-        info = new RunInfo(recipe, backend.name(), "", n, test.count(), stepsPerEpoch, totalSteps,
-                recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
-                groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
-
         List<Tensor> owned = new ArrayList<>();
         try (Optimizer optimizer = recipe.optimizer().create(backend, model.parameters())) {
             info = new RunInfo(recipe, backend.name(), optimizer.describe(), n, test.count(), stepsPerEpoch, totalSteps,
-                    info.finalSparsityEpoch(), info.finalSparsityStep(), info.prunedParameters());
+                    recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
+                    groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
             // Batch buffers, allocated once: full batches, and the partial last batch of each set.
             Batches trainFull = new Batches(batch, sample, owned);
             Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, owned);
@@ -168,12 +169,15 @@ public final class GmpTrainer {
             LearningRateSchedule lr = recipe.learningRateSchedule();
 
             LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
-                    + " steps; final sparsity at step " + info.finalSparsityStep() + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
+                    + " steps; " + (info.finalSparsityStep() < 0 ? "no pruning" : "final sparsity at step " + info.finalSparsityStep()
+                    + String.format(Locale.ROOT, " (epoch %s)", info.finalSparsityEpoch())) + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
             for (TrainingListener l : listeners) l.runStarted(info);
 
             Evaluator.Result initial = evaluate(testFull, testTail, testLabels);
             requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
             lastGood = ModelSnapshot.take(model, 0);
+            for (String name : lastGood.masks().keySet()) initialZeros.put(name, lastGood.zeros(name));
+            refreshSparsity();
             epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
 
             long pruned = -1; // the last position whose mask updates have run
@@ -210,7 +214,7 @@ public final class GmpTrainer {
                         seen += rows;
                         if (!listeners.isEmpty()) {
                             BatchProgress p = new BatchProgress(e + 1, recipe.epochs(), b + 1, stepsPerEpoch, t, stepLr, loss / rows,
-                                    lossSum / seen, (double) correct / seen, currentSparsity());
+                                    lossSum / seen, (double) correct / seen, sparsityNow);
                             for (TrainingListener l : listeners) l.batchFinished(p);
                         }
                     }
@@ -237,6 +241,7 @@ public final class GmpTrainer {
 
     /** Runs the mask updates (and mask drops) due at position {@code t}. */
     private void prune(long t) {
+        boolean changed = false;
         for (Group g : groups) {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateNow();
@@ -246,6 +251,8 @@ public final class GmpTrainer {
                 events.add(ev);
                 LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "step %d (epoch %.3f): pruning[%d] %s%s",
                         t, ev.epoch(), g.index(), u.describe(), ev.isFinal() ? " (final)" : ""));
+                changed = true;
+                refreshSparsity();
                 for (TrainingListener l : listeners) l.masksUpdated(ev);
             }
             if (t == g.dropStep()) {
@@ -255,31 +262,23 @@ public final class GmpTrainer {
                     if (m != null) m.close();
                 }
                 LOG.log(System.Logger.Level.INFO, () -> "step " + t + ": pruning[" + g.index() + "] ended (leaveEnabled: false); masks dropped");
+                changed = true;
             }
         }
+        if (changed) refreshSparsity();
     }
 
-    /** Sparsity over all prunable weights, from the last mask updates (no device work). */
-    private double currentSparsity() {
-        long size = 0;
-        for (Parameter p : prunable) size += p.shape().size();
-        long zeros = 0;
-        Map<String, Long> latest = new LinkedHashMap<>();
-        for (PruningEvent ev : lastEventPerGroup())
+    /** Recomputes {@link #sparsityNow} from the latest mask update of every parameter (host only). */
+    private void refreshSparsity() {
+        Map<String, Long> latest = new java.util.HashMap<>(initialZeros);
+        for (PruningEvent ev : events)
             for (var l : ev.update().layers()) latest.put(l.name(), l.pruned());
-        for (Parameter p : prunable) if (p.mask() != null) zeros += latest.getOrDefault(p.name(), 0L);
-        return size == 0 ? 0 : (double) zeros / size;
-    }
-
-    private List<PruningEvent> lastEventPerGroup() {
-        PruningEvent[] last = new PruningEvent[groups.size()];
-        for (int i = events.size() - 1, found = 0; i >= 0 && found < last.length; i--) {
-            PruningEvent ev = events.get(i);
-            if (last[ev.modifier()] == null) { last[ev.modifier()] = ev; found++; }
+        long size = 0, zeros = 0;
+        for (Parameter p : prunable) {
+            size += p.shape().size();
+            if (p.mask() != null) zeros += latest.getOrDefault(p.name(), 0L);
         }
-        List<PruningEvent> out = new ArrayList<>();
-        for (PruningEvent ev : last) if (ev != null) out.add(ev);
-        return out;
+        sparsityNow = size == 0 ? 0 : (double) zeros / size;
     }
 
     private EpochMetrics metrics(int epoch, double lr, double trainLoss, double trainAcc, Evaluator.Result test, double seconds, ModelSnapshot snap) {

@@ -128,6 +128,10 @@ class GmpTrainerTest {
         // the learning rate follows the recipe
         assertEquals(0.05, h.epochs().get(1).lr(), 1e-9);
         assertEquals(r.learningRateSchedule().at((6.0 * spe - 1) / spe), h.last().lr(), 1e-9);
+        // progress reports carry the current sparsity: 0 before the first update, the final one at the end
+        assertEquals(0.0, rec.batches.get(0).sparsity());
+        assertEquals(h.last().sparsity(), rec.batches.get(rec.batches.size() - 1).sparsity(), 1e-12);
+        assertEquals(spe, rec.batches.get(spe - 1).batch());
         // the snapshot is the end of the last epoch
         assertEquals(6, trainer.lastGoodSnapshot().epoch());
     }

@@ -80,22 +80,40 @@ public final class Conv2D extends Layer {
         return Shape.of(outChannels, g.outH(), g.outW());
     }
 
+    /**
+     * Most floats the im2col buffer may hold (1 MiB, about an L2 cache): images are unfolded in chunks this size
+     * allows, and each chunk is one batched GEMM per group (more work per call, parallel on the
+     * CPU, fewer launches on a GPU). Package-private and mutable so tests can force chunking.
+     */
+    static int colsBudgetFloats = 1 << 18;
+
     /** the last input, [N, C, H, W] */
     private Tensor x;
     private ConvGeometry geometry;
     /** output buffer, [N, outChannels, outH, outW] */
     private Tensor y;
-    /** im2col of one image, all groups: [groups, C/groups*kh*kw, outH*outW] */
+    /** im2col of a chunk of images, all groups: [chunk, groups, C/groups*kh*kw, outH*outW] */
     private Tensor cols;
     /** gradient of cols, same shape */
     private Tensor dCols;
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
+    /** images per chunk in the last forward */
+    private int chunk;
+    /** whether cols still holds the whole last batch (one chunk), so backward need not unfold again */
+    private boolean colsHoldBatch;
 
     /** A 1x1, stride-1, unpadded kernel: the image itself is its im2col matrix. */
     private boolean pointwise() {
         return kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
                 && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0;
+    }
+
+    /** Unfolds images [i0, i0 + count) into cols: image i, group g at ((i - i0) * groups + g) * rows * hw. */
+    private void unfold(Backend b, int i0, int count, long imageSize, long groupSize, long colsPerGroup) {
+        for (int i = 0; i < count; i++)
+            for (int g = 0; g < groups; g++)
+                b.im2col(x, (i0 + i) * imageSize + g * groupSize, geometry, cols, ((long) i * groups + g) * colsPerGroup);
     }
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
@@ -108,20 +126,26 @@ public final class Conv2D extends Layer {
         geometry = geometry(h, w);
         int cg = inChannels / groups, ocg = outChannels / groups;
         int rows = geometry.colRows(), hw = geometry.colCols();
-        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
+        long imageSize = (long) inChannels * h * w, groupSize = (long) cg * h * w, outImage = (long) outChannels * hw;
+        long colsPerGroup = (long) rows * hw;
         y = Layers.ensure(b, y, Shape.of(n, outChannels, geometry.outH(), geometry.outW()));
-        boolean direct = pointwise();
-        if (!direct) cols = Layers.ensure(b, cols, Shape.of(groups, rows, hw));
-        for (int i = 0; i < n; i++) {
-            long xo = i * imageSize;
-            Tensor src = direct ? x : cols;
-            long srcOff = direct ? xo : 0;
-            long srcStride = direct ? (long) cg * h * w : (long) rows * hw;
-            if (!direct)
-                for (int g = 0; g < groups; g++) b.im2col(x, xo + (long) g * cg * h * w, geometry, cols, (long) g * rows * hw);
-            // per group: y_g [ocg, hw] = W_g [ocg, rows] * cols_g [rows, hw]
-            b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), 0, (long) ocg * rows,
-                    src, srcOff, srcStride, 0f, y, i * outImage, (long) ocg * hw, groups);
+        if (pointwise()) {
+            // y_i,g [ocg, hw] = W_g [ocg, cg] * x_i,g [cg, hw], all images in one batched call per group
+            for (int g = 0; g < groups; g++)
+                b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), (long) g * ocg * rows, 0,
+                        x, g * groupSize, imageSize, 0f, y, (long) g * ocg * hw, outImage, n);
+        } else {
+            chunk = (int) Math.max(1, Math.min(n, colsBudgetFloats / Math.max(1, groups * colsPerGroup)));
+            cols = Layers.ensure(b, cols, Shape.of(chunk, groups, rows, hw));
+            for (int i0 = 0; i0 < n; i0 += chunk) {
+                int count = Math.min(chunk, n - i0);
+                unfold(b, i0, count, imageSize, groupSize, colsPerGroup);
+                // per group, over the chunk's images: y_i,g [ocg, hw] = W_g [ocg, rows] * cols_i,g [rows, hw]
+                for (int g = 0; g < groups; g++)
+                    b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), (long) g * ocg * rows, 0,
+                            cols, g * colsPerGroup, groups * colsPerGroup, 0f, y, i0 * outImage + (long) g * ocg * hw, outImage, count);
+            }
+            colsHoldBatch = chunk >= n;
         }
         if (bias != null) b.addBias(y, bias.value(), n, outChannels, hw);
         return y;
@@ -134,37 +158,46 @@ public final class Conv2D extends Layer {
         int n = s.dim(0), h = s.dim(2), w = s.dim(3);
         int cg = inChannels / groups, ocg = outChannels / groups;
         int rows = geometry.colRows(), hw = geometry.colCols();
-        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
-        boolean direct = pointwise();
+        long imageSize = (long) inChannels * h * w, groupSize = (long) cg * h * w, outImage = (long) outChannels * hw;
+        long colsPerGroup = (long) rows * hw;
         Tensor dW = kernel.grad();
         if (bias != null && bias.grad() != null) b.biasGrad(gradOutput, bias.grad(), n, outChannels, hw, true);
-        if (needInputGrad) {
-            dx = Layers.ensure(b, dx, s);
-            if (!direct) {
-                b.fill(dx, 0f);
-                dCols = Layers.ensure(b, dCols, Shape.of(groups, rows, hw));
-            }
+        if (needInputGrad) dx = Layers.ensure(b, dx, s);
+
+        if (pointwise()) {
+            for (int i = 0; i < n; i++)
+                if (dW != null) // dW_g [ocg, cg] += dy_i,g [ocg, hw] * x_i,g^T
+                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, i * outImage, (long) ocg * hw,
+                            x, i * imageSize, groupSize, 1f, dW, 0, (long) ocg * rows, groups);
+            if (needInputGrad) // dx_i,g [cg, hw] = W_g^T * dy_i,g, straight into dx
+                for (int g = 0; g < groups; g++)
+                    b.gemm(true, false, rows, hw, ocg, 1f, kernel.value(), (long) g * ocg * rows, 0,
+                            gradOutput, (long) g * ocg * hw, outImage, 0f, dx, g * groupSize, imageSize, n);
+            return Layers.grads(needInputGrad ? dx : null);
         }
-        for (int i = 0; i < n; i++) {
-            long xo = i * imageSize, yo = i * outImage;
-            Tensor src = direct ? x : cols;
-            long srcOff = direct ? xo : 0;
-            long srcStride = direct ? (long) cg * h * w : (long) rows * hw;
+
+        if (needInputGrad) {
+            b.fill(dx, 0f);
+            dCols = Layers.ensure(b, dCols, cols.shape());
+        }
+        for (int i0 = 0; i0 < n; i0 += chunk) {
+            int count = Math.min(chunk, n - i0);
             if (dW != null) {
-                // recompute this image's columns (cheaper than keeping N of them)
-                if (!direct)
-                    for (int g = 0; g < groups; g++) b.im2col(x, xo + (long) g * cg * h * w, geometry, cols, (long) g * rows * hw);
-                // dW_g [ocg, rows] += dy_g [ocg, hw] * cols_g^T
-                b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, yo, (long) ocg * hw,
-                        src, srcOff, srcStride, 1f, dW, 0, (long) ocg * rows, groups);
+                if (!colsHoldBatch) unfold(b, i0, count, imageSize, groupSize, colsPerGroup);
+                // dW_g [ocg, rows] += dy_i,g [ocg, hw] * cols_i,g^T, image by image (they all add into dW)
+                for (int i = 0; i < count; i++)
+                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, (i0 + i) * outImage, (long) ocg * hw,
+                            cols, (long) i * groups * colsPerGroup, colsPerGroup, 1f, dW, 0, (long) ocg * rows, groups);
             }
             if (needInputGrad) {
-                // dcols_g [rows, hw] = W_g^T * dy_g ; written straight into dx for 1x1 kernels
-                Tensor dst = direct ? dx : dCols;
-                b.gemm(true, false, rows, hw, ocg, 1f, kernel.value(), 0, (long) ocg * rows,
-                        gradOutput, yo, (long) ocg * hw, 0f, dst, srcOff, srcStride, groups);
-                if (!direct)
-                    for (int g = 0; g < groups; g++) b.col2im(dCols, (long) g * rows * hw, geometry, dx, xo + (long) g * cg * h * w);
+                // dcols_i,g [rows, hw] = W_g^T * dy_i,g over the chunk, then fold back into dx
+                for (int g = 0; g < groups; g++)
+                    b.gemm(true, false, rows, hw, ocg, 1f, kernel.value(), (long) g * ocg * rows, 0,
+                            gradOutput, i0 * outImage + (long) g * ocg * hw, outImage, 0f,
+                            dCols, g * colsPerGroup, groups * colsPerGroup, count);
+                for (int i = 0; i < count; i++)
+                    for (int g = 0; g < groups; g++)
+                        b.col2im(dCols, ((long) i * groups + g) * colsPerGroup, geometry, dx, (i0 + i) * imageSize + g * groupSize);
             }
         }
         return Layers.grads(needInputGrad ? dx : null);

@@ -3,7 +3,6 @@ package dev.shears.core.nn.layers;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
@@ -39,7 +38,7 @@ public final class Multiply extends Layer {
         Tensor first = inputs.get(0);
         for (Tensor t : inputs)
             if (!t.shape().equals(first.shape())) throw new IllegalArgumentException(this + ": inputs differ in shape, " + t + " vs " + first);
-        y = ensure(b, y, first.shape());
+        y = Layers.ensure(b, y, first.shape());
         if (inputs.size() == 1) b.copy(first, y);
         else {
             b.mul(first, inputs.get(1), y);
@@ -60,18 +59,12 @@ public final class Multiply extends Layer {
         // d(prod)/d(x_i) = product of the other inputs
         for (int i = 0; i < saved.size(); i++) {
             while (dx.size() <= i) dx.add(null);
-            Tensor g = ensure(b, dx.get(i), gradOutput.shape());
+            Tensor g = Layers.ensure(b, dx.get(i), gradOutput.shape());
             dx.set(i, g);
             b.copy(gradOutput, g);
             for (int j = 0; j < saved.size(); j++) if (j != i) b.mul(g, saved.get(j), g);
             out.add(g);
         }
         return out;
-    }
-
-    private static Tensor ensure(Backend backend, Tensor current, Shape shape) {
-        if (current != null && current.backend() == backend && current.shape().equals(shape)) return current;
-        if (current != null) current.close();
-        return backend.allocate(shape, DType.FLOAT32);
     }
 }

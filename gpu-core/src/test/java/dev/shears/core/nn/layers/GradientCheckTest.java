@@ -86,6 +86,19 @@ class GradientCheckTest {
         check(gc, c, gc.inputs(gc.uniform(), Shape.of(3, 4, 3, 4)));
     }
 
+    @Test void conv2dUnfoldedInChunks() {
+        // a budget of two images' columns: 5 images go as chunks of 2, 2, 1, and backward re-unfolds
+        int saved = Conv2D.colsBudgetFloats;
+        Conv2D.colsBudgetFloats = 2 * 2 * (2 * 9) * 16;
+        try {
+            GradientChecker gc = checker(42);
+            Conv2D c = new Conv2D("conv", 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true);
+            check(gc, c, gc.inputs(gc.uniform(), Shape.of(5, 4, 4, 4)));
+        } finally {
+            Conv2D.colsBudgetFloats = saved;
+        }
+    }
+
     @Test void maxPoolWithPaddingAndCeilMode() {
         GradientChecker gc = checker(8).step(5e-3);
         MaxPool2D p = new MaxPool2D("pool", 3, 2, 2, 2, 1, 0, 1, 1, true);

@@ -1,0 +1,114 @@
+package dev.shears.cli;
+
+import dev.shears.cli.report.PngChart;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.sparse.SparseBench;
+import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.util.AtomicFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code shears bench sparse (--model FILE | --shape MxK --sparsity LIST) --batch LIST --json FILE}:
+ * dense against CSR, Blocked-ELL and 2:4 for a layer shape or for every layer of a model.
+ */
+@Command(name = "bench", description = "Benchmark sparse against dense inference: a table, a JSON file and a PNG chart.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", description = "What to benchmark: sparse.", defaultValue = "sparse")
+    String what;
+
+    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers.")
+    String model;
+
+    @Option(names = "--shape", description = "Weight matrix MxK (output features x input features), e.g. 4096x4096.")
+    String shape;
+
+    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape, e.g. 0.5,0.9,0.95,0.99.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
+    double[] sparsity;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
+    int[] batch;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "cpu (the GPU sweep is not wired into the CLI yet). Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--quick", description = "Fewer repetitions (a rough sweep for smoke tests).")
+    boolean quick;
+
+    @Option(names = "--json", description = "Write {\"device\": ..., \"results\": [...]} here (and a PNG chart beside it).")
+    Path json;
+
+    @Override public Integer call() throws Exception {
+        if (!what.equals("sparse")) throw new UserError("bench " + what + ": only 'bench sparse' exists");
+        if (!backend.equals("cpu"))
+            throw new UserError("--backend " + backend + ": bench sparse runs on the CPU in this version; the cuSPARSE/cuSPARSELt sweep is not wired yet");
+        if ((model == null) == (shape == null)) throw new UserError("give either --model FILE or --shape MxK");
+        SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
+        List<SparseBench.Row> rows = new ArrayList<>();
+        var err = System.err;
+        if (shape != null) {
+            int[] mk;
+            try {
+                mk = SparseBench.parseShape(shape);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+            for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+            err.printf(Locale.ROOT, "bench sparse: %dx%d, sparsity %s, batch %s%n", mk[0], mk[1], java.util.Arrays.toString(sparsity), java.util.Arrays.toString(batch));
+            rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
+        } else {
+            try (Backend be = CpuBackend.create()) {
+                ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
+                for (int n : batch) rows.addAll(SparseBench.modelRows(SparseModel.plan(src.model(), n, new SparsePlanner(opt))));
+            }
+        }
+        var out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "%-8s %-16s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
+        for (SparseBench.Row r : rows)
+            out.printf(Locale.ROOT, "%-8s %-16s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
+                    100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
+        if (json != null) {
+            String device = SparseBench.cpuDevice();
+            AtomicFiles.writeString(json, SparseBench.toJson(device, rows));
+            if (shape != null) {
+                Path png = json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
+                AtomicFiles.write(png, o -> o.write(chart(rows, device)));
+                err.println("bench sparse: wrote " + json + " and " + png);
+            } else {
+                err.println("bench sparse: wrote " + json);
+            }
+        }
+        return 0;
+    }
+
+    /** Time against sparsity, one line per (format, batch); the format's nominal name (block size kept). */
+    static byte[] chart(List<SparseBench.Row> rows, String device) {
+        Map<String, List<SparseBench.Row>> series = new LinkedHashMap<>();
+        for (SparseBench.Row r : rows) series.computeIfAbsent(r.format() + " n=" + r.n(), k -> new ArrayList<>()).add(r);
+        List<PngChart.Line> lines = new ArrayList<>();
+        for (var e : series.entrySet()) {
+            // dense rows carry the matrix's actual sparsity; plot them at the sweep's nominal points too
+            List<SparseBench.Row> rs = e.getValue();
+            double[] x = rs.stream().mapToDouble(SparseBench.Row::sparsity).toArray();
+            double[] y = rs.stream().mapToDouble(SparseBench.Row::medianMs).toArray();
+            lines.add(new PngChart.Line(e.getKey(), x, y));
+        }
+        SparseBench.Row first = rows.getFirst();
+        return PngChart.render("Sparse vs dense, " + first.m() + "x" + first.k() + " (" + device + ")", "sparsity", "median ms", lines, true);
+    }
+}

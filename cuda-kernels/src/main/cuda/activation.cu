@@ -1,0 +1,98 @@
+// Element-wise activations and their gradients, and PReLU.
+// CPU twins: CpuBackend.activation, activationBackward, prelu, preluBackward.
+// The activation code is the ordinal of dev.shears.core.backend.Activation:
+//   0 LINEAR, 1 RELU, 2 LEAKY_RELU, 3 SIGMOID, 4 TANH, 5 ELU, 6 SELU, 7 SOFTPLUS, 8 SOFTSIGN,
+//   9 HARD_SIGMOID.
+#include "common.cuh"
+
+#define SELU_ALPHA 1.6732632423543772f
+#define SELU_SCALE 1.0507009873554805f
+
+__device__ __forceinline__ float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+__device__ __forceinline__ float softplus_f(float x) {
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x| (the CPU twin's form)
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+__device__ __forceinline__ float activate(int f, float alpha, float x) {
+    switch (f) {
+        case 0: return x;
+        case 1: return isnan(x) ? x : fmaxf(x, 0.0f);  // Java's Math.max(x, 0f): NaN stays NaN
+        case 2: return x > 0.0f ? x : alpha * x;
+        case 3: return sigmoid_f(x);
+        case 4: return tanhf(x);
+        case 5: return x > 0.0f ? x : alpha * expm1f(x);
+        case 6: return SELU_SCALE * (x > 0.0f ? x : SELU_ALPHA * expm1f(x));
+        case 7: return softplus_f(x);
+        case 8: return x / (1.0f + fabsf(x));
+        case 9: return fminf(fmaxf(0.2f * x + 0.5f, 0.0f), 1.0f);
+        default: return __int_as_float(0x7fc00000);  // NaN: an unknown code is a host bug
+    }
+}
+
+// dy * f'(x), using y = f(x) where that is cheaper
+__device__ __forceinline__ float activate_grad(int f, float alpha, float x, float y, float dy) {
+    switch (f) {
+        case 0: return dy;
+        case 1: return x > 0.0f ? dy : 0.0f;
+        case 2: return x > 0.0f ? dy : alpha * dy;
+        case 3: return dy * y * (1.0f - y);
+        case 4: return dy * (1.0f - y * y);
+        case 5: return x > 0.0f ? dy : dy * (y + alpha);                 // d/dx alpha(e^x-1) = y + alpha
+        case 6: return x > 0.0f ? dy * SELU_SCALE : dy * (y + SELU_SCALE * SELU_ALPHA);
+        case 7: return dy * sigmoid_f(x);
+        case 8: { float d = 1.0f + fabsf(x); return dy / (d * d); }
+        case 9: return (x > -2.5f && x < 2.5f) ? 0.2f * dy : 0.0f;
+        default: return __int_as_float(0x7fc00000);
+    }
+}
+
+// y = f(x); y may alias x.
+extern "C" __global__ void shears_activation(int f, float alpha, const float* x, float* y, i64 n) {
+    GRID_STRIDE(i, n) y[i] = activate(f, alpha, x[i]);
+}
+
+// dx = dy * f'(x); dx may alias dy.
+extern "C" __global__ void shears_activation_backward(int f, float alpha, const float* x, const float* y,
+                                                      const float* dy, float* dx, i64 n) {
+    GRID_STRIDE(i, n) dx[i] = activate_grad(f, alpha, x[i], y[i], dy[i]);
+}
+
+// PReLU over [outer, channels, inner]: y = x > 0 ? x : slope[c] * x
+extern "C" __global__ void shears_prelu(const float* x, const float* slope, float* y,
+                                        i64 outer, int channels, i64 inner) {
+    i64 n = outer * channels * inner;
+    GRID_STRIDE(i, n) {
+        int c = (int)((i / inner) % channels);
+        float v = x[i];
+        y[i] = v > 0.0f ? v : slope[c] * v;
+    }
+}
+
+// PReLU backward, dx part: dx = x > 0 ? dy : slope[c] * dy
+extern "C" __global__ void shears_prelu_backward_dx(const float* x, const float* slope, const float* dy, float* dx,
+                                                    i64 outer, int channels, i64 inner) {
+    i64 n = outer * channels * inner;
+    GRID_STRIDE(i, n) {
+        int c = (int)((i / inner) % channels);
+        dx[i] = x[i] > 0.0f ? dy[i] : slope[c] * dy[i];
+    }
+}
+
+// PReLU backward, slope part: dSlope[c] += sum of dy * x where x <= 0; one block per channel.
+extern "C" __global__ void shears_prelu_backward_slope(const float* x, const float* dy, float* dSlope,
+                                                       i64 outer, int channels, i64 inner) {
+    __shared__ double scratch[32];
+    int c = blockIdx.x;
+    i64 count = outer * inner;
+    double s = 0.0;
+    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
+        i64 o = j / inner, i = j - o * inner;
+        i64 idx = (o * channels + c) * inner + i;
+        float v = x[idx];
+        if (v <= 0.0f) s += (double)dy[idx] * v;
+    }
+    s = block_sum_d(s, scratch);
+    if (threadIdx.x == 0) dSlope[c] = (float)((double)dSlope[c] + s);
+}

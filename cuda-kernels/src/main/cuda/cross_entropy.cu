@@ -1,0 +1,65 @@
+// Fused softmax + cross-entropy against INT32 labels, and the count of correct arg-maxes.
+// CPU twins: CpuBackend.softmaxCrossEntropy and CpuBackend.countCorrect.
+// One warp per row (blockDim.x = 256: 8 rows per block). The summed loss is accumulated in
+// double with one atomic per warp. A label outside [0, cols) is not guessed at: the row is
+// skipped and counted in *badLabels, which the host turns into an error naming the row (the
+// first bad row is kept in *firstBadRow via atomicMin).
+#include "common.cuh"
+
+extern "C" __global__ void shears_softmax_cross_entropy(
+        const float* logits, const int* labels, float* dLogits, float gradScale, int rows, int cols,
+        double* lossSum, unsigned int* badLabels, int* firstBadRow) {
+    int lane = threadIdx.x & 31;
+    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (r >= rows) return;
+    int label = labels[r];
+    if (label < 0 || label >= cols) {
+        if (lane == 0) { atomicAdd(badLabels, 1u); atomicMin(firstBadRow, (int)r); }
+        return;
+    }
+    const float* xr = logits + r * cols;
+    float mx = -INFINITY;
+    for (int j = lane; j < cols; j += 32) mx = fmaxf(mx, xr[j]);
+    mx = warp_max(mx);
+    mx = __shfl_sync(FULL_MASK, mx, 0);
+    float s = 0.0f;
+    for (int j = lane; j < cols; j += 32) s += expf(xr[j] - mx);
+    s = warp_sum(s);
+    s = __shfl_sync(FULL_MASK, s, 0);
+    if (dLogits != nullptr) {
+        float inv = 1.0f / s;
+        float* dr = dLogits + r * cols;
+        for (int j = lane; j < cols; j += 32) {
+            float p = expf(xr[j] - mx) * inv;
+            dr[j] = (p - (j == label ? 1.0f : 0.0f)) * gradScale;
+        }
+    }
+    if (lane == 0) {
+        // -log softmax[label] = log(sum) + max - x[label]
+        double loss = (double)logf(s) + (double)mx - (double)xr[label];
+        atomicAdd(lossSum, loss);
+    }
+}
+
+// Rows whose first arg-max equals the label; one warp per row.
+extern "C" __global__ void shears_count_correct(const float* logits, const int* labels, int rows, int cols,
+                                                unsigned int* correct) {
+    int lane = threadIdx.x & 31;
+    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (r >= rows) return;
+    const float* xr = logits + r * cols;
+    float best = -INFINITY;
+    int bestJ = 0x7fffffff;
+    // NaN never wins; a row of only NaN predicts class 0 (CpuBackend.countCorrect, the same rule)
+    for (int j = lane; j < cols; j += 32) {
+        float v = xr[j];
+        if (v == v && (bestJ == 0x7fffffff || v > best)) { best = v; bestJ = j; }  // first max in this lane's columns
+    }
+    // Warp arg-max keeping the lowest index among equal maxima (the first arg-max); 0x7fffffff: no candidate.
+    for (int o = 16; o > 0; o >>= 1) {
+        float ob = __shfl_down_sync(FULL_MASK, best, o);
+        int oj = __shfl_down_sync(FULL_MASK, bestJ, o);
+        if (oj != 0x7fffffff && (bestJ == 0x7fffffff || ob > best || (ob == best && oj < bestJ))) { best = ob; bestJ = oj; }
+    }
+    if (lane == 0 && (bestJ == 0x7fffffff ? 0 : bestJ) == labels[r]) atomicAdd(correct, 1u);
+}

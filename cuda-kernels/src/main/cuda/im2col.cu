@@ -1,0 +1,55 @@
+// im2col and its adjoint col2im for one NCHW image. CPU twins: CpuBackend.im2col, col2im.
+// cols is [C*kh*kw, outH*outW]: row (c, ki, kj), column (oh, ow) holds
+// x[c, oh*strideH - padTop + ki*dilH, ow*strideW - padLeft + kj*dilW], or 0 in the padding.
+#include "common.cuh"
+
+struct ConvGeom {
+    int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
+};
+
+// One thread per cols element.
+extern "C" __global__ void shears_im2col(const float* x, ConvGeom g, float* cols) {
+    i64 colCols = (i64)g.outH * g.outW;
+    i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
+    GRID_STRIDE(idx, n) {
+        i64 row = idx / colCols;
+        int col = (int)(idx - row * colCols);
+        int kj = (int)(row % g.kernelW);
+        int ki = (int)((row / g.kernelW) % g.kernelH);
+        int c = (int)(row / ((i64)g.kernelW * g.kernelH));
+        int oh = col / g.outW, ow = col - (col / g.outW) * g.outW;
+        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+        cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
+                ? x[((i64)c * g.height + ih) * g.width + iw] : 0.0f;
+    }
+}
+
+// dx += fold(cols): one thread per input element gathers every cols entry that read it, in a
+// fixed order (no atomics, deterministic).
+extern "C" __global__ void shears_col2im(const float* cols, ConvGeom g, float* dx) {
+    i64 colCols = (i64)g.outH * g.outW;
+    i64 n = (i64)g.channels * g.height * g.width;
+    GRID_STRIDE(idx, n) {
+        int iw = (int)(idx % g.width);
+        int ih = (int)((idx / g.width) % g.height);
+        int c = (int)(idx / ((i64)g.width * g.height));
+        float s = 0.0f;
+        for (int ki = 0; ki < g.kernelH; ki++) {
+            int th = ih + g.padTop - ki * g.dilationH;  // = oh * strideH
+            if (th < 0 || th % g.strideH != 0) continue;
+            int oh = th / g.strideH;
+            if (oh >= g.outH) continue;
+            for (int kj = 0; kj < g.kernelW; kj++) {
+                int tw = iw + g.padLeft - kj * g.dilationW;
+                if (tw < 0 || tw % g.strideW != 0) continue;
+                int ow = tw / g.strideW;
+                if (ow >= g.outW) continue;
+                i64 row = ((i64)c * g.kernelH + ki) * g.kernelW + kj;
+                s += cols[row * colCols + (i64)oh * g.outW + ow];
+            }
+        }
+        dx[idx] += s;
+    }
+}

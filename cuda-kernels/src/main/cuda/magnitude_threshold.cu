@@ -1,0 +1,191 @@
+// Batched magnitude threshold: an exact radix select over |w| for many tensors at once.
+// CPU twin: CpuBackend.magnitudeThresholds (the k-th smallest |w| per tensor, or one global k-th
+// smallest over all tensors, with per-tensor counts below and equal to the threshold).
+//
+// The key of a weight is the bit pattern of |w| (the sign bit cleared): for non-negative IEEE
+// floats the unsigned bit pattern orders exactly like the value, so selecting the k-th smallest
+// key digit by digit (most significant first) yields the exact k-th smallest |w|, ties included,
+// with no sorting and no copying. Each pass histograms one digit of the keys that still match the
+// prefix chosen so far, then a select step picks the digit containing the k-th key.
+//
+// Tensors are passed as a device array of pointers plus sizes; histograms are kept per tensor
+// (hist[t * 2048 + bin]) so that per-tensor "below" and "equal" counts come for free in global
+// scope too. Per group g (a tensor in layer scope; everything in global scope) the state is
+// prefix[g] (the key bits chosen so far) and krem[g] (the rank still to find inside them).
+#include "common.cuh"
+
+#define THRESHOLD_MAX_BINS 2048
+
+__device__ __forceinline__ unsigned int magnitude_key(float w) {
+    return __float_as_uint(w) & 0x7fffffffu;
+}
+
+// Version 1 (naive, kept as the reference): one thread per element, global atomics; the grid's
+// y dimension walks the tensors. Use with 8-bit digits (4 passes).
+extern "C" __global__ void shears_threshold_histogram_naive(
+        const float* const* ptrs, const i64* sizes, int global,
+        const unsigned int* prefix, unsigned int hiMask, int shift, int bits,
+        unsigned int* hist) {
+    int t = blockIdx.y;
+    const float* w = ptrs[t];
+    i64 n = sizes[t];
+    unsigned int p = prefix[global ? 0 : t] & hiMask;
+    unsigned int binMask = (1u << bits) - 1u;
+    GRID_STRIDE(i, n) {
+        unsigned int key = magnitude_key(w[i]);
+        if ((key & hiMask) == p) atomicAdd(&hist[(i64)t * THRESHOLD_MAX_BINS + ((key >> shift) & binMask)], 1u);
+    }
+}
+
+// Version 2: tiles of THRESHOLD_TILE elements; block b works on tile b - blockStart[t] of the
+// tensor t with blockStart[t] <= b < blockStart[t+1] (found by binary search), histograms the
+// tile in shared memory and flushes the non-zero bins with one global atomic each. Zero keys
+// (already-pruned weights, often most of a tensor late in pruning) are counted in a register:
+// they all land in bin 0 in every pass and would otherwise serialise on one shared counter.
+// Loads are float4 when the tensor's base is 16-byte aligned. Use with 11-bit digits (3 passes).
+#define THRESHOLD_TILE 32768
+
+extern "C" __global__ void shears_threshold_histogram(
+        const float* const* ptrs, const i64* sizes, const i64* blockStart, int numTensors, int global,
+        const unsigned int* prefix, unsigned int hiMask, int shift, int bits,
+        unsigned int* hist) {
+    __shared__ unsigned int sh[THRESHOLD_MAX_BINS];
+    __shared__ int tensorIndex;
+    int bins = 1 << bits;
+    for (int b = threadIdx.x; b < bins; b += blockDim.x) sh[b] = 0;
+    if (threadIdx.x == 0) {
+        int lo = 0, hi = numTensors - 1;
+        i64 b = blockIdx.x;
+        while (lo < hi) {  // the last t with blockStart[t] <= b
+            int mid = (lo + hi + 1) >> 1;
+            if (blockStart[mid] <= b) lo = mid; else hi = mid - 1;
+        }
+        tensorIndex = lo;
+    }
+    __syncthreads();
+    int t = tensorIndex;
+    const float* w = ptrs[t];
+    i64 n = sizes[t];
+    i64 begin = (blockIdx.x - blockStart[t]) * (i64)THRESHOLD_TILE;
+    i64 end = begin + THRESHOLD_TILE < n ? begin + THRESHOLD_TILE : n;
+    unsigned int p = prefix[global ? 0 : t] & hiMask;
+    unsigned int binMask = (unsigned int)bins - 1u;
+    unsigned int zeros = 0;
+    bool zeroMatches = p == 0;  // key 0 matches the prefix only while the prefix is all zeros
+
+    if ((reinterpret_cast<uintptr_t>(w) & 15) == 0) {
+        const float4* w4 = reinterpret_cast<const float4*>(w + begin);
+        i64 n4 = (end - begin) >> 2;
+        for (i64 i = threadIdx.x; i < n4; i += blockDim.x) {
+            float4 v = w4[i];
+            float vs[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                unsigned int key = magnitude_key(vs[j]);
+                if (key == 0) { zeros += zeroMatches; continue; }
+                if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+            }
+        }
+        for (i64 i = begin + (n4 << 2) + threadIdx.x; i < end; i += blockDim.x) {
+            unsigned int key = magnitude_key(w[i]);
+            if (key == 0) { zeros += zeroMatches; continue; }
+            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+        }
+    } else {
+        for (i64 i = begin + threadIdx.x; i < end; i += blockDim.x) {
+            unsigned int key = magnitude_key(w[i]);
+            if (key == 0) { zeros += zeroMatches; continue; }
+            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+        }
+    }
+    // Add the register-counted zeros: one shared atomic per warp.
+    for (int o = 16; o > 0; o >>= 1) zeros += __shfl_down_sync(FULL_MASK, zeros, o);
+    if ((threadIdx.x & 31) == 0 && zeros != 0) atomicAdd(&sh[0], zeros);
+    __syncthreads();
+    unsigned int* out = hist + (i64)t * THRESHOLD_MAX_BINS;
+    for (int b = threadIdx.x; b < bins; b += blockDim.x) {
+        unsigned int c = sh[b];
+        if (c != 0) atomicAdd(&out[b], c);
+    }
+}
+
+// Select step, one block of 1024 threads per group (grid = numTensors in layer scope, 1 in
+// global scope). Sums the group's histograms, finds the bin holding rank krem[g] by a block-wide
+// prefix sum, appends the bin to prefix[g], lowers krem[g] by the count below it, and adds each
+// member tensor's count below the bin to below[t]; on the last pass writes equal[t] = its count
+// in the bin. Finally clears the group's histograms for the next pass.
+extern "C" __global__ void shears_threshold_select(
+        int numTensors, int global, int shift, int bits, int lastPass,
+        unsigned int* hist, unsigned int* prefix, i64* krem, i64* below, i64* equal) {
+    __shared__ u64 warpTotals[32];
+    __shared__ int selBin;
+    __shared__ u64 selBelow;
+    int g = blockIdx.x;
+    int tFirst = global ? 0 : g;
+    int tEnd = global ? numTensors : g + 1;
+    int bins = 1 << bits;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+
+    // Each thread owns two consecutive bins (bins <= 2 * blockDim.x).
+    int b0 = 2 * threadIdx.x, b1 = b0 + 1;
+    u64 c0 = 0, c1 = 0;
+    for (int t = tFirst; t < tEnd; t++) {
+        const unsigned int* h = hist + (i64)t * THRESHOLD_MAX_BINS;
+        if (b0 < bins) c0 += h[b0];
+        if (b1 < bins) c1 += h[b1];
+    }
+    // Block-wide inclusive scan of (c0 + c1) in thread order.
+    u64 mine = c0 + c1;
+    u64 scan = mine;
+    for (int o = 1; o < 32; o <<= 1) {
+        u64 up = __shfl_up_sync(FULL_MASK, scan, o);
+        if (lane >= o) scan += up;
+    }
+    if (lane == 31) warpTotals[warp] = scan;
+    if (threadIdx.x == 0) { selBin = -1; selBelow = 0; }
+    __syncthreads();
+    if (warp == 0) {
+        u64 v = lane < warps ? warpTotals[lane] : 0;
+        for (int o = 1; o < 32; o <<= 1) {
+            u64 up = __shfl_up_sync(FULL_MASK, v, o);
+            if (lane >= o) v += up;
+        }
+        if (lane < warps) warpTotals[lane] = v;  // inclusive totals per warp
+    }
+    __syncthreads();
+    u64 before = scan - mine + (warp > 0 ? warpTotals[warp - 1] : 0);  // exclusive prefix of b0
+    u64 k = (u64)krem[g];
+    // Exactly one thread sees the rank fall inside one of its bins.
+    if (b0 < bins && before < k && k <= before + c0) { selBin = b0; selBelow = before; }
+    else if (b1 < bins && before + c0 < k && k <= before + c0 + c1) { selBin = b1; selBelow = before + c0; }
+    __syncthreads();
+    int sel = selBin;
+    if (threadIdx.x == 0) {
+        // sel == -1 cannot happen when 1 <= k <= group size (checked on the host); keep the state
+        // recognisable instead of indexing out of range if it ever does.
+        if (sel >= 0) {
+            prefix[g] |= (unsigned int)sel << shift;
+            krem[g] = (i64)(k - selBelow);
+        } else {
+            krem[g] = -1;
+        }
+    }
+    if (sel >= 0) {
+        // Per member tensor: its count below the selected bin (one warp per tensor).
+        for (int t = tFirst + warp; t < tEnd; t += warps) {
+            const unsigned int* h = hist + (i64)t * THRESHOLD_MAX_BINS;
+            u64 s = 0;
+            for (int b = lane; b < sel; b += 32) s += h[b];
+            s = warp_sum_u64(s);
+            if (lane == 0) {
+                below[t] += (i64)s;
+                if (lastPass) equal[t] = (i64)h[sel];
+            }
+        }
+    }
+    __syncthreads();
+    for (int t = tFirst; t < tEnd; t++) {
+        unsigned int* h = hist + (i64)t * THRESHOLD_MAX_BINS;
+        for (int b = threadIdx.x; b < bins; b += blockDim.x) h[b] = 0;
+    }
+}

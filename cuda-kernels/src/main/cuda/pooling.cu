@@ -1,0 +1,135 @@
+// Max and average pooling, forward and backward, over x [n, C, H, W] -> y [n, C, outH, outW].
+// CPU twins: CpuBackend.maxPool, maxPoolBackward, avgPool, avgPoolBackward.
+// Window (oh, ow) covers rows oh*strideH - padTop + ki*dilH and columns likewise; padding never
+// wins a max. The backward passes gather (one thread per input element, no atomics).
+#include "common.cuh"
+
+struct PoolGeom {
+    int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
+};
+
+// One thread per output; argmax (may be null) gets the flat index h*W + w inside the input plane,
+// or -1 for a window with no in-bounds element (then y = 0, as on the CPU). The first maximum in
+// window order (row-major) wins.
+extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax, PoolGeom g, int batch) {
+    i64 planeOut = (i64)g.outH * g.outW;
+    i64 n = (i64)batch * g.channels * planeOut;
+    GRID_STRIDE(idx, n) {
+        i64 plane = idx / planeOut;
+        int o = (int)(idx - plane * planeOut);
+        int oh = o / g.outW, ow = o - (o / g.outW) * g.outW;
+        const float* xp = x + plane * g.height * g.width;
+        float best = 0.0f;
+        int arg = -1;
+        for (int ki = 0; ki < g.kernelH; ki++) {
+            int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int kj = 0; kj < g.kernelW; kj++) {
+                int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+                if (iw < 0 || iw >= g.width) continue;
+                float v = xp[ih * g.width + iw];
+                if (arg < 0 || v > best) { best = v; arg = ih * g.width + iw; }  // first maximum wins
+            }
+        }
+        y[idx] = best;
+        if (argmax != nullptr) argmax[idx] = arg;
+    }
+}
+
+// dx[p] = sum of dy over the windows of p's plane whose argmax is p (dx overwritten).
+extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* argmax, float* dx, PoolGeom g, int batch) {
+    i64 planeIn = (i64)g.height * g.width;
+    i64 n = (i64)batch * g.channels * planeIn;
+    GRID_STRIDE(idx, n) {
+        i64 plane = idx / planeIn;
+        int p = (int)(idx - plane * planeIn);
+        int ih = p / g.width, iw = p - (p / g.width) * g.width;
+        const float* dyp = dy + plane * g.outH * g.outW;
+        const int* ap = argmax + plane * g.outH * g.outW;
+        float s = 0.0f;
+        for (int ki = 0; ki < g.kernelH; ki++) {
+            int th = ih + g.padTop - ki * g.dilationH;
+            if (th < 0 || th % g.strideH != 0) continue;
+            int oh = th / g.strideH;
+            if (oh >= g.outH) continue;
+            for (int kj = 0; kj < g.kernelW; kj++) {
+                int tw = iw + g.padLeft - kj * g.dilationW;
+                if (tw < 0 || tw % g.strideW != 0) continue;
+                int ow = tw / g.strideW;
+                if (ow >= g.outW) continue;
+                int o = oh * g.outW + ow;
+                if (ap[o] == p) s += dyp[o];
+            }
+        }
+        dx[idx] = s;
+    }
+}
+
+// The divisor of window (oh, ow): kh*kw when counting padding, else the in-bounds elements.
+__device__ __forceinline__ int pool_count(const PoolGeom& g, int oh, int ow, int countIncludePad) {
+    // taps inside the padded input when padding counts (a ceil-mode window hanging past the
+    // padding is clipped, as in ONNX Runtime and PyTorch), else inside the input; CpuConv.count
+    int hLo = countIncludePad ? -g.padTop : 0, hHi = countIncludePad ? g.height + g.padBottom : g.height;
+    int wLo = countIncludePad ? -g.padLeft : 0, wHi = countIncludePad ? g.width + g.padRight : g.width;
+    int ch = 0, cw = 0;
+    for (int ki = 0; ki < g.kernelH; ki++) {
+        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+        if (ih >= hLo && ih < hHi) ch++;
+    }
+    for (int kj = 0; kj < g.kernelW; kj++) {
+        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+        if (iw >= wLo && iw < wHi) cw++;
+    }
+    return ch * cw;
+}
+
+extern "C" __global__ void shears_avg_pool(const float* x, float* y, PoolGeom g, int batch, int countIncludePad) {
+    i64 planeOut = (i64)g.outH * g.outW;
+    i64 n = (i64)batch * g.channels * planeOut;
+    GRID_STRIDE(idx, n) {
+        i64 plane = idx / planeOut;
+        int o = (int)(idx - plane * planeOut);
+        int oh = o / g.outW, ow = o - (o / g.outW) * g.outW;
+        const float* xp = x + plane * g.height * g.width;
+        float s = 0.0f;
+        for (int ki = 0; ki < g.kernelH; ki++) {
+            int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int kj = 0; kj < g.kernelW; kj++) {
+                int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+                if (iw >= 0 && iw < g.width) s += xp[ih * g.width + iw];
+            }
+        }
+        int count = pool_count(g, oh, ow, countIncludePad);
+        y[idx] = count > 0 ? s / (float)count : 0.0f;
+    }
+}
+
+// dx[p] = sum over windows containing p of dy / count (dx overwritten).
+extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, PoolGeom g, int batch, int countIncludePad) {
+    i64 planeIn = (i64)g.height * g.width;
+    i64 n = (i64)batch * g.channels * planeIn;
+    GRID_STRIDE(idx, n) {
+        i64 plane = idx / planeIn;
+        int p = (int)(idx - plane * planeIn);
+        int ih = p / g.width, iw = p - (p / g.width) * g.width;
+        const float* dyp = dy + plane * g.outH * g.outW;
+        float s = 0.0f;
+        for (int ki = 0; ki < g.kernelH; ki++) {
+            int th = ih + g.padTop - ki * g.dilationH;
+            if (th < 0 || th % g.strideH != 0) continue;
+            int oh = th / g.strideH;
+            if (oh >= g.outH) continue;
+            for (int kj = 0; kj < g.kernelW; kj++) {
+                int tw = iw + g.padLeft - kj * g.dilationW;
+                if (tw < 0 || tw % g.strideW != 0) continue;
+                int ow = tw / g.strideW;
+                if (ow >= g.outW) continue;
+                int count = pool_count(g, oh, ow, countIncludePad);
+                if (count > 0) s += dyp[oh * g.outW + ow] / (float)count;
+            }
+        }
+        dx[idx] = s;
+    }
+}

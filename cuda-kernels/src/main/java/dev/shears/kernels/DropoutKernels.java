@@ -1,0 +1,30 @@
+package dev.shears.kernels;
+
+/**
+ * Inverted dropout with the counter-based generator shared with the CPU (dropout.cu). The caller
+ * passes the 24-bit drop threshold and the scale exactly as the CPU computes them
+ * ({@code DropoutHash.threshold(rate)} and {@code DropoutHash.scale(rate)}).
+ */
+public final class DropoutKernels {
+    private final KernelRuntime rt;
+    private final Kernel forward, backward;
+
+    public DropoutKernels(KernelRuntime rt) {
+        this.rt = rt;
+        this.forward = rt.kernel("shears_dropout");
+        this.backward = rt.kernel("shears_dropout_backward");
+    }
+
+    public void dropout(long x, long y, long keepMask, long n, long seed, int threshold, float scale) {
+        if (threshold < 0 || threshold > (1 << 24)) throw new IllegalArgumentException("dropout threshold " + threshold + " outside [0, 2^24]");
+        if (n == 0) return;
+        rt.args().ptr(x).ptr(y).ptr(keepMask).i64(n).i64(seed).i32(threshold).f32(scale);
+        rt.launch1d(forward, n);
+    }
+
+    public void dropoutBackward(long dy, long keepMask, long dx, long n, float scale) {
+        if (n == 0) return;
+        rt.args().ptr(dy).ptr(keepMask).ptr(dx).i64(n).f32(scale);
+        rt.launch1d(backward, n);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.shears.kernels;
+
+import dev.shears.nativebind.Cuda;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * Row-wise softmax family and the fused softmax cross-entropy (softmax.cu, cross_entropy.cu):
+ * one warp per row, 8 rows per block of 256 threads.
+ */
+public final class SoftmaxKernels {
+    private static final int ROWS_PER_BLOCK = KernelRuntime.BLOCK / 32;
+
+    private final KernelRuntime rt;
+    private final Kernel softmax, softmaxNaive, backward, logBackward, crossEntropy, countCorrect;
+
+    public SoftmaxKernels(KernelRuntime rt) {
+        this.rt = rt;
+        this.softmax = rt.kernel("shears_softmax");
+        this.softmaxNaive = rt.kernel("shears_softmax_naive");
+        this.backward = rt.kernel("shears_softmax_backward");
+        this.logBackward = rt.kernel("shears_log_softmax_backward");
+        this.crossEntropy = rt.kernel("shears_softmax_cross_entropy");
+        this.countCorrect = rt.kernel("shears_count_correct");
+    }
+
+    private static long blocks(int rows) { return (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK; }
+
+    /** y = softmax(x) (or log-softmax) per row; y may alias x. */
+    public void softmax(long x, long y, int rows, int cols, boolean log) { softmax(x, y, rows, cols, log, false); }
+
+    public void softmax(long x, long y, int rows, int cols, boolean log, boolean naive) {
+        if (rows == 0 || cols == 0) return;
+        rt.args().ptr(x).ptr(y).i32(rows).i32(cols).i32(log ? 1 : 0);
+        if (naive) rt.launch1d(softmaxNaive, rows); else rt.launch(softmax, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+    }
+
+    /** dx = y * (dy - sum(dy * y)) per row. */
+    public void softmaxBackward(long y, long dy, long dx, int rows, int cols) {
+        if (rows == 0 || cols == 0) return;
+        rt.args().ptr(y).ptr(dy).ptr(dx).i32(rows).i32(cols);
+        rt.launch(backward, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+    }
+
+    /** dx = dy - exp(y) * sum(dy) per row, for y = logSoftmax(x). */
+    public void logSoftmaxBackward(long y, long dy, long dx, int rows, int cols) {
+        if (rows == 0 || cols == 0) return;
+        rt.args().ptr(y).ptr(dy).ptr(dx).i32(rows).i32(cols);
+        rt.launch(logBackward, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+    }
+
+    /**
+     * Summed cross-entropy of softmax(logits) against INT32 labels; writes dLogits (unless 0) as
+     * (softmax - onehot) * gradScale. Waits for the result; a label outside [0, cols) fails
+     * naming the first such row.
+     */
+    public double softmaxCrossEntropy(long logits, long labels, long dLogits, float gradScale, int rows, int cols) {
+        if (rows == 0) return 0;
+        rt.clearResults();
+        // first bad row starts at INT_MAX so atomicMin finds the smallest
+        Cuda.memsetD32Async(rt.result(12), Integer.MAX_VALUE, 1, rt.stream().handle());
+        rt.args().ptr(logits).ptr(labels).ptr(dLogits).f32(gradScale).i32(rows).i32(cols)
+                .ptr(rt.result(0)).ptr(rt.result(8)).ptr(rt.result(12));
+        rt.launch(crossEntropy, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        MemorySegment r = rt.readResults();
+        int bad = r.get(JAVA_INT, 8);
+        if (bad != 0) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: " + bad + " label(s) outside [0, " + cols
+                    + "), the first in row " + r.get(JAVA_INT, 12));
+        }
+        return r.get(JAVA_DOUBLE, 0);
+    }
+
+    /** Rows whose first arg-max equals the label. Waits for the result. */
+    public int countCorrect(long logits, long labels, int rows, int cols) {
+        if (rows == 0) return 0;
+        rt.clearResults();
+        rt.args().ptr(logits).ptr(labels).i32(rows).i32(cols).ptr(rt.result(16));
+        rt.launch(countCorrect, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        return rt.readResults().get(JAVA_INT, 16);
+    }
+}

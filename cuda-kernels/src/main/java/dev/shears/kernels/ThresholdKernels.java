@@ -1,0 +1,99 @@
+package dev.shears.kernels;
+
+import dev.shears.nativebind.Cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Launches the batched magnitude-threshold radix select (magnitude_threshold.cu): for each tensor
+ * the k-th smallest |w| (layer scope) or one k-th smallest over all (global scope), with the
+ * per-tensor counts below and equal to the threshold. Exact; no sort, no concatenation. One
+ * upload of the tensor table, one memset, 3 (tiled) or 4 (naive) histogram + select pairs, one
+ * download, one stream synchronisation.
+ */
+public final class ThresholdKernels {
+    private final KernelRuntime rt;
+    private final Kernel histogramNaive;
+    private final Kernel histogram;
+    private final Kernel select;
+
+    public ThresholdKernels(KernelRuntime rt) {
+        this.rt = rt;
+        this.histogramNaive = rt.kernel("shears_threshold_histogram_naive");
+        this.histogram = rt.kernel("shears_threshold_histogram");
+        this.select = rt.kernel("shears_threshold_select");
+    }
+
+    /**
+     * @param pointers device pointers of the tensors' first elements (FLOAT32)
+     * @param plan     sizes, ranks, scope and kernel variant (validated)
+     * @param thresholds out: per tensor, its group's threshold
+     * @param below    out: per tensor, elements with |w| below its threshold
+     * @param equal    out: per tensor, elements with |w| equal to its threshold
+     */
+    public void select(long[] pointers, ThresholdPlan plan, float[] thresholds, long[] below, long[] equal) {
+        int t = plan.tensors(), groups = plan.groups();
+        if (pointers.length != t) throw new IllegalArgumentException(pointers.length + " pointers for " + t + " tensors");
+        long scratch = rt.memory().allocate(plan.scratchBytes());
+        try (Arena arena = Arena.ofConfined()) {
+            long[] blockStart = plan.blockStart();
+            long[] ranks = plan.initialRanks();
+            MemorySegment table = arena.allocate(plan.offBelow(), 8);
+            MemorySegment.copy(pointers, 0, table, JAVA_LONG, plan.offPointers(), t);
+            MemorySegment.copy(plan.sizes(), 0, table, JAVA_LONG, plan.offSizes(), t);
+            MemorySegment.copy(blockStart, 0, table, JAVA_LONG, plan.offBlockStart(), t + 1);
+            MemorySegment.copy(ranks, 0, table, JAVA_LONG, plan.offRanks(), groups);
+            // Pageable source: the copy returns once the driver has staged it, so the arena may close after.
+            Cuda.memcpyHtoDAsync(scratch, table, plan.offBelow(), rt.stream().handle());
+            Cuda.memsetD8Async(scratch + plan.offBelow(), (byte) 0, plan.scratchBytes() - plan.offBelow(), rt.stream().handle());
+
+            long ptrs = scratch + plan.offPointers(), sizes = scratch + plan.offSizes();
+            long starts = scratch + plan.offBlockStart(), krem = scratch + plan.offRanks();
+            long belowDev = scratch + plan.offBelow(), equalDev = scratch + plan.offEqual();
+            long prefix = scratch + plan.offPrefix(), hist = scratch + plan.offHistogram();
+            int global = plan.global() ? 1 : 0;
+            long longest = 0;
+            for (long s : plan.sizes()) longest = Math.max(longest, s);
+            int[][] passes = plan.variant().passes();
+            for (int p = 0; p < passes.length; p++) {
+                int shift = passes[p][0], bits = passes[p][1];
+                int hiMask = ThresholdPlan.hiMask(shift, bits);
+                if (plan.variant() == ThresholdPlan.Variant.NAIVE) {
+                    rt.args().ptr(ptrs).ptr(sizes).i32(global).ptr(prefix).i32(hiMask).i32(shift).i32(bits).ptr(hist);
+                    rt.launch(histogramNaive, rt.gridFor(longest), t, KernelRuntime.BLOCK, 0);
+                } else if (blockStart[t] > 0) {
+                    rt.args().ptr(ptrs).ptr(sizes).ptr(starts).i32(t).i32(global).ptr(prefix).i32(hiMask).i32(shift)
+                            .i32(bits).ptr(hist);
+                    rt.launch(histogram, blockStart[t], 1, KernelRuntime.BLOCK, 0);
+                }
+                rt.args().i32(t).i32(global).i32(shift).i32(bits).i32(p == passes.length - 1 ? 1 : 0)
+                        .ptr(hist).ptr(prefix).ptr(krem).ptr(belowDev).ptr(equalDev);
+                rt.launch(select, groups, 1, 1024, 0);
+            }
+            long back = plan.offHistogram() - plan.offRanks();
+            MemorySegment out = arena.allocate(back, 8);
+            Cuda.memcpyDtoHAsync(out, krem, back, rt.stream().handle());
+            rt.stream().synchronize();
+            long base = plan.offRanks();
+            for (int g = 0; g < groups; g++) {
+                long left = out.get(JAVA_LONG, plan.offRanks() - base + 8L * g);
+                if (left < 1) {
+                    throw new IllegalStateException("GPU radix select lost the rank of group " + g + " (remaining rank "
+                            + left + "): a kernel bug; the CPU backend gives the reference answer");
+                }
+            }
+            for (int i = 0; i < t; i++) {
+                int g = plan.global() ? 0 : i;
+                thresholds[i] = Float.intBitsToFloat(out.get(JAVA_INT, plan.offPrefix() - base + 4L * g));
+                below[i] = out.get(JAVA_LONG, plan.offBelow() - base + 8L * i);
+                equal[i] = out.get(JAVA_LONG, plan.offEqual() - base + 8L * i);
+            }
+        } finally {
+            rt.memory().free(scratch);
+        }
+    }
+}

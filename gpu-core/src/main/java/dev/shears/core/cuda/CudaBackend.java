@@ -1,0 +1,683 @@
+package dev.shears.core.cuda;
+
+import dev.shears.core.backend.Activation;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.backend.ConvGeometry;
+import dev.shears.core.cpu.DropoutHash;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.kernels.ActivationKernels;
+import dev.shears.kernels.BatchNormKernels;
+import dev.shears.kernels.BiasKernels;
+import dev.shears.kernels.ConvKernels;
+import dev.shears.kernels.DropoutKernels;
+import dev.shears.kernels.ElementwiseKernels;
+import dev.shears.kernels.KernelGeometry;
+import dev.shears.kernels.KernelImage;
+import dev.shears.kernels.KernelRuntime;
+import dev.shears.kernels.MaskKernels;
+import dev.shears.kernels.OptimizerKernels;
+import dev.shears.kernels.PoolKernels;
+import dev.shears.kernels.SoftmaxKernels;
+import dev.shears.kernels.ThresholdKernels;
+import dev.shears.kernels.ThresholdPlan;
+import dev.shears.nativebind.Cublas;
+import dev.shears.nativebind.CublasHandle;
+import dev.shears.nativebind.Cuda;
+import dev.shears.nativebind.CudaContext;
+import dev.shears.nativebind.CudaModule;
+import dev.shears.nativebind.CudaStream;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The CUDA backend: tensors in device memory from a caching allocator, one stream for all work,
+ * GEMM through cuBLAS (row-major via the operand swap C^T = B^T A^T), every other op through the
+ * kernels of {@code cuda-kernels}, and host copies through pinned staging buffers. The CPU
+ * backend is the specification; the *IT tests compare every op against it.
+ *
+ * <p>Single-threaded like the rest of a training step: ops are queued on the stream and return at
+ * once; methods that return a value (sums, counts, thresholds) and downloads wait for the stream.
+ * If another thread calls in, the context is made current on it first.
+ */
+public final class CudaBackend implements Backend {
+    /** What {@link #close()} does about tensors still open. */
+    public enum LeakPolicy {
+        /** Fail, naming the count and bytes of the blocks still allocated (tests use this to catch leaks). */
+        STRICT,
+        /** Free them with the context; the default for applications, whose models hold tensors to the end. */
+        RELEASE
+    }
+
+    private final LeakPolicy leakPolicy;
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final CudaAllocator allocator;
+    private final CudaModule module;
+    private final KernelRuntime rt;
+    private final CublasHandle cublas;
+    private final PinnedStaging staging;
+    private final String name;
+    private Thread owner;
+
+    private final ThresholdKernels threshold;
+    private final MaskKernels masks;
+    private final OptimizerKernels optimizers;
+    private final ElementwiseKernels elementwise;
+    private final BiasKernels bias;
+    private final ActivationKernels activations;
+    private final SoftmaxKernels softmax;
+    private final ConvKernels conv;
+    private final PoolKernels pool;
+    private final BatchNormKernels batchNorm;
+    private final DropoutKernels dropout;
+
+    private CudaBackend(int device, LeakPolicy leakPolicy) {
+        this.leakPolicy = leakPolicy;
+        context = CudaContext.open(device);
+        owner = Thread.currentThread();
+        CudaStream s = null;
+        CudaAllocator a = null;
+        CudaModule m = null;
+        KernelRuntime r = null;
+        CublasHandle c = null;
+        PinnedStaging p = null;
+        try {
+            s = CudaStream.create();
+            a = new CudaAllocator(RawDeviceMemory.CUDA);
+            m = KernelImage.load();
+            r = new KernelRuntime(m, s, a, context.multiprocessorCount());
+            c = new CublasHandle(s);
+            p = new PinnedStaging(s);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(e, p, c, r, m, a, s, context);
+            throw e;
+        }
+        stream = s;
+        allocator = a;
+        module = m;
+        rt = r;
+        cublas = c;
+        staging = p;
+        threshold = new ThresholdKernels(rt);
+        masks = new MaskKernels(rt);
+        optimizers = new OptimizerKernels(rt);
+        elementwise = new ElementwiseKernels(rt);
+        bias = new BiasKernels(rt);
+        activations = new ActivationKernels(rt);
+        softmax = new SoftmaxKernels(rt);
+        conv = new ConvKernels(rt);
+        pool = new PoolKernels(rt);
+        batchNorm = new BatchNormKernels(rt);
+        dropout = new DropoutKernels(rt);
+        int cc = context.computeCapability();
+        name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
+                + CudaAllocator.mib(context.totalMemory()) + ", driver " + formatVersion(Cuda.driverVersion()) + ")";
+    }
+
+    private static void closeQuietly(Throwable primary, AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            if (r == null) continue;
+            try {
+                r.close();
+            } catch (Exception e) {
+                primary.addSuppressed(e);
+            }
+        }
+    }
+
+    private static String formatVersion(int v) { return (v / 1000) + "." + (v % 1000) / 10; }
+
+    /**
+     * Why this machine cannot run the CUDA backend (driver, device, kernel image or cuBLAS), or
+     * null when it can. Probed once per piece.
+     */
+    public static String unavailabilityCause() {
+        if (!Cuda.isAvailable()) return Cuda.unavailabilityCause();
+        if (!KernelImage.isPresent()) return KernelImage.unavailabilityCause();
+        if (!Cublas.library().isLoaded()) return Cublas.library().failure().orElseThrow().getMessage();
+        return null;
+    }
+
+    public static boolean isAvailable() { return unavailabilityCause() == null; }
+
+    /** A backend on device 0 that frees what is left on close; fails with the cause when CUDA is unavailable. */
+    public static CudaBackend create() { return create(0, LeakPolicy.RELEASE); }
+
+    public static CudaBackend create(int device, LeakPolicy leakPolicy) {
+        String cause = unavailabilityCause();
+        if (cause != null) throw new IllegalStateException("CUDA backend unavailable: " + cause);
+        return new CudaBackend(device, leakPolicy);
+    }
+
+    @Override public String name() { return name; }
+
+    @Override public String kind() { return "cuda"; }
+
+    /** The allocator, for memory statistics. */
+    public CudaAllocator allocator() { return allocator; }
+
+    // The launchers, for tests of kernel variants the backend does not pick and for benchmarks.
+    public ThresholdKernels thresholdKernels() { return threshold; }
+
+    public OptimizerKernels optimizerKernels() { return optimizers; }
+
+    public ElementwiseKernels elementwiseKernels() { return elementwise; }
+
+    public SoftmaxKernels softmaxKernels() { return softmax; }
+
+    /** The stream every op is queued on (for CUDA-event timing and graph capture). */
+    public CudaStream stream() { return stream; }
+
+    private void enter() {
+        Thread t = Thread.currentThread();
+        if (t != owner) {
+            context.makeCurrent();
+            owner = t;
+        }
+    }
+
+    /** Returns a tensor's block (from close(), or from the cleaner once the tensor is unreachable). */
+    void release(long pointer, boolean fromCleaner) {
+        if (!fromCleaner) enter();
+        allocator.free(pointer, fromCleaner);
+    }
+
+    // ================================================================ tensors and checks
+
+    private CudaTensor t(Tensor t, DType dtype, String op) {
+        if (t instanceof CudaTensor c && c.backend() == this) {
+            if (c.dtype() != dtype) throw new IllegalArgumentException(op + ": expected a " + dtype + " tensor, got " + t);
+            return c;
+        }
+        throw new IllegalArgumentException(op + ": expected a tensor of this CUDA backend, got " + t
+                + (t == null ? "" : " of " + t.backend().name()));
+    }
+
+    private long f(Tensor x, String op) { return t(x, DType.FLOAT32, op).pointer(); }
+
+    private long fOrZero(Tensor x, String op) { return x == null ? 0 : f(x, op); }
+
+    private static void checkRange(String op, Tensor t, long offset, long count) {
+        if (offset < 0 || count < 0 || offset + count > t.size())
+            throw new IllegalArgumentException(op + ": elements [" + offset + ", " + (offset + count) + ") outside " + t);
+    }
+
+    private static void checkSize(String op, Tensor t, long expected) {
+        if (t.size() != expected) throw new IllegalArgumentException(op + ": expected " + expected + " elements, got " + t);
+    }
+
+    private static long sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a + " vs " + b);
+        return a.size();
+    }
+
+    private static void checkLayout(String op, Tensor t, int outer, int channels, int inner) {
+        if (outer < 0 || channels < 0 || inner < 0 || (long) outer * channels * inner != t.size())
+            throw new IllegalArgumentException(op + ": " + t + " is not [outer=" + outer + ", channels=" + channels + ", inner=" + inner + "]");
+    }
+
+    private static KernelGeometry geometry(ConvGeometry g) {
+        return new KernelGeometry(g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(),
+                g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), g.padBottom(), g.padRight());
+    }
+
+    // ================================================================ memory
+
+    @Override public Tensor allocate(Shape shape, DType dtype) {
+        enter();
+        long bytes = shape.size() * dtype.bytes();
+        long p = allocator.allocate(bytes);
+        if (bytes > 0) Cuda.memsetD8Async(p, (byte) 0, bytes, stream.handle());
+        return CudaTensor.owning(this, shape, dtype, p);
+    }
+
+    private CudaTensor allocateUninitialised(Shape shape, DType dtype) {
+        return CudaTensor.owning(this, shape, dtype, allocator.allocate(shape.size() * dtype.bytes()));
+    }
+
+    @Override public Tensor upload(float[] host, Shape shape) {
+        enter();
+        long n = shape.size();
+        if (host.length < n) throw new IllegalArgumentException("upload: " + host.length + " floats for shape " + shape);
+        CudaTensor out = allocateUninitialised(shape, DType.FLOAT32);
+        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n * 4);
+        return out;
+    }
+
+    @Override public Tensor uploadBytes(byte[] host, Shape shape) {
+        enter();
+        long n = shape.size();
+        if (host.length < n) throw new IllegalArgumentException("uploadBytes: " + host.length + " bytes for shape " + shape);
+        CudaTensor out = allocateUninitialised(shape, DType.UINT8);
+        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n);
+        return out;
+    }
+
+    @Override public Tensor uploadInts(int[] host, Shape shape) {
+        enter();
+        long n = shape.size();
+        if (host.length < n) throw new IllegalArgumentException("uploadInts: " + host.length + " ints for shape " + shape);
+        CudaTensor out = allocateUninitialised(shape, DType.INT32);
+        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n * 4);
+        return out;
+    }
+
+    @Override public void download(Tensor src, long srcOffset, float[] dst, int dstOffset, int count) {
+        enter();
+        long p = f(src, "download");
+        checkRange("download", src, srcOffset, count);
+        if (dstOffset < 0 || dstOffset + count > dst.length)
+            throw new IllegalArgumentException("download: " + count + " floats at " + dstOffset + " do not fit an array of " + dst.length);
+        staging.download(p + srcOffset * 4, MemorySegment.ofArray(dst), dstOffset * 4L, count * 4L);
+    }
+
+    @Override public byte[] downloadBytes(Tensor src) {
+        enter();
+        CudaTensor c = t(src, DType.UINT8, "downloadBytes");
+        byte[] out = new byte[src.shape().intSize()];
+        staging.download(c.pointer(), MemorySegment.ofArray(out), 0, out.length);
+        return out;
+    }
+
+    /** Copies an INT32 tensor into host memory (for tests and checkpoints of index tensors). */
+    public int[] downloadInts(Tensor src) {
+        enter();
+        CudaTensor c = t(src, DType.INT32, "downloadInts");
+        int[] out = new int[src.shape().intSize()];
+        staging.download(c.pointer(), MemorySegment.ofArray(out), 0, out.length * 4L);
+        return out;
+    }
+
+    @Override public void write(float[] src, int srcOffset, Tensor dst, long dstOffset, int count) {
+        enter();
+        long p = f(dst, "write");
+        checkRange("write", dst, dstOffset, count);
+        if (srcOffset < 0 || srcOffset + count > src.length)
+            throw new IllegalArgumentException("write: " + count + " floats at " + srcOffset + " exceed an array of " + src.length);
+        staging.upload(MemorySegment.ofArray(src), srcOffset * 4L, p + dstOffset * 4, count * 4L);
+    }
+
+    @Override public void copy(Tensor src, long srcOffset, Tensor dst, long dstOffset, long count) {
+        enter();
+        if (src.dtype() != dst.dtype()) throw new IllegalArgumentException("copy " + src + " -> " + dst + ": dtypes differ");
+        CudaTensor s = t(src, src.dtype(), "copy"), d = t(dst, dst.dtype(), "copy");
+        checkRange("copy (source)", src, srcOffset, count);
+        checkRange("copy (destination)", dst, dstOffset, count);
+        if (count == 0) return;
+        int eb = src.dtype().bytes();
+        Cuda.memcpyDtoDAsync(d.pointer(dstOffset), s.pointer(srcOffset), count * eb, stream.handle());
+    }
+
+    @Override public void fill(Tensor t, float value) {
+        enter();
+        CudaTensor c = t(t, t.dtype(), "fill");
+        long n = t.size();
+        if (n == 0) return;
+        switch (t.dtype()) {
+            case FLOAT32 -> Cuda.memsetD32Async(c.pointer(), Float.floatToRawIntBits(value), n, stream.handle());
+            case INT32 -> Cuda.memsetD32Async(c.pointer(), (int) value, n, stream.handle());
+            case UINT8 -> Cuda.memsetD8Async(c.pointer(), (byte) (int) value, n, stream.handle());
+        }
+    }
+
+    @Override public void synchronize() {
+        enter();
+        stream.synchronize();
+    }
+
+    // ================================================================ dense math
+
+    @Override public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                               float alpha, Tensor a, long aOffset, long strideA,
+                               Tensor b, long bOffset, long strideB,
+                               float beta, Tensor c, long cOffset, long strideC, int batch) {
+        enter();
+        if (m < 0 || n < 0 || k < 0 || batch < 0)
+            throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        if (m == 0 || n == 0 || batch == 0) return;
+        long A = f(a, "gemm A"), B = f(b, "gemm B"), C = f(c, "gemm C");
+        checkMatrices("gemm A", a, aOffset, strideA, (long) m * k, batch, k == 0);
+        checkMatrices("gemm B", b, bOffset, strideB, (long) k * n, batch, k == 0);
+        checkMatrices("gemm C", c, cOffset, strideC, (long) m * n, batch, false);
+        if (k == 0) { // an empty sum: C = beta * C
+            for (int i = 0; i < batch; i++) {
+                long at = C + (cOffset + i * strideC) * 4;
+                if (beta == 0) Cuda.memsetD32Async(at, 0, (long) m * n, stream.handle());
+                else elementwise.scale(at, beta, (long) m * n);
+            }
+            return;
+        }
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        // Row-major C (m x n) is column-major C^T (n x m) = op(B)^T op(A)^T: swap the operands.
+        cublas.sgemmStridedBatched(transB ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N,
+                transA ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N, n, m, k, alpha,
+                B + bOffset * 4, ldb, strideB, A + aOffset * 4, lda, strideA, beta, C + cOffset * 4, n, strideC, batch);
+    }
+
+    private static void checkMatrices(String op, Tensor t, long offset, long stride, long matrixSize, int batch, boolean empty) {
+        if (empty) return;
+        long last = offset + (batch - 1) * stride + matrixSize;
+        if (offset < 0 || stride < 0 || last > t.size())
+            throw new IllegalArgumentException(op + ": " + batch + " matrices of " + matrixSize + " elements from offset " + offset
+                    + " with stride " + stride + " reach element " + last + ", beyond " + t);
+    }
+
+    @Override public void axpy(float alpha, Tensor x, Tensor y) {
+        enter();
+        long n = sameSize("axpy", x, y);
+        elementwise.axpy(alpha, f(x, "axpy"), f(y, "axpy"), n);
+    }
+
+    @Override public void scale(Tensor x, float alpha) {
+        enter();
+        elementwise.scale(f(x, "scale"), alpha, x.size());
+    }
+
+    @Override public void add(Tensor a, Tensor b, Tensor out) {
+        enter();
+        long n = sameSize("add", a, b);
+        sameSize("add", a, out);
+        elementwise.add(f(a, "add"), f(b, "add"), f(out, "add"), n);
+    }
+
+    @Override public void mul(Tensor a, Tensor b, Tensor out) {
+        enter();
+        long n = sameSize("mul", a, b);
+        sameSize("mul", a, out);
+        elementwise.mul(f(a, "mul"), f(b, "mul"), f(out, "mul"), n);
+    }
+
+    @Override public void addBias(Tensor x, Tensor b, int outer, int channels, int inner) {
+        enter();
+        checkLayout("addBias", x, outer, channels, inner);
+        checkSize("addBias bias", b, channels);
+        bias.addBias(f(x, "addBias"), f(b, "addBias"), outer, channels, inner);
+    }
+
+    @Override public void biasGrad(Tensor dy, Tensor dBias, int outer, int channels, int inner, boolean accumulate) {
+        enter();
+        checkLayout("biasGrad", dy, outer, channels, inner);
+        checkSize("biasGrad dBias", dBias, channels);
+        bias.biasGrad(f(dy, "biasGrad"), f(dBias, "biasGrad"), outer, channels, inner, accumulate);
+    }
+
+    @Override public double sum(Tensor x) {
+        enter();
+        return elementwise.sum(f(x, "sum"), x.size(), false);
+    }
+
+    @Override public double sumSquares(Tensor x) {
+        enter();
+        return elementwise.sum(f(x, "sumSquares"), x.size(), true);
+    }
+
+    // ================================================================ activations, losses
+
+    @Override public void activation(Activation fn, float alpha, Tensor x, Tensor y) {
+        enter();
+        long n = sameSize("activation " + fn, x, y);
+        activations.forward(fn.ordinal(), alpha, f(x, "activation"), f(y, "activation"), n);
+    }
+
+    @Override public void activationBackward(Activation fn, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        enter();
+        long n = sameSize("activationBackward " + fn, x, dy);
+        sameSize("activationBackward " + fn, x, dx);
+        sameSize("activationBackward " + fn, x, y);
+        activations.backward(fn.ordinal(), alpha, f(x, "activationBackward"), f(y, "activationBackward"),
+                f(dy, "activationBackward"), f(dx, "activationBackward"), n);
+    }
+
+    @Override public void prelu(Tensor x, Tensor slope, Tensor y, int outer, int channels, int inner) {
+        enter();
+        checkLayout("prelu", x, outer, channels, inner);
+        checkLayout("prelu", y, outer, channels, inner);
+        checkSize("prelu slope", slope, channels);
+        activations.prelu(f(x, "prelu"), f(slope, "prelu"), f(y, "prelu"), outer, channels, inner);
+    }
+
+    @Override public void preluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, Tensor dSlope, int outer, int channels, int inner) {
+        enter();
+        checkLayout("preluBackward", x, outer, channels, inner);
+        checkLayout("preluBackward", dy, outer, channels, inner);
+        checkLayout("preluBackward", dx, outer, channels, inner);
+        checkSize("preluBackward slope", slope, channels);
+        checkSize("preluBackward dSlope", dSlope, channels);
+        activations.preluBackward(f(x, "preluBackward"), f(slope, "preluBackward"), f(dy, "preluBackward"),
+                f(dx, "preluBackward"), f(dSlope, "preluBackward"), outer, channels, inner);
+    }
+
+    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) {
+        enter();
+        checkSize("softmax x", x, (long) rows * cols);
+        checkSize("softmax y", y, (long) rows * cols);
+        softmax.softmax(f(x, "softmax"), f(y, "softmax"), rows, cols, false);
+    }
+
+    @Override public void logSoftmax(Tensor x, Tensor y, int rows, int cols) {
+        enter();
+        checkSize("logSoftmax x", x, (long) rows * cols);
+        checkSize("logSoftmax y", y, (long) rows * cols);
+        softmax.softmax(f(x, "logSoftmax"), f(y, "logSoftmax"), rows, cols, true);
+    }
+
+    @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        enter();
+        checkSize("softmaxBackward y", y, (long) rows * cols);
+        checkSize("softmaxBackward dy", dy, (long) rows * cols);
+        checkSize("softmaxBackward dx", dx, (long) rows * cols);
+        softmax.softmaxBackward(f(y, "softmaxBackward"), f(dy, "softmaxBackward"), f(dx, "softmaxBackward"), rows, cols);
+    }
+
+    /** Log-softmax backward on the device (the interface's default would round-trip through the host). */
+    @Override public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        enter();
+        checkSize("logSoftmaxBackward y", y, (long) rows * cols);
+        checkSize("logSoftmaxBackward dy", dy, (long) rows * cols);
+        checkSize("logSoftmaxBackward dx", dx, (long) rows * cols);
+        softmax.logSoftmaxBackward(f(y, "logSoftmaxBackward"), f(dy, "logSoftmaxBackward"), f(dx, "logSoftmaxBackward"), rows, cols);
+    }
+
+    @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols) {
+        enter();
+        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
+        checkSize("softmaxCrossEntropy labels", labels, rows);
+        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+        return softmax.softmaxCrossEntropy(f(logits, "softmaxCrossEntropy"), t(labels, DType.INT32, "softmaxCrossEntropy labels").pointer(),
+                fOrZero(dLogits, "softmaxCrossEntropy"), gradScale, rows, cols);
+    }
+
+    @Override public int countCorrect(Tensor logits, Tensor labels, int rows, int cols) {
+        enter();
+        checkSize("countCorrect logits", logits, (long) rows * cols);
+        checkSize("countCorrect labels", labels, rows);
+        return softmax.countCorrect(f(logits, "countCorrect"), t(labels, DType.INT32, "countCorrect labels").pointer(), rows, cols);
+    }
+
+    // ================================================================ convolution and pooling
+
+    @Override public void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
+        enter();
+        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
+        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        conv.im2col(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
+    }
+
+    @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
+        enter();
+        checkRange("col2im cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        checkRange("col2im dx", dx, dxOffset, (long) g.channels() * g.height() * g.width());
+        conv.col2im(f(cols, "col2im") + colsOffset * 4, geometry(g), f(dx, "col2im") + dxOffset * 4);
+    }
+
+    @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
+        enter();
+        checkSize("maxPool x", x, (long) n * g.channels() * g.height() * g.width());
+        checkSize("maxPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        if (argmax != null) checkSize("maxPool argmax", argmax, y.size());
+        pool.maxPool(f(x, "maxPool"), f(y, "maxPool"), argmax == null ? 0 : t(argmax, DType.INT32, "maxPool argmax").pointer(),
+                geometry(g), n);
+    }
+
+    @Override public void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n) {
+        enter();
+        checkSize("maxPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("maxPoolBackward argmax", argmax, dy.size());
+        checkSize("maxPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        pool.maxPoolBackward(f(dy, "maxPoolBackward"), t(argmax, DType.INT32, "maxPoolBackward argmax").pointer(),
+                f(dx, "maxPoolBackward"), geometry(g), n);
+    }
+
+    @Override public void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad) {
+        enter();
+        checkSize("avgPool x", x, (long) n * g.channels() * g.height() * g.width());
+        checkSize("avgPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        pool.avgPool(f(x, "avgPool"), f(y, "avgPool"), geometry(g), n, countIncludePad);
+    }
+
+    @Override public void avgPoolBackward(Tensor dy, Tensor dx, ConvGeometry g, int n, boolean countIncludePad) {
+        enter();
+        checkSize("avgPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("avgPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        pool.avgPoolBackward(f(dy, "avgPoolBackward"), f(dx, "avgPoolBackward"), geometry(g), n, countIncludePad);
+    }
+
+    // ================================================================ normalisation, dropout
+
+    @Override public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                         float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                                         int outer, int channels, int inner) {
+        enter();
+        checkLayout("batchNormTrain x", x, outer, channels, inner);
+        checkLayout("batchNormTrain y", y, outer, channels, inner);
+        for (Tensor p : new Tensor[] {gamma, beta, runningMean, runningVar, saveMean, saveInvStd})
+            checkSize("batchNormTrain per-channel tensor", p, channels);
+        String op = "batchNormTrain";
+        batchNorm.train(f(x, op), f(gamma, op), f(beta, op), f(runningMean, op), f(runningVar, op), momentum, eps,
+                f(y, op), f(saveMean, op), f(saveInvStd, op), outer, channels, inner);
+    }
+
+    @Override public void batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                             float eps, Tensor y, int outer, int channels, int inner) {
+        enter();
+        checkLayout("batchNormInference x", x, outer, channels, inner);
+        checkLayout("batchNormInference y", y, outer, channels, inner);
+        for (Tensor p : new Tensor[] {gamma, beta, runningMean, runningVar})
+            checkSize("batchNormInference per-channel tensor", p, channels);
+        String op = "batchNormInference";
+        batchNorm.inference(f(x, op), f(gamma, op), f(beta, op), f(runningMean, op), f(runningVar, op), eps, f(y, op),
+                outer, channels, inner);
+    }
+
+    @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                            Tensor dx, Tensor dGamma, Tensor dBeta, int outer, int channels, int inner) {
+        enter();
+        checkLayout("batchNormBackward x", x, outer, channels, inner);
+        checkLayout("batchNormBackward dy", dy, outer, channels, inner);
+        checkLayout("batchNormBackward dx", dx, outer, channels, inner);
+        for (Tensor p : new Tensor[] {gamma, saveMean, saveInvStd, dGamma, dBeta})
+            checkSize("batchNormBackward per-channel tensor", p, channels);
+        String op = "batchNormBackward";
+        batchNorm.backward(f(x, op), f(dy, op), f(gamma, op), f(saveMean, op), f(saveInvStd, op), f(dx, op),
+                f(dGamma, op), f(dBeta, op), outer, channels, inner);
+    }
+
+    @Override public void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long seed) {
+        enter();
+        long n = sameSize("dropout", x, y);
+        checkSize("dropout keepMask", keepMask, n);
+        dropout.dropout(f(x, "dropout"), f(y, "dropout"), t(keepMask, DType.UINT8, "dropout keepMask").pointer(), n, seed,
+                DropoutHash.threshold(rate), DropoutHash.scale(rate));
+    }
+
+    @Override public void dropoutBackward(Tensor dy, Tensor keepMask, Tensor dx, float rate) {
+        enter();
+        long n = sameSize("dropoutBackward", dy, dx);
+        checkSize("dropoutBackward keepMask", keepMask, n);
+        dropout.dropoutBackward(f(dy, "dropoutBackward"), t(keepMask, DType.UINT8, "dropoutBackward keepMask").pointer(),
+                f(dx, "dropoutBackward"), n, DropoutHash.scale(rate));
+    }
+
+    // ================================================================ pruning
+
+    @Override public void magnitudeThresholds(List<Tensor> weights, long[] k, boolean global,
+                                              float[] thresholds, long[] below, long[] equal) {
+        enter();
+        int n = weights.size();
+        if (n == 0) throw new IllegalArgumentException("magnitudeThresholds: no tensors given");
+        if (thresholds.length < n || below.length < n || equal.length < n)
+            throw new IllegalArgumentException("magnitudeThresholds: output arrays shorter than the " + n + " tensors");
+        long[] pointers = new long[n], sizes = new long[n];
+        for (int i = 0; i < n; i++) {
+            pointers[i] = f(weights.get(i), "magnitudeThresholds tensor " + i);
+            sizes[i] = weights.get(i).size();
+        }
+        ThresholdPlan plan = new ThresholdPlan(sizes, k, global, ThresholdPlan.Variant.TILED);
+        threshold.select(pointers, plan, thresholds, below, equal);
+    }
+
+    @Override public long updateMask(Tensor weights, Tensor mask, float threshold, long tiesToPrune) {
+        enter();
+        long n = sameSize("updateMask", weights, mask);
+        return masks.updateMask(f(weights, "updateMask"), t(mask, DType.UINT8, "updateMask mask").pointer(), n, threshold, tiesToPrune);
+    }
+
+    @Override public long applyMask(Tensor weights, Tensor mask) {
+        enter();
+        long n = sameSize("applyMask", weights, mask);
+        return masks.applyMask(f(weights, "applyMask"), t(mask, DType.UINT8, "applyMask mask").pointer(), n);
+    }
+
+    @Override public void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor mask,
+                                    float lr, float momentum, float weightDecay, boolean nesterov) {
+        enter();
+        long n = sameSize("sgdUpdate (weights, gradient)", w, g);
+        if (velocity != null) sameSize("sgdUpdate (weights, velocity)", w, velocity);
+        if (mask != null) sameSize("sgdUpdate (weights, mask)", w, mask);
+        optimizers.sgd(f(w, "sgdUpdate"), f(g, "sgdUpdate"), fOrZero(velocity, "sgdUpdate"),
+                mask == null ? 0 : t(mask, DType.UINT8, "sgdUpdate mask").pointer(), n, lr, momentum, weightDecay, nesterov,
+                OptimizerKernels.Variant.AUTO);
+    }
+
+    @Override public void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor mask,
+                                     float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled, long step) {
+        enter();
+        long n = sameSize("adamUpdate (weights, gradient)", w, g);
+        sameSize("adamUpdate (weights, m)", w, m);
+        sameSize("adamUpdate (weights, v)", w, v);
+        if (mask != null) sameSize("adamUpdate (weights, mask)", w, mask);
+        optimizers.adam(f(w, "adamUpdate"), f(g, "adamUpdate"), f(m, "adamUpdate"), f(v, "adamUpdate"),
+                mask == null ? 0 : t(mask, DType.UINT8, "adamUpdate mask").pointer(), n,
+                lr, beta1, beta2, eps, weightDecay, decoupled, step, OptimizerKernels.Variant.AUTO);
+    }
+
+    // ================================================================ lifecycle
+
+    /**
+     * Waits for queued work, then releases everything. Under {@link LeakPolicy#STRICT} it fails
+     * (after releasing the CUDA objects) if tensors of this backend are still open, naming how many
+     * and their bytes; under {@link LeakPolicy#RELEASE} their memory goes with the context.
+     */
+    @Override public void close() {
+        enter();
+        RuntimeException failure = null;
+        try {
+            stream.synchronize();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        AutoCloseable memory = leakPolicy == LeakPolicy.STRICT ? allocator : allocator::closeReleasingLive;
+        for (AutoCloseable r : new AutoCloseable[] {staging, cublas, rt, memory, module, stream, context}) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (failure == null) failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
+    }
+}

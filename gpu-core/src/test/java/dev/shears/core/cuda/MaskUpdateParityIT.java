@@ -1,0 +1,71 @@
+package dev.shears.core.cuda;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Mask update with the tie rule and mask apply against the CPU backend: exact masks, weights and
+ * counts; sizes spanning many 4096-element tie chunks and ragged ends; ties masked before, ties
+ * to prune fewer than, equal to and more than the unmasked ties.
+ */
+class MaskUpdateParityIT {
+    private CudaBackend gpu;
+    private final CpuBackend cpu = new CpuBackend(2);
+
+    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
+
+    @AfterEach void close() { if (gpu != null) gpu.close(); }
+
+    private void compare(float[] w, byte[] m, float threshold, long ties, String what) {
+        Shape s = Shape.of(w.length);
+        Tensor cw = cpu.upload(w, s), cm = cpu.uploadBytes(m, s);
+        long ones = cpu.updateMask(cw, cm, threshold, ties);
+        try (Tensor gw = gpu.upload(w, s); Tensor gm = gpu.uploadBytes(m, s)) {
+            long gOnes = gpu.updateMask(gw, gm, threshold, ties);
+            assertEquals(ones, gOnes, what + ": ones");
+            Parity.assertExact(what + ": mask", cpu.downloadBytes(cm), gpu.downloadBytes(gm));
+            Parity.assertBitExact(what + ": weights", cpu.download(cw), gpu.download(gw));
+        }
+    }
+
+    @Test
+    void updateMaskMatchesTheCpuForEveryTieCase() {
+        for (int n : new int[] {1, 4095, 4096, 4097, 50_000, 1_000_003}) {
+            float[] w = Parity.weights(n, n, 0.3);
+            byte[] m = Parity.mask(n, n + 1, 0.8);
+            for (int i = 0; i < n; i++) if (m[i] == 0) w[i] = 0f; // masked weights are zero
+            // thresholds: the tie value (many ties), zero (masked ties count first), a plain value
+            for (float thr : new float[] {0.03125f, 0f, 0.01f}) {
+                for (long ties : new long[] {0, 1, 37, n / 10, n}) {
+                    compare(w, m, thr, ties, "n=" + n + " threshold=" + thr + " ties=" + ties);
+                }
+            }
+        }
+    }
+
+    @Test
+    void applyMaskMatchesTheCpu() {
+        int n = 333_333;
+        float[] w = Parity.uniform(n, 3, -1, 1);
+        byte[] m = Parity.mask(n, 4, 0.3);
+        Tensor cw = cpu.upload(w, Shape.of(n)), cm = cpu.uploadBytes(m, Shape.of(n));
+        long ones = cpu.applyMask(cw, cm);
+        try (Tensor gw = gpu.upload(w, Shape.of(n)); Tensor gm = gpu.uploadBytes(m, Shape.of(n))) {
+            assertEquals(ones, gpu.applyMask(gw, gm));
+            Parity.assertBitExact("applyMask", cpu.download(cw), gpu.download(gw));
+        }
+    }
+
+    @Test
+    void negativeTiesAreRejected() {
+        try (Tensor w = gpu.upload(new float[4], Shape.of(4)); Tensor m = gpu.uploadBytes(new byte[4], Shape.of(4))) {
+            assertThrows(IllegalArgumentException.class, () -> gpu.updateMask(w, m, 0f, -1));
+        }
+    }
+}

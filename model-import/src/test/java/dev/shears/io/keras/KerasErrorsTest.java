@@ -1,0 +1,158 @@
+package dev.shears.io.keras;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.io.ImportException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+
+import static dev.shears.io.keras.KerasTestSupport.resource;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Bad input gives an {@link ImportException} naming the file, the layer and what to do. */
+class KerasErrorsTest {
+    static Backend cpu;
+    @TempDir Path dir;
+
+    @BeforeAll static void setUp() { cpu = CpuBackend.create(); }
+
+    @AfterAll static void tearDown() { cpu.close(); }
+
+    static final Path MLP_CONFIG = resource("examples/mnist_mlp/mnist_mlp_tf_keras_2_config.json");
+    static final Path MLP_WEIGHTS = resource("examples/mnist_mlp/mnist_mlp_tf_keras_2_weights.h5");
+
+    private ImportException fails(Path model, Optional<Path> weights) {
+        return assertThrows(ImportException.class, () -> KerasImporter.load(model, weights, cpu));
+    }
+
+    private Path mlpConfigWith(String from, String to) throws Exception {
+        String text = Files.readString(MLP_CONFIG);
+        assertTrue(text.contains(from), from);
+        Path p = dir.resolve("edited_config.json");
+        Files.writeString(p, text.replaceFirst(java.util.regex.Pattern.quote(from), to));
+        return p;
+    }
+
+    /** Cut points: inside the superblock, in the object headers, mid-data, just before the end. */
+    @ParameterizedTest
+    @ValueSource(doubles = {0.002, 0.05, 0.5, 0.99})
+    void truncatedFullModelFile(double keep) throws Exception {
+        byte[] all = Files.readAllBytes(resource("fullconfigs/cnn/cnn_batch_norm.h5"));
+        Path cut = dir.resolve("cnn_batch_norm_truncated.h5");
+        Files.write(cut, Arrays.copyOf(all, (int) (all.length * keep)));
+        ImportException e = fails(cut, Optional.empty());
+        assertEquals(cut, e.file());
+        assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("truncated or corrupt") || e.getMessage().contains("HDF5"), e.getMessage());
+    }
+
+    @Test
+    void truncatedWeightsFile() throws Exception {
+        byte[] all = Files.readAllBytes(MLP_WEIGHTS);
+        Path cut = dir.resolve("weights_truncated.h5");
+        Files.write(cut, Arrays.copyOf(all, all.length / 3));
+        ImportException e = fails(MLP_CONFIG, Optional.of(cut));
+        assertEquals(cut, e.file());
+        assertTrue(e.getMessage().contains("truncated or corrupt"), e.getMessage());
+    }
+
+    @Test
+    void garbageAfterAnHdf5Signature() throws Exception {
+        byte[] junk = new byte[4000];
+        new java.util.Random(3).nextBytes(junk);
+        System.arraycopy(KerasFormat.HDF5_SIGNATURE, 0, junk, 0, 8);
+        Path p = dir.resolve("junk.h5");
+        Files.write(p, junk);
+        ImportException e = fails(p, Optional.empty());
+        assertEquals(p, e.file());
+    }
+
+    @Test
+    void notAKerasFile() throws Exception {
+        Path p = dir.resolve("model.onnx");
+        Files.write(p, new byte[]{0x08, 0x07, 0x12, 0x04, 't', 'e', 's', 't'});
+        ImportException e = fails(p, Optional.empty());
+        assertTrue(e.getMessage().contains("not a Keras file"), e.getMessage());
+        assertFalse(e.supported().isEmpty());
+        assertFalse(KerasImporter.canRead(p));
+    }
+
+    @Test
+    void missingFile() {
+        ImportException e = fails(dir.resolve("nope.h5"), Optional.empty());
+        assertTrue(e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedLayerNamesClassLayerFileAndTheSupportedOnes() throws Exception {
+        Path cfg = mlpConfigWith("\"class_name\": \"Dropout\"", "\"class_name\": \"GaussianNoise\"");
+        ImportException e = fails(cfg, Optional.of(MLP_WEIGHTS));
+        assertEquals("dropout_1", e.node());
+        assertEquals(cfg, e.file());
+        assertTrue(e.getMessage().contains("GaussianNoise"), e.getMessage());
+        assertTrue(e.getMessage().contains(cfg.toString()), e.getMessage());
+        assertTrue(e.supported().contains("Dense") && e.supported().contains("Conv2D"), e.supported().toString());
+        assertTrue(e.getMessage().contains("supported: "), e.getMessage());
+    }
+
+    @Test
+    void unsupportedActivation() throws Exception {
+        ImportException e = fails(mlpConfigWith("\"activation\": \"relu\"", "\"activation\": \"swish\""), Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertTrue(e.getMessage().contains("swish"), e.getMessage());
+        assertTrue(e.supported().contains("relu"));
+    }
+
+    @Test
+    void weightShapesThatDisagreeWithTheConfig() throws Exception {
+        ImportException e = fails(mlpConfigWith("\"units\": 512", "\"units\": 256"), Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertEquals(MLP_WEIGHTS, e.file());
+        assertTrue(e.getMessage().contains("[784, 512]") && e.getMessage().contains("[784, 256]"), e.getMessage());
+    }
+
+    @Test
+    void weightsOfAnotherModel() {
+        ImportException e = fails(MLP_CONFIG, Optional.of(resource("examples/mnist_cnn/mnist_cnn_tf_keras_1_weights.h5")));
+        assertTrue(e.getMessage().contains("shape") || e.getMessage().contains("no weights"), e.getMessage());
+    }
+
+    @Test
+    void configWithoutWeightsAndWeightsWithoutConfig() {
+        ImportException e = fails(MLP_CONFIG, Optional.empty());
+        assertTrue(e.getMessage().contains("--weights"), e.getMessage());
+        ImportException w = fails(MLP_WEIGHTS, Optional.empty());
+        assertTrue(w.getMessage().contains("only weights"), w.getMessage());
+    }
+
+    @Test
+    void invalidJson() throws Exception {
+        Path p = dir.resolve("broken.json");
+        Files.writeString(p, "{\"class_name\": \"Sequential\", \"config\": [");
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+    }
+
+    @Test
+    void sharedLayerIsRefused() throws Exception {
+        Path p = dir.resolve("shared.json");
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
+                 {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]], [["d", 0, 0, {}]]]}
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["d", 1, 0]]}}
+                """);
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("d", e.node());
+        assertTrue(e.getMessage().contains("shared layer"), e.getMessage());
+    }
+}
