@@ -76,7 +76,9 @@ public final class RunBenchmarks {
         if (only.contains("sparse")) {
             Map<String, String[]> p = new TreeMap<>();
             if (sweep) p.put("sparsity", SWEEP);
-            sparse.put("layers", sparseRows(run(quick, SparseLayerBench.class, p)));
+            List<Object> layers = sparseRows(run(quick, SparseLayerBench.class, p));
+            sparse.put("layers", layers);
+            sparse.put("breakEvenSparsity", breakEven(layers));
         }
         if (only.contains("ort")) sparse.put("onnxRuntimeDense", ortRows(run(quick, OrtDenseBench.class, Map.of())));
         if (!sparse.isEmpty()) doc.put("sparse4096", sparse);
@@ -152,6 +154,30 @@ public final class RunBenchmarks {
             rows.add(row);
         }
         return rows;
+    }
+
+    /**
+     * Per batch size: the lowest measured sparsity from which CSR is faster than dense at every
+     * higher measured sparsity (null when it never is).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> breakEven(List<Object> layers) {
+        Map<Integer, TreeMap<Double, Double>> speedups = new TreeMap<>();
+        for (Object o : layers) {
+            Map<String, Object> row = (Map<String, Object>) o;
+            if (!"csr".equals(row.get("format")) || !(row.get("speedupVsDense") instanceof Double sp)) continue;
+            speedups.computeIfAbsent((Integer) row.get("batch"), b -> new TreeMap<>()).put((Double) row.get("sparsity"), sp);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<Integer, TreeMap<Double, Double>> e : speedups.entrySet()) {
+            Double from = null;
+            for (Map.Entry<Double, Double> s : e.getValue().descendingMap().entrySet()) {
+                if (s.getValue() > 1.0) from = s.getKey();
+                else break;
+            }
+            out.put("batch" + e.getKey(), from);
+        }
+        return out;
     }
 
     private static List<Object> ortRows(Collection<RunResult> results) {

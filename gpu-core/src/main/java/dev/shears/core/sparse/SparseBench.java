@@ -72,15 +72,14 @@ public final class SparseBench {
                 float[] x = randomDense(n * k, seed + n);
                 float[] y = new float[n * m];
                 String op = n == 1 ? "spmv" : "spmm";
-                double denseMs = planner.time(dense, x, y, n, true);
-                rows.add(new Row(op, "dense", m, k, n, dense.sparsity(), denseMs, 1.0));
-                for (SparseMatrix f : formats) {
-                    double ms = planner.time(f, x, y, n, true);
-                    rows.add(new Row(op, SparsePlanner.label(f), m, k, n, f.sparsity(), ms, denseMs / ms));
-                }
-                if (nm != null) {
-                    double ms = planner.time(nm, x, y, n, true);
-                    rows.add(new Row(op, SparsePlanner.label(nm), m, k, n, nm.sparsity(), ms, denseMs / ms));
+                List<SparseMatrix> all = new ArrayList<>();
+                all.add(dense);
+                all.addAll(formats);
+                if (nm != null) all.add(nm);
+                double[] ms = planner.timeAll(all, x, y, n, true);
+                for (int i = 0; i < all.size(); i++) {
+                    SparseMatrix f = all.get(i);
+                    rows.add(new Row(op, SparsePlanner.label(f), m, k, n, f.sparsity(), ms[i], i == 0 ? 1.0 : ms[0] / ms[i]));
                 }
             }
         }
