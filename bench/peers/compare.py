@@ -145,6 +145,7 @@ def main():
     ap.add_argument("--sparse", help="SparseGpuBench JSON (issue 6's sweep; carried as is under 'sparse')")
     ap.add_argument("--out", required=True)
     ap.add_argument("--png")
+    ap.add_argument("--quiet", action="store_true", help="do not echo the joined JSON on stdout")
     a = ap.parse_args()
     shears = merge([load(p) for p in a.shears])
     runs = [load(p) for p in a.torch]
@@ -162,7 +163,8 @@ def main():
         out["chart"] = a.png if chart(rows, a.png, sparse) else None
     with open(a.out, "w") as f:
         json.dump(out, f, indent=1)
-    print(json.dumps(out, indent=1))
+    if not a.quiet:
+        print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

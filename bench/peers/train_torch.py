@@ -281,9 +281,16 @@ def main():
         prototypes = torch.rand(CLASSES, 1, 28, 28, generator=torch.Generator().manual_seed(1))
         train, test = synthetic(n_train, 2, prototypes), synthetic(n_test, 3, prototypes)
         data_name = "synthetic, Fashion-MNIST's shape (1x28x28, 10 classes)"
+    header = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu", "torch": torch.__version__, "data": data_name}
+
+    def save():  # after every row, so a run stopped by a time limit keeps what finished
+        with open(a.out, "w") as f:
+            json.dump({**header, "results": results}, f, indent=1)
+
     impls = ["eager"] + ([] if a.no_compile else ["compile"])
-    batches = [r["batch"] for r in plan["runs"]] or [128, 512]
+    batches = plan["batches"]
     results = []
+    save()
     for name in plan["models"]:
         for batch in batches:
             for impl in impls:
@@ -292,6 +299,7 @@ def main():
                 except Exception as e:  # torch.compile may fail on the machine (no compiler, Triton...)
                     results.append({"op": "train_step", "impl": impl, "model": name, "batch": batch, "error": repr(e)[:300]})
                 print(json.dumps(results[-1]), flush=True)
+                save()
         for run in plan["runs"]:
             for impl in impls if a.compile_runs else ["eager"]:
                 try:
@@ -299,10 +307,7 @@ def main():
                 except Exception as e:
                     results.append({"op": "gmp_run", "impl": impl, "model": name, "batch": run["batch"], "error": repr(e)[:300]})
                 print(json.dumps(results[-1]), flush=True)
-    out = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu", "torch": torch.__version__,
-           "data": data_name, "results": results}
-    with open(a.out, "w") as f:
-        json.dump(out, f, indent=1)
+                save()
 
 
 if __name__ == "__main__":

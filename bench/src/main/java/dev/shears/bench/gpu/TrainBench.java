@@ -342,6 +342,7 @@ public final class TrainBench {
         Map<String, Object> plan = new LinkedHashMap<>();
         plan.put("recipe", baseRecipe.name());
         plan.put("models", opt.models());
+        plan.put("batches", opt.batches());
         plan.put("data", Map.of("synthetic", opt.data() == null, "train", data.train().count(), "test", data.test().count()));
         plan.put("step", Map.of("warmup", opt.warmup(), "steps", opt.steps(), "maskedSparsity", opt.stepSparsity()));
         List<Object> runs = new ArrayList<>();

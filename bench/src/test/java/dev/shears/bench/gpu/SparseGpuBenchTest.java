@@ -88,6 +88,15 @@ class SparseGpuBenchTest {
     }
 
     @Test
+    void summarisesARowOrItsError() {
+        java.util.Map<String, Object> r = new java.util.LinkedHashMap<>(java.util.Map.of("op", "spmm", "format", "csr", "shape", "square-4096",
+                "n", 1, "sparsity", 0.95, "medianMs", 0.0123, "speedupVsDense", 2.1, "maxRelErr", 3e-7));
+        assertEquals("spmm csr square-4096 n=1 sparsity 0.95: 0.0123 ms, 2.10x dense, max rel err 3.0e-07", SparseGpuBench.summary(r));
+        r.put("error", "CudaException: cusparseSpMM failed");
+        assertTrue(SparseGpuBench.summary(r).endsWith("ERROR CudaException: cusparseSpMM failed"));
+    }
+
+    @Test
     void withoutCudaTheReasonIsGiven() {
         String cause = SparseGpuBench.unavailabilityCause();
         if (dev.shears.nativebind.Cuda.isAvailable()) return;

@@ -91,6 +91,9 @@ class TrainBenchTest {
             assertEquals(run.get("imagesPerSec").asDouble(), 64 / run.get("wallSec").asDouble(), 1e-6);
             assertEquals("mnist-cnn", rows.get(3).get("model").asText());
 
+            assertEquals("[8]", plan.get("batches").toString());
+            assertEquals("[\"lenet-300-100\",\"mnist-cnn\"]", plan.get("models").toString());
+            assertEquals(2, plan.get("step").get("steps").asInt());
             JsonNode p = plan.get("runs").get(0);
             assertEquals(8, p.get("batch").asInt());
             assertEquals(8, p.get("lr").size(), "one learning rate per step");
