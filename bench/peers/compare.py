@@ -82,18 +82,23 @@ def chart(rows, path, sparse=None):
         theirs.append(min(peer))
     train = [r for r in rows if r["op"] in THROUGHPUT_OPS]
     sweep = [r for r in (sparse or {}).get("results", []) if r.get("speedupVsDense") and r.get("format") != "dense"]
-    panels = 1 + bool(train) + bool(sweep)
-    fig, axes = plt.subplots(panels, 1, figsize=(10, max(3, 0.35 * len(labels)) + 4 * (panels - 1)), squeeze=False)
-    ax = axes[0][0]
-    y = range(len(labels))
-    ax.barh([i + 0.2 for i in y], theirs, height=0.4, label="PyTorch (best)")
-    ax.barh([i - 0.2 for i in y], ours, height=0.4, label="Shears")
-    ax.set_yticks(list(y))
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel("median ms (log)")
-    ax.legend()
-    panel = 1
+    panels = bool(labels) + bool(train) + bool(sweep)
+    if panels == 0:
+        return False
+    fig, axes = plt.subplots(panels, 1, figsize=(10, (max(3, 0.35 * len(labels)) if labels else 0) + 4 * (panels - bool(labels))),
+                             squeeze=False)
+    panel = 0
+    if labels:
+        ax = axes[panel][0]
+        panel += 1
+        y = range(len(labels))
+        ax.barh([i + 0.2 for i in y], theirs, height=0.4, label="PyTorch (best)")
+        ax.barh([i - 0.2 for i in y], ours, height=0.4, label="Shears")
+        ax.set_yticks(list(y))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("median ms (log)")
+        ax.legend()
     if train:
         ax = axes[panel][0]
         panel += 1
@@ -105,7 +110,8 @@ def chart(rows, path, sparse=None):
             ax.bar([i + (j - (len(series) - 1) / 2) * width for i in x], [r.get(field, 0) for r in train], width=width, label=name)
         ax.set_xticks(list(x))
         ax.set_xticklabels(["%s\n%s b%s" % (r["op"], r["model"], r["batch"]) for r in train], fontsize=7)
-        ax.set_ylabel("images / s")
+        ax.set_yscale("log")
+        ax.set_ylabel("images / s (log)")
         ax.legend(fontsize=7)
     if sweep:
         ax = axes[panel][0]

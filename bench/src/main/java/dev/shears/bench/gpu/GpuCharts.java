@@ -68,13 +68,13 @@ public final class GpuCharts {
             String op = r.path("op").asText();
             if (!op.equals("train_step") && !op.equals("gmp_run")) continue;
             double batch = r.path("batch").asDouble();
-            String what = op + " " + r.path("model").asText();
+            String what = (op.equals("train_step") ? "step " : "run ") + r.path("model").asText(); // short: the legend is 250 px wide
             if (r.has("imagesPerSec")) series.computeIfAbsent("Shears " + what, k -> new TreeMap<>()).put(batch, r.get("imagesPerSec").asDouble());
             for (var it = r.fieldNames(); it.hasNext(); ) {
                 String f = it.next();
                 if (f.startsWith("torch_") && f.endsWith("_imagesPerSec")) {
                     String impl = f.substring("torch_".length(), f.length() - "_imagesPerSec".length());
-                    series.computeIfAbsent("PyTorch " + impl + " " + what, k -> new TreeMap<>()).put(batch, r.get(f).asDouble());
+                    series.computeIfAbsent("torch " + impl + " " + what, k -> new TreeMap<>()).put(batch, r.get(f).asDouble());
                 }
             }
         }

@@ -46,7 +46,7 @@ import java.util.SplittableRandom;
  *   shuffled batch on the host, write it to the device, forward, fused softmax cross-entropy
  *   with the loss read back, correct count, backward, masked optimizer update), with masks
  *   at {@code --step-sparsity} on every prunable weight so the masked path runs. Timed over
- *   {@code --steps} steps after {@code --warmup}: with CUDA events on the backend's stream on
+ *   {@code --steps} steps after {@code --warmup} steps and {@code --warmup-seconds}: with CUDA events on the backend's stream on
  *   CUDA (wall time beside it), wall time on the CPU.</li>
  *   <li>{@code gmp_run}: a whole GMP run ({@code --recipe}, default gmp-seed, squeezed to
  *   {@code --epochs} with {@link Recipe#withEpochs}: same cubic schedule and LR shape, shorter),
@@ -59,7 +59,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  *   TrainBench --out train.json [--backend auto|cpu|cuda] [--models lenet-300-100,mnist-cnn] [--batches 128,512]
- *              [--warmup 10] [--steps 50] [--epochs 3] [--train 60000] [--test 10000] [--data IDX_DIR]
+ *              [--warmup 10] [--warmup-seconds 1] [--steps 50] [--epochs 3] [--train 60000] [--test 10000] [--data IDX_DIR]
  *              [--recipe gmp-seed] [--step-sparsity 0.9] [--plan plan.json] [--seed 1] [--quick]
  * </pre>
  * Data: synthetic images with Fashion-MNIST's shape ({@link SyntheticImages}) unless {@code --data}
@@ -67,11 +67,11 @@ import java.util.SplittableRandom;
  */
 public final class TrainBench {
     /** Parsed command line. */
-    record Options(Path out, String backend, List<String> models, List<Integer> batches, int warmup, int steps, int epochs,
-                   int train, int test, Path data, String recipe, double stepSparsity, Path plan, long seed) {
+    record Options(Path out, String backend, List<String> models, List<Integer> batches, int warmup, double warmupSeconds, int steps,
+                   int epochs, int train, int test, Path data, String recipe, double stepSparsity, Path plan, long seed) {
 
         static final String USAGE = "usage: TrainBench --out FILE.json [--backend auto|cpu|cuda] [--models a,b] [--batches 128,512] [--warmup N]"
-                + " [--steps N] [--epochs N (0: no GMP run)] [--train N] [--test N] [--data IDX_DIR] [--recipe NAME|FILE]"
+                + " [--warmup-seconds S] [--steps N] [--epochs N (0: no GMP run)] [--train N] [--test N] [--data IDX_DIR] [--recipe NAME|FILE]"
                 + " [--step-sparsity S] [--plan FILE.json] [--seed N] [--quick]";
 
         static Options parse(String... args) {
@@ -80,7 +80,7 @@ public final class TrainBench {
             List<String> models = List.of("lenet-300-100", "mnist-cnn");
             List<Integer> batches = List.of(128, 512);
             int warmup = 10, steps = 50, epochs = 3, train = 60_000, test = 10_000;
-            double sparsity = 0.9;
+            double sparsity = 0.9, warmupSeconds = 1.0;
             long seed = 1;
             boolean quick = false;
             for (int i = 0; i < args.length; i++) {
@@ -91,6 +91,7 @@ public final class TrainBench {
                     case "--models" -> models = List.of(value(args, ++i).split(","));
                     case "--batches" -> batches = Arrays.stream(value(args, ++i).split(",")).map(s -> integer(a, s)).toList();
                     case "--warmup" -> warmup = integer(a, value(args, ++i));
+                    case "--warmup-seconds" -> warmupSeconds = number(a, value(args, ++i));
                     case "--steps" -> steps = integer(a, value(args, ++i));
                     case "--epochs" -> epochs = integer(a, value(args, ++i));
                     case "--train" -> train = integer(a, value(args, ++i));
@@ -115,10 +116,11 @@ public final class TrainBench {
                     throw new IllegalArgumentException("--models: unknown architecture '" + m + "'; built-in: " + String.join(", ", Architectures.NAMES));
             for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batches: batch sizes must be >= 1, got " + b);
             if (warmup < 0 || steps < 1) throw new IllegalArgumentException("--warmup must be >= 0 and --steps >= 1, got " + warmup + " and " + steps);
+            if (!(warmupSeconds >= 0)) throw new IllegalArgumentException("--warmup-seconds must be >= 0, got " + warmupSeconds);
             if (epochs < 0) throw new IllegalArgumentException("--epochs must be >= 0 (0 skips the GMP runs), got " + epochs);
             if (train < 1 || test < 1) throw new IllegalArgumentException("--train and --test must be >= 1, got " + train + " and " + test);
             if (!(sparsity >= 0 && sparsity < 1)) throw new IllegalArgumentException("--step-sparsity must be in [0, 1), got " + sparsity);
-            return new Options(out, backend, models, batches, warmup, steps, epochs, train, test, data, recipe, sparsity, plan, seed);
+            return new Options(out, backend, models, batches, warmup, warmupSeconds, steps, epochs, train, test, data, recipe, sparsity, plan, seed);
         }
 
         private static String value(String[] args, int i) {
@@ -266,14 +268,16 @@ public final class TrainBench {
                 be.copy(labels, start, y, 0, rows);
                 ExecContext ctx = new ExecContext(be, true, step[0]);
                 Tensor out = model.forwardUntil(ctx, List.of(x), logits);
-                lossSum[0] += be.softmaxCrossEntropy(out, y, dLogits, 1f / rows, rows, classes);
+                lossSum[0] += be.softmaxCrossEntropy(out, y, dLogits, 1f / rows, rows, classes) / rows; // the call returns the batch sum
                 be.countCorrect(out, y, rows, classes);
                 model.zeroGrad();
                 model.backwardFrom(ctx, dLogits, logits);
                 optimizer.step(lr);
                 step[0]++;
             };
-            for (int i = 0; i < opt.warmup(); i++) one.run();
+            // at least --warmup steps and --warmup-seconds: the JIT compiles the step's Java path during the first configuration
+            long warmEnd = System.nanoTime() + (long) (opt.warmupSeconds() * 1e9);
+            for (int i = 0; i < opt.warmup() || System.nanoTime() < warmEnd; i++) one.run();
             be.synchronize();
             double[] ms = timeSteps(one, opt.steps());
             Map<String, Object> row = new LinkedHashMap<>();
@@ -344,7 +348,8 @@ public final class TrainBench {
         plan.put("models", opt.models());
         plan.put("batches", opt.batches());
         plan.put("data", Map.of("synthetic", opt.data() == null, "train", data.train().count(), "test", data.test().count()));
-        plan.put("step", Map.of("warmup", opt.warmup(), "steps", opt.steps(), "maskedSparsity", opt.stepSparsity()));
+        plan.put("step", Map.of("warmup", opt.warmup(), "warmupSeconds", opt.warmupSeconds(), "steps", opt.steps(),
+                "maskedSparsity", opt.stepSparsity()));
         List<Object> runs = new ArrayList<>();
         if (opt.epochs() > 0) for (int b : opt.batches()) runs.add(GmpRunPlan.of(recipe(b), data.train().count()).toMap());
         plan.put("runs", runs);

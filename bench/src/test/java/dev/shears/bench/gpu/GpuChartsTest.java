@@ -31,9 +31,10 @@ class GpuChartsTest {
     @Test
     void trainingLinesPairShearsWithEachPyTorchModeByBatch() throws Exception {
         List<PngChart.Line> lines = GpuCharts.trainLines(new ObjectMapper().readTree(JOINED).get("results"));
-        assertEquals(List.of("PyTorch eager train_step lenet-300-100", "Shears train_step lenet-300-100"), lines.stream().map(PngChart.Line::name).toList());
-        assertArrayEquals(new double[] {128, 512}, lines.get(1).x());
-        assertArrayEquals(new double[] {300000, 900000}, lines.get(1).y());
+        assertEquals(List.of("Shears step lenet-300-100", "torch eager step lenet-300-100"), lines.stream().map(PngChart.Line::name).toList());
+        assertArrayEquals(new double[] {128, 512}, lines.get(0).x());
+        assertArrayEquals(new double[] {300000, 900000}, lines.get(0).y());
+        assertArrayEquals(new double[] {200000, 600000}, lines.get(1).y());
     }
 
     @Test

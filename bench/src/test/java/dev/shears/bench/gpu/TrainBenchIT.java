@@ -27,7 +27,7 @@ class TrainBenchIT {
     @Test
     void timesStepsWithCudaEventsAndRunsAWholeGmpRun() throws Exception {
         TrainBench.Options o = TrainBench.Options.parse("--out", "unused.json", "--backend", "cuda", "--batches", "32",
-                "--warmup", "2", "--steps", "5", "--epochs", "1", "--train", "256", "--test", "64");
+                "--warmup", "2", "--warmup-seconds", "0", "--steps", "5", "--epochs", "1", "--train", "256", "--test", "64");
         try (CudaBackend be = CudaBackend.create()) {
             JsonNode rows = new ObjectMapper().readTree(new TrainBench(be, o).run()).get("results");
             assertEquals(4, rows.size());

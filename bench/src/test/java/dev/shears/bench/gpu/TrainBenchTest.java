@@ -27,10 +27,12 @@ class TrainBenchTest {
         assertEquals(3, d.epochs());
         assertEquals(60_000, d.train());
         TrainBench.Options o = TrainBench.Options.parse("--out", "t.json", "--backend", "cuda", "--models", "mnist-cnn", "--batches", "64,256",
-                "--warmup", "2", "--steps", "7", "--epochs", "0", "--train", "100", "--test", "50", "--data", "d", "--recipe", "demo",
+                "--warmup", "2", "--warmup-seconds", "0.5", "--steps", "7", "--epochs", "0", "--train", "100", "--test", "50", "--data", "d", "--recipe", "demo",
                 "--step-sparsity", "0.5", "--plan", "p.json", "--seed", "9");
         assertEquals(List.of(64, 256), o.batches());
         assertEquals(7, o.steps());
+        assertEquals(0.5, o.warmupSeconds());
+        assertEquals(1.0, d.warmupSeconds());
         assertEquals(0, o.epochs());
         assertEquals(Path.of("d"), o.data());
         assertEquals(Path.of("p.json"), o.plan());
@@ -48,6 +50,7 @@ class TrainBenchTest {
         assertTrue(msg("--out", "x", "--batches", "128,abc").contains("'abc' is not an integer"));
         assertTrue(msg("--out", "x", "--step-sparsity", "1").contains("[0, 1)"));
         assertTrue(msg("--out", "x", "--epochs", "-1").contains("--epochs"));
+        assertTrue(msg("--out", "x", "--warmup-seconds", "-1").contains("--warmup-seconds"));
         assertTrue(msg("--out", "x", "--fast").contains("unknown argument --fast"));
         assertTrue(msg("--out").contains("needs a value"));
     }
@@ -59,7 +62,7 @@ class TrainBenchTest {
     @Test
     void runsEndToEndOnTheCpuAndHandsThePeerTheScheduleGmpTrainerRan() throws Exception {
         TrainBench.Options o = TrainBench.Options.parse("--out", "unused.json", "--backend", "cpu", "--batches", "8",
-                "--warmup", "1", "--steps", "2", "--epochs", "1", "--train", "64", "--test", "16");
+                "--warmup", "1", "--warmup-seconds", "0", "--steps", "2", "--epochs", "1", "--train", "64", "--test", "16");
         try (CpuBackend be = CpuBackend.create()) {
             TrainBench bench = new TrainBench(be, o);
             JsonNode plan = M.readTree(bench.planJson());
