@@ -57,10 +57,15 @@ if wants threshold; then
   stage torch-update "$(limit 25 20)" python3 bench/peers/update_torch.py --out "$work/torch_update.json" \
     $([[ $q -gt 0 ]] && echo --n 1e7)
 fi
+# the real Fashion-MNIST split bundled in gpu-core (12k train, 2k test): it travels with the repository;
+# SHEARS_TRAIN_DATA=synthetic uses SyntheticImages (60k/10k of Fashion-MNIST's shape) instead
+data=${SHEARS_TRAIN_DATA:-gpu-core/src/main/resources/dev/shears/core/data/fashion-mnist-small}
+data_args=(); [[ $data != synthetic ]] && data_args=(--data "$data")
 if wants train; then
   stage trainbench "$(limit 90 60)" $JAVA -Xmx16g -cp "$CP" dev.shears.bench.gpu.TrainBench --backend cuda \
-    --out "$work/train.json" --plan "$work/plan.json" "${quick[@]}"
-  stage torch-train "$(limit 100 60)" python3 bench/peers/train_torch.py --plan "$work/plan.json" --out "$work/torch_train.json"
+    --out "$work/train.json" --plan "$work/plan.json" "${data_args[@]}" "${quick[@]}"
+  stage torch-train "$(limit 100 60)" python3 bench/peers/train_torch.py --plan "$work/plan.json" --out "$work/torch_train.json" \
+    "${data_args[@]}"
 fi
 if wants sparse; then
   stage sparse "$(limit 100 60)" $JAVA -Xmx32g -cp "$CP" dev.shears.bench.gpu.SparseGpuBench --out "$work/sparse.json" "${quick[@]}"

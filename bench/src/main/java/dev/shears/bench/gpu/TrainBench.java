@@ -59,23 +59,26 @@ import java.util.SplittableRandom;
  *
  * <pre>
  *   TrainBench --out train.json [--backend auto|cpu|cuda] [--models lenet-300-100,mnist-cnn] [--batches 128,512]
- *              [--warmup 10] [--warmup-seconds 1] [--steps 50] [--epochs 3] [--train 60000] [--test 10000] [--data IDX_DIR]
+ *              [--warmup 10] [--warmup-seconds 1] [--steps 50] [--epochs 3] [--train 60000] [--test 10000]
+ *              [--data fashion-mnist|IDX_DIR]
  *              [--recipe gmp-seed] [--step-sparsity 0.9] [--plan plan.json] [--seed 1] [--quick]
  * </pre>
  * Data: synthetic images with Fashion-MNIST's shape ({@link SyntheticImages}) unless {@code --data}
- * names a folder of IDX files (e.g. copied into {@code .device/}).
+ * names a folder of IDX files or {@code fashion-mnist} (the installed set, else the 12k/2k split
+ * bundled in gpu-core, which travels with the repository to the GPU machine).
  */
 public final class TrainBench {
     /** Parsed command line. */
     record Options(Path out, String backend, List<String> models, List<Integer> batches, int warmup, double warmupSeconds, int steps,
-                   int epochs, int train, int test, Path data, String recipe, double stepSparsity, Path plan, long seed) {
+                   int epochs, int train, int test, String data, String recipe, double stepSparsity, Path plan, long seed) {
 
         static final String USAGE = "usage: TrainBench --out FILE.json [--backend auto|cpu|cuda] [--models a,b] [--batches 128,512] [--warmup N]"
-                + " [--warmup-seconds S] [--steps N] [--epochs N (0: no GMP run)] [--train N] [--test N] [--data IDX_DIR] [--recipe NAME|FILE]"
+                + " [--warmup-seconds S] [--steps N] [--epochs N (0: no GMP run)] [--train N] [--test N] [--data fashion-mnist|IDX_DIR] [--recipe NAME|FILE]"
                 + " [--step-sparsity S] [--plan FILE.json] [--seed N] [--quick]";
 
         static Options parse(String... args) {
-            Path out = null, data = null, plan = null;
+            Path out = null, plan = null;
+            String data = null;
             String backend = "auto", recipe = "gmp-seed";
             List<String> models = List.of("lenet-300-100", "mnist-cnn");
             List<Integer> batches = List.of(128, 512);
@@ -96,7 +99,7 @@ public final class TrainBench {
                     case "--epochs" -> epochs = integer(a, value(args, ++i));
                     case "--train" -> train = integer(a, value(args, ++i));
                     case "--test" -> test = integer(a, value(args, ++i));
-                    case "--data" -> data = Path.of(value(args, ++i));
+                    case "--data" -> data = value(args, ++i);
                     case "--recipe" -> recipe = value(args, ++i);
                     case "--step-sparsity" -> sparsity = number(a, value(args, ++i));
                     case "--plan" -> plan = Path.of(value(args, ++i));
@@ -157,9 +160,9 @@ public final class TrainBench {
         this.be = be;
         this.opt = opt;
         if (opt.data() != null) {
-            Split s = DataSources.loadFolder(opt.data(), opt.data().toString());
+            Split s = DataSources.load(opt.data());
             this.data = new Split(s.train().head(opt.train()), s.test().head(opt.test()));
-            this.dataName = "IDX files in " + opt.data();
+            this.dataName = s.train().name() + " / " + s.test().name() + ", first " + data.train().count() + " / " + data.test().count();
         } else {
             this.data = SyntheticImages.split(opt.train(), opt.test(), opt.seed());
             this.dataName = "synthetic, Fashion-MNIST's shape (1x28x28, 10 classes)";

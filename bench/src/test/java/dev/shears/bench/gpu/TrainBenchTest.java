@@ -34,7 +34,7 @@ class TrainBenchTest {
         assertEquals(0.5, o.warmupSeconds());
         assertEquals(1.0, d.warmupSeconds());
         assertEquals(0, o.epochs());
-        assertEquals(Path.of("d"), o.data());
+        assertEquals("d", o.data());
         assertEquals(Path.of("p.json"), o.plan());
         assertEquals(0.5, o.stepSparsity());
         TrainBench.Options q = TrainBench.Options.parse("--out", "t.json", "--quick");
@@ -57,6 +57,21 @@ class TrainBenchTest {
 
     private static String msg(String... args) {
         return assertThrows(IllegalArgumentException.class, () -> TrainBench.Options.parse(args)).getMessage();
+    }
+
+    @Test
+    void readsTheBundledFashionMnistSplit() throws Exception {
+        TrainBench.Options o = TrainBench.Options.parse("--out", "unused.json", "--backend", "cpu", "--models", "lenet-300-100",
+                "--batches", "16", "--warmup", "1", "--warmup-seconds", "0", "--steps", "1", "--epochs", "0", "--train", "32", "--test", "8",
+                "--data", "fashion-mnist");
+        try (CpuBackend be = CpuBackend.create()) {
+            JsonNode out = M.readTree(new TrainBench(be, o).run());
+            assertTrue(out.get("data").asText().contains("fashion-mnist"), out.get("data").asText());
+            assertEquals(32, out.get("trainImages").asInt());
+            assertEquals(1, out.get("results").size(), "--epochs 0: the step only");
+            double loss = out.get("results").get(0).get("meanLoss").asDouble();
+            assertTrue(loss > 1.5 && loss < 3.5, "an untrained 10-class model's loss is about ln 10, got " + loss);
+        }
     }
 
     @Test
