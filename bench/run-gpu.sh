@@ -21,7 +21,11 @@ while [[ $# -gt 0 ]]; do
     *) echo "run-gpu.sh: unknown argument $1; usage: bench/run-gpu.sh [--quick] [--only threshold,train,sparse]" >&2; exit 2 ;;
   esac
 done
-: "${JAVA:?source .device/env.sh first}" "${CP:?source .device/env.sh first}"
+# env.sh sets JAVA and CP without exporting them, so a sourcing shell does not pass them on: source it here
+if [[ -z ${JAVA:-} || -z ${CP:-} ]]; then
+  [[ -f .device/env.sh ]] || { echo "run-gpu.sh: no .device/env.sh here; run bench/pack-gpu.sh on the build machine and carry .device" >&2; exit 2; }
+  source .device/env.sh
+fi
 out=${OUT:-bench/results/gpu-$(date +%F)}
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -61,8 +65,9 @@ fi
 # SHEARS_TRAIN_DATA=synthetic uses SyntheticImages (60k/10k of Fashion-MNIST's shape) instead
 data=${SHEARS_TRAIN_DATA:-gpu-core/src/main/resources/dev/shears/core/data/fashion-mnist-small}
 data_args=(); [[ $data != synthetic ]] && data_args=(--data "$data")
+# SHEARS_TRAIN_BACKEND=cpu rehearses the train stage on a machine without a GPU (not a result to commit)
 if wants train; then
-  stage trainbench "$(limit 90 60)" $JAVA -Xmx16g -cp "$CP" dev.shears.bench.gpu.TrainBench --backend cuda \
+  stage trainbench "$(limit 90 60)" $JAVA -Xmx16g -cp "$CP" dev.shears.bench.gpu.TrainBench --backend "${SHEARS_TRAIN_BACKEND:-cuda}" \
     --out "$work/train.json" --plan "$work/plan.json" "${data_args[@]}" "${quick[@]}"
   stage torch-train "$(limit 100 60)" python3 bench/peers/train_torch.py --plan "$work/plan.json" --out "$work/torch_train.json" \
     "${data_args[@]}"
