@@ -5,7 +5,7 @@
 
 struct ConvGeom {
     int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-        outH, outW;
+        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
 };
 
 // One thread per cols element.

@@ -6,7 +6,7 @@
 
 struct PoolGeom {
     int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-        outH, outW;
+        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
 };
 
 // One thread per output; argmax (may be null) gets the flat index h*W + w inside the input plane,
@@ -68,17 +68,20 @@ extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* 
 
 // The divisor of window (oh, ow): kh*kw when counting padding, else the in-bounds elements.
 __device__ __forceinline__ int pool_count(const PoolGeom& g, int oh, int ow, int countIncludePad) {
-    if (countIncludePad) return g.kernelH * g.kernelW;
-    int c = 0;
+    // taps inside the padded input when padding counts (a ceil-mode window hanging past the
+    // padding is clipped, as in ONNX Runtime and PyTorch), else inside the input; CpuConv.count
+    int hLo = countIncludePad ? -g.padTop : 0, hHi = countIncludePad ? g.height + g.padBottom : g.height;
+    int wLo = countIncludePad ? -g.padLeft : 0, wHi = countIncludePad ? g.width + g.padRight : g.width;
+    int ch = 0, cw = 0;
     for (int ki = 0; ki < g.kernelH; ki++) {
         int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-        if (ih < 0 || ih >= g.height) continue;
-        for (int kj = 0; kj < g.kernelW; kj++) {
-            int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-            if (iw >= 0 && iw < g.width) c++;
-        }
+        if (ih >= hLo && ih < hHi) ch++;
     }
-    return c;
+    for (int kj = 0; kj < g.kernelW; kj++) {
+        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+        if (iw >= wLo && iw < wHi) cw++;
+    }
+    return ch * cw;
 }
 
 extern "C" __global__ void shears_avg_pool(const float* x, float* y, PoolGeom g, int batch, int countIncludePad) {

@@ -33,10 +33,10 @@ final class PruneCommand implements Callable<Integer> {
     What what;
 
     static final class What {
-        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-seed, demo).")
+        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-tuned, gmp-seed, demo, dense).")
         String recipe;
 
-        @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the seed recipe (gmp-seed).")
+        @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the tuned GMP recipe (gmp-tuned: cubic, global scope, 60 epochs; see --epochs).")
         Double sparsity;
     }
 
@@ -61,7 +61,7 @@ final class PruneCommand implements Callable<Integer> {
         } else {
             double s = what.sparsity;
             if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
-            r = Recipes.builtIn("gmp-seed").withFinalSparsity(s);
+            r = Recipes.builtIn("gmp-tuned").withFinalSparsity(s);
         }
         if (epochs != null) {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");

@@ -101,8 +101,9 @@ final class RunSupport {
         for (EpochMetrics m : h.epochs())
             rows.add(new RunReport.EpochRow(m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
                     m.targetSparsity(), m.sparsity(), m.seconds()));
-        // "before" is the model the user brought (its test accuracy before this run), for prune and demo;
-        // plain training starts from random weights, so it has none.
+        // "before" is the model handed to this run (its test accuracy before the run): what the user
+        // brought to prune, the dense phase's model in the demo; plain training starts from random
+        // weights, so it has none.
         RunReport.Metrics before = command.equals("train") ? null
                 : new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
         List<RunReport.MaskUpdateRow> updates = new ArrayList<>();

@@ -4,7 +4,6 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
 import dev.shears.pruning.recipe.Recipe;
-import dev.shears.pruning.recipe.RecipeParser;
 import dev.shears.pruning.recipe.Recipes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code shears train --model ARCH|FILE --data DATA --epochs N --out DIR}: dense training. */
@@ -33,13 +31,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "20", description = "Epochs. Default: ${DEFAULT-VALUE}.")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "0.05", description = "Initial learning rate (SGD, Nesterov momentum 0.9, cosine decay). Default: ${DEFAULT-VALUE}.")
-    double lr;
-
-    @Option(names = "--batch", defaultValue = "128", description = "Batch size. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--recipe", description = "A recipe (YAML file or built-in name) instead of the default dense schedule.")
+    @Option(names = "--recipe", defaultValue = "dense", description = "A recipe (YAML file or built-in name), stretched to --epochs. "
+            + "Default: ${DEFAULT-VALUE} (SGD, Nesterov momentum 0.9, weight decay 1e-4, cosine decay of the learning rate from 0.05).")
     String recipe;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, shuffling and dropout. Default: ${DEFAULT-VALUE}.")
@@ -56,26 +49,12 @@ final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
         Split split = DataSources.load(data);
-        Recipe r = recipe != null ? Recipes.load(recipe).withEpochs(epochs) : denseRecipe(epochs, lr, batch);
+        Recipe r = Recipes.load(recipe).withEpochs(epochs);
         try (Backend be = backendOption.open(System.err)) {
             ModelSource src = ModelSource.load(model, weights, be, split.train().sampleShape(), split.train().classes(), seed);
             var outcome = RunSupport.run("train", src, split, r, seed, out, System.err, quiet, "model.shears");
             Summary.print(spec.commandLine().getOut(), outcome.report(), out);
             return 0;
         }
-    }
-
-    /** SGD with Nesterov momentum 0.9 and a cosine decay of the learning rate over all epochs. */
-    static Recipe denseRecipe(int epochs, double lr, int batch) {
-        String yaml = String.format(Locale.ROOT, """
-                name: dense
-                description: "dense training: SGD (Nesterov 0.9, weight decay 1e-4), lr %s with cosine decay over %d epochs"
-                epochs: %d
-                batchSize: %d
-                optimizer: {type: sgd, momentum: 0.9, nesterov: true, weightDecay: 0.0001}
-                learningRate:
-                  - {type: cosine, initial: %s, minimum: %s, startEpoch: 0, endEpoch: %d}
-                """, lr, epochs, epochs, batch, lr, lr / 50, epochs);
-        return RecipeParser.parse(yaml, "the dense training schedule", "dense");
     }
 }

@@ -84,8 +84,13 @@ class CliTest {
         JsonNode in = JSON.readTree(inspect.out());
         assertEquals(784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10, in.get("parameters").asLong());
         assertEquals(0.8, in.get("sparsity").asDouble(), 1e-4);
+        // --sparsity runs gmp-tuned (global scope): the layers differ, the report and inspect agree on each
+        java.util.Map<String, Double> reported = new java.util.HashMap<>();
+        for (JsonNode l : pr.get("layers")) if (l.get("prunable").asLong() > 0) reported.put(l.get("name").asText(), l.get("sparsity").asDouble());
+        assertEquals(3, reported.size());
         for (JsonNode l : in.get("layers"))
-            if (l.get("type").asText().equals("Dense")) assertEquals(0.8, l.get("sparsity").asDouble(), 1.0 / 1000, l.toString());
+            if (l.get("type").asText().equals("Dense")) assertEquals(reported.get(l.get("name").asText()), l.get("sparsity").asDouble(), 1e-12, l.toString());
+        assertTrue(reported.get("fc1") > 0.8 && reported.get("fc3") < 0.8, "global scope prunes the big layer hardest: " + reported);
 
         Run eval = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
         assertEquals(0, eval.code(), eval.err());
@@ -146,7 +151,77 @@ class CliTest {
         assertTrue(ev.get("accuracy").asDouble() > 0.9);
     }
 
+    /** Issue 3: prune works end to end on imported Keras and ONNX models, and their exports read back. */
     @Test @Order(3)
+    void pruneImportedKerasAndOnnxModels() throws Exception {
+        Path res = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp").toAbsolutePath().normalize();
+        Path config = res.resolve("mnist_mlp_tf_keras_2_config.json"), weights = res.resolve("mnist_mlp_tf_keras_2_weights.h5");
+        Path k = dir.resolve("keras-pruned");
+        Run prune = shears("prune", "--model", config.toString(), "--weights", weights.toString(), "--data", data.toString(),
+                "--sparsity", "0.7", "--epochs", "2", "--out", k.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, prune.code(), prune.err());
+        JsonNode kr = JSON.readTree(k.resolve("report.json").toFile());
+        assertEquals(0.7, kr.get("sparsity").asDouble(), 1e-4);
+        assertTrue(kr.at("/after/accuracy").asDouble() > kr.at("/before/accuracy").asDouble(),
+                "the MNIST MLP fine-tuned on Fashion-MNIST beats its untuned self: " + kr.at("/before") + " -> " + kr.at("/after"));
+
+        // export the pruned model to Keras HDF5 and ONNX; both read back with the same predictions and every zero
+        Path h5 = dir.resolve("pruned-mlp.h5"), onnx = dir.resolve("pruned-mlp.onnx");
+        assertEquals(0, shears("export", "--model", k.resolve("model.shears").toString(), "--format", "keras", "--out", h5.toString()).code());
+        assertEquals(0, shears("export", "--model", k.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString()).code());
+        double acc = JSON.readTree(shears("eval", "--model", k.resolve("model.shears").toString(), "--data", data.toString(), "--json").out()).get("accuracy").asDouble();
+        for (Path f : new Path[]{h5, onnx}) {
+            Run ev = shears("eval", "--model", f.toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+            assertEquals(0, ev.code(), ev.err());
+            assertEquals(acc, JSON.readTree(ev.out()).get("accuracy").asDouble(), 1e-12, f + " gives the checkpoint's accuracy");
+            assertEquals(0.7, JSON.readTree(shears("inspect", "--model", f.toString(), "--json").out()).get("sparsity").asDouble(), 1e-4, f + " keeps every zero");
+        }
+
+        // and GMP runs on the ONNX file too
+        Path o = dir.resolve("onnx-pruned");
+        Run again = shears("prune", "--model", onnx.toString(), "--data", data.toString(), "--sparsity", "0.85", "--epochs", "2",
+                "--out", o.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertEquals(0.85, JSON.readTree(o.resolve("report.json").toFile()).get("sparsity").asDouble(), 1e-4);
+    }
+
+    @Test @Order(4)
+    void demoPrintsDenseAndPrunedAccuracyAndWritesItsReport() throws Exception {
+        Path out = dir.resolve("demo");
+        Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, demo.code(), demo.err());
+        assertTrue(demo.out().contains("dense accuracy:") && demo.out().contains("pruned accuracy:")
+                && demo.out().contains("fc1") && demo.out().contains(out.resolve("report.html").toString()), demo.out());
+        JsonNode r = JSON.readTree(out.resolve("report.json").toFile());
+        assertEquals(0.9, r.get("sparsity").asDouble(), 1e-4);
+        assertTrue(r.at("/before/accuracy").asDouble() > 0.7, "six dense epochs on 3k images: " + r.at("/before"));
+        assertTrue(Files.isRegularFile(out.resolve("model.shears")) && Files.isRegularFile(out.resolve("dense/model.shears")));
+    }
+
+    @Test @Order(5)
+    void benchSparseWritesTableJsonAndChart() throws Exception {
+        Path json = dir.resolve("bench.json");
+        Run b = shears("bench", "sparse", "--shape", "64x96", "--sparsity", "0.5,0.9", "--batch", "1,8", "--quick", "--json", json.toString());
+        assertEquals(0, b.code(), b.err());
+        JsonNode r = JSON.readTree(json.toFile());
+        assertTrue(r.get("device").asText().startsWith("cpu"));
+        java.util.Set<String> formats = new java.util.HashSet<>();
+        for (JsonNode row : r.get("results")) {
+            formats.add(row.get("format").asText());
+            assertEquals(64, row.get("m").asInt());
+            assertEquals(96, row.get("k").asInt());
+            assertTrue(row.get("medianMs").asDouble() > 0);
+            if (row.get("format").asText().equals("dense")) assertEquals(1.0, row.get("speedupVsDense").asDouble(), 1e-9);
+        }
+        assertTrue(formats.containsAll(java.util.List.of("dense", "csr", "2:4")), formats.toString());
+        byte[] png = Files.readAllBytes(dir.resolve("bench.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        assertTrue(b.out().contains("speedup"), b.out());
+        assertEquals(2, shears("bench", "sparse", "--shape", "64by96").code(), "a bad shape is a user error");
+    }
+
+    @Test @Order(6)
     void badInputGetsClearErrors() throws Exception {
         Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
@@ -176,6 +251,30 @@ class CliTest {
         r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--recipe", recipe.toString(), "--out", dir.resolve("y").toString());
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("finalSparsity") && r.err().contains("0.3"), r.err());
+
+        // a learning rate that diverges: the run stops, names where, and keeps the last good state
+        Path nanRecipe = dir.resolve("nan.yaml");
+        Files.writeString(nanRecipe, """
+                name: diverge
+                epochs: 3
+                batchSize: 64
+                optimizer: {type: sgd, momentum: 0.9}
+                learningRate:
+                  - {type: constant, lr: 1.0e+9, startEpoch: 0, endEpoch: 3}
+                pruning:
+                  - {type: gmp, initSparsity: 0.1, finalSparsity: 0.5, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}
+                """);
+        Path nanOut = dir.resolve("nan");
+        Path dense = dir.resolve("dense/model.shears");
+        r = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--recipe", nanRecipe.toString(),
+                "--out", nanOut.toString(), "--backend", "cpu", "--quiet");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("epoch 1") && r.err().contains("last good state") && r.err().contains(nanOut.resolve("model.shears").toString()), r.err());
+        Run kept = shears("eval", "--model", nanOut.resolve("model.shears").toString(), "--data", data.toString(), "--json");
+        Run original = shears("eval", "--model", dense.toString(), "--data", data.toString(), "--json");
+        assertEquals(JSON.readTree(original.out()).get("accuracy").asDouble(), JSON.readTree(kept.out()).get("accuracy").asDouble(), 1e-12,
+                "the saved checkpoint is the last good state (the input model, before the first epoch diverged)");
+        assertTrue(JSON.readTree(nanOut.resolve("report.json").toFile()).get("stopReason").asText().contains("epoch 1"));
 
         Path model = dir.resolve("dense/model.shears");
         r = shears("export", "--model", model.toString(), "--format", "onnx", "--out", model.toString());

@@ -142,7 +142,10 @@ public interface Backend extends AutoCloseable {
      */
     double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols);
 
-    /** Number of rows whose arg-max over cols equals the INT32 label. */
+    /**
+     * Number of rows whose arg-max over cols equals the INT32 label. The first maximum wins ties;
+     * NaN never wins, and a row of only NaN predicts class 0.
+     */
     int countCorrect(Tensor logits, Tensor labels, int rows, int cols);
 
     // ---------------------------------------------------------------- convolution and pooling
@@ -167,8 +170,9 @@ public interface Backend extends AutoCloseable {
     void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n);
 
     /**
-     * Average pooling; {@code countIncludePad}: divide by kh*kw always, else by the number of
-     * in-bounds elements in the window.
+     * Average pooling; {@code countIncludePad}: divide by the number of window taps inside the
+     * padded input (kh*kw except where a ceil-mode window hangs past the padding, as ONNX Runtime
+     * and PyTorch count), else by the number of taps inside the input itself.
      */
     void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad);
 

@@ -28,7 +28,7 @@ public record ConvGeometry(int channels, int height, int width,
             throw new IllegalArgumentException("window " + kernelH + "x" + kernelW + " does not fit input " + height + "x" + width);
     }
 
-    /** Square kernel, no padding, unit dilation, floor mode. */
+    /** Square kernel and stride, the same padding on every side, unit dilation, floor mode. */
     public static ConvGeometry simple(int channels, int height, int width, int k, int stride, int pad) {
         return new ConvGeometry(channels, height, width, k, k, stride, stride, pad, pad, pad, pad, 1, 1, false);
     }

@@ -404,9 +404,12 @@ public final class CpuBackend implements Backend {
         checkSize("countCorrect labels", labels, rows);
         int correct = 0;
         for (int r = 0; r < rows; r++) {
-            int base = r * cols, best = 0;
-            for (int j = 1; j < cols; j++) if (X[base + j] > X[base + best]) best = j;
-            if (best == L[r]) correct++;
+            int base = r * cols, best = -1;
+            for (int j = 0; j < cols; j++) {
+                float v = X[base + j];
+                if (!Float.isNaN(v) && (best < 0 || v > X[base + best])) best = j;
+            }
+            if (Math.max(best, 0) == L[r]) correct++;
         }
         return correct;
     }

@@ -150,13 +150,18 @@ final class CpuConv {
         }
     }
 
-    /** The divisor of window (oh, ow): kh*kw, or its in-bounds element count. */
+    /**
+     * The divisor of window (oh, ow): the number of its taps inside the padded input when padding
+     * counts (so a ceil-mode window hanging past the padding is not divided by the full kh*kw, as
+     * in ONNX Runtime and PyTorch), else the number inside the input itself.
+     */
     private static int count(ConvGeometry g, int oh, int ow, boolean includePad) {
-        if (includePad) return g.kernelH() * g.kernelW();
         int h0 = oh * g.strideH() - g.padTop(), w0 = ow * g.strideW() - g.padLeft();
+        int hLo = includePad ? -g.padTop() : 0, hHi = includePad ? g.height() + g.padBottom() : g.height();
+        int wLo = includePad ? -g.padLeft() : 0, wHi = includePad ? g.width() + g.padRight() : g.width();
         int ch = 0, cw = 0;
-        for (int ki = 0; ki < g.kernelH(); ki++) { int h = h0 + ki * g.dilationH(); if (h >= 0 && h < g.height()) ch++; }
-        for (int kj = 0; kj < g.kernelW(); kj++) { int w = w0 + kj * g.dilationW(); if (w >= 0 && w < g.width()) cw++; }
+        for (int ki = 0; ki < g.kernelH(); ki++) { int h = h0 + ki * g.dilationH(); if (h >= hLo && h < hHi) ch++; }
+        for (int kj = 0; kj < g.kernelW(); kj++) { int w = w0 + kj * g.dilationW(); if (w >= wLo && w < wHi) cw++; }
         return ch * cw;
     }
 

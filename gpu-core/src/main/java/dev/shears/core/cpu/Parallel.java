@@ -170,7 +170,9 @@ public final class Parallel {
             } catch (NumberFormatException ignored) {
                 // fall through to the message below
             }
-            throw new IllegalArgumentException("system property shears.threads=" + p + " is not a positive integer");
+            // thrown from a static initialiser this would surface as an ExceptionInInitializerError: warn and go on
+            System.err.println("shears: ignoring -Dshears.threads=" + p + " (not a positive integer); using all "
+                    + Runtime.getRuntime().availableProcessors() + " processors");
         }
         return Math.max(1, Runtime.getRuntime().availableProcessors());
     }

@@ -221,7 +221,7 @@ public final class CudaBackend implements Backend {
 
     private static KernelGeometry geometry(ConvGeometry g) {
         return new KernelGeometry(g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(),
-                g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW());
+                g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), g.padBottom(), g.padRight());
     }
 
     // ================================================================ memory

@@ -31,6 +31,12 @@ public final class Model {
     private final List<Node> nodes;
     private final String output;
     private final Map<String, Shape> shapes; // per-sample shape of every input and node output
+    /**
+     * Per node read by more than one layer: the buffer its gradients are summed into during
+     * backward, [N, ...its per-sample shape], kept across passes so a training step allocates
+     * nothing (on CUDA a fresh one per step would pile up until the tensor cleaner ran).
+     */
+    private final Map<String, Tensor> fanOutGrads = new HashMap<>();
     private Backend backend;
 
     private Model(List<Input> inputs, List<Node> nodes, String output) {
@@ -113,10 +119,13 @@ public final class Model {
             } else {
                 host = initialValues(p, rng);
             }
-            Tensor oldMask = p.mask();
+            Tensor oldMask = p.mask(), oldGrad = p.grad();
             p.setValue(backend.upload(host, p.shape()));
             p.setGrad(p.trainable() ? backend.allocate(p.shape(), DType.FLOAT32) : null);
             if (oldMask != null) p.setMask(backend.uploadBytes(oldMask.backend().downloadBytes(oldMask), p.shape()));
+            // the replaced tensors are owned by this parameter alone: release them now rather than
+            // leaving device memory to a cleaner
+            for (Tensor t : new Tensor[]{old, oldGrad, oldMask}) if (t != null) t.close();
         }
         this.backend = backend;
         return this;
@@ -202,7 +211,7 @@ public final class Model {
                     owned.put(src, false);
                 } else {
                     // fan-out: sum into a buffer of our own (layers may reuse the tensors they return)
-                    Tensor acc = owned.get(src) ? prev : ctx.backend().allocate(prev.shape(), DType.FLOAT32);
+                    Tensor acc = owned.get(src) ? prev : fanOutBuffer(ctx.backend(), src, prev.shape());
                     if (!owned.get(src)) ctx.backend().copy(prev, acc);
                     ctx.backend().add(acc, gj, acc);
                     grads.put(src, acc);
@@ -210,6 +219,16 @@ public final class Model {
                 }
             }
         }
+    }
+
+    /** The reusable gradient-sum buffer of node {@code name}, reallocated when the backend or shape changes. */
+    private Tensor fanOutBuffer(Backend b, String name, Shape shape) {
+        Tensor t = fanOutGrads.get(name);
+        if (t != null && t.backend() == b && t.dtype() == DType.FLOAT32 && t.shape().equals(shape)) return t;
+        if (t != null && t.backend() == b) t.close(); // another backend's may already be closed: leave it to that backend
+        t = b.allocate(shape, DType.FLOAT32);
+        fanOutGrads.put(name, t);
+        return t;
     }
 
     /** Sets every gradient to zero. */

@@ -177,6 +177,24 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void countCorrectTiesAndNaN() {
+        float nan = Float.NaN;
+        // row 0: NaN first, max at 2; row 1: tie between 1 and 3 (first wins); row 2: all NaN -> class 0;
+        // row 3: NaN after the max; row 4: a 40-wide row (more than one GPU warp lane each) with NaN and a tie
+        int cols = 40;
+        float[] x = new float[5 * cols];
+        java.util.Arrays.fill(x, -1f);
+        x[0] = nan; x[2] = 3f;
+        x[cols + 1] = 7f; x[cols + 3] = 7f;
+        java.util.Arrays.fill(x, 2 * cols, 3 * cols, nan);
+        x[3 * cols + 5] = 4f; x[3 * cols + 6] = nan;
+        x[4 * cols + 33] = 9f; x[4 * cols + 37] = 9f; x[4 * cols + 1] = nan; x[4 * cols + 32] = nan;
+        Tensor logits = be.upload(x, Shape.of(5, cols));
+        assertEquals(5, be.countCorrect(logits, be.uploadInts(new int[]{2, 1, 0, 5, 33}, Shape.of(5)), 5, cols));
+        assertEquals(0, be.countCorrect(logits, be.uploadInts(new int[]{0, 3, 1, 6, 37}, Shape.of(5)), 5, cols));
+    }
+
+    @Test
     void reshapeSharesStorage() {
         Tensor t = up(rand(12, 3), 3, 4);
         Tensor v = t.reshape(Shape.of(2, 6));

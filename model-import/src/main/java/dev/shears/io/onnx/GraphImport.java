@@ -804,6 +804,7 @@ final class GraphImport {
                 throw new ImportException("Concat with a constant input ('" + n.getInput(i) + "') is not supported", file, display(n));
             ins.add(acts.get(n.getInput(i)));
         }
+        if (ins.isEmpty()) throw new ImportException("Concat has no inputs (all of its input names are empty)", file, display(n));
         if (!at.has("axis")) throw new ImportException("Concat has no 'axis' attribute", file, display(n));
         int axis = normalizeAxis(at.getIntExact("axis", 1), ins.get(0).fullRank(), n, false);
         if (axis == 0) throw new ImportException("Concat along axis 0 (the batch) is not supported", file, display(n));

@@ -150,6 +150,15 @@ class OnnxImportStructureTest {
     }
 
     @Test
+    void concatWithOnlyEmptyInputNamesFailsClearly(@TempDir Path dir) throws IOException {
+        TestGraph g = new TestGraph(13, 5).input("x", 1, 4).op("Relu", in("x"), "h");
+        g.node("Concat", in("", ""), "y", TestGraph.i("axis", 1)).setName("empty_cat");
+        Path file = g.output("y").write(dir, "cat.onnx");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+        assertTrue(e.node().contains("empty_cat") && e.getMessage().contains("no inputs"), e.getMessage());
+    }
+
+    @Test
     void truncatedFileFailsClearly(@TempDir Path dir) throws IOException {
         byte[] full = Files.readAllBytes(TestData.lightModel("squeezenet"));
         Path file = dir.resolve("truncated.onnx");

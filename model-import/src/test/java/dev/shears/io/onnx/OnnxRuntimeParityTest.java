@@ -77,6 +77,12 @@ class OnnxRuntimeParityTest {
         check(new TestGraph(11, 6).input("x", 1, 2, 8, 8)
                 .op("AveragePool", in("x"), "y", ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), i("ceil_mode", 1))
                 .output("y"), "avgpool_ceil_exclude_pad", 1, 2, 8, 8);
+        // ceil mode with padding counted: the last window hangs past the padding and is divided by
+        // its taps inside the padded input, not by kh*kw
+        check(new TestGraph(11, 6).input("x", 1, 2, 8, 8)
+                .op("AveragePool", in("x"), "y", ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1),
+                        i("ceil_mode", 1), i("count_include_pad", 1))
+                .output("y"), "avgpool_ceil_include_pad", 1, 2, 8, 8);
         check(new TestGraph(11, 6).input("x", 1, 2, 7, 7)
                 .op("AveragePool", in("x"), "y", ints("kernel_shape", 2, 2), s("auto_pad", "SAME_UPPER"))
                 .output("y"), "avgpool_same", 1, 2, 7, 7);

@@ -62,7 +62,8 @@ public final class Experiment {
             }
         }
         if (recipes.isEmpty()) throw new IllegalArgumentException("give at least one --recipe NAME|FILE");
-        Split split = DataSources.load(data);
+        // "bundled": the small split that ships in the jar (what `shears demo` uses without the full set)
+        Split split = data.equals("bundled") ? DataSources.bundledFashionMnist() : DataSources.load(data);
         if (limit > 0) split = new Split(split.train().head(limit), split.test());
         PrintStream out = log == null ? System.out : new PrintStream(Files.newOutputStream(log), true);
         try (Backend be = CpuBackend.create()) {

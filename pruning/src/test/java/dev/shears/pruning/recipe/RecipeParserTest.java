@@ -181,6 +181,22 @@ class RecipeParserTest {
         assertTrue(r.learningRateSchedule().at(59.9) < r.learningRateSchedule().at(35) / 10);
     }
 
+    @Test void everyBuiltInLoadsAndStatesWhenTheFinalSparsityIsReached() {
+        assertEquals(List.of("dense", "gmp-seed", "gmp-tuned", "demo"), Recipes.builtInNames());
+        for (String name : Recipes.builtInNames()) {
+            Recipe r = Recipes.builtIn(name);
+            assertEquals(name, r.name());
+            if (r.pruning().isEmpty()) {
+                assertTrue(r.finalSparsityEpoch().isEmpty());
+                continue;
+            }
+            String epoch = PruningModifier.num(r.finalSparsityEpoch().orElseThrow());
+            assertTrue(r.describe().contains("final sparsity reached at epoch " + epoch), name + ": " + r.describe());
+        }
+        assertEquals(Scope.GLOBAL, Recipes.builtIn("gmp-tuned").pruning().get(0).scope());
+        assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
+    }
+
     @Test void loadByNameOrFile(@TempDir Path dir) throws Exception {
         assertEquals("demo", Recipes.load("demo").name());
         Path f = dir.resolve("mine.yaml");

@@ -32,7 +32,7 @@ public final class GlobalAvgPool2D extends Layer {
     /** the last input's shape, [N, C, H, W] */
     private Shape inShape;
     private ConvGeometry geometry;
-    /** output buffer, [N, C, outH, outW] */
+    /** output buffer, [N, C, 1, 1] with keepDims, else [N, C] */
     private Tensor y;
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
