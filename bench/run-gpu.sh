@@ -1,19 +1,86 @@
 #!/usr/bin/env bash
-# Issue 5's one command on the GPU machine: Shears' GPU benchmark and the PyTorch peers on the
-# same work, joined into one JSON with the ratios, plus a PNG chart. Run from the project root
-# after `source .device/env.sh` (see ../shared/GPU.md); results go to ${OUT:-bench/results}.
-#   bench/run-gpu.sh [--quick]
-set -euo pipefail
-out=${OUT:-bench/results}
-mkdir -p "$out"
+# Issues 5 and 6's one command on the GPU machine: Shears' GPU benchmarks and the PyTorch peers on
+# the same work, joined into one JSON with the ratios, plus PNG charts. Run from the project root
+# after `source .device/env.sh` (see bench/README.md, "GPU benchmarks"):
+#   bench/run-gpu.sh [--quick] [--only threshold,train,sparse]
+# Stages (each under its own time limit, so one that overruns loses only its own figures):
+#   threshold  GpuBench (threshold, fused updates, copy bandwidth) + threshold_torch.py + update_torch.py
+#   train      TrainBench --backend cuda (training step, whole GMP run) + train_torch.py (eager, torch.compile)
+#   sparse     SparseGpuBench (cuBLAS vs cuSPARSE CSR / Blocked-ELL, cuSPARSELt 2:4)
+# then compare.py joins them and GpuCharts draws the charts. What comes back in ${OUT:-bench/results/gpu-DATE}
+# (the device returns at most 8 files): gpu-bench.json (everything joined, the sparse sweep under
+# "sparse"), gpu-bench.png (matplotlib, when installed), gpu-train.png, gpu-sparse.png, run-gpu.log,
+# raw.tar.gz (every stage's own JSON). Stage limits add up to 535 s (full) and 335 s (--quick).
+set -uo pipefail # not -e: a failed stage must not stop the others
 quick=()
-[[ ${1:-} == --quick ]] && quick=(--quick)
-: "${JAVA:?source .device/env.sh first}" "${CP:?source .device/env.sh first}"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/gpu.csv" 2>/dev/null || true
-$JAVA -Xmx48g -cp "$CP" dev.shears.bench.gpu.GpuBench --out "$out/shears.json" --shapes "$out/shapes.json" "${quick[@]}" \
-  2> "$out/shears.log"
-python3 bench/peers/threshold_torch.py --shapes "$out/shapes.json" --out "$out/torch_threshold.json" "${quick[@]}" \
-  2> "$out/torch.log"
-python3 bench/peers/update_torch.py --out "$out/torch_update.json" $([[ ${#quick[@]} -gt 0 ]] && echo --n 1e7) 2>> "$out/torch.log"
-python3 bench/peers/compare.py --shears "$out/shears.json" --torch "$out/torch_threshold.json" "$out/torch_update.json" \
-  --out "$out/gpu-bench.json" --png "$out/gpu-bench.png"
+only=threshold,train,sparse
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) quick=(--quick); shift ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "run-gpu.sh: unknown argument $1; usage: bench/run-gpu.sh [--quick] [--only threshold,train,sparse]" >&2; exit 2 ;;
+  esac
+done
+# env.sh sets JAVA and CP without exporting them, so a sourcing shell does not pass them on: source it here
+if [[ -z ${JAVA:-} || -z ${CP:-} ]]; then
+  [[ -f .device/env.sh ]] || { echo "run-gpu.sh: no .device/env.sh here; run bench/pack-gpu.sh on the build machine and carry .device" >&2; exit 2; }
+  source .device/env.sh
+fi
+out=${OUT:-bench/results/gpu-$(date +%F)}
+mkdir -p "$out"
+work=$(mktemp -d)
+log=$out/run-gpu.log
+: > "$log"
+t_start=$(date +%s)
+q=${#quick[@]}
+# per-stage limits in seconds (full, quick); their sum stays under the device's 600 s per command
+limit() { if [[ $q -gt 0 ]]; then echo "$2"; else echo "$1"; fi; }
+wants() { [[ ,$only, == *,$1,* ]]; }
+
+stage() { # stage NAME LIMIT_S COMMAND...: runs it with a time limit, logs output, rc and seconds
+  local name=$1 lim=$2; shift 2
+  local t0; t0=$(date +%s)
+  echo "== $name (limit ${lim} s): $*" >> "$log"
+  timeout --kill-after=10 "$lim" "$@" >> "$log" 2>&1
+  local rc=$?
+  echo "== $name: rc=$rc ($([[ $rc -eq 124 || $rc -eq 137 ]] && echo 'TIMED OUT, partial or no figures; ')$(( $(date +%s) - t0 )) s)" >> "$log"
+}
+
+{
+  echo "run-gpu.sh $(date -Is) quick=$q only=$only"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1 || true
+  echo "SHEARS_CUDA_LIB_PATH=${SHEARS_CUDA_LIB_PATH:-}"
+} >> "$log"
+
+if wants threshold; then
+  stage gpubench "$(limit 100 60)" $JAVA -Xmx48g -cp "$CP" dev.shears.bench.gpu.GpuBench --out "$work/shears.json" \
+    --shapes "$work/shapes.json" "${quick[@]}"
+  stage torch-threshold "$(limit 90 45)" python3 bench/peers/threshold_torch.py --shapes "$work/shapes.json" \
+    --out "$work/torch_threshold.json" --reps 5 "${quick[@]}"
+  stage torch-update "$(limit 25 20)" python3 bench/peers/update_torch.py --out "$work/torch_update.json" \
+    $([[ $q -gt 0 ]] && echo --n 1e7)
+fi
+# the real Fashion-MNIST split bundled in gpu-core (12k train, 2k test): it travels with the repository;
+# SHEARS_TRAIN_DATA=synthetic uses SyntheticImages (60k/10k of Fashion-MNIST's shape) instead
+data=${SHEARS_TRAIN_DATA:-gpu-core/src/main/resources/dev/shears/core/data/fashion-mnist-small}
+data_args=(); [[ $data != synthetic ]] && data_args=(--data "$data")
+# SHEARS_TRAIN_BACKEND=cpu rehearses the train stage on a machine without a GPU (not a result to commit)
+if wants train; then
+  stage trainbench "$(limit 90 60)" $JAVA -Xmx16g -cp "$CP" dev.shears.bench.gpu.TrainBench --backend "${SHEARS_TRAIN_BACKEND:-cuda}" \
+    --out "$work/train.json" --plan "$work/plan.json" "${data_args[@]}" "${quick[@]}"
+  stage torch-train "$(limit 100 60)" python3 bench/peers/train_torch.py --plan "$work/plan.json" --out "$work/torch_train.json" \
+    "${data_args[@]}"
+fi
+if wants sparse; then
+  stage sparse "$(limit 100 60)" $JAVA -Xmx32g -cp "$CP" dev.shears.bench.gpu.SparseGpuBench --out "$work/sparse.json" "${quick[@]}"
+fi
+
+stage compare 15 python3 bench/peers/compare.py --shears "$work/shears.json" "$work/train.json" \
+  --torch "$work/torch_threshold.json" "$work/torch_update.json" "$work/torch_train.json" \
+  --sparse "$work/sparse.json" --out "$out/gpu-bench.json" --png "$out/gpu-bench.png" --quiet
+stage charts 15 $JAVA -cp "$CP" dev.shears.bench.gpu.GpuCharts --in "$out/gpu-bench.json" \
+  --train-png "$out/gpu-train.png" --sparse-png "$out/gpu-sparse.png"
+tar -C "$work" -czf "$out/raw.tar.gz" . 2>> "$log"
+rm -rf "$work"
+echo "run-gpu.sh: done in $(( $(date +%s) - t_start )) s; files in $out: $(ls "$out" | tr '\n' ' ')" | tee -a "$log"

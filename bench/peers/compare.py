@@ -1,41 +1,71 @@
-"""Joins GpuBench's JSON with the PyTorch peers' into one results file with the ratios issue 5
-asks for (Shears time / one read of the data at copy bandwidth; PyTorch time / Shears time;
-update bandwidth as a share of copy bandwidth), and draws a PNG chart when matplotlib exists.
+"""Joins the Shears GPU benchmarks' JSON (GpuBench, TrainBench) with the PyTorch peers' into one
+results file with the ratios issue 5 asks for (Shears time / one read of the data at copy
+bandwidth; PyTorch time / Shears time; update bandwidth as a share of copy bandwidth; Shears
+images/second / PyTorch images/second for the training step and the whole GMP run), carries
+SparseGpuBench's sweep (issue 6, no PyTorch peer) under "sparse", and draws a PNG chart when
+matplotlib exists (GpuCharts draws the training and sparse charts in Java either way).
 
-  python3 bench/peers/compare.py --shears shears.json --torch torch_threshold.json torch_update.json --out gpu-bench.json [--png chart.png]
+  python3 bench/peers/compare.py --shears shears.json train.json --torch torch_threshold.json torch_update.json torch_train.json \
+      [--sparse sparse.json] --out gpu-bench.json [--png chart.png]
 """
 import argparse
 import json
+import sys
+
+
+THROUGHPUT_OPS = ("train_step", "gmp_run")
 
 
 def key(r):
-    return (r["op"], r.get("scope"), r.get("model"), r.get("n"), r.get("sparsity"))
+    if r["op"] in THROUGHPUT_OPS:
+        return (r["op"], None, r.get("model"), None, None, r.get("batch"))
+    return (r["op"], r.get("scope"), r.get("model"), r.get("n"), r.get("sparsity"), None)
 
 
 def join(shears, torch_runs):
+    """Shears rows with the matching PyTorch figures and ratios: times (medianMs, lower is better)
+    give speedup = PyTorch ms / Shears ms; throughputs (imagesPerSec, higher is better) give
+    speedup = Shears images/s / PyTorch images/s. A peer that failed leaves its error in the row."""
     rows = []
     peers = {}
     for run in torch_runs:
         for r in run["results"]:
-            if "medianMs" in r:
+            if "medianMs" in r or "imagesPerSec" in r or (r["op"] in THROUGHPUT_OPS and "error" in r):
                 peers.setdefault(key(r), []).append(r)
     for r in shears["results"]:
-        if r["op"] == "copy" or "medianMs" not in r:
+        if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r):
             continue
         if r.get("kernel") == "naive":
             continue  # the naive kernels are kept for reference, not compared
         row = dict(r)
         k = key(r)
-        if r["op"] != "threshold":
-            k = (r["op"], None, None, r["n"], None)
+        if r["op"] not in THROUGHPUT_OPS and r["op"] != "threshold":
+            k = (r["op"], None, None, r["n"], None, None)
         for p in peers.get(k, []):
-            row["torch_" + p["impl"] + "_ms"] = p["medianMs"]
-            row["speedup_vs_" + p["impl"]] = p["medianMs"] / r["medianMs"]
+            if "error" in p:
+                row["torch_" + p["impl"] + "_error"] = p["error"]
+            elif "imagesPerSec" in r:
+                row["torch_" + p["impl"] + "_imagesPerSec"] = p["imagesPerSec"]
+                row["speedup_vs_" + p["impl"]] = r["imagesPerSec"] / p["imagesPerSec"]
+            else:
+                row["torch_" + p["impl"] + "_ms"] = p["medianMs"]
+                row["speedup_vs_" + p["impl"]] = p["medianMs"] / r["medianMs"]
         rows.append(row)
     return rows
 
 
-def chart(rows, path):
+def merge(shears_runs):
+    """One Shears object from several files: the first file's header fields, every file's rows."""
+    out = {"results": [], "parts": shears_runs}
+    for run in shears_runs:
+        for k, v in run.items():
+            if k not in ("results", "missing"):
+                out.setdefault(k, v)
+        out["results"].extend(run["results"])
+    return out
+
+
+def chart(rows, path, sparse=None):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -50,41 +80,97 @@ def chart(rows, path):
         labels.append("%s %s %s %s" % (r["op"], r.get("scope", ""), r.get("model", r.get("n")), r.get("sparsity", "")))
         ours.append(r["medianMs"])
         theirs.append(min(peer))
-    fig, ax = plt.subplots(figsize=(10, max(3, 0.35 * len(labels))))
-    y = range(len(labels))
-    ax.barh([i + 0.2 for i in y], theirs, height=0.4, label="PyTorch (best)")
-    ax.barh([i - 0.2 for i in y], ours, height=0.4, label="Shears")
-    ax.set_yticks(list(y))
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel("median ms (log)")
-    ax.legend()
+    train = [r for r in rows if r["op"] in THROUGHPUT_OPS]
+    sweep = [r for r in (sparse or {}).get("results", []) if r.get("speedupVsDense") and r.get("format") != "dense"]
+    panels = bool(labels) + bool(train) + bool(sweep)
+    if panels == 0:
+        return False
+    fig, axes = plt.subplots(panels, 1, figsize=(10, (max(3, 0.35 * len(labels)) if labels else 0) + 4 * (panels - bool(labels))),
+                             squeeze=False)
+    panel = 0
+    if labels:
+        ax = axes[panel][0]
+        panel += 1
+        y = range(len(labels))
+        ax.barh([i + 0.2 for i in y], theirs, height=0.4, label="PyTorch (best)")
+        ax.barh([i - 0.2 for i in y], ours, height=0.4, label="Shears")
+        ax.set_yticks(list(y))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("median ms (log)")
+        ax.legend()
+    if train:
+        ax = axes[panel][0]
+        panel += 1
+        impls = sorted({k[len("torch_"):-len("_imagesPerSec")] for r in train for k in r if k.startswith("torch_") and k.endswith("_imagesPerSec")})
+        series = [("Shears", "imagesPerSec")] + [("PyTorch " + i, "torch_%s_imagesPerSec" % i) for i in impls]
+        x = range(len(train))
+        width = 0.8 / len(series)
+        for j, (name, field) in enumerate(series):
+            ax.bar([i + (j - (len(series) - 1) / 2) * width for i in x], [r.get(field, 0) for r in train], width=width, label=name)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(["%s\n%s b%s" % (r["op"], r["model"], r["batch"]) for r in train], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("images / s (log)")
+        ax.legend(fontsize=7)
+    if sweep:
+        ax = axes[panel][0]
+        square = [r for r in sweep if r["m"] == r["k"] == 4096]
+        sweep = square or sweep  # one layer size keeps the panel readable; gpu-sparse.png has them all
+        groups = {}
+        for r in sweep:
+            groups.setdefault("%s %s %dx%d n=%d" % (r["op"], r["format"], r["m"], r["k"], r["n"]), []).append(r)
+        for name, rs in sorted(groups.items()):
+            rs.sort(key=lambda r: r["sparsity"])
+            if len(rs) > 1:
+                ax.plot([r["sparsity"] for r in rs], [r["speedupVsDense"] for r in rs], marker="o", label=name)
+        ax.axhline(1.0, color="gray", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_xlabel("sparsity")
+        ax.set_ylabel("speed-up vs cuBLAS dense (log)")
+        ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return True
 
 
+def load(path):
+    """A JSON file; a missing or broken one (a stage that failed or timed out) becomes an empty run, named."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        print("compare.py: skipping %s: %s" % (path, e), file=sys.stderr)
+        return {"results": [], "missing": path}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shears", required=True)
+    ap.add_argument("--shears", nargs="+", required=True, help="GpuBench and TrainBench JSON files")
     ap.add_argument("--torch", nargs="+", required=True)
+    ap.add_argument("--sparse", help="SparseGpuBench JSON (issue 6's sweep; carried as is under 'sparse')")
     ap.add_argument("--out", required=True)
     ap.add_argument("--png")
+    ap.add_argument("--quiet", action="store_true", help="do not echo the joined JSON on stdout")
     a = ap.parse_args()
-    with open(a.shears) as f:
-        shears = json.load(f)
-    runs = []
-    for p in a.torch:
-        with open(p) as f:
-            runs.append(json.load(f))
+    shears = merge([load(p) for p in a.shears])
+    runs = [load(p) for p in a.torch]
     rows = join(shears, runs)
-    out = {"device": shears["device"], "driver": shears["driver"], "date": shears["date"], "copyGBs": shears["copyGBs"],
-           "torch": runs[0].get("torch") if runs else None, "results": rows}
+    sparse = load(a.sparse) if a.sparse else None
+    out = {"device": shears.get("device"), "driver": shears.get("driver"), "date": shears.get("date"), "copyGBs": shears.get("copyGBs"),
+           "torch": next((r.get("torch") for r in runs if r.get("torch")), None), "data": shears.get("data"),
+           "recipe": shears.get("recipe"), "results": rows}
+    if sparse is not None:
+        out["sparse"] = sparse
+    missing = [r["missing"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "missing" in r]
+    if missing:
+        out["missing"] = missing
     if a.png:
-        out["chart"] = a.png if chart(rows, a.png) else None
+        out["chart"] = a.png if chart(rows, a.png, sparse) else None
     with open(a.out, "w") as f:
         json.dump(out, f, indent=1)
-    print(json.dumps(out, indent=1))
+    if not a.quiet:
+        print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
   python3 bench/peers/test_compare.py"""
 import unittest
 
-from compare import join
+import json
+import os
+import tempfile
+
+from compare import join, load, merge
 
 
 class JoinTest(unittest.TestCase):
@@ -25,6 +29,42 @@ class JoinTest(unittest.TestCase):
         self.assertAlmostEqual(5.0, rows[0]["speedup_vs_topk"])
         self.assertAlmostEqual(4.0, rows[1]["speedup_vs_kthvalue-loop"])
         self.assertAlmostEqual(2.0, rows[2]["speedup_vs_torch fused + mask"])
+
+    def test_throughput_ratios_are_shears_over_pytorch_and_errors_are_kept(self):
+        shears = merge([{"device": "GPU", "copyGBs": 3000.0, "results": [{"op": "copy", "GBs": 3000.0}]},
+                        {"device": "cuda (GPU)", "data": "synthetic", "results": [
+                            {"op": "train_step", "model": "lenet-300-100", "batch": 128, "imagesPerSec": 300000.0},
+                            {"op": "train_step", "model": "lenet-300-100", "batch": 512, "imagesPerSec": 900000.0},
+                            {"op": "gmp_run", "model": "mnist-cnn", "batch": 128, "imagesPerSec": 50000.0}]}])
+        self.assertEqual("GPU", shears["device"], "the first file's header wins")
+        self.assertEqual("synthetic", shears["data"])
+        self.assertEqual(4, len(shears["results"]))
+        torch = [{"results": [
+            {"op": "train_step", "impl": "eager", "model": "lenet-300-100", "batch": 128, "imagesPerSec": 200000.0},
+            {"op": "train_step", "impl": "compile", "model": "lenet-300-100", "batch": 128, "imagesPerSec": 400000.0},
+            {"op": "train_step", "impl": "compile", "model": "lenet-300-100", "batch": 512, "error": "RuntimeError('no triton')"},
+            {"op": "gmp_run", "impl": "eager", "model": "mnist-cnn", "batch": 512, "imagesPerSec": 1.0},
+            {"op": "gmp_run", "impl": "eager", "model": "mnist-cnn", "batch": 128, "imagesPerSec": 40000.0}]}]
+        rows = join(shears, torch)
+        self.assertEqual(3, len(rows))
+        self.assertAlmostEqual(1.5, rows[0]["speedup_vs_eager"])
+        self.assertAlmostEqual(0.75, rows[0]["speedup_vs_compile"])
+        self.assertEqual(200000.0, rows[0]["torch_eager_imagesPerSec"])
+        self.assertEqual("RuntimeError('no triton')", rows[1]["torch_compile_error"])
+        self.assertNotIn("speedup_vs_compile", rows[1])
+        self.assertAlmostEqual(1.25, rows[2]["speedup_vs_eager"], msg="paired by batch, not with the batch-512 run")
+
+    def test_a_missing_or_broken_file_becomes_an_empty_named_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            broken = os.path.join(d, "broken.json")
+            with open(broken, "w") as f:
+                f.write('{"results": [')
+            good = os.path.join(d, "good.json")
+            with open(good, "w") as f:
+                json.dump({"results": [{"op": "copy"}]}, f)
+            self.assertEqual({"results": [], "missing": broken}, load(broken))
+            self.assertEqual([], load(os.path.join(d, "absent.json"))["results"])
+            self.assertEqual(1, len(load(good)["results"]))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+package dev.shears.bench.gpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.nativebind.CublasHandle;
+import dev.shears.nativebind.CudaContext;
+import dev.shears.nativebind.CudaStream;
+import dev.shears.nativebind.CusparseHandle;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A tiny GPU sparse sweep end to end: every planned timing yields a row without an error, and
+ * every sparse result matches cuBLAS on the same matrix (FP32: 1e-5 relative to the largest |C|,
+ * sums of <= 64 products; 16-bit 2:4: 1e-2, one FP16/BF16 rounding of the output). Skips without
+ * CUDA; fails instead under -Dshears.requireGpu=true. Not yet run: written without a GPU.
+ */
+class SparseGpuBenchIT {
+
+    @BeforeEach
+    void requireCuda() {
+        String cause = SparseGpuBench.unavailabilityCause();
+        if (cause == null) return;
+        if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU")))
+            fail("CUDA unavailable but -Dshears.requireGpu=true: " + cause);
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + cause);
+    }
+
+    @Test
+    void everyPlannedTimingRunsAndMatchesCublas() throws Exception {
+        SparseSweepPlan plan = new SparseSweepPlan(List.of(new SparseSweepPlan.LayerShape("square-64", 64, 64),
+                new SparseSweepPlan.LayerShape("odd", 30, 50)), List.of(1, 8), List.of(0.5, 0.9), 16,
+                List.of(new SparseSweepPlan.LtCase(64, 64, 64, "fp16"), new SparseSweepPlan.LtCase(64, 64, 64, "bf16")));
+        SparseGpuBench.Options opt = SparseGpuBench.Options.parse("--out", "unused.json", "--reps", "3");
+        String json;
+        try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CublasHandle b = new CublasHandle(s);
+             CusparseHandle sp = new CusparseHandle(s)) {
+            json = new SparseGpuBench(opt, plan, s, b, sp).run(ctx.deviceName());
+        }
+        JsonNode rows = new ObjectMapper().readTree(json).get("results");
+        assertEquals(plan.timings(), rows.size(), json);
+        for (JsonNode r : rows) {
+            assertFalse(r.has("error"), r.toString());
+            assertTrue(r.get("medianMs").asDouble() > 0, r.toString());
+            if (r.has("maxRelErr")) {
+                double tol = r.get("format").asText().startsWith("2:4") ? 1e-2 : 1e-5;
+                assertTrue(r.get("maxRelErr").asDouble() <= tol, r.toString());
+            }
+        }
+    }
+}
