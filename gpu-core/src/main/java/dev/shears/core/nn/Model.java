@@ -31,6 +31,8 @@ public final class Model {
     private final List<Node> nodes;
     private final String output;
     private final Map<String, Shape> shapes; // per-sample shape of every input and node output
+    /** nodes whose output gradient is needed: a trainable parameter in them or upstream */
+    private final java.util.Set<String> requiresGrad = new java.util.HashSet<>();
     /**
      * Per node read by more than one layer: the buffer its gradients are summed into during
      * backward, [N, ...its per-sample shape], kept across passes so a training step allocates
@@ -63,6 +65,13 @@ public final class Model {
             }
         }
         if (!shapes.containsKey(output)) throw new IllegalArgumentException("output '" + output + "' is not a layer of the model");
+        // Backward only needs the nodes with a trainable parameter in them or upstream: the input
+        // gradient of the first weight layer (e.g. 128x784 for LeNet-300-100) is never computed.
+        for (Node n : nodes) {
+            boolean req = n.layer().parameters().stream().anyMatch(Parameter::trainable);
+            for (String src : n.inputs()) req |= requiresGrad.contains(src);
+            if (req) requiresGrad.add(n.name());
+        }
     }
 
     public static Builder builder() { return new Builder(); }
@@ -192,18 +201,17 @@ public final class Model {
         Map<String, Tensor> grads = new HashMap<>();
         Map<String, Boolean> owned = new HashMap<>(); // whether grads.get(x) is a buffer we may add into
         grads.put(from, gradOutput);
-        java.util.Set<String> graphInputs = new java.util.HashSet<>();
-        for (Input in : inputs) graphInputs.add(in.name());
         for (int i = nodes.size() - 1; i >= 0; i--) {
             Node n = nodes.get(i);
             Tensor g = grads.remove(n.name());
             if (g == null) continue; // does not reach the output
+            if (!requiresGrad.contains(n.name())) continue; // nothing trainable here or upstream
             boolean needInput = false;
-            for (String src : n.inputs()) if (!graphInputs.contains(src)) needInput = true;
+            for (String src : n.inputs()) if (requiresGrad.contains(src)) needInput = true;
             List<Tensor> gin = n.layer().backward(ctx, g, needInput);
             for (int j = 0; j < n.inputs().size(); j++) {
                 String src = n.inputs().get(j);
-                if (graphInputs.contains(src)) continue;
+                if (!requiresGrad.contains(src)) continue; // a graph input, or a node with nothing trainable upstream
                 Tensor gj = gin.get(j);
                 Tensor prev = grads.get(src);
                 if (prev == null) {
