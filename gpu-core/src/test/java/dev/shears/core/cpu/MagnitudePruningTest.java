@@ -35,13 +35,7 @@ class MagnitudePruningTest {
     }
 
     private static float kth(List<float[]> arrays, long k) {
-        int total = 0;
-        for (float[] a : arrays) total += a.length;
-        float[] all = new float[total];
-        int at = 0;
-        for (float[] a : arrays) for (float v : a) all[at++] = Math.abs(v);
-        Arrays.sort(all);
-        return all[(int) k - 1];
+        return dev.shears.core.backend.ReferenceOps.kthMagnitude(arrays, k);
     }
 
     @Test
