@@ -11,51 +11,20 @@ import dev.shears.core.tensor.Tensor;
 
 import java.util.List;
 
-/** Avg pooling over NCHW images, explicit padding, optional ceil mode (ONNX/PyTorch). */
-public final class AvgPool2D extends Layer {
-    private final int kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight;
-    private final boolean ceilMode;
+/** Average pooling over NCHW images (the window is {@link Pool2D}'s). */
+public final class AvgPool2D extends Pool2D {
     private final boolean countIncludePad;
 
     public AvgPool2D(String name, int kernelH, int kernelW, int strideH, int strideW,
                      int padTop, int padLeft, int padBottom, int padRight, boolean ceilMode, boolean countIncludePad) {
-        super(name);
-        this.kernelH = kernelH;
-        this.kernelW = kernelW;
-        this.strideH = strideH;
-        this.strideW = strideW;
-        this.padTop = padTop;
-        this.padLeft = padLeft;
-        this.padBottom = padBottom;
-        this.padRight = padRight;
-        this.ceilMode = ceilMode;
+        super(name, kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, ceilMode);
         this.countIncludePad = countIncludePad;
     }
 
-    public int kernelH() { return kernelH; }
-    public int kernelW() { return kernelW; }
-    public int strideH() { return strideH; }
-    public int strideW() { return strideW; }
-    public int padTop() { return padTop; }
-    public int padLeft() { return padLeft; }
-    public int padBottom() { return padBottom; }
-    public int padRight() { return padRight; }
-    public boolean ceilMode() { return ceilMode; }
-    /** divide by the full window size even where it covers padding */
+    /** padding counts in each window's divisor (taps inside the padded input; see Backend.avgPool) */
     public boolean countIncludePad() { return countIncludePad; }
 
-    public dev.shears.core.backend.ConvGeometry geometry(int channels, int height, int width) {
-        return new dev.shears.core.backend.ConvGeometry(channels, height, width, kernelH, kernelW, strideH, strideW,
-                padTop, padLeft, padBottom, padRight, 1, 1, ceilMode);
-    }
-
     @Override public String type() { return "AvgPool2D"; }
-
-    @Override public Shape outputShape(List<Shape> in) {
-        Shape s = Layers.image(in);
-        var g = geometry(s.dim(0), s.dim(1), s.dim(2));
-        return Shape.of(s.dim(0), g.outH(), g.outW());
-    }
 
     /** the last input's shape, [N, C, H, W] */
     private Shape inShape;
