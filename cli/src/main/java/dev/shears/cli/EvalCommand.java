@@ -12,7 +12,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -21,11 +20,7 @@ import java.util.concurrent.Callable;
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
+    @Mixin ModelOption modelOption;
 
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
     String data;
@@ -45,7 +40,7 @@ final class EvalCommand implements Callable<Integer> {
         var err = System.err;
         Dataset test = DataSources.loadTest(data);
         try (Backend be = backendOption.open(err)) {
-            ModelSource src = ModelSource.load(model, weights, be, test.sampleShape(), test.classes(), 0);
+            ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";

@@ -5,6 +5,7 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.io.keras.KerasExporter;
 import dev.shears.io.onnx.OnnxExporter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -15,11 +16,7 @@ import java.util.concurrent.Callable;
 final class ExportCommand implements Callable<Integer> {
     enum Format { onnx, keras }
 
-    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
+    @Mixin ModelOption modelOption;
 
     @Option(names = "--format", required = true, description = "onnx or keras.")
     Format format;
@@ -32,7 +29,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         try (Backend be = CpuBackend.create()) {
-            ModelSource src = ModelSource.load(model, weights, be, null, 0, 0);
+            ModelSource src = modelOption.load(be);
             Path[] inputs = src.path() == null ? new Path[0] : new Path[]{src.path()};
             for (Path p : inputs)
                 if (p.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize()))

@@ -8,11 +8,11 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.nn.Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -22,18 +22,14 @@ import java.util.concurrent.Callable;
 final class InspectCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
+    @Mixin ModelOption modelOption;
 
     @Option(names = "--json", description = "Print one JSON object on stdout and nothing else.")
     boolean json;
 
     @Override public Integer call() throws Exception {
         try (Backend be = CpuBackend.create()) {
-            ModelSource src = ModelSource.load(model, weights, be, null, 0, 0);
+            ModelSource src = modelOption.load(be);
             Model m = src.model();
             List<RunReport.LayerRow> rows = ModelSummary.layers(m);
             var out = spec.commandLine().getOut();

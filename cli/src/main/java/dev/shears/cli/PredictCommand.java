@@ -19,11 +19,7 @@ import java.util.concurrent.Callable;
 /** {@code shears predict --model FILE --input FILE --output FILE}: one forward pass. */
 @Command(name = "predict", description = "One forward pass: input and output as .npy or ONNX TensorProto (.pb) files.")
 final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx).")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
+    @Mixin ModelOption modelOption;
 
     @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension.")
     Path input;
@@ -36,7 +32,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         FloatArray in = read(input);
         try (Backend be = backendOption.open(System.err)) {
-            ModelSource src = ModelSource.load(model, weights, be, null, 0, 0);
+            ModelSource src = modelOption.load(be);
             Model m = src.model();
             Shape sample = m.inputs().get(0).shape();
             long n = in.data().length;

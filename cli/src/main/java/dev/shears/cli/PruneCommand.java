@@ -12,22 +12,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S) [--epochs N] --out DIR}. */
-@Command(name = "prune", description = "Prune a trained model with gradual magnitude pruning (a recipe, or the seed recipe at a given sparsity).")
+@Command(name = "prune", description = "Prune a model with gradual magnitude pruning: a recipe, or the tuned GMP recipe at a given sparsity.")
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model file (.shears, .h5, .keras, .json with --weights, .onnx) or an architecture.")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
-
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
-    String data;
+    @Mixin ModelOption modelOption;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     What what;
@@ -43,14 +35,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "Stretch or squeeze the recipe to this many epochs.")
     Integer epochs;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of shuffling and dropout. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--out", required = true, description = "Output folder: model.shears, report.json, report.html.")
-    Path out;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @Mixin RunOptions run;
 
     @Mixin BackendOption backendOption;
 
@@ -67,11 +52,11 @@ final class PruneCommand implements Callable<Integer> {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
             r = r.withEpochs(epochs);
         }
-        Split split = DataSources.load(data);
+        Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
-            ModelSource src = ModelSource.load(model, weights, be, split.train().sampleShape(), split.train().classes(), seed);
-            var outcome = RunSupport.run("prune", src, split, r, seed, out, System.err, quiet, "model.shears");
-            Summary.print(spec.commandLine().getOut(), outcome.report(), out);
+            ModelSource src = modelOption.load(be, split.train().sampleShape(), split.train().classes(), run.seed);
+            var outcome = RunSupport.run("prune", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears");
+            Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
     }

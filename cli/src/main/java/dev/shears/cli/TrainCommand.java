@@ -11,7 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code shears train --model ARCH|FILE --data DATA --epochs N --out DIR}: dense training. */
@@ -19,14 +18,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Architecture (lenet-300-100, lenet-5, mnist-cnn) or model file.")
-    String model;
-
-    @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
-    Path weights;
-
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
-    String data;
+    @Mixin ModelOption modelOption;
 
     @Option(names = "--epochs", defaultValue = "20", description = "Epochs. Default: ${DEFAULT-VALUE}.")
     int epochs;
@@ -35,25 +27,18 @@ final class TrainCommand implements Callable<Integer> {
             + "Default: ${DEFAULT-VALUE} (SGD, Nesterov momentum 0.9, weight decay 1e-4, cosine decay of the learning rate from 0.05).")
     String recipe;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, shuffling and dropout. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--out", required = true, description = "Output folder: model.shears, report.json, report.html.")
-    Path out;
-
-    @Option(names = "--quiet", description = "No progress output.")
-    boolean quiet;
+    @Mixin RunOptions run;
 
     @Mixin BackendOption backendOption;
 
     @Override public Integer call() {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
-        Split split = DataSources.load(data);
+        Split split = DataSources.load(run.data);
         Recipe r = Recipes.load(recipe).withEpochs(epochs);
         try (Backend be = backendOption.open(System.err)) {
-            ModelSource src = ModelSource.load(model, weights, be, split.train().sampleShape(), split.train().classes(), seed);
-            var outcome = RunSupport.run("train", src, split, r, seed, out, System.err, quiet, "model.shears");
-            Summary.print(spec.commandLine().getOut(), outcome.report(), out);
+            ModelSource src = modelOption.load(be, split.train().sampleShape(), split.train().classes(), run.seed);
+            var outcome = RunSupport.run("train", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears");
+            Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
     }
