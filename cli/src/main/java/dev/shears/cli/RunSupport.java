@@ -40,7 +40,7 @@ final class RunSupport {
         Model model = src.model();
         Path[] inputs = src.path() == null ? new Path[0] : new Path[]{src.path()};
         Path ckpt = outDir.resolve(checkpointName);
-        prepareOutDir(outDir, inputs);
+        prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
         trainer.addListener(new TrainingListener() {
@@ -119,7 +119,7 @@ final class RunSupport {
                 layers, rows, updates, secs, ckpt.toString(), stop);
     }
 
-    static void prepareOutDir(Path outDir, Path... inputs) {
+    static void prepareOutDir(Path outDir) {
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {
