@@ -72,16 +72,18 @@ public final class ReportWriter {
             List<RunReport.MaskUpdateRow> mu = r.maskUpdates();
             double[] sx, target, achieved;
             if (mu.size() >= 2) {
-                sx = new double[mu.size() + 2];
+                // start, flat until the first update (masks jump there), every update, the end
+                sx = new double[mu.size() + 3];
                 target = new double[sx.length];
                 achieved = new double[sx.length];
                 sx[0] = 0;
+                sx[1] = mu.getFirst().epoch();
                 for (int i = 0; i < mu.size(); i++) {
-                    sx[i + 1] = mu.get(i).epoch();
-                    target[i + 1] = mu.get(i).target();
-                    achieved[i + 1] = mu.get(i).achieved();
+                    sx[i + 2] = mu.get(i).epoch();
+                    target[i + 2] = mu.get(i).target();
+                    achieved[i + 2] = mu.get(i).achieved();
                 }
-                target[0] = achieved[0] = ep.getFirst().sparsity();
+                target[0] = achieved[0] = target[1] = achieved[1] = ep.getFirst().sparsity();
                 sx[sx.length - 1] = ep.getLast().epoch();
                 target[sx.length - 1] = ep.getLast().targetSparsity();
                 achieved[sx.length - 1] = ep.getLast().sparsity();
