@@ -31,9 +31,13 @@ public final class Progress {
         int filled = total > 0 ? (int) Math.min(width, width * done / total) : width;
         String line = String.format(Locale.ROOT, "%s [%s%s] %d/%d %s", label, "#".repeat(filled), ".".repeat(width - filled), done, total, suffix);
         if (tty) {
-            err.print("\r" + line + " ".repeat(Math.max(0, lastLen - line.length())));
-            lastLen = line.length();
-            if (finished) { err.println(); lastLen = 0; }
+            if (finished) { // erase the bar: the caller's summary line takes its place
+                err.print("\r" + " ".repeat(Math.max(lastLen, line.length())) + "\r");
+                lastLen = 0;
+            } else {
+                err.print("\r" + line + " ".repeat(Math.max(0, lastLen - line.length())));
+                lastLen = line.length();
+            }
         } else if (!finished) {
             err.println(line);
         }

@@ -53,8 +53,11 @@ public final class Backends {
                 + firstLine(cause) + " (--backend cuda shows the full cause)");
     }
 
+    /** The first sentence of the cause (the discovery trace that follows belongs to --backend cuda's error). */
     private static String firstLine(String s) {
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String line = nl < 0 ? s : s.substring(0, nl);
+        int stop = line.indexOf(". ");
+        return stop < 0 ? line : line.substring(0, stop + 1);
     }
 }
