@@ -67,6 +67,11 @@ final class RunSupport {
                 progress.line(String.format(Locale.ROOT, "epoch %d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | sparsity %.2f%% (target %.2f%%) | %.1f s",
                         m.epoch(), m.trainLoss(), 100 * m.trainAccuracy(), m.testLoss(), 100 * m.testAccuracy(),
                         100 * m.sparsity(), 100 * m.targetSparsity(), m.seconds()));
+                if (m.sparsity() > 0) {
+                    StringBuilder layers = new StringBuilder("  per layer:");
+                    m.layerSparsity().forEach((name, sp) -> layers.append(String.format(Locale.ROOT, " %s %.2f%%", name, 100 * sp)));
+                    progress.line(layers.toString());
+                }
             }
         });
         long t0 = System.nanoTime();
