@@ -53,7 +53,8 @@ import java.util.Set;
  * {@code ratio} attribute (6-11) or input (12+); pooling {@code ceil_mode} and MaxPool
  * {@code dilations} (10+), AveragePool {@code count_include_pad} (7+); Softmax/LogSoftmax
  * coercion to 2-D at {@code axis} (before 13) or a single axis (13+) and the default axis
- * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+).
+ * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+);
+ * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+).
  */
 final class GraphImport {
     private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
