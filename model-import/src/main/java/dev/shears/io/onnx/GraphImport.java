@@ -53,7 +53,8 @@ import java.util.Set;
  * {@code ratio} attribute (6-11) or input (12+); pooling {@code ceil_mode} and MaxPool
  * {@code dilations} (10+), AveragePool {@code count_include_pad} (7+); Softmax/LogSoftmax
  * coercion to 2-D at {@code axis} (before 13) or a single axis (13+) and the default axis
- * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+).
+ * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+);
+ * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+).
  */
 final class GraphImport {
     private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
@@ -206,6 +207,12 @@ final class GraphImport {
             case "Gemm" -> gemm(n, at);
             case "MatMul" -> matMul(n, index);
             case "Add", "Sum", "Mul" -> elementwise(n);
+            case "Sub", "Div" -> arithmeticOfConstants(n);
+            case "Shape" -> shape(n, at);
+            case "Gather" -> gather(n, at);
+            case "Unsqueeze" -> unsqueeze(n, at);
+            case "Squeeze" -> squeeze(n, at);
+            case "Cast" -> cast(n, at);
             case "Relu" -> activation(n, Activation.RELU, 0f);
             case "Sigmoid" -> activation(n, Activation.SIGMOID, 0f);
             case "Tanh" -> activation(n, Activation.TANH, 0f);
@@ -430,7 +437,10 @@ final class GraphImport {
             if (constants.containsKey(in)) constIn.add(constants.get(in));
             else actIn.add(acts.get(in));
         }
-        if (actIn.isEmpty()) throw new ImportException(op + " of constants only is not supported (fold it before export)", file, display(n));
+        if (actIn.isEmpty()) {
+            arithmeticOfConstants(n);
+            return;
+        }
         if (!constIn.isEmpty()) {
             if (actIn.size() != 1 || constIn.size() != 1)
                 throw new ImportException(op + " mixing " + actIn.size() + " activation(s) and " + constIn.size()
@@ -797,11 +807,25 @@ final class GraphImport {
     }
 
     private void concat(NodeProto n, Attributes at) {
+        List<TensorData> constIn = new ArrayList<>();
+        int nonEmpty = 0;
+        for (String in : n.getInputList()) {
+            if (in.isEmpty()) continue;
+            nonEmpty++;
+            if (constants.containsKey(in)) constIn.add(constants.get(in));
+        }
+        if (nonEmpty > 0 && constIn.size() == nonEmpty) { // e.g. a Reshape target assembled from Shape and constant parts
+            if (!at.has("axis")) throw new ImportException("Concat has no 'axis' attribute", file, display(n));
+            int axis = normalizeAxis(at.getIntExact("axis", 0), constIn.get(0).rank(), n, false);
+            constants.put(n.getOutput(0), fold(n, () -> ConstantFolding.concat(constIn, axis)));
+            return;
+        }
         List<Act> ins = new ArrayList<>();
         for (int i = 0; i < n.getInputCount(); i++) {
             if (n.getInput(i).isEmpty()) continue;
             if (constants.containsKey(n.getInput(i)))
-                throw new ImportException("Concat with a constant input ('" + n.getInput(i) + "') is not supported", file, display(n));
+                throw new ImportException("Concat of activations and a constant ('" + n.getInput(i) + "') is not supported"
+                        + " (all activations, or all constants, is)", file, display(n));
             ins.add(acts.get(n.getInput(i)));
         }
         if (ins.isEmpty()) throw new ImportException("Concat has no inputs (all of its input names are empty)", file, display(n));
@@ -835,6 +859,135 @@ final class GraphImport {
             throw new ImportException(n.getOpType() + " at axis " + axis + " of " + full(x) + " (opset " + opset + ") normalises over part of each sample;"
                     + " Shears supports it over the whole sample only (e.g. [N, classes])", file, display(n));
         acts.put(n.getOutput(0), emit(new Softmax(unique(name(n)), log), n, List.of(x)));
+    }
+
+    // ------------------------------------------------------------------ shape computation (constant folding)
+
+    /** Shape: every shape is static, so it is a constant; an activation's includes the batch as Reshape resolves it. */
+    private void shape(NodeProto n, Attributes at) {
+        String in = n.getInput(0);
+        long[] dims = constants.containsKey(in) ? constants.get(in).dims() : fullDims(acts.get(in));
+        int r = dims.length;
+        int start = 0, end = r;
+        if (opset >= 15) { // start/end slice the shape; negative counts from the end, out of range clamps
+            start = (int) Math.clamp(at.getInt("start", 0) < 0 ? at.getInt("start", 0) + r : at.getInt("start", 0), 0, r);
+            end = (int) Math.clamp(at.getInt("end", r) < 0 ? at.getInt("end", r) + r : at.getInt("end", r), 0, r);
+        }
+        constants.put(n.getOutput(0), ConstantFolding.int64Vector(Arrays.copyOfRange(dims, start, Math.max(start, end))));
+    }
+
+    private void gather(NodeProto n, Attributes at) {
+        if (!constants.containsKey(n.getInput(0)) || n.getInputCount() < 2 || !constants.containsKey(n.getInput(1)))
+            throw new ImportException("Gather is supported only when data and indices are constants (it is folded at import, e.g."
+                    + " picking a size out of Shape); this one reads an activation computed at run time", file, display(n));
+        TensorData data = constants.get(n.getInput(0)), indices = constants.get(n.getInput(1));
+        int axis = normalizeAxis(at.getIntExact("axis", 0), data.rank(), n, false);
+        constants.put(n.getOutput(0), fold(n, () -> ConstantFolding.gather(data, indices, axis)));
+    }
+
+    /** The axes of Squeeze/Unsqueeze: an attribute before opset 13, an optional input from 13 (null when absent). */
+    private long[] axesOf(NodeProto n, Attributes at) {
+        if (opset < 13) return at.getInts("axes", null);
+        if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) return constantInput(n, 1, "axes").asLongs();
+        return null;
+    }
+
+    private long[] normalizeAxes(long[] axes, int rank, NodeProto n) {
+        long[] out = new long[axes.length];
+        for (int i = 0; i < axes.length; i++) out[i] = normalizeAxis(Math.toIntExact(axes[i]), rank, n, false);
+        return out;
+    }
+
+    private void unsqueeze(NodeProto n, Attributes at) {
+        long[] axes = axesOf(n, at);
+        if (axes == null) throw new ImportException("Unsqueeze has no axes", file, display(n));
+        String in = n.getInput(0);
+        long[] inDims = constants.containsKey(in) ? constants.get(in).dims() : fullDims(acts.get(in));
+        long[] norm = normalizeAxes(axes, inDims.length + axes.length, n);
+        long[] outDims = fold(n, () -> ConstantFolding.unsqueezeDims(inDims, norm));
+        if (constants.containsKey(in)) {
+            constants.put(n.getOutput(0), constants.get(in).withDims(outDims));
+            return;
+        }
+        for (long a : norm)
+            if (a == 0) throw new ImportException("Unsqueeze at axis 0 of " + full(acts.get(in)) + " would move the batch axis;"
+                    + " Shears keeps axis 0 as the batch", file, display(n));
+        reshapeTo(n, acts.get(in), outDims);
+    }
+
+    private void squeeze(NodeProto n, Attributes at) {
+        long[] axes = axesOf(n, at);
+        String in = n.getInput(0);
+        long[] inDims = constants.containsKey(in) ? constants.get(in).dims() : fullDims(acts.get(in));
+        long[] norm = axes == null ? null : normalizeAxes(axes, inDims.length, n);
+        if (constants.containsKey(in)) {
+            constants.put(n.getOutput(0), constants.get(in).withDims(fold(n, () -> ConstantFolding.squeezeDims(inDims, norm))));
+            return;
+        }
+        Act x = acts.get(in);
+        if (norm == null && nominalBatch == 1)
+            throw new ImportException("Squeeze without axes of " + full(x) + " with batch 1 would also remove the batch axis;"
+                    + " Shears keeps axis 0 as the batch (give Squeeze explicit axes)", file, display(n));
+        if (norm != null)
+            for (long a : norm)
+                if (a == 0) throw new ImportException("Squeeze of axis 0 (the batch) of " + full(x) + " is not supported;"
+                        + " Shears keeps axis 0 as the batch", file, display(n));
+        reshapeTo(n, x, fold(n, () -> ConstantFolding.squeezeDims(inDims, norm)));
+    }
+
+    /** A Reshape layer to the full dims {@code dims} (batch first), or a rename when the per-sample shape is unchanged. */
+    private void reshapeTo(NodeProto n, Act x, long[] dims) {
+        Shape per = Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+        if (per.equals(x.shape())) {
+            aliasAct(n.getOutput(0), x);
+            return;
+        }
+        acts.put(n.getOutput(0), emit(new Reshape(unique(name(n)), per), n, List.of(x)));
+    }
+
+    private void cast(NodeProto n, Attributes at) {
+        if (!at.has("to")) throw new ImportException("Cast has no 'to' attribute", file, display(n));
+        int to = at.getIntExact("to", 0);
+        String in = n.getInput(0);
+        if (constants.containsKey(in)) {
+            constants.put(n.getOutput(0), fold(n, () -> ConstantFolding.cast(constants.get(in), to)));
+            return;
+        }
+        if (to != TensorProto.DataType.FLOAT_VALUE)
+            throw new ImportException("Cast of an activation to " + OnnxTensors.typeName(to) + " is not supported (activations are FLOAT;"
+                    + " Cast of constants is folded)", file, display(n));
+        aliasAct(n.getOutput(0), acts.get(in)); // FLOAT to FLOAT
+    }
+
+    /** Add, Sub, Mul, Div (and Sum) of constants only: folded. Sub and Div of activations are not supported. */
+    private void arithmeticOfConstants(NodeProto n) {
+        String op = n.getOpType();
+        List<TensorData> ins = new ArrayList<>();
+        for (String in : n.getInputList()) {
+            if (in.isEmpty()) continue;
+            TensorData t = constants.get(in);
+            if (t == null)
+                throw new ImportException(op + " of an activation ('" + in + "') is not supported; Shears folds " + op
+                        + " only when all its inputs are constants", file, display(n));
+            ins.add(t);
+        }
+        if (ins.isEmpty()) throw new ImportException(op + " has no inputs", file, display(n));
+        String binary = op.equals("Sum") ? "Add" : op;
+        if (!op.equals("Sum") && ins.size() != 2) throw new ImportException(op + " has " + ins.size() + " inputs, expected 2", file, display(n));
+        constants.put(n.getOutput(0), fold(n, () -> {
+            TensorData acc = ins.get(0);
+            for (int i = 1; i < ins.size(); i++) acc = ConstantFolding.arithmetic(binary, acc, ins.get(i));
+            return acc;
+        }));
+    }
+
+    /** Runs a folding step, turning its IllegalArgumentException into an ImportException naming the node. */
+    private <T> T fold(NodeProto n, java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new ImportException(n.getOpType() + " of constants cannot be folded: " + e.getMessage(), file, display(n), List.of(), e);
+        }
     }
 
     // ------------------------------------------------------------------ helpers

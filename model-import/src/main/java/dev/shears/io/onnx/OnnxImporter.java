@@ -22,17 +22,19 @@ import java.util.Map;
  * Softmax, LogSoftmax, Dropout and the activations their IR layers; Identity is dropped;
  * Constant, ConstantOfShape and initializers become weights; Add, Sum and Mul of activations
  * become {@code Add}/{@code Multiply}, Add and Mul of a constant fold into the Conv, Dense or
- * BatchNorm before them. Operator-set versions 6 and newer are read, with each op's attribute
+ * BatchNorm before them. Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul and Div of
+ * constants are folded at import (every shape is static; {@link ConstantFolding}), and
+ * Unsqueeze/Squeeze of activations become {@code Reshape}. Operator-set versions 6 and newer are read, with each op's attribute
  * changes between versions handled (see {@link GraphImport}).
  */
 public final class OnnxImporter {
 
     /** The ONNX ops (default domain) Shears imports, as error messages list them. */
     public static final List<String> SUPPORTED_OPS = List.of(
-            "Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "ConstantOfShape", "Conv",
-            "Dropout", "Elu", "Flatten", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LRN",
-            "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "PRelu", "Relu", "Reshape", "Selu",
-            "Sigmoid", "Softmax", "Softplus", "Softsign", "Sum", "Tanh", "Transpose");
+            "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv",
+            "Div", "Dropout", "Elu", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LRN",
+            "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "PRelu", "Relu", "Reshape", "Selu", "Shape",
+            "Sigmoid", "Softmax", "Softplus", "Softsign", "Squeeze", "Sub", "Sum", "Tanh", "Transpose", "Unsqueeze");
 
     /** The oldest default-domain operator set read. */
     public static final int MIN_OPSET = 6;

@@ -219,4 +219,45 @@ class OnnxImportStructureTest {
         TestGraph g11 = new TestGraph(11, 8).input("x", 1, 3, 4).op("Softmax", in("x"), "y").output("y");
         assertEquals(Shape.of(3, 4), OnnxImporter.read(g11.build().toByteArray(), null).model().outputShape());
     }
+
+    @Test
+    void pytorchFlattenFoldsToOneReshapeWithTheTargetResolved() {
+        for (int opset : new int[]{11, 13}) {
+            Model m = OnnxImporter.read(OnnxRuntimeParityTest.pytorchFlatten(opset).build().toByteArray(), null).model();
+            // Shape, Gather, Unsqueeze, Concat leave no layer behind: Conv, Reshape to [64], Dense
+            assertEquals(List.of("Conv2D", "Reshape", "Dense"), m.layers().stream().map(l -> l.getClass().getSimpleName()).toList());
+            assertEquals(Shape.of(5), m.outputShape());
+        }
+    }
+
+    @Test
+    void gatherOfAnActivationIsRefusedNamingTheNode() {
+        TestGraph g = new TestGraph(13, 9).input("x", 2, 6).longs("idx", new long[]{1, 3}, 2);
+        g.node("Gather", in("x", "idx"), "y", TestGraph.i("axis", 1)).setName("pick_features");
+        g.output("y");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(g.build().toByteArray(), null));
+        assertTrue(e.node().contains("pick_features"), e.node());
+        assertTrue(e.getMessage().contains("Gather") && e.getMessage().contains("constants"), e.getMessage());
+    }
+
+    @Test
+    void squeezeOrUnsqueezeOfTheBatchAxisIsRefused() {
+        TestGraph u = new TestGraph(11, 10).input("x", 2, 6).op("Unsqueeze", in("x"), "y", TestGraph.ints("axes", 0)).output("y");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(u.build().toByteArray(), null));
+        assertTrue(e.getMessage().contains("batch") && e.node().contains("Unsqueeze"), e.getMessage());
+        TestGraph s = new TestGraph(13, 10).input("x", 1, 6).longs("axes", new long[]{0}, 1).op("Squeeze", in("x", "axes"), "y").output("y");
+        e = assertThrows(ImportException.class, () -> OnnxImporter.read(s.build().toByteArray(), null));
+        assertTrue(e.getMessage().contains("batch") && e.node().contains("Squeeze"), e.getMessage());
+        // a Squeeze of an axis that is not size 1 is refused too
+        TestGraph s2 = new TestGraph(13, 10).input("x", 1, 6).longs("axes", new long[]{1}, 1).op("Squeeze", in("x", "axes"), "y").output("y");
+        e = assertThrows(ImportException.class, () -> OnnxImporter.read(s2.build().toByteArray(), null));
+        assertTrue(e.getMessage().contains("size 6"), e.getMessage());
+    }
+
+    @Test
+    void subOfAnActivationIsRefusedNotMiscomputed() {
+        TestGraph g = new TestGraph(13, 11).input("x", 2, 6).floats("c", new float[]{1f}, 1).op("Sub", in("x", "c"), "y").output("y");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(g.build().toByteArray(), null));
+        assertTrue(e.getMessage().contains("Sub of an activation"), e.getMessage());
+    }
 }

@@ -173,4 +173,55 @@ class OnnxRuntimeParityTest {
                 .op("GlobalAveragePool", in("x"), "p").op("Flatten", in("p"), "f").op("Gemm", in("f", "w", "b"), "y", i("transB", 1))
                 .output("y"), "gap_dense", 2, 3, 5, 5);
     }
+
+    /**
+     * The flatten newer PyTorch exporters write: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])).
+     * Unsqueeze takes its axes as an attribute before opset 13 and as an input from 13.
+     */
+    static TestGraph pytorchFlatten(int opset) {
+        TestGraph g = new TestGraph(opset, 20).input("x", 2, 3, 6, 6).random("w", -1, 1, 4, 3, 3, 3).random("b", -1, 1, 4)
+                .random("w2", -1, 1, 64, 5).longs("zero", new long[]{0}).longs("minus1", new long[]{-1}, 1)
+                .op("Conv", in("x", "w", "b"), "c").op("Shape", in("c"), "s").op("Gather", in("s", "zero"), "n", i("axis", 0));
+        if (opset < 13) g.op("Unsqueeze", in("n"), "n1", ints("axes", 0));
+        else g.longs("axes0", new long[]{0}, 1).op("Unsqueeze", in("n", "axes0"), "n1");
+        return g.op("Concat", in("n1", "minus1"), "target", i("axis", 0)).op("Reshape", in("c", "target"), "f")
+                .op("Gemm", in("f", "w2"), "y").output("y");
+    }
+
+    @Test void pytorchShapeGatherUnsqueezeConcatReshapeFlattenFolds() throws IOException {
+        for (int opset : new int[]{11, 13})
+            check(pytorchFlatten(opset), "pytorch_flatten" + opset, 2, 3, 6, 6);
+    }
+
+    @Test void shapeStartEndNegativeGatherCastAndArithmeticOfConstantsFold() throws IOException {
+        // Reshape target [N, C, H*W]: Shape with start/end (opset 15), Gather with negative indices, Mul/Add/Sub/Div, Cast
+        TestGraph g = new TestGraph(15, 21).input("x", 2, 4, 3, 5)
+                .longs("hwIdx", new long[]{-2, -1}, 2).longs("zero", new long[]{0}).longs("one", new long[]{1})
+                .longs("four", new long[]{4}).floats("onef", new float[]{1f}).longs("axes0", new long[]{0}, 1)
+                .op("Shape", in("x"), "nc", i("start", 0), i("end", -2))
+                .op("Shape", in("x"), "s")
+                .op("Gather", in("s", "hwIdx"), "hw", i("axis", 0))
+                .op("Gather", in("hw", "zero"), "h", i("axis", 0))
+                .op("Gather", in("hw", "one"), "w", i("axis", 0))
+                .op("Mul", in("h", "w"), "p")
+                .op("Add", in("p", "four"), "p4").op("Sub", in("p4", "four"), "q")
+                .op("Cast", in("onef"), "onei", i("to", 7))
+                .op("Div", in("q", "onei"), "d")
+                .op("Unsqueeze", in("d", "axes0"), "du")
+                .op("Concat", in("nc", "du"), "target", i("axis", 0))
+                .op("Reshape", in("x", "target"), "r").op("Relu", in("r"), "y").output("y");
+        check(g, "shape_arith_fold", 2, 4, 3, 5);
+    }
+
+    @Test void squeezeAndUnsqueezeOfActivationsBecomeReshapes() throws IOException {
+        for (int opset : new int[]{11, 13}) {
+            TestGraph g = new TestGraph(opset, 22).input("x", 2, 3, 4, 4).random("w", -1, 1, 3, 5);
+            g.op("GlobalAveragePool", in("x"), "p");
+            if (opset < 13) g.op("Squeeze", in("p"), "sq", ints("axes", 3, -2)).op("Unsqueeze", in("sq"), "u", ints("axes", -1, 2));
+            else g.longs("sqAxes", new long[]{3, -2}, 2).longs("uAxes", new long[]{-1, 2}, 2)
+                    .op("Squeeze", in("p", "sqAxes"), "sq").op("Unsqueeze", in("sq", "uAxes"), "u");
+            g.op("Relu", in("u"), "r").op("Squeeze", in("r"), "f").op("Gemm", in("f", "w"), "y").output("y");
+            check(g, "squeeze_unsqueeze" + opset, 2, 3, 4, 4);
+        }
+    }
 }
