@@ -222,6 +222,25 @@ class CliTest {
     }
 
     @Test @Order(6)
+    void recipesListPrintAndValidate() throws Exception {
+        Run list = shears("recipes");
+        assertEquals(0, list.code(), list.err());
+        for (String name : new String[]{"dense", "gmp-seed", "gmp-tuned", "demo"}) assertTrue(list.out().contains(name), list.out());
+        Run show = shears("recipes", "gmp-tuned");
+        assertEquals(0, show.code());
+        assertTrue(show.out().contains("finalSparsity: 0.9") && show.out().contains("scope: global"), show.out());
+        Path copy = dir.resolve("mine.yaml");
+        Files.writeString(copy, show.out());
+        Run check = shears("recipes", copy.toString());
+        assertEquals(0, check.code(), check.err());
+        assertTrue(check.out().contains("valid") && check.out().contains("epoch 35"), check.out());
+        Files.writeString(copy, show.out().replace("finalSparsity: 0.9", "finalSparsity: 1.2"));
+        Run bad = shears("recipes", copy.toString());
+        assertNotEquals(0, bad.code());
+        assertTrue(bad.err().contains("finalSparsity = 1.2"), bad.err());
+    }
+
+    @Test @Order(7)
     void badInputGetsClearErrors() throws Exception {
         Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
