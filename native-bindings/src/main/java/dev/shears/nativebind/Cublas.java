@@ -49,18 +49,7 @@ public final class Cublas {
                 ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), "cublasGemmEx");
     }
 
-    static final StatusDescriber DESCRIBER = new StatusDescriber() {
-        @Override public String name(int code) { return describe(H.cublasGetStatusName, code); }
-        @Override public String description(int code) { return describe(H.cublasGetStatusString, code); }
-    };
-
-    private static String describe(MethodHandle fn, int code) {
-        try {
-            return Native.cString((MemorySegment) fn.invokeExact(code));
-        } catch (Throwable t) {
-            return null;
-        }
-    }
+    static final StatusDescriber DESCRIBER = StatusDescriber.ofCStringFunctions(() -> H.cublasGetStatusName, () -> H.cublasGetStatusString);
 
     public static void check(int rc, String function) {
         if (rc != 0) throw StatusDescriber.toException(CudaLibrary.CUBLAS, DESCRIBER, function, rc, null);

@@ -70,18 +70,7 @@ public final class Cusparse {
                 ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG), "cusparseSpMV");
     }
 
-    static final StatusDescriber DESCRIBER = new StatusDescriber() {
-        @Override public String name(int code) { return describe(H.cusparseGetErrorName, code); }
-        @Override public String description(int code) { return describe(H.cusparseGetErrorString, code); }
-    };
-
-    private static String describe(MethodHandle fn, int code) {
-        try {
-            return Native.cString((MemorySegment) fn.invokeExact(code));
-        } catch (Throwable t) {
-            return null;
-        }
-    }
+    static final StatusDescriber DESCRIBER = StatusDescriber.ofCStringFunctions(() -> H.cusparseGetErrorName, () -> H.cusparseGetErrorString);
 
     public static void check(int rc, String function) {
         if (rc != 0) throw StatusDescriber.toException(CudaLibrary.CUSPARSE, DESCRIBER, function, rc, null);

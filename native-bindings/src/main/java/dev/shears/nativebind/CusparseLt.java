@@ -102,18 +102,8 @@ public final class CusparseLt {
                 JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS), "cusparseLtSpMMACompress");
     }
 
-    static final StatusDescriber DESCRIBER = new StatusDescriber() {
-        @Override public String name(int code) { return describe(H.cusparseLtGetErrorName, code); }
-        @Override public String description(int code) { return describe(H.cusparseLtGetErrorString, code); }
-    };
-
-    private static String describe(MethodHandle fn, int code) {
-        try {
-            return Native.cString((MemorySegment) fn.invokeExact(code));
-        } catch (Throwable t) {
-            return null; // older releases lack the functions: the cuSPARSE names are used instead
-        }
-    }
+    // older releases lack the name/string functions: the describer then gives null and the table is used
+    static final StatusDescriber DESCRIBER = StatusDescriber.ofCStringFunctions(() -> H.cusparseLtGetErrorName, () -> H.cusparseLtGetErrorString);
 
     public static void check(int rc, String function) {
         if (rc != 0) throw StatusDescriber.toException(CudaLibrary.CUSPARSELT, DESCRIBER, function, rc, null);

@@ -13,6 +13,28 @@ public interface StatusDescriber {
     String description(int code);
 
     /**
+     * A describer over a library's own {@code const char* f(status)} name and description
+     * functions (cuBLAS, cuSPARSE, cuSPARSELt). The suppliers are called only when a status is
+     * described, so building the describer loads nothing; a function that cannot be called gives
+     * null (the caller falls back to {@link StatusNames}).
+     */
+    static StatusDescriber ofCStringFunctions(java.util.function.Supplier<java.lang.invoke.MethodHandle> name,
+                                              java.util.function.Supplier<java.lang.invoke.MethodHandle> description) {
+        return new StatusDescriber() {
+            @Override public String name(int code) { return cString(name, code); }
+            @Override public String description(int code) { return cString(description, code); }
+        };
+    }
+
+    private static String cString(java.util.function.Supplier<java.lang.invoke.MethodHandle> fn, int code) {
+        try {
+            return Native.cString((java.lang.foreign.MemorySegment) fn.get().invokeExact(code));
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /**
      * Builds the exception for a failed call; never throws, whatever the describer does.
      *
      * @param context extra detail for the message (sizes, names), or null
