@@ -30,13 +30,10 @@ final class ExportCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
-            Path[] inputs = src.path() == null ? new Path[0] : new Path[]{src.path()};
-            for (Path p : inputs)
-                if (p.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize()))
-                    throw new UserError("--out " + out + " is the input model; choose another path");
+            src.refuseAsOutput(out, "--out");
             switch (format) {
                 case onnx -> OnnxExporter.write(src.model(), out, new OnnxExporter.Options(sparseInitializers, src.path()));
-                case keras -> KerasExporter.export(src.model(), out, inputs);
+                case keras -> KerasExporter.export(src.model(), out, src.inputs());
             }
             System.err.println("export: " + src.description() + " -> " + out + " (" + format + ")");
             return 0;

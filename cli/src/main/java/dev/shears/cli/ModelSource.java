@@ -18,10 +18,22 @@ import java.util.Optional;
  * checkpoint), {@code .h5}/{@code .hdf5}/{@code .keras} (Keras), a Keras config {@code .json} plus
  * {@code --weights}, or {@code .onnx}.
  *
- * @param path   the file it came from, or null for a built-in architecture
- * @param recipe the recipe stored in a checkpoint, or null
+ * @param path    the file it came from, or null for a built-in architecture
+ * @param weights the separate Keras weights file, or null
  */
-public record ModelSource(Model model, String description, Path path, String recipe) {
+public record ModelSource(Model model, String description, Path path, Path weights) {
+
+    /** The files this model was read from: outputs must never be written over them. */
+    public Path[] inputs() {
+        return java.util.stream.Stream.of(path, weights).filter(java.util.Objects::nonNull).toArray(Path[]::new);
+    }
+
+    /** Refuses an output path that is one of {@link #inputs()}. */
+    public void refuseAsOutput(Path out, String option) {
+        for (Path in : inputs())
+            if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize()))
+                throw new UserError(option + " " + out + " is an input of this run; choose another path");
+    }
 
     public static ModelSource load(String spec, Path weights, Backend backend, Shape sampleShape, int classes, long seed) {
         Path p = Path.of(spec);
@@ -39,13 +51,13 @@ public record ModelSource(Model model, String description, Path path, String rec
         if (weights != null && !Files.isRegularFile(weights)) throw new UserError("--weights " + weights + ": no such file");
         if (lower.endsWith(".shears")) {
             Checkpoint c = Checkpoint.read(p, backend);
-            return new ModelSource(c.model(), p.getFileName().toString(), p, c.recipeYaml());
+            return new ModelSource(c.model(), p.getFileName().toString(), p, null);
         }
         if (lower.endsWith(".onnx")) return new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
         if (lower.endsWith(".json") && weights == null)
             throw new UserError("--model " + spec + " is a Keras config: pass its weights with --weights FILE.h5");
         if (lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras") || lower.endsWith(".json"))
-            return new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, null);
+            return new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, weights);
         throw new UserError("--model " + spec + ": unknown file type (expected .shears, .h5, .keras, .json + --weights, or .onnx)");
     }
 }

@@ -44,10 +44,9 @@ final class PredictCommand implements Callable<Integer> {
             Tensor y = m.forward(ExecContext.inference(be), x);
             float[] out = be.download(y);
             FloatArray result = new FloatArray(y.shape(), out);
-            Path[] inputs = src.path() == null ? new Path[]{input} : new Path[]{input, src.path()};
-            for (Path p : inputs)
-                if (p.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
-                    throw new UserError("--output " + output + " is an input of this run; choose another path");
+            src.refuseAsOutput(output, "--output");
+            if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
+                throw new UserError("--output " + output + " is the --input file; choose another path");
             String lower = output.toString().toLowerCase(Locale.ROOT);
             if (lower.endsWith(".pb")) TensorProtoFiles.write(output, result, m.outputName());
             else if (lower.endsWith(".npy")) Npy.write(output, result);

@@ -38,7 +38,7 @@ final class RunSupport {
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName) {
         Model model = src.model();
-        Path[] inputs = src.path() == null ? new Path[0] : new Path[]{src.path()};
+        Path[] inputs = src.inputs();
         Path ckpt = outDir.resolve(checkpointName);
         prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);

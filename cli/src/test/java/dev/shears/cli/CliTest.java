@@ -300,6 +300,17 @@ class CliTest {
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("input"), r.err());
         assertTrue(Files.size(model) > 1000, "the input was not touched");
+
+        // a Keras config's separate weights file is an input too
+        Path res = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp").toAbsolutePath().normalize();
+        Path weightsCopy = dir.resolve("w.h5");
+        Files.copy(res.resolve("mnist_mlp_tf_keras_2_weights.h5"), weightsCopy);
+        byte[] before = Files.readAllBytes(weightsCopy);
+        r = shears("export", "--model", res.resolve("mnist_mlp_tf_keras_2_config.json").toString(), "--weights", weightsCopy.toString(),
+                "--format", "keras", "--out", weightsCopy.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("is an input"), r.err());
+        assertArrayEquals(before, Files.readAllBytes(weightsCopy), "the weights file was not touched");
     }
 
     /** The one dataset in a group of the Keras example file. */
