@@ -250,6 +250,10 @@ class CliTest {
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("nope"), r.err());
 
+        r = shears("eval", "--model", dir.resolve("dense/model.shears").toString(), "--data", data.toString(), "--batch", "0");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("batch size 0"), r.err());
+
         Path bad = dir.resolve("broken.shears");
         Files.write(bad, new byte[]{'P', 'K', 3, 4, 1, 2, 3});
         r = shears("inspect", "--model", bad.toString());

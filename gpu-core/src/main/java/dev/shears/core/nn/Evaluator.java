@@ -30,6 +30,7 @@ public final class Evaluator {
      */
     public static Result evaluate(Model model, Dataset data, int batchSize, java.util.function.Function<Tensor, Tensor> logitsOf) {
         Backend be = model.backend();
+        if (batchSize < 1) throw new IllegalArgumentException("batch size " + batchSize + " must be at least 1");
         if (model.inputs().size() != 1) throw new IllegalArgumentException("evaluation needs a single-input model, this one has " + model.inputs().size());
         Shape inShape = model.inputs().get(0).shape();
         if (inShape.size() != data.sampleSize())
