@@ -43,16 +43,27 @@ public final class Evaluator {
         int n = data.count();
         double loss = 0;
         long correct = 0;
-        Tensor x = be.allocate(inShape.withBatch(batchSize), DType.FLOAT32);
-        for (int start = 0; start < n; start += batchSize) {
-            int b = Math.min(batchSize, n - start);
-            Tensor xb = b == batchSize ? x : be.allocate(inShape.withBatch(b), DType.FLOAT32);
-            be.write(data.features(), start * per, xb, 0, b * per);
-            // labels are tiny (4 bytes a sample): one upload per batch
-            Tensor yb = be.uploadInts(java.util.Arrays.copyOfRange(data.labels(), start, start + b), Shape.of(b));
-            Tensor logits = logitsOf.apply(xb);
-            loss += be.softmaxCrossEntropy(logits, yb, null, 1f, b, classes);
-            correct += be.countCorrect(logits, yb, b, classes);
+        // Buffers allocated once a call (the labels uploaded whole), released at the end: only the
+        // last batch can be partial, so it gets its own pair at most once.
+        Tensor labels = be.uploadInts(data.labels(), Shape.of(n));
+        Tensor x = be.allocate(inShape.withBatch(batchSize), DType.FLOAT32), y = be.allocate(Shape.of(batchSize), DType.INT32);
+        Tensor xTail = null, yTail = null;
+        try {
+            for (int start = 0; start < n; start += batchSize) {
+                int b = Math.min(batchSize, n - start);
+                if (b < batchSize && xTail == null) {
+                    xTail = be.allocate(inShape.withBatch(b), DType.FLOAT32);
+                    yTail = be.allocate(Shape.of(b), DType.INT32);
+                }
+                Tensor xb = b == batchSize ? x : xTail, yb = b == batchSize ? y : yTail;
+                be.write(data.features(), start * per, xb, 0, b * per);
+                be.copy(labels, start, yb, 0, b);
+                Tensor logits = logitsOf.apply(xb);
+                loss += be.softmaxCrossEntropy(logits, yb, null, 1f, b, classes);
+                correct += be.countCorrect(logits, yb, b, classes);
+            }
+        } finally {
+            for (Tensor t : new Tensor[]{labels, x, y, xTail, yTail}) if (t != null) t.close();
         }
         return new Result(loss / n, (double) correct / n, n);
     }

@@ -67,8 +67,8 @@ public final class GmpTrainer {
     private boolean ran;
     /** sparsity over all prunable weights after the latest mask update, for progress reports */
     private double sparsityNow;
-    /** masked weights per masked parameter before training (a model that arrives pruned) */
-    private final Map<String, Long> initialZeros = new java.util.HashMap<>();
+    /** masked weights per masked parameter: before training (a model that arrives pruned), then after each mask update */
+    private final Map<String, Long> latestPruned = new java.util.HashMap<>();
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -157,15 +157,9 @@ public final class GmpTrainer {
             // Batch buffers, allocated once: full batches, and the partial last batch of each set.
             Batches trainFull = new Batches(batch, sample, owned);
             Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, owned);
-            int evalBatch = Math.min(batch, test.count());
-            Batches testFull = evalBatch == batch ? trainFull : new Batches(evalBatch, sample, owned);
-            int testRem = test.count() % evalBatch;
-            Batches testTail = testRem == 0 ? testFull : testRem == n % batch ? trainTail : new Batches(testRem, sample, owned);
             float[] staging = new float[batch * per];
             int[] order = new int[n];
             int[] permutedLabels = new int[n];
-            Tensor testLabels = backend.uploadInts(test.labels(), Shape.of(test.count()));
-            owned.add(testLabels);
             LearningRateSchedule lr = recipe.learningRateSchedule();
 
             LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
@@ -173,10 +167,10 @@ public final class GmpTrainer {
                     + String.format(Locale.ROOT, " (epoch %s)", info.finalSparsityEpoch())) + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
             for (TrainingListener l : listeners) l.runStarted(info);
 
-            Evaluator.Result initial = evaluate(testFull, testTail, testLabels);
+            Evaluator.Result initial = evaluateTest();
             requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
             lastGood = ModelSnapshot.take(model, 0);
-            for (String name : lastGood.masks().keySet()) initialZeros.put(name, lastGood.zeros(name));
+            for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
             refreshSparsity();
             epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
 
@@ -221,7 +215,7 @@ public final class GmpTrainer {
                     long end = (long) (e + 1) * stepsPerEpoch;
                     prune(end);
                     pruned = end;
-                    Evaluator.Result r = evaluate(testFull, testTail, testLabels);
+                    Evaluator.Result r = evaluateTest();
                     requireFinite(r.loss(), "the test loss at the end of the epoch", e + 1, stepsPerEpoch, end - 1, stepLr);
                     ModelSnapshot snap = ModelSnapshot.take(model, e + 1);
                     lastGood = snap;
@@ -244,11 +238,12 @@ public final class GmpTrainer {
         boolean changed = false;
         for (Group g : groups) {
             if (g.schedule().isUpdateStep(t)) {
-                if (beforePruning == null && events.isEmpty()) beforePruning = evaluateNow();
+                if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
                 MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope());
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
+                for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());
                 LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "step %d (epoch %.3f): pruning[%d] %s%s",
                         t, ev.epoch(), g.index(), u.describe(), ev.isFinal() ? " (final)" : ""));
                 changed = true;
@@ -268,15 +263,12 @@ public final class GmpTrainer {
         if (changed) refreshSparsity();
     }
 
-    /** Recomputes {@link #sparsityNow} from the latest mask update of every parameter (host only). */
+    /** Recomputes {@link #sparsityNow} from the latest pruned count of every parameter (host only). */
     private void refreshSparsity() {
-        Map<String, Long> latest = new java.util.HashMap<>(initialZeros);
-        for (PruningEvent ev : events)
-            for (var l : ev.update().layers()) latest.put(l.name(), l.pruned());
         long size = 0, zeros = 0;
         for (Parameter p : prunable) {
             size += p.shape().size();
-            if (p.mask() != null) zeros += latest.getOrDefault(p.name(), 0L);
+            if (p.mask() != null) zeros += latestPruned.getOrDefault(p.name(), 0L);
         }
         sparsityNow = size == 0 ? 0 : (double) zeros / size;
     }
@@ -305,28 +297,9 @@ public final class GmpTrainer {
         return sb.toString();
     }
 
-    private Evaluator.Result evaluateNow() {
-        // used once a run (just before the first mask update): plain, allocating evaluation is fine
+    /** Test loss and accuracy at the recipe's batch size (the same scoring as {@code shears eval}). */
+    private Evaluator.Result evaluateTest() {
         return Evaluator.evaluate(model, test, Math.min(recipe.batchSize(), test.count()));
-    }
-
-    private Evaluator.Result evaluate(Batches full, Batches tail, Tensor labels) {
-        ExecContext ctx = ExecContext.inference(backend);
-        int per = test.sampleSize();
-        int n = test.count();
-        int batch = full.rows;
-        double loss = 0;
-        long correct = 0;
-        for (int start = 0; start < n; start += batch) {
-            int rows = Math.min(batch, n - start);
-            Batches buf = rows == batch ? full : tail;
-            backend.write(test.features(), start * per, buf.x, 0, rows * per);
-            backend.copy(labels, start, buf.y, 0, rows);
-            Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
-            loss += backend.softmaxCrossEntropy(logits, buf.y, null, 1f, rows, classes);
-            correct += backend.countCorrect(logits, buf.y, rows, classes);
-        }
-        return new Evaluator.Result(loss / n, (double) correct / n, n);
     }
 
     private void requireFinite(double loss, String what, int epoch, int batch, long step, double lr) {
