@@ -137,13 +137,6 @@ public final class CpuBackend implements Backend {
         int lda = transA ? m : k, ldb = transB ? k : n;
         Parallel.TaskBody one = bi -> {
             int ao = (int) (aOffset + bi * strideA), bo = (int) (bOffset + bi * strideB), co = (int) (cOffset + bi * strideC);
-            if (k == 0) { // an empty sum: C = beta * C
-                for (int r = 0; r < m; r++) for (int j = 0; j < n; j++) {
-                    int at = co + r * n + j;
-                    C[at] = beta == 0 ? 0 : beta * C[at];
-                }
-                return;
-            }
             Sgemm.gemm(transA, transB, m, n, k, alpha, A, ao, lda, B, bo, ldb, beta, C, co, n);
         };
         // many small products (a convolution over a chunk of images): one task each, in parallel,

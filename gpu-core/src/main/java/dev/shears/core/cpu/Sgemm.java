@@ -335,11 +335,7 @@ public final class Sgemm {
                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                float beta, float[] c, int cOff, int ldc) {
         // The C rows accumulate in place: start them at beta * C (zero when beta == 0, unread).
-        for (int i = 0; i < m; i++) {
-            int row = cOff + i * ldc;
-            if (beta == 0f) java.util.Arrays.fill(c, row + j0, row + j1, 0f);
-            else if (beta != 1f) for (int j = j0; j < j1; j++) c[row + j] *= beta;
-        }
+        scaleC(m, j1 - j0, beta, c, cOff + j0, ldc);
         int sa = transA ? 1 : lda;   // stride between rows of op(A)
         int pa = transA ? lda : 1;   // stride along k in op(A)
         if (!transB) {

@@ -46,28 +46,10 @@ public final class BlockedEllMatrix extends SparseMatrix {
 
     /** From a dense row-major A [rows, cols] with blocks of {@code block x block}. */
     public static BlockedEllMatrix fromDense(float[] dense, int rows, int cols, int block) {
-        checkDense(dense, rows, cols);
-        if (block < 1) throw new IllegalArgumentException("Blocked-ELL block size must be >= 1, got " + block);
-        int br = (rows + block - 1) / block, bc = (cols + block - 1) / block;
-        boolean[] kept = new boolean[br * bc];
-        long nz = 0;
-        int ell = 0;
-        for (int i = 0; i < br; i++) {
-            int count = 0;
-            for (int j = 0; j < bc; j++) {
-                boolean any = false;
-                for (int r = i * block; r < Math.min(rows, (i + 1) * block); r++)
-                    for (int c = j * block; c < Math.min(cols, (j + 1) * block); c++)
-                        if (dense[r * cols + c] != 0f) {
-                            any = true;
-                            nz++;
-                        }
-                kept[i * bc + j] = any;
-                if (any) count++;
-            }
-            ell = Math.max(ell, count);
-        }
-        ell = Math.max(ell, 1); // an all-zero matrix still has one (empty) slot per block-row
+        BlockScan scan = BlockScan.of(dense, rows, cols, block);
+        int br = scan.blockRows(), bc = scan.blockCols(), ell = scan.ellBlocks();
+        boolean[] kept = scan.kept();
+        long nz = scan.nonZeros();
         long size = (long) br * block * ell * block;
         if (size > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("Blocked-ELL with block " + block + " would store " + size + " values (too many for one array); use CSR");
@@ -96,25 +78,41 @@ public final class BlockedEllMatrix extends SparseMatrix {
 
     /** Stored values over nonzeros: 1 for perfectly block-sparse matrices, up to b*b for scattered ones. */
     public static double fillRatio(float[] dense, int rows, int cols, int block) {
-        checkDense(dense, rows, cols);
-        int br = (rows + block - 1) / block, bc = (cols + block - 1) / block;
-        long nz = 0;
-        int ell = 0;
-        for (int i = 0; i < br; i++) {
-            int count = 0;
-            for (int j = 0; j < bc; j++) {
-                boolean any = false;
-                for (int r = i * block; r < Math.min(rows, (i + 1) * block); r++)
-                    for (int c = j * block; c < Math.min(cols, (j + 1) * block); c++)
-                        if (dense[r * cols + c] != 0f) {
-                            any = true;
-                            nz++;
-                        }
-                if (any) count++;
+        BlockScan scan = BlockScan.of(dense, rows, cols, block);
+        long nz = scan.nonZeros();
+        return nz == 0 ? 1.0 : (double) scan.blockRows() * block * scan.ellBlocks() * block / nz;
+    }
+
+    /**
+     * Which b x b blocks of a dense A hold a nonzero ({@code kept}, [blockRows, blockCols]), the
+     * nonzero count, and the slots per block-row (the most kept blocks in any block-row, at least
+     * one: an all-zero matrix still has one empty slot per block-row).
+     */
+    private record BlockScan(int blockRows, int blockCols, boolean[] kept, long nonZeros, int ellBlocks) {
+        static BlockScan of(float[] dense, int rows, int cols, int block) {
+            checkDense(dense, rows, cols);
+            if (block < 1) throw new IllegalArgumentException("Blocked-ELL block size must be >= 1, got " + block);
+            int br = (rows + block - 1) / block, bc = (cols + block - 1) / block;
+            boolean[] kept = new boolean[br * bc];
+            long nz = 0;
+            int ell = 0;
+            for (int i = 0; i < br; i++) {
+                int count = 0;
+                for (int j = 0; j < bc; j++) {
+                    boolean any = false;
+                    for (int r = i * block; r < Math.min(rows, (i + 1) * block); r++)
+                        for (int c = j * block; c < Math.min(cols, (j + 1) * block); c++)
+                            if (dense[r * cols + c] != 0f) {
+                                any = true;
+                                nz++;
+                            }
+                    kept[i * bc + j] = any;
+                    if (any) count++;
+                }
+                ell = Math.max(ell, count);
             }
-            ell = Math.max(ell, count);
+            return new BlockScan(br, bc, kept, nz, Math.max(ell, 1));
         }
-        return nz == 0 ? 1.0 : (double) br * block * Math.max(1, ell) * block / nz;
     }
 
     public int blockSize() { return block; }

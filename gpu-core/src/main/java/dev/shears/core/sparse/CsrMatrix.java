@@ -22,7 +22,7 @@ public final class CsrMatrix extends SparseMatrix {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
     /** multiply-adds below which a task is not worth handing to another thread */
-    private static final long MIN_TASK_WORK = 32 * 1024;
+    static final long MIN_TASK_WORK = 32 * 1024;
 
     /** row pointers, [rows + 1] */
     final int[] rowPtr;
@@ -86,28 +86,31 @@ public final class CsrMatrix extends SparseMatrix {
     @Override protected void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys) {
         long minWork = Math.max(1, MIN_TASK_WORK / n); // in nonzeros per task
         if (n == 1) {
-            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmv(r0, r1, x, xOff, ldx, y, yOff, ldy));
+            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmv(rowPtr, colIdx, values, r0, r1, x, xOff, ldx, y, yOff, ldy));
         } else {
             int[] map = ys == 1 ? null : scatterMap(ys, 4 * VL);
             forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> spmm(rowPtr, colIdx, values, r0, r1, x, xOff, ldx, n, y, yOff, ldy, ys, map));
         }
     }
 
-    /** y[r] = sum_k values[k] * x[colIdx[k]] for rows [r0, r1), vectors of gathered x. */
-    private void spmv(int r0, int r1, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+    /**
+     * y[r] = sum_k val[k] * x[col[k]] for rows [r0, r1), vectors of gathered x. Shared with
+     * {@link NmMatrix}, like {@link #spmm}.
+     */
+    static void spmv(int[] ptr, int[] col, float[] val, int r0, int r1, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
         boolean unit = ldx == 1;
         for (int r = r0; r < r1; r++) {
-            int k = rowPtr[r], end = rowPtr[r + 1];
+            int k = ptr[r], end = ptr[r + 1];
             float s = 0f;
             if (unit) {
                 FloatVector acc = FloatVector.zero(S);
                 for (; k + VL <= end; k += VL) {
-                    FloatVector xv = FloatVector.fromArray(S, x, xOff, colIdx, k);
-                    acc = FloatVector.fromArray(S, values, k).fma(xv, acc);
+                    FloatVector xv = FloatVector.fromArray(S, x, xOff, col, k);
+                    acc = FloatVector.fromArray(S, val, k).fma(xv, acc);
                 }
                 s = acc.reduceLanes(VectorOperators.ADD);
             }
-            for (; k < end; k++) s += values[k] * x[xOff + colIdx[k] * ldx];
+            for (; k < end; k++) s += val[k] * x[xOff + col[k] * ldx];
             y[yOff + r * ldy] = s;
         }
     }

@@ -151,15 +151,9 @@ public final class NmMatrix extends SparseMatrix {
     }
 
     @Override protected void product(float[] x, int xOff, int ldx, int cnt, float[] y, int yOff, int ldy, int ys) {
-        long minWork = Math.max(1, 32 * 1024 / cnt);
+        long minWork = Math.max(1, CsrMatrix.MIN_TASK_WORK / cnt);
         if (cnt == 1) {
-            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) {
-                    float s = 0f;
-                    for (int k = rowPtr[r]; k < rowPtr[r + 1]; k++) s += values[k] * x[xOff + columns[k] * ldx];
-                    y[yOff + r * ldy] = s;
-                }
-            });
+            forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> CsrMatrix.spmv(rowPtr, columns, values, r0, r1, x, xOff, ldx, y, yOff, ldy));
         } else {
             int[] map = ys == 1 ? null : scatterMap(ys, 4 * CsrMatrix.VL);
             forRowsByWork(rows, rowPtr, minWork, (r0, r1) -> CsrMatrix.spmm(rowPtr, columns, values, r0, r1, x, xOff, ldx, cnt, y, yOff, ldy, ys, map));

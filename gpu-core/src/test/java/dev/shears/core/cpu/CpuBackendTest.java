@@ -41,6 +41,24 @@ class CpuBackendTest {
     }
 
     @Test
+    void batchedGemmWithEmptySumScalesEachC() {
+        // k == 0: C_b = beta * C_b for every matrix of the batch; beta == 0 does not read C
+        Tensor none = be.zeros(1);
+        Tensor c = be.upload(new float[]{1, 2, 3, 4, 5, 6, 7, 8}, Shape.of(2, 4));
+        be.gemm(false, false, 2, 2, 0, 1f, none, 0, 0, none, 0, 0, 0.5f, c, 0, 4, 2);
+        assertEquals(List.of(0.5f, 1f, 1.5f, 2f, 2.5f, 3f, 3.5f, 4f), boxed(be.download(c)));
+        Tensor nan = be.upload(new float[]{Float.NaN, 1, 2, Float.NaN}, Shape.of(4));
+        be.gemm(true, true, 1, 2, 0, 1f, none, 0, 0, none, 0, 0, 0f, nan, 0, 2, 2);
+        assertEquals(List.of(0f, 0f, 0f, 0f), boxed(be.download(nan)));
+    }
+
+    private static List<Float> boxed(float[] a) {
+        Float[] b = new Float[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = a[i];
+        return List.of(b);
+    }
+
+    @Test
     void labelsOutOfRangeAreNamed() {
         Tensor logits = be.zeros(2, 3);
         Tensor labels = be.uploadInts(new int[]{1, 7}, Shape.of(2));
