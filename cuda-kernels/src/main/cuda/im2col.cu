@@ -2,14 +2,10 @@
 // cols is [C*kh*kw, outH*outW]: row (c, ki, kj), column (oh, ow) holds
 // x[c, oh*strideH - padTop + ki*dilH, ow*strideW - padLeft + kj*dilW], or 0 in the padding.
 #include "common.cuh"
-
-struct ConvGeom {
-    int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
-};
+#include "window.cuh"
 
 // One thread per cols element.
-extern "C" __global__ void shears_im2col(const float* x, ConvGeom g, float* cols) {
+extern "C" __global__ void shears_im2col(const float* x, WindowGeom g, float* cols) {
     i64 colCols = (i64)g.outH * g.outW;
     i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
     GRID_STRIDE(idx, n) {
@@ -28,7 +24,7 @@ extern "C" __global__ void shears_im2col(const float* x, ConvGeom g, float* cols
 
 // dx += fold(cols): one thread per input element gathers every cols entry that read it, in a
 // fixed order (no atomics, deterministic).
-extern "C" __global__ void shears_col2im(const float* cols, ConvGeom g, float* dx) {
+extern "C" __global__ void shears_col2im(const float* cols, WindowGeom g, float* dx) {
     i64 colCols = (i64)g.outH * g.outW;
     i64 n = (i64)g.channels * g.height * g.width;
     GRID_STRIDE(idx, n) {
@@ -36,20 +32,10 @@ extern "C" __global__ void shears_col2im(const float* cols, ConvGeom g, float* d
         int ih = (int)((idx / g.width) % g.height);
         int c = (int)(idx / ((i64)g.width * g.height));
         float s = 0.0f;
-        for (int ki = 0; ki < g.kernelH; ki++) {
-            int th = ih + g.padTop - ki * g.dilationH;  // = oh * strideH
-            if (th < 0 || th % g.strideH != 0) continue;
-            int oh = th / g.strideH;
-            if (oh >= g.outH) continue;
-            for (int kj = 0; kj < g.kernelW; kj++) {
-                int tw = iw + g.padLeft - kj * g.dilationW;
-                if (tw < 0 || tw % g.strideW != 0) continue;
-                int ow = tw / g.strideW;
-                if (ow >= g.outW) continue;
-                i64 row = ((i64)c * g.kernelH + ki) * g.kernelW + kj;
-                s += cols[row * colCols + (i64)oh * g.outW + ow];
-            }
-        }
+        for_each_window_reading(g, ih, iw, [&](int oh, int ow, int ki, int kj) {
+            i64 row = ((i64)c * g.kernelH + ki) * g.kernelW + kj;
+            s += cols[row * colCols + (i64)oh * g.outW + ow];
+        });
         dx[idx] += s;
     }
 }

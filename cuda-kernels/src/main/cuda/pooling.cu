@@ -3,16 +3,12 @@
 // Window (oh, ow) covers rows oh*strideH - padTop + ki*dilH and columns likewise; padding never
 // wins a max. The backward passes gather (one thread per input element, no atomics).
 #include "common.cuh"
-
-struct PoolGeom {
-    int channels, height, width, kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-        outH, outW, padBottom, padRight; // KernelGeometry.packed(), same order
-};
+#include "window.cuh"
 
 // One thread per output; argmax (may be null) gets the flat index h*W + w inside the input plane,
 // or -1 for a window with no in-bounds element (then y = 0, as on the CPU). The first maximum in
 // window order (row-major) wins.
-extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax, PoolGeom g, int batch) {
+extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax, WindowGeom g, int batch) {
     i64 planeOut = (i64)g.outH * g.outW;
     i64 n = (i64)batch * g.channels * planeOut;
     GRID_STRIDE(idx, n) {
@@ -38,7 +34,7 @@ extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax
 }
 
 // dx[p] = sum of dy over the windows of p's plane whose argmax is p (dx overwritten).
-extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* argmax, float* dx, PoolGeom g, int batch) {
+extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* argmax, float* dx, WindowGeom g, int batch) {
     i64 planeIn = (i64)g.height * g.width;
     i64 n = (i64)batch * g.channels * planeIn;
     GRID_STRIDE(idx, n) {
@@ -48,26 +44,16 @@ extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* 
         const float* dyp = dy + plane * g.outH * g.outW;
         const int* ap = argmax + plane * g.outH * g.outW;
         float s = 0.0f;
-        for (int ki = 0; ki < g.kernelH; ki++) {
-            int th = ih + g.padTop - ki * g.dilationH;
-            if (th < 0 || th % g.strideH != 0) continue;
-            int oh = th / g.strideH;
-            if (oh >= g.outH) continue;
-            for (int kj = 0; kj < g.kernelW; kj++) {
-                int tw = iw + g.padLeft - kj * g.dilationW;
-                if (tw < 0 || tw % g.strideW != 0) continue;
-                int ow = tw / g.strideW;
-                if (ow >= g.outW) continue;
-                int o = oh * g.outW + ow;
-                if (ap[o] == p) s += dyp[o];
-            }
-        }
+        for_each_window_reading(g, ih, iw, [&](int oh, int ow, int, int) {
+            int o = oh * g.outW + ow;
+            if (ap[o] == p) s += dyp[o];
+        });
         dx[idx] = s;
     }
 }
 
 // The divisor of window (oh, ow): kh*kw when counting padding, else the in-bounds elements.
-__device__ __forceinline__ int pool_count(const PoolGeom& g, int oh, int ow, int countIncludePad) {
+__device__ __forceinline__ int pool_count(const WindowGeom& g, int oh, int ow, int countIncludePad) {
     // taps inside the padded input when padding counts (a ceil-mode window hanging past the
     // padding is clipped, as in ONNX Runtime and PyTorch), else inside the input; CpuConv.count
     int hLo = countIncludePad ? -g.padTop : 0, hHi = countIncludePad ? g.height + g.padBottom : g.height;
@@ -84,7 +70,7 @@ __device__ __forceinline__ int pool_count(const PoolGeom& g, int oh, int ow, int
     return ch * cw;
 }
 
-extern "C" __global__ void shears_avg_pool(const float* x, float* y, PoolGeom g, int batch, int countIncludePad) {
+extern "C" __global__ void shears_avg_pool(const float* x, float* y, WindowGeom g, int batch, int countIncludePad) {
     i64 planeOut = (i64)g.outH * g.outW;
     i64 n = (i64)batch * g.channels * planeOut;
     GRID_STRIDE(idx, n) {
@@ -107,7 +93,7 @@ extern "C" __global__ void shears_avg_pool(const float* x, float* y, PoolGeom g,
 }
 
 // dx[p] = sum over windows containing p of dy / count (dx overwritten).
-extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, PoolGeom g, int batch, int countIncludePad) {
+extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, WindowGeom g, int batch, int countIncludePad) {
     i64 planeIn = (i64)g.height * g.width;
     i64 n = (i64)batch * g.channels * planeIn;
     GRID_STRIDE(idx, n) {
@@ -116,20 +102,10 @@ extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, 
         int ih = p / g.width, iw = p - (p / g.width) * g.width;
         const float* dyp = dy + plane * g.outH * g.outW;
         float s = 0.0f;
-        for (int ki = 0; ki < g.kernelH; ki++) {
-            int th = ih + g.padTop - ki * g.dilationH;
-            if (th < 0 || th % g.strideH != 0) continue;
-            int oh = th / g.strideH;
-            if (oh >= g.outH) continue;
-            for (int kj = 0; kj < g.kernelW; kj++) {
-                int tw = iw + g.padLeft - kj * g.dilationW;
-                if (tw < 0 || tw % g.strideW != 0) continue;
-                int ow = tw / g.strideW;
-                if (ow >= g.outW) continue;
-                int count = pool_count(g, oh, ow, countIncludePad);
-                if (count > 0) s += dyp[oh * g.outW + ow] / (float)count;
-            }
-        }
+        for_each_window_reading(g, ih, iw, [&](int oh, int ow, int, int) {
+            int count = pool_count(g, oh, ow, countIncludePad);
+            if (count > 0) s += dyp[oh * g.outW + ow] / (float)count;
+        });
         dx[idx] = s;
     }
 }

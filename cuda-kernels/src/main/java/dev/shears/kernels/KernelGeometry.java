@@ -2,7 +2,7 @@ package dev.shears.kernels;
 
 /**
  * A convolution or pooling window sweep over one NCHW image as the kernels take it: the fields of
- * the ConvGeom/PoolGeom structs in im2col.cu and pooling.cu, in that order (15 ints passed by
+ * the WindowGeom struct in window.cuh (im2col.cu, pooling.cu), in that order (15 ints passed by
  * value). Built from gpu-core's ConvGeometry by the backend.
  */
 public record KernelGeometry(int channels, int height, int width, int kernelH, int kernelW,

@@ -11,7 +11,6 @@ import java.util.Map;
 public final class StatusNames {
     private StatusNames() {}
 
-    public static final int CUDA_SUCCESS = 0;
     public static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
     public static final int CUDA_ERROR_NO_DEVICE = 100;
     public static final int CUBLAS_STATUS_ALLOC_FAILED = 3;
@@ -77,7 +76,10 @@ public final class StatusNames {
             Map.entry(10, "CUSPARSE_STATUS_NOT_SUPPORTED"),
             Map.entry(11, "CUSPARSE_STATUS_INSUFFICIENT_RESOURCES"));
 
-    /** The fallback symbolic name of a status, or {@code "<LIB>_STATUS_<code>"} when unknown. */
+    /**
+     * The fallback symbolic name of a status, or the status type and code (e.g. {@code "CUresult 12345"})
+     * when the table does not know it.
+     */
     public static String fallbackName(CudaLibrary library, int code) {
         Map<Integer, String> table = switch (library) {
             case DRIVER -> DRIVER;

@@ -239,29 +239,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor upload(float[] host, Shape shape) {
-        enter();
-        long n = shape.size();
-        if (host.length < n) throw new IllegalArgumentException("upload: " + host.length + " floats for shape " + shape);
-        CudaTensor out = allocateUninitialised(shape, DType.FLOAT32);
-        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n * 4);
-        return out;
+        return upload("upload", host.length, "floats", MemorySegment.ofArray(host), shape, DType.FLOAT32);
     }
 
     @Override public Tensor uploadBytes(byte[] host, Shape shape) {
-        enter();
-        long n = shape.size();
-        if (host.length < n) throw new IllegalArgumentException("uploadBytes: " + host.length + " bytes for shape " + shape);
-        CudaTensor out = allocateUninitialised(shape, DType.UINT8);
-        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n);
-        return out;
+        return upload("uploadBytes", host.length, "bytes", MemorySegment.ofArray(host), shape, DType.UINT8);
     }
 
     @Override public Tensor uploadInts(int[] host, Shape shape) {
+        return upload("uploadInts", host.length, "ints", MemorySegment.ofArray(host), shape, DType.INT32);
+    }
+
+    /** A new tensor holding the first shape.size() of {@code length} host elements ({@code unit} names them in errors). */
+    private CudaTensor upload(String op, int length, String unit, MemorySegment host, Shape shape, DType dtype) {
         enter();
         long n = shape.size();
-        if (host.length < n) throw new IllegalArgumentException("uploadInts: " + host.length + " ints for shape " + shape);
-        CudaTensor out = allocateUninitialised(shape, DType.INT32);
-        staging.upload(MemorySegment.ofArray(host), 0, out.pointer(), n * 4);
+        if (length < n) throw new IllegalArgumentException(op + ": " + length + " " + unit + " for shape " + shape);
+        CudaTensor out = allocateUninitialised(shape, dtype);
+        staging.upload(host, 0, out.pointer(), n * dtype.bytes());
         return out;
     }
 
