@@ -2,7 +2,7 @@
 # Builds the JMH uber-jar and runs the CPU benchmarks, writing bench/results/cpu-<date>.json.
 #   bench/run-cpu.sh                  # everything, full JMH settings (~15 min on 2 cores)
 #   bench/run-cpu.sh --quick          # shorter iterations (~6 min)
-#   bench/run-cpu.sh --only sgemm     # one group: sgemm, sparse, ort, train (comma-separated)
+#   bench/run-cpu.sh --only sgemm     # groups (comma-separated): sgemm, sparse, ort, models, train
 #   bench/run-cpu.sh --sweep          # sparse layer at sparsity 0.5 ... 0.99 (break-even)
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issues 5 and 6's one command on the GPU machine: Shears' GPU benchmarks and the PyTorch peers on
-# the same work, joined into one JSON with the ratios, plus PNG charts. Run from the project root
-# after `source .device/env.sh` (see bench/README.md, "GPU benchmarks"):
+# the same work, joined into one JSON with the ratios, plus PNG charts. Run from the project root; it
+# sources .device/env.sh itself when $JAVA or $CP is unset (see bench/README.md, "GPU benchmarks"):
 #   bench/run-gpu.sh [--quick] [--only threshold,train,sparse]
 # Stages (each under its own time limit, so one that overruns loses only its own figures):
 #   threshold  GpuBench (threshold, fused updates, copy bandwidth) + threshold_torch.py + update_torch.py

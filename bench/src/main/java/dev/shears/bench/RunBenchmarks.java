@@ -56,7 +56,7 @@ public final class RunBenchmarks {
                 case "--out" -> out = Path.of(value(args, ++i, "--out"));
                 case "--note" -> note = value(args, ++i, "--note");
                 default -> throw new IllegalArgumentException("unknown option '" + args[i]
-                        + "'; options: --quick --sweep --only sgemm,sparse,ort,train --out FILE --note TEXT (or 'jmh ARGS...')");
+                        + "'; options: --quick --sweep --only " + String.join(",", GROUPS) + " --out FILE --note TEXT (or 'jmh ARGS...')");
             }
         }
         for (String o : only)

@@ -9,6 +9,7 @@ import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.MagnitudePruner;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,7 +22,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -84,23 +85,9 @@ public class SparseModelBench {
         return best;
     }
 
-    /** Zeroes the smallest-magnitude fraction of every kernel, as magnitude pruning leaves it. */
+    /** Masks the smallest-magnitude fraction of every kernel (layer scope), as magnitude pruning leaves it. */
     static void prune(Model m, double sparsity) {
-        for (Parameter p : m.parameters()) {
-            if (p.role() != Parameter.Role.KERNEL) continue;
-            float[] w = m.backend().download(p.value());
-            float[] mags = new float[w.length];
-            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
-            Arrays.sort(mags);
-            int zeros = (int) Math.round(sparsity * w.length);
-            float cut = zeros == 0 ? -1f : mags[zeros - 1];
-            int done = 0;
-            for (int i = 0; i < w.length && done < zeros; i++)
-                if (Math.abs(w[i]) <= cut) {
-                    w[i] = 0f;
-                    done++;
-                }
-            m.backend().write(w, 0, p.value(), 0, w.length);
-        }
+        List<Parameter> kernels = m.parameters().stream().filter(p -> p.role() == Parameter.Role.KERNEL).toList();
+        new MagnitudePruner(m.backend()).update(kernels, sparsity, dev.shears.pruning.recipe.Scope.LAYER);
     }
 }
