@@ -719,12 +719,7 @@ final class GraphImport {
         if (target.length == 0 || target[0] != nominalBatch)
             throw new ImportException("Reshape of " + Arrays.toString(fullIn) + " to " + Arrays.toString(target)
                     + " changes the batch axis (axis 0 must stay " + nominalBatch + "); Shears keeps axis 0 as the batch", file, display(n));
-        Shape per = Shape.of(Arrays.copyOfRange(target, 1, target.length));
-        if (per.equals(x.shape())) {
-            aliasAct(n.getOutput(0), x);
-            return;
-        }
-        acts.put(n.getOutput(0), emit(new Reshape(unique(name(n)), per), n, List.of(x)));
+        reshapeTo(n, x, target);
     }
 
     /** ONNX Reshape semantics: 0 copies the input's size on that axis (unless allowzero), -1 is inferred. */
