@@ -85,7 +85,7 @@ final class GraphImport {
     private final Map<String, Pending> pendingByName = new HashMap<>();
     private final Map<String, float[]> weights = new LinkedHashMap<>();
     private final Set<String> usedNames = new HashSet<>();
-    private final Map<String, Integer> consumerCount = new HashMap<>();
+    /** per ONNX value: the indices of the nodes that read it, once per input slot */
     private final Map<String, List<Integer>> consumers = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
     private final Set<Integer> folded = new HashSet<>();
@@ -111,7 +111,6 @@ final class GraphImport {
         for (int i = 0; i < graph.getNodeCount(); i++) {
             for (String in : graph.getNode(i).getInputList()) {
                 if (in.isEmpty()) continue;
-                consumerCount.merge(in, 1, Integer::sum);
                 consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
             }
         }
@@ -503,7 +502,7 @@ final class GraphImport {
         int uses = 0;
         for (Map.Entry<String, Act> e : acts.entrySet()) {
             if (!e.getValue().ir().equals(ir)) continue;
-            uses += consumerCount.getOrDefault(e.getKey(), 0) + (graphOutputs.contains(e.getKey()) ? 1 : 0);
+            uses += consumers.getOrDefault(e.getKey(), List.of()).size() + (graphOutputs.contains(e.getKey()) ? 1 : 0);
         }
         return uses - aliasEdges.getOrDefault(ir, 0);
     }
@@ -1088,7 +1087,7 @@ final class GraphImport {
     private void requireOnlyFirstOutput(NodeProto n, String what) {
         for (int i = 1; i < n.getOutputCount(); i++) {
             String o = n.getOutput(i);
-            if (!o.isEmpty() && (consumerCount.containsKey(o) || graphOutputs.contains(o)))
+            if (!o.isEmpty() && (consumers.containsKey(o) || graphOutputs.contains(o)))
                 throw new ImportException(n.getOpType() + ": " + what + " ('" + o + "') is used, which Shears does not support", file, display(n));
         }
     }
