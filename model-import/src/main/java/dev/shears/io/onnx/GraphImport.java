@@ -464,7 +464,7 @@ final class GraphImport {
      * the Conv2D, Dense or BatchNorm that produces x (when nothing else reads x). Otherwise refused.
      */
     private void foldConstant(NodeProto n, Act x, TensorData c, boolean multiply) {
-        float[] perChannel = perChannel(x, c, n);
+        float[] perChannel = perChannel(x, c);
         Pending producer = pendingByName.get(x.ir());
         boolean soleUse = producer != null && usesOf(x.ir()) == 1;
         if (perChannel != null && soleUse) {
@@ -481,7 +481,7 @@ final class GraphImport {
     }
 
     /** The constant as one value per channel (per-sample axis 0), or null when it varies otherwise. */
-    private float[] perChannel(Act x, TensorData c, NodeProto n) {
+    private float[] perChannel(Act x, TensorData c) {
         int rank = x.fullRank();
         if (c.rank() > rank) return null;
         long[] cd = new long[rank]; // right-aligned numpy broadcasting against [batch, ...shape]
@@ -599,7 +599,7 @@ final class GraphImport {
         Shape s = x.shape();
         Shape slopeShape;
         float[] v = slope.asFloats();
-        float[] perChannel = perChannel(x, slope, n);
+        float[] perChannel = perChannel(x, slope);
         if (perChannel != null) {
             slopeShape = Shape.of(s.dim(0));
             v = perChannel;
