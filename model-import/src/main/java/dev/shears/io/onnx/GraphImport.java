@@ -527,9 +527,7 @@ final class GraphImport {
             boolean useBias = c.bias() != null || !multiply;
             Conv2D nc = new Conv2D(c.name(), c.inChannels(), c.outChannels(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
                     c.padTop(), c.padLeft(), c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), c.groups(), useBias);
-            weights.remove(c.kernel().name());
-            if (c.bias() != null) weights.remove(c.bias().name());
-            weights.put(nc.kernel().name(), k);
+            weights.put(nc.kernel().name(), k); // same names: the new layer keeps the old one's
             if (useBias) weights.put(nc.bias().name(), b);
             return nc;
         }
@@ -547,7 +545,6 @@ final class GraphImport {
             Dense nd = new Dense(d.name(), d.inFeatures(), out, useBias);
             weights.put(nd.kernel().name(), k);
             if (useBias) weights.put(nd.bias().name(), b);
-            else weights.remove(d.name() + "/bias");
             return nd;
         }
         if (layer instanceof BatchNorm bn) {
