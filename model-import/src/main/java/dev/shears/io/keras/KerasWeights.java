@@ -40,9 +40,10 @@ final class KerasWeights {
     static KerasWeights legacy(Path file, HdfFile h5) {
         Node mw = Hdf5.child(file, h5, "model_weights");
         Group root = mw instanceof Group g ? g : h5;
-        if (Hdf5.stringList(file, root, "layer_names").isEmpty() && Hdf5.byPath(file, root, "layers") instanceof Group)
+        boolean noLayerNames = Hdf5.stringList(file, root, "layer_names").isEmpty();
+        if (noLayerNames && Hdf5.byPath(file, root, "layers") instanceof Group)
             return keras3(file, h5);
-        if (Hdf5.stringList(file, root, "layer_names").isEmpty() && root == h5)
+        if (noLayerNames && root == h5)
             throw new ImportException("no Keras weights here: neither a 'layer_names' attribute (Keras 1/2 weights) nor a "
                     + "'layers' group (Keras 3 weights)", file, null);
         String backend = Hdf5.stringAttribute(file, root, "backend");

@@ -85,7 +85,7 @@ final class GraphImport {
     private final Map<String, Pending> pendingByName = new HashMap<>();
     private final Map<String, float[]> weights = new LinkedHashMap<>();
     private final Set<String> usedNames = new HashSet<>();
-    private final Map<String, Integer> consumerCount = new HashMap<>();
+    /** per ONNX value: the indices of the nodes that read it, once per input slot */
     private final Map<String, List<Integer>> consumers = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
     private final Set<Integer> folded = new HashSet<>();
@@ -111,7 +111,6 @@ final class GraphImport {
         for (int i = 0; i < graph.getNodeCount(); i++) {
             for (String in : graph.getNode(i).getInputList()) {
                 if (in.isEmpty()) continue;
-                consumerCount.merge(in, 1, Integer::sum);
                 consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
             }
         }
@@ -465,7 +464,7 @@ final class GraphImport {
      * the Conv2D, Dense or BatchNorm that produces x (when nothing else reads x). Otherwise refused.
      */
     private void foldConstant(NodeProto n, Act x, TensorData c, boolean multiply) {
-        float[] perChannel = perChannel(x, c, n);
+        float[] perChannel = perChannel(x, c);
         Pending producer = pendingByName.get(x.ir());
         boolean soleUse = producer != null && usesOf(x.ir()) == 1;
         if (perChannel != null && soleUse) {
@@ -482,7 +481,7 @@ final class GraphImport {
     }
 
     /** The constant as one value per channel (per-sample axis 0), or null when it varies otherwise. */
-    private float[] perChannel(Act x, TensorData c, NodeProto n) {
+    private float[] perChannel(Act x, TensorData c) {
         int rank = x.fullRank();
         if (c.rank() > rank) return null;
         long[] cd = new long[rank]; // right-aligned numpy broadcasting against [batch, ...shape]
@@ -503,7 +502,7 @@ final class GraphImport {
         int uses = 0;
         for (Map.Entry<String, Act> e : acts.entrySet()) {
             if (!e.getValue().ir().equals(ir)) continue;
-            uses += consumerCount.getOrDefault(e.getKey(), 0) + (graphOutputs.contains(e.getKey()) ? 1 : 0);
+            uses += consumers.getOrDefault(e.getKey(), List.of()).size() + (graphOutputs.contains(e.getKey()) ? 1 : 0);
         }
         return uses - aliasEdges.getOrDefault(ir, 0);
     }
@@ -528,9 +527,7 @@ final class GraphImport {
             boolean useBias = c.bias() != null || !multiply;
             Conv2D nc = new Conv2D(c.name(), c.inChannels(), c.outChannels(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
                     c.padTop(), c.padLeft(), c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), c.groups(), useBias);
-            weights.remove(c.kernel().name());
-            if (c.bias() != null) weights.remove(c.bias().name());
-            weights.put(nc.kernel().name(), k);
+            weights.put(nc.kernel().name(), k); // same names: the new layer keeps the old one's
             if (useBias) weights.put(nc.bias().name(), b);
             return nc;
         }
@@ -548,7 +545,6 @@ final class GraphImport {
             Dense nd = new Dense(d.name(), d.inFeatures(), out, useBias);
             weights.put(nd.kernel().name(), k);
             if (useBias) weights.put(nd.bias().name(), b);
-            else weights.remove(d.name() + "/bias");
             return nd;
         }
         if (layer instanceof BatchNorm bn) {
@@ -600,7 +596,7 @@ final class GraphImport {
         Shape s = x.shape();
         Shape slopeShape;
         float[] v = slope.asFloats();
-        float[] perChannel = perChannel(x, slope, n);
+        float[] perChannel = perChannel(x, slope);
         if (perChannel != null) {
             slopeShape = Shape.of(s.dim(0));
             v = perChannel;
@@ -719,12 +715,7 @@ final class GraphImport {
         if (target.length == 0 || target[0] != nominalBatch)
             throw new ImportException("Reshape of " + Arrays.toString(fullIn) + " to " + Arrays.toString(target)
                     + " changes the batch axis (axis 0 must stay " + nominalBatch + "); Shears keeps axis 0 as the batch", file, display(n));
-        Shape per = Shape.of(Arrays.copyOfRange(target, 1, target.length));
-        if (per.equals(x.shape())) {
-            aliasAct(n.getOutput(0), x);
-            return;
-        }
-        acts.put(n.getOutput(0), emit(new Reshape(unique(name(n)), per), n, List.of(x)));
+        reshapeTo(n, x, target);
     }
 
     /** ONNX Reshape semantics: 0 copies the input's size on that axis (unless allowzero), -1 is inferred. */
@@ -1093,7 +1084,7 @@ final class GraphImport {
     private void requireOnlyFirstOutput(NodeProto n, String what) {
         for (int i = 1; i < n.getOutputCount(); i++) {
             String o = n.getOutput(i);
-            if (!o.isEmpty() && (consumerCount.containsKey(o) || graphOutputs.contains(o)))
+            if (!o.isEmpty() && (consumers.containsKey(o) || graphOutputs.contains(o)))
                 throw new ImportException(n.getOpType() + ": " + what + " ('" + o + "') is used, which Shears does not support", file, display(n));
         }
     }

@@ -1,7 +1,5 @@
 package dev.shears.io.onnx;
 
-import dev.shears.core.tensor.Shape;
-
 import java.util.Arrays;
 
 /**
@@ -48,8 +46,6 @@ record TensorData(long[] dims, float[] floats, long[] longs) {
     TensorData withDims(long[] newDims) {
         return new TensorData(newDims, floats, longs);
     }
-
-    Shape shape() { return Shape.of(dims); }
 
     static long count(long[] dims) {
         long n = 1;
