@@ -22,6 +22,7 @@ import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
+import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.GraphProto;
@@ -227,6 +228,7 @@ final class GraphImport {
             case "BatchNormalization" -> batchNorm(n, at);
             case "LRN" -> lrn(n, at);
             case "Flatten" -> flatten(n, at);
+            case "Pad" -> pad(n, at);
             case "Reshape" -> reshape(n, at);
             case "Transpose" -> transpose(n, at);
             case "Concat" -> concat(n, at);
@@ -887,6 +889,38 @@ final class GraphImport {
         long[] out = new long[axes.length];
         for (int i = 0; i < axes.length; i++) out[i] = normalizeAxis(Math.toIntExact(axes[i]), rank, n, false);
         return out;
+    }
+
+    /**
+     * Constant-mode Pad with value 0 of the two spatial axes of an NCHW activation (what the exporter
+     * writes for ZeroPad2D): pads from the attribute before opset 11, from input 1 since; the value
+     * from the attribute / input 2.
+     */
+    private void pad(NodeProto n, Attributes at) {
+        String mode = at.getString("mode", "constant");
+        if (!mode.equals("constant")) throw new ImportException("Pad mode '" + mode + "' is not supported (only 'constant')", file, display(n));
+        long[] pads;
+        float value;
+        if (opset < 11) {
+            pads = at.getInts("pads", null);
+            if (pads == null) throw new ImportException("Pad has no 'pads' attribute", file, display(n));
+            value = at.getFloat("value", 0f);
+        } else {
+            pads = constantInput(n, 1, "pads").asLongs();
+            value = n.getInputCount() > 2 && !n.getInput(2).isEmpty() ? constantInput(n, 2, "constant_value").asFloats()[0] : 0f;
+            if (n.getInputCount() > 3 && !n.getInput(3).isEmpty())
+                throw new ImportException("Pad with an 'axes' input is not supported (give pads for every axis)", file, display(n));
+        }
+        Act x = acts.get(n.getInput(0));
+        if (x == null) throw new ImportException("Pad of a constant is not supported", file, display(n));
+        if (value != 0f) throw new ImportException("Pad with value " + value + " is not supported (only zero padding)", file, display(n));
+        if (x.fullRank() != 4 || pads.length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0)
+            throw new ImportException("Pad " + Arrays.toString(pads) + " of " + full(x) + " is not supported: only zero padding of the"
+                    + " H and W axes of an [N, C, H, W] activation", file, display(n));
+        for (long p : pads)
+            if (p < 0) throw new ImportException("Pad with negative pads " + Arrays.toString(pads) + " (cropping) is not supported", file, display(n));
+        acts.put(n.getOutput(0), emit(new ZeroPad2D(unique(name(n)), Math.toIntExact(pads[2]), Math.toIntExact(pads[3]),
+                Math.toIntExact(pads[6]), Math.toIntExact(pads[7])), n, List.of(x)));
     }
 
     private void unsqueeze(NodeProto n, Attributes at) {

@@ -33,7 +33,7 @@ public final class OnnxImporter {
     public static final List<String> SUPPORTED_OPS = List.of(
             "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv",
             "Div", "Dropout", "Elu", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LRN",
-            "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "PRelu", "Relu", "Reshape", "Selu", "Shape",
+            "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "PRelu", "Relu", "Reshape", "Selu", "Shape",
             "Sigmoid", "Softmax", "Softplus", "Softsign", "Squeeze", "Sub", "Sum", "Tanh", "Transpose", "Unsqueeze");
 
     /** The oldest default-domain operator set read. */

@@ -54,6 +54,8 @@ class OnnxExportParityTest {
         FloatArray ort = Numerics.onnxRuntime(out, x);
         assertEquals(shears.shape(), ort.shape(), name);
         Numerics.assertClose(ort, shears, 1e-4, 1e-5, name);
+        // and Shears reads its own export back (every exportable layer has an importable op)
+        Numerics.assertClose(Numerics.shears(OnnxImporter.load(out, cpu), x), shears, 1e-5, 1e-6, name + " re-imported");
     }
 
     @Test void imageLayersAndSoftmaxOverAWholeImage() throws IOException {
