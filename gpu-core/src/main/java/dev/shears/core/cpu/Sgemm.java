@@ -388,7 +388,40 @@ public final class Sgemm {
             for (int i = 0; i < m; i++) {
                 int arow = aOff + i * sa;
                 int crow = cOff + i * ldc;
-                for (int j = j0; j < j1; j++) {
+                int j = j0;
+                if (pa == 1) {
+                    // Four columns of op(B) (four contiguous rows of B) per pass: each A vector is
+                    // loaded once for four independent FMA chains, and consecutive passes read
+                    // consecutive rows of B, so the whole slab streams from memory in order.
+                    for (; j + 4 <= j1; j += 4) {
+                        int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                        int p = 0;
+                        for (; p < kv; p += VL) {
+                            FloatVector av = FloatVector.fromArray(S, a, arow + p);
+                            s0 = av.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                            s1 = av.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+                            s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+                            s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+                        }
+                        float t0 = s0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        float t1 = s1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        float t2 = s2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        float t3 = s3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        for (; p < k; p++) {
+                            float av = a[arow + p];
+                            t0 += av * b[b0 + p];
+                            t1 += av * b[b1 + p];
+                            t2 += av * b[b2 + p];
+                            t3 += av * b[b3 + p];
+                        }
+                        c[crow + j] += alpha * t0;
+                        c[crow + j + 1] += alpha * t1;
+                        c[crow + j + 2] += alpha * t2;
+                        c[crow + j + 3] += alpha * t3;
+                    }
+                }
+                for (; j < j1; j++) {
                     int brow = bOff + j * ldb;
                     FloatVector acc = FloatVector.zero(S);
                     int p = 0;

@@ -4,9 +4,9 @@ import dev.shears.core.cpu.Sgemm;
 
 /**
  * The dense baseline every sparse format must beat: A [rows, cols] row-major, products through
- * {@link Sgemm}. {@link #multiply} runs on A^T (kept beside A, built on first use) so that the
- * GEMM sees no transposed operand (a transposed B would be re-packed element by element on
- * every call).
+ * {@link Sgemm}. {@link #multiply} with a batch runs on A^T (kept beside A, built on first use)
+ * so that the GEMM sees no transposed operand (a transposed B would be re-packed element by
+ * element on every call); a single vector takes dot products of A's rows instead.
  */
 public final class DenseMatrix extends SparseMatrix {
     /** A, [rows, cols] row-major */
@@ -47,6 +47,12 @@ public final class DenseMatrix extends SparseMatrix {
     }
 
     @Override public void multiply(float[] x, int batch, float[] y) {
+        if (batch == 1) {
+            // GEMV: y = A x as dot products of A's contiguous rows, so each thread streams its
+            // share of A from memory in address order (the A^T form jumps a row per 4 FMAs).
+            Sgemm.gemm(false, true, 1, rows, cols, 1f, x, 0, cols, a, 0, cols, 0f, y, 0, rows);
+            return;
+        }
         if (at == null) {
             at = new float[rows * cols];
             Transpose.transpose(a, 0, rows, cols, at, 0);
