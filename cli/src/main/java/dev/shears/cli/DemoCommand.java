@@ -40,11 +40,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Mixin BackendOption backendOption;
 
+    @Mixin InferenceOption inference;
+
     /** Dense epochs before pruning (the built-in dense recipe, shortened). */
     static final int DENSE_EPOCHS = 6;
 
     @Override public Integer call() {
         long t0 = System.nanoTime();
+        int[] inferenceBatches = inference.batches();
         Recipe recipe = Recipes.builtIn("demo");
         if (epochs != null) {
             if (epochs < 2) throw new UserError("--epochs " + epochs + " must be at least 2");
@@ -62,7 +65,8 @@ final class DemoCommand implements Callable<Integer> {
                     out.resolve("dense"), err, quiet, "model.shears");
             err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + recipe.name() + "\"");
             ModelSource dense = new ModelSource(fresh.model(), "lenet-300-100 (dense, " + DENSE_EPOCHS + " epochs)", null, null);
-            RunSupport.Outcome p = RunSupport.run("demo", dense, split, recipe, seed, out, err, quiet, "model.shears");
+            RunSupport.Outcome p = RunSupport.run("demo", dense, split, recipe, seed, out, err, quiet, "model.shears",
+                    inferenceBatches);
             stdout.println();
             stdout.printf(Locale.ROOT, "Shears demo: lenet-300-100 on %s, %s%n", split.train().name(), be.name());
             stdout.printf(Locale.ROOT, "dense model:     %d epochs, saved as %s%n", DENSE_EPOCHS, out.resolve("dense").resolve("model.shears"));

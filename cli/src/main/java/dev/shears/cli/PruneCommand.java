@@ -39,6 +39,8 @@ final class PruneCommand implements Callable<Integer> {
 
     @Mixin BackendOption backendOption;
 
+    @Mixin InferenceOption inference;
+
     @Override public Integer call() {
         Recipe r;
         if (what.recipe != null) {
@@ -55,7 +57,8 @@ final class PruneCommand implements Callable<Integer> {
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
             ModelSource src = modelOption.load(be, split.train().sampleShape(), split.train().classes(), run.seed);
-            var outcome = RunSupport.run("prune", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears");
+            var outcome = RunSupport.run("prune", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears",
+                    inference.batches());
             Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }

@@ -2,6 +2,7 @@ package dev.shears.cli;
 
 import dev.shears.cli.report.ReportWriter;
 import dev.shears.cli.report.RunReport;
+import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Model;
 import dev.shears.pruning.checkpoint.Checkpoint;
@@ -37,6 +38,16 @@ final class RunSupport {
 
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName) {
+        return run(command, src, data, recipe, seed, outDir, err, quiet, checkpointName, new int[0]);
+    }
+
+    /**
+     * As above; when the final model has pruned weights and {@code inferenceBatches} is not empty,
+     * also times it dense against its planned sparse form at those batch sizes (on the CPU) for
+     * the summary and the report.
+     */
+    static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
+                       PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches) {
         Model model = src.model();
         Path[] inputs = src.inputs();
         Path ckpt = outDir.resolve(checkpointName);
@@ -89,8 +100,19 @@ final class RunSupport {
         double secs = (System.nanoTime() - t0) / 1e9;
         String recipeText = RecipeWriter.toYaml(recipe);
         RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
-        var metrics = ReportWriter.JSON.valueToTree(report);
-        new Checkpoint(model, recipeText, metrics).write(ckpt, inputs);
+        boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
+        if (timeInference && model.backend() instanceof CpuBackend)
+            report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
+        new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report)).write(ckpt, inputs);
+        if (timeInference && report.inference() == null) {
+            // Sparse inference runs on the CPU: time a CPU copy read back from the checkpoint just
+            // written, then store the report with its figures in the checkpoint too.
+            try (CpuBackend cpuBackend = CpuBackend.create()) {
+                Model copy = Checkpoint.read(ckpt, cpuBackend).model();
+                report = report.withInference(InferenceReport.measure(copy, data.test(), inferenceBatches, progress));
+            }
+            new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report)).write(ckpt, inputs);
+        }
         ReportWriter.writeJson(report, outDir.resolve("report.json"), inputs);
         ReportWriter.writeHtml(report, outDir.resolve("report.html"), inputs);
         if (failure != null)
@@ -121,7 +143,7 @@ final class RunSupport {
                 recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
-                layers, rows, updates, secs, ckpt.toString(), stop);
+                layers, rows, updates, secs, ckpt.toString(), stop, null);
     }
 
     static void prepareOutDir(Path outDir) {

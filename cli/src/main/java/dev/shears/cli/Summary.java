@@ -26,6 +26,16 @@ final class Summary {
         out.printf(Locale.ROOT, "%-20s %-10s %10s %10s%n", "layer", "type", "weights", "sparsity");
         for (RunReport.LayerRow l : r.layers())
             if (l.prunable() > 0) out.printf(Locale.ROOT, "%-20s %-10s %10d %9.2f%%%n", l.name(), l.type(), l.prunable(), 100 * l.sparsity());
+        RunReport.Inference inf = r.inference();
+        if (inf != null) {
+            if (!inf.batches().isEmpty()) {
+                RunReport.InferenceBatch first = inf.batches().getFirst();
+                out.printf(Locale.ROOT, "inference on the CPU, each layer in its fastest measured format (weights %.2f MB dense, %.2f MB as planned):%n",
+                        first.denseWeightBytes() / 1e6, first.plannedWeightBytes() / 1e6);
+                for (RunReport.InferenceBatch b : inf.batches()) out.println("  " + InferenceReport.line(b));
+            }
+            if (inf.note() != null) out.println("inference: " + inf.note());
+        }
         out.printf(Locale.ROOT, "time: %.1f s on %s%n", r.seconds(), r.backend());
         out.println("model:  " + r.checkpoint());
         out.println("report: " + outDir.resolve("report.html") + " (and report.json)");

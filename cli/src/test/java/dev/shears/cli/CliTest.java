@@ -78,6 +78,25 @@ class CliTest {
         assertEquals(tr.at("/after/accuracy").asDouble(), pr.at("/before/accuracy").asDouble(), 1e-12, "before = the input model's accuracy");
         assertEquals(0.8, pr.get("sparsity").asDouble(), 1e-4);
         assertTrue(pr.get("epochs").size() == 5, "epoch 0 + 4 epochs");
+        assertTrue(tr.get("inference").isNull(), "plain training prunes nothing, so it times no sparse inference");
+        // the default --inference-batches 1,64: the pruned model timed dense against sparse on real test images
+        JsonNode inf = pr.get("inference");
+        assertTrue(inf.get("device").asText().startsWith("cpu"), inf.toString());
+        assertTrue(inf.get("note").isNull(), inf.toString());
+        assertEquals(2, inf.get("batches").size(), inf.toString());
+        for (JsonNode b : inf.get("batches")) {
+            int batch = b.get("batch").asInt();
+            assertEquals(batch == 1 ? 256 : 1000, b.get("samples").asInt(), "agreement on the first test images (1000 in all)");
+            assertEquals(b.get("samples").asInt(), b.get("samePredictions").asInt(), "sparse and dense classify alike: " + b);
+            assertTrue(b.get("maxAbsDifference").asDouble() < 1e-3, b.toString());
+            assertTrue(b.get("denseMs").asDouble() > 0 && b.get("sparseMs").asDouble() > 0, b.toString());
+            assertEquals(4L * (784 * 300 + 300 * 100 + 100 * 10), b.get("denseWeightBytes").asLong());
+            java.util.List<String> planned = new java.util.ArrayList<>();
+            for (JsonNode l : b.get("layers")) planned.add(l.get("layer").asText());
+            assertEquals(java.util.List.of("fc1", "fc2", "fc3"), planned);
+        }
+        assertTrue(prune.out().contains("inference on the CPU") && prune.out().contains("batch 64: dense"), prune.out());
+        assertTrue(Files.readString(p.resolve("report.html")).contains("Inference: dense against sparse"));
 
         Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());
@@ -188,13 +207,19 @@ class CliTest {
     @Test @Order(4)
     void demoPrintsDenseAndPrunedAccuracyAndWritesItsReport() throws Exception {
         Path out = dir.resolve("demo");
-        Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet");
+        Run bad = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "0,4");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--inference-batches [0, 4]") && bad.err().contains("at least 1"), bad.err());
+        Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet",
+                "--inference-batches", "0");
         assertEquals(0, demo.code(), demo.err());
+        assertFalse(demo.out().contains("inference"), "--inference-batches 0 skips the timing: " + demo.out());
         assertTrue(demo.out().contains("dense accuracy:") && demo.out().contains("pruned accuracy:")
                 && demo.out().contains("fc1") && demo.out().contains(out.resolve("report.html").toString()), demo.out());
         JsonNode r = JSON.readTree(out.resolve("report.json").toFile());
         assertEquals(0.9, r.get("sparsity").asDouble(), 1e-4);
         assertTrue(r.at("/before/accuracy").asDouble() > 0.7, "six dense epochs on 3k images: " + r.at("/before"));
+        assertTrue(r.get("inference").isNull(), r.get("inference").toString());
         assertTrue(Files.isRegularFile(out.resolve("model.shears")) && Files.isRegularFile(out.resolve("dense/model.shears")));
     }
 

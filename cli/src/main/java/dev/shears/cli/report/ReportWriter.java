@@ -117,6 +117,7 @@ public final class ReportWriter {
             h.append("<tr><td>").append(SvgChart.esc(l.name())).append("</td><td>").append(l.type()).append("</td><td>").append(l.parameters())
                     .append("</td><td>").append(l.prunable()).append("</td><td>").append(l.prunable() > 0 ? pct(l.sparsity()) : "").append("</td></tr>\n");
         h.append("</table>\n");
+        inference(h, r.inference());
         if (!ep.isEmpty()) {
             h.append("<h2>Epochs</h2><table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th>")
                     .append("<th>test acc</th><th>target sparsity</th><th>sparsity</th><th>s</th></tr>\n");
@@ -129,6 +130,47 @@ public final class ReportWriter {
             h.append("</table>\n");
         }
         return h.append("</body></html>\n").toString();
+    }
+
+    /** Dense against sparse inference: whole-model latency per batch size, then the planner's choice per layer. */
+    private static void inference(StringBuilder h, RunReport.Inference inf) {
+        if (inf == null) return;
+        h.append("<h2>Inference: dense against sparse</h2>\n<p>Timed on ").append(SvgChart.esc(inf.device()))
+                .append("; every Dense and Conv2D layer runs in the format measured fastest for it (dense where no sparse format wins).</p>\n");
+        if (inf.note() != null) h.append("<p>").append(SvgChart.esc(inf.note())).append("</p>\n");
+        if (inf.batches().isEmpty()) return;
+        h.append("<table><tr><th>batch</th><th>dense ms</th><th>sparse ms</th><th>speed-up</th><th>weights dense</th>")
+                .append("<th>weights planned</th><th>same predictions</th><th>max |difference|</th></tr>\n");
+        List<String> labels = new ArrayList<>();
+        List<Double> speedups = new ArrayList<>();
+        for (RunReport.InferenceBatch b : inf.batches()) {
+            h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.denseMs()))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.sparseMs()))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup()))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.denseWeightBytes() / 1e6))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.plannedWeightBytes() / 1e6))
+                    .append("</td><td>").append(b.samePredictions()).append(" / ").append(b.samples())
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2g", b.maxAbsDifference())).append("</td></tr>\n");
+            for (RunReport.InferenceLayer l : b.layers()) {
+                labels.add(l.layer() + " @" + b.batch());
+                speedups.add(l.speedup());
+            }
+        }
+        h.append("</table>\n");
+        double max = Math.max(1.0, speedups.stream().mapToDouble(Double::doubleValue).max().orElse(1.0));
+        h.append("<figure>").append(SvgChart.bars("Speed-up over dense per layer (layer @ batch)", labels,
+                speedups.stream().mapToDouble(Double::doubleValue).toArray(), max, "%.2fx")).append("</figure>\n");
+        h.append("<table><tr><th>batch</th><th>layer</th><th>type</th><th>A (rows x cols)</th><th>sparsity</th><th>format</th>")
+                .append("<th>dense ms</th><th>chosen ms</th><th>speed-up</th></tr>\n");
+        for (RunReport.InferenceBatch b : inf.batches())
+            for (RunReport.InferenceLayer l : b.layers())
+                h.append("<tr><td>").append(b.batch()).append("</td><td>").append(SvgChart.esc(l.layer())).append("</td><td>").append(l.type())
+                        .append("</td><td>").append(l.rows()).append(" x ").append(l.cols())
+                        .append("</td><td>").append(pct(l.sparsity())).append("</td><td>").append(SvgChart.esc(l.format()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", l.denseMs()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", l.chosenMs()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", l.speedup())).append("</td></tr>\n");
+        h.append("</table>\n");
     }
 
     private static void kv(StringBuilder h, String k, String v) {

@@ -8,6 +8,7 @@ import java.util.List;
  * @param before       test metrics of the model before pruning (null for plain training)
  * @param after        test metrics of the final model
  * @param finalSparsityEpoch the epoch at which the recipe reaches its final sparsity (NaN if none)
+ * @param inference    dense against planned-sparse inference of the final model (null when not measured)
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -16,7 +17,35 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         double sparsity, double targetSparsity, double finalSparsityEpoch,
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                        double seconds, String checkpoint, String stopReason) {
+                        double seconds, String checkpoint, String stopReason, Inference inference) {
+
+    /** The same report with the inference comparison added. */
+    public RunReport withInference(Inference i) {
+        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, i);
+    }
+
+    /**
+     * Dense against sparse inference of the final model, on the CPU.
+     *
+     * @param device  where it was timed
+     * @param batches one row per batch size (empty when it could not be measured)
+     * @param note    why it was not measured, or null
+     */
+    public record Inference(String device, List<InferenceBatch> batches, String note) {}
+
+    /**
+     * Whole-model latency at one batch size (medians), weight storage of the planned layers, and
+     * how many of the first test images both paths classify alike.
+     */
+    public record InferenceBatch(int batch, double denseMs, double sparseMs, double speedup,
+                                 long denseWeightBytes, long plannedWeightBytes,
+                                 int samples, int samePredictions, double maxAbsDifference, List<InferenceLayer> layers) {}
+
+    /** The planner's choice for one Dense/Conv2D layer: A is rows x cols, times are medians of its product. */
+    public record InferenceLayer(String layer, String type, int rows, int cols, double sparsity, String format,
+                                 double denseMs, double chosenMs, double speedup) {}
 
     public record Metrics(double accuracy, double loss, int samples) {}
 

@@ -101,6 +101,14 @@ public final class SparseModel {
     /** The planned Dense layer of that name (null if it is not a Dense layer). */
     public SparseLinear linear(String layer) { return linear.get(layer); }
 
+    /** The weights of a planned Dense or Conv2D layer in the chosen format (null if the layer was not planned). */
+    public SparseMatrix weights(String layer) {
+        SparseLinear l = linear.get(layer);
+        if (l != null) return l.weights();
+        ConvPlan c = convs.get(layer);
+        return c == null ? null : c.weights();
+    }
+
     /** Runs the whole graph on a batch [N, ...]; the result may be reused by the next call. */
     public Tensor forward(Tensor x) { return forwardUntil(x, model.outputName()); }
 

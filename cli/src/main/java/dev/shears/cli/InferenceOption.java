@@ -1,0 +1,22 @@
+package dev.shears.cli;
+
+import picocli.CommandLine.Option;
+
+import java.util.List;
+
+/** {@code --inference-batches}: the batch sizes at which a pruning run's report times dense against sparse inference. */
+final class InferenceOption {
+    @Option(names = "--inference-batches", split = ",", defaultValue = "1,64", paramLabel = "LIST",
+            description = "After pruning, time the model dense against its planned sparse form (per layer the fastest of dense, "
+                    + "CSR, Blocked-ELL, 2:4, measured) at these batch sizes on the CPU, and check both predict the same; "
+                    + "the figures go into the summary and the report. 0 skips it. Default: ${DEFAULT-VALUE}.")
+    List<Integer> batches;
+
+    /** The batch sizes to time; empty when the user turned it off. */
+    int[] batches() {
+        if (batches == null || batches.equals(List.of(0))) return new int[0];
+        for (int b : batches)
+            if (b < 1) throw new UserError("--inference-batches " + batches + ": every batch size must be at least 1 (or give 0 alone to skip)");
+        return batches.stream().mapToInt(Integer::intValue).distinct().toArray();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.shears.core.sparse;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Dense against planned-sparse inference of one pruned model on real inputs, at one batch size:
+ * whole-model latency (the model's own forward against {@link SparseModel#forward}), weight
+ * storage of the planned layers, and whether both give the same predictions. This is what a run
+ * report shows under "inference", so a user sees at once whether the zeros bought any speed.
+ *
+ * @param batch             the batch size planned and timed
+ * @param denseMs           median latency of one dense forward pass
+ * @param sparseMs          median latency of one forward pass through the plan
+ * @param denseWeightBytes  bytes of the planned layers' weights stored dense (fp32)
+ * @param plannedWeightBytes bytes of the same weights in the formats the planner chose
+ * @param samples           test samples compared for agreement
+ * @param samePredictions   of those, how many have the same arg-max under both paths
+ * @param maxAbsDifference  the largest |dense - sparse| over every output of those samples
+ * @param plans             the planner's choice for every Dense / Conv2D layer
+ */
+public record InferenceComparison(int batch, double denseMs, double sparseMs, long denseWeightBytes, long plannedWeightBytes,
+                                  int samples, int samePredictions, double maxAbsDifference,
+                                  List<SparseModel.LayerPlan> plans) {
+
+    public InferenceComparison {
+        plans = List.copyOf(plans);
+    }
+
+    public double speedup() { return denseMs / sparseMs; }
+
+    /**
+     * Plans {@code model} (bound to a CPU backend) at {@code batch}, times both paths on the first
+     * test images, and compares the outputs on up to {@code agreementSamples} images.
+     */
+    public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples,
+                                              SparsePlanner planner, double minMillis) {
+        if (!(model.backend() instanceof CpuBackend be))
+            throw new IllegalStateException("inference comparison runs on the CPU backend; the model is bound to "
+                    + (model.backend() == null ? "nothing" : model.backend().name()));
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        if (model.inputs().size() != 1)
+            throw new IllegalArgumentException("inference comparison takes single-input models, this one has " + model.inputs().size());
+        Shape in = model.inputs().getFirst().shape();
+        if (in.size() != test.sampleSize())
+            throw new IllegalArgumentException("the model takes inputs of shape " + in + " but " + test.name()
+                    + " has samples of shape " + test.sampleShape());
+        if (test.count() == 0) throw new IllegalArgumentException(test.name() + " has no samples to run");
+        SparseModel sparse = SparseModel.plan(model, batch, planner);
+        ExecContext ctx = ExecContext.inference(be);
+        int per = test.sampleSize();
+
+        // Latency on the first `batch` test images (repeated when the test set is smaller).
+        float[] xs = new float[batch * per];
+        for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
+        double denseMs, sparseMs;
+        try (Tensor x = be.upload(xs, in.withBatch(batch))) {
+            denseMs = SparsePlanner.medianMillis(() -> model.forward(ctx, x), 3, 15, minMillis);
+            sparseMs = SparsePlanner.medianMillis(() -> sparse.forward(x), 3, 15, minMillis);
+        }
+
+        // Agreement, batch by batch over the first test images.
+        int n = Math.min(agreementSamples, test.count());
+        int same = 0;
+        double maxDiff = 0;
+        for (int start = 0; start < n; start += batch) {
+            int b = Math.min(batch, n - start);
+            try (Tensor x = be.upload(java.util.Arrays.copyOfRange(test.features(), start * per, (start + b) * per), in.withBatch(b))) {
+                float[] want = be.download(model.forward(ctx, x));
+                float[] got = be.download(sparse.forward(x));
+                int outs = want.length / b;
+                for (int s = 0; s < b; s++) {
+                    if (argmax(want, s * outs, outs) == argmax(got, s * outs, outs)) same++;
+                    for (int j = s * outs; j < (s + 1) * outs; j++) maxDiff = Math.max(maxDiff, Math.abs(want[j] - got[j]));
+                }
+            }
+        }
+
+        long denseBytes = 0, plannedBytes = 0;
+        List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
+        for (SparseModel.LayerPlan p : plans) {
+            denseBytes += 4L * p.rows() * p.cols();
+            plannedBytes += sparse.weights(p.layer()).storageBytes();
+        }
+        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans);
+    }
+
+    private static int argmax(float[] v, int off, int len) {
+        int best = 0;
+        for (int i = 1; i < len; i++) if (v[off + i] > v[off + best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.shears.core.sparse;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Dense against planned-sparse inference of a pruned LeNet-300-100 on real Fashion-MNIST test images. */
+class InferenceComparisonTest {
+    private static final Dataset TEST = DataSources.bundledFashionMnist().test();
+
+    @Test void comparesLatencyStorageAndPredictionsOnRealImages() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        SparseModelTest.prune(m, 0.9);
+        SparsePlanner planner = new SparsePlanner(SparsePlanner.Options.quick());
+        for (int batch : new int[]{1, 8}) {
+            InferenceComparison c = InferenceComparison.measure(m, TEST, batch, 100, planner, 0);
+            assertEquals(batch, c.batch());
+            assertEquals(100, c.samples());
+            // same weights, different summation order: identical decisions, float-level differences
+            assertEquals(100, c.samePredictions(), "predictions that differ at batch " + batch);
+            assertTrue(c.maxAbsDifference() < 1e-4, "max |dense - sparse| " + c.maxAbsDifference());
+            assertTrue(c.denseMs() > 0 && c.sparseMs() > 0, c.toString());
+            assertEquals(c.denseMs() / c.sparseMs(), c.speedup(), 1e-12);
+            assertEquals(List.of("fc1", "fc2", "fc3"), c.plans().stream().map(SparseModel.LayerPlan::layer).toList());
+            long dense = 0, planned = 0;
+            for (SparseModel.LayerPlan p : c.plans()) {
+                dense += 4L * p.rows() * p.cols();
+                long nnz = Math.round((1 - p.sparsity()) * p.rows() * p.cols());
+                planned += switch (p.format()) {
+                    case "dense" -> 4L * p.rows() * p.cols();
+                    case "csr" -> 4L * (p.rows() + 1) + 8L * nnz;  // row pointers, column indices and values
+                    default -> throw new AssertionError("unexpected format " + p.format() + " for unstructured sparsity in " + p.layer());
+                };
+            }
+            assertEquals(dense, c.denseWeightBytes());
+            assertEquals(planned, c.plannedWeightBytes());
+        }
+    }
+
+    @Test void agreementStopsAtTheTestSetSize() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        Dataset few = TEST.head(10);
+        InferenceComparison c = InferenceComparison.measure(m, few, 4, 1000, new SparsePlanner(SparsePlanner.Options.quick()), 0);
+        assertEquals(10, c.samples());
+        assertEquals(10, c.samePredictions());
+    }
+
+    @Test void aModelForOtherInputsIsRefusedNamingBothShapes() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 32, 32), 10).bind(be, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> InferenceComparison.measure(m, TEST, 1, 10, new SparsePlanner(SparsePlanner.Options.quick()), 0));
+        assertTrue(e.getMessage().contains("[1, 32, 32]") && e.getMessage().contains(TEST.name()), e.getMessage());
+    }
+}
