@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,8 +90,8 @@ class LibraryConstantsTest {
     }
 
     private static void assertTableIsTheEnum(String field, AbiFacts facts, String enumType) throws Exception {
-        Map<Integer, String> table = table(field);
-        Map<Integer, String> expected = new HashMap<>();
+        Map<Integer, String> table = new TreeMap<>(table(field));
+        Map<Integer, String> expected = new TreeMap<>();
         for (AbiFacts.Enumerator e : facts.enumeratorsOf(enumType)) expected.put((int) e.value(), e.name());
         assertFalse(expected.isEmpty(), facts.resource() + " has no " + enumType);
         assertEquals(expected, table, "StatusNames." + field + " against " + enumType + " in " + facts.header());

@@ -71,7 +71,7 @@ class LibrarySignatureTest {
     private static void check(AbiFacts.Function f, MethodType type, AbiFacts facts, List<String> failures) {
         if (f.params().size() != type.parameterCount()) {
             failures.add(f.name() + ": C takes " + f.params().size() + " parameters " + f.params() + ", the descriptor passes "
-                    + type.parameterCount() + " " + type.parameterList());
+                    + type.parameterCount() + " " + type.parameterList().stream().map(Class::getSimpleName).toList());
             return;
         }
         for (int i = 0; i < f.params().size(); i++) {
