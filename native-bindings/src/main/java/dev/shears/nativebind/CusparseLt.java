@@ -17,9 +17,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the enum numbering, which changed in 0.6 (cusparseComputeType lost its TF32 values).
  *
  * <p>Every cuSPARSELt object is an opaque struct the caller allocates: 1024 bytes in 0.2-0.3,
- * 11024 in 0.4, 512 in 0.7-0.8 (from the headers of those releases), so {@link #HANDLE_BYTES}
- * and {@link #OPAQUE_BYTES} leave ample room for any of them. Statuses are cusparseStatus_t
- * values, described by cusparseLtGetErrorName/String.
+ * 11024 in 0.4, 13072 in 0.6.2, 512 in 0.7.1-0.8.1 (from the headers of those releases; the
+ * 0.6.2 and 0.7.1-0.8.1 sizes are in {@code src/test/resources/abi/cusparselt.txt}, which
+ * {@code LibraryConstantsTest} checks these against), so {@link #HANDLE_BYTES} and
+ * {@link #OPAQUE_BYTES} leave room for any of them. Statuses are cusparseStatus_t values,
+ * described by cusparseLtGetErrorName/String (declared from 0.7.1; the 0.6.2 header lacks them).
  *
  * <p>Status: the bindings beyond init/destroy/version were written from the documented C
  * signatures in a session without a GPU; they have not been called on a device yet (see
@@ -186,7 +188,10 @@ public final class CusparseLt {
         } catch (Throwable t) { throw Native.rethrow(t); }
     }
 
-    /** Destroys an algorithm selection where the library has the call (0.6 and later); a no-op before. */
+    /**
+     * Destroys an algorithm selection where the library has the call (declared from 0.7.1; the 0.6.2
+     * header does not have it); a no-op before.
+     */
     public static void matmulAlgSelectionDestroy(MemorySegment algSelection) {
         if (!H.LIB.has("cusparseLtMatmulAlgSelectionDestroy")) return;
         try { check((int) H.cusparseLtMatmulAlgSelectionDestroy.invokeExact(algSelection), "cusparseLtMatmulAlgSelectionDestroy"); }

@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A loaded native library (or the reason it could not be loaded) that hands out downcall
@@ -23,6 +24,11 @@ public final class LoadedLibrary {
     private final String location;
     private final SymbolLookup lookup;
     private final NativeLibraryException failure;
+    /** every downcall handed out, bound or not, in order: what the signature tests compare with the C headers */
+    private final List<Binding> bindings = new CopyOnWriteArrayList<>();
+
+    /** One {@link #downcall} request: the symbol names asked for, preferred first, and the descriptor used. */
+    record Binding(List<String> names, FunctionDescriptor descriptor) {}
 
     LoadedLibrary(CudaLibrary library, String location, SymbolLookup lookup) {
         this.library = library;
@@ -68,6 +74,7 @@ public final class LoadedLibrary {
      * throws a {@link NativeLibraryException} when invoked.
      */
     public MethodHandle downcall(FunctionDescriptor descriptor, String... names) {
+        bindings.add(new Binding(List.of(names), descriptor));
         if (failure != null) return thrower(descriptor, failure.summary(), failure.tried());
         for (String name : names) {
             Optional<MemorySegment> symbol = lookup.find(name);
@@ -76,6 +83,12 @@ public final class LoadedLibrary {
         return thrower(descriptor, library.displayName() + " at " + location + " does not export "
                 + String.join(" or ", names) + " (library too old or not the expected one?)", List.of());
     }
+
+    /**
+     * Every downcall requested so far (whether the library loaded or not), so tests can check each
+     * symbol name and descriptor against the C prototypes without the library.
+     */
+    List<Binding> bindings() { return List.copyOf(bindings); }
 
     private static MethodHandle thrower(FunctionDescriptor descriptor, String message, List<String> tried) {
         MethodType type = descriptor.toMethodType();

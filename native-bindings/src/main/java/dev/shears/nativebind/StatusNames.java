@@ -23,7 +23,6 @@ public final class StatusNames {
             Map.entry(3, "CUDA_ERROR_NOT_INITIALIZED"),
             Map.entry(4, "CUDA_ERROR_DEINITIALIZED"),
             Map.entry(34, "CUDA_ERROR_STUB_LIBRARY"),
-            Map.entry(35, "CUDA_ERROR_INSUFFICIENT_DRIVER"),
             Map.entry(36, "CUDA_ERROR_CALL_REQUIRES_NEWER_DRIVER"),
             Map.entry(46, "CUDA_ERROR_DEVICE_UNAVAILABLE"),
             Map.entry(100, "CUDA_ERROR_NO_DEVICE"),

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,18 +29,21 @@ class DriverSignatureTest {
     private static final Path HEADER = Path.of("/usr/local/cuda/include/cuda.h");
     private static final Pattern PROTO = Pattern.compile("CUresult CUDAAPI (\\w+)\\(([^;]*?)\\);", Pattern.DOTALL);
 
+    /** The kinds of cuda.h's named types these bindings use (cuda.h typedefs; the rest is {@link CCarriers}). */
+    private static final Map<String, String> KINDS = Map.ofEntries(
+            Map.entry("CUdeviceptr", "unsigned long long"), Map.entry("CUdevice", "int"),
+            Map.entry("CUdevice_attribute", "enum"), Map.entry("CUstreamCaptureMode", "enum"), Map.entry("CUresult", "enum"),
+            Map.entry("CUstream", "pointer"), Map.entry("CUevent", "pointer"), Map.entry("CUcontext", "pointer"),
+            Map.entry("CUmodule", "pointer"), Map.entry("CUfunction", "pointer"), Map.entry("CUgraph", "pointer"),
+            Map.entry("CUgraphExec", "pointer"));
+
+    /** The one carrier of a cuda.h parameter: host pointers are always addresses here (device ones are CUdeviceptr). */
     private static Class<?> carrier(String param, String function) {
         String p = param.replaceAll("/\\*.*?\\*/", "").replaceAll("\\s+", " ").trim();
-        if (p.contains("*")) return MemorySegment.class;
-        String type = p.substring(0, p.lastIndexOf(' ')).replace("const ", "").trim();
-        return switch (type) {
-            case "CUdeviceptr", "size_t", "unsigned long long" -> long.class;
-            case "unsigned int", "int", "CUdevice", "CUdevice_attribute", "CUstreamCaptureMode", "CUresult" -> int.class;
-            case "unsigned char" -> byte.class;
-            case "float" -> float.class;
-            case "CUstream", "CUevent", "CUcontext", "CUmodule", "CUfunction", "CUgraph", "CUgraphExec" -> MemorySegment.class;
-            default -> throw new AssertionError(function + ": C type '" + type + "' unknown to this test");
-        };
+        String type = p.contains("*") ? p.substring(0, p.lastIndexOf('*') + 1) : p.substring(0, p.lastIndexOf(' '));
+        Set<Class<?>> carriers = CCarriers.of(type, KINDS::get, false, function);
+        assertEquals(1, carriers.size(), function + ": " + type);
+        return carriers.iterator().next();
     }
 
     @Test
