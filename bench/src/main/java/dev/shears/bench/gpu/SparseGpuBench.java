@@ -1,5 +1,6 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.cli.report.BenchJson;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.nativebind.Cublas;
@@ -199,7 +200,7 @@ public final class SparseGpuBench {
         out.put("timing", "CUDA events, median of " + opt.reps() + " after 1 warm-up, L2 flushed before each");
         out.put("layout", "row-major C[m,n] = A[m,k] B[k,n]; m = layer outputs, k = inputs, n = batch");
         out.put("results", rows);
-        return TrainBench.write(out);
+        return BenchJson.write(out);
     }
 
     // ------------------------------------------------------------------ timing
