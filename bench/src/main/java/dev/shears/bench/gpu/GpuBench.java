@@ -7,14 +7,12 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.OptimizerKernels;
 import dev.shears.nativebind.Cuda;
-import dev.shears.nativebind.CudaEvent;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,20 +103,7 @@ public final class GpuBench {
 
     /** Median milliseconds of {@code op} over the repetitions, after one warm-up, L2 flushed each time. */
     double time(Runnable op) {
-        op.run();
-        double[] ms = new double[opt.reps()];
-        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
-            for (int r = 0; r < ms.length; r++) {
-                be.fill(flush, r);
-                start.record(be.stream());
-                op.run();
-                end.record(be.stream());
-                end.synchronize();
-                ms[r] = end.millisSince(start);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[ms.length / 2];
+        return EventTiming.medianMs(be.stream(), opt.reps(), r -> be.fill(flush, r), op);
     }
 
     String run() {

@@ -7,7 +7,6 @@ import dev.shears.nativebind.Cublas;
 import dev.shears.nativebind.CublasHandle;
 import dev.shears.nativebind.Cuda;
 import dev.shears.nativebind.CudaContext;
-import dev.shears.nativebind.CudaEvent;
 import dev.shears.nativebind.CudaStream;
 import dev.shears.nativebind.Cusparse;
 import dev.shears.nativebind.CusparseHandle;
@@ -207,20 +206,7 @@ public final class SparseGpuBench {
 
     /** Median ms of {@code op} after one warm-up, the L2 flushed before each repetition. */
     double time(Runnable op) {
-        op.run();
-        double[] ms = new double[opt.reps()];
-        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
-            for (int r = 0; r < ms.length; r++) {
-                Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle());
-                start.record(stream);
-                op.run();
-                end.record(stream);
-                end.synchronize();
-                ms[r] = end.millisSince(start);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[ms.length / 2];
+        return EventTiming.medianMs(stream, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
     }
 
     // ------------------------------------------------------------------ FP32 layers: dense, CSR, Blocked-ELL
