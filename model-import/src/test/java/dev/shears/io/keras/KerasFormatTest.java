@@ -31,6 +31,13 @@ class KerasFormatTest {
         Path empty = dir.resolve("empty.h5");
         Files.write(empty, new byte[0]);
         assertEquals(Optional.empty(), KerasFormat.detect(empty));
+        // the importer's first step reads the first bytes only: the container, before anything opens it
+        assertEquals(Optional.of(KerasFormat.Container.HDF5), KerasFormat.container(resource("examples/mnist_mlp/mnist_mlp_tf_keras_1_weights.h5")));
+        assertEquals(Optional.of(KerasFormat.Container.HDF5), KerasFormat.container(renamed));
+        assertEquals(Optional.of(KerasFormat.Container.ZIP), KerasFormat.container(notKeras));
+        assertEquals(Optional.of(KerasFormat.Container.JSON), KerasFormat.container(resource("examples/mnist_mlp/mnist_mlp_tf_keras_2_config.json")));
+        assertEquals(Optional.empty(), KerasFormat.container(text));
+        assertEquals(Optional.empty(), KerasFormat.container(empty));
     }
 
     @Test
