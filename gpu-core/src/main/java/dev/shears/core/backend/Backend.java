@@ -240,7 +240,9 @@ public interface Backend extends AutoCloseable {
     /**
      * Fused masked SGD step, one pass over every array (mask may be null: nothing masked):
      * g' = (g + weightDecay*w) * mask; v = momentum*v + g'; step = nesterov ? g' + momentum*v : v;
-     * w = (w - lr*step) * mask; v is zeroed where mask is 0.
+     * w = (w - lr*step) * mask; v is zeroed where mask is 0. {@code velocity} may be null: plain
+     * SGD, step = g' (what momentum 0 computes from a zero velocity, without keeping one; the
+     * optimizer passes null when momentum is 0).
      */
     void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor mask,
                    float lr, float momentum, float weightDecay, boolean nesterov);

@@ -794,6 +794,24 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void sgdUpdateWithoutVelocityIsPlainSgd() {
+        int n = 1027;
+        for (boolean masked : new boolean[]{false, true}) {
+            float[] w = rand(n, 210), g = rand(n, 211);
+            byte[] m = randMask(n, 212, 0.7);
+            float lr = 0.05f, wd = 1e-3f;
+            Tensor W = up(w, n), Wref = up(w, n), G = up(g, n), zero = up(new float[n], n);
+            Tensor M = masked ? be.uploadBytes(m, Shape.of(n)) : null;
+            be.sgdUpdate(W, G, null, M, lr, 0f, wd, false);
+            be.sgdUpdate(Wref, G, zero, M, lr, 0f, wd, false); // momentum 0 from a zero velocity: the same step, g'
+            assertArrayEquals(be.download(Wref), be.download(W), "sgd without velocity, masked=" + masked);
+            double[] ew = new double[n];
+            for (int i = 0; i < n; i++) ew[i] = masked && m[i] == 0 ? 0 : w[i] - lr * (g[i] + wd * w[i]);
+            assertClose("sgd without velocity, masked=" + masked, ew, be.download(W), ELEMENTWISE);
+        }
+    }
+
+    @Test
     void sgdUpdateMaskedMomentumNesterovDecay() {
         int n = 1027;
         for (boolean nesterov : new boolean[]{false, true})
