@@ -135,7 +135,7 @@ final class RunSupport {
                 : new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
         List<RunReport.MaskUpdateRow> updates = new ArrayList<>();
         for (var ev : h.pruning())
-            updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().target(), ev.update().achieved()));
+            updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().effectiveTarget(), ev.update().achieved()));
         EpochMetrics last = h.last();
         RunReport.Metrics after = new RunReport.Metrics(last.testAccuracy(), last.testLoss(), data.test().count());
         return new RunReport(command, Shears.version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(),

@@ -240,7 +240,9 @@ public final class GmpTrainer {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
-                MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope());
+                MaskUpdate u = g.modifier().structure() != null
+                        ? pruner.updateNm(g.params(), target, g.modifier().structure())
+                        : pruner.update(g.params(), target, g.modifier().scope());
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
                 for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());
@@ -284,7 +286,8 @@ public final class GmpTrainer {
         }
         double target = 0;
         long pos = (long) epoch * stepsPerEpoch;
-        for (Group g : groups) if (pos < g.dropStep()) target += g.schedule().target(pos) * g.size();
+        // an N:M modifier's target is what its groups keep (1 - keep/M), not the curve's raw value
+        for (Group g : groups) if (pos < g.dropStep()) target += g.modifier().effectiveTarget(g.schedule().target(pos)) * g.size();
         return new EpochMetrics(epoch, lr, trainLoss, trainAcc, test.loss(), test.accuracy(),
                 size == 0 ? 0 : target / size, size == 0 ? 0 : (double) zeros / size, layers, seconds);
     }
