@@ -110,10 +110,13 @@ final class KerasWeights {
         Node vars = null;
         List<String> candidates = new ArrayList<>();
         String mapped = keras3Paths.get(layer);
-        if (mapped != null) candidates.add(mapped); // where Keras itself looks
-        // Only when the config does not place the layer: files whose groups carry the layer's name.
-        if (mapped == null || Hdf5.byPath(file, root, mapped) == null)
-            for (String container : List.of(Keras3Paths.LAYERS, "_layer_checkpoint_dependencies")) candidates.add(container + "/" + layer);
+        String group = mapped == null ? null : mapped.substring(mapped.indexOf('/') + 1);
+        // Where Keras itself looks (the container was '_layer_checkpoint_dependencies' in early Keras 3 files) ...
+        List<String> containers = List.of(Keras3Paths.LAYERS, "_layer_checkpoint_dependencies");
+        if (group != null) for (String container : containers) candidates.add(container + "/" + group);
+        // ... and, only when that holds nothing, a group carrying the layer's own name (hand-made files).
+        if (group == null || candidates.stream().noneMatch(c -> Hdf5.byPath(file, root, c) != null))
+            for (String container : containers) candidates.add(container + "/" + layer);
         for (String c : candidates) {
             vars = Hdf5.byPath(file, root, c + "/vars");
             if (vars != null) break;
