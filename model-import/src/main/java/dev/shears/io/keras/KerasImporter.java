@@ -136,7 +136,8 @@ public final class KerasImporter {
 
     private static KerasModel assemble(KerasModelConfig cfg, Path file, KerasFormat format, String version,
                                        KerasWeights weights, boolean keras3, Backend backend) {
-        KerasGraphBuilder b = new KerasGraphBuilder(file, weights, keras3);
+        // Keras 3 files place each layer's variables by class and position, which the config gives.
+        KerasGraphBuilder b = new KerasGraphBuilder(file, weights.withKeras3Paths(cfg.keras3WeightPaths()), keras3);
         Model model = b.build(cfg);
         model.bind(backend, BIND_SEED);
         for (KerasGraphBuilder.PendingWeight w : b.pendingWeights()) {
