@@ -280,7 +280,7 @@ final class KerasConfigWriter {
     /** "valid" for no padding, "same" where the pads are TensorFlow's for this size, else null. */
     private static String paddingMode(int[] pads, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw) {
         if (Arrays.stream(pads).allMatch(p -> p == 0)) return "valid";
-        int[] ph = KerasGraphBuilder.samePads(h, kh, sh, dh), pw = KerasGraphBuilder.samePads(w, kw, sw, dw);
+        int[] ph = ConvGeometry.samePadding(h, kh, sh, dh), pw = ConvGeometry.samePadding(w, kw, sw, dw);
         if (pads[0] == ph[0] && pads[2] == ph[1] && pads[1] == pw[0] && pads[3] == pw[1]) return "same";
         return null;
     }

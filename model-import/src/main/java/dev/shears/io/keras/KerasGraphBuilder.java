@@ -607,14 +607,9 @@ final class KerasGraphBuilder {
         String mode = l.stringOr("valid", "padding", "border_mode");
         return switch (mode) {
             case "valid" -> new int[]{0, 0};
-            case "same" -> samePads(in, k, stride, dilation);
+            case "same" -> ConvGeometry.samePadding(in, k, stride, dilation);
             default -> throw l.unsupported("padding '" + mode + "'", List.of("valid", "same"));
         };
-    }
-
-    /** TensorFlow's 'same' padding {before, after}: see {@link ConvGeometry#samePadding} (KerasConfigWriter calls it here too). */
-    static int[] samePads(int in, int k, int stride, int dilation) {
-        return ConvGeometry.samePadding(in, k, stride, dilation);
     }
 
     /** The stored weights of a layer by role; fails when the file's weights do not fit the config. */

@@ -52,10 +52,4 @@ class KerasFormatTest {
         assertArrayEquals(AxisOrder.identity(3), AxisOrder.compose(p, AxisOrder.inverse(p)));
         assertArrayEquals(new int[]{4, 2, 3}, AxisOrder.permuteDims(new int[]{2, 3, 4}, p));
     }
-
-    @Test
-    void samePaddingIsConvGeometrys() {
-        // the formula and its cases live in gpu-core's ConvGeometryTest; the Keras name must give the same pads
-        assertArrayEquals(dev.shears.core.backend.ConvGeometry.samePadding(8, 3, 2, 1), KerasGraphBuilder.samePads(8, 3, 2, 1));
-    }
 }
