@@ -113,6 +113,27 @@ class ResumeCliTest {
         assertArrayEquals(before, Files.readAllBytes(cut.resolve("model.shears")));
     }
 
+    @Test
+    void trainResumesToo() throws Exception {
+        Path straight = dir.resolve("train-straight"), cut = dir.resolve("train-cut");
+        String[] base = {"train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "3", "--backend", "cpu", "--quiet"};
+        Run a = shears(Stream.concat(Stream.of(base), Stream.of("--out", straight.toString())).toArray(String[]::new));
+        assertEquals(0, a.code(), a.err());
+        Run stop = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--stop-after-epoch", "1")).toArray(String[]::new));
+        assertEquals(0, stop.code(), stop.err());
+        Run epochs = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).map(x -> x.equals("3") ? "5" : x)
+                .toArray(String[]::new));
+        assertEquals(2, epochs.code(), epochs.err());
+        assertTrue(epochs.err().contains("5 epochs") && epochs.err().contains("3 epochs"), epochs.err());
+        Run resumed = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err());
+        try (CpuBackend be = CpuBackend.create()) {
+            sameParameters(Checkpoint.read(straight.resolve("model.shears"), be).model(), Checkpoint.read(cut.resolve("model.shears"), be).model(), be);
+        }
+        JsonNode rx = JSON.readTree(straight.resolve("report.json").toFile()), ry = JSON.readTree(cut.resolve("report.json").toFile());
+        assertEquals(withoutSeconds(rx.get("epochs")), withoutSeconds(ry.get("epochs")));
+    }
+
     /** Each refusal names the option, both values, and what to do; the saved run is left as it was. */
     private static void mismatchesAreRefused(Path cut) throws Exception {
         byte[] saved = Files.readAllBytes(cut.resolve("model.shears"));
