@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M) [--epochs N] --out DIR}. */
+/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M) [--epochs N] --out DIR [--resume]}. */
 @Command(name = "prune", description = "Prune a model with gradual magnitude pruning: a recipe, or the tuned GMP recipe at a given sparsity.")
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -68,12 +68,11 @@ final class PruneCommand implements Callable<Integer> {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
             r = r.withEpochs(epochs);
         }
+        run.validate(r.epochs());
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
-            ModelSource src = modelOption.load(be, split.train().sampleShape(), split.train().classes(), run.seed);
-            var outcome = RunSupport.run("prune", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears",
-                    inference.batches());
-            Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
+            var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
+            if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
     }

@@ -66,6 +66,17 @@ public final class Sgd implements Optimizer {
         return velocity.isEmpty() ? null : velocity.get(i);
     }
 
+    @Override public java.util.SequencedMap<String, Tensor> state() {
+        java.util.SequencedMap<String, Tensor> s = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < velocity.size(); i++) s.put(params.get(i).name() + "/velocity", velocity.get(i));
+        return s;
+    }
+
+    @Override public void restoreSteps(long steps) {
+        if (steps < 0) throw new IllegalArgumentException("sgd: step count " + steps + " must be >= 0");
+        this.steps = steps;
+    }
+
     @Override public String describe() {
         return "sgd(momentum=" + momentum + (nesterov ? ", nesterov" : "") + ", weightDecay=" + weightDecay + ")";
     }
