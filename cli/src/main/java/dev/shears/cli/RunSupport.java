@@ -84,6 +84,10 @@ final class RunSupport {
                     command, run.out, rp.state().epoch(), rp.state().epochs(), run.out.resolve("report.html"));
             return new Outcome(null, null, false);
         }
+        // the epoch sink stops at exactly stopAfter: one already saved would never come and the run would go on to the end
+        if (run.stopAfter != null && run.stopAfter <= rp.state().epoch())
+            throw new UserError("--stop-after-epoch " + run.stopAfter + " is not after epoch " + rp.state().epoch() + ", where the run in "
+                    + run.out + " is saved; give a later epoch (up to " + rp.state().epochs() + ") or leave the option out to run to the end");
         // the model comes from the checkpoint; the --model file is only an input never to write over
         Path modelFile = labels.get(ResumePoint.MODEL).startsWith("/") ? Path.of(labels.get(ResumePoint.MODEL)) : null;
         ModelSource src = new ModelSource(rp.checkpoint().model(),

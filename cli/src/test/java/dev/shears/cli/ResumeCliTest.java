@@ -169,6 +169,14 @@ class ResumeCliTest {
         assertEquals(2, v1.code(), v1.err());
         assertTrue(v1.err().contains("holds no training state") && v1.err().contains("version 1"), v1.err());
 
+        // the saved run is at epoch 2: stopping after epoch 1 or 2 cannot be honoured (it used to run on to the end)
+        for (String e : new String[]{"1", "2"}) {
+            Run past = shears(prune(cut, "--resume", "--stop-after-epoch", e));
+            assertEquals(2, past.code(), past.err());
+            assertTrue(past.err().contains("--stop-after-epoch " + e + " is not after epoch 2"), past.err());
+            assertFalse(past.err().contains("epoch 3: train loss"), "nothing trained: " + past.err());
+        }
+
         Run badStop = shears(prune(dir.resolve("x"), "--stop-after-epoch", "5"));
         assertEquals(2, badStop.code(), badStop.err());
         assertTrue(badStop.err().contains("--stop-after-epoch 5 must be between 1 and the run's 4 epochs"), badStop.err());
