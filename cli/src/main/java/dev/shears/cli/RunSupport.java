@@ -116,6 +116,8 @@ final class RunSupport {
         Model model = src.model();
         Path[] inputs = src.inputs();
         Path ckpt = outDir.resolve(checkpointName);
+        // the checkpoint is written after every epoch: refuse one over an input now, not after the first epoch's training
+        src.refuseAsOutput(ckpt, "--out " + outDir + " holds the model file:");
         prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);

@@ -134,6 +134,21 @@ class ResumeCliTest {
         assertEquals(withoutSeconds(rx.get("epochs")), withoutSeconds(ry.get("epochs")));
     }
 
+    @Test
+    void outFolderHoldingTheModelIsRefusedBeforeTraining() throws Exception {
+        Path d = dir.resolve("in-place");
+        Run trained = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1", "--out", d.toString(),
+                "--backend", "cpu", "--quiet");
+        assertEquals(0, trained.code(), trained.err());
+        byte[] saved = Files.readAllBytes(d.resolve("model.shears"));
+        // model.shears is saved after every epoch: an --out that would write over the --model file is refused at once
+        Run inPlace = shears(replace(prune(d), "lenet-300-100", d.resolve("model.shears").toString()));
+        assertEquals(2, inPlace.code(), inPlace.err());
+        assertTrue(inPlace.err().contains(d.resolve("model.shears") + " is an input of this run"), inPlace.err());
+        assertFalse(inPlace.err().contains("epoch 1: train loss"), "refused before any training: " + inPlace.err());
+        assertArrayEquals(saved, Files.readAllBytes(d.resolve("model.shears")));
+    }
+
     /** Each refusal names the option, both values, and what to do; the saved run is left as it was. */
     private static void mismatchesAreRefused(Path cut) throws Exception {
         byte[] saved = Files.readAllBytes(cut.resolve("model.shears"));
