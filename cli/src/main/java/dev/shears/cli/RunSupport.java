@@ -153,8 +153,6 @@ final class RunSupport {
             new Checkpoint(model, recipeText, null, labelled).write(ckpt, inputs);
             lastSaved.set(labelled);
             LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "epoch %d saved in %s (%.1f ms)", state.epoch(), ckpt, (System.nanoTime() - s0) / 1e6));
-            if (control.stopAfter() != null && state.epoch() == control.stopAfter() && state.epoch() < state.epochs())
-                throw new Paused(state.epoch(), state.epochs());
         });
         trainer.addListener(new TrainingListener() {
             @Override public void runStarted(RunInfo info) {
@@ -185,6 +183,9 @@ final class RunSupport {
                     m.layerSparsity().forEach((name, sp) -> layers.append(String.format(Locale.ROOT, " %s %.2f%%", name, 100 * sp)));
                     progress.line(layers.toString());
                 }
+                // after the epoch's line (the sink saved the epoch before the listeners heard of it)
+                if (control.stopAfter() != null && m.epoch() == control.stopAfter() && m.epoch() < recipe.epochs())
+                    throw new Paused(m.epoch(), recipe.epochs());
             }
         });
         TrainingHistory history;

@@ -72,6 +72,7 @@ class ResumeCliTest {
         Run stop = shears(prune(cut, "--stop-after-epoch", "2"));
         assertEquals(0, stop.code(), stop.err());
         assertTrue(stop.err().contains("stopped after epoch 2 of 4"), stop.err());
+        assertTrue(stop.err().contains("epoch 2: train loss"), "the last epoch's metrics are shown before stopping: " + stop.err());
         assertFalse(Files.exists(cut.resolve("report.json")), "no report for an unfinished run");
         try (CpuBackend be = CpuBackend.create()) {
             Checkpoint partial = Checkpoint.read(cut.resolve("model.shears"), be);
