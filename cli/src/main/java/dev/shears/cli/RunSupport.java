@@ -74,6 +74,11 @@ final class RunSupport {
                          int[] inferenceBatches) {
         Map<String, String> labels = ResumePoint.labels(command, modelOption.model, modelOption.weights, run.data, run.seed);
         if (!run.resume) {
+            // a fresh run rewrites model.shears after its first epoch: never silently over a run that could go on
+            Path saved = run.out.resolve("model.shears");
+            if (Checkpoint.isPartial(saved))
+                throw new UserError(run.out + " holds an unfinished run (" + saved + " is partial): continue it with the same command and --resume,"
+                        + " or choose another --out, or delete " + saved + " to start over there");
             ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
             return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
                     new Control(labels, null, run.stopAfter));
@@ -89,7 +94,7 @@ final class RunSupport {
             throw new UserError("--stop-after-epoch " + run.stopAfter + " is not after epoch " + rp.state().epoch() + ", where the run in "
                     + run.out + " is saved; give a later epoch (up to " + rp.state().epochs() + ") or leave the option out to run to the end");
         // the model comes from the checkpoint; the --model file is only an input never to write over
-        Path modelFile = labels.get(ResumePoint.MODEL).startsWith("/") ? Path.of(labels.get(ResumePoint.MODEL)) : null;
+        Path modelFile = Path.of(labels.get(ResumePoint.MODEL)).isAbsolute() ? Path.of(labels.get(ResumePoint.MODEL)) : null;
         ModelSource src = new ModelSource(rp.checkpoint().model(),
                 rp.state().labels().getOrDefault(ResumePoint.DESCRIPTION, modelOption.model), modelFile, modelOption.weights);
         // The run's recipe, as this command line builds it (ResumePoint checked it writes the same YAML as the stored one):

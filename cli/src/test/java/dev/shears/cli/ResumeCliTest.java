@@ -193,6 +193,12 @@ class ResumeCliTest {
             assertFalse(past.err().contains("epoch 3: train loss"), "nothing trained: " + past.err());
         }
 
+        // a fresh run (no --resume) into the folder would replace the unfinished run after its first epoch
+        Run fresh = shears(prune(cut));
+        assertEquals(2, fresh.code(), fresh.err());
+        assertTrue(fresh.err().contains("holds an unfinished run") && fresh.err().contains("--resume"), fresh.err());
+        assertFalse(fresh.err().contains("epoch 1: train loss"), "refused before training: " + fresh.err());
+
         Run badStop = shears(prune(dir.resolve("x"), "--stop-after-epoch", "5"));
         assertEquals(2, badStop.code(), badStop.err());
         assertTrue(badStop.err().contains("--stop-after-epoch 5 must be between 1 and the run's 4 epochs"), badStop.err());

@@ -133,6 +133,24 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
     }
 
     /** Reads a checkpoint and binds its model to {@code backend}. */
+    /**
+     * Whether {@code file} is the checkpoint of a run still going or killed (its model.json says
+     * partial), read without loading the weights; false for a finished run or anything that is not
+     * a readable checkpoint (the caller's own read reports those).
+     */
+    public static boolean isPartial(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+            ZipEntry e = zip.getEntry("model.json");
+            if (e == null) return false;
+            try (InputStream in = zip.getInputStream(e)) {
+                return JSON.readTree(in).path("partial").asBoolean(false);
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     public static Checkpoint read(Path file, Backend backend) {
         Map<String, byte[]> entries = new HashMap<>();
         try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
