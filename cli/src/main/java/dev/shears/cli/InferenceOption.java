@@ -12,11 +12,15 @@ final class InferenceOption {
                     + "the figures go into the summary and the report. 0 skips it. Default: ${DEFAULT-VALUE}.")
     List<Integer> batches;
 
+    /** Inference timing holds one batch of inputs and every layer's outputs in memory: keep it to what serving uses. */
+    static final int MAX_BATCH = 1024;
+
     /** The batch sizes to time; empty when the user turned it off. */
     int[] batches() {
         if (batches == null || batches.equals(List.of(0))) return new int[0];
         for (int b : batches)
-            if (b < 1) throw new UserError("--inference-batches " + batches + ": every batch size must be at least 1 (or give 0 alone to skip)");
+            if (b < 1 || b > MAX_BATCH)
+                throw new UserError("--inference-batches " + batches + ": every batch size must be between 1 and " + MAX_BATCH + " (or give 0 alone to skip)");
         return batches.stream().mapToInt(Integer::intValue).distinct().toArray();
     }
 }

@@ -209,7 +209,10 @@ class CliTest {
         Path out = dir.resolve("demo");
         Run bad = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "0,4");
         assertEquals(2, bad.code(), bad.err());
-        assertTrue(bad.err().contains("--inference-batches [0, 4]") && bad.err().contains("at least 1"), bad.err());
+        assertTrue(bad.err().contains("--inference-batches [0, 4]") && bad.err().contains("between 1 and 1024"), bad.err());
+        Run huge = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "1,100000");
+        assertEquals(2, huge.code(), huge.err());
+        assertTrue(huge.err().contains("between 1 and 1024"), huge.err());
         Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet",
                 "--inference-batches", "0");
         assertEquals(0, demo.code(), demo.err());

@@ -61,7 +61,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         int per = test.sampleSize();
 
         // Latency on the first `batch` test images (repeated when the test set is smaller).
-        float[] xs = new float[batch * per];
+        float[] xs = new float[Math.multiplyExact(batch, per)];
         for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
         double denseMs = Double.MAX_VALUE, sparseMs = Double.MAX_VALUE;
         try (Tensor x = be.upload(xs, in.withBatch(batch))) {

@@ -104,6 +104,7 @@ final class TrainingStateCodec {
             for (JsonNode t : req(opt, "state")) {
                 String name = req(t, "name").asText();
                 int size = req(t, "size").asInt();
+                if (size < 0) throw new CheckpointException(file + ": training.json gives optimizer state " + name + " a negative size " + size);
                 if (bin.remaining() < 4L * size) throw new CheckpointException(file + ": optimizer.bin is truncated at " + name);
                 float[] v = new float[size];
                 bin.asFloatBuffer().get(v);
@@ -130,6 +131,8 @@ final class TrainingStateCodec {
                         nm == null ? 0 : req(u, "keepPerGroup").asInt(), ls);
                 pruning.add(new PruningEvent(req(p, "modifier").asInt(), req(p, "step").asLong(), d(p, "epoch"), mu, req(p, "final").asBoolean()));
             }
+            if (bin.hasRemaining())
+                throw new CheckpointException(file + ": optimizer.bin holds " + bin.remaining() + " bytes more than training.json describes");
             JsonNode b = h.get("beforePruning");
             Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "loss"), d(b, "accuracy"), req(b, "samples").asInt());
             return new TrainingState(req(o, "epoch").asInt(), req(o, "epochs").asInt(), req(o, "stepsPerEpoch").asInt(), req(o, "seed").asLong(),

@@ -210,6 +210,41 @@ class CheckpointTest {
         assertEquals(s.history(), done.training().history());
     }
 
+    /** A damaged training state is a CheckpointException naming the file and what is wrong, never a raw runtime error. */
+    @Test
+    void damagedTrainingStateIsNamed(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        var opt = new java.util.LinkedHashMap<String, float[]>();
+        opt.put("fc/kernel/velocity", new float[]{1f, 2f, 3f, 4f});
+        var layers = new java.util.LinkedHashMap<String, Double>();
+        var epochs = java.util.List.of(
+                new dev.shears.pruning.train.EpochMetrics(0, 0.05, Double.NaN, Double.NaN, 2.3, 0.1, 0, 0, layers, 0),
+                new dev.shears.pruning.train.EpochMetrics(1, 0.05, 1.1, 0.7, 1.2, 0.6, 0, 0, layers, 1.5));
+        var s = new dev.shears.pruning.train.TrainingState(1, 4, 19, 3, "sgd(momentum=0.9)", 19, opt,
+                new dev.shears.pruning.train.TrainingState.History(epochs, java.util.List.of(), null), false, java.util.Map.of());
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, null, null, s).write(file);
+        assertTrue(Checkpoint.isPartial(file));
+        String[][] cases = {{"-4", "negative size -4"}, {"5", "optimizer.bin is truncated"}, {"3", "4 bytes more than training.json describes"}};
+        for (String[] c : cases) {
+            Path bad = dir.resolve("bad" + c[0] + ".shears");
+            rewriteEntry(file, bad, "training.json", t -> t.replaceFirst("\"size\"\\s*:\\s*4", "\"size\" : " + c[0]));
+            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), "size " + c[0]);
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void isPartialOnlyForAnUnfinishedRun(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        Path plain = dir.resolve("plain.shears"), notZip = dir.resolve("x.shears");
+        new Checkpoint(m, null, null).write(plain);
+        Files.writeString(notZip, "not a zip");
+        assertFalse(Checkpoint.isPartial(plain));
+        assertFalse(Checkpoint.isPartial(notZip));
+        assertFalse(Checkpoint.isPartial(dir.resolve("missing.shears")));
+    }
+
     private static byte[] readEntry(Path zipFile, String name) throws Exception {
         try (var zip = new java.util.zip.ZipFile(zipFile.toFile())) {
             var e = zip.getEntry(name);
