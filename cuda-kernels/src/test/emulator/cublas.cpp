@@ -3,13 +3,20 @@
 // documentation, "cublas<t>gemm()"): C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n,
 // C m x n, all column-major; lda >= max(1, rows of A as stored), and likewise ldb, ldc; when beta
 // is 0, C is not read (NaN there does not propagate). Device pointers are host addresses, as in
-// the driver emulator. Each sum runs over k in order with fmaf, one rounding per step (cuBLAS's
+// the driver emulator. The GEMMs run in stream order: they are queued on the handle's stream
+// through the driver emulator (shears_emu_enqueue; this library links libcuda.so.1), with alpha
+// and beta read at the call as in cuBLAS's host pointer mode. Each sum runs over k in order with fmaf, one rounding per step (cuBLAS's
 // order is unspecified; callers compare with a tolerance). Test-only.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 
+#include <cstdlib>
+
 #define EXPORT extern "C" __attribute__((visibility("default")))
+
+// The driver emulator's queue (driver.cpp).
+extern "C" int shears_emu_enqueue(void* stream, void (*fn)(void*), void* arg, void (*release)(void*));
 
 namespace {
 
@@ -79,6 +86,41 @@ void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* a, int 
     }
 }
 
+// One queued strided-batched GEMM (a plain GEMM is a batch of one).
+struct GemmCall {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    const float* a;
+    int lda;
+    long long strideA;
+    const float* b;
+    int ldb;
+    long long strideB;
+    float* c;
+    int ldc;
+    long long strideC;
+    int batch;
+};
+
+void run_gemm(void* arg) {
+    const GemmCall& g = *static_cast<GemmCall*>(arg);
+    for (int i = 0; i < g.batch; i++) {
+        gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.a + i * g.strideA, g.lda, g.b + i * g.strideB, g.ldb, g.beta,
+             g.c + i * g.strideC, g.ldc);
+    }
+}
+
+void free_gemm(void* arg) { delete static_cast<GemmCall*>(arg); }
+
+int enqueue_gemm(const Handle* h, const GemmCall& call) {
+    int rc = shears_emu_enqueue(h->stream, run_gemm, new GemmCall(call), free_gemm);
+    if (rc != 0) {
+        std::fprintf(stderr, "shears-cuda-emulator: cuBLAS could not queue its GEMM (driver status %d)\n", rc);
+        return CUBLAS_STATUS_EXECUTION_FAILED;
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
 }  // namespace
 
 EXPORT const char* cublasGetStatusName(int status) {
@@ -116,8 +158,7 @@ EXPORT int cublasSgemm_v2(Handle* h, int ta, int tb, int m, int n, int k, const 
     if (int rc = check_gemm(ta, tb, m, n, k, lda, ldb, ldc)) return rc;
     if (alpha == nullptr || beta == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
-    gemm(ta, tb, m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc);
-    return CUBLAS_STATUS_SUCCESS;
+    return enqueue_gemm(h, GemmCall{ta, tb, m, n, k, *alpha, *beta, a, lda, 0, b, ldb, 0, c, ldc, 0, 1});
 }
 
 EXPORT int cublasSgemmStridedBatched(Handle* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* a,
@@ -127,10 +168,7 @@ EXPORT int cublasSgemmStridedBatched(Handle* h, int ta, int tb, int m, int n, in
     if (int rc = check_gemm(ta, tb, m, n, k, lda, ldb, ldc)) return rc;
     if (alpha == nullptr || beta == nullptr || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
     if (m == 0 || n == 0 || batch == 0) return CUBLAS_STATUS_SUCCESS;
-    for (int i = 0; i < batch; i++) {
-        gemm(ta, tb, m, n, k, *alpha, a + i * strideA, lda, b + i * strideB, ldb, *beta, c + i * strideC, ldc);
-    }
-    return CUBLAS_STATUS_SUCCESS;
+    return enqueue_gemm(h, GemmCall{ta, tb, m, n, k, *alpha, *beta, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch});
 }
 
 EXPORT int cublasGemmEx(Handle* h, int ta, int tb, int m, int n, int k, const void* alpha, const void* a, int aType,

@@ -1,7 +1,16 @@
 // The part of the CUDA driver API (libcuda.so.1) that Shears binds (native-bindings Cuda.java),
-// emulated on the CPU for tests. Device memory is host memory (CUdeviceptr = address), every
-// operation runs synchronously in stream order, and kernels are the real sources compiled as
-// C++ (kernels.cpp) run by the fiber scheduler (scheduler.cpp) on one "device" thread.
+// emulated on the CPU for tests. Device memory is host memory (CUdeviceptr = address); kernels
+// are the real sources compiled as C++ (kernels.cpp) run by the fiber scheduler (scheduler.cpp)
+// on one "device" thread.
+//
+// Asynchrony is emulated at its most hostile: stream work (launches, async copies, memsets,
+// event records, graph launches, and cuBLAS calls, which enqueue here) is queued in issue order
+// and runs only when the host waits (cuStreamSynchronize, cuEventSynchronize, cuCtxSynchronize,
+// and the calls CUDA documents as synchronising: cuMemFree, cuMemFreeHost, a copy to pageable
+// host memory). So a host that reuses a pinned buffer, or reads one, before waiting for the copy
+// sees the wrong data here as it would on a fast-enough-to-hurt GPU; copies from pageable memory
+// snapshot the source at the call, as the driver's staging does. SHEARS_EMU_EAGER=1 runs every
+// operation at once instead (for debugging a failure).
 //
 // The emulator checks what a GPU would reject, returning the driver's codes (values from cuda.h):
 // calls before cuInit, without a current context on the calling thread (contexts are current
@@ -20,7 +29,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <set>
@@ -124,7 +135,8 @@ struct Stream {
 
 struct Event {
     unsigned magic = EVENT_MAGIC;
-    bool recorded = false;
+    bool recorded = false;  // the record has run
+    bool pending = false;   // a record is queued
     std::chrono::steady_clock::time_point time;
 };
 
@@ -270,7 +282,30 @@ int forbidden_in_capture(const char* fn) {
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
 }
 
-// Runs `op` now, or records it when `stream` is capturing.
+// Work issued but not yet run, in issue order (one queue: streams may always serialise).
+std::deque<std::function<int()>> pending;
+
+bool eager() {
+    static bool e = [] {
+        const char* v = std::getenv("SHEARS_EMU_EAGER");
+        return v != nullptr && std::strcmp(v, "1") == 0;
+    }();
+    return e;
+}
+
+// Runs every pending operation (the host waits for the device); after a fault the rest is dropped,
+// as a faulted context runs nothing more.
+void drain() {
+    while (!pending.empty()) {
+        std::function<int()> op = std::move(pending.front());
+        pending.pop_front();
+        if (sticky != CUDA_SUCCESS) continue;
+        int rc = op();
+        if (rc != CUDA_SUCCESS && sticky == CUDA_SUCCESS) sticky = rc;
+    }
+}
+
+// Queues `op`, or records it when `stream` is capturing.
 int enqueue(void* stream, std::function<int()> op) {
     Stream* s = static_cast<Stream*>(stream);
     if (s != nullptr && s->capture != nullptr) {
@@ -278,7 +313,18 @@ int enqueue(void* stream, std::function<int()> op) {
         return CUDA_SUCCESS;
     }
     if (s == nullptr && capturing_here()) return forbidden_in_capture("work on the legacy default stream");
-    return op();
+    pending.push_back(std::move(op));
+    if (eager()) drain();
+    return CUDA_SUCCESS;
+}
+
+// Whether [p, p+bytes) lies in one cuMemHostAlloc allocation (pinned: copies to and from it are
+// truly asynchronous).
+bool in_pinned_memory(const void* p, std::size_t bytes) {
+    auto it = hostAllocations.upper_bound((std::uintptr_t)p);
+    if (it == hostAllocations.begin()) return false;
+    --it;
+    return (std::uintptr_t)p >= it->first && (std::uintptr_t)p + bytes <= it->first + it->second;
 }
 
 // ------------------------------------------------------------------ launches
@@ -292,7 +338,7 @@ int run_kernel(const emu::KernelEntry* k, void** params, unsigned gx, unsigned g
         sticky = CUDA_ERROR_LAUNCH_FAILED;
         set_error("kernel failed (sticky CUDA_ERROR_LAUNCH_FAILED until the context is released): " + error);
     }
-    return CUDA_SUCCESS;  // the failure surfaces at the next call, as an asynchronous fault does
+    return CUDA_SUCCESS;  // the sticky error surfaces from the next call, as an asynchronous fault does
 }
 
 }  // namespace
@@ -398,7 +444,10 @@ EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
     if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
     if (primary.refs == 0) return CUDA_ERROR_INVALID_CONTEXT;
     if (--primary.refs == 0) {
-        // The context is destroyed with everything in it; its sticky error goes with it.
+        // The context is destroyed with everything in it (after its queued work); its sticky
+        // error goes with it.
+        drain();
+        pending.clear();
         primary.alive = false;
         sticky = CUDA_SUCCESS;
         for (auto& a : deviceAllocations) std::free(reinterpret_cast<void*>(a.first));
@@ -432,7 +481,8 @@ EXPORT CUresult cuCtxSynchronize() {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     if (capturing_here()) return forbidden_in_capture("cuCtxSynchronize");
-    return CUDA_SUCCESS;
+    drain();
+    return sticky;
 }
 
 // ------------------------------------------------------------------ streams and events
@@ -466,7 +516,8 @@ EXPORT CUresult cuStreamSynchronize(void* stream) {
         if (s != nullptr) s->captureInvalid = true;
         return forbidden_in_capture("cuStreamSynchronize");
     }
-    return CUDA_SUCCESS;
+    drain();
+    return sticky;
 }
 
 EXPORT CUresult cuStreamWaitEvent(void* stream, void* event, unsigned flags) {
@@ -493,7 +544,10 @@ EXPORT CUresult cuEventRecord(void* event, void* stream) {
     if (int rc = need_context()) return rc;
     Event* e = static_cast<Event*>(event);
     if (events.count(e) == 0 || !valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
+    Stream* s = static_cast<Stream*>(stream);
+    if (s == nullptr || s->capture == nullptr) e->pending = true;
     return enqueue(stream, [e] {
+        e->pending = false;
         e->recorded = true;
         e->time = std::chrono::steady_clock::now();
         return CUDA_SUCCESS;
@@ -504,7 +558,8 @@ EXPORT CUresult cuEventSynchronize(void* event) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     if (events.count(static_cast<Event*>(event)) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    return CUDA_SUCCESS;
+    drain();
+    return sticky;
 }
 
 EXPORT CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) {
@@ -514,6 +569,7 @@ EXPORT CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) {
     Event* b = static_cast<Event*>(end);
     if (ms == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (events.count(a) == 0 || events.count(b) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (a->pending || b->pending) return CUDA_ERROR_NOT_READY;  // recorded, but the host has not waited for it
     if (!a->recorded || !b->recorded) return CUDA_ERROR_INVALID_HANDLE;  // as the driver: never recorded
     *ms = std::chrono::duration<float, std::milli>(b->time - a->time).count();
     return CUDA_SUCCESS;
@@ -560,6 +616,8 @@ EXPORT CUresult cuMemFree_v2(CUdeviceptr p) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     if (capturing_here()) return forbidden_in_capture("cuMemFree_v2");
+    drain();  // cuMemFree waits for the device
+    if (sticky != CUDA_SUCCESS) return sticky;
     auto it = deviceAllocations.find((std::uintptr_t)p);
     if (it == deviceAllocations.end()) {
         set_error("cuMemFree_v2: " + hex(p) + " is not the start of a live allocation");
@@ -588,6 +646,8 @@ EXPORT CUresult cuMemFreeHost(void* p) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     if (capturing_here()) return forbidden_in_capture("cuMemFreeHost");
+    drain();
+    if (sticky != CUDA_SUCCESS) return sticky;
     auto it = hostAllocations.find((std::uintptr_t)p);
     if (it == hostAllocations.end()) return CUDA_ERROR_INVALID_VALUE;
     std::free(p);
@@ -602,8 +662,17 @@ EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size
     if (bytes == 0) return CUDA_SUCCESS;
     if (src == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (!in_device_memory(dst, bytes)) return bad_range("cuMemcpyHtoDAsync_v2", dst, bytes);
+    if (in_pinned_memory(src, bytes)) {
+        return enqueue(stream, [=] {
+            std::memmove(reinterpret_cast<void*>(dst), src, bytes);
+            return CUDA_SUCCESS;
+        });
+    }
+    // pageable source: staged at the call, so the caller may reuse it at once
+    auto staged = std::make_shared<std::vector<unsigned char>>(static_cast<const unsigned char*>(src),
+                                                               static_cast<const unsigned char*>(src) + bytes);
     return enqueue(stream, [=] {
-        std::memmove(reinterpret_cast<void*>(dst), src, bytes);
+        std::memcpy(reinterpret_cast<void*>(dst), staged->data(), bytes);
         return CUDA_SUCCESS;
     });
 }
@@ -615,10 +684,17 @@ EXPORT CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, std::size_t byt
     if (bytes == 0) return CUDA_SUCCESS;
     if (dst == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (!in_device_memory(src, bytes)) return bad_range("cuMemcpyDtoHAsync_v2", src, bytes);
-    return enqueue(stream, [=] {
+    Stream* s = static_cast<Stream*>(stream);
+    int rc = enqueue(stream, [=] {
         std::memmove(dst, reinterpret_cast<const void*>(src), bytes);
         return CUDA_SUCCESS;
     });
+    // to pageable memory the copy has completed when the call returns (CUDA's documented rule)
+    if (rc == CUDA_SUCCESS && !in_pinned_memory(dst, bytes) && (s == nullptr || s->capture == nullptr)) {
+        drain();
+        return sticky;
+    }
+    return rc;
 }
 
 EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, std::size_t bytes, void* stream) {
@@ -758,6 +834,19 @@ EXPORT CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, u
         }
         for (auto& a : aligned) pointers.push_back(a.data());
         return run_kernel(k, pointers.data(), gx, gy, gz, bx, by, bz);
+    });
+}
+
+// For the cuBLAS emulator (libcublas.so.13 links this library): queue fn(arg) on `stream`, in
+// order with the driver's work; `release(arg)` runs when the operation is dropped.
+EXPORT CUresult shears_emu_enqueue(void* stream, void (*fn)(void*), void* arg, void (*release)(void*)) {
+    std::lock_guard<std::recursive_mutex> g(M);
+    std::shared_ptr<void> owned(arg, release);
+    if (int rc = need_context()) return rc;
+    if (!valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
+    return enqueue(stream, [fn, owned] {
+        fn(owned.get());
+        return CUDA_SUCCESS;
     });
 }
 

@@ -108,8 +108,9 @@ public final class CudaEmulator {
             run(out, gxx + " " + common + " -c " + e.resolve("driver.cpp") + " -o " + out.resolve("driver.o"));
             run(out, gxx + " -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined -o " + cuda + " "
                     + out.resolve("kernels.o") + " " + out.resolve("scheduler.o") + " " + out.resolve("driver.o"));
-            run(out, gxx + " " + common + " -ffp-contract=off -shared -Wl,-soname,libcublas.so.13 -o " + cublas + " "
-                    + e.resolve("cublas.cpp"));
+            // linked to the emulated driver (found beside it through $ORIGIN) for its stream queue
+            run(out, gxx + " " + common + " -ffp-contract=off -shared -Wl,-soname,libcublas.so.13 -Wl,-rpath,'$ORIGIN' -o "
+                    + cublas + " " + e.resolve("cublas.cpp") + " " + cuda);
             built = out;
         } catch (IOException ex) {
             throw new UncheckedIOException("building the CUDA emulator in " + out, ex);

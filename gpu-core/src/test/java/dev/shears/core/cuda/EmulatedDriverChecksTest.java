@@ -1,0 +1,141 @@
+package dev.shears.core.cuda;
+
+import dev.shears.core.cuda.emulator.CudaEmulator;
+import dev.shears.kernels.KernelImage;
+import dev.shears.nativebind.Cuda;
+import dev.shears.nativebind.CudaContext;
+import dev.shears.nativebind.CudaEvent;
+import dev.shears.nativebind.CudaException;
+import dev.shears.nativebind.CudaModule;
+import dev.shears.nativebind.CudaStream;
+import dev.shears.nativebind.KernelArgs;
+import dev.shears.nativebind.PinnedBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The emulator itself: that the other Emulated*Test classes really run through it, and that it
+ * rejects what a GPU rejects (so that passing there means something): launch limits, unknown
+ * kernels, copies outside an allocation, undefined warp behaviour (a sticky launch failure that
+ * surfaces at the next synchronisation and is cleared with the context), and asynchrony (work
+ * runs only when the host waits, so a pinned buffer reused too early shows).
+ */
+class EmulatedDriverChecksTest {
+    private CudaContext context;
+    private CudaModule module;
+    private CudaStream stream;
+
+    @BeforeAll static void emulator() { CudaEmulator.require(); }
+
+    @BeforeEach void open() {
+        GpuTestSupport.assumeCuda();
+        context = CudaContext.open(0);
+        context.makeCurrent();
+        module = KernelImage.load();
+        stream = CudaStream.create();
+    }
+
+    @AfterEach void close() {
+        if (stream != null) stream.close();
+        if (module != null) module.close();
+        if (context != null) context.close();
+    }
+
+    @Test
+    void theBackendRunsOnTheEmulator() {
+        try (CudaBackend b = CudaBackend.create(0, CudaBackend.LeakPolicy.STRICT)) {
+            assertTrue(b.name().contains("Shears CPU emulator") && b.name().contains("sm_90"), b.name());
+        }
+    }
+
+    @Test
+    void launchLimitsAreEnforced() {
+        MemorySegment f = module.function("shears_scale");
+        long x = Cuda.memAlloc(1024);
+        try (KernelArgs args = new KernelArgs(4)) {
+            args.ptr(x).f32(2f).i64(256);
+            CudaException e = assertThrows(CudaException.class, () -> Cuda.launchKernel(f, 1, 1, 1, 1025, 1, 1, 0,
+                    stream.handle(), args.pointers(), "shears_scale"));
+            assertEquals("CUDA_ERROR_INVALID_VALUE", e.errorName(), e.getMessage());
+            e = assertThrows(CudaException.class, () -> Cuda.launchKernel(f, 1, 1, 1, 32, 1, 1, 64 * 1024,
+                    stream.handle(), args.pointers(), "shears_scale"));
+            assertEquals("CUDA_ERROR_INVALID_VALUE", e.errorName(), e.getMessage());
+            Cuda.launchKernel(f, 1, 1, 1, 256, 1, 1, 0, stream.handle(), args.pointers(), "shears_scale");
+            stream.synchronize();
+        } finally {
+            Cuda.memFree(x);
+        }
+    }
+
+    @Test
+    void unknownKernelsAndStrayCopiesFail() {
+        CudaException e = assertThrows(CudaException.class, () -> module.function("shears_no_such_kernel"));
+        assertEquals("CUDA_ERROR_NOT_FOUND", e.errorName(), e.getMessage());
+        long x = Cuda.memAlloc(100);
+        try (PinnedBuffer host = PinnedBuffer.allocate(200)) {
+            e = assertThrows(CudaException.class, () -> Cuda.memcpyHtoDAsync(x, host.segment(), 101, stream.handle()));
+            assertEquals("CUDA_ERROR_INVALID_VALUE", e.errorName(), e.getMessage());
+            e = assertThrows(CudaException.class, () -> Cuda.memcpyDtoHAsync(host.segment(), x + 4, 100, stream.handle()));
+            assertEquals("CUDA_ERROR_INVALID_VALUE", e.errorName(), e.getMessage());
+        } finally {
+            Cuda.memFree(x);
+        }
+        e = assertThrows(CudaException.class, () -> Cuda.memFree(x));
+        assertEquals("CUDA_ERROR_INVALID_VALUE", e.errorName(), "a double free: " + e.getMessage());
+    }
+
+    @Test
+    void undefinedWarpBehaviourFailsTheContextUntilItIsReleased() {
+        // shears_softmax shuffles with a full mask; a block of 48 threads has a partial second warp,
+        // so lanes 16..31 of the mask do not exist: undefined on a GPU, a launch failure here.
+        MemorySegment f = module.function("shears_softmax");
+        long x = Cuda.memAlloc(4 * 64);
+        try (KernelArgs args = new KernelArgs(8)) {
+            args.ptr(x).ptr(x).i32(2).i32(32).i32(0);
+            Cuda.memsetD32Async(x, 0, 64, stream.handle());
+            Cuda.launchKernel(f, 1, 1, 1, 48, 1, 1, 0, stream.handle(), args.pointers(), "shears_softmax");
+            CudaException e = assertThrows(CudaException.class, stream::synchronize);
+            assertEquals("CUDA_ERROR_LAUNCH_FAILED", e.errorName(), e.getMessage());
+            e = assertThrows(CudaException.class, () -> Cuda.memAlloc(16));
+            assertEquals("CUDA_ERROR_LAUNCH_FAILED", e.errorName(), "the error is sticky: " + e.getMessage());
+        }
+        // releasing the context (the last reference) destroys it with its error
+        stream = null;
+        module = null;
+        context.close();
+        context = CudaContext.open(0);
+        context.makeCurrent();
+        module = KernelImage.load();
+        stream = CudaStream.create();
+        Cuda.memFree(Cuda.memAlloc(16));
+    }
+
+    @Test
+    void workRunsOnlyWhenTheHostWaits() {
+        long x = Cuda.memAlloc(4);
+        try (PinnedBuffer up = PinnedBuffer.allocate(4); PinnedBuffer down = PinnedBuffer.allocate(4);
+             CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+            up.segment().set(JAVA_FLOAT, 0, 1f);
+            start.record(stream);
+            Cuda.memcpyHtoDAsync(x, up.segment(), 4, stream.handle());
+            up.segment().set(JAVA_FLOAT, 0, 2f); // too early: the copy has not run
+            Cuda.memcpyDtoHAsync(down.segment(), x, 4, stream.handle());
+            end.record(stream);
+            assertEquals(0f, down.segment().get(JAVA_FLOAT, 0), "nothing has run before the host waits");
+            CudaException e = assertThrows(CudaException.class, () -> end.millisSince(start));
+            assertEquals("CUDA_ERROR_NOT_READY", e.errorName(), e.getMessage());
+            end.synchronize();
+            assertEquals(2f, down.segment().get(JAVA_FLOAT, 0), "the copy read the pinned buffer when it ran");
+            assertTrue(end.millisSince(start) >= 0);
+        } finally {
+            Cuda.memFree(x);
+        }
+    }
+}
