@@ -502,7 +502,9 @@ EXPORT CUresult cuStreamDestroy_v2(void* stream) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     Stream* s = static_cast<Stream*>(stream);
-    if (s == nullptr || streams.erase(s) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (s == nullptr || streams.count(s) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    drain();  // the stream's queued work completes first, as the driver documents
+    streams.erase(s);
     delete s;
     return CUDA_SUCCESS;
 }
@@ -579,7 +581,9 @@ EXPORT CUresult cuEventDestroy_v2(void* event) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     Event* e = static_cast<Event*>(event);
-    if (events.erase(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    drain();  // a queued record still refers to the event (the driver defers the destruction likewise)
+    events.erase(e);
     delete e;
     return CUDA_SUCCESS;
 }

@@ -123,12 +123,13 @@ class EmulatedDriverChecksTest {
         try (PinnedBuffer up = PinnedBuffer.allocate(4); PinnedBuffer down = PinnedBuffer.allocate(4);
              CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
             up.segment().set(JAVA_FLOAT, 0, 1f);
+            down.segment().set(JAVA_FLOAT, 0, -1f);
             start.record(stream);
             Cuda.memcpyHtoDAsync(x, up.segment(), 4, stream.handle());
             up.segment().set(JAVA_FLOAT, 0, 2f); // too early: the copy has not run
             Cuda.memcpyDtoHAsync(down.segment(), x, 4, stream.handle());
             end.record(stream);
-            assertEquals(0f, down.segment().get(JAVA_FLOAT, 0), "nothing has run before the host waits");
+            assertEquals(-1f, down.segment().get(JAVA_FLOAT, 0), "nothing has run before the host waits");
             CudaException e = assertThrows(CudaException.class, () -> end.millisSince(start));
             assertEquals("CUDA_ERROR_NOT_READY", e.errorName(), e.getMessage());
             end.synchronize();
