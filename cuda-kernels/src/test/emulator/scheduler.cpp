@@ -1,5 +1,6 @@
-// Runs a kernel grid on the CPU: blocks one after another, the threads of a block as fibers
-// (ucontext) on the calling OS thread. A fiber runs until it reaches __syncthreads or a warp
+// Runs a kernel grid on the CPU: blocks one after another, the threads of a block as fibers on
+// the calling OS thread (a ten-instruction stack switch on x86-64; ucontext elsewhere, whose
+// swapcontext costs a system call per switch). A fiber runs until it reaches __syncthreads or a warp
 // operation and then yields; the scheduler resumes runnable fibers round-robin. So a kernel
 // without barriers runs each thread start to end, and one with barriers sees exactly the
 // guarantees CUDA gives (nothing about the order between barriers). Test-only.
@@ -8,7 +9,9 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -25,8 +28,69 @@ enum class State { RUNNABLE, AT_BARRIER, AT_WARP, DONE };
 constexpr std::size_t STACK_BYTES = 256 * 1024;
 constexpr int MAX_THREADS = 1024;
 
+#if defined(__x86_64__)
+// Saves the callee-saved registers on the current stack, stores the stack pointer in *from,
+// switches to the stack `to` and restores its registers (System V x86-64: rbx, rbp, r12-r15).
+extern "C" void shears_emu_switch(void** from, void* to);
+asm(R"(
+    .text
+    .globl shears_emu_switch
+    .hidden shears_emu_switch
+    .type shears_emu_switch, @function
+shears_emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size shears_emu_switch, .-shears_emu_switch
+)");
+
+struct Context {
+    void* sp = nullptr;
+};
+
+void switch_to(Context* from, Context* to) { shears_emu_switch(&from->sp, to->sp); }
+
+// A fresh context that starts in entry() on `stack`: six zero registers and entry's address, so
+// that the first switch "returns" into entry with the stack aligned as after a call.
+void prepare(Context* c, char* stack, std::size_t bytes, void (*entry)()) {
+    std::uintptr_t top = (reinterpret_cast<std::uintptr_t>(stack) + bytes) & ~std::uintptr_t(15);
+    void** sp = reinterpret_cast<void**>(top - 16);
+    sp[1] = nullptr;                            // entry's (never used) return address
+    sp[0] = reinterpret_cast<void*>(entry);
+    sp -= 6;
+    for (int i = 0; i < 6; i++) sp[i] = nullptr;
+    c->sp = sp;
+}
+#else
+struct Context {
+    ucontext_t uc;
+};
+
+void switch_to(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
+
+void prepare(Context* c, char* stack, std::size_t bytes, void (*entry)()) {
+    getcontext(&c->uc);
+    c->uc.uc_stack.ss_sp = stack;
+    c->uc.uc_stack.ss_size = bytes;
+    c->uc.uc_link = nullptr;
+    makecontext(&c->uc, entry, 0);
+}
+#endif
+
 struct Fiber {
-    ucontext_t context;
+    Context context;
     State state;
     char* stack;
 };
@@ -42,7 +106,7 @@ struct Warp {
 struct Scheduler {
     Fiber fibers[MAX_THREADS];
     Warp warps[MAX_THREADS / 32];
-    ucontext_t main;
+    Context main;
     int threads = 0;
     int live = 0;
     int current = 0;
@@ -76,13 +140,13 @@ std::string where() {
     }
     Fiber& f = S.fibers[S.current];
     f.state = State::DONE;
-    swapcontext(&f.context, &S.main);
+    switch_to(&f.context, &S.main);
     std::abort();  // a failed launch never resumes its fibers
 }
 
 void yield() {
     Fiber& f = S.fibers[S.current];
-    swapcontext(&f.context, &S.main);
+    switch_to(&f.context, &S.main);
     if (S.failed) fail("aborted");
 }
 
@@ -106,7 +170,8 @@ void fiber_main() {
     f.state = State::DONE;
     S.live--;
     if (S.barrierArrived > 0 && S.barrierArrived == S.live) release_barrier();
-    // returning switches to uc_link = S.main
+    switch_to(&f.context, &S.main);
+    std::abort();  // a finished fiber is never resumed
 }
 
 std::string describe_deadlock() {
@@ -154,11 +219,7 @@ bool run_block(std::string* error) {
             *error = "cannot map a fiber stack";
             return false;
         }
-        getcontext(&f.context);
-        f.context.uc_stack.ss_sp = stack;
-        f.context.uc_stack.ss_size = STACK_BYTES;
-        f.context.uc_link = &S.main;
-        makecontext(&f.context, fiber_main, 0);
+        prepare(&f.context, stack, STACK_BYTES, fiber_main);
         f.state = State::RUNNABLE;
     }
     while (S.live > 0) {
@@ -167,7 +228,7 @@ bool run_block(std::string* error) {
             if (S.fibers[i].state != State::RUNNABLE) continue;
             S.current = i;
             set_thread_index(i);
-            swapcontext(&S.main, &S.fibers[i].context);
+            switch_to(&S.main, &S.fibers[i].context);
             ran = true;
         }
         if (S.failed) break;
