@@ -3,6 +3,7 @@
 // common.cuh, whose #pragma once keeps the helpers single.
 #include "magnitude_threshold.cu"
 #include "update_mask.cu"
+#include "update_mask_nm.cu"
 #include "optimizer_sgd.cu"
 #include "optimizer_adam.cu"
 #include "elementwise.cu"

@@ -1,5 +1,6 @@
 package dev.shears.bench;
 
+import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cpu.Parallel;
 import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.results.RunResult;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -38,6 +38,8 @@ public final class RunBenchmarks {
     static final String[] SWEEP = {"0.5", "0.6", "0.7", "0.8", "0.9", "0.95", "0.98", "0.99"};
     static final int STEPS_PER_EPOCH = 469; // ceil(60000 / 128)
     static final List<String> GROUPS = List.of("sgemm", "sparse", "ort", "models", "train");
+    /** Every figure is written with 6 significant digits ({@code %.6g}): JMH's own error bars are far wider. */
+    static final int SIGNIFICANT_DIGITS = 6;
 
     public static void main(String[] args) throws RunnerException, IOException {
         if (args.length > 0 && args[0].equals("jmh")) {
@@ -85,7 +87,7 @@ public final class RunBenchmarks {
         if (only.contains("models")) doc.put("sparseModels", modelRows(run(quick, SparseModelBench.class, Map.of())));
         if (only.contains("train")) doc.put("trainStep", train(run(quick, TrainStepBench.class, Map.of())));
 
-        String json = Json.write(doc);
+        String json = BenchJson.write(doc, SIGNIFICANT_DIGITS);
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         Files.writeString(out, json);
@@ -256,55 +258,5 @@ public final class RunBenchmarks {
             // not Linux
         }
         return m;
-    }
-
-    /** A minimal JSON writer for maps, lists, strings, numbers and booleans. */
-    static final class Json {
-        static String write(Object o) {
-            StringBuilder sb = new StringBuilder();
-            write(sb, o, "");
-            return sb.append('\n').toString();
-        }
-
-        private static void write(StringBuilder sb, Object o, String indent) {
-            switch (o) {
-                case null -> sb.append("null");
-                case Map<?, ?> map -> {
-                    boolean flat = map.values().stream().noneMatch(v -> v instanceof Map || v instanceof List);
-                    sb.append('{');
-                    int i = 0;
-                    for (Map.Entry<?, ?> e : map.entrySet()) {
-                        if (i++ > 0) sb.append(flat ? ", " : ",");
-                        if (!flat) sb.append('\n').append(indent).append("  ");
-                        sb.append('"').append(escape(e.getKey().toString())).append("\": ");
-                        write(sb, e.getValue(), indent + "  ");
-                    }
-                    if (!flat) sb.append('\n').append(indent);
-                    sb.append('}');
-                }
-                case List<?> list -> {
-                    sb.append('[');
-                    for (int i = 0; i < list.size(); i++) {
-                        sb.append(i > 0 ? "," : "").append('\n').append(indent).append("  ");
-                        write(sb, list.get(i), indent + "  ");
-                    }
-                    sb.append('\n').append(indent).append(']');
-                }
-                case Double d -> sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null");
-                case Number n -> sb.append(n);
-                case Boolean b -> sb.append(b);
-                default -> sb.append('"').append(escape(o.toString())).append('"');
-            }
-        }
-
-        private static String escape(String s) {
-            StringBuilder sb = new StringBuilder();
-            for (char c : s.toCharArray()) {
-                if (c == '"' || c == '\\') sb.append('\\').append(c);
-                else if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                else sb.append(c);
-            }
-            return sb.toString();
-        }
     }
 }

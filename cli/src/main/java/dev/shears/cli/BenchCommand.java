@@ -1,5 +1,6 @@
 package dev.shears.cli;
 
+import dev.shears.cli.report.BenchJson;
 import dev.shears.cli.report.PngChart;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
@@ -84,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         if (json != null) {
             String device = SparseBench.cpuDevice();
-            AtomicFiles.writeString(json, SparseBench.toJson(device, rows));
+            BenchJson.writeFile(json, json(device, rows));
             if (shape != null) {
                 Path png = json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
                 AtomicFiles.write(png, o -> o.write(chart(rows, device)));
@@ -94,6 +95,31 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * DESIGN.md's bench JSON, {@code {"device": ..., "results": [{"op", "format", "m", "k", "n",
+     * "sparsity", "medianMs", "speedupVsDense"}, ...]}}: sparsity to 4 places, milliseconds to 5,
+     * the speed-up to 3 (a CPU timing's noise is far above that).
+     */
+    static Map<String, Object> json(String device, List<SparseBench.Row> rows) {
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (SparseBench.Row r : rows) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("op", r.op());
+            o.put("format", r.format());
+            o.put("m", r.m());
+            o.put("k", r.k());
+            o.put("n", r.n());
+            o.put("sparsity", BenchJson.fixed(r.sparsity(), 4));
+            o.put("medianMs", BenchJson.fixed(r.medianMs(), 5));
+            o.put("speedupVsDense", BenchJson.fixed(r.speedupVsDense(), 3));
+            results.add(o);
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("device", device);
+        doc.put("results", results);
+        return doc;
     }
 
     /** Time against sparsity, one line per (format, batch); the format's nominal name (block size kept). */

@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
             err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + recipe.name() + "\"");
             ModelSource dense = new ModelSource(fresh.model(), "lenet-300-100 (dense, " + DENSE_EPOCHS + " epochs)", null, null);
             RunSupport.Outcome p = RunSupport.run("demo", dense, split, recipe, seed, out, err, quiet, "model.shears",
-                    inferenceBatches);
+                    inferenceBatches, RunSupport.Control.fresh(ResumePoint.labels("demo", "lenet-300-100", null, data, seed)));
             stdout.println();
             stdout.printf(Locale.ROOT, "Shears demo: lenet-300-100 on %s, %s%n", split.train().name(), be.name());
             stdout.printf(Locale.ROOT, "dense model:     %d epochs, saved as %s%n", DENSE_EPOCHS, out.resolve("dense").resolve("model.shears"));

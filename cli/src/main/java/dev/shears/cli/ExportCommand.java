@@ -9,10 +9,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code shears export --model FILE --format onnx|keras --out FILE}. */
-@Command(name = "export", description = "Write a model as ONNX (zeros kept exactly, optionally sparse initializers) or Keras HDF5.")
+@Command(name = "export", description = {
+        "Write a model as ONNX (zeros kept exactly, optionally sparse initializers) or Keras.",
+        "Keras: --out NAME.keras writes a Keras 3 archive (keras.saving.load_model), --out NAME.h5 or .hdf5 a Keras 2 full-model HDF5 file."})
 final class ExportCommand implements Callable<Integer> {
     enum Format { onnx, keras }
 
@@ -24,10 +27,11 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--sparse-initializers", description = "ONNX: write pruned kernels as sparse_initializer (COO) instead of dense.")
     boolean sparseInitializers;
 
-    @Option(names = "--out", required = true, description = "Output file (.onnx or .h5). Never an input.")
+    @Option(names = "--out", required = true, description = "Output file: .onnx; for keras .keras (Keras 3) or .h5/.hdf5 (Keras 2). Never an input.")
     Path out;
 
     @Override public Integer call() throws Exception {
+        if (format == Format.keras) checkKerasName(out); // before the model is loaded: a typo should fail at once
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
             src.refuseAsOutput(out, "--out");
@@ -35,8 +39,22 @@ final class ExportCommand implements Callable<Integer> {
                 case onnx -> OnnxExporter.write(src.model(), out, new OnnxExporter.Options(sparseInitializers, src.path()));
                 case keras -> KerasExporter.export(src.model(), out, src.inputs());
             }
-            System.err.println("export: " + src.description() + " -> " + out + " (" + format + ")");
+            System.err.println("export: " + src.description() + " -> " + out + " (" + describe(format, out) + ")");
             return 0;
         }
+    }
+
+    /** The Keras format is chosen by the file name; any other name is a usage error naming the ones accepted. */
+    static void checkKerasName(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".keras") || name.endsWith(".h5") || name.endsWith(".hdf5")) return;
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "has no extension" : "has extension '" + name.substring(dot) + "'";
+        throw new UserError("--out " + out + " " + ext + "; with --format keras name it .keras (Keras 3 archive) or .h5 / .hdf5 (Keras 2 HDF5)");
+    }
+
+    private static String describe(Format format, Path out) {
+        if (format == Format.onnx) return "onnx";
+        return out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".keras") ? "keras 3 archive" : "keras 2 hdf5";
     }
 }

@@ -24,15 +24,14 @@ final class InferenceReport {
     /** Test images compared for agreement: enough to catch a wrong kernel, few enough at batch 1. */
     static int agreementSamples(int batch) { return Math.max(256, 16 * batch); }
 
-    /** Planner timing per candidate, shorter than {@code eval --sparse}'s: this runs after every prune. */
-    static final SparsePlanner.Options OPTIONS = new SparsePlanner.Options(2, 7, 10, new int[]{4, 16}, 2.0, 0.05);
-
     static RunReport.Inference measure(Model cpuModel, Dataset test, int[] batches, Progress progress) {
         String device = SparseBench.cpuDevice();
         progress.line("timing dense against sparse inference of the pruned model on the CPU at batch " + Arrays.toString(batches));
         List<RunReport.InferenceBatch> rows = new ArrayList<>();
         try {
-            SparsePlanner planner = new SparsePlanner(OPTIONS);
+            // eval --sparse's timing: shorter rounds time a layer's first products at a new batch
+            // size before the JIT has compiled them, and the plan then keeps dense where CSR wins
+            SparsePlanner planner = new SparsePlanner();
             for (int b : batches) {
                 InferenceComparison c = InferenceComparison.measure(cpuModel, test, b, agreementSamples(b), planner, 50);
                 List<RunReport.InferenceLayer> layers = new ArrayList<>();

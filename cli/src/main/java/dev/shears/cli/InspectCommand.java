@@ -6,6 +6,7 @@ import dev.shears.cli.report.ReportWriter;
 import dev.shears.cli.report.RunReport;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,11 +14,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code shears inspect --model FILE [--json]}: layers, parameter counts, sparsity per layer. */
+/**
+ * {@code shears inspect --model FILE [--json]}: layers, parameter counts, sparsity per layer, and
+ * for each prunable layer whether it follows the 2:4 pattern ({@code "pattern": "2:4"} or null).
+ */
 @Command(name = "inspect", description = "Show a model's layers, parameter counts and sparsity per layer.")
 final class InspectCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -32,6 +38,9 @@ final class InspectCommand implements Callable<Integer> {
             ModelSource src = modelOption.load(be);
             Model m = src.model();
             List<RunReport.LayerRow> rows = ModelSummary.layers(m);
+            // "2:4" where a prunable kernel follows the pattern sparse tensor cores run, else null
+            Map<String, String> patterns = new HashMap<>();
+            for (Layer l : m.layers()) patterns.put(l.name(), ModelSummary.pattern(l));
             var out = spec.commandLine().getOut();
             if (json) {
                 ObjectNode o = ReportWriter.JSON.createObjectNode();
@@ -44,15 +53,17 @@ final class InspectCommand implements Callable<Integer> {
                     ObjectNode l = layers.addObject().put("name", r.name()).put("type", r.type()).put("parameters", r.parameters())
                             .put("prunable", r.prunable()).put("outputShape", m.shapeOf(r.name()).toString());
                     if (r.prunable() > 0) l.put("sparsity", r.sparsity()); else l.putNull("sparsity");
+                    l.put("pattern", patterns.get(r.name()));
                 }
                 out.println(ReportWriter.JSON.writeValueAsString(o));
             } else {
                 out.printf(Locale.ROOT, "%s: %d inputs %s -> output %s%n", src.description(), m.inputs().size(),
                         m.inputs().stream().map(i -> i.name() + i.shape()).toList(), m.outputShape());
-                out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s%n", "layer", "type", "output", "parameters", "sparsity");
+                out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s %8s%n", "layer", "type", "output", "parameters", "sparsity", "pattern");
                 for (RunReport.LayerRow r : rows)
-                    out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),
-                            r.prunable() > 0 ? String.format(Locale.ROOT, "%.2f%%", 100 * r.sparsity()) : "");
+                    out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s %8s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),
+                            r.prunable() > 0 ? String.format(Locale.ROOT, "%.2f%%", 100 * r.sparsity()) : "",
+                            patterns.get(r.name()) == null ? "" : patterns.get(r.name()));
                 out.printf(Locale.ROOT, "total: %d parameters, %d prunable, sparsity %.2f%%%n", ModelSummary.parameters(rows),
                         ModelSummary.prunable(rows), 100 * ModelSummary.sparsity(rows));
             }

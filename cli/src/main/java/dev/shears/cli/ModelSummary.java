@@ -5,6 +5,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.NmLayout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,28 @@ public final class ModelSummary {
             rows.add(new RunReport.LayerRow(l.name(), l.type(), params, prunable, prunable > 0 ? (double) zeros / prunable : Double.NaN));
         }
         return rows;
+    }
+
+    /**
+     * The structured pattern a layer's prunable kernel follows: {@code "2:4"} when its reduction
+     * axis holds at least one full group of 4 and every group of 4 along it has at most 2 nonzeros
+     * (what sparse tensor cores and the NmMatrix format take; the axis is {@link NmLayout}'s), else
+     * null. Null for layers without a prunable kernel. One pass over the weights on the host.
+     */
+    public static String pattern(Layer layer) {
+        String found = null;
+        for (Parameter p : layer.parameters()) {
+            if (!p.prunableByDefault()) continue;
+            NmLayout l;
+            try {
+                l = NmLayout.of(p);
+            } catch (IllegalArgumentException notDenseOrConv) {
+                return null;
+            }
+            if (l.k() < 4 || !l.follows(p.value().backend().download(p.value()), 2, 4)) return null;
+            found = "2:4";
+        }
+        return found;
     }
 
     public static long parameters(List<RunReport.LayerRow> rows) {

@@ -4,7 +4,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** What train and prune share besides the model: data, seed, output folder, quiet. */
+/** What train and prune share besides the model: data, seed, output folder, quiet, resuming. */
 final class RunOptions {
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
     String data;
@@ -17,4 +17,17 @@ final class RunOptions {
 
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
+
+    @Option(names = "--resume", description = "Continue the run saved in --out (model.shears is saved after every epoch) from its last saved epoch,"
+            + " exactly as if it had not stopped. Give the command line that started it; a run that has finished is left as it is.")
+    boolean resume;
+
+    @Option(names = "--stop-after-epoch", paramLabel = "E", description = "Save the run after epoch E and stop; continue it later with --resume.")
+    Integer stopAfter;
+
+    /** Checks the options; call before the run. */
+    void validate(int epochs) {
+        if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
+            throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + epochs + " epochs");
+    }
 }

@@ -2,6 +2,7 @@ package dev.shears.cli;
 
 import dev.shears.cli.report.ReportWriter;
 import dev.shears.cli.report.RunReport;
+import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Model;
@@ -15,6 +16,7 @@ import dev.shears.pruning.train.NonFiniteLossException;
 import dev.shears.pruning.train.RunInfo;
 import dev.shears.pruning.train.TrainingHistory;
 import dev.shears.pruning.train.TrainingListener;
+import dev.shears.pruning.train.TrainingState;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -23,22 +25,81 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs a recipe on a model with progress on stderr, then writes {@code model.shears},
  * {@code report.json} and {@code report.html} into the output folder. A NaN loss stops the run:
  * the last good state is saved as the checkpoint and the report says why it stopped.
+ *
+ * <p>Saving as it goes: at the end of every epoch {@code model.shears} itself is rewritten
+ * (atomically: a reader or a kill sees the previous epoch's file or this one's) with the model,
+ * the recipe and the training state, marked partial; the final write replaces it with the
+ * finished model, its report and the history, without the optimizer state. One file rather than a
+ * separate {@code resume.shears}: the output folder always holds the newest model, usable by
+ * eval/inspect/export while the run goes on or after a kill, and there is no second file to clean
+ * up or to fall out of step with it. {@code --resume} continues from it ({@link ResumePoint}).
  */
 final class RunSupport {
     private RunSupport() {}
 
-    /** The outcome: the report and the trained model (bound, final state). */
-    record Outcome(RunReport report, TrainingHistory history) {}
+    private static final System.Logger LOG = System.getLogger(RunSupport.class.getName());
+
+    /**
+     * The outcome: the report and the trained model (bound, final state); for a run stopped by
+     * {@code --stop-after-epoch}, {@code report} is null and {@code paused} true.
+     */
+    record Outcome(RunReport report, TrainingHistory history, boolean paused) {}
+
+    /**
+     * How a run is saved and continued.
+     *
+     * @param labels    what identifies the run (stored with the state; see {@link ResumePoint#labels})
+     * @param resume    the saved run to continue, or null for a fresh run
+     * @param stopAfter stop (saved, resumable) after this epoch; null to run to the end
+     */
+    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter) {
+        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null); }
+    }
+
+    /**
+     * A train or prune command: a fresh run of {@code recipe} on the {@code --model}, or with
+     * {@code --resume} the continuation of the run saved in {@code --out}. A finished run is
+     * reported as such (null report) and left alone.
+     */
+    static Outcome start(String command, ModelOption modelOption, Split data, Recipe recipe, RunOptions run, Backend backend,
+                         int[] inferenceBatches) {
+        Map<String, String> labels = ResumePoint.labels(command, modelOption.model, modelOption.weights, run.data, run.seed);
+        if (!run.resume) {
+            ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
+            return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
+                    new Control(labels, null, run.stopAfter));
+        }
+        ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
+        if (rp.complete()) {
+            System.err.printf(Locale.ROOT, "shears %s --resume: the run in %s is already complete (%d of %d epochs); nothing to do. Its report: %s%n",
+                    command, run.out, rp.state().epoch(), rp.state().epochs(), run.out.resolve("report.html"));
+            return new Outcome(null, null, false);
+        }
+        // the model comes from the checkpoint; the --model file is only an input never to write over
+        Path modelFile = labels.get(ResumePoint.MODEL).startsWith("/") ? Path.of(labels.get(ResumePoint.MODEL)) : null;
+        ModelSource src = new ModelSource(rp.checkpoint().model(),
+                rp.state().labels().getOrDefault(ResumePoint.DESCRIPTION, modelOption.model), modelFile, modelOption.weights);
+        // The run's recipe, as this command line builds it (ResumePoint checked it writes the same YAML as the stored one):
+        // the in-memory recipe, not the stored text parsed back, because the YAML does not carry every double exactly (a
+        // cosine stretched by --epochs keeps its length as epochs * f, the parser derives it as endEpoch - startEpoch, which
+        // can be one ulp away) and the learning rate of every step must be the uninterrupted run's to the last bit.
+        return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
+                new Control(labels, rp, run.stopAfter));
+    }
 
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName) {
-        return run(command, src, data, recipe, seed, outDir, err, quiet, checkpointName, new int[0]);
+        return run(command, src, data, recipe, seed, outDir, err, quiet, checkpointName, new int[0],
+                Control.fresh(Map.of(ResumePoint.COMMAND, command)));
     }
 
     /**
@@ -47,13 +108,48 @@ final class RunSupport {
      * the summary and the report.
      */
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
-                       PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches) {
+                       PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches, Control control) {
         Model model = src.model();
         Path[] inputs = src.inputs();
         Path ckpt = outDir.resolve(checkpointName);
         prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
+        String recipeText = RecipeWriter.toYaml(recipe);
+        Map<String, String> labels = new LinkedHashMap<>(control.labels());
+        labels.put(ResumePoint.DESCRIPTION, src.description());
+        labels.put(ResumePoint.TRAIN_DATA, dataLabel(data.train()));
+        labels.put(ResumePoint.TEST_DATA, dataLabel(data.test()));
+        double earlier = 0; // seconds the run took before it was resumed
+        if (control.resume() != null) {
+            ResumePoint rp = control.resume();
+            rp.checkData(labels);
+            try {
+                earlier = Double.parseDouble(rp.state().labels().getOrDefault(ResumePoint.SECONDS, "0"));
+            } catch (NumberFormatException e) {
+                earlier = 0;
+            }
+            try {
+                trainer.resumeFrom(rp.state());
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--resume: " + e.getMessage() + " (" + ckpt + "); start a new run without --resume in another --out folder");
+            }
+            progress.line(String.format(Locale.ROOT, "resuming at epoch %d of %d (epochs 1-%d saved in %s)",
+                    rp.state().epoch() + 1, recipe.epochs(), rp.state().epoch(), ckpt));
+        }
+        long t0 = System.nanoTime();
+        double before = earlier;
+        AtomicReference<TrainingState> lastSaved = new AtomicReference<>(control.resume() == null ? null : control.resume().state());
+        trainer.saveEachEpoch(state -> {
+            long s0 = System.nanoTime();
+            labels.put(ResumePoint.SECONDS, Double.toString(before + (s0 - t0) / 1e9));
+            TrainingState labelled = state.withLabels(labels);
+            new Checkpoint(model, recipeText, null, labelled).write(ckpt, inputs);
+            lastSaved.set(labelled);
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "epoch %d saved in %s (%.1f ms)", state.epoch(), ckpt, (System.nanoTime() - s0) / 1e6));
+            if (control.stopAfter() != null && state.epoch() == control.stopAfter() && state.epoch() < state.epochs())
+                throw new Paused(state.epoch(), state.epochs());
+        });
         trainer.addListener(new TrainingListener() {
             @Override public void runStarted(RunInfo info) {
                 progress.line(recipe.describe());
@@ -85,25 +181,29 @@ final class RunSupport {
                 }
             }
         });
-        long t0 = System.nanoTime();
         TrainingHistory history;
         String stop = null;
         NonFiniteLossException failure = null;
         try {
             history = trainer.run();
+        } catch (Paused p) {
+            progress.line(String.format(Locale.ROOT, "stopped after epoch %d of %d as asked (--stop-after-epoch); the run is saved in %s:"
+                    + " continue it with the same command and --resume", p.epoch, p.epochs, ckpt));
+            return new Outcome(null, trainer.history(), true);
         } catch (NonFiniteLossException e) {
             failure = e;
             history = e.history();
             stop = e.getMessage();
             e.lastGoodSnapshot().restore(model);
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        String recipeText = RecipeWriter.toYaml(recipe);
+        double secs = earlier + (System.nanoTime() - t0) / 1e9;
+        // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
+        TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
         RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
         boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
         if (timeInference && model.backend() instanceof CpuBackend)
             report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
-        new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report)).write(ckpt, inputs);
+        new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
         if (timeInference && report.inference() == null) {
             // Sparse inference runs on the CPU: time a CPU copy read back from the checkpoint just
             // written, then store the report with its figures in the checkpoint too.
@@ -111,14 +211,14 @@ final class RunSupport {
                 Model copy = Checkpoint.read(ckpt, cpuBackend).model();
                 report = report.withInference(InferenceReport.measure(copy, data.test(), inferenceBatches, progress));
             }
-            new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report)).write(ckpt, inputs);
+            new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
         }
         ReportWriter.writeJson(report, outDir.resolve("report.json"), inputs);
         ReportWriter.writeHtml(report, outDir.resolve("report.html"), inputs);
         if (failure != null)
             throw new RunStopped(failure.getMessage() + "; the last good state (epoch " + failure.lastGoodSnapshot().epoch()
                     + ") is saved in " + ckpt + "; lower the learning rate in the recipe and run again");
-        return new Outcome(report, history);
+        return new Outcome(report, history, false);
     }
 
     static RunReport report(String command, ModelSource src, Split data, Recipe recipe, long seed, Model model,
@@ -135,7 +235,7 @@ final class RunSupport {
                 : new RunReport.Metrics(h.initial().testAccuracy(), h.initial().testLoss(), data.test().count());
         List<RunReport.MaskUpdateRow> updates = new ArrayList<>();
         for (var ev : h.pruning())
-            updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().target(), ev.update().achieved()));
+            updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().effectiveTarget(), ev.update().achieved()));
         EpochMetrics last = h.last();
         RunReport.Metrics after = new RunReport.Metrics(last.testAccuracy(), last.testLoss(), data.test().count());
         return new RunReport(command, Shears.version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(),
@@ -157,6 +257,18 @@ final class RunSupport {
 
     static String trim(double v) {
         return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String dataLabel(dev.shears.core.data.Dataset d) { return d.name() + " (" + d.count() + " samples)"; }
+
+    /** Thrown by the epoch sink to stop a run after a saved epoch (--stop-after-epoch). */
+    private static final class Paused extends RuntimeException {
+        final int epoch, epochs;
+        Paused(int epoch, int epochs) {
+            super("stopped after epoch " + epoch, null, false, false);
+            this.epoch = epoch;
+            this.epochs = epochs;
+        }
     }
 
     /** A run stopped early (NaN loss); its partial outputs were written. */

@@ -25,8 +25,10 @@ final class SparseEval {
         SparseModel sm = SparseModel.plan(model, batch);
         StringBuilder formats = new StringBuilder();
         for (SparseModel.LayerPlan p : sm.plans()) {
-            err.printf(Locale.ROOT, "sparse plan: %-14s %-7s %5dx%-5d sparsity %5.1f%% -> %-12s dense %.3f ms, chosen %.3f ms (%.2fx)%n",
-                    p.layer(), p.type(), p.rows(), p.cols(), 100 * p.sparsity(), p.format(), p.denseMs(), p.chosenMs(), p.speedupVsDense());
+            StringBuilder candidates = new StringBuilder();
+            for (var t : p.timings()) candidates.append(String.format(Locale.ROOT, " %s %.3f", t.format(), t.medianMs()));
+            err.printf(Locale.ROOT, "sparse plan: %-14s %-7s %5dx%-5d sparsity %5.1f%% -> %-12s dense %.3f ms, chosen %.3f ms (%.2fx); candidates (ms):%s%n",
+                    p.layer(), p.type(), p.rows(), p.cols(), 100 * p.sparsity(), p.format(), p.denseMs(), p.chosenMs(), p.speedupVsDense(), candidates);
             formats.append(formats.isEmpty() ? "" : ", ").append(p.layer()).append('=').append(p.format());
         }
         return new Outcome(sm.evaluate(test, batch), "sparse (" + formats + ")");

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears train --model ARCH|FILE --data DATA --epochs N --out DIR}: dense training. */
+/** {@code shears train --model ARCH|FILE --data DATA --epochs N --out DIR [--resume]}: dense training. */
 @Command(name = "train", description = "Train a model densely (a built-in architecture or an imported file).")
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -33,12 +33,12 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
-        Split split = DataSources.load(run.data);
         Recipe r = Recipes.load(recipe).withEpochs(epochs);
+        run.validate(r.epochs());
+        Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
-            ModelSource src = modelOption.load(be, split.train().sampleShape(), split.train().classes(), run.seed);
-            var outcome = RunSupport.run("train", src, split, r, run.seed, run.out, System.err, run.quiet, "model.shears");
-            Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
+            var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);
+            if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
     }

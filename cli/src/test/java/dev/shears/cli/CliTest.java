@@ -265,6 +265,51 @@ class CliTest {
         assertTrue(bad.err().contains("finalSparsity = 1.2"), bad.err());
     }
 
+    /** prune --structure 2:4 on the dense model of test 1: inspect shows the pattern, eval --sparse predicts like dense. */
+    @Test @Order(8)
+    void pruneWithStructureTwoOfFourThenInspectAndSparseEval() throws Exception {
+        Path dense = dir.resolve("dense/model.shears"), p = dir.resolve("pruned-2of4");
+        Run prune = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4",
+                "--epochs", "3", "--out", p.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, prune.code(), prune.err());
+        JsonNode pr = JSON.readTree(p.resolve("report.json").toFile());
+        assertEquals(0.5, pr.get("sparsity").asDouble(), 1e-12, "2:4 on kernels whose input sizes are multiples of 4 is exactly 50%");
+        assertTrue(pr.get("recipe").asText().contains("2:4"), pr.get("recipe").asText());
+        assertTrue(pr.at("/after/accuracy").asDouble() > 0.7, "2:4 from a trained model keeps its accuracy: " + pr.at("/after"));
+
+        Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
+        assertEquals(0, inspect.code(), inspect.err());
+        int dense24 = 0;
+        for (JsonNode l : JSON.readTree(inspect.out()).get("layers")) {
+            if (!l.get("type").asText().equals("Dense")) {
+                assertTrue(l.get("pattern").isNull(), l.toString());
+                continue;
+            }
+            assertEquals("2:4", l.get("pattern").asText(), l.toString());
+            assertEquals(0.5, l.get("sparsity").asDouble(), 1e-12, l.toString());
+            dense24++;
+        }
+        assertEquals(3, dense24);
+        // the dense input model follows no pattern
+        for (JsonNode l : JSON.readTree(shears("inspect", "--model", dense.toString(), "--json").out()).get("layers"))
+            assertTrue(l.get("pattern").isNull(), l.toString());
+        assertTrue(shears("inspect", "--model", p.resolve("model.shears").toString()).out().contains("2:4"));
+
+        Run plain = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+        Run sparse = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu", "--sparse");
+        assertEquals(0, sparse.code(), sparse.err());
+        assertEquals(JSON.readTree(plain.out()).get("accuracy").asDouble(), JSON.readTree(sparse.out()).get("accuracy").asDouble(), 1e-12,
+                "the planned sparse model predicts like the dense one");
+        assertTrue(JSON.readTree(sparse.out()).get("mode").asText().startsWith("sparse (fc1="), sparse.out());
+
+        Run bad = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "4:2", "--out", dir.resolve("z").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--structure") && bad.err().contains("'4:2'") && bad.err().contains("1 <= N < M <= 16"), bad.err());
+        Run both = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4", "--sparsity", "0.5",
+                "--out", dir.resolve("z").toString());
+        assertNotEquals(0, both.code(), "--structure and --sparsity are exclusive");
+    }
+
     @Test @Order(7)
     void badInputGetsClearErrors() throws Exception {
         Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());

@@ -4,6 +4,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.ArrayList;
@@ -17,6 +18,10 @@ import java.util.List;
  * nothing. All the work is two backend calls: {@link Backend#magnitudeThresholds} for every
  * tensor at once and {@link Backend#updateMask} per tensor; ties at the threshold are split so
  * the count is exact.
+ *
+ * <p>{@link #updateNm} is the N:M variant: per group of M weights along each kernel's reduction
+ * axis ({@link NmLayout}), the largest |w| are kept, one {@link Backend#updateMaskNm} call per
+ * tensor, so on CUDA the masks never leave the device.
  */
 public final class MagnitudePruner {
     private final Backend backend;
@@ -35,6 +40,53 @@ public final class MagnitudePruner {
         if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
         int n = params.size();
         long[] size = new long[n];
+        long[] before = prepare(params, size);
+        long[] after = scope == Scope.LAYER ? layer(params, target, size, before) : global(params, target, size, before);
+        List<LayerSparsity> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(new LayerSparsity(params.get(i).name(), size[i], after[i]));
+        return new MaskUpdate(target, scope, out);
+    }
+
+    /**
+     * N:M magnitude pruning at an unstructured schedule target: every group of M weights along
+     * each tensor's reduction axis keeps its {@code keep = structure.keepPerGroup(target)} largest
+     * |w| (ties: the lower index is kept), and weights masked before stay masked. Parameters
+     * without a mask get an all-ones one first; masked weights are zeroed.
+     *
+     * @param params bound Dense or Conv2D kernels of one backend
+     * @param target in [0, 1): the GMP schedule's sparsity at this update
+     */
+    public MaskUpdate updateNm(List<Parameter> params, double target, NmStructure structure) {
+        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
+        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        int n = params.size();
+        NmLayout[] layouts = new NmLayout[n];
+        for (int i = 0; i < n; i++) layouts[i] = NmLayout.of(params.get(i)); // fail before touching any mask
+        long[] size = new long[n];
+        long[] before = prepare(params, size);
+        int keep = structure.keepPerGroup(target);
+        int m = structure.m();
+        List<LayerSparsity> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            NmLayout l = layouts[i];
+            long ones = backend.updateMaskNm(p.value(), p.mask(), l.outer(), l.k(), l.inner(), keep, m);
+            long after = size[i] - ones;
+            if (ones > l.maxKept(keep, m) || ones > size[i] - before[i])
+                throw new IllegalStateException(p.name() + ": " + ones + " weights kept after an N:M update keeping " + keep + " of every " + m
+                        + " (at most " + l.maxKept(keep, m) + " fit the groups, " + (size[i] - before[i]) + " were unmasked before): backend "
+                        + backend.name() + " broke the updateMaskNm contract");
+            out.add(new LayerSparsity(p.name(), size[i], after));
+        }
+        return new MaskUpdate(target, Scope.LAYER, structure, keep, out);
+    }
+
+    /**
+     * Gives every parameter a mask (all ones when it has none), re-zeroes masked weights so the
+     * invariant holds whatever happened before, fills {@code size}; returns the masked counts.
+     */
+    private long[] prepare(List<Parameter> params, long[] size) {
+        int n = params.size();
         long[] before = new long[n];
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
@@ -45,13 +97,9 @@ public final class MagnitudePruner {
                 backend.fill(m, 1);
                 p.setMask(m);
             }
-            // also re-zeroes masked weights, so the invariant holds whatever happened before
             before[i] = size[i] - backend.applyMask(p.value(), p.mask());
         }
-        long[] after = scope == Scope.LAYER ? layer(params, target, size, before) : global(params, target, size, before);
-        List<LayerSparsity> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(new LayerSparsity(params.get(i).name(), size[i], after[i]));
-        return new MaskUpdate(target, scope, out);
+        return before;
     }
 
     /** Layer scope: tensor i ends with max(before[i], round(target * size[i])) zeros. */

@@ -1,5 +1,6 @@
 package dev.shears.pruning;
 
+import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.List;
@@ -9,10 +10,20 @@ import java.util.Locale;
  * The outcome of one {@link MagnitudePruner#update}: the target, and per parameter what was
  * reached. For layer scope every layer's pruned count is {@code round(target * size)}; for
  * global scope the sum over the layers is {@code round(target * total)} (unless more weights
- * were already masked before: masks only gain zeros).
+ * were already masked before: masks only gain zeros). For an N:M update ({@code structure} not
+ * null) every group of M kept at most {@code keepPerGroup} weights.
+ *
+ * @param structure    the N:M pattern, or null for unstructured magnitude pruning
+ * @param keepPerGroup weights kept per group of M by an N:M update; 0 when unstructured
  */
-public record MaskUpdate(double target, Scope scope, List<LayerSparsity> layers) {
+public record MaskUpdate(double target, Scope scope, NmStructure structure, int keepPerGroup, List<LayerSparsity> layers) {
     public MaskUpdate { layers = List.copyOf(layers); }
+
+    /** An unstructured update. */
+    public MaskUpdate(double target, Scope scope, List<LayerSparsity> layers) { this(target, scope, null, 0, layers); }
+
+    /** The sparsity this update aimed at: the target itself, or for N:M what full groups keep, 1 - keep/M. */
+    public double effectiveTarget() { return structure == null ? target : 1 - (double) keepPerGroup / structure.m(); }
 
     public long size() { return layers.stream().mapToLong(LayerSparsity::size).sum(); }
 
@@ -23,7 +34,9 @@ public record MaskUpdate(double target, Scope scope, List<LayerSparsity> layers)
 
     /** e.g. {@code target 79.4% (layer): dense_1/kernel 79.4%, dense_2/kernel 79.4% -> 79.4% overall}. */
     public String describe() {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "target %.2f%% (%s):", 100 * target, scope.recipeName()));
+        StringBuilder sb = new StringBuilder(structure == null
+                ? String.format(Locale.ROOT, "target %.2f%% (%s):", 100 * target, scope.recipeName())
+                : String.format(Locale.ROOT, "target %.2f%% (%s: keep %d of every %d):", 100 * target, structure, keepPerGroup, structure.m()));
         for (LayerSparsity l : layers) sb.append(String.format(Locale.ROOT, " %s %.2f%% (%d/%d)", l.name(), 100 * l.sparsity(), l.pruned(), l.size()));
         sb.append(String.format(Locale.ROOT, " -> %.2f%% overall", 100 * achieved()));
         return sb.toString();

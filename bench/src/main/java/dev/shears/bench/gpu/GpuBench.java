@@ -1,20 +1,21 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.OptimizerKernels;
 import dev.shears.nativebind.Cuda;
-import dev.shears.nativebind.CudaEvent;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -69,7 +70,7 @@ public final class GpuBench {
     private final CudaBackend be;
     private final Options opt;
     private final Tensor flush;
-    private final List<String> results = new ArrayList<>();
+    private final List<Map<String, Object>> results = new ArrayList<>();
     private double copyGBs;
 
     GpuBench(CudaBackend be, Options opt) {
@@ -102,20 +103,7 @@ public final class GpuBench {
 
     /** Median milliseconds of {@code op} over the repetitions, after one warm-up, L2 flushed each time. */
     double time(Runnable op) {
-        op.run();
-        double[] ms = new double[opt.reps()];
-        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
-            for (int r = 0; r < ms.length; r++) {
-                be.fill(flush, r);
-                start.record(be.stream());
-                op.run();
-                end.record(be.stream());
-                end.synchronize();
-                ms[r] = end.millisSince(start);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[ms.length / 2];
+        return EventTiming.medianMs(be.stream(), opt.reps(), r -> be.fill(flush, r), op);
     }
 
     String run() {
@@ -131,8 +119,7 @@ public final class GpuBench {
         updates(updateN);
         be.synchronize();
         flush.close();
-        return String.format(Locale.ROOT, "{\"device\": \"%s\", \"driver\": %d, \"date\": \"%s\", \"copyGBs\": %.1f, \"results\": [%n  %s%n]}",
-                be.name().replace("\"", "'"), Cuda.driverVersion(), Instant.now(), copyGBs, String.join(",\n  ", results));
+        return BenchJson.write(document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results));
     }
 
     private void measureCopy() {
@@ -141,7 +128,7 @@ public final class GpuBench {
             double ms = time(() -> be.copy(a, b));
             copyGBs = 2.0 * 4 * n / (ms * 1e6);
         }
-        results.add(String.format(Locale.ROOT, "{\"op\": \"copy\", \"bytes\": %d, \"GBs\": %.1f}", 8L * n, copyGBs));
+        results.add(copyRow(8L * n, copyGBs));
     }
 
     /** Gaussian-ish weights with 20% exact zeros, filled in parallel (host), uploaded once. */
@@ -166,10 +153,7 @@ public final class GpuBench {
                 float[] t = new float[1];
                 long[] below = new long[1], equal = new long[1];
                 double ms = time(() -> be.magnitudeThresholds(List.of(w), new long[] {k}, false, t, below, equal));
-                double oneReadMs = 4.0 * n / (copyGBs * 1e6);
-                results.add(String.format(Locale.ROOT,
-                        "{\"op\": \"threshold\", \"scope\": \"single\", \"n\": %d, \"sparsity\": %.2f, \"medianMs\": %.4f, "
-                                + "\"readGBs\": %.1f, \"vsOneRead\": %.2f}", n, s, ms, 4.0 * n / (ms * 1e6), ms / oneReadMs));
+                results.add(thresholdSingleRow(n, s, ms, copyGBs));
             }
         }
     }
@@ -190,10 +174,7 @@ public final class GpuBench {
             float[] thr = new float[t];
             long[] below = new long[t], equal = new long[t];
             double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
-            double oneReadMs = 4.0 * total / (copyGBs * 1e6);
-            results.add(String.format(Locale.ROOT,
-                    "{\"op\": \"threshold\", \"scope\": \"%s\", \"model\": \"%s\", \"tensors\": %d, \"n\": %d, \"sparsity\": %.2f, "
-                            + "\"medianMs\": %.4f, \"vsOneRead\": %.2f}", global ? "global" : "layer", model, t, total, s, ms, ms / oneReadMs));
+            results.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
         } finally {
             ws.forEach(Tensor::close);
         }
@@ -209,20 +190,78 @@ public final class GpuBench {
             for (OptimizerKernels.Variant variant : new OptimizerKernels.Variant[] {OptimizerKernels.Variant.NAIVE, OptimizerKernels.Variant.VECTORIZED}) {
                 long pw = ptr(w), pg = ptr(g), pv = ptr(v), pm = ptr(mk), p2 = ptr(m2);
                 double sgd = time(() -> be.optimizerKernels().sgd(pw, pg, pv, pm, n, 0.01f, 0.9f, 1e-4f, false, variant));
-                results.add(update("sgd_momentum_masked", variant, n, sgd, 21));
+                results.add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
                 long[] step = {1};
                 double adam = time(() -> be.optimizerKernels().adam(pw, pg, p2, pv, pm, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true,
                         step[0]++, variant));
-                results.add(update("adamw_masked", variant, n, adam, 29));
+                results.add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
             }
         }
     }
 
     private static long ptr(Tensor t) { return ((dev.shears.core.cuda.CudaTensor) t).pointer(); }
 
-    private String update(String op, OptimizerKernels.Variant variant, long n, double ms, int bytesPerParam) {
+    // ------------------------------------------------------------------ JSON (BenchJson; figures rounded as printed since the start)
+
+    /** The whole output: the device, the driver, when, the copy bandwidth and every row. */
+    static Map<String, Object> document(String device, int driver, Instant date, double copyGBs, List<Map<String, Object>> results) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("device", device);
+        o.put("driver", driver);
+        o.put("date", date.toString());
+        o.put("copyGBs", BenchJson.fixed(copyGBs, 1));
+        o.put("results", results);
+        return o;
+    }
+
+    static Map<String, Object> copyRow(long bytes, double copyGBs) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("op", "copy");
+        o.put("bytes", bytes);
+        o.put("GBs", BenchJson.fixed(copyGBs, 1));
+        return o;
+    }
+
+    /** One tensor of n floats: the threshold's time against one read of it at the copy bandwidth. */
+    static Map<String, Object> thresholdSingleRow(long n, double sparsity, double ms, double copyGBs) {
+        double oneReadMs = 4.0 * n / (copyGBs * 1e6);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("op", "threshold");
+        o.put("scope", "single");
+        o.put("n", n);
+        o.put("sparsity", BenchJson.fixed(sparsity, 2));
+        o.put("medianMs", BenchJson.fixed(ms, 4));
+        o.put("readGBs", BenchJson.fixed(4.0 * n / (ms * 1e6), 1));
+        o.put("vsOneRead", BenchJson.fixed(ms / oneReadMs, 2));
+        return o;
+    }
+
+    /** All of a model's weight tensors in one call, per layer or one global threshold. */
+    static Map<String, Object> thresholdManyRow(boolean global, String model, int tensors, long total, double sparsity, double ms, double copyGBs) {
+        double oneReadMs = 4.0 * total / (copyGBs * 1e6);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("op", "threshold");
+        o.put("scope", global ? "global" : "layer");
+        o.put("model", model);
+        o.put("tensors", tensors);
+        o.put("n", total);
+        o.put("sparsity", BenchJson.fixed(sparsity, 2));
+        o.put("medianMs", BenchJson.fixed(ms, 4));
+        o.put("vsOneRead", BenchJson.fixed(ms / oneReadMs, 2));
+        return o;
+    }
+
+    /** A fused optimizer update: achieved bandwidth from the bytes it must move, and as a share of the copy's. */
+    static Map<String, Object> updateRow(String op, OptimizerKernels.Variant variant, long n, double ms, int bytesPerParam, double copyGBs) {
         double gbs = (double) bytesPerParam * n / (ms * 1e6);
-        return String.format(Locale.ROOT, "{\"op\": \"%s\", \"kernel\": \"%s\", \"n\": %d, \"medianMs\": %.4f, \"bytesPerParam\": %d, "
-                + "\"GBs\": %.1f, \"ofCopy\": %.3f}", op, variant.name().toLowerCase(Locale.ROOT), n, ms, bytesPerParam, gbs, gbs / copyGBs);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("op", op);
+        o.put("kernel", variant.name().toLowerCase(Locale.ROOT));
+        o.put("n", n);
+        o.put("medianMs", BenchJson.fixed(ms, 4));
+        o.put("bytesPerParam", bytesPerParam);
+        o.put("GBs", BenchJson.fixed(gbs, 1));
+        o.put("ofCopy", BenchJson.fixed(gbs / copyGBs, 3));
+        return o;
     }
 }

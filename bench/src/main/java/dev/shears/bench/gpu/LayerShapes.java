@@ -1,7 +1,11 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.cli.report.BenchJson;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The prunable weight shapes of the benchmark models (every Conv and Gemm weight), generated from
@@ -77,20 +81,8 @@ public final class LayerShapes {
 
     /** The shapes as JSON, {"model": [[dims...], ...], ...}, for the PyTorch peer. */
     public static String json(List<String> models) {
-        StringBuilder sb = new StringBuilder("{");
-        for (int m = 0; m < models.size(); m++) {
-            if (m > 0) sb.append(", ");
-            sb.append('"').append(models.get(m)).append("\": [");
-            List<Layer> layers = byName(models.get(m));
-            for (int i = 0; i < layers.size(); i++) {
-                if (i > 0) sb.append(", ");
-                sb.append('[');
-                long[] d = layers.get(i).dims();
-                for (int j = 0; j < d.length; j++) sb.append(j > 0 ? ", " : "").append(d[j]);
-                sb.append(']');
-            }
-            sb.append(']');
-        }
-        return sb.append('}').toString();
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String m : models) out.put(m, byName(m).stream().map(Layer::dims).toList());
+        return BenchJson.write(out);
     }
 }

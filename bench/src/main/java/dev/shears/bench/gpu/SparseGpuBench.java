@@ -1,12 +1,12 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.cli.report.BenchJson;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.nativebind.Cublas;
 import dev.shears.nativebind.CublasHandle;
 import dev.shears.nativebind.Cuda;
 import dev.shears.nativebind.CudaContext;
-import dev.shears.nativebind.CudaEvent;
 import dev.shears.nativebind.CudaStream;
 import dev.shears.nativebind.Cusparse;
 import dev.shears.nativebind.CusparseHandle;
@@ -199,27 +199,14 @@ public final class SparseGpuBench {
         out.put("timing", "CUDA events, median of " + opt.reps() + " after 1 warm-up, L2 flushed before each");
         out.put("layout", "row-major C[m,n] = A[m,k] B[k,n]; m = layer outputs, k = inputs, n = batch");
         out.put("results", rows);
-        return TrainBench.write(out);
+        return BenchJson.write(out);
     }
 
     // ------------------------------------------------------------------ timing
 
     /** Median ms of {@code op} after one warm-up, the L2 flushed before each repetition. */
     double time(Runnable op) {
-        op.run();
-        double[] ms = new double[opt.reps()];
-        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
-            for (int r = 0; r < ms.length; r++) {
-                Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle());
-                start.record(stream);
-                op.run();
-                end.record(stream);
-                end.synchronize();
-                ms[r] = end.millisSince(start);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[ms.length / 2];
+        return EventTiming.medianMs(stream, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
     }
 
     // ------------------------------------------------------------------ FP32 layers: dense, CSR, Blocked-ELL

@@ -1,7 +1,6 @@
 package dev.shears.bench.gpu;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.shears.cli.report.BenchJson;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.Backends;
 import dev.shears.core.cuda.CudaBackend;
@@ -27,7 +26,6 @@ import dev.shears.pruning.train.GmpTrainer;
 import dev.shears.pruning.train.TrainingHistory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -148,8 +146,6 @@ public final class TrainBench {
         }
     }
 
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private final Backend be;
     private final Options opt;
     private final Split data;
@@ -221,15 +217,7 @@ public final class TrainBench {
         out.put("testImages", data.test().count());
         out.put("recipe", baseRecipe.name() + (opt.epochs() > 0 ? " squeezed to " + opt.epochs() + " epochs" : ""));
         out.put("results", rows);
-        return write(out);
-    }
-
-    static String write(Object o) {
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return BenchJson.write(out);
     }
 
     private Model model(String name) {
@@ -356,6 +344,6 @@ public final class TrainBench {
         List<Object> runs = new ArrayList<>();
         if (opt.epochs() > 0) for (int b : opt.batches()) runs.add(GmpRunPlan.of(recipe(b), data.train().count()).toMap());
         plan.put("runs", runs);
-        return write(plan);
+        return BenchJson.write(plan);
     }
 }

@@ -238,9 +238,58 @@ public interface Backend extends AutoCloseable {
     long applyMask(Tensor weights, Tensor mask);
 
     /**
+     * N:M mask update, per group in one pass. The weights are viewed as [outer, k, inner]
+     * (row-major, {@code outer * k * inner} = size) and cut along the k axis into groups of
+     * {@code m} consecutive indices, one run of groups per (outer, inner) pair; when m does not
+     * divide k the last group of each run is shorter (k mod m elements). In each group, of the
+     * elements whose old mask is 1, the {@code keep} with the largest |w| stay 1 and the others
+     * become 0; equal |w| go to the lower k index (the earlier element is kept). Elements already
+     * masked stay 0 whatever their value (masks only gain zeros), so a group ends with
+     * min(keep, its unmasked count) ones, and a short group with at most keep. |w| compares as in
+     * {@link #updateMask} (-0 equals +0, NaN is the largest). Masked weights are then zeroed.
+     * Returns the number of ones in the new mask.
+     *
+     * <p>A Dense kernel [in, out] is (1, in, out) and a Conv2D kernel [out, in, kh, kw] is
+     * (out, in*kh*kw, 1): groups run along the GEMM reduction axis, the rows of A in
+     * {@link dev.shears.core.sparse.SparseMatrix}, so that keep = N gives exactly the pattern
+     * {@link dev.shears.core.sparse.NmMatrix} stores.
+     *
+     * @param keep weights kept per group, in [0, m]
+     * @param m    group length, in [1, {@link #NM_MAX_GROUP}]
+     */
+    long updateMaskNm(Tensor weights, Tensor mask, long outer, long k, long inner, int keep, int m);
+
+    /** The longest group {@link #updateMaskNm} takes (the CUDA kernel ranks a group in registers). */
+    int NM_MAX_GROUP = 32;
+
+    /**
+     * Checks {@link #updateMaskNm}'s arguments for a tensor of {@code size} elements; every backend
+     * calls it so that all reject the same inputs with the same message.
+     */
+    static void checkNmLayout(long size, long outer, long k, long inner, int keep, int m) {
+        if (m < 1 || m > NM_MAX_GROUP)
+            throw new IllegalArgumentException("updateMaskNm: group length m = " + m + " outside [1, " + NM_MAX_GROUP + "]");
+        if (keep < 0 || keep > m)
+            throw new IllegalArgumentException("updateMaskNm: keep = " + keep + " outside [0, m = " + m + "]");
+        long covered = -1;
+        if (outer >= 1 && k >= 1 && inner >= 1) {
+            try {
+                covered = Math.multiplyExact(Math.multiplyExact(outer, k), inner);
+            } catch (ArithmeticException overflow) {
+                covered = -1;
+            }
+        }
+        if (covered != size)
+            throw new IllegalArgumentException("updateMaskNm: layout [outer " + outer + ", k " + k + ", inner " + inner
+                    + "] does not cover the tensor's " + size + " elements");
+    }
+
+    /**
      * Fused masked SGD step, one pass over every array (mask may be null: nothing masked):
      * g' = (g + weightDecay*w) * mask; v = momentum*v + g'; step = nesterov ? g' + momentum*v : v;
-     * w = (w - lr*step) * mask; v is zeroed where mask is 0.
+     * w = (w - lr*step) * mask; v is zeroed where mask is 0. {@code velocity} may be null: plain
+     * SGD, step = g' (what momentum 0 computes from a zero velocity, without keeping one; the
+     * optimizer passes null when momentum is 0).
      */
     void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor mask,
                    float lr, float momentum, float weightDecay, boolean nesterov);

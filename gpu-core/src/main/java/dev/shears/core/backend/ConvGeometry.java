@@ -33,6 +33,21 @@ public record ConvGeometry(int channels, int height, int width,
         return new ConvGeometry(channels, height, width, k, k, stride, stride, pad, pad, pad, pad, 1, 1, false);
     }
 
+    /**
+     * TensorFlow/Keras 'same' padding of one axis, also ONNX's {@code auto_pad} SAME_UPPER: the
+     * output is {@code ceil(in / stride)}; the total padding that takes,
+     * {@code max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0)}, is split {before, after}
+     * with the odd pixel after (bottom/right). ONNX's SAME_LOWER is the same pair swapped.
+     */
+    public static int[] samePadding(int in, int k, int stride, int dilation) {
+        if (in <= 0 || k <= 0 || stride <= 0 || dilation <= 0)
+            throw new IllegalArgumentException("same padding: input " + in + ", kernel " + k + ", stride " + stride + ", dilation " + dilation
+                    + " must all be positive");
+        int out = (in + stride - 1) / stride;
+        int total = Math.max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0);
+        return new int[]{total / 2, total - total / 2};
+    }
+
     public int outH() { return outSize(height, kernelH, strideH, padTop, padBottom, dilationH, ceilMode); }
 
     public int outW() { return outSize(width, kernelW, strideW, padLeft, padRight, dilationW, ceilMode); }

@@ -577,6 +577,48 @@ public final class CpuBackend implements Backend {
         return ones;
     }
 
+    @Override public long updateMaskNm(Tensor weights, Tensor mask, long outer, long k, long inner, int keep, int m) {
+        float[] W = f(weights);
+        byte[] M = b(mask);
+        int n = sameSize("updateMaskNm", weights, mask);
+        Backend.checkNmLayout(n, outer, k, inner, keep, m);
+        int o1 = (int) outer, k1 = (int) k, in1 = (int) inner;
+        int groups = (k1 + m - 1) / m;
+        // rank key per element of the group: 0 for an already-masked one (below every unmasked
+        // weight), else 1 + the |w| key, so that a masked zero never outranks an unmasked zero
+        long[] rank = new long[m];
+        long ones = 0;
+        for (int o = 0; o < o1; o++)
+            for (int g = 0; g < groups; g++) {
+                int k0 = g * m, len = Math.min(m, k1 - k0);
+                for (int i = 0; i < in1; i++) {
+                    int base = (o * k1 + k0) * in1 + i;
+                    for (int j = 0; j < len; j++) {
+                        int a = base + j * in1;
+                        rank[j] = M[a] == 0 ? 0 : 1L + MagnitudeSelect.key(W[a]);
+                    }
+                    // decide every element from the old keys first, then write
+                    for (int j = 0; j < len; j++) {
+                        int a = base + j * in1;
+                        boolean kept = false;
+                        if (rank[j] != 0) {
+                            int above = 0; // elements ranked before j: larger key, or equal key at a lower index
+                            for (int l = 0; l < len; l++)
+                                if (rank[l] > rank[j] || (rank[l] == rank[j] && l < j)) above++;
+                            kept = above < keep;
+                        }
+                        if (kept) {
+                            ones++;
+                        } else {
+                            M[a] = 0;
+                            W[a] = 0f;
+                        }
+                    }
+                }
+            }
+        return ones;
+    }
+
     @Override public long applyMask(Tensor weights, Tensor mask) {
         float[] W = f(weights);
         byte[] M = b(mask);

@@ -620,6 +620,13 @@ public final class CudaBackend implements Backend {
         return masks.updateMask(f(weights, "updateMask"), t(mask, DType.UINT8, "updateMask mask").pointer(), n, threshold, tiesToPrune);
     }
 
+    @Override public long updateMaskNm(Tensor weights, Tensor mask, long outer, long k, long inner, int keep, int m) {
+        enter();
+        long n = sameSize("updateMaskNm", weights, mask);
+        Backend.checkNmLayout(n, outer, k, inner, keep, m);
+        return masks.updateMaskNm(f(weights, "updateMaskNm"), t(mask, DType.UINT8, "updateMaskNm mask").pointer(), outer, k, inner, keep, m);
+    }
+
     @Override public long applyMask(Tensor weights, Tensor mask) {
         enter();
         long n = sameSize("applyMask", weights, mask);

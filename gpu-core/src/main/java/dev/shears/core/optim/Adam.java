@@ -79,6 +79,20 @@ public final class Adam implements Optimizer {
     /** Second moment of the i-th parameter of {@link #parameters()}. */
     public Tensor secondMoment(int i) { return v.get(i); }
 
+    @Override public java.util.SequencedMap<String, Tensor> state() {
+        java.util.SequencedMap<String, Tensor> s = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            s.put(params.get(i).name() + "/m", m.get(i));
+            s.put(params.get(i).name() + "/v", v.get(i));
+        }
+        return s;
+    }
+
+    @Override public void restoreSteps(long steps) {
+        if (steps < 0) throw new IllegalArgumentException("adam: step count " + steps + " must be >= 0");
+        this.steps = steps;
+    }
+
     @Override public String describe() {
         return (decoupled ? "adamw" : "adam") + "(beta1=" + beta1 + ", beta2=" + beta2 + ", eps=" + eps
                 + ", weightDecay=" + weightDecay + ")";

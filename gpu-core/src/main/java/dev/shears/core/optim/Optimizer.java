@@ -26,6 +26,17 @@ public interface Optimizer extends AutoCloseable {
     /** A short description for logs and reports, e.g. {@code sgd(momentum=0.9, nesterov, wd=5e-4)}. */
     String describe();
 
+    /**
+     * The state tensors a run needs to continue exactly (for checkpoints), by a stable name
+     * ({@code <parameter>/velocity}, {@code <parameter>/m}, {@code <parameter>/v}), in a fixed
+     * order; empty when the optimizer keeps none (SGD without momentum). The tensors are the
+     * live ones: download them to save, write into them to restore.
+     */
+    java.util.SequencedMap<String, dev.shears.core.tensor.Tensor> state();
+
+    /** Sets the step count, restoring a saved run (Adam's bias correction depends on it). */
+    void restoreSteps(long steps);
+
     /** Releases the state tensors. */
     @Override void close();
 

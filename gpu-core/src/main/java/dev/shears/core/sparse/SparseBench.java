@@ -23,14 +23,8 @@ import java.util.SplittableRandom;
 public final class SparseBench {
     private SparseBench() {}
 
-    /** One JSON result row (DESIGN.md's bench contract). */
-    public record Row(String op, String format, int m, int k, int n, double sparsity, double medianMs, double speedupVsDense) {
-        public String toJson() {
-            return String.format(Locale.ROOT,
-                    "{\"op\": \"%s\", \"format\": \"%s\", \"m\": %d, \"k\": %d, \"n\": %d, \"sparsity\": %.4f, \"medianMs\": %.5f, \"speedupVsDense\": %.3f}",
-                    op, format, m, k, n, sparsity, medianMs, speedupVsDense);
-        }
-    }
+    /** One result row: the fields of DESIGN.md's bench JSON contract (written by the cli's {@code BenchJson}). */
+    public record Row(String op, String format, int m, int k, int n, double sparsity, double medianMs, double speedupVsDense) {}
 
     /** Parses {@code MxK}, e.g. {@code 4096x4096}. */
     public static int[] parseShape(String s) {
@@ -98,20 +92,6 @@ public final class SparseBench {
         return rows;
     }
 
-    /** The bench JSON object: {@code {"device": ..., "results": [...]}}. */
-    public static String toJson(String device, List<Row> rows) {
-        StringBuilder sb = new StringBuilder("{\"device\": \"").append(escape(device)).append("\", \"results\": [");
-        for (int i = 0; i < rows.size(); i++) sb.append(i == 0 ? "\n  " : ",\n  ").append(rows.get(i).toJson());
-        return sb.append("\n]}\n").toString();
-    }
-
-    /** Writes {@link #toJson} to a file. */
-    public static void writeJson(Path file, String device, List<Row> rows) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        Files.writeString(file, toJson(device, rows));
-    }
-
     /** "cpu: AMD EPYC (2 threads, 512-bit vectors)": the model name from /proc/cpuinfo where there is one. */
     public static String cpuDevice() {
         String model = System.getProperty("os.arch");
@@ -177,9 +157,5 @@ public final class SparseBench {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) (rng.nextDouble() * 2 - 1);
         return x;
-    }
-
-    private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }

@@ -132,12 +132,16 @@ public final class SparsePlanner {
      */
     static synchronized void warmUpKernels() {
         if (warmedUp) return;
-        int size = 96;
-        float[] a = SparseBench.prune24(SparseBench.randomSparse(size, size, 0.0, 11), size, size);
-        List<SparseMatrix> all = List.of(new DenseMatrix(a, size, size), CsrMatrix.fromDense(a, size, size),
-                BlockedEllMatrix.fromDense(a, size, size, 4), NmMatrix.fromDense(a, size, size));
-        float[] x = SparseBench.randomSparse(85, size, 0.0, 12);
-        float[] y = new float[85 * size];
+        // 97 x 101: neither is a multiple of 4, 8 or 16, so every vector loop AND its scalar tail
+        // runs here. A tail first met on a real layer (e.g. 300 columns) is a branch the JIT never
+        // saw: it deoptimises to the interpreter there and that layer's timing is 10-25x too slow.
+        int rows = 97, cols = 101;
+        float[] a = SparseBench.prune24(SparseBench.randomSparse(rows, cols, 0.0, 11), rows, cols);
+        List<SparseMatrix> all = List.of(new DenseMatrix(a, rows, cols), CsrMatrix.fromDense(a, rows, cols),
+                BlockedEllMatrix.fromDense(a, rows, cols, 4), NmMatrix.fromDense(a, rows, cols));
+        int maxN = 85, size = Math.max(rows, cols);
+        float[] x = SparseBench.randomSparse(maxN, size, 0.0, 12);
+        float[] y = new float[maxN * size];
         long start = System.nanoTime();
         for (int i = 0; i < 1500 && System.nanoTime() - start < 1_500_000_000L; i++)
             for (SparseMatrix m : all)

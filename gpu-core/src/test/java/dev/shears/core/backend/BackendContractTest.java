@@ -780,6 +780,57 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void updateMaskNmKeepsTheLargestOfEveryGroup() {
+        // {outer, k, inner, m, keep}: a Dense kernel [22, 7] with a short last group (22 = 5*4 + 2),
+        // a Conv2D kernel [5, 3, 3, 3] (k = 27: a last group of 3), longer groups, keep 0 and keep m,
+        // and LeNet's first layer [784, 300] (58800 groups: many blocks on a GPU)
+        int[][] cases = {{1, 22, 7, 4, 2}, {5, 27, 1, 4, 1}, {5, 27, 1, 4, 3}, {3, 37, 2, 8, 3}, {2, 37, 3, 16, 5},
+                {1, 13, 4, 32, 7}, {2, 9, 3, 4, 0}, {2, 9, 3, 4, 4}, {1, 784, 300, 4, 2}, {4, 5, 1, 1, 1}};
+        int seed = 200;
+        for (int[] c : cases) {
+            int outer = c[0], k = c[1], inner = c[2], m = c[3], keep = c[4], n = outer * k * inner;
+            String what = "updateMaskNm [outer " + outer + ", k " + k + ", inner " + inner + "] keep " + keep + " of " + m;
+            for (boolean zeroMasked : new boolean[]{true, false}) {
+                float[] w = tiedWeights(n, seed++, 3); // heavy ties, zeros and negative zeros
+                if (n > 40) { w[3] = Float.NaN; w[n - 2] = -Float.NaN; } // NaN ranks largest
+                byte[] oldMask = randMask(n, seed++, 0.85);
+                // with the invariant (masked weights are zero) and without: masked stays masked regardless
+                if (zeroMasked) for (int i = 0; i < n; i++) if (oldMask[i] == 0) w[i] = 0f;
+                Tensor W = up(w, n), M = be.uploadBytes(oldMask, Shape.of(n));
+                long ones = be.updateMaskNm(W, M, outer, k, inner, keep, m);
+                byte[] expected = ReferenceOps.updateMaskNm(w, oldMask, outer, k, inner, keep, m);
+                byte[] got = be.downloadBytes(M);
+                int bad = 0;
+                StringBuilder first = new StringBuilder();
+                for (int i = 0; i < n; i++)
+                    if (expected[i] != got[i] && bad++ < 5) first.append(" [").append(i).append("] expected ").append(expected[i]).append(" got ").append(got[i]).append(';');
+                if (bad > 0) fail(what + ": " + bad + " of " + n + " mask entries differ from the sorted reference:" + first);
+                long expectedOnes = 0;
+                for (byte b : expected) expectedOnes += b;
+                assertEquals(expectedOnes, ones, what + ": ones returned");
+                float[] wNew = be.download(W);
+                for (int i = 0; i < n; i++) {
+                    if (got[i] == 0) assertEquals(0f, wNew[i], what + ": masked weight " + i + " zeroed");
+                    else assertEquals(Float.floatToRawIntBits(w[i]), Float.floatToRawIntBits(wNew[i]), what + ": kept weight " + i + " untouched");
+                }
+                W.close();
+                M.close();
+            }
+        }
+    }
+
+    @Test
+    void updateMaskNmRejectsBadArguments() {
+        Tensor W = up(rand(24, 210), 24), M = be.uploadBytes(new byte[24], Shape.of(24));
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 1, 6, 4, 5, 4), "keep > m");
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 1, 6, 4, -1, 4), "keep < 0");
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 1, 6, 4, 1, 0), "m = 0");
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 1, 6, 4, 1, Backend.NM_MAX_GROUP + 1), "m too long");
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 1, 5, 4, 1, 4), "layout of 20 for 24 elements");
+        assertThrows(IllegalArgumentException.class, () -> be.updateMaskNm(W, M, 2, 6, 4, 1, 4), "layout of 48 for 24 elements");
+    }
+
+    @Test
     void applyMask() {
         int n = 257;
         float[] w = rand(n, 190);
@@ -791,6 +842,24 @@ public abstract class BackendContractTest {
         for (int i = 0; i < n; i++) { e[i] = m[i] != 0 ? w[i] : 0; if (m[i] != 0) eo++; }
         assertEquals(eo, ones);
         assertClose("applyMask", e, be.download(W), EXACT);
+    }
+
+    @Test
+    void sgdUpdateWithoutVelocityIsPlainSgd() {
+        int n = 1027;
+        for (boolean masked : new boolean[]{false, true}) {
+            float[] w = rand(n, 210), g = rand(n, 211);
+            byte[] m = randMask(n, 212, 0.7);
+            float lr = 0.05f, wd = 1e-3f;
+            Tensor W = up(w, n), Wref = up(w, n), G = up(g, n), zero = up(new float[n], n);
+            Tensor M = masked ? be.uploadBytes(m, Shape.of(n)) : null;
+            be.sgdUpdate(W, G, null, M, lr, 0f, wd, false);
+            be.sgdUpdate(Wref, G, zero, M, lr, 0f, wd, false); // momentum 0 from a zero velocity: the same step, g'
+            assertArrayEquals(be.download(Wref), be.download(W), "sgd without velocity, masked=" + masked);
+            double[] ew = new double[n];
+            for (int i = 0; i < n; i++) ew[i] = masked && m[i] == 0 ? 0 : w[i] - lr * (g[i] + wd * w[i]);
+            assertClose("sgd without velocity, masked=" + masked, ew, be.download(W), ELEMENTWISE);
+        }
     }
 
     @Test

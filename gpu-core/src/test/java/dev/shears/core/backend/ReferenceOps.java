@@ -180,6 +180,31 @@ public final class ReferenceOps {
         return m;
     }
 
+    /**
+     * The mask updateMaskNm must produce, straight from its Javadoc, by sorting: w viewed as
+     * [outer, k, inner], groups of m consecutive k indices; in each group the unmasked elements
+     * sorted by |w| descending (Float.compare: NaN largest, -0 == +0), lower k index first on
+     * ties; the first {@code keep} stay.
+     */
+    public static byte[] updateMaskNm(float[] w, byte[] oldMask, int outer, int k, int inner, int keep, int m) {
+        byte[] out = new byte[w.length];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+                for (int k0 = 0; k0 < k; k0 += m) {
+                    List<Integer> live = new ArrayList<>();
+                    for (int kk = k0; kk < Math.min(k, k0 + m); kk++) {
+                        int idx = (o * k + kk) * inner + i;
+                        if (oldMask[idx] != 0) live.add(idx);
+                    }
+                    live.sort((a, b) -> {
+                        int c = Float.compare(Math.abs(w[b]), Math.abs(w[a]));
+                        return c != 0 ? c : Integer.compare(a, b); // within one (o, i) run, index order is k order
+                    });
+                    for (int t = 0; t < Math.min(keep, live.size()); t++) out[live.get(t)] = 1;
+                }
+        return out;
+    }
+
     /** The dropout keep decision, re-derived from the formula documented in DropoutHash. */
     public static boolean dropoutKeep(long seed, long i, float rate) {
         long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;

@@ -8,7 +8,10 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -82,6 +85,55 @@ class OptimizerTest {
             assertEquals(0f, v[0]);
             assertEquals(0f, v[2]);
             assertNotEquals(1f, x[1]);
+        }
+    }
+
+    /** The backend, counting the tensors allocated through it (the optimizer's state). */
+    private static Backend counting(Backend real, int[] allocations) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, (proxy, m, args) -> {
+            if (m.getName().equals("allocate")) allocations[0]++;
+            try {
+                return m.invoke(real, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    private static float[] rand(int n, long seed, float scale) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextDouble() * 2 - 1) * scale;
+        return v;
+    }
+
+    @Test void plainSgdKeepsNoVelocityAndStepsExactlyAsWithAZeroOne() {
+        int n = 37; // a vector body and a scalar tail
+        byte[] mask = new byte[n];
+        for (int i = 0; i < n; i++) mask[i] = (byte) (i % 3 == 0 ? 0 : 1);
+        Parameter a = param(rand(n, 1, 1), rand(n, 2, 0.5f), mask), b = param(rand(n, 3, 1), rand(n, 4, 0.5f), null);
+        // the former path, by hand: momentum 0 with a zero velocity per parameter
+        Parameter ra = param(be.download(a.value()), be.download(a.grad()), mask), rb = param(be.download(b.value()), be.download(b.grad()), null);
+        int[] allocations = {0};
+        try (Sgd sgd = new Sgd(counting(be, allocations), List.of(a, b), 0f, false, 1e-2f);
+             Tensor va = be.allocate(a.shape(), DType.FLOAT32); Tensor vb = be.allocate(b.shape(), DType.FLOAT32)) {
+            assertEquals(0, allocations[0], "momentum 0: no velocity allocated");
+            assertNull(sgd.velocity(0));
+            assertNull(sgd.velocity(1));
+            assertThrows(IndexOutOfBoundsException.class, () -> sgd.velocity(2));
+            for (int step = 0; step < 4; step++) {
+                sgd.step(0.1f);
+                be.sgdUpdate(ra.value(), ra.grad(), va, ra.mask(), 0.1f, 0f, 1e-2f, false);
+                be.sgdUpdate(rb.value(), rb.grad(), vb, null, 0.1f, 0f, 1e-2f, false);
+                assertArrayEquals(be.download(ra.value()), w(a), "masked parameter after step " + step);
+                assertArrayEquals(be.download(rb.value()), w(b), "unmasked parameter after step " + step);
+            }
+            assertEquals(0, allocations[0], "stepping allocates nothing either");
+        }
+        int[] withMomentum = {0};
+        try (Sgd sgd = new Sgd(counting(be, withMomentum), List.of(a, b), 0.9f, false, 0f)) {
+            assertEquals(2, withMomentum[0], "momentum > 0: one velocity per parameter");
+            assertNotNull(sgd.velocity(1));
         }
     }
 

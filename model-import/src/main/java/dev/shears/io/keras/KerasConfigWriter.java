@@ -58,6 +58,19 @@ final class KerasConfigWriter {
     /** A Keras layer's name and its weights in Keras' order. */
     record LayerWeights(String layer, List<WeightArray> weights) {}
 
+    /**
+     * One Keras layer as written, independent of the Keras version's config syntax.
+     *
+     * @param className  the Keras class ({@code Dense}, {@code Conv2D}, ...)
+     * @param name       the layer's unique name
+     * @param config     the class-specific config entries (Keras 2 spelling; no name/trainable/dtype)
+     * @param inputs     the layers it reads, in argument order
+     * @param inputDims  the Keras per-sample shape of each input (batch left out)
+     * @param weights    its weights in Keras' variable order
+     */
+    record KerasLayer(String className, String name, ObjectNode config, List<String> inputs, List<int[]> inputDims,
+                      List<WeightArray> weights) {}
+
     /** The Keras tensor standing for an IR tensor: Keras layer {@code layer}; Keras axis i = IR axis order[i]. */
     private record KRef(String layer, Shape irShape, int[] order) {
         int[] kerasDims() { return AxisOrder.permuteDims(irShape.dims(), order); }
@@ -75,6 +88,9 @@ final class KerasConfigWriter {
     private final Map<String, KRef> permuteCache = new HashMap<>();
     private final Set<String> names = new HashSet<>();
     private final Map<String, String> irToKerasName = new HashMap<>();
+    private final List<KerasLayer> written = new ArrayList<>();
+    private final List<String> inputLayerNames = new ArrayList<>();
+    private String outputLayerName;
 
     KerasConfigWriter(Model model, Path target) {
         if (model.backend() == null) throw new IllegalStateException("the model is not bound to a backend: bind it before exporting");
@@ -84,6 +100,15 @@ final class KerasConfigWriter {
     }
 
     List<LayerWeights> weights() { return weights; }
+
+    /** Every layer written, in config order (after {@link #write}). */
+    List<KerasLayer> layers() { return written; }
+
+    /** The InputLayers' names in the model's input order (after {@link #write}). */
+    List<String> inputLayers() { return inputLayerNames; }
+
+    /** The layer whose output is the model's output (after {@link #write}). */
+    String outputLayer() { return outputLayerName; }
 
     /** The model config, as {@code model.to_json()} writes it. */
     ObjectNode write() {
@@ -99,6 +124,7 @@ final class KerasConfigWriter {
             emit("InputLayer", name, cfg, List.of(), List.of());
             refs.put(in.name(), new KRef(name, in.shape(), AxisOrder.identity(in.shape().rank())));
             inputLayers.addArray().add(name).add(0).add(0);
+            inputLayerNames.add(name);
         }
         for (Model.Node n : model.nodes()) {
             List<KRef> in = new ArrayList<>();
@@ -106,6 +132,7 @@ final class KerasConfigWriter {
             refs.put(n.name(), translate(n.layer(), in));
         }
         KRef out = ensure(refs.get(model.outputName()), AxisOrder.identity(model.outputShape().rank()), model.outputName());
+        outputLayerName = out.layer();
         ObjectNode root = JSON.createObjectNode();
         root.put("class_name", "Model");
         ObjectNode config = root.putObject("config");
@@ -253,7 +280,7 @@ final class KerasConfigWriter {
     /** "valid" for no padding, "same" where the pads are TensorFlow's for this size, else null. */
     private static String paddingMode(int[] pads, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw) {
         if (Arrays.stream(pads).allMatch(p -> p == 0)) return "valid";
-        int[] ph = KerasGraphBuilder.samePads(h, kh, sh, dh), pw = KerasGraphBuilder.samePads(w, kw, sw, dw);
+        int[] ph = ConvGeometry.samePadding(h, kh, sh, dh), pw = ConvGeometry.samePadding(w, kw, sw, dw);
         if (pads[0] == ph[0] && pads[2] == ph[1] && pads[1] == pw[0] && pads[3] == pw[1]) return "same";
         return null;
     }
@@ -396,6 +423,13 @@ final class KerasConfigWriter {
     }
 
     private void emit(String cls, String name, ObjectNode cfg, List<KRef> inputs, List<WeightArray> w) {
+        List<String> from = new ArrayList<>();
+        List<int[]> dims = new ArrayList<>();
+        for (KRef r : inputs) {
+            from.add(r.layer());
+            dims.add(r.kerasDims());
+        }
+        written.add(new KerasLayer(cls, name, cfg.deepCopy(), List.copyOf(from), List.copyOf(dims), List.copyOf(w)));
         cfg.put("name", name);
         cfg.put("trainable", true);
         cfg.put("dtype", "float32");

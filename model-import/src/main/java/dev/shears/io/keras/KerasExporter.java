@@ -17,7 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes a bound IR model as a Keras 2 full-model HDF5 file, the layout {@code model.save} writes:
+ * Writes a bound IR model as a Keras file: {@link #export} picks the format from the file name;
+ * this class writes the Keras 2 full-model HDF5 file, the layout {@code model.save} writes:
  * root attributes {@code keras_version}, {@code backend} and {@code model_config} (the Functional
  * config JSON from {@link KerasConfigWriter}); group {@code model_weights} with attribute
  * {@code layer_names}, and per layer a group with attribute {@code weight_names}
@@ -39,12 +40,35 @@ public final class KerasExporter {
     /** The Keras version whose file layout this writes. */
     static final String KERAS_VERSION = "2.2.4";
 
+    /** The file name endings {@link #export} accepts, and what each writes. */
+    public static final List<String> EXTENSIONS = List.of(".keras (Keras 3 archive)", ".h5 or .hdf5 (Keras 2 full-model HDF5)");
+
     /**
-     * Writes {@code model} to {@code target}.
+     * Writes {@code model} to {@code target} in the Keras format its name asks for: a Keras 3
+     * {@code .keras} archive ({@link KerasArchiveExporter}) or a Keras 2 HDF5 file for
+     * {@code .h5} / {@code .hdf5} ({@link #exportHdf5}). Any other name is refused, naming the
+     * ones accepted, so that a typo does not produce a file Keras will not open.
      *
      * @param inputs the files the model was read from; writing over one of them is refused
      */
     public static void export(Model model, Path target, Path... inputs) {
+        String name = target.getFileName() == null ? "" : target.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".keras")) KerasArchiveExporter.export(model, target, inputs);
+        else if (name.endsWith(".h5") || name.endsWith(".hdf5")) exportHdf5(model, target, inputs);
+        else {
+            int dot = name.lastIndexOf('.');
+            String ext = dot < 0 ? "no extension" : "extension '" + name.substring(dot) + "'";
+            throw new ImportException("cannot tell which Keras format to write from the file name (" + ext
+                    + "); name the output .keras for a Keras 3 archive or .h5 / .hdf5 for Keras 2 HDF5", target, null, EXTENSIONS, null);
+        }
+    }
+
+    /**
+     * Writes {@code model} to {@code target} as a Keras 2 full-model HDF5 file, whatever its name.
+     *
+     * @param inputs the files the model was read from; writing over one of them is refused
+     */
+    public static void exportHdf5(Model model, Path target, Path... inputs) {
         KerasConfigWriter writer = new KerasConfigWriter(model, target);
         ObjectNode config = writer.write();
         List<KerasConfigWriter.LayerWeights> weights = writer.weights();

@@ -2,6 +2,7 @@ package dev.shears.io.keras;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shears.core.backend.Activation;
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
@@ -606,20 +607,9 @@ final class KerasGraphBuilder {
         String mode = l.stringOr("valid", "padding", "border_mode");
         return switch (mode) {
             case "valid" -> new int[]{0, 0};
-            case "same" -> samePads(in, k, stride, dilation);
+            case "same" -> ConvGeometry.samePadding(in, k, stride, dilation);
             default -> throw l.unsupported("padding '" + mode + "'", List.of("valid", "same"));
         };
-    }
-
-    /**
-     * TensorFlow's 'same' padding: output ceil(in / stride); the total padding needed for it is
-     * split with the extra pixel at the end (bottom/right).
-     */
-    static int[] samePads(int in, int k, int stride, int dilation) {
-        int effective = (k - 1) * dilation + 1;
-        int out = (in + stride - 1) / stride;
-        int total = Math.max((out - 1) * stride + effective - in, 0);
-        return new int[]{total / 2, total - total / 2};
     }
 
     /** The stored weights of a layer by role; fails when the file's weights do not fit the config. */

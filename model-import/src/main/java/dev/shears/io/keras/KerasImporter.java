@@ -50,21 +50,27 @@ public final class KerasImporter {
         weightsFile.ifPresent(w -> {
             if (!Files.isRegularFile(w)) throw new ImportException("no such weights file", w, null);
         });
-        KerasFormat format = KerasFormat.detect(modelFile).orElseThrow(() -> new ImportException(
-                "not a Keras file: neither HDF5, nor a .keras zip archive, nor a JSON model config", modelFile, null,
-                List.of("Keras .h5 (full model)", ".keras archive", "config .json + weights .h5"), null));
-        return switch (format) {
-            case HDF5_FULL_MODEL -> fromFullModel(modelFile, weightsFile, backend);
-            case HDF5_WEIGHTS -> throw new ImportException("this HDF5 file holds only weights (saved with save_weights, no "
-                    + "model_config attribute); pass the model's config JSON as the model and this file as the weights", modelFile, null);
-            case CONFIG_JSON -> fromConfigJson(modelFile, weightsFile.orElseThrow(() -> new ImportException(
+        // The first bytes tell the container; each reader below opens the file once and looks inside
+        // (an HDF5 file's root attributes, an archive's entries) with that one handle.
+        KerasFormat.Container container = KerasFormat.container(modelFile).orElseThrow(() -> notKeras(modelFile));
+        return switch (container) {
+            case HDF5 -> fromHdf5(modelFile, weightsFile, backend);
+            case JSON -> fromConfigJson(modelFile, weightsFile.orElseThrow(() -> new ImportException(
                     "a config JSON holds the architecture only; give the weights .h5 as well (--weights FILE)", modelFile, null)), backend);
-            case KERAS_ARCHIVE -> fromArchive(modelFile, weightsFile, backend);
+            case ZIP -> fromArchive(modelFile, weightsFile, backend);
         };
     }
 
-    private static KerasModel fromFullModel(Path file, Optional<Path> weightsFile, Backend backend) {
+    private static ImportException notKeras(Path file) {
+        return new ImportException("not a Keras file: neither HDF5, nor a .keras zip archive, nor a JSON model config", file, null,
+                List.of("Keras .h5 (full model)", ".keras archive", "config .json + weights .h5"), null);
+    }
+
+    private static KerasModel fromHdf5(Path file, Optional<Path> weightsFile, Backend backend) {
         try (HdfFile h5 = Hdf5.open(file)) {
+            if (KerasFormat.ofHdf5(file, h5) == KerasFormat.HDF5_WEIGHTS)
+                throw new ImportException("this HDF5 file holds only weights (saved with save_weights, no "
+                        + "model_config attribute); pass the model's config JSON as the model and this file as the weights", file, null);
             String configText = Hdf5.stringAttribute(file, h5, "model_config");
             String version = Hdf5.stringAttribute(file, h5, "keras_version");
             KerasModelConfig cfg = KerasModelConfig.parse(KerasModelConfig.parseJson(configText, file, "the model_config attribute"), file);
@@ -86,7 +92,7 @@ public final class KerasImporter {
     }
 
     private static KerasModel withWeightsFile(KerasModelConfig cfg, Path file, KerasFormat format, String version, Path weightsFile, Backend backend) {
-        if (KerasFormat.detect(weightsFile).filter(f -> f == KerasFormat.HDF5_WEIGHTS || f == KerasFormat.HDF5_FULL_MODEL).isEmpty())
+        if (KerasFormat.container(weightsFile).filter(c -> c == KerasFormat.Container.HDF5).isEmpty())
             throw new ImportException("the weights file is not an HDF5 file", weightsFile, null);
         try (HdfFile h5 = Hdf5.open(weightsFile)) {
             KerasWeights w = KerasWeights.legacy(weightsFile, h5);
@@ -97,6 +103,7 @@ public final class KerasImporter {
 
     private static KerasModel fromArchive(Path file, Optional<Path> weightsFile, Backend backend) {
         try (ZipFile zip = new ZipFile(file.toFile())) {
+            if (!KerasFormat.isArchive(zip)) throw notKeras(file);
             String configText = entryText(zip, "config.json", file);
             KerasModelConfig cfg = KerasModelConfig.parse(KerasModelConfig.parseJson(configText, file, "config.json"), file);
             String version = "3";
@@ -129,7 +136,8 @@ public final class KerasImporter {
 
     private static KerasModel assemble(KerasModelConfig cfg, Path file, KerasFormat format, String version,
                                        KerasWeights weights, boolean keras3, Backend backend) {
-        KerasGraphBuilder b = new KerasGraphBuilder(file, weights, keras3);
+        // Keras 3 files place each layer's variables by class and position, which the config gives.
+        KerasGraphBuilder b = new KerasGraphBuilder(file, weights.withKeras3Paths(cfg.keras3WeightPaths()), keras3);
         Model model = b.build(cfg);
         model.bind(backend, BIND_SEED);
         for (KerasGraphBuilder.PendingWeight w : b.pendingWeights()) {

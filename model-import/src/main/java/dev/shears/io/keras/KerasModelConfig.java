@@ -32,8 +32,11 @@ import java.util.Set;
  * @param layers       every layer, inputs first, each after the layers it reads
  * @param inputLayers  names of the InputLayers, in the model's input order
  * @param outputLayer  the layer whose output is the model's output
+ * @param keras3WeightPaths layer name -> the group holding its variables in a Keras 3 weights file
+ *                     ({@code layers/dense_1}; see {@link Keras3Paths}), for the layers of {@code model.layers}
  */
-record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers, String outputLayer, String modelClass) {
+record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers, String outputLayer, String modelClass,
+                        Map<String, String> keras3WeightPaths) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -64,11 +67,13 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
         if (list == null || !list.isArray() || list.isEmpty())
             throw new ImportException("Sequential model config has no layers", file, null);
         List<KerasLayerConfig> layers = new ArrayList<>();
+        List<Keras3Paths.SavedLayer> saved = new ArrayList<>();
         String previous = null;
         for (JsonNode l : list) {
             String cls = layerClass(l, file);
             JsonNode cfg = l.get("config");
             String name = layerName(l, cfg, file, layers.size());
+            if (!cls.equals("InputLayer")) saved.add(new Keras3Paths.SavedLayer(cls, name)); // Sequential.layers leaves it out
             if (previous == null && !cls.equals("InputLayer")) {
                 ObjectNode inCfg = JSON.createObjectNode();
                 inCfg.set("batch_input_shape", inputShapeOf(cfg, name, cls, file));
@@ -81,7 +86,7 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
             previous = name;
         }
         String in = layers.get(0).name();
-        return new KerasModelConfig(unique(layers, file), List.of(in), previous, "Sequential");
+        return new KerasModelConfig(unique(layers, file), List.of(in), previous, "Sequential", Keras3Paths.assign(saved));
     }
 
     private static KerasModelConfig functional(JsonNode config, Path file, String cls) {
@@ -89,11 +94,13 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
         if (list == null || !list.isArray() || list.isEmpty())
             throw new ImportException(cls + " model config has no layers", file, null);
         List<KerasLayerConfig> layers = new ArrayList<>();
+        List<Keras3Paths.SavedLayer> saved = new ArrayList<>();
         for (JsonNode l : list) {
             String lcls = layerClass(l, file);
             JsonNode cfg = l.get("config");
             String name = l.has("name") ? l.get("name").asText() : layerName(l, cfg, file, layers.size());
             checkNotNested(lcls, name, file);
+            saved.add(new Keras3Paths.SavedLayer(lcls, name)); // Functional.layers: every layer, in config order
             layers.add(new KerasLayerConfig(lcls, name, cfg, inbound(l.get("inbound_nodes"), name, file), file));
         }
         List<String> inputs = tensorRefs(config.get("input_layers"), "input_layers", file);
@@ -108,7 +115,7 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
             if (!l.className().equals("InputLayer"))
                 throw new ImportException("model input '" + in + "' is a " + l.className() + ", expected an InputLayer", file, in);
         }
-        return new KerasModelConfig(sorted, inputs, outputs.get(0), cls);
+        return new KerasModelConfig(sorted, inputs, outputs.get(0), cls, Keras3Paths.assign(saved));
     }
 
     /** The Keras 1/2/3 forms of inbound_nodes, reduced to the names of the layers read. */

@@ -9,6 +9,7 @@ import io.jhdf.api.Node;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +20,10 @@ import java.util.Map;
  *       file): a group per layer whose {@code weight_names} attribute lists dataset paths inside
  *       it ({@code dense_1/kernel:0} in Keras 2, {@code dense_1_W:0} in Keras 1);</li>
  *   <li>Keras 3 ({@code model.weights.h5} in a {@code .keras} archive): datasets
- *       {@code layers/<layer>/vars/0, 1, ...} in the layer's own variable order.</li>
+ *       {@code layers/<group>/vars/0, 1, ...} in the layer's own variable order, where the group
+ *       is named after the layer's class and position, not its name ({@link Keras3Paths}): the
+ *       config gives the mapping ({@link #withKeras3Paths}). A file whose groups are named after
+ *       the layers (as some hand-made files are) is read too.</li>
  * </ul>
  */
 final class KerasWeights {
@@ -28,12 +32,20 @@ final class KerasWeights {
     private final boolean keras3;
     /** The backend that wrote the weights ("tensorflow", "theano", ...) or null when not recorded. */
     private final String backend;
+    /** Keras 3: layer name -> its group ({@code layers/dense_1}); empty when the config is not known. */
+    private final Map<String, String> keras3Paths;
 
-    private KerasWeights(Path file, Group root, boolean keras3, String backend) {
+    private KerasWeights(Path file, Group root, boolean keras3, String backend, Map<String, String> keras3Paths) {
         this.file = file;
         this.root = root;
         this.keras3 = keras3;
         this.backend = backend;
+        this.keras3Paths = keras3Paths;
+    }
+
+    /** These weights with the model config's Keras 3 group for each layer (no effect on Keras 1/2 files). */
+    KerasWeights withKeras3Paths(Map<String, String> paths) {
+        return keras3 ? new KerasWeights(file, root, true, backend, Map.copyOf(paths)) : this;
     }
 
     /** Keras 1/2 layout; {@code root} is the file root (weights-only) or its model_weights group. */
@@ -48,24 +60,30 @@ final class KerasWeights {
                     + "'layers' group (Keras 3 weights)", file, null);
         String backend = Hdf5.stringAttribute(file, root, "backend");
         if (backend == null) backend = Hdf5.stringAttribute(file, h5, "backend");
-        return new KerasWeights(file, root, false, backend);
+        return new KerasWeights(file, root, false, backend, Map.of());
     }
 
     static KerasWeights keras3(Path file, HdfFile h5) {
-        return new KerasWeights(file, h5, true, null);
+        return new KerasWeights(file, h5, true, null, Map.of());
     }
 
     Path file() { return file; }
 
     String backend() { return backend; }
 
-    /** Layer names that have a group in the file (for error messages). */
+    /**
+     * Layer names that have a group in the file. In a Keras 3 file a group the config maps to a
+     * layer is reported under that layer's name, any other under the group's own name.
+     */
     List<String> layerNames() {
         if (!keras3) return Hdf5.stringList(file, root, "layer_names");
+        Map<String, String> layerOfPath = new HashMap<>();
+        keras3Paths.forEach((layer, path) -> layerOfPath.put(path, layer));
         List<String> out = new ArrayList<>();
-        for (String container : List.of("layers", "_layer_checkpoint_dependencies"))
+        for (String container : List.of(Keras3Paths.LAYERS, "_layer_checkpoint_dependencies"))
             if (Hdf5.byPath(file, root, container) instanceof Group g)
-                out.addAll(Hdf5.call(file, g.getPath(), () -> g.getChildren().keySet()));
+                for (String child : Hdf5.call(file, g.getPath(), () -> g.getChildren().keySet()))
+                    out.add(layerOfPath.getOrDefault(container + "/" + child, child));
         return out;
     }
 
@@ -90,8 +108,17 @@ final class KerasWeights {
 
     private List<StoredWeight> keras3Layer(String layer) {
         Node vars = null;
-        for (String container : List.of("layers", "_layer_checkpoint_dependencies")) {
-            vars = Hdf5.byPath(file, root, container + "/" + layer + "/vars");
+        List<String> candidates = new ArrayList<>();
+        String mapped = keras3Paths.get(layer);
+        String group = mapped == null ? null : mapped.substring(mapped.indexOf('/') + 1);
+        // Where Keras itself looks (the container was '_layer_checkpoint_dependencies' in early Keras 3 files) ...
+        List<String> containers = List.of(Keras3Paths.LAYERS, "_layer_checkpoint_dependencies");
+        if (group != null) for (String container : containers) candidates.add(container + "/" + group);
+        // ... and, only when that holds nothing, a group carrying the layer's own name (hand-made files).
+        if (group == null || candidates.stream().noneMatch(c -> Hdf5.byPath(file, root, c) != null))
+            for (String container : containers) candidates.add(container + "/" + layer);
+        for (String c : candidates) {
+            vars = Hdf5.byPath(file, root, c + "/vars");
             if (vars != null) break;
         }
         if (!(vars instanceof Group g)) return List.of();

@@ -1,6 +1,7 @@
 package dev.shears.io.onnx;
 
 import dev.shears.core.backend.Activation;
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
@@ -1036,12 +1037,16 @@ final class GraphImport {
                 case "NOTSET", "" -> { begin[i] = pads[i]; end[i] = pads[sp + i]; }
                 case "VALID" -> { begin[i] = 0; end[i] = 0; }
                 case "SAME_UPPER", "SAME_LOWER" -> {
-                    // output = ceil(in / stride); the extra odd pad goes at the end (UPPER) or the beginning (LOWER)
-                    long out = (in + s - 1) / s;
-                    long total = Math.max(0, (out - 1) * s + (k - 1) * d + 1 - in);
-                    long small = total / 2, large = total - small;
-                    begin[i] = autoPad.equals("SAME_UPPER") ? small : large;
-                    end[i] = autoPad.equals("SAME_UPPER") ? large : small;
+                    // Keras' 'same': output ceil(in / stride), the odd pad at the end (UPPER) or the beginning (LOWER)
+                    int[] same;
+                    try {
+                        same = ConvGeometry.samePadding(Math.toIntExact(in), Math.toIntExact(k), Math.toIntExact(s), Math.toIntExact(d));
+                    } catch (IllegalArgumentException | ArithmeticException e) {
+                        throw new ImportException("auto_pad " + autoPad + ": " + e.getMessage(), file, display(n));
+                    }
+                    boolean upper = autoPad.equals("SAME_UPPER");
+                    begin[i] = upper ? same[0] : same[1];
+                    end[i] = upper ? same[1] : same[0];
                 }
                 default -> throw new ImportException("auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", file, display(n));
             }

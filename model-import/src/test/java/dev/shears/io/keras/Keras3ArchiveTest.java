@@ -23,7 +23,8 @@ import static dev.shears.io.keras.KerasTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Keras 3 {@code .keras} archives, built here by hand from known models (no sample file exists):
+ * Keras 3 {@code .keras} archives: two written by real Keras 3.15.1 (src/test/resources/keras3),
+ * whose predictions Shears must reproduce, and others built here by hand from known models:
  * {@code config.json} in Keras 3's serialisation (module/class_name/config, {@code batch_shape},
  * {@code __keras_tensor__} inbound nodes, bare {@code input_layers}), {@code metadata.json}, and
  * {@code model.weights.h5} with {@code layers/<name>/vars/<i>}. The MLP archive carries the real
@@ -140,5 +141,46 @@ class Keras3ArchiveTest {
         Img c = NhwcReference.conv(new Img(x, n, 5, 5, 5), k.data(), b.data(), 3, 3, 6, 1, 1, 1, 1, 5, 5, 1, 1);
         float[] want = NhwcReference.batchNorm(NhwcReference.relu(c.d()), 6, gamma, new float[6], mean, var, 1e-3);
         assertClose(want, predict(model, cpu, x, n), 1e-5, 1e-5, "Keras 3 sequential conv + batch norm");
+    }
+
+    /** A real Keras 3.15.1 Functional model with every layer class Shears exports, and Keras' own predictions. */
+    @Test
+    void realKeras3FunctionalFileReproducesKerasPredictions() throws IOException {
+        Path keras = KerasArchiveExporterTest.keras3Resource("all_layers.keras");
+        KerasModel km = KerasImporter.importModel(keras, Optional.empty(), cpu);
+        assertEquals("3.15.1", km.kerasVersion());
+        var x = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_input.npy"));
+        var want = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_output.npy"));
+        assertEquals(Shape.of(8, 8, 3), km.model().inputs().get(0).shape());
+        assertClose(want.data(), predict(km.model(), cpu, x.data(), x.shape().dim(0)), 1e-5, 1e-4, "Keras 3.15 predictions");
+    }
+
+    /**
+     * Keras 3 names weight groups by class and position, not by layer name: layer "hidden" is
+     * layers/dense and "logits" layers/dense_1 (a Sequential model's InputLayer is not counted).
+     * Looking groups up by layer name would find nothing here.
+     */
+    @Test
+    void realKeras3SequentialFileWithCustomLayerNames() throws IOException {
+        Path keras = KerasArchiveExporterTest.keras3Resource("mlp_sequential.keras");
+        var model = KerasImporter.load(keras, Optional.empty(), cpu);
+        var x = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_input.npy"));
+        var want = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_output.npy"));
+        assertClose(want.data(), predict(model, cpu, x.data(), x.shape().dim(0)), 1e-6, 1e-5, "Keras 3.15 Sequential predictions");
+    }
+
+    @Test
+    void keras3GroupNamesFollowKerasSnakeCase() {
+        assertEquals("dense", Keras3Paths.snakeCase("Dense"));
+        assertEquals("conv2d", Keras3Paths.snakeCase("Conv2D"));
+        assertEquals("batch_normalization", Keras3Paths.snakeCase("BatchNormalization"));
+        assertEquals("global_average_pooling2d", Keras3Paths.snakeCase("GlobalAveragePooling2D"));
+        assertEquals("p_re_lu", Keras3Paths.snakeCase("PReLU"));
+        assertEquals("leaky_re_lu", Keras3Paths.snakeCase("LeakyReLU"));
+        assertEquals("elu", Keras3Paths.snakeCase("ELU"));
+        assertEquals("zero_padding2d", Keras3Paths.snakeCase("ZeroPadding2D"));
+        var paths = Keras3Paths.assign(java.util.List.of(new Keras3Paths.SavedLayer("Dense", "a"), new Keras3Paths.SavedLayer("Dropout", "b"),
+                new Keras3Paths.SavedLayer("Dense", "c"), new Keras3Paths.SavedLayer("Dense", "d")));
+        assertEquals(java.util.Map.of("a", "layers/dense", "b", "layers/dropout", "c", "layers/dense_1", "d", "layers/dense_2"), paths);
     }
 }

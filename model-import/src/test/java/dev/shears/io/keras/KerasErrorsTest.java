@@ -84,6 +84,18 @@ class KerasErrorsTest {
         assertTrue(e.getMessage().contains("not a Keras file"), e.getMessage());
         assertFalse(e.supported().isEmpty());
         assertFalse(KerasImporter.canRead(p));
+        // a zip that is no Keras archive: the same answer now that the importer, not detection, looks for config.json
+        Path zip = dir.resolve("plain.keras");
+        Keras3ArchiveTest.zip(zip, java.util.Map.of("readme.txt", new byte[]{'h', 'i'}));
+        ImportException z = fails(zip, Optional.empty());
+        assertTrue(z.getMessage().contains("not a Keras file") && !z.supported().isEmpty(), z.getMessage());
+        assertEquals(zip, z.file());
+        assertFalse(KerasImporter.canRead(zip));
+        // a zip header with nothing readable behind it
+        Path cut = dir.resolve("cut.keras");
+        Files.write(cut, new byte[]{'P', 'K', 3, 4, 0, 0});
+        ImportException c = fails(cut, Optional.empty());
+        assertTrue(c.getMessage().contains("truncated or corrupt"), c.getMessage());
     }
 
     @Test

@@ -31,6 +31,13 @@ class KerasFormatTest {
         Path empty = dir.resolve("empty.h5");
         Files.write(empty, new byte[0]);
         assertEquals(Optional.empty(), KerasFormat.detect(empty));
+        // the importer's first step reads the first bytes only: the container, before anything opens it
+        assertEquals(Optional.of(KerasFormat.Container.HDF5), KerasFormat.container(resource("examples/mnist_mlp/mnist_mlp_tf_keras_1_weights.h5")));
+        assertEquals(Optional.of(KerasFormat.Container.HDF5), KerasFormat.container(renamed));
+        assertEquals(Optional.of(KerasFormat.Container.ZIP), KerasFormat.container(notKeras));
+        assertEquals(Optional.of(KerasFormat.Container.JSON), KerasFormat.container(resource("examples/mnist_mlp/mnist_mlp_tf_keras_2_config.json")));
+        assertEquals(Optional.empty(), KerasFormat.container(text));
+        assertEquals(Optional.empty(), KerasFormat.container(empty));
     }
 
     @Test
@@ -44,13 +51,5 @@ class KerasFormatTest {
         int[] p = {2, 0, 1};
         assertArrayEquals(AxisOrder.identity(3), AxisOrder.compose(p, AxisOrder.inverse(p)));
         assertArrayEquals(new int[]{4, 2, 3}, AxisOrder.permuteDims(new int[]{2, 3, 4}, p));
-    }
-
-    @Test
-    void samePaddingPutsTheExtraPixelAtTheEnd() {
-        assertArrayEquals(new int[]{0, 1}, KerasGraphBuilder.samePads(8, 3, 2, 1));  // out 4: 3*2+3-8 = 1
-        assertArrayEquals(new int[]{1, 1}, KerasGraphBuilder.samePads(5, 3, 1, 1));
-        assertArrayEquals(new int[]{0, 0}, KerasGraphBuilder.samePads(4, 2, 2, 1));  // windows tile exactly
-        assertArrayEquals(new int[]{2, 2}, KerasGraphBuilder.samePads(7, 3, 1, 2)); // dilated: effective kernel 5
     }
 }

@@ -27,6 +27,18 @@ public sealed interface PruningModifier {
     /** Whether the masks stay after {@code endEpoch} (true) or are dropped there (false). */
     boolean leaveEnabled();
 
+    /**
+     * The N:M pattern the masks follow, or null for unstructured magnitude pruning. With one,
+     * scope is layer (each group is pruned on its own), the final sparsity is {@code 1 - N/M}, and
+     * each update keeps {@link NmStructure#keepPerGroup} weights per group.
+     */
+    NmStructure structure();
+
+    /** The sparsity the masks are meant to reach at an update whose schedule target is {@code target}. */
+    default double effectiveTarget(double target) {
+        return structure() == null ? target : structure().effectiveSparsity(target);
+    }
+
     /** The update steps and targets for a run with {@code stepsPerEpoch} mini-batches an epoch. */
     SparsitySchedule schedule(int stepsPerEpoch);
 
@@ -39,11 +51,20 @@ public sealed interface PruningModifier {
     /**
      * Gradual magnitude pruning (Zhu & Gupta 2017): from {@code initSparsity} at
      * {@code startEpoch} to {@code finalSparsity} at {@code endEpoch}, updating the masks every
-     * {@code updateFrequency} epochs (fractions allowed) along {@code curve}.
+     * {@code updateFrequency} epochs (fractions allowed) along {@code curve}. With a
+     * {@code structure} (N:M), the curve sets how many weights each group keeps (see
+     * {@link NmStructure}); finalSparsity must then be {@code 1 - N/M} and scope layer.
      */
     record GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
                             double updateFrequency, SparsityCurve curve, Scope scope, ParamSelection params,
-                            boolean leaveEnabled) implements PruningModifier {
+                            boolean leaveEnabled, NmStructure structure) implements PruningModifier {
+
+        /** Unstructured GMP. */
+        public GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
+                                double updateFrequency, SparsityCurve curve, Scope scope, ParamSelection params, boolean leaveEnabled) {
+            this(initSparsity, finalSparsity, startEpoch, endEpoch, updateFrequency, curve, scope, params, leaveEnabled, null);
+        }
+
         public GradualMagnitude {
             requireSparsity("initSparsity", initSparsity);
             requireSparsity("finalSparsity", finalSparsity);
@@ -57,6 +78,7 @@ public sealed interface PruningModifier {
             if (curve == null) throw new RecipeException("schedule is missing; allowed: cubic, linear");
             if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
             if (params == null) params = ParamSelection.ALL_PRUNABLE;
+            requireStructureFits(structure, "finalSparsity", finalSparsity, scope);
         }
 
         @Override public double finalSparsityEpoch() { return endEpoch; }
@@ -69,6 +91,14 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
+            if (structure != null)
+                return String.format(java.util.Locale.ROOT,
+                        "gradual %s magnitude pruning (per group of %d along the reduction axis), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
+                                + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated every %s epoch(s);"
+                                + " final sparsity reached at epoch %s (%s, %.1f%%)%s",
+                        structure, structure.m(), curve.recipeName(), 100 * initSparsity, num(startEpoch), 100 * finalSparsity, num(endEpoch),
+                        structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), num(updateFrequency),
+                        num(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
             return String.format(java.util.Locale.ROOT,
                     "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated every %s epoch(s); final sparsity reached at epoch %s%s",
                     scope.recipeName(), curve.recipeName(), 100 * initSparsity, num(startEpoch), 100 * finalSparsity, num(endEpoch),
@@ -81,7 +111,13 @@ public sealed interface PruningModifier {
      * (to {@code endEpoch}, or for good with {@code leaveEnabled}).
      */
     record ConstantSparsity(double sparsity, double startEpoch, double endEpoch, Scope scope, ParamSelection params,
-                            boolean leaveEnabled) implements PruningModifier {
+                            boolean leaveEnabled, NmStructure structure) implements PruningModifier {
+
+        /** Unstructured one-shot pruning. */
+        public ConstantSparsity(double sparsity, double startEpoch, double endEpoch, Scope scope, ParamSelection params, boolean leaveEnabled) {
+            this(sparsity, startEpoch, endEpoch, scope, params, leaveEnabled, null);
+        }
+
         public ConstantSparsity {
             requireSparsity("sparsity", sparsity);
             if (!(startEpoch >= 0) || Double.isInfinite(startEpoch)) throw new RecipeException("startEpoch = " + startEpoch + " must be finite and >= 0");
@@ -89,6 +125,7 @@ public sealed interface PruningModifier {
                 throw new RecipeException("endEpoch = " + endEpoch + " is before startEpoch = " + startEpoch + "; endEpoch must be >= startEpoch");
             if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
             if (params == null) params = ParamSelection.ALL_PRUNABLE;
+            requireStructureFits(structure, "sparsity", sparsity, scope);
         }
 
         @Override public double finalSparsity() { return sparsity; }
@@ -101,9 +138,31 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
+            if (structure != null)
+                return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d along the reduction axis) at epoch %s (final sparsity reached there)%s",
+                        structure, 100 * sparsity, structure.m(), num(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + num(endEpoch));
             return String.format(java.util.Locale.ROOT, "constant sparsity %.1f%%, %s scope, from epoch %s (final sparsity reached there)%s",
                     100 * sparsity, scope.recipeName(), num(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + num(endEpoch));
         }
+    }
+
+    /** How far a sparsity written beside a structure may be from 1 - N/M (so 0.6666666667 matches 1:3). */
+    double STRUCTURE_TOLERANCE = 1e-9;
+
+    /**
+     * With an N:M structure, the final sparsity is 1 - N/M and scope must be layer (each group is
+     * pruned on its own: there is no threshold to share between layers).
+     */
+    private static void requireStructureFits(NmStructure structure, String field, double value, Scope scope) {
+        if (structure == null) return;
+        if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
+            throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
+                    + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "
+                    + structure.sparsity());
+        if (scope == Scope.GLOBAL)
+            throw new RecipeException("scope = global cannot be combined with structure = '" + structure + "': N:M pruning keeps the "
+                    + structure.n() + " largest weights of every group of " + structure.m() + ", so each layer ends at exactly "
+                    + structure.sparsity() + " and no threshold is shared; use scope: layer (the default)");
     }
 
     private static void requireSparsity(String field, double v) {

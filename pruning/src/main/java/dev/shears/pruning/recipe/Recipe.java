@@ -88,16 +88,45 @@ public record Recipe(String name, String description, int epochs, int batchSize,
         return sb.toString();
     }
 
-    /** This recipe with every gradual or constant target replaced by {@code finalSparsity} (init sparsity capped to it). */
+    /**
+     * This recipe with every gradual or constant target replaced by {@code finalSparsity} (init
+     * sparsity capped to it).
+     *
+     * @throws RecipeException when a modifier has an N:M structure whose sparsity 1 - N/M differs
+     */
     public Recipe withFinalSparsity(double finalSparsity) {
         List<PruningModifier> out = new ArrayList<>();
         for (PruningModifier m : pruning) {
             out.add(switch (m) {
                 case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
                         Math.min(g.initSparsity(), finalSparsity), finalSparsity, g.startEpoch(), g.endEpoch(),
-                        g.updateFrequency(), g.curve(), g.scope(), g.params(), g.leaveEnabled());
+                        g.updateFrequency(), g.curve(), g.scope(), g.params(), g.leaveEnabled(), g.structure());
                 case PruningModifier.ConstantSparsity c -> new PruningModifier.ConstantSparsity(
-                        finalSparsity, c.startEpoch(), c.endEpoch(), c.scope(), c.params(), c.leaveEnabled());
+                        finalSparsity, c.startEpoch(), c.endEpoch(), c.scope(), c.params(), c.leaveEnabled(), c.structure());
+            });
+        }
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
+    }
+
+    /**
+     * This recipe with every pruning modifier made N:M with {@code structure}: the final sparsity
+     * becomes 1 - N/M (init sparsity capped to it) and the scope layer, since N:M prunes each
+     * group on its own and a global threshold has no meaning for it.
+     *
+     * @throws RecipeException when the recipe has no pruning modifier
+     */
+    public Recipe withStructure(NmStructure structure) {
+        if (pruning.isEmpty())
+            throw new RecipeException("recipe " + name + " has no pruning modifier to give the structure " + structure + " to");
+        double s = structure.sparsity();
+        List<PruningModifier> out = new ArrayList<>();
+        for (PruningModifier m : pruning) {
+            out.add(switch (m) {
+                case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
+                        Math.min(g.initSparsity(), s), s, g.startEpoch(), g.endEpoch(),
+                        g.updateFrequency(), g.curve(), Scope.LAYER, g.params(), g.leaveEnabled(), structure);
+                case PruningModifier.ConstantSparsity c -> new PruningModifier.ConstantSparsity(
+                        s, c.startEpoch(), c.endEpoch(), Scope.LAYER, c.params(), c.leaveEnabled(), structure);
             });
         }
         return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
@@ -119,9 +148,9 @@ public record Recipe(String name, String description, int epochs, int batchSize,
             pr.add(switch (m) {
                 case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
                         g.initSparsity(), g.finalSparsity(), g.startEpoch() * f, g.endEpoch() * f,
-                        g.updateFrequency() * f, g.curve(), g.scope(), g.params(), g.leaveEnabled());
+                        g.updateFrequency() * f, g.curve(), g.scope(), g.params(), g.leaveEnabled(), g.structure());
                 case PruningModifier.ConstantSparsity c -> new PruningModifier.ConstantSparsity(
-                        c.sparsity(), c.startEpoch() * f, c.endEpoch() * f, c.scope(), c.params(), c.leaveEnabled());
+                        c.sparsity(), c.startEpoch() * f, c.endEpoch() * f, c.scope(), c.params(), c.leaveEnabled(), c.structure());
             });
         }
         return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr);

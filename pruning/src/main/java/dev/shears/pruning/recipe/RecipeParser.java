@@ -46,6 +46,14 @@ import java.util.Set;
  *     params: ['dense_1/kernel', 'conv.*']   # optional: default every Dense/Conv kernel
  *     leaveEnabled: true         # optional: keep the masks after endEpoch (default true)
  *   - {type: constant, sparsity: 0.5, startEpoch: 0, endEpoch: 10, scope: layer}
+ *   - type: gmp                  # N:M: keep the N largest |w| of every M along the reduction axis
+ *     structure: "2:4"           # 1 <= N < M <= 16; scope must be layer (the default)
+ *     initSparsity: 0            # optional with a structure (default 0)
+ *     finalSparsity: 0.5         # optional with a structure: it is 1 - N/M; another value is an error
+ *     startEpoch: 1
+ *     endEpoch: 10
+ *     updateFrequency: 1         # each group keeps ceil((1 - s_t) * M) >= N (see NmStructure)
+ *   - {type: constant, structure: "2:4", startEpoch: 0}   # one-shot N:M; sparsity optional
  * </pre>
  */
 public final class RecipeParser {
@@ -182,20 +190,31 @@ public final class RecipeParser {
             };
             ParamSelection params = new ParamSelection(f.stringList("params"));
             boolean leave = f.bool("leaveEnabled", true);
+            String structureText = f.string("structure", null);
+            NmStructure structure;
+            try {
+                structure = structureText == null ? null : NmStructure.parse(structureText);
+            } catch (RecipeException e) {
+                throw f.error("structure", e.getMessage().replaceFirst("^structure = ", ""));
+            }
             PruningModifier m = switch (type) {
                 case "gmp" -> {
                     f.allow("type", "initSparsity", "finalSparsity", "startEpoch", "endEpoch", "updateFrequency",
-                            "schedule", "scope", "params", "leaveEnabled");
+                            "schedule", "scope", "params", "leaveEnabled", "structure");
                     SparsityCurve curve = f.choice("schedule", List.of("cubic", "linear"), "cubic").equals("linear")
                             ? SparsityCurve.LINEAR : SparsityCurve.CUBIC;
-                    yield new PruningModifier.GradualMagnitude(f.requiredNumber("initSparsity"), f.requiredNumber("finalSparsity"),
+                    // with a structure the sparsities follow from it: the final one is 1 - N/M, the initial defaults to 0
+                    double fin = structure == null ? f.requiredNumber("finalSparsity") : f.number("finalSparsity", structure.sparsity());
+                    double init = structure == null ? f.requiredNumber("initSparsity") : f.number("initSparsity", 0);
+                    yield new PruningModifier.GradualMagnitude(init, fin,
                             f.requiredNumber("startEpoch"), f.requiredNumber("endEpoch"), f.requiredNumber("updateFrequency"),
-                            curve, scope, params, leave);
+                            curve, scope, params, leave, structure);
                 }
                 case "constant" -> {
-                    f.allow("type", "sparsity", "startEpoch", "endEpoch", "scope", "params", "leaveEnabled");
-                    yield new PruningModifier.ConstantSparsity(f.requiredNumber("sparsity"), f.number("startEpoch", 0),
-                            f.number("endEpoch", epochs), scope, params, leave);
+                    f.allow("type", "sparsity", "startEpoch", "endEpoch", "scope", "params", "leaveEnabled", "structure");
+                    double sparsity = structure == null ? f.requiredNumber("sparsity") : f.number("sparsity", structure.sparsity());
+                    yield new PruningModifier.ConstantSparsity(sparsity, f.number("startEpoch", 0),
+                            f.number("endEpoch", epochs), scope, params, leave, structure);
                 }
                 default -> throw new IllegalStateException(type);
             };

@@ -107,6 +107,7 @@ public final class RecipeWriter {
             }
         }
         m.put("scope", x.scope().recipeName());
+        if (x.structure() != null) m.put("structure", x.structure().recipeName());
         if (!x.params().isDefault()) m.put("params", x.params().patterns());
         m.put("leaveEnabled", x.leaveEnabled());
         return m;

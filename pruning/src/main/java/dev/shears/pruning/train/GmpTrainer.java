@@ -24,7 +24,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SequencedMap;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * The epoch-level GMP loop: seeded shuffled mini-batches, masked forward / backward / optimizer
@@ -41,6 +43,13 @@ import java.util.SplittableRandom;
  * fused softmax cross-entropy. Batches are copied into tensors allocated once; a step allocates
  * no tensors. A NaN or infinite loss stops the run with a {@link NonFiniteLossException} that
  * names the epoch, batch, step and learning rate and carries the last good snapshot.
+ *
+ * <p>Resuming: {@link #saveEachEpoch} hands a {@link TrainingState} to a sink at the end of
+ * every epoch (the CLI writes it into the checkpoint with the model), and {@link #resumeFrom}
+ * continues a run from one on a model holding that epoch's weights and masks. The shuffling of
+ * epoch e is a pure function of (seed, e) and dropout's draws of step t of (seed, t), the
+ * learning rate and the sparsity schedules are pure functions of the step, so the resumed run
+ * computes exactly what the uninterrupted run would have (on the same backend).
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
@@ -69,6 +78,10 @@ public final class GmpTrainer {
     private double sparsityNow;
     /** masked weights per masked parameter: before training (a model that arrives pruned), then after each mask update */
     private final Map<String, Long> latestPruned = new java.util.HashMap<>();
+    /** where {@link #run} starts from, or null for a fresh run */
+    private TrainingState resume;
+    /** receives the state at the end of every epoch, or null */
+    private Consumer<TrainingState> epochSink;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -134,6 +147,33 @@ public final class GmpTrainer {
 
     public int stepsPerEpoch() { return stepsPerEpoch; }
 
+    /**
+     * Continues a saved run: {@link #run} restores the optimizer state and the history from
+     * {@code state} and trains epochs {@code state.epoch() + 1} to the end. The model must hold the
+     * weights and masks saved with the state (as {@code Checkpoint.read} gives them back).
+     *
+     * @throws IllegalArgumentException when the state belongs to another run: a different seed,
+     *         number of epochs or steps per epoch (data size or batch size)
+     */
+    public GmpTrainer resumeFrom(TrainingState state) {
+        if (ran) throw new IllegalStateException("this trainer has already run; make a new one");
+        if (state.seed() != seed)
+            throw new IllegalArgumentException("the saved run used seed " + state.seed() + ", this trainer seed " + seed);
+        if (state.epochs() != recipe.epochs())
+            throw new IllegalArgumentException("the saved run has " + state.epochs() + " epochs, recipe " + recipe.name() + " has " + recipe.epochs());
+        if (state.stepsPerEpoch() != stepsPerEpoch)
+            throw new IllegalArgumentException("the saved run took " + state.stepsPerEpoch() + " steps an epoch, this one takes " + stepsPerEpoch
+                    + " (" + train.count() + " samples in " + train.name() + ", batch size " + recipe.batchSize() + "): is it the same data set?");
+        this.resume = state;
+        return this;
+    }
+
+    /** Hands the run's state to {@code sink} at the end of every epoch, before the listeners hear of the epoch. */
+    public GmpTrainer saveEachEpoch(Consumer<TrainingState> sink) {
+        this.epochSink = sink;
+        return this;
+    }
+
     /** The state at the end of the last epoch whose test loss was finite (null before {@link #run}). */
     public ModelSnapshot lastGoodSnapshot() { return lastGood; }
 
@@ -167,15 +207,25 @@ public final class GmpTrainer {
                     + String.format(Locale.ROOT, " (epoch %s)", info.finalSparsityEpoch())) + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
             for (TrainingListener l : listeners) l.runStarted(info);
 
-            Evaluator.Result initial = evaluateTest();
-            requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
-            lastGood = ModelSnapshot.take(model, 0);
-            for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
-            refreshSparsity();
-            epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
-
+            int firstEpoch = resume == null ? 0 : resume.epoch();
             long pruned = -1; // the last position whose mask updates have run
-            for (int e = 0; e < recipe.epochs(); e++) {
+            if (resume == null) {
+                Evaluator.Result initial = evaluateTest();
+                requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
+                lastGood = ModelSnapshot.take(model, 0);
+                for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
+                refreshSparsity();
+                epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
+            } else {
+                restore(optimizer, resume);
+                lastGood = ModelSnapshot.take(model, firstEpoch);
+                // a mask holds exactly the count its last update reported, so the masks give back latestPruned
+                for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
+                refreshSparsity();
+                pruned = (long) firstEpoch * stepsPerEpoch; // the updates due at the end of the last saved epoch ran before it was saved
+            }
+
+            for (int e = firstEpoch; e < recipe.epochs(); e++) {
                 long t0 = System.nanoTime();
                 for (TrainingListener l : listeners) l.epochStarted(e + 1, recipe.epochs());
                 shuffle(order, e);
@@ -222,6 +272,7 @@ public final class GmpTrainer {
                     EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, r, (System.nanoTime() - t0) / 1e9, snap);
                     epochs.add(m);
                     LOG.log(System.Logger.Level.DEBUG, () -> describe(m));
+                    if (epochSink != null) epochSink.accept(capture(optimizer, e + 1));
                     for (TrainingListener l : listeners) l.epochFinished(m);
                 }
             }
@@ -233,6 +284,34 @@ public final class GmpTrainer {
         return h;
     }
 
+    /** The run's state now, at the end of epoch {@code epoch}: host copies of the optimizer state, the history so far. */
+    private TrainingState capture(Optimizer optimizer, int epoch) {
+        SequencedMap<String, float[]> state = new LinkedHashMap<>();
+        for (var s : optimizer.state().entrySet()) state.put(s.getKey(), backend.download(s.getValue()));
+        return new TrainingState(epoch, recipe.epochs(), stepsPerEpoch, seed, optimizer.describe(), optimizer.steps(), state,
+                new TrainingState.History(epochs, events, beforePruning), false, Map.of());
+    }
+
+    /** Writes a saved state into the new optimizer and the history lists; refuses a state of another optimizer. */
+    private void restore(Optimizer optimizer, TrainingState s) {
+        if (!optimizer.describe().equals(s.optimizer()))
+            throw new IllegalArgumentException("the saved run used optimizer " + s.optimizer() + ", recipe " + recipe.name() + " makes " + optimizer.describe());
+        SequencedMap<String, Tensor> live = optimizer.state();
+        if (!live.keySet().equals(s.optimizerState().keySet()))
+            throw new IllegalArgumentException("the saved optimizer state holds " + s.optimizerState().keySet() + ", the optimizer of this model needs "
+                    + live.keySet() + (s.optimizerState().isEmpty() && !live.isEmpty() ? " (a finished run keeps no optimizer state)" : ""));
+        for (var e : live.entrySet()) {
+            float[] v = s.optimizerState().get(e.getKey());
+            if (v.length != e.getValue().shape().size())
+                throw new IllegalArgumentException("saved optimizer state " + e.getKey() + " has " + v.length + " values, the tensor " + e.getValue().shape());
+            backend.write(v, 0, e.getValue(), 0, v.length);
+        }
+        optimizer.restoreSteps(s.optimizerSteps());
+        epochs.addAll(s.history().epochs());
+        events.addAll(s.history().pruning());
+        beforePruning = s.history().beforePruning();
+    }
+
     /** Runs the mask updates (and mask drops) due at position {@code t}. */
     private void prune(long t) {
         boolean changed = false;
@@ -240,7 +319,9 @@ public final class GmpTrainer {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
-                MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope());
+                MaskUpdate u = g.modifier().structure() != null
+                        ? pruner.updateNm(g.params(), target, g.modifier().structure())
+                        : pruner.update(g.params(), target, g.modifier().scope());
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
                 for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());
@@ -284,7 +365,8 @@ public final class GmpTrainer {
         }
         double target = 0;
         long pos = (long) epoch * stepsPerEpoch;
-        for (Group g : groups) if (pos < g.dropStep()) target += g.schedule().target(pos) * g.size();
+        // an N:M modifier's target is what its groups keep (1 - keep/M), not the curve's raw value
+        for (Group g : groups) if (pos < g.dropStep()) target += g.modifier().effectiveTarget(g.schedule().target(pos)) * g.size();
         return new EpochMetrics(epoch, lr, trainLoss, trainAcc, test.loss(), test.accuracy(),
                 size == 0 ? 0 : target / size, size == 0 ? 0 : (double) zeros / size, layers, seconds);
     }

@@ -115,4 +115,118 @@ class CheckpointTest {
             assertEquals(1, s.count(), "no temporary file left behind");
         }
     }
+    /** A file written by version 1 (no training state) loads as before: same weights and masks. */
+    @Test
+    void versionOneCheckpointStillLoads() throws Exception {
+        Path v1 = Path.of(getClass().getResource("/checkpoints/v1-mlp.shears").toURI());
+        Backend one = new CpuBackend(1);
+        Checkpoint c = Checkpoint.read(v1, one);
+        assertNull(c.training());
+        assertFalse(c.partial());
+        assertEquals("name: v1\n", c.recipeYaml());
+        assertEquals("prune", c.metrics().get("command").asText());
+        // the same model and pruning, rebuilt now (see resources/checkpoints/README.md)
+        Model m = Model.builder().input("x", Shape.of(16))
+                .then(new Dense("dense_1", 16, 12, true))
+                .then(new ActivationLayer("relu_1", Activation.RELU))
+                .then(new Dense("dense_2", 12, 4, true)).build().bind(one, 3);
+        new dev.shears.pruning.MagnitudePruner(one).update(java.util.List.of(m.parameter("dense_1/kernel"), m.parameter("dense_2/kernel")),
+                0.5, dev.shears.pruning.recipe.Scope.LAYER);
+        for (Parameter p : m.parameters()) {
+            Parameter q = c.model().parameter(p.name());
+            assertArrayEquals(one.download(p.value()), one.download(q.value()), p.name());
+            if (p.mask() == null) assertNull(q.mask(), p.name());
+            else assertArrayEquals(one.downloadBytes(p.mask()), one.downloadBytes(q.mask()), p.name());
+        }
+        // written again, it becomes a version 2 file without training state
+        Path again = Files.createTempFile("v2", ".shears");
+        try {
+            c.write(again);
+            String json = new String(readEntry(again, "model.json"), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(json.contains("\"version\" : 2"), json);
+            assertNull(readEntry(again, "training.json"));
+            assertNull(Checkpoint.read(again, one).training());
+        } finally {
+            Files.deleteIfExists(again);
+        }
+    }
+
+    @Test
+    void newerVersionIsRefusedWithBothNumbers(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, null, null).write(file);
+        Path future = dir.resolve("future.shears");
+        rewriteEntry(file, future, "model.json", t -> t.replace("\"version\" : 2", "\"version\" : 3"));
+        var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(future, be));
+        assertTrue(e.getMessage().contains("version 3") && e.getMessage().contains("(2)"), e.getMessage());
+    }
+
+    /** Every field of a training state survives the file, NaN, N:M updates and labels included. */
+    @Test
+    void trainingStateRoundTrips(@TempDir Path dir) {
+        Model m = everyLayer().bind(be, 1);
+        var layers = new java.util.LinkedHashMap<String, Double>();
+        layers.put("fc/kernel", 0.5);
+        layers.put("conv/kernel", 1.0 / 3);
+        var epochs = java.util.List.of(
+                new dev.shears.pruning.train.EpochMetrics(0, 0.05, Double.NaN, Double.NaN, 2.3, 0.1, 0, 0, layers, 0),
+                new dev.shears.pruning.train.EpochMetrics(1, 0.1 + 0.2, 1.1, 0.7, Double.POSITIVE_INFINITY, 0.8, 0.25, 0.24999999999999997, layers, 1.5));
+        var nm = new dev.shears.pruning.MaskUpdate(0.3, dev.shears.pruning.recipe.Scope.LAYER, dev.shears.pruning.recipe.NmStructure.TWO_FOUR, 3,
+                java.util.List.of(new dev.shears.pruning.LayerSparsity("fc/kernel", 5760, 1440)));
+        var plain = new dev.shears.pruning.MaskUpdate(0.123456789, dev.shears.pruning.recipe.Scope.GLOBAL,
+                java.util.List.of(new dev.shears.pruning.LayerSparsity("fc/kernel", 5760, 711), new dev.shears.pruning.LayerSparsity("conv/kernel", 216, 27)));
+        var events = java.util.List.of(new dev.shears.pruning.train.PruningEvent(0, 19, 1.0, plain, false),
+                new dev.shears.pruning.train.PruningEvent(1, 29, 29 / 19.0, nm, true));
+        var opt = new java.util.LinkedHashMap<String, float[]>();
+        opt.put("fc/kernel/m", new float[]{1f, -0f, Float.MIN_VALUE, 3.4e38f});
+        opt.put("fc/kernel/v", new float[]{0.5f});
+        var s = new dev.shears.pruning.train.TrainingState(1, 4, 19, -7, "adam(beta1=0.9)", 19, opt,
+                new dev.shears.pruning.train.TrainingState.History(epochs, events, new dev.shears.core.nn.Evaluator.Result(0.4, 0.85, 300)),
+                false, java.util.Map.of("command", "prune", "data", "fashion-mnist"));
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, "name: r\n", null, s).write(file);
+        Checkpoint back = Checkpoint.read(file, be);
+        assertTrue(back.partial());
+        var t = back.training();
+        assertEquals(s.epoch(), t.epoch());
+        assertEquals(s.epochs(), t.epochs());
+        assertEquals(s.stepsPerEpoch(), t.stepsPerEpoch());
+        assertEquals(s.seed(), t.seed());
+        assertEquals(s.optimizer(), t.optimizer());
+        assertEquals(s.optimizerSteps(), t.optimizerSteps());
+        assertEquals(s.labels(), t.labels());
+        assertEquals(s.complete(), t.complete());
+        assertEquals(java.util.List.copyOf(s.optimizerState().keySet()), java.util.List.copyOf(t.optimizerState().keySet()));
+        for (var e : s.optimizerState().entrySet()) assertArrayEquals(e.getValue(), t.optimizerState().get(e.getKey()), e.getKey());
+        assertEquals(s.history(), t.history());
+        assertEquals(java.util.List.copyOf(layers.keySet()), java.util.List.copyOf(t.history().epochs().get(1).layerSparsity().keySet()), "layer order kept");
+        // the finished form keeps the history, drops the optimizer tensors and is no longer partial
+        new Checkpoint(m, "name: r\n", null, s.finished()).write(file);
+        Checkpoint done = Checkpoint.read(file, be);
+        assertFalse(done.partial());
+        assertTrue(done.training().complete());
+        assertTrue(done.training().optimizerState().isEmpty());
+        assertEquals(s.history(), done.training().history());
+    }
+
+    private static byte[] readEntry(Path zipFile, String name) throws Exception {
+        try (var zip = new java.util.zip.ZipFile(zipFile.toFile())) {
+            var e = zip.getEntry(name);
+            return e == null ? null : zip.getInputStream(e).readAllBytes();
+        }
+    }
+
+    private static void rewriteEntry(Path from, Path to, String name, java.util.function.UnaryOperator<String> edit) throws Exception {
+        try (var in = new java.util.zip.ZipFile(from.toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
+            for (var e : java.util.Collections.list(in.entries())) {
+                byte[] b = in.getInputStream(e).readAllBytes();
+                if (e.getName().equals(name)) b = edit.apply(new String(b, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                out.write(b);
+                out.closeEntry();
+            }
+        }
+    }
 }

@@ -182,7 +182,7 @@ class RecipeParserTest {
     }
 
     @Test void everyBuiltInLoadsAndStatesWhenTheFinalSparsityIsReached() {
-        assertEquals(List.of("dense", "gmp-seed", "gmp-tuned", "demo"), Recipes.builtInNames());
+        assertEquals(List.of("dense", "gmp-seed", "gmp-tuned", "demo", "gmp-2of4"), Recipes.builtInNames());
         for (String name : Recipes.builtInNames()) {
             Recipe r = Recipes.builtIn(name);
             assertEquals(name, r.name());

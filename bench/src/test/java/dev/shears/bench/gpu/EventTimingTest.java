@@ -1,0 +1,28 @@
+package dev.shears.bench.gpu;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The CPU side of the GPU benchmarks' shared timing loop (the loop itself needs CUDA events). */
+class EventTimingTest {
+
+    @Test
+    void theMedianIsTheMiddleSortedTimeAndTheInputIsLeftAlone() {
+        double[] odd = {5, 1, 4, 2, 3};
+        assertEquals(3, EventTiming.median(odd));
+        assertArrayEquals(new double[] {5, 1, 4, 2, 3}, odd);
+        assertEquals(3, EventTiming.median(new double[] {4, 1, 3, 2}), "even count: the upper of the two middle times, as reported so far");
+        assertEquals(7, EventTiming.median(new double[] {7}));
+        assertThrows(IllegalArgumentException.class, () -> EventTiming.median(new double[0]));
+    }
+
+    @Test
+    void noRepetitionsIsRefusedBeforeAnyWorkRuns() {
+        boolean[] ran = {false};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EventTiming.medianMs(null, 0, r -> ran[0] = true, () -> ran[0] = true));
+        assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        assertFalse(ran[0]);
+    }
+}

@@ -1,0 +1,161 @@
+package dev.shears.pruning.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.pruning.LayerSparsity;
+import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.Scope;
+import dev.shears.pruning.train.EpochMetrics;
+import dev.shears.pruning.train.PruningEvent;
+import dev.shears.pruning.train.TrainingState;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+
+/**
+ * A {@link TrainingState} as the checkpoint's {@code training.json} (position, optimizer index,
+ * labels, history) and {@code optimizer.bin} (the optimizer's state tensors as little-endian
+ * float32, in the index's order). Doubles are written as JSON numbers, which Jackson writes in
+ * the shortest form that parses back to the same double, so the history survives bit for bit;
+ * NaN and the infinities (epoch 0 has no training loss) are written as the strings
+ * {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
+ */
+final class TrainingStateCodec {
+    private TrainingStateCodec() {}
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    static ObjectNode toJson(TrainingState s) {
+        ObjectNode o = F.objectNode();
+        o.put("epoch", s.epoch()).put("epochs", s.epochs()).put("step", s.step()).put("stepsPerEpoch", s.stepsPerEpoch())
+                .put("seed", s.seed()).put("complete", s.complete());
+        ObjectNode opt = o.putObject("optimizer");
+        opt.put("describe", s.optimizer()).put("steps", s.optimizerSteps());
+        ArrayNode tensors = opt.putArray("state");
+        s.optimizerState().forEach((name, v) -> tensors.addObject().put("name", name).put("size", v.length));
+        ObjectNode labels = o.putObject("labels");
+        s.labels().forEach(labels::put);
+        ObjectNode h = o.putObject("history");
+        ArrayNode epochs = h.putArray("epochs");
+        for (EpochMetrics m : s.history().epochs()) {
+            ObjectNode e = epochs.addObject().put("epoch", m.epoch());
+            num(e, "lr", m.lr());
+            num(e, "trainLoss", m.trainLoss());
+            num(e, "trainAccuracy", m.trainAccuracy());
+            num(e, "testLoss", m.testLoss());
+            num(e, "testAccuracy", m.testAccuracy());
+            num(e, "targetSparsity", m.targetSparsity());
+            num(e, "sparsity", m.sparsity());
+            ObjectNode layers = e.putObject("layerSparsity");
+            m.layerSparsity().forEach((k, v) -> num(layers, k, v));
+            num(e, "seconds", m.seconds());
+        }
+        ArrayNode pruning = h.putArray("pruning");
+        for (PruningEvent ev : s.history().pruning()) {
+            ObjectNode p = pruning.addObject().put("modifier", ev.modifier()).put("step", ev.step());
+            num(p, "epoch", ev.epoch());
+            p.put("final", ev.isFinal());
+            MaskUpdate u = ev.update();
+            ObjectNode uo = p.putObject("update");
+            num(uo, "target", u.target());
+            uo.put("scope", u.scope().name());
+            if (u.structure() != null) uo.put("structure", u.structure().recipeName()).put("keepPerGroup", u.keepPerGroup());
+            ArrayNode ls = uo.putArray("layers");
+            for (LayerSparsity l : u.layers()) ls.addObject().put("name", l.name()).put("size", l.size()).put("pruned", l.pruned());
+        }
+        Evaluator.Result b = s.history().beforePruning();
+        if (b != null) {
+            ObjectNode bo = h.putObject("beforePruning");
+            num(bo, "loss", b.loss());
+            num(bo, "accuracy", b.accuracy());
+            bo.put("samples", b.samples());
+        }
+        return o;
+    }
+
+    /** The optimizer's state tensors, concatenated in index order. */
+    static byte[] optimizerBytes(TrainingState s) {
+        long n = 0;
+        for (float[] v : s.optimizerState().values()) n += v.length;
+        if (4 * n > Integer.MAX_VALUE - 16)
+            throw new CheckpointException("optimizer state of " + n + " floats is too large for one checkpoint entry (2 GB)");
+        ByteBuffer bb = ByteBuffer.allocate((int) (4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] v : s.optimizerState().values()) {
+            bb.asFloatBuffer().put(v); // a view starting at the current position
+            bb.position(bb.position() + 4 * v.length);
+        }
+        return bb.array();
+    }
+
+    static TrainingState fromJson(JsonNode o, byte[] optimizerBin, String file) {
+        try {
+            JsonNode opt = req(o, "optimizer");
+            ByteBuffer bin = ByteBuffer.wrap(optimizerBin == null ? new byte[0] : optimizerBin).order(ByteOrder.LITTLE_ENDIAN);
+            SequencedMap<String, float[]> state = new LinkedHashMap<>();
+            for (JsonNode t : req(opt, "state")) {
+                String name = req(t, "name").asText();
+                int size = req(t, "size").asInt();
+                if (bin.remaining() < 4L * size) throw new CheckpointException(file + ": optimizer.bin is truncated at " + name);
+                float[] v = new float[size];
+                bin.asFloatBuffer().get(v);
+                bin.position(bin.position() + 4 * size);
+                state.put(name, v);
+            }
+            Map<String, String> labels = new LinkedHashMap<>();
+            o.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+            JsonNode h = req(o, "history");
+            List<EpochMetrics> epochs = new ArrayList<>();
+            for (JsonNode e : req(h, "epochs")) {
+                Map<String, Double> layers = new LinkedHashMap<>();
+                req(e, "layerSparsity").properties().forEach(p -> layers.put(p.getKey(), dbl(p.getValue())));
+                epochs.add(new EpochMetrics(req(e, "epoch").asInt(), d(e, "lr"), d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "testLoss"),
+                        d(e, "testAccuracy"), d(e, "targetSparsity"), d(e, "sparsity"), layers, d(e, "seconds")));
+            }
+            List<PruningEvent> pruning = new ArrayList<>();
+            for (JsonNode p : req(h, "pruning")) {
+                JsonNode u = req(p, "update");
+                List<LayerSparsity> ls = new ArrayList<>();
+                for (JsonNode l : req(u, "layers")) ls.add(new LayerSparsity(req(l, "name").asText(), req(l, "size").asLong(), req(l, "pruned").asLong()));
+                NmStructure nm = u.hasNonNull("structure") ? NmStructure.parse(u.get("structure").asText()) : null;
+                MaskUpdate mu = new MaskUpdate(d(u, "target"), Scope.valueOf(req(u, "scope").asText()), nm,
+                        nm == null ? 0 : req(u, "keepPerGroup").asInt(), ls);
+                pruning.add(new PruningEvent(req(p, "modifier").asInt(), req(p, "step").asLong(), d(p, "epoch"), mu, req(p, "final").asBoolean()));
+            }
+            JsonNode b = h.get("beforePruning");
+            Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "loss"), d(b, "accuracy"), req(b, "samples").asInt());
+            return new TrainingState(req(o, "epoch").asInt(), req(o, "epochs").asInt(), req(o, "stepsPerEpoch").asInt(), req(o, "seed").asLong(),
+                    req(opt, "describe").asText(), req(opt, "steps").asLong(), state, new TrainingState.History(epochs, pruning, before),
+                    req(o, "complete").asBoolean(), labels);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": training.json is malformed (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void num(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) o.put(key, v);
+        else o.put(key, Double.toString(v)); // "NaN", "Infinity", "-Infinity": Double.parseDouble reads them back
+    }
+
+    private static double d(JsonNode o, String key) { return dbl(req(o, key)); }
+
+    private static double dbl(JsonNode v) {
+        if (v.isNumber()) return v.doubleValue();
+        if (v.isTextual()) return Double.parseDouble(v.asText());
+        throw new IllegalArgumentException("expected a number, got " + v);
+    }
+
+    private static JsonNode req(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (v == null || v.isNull()) throw new IllegalArgumentException("field '" + key + "' is missing");
+        return v;
+    }
+}
