@@ -16,9 +16,11 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-// Blocks run one at a time, so one static copy of each shared array serves every block. Shared
-// memory is not cleared between blocks (as on a GPU: kernels must initialise what they read).
-#define __shared__ static
+// Blocks run one at a time, so one static copy of each shared array serves every block. All of
+// them live in one linker section, which the scheduler fills with 0xFF bytes (NaN floats, maximal
+// integers) before every block: a kernel that reads shared memory it has not written in this
+// block (on a GPU: another block's leftovers) reads poison.
+#define __shared__ static __attribute__((section("shears_shared")))
 
 struct uint3 { unsigned int x, y, z; };
 typedef uint3 dim3;

@@ -20,6 +20,11 @@
 
 uint3 threadIdx, blockIdx, blockDim, gridDim;
 
+// The bounds of the kernels' static shared memory (cuda_shim.h puts every __shared__ variable in
+// the section "shears_shared"; the linker defines these two symbols for it).
+extern "C" char __start_shears_shared[] __attribute__((weak));
+extern "C" char __stop_shears_shared[] __attribute__((weak));
+
 namespace emu {
 namespace {
 
@@ -111,6 +116,7 @@ struct Scheduler {
     int live = 0;
     int current = 0;
     int barrierArrived = 0;
+    unsigned launches = 0;
     const KernelEntry* kernel = nullptr;
     void** params = nullptr;
     bool failed = false;
@@ -222,9 +228,15 @@ bool run_block(std::string* error) {
         prepare(&f.context, stack, STACK_BYTES, fiber_main);
         f.state = State::RUNNABLE;
     }
+    if (__start_shears_shared != nullptr) std::memset(__start_shears_shared, 0xFF, __stop_shears_shared - __start_shears_shared);
+    // Threads of a block may run in any order between barriers: blocks alternate between running
+    // thread 0 first and the last thread first (and so do successive launches of a one-block
+    // kernel), so a missing __syncthreads shows in one of the two.
+    bool reverse = ((S.launches + blockIdx.x + blockIdx.y + blockIdx.z) & 1u) != 0;
     while (S.live > 0) {
         bool ran = false;
-        for (int i = 0; i < S.threads && !S.failed; i++) {
+        for (int n = 0; n < S.threads && !S.failed; n++) {
+            int i = reverse ? S.threads - 1 - n : n;
             if (S.fibers[i].state != State::RUNNABLE) continue;
             S.current = i;
             set_thread_index(i);
@@ -308,6 +320,7 @@ bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, uns
               unsigned bz, std::string* error) {
     S.kernel = &k;
     S.params = params;
+    S.launches++;
     S.failed = false;
     S.error.clear();
     S.threads = (int)(bx * by * bz);
