@@ -4,6 +4,7 @@
 // src/main/cuda, which also fails when a __global__ is declared in any other form, so a new kernel
 // is registered without anyone editing this file. Test-only.
 #include "shears_kernels.cu"
+#include "selftest_kernels.cu"
 
 #include <cstring>
 #include <type_traits>
@@ -36,6 +37,10 @@ KernelEntry entry(const char* name, void (*f)(A...)) {
 #define SHEARS_KERNEL(name) entry(#name, &name),
 const KernelEntry TABLE[] = {
 #include "kernel_list.inc"
+    // the emulator's own test kernels (selftest_kernels.cu)
+    SHEARS_KERNEL(shears_emu_selftest_stale_shared)
+    SHEARS_KERNEL(shears_emu_selftest_missing_sync)
+    SHEARS_KERNEL(shears_emu_selftest_deadlock)
 };
 #undef SHEARS_KERNEL
 

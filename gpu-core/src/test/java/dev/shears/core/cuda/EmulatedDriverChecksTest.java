@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -25,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * rejects what a GPU rejects (so that passing there means something): launch limits, unknown
  * kernels, copies outside an allocation, undefined warp behaviour (a sticky launch failure that
  * surfaces at the next synchronisation and is cleared with the context), and asynchrony (work
- * runs only when the host waits, so a pinned buffer reused too early shows).
+ * runs only when the host waits, so a pinned buffer reused too early shows), and the deliberately
+ * wrong kernels of the emulator's selftest_kernels.cu (stale shared memory, a missing
+ * __syncthreads, a deadlock) are caught.
  */
 class EmulatedDriverChecksTest {
     private CudaContext context;
@@ -138,5 +141,60 @@ class EmulatedDriverChecksTest {
         } finally {
             Cuda.memFree(x);
         }
+    }
+
+    /** Launches a selftest kernel over one int/float buffer of {@code n} words and returns it. */
+    private MemorySegment runSelftest(String kernel, int grid, int block, int n, PinnedBuffer host) {
+        MemorySegment f = module.function(kernel);
+        long out = Cuda.memAlloc(4L * n);
+        try (KernelArgs args = new KernelArgs(1)) {
+            args.ptr(out);
+            Cuda.memsetD32Async(out, 0, n, stream.handle());
+            Cuda.launchKernel(f, grid, 1, 1, block, 1, 1, 0, stream.handle(), args.pointers(), kernel);
+            Cuda.memcpyDtoHAsync(host.segment(), out, 4L * n, stream.handle());
+            stream.synchronize();
+            return host.segment();
+        } finally {
+            Cuda.memFree(out);
+        }
+    }
+
+    @Test
+    void sharedMemoryIsPoisonedBetweenBlocks() {
+        try (PinnedBuffer host = PinnedBuffer.allocate(8)) {
+            MemorySegment out = runSelftest("shears_emu_selftest_stale_shared", 2, 32, 2, host);
+            assertEquals(1f, out.get(JAVA_FLOAT, 0));
+            assertTrue(Float.isNaN(out.get(JAVA_FLOAT, 4)), "block 1 reads poison, not block 0's write: " + out.get(JAVA_FLOAT, 4));
+        }
+    }
+
+    @Test
+    void aMissingSyncthreadsShowsInOneOfTwoLaunches() {
+        boolean stale = false;
+        try (PinnedBuffer host = PinnedBuffer.allocate(4 * 64)) {
+            for (int launch = 0; launch < 2; launch++) {
+                MemorySegment out = runSelftest("shears_emu_selftest_missing_sync", 1, 64, 64, host);
+                for (int t = 0; t < 64; t++) stale |= out.getAtIndex(JAVA_INT, t) != 7;
+            }
+        }
+        assertTrue(stale, "some thread read s before thread 0 wrote it");
+    }
+
+    @Test
+    void aDeadlockFailsTheLaunch() {
+        MemorySegment f = module.function("shears_emu_selftest_deadlock");
+        long out = Cuda.memAlloc(4 * 64); // freed with the context below (every call fails once the error is sticky)
+        try (KernelArgs args = new KernelArgs(1)) {
+            args.ptr(out);
+            Cuda.launchKernel(f, 1, 1, 1, 64, 1, 1, 0, stream.handle(), args.pointers(), "shears_emu_selftest_deadlock");
+            CudaException e = assertThrows(CudaException.class, stream::synchronize);
+            assertEquals("CUDA_ERROR_LAUNCH_FAILED", e.errorName(), e.getMessage());
+        }
+        stream = null;
+        module = null;
+        context.close(); // the last reference: destroys the context and its sticky error
+        context = CudaContext.open(0);
+        module = KernelImage.load();
+        stream = CudaStream.create();
     }
 }
