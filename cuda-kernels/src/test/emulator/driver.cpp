@@ -61,6 +61,7 @@ constexpr int CUDA_ERROR_INVALID_CONTEXT = 201;
 constexpr int CUDA_ERROR_INVALID_HANDLE = 400;
 constexpr int CUDA_ERROR_NOT_FOUND = 500;
 constexpr int CUDA_ERROR_NOT_READY = 600;
+constexpr int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
 constexpr int CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701;
 constexpr int CUDA_ERROR_LAUNCH_FAILED = 719;
 constexpr int CUDA_ERROR_NOT_SUPPORTED = 801;
@@ -82,6 +83,7 @@ const ErrorText ERRORS[] = {
     {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
     {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
     {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
@@ -241,6 +243,46 @@ int need_context() {
     return sticky;
 }
 
+// Device memory: each allocation ends against an inaccessible guard page (its start 256-byte
+// aligned, as cuMemAlloc guarantees), so a kernel that runs past the end of a buffer by more than
+// the alignment slack faults; the scheduler turns the fault into CUDA_ERROR_ILLEGAL_ADDRESS.
+constexpr std::size_t PAGE = 4096;
+
+std::size_t mapping_bytes(std::size_t bytes) {
+    std::size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    return (rounded + PAGE - 1) / PAGE * PAGE + PAGE;
+}
+
+void* map_device(std::size_t bytes) {
+    std::size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT, total = mapping_bytes(bytes);
+    void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    char* guard = static_cast<char*>(base) + total - PAGE;
+    mprotect(guard, PAGE, PROT_NONE);
+    return guard - rounded;
+}
+
+void unmap_device(std::uintptr_t p, std::size_t bytes) {
+    std::size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT, total = mapping_bytes(bytes);
+    char* base = reinterpret_cast<char*>(p) + rounded + PAGE - total;
+    munmap(base, total);
+}
+
+// Names the allocation an address falls into or just past (for fault messages).
+std::string describe_address(std::uintptr_t a) {
+    auto it = deviceAllocations.upper_bound(a);
+    if (it == deviceAllocations.begin()) return "below every allocation";
+    --it;
+    char buf[160];
+    if (a < it->first + it->second) {
+        std::snprintf(buf, sizeof buf, "inside the %zu-byte allocation at 0x%lx", it->second, (unsigned long)it->first);
+    } else {
+        std::snprintf(buf, sizeof buf, "%zu bytes past the end of the %zu-byte allocation at 0x%lx",
+                      (std::size_t)(a - it->first - it->second), it->second, (unsigned long)it->first);
+    }
+    return buf;
+}
+
 // Whether [p, p+bytes) lies in one live device allocation.
 bool in_device_memory(CUdeviceptr p, std::size_t bytes) {
     auto it = deviceAllocations.upper_bound((std::uintptr_t)p);
@@ -333,8 +375,13 @@ int run_kernel(const emu::KernelEntry* k, void** params, unsigned gx, unsigned g
                unsigned by, unsigned bz) {
     std::string error;
     bool ok = true;
-    device.run([&] { ok = emu::run_grid(*k, params, gx, gy, gz, bx, by, bz, &error); });
-    if (!ok) {
+    std::uintptr_t fault = 0;
+    device.run([&] { ok = emu::run_grid(*k, params, gx, gy, gz, bx, by, bz, &error, &fault); });
+    if (!ok && fault != 0) {
+        sticky = CUDA_ERROR_ILLEGAL_ADDRESS;
+        set_error("kernel failed (sticky CUDA_ERROR_ILLEGAL_ADDRESS until the context is released): " + error +
+                  ": address " + hex(fault) + " " + describe_address(fault));
+    } else if (!ok) {
         sticky = CUDA_ERROR_LAUNCH_FAILED;
         set_error("kernel failed (sticky CUDA_ERROR_LAUNCH_FAILED until the context is released): " + error);
     }
@@ -450,7 +497,7 @@ EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
         pending.clear();
         primary.alive = false;
         sticky = CUDA_SUCCESS;
-        for (auto& a : deviceAllocations) std::free(reinterpret_cast<void*>(a.first));
+        for (auto& a : deviceAllocations) unmap_device(a.first, a.second);
         deviceAllocations.clear();
         allocatedBytes = 0;
         for (auto& a : hostAllocations) std::free(reinterpret_cast<void*>(a.first));
@@ -605,11 +652,10 @@ EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* out, std::size_t bytes) {
     if (out == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     if (capturing_here()) return forbidden_in_capture("cuMemAlloc_v2");
     if (bytes > total_memory() - allocatedBytes) return CUDA_ERROR_OUT_OF_MEMORY;
-    std::size_t rounded = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-    void* p = std::aligned_alloc(ALIGNMENT, rounded);
+    void* p = map_device(bytes);
     if (p == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
     // Fresh device memory holds garbage: fill it so kernels that read before writing show it.
-    std::memset(p, 0xA5, rounded);
+    std::memset(p, 0xA5, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
     deviceAllocations[(std::uintptr_t)p] = bytes;
     allocatedBytes += bytes;
     *out = (CUdeviceptr)(std::uintptr_t)p;
@@ -628,7 +674,7 @@ EXPORT CUresult cuMemFree_v2(CUdeviceptr p) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     allocatedBytes -= it->second;
-    std::free(reinterpret_cast<void*>(it->first));
+    unmap_device(it->first, it->second);
     deviceAllocations.erase(it);
     return CUDA_SUCCESS;
 }

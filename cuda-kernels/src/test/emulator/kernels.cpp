@@ -41,6 +41,7 @@ const KernelEntry TABLE[] = {
     SHEARS_KERNEL(shears_emu_selftest_stale_shared)
     SHEARS_KERNEL(shears_emu_selftest_missing_sync)
     SHEARS_KERNEL(shears_emu_selftest_deadlock)
+    SHEARS_KERNEL(shears_emu_selftest_overrun)
 };
 #undef SHEARS_KERNEL
 

@@ -6,6 +6,9 @@
 // guarantees CUDA gives (nothing about the order between barriers). Test-only.
 #include "emu_internal.h"
 
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 
@@ -316,8 +319,58 @@ const unsigned long long* warp_exchange(const char* op, unsigned int mask, unsig
     return w.slots[slot];
 }
 
+// Memory faults of kernels: SIGSEGV/SIGBUS on the device thread while a grid runs jump back to
+// run_grid; any other fault goes to the handler that was installed before (the JVM's).
+namespace {
+struct sigaction previousSegv, previousBus;
+pthread_t deviceThread;
+volatile sig_atomic_t inKernel = 0;
+sigjmp_buf faultJump;
+volatile std::uintptr_t faultAddress = 0;
+
+void on_fault(int sig, siginfo_t* info, void* context) {
+    if (inKernel && pthread_equal(pthread_self(), deviceThread)) {
+        faultAddress = reinterpret_cast<std::uintptr_t>(info->si_addr);
+        inKernel = 0;
+        siglongjmp(faultJump, 1);
+    }
+    const struct sigaction& prev = sig == SIGSEGV ? previousSegv : previousBus;
+    if (prev.sa_flags & SA_SIGINFO) {
+        prev.sa_sigaction(sig, info, context);
+    } else if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN) {
+        signal(sig, SIG_DFL);  // re-raised by the faulting instruction, now fatal as usual
+    } else {
+        prev.sa_handler(sig);
+    }
+}
+
+void install_fault_handler() {
+    static bool installed = false;
+    if (installed) return;
+    installed = true;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &previousSegv);
+    sigaction(SIGBUS, &sa, &previousBus);
+}
+}  // namespace
+
 bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-              unsigned bz, std::string* error) {
+              unsigned bz, std::string* error, std::uintptr_t* fault) {
+    *fault = 0;
+    deviceThread = pthread_self();
+    install_fault_handler();
+    if (sigsetjmp(faultJump, 1) != 0) {
+        *fault = faultAddress;
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "%s block (%u,%u,%u) thread (%u,%u,%u): illegal memory access", k.name, blockIdx.x,
+                      blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
+        *error = buf;
+        return false;
+    }
     S.kernel = &k;
     S.params = params;
     S.launches++;
@@ -330,7 +383,10 @@ bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, uns
         for (unsigned y = 0; y < gy; y++) {
             for (unsigned x = 0; x < gx; x++) {
                 blockIdx = uint3{x, y, z};
-                if (!run_block(error)) return false;
+                inKernel = 1;
+                bool ok = run_block(error);
+                inKernel = 0;
+                if (!ok) return false;
             }
         }
     }

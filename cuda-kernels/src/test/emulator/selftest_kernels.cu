@@ -26,3 +26,8 @@ extern "C" __global__ void shears_emu_selftest_deadlock(int* out) {
     else __syncthreads();
     out[threadIdx.x] = v;
 }
+
+// Writes n + 2048 floats into a buffer of n: past the end of the allocation (and its guard).
+extern "C" __global__ void shears_emu_selftest_overrun(float* x, int n) {
+    for (int i = threadIdx.x; i < n + 2048; i += blockDim.x) x[i] = 1.0f;
+}

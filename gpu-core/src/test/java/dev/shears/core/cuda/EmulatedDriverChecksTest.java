@@ -197,4 +197,27 @@ class EmulatedDriverChecksTest {
         module = KernelImage.load();
         stream = CudaStream.create();
     }
+
+    @Test
+    void aKernelRunningPastItsBufferFaultsWithIllegalAddress() {
+        MemorySegment f = module.function("shears_emu_selftest_overrun");
+        long x = Cuda.memAlloc(4 * 1000); // freed with the context below
+        try (KernelArgs args = new KernelArgs(2)) {
+            args.ptr(x).i32(1000);
+            Cuda.launchKernel(f, 1, 1, 1, 128, 1, 1, 0, stream.handle(), args.pointers(), "shears_emu_selftest_overrun");
+            CudaException e = assertThrows(CudaException.class, stream::synchronize);
+            assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", e.errorName(), e.getMessage());
+        }
+        stream = null;
+        module = null;
+        context.close();
+        context = CudaContext.open(0);
+        module = KernelImage.load();
+        stream = CudaStream.create();
+        // the process is fine afterwards: the fault was the kernel's, contained by the emulator
+        long y = Cuda.memAlloc(64);
+        Cuda.memsetD32Async(y, 0, 16, stream.handle());
+        stream.synchronize();
+        Cuda.memFree(y);
+    }
 }
