@@ -19,11 +19,11 @@ import java.util.concurrent.Callable;
  * {@code shears demo}: zero set-up. Trains LeNet-300-100 densely on Fashion-MNIST, then prunes it
  * with the short demo recipe (to 90%), and prints dense against pruned accuracy.
  */
-@Command(name = "demo", description = "Train LeNet-300-100 on Fashion-MNIST, prune it to 90% with GMP, report (no set-up needed).")
+@Command(name = "demo", description = "Train LeNet-300-100 on Fashion-MNIST, prune it to 90%% with GMP, report (no set-up needed).")
 final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--epochs", description = "Stretch the pruning phase (the demo recipe: 12 epochs, GMP to 90% by epoch 7, fine-tuning) to this many; 6 dense epochs come first.")
+    @Option(names = "--epochs", description = "Stretch the pruning phase (the demo recipe: 12 epochs, GMP to 90%% by epoch 7, fine-tuning) to this many; 6 dense epochs come first.")
     Integer epochs;
 
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")

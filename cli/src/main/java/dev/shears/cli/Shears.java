@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 
 /** The {@code shears} command. */
-@Command(name = "shears", mixinStandardHelpOptions = true, versionProvider = Shears.Version.class,
+@Command(name = "shears", mixinStandardHelpOptions = true, versionProvider = Shears.Version.class, scope = CommandLine.ScopeType.INHERIT,
         description = "Gradual magnitude pruning on the GPU (or CPU) from Java: train, prune, evaluate, export, benchmark.",
         subcommands = {DemoCommand.class, TrainCommand.class, PruneCommand.class, EvalCommand.class, PredictCommand.class,
                 InspectCommand.class, ExportCommand.class, BenchCommand.class, RecipesCommand.class, CommandLine.HelpCommand.class})

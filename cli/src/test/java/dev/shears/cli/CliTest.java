@@ -204,6 +204,27 @@ class CliTest {
         assertEquals(0.85, JSON.readTree(o.resolve("report.json").toFile()).get("sparsity").asDouble(), 1e-4);
     }
 
+    /** Every command's help renders cleanly: picocli formats descriptions with String.format, so a bare '%' breaks it. */
+    @Test
+    void everyHelpRendersWithoutFormatWarnings() {
+        java.io.PrintStream saved = System.err;
+        ByteArrayOutputStream picocliWarnings = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(picocliWarnings, true, StandardCharsets.UTF_8));
+        try {
+            for (String cmd : new String[]{"demo", "train", "prune", "eval", "predict", "inspect", "export", "bench", "recipes"}) {
+                Run help = shears(cmd, "--help");
+                assertEquals(0, help.code(), cmd + ": " + help.err());
+                assertTrue(help.out().contains("Usage: shears " + cmd), cmd + ": " + help.out());
+            }
+            Run version = shears("prune", "--version");
+            assertEquals(0, version.code(), version.err());
+            assertTrue(version.out().startsWith("shears "), version.out());
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", picocliWarnings.toString(StandardCharsets.UTF_8));
+    }
+
     @Test @Order(4)
     void demoPrintsDenseAndPrunedAccuracyAndWritesItsReport() throws Exception {
         Path out = dir.resolve("demo");
