@@ -5,7 +5,6 @@ import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.nativebind.Cusparse;
-import dev.shears.nativebind.DenseMatrixDescriptor;
 import dev.shears.nativebind.SparseMatrixDescriptor;
 
 /**
@@ -60,24 +59,29 @@ public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
         checkMultiply(x, n, y);
-        try (DenseMatrixDescriptor b = DenseMatrixDescriptor.columnMajor(cols, n, cuda(x, "x").pointer());
-             DenseMatrixDescriptor c = DenseMatrixDescriptor.columnMajor(rows, n, cuda(y, "y").pointer())) {
-            cusparse.spmm(descriptor, b, c, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
-        }
+        multiply(cuda(x, "x").pointer(), n, cuda(y, "y").pointer());
+    }
+
+    /** {@link #multiply} on raw device arrays: x [n, cols] and y [n, rows], row-major. */
+    public void multiply(long x, int n, long y) {
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.COLUMN_MAJOR, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
     }
 
     @Override public void multiplyT(Tensor x, long xOffset, int n, Tensor y, long yOffset) {
         checkMultiplyT(x, xOffset, n, y, yOffset);
-        try (DenseMatrixDescriptor b = DenseMatrixDescriptor.rowMajor(cols, n, cuda(x, "x").pointer(xOffset));
-             DenseMatrixDescriptor c = DenseMatrixDescriptor.rowMajor(rows, n, cuda(y, "y").pointer(yOffset))) {
-            cusparse.spmm(descriptor, b, c, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
-        }
+        multiplyT(cuda(x, "x").pointer(xOffset), n, cuda(y, "y").pointer(yOffset));
+    }
+
+    /** {@link #multiplyT} on raw device arrays: x [cols, n] and y [rows, n], row-major. */
+    public void multiplyT(long x, int n, long y) {
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.ROW_MAJOR, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
     }
 
     @Override public void close() {
         if (closed) return;
         closed = true;
         try {
+            cusparse.forget(descriptor);
             descriptor.close();
         } finally {
             blockCols.close();

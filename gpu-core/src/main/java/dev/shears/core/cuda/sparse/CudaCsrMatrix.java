@@ -5,8 +5,6 @@ import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.nativebind.Cusparse;
-import dev.shears.nativebind.DenseMatrixDescriptor;
-import dev.shears.nativebind.DenseVectorDescriptor;
 import dev.shears.nativebind.SparseMatrixDescriptor;
 
 import java.util.List;
@@ -95,28 +93,29 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
         checkMultiply(x, n, y);
-        long xp = cuda(x, "x").pointer(), yp = cuda(y, "y").pointer();
+        multiply(cuda(x, "x").pointer(), n, cuda(y, "y").pointer());
+    }
+
+    /** {@link #multiply} on raw device arrays: x [n, cols] and y [n, rows], row-major. */
+    public void multiply(long x, int n, long y) {
         if (kernel == Kernel.SPMV && n == 1) {
-            try (DenseVectorDescriptor vx = DenseVectorDescriptor.of(cols, xp); DenseVectorDescriptor vy = DenseVectorDescriptor.of(rows, yp)) {
-                cusparse.spmv(descriptor, vx, vy, kernel.alg);
-            }
+            cusparse.product(descriptor, x, y, cols, 1, rows, 1, CusparseRuntime.Operands.VECTOR, kernel.alg);
             return;
         }
         int alg = kernel == Kernel.SPMV ? Kernel.SPMM_DEFAULT.alg : kernel.alg;
         // X [n, cols] row-major is X^T [cols, n] column-major; Y likewise: Y^T = A X^T
-        try (DenseMatrixDescriptor b = DenseMatrixDescriptor.columnMajor(cols, n, xp);
-             DenseMatrixDescriptor c = DenseMatrixDescriptor.columnMajor(rows, n, yp)) {
-            cusparse.spmm(descriptor, b, c, alg);
-        }
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.COLUMN_MAJOR, alg);
     }
 
     @Override public void multiplyT(Tensor x, long xOffset, int n, Tensor y, long yOffset) {
         checkMultiplyT(x, xOffset, n, y, yOffset);
+        multiplyT(cuda(x, "x").pointer(xOffset), n, cuda(y, "y").pointer(yOffset));
+    }
+
+    /** {@link #multiplyT} on raw device arrays: x [cols, n] and y [rows, n], row-major. */
+    public void multiplyT(long x, int n, long y) {
         int alg = kernel == Kernel.SPMV || kernel == Kernel.SPMM_ALG1 ? Kernel.SPMM_DEFAULT.alg : kernel.alg;
-        try (DenseMatrixDescriptor b = DenseMatrixDescriptor.rowMajor(cols, n, cuda(x, "x").pointer(xOffset));
-             DenseMatrixDescriptor c = DenseMatrixDescriptor.rowMajor(rows, n, cuda(y, "y").pointer(yOffset))) {
-            cusparse.spmm(descriptor, b, c, alg);
-        }
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.ROW_MAJOR, alg);
     }
 
     private void freeArrays() {
@@ -129,6 +128,7 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
         if (closed) return;
         closed = true;
         try {
+            cusparse.forget(descriptor);
             descriptor.close();
         } finally {
             freeArrays();
