@@ -7,6 +7,7 @@ import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.sparse.SparsePlanner;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -25,7 +26,12 @@ final class SparseEval {
 
     static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) {
         if (model.backend() instanceof CpuBackend) {
-            SparseModel sm = SparseModel.plan(model, batch);
+            SparsePlanner planner = new SparsePlanner();
+            SparseModel sm = SparseModel.plan(model, batch, planner);
+            SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(planner);
+            if (!check.kept())
+                err.printf(Locale.ROOT, "sparse plan: the whole model ran no faster planned (%.3f ms) than dense (%.3f ms) at batch %d; every layer stays dense%n",
+                        check.plannedMs(), check.denseMs(), batch);
             return new Outcome(sm.evaluate(test, batch), "sparse (" + print(sm.plans(), err) + ")");
         }
         if (model.backend() instanceof CudaBackend) {
