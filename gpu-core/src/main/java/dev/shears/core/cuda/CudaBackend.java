@@ -193,7 +193,6 @@ public final class CudaBackend implements Backend {
     void launchStepGraph(dev.shears.nativebind.CudaGraph graph) {
         enter();
         graph.launch(stream);
-        stream.synchronize();
     }
 
     private CudaStepGraph requireCapture(String op) {

@@ -23,7 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the device-side loss and accuracy results, run the captured step body (forward, the loss through
  * {@link CudaBackend#softmaxCrossEntropyIntoStep}, backward, the masked optimizer update), and copy
  * the results back into the pinned block. Per step the host only fills the pinned buffers and
- * calls {@link #launch}, which waits for the step and returns its loss and correct count.
+ * calls {@link #launch} (or {@link #submit}, then {@link #await}), which returns the step's loss
+ * and correct count.
  *
  * <p>What stays valid across replays, and why: every kernel reads per-step values from the scalar
  * block (the update kernels' learning rate and bias corrections, dropout's seed), not from launch
@@ -68,6 +69,8 @@ public final class CudaStepGraph implements AutoCloseable {
     /** Adam's betas seen during capture (NaN: no Adam update captured) */
     private float adamBeta1 = Float.NaN, adamBeta2 = Float.NaN;
     private long launches;
+    /** a replay was submitted and not yet awaited */
+    private boolean inFlight;
     private boolean closed;
 
     private CudaStepGraph(CudaBackend backend, Tensor x, Tensor y, int classes, Tensor[] masks) {
@@ -185,12 +188,24 @@ public final class CudaStepGraph implements AutoCloseable {
     /**
      * Runs the step on the batch in {@link #input}/{@link #labels}: learning rate {@code lr},
      * {@code optimizerStep} the 1-based step count Adam's bias correction uses (ignored without
-     * Adam), {@code stepSeed} the step's random seed (dropout). Waits for the step.
+     * Adam), {@code stepSeed} the step's random seed (dropout). Waits for the step:
+     * {@link #submit} then {@link #await}.
      *
      * @throws IllegalArgumentException when a label is outside [0, classes), naming the first such row
      */
     public Result launch(float lr, long optimizerStep, long stepSeed) {
+        submit(lr, optimizerStep, stepSeed);
+        return await();
+    }
+
+    /**
+     * Queues the step and returns at once; {@link #await} waits for it and reads its results. Until
+     * then the graph's pinned buffers are in use: fill another graph's meanwhile (the trainer
+     * alternates two graphs so that the host gathers the next batch while the GPU runs this one).
+     */
+    public void submit(float lr, long optimizerStep, long stepSeed) {
         if (closed) throw new IllegalStateException("CudaStepGraph is closed");
+        if (inFlight) throw new IllegalStateException("CudaStepGraph: submit while the previous replay has not been awaited");
         MemorySegment s = scalarsHost.segment();
         s.set(JAVA_FLOAT, LR, lr);
         if (!Float.isNaN(adamBeta1)) {
@@ -200,7 +215,21 @@ public final class CudaStepGraph implements AutoCloseable {
         }
         s.set(JAVA_LONG, SEED, stepSeed);
         backend.launchStepGraph(graph);
+        inFlight = true;
         launches++;
+    }
+
+    /**
+     * Waits for the step {@link #submit} queued (and everything queued before it) and returns its
+     * loss sum and correct count.
+     *
+     * @throws IllegalArgumentException when a label is outside [0, classes), naming the first such row
+     */
+    public Result await() {
+        if (!inFlight) throw new IllegalStateException("CudaStepGraph: await without a submitted replay");
+        backend.synchronize();
+        inFlight = false;
+        MemorySegment s = scalarsHost.segment();
         int bad = s.get(JAVA_INT, BAD);
         if (bad != 0)
             throw new IllegalArgumentException("softmaxCrossEntropy: " + bad + " label(s) outside [0, " + classes + "), the first in row "
