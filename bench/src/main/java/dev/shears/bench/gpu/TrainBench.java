@@ -312,33 +312,44 @@ public final class TrainBench {
             };
             // the uncaptured step runs at least once first either way: it allocates the layers' buffers a capture needs
             one.run();
-            CudaStepGraph graph = null;
+            CudaStepGraph[] graph = new CudaStepGraph[2];
             Runnable timed = one;
             try {
                 if (graphs) {
+                    // as GmpTrainer replays: two graphs in turn, the next batch gathered into one while the other runs
                     CudaBackend cuda = (CudaBackend) be;
                     Tensor[] masks = optimizer.parameters().stream().map(Parameter::mask).toArray(Tensor[]::new);
                     long before = optimizer.steps();
-                    graph = CudaStepGraph.capture(cuda, x, y, classes, masks, () -> {
-                        ExecContext ctx = new ExecContext(be, true, 0); // seed, lr and Adam step come from device memory
-                        Tensor out = model.forwardUntil(ctx, List.of(x), logits);
-                        cuda.softmaxCrossEntropyIntoStep(out, y, dLogits, 1f / rows, rows, classes);
-                        cuda.countCorrectIntoStep(out, y, rows, classes);
-                        model.zeroGrad();
-                        model.backwardFrom(ctx, dLogits, logits);
-                        optimizer.step(0f);
-                    });
+                    for (int k = 0; k < 2; k++)
+                        graph[k] = CudaStepGraph.capture(cuda, x, y, classes, masks, () -> {
+                            ExecContext ctx = new ExecContext(be, true, 0); // seed, lr and Adam step come from device memory
+                            Tensor out = model.forwardUntil(ctx, List.of(x), logits);
+                            cuda.softmaxCrossEntropyIntoStep(out, y, dLogits, 1f / rows, rows, classes);
+                            cuda.countCorrectIntoStep(out, y, rows, classes);
+                            model.zeroGrad();
+                            model.backwardFrom(ctx, dLogits, logits);
+                            optimizer.step(0f);
+                        });
                     optimizer.restoreSteps(before);
-                    CudaStepGraph g = graph;
-                    timed = () -> {
-                        int start = (int) (step[0] * rows % (n - rows + 1));
+                    java.util.function.LongConsumer fill = st -> {
+                        CudaStepGraph g = graph[(int) (st & 1)];
+                        int start = (int) (st * rows % (n - rows + 1));
                         MemorySegment in = g.input();
                         for (int r = 0; r < rows; r++)
                             MemorySegment.copy(train.features(), order[start + r] * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
                         MemorySegment.copy(permuted, start, g.labels(), ValueLayout.JAVA_INT, 0, rows);
+                    };
+                    long[] filled = {-1};
+                    timed = () -> {
+                        long st = step[0];
+                        CudaStepGraph g = graph[(int) (st & 1)];
+                        if (filled[0] != st) fill.accept(st);
                         long s = optimizer.steps();
-                        lossSum[0] += g.launch(lr, s + 1, step[0]).lossSum() / rows;
+                        g.submit(lr, s + 1, st);
                         optimizer.restoreSteps(s + 1);
+                        fill.accept(st + 1);
+                        filled[0] = st + 1;
+                        lossSum[0] += g.await().lossSum() / rows;
                         step[0]++;
                     };
                 }
@@ -349,7 +360,7 @@ public final class TrainBench {
                 double[] ms = timeSteps(timed, opt.steps());
                 return stepRow(name, rows, graphs, model.parameterCount(), ms, lossSum[0] / step[0]);
             } finally {
-                if (graph != null) graph.close();
+                for (CudaStepGraph g : graph) if (g != null) g.close();
             }
         }
     }
