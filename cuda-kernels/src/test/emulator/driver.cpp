@@ -900,6 +900,21 @@ EXPORT CUresult shears_emu_enqueue(void* stream, void (*fn)(void*), void* arg, v
     });
 }
 
+// For the cuSPARSE emulator: whether [p, p+bytes) lies in one live device allocation.
+EXPORT int shears_emu_in_device_memory(CUdeviceptr p, std::size_t bytes) {
+    std::lock_guard<std::recursive_mutex> g(M);
+    return in_device_memory(p, bytes) ? 1 : 0;
+}
+
+// For the cuSPARSE emulator: a library "kernel" that faulted (an index or an operand outside
+// device memory) makes the context's error sticky, as a faulting kernel does.
+EXPORT void shears_emu_fault(const char* what) {
+    std::lock_guard<std::recursive_mutex> g(M);
+    if (sticky != CUDA_SUCCESS) return;
+    sticky = CUDA_ERROR_ILLEGAL_ADDRESS;
+    set_error(std::string("library kernel failed (sticky CUDA_ERROR_ILLEGAL_ADDRESS until the context is released): ") + what);
+}
+
 // ------------------------------------------------------------------ graphs
 
 EXPORT CUresult cuStreamBeginCapture_v2(void* stream, int mode) {

@@ -39,7 +39,7 @@ final class InferenceReport {
                     layers.add(new RunReport.InferenceLayer(p.layer(), p.type(), p.rows(), p.cols(), p.sparsity(), p.format(),
                             p.denseMs(), p.chosenMs(), p.speedupVsDense()));
                 rows.add(new RunReport.InferenceBatch(b, c.denseMs(), c.sparseMs(), c.speedup(), c.denseWeightBytes(),
-                        c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers));
+                        c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers, c.planKept()));
                 progress.line(line(rows.getLast()));
             }
             return new RunReport.Inference(device, rows, null);
@@ -52,7 +52,8 @@ final class InferenceReport {
 
     /** One batch size as a line of the summary. */
     static String line(RunReport.InferenceBatch r) {
-        return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx); same predictions on %d/%d test images",
-                r.batch(), r.denseMs(), r.sparseMs(), r.speedup(), r.samePredictions(), r.samples());
+        return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx)%s; same predictions on %d/%d test images",
+                r.batch(), r.denseMs(), r.sparseMs(), r.speedup(), r.planKept() ? "" : " (no plan beat dense as a whole: all layers dense)",
+                r.samePredictions(), r.samples());
     }
 }

@@ -203,7 +203,8 @@ final class RunSupport {
         try {
             history = trainer.run();
         } catch (Paused p) {
-            progress.line(String.format(Locale.ROOT, "stopped after epoch %d of %d as asked (--stop-after-epoch); the run is saved in %s:"
+            // said even with --quiet: it is the outcome of the command, not progress (a script sees a pause, not a silent exit 0)
+            err.println(String.format(Locale.ROOT, "stopped after epoch %d of %d as asked (--stop-after-epoch); the run is saved in %s:"
                     + " continue it with the same command and --resume", p.epoch, p.epochs, ckpt));
             return new Outcome(null, trainer.history(), true);
         } catch (NonFiniteLossException e) {

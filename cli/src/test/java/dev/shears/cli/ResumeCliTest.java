@@ -122,6 +122,8 @@ class ResumeCliTest {
         assertEquals(0, a.code(), a.err());
         Run stop = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--stop-after-epoch", "1")).toArray(String[]::new));
         assertEquals(0, stop.code(), stop.err());
+        assertTrue(stop.err().contains("stopped after epoch 1 of 3") && stop.err().contains("--resume"),
+                "even with --quiet the command says it paused: " + stop.err());
         Run epochs = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).map(x -> x.equals("3") ? "5" : x)
                 .toArray(String[]::new));
         assertEquals(2, epochs.code(), epochs.err());

@@ -15,6 +15,12 @@ public final class DenseMatrixDescriptor implements AutoCloseable {
                 Cusparse.CUSPARSE_ORDER_ROW));
     }
 
+    /** A column-major FP32 matrix rows x cols with leading dimension rows (a row-major [cols, rows] array read as its transpose). */
+    public static DenseMatrixDescriptor columnMajor(long rows, long cols, long values) {
+        return new DenseMatrixDescriptor(Cusparse.createDnMat(rows, cols, Math.max(1, rows), values, Cusparse.CUDA_R_32F,
+                Cusparse.CUSPARSE_ORDER_COL));
+    }
+
     public MemorySegment handle() { return handle; }
 
     @Override public void close() {

@@ -1,20 +1,18 @@
 package dev.shears.bench.gpu;
 
 import dev.shears.cli.report.BenchJson;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.sparse.CudaBlockedEllMatrix;
+import dev.shears.core.cuda.sparse.CudaCsrMatrix;
+import dev.shears.core.cuda.sparse.CusparseRuntime;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.nativebind.Cublas;
 import dev.shears.nativebind.CublasHandle;
 import dev.shears.nativebind.Cuda;
-import dev.shears.nativebind.CudaContext;
 import dev.shears.nativebind.CudaStream;
-import dev.shears.nativebind.Cusparse;
-import dev.shears.nativebind.CusparseHandle;
 import dev.shears.nativebind.CusparseLt;
 import dev.shears.nativebind.CusparseLtHandle;
-import dev.shears.nativebind.DenseMatrixDescriptor;
-import dev.shears.nativebind.DenseVectorDescriptor;
-import dev.shears.nativebind.SparseMatrixDescriptor;
 import dev.shears.nativebind.StructuredMatmul;
 
 import java.io.IOException;
@@ -36,8 +34,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * Issue 6's GPU half: sparse inference kernels against cuBLAS on the device, through the
- * project's Panama bindings (no CudaBackend, so only the driver, cuBLAS, cuSPARSE and
- * cuSPARSELt must load). For every layer shape, batch and sparsity of a {@link SparseSweepPlan}:
+ * project's Panama bindings and the same cuSPARSE matrices that GPU sparse inference runs
+ * ({@link CudaCsrMatrix}, {@link CudaBlockedEllMatrix} of gpu-core, on a {@link CudaBackend}'s
+ * stream). For every layer shape, batch and sparsity of a {@link SparseSweepPlan}:
  * <ul>
  *   <li>{@code gemm/dense}: cuBLAS SGEMM (FP32, the default math mode, no TF32) of the same
  *   matrix stored densely, the baseline of every {@code speedupVsDense}; {@code gemm/dense-tf32}
@@ -128,22 +127,22 @@ public final class SparseGpuBench {
     private final SparseSweepPlan plan;
     private final CudaStream stream;
     private final CublasHandle cublas;
-    private final CusparseHandle cusparse;
+    private final CusparseRuntime cusparse;
     private final Arena arena = Arena.ofConfined();
     /** host {alpha = 1, beta = 0} for cuBLAS */
     private final MemorySegment blasScalars;
     private final long flush;
     private final List<Map<String, Object>> rows = new ArrayList<>();
 
-    SparseGpuBench(Options opt, CudaStream stream, CublasHandle cublas, CusparseHandle cusparse) {
-        this(opt, opt.plan(), stream, cublas, cusparse);
+    SparseGpuBench(Options opt, CublasHandle cublas, CusparseRuntime cusparse) {
+        this(opt, opt.plan(), cublas, cusparse);
     }
 
-    /** With an explicit plan (tests run a tiny one). */
-    SparseGpuBench(Options opt, SparseSweepPlan plan, CudaStream stream, CublasHandle cublas, CusparseHandle cusparse) {
+    /** With an explicit plan (tests run a tiny one); all work on the stream of {@code cusparse}'s backend, where {@code cublas} must be bound too. */
+    SparseGpuBench(Options opt, SparseSweepPlan plan, CublasHandle cublas, CusparseRuntime cusparse) {
         this.opt = opt;
         this.plan = plan;
-        this.stream = stream;
+        this.stream = cusparse.backend().stream();
         this.cublas = cublas;
         this.cusparse = cusparse;
         this.blasScalars = Cublas.scalars(arena);
@@ -166,22 +165,19 @@ public final class SparseGpuBench {
             System.err.println("SparseGpuBench: CUDA unavailable: " + cause);
             System.exit(3);
         }
-        try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CublasHandle b = new CublasHandle(s);
-             CusparseHandle sp = new CusparseHandle(s)) {
-            SparseGpuBench bench = new SparseGpuBench(opt, s, b, sp);
-            System.err.println("SparseGpuBench: " + ctx.deviceName() + ", " + bench.plan.timings() + " timings planned");
-            String json = bench.run(ctx.deviceName());
+        try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
+            SparseGpuBench bench = new SparseGpuBench(opt, b, sp);
+            System.err.println("SparseGpuBench: " + be.name() + ", " + bench.plan.timings() + " timings planned");
+            String json = bench.run(be.name());
             Files.writeString(opt.out(), json);
             for (Map<String, Object> r : bench.rows) System.out.println(summary(r));
         }
     }
 
-    /** Why the sweep cannot run here (driver, cuBLAS or cuSPARSE), or null. cuSPARSELt is optional: its rows record the cause. */
+    /** Why the sweep cannot run here (driver, kernels, cuBLAS or cuSPARSE), or null. cuSPARSELt is optional: its rows record the cause. */
     static String unavailabilityCause() {
-        if (!Cuda.isAvailable()) return Cuda.unavailabilityCause();
-        if (!Cublas.library().isLoaded()) return Cublas.library().failure().orElseThrow().getMessage();
-        if (!Cusparse.library().isLoaded()) return Cusparse.library().failure().orElseThrow().getMessage();
-        return null;
+        String cause = CudaBackend.unavailabilityCause();
+        return cause != null ? cause : CusparseRuntime.unavailabilityCause();
     }
 
     String run(String device) {
@@ -280,102 +276,56 @@ public final class SparseGpuBench {
         Cublas.sgemm(cublas.handle(), Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, n, m, k, blasScalars, b, n, a, k, c, n);
     }
 
+    /** Row-major C = A B through gpu-core's {@link CudaCsrMatrix}: SpMM with each algorithm that applies, the faster kept; SpMV at batch 1. */
     private void csr(SparseSweepPlan.LayerShape s, CsrMatrix csr, int n, double sp, double denseMs, long dB, long dC, long dRef) {
         int m = s.m(), k = s.k();
         long nnz = csr.nonZeros();
-        long rowPtr = 0, col = 0, val = 0;
-        try {
-            rowPtr = uploadInts(csr.rowPointers());
-            col = uploadInts(csr.columnIndices());
-            val = upload(csr.nonZeroValues(), 4L * Math.max(1, nnz));
-            try (SparseMatrixDescriptor a = SparseMatrixDescriptor.csr(m, k, nnz, rowPtr, col, val);
-                 DenseMatrixDescriptor b = DenseMatrixDescriptor.rowMajor(k, n, dB);
-                 DenseMatrixDescriptor c = DenseMatrixDescriptor.rowMajor(m, n, dC)) {
-                MemorySegment sc = cusparse.scalars(1f, 0f);
-                int op = Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE;
-                double best = Double.MAX_VALUE;
-                String bestAlg = null;
-                RuntimeException last = null;
-                for (int alg : new int[] {Cusparse.CUSPARSE_SPMM_ALG_DEFAULT, Cusparse.CUSPARSE_SPMM_CSR_ALG2}) {
-                    try {
-                        long size = Cusparse.spmmBufferSize(cusparse.handle(), op, op, sc, a.handle(), b.handle(), c.handle(), Cusparse.CUDA_R_32F, alg);
-                        long w = Cuda.memAlloc(Math.max(1, size));
-                        try {
-                            double ms = time(() -> Cusparse.spmm(cusparse.handle(), op, op, sc, a.handle(), b.handle(), c.handle(),
-                                    Cusparse.CUDA_R_32F, alg, w));
-                            if (ms < best) {
-                                best = ms;
-                                bestAlg = alg == Cusparse.CUSPARSE_SPMM_ALG_DEFAULT ? "CUSPARSE_SPMM_ALG_DEFAULT" : "CUSPARSE_SPMM_CSR_ALG2";
-                            }
-                        } finally {
-                            Cuda.memFree(w);
-                        }
-                    } catch (RuntimeException e) {
-                        last = e;
+        try (CudaCsrMatrix a = new CudaCsrMatrix(cusparse, csr)) {
+            double best = Double.MAX_VALUE;
+            String bestKernel = null;
+            RuntimeException last = null;
+            for (CudaCsrMatrix.Kernel kernel : CudaCsrMatrix.candidates(false, n)) {
+                try {
+                    a.use(kernel);
+                    double ms = time(() -> a.multiplyT(dB, n, dC));
+                    if (ms < best) {
+                        best = ms;
+                        bestKernel = kernel.label();
                     }
+                } catch (RuntimeException e) {
+                    last = e;
                 }
-                if (bestAlg == null) throw last;
-                Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestAlg);
-                r.put("actualSparsity", round4(1 - (double) nnz / ((double) m * k)));
-                r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-                rows.add(r);
             }
-            if (n == 1) spmv(s, nnz, sp, denseMs, rowPtr, col, val, dB, dC, dRef);
-        } finally {
-            for (long p : new long[] {rowPtr, col, val}) if (p != 0) Cuda.memFree(p);
-        }
-    }
-
-    private void spmv(SparseSweepPlan.LayerShape s, long nnz, double sp, double denseMs, long rowPtr, long col, long val,
-                      long dX, long dY, long dRef) {
-        int m = s.m(), k = s.k();
-        try (SparseMatrixDescriptor a = SparseMatrixDescriptor.csr(m, k, nnz, rowPtr, col, val);
-             DenseVectorDescriptor x = DenseVectorDescriptor.of(k, dX); DenseVectorDescriptor y = DenseVectorDescriptor.of(m, dY)) {
-            MemorySegment sc = cusparse.scalars(1f, 0f);
-            int op = Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, alg = Cusparse.CUSPARSE_SPMV_ALG_DEFAULT;
-            long size = Cusparse.spmvBufferSize(cusparse.handle(), op, sc, a.handle(), x.handle(), y.handle(), Cusparse.CUDA_R_32F, alg);
-            long w = Cuda.memAlloc(Math.max(1, size));
-            try {
-                double ms = time(() -> Cusparse.spmv(cusparse.handle(), op, sc, a.handle(), x.handle(), y.handle(), Cusparse.CUDA_R_32F, alg, w));
-                Map<String, Object> r = row("spmv", "csr", s, 1, sp, ms, denseMs, "CUSPARSE_SPMV_ALG_DEFAULT");
-                r.put("maxRelErr", maxRelErr(dY, dRef, m));
-                rows.add(r);
-            } finally {
-                Cuda.memFree(w);
+            if (bestKernel == null) throw last;
+            a.use(bestKernel.equals(CudaCsrMatrix.Kernel.SPMM_DEFAULT.label()) ? CudaCsrMatrix.Kernel.SPMM_DEFAULT : CudaCsrMatrix.Kernel.SPMM_ALG2);
+            a.multiplyT(dB, n, dC); // the result of the kept kernel, for the check
+            Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestKernel);
+            r.put("actualSparsity", round4(1 - (double) nnz / ((double) m * k)));
+            r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
+            rows.add(r);
+            if (n == 1) {
+                try {
+                    a.use(CudaCsrMatrix.Kernel.SPMV);
+                    double ms = time(() -> a.multiply(dB, 1, dC)); // x [1, k] and y [1, m]: B and C of batch 1
+                    Map<String, Object> v = row("spmv", "csr", s, 1, sp, ms, denseMs, CudaCsrMatrix.Kernel.SPMV.label());
+                    v.put("maxRelErr", maxRelErr(dC, dRef, m));
+                    rows.add(v);
+                } catch (RuntimeException e) {
+                    rows.add(error("spmv", "csr", s, 1, sp, e));
+                }
             }
-        } catch (RuntimeException e) {
-            rows.add(error("spmv", "csr", s, 1, sp, e));
         }
     }
 
     private void blockedEll(SparseSweepPlan.LayerShape s, BlockedEllMatrix bell, int n, double sp, double denseMs, long dB, long dC, long dRef) {
         int m = s.m(), k = s.k(), b = bell.blockSize();
-        long cols = 0, vals = 0;
-        try {
-            cols = uploadInts(bell.blockColumns());
-            float[] v = bell.blockValues();
-            vals = upload(v, 4L * v.length);
-            try (SparseMatrixDescriptor a = SparseMatrixDescriptor.blockedEll(m, k, b, (long) bell.ellBlocks() * b, cols, vals, Cusparse.CUDA_R_32F);
-                 DenseMatrixDescriptor mb = DenseMatrixDescriptor.rowMajor(k, n, dB);
-                 DenseMatrixDescriptor mc = DenseMatrixDescriptor.rowMajor(m, n, dC)) {
-                MemorySegment sc = cusparse.scalars(1f, 0f);
-                int op = Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, alg = Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1;
-                long size = Cusparse.spmmBufferSize(cusparse.handle(), op, op, sc, a.handle(), mb.handle(), mc.handle(), Cusparse.CUDA_R_32F, alg);
-                long w = Cuda.memAlloc(Math.max(1, size));
-                try {
-                    double ms = time(() -> Cusparse.spmm(cusparse.handle(), op, op, sc, a.handle(), mb.handle(), mc.handle(), Cusparse.CUDA_R_32F, alg, w));
-                    Map<String, Object> r = row("spmm", "blocked-ell", s, n, sp, ms, denseMs, "CUSPARSE_SPMM_BLOCKED_ELL_ALG1");
-                    r.put("block", b);
-                    r.put("actualSparsity", round4(1 - (double) bell.nonZeros() / ((double) m * k)));
-                    r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-                    rows.add(r);
-                } finally {
-                    Cuda.memFree(w);
-                }
-            }
-        } finally {
-            if (cols != 0) Cuda.memFree(cols);
-            if (vals != 0) Cuda.memFree(vals);
+        try (CudaBlockedEllMatrix a = new CudaBlockedEllMatrix(cusparse, bell)) {
+            double ms = time(() -> a.multiplyT(dB, n, dC));
+            Map<String, Object> r = row("spmm", "blocked-ell", s, n, sp, ms, denseMs, a.kernel());
+            r.put("block", b);
+            r.put("actualSparsity", round4(1 - (double) bell.nonZeros() / ((double) m * k)));
+            r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
+            rows.add(r);
         }
     }
 
@@ -417,8 +367,7 @@ public final class SparseGpuBench {
             mm.prune(dA, dA, stream);
             mm.checkPruned(dA, dValid, stream);
             int[] valid = new int[1];
-            Cuda.memcpyDtoHAsync(MemorySegment.ofArray(valid), dValid, 4, stream.handle());
-            stream.synchronize();
+            fromDevice(MemorySegment.ofArray(valid), dValid, 4);
             if (valid[0] != 0) throw new IllegalStateException("cusparseLtSpMMAPruneCheck: A does not follow 2:4 after cusparseLtSpMMAPrune");
             long[] sizes = mm.compressedSize();
             dComp = Cuda.memAlloc(sizes[0]);
@@ -578,6 +527,30 @@ public final class SparseGpuBench {
         IntStream.range(0, CHUNKS).parallel().forEach(body);
     }
 
+    /**
+     * Copies a host array to the device and waits. A heap segment cannot be passed to a native
+     * call (the JVM refuses it: "Heap segment not allowed"; the emulator found this), so the bytes
+     * go through an off-heap copy.
+     */
+    private void toDevice(long d, MemorySegment heap, long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment off = a.allocate(bytes, 16);
+            off.copyFrom(heap.asSlice(0, bytes));
+            Cuda.memcpyHtoDAsync(d, off, bytes, stream.handle());
+            stream.synchronize(); // the off-heap copy is freed when the arena closes
+        }
+    }
+
+    /** Copies device bytes into a host array (through an off-heap buffer, see {@link #toDevice}). */
+    private void fromDevice(MemorySegment heap, long d, long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment off = a.allocate(bytes, 16);
+            Cuda.memcpyDtoHAsync(off, d, bytes, stream.handle());
+            stream.synchronize();
+            heap.asSlice(0, bytes).copyFrom(off);
+        }
+    }
+
     private long upload(float[] v, long bytes) {
         long d = Cuda.memAlloc(Math.max(4, bytes));
         if (v.length > 0) uploadTo(d, v);
@@ -585,15 +558,13 @@ public final class SparseGpuBench {
     }
 
     private void uploadTo(long d, float[] v) {
-        Cuda.memcpyHtoDAsync(d, MemorySegment.ofArray(v), 4L * v.length, stream.handle());
-        stream.synchronize(); // the heap array must not move or be reused while the copy runs
+        toDevice(d, MemorySegment.ofArray(v), 4L * v.length);
     }
 
     private long uploadInts(int[] v) {
         long d = Cuda.memAlloc(Math.max(4, 4L * v.length));
         if (v.length > 0) {
-            Cuda.memcpyHtoDAsync(d, MemorySegment.ofArray(v), 4L * v.length, stream.handle());
-            stream.synchronize();
+            toDevice(d, MemorySegment.ofArray(v), 4L * v.length);
         }
         return d;
     }
@@ -602,25 +573,22 @@ public final class SparseGpuBench {
         short[] h = new short[v.length];
         for (int i = 0; i < v.length; i++) h[i] = bf16 ? (short) (Float.floatToRawIntBits(v[i]) >>> 16) : Float.floatToFloat16(v[i]);
         long d = Cuda.memAlloc(2L * h.length);
-        Cuda.memcpyHtoDAsync(d, MemorySegment.ofArray(h), 2L * h.length, stream.handle());
-        stream.synchronize();
+        toDevice(d, MemorySegment.ofArray(h), 2L * h.length);
         return d;
     }
 
     /** max |x - ref| / max |ref| over {@code count} floats (both device). */
     private double maxRelErr(long x, long ref, int count) {
         float[] a = new float[count], b = new float[count];
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(a), x, 4L * count, stream.handle());
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(b), ref, 4L * count, stream.handle());
-        stream.synchronize();
+        fromDevice(MemorySegment.ofArray(a), x, 4L * count);
+        fromDevice(MemorySegment.ofArray(b), ref, 4L * count);
         return relErr(a, b);
     }
 
     private double maxRelErr16(long x, long ref, int count, boolean bf16) {
         short[] a = new short[count], b = new short[count];
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(a), x, 2L * count, stream.handle());
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(b), ref, 2L * count, stream.handle());
-        stream.synchronize();
+        fromDevice(MemorySegment.ofArray(a), x, 2L * count);
+        fromDevice(MemorySegment.ofArray(b), ref, 2L * count);
         float[] fa = new float[count], fb = new float[count];
         for (int i = 0; i < count; i++) {
             fa[i] = bf16 ? Float.intBitsToFloat(a[i] << 16) : Float.float16ToFloat(a[i]);

@@ -2,10 +2,9 @@ package dev.shears.bench.gpu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.sparse.CusparseRuntime;
 import dev.shears.nativebind.CublasHandle;
-import dev.shears.nativebind.CudaContext;
-import dev.shears.nativebind.CudaStream;
-import dev.shears.nativebind.CusparseHandle;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,9 +36,8 @@ class SparseGpuBenchIT {
                 List.of(new SparseSweepPlan.LtCase(64, 64, 64, "fp16"), new SparseSweepPlan.LtCase(64, 64, 64, "bf16")));
         SparseGpuBench.Options opt = SparseGpuBench.Options.parse("--out", "unused.json", "--reps", "3");
         String json;
-        try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CublasHandle b = new CublasHandle(s);
-             CusparseHandle sp = new CusparseHandle(s)) {
-            json = new SparseGpuBench(opt, plan, s, b, sp).run(ctx.deviceName());
+        try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
+            json = new SparseGpuBench(opt, plan, b, sp).run(be.name());
         }
         JsonNode rows = new ObjectMapper().readTree(json).get("results");
         assertEquals(plan.timings(), rows.size(), json);

@@ -146,7 +146,7 @@ public final class ReportWriter {
         for (RunReport.InferenceBatch b : inf.batches()) {
             h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.denseMs()))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.sparseMs()))
-                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup()))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup())).append(b.planKept() ? "" : " (all dense: no plan beat dense as a whole)")
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.denseWeightBytes() / 1e6))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.plannedWeightBytes() / 1e6))
                     .append("</td><td>").append(b.samePredictions()).append(" / ").append(b.samples())

@@ -37,11 +37,13 @@ public record RunReport(String command, String shearsVersion, String date, Strin
 
     /**
      * Whole-model latency at one batch size (medians), weight storage of the planned layers, and
-     * how many of the first test images both paths classify alike.
+     * how many of the first test images both paths classify alike. {@code planKept} is false when
+     * the per-layer plan ran the whole model no faster than dense, so every layer stayed dense.
      */
     public record InferenceBatch(int batch, double denseMs, double sparseMs, double speedup,
                                  long denseWeightBytes, long plannedWeightBytes,
-                                 int samples, int samePredictions, double maxAbsDifference, List<InferenceLayer> layers) {}
+                                 int samples, int samePredictions, double maxAbsDifference, List<InferenceLayer> layers,
+                                 boolean planKept) {}
 
     /** The planner's choice for one Dense/Conv2D layer: A is rows x cols, times are medians of its product. */
     public record InferenceLayer(String layer, String type, int rows, int cols, double sparsity, String format,

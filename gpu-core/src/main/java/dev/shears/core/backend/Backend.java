@@ -339,6 +339,14 @@ public interface Backend extends AutoCloseable {
         write(out, 0, y, 0, out.length);
     }
 
+    /** Backward of {@link #lrn}: dx from the forward input x and dy (same layout); dx may not alias x or dy. */
+    default void lrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
+        float[] in = download(x), g = download(dy);
+        float[] out = new float[in.length];
+        dev.shears.core.cpu.HostKernels.lrnBackward(in, g, out, outer, channels, inner, size, alpha, beta, bias);
+        write(out, 0, dx, 0, out.length);
+    }
+
     /** Log-softmax backward for y = logSoftmax(x): dx = dy - exp(y) * sum(dy) per row. dx may alias dy. */
     default void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         float[] yh = download(y), g = download(dy);

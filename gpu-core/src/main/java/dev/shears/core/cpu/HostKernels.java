@@ -71,6 +71,40 @@ public final class HostKernels {
         }
     }
 
+    /**
+     * Backward of {@link #lrn}: with d_c = bias + alpha/size * sum of x^2 over c's window and
+     * y_c = x_c d_c^-beta, dx_j = dy_j d_j^-beta - (2 alpha beta / size) x_j * sum over the channels
+     * c whose window holds j (c - before <= j <= c + after) of dy_c y_c / d_c.
+     */
+    public static void lrnBackward(float[] x, float[] dy, float[] dx, int outer, int channels, int inner,
+                                   int size, float alpha, float beta, float bias) {
+        int before = (size - 1) / 2, after = size - 1 - before;
+        double scale = alpha / (double) size;
+        double[] d = new double[channels], t = new double[channels];
+        for (int o = 0; o < outer; o++) {
+            int base = o * channels * inner;
+            for (int i = 0; i < inner; i++) {
+                for (int c = 0; c < channels; c++) {
+                    double sq = 0;
+                    for (int cc = Math.max(0, c - before); cc <= Math.min(channels - 1, c + after); cc++) {
+                        double v = x[base + cc * inner + i];
+                        sq += v * v;
+                    }
+                    d[c] = bias + scale * sq;
+                    int at = base + c * inner + i;
+                    double y = x[at] / Math.pow(d[c], beta);
+                    t[c] = dy[at] * y / d[c];
+                }
+                for (int j = 0; j < channels; j++) {
+                    double sum = 0;
+                    for (int c = Math.max(0, j - after); c <= Math.min(channels - 1, j + before); c++) sum += t[c];
+                    int at = base + j * inner + i;
+                    dx[at] = (float) (dy[at] / Math.pow(d[j], beta) - 2 * scale * beta * x[at] * sum);
+                }
+            }
+        }
+    }
+
     /** For y = logSoftmax(x) over rows: dx = dy - exp(y) * sum(dy), per row. dx may alias dy. */
     public static void logSoftmaxBackward(float[] y, float[] dy, float[] dx, int rows, int cols) {
         for (int r = 0; r < rows; r++) {

@@ -25,10 +25,12 @@ import java.util.List;
  * @param samePredictions   of those, how many have the same arg-max under both paths
  * @param maxAbsDifference  the largest |dense - sparse| over every output of those samples
  * @param plans             the planner's choice for every Dense / Conv2D layer
+ * @param planKept          false when the per-layer plan ran the whole model no faster than dense
+ *                          and every layer went back to dense ({@link SparseModel#keepOnlyIfFaster})
  */
 public record InferenceComparison(int batch, double denseMs, double sparseMs, long denseWeightBytes, long plannedWeightBytes,
                                   int samples, int samePredictions, double maxAbsDifference,
-                                  List<SparseModel.LayerPlan> plans) {
+                                  List<SparseModel.LayerPlan> plans, boolean planKept) {
 
     public InferenceComparison {
         plans = List.copyOf(plans);
@@ -57,6 +59,8 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
                     + " has samples of shape " + test.sampleShape());
         if (test.count() == 0) throw new IllegalArgumentException(test.name() + " has no samples to run");
         SparseModel sparse = SparseModel.plan(model, batch, planner);
+        // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
+        boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
         ExecContext ctx = ExecContext.inference(be);
         int per = test.sampleSize();
 
@@ -104,7 +108,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             denseBytes += 4L * p.rows() * p.cols();
             plannedBytes += sparse.weights(p.layer()).storageBytes();
         }
-        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans);
+        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans, kept);
     }
 
     private static int argmax(float[] v, int off, int len) {

@@ -46,6 +46,27 @@ class InferenceComparisonTest {
         }
     }
 
+    /** A plan that does not beat dense as a whole goes back to dense everywhere, and then computes exactly the dense forward. */
+    @Test void wholeModelCheckRevertsAPlanThatIsNotFasterOverall() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        SparseModelTest.prune(m, 0.99);
+        // real timing (JIT warm-up included): at 99% CSR beats dense on fc1 by ~10x, far beyond any noise
+        SparseModel sm = SparseModel.plan(m, 1, new SparsePlanner());
+        assertTrue(sm.plans().stream().anyMatch(p -> !p.format().equals("dense")), "at 99% a sparse format wins a layer: " + sm.plans());
+        // a margin no plan can meet: the planned model must run in 1% of the dense time
+        SparsePlanner demanding = new SparsePlanner(new SparsePlanner.Options(1, 3, 0, new int[]{4}, 2.0, 0.99));
+        SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(demanding);
+        assertFalse(check.kept(), check.toString());
+        assertTrue(check.denseMs() > 0 && check.plannedMs() > 0, check.toString());
+        assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("dense")), sm.plans().toString());
+        float[] xs = java.util.Arrays.copyOf(TEST.features(), 784);
+        try (var x = be.upload(xs, Shape.of(1, 1, 28, 28))) {
+            float[] dense = be.download(m.forward(dev.shears.core.nn.ExecContext.inference(be), x));
+            assertArrayEquals(dense, be.download(sm.forward(x)), "after the revert the planned path is the dense one");
+        }
+    }
+
     @Test void agreementStopsAtTheTestSetSize() {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);

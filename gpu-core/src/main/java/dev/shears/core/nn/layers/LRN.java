@@ -11,8 +11,10 @@ import dev.shears.core.tensor.Tensor;
 import java.util.List;
 
 /**
- * Local response normalisation across channels (inference only):
+ * Local response normalisation across channels:
  * y = x / (bias + alpha/size * sum of x^2 over the size channels around c)^beta (ONNX LRN).
+ * Forward and backward run through host memory on every backend (Backend's default ops): LRN
+ * appears in older imported networks (AlexNet, GoogLeNet), rarely on a hot path.
  */
 public final class LRN extends Layer {
     private final int size;
@@ -37,6 +39,10 @@ public final class LRN extends Layer {
 
     /** output buffer, [N, C, H, W] */
     private Tensor y;
+    /** the last forward's input (kept for backward), [N, C, H, W] */
+    private Tensor x;
+    /** input-gradient buffer, [N, C, H, W] */
+    private Tensor dx;
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Tensor x = Layers.input(this, inputs);
@@ -44,11 +50,16 @@ public final class LRN extends Layer {
         Shape s = x.shape();
         y = Layers.ensure(ctx.backend(), y, s);
         ctx.backend().lrn(x, y, s.dim(0), s.dim(1), s.dim(2) * s.dim(3), size, alpha, beta, bias);
+        this.x = x;
         return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        throw new UnsupportedOperationException("LRN layer '" + name() + "' has no backward pass (LRN is supported for inference only);"
-                + " it cannot be trained or pruned through: remove it or use a model without LRN");
+        Layers.requireForward(this, x);
+        if (!needInputGrad) return Layers.grads(null);
+        Shape s = x.shape();
+        dx = Layers.ensure(ctx.backend(), dx, s);
+        ctx.backend().lrnBackward(x, gradOutput, dx, s.dim(0), s.dim(1), s.dim(2) * s.dim(3), size, alpha, beta, bias);
+        return Layers.grads(dx);
     }
 }

@@ -210,12 +210,15 @@ class GradientCheckTest {
         check(gc, new Concat("cat", 1), gc.inputs(gc.uniform(), Shape.of(2, 3, 2), Shape.of(2, 3, 1), Shape.of(2, 3, 3)));
     }
 
-    @Test void lrnHasNoBackwardAndSaysSo() {
-        LRN lrn = new LRN("norm1", 3, 1e-4f, 0.75f, 1f);
+    /** Alpha large enough that the normalisation term matters (AlexNet's 1e-4 would leave LRN nearly the identity). */
+    @Test void lrnOddWindow() {
         GradientChecker gc = checker(41);
-        List<Tensor> in = gc.inputs(gc.uniform(), Shape.of(1, 4, 2, 2));
-        Tensor y = lrn.forward(new ExecContext(be, true, 0), in);
-        var e = assertThrows(UnsupportedOperationException.class, () -> lrn.backward(new ExecContext(be, true, 0), y, true));
-        assertTrue(e.getMessage().contains("norm1") && e.getMessage().contains("LRN"), e.getMessage());
+        check(gc, new LRN("norm1", 3, 0.5f, 0.75f, 1f), gc.inputs(gc.uniform(), Shape.of(2, 5, 2, 3)));
+    }
+
+    /** An even size: the window is uneven (one more channel after c than before), so the backward's reversed window is tested. */
+    @Test void lrnEvenWindowWiderThanTheChannels() {
+        GradientChecker gc = checker(42);
+        check(gc, new LRN("norm2", 4, 0.9f, 0.6f, 2f), gc.inputs(gc.uniform(), Shape.of(2, 3, 2, 2)));
     }
 }

@@ -1,0 +1,91 @@
+package dev.shears.core.cuda.sparse;
+
+import dev.shears.core.cuda.CudaTensor;
+import dev.shears.core.sparse.BlockedEllMatrix;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.nativebind.Cusparse;
+import dev.shears.nativebind.SparseMatrixDescriptor;
+
+/**
+ * A Blocked-ELL matrix (int32 block-column indices, FP32 values; the layout of
+ * {@link BlockedEllMatrix}, which is cuSPARSE's) in device memory, multiplied by cuSPARSE SpMM
+ * with CUSPARSE_SPMM_BLOCKED_ELL_ALG1, also at batch 1 (cuSPARSE's SpMV takes no Blocked-ELL).
+ * The block size must divide rows and cols ({@link #fits}).
+ */
+public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
+    private final CusparseRuntime cusparse;
+    private final int block;
+    /** block-column of each slot or -1, [rows / block, ellBlocks] */
+    private final CudaTensor blockCols;
+    /** block values side by side, [rows, ellBlocks * block] row-major */
+    private final CudaTensor values;
+    private final SparseMatrixDescriptor descriptor;
+    private boolean closed;
+
+    public CudaBlockedEllMatrix(CusparseRuntime cusparse, BlockedEllMatrix bell) {
+        super(bell.rows(), bell.cols());
+        if (!fits(bell.rows(), bell.cols(), bell.blockSize()) || bell.ellBlocks() == 0)
+            throw new IllegalArgumentException("Blocked-ELL on the GPU needs a block size dividing both dimensions and at least one block: "
+                    + bell.rows() + " x " + bell.cols() + ", block " + bell.blockSize() + ", " + bell.ellBlocks() + " blocks a row");
+        this.cusparse = cusparse;
+        this.block = bell.blockSize();
+        int[] bc = bell.blockColumns();
+        float[] v = bell.blockValues();
+        blockCols = (CudaTensor) cusparse.backend().uploadInts(bc, Shape.of(bc.length));
+        values = (CudaTensor) cusparse.backend().upload(v, Shape.of(v.length));
+        SparseMatrixDescriptor d;
+        try {
+            d = SparseMatrixDescriptor.blockedEll(rows, cols, block, (long) bell.ellBlocks() * block, blockCols.pointer(),
+                    values.pointer(), Cusparse.CUDA_R_32F);
+        } catch (RuntimeException e) {
+            blockCols.close();
+            values.close();
+            throw e;
+        }
+        descriptor = d;
+    }
+
+    /** Whether a rows x cols matrix can be stored in blocks of {@code block} on the GPU. */
+    public static boolean fits(int rows, int cols, int block) {
+        return block > 0 && rows % block == 0 && cols % block == 0;
+    }
+
+    public int blockSize() { return block; }
+
+    @Override public String format() { return "blocked-ell-" + block; }
+
+    @Override public String kernel() { return "spmm-blocked-ell-alg1"; }
+
+    @Override public void multiply(Tensor x, int n, Tensor y) {
+        checkMultiply(x, n, y);
+        multiply(cuda(x, "x").pointer(), n, cuda(y, "y").pointer());
+    }
+
+    /** {@link #multiply} on raw device arrays: x [n, cols] and y [n, rows], row-major. */
+    public void multiply(long x, int n, long y) {
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.COLUMN_MAJOR, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
+    }
+
+    @Override public void multiplyT(Tensor x, long xOffset, int n, Tensor y, long yOffset) {
+        checkMultiplyT(x, xOffset, n, y, yOffset);
+        multiplyT(cuda(x, "x").pointer(xOffset), n, cuda(y, "y").pointer(yOffset));
+    }
+
+    /** {@link #multiplyT} on raw device arrays: x [cols, n] and y [rows, n], row-major. */
+    public void multiplyT(long x, int n, long y) {
+        cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.ROW_MAJOR, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
+    }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            cusparse.forget(descriptor);
+            descriptor.close();
+        } finally {
+            blockCols.close();
+            values.close();
+        }
+    }
+}

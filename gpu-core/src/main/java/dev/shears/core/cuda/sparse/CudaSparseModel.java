@@ -1,0 +1,211 @@
+package dev.shears.core.cuda.sparse;
+
+import dev.shears.core.backend.ConvGeometry;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Layer;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.tensor.DType;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sparse inference for a model bound to a {@link CudaBackend} ({@code shears eval --sparse
+ * --backend cuda}), the GPU twin of {@link SparseModel}: every Dense layer, and every Conv2D with
+ * one group (per image, on its im2col matrix), gets the format the {@link CudaSparsePlanner}
+ * measured fastest on the device at the planned batch size; every other layer, and every planned
+ * layer that stays dense, runs its own forward (cuBLAS). The model is not changed: plan after
+ * pruning, from the current weights. Close it to free the sparse copies of the weights.
+ */
+public final class CudaSparseModel implements AutoCloseable {
+
+    /** A planned layer running a sparse format: the matrix and the bias [out] (the layer's own tensor, or null). */
+    private record Planned(Layer layer, CudaSparseMatrix weights, Tensor bias) {}
+
+    private final Model model;
+    private final CudaBackend backend;
+    private final CusparseRuntime cusparse;
+    private final int batch;
+    /** layers that run a sparse format, by name (dense choices are absent: the layer's own forward runs) */
+    private final Map<String, Planned> planned = new HashMap<>();
+    private final List<SparseModel.LayerPlan> plans = new ArrayList<>();
+    private final Map<String, List<String>> rejected = new HashMap<>();
+    /** output buffers of planned nodes, [N, ...], reused while the shape stays the same */
+    private final Map<String, Tensor> outputs = new HashMap<>();
+    /** im2col scratch, [C*kh*kw, outH*outW] of the largest planned convolution */
+    private Tensor cols;
+    private boolean closed;
+
+    private CudaSparseModel(Model model, CudaBackend backend, int batch) {
+        this.model = model;
+        this.backend = backend;
+        this.batch = batch;
+        this.cusparse = new CusparseRuntime(backend);
+    }
+
+    /** Why GPU sparse inference cannot run here, or null. */
+    public static String unavailabilityCause() {
+        String cause = CudaBackend.unavailabilityCause();
+        return cause != null ? cause : CusparseRuntime.unavailabilityCause();
+    }
+
+    /** Plans every Dense and single-group Conv2D layer of {@code model} (bound to a CudaBackend) at batch size {@code batch}. */
+    public static CudaSparseModel plan(Model model, int batch, CudaSparsePlanner planner) {
+        if (!(model.backend() instanceof CudaBackend cuda))
+            throw new IllegalStateException("GPU sparse inference needs a model bound to the CUDA backend (it is bound to "
+                    + (model.backend() == null ? "nothing" : model.backend().name()) + "); use SparseModel on the CPU");
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        CudaSparseModel sm = new CudaSparseModel(model, cuda, batch);
+        try {
+            for (Model.Node node : model.nodes()) {
+                Layer layer = node.layer();
+                if (layer instanceof Dense d) {
+                    float[] w = cuda.download(d.kernel().value()); // [in, out]
+                    float[] a = transpose(w, d.inFeatures(), d.outFeatures()); // A = W^T [out, in]
+                    CudaSparsePlanner.Choice c = planner.choose(sm.cusparse, a, d.kernel().value(), true, d.outFeatures(),
+                            d.inFeatures(), batch, true);
+                    sm.record(d, c, d.outFeatures(), d.inFeatures(), batch, a, d.bias() == null ? null : d.bias().value());
+                } else if (layer instanceof Conv2D conv && conv.groups() == 1) {
+                    Shape in = model.shapeOf(node.inputs().getFirst());
+                    ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
+                    int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
+                    float[] a = cuda.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
+                    CudaSparsePlanner.Choice c = planner.choose(sm.cusparse, a, conv.kernel().value(), false, rows, k, hw, false);
+                    sm.record(conv, c, rows, k, hw, a, conv.bias() == null ? null : conv.bias().value());
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            sm.close();
+            throw e;
+        }
+        return sm;
+    }
+
+    public static CudaSparseModel plan(Model model, int batch) { return plan(model, batch, new CudaSparsePlanner()); }
+
+    private void record(Layer layer, CudaSparsePlanner.Choice c, int rows, int cols, int n, float[] a, Tensor bias) {
+        long nz = 0;
+        for (float v : a) if (v != 0f) nz++;
+        plans.add(new SparseModel.LayerPlan(layer.name(), layer.type(), rows, cols, n, 1.0 - (double) nz / ((double) rows * cols),
+                c.format(), c.timings()));
+        rejected.put(layer.name(), c.rejected());
+        if (c.matrix() instanceof CudaDenseMatrix) c.matrix().close();
+        else planned.put(layer.name(), new Planned(layer, c.matrix(), bias));
+    }
+
+    private static float[] transpose(float[] w, int in, int out) {
+        float[] a = new float[w.length];
+        for (int i = 0; i < in; i++)
+            for (int o = 0; o < out; o++) a[o * in + i] = w[i * out + o];
+        return a;
+    }
+
+    public Model model() { return model; }
+    public int plannedBatch() { return batch; }
+    /** Every planned layer's decision, in graph order (the CPU planner's record, so reports print both alike). */
+    public List<SparseModel.LayerPlan> plans() { return List.copyOf(plans); }
+    /** The candidates a layer's planning left out, with why (a block size that does not divide, a kernel the library refused). */
+    public List<String> rejected(String layer) { return rejected.getOrDefault(layer, List.of()); }
+    /** The device matrix a planned layer runs, or null when it runs dense (its own forward) or was not planned. */
+    public CudaSparseMatrix weights(String layer) {
+        Planned p = planned.get(layer);
+        return p == null ? null : p.weights();
+    }
+
+    /** Runs the whole graph on a batch [N, ...] on the device; the result may be reused by the next call. */
+    public Tensor forward(Tensor x) { return forwardUntil(x, model.outputName()); }
+
+    /** Runs the graph up to and including node {@code last}. */
+    public Tensor forwardUntil(Tensor x, String last) {
+        if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
+        ExecContext ctx = ExecContext.inference(backend);
+        Map<String, Tensor> values = new HashMap<>();
+        values.put(model.inputs().getFirst().name(), x);
+        for (Model.Node node : model.nodes()) {
+            List<Tensor> ins = new ArrayList<>(node.inputs().size());
+            for (String src : node.inputs()) ins.add(values.get(src));
+            Planned p = planned.get(node.name());
+            Tensor out;
+            if (p == null) out = node.layer().forward(ctx, ins);
+            else if (p.layer() instanceof Dense d) out = dense(d, p, ins.getFirst());
+            else out = conv((Conv2D) p.layer(), p, ins.getFirst());
+            values.put(node.name(), out);
+            if (node.name().equals(last)) return out;
+        }
+        throw new IllegalArgumentException("no node named '" + last + "'");
+    }
+
+    private Tensor dense(Dense d, Planned p, Tensor x) {
+        int n = x.shape().dim(0);
+        if (x.size() != (long) n * d.inFeatures())
+            throw new IllegalArgumentException("layer '" + d.name() + "' expects [N, " + d.inFeatures() + "] inputs, got " + x.shape());
+        Tensor y = output(d.name(), Shape.of(n, d.outFeatures()));
+        p.weights().multiply(x, n, y);
+        if (p.bias() != null) backend.addBias(y, p.bias(), n, d.outFeatures(), 1);
+        return y;
+    }
+
+    private Tensor conv(Conv2D conv, Planned p, Tensor x) {
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != conv.inChannels())
+            throw new IllegalArgumentException(conv + ": expects an [N, " + conv.inChannels() + ", H, W] input, got " + x);
+        int n = s.dim(0);
+        ConvGeometry g = conv.geometry(s.dim(2), s.dim(3));
+        int k = g.colRows(), hw = g.colCols(), outC = conv.outChannels();
+        Tensor y = output(conv.name(), Shape.of(n, outC, g.outH(), g.outW()));
+        if (cols == null || cols.size() < (long) k * hw) {
+            if (cols != null) cols.close();
+            cols = backend.allocate(Shape.of(k, hw), DType.FLOAT32);
+        }
+        long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
+        for (int i = 0; i < n; i++) {
+            backend.im2col(x, i * image, g, cols, 0);
+            p.weights().multiplyT(cols, 0, hw, y, (long) i * outC * hw);
+        }
+        if (p.bias() != null) backend.addBias(y, p.bias(), n, outC, hw);
+        return y;
+    }
+
+    private Tensor output(String name, Shape shape) {
+        Tensor t = outputs.get(name);
+        if (t == null || !t.shape().equals(shape)) {
+            if (t != null) t.close();
+            t = backend.allocate(shape, DType.FLOAT32);
+            outputs.put(name, t);
+        }
+        return t;
+    }
+
+    /** Test-set loss and accuracy through the sparse path (same scoring as {@link Evaluator}). */
+    public Evaluator.Result evaluate(Dataset data, int batchSize) {
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
+        String scored = Evaluator.logitsNode(model);
+        return Evaluator.evaluate(model, data, batchSize, x -> forwardUntil(x, scored));
+    }
+
+    /** Frees the sparse weights, buffers and the cuSPARSE handle (the model and its dense weights stay). */
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            for (Planned p : planned.values()) p.weights().close();
+            for (Tensor t : outputs.values()) t.close();
+            if (cols != null) cols.close();
+        } finally {
+            planned.clear();
+            outputs.clear();
+            cusparse.close();
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.shears.core.cuda.sparse;
+
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.sparse.BlockedEllMatrix;
+import dev.shears.core.sparse.CsrMatrix;
+import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import dev.shears.nativebind.CudaEvent;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The GPU twin of {@link SparsePlanner}: for one weight matrix, times every candidate on the
+ * device at the batch that will be used and keeps the fastest. Candidates: cuBLAS SGEMM on the
+ * layer's own dense weights (the baseline, always present), cuSPARSE CSR with each SpMM algorithm
+ * that applies (and SpMV at batch 1, see {@link CudaCsrMatrix#candidates}), and cuSPARSE
+ * Blocked-ELL for each configured block size that divides the matrix and stores at most
+ * {@code bellMaxFill} values per nonzero. A sparse format must beat dense by {@code margin}, the
+ * CPU planner's margin by default, so a planned model is never slower than the dense one beyond
+ * timing noise.
+ *
+ * <p>Timing: CUDA events on the backend's stream around each run, {@code warmup} untimed runs
+ * first, the median of {@code repeats}. No L2 flush: a layer's weights are as warm (or cold) in
+ * inference as here, unlike the benchmark's cold-cache sweep.
+ *
+ * <p>Not a candidate: cuSPARSELt 2:4. It multiplies FP16/BF16 only, so a 2:4 layer would convert
+ * its inputs and outputs and give results within FP16 rounding of the FP32 model rather than
+ * within FP32 tolerance; Shears has no device conversion kernels yet. See issue 6.
+ */
+public final class CudaSparsePlanner {
+
+    /**
+     * @param warmup      untimed runs per candidate
+     * @param repeats     timed runs per candidate (the median is kept)
+     * @param bellBlocks  Blocked-ELL block sizes to try
+     * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
+     * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
+     * @param force       null to choose by time; else the label prefix of the candidate to choose
+     *                    whenever one applies, timed or not (tests use it to run every format)
+     */
+    public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force) {
+        public Options {
+            if (warmup < 0 || repeats < 1 || bellMaxFill < 1 || margin < 0)
+                throw new IllegalArgumentException("bad GPU planner options: warmup=" + warmup + " repeats=" + repeats
+                        + " bellMaxFill=" + bellMaxFill + " margin=" + margin);
+            bellBlocks = bellBlocks.clone();
+        }
+
+        /** 3 warm-up and 15 timed runs, blocks of 16 and 32 (tensor-core tiles), the CPU planner's margin. */
+        public static Options defaults() {
+            return new Options(3, 15, new int[] {16, 32}, 2.0, SparsePlanner.Options.defaults().margin(), null);
+        }
+
+        /** One warm-up, three timed runs, blocks of 4: for tests. */
+        public static Options quick() { return new Options(1, 3, new int[] {4}, 4.0, SparsePlanner.Options.defaults().margin(), null); }
+
+        /** The same options, always choosing the candidate whose label starts with {@code prefix} where there is one. */
+        public Options forcing(String prefix) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, prefix); }
+    }
+
+    /** The chosen matrix (the others are closed) and every candidate's time, dense first. */
+    public record Choice(CudaSparseMatrix matrix, String format, List<SparsePlanner.Timing> timings, List<String> rejected) {}
+
+    private final Options options;
+
+    public CudaSparsePlanner(Options options) { this.options = options; }
+
+    public CudaSparsePlanner() { this(Options.defaults()); }
+
+    public Options options() { return options; }
+
+    /**
+     * Plans A [rows, cols] given as host values {@code a} (row-major) and as the layer's own
+     * device tensor {@code dense} (the baseline; stored [cols, rows] when {@code kernelLayout}).
+     * {@code batchMajor}: time {@link CudaSparseMatrix#multiply} on X [n, cols] (Dense layers);
+     * otherwise {@link CudaSparseMatrix#multiplyT} on X [cols, n] (convolutions).
+     */
+    public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
+                         boolean batchMajor) {
+        if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
+        if (a.length != rows * cols) throw new IllegalArgumentException(a.length + " weights for a " + rows + " x " + cols + " matrix");
+        CudaBackend backend = cusparse.backend();
+        List<CudaSparseMatrix> matrices = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        List<Runnable> setups = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
+        CudaDenseMatrix denseMatrix = new CudaDenseMatrix(backend, dense, rows, cols, kernelLayout);
+        add(matrices, labels, setups, denseMatrix, "dense", () -> {});
+        long nonZeros = 0;
+        for (float v : a) if (v != 0f) nonZeros++;
+        if (nonZeros > 0 && nonZeros < (long) rows * cols) {
+            CudaCsrMatrix csr = new CudaCsrMatrix(cusparse, CsrMatrix.fromDense(a, rows, cols));
+            for (CudaCsrMatrix.Kernel k : CudaCsrMatrix.candidates(batchMajor, n))
+                add(matrices, labels, setups, csr, "csr/" + k.label(), () -> csr.use(k));
+            for (int b : options.bellBlocks()) {
+                if (!CudaBlockedEllMatrix.fits(rows, cols, b)) {
+                    rejected.add("blocked-ell-" + b + ": " + b + " does not divide " + rows + " x " + cols);
+                    continue;
+                }
+                double fill = BlockedEllMatrix.fillRatio(a, rows, cols, b);
+                if (fill > options.bellMaxFill()) {
+                    rejected.add(String.format(java.util.Locale.ROOT, "blocked-ell-%d: stores %.1f values per nonzero (limit %.1f)", b, fill, options.bellMaxFill()));
+                    continue;
+                }
+                CudaBlockedEllMatrix bell = new CudaBlockedEllMatrix(cusparse, BlockedEllMatrix.fromDense(a, rows, cols, b));
+                add(matrices, labels, setups, bell, bell.format(), () -> {});
+            }
+        }
+        Tensor x = null, y = null;
+        try {
+            float[] xs = new float[Math.multiplyExact(n, cols)];
+            SplittableRandom rng = new SplittableRandom(42);
+            for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+            x = backend.upload(xs, Shape.of(xs.length));
+            y = backend.allocate(Shape.of((long) n * rows), dev.shears.core.tensor.DType.FLOAT32);
+            double[] ms = new double[matrices.size()];
+            Arrays.fill(ms, Double.NaN);
+            for (int i = 0; i < matrices.size(); i++) {
+                setups.get(i).run();
+                CudaSparseMatrix m = matrices.get(i);
+                Tensor xx = x, yy = y;
+                Runnable run = batchMajor ? () -> m.multiply(xx, n, yy) : () -> m.multiplyT(xx, 0, n, yy, 0);
+                try {
+                    ms[i] = medianMillis(backend, run, options.warmup(), options.repeats());
+                } catch (RuntimeException e) {
+                    if (i == 0) throw e; // the dense baseline must run
+                    rejected.add(labels.get(i) + ": " + e.getMessage());
+                }
+            }
+            int best = 0;
+            String force = options.force();
+            for (int i = 1; i < ms.length; i++) {
+                if (Double.isNaN(ms[i])) continue;
+                boolean forced = force != null && labels.get(i).startsWith(force) && (best == 0 || !labels.get(best).startsWith(force));
+                boolean faster = force == null && ms[i] < ms[best] && ms[i] < ms[0] * (1 - options.margin());
+                if (forced || faster) best = i;
+            }
+            List<SparsePlanner.Timing> timings = new ArrayList<>();
+            for (int i = 0; i < ms.length; i++) if (!Double.isNaN(ms[i])) timings.add(new SparsePlanner.Timing(labels.get(i), ms[i]));
+            setups.get(best).run();
+            CudaSparseMatrix chosen = matrices.get(best);
+            for (CudaSparseMatrix m : matrices) if (m != chosen) m.close(); // a CSR matrix appears once per kernel: close is idempotent
+            return new Choice(chosen, labels.get(best), List.copyOf(timings), List.copyOf(rejected));
+        } catch (RuntimeException e) {
+            for (CudaSparseMatrix m : matrices) m.close();
+            throw e;
+        } finally {
+            if (x != null) x.close();
+            if (y != null) y.close();
+        }
+    }
+
+    private static void add(List<CudaSparseMatrix> matrices, List<String> labels, List<Runnable> setups, CudaSparseMatrix m,
+                            String label, Runnable setup) {
+        matrices.add(m);
+        labels.add(label);
+        setups.add(setup);
+    }
+
+    /** Median milliseconds of {@code op} between two CUDA events on the backend's stream, after {@code warmup} untimed runs. */
+    public static double medianMillis(CudaBackend backend, Runnable op, int warmup, int repeats) {
+        if (repeats < 1) throw new IllegalArgumentException("repetitions must be at least 1, got " + repeats);
+        for (int i = 0; i < warmup; i++) op.run();
+        double[] ms = new double[repeats];
+        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+            for (int r = 0; r < repeats; r++) {
+                start.record(backend.stream());
+                op.run();
+                end.record(backend.stream());
+                end.synchronize();
+                ms[r] = end.millisSince(start);
+            }
+        }
+        Arrays.sort(ms);
+        return ms[repeats / 2];
+    }
+}
