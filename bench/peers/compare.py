@@ -109,7 +109,8 @@ def chart(rows, path, sparse=None):
         for j, (name, field) in enumerate(series):
             ax.bar([i + (j - (len(series) - 1) / 2) * width for i in x], [r.get(field, 0) for r in train], width=width, label=name)
         ax.set_xticks(list(x))
-        ax.set_xticklabels(["%s\n%s b%s" % (r["op"], r["model"], r["batch"]) for r in train], fontsize=7)
+        ax.set_xticklabels(["%s%s\n%s b%s" % (r["op"], " graphs" if r.get("cudaGraphs") else "", r["model"], r["batch"]) for r in train],
+                           fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel("images / s (log)")
         ax.legend(fontsize=7)

@@ -18,7 +18,11 @@ __device__ __forceinline__ u64 dropout_mix(u64 seed, u64 index) {
 }
 
 extern "C" __global__ void shears_dropout(const float* x, float* y, unsigned char* keepMask, i64 n,
-                                          u64 seed, unsigned int threshold, float scale) {
+                                          u64 seed, unsigned int threshold, float scale,
+                                          const u64* stepSeedOnDevice, i64 salt) {
+    // in a captured step the step's seed lives in device memory (written before each replay) and
+    // the layer's seed is derived here exactly as DropoutHash.mix(stepSeed, salt) does on the host
+    if (stepSeedOnDevice != nullptr) seed = dropout_mix(*stepSeedOnDevice, (u64)salt);
     GRID_STRIDE(i, n) {
         bool keep = (unsigned int)(dropout_mix(seed, (u64)i) >> 40) >= threshold;
         keepMask[i] = keep ? 1 : 0;

@@ -27,9 +27,25 @@ __device__ __forceinline__ void adam_one(float& w, float g, float& m, float& v, 
 }
 
 // Version 1: one element per iteration.
+// In a captured step (CUDA graph) the per-step scalars live in device memory, written before each
+// replay: scalarsOnDevice = {lr, bc1, bc2} (bias corrections rounded to float by the host exactly
+// as for the arguments), and the decoupled decay lr * decoupledDecay is formed here, the same
+// single float multiplication the host does (decoupledDecay is 0 for plain Adam). Null: the
+// arguments hold the values.
+__device__ __forceinline__ void adam_scalars_from_device(const float* s, float decoupledDecay,
+                                                         float& lr, float& dwd, float& bc1, float& bc2) {
+    if (s == nullptr) return;
+    lr = s[0];
+    bc1 = s[1];
+    bc2 = s[2];
+    dwd = lr * decoupledDecay;
+}
+
 extern "C" __global__ void shears_adam_update_naive(
         float* w, const float* g, float* m, float* v, const unsigned char* mask, i64 n,
-        float lr, float b1, float b2, float ob1, float ob2, float eps, float cwd, float dwd, float bc1, float bc2) {
+        float lr, float b1, float b2, float ob1, float ob2, float eps, float cwd, float dwd, float bc1, float bc2,
+        const float* scalarsOnDevice, float decoupledDecay) {
+    adam_scalars_from_device(scalarsOnDevice, decoupledDecay, lr, dwd, bc1, bc2);
     GRID_STRIDE(i, n) {
         float wi = w[i], mi = m[i], vi = v[i];
         adam_one(wi, g[i], mi, vi, mask == nullptr || mask[i] != 0, lr, b1, b2, ob1, ob2, eps, cwd, dwd, bc1, bc2);
@@ -43,7 +59,9 @@ extern "C" __global__ void shears_adam_update_naive(
 // 29 bytes move per parameter with a mask (read w, g, m, v, mask; write w, m, v).
 extern "C" __global__ void shears_adam_update(
         float* w, const float* g, float* m, float* v, const unsigned char* mask, i64 n,
-        float lr, float b1, float b2, float ob1, float ob2, float eps, float cwd, float dwd, float bc1, float bc2) {
+        float lr, float b1, float b2, float ob1, float ob2, float eps, float cwd, float dwd, float bc1, float bc2,
+        const float* scalarsOnDevice, float decoupledDecay) {
+    adam_scalars_from_device(scalarsOnDevice, decoupledDecay, lr, dwd, bc1, bc2);
     i64 n4 = n >> 2;
     float4* w4 = reinterpret_cast<float4*>(w);
     const float4* g4 = reinterpret_cast<const float4*>(g);

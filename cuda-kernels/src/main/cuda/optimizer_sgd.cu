@@ -4,6 +4,8 @@
 //   masked: w = v = 0 exactly.
 // A null mask keeps everything; a null velocity means plain SGD (step = g'). Built with
 // --fmad=false and IEEE division/sqrt, so results match the Java twin bit for bit.
+// lrOnDevice: null, or the learning rate in device memory (a captured CUDA-graph step, whose
+// learning rate is written there before each replay instead of being baked into the launch).
 #include "common.cuh"
 
 __device__ __forceinline__ void sgd_one(float& w, float g, float* v, bool keep,
@@ -26,7 +28,8 @@ __device__ __forceinline__ void sgd_one(float& w, float g, float* v, bool keep,
 // Version 1: one element per iteration.
 extern "C" __global__ void shears_sgd_update_naive(
         float* w, const float* g, float* v, const unsigned char* mask, i64 n,
-        float lr, float momentum, float weightDecay, int nesterov) {
+        float lr, float momentum, float weightDecay, int nesterov, const float* lrOnDevice) {
+    if (lrOnDevice != nullptr) lr = *lrOnDevice;
     GRID_STRIDE(i, n) {
         float wi = w[i];
         float vi = v != nullptr ? v[i] : 0.0f;
@@ -41,7 +44,8 @@ extern "C" __global__ void shears_sgd_update_naive(
 // and momentum (read w, g, v, mask; write w, v).
 extern "C" __global__ void shears_sgd_update(
         float* w, const float* g, float* v, const unsigned char* mask, i64 n,
-        float lr, float momentum, float weightDecay, int nesterov) {
+        float lr, float momentum, float weightDecay, int nesterov, const float* lrOnDevice) {
+    if (lrOnDevice != nullptr) lr = *lrOnDevice;
     i64 n4 = n >> 2;
     float4* w4 = reinterpret_cast<float4*>(w);
     const float4* g4 = reinterpret_cast<const float4*>(g);

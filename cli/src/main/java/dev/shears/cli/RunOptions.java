@@ -25,6 +25,11 @@ final class RunOptions {
     @Option(names = "--stop-after-epoch", paramLabel = "E", description = "Save the run after epoch E and stop; continue it later with --resume.")
     Integer stopAfter;
 
+    @Option(names = "--cuda-graphs", description = "CUDA backend: capture the training step once as a CUDA graph and replay it"
+            + " (one launch a step; the same results bit for bit). Off by default until measured on a GPU; also -Dshears.cudaGraphs=true."
+            + " Ignored on the CPU backend.")
+    boolean cudaGraphs;
+
     /** Checks the options; call before the run. */
     void validate(int epochs) {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))

@@ -61,8 +61,8 @@ final class RunSupport {
      * @param resume    the saved run to continue, or null for a fresh run
      * @param stopAfter stop (saved, resumable) after this epoch; null to run to the end
      */
-    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter) {
-        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null); }
+    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter, boolean cudaGraphs) {
+        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null, false); }
     }
 
     /**
@@ -81,7 +81,7 @@ final class RunSupport {
                         + " or choose another --out, or delete " + saved + " to start over there");
             ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
             return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                    new Control(labels, null, run.stopAfter));
+                    new Control(labels, null, run.stopAfter, run.cudaGraphs));
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
         if (rp.complete()) {
@@ -102,7 +102,7 @@ final class RunSupport {
         // cosine stretched by --epochs keeps its length as epochs * f, the parser derives it as endEpoch - startEpoch, which
         // can be one ulp away) and the learning rate of every step must be the uninterrupted run's to the last bit.
         return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                new Control(labels, rp, run.stopAfter));
+                new Control(labels, rp, run.stopAfter, run.cudaGraphs));
     }
 
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
@@ -126,6 +126,10 @@ final class RunSupport {
         prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
+        if (control.cudaGraphs()) {
+            trainer.useCudaGraphs(true);
+            if (!trainer.cudaGraphsActive()) err.println("--cuda-graphs: ignored on the " + model.backend().kind() + " backend (CUDA only)");
+        }
         String recipeText = RecipeWriter.toYaml(recipe);
         Map<String, String> labels = new LinkedHashMap<>(control.labels());
         labels.put(ResumePoint.DESCRIPTION, src.description());

@@ -71,7 +71,7 @@ class CliTest {
         assertTrue(Files.readString(t.resolve("report.html")).contains("<svg"), "the HTML report has charts");
 
         Run prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.8",
-                "--epochs", "4", "--out", p.toString(), "--backend", "cpu", "--quiet");
+                "--epochs", "4", "--out", p.toString(), "--backend", "cpu", "--quiet", "--cuda-graphs"); // accepted, ignored on the CPU
         assertEquals(0, prune.code(), prune.err());
         assertTrue(prune.out().contains("pruned accuracy"), prune.out());
         JsonNode pr = JSON.readTree(p.resolve("report.json").toFile());

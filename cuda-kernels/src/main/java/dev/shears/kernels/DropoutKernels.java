@@ -16,9 +16,19 @@ public final class DropoutKernels {
     }
 
     public void dropout(long x, long y, long keepMask, long n, long seed, int threshold, float scale) {
+        dropout(x, y, keepMask, n, seed, 0, 0, threshold, scale);
+    }
+
+    /**
+     * As above, but with {@code stepSeedOnDevice} non-zero the kernel ignores {@code seed} and uses
+     * {@code DropoutHash.mix(stepSeed, salt)} of the 64-bit step seed at that device address, read
+     * when it runs: a CUDA graph captures the launch once and the step seed is written there
+     * before each replay.
+     */
+    public void dropout(long x, long y, long keepMask, long n, long seed, long stepSeedOnDevice, long salt, int threshold, float scale) {
         if (threshold < 0 || threshold > (1 << 24)) throw new IllegalArgumentException("dropout threshold " + threshold + " outside [0, 2^24]");
         if (n == 0) return;
-        rt.args().ptr(x).ptr(y).ptr(keepMask).i64(n).i64(seed).i32(threshold).f32(scale);
+        rt.args().ptr(x).ptr(y).ptr(keepMask).i64(n).i64(seed).i32(threshold).f32(scale).ptr(stepSeedOnDevice).i64(salt);
         rt.launch1d(forward, n);
     }
 

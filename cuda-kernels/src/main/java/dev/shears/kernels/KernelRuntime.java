@@ -29,6 +29,8 @@ public final class KernelRuntime implements AutoCloseable {
     private final long results;
     /** RESULT_BYTES of pinned host memory mirroring {@link #results} */
     private final PinnedBuffer resultsHost;
+    /** kernel launches issued from the host so far (a replayed CUDA graph issues none) */
+    private long launches;
 
     public KernelRuntime(CudaModule module, CudaStream stream, DeviceMemory memory, int multiprocessors) {
         this.module = module;
@@ -61,8 +63,12 @@ public final class KernelRuntime implements AutoCloseable {
             throw new IllegalArgumentException(k.name() + ": grid of " + gridX + " blocks outside [1, 2^31-1]");
         }
         if (gridY < 1 || gridY > 65535) throw new IllegalArgumentException(k.name() + ": grid y of " + gridY + " outside [1, 65535]");
+        launches++;
         Cuda.launchKernel(k.function(), (int) gridX, gridY, 1, block, 1, 1, sharedBytes, stream.handle(), args.pointers(), k.name());
     }
+
+    /** Kernel launches issued from the host through this runtime so far (for tests that check a step was replayed from a graph). */
+    public long launches() { return launches; }
 
     /** Element-wise launch: {@link #gridFor} blocks of {@link #BLOCK} threads. */
     public void launch1d(Kernel k, long n) { launch(k, gridFor(n), 1, BLOCK, 0); }

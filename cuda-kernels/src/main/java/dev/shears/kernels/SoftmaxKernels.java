@@ -74,6 +74,28 @@ public final class SoftmaxKernels {
         return r.get(JAVA_DOUBLE, 0);
     }
 
+    /**
+     * The cross-entropy kernel alone, adding into caller-owned device results instead of reading
+     * back: {@code lossSum} (a double) += the summed loss, {@code badLabels} (a u32) += the rows
+     * whose label is outside [0, cols), {@code firstBadRow} (an int) = min(itself, the first such
+     * row). Nothing waits and nothing is cleared, so it can be captured in a CUDA graph; the caller
+     * clears the results (lossSum and badLabels to 0, firstBadRow to INT_MAX) and reads them.
+     */
+    public void softmaxCrossEntropyInto(long logits, long labels, long dLogits, float gradScale, int rows, int cols,
+                                        long lossSum, long badLabels, long firstBadRow) {
+        if (rows == 0) return;
+        rt.args().ptr(logits).ptr(labels).ptr(dLogits).f32(gradScale).i32(rows).i32(cols)
+                .ptr(lossSum).ptr(badLabels).ptr(firstBadRow);
+        rt.launch(crossEntropy, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+    }
+
+    /** The count-correct kernel alone: {@code correct} (a u32 in device memory) += rows whose first arg-max equals the label; nothing waits. */
+    public void countCorrectInto(long logits, long labels, int rows, int cols, long correct) {
+        if (rows == 0) return;
+        rt.args().ptr(logits).ptr(labels).i32(rows).i32(cols).ptr(correct);
+        rt.launch(countCorrect, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+    }
+
     /** Rows whose first arg-max equals the label. Waits for the result. */
     public int countCorrect(long logits, long labels, int rows, int cols) {
         if (rows == 0) return 0;

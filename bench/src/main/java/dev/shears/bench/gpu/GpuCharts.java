@@ -69,7 +69,8 @@ public final class GpuCharts {
             if (!op.equals("train_step") && !op.equals("gmp_run")) continue;
             double batch = r.path("batch").asDouble();
             String what = (op.equals("train_step") ? "step " : "run ") + r.path("model").asText(); // short: the legend is 250 px wide
-            if (r.has("imagesPerSec")) series.computeIfAbsent("Shears " + what, k -> new TreeMap<>()).put(batch, r.get("imagesPerSec").asDouble());
+            String shears = r.path("cudaGraphs").asBoolean(false) ? "Shears graphs " : "Shears ";
+            if (r.has("imagesPerSec")) series.computeIfAbsent(shears + what, k -> new TreeMap<>()).put(batch, r.get("imagesPerSec").asDouble());
             for (var it = r.fieldNames(); it.hasNext(); ) {
                 String f = it.next();
                 if (f.startsWith("torch_") && f.endsWith("_imagesPerSec")) {

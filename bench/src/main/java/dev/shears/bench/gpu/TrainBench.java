@@ -4,6 +4,7 @@ import dev.shears.cli.report.BenchJson;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.Backends;
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.CudaStepGraph;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.data.Split;
@@ -26,6 +27,8 @@ import dev.shears.pruning.train.GmpTrainer;
 import dev.shears.pruning.train.TrainingHistory;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -51,6 +54,11 @@ import java.util.SplittableRandom;
  *   wall time around {@link GmpTrainer#run} including its per-epoch test evaluation and host
  *   snapshots; images/second counts training images only.</li>
  * </ul>
+ * On CUDA both rows come twice, {@code "cudaGraphs": false} and {@code true} ({@code --cuda-graphs
+ * off|on|both}, default both): with graphs the step is one replay of the step captured as a CUDA
+ * graph ({@link CudaStepGraph}: gather the batch into pinned memory, one graph launch, loss read
+ * back), and the GMP run uses {@link GmpTrainer#useCudaGraphs}. Other backends ignore graphs and
+ * write the {@code false} rows only.
  * {@code --plan FILE} writes the run's schedule (mask-update steps and targets, per-step
  * learning rate, optimizer settings) so that {@code bench/peers/train_torch.py} runs the very
  * same recipe in PyTorch.
@@ -59,7 +67,7 @@ import java.util.SplittableRandom;
  *   TrainBench --out train.json [--backend auto|cpu|cuda] [--models lenet-300-100,mnist-cnn] [--batches 128,512]
  *              [--warmup 10] [--warmup-seconds 1] [--steps 50] [--epochs 3] [--train 60000] [--test 10000]
  *              [--data fashion-mnist|IDX_DIR]
- *              [--recipe gmp-seed] [--step-sparsity 0.9] [--plan plan.json] [--seed 1] [--quick]
+ *              [--recipe gmp-seed] [--step-sparsity 0.9] [--plan plan.json] [--seed 1] [--cuda-graphs off|on|both] [--quick]
  * </pre>
  * Data: synthetic images with Fashion-MNIST's shape ({@link SyntheticImages}) unless {@code --data}
  * names a folder of IDX files or {@code fashion-mnist} (the installed set, else the 12k/2k split
@@ -68,11 +76,12 @@ import java.util.SplittableRandom;
 public final class TrainBench {
     /** Parsed command line. */
     record Options(Path out, String backend, List<String> models, List<Integer> batches, int warmup, double warmupSeconds, int steps,
-                   int epochs, int train, int test, String data, String recipe, double stepSparsity, Path plan, long seed) {
+                   int epochs, int train, int test, String data, String recipe, double stepSparsity, Path plan, long seed,
+                   List<Boolean> cudaGraphs) {
 
         static final String USAGE = "usage: TrainBench --out FILE.json [--backend auto|cpu|cuda] [--models a,b] [--batches 128,512] [--warmup N]"
                 + " [--warmup-seconds S] [--steps N] [--epochs N (0: no GMP run)] [--train N] [--test N] [--data fashion-mnist|IDX_DIR] [--recipe NAME|FILE]"
-                + " [--step-sparsity S] [--plan FILE.json] [--seed N] [--quick]";
+                + " [--step-sparsity S] [--plan FILE.json] [--seed N] [--cuda-graphs off|on|both] [--quick]";
 
         static Options parse(String... args) {
             Path out = null, plan = null;
@@ -84,6 +93,7 @@ public final class TrainBench {
             double sparsity = 0.9, warmupSeconds = 1.0;
             long seed = 1;
             boolean quick = false;
+            List<Boolean> graphs = List.of(false, true);
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -103,6 +113,12 @@ public final class TrainBench {
                     case "--plan" -> plan = Path.of(value(args, ++i));
                     case "--seed" -> seed = integer(a, value(args, ++i));
                     case "--quick" -> quick = true;
+                    case "--cuda-graphs" -> graphs = switch (value(args, ++i)) {
+                        case "off" -> List.of(false);
+                        case "on" -> List.of(true);
+                        case "both" -> List.of(false, true);
+                        default -> throw new IllegalArgumentException("--cuda-graphs takes off, on or both, got '" + args[i] + "'");
+                    };
                     default -> throw new IllegalArgumentException("unknown argument " + a + "; " + USAGE);
                 }
             }
@@ -121,7 +137,8 @@ public final class TrainBench {
             if (epochs < 0) throw new IllegalArgumentException("--epochs must be >= 0 (0 skips the GMP runs), got " + epochs);
             if (train < 1 || test < 1) throw new IllegalArgumentException("--train and --test must be >= 1, got " + train + " and " + test);
             if (!(sparsity >= 0 && sparsity < 1)) throw new IllegalArgumentException("--step-sparsity must be in [0, 1), got " + sparsity);
-            return new Options(out, backend, models, batches, warmup, warmupSeconds, steps, epochs, train, test, data, recipe, sparsity, plan, seed);
+            return new Options(out, backend, models, batches, warmup, warmupSeconds, steps, epochs, train, test, data, recipe, sparsity, plan, seed,
+                    graphs);
         }
 
         private static String value(String[] args, int i) {
@@ -203,11 +220,15 @@ public final class TrainBench {
     /** Every measurement, as one JSON object. */
     String run() {
         List<Map<String, Object>> rows = new ArrayList<>();
+        // graphs only on CUDA: elsewhere the option is ignored, so its rows would repeat the uncaptured ones
+        List<Boolean> graphs = be instanceof CudaBackend ? opt.cudaGraphs() : List.of(false);
         for (String model : opt.models())
-            for (int batch : opt.batches()) {
-                rows.add(trainStep(model, batch));
-                if (opt.epochs() > 0) rows.add(gmpRun(model, batch));
-            }
+            for (int batch : opt.batches())
+                for (boolean g : graphs) {
+                    rows.add(g ? orError("train_step", model, batch, () -> trainStep(model, batch, true)) : trainStep(model, batch, false));
+                    if (opt.epochs() > 0)
+                        rows.add(g ? orError("gmp_run", model, batch, () -> gmpRun(model, batch, true)) : gmpRun(model, batch, false));
+                }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", be.name());
         out.put("backend", be.kind());
@@ -220,12 +241,35 @@ public final class TrainBench {
         return BenchJson.write(out);
     }
 
+    /**
+     * The CUDA-graph rows are new and not yet run on a GPU: a failure there becomes a row naming
+     * the error (and goes to stderr) instead of losing the whole stage's figures.
+     */
+    private static Map<String, Object> orError(String op, String model, int batch, java.util.function.Supplier<Map<String, Object>> row) {
+        try {
+            return row.get();
+        } catch (RuntimeException e) {
+            System.err.println("TrainBench: " + op + " " + model + " batch " + batch + " with CUDA graphs failed:");
+            e.printStackTrace();
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("op", op);
+            r.put("model", model);
+            r.put("batch", batch);
+            r.put("cudaGraphs", true);
+            r.put("error", String.valueOf(e));
+            return r;
+        }
+    }
+
     private Model model(String name) {
         return Architectures.create(name, SyntheticImages.SAMPLE, SyntheticImages.CLASSES).bind(be, opt.seed());
     }
 
-    /** One steady-state training step, as GmpTrainer runs it, timed over opt.steps() steps. */
-    Map<String, Object> trainStep(String name, int batch) {
+    /**
+     * One steady-state training step, as GmpTrainer runs it, timed over opt.steps() steps; with
+     * {@code graphs} (CUDA only) each step after the warm-up is one replay of the captured step.
+     */
+    Map<String, Object> trainStep(String name, int batch, boolean graphs) {
         Model model = model(name);
         List<Parameter> prunable = model.parameters().stream().filter(Parameter::prunableByDefault).toList();
         if (opt.stepSparsity() > 0) new MagnitudePruner(be).update(prunable, opt.stepSparsity(), Scope.LAYER);
@@ -266,26 +310,77 @@ public final class TrainBench {
                 optimizer.step(lr);
                 step[0]++;
             };
-            // at least --warmup steps and --warmup-seconds: the JIT compiles the step's Java path during the first configuration
-            long warmEnd = System.nanoTime() + (long) (opt.warmupSeconds() * 1e9);
-            for (int i = 0; i < opt.warmup() || System.nanoTime() < warmEnd; i++) one.run();
-            be.synchronize();
-            double[] ms = timeSteps(one, opt.steps());
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("op", "train_step");
-            row.put("model", name);
-            row.put("batch", rows);
-            row.put("parameters", model.parameterCount());
-            row.put("maskedSparsity", opt.stepSparsity());
-            row.put("steps", opt.steps());
-            row.put("timing", ms[1] >= 0 ? "cuda-events" : "wall");
-            double used = ms[1] >= 0 ? ms[1] : ms[0];
-            row.put("msPerStep", used / opt.steps());
-            row.put("imagesPerSec", 1000.0 * rows * opt.steps() / used);
-            row.put("wallImagesPerSec", 1000.0 * rows * opt.steps() / ms[0]);
-            row.put("meanLoss", lossSum[0] / step[0]);
-            return row;
+            // the uncaptured step runs at least once first either way: it allocates the layers' buffers a capture needs
+            one.run();
+            CudaStepGraph[] graph = new CudaStepGraph[2];
+            Runnable timed = one;
+            try {
+                if (graphs) {
+                    // as GmpTrainer replays: two graphs in turn, the next batch gathered into one while the other runs
+                    CudaBackend cuda = (CudaBackend) be;
+                    Tensor[] masks = optimizer.parameters().stream().map(Parameter::mask).toArray(Tensor[]::new);
+                    long before = optimizer.steps();
+                    for (int k = 0; k < 2; k++)
+                        graph[k] = CudaStepGraph.capture(cuda, x, y, classes, masks, () -> {
+                            ExecContext ctx = new ExecContext(be, true, 0); // seed, lr and Adam step come from device memory
+                            Tensor out = model.forwardUntil(ctx, List.of(x), logits);
+                            cuda.softmaxCrossEntropyIntoStep(out, y, dLogits, 1f / rows, rows, classes);
+                            cuda.countCorrectIntoStep(out, y, rows, classes);
+                            model.zeroGrad();
+                            model.backwardFrom(ctx, dLogits, logits);
+                            optimizer.step(0f);
+                        });
+                    optimizer.restoreSteps(before);
+                    java.util.function.LongConsumer fill = st -> {
+                        CudaStepGraph g = graph[(int) (st & 1)];
+                        int start = (int) (st * rows % (n - rows + 1));
+                        MemorySegment in = g.input();
+                        for (int r = 0; r < rows; r++)
+                            MemorySegment.copy(train.features(), order[start + r] * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
+                        MemorySegment.copy(permuted, start, g.labels(), ValueLayout.JAVA_INT, 0, rows);
+                    };
+                    long[] filled = {-1};
+                    timed = () -> {
+                        long st = step[0];
+                        CudaStepGraph g = graph[(int) (st & 1)];
+                        if (filled[0] != st) fill.accept(st);
+                        long s = optimizer.steps();
+                        g.submit(lr, s + 1, st);
+                        optimizer.restoreSteps(s + 1);
+                        fill.accept(st + 1);
+                        filled[0] = st + 1;
+                        lossSum[0] += g.await().lossSum() / rows;
+                        step[0]++;
+                    };
+                }
+                // at least --warmup steps and --warmup-seconds: the JIT compiles the step's Java path during the first configuration
+                long warmEnd = System.nanoTime() + (long) (opt.warmupSeconds() * 1e9);
+                for (int i = 0; i < opt.warmup() || System.nanoTime() < warmEnd; i++) timed.run();
+                be.synchronize();
+                double[] ms = timeSteps(timed, opt.steps());
+                return stepRow(name, rows, graphs, model.parameterCount(), ms, lossSum[0] / step[0]);
+            } finally {
+                for (CudaStepGraph g : graph) if (g != null) g.close();
+            }
         }
+    }
+
+    private Map<String, Object> stepRow(String name, int rows, boolean graphs, long parameters, double[] ms, double meanLoss) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("op", "train_step");
+        row.put("model", name);
+        row.put("batch", rows);
+        row.put("cudaGraphs", graphs);
+        row.put("parameters", parameters);
+        row.put("maskedSparsity", opt.stepSparsity());
+        row.put("steps", opt.steps());
+        row.put("timing", ms[1] >= 0 ? "cuda-events" : "wall");
+        double used = ms[1] >= 0 ? ms[1] : ms[0];
+        row.put("msPerStep", used / opt.steps());
+        row.put("imagesPerSec", 1000.0 * rows * opt.steps() / used);
+        row.put("wallImagesPerSec", 1000.0 * rows * opt.steps() / ms[0]);
+        row.put("meanLoss", meanLoss);
+        return row;
     }
 
     /** {wall ms, CUDA-event ms or -1} for {@code steps} runs of {@code step}. */
@@ -307,10 +402,10 @@ public final class TrainBench {
     }
 
     /** A whole GMP run of the recipe at {@code batch}, wall time. */
-    Map<String, Object> gmpRun(String name, int batch) {
+    Map<String, Object> gmpRun(String name, int batch, boolean graphs) {
         Model model = model(name);
         Recipe r = recipe(batch);
-        GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), r, opt.seed());
+        GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), r, opt.seed()).useCudaGraphs(graphs);
         long t0 = System.nanoTime();
         TrainingHistory h = trainer.run();
         be.synchronize();
@@ -320,6 +415,8 @@ public final class TrainBench {
         row.put("op", "gmp_run");
         row.put("model", name);
         row.put("batch", batch);
+        row.put("cudaGraphs", graphs);
+        row.put("replayedSteps", trainer.replayedSteps());
         row.put("epochs", r.epochs());
         row.put("stepsPerEpoch", trainer.stepsPerEpoch());
         row.put("maskUpdates", h.pruning().size());

@@ -41,6 +41,9 @@ class TrainBenchTest {
         assertEquals(1, q.epochs());
         assertEquals(20, q.steps());
         assertEquals(20_000, q.train());
+        assertEquals(List.of(false, true), d.cudaGraphs(), "graphs on and off by default, so one GPU run measures both");
+        assertEquals(List.of(true), TrainBench.Options.parse("--out", "t.json", "--cuda-graphs", "on").cudaGraphs());
+        assertEquals(List.of(false), TrainBench.Options.parse("--out", "t.json", "--cuda-graphs", "off").cudaGraphs());
     }
 
     @Test
@@ -53,6 +56,7 @@ class TrainBenchTest {
         assertTrue(msg("--out", "x", "--warmup-seconds", "-1").contains("--warmup-seconds"));
         assertTrue(msg("--out", "x", "--fast").contains("unknown argument --fast"));
         assertTrue(msg("--out").contains("needs a value"));
+        assertTrue(msg("--out", "x", "--cuda-graphs", "yes").contains("off, on or both"));
     }
 
     private static String msg(String... args) {
@@ -96,6 +100,7 @@ class TrainBenchTest {
             assertEquals("train_step", step.get("op").asText());
             assertEquals("lenet-300-100", step.get("model").asText());
             assertEquals("wall", step.get("timing").asText());
+            assertFalse(step.get("cudaGraphs").asBoolean(), "the CPU backend ignores CUDA graphs: uncaptured rows only");
             assertEquals(266_610, step.get("parameters").asLong(), "784*300+300 + 300*100+100 + 100*10+10");
             assertEquals(step.get("imagesPerSec").asDouble(), 1000.0 * 8 * 2 / (step.get("msPerStep").asDouble() * 2), 1e-6);
             assertTrue(Double.isFinite(step.get("meanLoss").asDouble()));

@@ -206,6 +206,15 @@ public interface Backend extends AutoCloseable {
      */
     void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long seed);
 
+    /**
+     * {@link #dropout} with the seed {@code DropoutHash.mix(stepSeed, salt)}: a layer passes the
+     * step's seed and its own salt, so a backend that replays a captured step (CUDA graphs) can
+     * read the step seed from device memory and derive the same layer seed there.
+     */
+    default void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long stepSeed, long salt) {
+        dropout(x, y, keepMask, rate, dev.shears.core.cpu.DropoutHash.mix(stepSeed, salt));
+    }
+
     /** dx = dy * keep / (1 - rate). */
     void dropoutBackward(Tensor dy, Tensor keepMask, Tensor dx, float rate);
 

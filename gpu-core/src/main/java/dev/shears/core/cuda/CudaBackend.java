@@ -61,6 +61,10 @@ public final class CudaBackend implements Backend {
     private final PinnedStaging staging;
     private final String name;
     private Thread owner;
+    /** the training step being captured into a CUDA graph, or null: its kernels read per-step scalars from device memory */
+    private CudaStepGraph capturing;
+    /** cuBLAS calls issued from the host so far */
+    private long gemmCalls;
 
     private final ThresholdKernels threshold;
     private final MaskKernels masks;
@@ -167,6 +171,61 @@ public final class CudaBackend implements Backend {
     public ElementwiseKernels elementwiseKernels() { return elementwise; }
 
     public SoftmaxKernels softmaxKernels() { return softmax; }
+
+    /**
+     * Kernel launches and cuBLAS calls issued from the host so far; a step replayed from a CUDA
+     * graph ({@link CudaStepGraph}) adds none (its one graph launch is counted by the graph).
+     */
+    public long launchesIssued() { return rt.launches() + gemmCalls; }
+
+    // ---------------------------------------------------------------- CUDA-graph step capture
+
+    void beginStepCapture(CudaStepGraph g) {
+        enter();
+        if (capturing != null) throw new IllegalStateException("a training step is already being captured on " + name);
+        capturing = g;
+    }
+
+    void endStepCapture(CudaStepGraph g) {
+        if (capturing == g) capturing = null;
+    }
+
+    void launchStepGraph(dev.shears.nativebind.CudaGraph graph) {
+        enter();
+        graph.launch(stream);
+    }
+
+    private CudaStepGraph requireCapture(String op) {
+        if (capturing == null)
+            throw new IllegalStateException(op + " writes into a captured step's device results and runs only inside CudaStepGraph.capture");
+        return capturing;
+    }
+
+    /**
+     * The fused softmax cross-entropy of {@link #softmaxCrossEntropy} inside a captured step: the
+     * loss sum and any bad labels go to the step graph's device results, read back after each
+     * replay by {@link CudaStepGraph#launch}; nothing waits.
+     */
+    public void softmaxCrossEntropyIntoStep(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols) {
+        enter();
+        CudaStepGraph g = requireCapture("softmaxCrossEntropyIntoStep");
+        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
+        checkSize("softmaxCrossEntropy labels", labels, rows);
+        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+        softmax.softmaxCrossEntropyInto(f(logits, "softmaxCrossEntropyIntoStep"), t(labels, DType.INT32, "softmaxCrossEntropyIntoStep labels").pointer(),
+                fOrZero(dLogits, "softmaxCrossEntropyIntoStep"), gradScale, rows, cols,
+                g.lossAddress(), g.badLabelsAddress(), g.firstBadRowAddress());
+    }
+
+    /** {@link #countCorrect} inside a captured step, into the step graph's device results. */
+    public void countCorrectIntoStep(Tensor logits, Tensor labels, int rows, int cols) {
+        enter();
+        CudaStepGraph g = requireCapture("countCorrectIntoStep");
+        checkSize("countCorrect logits", logits, (long) rows * cols);
+        checkSize("countCorrect labels", labels, rows);
+        softmax.countCorrectInto(f(logits, "countCorrectIntoStep"), t(labels, DType.INT32, "countCorrectIntoStep labels").pointer(),
+                rows, cols, g.correctAddress());
+    }
 
     /** The stream every op is queued on (for CUDA-event timing and graph capture). */
     public CudaStream stream() { return stream; }
@@ -334,6 +393,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
         if (m == 0 || n == 0 || batch == 0) return;
         long A = f(a, "gemm A"), B = f(b, "gemm B"), C = f(c, "gemm C");
+        gemmCalls++;
         checkMatrices("gemm A", a, aOffset, strideA, (long) m * k, batch, k == 0);
         checkMatrices("gemm B", b, bOffset, strideB, (long) k * n, batch, k == 0);
         checkMatrices("gemm C", c, cOffset, strideC, (long) m * n, batch, false);
@@ -584,8 +644,21 @@ public final class CudaBackend implements Backend {
         enter();
         long n = sameSize("dropout", x, y);
         checkSize("dropout keepMask", keepMask, n);
+        if (capturing != null)
+            throw new IllegalStateException("dropout with a host seed inside a captured training step would replay that seed every step; "
+                    + "call dropout(x, y, keepMask, rate, stepSeed, salt), which reads the step seed from device memory");
         dropout.dropout(f(x, "dropout"), f(y, "dropout"), t(keepMask, DType.UINT8, "dropout keepMask").pointer(), n, seed,
                 DropoutHash.threshold(rate), DropoutHash.scale(rate));
+    }
+
+    /** Inside a captured step the kernel derives the layer seed from the step seed in device memory (written before each replay). */
+    @Override public void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long stepSeed, long salt) {
+        enter();
+        long n = sameSize("dropout", x, y);
+        checkSize("dropout keepMask", keepMask, n);
+        long onDevice = capturing == null ? 0 : capturing.stepSeedAddress();
+        dropout.dropout(f(x, "dropout"), f(y, "dropout"), t(keepMask, DType.UINT8, "dropout keepMask").pointer(), n,
+                DropoutHash.mix(stepSeed, salt), onDevice, salt, DropoutHash.threshold(rate), DropoutHash.scale(rate));
     }
 
     @Override public void dropoutBackward(Tensor dy, Tensor keepMask, Tensor dx, float rate) {
@@ -640,7 +713,8 @@ public final class CudaBackend implements Backend {
         if (velocity != null) sameSize("sgdUpdate (weights, velocity)", w, velocity);
         if (mask != null) sameSize("sgdUpdate (weights, mask)", w, mask);
         optimizers.sgd(f(w, "sgdUpdate"), f(g, "sgdUpdate"), fOrZero(velocity, "sgdUpdate"),
-                mask == null ? 0 : t(mask, DType.UINT8, "sgdUpdate mask").pointer(), n, lr, momentum, weightDecay, nesterov,
+                mask == null ? 0 : t(mask, DType.UINT8, "sgdUpdate mask").pointer(), n, lr,
+                capturing == null ? 0 : capturing.learningRateAddress(), momentum, weightDecay, nesterov,
                 OptimizerKernels.Variant.AUTO);
     }
 
@@ -653,7 +727,8 @@ public final class CudaBackend implements Backend {
         if (mask != null) sameSize("adamUpdate (weights, mask)", w, mask);
         optimizers.adam(f(w, "adamUpdate"), f(g, "adamUpdate"), f(m, "adamUpdate"), f(v, "adamUpdate"),
                 mask == null ? 0 : t(mask, DType.UINT8, "adamUpdate mask").pointer(), n,
-                lr, beta1, beta2, eps, weightDecay, decoupled, step, OptimizerKernels.Variant.AUTO);
+                lr, beta1, beta2, eps, weightDecay, decoupled, step,
+                capturing == null ? 0 : capturing.adamScalarsAddress(beta1, beta2), OptimizerKernels.Variant.AUTO);
     }
 
     // ================================================================ lifecycle

@@ -136,4 +136,57 @@ class CudaAllocatorTest {
         for (long p : held) a.free(p);
         a.close();
     }
+
+    @Test
+    void blocksTouchedByACaptureStayReservedForItsGraphUntilThePoolIsReleased() {
+        FakeDevice dev = new FakeDevice(1L << 30);
+        CudaAllocator a = new CudaAllocator(dev);
+        long before = a.allocate(4096);   // a buffer of the warm-up step, freed during the capture
+        long cached = a.allocate(8192);
+        a.free(cached);                   // in the shared cache: the capture may take it
+
+        CudaAllocator.GraphPool pool = a.beginCapture();
+        long inCapture = a.allocate(8192);
+        assertEquals(cached, inCapture, "a capture is served from the shared cache");
+        a.free(before);                   // freed while capturing: reserved, not back in the shared cache
+        long again = a.allocate(4096);
+        assertEquals(before, again, "the capture may reuse what it freed");
+        a.free(again);
+        var miss = assertThrows(CudaAllocator.GraphCaptureAllocationException.class, () -> a.allocate(1 << 20));
+        assertTrue(miss.getMessage().contains("1048576 bytes") && miss.getMessage().contains("uncaptured first"), miss.getMessage());
+        assertEquals(2, dev.mallocs, "a capture never calls cuMemAlloc");
+        a.endCapture(pool);
+
+        // after the capture, eager work must not get the graph's blocks
+        a.free(inCapture);
+        assertEquals(4096 + 8192, a.bytesReservedForGraphs());
+        assertEquals(0, a.bytesCached());
+        long eager = a.allocate(4096);
+        assertNotEquals(before, eager, "a block the graph writes at every replay was handed to eager work");
+        long eager2 = a.allocate(8192);
+        assertNotEquals(cached, eager2);
+
+        a.releasePool(pool);
+        assertEquals(0, a.bytesReservedForGraphs());
+        assertEquals(4096 + 8192, a.bytesCached(), "the released pool's blocks are back in the shared cache");
+        assertEquals(before, a.allocate(4096));
+        a.free(eager);
+        a.free(eager2);
+        a.closeReleasingLive();
+        assertTrue(dev.live.isEmpty(), "every device block freed at close");
+    }
+
+    @Test
+    void closingWithAGraphPoolStillHeldFreesItsBlocks() {
+        FakeDevice dev = new FakeDevice(1L << 30);
+        CudaAllocator a = new CudaAllocator(dev);
+        a.free(a.allocate(4096));
+        CudaAllocator.GraphPool pool = a.beginCapture();
+        a.free(a.allocate(4096));
+        a.endCapture(pool);
+        assertEquals(4096, a.bytesReservedForGraphs());
+        a.close();
+        assertTrue(dev.live.isEmpty(), "the pool's free block went back to the device");
+        assertThrows(IllegalStateException.class, () -> { a.beginCapture(); });
+    }
 }

@@ -1,6 +1,9 @@
 package dev.shears.pruning.train;
 
 import dev.shears.core.backend.Backend;
+import dev.shears.core.cuda.CudaAllocator;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.CudaStepGraph;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.ExecContext;
@@ -18,6 +21,8 @@ import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.schedule.SparsitySchedule;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -50,9 +55,25 @@ import java.util.function.Consumer;
  * epoch e is a pure function of (seed, e) and dropout's draws of step t of (seed, t), the
  * learning rate and the sparsity schedules are pure functions of the step, so the resumed run
  * computes exactly what the uninterrupted run would have (on the same backend).
+ *
+ * <p>CUDA graphs ({@link #useCudaGraphs}, off by default until measured on a GPU; system property
+ * {@value #CUDA_GRAPHS_PROPERTY}): on the CUDA backend every full batch after the first is one
+ * replay of a captured step ({@link CudaStepGraph}): the host fills pinned input and label buffers
+ * and launches the graph, which copies them in, runs forward, loss, backward and the masked update
+ * with this step's learning rate, Adam step and dropout seed read from device memory, and copies
+ * the loss and correct count back. Two such graphs, each with its own pinned buffers, replay in
+ * turn, so the host gathers the next batch into one while the GPU runs the other. The first full batch runs uncaptured (it allocates the layers'
+ * buffers), as does the partial last batch of an epoch; a mask update changes masks in place, so
+ * the graph stays valid, but a parameter gaining or dropping a mask tensor makes the next step
+ * capture anew. The results are bit for bit those of the uncaptured run. One difference: a
+ * non-finite loss is seen after the replay, so that step's update has been applied (the exception
+ * still carries the last good snapshot). Other backends ignore the option.
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
+
+    /** System property that turns {@link #useCudaGraphs} on by default ({@code -Dshears.cudaGraphs=true}). */
+    public static final String CUDA_GRAPHS_PROPERTY = "shears.cudaGraphs";
 
     private final Model model;
     private final Backend backend;
@@ -82,6 +103,10 @@ public final class GmpTrainer {
     private TrainingState resume;
     /** receives the state at the end of every epoch, or null */
     private Consumer<TrainingState> epochSink;
+    /** replay full-batch steps from a captured CUDA graph (CUDA backend only) */
+    private boolean cudaGraphs = Boolean.getBoolean(CUDA_GRAPHS_PROPERTY);
+    /** steps replayed from a graph, and graphs captured, in this run */
+    private long replayedSteps, captures;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -174,6 +199,26 @@ public final class GmpTrainer {
         return this;
     }
 
+    /**
+     * Replays every full-batch step after the first from a CUDA graph captured once (see the class
+     * comment). Ignored on backends other than CUDA. Default: the system property
+     * {@value #CUDA_GRAPHS_PROPERTY}, else off.
+     */
+    public GmpTrainer useCudaGraphs(boolean on) {
+        if (ran) throw new IllegalStateException("this trainer has already run; make a new one");
+        this.cudaGraphs = on;
+        return this;
+    }
+
+    /** Whether full-batch steps will be replayed from a CUDA graph: the option is on and the backend is CUDA. */
+    public boolean cudaGraphsActive() { return cudaGraphs && backend instanceof CudaBackend; }
+
+    /** Steps of the last {@link #run} replayed from a captured graph. */
+    public long replayedSteps() { return replayedSteps; }
+
+    /** Graphs captured during the last {@link #run}: two (replayed in turn), and two more per change of which parameters carry masks. */
+    public long graphCaptures() { return captures; }
+
     /** The state at the end of the last epoch whose test loss was finite (null before {@link #run}). */
     public ModelSnapshot lastGoodSnapshot() { return lastGood; }
 
@@ -201,6 +246,10 @@ public final class GmpTrainer {
             int[] order = new int[n];
             int[] permutedLabels = new int[n];
             LearningRateSchedule lr = recipe.learningRateSchedule();
+            warmed = false;
+            slot = 0;
+            replayedSteps = 0;
+            captures = 0;
 
             LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
                     + " steps; " + (info.finalSparsityStep() < 0 ? "no pruning" : "final sparsity at step " + info.finalSparsityStep()
@@ -241,19 +290,44 @@ public final class GmpTrainer {
                         int start = b * batch;
                         int rows = Math.min(batch, n - start);
                         Batches buf = rows == batch ? trainFull : trainTail;
-                        for (int r = 0; r < rows; r++)
-                            System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
-                        backend.write(staging, 0, buf.x, 0, rows * per);
-                        backend.copy(epochLabels, start, buf.y, 0, rows);
                         stepLr = lr.at((double) t / stepsPerEpoch);
-                        ExecContext ctx = new ExecContext(backend, true, mix(seed ^ 0x5DEECE66DL, t));
-                        Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
-                        double loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
-                        requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
-                        correct += backend.countCorrect(logits, buf.y, rows, classes);
-                        model.zeroGrad();
-                        model.backwardFrom(ctx, buf.dLogits, logitsNode);
-                        optimizer.step((float) stepLr);
+                        long stepSeed = mix(seed ^ 0x5DEECE66DL, t);
+                        double loss;
+                        CudaStepGraph g = graphFor(buf, rows == batch && warmed, optimizer);
+                        if (g != null) {
+                            if (prefilled != g || prefilledStep != t) fillGraphInputs(g, order, permutedLabels, start, rows);
+                            long s = optimizer.steps();
+                            g.submit((float) stepLr, s + 1, stepSeed);
+                            optimizer.restoreSteps(s + 1);
+                            replayedSteps++;
+                            // while the GPU runs this step, gather the next full batch of the epoch into the other graph's buffers
+                            slot ^= 1;
+                            prefilled = null;
+                            int nextStart = start + batch;
+                            if (b + 1 < stepsPerEpoch && n - nextStart >= batch && stepGraphs[slot] != null) {
+                                fillGraphInputs(stepGraphs[slot], order, permutedLabels, nextStart, batch);
+                                prefilled = stepGraphs[slot];
+                                prefilledStep = t + 1;
+                            }
+                            CudaStepGraph.Result res = g.await();
+                            loss = res.lossSum();
+                            requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
+                            correct += res.correct();
+                        } else {
+                            for (int r = 0; r < rows; r++)
+                                System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
+                            backend.write(staging, 0, buf.x, 0, rows * per);
+                            backend.copy(epochLabels, start, buf.y, 0, rows);
+                            ExecContext ctx = new ExecContext(backend, true, stepSeed);
+                            Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
+                            loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
+                            requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
+                            correct += backend.countCorrect(logits, buf.y, rows, classes);
+                            model.zeroGrad();
+                            model.backwardFrom(ctx, buf.dLogits, logitsNode);
+                            optimizer.step((float) stepLr);
+                            if (rows == batch) warmed = true;
+                        }
                         lossSum += loss;
                         seen += rows;
                         if (!listeners.isEmpty()) {
@@ -277,11 +351,90 @@ public final class GmpTrainer {
                 }
             }
         } finally {
+            // the graph writes into the batch tensors and layer buffers at every replay: destroy it first
+            closeStepGraphs();
             for (Tensor t : owned) t.close();
         }
         TrainingHistory h = history();
         for (TrainingListener l : listeners) l.runFinished(h);
         return h;
+    }
+
+    /** whether a full batch has run uncaptured (so the layers' buffers for that shape exist) */
+    private boolean warmed;
+    /**
+     * The captured full-batch step, twice: the same work and device buffers, each with its own
+     * pinned input buffers, replayed in turn, so that the host fills one while the other runs.
+     * Null entries when there is none.
+     */
+    private final CudaStepGraph[] stepGraphs = new CudaStepGraph[2];
+    /** the graph the next replayed step uses */
+    private int slot;
+    /** the graph whose pinned buffers already hold the batch of step {@link #prefilledStep}, or null */
+    private CudaStepGraph prefilled;
+    private long prefilledStep = -1;
+
+    /** Copies the batch of rows [start, start + rows) of this epoch's order into a graph's pinned input and label buffers. */
+    private void fillGraphInputs(CudaStepGraph g, int[] order, int[] permutedLabels, int start, int rows) {
+        int per = train.sampleSize();
+        float[] features = train.features();
+        MemorySegment in = g.input();
+        for (int r = 0; r < rows; r++)
+            MemorySegment.copy(features, order[start + r] * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
+        MemorySegment.copy(permutedLabels, start, g.labels(), ValueLayout.JAVA_INT, 0, rows);
+    }
+
+    private void closeStepGraphs() {
+        for (int i = 0; i < stepGraphs.length; i++) {
+            if (stepGraphs[i] != null) stepGraphs[i].close();
+            stepGraphs[i] = null;
+        }
+        prefilled = null;
+    }
+
+    /**
+     * The captured full-batch step to replay next, capturing both graphs now if there are none or
+     * the parameters' mask tensors changed since; null to run this step uncaptured (graphs off,
+     * not CUDA, a partial batch, the first full batch, or a capture that needed an allocation).
+     */
+    private CudaStepGraph graphFor(Batches buf, boolean fullAndWarm, Optimizer optimizer) {
+        if (!fullAndWarm || !cudaGraphsActive()) return null;
+        List<Parameter> params = optimizer.parameters();
+        Tensor[] masks = new Tensor[params.size()];
+        for (int i = 0; i < masks.length; i++) masks[i] = params.get(i).mask();
+        if (stepGraphs[slot] != null && stepGraphs[slot].masksMatch(masks)) return stepGraphs[slot];
+        closeStepGraphs();
+        long before = optimizer.steps();
+        try {
+            for (int i = 0; i < stepGraphs.length; i++) stepGraphs[i] = captureStep((CudaBackend) backend, buf, masks, optimizer);
+        } catch (CudaAllocator.GraphCaptureAllocationException ex) {
+            // a layer needed a buffer the cache could not give (its shape changed since the last full batch): run this
+            // step uncaptured, which allocates it, and capture at the next one
+            closeStepGraphs();
+            LOG.log(System.Logger.Level.DEBUG, () -> "CUDA graph capture deferred: " + ex.getMessage());
+            return null;
+        } finally {
+            optimizer.restoreSteps(before); // capturing ran the optimizer's Java side without a real step
+        }
+        slot = 0;
+        LOG.log(System.Logger.Level.DEBUG, () -> "captured the training step of " + buf.rows + " samples as CUDA graphs");
+        return stepGraphs[slot];
+    }
+
+    private CudaStepGraph captureStep(CudaBackend cuda, Batches buf, Tensor[] masks, Optimizer optimizer) {
+        int rows = buf.rows;
+        CudaStepGraph g = CudaStepGraph.capture(cuda, buf.x, buf.y, classes, masks, () -> {
+            // the step seed, learning rate and Adam step given here are placeholders: the kernels read them from device memory
+            ExecContext ctx = new ExecContext(backend, true, 0);
+            Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
+            cuda.softmaxCrossEntropyIntoStep(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
+            cuda.countCorrectIntoStep(logits, buf.y, rows, classes);
+            model.zeroGrad();
+            model.backwardFrom(ctx, buf.dLogits, logitsNode);
+            optimizer.step(0f);
+        });
+        captures++;
+        return g;
     }
 
     /** The run's state now, at the end of epoch {@code epoch}: host copies of the optimizer state, the history so far. */

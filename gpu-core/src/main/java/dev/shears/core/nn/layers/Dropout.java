@@ -43,8 +43,8 @@ public final class Dropout extends Layer {
         y = Layers.ensure(b, y, x.shape());
         keep = Layers.ensure(b, keep, x.shape(), DType.UINT8);
         // each layer draws its own mask: mix the layer name into the step seed
-        long seed = dev.shears.core.cpu.DropoutHash.mix(ctx.seed(), name().hashCode());
-        b.dropout(x, y, keep, rate, seed);
+        // (seed = DropoutHash.mix(ctx.seed(), salt), formed by the backend: on the device in a captured step)
+        b.dropout(x, y, keep, rate, ctx.seed(), name().hashCode());
         return y;
     }
 
