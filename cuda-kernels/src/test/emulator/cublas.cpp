@@ -52,6 +52,10 @@ const unsigned HANDLE_MAGIC = 0x43424c53;
 struct Handle {
     unsigned magic = HANDLE_MAGIC;
     void* stream = nullptr;
+    // the caller's workspace (cublasSetWorkspace), or null: cuBLAS's default pool; the emulator's
+    // GEMMs need none, it is only checked and recorded
+    void* workspace = nullptr;
+    size_t workspaceBytes = 0;
 };
 
 constexpr int OP_N = 0, OP_T = 1, OP_C = 2;
@@ -149,6 +153,19 @@ EXPORT int cublasDestroy_v2(Handle* h) {
 EXPORT int cublasSetStream_v2(Handle* h, void* stream) {
     if (!valid(h)) return CUBLAS_STATUS_NOT_INITIALIZED;
     h->stream = stream;
+    // as documented: setting the stream resets the workspace to the default pool
+    h->workspace = nullptr;
+    h->workspaceBytes = 0;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+// cuBLAS documents CUBLAS_STATUS_INVALID_VALUE for a workspace not aligned to 256 bytes.
+EXPORT int cublasSetWorkspace_v2(Handle* h, void* workspace, size_t bytes) {
+    if (!valid(h)) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (reinterpret_cast<uintptr_t>(workspace) % 256 != 0 || (workspace == nullptr && bytes != 0))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    h->workspace = workspace;
+    h->workspaceBytes = bytes;
     return CUBLAS_STATUS_SUCCESS;
 }
 

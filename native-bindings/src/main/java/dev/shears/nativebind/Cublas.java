@@ -36,6 +36,9 @@ public final class Cublas {
         static final MethodHandle cublasCreate = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cublasCreate_v2");
         static final MethodHandle cublasDestroy = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS), "cublasDestroy_v2");
         static final MethodHandle cublasSetStream = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), "cublasSetStream_v2");
+        // cublasSetWorkspace_v2(handle, void* workspace, size_t workspaceSizeInBytes)
+        static final MethodHandle cublasSetWorkspace = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG),
+                "cublasSetWorkspace_v2");
         // cublasSgemm_v2(handle, transa, transb, m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc)
         static final MethodHandle cublasSgemm = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), "cublasSgemm_v2");
@@ -77,6 +80,17 @@ public final class Cublas {
 
     public static void setStream(MemorySegment handle, MemorySegment stream) {
         try { check((int) H.cublasSetStream.invokeExact(handle, stream), "cublasSetStream_v2"); }
+        catch (Throwable t) { throw Native.rethrow(t); }
+    }
+
+    /**
+     * Gives the handle a caller-owned device workspace ({@code bytes} at {@code workspace}, 256-byte
+     * aligned) for every later call on its stream, instead of cuBLAS's own pool, which it allocates
+     * when first needed (an allocation a CUDA-graph capture must not meet). cublasSetStream resets
+     * the workspace to that pool: call this after it.
+     */
+    public static void setWorkspace(MemorySegment handle, long workspace, long bytes) {
+        try { check((int) H.cublasSetWorkspace.invokeExact(handle, workspace, bytes), "cublasSetWorkspace_v2"); }
         catch (Throwable t) { throw Native.rethrow(t); }
     }
 

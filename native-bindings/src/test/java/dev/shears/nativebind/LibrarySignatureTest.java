@@ -28,7 +28,7 @@ class LibrarySignatureTest {
 
     static Stream<Arguments> libraries() {
         return Stream.of(
-                Arguments.of(Cublas.class, "abi/cublas-12.4.txt", 8),
+                Arguments.of(Cublas.class, "abi/cublas-12.4.txt", 9),
                 Arguments.of(Cusparse.class, "abi/cusparse-12.4.txt", 16),
                 Arguments.of(CusparseLt.class, "abi/cusparselt.txt", 20));
     }

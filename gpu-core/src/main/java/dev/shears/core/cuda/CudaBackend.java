@@ -93,7 +93,8 @@ public final class CudaBackend implements Backend {
             a = new CudaAllocator(RawDeviceMemory.CUDA);
             m = KernelImage.load();
             r = new KernelRuntime(m, s, a, context.multiprocessorCount());
-            c = new CublasHandle(s);
+            // its own workspace, so that a GEMM captured in a CUDA graph (CudaStepGraph) allocates nothing
+            c = new CublasHandle(s, CublasHandle.recommendedWorkspaceBytes(context.computeCapability()));
             p = new PinnedStaging(s);
         } catch (RuntimeException | Error e) {
             closeQuietly(e, p, c, r, m, a, s, context);
