@@ -102,13 +102,25 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             }
         }
 
-        long denseBytes = 0, plannedBytes = 0;
         List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
-        for (SparseModel.LayerPlan p : plans) {
-            denseBytes += 4L * p.rows() * p.cols();
-            plannedBytes += sparse.weights(p.layer()).storageBytes();
+        return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), n, same, maxDiff, plans, kept);
+    }
+
+    /** fp32 bytes of every planned layer's weights stored dense. */
+    static long denseWeightBytes(SparseModel sparse) {
+        long bytes = 0;
+        for (SparseModel.LayerPlan p : sparse.plans()) bytes += 4L * p.rows() * p.cols();
+        return bytes;
+    }
+
+    /** Bytes of the same weights as planned; a layer running its own forward (kept or sent back to dense) counts dense. */
+    static long plannedWeightBytes(SparseModel sparse) {
+        long bytes = 0;
+        for (SparseModel.LayerPlan p : sparse.plans()) {
+            SparseMatrix w = sparse.weights(p.layer());
+            bytes += w == null ? 4L * p.rows() * p.cols() : w.storageBytes();
         }
-        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans, kept);
+        return bytes;
     }
 
     private static int argmax(float[] v, int off, int len) {
