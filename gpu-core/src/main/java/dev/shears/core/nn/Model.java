@@ -169,13 +169,24 @@ public final class Model {
 
     /** Runs the graph up to and including node {@code last} and returns that node's output. */
     public Tensor forwardUntil(ExecContext ctx, List<Tensor> batchInputs, String last) {
+        return forwardUntil(ctx, batchInputs, last, (node, ins) -> null);
+    }
+
+    /**
+     * As {@link #forwardUntil(ExecContext, List, String)}, with some nodes computed another way:
+     * {@code substitute} gets each node and its inputs and returns its output, or null to run the
+     * node's own layer (how planned sparse inference swaps in its formats).
+     */
+    public Tensor forwardUntil(ExecContext ctx, List<Tensor> batchInputs, String last,
+                               java.util.function.BiFunction<Node, List<Tensor>, Tensor> substitute) {
         requireBound();
         Map<String, Tensor> values = new HashMap<>();
         for (int i = 0; i < inputs.size(); i++) values.put(inputs.get(i).name(), batchInputs.get(i));
         for (Node n : nodes) {
             List<Tensor> ins = new ArrayList<>(n.inputs().size());
             for (String src : n.inputs()) ins.add(values.get(src));
-            values.put(n.name(), n.layer().forward(ctx, ins));
+            Tensor out = substitute.apply(n, ins);
+            values.put(n.name(), out != null ? out : n.layer().forward(ctx, ins));
             if (n.name().equals(last)) return values.get(last);
         }
         if (values.containsKey(last)) return values.get(last);

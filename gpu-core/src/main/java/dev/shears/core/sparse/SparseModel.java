@@ -154,22 +154,12 @@ public final class SparseModel {
     /** Runs the graph up to and including node {@code last}. */
     public Tensor forwardUntil(Tensor x, String last) {
         if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
-        ExecContext ctx = ExecContext.inference(backend);
-        Map<String, Tensor> values = new HashMap<>();
-        values.put(model.inputs().getFirst().name(), x);
-        for (Model.Node node : model.nodes()) {
-            List<Tensor> ins = new ArrayList<>(node.inputs().size());
-            for (String src : node.inputs()) ins.add(values.get(src));
-            Tensor out;
+        return model.forwardUntil(ExecContext.inference(backend), List.of(x), last, (node, ins) -> {
             SparseLinear sl = linear.get(node.name());
+            if (sl != null) return dense(node.name(), sl, ins.getFirst());
             ConvPlan cp = convs.get(node.name());
-            if (sl != null) out = dense(node.name(), sl, ins.getFirst());
-            else if (cp != null) out = conv(cp, ins.getFirst());
-            else out = node.layer().forward(ctx, ins);
-            values.put(node.name(), out);
-            if (node.name().equals(last)) return out;
-        }
-        throw new IllegalArgumentException("no node named '" + last + "'");
+            return cp == null ? null : conv(cp, ins.getFirst());
+        });
     }
 
     private Tensor dense(String name, SparseLinear sl, Tensor x) {

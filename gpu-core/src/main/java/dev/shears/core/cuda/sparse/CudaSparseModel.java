@@ -129,21 +129,11 @@ public final class CudaSparseModel implements AutoCloseable {
     public Tensor forwardUntil(Tensor x, String last) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
         if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
-        ExecContext ctx = ExecContext.inference(backend);
-        Map<String, Tensor> values = new HashMap<>();
-        values.put(model.inputs().getFirst().name(), x);
-        for (Model.Node node : model.nodes()) {
-            List<Tensor> ins = new ArrayList<>(node.inputs().size());
-            for (String src : node.inputs()) ins.add(values.get(src));
+        return model.forwardUntil(ExecContext.inference(backend), List.of(x), last, (node, ins) -> {
             Planned p = planned.get(node.name());
-            Tensor out;
-            if (p == null) out = node.layer().forward(ctx, ins);
-            else if (p.layer() instanceof Dense d) out = dense(d, p, ins.getFirst());
-            else out = conv((Conv2D) p.layer(), p, ins.getFirst());
-            values.put(node.name(), out);
-            if (node.name().equals(last)) return out;
-        }
-        throw new IllegalArgumentException("no node named '" + last + "'");
+            if (p == null) return null;
+            return p.layer() instanceof Dense d ? dense(d, p, ins.getFirst()) : conv((Conv2D) p.layer(), p, ins.getFirst());
+        });
     }
 
     private Tensor dense(Dense d, Planned p, Tensor x) {
