@@ -294,14 +294,59 @@ public final class Cuda {
 
     public static void memFreeHost(MemorySegment host) { handleCall(H.cuMemFreeHost, host, "cuMemFreeHost"); }
 
+    /** Async copy from native (ideally pinned) host memory; a Java heap segment is refused (see {@link #copyToDevice}). */
     public static void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
+        requireNative(src, "cuMemcpyHtoDAsync_v2", "copyToDevice");
         try { check((int) H.cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2", bytes + " bytes"); }
         catch (Throwable t) { throw Native.rethrow(t); }
     }
 
+    /** Async copy into native (ideally pinned) host memory; a Java heap segment is refused (see {@link #copyFromDevice}). */
     public static void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
+        requireNative(dst, "cuMemcpyDtoHAsync_v2", "copyFromDevice");
         try { check((int) H.cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2", bytes + " bytes"); }
         catch (Throwable t) { throw Native.rethrow(t); }
+    }
+
+    /**
+     * Copies {@code bytes} of host memory, a Java array's segment or native memory, to the device
+     * and waits for {@code stream}: the driver cannot read the Java heap (the downcall refuses
+     * heap segments), so a heap segment goes through a temporary native buffer. For tests, tools
+     * and one-off copies; the training path streams through pinned buffers instead.
+     */
+    public static void copyToDevice(long dst, MemorySegment src, long bytes, CudaStream stream) {
+        if (src.isNative()) {
+            memcpyHtoDAsync(dst, src, bytes, stream.handle());
+            stream.synchronize();
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tmp = a.allocate(bytes, 16);
+            tmp.copyFrom(src.asSlice(0, bytes));
+            memcpyHtoDAsync(dst, tmp, bytes, stream.handle());
+            stream.synchronize(); // before the arena frees tmp
+        }
+    }
+
+    /** The reverse of {@link #copyToDevice}: device bytes into host memory, heap or native, waiting for {@code stream}. */
+    public static void copyFromDevice(MemorySegment dst, long src, long bytes, CudaStream stream) {
+        if (dst.isNative()) {
+            memcpyDtoHAsync(dst, src, bytes, stream.handle());
+            stream.synchronize();
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tmp = a.allocate(bytes, 16);
+            memcpyDtoHAsync(tmp, src, bytes, stream.handle());
+            stream.synchronize();
+            dst.asSlice(0, bytes).copyFrom(tmp);
+        }
+    }
+
+    private static void requireNative(MemorySegment host, String function, String instead) {
+        if (!host.isNative())
+            throw new IllegalArgumentException(function + ": the host buffer is a Java heap segment, which the driver cannot read;"
+                    + " pass native (pinned) memory, or use Cuda." + instead + " for a Java array");
     }
 
     public static void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {

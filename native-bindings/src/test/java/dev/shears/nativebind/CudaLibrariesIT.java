@@ -35,14 +35,13 @@ class CudaLibrariesIT {
 
     private static long upload(float[] v, CudaStream s) {
         long d = Cuda.memAlloc(4L * v.length);
-        Cuda.memcpyHtoDAsync(d, MemorySegment.ofArray(v), 4L * v.length, s.handle());
+        Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, s);
         return d;
     }
 
     private static float[] download(long d, int n, CudaStream s) {
         float[] out = new float[n];
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(out), d, 4L * n, s.handle());
-        s.synchronize();
+        Cuda.copyFromDevice(MemorySegment.ofArray(out), d, 4L * n, s);
         return out;
     }
 

@@ -29,14 +29,13 @@ class StructuredMatmulIT {
 
     private static long upload(short[] v, CudaStream s) {
         long d = Cuda.memAlloc(2L * v.length);
-        Cuda.memcpyHtoDAsync(d, MemorySegment.ofArray(v), 2L * v.length, s.handle());
+        Cuda.copyToDevice(d, MemorySegment.ofArray(v), 2L * v.length, s);
         return d;
     }
 
     private static short[] download(long d, int n, CudaStream s) {
         short[] out = new short[n];
-        Cuda.memcpyDtoHAsync(MemorySegment.ofArray(out), d, 2L * n, s.handle());
-        s.synchronize();
+        Cuda.copyFromDevice(MemorySegment.ofArray(out), d, 2L * n, s);
         return out;
     }
 
@@ -54,8 +53,7 @@ class StructuredMatmulIT {
                 mm.prune(dA, dA, s);
                 mm.checkPruned(dA, dValid, s);
                 int[] valid = new int[1];
-                Cuda.memcpyDtoHAsync(MemorySegment.ofArray(valid), dValid, 4, s.handle());
-                s.synchronize();
+                Cuda.copyFromDevice(MemorySegment.ofArray(valid), dValid, 4, s);
                 assertEquals(0, valid[0], "cusparseLtSpMMAPruneCheck: the pruned A does not follow 2:4");
                 short[] pruned = download(dA, m * k, s);
                 for (int i = 0; i < m; i++)

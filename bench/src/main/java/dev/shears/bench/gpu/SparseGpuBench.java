@@ -367,7 +367,7 @@ public final class SparseGpuBench {
             mm.prune(dA, dA, stream);
             mm.checkPruned(dA, dValid, stream);
             int[] valid = new int[1];
-            fromDevice(MemorySegment.ofArray(valid), dValid, 4);
+            Cuda.copyFromDevice(MemorySegment.ofArray(valid), dValid, 4, stream);
             if (valid[0] != 0) throw new IllegalStateException("cusparseLtSpMMAPruneCheck: A does not follow 2:4 after cusparseLtSpMMAPrune");
             long[] sizes = mm.compressedSize();
             dComp = Cuda.memAlloc(sizes[0]);
@@ -527,30 +527,6 @@ public final class SparseGpuBench {
         IntStream.range(0, CHUNKS).parallel().forEach(body);
     }
 
-    /**
-     * Copies a host array to the device and waits. A heap segment cannot be passed to a native
-     * call (the JVM refuses it: "Heap segment not allowed"; the emulator found this), so the bytes
-     * go through an off-heap copy.
-     */
-    private void toDevice(long d, MemorySegment heap, long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment off = a.allocate(bytes, 16);
-            off.copyFrom(heap.asSlice(0, bytes));
-            Cuda.memcpyHtoDAsync(d, off, bytes, stream.handle());
-            stream.synchronize(); // the off-heap copy is freed when the arena closes
-        }
-    }
-
-    /** Copies device bytes into a host array (through an off-heap buffer, see {@link #toDevice}). */
-    private void fromDevice(MemorySegment heap, long d, long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment off = a.allocate(bytes, 16);
-            Cuda.memcpyDtoHAsync(off, d, bytes, stream.handle());
-            stream.synchronize();
-            heap.asSlice(0, bytes).copyFrom(off);
-        }
-    }
-
     private long upload(float[] v, long bytes) {
         long d = Cuda.memAlloc(Math.max(4, bytes));
         if (v.length > 0) uploadTo(d, v);
@@ -558,13 +534,13 @@ public final class SparseGpuBench {
     }
 
     private void uploadTo(long d, float[] v) {
-        toDevice(d, MemorySegment.ofArray(v), 4L * v.length);
+        Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, stream);
     }
 
     private long uploadInts(int[] v) {
         long d = Cuda.memAlloc(Math.max(4, 4L * v.length));
         if (v.length > 0) {
-            toDevice(d, MemorySegment.ofArray(v), 4L * v.length);
+            Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, stream);
         }
         return d;
     }
@@ -573,22 +549,22 @@ public final class SparseGpuBench {
         short[] h = new short[v.length];
         for (int i = 0; i < v.length; i++) h[i] = bf16 ? (short) (Float.floatToRawIntBits(v[i]) >>> 16) : Float.floatToFloat16(v[i]);
         long d = Cuda.memAlloc(2L * h.length);
-        toDevice(d, MemorySegment.ofArray(h), 2L * h.length);
+        Cuda.copyToDevice(d, MemorySegment.ofArray(h), 2L * h.length, stream);
         return d;
     }
 
     /** max |x - ref| / max |ref| over {@code count} floats (both device). */
     private double maxRelErr(long x, long ref, int count) {
         float[] a = new float[count], b = new float[count];
-        fromDevice(MemorySegment.ofArray(a), x, 4L * count);
-        fromDevice(MemorySegment.ofArray(b), ref, 4L * count);
+        Cuda.copyFromDevice(MemorySegment.ofArray(a), x, 4L * count, stream);
+        Cuda.copyFromDevice(MemorySegment.ofArray(b), ref, 4L * count, stream);
         return relErr(a, b);
     }
 
     private double maxRelErr16(long x, long ref, int count, boolean bf16) {
         short[] a = new short[count], b = new short[count];
-        fromDevice(MemorySegment.ofArray(a), x, 2L * count);
-        fromDevice(MemorySegment.ofArray(b), ref, 2L * count);
+        Cuda.copyFromDevice(MemorySegment.ofArray(a), x, 2L * count, stream);
+        Cuda.copyFromDevice(MemorySegment.ofArray(b), ref, 2L * count, stream);
         float[] fa = new float[count], fb = new float[count];
         for (int i = 0; i < count; i++) {
             fa[i] = bf16 ? Float.intBitsToFloat(a[i] << 16) : Float.float16ToFloat(a[i]);
