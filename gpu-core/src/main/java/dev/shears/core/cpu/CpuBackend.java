@@ -1,5 +1,7 @@
 package dev.shears.core.cpu;
 
+import dev.shears.core.backend.ArgumentChecks;
+
 import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
@@ -14,6 +16,7 @@ import java.util.List;
 import static dev.shears.core.cpu.CpuTensor.b;
 import static dev.shears.core.cpu.CpuTensor.f;
 import static dev.shears.core.cpu.CpuTensor.i;
+import static dev.shears.core.backend.ArgumentChecks.*;
 
 /**
  * The reference backend: tensors in Java heap arrays, matrix products through {@link Sgemm},
@@ -655,30 +658,8 @@ public final class CpuBackend implements Backend {
 
     // ================================================================ checks
 
-    private static void checkRange(String op, Tensor t, long offset, long count) {
-        if (offset < 0 || count < 0 || offset + count > t.size())
-            throw new IllegalArgumentException(op + ": elements [" + offset + ", " + (offset + count) + ") outside " + t);
-    }
-
-    private static void checkSize(String op, Tensor t, long expected) {
-        if (t.size() != expected) throw new IllegalArgumentException(op + ": expected " + expected + " elements, got " + t);
-    }
-
-    private static int sameSize(String op, Tensor a, Tensor bt) {
-        if (a.size() != bt.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a + " vs " + bt);
-        return a.shape().intSize();
-    }
-
-    private static void checkLayout(String op, Tensor t, int outer, int channels, int inner) {
-        if (outer < 0 || channels < 0 || inner < 0 || (long) outer * channels * inner != t.size())
-            throw new IllegalArgumentException(op + ": " + t + " is not [outer=" + outer + ", channels=" + channels + ", inner=" + inner + "]");
-    }
-
-    private static void checkMatrices(String op, Tensor t, long offset, long stride, long matrixSize, int batch, boolean empty) {
-        if (empty) return;
-        long last = offset + (batch - 1) * stride + matrixSize;
-        if (offset < 0 || stride < 0 || last > t.size())
-            throw new IllegalArgumentException(op + ": " + batch + " matrices of " + matrixSize + " elements from offset " + offset
-                    + " with stride " + stride + " reach element " + last + ", beyond " + t);
+    /** {@link ArgumentChecks#sameSize} as the int the heap arrays index with. */
+    private static int sameSize(String op, Tensor a, Tensor b) {
+        return Math.toIntExact(ArgumentChecks.sameSize(op, a, b));
     }
 }

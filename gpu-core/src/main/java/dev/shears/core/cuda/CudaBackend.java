@@ -32,6 +32,8 @@ import dev.shears.nativebind.CudaStream;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import static dev.shears.core.backend.ArgumentChecks.*;
+
 /**
  * The CUDA backend: tensors in device memory from a caching allocator, one stream for all work,
  * GEMM through cuBLAS (row-major via the operand swap C^T = B^T A^T), every other op through the
@@ -260,25 +262,6 @@ public final class CudaBackend implements Backend {
 
     private long fOrZero(Tensor x, String op) { return x == null ? 0 : f(x, op); }
 
-    private static void checkRange(String op, Tensor t, long offset, long count) {
-        if (offset < 0 || count < 0 || offset + count > t.size())
-            throw new IllegalArgumentException(op + ": elements [" + offset + ", " + (offset + count) + ") outside " + t);
-    }
-
-    private static void checkSize(String op, Tensor t, long expected) {
-        if (t.size() != expected) throw new IllegalArgumentException(op + ": expected " + expected + " elements, got " + t);
-    }
-
-    private static long sameSize(String op, Tensor a, Tensor b) {
-        if (a.size() != b.size()) throw new IllegalArgumentException(op + ": sizes differ, " + a + " vs " + b);
-        return a.size();
-    }
-
-    private static void checkLayout(String op, Tensor t, int outer, int channels, int inner) {
-        if (outer < 0 || channels < 0 || inner < 0 || (long) outer * channels * inner != t.size())
-            throw new IllegalArgumentException(op + ": " + t + " is not [outer=" + outer + ", channels=" + channels + ", inner=" + inner + "]");
-    }
-
     private static KernelGeometry geometry(ConvGeometry g) {
         return new KernelGeometry(g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(),
                 g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), g.padBottom(), g.padRight());
@@ -411,14 +394,6 @@ public final class CudaBackend implements Backend {
         cublas.sgemmStridedBatched(transB ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N,
                 transA ? Cublas.CUBLAS_OP_T : Cublas.CUBLAS_OP_N, n, m, k, alpha,
                 B + bOffset * 4, ldb, strideB, A + aOffset * 4, lda, strideA, beta, C + cOffset * 4, n, strideC, batch);
-    }
-
-    private static void checkMatrices(String op, Tensor t, long offset, long stride, long matrixSize, int batch, boolean empty) {
-        if (empty) return;
-        long last = offset + (batch - 1) * stride + matrixSize;
-        if (offset < 0 || stride < 0 || last > t.size())
-            throw new IllegalArgumentException(op + ": " + batch + " matrices of " + matrixSize + " elements from offset " + offset
-                    + " with stride " + stride + " reach element " + last + ", beyond " + t);
     }
 
     @Override public void axpy(float alpha, Tensor x, Tensor y) {
