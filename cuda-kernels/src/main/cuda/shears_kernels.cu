@@ -16,3 +16,5 @@
 #include "pooling.cu"
 #include "batch_norm.cu"
 #include "dropout.cu"
+#include "permute.cu"
+#include "lrn.cu"

@@ -52,7 +52,7 @@ class LaunchSignatureTest {
             case "i64", "u64", "long long", "unsigned long long" -> "i64";
             case "float" -> "f32";
             case "double" -> "f64";
-            case "WindowGeom" -> "ints";
+            case "WindowGeom", "PermuteAxes" -> "ints";
             default -> throw new AssertionError(kernel + ": parameter type '" + type + "' unknown to this test");
         };
     }
