@@ -40,4 +40,37 @@ public final class ArgumentChecks {
             throw new IllegalArgumentException(op + ": " + batch + " matrices of " + matrixSize + " elements from offset " + offset
                     + " with stride " + stride + " reach element " + last + ", beyond " + t);
     }
+
+    /**
+     * {@code perm} is a permutation of 0..dims.length-1 and no dimension is negative; returns the
+     * element count (the product of {@code dims}).
+     */
+    public static long checkPermutation(String op, int[] dims, int[] perm) {
+        if (perm.length != dims.length)
+            throw new IllegalArgumentException(op + ": permutation " + java.util.Arrays.toString(perm) + " has " + perm.length
+                    + " axes, the dimensions " + java.util.Arrays.toString(dims) + " have " + dims.length);
+        boolean[] seen = new boolean[perm.length];
+        for (int p : perm) {
+            if (p < 0 || p >= perm.length || seen[p])
+                throw new IllegalArgumentException(op + ": " + java.util.Arrays.toString(perm) + " is not a permutation of 0.." + (perm.length - 1));
+            seen[p] = true;
+        }
+        long n = 1;
+        for (int d : dims) {
+            if (d < 0) throw new IllegalArgumentException(op + ": negative dimension in " + java.util.Arrays.toString(dims));
+            n *= d;
+        }
+        return n;
+    }
+
+    /** An LRN window covers at least one channel (ONNX requires size >= 1). */
+    public static void checkLrnSize(String op, int size) {
+        if (size < 1) throw new IllegalArgumentException(op + ": window size " + size + " < 1; LRN sums over at least the channel itself");
+    }
+
+    /** {@code out} is not the same tensor as {@code in}: for ops that read their input after writing outputs. */
+    public static void checkNotSame(String op, String outName, Tensor out, String inName, Tensor in) {
+        if (out == in)
+            throw new IllegalArgumentException(op + ": " + outName + " is " + inName + " (" + out + "); it cannot run in place, pass another tensor");
+    }
 }

@@ -484,16 +484,29 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
+        checkLrnSize("lrn", size);
         checkLayout("lrn x", x, outer, channels, inner);
         checkLayout("lrn y", y, outer, channels, inner);
+        checkNotSame("lrn", "y", y, "x", x);
         HostKernels.lrn(f(x), f(y), outer, channels, inner, size, alpha, beta, bias);
     }
 
+    @Override public void lrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner,
+                                      int size, float alpha, float beta, float bias) {
+        checkLrnSize("lrnBackward", size);
+        checkLayout("lrnBackward x", x, outer, channels, inner);
+        checkLayout("lrnBackward dy", dy, outer, channels, inner);
+        checkLayout("lrnBackward dx", dx, outer, channels, inner);
+        checkNotSame("lrnBackward", "dx", dx, "x", x);
+        checkNotSame("lrnBackward", "dx", dx, "dy", dy);
+        HostKernels.lrnBackward(f(x), f(dy), f(dx), outer, channels, inner, size, alpha, beta, bias);
+    }
+
     @Override public void permute(Tensor x, Tensor y, int[] dims, int[] perm) {
-        long n = 1;
-        for (int d : dims) n *= d;
+        long n = checkPermutation("permute", dims, perm);
         checkSize("permute x", x, n);
         checkSize("permute y", y, n);
+        checkNotSame("permute", "y", y, "x", x);
         HostKernels.permute(f(x), 0, f(y), 0, dims, perm);
     }
 

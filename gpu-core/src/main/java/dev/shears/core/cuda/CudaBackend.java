@@ -16,8 +16,10 @@ import dev.shears.kernels.ElementwiseKernels;
 import dev.shears.kernels.KernelGeometry;
 import dev.shears.kernels.KernelImage;
 import dev.shears.kernels.KernelRuntime;
+import dev.shears.kernels.LrnKernels;
 import dev.shears.kernels.MaskKernels;
 import dev.shears.kernels.OptimizerKernels;
+import dev.shears.kernels.PermuteKernels;
 import dev.shears.kernels.PoolKernels;
 import dev.shears.kernels.SoftmaxKernels;
 import dev.shears.kernels.ThresholdKernels;
@@ -79,6 +81,8 @@ public final class CudaBackend implements Backend {
     private final PoolKernels pool;
     private final BatchNormKernels batchNorm;
     private final DropoutKernels dropout;
+    private final PermuteKernels permutes;
+    private final LrnKernels lrns;
 
     private CudaBackend(int device, LeakPolicy leakPolicy) {
         this.leakPolicy = leakPolicy;
@@ -119,6 +123,8 @@ public final class CudaBackend implements Backend {
         pool = new PoolKernels(rt);
         batchNorm = new BatchNormKernels(rt);
         dropout = new DropoutKernels(rt);
+        permutes = new PermuteKernels(rt);
+        lrns = new LrnKernels(rt);
         int cc = context.computeCapability();
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
                 + CudaAllocator.mib(context.totalMemory()) + ", driver " + formatVersion(Cuda.driverVersion()) + ")";
@@ -174,6 +180,8 @@ public final class CudaBackend implements Backend {
     public ElementwiseKernels elementwiseKernels() { return elementwise; }
 
     public SoftmaxKernels softmaxKernels() { return softmax; }
+
+    public PermuteKernels permuteKernels() { return permutes; }
 
     /**
      * Kernel launches and cuBLAS calls issued from the host so far; a step replayed from a CUDA
@@ -643,6 +651,39 @@ public final class CudaBackend implements Backend {
         checkSize("dropoutBackward keepMask", keepMask, n);
         dropout.dropoutBackward(f(dy, "dropoutBackward"), t(keepMask, DType.UINT8, "dropoutBackward keepMask").pointer(),
                 f(dx, "dropoutBackward"), n, DropoutHash.scale(rate));
+    }
+
+    // ================================================================ permute, LRN (on the device: Backend's defaults would round-trip through the host)
+
+    @Override public void permute(Tensor x, Tensor y, int[] dims, int[] perm) {
+        enter();
+        long n = checkPermutation("permute", dims, perm);
+        checkSize("permute x", x, n);
+        checkSize("permute y", y, n);
+        checkNotSame("permute", "y", y, "x", x);
+        permutes.permute(f(x, "permute"), f(y, "permute"), dims, perm);
+    }
+
+    @Override public void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
+        enter();
+        checkLrnSize("lrn", size);
+        checkLayout("lrn x", x, outer, channels, inner);
+        checkLayout("lrn y", y, outer, channels, inner);
+        checkNotSame("lrn", "y", y, "x", x);
+        lrns.lrn(f(x, "lrn"), f(y, "lrn"), outer, channels, inner, size, alpha, beta, bias);
+    }
+
+    @Override public void lrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner,
+                                      int size, float alpha, float beta, float bias) {
+        enter();
+        checkLrnSize("lrnBackward", size);
+        checkLayout("lrnBackward x", x, outer, channels, inner);
+        checkLayout("lrnBackward dy", dy, outer, channels, inner);
+        checkLayout("lrnBackward dx", dx, outer, channels, inner);
+        checkNotSame("lrnBackward", "dx", dx, "x", x);
+        checkNotSame("lrnBackward", "dx", dx, "dy", dy);
+        String op = "lrnBackward";
+        lrns.lrnBackward(f(x, op), f(dy, op), f(dx, op), outer, channels, inner, size, alpha, beta, bias);
     }
 
     // ================================================================ pruning

@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * Local response normalisation across channels:
  * y = x / (bias + alpha/size * sum of x^2 over the size channels around c)^beta (ONNX LRN).
- * Forward and backward run through host memory on every backend (Backend's default ops): LRN
- * appears in older imported networks (AlexNet, GoogLeNet), rarely on a hot path.
+ * Forward and backward are the backend's lrn / lrnBackward (HostKernels on the CPU, lrn.cu on
+ * CUDA). LRN appears in older imported networks (AlexNet, GoogLeNet).
  */
 public final class LRN extends Layer {
     private final int size;
