@@ -100,6 +100,36 @@ class EmulatedCusparseLtChecksTest {
     }
 
     /**
+     * Every shape {@link StructuredMatmul#checkShape} lets through is one the library takes: the
+     * structured A [m, k] needs m and k in multiples of 16 (FP16/BF16), the dense B [k, n] and
+     * D [m, n] multiples of 8. (m = 24 passed the check once and failed in
+     * cusparseLtStructuredDescriptorInit.)
+     */
+    @Test
+    void structuredMatmulTakesExactlyTheShapesTheLibraryTakes() {
+        try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle lt = new CusparseLtHandle()) {
+            for (int type : new int[] {F16, BF16})
+                for (int m = 8; m <= 48; m += 8)
+                    for (int n = 8; n <= 24; n += 8)
+                        for (int k = 16; k <= 32; k += 16) {
+                            boolean accepted;
+                            try {
+                                StructuredMatmul.checkShape(m, n, k, type);
+                                accepted = true;
+                            } catch (IllegalArgumentException e) {
+                                accepted = false;
+                            }
+                            if (accepted) {
+                                new StructuredMatmul(lt, m, n, k, type, F32).close();  // throws the library's refusal if any
+                            } else {
+                                int fm = m, fn = n, fk = k, ft = type;
+                                assertThrows(IllegalArgumentException.class, () -> new StructuredMatmul(lt, fm, fn, fk, ft, F32));
+                            }
+                        }
+        }
+    }
+
+    /**
      * D = 2 op(A) op(B) + C with B the structured operand, stored row-major n x k and transposed
      * (op(B) = B^T, k x n), A column-major m x k, C and D column-major, in BF16: small integers,
      * so every product and sum is exact and D must equal the host's result bit for bit.
