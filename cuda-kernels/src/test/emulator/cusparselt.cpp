@@ -17,25 +17,30 @@
 //  [T] https://docs.nvidia.com/cuda/cusparselt/types.html      (types and enumerators)
 //  [R] https://docs.nvidia.com/cuda/cusparselt/release_notes.html
 //  [S] NVIDIA/CUDALibrarySamples cuSPARSELt/matmul/matmul_example.cpp (the documented workflow)
+//  [P] pytorch/pytorch aten/src/ATen/native/sparse/cuda/cuSPARSELtOps.cpp (a user that runs on GPUs)
+// Rules marked (*) are as written from [F]/[T] without being re-read when this file was written
+// (the docs search at hand returned only the opening of each page); the others were checked in
+// the opening of [F], [T], [R] or in [S]/[P]. A (*) rule the real library contradicts is a bug
+// here: fix it against the GPU.
 // - [F] cusparseLtInit must be called before any other call with the handle; a call with a handle
 //   not initialised, or after cusparseLtDestroy, returns an error (here
 //   CUSPARSE_STATUS_NOT_INITIALIZED).
-// - [T] CUSPARSELT_SPARSITY_50_PERCENT is 2:4 for half and bfloat16 (1:2 for float); the pattern
+// - [T] CUSPARSELT_SPARSITY_50_PERCENT is 2:4 for half and bfloat16 (1:2 for float); (*) the pattern
 //   runs along the reduction dimension k of the product, which is what the Sparse Tensor Cores
 //   skip (an m x k structured A keeps at most 2 of every 4 consecutive k values in each row).
-// - [F] cusparseLtDenseDescriptorInit / cusparseLtStructuredDescriptorInit: rows, cols and ld
+// - (*) [F] cusparseLtDenseDescriptorInit / cusparseLtStructuredDescriptorInit: rows, cols and ld
 //   must be multiples of 16 bytes' worth of elements for a dense matrix (8 for 16-bit types) and
 //   of twice that for a structured one (16 for 16-bit types); ld >= cols (row-major) or >= rows
 //   (column-major); alignment (bytes) a multiple of 16, and every pointer later passed for the
 //   matrix aligned to it. Otherwise CUSPARSE_STATUS_INVALID_VALUE.
-// - [F] cusparseLtMatmulDescriptorInit: exactly one of matA, matB is structured; C and D dense
+// - (*) [F] cusparseLtMatmulDescriptorInit: exactly one of matA, matB is structured; C and D dense
 //   of the same shape, type and order (D may alias C: [S] passes &matC twice); op(A) m x k,
 //   op(B) k x n, C m x n; opA/opB NON_TRANSPOSE or TRANSPOSE. Data types: A and B 16F with C/D
-//   16F, or 16BF with 16BF, and CUSPARSE_COMPUTE_32F (0.6 and later; PyTorch's cuSPARSELtOps.cpp
+//   16F, or 16BF with 16BF, and CUSPARSE_COMPUTE_32F (0.6 and later; [P]
 //   switched FP16/BF16 to CUSPARSE_COMPUTE_32F from cuSPARSELt 0.5.2 on). Other supported type
 //   combinations (INT8, FP8, FP32, FP16 with CUSPARSE_COMPUTE_16F) are CUSPARSE_STATUS_NOT_SUPPORTED
 //   here with a line on stderr: this emulator computes 16-bit inputs with FP32 accumulation only.
-// - [T] cusparseLtPruneAlg_t: CUSPARSELT_PRUNE_SPMMA_TILE zeroes 8 of each 4x4 tile keeping two
+// - (*) [T] cusparseLtPruneAlg_t: CUSPARSELT_PRUNE_SPMMA_TILE zeroes 8 of each 4x4 tile keeping two
 //   values per row and per column, maximising the L1 norm of what is kept;
 //   CUSPARSELT_PRUNE_SPMMA_STRIP zeroes 2 of each 1x4 strip, keeping the two largest magnitudes.
 //   d_in and d_out may be the same ([S] prunes in place).
@@ -44,13 +49,13 @@
 // - [F] cusparseLtSpMMACompressedSize gives the compressed bytes and the compression work-buffer
 //   bytes; cusparseLtSpMMACompress takes the pruned dense matrix. The compressed format is
 //   opaque: here the kept values ([rows-or-cols][k/2], 16-bit) then 2-bit column indices, k/2
-//   values + k/8 bytes per line, the 9/16 of the dense element count PyTorch's cuSPARSELtOps.cpp
-//   allocates for 16-bit types (compression_factor 9 / 16).
+//   values + k/8 bytes per line, the 9/16 of the dense element count [P] allocates for 16-bit
+//   types (compression_factor 9 / 16).
 // - [F] cusparseLtMatmul: alpha and beta are host pointers to floats (compute type 32F); d_A or
 //   d_B is the compressed structured matrix; d_C and d_D may be the same; workspace of
 //   cusparseLtMatmulGetWorkspace bytes; streams/numStreams an array of streams (numStreams 0:
-//   the default stream). cusparseLtMatmulSearch runs the candidate kernels, each several times
-//   (CUSPARSELT_MATMUL_SEARCH_ITERATIONS, [T]), and leaves D computed; with beta != 0 and D
+//   the default stream; [S], [P]). cusparseLtMatmulSearch runs the candidate kernels, each several
+//   times ((*) CUSPARSELT_MATMUL_SEARCH_ITERATIONS, default 5, [T]), and leaves D computed; with beta != 0 and D
 //   aliasing C it accumulates ([S]: "dC accumulates so reset dC").
 //
 // Like the driver emulator, work runs in stream order (queued through libcuda.so.1's
