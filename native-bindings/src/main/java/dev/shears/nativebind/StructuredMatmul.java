@@ -70,16 +70,19 @@ public final class StructuredMatmul implements AutoCloseable {
     }
 
     /**
-     * The shapes this class takes: 16-bit values, rows 16-byte aligned (m, n multiples of 8) and
-     * k a multiple of 16 (whole 2:4 groups in the tensor cores' 16-wide k tiles).
+     * The shapes this class takes: 16-bit values, and the dimensions cuSPARSELt's descriptor inits
+     * accept (docs.nvidia.com/cuda/cusparselt/functions.html): rows, cols and ld of a dense
+     * matrix in multiples of 16 bytes (8 values), of a structured one in multiples of 32 bytes (16
+     * values). So the structured A [m, k] needs m and k multiples of 16, B [k, n] and D [m, n]
+     * need n a multiple of 8.
      */
     static void checkShape(int m, int n, int k, int valueType) {
         if (m < 1 || n < 1 || k < 1) throw new IllegalArgumentException("2:4 matmul: m, n, k must be >= 1, got " + m + ", " + n + ", " + k);
         if (valueType != CusparseLt.CUDA_R_16F && valueType != CusparseLt.CUDA_R_16BF)
             throw new IllegalArgumentException("2:4 matmul: value type " + valueType + " is not CUDA_R_16F (2) or CUDA_R_16BF (14)");
-        if (k % 16 != 0 || n % 8 != 0 || m % 8 != 0)
-            throw new IllegalArgumentException("2:4 matmul: needs m and n multiples of 8 and k a multiple of 16, got m=" + m + " n=" + n + " k=" + k
-                    + " (pad the layer, or keep it dense)");
+        if (k % 16 != 0 || n % 8 != 0 || m % 16 != 0)
+            throw new IllegalArgumentException("2:4 matmul: needs m and k multiples of 16 (the structured A) and n a multiple of 8, got m=" + m
+                    + " n=" + n + " k=" + k + " (pad the layer, or keep it dense)");
     }
 
     public int m() { return m; }
