@@ -130,6 +130,21 @@ class EmulatedCusparseLtChecksTest {
     }
 
     /**
+     * A constructor that fails part-way (here the matmul descriptor, on a compute type the library
+     * refuses) throws the library's error and releases exactly the descriptors it had made: the
+     * emulator refuses to destroy one never initialised, which would show as a suppressed error.
+     */
+    @Test
+    void aFailedConstructorDestroysOnlyWhatItInitialised() {
+        try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle lt = new CusparseLtHandle()) {
+            CudaException e = assertThrows(CudaException.class, () -> new StructuredMatmul(lt, 16, 16, 32, F16, 99));
+            assertEquals("cusparseLtMatmulDescriptorInit", e.function(), e.getMessage());
+            assertEquals(0, e.getSuppressed().length, () -> "close after the failure: " + java.util.Arrays.toString(e.getSuppressed()));
+            new StructuredMatmul(lt, 16, 16, 32, F16, F32).close();  // the handle is still good
+        }
+    }
+
+    /**
      * D = 2 op(A) op(B) + C with B the structured operand, stored row-major n x k and transposed
      * (op(B) = B^T, k x n), A column-major m x k, C and D column-major, in BF16: small integers,
      * so every product and sum is exact and D must equal the host's result bit for bit.

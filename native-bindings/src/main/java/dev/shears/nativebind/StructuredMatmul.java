@@ -27,7 +27,9 @@ public final class StructuredMatmul implements AutoCloseable {
     /** {alpha, beta} host floats */
     private final MemorySegment scalars;
     private final int m, n, k;
-    private boolean descriptorsLive, algLive, planLive, closed;
+    /** how many of matA, matB, matC (in that order) have been initialised, so close destroys only those */
+    private int liveDescriptors;
+    private boolean algLive, planLive, closed;
 
     /**
      * @param valueType   {@link CusparseLt#CUDA_R_16F} or {@link CusparseLt#CUDA_R_16BF}
@@ -50,9 +52,11 @@ public final class StructuredMatmul implements AutoCloseable {
         try {
             int row = CusparseLt.CUSPARSE_ORDER_ROW;
             CusparseLt.structuredDescriptorInit(handle, matA, m, k, k, ALIGNMENT, valueType, row);
-            descriptorsLive = true;
+            liveDescriptors = 1;
             CusparseLt.denseDescriptorInit(handle, matB, k, n, n, ALIGNMENT, valueType, row);
+            liveDescriptors = 2;
             CusparseLt.denseDescriptorInit(handle, matC, m, n, n, ALIGNMENT, valueType, row);
+            liveDescriptors = 3;
             int nt = CusparseLt.CUSPARSE_OPERATION_NON_TRANSPOSE;
             CusparseLt.matmulDescriptorInit(handle, matmul, nt, nt, matA, matB, matC, matC, computeType);
             CusparseLt.matmulAlgSelectionInit(handle, algSelection, matmul, CusparseLt.CUSPARSELT_MATMUL_ALG_DEFAULT);
@@ -136,12 +140,11 @@ public final class StructuredMatmul implements AutoCloseable {
         try {
             if (algLive) CusparseLt.matmulAlgSelectionDestroy(algSelection);
         } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
-        if (descriptorsLive) {
-            for (MemorySegment d : new MemorySegment[] {matA, matB, matC}) {
-                try {
-                    CusparseLt.matDescriptorDestroy(d);
-                } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
-            }
+        MemorySegment[] descriptors = {matA, matB, matC};
+        for (int i = 0; i < liveDescriptors; i++) {
+            try {
+                CusparseLt.matDescriptorDestroy(descriptors[i]);
+            } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
         }
         arena.close();
         if (first != null) throw first;
