@@ -69,9 +69,21 @@ public record NmLayout(long outer, long k, long inner) {
     }
 
     /** Whether the UINT8 mask {@code mask} (this layout) keeps at most {@code n} weights in every group of {@code m}. */
-    public boolean followsMask(byte[] mask, int n, int m) {
+    public boolean followsMask(byte[] mask, int n, int m) { return firstMaskViolation(mask, n, m) < 0; }
+
+    /**
+     * The flat index of the first element of the first group of {@code m} in which the UINT8
+     * {@code mask} (this layout) keeps more than {@code n} weights, or -1 when there is none.
+     */
+    public long firstMaskViolation(byte[] mask, int n, int m) {
         if (mask.length != outer * k * inner) throw new IllegalArgumentException(mask.length + " mask entries for the layout " + this);
-        return firstViolation(j -> mask[j] != 0, n, m) < 0;
+        return firstViolation(j -> mask[j] != 0, n, m);
+    }
+
+    /** The group of {@code m} that starts at flat index {@code start}, e.g. {@code [outer 3, k 4..7, inner 5]}. */
+    public String group(long start, int m) {
+        long i = start % inner, kk = start / inner % k, o = start / inner / k;
+        return "[outer " + o + ", k " + kk + ".." + (Math.min(k, kk + m) - 1) + ", inner " + i + "]";
     }
 
     /** The flat index of the first element of the first group with more than {@code n} set elements, or -1. */
