@@ -25,7 +25,9 @@ import java.util.Map;
  * Sparse inference for a bound model on the CPU ({@code shears eval --sparse}): every Dense layer,
  * and every Conv2D with one group (as a GEMM on its im2col matrix), gets the storage format the
  * {@link SparsePlanner} measured fastest at the planned batch size; every other layer runs its own
- * forward. The model itself is not changed: build this after pruning, from its current weights
+ * forward. A Conv2D's A is its kernel [out, in*kh*kw] (im2col order: kw fastest), so a 2:4 pattern
+ * along input channels (NVIDIA's, what Shears' N:M pruning makes) is NmMatrix-shaped only for 1x1
+ * kernels; larger ones plan as CSR, Blocked-ELL or dense. The model itself is not changed: build this after pruning, from its current weights
  * (masked weights are zero by the pruning invariant).
  */
 public final class SparseModel {
