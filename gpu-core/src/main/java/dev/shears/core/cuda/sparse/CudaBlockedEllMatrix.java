@@ -16,6 +16,8 @@ import dev.shears.nativebind.SparseMatrixDescriptor;
 public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
     private final CusparseRuntime cusparse;
     private final int block;
+    /** stored block slots per block row */
+    private final int ellBlocks;
     /** block-column of each slot or -1, [rows / block, ellBlocks] */
     private final CudaTensor blockCols;
     /** block values side by side, [rows, ellBlocks * block] row-major */
@@ -30,6 +32,7 @@ public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
                     + bell.rows() + " x " + bell.cols() + ", block " + bell.blockSize() + ", " + bell.ellBlocks() + " blocks a row");
         this.cusparse = cusparse;
         this.block = bell.blockSize();
+        this.ellBlocks = bell.ellBlocks();
         int[] bc = bell.blockColumns();
         float[] v = bell.blockValues();
         blockCols = (CudaTensor) cusparse.backend().uploadInts(bc, Shape.of(bc.length));
@@ -56,6 +59,9 @@ public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
     @Override public String format() { return "blocked-ell-" + block; }
 
     @Override public String kernel() { return "spmm-blocked-ell-alg1"; }
+
+    /** Block-column indices and block values, as {@link BlockedEllMatrix#storageBytes}. */
+    @Override public long storageBytes() { return 4L * ((long) rows / block * ellBlocks + (long) rows * ellBlocks * block); }
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
         checkMultiply(x, n, y);

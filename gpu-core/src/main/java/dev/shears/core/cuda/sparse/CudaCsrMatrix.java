@@ -89,6 +89,9 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
 
     @Override public String format() { return "csr"; }
 
+    /** Row pointers, column indices and values, as {@link CsrMatrix#storageBytes} (the one-element padding of an empty matrix not counted). */
+    @Override public long storageBytes() { return 4L * (rows + 1) + 8L * nonZeros; }
+
     @Override public String kernel() { return kernel.label; }
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
