@@ -3,11 +3,13 @@ package dev.shears.cli;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.sparse.CudaSparseModel;
+import dev.shears.core.cuda.sparse.CudaSparsePlanner;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.sparse.WholeModelCheck;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -17,7 +19,8 @@ import java.util.Locale;
  * {@code eval --sparse}: plans every Dense and Conv2D layer into the storage format measured
  * fastest at the evaluation batch size (dense stays where sparse is not faster), prints the plan,
  * and evaluates through it: on the CPU through {@link SparseModel}, on the CUDA backend through
- * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, timed with CUDA events).
+ * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, timed with CUDA events). On both,
+ * a plan that does not make the whole model faster goes back to dense ({@link WholeModelCheck}).
  */
 final class SparseEval {
     private SparseEval() {}
@@ -28,21 +31,27 @@ final class SparseEval {
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
             SparseModel sm = SparseModel.plan(model, batch, planner);
-            SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(planner);
-            if (!check.kept())
-                err.printf(Locale.ROOT, "sparse plan: the whole model ran no faster planned (%.3f ms) than dense (%.3f ms) at batch %d; every layer stays dense%n",
-                        check.plannedMs(), check.denseMs(), batch);
+            report(sm.keepOnlyIfFaster(planner), batch, err);
             return new Outcome(sm.evaluate(test, batch), "sparse (" + print(sm.plans(), err) + ")");
         }
         if (model.backend() instanceof CudaBackend) {
             String cause = CudaSparseModel.unavailabilityCause();
             if (cause != null) throw new UserError("--sparse on the CUDA backend needs cuSPARSE: " + cause + "; or add --backend cpu");
-            try (CudaSparseModel sm = CudaSparseModel.plan(model, batch)) {
+            CudaSparsePlanner planner = new CudaSparsePlanner();
+            try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner)) {
+                report(sm.keepOnlyIfFaster(planner), batch, err);
                 String formats = print(sm.plans(), err);
                 return new Outcome(sm.evaluate(test, batch), "sparse on the GPU (" + formats + ")");
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /** Says on stderr when the whole-model check sent the plan back to dense. */
+    static void report(WholeModelCheck check, int batch, PrintStream err) {
+        if (!check.kept())
+            err.printf(Locale.ROOT, "sparse plan: the whole model ran no faster planned (%.3f ms) than dense (%.3f ms) at batch %d; every layer stays dense%n",
+                    check.plannedMs(), check.denseMs(), batch);
     }
 
     /** One line per planned layer on stderr; returns "layer=format, ..." for the summary. */

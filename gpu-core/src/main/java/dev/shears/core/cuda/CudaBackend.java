@@ -57,6 +57,8 @@ public final class CudaBackend implements Backend {
 
     private final LeakPolicy leakPolicy;
     private final CudaContext context;
+    /** major * 10 + minor of the device, e.g. 90 */
+    private final int computeCapability;
     private final CudaStream stream;
     private final CudaAllocator allocator;
     private final CudaModule module;
@@ -126,6 +128,7 @@ public final class CudaBackend implements Backend {
         permutes = new PermuteKernels(rt);
         lrns = new LrnKernels(rt);
         int cc = context.computeCapability();
+        computeCapability = cc;
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
                 + CudaAllocator.mib(context.totalMemory()) + ", driver " + formatVersion(Cuda.driverVersion()) + ")";
     }
@@ -166,6 +169,9 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public String name() { return name; }
+
+    /** The device's compute capability as major * 10 + minor, e.g. 90 for an H100 (what a library's per-architecture limits are stated in). */
+    public int computeCapability() { return computeCapability; }
 
     @Override public String kind() { return "cuda"; }
 

@@ -56,7 +56,7 @@ class InferenceComparisonTest {
         assertTrue(sm.plans().stream().anyMatch(p -> !p.format().equals("dense")), "at 99% a sparse format wins a layer: " + sm.plans());
         // a margin no plan can meet: the planned model must run in 1% of the dense time
         SparsePlanner demanding = new SparsePlanner(new SparsePlanner.Options(1, 3, 0, new int[]{4}, 2.0, 0.99));
-        SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(demanding);
+        WholeModelCheck check = sm.keepOnlyIfFaster(demanding);
         assertFalse(check.kept(), check.toString());
         assertTrue(check.denseMs() > 0 && check.plannedMs() > 0, check.toString());
         assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("dense")), sm.plans().toString());

@@ -96,7 +96,12 @@ public final class CudaSparsePlanner {
             CudaCsrMatrix csr = new CudaCsrMatrix(cusparse, CsrMatrix.fromDense(a, rows, cols));
             for (CudaCsrMatrix.Kernel k : CudaCsrMatrix.candidates(batchMajor, n))
                 add(matrices, labels, setups, csr, "csr/" + k.label(), () -> csr.use(k));
+            String bellUnsupported = CudaBlockedEllMatrix.supportedOn(backend.computeCapability());
             for (int b : options.bellBlocks()) {
+                if (bellUnsupported != null) {
+                    rejected.add("blocked-ell-" + b + ": " + bellUnsupported);
+                    continue;
+                }
                 if (!CudaBlockedEllMatrix.fits(rows, cols, b)) {
                     rejected.add("blocked-ell-" + b + ": " + b + " does not divide " + rows + " x " + cols);
                     continue;
