@@ -15,7 +15,7 @@ import dev.shears.core.tensor.Tensor;
  * Both queue on the backend's stream and overwrite Y. Closing frees what the matrix uploaded.
  */
 public abstract sealed class CudaSparseMatrix implements AutoCloseable
-        permits CudaDenseMatrix, CudaCsrMatrix, CudaBlockedEllMatrix {
+        permits CudaDenseMatrix, CudaCsrMatrix, CudaBlockedEllMatrix, CudaStructuredMatrix {
     protected final int rows;
     protected final int cols;
 
