@@ -54,6 +54,18 @@ class CudaSparseModelIT {
         }
     }
 
+    /** Zeroes the smallest-magnitude fraction of one Dense layer's kernel. */
+    static void pruneLayer(Model m, String layer, double sparsity) {
+        Parameter p = ((dev.shears.core.nn.layers.Dense) m.layer(layer)).kernel();
+        float[] w = m.backend().download(p.value());
+        float[] mags = new float[w.length];
+        for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
+        Arrays.sort(mags);
+        float cut = mags[(int) (sparsity * (w.length - 1))];
+        for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
+        m.backend().write(w, 0, p.value(), 0, w.length);
+    }
+
     private static float[] input(int batch) {
         SplittableRandom rng = new SplittableRandom(9);
         float[] xs = new float[batch * (int) INPUT.size()];
