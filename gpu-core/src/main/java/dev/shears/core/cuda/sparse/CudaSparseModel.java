@@ -29,6 +29,10 @@ import java.util.SplittableRandom;
  * measured fastest on the device at the planned batch size; every other layer, and every planned
  * layer that stays dense, runs its own forward (cuBLAS). The model is not changed: plan after
  * pruning, from the current weights. Close it to free the sparse copies of the weights.
+ *
+ * <p>With a planner opted in to FP16/BF16 ({@link CudaSparsePlanner.Options#precision()}), a 2:4
+ * Dense layer may run cuSPARSELt ({@link CudaStructuredMatrix}): its output is then within 16-bit
+ * rounding of dense, and the bias is added in FP32 as for every other format.
  */
 public final class CudaSparseModel implements AutoCloseable {
 
