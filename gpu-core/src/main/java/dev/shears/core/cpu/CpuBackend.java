@@ -418,6 +418,17 @@ public final class CpuBackend implements Backend {
         CpuConv.im2col(f(x), (int) xOffset, g, f(cols), (int) colsOffset);
     }
 
+    /**
+     * {@link #im2col} with the rows in (ki, kj, c) order, row (ki*kw + kj)*C + c: the input
+     * channels of one kernel tap are consecutive rows (sparse inference of a Conv2D pruned 2:4
+     * along input channels, see dev.shears.core.sparse.ConvTaps). Not part of {@link dev.shears.core.backend.Backend}.
+     */
+    public void im2colTapMajor(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
+        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
+        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        CpuConv.im2col(f(x), (int) xOffset, g, f(cols), (int) colsOffset, true);
+    }
+
     @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
         checkRange("col2im cols", cols, colsOffset, (long) g.colRows() * g.colCols());
         checkRange("col2im dx", dx, dxOffset, (long) g.channels() * g.height() * g.width());

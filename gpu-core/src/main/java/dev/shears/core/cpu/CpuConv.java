@@ -33,20 +33,32 @@ final class CpuConv {
         return Math.min(out, (lim + stride - 1) / stride);
     }
 
-    /** cols [C*kh*kw, outH*outW] at colsOff from the image [C, H, W] at xOff. */
+    /** cols [C*kh*kw, outH*outW] at colsOff from the image [C, H, W] at xOff; rows in (c, ki, kj) order. */
     static void im2col(float[] x, int xOff, ConvGeometry g, float[] cols, int colsOff) {
+        im2col(x, xOff, g, cols, colsOff, false);
+    }
+
+    /**
+     * im2col with the row order chosen: {@code tapMajor} false, row (c, ki, kj) = (c*kh + ki)*kw + kj
+     * (the Backend contract's order); true, row (ki, kj, c) = (ki*kw + kj)*C + c, so that the input
+     * channels of one kernel tap are consecutive rows. Each row holds the same values in either
+     * order; only its index moves, so both cost the same (the writes stay whole contiguous rows).
+     * The tap-major order is what a Conv2D kernel pruned 2:4 along input channels needs to become
+     * 2:4 along consecutive columns of its GEMM matrix (see dev.shears.core.sparse.ConvTaps).
+     */
+    static void im2col(float[] x, int xOff, ConvGeometry g, float[] cols, int colsOff, boolean tapMajor) {
         int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
         int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
         int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
         // channels write disjoint row blocks of cols: split them over the pool
         Parallel.forRange(C, grain(kh * kw * oH * oW), (c0, c1) -> {
-            int row = c0 * kh * kw;
             for (int c = c0; c < c1; c++) {
                 int plane = xOff + c * H * W;
                 for (int ki = 0; ki < kh; ki++) {
                     int hOff = ki * dh;
                     int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = Math.max(ohLo, endValid(H, pt, hOff, sh, oH));
-                    for (int kj = 0; kj < kw; kj++, row++) {
+                    for (int kj = 0; kj < kw; kj++) {
+                        int row = tapMajor ? (ki * kw + kj) * C + c : (c * kh + ki) * kw + kj;
                         int wOff = kj * dw;
                         int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = Math.max(owLo, endValid(W, pl, wOff, sw, oW));
                         int dst = colsOff + row * oH * oW;

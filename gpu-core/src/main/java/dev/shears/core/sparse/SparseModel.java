@@ -25,9 +25,12 @@ import java.util.Map;
  * Sparse inference for a bound model on the CPU ({@code shears eval --sparse}): every Dense layer,
  * and every Conv2D with one group (as a GEMM on its im2col matrix), gets the storage format the
  * {@link SparsePlanner} measured fastest at the planned batch size; every other layer runs its own
- * forward. A Conv2D's A is its kernel [out, in*kh*kw] (im2col order: kw fastest), so a 2:4 pattern
- * along input channels (NVIDIA's, what Shears' N:M pruning makes) is NmMatrix-shaped only for 1x1
- * kernels; larger ones plan as CSR, Blocked-ELL or dense. The model itself is not changed: build this after pruning, from its current weights
+ * forward. A Conv2D's A is its kernel [out, in*kh*kw] (im2col order: kw fastest), in which a 2:4
+ * pattern along input channels (NVIDIA's, what Shears' N:M pruning makes) is NmMatrix-shaped only
+ * for 1x1 kernels; for a larger kernel the planner also offers NmMatrix on the tap-major A
+ * ({@link ConvTaps}, {@link SparsePlanner#chooseConv}), and a layer planned that way builds its
+ * im2col matrix in the same (ki, kj, c) row order ({@link CpuBackend#im2colTapMajor}), so it runs
+ * 2:4 too. The model itself is not changed: build this after pruning, from its current weights
  * (masked weights are zero by the pruning invariant).
  */
 public final class SparseModel {
@@ -45,8 +48,11 @@ public final class SparseModel {
         public double speedupVsDense() { return denseMs() / chosenMs(); }
     }
 
-    /** A planned Conv2D: A = kernel [out, in*kh*kw] with its bias. */
-    private record ConvPlan(Conv2D layer, SparseMatrix weights, float[] bias) {}
+    /**
+     * A planned Conv2D: A = kernel [out, in*kh*kw] with its bias [out] (or null); {@code tapMajor}:
+     * A's columns, and so the im2col rows, are in (ki, kj, c) order ({@link ConvTaps}).
+     */
+    private record ConvPlan(Conv2D layer, SparseMatrix weights, float[] bias, boolean tapMajor) {}
 
     private final Model model;
     private final CpuBackend backend;
@@ -87,8 +93,8 @@ public final class SparseModel {
                 int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
                 float[] a = cpu.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
                 float[] b = conv.bias() == null ? null : cpu.download(conv.bias().value());
-                SparsePlanner.Choice c = planner.choose(a, rows, k, hw, false);
-                sm.convs.put(conv.name(), new ConvPlan(conv, c.matrix(), b));
+                SparsePlanner.Choice c = planner.chooseConv(a, rows, conv.inChannels(), g.kernelH(), g.kernelW(), hw);
+                sm.convs.put(conv.name(), new ConvPlan(conv, c.matrix(), b, c.tapMajor()));
                 sm.plans.add(new LayerPlan(conv.name(), conv.type(), rows, k, hw, c.matrix().sparsity(), c.format(), c.timings()));
             }
         }
@@ -150,6 +156,12 @@ public final class SparseModel {
         return c == null ? null : c.weights();
     }
 
+    /** Whether a planned Conv2D runs on tap-major columns ({@link ConvTaps}); false for every other layer. */
+    public boolean tapMajor(String layer) {
+        ConvPlan c = convs.get(layer);
+        return c != null && c.tapMajor();
+    }
+
     /** Runs the whole graph on a batch [N, ...]; the result may be reused by the next call. */
     public Tensor forward(Tensor x) { return forwardUntil(x, model.outputName()); }
 
@@ -186,7 +198,8 @@ public final class SparseModel {
         float[] yf = CpuTensor.f(y), cf = CpuTensor.f(cols);
         long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
         for (int i = 0; i < n; i++) {
-            backend.im2col(x, i * image, g, cols, 0);
+            if (cp.tapMajor()) backend.im2colTapMajor(x, i * image, g, cols, 0);
+            else backend.im2col(x, i * image, g, cols, 0);
             int yo = i * outC * hw;
             cp.weights().multiplyT(cf, 0, hw, hw, yf, yo, hw);
             if (cp.bias() != null)

@@ -10,7 +10,9 @@ import java.util.SplittableRandom;
  * size that will be used: dense ({@link DenseMatrix}), {@link CsrMatrix}, {@link BlockedEllMatrix}
  * (for the configured block sizes, skipped when it would store more than {@code bellMaxFill}
  * values per nonzero, since it cannot win then) and {@link NmMatrix} 2:4 (only where the rows of
- * A follow the pattern in consecutive columns). Dense is always a candidate and a sparse format must beat it by
+ * A follow the pattern in consecutive columns; for a Conv2D pruned 2:4 along input channels with a
+ * kernel larger than 1x1, on its tap-major A, see {@link #chooseConv} and {@link ConvTaps}).
+ * Dense is always a candidate and a sparse format must beat it by
  * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
  * timing noise.
  */
@@ -25,14 +27,24 @@ public final class SparsePlanner {
      * @param bellBlocks  Blocked-ELL block sizes to try
      * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
      * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
+     * @param force       null to choose by time; else the label of the candidate to choose whenever
+     *                    it is one, timed or not (tests use it to run a format on every layer)
      */
-    public record Options(int warmup, int repeats, double minMillis, int[] bellBlocks, double bellMaxFill, double margin) {
+    public record Options(int warmup, int repeats, double minMillis, int[] bellBlocks, double bellMaxFill, double margin, String force) {
         public Options {
             if (warmup < 0 || repeats < 1 || minMillis < 0 || bellMaxFill < 1 || margin < 0)
                 throw new IllegalArgumentException("bad planner options: warmup=" + warmup + " repeats=" + repeats
                         + " minMillis=" + minMillis + " bellMaxFill=" + bellMaxFill + " margin=" + margin);
             bellBlocks = bellBlocks.clone();
         }
+
+        /** Options that choose by time. */
+        public Options(int warmup, int repeats, double minMillis, int[] bellBlocks, double bellMaxFill, double margin) {
+            this(warmup, repeats, minMillis, bellBlocks, bellMaxFill, margin, null);
+        }
+
+        /** The same options, always choosing the candidate labelled {@code label} (e.g. "2:4") where there is one. */
+        public Options forcing(String label) { return new Options(warmup, repeats, minMillis, bellBlocks, bellMaxFill, margin, label); }
 
         public static Options defaults() { return new Options(3, 7, 40, new int[]{4, 16}, 2.0, 0.05); }
 
@@ -43,8 +55,15 @@ public final class SparsePlanner {
     /** One candidate's median time for the product. */
     public record Timing(String format, double medianMs) {}
 
-    /** The chosen matrix and every candidate's time (dense first). */
-    public record Choice(SparseMatrix matrix, String format, List<Timing> timings) {
+    /**
+     * The chosen matrix and every candidate's time (dense first). {@code tapMajor}: the matrix is a
+     * convolution's A in tap-major column order ({@link ConvTaps}), so its im2col rows must come in
+     * (ki, kj, c) order; false for every matrix in the layer's own order.
+     */
+    public record Choice(SparseMatrix matrix, String format, List<Timing> timings, boolean tapMajor) {
+        /** A choice in the layer's own column order. */
+        public Choice(SparseMatrix matrix, String format, List<Timing> timings) { this(matrix, format, timings, false); }
+
         public double denseMs() { return timings.getFirst().medianMs(); }
 
         public double chosenMs() {
@@ -78,6 +97,26 @@ public final class SparsePlanner {
      * layers: x [n, cols]); otherwise {@link SparseMatrix#multiplyT} (convolutions: X [cols, n]).
      */
     public Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor) {
+        return choose(a, rows, cols, n, batchMajor, null);
+    }
+
+    /**
+     * Times the candidates for a single-group Conv2D with kernel [out, in, kh, kw] (row-major,
+     * A = [out, in*kh*kw]) on an im2col matrix of {@code n} output pixels. As {@link #choose}, and
+     * when the kernel is 2:4 along input channels only in tap-major order
+     * ({@link ConvTaps#onlyTapMajorIsTwoOfFour}: a kernel larger than 1x1 pruned as Shears
+     * prunes), {@link NmMatrix} on the tap-major A is a candidate too; if chosen, the choice says
+     * {@link Choice#tapMajor()}.
+     */
+    public Choice chooseConv(float[] kernel, int out, int in, int kh, int kw, int n) {
+        int k = in * kh * kw;
+        SparseMatrix.checkDense(kernel, out, k);
+        float[] taps = ConvTaps.onlyTapMajorIsTwoOfFour(kernel, out, in, kh, kw) ? ConvTaps.tapMajor(kernel, out, in, kh, kw) : null;
+        return choose(kernel, out, k, n, false, taps);
+    }
+
+    /** {@link #choose} with, when {@code tapMajorA} is given, NmMatrix on it (a 2:4 convolution's A in tap-major order). */
+    private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA) {
         SparseMatrix.checkDense(a, rows, cols);
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
         if (options.minMillis() > 0) warmUpKernels();
@@ -87,6 +126,7 @@ public final class SparsePlanner {
         float[] y = new float[n * rows];
 
         List<SparseMatrix> candidates = new ArrayList<>();
+        int tapMajorIndex = -1; // the candidate built on tapMajorA, if any
         DenseMatrix dense = new DenseMatrix(a, rows, cols);
         candidates.add(dense);
         if (dense.nonZeros() < (long) rows * cols) {
@@ -95,23 +135,27 @@ public final class SparsePlanner {
                 if (BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
                     candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, b));
             // A Conv2D pruned 2:4 groups input channels at each kernel position (NVIDIA's grouping, the pruning
-            // module's NmLayout): in A = [out, in*kh*kw] a group strides kh*kw, so only a 1x1 kernel passes here.
-            // The others keep CSR, which holds the same nonzeros (NmMatrix on the CPU is CSR with fixed-length rows),
-            // and the CUDA planner has no 2:4 candidate yet; a channel-innermost im2col would be the way to add it.
+            // module's NmLayout): in A = [out, in*kh*kw] a group strides kh*kw, so only a 1x1 kernel passes here;
+            // chooseConv passes the larger ones' tap-major A, in which the groups are consecutive (ConvTaps).
             if (NmMatrix.follows(a, rows, cols, 2, 4)) candidates.add(NmMatrix.fromDense(a, rows, cols));
+            else if (tapMajorA != null) {
+                tapMajorIndex = candidates.size();
+                candidates.add(NmMatrix.fromDense(tapMajorA, rows, cols));
+            }
         }
         double[] ms = timeAll(candidates, x, y, n, batchMajor);
         List<Timing> timings = new ArrayList<>();
-        SparseMatrix best = dense;
-        double bestMs = ms[0];
+        int best = 0;
+        String force = options.force();
         for (int i = 0; i < candidates.size(); i++) {
-            timings.add(new Timing(label(candidates.get(i)), ms[i]));
-            if (i > 0 && ms[i] < bestMs && ms[i] < ms[0] * (1 - options.margin())) {
-                best = candidates.get(i);
-                bestMs = ms[i];
-            }
+            String label = label(candidates.get(i));
+            timings.add(new Timing(label, ms[i]));
+            boolean forced = force != null && label.equals(force) && !label(candidates.get(best)).equals(force);
+            boolean faster = force == null && i > 0 && ms[i] < ms[best] && ms[i] < ms[0] * (1 - options.margin());
+            if (forced || faster) best = i;
         }
-        return new Choice(best, label(best), List.copyOf(timings));
+        SparseMatrix chosen = candidates.get(best);
+        return new Choice(chosen, label(chosen), List.copyOf(timings), best == tapMajorIndex);
     }
 
     /** Plans one Dense layer from its kernel W [in, out] and bias [out] (or null). */
