@@ -557,6 +557,18 @@ public final class CudaBackend implements Backend {
         conv.im2col(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
     }
 
+    /**
+     * {@link #im2col} with the rows in (ki, kj, c) order, row (ki*kw + kj)*C + c (shears_im2col_tap_major;
+     * CPU twin {@code CpuBackend.im2colTapMajor}): what a Conv2D pruned 2:4 along input channels
+     * runs on in sparse inference (dev.shears.core.sparse.ConvTaps). Not part of the Backend contract.
+     */
+    public void im2colTapMajor(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
+        enter();
+        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
+        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        conv.im2colTapMajor(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
+    }
+
     @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
         enter();
         checkRange("col2im cols", cols, colsOffset, (long) g.colRows() * g.colCols());

@@ -44,6 +44,32 @@ public final class ConvTaps {
         return kh * kw > 1 && !NmMatrix.follows(kernel, out, k, 2, 4) && followsTwoOfFour(tapMajor(kernel, out, in, kh, kw), out, in, kh, kw);
     }
 
+    /**
+     * Null when the kernel [out, in, kh, kw] is 2:4 in tap-major order; else why not, naming the
+     * output, taps and channels of the first group of four tap-major columns with more than two
+     * nonzeros (for the planners' reasons).
+     */
+    public static String whyNotTwoOfFour(float[] kernel, int out, int in, int kh, int kw) {
+        float[] a = tapMajor(kernel, out, in, kh, kw);
+        int k = in * kh * kw;
+        for (int o = 0; o < out; o++)
+            for (int j0 = 0; j0 < k; j0 += 4) {
+                int j1 = Math.min(k, j0 + 4) - 1, nz = 0;
+                for (int j = j0; j <= j1; j++) if (a[o * k + j] != 0f) nz++;
+                if (nz > 2) {
+                    String where = j0 / in == j1 / in
+                            ? "tap " + tap(j0 / in, kw) + ", input channels " + j0 % in + ".." + j1 % in
+                            : "input channels " + j0 % in + " of tap " + tap(j0 / in, kw) + " to " + j1 % in + " of tap " + tap(j1 / in, kw);
+                    return "not 2:4 along input channels: output " + o + ", " + where + " hold " + nz + " nonzeros"
+                            + (in % 4 != 0 ? " (4 does not divide its " + in + " input channels, so groups of four straddle kernel taps)"
+                                           : " (prune with a 2:4 pattern to use it)");
+                }
+            }
+        return null;
+    }
+
+    private static String tap(int t, int kw) { return "(" + t / kw + ", " + t % kw + ")"; }
+
     /** Whether the tap-major A [out, kh*kw*in] is 2:4 along its rows (groups of four consecutive columns). */
     public static boolean followsTwoOfFour(float[] tapMajorA, int out, int in, int kh, int kw) {
         return NmMatrix.follows(tapMajorA, out, in * kh * kw, 2, 4);

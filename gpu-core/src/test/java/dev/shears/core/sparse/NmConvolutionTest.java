@@ -33,10 +33,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * practice since errors of random sign cancel); observed worst below 1e-6. A wrongly ordered im2col
  * row (a tap or channel off by one) moves logits by their own size.
  */
-class NmConvolutionTest {
-    private static final int C = 8, H = 9, W = 9, CLASSES = 5, BATCH = 3;
+public class NmConvolutionTest {
+    public static final int C = 8, H = 9, W = 9, CLASSES = 5, BATCH = 3;
 
-    static Model cnn() {
+    public static Model cnn() {
         return Model.builder().input("x", Shape.of(C, H, W))
                 .then(Conv2D.of("conv1", C, 8, 3, 1, 1, true)).then(new ActivationLayer("relu1", Activation.RELU))
                 .then(Conv2D.of("conv2", 8, 12, 3, 2, 1, true)).then(new ActivationLayer("relu2", Activation.RELU))
@@ -52,7 +52,7 @@ class NmConvolutionTest {
      * Keeps the two largest-magnitude weights of every group of four input channels at each
      * (out, ki, kj) of an OIHW kernel (a short last group too): pruning's NmLayout for a Conv2D.
      */
-    static float[] prune24AlongChannels(float[] k, int out, int in, int kh, int kw) {
+    public static float[] prune24AlongChannels(float[] k, int out, int in, int kh, int kw) {
         float[] w = k.clone();
         int taps = kh * kw;
         for (int o = 0; o < out; o++)
@@ -68,7 +68,7 @@ class NmConvolutionTest {
     }
 
     /** Zeroes every weight below the median magnitude (unstructured 50%). */
-    static float[] pruneHalf(float[] k) {
+    public static float[] pruneHalf(float[] k) {
         float[] m = new float[k.length];
         for (int i = 0; i < k.length; i++) m[i] = Math.abs(k[i]);
         Arrays.sort(m);
@@ -79,7 +79,7 @@ class NmConvolutionTest {
     }
 
     /** The CNN bound to {@code be}, conv1..conv3 pruned 2:4 along input channels and conv4 50% unstructured. */
-    static Model prunedCnn(dev.shears.core.backend.Backend be) {
+    public static Model prunedCnn(dev.shears.core.backend.Backend be) {
         Model m = cnn().bind(be, 3);
         for (String name : List.of("conv1", "conv2", "conv3", "conv4")) {
             Conv2D conv = (Conv2D) m.layer(name);
@@ -91,14 +91,14 @@ class NmConvolutionTest {
         return m;
     }
 
-    static float[] input(int batch) {
+    public static float[] input(int batch) {
         SplittableRandom rng = new SplittableRandom(5);
         float[] xs = new float[batch * C * H * W];
         for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble(-1, 1);
         return xs;
     }
 
-    static int[] argmax(float[] logits, int classes) {
+    public static int[] argmax(float[] logits, int classes) {
         int[] p = new int[logits.length / classes];
         for (int s = 0; s < p.length; s++)
             for (int c = 1; c < classes; c++) if (logits[s * classes + c] > logits[s * classes + p[s]]) p[s] = c;

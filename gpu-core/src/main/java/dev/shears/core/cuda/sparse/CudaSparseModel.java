@@ -9,6 +9,7 @@ import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.SparseFormat;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
@@ -31,13 +32,19 @@ import java.util.SplittableRandom;
  * pruning, from the current weights. Close it to free the sparse copies of the weights.
  *
  * <p>With a planner opted in to FP16/BF16 ({@link CudaSparsePlanner.Options#precision()}), a 2:4
- * Dense layer may run cuSPARSELt ({@link CudaStructuredMatrix}): its output is then within 16-bit
- * rounding of dense, and the bias is added in FP32 as for every other format.
+ * Dense layer or convolution may run cuSPARSELt ({@link CudaStructuredMatrix}): its output is then
+ * within 16-bit rounding of dense, and the bias is added in FP32 as for every other format. A
+ * convolution larger than 1x1, pruned 2:4 along input channels, runs it on its tap-major kernel
+ * ({@link ConvTaps}) and builds its im2col rows in the same (ki, kj, c) order
+ * ({@link CudaBackend#im2colTapMajor}).
  */
 public final class CudaSparseModel implements AutoCloseable {
 
-    /** A planned layer running a sparse format: the matrix and the bias [out] (the layer's own tensor, or null). */
-    private record Planned(Layer layer, CudaSparseMatrix weights, Tensor bias) {}
+    /**
+     * A planned layer running a sparse format: the matrix and the bias [out] (the layer's own
+     * tensor, or null); {@code tapMajor}: a convolution whose matrix and im2col rows are in (ki, kj, c) order.
+     */
+    private record Planned(Layer layer, CudaSparseMatrix weights, Tensor bias, boolean tapMajor) {}
 
     private final Model model;
     private final CudaBackend backend;
@@ -87,7 +94,8 @@ public final class CudaSparseModel implements AutoCloseable {
                     ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
                     int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
                     float[] a = cuda.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
-                    CudaSparsePlanner.Choice c = planner.choose(sm.cusparse, a, conv.kernel().value(), false, rows, k, hw, false);
+                    CudaSparsePlanner.Choice c = planner.chooseConv(sm.cusparse, a, conv.kernel().value(), rows, conv.inChannels(),
+                            g.kernelH(), g.kernelW(), hw);
                     sm.record(conv, c, rows, k, hw, a, conv.bias() == null ? null : conv.bias().value());
                 }
             }
@@ -107,7 +115,7 @@ public final class CudaSparseModel implements AutoCloseable {
                 c.format(), c.timings()));
         rejected.put(layer.name(), c.rejected());
         if (c.matrix() instanceof CudaDenseMatrix) c.matrix().close();
-        else planned.put(layer.name(), new Planned(layer, c.matrix(), bias));
+        else planned.put(layer.name(), new Planned(layer, c.matrix(), bias, c.tapMajor()));
     }
 
     /**
@@ -172,6 +180,12 @@ public final class CudaSparseModel implements AutoCloseable {
     public List<SparseModel.LayerPlan> plans() { return List.copyOf(plans); }
     /** The candidates a layer's planning left out, with why (a block size that does not divide, a kernel the library refused). */
     public List<String> rejected(String layer) { return rejected.getOrDefault(layer, List.of()); }
+    /** Whether a planned convolution runs on tap-major columns ({@link ConvTaps}); false for every other layer. */
+    public boolean tapMajor(String layer) {
+        Planned p = planned.get(layer);
+        return p != null && p.tapMajor();
+    }
+
     /** The device matrix a planned layer runs, or null when it runs dense (its own forward) or was not planned. */
     public CudaSparseMatrix weights(String layer) {
         Planned p = planned.get(layer);
@@ -216,7 +230,8 @@ public final class CudaSparseModel implements AutoCloseable {
         }
         long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
         for (int i = 0; i < n; i++) {
-            backend.im2col(x, i * image, g, cols, 0);
+            if (p.tapMajor()) backend.im2colTapMajor(x, i * image, g, cols, 0);
+            else backend.im2col(x, i * image, g, cols, 0);
             p.weights().multiplyT(cols, 0, hw, y, (long) i * outC * hw);
         }
         if (p.bias() != null) backend.addBias(y, p.bias(), n, outC, hw);

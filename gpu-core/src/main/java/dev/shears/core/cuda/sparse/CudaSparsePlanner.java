@@ -2,6 +2,7 @@ package dev.shears.core.cuda.sparse;
 
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.sparse.BlockedEllMatrix;
+import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.tensor.Shape;
@@ -32,12 +33,15 @@ import java.util.SplittableRandom;
  * ({@link Options#precision()} FP16 or BF16; {@code shears eval --sparse --backend cuda --precision
  * fp16}), because it multiplies 16-bit values: the layer's inputs, weights and outputs are rounded
  * to FP16/BF16 (FP32 accumulation), so its outputs differ from the FP32 model's by 16-bit rounding
- * rather than float rounding. With the opt-in it is offered for a Dense layer (batch-major
- * product) whose A = W^T is 2:4 along its rows, i.e. for each output, inputs 4g..4g+3 hold at most
- * two nonzeros (pruning's NmLayout grouping), and, for FP16, whose weights fit FP16's range; any
- * shape, padded to cuSPARSELt's multiples. It is timed, conversions included, like every other
- * candidate and kept only when it beats dense by the margin. Where it is not offered, the
- * choice's {@code rejected} says why (not 2:4, a convolution, the library missing).
+ * rather than float rounding. With the opt-in it is offered for a matrix whose A is 2:4 along its
+ * rows and, for FP16, whose weights fit FP16's range; any shape, padded to cuSPARSELt's multiples.
+ * That is a Dense layer's A = W^T pruned as pruning's NmLayout does (for each output, inputs
+ * 4g..4g+3 hold at most two nonzeros), a 1x1 convolution's kernel, and, through
+ * {@link #chooseConv}, a larger convolution pruned 2:4 along input channels at each kernel tap: its
+ * A is then the tap-major kernel ({@link ConvTaps}) and the choice says {@link Choice#tapMajor()},
+ * so that the layer builds its im2col rows in the same order. It is timed, conversions included,
+ * like every other candidate and kept only when it beats dense by the margin. Where it is not
+ * offered, the choice's {@code rejected} says why (not 2:4, the library missing).
  */
 public final class CudaSparsePlanner {
 
@@ -80,8 +84,17 @@ public final class CudaSparsePlanner {
         public Options withPrecision(Precision p) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, force, p); }
     }
 
-    /** The chosen matrix (the others are closed) and every candidate's time, dense first. */
-    public record Choice(CudaSparseMatrix matrix, String format, List<SparsePlanner.Timing> timings, List<String> rejected) {}
+    /**
+     * The chosen matrix (the others are closed) and every candidate's time, dense first.
+     * {@code tapMajor}: the matrix is a convolution's A in tap-major column order ({@link ConvTaps}),
+     * so its im2col rows must come in (ki, kj, c) order ({@link CudaBackend#im2colTapMajor}).
+     */
+    public record Choice(CudaSparseMatrix matrix, String format, List<SparsePlanner.Timing> timings, List<String> rejected, boolean tapMajor) {
+        /** A choice in the layer's own column order. */
+        public Choice(CudaSparseMatrix matrix, String format, List<SparsePlanner.Timing> timings, List<String> rejected) {
+            this(matrix, format, timings, rejected, false);
+        }
+    }
 
     private final Options options;
 
@@ -99,6 +112,22 @@ public final class CudaSparsePlanner {
      */
     public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
                          boolean batchMajor) {
+        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null);
+    }
+
+    /**
+     * Plans a single-group Conv2D from its kernel [out, in, kh, kw] (host values {@code kernel},
+     * and the layer's own device tensor {@code dense}) on an im2col matrix of {@code n} output
+     * pixels, as {@link #choose} with X [in*kh*kw, n]; with the precision opt-in, cuSPARSELt 2:4
+     * runs the tap-major A when the kernel is 2:4 along input channels only in that order.
+     */
+    public Choice chooseConv(CusparseRuntime cusparse, float[] kernel, Tensor dense, int out, int in, int kh, int kw, int n) {
+        return choose(cusparse, kernel, dense, false, out, in * kh * kw, n, false, new int[] {in, kh, kw});
+    }
+
+    /** {@code conv}: {in, kh, kw} of a convolution's kernel (A = [out, in*kh*kw]), else null. */
+    private Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
+                          boolean batchMajor, int[] conv) {
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
         if (a.length != rows * cols) throw new IllegalArgumentException(a.length + " weights for a " + rows + " x " + cols + " matrix");
         CudaBackend backend = cusparse.backend();
@@ -106,6 +135,7 @@ public final class CudaSparsePlanner {
         List<String> labels = new ArrayList<>();
         List<Runnable> setups = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
+        int tapMajorIndex = -1; // the candidate running the tap-major A, if any
         CudaDenseMatrix denseMatrix = new CudaDenseMatrix(backend, dense, rows, cols, kernelLayout);
         add(matrices, labels, setups, denseMatrix, "dense", () -> {});
         long nonZeros = 0;
@@ -135,14 +165,25 @@ public final class CudaSparsePlanner {
             Precision precision = options.precision();
             if (precision != Precision.FP32) {
                 String label = "2:4-lt " + precision.id();
-                String why = !batchMajor
-                        ? "Dense layers only (a convolution's 2:4 groups run along its input channels, which stride kh*kw in the im2col matrix)"
-                        : CusparseRuntime.ltUnavailabilityCause() != null ? "cuSPARSELt unavailable: " + CusparseRuntime.ltUnavailabilityCause()
+                float[] ltA = a;
+                boolean tapMajor = false;
+                String why = CusparseRuntime.ltUnavailabilityCause() != null ? "cuSPARSELt unavailable: " + CusparseRuntime.ltUnavailabilityCause()
                         : CudaStructuredMatrix.unsuitable(a, rows, cols, precision);
+                if (why != null && CusparseRuntime.ltUnavailabilityCause() == null && conv != null && conv[1] * conv[2] > 1) {
+                    // a convolution pruned 2:4 along input channels: its groups stride kh*kw columns in A, but are
+                    // consecutive in the tap-major A (ConvTaps)
+                    why = ConvTaps.whyNotTwoOfFour(a, rows, conv[0], conv[1], conv[2]);
+                    if (why == null) {
+                        ltA = ConvTaps.tapMajor(a, rows, conv[0], conv[1], conv[2]);
+                        tapMajor = true;
+                        why = CudaStructuredMatrix.unsuitable(ltA, rows, cols, precision); // FP16's range
+                    }
+                }
                 if (why != null) rejected.add(label + ": " + why);
                 else {
                     try {
-                        add(matrices, labels, setups, new CudaStructuredMatrix(cusparse, a, rows, cols, precision, n), label, () -> {});
+                        if (tapMajor) tapMajorIndex = matrices.size();
+                        add(matrices, labels, setups, new CudaStructuredMatrix(cusparse, ltA, rows, cols, precision, n), label, () -> {});
                     } catch (RuntimeException e) {
                         rejected.add(label + ": " + e.getMessage());
                     }
@@ -183,7 +224,7 @@ public final class CudaSparsePlanner {
             setups.get(best).run();
             CudaSparseMatrix chosen = matrices.get(best);
             for (CudaSparseMatrix m : matrices) if (m != chosen) m.close(); // a CSR matrix appears once per kernel: close is idempotent
-            return new Choice(chosen, labels.get(best), List.copyOf(timings), List.copyOf(rejected));
+            return new Choice(chosen, labels.get(best), List.copyOf(timings), List.copyOf(rejected), best == tapMajorIndex);
         } catch (RuntimeException e) {
             for (CudaSparseMatrix m : matrices) m.close();
             throw e;
