@@ -21,7 +21,9 @@ import java.util.Locale;
  * fastest at the evaluation batch size (dense stays where sparse is not faster), prints the plan,
  * and evaluates through it: on the CPU through {@link SparseModel}, on the CUDA backend through
  * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, and with {@code --precision fp16|bf16}
- * cuSPARSELt 2:4 for 2:4 Dense layers; timed with CUDA events). On both,
+ * cuSPARSELt 2:4 for 2:4 Dense and Conv2D layers; timed with CUDA events). On both, a Conv2D pruned
+ * 2:4 along input channels runs the 2:4 formats on its tap-major kernel (dev.shears.core.sparse.ConvTaps).
+ * On both,
  * a plan that does not make the whole model faster goes back to dense ({@link WholeModelCheck}).
  */
 final class SparseEval {

@@ -20,8 +20,9 @@ import dev.shears.core.tensor.Shape;
  *       asp.py says "For Conv2d dim= K x CRS; we prune along C"). Keras stores the same kernel as
  *       [kh, kw, in, out]: the groups still run along its {@code in} axis. The groups are
  *       consecutive in A = [out, in*kh*kw] (the im2col GEMM) only for a 1x1 kernel; for larger
- *       ones they stride kh*kw there, so the CPU sparse planner offers NmMatrix for 1x1
- *       convolutions only and keeps CSR/Blocked-ELL/dense for the others (see SparsePlanner).</li>
+ *       ones they stride kh*kw there, so the sparse planners reorder such a kernel's columns
+ *       tap-major, (kh, kw, in), where they are consecutive, and run its im2col in the same row
+ *       order (dev.shears.core.sparse.ConvTaps, SparsePlanner#chooseConv).</li>
  * </ul>
  * Until this was changed, Shears grouped a Conv2D kernel along the flattened in*kh*kw axis of each
  * output channel instead; a run saved that way cannot be resumed (GmpTrainer#resumeFrom says so).

@@ -11,7 +11,8 @@ import dev.shears.core.cpu.Parallel;
  * {@link #fromDenseKernel}. Reduction runs along a row of A: that is also the axis on which
  * {@link NmMatrix} takes its 2:4 groups (consecutive columns). That is a Dense kernel's 2:4 as
  * Shears prunes it; a Conv2D kernel pruned 2:4 groups input channels, which are consecutive columns
- * only for a 1x1 kernel (see {@link SparsePlanner}).
+ * only for a 1x1 kernel, and for a larger one once its columns are reordered tap-major
+ * ({@link ConvTaps}, {@link SparsePlanner#chooseConv}).
  *
  * <ul>
  *   <li>{@link #multiply}: y = x A^T for a batch of row vectors (x [batch, cols] -> y [batch, rows]),

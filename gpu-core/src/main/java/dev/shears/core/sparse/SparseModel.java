@@ -148,7 +148,10 @@ public final class SparseModel {
     /** The planned Dense layer of that name (null if it is not a Dense layer). */
     public SparseLinear linear(String layer) { return linear.get(layer); }
 
-    /** The weights of a planned Dense or Conv2D layer in the chosen format (null if the layer was not planned). */
+    /**
+     * The weights of a planned Dense or Conv2D layer in the chosen format (null if the layer was
+     * not planned); for a layer that runs {@link #tapMajor}, A with its columns in (ki, kj, c) order.
+     */
     public SparseMatrix weights(String layer) {
         SparseLinear l = linear.get(layer);
         if (l != null) return l.weights();

@@ -39,9 +39,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * dense): every Conv2D kernel ends in NVIDIA's pattern (at each output channel and kernel position,
  * every 4 consecutive input channels hold at most 2 nonzeros, read off the OIHW array) and keeps
  * it through training and through a kill and {@code --resume} from the checkpoint file, which
- * ends with the uninterrupted run's masks. The sparse planner offers NmMatrix for the 1x1
- * convolution only (its groups are consecutive im2col columns), and the planned model predicts
- * like the dense one. A checkpoint whose convolution masks follow the old grouping (along the
+ * ends with the uninterrupted run's masks. Only the 1x1 convolution's groups are consecutive im2col
+ * columns, and the sparse planner offers NmMatrix for every convolution (the 3x3 ones on their
+ * tap-major kernel); the planned model, 2:4 forced on every convolution, predicts like the dense one. A checkpoint whose convolution masks follow the old grouping (along the
  * flattened in*kh*kw axis) is refused on resume, naming the kernel.
  */
 class NmConvTrainingTest {
@@ -144,7 +144,8 @@ class NmConvTrainingTest {
             for (Conv2D conv : convs(c.model()))
                 assertInputChannelPattern(conv.name() + " (resumed)", be.download(conv.kernel().value()), conv.kernel().shape(), 2, true);
 
-            // the planner: NmMatrix is a candidate exactly where the im2col rows are 2:4, which the 1x1 conv is and the 3x3 ones are not
+            // the planner: the im2col rows are 2:4 for the 1x1 conv only; chooseConv offers NmMatrix for all three,
+            // the 3x3 ones on their tap-major kernel
             SparsePlanner planner = new SparsePlanner(SparsePlanner.Options.quick());
             for (Conv2D conv : convs(straight)) {
                 Shape s = conv.kernel().shape();
@@ -152,10 +153,15 @@ class NmConvTrainingTest {
                 float[] a = be.download(conv.kernel().value());
                 boolean consecutive = NmMatrix.follows(a, rows, cols, 2, 4);
                 assertEquals(s.dim(2) * s.dim(3) == 1, consecutive, conv.name() + ": groups of input channels are consecutive im2col columns only for 1x1");
-                var timings = planner.choose(a, rows, cols, H * W, false).timings();
-                assertEquals(consecutive, timings.stream().anyMatch(t -> t.format().equals("2:4")), conv.name() + ": " + timings);
+                var timings = planner.chooseConv(a, rows, s.dim(1), s.dim(2), s.dim(3), H * W).timings();
+                assertTrue(timings.stream().anyMatch(t -> t.format().equals("2:4")), conv.name() + ": " + timings);
             }
-            SparseModel sm = SparseModel.plan(straight, 30, planner);
+            SparseModel sm = SparseModel.plan(straight, 30, new SparsePlanner(SparsePlanner.Options.quick().forcing("2:4")));
+            for (Conv2D conv : convs(straight)) {
+                assertInstanceOf(NmMatrix.class, sm.weights(conv.name()), conv.name() + " forced to 2:4: " + sm.plans());
+                Shape s = conv.kernel().shape();
+                assertEquals(s.dim(2) * s.dim(3) > 1, sm.tapMajor(conv.name()), conv.name());
+            }
             float[] x = new float[30 * C * H * W];
             System.arraycopy(test.features(), 0, x, 0, x.length);
             try (Tensor in = be.upload(x, Shape.of(30, C, H, W))) {

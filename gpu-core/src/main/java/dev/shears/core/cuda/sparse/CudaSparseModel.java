@@ -186,7 +186,10 @@ public final class CudaSparseModel implements AutoCloseable {
         return p != null && p.tapMajor();
     }
 
-    /** The device matrix a planned layer runs, or null when it runs dense (its own forward) or was not planned. */
+    /**
+     * The device matrix a planned layer runs, or null when it runs dense (its own forward) or was
+     * not planned; for a layer that runs {@link #tapMajor}, A with its columns in (ki, kj, c) order.
+     */
     public CudaSparseMatrix weights(String layer) {
         Planned p = planned.get(layer);
         return p == null ? null : p.weights();

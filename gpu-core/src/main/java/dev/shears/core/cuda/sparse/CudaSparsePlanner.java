@@ -54,7 +54,7 @@ public final class CudaSparsePlanner {
      * @param force       null to choose by time; else the label prefix of the candidate to choose
      *                    whenever one applies, timed or not (tests use it to run every format)
      * @param precision   {@link Precision#FP32} (the default): float32 candidates only; FP16 or
-     *                    BF16: the opt-in that adds cuSPARSELt 2:4 ("2:4-lt fp16") for 2:4 Dense layers
+     *                    BF16: the opt-in that adds cuSPARSELt 2:4 ("2:4-lt fp16") for 2:4 Dense and Conv2D layers
      */
     public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force, Precision precision) {
         public Options {
