@@ -59,6 +59,14 @@ final class BenchCommand implements Callable<Integer> {
         if (!backend.equals("cpu"))
             throw new UserError("--backend " + backend + ": bench sparse runs on the CPU in this version; the cuSPARSE/cuSPARSELt sweep is not wired yet");
         if ((model == null) == (shape == null)) throw new UserError("give either --model FILE or --shape MxK");
+        for (int n : batch) if (n < 1) throw new UserError("--batch " + n + " must be at least 1");
+        if (json != null) OutputFile.requireFile(json, "--json");
+        Path png = json == null ? null : json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
+        Path modelFile = model == null ? null : Path.of(model);
+        // the JSON must never replace the model being measured (bench --model m.shears --json m.shears did);
+        // the chart is only drawn for --shape, where there is no model file
+        if (json != null && modelFile != null && json.toAbsolutePath().normalize().equals(modelFile.toAbsolutePath().normalize()))
+            throw new UserError("--json " + json + " is the --model file; choose another path");
         SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
         List<SparseBench.Row> rows = new ArrayList<>();
         var err = System.err;
@@ -85,9 +93,8 @@ final class BenchCommand implements Callable<Integer> {
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         if (json != null) {
             String device = SparseBench.cpuDevice();
-            BenchJson.writeFile(json, json(device, rows));
+            BenchJson.writeFile(json, json(device, rows), modelFile);
             if (shape != null) {
-                Path png = json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
                 AtomicFiles.write(png, o -> o.write(chart(rows, device)));
                 err.println("bench sparse: wrote " + json + " and " + png);
             } else {

@@ -32,6 +32,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (format == Format.keras) checkKerasName(out); // before the model is loaded: a typo should fail at once
+        OutputFile.requireFile(out, "--out");
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
             src.refuseAsOutput(out, "--out");

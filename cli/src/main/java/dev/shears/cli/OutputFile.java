@@ -1,0 +1,18 @@
+package dev.shears.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Checks an output file option before any work is done, so that a mistyped path fails at once
+ * with the option's name rather than after a model was loaded or a benchmark ran.
+ */
+final class OutputFile {
+    private OutputFile() {}
+
+    /** Refuses a path that is an existing folder: a file cannot be moved over it. */
+    static void requireFile(Path file, String option) {
+        if (Files.isDirectory(file))
+            throw new UserError(option + " " + file + " is a folder; give a file name (the file is written there atomically)");
+    }
+}
