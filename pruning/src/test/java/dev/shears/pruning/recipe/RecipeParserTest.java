@@ -190,11 +190,25 @@ class RecipeParserTest {
                 assertTrue(r.finalSparsityEpoch().isEmpty());
                 continue;
             }
-            String epoch = PruningModifier.num(r.finalSparsityEpoch().orElseThrow());
+            String epoch = PruningModifier.shortNum(r.finalSparsityEpoch().orElseThrow());
             assertTrue(r.describe().contains("final sparsity reached at epoch " + epoch), name + ": " + r.describe());
         }
         assertEquals(Scope.GLOBAL, Recipes.builtIn("gmp-tuned").pruning().get(0).scope());
         assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
+    }
+
+    @Test void aStretchedRecipeDescribesItsEpochsWithFewDigits() {
+        // the demo squeezed to 2 epochs: epoch 7 of 12 becomes 7/6 = 1.1666666666666665
+        String d = Recipes.builtIn("demo").withEpochs(2).describe();
+        assertTrue(d.contains("rising to 90.0% at epoch 1.167,"), d);
+        assertTrue(d.contains("final sparsity reached at epoch 1.167"), d);
+        assertTrue(d.contains("at epoch 0.1667 rising"), d);
+        assertFalse(d.matches("(?s).*\\.\\d{6,}.*"), "no number with 6 or more decimals: " + d);
+        assertEquals("35", PruningModifier.shortNum(35.0));
+        assertEquals("0.025", PruningModifier.shortNum(0.025));
+        assertEquals("0.04167", PruningModifier.shortNum(1.0 / 24));
+        // error messages keep the exact value the user wrote
+        assertEquals("10.00001", PruningModifier.num(10.00001));
     }
 
     @Test void loadByNameOrFile(@TempDir Path dir) throws Exception {
