@@ -31,6 +31,16 @@ public final class Shears {
         CommandLine cl = new CommandLine(new Shears());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
+        // A mistyped option gets its message and where to look, not the whole usage text (which
+        // pushed the one line that mattered off the screen); --help still prints it all.
+        cl.setParameterExceptionHandler((ex, args2) -> {
+            CommandLine bad = ex.getCommandLine();
+            String name = bad.getCommandSpec().qualifiedName();
+            err.println(name + ": error: " + String.valueOf(ex.getMessage()).replaceFirst("^Error: ", ""));
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, new java.io.PrintWriter(err, true)); // "Did you mean: ..."
+            err.println("Try '" + name + " --help' for the options.");
+            return bad.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));

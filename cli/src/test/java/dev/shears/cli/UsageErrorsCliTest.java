@@ -1,0 +1,55 @@
+package dev.shears.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A mistyped command line gets one error line naming the option and value, and where to look; not the whole usage text. */
+class UsageErrorsCliTest {
+    record Run(int code, String out, String err) {}
+
+    static Run shears(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test void aBadOptionValueIsOneLineAndAPointerToHelp() {
+        Run r = shears("export", "--model", "m.onnx", "--format", "tflite", "--out", "x.onnx");
+        assertEquals(2, r.code());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(2, lines.length, r.err());
+        assertTrue(lines[0].startsWith("shears export: error: ") && lines[0].contains("--format") && lines[0].contains("tflite"), r.err());
+        assertEquals("Try 'shears export --help' for the options.", lines[1]);
+        assertFalse(r.err().contains("Usage:"), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test void exclusiveOptionsAreNamedWithoutADoubledErrorPrefix() {
+        Run r = shears("prune", "--model", "m.shears", "--sparsity", "0.5", "--structure", "2:4", "--out", "o");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("shears prune: error: --sparsity"), r.err());
+        assertTrue(r.err().contains("mutually exclusive"), r.err());
+        assertFalse(r.err().contains("Error:"), r.err());
+    }
+
+    @Test void aMisspelledOptionOrCommandGetsASuggestion() {
+        Run r = shears("prune", "--model", "m.shears", "--sparsty", "0.5", "--out", "o");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--sparsty") && r.err().contains("--sparsity"), r.err());
+        r = shears("inspekt", "--model", "m.onnx");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("inspekt") && r.err().contains("shears inspect"), r.err());
+        assertTrue(r.err().contains("Try 'shears --help'"), r.err());
+    }
+
+    @Test void helpStillPrintsTheWholeUsage() {
+        Run r = shears("export", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("Usage: shears export") && r.out().contains("--sparse-initializers"), r.out());
+    }
+}
