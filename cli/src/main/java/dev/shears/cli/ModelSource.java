@@ -40,15 +40,24 @@ public record ModelSource(Model model, String description, Path path, Path weigh
         String lower = spec.toLowerCase(Locale.ROOT);
         boolean looksLikeFile = lower.endsWith(".shears") || lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras")
                 || lower.endsWith(".json") || lower.endsWith(".onnx") || spec.contains("/");
+        if (Files.isDirectory(p) && !Architectures.NAMES.contains(spec)) {
+            Path inside = p.resolve("model.shears");
+            throw new UserError("--model " + spec + " is a folder, not a model file"
+                    + (Files.isRegularFile(inside) ? "; the run saved there is " + inside : ""));
+        }
         if (!looksLikeFile) {
             if (!Architectures.NAMES.contains(spec))
                 throw new UserError("--model " + spec + ": not a file and not a built-in architecture (" + String.join(", ", Architectures.NAMES) + ")");
-            if (sampleShape == null) throw new UserError("--model " + spec + " is an architecture: it needs --data to know its input shape");
+            // only train, prune and eval (which read --data, and so know the input shape) build an architecture
+            if (sampleShape == null)
+                throw new UserError("--model " + spec + " is a built-in architecture, not a model file; this command needs a model file."
+                        + " Train one first (shears train --model " + spec + " --data fashion-mnist --out DIR) and give DIR/model.shears");
             Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
             return new ModelSource(m, spec, null, null);
         }
         if (!Files.isRegularFile(p)) throw new UserError("--model " + spec + ": no such file");
-        if (weights != null && !Files.isRegularFile(weights)) throw new UserError("--weights " + weights + ": no such file");
+        if (weights != null && !Files.isRegularFile(weights))
+            throw new UserError("--weights " + weights + (Files.isDirectory(weights) ? " is a folder; give the weights .h5 file" : ": no such file"));
         if (lower.endsWith(".shears")) {
             Checkpoint c = Checkpoint.read(p, backend);
             return new ModelSource(c.model(), p.getFileName().toString(), p, null);
