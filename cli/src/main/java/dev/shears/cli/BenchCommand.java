@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "cpu (the GPU sweep is not wired into the CLI yet). Default: ${DEFAULT-VALUE}.")
     String backend;
 
-    @Option(names = "--quick", description = "Fewer repetitions (a rough sweep for smoke tests).")
+    @Option(names = "--quick", description = "Fewer repetitions and no JIT warm-up: a smoke test of the command, whose figures are not reliable.")
     boolean quick;
 
     @Option(names = "--json", description = "Write {\"device\": ..., \"results\": [...]} here (and a PNG chart beside it).")
