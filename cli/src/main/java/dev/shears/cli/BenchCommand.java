@@ -87,9 +87,9 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         var out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%-8s %-16s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
+        out.printf(Locale.ROOT, "%-8s %-22s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
         for (SparseBench.Row r : rows)
-            out.printf(Locale.ROOT, "%-8s %-16s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
+            out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         if (json != null) {
             String device = SparseBench.cpuDevice();

@@ -56,8 +56,16 @@ public final class Shears {
         if (msg == null || msg.isBlank()) msg = ex.getClass().getSimpleName();
         if (ex instanceof OutOfMemoryError) msg = "out of memory (" + msg + "); give the JVM more with JAVA_OPTS=-Xmx8g or use a smaller --batch";
         Throwable c = ex.getCause();
-        if (c != null && c.getMessage() != null && !msg.contains(c.getMessage())) msg += " (cause: " + c.getMessage() + ")";
+        // the cause only where it adds something: a parser's message is often already in ours, reformatted
+        // (a YAML error printed its 5-line excerpt twice)
+        if (c != null && c.getMessage() != null && !msg.contains(c.getMessage()) && !msg.contains(firstLine(c.getMessage())))
+            msg += " (cause: " + c.getMessage() + ")";
         return msg;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
     }
 
     /** Version from the jar manifest, or "dev" when run from classes. */

@@ -1,10 +1,13 @@
 package dev.shears.cli;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -45,6 +48,16 @@ class UsageErrorsCliTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("inspekt") && r.err().contains("shears inspect"), r.err());
         assertTrue(r.err().contains("Try 'shears --help'"), r.err());
+    }
+
+    @Test void aYamlErrorIsReportedOnceNotAgainAsItsCause(@TempDir Path dir) throws Exception {
+        Path recipe = dir.resolve("broken.yaml");
+        Files.writeString(recipe, "name: bad\nepochs: 10\n  batchSize: 3\n foo: [\n");
+        Run r = shears("recipes", recipe.toString());
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("broken.yaml: not valid YAML (line 3, column 12)"), r.err());
+        assertEquals(1, r.err().split("mapping values are not allowed here", -1).length - 1, "the parser's message once: " + r.err());
+        assertFalse(r.err().contains("(cause:"), r.err());
     }
 
     @Test void helpStillPrintsTheWholeUsage() {
