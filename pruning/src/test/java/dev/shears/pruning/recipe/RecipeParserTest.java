@@ -197,6 +197,42 @@ class RecipeParserTest {
         assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
     }
 
+    @Test void aMissingFieldNamesTheMisspeltOneThatIsThere() {
+        // 'epoch:' and 'batchsize:' were reported only as "epochs: is missing"
+        RecipeException e = error("""
+                name: typo
+                epoch: 10
+                batchsize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertEquals("test.yaml: epochs: is missing; it is required here (this mapping has 'epoch': misspelt 'epochs'?)", e.getMessage());
+        e = error("""
+                epochs: 10
+                batchsize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertTrue(e.getMessage().endsWith("batchSize: is missing; it is required here (this mapping has 'batchsize': misspelt 'batchSize'?)"), e.getMessage());
+        e = error("""
+                epochs: 10
+                batchSize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                pruning: [{type: gmp, initSparsity: 0, finalSparsity: 0.9, startEpoc: 1, endEpoch: 5, updateFrequency: 1}]
+                """);
+        assertTrue(e.getMessage().contains("pruning[0].startEpoch: is missing") && e.getMessage().contains("'startEpoc'"), e.getMessage());
+        // nothing alike: the plain message
+        e = error("""
+                batchSize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertEquals("test.yaml: epochs: is missing; it is required here", e.getMessage());
+        assertTrue(RecipeParser.nearlyEqual("updateFrequncy", "updateFrequency"));
+        assertFalse(RecipeParser.nearlyEqual("endEpoch", "startEpoch"));
+    }
+
     @Test void aStretchedRecipeDescribesItsEpochsWithFewDigits() {
         // the demo squeezed to 2 epochs: epoch 7 of 12 becomes 7/6 = 1.1666666666666665
         String d = Recipes.builtIn("demo").withEpochs(2).describe();
