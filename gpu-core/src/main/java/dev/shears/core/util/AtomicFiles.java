@@ -38,6 +38,8 @@ public final class AtomicFiles {
                 throw new UncheckedIOException(e);
             }
         }
+        // a folder cannot be replaced by a file: say so, not the final move's error about a temporary name
+        if (Files.isDirectory(abs)) throw new IllegalArgumentException("cannot write " + target + ": it is a folder; give a file name");
         Path dir = abs.getParent();
         try {
             Files.createDirectories(dir);

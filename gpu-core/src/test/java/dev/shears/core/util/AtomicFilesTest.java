@@ -33,6 +33,15 @@ class AtomicFilesTest {
         assertEquals("input", Files.readString(in));
     }
 
+    @Test void aFolderAsTheTargetIsNamedAndNothingIsLeftBehind() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("report.json"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AtomicFiles.writeString(folder, "{}"));
+        assertEquals("cannot write " + folder + ": it is a folder; give a file name", e.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(folder), files.toList(), "no temporary file left beside it");
+        }
+    }
+
     /** Outputs get the permissions any new file gets here (the umask's), not the owner-only 0600 of a temp file. */
     @Test void outputsGetTheUsualPermissionsOfANewFile() throws Exception {
         Assumptions.assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
