@@ -69,6 +69,15 @@ class OutputPathsCliTest {
         }
     }
 
+    @Test void aRunsOutThatIsAFileIsCalledOne(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("pruned.onnx"), "not a folder");
+        UserError e = assertThrows(UserError.class, () -> RunSupport.prepareOutDir(file));
+        assertEquals("--out " + file + " is a file; --out takes a folder (it receives model.shears, report.json and report.html)", e.getMessage());
+        assertEquals("not a folder", Files.readString(file));
+        RunSupport.prepareOutDir(dir.resolve("new/run"));
+        assertTrue(Files.isDirectory(dir.resolve("new/run")));
+    }
+
     @Test void predictChecksItsOutputNameBeforeRunningTheModel(@TempDir Path dir) {
         // the input does not exist: an output name checked first is the error the user sees
         Run r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", dir.resolve("missing.npy").toString(),
