@@ -46,9 +46,22 @@ public final class Shears {
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
             if (debug) ex.printStackTrace(err);
             else err.println("(run with --verbose for the stack trace)");
-            return ex instanceof UserError u ? u.exitCode() : 1;
+            return exitCode(ex);
         });
         return cl.execute(args);
+    }
+
+    /**
+     * 2 when what the user gave is wrong: the command line ({@link UserError}), a recipe, a data
+     * folder, a model or checkpoint file that does not read; 1 when a run that started fails
+     * (a diverging loss, a device error, a bug). Recipe and data errors used to exit 1 while a bad
+     * flag exited 2, so a script could not tell a typo in its recipe from a failed run.
+     */
+    static int exitCode(Throwable ex) {
+        if (ex instanceof UserError u) return u.exitCode();
+        if (ex instanceof dev.shears.pruning.recipe.RecipeException || ex instanceof dev.shears.core.data.DataException
+                || ex instanceof dev.shears.io.ImportException || ex instanceof dev.shears.pruning.checkpoint.CheckpointException) return 2;
+        return 1;
     }
 
     private static String describe(Throwable ex) {

@@ -60,6 +60,23 @@ class UsageErrorsCliTest {
         assertFalse(r.err().contains("(cause:"), r.err());
     }
 
+    /** 2 for anything the user gave that is wrong, not only for flags: a recipe, a data folder, a model file. */
+    @Test void badInputFilesExitWithTwoLikeBadFlags(@TempDir Path dir) throws Exception {
+        Path recipe = Files.writeString(dir.resolve("r.yaml"), "name: r\nepochs: 0\n");
+        assertEquals(2, shears("recipes", recipe.toString()).code());
+        Run data = shears("eval", "--model", OutputPathsCliTest.LINEAR.resolve("model.onnx").toString(), "--data", dir.resolve("nope").toString(),
+                "--backend", "cpu");
+        assertEquals(2, data.code(), data.err());
+        assertTrue(data.err().contains("no such folder"), data.err());
+        Path onnx = Files.write(dir.resolve("broken.onnx"), new byte[]{8, 7, 18, 3, 'a'});
+        Run r = shears("inspect", "--model", onnx.toString());
+        assertEquals(2, r.code(), r.err());
+        Path ckpt = Files.write(dir.resolve("broken.shears"), new byte[]{'P', 'K', 3, 4, 1, 2, 3});
+        r = shears("inspect", "--model", ckpt.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, Shears.exitCode(new IllegalStateException("a run that failed")));
+    }
+
     @Test void helpStillPrintsTheWholeUsage() {
         Run r = shears("export", "--help");
         assertEquals(0, r.code());
