@@ -49,6 +49,23 @@ class ModelOptionCliTest {
         assertTrue(r.err().contains("--model " + odd + " is a folder"), "a folder named like a file: " + r.err());
     }
 
+    @Test void aModelThatDoesNotFitTheDataIsAUsageErrorNamingBothShapes(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("fmnist"));
+        var split = dev.shears.core.data.DataSources.bundledFashionMnist();
+        CliTest.writeIdx(data, "train", split.train().head(64));
+        CliTest.writeIdx(data, "t10k", split.test().head(64));
+        // a Linear layer of 10 inputs, and Fashion-MNIST's 1x28x28 images: an internal error (exit 1) after loading, before
+        Path linear = OutputPathsCliTest.LINEAR.resolve("model.onnx");
+        for (String[] args : new String[][]{{"eval", "--model", linear.toString(), "--data", data.toString(), "--backend", "cpu"},
+                {"train", "--model", linear.toString(), "--data", data.toString(), "--epochs", "1", "--out", dir.resolve("o").toString(), "--backend", "cpu"}}) {
+            Run r = shears(args);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("--model " + linear + " takes inputs of shape [10] (10 values), but the --data samples have shape [1, 28, 28] (784 values)"),
+                    r.err());
+        }
+        assertFalse(Files.exists(dir.resolve("o/model.shears")));
+    }
+
     @Test void aWeightsFolderIsNamedAsSuch(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("m.json");
         Files.writeString(config, "{}");
