@@ -35,6 +35,10 @@ public final class Shears {
         // pushed the one line that mattered off the screen); --help still prints it all.
         cl.setParameterExceptionHandler((ex, args2) -> {
             CommandLine bad = ex.getCommandLine();
+            if (args2.length == 0) { // plain 'shears': the list of commands is the answer
+                bad.usage(err);
+                return bad.getCommandSpec().exitCodeOnInvalidInput();
+            }
             String name = bad.getCommandSpec().qualifiedName();
             err.println(name + ": error: " + String.valueOf(ex.getMessage()).replaceFirst("^Error: ", ""));
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, new java.io.PrintWriter(err, true)); // "Did you mean: ..."

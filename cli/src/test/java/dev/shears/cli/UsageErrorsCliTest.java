@@ -77,6 +77,12 @@ class UsageErrorsCliTest {
         assertEquals(1, Shears.exitCode(new IllegalStateException("a run that failed")));
     }
 
+    @Test void noArgumentsAtAllListTheCommands() {
+        Run r = shears();
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Usage: shears") && r.err().contains("prune") && r.err().contains("recipes"), r.err());
+    }
+
     @Test void helpStillPrintsTheWholeUsage() {
         Run r = shears("export", "--help");
         assertEquals(0, r.code());
