@@ -18,3 +18,4 @@
 #include "dropout.cu"
 #include "permute.cu"
 #include "lrn.cu"
+#include "half_convert.cu"

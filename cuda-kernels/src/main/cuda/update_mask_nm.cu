@@ -3,15 +3,16 @@
 // CPU twin: CpuBackend.updateMaskNm (the rule is Backend.updateMaskNm's).
 //
 // Layout: the tensor is [outer, k, inner] row-major and groups run along k (a Dense kernel
-// [in, out] is (1, in, out), a Conv2D kernel [out, in, kh, kw] is (out, in*kh*kw, 1)). When m
-// does not divide k the last group of each run is shorter. Ranking: already-masked elements rank
+// [in, out] is (1, in, out); a Conv2D kernel [out, in, kh, kw] is (out, in, kh*kw): M consecutive
+// input channels at one output channel and kernel position, NVIDIA's grouping, see
+// pruning's NmLayout). When m does not divide k the last group of each run is shorter. Ranking: already-masked elements rank
 // below every unmasked one (they stay masked), unmasked ones by the bit pattern of |w| (as
 // update_mask.cu: -0 equals +0, NaN is the largest), equal keys by lower k index first.
 //
 // Version 1 (the only one): one thread per group, the group's keys held in registers (m <= 32,
 // NM_MAX_GROUP in Backend), every rank counted by comparing against the whole group (m^2
 // comparisons, at most 1024). Consecutive threads take consecutive `inner` indices, so a Dense
-// kernel's loads are coalesced. A mask update runs a few times per epoch: simplicity wins.
+// kernel's loads are coalesced (a Conv2D kernel's too, in runs of kh*kw). A mask update runs a few times per epoch: simplicity wins.
 #include "common.cuh"
 
 #define NM_MAX_GROUP 32

@@ -1,5 +1,6 @@
 // The part of cuBLAS (libcublas.so.13) that Shears binds (native-bindings Cublas.java), emulated
-// on the CPU for tests: naive column-major GEMMs with exactly cuBLAS's argument rules (cuBLAS
+// on the CPU for tests: naive column-major GEMMs (FP32; cublasGemmEx also FP16/BF16 data with
+// CUBLAS_COMPUTE_32F, for the 2:4 benchmark's dense baseline) with exactly cuBLAS's argument rules (cuBLAS
 // documentation, "cublas<t>gemm()"): C = alpha op(A) op(B) + beta C with op(A) m x k, op(B) k x n,
 // C m x n, all column-major; lda >= max(1, rows of A as stored), and likewise ldb, ldc; when beta
 // is 0, C is not read (NaN there does not propagate). Device pointers are host addresses, as in
@@ -12,6 +13,8 @@
 #include <cstdio>
 
 #include <cstdlib>
+
+#include "half_convert.h"
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -59,7 +62,7 @@ struct Handle {
 };
 
 constexpr int OP_N = 0, OP_T = 1, OP_C = 2;
-constexpr int CUDA_R_32F = 0;
+constexpr int CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14;
 constexpr int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
 
 bool valid(const Handle* h) { return h != nullptr && h->magic == HANDLE_MAGIC; }
@@ -115,6 +118,50 @@ void run_gemm(void* arg) {
 }
 
 void free_gemm(void* arg) { delete static_cast<GemmCall*>(arg); }
+
+// cublasGemmEx with 16-bit data: A and B CUDA_R_16F or CUDA_R_16BF, C the same type or
+// CUDA_R_32F, CUBLAS_COMPUTE_32F (cuBLAS documentation, cublasGemmEx(): the CUBLAS_COMPUTE_32F
+// rows with scale type CUDA_R_32F). Sums in float with fmaf, one rounding to C's type.
+struct GemmExCall {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    const void* a;
+    int aType, lda;
+    const void* b;
+    int ldb;
+    void* c;
+    int cType, ldc;
+};
+
+float load_ex(const void* p, int type, long long i) {
+    if (type == CUDA_R_32F) return static_cast<const float*>(p)[i];
+    std::uint16_t v = static_cast<const std::uint16_t*>(p)[i];
+    return type == CUDA_R_16F ? emu16::half_to_float(v) : emu16::bf16_to_float(v);
+}
+
+void store_ex(void* p, int type, long long i, float f) {
+    if (type == CUDA_R_32F) static_cast<float*>(p)[i] = f;
+    else static_cast<std::uint16_t*>(p)[i] = type == CUDA_R_16F ? emu16::float_to_half(f) : emu16::float_to_bf16(f);
+}
+
+void run_gemm_ex(void* arg) {
+    const GemmExCall& g = *static_cast<GemmExCall*>(arg);
+    for (int j = 0; j < g.n; j++)
+        for (int i = 0; i < g.m; i++) {
+            float s = 0.0f;
+            if (g.alpha != 0.0f)
+                for (int l = 0; l < g.k; l++) {
+                    float av = load_ex(g.a, g.aType, g.ta == OP_N ? i + (long long)l * g.lda : l + (long long)i * g.lda);
+                    float bv = load_ex(g.b, g.aType, g.tb == OP_N ? l + (long long)j * g.ldb : j + (long long)l * g.ldb);
+                    s = std::fmaf(av, bv, s);
+                }
+            long long at = i + (long long)j * g.ldc;
+            float out = g.beta == 0.0f ? g.alpha * s : g.alpha * s + g.beta * load_ex(g.c, g.cType, at);
+            store_ex(g.c, g.cType, at, out);
+        }
+}
+
+void free_gemm_ex(void* arg) { delete static_cast<GemmExCall*>(arg); }
 
 int enqueue_gemm(const Handle* h, const GemmCall& call) {
     int rc = shears_emu_enqueue(h->stream, run_gemm, new GemmCall(call), free_gemm);
@@ -193,12 +240,28 @@ EXPORT int cublasGemmEx(Handle* h, int ta, int tb, int m, int n, int k, const vo
                         int computeType, int algo) {
     if (!valid(h)) return CUBLAS_STATUS_NOT_INITIALIZED;
     (void)algo;
-    if (aType != CUDA_R_32F || bType != CUDA_R_32F || cType != CUDA_R_32F ||
-        (computeType != CUBLAS_COMPUTE_32F && computeType != CUBLAS_COMPUTE_32F_FAST_TF32)) {
-        std::fprintf(stderr, "shears-cuda-emulator: cublasGemmEx emulates only FP32 data (types %d %d %d, compute %d)\n",
-                     aType, bType, cType, computeType);
+    bool fp32 = aType == CUDA_R_32F && bType == CUDA_R_32F && cType == CUDA_R_32F &&
+                (computeType == CUBLAS_COMPUTE_32F || computeType == CUBLAS_COMPUTE_32F_FAST_TF32);
+    bool half = (aType == CUDA_R_16F || aType == CUDA_R_16BF) && bType == aType && (cType == aType || cType == CUDA_R_32F) &&
+                computeType == CUBLAS_COMPUTE_32F;
+    if (!fp32 && !half) {
+        std::fprintf(stderr, "shears-cuda-emulator: cublasGemmEx emulates FP32 data, and FP16/BF16 data with CUBLAS_COMPUTE_32F "
+                             "(types %d %d %d, compute %d)\n", aType, bType, cType, computeType);
         return CUBLAS_STATUS_NOT_SUPPORTED;
     }
-    return cublasSgemm_v2(h, ta, tb, m, n, k, static_cast<const float*>(alpha), static_cast<const float*>(a), lda,
-                          static_cast<const float*>(b), ldb, static_cast<const float*>(beta), static_cast<float*>(c), ldc);
+    if (fp32)
+        return cublasSgemm_v2(h, ta, tb, m, n, k, static_cast<const float*>(alpha), static_cast<const float*>(a), lda,
+                              static_cast<const float*>(b), ldb, static_cast<const float*>(beta), static_cast<float*>(c), ldc);
+    if (int rc = check_gemm(ta, tb, m, n, k, lda, ldb, ldc)) return rc;
+    if (alpha == nullptr || beta == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+    if (ta == OP_C || tb == OP_C) return CUBLAS_STATUS_NOT_SUPPORTED;  // real types: same as T; kept out of the emulator
+    if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+    GemmExCall* call = new GemmExCall{ta, tb, m, n, k, *static_cast<const float*>(alpha), *static_cast<const float*>(beta), a, aType, lda,
+                                      b, ldb, c, cType, ldc};
+    int rc = shears_emu_enqueue(h->stream, run_gemm_ex, call, free_gemm_ex);
+    if (rc != 0) {
+        std::fprintf(stderr, "shears-cuda-emulator: cuBLAS could not queue its GemmEx (driver status %d)\n", rc);
+        return CUBLAS_STATUS_EXECUTION_FAILED;
+    }
+    return CUBLAS_STATUS_SUCCESS;
 }

@@ -1,22 +1,39 @@
 // The part of cuSPARSE's generic API (libcusparse.so.12) that Shears binds (native-bindings
 // Cusparse.java), emulated on the CPU for tests: handles, CSR and Blocked-ELL sparse matrices,
 // dense matrices and vectors, SpMM and SpMV with their work-buffer queries. Semantics per the
-// cuSPARSE documentation ("cusparseSpMM()", "cusparseSpMV()", "cusparseCreateCsr()",
-// "cusparseCreateBlockedEll()", "cusparseCreateDnMat()"):
+// cuSPARSE documentation, https://docs.nvidia.com/cuda/cusparse/ sections "cusparseSpMM()",
+// "cusparseSpMV()", "cusparseCreateCsr()", "cusparseCreateBlockedEll()", "cusparseCreateDnMat()"
+// and "Blocked-Ellpack (Blocked-ELL)" (the NVIDIA page itself was not at hand; its 12.x text was
+// read in the transcription of the singe-cusparse crate's spmm.rs / spmv.rs / matrix.rs, and the
+// Blocked-ELL layout in NVIDIA's CUDALibrarySamples cuSPARSE/spmm_blockedell sample):
 //   SpMM: C = alpha op(A) op(B) + beta C, op(A) m x k sparse, op(B) k x n and C m x n dense, each
 //         dense matrix row- or column-major with its own leading dimension (ld >= cols for
-//         row-major, >= rows for column-major);
-//   SpMV: y = alpha op(A) x + beta y;
+//         row-major, >= rows for column-major). Every algorithm takes either layout: the docs'
+//         "CSR_ALG1 ... best performance with column-major layout", "CSR_ALG2 ... best
+//         performance with row-major layout" are performance notes, not restrictions, so no
+//         algorithm is refused for a layout here. CSR_ALG3 takes only opA = NON_TRANSPOSE.
+//         Blocked-ELL: only opA = NON_TRANSPOSE, opB not CONJUGATE_TRANSPOSE, 32-bit indices
+//         only, host pointer mode; FP32 needs compute capability >= 8.0 (this device is sm_90);
+//   SpMV: y = alpha op(A) x + beta y, A in COO, CSR, CSC, BSR or Sliced-ELL (not Blocked-ELL);
 //   Blocked-ELL: rows x cols cut into b x b blocks; ellColInd [ceil(rows/b), ellCols/b] holds each
 //         block row's block-column indices (-1: padding), ellValue [rows, ellCols] row-major the
-//         values of those blocks side by side.
+//         values of those blocks side by side ("ellCols: actual number of columns of the
+//         Blocked-Ellpack format (ellValue columns)"; the sample's matrix [[0 0 1 2] [0 0 3 4]
+//         [5 6 0 0] [7 8 0 0]] is ellColInd {1, 0}, ellValue {1..8}). The block-row-major order of
+//         ellColInd is not spelled out in the text (only its size); the sample has one slot per
+//         block row, so it does not tell either. A -1 slot is documented as an empty block, but
+//         NVIDIA confirmed (CUDALibrarySamples issue #80, 2022) that the library read it as block
+//         column 0 and that padding should hold zero values: the emulator does the same, so
+//         padding with non-zero values gives the GPU's wrong answer here too.
 // Argument checks return the documented codes: an unknown handle or descriptor, a negative size,
 // an ld too small, an index type, base, order or operation out of the enum, mismatched sizes, or a
 // null alpha/beta/work buffer (when the buffer query asked for bytes) is CUSPARSE_STATUS_INVALID_VALUE;
 // an algorithm that does not fit the format (a CSR algorithm on Blocked-ELL, SpMV on Blocked-ELL,
-// Blocked-ELL with op(A) transposed) is CUSPARSE_STATUS_NOT_SUPPORTED. This emulator computes
-// FP32 only (value and compute types CUDA_R_32F): other types are CUSPARSE_STATUS_NOT_SUPPORTED
-// here, though the real library takes some of them.
+// Blocked-ELL with op(A) transposed or 64-bit indices, CSR_ALG3 with op(A) transposed) is
+// CUSPARSE_STATUS_NOT_SUPPORTED (the docs list these limits but not the code returned; cuSPARSE
+// uses NOT_SUPPORTED for unsupported combinations). This emulator computes FP32 only (value and
+// compute types CUDA_R_32F): other types are CUSPARSE_STATUS_NOT_SUPPORTED here, though the real
+// library takes some of them.
 //
 // The products run in stream order (queued through the driver emulator, whose libcuda.so.1 this
 // library links), with alpha and beta read at the call (host pointer mode) and the descriptors
@@ -232,7 +249,7 @@ void run_product(void* arg) {
         for (std::int64_t r = 0; r < a.rows; r++)
             for (std::int64_t e = 0; e < slots; e++) {
                 std::int64_t bc = load_index(a.colInd, a.colType, (r / a.block) * slots + e);
-                if (bc == -1) continue;
+                if (bc == -1) bc = a.base;  // padding read as block column 0 (issue #80, see the top)
                 for (std::int64_t q = 0; q < a.block; q++) {
                     std::int64_t col = (bc - a.base) * a.block + q;
                     if (col < a.cols) entry(r, col, values[r * a.ellCols + e * a.block + q]);
@@ -268,8 +285,11 @@ int check_spmm(const Handle* h, int opA, int opB, const void* alpha, const SpMat
     if (opA < OP_N || opA > OP_C || opB < OP_N || opB > OP_C) return CUSPARSE_STATUS_INVALID_VALUE;
     switch (alg) {
         case SPMM_ALG_DEFAULT: break;
-        case SPMM_CSR_ALG1: case SPMM_CSR_ALG2: case SPMM_CSR_ALG3:
+        case SPMM_CSR_ALG1: case SPMM_CSR_ALG2:
             if (a->format != Format::CSR) return CUSPARSE_STATUS_NOT_SUPPORTED;
+            break;
+        case SPMM_CSR_ALG3:  // "supports only CSR matrices with opA NON_TRANSPOSE"
+            if (a->format != Format::CSR || opA != OP_N) return CUSPARSE_STATUS_NOT_SUPPORTED;
             break;
         case SPMM_BLOCKED_ELL_ALG1:
             if (a->format != Format::BLOCKED_ELL) return CUSPARSE_STATUS_NOT_SUPPORTED;
@@ -278,7 +298,8 @@ int check_spmm(const Handle* h, int opA, int opB, const void* alpha, const SpMat
             return CUSPARSE_STATUS_NOT_SUPPORTED;  // COO matrices are not emulated (nor bound)
         default: return CUSPARSE_STATUS_INVALID_VALUE;
     }
-    if (a->format == Format::BLOCKED_ELL && opA != OP_N) return CUSPARSE_STATUS_NOT_SUPPORTED;  // documented limit
+    // documented Blocked-ELL limits: op(A) non-transposed, 32-bit indices only
+    if (a->format == Format::BLOCKED_ELL && (opA != OP_N || a->colType != INDEX_32I)) return CUSPARSE_STATUS_NOT_SUPPORTED;
     if (opA == OP_C || opB == OP_C) return CUSPARSE_STATUS_NOT_SUPPORTED;  // real types: same as T; kept out of the emulator
     std::int64_t m = opA == OP_N ? a->rows : a->cols, k = opA == OP_N ? a->cols : a->rows;
     std::int64_t bk = opB == OP_N ? b->rows : b->cols, bn = opB == OP_N ? b->cols : b->rows;

@@ -3,6 +3,8 @@ package dev.shears.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.cli.report.ReportWriter;
 import dev.shears.core.backend.Backend;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Spec;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code shears eval --model FILE --data DATA [--sparse] [--json]}: test-set loss and accuracy. */
+/** {@code shears eval --model FILE --data DATA [--sparse [--precision fp32|fp16|bf16]] [--json]}: test-set loss and accuracy. */
 @Command(name = "eval", description = "Evaluate a model on the test split (t10k files) of a data set.")
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -31,6 +33,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--sparse", description = "Run inference through the planned sparse model (fastest format per layer).")
     boolean sparse;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
+            description = "With --sparse on --backend cuda: fp16 or bf16 opts in to reduced precision, adding cuSPARSELt 2:4 "
+                    + "(\"2:4-lt fp16\") as a candidate for Dense layers pruned 2:4; such a layer rounds its inputs, weights and "
+                    + "outputs to 16 bits (FP32 accumulation) and is kept only where it beats dense by the planner's margin. "
+                    + "The CPU backend runs fp32 only. Default: ${DEFAULT-VALUE}.")
+    String precision;
+
     @Option(names = "--json", description = "Print one JSON object on stdout and nothing else.")
     boolean json;
 
@@ -40,14 +49,25 @@ final class EvalCommand implements Callable<Integer> {
         var err = System.err;
         // before the data and the model load, as a usage error (the evaluator's own check came last, exit 1)
         if (batch < 1) throw new UserError("--batch " + batch + ": the batch size must be at least 1");
+        Precision p;
+        try {
+            p = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--precision: " + e.getMessage());
+        }
+        if (p != Precision.FP32 && !sparse)
+            throw new UserError("--precision " + p.id() + " applies to sparse inference only: add --sparse (and --backend cuda)");
         Dataset test = DataSources.loadTest(data);
         try (Backend be = backendOption.open(err)) {
+            if (p != Precision.FP32 && !(be instanceof CudaBackend))
+                throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "
+                        + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";
             if (sparse) {
-                SparseEval.Outcome o = SparseEval.evaluate(src.model(), test, batch, err);
+                SparseEval.Outcome o = SparseEval.evaluate(src.model(), test, batch, p, err);
                 r = o.result();
                 mode = o.description();
             } else {

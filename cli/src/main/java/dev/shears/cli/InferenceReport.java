@@ -1,6 +1,11 @@
 package dev.shears.cli;
 
 import dev.shears.cli.report.RunReport;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.sparse.CudaInferenceComparison;
+import dev.shears.core.cuda.sparse.CudaSparseModel;
+import dev.shears.core.cuda.sparse.CudaSparsePlanner;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.InferenceComparison;
@@ -15,8 +20,11 @@ import java.util.Locale;
 
 /**
  * The "inference" part of a pruning run's report: the final model timed dense against its planned
- * sparse form at each requested batch size (see {@link InferenceComparison}). A failure here never
- * costs the user the run: it is recorded as the section's note instead.
+ * sparse form at each requested batch size (see {@link InferenceComparison}), on the backend the
+ * run trained on: on the CPU the model's own forward against {@link SparseModel}, on the CUDA
+ * backend cuBLAS against {@link CudaSparseModel} timed with CUDA events
+ * ({@link CudaInferenceComparison}). The section names the backend and device. A failure here
+ * never costs the user the run: it is recorded as the section's note instead.
  */
 final class InferenceReport {
     private InferenceReport() {}
@@ -24,16 +32,45 @@ final class InferenceReport {
     /** Test images compared for agreement: enough to catch a wrong kernel, few enough at batch 1. */
     static int agreementSamples(int batch) { return Math.max(256, 16 * batch); }
 
-    static RunReport.Inference measure(Model cpuModel, Dataset test, int[] batches, Progress progress) {
-        String device = SparseBench.cpuDevice();
-        progress.line("timing dense against sparse inference of the pruned model on the CPU at batch " + Arrays.toString(batches));
-        List<RunReport.InferenceBatch> rows = new ArrayList<>();
-        try {
+    /**
+     * Whether {@link #measure} can time {@code model} where it is: on the CPU backend, or on the
+     * CUDA backend when cuSPARSE loads. Otherwise the run times a CPU copy of the model.
+     */
+    static boolean timesInPlace(Model model) {
+        return model.backend() instanceof CpuBackend
+                || (model.backend() instanceof CudaBackend && CudaSparseModel.unavailabilityCause() == null);
+    }
+
+    /** How {@code batch} is compared on one backend. */
+    @FunctionalInterface
+    private interface Comparison {
+        InferenceComparison at(int batch);
+    }
+
+    /** Times {@code model} on its own backend (CPU or CUDA, see {@link #timesInPlace}) at each of {@code batches}. */
+    static RunReport.Inference measure(Model model, Dataset test, int[] batches, Progress progress) {
+        String backend, device, where;
+        Comparison comparison;
+        if (model.backend() instanceof CudaBackend cuda) {
+            backend = "cuda";
+            device = cuda.name();
+            where = "on the GPU (cuBLAS against cuSPARSE)";
+            CudaSparsePlanner planner = new CudaSparsePlanner();
+            comparison = b -> CudaInferenceComparison.measure(model, test, b, agreementSamples(b), planner);
+        } else {
+            backend = "cpu";
+            device = SparseBench.cpuDevice();
+            where = "on the CPU";
             // eval --sparse's timing: shorter rounds time a layer's first products at a new batch
             // size before the JIT has compiled them, and the plan then keeps dense where CSR wins
             SparsePlanner planner = new SparsePlanner();
+            comparison = b -> InferenceComparison.measure(model, test, b, agreementSamples(b), planner, 50);
+        }
+        progress.line("timing dense against sparse inference of the pruned model " + where + " at batch " + Arrays.toString(batches));
+        List<RunReport.InferenceBatch> rows = new ArrayList<>();
+        try {
             for (int b : batches) {
-                InferenceComparison c = InferenceComparison.measure(cpuModel, test, b, agreementSamples(b), planner, 50);
+                InferenceComparison c = comparison.at(b);
                 List<RunReport.InferenceLayer> layers = new ArrayList<>();
                 for (SparseModel.LayerPlan p : c.plans())
                     layers.add(new RunReport.InferenceLayer(p.layer(), p.type(), p.rows(), p.cols(), p.sparsity(), p.format(),
@@ -42,12 +79,17 @@ final class InferenceReport {
                         c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers, c.planKept()));
                 progress.line(line(rows.getLast()));
             }
-            return new RunReport.Inference(device, rows, null);
+            return new RunReport.Inference(backend, device, rows, null);
         } catch (RuntimeException e) {
             String why = "not measured: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
             progress.line("inference timing " + why);
-            return new RunReport.Inference(device, rows, why);
+            return new RunReport.Inference(backend, device, rows, why);
         }
+    }
+
+    /** Where the figures of {@code inf} were taken, for the summary: "on the CPU" or "on the GPU (...)". */
+    static String where(RunReport.Inference inf) {
+        return "cuda".equals(inf.backend()) ? "on the GPU, cuBLAS dense against cuSPARSE," : "on the CPU,";
     }
 
     /** One batch size as a line of the summary. */

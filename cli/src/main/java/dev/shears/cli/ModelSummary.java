@@ -35,10 +35,12 @@ public final class ModelSummary {
     }
 
     /**
-     * The structured pattern a layer's prunable kernel follows: {@code "2:4"} when its reduction
-     * axis holds at least one full group of 4 and every group of 4 along it has at most 2 nonzeros
-     * (what sparse tensor cores and the NmMatrix format take; the axis is {@link NmLayout}'s), else
-     * null. Null for layers without a prunable kernel. One pass over the weights on the host.
+     * The structured pattern a layer's prunable kernel follows: {@code "2:4"} when its grouping
+     * axis ({@link NmLayout}'s: a Dense kernel's inputs, a Conv2D kernel's input channels at each
+     * output channel and kernel position, NVIDIA's grouping, what TensorRT and Apex ASP read) holds
+     * at least one full group of 4 and every group of 4 along it has at most 2 nonzeros, else null.
+     * A Conv2D pruned 2:4 along its flattened in*kh*kw window (older Shears) does not count. Null
+     * for layers without a prunable kernel. One pass over the weights on the host.
      */
     public static String pattern(Layer layer) {
         String found = null;

@@ -34,7 +34,7 @@ final class PruneCommand implements Callable<Integer> {
         Double sparsity;
 
         @Option(names = "--structure", paramLabel = "N:M", description = "N:M structured pruning with the built-in gmp-2of4 recipe (e.g. 2:4, what sparse tensor cores run):"
-                + " each group of M weights along the reduction axis keeps its N largest; final sparsity 1 - N/M, reached at epoch 10 of 30 (see --epochs).")
+                + " each group of M inputs (Conv2D: input channels at each output and kernel position, NVIDIA's grouping) keeps its N largest; final sparsity 1 - N/M, reached at epoch 10 of 30 (see --epochs).")
         String structure;
     }
 

@@ -113,8 +113,8 @@ final class RunSupport {
 
     /**
      * As above; when the final model has pruned weights and {@code inferenceBatches} is not empty,
-     * also times it dense against its planned sparse form at those batch sizes (on the CPU) for
-     * the summary and the report.
+     * also times it dense against its planned sparse form at those batch sizes (on the run's
+     * backend, see {@link InferenceReport}) for the summary and the report.
      */
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches, Control control) {
@@ -218,12 +218,14 @@ final class RunSupport {
         TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
         RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
         boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
-        if (timeInference && model.backend() instanceof CpuBackend)
+        // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
+        if (timeInference && InferenceReport.timesInPlace(model))
             report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
         new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
         if (timeInference && report.inference() == null) {
-            // Sparse inference runs on the CPU: time a CPU copy read back from the checkpoint just
-            // written, then store the report with its figures in the checkpoint too.
+            // No sparse path where the model is (a CUDA run without cuSPARSE): time a CPU copy read
+            // back from the checkpoint just written, then store the report with its figures in the
+            // checkpoint too. The report names the CPU as where the figures are from.
             try (CpuBackend cpuBackend = CpuBackend.create()) {
                 Model copy = Checkpoint.read(ckpt, cpuBackend).model();
                 report = report.withInference(InferenceReport.measure(copy, data.test(), inferenceBatches, progress));

@@ -3,11 +3,14 @@ package dev.shears.cli;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.sparse.CudaSparseModel;
+import dev.shears.core.cuda.sparse.CudaSparsePlanner;
+import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.sparse.WholeModelCheck;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -17,32 +20,52 @@ import java.util.Locale;
  * {@code eval --sparse}: plans every Dense and Conv2D layer into the storage format measured
  * fastest at the evaluation batch size (dense stays where sparse is not faster), prints the plan,
  * and evaluates through it: on the CPU through {@link SparseModel}, on the CUDA backend through
- * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, timed with CUDA events).
+ * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, and with {@code --precision fp16|bf16}
+ * cuSPARSELt 2:4 for 2:4 Dense layers; timed with CUDA events). On both,
+ * a plan that does not make the whole model faster goes back to dense ({@link WholeModelCheck}).
  */
 final class SparseEval {
     private SparseEval() {}
 
     record Outcome(Evaluator.Result result, String description) {}
 
-    static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) {
+    static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) { return evaluate(model, test, batch, Precision.FP32, err); }
+
+    /**
+     * {@code precision} FP16 or BF16 (CUDA only) adds cuSPARSELt 2:4 to the GPU planner's
+     * candidates; where a layer cannot take it the plan says why on stderr.
+     */
+    static Outcome evaluate(Model model, Dataset test, int batch, Precision precision, PrintStream err) {
+        if (precision != Precision.FP32 && !(model.backend() instanceof CudaBackend))
+            throw new UserError("--precision " + precision.id() + " needs the cuda backend; " + model.backend().name() + " runs fp32 only");
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
             SparseModel sm = SparseModel.plan(model, batch, planner);
-            SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(planner);
-            if (!check.kept())
-                err.printf(Locale.ROOT, "sparse plan: the whole model ran no faster planned (%.3f ms) than dense (%.3f ms) at batch %d; every layer stays dense%n",
-                        check.plannedMs(), check.denseMs(), batch);
+            report(sm.keepOnlyIfFaster(planner), batch, err);
             return new Outcome(sm.evaluate(test, batch), "sparse (" + print(sm.plans(), err) + ")");
         }
         if (model.backend() instanceof CudaBackend) {
             String cause = CudaSparseModel.unavailabilityCause();
             if (cause != null) throw new UserError("--sparse on the CUDA backend needs cuSPARSE: " + cause + "; or add --backend cpu");
-            try (CudaSparseModel sm = CudaSparseModel.plan(model, batch)) {
+            CudaSparsePlanner planner = new CudaSparsePlanner(CudaSparsePlanner.Options.defaults().withPrecision(precision));
+            try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner)) {
+                if (precision != Precision.FP32)
+                    for (SparseModel.LayerPlan p : sm.plans())
+                        for (String r : sm.rejected(p.layer()))
+                            if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
+                report(sm.keepOnlyIfFaster(planner), batch, err);
                 String formats = print(sm.plans(), err);
                 return new Outcome(sm.evaluate(test, batch), "sparse on the GPU (" + formats + ")");
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /** Says on stderr when the whole-model check sent the plan back to dense. */
+    static void report(WholeModelCheck check, int batch, PrintStream err) {
+        if (!check.kept())
+            err.printf(Locale.ROOT, "sparse plan: the whole model ran no faster planned (%.3f ms) than dense (%.3f ms) at batch %d; every layer stays dense%n",
+                    check.plannedMs(), check.denseMs(), batch);
     }
 
     /** One line per planned layer on stderr; returns "layer=format, ..." for the summary. */

@@ -21,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -332,6 +333,41 @@ class CliTest {
         Run both = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4", "--sparsity", "0.5",
                 "--out", dir.resolve("z").toString());
         assertNotEquals(0, both.code(), "--structure and --sparsity are exclusive");
+    }
+
+    /** --precision fp16|bf16 is the GPU planner's opt-in to cuSPARSELt 2:4: refused without --sparse, on the CPU, and for unknown values. */
+    @Test @Order(9)
+    void reducedPrecisionIsRefusedOnTheCpuAndWithoutSparse() {
+        String[] base = {"eval", "--model", "lenet-300-100", "--data", data.toString(), "--json"};
+        Run cpu = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp16"));
+        assertEquals(2, cpu.code(), cpu.err());
+        assertTrue(cpu.err().contains("--precision fp16 needs the cuda backend") && cpu.err().contains("fp32 only"), cpu.err());
+        assertEquals("", cpu.out(), "--json prints nothing on stdout for a refused run");
+        Run noSparse = shears(concat(base, "--backend", "cpu", "--precision", "bf16"));
+        assertEquals(2, noSparse.code(), noSparse.err());
+        assertTrue(noSparse.err().contains("--precision bf16 applies to sparse inference only: add --sparse"), noSparse.err());
+        Run unknown = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp8"));
+        assertEquals(2, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("unknown precision 'fp8'") && unknown.err().contains("[fp32, fp16, bf16]"), unknown.err());
+        // the default, and fp32 said explicitly, run as before on the CPU
+        Run fp32 = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp32"));
+        assertEquals(0, fp32.code(), fp32.err());
+        assertTrue(jsonMode(fp32).startsWith("sparse ("), fp32.out());
+        assertTrue(shears("eval", "--help").out().contains("--precision"), "the help lists --precision");
+    }
+
+    private static String jsonMode(Run r) {
+        try {
+            return JSON.readTree(r.out()).get("mode").asText();
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + r.out(), e);
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test @Order(7)

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The emulator exports every driver and cuBLAS function Shears binds, under the name the bindings
+ * The emulator exports every driver, cuBLAS, cuSPARSE and cuSPARSELt function Shears binds, under the name the bindings
  * prefer (the versioned {@code _v2} symbol where there is one), so a binding added later without
  * its emulated twin fails here rather than deep inside a test. (In this package for
  * {@link LoadedLibrary#bindings()}.)
@@ -21,7 +21,7 @@ class EmulatedBindingsTest {
 
     @Test
     void everyBoundFunctionIsEmulated() {
-        for (LoadedLibrary lib : List.of(Cuda.library(), Cublas.library())) {
+        for (LoadedLibrary lib : List.of(Cuda.library(), Cublas.library(), Cusparse.library(), CusparseLt.library())) {
             assertTrue(lib.isLoaded(), lib.library() + ": " + lib.failure().map(Throwable::getMessage).orElse(""));
             assertTrue(lib.location().contains("cuda-emulator"), lib.location());
             List<String> missing = new ArrayList<>();

@@ -27,7 +27,9 @@ public final class StructuredMatmul implements AutoCloseable {
     /** {alpha, beta} host floats */
     private final MemorySegment scalars;
     private final int m, n, k;
-    private boolean descriptorsLive, algLive, planLive, closed;
+    /** how many of matA, matB, matC (in that order) have been initialised, so close destroys only those */
+    private int liveDescriptors;
+    private boolean algLive, planLive, closed;
 
     /**
      * @param valueType   {@link CusparseLt#CUDA_R_16F} or {@link CusparseLt#CUDA_R_16BF}
@@ -50,9 +52,11 @@ public final class StructuredMatmul implements AutoCloseable {
         try {
             int row = CusparseLt.CUSPARSE_ORDER_ROW;
             CusparseLt.structuredDescriptorInit(handle, matA, m, k, k, ALIGNMENT, valueType, row);
-            descriptorsLive = true;
+            liveDescriptors = 1;
             CusparseLt.denseDescriptorInit(handle, matB, k, n, n, ALIGNMENT, valueType, row);
+            liveDescriptors = 2;
             CusparseLt.denseDescriptorInit(handle, matC, m, n, n, ALIGNMENT, valueType, row);
+            liveDescriptors = 3;
             int nt = CusparseLt.CUSPARSE_OPERATION_NON_TRANSPOSE;
             CusparseLt.matmulDescriptorInit(handle, matmul, nt, nt, matA, matB, matC, matC, computeType);
             CusparseLt.matmulAlgSelectionInit(handle, algSelection, matmul, CusparseLt.CUSPARSELT_MATMUL_ALG_DEFAULT);
@@ -70,16 +74,19 @@ public final class StructuredMatmul implements AutoCloseable {
     }
 
     /**
-     * The shapes this class takes: 16-bit values, rows 16-byte aligned (m, n multiples of 8) and
-     * k a multiple of 16 (whole 2:4 groups in the tensor cores' 16-wide k tiles).
+     * The shapes this class takes: 16-bit values, and the dimensions cuSPARSELt's descriptor inits
+     * accept (docs.nvidia.com/cuda/cusparselt/functions.html): rows, cols and ld of a dense
+     * matrix in multiples of 16 bytes (8 values), of a structured one in multiples of 32 bytes (16
+     * values). So the structured A [m, k] needs m and k multiples of 16, B [k, n] and D [m, n]
+     * need n a multiple of 8.
      */
     static void checkShape(int m, int n, int k, int valueType) {
         if (m < 1 || n < 1 || k < 1) throw new IllegalArgumentException("2:4 matmul: m, n, k must be >= 1, got " + m + ", " + n + ", " + k);
         if (valueType != CusparseLt.CUDA_R_16F && valueType != CusparseLt.CUDA_R_16BF)
             throw new IllegalArgumentException("2:4 matmul: value type " + valueType + " is not CUDA_R_16F (2) or CUDA_R_16BF (14)");
-        if (k % 16 != 0 || n % 8 != 0 || m % 8 != 0)
-            throw new IllegalArgumentException("2:4 matmul: needs m and n multiples of 8 and k a multiple of 16, got m=" + m + " n=" + n + " k=" + k
-                    + " (pad the layer, or keep it dense)");
+        if (k % 16 != 0 || n % 8 != 0 || m % 16 != 0)
+            throw new IllegalArgumentException("2:4 matmul: needs m and k multiples of 16 (the structured A) and n a multiple of 8, got m=" + m
+                    + " n=" + n + " k=" + k + " (pad the layer, or keep it dense)");
     }
 
     public int m() { return m; }
@@ -133,12 +140,11 @@ public final class StructuredMatmul implements AutoCloseable {
         try {
             if (algLive) CusparseLt.matmulAlgSelectionDestroy(algSelection);
         } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
-        if (descriptorsLive) {
-            for (MemorySegment d : new MemorySegment[] {matA, matB, matC}) {
-                try {
-                    CusparseLt.matDescriptorDestroy(d);
-                } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
-            }
+        MemorySegment[] descriptors = {matA, matB, matC};
+        for (int i = 0; i < liveDescriptors; i++) {
+            try {
+                CusparseLt.matDescriptorDestroy(descriptors[i]);
+            } catch (RuntimeException e) { if (first == null) first = e; else first.addSuppressed(e); }
         }
         arena.close();
         if (first != null) throw first;

@@ -26,6 +26,9 @@ class CusparseLtBindingTest {
         IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> StructuredMatmul.checkShape(64, 32, 64, CusparseLt.CUDA_R_32F));
         assertTrue(t.getMessage().contains("value type 0"), t.getMessage());
         assertThrows(IllegalArgumentException.class, () -> StructuredMatmul.checkShape(0, 8, 16, CusparseLt.CUDA_R_16F));
+        // the structured A [m, k] needs m in multiples of 16 too (cusparseLtStructuredDescriptorInit refuses 8)
+        IllegalArgumentException m = assertThrows(IllegalArgumentException.class, () -> StructuredMatmul.checkShape(24, 32, 64, CusparseLt.CUDA_R_16F));
+        assertTrue(m.getMessage().contains("m=24"), m.getMessage());
     }
 
     @Test

@@ -19,8 +19,9 @@ import java.util.List;
  * tensor at once and {@link Backend#updateMask} per tensor; ties at the threshold are split so
  * the count is exact.
  *
- * <p>{@link #updateNm} is the N:M variant: per group of M weights along each kernel's reduction
- * axis ({@link NmLayout}), the largest |w| are kept, one {@link Backend#updateMaskNm} call per
+ * <p>{@link #updateNm} is the N:M variant: per group of M consecutive inputs (a Conv2D kernel's
+ * input channels at each output channel and kernel position, NVIDIA's grouping: {@link NmLayout}),
+ * the largest |w| are kept, one {@link Backend#updateMaskNm} call per
  * tensor, so on CUDA the masks never leave the device.
  */
 public final class MagnitudePruner {
@@ -48,8 +49,8 @@ public final class MagnitudePruner {
     }
 
     /**
-     * N:M magnitude pruning at an unstructured schedule target: every group of M weights along
-     * each tensor's reduction axis keeps its {@code keep = structure.keepPerGroup(target)} largest
+     * N:M magnitude pruning at an unstructured schedule target: every group of M weights of
+     * each tensor's {@link NmLayout} (inputs; a Conv2D kernel's input channels) keeps its {@code keep = structure.keepPerGroup(target)} largest
      * |w| (ties: the lower index is kept), and weights masked before stay masked. Parameters
      * without a mask get an all-ones one first; masked weights are zeroed.
      *

@@ -82,17 +82,56 @@ class NmPruningTest {
         assertTrue(fin.describe().contains("keep 2 of every 4"), fin.describe());
     }
 
-    @Test void convKernelsGroupAlongTheFlattenedInputWindow() {
-        Shape s = Shape.of(5, 2, 3, 3); // k = 18: 4 groups of 4 and one of 2 per output channel
-        Parameter p = kernel("conv_1/kernel", s, 2);
+    /**
+     * NVIDIA's grouping (Apex ASP m4n2_1d on a (K, C, R, S) weight): at each output channel and
+     * kernel position, input channels 4g..4g+3 hold at most 2 nonzeros; read here straight off
+     * the OIHW array, not through NmLayout.
+     */
+    @Test void convKernelsGroupAlongTheInputChannelsAtEachKernelPosition() {
+        int out = 5, in = 6, kh = 3, kw = 3; // in = 6: channels 0-3 and a short group 4-5 at each (o, r, s)
+        Parameter p = kernel("conv_1/kernel", Shape.of(out, in, kh, kw), 2);
         float[] w0 = be.download(p.value());
         NmLayout l = NmLayout.of(p);
-        assertEquals(new NmLayout(5, 18, 1), l);
+        assertEquals(new NmLayout(out, in, kh * kw), l);
         pruner.updateNm(List.of(p), 0.5, NmStructure.TWO_FOUR);
         float[] w1 = be.download(p.value());
         assertGroups("conv keep 2", w0, w1, l, 2, 4);
-        NmMatrix nm = NmMatrix.fromDense(w1, 5, 18, 2, 4);
-        assertArrayEquals(w1, nm.toDense());
+        int fullGroupsSeen = 0;
+        for (int o = 0; o < out; o++)
+            for (int r = 0; r < kh; r++)
+                for (int c = 0; c < kw; c++) {
+                    int nz = 0;
+                    for (int i = 0; i < 4; i++) if (w1[((o * in + i) * kh + r) * kw + c] != 0f) nz++;
+                    assertEquals(2, nz, "channels 0-3 at (o " + o + ", r " + r + ", s " + c + ")");
+                    for (int i = 4; i < 6; i++) assertEquals(w0[((o * in + i) * kh + r) * kw + c], w1[((o * in + i) * kh + r) * kw + c],
+                            "the short group of 2 keeps both at (o " + o + ", r " + r + ", s " + c + ")");
+                    fullGroupsSeen++;
+                }
+        assertEquals(out * kh * kw, fullGroupsSeen);
+        // these are not the groups of consecutive im2col columns (A = [out, in*kh*kw]) that NmMatrix reads
+        assertFalse(NmMatrix.follows(w1, out, in * kh * kw, 2, 4), "the pattern runs along input channels, not the flattened window");
+    }
+
+    @Test void oneByOneConvKernelsAreTwoOfFourInTheirGemmRowsToo() {
+        int out = 6, in = 12; // [6, 12, 1, 1]: the groups of channels are consecutive columns of A = [6, 12]
+        Parameter p = kernel("conv_1x1/kernel", Shape.of(out, in, 1, 1), 5);
+        assertEquals(new NmLayout(out, in, 1), NmLayout.of(p));
+        pruner.updateNm(List.of(p), 0.5, NmStructure.TWO_FOUR);
+        float[] w = be.download(p.value());
+        NmMatrix nm = NmMatrix.fromDense(w, out, in, 2, 4);
+        assertArrayEquals(w, nm.toDense());
+        assertEquals(0.5, nm.sparsity(), 1e-12);
+    }
+
+    @Test void followsMaskAgreesWithFollowsOnTheWeights() {
+        NmLayout l = new NmLayout(3, 6, 9);
+        SplittableRandom r = new SplittableRandom(6);
+        for (int trial = 0; trial < 40; trial++) {
+            float[] w = new float[3 * 6 * 9];
+            byte[] mask = new byte[w.length];
+            for (int i = 0; i < w.length; i++) if (r.nextDouble() < 0.42) { w[i] = 1f; mask[i] = 1; }
+            assertEquals(l.follows(w, 2, 4), l.followsMask(mask, 2, 4), "trial " + trial);
+        }
     }
 
     @Test void masksOnlyGainZerosAndAnAlreadyStricterMaskStays() {

@@ -135,7 +135,10 @@ public final class ReportWriter {
     /** Dense against sparse inference: whole-model latency per batch size, then the planner's choice per layer. */
     private static void inference(StringBuilder h, RunReport.Inference inf) {
         if (inf == null) return;
-        h.append("<h2>Inference: dense against sparse</h2>\n<p>Timed on ").append(SvgChart.esc(inf.device()))
+        String how = "cuda".equals(inf.backend())
+                ? "Timed on the CUDA backend (cuBLAS dense against cuSPARSE, CUDA events) on "
+                : "Timed on the CPU backend on ";
+        h.append("<h2>Inference: dense against sparse</h2>\n<p>").append(how).append(SvgChart.esc(inf.device()))
                 .append("; every Dense and Conv2D layer runs in the format measured fastest for it (dense where no sparse format wins).</p>\n");
         if (inf.note() != null) h.append("<p>").append(SvgChart.esc(inf.note())).append("</p>\n");
         if (inf.batches().isEmpty()) return;

@@ -27,13 +27,16 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     }
 
     /**
-     * Dense against sparse inference of the final model, on the CPU.
+     * Dense against sparse inference of the final model, on the backend the run trained on (on the
+     * CPU, a CPU copy, when that backend has no sparse path).
      *
-     * @param device  where it was timed
+     * @param backend "cpu" (the model's own forward against the CPU sparse model) or "cuda" (cuBLAS
+     *                against cuSPARSE, timed with CUDA events)
+     * @param device  where it was timed (the backend's description of its device)
      * @param batches one row per batch size (empty when it could not be measured)
      * @param note    why it was not measured, or null
      */
-    public record Inference(String device, List<InferenceBatch> batches, String note) {}
+    public record Inference(String backend, String device, List<InferenceBatch> batches, String note) {}
 
     /**
      * Whole-model latency at one batch size (medians), weight storage of the planned layers, and

@@ -258,9 +258,11 @@ public interface Backend extends AutoCloseable {
      * {@link #updateMask} (-0 equals +0, NaN is the largest). Masked weights are then zeroed.
      * Returns the number of ones in the new mask.
      *
-     * <p>A Dense kernel [in, out] is (1, in, out) and a Conv2D kernel [out, in, kh, kw] is
-     * (out, in*kh*kw, 1): groups run along the GEMM reduction axis, the rows of A in
-     * {@link dev.shears.core.sparse.SparseMatrix}, so that keep = N gives exactly the pattern
+     * <p>The layout is general; the pruner passes a Dense kernel [in, out] as (1, in, out) and a
+     * Conv2D kernel [out, in, kh, kw] as (out, in, kh*kw): groups of input channels at each
+     * output and kernel position, NVIDIA's grouping (see the pruning module's NmLayout). For a
+     * Dense kernel (and a 1x1 Conv2D) the groups are consecutive along the rows of A in
+     * {@link dev.shears.core.sparse.SparseMatrix}, so keep = N gives the pattern
      * {@link dev.shears.core.sparse.NmMatrix} stores.
      *
      * @param keep weights kept per group, in [0, m]

@@ -233,7 +233,7 @@ public final class CpuBackend implements Backend {
                 int base = (o * channels + c) * inner, j = 0;
                 FloatVector acc = FloatVector.zero(S);
                 for (int ub = S.loopBound(inner); j < ub; j += S.length()) acc = acc.add(FloatVector.fromArray(S, D, base + j));
-                float part = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                float part = Lanes.sum(acc);
                 for (; j < inner; j++) part += D[base + j];
                 s += part;
             }

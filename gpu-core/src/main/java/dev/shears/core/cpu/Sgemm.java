@@ -404,10 +404,10 @@ public final class Sgemm {
                             s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
                             s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
                         }
-                        float t0 = s0.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        float t1 = s1.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        float t2 = s2.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-                        float t3 = s3.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                        float t0 = Lanes.sum(s0);
+                        float t1 = Lanes.sum(s1);
+                        float t2 = Lanes.sum(s2);
+                        float t3 = Lanes.sum(s3);
                         for (; p < k; p++) {
                             float av = a[arow + p];
                             t0 += av * b[b0 + p];
@@ -429,7 +429,7 @@ public final class Sgemm {
                         for (; p < kv; p += VL)
                             acc = FloatVector.fromArray(S, a, arow + p).fma(FloatVector.fromArray(S, b, brow + p), acc);
                     }
-                    float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                    float s = Lanes.sum(acc);
                     for (; p < k; p++) s += a[arow + p * pa] * b[brow + p];
                     c[crow + j] += alpha * s;
                 }

@@ -13,6 +13,7 @@ import dev.shears.kernels.BiasKernels;
 import dev.shears.kernels.ConvKernels;
 import dev.shears.kernels.DropoutKernels;
 import dev.shears.kernels.ElementwiseKernels;
+import dev.shears.kernels.HalfKernels;
 import dev.shears.kernels.KernelGeometry;
 import dev.shears.kernels.KernelImage;
 import dev.shears.kernels.KernelRuntime;
@@ -57,6 +58,8 @@ public final class CudaBackend implements Backend {
 
     private final LeakPolicy leakPolicy;
     private final CudaContext context;
+    /** major * 10 + minor of the device, e.g. 90 */
+    private final int computeCapability;
     private final CudaStream stream;
     private final CudaAllocator allocator;
     private final CudaModule module;
@@ -83,6 +86,7 @@ public final class CudaBackend implements Backend {
     private final DropoutKernels dropout;
     private final PermuteKernels permutes;
     private final LrnKernels lrns;
+    private final HalfKernels halves;
 
     private CudaBackend(int device, LeakPolicy leakPolicy) {
         this.leakPolicy = leakPolicy;
@@ -125,7 +129,9 @@ public final class CudaBackend implements Backend {
         dropout = new DropoutKernels(rt);
         permutes = new PermuteKernels(rt);
         lrns = new LrnKernels(rt);
+        halves = new HalfKernels(rt);
         int cc = context.computeCapability();
+        computeCapability = cc;
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
                 + CudaAllocator.mib(context.totalMemory()) + ", driver " + formatVersion(Cuda.driverVersion()) + ")";
     }
@@ -167,6 +173,9 @@ public final class CudaBackend implements Backend {
 
     @Override public String name() { return name; }
 
+    /** The device's compute capability as major * 10 + minor, e.g. 90 for an H100 (what a library's per-architecture limits are stated in). */
+    public int computeCapability() { return computeCapability; }
+
     @Override public String kind() { return "cuda"; }
 
     /** The allocator, for memory statistics. */
@@ -182,6 +191,9 @@ public final class CudaBackend implements Backend {
     public SoftmaxKernels softmaxKernels() { return softmax; }
 
     public PermuteKernels permuteKernels() { return permutes; }
+
+    /** FP32 to and from FP16/BF16 (the operands of cuSPARSELt's 2:4 products in sparse inference). */
+    public HalfKernels halfKernels() { return halves; }
 
     /**
      * Kernel launches and cuBLAS calls issued from the host so far; a step replayed from a CUDA

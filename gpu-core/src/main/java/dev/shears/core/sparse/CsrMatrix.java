@@ -1,8 +1,8 @@
 package dev.shears.core.sparse;
 
+import dev.shears.core.cpu.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -108,7 +108,7 @@ public final class CsrMatrix extends SparseMatrix {
                     FloatVector xv = FloatVector.fromArray(S, x, xOff, col, k);
                     acc = FloatVector.fromArray(S, val, k).fma(xv, acc);
                 }
-                s = acc.reduceLanes(VectorOperators.ADD);
+                s = Lanes.sum(acc);
             }
             for (; k < end; k++) s += val[k] * x[xOff + col[k] * ldx];
             y[yOff + r * ldy] = s;

@@ -1,5 +1,6 @@
 package dev.shears.core.sparse;
 
+import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.ExecContext;
@@ -12,9 +13,11 @@ import java.util.List;
 
 /**
  * Dense against planned-sparse inference of one pruned model on real inputs, at one batch size:
- * whole-model latency (the model's own forward against {@link SparseModel#forward}), weight
- * storage of the planned layers, and whether both give the same predictions. This is what a run
- * report shows under "inference", so a user sees at once whether the zeros bought any speed.
+ * whole-model latency (the model's own forward against {@link SparseModel#forward} on the CPU;
+ * on the CUDA backend cuBLAS against the CUDA sparse model, see {@code CudaInferenceComparison},
+ * which shares {@link #compare}), weight storage of the planned layers, and whether both give the
+ * same predictions. This is what a run report shows under "inference", so a user sees at once
+ * whether the zeros bought any speed.
  *
  * @param batch             the batch size planned and timed
  * @param denseMs           median latency of one dense forward pass
@@ -47,9 +50,35 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
      */
     public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples,
                                               SparsePlanner planner, double minMillis) {
-        if (!(model.backend() instanceof CpuBackend be))
+        if (!(model.backend() instanceof CpuBackend))
             throw new IllegalStateException("inference comparison runs on the CPU backend; the model is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
+        checkInputs(model, test, batch);
+        SparseModel sparse = SparseModel.plan(model, batch, planner);
+        // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
+        boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
+        // 3 warm-up and 15 timed runs at least, minMillis in all, per path and round (the planner's timing)
+        WholeModelCheck.Timer timer = (path, forward) -> SparsePlanner.medianMillis(forward, 3, 15, minMillis / SparsePlanner.ROUNDS);
+        return compare(model, test, batch, agreementSamples, planned(sparse), kept, timer, WARM_UP_NANOS);
+    }
+
+    /** What {@link #compare} needs of a planned model, on whichever backend it runs. */
+    public interface Planned {
+        /** The planned forward of a batch [N, ...] (the result may be reused by the next call). */
+        Tensor forward(Tensor x);
+
+        /** The planner's decision for every planned layer. */
+        List<SparseModel.LayerPlan> plans();
+
+        /** Bytes of that layer's weights as planned; a layer running its own (dense) forward counts {@link #denseBytes}. */
+        long plannedBytes(SparseModel.LayerPlan p);
+    }
+
+    /** fp32 bytes of a planned layer's weights stored dense. */
+    public static long denseBytes(SparseModel.LayerPlan p) { return 4L * p.rows() * p.cols(); }
+
+    /** The checks every backend's comparison makes before planning: batch, single input, matching test samples. */
+    public static void checkInputs(Model model, Dataset test, int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         if (model.inputs().size() != 1)
             throw new IllegalArgumentException("inference comparison takes single-input models, this one has " + model.inputs().size());
@@ -58,31 +87,41 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             throw new IllegalArgumentException("the model takes inputs of shape " + in + " but " + test.name()
                     + " has samples of shape " + test.sampleShape());
         if (test.count() == 0) throw new IllegalArgumentException(test.name() + " has no samples to run");
-        SparseModel sparse = SparseModel.plan(model, batch, planner);
-        // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
-        boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
+    }
+
+    /**
+     * The comparison itself, on the model's own backend: latency of the model's forward against
+     * {@code sparse}'s on the first {@code batch} test images (repeated when the test set is
+     * smaller), timed by {@code timer} in {@link SparsePlanner#ROUNDS} interleaved rounds, each
+     * path's best round (the whole-model check's timing, {@link WholeModelCheck#measure}), after
+     * both paths have run alternately for up to {@code warmUpNanos}; then agreement of both paths
+     * on up to {@code agreementSamples} test images, batch by batch.
+     */
+    public static InferenceComparison compare(Model model, Dataset test, int batch, int agreementSamples, Planned sparse,
+                                              boolean kept, WholeModelCheck.Timer timer, long warmUpNanos) {
+        checkInputs(model, test, batch);
+        Backend be = model.backend();
         ExecContext ctx = ExecContext.inference(be);
+        Shape in = model.inputs().getFirst().shape();
         int per = test.sampleSize();
 
         // Latency on the first `batch` test images (repeated when the test set is smaller).
         float[] xs = new float[Math.multiplyExact(batch, per)];
         for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
-        double denseMs = Double.MAX_VALUE, sparseMs = Double.MAX_VALUE;
+        double denseMs, sparseMs;
         try (Tensor x = be.upload(xs, in.withBatch(batch))) {
             Runnable dense = () -> model.forward(ctx, x), planned = () -> sparse.forward(x);
             // Both paths on these very shapes until the JIT has compiled them: a batch size the
             // run never used reaches GEMM branches (and scalar tails) it has not profiled, which
             // run interpreted, 10-100x slower, until recompiled.
             long start = System.nanoTime();
-            for (int i = 0; i < 2000 && System.nanoTime() - start < WARM_UP_NANOS; i++) {
+            for (int i = 0; i < 2000 && System.nanoTime() - start < warmUpNanos; i++) {
                 dense.run();
                 planned.run();
             }
-            // interleaved rounds, each path's best round (as the planner times its candidates)
-            for (int round = 0; round < SparsePlanner.ROUNDS; round++) {
-                denseMs = Math.min(denseMs, SparsePlanner.medianMillis(dense, 3, 15, minMillis / SparsePlanner.ROUNDS));
-                sparseMs = Math.min(sparseMs, SparsePlanner.medianMillis(planned, 3, 15, minMillis / SparsePlanner.ROUNDS));
-            }
+            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0);
+            denseMs = times.denseMs();
+            sparseMs = times.plannedMs();
         }
 
         // Agreement, batch by batch over the first test images.
@@ -103,23 +142,38 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         }
 
         List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
-        return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), n, same, maxDiff, plans, kept);
+        long denseBytes = 0, plannedBytes = 0;
+        for (SparseModel.LayerPlan p : plans) {
+            denseBytes += denseBytes(p);
+            plannedBytes += sparse.plannedBytes(p);
+        }
+        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans, kept);
+    }
+
+    /** The CPU sparse model as {@link #compare} sees it: a layer without sparse weights (kept or sent back to dense) counts dense. */
+    static Planned planned(SparseModel sparse) {
+        return new Planned() {
+            @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
+            @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }
+            @Override public long plannedBytes(SparseModel.LayerPlan p) {
+                SparseMatrix w = sparse.weights(p.layer());
+                return w == null ? denseBytes(p) : w.storageBytes();
+            }
+        };
     }
 
     /** fp32 bytes of every planned layer's weights stored dense. */
     static long denseWeightBytes(SparseModel sparse) {
         long bytes = 0;
-        for (SparseModel.LayerPlan p : sparse.plans()) bytes += 4L * p.rows() * p.cols();
+        for (SparseModel.LayerPlan p : sparse.plans()) bytes += denseBytes(p);
         return bytes;
     }
 
-    /** Bytes of the same weights as planned; a layer running its own forward (kept or sent back to dense) counts dense. */
+    /** Bytes of the same weights as planned. */
     static long plannedWeightBytes(SparseModel sparse) {
+        Planned planned = planned(sparse);
         long bytes = 0;
-        for (SparseModel.LayerPlan p : sparse.plans()) {
-            SparseMatrix w = sparse.weights(p.layer());
-            bytes += w == null ? 4L * p.rows() * p.cols() : w.storageBytes();
-        }
+        for (SparseModel.LayerPlan p : sparse.plans()) bytes += planned.plannedBytes(p);
         return bytes;
     }
 

@@ -8,8 +8,10 @@ import dev.shears.core.cpu.Parallel;
  * features (the "out x in" of PyTorch, ONNX Gemm with transB and Conv2D kernels flattened to
  * [out, in*kh*kw]), so that a sparse row lists the inputs feeding one output. A Dense layer's
  * kernel W, stored [in, out] (the Keras layout, y = x W), is therefore held as A = W^T, see
- * {@link #fromDenseKernel}. Reduction runs along a row of A: that is also the axis on which 2:4
- * groups are taken.
+ * {@link #fromDenseKernel}. Reduction runs along a row of A: that is also the axis on which
+ * {@link NmMatrix} takes its 2:4 groups (consecutive columns). That is a Dense kernel's 2:4 as
+ * Shears prunes it; a Conv2D kernel pruned 2:4 groups input channels, which are consecutive columns
+ * only for a 1x1 kernel (see {@link SparsePlanner}).
  *
  * <ul>
  *   <li>{@link #multiply}: y = x A^T for a batch of row vectors (x [batch, cols] -> y [batch, rows]),

@@ -25,7 +25,9 @@ import java.util.Map;
  * Sparse inference for a bound model on the CPU ({@code shears eval --sparse}): every Dense layer,
  * and every Conv2D with one group (as a GEMM on its im2col matrix), gets the storage format the
  * {@link SparsePlanner} measured fastest at the planned batch size; every other layer runs its own
- * forward. The model itself is not changed: build this after pruning, from its current weights
+ * forward. A Conv2D's A is its kernel [out, in*kh*kw] (im2col order: kw fastest), so a 2:4 pattern
+ * along input channels (NVIDIA's, what Shears' N:M pruning makes) is NmMatrix-shaped only for 1x1
+ * kernels; larger ones plan as CSR, Blocked-ELL or dense. The model itself is not changed: build this after pruning, from its current weights
  * (masked weights are zero by the pruning invariant).
  */
 public final class SparseModel {
@@ -96,43 +98,43 @@ public final class SparseModel {
     public static SparseModel plan(Model model, int batch) { return plan(model, batch, new SparsePlanner()); }
 
     /**
-     * The whole-model check behind "never slower than dense": each layer's format was chosen on
-     * its own, but what a user runs is the whole graph. Times the model's own (dense) forward
-     * against this plan on a random batch; when the plan is not faster by the planner's margin,
-     * every layer goes back to dense (the timings stay in {@link #plans()}, the formats read
-     * "dense"). Returns what was measured.
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
+     * model's own (dense) forward against this plan on a random batch of the planned size, with
+     * the planner's repeats and margin; when the plan is not faster by that margin, every layer
+     * goes back to dense (the timings stay in {@link #plans()}, the formats read "dense").
+     * Returns what was measured.
      */
     public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) {
-        if (linear.isEmpty() && convs.isEmpty()) return new WholeModelCheck(Double.NaN, Double.NaN, true);
+        SparsePlanner.Options o = planner.options();
+        return keepOnlyIfFaster(o.margin(), (path, forward) ->
+                SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
+    }
+
+    /** {@link #keepOnlyIfFaster(SparsePlanner)} with the timing of one forward pass given (tests decide with it). */
+    public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
         boolean anySparse = plans.stream().anyMatch(p -> !p.format().equals(SparseFormat.DENSE.id()));
-        if (!anySparse) return new WholeModelCheck(Double.NaN, Double.NaN, true);
+        if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
         Shape in = model.inputs().getFirst().shape();
         float[] xs = new float[Math.multiplyExact(batch, (int) in.size())];
         java.util.SplittableRandom rng = new java.util.SplittableRandom(17);
         for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
-        double denseMs = Double.MAX_VALUE, plannedMs = Double.MAX_VALUE;
         try (Tensor x = backend.upload(xs, in.withBatch(batch))) {
             ExecContext ctx = ExecContext.inference(backend);
-            Runnable dense = () -> model.forward(ctx, x), planned = () -> forward(x);
-            SparsePlanner.Options o = planner.options();
-            for (int round = 0; round < SparsePlanner.ROUNDS; round++) {
-                denseMs = Math.min(denseMs, SparsePlanner.medianMillis(dense, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
-                plannedMs = Math.min(plannedMs, SparsePlanner.medianMillis(planned, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
-            }
-            boolean keep = plannedMs < denseMs * (1 - o.margin());
-            if (!keep) {
-                linear.clear();
-                convs.clear();
-                outputs.clear();
-                plans.replaceAll(p -> new LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
-                        SparseFormat.DENSE.id(), p.timings()));
-            }
-            return new WholeModelCheck(denseMs, plannedMs, keep);
+            WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer,
+                    SparsePlanner.ROUNDS, margin);
+            if (!check.kept()) revertToDense();
+            return check;
         }
     }
 
-    /** The whole-model timing of {@link #keepOnlyIfFaster}: medians in ms (NaN when nothing was sparse) and whether the plan was kept. */
-    public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {}
+    /** Every layer back to its own (dense) forward; the plans keep their timings and read "dense". */
+    private void revertToDense() {
+        linear.clear();
+        convs.clear();
+        outputs.clear();
+        plans.replaceAll(p -> new LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
+                SparseFormat.DENSE.id(), p.timings()));
+    }
 
     public Model model() { return model; }
     public int plannedBatch() { return batch; }

@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
  * Chooses a storage format for a weight matrix by timing every candidate on the CPU at the batch
  * size that will be used: dense ({@link DenseMatrix}), {@link CsrMatrix}, {@link BlockedEllMatrix}
  * (for the configured block sizes, skipped when it would store more than {@code bellMaxFill}
- * values per nonzero, since it cannot win then) and {@link NmMatrix} 2:4 (only where the weights
- * follow the pattern). Dense is always a candidate and a sparse format must beat it by
+ * values per nonzero, since it cannot win then) and {@link NmMatrix} 2:4 (only where the rows of
+ * A follow the pattern in consecutive columns). Dense is always a candidate and a sparse format must beat it by
  * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
  * timing noise.
  */
@@ -94,6 +94,10 @@ public final class SparsePlanner {
             for (int b : options.bellBlocks())
                 if (BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
                     candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, b));
+            // A Conv2D pruned 2:4 groups input channels at each kernel position (NVIDIA's grouping, the pruning
+            // module's NmLayout): in A = [out, in*kh*kw] a group strides kh*kw, so only a 1x1 kernel passes here.
+            // The others keep CSR, which holds the same nonzeros (NmMatrix on the CPU is CSR with fixed-length rows),
+            // and the CUDA planner has no 2:4 candidate yet; a channel-innermost im2col would be the way to add it.
             if (NmMatrix.follows(a, rows, cols, 2, 4)) candidates.add(NmMatrix.fromDense(a, rows, cols));
         }
         double[] ms = timeAll(candidates, x, y, n, batchMajor);

@@ -782,9 +782,12 @@ public abstract class BackendContractTest {
     @Test
     void updateMaskNmKeepsTheLargestOfEveryGroup() {
         // {outer, k, inner, m, keep}: a Dense kernel [22, 7] with a short last group (22 = 5*4 + 2),
-        // a Conv2D kernel [5, 3, 3, 3] (k = 27: a last group of 3), longer groups, keep 0 and keep m,
-        // and LeNet's first layer [784, 300] (58800 groups: many blocks on a GPU)
-        int[][] cases = {{1, 22, 7, 4, 2}, {5, 27, 1, 4, 1}, {5, 27, 1, 4, 3}, {3, 37, 2, 8, 3}, {2, 37, 3, 16, 5},
+        // Conv2D kernels as the pruner lays them out, (out, in, kh*kw): [8, 6, 3, 3] (groups of
+        // input channels 0-3 and a short 4-5 at each of 9 positions), [4, 16, 5, 5], a 1x1 [3, 5, 1, 1];
+        // a flat k = 27 run (a last group of 3), longer groups, keep 0 and keep m, and LeNet's first
+        // layer [784, 300] (58800 groups: many blocks on a GPU)
+        int[][] cases = {{1, 22, 7, 4, 2}, {8, 6, 9, 4, 2}, {8, 6, 9, 4, 3}, {4, 16, 25, 4, 2}, {3, 5, 1, 4, 2},
+                {5, 27, 1, 4, 1}, {5, 27, 1, 4, 3}, {3, 37, 2, 8, 3}, {2, 37, 3, 16, 5},
                 {1, 13, 4, 32, 7}, {2, 9, 3, 4, 0}, {2, 9, 3, 4, 4}, {1, 784, 300, 4, 2}, {4, 5, 1, 1, 1}};
         int seed = 200;
         for (int[] c : cases) {

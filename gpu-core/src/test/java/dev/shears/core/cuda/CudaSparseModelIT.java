@@ -9,15 +9,19 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
+import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +52,18 @@ class CudaSparseModelIT {
             for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
             m.backend().write(w, 0, p.value(), 0, w.length);
         }
+    }
+
+    /** Zeroes the smallest-magnitude fraction of one Dense layer's kernel. */
+    static void pruneLayer(Model m, String layer, double sparsity) {
+        Parameter p = ((dev.shears.core.nn.layers.Dense) m.layer(layer)).kernel();
+        float[] w = m.backend().download(p.value());
+        float[] mags = new float[w.length];
+        for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
+        Arrays.sort(mags);
+        float cut = mags[(int) (sparsity * (w.length - 1))];
+        for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
+        m.backend().write(w, 0, p.value(), 0, w.length);
     }
 
     private static float[] input(int batch) {
@@ -120,6 +136,100 @@ class CudaSparseModelIT {
         CudaSparsePlanner.Options o = new CudaSparsePlanner.Options(1, 2, new int[] {2}, 4.0, 0.05, null);
         checkFormats("lenet-5", 0.8, 2, o, Arrays.asList("csr/spmm-default", "csr/spmm-alg2", "blocked-ell-2"));
     }
+
+    /**
+     * The whole-model check (shared with the CPU model: {@link WholeModelCheck}) with the timing
+     * given, since timings mean nothing on the emulator: a plan timed faster than dense by more
+     * than the margin stays, one within the margin goes back to dense everywhere, frees its sparse
+     * weights, and then computes exactly the dense model's forward. The timer still runs every
+     * forward it is handed, so both paths run on the device.
+     */
+    @Test void wholeModelCheckKeepsAFasterPlanAndRevertsOneThatIsNot() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = Architectures.create("lenet-300-100", INPUT, 10).bind(gpu, 7);
+            prune(m, 0.9);
+            int batch = 4;
+            CudaSparsePlanner forced = new CudaSparsePlanner(CudaSparsePlanner.Options.quick().forcing("csr/spmm-default"));
+            float[] xs = input(batch);
+            try (Tensor x = gpu.upload(xs, Shape.of(batch, 1, 28, 28))) {
+                float[] dense = gpu.download(m.forward(ExecContext.inference(gpu), x));
+                long before = gpu.allocator().bytesInUse();
+                // planned at 5 ms against dense at 10: kept (margin 5%)
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, batch, forced)) {
+                    List<WholeModelCheck.Path> asked = new ArrayList<>();
+                    WholeModelCheck kept = sm.keepOnlyIfFaster(0.05, (path, forward) -> {
+                        forward.run();
+                        asked.add(path);
+                        return path == WholeModelCheck.Path.DENSE ? 10 : 5;
+                    });
+                    assertEquals(new WholeModelCheck(10, 5, true), kept);
+                    assertEquals(6, asked.size(), "three rounds of both paths: " + asked);
+                    for (int i = 0; i < asked.size(); i++)
+                        assertEquals(i % 2 == 0 ? WholeModelCheck.Path.DENSE : WholeModelCheck.Path.PLANNED, asked.get(i), "interleaved, dense first: " + asked);
+                    for (SparseModel.LayerPlan p : sm.plans()) {
+                        assertEquals("csr/spmm-default", p.format(), p.toString());
+                        assertNotNull(sm.weights(p.layer()), p.layer());
+                    }
+                    Parity.assertClose("kept plan", dense, gpu.download(sm.forward(x)), 1e-4, 1e-4);
+                }
+                denseForward(m, gpu, x);
+                assertEquals(before, gpu.allocator().bytesInUse(), "the kept plan leaked device memory");
+                // planned at 9.8 ms against 10: within the margin, so every layer goes back to dense
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, batch, forced)) {
+                    float[] planned = gpu.download(sm.forward(x));
+                    Parity.assertClose("plan before the check", dense, planned, 1e-4, 1e-4);
+                    long withPlan = gpu.allocator().bytesInUse();
+                    WholeModelCheck reverted = sm.keepOnlyIfFaster(0.05, (path, forward) -> {
+                        forward.run();
+                        return path == WholeModelCheck.Path.DENSE ? 10 : 9.8;
+                    });
+                    assertFalse(reverted.kept(), reverted.toString());
+                    assertEquals(10, reverted.denseMs());
+                    assertEquals(9.8, reverted.plannedMs());
+                    for (SparseModel.LayerPlan p : sm.plans()) {
+                        assertEquals("dense", p.format(), p.toString());
+                        assertTrue(p.timings().stream().anyMatch(t -> t.format().equals("csr/spmm-default")), "the per-layer timings stay: " + p);
+                        assertNull(sm.weights(p.layer()), p.layer() + " runs its own forward after the revert");
+                    }
+                    assertTrue(gpu.allocator().bytesInUse() < withPlan, "the revert frees the sparse weights");
+                    assertArrayEquals(dense, gpu.download(sm.forward(x)), "after the revert the planned path is the dense forward");
+                    // nothing sparse left: a second check times nothing
+                    assertEquals(WholeModelCheck.nothingSparse(), sm.keepOnlyIfFaster(0.05, (path, forward) -> {
+                        throw new AssertionError("timed " + path + " with nothing planned sparse");
+                    }));
+                }
+                denseForward(m, gpu, x);
+                assertEquals(before, gpu.allocator().bytesInUse(), "the reverted plan leaked device memory");
+            }
+        }
+    }
+
+    /**
+     * The check as {@code eval --sparse} runs it, timed with CUDA events: with a margin of 100%
+     * (the plan would have to take no time) no plan can be kept, whatever the device's speed, so
+     * the outcome is known on a GPU and on the emulator alike; both paths were timed.
+     */
+    @Test void wholeModelCheckTimesBothPathsWithCudaEvents() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = Architectures.create("lenet-300-100", INPUT, 10).bind(gpu, 7);
+            prune(m, 0.9);
+            CudaSparsePlanner.Options quick = CudaSparsePlanner.Options.quick();
+            CudaSparsePlanner impossible = new CudaSparsePlanner(new CudaSparsePlanner.Options(quick.warmup(), quick.repeats(),
+                    quick.bellBlocks(), quick.bellMaxFill(), 1.0, "csr/spmv"));
+            try (CudaSparseModel sm = CudaSparseModel.plan(m, 1, impossible)) {
+                assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("csr/spmv")), sm.plans().toString());
+                WholeModelCheck check = sm.keepOnlyIfFaster(impossible);
+                assertFalse(check.kept(), check.toString());
+                assertTrue(check.denseMs() > 0 && check.plannedMs() > 0, "CUDA event times of both paths: " + check);
+                assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("dense")), sm.plans().toString());
+            }
+        }
+    }
+
+    /** The model's own forward at {@code x}'s batch size, so its layers' buffers are back at that size. */
+    private static void denseForward(Model m, CudaBackend gpu, Tensor x) { m.forward(ExecContext.inference(gpu), x); }
 
     @Test void plansCoverDenseAndConvLayersAndSayWhatWasLeftOut() {
         GpuTestSupport.assumeCuda();

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -95,6 +96,90 @@ class EmulatedCusparseChecksTest {
                 float[] c = gpu.download(dense);
                 for (int j = 0; j < 3; j++) for (int r = 0; r < 4; r++) assertEquals(r, c[32 + j * 4 + r], 0f, "C(" + r + ", " + j + ")");
             }
+        }
+    }
+
+    /**
+     * What cuSPARSE computes for Blocked-ELL, as NVIDIA documents it: the matrix of NVIDIA's
+     * CUDALibrarySamples cuSPARSE/spmm_blockedell sample (A = [[0 0 1 2] [0 0 3 4] [5 6 0 0]
+     * [7 8 0 0]], blocks of 2, ellColInd {1, 0}, ellValue {1..8}: ellValue is [rows, ellCols]
+     * row-major) times its column-major B gives the sample's expected C; Shears' own
+     * {@link BlockedEllMatrix} stores that matrix with those very arrays. Then the documented
+     * limits (32-bit indices only, op(A) non-transposed; CSR_ALG3 with op(A) non-transposed only)
+     * and a padding slot (-1) read as block column 0, as NVIDIA confirmed the library does
+     * (CUDALibrarySamples issue #80), so padding must hold zeros (Shears' does).
+     */
+    @Test void blockedEllComputesNvidiasSampleAndRefusesWhatTheDocsRuleOut() {
+        float[] dense = {0, 0, 1, 2, 0, 0, 3, 4, 5, 6, 0, 0, 7, 8, 0, 0};
+        BlockedEllMatrix bell = BlockedEllMatrix.fromDense(dense, 4, 4, 2);
+        assertArrayEquals(new int[] {1, 0}, bell.blockColumns(), "ellColInd of the sample");
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, bell.blockValues(), "ellValue of the sample");
+        float[] b = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; // B [4, 3] column-major, as in the sample
+        float[] want = {11, 25, 17, 23, 23, 53, 61, 83, 35, 81, 105, 143}; // the sample's hC_result, C [4, 3] column-major
+        int n = Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, t = Cusparse.CUSPARSE_OPERATION_TRANSPOSE, f32 = Cusparse.CUDA_R_32F;
+        int alg3 = 12; // CUSPARSE_SPMM_CSR_ALG3 (cusparse.h; Shears does not use it)
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE);
+             CusparseHandle h = new CusparseHandle(gpu.stream());
+             CudaTensor cols = (CudaTensor) gpu.uploadInts(bell.blockColumns(), Shape.of(2));
+             CudaTensor cols64 = (CudaTensor) gpu.uploadInts(new int[] {1, 0, 0, 0}, Shape.of(4)); // {1L, 0L} as int64
+             CudaTensor vals = (CudaTensor) gpu.upload(bell.blockValues(), Shape.of(8));
+             CudaTensor bt = (CudaTensor) gpu.upload(b, Shape.of(12));
+             CudaTensor ct = (CudaTensor) gpu.zeros(12);
+             CudaTensor work = (CudaTensor) gpu.zeros(1024);
+             SparseMatrixDescriptor E = SparseMatrixDescriptor.blockedEll(4, 4, 2, 2, cols.pointer(), vals.pointer(), f32);
+             DenseMatrixDescriptor B = DenseMatrixDescriptor.columnMajor(4, 3, bt.pointer());
+             DenseMatrixDescriptor C = DenseMatrixDescriptor.columnMajor(4, 3, ct.pointer())) {
+            var s = h.scalars(1f, 0f);
+            for (int alg : new int[] {Cusparse.CUSPARSE_SPMM_ALG_DEFAULT, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1}) {
+                gpu.fill(ct, -1f);
+                Cusparse.spmm(h.handle(), n, n, s, E.handle(), B.handle(), C.handle(), f32, alg, work.pointer());
+                assertArrayEquals(want, gpu.download(ct), "NVIDIA's Blocked-ELL sample, algorithm " + alg);
+            }
+            // 64-bit indices: the descriptor is created, SpMM refuses it
+            var e64 = Cusparse.createBlockedEll(4, 4, 2, 2, cols64.pointer(), vals.pointer(), Cusparse.CUSPARSE_INDEX_64I, f32);
+            try {
+                assertStatus("CUSPARSE_STATUS_NOT_SUPPORTED", () -> Cusparse.spmm(h.handle(), n, n, s, e64, B.handle(), C.handle(), f32,
+                        Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1, work.pointer()));
+            } finally {
+                Cusparse.destroySpMat(e64);
+            }
+            // CSR_ALG3 with op(A) transposed
+            CsrMatrix csr = CsrMatrix.fromDense(dense, 4, 4);
+            try (CudaTensor ptr = (CudaTensor) gpu.uploadInts(csr.rowPointers(), Shape.of(5));
+                 CudaTensor idx = (CudaTensor) gpu.uploadInts(csr.columnIndices(), Shape.of(8));
+                 CudaTensor val = (CudaTensor) gpu.upload(csr.nonZeroValues(), Shape.of(8));
+                 SparseMatrixDescriptor A = SparseMatrixDescriptor.csr(4, 4, 8, ptr.pointer(), idx.pointer(), val.pointer())) {
+                assertStatus("CUSPARSE_STATUS_NOT_SUPPORTED", () -> Cusparse.spmm(h.handle(), t, n, s, A.handle(), B.handle(), C.handle(), f32,
+                        alg3, work.pointer()));
+                gpu.fill(ct, -1f);
+                Cusparse.spmm(h.handle(), n, n, s, A.handle(), B.handle(), C.handle(), f32, alg3, work.pointer());
+                assertArrayEquals(want, gpu.download(ct), "CSR_ALG3, op(A) non-transposed");
+            }
+            // a padding slot with non-zero values: read as block column 0, as on the GPU (issue #80)
+            try (CudaTensor padCols = (CudaTensor) gpu.uploadInts(new int[] {1, -1, 0, -1}, Shape.of(4));
+                 CudaTensor padVals = (CudaTensor) gpu.upload(new float[] {1, 2, 9, 9, 3, 4, 9, 9, 5, 6, 0, 0, 7, 8, 0, 0}, Shape.of(16));
+                 SparseMatrixDescriptor P = SparseMatrixDescriptor.blockedEll(4, 4, 2, 4, padCols.pointer(), padVals.pointer(), f32)) {
+                Cusparse.spmm(h.handle(), n, n, s, P.handle(), B.handle(), C.handle(), f32, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1, work.pointer());
+                float[] got = gpu.download(ct);
+                // rows 0 and 1 gain 9 * (B(0, j) + B(1, j)) from the padding block; rows 2 and 3 are the sample's
+                for (int j = 0; j < 3; j++) {
+                    float pad = 9 * (b[j * 4] + b[j * 4 + 1]);
+                    assertEquals(want[j * 4] + pad, got[j * 4], 0f, "C(0, " + j + ")");
+                    assertEquals(want[j * 4 + 1] + pad, got[j * 4 + 1], 0f, "C(1, " + j + ")");
+                    assertEquals(want[j * 4 + 2], got[j * 4 + 2], 0f, "C(2, " + j + ")");
+                    assertEquals(want[j * 4 + 3], got[j * 4 + 3], 0f, "C(3, " + j + ")");
+                }
+            }
+            // Shears pads with zeros, so its padding adds nothing whichever way the library reads -1
+            BlockedEllMatrix padded = BlockedEllMatrix.fromDense(new float[] {1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}, 4, 4, 2);
+            int[] pc = padded.blockColumns();
+            float[] pv = padded.blockValues();
+            int slots = padded.ellBlocks();
+            for (int e = 0; e < pc.length; e++)
+                if (pc[e] == -1)
+                    for (int r = (e / slots) * 2; r < (e / slots + 1) * 2; r++)
+                        for (int q = 0; q < 2; q++) assertEquals(0f, pv[r * slots * 2 + (e % slots) * 2 + q], "padding value, slot " + e);
+            assertTrue(java.util.Arrays.stream(pc).anyMatch(c -> c == -1), "the example has a padding slot: " + java.util.Arrays.toString(pc));
         }
     }
 

@@ -49,6 +49,37 @@ class MaskUpdateParityIT {
         }
     }
 
+    /**
+     * The N:M update against the CPU twin on the layouts the pruner passes: Conv2D kernels
+     * (out, in, kh*kw), groups of input channels at each output and kernel position (NVIDIA's
+     * grouping), with a short last group, a 1x1 kernel and a Dense kernel (1, in, out); from an
+     * all-ones mask and from a mask already holding zeros (masks only gain zeros). Exact masks,
+     * bit-exact weights and counts: the rule is a comparison, no arithmetic to round.
+     */
+    @Test
+    void updateMaskNmMatchesTheCpuOnConvAndDenseLayouts() {
+        // {outer, k, inner, keep, m}
+        long[][] layouts = {{64, 32, 9, 2, 4}, {16, 6, 25, 2, 4}, {32, 64, 1, 2, 4}, {1, 300, 100, 2, 4}, {12, 20, 9, 3, 8}};
+        int seed = 900;
+        for (long[] l : layouts) {
+            int n = (int) (l[0] * l[1] * l[2]), keep = (int) l[3], m = (int) l[4];
+            for (double ones : new double[] {1.0, 0.7}) {
+                float[] w = Parity.weights(n, seed++, 0.3);
+                byte[] mask = Parity.mask(n, seed++, ones);
+                for (int i = 0; i < n; i++) if (mask[i] == 0) w[i] = 0f;
+                String what = "updateMaskNm [" + l[0] + ", " + l[1] + ", " + l[2] + "] keep " + keep + " of " + m + " from " + ones + " ones";
+                Shape s = Shape.of(n);
+                Tensor cw = cpu.upload(w, s), cm = cpu.uploadBytes(mask, s);
+                long cOnes = cpu.updateMaskNm(cw, cm, l[0], l[1], l[2], keep, m);
+                try (Tensor gw = gpu.upload(w, s); Tensor gm = gpu.uploadBytes(mask, s)) {
+                    assertEquals(cOnes, gpu.updateMaskNm(gw, gm, l[0], l[1], l[2], keep, m), what + ": ones");
+                    Parity.assertExact(what + ": mask", cpu.downloadBytes(cm), gpu.downloadBytes(gm));
+                    Parity.assertBitExact(what + ": weights", cpu.download(cw), gpu.download(gw));
+                }
+            }
+        }
+    }
+
     @Test
     void applyMaskMatchesTheCpu() {
         int n = 333_333;

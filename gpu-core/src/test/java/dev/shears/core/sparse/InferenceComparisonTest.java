@@ -51,12 +51,16 @@ class InferenceComparisonTest {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
         SparseModelTest.prune(m, 0.99);
-        // real timing (JIT warm-up included): at 99% CSR beats dense on fc1 by ~10x, far beyond any noise
-        SparseModel sm = SparseModel.plan(m, 1, new SparsePlanner());
-        assertTrue(sm.plans().stream().anyMatch(p -> !p.format().equals("dense")), "at 99% a sparse format wins a layer: " + sm.plans());
+        // real timing (JIT warm-up included): at 99% CSR beats dense on fc1 by ~10x; on a machine loaded by other work
+        // one planning can still time it slower (seen once under four parallel builds), so up to three plannings
+        SparseModel sm = null;
+        for (int attempt = 0; attempt < 3 && (sm == null || sm.plans().stream().allMatch(p -> p.format().equals("dense"))); attempt++)
+            sm = SparseModel.plan(m, 1, new SparsePlanner());
+        SparseModel planned = sm;
+        assertTrue(sm.plans().stream().anyMatch(p -> !p.format().equals("dense")), () -> "at 99% a sparse format wins a layer: " + planned.plans());
         // a margin no plan can meet: the planned model must run in 1% of the dense time
         SparsePlanner demanding = new SparsePlanner(new SparsePlanner.Options(1, 3, 0, new int[]{4}, 2.0, 0.99));
-        SparseModel.WholeModelCheck check = sm.keepOnlyIfFaster(demanding);
+        WholeModelCheck check = sm.keepOnlyIfFaster(demanding);
         assertFalse(check.kept(), check.toString());
         assertTrue(check.denseMs() > 0 && check.plannedMs() > 0, check.toString());
         assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("dense")), sm.plans().toString());

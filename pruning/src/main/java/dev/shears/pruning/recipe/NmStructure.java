@@ -4,10 +4,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * N:M structured sparsity for a pruning modifier ({@code structure: "2:4"} in a recipe): along the
- * GEMM reduction axis of every selected kernel, each group of M consecutive weights keeps at most N
- * (see {@link dev.shears.pruning.NmLayout} for the axis). 2:4 is what NVIDIA's sparse tensor cores
- * and cuSPARSELt run; other patterns are allowed for experiments.
+ * N:M structured sparsity for a pruning modifier ({@code structure: "2:4"} in a recipe): in every
+ * selected kernel, each group of M consecutive inputs (a Dense kernel's input axis; a Conv2D
+ * kernel's input channels, at each output channel and kernel position, as NVIDIA's Apex ASP groups
+ * them) keeps at most N (see {@link dev.shears.pruning.NmLayout}). 2:4 is what NVIDIA's sparse
+ * tensor cores and cuSPARSELt run; other patterns are allowed for experiments.
  *
  * <p>The schedule: at a mask update whose GMP target is {@code s_t}, every group keeps
  * {@link #keepPerGroup keep = ceil((1 - s_t) * M)}, clamped to [N, M]: the unstructured curve

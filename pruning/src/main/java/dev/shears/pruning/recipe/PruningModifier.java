@@ -93,7 +93,7 @@ public sealed interface PruningModifier {
         @Override public String describe() {
             if (structure != null)
                 return String.format(java.util.Locale.ROOT,
-                        "gradual %s magnitude pruning (per group of %d along the reduction axis), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
+                        "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
                                 + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated every %s epoch(s);"
                                 + " final sparsity reached at epoch %s (%s, %.1f%%)%s",
                         structure, structure.m(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
@@ -139,7 +139,7 @@ public sealed interface PruningModifier {
 
         @Override public String describe() {
             if (structure != null)
-                return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d along the reduction axis) at epoch %s (final sparsity reached there)%s",
+                return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d inputs / input channels) at epoch %s (final sparsity reached there)%s",
                         structure, 100 * sparsity, structure.m(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             return String.format(java.util.Locale.ROOT, "constant sparsity %.1f%%, %s scope, from epoch %s (final sparsity reached there)%s",
                     100 * sparsity, scope.recipeName(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));

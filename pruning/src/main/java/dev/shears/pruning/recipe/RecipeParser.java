@@ -46,7 +46,7 @@ import java.util.Set;
  *     params: ['dense_1/kernel', 'conv.*']   # optional: default every Dense/Conv kernel
  *     leaveEnabled: true         # optional: keep the masks after endEpoch (default true)
  *   - {type: constant, sparsity: 0.5, startEpoch: 0, endEpoch: 10, scope: layer}
- *   - type: gmp                  # N:M: keep the N largest |w| of every M along the reduction axis
+ *   - type: gmp                  # N:M: keep the N largest |w| of every M inputs (Conv2D: input channels)
  *     structure: "2:4"           # 1 <= N < M <= 16; scope must be layer (the default)
  *     initSparsity: 0            # optional with a structure (default 0)
  *     finalSparsity: 0.5         # optional with a structure: it is 1 - N/M; another value is an error

@@ -16,7 +16,9 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
+import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.schedule.SparsitySchedule;
@@ -161,8 +163,32 @@ public final class GmpTrainer {
             long size = ps.stream().mapToLong(p -> p.shape().size()).sum();
             long drop = m.leaveEnabled() ? Long.MAX_VALUE : PruningModifier.stepOf(m.endEpoch(), stepsPerEpoch);
             groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop));
+            if (m.structure() != null) warnShortGroups(i, m.structure(), ps);
         }
         this.pruner = new MagnitudePruner(backend);
+    }
+
+    /**
+     * Says (a warning) which kernels cannot reach 1 - N/M because their reduction axis is shorter
+     * than M or not a multiple of it: a first convolution on 1-channel images has one input channel,
+     * so every group is a short group of one and nothing is pruned (Apex ASP skips such layers).
+     */
+    private static void warnShortGroups(int index, NmStructure nm, List<Parameter> ps) {
+        for (Parameter p : ps) {
+            NmLayout l;
+            try {
+                l = NmLayout.of(p);
+            } catch (IllegalArgumentException notDenseOrConv) {
+                continue; // MagnitudePruner.updateNm names it at the first update
+            }
+            double reachable = 1 - (double) l.maxKept(nm.n(), nm.m()) / p.shape().size();
+            if (reachable < nm.sparsity() - 1e-9)
+                LOG.log(System.Logger.Level.WARNING, () -> String.format(Locale.ROOT,
+                        "pruning[%d]: %s %s has %d along its %s axis, %s M = %d: %s keeps more of it, %.1f%% sparsity at most instead of %.1f%%%s",
+                        index, p.name(), p.shape(), l.k(), p.shape().rank() == 4 ? "input-channel" : "input", l.k() < nm.m() ? "fewer than" : "not a multiple of",
+                        nm.m(), nm, 100 * reachable, 100 * nm.sparsity(),
+                        reachable == 0 ? " (nothing is pruned; leave it out of the modifier's params to say so)" : ""));
+        }
     }
 
     public GmpTrainer addListener(TrainingListener l) {
@@ -189,8 +215,41 @@ public final class GmpTrainer {
         if (state.stepsPerEpoch() != stepsPerEpoch)
             throw new IllegalArgumentException("the saved run took " + state.stepsPerEpoch() + " steps an epoch, this one takes " + stepsPerEpoch
                     + " (" + train.count() + " samples in " + train.name() + ", batch size " + recipe.batchSize() + "): is it the same data set?");
+        requireCurrentNmGrouping(state);
         this.resume = state;
         return this;
+    }
+
+    /**
+     * Refuses to continue an N:M run whose masks do not follow this Shears' grouping
+     * ({@link NmLayout}): a run saved by a Shears that grouped Conv2D kernels along the flattened
+     * in*kh*kw axis holds groups of input channels with 3 or 4 weights left, and a further update
+     * would prune those silently past the schedule. Each N:M modifier's masks must keep at most
+     * its last saved update's count in every group; masks already dropped are not checked.
+     */
+    private void requireCurrentNmGrouping(TrainingState state) {
+        for (Group g : groups) {
+            NmStructure nm = g.modifier().structure();
+            if (nm == null) continue;
+            PruningEvent last = null;
+            for (PruningEvent e : state.history().pruning()) if (e.modifier() == g.index() && e.update().structure() != null) last = e;
+            if (last == null) continue;
+            int keep = last.update().keepPerGroup();
+            for (Parameter p : g.params()) {
+                if (p.mask() == null) continue;
+                NmLayout l = NmLayout.of(p);
+                long bad = l.firstMaskViolation(backend.downloadBytes(p.mask()), keep, nm.m());
+                if (bad >= 0)
+                    throw new IllegalArgumentException("the saved mask of " + p.name() + " " + p.shape() + " keeps more than " + keep + " of the "
+                            + nm.m() + " weights in group " + l.group(bad, nm.m()) + ", though its last " + nm + " update (step " + last.step()
+                            + ") kept " + keep + " per group in this Shears' grouping (" + (p.shape().rank() == 4
+                            ? "M consecutive input channels at each output channel and kernel position, NVIDIA's"
+                            : "M consecutive inputs of each output") + "); the run was saved by a Shears that grouped "
+                            + (p.shape().rank() == 4 ? "Conv2D kernels along the flattened in x kh x kw axis" : "this kernel differently")
+                            + ", and continuing would prune those groups again past the schedule; start the run again (from the model it "
+                            + "started from) to prune in the new grouping");
+            }
+        }
     }
 
     /** Hands the run's state to {@code sink} at the end of every epoch, before the listeners hear of the epoch. */

@@ -19,13 +19,22 @@ import java.util.List;
  */
 public final class CudaCsrMatrix extends CudaSparseMatrix {
 
-    /** How the product runs. */
+    /**
+     * How the product runs. The cuSPARSE documentation (https://docs.nvidia.com/cuda/cusparse/,
+     * "cusparseSpMM()", read in the singe-cusparse crate's transcription of the 12.x text) says
+     * CSR_ALG1 "provides the best performance with column-major layout" and CSR_ALG2 "with
+     * row-major layout" ("CSR_ALG2 [is] intended for row-major layout, ... CSR_ALG1 ... for
+     * column-major"): performance notes, not restrictions, as every SpMM algorithm takes both
+     * layouts. So the planner times each only on the layout it is meant for ({@link #candidates}),
+     * and the other product falls back to the default algorithm. SpMV takes CSR with
+     * CUSPARSE_SPMV_ALG_DEFAULT / CSR_ALG1 / CSR_ALG2, any of them for any vector.
+     */
     public enum Kernel {
         /** SpMM, CUSPARSE_SPMM_ALG_DEFAULT (any layout) */
         SPMM_DEFAULT("spmm-default", Cusparse.CUSPARSE_SPMM_ALG_DEFAULT),
-        /** SpMM, CUSPARSE_SPMM_CSR_ALG1 (for column-major operands: Dense layers) */
+        /** SpMM, CUSPARSE_SPMM_CSR_ALG1 (meant for column-major operands: Dense layers) */
         SPMM_ALG1("spmm-alg1", Cusparse.CUSPARSE_SPMM_CSR_ALG1),
-        /** SpMM, CUSPARSE_SPMM_CSR_ALG2 (for row-major operands: convolutions) */
+        /** SpMM, CUSPARSE_SPMM_CSR_ALG2 (meant for row-major operands: convolutions) */
         SPMM_ALG2("spmm-alg2", Cusparse.CUSPARSE_SPMM_CSR_ALG2),
         /** SpMV, CUSPARSE_SPMV_ALG_DEFAULT, for a batch of one (larger batches run SPMM_DEFAULT) */
         SPMV("spmv", Cusparse.CUSPARSE_SPMV_ALG_DEFAULT);
@@ -89,6 +98,9 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
 
     @Override public String format() { return "csr"; }
 
+    /** Row pointers, column indices and values, as {@link CsrMatrix#storageBytes} (the one-element padding of an empty matrix not counted). */
+    @Override public long storageBytes() { return 4L * (rows + 1) + 8L * nonZeros; }
+
     @Override public String kernel() { return kernel.label; }
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
@@ -114,6 +126,7 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
 
     /** {@link #multiplyT} on raw device arrays: x [cols, n] and y [rows, n], row-major. */
     public void multiplyT(long x, int n, long y) {
+        // ALG1 would run on row-major operands too (see Kernel), but it was timed column-major only
         int alg = kernel == Kernel.SPMV || kernel == Kernel.SPMM_ALG1 ? Kernel.SPMM_DEFAULT.alg : kernel.alg;
         cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.ROW_MAJOR, alg);
     }

@@ -26,6 +26,7 @@ public final class CudaDenseMatrix extends CudaSparseMatrix {
 
     @Override public String format() { return "dense"; }
     @Override public String kernel() { return "cublas-sgemm"; }
+    @Override public long storageBytes() { return 4L * rows * cols; }
 
     @Override public void multiply(Tensor x, int n, Tensor y) {
         checkMultiply(x, n, y);

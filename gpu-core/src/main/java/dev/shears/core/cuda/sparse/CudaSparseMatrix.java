@@ -15,7 +15,7 @@ import dev.shears.core.tensor.Tensor;
  * Both queue on the backend's stream and overwrite Y. Closing frees what the matrix uploaded.
  */
 public abstract sealed class CudaSparseMatrix implements AutoCloseable
-        permits CudaDenseMatrix, CudaCsrMatrix, CudaBlockedEllMatrix {
+        permits CudaDenseMatrix, CudaCsrMatrix, CudaBlockedEllMatrix, CudaStructuredMatrix {
     protected final int rows;
     protected final int cols;
 
@@ -32,6 +32,12 @@ public abstract sealed class CudaSparseMatrix implements AutoCloseable
 
     /** The product it currently runs, e.g. {@code cublas-sgemm}, {@code spmm-csr-alg2}, {@code spmv}. */
     public abstract String kernel();
+
+    /**
+     * Bytes of the weights as this format stores them (int32 indices, fp32 values; the CPU
+     * format's {@code storageBytes}, so reports compare alike).
+     */
+    public abstract long storageBytes();
 
     /** Y [n, rows] = X [n, cols] A^T. */
     public abstract void multiply(Tensor x, int n, Tensor y);

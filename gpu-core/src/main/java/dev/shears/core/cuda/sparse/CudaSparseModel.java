@@ -9,7 +9,9 @@ import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.sparse.SparseFormat;
 import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * Sparse inference for a model bound to a {@link CudaBackend} ({@code shears eval --sparse
@@ -26,6 +29,10 @@ import java.util.Map;
  * measured fastest on the device at the planned batch size; every other layer, and every planned
  * layer that stays dense, runs its own forward (cuBLAS). The model is not changed: plan after
  * pruning, from the current weights. Close it to free the sparse copies of the weights.
+ *
+ * <p>With a planner opted in to FP16/BF16 ({@link CudaSparsePlanner.Options#precision()}), a 2:4
+ * Dense layer may run cuSPARSELt ({@link CudaStructuredMatrix}): its output is then within 16-bit
+ * rounding of dense, and the bias is added in FP32 as for every other format.
  */
 public final class CudaSparseModel implements AutoCloseable {
 
@@ -101,6 +108,55 @@ public final class CudaSparseModel implements AutoCloseable {
         rejected.put(layer.name(), c.rejected());
         if (c.matrix() instanceof CudaDenseMatrix) c.matrix().close();
         else planned.put(layer.name(), new Planned(layer, c.matrix(), bias));
+    }
+
+    /**
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}, the CPU
+     * {@link SparseModel}'s rule): times the model's own forward (cuBLAS) against this plan on a
+     * random batch of the planned size with CUDA events on the backend's stream
+     * ({@link CudaSparsePlanner#medianMillis}, the planner's warm-up and repeats), in
+     * {@link #CHECK_ROUNDS} interleaved rounds; when the plan is not faster by the planner's
+     * margin, every layer goes back to dense: the sparse copies of the weights are freed, the
+     * plans keep their timings and read "dense". Returns what was measured.
+     */
+    public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner) {
+        CudaSparsePlanner.Options o = planner.options();
+        return keepOnlyIfFaster(o.margin(), (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
+    }
+
+    /** Rounds of the whole-model check (as the CPU check: each path's best round counts). */
+    static final int CHECK_ROUNDS = 3;
+
+    /** {@link #keepOnlyIfFaster(CudaSparsePlanner)} with the timing of one forward pass given (tests decide with it). */
+    public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
+        if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
+        if (planned.isEmpty()) return WholeModelCheck.nothingSparse();
+        Shape in = model.inputs().getFirst().shape();
+        float[] xs = new float[Math.multiplyExact(batch, (int) in.size())];
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+        WholeModelCheck check;
+        try (Tensor x = backend.upload(xs, in.withBatch(batch))) {
+            ExecContext ctx = ExecContext.inference(backend);
+            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin);
+        }
+        if (!check.kept()) revertToDense();
+        return check;
+    }
+
+    /** Every layer back to its own (cuBLAS) forward: frees the sparse weights and their output buffers. */
+    private void revertToDense() {
+        try {
+            for (Planned p : planned.values()) p.weights().close();
+            for (Tensor t : outputs.values()) t.close();
+            if (cols != null) cols.close();
+        } finally {
+            planned.clear();
+            outputs.clear();
+            cols = null;
+            plans.replaceAll(p -> new SparseModel.LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
+                    SparseFormat.DENSE.id(), p.timings()));
+        }
     }
 
     private static float[] transpose(float[] w, int in, int out) {

@@ -27,9 +27,17 @@ import java.util.SplittableRandom;
  * first, the median of {@code repeats}. No L2 flush: a layer's weights are as warm (or cold) in
  * inference as here, unlike the benchmark's cold-cache sweep.
  *
- * <p>Not a candidate: cuSPARSELt 2:4. It multiplies FP16/BF16 only, so a 2:4 layer would convert
- * its inputs and outputs and give results within FP16 rounding of the FP32 model rather than
- * within FP32 tolerance; Shears has no device conversion kernels yet. See issue 6.
+ * <p>cuSPARSELt 2:4 ({@link CudaStructuredMatrix}, labelled {@code 2:4-lt fp16} or
+ * {@code 2:4-lt bf16}) is a candidate only under an explicit reduced-precision opt-in
+ * ({@link Options#precision()} FP16 or BF16; {@code shears eval --sparse --backend cuda --precision
+ * fp16}), because it multiplies 16-bit values: the layer's inputs, weights and outputs are rounded
+ * to FP16/BF16 (FP32 accumulation), so its outputs differ from the FP32 model's by 16-bit rounding
+ * rather than float rounding. With the opt-in it is offered for a Dense layer (batch-major
+ * product) whose A = W^T is 2:4 along its rows, i.e. for each output, inputs 4g..4g+3 hold at most
+ * two nonzeros (pruning's NmLayout grouping), and, for FP16, whose weights fit FP16's range; any
+ * shape, padded to cuSPARSELt's multiples. It is timed, conversions included, like every other
+ * candidate and kept only when it beats dense by the margin. Where it is not offered, the
+ * choice's {@code rejected} says why (not 2:4, a convolution, the library missing).
  */
 public final class CudaSparsePlanner {
 
@@ -41,16 +49,23 @@ public final class CudaSparsePlanner {
      * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
      * @param force       null to choose by time; else the label prefix of the candidate to choose
      *                    whenever one applies, timed or not (tests use it to run every format)
+     * @param precision   {@link Precision#FP32} (the default): float32 candidates only; FP16 or
+     *                    BF16: the opt-in that adds cuSPARSELt 2:4 ("2:4-lt fp16") for 2:4 Dense layers
      */
-    public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force) {
+    public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force, Precision precision) {
         public Options {
-            if (warmup < 0 || repeats < 1 || bellMaxFill < 1 || margin < 0)
+            if (warmup < 0 || repeats < 1 || bellMaxFill < 1 || margin < 0 || precision == null)
                 throw new IllegalArgumentException("bad GPU planner options: warmup=" + warmup + " repeats=" + repeats
-                        + " bellMaxFill=" + bellMaxFill + " margin=" + margin);
+                        + " bellMaxFill=" + bellMaxFill + " margin=" + margin + " precision=" + precision);
             bellBlocks = bellBlocks.clone();
         }
 
-        /** 3 warm-up and 15 timed runs, blocks of 16 and 32 (tensor-core tiles), the CPU planner's margin. */
+        /** FP32 options (no reduced-precision candidate). */
+        public Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force) {
+            this(warmup, repeats, bellBlocks, bellMaxFill, margin, force, Precision.FP32);
+        }
+
+        /** 3 warm-up and 15 timed runs, blocks of 16 and 32 (tensor-core tiles), the CPU planner's margin, FP32. */
         public static Options defaults() {
             return new Options(3, 15, new int[] {16, 32}, 2.0, SparsePlanner.Options.defaults().margin(), null);
         }
@@ -59,7 +74,10 @@ public final class CudaSparsePlanner {
         public static Options quick() { return new Options(1, 3, new int[] {4}, 4.0, SparsePlanner.Options.defaults().margin(), null); }
 
         /** The same options, always choosing the candidate whose label starts with {@code prefix} where there is one. */
-        public Options forcing(String prefix) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, prefix); }
+        public Options forcing(String prefix) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, prefix, precision); }
+
+        /** The same options at {@code p}: FP16 or BF16 opt in to the cuSPARSELt 2:4 candidate. */
+        public Options withPrecision(Precision p) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, force, p); }
     }
 
     /** The chosen matrix (the others are closed) and every candidate's time, dense first. */
@@ -96,7 +114,12 @@ public final class CudaSparsePlanner {
             CudaCsrMatrix csr = new CudaCsrMatrix(cusparse, CsrMatrix.fromDense(a, rows, cols));
             for (CudaCsrMatrix.Kernel k : CudaCsrMatrix.candidates(batchMajor, n))
                 add(matrices, labels, setups, csr, "csr/" + k.label(), () -> csr.use(k));
+            String bellUnsupported = CudaBlockedEllMatrix.supportedOn(backend.computeCapability());
             for (int b : options.bellBlocks()) {
+                if (bellUnsupported != null) {
+                    rejected.add("blocked-ell-" + b + ": " + bellUnsupported);
+                    continue;
+                }
                 if (!CudaBlockedEllMatrix.fits(rows, cols, b)) {
                     rejected.add("blocked-ell-" + b + ": " + b + " does not divide " + rows + " x " + cols);
                     continue;
@@ -108,6 +131,22 @@ public final class CudaSparsePlanner {
                 }
                 CudaBlockedEllMatrix bell = new CudaBlockedEllMatrix(cusparse, BlockedEllMatrix.fromDense(a, rows, cols, b));
                 add(matrices, labels, setups, bell, bell.format(), () -> {});
+            }
+            Precision precision = options.precision();
+            if (precision != Precision.FP32) {
+                String label = "2:4-lt " + precision.id();
+                String why = !batchMajor
+                        ? "Dense layers only (a convolution's 2:4 groups run along its input channels, which stride kh*kw in the im2col matrix)"
+                        : CusparseRuntime.ltUnavailabilityCause() != null ? "cuSPARSELt unavailable: " + CusparseRuntime.ltUnavailabilityCause()
+                        : CudaStructuredMatrix.unsuitable(a, rows, cols, precision);
+                if (why != null) rejected.add(label + ": " + why);
+                else {
+                    try {
+                        add(matrices, labels, setups, new CudaStructuredMatrix(cusparse, a, rows, cols, precision, n), label, () -> {});
+                    } catch (RuntimeException e) {
+                        rejected.add(label + ": " + e.getMessage());
+                    }
+                }
             }
         }
         Tensor x = null, y = null;

@@ -6,6 +6,8 @@ import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.nativebind.Cusparse;
 import dev.shears.nativebind.CusparseHandle;
+import dev.shears.nativebind.CusparseLt;
+import dev.shears.nativebind.CusparseLtHandle;
 import dev.shears.nativebind.DenseMatrixDescriptor;
 import dev.shears.nativebind.DenseVectorDescriptor;
 import dev.shears.nativebind.SparseMatrixDescriptor;
@@ -31,6 +33,8 @@ public final class CusparseRuntime implements AutoCloseable {
     private final CusparseHandle handle;
     /** the work buffer, [bytes] (null until a query asks for bytes) */
     private CudaTensor work;
+    /** cuSPARSELt's handle, opened by the first 2:4 product (null until then) */
+    private CusparseLtHandle lt;
 
     public CusparseRuntime(CudaBackend backend) {
         String cause = unavailabilityCause();
@@ -45,6 +49,31 @@ public final class CusparseRuntime implements AutoCloseable {
     }
 
     public CudaBackend backend() { return backend; }
+
+    /** Why cuSPARSELt (the 2:4 products of reduced-precision inference) cannot be used here, or null. */
+    public static String ltUnavailabilityCause() {
+        return CusparseLt.library().isLoaded() ? null : CusparseLt.library().failure().orElseThrow().getMessage();
+    }
+
+    /**
+     * cuSPARSELt's handle, opened on first use (only 2:4 candidates need it) and closed with this
+     * runtime; fails with the cause when the library did not load or is older than 0.6.
+     */
+    public CusparseLtHandle lt() {
+        if (lt == null) {
+            String cause = ltUnavailabilityCause();
+            if (cause != null) throw new IllegalStateException("cuSPARSELt unavailable: " + cause);
+            CusparseLtHandle h = new CusparseLtHandle();
+            try {
+                CusparseLt.requireModernEnums(h.version());
+            } catch (RuntimeException e) {
+                h.close();
+                throw e;
+            }
+            lt = h;
+        }
+        return lt;
+    }
 
     /** What a product's operands are: B and C as matrices (column- or row-major) or as vectors (SpMV). */
     public enum Operands { COLUMN_MAJOR, ROW_MAJOR, VECTOR }
@@ -173,6 +202,8 @@ public final class CusparseRuntime implements AutoCloseable {
             prepared.clear();
             if (work != null) work.close();
             work = null;
+            if (lt != null) lt.close();
+            lt = null;
         } finally {
             handle.close();
         }

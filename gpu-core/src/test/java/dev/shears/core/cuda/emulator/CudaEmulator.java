@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The test-only CPU emulator of the CUDA driver and cuBLAS (sources in
  * {@code cuda-kernels/src/test/emulator}): compiles it with g++, together with the real kernel
  * sources of {@code cuda-kernels/src/main/cuda}, into {@code libcuda.so.1},
- * {@code libcublas.so.13} and {@code libcusparse.so.12} in one folder, which the {@code cuda-emulator} Surefire execution of
+ * {@code libcublas.so.13}, {@code libcusparse.so.12} and {@code libcusparseLt.so.0} in one folder, which the {@code cuda-emulator} Surefire execution of
  * this module names in {@code -Dshears.cuda.libPath}. Rebuilt only when a source is newer than
  * the libraries (about 5 s on two cores).
  *
@@ -92,8 +92,9 @@ public final class CudaEmulator {
             List<Path> sources = new ArrayList<>();
             sources.addAll(list(kernelSources));
             sources.addAll(list(emulatorSources));
-            Path cuda = out.resolve("libcuda.so.1"), cublas = out.resolve("libcublas.so.13"), cusparse = out.resolve("libcusparse.so.12");
-            if (!newerThan(sources, cuda) && !newerThan(sources, cublas) && !newerThan(sources, cusparse)) {
+            Path cuda = out.resolve("libcuda.so.1"), cublas = out.resolve("libcublas.so.13"), cusparse = out.resolve("libcusparse.so.12"),
+                    cusparseLt = out.resolve("libcusparseLt.so.0");
+            if (!newerThan(sources, cuda) && !newerThan(sources, cublas) && !newerThan(sources, cusparse) && !newerThan(sources, cusparseLt)) {
                 built = out;
                 return;
             }
@@ -113,6 +114,8 @@ public final class CudaEmulator {
                     + cublas + " " + e.resolve("cublas.cpp") + " " + cuda);
             run(out, gxx + " " + common + " -ffp-contract=off -shared -Wl,-soname,libcusparse.so.12 -Wl,-rpath,'$ORIGIN' -o "
                     + cusparse + " " + e.resolve("cusparse.cpp") + " " + cuda);
+            run(out, gxx + " " + common + " -ffp-contract=off -shared -Wl,-soname,libcusparseLt.so.0 -Wl,-rpath,'$ORIGIN' -o "
+                    + cusparseLt + " " + e.resolve("cusparselt.cpp") + " " + cuda);
             built = out;
         } catch (IOException ex) {
             throw new UncheckedIOException("building the CUDA emulator in " + out, ex);

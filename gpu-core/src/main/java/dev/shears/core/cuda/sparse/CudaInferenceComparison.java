@@ -1,0 +1,54 @@
+package dev.shears.core.cuda.sparse;
+
+import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Model;
+import dev.shears.core.sparse.InferenceComparison;
+import dev.shears.core.sparse.SparseModel;
+import dev.shears.core.sparse.WholeModelCheck;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * {@link InferenceComparison} on the CUDA backend: the model's own forward (cuBLAS) against its
+ * {@link CudaSparseModel} (cuSPARSE CSR / Blocked-ELL where they won), both timed with CUDA
+ * events on the backend's stream ({@link CudaSparsePlanner#medianMillis}: 3 untimed and 15 timed
+ * runs per path and round), after the plan has passed the whole-model check (or been sent back to
+ * dense by it). Latency, storage and agreement are computed by {@link InferenceComparison#compare},
+ * as on the CPU.
+ */
+public final class CudaInferenceComparison {
+    private CudaInferenceComparison() {}
+
+    /** Untimed and timed runs of each path per round (the CPU comparison's counts). */
+    static final int WARMUP = 3, REPEATS = 15;
+
+    /**
+     * Plans {@code model} (bound to a CUDA backend) at {@code batch} with {@code planner}, runs the
+     * whole-model check (skipped when the planner forces a format: forcing is for tests, and a
+     * forced plan is compared as it is), times both paths on the first test images and compares
+     * their outputs on up to {@code agreementSamples} images. Frees the sparse model's device
+     * memory before returning.
+     */
+    public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner) {
+        if (!(model.backend() instanceof CudaBackend cuda))
+            throw new IllegalStateException("the CUDA inference comparison needs a model bound to the CUDA backend; it is bound to "
+                    + (model.backend() == null ? "nothing" : model.backend().name()));
+        InferenceComparison.checkInputs(model, test, batch);
+        try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner)) {
+            boolean kept = planner.options().force() != null || sparse.keepOnlyIfFaster(planner).kept();
+            InferenceComparison.Planned planned = new InferenceComparison.Planned() {
+                @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
+                @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }
+                @Override public long plannedBytes(SparseModel.LayerPlan p) {
+                    CudaSparseMatrix w = sparse.weights(p.layer());
+                    return w == null ? InferenceComparison.denseBytes(p) : w.storageBytes();
+                }
+            };
+            WholeModelCheck.Timer timer = (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
+            // no wall-clock warm-up: the event timer runs its own untimed passes, and there is no JIT on the device side
+            return InferenceComparison.compare(model, test, batch, agreementSamples, planned, kept, timer, 0);
+        }
+    }
+}

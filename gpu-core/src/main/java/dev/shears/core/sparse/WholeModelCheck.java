@@ -1,0 +1,58 @@
+package dev.shears.core.sparse;
+
+/**
+ * The whole-model check behind "a planned model is never slower than the dense one", shared by
+ * the CPU ({@link SparseModel#keepOnlyIfFaster}) and the CUDA
+ * ({@code CudaSparseModel#keepOnlyIfFaster}) sparse models. Each layer's format is chosen on its
+ * own, but what a user runs is the whole graph: the formats' extra launches, copies and output
+ * buffers can make a plan whose every layer won its own timing lose as a whole. So the model's own
+ * (dense) forward is timed against the planned one and the plan is kept only when it is faster by
+ * the planner's margin; otherwise every layer goes back to dense.
+ *
+ * <p>Only how one forward pass is timed differs between backends (the CPU's wall clock, CUDA
+ * events on the backend's stream): that is the {@link Timer}. Tests inject one to decide
+ * deterministically (timings on the CUDA emulator mean nothing).
+ *
+ * @param denseMs   the dense forward's time (ms; NaN when nothing was planned sparse, so nothing was timed)
+ * @param plannedMs the planned forward's time (ms; NaN likewise)
+ * @param kept      whether the plan was kept (true when there was nothing to check)
+ */
+public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
+
+    /** Which forward pass a {@link Timer} is asked to time. */
+    public enum Path { DENSE, PLANNED }
+
+    /** The median milliseconds of one forward pass of {@code path}, running {@code forward} as often as it needs. */
+    @FunctionalInterface
+    public interface Timer {
+        double medianMs(Path path, Runnable forward);
+    }
+
+    /** Nothing was planned sparse, so there is nothing to time: the plan (all dense) stands. */
+    public static WholeModelCheck nothingSparse() { return new WholeModelCheck(Double.NaN, Double.NaN, true); }
+
+    /**
+     * Whether a plan running in {@code plannedMs} is kept against a dense forward of
+     * {@code denseMs}: it must be faster by at least the fraction {@code margin} (the planner's
+     * per-layer rule applied to the whole model). A NaN time never keeps the plan.
+     */
+    public static boolean keeps(double denseMs, double plannedMs, double margin) {
+        if (margin < 0) throw new IllegalArgumentException("the margin must be at least 0, got " + margin);
+        return plannedMs < denseMs * (1 - margin);
+    }
+
+    /**
+     * Times {@code dense} and {@code planned} in {@code rounds} interleaved rounds (dense first in
+     * each), keeps each path's fastest round (a slow phase of a shared machine, a JIT compile or a
+     * GPU clock ramp in one round is not held against either path) and decides with {@link #keeps}.
+     */
+    public static WholeModelCheck measure(Runnable dense, Runnable planned, Timer timer, int rounds, double margin) {
+        if (rounds < 1) throw new IllegalArgumentException("the whole-model check needs at least one round, got " + rounds);
+        double denseMs = Double.MAX_VALUE, plannedMs = Double.MAX_VALUE;
+        for (int round = 0; round < rounds; round++) {
+            denseMs = Math.min(denseMs, timer.medianMs(Path.DENSE, dense));
+            plannedMs = Math.min(plannedMs, timer.medianMs(Path.PLANNED, planned));
+        }
+        return new WholeModelCheck(denseMs, plannedMs, keeps(denseMs, plannedMs, margin));
+    }
+}

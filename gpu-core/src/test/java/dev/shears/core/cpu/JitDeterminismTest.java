@@ -1,0 +1,74 @@
+package dev.shears.core.cpu;
+
+import dev.shears.core.sparse.CsrMatrix;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * The CPU kernels give the same bits whether the JIT has compiled them yet or not. The Vector
+ * API's {@code reduceLanes(ADD)} on floats leaves the order of its additions to the
+ * implementation (its Javadoc), and the interpreter's order differs from C2's intrinsic, so a sum
+ * reduced that way changed its last bits once the method got hot: a CNN's weights then drifted
+ * between the 3rd and 4th identical run in one JVM, and a resumed run was not bit-exact. Each
+ * case here calls a kernel until C2 has compiled it (thousands of calls) and compares every
+ * result with the first one, computed cold.
+ */
+class JitDeterminismTest {
+    private static final int CALLS = 60000;
+
+    private static float[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextDouble(-1, 1);
+        return a;
+    }
+
+    @Test
+    void smallMTransposedBGemmIsTheSameColdAndHot() {
+        int m = 3, n = 9, k = 37;   // m <= SMALL_M with op(B) = B^T: the dot-product path, with tails
+        float[] a = random(m * k, 1), b = random(n * k, 2);
+        float[] first = null;
+        for (int call = 0; call < CALLS; call++) {
+            float[] c = new float[m * n];
+            Sgemm.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+            if (first == null) first = c;
+            else assertArrayEquals(first, c, "call " + call);
+        }
+    }
+
+    @Test
+    void biasGradientIsTheSameColdAndHot() {
+        CpuBackend be = new CpuBackend(1);
+        int outer = 2, channels = 3, inner = 37;
+        Tensor dy = be.upload(random(outer * channels * inner, 3), Shape.of(outer, channels, inner));
+        Tensor g = be.zeros(channels);
+        float[] first = null;
+        for (int call = 0; call < CALLS; call++) {
+            be.biasGrad(dy, g, outer, channels, inner, false);
+            float[] now = be.download(g);
+            if (first == null) first = now;
+            else assertArrayEquals(first, now, "call " + call);
+        }
+    }
+
+    @Test
+    void csrMatrixVectorProductIsTheSameColdAndHot() {
+        int rows = 5, cols = 41;
+        float[] w = random(rows * cols, 4);
+        for (int i = 0; i < w.length; i += 3) w[i] = 0f;
+        CsrMatrix csr = CsrMatrix.fromDense(w, rows, cols);
+        float[] x = random(cols, 5);
+        float[] first = null;
+        for (int call = 0; call < CALLS; call++) {
+            float[] y = new float[rows];
+            csr.multiply(x, 1, y);
+            if (first == null) first = y;
+            else assertArrayEquals(first, y, "call " + call);
+        }
+    }
+}
