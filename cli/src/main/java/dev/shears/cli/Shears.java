@@ -49,7 +49,7 @@ public final class Shears {
             boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
             if (debug) ex.printStackTrace(err);
-            else err.println("(run with --verbose for the stack trace)");
+            else if (!(ex instanceof UserError)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading
             return exitCode(ex);
         });
         return cl.execute(args);

@@ -77,6 +77,17 @@ class UsageErrorsCliTest {
         assertEquals(1, Shears.exitCode(new IllegalStateException("a run that failed")));
     }
 
+    @Test void theStackTraceHintIsOnlyForErrorsWhereATraceHelps(@TempDir Path dir) throws Exception {
+        Run r = shears("eval", "--model", "m.onnx", "--batch", "0");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), "one line for a mistake in the command line: " + r.err());
+        Path onnx = Files.write(dir.resolve("broken.onnx"), new byte[]{8, 7, 18, 3, 'a'});
+        r = shears("inspect", "--model", onnx.toString());
+        assertTrue(r.err().contains("(run with --verbose for the stack trace)"), "a file that does not read: " + r.err());
+        r = shears("inspect", "--model", onnx.toString(), "--verbose");
+        assertTrue(r.err().contains("\tat dev.shears."), r.err());
+    }
+
     @Test void noArgumentsAtAllListTheCommands() {
         Run r = shears();
         assertEquals(2, r.code());
