@@ -33,13 +33,13 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "What to benchmark: sparse.", defaultValue = "sparse")
     String what;
 
-    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers.")
+    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers. Give --model or --shape.")
     String model;
 
     @Option(names = "--shape", description = "Weight matrix MxK (output features x input features), e.g. 4096x4096.")
     String shape;
 
-    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape, e.g. 0.5,0.9,0.95,0.99.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
+    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape. Default: ${DEFAULT-VALUE}.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
     double[] sparsity;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
