@@ -10,9 +10,17 @@ import java.nio.file.Path;
 final class OutputFile {
     private OutputFile() {}
 
-    /** Refuses a path that is an existing folder: a file cannot be moved over it. */
+    /**
+     * Refuses a path that is an existing folder (a file cannot be moved over it), or one below a
+     * file (x.npy/y.npy: the folder cannot be created).
+     */
     static void requireFile(Path file, String option) {
         if (Files.isDirectory(file))
             throw new UserError(option + " " + file + " is a folder; give a file name (the file is written there atomically)");
+        for (Path up = file.toAbsolutePath().getParent(); up != null; up = up.getParent())
+            if (Files.exists(up)) {
+                if (!Files.isDirectory(up)) throw new UserError(option + " " + file + ": " + up + " is a file, not a folder");
+                return;
+            }
     }
 }

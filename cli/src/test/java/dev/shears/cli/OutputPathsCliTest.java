@@ -78,6 +78,25 @@ class OutputPathsCliTest {
         assertTrue(Files.isDirectory(dir.resolve("new/run")));
     }
 
+    @Test void anOutputBelowAFileIsNamedByEveryCommand(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("x.npy"), "data");
+        String model = LINEAR.resolve("model.onnx").toString();
+        String[][] runs = {
+                {"export", "--model", model, "--format", "onnx", "--out", file.resolve("m.onnx").toString()},
+                {"export", "--model", model, "--format", "keras", "--out", file.resolve("m.h5").toString()},
+                {"export", "--model", model, "--format", "keras", "--out", file.resolve("m.keras").toString()},
+                {"predict", "--model", model, "--input", LINEAR.resolve("test_data_set_0/input_0.pb").toString(),
+                        "--output", file.resolve("y.npy").toString(), "--backend", "cpu"},
+                {"bench", "sparse", "--shape", "8x8", "--quick", "--json", file.resolve("b.json").toString()}};
+        for (String[] args : runs) {
+            Run r = shears(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().contains(file + " is a file, not a folder"), r.err());
+            assertFalse(r.err().contains("cannot write: cannot write"), r.err());
+        }
+        assertEquals("data", Files.readString(file));
+    }
+
     @Test void predictChecksItsOutputNameBeforeRunningTheModel(@TempDir Path dir) {
         // the input does not exist: an output name checked first is the error the user sees
         Run r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", dir.resolve("missing.npy").toString(),

@@ -42,6 +42,15 @@ class AtomicFilesTest {
         }
     }
 
+    @Test void aFileWhereAFolderShouldBeIsNamed() throws Exception {
+        Path file = Files.writeString(dir.resolve("x.npy"), "data");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AtomicFiles.writeString(file.resolve("sub/y.npy"), "{}"));
+        assertEquals("cannot write " + file.resolve("sub/y.npy") + ": " + file + " is a file, not a folder", e.getMessage());
+        assertEquals("data", Files.readString(file));
+        AtomicFiles.writeString(dir.resolve("a/b/c.json"), "{}"); // missing folders are still created
+        assertEquals("{}", Files.readString(dir.resolve("a/b/c.json")));
+    }
+
     /** Outputs get the permissions any new file gets here (the umask's), not the owner-only 0600 of a temp file. */
     @Test void outputsGetTheUsualPermissionsOfANewFile() throws Exception {
         Assumptions.assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");
