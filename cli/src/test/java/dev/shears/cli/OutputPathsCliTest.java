@@ -97,6 +97,18 @@ class OutputPathsCliTest {
         assertEquals("data", Files.readString(file));
     }
 
+    @Test void anOnnxExportNamedLikeAnotherFormatIsRefused(@TempDir Path dir) throws Exception {
+        String model = LINEAR.resolve("model.onnx").toString();
+        for (String name : new String[]{"m.h5", "m.keras", "m.shears", "m.npy"}) {
+            Run r = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve(name).toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("with --format onnx name it .onnx"), r.err());
+            assertFalse(Files.exists(dir.resolve(name)));
+        }
+        assertEquals(0, shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve("m.onnx").toString()).code());
+        assertEquals(0, shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve("m.bin").toString()).code());
+    }
+
     @Test void predictChecksItsOutputNameBeforeRunningTheModel(@TempDir Path dir) {
         // the input does not exist: an output name checked first is the error the user sees
         Run r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", dir.resolve("missing.npy").toString(),
