@@ -75,6 +75,14 @@ public sealed interface PruningModifier {
                 throw new RecipeException("endEpoch = " + endEpoch + " is before startEpoch = " + startEpoch + "; endEpoch must be >= startEpoch");
             if (!(updateFrequency > 0) || Double.isInfinite(updateFrequency))
                 throw new RecipeException("updateFrequency = " + updateFrequency + " must be a finite number of epochs > 0 (fractions such as 0.25 are allowed)");
+            // longer than the window, the schedule has no step between start and end: the sparsity jumps from
+            // initSparsity to finalSparsity at endEpoch (a 'gradual' pruning that is not); the tolerance keeps
+            // a frequency equal to the window valid after --epochs rescales both
+            double window = endEpoch - startEpoch;
+            if (window > 0 && updateFrequency > window * (1 + 1e-9))
+                throw new RecipeException("updateFrequency = " + num(updateFrequency) + " is longer than the pruning window (startEpoch " + num(startEpoch)
+                        + " to endEpoch " + num(endEpoch) + ", " + num(window) + " epochs), so the sparsity would jump to finalSparsity at endEpoch"
+                        + " in one step; give at most " + num(window) + " (e.g. " + num(window / 10) + "), or use type: constant for one-shot pruning");
             if (curve == null) throw new RecipeException("schedule is missing; allowed: cubic, linear");
             if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
             if (params == null) params = ParamSelection.ALL_PRUNABLE;

@@ -197,6 +197,16 @@ class RecipeParserTest {
         assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
     }
 
+    @Test void anUpdateFrequencyLongerThanThePruningWindowIsRefused() {
+        // 1 -> 5 updated every 7 epochs: one jump from 5% to 90% at epoch 5
+        RecipeException e = error(recipe("0.05", "0.9", "1", "5", "7"));
+        assertTrue(e.getMessage().contains("updateFrequency = 7 is longer than the pruning window (startEpoch 1 to endEpoch 5, 4 epochs)"), e.getMessage());
+        assertTrue(e.getMessage().contains("give at most 4"), e.getMessage());
+        // equal to the window is two updates, start and end: allowed, and still after --epochs rescales it
+        Recipe r = parse(recipe("0.05", "0.9", "1", "5", "4"));
+        for (int epochs : new int[]{3, 7, 11, 13, 29}) assertDoesNotThrow(() -> r.withEpochs(epochs), "--epochs " + epochs);
+    }
+
     @Test void aMissingFieldNamesTheMisspeltOneThatIsThere() {
         // 'epoch:' and 'batchsize:' were reported only as "epochs: is missing"
         RecipeException e = error("""
