@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 final class PredictCommand implements Callable<Integer> {
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension.")
+    @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension. Integer and bool arrays become floats as they are"
+            + " (uint8 pixels are not divided by 255: scale them as the model was trained, e.g. to [0, 1] for Shears' --data).")
     Path input;
 
     @Option(names = "--output", required = true, description = "Where to write the output (.npy or .pb).")
