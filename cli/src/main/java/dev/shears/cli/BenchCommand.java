@@ -33,13 +33,13 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "What to benchmark: sparse.", defaultValue = "sparse")
     String what;
 
-    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers.")
+    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers. Give --model or --shape.")
     String model;
 
     @Option(names = "--shape", description = "Weight matrix MxK (output features x input features), e.g. 4096x4096.")
     String shape;
 
-    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape, e.g. 0.5,0.9,0.95,0.99.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
+    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape. Default: ${DEFAULT-VALUE}.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
     double[] sparsity;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu", description = "cpu (the GPU sweep is not wired into the CLI yet). Default: ${DEFAULT-VALUE}.")
     String backend;
 
-    @Option(names = "--quick", description = "Fewer repetitions (a rough sweep for smoke tests).")
+    @Option(names = "--quick", description = "Fewer repetitions and no JIT warm-up: a smoke test of the command, whose figures are not reliable.")
     boolean quick;
 
     @Option(names = "--json", description = "Write {\"device\": ..., \"results\": [...]} here (and a PNG chart beside it).")
@@ -59,6 +59,14 @@ final class BenchCommand implements Callable<Integer> {
         if (!backend.equals("cpu"))
             throw new UserError("--backend " + backend + ": bench sparse runs on the CPU in this version; the cuSPARSE/cuSPARSELt sweep is not wired yet");
         if ((model == null) == (shape == null)) throw new UserError("give either --model FILE or --shape MxK");
+        for (int n : batch) if (n < 1) throw new UserError("--batch " + n + " must be at least 1");
+        if (json != null) OutputFile.requireFile(json, "--json");
+        Path png = json == null ? null : json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
+        Path modelFile = model == null ? null : Path.of(model);
+        // the JSON must never replace the model being measured (bench --model m.shears --json m.shears did);
+        // the chart is only drawn for --shape, where there is no model file
+        if (json != null && modelFile != null && json.toAbsolutePath().normalize().equals(modelFile.toAbsolutePath().normalize()))
+            throw new UserError("--json " + json + " is the --model file; choose another path");
         SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
         List<SparseBench.Row> rows = new ArrayList<>();
         var err = System.err;
@@ -79,15 +87,14 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         var out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%-8s %-16s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
+        out.printf(Locale.ROOT, "%-8s %-22s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
         for (SparseBench.Row r : rows)
-            out.printf(Locale.ROOT, "%-8s %-16s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
+            out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         if (json != null) {
             String device = SparseBench.cpuDevice();
-            BenchJson.writeFile(json, json(device, rows));
+            BenchJson.writeFile(json, json(device, rows), modelFile);
             if (shape != null) {
-                Path png = json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
                 AtomicFiles.write(png, o -> o.write(chart(rows, device)));
                 err.println("bench sparse: wrote " + json + " and " + png);
             } else {

@@ -47,6 +47,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         var err = System.err;
+        // before the data and the model load, as a usage error (the evaluator's own check came last, exit 1)
+        if (batch < 1) throw new UserError("--batch " + batch + ": the batch size must be at least 1");
         Precision p;
         try {
             p = Precision.parse(precision);

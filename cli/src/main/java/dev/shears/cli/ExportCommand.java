@@ -32,9 +32,11 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (format == Format.keras) checkKerasName(out); // before the model is loaded: a typo should fail at once
+        OutputFile.requireFile(out, "--out");
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
             src.refuseAsOutput(out, "--out");
+            if (format == Format.onnx) checkOnnxName(out);
             switch (format) {
                 case onnx -> OnnxExporter.write(src.model(), out, new OnnxExporter.Options(sparseInitializers, src.path()));
                 case keras -> KerasExporter.export(src.model(), out, src.inputs());
@@ -42,6 +44,17 @@ final class ExportCommand implements Callable<Integer> {
             System.err.println("export: " + src.description() + " -> " + out + " (" + describe(format, out) + ")");
             return 0;
         }
+    }
+
+    /** Extensions that Shears (and other tools) read as another format: an ONNX file so named would not load again. */
+    private static final java.util.List<String> OTHER_FORMATS = java.util.List.of(".h5", ".hdf5", ".keras", ".shears", ".json", ".npy", ".pb");
+
+    /** Refuses an ONNX output named like another model or tensor format (model.h5); other names (.onnx, .bin) pass. */
+    static void checkOnnxName(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        for (String ext : OTHER_FORMATS)
+            if (name.endsWith(ext))
+                throw new UserError("--out " + out + " has extension '" + ext + "', which is read as another format; with --format onnx name it .onnx");
     }
 
     /** The Keras format is chosen by the file name; any other name is a usage error naming the ones accepted. */

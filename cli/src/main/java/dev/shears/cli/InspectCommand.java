@@ -8,6 +8,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
+import dev.shears.pruning.checkpoint.Checkpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,9 +43,12 @@ final class InspectCommand implements Callable<Integer> {
             Map<String, String> patterns = new HashMap<>();
             for (Layer l : m.layers()) patterns.put(l.name(), ModelSummary.pattern(l));
             var out = spec.commandLine().getOut();
+            // a run's model.shears is rewritten after every epoch while it goes: say when this one is not finished
+            boolean partial = src.path() != null && src.path().toString().endsWith(".shears") && Checkpoint.isPartial(src.path());
             if (json) {
                 ObjectNode o = ReportWriter.JSON.createObjectNode();
                 o.put("model", src.description());
+                o.put("partial", partial);
                 o.put("parameters", ModelSummary.parameters(rows));
                 o.put("prunableParameters", ModelSummary.prunable(rows));
                 o.put("sparsity", ModelSummary.sparsity(rows));
@@ -59,6 +63,9 @@ final class InspectCommand implements Callable<Integer> {
             } else {
                 out.printf(Locale.ROOT, "%s: %d inputs %s -> output %s%n", src.description(), m.inputs().size(),
                         m.inputs().stream().map(i -> i.name() + i.shape()).toList(), m.outputShape());
+                if (partial)
+                    out.println("partial: the run that writes this file has not finished (saved after its last completed epoch);"
+                            + " continue it with its command line and --resume");
                 out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s %8s%n", "layer", "type", "output", "parameters", "sparsity", "pattern");
                 for (RunReport.LayerRow r : rows)
                     out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s %8s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),

@@ -40,24 +40,54 @@ public record ModelSource(Model model, String description, Path path, Path weigh
         String lower = spec.toLowerCase(Locale.ROOT);
         boolean looksLikeFile = lower.endsWith(".shears") || lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras")
                 || lower.endsWith(".json") || lower.endsWith(".onnx") || spec.contains("/");
+        if (Files.isDirectory(p) && !Architectures.NAMES.contains(spec)) {
+            Path inside = p.resolve("model.shears");
+            throw new UserError("--model " + spec + " is a folder, not a model file"
+                    + (Files.isRegularFile(inside) ? "; the run saved there is " + inside : ""));
+        }
         if (!looksLikeFile) {
             if (!Architectures.NAMES.contains(spec))
                 throw new UserError("--model " + spec + ": not a file and not a built-in architecture (" + String.join(", ", Architectures.NAMES) + ")");
-            if (sampleShape == null) throw new UserError("--model " + spec + " is an architecture: it needs --data to know its input shape");
+            // only train, prune and eval (which read --data, and so know the input shape) build an architecture
+            if (sampleShape == null)
+                throw new UserError("--model " + spec + " is a built-in architecture, not a model file; this command needs a model file."
+                        + " Train one first (shears train --model " + spec + " --data fashion-mnist --out DIR) and give DIR/model.shears");
             Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
             return new ModelSource(m, spec, null, null);
         }
         if (!Files.isRegularFile(p)) throw new UserError("--model " + spec + ": no such file");
-        if (weights != null && !Files.isRegularFile(weights)) throw new UserError("--weights " + weights + ": no such file");
+        if (weights != null && !Files.isRegularFile(weights))
+            throw new UserError("--weights " + weights + (Files.isDirectory(weights) ? " is a folder; give the weights .h5 file" : ": no such file"));
+        ModelSource src;
         if (lower.endsWith(".shears")) {
             Checkpoint c = Checkpoint.read(p, backend);
-            return new ModelSource(c.model(), p.getFileName().toString(), p, null);
-        }
-        if (lower.endsWith(".onnx")) return new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
-        if (lower.endsWith(".json") && weights == null)
+            src = new ModelSource(c.model(), p.getFileName().toString(), p, null);
+        } else if (lower.endsWith(".onnx")) {
+            src = new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
+        } else if (lower.endsWith(".json") && weights == null) {
             throw new UserError("--model " + spec + " is a Keras config: pass its weights with --weights FILE.h5");
-        if (lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras") || lower.endsWith(".json"))
-            return new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, weights);
-        throw new UserError("--model " + spec + ": unknown file type (expected .shears, .h5, .keras, .json + --weights, or .onnx)");
+        } else if (lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras") || lower.endsWith(".json")) {
+            src = new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, weights);
+        } else {
+            throw new UserError("--model " + spec + ": unknown file type (expected .shears, .h5, .keras, .json + --weights, or .onnx)");
+        }
+        if (sampleShape != null) src.requireFits(spec, sampleShape, classes);
+        return src;
+    }
+
+    /**
+     * Refuses a model file that cannot take the data's samples or has fewer outputs than it has
+     * classes, as a usage error naming both: the trainer and evaluator found it too, but as an
+     * internal error (exit 1) after the data and the model had loaded.
+     */
+    void requireFits(String spec, Shape sampleShape, int classes) {
+        Shape in = model.inputs().get(0).shape();
+        if (in.size() != sampleShape.size())
+            throw new UserError("--model " + spec + " takes inputs of shape " + in + " (" + in.size() + " values), but the --data samples have shape "
+                    + sampleShape + " (" + sampleShape.size() + " values); give a model made for this data, or data of the model's input shape");
+        long outputs = model.outputShape().size();
+        if (classes > 0 && outputs < classes)
+            throw new UserError("--model " + spec + " has " + outputs + " outputs, but the --data labels have " + classes
+                    + " classes; give a model with one output per class");
     }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 final class PredictCommand implements Callable<Integer> {
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension.")
+    @Option(names = "--input", required = true, description = "Input tensor (.npy or .pb), with or without the batch dimension. Integer and bool arrays become floats as they are"
+            + " (uint8 pixels are not divided by 255: scale them as the model was trained, e.g. to [0, 1] for Shears' --data).")
     Path input;
 
     @Option(names = "--output", required = true, description = "Where to write the output (.npy or .pb).")
@@ -30,9 +31,16 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin BackendOption backendOption;
 
     @Override public Integer call() throws Exception {
+        // the output is checked before the model is loaded and run: a wrong name should fail at once
+        OutputFile.requireFile(output, "--output");
+        String lower = output.toString().toLowerCase(Locale.ROOT);
+        if (!lower.endsWith(".pb") && !lower.endsWith(".npy")) throw new UserError("--output " + output + ": use a .npy or .pb file name");
+        if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
+            throw new UserError("--output " + output + " is the --input file; choose another path");
         FloatArray in = read(input);
         try (Backend be = backendOption.open(System.err)) {
             ModelSource src = modelOption.load(be);
+            src.refuseAsOutput(output, "--output");
             Model m = src.model();
             Shape sample = m.inputs().get(0).shape();
             long n = in.data().length;
@@ -44,13 +52,8 @@ final class PredictCommand implements Callable<Integer> {
             Tensor y = m.forward(ExecContext.inference(be), x);
             float[] out = be.download(y);
             FloatArray result = new FloatArray(y.shape(), out);
-            src.refuseAsOutput(output, "--output");
-            if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
-                throw new UserError("--output " + output + " is the --input file; choose another path");
-            String lower = output.toString().toLowerCase(Locale.ROOT);
             if (lower.endsWith(".pb")) TensorProtoFiles.write(output, result, m.outputName());
-            else if (lower.endsWith(".npy")) Npy.write(output, result);
-            else throw new UserError("--output " + output + ": use a .npy or .pb file name");
+            else Npy.write(output, result);
             System.err.println("predict: " + in.shape() + " -> " + y.shape() + " written to " + output);
             return 0;
         }

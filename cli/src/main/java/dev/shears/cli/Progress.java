@@ -1,6 +1,9 @@
 package dev.shears.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -15,9 +18,28 @@ public final class Progress {
     private int lastLen;
 
     public Progress(PrintStream err, boolean quiet) {
+        this(err, quiet, System.getenv("CI") == null && stderrIsTerminal(Path.of("/proc/self/fd/2")));
+    }
+
+    Progress(PrintStream err, boolean quiet, boolean tty) {
         this.err = err;
         this.quiet = quiet;
-        this.tty = System.console() != null && System.getenv("CI") == null;
+        this.tty = tty;
+    }
+
+    /**
+     * Whether stderr (the link {@code fd2}, /proc/self/fd/2 on Linux) is a terminal. Not
+     * {@code System.console()}: that looks at stdin and stdout, so {@code shears prune ... 2> log}
+     * from a terminal redrew the bar ten times a second into the log file, carriage returns and all.
+     * Where there is no /proc, the console decides as before.
+     */
+    static boolean stderrIsTerminal(Path fd2) {
+        try {
+            String target = Files.readSymbolicLink(fd2).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return System.console() != null;
+        }
     }
 
     /** Draws "label [#####.....] done/total suffix". */

@@ -266,6 +266,8 @@ final class RunSupport {
     }
 
     static void prepareOutDir(Path outDir) {
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) // createDirectories would only say the path
+            throw new UserError("--out " + outDir + " is a file; --out takes a folder (it receives model.shears, report.json and report.html)");
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {

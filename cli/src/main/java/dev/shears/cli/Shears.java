@@ -31,14 +31,41 @@ public final class Shears {
         CommandLine cl = new CommandLine(new Shears());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
+        // A mistyped option gets its message and where to look, not the whole usage text (which
+        // pushed the one line that mattered off the screen); --help still prints it all.
+        cl.setParameterExceptionHandler((ex, args2) -> {
+            CommandLine bad = ex.getCommandLine();
+            if (args2.length == 0) { // plain 'shears': the list of commands is the answer
+                bad.usage(err);
+                return bad.getCommandSpec().exitCodeOnInvalidInput();
+            }
+            String name = bad.getCommandSpec().qualifiedName();
+            err.println(name + ": error: " + String.valueOf(ex.getMessage()).replaceFirst("^Error: ", ""));
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, new java.io.PrintWriter(err, true)); // "Did you mean: ..."
+            err.println("Try '" + name + " --help' for the options.");
+            return bad.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
             if (debug) ex.printStackTrace(err);
-            else err.println("(run with --verbose for the stack trace)");
-            return ex instanceof UserError u ? u.exitCode() : 1;
+            else if (!(ex instanceof UserError)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading
+            return exitCode(ex);
         });
         return cl.execute(args);
+    }
+
+    /**
+     * 2 when what the user gave is wrong: the command line ({@link UserError}), a recipe, a data
+     * folder, a model or checkpoint file that does not read; 1 when a run that started fails
+     * (a diverging loss, a device error, a bug). Recipe and data errors used to exit 1 while a bad
+     * flag exited 2, so a script could not tell a typo in its recipe from a failed run.
+     */
+    static int exitCode(Throwable ex) {
+        if (ex instanceof UserError u) return u.exitCode();
+        if (ex instanceof dev.shears.pruning.recipe.RecipeException || ex instanceof dev.shears.core.data.DataException
+                || ex instanceof dev.shears.io.ImportException || ex instanceof dev.shears.pruning.checkpoint.CheckpointException) return 2;
+        return 1;
     }
 
     private static String describe(Throwable ex) {
@@ -46,8 +73,16 @@ public final class Shears {
         if (msg == null || msg.isBlank()) msg = ex.getClass().getSimpleName();
         if (ex instanceof OutOfMemoryError) msg = "out of memory (" + msg + "); give the JVM more with JAVA_OPTS=-Xmx8g or use a smaller --batch";
         Throwable c = ex.getCause();
-        if (c != null && c.getMessage() != null && !msg.contains(c.getMessage())) msg += " (cause: " + c.getMessage() + ")";
+        // the cause only where it adds something: a parser's message is often already in ours, reformatted
+        // (a YAML error printed its 5-line excerpt twice)
+        if (c != null && c.getMessage() != null && !msg.contains(c.getMessage()) && !msg.contains(firstLine(c.getMessage())))
+            msg += " (cause: " + c.getMessage() + ")";
         return msg;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
     }
 
     /** Version from the jar manifest, or "dev" when run from classes. */

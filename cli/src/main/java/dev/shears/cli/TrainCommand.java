@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 /** {@code shears train --model ARCH|FILE --data DATA --epochs N --out DIR [--resume]}: dense training. */
-@Command(name = "train", description = "Train a model densely (a built-in architecture or an imported file).")
+@Command(name = "train", description = "Train a model (a built-in architecture or an imported file): densely by default; a --recipe with pruning prunes as it trains.")
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -381,8 +381,8 @@ class CliTest {
         assertTrue(r.err().contains("nope"), r.err());
 
         r = shears("eval", "--model", dir.resolve("dense/model.shears").toString(), "--data", data.toString(), "--batch", "0");
-        assertNotEquals(0, r.code());
-        assertTrue(r.err().contains("batch size 0"), r.err());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--batch 0: the batch size must be at least 1"), r.err());
 
         Path bad = dir.resolve("broken.shears");
         Files.write(bad, new byte[]{'P', 'K', 3, 4, 1, 2, 3});

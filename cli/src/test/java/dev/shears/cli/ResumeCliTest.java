@@ -83,6 +83,9 @@ class ResumeCliTest {
         // the partial model is usable meanwhile
         Run inspect = shears("inspect", "--model", cut.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());
+        assertTrue(JSON.readTree(inspect.out()).get("partial").asBoolean(), "inspect says the run is unfinished: " + inspect.out());
+        Run text = shears("inspect", "--model", cut.resolve("model.shears").toString());
+        assertTrue(text.out().contains("partial: the run that writes this file has not finished") && text.out().contains("--resume"), text.out());
 
         mismatchesAreRefused(cut);
 
@@ -105,6 +108,8 @@ class ResumeCliTest {
         assertEquals(rx.get("maskUpdates"), ry.get("maskUpdates"));
         assertEquals(rx.get("after"), ry.get("after"));
         assertEquals(rx.get("before"), ry.get("before"));
+
+        assertFalse(JSON.readTree(shears("inspect", "--model", cut.resolve("model.shears").toString(), "--json").out()).get("partial").asBoolean());
 
         // a finished run: said so, exit 0, nothing rewritten
         byte[] before = Files.readAllBytes(cut.resolve("model.shears"));

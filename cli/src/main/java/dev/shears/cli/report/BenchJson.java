@@ -45,9 +45,13 @@ public final class BenchJson {
         return sb.append('\n').toString();
     }
 
-    /** Writes {@link #write(Object)} to {@code file} atomically, creating its folder. */
-    public static void writeFile(Path file, Object tree) {
-        AtomicFiles.writeString(file, write(tree));
+    /**
+     * Writes {@link #write(Object)} to {@code file} atomically, creating its folder.
+     *
+     * @param inputs files the run read (null entries ignored); writing over one of them is refused
+     */
+    public static void writeFile(Path file, Object tree, Path... inputs) {
+        AtomicFiles.writeString(file, write(tree), inputs);
     }
 
     /**

@@ -29,9 +29,7 @@ public final class DataSources {
             return bundledFashionMnist();
         }
         Path dir = Path.of(spec);
-        if (!Files.isDirectory(dir))
-            throw new DataException("--data " + spec + ": not a folder of IDX files, nor '" + FASHION_MNIST
-                    + "' (for the full set: apt-get install dataset-fashion-mnist)");
+        requireFolder(spec, dir);
         return loadFolder(dir, dir.toString());
     }
 
@@ -39,8 +37,16 @@ public final class DataSources {
     public static Dataset loadTest(String spec) {
         if (FASHION_MNIST.equals(spec) && !Files.isDirectory(SYSTEM_FASHION_MNIST)) return bundledFashionMnist().test();
         Path dir = FASHION_MNIST.equals(spec) ? SYSTEM_FASHION_MNIST : Path.of(spec);
-        if (!Files.isDirectory(dir)) throw new DataException("--data " + spec + ": not a folder of IDX files");
+        requireFolder(spec, dir);
         return readPair(dir, "t10k", dir + " (test)");
+    }
+
+    /** A {@code --data} that is not a folder: says whether it is missing or a file, and what is accepted. */
+    private static void requireFolder(String spec, Path dir) {
+        if (Files.isDirectory(dir)) return;
+        String what = Files.exists(dir) ? "is a file, not a folder" : "no such folder";
+        throw new DataException("--data " + spec + ": " + what + "; give '" + FASHION_MNIST + "' or a folder of IDX files"
+                + " (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])");
     }
 
     /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test). */

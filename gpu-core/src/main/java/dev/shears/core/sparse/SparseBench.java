@@ -51,8 +51,10 @@ public final class SparseBench {
             if (!(s >= 0 && s < 1)) throw new IllegalArgumentException("bench sparse: sparsity must be in [0, 1), got " + s);
         for (int b : batches)
             if (b < 1) throw new IllegalArgumentException("bench sparse: batch must be >= 1, got " + b);
+        if (opt.minMillis() > 0) SparsePlanner.warmUpKernels();
         SparsePlanner planner = new SparsePlanner(opt);
         List<Row> rows = new ArrayList<>();
+        boolean warm = opt.minMillis() <= 0; // quick options promise no reliable figures
         for (double sparsity : sparsities) {
             float[] a = randomSparse(m, k, sparsity, seed);
             DenseMatrix dense = new DenseMatrix(a, m, k);
@@ -70,14 +72,38 @@ public final class SparseBench {
                 all.add(dense);
                 all.addAll(formats);
                 if (nm != null) all.add(nm);
+                if (!warm) settle(planner, all, x, y, n);
                 double[] ms = planner.timeAll(all, x, y, n, true);
                 for (int i = 0; i < all.size(); i++) {
                     SparseMatrix f = all.get(i);
                     rows.add(new Row(op, SparsePlanner.label(f), m, k, n, f.sparsity(), ms[i], i == 0 ? 1.0 : ms[0] / ms[i]));
                 }
             }
+            warm = true;
         }
         return rows;
+    }
+
+    /** How long {@link #settle} may take at most. */
+    static final long SETTLE_NANOS = 3_000_000_000L;
+
+    /**
+     * Untimed passes over the candidates at the sweep's shape until every candidate's time is
+     * within 25% of its previous pass (at most {@link #SETTLE_NANOS}). The planner's small-matrix
+     * warm-up is not enough: at a new shape the JIT recompiles (under load, for hundreds of ms),
+     * and a 512x512 sweep timed its first rows on that code (dense 0.4-13 ms at the first
+     * sparsity, 0.014 ms at the next; CSR "31x" faster than dense at 50% sparsity).
+     */
+    static void settle(SparsePlanner planner, List<SparseMatrix> all, float[] x, float[] y, int n) {
+        long start = System.nanoTime();
+        double[] prev = planner.timeAll(all, x, y, n, true);
+        while (System.nanoTime() - start < SETTLE_NANOS) {
+            double[] t = planner.timeAll(all, x, y, n, true);
+            boolean stable = true;
+            for (int i = 0; i < t.length; i++) stable &= t[i] < 1.25 * prev[i] && t[i] > 0.8 * prev[i];
+            if (stable) return;
+            prev = t;
+        }
     }
 
     /** Rows for every candidate of every planned layer of a model ({@code --model FILE}). */

@@ -38,7 +38,16 @@ public final class AtomicFiles {
                 throw new UncheckedIOException(e);
             }
         }
+        // a folder cannot be replaced by a file: say so, not the final move's error about a temporary name
+        if (Files.isDirectory(abs)) throw new IllegalArgumentException("cannot write " + target + ": it is a folder; give a file name");
         Path dir = abs.getParent();
+        // a file where a folder on the way should be: createDirectories would say only its path
+        for (Path up = dir; up != null; up = up.getParent())
+            if (Files.exists(up)) {
+                if (!Files.isDirectory(up))
+                    throw new IllegalArgumentException("cannot write " + target + ": " + up + " is a file, not a folder");
+                break;
+            }
         try {
             Files.createDirectories(dir);
             Path tmp = newTempFile(dir, abs.getFileName().toString());

@@ -29,6 +29,22 @@ class SparseBenchTest {
         assertEquals(0.5, nm.sparsity(), 1e-12);
     }
 
+    /**
+     * The first (sparsity, batch) of a sweep is not timed cold: the same matrix swept twice gives
+     * dense times of one magnitude. Before the untimed pass a 512x512 sweep's first dense GEMV took
+     * 0.7-13 ms and the second 0.014 ms (the small-matrix warm-up never reaches the multi-threaded
+     * GEMM). In a JVM where other tests already ran that path this cannot fail; alone it did.
+     */
+    @Test void theFirstRowsOfASweepAreTimedWarm() {
+        List<SparseBench.Row> rows = SparseBench.sweep(512, 512, new double[]{0.5, 0.5}, new int[]{1}, 1,
+                new SparsePlanner.Options(3, 7, 20, new int[]{}, 2.0, 0.05));
+        List<SparseBench.Row> dense = rows.stream().filter(r -> r.format().equals("dense")).toList();
+        assertEquals(2, dense.size());
+        double first = dense.get(0).medianMs(), second = dense.get(1).medianMs();
+        // a factor of 10 leaves room for a busy shared machine; the cold first row was 50-900x slower
+        assertTrue(first < 10 * second, "first " + first + " ms, second " + second + " ms");
+    }
+
     @Test void randomSparseHasExactlyTheZerosAsked() {
         float[] a = SparseBench.randomSparse(30, 31, 0.9, 3);
         int zeros = 0;

@@ -33,6 +33,24 @@ class AtomicFilesTest {
         assertEquals("input", Files.readString(in));
     }
 
+    @Test void aFolderAsTheTargetIsNamedAndNothingIsLeftBehind() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("report.json"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AtomicFiles.writeString(folder, "{}"));
+        assertEquals("cannot write " + folder + ": it is a folder; give a file name", e.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(folder), files.toList(), "no temporary file left beside it");
+        }
+    }
+
+    @Test void aFileWhereAFolderShouldBeIsNamed() throws Exception {
+        Path file = Files.writeString(dir.resolve("x.npy"), "data");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AtomicFiles.writeString(file.resolve("sub/y.npy"), "{}"));
+        assertEquals("cannot write " + file.resolve("sub/y.npy") + ": " + file + " is a file, not a folder", e.getMessage());
+        assertEquals("data", Files.readString(file));
+        AtomicFiles.writeString(dir.resolve("a/b/c.json"), "{}"); // missing folders are still created
+        assertEquals("{}", Files.readString(dir.resolve("a/b/c.json")));
+    }
+
     /** Outputs get the permissions any new file gets here (the umask's), not the owner-only 0600 of a temp file. */
     @Test void outputsGetTheUsualPermissionsOfANewFile() throws Exception {
         Assumptions.assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "needs a POSIX file system");

@@ -11,7 +11,6 @@ import io.jhdf.api.WritableGroup;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,9 +72,9 @@ public final class KerasArchiveExporter {
             }, inputs);
         } catch (IllegalArgumentException e) { // AtomicFiles refuses to overwrite an input
             throw new ImportException(e.getMessage(), target, null, List.of(), e);
-        } catch (UncheckedIOException e) {
-            throw new ImportException("cannot write: " + e.getMessage(), target, null, List.of(), e);
         }
+        // an I/O failure (UncheckedIOException, "cannot write TARGET: why") goes up as it is: wrapped, it
+        // read "TARGET: cannot write: cannot write TARGET: ..." and passed for a problem with the model
     }
 
     /** Layer name -> its group in the weights file; every layer of a Functional model counts, InputLayers too. */

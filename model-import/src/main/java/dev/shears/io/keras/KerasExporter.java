@@ -9,7 +9,6 @@ import io.jhdf.WritableHdfFile;
 import io.jhdf.api.WritableGroup;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,9 +83,9 @@ public final class KerasExporter {
             }, inputs);
         } catch (IllegalArgumentException e) { // AtomicFiles refuses to overwrite an input
             throw new ImportException(e.getMessage(), target, null, List.of(), e);
-        } catch (UncheckedIOException e) {
-            throw new ImportException("cannot write: " + e.getMessage(), target, null, List.of(), e);
         }
+        // an I/O failure (UncheckedIOException, "cannot write TARGET: why") goes up as it is: wrapped, it
+        // read "TARGET: cannot write: cannot write TARGET: ..." and passed for a problem with the model
     }
 
     private static void writeHdf5(Path file, ObjectNode config, List<KerasConfigWriter.LayerWeights> weights) throws IOException {

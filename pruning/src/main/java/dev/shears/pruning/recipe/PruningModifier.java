@@ -75,6 +75,14 @@ public sealed interface PruningModifier {
                 throw new RecipeException("endEpoch = " + endEpoch + " is before startEpoch = " + startEpoch + "; endEpoch must be >= startEpoch");
             if (!(updateFrequency > 0) || Double.isInfinite(updateFrequency))
                 throw new RecipeException("updateFrequency = " + updateFrequency + " must be a finite number of epochs > 0 (fractions such as 0.25 are allowed)");
+            // longer than the window, the schedule has no step between start and end: the sparsity jumps from
+            // initSparsity to finalSparsity at endEpoch (a 'gradual' pruning that is not); the tolerance keeps
+            // a frequency equal to the window valid after --epochs rescales both
+            double window = endEpoch - startEpoch;
+            if (window > 0 && updateFrequency > window * (1 + 1e-9))
+                throw new RecipeException("updateFrequency = " + num(updateFrequency) + " is longer than the pruning window (startEpoch " + num(startEpoch)
+                        + " to endEpoch " + num(endEpoch) + ", " + num(window) + " epochs), so the sparsity would jump to finalSparsity at endEpoch"
+                        + " in one step; give at most " + num(window) + " (e.g. " + num(window / 10) + "), or use type: constant for one-shot pruning");
             if (curve == null) throw new RecipeException("schedule is missing; allowed: cubic, linear");
             if (scope == null) throw new RecipeException("scope is missing; allowed: layer, global");
             if (params == null) params = ParamSelection.ALL_PRUNABLE;
@@ -96,13 +104,13 @@ public sealed interface PruningModifier {
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
                                 + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated every %s epoch(s);"
                                 + " final sparsity reached at epoch %s (%s, %.1f%%)%s",
-                        structure, structure.m(), curve.recipeName(), 100 * initSparsity, num(startEpoch), 100 * finalSparsity, num(endEpoch),
-                        structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), num(updateFrequency),
-                        num(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
+                        structure, structure.m(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
+                        structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), shortNum(updateFrequency),
+                        shortNum(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
             return String.format(java.util.Locale.ROOT,
                     "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated every %s epoch(s); final sparsity reached at epoch %s%s",
-                    scope.recipeName(), curve.recipeName(), 100 * initSparsity, num(startEpoch), 100 * finalSparsity, num(endEpoch),
-                    num(updateFrequency), num(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                    scope.recipeName(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
+                    shortNum(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
         }
     }
 
@@ -140,9 +148,9 @@ public sealed interface PruningModifier {
         @Override public String describe() {
             if (structure != null)
                 return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d inputs / input channels) at epoch %s (final sparsity reached there)%s",
-                        structure, 100 * sparsity, structure.m(), num(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + num(endEpoch));
+                        structure, 100 * sparsity, structure.m(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             return String.format(java.util.Locale.ROOT, "constant sparsity %.1f%%, %s scope, from epoch %s (final sparsity reached there)%s",
-                    100 * sparsity, scope.recipeName(), num(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + num(endEpoch));
+                    100 * sparsity, scope.recipeName(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
         }
     }
 
@@ -169,8 +177,19 @@ public sealed interface PruningModifier {
         if (!(v >= 0 && v < 1)) throw new RecipeException(field + " = " + v + " is outside [0, 1); give a fraction such as 0.9 for 90%");
     }
 
-    /** 35.0 -> "35", 0.5 -> "0.5". */
+    /** 35.0 -> "35", 0.5 -> "0.5". Exact: for error messages, where the value given must be recognisable. */
     static String num(double v) {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    /**
+     * For descriptions: at most 4 significant digits, 35.0 -> "35", 0.025 -> "0.025",
+     * 1.1666666666666665 -> "1.167". A recipe stretched with {@code --epochs} has epochs such as
+     * 7 * 2 / 12, which {@link #num} prints with 17 digits.
+     */
+    static String shortNum(double v) {
+        if (!Double.isFinite(v)) return Double.toString(v);
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 }

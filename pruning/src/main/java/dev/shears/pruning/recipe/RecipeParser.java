@@ -225,6 +225,22 @@ public final class RecipeParser {
         }
     }
 
+    /** Equal ignoring case, or at most two single-character edits apart (Levenshtein distance). */
+    static boolean nearlyEqual(String a, String b) {
+        a = a.toLowerCase(java.util.Locale.ROOT);
+        b = b.toLowerCase(java.util.Locale.ROOT);
+        if (Math.abs(a.length() - b.length()) > 2) return false;
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++)
+                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            int[] t = prev; prev = cur; cur = t;
+        }
+        return prev[b.length()] <= 2;
+    }
+
     /** A YAML mapping being read, with its path for errors and the fields it may hold. */
     private static final class Fields {
         final String source;
@@ -245,6 +261,20 @@ public final class RecipeParser {
 
         RecipeException error(String key, String message) {
             return new RecipeException(source + ": " + at(key) + ": " + message);
+        }
+
+        /**
+         * A required field that is not there; names a field that is, spelt nearly like it (a typo
+         * such as {@code epoch:} or {@code batchsize:} was reported only as the missing field).
+         */
+        RecipeException missing(String key, String message) {
+            Iterator<String> it = node.fieldNames();
+            while (it.hasNext()) {
+                String k = it.next();
+                if (!k.equals(key) && !allowed.contains(k) && nearlyEqual(k, key))
+                    return error(key, message + " (this mapping has '" + k + "': misspelt '" + key + "'?)");
+            }
+            return error(key, message);
         }
 
         /** Prefixes an error raised while building this mapping's record with the source and path. */
@@ -281,7 +311,7 @@ public final class RecipeParser {
 
         double requiredNumber(String key) {
             JsonNode v = get(key);
-            if (v == null) throw error(key, "is missing; it is required here");
+            if (v == null) throw missing(key, "is missing; it is required here");
             return toNumber(key, v);
         }
 
@@ -341,7 +371,7 @@ public final class RecipeParser {
 
         List<Double> numberList(String key) {
             JsonNode v = get(key);
-            if (v == null) throw error(key, "is missing; give a list of epochs");
+            if (v == null) throw missing(key, "is missing; give a list of epochs");
             if (!v.isArray()) throw error(key, "expected a list of epochs, got " + v);
             List<Double> out = new ArrayList<>();
             for (JsonNode e : v) out.add(toNumber(key, e));
@@ -350,7 +380,7 @@ public final class RecipeParser {
 
         Fields requiredObject(String key) {
             JsonNode v = get(key);
-            if (v == null) throw error(key, "is missing; it is required");
+            if (v == null) throw missing(key, "is missing; it is required");
             if (!v.isObject()) throw error(key, "expected a mapping, got " + v);
             return new Fields(source, at(key), v);
         }
@@ -358,7 +388,7 @@ public final class RecipeParser {
         List<Fields> objectList(String key, boolean required) {
             JsonNode v = get(key);
             if (v == null) {
-                if (required) throw error(key, "is missing; give a list of modifiers");
+                if (required) throw missing(key, "is missing; give a list of modifiers");
                 return List.of();
             }
             if (!v.isArray()) throw error(key, "expected a list (each item starting with '- type: ...'), got " + v.getNodeType().toString().toLowerCase());

@@ -190,11 +190,71 @@ class RecipeParserTest {
                 assertTrue(r.finalSparsityEpoch().isEmpty());
                 continue;
             }
-            String epoch = PruningModifier.num(r.finalSparsityEpoch().orElseThrow());
+            String epoch = PruningModifier.shortNum(r.finalSparsityEpoch().orElseThrow());
             assertTrue(r.describe().contains("final sparsity reached at epoch " + epoch), name + ": " + r.describe());
         }
         assertEquals(Scope.GLOBAL, Recipes.builtIn("gmp-tuned").pruning().get(0).scope());
         assertEquals(7.0, Recipes.builtIn("demo").finalSparsityEpoch().orElseThrow());
+    }
+
+    @Test void anUpdateFrequencyLongerThanThePruningWindowIsRefused() {
+        // 1 -> 5 updated every 7 epochs: one jump from 5% to 90% at epoch 5
+        RecipeException e = error(recipe("0.05", "0.9", "1", "5", "7"));
+        assertTrue(e.getMessage().contains("updateFrequency = 7 is longer than the pruning window (startEpoch 1 to endEpoch 5, 4 epochs)"), e.getMessage());
+        assertTrue(e.getMessage().contains("give at most 4"), e.getMessage());
+        // equal to the window is two updates, start and end: allowed, and still after --epochs rescales it
+        Recipe r = parse(recipe("0.05", "0.9", "1", "5", "4"));
+        for (int epochs : new int[]{3, 7, 11, 13, 29}) assertDoesNotThrow(() -> r.withEpochs(epochs), "--epochs " + epochs);
+    }
+
+    @Test void aMissingFieldNamesTheMisspeltOneThatIsThere() {
+        // 'epoch:' and 'batchsize:' were reported only as "epochs: is missing"
+        RecipeException e = error("""
+                name: typo
+                epoch: 10
+                batchsize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertEquals("test.yaml: epochs: is missing; it is required here (this mapping has 'epoch': misspelt 'epochs'?)", e.getMessage());
+        e = error("""
+                epochs: 10
+                batchsize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertTrue(e.getMessage().endsWith("batchSize: is missing; it is required here (this mapping has 'batchsize': misspelt 'batchSize'?)"), e.getMessage());
+        e = error("""
+                epochs: 10
+                batchSize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                pruning: [{type: gmp, initSparsity: 0, finalSparsity: 0.9, startEpoc: 1, endEpoch: 5, updateFrequency: 1}]
+                """);
+        assertTrue(e.getMessage().contains("pruning[0].startEpoch: is missing") && e.getMessage().contains("'startEpoc'"), e.getMessage());
+        // nothing alike: the plain message
+        e = error("""
+                batchSize: 128
+                optimizer: {type: sgd}
+                learningRate: [{type: constant, lr: 0.05, startEpoch: 0, endEpoch: 10}]
+                """);
+        assertEquals("test.yaml: epochs: is missing; it is required here", e.getMessage());
+        assertTrue(RecipeParser.nearlyEqual("updateFrequncy", "updateFrequency"));
+        assertFalse(RecipeParser.nearlyEqual("endEpoch", "startEpoch"));
+    }
+
+    @Test void aStretchedRecipeDescribesItsEpochsWithFewDigits() {
+        // the demo squeezed to 2 epochs: epoch 7 of 12 becomes 7/6 = 1.1666666666666665
+        String d = Recipes.builtIn("demo").withEpochs(2).describe();
+        assertTrue(d.contains("rising to 90.0% at epoch 1.167,"), d);
+        assertTrue(d.contains("final sparsity reached at epoch 1.167"), d);
+        assertTrue(d.contains("at epoch 0.1667 rising"), d);
+        assertFalse(d.matches("(?s).*\\.\\d{6,}.*"), "no number with 6 or more decimals: " + d);
+        assertEquals("35", PruningModifier.shortNum(35.0));
+        assertEquals("0.025", PruningModifier.shortNum(0.025));
+        assertEquals("0.04167", PruningModifier.shortNum(1.0 / 24));
+        // error messages keep the exact value the user wrote
+        assertEquals("10.00001", PruningModifier.num(10.00001));
     }
 
     @Test void loadByNameOrFile(@TempDir Path dir) throws Exception {

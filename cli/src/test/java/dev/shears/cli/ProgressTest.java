@@ -1,0 +1,44 @@
+package dev.shears.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ProgressTest {
+
+    /** Decided by where stderr goes, not by whether there is a console (stdin/stdout). */
+    @Test void stderrIsATerminalOnlyWhenItsLinkPointsToOne(@TempDir Path dir) throws Exception {
+        Path pts = Files.createSymbolicLink(dir.resolve("pts"), Path.of("/dev/pts/3"));
+        Path tty = Files.createSymbolicLink(dir.resolve("tty"), Path.of("/dev/tty1"));
+        Path log = Files.createSymbolicLink(dir.resolve("log"), dir.resolve("run.log"));
+        Path pipe = Files.createSymbolicLink(dir.resolve("pipe"), Path.of("pipe:[123456]"));
+        assertTrue(Progress.stderrIsTerminal(pts));
+        assertTrue(Progress.stderrIsTerminal(tty));
+        assertFalse(Progress.stderrIsTerminal(log), "stderr redirected to a file");
+        assertFalse(Progress.stderrIsTerminal(pipe), "stderr piped");
+    }
+
+    @Test void aFileGetsWholeLinesWithoutCarriageReturns() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, false);
+        for (int i = 1; i <= 100; i++) p.update("epoch 1/1", i, 100, "loss 0.5");
+        p.line("epoch 1: done");
+        String out = b.toString(StandardCharsets.UTF_8);
+        assertFalse(out.contains("\r"), out);
+        assertEquals(2, out.lines().count(), "the first update, then nothing until 5 s have passed, then the line: " + out);
+    }
+
+    @Test void aTerminalGetsTheBarRedrawnInPlace() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, true);
+        p.update("epoch 1/1", 1, 100, "loss 0.5");
+        assertTrue(b.toString(StandardCharsets.UTF_8).startsWith("\repoch 1/1 ["), b.toString(StandardCharsets.UTF_8));
+    }
+}
