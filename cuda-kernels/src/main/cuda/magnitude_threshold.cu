@@ -45,6 +45,15 @@ extern "C" __global__ void shears_threshold_histogram_naive(
 // Loads are float4 when the tensor's base is 16-byte aligned. Use with 11-bit digits (3 passes).
 #define THRESHOLD_TILE 32768
 
+// One key into the block's shared histogram; zero keys (see above) into the register `zeros`.
+__device__ __forceinline__ void threshold_count(float wv, unsigned int hiMask, unsigned int p, int shift,
+                                                unsigned int binMask, bool zeroMatches, unsigned int& zeros,
+                                                unsigned int* sh) {
+    unsigned int key = magnitude_key(wv);
+    if (key == 0) { zeros += zeroMatches; return; }
+    if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+}
+
 extern "C" __global__ void shears_threshold_histogram(
         const float* const* ptrs, const i64* sizes, const i64* blockStart, int numTensors, int global,
         const unsigned int* prefix, unsigned int hiMask, int shift, int bits,
@@ -74,28 +83,38 @@ extern "C" __global__ void shears_threshold_histogram(
     bool zeroMatches = p == 0;  // key 0 matches the prefix only while the prefix is all zeros
 
     if ((reinterpret_cast<uintptr_t>(w) & 15) == 0) {
+        // __ldg: w comes out of a pointer table, so without it the compiler cannot prove the
+        // address global and emits generic LD.E.128; LDG.E.128.CONSTANT takes the read-only path.
+        // Four independent 16-byte loads per thread before any is used keep 64 bytes in flight
+        // per thread, which a bandwidth-bound pass needs (one load, then a branchy body, did not).
         const float4* w4 = reinterpret_cast<const float4*>(w + begin);
         i64 n4 = (end - begin) >> 2;
-        for (i64 i = threadIdx.x; i < n4; i += blockDim.x) {
-            float4 v = w4[i];
-            float vs[4] = {v.x, v.y, v.z, v.w};
+        i64 i = threadIdx.x;
+        for (; i + 3 * (i64)blockDim.x < n4; i += 4 * (i64)blockDim.x) {
+            float4 v[4];
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                unsigned int key = magnitude_key(vs[j]);
-                if (key == 0) { zeros += zeroMatches; continue; }
-                if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+            for (int u = 0; u < 4; u++) v[u] = __ldg(w4 + i + u * (i64)blockDim.x);
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                threshold_count(v[u].x, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+                threshold_count(v[u].y, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+                threshold_count(v[u].z, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+                threshold_count(v[u].w, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
             }
         }
-        for (i64 i = begin + (n4 << 2) + threadIdx.x; i < end; i += blockDim.x) {
-            unsigned int key = magnitude_key(w[i]);
-            if (key == 0) { zeros += zeroMatches; continue; }
-            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+        for (; i < n4; i += blockDim.x) {
+            float4 v = __ldg(w4 + i);
+            threshold_count(v.x, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+            threshold_count(v.y, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+            threshold_count(v.z, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+            threshold_count(v.w, hiMask, p, shift, binMask, zeroMatches, zeros, sh);
+        }
+        for (i64 j = begin + (n4 << 2) + threadIdx.x; j < end; j += blockDim.x) {
+            threshold_count(__ldg(w + j), hiMask, p, shift, binMask, zeroMatches, zeros, sh);
         }
     } else {
-        for (i64 i = begin + threadIdx.x; i < end; i += blockDim.x) {
-            unsigned int key = magnitude_key(w[i]);
-            if (key == 0) { zeros += zeroMatches; continue; }
-            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+        for (i64 j = begin + threadIdx.x; j < end; j += blockDim.x) {
+            threshold_count(__ldg(w + j), hiMask, p, shift, binMask, zeroMatches, zeros, sh);
         }
     }
     // Add the register-counted zeros: one shared atomic per warp.
