@@ -43,14 +43,91 @@ extern "C" __global__ void shears_threshold_histogram_naive(
 // (already-pruned weights, often most of a tensor late in pruning) are counted in a register:
 // they all land in bin 0 in every pass and would otherwise serialise on one shared counter.
 // Loads are float4 when the tensor's base is 16-byte aligned. Use with 11-bit digits (3 passes).
+//
+// Compaction (modes), so that the 3 passes read the weights twice, not three times: the keys
+// that can still hold the k-th after pass 1 are those matching pass 1's 11-bit prefix, a small
+// part of the data for any spread of magnitudes (one eighth of an octave: a few percent of a
+// normal or uniform tensor). Mode 1 (pass 2) also appends each key matching the prefix to the
+// block's own region of THRESHOLD_COMPACT_CAP keys and writes the block's count (the true count,
+// even past the cap); mode 2 (pass 3) histograms the region when the count fits, else the tile
+// again (a tile of near-equal magnitudes, or of zeros while the prefix is zero). Either way the
+// same keys are counted, so results are identical; mode 0 is the plain pass.
 #define THRESHOLD_TILE 32768
+#define THRESHOLD_COMPACT_CAP (THRESHOLD_TILE / 4)
 
+// One key into the block's shared histogram; zero keys (see above) into the register `zeros`.
+// COMPACT: a key matching the prefix (zero included) also goes to region[slot] when it fits.
+template <bool COMPACT>
+__device__ __forceinline__ void threshold_count_key(unsigned int key, unsigned int hiMask, unsigned int p, int shift,
+                                                    unsigned int binMask, bool zeroMatches, unsigned int& zeros,
+                                                    unsigned int* sh, unsigned int* nCompact, unsigned int* region) {
+    if (key == 0) {
+        zeros += zeroMatches;
+        if (COMPACT && zeroMatches) {
+            unsigned int slot = atomicAdd(nCompact, 1u);
+            if (slot < THRESHOLD_COMPACT_CAP) region[slot] = 0u;
+        }
+        return;
+    }
+    if ((key & hiMask) == p) {
+        atomicAdd(&sh[(key >> shift) & binMask], 1u);
+        if (COMPACT) {
+            unsigned int slot = atomicAdd(nCompact, 1u);
+            if (slot < THRESHOLD_COMPACT_CAP) region[slot] = key;
+        }
+    }
+}
+
+// The block's tile [begin, end) of w into the shared histogram.
+template <bool COMPACT>
+__device__ __forceinline__ void threshold_tile(const float* w, i64 begin, i64 end, unsigned int hiMask, unsigned int p,
+                                               int shift, unsigned int binMask, bool zeroMatches, unsigned int& zeros,
+                                               unsigned int* sh, unsigned int* nCompact, unsigned int* region) {
+#define SHEARS_COUNT(v) threshold_count_key<COMPACT>(magnitude_key(v), hiMask, p, shift, binMask, zeroMatches, zeros, sh, nCompact, region)
+    if ((reinterpret_cast<uintptr_t>(w) & 15) == 0) {
+        // __ldg: w comes out of a pointer table, so without it the compiler cannot prove the
+        // address global and emits generic LD.E.128; LDG.E.128.CONSTANT takes the read-only path.
+        // Four independent 16-byte loads per thread before any is used keep 64 bytes in flight
+        // per thread, which a bandwidth-bound pass needs (one load, then a branchy body, did not).
+        const float4* w4 = reinterpret_cast<const float4*>(w + begin);
+        i64 n4 = (end - begin) >> 2;
+        i64 i = threadIdx.x;
+        for (; i + 3 * (i64)blockDim.x < n4; i += 4 * (i64)blockDim.x) {
+            float4 v[4];
+#pragma unroll
+            for (int u = 0; u < 4; u++) v[u] = __ldg(w4 + i + u * (i64)blockDim.x);
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                SHEARS_COUNT(v[u].x);
+                SHEARS_COUNT(v[u].y);
+                SHEARS_COUNT(v[u].z);
+                SHEARS_COUNT(v[u].w);
+            }
+        }
+        for (; i < n4; i += blockDim.x) {
+            float4 v = __ldg(w4 + i);
+            SHEARS_COUNT(v.x);
+            SHEARS_COUNT(v.y);
+            SHEARS_COUNT(v.z);
+            SHEARS_COUNT(v.w);
+        }
+        for (i64 j = begin + (n4 << 2) + threadIdx.x; j < end; j += blockDim.x) SHEARS_COUNT(__ldg(w + j));
+    } else {
+        for (i64 j = begin + threadIdx.x; j < end; j += blockDim.x) SHEARS_COUNT(__ldg(w + j));
+    }
+#undef SHEARS_COUNT
+}
+
+// mode: 0 plain, 1 plain and compact, 2 from the compacted keys where they fit (see above).
+// compactKeys: THRESHOLD_COMPACT_CAP keys per block (block b's at b * CAP); compactCounts: one
+// per block. Both unused (may be null) in mode 0.
 extern "C" __global__ void shears_threshold_histogram(
         const float* const* ptrs, const i64* sizes, const i64* blockStart, int numTensors, int global,
         const unsigned int* prefix, unsigned int hiMask, int shift, int bits,
-        unsigned int* hist) {
+        unsigned int* hist, int mode, unsigned int* compactKeys, unsigned int* compactCounts) {
     __shared__ unsigned int sh[THRESHOLD_MAX_BINS];
     __shared__ int tensorIndex;
+    __shared__ unsigned int nCompact;
     int bins = 1 << bits;
     for (int b = threadIdx.x; b < bins; b += blockDim.x) sh[b] = 0;
     if (threadIdx.x == 0) {
@@ -61,6 +138,7 @@ extern "C" __global__ void shears_threshold_histogram(
             if (blockStart[mid] <= b) lo = mid; else hi = mid - 1;
         }
         tensorIndex = lo;
+        nCompact = 0;
     }
     __syncthreads();
     int t = tensorIndex;
@@ -72,36 +150,24 @@ extern "C" __global__ void shears_threshold_histogram(
     unsigned int binMask = (unsigned int)bins - 1u;
     unsigned int zeros = 0;
     bool zeroMatches = p == 0;  // key 0 matches the prefix only while the prefix is all zeros
+    unsigned int* region = compactKeys + (i64)blockIdx.x * THRESHOLD_COMPACT_CAP;
 
-    if ((reinterpret_cast<uintptr_t>(w) & 15) == 0) {
-        const float4* w4 = reinterpret_cast<const float4*>(w + begin);
-        i64 n4 = (end - begin) >> 2;
-        for (i64 i = threadIdx.x; i < n4; i += blockDim.x) {
-            float4 v = w4[i];
-            float vs[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                unsigned int key = magnitude_key(vs[j]);
-                if (key == 0) { zeros += zeroMatches; continue; }
-                if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
-            }
-        }
-        for (i64 i = begin + (n4 << 2) + threadIdx.x; i < end; i += blockDim.x) {
-            unsigned int key = magnitude_key(w[i]);
-            if (key == 0) { zeros += zeroMatches; continue; }
-            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
+    if (mode == 1) {
+        threshold_tile<true>(w, begin, end, hiMask, p, shift, binMask, zeroMatches, zeros, sh, &nCompact, region);
+    } else if (mode == 2 && compactCounts[blockIdx.x] <= THRESHOLD_COMPACT_CAP) {
+        // Every key here matched the previous pass's prefix; this pass's prefix filters them again.
+        unsigned int count = compactCounts[blockIdx.x];
+        for (unsigned int j = threadIdx.x; j < count; j += blockDim.x) {
+            threshold_count_key<false>(region[j], hiMask, p, shift, binMask, zeroMatches, zeros, sh, nullptr, nullptr);
         }
     } else {
-        for (i64 i = begin + threadIdx.x; i < end; i += blockDim.x) {
-            unsigned int key = magnitude_key(w[i]);
-            if (key == 0) { zeros += zeroMatches; continue; }
-            if ((key & hiMask) == p) atomicAdd(&sh[(key >> shift) & binMask], 1u);
-        }
+        threshold_tile<false>(w, begin, end, hiMask, p, shift, binMask, zeroMatches, zeros, sh, nullptr, nullptr);
     }
     // Add the register-counted zeros: one shared atomic per warp.
     for (int o = 16; o > 0; o >>= 1) zeros += __shfl_down_sync(FULL_MASK, zeros, o);
     if ((threadIdx.x & 31) == 0 && zeros != 0) atomicAdd(&sh[0], zeros);
     __syncthreads();
+    if (mode == 1 && threadIdx.x == 0) compactCounts[blockIdx.x] = nCompact;
     unsigned int* out = hist + (i64)t * THRESHOLD_MAX_BINS;
     for (int b = threadIdx.x; b < bins; b += blockDim.x) {
         unsigned int c = sh[b];

@@ -81,6 +81,8 @@ inline unsigned int __ballot_sync(unsigned int mask, int predicate) {
 }
 
 inline int __popc(unsigned int x) { return __builtin_popcount(x); }
+// Read-only cached load (LDG.CONSTANT on a GPU): a plain load here.
+template <typename T> inline T __ldg(const T* p) { return *p; }
 inline unsigned int __float_as_uint(float f) { unsigned int u; memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned int u) { float f; memcpy(&f, &u, 4); return f; }
 inline int __float_as_int(float f) { int u; memcpy(&u, &f, 4); return u; }

@@ -13,7 +13,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the k-th smallest |w| (layer scope) or one k-th smallest over all (global scope), with the
  * per-tensor counts below and equal to the threshold. Exact; no sort, no concatenation. One
  * upload of the tensor table, one memset, 3 (tiled) or 4 (naive) histogram + select pairs, one
- * download, one stream synchronisation.
+ * download, one stream synchronisation. The tiled passes read the weights twice: pass 2 compacts
+ * the keys still in the running, pass 3 reads those (a tile whose keys did not fit is read again).
  */
 public final class ThresholdKernels {
     private final KernelRuntime rt;
@@ -49,12 +50,14 @@ public final class ThresholdKernels {
             MemorySegment.copy(ranks, 0, table, JAVA_LONG, plan.offRanks(), groups);
             // Pageable source: the copy returns once the driver has staged it, so the arena may close after.
             Cuda.memcpyHtoDAsync(scratch, table, plan.offBelow(), rt.stream().handle());
-            Cuda.memsetD8Async(scratch + plan.offBelow(), (byte) 0, plan.scratchBytes() - plan.offBelow(), rt.stream().handle());
+            Cuda.memsetD8Async(scratch + plan.offBelow(), (byte) 0, plan.offHistogramEnd() - plan.offBelow(), rt.stream().handle());
 
             long ptrs = scratch + plan.offPointers(), sizes = scratch + plan.offSizes();
             long starts = scratch + plan.offBlockStart(), krem = scratch + plan.offRanks();
             long belowDev = scratch + plan.offBelow(), equalDev = scratch + plan.offEqual();
             long prefix = scratch + plan.offPrefix(), hist = scratch + plan.offHistogram();
+            long compactCounts = plan.compacts() ? scratch + plan.offCompactCounts() : 0;
+            long compactKeys = plan.compacts() ? scratch + plan.offCompactKeys() : 0;
             int global = plan.global() ? 1 : 0;
             long longest = 0;
             for (long s : plan.sizes()) longest = Math.max(longest, s);
@@ -66,8 +69,11 @@ public final class ThresholdKernels {
                     rt.args().ptr(ptrs).ptr(sizes).i32(global).ptr(prefix).i32(hiMask).i32(shift).i32(bits).ptr(hist);
                     rt.launch(histogramNaive, rt.gridFor(longest), t, KernelRuntime.BLOCK, 0);
                 } else if (blockStart[t] > 0) {
+                    // Compaction (magnitude_threshold.cu): pass 2 keeps the keys matching pass 1's
+                    // prefix, pass 3 reads those instead of the weights where a tile's fit.
+                    int mode = !plan.compacts() ? 0 : p == 1 ? 1 : p == 2 ? 2 : 0;
                     rt.args().ptr(ptrs).ptr(sizes).ptr(starts).i32(t).i32(global).ptr(prefix).i32(hiMask).i32(shift)
-                            .i32(bits).ptr(hist);
+                            .i32(bits).ptr(hist).i32(mode).ptr(compactKeys).ptr(compactCounts);
                     rt.launch(histogram, blockStart[t], 1, KernelRuntime.BLOCK, 0);
                 }
                 rt.args().i32(t).i32(global).i32(shift).i32(bits).i32(p == passes.length - 1 ? 1 : 0)

@@ -18,6 +18,11 @@ public record ThresholdPlan(long[] sizes, long[] k, boolean global, Variant vari
     public static final int TILE = 32768;
     /** Histogram bins reserved per tensor (THRESHOLD_MAX_BINS). */
     public static final int MAX_BINS = 2048;
+    /**
+     * Keys a tile may compact in pass 2 for pass 3 (THRESHOLD_COMPACT_CAP): a quarter of a tile, so
+     * the compaction region costs one byte per element (a quarter of the weights' size).
+     */
+    public static final int COMPACT_CAP = TILE / 4;
 
     /** The histogram kernels: the naive reference with 8-bit digits, the tiled one with 11-bit digits. */
     public enum Variant {
@@ -92,8 +97,16 @@ public record ThresholdPlan(long[] sizes, long[] k, boolean global, Variant vari
         return done >= 32 ? 0 : -1 << done;
     }
 
+    /**
+     * Whether the tiled histogram compacts in pass 2 and reads the compacted keys in pass 3 (the
+     * kernel's modes 1 and 2): the tiled variant with its three passes does.
+     */
+    public boolean compacts() { return variant == Variant.TILED; }
+
     // Scratch layout, in bytes from the start of one device buffer. The first four arrays are
-    // uploaded in one copy; the rest are zeroed in one memset; krem..prefix come back in one copy.
+    // uploaded in one copy; below..histogram are zeroed in one memset; krem..prefix come back in
+    // one copy. The compaction counts and keys (tiled only) need no clearing: pass 2 writes every
+    // tile's count before pass 3 reads it, and pass 3 reads no key past its tile's count.
     public long offPointers() { return 0; }
     public long offSizes() { return 8L * tensors(); }
     public long offBlockStart() { return offSizes() + 8L * tensors(); }
@@ -102,7 +115,19 @@ public record ThresholdPlan(long[] sizes, long[] k, boolean global, Variant vari
     public long offEqual() { return offBelow() + 8L * tensors(); }
     public long offPrefix() { return offEqual() + 8L * tensors(); }
     public long offHistogram() { return align(offPrefix() + 4L * groups(), 256); }
-    public long scratchBytes() { return offHistogram() + 4L * MAX_BINS * tensors(); }
+    /** End of the region the launcher zeroes. */
+    public long offHistogramEnd() { return offHistogram() + 4L * MAX_BINS * tensors(); }
+    /** One u32 per tile: the keys tile b matched in pass 2 (tiled only; else empty). */
+    public long offCompactCounts() { return align(offHistogramEnd(), 256); }
+    /** COMPACT_CAP u32 keys per tile (tiled only; else empty). */
+    public long offCompactKeys() { return align(offCompactCounts() + (compacts() ? 4L * tiles() : 0), 256); }
+    public long scratchBytes() { return offCompactKeys() + (compacts() ? 4L * COMPACT_CAP * tiles() : 0); }
+
+    private long tiles() {
+        long n = 0;
+        for (long s : sizes) n += (s + TILE - 1) / TILE;
+        return n;
+    }
 
     private static long align(long v, long a) { return (v + a - 1) / a * a; }
 }

@@ -50,12 +50,38 @@ class ThresholdPlanTest {
     void scratchRegionsAreDisjointAndAligned() {
         ThresholdPlan p = new ThresholdPlan(new long[] {10, 20, 30}, new long[] {1, 2, 3}, false, ThresholdPlan.Variant.TILED);
         long[] offs = {p.offPointers(), p.offSizes(), p.offBlockStart(), p.offRanks(), p.offBelow(), p.offEqual(),
-                p.offPrefix(), p.offHistogram(), p.scratchBytes()};
+                p.offPrefix(), p.offHistogram(), p.offCompactCounts(), p.offCompactKeys(), p.scratchBytes()};
         for (int i = 1; i < offs.length; i++) assertTrue(offs[i] > offs[i - 1], "region " + i);
         for (int i = 0; i < 7; i++) assertEquals(0, offs[i] % 8, "8-byte aligned region " + i);
         assertEquals(0, p.offHistogram() % 256);
         assertEquals(p.offBlockStart() + 8 * 4, p.offRanks());
-        assertEquals(p.offHistogram() + 4L * ThresholdPlan.MAX_BINS * 3, p.scratchBytes());
+        assertEquals(p.offHistogram() + 4L * ThresholdPlan.MAX_BINS * 3, p.offHistogramEnd());
+        // Compaction: one count and COMPACT_CAP keys per tile (three tensors of one tile each).
+        assertTrue(p.compacts());
+        assertEquals(0, p.offCompactCounts() % 256);
+        assertEquals(0, p.offCompactKeys() % 256);
+        assertTrue(p.offCompactKeys() >= p.offCompactCounts() + 4L * 3);
+        assertEquals(p.offCompactKeys() + 4L * ThresholdPlan.COMPACT_CAP * 3, p.scratchBytes());
+    }
+
+    @Test
+    void constantsMatchTheKernelSource() throws java.io.IOException {
+        String cu = java.nio.file.Files.readString(KernelSourcesTest.CUDA.resolve("magnitude_threshold.cu"));
+        assertTrue(cu.contains("#define THRESHOLD_TILE " + ThresholdPlan.TILE + "\n"), "THRESHOLD_TILE");
+        assertTrue(cu.contains("#define THRESHOLD_MAX_BINS " + ThresholdPlan.MAX_BINS + "\n"), "THRESHOLD_MAX_BINS");
+        assertEquals(ThresholdPlan.TILE / 4, ThresholdPlan.COMPACT_CAP);
+        assertTrue(cu.contains("#define THRESHOLD_COMPACT_CAP (THRESHOLD_TILE / 4)\n"), "THRESHOLD_COMPACT_CAP");
+    }
+
+    @Test
+    void compactionCostsOneBytePerElementAndOnlyTheTiledVariant() {
+        long n = 100L * ThresholdPlan.TILE;
+        ThresholdPlan tiled = new ThresholdPlan(new long[] {n}, new long[] {n / 2}, false, ThresholdPlan.Variant.TILED);
+        assertEquals(n, tiled.scratchBytes() - tiled.offCompactKeys());
+        ThresholdPlan naive = new ThresholdPlan(new long[] {n}, new long[] {n / 2}, false, ThresholdPlan.Variant.NAIVE);
+        assertFalse(naive.compacts());
+        assertEquals(naive.offCompactKeys(), naive.scratchBytes());
+        assertEquals(naive.offHistogramEnd(), naive.offCompactCounts());
     }
 
     @Test
