@@ -30,7 +30,9 @@ def join(shears, torch_runs):
     peers = {}
     for run in torch_runs:
         for r in run["results"]:
-            if "medianMs" in r or "imagesPerSec" in r or (r["op"] in THROUGHPUT_OPS and "error" in r):
+            # error rows too (any op): a peer that failed (e.g. topk or the global cat+kthvalue out of
+            # memory at 1e9) leaves its error beside the Shears figure instead of vanishing
+            if "medianMs" in r or "imagesPerSec" in r or "error" in r:
                 peers.setdefault(key(r), []).append(r)
     for r in shears["results"]:
         if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r):

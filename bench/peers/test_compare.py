@@ -30,6 +30,21 @@ class JoinTest(unittest.TestCase):
         self.assertAlmostEqual(4.0, rows[1]["speedup_vs_kthvalue-loop"])
         self.assertAlmostEqual(2.0, rows[2]["speedup_vs_torch fused + mask"])
 
+    def test_a_failed_threshold_peer_leaves_its_error_in_the_row(self):
+        shears = {"results": [
+            {"op": "threshold", "scope": "single", "n": 100, "sparsity": 0.5, "medianMs": 2.0},
+            {"op": "threshold", "scope": "global", "model": "vgg19", "tensors": 19, "n": 5, "sparsity": 0.9, "medianMs": 1.0}]}
+        torch = [{"results": [
+            {"op": "threshold", "scope": "single", "impl": "kthvalue", "n": 100, "sparsity": 0.5, "medianMs": 50.0},
+            {"op": "threshold", "scope": "single", "impl": "topk", "n": 100, "sparsity": 0.5, "error": "oom"},
+            {"op": "threshold", "scope": "global", "impl": "cat+kthvalue", "model": "vgg19", "tensors": 19, "n": 5, "sparsity": 0.9,
+             "error": "CUDA out of memory"}]}]
+        rows = join(shears, torch)
+        self.assertAlmostEqual(25.0, rows[0]["speedup_vs_kthvalue"])
+        self.assertEqual("oom", rows[0]["torch_topk_error"])
+        self.assertEqual("CUDA out of memory", rows[1]["torch_cat+kthvalue_error"])
+        self.assertNotIn("speedup_vs_cat+kthvalue", rows[1])
+
     def test_throughput_ratios_are_shears_over_pytorch_and_errors_are_kept(self):
         shears = merge([{"device": "GPU", "copyGBs": 3000.0, "results": [{"op": "copy", "GBs": 3000.0}]},
                         {"device": "cuda (GPU)", "data": "synthetic", "results": [
