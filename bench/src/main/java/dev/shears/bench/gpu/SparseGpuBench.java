@@ -56,16 +56,17 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * and the sweep goes on.
  *
  * <pre>
- *   SparseGpuBench --out sparse.json [--reps 10] [--quick] [--sizes 1024,4096] [--batches 1,64] [--sparsities 0.5,0.9]
+ *   SparseGpuBench --out sparse.json [--reps 10] [--quick] [--sizes 1024,4096] [--batches 1,64] [--sparsities 0.5,0.9] [--lt 8192x8192x8192|none]
  * </pre>
  * Output: DESIGN.md's bench JSON, {@code {"device":..., "results":[{"op","format","m","k","n","sparsity",
  * "medianMs","speedupVsDense", ...}]}}. Written in a session without a GPU: not yet run on one.
  */
 public final class SparseGpuBench {
     /** Parsed command line. */
-    record Options(Path out, int reps, boolean quick, List<Integer> sizes, List<Integer> batches, List<Double> sparsities) {
+    record Options(Path out, int reps, boolean quick, List<Integer> sizes, List<Integer> batches, List<Double> sparsities,
+                   List<SparseSweepPlan.LtCase> lt) {
         static final String USAGE = "usage: SparseGpuBench --out FILE.json [--reps N] [--quick] [--sizes 1024,4096] [--batches 1,64]"
-                + " [--sparsities 0.5,0.9]";
+                + " [--sparsities 0.5,0.9] [--lt MxNxK,... (each in fp16 and bf16; 'none' for no 2:4 rows)]";
 
         static Options parse(String... args) {
             Path out = null;
@@ -73,6 +74,7 @@ public final class SparseGpuBench {
             boolean quick = false;
             List<Integer> sizes = null, batches = null;
             List<Double> sparsities = null;
+            List<SparseSweepPlan.LtCase> lt = null;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -82,20 +84,37 @@ public final class SparseGpuBench {
                     case "--sizes" -> sizes = ints(a, value(args, ++i));
                     case "--batches" -> batches = ints(a, value(args, ++i));
                     case "--sparsities" -> sparsities = doubles(a, value(args, ++i));
+                    case "--lt" -> lt = ltCases(value(args, ++i));
                     default -> throw new IllegalArgumentException("unknown argument " + a + "; " + USAGE);
                 }
             }
             if (out == null) throw new IllegalArgumentException("--out FILE.json is required; " + USAGE);
             if (reps < 1) throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
-            return new Options(out, reps, quick, sizes, batches, sparsities);
+            return new Options(out, reps, quick, sizes, batches, sparsities, lt);
         }
 
-        /** The plan: the standard (or quick) one with any of sizes, batches, sparsities replaced. */
+        /** The plan: the standard (or quick) one with any of sizes, batches, sparsities and 2:4 products replaced. */
         SparseSweepPlan plan() {
             SparseSweepPlan base = SparseSweepPlan.standard(quick);
-            if (sizes == null && batches == null && sparsities == null) return base;
-            List<Integer> sz = sizes != null ? sizes : base.shapes().stream().filter(s -> s.name().startsWith("square-")).map(SparseSweepPlan.LayerShape::m).toList();
-            return SparseSweepPlan.standard(sz, batches != null ? batches : base.batches(), sparsities != null ? sparsities : base.sparsities(), quick);
+            if (sizes != null || batches != null || sparsities != null) {
+                List<Integer> sz = sizes != null ? sizes : base.shapes().stream().filter(s -> s.name().startsWith("square-")).map(SparseSweepPlan.LayerShape::m).toList();
+                base = SparseSweepPlan.standard(sz, batches != null ? batches : base.batches(), sparsities != null ? sparsities : base.sparsities(), quick);
+            }
+            return lt == null ? base : new SparseSweepPlan(base.shapes(), base.batches(), base.sparsities(), base.bellBlock(), lt);
+        }
+
+        /** "none", or MxNxK products, each in fp16 and bf16. */
+        private static List<SparseSweepPlan.LtCase> ltCases(String s) {
+            if (s.equals("none")) return List.of();
+            List<SparseSweepPlan.LtCase> out = new ArrayList<>();
+            for (String t : List.of("fp16", "bf16"))
+                for (String mnk : s.split(",")) {
+                    String[] d = mnk.trim().split("x");
+                    if (d.length != 3) throw new IllegalArgumentException("--lt: '" + mnk + "' is not MxNxK (e.g. 4096x256x4096) nor 'none'");
+                    List<Integer> v = ints("--lt", String.join(",", d));
+                    out.add(new SparseSweepPlan.LtCase(v.get(0), v.get(1), v.get(2), t));
+                }
+            return out;
         }
 
         private static String value(String[] args, int i) {
