@@ -61,7 +61,7 @@ def merge(shears_runs):
     out = {"results": [], "parts": shears_runs}
     for run in shears_runs:
         for k, v in run.items():
-            if k not in ("results", "missing"):
+            if k not in ("results", "missing", "partial", "partialFile"):
                 out.setdefault(k, v)
         out["results"].extend(run["results"])
     return out
@@ -141,7 +141,11 @@ def load(path):
     """A JSON file; a missing or broken one (a stage that failed or timed out) becomes an empty run, named."""
     try:
         with open(path) as f:
-            return json.load(f)
+            run = json.load(f)
+        if run.get("partial"):  # a Java stage's checkpoint: the stage stopped (time limit) before its last row
+            print("compare.py: %s is partial: its stage stopped before the end" % path, file=sys.stderr)
+            run["partialFile"] = path
+        return run
     except (OSError, ValueError) as e:
         print("compare.py: skipping %s: %s" % (path, e), file=sys.stderr)
         return {"results": [], "missing": path}
@@ -168,6 +172,9 @@ def main():
     missing = [r["missing"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "missing" in r]
     if missing:
         out["missing"] = missing
+    partial = [r["partialFile"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "partialFile" in r]
+    if partial:
+        out["partial"] = partial
     if a.png:
         out["chart"] = a.png if chart(rows, a.png, sparse) else None
     with open(a.out, "w") as f:

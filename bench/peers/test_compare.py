@@ -80,6 +80,11 @@ class JoinTest(unittest.TestCase):
             self.assertEqual({"results": [], "missing": broken}, load(broken))
             self.assertEqual([], load(os.path.join(d, "absent.json"))["results"])
             self.assertEqual(1, len(load(good)["results"]))
+            partial = os.path.join(d, "partial.json")
+            with open(partial, "w") as f:
+                json.dump({"partial": True, "results": [{"op": "copy"}]}, f)
+            self.assertEqual(partial, load(partial)["partialFile"], "a stage's checkpoint is named as partial")
+            self.assertNotIn("partialFile", load(good))
 
 
 if __name__ == "__main__":

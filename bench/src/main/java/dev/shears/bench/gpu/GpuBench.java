@@ -122,6 +122,8 @@ public final class GpuBench {
     private final Tensor flush;
     private final List<Map<String, Object>> results = new ArrayList<>();
     private double copyGBs;
+    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
+    java.util.function.Consumer<String> checkpoint = json -> {};
 
     GpuBench(CudaBackend be, Options opt) {
         this.be = be;
@@ -145,8 +147,10 @@ public final class GpuBench {
         }
         if (opt.shapes() != null) Files.writeString(opt.shapes(), LayerShapes.json(opt.thresholdModels()));
         try (CudaBackend be = CudaBackend.create()) {
-            String json = new GpuBench(be, opt).run();
-            Files.writeString(opt.out(), json);
+            GpuBench bench = new GpuBench(be, opt);
+            bench.checkpoint = Checkpoint.to(opt.out());
+            String json = bench.run();
+            Checkpoint.write(opt.out(), json); // the final document, without "partial"
             System.out.println(json);
         }
     }
@@ -167,13 +171,21 @@ public final class GpuBench {
         return BenchJson.write(document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results));
     }
 
+    /** Adds a row and hands the document so far, marked partial, to the checkpoint. */
+    private void add(Map<String, Object> row) {
+        results.add(row);
+        Map<String, Object> doc = document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results);
+        doc.put(Checkpoint.PARTIAL, true);
+        checkpoint.accept(BenchJson.write(doc));
+    }
+
     private void measureCopy() {
         long n = opt.copyMib() << 18; // default 1 GiB of floats
         try (Tensor a = be.allocate(Shape.of(n), DType.FLOAT32); Tensor b = be.allocate(Shape.of(n), DType.FLOAT32)) {
             double ms = time(() -> be.copy(a, b));
             copyGBs = 2.0 * 4 * n / (ms * 1e6);
         }
-        results.add(copyRow(8L * n, copyGBs));
+        add(copyRow(8L * n, copyGBs));
     }
 
     /** Gaussian-ish weights with 20% exact zeros, filled in parallel (host), uploaded once. */
@@ -198,7 +210,7 @@ public final class GpuBench {
                 float[] t = new float[1];
                 long[] below = new long[1], equal = new long[1];
                 double ms = time(() -> be.magnitudeThresholds(List.of(w), new long[] {k}, false, t, below, equal));
-                results.add(thresholdSingleRow(n, s, ms, copyGBs));
+                add(thresholdSingleRow(n, s, ms, copyGBs));
             }
         }
     }
@@ -219,7 +231,7 @@ public final class GpuBench {
             float[] thr = new float[t];
             long[] below = new long[t], equal = new long[t];
             double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
-            results.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
         } finally {
             ws.forEach(Tensor::close);
         }
@@ -235,11 +247,11 @@ public final class GpuBench {
             for (OptimizerKernels.Variant variant : new OptimizerKernels.Variant[] {OptimizerKernels.Variant.NAIVE, OptimizerKernels.Variant.VECTORIZED}) {
                 long pw = ptr(w), pg = ptr(g), pv = ptr(v), pm = ptr(mk), p2 = ptr(m2);
                 double sgd = time(() -> be.optimizerKernels().sgd(pw, pg, pv, pm, n, 0.01f, 0.9f, 1e-4f, false, variant));
-                results.add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
+                add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
                 long[] step = {1};
                 double adam = time(() -> be.optimizerKernels().adam(pw, pg, p2, pv, pm, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true,
                         step[0]++, variant));
-                results.add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
+                add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
             }
         }
     }

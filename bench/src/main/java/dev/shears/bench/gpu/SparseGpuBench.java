@@ -152,6 +152,9 @@ public final class SparseGpuBench {
     private final MemorySegment blasScalars;
     private final long flush;
     private final List<Map<String, Object>> rows = new ArrayList<>();
+    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
+    java.util.function.Consumer<String> checkpoint = json -> {};
+    private String device = "?";
 
     SparseGpuBench(Options opt, CublasHandle cublas, CusparseRuntime cusparse) {
         this(opt, opt.plan(), cublas, cusparse);
@@ -187,9 +190,9 @@ public final class SparseGpuBench {
         try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
             SparseGpuBench bench = new SparseGpuBench(opt, b, sp);
             System.err.println("SparseGpuBench: " + be.name() + ", " + bench.plan.timings() + " timings planned");
+            bench.checkpoint = Checkpoint.to(opt.out());
             String json = bench.run(be.name());
-            Files.writeString(opt.out(), json);
-            for (Map<String, Object> r : bench.rows) System.out.println(summary(r));
+            Checkpoint.write(opt.out(), json); // the final document, without "partial"
         }
     }
 
@@ -200,6 +203,7 @@ public final class SparseGpuBench {
     }
 
     String run(String device) {
+        this.device = device;
         try {
             for (SparseSweepPlan.LayerShape s : plan.shapes()) layer(s);
             structured();
@@ -207,6 +211,19 @@ public final class SparseGpuBench {
             Cuda.memFree(flush);
             arena.close();
         }
+        return BenchJson.write(document(device));
+    }
+
+    /** Adds a row, prints its summary line (so a run stopped at its time limit still logs what it did) and checkpoints the document. */
+    private void add(Map<String, Object> row) {
+        rows.add(row);
+        System.out.println(summary(row));
+        Map<String, Object> doc = document(device);
+        doc.put(Checkpoint.PARTIAL, true);
+        checkpoint.accept(BenchJson.write(doc));
+    }
+
+    private Map<String, Object> document(String device) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", device);
         out.put("driver", Cuda.driverVersion());
@@ -214,7 +231,7 @@ public final class SparseGpuBench {
         out.put("timing", "CUDA events, median of " + opt.reps() + " after 1 warm-up, L2 flushed before each");
         out.put("layout", "row-major C[m,n] = A[m,k] B[k,n]; m = layer outputs, k = inputs, n = batch");
         out.put("results", rows);
-        return BenchJson.write(out);
+        return out;
     }
 
     // ------------------------------------------------------------------ timing
@@ -248,7 +265,7 @@ public final class SparseGpuBench {
                     try {
                         csr(s, csr, n, sp, denseMs.get(n), dB, dC, dRef);
                     } catch (RuntimeException e) {
-                        rows.add(error("spmm", "csr", s, n, sp, e));
+                        add(error("spmm", "csr", s, n, sp, e));
                     }
                 }
                 first = false;
@@ -261,13 +278,13 @@ public final class SparseGpuBench {
                             sgemm(m, n, k, dA, dB, dRef);
                             blockedEll(s, bell, n, sp, denseMs.get(n), dB, dC, dRef);
                         } catch (RuntimeException e) {
-                            rows.add(error("spmm", "blocked-ell", s, n, sp, e));
+                            add(error("spmm", "blocked-ell", s, n, sp, e));
                         }
                     }
                 }
             }
         } catch (RuntimeException e) {
-            rows.add(error("layer", "all", s, 0, 0, e));
+            add(error("layer", "all", s, 0, 0, e));
         } finally {
             for (long p : new long[] {dA, dB, dC, dRef}) if (p != 0) Cuda.memFree(p);
         }
@@ -277,14 +294,14 @@ public final class SparseGpuBench {
     private double dense(SparseSweepPlan.LayerShape s, int n, long a, long b, long ref) {
         int m = s.m(), k = s.k();
         double ms = time(() -> sgemm(m, n, k, a, b, ref));
-        rows.add(row("gemm", "dense", s, n, 0, ms, ms, null));
+        add(row("gemm", "dense", s, n, 0, ms, ms, null));
         try {
             double tf32 = time(() -> Cublas.gemmEx(cublas.handle(), Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, n, m, k, blasScalars,
                     b, Cublas.CUDA_R_32F, n, a, Cublas.CUDA_R_32F, k, ref, Cublas.CUDA_R_32F, n,
                     Cublas.CUBLAS_COMPUTE_32F_FAST_TF32, Cublas.CUBLAS_GEMM_DEFAULT));
-            rows.add(row("gemm", "dense-tf32", s, n, 0, tf32, ms, null));
+            add(row("gemm", "dense-tf32", s, n, 0, tf32, ms, null));
         } catch (RuntimeException e) {
-            rows.add(error("gemm", "dense-tf32", s, n, 0, e));
+            add(error("gemm", "dense-tf32", s, n, 0, e));
         }
         sgemm(m, n, k, a, b, ref); // leave the exact FP32 result as the reference
         return ms;
@@ -321,16 +338,16 @@ public final class SparseGpuBench {
             Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestKernel);
             r.put("actualSparsity", round4(1 - (double) nnz / ((double) m * k)));
             r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-            rows.add(r);
+            add(r);
             if (n == 1) {
                 try {
                     a.use(CudaCsrMatrix.Kernel.SPMV);
                     double ms = time(() -> a.multiply(dB, 1, dC)); // x [1, k] and y [1, m]: B and C of batch 1
                     Map<String, Object> v = row("spmv", "csr", s, 1, sp, ms, denseMs, CudaCsrMatrix.Kernel.SPMV.label());
                     v.put("maxRelErr", maxRelErr(dC, dRef, m));
-                    rows.add(v);
+                    add(v);
                 } catch (RuntimeException e) {
-                    rows.add(error("spmv", "csr", s, 1, sp, e));
+                    add(error("spmv", "csr", s, 1, sp, e));
                 }
             }
         }
@@ -344,7 +361,7 @@ public final class SparseGpuBench {
             r.put("block", b);
             r.put("actualSparsity", round4(1 - (double) bell.nonZeros() / ((double) m * k)));
             r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-            rows.add(r);
+            add(r);
         }
     }
 
@@ -354,7 +371,7 @@ public final class SparseGpuBench {
         if (plan.lt().isEmpty()) return;
         if (!CusparseLt.library().isLoaded()) {
             String cause = CusparseLt.library().failure().orElseThrow().getMessage();
-            for (SparseSweepPlan.LtCase c : plan.lt()) rows.add(ltError(c, "cuSPARSELt unavailable: " + cause));
+            for (SparseSweepPlan.LtCase c : plan.lt()) add(ltError(c, "cuSPARSELt unavailable: " + cause));
             return;
         }
         try (CusparseLtHandle lt = new CusparseLtHandle()) {
@@ -364,11 +381,11 @@ public final class SparseGpuBench {
                 try {
                     structured(lt, c, CusparseLt.formatVersion(version));
                 } catch (RuntimeException e) {
-                    rows.add(ltError(c, e.toString()));
+                    add(ltError(c, e.toString()));
                 }
             }
         } catch (RuntimeException e) {
-            for (SparseSweepPlan.LtCase c : plan.lt()) rows.add(ltError(c, e.toString()));
+            for (SparseSweepPlan.LtCase c : plan.lt()) add(ltError(c, e.toString()));
         }
     }
 
@@ -409,13 +426,13 @@ public final class SparseGpuBench {
             double flops = 2.0 * m * n * k;
             Map<String, Object> dense = ltRow("gemm", "dense-" + c.dtype(), c, denseMs, denseMs);
             dense.put("TFLOPs", flops / (denseMs * 1e9));
-            rows.add(dense);
+            add(dense);
             Map<String, Object> r = ltRow("spmm", "2:4-" + c.dtype(), c, ms, denseMs);
             r.put("TFLOPs", flops / (ms * 1e9));
             r.put("cusparseLt", version);
             r.put("compressedBytes", sizes[0]);
             r.put("maxRelErr", maxRelErr16(dD, dRef, m * n, bf16));
-            rows.add(r);
+            add(r);
         } finally {
             for (long p : new long[] {dA, dB, dD, dRef, dValid, dComp, dScratch, dWs}) if (p != 0) Cuda.memFree(p);
         }

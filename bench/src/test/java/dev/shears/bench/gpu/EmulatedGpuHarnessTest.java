@@ -49,8 +49,8 @@ class EmulatedGpuHarnessTest {
                 "--reps", "2", "--sizes", "1000,5000", "--models", "dense3x64", "--update-n", "4096", "--copy-mib", "1", "--flush-mib", "1"});
         long t1 = System.nanoTime();
         TrainBench.main(new String[] {"--backend", "cuda", "--out", dir.resolve("train.json").toString(), "--plan", dir.resolve("plan.json").toString(),
-                "--data", DATA.toString(), "--batches", "2", "--warmup", "1", "--warmup-seconds", "0", "--steps", "1", "--epochs", "1",
-                "--train", "16", "--test", "8"}); // 8 steps an epoch; mnist-cnn's step takes the emulator 0.2 s an image
+                "--data", DATA.toString(), "--batches", "4", "--warmup", "1", "--warmup-seconds", "0", "--steps", "1", "--epochs", "1",
+                "--train", "18", "--test", "10"}); // 5 steps an epoch, the last one partial as in the real run; mnist-cnn takes the emulator 0.2 s an image
         long t2 = System.nanoTime();
         SparseGpuBench.main(new String[] {"--out", dir.resolve("sparse.json").toString(), "--reps", "2", "--quick", "--sizes", "64",
                 "--batches", "1,8", "--sparsities", "0.5,0.9", "--lt", "64x32x64"});
@@ -62,6 +62,9 @@ class EmulatedGpuHarnessTest {
         train = M.readTree(dir.resolve("train.json").toFile());
         plan = M.readTree(dir.resolve("plan.json").toFile());
         sparse = M.readTree(dir.resolve("sparse.json").toFile());
+        for (JsonNode doc : List.of(shears, train, sparse))
+            assertFalse(doc.has(Checkpoint.PARTIAL), "a finished stage's output replaces its last checkpoint: " + doc);
+        assertFalse(Files.exists(dir.resolve("sparse.json.tmp")), "the checkpoints' temporary file is renamed away");
     }
 
     static void finitePositive(JsonNode row, String... fields) {
@@ -120,12 +123,12 @@ class EmulatedGpuHarnessTest {
     @Test
     void trainBenchWritesStepAndRunRowsWithAndWithoutCudaGraphs() {
         assertEquals("cuda", train.get("backend").asText());
-        assertEquals(16, train.get("trainImages").asInt());
+        assertEquals(18, train.get("trainImages").asInt());
         List<JsonNode> rs = iterableNodes(train.get("results"));
         assertEquals(8, rs.size(), "2 models x (step, run) x (graphs off, on): " + train);
         for (JsonNode r : rs) {
             assertFalse(r.has("error"), r.toString());
-            assertEquals(2, r.get("batch").asInt());
+            assertEquals(4, r.get("batch").asInt());
             finitePositive(r, "imagesPerSec");
             if (r.get("op").asText().equals("train_step")) {
                 assertEquals("cuda-events", r.get("timing").asText(), r.toString());
@@ -145,8 +148,9 @@ class EmulatedGpuHarnessTest {
                         .map(r -> r.get("cudaGraphs").asBoolean()).toList(), model + " " + op);
         // the plan train_torch.py reads
         assertEquals(1, plan.get("runs").size());
-        assertEquals(2, plan.at("/runs/0/batch").asInt());
-        assertEquals(16, plan.at("/data/train").asInt());
+        assertEquals(4, plan.at("/runs/0/batch").asInt());
+        assertEquals(5, plan.at("/runs/0/stepsPerEpoch").asInt());
+        assertEquals(18, plan.at("/data/train").asInt());
         assertEquals(1, plan.at("/step/steps").asInt());
     }
 
@@ -193,11 +197,11 @@ class EmulatedGpuHarnessTest {
         Files.writeString(torchUpdate, M.writeValueAsString(Map.of("device", "NVIDIA H100", "torch", "2.11.0", "results", upd)));
         List<Object> tr = new ArrayList<>();
         for (String model : List.of("lenet-300-100", "mnist-cnn")) {
-            tr.add(Map.of("op", "train_step", "impl", "eager", "model", model, "batch", 2, "steps", 1, "timing", "cuda-events", "msPerStep", 1.0,
+            tr.add(Map.of("op", "train_step", "impl", "eager", "model", model, "batch", 4, "steps", 1, "timing", "cuda-events", "msPerStep", 1.0,
                     "imagesPerSec", 16000.0, "wallImagesPerSec", 15000.0));
-            tr.add(Map.of("op", "gmp_run", "impl", "eager", "model", model, "batch", 2, "epochs", 1, "wallSec", 1.0, "imagesPerSec", 128.0,
+            tr.add(Map.of("op", "gmp_run", "impl", "eager", "model", model, "batch", 4, "epochs", 1, "wallSec", 1.0, "imagesPerSec", 128.0,
                     "finalSparsity", 0.9, "testAccuracy", 0.5));
-            tr.add(Map.of("op", "train_step", "impl", "compile", "model", model, "batch", 2, "error", "RuntimeError('no triton')"));
+            tr.add(Map.of("op", "train_step", "impl", "compile", "model", model, "batch", 4, "error", "RuntimeError('no triton')"));
         }
         Files.writeString(torchTrain, M.writeValueAsString(Map.of("device", "NVIDIA H100", "torch", "2.11.0", "data", "IDX", "results", tr)));
 
