@@ -2,6 +2,7 @@ package dev.shears.bench.gpu;
 
 import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -157,7 +158,7 @@ public final class GpuBench {
 
     /** Median milliseconds of {@code op} over the repetitions, after one warm-up, L2 flushed each time. */
     double time(Runnable op) {
-        return EventTiming.medianMs(be.stream(), opt.reps(), r -> be.fill(flush, r), op);
+        return EventTiming.medianMillis(be.stream(), 1, opt.reps(), r -> be.fill(flush, r), op);
     }
 
     String run() {

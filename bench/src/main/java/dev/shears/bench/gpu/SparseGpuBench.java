@@ -2,6 +2,7 @@ package dev.shears.bench.gpu;
 
 import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.cuda.sparse.CudaBlockedEllMatrix;
 import dev.shears.core.cuda.sparse.CudaCsrMatrix;
 import dev.shears.core.cuda.sparse.CusparseRuntime;
@@ -238,7 +239,7 @@ public final class SparseGpuBench {
 
     /** Median ms of {@code op} after one warm-up, the L2 flushed before each repetition. */
     double time(Runnable op) {
-        return EventTiming.medianMs(stream, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
+        return EventTiming.medianMillis(stream, 1, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
     }
 
     // ------------------------------------------------------------------ FP32 layers: dense, CSR, Blocked-ELL
