@@ -35,7 +35,10 @@ def join(shears, torch_runs):
             if "medianMs" in r or "imagesPerSec" in r or "error" in r:
                 peers.setdefault(key(r), []).append(r)
     for r in shears["results"]:
-        if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r):
+        if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r and "error" not in r):
+            continue
+        if "error" in r:  # a Shears row that failed (TrainBench's CUDA-graph rows): kept with its error, no ratio
+            rows.append(dict(r))
             continue
         if r.get("kernel") == "naive":
             continue  # the naive kernels are kept for reference, not compared
@@ -82,7 +85,7 @@ def chart(rows, path, sparse=None):
         labels.append("%s %s %s %s" % (r["op"], r.get("scope", ""), r.get("model", r.get("n")), r.get("sparsity", "")))
         ours.append(r["medianMs"])
         theirs.append(min(peer))
-    train = [r for r in rows if r["op"] in THROUGHPUT_OPS]
+    train = [r for r in rows if r["op"] in THROUGHPUT_OPS and "imagesPerSec" in r]
     sweep = [r for r in (sparse or {}).get("results", []) if r.get("speedupVsDense") and r.get("format") != "dense"]
     panels = bool(labels) + bool(train) + bool(sweep)
     if panels == 0:

@@ -69,6 +69,17 @@ class JoinTest(unittest.TestCase):
         self.assertNotIn("speedup_vs_compile", rows[1])
         self.assertAlmostEqual(1.25, rows[2]["speedup_vs_eager"], msg="paired by batch, not with the batch-512 run")
 
+    def test_a_failed_shears_row_is_kept_with_its_error(self):
+        shears = {"results": [
+            {"op": "train_step", "model": "mnist-cnn", "batch": 128, "cudaGraphs": False, "imagesPerSec": 300000.0},
+            {"op": "train_step", "model": "mnist-cnn", "batch": 128, "cudaGraphs": True, "error": "CudaException: capture failed"}]}
+        torch = [{"results": [{"op": "train_step", "impl": "eager", "model": "mnist-cnn", "batch": 128, "imagesPerSec": 200000.0}]}]
+        rows = join(shears, torch)
+        self.assertEqual(2, len(rows))
+        self.assertAlmostEqual(1.5, rows[0]["speedup_vs_eager"])
+        self.assertEqual("CudaException: capture failed", rows[1]["error"])
+        self.assertNotIn("speedup_vs_eager", rows[1])
+
     def test_a_missing_or_broken_file_becomes_an_empty_named_run(self):
         with tempfile.TemporaryDirectory() as d:
             broken = os.path.join(d, "broken.json")
