@@ -30,10 +30,15 @@ def join(shears, torch_runs):
     peers = {}
     for run in torch_runs:
         for r in run["results"]:
-            if "medianMs" in r or "imagesPerSec" in r or (r["op"] in THROUGHPUT_OPS and "error" in r):
+            # error rows too (any op): a peer that failed (e.g. topk or the global cat+kthvalue out of
+            # memory at 1e9) leaves its error beside the Shears figure instead of vanishing
+            if "medianMs" in r or "imagesPerSec" in r or "error" in r:
                 peers.setdefault(key(r), []).append(r)
     for r in shears["results"]:
-        if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r):
+        if r["op"] == "copy" or ("medianMs" not in r and "imagesPerSec" not in r and "error" not in r):
+            continue
+        if "error" in r:  # a Shears row that failed (TrainBench's CUDA-graph rows): kept with its error, no ratio
+            rows.append(dict(r))
             continue
         if r.get("kernel") == "naive":
             continue  # the naive kernels are kept for reference, not compared
@@ -59,7 +64,7 @@ def merge(shears_runs):
     out = {"results": [], "parts": shears_runs}
     for run in shears_runs:
         for k, v in run.items():
-            if k not in ("results", "missing"):
+            if k not in ("results", "missing", "partial", "partialFile"):
                 out.setdefault(k, v)
         out["results"].extend(run["results"])
     return out
@@ -80,7 +85,7 @@ def chart(rows, path, sparse=None):
         labels.append("%s %s %s %s" % (r["op"], r.get("scope", ""), r.get("model", r.get("n")), r.get("sparsity", "")))
         ours.append(r["medianMs"])
         theirs.append(min(peer))
-    train = [r for r in rows if r["op"] in THROUGHPUT_OPS]
+    train = [r for r in rows if r["op"] in THROUGHPUT_OPS and "imagesPerSec" in r]
     sweep = [r for r in (sparse or {}).get("results", []) if r.get("speedupVsDense") and r.get("format") != "dense"]
     panels = bool(labels) + bool(train) + bool(sweep)
     if panels == 0:
@@ -139,7 +144,11 @@ def load(path):
     """A JSON file; a missing or broken one (a stage that failed or timed out) becomes an empty run, named."""
     try:
         with open(path) as f:
-            return json.load(f)
+            run = json.load(f)
+        if run.get("partial"):  # a Java stage's checkpoint: the stage stopped (time limit) before its last row
+            print("compare.py: %s is partial: its stage stopped before the end" % path, file=sys.stderr)
+            run["partialFile"] = path
+        return run
     except (OSError, ValueError) as e:
         print("compare.py: skipping %s: %s" % (path, e), file=sys.stderr)
         return {"results": [], "missing": path}
@@ -166,6 +175,9 @@ def main():
     missing = [r["missing"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "missing" in r]
     if missing:
         out["missing"] = missing
+    partial = [r["partialFile"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "partialFile" in r]
+    if partial:
+        out["partial"] = partial
     if a.png:
         out["chart"] = a.png if chart(rows, a.png, sparse) else None
     with open(a.out, "w") as f:

@@ -64,7 +64,9 @@ def main():
             results.append({"op": "threshold", "scope": "global", "impl": "cat+kthvalue", "model": model,
                             "tensors": len(ws), "n": total, "sparsity": s, "medianMs": ms})
         except RuntimeError as e:
-            results.append({"op": "threshold", "scope": "global", "impl": "cat+kthvalue", "model": model, "error": str(e)[:200]})
+            # n and sparsity as in the timed row: compare.py pairs rows on them
+            results.append({"op": "threshold", "scope": "global", "impl": "cat+kthvalue", "model": model,
+                            "tensors": len(ws), "n": total, "sparsity": s, "error": str(e)[:200]})
         del ws
         torch.cuda.empty_cache()
     out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "results": results}

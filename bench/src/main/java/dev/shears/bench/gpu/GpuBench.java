@@ -2,6 +2,7 @@ package dev.shears.bench.gpu;
 
 import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -28,6 +29,7 @@ import java.util.stream.IntStream;
  *
  * <pre>
  *   GpuBench --out shears.json [--shapes shapes.json] [--reps 10] [--max-n 1000000000] [--quick]
+ *            [--sizes 1e6,1e7] [--models resnet50,vgg19,dense32x4096] [--update-n 1e8] [--copy-mib 1024] [--flush-mib 256]
  * </pre>
  * Bandwidth figures count the bytes each op must move: one read of 4N bytes for the threshold's
  * lower bound; 21 B/parameter for SGD-momentum with a byte mask (read w, g, v, mask; write w, v);
@@ -35,32 +37,81 @@ import java.util.stream.IntStream;
  * device-to-device cuMemcpy of 1 GiB, counting read + write.
  */
 public final class GpuBench {
-    /** Parsed command line. */
-    record Options(Path out, Path shapes, int reps, long maxN, boolean quick) {
+    /**
+     * Parsed command line. {@code sizes}, {@code models}, {@code updateN}, {@code copyMib} and
+     * {@code flushMib} shrink the run below its defaults (the emulator tests run every stage at
+     * tiny sizes with them); {@code run-gpu.sh} leaves them unset. {@code sizes} and
+     * {@code updateN} are null when not given (the defaults then depend on {@code quick}).
+     */
+    record Options(Path out, Path shapes, int reps, long maxN, boolean quick, List<Long> sizes, List<String> models, Long updateN,
+                   long copyMib, long flushMib) {
+        static final String USAGE = "usage: GpuBench --out FILE.json [--shapes FILE.json] [--reps N] [--max-n N] [--quick]"
+                + " [--sizes N,N,...] [--models resnet50,vgg19,dense32x4096|denseCxS] [--update-n N] [--copy-mib M] [--flush-mib M]";
+
         static Options parse(String... args) {
             Path out = null, shapes = null;
             int reps = 10;
-            long maxN = 1_000_000_000L;
+            long maxN = 1_000_000_000L, copyMib = 1024, flushMib = 256;
             boolean quick = false;
+            List<Long> sizes = null;
+            List<String> models = MODELS;
+            Long updateN = null;
             for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
+                String a = args[i];
+                switch (a) {
                     case "--out" -> out = Path.of(value(args, ++i));
                     case "--shapes" -> shapes = Path.of(value(args, ++i));
-                    case "--reps" -> reps = Integer.parseInt(value(args, ++i));
-                    case "--max-n" -> maxN = Long.parseLong(value(args, ++i));
+                    case "--reps" -> reps = (int) count(a, value(args, ++i));
+                    case "--max-n" -> maxN = count(a, value(args, ++i));
                     case "--quick" -> quick = true;
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + "; usage: GpuBench --out FILE.json [--shapes FILE.json] [--reps N] [--max-n N] [--quick]");
+                    case "--sizes" -> sizes = java.util.Arrays.stream(value(args, ++i).split(",")).map(v -> count(a, v)).toList();
+                    case "--models" -> models = List.of(value(args, ++i).split(","));
+                    case "--update-n" -> updateN = count(a, value(args, ++i));
+                    case "--copy-mib" -> copyMib = count(a, value(args, ++i));
+                    case "--flush-mib" -> flushMib = count(a, value(args, ++i));
+                    default -> throw new IllegalArgumentException("unknown argument " + a + "; " + USAGE);
                 }
             }
-            if (out == null) throw new IllegalArgumentException("--out FILE.json is required");
+            if (out == null) throw new IllegalArgumentException("--out FILE.json is required; " + USAGE);
             if (reps < 1) throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
-            return new Options(out, shapes, reps, maxN, quick);
+            for (String m : models) LayerShapes.byName(m); // fails naming the model and the known ones
+            if (sizes != null) for (long n : sizes) if (n < 1) throw new IllegalArgumentException("--sizes: sizes must be >= 1, got " + n);
+            if (updateN != null && updateN < 1) throw new IllegalArgumentException("--update-n must be >= 1, got " + updateN);
+            if (copyMib < 1 || flushMib < 1) throw new IllegalArgumentException("--copy-mib and --flush-mib must be >= 1, got " + copyMib + " and " + flushMib);
+            return new Options(out, shapes, reps, maxN, quick, sizes, models, updateN, copyMib, flushMib);
+        }
+
+        /** The single-tensor sizes: {@code --sizes}, else 1e6..1e9 (1e6, 1e7 with --quick), capped by --max-n. */
+        List<Long> singleSizes() {
+            List<Long> out = new ArrayList<>(sizes != null ? sizes : List.of(1_000_000L, 10_000_000L, 100_000_000L, 1_000_000_000L));
+            out.removeIf(n -> n > maxN || (sizes == null && quick && n > 10_000_000L));
+            return out;
+        }
+
+        /** The models of the many-tensor thresholds: {@code --models}, only resnet50 of the default ones with --quick. */
+        List<String> thresholdModels() {
+            return quick && models == MODELS ? List.of("resnet50") : models;
+        }
+
+        /** Parameters of the fused updates: {@code --update-n}, else 1e8 (1e7 with --quick), capped by --max-n. */
+        long updateCount() {
+            return updateN != null ? updateN : quick ? 10_000_000L : Math.min(100_000_000L, maxN);
         }
 
         private static String value(String[] args, int i) {
             if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
             return args[i];
+        }
+
+        /** An integer, also written as 1e7 (as run-gpu.sh and the peers write sizes). */
+        private static long count(String flag, String s) {
+            try {
+                double d = Double.parseDouble(s.trim());
+                if (d != Math.rint(d) || Math.abs(d) > Long.MAX_VALUE / 2) throw new NumberFormatException();
+                return (long) d;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(flag + ": '" + s + "' is not an integer");
+            }
         }
     }
 
@@ -72,11 +123,13 @@ public final class GpuBench {
     private final Tensor flush;
     private final List<Map<String, Object>> results = new ArrayList<>();
     private double copyGBs;
+    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
+    java.util.function.Consumer<String> checkpoint = json -> {};
 
     GpuBench(CudaBackend be, Options opt) {
         this.be = be;
         this.opt = opt;
-        this.flush = be.allocate(Shape.of(64 << 20), DType.FLOAT32); // 256 MiB, beyond any L2
+        this.flush = be.allocate(Shape.of(opt.flushMib() << 18), DType.FLOAT32); // default 256 MiB, beyond any L2
     }
 
     public static void main(String[] args) throws IOException {
@@ -93,42 +146,47 @@ public final class GpuBench {
             System.err.println("GpuBench: CUDA unavailable: " + cause);
             System.exit(3);
         }
-        if (opt.shapes() != null) Files.writeString(opt.shapes(), LayerShapes.json(MODELS));
+        if (opt.shapes() != null) Files.writeString(opt.shapes(), LayerShapes.json(opt.thresholdModels()));
         try (CudaBackend be = CudaBackend.create()) {
-            String json = new GpuBench(be, opt).run();
-            Files.writeString(opt.out(), json);
+            GpuBench bench = new GpuBench(be, opt);
+            bench.checkpoint = Checkpoint.to(opt.out());
+            String json = bench.run();
+            Checkpoint.write(opt.out(), json); // the final document, without "partial"
             System.out.println(json);
         }
     }
 
     /** Median milliseconds of {@code op} over the repetitions, after one warm-up, L2 flushed each time. */
     double time(Runnable op) {
-        return EventTiming.medianMs(be.stream(), opt.reps(), r -> be.fill(flush, r), op);
+        return EventTiming.medianMillis(be.stream(), 1, opt.reps(), r -> be.fill(flush, r), op);
     }
 
     String run() {
         measureCopy();
-        List<Long> sizes = new ArrayList<>(List.of(1_000_000L, 10_000_000L, 100_000_000L, 1_000_000_000L));
-        sizes.removeIf(n -> n > opt.maxN() || (opt.quick() && n > 10_000_000L));
-        for (long n : sizes) thresholdSingle(n);
-        for (String model : MODELS) {
-            if (opt.quick() && !model.equals("resnet50")) continue;
+        for (long n : opt.singleSizes()) thresholdSingle(n);
+        for (String model : opt.thresholdModels())
             for (boolean global : new boolean[] {false, true}) thresholdMany(model, global);
-        }
-        long updateN = opt.quick() ? 10_000_000L : Math.min(100_000_000L, opt.maxN());
-        updates(updateN);
+        updates(opt.updateCount());
         be.synchronize();
         flush.close();
         return BenchJson.write(document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results));
     }
 
+    /** Adds a row and hands the document so far, marked partial, to the checkpoint. */
+    private void add(Map<String, Object> row) {
+        results.add(row);
+        Map<String, Object> doc = document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results);
+        doc.put(Checkpoint.PARTIAL, true);
+        checkpoint.accept(BenchJson.write(doc));
+    }
+
     private void measureCopy() {
-        long n = 256L << 20; // 1 GiB of floats
+        long n = opt.copyMib() << 18; // default 1 GiB of floats
         try (Tensor a = be.allocate(Shape.of(n), DType.FLOAT32); Tensor b = be.allocate(Shape.of(n), DType.FLOAT32)) {
             double ms = time(() -> be.copy(a, b));
             copyGBs = 2.0 * 4 * n / (ms * 1e6);
         }
-        results.add(copyRow(8L * n, copyGBs));
+        add(copyRow(8L * n, copyGBs));
     }
 
     /** Gaussian-ish weights with 20% exact zeros, filled in parallel (host), uploaded once. */
@@ -153,7 +211,7 @@ public final class GpuBench {
                 float[] t = new float[1];
                 long[] below = new long[1], equal = new long[1];
                 double ms = time(() -> be.magnitudeThresholds(List.of(w), new long[] {k}, false, t, below, equal));
-                results.add(thresholdSingleRow(n, s, ms, copyGBs));
+                add(thresholdSingleRow(n, s, ms, copyGBs));
             }
         }
     }
@@ -174,7 +232,7 @@ public final class GpuBench {
             float[] thr = new float[t];
             long[] below = new long[t], equal = new long[t];
             double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
-            results.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
         } finally {
             ws.forEach(Tensor::close);
         }
@@ -190,11 +248,11 @@ public final class GpuBench {
             for (OptimizerKernels.Variant variant : new OptimizerKernels.Variant[] {OptimizerKernels.Variant.NAIVE, OptimizerKernels.Variant.VECTORIZED}) {
                 long pw = ptr(w), pg = ptr(g), pv = ptr(v), pm = ptr(mk), p2 = ptr(m2);
                 double sgd = time(() -> be.optimizerKernels().sgd(pw, pg, pv, pm, n, 0.01f, 0.9f, 1e-4f, false, variant));
-                results.add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
+                add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
                 long[] step = {1};
                 double adam = time(() -> be.optimizerKernels().adam(pw, pg, p2, pv, pm, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true,
                         step[0]++, variant));
-                results.add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
+                add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
             }
         }
     }

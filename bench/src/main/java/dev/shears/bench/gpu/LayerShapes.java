@@ -64,18 +64,27 @@ public final class LayerShapes {
         return out;
     }
 
-    public static List<Layer> dense32() {
+    public static List<Layer> dense32() { return dense(32, 4096); }
+
+    /** {@code count} dense layers of {@code size} x {@code size} (the emulator tests use a few small ones). */
+    public static List<Layer> dense(int count, int size) {
         List<Layer> out = new ArrayList<>();
-        for (int i = 0; i < 32; i++) out.add(new Layer("dense" + i, new long[] {4096, 4096}));
+        for (int i = 0; i < count; i++) out.add(new Layer("dense" + i, new long[] {size, size}));
         return out;
     }
 
+    private static final java.util.regex.Pattern DENSE = java.util.regex.Pattern.compile("dense(\\d{1,4})x(\\d{1,5})");
+
+    /** resnet50, vgg19, dense32x4096, or denseCxS: C dense layers of S x S. */
     public static List<Layer> byName(String model) {
+        java.util.regex.Matcher m = DENSE.matcher(model);
+        if (m.matches() && Integer.parseInt(m.group(1)) > 0 && Integer.parseInt(m.group(2)) > 0)
+            return dense(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
         return switch (model) {
             case "resnet50" -> resnet50();
             case "vgg19" -> vgg19();
-            case "dense32x4096" -> dense32();
-            default -> throw new IllegalArgumentException("unknown model '" + model + "': expected resnet50, vgg19 or dense32x4096");
+            default -> throw new IllegalArgumentException("unknown model '" + model
+                    + "': expected resnet50, vgg19, dense32x4096 or denseCxS (C layers of S x S, e.g. dense4x64)");
         };
     }
 

@@ -2,6 +2,7 @@ package dev.shears.bench.gpu;
 
 import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.cuda.sparse.CudaBlockedEllMatrix;
 import dev.shears.core.cuda.sparse.CudaCsrMatrix;
 import dev.shears.core.cuda.sparse.CusparseRuntime;
@@ -56,16 +57,17 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * and the sweep goes on.
  *
  * <pre>
- *   SparseGpuBench --out sparse.json [--reps 10] [--quick] [--sizes 1024,4096] [--batches 1,64] [--sparsities 0.5,0.9]
+ *   SparseGpuBench --out sparse.json [--reps 10] [--quick] [--sizes 1024,4096] [--batches 1,64] [--sparsities 0.5,0.9] [--lt 8192x8192x8192|none]
  * </pre>
  * Output: DESIGN.md's bench JSON, {@code {"device":..., "results":[{"op","format","m","k","n","sparsity",
  * "medianMs","speedupVsDense", ...}]}}. Written in a session without a GPU: not yet run on one.
  */
 public final class SparseGpuBench {
     /** Parsed command line. */
-    record Options(Path out, int reps, boolean quick, List<Integer> sizes, List<Integer> batches, List<Double> sparsities) {
+    record Options(Path out, int reps, boolean quick, List<Integer> sizes, List<Integer> batches, List<Double> sparsities,
+                   List<SparseSweepPlan.LtCase> lt) {
         static final String USAGE = "usage: SparseGpuBench --out FILE.json [--reps N] [--quick] [--sizes 1024,4096] [--batches 1,64]"
-                + " [--sparsities 0.5,0.9]";
+                + " [--sparsities 0.5,0.9] [--lt MxNxK,... (each in fp16 and bf16; 'none' for no 2:4 rows)]";
 
         static Options parse(String... args) {
             Path out = null;
@@ -73,6 +75,7 @@ public final class SparseGpuBench {
             boolean quick = false;
             List<Integer> sizes = null, batches = null;
             List<Double> sparsities = null;
+            List<SparseSweepPlan.LtCase> lt = null;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -82,20 +85,37 @@ public final class SparseGpuBench {
                     case "--sizes" -> sizes = ints(a, value(args, ++i));
                     case "--batches" -> batches = ints(a, value(args, ++i));
                     case "--sparsities" -> sparsities = doubles(a, value(args, ++i));
+                    case "--lt" -> lt = ltCases(value(args, ++i));
                     default -> throw new IllegalArgumentException("unknown argument " + a + "; " + USAGE);
                 }
             }
             if (out == null) throw new IllegalArgumentException("--out FILE.json is required; " + USAGE);
             if (reps < 1) throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
-            return new Options(out, reps, quick, sizes, batches, sparsities);
+            return new Options(out, reps, quick, sizes, batches, sparsities, lt);
         }
 
-        /** The plan: the standard (or quick) one with any of sizes, batches, sparsities replaced. */
+        /** The plan: the standard (or quick) one with any of sizes, batches, sparsities and 2:4 products replaced. */
         SparseSweepPlan plan() {
             SparseSweepPlan base = SparseSweepPlan.standard(quick);
-            if (sizes == null && batches == null && sparsities == null) return base;
-            List<Integer> sz = sizes != null ? sizes : base.shapes().stream().filter(s -> s.name().startsWith("square-")).map(SparseSweepPlan.LayerShape::m).toList();
-            return SparseSweepPlan.standard(sz, batches != null ? batches : base.batches(), sparsities != null ? sparsities : base.sparsities(), quick);
+            if (sizes != null || batches != null || sparsities != null) {
+                List<Integer> sz = sizes != null ? sizes : base.shapes().stream().filter(s -> s.name().startsWith("square-")).map(SparseSweepPlan.LayerShape::m).toList();
+                base = SparseSweepPlan.standard(sz, batches != null ? batches : base.batches(), sparsities != null ? sparsities : base.sparsities(), quick);
+            }
+            return lt == null ? base : new SparseSweepPlan(base.shapes(), base.batches(), base.sparsities(), base.bellBlock(), lt);
+        }
+
+        /** "none", or MxNxK products, each in fp16 and bf16. */
+        private static List<SparseSweepPlan.LtCase> ltCases(String s) {
+            if (s.equals("none")) return List.of();
+            List<SparseSweepPlan.LtCase> out = new ArrayList<>();
+            for (String t : List.of("fp16", "bf16"))
+                for (String mnk : s.split(",")) {
+                    String[] d = mnk.trim().split("x");
+                    if (d.length != 3) throw new IllegalArgumentException("--lt: '" + mnk + "' is not MxNxK (e.g. 4096x256x4096) nor 'none'");
+                    List<Integer> v = ints("--lt", String.join(",", d));
+                    out.add(new SparseSweepPlan.LtCase(v.get(0), v.get(1), v.get(2), t));
+                }
+            return out;
         }
 
         private static String value(String[] args, int i) {
@@ -133,6 +153,9 @@ public final class SparseGpuBench {
     private final MemorySegment blasScalars;
     private final long flush;
     private final List<Map<String, Object>> rows = new ArrayList<>();
+    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
+    java.util.function.Consumer<String> checkpoint = json -> {};
+    private String device = "?";
 
     SparseGpuBench(Options opt, CublasHandle cublas, CusparseRuntime cusparse) {
         this(opt, opt.plan(), cublas, cusparse);
@@ -168,9 +191,9 @@ public final class SparseGpuBench {
         try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
             SparseGpuBench bench = new SparseGpuBench(opt, b, sp);
             System.err.println("SparseGpuBench: " + be.name() + ", " + bench.plan.timings() + " timings planned");
+            bench.checkpoint = Checkpoint.to(opt.out());
             String json = bench.run(be.name());
-            Files.writeString(opt.out(), json);
-            for (Map<String, Object> r : bench.rows) System.out.println(summary(r));
+            Checkpoint.write(opt.out(), json); // the final document, without "partial"
         }
     }
 
@@ -181,6 +204,7 @@ public final class SparseGpuBench {
     }
 
     String run(String device) {
+        this.device = device;
         try {
             for (SparseSweepPlan.LayerShape s : plan.shapes()) layer(s);
             structured();
@@ -188,6 +212,19 @@ public final class SparseGpuBench {
             Cuda.memFree(flush);
             arena.close();
         }
+        return BenchJson.write(document(device));
+    }
+
+    /** Adds a row, prints its summary line (so a run stopped at its time limit still logs what it did) and checkpoints the document. */
+    private void add(Map<String, Object> row) {
+        rows.add(row);
+        System.out.println(summary(row));
+        Map<String, Object> doc = document(device);
+        doc.put(Checkpoint.PARTIAL, true);
+        checkpoint.accept(BenchJson.write(doc));
+    }
+
+    private Map<String, Object> document(String device) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", device);
         out.put("driver", Cuda.driverVersion());
@@ -195,14 +232,14 @@ public final class SparseGpuBench {
         out.put("timing", "CUDA events, median of " + opt.reps() + " after 1 warm-up, L2 flushed before each");
         out.put("layout", "row-major C[m,n] = A[m,k] B[k,n]; m = layer outputs, k = inputs, n = batch");
         out.put("results", rows);
-        return BenchJson.write(out);
+        return out;
     }
 
     // ------------------------------------------------------------------ timing
 
     /** Median ms of {@code op} after one warm-up, the L2 flushed before each repetition. */
     double time(Runnable op) {
-        return EventTiming.medianMs(stream, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
+        return EventTiming.medianMillis(stream, 1, opt.reps(), r -> Cuda.memsetD32Async(flush, r, FLUSH_BYTES / 4, stream.handle()), op);
     }
 
     // ------------------------------------------------------------------ FP32 layers: dense, CSR, Blocked-ELL
@@ -229,7 +266,7 @@ public final class SparseGpuBench {
                     try {
                         csr(s, csr, n, sp, denseMs.get(n), dB, dC, dRef);
                     } catch (RuntimeException e) {
-                        rows.add(error("spmm", "csr", s, n, sp, e));
+                        add(error("spmm", "csr", s, n, sp, e));
                     }
                 }
                 first = false;
@@ -242,13 +279,13 @@ public final class SparseGpuBench {
                             sgemm(m, n, k, dA, dB, dRef);
                             blockedEll(s, bell, n, sp, denseMs.get(n), dB, dC, dRef);
                         } catch (RuntimeException e) {
-                            rows.add(error("spmm", "blocked-ell", s, n, sp, e));
+                            add(error("spmm", "blocked-ell", s, n, sp, e));
                         }
                     }
                 }
             }
         } catch (RuntimeException e) {
-            rows.add(error("layer", "all", s, 0, 0, e));
+            add(error("layer", "all", s, 0, 0, e));
         } finally {
             for (long p : new long[] {dA, dB, dC, dRef}) if (p != 0) Cuda.memFree(p);
         }
@@ -258,14 +295,14 @@ public final class SparseGpuBench {
     private double dense(SparseSweepPlan.LayerShape s, int n, long a, long b, long ref) {
         int m = s.m(), k = s.k();
         double ms = time(() -> sgemm(m, n, k, a, b, ref));
-        rows.add(row("gemm", "dense", s, n, 0, ms, ms, null));
+        add(row("gemm", "dense", s, n, 0, ms, ms, null));
         try {
             double tf32 = time(() -> Cublas.gemmEx(cublas.handle(), Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, n, m, k, blasScalars,
                     b, Cublas.CUDA_R_32F, n, a, Cublas.CUDA_R_32F, k, ref, Cublas.CUDA_R_32F, n,
                     Cublas.CUBLAS_COMPUTE_32F_FAST_TF32, Cublas.CUBLAS_GEMM_DEFAULT));
-            rows.add(row("gemm", "dense-tf32", s, n, 0, tf32, ms, null));
+            add(row("gemm", "dense-tf32", s, n, 0, tf32, ms, null));
         } catch (RuntimeException e) {
-            rows.add(error("gemm", "dense-tf32", s, n, 0, e));
+            add(error("gemm", "dense-tf32", s, n, 0, e));
         }
         sgemm(m, n, k, a, b, ref); // leave the exact FP32 result as the reference
         return ms;
@@ -302,16 +339,16 @@ public final class SparseGpuBench {
             Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestKernel);
             r.put("actualSparsity", round4(1 - (double) nnz / ((double) m * k)));
             r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-            rows.add(r);
+            add(r);
             if (n == 1) {
                 try {
                     a.use(CudaCsrMatrix.Kernel.SPMV);
                     double ms = time(() -> a.multiply(dB, 1, dC)); // x [1, k] and y [1, m]: B and C of batch 1
                     Map<String, Object> v = row("spmv", "csr", s, 1, sp, ms, denseMs, CudaCsrMatrix.Kernel.SPMV.label());
                     v.put("maxRelErr", maxRelErr(dC, dRef, m));
-                    rows.add(v);
+                    add(v);
                 } catch (RuntimeException e) {
-                    rows.add(error("spmv", "csr", s, 1, sp, e));
+                    add(error("spmv", "csr", s, 1, sp, e));
                 }
             }
         }
@@ -325,7 +362,7 @@ public final class SparseGpuBench {
             r.put("block", b);
             r.put("actualSparsity", round4(1 - (double) bell.nonZeros() / ((double) m * k)));
             r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
-            rows.add(r);
+            add(r);
         }
     }
 
@@ -335,7 +372,7 @@ public final class SparseGpuBench {
         if (plan.lt().isEmpty()) return;
         if (!CusparseLt.library().isLoaded()) {
             String cause = CusparseLt.library().failure().orElseThrow().getMessage();
-            for (SparseSweepPlan.LtCase c : plan.lt()) rows.add(ltError(c, "cuSPARSELt unavailable: " + cause));
+            for (SparseSweepPlan.LtCase c : plan.lt()) add(ltError(c, "cuSPARSELt unavailable: " + cause));
             return;
         }
         try (CusparseLtHandle lt = new CusparseLtHandle()) {
@@ -345,11 +382,11 @@ public final class SparseGpuBench {
                 try {
                     structured(lt, c, CusparseLt.formatVersion(version));
                 } catch (RuntimeException e) {
-                    rows.add(ltError(c, e.toString()));
+                    add(ltError(c, e.toString()));
                 }
             }
         } catch (RuntimeException e) {
-            for (SparseSweepPlan.LtCase c : plan.lt()) rows.add(ltError(c, e.toString()));
+            for (SparseSweepPlan.LtCase c : plan.lt()) add(ltError(c, e.toString()));
         }
     }
 
@@ -390,13 +427,13 @@ public final class SparseGpuBench {
             double flops = 2.0 * m * n * k;
             Map<String, Object> dense = ltRow("gemm", "dense-" + c.dtype(), c, denseMs, denseMs);
             dense.put("TFLOPs", flops / (denseMs * 1e9));
-            rows.add(dense);
+            add(dense);
             Map<String, Object> r = ltRow("spmm", "2:4-" + c.dtype(), c, ms, denseMs);
             r.put("TFLOPs", flops / (ms * 1e9));
             r.put("cusparseLt", version);
             r.put("compressedBytes", sizes[0]);
             r.put("maxRelErr", maxRelErr16(dD, dRef, m * n, bf16));
-            rows.add(r);
+            add(r);
         } finally {
             for (long p : new long[] {dA, dB, dD, dRef, dValid, dComp, dScratch, dWs}) if (p != 0) Cuda.memFree(p);
         }

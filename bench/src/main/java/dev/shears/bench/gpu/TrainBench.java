@@ -205,8 +205,9 @@ public final class TrainBench {
         try (Backend be = sel.backend()) {
             TrainBench bench = new TrainBench(be, opt);
             if (opt.plan() != null) Files.writeString(opt.plan(), bench.planJson());
+            bench.checkpoint = Checkpoint.to(opt.out());
             String json = bench.run();
-            Files.writeString(opt.out(), json);
+            Checkpoint.write(opt.out(), json); // the final document, without "partial"
             System.out.println(json);
         }
     }
@@ -217,6 +218,9 @@ public final class TrainBench {
         return new Recipe(r.name(), r.description(), r.epochs(), batch, r.optimizer(), r.learningRate(), r.pruning());
     }
 
+    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
+    java.util.function.Consumer<String> checkpoint = json -> {};
+
     /** Every measurement, as one JSON object. */
     String run() {
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -226,9 +230,16 @@ public final class TrainBench {
             for (int batch : opt.batches())
                 for (boolean g : graphs) {
                     rows.add(g ? orError("train_step", model, batch, () -> trainStep(model, batch, true)) : trainStep(model, batch, false));
-                    if (opt.epochs() > 0)
+                    checkpoint.accept(BenchJson.write(document(rows, true)));
+                    if (opt.epochs() > 0) {
                         rows.add(g ? orError("gmp_run", model, batch, () -> gmpRun(model, batch, true)) : gmpRun(model, batch, false));
+                        checkpoint.accept(BenchJson.write(document(rows, true)));
+                    }
                 }
+        return BenchJson.write(document(rows, false));
+    }
+
+    private Map<String, Object> document(List<Map<String, Object>> rows, boolean partial) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", be.name());
         out.put("backend", be.kind());
@@ -238,7 +249,8 @@ public final class TrainBench {
         out.put("testImages", data.test().count());
         out.put("recipe", baseRecipe.name() + (opt.epochs() > 0 ? " squeezed to " + opt.epochs() + " epochs" : ""));
         out.put("results", rows);
-        return BenchJson.write(out);
+        if (partial) out.put(Checkpoint.PARTIAL, true);
+        return out;
     }
 
     /**

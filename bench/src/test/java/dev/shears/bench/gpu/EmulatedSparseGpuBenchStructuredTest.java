@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * cublasGemmEx in the same 16-bit type) on small shapes, against the CPU emulator's cuSPARSELt
  * and cuBLAS: every row comes back without an error, the 2:4 result matches the dense product of
  * the pruned A (1e-2 relative: one FP16/BF16 rounding of the output), and the compressed size is
- * the emulator's 9/16 of the dense elements. The times are the CPU's and mean nothing.
+ * the emulator's 9/16 of the dense elements; the document is checkpointed after every row. The
+ * times are the CPU's and mean nothing.
  */
 class EmulatedSparseGpuBenchStructuredTest {
     @BeforeAll static void emulator() { CudaEmulator.require(); }
@@ -30,11 +31,23 @@ class EmulatedSparseGpuBenchStructuredTest {
         SparseGpuBench.Options opt = SparseGpuBench.Options.parse("--out", "unused.json", "--reps", "2");
         assertNull(SparseGpuBench.unavailabilityCause());
         String json;
+        List<String> checkpoints = new java.util.ArrayList<>();
         try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
-            json = new SparseGpuBench(opt, plan, b, sp).run(be.name());
+            SparseGpuBench bench = new SparseGpuBench(opt, plan, b, sp);
+            bench.checkpoint = checkpoints::add;
+            json = bench.run(be.name());
         }
         JsonNode rows = new ObjectMapper().readTree(json).get("results");
         assertEquals(plan.timings(), rows.size(), json);
+        // a checkpoint after every row, marked partial, so a stage stopped at its time limit keeps its figures
+        assertFalse(new ObjectMapper().readTree(json).has(Checkpoint.PARTIAL), json);
+        assertEquals(rows.size(), checkpoints.size());
+        for (int i = 0; i < checkpoints.size(); i++) {
+            JsonNode c = new ObjectMapper().readTree(checkpoints.get(i));
+            assertTrue(c.get(Checkpoint.PARTIAL).asBoolean(), checkpoints.get(i));
+            assertEquals(i + 1, c.get("results").size());
+            assertEquals(rows.get(i), c.get("results").get(i));
+        }
         int sparse = 0;
         for (JsonNode r : rows) {
             assertFalse(r.has("error"), r.toString());

@@ -46,5 +46,10 @@ class LayerShapesTest {
         }
         assertEquals("[64, 3, 3, 3]", j.get("vgg19").get(0).toString().replace(",", ", "));
         assertThrows(IllegalArgumentException.class, () -> LayerShapes.byName("alexnet"));
+        assertEquals(LayerShapes.dense32().size(), LayerShapes.byName("dense32x4096").size());
+        List<LayerShapes.Layer> small = LayerShapes.byName("dense3x64");
+        assertEquals(3, small.size());
+        assertArrayEquals(new long[] {64, 64}, small.get(2).dims());
+        assertThrows(IllegalArgumentException.class, () -> LayerShapes.byName("dense0x64"));
     }
 }

@@ -29,6 +29,13 @@ class SparseGpuBenchTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--sparsities", "0.9,1.0").plan())
                 .getMessage().contains("sparsity 1.0"));
         assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--reps", "0"));
+        // --lt replaces the 2:4 products (each in both 16-bit types), 'none' drops them; the rest of the plan stays
+        SparseSweepPlan lt = SparseGpuBench.Options.parse("--out", "x", "--quick", "--lt", "64x32x128").plan();
+        assertEquals(List.of(new SparseSweepPlan.LtCase(64, 32, 128, "fp16"), new SparseSweepPlan.LtCase(64, 32, 128, "bf16")), lt.lt());
+        assertEquals(SparseSweepPlan.standard(true).shapes(), lt.shapes());
+        assertEquals(List.of(), SparseGpuBench.Options.parse("--out", "x", "--lt", "none").plan().lt());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--lt", "64x64"))
+                .getMessage().contains("MxNxK"));
     }
 
     @Test

@@ -1,13 +1,13 @@
 package dev.shears.core.cuda.sparse;
 
 import dev.shears.core.cuda.CudaBackend;
+import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.CsrMatrix;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import dev.shears.nativebind.CudaEvent;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -241,21 +241,11 @@ public final class CudaSparsePlanner {
         setups.add(setup);
     }
 
-    /** Median milliseconds of {@code op} between two CUDA events on the backend's stream, after {@code warmup} untimed runs. */
+    /**
+     * Median milliseconds of {@code op} between two CUDA events on the backend's stream, after {@code warmup} untimed runs:
+     * {@link EventTiming}'s loop, without an L2 flush (why: see there).
+     */
     public static double medianMillis(CudaBackend backend, Runnable op, int warmup, int repeats) {
-        if (repeats < 1) throw new IllegalArgumentException("repetitions must be at least 1, got " + repeats);
-        for (int i = 0; i < warmup; i++) op.run();
-        double[] ms = new double[repeats];
-        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
-            for (int r = 0; r < repeats; r++) {
-                start.record(backend.stream());
-                op.run();
-                end.record(backend.stream());
-                end.synchronize();
-                ms[r] = end.millisSince(start);
-            }
-        }
-        Arrays.sort(ms);
-        return ms[repeats / 2];
+        return EventTiming.medianMillis(backend.stream(), warmup, repeats, null, op);
     }
 }

@@ -1,10 +1,10 @@
-package dev.shears.bench.gpu;
+package dev.shears.core.cuda;
 
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The CPU side of the GPU benchmarks' shared timing loop (the loop itself needs CUDA events). */
+/** The CPU side of the shared CUDA-event timing loop (the loop itself runs in the emulator and GPU tests of the planner and the benchmarks). */
 class EventTimingTest {
 
     @Test
@@ -21,7 +21,7 @@ class EventTimingTest {
     void noRepetitionsIsRefusedBeforeAnyWorkRuns() {
         boolean[] ran = {false};
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> EventTiming.medianMs(null, 0, r -> ran[0] = true, () -> ran[0] = true));
+                () -> EventTiming.medianMillis(null, 3, 0, r -> ran[0] = true, () -> ran[0] = true));
         assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
         assertFalse(ran[0]);
     }
