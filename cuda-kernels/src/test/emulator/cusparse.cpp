@@ -50,6 +50,8 @@
 #include <string>
 #include <vector>
 
+#include "cusparse_status.h"
+
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 // The driver emulator (driver.cpp).
@@ -59,37 +61,7 @@ extern "C" void shears_emu_fault(const char* what);
 
 namespace {
 
-// cusparseStatus_t values (cusparse.h)
-enum : int {
-    CUSPARSE_STATUS_SUCCESS = 0,
-    CUSPARSE_STATUS_NOT_INITIALIZED = 1,
-    CUSPARSE_STATUS_ALLOC_FAILED = 2,
-    CUSPARSE_STATUS_INVALID_VALUE = 3,
-    CUSPARSE_STATUS_ARCH_MISMATCH = 4,
-    CUSPARSE_STATUS_MAPPING_ERROR = 5,
-    CUSPARSE_STATUS_EXECUTION_FAILED = 6,
-    CUSPARSE_STATUS_INTERNAL_ERROR = 7,
-    CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED = 8,
-    CUSPARSE_STATUS_ZERO_PIVOT = 9,
-    CUSPARSE_STATUS_NOT_SUPPORTED = 10,
-    CUSPARSE_STATUS_INSUFFICIENT_RESOURCES = 11,
-};
-
-struct Status { int code; const char* name; const char* text; };
-const Status STATUSES[] = {
-    {CUSPARSE_STATUS_SUCCESS, "CUSPARSE_STATUS_SUCCESS", "success"},
-    {CUSPARSE_STATUS_NOT_INITIALIZED, "CUSPARSE_STATUS_NOT_INITIALIZED", "initialization error"},
-    {CUSPARSE_STATUS_ALLOC_FAILED, "CUSPARSE_STATUS_ALLOC_FAILED", "out of memory"},
-    {CUSPARSE_STATUS_INVALID_VALUE, "CUSPARSE_STATUS_INVALID_VALUE", "invalid value"},
-    {CUSPARSE_STATUS_ARCH_MISMATCH, "CUSPARSE_STATUS_ARCH_MISMATCH", "architecture mismatch"},
-    {CUSPARSE_STATUS_MAPPING_ERROR, "CUSPARSE_STATUS_MAPPING_ERROR", "mapping error"},
-    {CUSPARSE_STATUS_EXECUTION_FAILED, "CUSPARSE_STATUS_EXECUTION_FAILED", "execution failed"},
-    {CUSPARSE_STATUS_INTERNAL_ERROR, "CUSPARSE_STATUS_INTERNAL_ERROR", "internal operation failed"},
-    {CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED, "CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED", "matrix type not supported"},
-    {CUSPARSE_STATUS_ZERO_PIVOT, "CUSPARSE_STATUS_ZERO_PIVOT", "zero pivot"},
-    {CUSPARSE_STATUS_NOT_SUPPORTED, "CUSPARSE_STATUS_NOT_SUPPORTED", "operation not supported"},
-    {CUSPARSE_STATUS_INSUFFICIENT_RESOURCES, "CUSPARSE_STATUS_INSUFFICIENT_RESOURCES", "insufficient resources"},
-};
+using namespace emu_cusparse;  // the status codes, names and texts (cusparse_status.h)
 
 // enum values (cusparse.h, library_types.h)
 constexpr int OP_N = 0, OP_T = 1, OP_C = 2;

@@ -74,6 +74,7 @@
 #include <vector>
 
 #include "half_convert.h"
+#include "cusparse_status.h"
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -84,37 +85,7 @@ extern "C" void shears_emu_fault(const char* what);
 
 namespace {
 
-// cusparseStatus_t values (cusparse.h; cuSPARSELt returns cuSPARSE's status type)
-enum : int {
-    CUSPARSE_STATUS_SUCCESS = 0,
-    CUSPARSE_STATUS_NOT_INITIALIZED = 1,
-    CUSPARSE_STATUS_ALLOC_FAILED = 2,
-    CUSPARSE_STATUS_INVALID_VALUE = 3,
-    CUSPARSE_STATUS_ARCH_MISMATCH = 4,
-    CUSPARSE_STATUS_MAPPING_ERROR = 5,
-    CUSPARSE_STATUS_EXECUTION_FAILED = 6,
-    CUSPARSE_STATUS_INTERNAL_ERROR = 7,
-    CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED = 8,
-    CUSPARSE_STATUS_ZERO_PIVOT = 9,
-    CUSPARSE_STATUS_NOT_SUPPORTED = 10,
-    CUSPARSE_STATUS_INSUFFICIENT_RESOURCES = 11,
-};
-
-struct Status { int code; const char* name; const char* text; };
-const Status STATUSES[] = {
-    {CUSPARSE_STATUS_SUCCESS, "CUSPARSE_STATUS_SUCCESS", "success"},
-    {CUSPARSE_STATUS_NOT_INITIALIZED, "CUSPARSE_STATUS_NOT_INITIALIZED", "initialization error"},
-    {CUSPARSE_STATUS_ALLOC_FAILED, "CUSPARSE_STATUS_ALLOC_FAILED", "out of memory"},
-    {CUSPARSE_STATUS_INVALID_VALUE, "CUSPARSE_STATUS_INVALID_VALUE", "invalid value"},
-    {CUSPARSE_STATUS_ARCH_MISMATCH, "CUSPARSE_STATUS_ARCH_MISMATCH", "architecture mismatch"},
-    {CUSPARSE_STATUS_MAPPING_ERROR, "CUSPARSE_STATUS_MAPPING_ERROR", "mapping error"},
-    {CUSPARSE_STATUS_EXECUTION_FAILED, "CUSPARSE_STATUS_EXECUTION_FAILED", "execution failed"},
-    {CUSPARSE_STATUS_INTERNAL_ERROR, "CUSPARSE_STATUS_INTERNAL_ERROR", "internal operation failed"},
-    {CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED, "CUSPARSE_STATUS_MATRIX_TYPE_NOT_SUPPORTED", "matrix type not supported"},
-    {CUSPARSE_STATUS_ZERO_PIVOT, "CUSPARSE_STATUS_ZERO_PIVOT", "zero pivot"},
-    {CUSPARSE_STATUS_NOT_SUPPORTED, "CUSPARSE_STATUS_NOT_SUPPORTED", "operation not supported"},
-    {CUSPARSE_STATUS_INSUFFICIENT_RESOURCES, "CUSPARSE_STATUS_INSUFFICIENT_RESOURCES", "insufficient resources"},
-};
+using namespace emu_cusparse;  // the status codes, names and texts (cusparse_status.h)
 
 // enum values (cusparseLt.h 0.6-0.8, cusparse.h, library_types.h; see abi/*.txt)
 constexpr int VERSION = 801;  // 0.8.1: major*1000 + minor*100 + patch

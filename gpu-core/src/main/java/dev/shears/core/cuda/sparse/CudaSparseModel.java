@@ -155,6 +155,16 @@ public final class CudaSparseModel implements AutoCloseable {
     /** Every layer back to its own (cuBLAS) forward: frees the sparse weights and their output buffers. */
     private void revertToDense() {
         try {
+            freeSparse();
+        } finally {
+            plans.replaceAll(p -> new SparseModel.LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
+                    SparseFormat.DENSE.id(), p.timings()));
+        }
+    }
+
+    /** Frees the sparse weights, their output buffers and the column buffer; forgets them even when a free fails. */
+    private void freeSparse() {
+        try {
             for (Planned p : planned.values()) p.weights().close();
             for (Tensor t : outputs.values()) t.close();
             if (cols != null) cols.close();
@@ -162,8 +172,6 @@ public final class CudaSparseModel implements AutoCloseable {
             planned.clear();
             outputs.clear();
             cols = null;
-            plans.replaceAll(p -> new SparseModel.LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
-                    SparseFormat.DENSE.id(), p.timings()));
         }
     }
 
@@ -263,12 +271,8 @@ public final class CudaSparseModel implements AutoCloseable {
         if (closed) return;
         closed = true;
         try {
-            for (Planned p : planned.values()) p.weights().close();
-            for (Tensor t : outputs.values()) t.close();
-            if (cols != null) cols.close();
+            freeSparse();
         } finally {
-            planned.clear();
-            outputs.clear();
             cusparse.close();
         }
     }
