@@ -68,6 +68,24 @@ public final class ArgumentChecks {
         if (size < 1) throw new IllegalArgumentException(op + ": window size " + size + " < 1; LRN sums over at least the channel itself");
     }
 
+    /** Backend.lrn's arguments: a window of at least one channel, x and y in the layout, not the same tensor. */
+    public static void checkLrn(Tensor x, Tensor y, int outer, int channels, int inner, int size) {
+        checkLrnSize("lrn", size);
+        checkLayout("lrn x", x, outer, channels, inner);
+        checkLayout("lrn y", y, outer, channels, inner);
+        checkNotSame("lrn", "y", y, "x", x);
+    }
+
+    /** Backend.lrnBackward's arguments: as {@link #checkLrn}, and dx is neither x nor dy (both are read after dx is written). */
+    public static void checkLrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner, int size) {
+        checkLrnSize("lrnBackward", size);
+        checkLayout("lrnBackward x", x, outer, channels, inner);
+        checkLayout("lrnBackward dy", dy, outer, channels, inner);
+        checkLayout("lrnBackward dx", dx, outer, channels, inner);
+        checkNotSame("lrnBackward", "dx", dx, "x", x);
+        checkNotSame("lrnBackward", "dx", dx, "dy", dy);
+    }
+
     /** {@code out} is not the same tensor as {@code in}: for ops that read their input after writing outputs. */
     public static void checkNotSame(String op, String outName, Tensor out, String inName, Tensor in) {
         if (out == in)

@@ -495,21 +495,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
-        checkLrnSize("lrn", size);
-        checkLayout("lrn x", x, outer, channels, inner);
-        checkLayout("lrn y", y, outer, channels, inner);
-        checkNotSame("lrn", "y", y, "x", x);
+        checkLrn(x, y, outer, channels, inner, size);
         HostKernels.lrn(f(x), f(y), outer, channels, inner, size, alpha, beta, bias);
     }
 
     @Override public void lrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner,
                                       int size, float alpha, float beta, float bias) {
-        checkLrnSize("lrnBackward", size);
-        checkLayout("lrnBackward x", x, outer, channels, inner);
-        checkLayout("lrnBackward dy", dy, outer, channels, inner);
-        checkLayout("lrnBackward dx", dx, outer, channels, inner);
-        checkNotSame("lrnBackward", "dx", dx, "x", x);
-        checkNotSame("lrnBackward", "dx", dx, "dy", dy);
+        checkLrnBackward(x, dy, dx, outer, channels, inner, size);
         HostKernels.lrnBackward(f(x), f(dy), f(dx), outer, channels, inner, size, alpha, beta, bias);
     }
 

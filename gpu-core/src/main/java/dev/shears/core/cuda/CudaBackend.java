@@ -690,22 +690,14 @@ public final class CudaBackend implements Backend {
 
     @Override public void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {
         enter();
-        checkLrnSize("lrn", size);
-        checkLayout("lrn x", x, outer, channels, inner);
-        checkLayout("lrn y", y, outer, channels, inner);
-        checkNotSame("lrn", "y", y, "x", x);
+        checkLrn(x, y, outer, channels, inner, size);
         lrns.lrn(f(x, "lrn"), f(y, "lrn"), outer, channels, inner, size, alpha, beta, bias);
     }
 
     @Override public void lrnBackward(Tensor x, Tensor dy, Tensor dx, int outer, int channels, int inner,
                                       int size, float alpha, float beta, float bias) {
         enter();
-        checkLrnSize("lrnBackward", size);
-        checkLayout("lrnBackward x", x, outer, channels, inner);
-        checkLayout("lrnBackward dy", dy, outer, channels, inner);
-        checkLayout("lrnBackward dx", dx, outer, channels, inner);
-        checkNotSame("lrnBackward", "dx", dx, "x", x);
-        checkNotSame("lrnBackward", "dx", dx, "dy", dy);
+        checkLrnBackward(x, dy, dx, outer, channels, inner, size);
         String op = "lrnBackward";
         lrns.lrnBackward(f(x, op), f(dy, op), f(dx, op), outer, channels, inner, size, alpha, beta, bias);
     }
