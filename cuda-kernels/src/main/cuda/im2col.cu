@@ -60,3 +60,54 @@ extern "C" __global__ void shears_col2im(const float* cols, WindowGeom g, float*
         dx[idx] += s;
     }
 }
+
+// im2col of a batch of images side by side: x is [images, C, H, W]; cols is
+// [C*kh*kw, images*outH*outW], row (c, ki, kj), column i*outH*outW + (oh, ow) holding what column
+// (oh, ow) of image i's shears_im2col holds. A convolution then multiplies a whole chunk of images
+// in one GEMM (and sums its weight gradient over them in one). CPU twin: CpuBackend.im2colBatch.
+// One thread per cols element.
+extern "C" __global__ void shears_im2col_batch(const float* x, WindowGeom g, int images, float* cols) {
+    i64 hw = (i64)g.outH * g.outW;
+    i64 colCols = hw * images;
+    i64 image = (i64)g.channels * g.height * g.width;
+    i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
+    GRID_STRIDE(idx, n) {
+        i64 row = idx / colCols;
+        i64 col = idx - row * colCols;
+        i64 img = col / hw;
+        int p = (int)(col - img * hw);
+        int kj = (int)(row % g.kernelW);
+        int ki = (int)((row / g.kernelW) % g.kernelH);
+        int c = (int)(row / ((i64)g.kernelW * g.kernelH));
+        int oh = p / g.outW, ow = p - (p / g.outW) * g.outW;
+        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+        cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
+                ? x[img * image + ((i64)c * g.height + ih) * g.width + iw] : 0.0f;
+    }
+}
+
+// The adjoint of shears_im2col_batch: dx [images, C, H, W] += fold(cols [C*kh*kw, images*outH*outW]).
+// One thread per input element gathers, in the fixed order of for_each_window_reading, every cols
+// entry of its own image that read it (no atomics, deterministic). CPU twin: CpuBackend.col2imBatch.
+extern "C" __global__ void shears_col2im_batch(const float* cols, WindowGeom g, int images, float* dx) {
+    i64 hw = (i64)g.outH * g.outW;
+    i64 colCols = hw * images;
+    i64 plane = (i64)g.height * g.width;
+    i64 image = (i64)g.channels * plane;
+    i64 n = image * images;
+    GRID_STRIDE(idx, n) {
+        i64 img = idx / image;
+        i64 r = idx - img * image;
+        int c = (int)(r / plane);
+        int ih = (int)((r - c * plane) / g.width);
+        int iw = (int)(r - c * plane - (i64)ih * g.width);
+        const float* base = cols + img * hw;
+        float s = 0.0f;
+        for_each_window_reading(g, ih, iw, [&](int oh, int ow, int ki, int kj) {
+            i64 row = ((i64)c * g.kernelH + ki) * g.kernelW + kj;
+            s += base[row * colCols + (i64)oh * g.outW + ow];
+        });
+        dx[idx] += s;
+    }
+}

@@ -91,4 +91,16 @@ public final class ArgumentChecks {
         if (out == in)
             throw new IllegalArgumentException(op + ": " + outName + " is " + inName + " (" + out + "); it cannot run in place, pass another tensor");
     }
+
+    /** A batch of images for im2colBatch/col2imBatch: at least one. */
+    public static void checkImages(String op, int images) {
+        if (images < 1) throw new IllegalArgumentException(op + ": " + images + " images; pass at least one");
+    }
+
+    /** Two ranges of n elements that must not overlap when they lie in the same tensor. */
+    public static void checkDisjoint(String op, Tensor x, long xOffset, Tensor y, long yOffset, long n) {
+        if (x == y && xOffset < yOffset + n && yOffset < xOffset + n)
+            throw new IllegalArgumentException(op + ": the output range [" + yOffset + ", " + (yOffset + n) + ") overlaps the input range ["
+                    + xOffset + ", " + (xOffset + n) + ") of " + x + "; give the output another buffer or range");
+    }
 }

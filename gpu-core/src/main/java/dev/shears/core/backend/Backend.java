@@ -160,6 +160,53 @@ public interface Backend extends AutoCloseable {
     void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset);
 
     /**
+     * im2col of {@code images} consecutive NCHW images at {@code xOffset}, side by side: cols
+     * [C*kh*kw, images*outH*outW] at {@code colsOffset}, where columns
+     * [i*outH*outW, (i+1)*outH*outW) hold what {@link #im2col} writes for image i. A convolution
+     * multiplies a chunk of images in one GEMM against it, and sums its weight gradient over them
+     * in one. The default loops over the images through a scratch buffer it allocates (correct on
+     * every backend, slow); CpuBackend and CudaBackend override it.
+     */
+    default void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
+        int rows = g.colRows(), hw = g.colCols();
+        long image = (long) g.channels() * g.height() * g.width();
+        try (Tensor one = allocate(Shape.of(rows, hw), DType.FLOAT32)) {
+            for (int i = 0; i < images; i++) {
+                im2col(x, xOffset + i * image, g, one, 0);
+                for (int r = 0; r < rows; r++)
+                    copy(one, (long) r * hw, cols, colsOffset + ((long) r * images + i) * hw, hw);
+            }
+        }
+    }
+
+    /** The adjoint of {@link #im2colBatch}: dx[xOffset..] (images NCHW images) += fold(cols). Default: per image, as there. */
+    default void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
+        int rows = g.colRows(), hw = g.colCols();
+        long image = (long) g.channels() * g.height() * g.width();
+        try (Tensor one = allocate(Shape.of(rows, hw), DType.FLOAT32)) {
+            for (int i = 0; i < images; i++) {
+                for (int r = 0; r < rows; r++)
+                    copy(cols, colsOffset + ((long) r * images + i) * hw, one, (long) r * hw, hw);
+                col2im(one, 0, g, dx, dxOffset + i * image);
+            }
+        }
+    }
+
+    /**
+     * How a Conv2D should unfold a batch: true, a chunk of images side by side
+     * ({@link #im2colBatch}, one GEMM per chunk and a {@link #permute} of its output: a handful
+     * of launches per chunk on a GPU); false, image by image ({@link #im2col}, cheaper on a CPU,
+     * where a launch costs nothing). The default is false.
+     */
+    default boolean convUnfoldsImagesTogether() { return false; }
+
+    /**
+     * Most floats a Conv2D's im2col buffer may hold; it unfolds a batch in chunks of images this
+     * allows (at least one image). The default, 2^18 (1 MiB), is about a CPU's L2 cache.
+     */
+    default long convColumnsBudgetFloats() { return 1L << 18; }
+
+    /**
      * Max pooling over x [n, C, H, W] -> y [n, C, outH, outW]; writes the arg-max flat index
      * within each input plane to INT32 {@code argmax} (same shape as y) when argmax is non-null.
      * Padding never wins.
@@ -327,6 +374,21 @@ public interface Backend extends AutoCloseable {
         float[] out = new float[in.length];
         dev.shears.core.cpu.HostKernels.permute(in, 0, out, 0, dims, perm);
         write(out, 0, y, 0, out.length);
+    }
+
+    /**
+     * {@link #permute} of the {@code product(dims)} elements of x at {@code xOffset} into y at
+     * {@code yOffset} (the ranges may not overlap when they are in the same tensor). The default
+     * round-trips through host memory.
+     */
+    default void permute(Tensor x, long xOffset, Tensor y, long yOffset, int[] dims, int[] perm) {
+        long n = 1;
+        for (int d : dims) n *= d;
+        float[] in = new float[Math.toIntExact(n)];
+        download(x, xOffset, in, 0, in.length);
+        float[] out = new float[in.length];
+        dev.shears.core.cpu.HostKernels.permute(in, 0, out, 0, dims, perm);
+        write(out, 0, y, yOffset, out.length);
     }
 
     /**

@@ -435,6 +435,22 @@ public final class CpuBackend implements Backend {
         CpuConv.col2im(f(cols), (int) colsOffset, g, f(dx), (int) dxOffset);
     }
 
+    /** The specification of shears_im2col_batch (im2col.cu). */
+    @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
+        checkImages("im2colBatch", images);
+        checkRange("im2colBatch x", x, xOffset, (long) images * g.channels() * g.height() * g.width());
+        checkRange("im2colBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        CpuConv.im2colBatch(f(x), (int) xOffset, images, g, f(cols), (int) colsOffset);
+    }
+
+    /** The specification of shears_col2im_batch (im2col.cu). */
+    @Override public void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
+        checkImages("col2imBatch", images);
+        checkRange("col2imBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        checkRange("col2imBatch dx", dx, dxOffset, (long) images * g.channels() * g.height() * g.width());
+        CpuConv.col2imBatch(f(cols), (int) colsOffset, images, g, f(dx), (int) dxOffset);
+    }
+
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         checkSize("maxPool x", x, (long) n * g.channels() * g.height() * g.width());
         checkSize("maxPool y", y, (long) n * g.channels() * g.outH() * g.outW());
@@ -511,6 +527,14 @@ public final class CpuBackend implements Backend {
         checkSize("permute y", y, n);
         checkNotSame("permute", "y", y, "x", x);
         HostKernels.permute(f(x), 0, f(y), 0, dims, perm);
+    }
+
+    @Override public void permute(Tensor x, long xOffset, Tensor y, long yOffset, int[] dims, int[] perm) {
+        long n = checkPermutation("permute", dims, perm);
+        checkRange("permute x", x, xOffset, n);
+        checkRange("permute y", y, yOffset, n);
+        checkDisjoint("permute", x, xOffset, y, yOffset, n);
+        HostKernels.permute(f(x), (int) xOffset, f(y), (int) yOffset, dims, perm);
     }
 
     @Override public void dropout(Tensor x, Tensor y, Tensor keepMask, float rate, long seed) {

@@ -47,13 +47,29 @@ final class CpuConv {
      * 2:4 along consecutive columns of its GEMM matrix (see dev.shears.core.sparse.ConvTaps).
      */
     static void im2col(float[] x, int xOff, ConvGeometry g, float[] cols, int colsOff, boolean tapMajor) {
+        im2col(x, xOff, 1, g, cols, colsOff, tapMajor);
+    }
+
+    /**
+     * im2col of {@code images} images [images, C, H, W] at xOff side by side: cols
+     * [C*kh*kw, images*outH*outW] at colsOff, image i in columns [i*outH*outW, (i+1)*outH*outW),
+     * each holding what {@link #im2col(float[], int, ConvGeometry, float[], int)} writes for that
+     * image alone (one image gives exactly that matrix). The specification of shears_im2col_batch.
+     */
+    static void im2colBatch(float[] x, int xOff, int images, ConvGeometry g, float[] cols, int colsOff) {
+        im2col(x, xOff, images, g, cols, colsOff, false);
+    }
+
+    private static void im2col(float[] x, int xOff, int images, ConvGeometry g, float[] cols, int colsOff, boolean tapMajor) {
         int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
         int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
         int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
-        // channels write disjoint row blocks of cols: split them over the pool
-        Parallel.forRange(C, grain(kh * kw * oH * oW), (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                int plane = xOff + c * H * W;
+        int rowStride = images * oH * oW; // elements from one cols row to the next
+        // (image, channel) pairs write disjoint pieces of cols: split them over the pool
+        Parallel.forRange(images * C, grain(kh * kw * oH * oW), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int img = p / C, c = p - img * C;
+                int plane = xOff + p * H * W;
                 for (int ki = 0; ki < kh; ki++) {
                     int hOff = ki * dh;
                     int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = Math.max(ohLo, endValid(H, pt, hOff, sh, oH));
@@ -61,7 +77,7 @@ final class CpuConv {
                         int row = tapMajor ? (ki * kw + kj) * C + c : (c * kh + ki) * kw + kj;
                         int wOff = kj * dw;
                         int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = Math.max(owLo, endValid(W, pl, wOff, sw, oW));
-                        int dst = colsOff + row * oH * oW;
+                        int dst = colsOff + row * rowStride + img * oH * oW;
                         Arrays.fill(cols, dst, dst + ohLo * oW, 0f);
                         for (int oh = ohLo; oh < ohHi; oh++) {
                             int d = dst + oh * oW;
@@ -83,21 +99,32 @@ final class CpuConv {
 
     /** dx [C, H, W] at dxOff += fold(cols) (the adjoint of im2col). */
     static void col2im(float[] cols, int colsOff, ConvGeometry g, float[] dx, int dxOff) {
+        col2imBatch(cols, colsOff, 1, g, dx, dxOff);
+    }
+
+    /**
+     * The adjoint of {@link #im2colBatch}: dx [images, C, H, W] at dxOff += fold(cols
+     * [C*kh*kw, images*outH*outW]), each image folding its own columns. The specification of
+     * shears_col2im_batch; one image is {@link #col2im}.
+     */
+    static void col2imBatch(float[] cols, int colsOff, int images, ConvGeometry g, float[] dx, int dxOff) {
         int C = g.channels(), H = g.height(), W = g.width(), kh = g.kernelH(), kw = g.kernelW();
         int oH = g.outH(), oW = g.outW(), sh = g.strideH(), sw = g.strideW();
         int pt = g.padTop(), pl = g.padLeft(), dh = g.dilationH(), dw = g.dilationW();
-        // channel c's rows fold only into plane c: channels split over the pool without races
-        Parallel.forRange(C, grain(kh * kw * oH * oW), (c0, c1) -> {
-            int row = c0 * kh * kw;
-            for (int c = c0; c < c1; c++) {
-                int plane = dxOff + c * H * W;
+        int rowStride = images * oH * oW;
+        // (image, channel) p's rows fold only into plane p: pairs split over the pool without races
+        Parallel.forRange(images * C, grain(kh * kw * oH * oW), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int img = p / C, c = p - img * C;
+                int row = c * kh * kw;
+                int plane = dxOff + p * H * W;
                 for (int ki = 0; ki < kh; ki++) {
                     int hOff = ki * dh;
                     int ohLo = Math.min(oH, firstValid(pt, hOff, sh)), ohHi = endValid(H, pt, hOff, sh, oH);
                     for (int kj = 0; kj < kw; kj++, row++) {
                         int wOff = kj * dw;
                         int owLo = Math.min(oW, firstValid(pl, wOff, sw)), owHi = endValid(W, pl, wOff, sw, oW);
-                        int srcRow = colsOff + row * oH * oW;
+                        int srcRow = colsOff + row * rowStride + img * oH * oW;
                         for (int oh = ohLo; oh < ohHi; oh++) {
                             int s = srcRow + oh * oW;
                             int d = plane + (oh * sh - pt + hOff) * W - pl + wOff;

@@ -72,6 +72,10 @@ public final class CudaBackend implements Backend {
     private CudaStepGraph capturing;
     /** cuBLAS calls issued from the host so far */
     private long gemmCalls;
+    /** {@link #convColumnsBudgetFloats()}, fixed when the backend opens */
+    private final long convColumnsBudgetFloats;
+    /** the most bytes a Conv2D's im2col buffer may take on this backend */
+    static final long CONV_COLUMNS_MAX_BYTES = 128L << 20;
 
     private final ThresholdKernels threshold;
     private final MaskKernels masks;
@@ -130,6 +134,7 @@ public final class CudaBackend implements Backend {
         permutes = new PermuteKernels(rt);
         lrns = new LrnKernels(rt);
         halves = new HalfKernels(rt);
+        convColumnsBudgetFloats = Math.max(1L << 18, Math.min(CONV_COLUMNS_MAX_BYTES, Cuda.memGetInfo()[0] / 16) / Float.BYTES);
         int cc = context.computeCapability();
         computeCapability = cc;
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
@@ -576,6 +581,34 @@ public final class CudaBackend implements Backend {
         conv.col2im(f(cols, "col2im") + colsOffset * 4, geometry(g), f(dx, "col2im") + dxOffset * 4);
     }
 
+    /** shears_im2col_batch; CPU twin CpuBackend.im2colBatch. */
+    @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
+        enter();
+        checkImages("im2colBatch", images);
+        checkRange("im2colBatch x", x, xOffset, (long) images * g.channels() * g.height() * g.width());
+        checkRange("im2colBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        conv.im2colBatch(f(x, "im2colBatch") + xOffset * 4, geometry(g), images, f(cols, "im2colBatch") + colsOffset * 4);
+    }
+
+    /** shears_col2im_batch; CPU twin CpuBackend.col2imBatch. */
+    @Override public void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
+        enter();
+        checkImages("col2imBatch", images);
+        checkRange("col2imBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        checkRange("col2imBatch dx", dx, dxOffset, (long) images * g.channels() * g.height() * g.width());
+        conv.col2imBatch(f(cols, "col2imBatch") + colsOffset * 4, geometry(g), images, f(dx, "col2imBatch") + dxOffset * 4);
+    }
+
+    /** A launch costs microseconds of host time here: a Conv2D unfolds a chunk of images at once. */
+    @Override public boolean convUnfoldsImagesTogether() { return true; }
+
+    /**
+     * 128 MiB of floats, or a sixteenth of the device memory free when the backend opened if
+     * that is less (each Conv2D holds one such buffer; see Conv2D): the chunks that
+     * sizes are a few GEMMs and a few launches each, instead of per-image work.
+     */
+    @Override public long convColumnsBudgetFloats() { return convColumnsBudgetFloats; }
+
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();
         checkSize("maxPool x", x, (long) n * g.channels() * g.height() * g.width());
@@ -686,6 +719,15 @@ public final class CudaBackend implements Backend {
         checkSize("permute y", y, n);
         checkNotSame("permute", "y", y, "x", x);
         permutes.permute(f(x, "permute"), f(y, "permute"), dims, perm);
+    }
+
+    @Override public void permute(Tensor x, long xOffset, Tensor y, long yOffset, int[] dims, int[] perm) {
+        enter();
+        long n = checkPermutation("permute", dims, perm);
+        checkRange("permute x", x, xOffset, n);
+        checkRange("permute y", y, yOffset, n);
+        checkDisjoint("permute", x, xOffset, y, yOffset, n);
+        permutes.permute(f(x, "permute") + xOffset * 4, f(y, "permute") + yOffset * 4, dims, perm);
     }
 
     @Override public void lrn(Tensor x, Tensor y, int outer, int channels, int inner, int size, float alpha, float beta, float bias) {

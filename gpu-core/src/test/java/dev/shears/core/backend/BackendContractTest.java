@@ -476,6 +476,47 @@ public abstract class BackendContractTest {
         }
     }
 
+    /**
+     * im2colBatch lays the images' im2col matrices side by side (image i in columns
+     * [i*outH*outW, (i+1)*outH*outW)), at offsets into both buffers and leaving the rest of cols
+     * alone; col2imBatch folds each image's columns into its own image (accumulating).
+     */
+    @Test
+    void im2colBatchAndCol2imBatch() {
+        int gi = 0;
+        for (ConvGeometry g : geometries()) {
+            int n = 3, img = g.channels() * g.height() * g.width(), rows = g.colRows(), hw = g.colCols(), span = n * hw;
+            float[] x = rand(n * img + 7, 400 + gi);
+            float[] c0 = rand(rows * span + 5, 401 + gi);
+            Tensor X = up(x, x.length), C = up(c0, c0.length);
+            be.im2colBatch(X, 7, n, g, C, 2);
+            double[] exp = toDouble(c0);
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < hw; c++) exp[2 + r * span + i * hw + c] = ReferenceOps.tap(x, 7 + i * img, g, r, c);
+            assertClose("im2colBatch " + g, exp, be.download(C), EXACT);
+
+            float[] cv = rand(rows * span, 402 + gi), dx0 = rand(n * img + 4, 403 + gi);
+            double[] edx = toDouble(dx0);
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < hw; c++) {
+                        int at = ReferenceOps.tapIndex(g, r, c);
+                        if (at >= 0) edx[4 + i * img + at] += cv[r * span + i * hw + c];
+                    }
+            Tensor DX = up(dx0, dx0.length);
+            be.col2imBatch(up(cv, cv.length), 0, n, g, DX, 4);
+            assertClose("col2imBatch " + g, edx, be.download(DX), REDUCTION);
+            gi++;
+        }
+        ConvGeometry g = geometries().get(0);
+        Tensor X = be.allocate(Shape.of(2 * g.channels() * g.height() * g.width()), DType.FLOAT32);
+        Tensor C = be.allocate(Shape.of(2L * g.colRows() * g.colCols() - 1), DType.FLOAT32);
+        assertThrows(IllegalArgumentException.class, () -> be.im2colBatch(X, 0, 2, g, C, 0), "cols one element short");
+        assertThrows(IllegalArgumentException.class, () -> be.im2colBatch(X, 0, 0, g, C, 0), "no images");
+        assertThrows(IllegalArgumentException.class, () -> be.col2imBatch(C, 0, 2, g, X, 0), "cols one element short");
+    }
+
     @Test
     void maxPoolAndBackward() {
         int n = 2, gi = 0;
@@ -954,6 +995,25 @@ public abstract class BackendContractTest {
         for (int a = 0; a < 2; a++) for (int b = 0; b < 3; b++) for (int c = 0; c < 4; c++) for (int d = 0; d < 5; d++)
             e[((a * 5 + d) * 3 + b) * 4 + c] = x[((a * 3 + b) * 4 + c) * 5 + d];
         assertClose("permute", e, be.download(Y), EXACT);
+    }
+
+    /** permute between ranges of larger tensors: the rest of y is untouched; overlapping ranges of one tensor are refused. */
+    @Test
+    void permuteAtOffsets() {
+        int[] dims = {3, 4, 5};
+        int[] perm = {1, 0, 2};
+        int n = 60;
+        float[] x = rand(n + 9, 221), y0 = rand(n + 13, 222);
+        Tensor Y = up(y0, y0.length), X = up(x, x.length);
+        be.permute(X, 9, Y, 6, dims, perm);
+        double[] e = toDouble(y0);
+        for (int a = 0; a < 3; a++) for (int b = 0; b < 4; b++) for (int c = 0; c < 5; c++)
+            e[6 + (b * 3 + a) * 5 + c] = x[9 + (a * 4 + b) * 5 + c];
+        assertClose("permute at offsets", e, be.download(Y), EXACT);
+        assertThrows(IllegalArgumentException.class, () -> be.permute(X, 9, Y, 14, dims, perm), "y range past the end");
+        Tensor Z = be.allocate(Shape.of(2 * n), DType.FLOAT32);
+        assertThrows(IllegalArgumentException.class, () -> be.permute(Z, 0, Z, n - 1, dims, perm), "overlapping ranges");
+        be.permute(Z, 0, Z, n, dims, perm); // disjoint ranges of one tensor are fine
     }
 
     @Test

@@ -81,27 +81,56 @@ public final class Conv2D extends Layer {
     }
 
     /**
-     * Most floats the im2col buffer may hold (1 MiB, about an L2 cache): images are unfolded in chunks this size
-     * allows, and each chunk is one batched GEMM per group (more work per call, parallel on the
-     * CPU, fewer launches on a GPU). Package-private and mutable so tests can force chunking.
+     * Most floats the im2col buffer may hold, overriding {@link Backend#convColumnsBudgetFloats()}
+     * when positive (0: the backend's). Images are unfolded in chunks this allows. Package-private
+     * and mutable so tests can force chunking.
      */
-    static int colsBudgetFloats = 1 << 18;
+    static int colsBudgetFloats = 0;
+
+    /**
+     * Overrides {@link Backend#convUnfoldsImagesTogether()} when non-null, so tests can run either
+     * layout on the CPU specification. Package-private and mutable for tests only.
+     */
+    static Boolean unfoldImagesTogether = null;
 
     /** the last input, [N, C, H, W] */
     private Tensor x;
+    /** one group's geometry (channels C/groups) */
     private ConvGeometry geometry;
     /** output buffer, [N, outChannels, outH, outW] */
     private Tensor y;
-    /** im2col of a chunk of images, all groups: [chunk, groups, C/groups*kh*kw, outH*outW] */
+    /**
+     * im2col of a chunk of images. Image by image: [chunk, groups, C/groups*kh*kw, outH*outW].
+     * Images together: [C*kh*kw, chunk*outH*outW] (group g's rows C/groups*kh*kw at g*that, images
+     * side by side along the columns); backward overwrites it with the columns' gradient.
+     */
     private Tensor cols;
-    /** gradient of cols, same shape */
+    /** gradient of cols, same shape (image by image only) */
     private Tensor dCols;
+    /** images together: the GEMM's output and backward's permuted gradient, [outChannels, chunk*outH*outW] */
+    private Tensor outCols;
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
     /** images per chunk in the last forward */
     private int chunk;
     /** whether cols still holds the whole last batch (one chunk), so backward need not unfold again */
     private boolean colsHoldBatch;
+    /** whether the last forward unfolded images together (see {@link Backend#convUnfoldsImagesTogether()}) */
+    private boolean together;
+
+    private static boolean together(Backend b) {
+        return unfoldImagesTogether != null ? unfoldImagesTogether : b.convUnfoldsImagesTogether();
+    }
+
+    private static long budget(Backend b) {
+        return colsBudgetFloats > 0 ? colsBudgetFloats : b.convColumnsBudgetFloats();
+    }
+
+    /** The geometry of all groups at once (channels C): its im2col rows are every group's rows, group after group. */
+    private ConvGeometry allGroups(int height, int width) {
+        return new ConvGeometry(inChannels, height, width, kernelH, kernelW, strideH, strideW,
+                padTop, padLeft, padBottom, padRight, dilationH, dilationW, false);
+    }
 
     /** A 1x1, stride-1, unpadded kernel: the image itself is its im2col matrix. */
     private boolean pointwise() {
@@ -129,13 +158,16 @@ public final class Conv2D extends Layer {
         long imageSize = (long) inChannels * h * w, groupSize = (long) cg * h * w, outImage = (long) outChannels * hw;
         long colsPerGroup = (long) rows * hw;
         y = Layers.ensure(b, y, Shape.of(n, outChannels, geometry.outH(), geometry.outW()));
-        if (pointwise()) {
+        together = together(b);
+        if (together) {
+            forwardTogether(b, n, h, w);
+        } else if (pointwise()) {
             // y_i,g [ocg, hw] = W_g [ocg, cg] * x_i,g [cg, hw], all images in one batched call per group
             for (int g = 0; g < groups; g++)
                 b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), (long) g * ocg * rows, 0,
                         x, g * groupSize, imageSize, 0f, y, (long) g * ocg * hw, outImage, n);
         } else {
-            chunk = (int) Math.max(1, Math.min(n, colsBudgetFloats / Math.max(1, groups * colsPerGroup)));
+            chunk = (int) Math.max(1, Math.min(n, budget(b) / Math.max(1, groups * colsPerGroup)));
             cols = Layers.ensure(b, cols, Shape.of(chunk, groups, rows, hw));
             for (int i0 = 0; i0 < n; i0 += chunk) {
                 int count = Math.min(chunk, n - i0);
@@ -164,6 +196,10 @@ public final class Conv2D extends Layer {
         if (bias != null && bias.grad() != null) b.biasGrad(gradOutput, bias.grad(), n, outChannels, hw, true);
         if (needInputGrad) dx = Layers.ensure(b, dx, s);
 
+        if (together) {
+            backwardTogether(b, gradOutput, dW, needInputGrad, n, h, w);
+            return Layers.grads(needInputGrad ? dx : null);
+        }
         if (pointwise()) {
             for (int i = 0; i < n; i++)
                 if (dW != null) // dW_g [ocg, cg] += dy_i,g [ocg, hw] * x_i,g^T
@@ -201,5 +237,63 @@ public final class Conv2D extends Layer {
             }
         }
         return Layers.grads(needInputGrad ? dx : null);
+    }
+
+    // ------------------------------------------------------------ images together (a GPU's layout)
+    // Per chunk of images: one im2colBatch, one GEMM (batched over the groups) and one permute
+    // forward; one permute, one GEMM for dW, one for the columns' gradient and one col2imBatch
+    // backward, whatever the chunk's size, so a step's launches do not grow with the batch.
+
+    /** Images [i0, i0 + count) of x into cols [C*kh*kw, count*outH*outW]. */
+    private void unfoldTogether(Backend b, ConvGeometry all, int i0, int count, long imageSize) {
+        b.im2colBatch(x, i0 * imageSize, count, all, cols, 0);
+    }
+
+    private void forwardTogether(Backend b, int n, int h, int w) {
+        ConvGeometry all = allGroups(h, w);
+        int k = geometry.colRows(), hw = geometry.colCols(), ocg = outChannels / groups;
+        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
+        chunk = (int) Math.max(1, Math.min(n, budget(b) / Math.max(1, (long) all.colRows() * hw)));
+        cols = Layers.ensure(b, cols, Shape.of(all.colRows(), (long) chunk * hw));
+        outCols = Layers.ensure(b, outCols, Shape.of(outChannels, (long) chunk * hw));
+        for (int i0 = 0; i0 < n; i0 += chunk) {
+            int count = Math.min(chunk, n - i0);
+            long span = (long) count * hw; // columns of this chunk
+            unfoldTogether(b, all, i0, count, imageSize);
+            // per group: Y'_g [ocg, count*hw] = W_g [ocg, k] * cols_g [k, count*hw], the groups as one batched call
+            b.gemm(false, false, ocg, Math.toIntExact(span), k, 1f, kernel.value(), 0, (long) ocg * k,
+                    cols, 0, k * span, 0f, outCols, 0, ocg * span, groups);
+            // Y' [out, count, hw] -> y [count, out, hw]
+            b.permute(outCols, 0, y, i0 * outImage, new int[] {outChannels, count, hw}, new int[] {1, 0, 2});
+        }
+        colsHoldBatch = chunk >= n;
+    }
+
+    private void backwardTogether(Backend b, Tensor gradOutput, Tensor dW, boolean needInputGrad, int n, int h, int w) {
+        ConvGeometry all = allGroups(h, w);
+        int k = geometry.colRows(), hw = geometry.colCols(), ocg = outChannels / groups;
+        long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
+        if (needInputGrad) b.fill(dx, 0f);
+        if (dW == null && !needInputGrad) return;
+        for (int i0 = 0; i0 < n; i0 += chunk) {
+            int count = Math.min(chunk, n - i0);
+            long span = (long) count * hw;
+            int cols32 = Math.toIntExact(span);
+            // dY [count, out, hw] -> dY' [out, count*hw]
+            b.permute(gradOutput, i0 * outImage, outCols, 0, new int[] {count, outChannels, hw}, new int[] {1, 0, 2});
+            if (dW != null) {
+                if (!colsHoldBatch) unfoldTogether(b, all, i0, count, imageSize);
+                // dW_g [ocg, k] += dY'_g [ocg, count*hw] * cols_g^T: the sum over the chunk's images is the GEMM's inner dimension
+                b.gemm(false, true, ocg, k, cols32, 1f, outCols, 0, ocg * span, cols, 0, k * span,
+                        1f, dW, 0, (long) ocg * k, groups);
+            }
+            if (needInputGrad) {
+                // dcols_g [k, count*hw] = W_g^T * dY'_g, into cols (its forward values are spent), then folded into dx
+                b.gemm(true, false, k, cols32, ocg, 1f, kernel.value(), 0, (long) ocg * k, outCols, 0, ocg * span,
+                        0f, cols, 0, k * span, groups);
+                colsHoldBatch = false;
+                b.col2imBatch(cols, 0, count, all, dx, i0 * imageSize);
+            }
+        }
     }
 }
