@@ -267,7 +267,7 @@ public final class GpuBench {
         o.put("device", device);
         o.put("driver", driver);
         o.put("date", date.toString());
-        o.put("copyGBs", BenchJson.fixed(copyGBs, 1));
+        o.put("copyGBs", BenchJson.fixed(copyGBs, 3));
         o.put("results", results);
         return o;
     }
@@ -276,7 +276,7 @@ public final class GpuBench {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("op", "copy");
         o.put("bytes", bytes);
-        o.put("GBs", BenchJson.fixed(copyGBs, 1));
+        o.put("GBs", BenchJson.fixed(copyGBs, 3));
         return o;
     }
 
@@ -289,7 +289,7 @@ public final class GpuBench {
         o.put("n", n);
         o.put("sparsity", BenchJson.fixed(sparsity, 2));
         o.put("medianMs", BenchJson.fixed(ms, 4));
-        o.put("readGBs", BenchJson.fixed(4.0 * n / (ms * 1e6), 1));
+        o.put("readGBs", BenchJson.fixed(4.0 * n / (ms * 1e6), 3));
         o.put("vsOneRead", BenchJson.fixed(ms / oneReadMs, 2));
         return o;
     }
@@ -318,7 +318,7 @@ public final class GpuBench {
         o.put("n", n);
         o.put("medianMs", BenchJson.fixed(ms, 4));
         o.put("bytesPerParam", bytesPerParam);
-        o.put("GBs", BenchJson.fixed(gbs, 1));
+        o.put("GBs", BenchJson.fixed(gbs, 3));
         o.put("ofCopy", BenchJson.fixed(gbs / copyGBs, 3));
         return o;
     }

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * benchmarks themselves need a GPU; their row builders do not). GpuBench formatted its rows with
  * String.format: those format strings are kept below as the golden reference, and every row must
  * read the same to the letter. TrainBench and SparseGpuBench wrote with Jackson's indenting
- * mapper: the same trees must parse back equal.
+ * mapper: the same trees must parse back equal. (Since then the throughputs carry 3 decimals, not
+ * 1: on the CUDA emulator an update's 0.02 GB/s was written as 0.0.)
  */
 class GpuJsonShapeTest {
     static final ObjectMapper M = new ObjectMapper();
@@ -39,7 +40,7 @@ class GpuJsonShapeTest {
         List<String> former = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         long bytes = 8L * (256L << 20);
-        former.add(String.format(Locale.ROOT, "{\"op\": \"copy\", \"bytes\": %d, \"GBs\": %.1f}", bytes, copyGBs));
+        former.add(String.format(Locale.ROOT, "{\"op\": \"copy\", \"bytes\": %d, \"GBs\": %.3f}", bytes, copyGBs));
         rows.add(GpuBench.copyRow(bytes, copyGBs));
         for (long n : new long[] {1_000_000L, 1_000_000_000L})
             for (double s : GpuBench.SPARSITIES) {
@@ -47,7 +48,7 @@ class GpuJsonShapeTest {
                 double oneReadMs = 4.0 * n / (copyGBs * 1e6);
                 former.add(String.format(Locale.ROOT,
                         "{\"op\": \"threshold\", \"scope\": \"single\", \"n\": %d, \"sparsity\": %.2f, \"medianMs\": %.4f, "
-                                + "\"readGBs\": %.1f, \"vsOneRead\": %.2f}", n, s, ms, 4.0 * n / (ms * 1e6), ms / oneReadMs));
+                                + "\"readGBs\": %.3f, \"vsOneRead\": %.2f}", n, s, ms, 4.0 * n / (ms * 1e6), ms / oneReadMs));
                 rows.add(GpuBench.thresholdSingleRow(n, s, ms, copyGBs));
             }
         for (boolean global : new boolean[] {false, true}) {
@@ -65,11 +66,11 @@ class GpuJsonShapeTest {
             int bpp = 21;
             double gbs = (double) bpp * n / (ms * 1e6);
             former.add(String.format(Locale.ROOT, "{\"op\": \"%s\", \"kernel\": \"%s\", \"n\": %d, \"medianMs\": %.4f, \"bytesPerParam\": %d, "
-                    + "\"GBs\": %.1f, \"ofCopy\": %.3f}", "sgd_momentum_masked", v.name().toLowerCase(Locale.ROOT), n, ms, bpp, gbs, gbs / copyGBs));
+                    + "\"GBs\": %.3f, \"ofCopy\": %.3f}", "sgd_momentum_masked", v.name().toLowerCase(Locale.ROOT), n, ms, bpp, gbs, gbs / copyGBs));
             rows.add(GpuBench.updateRow("sgd_momentum_masked", v, n, ms, bpp, copyGBs));
         }
         Instant date = Instant.parse("2026-11-21T10:00:00.123Z");
-        String formerDoc = String.format(Locale.ROOT, "{\"device\": \"%s\", \"driver\": %d, \"date\": \"%s\", \"copyGBs\": %.1f, \"results\": [%n  %s%n]}",
+        String formerDoc = String.format(Locale.ROOT, "{\"device\": \"%s\", \"driver\": %d, \"date\": \"%s\", \"copyGBs\": %.3f, \"results\": [%n  %s%n]}",
                 "NVIDIA H200", 13000, date, copyGBs, String.join(",\n  ", former));
         String doc = BenchJson.write(GpuBench.document("NVIDIA H200", 13000, date, copyGBs, rows));
         assertEquals(former, rowLines(doc));
