@@ -93,6 +93,13 @@ public final class Conv2D extends Layer {
      */
     static Boolean unfoldImagesTogether = null;
 
+    /**
+     * False: each layer keeps scratch of its own even where the backend shares one (the layout
+     * before {@link Backend#sharedScratch}), so tests can compare the two. Package-private and
+     * mutable for tests only.
+     */
+    static boolean shareScratch = true;
+
     /** the last input, [N, C, H, W] */
     private Tensor x;
     /** one group's geometry (channels C/groups) */
@@ -263,7 +270,7 @@ public final class Conv2D extends Layer {
      */
     private Tensor scratch(Backend b, long colsFloats, long outFloats) {
         long floats = colsFloats + outFloats;
-        Tensor shared = b.sharedScratch(floats);
+        Tensor shared = shareScratch ? b.sharedScratch(floats) : null;
         if (shared != null) {
             // a buffer of its own left from a backend without shared scratch (the model was bound there before)
             if (ownScratch != null) {
