@@ -207,6 +207,17 @@ public interface Backend extends AutoCloseable {
     default long convColumnsBudgetFloats() { return 1L << 18; }
 
     /**
+     * Scratch memory shared by the layers run on this backend (they run one at a time, in one
+     * thread, on one stream): a flat FLOAT32 tensor of at least {@code floats} elements, grown to
+     * the largest request so far and kept, or null where the backend keeps none (the caller then
+     * holds a buffer of its own). Its contents are undefined at every call, as another layer may
+     * have written it since: a caller uses it within one forward or one backward call and keeps
+     * nothing in it from one call to the next. The backend owns it: do not close it; a later,
+     * larger request may replace it. The default keeps none.
+     */
+    default Tensor sharedScratch(long floats) { return null; }
+
+    /**
      * Max pooling over x [n, C, H, W] -> y [n, C, outH, outW]; writes the arg-max flat index
      * within each input plane to INT32 {@code argmax} (same shape as y) when argmax is non-null.
      * Padding never wins.

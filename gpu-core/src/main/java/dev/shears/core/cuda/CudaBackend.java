@@ -76,6 +76,19 @@ public final class CudaBackend implements Backend {
     private final long convColumnsBudgetFloats;
     /** the most bytes a Conv2D's im2col buffer may take on this backend */
     static final long CONV_COLUMNS_MAX_BYTES = 128L << 20;
+    /**
+     * {@link #sharedScratch}: [capacity] floats, the largest request so far; null before the
+     * first. One for the whole backend instead of one per Conv2D (a 53-conv ResNet-50 would
+     * otherwise hold 53 buffers of up to {@link #CONV_COLUMNS_MAX_BYTES} each).
+     */
+    private Tensor scratch;
+    /**
+     * Scratch buffers replaced while a captured step graph lived: that graph writes their
+     * addresses at every replay, so they stay allocated until the last graph closes.
+     */
+    private final java.util.List<Tensor> retiredScratch = new java.util.ArrayList<>();
+    /** captured step graphs not yet closed ({@link CudaStepGraph}) */
+    private int liveGraphs;
 
     private final ThresholdKernels threshold;
     private final MaskKernels masks;
@@ -217,6 +230,47 @@ public final class CudaBackend implements Backend {
     void endStepCapture(CudaStepGraph g) {
         if (capturing == g) capturing = null;
     }
+
+    /** A step graph is about to be captured: scratch replaced from now on stays allocated while it lives. */
+    void stepGraphOpened() {
+        liveGraphs++;
+    }
+
+    /** A step graph was destroyed (after the stream drained); the last one frees the scratch replaced meanwhile. */
+    void stepGraphClosed() {
+        if (--liveGraphs > 0) return;
+        liveGraphs = 0;
+        for (Tensor t : retiredScratch) t.close();
+        retiredScratch.clear();
+    }
+
+    /**
+     * One scratch buffer for every layer of every model on this backend (see
+     * {@link Backend#sharedScratch}): grown on a request larger than it, never shrunk, so a
+     * smaller batch (a tail batch, an evaluation) reuses it as it is. It cannot grow during a
+     * CUDA-graph capture (a capture may not allocate, and the graph must see fixed addresses):
+     * run the step once uncaptured first, which sizes it. Replaced while a captured graph lives,
+     * the old buffer is kept until the last graph closes, as the graph still writes it.
+     */
+    @Override public Tensor sharedScratch(long floats) {
+        enter();
+        if (floats <= 0) throw new IllegalArgumentException("sharedScratch: asked for " + floats + " floats; ask for at least one");
+        if (scratch != null && scratch.size() >= floats) return scratch;
+        if (capturing != null)
+            throw new CudaAllocator.GraphCaptureAllocationException("the shared scratch of " + name + " must grow from "
+                    + (scratch == null ? 0 : scratch.size()) + " to " + floats + " floats during a CUDA graph capture, which may "
+                    + "not allocate: run the captured step once uncaptured first, so that the scratch has its size");
+        Tensor grown = allocateUninitialised(Shape.of(floats), DType.FLOAT32);
+        if (scratch != null) {
+            if (liveGraphs > 0) retiredScratch.add(scratch);
+            else scratch.close();
+        }
+        scratch = grown;
+        return scratch;
+    }
+
+    /** Floats of the shared scratch now (0: none yet), for tests and memory reports. */
+    public long sharedScratchFloats() { return scratch == null ? 0 : scratch.size(); }
 
     void launchStepGraph(dev.shears.nativebind.CudaGraph graph) {
         enter();
@@ -604,7 +658,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * 128 MiB of floats, or a sixteenth of the device memory free when the backend opened if
-     * that is less (each Conv2D holds one such buffer; see Conv2D): the chunks that
+     * that is less (the Conv2D layers borrow one {@link #sharedScratch} sized for the largest of
+     * them; see Conv2D): the chunks that
      * sizes are a few GEMMs and a few launches each, instead of per-image work.
      */
     @Override public long convColumnsBudgetFloats() { return convColumnsBudgetFloats; }
@@ -821,6 +876,11 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             failure = e;
         }
+        // the backend's own tensors go first, so that a STRICT close counts only the caller's
+        if (scratch != null) scratch.close();
+        for (Tensor t : retiredScratch) t.close();
+        scratch = null;
+        retiredScratch.clear();
         AutoCloseable memory = leakPolicy == LeakPolicy.STRICT ? allocator : allocator::closeReleasingLive;
         for (AutoCloseable r : new AutoCloseable[] {staging, cublas, rt, memory, module, stream, context}) {
             try {

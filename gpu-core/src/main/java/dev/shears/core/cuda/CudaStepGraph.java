@@ -31,7 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * arguments baked at capture; masks and weights are updated in place between steps (the pruning
  * schedule runs outside the graph), so their addresses do not change. A step whose parameters
  * gained, lost or replaced a mask tensor needs a new capture: {@link #masksMatch} tells. Blocks the
- * capture touched stay reserved for the graph until {@link #close} ({@link CudaAllocator.GraphPool}).
+ * capture touched stay reserved for the graph until {@link #close} ({@link CudaAllocator.GraphPool}),
+ * and the backend's shared scratch, if replaced meanwhile, stays allocated until then too.
  * The tensors the step uses (batch, parameters, gradients, optimizer state, layer buffers) must
  * stay open while the graph lives.
  */
@@ -72,6 +73,8 @@ public final class CudaStepGraph implements AutoCloseable {
     /** a replay was submitted and not yet awaited */
     private boolean inFlight;
     private boolean closed;
+    /** whether the backend counts this graph among the live ones (its shared scratch is kept while it lives) */
+    private boolean counted;
 
     private CudaStepGraph(CudaBackend backend, Tensor x, Tensor y, int classes, Tensor[] masks) {
         this.backend = backend;
@@ -120,6 +123,8 @@ public final class CudaStepGraph implements AutoCloseable {
     private void record(CudaTensor x, CudaTensor y, Body body) {
         var stream = backend.stream();
         var h = stream.handle();
+        backend.stepGraphOpened();
+        counted = true;
         pool = backend.allocator().beginCapture();
         try {
             graph = CudaGraph.capture(stream, () -> {
@@ -247,6 +252,7 @@ public final class CudaStepGraph implements AutoCloseable {
         backend.stream().synchronize();
         if (graph != null) graph.close();
         if (pool != null) backend.allocator().releasePool(pool);
+        if (counted) backend.stepGraphClosed();
         backend.allocator().free(scalars);
         scalarsHost.close();
         labels.close();

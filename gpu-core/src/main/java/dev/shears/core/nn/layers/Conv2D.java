@@ -93,27 +93,34 @@ public final class Conv2D extends Layer {
      */
     static Boolean unfoldImagesTogether = null;
 
+    /**
+     * False: each layer keeps scratch of its own even where the backend shares one (the layout
+     * before {@link Backend#sharedScratch}), so tests can compare the two. Package-private and
+     * mutable for tests only.
+     */
+    static boolean shareScratch = true;
+
     /** the last input, [N, C, H, W] */
     private Tensor x;
     /** one group's geometry (channels C/groups) */
     private ConvGeometry geometry;
     /** output buffer, [N, outChannels, outH, outW] */
     private Tensor y;
-    /**
-     * im2col of a chunk of images. Image by image: [chunk, groups, C/groups*kh*kw, outH*outW].
-     * Images together: [C*kh*kw, chunk*outH*outW] (group g's rows C/groups*kh*kw at g*that, images
-     * side by side along the columns); backward overwrites it with the columns' gradient.
-     */
+    /** image by image: im2col of a chunk of images, [chunk, groups, C/groups*kh*kw, outH*outW] */
     private Tensor cols;
     /** gradient of cols, same shape (image by image only) */
     private Tensor dCols;
-    /** images together: the GEMM's output and backward's permuted gradient, [outChannels, chunk*outH*outW] */
-    private Tensor outCols;
+    /**
+     * Images together, where the backend has no {@link Backend#sharedScratch}: this layer's own
+     * scratch, laid out as the shared one (see {@link #scratch}), [C*kh*kw*chunk*outH*outW +
+     * outChannels*chunk*outH*outW]. Null on a backend that shares its scratch.
+     */
+    private Tensor ownScratch;
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
     /** images per chunk in the last forward */
     private int chunk;
-    /** whether cols still holds the whole last batch (one chunk), so backward need not unfold again */
+    /** image by image: whether cols still holds the whole last batch (one chunk), so backward need not unfold again */
     private boolean colsHoldBatch;
     /** whether the last forward unfolded images together (see {@link Backend#convUnfoldsImagesTogether()}) */
     private boolean together;
@@ -241,32 +248,86 @@ public final class Conv2D extends Layer {
 
     // ------------------------------------------------------------ images together (a GPU's layout)
     // Per chunk of images: one im2colBatch, one GEMM (batched over the groups) and one permute
-    // forward; one permute, one GEMM for dW, one for the columns' gradient and one col2imBatch
-    // backward, whatever the chunk's size, so a step's launches do not grow with the batch.
+    // forward; one permute, one im2colBatch and one GEMM for dW, one GEMM for the columns'
+    // gradient and one col2imBatch backward, whatever the chunk's size, so a step's launches do
+    // not grow with the batch.
+    //
+    // The columns and the GEMM's output live in scratch shared by every layer of the backend
+    // (Backend#sharedScratch), not in buffers of this layer's own: the layers run one at a time,
+    // so one buffer sized for the largest of them serves all, where one per layer held up to
+    // 128 MiB per Conv2D on CUDA (several GB for a ResNet-50) for the model's life. The price:
+    // between this layer's forward and its backward other layers overwrite the scratch, so
+    // backward unfolds its chunk again for dW (one im2colBatch launch per chunk, reading x, which
+    // is kh*kw/stride^2 times smaller than the columns it writes) instead of keeping the forward's
+    // columns. A batch of more than one chunk unfolded again anyway, as one buffer held one chunk.
 
-    /** Images [i0, i0 + count) of x into cols [C*kh*kw, count*outH*outW]. */
-    private void unfoldTogether(Backend b, ConvGeometry all, int i0, int count, long imageSize) {
-        b.im2colBatch(x, i0 * imageSize, count, all, cols, 0);
+    /**
+     * The scratch for a chunk of {@code chunk} images: floats [0, colsFloats) hold the columns
+     * [C*kh*kw, chunk*outH*outW] (group g's rows C/groups*kh*kw at g*that, images side by side
+     * along the columns; backward overwrites them with the columns' gradient), the next
+     * outChannels*chunk*outH*outW the GEMM's output [outChannels, chunk*outH*outW] (backward: the
+     * permuted output gradient). The backend's shared scratch, else this layer's own.
+     */
+    private Tensor scratch(Backend b, long colsFloats, long outFloats) {
+        long floats = colsFloats + outFloats;
+        Tensor shared = shareScratch ? b.sharedScratch(floats) : null;
+        if (shared != null) {
+            // a buffer of its own left from a backend without shared scratch (the model was bound there before)
+            if (ownScratch != null) {
+                ownScratch.close();
+                ownScratch = null;
+            }
+            return shared;
+        }
+        // a buffer of exactly this size, as before; kept while the layout's size stays the same
+        ownScratch = Layers.ensure(b, ownScratch, Shape.of(floats));
+        return ownScratch;
+    }
+
+    /** Floats of the scratch {@link #scratch} serves a forward or backward over {@code chunk} images of this size. */
+    private long[] scratchFloats(int chunk, int h, int w) {
+        ConvGeometry all = allGroups(h, w);
+        long span = (long) chunk * all.colCols();
+        return new long[] {(long) all.colRows() * span, (long) outChannels * span};
+    }
+
+    /**
+     * Floats of scratch this layer borrows for a forward or backward over an input of {@code n}
+     * images of {@code height x width} in the images-together layout, under a columns budget of
+     * {@code budgetFloats}: columns plus GEMM output for one chunk. A backend's shared scratch
+     * grows to the largest of its layers' (tests and memory reports read it).
+     */
+    public long scratchFloats(int n, int height, int width, long budgetFloats) {
+        ConvGeometry all = allGroups(height, width);
+        int c = chunkOf(n, all, budgetFloats);
+        long[] f = scratchFloats(c, height, width);
+        return f[0] + f[1];
+    }
+
+    /** Images per chunk: as many as the columns budget allows, at least one, at most the batch. */
+    private static int chunkOf(int n, ConvGeometry all, long budgetFloats) {
+        return (int) Math.max(1, Math.min(n, budgetFloats / Math.max(1, (long) all.colRows() * all.colCols())));
     }
 
     private void forwardTogether(Backend b, int n, int h, int w) {
         ConvGeometry all = allGroups(h, w);
         int k = geometry.colRows(), hw = geometry.colCols(), ocg = outChannels / groups;
         long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
-        chunk = (int) Math.max(1, Math.min(n, budget(b) / Math.max(1, (long) all.colRows() * hw)));
-        cols = Layers.ensure(b, cols, Shape.of(all.colRows(), (long) chunk * hw));
-        outCols = Layers.ensure(b, outCols, Shape.of(outChannels, (long) chunk * hw));
+        chunk = chunkOf(n, all, budget(b));
+        long[] f = scratchFloats(chunk, h, w);
+        Tensor work = scratch(b, f[0], f[1]);
+        long outAt = f[0]; // where the GEMM's output starts in work
         for (int i0 = 0; i0 < n; i0 += chunk) {
             int count = Math.min(chunk, n - i0);
             long span = (long) count * hw; // columns of this chunk
-            unfoldTogether(b, all, i0, count, imageSize);
+            // images [i0, i0 + count) of x into the columns [C*kh*kw, count*hw] at work[0]
+            b.im2colBatch(x, i0 * imageSize, count, all, work, 0);
             // per group: Y'_g [ocg, count*hw] = W_g [ocg, k] * cols_g [k, count*hw], the groups as one batched call
             b.gemm(false, false, ocg, Math.toIntExact(span), k, 1f, kernel.value(), 0, (long) ocg * k,
-                    cols, 0, k * span, 0f, outCols, 0, ocg * span, groups);
+                    work, 0, k * span, 0f, work, outAt, ocg * span, groups);
             // Y' [out, count, hw] -> y [count, out, hw]
-            b.permute(outCols, 0, y, i0 * outImage, new int[] {outChannels, count, hw}, new int[] {1, 0, 2});
+            b.permute(work, outAt, y, i0 * outImage, new int[] {outChannels, count, hw}, new int[] {1, 0, 2});
         }
-        colsHoldBatch = chunk >= n;
     }
 
     private void backwardTogether(Backend b, Tensor gradOutput, Tensor dW, boolean needInputGrad, int n, int h, int w) {
@@ -275,23 +336,26 @@ public final class Conv2D extends Layer {
         long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
         if (needInputGrad) b.fill(dx, 0f);
         if (dW == null && !needInputGrad) return;
+        long[] f = scratchFloats(chunk, h, w);
+        // the same request as forward's: other layers may have written it since, so nothing of forward's is in it
+        Tensor cols = scratch(b, f[0], f[1]), outCols = cols;
+        long outAt = f[0];
         for (int i0 = 0; i0 < n; i0 += chunk) {
             int count = Math.min(chunk, n - i0);
             long span = (long) count * hw;
             int cols32 = Math.toIntExact(span);
             // dY [count, out, hw] -> dY' [out, count*hw]
-            b.permute(gradOutput, i0 * outImage, outCols, 0, new int[] {count, outChannels, hw}, new int[] {1, 0, 2});
+            b.permute(gradOutput, i0 * outImage, outCols, outAt, new int[] {count, outChannels, hw}, new int[] {1, 0, 2});
             if (dW != null) {
-                if (!colsHoldBatch) unfoldTogether(b, all, i0, count, imageSize);
+                b.im2colBatch(x, i0 * imageSize, count, all, cols, 0);
                 // dW_g [ocg, k] += dY'_g [ocg, count*hw] * cols_g^T: the sum over the chunk's images is the GEMM's inner dimension
-                b.gemm(false, true, ocg, k, cols32, 1f, outCols, 0, ocg * span, cols, 0, k * span,
+                b.gemm(false, true, ocg, k, cols32, 1f, outCols, outAt, ocg * span, cols, 0, k * span,
                         1f, dW, 0, (long) ocg * k, groups);
             }
             if (needInputGrad) {
-                // dcols_g [k, count*hw] = W_g^T * dY'_g, into cols (its forward values are spent), then folded into dx
-                b.gemm(true, false, k, cols32, ocg, 1f, kernel.value(), 0, (long) ocg * k, outCols, 0, ocg * span,
+                // dcols_g [k, count*hw] = W_g^T * dY'_g, into the columns (spent on dW), then folded into dx
+                b.gemm(true, false, k, cols32, ocg, 1f, kernel.value(), 0, (long) ocg * k, outCols, outAt, ocg * span,
                         0f, cols, 0, k * span, groups);
-                colsHoldBatch = false;
                 b.col2imBatch(cols, 0, count, all, dx, i0 * imageSize);
             }
         }

@@ -11,4 +11,7 @@ public final class Conv2DLayoutOverride {
 
     /** Forces the im2col budget in floats, or restores the backend's with 0. */
     public static void columnsBudgetFloats(int floats) { Conv2D.colsBudgetFloats = floats; }
+
+    /** False: every Conv2D keeps scratch of its own instead of borrowing the backend's shared one; true restores sharing. */
+    public static void shareScratch(boolean share) { Conv2D.shareScratch = share; }
 }
