@@ -84,12 +84,12 @@ public final class SparseBench {
         return rows;
     }
 
-    /** How long {@link #settle} may take at most. */
+    /** How long after its first pass {@link #settle} may start another. */
     static final long SETTLE_NANOS = 3_000_000_000L;
 
     /**
      * Untimed passes over the candidates at the sweep's shape until every candidate's time is
-     * within 25% of its previous pass (at most {@link #SETTLE_NANOS}; {@link Settle}). A 512x512
+     * within 25% of its previous pass (no new pass {@link #SETTLE_NANOS} after the first; {@link Settle}). A 512x512
      * sweep timed cold gave its first rows dense 0.4-13 ms at the first sparsity, 0.014 ms at the
      * next, and CSR "31x" faster than dense at 50% sparsity.
      */

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * Dense is always a candidate and a sparse format must beat it by
  * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
  * timing noise. The first time a (shape, batch, candidates) is timed in this JVM, untimed passes
- * run until the figures are stable ({@link Settle}: at most 2 s each, 10 s per JVM in all), so
+ * run until the figures are stable ({@link Settle}: about 2 s each and 10 s per JVM at most), so
  * that a layer is not judged on code the JIT is still compiling for its shape.
  */
 public final class SparsePlanner {
