@@ -92,6 +92,26 @@ final class InferenceReport {
         return "cuda".equals(inf.backend()) ? "on the GPU, cuBLAS dense against cuSPARSE," : "on the CPU,";
     }
 
+    /**
+     * The summary's line above the batch lines, worded by what the whole-model check kept: every
+     * layer in its fastest format, every layer dense (no plan beat dense as a whole at any batch
+     * size), or the plan at some batch sizes only.
+     */
+    static String header(RunReport.Inference inf) {
+        RunReport.InferenceBatch first = inf.batches().getFirst();
+        long kept = inf.batches().stream().filter(RunReport.InferenceBatch::planKept).count();
+        if (kept == inf.batches().size())
+            return String.format(Locale.ROOT, "inference %s each layer in its fastest measured format (weights %.2f MB dense, %.2f MB as planned):",
+                    where(inf), first.denseWeightBytes() / 1e6, first.plannedWeightBytes() / 1e6);
+        if (kept == 0)
+            return String.format(Locale.ROOT, "inference %s all layers dense: no plan of per-layer formats beat dense as a whole (weights %.2f MB):",
+                    where(inf), first.denseWeightBytes() / 1e6);
+        RunReport.InferenceBatch planned = inf.batches().stream().filter(RunReport.InferenceBatch::planKept).findFirst().orElseThrow();
+        return String.format(Locale.ROOT, "inference %s each layer in its fastest measured format where that plan beat dense as a whole,"
+                        + " else all dense (weights %.2f MB dense, %.2f MB as planned at batch %d):",
+                where(inf), first.denseWeightBytes() / 1e6, planned.plannedWeightBytes() / 1e6, planned.batch());
+    }
+
     /** One batch size as a line of the summary. */
     static String line(RunReport.InferenceBatch r) {
         return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx)%s; same predictions on %d/%d test images",

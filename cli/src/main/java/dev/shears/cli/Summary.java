@@ -29,9 +29,7 @@ final class Summary {
         RunReport.Inference inf = r.inference();
         if (inf != null) {
             if (!inf.batches().isEmpty()) {
-                RunReport.InferenceBatch first = inf.batches().getFirst();
-                out.printf(Locale.ROOT, "inference %s each layer in its fastest measured format (weights %.2f MB dense, %.2f MB as planned):%n",
-                        InferenceReport.where(inf), first.denseWeightBytes() / 1e6, first.plannedWeightBytes() / 1e6);
+                out.println(InferenceReport.header(inf));
                 for (RunReport.InferenceBatch b : inf.batches()) out.println("  " + InferenceReport.line(b));
             }
             if (inf.note() != null) out.println("inference: " + inf.note());

@@ -84,26 +84,17 @@ public final class SparseBench {
         return rows;
     }
 
-    /** How long {@link #settle} may take at most. */
+    /** How long after its first pass {@link #settle} may start another. */
     static final long SETTLE_NANOS = 3_000_000_000L;
 
     /**
      * Untimed passes over the candidates at the sweep's shape until every candidate's time is
-     * within 25% of its previous pass (at most {@link #SETTLE_NANOS}). The planner's small-matrix
-     * warm-up is not enough: at a new shape the JIT recompiles (under load, for hundreds of ms),
-     * and a 512x512 sweep timed its first rows on that code (dense 0.4-13 ms at the first
-     * sparsity, 0.014 ms at the next; CSR "31x" faster than dense at 50% sparsity).
+     * within 25% of its previous pass (no new pass {@link #SETTLE_NANOS} after the first; {@link Settle}). A 512x512
+     * sweep timed cold gave its first rows dense 0.4-13 ms at the first sparsity, 0.014 ms at the
+     * next, and CSR "31x" faster than dense at 50% sparsity.
      */
     static void settle(SparsePlanner planner, List<SparseMatrix> all, float[] x, float[] y, int n) {
-        long start = System.nanoTime();
-        double[] prev = planner.timeAll(all, x, y, n, true);
-        while (System.nanoTime() - start < SETTLE_NANOS) {
-            double[] t = planner.timeAll(all, x, y, n, true);
-            boolean stable = true;
-            for (int i = 0; i < t.length; i++) stable &= t[i] < 1.25 * prev[i] && t[i] > 0.8 * prev[i];
-            if (stable) return;
-            prev = t;
-        }
+        Settle.untilStable(() -> planner.timeAll(all, x, y, n, true), System::nanoTime, SETTLE_NANOS);
     }
 
     /** Rows for every candidate of every planned layer of a model ({@code --model FILE}). */

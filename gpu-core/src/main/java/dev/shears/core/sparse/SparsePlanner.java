@@ -14,7 +14,9 @@ import java.util.SplittableRandom;
  * kernel larger than 1x1, on its tap-major A, see {@link #chooseConv} and {@link ConvTaps}).
  * Dense is always a candidate and a sparse format must beat it by
  * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
- * timing noise.
+ * timing noise. The first time a (shape, batch, candidates) is timed in this JVM, untimed passes
+ * run until the figures are stable ({@link Settle}: about 2 s each and 10 s per JVM at most), so
+ * that a layer is not judged on code the JIT is still compiling for its shape.
  */
 public final class SparsePlanner {
 
@@ -74,9 +76,31 @@ public final class SparsePlanner {
         public double speedupVsDense() { return denseMs() / chosenMs(); }
     }
 
-    private final Options options;
+    /** One timing of every candidate (ms each, candidate order): {@link #timeAll}, or a test's. */
+    @FunctionalInterface
+    interface Timer {
+        double[] time(List<SparseMatrix> candidates, float[] x, float[] y, int n, boolean batchMajor);
+    }
 
-    public SparsePlanner(Options options) { this.options = options; }
+    /** What {@link Settle} remembers as settled: the product's shape, batch and candidates' labels. */
+    private record SettleKey(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
+
+    private final Options options;
+    private final Settle settle;
+    private final Timer timer;
+
+    public SparsePlanner(Options options) {
+        this.options = options;
+        this.settle = Settle.PLANNER;
+        this.timer = this::timeAll;
+    }
+
+    /** A planner with its own settle state and timing (tests: a scripted timer and clock). */
+    SparsePlanner(Options options, Settle settle, Timer timer) {
+        this.options = options;
+        this.settle = settle;
+        this.timer = timer;
+    }
 
     public SparsePlanner() { this(Options.defaults()); }
 
@@ -119,7 +143,6 @@ public final class SparsePlanner {
     private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA) {
         SparseMatrix.checkDense(a, rows, cols);
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
-        if (options.minMillis() > 0) warmUpKernels();
         float[] x = new float[n * cols];
         SplittableRandom rng = new SplittableRandom(42);
         for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
@@ -143,7 +166,11 @@ public final class SparsePlanner {
                 candidates.add(NmMatrix.fromDense(tapMajorA, rows, cols));
             }
         }
-        double[] ms = timeAll(candidates, x, y, n, batchMajor);
+        // quick options (minMillis 0) promise no reliable figures: they are not settled either
+        if (options.minMillis() > 0)
+            settle.once(new SettleKey(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()),
+                    () -> timer.time(candidates, x, y, n, batchMajor));
+        double[] ms = timer.time(candidates, x, y, n, batchMajor);
         List<Timing> timings = new ArrayList<>();
         int best = 0;
         String force = options.force();
@@ -207,9 +234,11 @@ public final class SparsePlanner {
      * Median milliseconds of one product for every candidate, measured in {@link #ROUNDS}
      * interleaved rounds (each {@code minMillis / ROUNDS} long) keeping each candidate's fastest
      * round: a kernel that the JIT compiles, or deoptimises and recompiles, during one round is not
-     * judged on it, and slow phases of a shared machine hit every candidate alike.
+     * judged on it, and slow phases of a shared machine hit every candidate alike. Warms the
+     * kernels up first ({@link #warmUpKernels}) unless {@code minMillis} is 0.
      */
     double[] timeAll(List<SparseMatrix> candidates, float[] x, float[] y, int n, boolean batchMajor) {
+        if (options.minMillis() > 0) warmUpKernels();
         double[] best = new double[candidates.size()];
         Arrays.fill(best, Double.MAX_VALUE);
         int rounds = options.minMillis() > 0 ? ROUNDS : 1;

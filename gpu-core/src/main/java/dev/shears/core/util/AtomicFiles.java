@@ -7,13 +7,54 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writes output files so that a reader never sees half a file and an input is never overwritten:
  * the bytes go to a temporary file in the target's folder, which is then moved over the target.
+ * A Ctrl-C (SIGINT) or SIGTERM during a write runs only shutdown hooks, not the write's cleanup:
+ * one hook deletes the temporary files of the writes then in flight, so none is left beside the
+ * output (the target itself keeps its previous content, since the move never happened).
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
+
+    /**
+     * The temporary files of the writes under way: added once created, removed after the move (or
+     * the failed write's own cleanup), so it never holds a target or a finished output's path.
+     */
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+
+    /** The shutdown hook, registered when the first write touches this class ({@link #ensure}). */
+    private static final class Hook {
+        static {
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteInFlight, "shears-atomic-files-cleanup"));
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: a write started now has no hook to clean up after it
+            }
+        }
+
+        static void ensure() {}
+    }
+
+    /**
+     * What the shutdown hook does: deletes the temporary file of every write in flight; how many
+     * it deleted. The writes themselves then fail at their move (their file is gone) and leave the
+     * target as it was. Package-private for tests.
+     */
+    static int deleteInFlight() {
+        int deleted = 0;
+        for (Path tmp : IN_FLIGHT)
+            try {
+                if (Files.deleteIfExists(tmp)) deleted++;
+                IN_FLIGHT.remove(tmp);
+            } catch (IOException | RuntimeException e) {
+                // shutting down: nothing to report to, and the other files still deserve their try
+            }
+        return deleted;
+    }
 
     /** What writes the content. */
     @FunctionalInterface
@@ -50,7 +91,9 @@ public final class AtomicFiles {
             }
         try {
             Files.createDirectories(dir);
+            Hook.ensure(); // before the temporary file exists, so none goes unwatched
             Path tmp = newTempFile(dir, abs.getFileName().toString());
+            IN_FLIGHT.add(tmp);
             try {
                 try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                     writer.write(out);
@@ -61,7 +104,11 @@ public final class AtomicFiles {
                     Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
                 }
             } finally {
-                Files.deleteIfExists(tmp);
+                try {
+                    Files.deleteIfExists(tmp); // only left when the write or the move failed
+                } finally {
+                    IN_FLIGHT.remove(tmp);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);

@@ -8,7 +8,12 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -72,5 +77,81 @@ class AtomicFilesTest {
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "the temporary file is removed");
         }
+    }
+
+    private List<Path> temporaryFiles() throws Exception {
+        try (var files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
+        }
+    }
+
+    /**
+     * What the shutdown hook does on Ctrl-C: the temporary file of a write in flight is deleted,
+     * the target keeps its previous content, and the interrupted write cannot then finish the move.
+     * A finished output is never touched.
+     */
+    @Test void theShutdownCleanupDeletesTheTemporaryFileOfAWriteInFlightOnly() throws Exception {
+        Path done = dir.resolve("report.json");
+        AtomicFiles.writeString(done, "finished");
+        Path out = dir.resolve("model.shears");
+        Files.writeString(out, "old");
+        CountDownLatch writing = new CountDownLatch(1), release = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                AtomicFiles.write(out, o -> {
+                    o.write("half of the new".getBytes(StandardCharsets.UTF_8));
+                    o.flush();
+                    writing.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                });
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        writer.start();
+        try {
+            assertTrue(writing.await(30, TimeUnit.SECONDS), "the write started");
+            List<Path> tmp = temporaryFiles();
+            assertEquals(1, tmp.size(), "one temporary file while writing: " + tmp);
+            assertTrue(tmp.getFirst().getFileName().toString().startsWith(".model.shears."), tmp.toString());
+            assertEquals(1, AtomicFiles.deleteInFlight());
+            assertEquals(List.of(), temporaryFiles());
+            assertEquals("old", Files.readString(out), "the target is untouched");
+        } finally {
+            release.countDown();
+            writer.join(30_000);
+        }
+        assertInstanceOf(java.io.UncheckedIOException.class, failure.get(), "the interrupted write cannot complete");
+        assertEquals("old", Files.readString(out));
+        assertEquals("finished", Files.readString(done), "a finished output is never deleted");
+        assertEquals(0, AtomicFiles.deleteInFlight(), "nothing left in flight");
+        try (var files = Files.list(dir)) {
+            assertEquals(Set.of(done, out), Set.copyOf(files.toList()));
+        }
+    }
+
+    /** The same in a real JVM killed during a write (SIGTERM, which runs the shutdown hooks as Ctrl-C's SIGINT does). */
+    @Test void aJvmKilledDuringAWriteLeavesNoTemporaryFile() throws Exception {
+        Path out = dir.resolve("model.shears");
+        Files.writeString(out, "old");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                AtomicFilesInFlightMain.class.getName(), out.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            var stdout = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("in flight", stdout.readLine(), "the child started its write");
+            assertEquals(1, temporaryFiles().size(), "its temporary file exists while it writes");
+            p.destroy(); // SIGTERM on Linux
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the child exits");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(List.of(), temporaryFiles(), "the shutdown hook deleted the temporary file");
+        assertEquals("old", Files.readString(out), "the previous content is intact");
     }
 }

@@ -1,0 +1,50 @@
+package dev.shears.cli;
+
+import dev.shears.cli.report.RunReport;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The end-of-run summary's inference header says what the whole-model check kept. */
+class SummaryTest {
+
+    private static RunReport.InferenceBatch batch(int b, boolean kept) {
+        // 1 MB of weights dense, 0.2 MB planned (or 1 MB when the check sent every layer back to dense)
+        return new RunReport.InferenceBatch(b, 1.0, kept ? 0.5 : 1.0, kept ? 2.0 : 1.0, 1_000_000, kept ? 200_000 : 1_000_000,
+                256, 256, 0.0, List.of(), kept);
+    }
+
+    private static String summary(RunReport.InferenceBatch... batches) {
+        RunReport r = new RunReport("prune", "0.1.0", "2026-11-21", "cpu", "lenet-300-100", "mnist", 100, 50, "gmp", 1,
+                new RunReport.Metrics(0.9, 0.3, 50), new RunReport.Metrics(0.89, 0.35, 50), 0.9, 0.9, 3.0, 266_610, 266_200, 26_620,
+                List.of(new RunReport.LayerRow("fc1", "Dense", 235_500, 235_200, 0.9)), List.of(), List.of(), 12.0,
+                "out/model.shears", null, new RunReport.Inference("cpu", "cpu: test", List.of(batches), null));
+        StringWriter s = new StringWriter();
+        Summary.print(new PrintWriter(s), r, Path.of("out"));
+        return s.toString();
+    }
+
+    @Test void aKeptPlanIsEachLayerInItsFastestFormat() {
+        String out = summary(batch(1, true), batch(64, true));
+        assertTrue(out.contains("inference on the CPU, each layer in its fastest measured format (weights 1.00 MB dense, 0.20 MB as planned):"), out);
+    }
+
+    @Test void aPlanSentBackToDenseIsNotCalledTheFastestFormat() {
+        String out = summary(batch(1, false), batch(64, false));
+        assertFalse(out.contains("fastest measured format"), out);
+        assertTrue(out.contains("inference on the CPU, all layers dense: no plan of per-layer formats beat dense as a whole (weights 1.00 MB):"), out);
+        assertTrue(out.contains("batch 1: dense 1.000 ms, sparse 1.000 ms (1.00x) (no plan beat dense as a whole: all layers dense)"), out);
+    }
+
+    @Test void aPlanKeptAtSomeBatchSizesOnlySaysSo() {
+        String out = summary(batch(1, false), batch(64, true));
+        assertTrue(out.contains("inference on the CPU, each layer in its fastest measured format where that plan beat dense as a whole,"
+                + " else all dense (weights 1.00 MB dense, 0.20 MB as planned at batch 64):"), out);
+    }
+}

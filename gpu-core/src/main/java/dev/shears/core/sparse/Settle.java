@@ -1,0 +1,101 @@
+package dev.shears.core.sparse;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * Untimed timing passes at one shape until the figures stop moving: the one settle loop of the
+ * CPU sparse timings, used by {@link SparseBench#sweep} and by {@link SparsePlanner} the first time
+ * it times a (shape, batch). The planner's small-matrix warm-up ({@link SparsePlanner#warmUpKernels})
+ * is not enough: at a new shape the JIT recompiles (under load, for hundreds of ms), and the
+ * timing taken on that code is arbitrary (a pruned LeNet-300-100's fc1 at batch 1: dense 1.117 ms
+ * in the first planning, 0.0114 ms in the second; fc3 got blocked-ell-4, then dense).
+ *
+ * <p>An instance remembers which (shape, batch) it has settled and how much of its time budget
+ * is left, so that a model with many layers does not spend minutes settling: each new key gets
+ * at most {@code perKeyNanos}, and all of them together at most {@code totalNanos}; once that is
+ * spent, further keys are timed without settling (the planner's interleaved best-of rounds still
+ * apply). The JIT's state is the JVM's, so the planner shares one instance ({@link #PLANNER}).
+ */
+final class Settle {
+
+    /** One timing pass: every candidate's time (ms), in a fixed candidate order. */
+    @FunctionalInterface
+    interface Pass {
+        double[] run();
+    }
+
+    /** A pass is stable when every candidate's time is within this factor of its previous pass's. */
+    static final double TOLERANCE = 1.25;
+
+    /**
+     * Stable passes in a row that end the loop. Two, not one: two passes can be equally cold (a
+     * LeNet fc2's dense product took 0.073 ms in both, then 0.002 ms in the timing after them).
+     */
+    static final int STABLE_IN_A_ROW = 2;
+
+    /**
+     * The planner's: passes for a new (shape, batch) start for at most 2 s after the first (a pass
+     * at the default options takes ~0.3 s with four candidates, so up to ~7 passes), and all keys
+     * together stop starting passes after 10 s per JVM, so that planning a model with many
+     * distinct layer shapes costs about 10 s more than before at most (plus one pass per key
+     * while the budget lasts).
+     */
+    static final Settle PLANNER = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+
+    private final LongSupplier clock;
+    private final long perKeyNanos;
+    private long budgetNanos; // guarded by this
+    private final Set<Object> settled = new HashSet<>(); // guarded by this
+
+    /**
+     * @param clock       nanoseconds, as {@link System#nanoTime} (tests give their own)
+     * @param perKeyNanos the most one key may take
+     * @param totalNanos  the most all keys together may take
+     */
+    Settle(LongSupplier clock, long perKeyNanos, long totalNanos) {
+        if (perKeyNanos < 0 || totalNanos < 0)
+            throw new IllegalArgumentException("settle limits must be >= 0, got " + perKeyNanos + " ns per key, " + totalNanos + " ns in all");
+        this.clock = clock;
+        this.perKeyNanos = perKeyNanos;
+        this.budgetNanos = totalNanos;
+    }
+
+    /**
+     * Settles {@code key} the first time it is asked for, while budget is left; the passes it ran
+     * (0 for a key already settled, or when the budget is spent). Synchronized: two planners
+     * timing at once would disturb each other's figures anyway.
+     */
+    synchronized int once(Object key, Pass pass) {
+        if (budgetNanos <= 0 || settled.contains(key)) return 0;
+        long start = clock.getAsLong();
+        int passes = untilStable(pass, clock, Math.min(perKeyNanos, budgetNanos));
+        budgetNanos -= clock.getAsLong() - start;
+        settled.add(key);
+        return passes;
+    }
+
+    /**
+     * Runs {@code pass} until every candidate's time is within {@link #TOLERANCE} of its previous
+     * pass (both ways) in {@link #STABLE_IN_A_ROW} passes in a row, or no new pass once {@code capNanos} by {@code clock} have passed since the
+     * first pass ended; the passes run (at least two when the cap is not 0). The first pass is the
+     * baseline whatever it costs: it may include the one-off {@link SparsePlanner#warmUpKernels}
+     * (up to 1.5 s), and counting that against the cap left a first layer unsettled.
+     */
+    static int untilStable(Pass pass, LongSupplier clock, long capNanos) {
+        double[] prev = pass.run();
+        long start = clock.getAsLong();
+        int passes = 1, stableInARow = 0;
+        while (clock.getAsLong() - start < capNanos) {
+            double[] t = pass.run();
+            passes++;
+            boolean stable = true;
+            for (int i = 0; i < t.length; i++) stable &= t[i] < TOLERANCE * prev[i] && t[i] > prev[i] / TOLERANCE;
+            stableInARow = stable ? stableInARow + 1 : 0;
+            if (stableInARow == STABLE_IN_A_ROW) break;
+            prev = t;
+        }
+        return passes;
+    }
+}

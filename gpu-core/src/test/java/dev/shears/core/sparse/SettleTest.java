@@ -1,0 +1,122 @@
+package dev.shears.core.sparse;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The settle loop and the planner's use of it, on scripted timings and a scripted clock (no wall-clock noise). */
+class SettleTest {
+
+    /** Passes that return the scripted rows in turn (the last one forever), counting calls. */
+    private static Settle.Pass script(AtomicInteger calls, double[]... rows) {
+        return () -> rows[Math.min(calls.getAndIncrement(), rows.length - 1)].clone();
+    }
+
+    @Test void runsUntilEveryCandidateIsWithinAQuarterOfItsPreviousPassTwiceInARow() {
+        AtomicInteger calls = new AtomicInteger();
+        // dense is steady from the 2nd pass on, csr moves by 40% at the 3rd: stable at the 4th and 5th
+        Settle.Pass pass = script(calls, new double[]{10, 2}, new double[]{1.2, 2}, new double[]{1.1, 2.8}, new double[]{1, 2.9},
+                new double[]{1.05, 2.85}, new double[]{9, 9});
+        assertEquals(5, Settle.untilStable(pass, () -> 0L, Long.MAX_VALUE));
+        assertEquals(5, calls.get(), "stops at the second stable pass in a row");
+    }
+
+    /** Two equally cold passes do not end it: the figures must hold for one pass more. */
+    @Test void twoEquallyColdPassesAreNotEnough() {
+        AtomicInteger calls = new AtomicInteger();
+        Settle.Pass pass = script(calls, new double[]{5}, new double[]{5}, new double[]{1}, new double[]{1}, new double[]{1}, new double[]{9});
+        assertEquals(5, Settle.untilStable(pass, () -> 0L, Long.MAX_VALUE), "5, 5 (stable once), 1 (not), 1, 1 (stable twice)");
+    }
+
+    @Test void stopsAtItsTimeLimit() {
+        AtomicLong now = new AtomicLong();
+        AtomicInteger calls = new AtomicInteger();
+        Settle.Pass neverStable = () -> {
+            now.addAndGet(100);
+            return new double[]{calls.incrementAndGet() % 2 == 0 ? 1 : 10};
+        };
+        // the first pass ends at 100 ns; from there on passes start at 100, 200 and 300 ns, none at 400
+        assertEquals(4, Settle.untilStable(neverStable, now::get, 250));
+    }
+
+    /** A slow first pass (the planner's one-off kernel warm-up runs in it) does not use up the cap: the first layer planned was left unsettled. */
+    @Test void theFirstPassDoesNotCountAgainstTheCap() {
+        AtomicLong now = new AtomicLong();
+        AtomicInteger calls = new AtomicInteger();
+        Settle.Pass slowFirst = () -> {
+            int call = calls.getAndIncrement();
+            now.addAndGet(call == 0 ? 1_500 : 100);
+            return new double[]{call < 2 ? 10 - 4 * call : 1};
+        };
+        assertEquals(5, Settle.untilStable(slowFirst, now::get, 1_000), "10, 6, 1, 1, 1: stable");
+    }
+
+    @Test void settlesAKeyOnceAndWithinTheTotalBudget() {
+        AtomicLong now = new AtomicLong();
+        Settle settle = new Settle(now::get, 300, 500);
+        Settle.Pass neverStable = new Settle.Pass() {
+            int i;
+            @Override public double[] run() {
+                now.addAndGet(100);
+                return new double[]{++i % 2 == 0 ? 1 : 10};
+            }
+        };
+        assertEquals(4, settle.once("a", neverStable), "per key: passes start for 300 ns after the first (at 100, 200, 300)");
+        assertEquals(0, settle.once("a", neverStable), "a key is settled once");
+        assertEquals(2, settle.once("b", neverStable), "what is left of the 500 ns budget after a's 400: 100 ns, one pass");
+        assertEquals(0, settle.once("c", neverStable), "budget spent: no more settling");
+    }
+
+    /**
+     * At a fresh shape the first timings are cold (dense 5x its settled time, as fc1 of a pruned
+     * LeNet-300-100 was 100x): without settling, the first planning chose a sparse format and the
+     * second dense. With it, the decision is the same both times, and the second planning of the
+     * same (shape, batch) does not settle again.
+     */
+    @Test void theDecisionAtAFreshShapeIsTheSameInTwoPlannings() {
+        int rows = 12, cols = 16;
+        float[] a = SparseBench.randomSparse(rows, cols, 0.75, 5);
+        AtomicInteger calls = new AtomicInteger();
+        List<Integer> candidateCounts = new ArrayList<>();
+        SparsePlanner.Timer coldThenWarm = (candidates, x, y, n, batchMajor) -> {
+            int call = calls.getAndIncrement();
+            candidateCounts.add(candidates.size());
+            double[] ms = new double[candidates.size()];
+            ms[0] = call == 0 ? 5.0 : call == 1 ? 3.0 : 1.0; // dense: the JIT compiles it for this shape over two passes
+            for (int i = 1; i < ms.length; i++) ms[i] = 2.0; // every sparse format: steady
+            return ms;
+        };
+        AtomicLong now = new AtomicLong();
+        SparsePlanner.Options opt = new SparsePlanner.Options(1, 3, 1, new int[]{}, 2.0, 0.05);
+        SparsePlanner planner = new SparsePlanner(opt, new Settle(now::get, 1_000, 10_000), coldThenWarm);
+        SparsePlanner.Choice first = planner.choose(a, rows, cols, 1, true);
+        int firstCalls = calls.get();
+        SparsePlanner.Choice second = planner.choose(a, rows, cols, 1, true);
+        assertTrue(candidateCounts.getFirst() > 1, "a sparse candidate is timed: " + first.timings());
+        assertEquals("dense", first.format(), "settled first planning: " + first.timings());
+        assertEquals(first.format(), second.format());
+        assertEquals(6, firstCalls, "settle: 5, 3, 1, 1, 1 ms (stable twice); then the timing itself");
+        assertEquals(1, calls.get() - firstCalls, "the same (shape, batch) is not settled twice");
+        SparsePlanner.Choice otherBatch = planner.choose(a, rows, cols, 2, true);
+        assertEquals("dense", otherBatch.format());
+        assertEquals(firstCalls + 1 + 4, calls.get(), "a new batch size is settled: three passes, then the timing");
+    }
+
+    /** Quick options (minMillis 0) promise no reliable figures and do not settle. */
+    @Test void quickOptionsDoNotSettle() {
+        float[] a = SparseBench.randomSparse(12, 16, 0.75, 5);
+        AtomicInteger calls = new AtomicInteger();
+        SparsePlanner.Timer timer = (candidates, x, y, n, batchMajor) -> {
+            calls.incrementAndGet();
+            return new double[candidates.size()];
+        };
+        new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000), timer).choose(a, 12, 16, 1, true);
+        assertEquals(1, calls.get());
+    }
+}
