@@ -97,7 +97,9 @@ class CliTest {
             assertEquals(java.util.List.of("fc1", "fc2", "fc3"), planned);
         }
         assertTrue(prune.out().contains("inference on the CPU") && prune.out().contains("batch 64: dense"), prune.out());
-        assertTrue(Files.readString(p.resolve("report.html")).contains("Inference: dense against sparse"));
+        String html = Files.readString(p.resolve("report.html"));
+        assertTrue(html.contains("Inference: dense against sparse"));
+        assertTrue(html.contains("goes back to dense everywhere"), "the report says what happens to a plan that is not faster as a whole");
 
         Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());

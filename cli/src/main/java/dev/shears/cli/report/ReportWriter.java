@@ -139,7 +139,8 @@ public final class ReportWriter {
                 ? "Timed on the CUDA backend (cuBLAS dense against cuSPARSE, CUDA events) on "
                 : "Timed on the CPU backend on ";
         h.append("<h2>Inference: dense against sparse</h2>\n<p>").append(how).append(SvgChart.esc(inf.device()))
-                .append("; every Dense and Conv2D layer runs in the format measured fastest for it (dense where no sparse format wins).</p>\n");
+                .append("; every Dense and Conv2D layer runs in the format measured fastest for it (dense where no sparse format wins),"
+                        + " and a plan that does not make the whole model faster than dense goes back to dense everywhere (its row says so).</p>\n");
         if (inf.note() != null) h.append("<p>").append(SvgChart.esc(inf.note())).append("</p>\n");
         if (inf.batches().isEmpty()) return;
         h.append("<table><tr><th>batch</th><th>dense ms</th><th>sparse ms</th><th>speed-up</th><th>weights dense</th>")
