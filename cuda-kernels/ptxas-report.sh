@@ -15,6 +15,22 @@ trap 'rm -rf "$work"' EXIT
     "$here/src/main/cuda/shears_kernels.cu" 2> "$work/ptxas.txt" \
     || { cat "$work/ptxas.txt" >&2; echo "ptxas-report: $nvcc failed (CUDA 13's nvcc is needed)" >&2; exit 1; }
 
+# Reads one kernel's SASS; prints its loops (backward branches) with the instructions, 32-bit
+# integer divisions (I2F.U32.RP starts nvcc's reciprocal-based sequence) and CALLs (the 64-bit
+# division routine) between the branch target and the branch.
+loop_divisions() {
+    awk -v k="$1" '
+      function hex(h,   v, i) { v = 0; h = tolower(h); sub(/^0x/, "", h); for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }
+      match($0, /\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*\*\//) { a = hex(substr($0, RSTART + 2, RLENGTH - 4)); n++; addr[n] = a; ins[n] = $0
+        if ($0 ~ /EXIT/) last = a
+        if ($0 ~ /BRA/ && match($0, /0x[0-9a-f]+ *;/)) { t = substr($0, RSTART, RLENGTH - 1); sub(/ *$/, "", t); t = hex(t); if (t <= a) { m++; from[m] = t; to[m] = a } } }
+      END { out = ""
+        for (j = 1; j <= m; j++) { if (to[j] > last) continue; c = d = x = 0
+          for (i = 1; i <= n; i++) if (addr[i] >= from[j] && addr[i] <= to[j]) { c++; if (ins[i] ~ /I2F\.U32\.RP/) d++; if (ins[i] ~ /CALL/) x++ }
+          out = out sprintf(" [%d instr, %d div32, %d CALL]", c, d, x) }
+        printf "%-28s%s\n", k, (out == "" ? " no loops" : out) }'
+}
+
 echo "| kernel ($arch) | regs | stack B | spill st/ld B | smem B |"
 echo "|---|---|---|---|---|"
 awk '
@@ -31,6 +47,12 @@ if command -v cuobjdump > /dev/null && cuobjdump -sass "$work/k.cubin" > "$work/
     for f in shears_sgd_update shears_adam_update shears_threshold_histogram shears_mask_update_simple shears_mask_apply; do
         cuobjdump -sass -fun "$f" "$work/k.cubin" > "$work/$f.sass"
         printf '%-28s %s\n' "$f" "$(grep -oE '(LDG|STG|LD|ST|LDL|STL)\.E[.A-Z0-9]*|ATOMS\.[A-Z0-9.]+|REDG?\.[A-Z0-9.]+' "$work/$f.sass" | sort | uniq -c | tr -s ' \n' ' ')"
+    done
+    echo
+    echo "Integer divisions inside loops (want 0: index splitting is done with Digits, common.cuh):"
+    for f in shears_add_bias shears_prelu shears_bias_grad shears_bias_grad_partial shears_im2col shears_im2col_batch \
+             shears_col2im_batch shears_max_pool shears_batch_norm_train; do
+        cuobjdump -sass -fun "$f" "$work/k.cubin" | loop_divisions "$f"
     done
 else
     echo

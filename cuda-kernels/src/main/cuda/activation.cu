@@ -63,10 +63,12 @@ extern "C" __global__ void shears_activation_backward(int f, float alpha, const 
 extern "C" __global__ void shears_prelu(const float* x, const float* slope, float* y,
                                         i64 outer, int channels, i64 inner) {
     i64 n = outer * channels * inner;
-    GRID_STRIDE(i, n) {
-        int c = (int)((i / inner) % channels);
+    Digits<i64, 2> at;  // (i, c), o = at.top: no division per element
+    at.radix[0] = inner;
+    at.radix[1] = channels;
+    GRID_STRIDE_DIGITS(i, n, at) {
         float v = x[i];
-        y[i] = v > 0.0f ? v : slope[c] * v;
+        y[i] = v > 0.0f ? v : slope[at.digit[1]] * v;
     }
 }
 
@@ -74,10 +76,10 @@ extern "C" __global__ void shears_prelu(const float* x, const float* slope, floa
 extern "C" __global__ void shears_prelu_backward_dx(const float* x, const float* slope, const float* dy, float* dx,
                                                     i64 outer, int channels, i64 inner) {
     i64 n = outer * channels * inner;
-    GRID_STRIDE(i, n) {
-        int c = (int)((i / inner) % channels);
-        dx[i] = x[i] > 0.0f ? dy[i] : slope[c] * dy[i];
-    }
+    Digits<i64, 2> at;  // (i, c), o = at.top
+    at.radix[0] = inner;
+    at.radix[1] = channels;
+    GRID_STRIDE_DIGITS(i, n, at) dx[i] = x[i] > 0.0f ? dy[i] : slope[at.digit[1]] * dy[i];
 }
 
 // PReLU backward, slope part: dSlope[c] += sum of dy * x where x <= 0; one block per channel.
@@ -85,14 +87,11 @@ extern "C" __global__ void shears_prelu_backward_slope(const float* x, const flo
                                                        i64 outer, int channels, i64 inner) {
     __shared__ double scratch[32];
     int c = blockIdx.x;
-    i64 count = outer * inner;
     double s = 0.0;
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
-        i64 o = j / inner, i = j - o * inner;
-        i64 idx = (o * channels + c) * inner + i;
+    for_each_in_channel(c, channels, outer, inner, threadIdx.x, blockDim.x, [&](i64 idx) {
         float v = x[idx];
         if (v <= 0.0f) s += (double)dy[idx] * v;
-    }
+    });
     s = block_sum_d(s, scratch);
     if (threadIdx.x == 0) dSlope[c] = (float)((double)dSlope[c] + s);
 }

@@ -4,11 +4,6 @@
 // then sweeps the channel again to write the outputs (the second read mostly hits L2).
 #include "common.cuh"
 
-__device__ __forceinline__ i64 bn_index(i64 j, int c, int channels, i64 inner) {
-    i64 o = j / inner, i = j - o * inner;
-    return (o * channels + c) * inner + i;
-}
-
 // y = gamma * (x - mean) * invStd + beta with the batch statistics (biased variance);
 // saveMean/saveInvStd [channels] for backward; running = momentum*running + (1-momentum)*batch,
 // the running variance taking the unbiased batch variance (Keras convention).
@@ -20,23 +15,21 @@ extern "C" __global__ void shears_batch_norm_train(
     int c = blockIdx.x;
     i64 count = outer * inner;
     double s = 0.0;
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) s += x[bn_index(j, c, channels, inner)];
+    i64 t = threadIdx.x, step = blockDim.x;  // each thread's share of the channel (for_each_in_channel)
+    for_each_in_channel(c, channels, outer, inner, t, step, [&](i64 idx) { s += x[idx]; });
     double mean = block_allsum_d(s, scratch) / (double)count;
     // Second pass over centred values: accurate even when |mean| >> std.
     double q = 0.0;
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
-        double d = (double)x[bn_index(j, c, channels, inner)] - mean;
+    for_each_in_channel(c, channels, outer, inner, t, step, [&](i64 idx) {
+        double d = (double)x[idx] - mean;
         q += d * d;
-    }
+    });
     double sq = block_allsum_d(q, scratch);
     double var = sq / (double)count;
     float invStd = (float)(1.0 / sqrt(var + (double)eps));
     float meanF = (float)mean;
     float a = gamma[c] * invStd, b = beta[c] - meanF * a;  // y = a*x + b, as the CPU twin
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
-        i64 idx = bn_index(j, c, channels, inner);
-        y[idx] = a * x[idx] + b;
-    }
+    for_each_in_channel(c, channels, outer, inner, t, step, [&](i64 idx) { y[idx] = a * x[idx] + b; });
     if (threadIdx.x == 0) {
         saveMean[c] = meanF;
         saveInvStd[c] = invStd;
@@ -53,8 +46,11 @@ extern "C" __global__ void shears_batch_norm_inference(
         const float* x, const float* gamma, const float* beta, const float* runningMean, const float* runningVar,
         float eps, float* y, i64 outer, int channels, i64 inner) {
     i64 n = outer * channels * inner;
-    GRID_STRIDE(i, n) {
-        int c = (int)((i / inner) % channels);
+    Digits<i64, 2> at;  // (i, c), o = at.top: no division per element
+    at.radix[0] = inner;
+    at.radix[1] = channels;
+    GRID_STRIDE_DIGITS(i, n, at) {
+        int c = (int)at.digit[1];
         float invStd = (float)(1.0 / sqrt((double)runningVar[c] + (double)eps));
         float a = gamma[c] * invStd, b = beta[c] - runningMean[c] * a;
         y[i] = a * x[i] + b;
@@ -72,21 +68,20 @@ extern "C" __global__ void shears_batch_norm_backward(
     i64 count = outer * inner;
     float mean = saveMean[c], invStd = saveInvStd[c];
     double sdy = 0.0, sdyx = 0.0;
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
-        i64 idx = bn_index(j, c, channels, inner);
+    i64 t = threadIdx.x, step = blockDim.x;  // each thread's share of the channel (for_each_in_channel)
+    for_each_in_channel(c, channels, outer, inner, t, step, [&](i64 idx) {
         double d = dy[idx];
         sdy += d;
         sdyx += d * (double)((x[idx] - mean) * invStd);  // xhat rounded to float, as on the CPU
-    }
+    });
     sdy = block_allsum_d(sdy, scratch);
     sdyx = block_allsum_d(sdyx, scratch);
     float k = gamma[c] * invStd;
     float mdy = (float)(sdy / (double)count), mdyx = (float)(sdyx / (double)count);
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x) {
-        i64 idx = bn_index(j, c, channels, inner);
+    for_each_in_channel(c, channels, outer, inner, t, step, [&](i64 idx) {
         float xhat = (x[idx] - mean) * invStd;
         dx[idx] = k * (dy[idx] - mdy - xhat * mdyx);
-    }
+    });
     if (threadIdx.x == 0) {
         dGamma[c] += (float)sdyx;
         dBeta[c] += (float)sdy;

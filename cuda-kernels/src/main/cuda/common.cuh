@@ -12,6 +12,79 @@ typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
 
+// The first index and the stride of a grid-stride loop (what GRID_STRIDE uses).
+__device__ __forceinline__ i64 grid_first() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
+__device__ __forceinline__ i64 grid_stride() { return (i64)blockDim.x * gridDim.x; }
+
+// A loop index kept as mixed-radix digits, advanced by a fixed step with adds and carries instead
+// of dividing per element. Splitting a flat index into (outer, channel, inner) or image coordinates
+// with / and % costs a 64-bit division each (nvcc tests the high words and takes a ~20-instruction
+// 32-bit division when both fit, else calls its ~70-instruction 64-bit routine), several per element
+// in im2col. Here the divisions happen once per thread: the first index's digits, and the step's
+// when the thread takes a second step. radix[0] is the fastest-varying dimension; `top` is the index
+// divided by the product of all radices (the slowest dimension, unbounded). Exact for any index
+// below 2^63: each digit stays below its radix, so one carry per digit suffices.
+// T is the digit type: unsigned for int-sized dimensions (digit + step + carry < 2 * 2^31), i64
+// otherwise. Usage: set radix[], start(first, step, n), then advance() after each step.
+template <typename T, int D>
+struct Digits {
+    T radix[D];  // the dimensions' sizes, fastest first; each >= 1
+    T digit[D];  // digits of the current index
+    T step[D];   // digits of the step
+    i64 top, stepTop;
+
+    __device__ __forceinline__ void split(i64 v, T* d, i64& q) const {
+#pragma unroll
+        for (int k = 0; k < D; k++) {
+            i64 nq = v / (i64)radix[k];
+            d[k] = (T)(v - nq * (i64)radix[k]);
+            v = nq;
+        }
+        q = v;
+    }
+
+    // Digits of `first`; of `step` only when first + step < n (a thread with one element skips it).
+    __device__ __forceinline__ void start(i64 first, i64 stride, i64 n) {
+        split(first, digit, top);
+        if (first + stride < n) {
+            split(stride, step, stepTop);
+        } else {
+#pragma unroll
+            for (int k = 0; k < D; k++) step[k] = 0;
+            stepTop = 0;
+        }
+    }
+
+    __device__ __forceinline__ void advance() {
+        T carry = 0;
+#pragma unroll
+        for (int k = 0; k < D; k++) {
+            T d = digit[k] + step[k] + carry;
+            carry = d >= radix[k] ? 1 : 0;
+            digit[k] = carry ? d - radix[k] : d;
+        }
+        top += stepTop + (i64)carry;
+    }
+};
+
+// Calls f(idx) for idx = flat index of [o, c, i] in x viewed as [outer, channels, inner], over
+// j = o * inner + i for j = first, first + stride, ... < outer * inner, in that order: a thread's
+// share of one channel in the per-channel reductions (bias gradient, batch norm, PReLU slope).
+template <typename F>
+__device__ __forceinline__ void for_each_in_channel(int c, int channels, i64 outer, i64 inner, i64 first, i64 stride,
+                                                    F f) {
+    i64 count = outer * inner;
+    Digits<i64, 1> at;  // (i), o = at.top
+    at.radix[0] = inner;
+    at.start(first, stride, count);
+    for (i64 j = first; j < count; j += stride, at.advance()) f((at.top * channels + c) * inner + at.digit[0]);
+}
+
+// GRID_STRIDE with `at` (a Digits whose radices are set) holding the digits of i.
+#define GRID_STRIDE_DIGITS(i, n, at) \
+    at.start(grid_first(), grid_stride(), (i64)(n)); \
+    for (i64 i = grid_first(); i < (i64)(n); i += grid_stride(), at.advance())
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(FULL_MASK, v, o);
     return v;

@@ -55,8 +55,10 @@ __device__ __forceinline__ float f16_bits_to_f32(unsigned int h) {
 // transposed reads stride. bf16: 0 for binary16, 1 for bfloat16. n = outRows * outCols.
 extern "C" __global__ void shears_f32_to_16(const float* x, unsigned short* y, int rows, int cols, int ldx, int transpose,
                                             int outCols, int bf16, i64 n) {
-    GRID_STRIDE(i, n) {
-        int r = (int)(i / outCols), c = (int)(i - (i64)r * outCols);
+    Digits<unsigned, 1> at;  // i = r*outCols + c: (c), r = at.top
+    at.radix[0] = outCols;
+    GRID_STRIDE_DIGITS(i, n, at) {
+        int r = (int)at.top, c = (int)at.digit[0];
         unsigned int v = 0u;
         if (r < rows && c < cols) {
             float f = transpose ? x[(i64)c * ldx + r] : x[(i64)r * ldx + c];
@@ -70,8 +72,10 @@ extern "C" __global__ void shears_f32_to_16(const float* x, unsigned short* y, i
 // y[r][c] = float(x[r * ldx + c]), or float(x[c * ldx + r]) when transpose; the rest of x (its
 // padding) is not read. n = rows * cols.
 extern "C" __global__ void shears_16_to_f32(const unsigned short* x, float* y, int cols, int ldx, int transpose, int bf16, i64 n) {
-    GRID_STRIDE(i, n) {
-        int r = (int)(i / cols), c = (int)(i - (i64)r * cols);
+    Digits<unsigned, 1> at;  // i = r*cols + c: (c), r = at.top
+    at.radix[0] = cols;
+    GRID_STRIDE_DIGITS(i, n, at) {
+        int r = (int)at.top, c = (int)at.digit[0];
         unsigned int h = transpose ? x[(i64)c * ldx + r] : x[(i64)r * ldx + c];
         y[i] = bf16 ? __uint_as_float(h << 16) : f16_bits_to_f32(h);
     }

@@ -8,13 +8,14 @@
 extern "C" __global__ void shears_im2col(const float* x, WindowGeom g, float* cols) {
     i64 colCols = (i64)g.outH * g.outW;
     i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
-    GRID_STRIDE(idx, n) {
-        i64 row = idx / colCols;
-        int col = (int)(idx - row * colCols);
-        int kj = (int)(row % g.kernelW);
-        int ki = (int)((row / g.kernelW) % g.kernelH);
-        int c = (int)(row / ((i64)g.kernelW * g.kernelH));
-        int oh = col / g.outW, ow = col - (col / g.outW) * g.outW;
+    Digits<unsigned, 4> at;  // idx = (((c*kH + ki)*kW + kj)*outH + oh)*outW + ow: (ow, oh, kj, ki), c = at.top
+    at.radix[0] = g.outW;
+    at.radix[1] = g.outH;
+    at.radix[2] = g.kernelW;
+    at.radix[3] = g.kernelH;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int ow = (int)at.digit[0], oh = (int)at.digit[1], kj = (int)at.digit[2], ki = (int)at.digit[3];
+        int c = (int)at.top;
         int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
         int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
         cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
@@ -29,13 +30,14 @@ extern "C" __global__ void shears_im2col(const float* x, WindowGeom g, float* co
 extern "C" __global__ void shears_im2col_tap_major(const float* x, WindowGeom g, float* cols) {
     i64 colCols = (i64)g.outH * g.outW;
     i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
-    GRID_STRIDE(idx, n) {
-        i64 row = idx / colCols;
-        int col = (int)(idx - row * colCols);
-        int c = (int)(row % g.channels);
-        int tap = (int)(row / g.channels);
-        int ki = tap / g.kernelW, kj = tap - (tap / g.kernelW) * g.kernelW;
-        int oh = col / g.outW, ow = col - (col / g.outW) * g.outW;
+    Digits<unsigned, 4> at;  // idx = (((ki*kW + kj)*C + c)*outH + oh)*outW + ow: (ow, oh, c, kj), ki = at.top
+    at.radix[0] = g.outW;
+    at.radix[1] = g.outH;
+    at.radix[2] = g.channels;
+    at.radix[3] = g.kernelW;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int ow = (int)at.digit[0], oh = (int)at.digit[1], c = (int)at.digit[2], kj = (int)at.digit[3];
+        int ki = (int)at.top;
         int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
         int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
         cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
@@ -48,10 +50,11 @@ extern "C" __global__ void shears_im2col_tap_major(const float* x, WindowGeom g,
 extern "C" __global__ void shears_col2im(const float* cols, WindowGeom g, float* dx) {
     i64 colCols = (i64)g.outH * g.outW;
     i64 n = (i64)g.channels * g.height * g.width;
-    GRID_STRIDE(idx, n) {
-        int iw = (int)(idx % g.width);
-        int ih = (int)((idx / g.width) % g.height);
-        int c = (int)(idx / ((i64)g.width * g.height));
+    Digits<unsigned, 2> at;  // idx = (c*H + ih)*W + iw: (iw, ih), c = at.top
+    at.radix[0] = g.width;
+    at.radix[1] = g.height;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int iw = (int)at.digit[0], ih = (int)at.digit[1], c = (int)at.top;
         float s = 0.0f;
         for_each_window_reading(g, ih, iw, [&](int oh, int ow, int ki, int kj) {
             i64 row = ((i64)c * g.kernelH + ki) * g.kernelW + kj;
@@ -71,15 +74,17 @@ extern "C" __global__ void shears_im2col_batch(const float* x, WindowGeom g, int
     i64 colCols = hw * images;
     i64 image = (i64)g.channels * g.height * g.width;
     i64 n = (i64)g.channels * g.kernelH * g.kernelW * colCols;
-    GRID_STRIDE(idx, n) {
-        i64 row = idx / colCols;
-        i64 col = idx - row * colCols;
-        i64 img = col / hw;
-        int p = (int)(col - img * hw);
-        int kj = (int)(row % g.kernelW);
-        int ki = (int)((row / g.kernelW) % g.kernelH);
-        int c = (int)(row / ((i64)g.kernelW * g.kernelH));
-        int oh = p / g.outW, ow = p - (p / g.outW) * g.outW;
+    // idx = ((((c*kH + ki)*kW + kj)*images + img)*outH + oh)*outW + ow: (ow, oh, img, kj, ki), c = at.top
+    Digits<unsigned, 5> at;
+    at.radix[0] = g.outW;
+    at.radix[1] = g.outH;
+    at.radix[2] = images;
+    at.radix[3] = g.kernelW;
+    at.radix[4] = g.kernelH;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int ow = (int)at.digit[0], oh = (int)at.digit[1], kj = (int)at.digit[3], ki = (int)at.digit[4];
+        i64 img = at.digit[2];
+        int c = (int)at.top;
         int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
         int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
         cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
@@ -96,12 +101,13 @@ extern "C" __global__ void shears_col2im_batch(const float* cols, WindowGeom g, 
     i64 plane = (i64)g.height * g.width;
     i64 image = (i64)g.channels * plane;
     i64 n = image * images;
-    GRID_STRIDE(idx, n) {
-        i64 img = idx / image;
-        i64 r = idx - img * image;
-        int c = (int)(r / plane);
-        int ih = (int)((r - c * plane) / g.width);
-        int iw = (int)(r - c * plane - (i64)ih * g.width);
+    Digits<unsigned, 3> at;  // idx = ((img*C + c)*H + ih)*W + iw: (iw, ih, c), img = at.top
+    at.radix[0] = g.width;
+    at.radix[1] = g.height;
+    at.radix[2] = g.channels;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int iw = (int)at.digit[0], ih = (int)at.digit[1], c = (int)at.digit[2];
+        i64 img = at.top;
         const float* base = cols + img * hw;
         float s = 0.0f;
         for_each_window_reading(g, ih, iw, [&](int oh, int ow, int ki, int kj) {

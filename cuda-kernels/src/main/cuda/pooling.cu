@@ -11,10 +11,12 @@
 extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax, WindowGeom g, int batch) {
     i64 planeOut = (i64)g.outH * g.outW;
     i64 n = (i64)batch * g.channels * planeOut;
-    GRID_STRIDE(idx, n) {
-        i64 plane = idx / planeOut;
-        int o = (int)(idx - plane * planeOut);
-        int oh = o / g.outW, ow = o - (o / g.outW) * g.outW;
+    Digits<unsigned, 2> at;  // idx = (plane*outH + oh)*outW + ow: (ow, oh), plane = at.top
+    at.radix[0] = g.outW;
+    at.radix[1] = g.outH;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int ow = (int)at.digit[0], oh = (int)at.digit[1];
+        i64 plane = at.top;
         const float* xp = x + plane * g.height * g.width;
         float best = 0.0f;
         int arg = -1;
@@ -37,10 +39,13 @@ extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax
 extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* argmax, float* dx, WindowGeom g, int batch) {
     i64 planeIn = (i64)g.height * g.width;
     i64 n = (i64)batch * g.channels * planeIn;
-    GRID_STRIDE(idx, n) {
-        i64 plane = idx / planeIn;
-        int p = (int)(idx - plane * planeIn);
-        int ih = p / g.width, iw = p - (p / g.width) * g.width;
+    Digits<unsigned, 2> at;  // idx = (plane*H + ih)*W + iw: (iw, ih), plane = at.top
+    at.radix[0] = g.width;
+    at.radix[1] = g.height;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int iw = (int)at.digit[0], ih = (int)at.digit[1];
+        int p = ih * g.width + iw;
+        i64 plane = at.top;
         const float* dyp = dy + plane * g.outH * g.outW;
         const int* ap = argmax + plane * g.outH * g.outW;
         float s = 0.0f;
@@ -73,10 +78,12 @@ __device__ __forceinline__ int pool_count(const WindowGeom& g, int oh, int ow, i
 extern "C" __global__ void shears_avg_pool(const float* x, float* y, WindowGeom g, int batch, int countIncludePad) {
     i64 planeOut = (i64)g.outH * g.outW;
     i64 n = (i64)batch * g.channels * planeOut;
-    GRID_STRIDE(idx, n) {
-        i64 plane = idx / planeOut;
-        int o = (int)(idx - plane * planeOut);
-        int oh = o / g.outW, ow = o - (o / g.outW) * g.outW;
+    Digits<unsigned, 2> at;  // idx = (plane*outH + oh)*outW + ow: (ow, oh), plane = at.top
+    at.radix[0] = g.outW;
+    at.radix[1] = g.outH;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int ow = (int)at.digit[0], oh = (int)at.digit[1];
+        i64 plane = at.top;
         const float* xp = x + plane * g.height * g.width;
         float s = 0.0f;
         for (int ki = 0; ki < g.kernelH; ki++) {
@@ -96,10 +103,12 @@ extern "C" __global__ void shears_avg_pool(const float* x, float* y, WindowGeom 
 extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, WindowGeom g, int batch, int countIncludePad) {
     i64 planeIn = (i64)g.height * g.width;
     i64 n = (i64)batch * g.channels * planeIn;
-    GRID_STRIDE(idx, n) {
-        i64 plane = idx / planeIn;
-        int p = (int)(idx - plane * planeIn);
-        int ih = p / g.width, iw = p - (p / g.width) * g.width;
+    Digits<unsigned, 2> at;  // idx = (plane*H + ih)*W + iw: (iw, ih), plane = at.top
+    at.radix[0] = g.width;
+    at.radix[1] = g.height;
+    GRID_STRIDE_DIGITS(idx, n, at) {
+        int iw = (int)at.digit[0], ih = (int)at.digit[1];
+        i64 plane = at.top;
         const float* dyp = dy + plane * g.outH * g.outW;
         float s = 0.0f;
         for_each_window_reading(g, ih, iw, [&](int oh, int ow, int, int) {

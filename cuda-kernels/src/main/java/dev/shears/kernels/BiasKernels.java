@@ -2,13 +2,18 @@ package dev.shears.kernels;
 
 /** Bias add and bias gradient over [outer, channels, inner] (bias.cu). */
 public final class BiasKernels {
+    /** Elements each thread should sum at least before a channel is split over more blocks. */
+    static final int MIN_PER_THREAD = 8;
+
     private final KernelRuntime rt;
-    private final Kernel addBias, biasGrad;
+    private final Kernel addBias, biasGrad, biasGradPartial, biasGradFinish;
 
     public BiasKernels(KernelRuntime rt) {
         this.rt = rt;
         this.addBias = rt.kernel("shears_add_bias");
         this.biasGrad = rt.kernel("shears_bias_grad");
+        this.biasGradPartial = rt.kernel("shears_bias_grad_partial");
+        this.biasGradFinish = rt.kernel("shears_bias_grad_finish");
     }
 
     public void addBias(long x, long bias, long outer, int channels, long inner) {
@@ -18,10 +23,40 @@ public final class BiasKernels {
         rt.launch1d(addBias, n);
     }
 
-    /** One block per channel. */
+    /**
+     * One block per channel when the channels fill the GPU ({@link #parts} is 1); otherwise
+     * {@code parts} blocks per channel write partial sums that a second launch adds in a fixed
+     * order (deterministic, no atomics).
+     */
     public void biasGrad(long dy, long dBias, long outer, int channels, long inner, boolean accumulate) {
         if (channels == 0) return;
-        rt.args().ptr(dy).ptr(dBias).i64(outer).i32(channels).i64(inner).i32(accumulate ? 1 : 0);
-        rt.launch(biasGrad, channels, 1, KernelRuntime.BLOCK, 0);
+        int parts = parts(channels, outer * inner, rt.maxGrid());
+        if (parts == 1) {
+            rt.args().ptr(dy).ptr(dBias).i64(outer).i32(channels).i64(inner).i32(accumulate ? 1 : 0);
+            rt.launch(biasGrad, channels, 1, KernelRuntime.BLOCK, 0);
+            return;
+        }
+        long partial = rt.memory().allocate(8L * channels * parts);
+        try {
+            rt.args().ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner);
+            rt.launch(biasGradPartial, channels, parts, KernelRuntime.BLOCK, 0);
+            rt.args().ptr(partial).ptr(dBias).i32(channels).i32(parts).i32(accumulate ? 1 : 0);
+            rt.launch1d(biasGradFinish, channels);
+        } finally {
+            rt.memory().free(partial);
+        }
+    }
+
+    /**
+     * Blocks per channel for a per-channel sum of {@code count} elements: enough that all channels
+     * together make {@code maxGrid / 8} blocks (4 per multiprocessor), but no more than keeps
+     * {@link #MIN_PER_THREAD} elements per thread, and at most 65535 (grid y). 1 when the channels
+     * alone fill the GPU or a channel is too small to share.
+     */
+    static int parts(int channels, long count, int maxGrid) {
+        long target = Math.max(1, maxGrid / 8);
+        long byGpu = (target + channels - 1) / channels;
+        long byWork = count / ((long) KernelRuntime.BLOCK * MIN_PER_THREAD);
+        return (int) Math.max(1, Math.min(65535, Math.min(byGpu, byWork)));
     }
 }

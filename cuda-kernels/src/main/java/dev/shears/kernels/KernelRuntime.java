@@ -57,6 +57,9 @@ public final class KernelRuntime implements AutoCloseable {
         return (int) Math.max(1, Math.min(blocks, maxGrid));
     }
 
+    /** The most blocks {@link #gridFor} gives: 32 per multiprocessor. */
+    public int maxGrid() { return maxGrid; }
+
     /** Launches {@code k} with the arguments added since {@link #args()}. */
     public void launch(Kernel k, long gridX, int gridY, int block, int sharedBytes) {
         if (gridX < 1 || gridX > Integer.MAX_VALUE) {

@@ -56,5 +56,8 @@ class Im2colBatchParityIT {
         check(new ConvGeometry(12, 5, 5, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false), 2, 4);
         check(new ConvGeometry(3, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true), 3, 5);
         check(new ConvGeometry(2, 6, 6, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, false), 1, 6);
+        // big enough that each thread of a capped grid (the emulator's 64 blocks of 256) takes several
+        // grid-stride steps over odd sizes: the kernels' Digits counters carry through every digit
+        check(new ConvGeometry(6, 29, 23, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false), 10, 7);
     }
 }

@@ -111,6 +111,32 @@ class TrainingOpsParityIT {
         close("prelu dSlope", dSlope, RA * inner, RR);
     }
 
+    /**
+     * Few channels, so BiasKernels splits each channel over several blocks (partial sums, then a
+     * second launch adding them in order): within the reduction tolerance of the CPU twin, and the
+     * same bits on a second run (no atomics). Shapes: a conv-like [64, 3, 300] and a dense-like
+     * [5000, 3, 1] (inner 1: the bias of a Linear layer).
+     */
+    @Test
+    void biasGradSplitOverBlocksIsCloseAndDeterministic() {
+        int[][] shapes = {{64, 3, 300}, {5000, 3, 1}};
+        for (int[] sh : shapes) {
+            int outer = sh[0], channels = sh[1], inner = sh[2], n = outer * channels * inner;
+            Pair dy = up(Parity.uniform(n, 11, -1, 1), n);
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] start = Parity.uniform(channels, 12, -1, 1);
+                Pair dBias = up(start, channels);
+                cpu.biasGrad(dy.c(), dBias.c(), outer, channels, inner, acc);
+                gpu.biasGrad(dy.g(), dBias.g(), outer, channels, inner, acc);
+                String what = "biasGrad [" + outer + ", " + channels + ", " + inner + "] accumulate=" + acc;
+                close(what, dBias, RA * Math.max(inner, Math.sqrt(outer)), RR);
+                Pair again = up(start, channels);
+                gpu.biasGrad(dy.g(), again.g(), outer, channels, inner, acc);
+                assertArrayEquals(gpu.download(dBias.g()), gpu.download(again.g()), what + ": differs between two runs");
+            }
+        }
+    }
+
     @Test
     void softmaxFamilyAndCrossEntropy() {
         for (int cols : new int[] {10, 33, 1000}) {
