@@ -16,10 +16,7 @@ extern "C" __global__ void shears_im2col(const float* x, WindowGeom g, float* co
     GRID_STRIDE_DIGITS(idx, n, at) {
         int ow = (int)at.digit[0], oh = (int)at.digit[1], kj = (int)at.digit[2], ki = (int)at.digit[3];
         int c = (int)at.top;
-        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-        cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
-                ? x[((i64)c * g.height + ih) * g.width + iw] : 0.0f;
+        cols[idx] = window_tap(x, g, c, oh, ow, ki, kj);
     }
 }
 
@@ -38,10 +35,7 @@ extern "C" __global__ void shears_im2col_tap_major(const float* x, WindowGeom g,
     GRID_STRIDE_DIGITS(idx, n, at) {
         int ow = (int)at.digit[0], oh = (int)at.digit[1], c = (int)at.digit[2], kj = (int)at.digit[3];
         int ki = (int)at.top;
-        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-        cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
-                ? x[((i64)c * g.height + ih) * g.width + iw] : 0.0f;
+        cols[idx] = window_tap(x, g, c, oh, ow, ki, kj);
     }
 }
 
@@ -85,10 +79,7 @@ extern "C" __global__ void shears_im2col_batch(const float* x, WindowGeom g, int
         int ow = (int)at.digit[0], oh = (int)at.digit[1], kj = (int)at.digit[3], ki = (int)at.digit[4];
         i64 img = at.digit[2];
         int c = (int)at.top;
-        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-        cols[idx] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width)
-                ? x[img * image + ((i64)c * g.height + ih) * g.width + iw] : 0.0f;
+        cols[idx] = window_tap(x + img * image, g, c, oh, ow, ki, kj);
     }
 }
 

@@ -20,16 +20,10 @@ extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax
         const float* xp = x + plane * g.height * g.width;
         float best = 0.0f;
         int arg = -1;
-        for (int ki = 0; ki < g.kernelH; ki++) {
-            int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-            if (ih < 0 || ih >= g.height) continue;
-            for (int kj = 0; kj < g.kernelW; kj++) {
-                int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-                if (iw < 0 || iw >= g.width) continue;
-                float v = xp[ih * g.width + iw];
-                if (arg < 0 || v > best) { best = v; arg = ih * g.width + iw; }  // first maximum wins
-            }
-        }
+        for_each_window_tap(g, oh, ow, [&](int ih, int iw) {
+            float v = xp[ih * g.width + iw];
+            if (arg < 0 || v > best) { best = v; arg = ih * g.width + iw; }  // first maximum wins
+        });
         y[idx] = best;
         if (argmax != nullptr) argmax[idx] = arg;
     }
@@ -65,11 +59,11 @@ __device__ __forceinline__ int pool_count(const WindowGeom& g, int oh, int ow, i
     int wLo = countIncludePad ? -g.padLeft : 0, wHi = countIncludePad ? g.width + g.padRight : g.width;
     int ch = 0, cw = 0;
     for (int ki = 0; ki < g.kernelH; ki++) {
-        int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
+        int ih = window_row(g, oh, ki);
         if (ih >= hLo && ih < hHi) ch++;
     }
     for (int kj = 0; kj < g.kernelW; kj++) {
-        int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
+        int iw = window_col(g, ow, kj);
         if (iw >= wLo && iw < wHi) cw++;
     }
     return ch * cw;
@@ -86,14 +80,7 @@ extern "C" __global__ void shears_avg_pool(const float* x, float* y, WindowGeom 
         i64 plane = at.top;
         const float* xp = x + plane * g.height * g.width;
         float s = 0.0f;
-        for (int ki = 0; ki < g.kernelH; ki++) {
-            int ih = oh * g.strideH - g.padTop + ki * g.dilationH;
-            if (ih < 0 || ih >= g.height) continue;
-            for (int kj = 0; kj < g.kernelW; kj++) {
-                int iw = ow * g.strideW - g.padLeft + kj * g.dilationW;
-                if (iw >= 0 && iw < g.width) s += xp[ih * g.width + iw];
-            }
-        }
+        for_each_window_tap(g, oh, ow, [&](int ih, int iw) { s += xp[ih * g.width + iw]; });
         int count = pool_count(g, oh, ow, countIncludePad);
         y[idx] = count > 0 ? s / (float)count : 0.0f;
     }

@@ -307,15 +307,9 @@ int enqueue(const Handle* h, Product* w) {
 
 }  // namespace
 
-EXPORT const char* cusparseGetErrorName(int status) {
-    for (const Status& s : STATUSES) if (s.code == status) return s.name;
-    return "CUSPARSE_STATUS_UNKNOWN";
-}
+EXPORT const char* cusparseGetErrorName(int status) { return status_name(status); }
 
-EXPORT const char* cusparseGetErrorString(int status) {
-    for (const Status& s : STATUSES) if (s.code == status) return s.text;
-    return "unknown error";
-}
+EXPORT const char* cusparseGetErrorString(int status) { return status_text(status); }
 
 EXPORT int cusparseCreate(Handle** out) {
     if (out == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;

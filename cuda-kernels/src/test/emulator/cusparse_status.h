@@ -35,4 +35,15 @@ inline constexpr Status STATUSES[] = {
     {CUSPARSE_STATUS_INSUFFICIENT_RESOURCES, "CUSPARSE_STATUS_INSUFFICIENT_RESOURCES", "insufficient resources"},
 };
 
+// cusparseGetErrorName / cusparseLtGetErrorName and the ...GetErrorString twins, for both libraries.
+inline const char* status_name(int status) {
+    for (const Status& s : STATUSES) if (s.code == status) return s.name;
+    return "CUSPARSE_STATUS_UNKNOWN";
+}
+
+inline const char* status_text(int status) {
+    for (const Status& s : STATUSES) if (s.code == status) return s.text;
+    return "unknown error";
+}
+
 }  // namespace emu_cusparse

@@ -507,15 +507,9 @@ int matmul_call(const char* fn, int repeats, const Handle* h, const Plan* plan, 
 
 // ------------------------------------------------------------------ library management
 
-EXPORT const char* cusparseLtGetErrorName(int status) {
-    for (const Status& s : STATUSES) if (s.code == status) return s.name;
-    return "CUSPARSE_STATUS_UNKNOWN";
-}
+EXPORT const char* cusparseLtGetErrorName(int status) { return status_name(status); }
 
-EXPORT const char* cusparseLtGetErrorString(int status) {
-    for (const Status& s : STATUSES) if (s.code == status) return s.text;
-    return "unknown error";
-}
+EXPORT const char* cusparseLtGetErrorString(int status) { return status_text(status); }
 
 EXPORT int cusparseLtInit(void* handle) {
     if (handle == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;

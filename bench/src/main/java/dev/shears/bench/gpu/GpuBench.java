@@ -40,8 +40,8 @@ public final class GpuBench {
     /**
      * Parsed command line. {@code sizes}, {@code models}, {@code updateN}, {@code copyMib} and
      * {@code flushMib} shrink the run below its defaults (the emulator tests run every stage at
-     * tiny sizes with them); {@code run-gpu.sh} leaves them unset. {@code sizes} and
-     * {@code updateN} are null when not given (the defaults then depend on {@code quick}).
+     * tiny sizes with them); {@code run-gpu.sh} leaves them unset. {@code sizes},
+     * {@code models} and {@code updateN} are null when not given (the defaults then depend on {@code quick}).
      */
     record Options(Path out, Path shapes, int reps, long maxN, boolean quick, List<Long> sizes, List<String> models, Long updateN,
                    long copyMib, long flushMib) {
@@ -54,7 +54,7 @@ public final class GpuBench {
             long maxN = 1_000_000_000L, copyMib = 1024, flushMib = 256;
             boolean quick = false;
             List<Long> sizes = null;
-            List<String> models = MODELS;
+            List<String> models = null;
             Long updateN = null;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -74,7 +74,7 @@ public final class GpuBench {
             }
             if (out == null) throw new IllegalArgumentException("--out FILE.json is required; " + USAGE);
             if (reps < 1) throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
-            for (String m : models) LayerShapes.byName(m); // fails naming the model and the known ones
+            if (models != null) for (String m : models) LayerShapes.byName(m); // fails naming the model and the known ones
             if (sizes != null) for (long n : sizes) if (n < 1) throw new IllegalArgumentException("--sizes: sizes must be >= 1, got " + n);
             if (updateN != null && updateN < 1) throw new IllegalArgumentException("--update-n must be >= 1, got " + updateN);
             if (copyMib < 1 || flushMib < 1) throw new IllegalArgumentException("--copy-mib and --flush-mib must be >= 1, got " + copyMib + " and " + flushMib);
@@ -90,7 +90,7 @@ public final class GpuBench {
 
         /** The models of the many-tensor thresholds: {@code --models}, only resnet50 of the default ones with --quick. */
         List<String> thresholdModels() {
-            return quick && models == MODELS ? List.of("resnet50") : models;
+            return models != null ? models : quick ? List.of("resnet50") : MODELS;
         }
 
         /** Parameters of the fused updates: {@code --update-n}, else 1e8 (1e7 with --quick), capped by --max-n. */

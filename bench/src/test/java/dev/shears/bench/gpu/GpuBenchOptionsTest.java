@@ -36,6 +36,8 @@ class GpuBenchOptionsTest {
                 "--update-n", "4096", "--copy-mib", "1", "--flush-mib", "2");
         assertEquals(List.of(1000L, 50_000_000L), small.singleSizes(), "given sizes are not cut by --quick");
         assertEquals(List.of("dense3x64", "vgg19"), small.thresholdModels());
+        assertEquals(GpuBench.MODELS, GpuBench.Options.parse("--out", "a", "--quick", "--models", "resnet50,vgg19,dense32x4096").thresholdModels(),
+                "the default models, given, are not cut by --quick");
         assertEquals(4096, small.updateCount());
         assertEquals(1, small.copyMib());
         assertEquals(2, small.flushMib());
