@@ -35,7 +35,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
             description = "With --sparse on --backend cuda: fp16 or bf16 opts in to reduced precision, adding cuSPARSELt 2:4 "
-                    + "(\"2:4-lt fp16\") as a candidate for Dense layers pruned 2:4; such a layer rounds its inputs, weights and "
+                    + "(\"2:4-lt fp16\") as a candidate for Dense and Conv2D layers pruned 2:4; such a layer rounds its inputs, weights and "
                     + "outputs to 16 bits (FP32 accumulation) and is kept only where it beats dense by the planner's margin. "
                     + "The CPU backend runs fp32 only. Default: ${DEFAULT-VALUE}.")
     String precision;

@@ -1,5 +1,7 @@
 package dev.shears.cli;
 
+import dev.shears.core.util.AtomicFiles;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,10 +19,7 @@ final class OutputFile {
     static void requireFile(Path file, String option) {
         if (Files.isDirectory(file))
             throw new UserError(option + " " + file + " is a folder; give a file name (the file is written there atomically)");
-        for (Path up = file.toAbsolutePath().getParent(); up != null; up = up.getParent())
-            if (Files.exists(up)) {
-                if (!Files.isDirectory(up)) throw new UserError(option + " " + file + ": " + up + " is a file, not a folder");
-                return;
-            }
+        Path blocker = AtomicFiles.fileOnTheWay(file);
+        if (blocker != null) throw new UserError(option + " " + file + ": " + blocker + " is a file, not a folder");
     }
 }

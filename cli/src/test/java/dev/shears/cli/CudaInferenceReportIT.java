@@ -9,7 +9,7 @@ import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
-import dev.shears.core.nn.Parameter;
+import dev.shears.core.sparse.KernelPruning;
 import dev.shears.core.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +19,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,26 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudaInferenceReportIT {
     @TempDir Path dir;
 
-    /** Zeroes the smallest-magnitude fraction of every kernel (what magnitude pruning leaves). */
-    private static void prune(Model m, double sparsity) {
-        for (Parameter p : m.parameters()) {
-            if (p.role() != Parameter.Role.KERNEL) continue;
-            float[] w = m.backend().download(p.value());
-            float[] mags = new float[w.length];
-            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
-            Arrays.sort(mags);
-            float cut = mags[(int) (sparsity * (w.length - 1))];
-            for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
-            m.backend().write(w, 0, p.value(), 0, w.length);
-        }
-    }
-
     @Test void aModelOnTheCudaBackendIsTimedThereAndTheSectionNamesIt() {
         GpuTestSupport.assumeCuda();
         Dataset test = DataSources.bundledFashionMnist().test().head(300);
         try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
             Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(gpu, 3);
-            prune(m, 0.9);
+            KernelPruning.pruneKernels(m, 0.9);
             assertTrue(InferenceReport.timesInPlace(m), "cuSPARSE loads here: no CPU copy");
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             RunReport.Inference inf = InferenceReport.measure(m, test, new int[] {1, 4},

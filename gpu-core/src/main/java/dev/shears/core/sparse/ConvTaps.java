@@ -40,17 +40,25 @@ public final class ConvTaps {
 
     /** Whether a kernel with more than one tap is 2:4 in tap-major order but not in the im2col order (the case this class exists for). */
     public static boolean onlyTapMajorIsTwoOfFour(float[] kernel, int out, int in, int kh, int kw) {
-        int k = in * kh * kw;
-        return kh * kw > 1 && !NmMatrix.follows(kernel, out, k, 2, 4) && followsTwoOfFour(tapMajor(kernel, out, in, kh, kw), out, in, kh, kw);
+        return twoOfFourTapMajor(kernel, out, in, kh, kw) != null;
     }
 
     /**
-     * Null when the kernel [out, in, kh, kw] is 2:4 in tap-major order; else why not, naming the
-     * output, taps and channels of the first group of four tap-major columns with more than two
-     * nonzeros (for the planners' reasons).
+     * The tap-major A ({@link #tapMajor}) when {@link #onlyTapMajorIsTwoOfFour} holds, else null:
+     * the check and the reordered kernel from one reordering.
      */
-    public static String whyNotTwoOfFour(float[] kernel, int out, int in, int kh, int kw) {
+    public static float[] twoOfFourTapMajor(float[] kernel, int out, int in, int kh, int kw) {
+        if (kh * kw <= 1 || NmMatrix.follows(kernel, out, in * kh * kw, 2, 4)) return null;
         float[] a = tapMajor(kernel, out, in, kh, kw);
+        return followsTwoOfFour(a, out, in, kh, kw) ? a : null;
+    }
+
+    /**
+     * Null when the tap-major A {@code a} ({@link #tapMajor} of a kernel [out, in, kh, kw]) is 2:4;
+     * else why not, naming the output, taps and channels of the first group of four tap-major
+     * columns with more than two nonzeros (for the planners' reasons).
+     */
+    public static String whyTapMajorNotTwoOfFour(float[] a, int out, int in, int kh, int kw) {
         int k = in * kh * kw;
         for (int o = 0; o < out; o++)
             for (int j0 = 0; j0 < k; j0 += 4) {

@@ -51,7 +51,6 @@ public final class SparseBench {
             if (!(s >= 0 && s < 1)) throw new IllegalArgumentException("bench sparse: sparsity must be in [0, 1), got " + s);
         for (int b : batches)
             if (b < 1) throw new IllegalArgumentException("bench sparse: batch must be >= 1, got " + b);
-        if (opt.minMillis() > 0) SparsePlanner.warmUpKernels();
         SparsePlanner planner = new SparsePlanner(opt);
         List<Row> rows = new ArrayList<>();
         boolean warm = opt.minMillis() <= 0; // quick options promise no reliable figures

@@ -135,7 +135,7 @@ public final class SparsePlanner {
     public Choice chooseConv(float[] kernel, int out, int in, int kh, int kw, int n) {
         int k = in * kh * kw;
         SparseMatrix.checkDense(kernel, out, k);
-        float[] taps = ConvTaps.onlyTapMajorIsTwoOfFour(kernel, out, in, kh, kw) ? ConvTaps.tapMajor(kernel, out, in, kh, kw) : null;
+        float[] taps = ConvTaps.twoOfFourTapMajor(kernel, out, in, kh, kw);
         return choose(kernel, out, k, n, false, taps);
     }
 

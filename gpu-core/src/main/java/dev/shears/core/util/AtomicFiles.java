@@ -56,6 +56,17 @@ public final class AtomicFiles {
         return deleted;
     }
 
+    /**
+     * The nearest existing folder above {@code target} when that is a file instead (x.npy for
+     * x.npy/y.npy, whose folder then cannot be created), else null: createDirectories would say
+     * only its path. Commands check it before any work (the CLI's OutputFile); writes check it again.
+     */
+    public static Path fileOnTheWay(Path target) {
+        for (Path up = target.toAbsolutePath().normalize().getParent(); up != null; up = up.getParent())
+            if (Files.exists(up)) return Files.isDirectory(up) ? null : up;
+        return null;
+    }
+
     /** What writes the content. */
     @FunctionalInterface
     public interface Writer {
@@ -82,13 +93,8 @@ public final class AtomicFiles {
         // a folder cannot be replaced by a file: say so, not the final move's error about a temporary name
         if (Files.isDirectory(abs)) throw new IllegalArgumentException("cannot write " + target + ": it is a folder; give a file name");
         Path dir = abs.getParent();
-        // a file where a folder on the way should be: createDirectories would say only its path
-        for (Path up = dir; up != null; up = up.getParent())
-            if (Files.exists(up)) {
-                if (!Files.isDirectory(up))
-                    throw new IllegalArgumentException("cannot write " + target + ": " + up + " is a file, not a folder");
-                break;
-            }
+        Path blocker = fileOnTheWay(abs);
+        if (blocker != null) throw new IllegalArgumentException("cannot write " + target + ": " + blocker + " is a file, not a folder");
         try {
             Files.createDirectories(dir);
             Hook.ensure(); // before the temporary file exists, so none goes unwatched

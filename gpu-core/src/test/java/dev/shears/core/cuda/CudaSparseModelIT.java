@@ -6,7 +6,7 @@ import dev.shears.core.cuda.sparse.CudaSparsePlanner;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
-import dev.shears.core.nn.Parameter;
+import dev.shears.core.sparse.KernelPruning;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.sparse.WholeModelCheck;
@@ -42,28 +42,12 @@ class CudaSparseModelIT {
 
     /** Zeroes the smallest-magnitude fraction of every kernel (what magnitude pruning leaves). */
     static void prune(Model m, double sparsity) {
-        for (Parameter p : m.parameters()) {
-            if (p.role() != Parameter.Role.KERNEL) continue;
-            float[] w = m.backend().download(p.value());
-            float[] mags = new float[w.length];
-            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
-            Arrays.sort(mags);
-            float cut = mags[(int) (sparsity * (w.length - 1))];
-            for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
-            m.backend().write(w, 0, p.value(), 0, w.length);
-        }
+        KernelPruning.pruneKernels(m, sparsity);
     }
 
     /** Zeroes the smallest-magnitude fraction of one Dense layer's kernel. */
     static void pruneLayer(Model m, String layer, double sparsity) {
-        Parameter p = ((dev.shears.core.nn.layers.Dense) m.layer(layer)).kernel();
-        float[] w = m.backend().download(p.value());
-        float[] mags = new float[w.length];
-        for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
-        Arrays.sort(mags);
-        float cut = mags[(int) (sparsity * (w.length - 1))];
-        for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
-        m.backend().write(w, 0, p.value(), 0, w.length);
+        KernelPruning.prune(m, ((dev.shears.core.nn.layers.Dense) m.layer(layer)).kernel(), sparsity);
     }
 
     private static float[] input(int batch) {

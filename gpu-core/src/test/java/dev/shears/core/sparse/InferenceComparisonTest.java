@@ -19,7 +19,7 @@ class InferenceComparisonTest {
     @Test void comparesLatencyStorageAndPredictionsOnRealImages() {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
-        SparseModelTest.prune(m, 0.9);
+        KernelPruning.pruneKernels(m, 0.9);
         SparsePlanner planner = new SparsePlanner(SparsePlanner.Options.quick());
         for (int batch : new int[]{1, 8}) {
             InferenceComparison c = InferenceComparison.measure(m, TEST, batch, 100, planner, 0);
@@ -50,7 +50,7 @@ class InferenceComparisonTest {
     @Test void wholeModelCheckRevertsAPlanThatIsNotFasterOverall() {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
-        SparseModelTest.prune(m, 0.99);
+        KernelPruning.pruneKernels(m, 0.99);
         // real timing (JIT warm-up included): at 99% CSR beats dense on fc1 by ~10x; on a machine loaded by other work
         // one planning can still time it slower (seen once under four parallel builds), so up to three plannings
         SparseModel sm = null;

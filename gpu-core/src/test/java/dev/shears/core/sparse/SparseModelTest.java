@@ -4,12 +4,10 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
-import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,24 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Planned sparse inference gives the dense model's outputs on pruned LeNet-300-100 and LeNet-5. */
 class SparseModelTest {
 
-    /** Zeroes the smallest-magnitude fraction of every kernel (what magnitude pruning leaves). */
-    static void prune(Model m, double sparsity) {
-        for (Parameter p : m.parameters()) {
-            if (p.role() != Parameter.Role.KERNEL) continue;
-            float[] w = m.backend().download(p.value());
-            float[] mags = new float[w.length];
-            for (int i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
-            Arrays.sort(mags);
-            float cut = mags[(int) (sparsity * (w.length - 1))];
-            for (int i = 0; i < w.length; i++) if (Math.abs(w[i]) <= cut) w[i] = 0f;
-            m.backend().write(w, 0, p.value(), 0, w.length);
-        }
-    }
-
     private static void checkSame(String arch, double sparsity, int batch) {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create(arch, Shape.of(1, 28, 28), 10).bind(be, 7);
-        prune(m, sparsity);
+        KernelPruning.pruneKernels(m, sparsity);
         SplittableRandom rng = new SplittableRandom(9);
         float[] xs = new float[batch * 784];
         for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();

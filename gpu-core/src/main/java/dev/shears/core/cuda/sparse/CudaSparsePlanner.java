@@ -167,14 +167,15 @@ public final class CudaSparsePlanner {
                 String label = "2:4-lt " + precision.id();
                 float[] ltA = a;
                 boolean tapMajor = false;
-                String why = CusparseRuntime.ltUnavailabilityCause() != null ? "cuSPARSELt unavailable: " + CusparseRuntime.ltUnavailabilityCause()
-                        : CudaStructuredMatrix.unsuitable(a, rows, cols, precision);
-                if (why != null && CusparseRuntime.ltUnavailabilityCause() == null && conv != null && conv[1] * conv[2] > 1) {
+                String ltCause = CusparseRuntime.ltUnavailabilityCause();
+                String why = ltCause != null ? "cuSPARSELt unavailable: " + ltCause : CudaStructuredMatrix.unsuitable(a, rows, cols, precision);
+                if (why != null && ltCause == null && conv != null && conv[1] * conv[2] > 1) {
                     // a convolution pruned 2:4 along input channels: its groups stride kh*kw columns in A, but are
                     // consecutive in the tap-major A (ConvTaps)
-                    why = ConvTaps.whyNotTwoOfFour(a, rows, conv[0], conv[1], conv[2]);
+                    float[] taps = ConvTaps.tapMajor(a, rows, conv[0], conv[1], conv[2]);
+                    why = ConvTaps.whyTapMajorNotTwoOfFour(taps, rows, conv[0], conv[1], conv[2]);
                     if (why == null) {
-                        ltA = ConvTaps.tapMajor(a, rows, conv[0], conv[1], conv[2]);
+                        ltA = taps;
                         tapMajor = true;
                         why = CudaStructuredMatrix.unsuitable(ltA, rows, cols, precision); // FP16's range
                     }
