@@ -22,9 +22,8 @@ import java.util.Locale;
  * and evaluates through it: on the CPU through {@link SparseModel}, on the CUDA backend through
  * {@link CudaSparseModel} (cuBLAS dense, cuSPARSE CSR and Blocked-ELL, and with {@code --precision fp16|bf16}
  * cuSPARSELt 2:4 for 2:4 Dense and Conv2D layers; timed with CUDA events). On both, a Conv2D pruned
- * 2:4 along input channels runs the 2:4 formats on its tap-major kernel (dev.shears.core.sparse.ConvTaps).
- * On both,
- * a plan that does not make the whole model faster goes back to dense ({@link WholeModelCheck}).
+ * 2:4 along input channels runs the 2:4 formats on its tap-major kernel (dev.shears.core.sparse.ConvTaps),
+ * and a plan that does not make the whole model faster goes back to dense ({@link WholeModelCheck}).
  */
 final class SparseEval {
     private SparseEval() {}

@@ -120,11 +120,7 @@ public final class SparseModel {
     public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
         boolean anySparse = plans.stream().anyMatch(p -> !p.format().equals(SparseFormat.DENSE.id()));
         if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
-        Shape in = model.inputs().getFirst().shape();
-        float[] xs = new float[Math.multiplyExact(batch, (int) in.size())];
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(17);
-        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
-        try (Tensor x = backend.upload(xs, in.withBatch(batch))) {
+        try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);
             WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer,
                     SparsePlanner.ROUNDS, margin);

@@ -1,5 +1,11 @@
 package dev.shears.core.sparse;
 
+import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import java.util.SplittableRandom;
+
 /**
  * The whole-model check behind "a planned model is never slower than the dense one", shared by
  * the CPU ({@link SparseModel#keepOnlyIfFaster}) and the CUDA
@@ -39,6 +45,18 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
     public static boolean keeps(double denseMs, double plannedMs, double margin) {
         if (margin < 0) throw new IllegalArgumentException("the margin must be at least 0, got " + margin);
         return plannedMs < denseMs * (1 - margin);
+    }
+
+    /**
+     * The batch both paths are timed on: {@code batch} inputs of the model's input shape, uniform
+     * in [0, 1) from a fixed seed, uploaded to {@code backend} (the caller closes it).
+     */
+    public static Tensor randomBatch(Backend backend, Model model, int batch) {
+        Shape in = model.inputs().getFirst().shape();
+        float[] xs = new float[Math.multiplyExact(batch, (int) in.size())];
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+        return backend.upload(xs, in.withBatch(batch));
     }
 
     /**

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Sparse inference for a model bound to a {@link CudaBackend} ({@code shears eval --sparse
@@ -139,12 +138,8 @@ public final class CudaSparseModel implements AutoCloseable {
     public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
         if (planned.isEmpty()) return WholeModelCheck.nothingSparse();
-        Shape in = model.inputs().getFirst().shape();
-        float[] xs = new float[Math.multiplyExact(batch, (int) in.size())];
-        SplittableRandom rng = new SplittableRandom(17);
-        for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
         WholeModelCheck check;
-        try (Tensor x = backend.upload(xs, in.withBatch(batch))) {
+        try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);
             check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin);
         }
