@@ -142,12 +142,8 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         }
 
         List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
-        long denseBytes = 0, plannedBytes = 0;
-        for (SparseModel.LayerPlan p : plans) {
-            denseBytes += denseBytes(p);
-            plannedBytes += sparse.plannedBytes(p);
-        }
-        return new InferenceComparison(batch, denseMs, sparseMs, denseBytes, plannedBytes, n, same, maxDiff, plans, kept);
+        return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), n, same, maxDiff,
+                plans, kept);
     }
 
     /** The CPU sparse model as {@link #compare} sees it: a layer without sparse weights (kept or sent back to dense) counts dense. */
@@ -163,17 +159,16 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
     }
 
     /** fp32 bytes of every planned layer's weights stored dense. */
-    static long denseWeightBytes(SparseModel sparse) {
+    static long denseWeightBytes(Planned sparse) {
         long bytes = 0;
         for (SparseModel.LayerPlan p : sparse.plans()) bytes += denseBytes(p);
         return bytes;
     }
 
     /** Bytes of the same weights as planned. */
-    static long plannedWeightBytes(SparseModel sparse) {
-        Planned planned = planned(sparse);
+    static long plannedWeightBytes(Planned sparse) {
         long bytes = 0;
-        for (SparseModel.LayerPlan p : sparse.plans()) bytes += planned.plannedBytes(p);
+        for (SparseModel.LayerPlan p : sparse.plans()) bytes += sparse.plannedBytes(p);
         return bytes;
     }
 

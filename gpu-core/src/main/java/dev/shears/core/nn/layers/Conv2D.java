@@ -295,7 +295,7 @@ public final class Conv2D extends Layer {
      * Floats of scratch this layer borrows for a forward or backward over an input of {@code n}
      * images of {@code height x width} in the images-together layout, under a columns budget of
      * {@code budgetFloats}: columns plus GEMM output for one chunk. A backend's shared scratch
-     * grows to the largest of its layers' (tests and memory reports read it).
+     * grows to the largest of its layers' (ConvScratchIT checks the accounting against it).
      */
     public long scratchFloats(int n, int height, int width, long budgetFloats) {
         ConvGeometry all = allGroups(height, width);
