@@ -25,6 +25,16 @@ public final class Evaluator {
     }
 
     /**
+     * {@link #evaluate(Model, Dataset, int, java.util.function.Function)} through a path that runs
+     * a batch up to a named node ({@code forwardUntil.apply(x, node)}), as the sparse models do.
+     */
+    public static Result evaluateUntil(Model model, Dataset data, int batchSize,
+                                       java.util.function.BiFunction<Tensor, String, Tensor> forwardUntil) {
+        String scored = logitsNode(model);
+        return evaluate(model, data, batchSize, x -> forwardUntil.apply(x, scored));
+    }
+
+    /**
      * Scores {@code data} with any forward path of {@code model} (e.g. its planned sparse form):
      * {@code logitsOf} maps a batch [n, input shape] to the logits of {@link #logitsNode}.
      */

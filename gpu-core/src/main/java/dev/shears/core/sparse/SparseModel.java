@@ -11,6 +11,7 @@ import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.nn.layers.Layers;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -210,19 +211,13 @@ public final class SparseModel {
         return y;
     }
 
+    /** The output buffer of layer {@code name}, reused while its shape stays (a new one replaces and frees it). */
     private Tensor output(String name, Shape shape) {
-        Tensor t = outputs.get(name);
-        if (t == null || !t.shape().equals(shape)) {
-            t = backend.allocate(shape, DType.FLOAT32);
-            outputs.put(name, t);
-        }
-        return t;
+        return outputs.compute(name, (k, t) -> Layers.ensure(backend, t, shape));
     }
 
     /** Test-set loss and accuracy through the sparse path (same scoring as {@link Evaluator}). */
     public Evaluator.Result evaluate(Dataset data, int batchSize) {
-        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
-        String scored = Evaluator.logitsNode(model);
-        return Evaluator.evaluate(model, data, batchSize, x -> forwardUntil(x, scored));
+        return Evaluator.evaluateUntil(model, data, batchSize, this::forwardUntil);
     }
 }

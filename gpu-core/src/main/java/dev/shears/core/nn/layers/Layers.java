@@ -7,8 +7,8 @@ import dev.shears.core.tensor.Tensor;
 
 import java.util.List;
 
-/** Shape checks and buffer reuse shared by the layers. */
-final class Layers {
+/** Shape checks and buffer reuse shared by the layers ({@link #ensure} also by the sparse models' output buffers). */
+public final class Layers {
     private Layers() {}
 
     static Shape single(List<Shape> in) {
@@ -32,7 +32,7 @@ final class Layers {
         return backend.allocate(shape, dtype);
     }
 
-    static Tensor ensure(Backend backend, Tensor current, Shape shape) {
+    public static Tensor ensure(Backend backend, Tensor current, Shape shape) {
         return ensure(backend, current, shape, DType.FLOAT32);
     }
 
