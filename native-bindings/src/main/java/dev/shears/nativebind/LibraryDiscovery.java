@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  *       folders, and the Python-wheel folders {@code site-packages/nvidia/*}{@code /lib} under
  *       common Python prefixes (pip, venv, conda), where CUDA 13 ships cuBLAS and cuSPARSE.</li>
  * </ol>
+ * Within steps 1 and 3 the preferred file name wins over folder order, CUDA's {@code stubs}
+ * folders are skipped, and a library's CUDA dependencies in its folder load first ({@link #load}).
  * A failure lists every place tried and why each failed.
  */
 public final class LibraryDiscovery {
@@ -115,18 +117,20 @@ public final class LibraryDiscovery {
 
     /**
      * Loads the first of {@code library}'s file names found, searching as the class comment says.
+     * Within the override folders, and within the usual ones, a preferred name in any folder wins
+     * over a less preferred name in an earlier folder (so {@code libcublas.so.13} in a Python wheel
+     * wins over an unversioned {@code libcublas.so} that sorts first), and a folder named
+     * {@value #STUBS} is skipped: the CUDA toolkit's {@code lib64/stubs} holds link-time stand-ins
+     * that load but fail every call. Before a library found in a folder, the first of its
+     * {@link CudaLibrary#dependencies()} present in the same folder is loaded.
      *
      * @throws NativeLibraryException listing every place tried
      */
     public LoadedLibrary load(CudaLibrary library) {
         List<String> tried = new ArrayList<>();
         String[] names = library.fileNames();
-        for (Path folder : overrideFolders) {
-            for (String name : names) {
-                LoadedLibrary lib = tryPath(library, folder.resolve(name), tried, "from " + PROPERTY + "/" + ENV);
-                if (lib != null) return lib;
-            }
-        }
+        LoadedLibrary lib = searchFolders(library, overrideFolders, tried, "from " + PROPERTY + "/" + ENV);
+        if (lib != null) return lib;
         if (useSystemLoader) {
             for (String name : names) {
                 try {
@@ -137,12 +141,8 @@ public final class LibraryDiscovery {
                 }
             }
         }
-        for (Path folder : standardFolders) {
-            for (String name : names) {
-                LoadedLibrary lib = tryPath(library, folder.resolve(name), tried, null);
-                if (lib != null) return lib;
-            }
-        }
+        lib = searchFolders(library, standardFolders, tried, null);
+        if (lib != null) return lib;
         if (!useSystemLoader && overrideFolders.isEmpty() && standardFolders.isEmpty()) {
             tried.add("(no folders to search)");
         }
@@ -151,18 +151,66 @@ public final class LibraryDiscovery {
                 + " to the folder holding it (colon-separated for several)", tried);
     }
 
+    /** The name of the CUDA toolkit's folder of link-time stub libraries, which {@link #load} skips. */
+    public static final String STUBS = "stubs";
+
+    /** Each of {@code library}'s names (preferred first) in each folder (in order); null when none loads. */
+    private static LoadedLibrary searchFolders(CudaLibrary library, List<Path> folders, List<String> tried, String note) {
+        List<Path> usable = new ArrayList<>();
+        for (Path folder : folders) {
+            Path last = folder.getFileName();
+            if (last != null && last.toString().equals(STUBS)) {
+                tried.add(folder + (note == null ? "" : " (" + note + ")") + ": skipped, a CUDA toolkit folder of link-time "
+                        + "stubs, which load but fail at run time");
+            } else {
+                usable.add(folder);
+            }
+        }
+        for (String name : library.fileNames()) {
+            for (Path folder : usable) {
+                LoadedLibrary lib = tryPath(library, folder.resolve(name), tried, note);
+                if (lib != null) return lib;
+            }
+        }
+        return null;
+    }
+
     private static LoadedLibrary tryPath(CudaLibrary library, Path file, List<String> tried, String note) {
         String where = file + (note == null ? "" : " (" + note + ")");
         if (!Files.exists(file)) {
             tried.add(where + ": not found");
             return null;
         }
+        String dependency = loadDependency(library, file.getParent(), tried);
         try {
-            return new LoadedLibrary(library, file.toString(), SymbolLookup.libraryLookup(file, Arena.global()));
+            String location = file + (dependency == null ? "" : " (after " + dependency + " from the same folder)");
+            return new LoadedLibrary(library, location, SymbolLookup.libraryLookup(file, Arena.global()));
         } catch (IllegalArgumentException e) {
             tried.add(where + ": exists but did not load: " + reason(e));
             return null;
         }
+    }
+
+    /**
+     * Loads the first of {@code library}'s dependencies present in {@code folder} (see
+     * {@link CudaLibrary#dependencies()}): once loaded, the dynamic linker satisfies the library's
+     * DT_NEEDED entry of that name with it, whatever the library's RUNPATH. Returns its file name,
+     * or null when none is there or it did not load (then the library's own load says what is missing).
+     */
+    private static String loadDependency(CudaLibrary library, Path folder, List<String> tried) {
+        if (folder == null) return null;
+        for (String dep : library.dependencies()) {
+            Path file = folder.resolve(dep);
+            if (!Files.exists(file)) continue;
+            try {
+                SymbolLookup.libraryLookup(file, Arena.global());
+                return dep;
+            } catch (IllegalArgumentException e) {
+                tried.add(file + " (a dependency of " + library.displayName() + "): exists but did not load: " + reason(e));
+                return null;
+            }
+        }
+        return null;
     }
 
     private static String reason(Exception e) {

@@ -6,8 +6,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class LibraryDiscoveryTest {
 
@@ -51,6 +53,65 @@ class LibraryDiscoveryTest {
                 e.tried().toString());
         assertTrue(e.tried().stream().anyMatch(t -> t.startsWith(tmp.resolve("libcusparseLt.so.0").toString())),
                 e.tried().toString());
+    }
+
+    @Test
+    void aPreferredNameInALaterFolderWinsAndStubFoldersAreSkipped(@TempDir Path tmp) throws Exception {
+        // the CUDA toolkit's lib64/stubs (link-time stand-ins) and a folder with only an unversioned
+        // name sort before the wheel folder holding the real libcublas.so.13 (as env.sh's sorted list does)
+        Path stubs = Files.createDirectories(tmp.resolve("a-cuda/lib64/stubs"));
+        Path plain = Files.createDirectories(tmp.resolve("b-plain"));
+        Path wheel = Files.createDirectories(tmp.resolve("c-wheel/nvidia/cu13/lib"));
+        Files.writeString(stubs.resolve("libcublas.so"), "stub");
+        Files.writeString(plain.resolve("libcublas.so"), "unversioned");
+        Files.writeString(wheel.resolve("libcublas.so.13"), "the real one (not an ELF here)");
+        LibraryDiscovery d = new LibraryDiscovery(List.of(stubs, plain, wheel), false, List.of());
+
+        NativeLibraryException e = assertThrows(NativeLibraryException.class, () -> d.load(CudaLibrary.CUBLAS));
+
+        List<String> tried = e.tried();
+        assertTrue(tried.getFirst().startsWith(stubs + " ") && tried.getFirst().contains("skipped"), tried.toString());
+        assertTrue(tried.stream().noneMatch(t -> t.startsWith(stubs.resolve("libcublas.so").toString())), tried.toString());
+        int real = indexOf(tried, wheel.resolve("libcublas.so.13").toString());
+        int unversioned = indexOf(tried, plain.resolve("libcublas.so").toString());
+        assertTrue(real >= 0 && tried.get(real).contains("exists but did not load"), tried.toString());
+        assertTrue(real < unversioned, "libcublas.so.13 in the last folder is tried before libcublas.so in an earlier one: " + tried);
+    }
+
+    @Test
+    void aDependencyInTheSameFolderLoadsFirst(@TempDir Path tmp) throws Exception {
+        // any loadable shared object stands in for cuBLASLt and cuBLAS: the C maths library
+        Path libm = Stream.of("/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6", "/lib64/libm.so.6",
+                        "/usr/lib64/libm.so.6", "/lib/aarch64-linux-gnu/libm.so.6").map(Path::of).filter(Files::isRegularFile)
+                .findFirst().orElse(null);
+        assumeTrue(libm != null, "no libm.so.6 in the usual folders to stand in for a CUDA library");
+        Path folder = Files.createDirectories(tmp.resolve("nvidia/cu13/lib"));
+        Files.copy(libm, folder.resolve("libcublasLt.so.13"));
+        Files.copy(libm, folder.resolve("libcublas.so.13"));
+        Files.copy(libm, folder.resolve("libcublasLt.so.12")); // an older one beside it is not the one loaded
+
+        LoadedLibrary lib = new LibraryDiscovery(List.of(folder), false, List.of()).load(CudaLibrary.CUBLAS);
+
+        assertTrue(lib.isLoaded());
+        assertEquals(folder.resolve("libcublas.so.13") + " (after libcublasLt.so.13 from the same folder)", lib.location());
+        assertTrue(lib.has("cos"), "the stand-in's symbols are reachable");
+    }
+
+    @Test
+    void aDependencyThatDoesNotLoadIsListed(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("libnvJitLink.so.13"), "not an ELF file");
+        Files.writeString(tmp.resolve("libcusparse.so.12"), "not an ELF file either");
+        LibraryDiscovery d = new LibraryDiscovery(List.of(tmp), false, List.of());
+
+        NativeLibraryException e = assertThrows(NativeLibraryException.class, () -> d.load(CudaLibrary.CUSPARSE));
+
+        assertTrue(e.tried().getFirst().startsWith(tmp.resolve("libnvJitLink.so.13") + " (a dependency of cuSPARSE): exists but did not load"),
+                e.tried().toString());
+    }
+
+    private static int indexOf(List<String> tried, String prefix) {
+        for (int i = 0; i < tried.size(); i++) if (tried.get(i).startsWith(prefix + " ") || tried.get(i).startsWith(prefix + ":")) return i;
+        return -1;
     }
 
     @Test
