@@ -24,10 +24,45 @@
 
 struct uint3 { unsigned int x, y, z; };
 typedef uint3 dim3;
-struct alignas(16) float4 { float x, y, z, w; };
-struct alignas(4) uchar4 { unsigned char x, y, z, w; };
-inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
-inline uchar4 make_uchar4(unsigned char x, unsigned char y, unsigned char z, unsigned char w) { return uchar4{x, y, z, w}; }
+
+namespace emu {
+// Fails the launch with CUDA_ERROR_MISALIGNED_ADDRESS unless p is a multiple of `align` (scheduler.cpp).
+void check_aligned(const void* p, unsigned align, const char* what);
+}
+
+// The vector types a GPU loads and stores in one instruction (LD.128 / LD.32), which requires an
+// address aligned to the type's size: a float4 at an address that is not a multiple of 16 faults
+// with "misaligned address" (CUDA C++ Programming Guide, "Device Memory Accesses": global memory
+// instructions access words of 1, 2, 4, 8 or 16 bytes naturally aligned; alignment of the built-in
+// vector types is their size). A plain C++ struct copy has no such requirement, so every copy from
+// or into one of these (a load through a cast pointer, __ldg, a store) checks the address here.
+// Objects on the stack and in registers are aligned by alignas, so only memory accesses can fail.
+struct alignas(16) float4 {
+    float x, y, z, w;
+    float4() = default;
+    constexpr float4(float a, float b, float c, float d) : x(a), y(b), z(c), w(d) {}
+    float4(const float4& o) : x(o.x), y(o.y), z(o.z), w(o.w) { emu::check_aligned(&o, 16, "float4 load"); }
+    float4& operator=(const float4& o) {
+        emu::check_aligned(this, 16, "float4 store");
+        emu::check_aligned(&o, 16, "float4 load");
+        x = o.x; y = o.y; z = o.z; w = o.w;
+        return *this;
+    }
+};
+struct alignas(4) uchar4 {
+    unsigned char x, y, z, w;
+    uchar4() = default;
+    constexpr uchar4(unsigned char a, unsigned char b, unsigned char c, unsigned char d) : x(a), y(b), z(c), w(d) {}
+    uchar4(const uchar4& o) : x(o.x), y(o.y), z(o.z), w(o.w) { emu::check_aligned(&o, 4, "uchar4 load"); }
+    uchar4& operator=(const uchar4& o) {
+        emu::check_aligned(this, 4, "uchar4 store");
+        emu::check_aligned(&o, 4, "uchar4 load");
+        x = o.x; y = o.y; z = o.z; w = o.w;
+        return *this;
+    }
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4(x, y, z, w); }
+inline uchar4 make_uchar4(unsigned char x, unsigned char y, unsigned char z, unsigned char w) { return uchar4(x, y, z, w); }
 
 // The built-in variables of the running CUDA thread (set by the scheduler at every switch).
 extern uint3 threadIdx, blockIdx, blockDim, gridDim;
@@ -81,8 +116,12 @@ inline unsigned int __ballot_sync(unsigned int mask, int predicate) {
 }
 
 inline int __popc(unsigned int x) { return __builtin_popcount(x); }
-// Read-only cached load (LDG.CONSTANT on a GPU): a plain load here.
-template <typename T> inline T __ldg(const T* p) { return *p; }
+// Read-only cached load (LDG.CONSTANT on a GPU): a plain load here, after the alignment check the
+// GPU's load makes (natural alignment of T; float4's copy checks again).
+template <typename T> inline T __ldg(const T* p) {
+    emu::check_aligned(p, alignof(T), "__ldg");
+    return *p;
+}
 inline unsigned int __float_as_uint(float f) { unsigned int u; memcpy(&u, &f, 4); return u; }
 inline float __uint_as_float(unsigned int u) { float f; memcpy(&f, &u, 4); return f; }
 inline int __float_as_int(float f) { int u; memcpy(&u, &f, 4); return u; }

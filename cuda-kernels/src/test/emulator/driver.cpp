@@ -63,6 +63,7 @@ constexpr int CUDA_ERROR_NOT_FOUND = 500;
 constexpr int CUDA_ERROR_NOT_READY = 600;
 constexpr int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
 constexpr int CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701;
+constexpr int CUDA_ERROR_MISALIGNED_ADDRESS = 716;
 constexpr int CUDA_ERROR_LAUNCH_FAILED = 719;
 constexpr int CUDA_ERROR_NOT_SUPPORTED = 801;
 constexpr int CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900;
@@ -85,6 +86,7 @@ const ErrorText ERRORS[] = {
     {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
     {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+    {CUDA_ERROR_MISALIGNED_ADDRESS, "CUDA_ERROR_MISALIGNED_ADDRESS", "misaligned address"},
     {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
     {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
     {CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
@@ -376,8 +378,12 @@ int run_kernel(const emu::KernelEntry* k, void** params, unsigned gx, unsigned g
     std::string error;
     bool ok = true;
     std::uintptr_t fault = 0;
-    device.run([&] { ok = emu::run_grid(*k, params, gx, gy, gz, bx, by, bz, &error, &fault); });
-    if (!ok && fault != 0) {
+    bool misaligned = false;
+    device.run([&] { ok = emu::run_grid(*k, params, gx, gy, gz, bx, by, bz, &error, &fault, &misaligned); });
+    if (!ok && misaligned) {
+        sticky = CUDA_ERROR_MISALIGNED_ADDRESS;
+        set_error("kernel failed (sticky CUDA_ERROR_MISALIGNED_ADDRESS until the context is released): " + error);
+    } else if (!ok && fault != 0) {
         sticky = CUDA_ERROR_ILLEGAL_ADDRESS;
         set_error("kernel failed (sticky CUDA_ERROR_ILLEGAL_ADDRESS until the context is released): " + error +
                   ": address " + hex(fault) + " " + describe_address(fault));

@@ -28,8 +28,9 @@ const KernelEntry* all_kernels(std::size_t* count);
 // Runs the whole grid, blocks one after another; returns false with a message in *error when a
 // kernel does something undefined on a GPU (divergent warp operations, a deadlock at a barrier,
 // a warp operation naming an exited or missing lane). A memory fault inside the kernel also
-// returns false, with the faulting address in *fault (0 otherwise).
+// returns false, with the faulting address in *fault (0 otherwise); a vector access at an address
+// its size does not divide returns false with *misaligned set.
 bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, unsigned gz,
-              unsigned bx, unsigned by, unsigned bz, std::string* error, std::uintptr_t* fault);
+              unsigned bx, unsigned by, unsigned bz, std::string* error, std::uintptr_t* fault, bool* misaligned);
 
 }  // namespace emu

@@ -42,6 +42,7 @@ const KernelEntry TABLE[] = {
     SHEARS_KERNEL(shears_emu_selftest_missing_sync)
     SHEARS_KERNEL(shears_emu_selftest_deadlock)
     SHEARS_KERNEL(shears_emu_selftest_overrun)
+    SHEARS_KERNEL(shears_emu_selftest_misaligned)
 };
 #undef SHEARS_KERNEL
 

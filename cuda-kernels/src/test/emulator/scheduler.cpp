@@ -123,6 +123,7 @@ struct Scheduler {
     const KernelEntry* kernel = nullptr;
     void** params = nullptr;
     bool failed = false;
+    bool misaligned = false;  // the failure is a misaligned access (CUDA_ERROR_MISALIGNED_ADDRESS)
     std::string error;
 };
 
@@ -274,6 +275,15 @@ void syncthreads() {
 
 int lane() { return S.current & 31; }
 
+void check_aligned(const void* p, unsigned align, const char* what) {
+    std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p);
+    if (a % align == 0) return;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "misaligned address: %s at 0x%lx, which is not a multiple of %u", what, (unsigned long)a, align);
+    if (!S.failed) S.misaligned = true;
+    fail(buf);
+}
+
 const unsigned long long* warp_exchange(const char* op, unsigned int mask, unsigned long long value) {
     int warp = S.current >> 5, me = S.current & 31;
     int lanes = S.threads - warp * 32 < 32 ? S.threads - warp * 32 : 32;
@@ -359,8 +369,9 @@ void install_fault_handler() {
 }  // namespace
 
 bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-              unsigned bz, std::string* error, std::uintptr_t* fault) {
+              unsigned bz, std::string* error, std::uintptr_t* fault, bool* misaligned) {
     *fault = 0;
+    *misaligned = false;
     deviceThread = pthread_self();
     install_fault_handler();
     if (sigsetjmp(faultJump, 1) != 0) {
@@ -375,6 +386,7 @@ bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, uns
     S.params = params;
     S.launches++;
     S.failed = false;
+    S.misaligned = false;
     S.error.clear();
     S.threads = (int)(bx * by * bz);
     gridDim = uint3{gx, gy, gz};
@@ -386,7 +398,10 @@ bool run_grid(const KernelEntry& k, void** params, unsigned gx, unsigned gy, uns
                 inKernel = 1;
                 bool ok = run_block(error);
                 inKernel = 0;
-                if (!ok) return false;
+                if (!ok) {
+                    *misaligned = S.misaligned;
+                    return false;
+                }
             }
         }
     }

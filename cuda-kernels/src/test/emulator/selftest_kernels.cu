@@ -31,3 +31,11 @@ extern "C" __global__ void shears_emu_selftest_deadlock(int* out) {
 extern "C" __global__ void shears_emu_selftest_overrun(float* x, int n) {
     for (int i = threadIdx.x; i < n + 2048; i += blockDim.x) x[i] = 1.0f;
 }
+
+// A 16-byte load from x + 1 (4 bytes past a 16-byte boundary): a GPU faults with "misaligned address".
+extern "C" __global__ void shears_emu_selftest_misaligned(float* x) {
+    if (threadIdx.x == 0) {
+        float4 v = *reinterpret_cast<const float4*>(x + 1);
+        x[0] = v.x;
+    }
+}

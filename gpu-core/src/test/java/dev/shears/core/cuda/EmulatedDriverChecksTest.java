@@ -220,4 +220,45 @@ class EmulatedDriverChecksTest {
         stream.synchronize();
         Cuda.memFree(y);
     }
+
+    @Test
+    void aVectorLoadFromAnUnalignedAddressFaultsWithMisalignedAddress() {
+        MemorySegment f = module.function("shears_emu_selftest_misaligned");
+        long x = Cuda.memAlloc(64); // freed with the context below
+        try (KernelArgs args = new KernelArgs(1)) {
+            args.ptr(x);
+            Cuda.memsetD32Async(x, 0, 16, stream.handle());
+            Cuda.launchKernel(f, 1, 1, 1, 32, 1, 1, 0, stream.handle(), args.pointers(), "shears_emu_selftest_misaligned");
+            CudaException e = assertThrows(CudaException.class, stream::synchronize);
+            assertEquals("CUDA_ERROR_MISALIGNED_ADDRESS", e.errorName(), e.getMessage());
+        }
+        stream = null;
+        module = null;
+        context.close();
+        context = CudaContext.open(0);
+        module = KernelImage.load();
+        stream = CudaStream.create();
+    }
+
+    @Test
+    void theVectorisedSgdKernelOnAnUnalignedViewFaults() {
+        // what OptimizerKernels.vectorizable guards against: shears_sgd_update's float4 loads on a
+        // view starting one float into an allocation
+        MemorySegment f = module.function("shears_sgd_update");
+        long w = Cuda.memAlloc(4 * 64), g = Cuda.memAlloc(4 * 64); // freed with the context below
+        try (KernelArgs args = new KernelArgs(10)) {
+            Cuda.memsetD32Async(w, 0, 64, stream.handle());
+            Cuda.memsetD32Async(g, 0, 64, stream.handle());
+            args.ptr(w + 4).ptr(g + 4).ptr(0).ptr(0).i64(32).f32(0.1f).f32(0f).f32(0f).i32(0).ptr(0);
+            Cuda.launchKernel(f, 1, 1, 1, 256, 1, 1, 0, stream.handle(), args.pointers(), "shears_sgd_update");
+            CudaException e = assertThrows(CudaException.class, stream::synchronize);
+            assertEquals("CUDA_ERROR_MISALIGNED_ADDRESS", e.errorName(), e.getMessage());
+        }
+        stream = null;
+        module = null;
+        context.close();
+        context = CudaContext.open(0);
+        module = KernelImage.load();
+        stream = CudaStream.create();
+    }
 }
