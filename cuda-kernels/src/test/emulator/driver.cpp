@@ -69,6 +69,7 @@ constexpr int CUDA_ERROR_NOT_SUPPORTED = 801;
 constexpr int CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900;
 constexpr int CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901;
 constexpr int CUDA_ERROR_STREAM_CAPTURE_UNMATCHED = 903;
+constexpr int CUDA_ERROR_CAPTURED_EVENT = 907;
 constexpr int CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908;
 
 struct ErrorText { int code; const char* name; const char* text; };
@@ -92,6 +93,7 @@ const ErrorText ERRORS[] = {
     {CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
     {CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
     {CUDA_ERROR_STREAM_CAPTURE_UNMATCHED, "CUDA_ERROR_STREAM_CAPTURE_UNMATCHED", "capture was not initiated in this stream"},
+    {CUDA_ERROR_CAPTURED_EVENT, "CUDA_ERROR_CAPTURED_EVENT", "operation not permitted on an event last recorded in a capturing stream"},
     {CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD, "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD", "attempt to terminate a thread-local capture sequence from another thread"},
 };
 
@@ -141,6 +143,7 @@ struct Event {
     unsigned magic = EVENT_MAGIC;
     bool recorded = false;  // the record has run
     bool pending = false;   // a record is queued
+    bool captured = false;  // last recorded into a capture: it stands for a graph node, not for work that runs
     std::chrono::steady_clock::time_point time;
 };
 
@@ -369,6 +372,17 @@ bool in_pinned_memory(const void* p, std::size_t bytes) {
     if (it == hostAllocations.begin()) return false;
     --it;
     return (std::uintptr_t)p >= it->first && (std::uintptr_t)p + bytes <= it->first + it->second;
+}
+
+// A copy between device and pageable host memory inside a capture. The graph's memcpy node
+// touches that host memory at every replay, long after the call (a Java arena or heap copy is
+// freed or moved by then), and no staging applies to a replay; this emulator cannot snapshot it
+// faithfully, so it refuses: stricter than the driver, which may accept the capture. Use pinned
+// memory (cuMemHostAlloc) that lives as long as the graph. Invalidates the capture like the calls
+// a capture forbids.
+int pageable_in_capture(const char* fn) {
+    return forbidden_in_capture((std::string(fn) + " with pageable host memory (the emulator's rule: a replay would touch "
+                                 "host memory the caller may have freed; use pinned memory that outlives the graph)").c_str());
 }
 
 // ------------------------------------------------------------------ launches
@@ -600,7 +614,8 @@ EXPORT CUresult cuEventRecord(void* event, void* stream) {
     Event* e = static_cast<Event*>(event);
     if (events.count(e) == 0 || !valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
     Stream* s = static_cast<Stream*>(stream);
-    if (s == nullptr || s->capture == nullptr) e->pending = true;
+    e->captured = s != nullptr && s->capture != nullptr;
+    if (!e->captured) e->pending = true;
     return enqueue(stream, [e] {
         e->pending = false;
         e->recorded = true;
@@ -609,10 +624,20 @@ EXPORT CUresult cuEventRecord(void* event, void* stream) {
     });
 }
 
+// Waiting for, or timing, an event last recorded into a capture is invalid: it stands for a node
+// of the graph being built, not for work that runs (CUDA Programming Guide, "CUDA Graphs",
+// "Prohibited and Unhandled Operations": "It is invalid to synchronize or query the execution
+// status of a stream which is being captured or a captured event"); CUDA_ERROR_CAPTURED_EVENT.
+int captured_event(const char* fn) {
+    set_error(std::string(fn) + ": the event was last recorded in a capturing stream (a graph node, not work that runs)");
+    return CUDA_ERROR_CAPTURED_EVENT;
+}
+
 EXPORT CUresult cuEventSynchronize(void* event) {
     std::lock_guard<std::recursive_mutex> g(M);
     if (int rc = need_context()) return rc;
     if (events.count(static_cast<Event*>(event)) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (static_cast<Event*>(event)->captured) return captured_event("cuEventSynchronize");
     drain();
     return sticky;
 }
@@ -624,6 +649,7 @@ EXPORT CUresult cuEventElapsedTime_v2(float* ms, void* start, void* end) {
     Event* b = static_cast<Event*>(end);
     if (ms == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (events.count(a) == 0 || events.count(b) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (a->captured || b->captured) return captured_event("cuEventElapsedTime_v2");
     if (a->pending || b->pending) return CUDA_ERROR_NOT_READY;  // recorded, but the host has not waited for it
     if (!a->recorded || !b->recorded) return CUDA_ERROR_INVALID_HANDLE;  // as the driver: never recorded
     *ms = std::chrono::duration<float, std::milli>(b->time - a->time).count();
@@ -718,6 +744,8 @@ EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size
     if (bytes == 0) return CUDA_SUCCESS;
     if (src == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (!in_device_memory(dst, bytes)) return bad_range("cuMemcpyHtoDAsync_v2", dst, bytes);
+    Stream* cs = static_cast<Stream*>(stream);
+    if (cs != nullptr && cs->capture != nullptr && !in_pinned_memory(src, bytes)) return pageable_in_capture("cuMemcpyHtoDAsync_v2");
     if (in_pinned_memory(src, bytes)) {
         return enqueue(stream, [=] {
             std::memmove(reinterpret_cast<void*>(dst), src, bytes);
@@ -741,6 +769,7 @@ EXPORT CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, std::size_t byt
     if (dst == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (!in_device_memory(src, bytes)) return bad_range("cuMemcpyDtoHAsync_v2", src, bytes);
     Stream* s = static_cast<Stream*>(stream);
+    if (s != nullptr && s->capture != nullptr && !in_pinned_memory(dst, bytes)) return pageable_in_capture("cuMemcpyDtoHAsync_v2");
     int rc = enqueue(stream, [=] {
         std::memmove(dst, reinterpret_cast<const void*>(src), bytes);
         return CUDA_SUCCESS;

@@ -6,6 +6,7 @@ import dev.shears.nativebind.Cuda;
 import dev.shears.nativebind.CudaContext;
 import dev.shears.nativebind.CudaEvent;
 import dev.shears.nativebind.CudaException;
+import dev.shears.nativebind.CudaGraph;
 import dev.shears.nativebind.CudaModule;
 import dev.shears.nativebind.CudaStream;
 import dev.shears.nativebind.KernelArgs;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -260,5 +262,50 @@ class EmulatedDriverChecksTest {
         context = CudaContext.open(0);
         module = KernelImage.load();
         stream = CudaStream.create();
+    }
+
+    @Test
+    void anEventRecordedInACaptureCannotBeWaitedForOrTimed() {
+        try (CudaEvent start = CudaEvent.create(); CudaEvent captured = CudaEvent.create()) {
+            start.record(stream);
+            CudaException e = assertThrows(CudaException.class, () -> CudaGraph.capture(stream, () -> {
+                captured.record(stream);
+                captured.synchronize();
+            }));
+            assertEquals("CUDA_ERROR_CAPTURED_EVENT", e.errorName(), e.getMessage());
+            // still a captured event after the capture ended, until recorded outside one
+            e = assertThrows(CudaException.class, () -> captured.millisSince(start));
+            assertEquals("CUDA_ERROR_CAPTURED_EVENT", e.errorName(), e.getMessage());
+            captured.record(stream);
+            captured.synchronize();
+            assertTrue(captured.millisSince(start) >= 0);
+        }
+    }
+
+    @Test
+    void aCaptureRefusesCopiesWithPageableHostMemory() {
+        long x = Cuda.memAlloc(64);
+        try (Arena arena = Arena.ofConfined(); PinnedBuffer pinned = PinnedBuffer.allocate(64)) {
+            MemorySegment pageable = arena.allocate(64);
+            CudaException e = assertThrows(CudaException.class,
+                    () -> CudaGraph.capture(stream, () -> Cuda.memcpyHtoDAsync(x, pageable, 64, stream.handle())));
+            assertEquals("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", e.errorName(), e.getMessage());
+            e = assertThrows(CudaException.class,
+                    () -> CudaGraph.capture(stream, () -> Cuda.memcpyDtoHAsync(pageable, x, 64, stream.handle())));
+            assertEquals("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", e.errorName(), e.getMessage());
+            // pinned memory is what a graph copies from: read at each replay
+            pinned.segment().set(JAVA_FLOAT, 0, 1f);
+            try (CudaGraph g = CudaGraph.capture(stream, () -> {
+                Cuda.memcpyHtoDAsync(x, pinned.segment(), 4, stream.handle());
+                Cuda.memcpyDtoHAsync(pinned.segment().asSlice(4), x, 4, stream.handle());
+            })) {
+                pinned.segment().set(JAVA_FLOAT, 0, 2f);
+                g.launch(stream);
+                stream.synchronize();
+                assertEquals(2f, pinned.segment().get(JAVA_FLOAT, 4), "the replay read the pinned buffer when it ran");
+            }
+        } finally {
+            Cuda.memFree(x);
+        }
     }
 }
