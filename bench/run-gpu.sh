@@ -10,8 +10,14 @@
 # then compare.py joins them and GpuCharts draws the charts. What comes back in ${OUT:-bench/results/gpu-DATE}
 # (the device returns at most 8 files): gpu-bench.json (everything joined, the sparse sweep under
 # "sparse"), gpu-bench.png (matplotlib, when installed), gpu-train.png, gpu-sparse.png, run-gpu.log,
-# raw.tar.gz (every stage's own JSON). Stage limits add up to 535 s (full) and 335 s (--quick).
+# raw.tar.gz (every stage's own JSON, rewritten after every stage). Stage limits add up to 535 s (full)
+# and 335 s (--quick); on top of them one deadline, SHEARS_GPU_BUDGET_S (default 560 s from the start,
+# env.sh's unpacking and library search included), shortens or skips the stages that would run past it,
+# keeping 30 s for compare and charts: the device kills the whole command at 600 s, and a killed
+# command returns only what is already under $OUT.
 set -uo pipefail # not -e: a failed stage must not stop the others
+t_start=$(date +%s)
+deadline=$(( t_start + ${SHEARS_GPU_BUDGET_S:-560} ))
 quick=()
 only=threshold,train,sparse
 while [[ $# -gt 0 ]]; do
@@ -26,24 +32,40 @@ if [[ -z ${JAVA:-} || -z ${CP:-} ]]; then
   [[ -f .device/env.sh ]] || { echo "run-gpu.sh: no .device/env.sh here; run bench/pack-gpu.sh on the build machine and carry .device" >&2; exit 2; }
   source .device/env.sh
 fi
+# The CUDA 13 wheels PyTorch runs on (site-packages/nvidia/cu13/lib, nvidia/cusparselt/lib) first, found
+# by the Python that imports them: env.sh's search covers only the root file system (find / -xdev).
+wheel_libs=$(python3 -c 'import glob, site
+dirs = site.getsitepackages() + [site.getusersitepackages()]
+print(":".join(sorted({d for p in dirs for d in glob.glob(p + "/nvidia/*/lib")})))' 2>/dev/null || true)
+[[ -n $wheel_libs ]] && export SHEARS_CUDA_LIB_PATH=$wheel_libs${SHEARS_CUDA_LIB_PATH:+:$SHEARS_CUDA_LIB_PATH}
 out=${OUT:-bench/results/gpu-$(date +%F)}
 mkdir -p "$out"
 work=$(mktemp -d)
 log=$out/run-gpu.log
 : > "$log"
-t_start=$(date +%s)
 q=${#quick[@]}
 # per-stage limits in seconds (full, quick); their sum stays under the device's 600 s per command
 limit() { if [[ $q -gt 0 ]]; then echo "$2"; else echo "$1"; fi; }
 wants() { [[ ,$only, == *,$1,* ]]; }
 
+reserve=30 # seconds kept for compare and charts
 stage() { # stage NAME LIMIT_S COMMAND...: runs it with a time limit, logs output, rc and seconds
   local name=$1 lim=$2; shift 2
   local t0; t0=$(date +%s)
+  # what is left before the deadline, less the reserve (the final stages are what the reserve is for)
+  local keep=$reserve; [[ $name == compare || $name == charts ]] && keep=0
+  local left=$(( deadline - t0 - keep ))
+  if [[ $left -lt 10 ]]; then
+    echo "== $name: SKIPPED, ${left} s left before the ${SHEARS_GPU_BUDGET_S:-560} s deadline" >> "$log"
+    return
+  fi
+  [[ $left -lt $lim ]] && lim=$left
   echo "== $name (limit ${lim} s): $*" >> "$log"
-  timeout --kill-after=10 "$lim" "$@" >> "$log" 2>&1
+  timeout --kill-after=5 "$lim" "$@" >> "$log" 2>&1
   local rc=$?
   echo "== $name: rc=$rc ($([[ $rc -eq 124 || $rc -eq 137 ]] && echo 'TIMED OUT, partial or no figures; ')$(( $(date +%s) - t0 )) s)" >> "$log"
+  # every stage's own JSON so far, so that a command killed later still returns them
+  tar -C "$work" -czf "$out/raw.tar.gz" . 2>> "$log"
 }
 
 {
@@ -51,6 +73,7 @@ stage() { # stage NAME LIMIT_S COMMAND...: runs it with a time limit, logs outpu
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1 || true
   echo "SHEARS_CUDA_LIB_PATH=${SHEARS_CUDA_LIB_PATH:-}"
+  echo "started $(( $(date +%s) - t_start )) s after the script (env.sh), deadline in $(( deadline - $(date +%s) )) s"
 } >> "$log"
 
 if wants threshold; then
