@@ -141,6 +141,28 @@ __device__ __forceinline__ double block_allsum_d(double v, double* scratch) {
     return v;
 }
 
+// A channel split over several blocks (the per-channel reductions with few channels): block
+// (c, p) = (blockIdx.x, blockIdx.y) of a grid (channels, parts) takes j = p * blockDim.x +
+// threadIdx.x of the channel, stepping by parts * blockDim.x (for_each_in_channel's first and
+// stride), and writes its double partial sum to [c * parts + p].
+__device__ __forceinline__ i64 channel_part_first() { return (i64)blockIdx.y * blockDim.x + threadIdx.x; }
+__device__ __forceinline__ i64 channel_part_stride() { return (i64)gridDim.y * blockDim.x; }
+
+// The sum of one channel's partial sums partial[0, parts) in an order fixed by parts alone (lane l
+// of warp 0 adds p = l, l + 32, ... in turn, then warp_sum_d's tree), so that every block of the
+// channel, and every run, gets the same bits; broadcast to every thread of the block.
+__device__ __forceinline__ double sum_parts_all(const double* partial, int parts, double* scratch) {
+    __syncthreads();  // scratch may still be read from a previous call
+    if (threadIdx.x < 32) {
+        double s = 0.0;
+        for (int p = threadIdx.x; p < parts; p += 32) s += partial[p];
+        s = warp_sum_d(s);
+        if (threadIdx.x == 0) scratch[0] = s;
+    }
+    __syncthreads();
+    return scratch[0];
+}
+
 // The mask value as 0/1 whatever non-zero byte marks "kept"; a null mask keeps everything.
 __device__ __forceinline__ float mask_value(const unsigned char* mask, i64 i) {
     return mask == nullptr ? 1.0f : (mask[i] != 0 ? 1.0f : 0.0f);

@@ -9,7 +9,7 @@ public final class ActivationKernels {
     public static final int MAX_CODE = 9;
 
     private final KernelRuntime rt;
-    private final Kernel forward, backward, prelu, preluDx, preluSlope;
+    private final Kernel forward, backward, prelu, preluDx, preluSlope, preluSlopePartial, partsFinish;
 
     public ActivationKernels(KernelRuntime rt) {
         this.rt = rt;
@@ -18,6 +18,9 @@ public final class ActivationKernels {
         this.prelu = rt.kernel("shears_prelu");
         this.preluDx = rt.kernel("shears_prelu_backward_dx");
         this.preluSlope = rt.kernel("shears_prelu_backward_slope");
+        this.preluSlopePartial = rt.kernel("shears_prelu_backward_slope_partial");
+        // adds [channels, parts] double partial sums to a float per channel, in order: the bias gradient's, with accumulate
+        this.partsFinish = rt.kernel("shears_bias_grad_finish");
     }
 
     private static void check(int code) {
@@ -45,12 +48,29 @@ public final class ActivationKernels {
         rt.launch1d(prelu, n);
     }
 
-    /** dSlope first (it reads dy), then dx, so dx may alias dy. */
+    /**
+     * dSlope first (it reads dy), then dx, so dx may alias dy. The slope gradient runs one block per
+     * channel when the channels fill the GPU; with few ({@link ChannelParts#of} above 1) several
+     * blocks per channel write double partial sums that a second launch adds in a fixed order.
+     */
     public void preluBackward(long x, long slope, long dy, long dx, long dSlope, long outer, int channels, long inner) {
         long n = outer * channels * inner;
         if (n == 0) return;
-        rt.args().ptr(x).ptr(dy).ptr(dSlope).i64(outer).i32(channels).i64(inner);
-        rt.launch(preluSlope, channels, 1, KernelRuntime.BLOCK, 0);
+        int parts = ChannelParts.of(channels, outer * inner, rt.maxGrid());
+        if (parts == 1) {
+            rt.args().ptr(x).ptr(dy).ptr(dSlope).i64(outer).i32(channels).i64(inner);
+            rt.launch(preluSlope, channels, 1, KernelRuntime.BLOCK, 0);
+        } else {
+            long partial = rt.memory().allocate(8L * channels * parts);
+            try {
+                rt.args().ptr(x).ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner);
+                rt.launch(preluSlopePartial, channels, parts, KernelRuntime.BLOCK, 0);
+                rt.args().ptr(partial).ptr(dSlope).i32(channels).i32(parts).i32(1);
+                rt.launch1d(partsFinish, channels);
+            } finally {
+                rt.memory().free(partial);
+            }
+        }
         rt.args().ptr(x).ptr(slope).ptr(dy).ptr(dx).i64(outer).i32(channels).i64(inner);
         rt.launch1d(preluDx, n);
     }

@@ -2,9 +2,6 @@ package dev.shears.kernels;
 
 /** Bias add and bias gradient over [outer, channels, inner] (bias.cu). */
 public final class BiasKernels {
-    /** Elements each thread should sum at least before a channel is split over more blocks. */
-    static final int MIN_PER_THREAD = 8;
-
     private final KernelRuntime rt;
     private final Kernel addBias, biasGrad, biasGradPartial, biasGradFinish;
 
@@ -24,13 +21,13 @@ public final class BiasKernels {
     }
 
     /**
-     * One block per channel when the channels fill the GPU ({@link #parts} is 1); otherwise
+     * One block per channel when the channels fill the GPU ({@link ChannelParts#of} is 1); otherwise
      * {@code parts} blocks per channel write partial sums that a second launch adds in a fixed
      * order (deterministic, no atomics).
      */
     public void biasGrad(long dy, long dBias, long outer, int channels, long inner, boolean accumulate) {
         if (channels == 0) return;
-        int parts = parts(channels, outer * inner, rt.maxGrid());
+        int parts = ChannelParts.of(channels, outer * inner, rt.maxGrid());
         if (parts == 1) {
             rt.args().ptr(dy).ptr(dBias).i64(outer).i32(channels).i64(inner).i32(accumulate ? 1 : 0);
             rt.launch(biasGrad, channels, 1, KernelRuntime.BLOCK, 0);
@@ -45,18 +42,5 @@ public final class BiasKernels {
         } finally {
             rt.memory().free(partial);
         }
-    }
-
-    /**
-     * Blocks per channel for a per-channel sum of {@code count} elements: enough that all channels
-     * together make {@code maxGrid / 8} blocks (4 per multiprocessor), but no more than keeps
-     * {@link #MIN_PER_THREAD} elements per thread, and at most 65535 (grid y). 1 when the channels
-     * alone fill the GPU or a channel is too small to share.
-     */
-    static int parts(int channels, long count, int maxGrid) {
-        long target = Math.max(1, maxGrid / 8);
-        long byGpu = (target + channels - 1) / channels;
-        long byWork = count / ((long) KernelRuntime.BLOCK * MIN_PER_THREAD);
-        return (int) Math.max(1, Math.min(65535, Math.min(byGpu, byWork)));
     }
 }

@@ -201,8 +201,11 @@ public interface Backend extends AutoCloseable {
     default boolean convUnfoldsImagesTogether() { return false; }
 
     /**
-     * Most floats a Conv2D's im2col buffer may hold; it unfolds a batch in chunks of images this
-     * allows (at least one image). The default, 2^18 (1 MiB), is about a CPU's L2 cache.
+     * Most floats of scratch a Conv2D may use per chunk of images; it unfolds a batch in chunks
+     * this allows (at least one image). Image by image ({@link #convUnfoldsImagesTogether()}
+     * false) it bounds the im2col buffer; images together, everything a chunk borrows from
+     * {@link #sharedScratch}: the columns and the GEMM's output. The default, 2^18 (1 MiB), is
+     * about a CPU's L2 cache.
      */
     default long convColumnsBudgetFloats() { return 1L << 18; }
 

@@ -74,12 +74,12 @@ public final class CudaBackend implements Backend {
     private long gemmCalls;
     /** {@link #convColumnsBudgetFloats()}, fixed when the backend opens */
     private final long convColumnsBudgetFloats;
-    /** the most bytes a Conv2D's im2col buffer may take on this backend */
-    static final long CONV_COLUMNS_MAX_BYTES = 128L << 20;
+    /** the most bytes a Conv2D's per-chunk scratch (columns plus GEMM output) may take on this backend */
+    static final long CONV_SCRATCH_MAX_BYTES = 128L << 20;
     /**
      * {@link #sharedScratch}: [capacity] floats, the largest request so far; null before the
      * first. One for the whole backend instead of one per Conv2D (a 53-conv ResNet-50 would
-     * otherwise hold 53 buffers of up to {@link #CONV_COLUMNS_MAX_BYTES} each).
+     * otherwise hold 53 buffers of up to {@link #CONV_SCRATCH_MAX_BYTES} each).
      */
     private Tensor scratch;
     /**
@@ -147,7 +147,7 @@ public final class CudaBackend implements Backend {
         permutes = new PermuteKernels(rt);
         lrns = new LrnKernels(rt);
         halves = new HalfKernels(rt);
-        convColumnsBudgetFloats = Math.max(1L << 18, Math.min(CONV_COLUMNS_MAX_BYTES, Cuda.memGetInfo()[0] / 16) / Float.BYTES);
+        convColumnsBudgetFloats = Math.max(1L << 18, Math.min(CONV_SCRATCH_MAX_BYTES, Cuda.memGetInfo()[0] / 16) / Float.BYTES);
         int cc = context.computeCapability();
         computeCapability = cc;
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
@@ -658,9 +658,11 @@ public final class CudaBackend implements Backend {
 
     /**
      * 128 MiB of floats, or a sixteenth of the device memory free when the backend opened if
-     * that is less (the Conv2D layers borrow one {@link #sharedScratch} sized for the largest of
-     * them; see Conv2D): the chunks that
-     * sizes are a few GEMMs and a few launches each, instead of per-image work.
+     * that is less: the bound of the one {@link #sharedScratch} the Conv2D layers borrow (columns
+     * and GEMM output of a chunk of images, sized for the largest layer; see Conv2D), whatever the
+     * batch, unless one image alone needs more. The chunks that sizes are a few GEMMs and a few
+     * launches each, instead of per-image work: an imported ResNet-50 at 224x224 fills it from
+     * batch 64 (ConvScratchBudgetTest), mnist-cnn at 28x28 and batch 128 takes 104 MB in one chunk.
      */
     @Override public long convColumnsBudgetFloats() { return convColumnsBudgetFloats; }
 

@@ -33,7 +33,10 @@ class ConvScratchIT {
     private static final int BATCH = 8;
     private static final Shape INPUT = Shape.of(3, 12, 12);
 
-    @AfterEach void restore() { Conv2DLayoutOverride.shareScratch(true); }
+    @AfterEach void restore() {
+        Conv2DLayoutOverride.shareScratch(true);
+        Conv2DLayoutOverride.columnsBudgetFloats(0);
+    }
 
     /** conv1 3->8 3x3 pad 1; conv2 8->16 3x3 stride 2 pad 1; conv3 16->32 1x1; conv4 32->8 3x3 pad 1 in 2 groups. */
     static Model convs() {
@@ -108,6 +111,51 @@ class ConvScratchIT {
                 m.backward(ctx, dy);
                 assertEquals(before + held, b.allocator().bytesInUse());
                 assertEquals(allocations, b.allocator().deviceAllocations());
+            }
+        }
+    }
+
+    @Test
+    void theScratchStaysWithinTheBudgetWhateverTheBatch() {
+        GpuTestSupport.assumeCuda();
+        // conv4 needs (32*9 rows + 8 outputs) * 36 = 10,656 floats an image, conv1 (27 + 8) * 144 = 5,040: a budget of
+        // three conv4 images chunks conv4 by 3 and conv1 by 6, where counting the columns alone (27 * 144 an image)
+        // took conv1 in chunks of 8, 40,320 floats, past the budget
+        int budget = 3 * 10_656;
+        Conv2DLayoutOverride.columnsBudgetFloats(budget);
+        try (CudaBackend b = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            float[] reference = null;
+            for (int batch : new int[] {1, 8, 32}) {
+                Model m = convs().bind(b, 3);
+                float[] in = new float[batch * (int) INPUT.size()];
+                float[] one = input();
+                for (int i = 0; i < in.length; i++) in[i] = one[i % one.length];
+                try (Tensor x = b.upload(in, Shape.of(batch, 3, 12, 12));
+                     Tensor dy = b.allocate(Shape.of(batch, 8, 6, 6), DType.FLOAT32)) {
+                    ExecContext ctx = new ExecContext(b, true, 1);
+                    Tensor y = m.forward(ctx, x);
+                    b.copy(y, dy);
+                    m.backward(ctx, dy);
+                    long largest = 0;
+                    int h = INPUT.dim(1), w = INPUT.dim(2);
+                    for (var layer : m.layers()) {
+                        Conv2D c = (Conv2D) layer;
+                        largest = Math.max(largest, c.scratchFloats(batch, h, w, budget));
+                        var g = c.geometry(h, w);
+                        h = g.outH();
+                        w = g.outW();
+                    }
+                    System.out.println("4 convs at batch " + batch + " under a budget of " + budget + " floats: shared scratch "
+                            + b.sharedScratchFloats() + " floats");
+                    // the grown block is the largest request, so the bound is the budget itself (no margin but the allocator's size class)
+                    assertTrue(b.sharedScratchFloats() <= budget, "batch " + batch + ": the shared scratch holds "
+                            + b.sharedScratchFloats() + " floats, more than the budget of " + budget);
+                    assertEquals(largest, b.sharedScratchFloats(), "batch " + batch + ": the layers' own figure");
+                    // the first image's output does not depend on how the batch was chunked, bit for bit
+                    float[] first = java.util.Arrays.copyOf(b.download(y), 8 * 6 * 6);
+                    if (reference == null) reference = first;
+                    else assertArrayEquals(reference, first, "batch " + batch + ": image 0's output");
+                }
             }
         }
     }

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Images are 1x16x16 instead of MNIST's 28x28 to keep the emulator run short: the count does not
  * depend on the image size as long as each conv unfolds the batch in one chunk, which holds for
- * 28x28 too (conv2's columns at batch 128 are 85 MB, under the CUDA backend's 128 MiB budget; measured
+ * 28x28 too (conv2's columns and GEMM output at batch 128 are 104 MB, under the CUDA backend's 128 MiB budget; measured
  * at 28x28: the same count, then 47, against 1,190 image by image, where 1 MiB holds one image of
  * conv2). Backward unfolds each chunk again for dW since the columns live in the backend's shared
  * scratch (Backend#sharedScratch), which other layers overwrite: 49 since, one launch per conv more.

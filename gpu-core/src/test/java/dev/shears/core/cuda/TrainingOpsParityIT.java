@@ -249,6 +249,60 @@ class TrainingOpsParityIT {
         close("bn dBeta", db, RA * 10, RR);
     }
 
+    /**
+     * Few channels, so batch norm and the PReLU slope gradient split each channel over several
+     * blocks (ChannelParts: on the emulator's 2 SMs, 3 channels of 19,200 values take 3 blocks
+     * each, 1 channel 8): the launch counts show the split path ran (training 3 launches instead
+     * of 1, backward 2, PReLU backward 3 instead of 2); within the tolerances of
+     * batchNormTrainInferenceAndBackward and biasAndPrelu; the same bits on a second run.
+     */
+    @Test
+    void batchNormAndPreluSlopeSplitOverBlocksAreCloseAndDeterministic() {
+        int outer = 64, inner = 300;
+        for (int channels : new int[] {3, 1}) {
+            int n = outer * channels * inner;
+            String shape = "[" + outer + ", " + channels + ", " + inner + "]";
+            Pair x = up(Parity.uniform(n, 21, -3, 5), n), gamma = up(Parity.uniform(channels, 22, 0.5, 1.5), channels);
+            Pair beta = up(Parity.uniform(channels, 23, -1, 1), channels), dy = up(Parity.uniform(n, 24, -1, 1), n);
+            float[] ones = new float[channels];
+            java.util.Arrays.fill(ones, 1f);
+            List<float[]> first = null;
+            for (int run = 0; run < 2; run++) {
+                Pair rm = up(new float[channels], channels), rv = up(ones, channels), y = zeros(DType.FLOAT32, n);
+                Pair sm = zeros(DType.FLOAT32, channels), si = zeros(DType.FLOAT32, channels);
+                cpu.batchNormTrain(x.c(), gamma.c(), beta.c(), rm.c(), rv.c(), 0.99f, 1e-3f, y.c(), sm.c(), si.c(), outer, channels, inner);
+                long launches = gpu.launchesIssued();
+                gpu.batchNormTrain(x.g(), gamma.g(), beta.g(), rm.g(), rv.g(), 0.99f, 1e-3f, y.g(), sm.g(), si.g(), outer, channels, inner);
+                assertEquals(3, gpu.launchesIssued() - launches, shape + ": batchNormTrain split over blocks");
+                close("bn y " + shape, y, RA, RR);
+                close("bn saved mean " + shape, sm, RA, RR);
+                close("bn saved invStd " + shape, si, RA, RR);
+                close("bn running mean " + shape, rm, RA, RR);
+                close("bn running var " + shape, rv, RA, RR);
+                Pair dx = zeros(DType.FLOAT32, n), dg = up(ones, channels), db = up(ones, channels);
+                cpu.batchNormBackward(x.c(), dy.c(), gamma.c(), sm.c(), si.c(), dx.c(), dg.c(), db.c(), outer, channels, inner);
+                launches = gpu.launchesIssued();
+                gpu.batchNormBackward(x.g(), dy.g(), gamma.g(), sm.g(), si.g(), dx.g(), dg.g(), db.g(), outer, channels, inner);
+                assertEquals(2, gpu.launchesIssued() - launches, shape + ": batchNormBackward split over blocks");
+                close("bn dx " + shape, dx, RA, RR);
+                close("bn dGamma " + shape, dg, RA * 10, RR);
+                close("bn dBeta " + shape, db, RA * 10, RR);
+                Pair slope = up(Parity.uniform(channels, 25, 0, 0.5), channels), pdx = zeros(DType.FLOAT32, n);
+                Pair dSlope = up(Parity.uniform(channels, 26, -1, 1), channels);
+                cpu.preluBackward(x.c(), slope.c(), dy.c(), pdx.c(), dSlope.c(), outer, channels, inner);
+                launches = gpu.launchesIssued();
+                gpu.preluBackward(x.g(), slope.g(), dy.g(), pdx.g(), dSlope.g(), outer, channels, inner);
+                assertEquals(3, gpu.launchesIssued() - launches, shape + ": preluBackward's slope gradient split over blocks");
+                close("prelu dx " + shape, pdx, EA, ER);
+                close("prelu dSlope " + shape, dSlope, RA * inner, RR);
+                List<float[]> got = new ArrayList<>();
+                for (Pair p : new Pair[] {y, sm, si, rm, rv, dx, dg, db, dSlope}) got.add(gpu.download(p.g()));
+                if (first == null) first = got;
+                else for (int i = 0; i < got.size(); i++) assertArrayEquals(first.get(i), got.get(i), shape + ": output " + i + " differs between two runs");
+            }
+        }
+    }
+
     @Test
     void reductionsAndElementwise() {
         int n = 2_000_003;

@@ -81,9 +81,10 @@ public final class Conv2D extends Layer {
     }
 
     /**
-     * Most floats the im2col buffer may hold, overriding {@link Backend#convColumnsBudgetFloats()}
-     * when positive (0: the backend's). Images are unfolded in chunks this allows. Package-private
-     * and mutable so tests can force chunking.
+     * Overrides {@link Backend#convColumnsBudgetFloats()} when positive (0: the backend's): most
+     * floats of the im2col buffer image by image, of the whole per-chunk scratch (columns plus
+     * GEMM output) with images together. Images are unfolded in chunks this allows.
+     * Package-private and mutable so tests can force chunking.
      */
     static int colsBudgetFloats = 0;
 
@@ -260,6 +261,12 @@ public final class Conv2D extends Layer {
     // backward unfolds its chunk again for dW (one im2colBatch launch per chunk, reading x, which
     // is kh*kw/stride^2 times smaller than the columns it writes) instead of keeping the forward's
     // columns. A batch of more than one chunk unfolded again anyway, as one buffer held one chunk.
+    //
+    // The chunk is sized so that columns and GEMM output together fit the backend's budget
+    // (Backend#convColumnsBudgetFloats), so the scratch is bounded by it whatever the batch. The
+    // price of a smaller chunk: more launches (a handful per chunk), and dW summed in more, shorter
+    // GEMMs (a different rounding than one long one; outputs and dx are per-column and do not
+    // depend on the chunk). A batch that fits in one chunk is unaffected.
 
     /**
      * The scratch for a chunk of {@code chunk} images: floats [0, colsFloats) hold the columns
@@ -293,27 +300,34 @@ public final class Conv2D extends Layer {
 
     /**
      * Floats of scratch this layer borrows for a forward or backward over an input of {@code n}
-     * images of {@code height x width} in the images-together layout, under a columns budget of
-     * {@code budgetFloats}: columns plus GEMM output for one chunk. A backend's shared scratch
-     * grows to the largest of its layers' (ConvScratchIT checks the accounting against it).
+     * images of {@code height x width} in the images-together layout, under a scratch budget of
+     * {@code budgetFloats}: columns plus GEMM output for one chunk, at most the budget unless one
+     * image alone needs more. A backend's shared scratch grows to the largest of its layers'
+     * (ConvScratchIT checks the accounting against it).
      */
     public long scratchFloats(int n, int height, int width, long budgetFloats) {
-        ConvGeometry all = allGroups(height, width);
-        int c = chunkOf(n, all, budgetFloats);
+        int c = chunkOf(n, height, width, budgetFloats);
         long[] f = scratchFloats(c, height, width);
         return f[0] + f[1];
     }
 
-    /** Images per chunk: as many as the columns budget allows, at least one, at most the batch. */
-    private static int chunkOf(int n, ConvGeometry all, long budgetFloats) {
-        return (int) Math.max(1, Math.min(n, budgetFloats / Math.max(1, (long) all.colRows() * all.colCols())));
+    /**
+     * Images per chunk: as many as the budget allows for everything a chunk borrows (its columns
+     * [C*kh*kw, chunk*outH*outW] and the GEMM's output [outChannels, chunk*outH*outW]; backward
+     * reuses the same two regions), at least one, at most the batch. Counting the columns alone
+     * let the output part grow past the budget: up to 4x it for ResNet-50's 64 -> 256 1x1 convs.
+     */
+    private int chunkOf(int n, int height, int width, long budgetFloats) {
+        long[] one = scratchFloats(1, height, width);
+        long perImage = one[0] + one[1];
+        return (int) Math.max(1, Math.min(n, budgetFloats / Math.max(1, perImage)));
     }
 
     private void forwardTogether(Backend b, int n, int h, int w) {
         ConvGeometry all = allGroups(h, w);
         int k = geometry.colRows(), hw = geometry.colCols(), ocg = outChannels / groups;
         long imageSize = (long) inChannels * h * w, outImage = (long) outChannels * hw;
-        chunk = chunkOf(n, all, budget(b));
+        chunk = chunkOf(n, h, w, budget(b));
         long[] f = scratchFloats(chunk, h, w);
         Tensor work = scratch(b, f[0], f[1]);
         long outAt = f[0]; // where the GEMM's output starts in work

@@ -63,8 +63,8 @@ class Conv2DImagesTogetherTest {
     }
 
     @Test void inChunks() {
-        // two images' columns (all groups: 4 channels * 9 taps rows, 16 columns each): 5 images go as 2, 2, 1
-        Conv2D.colsBudgetFloats = 2 * (4 * 9) * 16;
+        // two images' scratch (columns: all groups' 4 channels * 9 taps rows, plus 4 output rows; 16 columns each): 5 images go as 2, 2, 1
+        Conv2D.colsBudgetFloats = 2 * (4 * 9 + 4) * 16;
         gradientCheck(42, new Conv2D("conv", 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true), Shape.of(5, 4, 4, 4));
     }
 
@@ -104,8 +104,8 @@ class Conv2DImagesTogetherTest {
     @Test void agreesWithImageByImageAndIsDeterministic() {
         String[] names = {"output", "input gradient", "kernel gradient", "bias gradient"};
         float[][] perImage = run(false, 0);
-        // one chunk, and chunks of 2, 2, 1 (all groups' rows: 4 channels * 6 taps; 4 * 8 output positions an image)
-        for (int budget : new int[] {0, 2 * 24 * 32}) {
+        // one chunk, and chunks of 2, 2, 1 (all groups' rows: 4 channels * 6 taps, plus 6 output rows; 4 * 8 output positions an image)
+        for (int budget : new int[] {0, 2 * (24 + 6) * 32}) {
             float[][] together = run(true, budget), again = run(true, budget);
             for (int i = 0; i < names.length; i++) {
                 assertNear(names[i] + " (budget " + budget + ")", perImage[i], together[i]);

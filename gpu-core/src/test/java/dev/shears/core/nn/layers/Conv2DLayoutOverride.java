@@ -2,14 +2,14 @@ package dev.shears.core.nn.layers;
 
 /**
  * Test support for other packages: forces Conv2D's layout (images together or image by image)
- * and its im2col budget whatever the backend prefers, or restores the backend's choice.
+ * and its scratch budget (Backend#convColumnsBudgetFloats) whatever the backend prefers, or restores the backend's choice.
  */
 public final class Conv2DLayoutOverride {
     private Conv2DLayoutOverride() {}
 
     public static void imagesTogether(Boolean together) { Conv2D.unfoldImagesTogether = together; }
 
-    /** Forces the im2col budget in floats, or restores the backend's with 0. */
+    /** Forces the per-chunk scratch budget in floats, or restores the backend's with 0. */
     public static void columnsBudgetFloats(int floats) { Conv2D.colsBudgetFloats = floats; }
 
     /** False: every Conv2D keeps scratch of its own instead of borrowing the backend's shared one; true restores sharing. */
