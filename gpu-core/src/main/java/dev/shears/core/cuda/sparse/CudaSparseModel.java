@@ -12,6 +12,7 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Layers;
 import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.SparseFormat;
+import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.DType;
@@ -123,26 +124,31 @@ public final class CudaSparseModel implements AutoCloseable {
      * {@link SparseModel}'s rule): times the model's own forward (cuBLAS) against this plan on a
      * random batch of the planned size with CUDA events on the backend's stream
      * ({@link CudaSparsePlanner#medianMillis}, the planner's warm-up and repeats), in
-     * {@link #CHECK_ROUNDS} interleaved rounds; when the plan is not faster by the planner's
-     * margin, every layer goes back to dense: the sparse copies of the weights are freed, the
-     * plans keep their timings and read "dense". Returns what was measured.
+     * {@link #CHECK_ROUNDS} interleaved rounds, after untimed rounds until both paths' times are
+     * stable ({@link Settle#WHOLE_MODEL}, when the planner's options settle); when the plan is not
+     * faster by the planner's margin, every layer goes back to dense: the sparse copies of the
+     * weights are freed, the plans keep their timings and read "dense". Returns what was measured.
      */
     public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner) {
         CudaSparsePlanner.Options o = planner.options();
-        return keepOnlyIfFaster(o.margin(), (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
+        return keepOnlyIfFaster(o.margin(), o.settle() ? Settle.WHOLE_MODEL : null,
+                (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
     }
 
     /** Rounds of the whole-model check (as the CPU check: each path's best round counts). */
     static final int CHECK_ROUNDS = 3;
 
-    /** {@link #keepOnlyIfFaster(CudaSparsePlanner)} with the timing of one forward pass given (tests decide with it). */
-    public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
+    /**
+     * {@link #keepOnlyIfFaster(CudaSparsePlanner)} with the settling ({@code null}: none) and the
+     * timing of one forward pass given (tests decide with them).
+     */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
         if (planned.isEmpty()) return WholeModelCheck.nothingSparse();
         WholeModelCheck check;
         try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);
-            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin);
+            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin, settle);
         }
         if (!check.kept()) revertToDense();
         return check;
