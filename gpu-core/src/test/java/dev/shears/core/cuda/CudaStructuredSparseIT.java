@@ -83,6 +83,9 @@ class CudaStructuredSparseIT {
         return m.nodes().stream().filter(n -> n.layer() instanceof Dense).map(n -> n.layer().name()).toList();
     }
 
+    /** What a subclass knows of the device's search result (the emulator's choice is fixed); nothing here. */
+    void autotuned(CudaStructuredMatrix w) {}
+
     @Test
     void forcedTwoOfFourPredictsLikeDenseWithinSixteenBitRounding() {
         GpuTestSupport.assumeCuda();
@@ -105,6 +108,10 @@ class CudaStructuredSparseIT {
                             CudaStructuredMatrix w = assertInstanceOf(CudaStructuredMatrix.class, sm.weights(lp.layer()), what);
                             assertEquals(p, w.precision());
                             assertTrue(w.storageBytes() > 0, what);
+                            // autotuned at plan time: the configuration cuSPARSELt's search kept, read back from the library
+                            assertTrue(w.algConfigId() >= 0, what);
+                            assertEquals("cusparselt-spmma-" + p.id() + "-config" + w.algConfigId(), w.kernel(), what);
+                            autotuned(w);
                         }
                         assertArrayEquals(new int[] {304, 48}, ((CudaStructuredMatrix) sm.weights("fc1")).paddedShape(), "fc1 [300, 35] padded");
                         assertArrayEquals(new int[] {16, 112}, ((CudaStructuredMatrix) sm.weights("fc3")).paddedShape(), "fc3 [10, 100] padded");

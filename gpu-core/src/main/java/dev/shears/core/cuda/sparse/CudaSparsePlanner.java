@@ -47,8 +47,10 @@ import java.util.stream.IntStream;
  * 4g..4g+3 hold at most two nonzeros), a 1x1 convolution's kernel, and, through
  * {@link #chooseConv}, a larger convolution pruned 2:4 along input channels at each kernel tap: its
  * A is then the tap-major kernel ({@link ConvTaps}) and the choice says {@link Choice#tapMajor()},
- * so that the layer builds its im2col rows in the same order. It is timed, conversions included,
- * like every other candidate and kept only when it beats dense by the margin. Where it is not
+ * so that the layer builds its im2col rows in the same order. Building it autotunes its product
+ * for the planned batch once (cusparseLtMatmulSearch, {@link CudaStructuredMatrix}); it is then
+ * timed, conversions included, like every other candidate and kept only when it beats dense by
+ * the margin. Where it is not
  * offered, the choice's {@code rejected} says why (not 2:4, the library missing).
  */
 public final class CudaSparsePlanner {
