@@ -150,6 +150,49 @@ class CudaStructuredSparseIT {
         }
     }
 
+    /**
+     * FP16's range for activations: a calibration batch scaled to 1e5 (the largest input about
+     * 1e5, beyond 65504) refuses fc1's FP16 2:4 candidate, naming its input and the value; the same
+     * model calibrated on unscaled inputs takes it; BF16 (FP32's exponent range) takes it on the
+     * scaled batch too. fc1's kernel scaled by 3e5 (weights within FP16's range) makes its output
+     * overflow instead, on unscaled inputs.
+     */
+    @Test
+    void fp16RefusesALayerWhoseActivationsLeaveItsRangeAndBf16DoesNot() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = model(gpu);
+            float[] xs = input(BATCH), big = xs.clone();
+            double maxBig = 0;
+            for (int i = 0; i < big.length; i++) maxBig = Math.max(maxBig, Math.abs(big[i] *= 1e5f));
+            CudaSparsePlanner.Options forced = CudaSparsePlanner.Options.quick().forcing("2:4-lt");
+            try (Tensor scaled = gpu.upload(big, INPUT.withBatch(BATCH)); Tensor plain = gpu.upload(xs, INPUT.withBatch(BATCH))) {
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), scaled)) {
+                    assertEquals("dense", sm.plans().getFirst().format(), sm.plans().toString());
+                    String why = sm.rejected("fc1").stream().filter(r -> r.startsWith("2:4-lt fp16: its input reaches")).findFirst().orElse(null);
+                    assertNotNull(why, "fc1 says why: " + sm.rejected("fc1"));
+                    assertTrue(why.contains(String.format(java.util.Locale.ROOT, "|%.6g|", maxBig)), "names the value " + maxBig + ": " + why);
+                    assertTrue(why.contains("--precision bf16"), why);
+                }
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), plain)) {
+                    assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("2:4-lt fp16")), "in range: " + sm.plans());
+                }
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.BF16)), scaled)) {
+                    assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("2:4-lt bf16")), "bf16 is never refused for range: " + sm.plans());
+                }
+                Dense fc1 = (Dense) m.layer("fc1");
+                float[] w = gpu.download(fc1.kernel().value());
+                for (int i = 0; i < w.length; i++) w[i] *= 3e5f;
+                gpu.write(w, 0, fc1.kernel().value(), 0, w.length);
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), plain)) {
+                    assertEquals("dense", sm.plans().getFirst().format(), sm.plans().toString());
+                    assertTrue(sm.rejected("fc1").stream().anyMatch(r -> r.startsWith("2:4-lt fp16: its output (before the bias) reaches")),
+                            "the weights fit FP16, the output does not: " + sm.rejected("fc1"));
+                }
+            }
+        }
+    }
+
     @Test
     void withoutTheOptInTwoOfFourIsNeverOffered() {
         GpuTestSupport.assumeCuda();

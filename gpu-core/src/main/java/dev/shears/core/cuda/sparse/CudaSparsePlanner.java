@@ -1,5 +1,6 @@
 package dev.shears.core.cuda.sparse;
 
+import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.sparse.BlockedEllMatrix;
@@ -42,7 +43,9 @@ import java.util.stream.IntStream;
  * fp16}), because it multiplies 16-bit values: the layer's inputs, weights and outputs are rounded
  * to FP16/BF16 (FP32 accumulation), so its outputs differ from the FP32 model's by 16-bit rounding
  * rather than float rounding. With the opt-in it is offered for a matrix whose A is 2:4 along its
- * rows and, for FP16, whose weights fit FP16's range; any shape, padded to cuSPARSELt's multiples.
+ * rows and, for FP16, whose weights fit FP16's range and whose activations, measured on a
+ * calibration batch ({@link ActivationRange}), fit it with a 2x margin ({@link #FP16_ACTIVATION_LIMIT});
+ * any shape, padded to cuSPARSELt's multiples.
  * That is a Dense layer's A = W^T pruned as pruning's NmLayout does (for each output, inputs
  * 4g..4g+3 hold at most two nonzeros), a 1x1 convolution's kernel, and, through
  * {@link #chooseConv}, a larger convolution pruned 2:4 along input channels at each kernel tap: its
@@ -116,6 +119,39 @@ public final class CudaSparsePlanner {
     }
 
     /**
+     * The largest magnitudes a layer's 2:4 product must carry, measured on a dense forward of a
+     * calibration batch ({@code CudaSparseModel#plan}): {@code maxAbsInput} of its input X, and
+     * {@code maxAbsOutput} of its product A X before the bias (the dense output's max plus the
+     * bias's, a bound). Used to refuse the FP16 candidate where a value would overflow to inf.
+     */
+    public record ActivationRange(double maxAbsInput, double maxAbsOutput) {}
+
+    /**
+     * The largest magnitude an FP16 candidate may meet on the calibration batch: half of FP16's
+     * largest finite value (65504). The 2:4 product converts its input X and its FP32-accumulated
+     * output D to FP16 (cuSPARSELt's C/D are 16-bit), so either overflows to inf at 65504; the
+     * factor 2 is the headroom for inputs the calibration batch did not contain (a sample, not a
+     * bound: an evaluated image brighter or a logit larger than any of the batch's) and covers the
+     * 16-bit rounding of inputs and weights (2^-11 relative each) many times over.
+     */
+    public static final double FP16_ACTIVATION_LIMIT = HalfConversion.FP16_MAX / 2.0;
+
+    /**
+     * Why the FP16 product cannot carry a layer whose activations reach {@code range}, or null
+     * (also for BF16, which has FP32's exponent range, and when nothing was measured).
+     */
+    public static String activationsUnsuitable(ActivationRange range, Precision precision) {
+        if (precision != Precision.FP16 || range == null) return null;
+        String[] what = {"input", "output (before the bias)"};
+        double[] max = {range.maxAbsInput(), range.maxAbsOutput()};
+        for (int i = 0; i < 2; i++)
+            if (!(max[i] <= FP16_ACTIVATION_LIMIT)) // NaN too
+                return String.format(java.util.Locale.ROOT, "its %s reaches |%.6g| on the calibration batch, beyond FP16's range with"
+                        + " a 2x margin (%.0f of +-65504): it would overflow to inf; use --precision bf16", what[i], max[i], FP16_ACTIVATION_LIMIT);
+        return null;
+    }
+
+    /**
      * How one candidate is timed: the median milliseconds of one run of {@code run} (the candidate
      * labelled {@code label}) on {@code backend}'s stream; {@link #medianMillis} with the options'
      * warm-up and repeats, or a test's scripted figures.
@@ -155,7 +191,13 @@ public final class CudaSparsePlanner {
      */
     public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
                          boolean batchMajor) {
-        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null);
+        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null, null);
+    }
+
+    /** {@link #choose}, refusing the FP16 2:4 candidate where {@code range} (null: not measured) overflows it. */
+    public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
+                         boolean batchMajor, ActivationRange range) {
+        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null, range);
     }
 
     /**
@@ -165,12 +207,18 @@ public final class CudaSparsePlanner {
      * runs the tap-major A when the kernel is 2:4 along input channels only in that order.
      */
     public Choice chooseConv(CusparseRuntime cusparse, float[] kernel, Tensor dense, int out, int in, int kh, int kw, int n) {
-        return choose(cusparse, kernel, dense, false, out, in * kh * kw, n, false, new int[] {in, kh, kw});
+        return chooseConv(cusparse, kernel, dense, out, in, kh, kw, n, null);
     }
 
-    /** {@code conv}: {in, kh, kw} of a convolution's kernel (A = [out, in*kh*kw]), else null. */
+    /** {@link #chooseConv}, refusing the FP16 2:4 candidate where {@code range} (null: not measured) overflows it. */
+    public Choice chooseConv(CusparseRuntime cusparse, float[] kernel, Tensor dense, int out, int in, int kh, int kw, int n,
+                             ActivationRange range) {
+        return choose(cusparse, kernel, dense, false, out, in * kh * kw, n, false, new int[] {in, kh, kw}, range);
+    }
+
+    /** {@code conv}: {in, kh, kw} of a convolution's kernel (A = [out, in*kh*kw]), else null; {@code range}: null when not measured. */
     private Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
-                          boolean batchMajor, int[] conv) {
+                          boolean batchMajor, int[] conv, ActivationRange range) {
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
         if (a.length != rows * cols) throw new IllegalArgumentException(a.length + " weights for a " + rows + " x " + cols + " matrix");
         CudaBackend backend = cusparse.backend();
@@ -223,6 +271,7 @@ public final class CudaSparsePlanner {
                         why = CudaStructuredMatrix.unsuitable(ltA, rows, cols, precision); // FP16's range
                     }
                 }
+                if (why == null) why = activationsUnsuitable(range, precision);
                 if (why != null) rejected.add(label + ": " + why);
                 else {
                     try {
