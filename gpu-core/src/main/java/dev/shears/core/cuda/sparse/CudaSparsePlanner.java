@@ -54,7 +54,7 @@ import java.util.stream.IntStream;
  * for the planned batch once (cusparseLtMatmulSearch, {@link CudaStructuredMatrix}); it is then
  * timed, conversions included, like every other candidate and kept only when it beats dense by
  * the margin. Where it is not
- * offered, the choice's {@code rejected} says why (not 2:4, the library missing).
+ * offered, the choice's {@code rejected} says why (not 2:4, FP16 overflow of weights or activations, the library missing).
  */
 public final class CudaSparsePlanner {
 
