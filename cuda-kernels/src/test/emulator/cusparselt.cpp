@@ -18,6 +18,8 @@
 //  [R] https://docs.nvidia.com/cuda/cusparselt/release_notes.html
 //  [S] NVIDIA/CUDALibrarySamples cuSPARSELt/matmul/matmul_example.cpp (the documented workflow)
 //  [P] pytorch/pytorch aten/src/ATen/native/sparse/cuda/cuSPARSELtOps.cpp (a user that runs on GPUs)
+//  [A] https://docs.nvidia.com/cuda/nvmath-python/latest/bindings/cusparseLt.html (NVIDIA's generated
+//      bindings: MatmulAlgAttribute's values, matmul_alg_get_attribute's parameters)
 // Rules marked (*) are as written from [F]/[T] without being re-read when this file was written
 // (the docs search at hand returned only the opening of each page); the others were checked in
 // the opening of [F], [T], [R] or in [S]/[P]. A (*) rule the real library contradicts is a bug
@@ -57,6 +59,20 @@
 //   the default stream; [S], [P]). cusparseLtMatmulSearch runs the candidate kernels, each several
 //   times ((*) CUSPARSELT_MATMUL_SEARCH_ITERATIONS, default 5, [T]), and leaves D computed; with beta != 0 and D
 //   aliasing C it accumulates ([S]: "dC accumulates so reset dC").
+// - cusparseLtMatmulSearch keeps the fastest kernel configuration in the plan, and the caller reads
+//   which one with cusparseLtMatmulAlgGetAttribute(handle, algSelection, CUSPARSELT_MATMUL_ALG_CONFIG_ID,
+//   &int, sizeof(int)) on the algorithm selection the plan was made from, then asks
+//   cusparseLtMatmulGetWorkspace again (the chosen kernel may need another workspace): (*) as
+//   versions of [S] copied into public repositories read it (search, then the attribute, then the
+//   workspace); the attribute numbers CONFIG_ID 0, CONFIG_MAX_ID 1, SEARCH_ITERATIONS 2 are [A]'s
+//   cusparseLt.MatmulAlgAttribute, the prototype (handle*, algSelection*, attribute, void* data,
+//   size_t dataSize) [A]'s matmul_alg_get_attribute. Here: CONFIG_ID and CONFIG_MAX_ID (both int), a data size other than
+//   sizeof(int) or another attribute is CUSPARSE_STATUS_INVALID_VALUE. The emulator has
+//   CONFIGS kernel configurations (ids 0..CONFIGS-1), all the same code; the search runs each
+//   SEARCH_ITERATIONS times and, since none can be faster here, keeps the last (the highest id), so
+//   that a caller who reads the id back sees the search's choice rather than the default 0. The plan
+//   remembers the address of its algorithm selection (the caller keeps it alive until the plan is
+//   destroyed, as [S] does) and the search writes the id there and into the plan.
 //
 // Like the driver emulator, work runs in stream order (queued through libcuda.so.1's
 // shears_emu_enqueue), descriptors are copied at the call, and when the work runs every operand
@@ -98,6 +114,8 @@ constexpr int COMPUTE_32I = 0, COMPUTE_16F = 1, COMPUTE_32F = 2;
 constexpr int MATMUL_ALG_DEFAULT = 0;
 constexpr int PRUNE_SPMMA_TILE = 0, PRUNE_SPMMA_STRIP = 1;
 constexpr int SEARCH_ITERATIONS = 5;  // CUSPARSELT_MATMUL_SEARCH_ITERATIONS' default ([T])
+constexpr int ALG_CONFIG_ID = 0, ALG_CONFIG_MAX_ID = 1;  // cusparseLtMatmulAlgAttribute_t ([A])
+constexpr int CONFIGS = 2;  // the emulated kernel configurations (ids 0..CONFIGS-1), all the same code
 constexpr std::size_t OPAQUE_BYTES = 512;  // uint8_t data[512] in cusparseLt.h 0.7.1-0.8.1
 
 // Magic words at the start of each initialised struct; a destroyed struct gets DEAD.
@@ -135,6 +153,7 @@ struct Plan {
     Matmul matmul;
     int alg, configId;
     std::size_t workspace;
+    AlgSelection* algSelection;  // the caller's, which the search updates (see the header comment)
 };
 
 static_assert(sizeof(Handle) <= OPAQUE_BYTES && sizeof(Mat) <= OPAQUE_BYTES && sizeof(Matmul) <= OPAQUE_BYTES &&
@@ -618,7 +637,7 @@ EXPORT int cusparseLtMatmulPlanInit(const void* handle, void* plan, const void* 
     const AlgSelection* alg = static_cast<const AlgSelection*>(algSelection);
     if (plan == nullptr || !live(mm) || !live(alg))
         return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "plan null, or matmulDescr / algSelection not initialised");
-    store(plan, Plan{PLAN_MAGIC, *mm, alg->alg, alg->configId, workspace_bytes(*mm)});
+    store(plan, Plan{PLAN_MAGIC, *mm, alg->alg, alg->configId, workspace_bytes(*mm), const_cast<AlgSelection*>(alg)});
     return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -648,9 +667,32 @@ EXPORT int cusparseLtMatmul(const void* handle, const void* plan, const void* al
 EXPORT int cusparseLtMatmulSearch(const void* handle, void* plan, const void* alpha, const void* d_A, const void* d_B,
                                   const void* beta, const void* d_C, void* d_D, void* workspace, void** streams,
                                   int numStreams) {
-    // one emulated kernel configuration, timed SEARCH_ITERATIONS times: the plan keeps it
-    return matmul_call("cusparseLtMatmulSearch", SEARCH_ITERATIONS, static_cast<const Handle*>(handle),
-                       static_cast<const Plan*>(plan), alpha, d_A, d_B, beta, d_C, d_D, workspace, streams, numStreams);
+    // every emulated configuration, SEARCH_ITERATIONS times each; all equally fast here, so the last one is kept
+    int rc = matmul_call("cusparseLtMatmulSearch", CONFIGS * SEARCH_ITERATIONS, static_cast<const Handle*>(handle),
+                         static_cast<const Plan*>(plan), alpha, d_A, d_B, beta, d_C, d_D, workspace, streams, numStreams);
+    if (rc != CUSPARSE_STATUS_SUCCESS) return rc;
+    Plan* p = static_cast<Plan*>(plan);
+    p->configId = CONFIGS - 1;
+    if (live(p->algSelection)) p->algSelection->configId = CONFIGS - 1;
+    return CUSPARSE_STATUS_SUCCESS;
+}
+
+EXPORT int cusparseLtMatmulAlgGetAttribute(const void* handle, const void* algSelection, int attribute, void* data,
+                                           std::size_t dataSize) {
+    const char* fn = "cusparseLtMatmulAlgGetAttribute";
+    if (!live(static_cast<const Handle*>(handle))) return CUSPARSE_STATUS_NOT_INITIALIZED;
+    const AlgSelection* a = static_cast<const AlgSelection*>(algSelection);
+    if (!live(a)) return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "algSelection not initialised or destroyed");
+    if (data == nullptr || dataSize != sizeof(int))
+        return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "data null or dataSize " + std::to_string(dataSize) + " is not sizeof(int)");
+    int value;
+    switch (attribute) {
+        case ALG_CONFIG_ID: value = a->configId; break;
+        case ALG_CONFIG_MAX_ID: value = CONFIGS - 1; break;
+        default: return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "attribute " + std::to_string(attribute) + " is not emulated");
+    }
+    std::memcpy(data, &value, sizeof value);
+    return CUSPARSE_STATUS_SUCCESS;
 }
 
 // ------------------------------------------------------------------ pruning and compression

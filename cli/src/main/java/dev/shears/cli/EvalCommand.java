@@ -37,6 +37,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "With --sparse on --backend cuda: fp16 or bf16 opts in to reduced precision, adding cuSPARSELt 2:4 "
                     + "(\"2:4-lt fp16\") as a candidate for Dense and Conv2D layers pruned 2:4; such a layer rounds its inputs, weights and "
                     + "outputs to 16 bits (FP32 accumulation) and is kept only where it beats dense by the planner's margin. "
+                    + "With fp16, a layer whose inputs or outputs on the first test batch exceed half of FP16's range (32752) "
+                    + "is not offered it (it would overflow to inf) and says so; bf16 has FP32's range. "
                     + "The CPU backend runs fp32 only. Default: ${DEFAULT-VALUE}.")
     String precision;
 

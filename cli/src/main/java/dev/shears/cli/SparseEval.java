@@ -11,6 +11,7 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.sparse.WholeModelCheck;
+import dev.shears.core.tensor.Tensor;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -49,7 +50,9 @@ final class SparseEval {
             String cause = CudaSparseModel.unavailabilityCause();
             if (cause != null) throw new UserError("--sparse on the CUDA backend needs cuSPARSE: " + cause + "; or add --backend cpu");
             CudaSparsePlanner planner = new CudaSparsePlanner(CudaSparsePlanner.Options.defaults().withPrecision(precision));
-            try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner)) {
+            // FP16: the first test batch calibrates each layer's activation range (a layer that would overflow is refused)
+            try (Tensor calibration = precision == Precision.FP16 ? firstBatch(model, test, batch) : null;
+                 CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner, calibration)) {
                 if (precision != Precision.FP32)
                     for (SparseModel.LayerPlan p : sm.plans())
                         for (String r : sm.rejected(p.layer()))
@@ -60,6 +63,16 @@ final class SparseEval {
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /** The first min(batch, count) test samples on the model's backend, [N, ...] of its input shape. */
+    static Tensor firstBatch(Model model, Dataset test, int batch) {
+        int n = Math.min(batch, test.count()), per = test.sampleSize();
+        if (n == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
+        if (per != model.inputs().getFirst().shape().size())
+            throw new UserError("the model takes inputs of shape " + model.inputs().getFirst().shape() + " but " + test.name()
+                    + " has samples of shape " + test.sampleShape());
+        return model.backend().upload(java.util.Arrays.copyOf(test.features(), n * per), model.inputs().getFirst().shape().withBatch(n));
     }
 
     /** Says on stderr when the whole-model check sent the plan back to dense. */

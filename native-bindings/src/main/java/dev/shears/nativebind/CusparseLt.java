@@ -43,6 +43,9 @@ public final class CusparseLt {
     public static final int CUSPARSE_COMPUTE_16F = 1;
     public static final int CUSPARSE_COMPUTE_32F = 2;
     public static final int CUSPARSELT_MATMUL_ALG_DEFAULT = 0;
+    /** cusparseLtMatmulAlgAttribute_t: the kernel configuration a search chose (int) and the highest there is (int) */
+    public static final int CUSPARSELT_MATMUL_ALG_CONFIG_ID = 0;
+    public static final int CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID = 1;
     public static final int CUSPARSELT_PRUNE_SPMMA_TILE = 0;
     public static final int CUSPARSELT_PRUNE_SPMMA_STRIP = 1;
     public static final int CUSPARSE_ORDER_COL = 1;
@@ -87,6 +90,9 @@ public final class CusparseLt {
         // cusparseLtMatmul(handle*, plan*, alpha*, d_A, d_B, beta*, d_C, d_D, workspace, cudaStream_t* streams, int32 numStreams)
         static final MethodHandle cusparseLtMatmul = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), "cusparseLtMatmul");
+        // cusparseLtMatmulAlgGetAttribute(handle*, algSelection*, cusparseLtMatmulAlgAttribute_t, void* data, size_t dataSize)
+        static final MethodHandle cusparseLtMatmulAlgGetAttribute = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+                JAVA_INT, ADDRESS, JAVA_LONG), "cusparseLtMatmulAlgGetAttribute");
         // cusparseLtMatmulSearch(handle*, plan* (in/out), ... same as cusparseLtMatmul)
         static final MethodHandle cusparseLtMatmulSearch = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), "cusparseLtMatmulSearch");
@@ -209,6 +215,16 @@ public final class CusparseLt {
     }
 
     /** Device workspace bytes {@link #matmul} needs with this plan. */
+    /** An int attribute of an algorithm selection ({@link #CUSPARSELT_MATMUL_ALG_CONFIG_ID}, {@link #CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID}). */
+    public static int matmulAlgIntAttribute(MemorySegment handle, MemorySegment algSelection, int attribute) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check((int) H.cusparseLtMatmulAlgGetAttribute.invokeExact(handle, algSelection, attribute, out, JAVA_INT.byteSize()),
+                    "cusparseLtMatmulAlgGetAttribute", "attribute " + attribute);
+            return out.get(JAVA_INT, 0);
+        } catch (Throwable t) { throw Native.rethrow(t); }
+    }
+
     public static long matmulWorkspace(MemorySegment handle, MemorySegment plan) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_LONG);

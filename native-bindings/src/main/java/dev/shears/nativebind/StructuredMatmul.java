@@ -120,10 +120,23 @@ public final class StructuredMatmul implements AutoCloseable {
     /** Device workspace bytes {@link #matmul} needs (query again after {@link #search}). */
     public long workspaceBytes() { return CusparseLt.matmulWorkspace(handle, plan); }
 
-    /** Autotunes the plan's kernel on these operands (leaves D computed). */
-    public void search(long compressedA, long b, long d, long workspace, CudaStream stream) {
+    /**
+     * Autotunes the plan on these operands (cusparseLtMatmulSearch: every kernel configuration is
+     * run and the fastest kept in the plan; D is left computed) and returns the workspace bytes the
+     * tuned plan needs, which may differ from what {@link #workspaceBytes()} said before: a caller
+     * whose {@code workspace} is smaller must give {@link #matmul} a new one. Synchronous in
+     * effect (the library times the configurations), so never while a stream is being captured.
+     */
+    public long search(long compressedA, long b, long d, long workspace, CudaStream stream) {
         CusparseLt.matmulSearch(handle, plan, scalars, compressedA, b, d, d, workspace, stream.handle());
+        return workspaceBytes();
     }
+
+    /** The kernel configuration the plan runs: 0 (the default) until {@link #search} chose one. */
+    public int configId() { return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_ID); }
+
+    /** The highest kernel configuration id for this product ({@link #search} chooses among 0..this). */
+    public int maxConfigId() { return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID); }
 
     /** D = alpha A B + beta D with the compressed A. */
     public void matmul(long compressedA, long b, long d, long workspace, CudaStream stream) {

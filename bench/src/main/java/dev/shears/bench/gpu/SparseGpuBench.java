@@ -411,12 +411,12 @@ public final class SparseGpuBench {
             mm.compress(dA, dComp, dScratch, stream);
             long ws0 = mm.workspaceBytes();
             long wsSearch = ws0 > 0 ? Cuda.memAlloc(ws0) : 0;
+            long ws;
             try {
-                mm.search(dComp, dB, dD, wsSearch, stream);
+                ws = mm.search(dComp, dB, dD, wsSearch, stream); // the tuned plan's workspace
             } finally {
                 if (wsSearch != 0) Cuda.memFree(wsSearch);
             }
-            long ws = mm.workspaceBytes();
             dWs = ws > 0 ? Cuda.memAlloc(ws) : 0;
             long comp = dComp, b = dB, d = dD, w = dWs, a = dA, ref = dRef;
             // dense baseline on the same (pruned) A: row-major D = A B as the column-major D^T = B^T A^T
@@ -431,6 +431,7 @@ public final class SparseGpuBench {
             r.put("TFLOPs", flops / (ms * 1e9));
             r.put("cusparseLt", version);
             r.put("compressedBytes", sizes[0]);
+            r.put("algConfigId", mm.configId()); // the kernel configuration the search kept
             r.put("maxRelErr", maxRelErr16(dD, dRef, m * n, bf16));
             add(r);
         } finally {

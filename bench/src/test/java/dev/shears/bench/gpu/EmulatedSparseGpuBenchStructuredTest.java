@@ -59,6 +59,7 @@ class EmulatedSparseGpuBenchStructuredTest {
                 long elements = (long) r.get("m").asInt() * r.get("k").asInt();
                 assertEquals(elements * 2 * 9 / 16, r.get("compressedBytes").asLong(), r.toString());
                 assertTrue(r.get("maxRelErr").asDouble() <= 1e-2, r.toString());
+                assertEquals(1, r.get("algConfigId").asInt(), "the emulator's search keeps its last configuration: " + r);
             }
         }
         assertEquals(cases.size(), sparse, json);

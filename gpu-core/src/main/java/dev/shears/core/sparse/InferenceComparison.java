@@ -119,7 +119,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
                 dense.run();
                 planned.run();
             }
-            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0);
+            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0, null); // warmed up above
             denseMs = times.denseMs();
             sparseMs = times.plannedMs();
         }

@@ -17,12 +17,18 @@ import java.util.function.LongSupplier;
  * at most {@code perKeyNanos}, and all of them together at most {@code totalNanos}; once that is
  * spent, further keys are timed without settling (the planner's interleaved best-of rounds still
  * apply). The JIT's state is the JVM's, so the planner shares one instance ({@link #PLANNER}).
+ *
+ * <p>On CUDA the figures move for other reasons too (the GPU's clocks ramp up from idle, the first
+ * launches of a library load its kernels, the host side of every launch runs through the JIT like
+ * any Java), so the CUDA planner settles the same way on its own instance ({@link #GPU_PLANNER}),
+ * and the whole-model checks of both backends ({@link WholeModelCheck#measure}) settle their one
+ * round of dense and planned forwards on {@link #WHOLE_MODEL} before the rounds that decide.
  */
-final class Settle {
+public final class Settle {
 
     /** One timing pass: every candidate's time (ms), in a fixed candidate order. */
     @FunctionalInterface
-    interface Pass {
+    public interface Pass {
         double[] run();
     }
 
@@ -44,6 +50,22 @@ final class Settle {
      */
     static final Settle PLANNER = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
 
+    /**
+     * The CUDA planner's ({@code CudaSparsePlanner}), with the CPU planner's limits: a pass there
+     * is every candidate's warm-up and repeats with CUDA events (milliseconds for a small layer),
+     * so 2 s allow many passes, and a model with many distinct layer shapes pays at most ~10 s
+     * more. Its own budget, not the CPU planner's: the two settle different machines.
+     */
+    public static final Settle GPU_PLANNER = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+
+    /**
+     * The whole-model checks' ({@link WholeModelCheck#measure}, CPU and CUDA): one check at most
+     * 2 s, all checks of a JVM together at most 10 s. Not the planners' budgets: a model with many
+     * layer shapes may have spent those, and its check must still not be judged cold (the model's
+     * own dense forward runs code the planner never timed, e.g. the Dense layer's own product).
+     */
+    public static final Settle WHOLE_MODEL = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+
     private final LongSupplier clock;
     private final long perKeyNanos;
     private long budgetNanos; // guarded by this
@@ -54,7 +76,7 @@ final class Settle {
      * @param perKeyNanos the most one key may take
      * @param totalNanos  the most all keys together may take
      */
-    Settle(LongSupplier clock, long perKeyNanos, long totalNanos) {
+    public Settle(LongSupplier clock, long perKeyNanos, long totalNanos) {
         if (perKeyNanos < 0 || totalNanos < 0)
             throw new IllegalArgumentException("settle limits must be >= 0, got " + perKeyNanos + " ns per key, " + totalNanos + " ns in all");
         this.clock = clock;
@@ -67,12 +89,23 @@ final class Settle {
      * (0 for a key already settled, or when the budget is spent). Synchronized: two planners
      * timing at once would disturb each other's figures anyway.
      */
-    synchronized int once(Object key, Pass pass) {
+    public synchronized int once(Object key, Pass pass) {
         if (budgetNanos <= 0 || settled.contains(key)) return 0;
+        int passes = untilStable(pass);
+        settled.add(key);
+        return passes;
+    }
+
+    /**
+     * Settles {@code pass} now, whatever was settled before, within one key's limit and what is
+     * left of the budget; the passes it ran (0 when the budget is spent). For a timing that is
+     * taken once (a whole-model check), where remembering a key would only leak.
+     */
+    public synchronized int untilStable(Pass pass) {
+        if (budgetNanos <= 0) return 0;
         long start = clock.getAsLong();
         int passes = untilStable(pass, clock, Math.min(perKeyNanos, budgetNanos));
         budgetNanos -= clock.getAsLong() - start;
-        settled.add(key);
         return passes;
     }
 

@@ -107,24 +107,28 @@ public final class SparseModel {
     /**
      * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
      * model's own (dense) forward against this plan on a random batch of the planned size, with
-     * the planner's repeats and margin; when the plan is not faster by that margin, every layer
-     * goes back to dense (the timings stay in {@link #plans()}, the formats read "dense").
-     * Returns what was measured.
+     * the planner's repeats and margin, after untimed rounds until both are stable
+     * ({@link Settle#WHOLE_MODEL}; not with quick options, which promise no reliable figures);
+     * when the plan is not faster by that margin, every layer goes back to dense (the timings stay
+     * in {@link #plans()}, the formats read "dense"). Returns what was measured.
      */
     public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) {
         SparsePlanner.Options o = planner.options();
-        return keepOnlyIfFaster(o.margin(), (path, forward) ->
+        return keepOnlyIfFaster(o.margin(), o.minMillis() > 0 ? Settle.WHOLE_MODEL : null, (path, forward) ->
                 SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
     }
 
-    /** {@link #keepOnlyIfFaster(SparsePlanner)} with the timing of one forward pass given (tests decide with it). */
-    public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
+    /**
+     * {@link #keepOnlyIfFaster(SparsePlanner)} with the settling ({@code null}: none) and the
+     * timing of one forward pass given (tests decide with them).
+     */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
         boolean anySparse = plans.stream().anyMatch(p -> !p.format().equals(SparseFormat.DENSE.id()));
         if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
         try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);
             WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer,
-                    SparsePlanner.ROUNDS, margin);
+                    SparsePlanner.ROUNDS, margin, settle);
             if (!check.kept()) revertToDense();
             return check;
         }

@@ -63,9 +63,15 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
      * Times {@code dense} and {@code planned} in {@code rounds} interleaved rounds (dense first in
      * each), keeps each path's fastest round (a slow phase of a shared machine, a JIT compile or a
      * GPU clock ramp in one round is not held against either path) and decides with {@link #keeps}.
+     * With {@code settle} (null: none), rounds of both paths run untimed first until their times
+     * are stable ({@link Settle#untilStable(Settle.Pass)}): best-of-rounds forgives one cold round,
+     * not a whole check taken before the clocks, caches and JIT have settled, as the first
+     * forwards of a freshly planned model are.
      */
-    public static WholeModelCheck measure(Runnable dense, Runnable planned, Timer timer, int rounds, double margin) {
+    public static WholeModelCheck measure(Runnable dense, Runnable planned, Timer timer, int rounds, double margin, Settle settle) {
         if (rounds < 1) throw new IllegalArgumentException("the whole-model check needs at least one round, got " + rounds);
+        if (settle != null)
+            settle.untilStable(() -> new double[] {timer.medianMs(Path.DENSE, dense), timer.medianMs(Path.PLANNED, planned)});
         double denseMs = Double.MAX_VALUE, plannedMs = Double.MAX_VALUE;
         for (int round = 0; round < rounds; round++) {
             denseMs = Math.min(denseMs, timer.medianMs(Path.DENSE, dense));

@@ -83,6 +83,9 @@ class CudaStructuredSparseIT {
         return m.nodes().stream().filter(n -> n.layer() instanceof Dense).map(n -> n.layer().name()).toList();
     }
 
+    /** What a subclass knows of the device's search result (the emulator's choice is fixed); nothing here. */
+    void autotuned(CudaStructuredMatrix w) {}
+
     @Test
     void forcedTwoOfFourPredictsLikeDenseWithinSixteenBitRounding() {
         GpuTestSupport.assumeCuda();
@@ -105,6 +108,10 @@ class CudaStructuredSparseIT {
                             CudaStructuredMatrix w = assertInstanceOf(CudaStructuredMatrix.class, sm.weights(lp.layer()), what);
                             assertEquals(p, w.precision());
                             assertTrue(w.storageBytes() > 0, what);
+                            // autotuned at plan time: the configuration cuSPARSELt's search kept, read back from the library
+                            assertTrue(w.algConfigId() >= 0, what);
+                            assertEquals("cusparselt-spmma-" + p.id() + "-config" + w.algConfigId(), w.kernel(), what);
+                            autotuned(w);
                         }
                         assertArrayEquals(new int[] {304, 48}, ((CudaStructuredMatrix) sm.weights("fc1")).paddedShape(), "fc1 [300, 35] padded");
                         assertArrayEquals(new int[] {16, 112}, ((CudaStructuredMatrix) sm.weights("fc3")).paddedShape(), "fc3 [10, 100] padded");
@@ -138,6 +145,49 @@ class CudaStructuredSparseIT {
                     }
                     float[] got = gpu.download(sm.forward(x));
                     Parity.assertClose("timed fp16 plan " + sm.plans(), dense, got, 4 * 0x1p-11, 4 * 0x1p-11);
+                }
+            }
+        }
+    }
+
+    /**
+     * FP16's range for activations: a calibration batch scaled to 1e5 (the largest input about
+     * 1e5, beyond 65504) refuses fc1's FP16 2:4 candidate, naming its input and the value; the same
+     * model calibrated on unscaled inputs takes it; BF16 (FP32's exponent range) takes it on the
+     * scaled batch too. fc1's kernel scaled by 3e5 (weights within FP16's range) makes its output
+     * overflow instead, on unscaled inputs.
+     */
+    @Test
+    void fp16RefusesALayerWhoseActivationsLeaveItsRangeAndBf16DoesNot() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = model(gpu);
+            float[] xs = input(BATCH), big = xs.clone();
+            double maxBig = 0;
+            for (int i = 0; i < big.length; i++) maxBig = Math.max(maxBig, Math.abs(big[i] *= 1e5f));
+            CudaSparsePlanner.Options forced = CudaSparsePlanner.Options.quick().forcing("2:4-lt");
+            try (Tensor scaled = gpu.upload(big, INPUT.withBatch(BATCH)); Tensor plain = gpu.upload(xs, INPUT.withBatch(BATCH))) {
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), scaled)) {
+                    assertEquals("dense", sm.plans().getFirst().format(), sm.plans().toString());
+                    String why = sm.rejected("fc1").stream().filter(r -> r.startsWith("2:4-lt fp16: its input reaches")).findFirst().orElse(null);
+                    assertNotNull(why, "fc1 says why: " + sm.rejected("fc1"));
+                    assertTrue(why.contains(String.format(java.util.Locale.ROOT, "|%.6g|", maxBig)), "names the value " + maxBig + ": " + why);
+                    assertTrue(why.contains("--precision bf16"), why);
+                }
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), plain)) {
+                    assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("2:4-lt fp16")), "in range: " + sm.plans());
+                }
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.BF16)), scaled)) {
+                    assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("2:4-lt bf16")), "bf16 is never refused for range: " + sm.plans());
+                }
+                Dense fc1 = (Dense) m.layer("fc1");
+                float[] w = gpu.download(fc1.kernel().value());
+                for (int i = 0; i < w.length; i++) w[i] *= 3e5f;
+                gpu.write(w, 0, fc1.kernel().value(), 0, w.length);
+                try (CudaSparseModel sm = CudaSparseModel.plan(m, BATCH, new CudaSparsePlanner(forced.withPrecision(Precision.FP16)), plain)) {
+                    assertEquals("dense", sm.plans().getFirst().format(), sm.plans().toString());
+                    assertTrue(sm.rejected("fc1").stream().anyMatch(r -> r.startsWith("2:4-lt fp16: its output (before the bias) reaches")),
+                            "the weights fit FP16, the output does not: " + sm.rejected("fc1"));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.shears.core.cuda.sparse;
 
+import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.data.Dataset;
@@ -7,11 +8,13 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Layers;
 import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.SparseFormat;
+import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.DType;
@@ -73,12 +76,36 @@ public final class CudaSparseModel implements AutoCloseable {
         return cause != null ? cause : CusparseRuntime.unavailabilityCause();
     }
 
-    /** Plans every Dense and single-group Conv2D layer of {@code model} (bound to a CudaBackend) at batch size {@code batch}. */
+    /**
+     * Plans every Dense and single-group Conv2D layer of {@code model} (bound to a CudaBackend) at
+     * batch size {@code batch}; with an FP16 planner, the activation ranges come from a random
+     * batch (uniform in [0, 1), {@link WholeModelCheck#randomBatch}): give a calibration batch of
+     * real inputs where there is one ({@link #plan(Model, int, CudaSparsePlanner, Tensor)}).
+     */
     public static CudaSparseModel plan(Model model, int batch, CudaSparsePlanner planner) {
+        return plan(model, batch, planner, null);
+    }
+
+    /**
+     * {@link #plan(Model, int, CudaSparsePlanner)} with {@code calibration} [N, ...] (on the
+     * model's backend; null for a random batch): when the planner opted in to FP16, the batch
+     * runs through the dense model first and each planned layer's largest |input| and |output|
+     * ({@link CudaSparsePlanner.ActivationRange}) decide whether its FP16 2:4 candidate could
+     * overflow; a layer refused so says why in {@link #rejected}. BF16 has FP32's exponent
+     * range: nothing is measured for it.
+     */
+    public static CudaSparseModel plan(Model model, int batch, CudaSparsePlanner planner, Tensor calibration) {
         if (!(model.backend() instanceof CudaBackend cuda))
             throw new IllegalStateException("GPU sparse inference needs a model bound to the CUDA backend (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + "); use SparseModel on the CPU");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        Map<String, CudaSparsePlanner.ActivationRange> ranges = Map.of();
+        if (planner.options().precision() == Precision.FP16) {
+            if (calibration != null) ranges = activationRanges(model, calibration);
+            else try (Tensor x = WholeModelCheck.randomBatch(cuda, model, batch)) {
+                ranges = activationRanges(model, x);
+            }
+        }
         CudaSparseModel sm = new CudaSparseModel(model, cuda, batch);
         try {
             for (Model.Node node : model.nodes()) {
@@ -87,7 +114,7 @@ public final class CudaSparseModel implements AutoCloseable {
                     float[] w = cuda.download(d.kernel().value()); // [in, out]
                     float[] a = transpose(w, d.inFeatures(), d.outFeatures()); // A = W^T [out, in]
                     CudaSparsePlanner.Choice c = planner.choose(sm.cusparse, a, d.kernel().value(), true, d.outFeatures(),
-                            d.inFeatures(), batch, true);
+                            d.inFeatures(), batch, true, ranges.get(d.name()));
                     sm.record(d, c, d.outFeatures(), d.inFeatures(), batch, a, d.bias() == null ? null : d.bias().value());
                 } else if (layer instanceof Conv2D conv && conv.groups() == 1) {
                     Shape in = model.shapeOf(node.inputs().getFirst());
@@ -95,7 +122,7 @@ public final class CudaSparseModel implements AutoCloseable {
                     int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
                     float[] a = cuda.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
                     CudaSparsePlanner.Choice c = planner.chooseConv(sm.cusparse, a, conv.kernel().value(), rows, conv.inChannels(),
-                            g.kernelH(), g.kernelW(), hw);
+                            g.kernelH(), g.kernelW(), hw, ranges.get(conv.name()));
                     sm.record(conv, c, rows, k, hw, a, conv.bias() == null ? null : conv.bias().value());
                 }
             }
@@ -107,6 +134,38 @@ public final class CudaSparseModel implements AutoCloseable {
     }
 
     public static CudaSparseModel plan(Model model, int batch) { return plan(model, batch, new CudaSparsePlanner()); }
+
+    /**
+     * Runs {@code x} through the model's own (dense) forward and returns, for every layer
+     * {@link #plan} plans (Dense, single-group Conv2D), the largest |input| and a bound on the
+     * largest |product before the bias| (the largest |output| plus the largest |bias|): what a
+     * 16-bit product of that layer would have to hold. On the host after each layer: plan time only.
+     */
+    static Map<String, CudaSparsePlanner.ActivationRange> activationRanges(Model model, Tensor x) {
+        Backend be = model.backend();
+        ExecContext ctx = ExecContext.inference(be);
+        Map<String, CudaSparsePlanner.ActivationRange> ranges = new HashMap<>();
+        model.forwardUntil(ctx, List.of(x), model.outputName(), (node, ins) -> {
+            Layer layer = node.layer();
+            if (!(layer instanceof Dense || layer instanceof Conv2D c && c.groups() == 1)) return null;
+            Parameter bias = layer instanceof Dense d ? d.bias() : ((Conv2D) layer).bias();
+            Tensor y = layer.forward(ctx, ins);
+            double maxBias = bias == null ? 0 : maxAbs(be.download(bias.value()));
+            ranges.put(node.name(), new CudaSparsePlanner.ActivationRange(maxAbs(be.download(ins.getFirst())), maxAbs(be.download(y)) + maxBias));
+            return y;
+        });
+        return ranges;
+    }
+
+    /** The largest |v| (NaN if any value is NaN, so that it is never taken for in range). */
+    private static double maxAbs(float[] v) {
+        double max = 0;
+        for (float f : v) {
+            if (Float.isNaN(f)) return Double.NaN;
+            max = Math.max(max, Math.abs(f));
+        }
+        return max;
+    }
 
     private void record(Layer layer, CudaSparsePlanner.Choice c, int rows, int cols, int n, float[] a, Tensor bias) {
         long nz = 0;
@@ -123,26 +182,31 @@ public final class CudaSparseModel implements AutoCloseable {
      * {@link SparseModel}'s rule): times the model's own forward (cuBLAS) against this plan on a
      * random batch of the planned size with CUDA events on the backend's stream
      * ({@link CudaSparsePlanner#medianMillis}, the planner's warm-up and repeats), in
-     * {@link #CHECK_ROUNDS} interleaved rounds; when the plan is not faster by the planner's
-     * margin, every layer goes back to dense: the sparse copies of the weights are freed, the
-     * plans keep their timings and read "dense". Returns what was measured.
+     * {@link #CHECK_ROUNDS} interleaved rounds, after untimed rounds until both paths' times are
+     * stable ({@link Settle#WHOLE_MODEL}, when the planner's options settle); when the plan is not
+     * faster by the planner's margin, every layer goes back to dense: the sparse copies of the
+     * weights are freed, the plans keep their timings and read "dense". Returns what was measured.
      */
     public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner) {
         CudaSparsePlanner.Options o = planner.options();
-        return keepOnlyIfFaster(o.margin(), (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
+        return keepOnlyIfFaster(o.margin(), o.settle() ? Settle.WHOLE_MODEL : null,
+                (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
     }
 
     /** Rounds of the whole-model check (as the CPU check: each path's best round counts). */
     static final int CHECK_ROUNDS = 3;
 
-    /** {@link #keepOnlyIfFaster(CudaSparsePlanner)} with the timing of one forward pass given (tests decide with it). */
-    public WholeModelCheck keepOnlyIfFaster(double margin, WholeModelCheck.Timer timer) {
+    /**
+     * {@link #keepOnlyIfFaster(CudaSparsePlanner)} with the settling ({@code null}: none) and the
+     * timing of one forward pass given (tests decide with them).
+     */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
         if (planned.isEmpty()) return WholeModelCheck.nothingSparse();
         WholeModelCheck check;
         try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);
-            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin);
+            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin, settle);
         }
         if (!check.kept()) revertToDense();
         return check;

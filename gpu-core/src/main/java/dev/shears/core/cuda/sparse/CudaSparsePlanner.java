@@ -1,10 +1,12 @@
 package dev.shears.core.cuda.sparse;
 
+import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.CsrMatrix;
+import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -13,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
+import java.util.stream.IntStream;
 
 /**
  * The GPU twin of {@link SparsePlanner}: for one weight matrix, times every candidate on the
@@ -26,7 +30,12 @@ import java.util.SplittableRandom;
  *
  * <p>Timing: CUDA events on the backend's stream around each run, {@code warmup} untimed runs
  * first, the median of {@code repeats}. No L2 flush: a layer's weights are as warm (or cold) in
- * inference as here, unlike the benchmark's cold-cache sweep.
+ * inference as here, unlike the benchmark's cold-cache sweep. The first time a (shape, batch,
+ * candidates) is planned in this JVM, untimed passes over every candidate run until the figures
+ * are stable ({@link Settle}, on its own budget {@link Settle#GPU_PLANNER}: about 2 s per shape
+ * and 10 s per JVM at most) and the candidates are timed again after them: a few warm-up runs do
+ * not bring an idle GPU's clocks up, nor load every library kernel, before the first layer is
+ * judged ({@link Options#settle()}; the CPU planner does the same for its JIT).
  *
  * <p>cuSPARSELt 2:4 ({@link CudaStructuredMatrix}, labelled {@code 2:4-lt fp16} or
  * {@code 2:4-lt bf16}) is a candidate only under an explicit reduced-precision opt-in
@@ -34,14 +43,18 @@ import java.util.SplittableRandom;
  * fp16}), because it multiplies 16-bit values: the layer's inputs, weights and outputs are rounded
  * to FP16/BF16 (FP32 accumulation), so its outputs differ from the FP32 model's by 16-bit rounding
  * rather than float rounding. With the opt-in it is offered for a matrix whose A is 2:4 along its
- * rows and, for FP16, whose weights fit FP16's range; any shape, padded to cuSPARSELt's multiples.
+ * rows and, for FP16, whose weights fit FP16's range and whose activations, measured on a
+ * calibration batch ({@link ActivationRange}), fit it with a 2x margin ({@link #FP16_ACTIVATION_LIMIT});
+ * any shape, padded to cuSPARSELt's multiples.
  * That is a Dense layer's A = W^T pruned as pruning's NmLayout does (for each output, inputs
  * 4g..4g+3 hold at most two nonzeros), a 1x1 convolution's kernel, and, through
  * {@link #chooseConv}, a larger convolution pruned 2:4 along input channels at each kernel tap: its
  * A is then the tap-major kernel ({@link ConvTaps}) and the choice says {@link Choice#tapMajor()},
- * so that the layer builds its im2col rows in the same order. It is timed, conversions included,
- * like every other candidate and kept only when it beats dense by the margin. Where it is not
- * offered, the choice's {@code rejected} says why (not 2:4, the library missing).
+ * so that the layer builds its im2col rows in the same order. Building it autotunes its product
+ * for the planned batch once (cusparseLtMatmulSearch, {@link CudaStructuredMatrix}); it is then
+ * timed, conversions included, like every other candidate and kept only when it beats dense by
+ * the margin. Where it is not
+ * offered, the choice's {@code rejected} says why (not 2:4, FP16 overflow of weights or activations, the library missing).
  */
 public final class CudaSparsePlanner {
 
@@ -55,8 +68,12 @@ public final class CudaSparsePlanner {
      *                    whenever one applies, timed or not (tests use it to run every format)
      * @param precision   {@link Precision#FP32} (the default): float32 candidates only; FP16 or
      *                    BF16: the opt-in that adds cuSPARSELt 2:4 ("2:4-lt fp16") for 2:4 Dense and Conv2D layers
+     * @param settle      settle the timings ({@link Settle}) of a (shape, batch, candidates) the first time it is
+     *                    planned, and the whole-model check's ({@code CudaSparseModel#keepOnlyIfFaster}); false
+     *                    only where the figures do not matter ({@link #quick}: tests, the emulator)
      */
-    public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force, Precision precision) {
+    public record Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force, Precision precision,
+                          boolean settle) {
         public Options {
             if (warmup < 0 || repeats < 1 || bellMaxFill < 1 || margin < 0 || precision == null)
                 throw new IllegalArgumentException("bad GPU planner options: warmup=" + warmup + " repeats=" + repeats
@@ -64,9 +81,9 @@ public final class CudaSparsePlanner {
             bellBlocks = bellBlocks.clone();
         }
 
-        /** FP32 options (no reduced-precision candidate). */
+        /** FP32 options (no reduced-precision candidate) that settle. */
         public Options(int warmup, int repeats, int[] bellBlocks, double bellMaxFill, double margin, String force) {
-            this(warmup, repeats, bellBlocks, bellMaxFill, margin, force, Precision.FP32);
+            this(warmup, repeats, bellBlocks, bellMaxFill, margin, force, Precision.FP32, true);
         }
 
         /** 3 warm-up and 15 timed runs, blocks of 16 and 32 (tensor-core tiles), the CPU planner's margin, FP32. */
@@ -74,14 +91,19 @@ public final class CudaSparsePlanner {
             return new Options(3, 15, new int[] {16, 32}, 2.0, SparsePlanner.Options.defaults().margin(), null);
         }
 
-        /** One warm-up, three timed runs, blocks of 4: for tests. */
-        public static Options quick() { return new Options(1, 3, new int[] {4}, 4.0, SparsePlanner.Options.defaults().margin(), null); }
+        /** One warm-up, three timed runs, blocks of 4, no settling: for tests (the figures do not matter). */
+        public static Options quick() {
+            return new Options(1, 3, new int[] {4}, 4.0, SparsePlanner.Options.defaults().margin(), null).withSettle(false);
+        }
 
         /** The same options, always choosing the candidate whose label starts with {@code prefix} where there is one. */
-        public Options forcing(String prefix) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, prefix, precision); }
+        public Options forcing(String prefix) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, prefix, precision, settle); }
 
         /** The same options at {@code p}: FP16 or BF16 opt in to the cuSPARSELt 2:4 candidate. */
-        public Options withPrecision(Precision p) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, force, p); }
+        public Options withPrecision(Precision p) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, force, p, settle); }
+
+        /** The same options, settling ({@link #settle()}) or not. */
+        public Options withSettle(boolean s) { return new Options(warmup, repeats, bellBlocks, bellMaxFill, margin, force, precision, s); }
     }
 
     /**
@@ -96,9 +118,66 @@ public final class CudaSparsePlanner {
         }
     }
 
-    private final Options options;
+    /**
+     * The largest magnitudes a layer's 2:4 product must carry, measured on a dense forward of a
+     * calibration batch ({@code CudaSparseModel#plan}): {@code maxAbsInput} of its input X, and
+     * {@code maxAbsOutput} of its product A X before the bias (the dense output's max plus the
+     * bias's, a bound). Used to refuse the FP16 candidate where a value would overflow to inf.
+     */
+    public record ActivationRange(double maxAbsInput, double maxAbsOutput) {}
 
-    public CudaSparsePlanner(Options options) { this.options = options; }
+    /**
+     * The largest magnitude an FP16 candidate may meet on the calibration batch: half of FP16's
+     * largest finite value (65504). The 2:4 product converts its input X and its FP32-accumulated
+     * output D to FP16 (cuSPARSELt's C/D are 16-bit), so either overflows to inf at 65504; the
+     * factor 2 is the headroom for inputs the calibration batch did not contain (a sample, not a
+     * bound: an evaluated image brighter or a logit larger than any of the batch's) and covers the
+     * 16-bit rounding of inputs and weights (2^-11 relative each) many times over.
+     */
+    public static final double FP16_ACTIVATION_LIMIT = HalfConversion.FP16_MAX / 2.0;
+
+    /**
+     * Why the FP16 product cannot carry a layer whose activations reach {@code range}, or null
+     * (also for BF16, which has FP32's exponent range, and when nothing was measured).
+     */
+    public static String activationsUnsuitable(ActivationRange range, Precision precision) {
+        if (precision != Precision.FP16 || range == null) return null;
+        String[] what = {"input", "output (before the bias)"};
+        double[] max = {range.maxAbsInput(), range.maxAbsOutput()};
+        for (int i = 0; i < 2; i++)
+            if (!(max[i] <= FP16_ACTIVATION_LIMIT)) // NaN too
+                return String.format(java.util.Locale.ROOT, "its %s reaches |%.6g| on the calibration batch, beyond FP16's range with"
+                        + " a 2x margin (%.0f of +-65504): it would overflow to inf; use --precision bf16", what[i], max[i], FP16_ACTIVATION_LIMIT);
+        return null;
+    }
+
+    /**
+     * How one candidate is timed: the median milliseconds of one run of {@code run} (the candidate
+     * labelled {@code label}) on {@code backend}'s stream; {@link #medianMillis} with the options'
+     * warm-up and repeats, or a test's scripted figures.
+     */
+    @FunctionalInterface
+    public interface Timer {
+        double medianMs(CudaBackend backend, String label, Runnable run);
+    }
+
+    /** What {@link Settle} remembers as settled: the product's shape, batch and the candidates' labels. */
+    private record SettleKey(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
+
+    private final Options options;
+    private final Settle settle;
+    private final Timer timer;
+
+    public CudaSparsePlanner(Options options) {
+        this(options, Settle.GPU_PLANNER, (backend, label, run) -> medianMillis(backend, run, options.warmup(), options.repeats()));
+    }
+
+    /** A planner with its own settle state and timing (tests: a scripted clock and timer). */
+    public CudaSparsePlanner(Options options, Settle settle, Timer timer) {
+        this.options = options;
+        this.settle = settle;
+        this.timer = timer;
+    }
 
     public CudaSparsePlanner() { this(Options.defaults()); }
 
@@ -112,7 +191,13 @@ public final class CudaSparsePlanner {
      */
     public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
                          boolean batchMajor) {
-        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null);
+        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null, null);
+    }
+
+    /** {@link #choose}, refusing the FP16 2:4 candidate where {@code range} (null: not measured) overflows it. */
+    public Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
+                         boolean batchMajor, ActivationRange range) {
+        return choose(cusparse, a, dense, kernelLayout, rows, cols, n, batchMajor, null, range);
     }
 
     /**
@@ -122,12 +207,18 @@ public final class CudaSparsePlanner {
      * runs the tap-major A when the kernel is 2:4 along input channels only in that order.
      */
     public Choice chooseConv(CusparseRuntime cusparse, float[] kernel, Tensor dense, int out, int in, int kh, int kw, int n) {
-        return choose(cusparse, kernel, dense, false, out, in * kh * kw, n, false, new int[] {in, kh, kw});
+        return chooseConv(cusparse, kernel, dense, out, in, kh, kw, n, null);
     }
 
-    /** {@code conv}: {in, kh, kw} of a convolution's kernel (A = [out, in*kh*kw]), else null. */
+    /** {@link #chooseConv}, refusing the FP16 2:4 candidate where {@code range} (null: not measured) overflows it. */
+    public Choice chooseConv(CusparseRuntime cusparse, float[] kernel, Tensor dense, int out, int in, int kh, int kw, int n,
+                             ActivationRange range) {
+        return choose(cusparse, kernel, dense, false, out, in * kh * kw, n, false, new int[] {in, kh, kw}, range);
+    }
+
+    /** {@code conv}: {in, kh, kw} of a convolution's kernel (A = [out, in*kh*kw]), else null; {@code range}: null when not measured. */
     private Choice choose(CusparseRuntime cusparse, float[] a, Tensor dense, boolean kernelLayout, int rows, int cols, int n,
-                          boolean batchMajor, int[] conv) {
+                          boolean batchMajor, int[] conv, ActivationRange range) {
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
         if (a.length != rows * cols) throw new IllegalArgumentException(a.length + " weights for a " + rows + " x " + cols + " matrix");
         CudaBackend backend = cusparse.backend();
@@ -180,6 +271,7 @@ public final class CudaSparsePlanner {
                         why = CudaStructuredMatrix.unsuitable(ltA, rows, cols, precision); // FP16's range
                     }
                 }
+                if (why == null) why = activationsUnsuitable(range, precision);
                 if (why != null) rejected.add(label + ": " + why);
                 else {
                     try {
@@ -198,18 +290,32 @@ public final class CudaSparsePlanner {
             for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
             x = backend.upload(xs, Shape.of(xs.length));
             y = backend.allocate(Shape.of((long) n * rows), dev.shears.core.tensor.DType.FLOAT32);
+            Tensor xx = x, yy = y;
+            IntToDoubleFunction time = i -> { // one candidate's timing: its setup (untimed), then its product
+                setups.get(i).run();
+                CudaSparseMatrix m = matrices.get(i);
+                Runnable run = batchMajor ? () -> m.multiply(xx, n, yy) : () -> m.multiplyT(xx, 0, n, yy, 0);
+                return timer.medianMs(backend, labels.get(i), run);
+            };
             double[] ms = new double[matrices.size()];
             Arrays.fill(ms, Double.NaN);
             for (int i = 0; i < matrices.size(); i++) {
-                setups.get(i).run();
-                CudaSparseMatrix m = matrices.get(i);
-                Tensor xx = x, yy = y;
-                Runnable run = batchMajor ? () -> m.multiply(xx, n, yy) : () -> m.multiplyT(xx, 0, n, yy, 0);
                 try {
-                    ms[i] = medianMillis(backend, run, options.warmup(), options.repeats());
+                    ms[i] = time.applyAsDouble(i);
                 } catch (RuntimeException e) {
                     if (i == 0) throw e; // the dense baseline must run
                     rejected.add(labels.get(i) + ": " + e.getMessage());
+                }
+            }
+            if (options.settle()) {
+                // the candidates that ran, settled together (a candidate that ran once and fails later is a fault:
+                // it propagates), then timed again; a (shape, batch, candidates) settled before keeps the pass above
+                int[] ran = IntStream.range(0, ms.length).filter(i -> !Double.isNaN(ms[i])).toArray();
+                Settle.Pass pass = () -> Arrays.stream(ran).mapToDouble(time).toArray();
+                SettleKey key = new SettleKey(rows, cols, n, batchMajor, Arrays.stream(ran).mapToObj(labels::get).toList());
+                if (settle.once(key, pass) > 0) {
+                    double[] settled = pass.run();
+                    for (int j = 0; j < ran.length; j++) ms[ran[j]] = settled[j];
                 }
             }
             int best = 0;

@@ -42,6 +42,12 @@ import java.util.TreeMap;
  * <p>A plan per padded batch width: the one planned for, used for every batch up to that size
  * (the last, smaller batch of an evaluation pads more columns), and another built on first use
  * for a larger batch. Each holds its compressed A, its 16-bit B and D buffers and its workspace.
+ * The planned width's plan is autotuned once, at construction (the planner builds the matrix
+ * before timing it, outside any graph capture): {@link StructuredMatmul#search} runs every kernel
+ * configuration of cuSPARSELt on the zero-filled B and keeps the fastest, as the benchmark's
+ * SparseGpuBench does, instead of the library's default configuration. A plan built later for a
+ * wider batch keeps the default: it is built on first use, which may be inside a stream capture,
+ * where the search's own timing and synchronisation cannot run.
  * {@link #multiplyT} (Y [rows, n] = A X [cols, n]) runs the same product untransposed.
  */
 public final class CudaStructuredMatrix extends CudaSparseMatrix {
@@ -57,8 +63,11 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     private final int plannedWidth;
     private boolean closed;
 
-    /** One cuSPARSELt product for batches up to {@code width}. */
-    private record Plan(StructuredMatmul mm, CudaTensor compressed, CudaTensor workspace, CudaTensor b, CudaTensor d) {
+    /**
+     * One cuSPARSELt product for batches up to {@code width}; {@code configId}: its kernel
+     * configuration (the searched one for the planned width, the default 0 otherwise).
+     */
+    private record Plan(StructuredMatmul mm, CudaTensor compressed, CudaTensor workspace, CudaTensor b, CudaTensor d, int configId) {
         void close() {
             try {
                 mm.close();
@@ -111,12 +120,16 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         this.kPad = roundUp(cols, 16);
         this.padded = HalfConversion.toHalf(a, 0, rows, cols, cols, false, mPad, kPad, precision.isBf16());
         this.plannedWidth = roundUp(plannedBatch, 8);
-        plan(plannedWidth);
+        plan(plannedWidth, true);
     }
 
     @Override public String format() { return "2:4-lt " + precision.id(); }
 
-    @Override public String kernel() { return "cusparselt-spmma-" + precision.id(); }
+    /** e.g. {@code cusparselt-spmma-fp16-config3}: the kernel configuration the search chose for the planned batch. */
+    @Override public String kernel() { return "cusparselt-spmma-" + precision.id() + "-config" + algConfigId(); }
+
+    /** The cuSPARSELt kernel configuration the planned batch runs, as its search chose it ({@link StructuredMatmul#configId}). */
+    public int algConfigId() { return plans.get(plannedWidth).configId(); }
 
     /** The compressed A of the planned batch width as cuSPARSELt sizes it (16-bit kept values plus its metadata, padding included). */
     @Override public long storageBytes() { return plans.get(plannedWidth).compressed().bytes(); }
@@ -126,7 +139,8 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     /** The padded A's shape {mPad, kPad}. */
     public int[] paddedShape() { return new int[] {mPad, kPad}; }
 
-    private Plan plan(int width) {
+    /** The plan for {@code width}, built (and with {@code tune}, autotuned) on first use. */
+    private Plan plan(int width, boolean tune) {
         Plan p = plans.get(width);
         if (p != null) return p;
         StructuredMatmul mm = new StructuredMatmul(rt.lt(), mPad, width, kPad, precision.cudaType(), CusparseLt.CUSPARSE_COMPUTE_32F);
@@ -150,9 +164,19 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
             scratch = bytesOnDevice(sizes[1]);
             mm.compress(dense.pointer(), compressed.pointer(), scratch.pointer(), backend.stream());
             workspace = bytesOnDevice(mm.workspaceBytes());
-            b = bytesOnDevice(2L * kPad * width);
+            b = (CudaTensor) backend.uploadBytes(new byte[Math.multiplyExact(2 * kPad, width)], Shape.of(2L * kPad * width)); // zeros
             d = bytesOnDevice(2L * mPad * width);
-            p = new Plan(mm, compressed, workspace, b, d);
+            int configId = 0;
+            if (tune) {
+                long tunedWorkspace = mm.search(compressed.pointer(), b.pointer(), d.pointer(), workspace.pointer(), backend.stream());
+                if (tunedWorkspace > workspace.bytes()) { // the chosen kernel needs more than the default did
+                    workspace.close();
+                    workspace = null;
+                    workspace = bytesOnDevice(tunedWorkspace);
+                }
+                configId = mm.configId();
+            }
+            p = new Plan(mm, compressed, workspace, b, d, configId);
             plans.put(width, p);
             return p;
         } catch (RuntimeException | Error e) {
@@ -176,7 +200,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     private Plan planFor(int n) {
         if (closed) throw new IllegalStateException(format() + " [" + rows + ", " + cols + "] is closed");
         Map.Entry<Integer, Plan> e = plans.ceilingEntry(n);
-        return e != null ? e.getValue() : plan(roundUp(n, 8));
+        return e != null ? e.getValue() : plan(roundUp(n, 8), false);
     }
 
     private int width(Plan p) { return p.mm().n(); }
