@@ -161,8 +161,7 @@ public final class GpuBench {
     String run() {
         measureCopy();
         for (long n : opt.singleSizes()) thresholdSingle(n);
-        for (String model : opt.thresholdModels())
-            for (boolean global : new boolean[] {false, true}) thresholdMany(model, global);
+        for (String model : opt.thresholdModels()) thresholdMany(model);
         updates(opt.updateCount());
         be.synchronize();
         flush.close();
@@ -205,23 +204,30 @@ public final class GpuBench {
         }
     }
 
-    private void thresholdMany(String model, boolean global) {
+    /**
+     * A model's weight tensors, generated and uploaded once (dense32x4096's are 2 GiB), then timed
+     * with a threshold per layer and with one global threshold.
+     */
+    private void thresholdMany(String model) {
         List<LayerShapes.Layer> layers = LayerShapes.byName(model);
         List<Tensor> ws = new ArrayList<>();
-        long total = 0;
+        long sum = 0;
         try {
             for (int i = 0; i < layers.size(); i++) {
                 long n = layers.get(i).size();
                 ws.add(randomWeights(n, 7000 + i));
-                total += n;
+                sum += n;
             }
+            long total = sum;
             double s = 0.9;
-            long[] k = global ? new long[] {Math.round(s * total)} : ws.stream().mapToLong(t -> Math.max(1, Math.round(s * t.size()))).toArray();
             int t = ws.size();
-            float[] thr = new float[t];
-            long[] below = new long[t], equal = new long[t];
-            double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
-            output.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            for (boolean global : new boolean[] {false, true}) {
+                long[] k = global ? new long[] {Math.round(s * total)} : ws.stream().mapToLong(w -> Math.max(1, Math.round(s * w.size()))).toArray();
+                float[] thr = new float[t];
+                long[] below = new long[t], equal = new long[t];
+                double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
+                output.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            }
         } finally {
             ws.forEach(Tensor::close);
         }
