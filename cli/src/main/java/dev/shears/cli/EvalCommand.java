@@ -59,11 +59,12 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (p != Precision.FP32 && !sparse)
             throw new UserError("--precision " + p.id() + " applies to sparse inference only: add --sparse (and --backend cuda)");
-        Dataset test = DataSources.loadTest(data);
+        modelOption.check(true); // a mistyped --model fails before the data loads
         try (Backend be = backendOption.open(err)) {
             if (p != Precision.FP32 && !(be instanceof CudaBackend))
                 throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
+            Dataset test = DataSources.loadTest(data);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             long t0 = System.nanoTime();
             Evaluator.Result r;

@@ -31,12 +31,15 @@ final class ExportCommand implements Callable<Integer> {
     Path out;
 
     @Override public Integer call() throws Exception {
-        if (format == Format.keras) checkKerasName(out); // before the model is loaded: a typo should fail at once
+        // every check that needs no model comes before the (possibly slow) load, so a typo fails at once;
+        // --out equal to --model first, since that file's name would also fail the name checks, with a less direct message
+        modelOption.check(false);
+        modelOption.refuseAsOutput(out, "--out");
+        if (format == Format.keras) checkKerasName(out);
+        else checkOnnxName(out);
         OutputFile.requireFile(out, "--out");
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
-            src.refuseAsOutput(out, "--out");
-            if (format == Format.onnx) checkOnnxName(out);
             switch (format) {
                 case onnx -> OnnxExporter.write(src.model(), out, new OnnxExporter.Options(sparseInitializers, src.path()));
                 case keras -> KerasExporter.export(src.model(), out, src.inputs());

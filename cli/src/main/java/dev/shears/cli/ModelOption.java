@@ -15,6 +15,26 @@ final class ModelOption {
     @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")
     Path weights;
 
+    /**
+     * The checks of --model and --weights that read nothing ({@link ModelSource#check}), for a
+     * command to make before its slow work; {@code architectureAllowed} where it builds one.
+     */
+    void check(boolean architectureAllowed) {
+        ModelSource.check(model, weights, architectureAllowed);
+    }
+
+    /**
+     * Refuses an output path that is the --model or the --weights file, before anything is loaded
+     * (a loaded {@link ModelSource#refuseAsOutput} makes the same check on the files it read).
+     */
+    void refuseAsOutput(Path out, String option) {
+        Path target = out.toAbsolutePath().normalize();
+        if (target.equals(Path.of(model).toAbsolutePath().normalize()))
+            throw new UserError(option + " " + out + " is an input of this run (the --model file); choose another path");
+        if (weights != null && target.equals(weights.toAbsolutePath().normalize()))
+            throw new UserError(option + " " + out + " is an input of this run (the --weights file); choose another path");
+    }
+
     /** A model file, bound to {@code backend}; architectures need {@link #load(Backend, Shape, int, long)}. */
     ModelSource load(Backend backend) {
         return ModelSource.load(model, weights, backend, null, 0, 0);

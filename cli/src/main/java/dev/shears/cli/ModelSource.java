@@ -38,6 +38,36 @@ public record ModelSource(Model model, String description, Path path, Path weigh
     public static ModelSource load(String spec, Path weights, Backend backend, Shape sampleShape, int classes, long seed) {
         Path p = Path.of(spec);
         String lower = spec.toLowerCase(Locale.ROOT);
+        if (!check(spec, weights, sampleShape != null)) {
+            Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
+            return new ModelSource(m, spec, null, null);
+        }
+        ModelSource src;
+        if (lower.endsWith(".shears")) {
+            Checkpoint c = Checkpoint.read(p, backend);
+            src = new ModelSource(c.model(), p.getFileName().toString(), p, null);
+        } else if (lower.endsWith(".onnx")) {
+            src = new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
+        } else { // .h5, .hdf5, .keras, or a .json with --weights: check let nothing else through
+            src = new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, weights);
+        }
+        if (sampleShape != null) src.requireFits(spec, sampleShape, classes);
+        return src;
+    }
+
+    /**
+     * The checks of {@code --model} and {@code --weights} that read no model: a built-in
+     * architecture's name (where {@code architectureAllowed}: train, prune and eval, which know the
+     * input shape from --data), or an existing file of a known type (a Keras config {@code .json}
+     * with its --weights file). {@link #load} makes them first; a command makes them before its
+     * slow work (loading data, opening a GPU) so that a typo fails at once.
+     *
+     * @return true for a model file, false for a built-in architecture
+     * @throws UserError naming the option, the value and what to give instead
+     */
+    static boolean check(String spec, Path weights, boolean architectureAllowed) {
+        Path p = Path.of(spec);
+        String lower = spec.toLowerCase(Locale.ROOT);
         boolean looksLikeFile = lower.endsWith(".shears") || lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras")
                 || lower.endsWith(".json") || lower.endsWith(".onnx") || spec.contains("/");
         if (Files.isDirectory(p) && !Architectures.NAMES.contains(spec)) {
@@ -49,30 +79,20 @@ public record ModelSource(Model model, String description, Path path, Path weigh
             if (!Architectures.NAMES.contains(spec))
                 throw new UserError("--model " + spec + ": not a file and not a built-in architecture (" + String.join(", ", Architectures.NAMES) + ")");
             // only train, prune and eval (which read --data, and so know the input shape) build an architecture
-            if (sampleShape == null)
+            if (!architectureAllowed)
                 throw new UserError("--model " + spec + " is a built-in architecture, not a model file; this command needs a model file."
                         + " Train one first (shears train --model " + spec + " --data fashion-mnist --out DIR) and give DIR/model.shears");
-            Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
-            return new ModelSource(m, spec, null, null);
+            return false;
         }
         if (!Files.isRegularFile(p)) throw new UserError("--model " + spec + ": no such file");
         if (weights != null && !Files.isRegularFile(weights))
             throw new UserError("--weights " + weights + (Files.isDirectory(weights) ? " is a folder; give the weights .h5 file" : ": no such file"));
-        ModelSource src;
-        if (lower.endsWith(".shears")) {
-            Checkpoint c = Checkpoint.read(p, backend);
-            src = new ModelSource(c.model(), p.getFileName().toString(), p, null);
-        } else if (lower.endsWith(".onnx")) {
-            src = new ModelSource(OnnxImporter.load(p, backend), p.getFileName().toString(), p, null);
-        } else if (lower.endsWith(".json") && weights == null) {
+        if (lower.endsWith(".json") && weights == null)
             throw new UserError("--model " + spec + " is a Keras config: pass its weights with --weights FILE.h5");
-        } else if (lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras") || lower.endsWith(".json")) {
-            src = new ModelSource(KerasImporter.load(p, Optional.ofNullable(weights), backend), p.getFileName().toString(), p, weights);
-        } else {
+        if (!(lower.endsWith(".shears") || lower.endsWith(".onnx") || lower.endsWith(".h5") || lower.endsWith(".hdf5") || lower.endsWith(".keras")
+                || lower.endsWith(".json")))
             throw new UserError("--model " + spec + ": unknown file type (expected .shears, .h5, .keras, .json + --weights, or .onnx)");
-        }
-        if (sampleShape != null) src.requireFits(spec, sampleShape, classes);
-        return src;
+        return true;
     }
 
     /**

@@ -37,10 +37,11 @@ final class PredictCommand implements Callable<Integer> {
         if (!lower.endsWith(".pb") && !lower.endsWith(".npy")) throw new UserError("--output " + output + ": use a .npy or .pb file name");
         if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
             throw new UserError("--output " + output + " is the --input file; choose another path");
+        modelOption.check(false);
+        modelOption.refuseAsOutput(output, "--output");
         FloatArray in = read(input);
         try (Backend be = backendOption.open(System.err)) {
             ModelSource src = modelOption.load(be);
-            src.refuseAsOutput(output, "--output");
             Model m = src.model();
             Shape sample = m.inputs().get(0).shape();
             long n = in.data().length;

@@ -68,7 +68,7 @@ final class PruneCommand implements Callable<Integer> {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
             r = r.withEpochs(epochs);
         }
-        run.validate(r.epochs());
+        run.validate(r.epochs(), modelOption);
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());

@@ -30,9 +30,16 @@ final class RunOptions {
             + " Ignored on the CPU backend.")
     boolean cudaGraphs;
 
-    /** Checks the options; call before the run. */
-    void validate(int epochs) {
+    /**
+     * Checks the options and the ones of {@code model} that read nothing; call before the data and
+     * the model load, so that a mistyped path fails at once, not after them.
+     */
+    void validate(int epochs, ModelOption model) {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
             throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + epochs + " epochs");
+        RunSupport.refuseFile(out);
+        // model.shears is rewritten after every epoch; RunSupport.run checks again against the files the model came from
+        model.refuseAsOutput(out.resolve("model.shears"), "--out " + out + " holds the model file:");
+        if (!resume) model.check(true); // a resumed run's model comes from --out, the --model file only labels it
     }
 }

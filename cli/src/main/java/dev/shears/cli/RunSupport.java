@@ -265,9 +265,14 @@ final class RunSupport {
                 layers, rows, updates, secs, ckpt.toString(), stop, null);
     }
 
-    static void prepareOutDir(Path outDir) {
-        if (Files.exists(outDir) && !Files.isDirectory(outDir)) // createDirectories would only say the path
+    /** Refuses an --out that is an existing file: createDirectories would only say the path. */
+    static void refuseFile(Path outDir) {
+        if (Files.exists(outDir) && !Files.isDirectory(outDir))
             throw new UserError("--out " + outDir + " is a file; --out takes a folder (it receives model.shears, report.json and report.html)");
+    }
+
+    static void prepareOutDir(Path outDir) {
+        refuseFile(outDir);
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {

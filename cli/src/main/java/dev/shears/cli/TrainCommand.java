@@ -34,7 +34,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
         Recipe r = Recipes.load(recipe).withEpochs(epochs);
-        run.validate(r.epochs());
+        run.validate(r.epochs(), modelOption);
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);

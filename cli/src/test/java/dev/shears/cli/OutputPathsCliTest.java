@@ -116,4 +116,48 @@ class OutputPathsCliTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--output") && r.err().contains(".npy or .pb"), r.err());
     }
+
+    /**
+     * The checks that need no model come before the model (or the data) is loaded: the model here
+     * is not a readable file, so a refusal that names the option proves nothing was loaded first
+     * (a load would have failed on the file instead).
+     */
+    @Test void argumentChecksComeBeforeTheModelAndTheDataLoad(@TempDir Path dir) throws Exception {
+        Path broken = Files.writeString(dir.resolve("model.shears"), "not a checkpoint");
+        Path brokenOnnx = Files.writeString(dir.resolve("model.onnx"), "not a model");
+        // export: --out is the --model file, named as such, for either format (its name would fail the name checks too)
+        for (String format : new String[] {"onnx", "keras"}) {
+            Run r = shears("export", "--model", broken.toString(), "--format", format, "--out", broken.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("--out " + broken + " is an input of this run (the --model file)"), r.err());
+            assertEquals("not a checkpoint", Files.readString(broken));
+        }
+        // export: an ONNX name read as another format, and a folder on the way, before the model loads
+        Run r = shears("export", "--model", brokenOnnx.toString(), "--format", "onnx", "--out", dir.resolve("m.h5").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("has extension '.h5'"), r.err());
+        r = shears("export", "--model", brokenOnnx.toString(), "--format", "onnx", "--out", broken.resolve("x.onnx").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(broken + " is a file, not a folder"), r.err());
+        // predict: the --model file as --output
+        Path npyModel = Files.writeString(dir.resolve("m.pb"), "x");
+        r = shears("predict", "--model", brokenOnnx.toString(), "--input", npyModel.toString(), "--output", brokenOnnx.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--output " + brokenOnnx), r.err());
+        // prune, train, eval: the --model and --out checks before the data loads (this --data does not exist)
+        String noData = dir.resolve("no-such-data").toString();
+        r = shears("prune", "--model", broken.toString(), "--data", noData, "--sparsity", "0.5", "--out", dir.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains(broken + " is an input of this run (the --model file)"), r.err());
+        r = shears("train", "--model", "lenet-300-100", "--data", noData, "--out", broken.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out " + broken + " is a file"), r.err());
+        r = shears("train", "--model", dir.resolve("missing.shears").toString(), "--data", noData, "--out", dir.resolve("run").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("missing.shears: no such file"), r.err());
+        r = shears("eval", "--model", "lenet-3000", "--data", noData, "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--model lenet-3000: not a file and not a built-in architecture"), r.err());
+        assertFalse(Files.exists(dir.resolve("run")), "nothing was created");
+    }
 }

@@ -25,7 +25,7 @@ import java.util.stream.IntStream;
  * The GPU side of issue 5's comparison: the batched magnitude threshold and the fused masked
  * optimizer updates, timed with CUDA events on the backend's stream after warm-up, L2 flushed
  * (a 256 MiB memset) before every repetition, median of the repetitions. Prints and writes one
- * JSON object; {@code bench/peers/compare.py} joins it with the PyTorch figures.
+ * JSON object (checkpointed after every row, {@link Checkpoint}); {@code bench/peers/compare.py} joins it with the PyTorch figures.
  *
  * <pre>
  *   GpuBench --out shears.json [--shapes shapes.json] [--reps 10] [--max-n 1000000000] [--quick]
@@ -121,10 +121,9 @@ public final class GpuBench {
     private final CudaBackend be;
     private final Options opt;
     private final Tensor flush;
-    private final List<Map<String, Object>> results = new ArrayList<>();
     private double copyGBs;
-    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
-    java.util.function.Consumer<String> checkpoint = json -> {};
+    /** The rows, checkpointed after each; main sends them to --out. The header's copy bandwidth is the measured one once known. */
+    final Checkpoint output = new Checkpoint(this::document);
 
     GpuBench(CudaBackend be, Options opt) {
         this.be = be;
@@ -149,10 +148,8 @@ public final class GpuBench {
         if (opt.shapes() != null) Files.writeString(opt.shapes(), LayerShapes.json(opt.thresholdModels()));
         try (CudaBackend be = CudaBackend.create()) {
             GpuBench bench = new GpuBench(be, opt);
-            bench.checkpoint = Checkpoint.to(opt.out());
-            String json = bench.run();
-            Checkpoint.write(opt.out(), json); // the final document, without "partial"
-            System.out.println(json);
+            bench.output.sendTo(Checkpoint.file(opt.out()));
+            System.out.println(bench.run());
         }
     }
 
@@ -164,20 +161,11 @@ public final class GpuBench {
     String run() {
         measureCopy();
         for (long n : opt.singleSizes()) thresholdSingle(n);
-        for (String model : opt.thresholdModels())
-            for (boolean global : new boolean[] {false, true}) thresholdMany(model, global);
+        for (String model : opt.thresholdModels()) thresholdMany(model);
         updates(opt.updateCount());
         be.synchronize();
         flush.close();
-        return BenchJson.write(document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results));
-    }
-
-    /** Adds a row and hands the document so far, marked partial, to the checkpoint. */
-    private void add(Map<String, Object> row) {
-        results.add(row);
-        Map<String, Object> doc = document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, results);
-        doc.put(Checkpoint.PARTIAL, true);
-        checkpoint.accept(BenchJson.write(doc));
+        return output.finish();
     }
 
     private void measureCopy() {
@@ -186,7 +174,7 @@ public final class GpuBench {
             double ms = time(() -> be.copy(a, b));
             copyGBs = 2.0 * 4 * n / (ms * 1e6);
         }
-        add(copyRow(8L * n, copyGBs));
+        output.add(copyRow(8L * n, copyGBs));
     }
 
     /** Gaussian-ish weights with 20% exact zeros, filled in parallel (host), uploaded once. */
@@ -211,28 +199,35 @@ public final class GpuBench {
                 float[] t = new float[1];
                 long[] below = new long[1], equal = new long[1];
                 double ms = time(() -> be.magnitudeThresholds(List.of(w), new long[] {k}, false, t, below, equal));
-                add(thresholdSingleRow(n, s, ms, copyGBs));
+                output.add(thresholdSingleRow(n, s, ms, copyGBs));
             }
         }
     }
 
-    private void thresholdMany(String model, boolean global) {
+    /**
+     * A model's weight tensors, generated and uploaded once (dense32x4096's are 2 GiB), then timed
+     * with a threshold per layer and with one global threshold.
+     */
+    private void thresholdMany(String model) {
         List<LayerShapes.Layer> layers = LayerShapes.byName(model);
         List<Tensor> ws = new ArrayList<>();
-        long total = 0;
+        long sum = 0;
         try {
             for (int i = 0; i < layers.size(); i++) {
                 long n = layers.get(i).size();
                 ws.add(randomWeights(n, 7000 + i));
-                total += n;
+                sum += n;
             }
+            long total = sum;
             double s = 0.9;
-            long[] k = global ? new long[] {Math.round(s * total)} : ws.stream().mapToLong(t -> Math.max(1, Math.round(s * t.size()))).toArray();
             int t = ws.size();
-            float[] thr = new float[t];
-            long[] below = new long[t], equal = new long[t];
-            double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
-            add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            for (boolean global : new boolean[] {false, true}) {
+                long[] k = global ? new long[] {Math.round(s * total)} : ws.stream().mapToLong(w -> Math.max(1, Math.round(s * w.size()))).toArray();
+                float[] thr = new float[t];
+                long[] below = new long[t], equal = new long[t];
+                double ms = time(() -> be.magnitudeThresholds(ws, k, global, thr, below, equal));
+                output.add(thresholdManyRow(global, model, t, total, s, ms, copyGBs));
+            }
         } finally {
             ws.forEach(Tensor::close);
         }
@@ -248,11 +243,11 @@ public final class GpuBench {
             for (OptimizerKernels.Variant variant : new OptimizerKernels.Variant[] {OptimizerKernels.Variant.NAIVE, OptimizerKernels.Variant.VECTORIZED}) {
                 long pw = ptr(w), pg = ptr(g), pv = ptr(v), pm = ptr(mk), p2 = ptr(m2);
                 double sgd = time(() -> be.optimizerKernels().sgd(pw, pg, pv, pm, n, 0.01f, 0.9f, 1e-4f, false, variant));
-                add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
+                output.add(updateRow("sgd_momentum_masked", variant, n, sgd, 21, copyGBs));
                 long[] step = {1};
                 double adam = time(() -> be.optimizerKernels().adam(pw, pg, p2, pv, pm, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, true,
                         step[0]++, variant));
-                add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
+                output.add(updateRow("adamw_masked", variant, n, adam, 29, copyGBs));
             }
         }
     }
@@ -260,6 +255,11 @@ public final class GpuBench {
     private static long ptr(Tensor t) { return ((dev.shears.core.cuda.CudaTensor) t).pointer(); }
 
     // ------------------------------------------------------------------ JSON (BenchJson; figures rounded as printed since the start)
+
+    /** This run's document around {@code rows}, as it stands now (before the copy is measured, its bandwidth is 0). */
+    private Map<String, Object> document(List<Map<String, Object>> rows) {
+        return document(be.name(), Cuda.driverVersion(), Instant.now(), copyGBs, rows);
+    }
 
     /** The whole output: the device, the driver, when, the copy bandwidth and every row. */
     static Map<String, Object> document(String device, int driver, Instant date, double copyGBs, List<Map<String, Object>> results) {

@@ -1,6 +1,5 @@
 package dev.shears.bench.gpu;
 
-import dev.shears.cli.report.BenchJson;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.cuda.sparse.CudaBlockedEllMatrix;
@@ -151,9 +150,8 @@ public final class SparseGpuBench {
     /** host {alpha = 1, beta = 0} for cuBLAS */
     private final MemorySegment blasScalars;
     private final long flush;
-    private final List<Map<String, Object>> rows = new ArrayList<>();
-    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
-    java.util.function.Consumer<String> checkpoint = json -> {};
+    /** The rows, checkpointed after each; main sends them to --out. */
+    final Checkpoint output = new Checkpoint(this::document);
     private String device = "?";
 
     SparseGpuBench(Options opt, CublasHandle cublas, CusparseRuntime cusparse) {
@@ -190,9 +188,8 @@ public final class SparseGpuBench {
         try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {
             SparseGpuBench bench = new SparseGpuBench(opt, b, sp);
             System.err.println("SparseGpuBench: " + be.name() + ", " + bench.plan.timings() + " timings planned");
-            bench.checkpoint = Checkpoint.to(opt.out());
-            String json = bench.run(be.name());
-            Checkpoint.write(opt.out(), json); // the final document, without "partial"
+            bench.output.sendTo(Checkpoint.file(opt.out()));
+            bench.run(be.name());
         }
     }
 
@@ -211,19 +208,16 @@ public final class SparseGpuBench {
             Cuda.memFree(flush);
             arena.close();
         }
-        return BenchJson.write(document(device));
+        return output.finish();
     }
 
-    /** Adds a row, prints its summary line (so a run stopped at its time limit still logs what it did) and checkpoints the document. */
+    /** Prints the row's summary line (so a run stopped at its time limit still logs what it did) and checkpoints the document. */
     private void add(Map<String, Object> row) {
-        rows.add(row);
         System.out.println(summary(row));
-        Map<String, Object> doc = document(device);
-        doc.put(Checkpoint.PARTIAL, true);
-        checkpoint.accept(BenchJson.write(doc));
+        output.add(row);
     }
 
-    private Map<String, Object> document(String device) {
+    private Map<String, Object> document(List<Map<String, Object>> rows) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", device);
         out.put("driver", Cuda.driverVersion());

@@ -205,10 +205,8 @@ public final class TrainBench {
         try (Backend be = sel.backend()) {
             TrainBench bench = new TrainBench(be, opt);
             if (opt.plan() != null) Files.writeString(opt.plan(), bench.planJson());
-            bench.checkpoint = Checkpoint.to(opt.out());
-            String json = bench.run();
-            Checkpoint.write(opt.out(), json); // the final document, without "partial"
-            System.out.println(json);
+            bench.output.sendTo(Checkpoint.file(opt.out()));
+            System.out.println(bench.run());
         }
     }
 
@@ -218,28 +216,24 @@ public final class TrainBench {
         return new Recipe(r.name(), r.description(), r.epochs(), batch, r.optimizer(), r.learningRate(), r.pruning());
     }
 
-    /** Receives the document so far after every row ({@link Checkpoint}); main writes it to --out. */
-    java.util.function.Consumer<String> checkpoint = json -> {};
+    /** The rows, checkpointed after each; main sends them to --out. */
+    final Checkpoint output = new Checkpoint(this::document);
 
     /** Every measurement, as one JSON object. */
     String run() {
-        List<Map<String, Object>> rows = new ArrayList<>();
         // graphs only on CUDA: elsewhere the option is ignored, so its rows would repeat the uncaptured ones
         List<Boolean> graphs = be instanceof CudaBackend ? opt.cudaGraphs() : List.of(false);
         for (String model : opt.models())
             for (int batch : opt.batches())
                 for (boolean g : graphs) {
-                    rows.add(g ? orError("train_step", model, batch, () -> trainStep(model, batch, true)) : trainStep(model, batch, false));
-                    checkpoint.accept(BenchJson.write(document(rows, true)));
-                    if (opt.epochs() > 0) {
-                        rows.add(g ? orError("gmp_run", model, batch, () -> gmpRun(model, batch, true)) : gmpRun(model, batch, false));
-                        checkpoint.accept(BenchJson.write(document(rows, true)));
-                    }
+                    output.add(g ? orError("train_step", model, batch, () -> trainStep(model, batch, true)) : trainStep(model, batch, false));
+                    if (opt.epochs() > 0)
+                        output.add(g ? orError("gmp_run", model, batch, () -> gmpRun(model, batch, true)) : gmpRun(model, batch, false));
                 }
-        return BenchJson.write(document(rows, false));
+        return output.finish();
     }
 
-    private Map<String, Object> document(List<Map<String, Object>> rows, boolean partial) {
+    private Map<String, Object> document(List<Map<String, Object>> rows) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", be.name());
         out.put("backend", be.kind());
@@ -249,7 +243,6 @@ public final class TrainBench {
         out.put("testImages", data.test().count());
         out.put("recipe", baseRecipe.name() + (opt.epochs() > 0 ? " squeezed to " + opt.epochs() + " epochs" : ""));
         out.put("results", rows);
-        if (partial) out.put(Checkpoint.PARTIAL, true);
         return out;
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -79,13 +80,17 @@ class TrainBenchTest {
     }
 
     @Test
-    void runsEndToEndOnTheCpuAndHandsThePeerTheScheduleGmpTrainerRan() throws Exception {
+    void runsEndToEndOnTheCpuAndHandsThePeerTheScheduleGmpTrainerRan(@TempDir Path dir) throws Exception {
         TrainBench.Options o = TrainBench.Options.parse("--out", "unused.json", "--backend", "cpu", "--batches", "8",
                 "--warmup", "1", "--warmup-seconds", "0", "--steps", "2", "--epochs", "1", "--train", "64", "--test", "16");
         try (CpuBackend be = CpuBackend.create()) {
             TrainBench bench = new TrainBench(be, o);
             JsonNode plan = M.readTree(bench.planJson());
+            CheckpointFiles disk = new CheckpointFiles(dir.resolve("train.json"));
+            bench.output.sendTo(disk);
             JsonNode out = M.readTree(bench.run());
+            disk.finished(4); // a checkpoint after each row, so a stage stopped at its time limit keeps its figures
+            assertEquals(out, disk.written.getLast());
             assertEquals("cpu", out.get("backend").asText());
             assertTrue(out.get("data").asText().startsWith("synthetic"));
             assertEquals(64, out.get("trainImages").asInt());
