@@ -46,6 +46,13 @@ public final class Layers {
         return x;
     }
 
+    /** The one input of a layer over NCHW images, checked to be [N, C, H, W]. */
+    static Tensor images(dev.shears.core.nn.Layer layer, List<Tensor> inputs) {
+        Tensor x = input(layer, inputs);
+        if (x.shape().rank() != 4) throw new IllegalArgumentException(layer + ": expects an [N, C, H, W] input, got " + x);
+        return x;
+    }
+
     /** The one shape of an element-wise layer's inputs (Add, Multiply), checking they all have it. */
     static Shape sameShapes(List<Shape> in) {
         if (in.isEmpty()) throw new IllegalArgumentException("needs at least one input");
