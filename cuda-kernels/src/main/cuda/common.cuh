@@ -131,6 +131,31 @@ __device__ __forceinline__ u64 block_sum_u64(u64 v, u64* scratch) {
     return v;
 }
 
+// Inclusive prefix sum across the warp: lane i gets the sum of v over lanes 0..i.
+__device__ __forceinline__ u64 warp_inclusive_scan_u64(u64 v, int lane) {
+    for (int o = 1; o < 32; o <<= 1) {
+        u64 up = __shfl_up_sync(FULL_MASK, v, o);
+        if (lane >= o) v += up;
+    }
+    return v;
+}
+
+// Block-wide exclusive prefix sum in thread order (blockDim.x a multiple of 32, at most 1024): the
+// sum of v over the threads before this one. `warpTotals` holds 32 u64 of shared memory and ends
+// with each warp's inclusive total. Two barriers: every thread of the block must call it.
+__device__ __forceinline__ u64 block_exclusive_scan_u64(u64 v, u64* warpTotals) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    u64 scan = warp_inclusive_scan_u64(v, lane);
+    if (lane == 31) warpTotals[warp] = scan;
+    __syncthreads();
+    if (warp == 0) {
+        u64 t = warp_inclusive_scan_u64(lane < warps ? warpTotals[lane] : 0, lane);
+        if (lane < warps) warpTotals[lane] = t;  // inclusive totals per warp
+    }
+    __syncthreads();
+    return scan - v + (warp > 0 ? warpTotals[warp - 1] : 0);
+}
+
 // Sum over the block, the result broadcast to every thread.
 __device__ __forceinline__ double block_allsum_d(double v, double* scratch) {
     v = block_sum_d(v, scratch);

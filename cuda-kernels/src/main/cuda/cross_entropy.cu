@@ -4,13 +4,13 @@
 // double with one atomic per warp. A label outside [0, cols) is not guessed at: the row is
 // skipped and counted in *badLabels, which the host turns into an error naming the row (the
 // first bad row is kept in *firstBadRow via atomicMin).
-#include "common.cuh"
+#include "warp_rows.cuh"
 
 extern "C" __global__ void shears_softmax_cross_entropy(
         const float* logits, const int* labels, float* dLogits, float gradScale, int rows, int cols,
         double* lossSum, unsigned int* badLabels, int* firstBadRow) {
     int lane = threadIdx.x & 31;
-    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    i64 r = warp_row();
     if (r >= rows) return;
     int label = labels[r];
     if (label < 0 || label >= cols) {
@@ -18,14 +18,8 @@ extern "C" __global__ void shears_softmax_cross_entropy(
         return;
     }
     const float* xr = logits + r * cols;
-    float mx = -INFINITY;
-    for (int j = lane; j < cols; j += 32) mx = fmaxf(mx, xr[j]);
-    mx = warp_max(mx);
-    mx = __shfl_sync(FULL_MASK, mx, 0);
-    float s = 0.0f;
-    for (int j = lane; j < cols; j += 32) s += expf(xr[j] - mx);
-    s = warp_sum(s);
-    s = __shfl_sync(FULL_MASK, s, 0);
+    float mx = warp_row_max(xr, cols, lane);
+    float s = warp_row_exp_sum(xr, cols, mx, lane);
     if (dLogits != nullptr) {
         float inv = 1.0f / s;
         float* dr = dLogits + r * cols;
@@ -45,7 +39,7 @@ extern "C" __global__ void shears_softmax_cross_entropy(
 extern "C" __global__ void shears_count_correct(const float* logits, const int* labels, int rows, int cols,
                                                 unsigned int* correct) {
     int lane = threadIdx.x & 31;
-    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    i64 r = warp_row();
     if (r >= rows) return;
     const float* xr = logits + r * cols;
     float best = -INFINITY;

@@ -200,26 +200,8 @@ extern "C" __global__ void shears_threshold_select(
         if (b0 < bins) c0 += h[b0];
         if (b1 < bins) c1 += h[b1];
     }
-    // Block-wide inclusive scan of (c0 + c1) in thread order.
-    u64 mine = c0 + c1;
-    u64 scan = mine;
-    for (int o = 1; o < 32; o <<= 1) {
-        u64 up = __shfl_up_sync(FULL_MASK, scan, o);
-        if (lane >= o) scan += up;
-    }
-    if (lane == 31) warpTotals[warp] = scan;
-    if (threadIdx.x == 0) { selBin = -1; selBelow = 0; }
-    __syncthreads();
-    if (warp == 0) {
-        u64 v = lane < warps ? warpTotals[lane] : 0;
-        for (int o = 1; o < 32; o <<= 1) {
-            u64 up = __shfl_up_sync(FULL_MASK, v, o);
-            if (lane >= o) v += up;
-        }
-        if (lane < warps) warpTotals[lane] = v;  // inclusive totals per warp
-    }
-    __syncthreads();
-    u64 before = scan - mine + (warp > 0 ? warpTotals[warp - 1] : 0);  // exclusive prefix of b0
+    if (threadIdx.x == 0) { selBin = -1; selBelow = 0; }  // visible to all after the scan's barriers
+    u64 before = block_exclusive_scan_u64(c0 + c1, warpTotals);  // exclusive prefix of b0
     u64 k = (u64)krem[g];
     // Exactly one thread sees the rank fall inside one of its bins.
     if (b0 < bins && before < k && k <= before + c0) { selBin = b0; selBelow = before; }

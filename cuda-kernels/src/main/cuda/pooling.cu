@@ -5,18 +5,23 @@
 #include "common.cuh"
 #include "window.cuh"
 
+// One thread per element of `planes` planes of height x width: calls f(idx, plane, row, col) with
+// idx = (plane*height + row)*width + col, the element's flat index. The forward passes sweep the
+// outputs (outH x outW planes), the gathering backward passes the inputs (H x W planes).
+template <typename F>
+__device__ __forceinline__ void for_each_plane_element(i64 planes, int height, int width, F f) {
+    i64 n = planes * height * width;
+    Digits<unsigned, 2> at;  // (col, row), plane = at.top
+    at.radix[0] = width;
+    at.radix[1] = height;
+    GRID_STRIDE_DIGITS(idx, n, at) f(idx, at.top, (int)at.digit[1], (int)at.digit[0]);
+}
+
 // One thread per output; argmax (may be null) gets the flat index h*W + w inside the input plane,
 // or -1 for a window with no in-bounds element (then y = 0, as on the CPU). The first maximum in
 // window order (row-major) wins.
 extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax, WindowGeom g, int batch) {
-    i64 planeOut = (i64)g.outH * g.outW;
-    i64 n = (i64)batch * g.channels * planeOut;
-    Digits<unsigned, 2> at;  // idx = (plane*outH + oh)*outW + ow: (ow, oh), plane = at.top
-    at.radix[0] = g.outW;
-    at.radix[1] = g.outH;
-    GRID_STRIDE_DIGITS(idx, n, at) {
-        int ow = (int)at.digit[0], oh = (int)at.digit[1];
-        i64 plane = at.top;
+    for_each_plane_element((i64)batch * g.channels, g.outH, g.outW, [&](i64 idx, i64 plane, int oh, int ow) {
         const float* xp = x + plane * g.height * g.width;
         float best = 0.0f;
         int arg = -1;
@@ -26,20 +31,13 @@ extern "C" __global__ void shears_max_pool(const float* x, float* y, int* argmax
         });
         y[idx] = best;
         if (argmax != nullptr) argmax[idx] = arg;
-    }
+    });
 }
 
 // dx[p] = sum of dy over the windows of p's plane whose argmax is p (dx overwritten).
 extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* argmax, float* dx, WindowGeom g, int batch) {
-    i64 planeIn = (i64)g.height * g.width;
-    i64 n = (i64)batch * g.channels * planeIn;
-    Digits<unsigned, 2> at;  // idx = (plane*H + ih)*W + iw: (iw, ih), plane = at.top
-    at.radix[0] = g.width;
-    at.radix[1] = g.height;
-    GRID_STRIDE_DIGITS(idx, n, at) {
-        int iw = (int)at.digit[0], ih = (int)at.digit[1];
+    for_each_plane_element((i64)batch * g.channels, g.height, g.width, [&](i64 idx, i64 plane, int ih, int iw) {
         int p = ih * g.width + iw;
-        i64 plane = at.top;
         const float* dyp = dy + plane * g.outH * g.outW;
         const int* ap = argmax + plane * g.outH * g.outW;
         float s = 0.0f;
@@ -48,7 +46,7 @@ extern "C" __global__ void shears_max_pool_backward(const float* dy, const int* 
             if (ap[o] == p) s += dyp[o];
         });
         dx[idx] = s;
-    }
+    });
 }
 
 // The divisor of window (oh, ow): kh*kw when counting padding, else the in-bounds elements.
@@ -70,32 +68,18 @@ __device__ __forceinline__ int pool_count(const WindowGeom& g, int oh, int ow, i
 }
 
 extern "C" __global__ void shears_avg_pool(const float* x, float* y, WindowGeom g, int batch, int countIncludePad) {
-    i64 planeOut = (i64)g.outH * g.outW;
-    i64 n = (i64)batch * g.channels * planeOut;
-    Digits<unsigned, 2> at;  // idx = (plane*outH + oh)*outW + ow: (ow, oh), plane = at.top
-    at.radix[0] = g.outW;
-    at.radix[1] = g.outH;
-    GRID_STRIDE_DIGITS(idx, n, at) {
-        int ow = (int)at.digit[0], oh = (int)at.digit[1];
-        i64 plane = at.top;
+    for_each_plane_element((i64)batch * g.channels, g.outH, g.outW, [&](i64 idx, i64 plane, int oh, int ow) {
         const float* xp = x + plane * g.height * g.width;
         float s = 0.0f;
         for_each_window_tap(g, oh, ow, [&](int ih, int iw) { s += xp[ih * g.width + iw]; });
         int count = pool_count(g, oh, ow, countIncludePad);
         y[idx] = count > 0 ? s / (float)count : 0.0f;
-    }
+    });
 }
 
 // dx[p] = sum over windows containing p of dy / count (dx overwritten).
 extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, WindowGeom g, int batch, int countIncludePad) {
-    i64 planeIn = (i64)g.height * g.width;
-    i64 n = (i64)batch * g.channels * planeIn;
-    Digits<unsigned, 2> at;  // idx = (plane*H + ih)*W + iw: (iw, ih), plane = at.top
-    at.radix[0] = g.width;
-    at.radix[1] = g.height;
-    GRID_STRIDE_DIGITS(idx, n, at) {
-        int iw = (int)at.digit[0], ih = (int)at.digit[1];
-        i64 plane = at.top;
+    for_each_plane_element((i64)batch * g.channels, g.height, g.width, [&](i64 idx, i64 plane, int ih, int iw) {
         const float* dyp = dy + plane * g.outH * g.outW;
         float s = 0.0f;
         for_each_window_reading(g, ih, iw, [&](int oh, int ow, int, int) {
@@ -103,5 +87,5 @@ extern "C" __global__ void shears_avg_pool_backward(const float* dy, float* dx, 
             if (count > 0) s += dyp[oh * g.outW + ow] / (float)count;
         });
         dx[idx] = s;
-    }
+    });
 }

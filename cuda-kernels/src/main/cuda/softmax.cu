@@ -2,7 +2,7 @@
 // CPU twins: CpuBackend.softmax, logSoftmax, softmaxBackward. y may alias x.
 // Each row subtracts its maximum before exponentiating; sums are kept in float per lane and
 // reduced across the warp, so results agree with the CPU to a few ulps, not bit for bit.
-#include "common.cuh"
+#include "warp_rows.cuh"
 
 // Version 1: one thread per row (kept as the reference; fine for tiny batches).
 extern "C" __global__ void shears_softmax_naive(const float* x, float* y, int rows, int cols, int logOutput) {
@@ -26,18 +26,12 @@ extern "C" __global__ void shears_softmax_naive(const float* x, float* y, int ro
 // Version 2: one warp per row; blockDim.x = 256 gives 8 rows per block.
 extern "C" __global__ void shears_softmax(const float* x, float* y, int rows, int cols, int logOutput) {
     int lane = threadIdx.x & 31;
-    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    i64 r = warp_row();
     if (r >= rows) return;
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
-    float mx = -INFINITY;
-    for (int j = lane; j < cols; j += 32) mx = fmaxf(mx, xr[j]);
-    mx = warp_max(mx);
-    mx = __shfl_sync(FULL_MASK, mx, 0);
-    float s = 0.0f;
-    for (int j = lane; j < cols; j += 32) s += expf(xr[j] - mx);
-    s = warp_sum(s);
-    s = __shfl_sync(FULL_MASK, s, 0);
+    float mx = warp_row_max(xr, cols, lane);
+    float s = warp_row_exp_sum(xr, cols, mx, lane);
     if (logOutput) {
         float ls = logf(s);
         for (int j = lane; j < cols; j += 32) yr[j] = xr[j] - mx - ls;
@@ -50,15 +44,14 @@ extern "C" __global__ void shears_softmax(const float* x, float* y, int rows, in
 // dx = y * (dy - sum(dy * y)) per row; one warp per row.
 extern "C" __global__ void shears_softmax_backward(const float* y, const float* dy, float* dx, int rows, int cols) {
     int lane = threadIdx.x & 31;
-    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    i64 r = warp_row();
     if (r >= rows) return;
     const float* yr = y + r * cols;
     const float* dyr = dy + r * cols;
     float* dxr = dx + r * cols;
     float dot = 0.0f;
     for (int j = lane; j < cols; j += 32) dot += dyr[j] * yr[j];
-    dot = warp_sum(dot);
-    dot = __shfl_sync(FULL_MASK, dot, 0);
+    dot = warp_sum_all(dot);
     for (int j = lane; j < cols; j += 32) dxr[j] = yr[j] * (dyr[j] - dot);
 }
 
@@ -67,14 +60,13 @@ extern "C" __global__ void shears_softmax_backward(const float* y, const float* 
 // CPU twin: HostKernels.logSoftmaxBackward.
 extern "C" __global__ void shears_log_softmax_backward(const float* y, const float* dy, float* dx, int rows, int cols) {
     int lane = threadIdx.x & 31;
-    i64 r = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    i64 r = warp_row();
     if (r >= rows) return;
     const float* yr = y + r * cols;
     const float* dyr = dy + r * cols;
     float* dxr = dx + r * cols;
     float s = 0.0f;
     for (int j = lane; j < cols; j += 32) s += dyr[j];
-    s = warp_sum(s);
-    s = __shfl_sync(FULL_MASK, s, 0);
+    s = warp_sum_all(s);
     for (int j = lane; j < cols; j += 32) dxr[j] = dyr[j] - expf(yr[j]) * s;
 }

@@ -60,29 +60,12 @@ extern "C" __global__ void shears_mask_count_ties(
 extern "C" __global__ void shears_mask_scan_ties(
         const unsigned int* chunkTies, i64 chunks, u64* chunkOffsets) {
     __shared__ u64 warpTotals[32];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     i64 per = (chunks + blockDim.x - 1) / blockDim.x;
     i64 begin = per * threadIdx.x;
     i64 end = begin + per < chunks ? begin + per : chunks;
     u64 total = 0;
     for (i64 c = begin; c < end; c++) total += chunkTies[c];
-    u64 scan = total;
-    for (int o = 1; o < 32; o <<= 1) {
-        u64 up = __shfl_up_sync(FULL_MASK, scan, o);
-        if (lane >= o) scan += up;
-    }
-    if (lane == 31) warpTotals[warp] = scan;
-    __syncthreads();
-    if (warp == 0) {
-        u64 v = lane < warps ? warpTotals[lane] : 0;
-        for (int o = 1; o < 32; o <<= 1) {
-            u64 up = __shfl_up_sync(FULL_MASK, v, o);
-            if (lane >= o) v += up;
-        }
-        if (lane < warps) warpTotals[lane] = v;
-    }
-    __syncthreads();
-    u64 offset = scan - total + (warp > 0 ? warpTotals[warp - 1] : 0);
+    u64 offset = block_exclusive_scan_u64(total, warpTotals);
     for (i64 c = begin; c < end; c++) {
         chunkOffsets[c] = offset;
         offset += chunkTies[c];

@@ -15,11 +15,7 @@
 #include <cstdlib>
 
 #include "half_convert.h"
-
-#define EXPORT extern "C" __attribute__((visibility("default")))
-
-// The driver emulator's queue (driver.cpp).
-extern "C" int shears_emu_enqueue(void* stream, void (*fn)(void*), void* arg, void (*release)(void*));
+#include "driver_hooks.h"
 
 namespace {
 

@@ -51,13 +51,7 @@
 #include <vector>
 
 #include "cusparse_status.h"
-
-#define EXPORT extern "C" __attribute__((visibility("default")))
-
-// The driver emulator (driver.cpp).
-extern "C" int shears_emu_enqueue(void* stream, void (*fn)(void*), void* arg, void (*release)(void*));
-extern "C" int shears_emu_in_device_memory(unsigned long long p, std::size_t bytes);
-extern "C" void shears_emu_fault(const char* what);
+#include "driver_hooks.h"
 
 namespace {
 

@@ -290,14 +290,8 @@ class EmulatedCusparseLtChecksTest {
     private static long upload(float[] v, int type, CudaStream s) {
         short[] x = new short[v.length];
         for (int i = 0; i < v.length; i++) x[i] = h(v[i], type);
-        long d = Cuda.memAlloc(2L * x.length);
-        Cuda.copyToDevice(d, MemorySegment.ofArray(x), 2L * x.length, s);
-        return d;
+        return DeviceArrays.upload(x, s);
     }
 
-    private static short[] download(long d, int count, CudaStream s) {
-        short[] out = new short[count];
-        Cuda.copyFromDevice(MemorySegment.ofArray(out), d, 2L * count, s);
-        return out;
-    }
+    private static short[] download(long d, int count, CudaStream s) { return DeviceArrays.downloadShorts(d, count, s); }
 }

@@ -22,8 +22,7 @@ class CudaLibrariesIT {
     @BeforeEach
     void requireCuda() {
         if (Cuda.isAvailable()) return;
-        if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU"))) fail("CUDA unavailable but -Dshears.requireGpu=true: " + Cuda.unavailabilityCause());
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + Cuda.unavailabilityCause());
+        DeviceArrays.skipOrFail("CUDA", Cuda.unavailabilityCause());
     }
 
     private static float[] rand(int n, long seed) {
@@ -31,18 +30,6 @@ class CudaLibrariesIT {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
         return v;
-    }
-
-    private static long upload(float[] v, CudaStream s) {
-        long d = Cuda.memAlloc(4L * v.length);
-        Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, s);
-        return d;
-    }
-
-    private static float[] download(long d, int n, CudaStream s) {
-        float[] out = new float[n];
-        Cuda.copyFromDevice(MemorySegment.ofArray(out), d, 4L * n, s);
-        return out;
     }
 
     @Test
@@ -91,10 +78,10 @@ class CudaLibrariesIT {
         int m = 37, n = 53, k = 29;
         float[] a = rand(m * k, 1), b = rand(k * n, 2); // column-major
         try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CublasHandle h = new CublasHandle(s)) {
-            long da = upload(a, s), db = upload(b, s), dc = Cuda.memAlloc(4L * m * n);
+            long da = DeviceArrays.upload(a, s), db = DeviceArrays.upload(b, s), dc = Cuda.memAlloc(4L * m * n);
             try {
                 h.sgemmStridedBatched(Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, m, n, k, 1f, da, m, 0, db, k, 0, 0f, dc, m, 0, 1);
-                float[] c = download(dc, m * n, s);
+                float[] c = DeviceArrays.downloadFloats(dc, m * n, s);
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < n; j++) {
                         double e = 0;
@@ -120,8 +107,8 @@ class CudaLibrariesIT {
         float[] dense = {1, 2, 3, 4, 5, 6, 7, 8}; // B 4x2 row-major
         try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CusparseHandle h = new CusparseHandle(s);
              Arena arena = Arena.ofConfined()) {
-            long dRow = Cuda.memAlloc(16), dCol = Cuda.memAlloc(20), dVal = upload(vals, s), dx = upload(x, s),
-                    dy = Cuda.memAlloc(12), dB = upload(dense, s), dC = Cuda.memAlloc(24);
+            long dRow = Cuda.memAlloc(16), dCol = Cuda.memAlloc(20), dVal = DeviceArrays.upload(vals, s), dx = DeviceArrays.upload(x, s),
+                    dy = Cuda.memAlloc(12), dB = DeviceArrays.upload(dense, s), dC = Cuda.memAlloc(24);
             Cuda.memcpyHtoDAsync(dRow, arena.allocateFrom(JAVA_INT, rowOffsets), 16, s.handle());
             Cuda.memcpyHtoDAsync(dCol, arena.allocateFrom(JAVA_INT, cols), 20, s.handle());
             try (SparseMatrixDescriptor a = SparseMatrixDescriptor.csr(3, 4, 5, dRow, dCol, dVal);
@@ -133,7 +120,7 @@ class CudaLibrariesIT {
                 long buf = Cuda.memAlloc(Math.max(size, 1));
                 Cusparse.spmv(h.handle(), Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, sc, a.handle(), vx.handle(), vy.handle(),
                         Cusparse.CUDA_R_32F, Cusparse.CUSPARSE_SPMV_ALG_DEFAULT, buf);
-                assertArrayEquals(new float[] {7, 12, 14}, download(dy, 3, s));
+                assertArrayEquals(new float[] {7, 12, 14}, DeviceArrays.downloadFloats(dy, 3, s));
                 Cuda.memFree(buf);
                 long size2 = Cusparse.spmmBufferSize(h.handle(), Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE,
                         sc, a.handle(), mb.handle(), mc.handle(), Cusparse.CUDA_R_32F, Cusparse.CUSPARSE_SPMM_ALG_DEFAULT);
@@ -141,7 +128,7 @@ class CudaLibrariesIT {
                 Cusparse.spmm(h.handle(), Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, Cusparse.CUSPARSE_OPERATION_NON_TRANSPOSE, sc,
                         a.handle(), mb.handle(), mc.handle(), Cusparse.CUDA_R_32F, Cusparse.CUSPARSE_SPMM_ALG_DEFAULT, buf2);
                 // C = A B: rows [1*1+2*5, 1*2+2*6] = [11, 14]; [3*7, 3*8] = [21, 24]; [4*1+5*3, 4*2+5*4] = [19, 28]
-                assertArrayEquals(new float[] {11, 14, 21, 24, 19, 28}, download(dC, 6, s));
+                assertArrayEquals(new float[] {11, 14, 21, 24, 19, 28}, DeviceArrays.downloadFloats(dC, 6, s));
                 Cuda.memFree(buf2);
             } finally {
                 for (long p : new long[] {dRow, dCol, dVal, dx, dy, dB, dC}) Cuda.memFree(p);

@@ -22,21 +22,7 @@ class StructuredMatmulIT {
         String cause = !Cuda.isAvailable() ? Cuda.unavailabilityCause()
                 : !CusparseLt.library().isLoaded() ? CusparseLt.library().failure().orElseThrow().getMessage() : null;
         if (cause == null) return;
-        if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU")))
-            fail("cuSPARSELt unavailable but -Dshears.requireGpu=true: " + cause);
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + cause);
-    }
-
-    private static long upload(short[] v, CudaStream s) {
-        long d = Cuda.memAlloc(2L * v.length);
-        Cuda.copyToDevice(d, MemorySegment.ofArray(v), 2L * v.length, s);
-        return d;
-    }
-
-    private static short[] download(long d, int n, CudaStream s) {
-        short[] out = new short[n];
-        Cuda.copyFromDevice(MemorySegment.ofArray(out), d, 2L * n, s);
-        return out;
+        DeviceArrays.skipOrFail("cuSPARSELt", cause);
     }
 
     @Test
@@ -48,14 +34,14 @@ class StructuredMatmulIT {
         for (int i = 0; i < b.length; i++) b[i] = Float.floatToFloat16((float) (r.nextDouble() * 2 - 1));
         try (CudaContext ctx = CudaContext.open(0); CudaStream s = CudaStream.create(); CusparseLtHandle lt = new CusparseLtHandle()) {
             CusparseLt.requireModernEnums(lt.version());
-            long dA = upload(a, s), dB = upload(b, s), dD = Cuda.memAlloc(2L * m * n), dValid = Cuda.memAlloc(4);
+            long dA = DeviceArrays.upload(a, s), dB = DeviceArrays.upload(b, s), dD = Cuda.memAlloc(2L * m * n), dValid = Cuda.memAlloc(4);
             try (StructuredMatmul mm = new StructuredMatmul(lt, m, n, k, CusparseLt.CUDA_R_16F, CusparseLt.CUSPARSE_COMPUTE_32F)) {
                 mm.prune(dA, dA, s);
                 mm.checkPruned(dA, dValid, s);
                 int[] valid = new int[1];
                 Cuda.copyFromDevice(MemorySegment.ofArray(valid), dValid, 4, s);
                 assertEquals(0, valid[0], "cusparseLtSpMMAPruneCheck: the pruned A does not follow 2:4");
-                short[] pruned = download(dA, m * k, s);
+                short[] pruned = DeviceArrays.downloadShorts(dA, m * k, s);
                 for (int i = 0; i < m; i++)
                     for (int g = 0; g < k; g += 4) {
                         int nz = 0;
@@ -69,7 +55,7 @@ class StructuredMatmulIT {
                 try {
                     mm.compress(dA, dC, dScratch, s);
                     mm.matmul(dC, dB, dD, dWs, s);
-                    short[] d = download(dD, m * n, s);
+                    short[] d = DeviceArrays.downloadShorts(dD, m * n, s);
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < n; j++) {
                             double e = 0;

@@ -310,14 +310,27 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** The largest of X[base .. base + cols) (the shift that keeps a row's exponentials finite). */
+    private static float rowMax(float[] X, int base, int cols) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) max = Math.max(max, X[base + j]);
+        return max;
+    }
+
+    /** The sum in double of exp(X[j] - max) over X[base .. base + cols): logSoftmax's and the cross-entropy's denominator. */
+    private static double expSum(float[] X, int base, int cols, float max) {
+        double s = 0;
+        for (int j = 0; j < cols; j++) s += Math.exp(X[base + j] - max);
+        return s;
+    }
+
     @Override public void softmax(Tensor x, Tensor y, int rows, int cols) {
         float[] X = f(x), Y = f(y);
         checkSize("softmax x", x, (long) rows * cols);
         checkSize("softmax y", y, (long) rows * cols);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) max = Math.max(max, X[base + j]);
+            float max = rowMax(X, base, cols);
             double s = 0;
             for (int j = 0; j < cols; j++) {
                 float e = (float) Math.exp(X[base + j] - max);
@@ -335,10 +348,8 @@ public final class CpuBackend implements Backend {
         checkSize("logSoftmax y", y, (long) rows * cols);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) max = Math.max(max, X[base + j]);
-            double s = 0;
-            for (int j = 0; j < cols; j++) s += Math.exp(X[base + j] - max);
+            float max = rowMax(X, base, cols);
+            double s = expSum(X, base, cols, max);
             float lse = (float) (max + Math.log(s));
             for (int j = 0; j < cols; j++) Y[base + j] = X[base + j] - lse;
         }
@@ -377,10 +388,8 @@ public final class CpuBackend implements Backend {
             int base = r * cols, label = L[r];
             if (label < 0 || label >= cols)
                 throw new IllegalArgumentException("softmaxCrossEntropy: label " + label + " of row " + r + " outside [0, " + cols + ")");
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) max = Math.max(max, X[base + j]);
-            double s = 0;
-            for (int j = 0; j < cols; j++) s += Math.exp(X[base + j] - max);
+            float max = rowMax(X, base, cols);
+            double s = expSum(X, base, cols, max);
             loss += max + Math.log(s) - X[base + label];
             if (D != null) {
                 double inv = 1.0 / s;

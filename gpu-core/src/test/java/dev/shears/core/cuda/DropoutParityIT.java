@@ -1,22 +1,12 @@
 package dev.shears.core.cuda;
 
-import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Dropout draws exactly the CPU's mask (the shared counter-based hash) and scales identically. */
-class DropoutParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() { if (gpu != null) gpu.close(); }
-
+class DropoutParityIT extends GpuParityFixture {
     @Test
     void maskAndOutputsAreBitIdentical() {
         int n = 1_000_001;

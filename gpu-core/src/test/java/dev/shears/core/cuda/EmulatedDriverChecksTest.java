@@ -53,6 +53,19 @@ class EmulatedDriverChecksTest {
         if (context != null) context.close();
     }
 
+    /**
+     * Destroys the context (this test holds its last reference, so it goes with its sticky error;
+     * the stream and module go with it) and opens a fresh one with the kernels loaded.
+     */
+    private void reopenContext() {
+        stream = null;
+        module = null;
+        context.close();
+        context = CudaContext.open(0);
+        module = KernelImage.load();
+        stream = CudaStream.create();
+    }
+
     @Test
     void theBackendRunsOnTheEmulator() {
         try (CudaBackend b = CudaBackend.create(0, CudaBackend.LeakPolicy.STRICT)) {
@@ -192,12 +205,7 @@ class EmulatedDriverChecksTest {
             CudaException e = assertThrows(CudaException.class, stream::synchronize);
             assertEquals("CUDA_ERROR_LAUNCH_FAILED", e.errorName(), e.getMessage());
         }
-        stream = null;
-        module = null;
-        context.close(); // the last reference: destroys the context and its sticky error
-        context = CudaContext.open(0);
-        module = KernelImage.load();
-        stream = CudaStream.create();
+        reopenContext();
     }
 
     @Test
@@ -210,12 +218,7 @@ class EmulatedDriverChecksTest {
             CudaException e = assertThrows(CudaException.class, stream::synchronize);
             assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", e.errorName(), e.getMessage());
         }
-        stream = null;
-        module = null;
-        context.close();
-        context = CudaContext.open(0);
-        module = KernelImage.load();
-        stream = CudaStream.create();
+        reopenContext();
         // the process is fine afterwards: the fault was the kernel's, contained by the emulator
         long y = Cuda.memAlloc(64);
         Cuda.memsetD32Async(y, 0, 16, stream.handle());
@@ -234,12 +237,7 @@ class EmulatedDriverChecksTest {
             CudaException e = assertThrows(CudaException.class, stream::synchronize);
             assertEquals("CUDA_ERROR_MISALIGNED_ADDRESS", e.errorName(), e.getMessage());
         }
-        stream = null;
-        module = null;
-        context.close();
-        context = CudaContext.open(0);
-        module = KernelImage.load();
-        stream = CudaStream.create();
+        reopenContext();
     }
 
     @Test
@@ -256,12 +254,7 @@ class EmulatedDriverChecksTest {
             CudaException e = assertThrows(CudaException.class, stream::synchronize);
             assertEquals("CUDA_ERROR_MISALIGNED_ADDRESS", e.errorName(), e.getMessage());
         }
-        stream = null;
-        module = null;
-        context.close();
-        context = CudaContext.open(0);
-        module = KernelImage.load();
-        stream = CudaStream.create();
+        reopenContext();
     }
 
     @Test

@@ -4,8 +4,6 @@ import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -25,23 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * patterns. Tolerance: exact, bit for bit (NaNs compared as NaN): both sides round to nearest
  * even by the IEEE rule, so any difference is a bug.
  */
-class HalfConversionParityIT {
-    private CudaBackend gpu;
-    private final List<Tensor> open = new ArrayList<>();
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() {
-        if (gpu == null) return;
-        open.forEach(Tensor::close);
-        gpu.close();
-    }
-
-    private CudaTensor keep(Tensor t) {
-        open.add(t);
-        return (CudaTensor) t;
-    }
-
+class HalfConversionParityIT extends GpuParityFixture {
     /** Floats the rounding must get right, then random bit patterns. */
     static float[] hardFloats(int n, long seed) {
         List<Float> v = new ArrayList<>();

@@ -4,8 +4,6 @@ import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,14 +15,7 @@ import org.junit.jupiter.api.Test;
  * what Conv2D does), and into a non-zero dx within 1 ulp-scale rounding (the GPU adds the taps'
  * sum to dx, the CPU adds each tap to dx).
  */
-class Im2colBatchParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() { if (gpu != null) gpu.close(); }
-
+class Im2colBatchParityIT extends GpuParityFixture {
     private void check(ConvGeometry g, int images, long seed) {
         int image = g.channels() * g.height() * g.width(), size = images * g.colRows() * g.colCols();
         int xOff = 5, cOff = 3;

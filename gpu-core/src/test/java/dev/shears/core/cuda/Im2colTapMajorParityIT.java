@@ -5,8 +5,6 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -18,14 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * kernel only moves values). Also checks that the tap-major rows are the standard im2col's rows
  * reordered on the device, so the two kernels agree with each other as well as with the CPU.
  */
-class Im2colTapMajorParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() { if (gpu != null) gpu.close(); }
-
+class Im2colTapMajorParityIT extends GpuParityFixture {
     private void check(ConvGeometry g, long seed) {
         int image = g.channels() * g.height() * g.width(), k = g.colRows(), hw = g.colCols(), taps = g.kernelH() * g.kernelW();
         float[] x = Parity.uniform(2 * image, seed, -1, 1);

@@ -4,8 +4,6 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -31,17 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * 1.3e-7 relative, backward at most 1.2e-7 absolute; a float running sum instead of the double
  * one misses by 3e-3 on the wide-range case.
  */
-class LrnParityIT {
+class LrnParityIT extends GpuParityFixture {
     static final double FA = 1e-6, FR = 1e-5, BA = 2e-6, BR = 1e-5;
-
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() {
-        if (gpu != null) gpu.close();
-    }
 
     record Case(int outer, int channels, int inner, int size, float alpha, float beta, float bias) {}
 

@@ -1,11 +1,8 @@
 package dev.shears.core.cuda;
 
-import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.ThresholdPlan;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,19 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * below/equal counts), both scopes, both histogram kernels, with zeros, -0.0, ties, tensors of one
  * element and tensors straddling the 32768-element tile boundary.
  */
-class MagnitudeThresholdParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-    private final List<Tensor> open = new ArrayList<>();
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() {
-        if (gpu == null) return;
-        open.forEach(Tensor::close);
-        gpu.close();
-    }
-
+class MagnitudeThresholdParityIT extends GpuParityFixture {
     private static final int[] SIZES = {1, 7, 300, 32767, 32768, 32769, 100_000, 250_003};
 
     private List<float[]> data(long seed, double zeros) {
@@ -45,8 +30,7 @@ class MagnitudeThresholdParityIT {
         List<Tensor> g = new ArrayList<>(), c = new ArrayList<>();
         long[] pointers = new long[t], sizes = new long[t];
         for (int i = 0; i < t; i++) {
-            Tensor gt = gpu.upload(data.get(i), Shape.of(data.get(i).length));
-            open.add(gt);
+            Tensor gt = keep(gpu.upload(data.get(i), Shape.of(data.get(i).length)));
             g.add(gt);
             c.add(cpu.upload(data.get(i), Shape.of(data.get(i).length)));
             pointers[i] = ((CudaTensor) gt).pointer();
@@ -96,8 +80,7 @@ class MagnitudeThresholdParityIT {
     @Test
     void agreesWithASortIncludingTies() {
         float[] w = Parity.weights(70_001, 5, 0.3);
-        Tensor t = gpu.upload(w, Shape.of(w.length));
-        open.add(t);
+        Tensor t = keep(gpu.upload(w, Shape.of(w.length)));
         int[] keys = new int[w.length];
         for (int i = 0; i < w.length; i++) keys[i] = Float.floatToRawIntBits(w[i]) & 0x7FFFFFFF;
         Arrays.sort(keys);
@@ -116,8 +99,7 @@ class MagnitudeThresholdParityIT {
 
     @Test
     void rejectsRanksOutsideTheTensorBeforeLaunching() {
-        Tensor t = gpu.upload(new float[10], Shape.of(10));
-        open.add(t);
+        Tensor t = keep(gpu.upload(new float[10], Shape.of(10)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> gpu.magnitudeThresholds(List.of(t), new long[] {11}, false, new float[1], new long[1], new long[1]));
         assertTrue(e.getMessage().contains("k=11"), e.getMessage());

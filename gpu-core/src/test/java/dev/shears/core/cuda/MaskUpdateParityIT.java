@@ -1,10 +1,7 @@
 package dev.shears.core.cuda;
 
-import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -14,14 +11,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * counts; sizes spanning many 4096-element tie chunks and ragged ends; ties masked before, ties
  * to prune fewer than, equal to and more than the unmasked ties.
  */
-class MaskUpdateParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() { if (gpu != null) gpu.close(); }
-
+class MaskUpdateParityIT extends GpuParityFixture {
     private void compare(float[] w, byte[] m, float threshold, long ties, String what) {
         Shape s = Shape.of(w.length);
         Tensor cw = cpu.upload(w, s), cm = cpu.uploadBytes(m, s);

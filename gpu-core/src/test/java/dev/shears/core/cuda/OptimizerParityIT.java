@@ -1,11 +1,8 @@
 package dev.shears.core.cuda;
 
-import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.OptimizerKernels;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,14 +11,8 @@ import org.junit.jupiter.api.Test;
  * division and sqrt), so no tolerance is needed. Several steps, with and without mask, velocity,
  * momentum, Nesterov, weight decay (coupled and decoupled), and both kernel variants.
  */
-class OptimizerParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
+class OptimizerParityIT extends GpuParityFixture {
     private static final int N = 100_003; // not a multiple of 4: exercises the vector kernels' tail
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() { if (gpu != null) gpu.close(); }
 
     @Test
     void sgdMatchesTheCpuBitForBit() {

@@ -5,8 +5,6 @@ import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.PermuteKernels;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -23,24 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * backend (the AUTO choice) and through each kernel forced. Tolerance: exact, bit for bit (the
  * kernels only move values).
  */
-class PermuteParityIT {
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-    private final List<Tensor> open = new ArrayList<>();
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() {
-        if (gpu == null) return;
-        open.forEach(Tensor::close);
-        gpu.close();
-    }
-
-    private Tensor keep(Tensor t) {
-        open.add(t);
-        return t;
-    }
-
+class PermuteParityIT extends GpuParityFixture {
     private static int[] permuted(int[] dims, int[] perm) {
         int[] out = new int[dims.length];
         for (int i = 0; i < dims.length; i++) out[i] = dims[perm[i]];

@@ -3,12 +3,9 @@ package dev.shears.core.cuda;
 import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
-import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -29,39 +26,24 @@ import static org.junit.jupiter.api.Assertions.*;
  *       (softmax rows, bias gradients, batch-norm statistics, col2im, pooling backward).</li>
  * </ul>
  */
-class TrainingOpsParityIT {
+class TrainingOpsParityIT extends GpuParityFixture {
     private static final double EA = 1e-6, ER = 2e-5, RA = 2e-5, RR = 1e-4;
-
-    private CudaBackend gpu;
-    private final CpuBackend cpu = new CpuBackend(2);
-    private final List<Tensor> open = new ArrayList<>();
-
-    @BeforeEach void open() { gpu = GpuTestSupport.strictBackend(); }
-
-    @AfterEach void close() {
-        if (gpu == null) return;
-        open.forEach(Tensor::close);
-        gpu.close();
-    }
 
     /** The same data on both backends. */
     private record Pair(Tensor c, Tensor g) {}
 
     private Pair up(float[] v, int... dims) {
-        Tensor g = gpu.upload(v, Shape.of(dims));
-        open.add(g);
+        Tensor g = keep(gpu.upload(v, Shape.of(dims)));
         return new Pair(cpu.upload(v, Shape.of(dims)), g);
     }
 
     private Pair ints(int[] v, int... dims) {
-        Tensor g = gpu.uploadInts(v, Shape.of(dims));
-        open.add(g);
+        Tensor g = keep(gpu.uploadInts(v, Shape.of(dims)));
         return new Pair(cpu.uploadInts(v, Shape.of(dims)), g);
     }
 
     private Pair zeros(DType t, int... dims) {
-        Tensor g = gpu.allocate(Shape.of(dims), t);
-        open.add(g);
+        Tensor g = keep(gpu.allocate(Shape.of(dims), t));
         return new Pair(cpu.allocate(Shape.of(dims), t), g);
     }
 

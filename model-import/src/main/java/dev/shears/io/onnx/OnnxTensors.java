@@ -152,19 +152,19 @@ final class OnnxTensors {
     static TensorProto encodeFloats(String name, long[] dims, float[] v) {
         ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         bb.asFloatBuffer().put(v);
-        TensorProto.Builder b = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .setRawData(ByteString.copyFrom(bb.array()));
-        if (name != null) b.setName(name);
-        for (long d : dims) b.addDims(d);
-        return b.build();
+        return encodeRaw(name, dims, TensorProto.DataType.FLOAT_VALUE, bb);
     }
 
     /** An INT64 tensor (shapes, indices) with the elements in raw_data. */
     static TensorProto encodeLongs(String name, long[] dims, long[] v) {
         ByteBuffer bb = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         bb.asLongBuffer().put(v);
-        TensorProto.Builder b = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE)
-                .setRawData(ByteString.copyFrom(bb.array()));
+        return encodeRaw(name, dims, TensorProto.DataType.INT64_VALUE, bb);
+    }
+
+    /** A tensor of this data type whose raw_data is the little-endian bytes in raw; name may be null. */
+    private static TensorProto encodeRaw(String name, long[] dims, int dataType, ByteBuffer raw) {
+        TensorProto.Builder b = TensorProto.newBuilder().setDataType(dataType).setRawData(ByteString.copyFrom(raw.array()));
         if (name != null) b.setName(name);
         for (long d : dims) b.addDims(d);
         return b.build();

@@ -18,11 +18,7 @@ public final class Add extends Layer {
 
     @Override public int arity() { return -1; }
 
-    @Override public Shape outputShape(List<Shape> in) {
-        if (in.isEmpty()) throw new IllegalArgumentException("needs at least one input");
-        for (Shape s : in) if (!s.equals(in.get(0))) throw new IllegalArgumentException("inputs differ in shape: " + in);
-        return in.get(0);
-    }
+    @Override public Shape outputShape(List<Shape> in) { return Layers.sameShapes(in); }
 
     /** output buffer, the inputs' shape */
     private Tensor y;
@@ -32,10 +28,7 @@ public final class Add extends Layer {
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        if (inputs.isEmpty()) throw new IllegalArgumentException(this + ": needs at least one input");
-        Tensor first = inputs.get(0);
-        for (Tensor t : inputs)
-            if (!t.shape().equals(first.shape())) throw new IllegalArgumentException(this + ": inputs differ in shape, " + t + " vs " + first);
+        Tensor first = Layers.sameShapeInputs(this, inputs);
         inputCount = inputs.size();
         y = Layers.ensure(b, y, first.shape());
         if (inputs.size() == 1) {

@@ -26,31 +26,18 @@ public final class AvgPool2D extends Pool2D {
 
     @Override public String type() { return "AvgPool2D"; }
 
-    /** the last input's shape, [N, C, H, W] */
-    private Shape inShape;
-    private ConvGeometry geometry;
-    /** output buffer, [N, C, outH, outW] */
-    private Tensor y;
-    /** input-gradient buffer, [N, C, H, W] */
-    private Tensor dx;
-
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        Tensor x = Layers.input(this, inputs);
-        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
-        inShape = x.shape();
+        Tensor x = beginForward(inputs);
         int n = inShape.dim(0);
-        geometry = geometry(inShape.dim(1), inShape.dim(2), inShape.dim(3));
         y = Layers.ensure(b, y, Shape.of(n, inShape.dim(1), geometry.outH(), geometry.outW()));
         b.avgPool(x, y, geometry, n, countIncludePad);
         return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        Layers.requireForward(this, inShape);
-        if (!needInputGrad) return Layers.grads(null);
-        dx = Layers.ensure(ctx.backend(), dx, inShape);
-        ctx.backend().avgPoolBackward(gradOutput, dx, geometry, inShape.dim(0), countIncludePad);
-        return Layers.grads(dx);
+        Tensor g = inputGradBuffer(ctx, needInputGrad);
+        if (g != null) ctx.backend().avgPoolBackward(gradOutput, g, geometry, inShape.dim(0), countIncludePad);
+        return Layers.grads(g);
     }
 }

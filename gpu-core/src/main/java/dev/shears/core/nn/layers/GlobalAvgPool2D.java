@@ -12,7 +12,7 @@ import dev.shears.core.tensor.Tensor;
 import java.util.List;
 
 /** Mean over H and W of [C, H, W]: output [C] (Keras) or [C, 1, 1] when keepDims (ONNX). */
-public final class GlobalAvgPool2D extends Layer {
+public final class GlobalAvgPool2D extends PlaneSweepLayer {
     private final boolean keepDims;
 
     public GlobalAvgPool2D(String name, boolean keepDims) {
@@ -29,32 +29,23 @@ public final class GlobalAvgPool2D extends Layer {
         return keepDims ? Shape.of(s.dim(0), 1, 1) : Shape.of(s.dim(0));
     }
 
-    /** the last input's shape, [N, C, H, W] */
-    private Shape inShape;
-    private ConvGeometry geometry;
-    /** output buffer, [N, C, 1, 1] with keepDims, else [N, C] */
-    private Tensor y;
-    /** input-gradient buffer, [N, C, H, W] */
-    private Tensor dx;
+    /** one window covering the whole plane */
+    @Override ConvGeometry sweep(int c, int h, int w) {
+        return new ConvGeometry(c, h, w, h, w, 1, 1, 0, 0, 0, 0, 1, 1, false);
+    }
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        Tensor x = Layers.input(this, inputs);
-        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
-        inShape = x.shape();
-        int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
-        // one window covering the whole plane
-        geometry = new ConvGeometry(c, h, w, h, w, 1, 1, 0, 0, 0, 0, 1, 1, false);
+        Tensor x = beginForward(inputs);
+        int n = inShape.dim(0), c = inShape.dim(1);
         y = Layers.ensure(b, y, keepDims ? Shape.of(n, c, 1, 1) : Shape.of(n, c));
         b.avgPool(x, y, geometry, n, true);
         return y;
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        Layers.requireForward(this, inShape);
-        if (!needInputGrad) return Layers.grads(null);
-        dx = Layers.ensure(ctx.backend(), dx, inShape);
-        ctx.backend().avgPoolBackward(gradOutput, dx, geometry, inShape.dim(0), true);
-        return Layers.grads(dx);
+        Tensor g = inputGradBuffer(ctx, needInputGrad);
+        if (g != null) ctx.backend().avgPoolBackward(gradOutput, g, geometry, inShape.dim(0), true);
+        return Layers.grads(g);
     }
 }

@@ -45,8 +45,7 @@ public final class LRN extends Layer {
     private Tensor dx;
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
-        Tensor x = Layers.input(this, inputs);
-        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
+        Tensor x = Layers.images(this, inputs);
         Shape s = x.shape();
         y = Layers.ensure(ctx.backend(), y, s);
         ctx.backend().lrn(x, y, s.dim(0), s.dim(1), s.dim(2) * s.dim(3), size, alpha, beta, bias);

@@ -21,23 +21,13 @@ public final class MaxPool2D extends Pool2D {
 
     @Override public String type() { return "MaxPool2D"; }
 
-    /** the last input's shape, [N, C, H, W] */
-    private Shape inShape;
-    private ConvGeometry geometry;
-    /** output buffer, [N, C, outH, outW] */
-    private Tensor y;
-    /** input-gradient buffer, [N, C, H, W] */
-    private Tensor dx;
     /** INT32 arg-max of each output within its input plane, [N, C, outH, outW] */
     private Tensor argmax;
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        Tensor x = Layers.input(this, inputs);
-        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
-        inShape = x.shape();
+        Tensor x = beginForward(inputs);
         int n = inShape.dim(0);
-        geometry = geometry(inShape.dim(1), inShape.dim(2), inShape.dim(3));
         Shape out = Shape.of(n, inShape.dim(1), geometry.outH(), geometry.outW());
         y = Layers.ensure(b, y, out);
         argmax = Layers.ensure(b, argmax, out, DType.INT32);
@@ -46,10 +36,8 @@ public final class MaxPool2D extends Pool2D {
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        Layers.requireForward(this, inShape);
-        if (!needInputGrad) return Layers.grads(null);
-        dx = Layers.ensure(ctx.backend(), dx, inShape);
-        ctx.backend().maxPoolBackward(gradOutput, argmax, dx, geometry, inShape.dim(0));
-        return Layers.grads(dx);
+        Tensor g = inputGradBuffer(ctx, needInputGrad);
+        if (g != null) ctx.backend().maxPoolBackward(gradOutput, argmax, g, geometry, inShape.dim(0));
+        return Layers.grads(g);
     }
 }

@@ -20,11 +20,7 @@ public final class Multiply extends Layer {
 
     @Override public int arity() { return -1; }
 
-    @Override public Shape outputShape(List<Shape> in) {
-        if (in.isEmpty()) throw new IllegalArgumentException("needs at least one input");
-        for (Shape s : in) if (!s.equals(in.get(0))) throw new IllegalArgumentException("inputs differ in shape: " + in);
-        return in.get(0);
-    }
+    @Override public Shape outputShape(List<Shape> in) { return Layers.sameShapes(in); }
 
     /** output buffer, the inputs' shape */
     private Tensor y;
@@ -35,9 +31,7 @@ public final class Multiply extends Layer {
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        Tensor first = inputs.get(0);
-        for (Tensor t : inputs)
-            if (!t.shape().equals(first.shape())) throw new IllegalArgumentException(this + ": inputs differ in shape, " + t + " vs " + first);
+        Tensor first = Layers.sameShapeInputs(this, inputs);
         y = Layers.ensure(b, y, first.shape());
         if (inputs.size() == 1) b.copy(first, y);
         else {

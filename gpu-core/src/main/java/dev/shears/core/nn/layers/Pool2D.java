@@ -7,7 +7,7 @@ import dev.shears.core.tensor.Shape;
 import java.util.List;
 
 /** The window of a 2-D pooling layer over NCHW images: explicit padding, optional ceil mode (ONNX/PyTorch). */
-public abstract sealed class Pool2D extends Layer permits MaxPool2D, AvgPool2D {
+public abstract sealed class Pool2D extends PlaneSweepLayer permits MaxPool2D, AvgPool2D {
     private final int kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight;
     private final boolean ceilMode;
 
@@ -39,6 +39,8 @@ public abstract sealed class Pool2D extends Layer permits MaxPool2D, AvgPool2D {
         return new ConvGeometry(channels, height, width, kernelH, kernelW, strideH, strideW,
                 padTop, padLeft, padBottom, padRight, 1, 1, ceilMode);
     }
+
+    @Override final ConvGeometry sweep(int channels, int height, int width) { return geometry(channels, height, width); }
 
     @Override public final Shape outputShape(List<Shape> in) {
         Shape s = Layers.image(in);

@@ -12,7 +12,7 @@ import dev.shears.core.tensor.Tensor;
 import java.util.List;
 
 /** Zero padding of the H and W axes of [C, H, W]. */
-public final class ZeroPad2D extends Layer {
+public final class ZeroPad2D extends PlaneSweepLayer {
     private final int top, left, bottom, right;
 
     public ZeroPad2D(String name, int top, int left, int bottom, int right) {
@@ -36,22 +36,15 @@ public final class ZeroPad2D extends Layer {
         return Shape.of(s.dim(0), s.dim(1) + top + bottom, s.dim(2) + left + right);
     }
 
-    /** the last input's shape, [N, C, H, W] */
-    private Shape inShape;
-    private ConvGeometry geometry;
-    /** output buffer, [N, C, outH, outW] */
-    private Tensor y;
-    /** input-gradient buffer, [N, C, H, W] */
-    private Tensor dx;
+    /** im2col with a 1x1 kernel and this padding is exactly zero padding: cols [C, H', W'] */
+    @Override ConvGeometry sweep(int c, int h, int w) {
+        return new ConvGeometry(c, h, w, 1, 1, 1, 1, top, left, bottom, right, 1, 1, false);
+    }
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        Tensor x = Layers.input(this, inputs);
-        if (x.shape().rank() != 4) throw new IllegalArgumentException(this + ": expects an [N, C, H, W] input, got " + x);
-        inShape = x.shape();
+        Tensor x = beginForward(inputs);
         int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
-        // im2col with a 1x1 kernel and this padding is exactly zero padding: cols [C, H', W']
-        geometry = new ConvGeometry(c, h, w, 1, 1, 1, 1, top, left, bottom, right, 1, 1, false);
         int oh = geometry.outH(), ow = geometry.outW();
         y = Layers.ensure(b, y, Shape.of(n, c, oh, ow));
         for (int i = 0; i < n; i++) b.im2col(x, (long) i * c * h * w, geometry, y, (long) i * c * oh * ow);
@@ -59,15 +52,14 @@ public final class ZeroPad2D extends Layer {
     }
 
     @Override public List<Tensor> backward(ExecContext ctx, Tensor gradOutput, boolean needInputGrad) {
-        Layers.requireForward(this, inShape);
-        if (!needInputGrad) return Layers.grads(null);
+        Tensor g = inputGradBuffer(ctx, needInputGrad);
+        if (g == null) return Layers.grads(null);
         Backend b = ctx.backend();
-        dx = Layers.ensure(b, dx, inShape);
-        b.fill(dx, 0f);
+        b.fill(g, 0f);
         int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
         long outPlane = (long) c * geometry.outH() * geometry.outW();
         // the adjoint of padding is cropping: col2im adds the interior back
-        for (int i = 0; i < n; i++) b.col2im(gradOutput, i * outPlane, geometry, dx, (long) i * c * h * w);
-        return Layers.grads(dx);
+        for (int i = 0; i < n; i++) b.col2im(gradOutput, i * outPlane, geometry, g, (long) i * c * h * w);
+        return Layers.grads(g);
     }
 }
