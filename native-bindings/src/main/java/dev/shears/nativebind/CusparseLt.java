@@ -214,7 +214,6 @@ public final class CusparseLt {
         catch (Throwable t) { throw Native.rethrow(t); }
     }
 
-    /** Device workspace bytes {@link #matmul} needs with this plan. */
     /** An int attribute of an algorithm selection ({@link #CUSPARSELT_MATMUL_ALG_CONFIG_ID}, {@link #CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID}). */
     public static int matmulAlgIntAttribute(MemorySegment handle, MemorySegment algSelection, int attribute) {
         try (Arena a = Arena.ofConfined()) {
@@ -225,6 +224,7 @@ public final class CusparseLt {
         } catch (Throwable t) { throw Native.rethrow(t); }
     }
 
+    /** Device workspace bytes {@link #matmul} needs with this plan. */
     public static long matmulWorkspace(MemorySegment handle, MemorySegment plan) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_LONG);
