@@ -16,7 +16,7 @@ final class DeviceArrays {
     static void skipOrFail(String library, String cause) {
         if (Boolean.getBoolean("shears.requireGpu") || "true".equalsIgnoreCase(System.getenv("SHEARS_REQUIRE_GPU")))
             fail(library + " unavailable but -Dshears.requireGpu=true: " + cause);
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "CUDA unavailable: " + cause);
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, library + " unavailable: " + cause);
     }
 
     /** Device memory holding a copy of host (the caller frees it). */
