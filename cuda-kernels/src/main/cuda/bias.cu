@@ -11,14 +11,14 @@ extern "C" __global__ void shears_add_bias(float* x, const float* bias, i64 oute
     GRID_STRIDE_DIGITS(i, n, at) x[i] += bias[at.digit[1]];
 }
 
-// This block's double sum of dy[o, c, i] over j = o * inner + i for j = start + threadIdx.x,
-// stepping by `stride` (a multiple of blockDim.x): each thread sums its j in increasing order, then
+// This block's double sum of dy[o, c, i] over j = o * inner + i for this thread's j = first,
+// first + stride, ... (for_each_in_channel's): each thread sums its j in increasing order, then
 // block_sum_d adds the threads' sums in a fixed tree, so the result is the same run to run.
 // Valid in thread 0.
 __device__ __forceinline__ double channel_block_sum(const float* dy, int c, int channels, i64 outer, i64 inner,
-                                                    i64 start, i64 stride, double* scratch) {
+                                                    i64 first, i64 stride, double* scratch) {
     double s = 0.0;
-    for_each_in_channel(c, channels, outer, inner, start + threadIdx.x, stride, [&](i64 idx) { s += dy[idx]; });
+    for_each_in_channel(c, channels, outer, inner, first, stride, [&](i64 idx) { s += dy[idx]; });
     return block_sum_d(s, scratch);
 }
 
@@ -28,22 +28,22 @@ extern "C" __global__ void shears_bias_grad(const float* dy, float* dBias, i64 o
                                             int accumulate) {
     __shared__ double scratch[32];
     int c = blockIdx.x;
-    double s = channel_block_sum(dy, c, channels, outer, inner, 0, blockDim.x, scratch);
+    double s = channel_block_sum(dy, c, channels, outer, inner, threadIdx.x, blockDim.x, scratch);
     if (threadIdx.x == 0) dBias[c] = (float)((accumulate ? (double)dBias[c] : 0.0) + s);
 }
 
 // With few channels (a 32-channel conv on a 132-SM GPU), one block per channel leaves most SMs
-// idle: `parts` blocks share each channel instead. Block (c, p) = (blockIdx.x, blockIdx.y) sums
-// j = p * blockDim.x + threadIdx.x, stepping by parts * blockDim.x, into partial[c * parts + p]
-// (partial: [channels, parts] doubles); shears_bias_grad_finish adds the parts in order p = 0, 1, ...
+// idle: `parts` blocks share each channel instead (a grid (channels, parts); see channel_part_first
+// in common.cuh), block (c, p) summing into partial[c * parts + p] (partial: [channels, parts]
+// doubles); shears_bias_grad_finish adds the parts in order p = 0, 1, ...
 // No atomics: the result is the same run to run (not bit-identical to the one-block kernel, whose
 // order differs; both are within the parity tests' reduction tolerance of the CPU twin).
 extern "C" __global__ void shears_bias_grad_partial(const float* dy, double* partial, i64 outer, int channels,
                                                     i64 inner) {
     __shared__ double scratch[32];
-    int c = blockIdx.x, p = blockIdx.y, parts = gridDim.y;
-    double s = channel_block_sum(dy, c, channels, outer, inner, (i64)p * blockDim.x, (i64)parts * blockDim.x, scratch);
-    if (threadIdx.x == 0) partial[(i64)c * parts + p] = s;
+    int c = blockIdx.x, parts = gridDim.y;
+    double s = channel_block_sum(dy, c, channels, outer, inner, channel_part_first(), channel_part_stride(), scratch);
+    if (threadIdx.x == 0) partial[(i64)c * parts + blockIdx.y] = s;
 }
 
 // dBias[c] = (accumulate ? dBias[c] : 0) + sum over p of partial[c * parts + p], one thread per
