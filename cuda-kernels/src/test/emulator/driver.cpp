@@ -745,8 +745,9 @@ EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size
     if (src == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (!in_device_memory(dst, bytes)) return bad_range("cuMemcpyHtoDAsync_v2", dst, bytes);
     Stream* cs = static_cast<Stream*>(stream);
-    if (cs != nullptr && cs->capture != nullptr && !in_pinned_memory(src, bytes)) return pageable_in_capture("cuMemcpyHtoDAsync_v2");
-    if (in_pinned_memory(src, bytes)) {
+    bool pinned = in_pinned_memory(src, bytes);
+    if (cs != nullptr && cs->capture != nullptr && !pinned) return pageable_in_capture("cuMemcpyHtoDAsync_v2");
+    if (pinned) {
         return enqueue(stream, [=] {
             std::memmove(reinterpret_cast<void*>(dst), src, bytes);
             return CUDA_SUCCESS;
