@@ -34,10 +34,10 @@ public final class BatchNormKernels {
             rt.launch(train, channels, 1, KernelRuntime.BLOCK, 0);
             return;
         }
+        // [2, channels, parts]: the sums of x, then of (x - mean)^2
         long partials = (long) channels * parts;
-        long sums = rt.memory().allocate(8L * partials), squares = 0;
+        long sums = rt.memory().allocate(16L * partials), squares = sums + 8L * partials;
         try {
-            squares = rt.memory().allocate(8L * partials);
             rt.args().ptr(x).ptr(sums).i64(outer).i32(channels).i64(inner);
             rt.launch(trainSums, channels, parts, KernelRuntime.BLOCK, 0);
             rt.args().ptr(x).ptr(sums).ptr(squares).i64(outer).i32(channels).i64(inner);
@@ -47,7 +47,6 @@ public final class BatchNormKernels {
             rt.launch(trainApply, channels, parts, KernelRuntime.BLOCK, 0);
         } finally {
             rt.memory().free(sums);
-            if (squares != 0) rt.memory().free(squares);
         }
     }
 
