@@ -293,6 +293,23 @@ class CudaSparseModelIT {
     /** The model's own forward at {@code x}'s batch size, so its layers' buffers are back at that size. */
     private static void denseForward(Model m, CudaBackend gpu, Tensor x) { m.forward(ExecContext.inference(gpu), x); }
 
+    /** A model of two inputs is refused with the reason before anything runs, also where the FP16 calibration would run it. */
+    @Test void aModelOfTwoInputsIsRefusedWhenPlanned() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = Model.builder().input("a", Shape.of(8)).input("b", Shape.of(8))
+                    .add(new dev.shears.core.nn.layers.Add("sum"), "a", "b")
+                    .then(new dev.shears.core.nn.layers.Dense("fc", 8, 4, true))
+                    .build().bind(gpu, 1);
+            for (CudaSparsePlanner.Options o : List.of(CudaSparsePlanner.Options.quick(),
+                    CudaSparsePlanner.Options.quick().withPrecision(dev.shears.core.cuda.sparse.Precision.FP16))) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> CudaSparseModel.plan(m, 2, new CudaSparsePlanner(o)).close());
+                assertTrue(e.getMessage().contains("single-input models, this one has 2"), o.precision() + ": " + e.getMessage());
+            }
+        }
+    }
+
     @Test void plansCoverDenseAndConvLayersAndSayWhatWasLeftOut() {
         GpuTestSupport.assumeCuda();
         try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {

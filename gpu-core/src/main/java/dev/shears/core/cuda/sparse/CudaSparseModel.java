@@ -99,6 +99,7 @@ public final class CudaSparseModel implements AutoCloseable {
             throw new IllegalStateException("GPU sparse inference needs a model bound to the CUDA backend (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + "); use SparseModel on the CPU");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        requireSingleInput(model); // before the FP16 calibration runs the model on one input
         Map<String, CudaSparsePlanner.ActivationRange> ranges = Map.of();
         if (planner.options().precision() == Precision.FP16) {
             if (calibration != null) ranges = activationRanges(model, calibration);
@@ -269,12 +270,16 @@ public final class CudaSparseModel implements AutoCloseable {
     /** Runs the graph up to and including node {@code last}. */
     public Tensor forwardUntil(Tensor x, String last) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
-        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
+        requireSingleInput(model);
         return model.forwardUntil(ExecContext.inference(backend), List.of(x), last, (node, ins) -> {
             Planned p = planned.get(node.name());
             if (p == null) return null;
             return p.layer() instanceof Dense d ? dense(d, p, ins.getFirst()) : conv((Conv2D) p.layer(), p, ins.getFirst());
         });
+    }
+
+    private static void requireSingleInput(Model model) {
+        if (model.inputs().size() != 1) throw new IllegalArgumentException("sparse inference takes single-input models, this one has " + model.inputs().size());
     }
 
     private Tensor dense(Dense d, Planned p, Tensor x) {

@@ -1,7 +1,6 @@
 package dev.shears.core.nn.layers;
 
 import dev.shears.core.backend.ConvGeometry;
-import dev.shears.core.nn.Layer;
 import dev.shears.core.tensor.Shape;
 
 import java.util.List;
