@@ -207,7 +207,7 @@ public interface Backend extends AutoCloseable {
      * {@link #sharedScratch}: the columns and the GEMM's output. The default, 2^18 (1 MiB), is
      * about a CPU's L2 cache.
      */
-    default long convColumnsBudgetFloats() { return 1L << 18; }
+    default long convScratchBudgetFloats() { return 1L << 18; }
 
     /**
      * Scratch memory shared by the layers run on this backend (they run one at a time, in one

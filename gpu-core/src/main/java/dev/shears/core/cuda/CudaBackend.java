@@ -72,8 +72,8 @@ public final class CudaBackend implements Backend {
     private CudaStepGraph capturing;
     /** cuBLAS calls issued from the host so far */
     private long gemmCalls;
-    /** {@link #convColumnsBudgetFloats()}, fixed when the backend opens */
-    private final long convColumnsBudgetFloats;
+    /** {@link #convScratchBudgetFloats()}, fixed when the backend opens */
+    private final long convScratchBudgetFloats;
     /** the most bytes a Conv2D's per-chunk scratch (columns plus GEMM output) may take on this backend */
     static final long CONV_SCRATCH_MAX_BYTES = 128L << 20;
     /**
@@ -147,7 +147,7 @@ public final class CudaBackend implements Backend {
         permutes = new PermuteKernels(rt);
         lrns = new LrnKernels(rt);
         halves = new HalfKernels(rt);
-        convColumnsBudgetFloats = Math.max(1L << 18, Math.min(CONV_SCRATCH_MAX_BYTES, Cuda.memGetInfo()[0] / 16) / Float.BYTES);
+        convScratchBudgetFloats = Math.max(1L << 18, Math.min(CONV_SCRATCH_MAX_BYTES, Cuda.memGetInfo()[0] / 16) / Float.BYTES);
         int cc = context.computeCapability();
         computeCapability = cc;
         name = "cuda (" + context.deviceName() + ", sm_" + cc + ", " + context.multiprocessorCount() + " SMs, "
@@ -664,7 +664,7 @@ public final class CudaBackend implements Backend {
      * launches each, instead of per-image work: an imported ResNet-50 at 224x224 fills it from
      * batch 64 (ConvScratchBudgetTest), mnist-cnn at 28x28 and batch 128 takes 104 MB in one chunk.
      */
-    @Override public long convColumnsBudgetFloats() { return convColumnsBudgetFloats; }
+    @Override public long convScratchBudgetFloats() { return convScratchBudgetFloats; }
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();

@@ -1,6 +1,7 @@
 package dev.shears.core.sparse;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
@@ -48,7 +49,7 @@ public final class Settle {
      * distinct layer shapes costs about 10 s more than before at most (plus one pass per key
      * while the budget lasts).
      */
-    static final Settle PLANNER = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+    static final Settle PLANNER = perJvm();
 
     /**
      * The CUDA planner's ({@code CudaSparsePlanner}), with the CPU planner's limits: a pass there
@@ -56,7 +57,7 @@ public final class Settle {
      * so 2 s allow many passes, and a model with many distinct layer shapes pays at most ~10 s
      * more. Its own budget, not the CPU planner's: the two settle different machines.
      */
-    public static final Settle GPU_PLANNER = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+    public static final Settle GPU_PLANNER = perJvm();
 
     /**
      * The whole-model checks' ({@link WholeModelCheck#measure}, CPU and CUDA): one check at most
@@ -64,7 +65,16 @@ public final class Settle {
      * layer shapes may have spent those, and its check must still not be judged cold (the model's
      * own dense forward runs code the planner never timed, e.g. the Dense layer's own product).
      */
-    public static final Settle WHOLE_MODEL = new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L);
+    public static final Settle WHOLE_MODEL = perJvm();
+
+    /** A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above has its own). */
+    private static Settle perJvm() { return new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L); }
+
+    /**
+     * What a planner settles once: a product's shape ({@code rows x cols} weights, {@code n}
+     * batch columns, batch-major or not) with the candidate formats it times there.
+     */
+    public record Key(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
 
     private final LongSupplier clock;
     private final long perKeyNanos;

@@ -82,9 +82,6 @@ public final class SparsePlanner {
         double[] time(List<SparseMatrix> candidates, float[] x, float[] y, int n, boolean batchMajor);
     }
 
-    /** What {@link Settle} remembers as settled: the product's shape, batch and candidates' labels. */
-    private record SettleKey(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
-
     private final Options options;
     private final Settle settle;
     private final Timer timer;
@@ -168,7 +165,7 @@ public final class SparsePlanner {
         }
         // quick options (minMillis 0) promise no reliable figures: they are not settled either
         if (options.minMillis() > 0)
-            settle.once(new SettleKey(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()),
+            settle.once(new Settle.Key(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()),
                     () -> timer.time(candidates, x, y, n, batchMajor));
         double[] ms = timer.time(candidates, x, y, n, batchMajor);
         List<Timing> timings = new ArrayList<>();

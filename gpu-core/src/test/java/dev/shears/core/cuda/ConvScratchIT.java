@@ -75,7 +75,7 @@ class ConvScratchIT {
             for (var layer : m.layers()) {
                 Conv2D c = (Conv2D) layer;
                 long f = scratchFloats(c, h, w);
-                assertEquals(f, c.scratchFloats(BATCH, h, w, b.convColumnsBudgetFloats()), c + ": the layer's own figure");
+                assertEquals(f, c.scratchFloats(BATCH, h, w, b.convScratchBudgetFloats()), c + ": the layer's own figure");
                 largest = Math.max(largest, f);
                 var g = c.geometry(h, w);
                 // the former layout: columns and output, two buffers of this layer's own

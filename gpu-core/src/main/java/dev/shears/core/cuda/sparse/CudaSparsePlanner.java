@@ -161,9 +161,6 @@ public final class CudaSparsePlanner {
         double medianMs(CudaBackend backend, String label, Runnable run);
     }
 
-    /** What {@link Settle} remembers as settled: the product's shape, batch and the candidates' labels. */
-    private record SettleKey(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
-
     private final Options options;
     private final Settle settle;
     private final Timer timer;
@@ -312,7 +309,7 @@ public final class CudaSparsePlanner {
                 // it propagates), then timed again; a (shape, batch, candidates) settled before keeps the pass above
                 int[] ran = IntStream.range(0, ms.length).filter(i -> !Double.isNaN(ms[i])).toArray();
                 Settle.Pass pass = () -> Arrays.stream(ran).mapToDouble(time).toArray();
-                SettleKey key = new SettleKey(rows, cols, n, batchMajor, Arrays.stream(ran).mapToObj(labels::get).toList());
+                Settle.Key key = new Settle.Key(rows, cols, n, batchMajor, Arrays.stream(ran).mapToObj(labels::get).toList());
                 if (settle.once(key, pass) > 0) {
                     double[] settled = pass.run();
                     for (int j = 0; j < ran.length; j++) ms[ran[j]] = settled[j];

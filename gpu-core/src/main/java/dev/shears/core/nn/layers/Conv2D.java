@@ -81,7 +81,7 @@ public final class Conv2D extends Layer {
     }
 
     /**
-     * Overrides {@link Backend#convColumnsBudgetFloats()} when positive (0: the backend's): most
+     * Overrides {@link Backend#convScratchBudgetFloats()} when positive (0: the backend's): most
      * floats of the im2col buffer image by image, of the whole per-chunk scratch (columns plus
      * GEMM output) with images together. Images are unfolded in chunks this allows.
      * Package-private and mutable so tests can force chunking.
@@ -131,7 +131,7 @@ public final class Conv2D extends Layer {
     }
 
     private static long budget(Backend b) {
-        return colsBudgetFloats > 0 ? colsBudgetFloats : b.convColumnsBudgetFloats();
+        return colsBudgetFloats > 0 ? colsBudgetFloats : b.convScratchBudgetFloats();
     }
 
     /** The geometry of all groups at once (channels C): its im2col rows are every group's rows, group after group. */
@@ -263,7 +263,7 @@ public final class Conv2D extends Layer {
     // columns. A batch of more than one chunk unfolded again anyway, as one buffer held one chunk.
     //
     // The chunk is sized so that columns and GEMM output together fit the backend's budget
-    // (Backend#convColumnsBudgetFloats), so the scratch is bounded by it whatever the batch. The
+    // (Backend#convScratchBudgetFloats), so the scratch is bounded by it whatever the batch. The
     // price of a smaller chunk: more launches (a handful per chunk), and dW summed in more, shorter
     // GEMMs (a different rounding than one long one; outputs and dx are per-column and do not
     // depend on the chunk). A batch that fits in one chunk is unaffected.

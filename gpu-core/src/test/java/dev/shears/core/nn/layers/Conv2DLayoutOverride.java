@@ -2,7 +2,7 @@ package dev.shears.core.nn.layers;
 
 /**
  * Test support for other packages: forces Conv2D's layout (images together or image by image)
- * and its scratch budget (Backend#convColumnsBudgetFloats) whatever the backend prefers, or restores the backend's choice.
+ * and its scratch budget (Backend#convScratchBudgetFloats) whatever the backend prefers, or restores the backend's choice.
  */
 public final class Conv2DLayoutOverride {
     private Conv2DLayoutOverride() {}
