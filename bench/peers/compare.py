@@ -141,7 +141,7 @@ def chart(rows, path, sparse=None):
 
 
 def load(path):
-    """A JSON file; a missing or broken one (a stage that failed or timed out) becomes an empty run, named."""
+    """A JSON file; a missing or broken one (a stage that failed, timed out or was skipped, as run-gpu.log says) becomes an empty run, named."""
     try:
         with open(path) as f:
             run = json.load(f)

@@ -65,14 +65,14 @@ final class SparseEval {
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
     }
 
-    /** The first min(batch, count) test samples on the model's backend, [N, ...] of its input shape. */
+    /**
+     * The first min(batch, count) test samples on the model's backend, [N, ...] of its input shape
+     * (eval's {@link ModelSource#load} has checked that the model fits the data).
+     */
     static Tensor firstBatch(Model model, Dataset test, int batch) {
-        int n = Math.min(batch, test.count()), per = test.sampleSize();
-        if (n == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
-        if (per != model.inputs().getFirst().shape().size())
-            throw new UserError("the model takes inputs of shape " + model.inputs().getFirst().shape() + " but " + test.name()
-                    + " has samples of shape " + test.sampleShape());
-        return model.backend().upload(java.util.Arrays.copyOf(test.features(), n * per), model.inputs().getFirst().shape().withBatch(n));
+        Dataset head = test.head(batch);
+        if (head.count() == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
+        return model.backend().upload(head.features(), model.inputs().getFirst().shape().withBatch(head.count()));
     }
 
     /** Says on stderr when the whole-model check sent the plan back to dense. */

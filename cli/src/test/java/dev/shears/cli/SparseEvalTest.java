@@ -1,0 +1,42 @@
+package dev.shears.cli;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The FP16 plan's calibration batch ({@link SparseEval#firstBatch}); the planning itself needs a GPU (CudaInferenceReportIT). */
+class SparseEvalTest {
+    private static Dataset samples(int count) {
+        float[] x = new float[count * 784];
+        for (int i = 0; i < x.length; i++) x[i] = i * 1e-4f;
+        return new Dataset("test", Shape.of(784), x, new int[count], 10);
+    }
+
+    @Test
+    void firstBatchIsTheFirstSamplesInTheModelsInputShape() {
+        try (CpuBackend be = CpuBackend.create()) {
+            Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            Dataset test = samples(5);
+            try (Tensor t = SparseEval.firstBatch(m, test, 3)) {
+                assertEquals(m.inputs().getFirst().shape().withBatch(3), t.shape());
+                assertArrayEquals(Arrays.copyOf(test.features(), 3 * 784), be.download(t));
+            }
+            try (Tensor all = SparseEval.firstBatch(m, test, 64)) { // fewer samples than the batch: all of them
+                assertEquals(m.inputs().getFirst().shape().withBatch(5), all.shape());
+            }
+            UserError none = assertThrows(UserError.class, () -> SparseEval.firstBatch(m, samples(0), 64));
+            assertTrue(none.getMessage().contains("no samples"), none.getMessage());
+        }
+    }
+}
