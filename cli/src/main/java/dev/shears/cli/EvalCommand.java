@@ -60,6 +60,7 @@ final class EvalCommand implements Callable<Integer> {
         if (p != Precision.FP32 && !sparse)
             throw new UserError("--precision " + p.id() + " applies to sparse inference only: add --sparse (and --backend cuda)");
         modelOption.check(true); // a mistyped --model fails before the data loads
+        DataSources.check(data); // and a mistyped --data before CUDA opens
         try (Backend be = backendOption.open(err)) {
             if (p != Precision.FP32 && !(be instanceof CudaBackend))
                 throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "

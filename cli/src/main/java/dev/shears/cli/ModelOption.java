@@ -27,13 +27,7 @@ final class ModelOption {
      * Refuses an output path that is the --model or the --weights file, before anything is loaded
      * (a loaded {@link ModelSource#refuseAsOutput} makes the same check on the files it read).
      */
-    void refuseAsOutput(Path out, String option) {
-        Path target = out.toAbsolutePath().normalize();
-        if (target.equals(Path.of(model).toAbsolutePath().normalize()))
-            throw new UserError(option + " " + out + " is an input of this run (the --model file); choose another path");
-        if (weights != null && target.equals(weights.toAbsolutePath().normalize()))
-            throw new UserError(option + " " + out + " is an input of this run (the --weights file); choose another path");
-    }
+    void refuseAsOutput(Path out, String option) { ModelSource.refuseAsOutput(out, option, Path.of(model), weights); }
 
     /** A model file, bound to {@code backend}; architectures need {@link #load(Backend, Shape, int, long)}. */
     ModelSource load(Backend backend) {

@@ -29,10 +29,19 @@ public record ModelSource(Model model, String description, Path path, Path weigh
     }
 
     /** Refuses an output path that is one of {@link #inputs()}. */
-    public void refuseAsOutput(Path out, String option) {
-        for (Path in : inputs())
-            if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize()))
-                throw new UserError(option + " " + out + " is an input of this run; choose another path");
+    public void refuseAsOutput(Path out, String option) { refuseAsOutput(out, option, path, weights); }
+
+    /**
+     * Refuses {@code out} when it is the --model file or the --weights file (either may be null:
+     * none), naming which; what {@link ModelOption} checks before anything loads, and a loaded
+     * source on the files it read.
+     */
+    static void refuseAsOutput(Path out, String option, Path model, Path weights) {
+        Path target = out.toAbsolutePath().normalize();
+        if (model != null && target.equals(model.toAbsolutePath().normalize()))
+            throw new UserError(option + " " + out + " is an input of this run (the --model file); choose another path");
+        if (weights != null && target.equals(weights.toAbsolutePath().normalize()))
+            throw new UserError(option + " " + out + " is an input of this run (the --weights file); choose another path");
     }
 
     public static ModelSource load(String spec, Path weights, Backend backend, Shape sampleShape, int classes, long seed) {

@@ -158,6 +158,10 @@ class OutputPathsCliTest {
         r = shears("eval", "--model", "lenet-3000", "--data", noData, "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--model lenet-3000: not a file and not a built-in architecture"), r.err());
+        // eval: a mistyped --data before the backend opens (without a GPU, --backend cuda would fail first)
+        r = shears("eval", "--model", "lenet-300-100", "--data", noData, "--backend", "cuda");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--data " + noData + ": no such folder"), r.err());
         assertFalse(Files.exists(dir.resolve("run")), "nothing was created");
     }
 }

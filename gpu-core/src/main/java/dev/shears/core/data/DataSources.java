@@ -41,6 +41,15 @@ public final class DataSources {
         return readPair(dir, "t10k", dir + " (test)");
     }
 
+    /**
+     * Checks a {@code --data} value without reading it (the name {@value #FASHION_MNIST} or a
+     * folder), so that a command can refuse a mistyped path before slower work such as opening
+     * CUDA; {@link #load} and {@link #loadTest} check it again, and read it.
+     */
+    public static void check(String spec) {
+        if (!FASHION_MNIST.equals(spec)) requireFolder(spec, Path.of(spec));
+    }
+
     /** A {@code --data} that is not a folder: says whether it is missing or a file, and what is accepted. */
     private static void requireFolder(String spec, Path dir) {
         if (Files.isDirectory(dir)) return;
