@@ -17,7 +17,12 @@
 # command returns only what is already under $OUT.
 set -uo pipefail # not -e: a failed stage must not stop the others
 t_start=$(date +%s)
-deadline=$(( t_start + ${SHEARS_GPU_BUDGET_S:-560} ))
+budget=${SHEARS_GPU_BUDGET_S:-560}
+if [[ ! $budget =~ ^[0-9]+$ ]]; then
+  echo "run-gpu.sh: SHEARS_GPU_BUDGET_S='$budget' must be a whole number of seconds (default 560)" >&2
+  exit 2
+fi
+deadline=$(( t_start + budget ))
 quick=()
 only=threshold,train,sparse
 while [[ $# -gt 0 ]]; do
