@@ -1,0 +1,57 @@
+package dev.shears.io.fuzz;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.fuzz.CorruptionCampaign;
+import dev.shears.io.ImportException;
+import dev.shears.io.onnx.OnnxImporter;
+import dev.shears.io.onnx.TensorProtoFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Seeded corruption campaign over ONNX models ({@link OnnxImporter#load}, what {@code --model
+ * x.onnx} calls) and TensorProto files ({@link TensorProtoFiles#read}, what {@code predict --input
+ * x.pb} calls): each damaged file loads consistently or fails with an {@link ImportException}
+ * naming it.
+ */
+class OnnxCorruptionTest {
+    private static final Duration LIMIT = Duration.ofSeconds(4);
+    final Backend cpu = CpuBackend.create();
+
+    @Test
+    void damagedOnnxModelsLoadOrFailClearly(@TempDir Path dir) {
+        long started = System.nanoTime();
+        CorruptionCampaign c = new CorruptionCampaign(dir, ".onnx", f -> OnnxImporter.load(f, cpu), LoadedChecks::model, LIMIT,
+                List.of(ImportException.class));
+        long seed = 1;
+        for (String m : List.of("onnx/pytorch-converted/test_Conv2d/model.onnx", "onnx/pytorch-converted/test_Linear/model.onnx",
+                "onnx/pytorch-converted/test_BatchNorm2d_eval/model.onnx", "onnx/pytorch-converted/test_MaxPool2d/model.onnx",
+                "onnx/light/light_squeezenet.onnx")) {
+            byte[] b = LoadedChecks.bytes(m);
+            // boundaries: the first fields (ir_version, producer) and the middle, where the graph's nodes and initializers sit
+            c.run(Path.of(m).getParent().getFileName().toString(), LoadedChecks.cases(b, seed++, 2, 16, b.length / 2));
+        }
+        System.out.println("ONNX model campaign: " + c.summary() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        c.assertClean();
+    }
+
+    @Test
+    void damagedTensorProtoFilesLoadOrFailClearly(@TempDir Path dir) {
+        long started = System.nanoTime();
+        CorruptionCampaign c = new CorruptionCampaign(dir, ".pb", TensorProtoFiles::read, LoadedChecks::array, LIMIT,
+                List.of(ImportException.class));
+        long seed = 100;
+        for (String t : List.of("onnx/pytorch-converted/test_Conv2d/test_data_set_0/input_0.pb",
+                "onnx/pytorch-converted/test_Linear/test_data_set_0/output_0.pb", "onnx/light/light_squeezenet_output_0.pb")) {
+            byte[] b = LoadedChecks.bytes(t);
+            c.run(Path.of(t).getParent().getParent().getFileName() + "-" + Path.of(t).getFileName(), LoadedChecks.cases(b, seed++, 2, 8, 16));
+        }
+        System.out.println("TensorProto campaign: " + c.summary() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        c.assertClean();
+    }
+}
