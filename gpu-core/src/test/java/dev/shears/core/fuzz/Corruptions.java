@@ -27,6 +27,9 @@ import java.util.zip.ZipOutputStream;
 public final class Corruptions {
     private Corruptions() {}
 
+    /** The modification time of every entry {@link #rezip} writes (2020-01-01T00:00:00Z). */
+    private static final long FIXED_TIME = 1577836800000L;
+
     /** The head where headers live: half of all offsets fall here. */
     private static final int HEAD = 4096;
 
@@ -128,14 +131,20 @@ public final class Corruptions {
         return entries;
     }
 
-    /** A zip of {@code entries} with entry {@code name} replaced by {@code content}, or left out when it is null. */
+    /**
+     * A zip of {@code entries} with entry {@code name} replaced by {@code content}, or left out when
+     * it is null; entry times are fixed, so {@code rezip(unzip(z), null, null)} makes a freshly
+     * written archive a reproducible seed.
+     */
     public static byte[] rezip(Map<String, byte[]> entries, String name, byte[] content) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream out = new ZipOutputStream(bytes)) {
             for (var e : entries.entrySet()) {
                 byte[] b = e.getKey().equals(name) ? content : e.getValue();
                 if (b == null) continue;
-                out.putNextEntry(new ZipEntry(e.getKey()));
+                ZipEntry entry = new ZipEntry(e.getKey());
+                entry.setTime(FIXED_TIME); // not the clock: the same entries give the same bytes in every run
+                out.putNextEntry(entry);
                 out.write(b);
                 out.closeEntry();
             }

@@ -51,9 +51,12 @@ class CheckpointCorruptionTest {
         byte[] v1 = Files.readAllBytes(Path.of("src/test/resources/checkpoints/v1-mlp.shears"));
         Path v2File = dir.resolve("seed-v2.shears");
         new Checkpoint(smallModel().bind(cpu, 3), "name: r\nepochs: 2\n", JSON.createObjectNode().put("accuracy", 0.5), trainingState()).write(v2File);
-        byte[] v2 = Files.readAllBytes(v2File);
+        byte[] v2 = Corruptions.rezip(Corruptions.unzip(Files.readAllBytes(v2File)), null, null); // entry times fixed: same bytes every run
         long seed = 400;
-        for (var s : Map.of("v1", v1, "v2", v2).entrySet()) {
+        Map<String, byte[]> seeds = new LinkedHashMap<>(); // ordered: the cases' seeds follow from it
+        seeds.put("v1", v1);
+        seeds.put("v2", v2);
+        for (var s : seeds.entrySet()) {
             List<Corruption> cases = new ArrayList<>(Corruptions.truncations(s.getValue(), seed, 40, 4, 30, s.getValue().length - 22));
             cases.addAll(Corruptions.mutations(s.getValue(), seed + 1, 60));
             cases.addAll(Corruptions.zipEntries(s.getValue(), seed + 2, 12));
