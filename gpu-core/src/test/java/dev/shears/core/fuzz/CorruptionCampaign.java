@@ -121,7 +121,8 @@ public final class CorruptionCampaign {
     private static String frame(Throwable t) {
         StackTraceElement[] st = t.getStackTrace();
         for (StackTraceElement e : st)
-            if (e.getClassName().startsWith("dev.shears.") && !e.getClassName().startsWith("dev.shears.core.fuzz."))
+            if (e.getClassName().startsWith("dev.shears.") && !e.getClassName().startsWith("dev.shears.core.fuzz.")
+                    && !e.getClassName().contains(".proto.")) // generated protobuf classes: the caller is the place to fix
                 return e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName() + ":" + e.getLineNumber();
         return st.length == 0 ? "?" : st[0].toString();
     }

@@ -122,6 +122,9 @@ final class GraphImport {
             if (!DEFAULT_DOMAINS.contains(n.getDomain()))
                 throw new ImportException("op '" + n.getDomain() + "." + n.getOpType() + "' is from a custom domain, which Shears does not support",
                         file, display(n), OnnxImporter.SUPPORTED_OPS, null);
+            // every op Shears reads has one output, read as getOutput(0) throughout: a node without one is damage
+            if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty())
+                throw new ImportException("node has no output (the file is corrupt or was written by a broken exporter)", file, display(n));
             convert(n, i);
         }
         return buildModel();
@@ -150,8 +153,16 @@ final class GraphImport {
                 if (!d.hasDimValue() || d.getDimValue() <= 0)
                     throw new ImportException("graph input shape " + describe(sp) + " has a symbolic or unknown size on axis " + i
                             + "; Shears needs fixed sizes on every axis but the batch (axis 0)", file, name);
-                ps[i - 1] = Math.toIntExact(d.getDimValue());
+                if (d.getDimValue() > Integer.MAX_VALUE)
+                    throw new ImportException("graph input shape " + describe(sp) + " has size " + d.getDimValue() + " on axis " + i
+                            + ", more than Shears' limit of " + Integer.MAX_VALUE + " (is the file corrupt?)", file, name);
+                ps[i - 1] = (int) d.getDimValue();
             }
+            long size = 1;
+            for (int p : ps) if (size <= Integer.MAX_VALUE) size *= p; // both factors < 2^31: the long cannot overflow
+            if (size > Integer.MAX_VALUE)
+                throw new ImportException("graph input shape " + describe(sp) + " holds " + size + " values per sample, more than Shears' limit of "
+                        + Integer.MAX_VALUE + " (is the file corrupt?)", file, name);
             if (first && sp.getDim(0).hasDimValue() && sp.getDim(0).getDimValue() > 0) nominalBatch = sp.getDim(0).getDimValue();
             first = false;
             Shape shape = Shape.of(ps);

@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * Seeded corruption campaign over ONNX models ({@link OnnxImporter#load}, what {@code --model
  * x.onnx} calls) and TensorProto files ({@link TensorProtoFiles#read}, what {@code predict --input
- * x.pb} calls): each damaged file loads consistently or fails with an {@link ImportException}
- * naming it.
+ * x.pb} calls), damaged as bytes and field by field ({@link OnnxMutations}): each damaged file
+ * loads consistently or fails with an {@link ImportException} naming it.
  */
 class OnnxCorruptionTest {
     private static final Duration LIMIT = Duration.ofSeconds(4);
@@ -34,7 +34,10 @@ class OnnxCorruptionTest {
                 "onnx/light/light_squeezenet.onnx")) {
             byte[] b = LoadedChecks.bytes(m);
             // boundaries: the first fields (ir_version, producer) and the middle, where the graph's nodes and initializers sit
-            c.run(Path.of(m).getParent().getFileName().toString(), LoadedChecks.cases(b, seed++, 2, 16, b.length / 2));
+            String name = Path.of(m).getParent().getFileName().toString();
+            c.run(name, LoadedChecks.cases(b, seed, 2, 16, b.length / 2));
+            c.run(name + "-fields", OnnxMutations.model(b, seed + 50, 60));
+            seed++;
         }
         System.out.println("ONNX model campaign: " + c.summary() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
         c.assertClean();
@@ -49,7 +52,10 @@ class OnnxCorruptionTest {
         for (String t : List.of("onnx/pytorch-converted/test_Conv2d/test_data_set_0/input_0.pb",
                 "onnx/pytorch-converted/test_Linear/test_data_set_0/output_0.pb", "onnx/light/light_squeezenet_output_0.pb")) {
             byte[] b = LoadedChecks.bytes(t);
-            c.run(Path.of(t).getParent().getParent().getFileName() + "-" + Path.of(t).getFileName(), LoadedChecks.cases(b, seed++, 2, 8, 16));
+            String name = Path.of(t).getParent().getParent().getFileName() + "-" + Path.of(t).getFileName();
+            c.run(name, LoadedChecks.cases(b, seed, 2, 8, 16));
+            c.run(name + "-fields", OnnxMutations.tensor(b, seed + 50, 40));
+            seed++;
         }
         System.out.println("TensorProto campaign: " + c.summary() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
         c.assertClean();

@@ -168,6 +168,32 @@ class OnnxImportStructureTest {
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
 
+    /** Found by OnnxCorruptionTest: a node with no output, and an input axis past int, were raw runtime exceptions. */
+    @Test
+    void nodeWithoutOutputAndHugeInputAxisFailClearly(@TempDir Path dir) throws IOException {
+        var m = dev.shears.io.onnx.proto.ModelProto.parseFrom(Files.readAllBytes(TestData.lightModel("squeezenet")));
+        var noOutput = m.toBuilder();
+        noOutput.getGraphBuilder().getNodeBuilder(0).clearOutput();
+        Path a = dir.resolve("no-output.onnx");
+        Files.write(a, noOutput.build().toByteArray());
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(a));
+        assertEquals(a, e.file());
+        assertTrue(e.getMessage().contains("no output"), e.getMessage());
+        for (long size : new long[]{1L << 40, 1L << 20}) { // past int on one axis; within int per axis but 2^60 values in all
+            var huge = m.toBuilder();
+            var initializers = m.getGraph().getInitializerList().stream().map(t -> t.getName()).toList();
+            int data = 0; // the first input that is not an initializer (IR < 4 lists those as inputs too)
+            while (initializers.contains(m.getGraph().getInput(data).getName())) data++;
+            var dims = huge.getGraphBuilder().getInputBuilder(data).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+            for (int i = 1; i < dims.getDimCount(); i++) dims.getDimBuilder(i).setDimValue(size);
+            Path b = dir.resolve("huge" + size + ".onnx");
+            Files.write(b, huge.build().toByteArray());
+            e = assertThrows(ImportException.class, () -> OnnxImporter.read(b));
+            assertEquals(b, e.file());
+            assertTrue(e.getMessage().contains("limit of " + Integer.MAX_VALUE), e.getMessage());
+        }
+    }
+
     @Test
     void garbageAndEmptyFilesFailClearly(@TempDir Path dir) throws IOException {
         Path text = dir.resolve("notes.onnx");
