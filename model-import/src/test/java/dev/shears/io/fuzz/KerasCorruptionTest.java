@@ -2,8 +2,11 @@ package dev.shears.io.fuzz;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.core.fuzz.Corruption;
 import dev.shears.core.fuzz.CorruptionCampaign;
 import dev.shears.core.fuzz.Corruptions;
+import dev.shears.core.fuzz.JsonMutations;
 import dev.shears.io.ImportException;
 import dev.shears.io.keras.KerasImporter;
 import org.junit.jupiter.api.Test;
@@ -11,20 +14,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Seeded corruption campaign over every Keras file {@link KerasImporter#load} reads (what {@code
  * --model x.h5|x.keras|x.json --weights w.h5} calls): full-model HDF5, a config JSON with a
  * weights-only HDF5 (either one damaged), and Keras 3 {@code .keras} archives (damaged bytes, and
- * each entry dropped, halved, emptied or mutated inside an intact zip). Each damaged file loads
+ * each entry dropped, halved, emptied or mutated inside an intact zip), and the config JSON (of a
+ * .keras archive, or beside a weights file) one value at a time. Each damaged file loads
  * consistently or fails with an {@link ImportException} naming it.
  */
 class KerasCorruptionTest {
     private static final Duration LIMIT = Duration.ofSeconds(4);
     /** HDF5 structure: end of the signature (8), of the version 0 superblock (56), root group symbol table (96). */
     private static final int[] HDF5_BOUNDS = {8, 24, 56, 96, 136, 800};
+    private static final ObjectMapper JSON = new ObjectMapper();
     final Backend cpu = CpuBackend.create();
 
     private CorruptionCampaign campaign(Path dir, String ext, CorruptionCampaign.Loader loader) {
@@ -54,7 +61,9 @@ class KerasCorruptionTest {
         cases.addAll(Corruptions.mutations(LoadedChecks.bytes("keras/examples/mnist_mlp/mnist_mlp_tf_keras_2_weights.h5"), 311, 30));
         damagedWeights.run("mlp_weights", cases);
         CorruptionCampaign damagedConfig = campaign(dir, ".json", f -> KerasImporter.load(f, Optional.of(weights), cpu));
-        damagedConfig.run("mlp_config", LoadedChecks.cases(LoadedChecks.bytes("keras/examples/mnist_mlp/mnist_mlp_tf_keras_2_config.json"), 312, 1, 2, 20));
+        byte[] configBytes = LoadedChecks.bytes("keras/examples/mnist_mlp/mnist_mlp_tf_keras_2_config.json");
+        damagedConfig.run("mlp_config", LoadedChecks.cases(configBytes, 312, 1, 2, 20));
+        damagedConfig.run("mlp_config-values", JsonMutations.mutations(configBytes, JSON, 313, 80));
         System.out.println("Keras config+weights campaign: weights " + damagedWeights.summary() + "; config " + damagedConfig.summary()
                 + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
         damagedWeights.assertClean();
@@ -69,6 +78,14 @@ class KerasCorruptionTest {
         // zip structure: local header (30), the first entry's name, the central directory near the end
         c.run("mlp_sequential", LoadedChecks.cases(archive, 320, 4, 30, archive.length - 22, archive.length - 46));
         c.run("mlp_sequential-entries", Corruptions.zipEntries(archive, 321, 30));
+        for (String seed : List.of("mlp_sequential", "all_layers")) {
+            byte[] a = LoadedChecks.bytes("keras3/" + seed + ".keras");
+            Map<String, byte[]> entries = Corruptions.unzip(a);
+            List<Corruption> values = new ArrayList<>();
+            for (Corruption j : JsonMutations.mutations(entries.get("config.json"), JSON, 322 + seed.length(), 80))
+                values.add(new Corruption(j.name(), Corruptions.rezip(entries, "config.json", j.bytes())));
+            c.run(seed + "-config", values);
+        }
         System.out.println("Keras 3 archive campaign: " + c.summary() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
         c.assertClean();
     }
