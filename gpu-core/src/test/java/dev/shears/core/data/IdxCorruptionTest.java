@@ -44,6 +44,7 @@ class IdxCorruptionTest {
             int[] labBounds = gzip ? new int[]{10, lab.length - 8} : new int[]{4, 8};
             CorruptionCampaign damagedImages = campaign(dir, "t10k-images-idx3-ubyte" + suffix, "t10k-labels-idx1-ubyte" + suffix, lab);
             damagedImages.run("images" + suffix, cases(img, 1, imgBounds));
+            damagedImages.run("images-dims" + suffix, dimensionCases(pixels, gzip));
             CorruptionCampaign damagedLabels = campaign(dir, "t10k-labels-idx1-ubyte" + suffix, "t10k-images-idx3-ubyte" + suffix, img);
             damagedLabels.run("labels" + suffix, cases(lab, 2, labBounds));
             summaries.add("images" + suffix + ": " + damagedImages.summary() + "; labels" + suffix + ": " + damagedLabels.summary());
@@ -51,6 +52,21 @@ class IdxCorruptionTest {
             damagedLabels.assertClean();
         }
         System.out.println("IDX campaign: " + String.join("; ", summaries) + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    }
+
+    /**
+     * Well-formed headers declaring dimensions whose product is zero, past int, or past long
+     * (2^30 x 2^30 x 16 wraps to 0 in a long), with the real pixels after them.
+     */
+    private static List<Corruption> dimensionCases(byte[] pixels, boolean gzip) throws Exception {
+        int[][] dims = {{IMAGES, 0, W}, {IMAGES, 1 << 16, 1 << 16}, {IMAGES, 1 << 30, 1 << 30}, {16, 1 << 30, 1 << 30},
+                {IMAGES, Integer.MAX_VALUE, Integer.MAX_VALUE}, {0, 1 << 16, 1 << 16}, {IMAGES, H * W, 1}, {IMAGES, 1, H * W}};
+        List<Corruption> out = new ArrayList<>();
+        for (int[] d : dims) {
+            byte[] b = Idx.encode(d, pixels);
+            out.add(new Corruption("dims=" + d[0] + "x" + d[1] + "x" + d[2], gzip ? gzip(b) : b));
+        }
+        return out;
     }
 
     private static List<Corruption> cases(byte[] seed, long rngSeed, int... bounds) {
