@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
 final class OnnxMutations {
     private OnnxMutations() {}
 
-    private static final long[] NUMBERS = {0, -1, -7, Integer.MAX_VALUE, 1L << 40, Long.MIN_VALUE};
+    private static final long[] NUMBERS = {0, -1, -7, Integer.MAX_VALUE, 1L << 40, Long.MIN_VALUE, 1L << 29};
     private static final int[] TYPES = {0, TensorProto.DataType.STRING_VALUE, TensorProto.DataType.INT64_VALUE,
             TensorProto.DataType.DOUBLE_VALUE, TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BOOL_VALUE, 999};
 
@@ -58,6 +58,10 @@ final class OnnxMutations {
                     } else if (at.hasI()) {
                         at.setI(v);
                         name = "node" + k + "." + at.getName() + "=" + v;
+                    } else if (at.hasT()) {
+                        var mutated = tensor(at.getT(), r);
+                        at.setT(mutated.proto);
+                        name = "node" + k + "." + at.getName() + "." + mutated.name;
                     } else if (at.hasF()) {
                         at.setF(Float.NaN);
                         name = "node" + k + "." + at.getName() + "=NaN";
@@ -143,7 +147,21 @@ final class OnnxMutations {
     private static Mutated tensor(TensorProto t, SplittableRandom r) {
         TensorProto.Builder b = t.toBuilder();
         long v = NUMBERS[r.nextInt(NUMBERS.length)];
-        return switch (r.nextInt(6)) {
+        return switch (r.nextInt(8)) {
+            case 6, 7 -> {
+                // a value of an integer tensor (a shape fed to Reshape or ConstantOfShape, pads, axes), stored either way
+                if (b.getDataType() != TensorProto.DataType.INT64_VALUE) yield new Mutated("no-dims", b.clearDims().build());
+                if (b.getInt64DataCount() > 0) {
+                    int j = r.nextInt(b.getInt64DataCount());
+                    b.setInt64Data(j, v);
+                    yield new Mutated("int64[" + j + "]=" + v, b.build());
+                }
+                byte[] raw = b.getRawData().toByteArray();
+                if (raw.length < 8) yield new Mutated("no-raw_data", b.clearRawData().build());
+                int j = r.nextInt(raw.length / 8);
+                java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(8 * j, v);
+                yield new Mutated("int64[" + j + "]=" + v, b.setRawData(ByteString.copyFrom(raw)).build());
+            }
             case 0 -> {
                 if (b.getDimsCount() == 0) { b.addDims(v); yield new Mutated("add-dim=" + v, b.build()); }
                 int d = r.nextInt(b.getDimsCount());
@@ -161,7 +179,13 @@ final class OnnxMutations {
                 b.setRawData(raw.substring(0, raw.size() / 2));
                 yield new Mutated("raw_data-halved", b.build());
             }
-            case 4 -> { b.clearRawData(); yield new Mutated("no-raw_data", b.build()); }
+            case 4 -> {
+                // no payload, and sometimes a dimension that then sizes the array alone
+                b.clearRawData();
+                if (b.getDimsCount() == 0 || r.nextBoolean()) yield new Mutated("no-raw_data", b.build());
+                b.setDims(0, v);
+                yield new Mutated("no-raw_data,dim0=" + v, b.build());
+            }
             default -> {
                 b.clearDims();
                 yield new Mutated("no-dims", b.build());
