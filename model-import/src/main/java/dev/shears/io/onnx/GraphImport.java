@@ -282,6 +282,13 @@ final class GraphImport {
             throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " is too large or negative", file, display(n));
         TensorData value = at.has("value") ? OnnxTensors.decode(at.get("value").getT(), file, display(n)) : TensorData.ofFloats(new long[]{1}, new float[]{0f});
         if (value.size() != 1) throw new ImportException("ConstantOfShape value must hold one element, it holds " + value.size(), file, display(n));
+        // the one node where a few bytes of file ask for an array of any size: check it fits before allocating
+        long bytes = count * (value.isFloat() ? Float.BYTES : Long.BYTES);
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free)
+            throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " needs " + (bytes >> 20) + " MB, more than the "
+                    + (free >> 20) + " MB this JVM has free; is the file corrupt? If not, give Java more heap (JAVA_OPTS=-Xmx...)", file, display(n));
         if (value.isFloat()) {
             float[] f = new float[(int) count];
             Arrays.fill(f, value.floats()[0]);
