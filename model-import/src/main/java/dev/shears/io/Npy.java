@@ -62,6 +62,7 @@ public final class Npy {
         Shape shape = parseShape(group(SHAPE, header, file, "shape"), file);
         int dataStart = (int) (headerStart + headerLen);
 
+        if (descr.isEmpty()) throw bad(file, "dtype '' is empty (supported: float32, float64, int8-64, uint8-64, bool)");
         ByteOrder order = switch (descr.charAt(0)) {
             case '<', '|', '=' -> ByteOrder.LITTLE_ENDIAN;
             case '>' -> ByteOrder.BIG_ENDIAN;
@@ -150,11 +151,16 @@ public final class Npy {
         }
         long[] d = new long[dims.size()];
         for (int i = 0; i < d.length; i++) d[i] = dims.get(i);
+        Shape shape;
         try {
-            return Shape.of(d);
+            shape = Shape.of(d);
         } catch (ArithmeticException | IllegalArgumentException e) {
             throw bad(file, "bad shape (" + text + "): " + e.getMessage());
         }
+        // the values are read into one float[]: a larger array cannot be (and no file of this size is a Shears input)
+        if (shape.size() > Integer.MAX_VALUE - 8)
+            throw bad(file, "shape " + shape + " holds " + shape.size() + " values, more than one Java array holds (is the header corrupt?)");
+        return shape;
     }
 
     private static ImportException bad(Path file, String message) {

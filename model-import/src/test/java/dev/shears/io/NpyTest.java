@@ -54,6 +54,22 @@ class NpyTest {
         assertThrows(ImportException.class, () -> Npy.read(text));
     }
 
+    /** Found by NpyCorruptionTest: an empty dtype and a shape past one Java array were raw runtime exceptions. */
+    @Test
+    void refusesEmptyDtypeAndHugeShapeClearly() throws IOException {
+        String good = Files.readString(resource("f4_2x3.npy"), java.nio.charset.StandardCharsets.ISO_8859_1);
+        String[][] cases = {{"'descr': '<f4'", "'descr': ''   ", "dtype '' is empty"},
+                {"'shape': (2, 3), }       ", "'shape': (65536,65536), }", "more than one Java array holds"}};
+        for (String[] c : cases) {
+            assertTrue(good.contains(c[0]), c[0]);
+            assertEquals(c[0].length(), c[1].length(), "same header length");
+            Path p = dir.resolve("edited.npy");
+            Files.write(p, good.replace(c[0], c[1]).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            ImportException e = assertThrows(ImportException.class, () -> Npy.read(p));
+            assertTrue(e.getMessage().contains("edited.npy") && e.getMessage().contains(c[2]), e.getMessage());
+        }
+    }
+
     @Test
     void writtenFileHasAnAlignedHeaderAndReadsBackExactly() throws IOException {
         FloatArray a = new FloatArray(Shape.of(1, 3, 2, 2), new float[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -0f});

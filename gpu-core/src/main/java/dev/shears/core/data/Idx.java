@@ -44,15 +44,25 @@ public final class Idx {
                 throw new DataException(source + ": IDX array has " + rank + " dimensions, expected " + expectedRank
                         + (expectedRank == 3 ? " (an images file)" : " (a labels file)") + "; are the images and labels files swapped?");
             int[] dims = new int[rank];
-            long total = 1;
             byte[] db = in.readNBytes(4 * rank);
             if (db.length < 4 * rank) throw new DataException(source + ": truncated IDX header");
             for (int i = 0; i < rank; i++) {
                 dims[i] = ((db[4 * i] & 0xff) << 24) | ((db[4 * i + 1] & 0xff) << 16) | ((db[4 * i + 2] & 0xff) << 8) | (db[4 * i + 3] & 0xff);
                 if (dims[i] < 0) throw new DataException(source + ": negative IDX dimension " + dims[i]);
-                total *= dims[i];
             }
-            if (total > Integer.MAX_VALUE - 16) throw new DataException(source + ": IDX array of " + total + " bytes is too large");
+            // Item size, then the whole, each checked against one Java array before the next factor: both factors stay
+            // below 2^31, so the long cannot wrap (three dimensions of 2^30, 2^30 and 16 would wrap an unchecked product to 0).
+            long item = 1;
+            for (int i = 1; i < rank; i++) {
+                item *= dims[i];
+                if (item > Integer.MAX_VALUE - 16)
+                    throw new DataException(source + ": IDX header " + Arrays.toString(dims) + " declares items of more than "
+                            + (Integer.MAX_VALUE - 16) + " bytes; the file is corrupt, re-download the data set");
+            }
+            long total = item * dims[0];
+            if (total > Integer.MAX_VALUE - 16)
+                throw new DataException(source + ": IDX header " + Arrays.toString(dims) + " declares " + total
+                        + " bytes, more than one array holds; the file is corrupt, re-download the data set");
             byte[] data = in.readNBytes((int) total);
             if (data.length < total)
                 throw new DataException(source + ": truncated IDX file: header " + Arrays.toString(dims) + " promises " + total

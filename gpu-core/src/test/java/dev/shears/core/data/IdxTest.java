@@ -41,6 +41,21 @@ class IdxTest {
         assertTrue(e.getMessage().contains("x.idx") && e.getMessage().contains("not an IDX file"), e.getMessage());
     }
 
+    /**
+     * Found by IdxCorruptionTest: 12 x 2^30 x 2^30 wrapped the unchecked long product past the size
+     * check, and the reader returned 12 items and no bytes (Dataset then threw a bare
+     * IllegalArgumentException). Dimensions whose product wraps, and items larger than an array
+     * even when there are none, are refused by name.
+     */
+    @Test
+    void dimensionsWhoseProductWrapsAreRefused() {
+        for (int[] dims : new int[][]{{12, 1 << 30, 1 << 30}, {16, 1 << 30, 1 << 30}, {0, 1 << 16, 1 << 16}}) {
+            byte[] b = Idx.encode(dims, new byte[8]);
+            var e = assertThrows(DataException.class, () -> Idx.read(new ByteArrayInputStream(b), "x.idx", 3), Arrays.toString(dims));
+            assertTrue(e.getMessage().contains("x.idx") && e.getMessage().contains("corrupt"), e.getMessage());
+        }
+    }
+
     @Test
     void truncatedRawFileIsNamed() {
         byte[] ok = Idx.encode(new int[]{2, 2, 2}, new byte[8]);

@@ -620,27 +620,37 @@ final class KerasGraphBuilder {
             throw new ImportException(l.className() + " layer: the weights file " + weights.file() + " holds no weights for this layer "
                     + "(it has layers " + weights.layerNames() + "); is it the weights file of this model?", file, l.name());
         if (stored.size() != roles.size())
-            throw new ImportException(l.className() + " layer: the weights file stores " + stored.size() + " arrays " + stored
-                    + " but the config needs " + roles.size() + " " + roles + " (check use_bias / center / scale)", weights.file(), l.name());
+            throw mismatch(l.className() + " layer: the weights file stores " + stored.size() + " arrays " + stored
+                    + " but the config needs " + roles.size() + " " + roles + " (check use_bias / center / scale)", l.name());
         Map<String, StoredWeight> out = new HashMap<>();
         boolean named = stored.stream().allMatch(w -> w.role() != null);
         for (int i = 0; i < stored.size(); i++) {
             StoredWeight w = stored.get(i);
             String role = named ? w.role() : roles.get(i);
             if (out.put(role, w) != null)
-                throw new ImportException(l.className() + " layer: two stored weights are a " + role + ": " + stored, weights.file(), l.name());
+                throw mismatch(l.className() + " layer: two stored weights are a " + role + ": " + stored, l.name());
         }
         for (String r : roles)
             if (!out.containsKey(r))
-                throw new ImportException(l.className() + " layer: no stored weight is a " + r + " (stored: " + stored + ")", weights.file(), l.name());
+                throw mismatch(l.className() + " layer: no stored weight is a " + r + " (stored: " + stored + ")", l.name());
         return out;
+    }
+
+    /**
+     * A disagreement between the model config and the weights: either file may be the damaged or
+     * wrong one, so the error names the weights file and, when the config came from another file
+     * (a config JSON beside its weights .h5), that one too.
+     */
+    private ImportException mismatch(String message, String layer) {
+        Path wf = weights.file();
+        return new ImportException(message + (wf.startsWith(file) ? "" : " (model config: " + file + ")"), wf, layer);
     }
 
     private float[] expect(KerasLayerConfig l, StoredWeight w, int[] dims, String meaning) {
         if (!Arrays.equals(w.shape(), dims))
-            throw new ImportException(l.className() + " layer: weight '" + w.name() + "' has shape " + Arrays.toString(w.shape())
+            throw mismatch(l.className() + " layer: weight '" + w.name() + "' has shape " + Arrays.toString(w.shape())
                     + " but the config needs " + Arrays.toString(dims) + " " + meaning
-                    + "; the weights do not belong to this config", weights.file(), l.name());
+                    + "; the weights do not belong to this config", l.name());
         return w.data();
     }
 
@@ -650,15 +660,15 @@ final class KerasGraphBuilder {
         for (String name : weights.layerNames()) {
             if (configured.contains(name) || layersWithWeights.contains(name)) continue;
             if (!weights.forLayer(name).isEmpty())
-                throw new ImportException("the weights file has weights for layer '" + name + "', which the model config does not have; "
-                        + "config and weights do not belong together", weights.file(), name);
+                throw mismatch("the weights file has weights for layer '" + name + "', which the model config does not have; "
+                        + "config and weights do not belong together", name);
         }
         for (KerasLayerConfig l : cfg.layers()) {
             if (layersWithWeights.contains(l.name())) continue;
             List<StoredWeight> stray = weights.forLayer(l.name());
             if (!stray.isEmpty())
-                throw new ImportException(l.className() + " layer: the weights file stores " + stray + " for it, but Shears' "
-                        + l.className() + " has no weights; config and weights do not belong together", weights.file(), l.name());
+                throw mismatch(l.className() + " layer: the weights file stores " + stray + " for it, but Shears' "
+                        + l.className() + " has no weights; config and weights do not belong together", l.name());
         }
     }
 }

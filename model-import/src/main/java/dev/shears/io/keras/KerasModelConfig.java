@@ -152,6 +152,9 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
     }
 
     private static String historyRef(JsonNode ref, String name, Path file) {
+        if (!ref.isArray() || ref.size() < 3 || !ref.get(0).isTextual() || !ref.get(1).canConvertToInt() || !ref.get(2).canConvertToInt())
+            throw new ImportException("inbound reference " + ref + " is not [layer name, call index, output index]"
+                    + " (is the config corrupt?)", file, name);
         if (ref.get(1).asInt() != 0 || ref.get(2).asInt() != 0)
             throw new ImportException("reads output " + ref.get(2).asInt() + " of call " + ref.get(1).asInt() + " of layer '"
                     + ref.get(0).asText() + "'; Shears imports single-output layers called once", file, name);

@@ -122,6 +122,9 @@ final class GraphImport {
             if (!DEFAULT_DOMAINS.contains(n.getDomain()))
                 throw new ImportException("op '" + n.getDomain() + "." + n.getOpType() + "' is from a custom domain, which Shears does not support",
                         file, display(n), OnnxImporter.SUPPORTED_OPS, null);
+            // every op Shears reads has one output, read as getOutput(0) throughout: a node without one is damage
+            if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty())
+                throw new ImportException("node has no output (the file is corrupt or was written by a broken exporter)", file, display(n));
             convert(n, i);
         }
         return buildModel();
@@ -150,8 +153,16 @@ final class GraphImport {
                 if (!d.hasDimValue() || d.getDimValue() <= 0)
                     throw new ImportException("graph input shape " + describe(sp) + " has a symbolic or unknown size on axis " + i
                             + "; Shears needs fixed sizes on every axis but the batch (axis 0)", file, name);
-                ps[i - 1] = Math.toIntExact(d.getDimValue());
+                if (d.getDimValue() > Integer.MAX_VALUE)
+                    throw new ImportException("graph input shape " + describe(sp) + " has size " + d.getDimValue() + " on axis " + i
+                            + ", more than Shears' limit of " + Integer.MAX_VALUE + " (is the file corrupt?)", file, name);
+                ps[i - 1] = (int) d.getDimValue();
             }
+            long size = 1;
+            for (int p : ps) if (size <= Integer.MAX_VALUE) size *= p; // both factors < 2^31: the long cannot overflow
+            if (size > Integer.MAX_VALUE)
+                throw new ImportException("graph input shape " + describe(sp) + " holds " + size + " values per sample, more than Shears' limit of "
+                        + Integer.MAX_VALUE + " (is the file corrupt?)", file, name);
             if (first && sp.getDim(0).hasDimValue() && sp.getDim(0).getDimValue() > 0) nominalBatch = sp.getDim(0).getDimValue();
             first = false;
             Shape shape = Shape.of(ps);
@@ -271,6 +282,13 @@ final class GraphImport {
             throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " is too large or negative", file, display(n));
         TensorData value = at.has("value") ? OnnxTensors.decode(at.get("value").getT(), file, display(n)) : TensorData.ofFloats(new long[]{1}, new float[]{0f});
         if (value.size() != 1) throw new ImportException("ConstantOfShape value must hold one element, it holds " + value.size(), file, display(n));
+        // the one node where a few bytes of file ask for an array of any size: check it fits before allocating
+        long bytes = count * (value.isFloat() ? Float.BYTES : Long.BYTES);
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free)
+            throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " needs " + (bytes >> 20) + " MB, more than the "
+                    + (free >> 20) + " MB this JVM has free; is the file corrupt? If not, give Java more heap (JAVA_OPTS=-Xmx...)", file, display(n));
         if (value.isFloat()) {
             float[] f = new float[(int) count];
             Arrays.fill(f, value.floats()[0]);

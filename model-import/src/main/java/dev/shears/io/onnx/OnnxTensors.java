@@ -49,6 +49,8 @@ final class OnnxTensors {
         int n = (int) count;
         int type = t.getDataType();
         ByteBuffer raw = rawBytes(t, file, name, n, type);
+        if (raw == null) requireTypedCount(t, type, n, file, name); // before allocating n values: dims alone must not size an array
+
 
         switch (type) {
             case TensorProto.DataType.FLOAT_VALUE -> {
@@ -245,6 +247,28 @@ final class OnnxTensors {
                     + "); keep the data file beside the model, at the location the model names", file, name);
         } catch (IOException e) {
             throw new ImportException("cannot read external data file " + data + ": " + e.getMessage(), file, name, java.util.List.of(), e);
+        }
+    }
+
+    /**
+     * Checks that the typed field holding the values (no raw_data) has as many as the dims say, so
+     * that a damaged dimension (a 100-byte file declaring 2^31-1 floats) fails here instead of
+     * allocating gigabytes first. Types the decoder does not read pass; its switch reports them.
+     */
+    private static void requireTypedCount(TensorProto t, int type, int n, Path file, String name) {
+        switch (type) {
+            case TensorProto.DataType.FLOAT_VALUE -> { if (t.getFloatDataCount() != n) throw countError(t.getFloatDataCount(), n, file, name, "float_data"); }
+            case TensorProto.DataType.DOUBLE_VALUE -> { if (t.getDoubleDataCount() != n) throw countError(t.getDoubleDataCount(), n, file, name, "double_data"); }
+            case TensorProto.DataType.INT64_VALUE -> { if (t.getInt64DataCount() != n) throw countError(t.getInt64DataCount(), n, file, name, "int64_data"); }
+            case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE, TensorProto.DataType.INT32_VALUE,
+                 TensorProto.DataType.INT16_VALUE, TensorProto.DataType.INT8_VALUE, TensorProto.DataType.UINT16_VALUE,
+                 TensorProto.DataType.UINT8_VALUE, TensorProto.DataType.BOOL_VALUE -> {
+                if (t.getInt32DataCount() != n) throw countError(t.getInt32DataCount(), n, file, name, "int32_data");
+            }
+            case TensorProto.DataType.UINT32_VALUE, TensorProto.DataType.UINT64_VALUE -> {
+                if (t.getUint64DataCount() != n) throw countError(t.getUint64DataCount(), n, file, name, "uint64_data");
+            }
+            default -> { }
         }
     }
 

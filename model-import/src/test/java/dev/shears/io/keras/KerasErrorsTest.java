@@ -130,6 +130,25 @@ class KerasErrorsTest {
         assertEquals("dense_1", e.node());
         assertEquals(MLP_WEIGHTS, e.file());
         assertTrue(e.getMessage().contains("[784, 512]") && e.getMessage().contains("[784, 256]"), e.getMessage());
+        // either file may be the wrong one: the config is named too (KerasCorruptionTest found a damaged config named nowhere)
+        assertTrue(e.getMessage().contains("edited_config.json"), e.getMessage());
+    }
+
+    /** Found by KerasCorruptionTest: a keras_history that is not [layer, call, output] was a NullPointerException. */
+    @Test
+    void malformedInboundReference() throws Exception {
+        Path p = dir.resolve("history.json");
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
+                 {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4},
+                  "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": 7}}]}]}
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}
+                """);
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("d", e.node());
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("not [layer name, call index, output index]"), e.getMessage());
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.util.List;
 
 import static dev.shears.io.onnx.TestGraph.in;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Import without running: graph structure, shapes, weights placement, opset handling. No backend needed. */
 class OnnxImportStructureTest {
@@ -166,6 +167,58 @@ class OnnxImportStructureTest {
         ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
         assertEquals(file, e.file());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    /** Found by OnnxCorruptionTest: a node with no output, and an input axis past int, were raw runtime exceptions. */
+    @Test
+    void nodeWithoutOutputAndHugeInputAxisFailClearly(@TempDir Path dir) throws IOException {
+        var m = dev.shears.io.onnx.proto.ModelProto.parseFrom(Files.readAllBytes(TestData.lightModel("squeezenet")));
+        var noOutput = m.toBuilder();
+        noOutput.getGraphBuilder().getNodeBuilder(0).clearOutput();
+        Path a = dir.resolve("no-output.onnx");
+        Files.write(a, noOutput.build().toByteArray());
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(a));
+        assertEquals(a, e.file());
+        assertTrue(e.getMessage().contains("no output"), e.getMessage());
+        for (long size : new long[]{1L << 40, 1L << 20}) { // past int on one axis; within int per axis but 2^60 values in all
+            var huge = m.toBuilder();
+            var initializers = m.getGraph().getInitializerList().stream().map(t -> t.getName()).toList();
+            int data = 0; // the first input that is not an initializer (IR < 4 lists those as inputs too)
+            while (initializers.contains(m.getGraph().getInput(data).getName())) data++;
+            var dims = huge.getGraphBuilder().getInputBuilder(data).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+            for (int i = 1; i < dims.getDimCount(); i++) dims.getDimBuilder(i).setDimValue(size);
+            Path b = dir.resolve("huge" + size + ".onnx");
+            Files.write(b, huge.build().toByteArray());
+            e = assertThrows(ImportException.class, () -> OnnxImporter.read(b));
+            assertEquals(b, e.file());
+            assertTrue(e.getMessage().contains("limit of " + Integer.MAX_VALUE), e.getMessage());
+        }
+    }
+
+    /**
+     * Found while widening OnnxCorruptionTest: a ConstantOfShape whose shape asks for more than the
+     * heap holds (a 16 KB file asking for 2^31-1 int64 values, 16 GB) ran out of memory (or, below
+     * the heap size, allocated gigabytes before failing on a shape check). It is refused by name,
+     * before allocating.
+     */
+    @Test
+    void constantOfShapeLargerThanTheHeapFailsClearly(@TempDir Path dir) throws IOException {
+        assumeTrue(Runtime.getRuntime().maxMemory() < 16L << 30, "the heap holds 16 GB: the request would fit");
+        var m = dev.shears.io.onnx.proto.ModelProto.parseFrom(Files.readAllBytes(TestData.lightModel("squeezenet"))).toBuilder();
+        var g = m.getGraphBuilder();
+        int node = -1;
+        for (int i = 0; i < g.getNodeCount() && node < 0; i++) if (g.getNode(i).getOpType().equals("ConstantOfShape")) node = i;
+        assertTrue(node >= 0, "squeezenet-light has a ConstantOfShape");
+        String shapeName = "huge_shape";
+        g.addInitializer(OnnxTensors.encodeLongs(shapeName, new long[]{1}, new long[]{Integer.MAX_VALUE}));
+        var n = g.getNodeBuilder(node).setInput(0, shapeName);
+        for (int a = 0; a < n.getAttributeCount(); a++)
+            if (n.getAttribute(a).getName().equals("value")) n.getAttributeBuilder(a).setT(OnnxTensors.encodeLongs(null, new long[]{1}, new long[]{1}));
+        Path file = dir.resolve("huge-constant.onnx");
+        Files.write(file, m.build().toByteArray());
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains("ConstantOfShape of shape [2147483647] needs 16383 MB"), e.getMessage());
     }
 
     @Test

@@ -35,6 +35,22 @@ class TensorProtoFilesTest {
         assertEquals("output_0", TensorProtoFiles.name(p));
     }
 
+    /**
+     * A tensor whose dims declare 2^31-1 values but whose typed field holds a few is refused
+     * before its array is allocated (it was an 8 GB allocation, an OutOfMemoryError on a smaller heap).
+     */
+    @Test
+    void dimsLargerThanTheStoredValuesAreRefusedBeforeAllocating() throws IOException {
+        for (int type : new int[]{1, 11, 10, 7, 6}) { // FLOAT, DOUBLE, FLOAT16, INT64, INT32
+            var t = dev.shears.io.onnx.proto.TensorProto.newBuilder().addDims(Integer.MAX_VALUE).setDataType(type).build();
+            Path p = dir.resolve("huge" + type + ".pb");
+            Files.write(p, t.toByteArray());
+            ImportException e = assertThrows(ImportException.class, () -> TensorProtoFiles.read(p), "type " + type);
+            assertEquals(p, e.file());
+            assertTrue(e.getMessage().contains("holds 0 values, the dims need 2147483647"), e.getMessage());
+        }
+    }
+
     @Test
     void typedFieldsAndOtherElementTypesDecode() throws IOException {
         var t = dev.shears.io.onnx.proto.TensorProto.newBuilder().addDims(3).setDataType(11) // DOUBLE

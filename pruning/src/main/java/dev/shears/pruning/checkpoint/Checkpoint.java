@@ -215,6 +215,11 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             return new Checkpoint(model, recipe, metrics, training);
         } catch (IOException | NullPointerException e) {
             throw new CheckpointException(file + ": model.json is malformed (" + e + ")", e);
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            // model.json parsed, but what it describes is refused by Shape, the layers or Model's own checks
+            // (a negative dimension, a layer reading an undefined input, an overflowing size): the file is damaged
+            throw new CheckpointException(file + ": model.json describes a model Shears cannot build (" + e.getMessage()
+                    + "); the file is corrupt or was edited: use another checkpoint or re-run the training", e);
         }
     }
 }

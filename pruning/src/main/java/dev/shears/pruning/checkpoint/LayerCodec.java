@@ -50,7 +50,7 @@ final class LayerCodec {
 
     static Layer layer(String name, String type, JsonNode c) {
         return switch (type) {
-            case "Dense" -> new Dense(name, c.get("in").asInt(), c.get("out").asInt(), c.get("bias").asBoolean());
+            case "Dense" -> new Dense(name, i(c, "in"), i(c, "out"), c.get("bias").asBoolean());
             case "Conv2D" -> new Conv2D(name, i(c, "in"), i(c, "out"), i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"),
                     i(c, "pt"), i(c, "pl"), i(c, "pb"), i(c, "pr"), i(c, "dh"), i(c, "dw"), i(c, "groups"), c.get("bias").asBoolean());
             case "MaxPool2D" -> new MaxPool2D(name, i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"), i(c, "pt"), i(c, "pl"),
@@ -98,7 +98,13 @@ final class LayerCodec {
     static int[] ints(JsonNode a) {
         if (a == null || !a.isArray()) throw new IllegalArgumentException("expected an integer array");
         int[] v = new int[a.size()];
-        for (int j = 0; j < v.length; j++) v[j] = a.get(j).asInt();
+        for (int j = 0; j < v.length; j++) {
+            // asInt() would read "x" as 0 and 1e308 as Integer.MAX_VALUE: a damaged dimension must not pass as a value
+            JsonNode e = a.get(j);
+            if (!e.isIntegralNumber() || !e.canConvertToInt())
+                throw new IllegalArgumentException("expected an integer array, element " + j + " is " + e);
+            v[j] = e.intValue();
+        }
         return v;
     }
 }

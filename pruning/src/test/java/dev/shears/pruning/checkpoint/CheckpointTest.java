@@ -234,6 +234,28 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * A model.json that parses but describes an impossible model (found by CheckpointCorruptionTest)
+     * is a CheckpointException naming the file, not the IllegalArgumentException of Shape or Model.
+     */
+    @Test
+    void impossibleModelJsonIsNamed(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, null, null).write(file);
+        String[][] cases = {
+                {"negative", "\\[\\s*3,", "[ -3,", "negative dimension"},
+                {"undefined", "\"inputs\"\\s*:\\s*\\[\\s*\"x\"\\s*\\]", "\"inputs\" : [ \"nowhere\" ]", "nowhere"},
+                {"huge", "\\[\\s*3,", "[ 1e308,", "element 0 is 1.0E308"},
+                {"text", "\\[\\s*3,", "[ \"three\",", "element 0 is \"three\""}};
+        for (String[] c : cases) {
+            Path bad = dir.resolve(c[0] + ".shears");
+            rewriteEntry(file, bad, "model.json", t -> t.replaceFirst(c[1], c[2]));
+            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
+        }
+    }
+
     @Test
     void isPartialOnlyForAnUnfinishedRun(@TempDir Path dir) throws Exception {
         Model m = everyLayer().bind(be, 1);
