@@ -99,7 +99,14 @@ final class KerasGraphBuilder {
 
     Model build(KerasModelConfig cfg) {
         for (KerasLayerConfig l : cfg.layers()) names.add(l.name());
-        for (KerasLayerConfig l : cfg.layers()) translate(l);
+        for (KerasLayerConfig l : cfg.layers()) {
+            try {
+                translate(l);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // a layer constructor or geometry helper refusing a value the config gave (units -11, strides 0): name the layer
+                throw l.error(e.getMessage());
+            }
+        }
         checkAllWeightsUsed(cfg);
         Ref out = outputs.get(cfg.outputLayer());
         if (out == null) throw new ImportException("the output layer '" + cfg.outputLayer() + "' is not among the layers", file, null);

@@ -134,6 +134,16 @@ class KerasErrorsTest {
         assertTrue(e.getMessage().contains("edited_config.json"), e.getMessage());
     }
 
+    /** Found by KerasCorruptionTest (-Dshears.fuzz.seed=1): a value a layer refuses was a bare IllegalArgumentException. */
+    @Test
+    void layerValueTheLayerRefusesNamesTheLayer() throws Exception {
+        Path p = mlpConfigWith("\"units\": 512", "\"units\": -11");
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("-11"), e.getMessage());
+    }
+
     /** Found by KerasCorruptionTest: a keras_history that is not [layer, call, output] was a NullPointerException. */
     @Test
     void malformedInboundReference() throws Exception {
