@@ -44,7 +44,7 @@ public final class Corruptions {
         TreeSet<Integer> cuts = new TreeSet<>();
         for (int c : new int[]{0, 1, len - 1}) if (c >= 0 && c < len) cuts.add(c);
         for (int b : boundaries) for (int c = b - 1; c <= b + 1; c++) if (c >= 0 && c < len) cuts.add(c);
-        SplittableRandom r = new SplittableRandom(rngSeed);
+        SplittableRandom r = random(rngSeed);
         for (int tries = 0; cuts.size() < Math.min(count, len) && tries < 100 * count; tries++) cuts.add(offset(r, len));
         List<Corruption> out = new ArrayList<>();
         for (int c : cuts) out.add(new Corruption("truncate@" + c, Arrays.copyOf(seed, c)));
@@ -57,7 +57,7 @@ public final class Corruptions {
      * short runs of random bytes.
      */
     public static List<Corruption> mutations(byte[] seed, long rngSeed, int count) {
-        SplittableRandom r = new SplittableRandom(rngSeed);
+        SplittableRandom r = random(rngSeed);
         List<Corruption> out = new ArrayList<>();
         int len = seed.length;
         if (len == 0) return out;
@@ -152,6 +152,16 @@ public final class Corruptions {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    /**
+     * The random source for a case list: {@code rngSeed} shifted by the system property
+     * {@code shears.fuzz.seed} (0 by default, the cases every build runs). Give another value
+     * ({@code -Dshears.fuzz.seed=7}) to explore cases beyond the fixed ones; a failure found so
+     * reproduces with the same value.
+     */
+    public static SplittableRandom random(long rngSeed) {
+        return new SplittableRandom(rngSeed + Long.getLong("shears.fuzz.seed", 0L) * 1_000_003L);
     }
 
     private static int offset(SplittableRandom r, int len) {

@@ -42,7 +42,7 @@ public final class JsonMutations {
         }
         List<Site> sites = new ArrayList<>();
         collect(root, "", sites);
-        SplittableRandom r = new SplittableRandom(rngSeed);
+        SplittableRandom r = Corruptions.random(rngSeed);
         List<Function<JsonNode, JsonNode>> replacements = List.of(
                 old -> F.numberNode(0), old -> F.numberNode(-1), old -> F.numberNode(Integer.MAX_VALUE),
                 old -> F.numberNode(Integer.MIN_VALUE), old -> F.numberNode(1L << 40), old -> F.numberNode(1e308),

@@ -99,7 +99,14 @@ final class KerasGraphBuilder {
 
     Model build(KerasModelConfig cfg) {
         for (KerasLayerConfig l : cfg.layers()) names.add(l.name());
-        for (KerasLayerConfig l : cfg.layers()) translate(l);
+        for (KerasLayerConfig l : cfg.layers()) {
+            try {
+                translate(l);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // a layer constructor or geometry helper refusing a value the config gave (units -11, strides 0): name the layer
+                throw l.error(e.getMessage());
+            }
+        }
         checkAllWeightsUsed(cfg);
         Ref out = outputs.get(cfg.outputLayer());
         if (out == null) throw new ImportException("the output layer '" + cfg.outputLayer() + "' is not among the layers", file, null);
@@ -465,6 +472,9 @@ final class KerasGraphBuilder {
             left = p.path("left_pad").asInt(0);
             right = p.path("right_pad").asInt(0);
         } else if (p.isArray() && p.size() == 2 && p.get(0).isArray()) { // ((top, bottom), (left, right))
+            for (JsonNode pair : p)
+                if (!pair.isArray() || pair.size() != 2 || !pair.get(0).canConvertToInt() || !pair.get(1).canConvertToInt())
+                    throw l.error("padding " + p + " is not ((top, bottom), (left, right))");
             top = p.get(0).get(0).asInt();
             bottom = p.get(0).get(1).asInt();
             left = p.get(1).get(0).asInt();

@@ -139,6 +139,9 @@ final class ConstantFolding {
             od[i] = ad[i] == 1 ? bd[i] : ad[i];
         }
         int n = Math.toIntExact(TensorData.count(od));
+        // two small constants can broadcast to a huge one ([46340, 1] + [1, 46340]: 8 GB): check before allocating
+        String tooLarge = HeapBudget.shortfall((long) n * (a.isFloat() ? Float.BYTES : Long.BYTES), "the broadcast result " + Arrays.toString(od));
+        if (tooLarge != null) throw new IllegalArgumentException(tooLarge);
         float[] fo = a.isFloat() ? new float[n] : null;
         long[] lo = a.isFloat() ? null : new long[n];
         int[] idx = new int[r];

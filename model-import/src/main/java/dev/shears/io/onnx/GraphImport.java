@@ -125,6 +125,9 @@ final class GraphImport {
             // every op Shears reads has one output, read as getOutput(0) throughout: a node without one is damage
             if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty())
                 throw new ImportException("node has no output (the file is corrupt or was written by a broken exporter)", file, display(n));
+            // likewise every op but Constant has an input 0 (the converters read it directly; an empty name is theirs to judge)
+            if (!n.getOpType().equals("Constant") && n.getInputCount() == 0)
+                throw new ImportException("node has no input (the file is corrupt or was written by a broken exporter)", file, display(n));
             convert(n, i);
         }
         return buildModel();
@@ -282,13 +285,9 @@ final class GraphImport {
             throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " is too large or negative", file, display(n));
         TensorData value = at.has("value") ? OnnxTensors.decode(at.get("value").getT(), file, display(n)) : TensorData.ofFloats(new long[]{1}, new float[]{0f});
         if (value.size() != 1) throw new ImportException("ConstantOfShape value must hold one element, it holds " + value.size(), file, display(n));
-        // the one node where a few bytes of file ask for an array of any size: check it fits before allocating
-        long bytes = count * (value.isFloat() ? Float.BYTES : Long.BYTES);
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > free)
-            throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " needs " + (bytes >> 20) + " MB, more than the "
-                    + (free >> 20) + " MB this JVM has free; is the file corrupt? If not, give Java more heap (JAVA_OPTS=-Xmx...)", file, display(n));
+        // a few bytes of file ask for an array of any size here: check it fits before allocating
+        String tooLarge = HeapBudget.shortfall(count * (value.isFloat() ? Float.BYTES : Long.BYTES), "ConstantOfShape of shape " + Arrays.toString(dims));
+        if (tooLarge != null) throw new ImportException(tooLarge, file, display(n));
         if (value.isFloat()) {
             float[] f = new float[(int) count];
             Arrays.fill(f, value.floats()[0]);
@@ -373,7 +372,7 @@ final class GraphImport {
     }
 
     private void matMul(NodeProto n, int index) {
-        if (constants.containsKey(n.getInput(0)) || !constants.containsKey(n.getInput(1)))
+        if (constants.containsKey(n.getInput(0)) || n.getInputCount() < 2 || !constants.containsKey(n.getInput(1)))
             throw new ImportException("MatMul is supported as activation x constant matrix only (input 0 the activation, input 1 the weights)",
                     file, display(n));
         Act a = activation(n, 0, "A");

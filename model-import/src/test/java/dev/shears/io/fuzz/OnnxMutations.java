@@ -3,6 +3,7 @@ package dev.shears.io.fuzz;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.shears.core.fuzz.Corruption;
+import dev.shears.core.fuzz.Corruptions;
 import dev.shears.io.onnx.proto.AttributeProto;
 import dev.shears.io.onnx.proto.GraphProto;
 import dev.shears.io.onnx.proto.ModelProto;
@@ -32,7 +33,7 @@ final class OnnxMutations {
     /** {@code count} models, each with one field of {@code model} changed. */
     static List<Corruption> model(byte[] model, long rngSeed, int count) {
         ModelProto m = parseModel(model);
-        SplittableRandom r = new SplittableRandom(rngSeed);
+        SplittableRandom r = Corruptions.random(rngSeed);
         List<Corruption> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             ModelProto.Builder b = m.toBuilder();
@@ -133,7 +134,7 @@ final class OnnxMutations {
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalArgumentException("seed is not a TensorProto", e);
         }
-        SplittableRandom r = new SplittableRandom(rngSeed);
+        SplittableRandom r = Corruptions.random(rngSeed);
         List<Corruption> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             var m = tensor(t, r);

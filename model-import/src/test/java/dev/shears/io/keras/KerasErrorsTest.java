@@ -134,6 +134,31 @@ class KerasErrorsTest {
         assertTrue(e.getMessage().contains("edited_config.json"), e.getMessage());
     }
 
+    /** Found by KerasCorruptionTest (-Dshears.fuzz.seed=1): a value a layer refuses was a bare IllegalArgumentException. */
+    @Test
+    void layerValueTheLayerRefusesNamesTheLayer() throws Exception {
+        Path p = mlpConfigWith("\"units\": 512", "\"units\": -11");
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("-11"), e.getMessage());
+    }
+
+    /** Found by KerasCorruptionTest (-Dshears.fuzz.seed=5): a ragged ((top, bottom), (left)) padding was a NullPointerException. */
+    @Test
+    void raggedZeroPaddingNamesTheLayer() throws Exception {
+        Path p = dir.resolve("pad.json");
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
+                 {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [[1, 1], [1]]}, "inbound_nodes": [[["in", 0, 0, {}]]]}
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["pad", 0, 0]]}}
+                """);
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("pad", e.node());
+        assertTrue(e.getMessage().contains("is not ((top, bottom), (left, right))"), e.getMessage());
+    }
+
     /** Found by KerasCorruptionTest: a keras_history that is not [layer, call, output] was a NullPointerException. */
     @Test
     void malformedInboundReference() throws Exception {

@@ -9,6 +9,15 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The folding steps on small tensors whose results follow from the ONNX spec by hand. */
 class ConstantFoldingTest {
 
+    /** Two vectors of 46341 int64 values broadcast to 2^31-1: 16 GB, refused before allocating instead of running out of memory. */
+    @Test void broadcastLargerThanTheHeapIsRefused() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 16L << 30, "the heap holds 16 GB: the result would fit");
+        TensorData col = TensorData.ofLongs(new long[]{46340, 1}, new long[46340]);
+        TensorData row = TensorData.ofLongs(new long[]{46341}, new long[46341]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConstantFolding.arithmetic("Add", col, row));
+        assertTrue(e.getMessage().contains("the broadcast result [46340, 46341] needs"), e.getMessage());
+    }
+
     @Test void arithmeticBroadcastsLikeNumpy() {
         TensorData col = TensorData.ofLongs(new long[]{2, 1}, new long[]{10, 20});
         TensorData row = TensorData.ofLongs(new long[]{3}, new long[]{1, 2, 3});

@@ -169,7 +169,7 @@ class OnnxImportStructureTest {
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
 
-    /** Found by OnnxCorruptionTest: a node with no output, and an input axis past int, were raw runtime exceptions. */
+    /** Found by OnnxCorruptionTest: a node with no output or no input, and an input axis past int, were raw runtime exceptions. */
     @Test
     void nodeWithoutOutputAndHugeInputAxisFailClearly(@TempDir Path dir) throws IOException {
         var m = dev.shears.io.onnx.proto.ModelProto.parseFrom(Files.readAllBytes(TestData.lightModel("squeezenet")));
@@ -180,6 +180,13 @@ class OnnxImportStructureTest {
         ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(a));
         assertEquals(a, e.file());
         assertTrue(e.getMessage().contains("no output"), e.getMessage());
+        var noInput = m.toBuilder();
+        noInput.getGraphBuilder().getNodeBuilder(0).clearInput();
+        Path c = dir.resolve("no-input.onnx");
+        Files.write(c, noInput.build().toByteArray());
+        e = assertThrows(ImportException.class, () -> OnnxImporter.read(c));
+        assertEquals(c, e.file());
+        assertTrue(e.getMessage().contains("no input"), e.getMessage());
         for (long size : new long[]{1L << 40, 1L << 20}) { // past int on one axis; within int per axis but 2^60 values in all
             var huge = m.toBuilder();
             var initializers = m.getGraph().getInitializerList().stream().map(t -> t.getName()).toList();

@@ -1,0 +1,20 @@
+package dev.shears.io.onnx;
+
+/**
+ * Whether an array that a few bytes of a model file can size (a ConstantOfShape, a broadcast of
+ * two constants) fits in the JVM's free heap, checked before allocating it: a corrupt or hostile
+ * file must fail with a message, not an OutOfMemoryError (nor take gigabytes a legitimate
+ * model never needs from a shared machine before some later check refuses it).
+ */
+final class HeapBudget {
+    private HeapBudget() {}
+
+    /** Null when {@code bytes} fit in the free heap, else why not, naming {@code what} and the sizes. */
+    static String shortfall(long bytes, String what) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes <= free) return null;
+        return what + " needs " + (bytes >> 20) + " MB, more than the " + (free >> 20) + " MB this JVM has free; is the file corrupt?"
+                + " If not, give Java more heap (JAVA_OPTS=-Xmx...)";
+    }
+}
