@@ -12,7 +12,6 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Layers;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
@@ -192,13 +191,11 @@ public final class SparseModel {
     private Tensor conv(ConvPlan cp, Tensor x) {
         Conv2D conv = cp.layer();
         Shape s = x.shape();
-        if (s.rank() != 4 || s.dim(1) != conv.inChannels())
-            throw new IllegalArgumentException(conv + ": expects an [N, " + conv.inChannels() + ", H, W] input, got " + x);
+        ConvGeometry g = conv.geometryOf(x);
         int n = s.dim(0);
-        ConvGeometry g = conv.geometry(s.dim(2), s.dim(3));
         int k = g.colRows(), hw = g.colCols(), outC = conv.outChannels();
         Tensor y = output(conv.name(), Shape.of(n, outC, g.outH(), g.outW()));
-        if (cols == null || cols.size() < (long) k * hw) cols = backend.allocate(Shape.of(k, hw), DType.FLOAT32);
+        cols = Layers.atLeast(backend, cols, Shape.of(k, hw));
         float[] yf = CpuTensor.f(y), cf = CpuTensor.f(cols);
         long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
         for (int i = 0; i < n; i++) {

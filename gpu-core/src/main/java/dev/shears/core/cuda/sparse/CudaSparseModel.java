@@ -17,7 +17,6 @@ import dev.shears.core.sparse.SparseFormat;
 import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
@@ -294,16 +293,11 @@ public final class CudaSparseModel implements AutoCloseable {
 
     private Tensor conv(Conv2D conv, Planned p, Tensor x) {
         Shape s = x.shape();
-        if (s.rank() != 4 || s.dim(1) != conv.inChannels())
-            throw new IllegalArgumentException(conv + ": expects an [N, " + conv.inChannels() + ", H, W] input, got " + x);
+        ConvGeometry g = conv.geometryOf(x);
         int n = s.dim(0);
-        ConvGeometry g = conv.geometry(s.dim(2), s.dim(3));
         int k = g.colRows(), hw = g.colCols(), outC = conv.outChannels();
         Tensor y = output(conv.name(), Shape.of(n, outC, g.outH(), g.outW()));
-        if (cols == null || cols.size() < (long) k * hw) {
-            if (cols != null) cols.close();
-            cols = backend.allocate(Shape.of(k, hw), DType.FLOAT32);
-        }
+        cols = Layers.atLeast(backend, cols, Shape.of(k, hw));
         long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
         for (int i = 0; i < n; i++) {
             if (p.tapMajor()) backend.im2colTapMajor(x, i * image, g, cols, 0);

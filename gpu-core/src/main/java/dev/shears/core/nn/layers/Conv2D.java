@@ -153,14 +153,23 @@ public final class Conv2D extends Layer {
                 b.im2col(x, (i0 + i) * imageSize + g * groupSize, geometry, cols, ((long) i * groups + g) * colsPerGroup);
     }
 
+    /**
+     * The geometry of this convolution over {@code x}, refusing an input that is not
+     * [N, inChannels, H, W] (what this layer's forward and the sparse models' convolutions check).
+     */
+    public ConvGeometry geometryOf(Tensor x) {
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != inChannels)
+            throw new IllegalArgumentException(this + ": expects an [N, " + inChannels + ", H, W] input, got " + x);
+        return geometry(s.dim(2), s.dim(3));
+    }
+
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
         x = Layers.input(this, inputs);
         Shape s = x.shape();
-        if (s.rank() != 4 || s.dim(1) != inChannels)
-            throw new IllegalArgumentException(this + ": expects an [N, " + inChannels + ", H, W] input, got " + x);
+        geometry = geometryOf(x);
         int n = s.dim(0), h = s.dim(2), w = s.dim(3);
-        geometry = geometry(h, w);
         int cg = inChannels / groups, ocg = outChannels / groups;
         int rows = geometry.colRows(), hw = geometry.colCols();
         long imageSize = (long) inChannels * h * w, groupSize = (long) cg * h * w, outImage = (long) outChannels * hw;

@@ -36,6 +36,16 @@ public final class Layers {
         return ensure(backend, current, shape, DType.FLOAT32);
     }
 
+    /**
+     * {@code current} when it holds at least {@code shape}'s elements (a scratch buffer that only
+     * grows: its shape is not what is read), else a new {@code shape} tensor (the old one is closed).
+     */
+    public static Tensor atLeast(Backend backend, Tensor current, Shape shape) {
+        if (current != null && current.backend() == backend && current.size() >= shape.size()) return current;
+        if (current != null) current.close();
+        return backend.allocate(shape, DType.FLOAT32);
+    }
+
     /** The one input of a single-input layer, with a batch axis and the expected per-sample size. */
     static Tensor input(dev.shears.core.nn.Layer layer, List<Tensor> inputs) {
         if (inputs.size() != 1)
