@@ -82,34 +82,25 @@ extern "C" __global__ void shears_prelu_backward_dx(const float* x, const float*
     GRID_STRIDE_DIGITS(i, n, at) dx[i] = x[i] > 0.0f ? dy[i] : slope[at.digit[1]] * dy[i];
 }
 
-// This block's double sum of dy * x where x <= 0 over j = first, first + stride, ... of channel c
-// (each thread in increasing j, then block_sum_d's fixed tree). Valid in thread 0.
-__device__ __forceinline__ double prelu_slope_block_sum(const float* x, const float* dy, int c, int channels, i64 outer,
-                                                        i64 inner, i64 first, i64 stride, double* scratch) {
-    double s = 0.0;
-    for_each_in_channel(c, channels, outer, inner, first, stride, [&](i64 idx) {
-        float v = x[idx];
-        if (v <= 0.0f) s += (double)dy[idx] * v;
-    });
-    return block_sum_d(s, scratch);
+// Adds element idx's term of the slope gradient to s: dy * x where x <= 0 (channel_block_sum's term).
+__device__ __forceinline__ void prelu_slope_term(const float* x, const float* dy, i64 idx, double& s) {
+    float v = x[idx];
+    if (v <= 0.0f) s += (double)dy[idx] * v;
 }
 
-// PReLU backward, slope part: dSlope[c] += sum of dy * x where x <= 0; one block per channel.
+// PReLU backward, slope part: dSlope[c] += sum of dy * x where x <= 0; one block per channel,
+// accumulated in double (channel_sum in common.cuh, as the bias gradient).
 extern "C" __global__ void shears_prelu_backward_slope(const float* x, const float* dy, float* dSlope,
                                                        i64 outer, int channels, i64 inner) {
     __shared__ double scratch[32];
-    int c = blockIdx.x;
-    double s = prelu_slope_block_sum(x, dy, c, channels, outer, inner, threadIdx.x, blockDim.x, scratch);
-    if (threadIdx.x == 0) dSlope[c] = (float)((double)dSlope[c] + s);
+    channel_sum(dSlope, true, channels, outer, inner, scratch, [=](i64 idx, double& s) { prelu_slope_term(x, dy, idx, s); });
 }
 
 // The same with few channels: `parts` blocks per channel (a grid (channels, parts); see
-// channel_part_first in common.cuh) write partial[c * parts + p]; shears_bias_grad_finish with
-// accumulate adds them to dSlope in order p = 0, 1, ... (deterministic, no atomics).
+// channel_part_first in common.cuh) write partial[c * parts + p]; shears_channel_parts_finish
+// (bias.cu) with accumulate adds them to dSlope in order p = 0, 1, ... (deterministic, no atomics).
 extern "C" __global__ void shears_prelu_backward_slope_partial(const float* x, const float* dy, double* partial,
                                                                i64 outer, int channels, i64 inner) {
     __shared__ double scratch[32];
-    int c = blockIdx.x, parts = gridDim.y;
-    double s = prelu_slope_block_sum(x, dy, c, channels, outer, inner, channel_part_first(), channel_part_stride(), scratch);
-    if (threadIdx.x == 0) partial[(i64)c * parts + blockIdx.y] = s;
+    channel_sum_part(partial, channels, outer, inner, scratch, [=](i64 idx, double& s) { prelu_slope_term(x, dy, idx, s); });
 }

@@ -166,12 +166,48 @@ __device__ __forceinline__ double block_allsum_d(double v, double* scratch) {
     return v;
 }
 
+// The per-channel sums of the bias and PReLU slope gradients: this block's double sum over
+// channel c's j = first, first + stride, ... (for_each_in_channel's), term(idx, s) adding element
+// idx's term to the thread's sum s (or nothing: PReLU skips x > 0; a visitor rather than a
+// returned term keeps the old kernels' code and registers). Each thread adds its terms in
+// increasing j, then block_sum_d adds the threads' sums in a fixed tree, so the result is the
+// same run to run. Valid in thread 0.
+template <typename Term>
+__device__ __forceinline__ double channel_block_sum(int c, int channels, i64 outer, i64 inner, i64 first, i64 stride,
+                                                    double* scratch, Term term) {
+    double s = 0.0;
+    for_each_in_channel(c, channels, outer, inner, first, stride, [&](i64 idx) { term(idx, s); });
+    return block_sum_d(s, scratch);
+}
+
 // A channel split over several blocks (the per-channel reductions with few channels): block
 // (c, p) = (blockIdx.x, blockIdx.y) of a grid (channels, parts) takes j = p * blockDim.x +
 // threadIdx.x of the channel, stepping by parts * blockDim.x (for_each_in_channel's first and
 // stride), and writes its double partial sum to [c * parts + p].
 __device__ __forceinline__ i64 channel_part_first() { return (i64)blockIdx.y * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ i64 channel_part_stride() { return (i64)gridDim.y * blockDim.x; }
+
+// The body of a one-block-per-channel sum kernel (a grid (channels)): out[c] = (accumulate ?
+// out[c] : 0) + channel c's sum of term, added in double and rounded once. scratch: 32 shared
+// doubles, declared by the kernel.
+template <typename Term>
+__device__ __forceinline__ void channel_sum(float* out, bool accumulate, int channels, i64 outer, i64 inner,
+                                            double* scratch, Term term) {
+    int c = blockIdx.x;
+    double s = channel_block_sum(c, channels, outer, inner, threadIdx.x, blockDim.x, scratch, term);
+    if (threadIdx.x == 0) out[c] = (float)((accumulate ? (double)out[c] : 0.0) + s);
+}
+
+// The body of its split form (a grid (channels, parts)): block (c, p) writes its sum of term to
+// partial[c * parts + p] (partial: [channels, parts] doubles); shears_channel_parts_finish (bias.cu)
+// then adds each channel's parts in order p = 0, 1, ...
+template <typename Term>
+__device__ __forceinline__ void channel_sum_part(double* partial, int channels, i64 outer, i64 inner, double* scratch,
+                                                 Term term) {
+    int c = blockIdx.x, parts = gridDim.y;
+    double s = channel_block_sum(c, channels, outer, inner, channel_part_first(), channel_part_stride(), scratch, term);
+    if (threadIdx.x == 0) partial[(i64)c * parts + blockIdx.y] = s;
+}
 
 // The sum of one channel's partial sums partial[0, parts) in an order fixed by parts alone (lane l
 // of warp 0 adds p = l, l + 32, ... in turn, then warp_sum_d's tree), so that every block of the

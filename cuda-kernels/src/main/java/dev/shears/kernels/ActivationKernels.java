@@ -19,8 +19,8 @@ public final class ActivationKernels {
         this.preluDx = rt.kernel("shears_prelu_backward_dx");
         this.preluSlope = rt.kernel("shears_prelu_backward_slope");
         this.preluSlopePartial = rt.kernel("shears_prelu_backward_slope_partial");
-        // adds [channels, parts] double partial sums to a float per channel, in order: the bias gradient's, with accumulate
-        this.partsFinish = rt.kernel("shears_bias_grad_finish");
+        // adds [channels, parts] double partial sums to a float per channel, in order (shared with the bias gradient); accumulating
+        this.partsFinish = rt.kernel("shears_channel_parts_finish");
     }
 
     private static void check(int code) {

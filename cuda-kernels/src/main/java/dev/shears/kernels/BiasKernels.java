@@ -3,14 +3,14 @@ package dev.shears.kernels;
 /** Bias add and bias gradient over [outer, channels, inner] (bias.cu). */
 public final class BiasKernels {
     private final KernelRuntime rt;
-    private final Kernel addBias, biasGrad, biasGradPartial, biasGradFinish;
+    private final Kernel addBias, biasGrad, biasGradPartial, partsFinish;
 
     public BiasKernels(KernelRuntime rt) {
         this.rt = rt;
         this.addBias = rt.kernel("shears_add_bias");
         this.biasGrad = rt.kernel("shears_bias_grad");
         this.biasGradPartial = rt.kernel("shears_bias_grad_partial");
-        this.biasGradFinish = rt.kernel("shears_bias_grad_finish");
+        this.partsFinish = rt.kernel("shears_channel_parts_finish");
     }
 
     public void addBias(long x, long bias, long outer, int channels, long inner) {
@@ -38,7 +38,7 @@ public final class BiasKernels {
             rt.args().ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner);
             rt.launch(biasGradPartial, channels, parts, KernelRuntime.BLOCK, 0);
             rt.args().ptr(partial).ptr(dBias).i32(channels).i32(parts).i32(accumulate ? 1 : 0);
-            rt.launch1d(biasGradFinish, channels);
+            rt.launch1d(partsFinish, channels);
         } finally {
             rt.memory().free(partial);
         }
