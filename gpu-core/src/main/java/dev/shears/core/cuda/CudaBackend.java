@@ -291,9 +291,7 @@ public final class CudaBackend implements Backend {
     public void softmaxCrossEntropyIntoStep(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols) {
         enter();
         CudaStepGraph g = requireCapture("softmaxCrossEntropyIntoStep");
-        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
-        checkSize("softmaxCrossEntropy labels", labels, rows);
-        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+        checkCrossEntropy(logits, labels, dLogits, rows, cols);
         softmax.softmaxCrossEntropyInto(f(logits, "softmaxCrossEntropyIntoStep"), t(labels, DType.INT32, "softmaxCrossEntropyIntoStep labels").pointer(),
                 fOrZero(dLogits, "softmaxCrossEntropyIntoStep"), gradScale, rows, cols,
                 g.lossAddress(), g.badLabelsAddress(), g.firstBadRowAddress());
@@ -303,8 +301,7 @@ public final class CudaBackend implements Backend {
     public void countCorrectIntoStep(Tensor logits, Tensor labels, int rows, int cols) {
         enter();
         CudaStepGraph g = requireCapture("countCorrectIntoStep");
-        checkSize("countCorrect logits", logits, (long) rows * cols);
-        checkSize("countCorrect labels", labels, rows);
+        checkCountCorrect(logits, labels, rows, cols);
         softmax.countCorrectInto(f(logits, "countCorrectIntoStep"), t(labels, DType.INT32, "countCorrectIntoStep labels").pointer(),
                 rows, cols, g.correctAddress());
     }
@@ -345,6 +342,44 @@ public final class CudaBackend implements Backend {
         return new KernelGeometry(g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(),
                 g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), g.padBottom(), g.padRight());
     }
+
+    // The size checks several ops repeat, with the messages ArgumentChecks.checkSize gives
+    // ("<op> <name>: expected N elements, got ..."), which the contract tests compare with the CPU's.
+
+    /** The softmax ops' forward: x and y each hold [rows, cols]. */
+    private static void checkRows(String op, int rows, int cols, String xName, Tensor x, String yName, Tensor y) {
+        checkSize(op + " " + xName, x, (long) rows * cols);
+        checkSize(op + " " + yName, y, (long) rows * cols);
+    }
+
+    /** The softmax ops' backward: y, dy and dx each hold [rows, cols]. */
+    private static void checkRows(String op, int rows, int cols, String yName, Tensor y, String dyName, Tensor dy,
+                                  String dxName, Tensor dx) {
+        checkRows(op, rows, cols, yName, y, dyName, dy);
+        checkSize(op + " " + dxName, dx, (long) rows * cols);
+    }
+
+    /** softmaxCrossEntropy's and its captured form's: logits [rows, cols], labels [rows], dLogits (if any) as logits. */
+    private static void checkCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols) {
+        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
+        checkSize("softmaxCrossEntropy labels", labels, rows);
+        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+    }
+
+    /** countCorrect's and its captured form's: logits [rows, cols], labels [rows]. */
+    private static void checkCountCorrect(Tensor logits, Tensor labels, int rows, int cols) {
+        checkSize("countCorrect logits", logits, (long) rows * cols);
+        checkSize("countCorrect labels", labels, rows);
+    }
+
+    /** Elements of n images [n, C, H, W] at g's input size. */
+    private static long imageFloats(ConvGeometry g, int n) { return (long) n * g.channels() * g.height() * g.width(); }
+
+    /** Elements of n images [n, C, outH, outW] at g's output size (pooling). */
+    private static long pooledFloats(ConvGeometry g, int n) { return (long) n * g.channels() * g.outH() * g.outW(); }
+
+    /** Elements of n images' im2col columns, [colRows, colCols] each. */
+    private static long columnFloats(ConvGeometry g, int n) { return (long) n * g.colRows() * g.colCols(); }
 
     // ================================================================ memory
 
@@ -562,48 +597,39 @@ public final class CudaBackend implements Backend {
 
     @Override public void softmax(Tensor x, Tensor y, int rows, int cols) {
         enter();
-        checkSize("softmax x", x, (long) rows * cols);
-        checkSize("softmax y", y, (long) rows * cols);
+        checkRows("softmax", rows, cols, "x", x, "y", y);
         softmax.softmax(f(x, "softmax"), f(y, "softmax"), rows, cols, false);
     }
 
     @Override public void logSoftmax(Tensor x, Tensor y, int rows, int cols) {
         enter();
-        checkSize("logSoftmax x", x, (long) rows * cols);
-        checkSize("logSoftmax y", y, (long) rows * cols);
+        checkRows("logSoftmax", rows, cols, "x", x, "y", y);
         softmax.softmax(f(x, "logSoftmax"), f(y, "logSoftmax"), rows, cols, true);
     }
 
     @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         enter();
-        checkSize("softmaxBackward y", y, (long) rows * cols);
-        checkSize("softmaxBackward dy", dy, (long) rows * cols);
-        checkSize("softmaxBackward dx", dx, (long) rows * cols);
+        checkRows("softmaxBackward", rows, cols, "y", y, "dy", dy, "dx", dx);
         softmax.softmaxBackward(f(y, "softmaxBackward"), f(dy, "softmaxBackward"), f(dx, "softmaxBackward"), rows, cols);
     }
 
     /** Log-softmax backward on the device (the interface's default would round-trip through the host). */
     @Override public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         enter();
-        checkSize("logSoftmaxBackward y", y, (long) rows * cols);
-        checkSize("logSoftmaxBackward dy", dy, (long) rows * cols);
-        checkSize("logSoftmaxBackward dx", dx, (long) rows * cols);
+        checkRows("logSoftmaxBackward", rows, cols, "y", y, "dy", dy, "dx", dx);
         softmax.logSoftmaxBackward(f(y, "logSoftmaxBackward"), f(dy, "logSoftmaxBackward"), f(dx, "logSoftmaxBackward"), rows, cols);
     }
 
     @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols) {
         enter();
-        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
-        checkSize("softmaxCrossEntropy labels", labels, rows);
-        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+        checkCrossEntropy(logits, labels, dLogits, rows, cols);
         return softmax.softmaxCrossEntropy(f(logits, "softmaxCrossEntropy"), t(labels, DType.INT32, "softmaxCrossEntropy labels").pointer(),
                 fOrZero(dLogits, "softmaxCrossEntropy"), gradScale, rows, cols);
     }
 
     @Override public int countCorrect(Tensor logits, Tensor labels, int rows, int cols) {
         enter();
-        checkSize("countCorrect logits", logits, (long) rows * cols);
-        checkSize("countCorrect labels", labels, rows);
+        checkCountCorrect(logits, labels, rows, cols);
         return softmax.countCorrect(f(logits, "countCorrect"), t(labels, DType.INT32, "countCorrect labels").pointer(), rows, cols);
     }
 
@@ -611,8 +637,8 @@ public final class CudaBackend implements Backend {
 
     @Override public void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
-        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
-        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        checkRange("im2col x", x, xOffset, imageFloats(g, 1));
+        checkRange("im2col cols", cols, colsOffset, columnFloats(g, 1));
         conv.im2col(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
     }
 
@@ -623,15 +649,15 @@ public final class CudaBackend implements Backend {
      */
     public void im2colTapMajor(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
-        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
-        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        checkRange("im2col x", x, xOffset, imageFloats(g, 1));
+        checkRange("im2col cols", cols, colsOffset, columnFloats(g, 1));
         conv.im2colTapMajor(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
     }
 
     @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
         enter();
-        checkRange("col2im cols", cols, colsOffset, (long) g.colRows() * g.colCols());
-        checkRange("col2im dx", dx, dxOffset, (long) g.channels() * g.height() * g.width());
+        checkRange("col2im cols", cols, colsOffset, columnFloats(g, 1));
+        checkRange("col2im dx", dx, dxOffset, imageFloats(g, 1));
         conv.col2im(f(cols, "col2im") + colsOffset * 4, geometry(g), f(dx, "col2im") + dxOffset * 4);
     }
 
@@ -639,8 +665,8 @@ public final class CudaBackend implements Backend {
     @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
         checkImages("im2colBatch", images);
-        checkRange("im2colBatch x", x, xOffset, (long) images * g.channels() * g.height() * g.width());
-        checkRange("im2colBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        checkRange("im2colBatch x", x, xOffset, imageFloats(g, images));
+        checkRange("im2colBatch cols", cols, colsOffset, columnFloats(g, images));
         conv.im2colBatch(f(x, "im2colBatch") + xOffset * 4, geometry(g), images, f(cols, "im2colBatch") + colsOffset * 4);
     }
 
@@ -648,8 +674,8 @@ public final class CudaBackend implements Backend {
     @Override public void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
         enter();
         checkImages("col2imBatch", images);
-        checkRange("col2imBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
-        checkRange("col2imBatch dx", dx, dxOffset, (long) images * g.channels() * g.height() * g.width());
+        checkRange("col2imBatch cols", cols, colsOffset, columnFloats(g, images));
+        checkRange("col2imBatch dx", dx, dxOffset, imageFloats(g, images));
         conv.col2imBatch(f(cols, "col2imBatch") + colsOffset * 4, geometry(g), images, f(dx, "col2imBatch") + dxOffset * 4);
     }
 
@@ -668,8 +694,8 @@ public final class CudaBackend implements Backend {
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();
-        checkSize("maxPool x", x, (long) n * g.channels() * g.height() * g.width());
-        checkSize("maxPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("maxPool x", x, imageFloats(g, n));
+        checkSize("maxPool y", y, pooledFloats(g, n));
         if (argmax != null) checkSize("maxPool argmax", argmax, y.size());
         pool.maxPool(f(x, "maxPool"), f(y, "maxPool"), argmax == null ? 0 : t(argmax, DType.INT32, "maxPool argmax").pointer(),
                 geometry(g), n);
@@ -677,24 +703,24 @@ public final class CudaBackend implements Backend {
 
     @Override public void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n) {
         enter();
-        checkSize("maxPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("maxPoolBackward dy", dy, pooledFloats(g, n));
         checkSize("maxPoolBackward argmax", argmax, dy.size());
-        checkSize("maxPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        checkSize("maxPoolBackward dx", dx, imageFloats(g, n));
         pool.maxPoolBackward(f(dy, "maxPoolBackward"), t(argmax, DType.INT32, "maxPoolBackward argmax").pointer(),
                 f(dx, "maxPoolBackward"), geometry(g), n);
     }
 
     @Override public void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad) {
         enter();
-        checkSize("avgPool x", x, (long) n * g.channels() * g.height() * g.width());
-        checkSize("avgPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("avgPool x", x, imageFloats(g, n));
+        checkSize("avgPool y", y, pooledFloats(g, n));
         pool.avgPool(f(x, "avgPool"), f(y, "avgPool"), geometry(g), n, countIncludePad);
     }
 
     @Override public void avgPoolBackward(Tensor dy, Tensor dx, ConvGeometry g, int n, boolean countIncludePad) {
         enter();
-        checkSize("avgPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
-        checkSize("avgPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        checkSize("avgPoolBackward dy", dy, pooledFloats(g, n));
+        checkSize("avgPoolBackward dx", dx, imageFloats(g, n));
         pool.avgPoolBackward(f(dy, "avgPoolBackward"), f(dx, "avgPoolBackward"), geometry(g), n, countIncludePad);
     }
 
