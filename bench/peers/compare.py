@@ -6,10 +6,18 @@ SparseGpuBench's sweep (issue 6, no PyTorch peer) under "sparse", and draws a PN
 matplotlib exists (GpuCharts draws the training and sparse charts in Java either way).
 
   python3 bench/peers/compare.py --shears shears.json train.json --torch torch_threshold.json torch_update.json torch_train.json \
-      [--sparse sparse.json] --out gpu-bench.json [--png chart.png]
+      [--sparse sparse.json] [--stages stages.tsv] --out gpu-bench.json [--png chart.png]
+  python3 bench/peers/compare.py --record-stages stages.tsv --out gpu-bench.json
+
+run-gpu.sh records every stage's outcome in stages.tsv (see read_stages); --stages puts them under
+"stages" and names the figures each missing or partial file stood for; --record-stages, run last,
+rewrites only "stages" (with compare's and the charts' own outcome) in an existing gpu-bench.json,
+or writes one holding just the stages when compare left none.
 """
 import argparse
+import csv
 import json
+import os
 import sys
 
 
@@ -154,15 +162,89 @@ def load(path):
         return {"results": [], "missing": path}
 
 
+# run-gpu.sh's stages that write a JSON file: the file's name there and the figures it holds
+STAGE_FILES = {
+    "gpubench": ("shears.json", "Shears threshold, fused optimizer updates and copy bandwidth (GpuBench)"),
+    "torch-threshold": ("torch_threshold.json", "PyTorch threshold peers (threshold_torch.py)"),
+    "torch-update": ("torch_update.json", "PyTorch fused optimizer peers (update_torch.py)"),
+    "trainbench": ("train.json", "Shears training step and whole GMP run (TrainBench)"),
+    "torch-train": ("torch_train.json", "PyTorch training peers, eager and torch.compile (train_torch.py)"),
+    "sparse": ("sparse.json", "sparse sweep: cuBLAS vs cuSPARSE and cuSPARSELt 2:4 (SparseGpuBench)"),
+}
+
+
+# stages.tsv's status words as the summary spells them
+STATUS = {"ok": "ok", "failed": "failed", "timed-out": "timed out", "skipped": "skipped (deadline)",
+          "not-requested": "not requested"}
+
+
+def read_stages(path):
+    """run-gpu.sh's stages.tsv (a header line, then one line per stage: stage, status, rc, seconds,
+    limit_s, left_s) as a list of objects in run order. status is ok, failed (with rc), timed out
+    (rc 124 or 137: timeout's), skipped (deadline) (too near to start: left_s seconds were left)
+    or not requested (--only). A stage that was cut off before its line has none."""
+    stages = []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            st = {"stage": r["stage"], "status": STATUS.get(r["status"], r["status"])}
+            for field, name in (("rc", "rc"), ("seconds", "seconds"), ("limit_s", "limitS"), ("left_s", "secondsLeft")):
+                if r.get(field) not in (None, ""):
+                    st[name] = int(r[field])
+            if st["stage"] in STAGE_FILES:
+                st["figures"] = STAGE_FILES[st["stage"]][1]
+            stages.append(st)
+    return stages
+
+
+def name_file(path, stages):
+    """What a missing or partial file stood for: its stage, the figures, and the stage's outcome
+    when stages.tsv has it (the file's path is a temporary one, so only its name is kept)."""
+    base = os.path.basename(path)
+    entry = {"file": base}
+    for stage, (file, figures) in STAGE_FILES.items():
+        if file == base:
+            entry = {"stage": stage, "figures": figures, "file": base}
+            outcome = next((s for s in stages if s["stage"] == stage), None)
+            if outcome is not None:  # the outcome in short; "stages" has the seconds and limits
+                entry.update({k: v for k, v in outcome.items() if k in ("status", "rc", "secondsLeft")})
+            elif stages:
+                entry["status"] = "no record (the run stopped before this stage)"
+    return entry
+
+
+def record_stages(stages, out_path):
+    """Rewrites out_path's "stages" (run last, with compare's and the charts' outcome too); writes a
+    file holding the stages alone when compare left no readable one."""
+    try:
+        with open(out_path) as f:
+            out = json.load(f)
+        if not isinstance(out, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        print("compare.py: %s unreadable (%s): writing the stages alone" % (out_path, e), file=sys.stderr)
+        out = {"results": [], "error": "compare.py wrote no results: see the compare stage below and run-gpu.log"}
+    out["stages"] = stages
+    with open(out_path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shears", nargs="+", required=True, help="GpuBench and TrainBench JSON files")
-    ap.add_argument("--torch", nargs="+", required=True)
+    ap.add_argument("--shears", nargs="+", help="GpuBench and TrainBench JSON files")
+    ap.add_argument("--torch", nargs="+")
     ap.add_argument("--sparse", help="SparseGpuBench JSON (issue 6's sweep; carried as is under 'sparse')")
+    ap.add_argument("--stages", help="run-gpu.sh's stages.tsv: each stage's outcome, under 'stages'")
+    ap.add_argument("--record-stages", metavar="STAGES_TSV", help="only rewrite --out's 'stages' from this stages.tsv")
     ap.add_argument("--out", required=True)
     ap.add_argument("--png")
     ap.add_argument("--quiet", action="store_true", help="do not echo the joined JSON on stdout")
     a = ap.parse_args()
+    if a.record_stages:
+        record_stages(read_stages(a.record_stages), a.out)
+        return
+    if not a.shears or not a.torch:
+        ap.error("--shears and --torch are required (unless --record-stages)")
+    stages = read_stages(a.stages) if a.stages else []
     shears = merge([load(p) for p in a.shears])
     runs = [load(p) for p in a.torch]
     rows = join(shears, runs)
@@ -172,12 +254,17 @@ def main():
            "recipe": shears.get("recipe"), "results": rows}
     if sparse is not None:
         out["sparse"] = sparse
-    missing = [r["missing"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "missing" in r]
+    runs_and_parts = [*shears.get("parts", []), *runs, sparse or {}]
+    # a stage left out with --only is listed under "stages" as not requested, not as missing
+    missing = [e for e in (name_file(r["missing"], stages) for r in runs_and_parts if "missing" in r)
+               if e.get("status") != "not requested"]
     if missing:
         out["missing"] = missing
-    partial = [r["partialFile"] for r in [*shears.get("parts", []), *runs, sparse or {}] if "partialFile" in r]
+    partial = [name_file(r["partialFile"], stages) for r in runs_and_parts if "partialFile" in r]
     if partial:
         out["partial"] = partial
+    if stages:
+        out["stages"] = stages
     if a.png:
         out["chart"] = a.png if chart(rows, a.png, sparse) else None
     with open(a.out, "w") as f:

@@ -4,9 +4,22 @@ import unittest
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 
-from compare import join, load, merge
+from compare import join, load, merge, name_file, read_stages, record_stages
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# run-gpu.sh's stages.tsv for a run with --only threshold,train whose stages ended every way they can
+STAGES_TSV = ("stage\tstatus\trc\tseconds\tlimit_s\tleft_s\n"
+              "gpubench\tok\t0\t50\t100\t\n"
+              "torch-threshold\tfailed\t1\t3\t90\t\n"
+              "torch-update\ttimed-out\t124\t25\t25\t\n"
+              "trainbench\tskipped\t\t\t\t4\n"
+              "torch-train\tskipped\t\t\t\t-3\n"
+              "sparse\tnot-requested\t\t\t\t\n")
 
 
 class JoinTest(unittest.TestCase):
@@ -96,6 +109,89 @@ class JoinTest(unittest.TestCase):
                 json.dump({"partial": True, "results": [{"op": "copy"}]}, f)
             self.assertEqual(partial, load(partial)["partialFile"], "a stage's checkpoint is named as partial")
             self.assertNotIn("partialFile", load(good))
+
+
+
+class StagesTest(unittest.TestCase):
+    def write(self, d, name, text):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_every_outcome_is_read_with_its_figures(self):
+        with tempfile.TemporaryDirectory() as d:
+            stages = read_stages(self.write(d, "stages.tsv", STAGES_TSV))
+        self.assertEqual(["gpubench", "torch-threshold", "torch-update", "trainbench", "torch-train", "sparse"],
+                         [s["stage"] for s in stages])
+        ok, failed, timed_out, skipped, late, unwanted = stages
+        self.assertEqual({"status": "ok", "rc": 0, "seconds": 50, "limitS": 100}, {k: ok[k] for k in ("status", "rc", "seconds", "limitS")})
+        self.assertIn("GpuBench", ok["figures"])
+        self.assertEqual(("failed", 1), (failed["status"], failed["rc"]))
+        self.assertEqual(("timed out", 124), (timed_out["status"], timed_out["rc"]))
+        self.assertEqual("skipped (deadline)", skipped["status"])
+        self.assertEqual(4, skipped["secondsLeft"])
+        self.assertEqual(-3, late["secondsLeft"])
+        self.assertNotIn("rc", skipped, "a skipped stage never ran: no exit code")
+        self.assertEqual({"stage": "sparse", "status": "not requested", "figures": unwanted["figures"]}, unwanted)
+
+    def test_a_missing_file_is_named_by_its_stage_and_figures(self):
+        with tempfile.TemporaryDirectory() as d:
+            stages = read_stages(self.write(d, "stages.tsv", STAGES_TSV))
+        entry = name_file("/tmp/tmp.Xy12/torch_update.json", stages)
+        self.assertEqual({"stage": "torch-update", "figures": "PyTorch fused optimizer peers (update_torch.py)",
+                          "file": "torch_update.json", "status": "timed out", "rc": 124}, entry)
+        self.assertEqual("skipped (deadline)", name_file("/tmp/w/train.json", stages)["status"])
+        # no stages.tsv (compare.py run by hand): the stage and figures still, no outcome
+        self.assertEqual({"stage": "sparse", "figures": name_file("sparse.json", [])["figures"], "file": "sparse.json"},
+                         name_file("/tmp/w/sparse.json", []))
+        self.assertEqual({"file": "other.json"}, name_file("/tmp/w/other.json", stages))
+        # a stage with no line: the run stopped before it
+        self.assertIn("stopped before", name_file("/tmp/w/sparse.json", stages[:2])["status"])
+
+    def test_the_summary_holds_the_stages_and_names_what_is_missing(self):
+        with tempfile.TemporaryDirectory() as d:
+            shears = self.write(d, "shears.json", json.dumps({"device": "GPU", "results": [
+                {"op": "threshold", "scope": "single", "n": 100, "sparsity": 0.9, "medianMs": 2.0}]}))
+            torch_threshold = self.write(d, "torch_threshold.json", '{"results": [')  # a peer killed mid-write
+            stages_tsv = self.write(d, "stages.tsv", STAGES_TSV)
+            out = os.path.join(d, "gpu-bench.json")
+            missing = lambda name: os.path.join(d, name)
+            rc = subprocess.call([sys.executable, os.path.join(HERE, "compare.py"), "--shears", shears, missing("train.json"),
+                                  "--torch", torch_threshold, missing("torch_update.json"), missing("torch_train.json"),
+                                  "--sparse", missing("sparse.json"), "--stages", stages_tsv, "--out", out, "--quiet"],
+                                 stderr=subprocess.DEVNULL)
+            self.assertEqual(0, rc)
+            with open(out) as f:
+                j = json.load(f)
+        self.assertEqual(6, len(j["stages"]))
+        self.assertEqual(1, len(j["results"]))
+        by_stage = {m["stage"]: m for m in j["missing"]}
+        self.assertEqual({"trainbench", "torch-threshold", "torch-update", "torch-train"}, set(by_stage),
+                         "sparse was not requested: listed under stages, not as missing")
+        self.assertEqual(("failed", 1), (by_stage["torch-threshold"]["status"], by_stage["torch-threshold"]["rc"]))
+        self.assertEqual("timed out", by_stage["torch-update"]["status"])
+        self.assertEqual("skipped (deadline)", by_stage["trainbench"]["status"])
+        for m in j["missing"]:
+            self.assertNotIn(d, json.dumps(m), "temporary paths stay out of the summary")
+            self.assertTrue(m["figures"])
+
+    def test_recording_the_stages_keeps_the_results_or_writes_the_stages_alone(self):
+        with tempfile.TemporaryDirectory() as d:
+            stages = read_stages(self.write(d, "stages.tsv", STAGES_TSV))
+            out = self.write(d, "gpu-bench.json", json.dumps({"results": [{"op": "threshold"}], "stages": stages[:2]}))
+            record_stages(stages, out)
+            with open(out) as f:
+                j = json.load(f)
+            self.assertEqual([{"op": "threshold"}], j["results"])
+            self.assertEqual(stages, j["stages"])
+            absent = os.path.join(d, "none.json")  # compare failed or was skipped
+            record_stages(stages, absent)
+            with open(absent) as f:
+                j = json.load(f)
+            self.assertEqual(stages, j["stages"])
+            self.assertEqual([], j["results"])
+            self.assertIn("compare", j["error"])
 
 
 if __name__ == "__main__":
