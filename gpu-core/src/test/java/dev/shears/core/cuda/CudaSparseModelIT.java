@@ -310,6 +310,20 @@ class CudaSparseModelIT {
         }
     }
 
+    /** An FP16 plan's calibration batch of another shape than the model's input is refused, naming both shapes. */
+    @Test void aCalibrationBatchOfAnotherShapeIsRefused() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = Architectures.create("lenet-300-100", INPUT, 10).bind(gpu, 1);
+            CudaSparsePlanner fp16 = new CudaSparsePlanner(CudaSparsePlanner.Options.quick().withPrecision(dev.shears.core.cuda.sparse.Precision.FP16));
+            try (Tensor wrong = gpu.upload(new float[2 * 32 * 32], Shape.of(2, 1, 32, 32))) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> CudaSparseModel.plan(m, 2, fp16, wrong).close());
+                assertTrue(e.getMessage().contains("[2, 1, 32, 32]") && e.getMessage().contains("expects [2, 1, 28, 28]"), e.getMessage());
+            }
+        }
+    }
+
     @Test void plansCoverDenseAndConvLayersAndSayWhatWasLeftOut() {
         GpuTestSupport.assumeCuda();
         try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
