@@ -66,8 +66,15 @@
 //   versions of [S] copied into public repositories read it (search, then the attribute, then the
 //   workspace); the attribute numbers CONFIG_ID 0, CONFIG_MAX_ID 1, SEARCH_ITERATIONS 2 are [A]'s
 //   cusparseLt.MatmulAlgAttribute, the prototype (handle*, algSelection*, attribute, void* data,
-//   size_t dataSize) [A]'s matmul_alg_get_attribute. Here: CONFIG_ID and CONFIG_MAX_ID (both int), a data size other than
-//   sizeof(int) or another attribute is CUSPARSE_STATUS_INVALID_VALUE. The emulator has
+//   size_t dataSize) [A]'s matmul_alg_get_attribute. Here: CONFIG_ID, CONFIG_MAX_ID and SEARCH_ITERATIONS (all int),
+//   a data size other than sizeof(int) or another attribute is CUSPARSE_STATUS_INVALID_VALUE.
+// - cusparseLtMatmulAlgSetAttribute(handle*, algSelection*, attribute, const void* data, size_t dataSize) ([A]'s
+//   matmul_alg_set_attribute; [P] sets SEARCH_ITERATIONS on the selection before cusparseLtMatmulPlanInit): here
+//   SEARCH_ITERATIONS (int, > 0; [T]) and CONFIG_ID (int, 0..CONFIG_MAX_ID); CONFIG_MAX_ID is read-only ([T]), and
+//   it, another attribute, a value out of range or a data size other than sizeof(int) is CUSPARSE_STATUS_INVALID_VALUE.
+//   (*) The plan takes the selection's values when it is made (cusparseLtMatmulPlanInit), as the workflow of [S]
+//   and [P] (attributes first, then the plan) implies: a search runs SEARCH_ITERATIONS launches per configuration
+//   as the selection held it then. The emulator has
 //   CONFIGS kernel configurations (ids 0..CONFIGS-1), all the same code; the search runs each
 //   SEARCH_ITERATIONS times and, since none can be faster here, keeps the last (the highest id), so
 //   that a caller who reads the id back sees the search's choice rather than the default 0. The plan
@@ -108,7 +115,7 @@ constexpr int COMPUTE_32I = 0, COMPUTE_16F = 1, COMPUTE_32F = 2;
 constexpr int MATMUL_ALG_DEFAULT = 0;
 constexpr int PRUNE_SPMMA_TILE = 0, PRUNE_SPMMA_STRIP = 1;
 constexpr int SEARCH_ITERATIONS = 5;  // CUSPARSELT_MATMUL_SEARCH_ITERATIONS' default ([T])
-constexpr int ALG_CONFIG_ID = 0, ALG_CONFIG_MAX_ID = 1;  // cusparseLtMatmulAlgAttribute_t ([A])
+constexpr int ALG_CONFIG_ID = 0, ALG_CONFIG_MAX_ID = 1, ALG_SEARCH_ITERATIONS = 2;  // cusparseLtMatmulAlgAttribute_t ([A])
 constexpr int CONFIGS = 2;  // the emulated kernel configurations (ids 0..CONFIGS-1), all the same code
 constexpr std::size_t OPAQUE_BYTES = 512;  // uint8_t data[512] in cusparseLt.h 0.7.1-0.8.1
 
@@ -139,6 +146,7 @@ struct Matmul {
 struct AlgSelection {
     std::uint64_t magic;
     int alg, configId;
+    int searchIterations;  // CUSPARSELT_MATMUL_SEARCH_ITERATIONS
     Matmul matmul;
 };
 
@@ -146,6 +154,7 @@ struct Plan {
     std::uint64_t magic;
     Matmul matmul;
     int alg, configId;
+    int searchIterations;  // the selection's when the plan was made
     std::size_t workspace;
     AlgSelection* algSelection;  // the caller's, which the search updates (see the header comment)
 };
@@ -613,7 +622,7 @@ EXPORT int cusparseLtMatmulAlgSelectionInit(const void* handle, void* algSelecti
     const Matmul* mm = static_cast<const Matmul*>(matmulDescr);
     if (algSelection == nullptr || !live(mm)) return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "algSelection null or matmulDescr not initialised");
     if (alg != MATMUL_ALG_DEFAULT) return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "alg " + std::to_string(alg));
-    store(algSelection, AlgSelection{ALG_MAGIC, alg, 0, *mm});
+    store(algSelection, AlgSelection{ALG_MAGIC, alg, 0, SEARCH_ITERATIONS, *mm});
     return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -631,7 +640,8 @@ EXPORT int cusparseLtMatmulPlanInit(const void* handle, void* plan, const void* 
     const AlgSelection* alg = static_cast<const AlgSelection*>(algSelection);
     if (plan == nullptr || !live(mm) || !live(alg))
         return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "plan null, or matmulDescr / algSelection not initialised");
-    store(plan, Plan{PLAN_MAGIC, *mm, alg->alg, alg->configId, workspace_bytes(*mm), const_cast<AlgSelection*>(alg)});
+    store(plan, Plan{PLAN_MAGIC, *mm, alg->alg, alg->configId, alg->searchIterations, workspace_bytes(*mm),
+                     const_cast<AlgSelection*>(alg)});
     return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -661,11 +671,12 @@ EXPORT int cusparseLtMatmul(const void* handle, const void* plan, const void* al
 EXPORT int cusparseLtMatmulSearch(const void* handle, void* plan, const void* alpha, const void* d_A, const void* d_B,
                                   const void* beta, const void* d_C, void* d_D, void* workspace, void** streams,
                                   int numStreams) {
-    // every emulated configuration, SEARCH_ITERATIONS times each; all equally fast here, so the last one is kept
-    int rc = matmul_call("cusparseLtMatmulSearch", CONFIGS * SEARCH_ITERATIONS, static_cast<const Handle*>(handle),
-                         static_cast<const Plan*>(plan), alpha, d_A, d_B, beta, d_C, d_D, workspace, streams, numStreams);
-    if (rc != CUSPARSE_STATUS_SUCCESS) return rc;
+    // every emulated configuration, the plan's search iterations each; all equally fast here, so the last one is kept
     Plan* p = static_cast<Plan*>(plan);
+    int iterations = live(p) ? p->searchIterations : 1;  // a dead plan: matmul_call refuses it
+    int rc = matmul_call("cusparseLtMatmulSearch", CONFIGS * iterations, static_cast<const Handle*>(handle), p, alpha, d_A,
+                         d_B, beta, d_C, d_D, workspace, streams, numStreams);
+    if (rc != CUSPARSE_STATUS_SUCCESS) return rc;
     p->configId = CONFIGS - 1;
     if (live(p->algSelection)) p->algSelection->configId = CONFIGS - 1;
     return CUSPARSE_STATUS_SUCCESS;
@@ -683,10 +694,36 @@ EXPORT int cusparseLtMatmulAlgGetAttribute(const void* handle, const void* algSe
     switch (attribute) {
         case ALG_CONFIG_ID: value = a->configId; break;
         case ALG_CONFIG_MAX_ID: value = CONFIGS - 1; break;
+        case ALG_SEARCH_ITERATIONS: value = a->searchIterations; break;
         default: return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "attribute " + std::to_string(attribute) + " is not emulated");
     }
     std::memcpy(data, &value, sizeof value);
     return CUSPARSE_STATUS_SUCCESS;
+}
+
+EXPORT int cusparseLtMatmulAlgSetAttribute(const void* handle, void* algSelection, int attribute, const void* data,
+                                           std::size_t dataSize) {
+    const char* fn = "cusparseLtMatmulAlgSetAttribute";
+    if (!live(static_cast<const Handle*>(handle))) return CUSPARSE_STATUS_NOT_INITIALIZED;
+    AlgSelection* a = static_cast<AlgSelection*>(algSelection);
+    if (!live(a)) return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "algSelection not initialised or destroyed");
+    if (data == nullptr || dataSize != sizeof(int))
+        return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "data null or dataSize " + std::to_string(dataSize) + " is not sizeof(int)");
+    int value;
+    std::memcpy(&value, data, sizeof value);
+    switch (attribute) {
+        case ALG_SEARCH_ITERATIONS:
+            if (value < 1) return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "search iterations " + std::to_string(value) + " (must be > 0)");
+            a->searchIterations = value;
+            return CUSPARSE_STATUS_SUCCESS;
+        case ALG_CONFIG_ID:
+            if (value < 0 || value > CONFIGS - 1)
+                return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "config id " + std::to_string(value) + " outside 0.." + std::to_string(CONFIGS - 1));
+            a->configId = value;
+            return CUSPARSE_STATUS_SUCCESS;
+        case ALG_CONFIG_MAX_ID: return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID is read-only");
+        default: return refuse(CUSPARSE_STATUS_INVALID_VALUE, fn, "attribute " + std::to_string(attribute) + " is not emulated");
+    }
 }
 
 // ------------------------------------------------------------------ pruning and compression

@@ -3,6 +3,10 @@ package dev.shears.cli;
 import dev.shears.cli.report.BenchJson;
 import dev.shears.cli.report.PngChart;
 import dev.shears.core.backend.Backend;
+import dev.shears.core.backend.Backends;
+import dev.shears.core.cuda.sparse.CudaSparseModel;
+import dev.shears.core.cuda.sparse.CudaSparsePlanner;
+import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.sparse.SparseBench;
 import dev.shears.core.sparse.SparseModel;
@@ -23,8 +27,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code shears bench sparse (--model FILE | --shape MxK --sparsity LIST) --batch LIST --json FILE}:
- * dense against CSR, Blocked-ELL and 2:4 for a layer shape or for every layer of a model.
+ * {@code shears bench sparse (--model FILE | --shape MxK --sparsity LIST) --batch LIST
+ * [--backend cpu|cuda [--precision fp32|fp16|bf16]] --json FILE}: dense against CSR, Blocked-ELL
+ * and 2:4 for a layer shape or for every layer of a model. On {@code --backend cuda} (a model's
+ * layers only) the GPU planner's candidates are timed with CUDA events: cuBLAS against cuSPARSE,
+ * and with {@code --precision fp16|bf16} cuSPARSELt 2:4 as {@code eval --sparse} offers it.
  */
 @Command(name = "bench", description = "Benchmark sparse against dense inference: a table, a JSON file and a PNG chart.")
 final class BenchCommand implements Callable<Integer> {
@@ -45,8 +52,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
     int[] batch;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu (the GPU sweep is not wired into the CLI yet). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", defaultValue = "cpu",
+            description = "cpu, or cuda to time a --model's layers on the GPU (cuBLAS against cuSPARSE; the GPU sweep of a --shape "
+                    + "runs in the bench module). Default: ${DEFAULT-VALUE}.")
     String backend;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
+            description = "With --backend cuda: fp16 or bf16 opts in to reduced precision, adding cuSPARSELt 2:4 (\"2:4-lt fp16\") "
+                    + "as a candidate for Dense and Conv2D layers pruned 2:4, as eval --sparse does; such a layer rounds its inputs, "
+                    + "weights and outputs to 16 bits (FP32 accumulation). With fp16, a layer whose activations on a random batch "
+                    + "in [0, 1) exceed half of FP16's range is not offered it. The CPU runs fp32 only. Default: ${DEFAULT-VALUE}.")
+    String precision;
 
     @Option(names = "--quick", description = "Fewer repetitions and no JIT warm-up: a smoke test of the command, whose figures are not reliable.")
     boolean quick;
@@ -56,9 +72,21 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (!what.equals("sparse")) throw new UserError("bench " + what + ": only 'bench sparse' exists");
-        if (!backend.equals("cpu"))
-            throw new UserError("--backend " + backend + ": bench sparse runs on the CPU in this version; the cuSPARSE/cuSPARSELt sweep is not wired yet");
+        if (!backend.equals("cpu") && !backend.equals("cuda")) throw new UserError("--backend " + backend + ": expected cpu or cuda");
+        boolean cuda = backend.equals("cuda");
+        Precision p;
+        try {
+            p = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--precision: " + e.getMessage());
+        }
+        if (p != Precision.FP32 && !cuda)
+            throw new UserError("--precision " + p.id() + " needs --backend cuda (cuSPARSELt's 2:4 products); bench sparse on the cpu"
+                    + " runs fp32 only: drop --precision, or add --backend cuda on a machine with CUDA");
         if ((model == null) == (shape == null)) throw new UserError("give either --model FILE or --shape MxK");
+        if (cuda && shape != null)
+            throw new UserError("--shape with --backend cuda: bench sparse times a --model's layers on the GPU; the cuSPARSE/cuSPARSELt"
+                    + " sweep of a layer shape runs in the bench module (SparseGpuBench), or use --backend cpu");
         for (int n : batch) if (n < 1) throw new UserError("--batch " + n + " must be at least 1");
         if (json != null) OutputFile.requireFile(json, "--json");
         Path png = json == null ? null : json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
@@ -70,6 +98,7 @@ final class BenchCommand implements Callable<Integer> {
         SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
         List<SparseBench.Row> rows = new ArrayList<>();
         var err = System.err;
+        String device = SparseBench.cpuDevice();
         if (shape != null) {
             int[] mk;
             try {
@@ -80,6 +109,19 @@ final class BenchCommand implements Callable<Integer> {
             for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
             err.printf(Locale.ROOT, "bench sparse: %dx%d, sparsity %s, batch %s%n", mk[0], mk[1], java.util.Arrays.toString(sparsity), java.util.Arrays.toString(batch));
             rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
+        } else if (cuda) {
+            try (Backend be = Backends.create("cuda").backend()) {
+                String cause = CudaSparseModel.unavailabilityCause();
+                if (cause != null) throw new UserError("bench sparse --backend cuda needs cuSPARSE: " + cause + "; or use --backend cpu");
+                device = be.name();
+                ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
+                CudaSparsePlanner planner = new CudaSparsePlanner(
+                        (quick ? CudaSparsePlanner.Options.quick() : CudaSparsePlanner.Options.defaults()).withPrecision(p));
+                for (int n : batch)
+                    try (CudaSparseModel sm = CudaSparseModel.plan(src.model(), n, planner)) {
+                        rows.addAll(SparseBench.modelRows(sm.plans()));
+                    }
+            }
         } else {
             try (Backend be = CpuBackend.create()) {
                 ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
@@ -92,10 +134,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         if (json != null) {
-            String device = SparseBench.cpuDevice();
-            BenchJson.writeFile(json, json(device, rows), modelFile);
+            String timedOn = device;
+            BenchJson.writeFile(json, json(timedOn, rows), modelFile);
             if (shape != null) {
-                AtomicFiles.write(png, o -> o.write(chart(rows, device)));
+                AtomicFiles.write(png, o -> o.write(chart(rows, timedOn)));
                 err.println("bench sparse: wrote " + json + " and " + png);
             } else {
                 err.println("bench sparse: wrote " + json);

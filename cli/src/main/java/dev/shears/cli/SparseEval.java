@@ -11,6 +11,7 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.sparse.WholeModelCheck;
+import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
 import java.io.PrintStream;
@@ -72,7 +73,12 @@ final class SparseEval {
     static Tensor firstBatch(Model model, Dataset test, int batch) {
         Dataset head = test.head(batch);
         if (head.count() == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
-        return model.backend().upload(head.features(), model.inputs().getFirst().shape().withBatch(head.count()));
+        Shape in = model.inputs().getFirst().shape();
+        if (test.sampleSize() != in.size())
+            throw new UserError("the fp16 calibration batch (the first " + head.count() + " samples of " + test.name() + ") has shape "
+                    + test.sampleShape().withBatch(head.count()) + " but the model expects " + in.withBatch(head.count())
+                    + ": evaluate on the data the model was built for");
+        return model.backend().upload(head.features(), in.withBatch(head.count()));
     }
 
     /** Says on stderr when the whole-model check sent the plan back to dense. */

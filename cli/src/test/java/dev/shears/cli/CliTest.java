@@ -273,6 +273,26 @@ class CliTest {
         assertEquals(2, shears("bench", "sparse", "--shape", "64by96").code(), "a bad shape is a user error");
     }
 
+    /** bench sparse takes --precision as eval --sparse does: for the cuda backend only, refused on the CPU with the reason. */
+    @Test @Order(5)
+    void benchSparsePrecisionIsForTheCudaBackend() {
+        Run cpu = shears("bench", "sparse", "--shape", "64x96", "--batch", "1", "--quick", "--precision", "fp16");
+        assertEquals(2, cpu.code(), cpu.err());
+        assertTrue(cpu.err().contains("--precision fp16 needs --backend cuda") && cpu.err().contains("fp32 only"), cpu.err());
+        Run unknown = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "fp8");
+        assertEquals(2, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("unknown precision 'fp8'"), unknown.err());
+        Run shapeOnCuda = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "bf16");
+        assertEquals(2, shapeOnCuda.code(), shapeOnCuda.err());
+        assertTrue(shapeOnCuda.err().contains("--shape with --backend cuda") && shapeOnCuda.err().contains("--model"), shapeOnCuda.err());
+        Run otherBackend = shears("bench", "sparse", "--shape", "64x96", "--backend", "tpu");
+        assertEquals(2, otherBackend.code(), otherBackend.err());
+        assertTrue(otherBackend.err().contains("expected cpu or cuda"), otherBackend.err());
+        Run fp32 = shears("bench", "sparse", "--shape", "16x16", "--sparsity", "0.5", "--batch", "1", "--quick", "--precision", "fp32");
+        assertEquals(0, fp32.code(), "fp32, said explicitly, runs on the CPU as before: " + fp32.err());
+        assertTrue(shears("bench", "--help").out().contains("--precision"), "the help lists --precision");
+    }
+
     @Test @Order(6)
     void recipesListPrintAndValidate() throws Exception {
         Run list = shears("recipes");

@@ -125,5 +125,19 @@ class CudaInferenceReportIT {
         ObjectMapper json = new ObjectMapper();
         assertEquals(json.readTree(dense.out()).get("accuracy").asDouble(), json.readTree(lt.out()).get("accuracy").asDouble(), 0.01, lt.out());
         assertTrue(json.readTree(lt.out()).get("mode").asText().startsWith("sparse on the GPU ("), lt.out());
+
+        // bench sparse --backend cuda --precision fp16 times the same candidate for every Dense layer, on the device
+        Path benchJson = dir.resolve("bench24.json");
+        CliTest.Run bench = CliTest.shears("bench", "sparse", "--model", model, "--backend", "cuda", "--precision", "fp16", "--batch", "8",
+                "--quick", "--json", benchJson.toString());
+        assertEquals(0, bench.code(), bench.err());
+        JsonNode rows = json.readTree(benchJson.toFile());
+        assertFalse(rows.get("device").asText().startsWith("cpu"), "timed on the GPU: " + rows.get("device"));
+        for (String layer : new String[] {"fc1", "fc2", "fc3"}) {
+            boolean lt24 = false;
+            for (JsonNode r : rows.get("results"))
+                lt24 |= r.get("op").asText().equals(layer) && r.get("format").asText().startsWith("2:4-lt fp16") && r.get("n").asInt() == 8;
+            assertTrue(lt24, layer + " has a 2:4-lt fp16 row: " + rows);
+        }
     }
 }

@@ -39,4 +39,16 @@ class SparseEvalTest {
             assertTrue(none.getMessage().contains("no samples"), none.getMessage());
         }
     }
+
+    /** A test set of other samples than the model takes is refused, naming the batch's shape and the model's. */
+    @Test
+    void aCalibrationBatchOfAnotherShapeIsRefusedNamingBothShapes() {
+        try (CpuBackend be = CpuBackend.create()) {
+            Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            Dataset larger = new Dataset("cifar-ish", Shape.of(3, 32, 32), new float[4 * 3 * 32 * 32], new int[4], 10);
+            UserError e = assertThrows(UserError.class, () -> SparseEval.firstBatch(m, larger, 3));
+            assertTrue(e.getMessage().contains("has shape [3, 3, 32, 32]") && e.getMessage().contains("expects [3, 784]")
+                    && e.getMessage().contains("cifar-ish"), e.getMessage());
+        }
+    }
 }

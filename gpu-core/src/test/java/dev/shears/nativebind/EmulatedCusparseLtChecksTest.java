@@ -69,6 +69,15 @@ class EmulatedCusparseLtChecksTest {
             CusparseLt.matmulDescriptorInit(h, mm, N, N, sA, dB, dC, dC, F32);
             assertStatus("CUSPARSE_STATUS_INVALID_VALUE", () -> CusparseLt.matmulAlgSelectionInit(h, alg, mm, 5));
             CusparseLt.matmulAlgSelectionInit(h, alg, mm, CusparseLt.CUSPARSELT_MATMUL_ALG_DEFAULT);
+            // search iterations: the documented default 5, settable to any count > 0; CONFIG_MAX_ID is read-only
+            int iterations = CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS;
+            assertEquals(5, CusparseLt.matmulAlgIntAttribute(h, alg, iterations));
+            assertStatus("CUSPARSE_STATUS_INVALID_VALUE", () -> CusparseLt.matmulAlgSetIntAttribute(h, alg, iterations, 0));
+            assertStatus("CUSPARSE_STATUS_INVALID_VALUE",
+                    () -> CusparseLt.matmulAlgSetIntAttribute(h, alg, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID, 1));
+            assertStatus("CUSPARSE_STATUS_INVALID_VALUE", () -> CusparseLt.matmulAlgSetIntAttribute(h, never, iterations, 3));
+            CusparseLt.matmulAlgSetIntAttribute(h, alg, iterations, 7);
+            assertEquals(7, CusparseLt.matmulAlgIntAttribute(h, alg, iterations));
             CusparseLt.matmulPlanInit(h, plan, mm, alg);
             long ws = CusparseLt.matmulWorkspace(h, plan);
             long dev = Cuda.memAlloc(4096);
@@ -134,6 +143,20 @@ class EmulatedCusparseLtChecksTest {
      * refuses) throws the library's error and releases exactly the descriptors it had made: the
      * emulator refuses to destroy one never initialised, which would show as a suppressed error.
      */
+    /** A product made with an explicit search-iteration count carries it into its selection; without one, the library's default. */
+    @Test
+    void searchIterationsAreSetBeforeThePlanIsMade() {
+        try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle lt = new CusparseLtHandle()) {
+            try (StructuredMatmul tuned = new StructuredMatmul(lt, 16, 16, 32, F16, F32, 10)) {
+                assertEquals(10, tuned.searchIterations());
+            }
+            try (StructuredMatmul plain = new StructuredMatmul(lt, 16, 16, 32, F16, F32)) {
+                assertEquals(5, plain.searchIterations(), "the documented default");
+            }
+            assertThrows(IllegalArgumentException.class, () -> new StructuredMatmul(lt, 16, 16, 32, F16, F32, -1));
+        }
+    }
+
     @Test
     void aFailedConstructorDestroysOnlyWhatItInitialised() {
         try (CudaContext ctx = CudaContext.open(0); CusparseLtHandle lt = new CusparseLtHandle()) {

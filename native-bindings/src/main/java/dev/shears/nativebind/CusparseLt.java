@@ -46,6 +46,14 @@ public final class CusparseLt {
     /** cusparseLtMatmulAlgAttribute_t: the kernel configuration a search chose (int) and the highest there is (int) */
     public static final int CUSPARSELT_MATMUL_ALG_CONFIG_ID = 0;
     public static final int CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID = 1;
+    /**
+     * cusparseLtMatmulAlgAttribute_t: launches per kernel configuration in cusparseLtMatmulSearch
+     * (int, > 0, default 5). 2: the third enumerator of cusparseLtMatmulAlgAttribute_t, which numbers
+     * from 0 (cusparseLt.h; NVIDIA's generated bindings list SEARCH_ITERATIONS = 2,
+     * docs.nvidia.com/cuda/nvmath-python/latest/bindings/generated/nvmath.bindings.cusparseLt.MatmulAlgAttribute.html;
+     * meaning and default: docs.nvidia.com/cuda/cusparselt/types.html).
+     */
+    public static final int CUSPARSELT_MATMUL_SEARCH_ITERATIONS = 2;
     public static final int CUSPARSELT_PRUNE_SPMMA_TILE = 0;
     public static final int CUSPARSELT_PRUNE_SPMMA_STRIP = 1;
     public static final int CUSPARSE_ORDER_COL = 1;
@@ -93,6 +101,9 @@ public final class CusparseLt {
         // cusparseLtMatmulAlgGetAttribute(handle*, algSelection*, cusparseLtMatmulAlgAttribute_t, void* data, size_t dataSize)
         static final MethodHandle cusparseLtMatmulAlgGetAttribute = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
                 JAVA_INT, ADDRESS, JAVA_LONG), "cusparseLtMatmulAlgGetAttribute");
+        // cusparseLtMatmulAlgSetAttribute(handle*, algSelection*, cusparseLtMatmulAlgAttribute_t, const void* data, size_t dataSize)
+        static final MethodHandle cusparseLtMatmulAlgSetAttribute = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+                JAVA_INT, ADDRESS, JAVA_LONG), "cusparseLtMatmulAlgSetAttribute");
         // cusparseLtMatmulSearch(handle*, plan* (in/out), ... same as cusparseLtMatmul)
         static final MethodHandle cusparseLtMatmulSearch = LIB.downcall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), "cusparseLtMatmulSearch");
@@ -221,6 +232,19 @@ public final class CusparseLt {
             check((int) H.cusparseLtMatmulAlgGetAttribute.invokeExact(handle, algSelection, attribute, out, JAVA_INT.byteSize()),
                     "cusparseLtMatmulAlgGetAttribute", "attribute " + attribute);
             return out.get(JAVA_INT, 0);
+        } catch (Throwable t) { throw Native.rethrow(t); }
+    }
+
+    /**
+     * Sets an int attribute of an algorithm selection ({@link #CUSPARSELT_MATMUL_SEARCH_ITERATIONS},
+     * {@link #CUSPARSELT_MATMUL_ALG_CONFIG_ID}); before cusparseLtMatmulPlanInit, which reads the selection.
+     */
+    public static void matmulAlgSetIntAttribute(MemorySegment handle, MemorySegment algSelection, int attribute, int value) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment in = a.allocate(JAVA_INT);
+            in.set(JAVA_INT, 0, value);
+            check((int) H.cusparseLtMatmulAlgSetAttribute.invokeExact(handle, algSelection, attribute, in, JAVA_INT.byteSize()),
+                    "cusparseLtMatmulAlgSetAttribute", "attribute " + attribute + " = " + value);
         } catch (Throwable t) { throw Native.rethrow(t); }
     }
 

@@ -36,7 +36,18 @@ public final class StructuredMatmul implements AutoCloseable {
      * @param computeType {@link CusparseLt#CUSPARSE_COMPUTE_32F} for both (0.6+)
      */
     public StructuredMatmul(CusparseLtHandle lt, int m, int n, int k, int valueType, int computeType) {
+        this(lt, m, n, k, valueType, computeType, 0);
+    }
+
+    /**
+     * As above, with {@code searchIterations} launches per kernel configuration in {@link #search}
+     * (CUSPARSELT_MATMUL_SEARCH_ITERATIONS, set on the algorithm selection before the plan is made
+     * from it); 0 leaves the library's default (5 in cuSPARSELt 0.6-0.8).
+     */
+    public StructuredMatmul(CusparseLtHandle lt, int m, int n, int k, int valueType, int computeType, int searchIterations) {
         checkShape(m, n, k, valueType);
+        if (searchIterations < 0)
+            throw new IllegalArgumentException("2:4 matmul: search iterations must be > 0 (or 0 for the library's default), got " + searchIterations);
         this.handle = lt.handle();
         this.m = m;
         this.n = n;
@@ -61,6 +72,8 @@ public final class StructuredMatmul implements AutoCloseable {
             CusparseLt.matmulDescriptorInit(handle, matmul, nt, nt, matA, matB, matC, matC, computeType);
             CusparseLt.matmulAlgSelectionInit(handle, algSelection, matmul, CusparseLt.CUSPARSELT_MATMUL_ALG_DEFAULT);
             algLive = true;
+            if (searchIterations > 0)
+                CusparseLt.matmulAlgSetIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS, searchIterations);
             CusparseLt.matmulPlanInit(handle, plan, matmul, algSelection);
             planLive = true;
         } catch (RuntimeException e) {
@@ -134,6 +147,11 @@ public final class StructuredMatmul implements AutoCloseable {
 
     /** The kernel configuration the plan runs: 0 (the default) until {@link #search} chose one. */
     public int configId() { return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_ID); }
+
+    /** Launches per kernel configuration in {@link #search}, as the algorithm selection holds it. */
+    public int searchIterations() {
+        return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS);
+    }
 
     /** The highest kernel configuration id for this product ({@link #search} chooses among 0..this). */
     public int maxConfigId() { return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID); }

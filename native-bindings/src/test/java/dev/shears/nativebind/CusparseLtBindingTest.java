@@ -52,6 +52,7 @@ class CusparseLtBindingTest {
                     () -> CusparseLt.matDescriptorDestroy(p),
                     () -> CusparseLt.matmulDescriptorInit(p, p, 0, 0, p, p, p, p, CusparseLt.CUSPARSE_COMPUTE_32F),
                     () -> CusparseLt.matmulAlgSelectionInit(p, p, p, 0),
+                    () -> CusparseLt.matmulAlgSetIntAttribute(p, p, CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS, 5),
                     () -> CusparseLt.matmulPlanInit(p, p, p, p),
                     () -> CusparseLt.matmulPlanDestroy(p),
                     () -> CusparseLt.matmulWorkspace(p, p),

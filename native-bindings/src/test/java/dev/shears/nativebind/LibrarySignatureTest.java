@@ -30,7 +30,7 @@ class LibrarySignatureTest {
         return Stream.of(
                 Arguments.of(Cublas.class, "abi/cublas-12.4.txt", 9),
                 Arguments.of(Cusparse.class, "abi/cusparse-12.4.txt", 16),
-                Arguments.of(CusparseLt.class, "abi/cusparselt.txt", 21));
+                Arguments.of(CusparseLt.class, "abi/cusparselt.txt", 22));
     }
 
     @ParameterizedTest(name = "{0}")

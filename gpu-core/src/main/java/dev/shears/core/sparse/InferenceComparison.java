@@ -41,12 +41,11 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
 
     public double speedup() { return denseMs / sparseMs; }
 
-    /** Longest warm-up of the two paths before they are timed. */
-    static final long WARM_UP_NANOS = 400_000_000L;
-
     /**
      * Plans {@code model} (bound to a CPU backend) at {@code batch}, times both paths on the first
-     * test images, and compares the outputs on up to {@code agreementSamples} images.
+     * test images, and compares the outputs on up to {@code agreementSamples} images. Both paths
+     * are settled first on {@link Settle#COMPARISON}, unless {@code minMillis} is 0 (quick: tests,
+     * where the figures do not matter).
      */
     public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples,
                                               SparsePlanner planner, double minMillis) {
@@ -59,7 +58,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
         // 3 warm-up and 15 timed runs at least, minMillis in all, per path and round (the planner's timing)
         WholeModelCheck.Timer timer = (path, forward) -> SparsePlanner.medianMillis(forward, 3, 15, minMillis / SparsePlanner.ROUNDS);
-        return compare(model, test, batch, agreementSamples, planned(sparse), kept, timer, WARM_UP_NANOS);
+        return compare(model, test, batch, agreementSamples, planned(sparse), kept, timer, minMillis > 0 ? Settle.COMPARISON : null);
     }
 
     /** What {@link #compare} needs of a planned model, on whichever backend it runs. */
@@ -94,11 +93,12 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
      * {@code sparse}'s on the first {@code batch} test images (repeated when the test set is
      * smaller), timed by {@code timer} in {@link SparsePlanner#ROUNDS} interleaved rounds, each
      * path's best round (the whole-model check's timing, {@link WholeModelCheck#measure}), after
-     * both paths have run alternately for up to {@code warmUpNanos}; then agreement of both paths
-     * on up to {@code agreementSamples} test images, batch by batch.
+     * untimed rounds of both paths until their times are stable on {@code settle} (null: none;
+     * the last of those rounds counts as the first timed one); then agreement of both paths on up
+     * to {@code agreementSamples} test images, batch by batch.
      */
     public static InferenceComparison compare(Model model, Dataset test, int batch, int agreementSamples, Planned sparse,
-                                              boolean kept, WholeModelCheck.Timer timer, long warmUpNanos) {
+                                              boolean kept, WholeModelCheck.Timer timer, Settle settle) {
         checkInputs(model, test, batch);
         Backend be = model.backend();
         ExecContext ctx = ExecContext.inference(be);
@@ -111,15 +111,11 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         double denseMs, sparseMs;
         try (Tensor x = be.upload(xs, in.withBatch(batch))) {
             Runnable dense = () -> model.forward(ctx, x), planned = () -> sparse.forward(x);
-            // Both paths on these very shapes until the JIT has compiled them: a batch size the
-            // run never used reaches GEMM branches (and scalar tails) it has not profiled, which
-            // run interpreted, 10-100x slower, until recompiled.
-            long start = System.nanoTime();
-            for (int i = 0; i < 2000 && System.nanoTime() - start < warmUpNanos; i++) {
-                dense.run();
-                planned.run();
-            }
-            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0, null); // warmed up above
+            // Both paths settled on these very shapes before the rounds that count: on the CPU a
+            // batch size the run never used reaches GEMM branches (and scalar tails) the JIT has not
+            // profiled, which run interpreted, 10-100x slower, until recompiled; on CUDA the GPU's
+            // clocks ramp up and the host side of each launch goes through the JIT alike.
+            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0, settle);
             denseMs = times.denseMs();
             sparseMs = times.plannedMs();
         }

@@ -67,6 +67,15 @@ public final class Settle {
      */
     public static final Settle WHOLE_MODEL = perJvm();
 
+    /**
+     * The run report's dense-against-sparse timing ({@link InferenceComparison#compare}, CPU and
+     * CUDA): one comparison at most 2 s, all of a JVM together at most 10 s. Its own budget: it
+     * runs after the plan's whole-model check, which may have spent {@link #WHOLE_MODEL}'s, and it
+     * times on the first test images rather than the check's random batch, at every batch size the
+     * report asks for.
+     */
+    public static final Settle COMPARISON = perJvm();
+
     /** A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above has its own). */
     private static Settle perJvm() { return new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L); }
 
@@ -75,6 +84,27 @@ public final class Settle {
      * batch columns, batch-major or not) with the candidate formats it times there.
      */
     public record Key(int rows, int cols, int n, boolean batchMajor, List<String> candidates) {}
+
+    /**
+     * A pass that remembers the figures of its last run. The pass that ends a settle loop is itself
+     * a timing of the same candidates: either stable (within {@link #TOLERANCE} of the two before
+     * it) or the last one the cap allowed, which a further pass would not make any warmer. So a
+     * caller that settled reads {@link #last()} instead of timing once more.
+     */
+    public static final class Recorded implements Pass {
+        private final Pass pass;
+        private double[] last;
+
+        public Recorded(Pass pass) { this.pass = pass; }
+
+        @Override public double[] run() {
+            last = pass.run();
+            return last.clone();
+        }
+
+        /** The figures of the last run (null before the first). */
+        public double[] last() { return last == null ? null : last.clone(); }
+    }
 
     private final LongSupplier clock;
     private final long perKeyNanos;

@@ -97,9 +97,12 @@ public final class SparseBench {
     }
 
     /** Rows for every candidate of every planned layer of a model ({@code --model FILE}). */
-    public static List<Row> modelRows(SparseModel model) {
+    public static List<Row> modelRows(SparseModel model) { return modelRows(model.plans()); }
+
+    /** Rows for every candidate of every planned layer, from the plans of either backend's sparse model (the CUDA one's too). */
+    public static List<Row> modelRows(List<SparseModel.LayerPlan> plans) {
         List<Row> rows = new ArrayList<>();
-        for (SparseModel.LayerPlan p : model.plans()) {
+        for (SparseModel.LayerPlan p : plans) {
             double dense = p.denseMs();
             for (SparsePlanner.Timing t : p.timings())
                 rows.add(new Row(p.layer(), t.format() + (t.format().equals(p.format()) ? " (chosen)" : ""),

@@ -83,8 +83,8 @@ class CudaStructuredSparseIT {
         return m.nodes().stream().filter(n -> n.layer() instanceof Dense).map(n -> n.layer().name()).toList();
     }
 
-    /** What a subclass knows of the device's search result (the emulator's choice is fixed); nothing here. */
-    void autotuned(CudaStructuredMatrix w) {}
+    /** What a subclass knows of the device's search result ({@code configId}; the emulator's choice is fixed); nothing here. */
+    void autotuned(int configId, String what) {}
 
     @Test
     void forcedTwoOfFourPredictsLikeDenseWithinSixteenBitRounding() {
@@ -111,7 +111,8 @@ class CudaStructuredSparseIT {
                             // autotuned at plan time: the configuration cuSPARSELt's search kept, read back from the library
                             assertTrue(w.algConfigId() >= 0, what);
                             assertEquals("cusparselt-spmma-" + p.id() + "-config" + w.algConfigId(), w.kernel(), what);
-                            autotuned(w);
+                            assertEquals(CudaStructuredMatrix.SEARCH_ITERATIONS, w.searchIterations(), "set explicitly: " + what);
+                            autotuned(w.algConfigId(), what);
                         }
                         assertArrayEquals(new int[] {304, 48}, ((CudaStructuredMatrix) sm.weights("fc1")).paddedShape(), "fc1 [300, 35] padded");
                         assertArrayEquals(new int[] {16, 112}, ((CudaStructuredMatrix) sm.weights("fc3")).paddedShape(), "fc3 [10, 100] padded");
@@ -131,6 +132,12 @@ class CudaStructuredSparseIT {
                         try (Tensor x12 = gpu.upload(xs12, INPUT.withBatch(12))) {
                             float[] dense12 = gpu.download(m.forward(ExecContext.inference(gpu), x12));
                             Parity.assertClose(what + ": batch 12", dense12, gpu.download(sm.forward(x12)), tol, tol);
+                        }
+                        // and searches its own kernel configuration for that width (it kept the default 0 before)
+                        for (SparseModel.LayerPlan lp : sm.plans()) {
+                            CudaStructuredMatrix w = (CudaStructuredMatrix) sm.weights(lp.layer());
+                            assertTrue(w.algConfigId(12) >= 0, "batch 12 has a plan: " + what);
+                            autotuned(w.algConfigId(12), what + ", " + lp.layer() + " at batch 12");
                         }
                     }
                     m.forward(ExecContext.inference(gpu), x); // the layers' own buffers back at this batch size

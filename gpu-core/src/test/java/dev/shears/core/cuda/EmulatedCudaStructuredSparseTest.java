@@ -1,7 +1,6 @@
 package dev.shears.core.cuda;
 
 import dev.shears.core.cuda.emulator.CudaEmulator;
-import dev.shears.core.cuda.sparse.CudaStructuredMatrix;
 import org.junit.jupiter.api.BeforeAll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,10 +11,11 @@ class EmulatedCudaStructuredSparseTest extends CudaStructuredSparseIT {
 
     /**
      * The emulator's cusparseLtMatmulSearch keeps the last of its two kernel configurations (id 1,
-     * not the default 0; see cusparselt.cpp): a planned 2:4 matrix that reads 1 was searched, and
-     * its id was read back from the algorithm selection, not assumed.
+     * not the default 0; see cusparselt.cpp): a plan that reads 1 was searched (the planned
+     * batch's, and the one built later for a wider batch), and its id was read back from the
+     * algorithm selection, not assumed.
      */
-    @Override void autotuned(CudaStructuredMatrix w) {
-        assertEquals(1, w.algConfigId(), "the emulator's search result");
+    @Override void autotuned(int configId, String what) {
+        assertEquals(1, configId, "the emulator's search result: " + what);
     }
 }

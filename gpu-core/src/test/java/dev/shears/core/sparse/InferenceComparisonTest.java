@@ -75,6 +75,38 @@ class InferenceComparisonTest {
         }
     }
 
+    /**
+     * The comparison settles both paths on {@link Settle} before the rounds that count (it warmed
+     * up on a 400 ms wall clock before, which a cold path outlives under load): a dense forward
+     * cold for its first timings (40, 20, 12 ms, then 10) is judged at 10 ms, not at its best cold
+     * round, and the settle loop's last pass is the first round.
+     */
+    @Test void bothPathsAreSettledBeforeTheRoundsThatCount() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        KernelPruning.pruneKernels(m, 0.9);
+        SparseModel sparse = SparseModel.plan(m, 2, new SparsePlanner(SparsePlanner.Options.quick()));
+        double[] cold = {40, 20, 12};
+        int[] calls = new int[2];
+        WholeModelCheck.Timer timer = (path, forward) -> {
+            forward.run();
+            int call = calls[path.ordinal()]++;
+            return path == WholeModelCheck.Path.PLANNED ? 7 : call < cold.length ? cold[call] : 10;
+        };
+        InferenceComparison settled = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sparse), true, timer,
+                new Settle(() -> 0L, 1_000, 10_000));
+        assertEquals(10, settled.denseMs(), "judged on the settled dense forward");
+        assertEquals(7, settled.sparseMs());
+        // settle: dense 40, 20, 12, 10 (stable once), 10 (twice): 5 passes, the last one the first round; 2 rounds more
+        assertEquals(7, calls[0], "dense timings");
+        assertEquals(7, calls[1], "planned timings, one per dense one");
+
+        calls[0] = calls[1] = 0;
+        InferenceComparison unsettled = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sparse), true, timer, null);
+        assertEquals(12, unsettled.denseMs(), "without settling, the best of three cold rounds");
+        assertEquals(SparsePlanner.ROUNDS, calls[0]);
+    }
+
     @Test void agreementStopsAtTheTestSetSize() {
         CpuBackend be = CpuBackend.create();
         Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);

@@ -4,6 +4,7 @@ import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.InferenceComparison;
+import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.Tensor;
@@ -14,7 +15,8 @@ import java.util.List;
  * {@link InferenceComparison} on the CUDA backend: the model's own forward (cuBLAS) against its
  * {@link CudaSparseModel} (cuSPARSE CSR / Blocked-ELL where they won), both timed with CUDA
  * events on the backend's stream ({@link CudaSparsePlanner#medianMillis}: 3 untimed and 15 timed
- * runs per path and round), after the plan has passed the whole-model check (or been sent back to
+ * runs per path and round, after untimed rounds until both are stable: {@link Settle#COMPARISON}),
+ * after the plan has passed the whole-model check (or been sent back to
  * dense by it). Latency, storage and agreement are computed by {@link InferenceComparison#compare},
  * as on the CPU.
  */
@@ -32,6 +34,15 @@ public final class CudaInferenceComparison {
      * memory before returning.
      */
     public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner) {
+        return measure(model, test, batch, agreementSamples, planner, Settle.COMPARISON);
+    }
+
+    /**
+     * {@link #measure} settling both paths' timing on {@code settle} (tests: a scripted clock)
+     * when the planner's options settle ({@link CudaSparsePlanner.Options#settle()}).
+     */
+    static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner,
+                                       Settle settle) {
         if (!(model.backend() instanceof CudaBackend cuda))
             throw new IllegalStateException("the CUDA inference comparison needs a model bound to the CUDA backend; it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
@@ -47,8 +58,10 @@ public final class CudaInferenceComparison {
                 }
             };
             WholeModelCheck.Timer timer = (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
-            // no wall-clock warm-up: the event timer runs its own untimed passes, and there is no JIT on the device side
-            return InferenceComparison.compare(model, test, batch, agreementSamples, planned, kept, timer, 0);
+            // settled as on the CPU: the event timer's 3 untimed runs neither bring an idle GPU's clocks up nor let the
+            // JIT compile the host side of each launch at this batch size
+            return InferenceComparison.compare(model, test, batch, agreementSamples, planned, kept, timer,
+                    planner.options().settle() ? settle : null);
         }
     }
 }

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Sparse inference for a model bound to a {@link CudaBackend} ({@code shears eval --sparse
@@ -99,6 +100,7 @@ public final class CudaSparseModel implements AutoCloseable {
                     + (model.backend() == null ? "nothing" : model.backend().name()) + "); use SparseModel on the CPU");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         requireSingleInput(model); // before the FP16 calibration runs the model on one input
+        if (calibration != null) checkCalibration(model, calibration);
         Map<String, CudaSparsePlanner.ActivationRange> ranges = Map.of();
         if (planner.options().precision() == Precision.FP16) {
             if (calibration != null) ranges = activationRanges(model, calibration);
@@ -136,6 +138,19 @@ public final class CudaSparseModel implements AutoCloseable {
     public static CudaSparseModel plan(Model model, int batch) { return plan(model, batch, new CudaSparsePlanner()); }
 
     /**
+     * A calibration batch must be [N, ...] of the model's input shape (N >= 1): a batch of other
+     * samples would run the model on misread inputs, and its ranges would decide at random.
+     */
+    static void checkCalibration(Model model, Tensor calibration) {
+        Shape in = model.inputs().getFirst().shape(), got = calibration.shape();
+        int n = got.rank() > 0 ? got.dim(0) : 0;
+        if (n < 1 || !in.withBatch(n).equals(got))
+            throw new IllegalArgumentException("the FP16 calibration batch has shape " + got + " but model input '" + model.inputs().getFirst().name()
+                    + "' expects " + in.withBatch(Math.max(1, n)) + " (a batch of samples of shape " + in
+                    + "): calibrate with samples of the data the model was built for");
+    }
+
+    /**
      * Runs {@code x} through the model's own (dense) forward and returns, for every layer
      * {@link #plan} plans (Dense, single-group Conv2D), the largest |input| and a bound on the
      * largest |product before the bias| (the largest |output| plus the largest |bias|): what a
@@ -143,15 +158,31 @@ public final class CudaSparseModel implements AutoCloseable {
      */
     static Map<String, CudaSparsePlanner.ActivationRange> activationRanges(Model model, Tensor x) {
         Backend be = model.backend();
+        return activationRanges(model, x, t -> maxAbs(be.download(t)));
+    }
+
+    /**
+     * {@link #activationRanges(Model, Tensor)} measuring each tensor with {@code maxAbsOf} (the
+     * largest |value| after a download; tests count the calls). Every node's output is measured
+     * once: a planned layer's input that another planned layer produced (two layers in a row, a
+     * layer feeding two) reuses that layer's measured output instead of downloading it again.
+     */
+    static Map<String, CudaSparsePlanner.ActivationRange> activationRanges(Model model, Tensor x, ToDoubleFunction<Tensor> maxAbsOf) {
+        Backend be = model.backend();
         ExecContext ctx = ExecContext.inference(be);
         Map<String, CudaSparsePlanner.ActivationRange> ranges = new HashMap<>();
+        Map<String, Double> measured = new HashMap<>(); // the largest |value| of each node's output (or model input) measured so far
         model.forwardUntil(ctx, List.of(x), model.outputName(), (node, ins) -> {
             Layer layer = node.layer();
             if (!(layer instanceof Dense || layer instanceof Conv2D c && c.groups() == 1)) return null;
             Parameter bias = layer instanceof Dense d ? d.bias() : ((Conv2D) layer).bias();
             Tensor y = layer.forward(ctx, ins);
             double maxBias = bias == null ? 0 : maxAbs(be.download(bias.value()));
-            ranges.put(node.name(), new CudaSparsePlanner.ActivationRange(maxAbs(be.download(ins.getFirst())), maxAbs(be.download(y)) + maxBias));
+            Tensor input = ins.getFirst();
+            double maxIn = measured.computeIfAbsent(node.inputs().getFirst(), src -> maxAbsOf.applyAsDouble(input));
+            double maxOut = maxAbsOf.applyAsDouble(y);
+            measured.put(node.name(), maxOut);
+            ranges.put(node.name(), new CudaSparsePlanner.ActivationRange(maxIn, maxOut + maxBias));
             return y;
         });
         return ranges;

@@ -33,7 +33,7 @@ import java.util.stream.IntStream;
  * inference as here, unlike the benchmark's cold-cache sweep. The first time a (shape, batch,
  * candidates) is planned in this JVM, untimed passes over every candidate run until the figures
  * are stable ({@link Settle}, on its own budget {@link Settle#GPU_PLANNER}: about 2 s per shape
- * and 10 s per JVM at most) and the candidates are timed again after them: a few warm-up runs do
+ * and 10 s per JVM at most) and the last of those passes is the candidates' timing: a few warm-up runs do
  * not bring an idle GPU's clocks up, nor load every library kernel, before the first layer is
  * judged ({@link Options#settle()}; the CPU planner does the same for its JIT).
  *
@@ -306,12 +306,13 @@ public final class CudaSparsePlanner {
             }
             if (options.settle()) {
                 // the candidates that ran, settled together (a candidate that ran once and fails later is a fault:
-                // it propagates), then timed again; a (shape, batch, candidates) settled before keeps the pass above
+                // it propagates); the settle loop's last pass is their timing. A (shape, batch, candidates) settled
+                // before keeps the pass above
                 int[] ran = IntStream.range(0, ms.length).filter(i -> !Double.isNaN(ms[i])).toArray();
-                Settle.Pass pass = () -> Arrays.stream(ran).mapToDouble(time).toArray();
+                Settle.Recorded pass = new Settle.Recorded(() -> Arrays.stream(ran).mapToDouble(time).toArray());
                 Settle.Key key = new Settle.Key(rows, cols, n, batchMajor, Arrays.stream(ran).mapToObj(labels::get).toList());
                 if (settle.once(key, pass) > 0) {
-                    double[] settled = pass.run();
+                    double[] settled = pass.last();
                     for (int j = 0; j < ran.length; j++) ms[ran[j]] = settled[j];
                 }
             }

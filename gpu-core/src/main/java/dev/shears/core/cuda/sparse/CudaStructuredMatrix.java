@@ -42,12 +42,15 @@ import java.util.TreeMap;
  * <p>A plan per padded batch width: the one planned for, used for every batch up to that size
  * (the last, smaller batch of an evaluation pads more columns), and another built on first use
  * for a larger batch. Each holds its compressed A, its 16-bit B and D buffers and its workspace.
- * The planned width's plan is autotuned once, at construction (the planner builds the matrix
- * before timing it, outside any graph capture): {@link StructuredMatmul#search} runs every kernel
- * configuration of cuSPARSELt on the zero-filled B and keeps the fastest, as the benchmark's
- * SparseGpuBench does, instead of the library's default configuration. A plan built later for a
- * wider batch keeps the default: it is built on first use, which may be inside a stream capture,
- * where the search's own timing and synchronisation cannot run.
+ * Every plan is autotuned once, when it is built: {@link StructuredMatmul#search} runs every kernel
+ * configuration of cuSPARSELt on the zero-filled B ({@link #SEARCH_ITERATIONS} launches each) and
+ * keeps the fastest, as the benchmark's SparseGpuBench does, instead of the library's default
+ * configuration. The planned width's plan is built at construction; one for a wider batch on
+ * first use, and it searches its own configuration too: the best kernel for a wider product is
+ * not the planned width's (a configuration is chosen per m, n, k), and keeping the default one
+ * left a larger evaluation batch on an untuned kernel. Building a plan reads the prune check's
+ * flag back to the host (a synchronous copy), so no plan is ever built inside a stream capture,
+ * where the search could not run either.
  * {@link #multiplyT} (Y [rows, n] = A X [cols, n]) runs the same product untransposed.
  */
 public final class CudaStructuredMatrix extends CudaSparseMatrix {
@@ -64,8 +67,17 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     private boolean closed;
 
     /**
-     * One cuSPARSELt product for batches up to {@code width}; {@code configId}: its kernel
-     * configuration (the searched one for the planned width, the default 0 otherwise).
+     * Launches per kernel configuration in cuSPARSELt's search (CUSPARSELT_MATMUL_SEARCH_ITERATIONS),
+     * set explicitly rather than left to the library's default (5 in 0.6-0.8, which a release may
+     * change): twice that, so that each configuration's time is an average of more launches where
+     * one launch of a small layer takes microseconds and a single slow launch would decide. A
+     * search runs once per plan, so the cost is paid at planning only.
+     */
+    public static final int SEARCH_ITERATIONS = 10;
+
+    /**
+     * One cuSPARSELt product for batches up to {@code width}; {@code configId}: the kernel
+     * configuration its search chose.
      */
     private record Plan(StructuredMatmul mm, CudaTensor compressed, CudaTensor workspace, CudaTensor b, CudaTensor d, int configId) {
         void close() {
@@ -120,7 +132,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         this.kPad = roundUp(cols, 16);
         this.padded = HalfConversion.toHalf(a, 0, rows, cols, cols, false, mPad, kPad, precision.isBf16());
         this.plannedWidth = roundUp(plannedBatch, 8);
-        plan(plannedWidth, true);
+        plan(plannedWidth);
     }
 
     @Override public String format() { return "2:4-lt " + precision.id(); }
@@ -131,6 +143,18 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     /** The cuSPARSELt kernel configuration the planned batch runs, as its search chose it ({@link StructuredMatmul#configId}). */
     public int algConfigId() { return plans.get(plannedWidth).configId(); }
 
+    /**
+     * The kernel configuration a batch of {@code n} runs, as the search of its plan chose it; -1
+     * when no plan covers {@code n} yet (one is built on the first product at that batch).
+     */
+    public int algConfigId(int n) {
+        Map.Entry<Integer, Plan> e = plans.ceilingEntry(n);
+        return e == null ? -1 : e.getValue().configId();
+    }
+
+    /** Launches per configuration that the search of the planned batch's plan ran ({@link #SEARCH_ITERATIONS}, read back from cuSPARSELt). */
+    public int searchIterations() { return plans.get(plannedWidth).mm().searchIterations(); }
+
     /** The compressed A of the planned batch width as cuSPARSELt sizes it (16-bit kept values plus its metadata, padding included). */
     @Override public long storageBytes() { return plans.get(plannedWidth).compressed().bytes(); }
 
@@ -139,11 +163,12 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     /** The padded A's shape {mPad, kPad}. */
     public int[] paddedShape() { return new int[] {mPad, kPad}; }
 
-    /** The plan for {@code width}, built (and with {@code tune}, autotuned) on first use. */
-    private Plan plan(int width, boolean tune) {
+    /** The plan for {@code width}, built and autotuned on first use. */
+    private Plan plan(int width) {
         Plan p = plans.get(width);
         if (p != null) return p;
-        StructuredMatmul mm = new StructuredMatmul(rt.lt(), mPad, width, kPad, precision.cudaType(), CusparseLt.CUSPARSE_COMPUTE_32F);
+        StructuredMatmul mm = new StructuredMatmul(rt.lt(), mPad, width, kPad, precision.cudaType(), CusparseLt.CUSPARSE_COMPUTE_32F,
+                SEARCH_ITERATIONS);
         CudaTensor dense = null, valid = null, scratch = null, compressed = null, workspace = null, b = null, d = null;
         try {
             byte[] bytes = new byte[2 * padded.length];
@@ -166,17 +191,13 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
             workspace = bytesOnDevice(mm.workspaceBytes());
             b = (CudaTensor) backend.uploadBytes(new byte[Math.multiplyExact(2 * kPad, width)], Shape.of(2L * kPad * width)); // zeros
             d = bytesOnDevice(2L * mPad * width);
-            int configId = 0;
-            if (tune) {
-                long tunedWorkspace = mm.search(compressed.pointer(), b.pointer(), d.pointer(), workspace.pointer(), backend.stream());
-                if (tunedWorkspace > workspace.bytes()) { // the chosen kernel needs more than the default did
-                    workspace.close();
-                    workspace = null;
-                    workspace = bytesOnDevice(tunedWorkspace);
-                }
-                configId = mm.configId();
+            long tunedWorkspace = mm.search(compressed.pointer(), b.pointer(), d.pointer(), workspace.pointer(), backend.stream());
+            if (tunedWorkspace > workspace.bytes()) { // the chosen kernel needs more than the default did
+                workspace.close();
+                workspace = null;
+                workspace = bytesOnDevice(tunedWorkspace);
             }
-            p = new Plan(mm, compressed, workspace, b, d, configId);
+            p = new Plan(mm, compressed, workspace, b, d, mm.configId());
             plans.put(width, p);
             return p;
         } catch (RuntimeException | Error e) {
@@ -200,7 +221,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     private Plan planFor(int n) {
         if (closed) throw new IllegalStateException(format() + " [" + rows + ", " + cols + "] is closed");
         Map.Entry<Integer, Plan> e = plans.ceilingEntry(n);
-        return e != null ? e.getValue() : plan(roundUp(n, 8), false);
+        return e != null ? e.getValue() : plan(roundUp(n, 8));
     }
 
     private int width(Plan p) { return p.mm().n(); }
