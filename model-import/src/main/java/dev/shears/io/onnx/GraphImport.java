@@ -25,6 +25,7 @@ import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
+import dev.shears.io.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.GraphProto;
 import dev.shears.io.onnx.proto.NodeProto;

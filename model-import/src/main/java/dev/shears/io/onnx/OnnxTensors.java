@@ -1,6 +1,7 @@
 package dev.shears.io.onnx;
 
 import com.google.protobuf.ByteString;
+import dev.shears.io.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.SparseTensorProto;
 import dev.shears.io.onnx.proto.StringStringEntryProto;
