@@ -338,6 +338,9 @@ final class GraphImport {
             throw new ImportException("Conv weight W " + Arrays.toString(w.dims()) + " with group " + group + " does not fit "
                     + inC + " input channels", file, display(n));
         long[] kernel = at.getInts("kernel_shape", Arrays.copyOfRange(w.dims(), 2, w.dims().length));
+        if (kernel.length != spatial)
+            throw new ImportException("kernel_shape " + Arrays.toString(kernel) + " has " + kernel.length + " entries for a " + spatial
+                    + "-D convolution (W " + Arrays.toString(w.dims()) + ")", file, display(n));
         for (int i = 0; i < spatial; i++)
             if (kernel[i] != w.dims()[2 + i])
                 throw new ImportException("kernel_shape " + Arrays.toString(kernel) + " disagrees with W " + Arrays.toString(w.dims()), file, display(n));

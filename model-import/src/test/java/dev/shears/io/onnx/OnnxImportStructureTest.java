@@ -243,6 +243,37 @@ class OnnxImportStructureTest {
         assertTrue(allocated < 32L << 20, "the refused weight was built: " + (allocated >> 20) + " MB allocated");
     }
 
+    /** Found by OnnxCorruptionTest (-Dshears.fuzz.seed=19, test_Conv2d~66~bitflip5@91): a one-entry kernel_shape on a 2-D Conv was an ArrayIndexOutOfBoundsException. */
+    @Test
+    void convKernelShapeOfTheWrongLengthFailsClearly(@TempDir Path dir) throws IOException {
+        TestGraph g = new TestGraph(11, 6).input("x", 1, 2, 5, 5).random("w", -1, 1, 4, 2, 3, 3);
+        g.op("Conv", in("x", "w"), "y", TestGraph.ints("kernel_shape", 3)).output("y");
+        Path file = g.write(dir, "kernel.onnx");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains("kernel_shape [3] has 1 entries for a 2-D convolution (W [4, 2, 3, 3])"), e.getMessage());
+    }
+
+    /** A sparse initializer's dims are checked like a dense one's: a negative or overflowing one was a NegativeArraySizeException or ArithmeticException. */
+    @Test
+    void sparseInitializerWithBadDimsFailsClearly(@TempDir Path dir) throws IOException {
+        long[][] bad = {{-2, 3}, {1L << 62, 4}};
+        String[] expected = {"sparse tensor has a negative dimension -2", "sparse tensor of dims [4611686018427387904, 4] is too large"};
+        for (int k = 0; k < bad.length; k++) {
+            var m = new TestGraph(13, 5).input("x", 1, 3).op("Relu", in("x"), "y").output("y").build().toBuilder();
+            var sparse = dev.shears.io.onnx.proto.SparseTensorProto.newBuilder()
+                    .setValues(OnnxTensors.encodeFloats("s", new long[]{1}, new float[]{1f}))
+                    .setIndices(OnnxTensors.encodeLongs(null, new long[]{1}, new long[]{0}));
+            for (long d : bad[k]) sparse.addDims(d);
+            m.getGraphBuilder().addSparseInitializer(sparse);
+            Path file = dir.resolve("sparse" + k + ".onnx");
+            Files.write(file, m.build().toByteArray());
+            ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+            assertEquals(file, e.file());
+            assertTrue(e.getMessage().contains(expected[k]), e.getMessage());
+        }
+    }
+
     @Test
     void garbageAndEmptyFilesFailClearly(@TempDir Path dir) throws IOException {
         Path text = dir.resolve("notes.onnx");
