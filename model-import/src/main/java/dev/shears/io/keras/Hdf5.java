@@ -1,5 +1,6 @@
 package dev.shears.io.keras;
 
+import dev.shears.io.HeapBudget;
 import dev.shears.io.ImportException;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
@@ -10,6 +11,7 @@ import io.jhdf.api.Node;
 import java.lang.reflect.Array;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -51,6 +53,7 @@ final class Hdf5 {
         return call(file, node.getPath(), () -> {
             Attribute a = node.getAttribute(name);
             if (a == null) return null;
+            requireHeap(file, node.getPath(), "attribute '" + name + "'", a.getDimensionsAsLong(), a.getDataType().getSize(), 0);
             Object v = a.getData();
             if (v instanceof String s) return s;
             if (v != null && v.getClass().isArray() && Array.getLength(v) == 1 && Array.get(v, 0) instanceof String s) return s;
@@ -69,11 +72,15 @@ final class Hdf5 {
             List<String> out = new ArrayList<>();
             Attribute a = node.getAttribute(name);
             if (a != null) {
+                requireHeap(file, node.getPath(), "attribute '" + name + "'", a.getDimensionsAsLong(), a.getDataType().getSize(), 0);
                 addStrings(file, node, name, a.getData(), out);
                 return out;
             }
-            for (int chunk = 0; node.getAttribute(name + chunk) != null; chunk++)
-                addStrings(file, node, name, node.getAttribute(name + chunk).getData(), out);
+            for (int chunk = 0; node.getAttribute(name + chunk) != null; chunk++) {
+                Attribute part = node.getAttribute(name + chunk);
+                requireHeap(file, node.getPath(), "attribute '" + name + chunk + "'", part.getDimensionsAsLong(), part.getDataType().getSize(), 0);
+                addStrings(file, node, name, part.getData(), out);
+            }
             return out;
         });
     }
@@ -114,6 +121,10 @@ final class Hdf5 {
     /** A float dataset read whole, converted from double or integer storage if needed. */
     static float[] floats(Path file, Dataset ds) {
         return call(file, ds.getPath(), () -> {
+            // jhdf reads the whole dataset into an array of its storage type, which float64 or integer storage then
+            // converts to a float copy: check both fit before reading, from the header alone
+            requireHeap(file, ds.getPath(), "dataset", ds.getDimensionsAsLong(), ds.getDataType().getSize(),
+                    ds.getJavaType() == float.class ? 0 : Float.BYTES);
             Object flat = ds.getDataFlat();
             if (flat instanceof float[] f) return f;
             if (flat instanceof double[] d) {
@@ -129,6 +140,25 @@ final class Hdf5 {
             throw new ImportException("dataset holds " + (flat == null ? "nothing" : flat.getClass().getSimpleName())
                     + "; Shears reads float32/float64 weights", file, ds.getPath());
         });
+    }
+
+    /**
+     * Refuses, before jhdf reads it, a dataset or attribute whose header declares more than the free
+     * heap holds: a few damaged bytes of dims would otherwise make jhdf allocate gigabytes (or run out of
+     * memory) before any check. {@code width} is the stored element size, {@code copyWidth} that of a
+     * converted copy the caller makes (0 for none).
+     */
+    private static void requireHeap(Path file, String node, String what, long[] dims, int width, int copyWidth) {
+        String tooLarge;
+        try {
+            long count = 1;
+            for (long d : dims) count = Math.multiplyExact(count, d);
+            long bytes = Math.addExact(Math.multiplyExact(count, (long) width), Math.multiplyExact(count, (long) copyWidth));
+            tooLarge = HeapBudget.shortfall(bytes, what + " of dims " + Arrays.toString(dims) + " (" + width + "-byte values)");
+        } catch (ArithmeticException e) {
+            tooLarge = what + " of dims " + Arrays.toString(dims) + " (" + width + "-byte values) is larger than any heap; is the file corrupt?";
+        }
+        if (tooLarge != null) throw new ImportException(tooLarge, file, node);
     }
 
     static int[] dims(Path file, Dataset ds) {

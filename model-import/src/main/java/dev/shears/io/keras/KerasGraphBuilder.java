@@ -275,7 +275,7 @@ final class KerasGraphBuilder {
     private Ref batchNorm(KerasLayerConfig l, Ref input) {
         if (l.intOr(0, "mode") != 0) throw l.error("Keras 1 BatchNormalization mode " + l.intOr(0, "mode") + "; Shears imports mode 0 only");
         JsonNode axisNode = l.field("axis");
-        int axis = axisNode != null && axisNode.isArray() && axisNode.size() == 1 ? axisNode.get(0).asInt() : l.intOr(-1, "axis");
+        int axis = axisNode != null && axisNode.isArray() && axisNode.size() == 1 ? l.strictInt(axisNode.get(0), "config.axis[0]") : l.intOr(-1, "axis");
         if (axisNode != null && axisNode.isArray() && axisNode.size() != 1) throw l.error("normalises over several axes " + axisNode);
         int rank = input.rank();
         int k = axis < 0 ? axis + rank : axis - 1; // Keras counts the batch axis
@@ -464,29 +464,29 @@ final class KerasGraphBuilder {
         JsonNode p = l.field("padding");
         if (p == null) {
             top = bottom = left = right = 1;
-        } else if (p.canConvertToInt()) {
-            top = bottom = left = right = p.asInt();
-        } else if (p.isObject()) { // Keras 1 dict form
-            top = p.path("top_pad").asInt(0);
-            bottom = p.path("bottom_pad").asInt(0);
-            left = p.path("left_pad").asInt(0);
-            right = p.path("right_pad").asInt(0);
+        } else if (p.isNumber()) {
+            top = bottom = left = right = l.strictInt(p, "config.padding");
+        } else if (p.isObject()) { // Keras 1 dict form; an absent side is 0
+            top = p.has("top_pad") ? l.strictInt(p.get("top_pad"), "config.padding.top_pad") : 0;
+            bottom = p.has("bottom_pad") ? l.strictInt(p.get("bottom_pad"), "config.padding.bottom_pad") : 0;
+            left = p.has("left_pad") ? l.strictInt(p.get("left_pad"), "config.padding.left_pad") : 0;
+            right = p.has("right_pad") ? l.strictInt(p.get("right_pad"), "config.padding.right_pad") : 0;
         } else if (p.isArray() && p.size() == 2 && p.get(0).isArray()) { // ((top, bottom), (left, right))
             for (JsonNode pair : p)
-                if (!pair.isArray() || pair.size() != 2 || !pair.get(0).canConvertToInt() || !pair.get(1).canConvertToInt())
+                if (!pair.isArray() || pair.size() != 2)
                     throw l.error("padding " + p + " is not ((top, bottom), (left, right))");
-            top = p.get(0).get(0).asInt();
-            bottom = p.get(0).get(1).asInt();
-            left = p.get(1).get(0).asInt();
-            right = p.get(1).get(1).asInt();
+            top = l.strictInt(p.get(0).get(0), "config.padding[0][0]");
+            bottom = l.strictInt(p.get(0).get(1), "config.padding[0][1]");
+            left = l.strictInt(p.get(1).get(0), "config.padding[1][0]");
+            right = l.strictInt(p.get(1).get(1), "config.padding[1][1]");
         } else if (p.isArray() && p.size() == 2) { // (rows, cols), symmetric
-            top = bottom = p.get(0).asInt();
-            left = right = p.get(1).asInt();
+            top = bottom = l.strictInt(p.get(0), "config.padding[0]");
+            left = right = l.strictInt(p.get(1), "config.padding[1]");
         } else if (p.isArray() && p.size() == 4) { // Keras 1: (top, bottom, left, right)
-            top = p.get(0).asInt();
-            bottom = p.get(1).asInt();
-            left = p.get(2).asInt();
-            right = p.get(3).asInt();
+            top = l.strictInt(p.get(0), "config.padding[0]");
+            bottom = l.strictInt(p.get(1), "config.padding[1]");
+            left = l.strictInt(p.get(2), "config.padding[2]");
+            right = l.strictInt(p.get(3), "config.padding[3]");
         } else {
             throw l.error("padding " + p + " is not in any form Keras writes");
         }

@@ -1,6 +1,7 @@
 package dev.shears.io.keras;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shears.core.util.StrictJson;
 import dev.shears.io.ImportException;
 
 import java.nio.file.Path;
@@ -27,18 +28,37 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
 
     boolean has(String... names) { return field(names) != null; }
 
+    /** The path of the first of {@code names} present, as errors give it ({@code config.filters}). */
+    String path(String... names) {
+        for (String n : names) {
+            JsonNode v = config.get(n);
+            if (v != null && !v.isNull()) return "config." + n;
+        }
+        return "config." + names[0];
+    }
+
+    /**
+     * The integer {@code v} at {@code path}: an integral number in int range ({@link StrictJson}), else an
+     * error naming the file, this layer, the path and the value (never {@code "x"} read as 0 or 3.7 as 3).
+     */
+    int strictInt(JsonNode v, String path) {
+        try {
+            return StrictJson.toInt(v, path);
+        } catch (StrictJson.BadField e) {
+            throw error(e.getMessage());
+        }
+    }
+
     int requireInt(String... names) {
         JsonNode v = field(names);
         if (v == null) throw error("the config has no '" + names[0] + "'");
-        if (!v.canConvertToInt()) throw error("'" + names[0] + "' is " + v + ", expected an integer");
-        return v.asInt();
+        return strictInt(v, path(names));
     }
 
     int intOr(int fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        if (!v.canConvertToInt()) throw error("'" + names[0] + "' is " + v + ", expected an integer");
-        return v.asInt();
+        return strictInt(v, path(names));
     }
 
     double numberOr(double fallback, String... names) {
@@ -66,9 +86,12 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
     int[] pairOr(int[] fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        if (v.canConvertToInt()) return new int[]{v.asInt(), v.asInt()};
-        if (v.isArray() && v.size() == 2 && v.get(0).canConvertToInt() && v.get(1).canConvertToInt())
-            return new int[]{v.get(0).asInt(), v.get(1).asInt()};
+        String path = path(names);
+        if (v.isNumber()) {
+            int n = strictInt(v, path);
+            return new int[]{n, n};
+        }
+        if (v.isArray() && v.size() == 2) return new int[]{strictInt(v.get(0), path + "[0]"), strictInt(v.get(1), path + "[1]")};
         throw error("'" + names[0] + "' is " + v + ", expected an integer or a list of two");
     }
 
@@ -78,9 +101,9 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
         int[] out = new int[v.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode e = v.get(i);
-            if (!e.canConvertToInt()) throw error("'" + what + "' is " + v + ": entry " + i + " is not a fixed integer"
-                    + (e.isNull() ? " (Shears needs fixed sizes for every axis but the batch)" : ""));
-            out[i] = e.asInt();
+            if (e.isNull()) throw error("'" + what + "' is " + v + ": entry " + i + " is not a fixed integer"
+                    + " (Shears needs fixed sizes for every axis but the batch)");
+            out[i] = strictInt(e, "config." + what + "[" + i + "]");
         }
         return out;
     }

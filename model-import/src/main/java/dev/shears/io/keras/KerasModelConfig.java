@@ -3,6 +3,7 @@ package dev.shears.io.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.util.StrictJson;
 import dev.shears.io.ImportException;
 
 import java.nio.file.Path;
@@ -155,8 +156,15 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
         if (!ref.isArray() || ref.size() < 3 || !ref.get(0).isTextual() || !ref.get(1).canConvertToInt() || !ref.get(2).canConvertToInt())
             throw new ImportException("inbound reference " + ref + " is not [layer name, call index, output index]"
                     + " (is the config corrupt?)", file, name);
-        if (ref.get(1).asInt() != 0 || ref.get(2).asInt() != 0)
-            throw new ImportException("reads output " + ref.get(2).asInt() + " of call " + ref.get(1).asInt() + " of layer '"
+        int call, output;
+        try {
+            call = StrictJson.toInt(ref.get(1), "inbound reference " + ref + " [1] (call index)");
+            output = StrictJson.toInt(ref.get(2), "inbound reference " + ref + " [2] (output index)");
+        } catch (StrictJson.BadField e) {
+            throw new ImportException(e.getMessage() + " (is the config corrupt?)", file, name);
+        }
+        if (call != 0 || output != 0)
+            throw new ImportException("reads output " + output + " of call " + call + " of layer '"
                     + ref.get(0).asText() + "'; Shears imports single-output layers called once", file, name);
         return ref.get(0).asText();
     }
@@ -223,7 +231,13 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
                 return arr;
             }
             JsonNode d = cfg.get("input_dim");
-            if (d != null && d.canConvertToInt()) return JSON.createArrayNode().addNull().add(d.asInt());
+            if (d != null && !d.isNull()) {
+                try {
+                    return JSON.createArrayNode().addNull().add(StrictJson.toInt(d, "config.input_dim"));
+                } catch (StrictJson.BadField e) {
+                    throw new ImportException(cls + " layer: " + e.getMessage(), file, name);
+                }
+            }
         }
         throw new ImportException("the first layer (" + cls + ") does not say the model's input shape (no batch_input_shape, "
                 + "input_shape or input_dim); Shears needs it", file, name);

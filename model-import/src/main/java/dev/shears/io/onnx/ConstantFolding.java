@@ -1,5 +1,7 @@
 package dev.shears.io.onnx;
 
+import dev.shears.io.HeapBudget;
+
 import java.util.Arrays;
 import java.util.List;
 

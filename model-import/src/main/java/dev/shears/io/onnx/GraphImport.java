@@ -25,6 +25,7 @@ import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
+import dev.shears.io.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.GraphProto;
 import dev.shears.io.onnx.proto.NodeProto;
@@ -285,18 +286,32 @@ final class GraphImport {
             throw new ImportException("ConstantOfShape of shape " + Arrays.toString(dims) + " is too large or negative", file, display(n));
         TensorData value = at.has("value") ? OnnxTensors.decode(at.get("value").getT(), file, display(n)) : TensorData.ofFloats(new long[]{1}, new float[]{0f});
         if (value.size() != 1) throw new ImportException("ConstantOfShape value must hold one element, it holds " + value.size(), file, display(n));
-        // a few bytes of file ask for an array of any size here: check it fits before allocating
-        String tooLarge = HeapBudget.shortfall(count * (value.isFloat() ? Float.BYTES : Long.BYTES), "ConstantOfShape of shape " + Arrays.toString(dims));
-        if (tooLarge != null) throw new ImportException(tooLarge, file, display(n));
+        // a few bytes of file ask for an array of any size here: build it only when a converter reads the values (a later
+        // check on the dims, such as a Conv's bias count, refuses a damaged shape first), and check it fits before allocating
+        String what = "ConstantOfShape of shape " + Arrays.toString(dims);
+        int n1 = (int) count;
         if (value.isFloat()) {
-            float[] f = new float[(int) count];
-            Arrays.fill(f, value.floats()[0]);
-            constants.put(n.getOutput(0), TensorData.ofFloats(dims, f));
+            float fill = value.floats()[0];
+            constants.put(n.getOutput(0), TensorData.lazyFloats(dims, () -> {
+                requireHeap((long) n1 * Float.BYTES, what, n);
+                float[] f = new float[n1];
+                Arrays.fill(f, fill);
+                return f;
+            }));
         } else {
-            long[] l = new long[(int) count];
-            Arrays.fill(l, value.longs()[0]);
-            constants.put(n.getOutput(0), TensorData.ofLongs(dims, l));
+            long fill = value.longs()[0];
+            constants.put(n.getOutput(0), TensorData.lazyLongs(dims, () -> {
+                requireHeap((long) n1 * Long.BYTES, what, n);
+                long[] l = new long[n1];
+                Arrays.fill(l, fill);
+                return l;
+            }));
         }
+    }
+
+    private void requireHeap(long bytes, String what, NodeProto n) {
+        String tooLarge = HeapBudget.shortfall(bytes, what);
+        if (tooLarge != null) throw new ImportException(tooLarge, file, display(n));
     }
 
     private void alias(NodeProto n) {
@@ -323,6 +338,9 @@ final class GraphImport {
             throw new ImportException("Conv weight W " + Arrays.toString(w.dims()) + " with group " + group + " does not fit "
                     + inC + " input channels", file, display(n));
         long[] kernel = at.getInts("kernel_shape", Arrays.copyOfRange(w.dims(), 2, w.dims().length));
+        if (kernel.length != spatial)
+            throw new ImportException("kernel_shape " + Arrays.toString(kernel) + " has " + kernel.length + " entries for a " + spatial
+                    + "-D convolution (W " + Arrays.toString(w.dims()) + ")", file, display(n));
         for (int i = 0; i < spatial; i++)
             if (kernel[i] != w.dims()[2 + i])
                 throw new ImportException("kernel_shape " + Arrays.toString(kernel) + " disagrees with W " + Arrays.toString(w.dims()), file, display(n));

@@ -1,6 +1,7 @@
 package dev.shears.io.onnx;
 
 import com.google.protobuf.ByteString;
+import dev.shears.io.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.SparseTensorProto;
 import dev.shears.io.onnx.proto.StringStringEntryProto;
@@ -48,22 +49,36 @@ final class OnnxTensors {
         if (count > Integer.MAX_VALUE) throw new ImportException("tensor of " + count + " elements is larger than 2^31-1", file, name);
         int n = (int) count;
         int type = t.getDataType();
+        if (elementWidth(type) < 0)
+            throw new ImportException("tensor element type " + typeName(type) + " is not supported"
+                    + " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8-64, UINT8-64, BOOL)", file, name);
         ByteBuffer raw = rawBytes(t, file, name, n, type);
         if (raw == null) requireTypedCount(t, type, n, file, name); // before allocating n values: dims alone must not size an array
+        // every check on the file is done: the elements are decoded when first read (a model that a later check refuses
+        // does not pay for decoding its weights), by the same code either way
+        boolean floating = switch (type) {
+            case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.DOUBLE_VALUE, TensorProto.DataType.FLOAT16_VALUE,
+                 TensorProto.DataType.BFLOAT16_VALUE -> true;
+            default -> false;
+        };
+        if (floating) return TensorData.lazyFloats(dims, () -> decodeFloats(t, raw, type, n, file, name));
+        return TensorData.lazyLongs(dims, () -> decodeLongs(t, raw, type, n, file, name));
+    }
 
-
+    /** The float elements of a checked tensor of a floating type (raw little-endian bytes, or the typed field when raw is null). */
+    private static float[] decodeFloats(TensorProto t, ByteBuffer raw, int type, int n, Path file, String name) {
         switch (type) {
             case TensorProto.DataType.FLOAT_VALUE -> {
                 float[] v = new float[n];
                 if (raw != null) raw.asFloatBuffer().get(v);
                 else copyCount(t.getFloatDataCount(), n, file, name, "float_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getFloatData(i); });
-                return TensorData.ofFloats(dims, v);
+                return v;
             }
             case TensorProto.DataType.DOUBLE_VALUE -> {
                 float[] v = new float[n];
                 if (raw != null) for (int i = 0; i < n; i++) v[i] = (float) raw.getDouble(i * 8);
                 else copyCount(t.getDoubleDataCount(), n, file, name, "double_data", () -> { for (int i = 0; i < n; i++) v[i] = (float) t.getDoubleData(i); });
-                return TensorData.ofFloats(dims, v);
+                return v;
             }
             case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE -> {
                 boolean bf = type == TensorProto.DataType.BFLOAT16_VALUE;
@@ -73,13 +88,20 @@ final class OnnxTensors {
                     if (bits < 0) throw countError(t.getInt32DataCount(), n, file, name, "int32_data");
                     v[i] = bf ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat((short) bits);
                 }
-                return TensorData.ofFloats(dims, v);
+                return v;
             }
+            default -> throw new IllegalStateException("not a floating type: " + typeName(type));
+        }
+    }
+
+    /** The integer elements of a checked tensor of an integer or bool type (raw little-endian bytes, or the typed field when raw is null). */
+    private static long[] decodeLongs(TensorProto t, ByteBuffer raw, int type, int n, Path file, String name) {
+        switch (type) {
             case TensorProto.DataType.INT64_VALUE -> {
                 long[] v = new long[n];
                 if (raw != null) raw.asLongBuffer().get(v);
                 else copyCount(t.getInt64DataCount(), n, file, name, "int64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt64Data(i); });
-                return TensorData.ofLongs(dims, v);
+                return v;
             }
             case TensorProto.DataType.INT32_VALUE, TensorProto.DataType.INT16_VALUE, TensorProto.DataType.INT8_VALUE,
                  TensorProto.DataType.UINT16_VALUE, TensorProto.DataType.UINT8_VALUE, TensorProto.DataType.BOOL_VALUE -> {
@@ -97,7 +119,7 @@ final class OnnxTensors {
                 } else {
                     copyCount(t.getInt32DataCount(), n, file, name, "int32_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt32Data(i); });
                 }
-                return TensorData.ofLongs(dims, v);
+                return v;
             }
             case TensorProto.DataType.UINT32_VALUE, TensorProto.DataType.UINT64_VALUE -> {
                 long[] v = new long[n];
@@ -107,10 +129,9 @@ final class OnnxTensors {
                 } else {
                     copyCount(t.getUint64DataCount(), n, file, name, "uint64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getUint64Data(i); });
                 }
-                return TensorData.ofLongs(dims, v);
+                return v;
             }
-            default -> throw new ImportException("tensor element type " + typeName(type) + " is not supported"
-                    + " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8-64, UINT8-64, BOOL)", file, name);
+            default -> throw new IllegalStateException("not an integer type: " + typeName(type));
         }
     }
 
@@ -121,17 +142,25 @@ final class OnnxTensors {
     static TensorData decodeSparse(SparseTensorProto s, Path file, String owner) {
         String name = s.getValues().getName().isEmpty() ? owner : s.getValues().getName();
         long[] dims = new long[s.getDimsCount()];
-        for (int i = 0; i < dims.length; i++) dims[i] = s.getDims(i);
-        long count = TensorData.count(dims);
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = s.getDims(i);
+            if (dims[i] < 0) throw new ImportException("sparse tensor has a negative dimension " + dims[i], file, name);
+        }
+        long count;
+        try {
+            count = TensorData.count(dims);
+        } catch (ArithmeticException e) {
+            throw new ImportException("sparse tensor of dims " + java.util.Arrays.toString(dims) + " is too large", file, name);
+        }
         if (count > Integer.MAX_VALUE) throw new ImportException("sparse tensor of " + count + " elements is larger than 2^31-1", file, name);
         float[] values = decode(s.getValues(), file, name).asFloats();
         long[] idx = s.hasIndices() ? decode(s.getIndices(), file, name + " (indices)").asLongs() : new long[0];
-        float[] dense = new float[(int) count];
         int nnz = values.length;
         boolean coo = idx.length == (long) nnz * dims.length && dims.length > 1;
         if (!coo && idx.length != nnz)
             throw new ImportException("sparse tensor has " + nnz + " values but " + idx.length + " indices (expected " + nnz
                     + " linear or " + nnz + "x" + dims.length + " coordinates)", file, name);
+        int[] flats = new int[nnz]; // checked now, from what the file holds; the dense array (sized by the dims alone) is built on first use
         for (int k = 0; k < nnz; k++) {
             long flat;
             if (coo) {
@@ -145,9 +174,17 @@ final class OnnxTensors {
                 flat = idx[k];
                 if (flat < 0 || flat >= count) throw new ImportException("sparse index " + flat + " out of range for " + count + " elements", file, name);
             }
-            dense[(int) flat] = values[k];
+            flats[k] = (int) flat;
         }
-        return TensorData.ofFloats(dims, dense);
+        int n = (int) count;
+        return TensorData.lazyFloats(dims, () -> {
+            // a few values with damaged dims declare an array of any size: check it fits before allocating
+            String tooLarge = HeapBudget.shortfall((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims));
+            if (tooLarge != null) throw new ImportException(tooLarge, file, name);
+            float[] dense = new float[n];
+            for (int k = 0; k < nnz; k++) dense[flats[k]] = values[k];
+            return dense;
+        });
     }
 
     /** A FLOAT tensor with the elements in raw_data (little-endian), which keeps -0.0 and every bit. */

@@ -159,6 +159,35 @@ class KerasErrorsTest {
         assertTrue(e.getMessage().contains("is not ((top, bottom), (left, right))"), e.getMessage());
     }
 
+    /**
+     * Integers are read strictly (StrictJson): a fractional value was truncated (units 512.5 loaded as
+     * 512) and text read as 0 (a padding of "x" loaded as no padding), so a damaged config passed or a
+     * later check failed on something else. The error names the file, the layer, the field and the value.
+     */
+    @Test
+    void fractionalIntegerFieldNamesTheFieldAndValue() throws Exception {
+        Path p = mlpConfigWith("\"units\": 512", "\"units\": 512.5");
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("'config.units' is 512.5, expected an integer"), e.getMessage());
+    }
+
+    @Test
+    void textWhereAPaddingIntegerBelongsNamesTheFieldAndValue() throws Exception {
+        Path p = dir.resolve("pad.json");
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
+                 {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [1, "x"]}, "inbound_nodes": [[["in", 0, 0, {}]]]}
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["pad", 0, 0]]}}
+                """);
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("pad", e.node());
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("'config.padding[1]' is \"x\", expected an integer"), e.getMessage());
+    }
+
     /** Found by KerasCorruptionTest: a keras_history that is not [layer, call, output] was a NullPointerException. */
     @Test
     void malformedInboundReference() throws Exception {

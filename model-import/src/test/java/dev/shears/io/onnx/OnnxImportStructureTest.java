@@ -206,26 +206,72 @@ class OnnxImportStructureTest {
      * Found while widening OnnxCorruptionTest: a ConstantOfShape whose shape asks for more than the
      * heap holds (a 16 KB file asking for 2^31-1 int64 values, 16 GB) ran out of memory (or, below
      * the heap size, allocated gigabytes before failing on a shape check). It is refused by name,
-     * before allocating.
+     * before allocating, when a converter reads it: here a Conv weight [2^31-1, 1, 1, 1] whose
+     * dims pass every check (the input has one channel, there is no bias).
      */
     @Test
     void constantOfShapeLargerThanTheHeapFailsClearly(@TempDir Path dir) throws IOException {
         assumeTrue(Runtime.getRuntime().maxMemory() < 16L << 30, "the heap holds 16 GB: the request would fit");
-        var m = dev.shears.io.onnx.proto.ModelProto.parseFrom(Files.readAllBytes(TestData.lightModel("squeezenet"))).toBuilder();
-        var g = m.getGraphBuilder();
-        int node = -1;
-        for (int i = 0; i < g.getNodeCount() && node < 0; i++) if (g.getNode(i).getOpType().equals("ConstantOfShape")) node = i;
-        assertTrue(node >= 0, "squeezenet-light has a ConstantOfShape");
-        String shapeName = "huge_shape";
-        g.addInitializer(OnnxTensors.encodeLongs(shapeName, new long[]{1}, new long[]{Integer.MAX_VALUE}));
-        var n = g.getNodeBuilder(node).setInput(0, shapeName);
-        for (int a = 0; a < n.getAttributeCount(); a++)
-            if (n.getAttribute(a).getName().equals("value")) n.getAttributeBuilder(a).setT(OnnxTensors.encodeLongs(null, new long[]{1}, new long[]{1}));
-        Path file = dir.resolve("huge-constant.onnx");
-        Files.write(file, m.build().toByteArray());
+        TestGraph g = new TestGraph(11, 4).input("x", 1, 1, 4, 4).longs("wshape", new long[]{Integer.MAX_VALUE, 1, 1, 1}, 4);
+        g.op("ConstantOfShape", in("wshape"), "w", TestGraph.t("value", OnnxTensors.encodeLongs(null, new long[]{1}, new long[]{1})));
+        g.op("Conv", in("x", "w"), "y").output("y");
+        Path file = g.write(dir, "huge-constant.onnx");
         ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
         assertEquals(file, e.file());
-        assertTrue(e.getMessage().contains("ConstantOfShape of shape [2147483647] needs 16383 MB"), e.getMessage());
+        assertTrue(e.getMessage().contains("ConstantOfShape of shape [2147483647, 1, 1, 1] needs 16383 MB"), e.getMessage());
+    }
+
+    /**
+     * Found by OnnxCorruptionTest ({@code light~733~int32le=65535@10443}): a damaged dimension made a
+     * ConstantOfShape weight of a gigabyte that fit the heap, was built in full, and only then did
+     * the Conv refuse it for its bias count (seconds a case, and the memory, on a shared machine).
+     * Constants are built when a converter reads their values, so the dims check fails first.
+     */
+    @Test
+    void constantOfShapeRefusedByALaterDimsCheckIsNeverBuilt(@TempDir Path dir) throws IOException {
+        long outC = 50_000_000; // a 200 MB float weight: it fits the heap, so only laziness avoids building it
+        TestGraph g = new TestGraph(11, 3).input("x", 1, 1, 4, 4).longs("wshape", new long[]{outC, 1, 1, 1}, 4).random("b", -1, 1, 4);
+        g.op("ConstantOfShape", in("wshape"), "w", TestGraph.t("value", OnnxTensors.encodeFloats(null, new long[]{1}, new float[]{0.5f})));
+        g.op("Conv", in("x", "w", "b"), "y").output("y");
+        Path file = g.write(dir, "huge-weight.onnx");
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains("Conv bias B has 4 values for " + outC + " output channels"), e.getMessage());
+        assertTrue(allocated < 32L << 20, "the refused weight was built: " + (allocated >> 20) + " MB allocated");
+    }
+
+    /** Found by OnnxCorruptionTest (-Dshears.fuzz.seed=19, test_Conv2d~66~bitflip5@91): a one-entry kernel_shape on a 2-D Conv was an ArrayIndexOutOfBoundsException. */
+    @Test
+    void convKernelShapeOfTheWrongLengthFailsClearly(@TempDir Path dir) throws IOException {
+        TestGraph g = new TestGraph(11, 6).input("x", 1, 2, 5, 5).random("w", -1, 1, 4, 2, 3, 3);
+        g.op("Conv", in("x", "w"), "y", TestGraph.ints("kernel_shape", 3)).output("y");
+        Path file = g.write(dir, "kernel.onnx");
+        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+        assertEquals(file, e.file());
+        assertTrue(e.getMessage().contains("kernel_shape [3] has 1 entries for a 2-D convolution (W [4, 2, 3, 3])"), e.getMessage());
+    }
+
+    /** A sparse initializer's dims are checked like a dense one's: a negative or overflowing one was a NegativeArraySizeException or ArithmeticException. */
+    @Test
+    void sparseInitializerWithBadDimsFailsClearly(@TempDir Path dir) throws IOException {
+        long[][] bad = {{-2, 3}, {1L << 62, 4}};
+        String[] expected = {"sparse tensor has a negative dimension -2", "sparse tensor of dims [4611686018427387904, 4] is too large"};
+        for (int k = 0; k < bad.length; k++) {
+            var m = new TestGraph(13, 5).input("x", 1, 3).op("Relu", in("x"), "y").output("y").build().toBuilder();
+            var sparse = dev.shears.io.onnx.proto.SparseTensorProto.newBuilder()
+                    .setValues(OnnxTensors.encodeFloats("s", new long[]{1}, new float[]{1f}))
+                    .setIndices(OnnxTensors.encodeLongs(null, new long[]{1}, new long[]{0}));
+            for (long d : bad[k]) sparse.addDims(d);
+            m.getGraphBuilder().addSparseInitializer(sparse);
+            Path file = dir.resolve("sparse" + k + ".onnx");
+            Files.write(file, m.build().toByteArray());
+            ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.read(file));
+            assertEquals(file, e.file());
+            assertTrue(e.getMessage().contains(expected[k]), e.getMessage());
+        }
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.core.util.AtomicFiles;
+import dev.shears.core.util.StrictJson;
 import dev.shears.pruning.train.TrainingState;
 
 import java.io.IOException;
@@ -165,15 +166,19 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             JsonNode root = JSON.readTree(modelJson);
             if (!FORMAT.equals(root.path("format").asText()))
                 throw new CheckpointException(file + ": model.json has format '" + root.path("format").asText() + "', expected '" + FORMAT + "'");
-            if (root.path("version").asInt() > VERSION)
-                throw new CheckpointException(file + ": checkpoint version " + root.path("version").asInt() + " is newer than this Shears reads (" + VERSION + ")");
+            int version = StrictJson.intField(root, "", "version");
+            if (version > VERSION)
+                throw new CheckpointException(file + ": checkpoint version " + version + " is newer than this Shears reads (" + VERSION + ")");
             Model.Builder b = Model.builder();
-            for (JsonNode in : root.get("inputs")) b.input(in.get("name").asText(), Shape.of(LayerCodec.ints(in.get("shape"))));
+            int at = 0;
+            for (JsonNode in : root.get("inputs"))
+                b.input(in.get("name").asText(), Shape.of(LayerCodec.ints(in.get("shape"), "inputs[" + at++ + "].shape")));
+            at = 0;
             for (JsonNode l : root.get("layers")) {
                 String name = l.get("name").asText();
                 Layer layer;
                 try {
-                    layer = LayerCodec.layer(name, l.get("type").asText(), l.get("config"));
+                    layer = LayerCodec.layer(name, l.get("type").asText(), l.get("config"), "layers[" + at++ + "].config");
                 } catch (IllegalArgumentException ex) {
                     throw new CheckpointException(file + ": layer '" + name + "': " + ex.getMessage(), ex);
                 }
@@ -186,11 +191,15 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             ByteBuffer w = ByteBuffer.wrap(entries.getOrDefault("weights.bin", new byte[0])).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer m = ByteBuffer.wrap(entries.getOrDefault("masks.bin", new byte[0]));
             Map<String, JsonNode> index = new HashMap<>();
-            for (JsonNode p : root.get("parameters")) index.put(p.get("name").asText(), p);
+            Map<String, Integer> position = new HashMap<>();
+            for (JsonNode p : root.get("parameters")) {
+                position.put(p.get("name").asText(), position.size());
+                index.put(p.get("name").asText(), p);
+            }
             for (Parameter p : model.parameters()) {
                 JsonNode meta = index.get(p.name());
                 if (meta == null) throw new CheckpointException(file + ": no stored values for parameter " + p.name());
-                Shape stored = Shape.of(LayerCodec.ints(meta.get("shape")));
+                Shape stored = Shape.of(LayerCodec.ints(meta.get("shape"), "parameters[" + position.get(p.name()) + "].shape"));
                 if (!stored.equals(p.shape()))
                     throw new CheckpointException(file + ": parameter " + p.name() + " stored as " + stored + " but the layer needs " + p.shape());
                 int n = p.shape().intSize();
@@ -215,6 +224,9 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             return new Checkpoint(model, recipe, metrics, training);
         } catch (IOException | NullPointerException e) {
             throw new CheckpointException(file + ": model.json is malformed (" + e + ")", e);
+        } catch (StrictJson.BadField e) {
+            throw new CheckpointException(file + ": model.json field " + e.getMessage() + "; the file is corrupt or was edited: use another"
+                    + " checkpoint or re-run the training", e);
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
             // model.json parsed, but what it describes is refused by Shape, the layers or Model's own checks
             // (a negative dimension, a layer reading an undefined input, an overflowing size): the file is damaged

@@ -7,6 +7,7 @@ import dev.shears.core.backend.Activation;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.layers.*;
 import dev.shears.core.tensor.Shape;
+import dev.shears.core.util.StrictJson;
 
 /** Writes each IR layer's configuration as JSON and reads it back (the checkpoint's model.json). */
 final class LayerCodec {
@@ -48,39 +49,38 @@ final class LayerCodec {
         return c;
     }
 
-    static Layer layer(String name, String type, JsonNode c) {
+    /** The layer {@code name} of {@code type} from its config {@code c}, found at {@code path} in model.json (for errors). */
+    static Layer layer(String name, String type, JsonNode c, String path) {
         return switch (type) {
-            case "Dense" -> new Dense(name, i(c, "in"), i(c, "out"), c.get("bias").asBoolean());
-            case "Conv2D" -> new Conv2D(name, i(c, "in"), i(c, "out"), i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"),
-                    i(c, "pt"), i(c, "pl"), i(c, "pb"), i(c, "pr"), i(c, "dh"), i(c, "dw"), i(c, "groups"), c.get("bias").asBoolean());
-            case "MaxPool2D" -> new MaxPool2D(name, i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"), i(c, "pt"), i(c, "pl"),
-                    i(c, "pb"), i(c, "pr"), c.get("ceil").asBoolean());
-            case "AvgPool2D" -> new AvgPool2D(name, i(c, "kh"), i(c, "kw"), i(c, "sh"), i(c, "sw"), i(c, "pt"), i(c, "pl"),
-                    i(c, "pb"), i(c, "pr"), c.get("ceil").asBoolean(), c.get("countIncludePad").asBoolean());
+            case "Dense" -> new Dense(name, i(c, path, "in"), i(c, path, "out"), c.get("bias").asBoolean());
+            case "Conv2D" -> new Conv2D(name, i(c, path, "in"), i(c, path, "out"), i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"),
+                    i(c, path, "pt"), i(c, path, "pl"), i(c, path, "pb"), i(c, path, "pr"), i(c, path, "dh"), i(c, path, "dw"), i(c, path, "groups"), c.get("bias").asBoolean());
+            case "MaxPool2D" -> new MaxPool2D(name, i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"), i(c, path, "pt"), i(c, path, "pl"),
+                    i(c, path, "pb"), i(c, path, "pr"), c.get("ceil").asBoolean());
+            case "AvgPool2D" -> new AvgPool2D(name, i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"), i(c, path, "pt"), i(c, path, "pl"),
+                    i(c, path, "pb"), i(c, path, "pr"), c.get("ceil").asBoolean(), c.get("countIncludePad").asBoolean());
             case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, c.get("keepDims").asBoolean());
-            case "BatchNorm" -> new BatchNorm(name, i(c, "channels"), f(c, "epsilon"), f(c, "momentum"));
+            case "BatchNorm" -> new BatchNorm(name, i(c, path, "channels"), f(c, "epsilon"), f(c, "momentum"));
             case "Activation" -> new ActivationLayer(name, Activation.valueOf(c.get("function").asText()), f(c, "alpha"));
-            case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"))));
+            case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"), path + ".slopeShape")));
             case "Softmax", "LogSoftmax" -> new Softmax(name, c.get("log").asBoolean());
             case "Flatten" -> new Flatten(name);
-            case "Reshape" -> new Reshape(name, Shape.of(ints(c.get("target"))));
-            case "Permute" -> new Permute(name, ints(c.get("perm")));
-            case "ZeroPad2D" -> new ZeroPad2D(name, i(c, "top"), i(c, "left"), i(c, "bottom"), i(c, "right"));
+            case "Reshape" -> new Reshape(name, Shape.of(ints(c.get("target"), path + ".target")));
+            case "Permute" -> new Permute(name, ints(c.get("perm"), path + ".perm"));
+            case "ZeroPad2D" -> new ZeroPad2D(name, i(c, path, "top"), i(c, path, "left"), i(c, path, "bottom"), i(c, path, "right"));
             case "Dropout" -> new Dropout(name, f(c, "rate"));
             case "Add" -> new Add(name);
             case "Multiply" -> new Multiply(name);
-            case "Concat" -> new Concat(name, i(c, "axis"));
-            case "LRN" -> new LRN(name, i(c, "size"), f(c, "alpha"), f(c, "beta"), f(c, "bias"));
+            case "Concat" -> new Concat(name, i(c, path, "axis"));
+            case "LRN" -> new LRN(name, i(c, path, "size"), f(c, "alpha"), f(c, "beta"), f(c, "bias"));
             case "Identity" -> new Identity(name);
             default -> throw new IllegalArgumentException("unknown layer type '" + type + "' for layer '" + name
                     + "' (written by a newer Shears?)");
         };
     }
 
-    private static int i(JsonNode c, String k) {
-        JsonNode v = c.get(k);
-        if (v == null || !v.canConvertToInt()) throw new IllegalArgumentException("missing or non-integer field '" + k + "'");
-        return v.asInt();
+    private static int i(JsonNode c, String path, String k) {
+        return StrictJson.intField(c, path, k);
     }
 
     private static float f(JsonNode c, String k) {
@@ -95,16 +95,8 @@ final class LayerCodec {
         return a;
     }
 
-    static int[] ints(JsonNode a) {
-        if (a == null || !a.isArray()) throw new IllegalArgumentException("expected an integer array");
-        int[] v = new int[a.size()];
-        for (int j = 0; j < v.length; j++) {
-            // asInt() would read "x" as 0 and 1e308 as Integer.MAX_VALUE: a damaged dimension must not pass as a value
-            JsonNode e = a.get(j);
-            if (!e.isIntegralNumber() || !e.canConvertToInt())
-                throw new IllegalArgumentException("expected an integer array, element " + j + " is " + e);
-            v[j] = e.intValue();
-        }
-        return v;
+    /** An integer array of model.json at {@code path}, each entry strict (asInt() would read "x" as 0: a damaged dimension must not pass as a value). */
+    static int[] ints(JsonNode a, String path) {
+        return StrictJson.toInts(a, path);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.core.nn.Evaluator;
+import dev.shears.core.util.StrictJson;
 import dev.shears.pruning.LayerSparsity;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.recipe.NmStructure;
@@ -101,9 +102,10 @@ final class TrainingStateCodec {
             JsonNode opt = req(o, "optimizer");
             ByteBuffer bin = ByteBuffer.wrap(optimizerBin == null ? new byte[0] : optimizerBin).order(ByteOrder.LITTLE_ENDIAN);
             SequencedMap<String, float[]> state = new LinkedHashMap<>();
+            int at = 0;
             for (JsonNode t : req(opt, "state")) {
                 String name = req(t, "name").asText();
-                int size = req(t, "size").asInt();
+                int size = StrictJson.intField(t, "optimizer.state[" + at++ + "]", "size");
                 if (size < 0) throw new CheckpointException(file + ": training.json gives optimizer state " + name + " a negative size " + size);
                 if (bin.remaining() < 4L * size) throw new CheckpointException(file + ": optimizer.bin is truncated at " + name);
                 float[] v = new float[size];
@@ -115,28 +117,37 @@ final class TrainingStateCodec {
             o.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
             JsonNode h = req(o, "history");
             List<EpochMetrics> epochs = new ArrayList<>();
+            at = 0;
             for (JsonNode e : req(h, "epochs")) {
+                String path = "history.epochs[" + at++ + "]";
                 Map<String, Double> layers = new LinkedHashMap<>();
                 req(e, "layerSparsity").properties().forEach(p -> layers.put(p.getKey(), dbl(p.getValue())));
-                epochs.add(new EpochMetrics(req(e, "epoch").asInt(), d(e, "lr"), d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "testLoss"),
+                epochs.add(new EpochMetrics(StrictJson.intField(e, path, "epoch"), d(e, "lr"), d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "testLoss"),
                         d(e, "testAccuracy"), d(e, "targetSparsity"), d(e, "sparsity"), layers, d(e, "seconds")));
             }
             List<PruningEvent> pruning = new ArrayList<>();
+            at = 0;
             for (JsonNode p : req(h, "pruning")) {
+                String path = "history.pruning[" + at++ + "]";
                 JsonNode u = req(p, "update");
                 List<LayerSparsity> ls = new ArrayList<>();
-                for (JsonNode l : req(u, "layers")) ls.add(new LayerSparsity(req(l, "name").asText(), req(l, "size").asLong(), req(l, "pruned").asLong()));
+                int li = 0;
+                for (JsonNode l : req(u, "layers")) {
+                    String lp = path + ".update.layers[" + li++ + "]";
+                    ls.add(new LayerSparsity(req(l, "name").asText(), StrictJson.longField(l, lp, "size"), StrictJson.longField(l, lp, "pruned")));
+                }
                 NmStructure nm = u.hasNonNull("structure") ? NmStructure.parse(u.get("structure").asText()) : null;
                 MaskUpdate mu = new MaskUpdate(d(u, "target"), Scope.valueOf(req(u, "scope").asText()), nm,
-                        nm == null ? 0 : req(u, "keepPerGroup").asInt(), ls);
-                pruning.add(new PruningEvent(req(p, "modifier").asInt(), req(p, "step").asLong(), d(p, "epoch"), mu, req(p, "final").asBoolean()));
+                        nm == null ? 0 : StrictJson.intField(u, path + ".update", "keepPerGroup"), ls);
+                pruning.add(new PruningEvent(StrictJson.intField(p, path, "modifier"), StrictJson.longField(p, path, "step"), d(p, "epoch"), mu, req(p, "final").asBoolean()));
             }
             if (bin.hasRemaining())
                 throw new CheckpointException(file + ": optimizer.bin holds " + bin.remaining() + " bytes more than training.json describes");
             JsonNode b = h.get("beforePruning");
-            Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "loss"), d(b, "accuracy"), req(b, "samples").asInt());
-            return new TrainingState(req(o, "epoch").asInt(), req(o, "epochs").asInt(), req(o, "stepsPerEpoch").asInt(), req(o, "seed").asLong(),
-                    req(opt, "describe").asText(), req(opt, "steps").asLong(), state, new TrainingState.History(epochs, pruning, before),
+            Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "loss"), d(b, "accuracy"),
+                    StrictJson.intField(b, "history.beforePruning", "samples"));
+            return new TrainingState(StrictJson.intField(o, "", "epoch"), StrictJson.intField(o, "", "epochs"), StrictJson.intField(o, "", "stepsPerEpoch"),
+                    StrictJson.longField(o, "", "seed"), req(opt, "describe").asText(), StrictJson.longField(opt, "optimizer", "steps"), state, new TrainingState.History(epochs, pruning, before),
                     req(o, "complete").asBoolean(), labels);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": training.json is malformed (" + e.getMessage() + ")", e);

@@ -225,9 +225,13 @@ class CheckpointTest {
         Path file = dir.resolve("m.shears");
         new Checkpoint(m, null, null, s).write(file);
         assertTrue(Checkpoint.isPartial(file));
-        String[][] cases = {{"-4", "negative size -4"}, {"5", "optimizer.bin is truncated"}, {"3", "4 bytes more than training.json describes"}};
+        String[][] cases = {{"-4", "negative size -4"}, {"5", "optimizer.bin is truncated"}, {"3", "4 bytes more than training.json describes"},
+                // integers are read strictly (StrictJson): "x" was read as 0 (then "16 bytes more"), 4.5 as 4 and loaded
+                {"\"x\"", "'optimizer.state[0].size' is \"x\", expected an integer"},
+                {"4.5", "'optimizer.state[0].size' is 4.5, expected an integer"}};
+        int k = 0;
         for (String[] c : cases) {
-            Path bad = dir.resolve("bad" + c[0] + ".shears");
+            Path bad = dir.resolve("bad" + k++ + ".shears");
             rewriteEntry(file, bad, "training.json", t -> t.replaceFirst("\"size\"\\s*:\\s*4", "\"size\" : " + c[0]));
             var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), "size " + c[0]);
             assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[1]), e.getMessage());
@@ -246,8 +250,11 @@ class CheckpointTest {
         String[][] cases = {
                 {"negative", "\\[\\s*3,", "[ -3,", "negative dimension"},
                 {"undefined", "\"inputs\"\\s*:\\s*\\[\\s*\"x\"\\s*\\]", "\"inputs\" : [ \"nowhere\" ]", "nowhere"},
-                {"huge", "\\[\\s*3,", "[ 1e308,", "element 0 is 1.0E308"},
-                {"text", "\\[\\s*3,", "[ \"three\",", "element 0 is \"three\""}};
+                {"huge", "\\[\\s*3,", "[ 1e308,", "[0]' is 1.0E308, expected an integer"},
+                {"text", "\\[\\s*3,", "[ \"three\",", "[0]' is \"three\", expected an integer"},
+                // integers are read strictly (StrictJson): "x" was read as version 0 and loaded, 1.5 groups as 1 and loaded
+                {"version", "\"version\"\\s*:\\s*2", "\"version\" : \"x\"", "model.json field 'version' is \"x\", expected an integer"},
+                {"fraction", "\"groups\"\\s*:\\s*1", "\"groups\" : 1.5", ".config.groups' is 1.5, expected an integer"}};
         for (String[] c : cases) {
             Path bad = dir.resolve(c[0] + ".shears");
             rewriteEntry(file, bad, "model.json", t -> t.replaceFirst(c[1], c[2]));

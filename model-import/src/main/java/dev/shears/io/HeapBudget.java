@@ -1,16 +1,16 @@
-package dev.shears.io.onnx;
+package dev.shears.io;
 
 /**
- * Whether an array that a few bytes of a model file can size (a ConstantOfShape, a broadcast of
- * two constants) fits in the JVM's free heap, checked before allocating it: a corrupt or hostile
+ * Whether an array that a few bytes of a model file can size (an ONNX ConstantOfShape or a
+ * broadcast of two constants, an HDF5 dataset's declared dims) fits in the JVM's free heap, checked before allocating it: a corrupt or hostile
  * file must fail with a message, not an OutOfMemoryError (nor take gigabytes a legitimate
  * model never needs from a shared machine before some later check refuses it).
  */
-final class HeapBudget {
+public final class HeapBudget {
     private HeapBudget() {}
 
     /** Null when {@code bytes} fit in the free heap, else why not, naming {@code what} and the sizes. */
-    static String shortfall(long bytes, String what) {
+    public static String shortfall(long bytes, String what) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes <= free) return null;
