@@ -38,4 +38,59 @@ class StrictJsonTest {
         assertEquals("\"two\"", e.value());
         assertThrows(StrictJson.BadField.class, () -> StrictJson.longField(o.get("cfg"), "cfg", "frac"));
     }
+
+    /** asBoolean() read "yes", "true", 1 and an object as false (or true for 1): only JSON true/false is a boolean. */
+    @Test
+    void onlyJsonTrueOrFalseIsABoolean() throws Exception {
+        JsonNode o = json("{\"t\": true, \"f\": false, \"yes\": \"yes\", \"text\": \"true\", \"one\": 1, \"obj\": {}, \"null\": null}");
+        assertTrue(StrictJson.booleanField(o, "", "t"));
+        assertFalse(StrictJson.booleanField(o, "cfg", "f"));
+        String[][] cases = {{"yes", "\"yes\""}, {"text", "\"true\""}, {"one", "1"}, {"obj", "{}"}, {"null", "null"}, {"absent", "missing"}};
+        for (String[] c : cases) {
+            var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.booleanField(o, "cfg", c[0]), c[0]);
+            assertEquals("'cfg." + c[0] + "' is " + c[1] + ", expected true or false", e.getMessage());
+            assertEquals("true or false", e.expected());
+        }
+        assertTrue(StrictJson.booleanFieldOr(o, "", "absent", true));
+        assertTrue(StrictJson.booleanFieldOr(o, "", "null", true));
+        assertFalse(StrictJson.booleanFieldOr(o, "", "f", true));
+        assertThrows(StrictJson.BadField.class, () -> StrictJson.booleanFieldOr(o, "", "yes", true));
+    }
+
+    /** asDouble() read "0.9" as 0.9 but "x" as 0.0 and an object as 0.0: only a JSON number is a number. */
+    @Test
+    void onlyAJsonNumberIsANumber() throws Exception {
+        JsonNode o = json("{\"m\": 0.99, \"i\": 3, \"e\": 1e-3, \"text\": \"0.9\", \"x\": \"x\", \"flag\": true, \"list\": [1],"
+                + " \"huge\": 1e39}");
+        assertEquals(0.99, StrictJson.doubleField(o, "", "m"));
+        assertEquals(3.0, StrictJson.doubleField(o, "", "i"));
+        assertEquals(0.99f, StrictJson.floatField(o, "", "m"));
+        assertEquals(1e-3f, StrictJson.floatField(o, "", "e"));
+        assertEquals(1e39, StrictJson.doubleField(o, "", "huge"));
+        String[][] cases = {{"text", "\"0.9\""}, {"x", "\"x\""}, {"flag", "true"}, {"list", "[1]"}, {"absent", "missing"}};
+        for (String[] c : cases) {
+            var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.doubleField(o, "config", c[0]), c[0]);
+            assertEquals("'config." + c[0] + "' is " + c[1] + ", expected a number", e.getMessage());
+            assertThrows(StrictJson.BadField.class, () -> StrictJson.floatField(o, "config", c[0]), c[0]);
+        }
+        var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.floatField(o, "config", "huge"));
+        assertEquals("'config.huge' is 1.0E39, expected a number within float range", e.getMessage());
+        assertEquals(0.5, StrictJson.doubleFieldOr(o, "", "absent", 0.5));
+        assertThrows(StrictJson.BadField.class, () -> StrictJson.doubleFieldOr(o, "", "x", 0.5));
+    }
+
+    /** asText() turned 7, true and {"a": 1} into text: only a JSON string is a string. */
+    @Test
+    void onlyAJsonStringIsAString() throws Exception {
+        JsonNode o = json("{\"s\": \"relu\", \"n\": 7, \"b\": true, \"obj\": {\"a\": 1}, \"null\": null}");
+        assertEquals("relu", StrictJson.textField(o, "", "s"));
+        String[][] cases = {{"n", "7"}, {"b", "true"}, {"obj", "{\"a\":1}"}, {"null", "null"}, {"absent", "missing"}};
+        for (String[] c : cases) {
+            var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.textField(o, "layers[2]", c[0]), c[0]);
+            assertEquals("'layers[2]." + c[0] + "' is " + c[1] + ", expected a string", e.getMessage());
+        }
+        assertEquals("dflt", StrictJson.textFieldOr(o, "", "absent", "dflt"));
+        assertEquals("dflt", StrictJson.textFieldOr(o, "", "null", "dflt"));
+        assertThrows(StrictJson.BadField.class, () -> StrictJson.textFieldOr(o, "", "n", "dflt"));
+    }
 }

@@ -3,6 +3,7 @@ package dev.shears.io.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Model;
+import dev.shears.core.util.StrictJson;
 import dev.shears.io.ImportException;
 import io.jhdf.HdfFile;
 
@@ -87,8 +88,20 @@ public final class KerasImporter {
             throw new ImportException("cannot read: " + e.getMessage(), file, null, List.of(), e);
         }
         JsonNode root = KerasModelConfig.parseJson(text, file, "the model config");
-        String version = root.hasNonNull("keras_version") ? root.get("keras_version").asText() : null;
+        String version = kerasVersion(root, "the model config", file, null);
         return withWeightsFile(KerasModelConfig.parse(root, file), file, KerasFormat.CONFIG_JSON, version, weightsFile, backend);
+    }
+
+    /**
+     * The optional {@code keras_version} of a config or metadata.json, {@code fallback} when absent: a JSON
+     * string (Jackson's asText() turned 2.4 or an object into text, and "3..." decides the weight layout).
+     */
+    private static String kerasVersion(JsonNode root, String what, Path file, String fallback) {
+        try {
+            return StrictJson.textFieldOr(root, "", "keras_version", fallback);
+        } catch (StrictJson.BadField e) {
+            throw new ImportException(what + ": " + e.getMessage() + " (is the file corrupt?)", file, null);
+        }
     }
 
     private static KerasModel withWeightsFile(KerasModelConfig cfg, Path file, KerasFormat format, String version, Path weightsFile, Backend backend) {
@@ -109,7 +122,7 @@ public final class KerasImporter {
             String version = "3";
             if (zip.getEntry("metadata.json") != null) {
                 JsonNode meta = KerasModelConfig.parseJson(entryText(zip, "metadata.json", file), file, "metadata.json");
-                if (meta.hasNonNull("keras_version")) version = meta.get("keras_version").asText();
+                version = kerasVersion(meta, "metadata.json", file, version);
             }
             if (weightsFile.isPresent()) return withWeightsFile(cfg, file, KerasFormat.KERAS_ARCHIVE, version, weightsFile.get(), backend);
             ZipEntry we = zip.getEntry("model.weights.h5");

@@ -61,25 +61,40 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
         return strictInt(v, path(names));
     }
 
+    /**
+     * The optional number {@code names}: a JSON number ({@link StrictJson}), else an error naming the file,
+     * this layer, the field's path and the value (text such as {@code "0.99"} is not read as 0.0).
+     */
     double numberOr(double fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        if (!v.isNumber()) throw error("'" + names[0] + "' is " + v + ", expected a number");
-        return v.asDouble();
+        try {
+            return StrictJson.toDouble(v, path(names));
+        } catch (StrictJson.BadField e) {
+            throw error(e.getMessage());
+        }
     }
 
+    /** The optional boolean {@code names}: JSON true or false only ({@code "yes"} or 1 is an error, not false). */
     boolean boolOr(boolean fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        if (!v.isBoolean()) throw error("'" + names[0] + "' is " + v + ", expected true or false");
-        return v.asBoolean();
+        try {
+            return StrictJson.toBoolean(v, path(names));
+        } catch (StrictJson.BadField e) {
+            throw error(e.getMessage());
+        }
     }
 
+    /** The optional string {@code names}: a JSON string only (a number or an object is an error, not its text). */
     String stringOr(String fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        if (!v.isTextual()) throw error("'" + names[0] + "' is " + v + ", expected a string");
-        return v.asText();
+        try {
+            return StrictJson.toText(v, path(names));
+        } catch (StrictJson.BadField e) {
+            throw error(e.getMessage());
+        }
     }
 
     /** A pair such as kernel_size or strides: an integer n (meaning n, n) or a list of two. */

@@ -99,10 +99,17 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
         for (JsonNode l : list) {
             String lcls = layerClass(l, file);
             JsonNode cfg = l.get("config");
-            String name = l.has("name") ? l.get("name").asText() : layerName(l, cfg, file, layers.size());
+            String at = "layers[" + layers.size() + "]";
+            JsonNode n = l.get("name");
+            String name;
+            try {
+                name = n == null || n.isNull() ? layerName(l, cfg, file, layers.size()) : StrictJson.toText(n, at + ".name");
+            } catch (StrictJson.BadField e) {
+                throw new ImportException("the model config's " + e.getMessage() + " (is the config corrupt?)", file, null);
+            }
             checkNotNested(lcls, name, file);
             saved.add(new Keras3Paths.SavedLayer(lcls, name)); // Functional.layers: every layer, in config order
-            layers.add(new KerasLayerConfig(lcls, name, cfg, inbound(l.get("inbound_nodes"), name, file), file));
+            layers.add(new KerasLayerConfig(lcls, name, cfg, inbound(l.get("inbound_nodes"), at + ".inbound_nodes", name, file), file));
         }
         List<String> inputs = tensorRefs(config.get("input_layers"), "input_layers", file);
         List<String> outputs = tensorRefs(config.get("output_layers"), "output_layers", file);
@@ -120,48 +127,54 @@ record KerasModelConfig(List<KerasLayerConfig> layers, List<String> inputLayers,
     }
 
     /** The Keras 1/2/3 forms of inbound_nodes, reduced to the names of the layers read. */
-    private static List<String> inbound(JsonNode nodes, String name, Path file) {
+    private static List<String> inbound(JsonNode nodes, String path, String name, Path file) {
         List<String> out = new ArrayList<>();
         if (nodes == null || nodes.isNull() || nodes.isEmpty()) return out;
         if (nodes.size() > 1)
             throw new ImportException("the layer is called " + nodes.size() + " times (a shared layer); Shears imports layers used once",
                     file, name);
-        collectHistory(nodes.get(0), out, name, file);
+        collectHistory(nodes.get(0), path + "[0]", out, name, file);
         return out;
     }
 
-    private static void collectHistory(JsonNode n, List<String> out, String name, Path file) {
+    /** Adds the layers that node entry {@code n}, at {@code path} in the config (for errors), reads. */
+    private static void collectHistory(JsonNode n, String path, List<String> out, String name, Path file) {
         if (n == null || n.isNull()) return;
         if (n.isObject()) {
             JsonNode history = n.path("config").get("keras_history");
             if (history != null) {
-                out.add(historyRef(history, name, file));
+                out.add(historyRef(history, path + ".config.keras_history", name, file));
                 return;
             }
             JsonNode args = n.get("args");
-            if (args != null) collectHistory(args, out, name, file);
+            if (args != null) collectHistory(args, path + ".args", out, name, file);
             return; // kwargs (training flags, masks) carry no data inputs Shears needs
         }
         if (n.isArray()) {
-            // Keras 1/2 node entry: ["layer", nodeIndex, tensorIndex(, kwargs)]
-            if (n.size() >= 3 && n.get(0).isTextual() && n.get(1).canConvertToInt()) {
-                out.add(historyRef(n, name, file));
+            // Keras 1/2 node entry: ["layer", nodeIndex, tensorIndex(, kwargs)]; a list of entries starts with a list.
+            // The indices are not tested here: a damaged one is historyRef's error, not a silently dropped input.
+            if (n.size() >= 3 && n.get(0).isTextual()) {
+                out.add(historyRef(n, path, name, file));
                 return;
             }
-            for (JsonNode e : n) collectHistory(e, out, name, file);
+            for (int i = 0; i < n.size(); i++) collectHistory(n.get(i), path + "[" + i + "]", out, name, file);
         }
     }
 
-    private static String historyRef(JsonNode ref, String name, Path file) {
-        if (!ref.isArray() || ref.size() < 3 || !ref.get(0).isTextual() || !ref.get(1).canConvertToInt() || !ref.get(2).canConvertToInt())
-            throw new ImportException("inbound reference " + ref + " is not [layer name, call index, output index]"
-                    + " (is the config corrupt?)", file, name);
+    /**
+     * The layer name of inbound reference {@code ref} at {@code path} (e.g. {@code layers[3].inbound_nodes[0][1]}):
+     * errors name that path and the entry, not the whole reference (a Keras 2 one carries its call kwargs).
+     */
+    private static String historyRef(JsonNode ref, String path, String name, Path file) {
+        if (!ref.isArray() || ref.size() < 3 || !ref.get(0).isTextual())
+            throw new ImportException("inbound reference " + path + " is " + (ref.isArray() ? "a list of " + ref.size() + (ref.isEmpty() || ref.get(0).isTextual() ? "" : " not starting with a layer name")
+                    : ref.isObject() ? "an object" : ref.toString()) + ", not [layer name, call index, output index] (is the config corrupt?)", file, name);
         int call, output;
         try {
-            call = StrictJson.toInt(ref.get(1), "inbound reference " + ref + " [1] (call index)");
-            output = StrictJson.toInt(ref.get(2), "inbound reference " + ref + " [2] (output index)");
+            call = StrictJson.toInt(ref.get(1), path + "[1]");
+            output = StrictJson.toInt(ref.get(2), path + "[2]");
         } catch (StrictJson.BadField e) {
-            throw new ImportException(e.getMessage() + " (is the config corrupt?)", file, name);
+            throw new ImportException("inbound reference " + e.getMessage() + " (the call index, then the output index; is the config corrupt?)", file, name);
         }
         if (call != 0 || output != 0)
             throw new ImportException("reads output " + output + " of call " + call + " of layer '"

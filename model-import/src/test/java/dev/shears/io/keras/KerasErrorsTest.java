@@ -202,7 +202,84 @@ class KerasErrorsTest {
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals("d", e.node());
         assertEquals(p, e.file());
-        assertTrue(e.getMessage().contains("not [layer name, call index, output index]"), e.getMessage());
+        assertTrue(e.getMessage().contains("inbound reference layers[1].inbound_nodes[0].args[0].config.keras_history is 7,"
+                + " not [layer name, call index, output index]"), e.getMessage());
+    }
+
+    /**
+     * A damaged index of a Keras 2 inbound reference is named by its index path in the config, not by
+     * quoting the whole reference (which carries the call's kwargs); 1.5 is not read as call 1.
+     */
+    @Test
+    void damagedInboundIndexNamesItsPath() throws Exception {
+        String[][] cases = {{"1.5", "0", "'layers[1].inbound_nodes[0][1][1]' is 1.5, expected an integer"},
+                {"0", "\"x\"", "'layers[1].inbound_nodes[0][1][2]' is \"x\", expected an integer"}};
+        for (String[] c : cases) {
+            Path p = dir.resolve("index.json");
+            Files.writeString(p, """
+                    {"class_name": "Model", "config": {"name": "m", "layers": [
+                     {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
+                     {"name": "add", "class_name": "Add", "config": {"name": "add"},
+                      "inbound_nodes": [[["in", 0, 0, {"training": false}], ["in", %s, %s, {}]]]}
+                    ], "input_layers": [["in", 0, 0]], "output_layers": [["add", 0, 0]]}}
+                    """.formatted(c[0], c[1]));
+            ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+            assertEquals("add", e.node());
+            assertEquals(p, e.file());
+            assertTrue(e.getMessage().contains("inbound reference " + c[2]), e.getMessage());
+            assertFalse(e.getMessage().contains("training"), e.getMessage());
+        }
+    }
+
+    /**
+     * Booleans, numbers and strings are read strictly (StrictJson): the error names the file, the layer,
+     * the field's path and the value. Jackson's asBoolean() read "yes" and 1 as false; asText() turned a
+     * layer name 7 or a keras_version 2.4 into text.
+     */
+    @Test
+    void wrongTypedBooleanNumberOrStringNamesTheFieldAndValue() throws Exception {
+        String[][] cases = {
+                {"\"use_bias\": true", "\"use_bias\": \"yes\"", "dense_1", "'config.use_bias' is \"yes\", expected true or false"},
+                {"\"use_bias\": true", "\"use_bias\": 1", "dense_1", "'config.use_bias' is 1, expected true or false"},
+                {"\"rate\": 0.2", "\"rate\": \"0.2\"", "dropout_1", "'config.rate' is \"0.2\", expected a number"},
+                {"\"activation\": \"relu\"", "\"activation\": 7", "dense_1", "activation 7 is neither a name"},
+                {"\"keras_version\": \"", "\"keras_version\": 2.4, \"x\": \"", null, "'keras_version' is 2.4, expected a string"}};
+        for (String[] c : cases) {
+            Path p = mlpConfigWith(c[0], c[1]);
+            ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+            assertEquals(c[2], e.node(), c[1]);
+            assertEquals(p, e.file());
+            assertTrue(e.getMessage().contains(c[3]), e.getMessage());
+        }
+        Path p = dir.resolve("name.json");
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
+                 {"name": 7, "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]]]}
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["7", 0, 0]]}}
+                """);
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals(p, e.file());
+        assertTrue(e.getMessage().contains("'layers[1].name' is 7, expected a string"), e.getMessage());
+    }
+
+    /** BatchNormalization's momentum and epsilon as text are refused with their path, not read as 0.0. */
+    @Test
+    void textWhereABatchNormFloatBelongsNamesTheField() throws Exception {
+        for (String field : new String[]{"momentum", "epsilon"}) {
+            Path p = dir.resolve("bn.json");
+            Files.writeString(p, """
+                    {"class_name": "Model", "config": {"name": "m", "layers": [
+                     {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
+                     {"name": "bn", "class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "%s": "0.5"},
+                      "inbound_nodes": [[["in", 0, 0, {}]]]}
+                    ], "input_layers": [["in", 0, 0]], "output_layers": [["bn", 0, 0]]}}
+                    """.formatted(field));
+            ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+            assertEquals("bn", e.node());
+            assertEquals(p, e.file());
+            assertTrue(e.getMessage().contains("'config." + field + "' is \"0.5\", expected a number"), e.getMessage());
+        }
     }
 
     @Test

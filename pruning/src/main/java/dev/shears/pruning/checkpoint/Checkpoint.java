@@ -145,7 +145,8 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             ZipEntry e = zip.getEntry("model.json");
             if (e == null) return false;
             try (InputStream in = zip.getInputStream(e)) {
-                return JSON.readTree(in).path("partial").asBoolean(false);
+                // strict: "partial": "yes" is a damaged file (read() refuses it), not a finished run
+                return StrictJson.booleanFieldOr(JSON.readTree(in), "", "partial", false);
             }
         } catch (IOException | RuntimeException e) {
             return false;
@@ -164,37 +165,45 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
         if (modelJson == null) throw new CheckpointException(file + ": not a Shears checkpoint (no model.json inside); was it truncated?");
         try {
             JsonNode root = JSON.readTree(modelJson);
-            if (!FORMAT.equals(root.path("format").asText()))
-                throw new CheckpointException(file + ": model.json has format '" + root.path("format").asText() + "', expected '" + FORMAT + "'");
+            JsonNode format = root.get("format");
+            if (format == null || !format.isTextual() || !FORMAT.equals(format.textValue()))
+                throw new CheckpointException(file + ": model.json has format " + (format == null ? "missing" : format.toString())
+                        + ", expected \"" + FORMAT + "\"");
             int version = StrictJson.intField(root, "", "version");
+            StrictJson.booleanFieldOr(root, "", "partial", false); // isPartial's field: a damaged one is refused here, where it is named
             if (version > VERSION)
                 throw new CheckpointException(file + ": checkpoint version " + version + " is newer than this Shears reads (" + VERSION + ")");
             Model.Builder b = Model.builder();
             int at = 0;
-            for (JsonNode in : root.get("inputs"))
-                b.input(in.get("name").asText(), Shape.of(LayerCodec.ints(in.get("shape"), "inputs[" + at++ + "].shape")));
+            for (JsonNode in : root.get("inputs")) {
+                String p = "inputs[" + at++ + "]";
+                b.input(StrictJson.textField(in, p, "name"), Shape.of(LayerCodec.ints(in.get("shape"), p + ".shape")));
+            }
             at = 0;
             for (JsonNode l : root.get("layers")) {
-                String name = l.get("name").asText();
+                String lp = "layers[" + at++ + "]";
+                String name = StrictJson.textField(l, lp, "name");
                 Layer layer;
                 try {
-                    layer = LayerCodec.layer(name, l.get("type").asText(), l.get("config"), "layers[" + at++ + "].config");
+                    layer = LayerCodec.layer(name, StrictJson.textField(l, lp, "type"), l.get("config"), lp + ".config");
                 } catch (IllegalArgumentException ex) {
                     throw new CheckpointException(file + ": layer '" + name + "': " + ex.getMessage(), ex);
                 }
                 List<String> srcs = new ArrayList<>();
-                for (JsonNode s : l.get("inputs")) srcs.add(s.asText());
+                int si = 0;
+                for (JsonNode s : l.get("inputs")) srcs.add(StrictJson.toText(s, lp + ".inputs[" + si++ + "]"));
                 b.add(layer, srcs);
             }
-            Model model = b.output(root.get("output").asText()).build();
+            Model model = b.output(StrictJson.textField(root, "", "output")).build();
             model.bind(backend, 0);
             ByteBuffer w = ByteBuffer.wrap(entries.getOrDefault("weights.bin", new byte[0])).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer m = ByteBuffer.wrap(entries.getOrDefault("masks.bin", new byte[0]));
             Map<String, JsonNode> index = new HashMap<>();
             Map<String, Integer> position = new HashMap<>();
             for (JsonNode p : root.get("parameters")) {
-                position.put(p.get("name").asText(), position.size());
-                index.put(p.get("name").asText(), p);
+                String pn = StrictJson.textField(p, "parameters[" + position.size() + "]", "name");
+                position.put(pn, position.size());
+                index.put(pn, p);
             }
             for (Parameter p : model.parameters()) {
                 JsonNode meta = index.get(p.name());
@@ -208,7 +217,7 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
                 w.asFloatBuffer().get(v);
                 w.position(w.position() + 4 * n);
                 backend.write(v, 0, p.value(), 0, n);
-                if (meta.path("masked").asBoolean()) {
+                if (StrictJson.booleanFieldOr(meta, "parameters[" + position.get(p.name()) + "]", "masked", false)) {
                     if (m.remaining() < n) throw new CheckpointException(file + ": masks.bin is truncated at parameter " + p.name());
                     byte[] mb = new byte[n];
                     m.get(mb);

@@ -52,27 +52,27 @@ final class LayerCodec {
     /** The layer {@code name} of {@code type} from its config {@code c}, found at {@code path} in model.json (for errors). */
     static Layer layer(String name, String type, JsonNode c, String path) {
         return switch (type) {
-            case "Dense" -> new Dense(name, i(c, path, "in"), i(c, path, "out"), c.get("bias").asBoolean());
+            case "Dense" -> new Dense(name, i(c, path, "in"), i(c, path, "out"), b(c, path, "bias"));
             case "Conv2D" -> new Conv2D(name, i(c, path, "in"), i(c, path, "out"), i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"),
-                    i(c, path, "pt"), i(c, path, "pl"), i(c, path, "pb"), i(c, path, "pr"), i(c, path, "dh"), i(c, path, "dw"), i(c, path, "groups"), c.get("bias").asBoolean());
+                    i(c, path, "pt"), i(c, path, "pl"), i(c, path, "pb"), i(c, path, "pr"), i(c, path, "dh"), i(c, path, "dw"), i(c, path, "groups"), b(c, path, "bias"));
             case "MaxPool2D" -> new MaxPool2D(name, i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"), i(c, path, "pt"), i(c, path, "pl"),
-                    i(c, path, "pb"), i(c, path, "pr"), c.get("ceil").asBoolean());
+                    i(c, path, "pb"), i(c, path, "pr"), b(c, path, "ceil"));
             case "AvgPool2D" -> new AvgPool2D(name, i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"), i(c, path, "pt"), i(c, path, "pl"),
-                    i(c, path, "pb"), i(c, path, "pr"), c.get("ceil").asBoolean(), c.get("countIncludePad").asBoolean());
-            case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, c.get("keepDims").asBoolean());
-            case "BatchNorm" -> new BatchNorm(name, i(c, path, "channels"), f(c, "epsilon"), f(c, "momentum"));
-            case "Activation" -> new ActivationLayer(name, Activation.valueOf(c.get("function").asText()), f(c, "alpha"));
+                    i(c, path, "pb"), i(c, path, "pr"), b(c, path, "ceil"), b(c, path, "countIncludePad"));
+            case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, b(c, path, "keepDims"));
+            case "BatchNorm" -> new BatchNorm(name, i(c, path, "channels"), f(c, path, "epsilon"), f(c, path, "momentum"));
+            case "Activation" -> new ActivationLayer(name, activation(c, path), f(c, path, "alpha"));
             case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"), path + ".slopeShape")));
-            case "Softmax", "LogSoftmax" -> new Softmax(name, c.get("log").asBoolean());
+            case "Softmax", "LogSoftmax" -> new Softmax(name, b(c, path, "log"));
             case "Flatten" -> new Flatten(name);
             case "Reshape" -> new Reshape(name, Shape.of(ints(c.get("target"), path + ".target")));
             case "Permute" -> new Permute(name, ints(c.get("perm"), path + ".perm"));
             case "ZeroPad2D" -> new ZeroPad2D(name, i(c, path, "top"), i(c, path, "left"), i(c, path, "bottom"), i(c, path, "right"));
-            case "Dropout" -> new Dropout(name, f(c, "rate"));
+            case "Dropout" -> new Dropout(name, f(c, path, "rate"));
             case "Add" -> new Add(name);
             case "Multiply" -> new Multiply(name);
             case "Concat" -> new Concat(name, i(c, path, "axis"));
-            case "LRN" -> new LRN(name, i(c, path, "size"), f(c, "alpha"), f(c, "beta"), f(c, "bias"));
+            case "LRN" -> new LRN(name, i(c, path, "size"), f(c, path, "alpha"), f(c, path, "beta"), f(c, path, "bias"));
             case "Identity" -> new Identity(name);
             default -> throw new IllegalArgumentException("unknown layer type '" + type + "' for layer '" + name
                     + "' (written by a newer Shears?)");
@@ -83,10 +83,24 @@ final class LayerCodec {
         return StrictJson.intField(c, path, k);
     }
 
-    private static float f(JsonNode c, String k) {
-        JsonNode v = c.get(k);
-        if (v == null || !v.isNumber()) throw new IllegalArgumentException("missing or non-numeric field '" + k + "'");
-        return v.floatValue();
+    /** A float field: a JSON number in float range (text such as "0.9" was read as 0.0 by a loose reader). */
+    private static float f(JsonNode c, String path, String k) {
+        return StrictJson.floatField(c, path, k);
+    }
+
+    /** A boolean field: JSON true or false ("yes" or 1 was read as false by asBoolean()). */
+    private static boolean b(JsonNode c, String path, String k) {
+        return StrictJson.booleanField(c, path, k);
+    }
+
+    private static Activation activation(JsonNode c, String path) {
+        String s = StrictJson.textField(c, path, "function");
+        try {
+            return Activation.valueOf(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + StrictJson.join(path, "function") + "' is \"" + s + "\", expected one of "
+                    + java.util.Arrays.toString(Activation.values()));
+        }
     }
 
     static com.fasterxml.jackson.databind.node.ArrayNode ints(int[] v) {

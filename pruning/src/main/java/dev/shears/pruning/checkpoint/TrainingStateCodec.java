@@ -104,8 +104,9 @@ final class TrainingStateCodec {
             SequencedMap<String, float[]> state = new LinkedHashMap<>();
             int at = 0;
             for (JsonNode t : req(opt, "state")) {
-                String name = req(t, "name").asText();
-                int size = StrictJson.intField(t, "optimizer.state[" + at++ + "]", "size");
+                String sp = "optimizer.state[" + at++ + "]";
+                String name = StrictJson.textField(t, sp, "name");
+                int size = StrictJson.intField(t, sp, "size");
                 if (size < 0) throw new CheckpointException(file + ": training.json gives optimizer state " + name + " a negative size " + size);
                 if (bin.remaining() < 4L * size) throw new CheckpointException(file + ": optimizer.bin is truncated at " + name);
                 float[] v = new float[size];
@@ -114,16 +115,16 @@ final class TrainingStateCodec {
                 state.put(name, v);
             }
             Map<String, String> labels = new LinkedHashMap<>();
-            o.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+            o.path("labels").properties().forEach(e -> labels.put(e.getKey(), StrictJson.toText(e.getValue(), "labels." + e.getKey())));
             JsonNode h = req(o, "history");
             List<EpochMetrics> epochs = new ArrayList<>();
             at = 0;
             for (JsonNode e : req(h, "epochs")) {
                 String path = "history.epochs[" + at++ + "]";
                 Map<String, Double> layers = new LinkedHashMap<>();
-                req(e, "layerSparsity").properties().forEach(p -> layers.put(p.getKey(), dbl(p.getValue())));
-                epochs.add(new EpochMetrics(StrictJson.intField(e, path, "epoch"), d(e, "lr"), d(e, "trainLoss"), d(e, "trainAccuracy"), d(e, "testLoss"),
-                        d(e, "testAccuracy"), d(e, "targetSparsity"), d(e, "sparsity"), layers, d(e, "seconds")));
+                req(e, "layerSparsity").properties().forEach(p -> layers.put(p.getKey(), dbl(p.getValue(), path + ".layerSparsity." + p.getKey())));
+                epochs.add(new EpochMetrics(StrictJson.intField(e, path, "epoch"), d(e, path, "lr"), d(e, path, "trainLoss"), d(e, path, "trainAccuracy"),
+                        d(e, path, "testLoss"), d(e, path, "testAccuracy"), d(e, path, "targetSparsity"), d(e, path, "sparsity"), layers, d(e, path, "seconds")));
             }
             List<PruningEvent> pruning = new ArrayList<>();
             at = 0;
@@ -134,21 +135,24 @@ final class TrainingStateCodec {
                 int li = 0;
                 for (JsonNode l : req(u, "layers")) {
                     String lp = path + ".update.layers[" + li++ + "]";
-                    ls.add(new LayerSparsity(req(l, "name").asText(), StrictJson.longField(l, lp, "size"), StrictJson.longField(l, lp, "pruned")));
+                    ls.add(new LayerSparsity(StrictJson.textField(l, lp, "name"), StrictJson.longField(l, lp, "size"), StrictJson.longField(l, lp, "pruned")));
                 }
-                NmStructure nm = u.hasNonNull("structure") ? NmStructure.parse(u.get("structure").asText()) : null;
-                MaskUpdate mu = new MaskUpdate(d(u, "target"), Scope.valueOf(req(u, "scope").asText()), nm,
-                        nm == null ? 0 : StrictJson.intField(u, path + ".update", "keepPerGroup"), ls);
-                pruning.add(new PruningEvent(StrictJson.intField(p, path, "modifier"), StrictJson.longField(p, path, "step"), d(p, "epoch"), mu, req(p, "final").asBoolean()));
+                String up = path + ".update";
+                String structure = StrictJson.textFieldOr(u, up, "structure", null);
+                NmStructure nm = structure == null ? null : NmStructure.parse(structure);
+                MaskUpdate mu = new MaskUpdate(d(u, up, "target"), Scope.valueOf(StrictJson.textField(u, up, "scope")), nm,
+                        nm == null ? 0 : StrictJson.intField(u, up, "keepPerGroup"), ls);
+                pruning.add(new PruningEvent(StrictJson.intField(p, path, "modifier"), StrictJson.longField(p, path, "step"), d(p, path, "epoch"), mu,
+                        StrictJson.booleanField(p, path, "final")));
             }
             if (bin.hasRemaining())
                 throw new CheckpointException(file + ": optimizer.bin holds " + bin.remaining() + " bytes more than training.json describes");
             JsonNode b = h.get("beforePruning");
-            Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "loss"), d(b, "accuracy"),
+            Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "history.beforePruning", "loss"), d(b, "history.beforePruning", "accuracy"),
                     StrictJson.intField(b, "history.beforePruning", "samples"));
             return new TrainingState(StrictJson.intField(o, "", "epoch"), StrictJson.intField(o, "", "epochs"), StrictJson.intField(o, "", "stepsPerEpoch"),
-                    StrictJson.longField(o, "", "seed"), req(opt, "describe").asText(), StrictJson.longField(opt, "optimizer", "steps"), state, new TrainingState.History(epochs, pruning, before),
-                    req(o, "complete").asBoolean(), labels);
+                    StrictJson.longField(o, "", "seed"), StrictJson.textField(opt, "optimizer", "describe"), StrictJson.longField(opt, "optimizer", "steps"), state, new TrainingState.History(epochs, pruning, before),
+                    StrictJson.booleanField(o, "", "complete"), labels);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": training.json is malformed (" + e.getMessage() + ")", e);
         }
@@ -159,12 +163,22 @@ final class TrainingStateCodec {
         else o.put(key, Double.toString(v)); // "NaN", "Infinity", "-Infinity": Double.parseDouble reads them back
     }
 
-    private static double d(JsonNode o, String key) { return dbl(req(o, key)); }
+    private static double d(JsonNode o, String path, String key) { return dbl(o.get(key), StrictJson.join(path, key)); }
 
-    private static double dbl(JsonNode v) {
-        if (v.isNumber()) return v.doubleValue();
-        if (v.isTextual()) return Double.parseDouble(v.asText());
-        throw new IllegalArgumentException("expected a number, got " + v);
+    /**
+     * A metric as {@link #num} writes it: a JSON number, or exactly "NaN", "Infinity" or "-Infinity" (JSON has
+     * no literal for them). Other text is a damaged file (Double.parseDouble also took " 5", "5d" and "0x1p3").
+     */
+    private static double dbl(JsonNode v, String path) {
+        if (v != null && v.isTextual()) {
+            switch (v.textValue()) {
+                case "NaN": return Double.NaN;
+                case "Infinity": return Double.POSITIVE_INFINITY;
+                case "-Infinity": return Double.NEGATIVE_INFINITY;
+                default: throw new StrictJson.BadField(path, v, "a number (or \"NaN\", \"Infinity\", \"-Infinity\")");
+            }
+        }
+        return StrictJson.toDouble(v, path);
     }
 
     private static JsonNode req(JsonNode o, String key) {

@@ -323,7 +323,7 @@ public final class RecipeParser {
                     return Double.parseDouble(v.asText().trim());
                 } catch (NumberFormatException ignored) { /* fall through */ }
             }
-            throw error(key, "'" + v.asText() + "' is not a number");
+            throw error(key, shown(v) + " is not a number");
         }
 
         int requiredInt(String key) {
@@ -332,11 +332,16 @@ public final class RecipeParser {
             return (int) d;
         }
 
+        /** A scalar as the user wrote it, in quotes; a list or a mapping as JSON (asText() gives "" for those). */
+        private static String shown(JsonNode v) {
+            return v.isValueNode() ? "'" + v.asText() + "'" : v.toString();
+        }
+
         boolean bool(String key, boolean def) {
             JsonNode v = get(key);
             if (v == null) return def;
             if (v.isBoolean()) return v.asBoolean();
-            throw error(key, "'" + v.asText() + "' is not true or false");
+            throw error(key, shown(v) + " is not true or false");
         }
 
         String choice(String key, List<String> options) {
@@ -352,7 +357,7 @@ public final class RecipeParser {
 
         private String choiceOf(String key, JsonNode v, List<String> options) {
             String s = v.asText();
-            if (!v.isTextual() || !options.contains(s)) throw error(key, "'" + s + "' is not allowed; allowed: " + options);
+            if (!v.isTextual() || !options.contains(s)) throw error(key, shown(v) + " is not allowed; allowed: " + options);
             return s;
         }
 

@@ -263,6 +263,79 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * Booleans, floats and strings of model.json are read strictly (StrictJson): asBoolean() read "yes"
+     * and 1 as false (a Dense without its bias, a mask dropped), a text momentum was not named, and
+     * asText() turned a number into a layer name. The error names the file, the field's path and the value.
+     */
+    @Test
+    void wrongTypedModelJsonFieldsAreNamed(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, null, null).write(file);
+        String[][] cases = {
+                {"bias", "\"bias\"\\s*:\\s*true", "\"bias\" : \"yes\"", ".config.bias' is \"yes\", expected true or false"},
+                {"bias1", "\"bias\"\\s*:\\s*true", "\"bias\" : 1", ".config.bias' is 1, expected true or false"},
+                {"momentum", "\"momentum\"\\s*:\\s*[0-9.eE-]+", "\"momentum\" : \"0.9\"", ".config.momentum' is \"0.9\", expected a number"},
+                {"epsilon", "\"epsilon\"\\s*:\\s*[0-9.eE-]+", "\"epsilon\" : \"tiny\"", ".config.epsilon' is \"tiny\", expected a number"},
+                {"rate", "\"rate\"\\s*:\\s*[0-9.eE-]+", "\"rate\" : \"half\"", ".config.rate' is \"half\", expected a number"},
+                {"floatRange", "\"rate\"\\s*:\\s*[0-9.eE-]+", "\"rate\" : 1e39", ".config.rate' is 1.0E39, expected a number within float range"},
+                {"masked", "\"masked\"\\s*:\\s*(true|false)", "\"masked\" : \"no\"", "'parameters[0].masked' is \"no\", expected true or false"},
+                {"name", "\"output\"\\s*:\\s*\"[^\"]*\"", "\"output\" : 12", "'output' is 12, expected a string"},
+                {"format", "\"format\"\\s*:\\s*\"[^\"]*\"", "\"format\" : 1", "model.json has format 1, expected \"shears-checkpoint\""}};
+        for (String[] c : cases) {
+            Path bad = dir.resolve(c[0] + ".shears");
+            rewriteEntry(file, bad, "model.json", t -> {
+                String edited = t.replaceFirst(c[1], java.util.regex.Matcher.quoteReplacement(c[2]));
+                assertNotEquals(t, edited, c[0]);
+                return edited;
+            });
+            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
+        }
+    }
+
+    /** training.json's booleans and metrics are strict too: "yes" is not false, and "x" is not parsed as a number. */
+    @Test
+    void wrongTypedTrainingJsonFieldsAreNamed(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        var layers = new java.util.LinkedHashMap<String, Double>();
+        var epochs = java.util.List.of(new dev.shears.pruning.train.EpochMetrics(0, 0.05, Double.NaN, 0.5, 2.3, 0.1, 0, 0, layers, 0));
+        var s = new dev.shears.pruning.train.TrainingState(0, 4, 19, 3, "sgd(momentum=0.9)", 19, new java.util.LinkedHashMap<>(),
+                new dev.shears.pruning.train.TrainingState.History(epochs, java.util.List.of(), null), false, java.util.Map.of("command", "train"));
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(m, null, null, s).write(file);
+        assertEquals(s.history(), Checkpoint.read(file, be).training().history()); // "NaN" as text is how a NaN metric is written
+        String[][] cases = {
+                {"complete", "\"complete\"\\s*:\\s*false", "\"complete\" : \"yes\"", "'complete' is \"yes\", expected true or false"},
+                {"lr", "\"lr\"\\s*:\\s*[0-9.eE-]+", "\"lr\" : \"x\"", "'history.epochs[0].lr' is \"x\", expected a number"},
+                {"lrHex", "\"lr\"\\s*:\\s*[0-9.eE-]+", "\"lr\" : \"0x1p3\"", "'history.epochs[0].lr' is \"0x1p3\""},
+                {"describe", "\"describe\"\\s*:\\s*\"[^\"]*\"", "\"describe\" : {}", "'optimizer.describe' is {}, expected a string"},
+                {"label", "\"command\"\\s*:\\s*\"train\"", "\"command\" : 3", "'labels.command' is 3, expected a string"}};
+        for (String[] c : cases) {
+            Path bad = dir.resolve(c[0] + ".shears");
+            rewriteEntry(file, bad, "training.json", t -> {
+                String edited = t.replaceFirst(c[1], java.util.regex.Matcher.quoteReplacement(c[2]));
+                assertNotEquals(t, edited, c[0]);
+                return edited;
+            });
+            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
+        }
+    }
+
+    /** A "partial" that is not true or false is a damaged file: read() names it rather than isPartial calling it finished silently. */
+    @Test
+    void wrongTypedPartialIsRefusedByRead(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        Path file = dir.resolve("m.shears"), bad = dir.resolve("bad.shears");
+        new Checkpoint(m, null, null).write(file);
+        rewriteEntry(file, bad, "model.json", t -> t.replaceFirst("\\{", "{ \"partial\" : \"yes\","));
+        assertFalse(Checkpoint.isPartial(bad));
+        var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be));
+        assertTrue(e.getMessage().contains("'partial' is \"yes\", expected true or false"), e.getMessage());
+    }
+
     @Test
     void isPartialOnlyForAnUnfinishedRun(@TempDir Path dir) throws Exception {
         Model m = everyLayer().bind(be, 1);
