@@ -142,6 +142,31 @@ class MagnitudePrunerTest {
         }
     }
 
+    /**
+     * Global scope with the threshold at 0: the already-masked weights of a later tensor are ties
+     * that stay masked whatever is asked, so they are counted before the ties are handed out in
+     * tensor order. a has 20 unmasked zeros, b 10 masked weights: 25 of 200 means b keeps its 10
+     * and a masks its first 15 zeros (ties by index).
+     */
+    @Test void globalZeroThresholdCountsAlreadyMaskedTiesFirst() {
+        float[] va = random(100, 12);
+        for (int i = 0; i < 100; i += 5) va[i] = 0f; // 20 natural zeros at 0, 5, ..., 95
+        Parameter a = param("a/kernel", 10, 10, va);
+        Parameter b = param("b/kernel", 10, 10, random(100, 13));
+        byte[] mb = new byte[100];
+        java.util.Arrays.fill(mb, (byte) 1);
+        for (int i = 0; i < 10; i++) mb[7 * i + 3] = 0;
+        b.setMask(be.uploadBytes(mb, Shape.of(10, 10)));
+        MaskUpdate u = pruner.update(List.of(a, b), 0.125, Scope.GLOBAL);
+        assertEquals(25, u.pruned());
+        assertEquals(15, u.layers().get(0).pruned(), "a: " + u.layers());
+        assertEquals(10, u.layers().get(1).pruned(), "b keeps exactly its own 10 masked weights: " + u.layers());
+        assertArrayEquals(mb, mask(b));
+        byte[] ma = mask(a);
+        for (int i = 0; i < 100; i++)
+            assertEquals(i % 5 == 0 && i < 75 ? 0 : 1, ma[i], "a mask[" + i + "]: the first 15 zeros (index order) are masked");
+    }
+
     @Test void aLowerTargetChangesNothing() {
         Parameter a = param("a/kernel", 10, 10, random(100, 9));
         pruner.update(List.of(a), 0.5, Scope.LAYER);

@@ -3,6 +3,7 @@ package dev.shears.core.sparse;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,5 +62,44 @@ class SparsePlannerTest {
         double ms = SparsePlanner.medianMillis(() -> calls[0]++, 2, 5, 0);
         assertEquals(7, calls[0]);
         assertTrue(ms >= 0);
+    }
+
+    /**
+     * With scripted times (label -> ms) the planner picks the fastest candidate, not merely one
+     * faster than dense: kills a planner that keeps the last candidate beating dense by the margin.
+     */
+    @Test void theFastestScriptedCandidateWinsNotTheLastOneBeatingDense() {
+        int rows = 64, cols = 64;
+        float[] a = SparseBench.prune24(SparseBench.randomSparse(rows, cols, 0.0, 7), rows, cols); // csr, blocked-ell-4?, 2:4
+        Map<String, Double> script = Map.of("dense", 10.0, "csr", 5.0, "blocked-ell-4", 8.0, "2:4", 7.0);
+        SparsePlanner.Choice c = scripted(script).choose(a, rows, cols, 4, true);
+        assertEquals("2:4", c.timings().getLast().format(), "2:4 is the last candidate: " + c.timings());
+        assertEquals("csr", c.format(), "csr at 5 ms is fastest: " + c.timings());
+        assertInstanceOf(CsrMatrix.class, c.matrix());
+        assertEquals(2.0, c.speedupVsDense(), 1e-12);
+    }
+
+    /** A candidate must beat dense by the margin (5% in quick options); equal times keep the earlier one. */
+    @Test void theMarginAndTiesKeepTheEarlierChoice() {
+        int rows = 64, cols = 64;
+        float[] a = SparseBench.prune24(SparseBench.randomSparse(rows, cols, 0.0, 8), rows, cols);
+        SparsePlanner.Choice notEnough = scripted(Map.of("dense", 10.0, "csr", 9.6, "blocked-ell-4", 9.7, "2:4", 9.51)).choose(a, rows, cols, 4, true);
+        assertEquals("dense", notEnough.format(), "4.9% faster is within the 5% margin: " + notEnough.timings());
+        SparsePlanner.Choice tie = scripted(Map.of("dense", 10.0, "csr", 6.0, "blocked-ell-4", 6.0, "2:4", 6.0)).choose(a, rows, cols, 4, true);
+        assertEquals("csr", tie.format(), "a tie keeps the first candidate: " + tie.timings());
+    }
+
+    private static SparsePlanner scripted(Map<String, Double> msByLabel) {
+        SparsePlanner.Timer timer = (candidates, x, y, n, batchMajor) -> {
+            double[] ms = new double[candidates.size()];
+            for (int i = 0; i < ms.length; i++) {
+                String label = SparsePlanner.label(candidates.get(i));
+                Double t = msByLabel.get(label);
+                if (t == null) throw new AssertionError("no scripted time for candidate " + label);
+                ms[i] = t;
+            }
+            return ms;
+        };
+        return new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000), timer);
     }
 }

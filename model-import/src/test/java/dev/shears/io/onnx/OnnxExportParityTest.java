@@ -72,6 +72,30 @@ class OnnxExportParityTest {
         check(bind(m, 1), "image_layers", 2, 3, 6, 6);
     }
 
+    /**
+     * BatchNorm's training hyperparameters survive export: ONNX's momentum has Shears' (and Keras')
+     * meaning, running = momentum*running + (1-momentum)*batch, so 0.99 is written as 0.99 (not
+     * PyTorch's 1 - 0.99) and read back as 0.99. Inference alone cannot see this: it ignores momentum.
+     */
+    @Test void batchNormMomentumAndEpsilonAreWrittenWithOnnxMeaning() throws IOException {
+        Model m = bind(Model.builder().input("x", Shape.of(4, 3, 3))
+                .then(new BatchNorm("bn", 4, 1e-3f, 0.99f))
+                .build(), 3);
+        dev.shears.io.onnx.proto.ModelProto proto = OnnxExporter.toProto(m, OnnxExporter.Options.defaults());
+        dev.shears.io.onnx.proto.NodeProto node = proto.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("BatchNormalization")).findFirst().orElseThrow();
+        java.util.Map<String, Float> attrs = new java.util.HashMap<>();
+        for (dev.shears.io.onnx.proto.AttributeProto a : node.getAttributeList()) attrs.put(a.getName(), a.getF());
+        assertEquals(0.99f, attrs.get("momentum"), "momentum attribute of " + node.getName());
+        assertEquals(1e-3f, attrs.get("epsilon"), "epsilon attribute of " + node.getName());
+        Path out = dir.resolve("bn.onnx");
+        OnnxExporter.write(m, out, OnnxExporter.Options.defaults());
+        BatchNorm back = OnnxImporter.load(out, cpu).layers().stream()
+                .filter(l -> l instanceof BatchNorm).map(l -> (BatchNorm) l).findFirst().orElseThrow();
+        assertEquals(0.99f, back.momentum(), "re-imported momentum");
+        assertEquals(1e-3f, back.epsilon(), "re-imported epsilon");
+    }
+
     @Test void branchesWithAddMultiplyConcatAndGlobalPool() throws IOException {
         Model m = Model.builder().input("x", Shape.of(2, 5, 5))
                 .add(new ActivationLayer("elu", Activation.ELU, 0.8f), "x")

@@ -110,6 +110,14 @@ class RecipeParserTest {
         assertTrue(e.getMessage().contains("pruning[0].endEpoch = 12 is after the last epoch (epochs = 10)"), e.getMessage());
     }
 
+    /** The start must be strictly before the end of training: at epochs = 10, start 10 is refused and 9.5 accepted. */
+    @Test void pruningThatStartsAtTheEndOfTrainingIsRefused() {
+        RecipeException e = error(recipe("0.05", "0.9", "10", "10", "1"));
+        assertTrue(e.getMessage().contains("pruning[0].startEpoch = 10 is not before the end of training (epochs = 10)"), e.getMessage());
+        Recipe r = parse(recipe("0.05", "0.9", "9.5", "10", "0.5"));
+        assertEquals(9.5, r.pruning().getFirst().startEpoch());
+    }
+
     @Test void unknownFieldAndBadChoiceListWhatIsAllowed() {
         RecipeException e = error(recipe("0.05", "0.9", "1", "8", "1").replace("scope: global", "scope: everywhere"));
         assertTrue(e.getMessage().contains("pruning[0].scope: 'everywhere' is not allowed; allowed: [layer, global]"), e.getMessage());

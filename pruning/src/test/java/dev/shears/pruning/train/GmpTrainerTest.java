@@ -247,4 +247,42 @@ class GmpTrainerTest {
         assertTrue(h.last().layerSparsity().get("dense_1/kernel") < 0.1, "dense_1 grew back: " + h.last().layerSparsity());
         assertEquals(0.6, h.last().layerSparsity().get("dense_2/kernel"), 1.0 / (48 * 32));
     }
+
+    /**
+     * Fine-tuning at constant sparsity holds the pruned weights at exactly zero through every step
+     * before endEpoch, and the first step at endEpoch (leaveEnabled: false) already trains them:
+     * the drop happens at step endEpoch * stepsPerEpoch, not one step later.
+     */
+    @Test void maskedWeightsStayZeroUntilTheDropStepAndMoveAtIt() {
+        Recipe r = RecipeParser.parse("""
+                epochs: 3
+                batchSize: 32
+                optimizer: {type: sgd, momentum: 0.9}
+                learningRate: [{type: constant, lr: 0.02}]
+                pruning:
+                  - {type: constant, sparsity: 0.5, startEpoch: 0, endEpoch: 2, params: ['dense_1/kernel'], leaveEnabled: false}
+                """, "c.yaml", "c");
+        Model m = model(false);
+        Parameter k = m.parameter("dense_1/kernel");
+        int size = (int) k.shape().size();
+        long pruned = Math.round(0.5 * size);
+        int stepsPerEpoch = (600 + 31) / 32;
+        long dropStep = 2L * stepsPerEpoch;
+        Map<Long, Long> zerosAfterStep = new HashMap<>();
+        GmpTrainer trainer = new GmpTrainer(m, train, test, r, 1);
+        trainer.addListener(new TrainingListener() {
+            @Override public void batchFinished(BatchProgress p) {
+                long z = 0;
+                for (float w : be.download(k.value())) if (w == 0f) z++;
+                zerosAfterStep.put(p.step(), z);
+            }
+        });
+        trainer.run();
+        assertEquals(3L * stepsPerEpoch, zerosAfterStep.size());
+        for (long t = 0; t < dropStep; t++)
+            assertTrue(zerosAfterStep.get(t) >= pruned, "step " + t + " (before the drop at " + dropStep + "): " + zerosAfterStep.get(t)
+                    + " zeros, the mask holds " + pruned);
+        assertTrue(zerosAfterStep.get(dropStep) < pruned / 2, "step " + dropStep + " (masks dropped): " + zerosAfterStep.get(dropStep)
+                + " zeros remain of " + pruned + "; the freed weights should train");
+    }
 }
