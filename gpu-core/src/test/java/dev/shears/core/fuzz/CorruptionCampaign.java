@@ -2,6 +2,8 @@ package dev.shears.core.fuzz;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.fail;
@@ -27,6 +30,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * bounds, NegativeArraySizeException, a bare IllegalArgumentException), an error
  * (OutOfMemoryError from a huge declared size, StackOverflowError), a message without the file
  * name, or a case that runs past the time limit.
+ *
+ * <p>The limit is CPU time of the loading thread, so a loaded machine (a 2-core CI box, other
+ * builds beside it) does not turn a slow case into a failure; wall time is capped at
+ * {@value #WALL_FACTOR} times the limit so a case blocked on something other than the CPU still
+ * ends.
  *
  * <p>Every case runs; {@link #assertClean()} then fails once, listing each failure class (type
  * and throwing frame) with its count and one example case, so one run shows all that is wrong.
@@ -45,6 +53,9 @@ public final class CorruptionCampaign {
     private final List<Class<? extends Throwable>> userFacing;
     private final Duration timeout;
     private final Map<String, List<String>> failures = new LinkedHashMap<>();
+    /** Wall time a case may take, as a multiple of its CPU-time limit, before it counts as hung. */
+    private static final int WALL_FACTOR = 10;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private ExecutorService worker = newWorker();
     private int cases, loaded, refused;
 
@@ -78,9 +89,14 @@ public final class CorruptionCampaign {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Future<Object> result = worker.submit(() -> loader.load(file));
+        AtomicLongArray thread = new AtomicLongArray(2); // the loading thread's id, and its CPU time at the start in ns
+        Future<Object> result = worker.submit(() -> {
+            thread.set(1, THREADS.getCurrentThreadCpuTime());
+            thread.set(0, Thread.currentThread().threadId());
+            return loader.load(file);
+        });
         try {
-            Object value = result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Object value = awaitWithinCpuLimit(result, thread);
             try {
                 sanity.accept(value);
                 loaded++;
@@ -91,7 +107,7 @@ public final class CorruptionCampaign {
             result.cancel(true);
             worker.shutdownNow(); // the stuck thread is a daemon; a fresh worker runs the next case
             worker = newWorker();
-            record("ran past " + timeout.toMillis() + " ms", caseName);
+            record("ran past " + timeout.toMillis() + " ms of CPU time (or " + WALL_FACTOR + "x that in wall time)", caseName);
         } catch (ExecutionException e) {
             judge(e.getCause(), file, caseName);
         } catch (InterruptedException e) {
@@ -103,6 +119,32 @@ public final class CorruptionCampaign {
             } catch (IOException ignored) {
                 // the temporary folder goes at the end of the test anyway
             }
+        }
+    }
+
+    /**
+     * Waits for a case until its thread has used {@link #timeout} of CPU time, or WALL_FACTOR times
+     * that in wall time; throws TimeoutException past either.
+     */
+    private Object awaitWithinCpuLimit(Future<Object> result, AtomicLongArray thread)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long limitNs = timeout.toNanos();
+        long wallEnd = System.nanoTime() + WALL_FACTOR * limitNs;
+        long sliceMs = Math.max(1, timeout.toMillis() / 4);
+        try {
+            return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException slow) {
+            while (System.nanoTime() < wallEnd) {
+                long id = thread.get(0);
+                long cpu = id == 0 ? 0 : THREADS.getThreadCpuTime(id) - thread.get(1);
+                if (cpu >= limitNs) break;
+                try {
+                    return result.get(sliceMs, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException stillRunning) {
+                    // look at the CPU time again
+                }
+            }
+            throw slow;
         }
     }
 
