@@ -62,6 +62,7 @@ final class PredictCommand implements Callable<Integer> {
 
     private static FloatArray read(Path p) throws java.io.IOException {
         String lower = p.toString().toLowerCase(Locale.ROOT);
+        if (java.nio.file.Files.isDirectory(p)) throw new UserError("--input " + p + " is a folder; give a .npy or ONNX TensorProto .pb file");
         if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("--input " + p + ": no such file");
         if (lower.endsWith(".npy")) return Npy.read(p);
         if (lower.endsWith(".pb")) return TensorProtoFiles.read(p);
