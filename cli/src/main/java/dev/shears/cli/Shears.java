@@ -27,7 +27,10 @@ public final class Shears {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
         root.setLevel(verbose ? java.util.logging.Level.FINE : java.util.logging.Level.WARNING);
-        for (var h : root.getHandlers()) h.setLevel(root.getLevel());
+        for (var h : root.getHandlers()) {
+            h.setLevel(root.getLevel());
+            h.setFormatter(new LogFormat(verbose));
+        }
         CommandLine cl = new CommandLine(new Shears());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
