@@ -53,6 +53,13 @@ class WrongKindOfFileCliTest {
         assertFalse(Files.exists(dir.resolve("run/model.shears")));
     }
 
+    @Test void aWeightsOnlyHdf5AsModelSaysWhichFlagsToGive() {
+        Path weights = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp/mnist_mlp_tf_keras_2_weights.h5").toAbsolutePath().normalize();
+        Run r = shears("inspect", "--model", weights.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("give the model's config with it: --model CONFIG.json --weights " + weights), r.err());
+    }
+
     @Test void aFolderAsRecipeIsCalledAFolder(@TempDir Path dir) {
         Run r = shears("recipes", dir + "/");
         assertEquals(2, r.code(), r.err());
