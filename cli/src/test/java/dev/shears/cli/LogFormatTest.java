@@ -31,6 +31,20 @@ class LogFormatTest {
         assertTrue(verbose.contains("java.lang.IllegalStateException: inner") && verbose.contains("\tat "), verbose);
     }
 
+    /** --verbose opened the root logger to FINE, and every run ended with the JDK's "Runtime.exit() called" and a stack trace. */
+    @Test void verboseOpensShearsLoggersOnlyNotTheJdks() {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        Shears.run(new String[]{"recipes", "--verbose"}, sink, sink);
+        try {
+            assertTrue(Logger.getLogger("dev.shears.pruning.train.GmpTrainer").isLoggable(Level.FINE));
+            assertFalse(Logger.getLogger("java.lang.Runtime").isLoggable(Level.FINE));
+            assertFalse(Logger.getLogger("").isLoggable(Level.INFO));
+        } finally {
+            Shears.run(new String[]{"recipes"}, sink, sink);
+        }
+        assertFalse(Logger.getLogger("dev.shears.pruning.train.GmpTrainer").isLoggable(Level.FINE), "back to warnings without --verbose");
+    }
+
     @Test void theCliInstallsItOnTheConsoleHandlers() {
         Shears.run(new String[]{"recipes"}, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));

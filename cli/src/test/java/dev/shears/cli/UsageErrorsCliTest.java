@@ -103,6 +103,21 @@ class UsageErrorsCliTest {
         assertTrue(Files.exists(dir.resolve("m.onnx")));
     }
 
+    /** README: a wrong recipe or data folder is "said in one line naming it"; the hint made it two. */
+    @Test void aRecipeOrDataMistakeIsOneLine(@TempDir Path dir) {
+        Run r = shears("recipes", "gmp-tunde");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("no built-in recipe named 'gmp-tunde'"), r.err());
+        r = shears("eval", "--model", OutputPathsCliTest.LINEAR.resolve("model.onnx").toString(), "--data", dir.resolve("nope").toString(),
+                "--backend", "cpu");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("no such folder"), r.err());
+        r = shears("recipes", "gmp-tunde", "--verbose");
+        assertTrue(r.err().contains("\tat dev.shears."), "--verbose still prints the trace: " + r.err());
+    }
+
     @Test void noArgumentsAtAllListTheCommands() {
         Run r = shears();
         assertEquals(2, r.code());
