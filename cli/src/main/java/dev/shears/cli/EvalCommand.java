@@ -67,6 +67,7 @@ final class EvalCommand implements Callable<Integer> {
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
             Dataset test = DataSources.loadTest(data);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
+            int batch = test.count() > 0 ? Math.min(this.batch, test.count()) : this.batch; // buffers no larger than the test set
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";
