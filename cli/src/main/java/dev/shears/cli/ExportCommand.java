@@ -37,6 +37,10 @@ final class ExportCommand implements Callable<Integer> {
         modelOption.refuseAsOutput(out, "--out");
         if (format == Format.keras) checkKerasName(out);
         else checkOnnxName(out);
+        // Keras has no sparse tensors: the flag was ignored and a dense file written, as if it had been honoured
+        if (sparseInitializers && format != Format.onnx)
+            throw new UserError("--sparse-initializers applies to --format onnx only (Keras files store every kernel dense, zeros kept exactly); "
+                    + "drop it, or export with --format onnx");
         OutputFile.requireFile(out, "--out");
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);

@@ -34,6 +34,15 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout and nothing else.")
     boolean json;
 
+    /**
+     * "model.onnx: input data_0 [3, 224, 224] -> output [1000]" (per sample, without the batch), or
+     * "2 inputs a [..], b [..]"; it read "1 inputs [data_0[3, 224, 224]]" before.
+     */
+    static String header(String description, Model m) {
+        String ins = String.join(", ", m.inputs().stream().map(i -> i.name() + " " + i.shape()).toList());
+        return description + ": " + (m.inputs().size() == 1 ? "input " : m.inputs().size() + " inputs ") + ins + " -> output " + m.outputShape();
+    }
+
     @Override public Integer call() throws Exception {
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
@@ -61,8 +70,7 @@ final class InspectCommand implements Callable<Integer> {
                 }
                 out.println(ReportWriter.JSON.writeValueAsString(o));
             } else {
-                out.printf(Locale.ROOT, "%s: %d inputs %s -> output %s%n", src.description(), m.inputs().size(),
-                        m.inputs().stream().map(i -> i.name() + i.shape()).toList(), m.outputShape());
+                out.println(header(src.description(), m));
                 if (partial)
                     out.println("partial: the run that writes this file has not finished (saved after its last completed epoch);"
                             + " continue it with its command line and --resume");

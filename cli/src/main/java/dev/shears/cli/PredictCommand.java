@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -44,11 +45,7 @@ final class PredictCommand implements Callable<Integer> {
             ModelSource src = modelOption.load(be);
             Model m = src.model();
             Shape sample = m.inputs().get(0).shape();
-            long n = in.data().length;
-            if (n % sample.size() != 0)
-                throw new UserError("--input " + input + " has shape " + in.shape() + " (" + n + " values), which is not a batch of the model's input "
-                        + sample + " (" + sample.size() + " values each)");
-            int batch = (int) (n / sample.size());
+            int batch = batchOf(in.shape(), sample, input);
             Tensor x = be.upload(in.data(), sample.withBatch(batch));
             Tensor y = m.forward(ExecContext.inference(be), x);
             float[] out = be.download(y);
@@ -60,8 +57,40 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * How many samples {@code in} holds for a model taking {@code sample}: [N, ...sample] or one
+     * [...sample]; dimensions of 1 may come or go ([N, 28, 28] for [1, 28, 28]), and a model
+     * taking a flat vector takes any sample of its size ([N, 28, 28] for [784]), since neither
+     * moves a value. Any other shape of the right size is refused: it was read as the model's
+     * layout, so an NHWC [1, 224, 224, 3] image ran through a [3, 224, 224] model as scrambled
+     * pixels, with no error.
+     */
+    static int batchOf(Shape in, Shape sample, Path input) {
+        long n = in.size(), per = sample.size();
+        if (n % per != 0)
+            throw new UserError("--input " + input + " has shape " + in + " (" + n + " values), which is not a batch of the model's input "
+                    + sample + " (" + per + " values each)");
+        int[] d = in.dims();
+        if (sameLayout(Arrays.copyOfRange(d, 0, d.length), sample) && n == per) return 1;
+        if (d.length > 0 && sameLayout(Arrays.copyOfRange(d, 1, d.length), sample) && d[0] * per == n) return d[0];
+        throw new UserError("--input " + input + " has shape " + in + ": the values of [N, " + String.join(", ",
+                Arrays.stream(sample.dims()).mapToObj(Integer::toString).toList()) + "] in another layout, which the model would read "
+                + "scrambled; reorder its axes to that (e.g. numpy x.transpose(0, 3, 1, 2) for NHWC images into NCHW)");
+    }
+
+    /** Whether {@code dims} hold a sample of {@code sample} in its own order (dimensions of 1 aside), or flatten into it. */
+    private static boolean sameLayout(int[] dims, Shape sample) {
+        long size = 1;
+        for (int v : dims) size *= v;
+        if (size != sample.size()) return false;
+        int[] want = Arrays.stream(sample.dims()).filter(v -> v != 1).toArray();
+        if (want.length <= 1) return true; // a flat vector (or a scalar): row-major flattening moves nothing
+        return Arrays.equals(Arrays.stream(dims).filter(v -> v != 1).toArray(), want);
+    }
+
     private static FloatArray read(Path p) throws java.io.IOException {
         String lower = p.toString().toLowerCase(Locale.ROOT);
+        if (java.nio.file.Files.isDirectory(p)) throw new UserError("--input " + p + " is a folder; give a .npy or ONNX TensorProto .pb file");
         if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("--input " + p + ": no such file");
         if (lower.endsWith(".npy")) return Npy.read(p);
         if (lower.endsWith(".pb")) return TensorProtoFiles.read(p);

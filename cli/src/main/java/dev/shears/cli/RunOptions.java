@@ -38,6 +38,7 @@ final class RunOptions {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
             throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + epochs + " epochs");
         RunSupport.refuseFile(out);
+        OutputFile.requireWritableFolder(out, "--out " + out); // before the data and the model load, not after the first epoch
         // model.shears is rewritten after every epoch; RunSupport.run checks again against the files the model came from
         model.refuseAsOutput(out.resolve("model.shears"), "--out " + out + " holds the model file:");
         if (!resume) model.check(true); // a resumed run's model comes from --out, the --model file only labels it

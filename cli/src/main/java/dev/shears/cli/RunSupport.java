@@ -276,9 +276,11 @@ final class RunSupport {
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {
-            throw new UserError("--out " + outDir + ": cannot create the folder (" + e.getMessage() + ")");
+            throw new UserError("--out " + outDir + ": cannot create the folder (" + dev.shears.core.util.AtomicFiles.reason(e) + ")");
         }
         if (!Files.isDirectory(outDir)) throw new UserError("--out " + outDir + " is not a folder");
+        // the checkpoint is first written after a whole epoch of training: find out now that it cannot be
+        OutputFile.requireWritableFolder(outDir, "--out " + outDir);
     }
 
     static String trim(double v) {

@@ -20,14 +20,24 @@ public final class Shears {
         System.exit(run(args, System.out, System.err));
     }
 
+    /** The parent of the library's loggers (dev.shears.*); held here, since java.util.logging keeps loggers only weakly, levels and all. */
+    private static final java.util.logging.Logger SHEARS_LOGGER = java.util.logging.Logger.getLogger("dev.shears");
+
     /** Runs the CLI with the given streams; returns the exit code (tests call this). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         // The library logs progress through System.Logger (java.util.logging here); the CLI draws its
         // own progress, so only warnings get through unless --verbose asks for everything.
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        // FINE for Shears' own loggers only: on the root logger it also let the JDK's own debug records
+        // through, and --verbose ended every successful run with "Runtime.exit() called with status: 0"
+        // and a stack trace of System.exit
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        root.setLevel(verbose ? java.util.logging.Level.FINE : java.util.logging.Level.WARNING);
-        for (var h : root.getHandlers()) h.setLevel(root.getLevel());
+        root.setLevel(java.util.logging.Level.WARNING);
+        SHEARS_LOGGER.setLevel(verbose ? java.util.logging.Level.FINE : null);
+        for (var h : root.getHandlers()) {
+            h.setLevel(verbose ? java.util.logging.Level.FINE : java.util.logging.Level.WARNING);
+            h.setFormatter(new LogFormat(verbose));
+        }
         CommandLine cl = new CommandLine(new Shears());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
@@ -49,7 +59,7 @@ public final class Shears {
             boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
             if (debug) ex.printStackTrace(err);
-            else if (!(ex instanceof UserError)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading
+            else if (traceMayHelp(ex)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading
             return exitCode(ex);
         });
         return cl.execute(args);
@@ -66,6 +76,18 @@ public final class Shears {
         if (ex instanceof dev.shears.pruning.recipe.RecipeException || ex instanceof dev.shears.core.data.DataException
                 || ex instanceof dev.shears.io.ImportException || ex instanceof dev.shears.pruning.checkpoint.CheckpointException) return 2;
         return 1;
+    }
+
+    /**
+     * Whether "(run with --verbose for the stack trace)" is worth a second line: not for a mistake
+     * in the command line, a recipe (its message names the field, the value and what is allowed)
+     * or a data folder (the file and what is wrong with it), whose traces are Shears' own checks
+     * and say nothing more; README promises those "in one line naming it". A model or checkpoint
+     * that does not read, and a failed run, keep it: their trace can point into an importer or a kernel.
+     */
+    static boolean traceMayHelp(Throwable ex) {
+        return !(ex instanceof UserError || ex instanceof dev.shears.pruning.recipe.RecipeException
+                || ex instanceof dev.shears.core.data.DataException);
     }
 
     private static String describe(Throwable ex) {

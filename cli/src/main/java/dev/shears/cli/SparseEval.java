@@ -34,18 +34,31 @@ final class SparseEval {
 
     static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) { return evaluate(model, test, batch, Precision.FP32, err); }
 
+    static Outcome evaluate(Model model, Dataset test, int batch, Precision precision, PrintStream err) {
+        return evaluate(model, test, batch, precision, err, EvalProgress.NONE);
+    }
+
     /**
      * {@code precision} FP16 or BF16 (CUDA only) adds cuSPARSELt 2:4 to the GPU planner's
-     * candidates; where a layer cannot take it the plan says why on stderr.
+     * candidates; where a layer cannot take it the plan says why on stderr. {@code progress}
+     * counts the test batches as they run through the planned model.
      */
-    static Outcome evaluate(Model model, Dataset test, int batch, Precision precision, PrintStream err) {
+    static Outcome evaluate(Model model, Dataset test, int requestedBatch, Precision precision, PrintStream err, EvalProgress progress) {
+        // no batch is ever larger than the test set: --batch 5000 on 1,000 images planned (and timed) for 5,000 rows
+        int batch = test.count() > 0 ? Math.min(requestedBatch, test.count()) : requestedBatch;
         if (precision != Precision.FP32 && !(model.backend() instanceof CudaBackend))
             throw new UserError("--precision " + precision.id() + " needs the cuda backend; " + model.backend().name() + " runs fp32 only");
+        // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
+        long layers = model.nodes().stream().filter(n -> model.layer(n.name()) instanceof dev.shears.core.nn.layers.Dense
+                || model.layer(n.name()) instanceof dev.shears.core.nn.layers.Conv2D).count();
+        err.printf(Locale.ROOT, "sparse plan: timing each format for %d Dense/Conv2D layer%s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
+                layers, layers == 1 ? "" : "s", batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
             SparseModel sm = SparseModel.plan(model, batch, planner);
             report(sm.keepOnlyIfFaster(planner), batch, err);
-            return new Outcome(sm.evaluate(test, batch), "sparse (" + print(sm.plans(), err) + ")");
+            String formats = print(sm.plans(), err);
+            return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")");
         }
         if (model.backend() instanceof CudaBackend) {
             String cause = CudaSparseModel.unavailabilityCause();
@@ -60,7 +73,7 @@ final class SparseEval {
                             if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
                 report(sm.keepOnlyIfFaster(planner), batch, err);
                 String formats = print(sm.plans(), err);
-                return new Outcome(sm.evaluate(test, batch), "sparse on the GPU (" + formats + ")");
+                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")");
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());

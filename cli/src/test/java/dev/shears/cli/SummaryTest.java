@@ -42,6 +42,21 @@ class SummaryTest {
         assertTrue(out.contains("batch 1: dense 1.000 ms, sparse 1.000 ms (1.00x) (no plan beat dense as a whole: all layers dense)"), out);
     }
 
+    private static RunReport.InferenceBatch planned(int b, double sparseMs, long plannedBytes, String... formats) {
+        List<RunReport.InferenceLayer> layers = new java.util.ArrayList<>();
+        for (int i = 0; i < formats.length; i++)
+            layers.add(new RunReport.InferenceLayer("fc" + (i + 1), "Dense", 300, 784, 0.8, formats[i], 1.0, 1.0, 1.0));
+        return new RunReport.InferenceBatch(b, 0.022, sparseMs, 0.022 / sparseMs, 2_670_000, plannedBytes, 256, 256, 0.0, layers, true);
+    }
+
+    /** A 80% LeNet-300-100 planned dense at batch 1 and CSR at 64 read "2.67 MB dense, 2.67 MB as planned" and "sparse (0.53x)". */
+    @Test void eachBatchSizesPlanIsNamedAndAnAllDensePlanIsNotCalledSlower() {
+        String out = summary(planned(1, 0.041, 2_670_000, "dense", "dense"), planned(64, 0.011, 900_000, "csr", "dense"));
+        assertTrue(out.contains("(weights 2.67 MB dense; as planned 2.67 MB at batch 1, 0.90 MB at batch 64):"), out);
+        assertTrue(out.contains("batch 1: dense 0.022 ms, sparse 0.041 ms (0.54x) (every layer's fastest format was dense at this batch size"), out);
+        assertFalse(out.lines().filter(l -> l.contains("batch 64:")).findFirst().orElseThrow().contains("every layer"), out);
+    }
+
     @Test void aPlanKeptAtSomeBatchSizesOnlySaysSo() {
         String out = summary(batch(1, false), batch(64, true));
         assertTrue(out.contains("inference on the CPU, each layer in its fastest measured format where that plan beat dense as a whole,"

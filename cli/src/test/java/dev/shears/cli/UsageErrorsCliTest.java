@@ -88,6 +88,36 @@ class UsageErrorsCliTest {
         assertTrue(r.err().contains("\tat dev.shears."), r.err());
     }
 
+    /** Keras has no sparse tensors: the flag was silently ignored and a dense .h5 written. */
+    @Test void sparseInitializersAreRefusedForKeras(@TempDir Path dir) {
+        String model = OutputPathsCliTest.LINEAR.resolve("model.onnx").toString();
+        for (String name : new String[]{"m.h5", "m.keras"}) {
+            Run r = shears("export", "--model", model, "--format", "keras", "--out", dir.resolve(name).toString(), "--sparse-initializers");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("--sparse-initializers applies to --format onnx only"), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertFalse(Files.exists(dir.resolve(name)));
+        }
+        Run onnx = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve("m.onnx").toString(), "--sparse-initializers");
+        assertEquals(0, onnx.code(), onnx.err());
+        assertTrue(Files.exists(dir.resolve("m.onnx")));
+    }
+
+    /** README: a wrong recipe or data folder is "said in one line naming it"; the hint made it two. */
+    @Test void aRecipeOrDataMistakeIsOneLine(@TempDir Path dir) {
+        Run r = shears("recipes", "gmp-tunde");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("no built-in recipe named 'gmp-tunde'"), r.err());
+        r = shears("eval", "--model", OutputPathsCliTest.LINEAR.resolve("model.onnx").toString(), "--data", dir.resolve("nope").toString(),
+                "--backend", "cpu");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("no such folder"), r.err());
+        r = shears("recipes", "gmp-tunde", "--verbose");
+        assertTrue(r.err().contains("\tat dev.shears."), "--verbose still prints the trace: " + r.err());
+    }
+
     @Test void noArgumentsAtAllListTheCommands() {
         Run r = shears();
         assertEquals(2, r.code());

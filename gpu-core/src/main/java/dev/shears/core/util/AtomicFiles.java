@@ -117,8 +117,21 @@ public final class AtomicFiles {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + target + ": " + reason(e) + " in " + dir, e);
         }
+    }
+
+    /**
+     * Why a file operation failed, in words: a {@link java.nio.file.FileSystemException}'s message
+     * is often only the path it failed on (here a temporary name the user never chose), as in
+     * "cannot write /data/out.onnx: /data/.out.onnx.1x2y.tmp", which hid "permission denied".
+     */
+    public static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such folder, or files cannot be created there";
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason().strip();
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 
     /**

@@ -70,8 +70,9 @@ public final class KerasImporter {
     private static KerasModel fromHdf5(Path file, Optional<Path> weightsFile, Backend backend) {
         try (HdfFile h5 = Hdf5.open(file)) {
             if (KerasFormat.ofHdf5(file, h5) == KerasFormat.HDF5_WEIGHTS)
+                // say the flags: "pass the config as the model" left the user to work out --model CONFIG.json --weights FILE.h5
                 throw new ImportException("this HDF5 file holds only weights (saved with save_weights, no "
-                        + "model_config attribute); pass the model's config JSON as the model and this file as the weights", file, null);
+                        + "model_config attribute); give the model's config with it: --model CONFIG.json --weights " + file, file, null);
             String configText = Hdf5.stringAttribute(file, h5, "model_config");
             String version = Hdf5.stringAttribute(file, h5, "keras_version");
             KerasModelConfig cfg = KerasModelConfig.parse(KerasModelConfig.parseJson(configText, file, "the model_config attribute"), file);

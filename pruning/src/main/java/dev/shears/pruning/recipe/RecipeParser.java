@@ -68,8 +68,14 @@ public final class RecipeParser {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new RecipeException("recipe file " + file + " does not exist; give a YAML file or a built-in recipe name " + Recipes.builtInNames());
+        } catch (java.nio.charset.MalformedInputException e) {
+            // the decoder's own message is "Input length = 1", which says nothing to whoever gave a model as --recipe
+            throw new RecipeException("recipe file " + file + " is not a YAML text file (it is not UTF-8); give a recipe YAML file "
+                    + "(shears recipes gmp-tuned prints one to start from) or a built-in recipe name " + Recipes.builtInNames());
         } catch (IOException e) {
-            throw new RecipeException("cannot read recipe file " + file + ": " + e.getMessage(), e);
+            if (Files.isDirectory(file))
+                throw new RecipeException("recipe file " + file + " is a folder; give a YAML file or a built-in recipe name " + Recipes.builtInNames());
+            throw new RecipeException("cannot read recipe file " + file + ": " + dev.shears.core.util.AtomicFiles.reason(e));
         }
         String base = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
         return parse(text, file.toString(), base);

@@ -1,0 +1,50 @@
+package dev.shears.cli;
+
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Tensor;
+
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * Progress of {@code eval} over the test set: counts the samples of each batch as its forward
+ * pass returns and draws {@link Progress}'s bar ("eval [###...] 4096/10000 samples"). It wraps
+ * the forward path given to {@link Evaluator#evaluateUntil}, so the scoring is Evaluator's own,
+ * bit for bit, with or without it.
+ */
+final class EvalProgress {
+    /** Counts nothing and draws nothing (callers without a bar). */
+    static final EvalProgress NONE = new EvalProgress(null, 0);
+
+    private final Progress progress;
+    private final int total;
+    private int done;
+
+    EvalProgress(Progress progress, int total) {
+        this.progress = progress;
+        this.total = total;
+    }
+
+    /** {@code forwardUntil} (a batch [n, ...] and the node to stop at, to its output) that also counts the n samples. */
+    BiFunction<Tensor, String, Tensor> counting(BiFunction<Tensor, String, Tensor> forwardUntil) {
+        if (progress == null) return forwardUntil;
+        return (x, node) -> {
+            Tensor out = forwardUntil.apply(x, node);
+            done += x.shape().dim(0);
+            progress.update("eval", done, total, "samples");
+            return out;
+        };
+    }
+
+    /** {@link Evaluator#evaluate(Model, Dataset, int)}'s dense forward path, counted. */
+    Evaluator.Result evaluateDense(Model model, Dataset test, int batch) {
+        ExecContext ctx = ExecContext.inference(model.backend());
+        return Evaluator.evaluateUntil(model, test, batch, counting((x, node) ->
+                node.equals(model.outputName()) ? model.forward(ctx, x) : model.forwardUntil(ctx, List.of(x), node)));
+    }
+
+    int done() { return done; }
+}
