@@ -193,5 +193,4 @@ public final class SparseGpuBench {
         return head + String.format(java.util.Locale.ROOT, "%.4f ms, %.2fx dense", (Double) r.get("medianMs"), (Double) r.get("speedupVsDense"))
                 + (r.containsKey("maxRelErr") ? String.format(java.util.Locale.ROOT, ", max rel err %.1e", (Double) r.get("maxRelErr")) : "");
     }
-
 }
