@@ -29,9 +29,10 @@ import java.util.concurrent.Callable;
 /**
  * {@code shears bench sparse (--model FILE | --shape MxK --sparsity LIST) --batch LIST
  * [--backend cpu|cuda [--precision fp32|fp16|bf16]] --json FILE}: dense against CSR, Blocked-ELL
- * and 2:4 for a layer shape or for every layer of a model. On {@code --backend cuda} (a model's
- * layers only) the GPU planner's candidates are timed with CUDA events: cuBLAS against cuSPARSE,
- * and with {@code --precision fp16|bf16} cuSPARSELt 2:4 as {@code eval --sparse} offers it.
+ * and 2:4 for a layer shape or for every layer of a model. On {@code --backend cuda} a model's
+ * layers are timed with CUDA events as the GPU planner's candidates (cuBLAS against cuSPARSE, and
+ * with {@code --precision fp16|bf16} cuSPARSELt 2:4 as {@code eval --sparse} offers it), and a
+ * shape by gpu-core's CudaShapeSweep, the sweep bench's SparseGpuBench runs ({@link CudaShapeBench}).
  */
 @Command(name = "bench", description = "Benchmark sparse against dense inference: a table, a JSON file and a PNG chart.")
 final class BenchCommand implements Callable<Integer> {
@@ -53,12 +54,17 @@ final class BenchCommand implements Callable<Integer> {
     int[] batch;
 
     @Option(names = "--backend", defaultValue = "cpu",
-            description = "cpu, or cuda to time a --model's layers on the GPU (cuBLAS against cuSPARSE; the GPU sweep of a --shape "
-                    + "runs in the bench module). Default: ${DEFAULT-VALUE}.")
+            description = "cpu, or cuda to time on the GPU with CUDA events: a --model's layers as the GPU planner offers them, or a "
+                    + "--shape as cuBLAS SGEMM (dense, the baseline of the speed-up, and dense-tf32) against cuSPARSE CSR (SpMM, SpMV at "
+                    + "batch 1) and Blocked-ELL (16x16 blocks), each sparse result checked against cuBLAS's; a case that fails or does "
+                    + "not match is listed and the exit status is 1. Default: ${DEFAULT-VALUE}.")
     String backend;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
-            description = "With --backend cuda: fp16 or bf16 opts in to reduced precision, adding cuSPARSELt 2:4 (\"2:4-lt fp16\") "
+            description = "With --backend cuda: fp16 or bf16 opts in to reduced precision. With --shape it adds cuSPARSELt 2:4 "
+                    + "(\"2:4-fp16\", sparsity 0.5, pruned on the device) against cuBLAS in the same type (\"dense-fp16\") for each batch "
+                    + "rounded up to a multiple of 8 (M and K must be multiples of 16). "
+                    + "With --model it adds cuSPARSELt 2:4 (\"2:4-lt fp16\") "
                     + "as a candidate for Dense and Conv2D layers pruned 2:4, as eval --sparse does; such a layer rounds its inputs, "
                     + "weights and outputs to 16 bits (FP32 accumulation). With fp16, a layer whose activations on a random batch "
                     + "in [0, 1) exceed half of FP16's range is not offered it. The CPU runs fp32 only. Default: ${DEFAULT-VALUE}.")
@@ -84,9 +90,6 @@ final class BenchCommand implements Callable<Integer> {
             throw new UserError("--precision " + p.id() + " needs --backend cuda (cuSPARSELt's 2:4 products); bench sparse on the cpu"
                     + " runs fp32 only: drop --precision, or add --backend cuda on a machine with CUDA");
         if ((model == null) == (shape == null)) throw new UserError("give either --model FILE or --shape MxK");
-        if (cuda && shape != null)
-            throw new UserError("--shape with --backend cuda: bench sparse times a --model's layers on the GPU; the cuSPARSE/cuSPARSELt"
-                    + " sweep of a layer shape runs in the bench module (SparseGpuBench), or use --backend cpu");
         for (int n : batch) if (n < 1) throw new UserError("--batch " + n + " must be at least 1");
         if (json != null) OutputFile.requireFile(json, "--json");
         Path png = json == null ? null : json.resolveSibling(json.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
@@ -97,7 +100,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new UserError("--json " + json + " is the --model file; choose another path");
         SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
         List<SparseBench.Row> rows = new ArrayList<>();
-        var err = System.err;
+        List<String> failures = List.of();
+        var err = spec.commandLine().getErr();
         String device = SparseBench.cpuDevice();
         if (shape != null) {
             int[] mk;
@@ -108,7 +112,14 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
             err.printf(Locale.ROOT, "bench sparse: %dx%d, sparsity %s, batch %s%n", mk[0], mk[1], java.util.Arrays.toString(sparsity), java.util.Arrays.toString(batch));
-            rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
+            if (cuda) {
+                CudaShapeBench.Result r = CudaShapeBench.run(mk[0], mk[1], sparsity, batch, p, quick);
+                device = r.device();
+                rows.addAll(r.rows());
+                failures = r.failures();
+            } else {
+                rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
+            }
         } else if (cuda) {
             try (Backend be = Backends.create("cuda").backend()) {
                 String cause = CudaSparseModel.unavailabilityCause();
@@ -128,6 +139,8 @@ final class BenchCommand implements Callable<Integer> {
                 for (int n : batch) rows.addAll(SparseBench.modelRows(SparseModel.plan(src.model(), n, new SparsePlanner(opt))));
             }
         }
+        if (rows.isEmpty() && !failures.isEmpty())
+            throw new IllegalStateException("bench sparse: every case failed on " + device + ": " + String.join("; ", failures));
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-8s %-22s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
         for (SparseBench.Row r : rows)
@@ -142,6 +155,11 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 err.println("bench sparse: wrote " + json);
             }
+        }
+        if (!failures.isEmpty()) {
+            err.println("bench sparse: " + failures.size() + " case(s) failed or did not match cuBLAS (left out of the table and JSON):");
+            for (String f : failures) err.println("  " + f);
+            return 1;
         }
         return 0;
     }
@@ -174,6 +192,8 @@ final class BenchCommand implements Callable<Integer> {
     /** Time against sparsity, one line per (format, batch); the format's nominal name (block size kept). */
     static byte[] chart(List<SparseBench.Row> rows, String device) {
         Map<String, List<SparseBench.Row>> series = new LinkedHashMap<>();
+        double sparseMin = rows.stream().filter(r -> !r.op().equals("gemm")).mapToDouble(SparseBench.Row::sparsity).min().orElse(0);
+        double sparseMax = rows.stream().filter(r -> !r.op().equals("gemm")).mapToDouble(SparseBench.Row::sparsity).max().orElse(0);
         for (SparseBench.Row r : rows) series.computeIfAbsent(r.format() + " n=" + r.n(), k -> new ArrayList<>()).add(r);
         List<PngChart.Line> lines = new ArrayList<>();
         for (var e : series.entrySet()) {
@@ -181,6 +201,11 @@ final class BenchCommand implements Callable<Integer> {
             List<SparseBench.Row> rs = e.getValue();
             double[] x = rs.stream().mapToDouble(SparseBench.Row::sparsity).toArray();
             double[] y = rs.stream().mapToDouble(SparseBench.Row::medianMs).toArray();
+            if (rs.size() == 1 && rs.getFirst().op().equals("gemm") && sparseMin < sparseMax) {
+                // the GPU times cuBLAS once a batch (it does not look at the values): a flat line across the sweep
+                x = new double[] {sparseMin, sparseMax};
+                y = new double[] {y[0], y[0]};
+            }
             lines.add(new PngChart.Line(e.getKey(), x, y));
         }
         SparseBench.Row first = rows.getFirst();

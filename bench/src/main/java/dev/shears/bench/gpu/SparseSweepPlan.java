@@ -1,5 +1,7 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.core.cuda.sparse.CudaShapeSweep.LtCase;
+import dev.shears.core.cuda.sparse.CudaShapeSweep.WeightShape;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
@@ -8,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@link SparseGpuBench} measures (issue 6, GPU half), as data: the layer shapes (square
+ * What {@link SparseGpuBench} measures (through gpu-core's {@link dev.shears.core.cuda.sparse.CudaShapeSweep}, one shape at a time) (issue 6, GPU half), as data: the layer shapes (square
  * layers of the sweep's sizes, and the fully connected layers of LeNet-300-100, mnist-cnn and
  * VGG-19's classifier), the batch sizes (the dense operand's columns), the sparsities, the
  * Blocked-ELL block size, and the cuSPARSELt 2:4 products. A layer with {@code out} outputs and
@@ -20,22 +22,7 @@ import java.util.List;
  * @param bellBlock  Blocked-ELL block edge; a layer gets Blocked-ELL rows only when b divides m and k
  * @param lt         2:4 products, each against cuBLAS GemmEx in the same 16-bit type
  */
-public record SparseSweepPlan(List<LayerShape> shapes, List<Integer> batches, List<Double> sparsities, int bellBlock, List<LtCase> lt) {
-
-    /** One weight matrix: {@code name} (e.g. square-4096, vgg19.classifier.0), m outputs, k inputs. */
-    public record LayerShape(String name, int m, int k) {
-        public LayerShape {
-            if (m < 1 || k < 1) throw new IllegalArgumentException(name + ": m and k must be >= 1, got " + m + "x" + k);
-        }
-        public long size() { return (long) m * k; }
-    }
-
-    /** One cuSPARSELt product D[m, n] = A[m, k] (2:4) B[k, n] in {@code dtype} (fp16 or bf16). */
-    public record LtCase(int m, int n, int k, String dtype) {
-        public LtCase {
-            if (!dtype.equals("fp16") && !dtype.equals("bf16")) throw new IllegalArgumentException("2:4 dtype " + dtype + ": expected fp16 or bf16");
-        }
-    }
+public record SparseSweepPlan(List<WeightShape> shapes, List<Integer> batches, List<Double> sparsities, int bellBlock, List<LtCase> lt) {
 
     public static final List<Integer> SIZES = List.of(1024, 2048, 4096, 8192);
     public static final List<Integer> BATCHES = List.of(1, 16, 64, 256);
@@ -53,13 +40,13 @@ public record SparseSweepPlan(List<LayerShape> shapes, List<Integer> batches, Li
 
     /** The full sweep, or with {@code quick} a subset that keeps every kind of row (sizes 1024 and 4096, batches 1 and 64). */
     public static SparseSweepPlan standard(List<Integer> sizes, List<Integer> batches, List<Double> sparsities, boolean quick) {
-        List<LayerShape> shapes = new ArrayList<>();
-        for (int s : sizes) shapes.add(new LayerShape("square-" + s, s, s));
+        List<WeightShape> shapes = new ArrayList<>();
+        for (int s : sizes) shapes.add(new WeightShape("square-" + s, s, s));
         shapes.addAll(denseLayers("lenet-300-100"));
         shapes.addAll(denseLayers("mnist-cnn"));
         if (!quick)
             for (LayerShapes.Layer l : LayerShapes.vgg19())
-                if (l.dims().length == 2) shapes.add(new LayerShape("vgg19." + l.name(), (int) l.dims()[0], (int) l.dims()[1]));
+                if (l.dims().length == 2) shapes.add(new WeightShape("vgg19." + l.name(), (int) l.dims()[0], (int) l.dims()[1]));
         List<LtCase> lt = new ArrayList<>();
         for (String t : List.of("fp16", "bf16")) {
             lt.add(new LtCase(8192, 8192, 8192, t));
@@ -78,21 +65,21 @@ public record SparseSweepPlan(List<LayerShape> shapes, List<Integer> batches, Li
     }
 
     /** The Dense layers of a built-in architecture on 1x28x28 inputs, 10 classes: kernel [in, out] -> m = out, k = in. */
-    static List<LayerShape> denseLayers(String arch) {
-        List<LayerShape> out = new ArrayList<>();
+    static List<WeightShape> denseLayers(String arch) {
+        List<WeightShape> out = new ArrayList<>();
         for (Parameter p : Architectures.create(arch, Shape.of(1, 28, 28), 10).parameters())
             if (p.prunableByDefault() && p.shape().rank() == 2)
-                out.add(new LayerShape(arch + "." + p.name(), p.shape().dim(1), p.shape().dim(0)));
+                out.add(new WeightShape(arch + "." + p.name(), p.shape().dim(1), p.shape().dim(0)));
         return out;
     }
 
     /** Whether Blocked-ELL rows are measured for {@code s}: cuSPARSE's Blocked-ELL tiles the whole matrix in b x b blocks. */
-    public boolean bellApplies(LayerShape s) { return s.m() % bellBlock == 0 && s.k() % bellBlock == 0; }
+    public boolean bellApplies(WeightShape s) { return s.bellApplies(bellBlock); }
 
     /** Timed operations in the sweep (dense fp32 and tf32 per shape and batch, CSR SpMM, SpMV at n = 1, Blocked-ELL, and 2:4 pairs). */
     public int timings() {
         int t = 0;
-        for (LayerShape s : shapes)
+        for (WeightShape s : shapes)
             for (int n : batches) {
                 t += 2;
                 int perSparsity = 1 + (n == 1 ? 1 : 0) + (bellApplies(s) ? 1 : 0);

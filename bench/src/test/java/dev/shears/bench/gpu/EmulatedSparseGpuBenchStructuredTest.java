@@ -1,5 +1,6 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.core.cuda.sparse.CudaShapeSweep;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.cuda.CudaBackend;
@@ -28,7 +29,7 @@ class EmulatedSparseGpuBenchStructuredTest {
 
     @Test
     void theTwoFourStageRunsAndMatchesCublasOnSmallShapes(@TempDir Path dir) throws Exception {
-        List<SparseSweepPlan.LtCase> cases = List.of(new SparseSweepPlan.LtCase(64, 32, 64, "fp16"), new SparseSweepPlan.LtCase(32, 16, 128, "bf16"));
+        List<CudaShapeSweep.LtCase> cases = List.of(new CudaShapeSweep.LtCase(64, 32, 64, "fp16"), new CudaShapeSweep.LtCase(32, 16, 128, "bf16"));
         SparseSweepPlan plan = new SparseSweepPlan(List.of(), List.of(1), List.of(0.5), 16, cases);
         SparseGpuBench.Options opt = SparseGpuBench.Options.parse("--out", "unused.json", "--reps", "2");
         assertNull(SparseGpuBench.unavailabilityCause());

@@ -1,5 +1,6 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.core.cuda.sparse.CudaShapeSweep;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.cuda.CudaBackend;
@@ -31,9 +32,9 @@ class SparseGpuBenchIT {
 
     @Test
     void everyPlannedTimingRunsAndMatchesCublas() throws Exception {
-        SparseSweepPlan plan = new SparseSweepPlan(List.of(new SparseSweepPlan.LayerShape("square-64", 64, 64),
-                new SparseSweepPlan.LayerShape("odd", 30, 50)), List.of(1, 8), List.of(0.5, 0.9), 16,
-                List.of(new SparseSweepPlan.LtCase(64, 64, 64, "fp16"), new SparseSweepPlan.LtCase(64, 64, 64, "bf16")));
+        SparseSweepPlan plan = new SparseSweepPlan(List.of(new CudaShapeSweep.WeightShape("square-64", 64, 64),
+                new CudaShapeSweep.WeightShape("odd", 30, 50)), List.of(1, 8), List.of(0.5, 0.9), 16,
+                List.of(new CudaShapeSweep.LtCase(64, 64, 64, "fp16"), new CudaShapeSweep.LtCase(64, 64, 64, "bf16")));
         SparseGpuBench.Options opt = SparseGpuBench.Options.parse("--out", "unused.json", "--reps", "3");
         String json;
         try (CudaBackend be = CudaBackend.create(); CublasHandle b = new CublasHandle(be.stream()); CusparseRuntime sp = new CusparseRuntime(be)) {

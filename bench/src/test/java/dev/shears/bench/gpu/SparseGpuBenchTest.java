@@ -1,5 +1,6 @@
 package dev.shears.bench.gpu;
 
+import dev.shears.core.cuda.sparse.CudaShapeSweep;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.CsrMatrix;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class SparseGpuBenchTest {
         SparseSweepPlan p = o.plan();
         assertEquals(List.of(1, 32), p.batches());
         assertEquals(List.of(0.6, 0.97), p.sparsities());
-        assertEquals(List.of("square-512", "square-2048"), p.shapes().stream().map(SparseSweepPlan.LayerShape::name).limit(2).toList());
+        assertEquals(List.of("square-512", "square-2048"), p.shapes().stream().map(CudaShapeSweep.WeightShape::name).limit(2).toList());
         assertEquals(SparseSweepPlan.standard(false), SparseGpuBench.Options.parse("--out", "x").plan());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--reps", "2")).getMessage().contains("--out"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--sizes", "1k"))
@@ -31,7 +32,7 @@ class SparseGpuBenchTest {
         assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--reps", "0"));
         // --lt replaces the 2:4 products (each in both 16-bit types), 'none' drops them; the rest of the plan stays
         SparseSweepPlan lt = SparseGpuBench.Options.parse("--out", "x", "--quick", "--lt", "64x32x128").plan();
-        assertEquals(List.of(new SparseSweepPlan.LtCase(64, 32, 128, "fp16"), new SparseSweepPlan.LtCase(64, 32, 128, "bf16")), lt.lt());
+        assertEquals(List.of(new CudaShapeSweep.LtCase(64, 32, 128, "fp16"), new CudaShapeSweep.LtCase(64, 32, 128, "bf16")), lt.lt());
         assertEquals(SparseSweepPlan.standard(true).shapes(), lt.shapes());
         assertEquals(List.of(), SparseGpuBench.Options.parse("--out", "x", "--lt", "none").plan().lt());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SparseGpuBench.Options.parse("--out", "x", "--lt", "64x64"))
@@ -41,10 +42,10 @@ class SparseGpuBenchTest {
     @Test
     void theStandardPlanCoversTheIssuesShapesAndTargets() {
         SparseSweepPlan p = SparseSweepPlan.standard(false);
-        List<String> names = p.shapes().stream().map(SparseSweepPlan.LayerShape::name).toList();
+        List<String> names = p.shapes().stream().map(CudaShapeSweep.WeightShape::name).toList();
         assertTrue(names.containsAll(List.of("square-1024", "square-2048", "square-4096", "square-8192")), names.toString());
         // LeNet-300-100's three layers as W[out, in], from the built-in architecture itself
-        List<SparseSweepPlan.LayerShape> lenet = p.shapes().stream().filter(s -> s.name().startsWith("lenet-300-100.")).toList();
+        List<CudaShapeSweep.WeightShape> lenet = p.shapes().stream().filter(s -> s.name().startsWith("lenet-300-100.")).toList();
         assertEquals(List.of(List.of(300, 784), List.of(100, 300), List.of(10, 100)), lenet.stream().map(s -> List.of(s.m(), s.k())).toList());
         assertTrue(p.shapes().stream().anyMatch(s -> s.name().startsWith("mnist-cnn.") && s.m() == 128 && s.k() == 9216));
         assertTrue(p.shapes().stream().anyMatch(s -> s.name().equals("vgg19.classifier.0") && s.m() == 4096 && s.k() == 25088));
@@ -52,11 +53,11 @@ class SparseGpuBenchTest {
         assertEquals(0.5, p.sparsities().getFirst());
         assertEquals(0.99, p.sparsities().getLast());
         assertTrue(p.sparsities().contains(0.95), "issue 6's batch-1 target is at 95%");
-        assertTrue(p.lt().contains(new SparseSweepPlan.LtCase(8192, 8192, 8192, "fp16")));
-        assertTrue(p.lt().contains(new SparseSweepPlan.LtCase(8192, 8192, 8192, "bf16")));
+        assertTrue(p.lt().contains(new CudaShapeSweep.LtCase(8192, 8192, 8192, "fp16")));
+        assertTrue(p.lt().contains(new CudaShapeSweep.LtCase(8192, 8192, 8192, "bf16")));
         // Blocked-ELL only where 16 divides both sides
-        assertTrue(p.bellApplies(new SparseSweepPlan.LayerShape("x", 4096, 25088)));
-        assertFalse(p.bellApplies(new SparseSweepPlan.LayerShape("x", 300, 784)));
+        assertTrue(p.bellApplies(new CudaShapeSweep.WeightShape("x", 4096, 25088)));
+        assertFalse(p.bellApplies(new CudaShapeSweep.WeightShape("x", 300, 784)));
         SparseSweepPlan q = SparseSweepPlan.standard(true);
         assertTrue(q.timings() < p.timings() / 4, q.timings() + " vs " + p.timings());
         assertTrue(q.shapes().stream().noneMatch(s -> s.name().startsWith("vgg19")));
@@ -64,34 +65,34 @@ class SparseGpuBenchTest {
 
     @Test
     void countsEveryTiming() {
-        SparseSweepPlan p = new SparseSweepPlan(List.of(new SparseSweepPlan.LayerShape("a", 32, 32), new SparseSweepPlan.LayerShape("b", 10, 20)),
-                List.of(1, 8), List.of(0.5, 0.9), 16, List.of(new SparseSweepPlan.LtCase(64, 64, 64, "fp16")));
+        SparseSweepPlan p = new SparseSweepPlan(List.of(new CudaShapeSweep.WeightShape("a", 32, 32), new CudaShapeSweep.WeightShape("b", 10, 20)),
+                List.of(1, 8), List.of(0.5, 0.9), 16, List.of(new CudaShapeSweep.LtCase(64, 64, 64, "fp16")));
         // a: per batch 2 dense + per sparsity (csr + bell [+ spmv at n=1]) -> n=1: 2 + 2*3, n=8: 2 + 2*2; b: no bell -> 2 + 2*2, 2 + 2*1
         assertEquals(8 + 6 + 6 + 4 + 2, p.timings());
     }
 
     @Test
     void generatedMatricesHaveTheirSparsityAndConvertExactly() {
-        float[] u = SparseGpuBench.unstructured(256, 512, 0.9, 7);
+        float[] u = CudaShapeSweep.unstructured(256, 512, 0.9, 7);
         CsrMatrix csr = CsrMatrix.fromDense(u, 256, 512);
         assertEquals(0.9, csr.sparsity(), 0.01, "uniform random at 90%");
         assertArrayEquals(u, csr.toDense());
-        assertArrayEquals(u, SparseGpuBench.unstructured(256, 512, 0.9, 7), "seeded");
+        assertArrayEquals(u, CudaShapeSweep.unstructured(256, 512, 0.9, 7), "seeded");
 
-        float[] b = SparseGpuBench.blockSparse(64, 256, 0.75, 16, 3);
+        float[] b = CudaShapeSweep.blockSparse(64, 256, 0.75, 16, 3);
         BlockedEllMatrix bell = BlockedEllMatrix.fromDense(b, 64, 256, 16);
         assertEquals(4, bell.ellBlocks(), "round(0.25 * 16) blocks kept in every block row");
         assertEquals(0.75, bell.sparsity(), 1e-12, "kept blocks are full, so the sparsity is exact");
         assertTrue(java.util.Arrays.stream(bell.blockColumns()).allMatch(c -> c >= 0), "no padding slots");
         assertArrayEquals(b, bell.toDense());
-        assertEquals(1, BlockedEllMatrix.fromDense(SparseGpuBench.blockSparse(32, 64, 0.99, 16, 3), 32, 64, 16).ellBlocks(),
+        assertEquals(1, BlockedEllMatrix.fromDense(CudaShapeSweep.blockSparse(32, 64, 0.99, 16, 3), 32, 64, 16).ellBlocks(),
                 "at least one block per row");
     }
 
     @Test
     void relativeErrorIsAgainstTheLargestReferenceValue() {
-        assertEquals(0.01, SparseGpuBench.relErr(new float[] {1, 2.02f, 0}, new float[] {1, 2, 0}), 1e-6);
-        assertEquals(0, SparseGpuBench.relErr(new float[] {0}, new float[] {0}));
+        assertEquals(0.01, CudaShapeSweep.relErr(new float[] {1, 2.02f, 0}, new float[] {1, 2, 0}), 1e-6);
+        assertEquals(0, CudaShapeSweep.relErr(new float[] {0}, new float[] {0}));
     }
 
     @Test
