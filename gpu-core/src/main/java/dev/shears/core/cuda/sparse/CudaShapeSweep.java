@@ -222,7 +222,7 @@ public final class CudaShapeSweep implements AutoCloseable {
         long nnz = csr.nonZeros();
         try (CudaCsrMatrix a = new CudaCsrMatrix(cusparse, csr)) {
             double best = Double.MAX_VALUE;
-            String bestKernel = null;
+            CudaCsrMatrix.Kernel bestKernel = null;
             RuntimeException last = null;
             for (CudaCsrMatrix.Kernel kernel : CudaCsrMatrix.candidates(false, n)) {
                 try {
@@ -230,16 +230,16 @@ public final class CudaShapeSweep implements AutoCloseable {
                     double ms = time(() -> a.multiplyT(dB, n, dC));
                     if (ms < best) {
                         best = ms;
-                        bestKernel = kernel.label();
+                        bestKernel = kernel;
                     }
                 } catch (RuntimeException e) {
                     last = e;
                 }
             }
             if (bestKernel == null) throw last;
-            a.use(bestKernel.equals(CudaCsrMatrix.Kernel.SPMM_DEFAULT.label()) ? CudaCsrMatrix.Kernel.SPMM_DEFAULT : CudaCsrMatrix.Kernel.SPMM_ALG2);
+            a.use(bestKernel);
             a.multiplyT(dB, n, dC); // the result of the kept kernel, for the check
-            Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestKernel);
+            Map<String, Object> r = row("spmm", "csr", s, n, sp, best, denseMs, bestKernel.label());
             r.put("actualSparsity", round4(1 - (double) nnz / ((double) m * k)));
             r.put("maxRelErr", maxRelErr(dC, dRef, m * n));
             sink.accept(r);
@@ -352,14 +352,7 @@ public final class CudaShapeSweep implements AutoCloseable {
 
     private static Map<String, Object> row(String op, String format, WeightShape s, int n, double sparsity, double ms,
                                     double denseMs, String alg) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("op", op);
-        r.put("format", format);
-        r.put("shape", s.name());
-        r.put("m", s.m());
-        r.put("k", s.k());
-        r.put("n", n);
-        r.put("sparsity", sparsity);
+        Map<String, Object> r = head(op, format, s, n, sparsity);
         r.put("medianMs", ms);
         r.put("speedupVsDense", denseMs / ms);
         if (alg != null) r.put("alg", alg);
@@ -367,6 +360,13 @@ public final class CudaShapeSweep implements AutoCloseable {
     }
 
     private static Map<String, Object> error(String op, String format, WeightShape s, int n, double sparsity, Throwable e) {
+        Map<String, Object> r = head(op, format, s, n, sparsity);
+        r.put("error", String.valueOf(e));
+        return r;
+    }
+
+    /** The fields every FP32 row starts with, measured or failed. */
+    private static Map<String, Object> head(String op, String format, WeightShape s, int n, double sparsity) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("op", op);
         r.put("format", format);
@@ -375,7 +375,6 @@ public final class CudaShapeSweep implements AutoCloseable {
         r.put("k", s.k());
         r.put("n", n);
         r.put("sparsity", sparsity);
-        r.put("error", String.valueOf(e));
         return r;
     }
 
@@ -401,14 +400,14 @@ public final class CudaShapeSweep implements AutoCloseable {
         return r;
     }
 
-    public static double round4(double v) { return Math.round(v * 1e4) / 1e4; }
+    private static double round4(double v) { return Math.round(v * 1e4) / 1e4; }
 
     // ------------------------------------------------------------------ host data and transfers
 
     /** Uniform values in [-1, 1), filled in parallel, seeded. */
     public static float[] random(int count, long seed) {
         float[] v = new float[count];
-        parallelChunks(count, c -> {
+        parallelChunks(c -> {
             SplittableRandom r = new SplittableRandom(seed * 1_000_003 + c);
             for (int i = chunkStart(count, c), e = chunkStart(count, c + 1); i < e; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
         });
@@ -418,7 +417,7 @@ public final class CudaShapeSweep implements AutoCloseable {
     /** A row-major [m, k] matrix keeping each entry with probability 1 - sparsity (values in [-1, 1), never exactly 0). */
     public static float[] unstructured(int m, int k, double sparsity, long seed) {
         float[] a = new float[Math.multiplyExact(m, k)];
-        parallelChunks(m, c -> {
+        parallelChunks(c -> {
             SplittableRandom r = new SplittableRandom(seed * 1_000_003 + c);
             for (int row = chunkStart(m, c), e = chunkStart(m, c + 1); row < e; row++)
                 for (int j = 0; j < k; j++)
@@ -436,7 +435,7 @@ public final class CudaShapeSweep implements AutoCloseable {
         int blockRows = m / b, blockCols = k / b;
         int keep = Math.max(1, (int) Math.round((1 - sparsity) * blockCols));
         float[] a = new float[Math.multiplyExact(m, k)];
-        parallelChunks(blockRows, c -> {
+        parallelChunks(c -> {
             SplittableRandom r = new SplittableRandom(seed * 1_000_003 + c);
             int[] cols = new int[blockCols];
             for (int br = chunkStart(blockRows, c), e = chunkStart(blockRows, c + 1); br < e; br++) {
@@ -459,7 +458,8 @@ public final class CudaShapeSweep implements AutoCloseable {
 
     private static int chunkStart(int count, int chunk) { return (int) ((long) count * chunk / CHUNKS); }
 
-    private static void parallelChunks(int count, IntConsumer body) {
+    /** body(c) for every chunk c of {@link #CHUNKS}, in parallel; each body takes its own range through chunkStart. */
+    private static void parallelChunks(IntConsumer body) {
         IntStream.range(0, CHUNKS).parallel().forEach(body);
     }
 
@@ -471,14 +471,6 @@ public final class CudaShapeSweep implements AutoCloseable {
 
     private void uploadTo(long d, float[] v) {
         Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, stream);
-    }
-
-    private long uploadInts(int[] v) {
-        long d = Cuda.memAlloc(Math.max(4, 4L * v.length));
-        if (v.length > 0) {
-            Cuda.copyToDevice(d, MemorySegment.ofArray(v), 4L * v.length, stream);
-        }
-        return d;
     }
 
     private long upload16(float[] v, boolean bf16) {
