@@ -9,7 +9,8 @@ import java.util.function.IntConsumer;
 /**
  * Shears' one CUDA-event timing loop, used by the GPU sparse planner ({@code CudaSparsePlanner},
  * and through it CudaSparseModel's keep-only-if-faster check and CudaInferenceComparison) and by
- * the GPU benchmarks (bench's GpuBench and SparseGpuBench): {@code warmup} untimed runs, then
+ * the GPU benchmarks (bench's GpuBench, and {@code CudaShapeSweep} for SparseGpuBench and
+ * {@code shears bench sparse --backend cuda}): {@code warmup} untimed runs, then
  * {@code reps} repetitions, each timed between two CUDA events recorded on the stream the work is
  * queued on; the result is the median repetition.
  *
