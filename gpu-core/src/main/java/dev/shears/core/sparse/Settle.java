@@ -89,13 +89,14 @@ public final class Settle {
      * A pass that remembers the figures of its last run. The pass that ends a settle loop is itself
      * a timing of the same candidates: either stable (within {@link #TOLERANCE} of the two before
      * it) or the last one the cap allowed, which a further pass would not make any warmer. So a
-     * caller that settled reads {@link #last()} instead of timing once more.
+     * caller that settled uses those figures ({@link #onceTimed}, {@link #untilStableTimed}) instead
+     * of timing once more.
      */
-    public static final class Recorded implements Pass {
+    private static final class Recorded implements Pass {
         private final Pass pass;
         private double[] last;
 
-        public Recorded(Pass pass) { this.pass = pass; }
+        Recorded(Pass pass) { this.pass = pass; }
 
         @Override public double[] run() {
             last = pass.run();
@@ -103,7 +104,7 @@ public final class Settle {
         }
 
         /** The figures of the last run (null before the first). */
-        public double[] last() { return last == null ? null : last.clone(); }
+        double[] last() { return last == null ? null : last.clone(); }
     }
 
     private final LongSupplier clock;
@@ -134,6 +135,21 @@ public final class Settle {
         int passes = untilStable(pass);
         settled.add(key);
         return passes;
+    }
+
+    /**
+     * {@link #once}, returning the figures of the settle loop's last pass, which is a timing of its
+     * own; null when nothing ran (a key settled before, or a spent budget), so the caller times.
+     */
+    public double[] onceTimed(Object key, Pass pass) {
+        Recorded recorded = new Recorded(pass);
+        return once(key, recorded) > 0 ? recorded.last() : null;
+    }
+
+    /** {@link #untilStable(Pass)}, returning the last pass's figures; null when the budget is spent. */
+    public double[] untilStableTimed(Pass pass) {
+        Recorded recorded = new Recorded(pass);
+        return untilStable(recorded) > 0 ? recorded.last() : null;
     }
 
     /**

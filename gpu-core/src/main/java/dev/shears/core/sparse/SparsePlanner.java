@@ -164,13 +164,10 @@ public final class SparsePlanner {
             }
         }
         // quick options (minMillis 0) promise no reliable figures: they are not settled either
-        double[] ms = null;
-        if (options.minMillis() > 0) {
-            Settle.Recorded pass = new Settle.Recorded(() -> timer.time(candidates, x, y, n, batchMajor));
-            // settled now: the loop's last pass is the timing (a key settled before, or a spent budget, times below)
-            if (settle.once(new Settle.Key(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()), pass) > 0)
-                ms = pass.last();
-        }
+        // settled now: the loop's last pass is the timing (a key settled before, or a spent budget, times below)
+        double[] ms = options.minMillis() <= 0 ? null : settle.onceTimed(
+                new Settle.Key(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()),
+                () -> timer.time(candidates, x, y, n, batchMajor));
         if (ms == null) ms = timer.time(candidates, x, y, n, batchMajor);
         List<Timing> timings = new ArrayList<>();
         int best = 0;

@@ -67,16 +67,15 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
      * are stable ({@link Settle#untilStable(Settle.Pass)}): best-of-rounds forgives one cold round,
      * not a whole check taken before the clocks, caches and JIT have settled, as the first
      * forwards of a freshly planned model are. The last settling pass counts as the first round
-     * ({@link Settle.Recorded}), so settling costs no extra round.
+     * ({@link Settle#untilStableTimed}), so settling costs no extra round.
      */
     public static WholeModelCheck measure(Runnable dense, Runnable planned, Timer timer, int rounds, double margin, Settle settle) {
         if (rounds < 1) throw new IllegalArgumentException("the whole-model check needs at least one round, got " + rounds);
         double denseMs = Double.MAX_VALUE, plannedMs = Double.MAX_VALUE;
         int round = 0;
         if (settle != null) {
-            Settle.Recorded pass = new Settle.Recorded(() -> new double[] {timer.medianMs(Path.DENSE, dense), timer.medianMs(Path.PLANNED, planned)});
-            if (settle.untilStable(pass) > 0) { // the settle loop's last pass is a round like the others: the first one
-                double[] last = pass.last();
+            double[] last = settle.untilStableTimed(() -> new double[] {timer.medianMs(Path.DENSE, dense), timer.medianMs(Path.PLANNED, planned)});
+            if (last != null) { // the settle loop's last pass is a round like the others: the first one
                 denseMs = last[0];
                 plannedMs = last[1];
                 round = 1;

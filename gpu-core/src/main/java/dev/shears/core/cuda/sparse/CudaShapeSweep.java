@@ -303,7 +303,8 @@ public final class CudaShapeSweep implements AutoCloseable {
         boolean bf16 = c.dtype().equals("bf16");
         int type = bf16 ? CusparseLt.CUDA_R_16BF : CusparseLt.CUDA_R_16F;
         long dA = 0, dB = 0, dD = 0, dRef = 0, dValid = 0, dComp = 0, dScratch = 0, dWs = 0;
-        try (StructuredMatmul mm = new StructuredMatmul(lt, m, n, k, type, CusparseLt.CUSPARSE_COMPUTE_32F)) {
+        try (StructuredMatmul mm = new StructuredMatmul(lt, m, n, k, type, CusparseLt.CUSPARSE_COMPUTE_32F,
+                CudaStructuredMatrix.SEARCH_ITERATIONS)) { // search as eval --sparse's plans do
             dA = upload16(random(m * k, 21), bf16);
             dB = upload16(random(k * n, 22), bf16);
             dD = Cuda.memAlloc(2L * m * n);

@@ -309,12 +309,9 @@ public final class CudaSparsePlanner {
                 // it propagates); the settle loop's last pass is their timing. A (shape, batch, candidates) settled
                 // before keeps the pass above
                 int[] ran = IntStream.range(0, ms.length).filter(i -> !Double.isNaN(ms[i])).toArray();
-                Settle.Recorded pass = new Settle.Recorded(() -> Arrays.stream(ran).mapToDouble(time).toArray());
                 Settle.Key key = new Settle.Key(rows, cols, n, batchMajor, Arrays.stream(ran).mapToObj(labels::get).toList());
-                if (settle.once(key, pass) > 0) {
-                    double[] settled = pass.last();
-                    for (int j = 0; j < ran.length; j++) ms[ran[j]] = settled[j];
-                }
+                double[] settled = settle.onceTimed(key, () -> Arrays.stream(ran).mapToDouble(time).toArray());
+                if (settled != null) for (int j = 0; j < ran.length; j++) ms[ran[j]] = settled[j];
             }
             int best = 0;
             String force = options.force();

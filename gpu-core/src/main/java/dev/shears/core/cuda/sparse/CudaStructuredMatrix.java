@@ -44,8 +44,8 @@ import java.util.TreeMap;
  * for a larger batch. Each holds its compressed A, its 16-bit B and D buffers and its workspace.
  * Every plan is autotuned once, when it is built: {@link StructuredMatmul#search} runs every kernel
  * configuration of cuSPARSELt on the zero-filled B ({@link #SEARCH_ITERATIONS} launches each) and
- * keeps the fastest, as the benchmarks' {@link CudaShapeSweep#structured} does (with the library's
- * default launches per configuration), instead of the library's default configuration. The
+ * keeps the fastest, as the benchmarks' {@link CudaShapeSweep#structured} does with the same
+ * launches per configuration, instead of the library's default configuration. The
  * planned width's plan is built at construction; one for a wider batch on first use, and it
  * searches its own configuration too: the best kernel for a wider product is not the planned
  * width's (a configuration is chosen per m, n, k), and keeping the default one left a larger
