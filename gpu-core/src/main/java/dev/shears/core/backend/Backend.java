@@ -169,7 +169,7 @@ public interface Backend extends AutoCloseable {
      */
     default void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
         int rows = g.colRows(), hw = g.colCols();
-        long image = (long) g.channels() * g.height() * g.width();
+        long image = g.imageElements(1);
         try (Tensor one = allocate(Shape.of(rows, hw), DType.FLOAT32)) {
             for (int i = 0; i < images; i++) {
                 im2col(x, xOffset + i * image, g, one, 0);
@@ -182,7 +182,7 @@ public interface Backend extends AutoCloseable {
     /** The adjoint of {@link #im2colBatch}: dx[xOffset..] (images NCHW images) += fold(cols). Default: per image, as there. */
     default void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
         int rows = g.colRows(), hw = g.colCols();
-        long image = (long) g.channels() * g.height() * g.width();
+        long image = g.imageElements(1);
         try (Tensor one = allocate(Shape.of(rows, hw), DType.FLOAT32)) {
             for (int i = 0; i < images; i++) {
                 for (int r = 0; r < rows; r++)

@@ -58,6 +58,15 @@ public record ConvGeometry(int channels, int height, int width,
     /** Columns of the im2col matrix: outH*outW. */
     public int colCols() { return outH() * outW(); }
 
+    /** Elements of n input images, [n, C, H, W]. */
+    public long imageElements(long n) { return n * channels * height * width; }
+
+    /** Elements of n pooled images, [n, C, outH, outW] (pooling keeps the channels). */
+    public long pooledElements(long n) { return n * channels * outH() * outW(); }
+
+    /** Elements of n images' im2col columns, [colRows, colCols] each. */
+    public long columnElements(long n) { return n * colRows() * colCols(); }
+
     private static int outSize(int in, int k, int s, int p0, int p1, int d, boolean ceilMode) {
         int span = in + p0 + p1 - d * (k - 1) - 1;
         if (span < 0) return 0;

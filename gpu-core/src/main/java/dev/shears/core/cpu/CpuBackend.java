@@ -422,8 +422,8 @@ public final class CpuBackend implements Backend {
     // ================================================================ convolution and pooling
 
     @Override public void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
-        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
-        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        checkRange("im2col x", x, xOffset, g.imageElements(1));
+        checkRange("im2col cols", cols, colsOffset, g.columnElements(1));
         CpuConv.im2col(f(x), (int) xOffset, g, f(cols), (int) colsOffset);
     }
 
@@ -433,56 +433,56 @@ public final class CpuBackend implements Backend {
      * along input channels, see dev.shears.core.sparse.ConvTaps). Not part of {@link dev.shears.core.backend.Backend}.
      */
     public void im2colTapMajor(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
-        checkRange("im2col x", x, xOffset, (long) g.channels() * g.height() * g.width());
-        checkRange("im2col cols", cols, colsOffset, (long) g.colRows() * g.colCols());
+        checkRange("im2col x", x, xOffset, g.imageElements(1));
+        checkRange("im2col cols", cols, colsOffset, g.columnElements(1));
         CpuConv.im2col(f(x), (int) xOffset, g, f(cols), (int) colsOffset, true);
     }
 
     @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
-        checkRange("col2im cols", cols, colsOffset, (long) g.colRows() * g.colCols());
-        checkRange("col2im dx", dx, dxOffset, (long) g.channels() * g.height() * g.width());
+        checkRange("col2im cols", cols, colsOffset, g.columnElements(1));
+        checkRange("col2im dx", dx, dxOffset, g.imageElements(1));
         CpuConv.col2im(f(cols), (int) colsOffset, g, f(dx), (int) dxOffset);
     }
 
     /** The specification of shears_im2col_batch (im2col.cu). */
     @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
         checkImages("im2colBatch", images);
-        checkRange("im2colBatch x", x, xOffset, (long) images * g.channels() * g.height() * g.width());
-        checkRange("im2colBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
+        checkRange("im2colBatch x", x, xOffset, g.imageElements(images));
+        checkRange("im2colBatch cols", cols, colsOffset, g.columnElements(images));
         CpuConv.im2colBatch(f(x), (int) xOffset, images, g, f(cols), (int) colsOffset);
     }
 
     /** The specification of shears_col2im_batch (im2col.cu). */
     @Override public void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
         checkImages("col2imBatch", images);
-        checkRange("col2imBatch cols", cols, colsOffset, (long) images * g.colRows() * g.colCols());
-        checkRange("col2imBatch dx", dx, dxOffset, (long) images * g.channels() * g.height() * g.width());
+        checkRange("col2imBatch cols", cols, colsOffset, g.columnElements(images));
+        checkRange("col2imBatch dx", dx, dxOffset, g.imageElements(images));
         CpuConv.col2imBatch(f(cols), (int) colsOffset, images, g, f(dx), (int) dxOffset);
     }
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
-        checkSize("maxPool x", x, (long) n * g.channels() * g.height() * g.width());
-        checkSize("maxPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("maxPool x", x, g.imageElements(n));
+        checkSize("maxPool y", y, g.pooledElements(n));
         if (argmax != null) checkSize("maxPool argmax", argmax, y.size());
         CpuConv.maxPool(f(x), f(y), argmax == null ? null : i(argmax), g, n);
     }
 
     @Override public void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n) {
-        checkSize("maxPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("maxPoolBackward dy", dy, g.pooledElements(n));
         checkSize("maxPoolBackward argmax", argmax, dy.size());
-        checkSize("maxPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        checkSize("maxPoolBackward dx", dx, g.imageElements(n));
         CpuConv.maxPoolBackward(f(dy), i(argmax), f(dx), g, n);
     }
 
     @Override public void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad) {
-        checkSize("avgPool x", x, (long) n * g.channels() * g.height() * g.width());
-        checkSize("avgPool y", y, (long) n * g.channels() * g.outH() * g.outW());
+        checkSize("avgPool x", x, g.imageElements(n));
+        checkSize("avgPool y", y, g.pooledElements(n));
         CpuConv.avgPool(f(x), f(y), g, n, countIncludePad);
     }
 
     @Override public void avgPoolBackward(Tensor dy, Tensor dx, ConvGeometry g, int n, boolean countIncludePad) {
-        checkSize("avgPoolBackward dy", dy, (long) n * g.channels() * g.outH() * g.outW());
-        checkSize("avgPoolBackward dx", dx, (long) n * g.channels() * g.height() * g.width());
+        checkSize("avgPoolBackward dy", dy, g.pooledElements(n));
+        checkSize("avgPoolBackward dx", dx, g.imageElements(n));
         CpuConv.avgPoolBackward(f(dy), f(dx), g, n, countIncludePad);
     }
 

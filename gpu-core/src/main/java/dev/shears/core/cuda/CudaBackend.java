@@ -372,15 +372,6 @@ public final class CudaBackend implements Backend {
         checkSize("countCorrect labels", labels, rows);
     }
 
-    /** Elements of n images [n, C, H, W] at g's input size. */
-    private static long imageFloats(ConvGeometry g, int n) { return (long) n * g.channels() * g.height() * g.width(); }
-
-    /** Elements of n images [n, C, outH, outW] at g's output size (pooling). */
-    private static long pooledFloats(ConvGeometry g, int n) { return (long) n * g.channels() * g.outH() * g.outW(); }
-
-    /** Elements of n images' im2col columns, [colRows, colCols] each. */
-    private static long columnFloats(ConvGeometry g, int n) { return (long) n * g.colRows() * g.colCols(); }
-
     // ================================================================ memory
 
     @Override public Tensor allocate(Shape shape, DType dtype) {
@@ -637,8 +628,8 @@ public final class CudaBackend implements Backend {
 
     @Override public void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
-        checkRange("im2col x", x, xOffset, imageFloats(g, 1));
-        checkRange("im2col cols", cols, colsOffset, columnFloats(g, 1));
+        checkRange("im2col x", x, xOffset, g.imageElements(1));
+        checkRange("im2col cols", cols, colsOffset, g.columnElements(1));
         conv.im2col(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
     }
 
@@ -649,15 +640,15 @@ public final class CudaBackend implements Backend {
      */
     public void im2colTapMajor(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
-        checkRange("im2col x", x, xOffset, imageFloats(g, 1));
-        checkRange("im2col cols", cols, colsOffset, columnFloats(g, 1));
+        checkRange("im2col x", x, xOffset, g.imageElements(1));
+        checkRange("im2col cols", cols, colsOffset, g.columnElements(1));
         conv.im2colTapMajor(f(x, "im2col") + xOffset * 4, geometry(g), f(cols, "im2col") + colsOffset * 4);
     }
 
     @Override public void col2im(Tensor cols, long colsOffset, ConvGeometry g, Tensor dx, long dxOffset) {
         enter();
-        checkRange("col2im cols", cols, colsOffset, columnFloats(g, 1));
-        checkRange("col2im dx", dx, dxOffset, imageFloats(g, 1));
+        checkRange("col2im cols", cols, colsOffset, g.columnElements(1));
+        checkRange("col2im dx", dx, dxOffset, g.imageElements(1));
         conv.col2im(f(cols, "col2im") + colsOffset * 4, geometry(g), f(dx, "col2im") + dxOffset * 4);
     }
 
@@ -665,8 +656,8 @@ public final class CudaBackend implements Backend {
     @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
         enter();
         checkImages("im2colBatch", images);
-        checkRange("im2colBatch x", x, xOffset, imageFloats(g, images));
-        checkRange("im2colBatch cols", cols, colsOffset, columnFloats(g, images));
+        checkRange("im2colBatch x", x, xOffset, g.imageElements(images));
+        checkRange("im2colBatch cols", cols, colsOffset, g.columnElements(images));
         conv.im2colBatch(f(x, "im2colBatch") + xOffset * 4, geometry(g), images, f(cols, "im2colBatch") + colsOffset * 4);
     }
 
@@ -674,8 +665,8 @@ public final class CudaBackend implements Backend {
     @Override public void col2imBatch(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
         enter();
         checkImages("col2imBatch", images);
-        checkRange("col2imBatch cols", cols, colsOffset, columnFloats(g, images));
-        checkRange("col2imBatch dx", dx, dxOffset, imageFloats(g, images));
+        checkRange("col2imBatch cols", cols, colsOffset, g.columnElements(images));
+        checkRange("col2imBatch dx", dx, dxOffset, g.imageElements(images));
         conv.col2imBatch(f(cols, "col2imBatch") + colsOffset * 4, geometry(g), images, f(dx, "col2imBatch") + dxOffset * 4);
     }
 
@@ -694,8 +685,8 @@ public final class CudaBackend implements Backend {
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();
-        checkSize("maxPool x", x, imageFloats(g, n));
-        checkSize("maxPool y", y, pooledFloats(g, n));
+        checkSize("maxPool x", x, g.imageElements(n));
+        checkSize("maxPool y", y, g.pooledElements(n));
         if (argmax != null) checkSize("maxPool argmax", argmax, y.size());
         pool.maxPool(f(x, "maxPool"), f(y, "maxPool"), argmax == null ? 0 : t(argmax, DType.INT32, "maxPool argmax").pointer(),
                 geometry(g), n);
@@ -703,24 +694,24 @@ public final class CudaBackend implements Backend {
 
     @Override public void maxPoolBackward(Tensor dy, Tensor argmax, Tensor dx, ConvGeometry g, int n) {
         enter();
-        checkSize("maxPoolBackward dy", dy, pooledFloats(g, n));
+        checkSize("maxPoolBackward dy", dy, g.pooledElements(n));
         checkSize("maxPoolBackward argmax", argmax, dy.size());
-        checkSize("maxPoolBackward dx", dx, imageFloats(g, n));
+        checkSize("maxPoolBackward dx", dx, g.imageElements(n));
         pool.maxPoolBackward(f(dy, "maxPoolBackward"), t(argmax, DType.INT32, "maxPoolBackward argmax").pointer(),
                 f(dx, "maxPoolBackward"), geometry(g), n);
     }
 
     @Override public void avgPool(Tensor x, Tensor y, ConvGeometry g, int n, boolean countIncludePad) {
         enter();
-        checkSize("avgPool x", x, imageFloats(g, n));
-        checkSize("avgPool y", y, pooledFloats(g, n));
+        checkSize("avgPool x", x, g.imageElements(n));
+        checkSize("avgPool y", y, g.pooledElements(n));
         pool.avgPool(f(x, "avgPool"), f(y, "avgPool"), geometry(g), n, countIncludePad);
     }
 
     @Override public void avgPoolBackward(Tensor dy, Tensor dx, ConvGeometry g, int n, boolean countIncludePad) {
         enter();
-        checkSize("avgPoolBackward dy", dy, pooledFloats(g, n));
-        checkSize("avgPoolBackward dx", dx, imageFloats(g, n));
+        checkSize("avgPoolBackward dy", dy, g.pooledElements(n));
+        checkSize("avgPoolBackward dx", dx, g.imageElements(n));
         pool.avgPoolBackward(f(dy, "avgPoolBackward"), f(dx, "avgPoolBackward"), geometry(g), n, countIncludePad);
     }
 
