@@ -128,7 +128,7 @@ public final class AtomicFiles {
      */
     public static String reason(IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
-        if (e instanceof java.nio.file.NoSuchFileException) return "no such folder, or files cannot be created there";
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such file or folder";
         if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason().strip();
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
