@@ -228,8 +228,7 @@ final class OnnxTensors {
     private static ByteBuffer rawBytes(TensorProto t, Path file, String name, int n, int type) {
         boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
         if (!external && !t.hasRawData()) return null;
-        int width = elementWidth(type);
-        if (width < 0) return null; // the type switch reports it
+        int width = elementWidth(type); // decode refused an unsupported type (width -1) before calling this
         long need = (long) n * width;
         ByteBuffer bytes;
         if (external) {
