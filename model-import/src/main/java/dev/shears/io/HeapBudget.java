@@ -1,5 +1,7 @@
 package dev.shears.io;
 
+import java.nio.file.Path;
+
 /**
  * Whether an array that a few bytes of a model file can size (an ONNX ConstantOfShape or a
  * broadcast of two constants, an HDF5 dataset's declared dims) fits in the JVM's free heap, checked before allocating it: a corrupt or hostile
@@ -16,5 +18,11 @@ public final class HeapBudget {
         if (bytes <= free) return null;
         return what + " needs " + (bytes >> 20) + " MB, more than the " + (free >> 20) + " MB this JVM has free; is the file corrupt?"
                 + " If not, give Java more heap (JAVA_OPTS=-Xmx...)";
+    }
+
+    /** Throws an {@link ImportException} naming {@code file} and {@code node} when {@code bytes} do not fit (see {@link #shortfall}). */
+    public static void require(long bytes, String what, Path file, String node) {
+        String tooLarge = shortfall(bytes, what);
+        if (tooLarge != null) throw new ImportException(tooLarge, file, node);
     }
 }

@@ -149,16 +149,16 @@ final class Hdf5 {
      * converted copy the caller makes (0 for none).
      */
     private static void requireHeap(Path file, String node, String what, long[] dims, int width, int copyWidth) {
-        String tooLarge;
+        String sized = what + " of dims " + Arrays.toString(dims) + " (" + width + "-byte values)";
+        long bytes;
         try {
             long count = 1;
             for (long d : dims) count = Math.multiplyExact(count, d);
-            long bytes = Math.addExact(Math.multiplyExact(count, (long) width), Math.multiplyExact(count, (long) copyWidth));
-            tooLarge = HeapBudget.shortfall(bytes, what + " of dims " + Arrays.toString(dims) + " (" + width + "-byte values)");
+            bytes = Math.addExact(Math.multiplyExact(count, (long) width), Math.multiplyExact(count, (long) copyWidth));
         } catch (ArithmeticException e) {
-            tooLarge = what + " of dims " + Arrays.toString(dims) + " (" + width + "-byte values) is larger than any heap; is the file corrupt?";
+            throw new ImportException(sized + " is larger than any heap; is the file corrupt?", file, node);
         }
-        if (tooLarge != null) throw new ImportException(tooLarge, file, node);
+        HeapBudget.require(bytes, sized, file, node);
     }
 
     static int[] dims(Path file, Dataset ds) {

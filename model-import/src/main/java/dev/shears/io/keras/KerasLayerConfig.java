@@ -6,6 +6,7 @@ import dev.shears.io.ImportException;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * One layer as a Keras model config describes it: its class, name, its {@code config} object and
@@ -42,8 +43,13 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
      * error naming the file, this layer, the path and the value (never {@code "x"} read as 0 or 3.7 as 3).
      */
     int strictInt(JsonNode v, String path) {
+        return strict(() -> StrictJson.toInt(v, path));
+    }
+
+    /** What {@code read} returns, its {@link StrictJson.BadField} turned into this layer's error. */
+    private <T> T strict(Supplier<T> read) {
         try {
-            return StrictJson.toInt(v, path);
+            return read.get();
         } catch (StrictJson.BadField e) {
             throw error(e.getMessage());
         }
@@ -68,33 +74,21 @@ record KerasLayerConfig(String className, String name, JsonNode config, List<Str
     double numberOr(double fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        try {
-            return StrictJson.toDouble(v, path(names));
-        } catch (StrictJson.BadField e) {
-            throw error(e.getMessage());
-        }
+        return strict(() -> StrictJson.toDouble(v, path(names)));
     }
 
     /** The optional boolean {@code names}: JSON true or false only ({@code "yes"} or 1 is an error, not false). */
     boolean boolOr(boolean fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        try {
-            return StrictJson.toBoolean(v, path(names));
-        } catch (StrictJson.BadField e) {
-            throw error(e.getMessage());
-        }
+        return strict(() -> StrictJson.toBoolean(v, path(names)));
     }
 
     /** The optional string {@code names}: a JSON string only (a number or an object is an error, not its text). */
     String stringOr(String fallback, String... names) {
         JsonNode v = field(names);
         if (v == null) return fallback;
-        try {
-            return StrictJson.toText(v, path(names));
-        } catch (StrictJson.BadField e) {
-            throw error(e.getMessage());
-        }
+        return strict(() -> StrictJson.toText(v, path(names)));
     }
 
     /** A pair such as kernel_size or strides: an integer n (meaning n, n) or a list of two. */

@@ -293,7 +293,7 @@ final class GraphImport {
         if (value.isFloat()) {
             float fill = value.floats()[0];
             constants.put(n.getOutput(0), TensorData.lazyFloats(dims, () -> {
-                requireHeap((long) n1 * Float.BYTES, what, n);
+                HeapBudget.require((long) n1 * Float.BYTES, what, file, display(n));
                 float[] f = new float[n1];
                 Arrays.fill(f, fill);
                 return f;
@@ -301,17 +301,12 @@ final class GraphImport {
         } else {
             long fill = value.longs()[0];
             constants.put(n.getOutput(0), TensorData.lazyLongs(dims, () -> {
-                requireHeap((long) n1 * Long.BYTES, what, n);
+                HeapBudget.require((long) n1 * Long.BYTES, what, file, display(n));
                 long[] l = new long[n1];
                 Arrays.fill(l, fill);
                 return l;
             }));
         }
-    }
-
-    private void requireHeap(long bytes, String what, NodeProto n) {
-        String tooLarge = HeapBudget.shortfall(bytes, what);
-        if (tooLarge != null) throw new ImportException(tooLarge, file, display(n));
     }
 
     private void alias(NodeProto n) {

@@ -179,8 +179,7 @@ final class OnnxTensors {
         int n = (int) count;
         return TensorData.lazyFloats(dims, () -> {
             // a few values with damaged dims declare an array of any size: check it fits before allocating
-            String tooLarge = HeapBudget.shortfall((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims));
-            if (tooLarge != null) throw new ImportException(tooLarge, file, name);
+            HeapBudget.require((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims), file, name);
             float[] dense = new float[n];
             for (int k = 0; k < nnz; k++) dense[flats[k]] = values[k];
             return dense;
@@ -229,8 +228,7 @@ final class OnnxTensors {
     private static ByteBuffer rawBytes(TensorProto t, Path file, String name, int n, int type) {
         boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
         if (!external && !t.hasRawData()) return null;
-        int width = elementWidth(type);
-        if (width < 0) return null; // the type switch reports it
+        int width = elementWidth(type); // decode refused an unsupported type (width -1) before calling this
         long need = (long) n * width;
         ByteBuffer bytes;
         if (external) {

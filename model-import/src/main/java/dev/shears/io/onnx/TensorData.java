@@ -12,9 +12,11 @@ import java.util.function.Supplier;
  * {@link #longs}, {@link #asFloats}, {@link #asLongs}); dims, rank, size and element kind never
  * build them. A few bytes of a file can declare a constant of a gigabyte (a ConstantOfShape whose
  * shape was damaged) that a later check on the dims refuses; building it only when an importer
- * uses the values lets that check fail first, without the allocation. A lazy builder checks its
- * own size against the heap and fails with an {@link dev.shears.io.ImportException} naming the
- * file and the tensor. Views made with {@link #withDims} share the built elements.
+ * uses the values lets that check fail first, without the allocation. A builder whose size the
+ * dims alone set (a ConstantOfShape, a sparse tensor's dense form) checks it against the heap and
+ * fails with an {@link dev.shears.io.ImportException} naming the file and the tensor; one decoding
+ * a tensor's stored elements needs no such check (the file holds that many). Views made with
+ * {@link #withDims} share the built elements.
  */
 final class TensorData {
     /** the ONNX dimensions (full shape; empty for a scalar) */

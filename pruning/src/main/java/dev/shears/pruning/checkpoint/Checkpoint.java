@@ -198,17 +198,15 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
             model.bind(backend, 0);
             ByteBuffer w = ByteBuffer.wrap(entries.getOrDefault("weights.bin", new byte[0])).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer m = ByteBuffer.wrap(entries.getOrDefault("masks.bin", new byte[0]));
-            Map<String, JsonNode> index = new HashMap<>();
-            Map<String, Integer> position = new HashMap<>();
-            for (JsonNode p : root.get("parameters")) {
-                String pn = StrictJson.textField(p, "parameters[" + position.size() + "]", "name");
-                position.put(pn, position.size());
-                index.put(pn, p);
-            }
+            JsonNode params = root.get("parameters");
+            Map<String, Integer> index = new HashMap<>(); // name -> position in params, which errors give as parameters[i]
+            for (int i = 0; i < params.size(); i++) index.put(StrictJson.textField(params.get(i), "parameters[" + i + "]", "name"), i);
             for (Parameter p : model.parameters()) {
-                JsonNode meta = index.get(p.name());
-                if (meta == null) throw new CheckpointException(file + ": no stored values for parameter " + p.name());
-                Shape stored = Shape.of(LayerCodec.ints(meta.get("shape"), "parameters[" + position.get(p.name()) + "].shape"));
+                Integer pos = index.get(p.name());
+                if (pos == null) throw new CheckpointException(file + ": no stored values for parameter " + p.name());
+                JsonNode meta = params.get(pos);
+                String mp = "parameters[" + pos + "]";
+                Shape stored = Shape.of(LayerCodec.ints(meta.get("shape"), mp + ".shape"));
                 if (!stored.equals(p.shape()))
                     throw new CheckpointException(file + ": parameter " + p.name() + " stored as " + stored + " but the layer needs " + p.shape());
                 int n = p.shape().intSize();
@@ -217,7 +215,7 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
                 w.asFloatBuffer().get(v);
                 w.position(w.position() + 4 * n);
                 backend.write(v, 0, p.value(), 0, n);
-                if (StrictJson.booleanFieldOr(meta, "parameters[" + position.get(p.name()) + "]", "masked", false)) {
+                if (StrictJson.booleanFieldOr(meta, mp, "masked", false)) {
                     if (m.remaining() < n) throw new CheckpointException(file + ": masks.bin is truncated at parameter " + p.name());
                     byte[] mb = new byte[n];
                     m.get(mb);

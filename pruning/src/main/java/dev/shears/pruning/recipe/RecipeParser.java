@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.shears.core.optim.LearningRateSchedule;
+import dev.shears.core.util.AtomicFiles;
 import dev.shears.pruning.schedule.SparsityCurve;
 
 import java.io.IOException;
@@ -75,7 +76,7 @@ public final class RecipeParser {
         } catch (IOException e) {
             if (Files.isDirectory(file))
                 throw new RecipeException("recipe file " + file + " is a folder; give a YAML file or a built-in recipe name " + Recipes.builtInNames());
-            throw new RecipeException("cannot read recipe file " + file + ": " + dev.shears.core.util.AtomicFiles.reason(e));
+            throw new RecipeException("cannot read recipe file " + file + ": " + AtomicFiles.reason(e), e);
         }
         String base = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
         return parse(text, file.toString(), base);
