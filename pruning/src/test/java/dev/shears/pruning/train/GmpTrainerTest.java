@@ -266,7 +266,7 @@ class GmpTrainerTest {
         Parameter k = m.parameter("dense_1/kernel");
         int size = (int) k.shape().size();
         long pruned = Math.round(0.5 * size);
-        int stepsPerEpoch = (600 + 31) / 32;
+        int stepsPerEpoch = (train.count() + r.batchSize() - 1) / r.batchSize(); // the last, short batch is a step
         long dropStep = 2L * stepsPerEpoch;
         Map<Long, Long> zerosAfterStep = new HashMap<>();
         GmpTrainer trainer = new GmpTrainer(m, train, test, r, 1);
