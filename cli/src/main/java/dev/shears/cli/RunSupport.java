@@ -74,12 +74,9 @@ final class RunSupport {
                          int[] inferenceBatches) {
         Map<String, String> labels = ResumePoint.labels(command, modelOption.model, modelOption.weights, run.data, run.seed);
         if (!run.resume) {
-            // a fresh run rewrites model.shears after its first epoch: never silently over a run that could go on
-            Path saved = run.out.resolve("model.shears");
-            if (Checkpoint.isPartial(saved))
-                throw new UserError(run.out + " holds an unfinished run (" + saved + " is partial): continue it with the same command and --resume,"
-                        + " or choose another --out, or delete " + saved + " to start over there");
+            // RunOptions.validate refused a fresh run over one already in --out (unless --overwrite)
             ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
+            if (run.overwrite) ExistingRun.clear(run.out); // now that the run can start: no old report beside the new run's model
             return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
                     new Control(labels, null, run.stopAfter, run.cudaGraphs));
         }
