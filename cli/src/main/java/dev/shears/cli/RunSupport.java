@@ -120,9 +120,10 @@ final class RunSupport {
         Path ckpt = outDir.resolve(checkpointName);
         // the checkpoint is written after every epoch: refuse one over an input now, not after the first epoch's training
         src.refuseAsOutput(ckpt, "--out " + outDir + " holds the model file:");
-        prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
+        // before --out is created: a recipe that does not fit the model (a params pattern matching nothing) left an empty folder behind
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
+        Path created = prepareOutDir(outDir);
         if (control.cudaGraphs()) {
             trainer.useCudaGraphs(true);
             if (!trainer.cudaGraphsActive()) err.println("--cuda-graphs: ignored on the " + model.backend().kind() + " backend (CUDA only)");
@@ -209,6 +210,10 @@ final class RunSupport {
             history = e.history();
             stop = e.getMessage();
             e.lastGoodSnapshot().restore(model);
+        } catch (RuntimeException | Error e) {
+            // failed before its first save (a device error in epoch 1): no empty folder left behind
+            removeIfEmpty(outDir, created);
+            throw e;
         }
         double secs = earlier + (System.nanoTime() - t0) / 1e9;
         // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
@@ -268,8 +273,15 @@ final class RunSupport {
             throw new UserError("--out " + outDir + " is a file; --out takes a folder (it receives model.shears, report.json and report.html)");
     }
 
-    static void prepareOutDir(Path outDir) {
+    /**
+     * Creates {@code outDir} where it is missing and checks it can be written.
+     *
+     * @return the topmost folder this created ({@code outDir} or one above it), or null if it existed
+     */
+    static Path prepareOutDir(Path outDir) {
         refuseFile(outDir);
+        Path created = null;
+        for (Path p = outDir.toAbsolutePath().normalize(); p != null && !Files.exists(p); p = p.getParent()) created = p;
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {
@@ -278,6 +290,22 @@ final class RunSupport {
         if (!Files.isDirectory(outDir)) throw new UserError("--out " + outDir + " is not a folder");
         // the checkpoint is first written after a whole epoch of training: find out now that it cannot be
         OutputFile.requireWritableFolder(outDir, "--out " + outDir);
+        return created;
+    }
+
+    /**
+     * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
+     * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
+     */
+    static void removeIfEmpty(Path outDir, Path created) {
+        if (created == null) return;
+        for (Path p = outDir.toAbsolutePath().normalize(); p != null && p.startsWith(created); p = p.getParent()) {
+            try {
+                Files.delete(p); // refuses a folder that is not empty
+            } catch (java.io.IOException e) {
+                return;
+            }
+        }
     }
 
     static String trim(double v) {
