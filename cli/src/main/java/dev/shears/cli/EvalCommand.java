@@ -88,8 +88,8 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("model", src.description()).put("data", test.name()).put("backend", be.name()).put("mode", mode).put("seconds", secs);
                 out.println(ReportWriter.JSON.writer().writeValueAsString(o));
             } else {
-                out.printf(Locale.ROOT, "%s on %s: accuracy %.2f%%, loss %.4f, %d samples (%s, %.2f s)%n", src.description(), test.name(),
-                        100 * r.accuracy(), r.loss(), r.samples(), mode, secs);
+                out.printf(Locale.ROOT, "%s on %s: accuracy %.2f%%, loss %.4f, %s (%s, %.2f s)%n", src.description(), test.name(),
+                        100 * r.accuracy(), r.loss(), Plural.of(r.samples(), "sample"), mode, secs);
             }
             return 0;
         }

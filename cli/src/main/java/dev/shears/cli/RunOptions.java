@@ -40,7 +40,7 @@ final class RunOptions {
      */
     void validate(int epochs, ModelOption model) {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
-            throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + epochs + " epochs");
+            throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + Plural.of(epochs, "epoch"));
         RunSupport.refuseFile(out);
         if (resume && overwrite)
             throw new UserError("--resume continues the run in --out " + out + " and --overwrite replaces it: give one of them");

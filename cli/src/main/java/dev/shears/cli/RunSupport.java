@@ -82,8 +82,8 @@ final class RunSupport {
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
         if (rp.complete()) {
-            System.err.printf(Locale.ROOT, "shears %s --resume: the run in %s is already complete (%d of %d epochs); nothing to do. Its report: %s%n",
-                    command, run.out, rp.state().epoch(), rp.state().epochs(), run.out.resolve("report.html"));
+            System.err.printf(Locale.ROOT, "shears %s --resume: the run in %s is already complete (%d of %s); nothing to do. Its report: %s%n",
+                    command, run.out, rp.state().epoch(), Plural.of(rp.state().epochs(), "epoch"), run.out.resolve("report.html"));
             return new Outcome(null, null, false);
         }
         // the epoch sink stops at exactly stopAfter: one already saved would never come and the run would go on to the end
@@ -164,8 +164,9 @@ final class RunSupport {
         trainer.addListener(new TrainingListener() {
             @Override public void runStarted(RunInfo info) {
                 progress.line(recipe.describe());
-                progress.line(String.format(Locale.ROOT, "training %s on %s: %d samples, %d steps an epoch, %s",
-                        src.description(), data.train().name(), info.trainSamples(), info.stepsPerEpoch(), info.optimizer()));
+                progress.line(String.format(Locale.ROOT, "training %s on %s: %s, %s an epoch, %s",
+                        src.description(), data.train().name(), Plural.of(info.trainSamples(), "sample"), Plural.of(info.stepsPerEpoch(), "step"),
+                        info.optimizer()));
                 if (!Double.isNaN(info.finalSparsityEpoch()))
                     progress.line(String.format(Locale.ROOT, "final sparsity %.1f%% is reached at epoch %s (step %d)",
                             100 * recipe.finalSparsity(), trim(info.finalSparsityEpoch()), info.finalSparsityStep()));

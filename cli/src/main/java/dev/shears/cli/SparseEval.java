@@ -88,7 +88,7 @@ final class SparseEval {
         if (head.count() == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
         Shape in = model.inputs().getFirst().shape();
         if (test.sampleSize() != in.size())
-            throw new UserError("the fp16 calibration batch (the first " + head.count() + " samples of " + test.name() + ") has shape "
+            throw new UserError("the fp16 calibration batch (the first " + Plural.of(head.count(), "sample") + " of " + test.name() + ") has shape "
                     + test.sampleShape().withBatch(head.count()) + " but the model expects " + in.withBatch(head.count())
                     + ": evaluate on the data the model was built for");
         return model.backend().upload(head.features(), in.withBatch(head.count()));
