@@ -48,9 +48,18 @@ final class SparseEval {
         int batch = test.count() > 0 ? Math.min(requestedBatch, test.count()) : requestedBatch;
         if (precision != Precision.FP32 && !(model.backend() instanceof CudaBackend))
             throw new UserError("--precision " + precision.id() + " needs the cuda backend; " + model.backend().name() + " runs fp32 only");
+        List<String> planned = model.nodes().stream().filter(n -> model.layer(n.name()) instanceof dev.shears.core.nn.layers.Dense
+                || model.layer(n.name()) instanceof dev.shears.core.nn.layers.Conv2D).map(n -> n.name()).toList();
+        if (!hasPrunedWeights(model)) {
+            // every format is timed against dense only to end all dense (12 s for LeNet-300-100 on two cores): say so and skip it;
+            // the mode names each layer's format as a plan that ended all dense does, for whoever parses it
+            err.println("sparse plan: no pruned weights (no prunable weight is zero): the sparse model is the dense one; evaluating it dense, without planning");
+            String formats = String.join(", ", planned.stream().map(n -> n + "=dense").toList());
+            return new Outcome(progress.evaluateDense(model, test, batch),
+                    (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")");
+        }
         // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
-        long layers = model.nodes().stream().filter(n -> model.layer(n.name()) instanceof dev.shears.core.nn.layers.Dense
-                || model.layer(n.name()) instanceof dev.shears.core.nn.layers.Conv2D).count();
+        long layers = planned.size();
         err.printf(Locale.ROOT, "sparse plan: timing each format for %d Dense/Conv2D layer%s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
                 layers, layers == 1 ? "" : "s", batch);
         if (model.backend() instanceof CpuBackend) {
@@ -77,6 +86,15 @@ final class SparseEval {
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /** Whether any prunable weight (a Dense or Conv2D kernel, as ModelSummary counts them) is zero: a sparse format could gain. */
+    static boolean hasPrunedWeights(Model model) {
+        for (var l : model.layers())
+            for (var p : l.parameters())
+                if (p.prunableByDefault())
+                    for (float v : model.backend().download(p.value())) if (v == 0f) return true;
+        return false;
     }
 
     /**
