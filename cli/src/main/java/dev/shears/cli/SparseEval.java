@@ -30,7 +30,11 @@ import java.util.Locale;
 final class SparseEval {
     private SparseEval() {}
 
-    record Outcome(Evaluator.Result result, String description) {}
+    /**
+     * @param planSeconds seconds spent choosing the formats (timing candidates, the whole-model
+     *                    check) before the test set ran; 0 where nothing was planned
+     */
+    record Outcome(Evaluator.Result result, String description, double planSeconds) {}
 
     static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) { return evaluate(model, test, batch, Precision.FP32, err); }
 
@@ -56,10 +60,11 @@ final class SparseEval {
             err.println("sparse plan: no pruned weights (no prunable weight is zero): the sparse model is the dense one; evaluating it dense, without planning");
             String formats = String.join(", ", planned.stream().map(n -> n + "=dense").toList());
             return new Outcome(progress.evaluateDense(model, test, batch),
-                    (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")");
+                    (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")", 0);
         }
         // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
         long layers = planned.size();
+        long t0 = System.nanoTime();
         err.printf(Locale.ROOT, "sparse plan: timing each format for %d Dense/Conv2D layer%s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
                 layers, layers == 1 ? "" : "s", batch);
         if (model.backend() instanceof CpuBackend) {
@@ -67,7 +72,8 @@ final class SparseEval {
             SparseModel sm = SparseModel.plan(model, batch, planner);
             report(sm.keepOnlyIfFaster(planner), batch, err);
             String formats = print(sm.plans(), err);
-            return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")");
+            double planSeconds = (System.nanoTime() - t0) / 1e9;
+            return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")", planSeconds);
         }
         if (model.backend() instanceof CudaBackend) {
             String cause = CudaSparseModel.unavailabilityCause();
@@ -82,7 +88,9 @@ final class SparseEval {
                             if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
                 report(sm.keepOnlyIfFaster(planner), batch, err);
                 String formats = print(sm.plans(), err);
-                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")");
+                double planSeconds = (System.nanoTime() - t0) / 1e9;
+                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
+                        planSeconds);
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
