@@ -35,6 +35,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--overwrite", description = "Replace the demo run already in --out (and its dense/ model); without it a demo into a folder holding a run is refused.")
+    boolean overwrite;
+
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
 
@@ -53,12 +56,20 @@ final class DemoCommand implements Callable<Integer> {
             if (epochs < 2) throw new UserError("--epochs " + epochs + " must be at least 2");
             recipe = recipe.withEpochs(epochs);
         }
+        // the demo writes out/dense/ and then out/: never silently over an earlier run there (a second 'shears demo' included)
+        RunSupport.refuseFile(out);
+        ExistingRun.refuse("--out " + out, out, overwrite, false);
+        ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);
         Split split = DataSources.load(data);
         var err = System.err;
         var stdout = spec.commandLine().getOut();
         err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"
                 + (split.train().count() < 60000 ? "; for the full set: apt-get install dataset-fashion-mnist" : ""));
         try (Backend be = backendOption.open(err)) {
+            if (overwrite) {
+                ExistingRun.clear(out.resolve("dense"));
+                ExistingRun.clear(out);
+            }
             err.println("demo: phase 1 of 2: dense training of lenet-300-100 for " + DENSE_EPOCHS + " epochs");
             ModelSource fresh = ModelSource.load("lenet-300-100", null, be, split.train().sampleShape(), split.train().classes(), seed);
             RunSupport.run("train", fresh, split, Recipes.builtIn("dense").withEpochs(DENSE_EPOCHS), seed,

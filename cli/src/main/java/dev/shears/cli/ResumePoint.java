@@ -97,8 +97,8 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
         }
         String mine = RecipeWriter.toYaml(recipe), theirs = RecipeWriter.toYaml(stored);
         if (!mine.equals(theirs))
-            throw new UserError("--resume: this command line's recipe (" + recipe.name() + ", " + recipe.epochs() + " epochs) differs from the run's ("
-                    + stored.name() + ", " + stored.epochs() + " epochs, saved in " + file + "): " + firstDifference(mine, theirs)
+            throw new UserError("--resume: this command line's recipe (" + recipe.name() + ", " + Plural.of(recipe.epochs(), "epoch") + ") differs from the run's ("
+                    + stored.name() + ", " + Plural.of(stored.epochs(), "epoch") + ", saved in " + file + "): " + firstDifference(mine, theirs)
                     + "; give the run's recipe options, or start a new run without --resume in another --out folder");
         return new ResumePoint(c, stored);
     }

@@ -22,6 +22,10 @@ final class RunOptions {
             + " exactly as if it had not stopped. Give the command line that started it; a run that has finished is left as it is.")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "Replace the run already in --out (model.shears, report.json, report.html);"
+            + " without it a fresh run into a folder holding one is refused.")
+    boolean overwrite;
+
     @Option(names = "--stop-after-epoch", paramLabel = "E", description = "Save the run after epoch E and stop; continue it later with --resume.")
     Integer stopAfter;
 
@@ -36,11 +40,15 @@ final class RunOptions {
      */
     void validate(int epochs, ModelOption model) {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
-            throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + epochs + " epochs");
+            throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + Plural.of(epochs, "epoch"));
         RunSupport.refuseFile(out);
+        if (resume && overwrite)
+            throw new UserError("--resume continues the run in --out " + out + " and --overwrite replaces it: give one of them");
         OutputFile.requireWritableFolder(out, "--out " + out); // before the data and the model load, not after the first epoch
         // model.shears is rewritten after every epoch; RunSupport.run checks again against the files the model came from
         model.refuseAsOutput(out.resolve("model.shears"), "--out " + out + " holds the model file:");
+        // a fresh run rewrites model.shears after its first epoch and the reports at the end: never silently over a run
+        if (!resume) ExistingRun.refuse("--out " + out, out, overwrite, true);
         if (!resume) model.check(true); // a resumed run's model comes from --out, the --model file only labels it
     }
 }

@@ -74,19 +74,16 @@ final class RunSupport {
                          int[] inferenceBatches) {
         Map<String, String> labels = ResumePoint.labels(command, modelOption.model, modelOption.weights, run.data, run.seed);
         if (!run.resume) {
-            // a fresh run rewrites model.shears after its first epoch: never silently over a run that could go on
-            Path saved = run.out.resolve("model.shears");
-            if (Checkpoint.isPartial(saved))
-                throw new UserError(run.out + " holds an unfinished run (" + saved + " is partial): continue it with the same command and --resume,"
-                        + " or choose another --out, or delete " + saved + " to start over there");
+            // RunOptions.validate refused a fresh run over one already in --out (unless --overwrite)
             ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
+            if (run.overwrite) ExistingRun.clear(run.out); // now that the run can start: no old report beside the new run's model
             return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
                     new Control(labels, null, run.stopAfter, run.cudaGraphs));
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
         if (rp.complete()) {
-            System.err.printf(Locale.ROOT, "shears %s --resume: the run in %s is already complete (%d of %d epochs); nothing to do. Its report: %s%n",
-                    command, run.out, rp.state().epoch(), rp.state().epochs(), run.out.resolve("report.html"));
+            System.err.printf(Locale.ROOT, "shears %s --resume: the run in %s is already complete (%d of %s); nothing to do. Its report: %s%n",
+                    command, run.out, rp.state().epoch(), Plural.of(rp.state().epochs(), "epoch"), run.out.resolve("report.html"));
             return new Outcome(null, null, false);
         }
         // the epoch sink stops at exactly stopAfter: one already saved would never come and the run would go on to the end
@@ -123,9 +120,10 @@ final class RunSupport {
         Path ckpt = outDir.resolve(checkpointName);
         // the checkpoint is written after every epoch: refuse one over an input now, not after the first epoch's training
         src.refuseAsOutput(ckpt, "--out " + outDir + " holds the model file:");
-        prepareOutDir(outDir);
         Progress progress = new Progress(err, quiet);
+        // before --out is created: a recipe that does not fit the model (a params pattern matching nothing) left an empty folder behind
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
+        Path created = prepareOutDir(outDir);
         if (control.cudaGraphs()) {
             trainer.useCudaGraphs(true);
             if (!trainer.cudaGraphsActive()) err.println("--cuda-graphs: ignored on the " + model.backend().kind() + " backend (CUDA only)");
@@ -166,8 +164,9 @@ final class RunSupport {
         trainer.addListener(new TrainingListener() {
             @Override public void runStarted(RunInfo info) {
                 progress.line(recipe.describe());
-                progress.line(String.format(Locale.ROOT, "training %s on %s: %d samples, %d steps an epoch, %s",
-                        src.description(), data.train().name(), info.trainSamples(), info.stepsPerEpoch(), info.optimizer()));
+                progress.line(String.format(Locale.ROOT, "training %s on %s: %s, %s an epoch, %s",
+                        src.description(), data.train().name(), Plural.of(info.trainSamples(), "sample"), Plural.of(info.stepsPerEpoch(), "step"),
+                        info.optimizer()));
                 if (!Double.isNaN(info.finalSparsityEpoch()))
                     progress.line(String.format(Locale.ROOT, "final sparsity %.1f%% is reached at epoch %s (step %d)",
                             100 * recipe.finalSparsity(), trim(info.finalSparsityEpoch()), info.finalSparsityStep()));
@@ -212,6 +211,10 @@ final class RunSupport {
             history = e.history();
             stop = e.getMessage();
             e.lastGoodSnapshot().restore(model);
+        } catch (RuntimeException | Error e) {
+            // failed before its first save (a device error in epoch 1): no empty folder left behind
+            removeIfEmpty(outDir, created);
+            throw e;
         }
         double secs = earlier + (System.nanoTime() - t0) / 1e9;
         // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
@@ -271,8 +274,15 @@ final class RunSupport {
             throw new UserError("--out " + outDir + " is a file; --out takes a folder (it receives model.shears, report.json and report.html)");
     }
 
-    static void prepareOutDir(Path outDir) {
+    /**
+     * Creates {@code outDir} where it is missing and checks it can be written.
+     *
+     * @return the topmost folder this created ({@code outDir} or one above it), or null if it existed
+     */
+    static Path prepareOutDir(Path outDir) {
         refuseFile(outDir);
+        Path created = null;
+        for (Path p = outDir.toAbsolutePath().normalize(); p != null && !Files.exists(p); p = p.getParent()) created = p;
         try {
             Files.createDirectories(outDir);
         } catch (java.io.IOException e) {
@@ -281,6 +291,22 @@ final class RunSupport {
         if (!Files.isDirectory(outDir)) throw new UserError("--out " + outDir + " is not a folder");
         // the checkpoint is first written after a whole epoch of training: find out now that it cannot be
         OutputFile.requireWritableFolder(outDir, "--out " + outDir);
+        return created;
+    }
+
+    /**
+     * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
+     * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
+     */
+    static void removeIfEmpty(Path outDir, Path created) {
+        if (created == null) return;
+        for (Path p = outDir.toAbsolutePath().normalize(); p != null && p.startsWith(created); p = p.getParent()) {
+            try {
+                Files.delete(p); // refuses a folder that is not empty
+            } catch (java.io.IOException e) {
+                return;
+            }
+        }
     }
 
     static String trim(double v) {

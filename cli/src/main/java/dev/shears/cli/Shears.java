@@ -50,7 +50,7 @@ public final class Shears {
                 return bad.getCommandSpec().exitCodeOnInvalidInput();
             }
             String name = bad.getCommandSpec().qualifiedName();
-            err.println(name + ": error: " + String.valueOf(ex.getMessage()).replaceFirst("^Error: ", ""));
+            err.println(name + ": error: " + String.valueOf(ex.getMessage()).replaceFirst("^Error: ", "") + missingChoices(ex, args2));
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, new java.io.PrintWriter(err, true)); // "Did you mean: ..."
             err.println("Try '" + name + " --help' for the options.");
             return bad.getCommandSpec().exitCodeOnInvalidInput();
@@ -63,6 +63,32 @@ public final class Shears {
             return exitCode(ex);
         });
         return cl.execute(args);
+    }
+
+    /**
+     * For a missing required option: the required choices (prune's --recipe | --sparsity |
+     * --structure) none of whose options were given, which picocli only checks, and names, once the
+     * required options are there; empty otherwise. Plain 'shears prune' said "--model, --out" and
+     * the next try failed on the recipe.
+     */
+    static String missingChoices(CommandLine.ParameterException ex, String[] args) {
+        if (!(ex instanceof CommandLine.MissingParameterException) || ex.getMessage().contains("specify one of these")) return "";
+        StringBuilder sb = new StringBuilder();
+        for (CommandLine.Model.ArgGroupSpec g : ex.getCommandLine().getCommandSpec().argGroups()) {
+            if (!g.exclusive() || g.multiplicity().min() < 1) continue;
+            java.util.List<String> names = new java.util.ArrayList<>();
+            boolean given = false;
+            for (CommandLine.Model.OptionSpec o : g.options()) {
+                names.add(o.longestName());
+                for (String a : args)
+                    for (String n : o.names()) given |= a.equals(n) || a.startsWith(n + "=");
+            }
+            if (given || names.isEmpty()) continue;
+            String list = names.size() == 1 ? names.getFirst()
+                    : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
+            sb.append(", and one of ").append(list);
+        }
+        return sb.toString();
     }
 
     /**

@@ -30,7 +30,11 @@ import java.util.Locale;
 final class SparseEval {
     private SparseEval() {}
 
-    record Outcome(Evaluator.Result result, String description) {}
+    /**
+     * @param planSeconds seconds spent choosing the formats (timing candidates, the whole-model
+     *                    check) before the test set ran; 0 where nothing was planned
+     */
+    record Outcome(Evaluator.Result result, String description, double planSeconds) {}
 
     static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) { return evaluate(model, test, batch, Precision.FP32, err); }
 
@@ -48,9 +52,19 @@ final class SparseEval {
         int batch = test.count() > 0 ? Math.min(requestedBatch, test.count()) : requestedBatch;
         if (precision != Precision.FP32 && !(model.backend() instanceof CudaBackend))
             throw new UserError("--precision " + precision.id() + " needs the cuda backend; " + model.backend().name() + " runs fp32 only");
+        List<String> planned = model.nodes().stream().filter(n -> model.layer(n.name()) instanceof dev.shears.core.nn.layers.Dense
+                || model.layer(n.name()) instanceof dev.shears.core.nn.layers.Conv2D).map(n -> n.name()).toList();
+        if (!hasPrunedWeights(model)) {
+            // every format is timed against dense only to end all dense (12 s for LeNet-300-100 on two cores): say so and skip it;
+            // the mode names each layer's format as a plan that ended all dense does, for whoever parses it
+            err.println("sparse plan: no pruned weights (no prunable weight is zero): the sparse model is the dense one; evaluating it dense, without planning");
+            String formats = String.join(", ", planned.stream().map(n -> n + "=dense").toList());
+            return new Outcome(progress.evaluateDense(model, test, batch),
+                    (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")", 0);
+        }
         // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
-        long layers = model.nodes().stream().filter(n -> model.layer(n.name()) instanceof dev.shears.core.nn.layers.Dense
-                || model.layer(n.name()) instanceof dev.shears.core.nn.layers.Conv2D).count();
+        long layers = planned.size();
+        long t0 = System.nanoTime();
         err.printf(Locale.ROOT, "sparse plan: timing each format for %d Dense/Conv2D layer%s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
                 layers, layers == 1 ? "" : "s", batch);
         if (model.backend() instanceof CpuBackend) {
@@ -58,7 +72,8 @@ final class SparseEval {
             SparseModel sm = SparseModel.plan(model, batch, planner);
             report(sm.keepOnlyIfFaster(planner), batch, err);
             String formats = print(sm.plans(), err);
-            return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")");
+            double planSeconds = (System.nanoTime() - t0) / 1e9;
+            return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")", planSeconds);
         }
         if (model.backend() instanceof CudaBackend) {
             String cause = CudaSparseModel.unavailabilityCause();
@@ -73,10 +88,21 @@ final class SparseEval {
                             if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
                 report(sm.keepOnlyIfFaster(planner), batch, err);
                 String formats = print(sm.plans(), err);
-                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")");
+                double planSeconds = (System.nanoTime() - t0) / 1e9;
+                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
+                        planSeconds);
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /** Whether any prunable weight (a Dense or Conv2D kernel, as ModelSummary counts them) is zero: a sparse format could gain. */
+    static boolean hasPrunedWeights(Model model) {
+        for (var l : model.layers())
+            for (var p : l.parameters())
+                if (p.prunableByDefault())
+                    for (float v : model.backend().download(p.value())) if (v == 0f) return true;
+        return false;
     }
 
     /**
@@ -88,7 +114,7 @@ final class SparseEval {
         if (head.count() == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
         Shape in = model.inputs().getFirst().shape();
         if (test.sampleSize() != in.size())
-            throw new UserError("the fp16 calibration batch (the first " + head.count() + " samples of " + test.name() + ") has shape "
+            throw new UserError("the fp16 calibration batch (the first " + Plural.of(head.count(), "sample") + " of " + test.name() + ") has shape "
                     + test.sampleShape().withBatch(head.count()) + " but the model expects " + in.withBatch(head.count())
                     + ": evaluate on the data the model was built for");
         return model.backend().upload(head.features(), in.withBatch(head.count()));

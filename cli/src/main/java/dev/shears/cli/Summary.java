@@ -34,7 +34,10 @@ final class Summary {
             }
             if (inf.note() != null) out.println("inference: " + inf.note());
         }
-        out.printf(Locale.ROOT, "time: %.1f s on %s%n", r.seconds(), r.backend());
+        // r.seconds() is the training (every epoch with its test pass and save, a resumed run's earlier part included), not the
+        // loading before it or the inference timing after it: the line said "time:", read as the whole command's
+        out.printf(Locale.ROOT, "time: %.1f s training on %s%s%n", r.seconds(), r.backend(),
+                inf != null && !inf.batches().isEmpty() ? " (the inference timing above not included)" : "");
         out.println("model:  " + r.checkpoint());
         out.println("report: " + outDir.resolve("report.html") + " (and report.json)");
         out.flush();

@@ -26,17 +26,57 @@ class SparseEvalTest {
         return new Dataset("test", Shape.of(784), x, new int[count], 10);
     }
 
+    /** Zeroes every other weight of each kernel: a model with pruned weights, which --sparse plans. */
+    private static void pruneHalf(Model m) {
+        for (var l : m.layers())
+            for (var p : l.parameters())
+                if (p.prunableByDefault()) {
+                    float[] w = m.backend().download(p.value());
+                    for (int i = 0; i < w.length; i += 2) w[i] = 0;
+                    p.setValue(m.backend().upload(w, p.shape()));
+                }
+    }
+
     /** Planning took 12 s with nothing on stderr; and at --batch 5000 on 64 test images it planned for 5,000 rows. */
     @Test
     void saysItIsPlanningAndPlansNoLargerThanTheTestSet() {
         try (CpuBackend be = CpuBackend.create()) {
             Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            pruneHalf(m);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             SparseEval.Outcome o = SparseEval.evaluate(m, samples(64), 5000, new PrintStream(bytes, true, StandardCharsets.UTF_8));
             String err = bytes.toString(StandardCharsets.UTF_8);
             assertTrue(err.startsWith("sparse plan: timing each format for 3 Dense/Conv2D layers at batch 64, then the whole model"), err);
             assertEquals(64, o.result().samples());
             assertEquals(3, err.lines().filter(l -> l.matches("sparse plan: fc\\d .*")).count(), err);
+        }
+    }
+
+    /**
+     * A model with no pruned weights: timing every format of every layer (12 s for LeNet-300-100)
+     * only ended all dense. Now it says so, plans nothing, and scores exactly as dense eval does;
+     * the mode still names each layer's format, as an all-dense plan does.
+     */
+    @Test
+    void aModelWithNoPrunedWeightsIsNotPlanned() {
+        try (CpuBackend be = CpuBackend.create()) {
+            Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            Dataset test = samples(64);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            SparseEval.Outcome o = SparseEval.evaluate(m, test, 32, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            String err = bytes.toString(StandardCharsets.UTF_8);
+            assertTrue(err.startsWith("sparse plan: no pruned weights") && err.contains("the sparse model is the dense one"), err);
+            assertTrue(!err.contains("timing each format"), "no planning: " + err);
+            assertEquals("sparse (fc1=dense, fc2=dense, fc3=dense)", o.description());
+            var dense = dev.shears.core.nn.Evaluator.evaluate(m, test, 32);
+            assertEquals(dense.accuracy(), o.result().accuracy());
+            assertEquals(dense.loss(), o.result().loss());
+            assertEquals(64, o.result().samples());
+
+            pruneHalf(m); // with pruned weights it plans again
+            bytes.reset();
+            SparseEval.evaluate(m, test, 32, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("sparse plan: timing each format"), bytes.toString(StandardCharsets.UTF_8));
         }
     }
 

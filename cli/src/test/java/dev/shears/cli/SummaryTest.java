@@ -30,6 +30,12 @@ class SummaryTest {
         return s.toString();
     }
 
+    /** The time line said "time: 12.0 s on cpu", read as the whole command's time; it is the training's. */
+    @Test void theTimeLineSaysItIsTheTraining() {
+        String out = summary(batch(1, true));
+        assertTrue(out.contains("time: 12.0 s training on cpu (the inference timing above not included)"), out);
+    }
+
     @Test void aKeptPlanIsEachLayerInItsFastestFormat() {
         String out = summary(batch(1, true), batch(64, true));
         assertTrue(out.contains("inference on the CPU, each layer in its fastest measured format (weights 1.00 MB dense, 0.20 MB as planned):"), out);

@@ -118,6 +118,20 @@ class UsageErrorsCliTest {
         assertTrue(r.err().contains("\tat dev.shears."), "--verbose still prints the trace: " + r.err());
     }
 
+    /** Plain 'shears prune' named --model and --out but not the recipe choice, which the next try then failed on. */
+    @Test void missingOptionsIncludeTheRequiredChoiceOfRecipe() {
+        Run r = shears("prune");
+        assertEquals(2, r.code());
+        String first = r.err().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("shears prune: error: ") && first.contains("--model") && first.contains("--out"), r.err());
+        assertTrue(first.contains("one of --recipe, --sparsity or --structure"), r.err());
+        r = shears("prune", "--sparsity", "0.9");
+        assertTrue(r.err().contains("--model") && !r.err().contains("one of --recipe"), "a choice given is not asked for: " + r.err());
+        r = shears("prune", "--model", "m.shears", "--out", "o");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--recipe") && r.err().contains("--sparsity") && r.err().contains("--structure"), r.err());
+    }
+
     @Test void noArgumentsAtAllListTheCommands() {
         Run r = shears();
         assertEquals(2, r.code());

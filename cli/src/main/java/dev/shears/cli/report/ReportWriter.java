@@ -59,7 +59,7 @@ public final class ReportWriter {
             kv(h, "final sparsity", pct(r.targetSparsity()) + " reached at epoch "
                     + (r.finalSparsityEpoch() == Math.rint(r.finalSparsityEpoch()) ? Long.toString((long) r.finalSparsityEpoch())
                     : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
-        kv(h, "time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
+        kv(h, "training time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
         kv(h, "checkpoint", r.checkpoint());
         kv(h, "written", r.date() + " by Shears " + r.shearsVersion());

@@ -102,15 +102,15 @@ public sealed interface PruningModifier {
             if (structure != null)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
-                                + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated every %s epoch(s);"
+                                + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated %s;"
                                 + " final sparsity reached at epoch %s (%s, %.1f%%)%s",
                         structure, structure.m(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
-                        structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), shortNum(updateFrequency),
+                        structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), every(updateFrequency),
                         shortNum(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
             return String.format(java.util.Locale.ROOT,
-                    "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated every %s epoch(s); final sparsity reached at epoch %s%s",
+                    "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
                     scope.recipeName(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
-                    shortNum(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                    every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
         }
     }
 
@@ -187,6 +187,11 @@ public sealed interface PruningModifier {
      * 1.1666666666666665 -> "1.167". A recipe stretched with {@code --epochs} has epochs such as
      * 7 * 2 / 12, which {@link #num} prints with 17 digits.
      */
+    /** For descriptions: "every epoch", "every 0.5 epochs" (it said "every 1 epoch(s)"). */
+    static String every(double epochs) {
+        return epochs == 1 ? "every epoch" : "every " + shortNum(epochs) + " epochs";
+    }
+
     static String shortNum(double v) {
         if (!Double.isFinite(v)) return Double.toString(v);
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);

@@ -82,7 +82,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
     /** Several lines for logs and reports: the schedule and exactly when the final sparsity is reached. */
     public String describe() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "recipe %s: %d epochs, batch %d", name, epochs, batchSize));
+        sb.append(String.format(Locale.ROOT, "recipe %s: %d %s, batch %d", name, epochs, epochs == 1 ? "epoch" : "epochs", batchSize));
         for (PruningModifier m : pruning) sb.append("\n  ").append(m.describe());
         if (pruning.isEmpty()) sb.append("\n  dense training (no pruning)");
         return sb.toString();
