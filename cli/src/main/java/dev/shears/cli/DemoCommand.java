@@ -11,6 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
     String data;
 
-    @Option(names = "--out", defaultValue = "shears-out/demo", description = "Output folder. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--out", defaultValue = "shears-out/demo", description = "Output folder. Default: ${DEFAULT-VALUE}, or the next free ${DEFAULT-VALUE}-2, -3, ... when it holds an earlier demo.")
     Path out;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed. Default: ${DEFAULT-VALUE}.")
@@ -48,6 +49,21 @@ final class DemoCommand implements Callable<Integer> {
     /** Dense epochs before pruning (the built-in dense recipe, shortened). */
     static final int DENSE_EPOCHS = 6;
 
+    /**
+     * {@code base} when neither it nor its {@code dense/} holds a run, else the first of
+     * {@code base-2}, {@code base-3}, ... that does not.
+     */
+    static Path nextFree(Path base) {
+        Path p = base;
+        for (int i = 2; holdsRun(p); i++) p = base.resolveSibling(base.getFileName() + "-" + i);
+        return p;
+    }
+
+    private static boolean holdsRun(Path dir) {
+        return !ExistingRun.outputsIn(dir).isEmpty() || !ExistingRun.outputsIn(dir.resolve("dense")).isEmpty()
+                || (Files.exists(dir) && !Files.isDirectory(dir));
+    }
+
     @Override public Integer call() {
         long t0 = System.nanoTime();
         int[] inferenceBatches = inference.batches();
@@ -56,7 +72,16 @@ final class DemoCommand implements Callable<Integer> {
             if (epochs < 2) throw new UserError("--epochs " + epochs + " must be at least 2");
             recipe = recipe.withEpochs(epochs);
         }
-        // the demo writes out/dense/ and then out/: never silently over an earlier run there (a second 'shears demo' included)
+        // the demo writes out/dense/ and then out/: never silently over an earlier run there. Without --out, a
+        // second 'shears demo' goes to the next free shears-out/demo-N (as ML tools number their runs) instead of
+        // failing the README's one command; an --out the user chose is refused as for train and prune
+        if (!overwrite && !spec.commandLine().getParseResult().hasMatchedOption("--out")) {
+            Path free = nextFree(out);
+            if (!free.equals(out))
+                System.err.println("demo: " + out + " holds an earlier demo; writing this one to " + free
+                        + " (--out DIR to choose the folder, --overwrite to replace " + out + ")");
+            out = free;
+        }
         RunSupport.refuseFile(out);
         ExistingRun.refuse("--out " + out, out, overwrite, false);
         ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);

@@ -28,9 +28,8 @@ final class ExistingRun {
      * @param canResume whether the command has {@code --resume} to offer for an unfinished run
      */
     static void refuse(String option, Path outDir, boolean overwrite, boolean canResume) {
-        if (overwrite || !Files.isDirectory(outDir)) return;
-        List<String> there = new ArrayList<>();
-        for (String name : OUTPUTS) if (Files.exists(outDir.resolve(name))) there.add(name);
+        if (overwrite) return;
+        List<String> there = outputsIn(outDir);
         if (there.isEmpty()) return;
         Path saved = outDir.resolve("model.shears");
         String files = String.join(", ", there);
@@ -41,6 +40,13 @@ final class ExistingRun {
         throw new UserError(option + " already holds " + (there.contains("model.shears") && there.size() == OUTPUTS.size() ? "a finished run" : "a run's outputs")
                 + " (" + files + "), which this run would write over: choose another --out, or add --overwrite to replace "
                 + (there.size() == 1 ? "it" : "them"));
+    }
+
+    /** The run outputs ({@link #OUTPUTS}) that {@code outDir} holds; empty for a missing folder. */
+    static List<String> outputsIn(Path outDir) {
+        List<String> there = new ArrayList<>();
+        if (Files.isDirectory(outDir)) for (String name : OUTPUTS) if (Files.exists(outDir.resolve(name))) there.add(name);
+        return there;
     }
 
     /**
