@@ -80,12 +80,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!what.equals("sparse")) throw new UserError("bench " + what + ": only 'bench sparse' exists");
         if (!backend.equals("cpu") && !backend.equals("cuda")) throw new UserError("--backend " + backend + ": expected cpu or cuda");
         boolean cuda = backend.equals("cuda");
-        Precision p;
-        try {
-            p = Precision.parse(precision);
-        } catch (IllegalArgumentException e) {
-            throw new UserError("--precision: " + e.getMessage());
-        }
+        Precision p = SparseEval.precision(precision);
         if (p != Precision.FP32 && !cuda)
             throw new UserError("--precision " + p.id() + " needs --backend cuda (cuSPARSELt's 2:4 products); bench sparse on the cpu"
                     + " runs fp32 only: drop --precision, or add --backend cuda on a machine with CUDA");

@@ -51,12 +51,7 @@ final class EvalCommand implements Callable<Integer> {
         var err = System.err;
         // before the data and the model load, as a usage error (the evaluator's own check came last, exit 1)
         if (batch < 1) throw new UserError("--batch " + batch + ": the batch size must be at least 1");
-        Precision p;
-        try {
-            p = Precision.parse(precision);
-        } catch (IllegalArgumentException e) {
-            throw new UserError("--precision: " + e.getMessage());
-        }
+        Precision p = SparseEval.precision(precision);
         if (p != Precision.FP32 && !sparse)
             throw new UserError("--precision " + p.id() + " applies to sparse inference only: add --sparse (and --backend cuda)");
         modelOption.check(true); // a mistyped --model fails before the data loads

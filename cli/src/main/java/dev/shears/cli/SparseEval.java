@@ -36,10 +36,17 @@ final class SparseEval {
      */
     record Outcome(Evaluator.Result result, String description, double planSeconds) {}
 
-    static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) { return evaluate(model, test, batch, Precision.FP32, err); }
+    /** {@code --precision}'s value (eval --sparse, bench sparse): fp32, fp16 or bf16; anything else a usage error. */
+    static Precision precision(String given) {
+        try {
+            return Precision.parse(given);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--precision: " + e.getMessage());
+        }
+    }
 
-    static Outcome evaluate(Model model, Dataset test, int batch, Precision precision, PrintStream err) {
-        return evaluate(model, test, batch, precision, err, EvalProgress.NONE);
+    static Outcome evaluate(Model model, Dataset test, int batch, PrintStream err) {
+        return evaluate(model, test, batch, Precision.FP32, err, EvalProgress.NONE);
     }
 
     /**
@@ -63,10 +70,9 @@ final class SparseEval {
                     (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")", 0);
         }
         // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
-        long layers = planned.size();
         long t0 = System.nanoTime();
-        err.printf(Locale.ROOT, "sparse plan: timing each format for %d Dense/Conv2D layer%s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
-                layers, layers == 1 ? "" : "s", batch);
+        err.printf(Locale.ROOT, "sparse plan: timing each format for %s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
+                Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
             SparseModel sm = SparseModel.plan(model, batch, planner);
