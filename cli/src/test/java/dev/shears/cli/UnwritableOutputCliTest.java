@@ -63,7 +63,8 @@ class UnwritableOutputCliTest {
                 {"bench", "sparse", "--shape", "8x8", "--sparsity", "0.5", "--batch", "1", "--quick", "--json", ro.resolve("b.json").toString()},
                 // the data folder does not exist: a run that got past the --out check would fail on it instead
                 {"prune", "--model", MODEL, "--data", tmp.resolve("no-data").toString(), "--sparsity", "0.5", "--out", ro.resolve("run").toString()},
-                {"train", "--model", "lenet-300-100", "--data", tmp.resolve("no-data").toString(), "--epochs", "1", "--out", ro.toString()}};
+                {"train", "--model", "lenet-300-100", "--data", tmp.resolve("no-data").toString(), "--epochs", "1", "--out", ro.toString()},
+                {"demo", "--data", tmp.resolve("no-data").toString(), "--out", ro.resolve("demo").toString()}};
         try {
             for (String[] args : runs) {
                 Run r = shears(args);
