@@ -71,7 +71,7 @@ final class PredictCommand implements Callable<Integer> {
             throw new UserError("--input " + input + " has shape " + in + " (" + n + " values), which is not a batch of the model's input "
                     + sample + " (" + per + " values each)");
         int[] d = in.dims();
-        if (sameLayout(Arrays.copyOfRange(d, 0, d.length), sample) && n == per) return 1;
+        if (sameLayout(d, sample) && n == per) return 1;
         if (d.length > 0 && sameLayout(Arrays.copyOfRange(d, 1, d.length), sample) && d[0] * per == n) return d[0];
         throw new UserError("--input " + input + " has shape " + in + ": the values of [N, " + String.join(", ",
                 Arrays.stream(sample.dims()).mapToObj(Integer::toString).toList()) + "] in another layout, which the model would read "
