@@ -4,6 +4,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.Backends;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.sparse.CudaShapeSweep;
+import dev.shears.core.cuda.sparse.CudaStructuredMatrix;
 import dev.shears.core.cuda.sparse.CusparseRuntime;
 import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.sparse.SparseBench;
@@ -48,14 +49,14 @@ final class CudaShapeBench {
         if (precision != Precision.FP32 && (m % 16 != 0 || k % 16 != 0))
             throw new UserError(String.format(Locale.ROOT, "--precision %s with --shape %dx%d: cuSPARSELt's 2:4 product needs M and K"
                     + " multiples of 16 (eval --sparse pads a layer to them; this sweep times the shape as given): choose e.g. --shape %dx%d,"
-                    + " or drop --precision", precision.id(), m, k, roundUp(m, 16), roundUp(k, 16)));
+                    + " or drop --precision", precision.id(), m, k, CudaStructuredMatrix.roundUp(m, 16), CudaStructuredMatrix.roundUp(k, 16)));
         try (Backend be = Backends.create("cuda").backend()) {
             String cause = CusparseRuntime.unavailabilityCause();
             if (cause != null) throw new UserError("bench sparse --backend cuda needs cuSPARSE: " + cause + "; or use --backend cpu");
             CudaBackend cuda = (CudaBackend) be;
             List<CudaShapeSweep.LtCase> lt = new ArrayList<>();
             if (precision != Precision.FP32)
-                for (int n : Arrays.stream(batches).map(n -> roundUp(n, 8)).distinct().toArray()) lt.add(new CudaShapeSweep.LtCase(m, n, k, precision.id()));
+                for (int n : Arrays.stream(batches).map(n -> CudaStructuredMatrix.roundUp(n, 8)).distinct().toArray()) lt.add(new CudaShapeSweep.LtCase(m, n, k, precision.id()));
             requireDeviceMemory(m, k, maxN, minSparsity, lt, Cuda.memGetInfo(), be.name());
             List<Map<String, Object>> raw = new ArrayList<>();
             try (CublasHandle blas = new CublasHandle(cuda.stream()); CusparseRuntime sp = new CusparseRuntime(cuda);
@@ -94,9 +95,6 @@ final class CudaShapeBench {
         }
         return new Result(device, rows, failures);
     }
-
-    /** The smallest multiple of {@code q} at least {@code v}. */
-    static int roundUp(int v, int q) { return Math.multiplyExact((v + q - 1) / q, q); }
 
     /** The sweep builds each matrix on the host in a Java array: m x k, k x batch and m x batch floats must each fit one. */
     static void requireHostArrays(int m, int k, int maxN) {

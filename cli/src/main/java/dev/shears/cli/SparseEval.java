@@ -69,6 +69,10 @@ final class SparseEval {
             return new Outcome(progress.evaluateDense(model, test, batch),
                     (model.backend() instanceof CudaBackend ? "sparse on the GPU (" : "sparse (") + formats + ")", 0);
         }
+        if (model.backend() instanceof CudaBackend) {
+            String cause = CudaSparseModel.unavailabilityCause();
+            if (cause != null) throw new UserError("--sparse on the CUDA backend needs cuSPARSE: " + cause + "; or add --backend cpu");
+        }
         // planning times every candidate format of every layer, then the whole model: seconds with nothing on the screen
         long t0 = System.nanoTime();
         err.printf(Locale.ROOT, "sparse plan: timing each format for %s at batch %d, then the whole model (up to a few seconds a layer) ...%n",
@@ -82,8 +86,6 @@ final class SparseEval {
             return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")", planSeconds);
         }
         if (model.backend() instanceof CudaBackend) {
-            String cause = CudaSparseModel.unavailabilityCause();
-            if (cause != null) throw new UserError("--sparse on the CUDA backend needs cuSPARSE: " + cause + "; or add --backend cpu");
             CudaSparsePlanner planner = new CudaSparsePlanner(CudaSparsePlanner.Options.defaults().withPrecision(precision));
             // FP16: the first test batch calibrates each layer's activation range (a layer that would overflow is refused)
             try (Tensor calibration = precision == Precision.FP16 ? firstBatch(model, test, batch) : null;

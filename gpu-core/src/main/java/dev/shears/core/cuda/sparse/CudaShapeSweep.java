@@ -1,6 +1,5 @@
 package dev.shears.core.cuda.sparse;
 
-import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.EventTiming;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.CsrMatrix;
@@ -99,8 +98,7 @@ public final class CudaShapeSweep implements AutoCloseable {
 
     /** Why the sweep cannot run here (driver, kernels, cuBLAS or cuSPARSE), or null. cuSPARSELt is optional: its rows record the cause. */
     public static String unavailabilityCause() {
-        String cause = CudaBackend.unavailabilityCause();
-        return cause != null ? cause : CusparseRuntime.unavailabilityCause();
+        return CudaSparseModel.unavailabilityCause(); // the same needs as sparse inference
     }
 
     /**

@@ -93,8 +93,8 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         }
     }
 
-    /** The smallest multiple of {@code m} at least {@code v}. */
-    static int roundUp(int v, int m) { return Math.multiplyExact((v + m - 1) / m, m); }
+    /** The smallest multiple of {@code m} at least {@code v} (cuSPARSELt pads M and K to 16, the batch to 8). */
+    public static int roundUp(int v, int m) { return Math.multiplyExact((v + m - 1) / m, m); }
 
     /**
      * Why a [rows, cols] A (row-major host values {@code a}) cannot be a 2:4 product at
