@@ -2,11 +2,9 @@ package dev.shears.cli;
 
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
-import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
 import dev.shears.core.tensor.Tensor;
 
-import java.util.List;
 import java.util.function.BiFunction;
 
 /**
@@ -41,9 +39,7 @@ final class EvalProgress {
 
     /** {@link Evaluator#evaluate(Model, Dataset, int)}'s dense forward path, counted. */
     Evaluator.Result evaluateDense(Model model, Dataset test, int batch) {
-        ExecContext ctx = ExecContext.inference(model.backend());
-        return Evaluator.evaluateUntil(model, test, batch, counting((x, node) ->
-                node.equals(model.outputName()) ? model.forward(ctx, x) : model.forwardUntil(ctx, List.of(x), node)));
+        return Evaluator.evaluateUntil(model, test, batch, counting(Evaluator.denseForward(model)));
     }
 
     int done() { return done; }

@@ -19,9 +19,16 @@ public final class Evaluator {
     public record Result(double loss, double accuracy, int samples) {}
 
     public static Result evaluate(Model model, Dataset data, int batchSize) {
-        String scored = logitsNode(model);
+        return evaluateUntil(model, data, batchSize, denseForward(model));
+    }
+
+    /**
+     * The model's own inference path as {@link #evaluateUntil} takes it: a batch and the node to
+     * stop at, to that node's output (for a caller that wraps it, e.g. to count progress).
+     */
+    public static java.util.function.BiFunction<Tensor, String, Tensor> denseForward(Model model) {
         ExecContext ctx = ExecContext.inference(model.backend());
-        return evaluate(model, data, batchSize, x -> forwardTo(model, ctx, x, scored));
+        return (x, node) -> node.equals(model.outputName()) ? model.forward(ctx, x) : model.forwardUntil(ctx, java.util.List.of(x), node);
     }
 
     /**
@@ -86,10 +93,5 @@ public final class Evaluator {
                 if (node.name().equals(model.outputName())) return node.inputs().get(0);
         }
         return model.outputName();
-    }
-
-    private static Tensor forwardTo(Model model, ExecContext ctx, Tensor x, String node) {
-        if (node.equals(model.outputName())) return model.forward(ctx, x);
-        return model.forwardUntil(ctx, java.util.List.of(x), node);
     }
 }
