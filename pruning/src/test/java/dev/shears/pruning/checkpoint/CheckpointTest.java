@@ -255,12 +255,7 @@ class CheckpointTest {
                 // integers are read strictly (StrictJson): "x" was read as version 0 and loaded, 1.5 groups as 1 and loaded
                 {"version", "\"version\"\\s*:\\s*2", "\"version\" : \"x\"", "model.json field 'version' is \"x\", expected an integer"},
                 {"fraction", "\"groups\"\\s*:\\s*1", "\"groups\" : 1.5", ".config.groups' is 1.5, expected an integer"}};
-        for (String[] c : cases) {
-            Path bad = dir.resolve(c[0] + ".shears");
-            rewriteEntry(file, bad, "model.json", t -> t.replaceFirst(c[1], c[2]));
-            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
-            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
-        }
+        assertEditsRefused(file, dir, "model.json", cases);
     }
 
     /**
@@ -283,16 +278,7 @@ class CheckpointTest {
                 {"masked", "\"masked\"\\s*:\\s*(true|false)", "\"masked\" : \"no\"", "'parameters[0].masked' is \"no\", expected true or false"},
                 {"name", "\"output\"\\s*:\\s*\"[^\"]*\"", "\"output\" : 12", "'output' is 12, expected a string"},
                 {"format", "\"format\"\\s*:\\s*\"[^\"]*\"", "\"format\" : 1", "model.json has format 1, expected \"shears-checkpoint\""}};
-        for (String[] c : cases) {
-            Path bad = dir.resolve(c[0] + ".shears");
-            rewriteEntry(file, bad, "model.json", t -> {
-                String edited = t.replaceFirst(c[1], java.util.regex.Matcher.quoteReplacement(c[2]));
-                assertNotEquals(t, edited, c[0]);
-                return edited;
-            });
-            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
-            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
-        }
+        assertEditsRefused(file, dir, "model.json", cases);
     }
 
     /** training.json's booleans and metrics are strict too: "yes" is not false, and "x" is not parsed as a number. */
@@ -312,16 +298,7 @@ class CheckpointTest {
                 {"lrHex", "\"lr\"\\s*:\\s*[0-9.eE-]+", "\"lr\" : \"0x1p3\"", "'history.epochs[0].lr' is \"0x1p3\""},
                 {"describe", "\"describe\"\\s*:\\s*\"[^\"]*\"", "\"describe\" : {}", "'optimizer.describe' is {}, expected a string"},
                 {"label", "\"command\"\\s*:\\s*\"train\"", "\"command\" : 3", "'labels.command' is 3, expected a string"}};
-        for (String[] c : cases) {
-            Path bad = dir.resolve(c[0] + ".shears");
-            rewriteEntry(file, bad, "training.json", t -> {
-                String edited = t.replaceFirst(c[1], java.util.regex.Matcher.quoteReplacement(c[2]));
-                assertNotEquals(t, edited, c[0]);
-                return edited;
-            });
-            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
-            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
-        }
+        assertEditsRefused(file, dir, "training.json", cases);
     }
 
     /** A "partial" that is not true or false is a damaged file: read() names it rather than isPartial calling it finished silently. */
@@ -364,6 +341,23 @@ class CheckpointTest {
                 out.write(b);
                 out.closeEntry();
             }
+        }
+    }
+
+    /**
+     * For each case {name, regex, replacement, expected message part}: a copy of {@code file} whose
+     * {@code entry} has the regex's first match replaced must fail to read, naming the copy and the part.
+     */
+    private void assertEditsRefused(Path file, Path dir, String entry, String[][] cases) throws Exception {
+        for (String[] c : cases) {
+            Path bad = dir.resolve(c[0] + ".shears");
+            rewriteEntry(file, bad, entry, t -> {
+                String edited = t.replaceFirst(c[1], java.util.regex.Matcher.quoteReplacement(c[2]));
+                assertNotEquals(t, edited, c[0]);
+                return edited;
+            });
+            var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be), c[0]);
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains(c[3]), e.getMessage());
         }
     }
 }
