@@ -153,9 +153,6 @@ public final class StructuredMatmul implements AutoCloseable {
         return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS);
     }
 
-    /** The highest kernel configuration id for this product ({@link #search} chooses among 0..this). */
-    public int maxConfigId() { return CusparseLt.matmulAlgIntAttribute(handle, algSelection, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID); }
-
     /** D = alpha A B + beta D with the compressed A. */
     public void matmul(long compressedA, long b, long d, long workspace, CudaStream stream) {
         CusparseLt.matmul(handle, plan, scalars, compressedA, b, d, d, workspace, stream.handle());
