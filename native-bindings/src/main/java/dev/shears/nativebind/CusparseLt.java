@@ -225,7 +225,10 @@ public final class CusparseLt {
         catch (Throwable t) { throw Native.rethrow(t); }
     }
 
-    /** An int attribute of an algorithm selection ({@link #CUSPARSELT_MATMUL_ALG_CONFIG_ID}, {@link #CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID}). */
+    /**
+     * An int attribute of an algorithm selection ({@link #CUSPARSELT_MATMUL_ALG_CONFIG_ID},
+     * {@link #CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID}, {@link #CUSPARSELT_MATMUL_SEARCH_ITERATIONS}).
+     */
     public static int matmulAlgIntAttribute(MemorySegment handle, MemorySegment algSelection, int attribute) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_INT);
