@@ -68,6 +68,32 @@ public final class ArgumentChecks {
         if (size < 1) throw new IllegalArgumentException(op + ": window size " + size + " < 1; LRN sums over at least the channel itself");
     }
 
+    /** The softmax ops' forward (Backend.softmax, logSoftmax): x and y each hold [rows, cols]. */
+    public static void checkRows(String op, int rows, int cols, String xName, Tensor x, String yName, Tensor y) {
+        checkSize(op + " " + xName, x, (long) rows * cols);
+        checkSize(op + " " + yName, y, (long) rows * cols);
+    }
+
+    /** The softmax ops' backward (Backend.softmaxBackward, logSoftmaxBackward): y, dy and dx each hold [rows, cols]. */
+    public static void checkRows(String op, int rows, int cols, String yName, Tensor y, String dyName, Tensor dy,
+                                 String dxName, Tensor dx) {
+        checkRows(op, rows, cols, yName, y, dyName, dy);
+        checkSize(op + " " + dxName, dx, (long) rows * cols);
+    }
+
+    /** Backend.softmaxCrossEntropy's (and the CUDA step graph's captured form's): logits [rows, cols], labels [rows], dLogits (if any) as logits. */
+    public static void checkCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols) {
+        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
+        checkSize("softmaxCrossEntropy labels", labels, rows);
+        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+    }
+
+    /** Backend.countCorrect's (and the CUDA step graph's captured form's): logits [rows, cols], labels [rows]. */
+    public static void checkCountCorrect(Tensor logits, Tensor labels, int rows, int cols) {
+        checkSize("countCorrect logits", logits, (long) rows * cols);
+        checkSize("countCorrect labels", labels, rows);
+    }
+
     /** Backend.lrn's arguments: a window of at least one channel, x and y in the layout, not the same tensor. */
     public static void checkLrn(Tensor x, Tensor y, int outer, int channels, int inner, int size) {
         checkLrnSize("lrn", size);

@@ -326,8 +326,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void softmax(Tensor x, Tensor y, int rows, int cols) {
         float[] X = f(x), Y = f(y);
-        checkSize("softmax x", x, (long) rows * cols);
-        checkSize("softmax y", y, (long) rows * cols);
+        checkRows("softmax", rows, cols, "x", x, "y", y);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
             float max = rowMax(X, base, cols);
@@ -344,8 +343,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void logSoftmax(Tensor x, Tensor y, int rows, int cols) {
         float[] X = f(x), Y = f(y);
-        checkSize("logSoftmax x", x, (long) rows * cols);
-        checkSize("logSoftmax y", y, (long) rows * cols);
+        checkRows("logSoftmax", rows, cols, "x", x, "y", y);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
             float max = rowMax(X, base, cols);
@@ -357,9 +355,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         float[] Y = f(y), D = f(dy), DX = f(dx);
-        checkSize("softmaxBackward y", y, (long) rows * cols);
-        checkSize("softmaxBackward dy", dy, (long) rows * cols);
-        checkSize("softmaxBackward dx", dx, (long) rows * cols);
+        checkRows("softmaxBackward", rows, cols, "y", y, "dy", dy, "dx", dx);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
             double dot = 0;
@@ -370,9 +366,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
-        checkSize("logSoftmaxBackward y", y, (long) rows * cols);
-        checkSize("logSoftmaxBackward dy", dy, (long) rows * cols);
-        checkSize("logSoftmaxBackward dx", dx, (long) rows * cols);
+        checkRows("logSoftmaxBackward", rows, cols, "y", y, "dy", dy, "dx", dx);
         HostKernels.logSoftmaxBackward(f(y), f(dy), f(dx), rows, cols);
     }
 
@@ -380,9 +374,7 @@ public final class CpuBackend implements Backend {
         float[] X = f(logits);
         int[] L = i(labels);
         float[] D = dLogits == null ? null : f(dLogits);
-        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
-        checkSize("softmaxCrossEntropy labels", labels, rows);
-        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
+        checkCrossEntropy(logits, labels, dLogits, rows, cols);
         double loss = 0;
         for (int r = 0; r < rows; r++) {
             int base = r * cols, label = L[r];
@@ -405,8 +397,7 @@ public final class CpuBackend implements Backend {
     @Override public int countCorrect(Tensor logits, Tensor labels, int rows, int cols) {
         float[] X = f(logits);
         int[] L = i(labels);
-        checkSize("countCorrect logits", logits, (long) rows * cols);
-        checkSize("countCorrect labels", labels, rows);
+        checkCountCorrect(logits, labels, rows, cols);
         int correct = 0;
         for (int r = 0; r < rows; r++) {
             int base = r * cols, best = -1;

@@ -343,35 +343,6 @@ public final class CudaBackend implements Backend {
                 g.padTop(), g.padLeft(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), g.padBottom(), g.padRight());
     }
 
-    // The size checks several ops repeat, with the messages ArgumentChecks.checkSize gives
-    // ("<op> <name>: expected N elements, got ..."), which the contract tests compare with the CPU's.
-
-    /** The softmax ops' forward: x and y each hold [rows, cols]. */
-    private static void checkRows(String op, int rows, int cols, String xName, Tensor x, String yName, Tensor y) {
-        checkSize(op + " " + xName, x, (long) rows * cols);
-        checkSize(op + " " + yName, y, (long) rows * cols);
-    }
-
-    /** The softmax ops' backward: y, dy and dx each hold [rows, cols]. */
-    private static void checkRows(String op, int rows, int cols, String yName, Tensor y, String dyName, Tensor dy,
-                                  String dxName, Tensor dx) {
-        checkRows(op, rows, cols, yName, y, dyName, dy);
-        checkSize(op + " " + dxName, dx, (long) rows * cols);
-    }
-
-    /** softmaxCrossEntropy's and its captured form's: logits [rows, cols], labels [rows], dLogits (if any) as logits. */
-    private static void checkCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols) {
-        checkSize("softmaxCrossEntropy logits", logits, (long) rows * cols);
-        checkSize("softmaxCrossEntropy labels", labels, rows);
-        if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
-    }
-
-    /** countCorrect's and its captured form's: logits [rows, cols], labels [rows]. */
-    private static void checkCountCorrect(Tensor logits, Tensor labels, int rows, int cols) {
-        checkSize("countCorrect logits", logits, (long) rows * cols);
-        checkSize("countCorrect labels", labels, rows);
-    }
-
     // ================================================================ memory
 
     @Override public Tensor allocate(Shape shape, DType dtype) {
