@@ -72,6 +72,7 @@ class EmulatedCusparseLtChecksTest {
             // search iterations: the documented default 5, settable to any count > 0; CONFIG_MAX_ID is read-only
             int iterations = CusparseLt.CUSPARSELT_MATMUL_SEARCH_ITERATIONS;
             assertEquals(5, CusparseLt.matmulAlgIntAttribute(h, alg, iterations));
+            assertEquals(1, CusparseLt.matmulAlgIntAttribute(h, alg, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID), "two configurations, 0 and 1");
             assertStatus("CUSPARSE_STATUS_INVALID_VALUE", () -> CusparseLt.matmulAlgSetIntAttribute(h, alg, iterations, 0));
             assertStatus("CUSPARSE_STATUS_INVALID_VALUE",
                     () -> CusparseLt.matmulAlgSetIntAttribute(h, alg, CusparseLt.CUSPARSELT_MATMUL_ALG_CONFIG_MAX_ID, 1));

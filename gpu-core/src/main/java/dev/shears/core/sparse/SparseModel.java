@@ -197,7 +197,7 @@ public final class SparseModel {
         Tensor y = output(conv.name(), Shape.of(n, outC, g.outH(), g.outW()));
         cols = Layers.atLeast(backend, cols, Shape.of(k, hw));
         float[] yf = CpuTensor.f(y), cf = CpuTensor.f(cols);
-        long image = (long) conv.inChannels() * s.dim(2) * s.dim(3);
+        long image = g.imageElements(1);
         for (int i = 0; i < n; i++) {
             if (cp.tapMajor()) backend.im2colTapMajor(x, i * image, g, cols, 0);
             else backend.im2col(x, i * image, g, cols, 0);

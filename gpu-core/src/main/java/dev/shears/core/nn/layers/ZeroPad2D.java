@@ -43,10 +43,9 @@ public final class ZeroPad2D extends PlaneSweepLayer {
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
         Tensor x = beginForward(inputs);
-        int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
-        int oh = geometry.outH(), ow = geometry.outW();
-        y = Layers.ensure(b, y, Shape.of(n, c, oh, ow));
-        for (int i = 0; i < n; i++) b.im2col(x, (long) i * c * h * w, geometry, y, (long) i * c * oh * ow);
+        int n = inShape.dim(0);
+        y = Layers.ensure(b, y, Shape.of(n, inShape.dim(1), geometry.outH(), geometry.outW()));
+        for (int i = 0; i < n; i++) b.im2col(x, geometry.imageElements(i), geometry, y, geometry.pooledElements(i));
         return y;
     }
 
@@ -55,10 +54,9 @@ public final class ZeroPad2D extends PlaneSweepLayer {
         if (g == null) return Layers.grads(null);
         Backend b = ctx.backend();
         b.fill(g, 0f);
-        int n = inShape.dim(0), c = inShape.dim(1), h = inShape.dim(2), w = inShape.dim(3);
-        long outPlane = (long) c * geometry.outH() * geometry.outW();
+        int n = inShape.dim(0);
         // the adjoint of padding is cropping: col2im adds the interior back
-        for (int i = 0; i < n; i++) b.col2im(gradOutput, i * outPlane, geometry, g, (long) i * c * h * w);
+        for (int i = 0; i < n; i++) b.col2im(gradOutput, geometry.pooledElements(i), geometry, g, geometry.imageElements(i));
         return Layers.grads(g);
     }
 }
