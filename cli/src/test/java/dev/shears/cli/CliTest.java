@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -34,14 +35,6 @@ class CliTest {
     @TempDir static Path dir;
     static Path data;
     static final ObjectMapper JSON = new ObjectMapper();
-
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
 
     @BeforeAll
     static void writeData() throws Exception {
@@ -65,13 +58,13 @@ class CliTest {
     @Test @Order(1)
     void trainThenPruneThenEvalInspectExportPredict() throws Exception {
         Path t = dir.resolve("dense"), p = dir.resolve("pruned");
-        Run train = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "3", "--out", t.toString(), "--backend", "cpu");
+        CliRun train = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "3", "--out", t.toString(), "--backend", "cpu");
         assertEquals(0, train.code(), train.err());
         JsonNode tr = JSON.readTree(t.resolve("report.json").toFile());
         assertTrue(tr.at("/after/accuracy").asDouble() > 0.70, "3 epochs on 3k Fashion-MNIST images reach > 70%: " + tr.at("/after"));
         assertTrue(Files.readString(t.resolve("report.html")).contains("<svg"), "the HTML report has charts");
 
-        Run prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.8",
+        CliRun prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.8",
                 "--epochs", "4", "--out", p.toString(), "--backend", "cpu", "--quiet", "--cuda-graphs"); // accepted, ignored on the CPU
         assertEquals(0, prune.code(), prune.err());
         assertTrue(prune.out().contains("pruned accuracy"), prune.out());
@@ -101,7 +94,7 @@ class CliTest {
         assertTrue(html.contains("Inference: dense against sparse"));
         assertTrue(html.contains("goes back to dense everywhere"), "the report says what happens to a plan that is not faster as a whole");
 
-        Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
+        CliRun inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());
         JsonNode in = JSON.readTree(inspect.out());
         assertEquals(784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10, in.get("parameters").asLong());
@@ -114,26 +107,26 @@ class CliTest {
             if (l.get("type").asText().equals("Dense")) assertEquals(reported.get(l.get("name").asText()), l.get("sparsity").asDouble(), 1e-12, l.toString());
         assertTrue(reported.get("fc1") > 0.8 && reported.get("fc3") < 0.8, "global scope prunes the big layer hardest: " + reported);
 
-        Run eval = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+        CliRun eval = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
         assertEquals(0, eval.code(), eval.err());
         JsonNode ev = JSON.readTree(eval.out());
         assertEquals(pr.at("/after/accuracy").asDouble(), ev.get("accuracy").asDouble(), 1e-12, "eval agrees with the run's last test evaluation");
         assertEquals(1000, ev.get("samples").asInt());
 
         Path onnx = dir.resolve("pruned.onnx");
-        Run export = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString());
+        CliRun export = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString());
         assertEquals(0, export.code(), export.err());
         Path x = dir.resolve("x.npy");
         Dataset test = DataSources.bundledFashionMnist().test().head(5);
         Npy.write(x, new FloatArray(Shape.of(5, 1, 28, 28), test.features()));
         Path y1 = dir.resolve("y1.npy"), y2 = dir.resolve("y2.npy");
         assertEquals(0, shears("predict", "--model", p.resolve("model.shears").toString(), "--input", x.toString(), "--output", y1.toString()).code());
-        Run pred = shears("predict", "--model", onnx.toString(), "--input", x.toString(), "--output", y2.toString());
+        CliRun pred = shears("predict", "--model", onnx.toString(), "--input", x.toString(), "--output", y2.toString());
         assertEquals(0, pred.code(), pred.err());
         float[] a = Npy.read(y1).data(), b = Npy.read(y2).data();
         assertEquals(50, a.length);
         for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-4 + 1e-4 * Math.abs(a[i]), "logit " + i);
-        Run onnxInspect = shears("inspect", "--model", onnx.toString(), "--json");
+        CliRun onnxInspect = shears("inspect", "--model", onnx.toString(), "--json");
         assertEquals(0.8, JSON.readTree(onnxInspect.out()).get("sparsity").asDouble(), 1e-4, "the exported ONNX keeps every zero");
     }
 
@@ -165,7 +158,7 @@ class CliTest {
             Files.write(mnist.resolve(prefix + "-images-idx3-ubyte"), Idx.encode(new int[]{n, 28, 28}, px));
             Files.write(mnist.resolve(prefix + "-labels-idx1-ubyte"), Idx.encode(new int[]{n}, lab));
         }
-        Run eval = shears("eval", "--model", config.toString(), "--weights", weights.toString(), "--data", mnist.toString(), "--json", "--backend", "cpu");
+        CliRun eval = shears("eval", "--model", config.toString(), "--weights", weights.toString(), "--data", mnist.toString(), "--json", "--backend", "cpu");
         assertEquals(0, eval.code(), eval.err());
         JsonNode ev = JSON.readTree(eval.out());
         assertEquals((double) agree / n, ev.get("accuracy").asDouble(), 1e-12,
@@ -179,7 +172,7 @@ class CliTest {
         Path res = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp").toAbsolutePath().normalize();
         Path config = res.resolve("mnist_mlp_tf_keras_2_config.json"), weights = res.resolve("mnist_mlp_tf_keras_2_weights.h5");
         Path k = dir.resolve("keras-pruned");
-        Run prune = shears("prune", "--model", config.toString(), "--weights", weights.toString(), "--data", data.toString(),
+        CliRun prune = shears("prune", "--model", config.toString(), "--weights", weights.toString(), "--data", data.toString(),
                 "--sparsity", "0.7", "--epochs", "2", "--out", k.toString(), "--backend", "cpu", "--quiet");
         assertEquals(0, prune.code(), prune.err());
         JsonNode kr = JSON.readTree(k.resolve("report.json").toFile());
@@ -193,7 +186,7 @@ class CliTest {
         assertEquals(0, shears("export", "--model", k.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString()).code());
         double acc = JSON.readTree(shears("eval", "--model", k.resolve("model.shears").toString(), "--data", data.toString(), "--json").out()).get("accuracy").asDouble();
         for (Path f : new Path[]{h5, onnx}) {
-            Run ev = shears("eval", "--model", f.toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+            CliRun ev = shears("eval", "--model", f.toString(), "--data", data.toString(), "--json", "--backend", "cpu");
             assertEquals(0, ev.code(), ev.err());
             assertEquals(acc, JSON.readTree(ev.out()).get("accuracy").asDouble(), 1e-12, f + " gives the checkpoint's accuracy");
             assertEquals(0.7, JSON.readTree(shears("inspect", "--model", f.toString(), "--json").out()).get("sparsity").asDouble(), 1e-4, f + " keeps every zero");
@@ -201,7 +194,7 @@ class CliTest {
 
         // and GMP runs on the ONNX file too
         Path o = dir.resolve("onnx-pruned");
-        Run again = shears("prune", "--model", onnx.toString(), "--data", data.toString(), "--sparsity", "0.85", "--epochs", "2",
+        CliRun again = shears("prune", "--model", onnx.toString(), "--data", data.toString(), "--sparsity", "0.85", "--epochs", "2",
                 "--out", o.toString(), "--backend", "cpu", "--quiet");
         assertEquals(0, again.code(), again.err());
         assertEquals(0.85, JSON.readTree(o.resolve("report.json").toFile()).get("sparsity").asDouble(), 1e-4);
@@ -215,11 +208,11 @@ class CliTest {
         System.setErr(new PrintStream(picocliWarnings, true, StandardCharsets.UTF_8));
         try {
             for (String cmd : new String[]{"demo", "train", "prune", "eval", "predict", "inspect", "export", "bench", "recipes"}) {
-                Run help = shears(cmd, "--help");
+                CliRun help = shears(cmd, "--help");
                 assertEquals(0, help.code(), cmd + ": " + help.err());
                 assertTrue(help.out().contains("Usage: shears " + cmd), cmd + ": " + help.out());
             }
-            Run version = shears("prune", "--version");
+            CliRun version = shears("prune", "--version");
             assertEquals(0, version.code(), version.err());
             assertTrue(version.out().startsWith("shears "), version.out());
         } finally {
@@ -231,13 +224,13 @@ class CliTest {
     @Test @Order(4)
     void demoPrintsDenseAndPrunedAccuracyAndWritesItsReport() throws Exception {
         Path out = dir.resolve("demo");
-        Run bad = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "0,4");
+        CliRun bad = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "0,4");
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("--inference-batches [0, 4]") && bad.err().contains("between 1 and 1024"), bad.err());
-        Run huge = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "1,100000");
+        CliRun huge = shears("demo", "--data", data.toString(), "--out", out.toString(), "--inference-batches", "1,100000");
         assertEquals(2, huge.code(), huge.err());
         assertTrue(huge.err().contains("between 1 and 1024"), huge.err());
-        Run demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet",
+        CliRun demo = shears("demo", "--data", data.toString(), "--epochs", "3", "--out", out.toString(), "--backend", "cpu", "--quiet",
                 "--inference-batches", "0");
         assertEquals(0, demo.code(), demo.err());
         assertFalse(demo.out().contains("inference"), "--inference-batches 0 skips the timing: " + demo.out());
@@ -253,7 +246,7 @@ class CliTest {
     @Test @Order(5)
     void benchSparseWritesTableJsonAndChart() throws Exception {
         Path json = dir.resolve("bench.json");
-        Run b = shears("bench", "sparse", "--shape", "64x96", "--sparsity", "0.5,0.9", "--batch", "1,8", "--quick", "--json", json.toString());
+        CliRun b = shears("bench", "sparse", "--shape", "64x96", "--sparsity", "0.5,0.9", "--batch", "1,8", "--quick", "--json", json.toString());
         assertEquals(0, b.code(), b.err());
         JsonNode r = JSON.readTree(json.toFile());
         assertTrue(r.get("device").asText().startsWith("cpu"));
@@ -276,45 +269,45 @@ class CliTest {
     /** bench sparse takes --precision as eval --sparse does: for the cuda backend only, refused on the CPU with the reason. */
     @Test @Order(5)
     void benchSparsePrecisionIsForTheCudaBackend() {
-        Run cpu = shears("bench", "sparse", "--shape", "64x96", "--batch", "1", "--quick", "--precision", "fp16");
+        CliRun cpu = shears("bench", "sparse", "--shape", "64x96", "--batch", "1", "--quick", "--precision", "fp16");
         assertEquals(2, cpu.code(), cpu.err());
         assertTrue(cpu.err().contains("--precision fp16 needs --backend cuda") && cpu.err().contains("fp32 only"), cpu.err());
-        Run unknown = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "fp8");
+        CliRun unknown = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "fp8");
         assertEquals(2, unknown.code(), unknown.err());
         assertTrue(unknown.err().contains("unknown precision 'fp8'"), unknown.err());
         if (dev.shears.core.cuda.CudaBackend.unavailabilityCause() != null) { // CudaShapeBenchIT runs it where CUDA is
-            Run shapeOnCuda = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "bf16");
+            CliRun shapeOnCuda = shears("bench", "sparse", "--shape", "64x96", "--backend", "cuda", "--precision", "bf16");
             assertTrue(shapeOnCuda.code() != 0, shapeOnCuda.out());
             assertTrue(shapeOnCuda.err().contains("CUDA backend is unavailable: ") && shapeOnCuda.err().contains("not found"),
                     "the cause, not a trace: " + shapeOnCuda.err());
         }
         // checked before any GPU is asked for: the sweep builds each matrix in one Java array
-        Run huge = shears("bench", "sparse", "--shape", "100000x100000", "--backend", "cuda");
+        CliRun huge = shears("bench", "sparse", "--shape", "100000x100000", "--backend", "cuda");
         assertEquals(2, huge.code(), huge.err());
         assertTrue(huge.err().contains("--shape 100000x100000") && huge.err().contains("40000000000 bytes"), huge.err());
-        Run otherBackend = shears("bench", "sparse", "--shape", "64x96", "--backend", "tpu");
+        CliRun otherBackend = shears("bench", "sparse", "--shape", "64x96", "--backend", "tpu");
         assertEquals(2, otherBackend.code(), otherBackend.err());
         assertTrue(otherBackend.err().contains("expected cpu or cuda"), otherBackend.err());
-        Run fp32 = shears("bench", "sparse", "--shape", "16x16", "--sparsity", "0.5", "--batch", "1", "--quick", "--precision", "fp32");
+        CliRun fp32 = shears("bench", "sparse", "--shape", "16x16", "--sparsity", "0.5", "--batch", "1", "--quick", "--precision", "fp32");
         assertEquals(0, fp32.code(), "fp32, said explicitly, runs on the CPU as before: " + fp32.err());
         assertTrue(shears("bench", "--help").out().contains("--precision"), "the help lists --precision");
     }
 
     @Test @Order(6)
     void recipesListPrintAndValidate() throws Exception {
-        Run list = shears("recipes");
+        CliRun list = shears("recipes");
         assertEquals(0, list.code(), list.err());
         for (String name : new String[]{"dense", "gmp-seed", "gmp-tuned", "demo"}) assertTrue(list.out().contains(name), list.out());
-        Run show = shears("recipes", "gmp-tuned");
+        CliRun show = shears("recipes", "gmp-tuned");
         assertEquals(0, show.code());
         assertTrue(show.out().contains("finalSparsity: 0.9") && show.out().contains("scope: global"), show.out());
         Path copy = dir.resolve("mine.yaml");
         Files.writeString(copy, show.out());
-        Run check = shears("recipes", copy.toString());
+        CliRun check = shears("recipes", copy.toString());
         assertEquals(0, check.code(), check.err());
         assertTrue(check.out().contains("valid") && check.out().contains("epoch 35"), check.out());
         Files.writeString(copy, show.out().replace("finalSparsity: 0.9", "finalSparsity: 1.2"));
-        Run bad = shears("recipes", copy.toString());
+        CliRun bad = shears("recipes", copy.toString());
         assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("finalSparsity = 1.2"), bad.err());
     }
@@ -323,7 +316,7 @@ class CliTest {
     @Test @Order(8)
     void pruneWithStructureTwoOfFourThenInspectAndSparseEval() throws Exception {
         Path dense = dir.resolve("dense/model.shears"), p = dir.resolve("pruned-2of4");
-        Run prune = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4",
+        CliRun prune = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4",
                 "--epochs", "3", "--out", p.toString(), "--backend", "cpu", "--quiet");
         assertEquals(0, prune.code(), prune.err());
         JsonNode pr = JSON.readTree(p.resolve("report.json").toFile());
@@ -331,7 +324,7 @@ class CliTest {
         assertTrue(pr.get("recipe").asText().contains("2:4"), pr.get("recipe").asText());
         assertTrue(pr.at("/after/accuracy").asDouble() > 0.7, "2:4 from a trained model keeps its accuracy: " + pr.at("/after"));
 
-        Run inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
+        CliRun inspect = shears("inspect", "--model", p.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());
         int dense24 = 0;
         for (JsonNode l : JSON.readTree(inspect.out()).get("layers")) {
@@ -349,17 +342,17 @@ class CliTest {
             assertTrue(l.get("pattern").isNull(), l.toString());
         assertTrue(shears("inspect", "--model", p.resolve("model.shears").toString()).out().contains("2:4"));
 
-        Run plain = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
-        Run sparse = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu", "--sparse");
+        CliRun plain = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+        CliRun sparse = shears("eval", "--model", p.resolve("model.shears").toString(), "--data", data.toString(), "--json", "--backend", "cpu", "--sparse");
         assertEquals(0, sparse.code(), sparse.err());
         assertEquals(JSON.readTree(plain.out()).get("accuracy").asDouble(), JSON.readTree(sparse.out()).get("accuracy").asDouble(), 1e-12,
                 "the planned sparse model predicts like the dense one");
         assertTrue(JSON.readTree(sparse.out()).get("mode").asText().startsWith("sparse (fc1="), sparse.out());
 
-        Run bad = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "4:2", "--out", dir.resolve("z").toString());
+        CliRun bad = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "4:2", "--out", dir.resolve("z").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--structure") && bad.err().contains("'4:2'") && bad.err().contains("1 <= N < M <= 16"), bad.err());
-        Run both = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4", "--sparsity", "0.5",
+        CliRun both = shears("prune", "--model", dense.toString(), "--data", data.toString(), "--structure", "2:4", "--sparsity", "0.5",
                 "--out", dir.resolve("z").toString());
         assertNotEquals(0, both.code(), "--structure and --sparsity are exclusive");
     }
@@ -368,24 +361,24 @@ class CliTest {
     @Test @Order(9)
     void reducedPrecisionIsRefusedOnTheCpuAndWithoutSparse() {
         String[] base = {"eval", "--model", "lenet-300-100", "--data", data.toString(), "--json"};
-        Run cpu = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp16"));
+        CliRun cpu = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp16"));
         assertEquals(2, cpu.code(), cpu.err());
         assertTrue(cpu.err().contains("--precision fp16 needs the cuda backend") && cpu.err().contains("fp32 only"), cpu.err());
         assertEquals("", cpu.out(), "--json prints nothing on stdout for a refused run");
-        Run noSparse = shears(concat(base, "--backend", "cpu", "--precision", "bf16"));
+        CliRun noSparse = shears(concat(base, "--backend", "cpu", "--precision", "bf16"));
         assertEquals(2, noSparse.code(), noSparse.err());
         assertTrue(noSparse.err().contains("--precision bf16 applies to sparse inference only: add --sparse"), noSparse.err());
-        Run unknown = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp8"));
+        CliRun unknown = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp8"));
         assertEquals(2, unknown.code(), unknown.err());
         assertTrue(unknown.err().contains("unknown precision 'fp8'") && unknown.err().contains("[fp32, fp16, bf16]"), unknown.err());
         // the default, and fp32 said explicitly, run as before on the CPU
-        Run fp32 = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp32"));
+        CliRun fp32 = shears(concat(base, "--sparse", "--backend", "cpu", "--precision", "fp32"));
         assertEquals(0, fp32.code(), fp32.err());
         assertTrue(jsonMode(fp32).startsWith("sparse ("), fp32.out());
         assertTrue(shears("eval", "--help").out().contains("--precision"), "the help lists --precision");
     }
 
-    private static String jsonMode(Run r) {
+    private static String jsonMode(CliRun r) {
         try {
             return JSON.readTree(r.out()).get("mode").asText();
         } catch (Exception e) {
@@ -401,7 +394,7 @@ class CliTest {
 
     @Test @Order(7)
     void badInputGetsClearErrors() throws Exception {
-        Run r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
+        CliRun r = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "1.5", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--sparsity 1.5") && r.err().contains("[0, 1)"), r.err());
 
@@ -452,8 +445,8 @@ class CliTest {
                 "--out", nanOut.toString(), "--backend", "cpu", "--quiet");
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("epoch 1") && r.err().contains("last good state") && r.err().contains(nanOut.resolve("model.shears").toString()), r.err());
-        Run kept = shears("eval", "--model", nanOut.resolve("model.shears").toString(), "--data", data.toString(), "--json");
-        Run original = shears("eval", "--model", dense.toString(), "--data", data.toString(), "--json");
+        CliRun kept = shears("eval", "--model", nanOut.resolve("model.shears").toString(), "--data", data.toString(), "--json");
+        CliRun original = shears("eval", "--model", dense.toString(), "--data", data.toString(), "--json");
         assertEquals(JSON.readTree(original.out()).get("accuracy").asDouble(), JSON.readTree(kept.out()).get("accuracy").asDouble(), 1e-12,
                 "the saved checkpoint is the last good state (the input model, before the first epoch diverged)");
         assertTrue(JSON.readTree(nanOut.resolve("report.json").toFile()).get("stopReason").asText().contains("epoch 1"));

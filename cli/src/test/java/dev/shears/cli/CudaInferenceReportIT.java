@@ -72,7 +72,7 @@ class CudaInferenceReportIT {
         var split = DataSources.bundledFashionMnist();
         CliTest.writeIdx(data, "train", split.train().head(512));
         CliTest.writeIdx(data, "t10k", split.test().head(300));
-        CliTest.Run run = CliTest.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "0.8",
+        CliRun run = CliRun.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "0.8",
                 "--epochs", "2", "--out", out.toString(), "--backend", "cuda", "--inference-batches", "1,4");
         assertEquals(0, run.code(), run.err());
         JsonNode inf = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("inference");
@@ -101,18 +101,18 @@ class CudaInferenceReportIT {
         var split = DataSources.bundledFashionMnist();
         CliTest.writeIdx(data, "train", split.train().head(512));
         CliTest.writeIdx(data, "t10k", split.test().head(300));
-        CliTest.Run prune = CliTest.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--structure", "2:4",
+        CliRun prune = CliRun.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--structure", "2:4",
                 "--epochs", "1", "--out", out.toString(), "--backend", "cuda", "--quiet");
         assertEquals(0, prune.code(), prune.err());
         String model = out.resolve("model.shears").toString();
-        CliTest.Run dense = CliTest.shears("eval", "--model", model, "--data", data.toString(), "--json", "--backend", "cuda", "--batch", "64");
+        CliRun dense = CliRun.shears("eval", "--model", model, "--data", data.toString(), "--json", "--backend", "cuda", "--batch", "64");
         // eval's plan lines go to System.err itself, not to the run's error stream
         ByteArrayOutputStream plan = new ByteArrayOutputStream();
         PrintStream saved = System.err;
-        CliTest.Run lt;
+        CliRun lt;
         System.setErr(new PrintStream(plan, true, StandardCharsets.UTF_8));
         try {
-            lt = CliTest.shears("eval", "--model", model, "--data", data.toString(), "--json", "--backend", "cuda", "--batch", "64",
+            lt = CliRun.shears("eval", "--model", model, "--data", data.toString(), "--json", "--backend", "cuda", "--batch", "64",
                     "--sparse", "--precision", "fp16");
         } finally {
             System.setErr(saved);
@@ -128,7 +128,7 @@ class CudaInferenceReportIT {
 
         // bench sparse --backend cuda --precision fp16 times the same candidate for every Dense layer, on the device
         Path benchJson = dir.resolve("bench24.json");
-        CliTest.Run bench = CliTest.shears("bench", "sparse", "--model", model, "--backend", "cuda", "--precision", "fp16", "--batch", "8",
+        CliRun bench = CliRun.shears("bench", "sparse", "--model", model, "--backend", "cuda", "--precision", "fp16", "--batch", "8",
                 "--quick", "--json", benchJson.toString());
         assertEquals(0, bench.code(), bench.err());
         JsonNode rows = json.readTree(benchJson.toFile());

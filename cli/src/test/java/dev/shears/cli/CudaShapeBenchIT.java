@@ -28,7 +28,7 @@ class CudaShapeBenchIT {
     @Test void aShapeSweepsEveryGpuFormatAndWritesTheTableJsonAndChart() throws Exception {
         GpuTestSupport.assumeCuda();
         Path json = dir.resolve("gpu.json");
-        CliTest.Run b = CliTest.shears("bench", "sparse", "--shape", "64x64", "--sparsity", "0.5,0.9", "--batch", "1,8", "--backend", "cuda",
+        CliRun b = CliRun.shears("bench", "sparse", "--shape", "64x64", "--sparsity", "0.5,0.9", "--batch", "1,8", "--backend", "cuda",
                 "--precision", "fp16", "--quick", "--json", json.toString());
         assertEquals(0, b.code(), b.out() + b.err());
         JsonNode doc = JSON.readTree(json.toFile());
@@ -62,7 +62,7 @@ class CudaShapeBenchIT {
 
     @Test void bf16AddsItsTwoFourRowsOnAShapeThatIsNotSquare() {
         GpuTestSupport.assumeCuda();
-        CliTest.Run b = CliTest.shears("bench", "sparse", "--shape", "32x64", "--sparsity", "0.9", "--batch", "8", "--backend", "cuda",
+        CliRun b = CliRun.shears("bench", "sparse", "--shape", "32x64", "--sparsity", "0.9", "--batch", "8", "--backend", "cuda",
                 "--precision", "bf16", "--quick");
         assertEquals(0, b.code(), b.out() + b.err());
         for (String f : List.of("dense-bf16", "2:4-bf16", "blocked-ell-16", "csr")) assertTrue(b.out().contains(f), f + " in the table:\n" + b.out());
@@ -70,7 +70,7 @@ class CudaShapeBenchIT {
 
     @Test void twoFourNeedsMultiplesOfSixteen() {
         GpuTestSupport.assumeCuda();
-        CliTest.Run b = CliTest.shears("bench", "sparse", "--shape", "30x64", "--batch", "8", "--backend", "cuda", "--precision", "fp16");
+        CliRun b = CliRun.shears("bench", "sparse", "--shape", "30x64", "--batch", "8", "--backend", "cuda", "--precision", "fp16");
         assertEquals(2, b.code(), b.err());
         assertTrue(b.err().contains("--shape 30x64") && b.err().contains("multiples of 16") && b.err().contains("32x64"), b.err());
     }
@@ -78,7 +78,7 @@ class CudaShapeBenchIT {
     @Test void aShapeTooBigForTheGpuIsRefusedNamingTheShapeAndBytes() {
         GpuTestSupport.assumeCuda();
         // 1.6e9 floats: one Java array holds them, no GPU of today holds the matrix, its CSR form and the rest
-        CliTest.Run b = CliTest.shears("bench", "sparse", "--shape", "40000x40000", "--sparsity", "0.5", "--batch", "1", "--backend", "cuda");
+        CliRun b = CliRun.shears("bench", "sparse", "--shape", "40000x40000", "--sparsity", "0.5", "--batch", "1", "--backend", "cuda");
         assertEquals(2, b.code(), b.err());
         assertTrue(b.err().contains("--shape 40000x40000") && b.err().contains("bytes") && b.err().contains("free of"), b.err());
     }

@@ -42,7 +42,7 @@ class EvalSecondsCliTest {
         ObjectMapper json = new ObjectMapper();
         String[] base = {"eval", "--model", model.toString(), "--data", data.toString(), "--json", "--backend", "cpu", "--batch", "32"};
 
-        CliTest.Run dense = CliTest.shears(base);
+        CliRun dense = CliRun.shears(base);
         assertEquals(0, dense.code(), dense.err());
         JsonNode d = json.readTree(dense.out());
         assertEquals(0.0, d.get("planningSeconds").asDouble(), "nothing planned without --sparse");
@@ -50,7 +50,7 @@ class EvalSecondsCliTest {
 
         String[] sparse = java.util.Arrays.copyOf(base, base.length + 1);
         sparse[base.length] = "--sparse";
-        CliTest.Run s = CliTest.shears(sparse);
+        CliRun s = CliRun.shears(sparse);
         assertEquals(0, s.code(), s.err());
         JsonNode o = json.readTree(s.out());
         double total = o.get("seconds").asDouble(), plan = o.get("planningSeconds").asDouble(), run = o.get("evaluationSeconds").asDouble();

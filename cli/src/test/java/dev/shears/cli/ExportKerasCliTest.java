@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
-import static dev.shears.cli.CliTest.shears;
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -47,7 +47,7 @@ class ExportKerasCliTest {
         args[model.length + 2] = in.toString();
         args[model.length + 3] = "--output";
         args[model.length + 4] = out.toString();
-        CliTest.Run r = shears(args);
+        CliRun r = shears(args);
         assertEquals(0, r.code(), r.err());
         return Npy.read(out).data();
     }
@@ -56,14 +56,14 @@ class ExportKerasCliTest {
     void keras2ModelExportsToAKeras3ArchiveWithTheSamePredictions() throws Exception {
         Path config = MLP.resolve("mnist_mlp_tf_keras_2_config.json"), weights = MLP.resolve("mnist_mlp_tf_keras_2_weights.h5");
         Path out = dir.resolve("mlp.keras");
-        CliTest.Run r = shears("export", "--model", config.toString(), "--weights", weights.toString(), "--format", "keras", "--out", out.toString());
+        CliRun r = shears("export", "--model", config.toString(), "--weights", weights.toString(), "--format", "keras", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(Optional.of(KerasFormat.KERAS_ARCHIVE), KerasFormat.detect(out));
 
         Path in = input(Shape.of(784), 5, 1);
         assertArrayEquals(predict(in, "--model", config.toString(), "--weights", weights.toString()), predict(in, "--model", out.toString()));
-        CliTest.Run a = shears("inspect", "--model", config.toString(), "--weights", weights.toString(), "--json");
-        CliTest.Run b = shears("inspect", "--model", out.toString(), "--json");
+        CliRun a = shears("inspect", "--model", config.toString(), "--weights", weights.toString(), "--json");
+        CliRun b = shears("inspect", "--model", out.toString(), "--json");
         assertEquals(0, b.code(), b.err());
         assertEquals(JSON.readTree(a.out()).get("parameters"), JSON.readTree(b.out()).get("parameters"));
     }
@@ -73,7 +73,7 @@ class ExportKerasCliTest {
         Path src = RES.resolve("keras3/all_layers.keras");
         Path again = dir.resolve("again.keras"), h5 = dir.resolve("again.hdf5");
         for (Path out : List.of(again, h5)) {
-            CliTest.Run r = shears("export", "--model", src.toString(), "--format", "keras", "--out", out.toString());
+            CliRun r = shears("export", "--model", src.toString(), "--format", "keras", "--out", out.toString());
             assertEquals(0, r.code(), r.err());
         }
         assertEquals(Optional.of(KerasFormat.KERAS_ARCHIVE), KerasFormat.detect(again));
@@ -89,7 +89,7 @@ class ExportKerasCliTest {
         Path config = MLP.resolve("mnist_mlp_tf_keras_2_config.json"), weights = MLP.resolve("mnist_mlp_tf_keras_2_weights.h5");
         for (String name : List.of("model.zip", "model")) {
             Path out = dir.resolve(name);
-            CliTest.Run r = shears("export", "--model", config.toString(), "--weights", weights.toString(), "--format", "keras", "--out", out.toString());
+            CliRun r = shears("export", "--model", config.toString(), "--weights", weights.toString(), "--format", "keras", "--out", out.toString());
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains(name.contains(".") ? "'.zip'" : "no extension"), r.err());
             assertTrue(r.err().contains(".keras") && r.err().contains(".h5") && r.err().contains(".hdf5"), r.err());
@@ -102,7 +102,7 @@ class ExportKerasCliTest {
         Path model = dir.resolve("model.keras");
         Files.copy(RES.resolve("keras3/mlp_sequential.keras"), model);
         byte[] before = Files.readAllBytes(model);
-        CliTest.Run r = shears("export", "--model", model.toString(), "--format", "keras", "--out", model.toString());
+        CliRun r = shears("export", "--model", model.toString(), "--format", "keras", "--out", model.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("is an input"), r.err());
         assertArrayEquals(before, Files.readAllBytes(model));

@@ -3,29 +3,19 @@ package dev.shears.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** What {@code --model} says when it is given something other than a model file. */
 class ModelOptionCliTest {
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
-
     @Test void anArchitectureWhereAFileIsNeededSaysHowToGetOne() {
         // inspect has no --data: the old message told the user to give one
         for (String[] args : new String[][]{{"inspect", "--model", "lenet-5"},
                 {"export", "--model", "lenet-5", "--format", "onnx", "--out", "x.onnx"}}) {
-            Run r = shears(args);
+            CliRun r = shears(args);
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("--model lenet-5 is a built-in architecture") && r.err().contains("shears train --model lenet-5"), r.err());
             assertFalse(r.err().contains("needs --data"), r.err());
@@ -34,7 +24,7 @@ class ModelOptionCliTest {
 
     @Test void aFolderIsNotAModelAndTheRunInsideIsPointedTo(@TempDir Path dir) throws Exception {
         Path run = Files.createDirectories(dir.resolve("p90"));
-        Run r = shears("inspect", "--model", run.toString());
+        CliRun r = shears("inspect", "--model", run.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("is a folder, not a model file"), r.err());
         assertFalse(r.err().contains("the run saved there"), "no model.shears there yet: " + r.err());
@@ -58,7 +48,7 @@ class ModelOptionCliTest {
         Path linear = OutputPathsCliTest.LINEAR.resolve("model.onnx");
         for (String[] args : new String[][]{{"eval", "--model", linear.toString(), "--data", data.toString(), "--backend", "cpu"},
                 {"train", "--model", linear.toString(), "--data", data.toString(), "--epochs", "1", "--out", dir.resolve("o").toString(), "--backend", "cpu"}}) {
-            Run r = shears(args);
+            CliRun r = shears(args);
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("--model " + linear + " takes inputs of shape [10] (10 values), but the --data samples have shape [1, 28, 28] (784 values)"),
                     r.err());
@@ -69,7 +59,7 @@ class ModelOptionCliTest {
     @Test void aWeightsFolderIsNamedAsSuch(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("m.json");
         Files.writeString(config, "{}");
-        Run r = shears("inspect", "--model", config.toString(), "--weights", dir.toString());
+        CliRun r = shears("inspect", "--model", config.toString(), "--weights", dir.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--weights " + dir + " is a folder"), r.err());
     }

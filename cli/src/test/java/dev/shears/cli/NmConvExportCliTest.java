@@ -20,7 +20,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
-import static dev.shears.cli.CliTest.shears;
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -44,10 +44,10 @@ class NmConvExportCliTest {
         CliTest.writeIdx(data, "train", split.train().head(600));
         CliTest.writeIdx(data, "t10k", split.test().head(200));
         Path t = dir.resolve("dense"), p = dir.resolve("pruned");
-        CliTest.Run train = shears("train", "--model", "lenet-5", "--data", data.toString(), "--epochs", "1", "--out", t.toString(),
+        CliRun train = shears("train", "--model", "lenet-5", "--data", data.toString(), "--epochs", "1", "--out", t.toString(),
                 "--backend", "cpu", "--quiet");
         assertEquals(0, train.code(), train.err());
-        CliTest.Run prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--structure", "2:4",
+        CliRun prune = shears("prune", "--model", t.resolve("model.shears").toString(), "--data", data.toString(), "--structure", "2:4",
                 "--epochs", "2", "--out", p.toString(), "--backend", "cpu", "--quiet", "--inference-batches", "0");
         assertEquals(0, prune.code(), prune.err());
 
@@ -63,7 +63,7 @@ class NmConvExportCliTest {
 
         // ONNX: the Conv nodes' weight initializers, OIHW raw float32
         Path onnx = dir.resolve("lenet5-2of4.onnx");
-        CliTest.Run ex = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString());
+        CliRun ex = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "onnx", "--out", onnx.toString());
         assertEquals(0, ex.code(), ex.err());
         ModelProto model = ModelProto.parseFrom(Files.readAllBytes(onnx));
         Map<String, TensorProto> inits = new HashMap<>();
@@ -106,7 +106,7 @@ class NmConvExportCliTest {
 
         // Keras HDF5: kernels [kh, kw, in, out], the groups along `in`
         Path h5 = dir.resolve("lenet5-2of4.h5");
-        CliTest.Run kx = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "keras", "--out", h5.toString());
+        CliRun kx = shears("export", "--model", p.resolve("model.shears").toString(), "--format", "keras", "--out", h5.toString());
         assertEquals(0, kx.code(), kx.err());
         int kernels = 0;
         try (HdfFile f = new HdfFile(h5)) {

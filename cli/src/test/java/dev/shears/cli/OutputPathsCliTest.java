@@ -3,12 +3,10 @@ package dev.shears.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -18,19 +16,11 @@ import static org.junit.jupiter.api.Assertions.*;
 class OutputPathsCliTest {
     static final Path LINEAR = Path.of("../model-import/src/test/resources/onnx/pytorch-converted/test_Linear").toAbsolutePath().normalize();
 
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
-
     @Test void benchJsonOverTheModelIsRefusedAndTheModelKept(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("model.onnx");
         Files.copy(LINEAR.resolve("model.onnx"), model);
         byte[] before = Files.readAllBytes(model);
-        Run r = shears("bench", "sparse", "--model", model.toString(), "--json", model.toString(), "--quick");
+        CliRun r = shears("bench", "sparse", "--model", model.toString(), "--json", model.toString(), "--quick");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--json") && r.err().contains("--model file"), r.err());
         assertArrayEquals(before, Files.readAllBytes(model), "bench must not write its JSON over the model it measures");
@@ -41,7 +31,7 @@ class OutputPathsCliTest {
     }
 
     @Test void benchRefusesABatchBelowOneAsAUsageError() {
-        Run r = shears("bench", "sparse", "--shape", "8x8", "--batch", "0", "--quick");
+        CliRun r = shears("bench", "sparse", "--shape", "8x8", "--batch", "0", "--quick");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--batch 0"), r.err());
         assertFalse(r.err().contains("bench sparse: 8x8"), "refused before the sweep starts: " + r.err());
@@ -49,7 +39,7 @@ class OutputPathsCliTest {
 
     @Test void aFolderGivenAsAnOutputFileIsNamedWithItsOption(@TempDir Path dir) throws Exception {
         Path folder = Files.createDirectories(dir.resolve("out.onnx"));
-        Run r = shears("export", "--model", LINEAR.resolve("model.onnx").toString(), "--format", "onnx", "--out", folder.toString());
+        CliRun r = shears("export", "--model", LINEAR.resolve("model.onnx").toString(), "--format", "onnx", "--out", folder.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--out " + folder + " is a folder"), r.err());
         assertFalse(r.err().contains(".tmp"), "no temporary file names in the message: " + r.err());
@@ -89,7 +79,7 @@ class OutputPathsCliTest {
                         "--output", file.resolve("y.npy").toString(), "--backend", "cpu"},
                 {"bench", "sparse", "--shape", "8x8", "--quick", "--json", file.resolve("b.json").toString()}};
         for (String[] args : runs) {
-            Run r = shears(args);
+            CliRun r = shears(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.err().contains(file + " is a file, not a folder"), r.err());
             assertFalse(r.err().contains("cannot write: cannot write"), r.err());
@@ -100,7 +90,7 @@ class OutputPathsCliTest {
     @Test void anOnnxExportNamedLikeAnotherFormatIsRefused(@TempDir Path dir) throws Exception {
         String model = LINEAR.resolve("model.onnx").toString();
         for (String name : new String[]{"m.h5", "m.keras", "m.shears", "m.npy"}) {
-            Run r = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve(name).toString());
+            CliRun r = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve(name).toString());
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("with --format onnx name it .onnx"), r.err());
             assertFalse(Files.exists(dir.resolve(name)));
@@ -111,7 +101,7 @@ class OutputPathsCliTest {
 
     @Test void predictChecksItsOutputNameBeforeRunningTheModel(@TempDir Path dir) {
         // the input does not exist: an output name checked first is the error the user sees
-        Run r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", dir.resolve("missing.npy").toString(),
+        CliRun r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", dir.resolve("missing.npy").toString(),
                 "--output", dir.resolve("y.txt").toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--output") && r.err().contains(".npy or .pb"), r.err());
@@ -127,13 +117,13 @@ class OutputPathsCliTest {
         Path brokenOnnx = Files.writeString(dir.resolve("model.onnx"), "not a model");
         // export: --out is the --model file, named as such, for either format (its name would fail the name checks too)
         for (String format : new String[] {"onnx", "keras"}) {
-            Run r = shears("export", "--model", broken.toString(), "--format", format, "--out", broken.toString());
+            CliRun r = shears("export", "--model", broken.toString(), "--format", format, "--out", broken.toString());
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("--out " + broken + " is an input of this run (the --model file)"), r.err());
             assertEquals("not a checkpoint", Files.readString(broken));
         }
         // export: an ONNX name read as another format, and a folder on the way, before the model loads
-        Run r = shears("export", "--model", brokenOnnx.toString(), "--format", "onnx", "--out", dir.resolve("m.h5").toString());
+        CliRun r = shears("export", "--model", brokenOnnx.toString(), "--format", "onnx", "--out", dir.resolve("m.h5").toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("has extension '.h5'"), r.err());
         r = shears("export", "--model", brokenOnnx.toString(), "--format", "onnx", "--out", broken.resolve("x.onnx").toString());

@@ -29,29 +29,29 @@ class OverwriteCliTest {
         CliTest.writeIdx(data, "t10k", split.test().head(100));
     }
 
-    private static ResumeCliTest.Run train(Path out, String... extra) {
+    private static CliRun train(Path out, String... extra) {
         var a = new java.util.ArrayList<>(java.util.List.of("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1",
                 "--out", out.toString(), "--backend", "cpu"));
         a.addAll(java.util.List.of(extra));
-        return ResumeCliTest.shears(a.toArray(String[]::new));
+        return CliRun.shearsCapturingSystemErr(a.toArray(String[]::new));
     }
 
-    private static ResumeCliTest.Run prune(Path model, Path out, String... extra) {
+    private static CliRun prune(Path model, Path out, String... extra) {
         var a = new java.util.ArrayList<>(java.util.List.of("prune", "--model", model.toString(), "--data", data.toString(), "--sparsity", "0.5",
                 "--epochs", "1", "--out", out.toString(), "--backend", "cpu", "--inference-batches", "0"));
         a.addAll(java.util.List.of(extra));
-        return ResumeCliTest.shears(a.toArray(String[]::new));
+        return CliRun.shearsCapturingSystemErr(a.toArray(String[]::new));
     }
 
     @Test
     void aFinishedRunIsNotWrittenOverWithoutOverwrite() throws Exception {
         Path t = dir.resolve("t");
         Files.createDirectories(t); // an existing empty folder is fine
-        ResumeCliTest.Run first = train(t, "--seed", "1");
+        CliRun first = train(t, "--seed", "1");
         assertEquals(0, first.code(), first.err());
         byte[] model = Files.readAllBytes(t.resolve("model.shears")), report = Files.readAllBytes(t.resolve("report.json"));
 
-        ResumeCliTest.Run again = train(t, "--seed", "2");
+        CliRun again = train(t, "--seed", "2");
         assertEquals(2, again.code(), again.err());
         assertTrue(again.err().contains("--out " + t) && again.err().contains("a finished run")
                 && again.err().contains("model.shears, report.json, report.html"), again.err());
@@ -63,18 +63,18 @@ class OverwriteCliTest {
         // prune into the same folder: the same refusal (the model it reads is elsewhere)
         Path dense = dir.resolve("dense.shears");
         Files.copy(t.resolve("model.shears"), dense);
-        ResumeCliTest.Run p = prune(dense, t);
+        CliRun p = prune(dense, t);
         assertEquals(2, p.code(), p.err());
         assertTrue(p.err().contains("a finished run") && p.err().contains("--overwrite"), p.err());
         assertArrayEquals(model, Files.readAllBytes(t.resolve("model.shears")));
 
         // --resume and --overwrite contradict each other
-        ResumeCliTest.Run both = train(t, "--seed", "1", "--resume", "--overwrite");
+        CliRun both = train(t, "--seed", "1", "--resume", "--overwrite");
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("give one of them"), both.err());
 
         // --overwrite replaces the run with the prune run
-        ResumeCliTest.Run over = prune(dense, t, "--overwrite");
+        CliRun over = prune(dense, t, "--overwrite");
         assertEquals(0, over.code(), over.err());
         assertFalse(java.util.Arrays.equals(model, Files.readAllBytes(t.resolve("model.shears"))), "replaced");
         assertTrue(Files.readString(t.resolve("report.json")).contains("\"prune\""), "the new run's report");
@@ -86,7 +86,7 @@ class OverwriteCliTest {
         Files.createDirectories(o);
         Files.writeString(o.resolve("notes.txt"), "mine");
         Files.writeString(o.resolve("report.html"), "<html>an earlier run's report</html>");
-        ResumeCliTest.Run r = train(o, "--quiet");
+        CliRun r = train(o, "--quiet");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("a run's outputs (report.html)") && r.err().contains("replace it"), r.err());
         assertEquals("<html>an earlier run's report</html>", Files.readString(o.resolve("report.html")));
@@ -94,7 +94,7 @@ class OverwriteCliTest {
         Path n = dir.resolve("n");
         Files.createDirectories(n);
         Files.writeString(n.resolve("notes.txt"), "mine"); // nothing of a run's: nothing written over
-        ResumeCliTest.Run ok = train(n, "--quiet");
+        CliRun ok = train(n, "--quiet");
         assertEquals(0, ok.code(), ok.err());
         assertEquals("mine", Files.readString(n.resolve("notes.txt")));
     }
@@ -104,7 +104,7 @@ class OverwriteCliTest {
         Path d = dir.resolve("demo");
         Files.createDirectories(d.resolve("dense"));
         Files.writeString(d.resolve("dense").resolve("model.shears"), "an earlier dense model");
-        ResumeCliTest.Run r = ResumeCliTest.shears("demo", "--data", data.toString(), "--epochs", "2", "--out", d.toString(), "--backend", "cpu");
+        CliRun r = CliRun.shearsCapturingSystemErr("demo", "--data", data.toString(), "--epochs", "2", "--out", d.toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("dense model folder " + d.resolve("dense")), r.err());
         assertTrue(r.err().contains("--overwrite") && !r.err().contains("--resume"), "demo has no --resume to offer: " + r.err());
@@ -114,7 +114,7 @@ class OverwriteCliTest {
         Path e = dir.resolve("demo2");
         Files.createDirectories(e);
         Files.writeString(e.resolve("report.json"), "{}");
-        ResumeCliTest.Run r2 = ResumeCliTest.shears("demo", "--data", data.toString(), "--epochs", "2", "--out", e.toString(), "--backend", "cpu");
+        CliRun r2 = CliRun.shearsCapturingSystemErr("demo", "--data", data.toString(), "--epochs", "2", "--out", e.toString(), "--backend", "cpu");
         assertEquals(2, r2.code(), r2.err());
         assertTrue(r2.err().contains("--out " + e) && r2.err().contains("report.json"), r2.err());
         assertEquals("{}", Files.readString(e.resolve("report.json")));

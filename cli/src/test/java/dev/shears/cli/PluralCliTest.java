@@ -32,18 +32,18 @@ class PluralCliTest {
 
     @Test void recipeDescriptionsCountEpochsRight(@TempDir Path dir) throws Exception {
         Path one = Files.writeString(dir.resolve("one.yaml"), recipe(1, "1"));
-        UsageErrorsCliTest.Run r = UsageErrorsCliTest.shears("recipes", one.toString());
+        CliRun r = CliRun.shears("recipes", one.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("recipe r: 1 epoch, batch 64") && r.out().contains("updated every epoch;"), r.out());
         assertFalse(r.out().contains("epochs") || r.out().contains("epoch(s)"), r.out());
 
         Path two = Files.writeString(dir.resolve("two.yaml"), recipe(2, "0.5"));
-        r = UsageErrorsCliTest.shears("recipes", two.toString());
+        r = CliRun.shears("recipes", two.toString());
         assertTrue(r.out().contains("recipe r: 2 epochs, batch 64") && r.out().contains("updated every 0.5 epochs;"), r.out());
     }
 
     @Test void stopAfterEpochNamesTheRunsEpochsInTheSingularToo(@TempDir Path dir) {
-        UsageErrorsCliTest.Run r = UsageErrorsCliTest.shears("train", "--model", "lenet-300-100", "--epochs", "1", "--stop-after-epoch", "2",
+        CliRun r = CliRun.shears("train", "--model", "lenet-300-100", "--epochs", "1", "--stop-after-epoch", "2",
                 "--out", dir.resolve("o").toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("must be between 1 and the run's 1 epoch"), r.err());

@@ -40,15 +40,15 @@ class RefusedRunFolderCliTest {
                 """);
     }
 
-    private static ResumeCliTest.Run prune(Path out) {
-        return ResumeCliTest.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--recipe", recipe.toString(),
+    private static CliRun prune(Path out) {
+        return CliRun.shearsCapturingSystemErr("prune", "--model", "lenet-300-100", "--data", data.toString(), "--recipe", recipe.toString(),
                 "--out", out.toString(), "--backend", "cpu", "--quiet");
     }
 
     @Test
     void aRecipeThatMatchesNothingLeavesNoFolder() {
         Path out = dir.resolve("runs").resolve("p");
-        ResumeCliTest.Run r = prune(out);
+        CliRun r = prune(out);
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("no_such_layer/kernel") && r.err().contains("matches no prunable parameter"), r.err());
         assertFalse(Files.exists(out), "no empty --out folder left: " + out);
@@ -59,7 +59,7 @@ class RefusedRunFolderCliTest {
     void aFolderThatWasThereStays() throws Exception {
         Path out = dir.resolve("mine");
         Files.createDirectories(out);
-        ResumeCliTest.Run r = prune(out);
+        CliRun r = prune(out);
         assertEquals(2, r.code(), r.err());
         assertTrue(Files.isDirectory(out), "the user's own (empty) folder is not removed");
 

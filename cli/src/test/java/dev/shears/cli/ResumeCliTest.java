@@ -40,22 +40,6 @@ class ResumeCliTest {
         CliTest.writeIdx(data, "t10k", split.test().head(300));
     }
 
-    record Run(int code, String out, String err) {}
-
-    /** Runs the CLI with System.err captured too: progress goes there, errors to the stream given. */
-    static synchronized Run shears(String... args) {
-        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(), e = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream err = new java.io.PrintStream(e, true, java.nio.charset.StandardCharsets.UTF_8);
-        java.io.PrintStream saved = System.err;
-        System.setErr(err);
-        try {
-            int code = Shears.run(args, new java.io.PrintStream(o, true, java.nio.charset.StandardCharsets.UTF_8), err);
-            return new Run(code, o.toString(java.nio.charset.StandardCharsets.UTF_8), e.toString(java.nio.charset.StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(saved);
-        }
-    }
-
     private static String[] prune(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "0.8",
                 "--epochs", "4", "--out", out.toString(), "--backend", "cpu", "--inference-batches", "0"));
@@ -66,10 +50,10 @@ class ResumeCliTest {
     @Test
     void stoppedThenResumedPruneIsBitIdenticalToOneGo() throws Exception {
         Path straight = dir.resolve("straight"), cut = dir.resolve("cut");
-        Run a = shears(prune(straight, "--quiet"));
+        CliRun a = CliRun.shearsCapturingSystemErr(prune(straight, "--quiet"));
         assertEquals(0, a.code(), a.err());
 
-        Run stop = shears(prune(cut, "--stop-after-epoch", "2"));
+        CliRun stop = CliRun.shearsCapturingSystemErr(prune(cut, "--stop-after-epoch", "2"));
         assertEquals(0, stop.code(), stop.err());
         assertTrue(stop.err().contains("stopped after epoch 2 of 4"), stop.err());
         assertTrue(stop.err().contains("epoch 2: train loss"), "the last epoch's metrics are shown before stopping: " + stop.err());
@@ -81,15 +65,15 @@ class ResumeCliTest {
             assertFalse(partial.training().optimizerState().isEmpty(), "momentum saved");
         }
         // the partial model is usable meanwhile
-        Run inspect = shears("inspect", "--model", cut.resolve("model.shears").toString(), "--json");
+        CliRun inspect = CliRun.shearsCapturingSystemErr("inspect", "--model", cut.resolve("model.shears").toString(), "--json");
         assertEquals(0, inspect.code(), inspect.err());
         assertTrue(JSON.readTree(inspect.out()).get("partial").asBoolean(), "inspect says the run is unfinished: " + inspect.out());
-        Run text = shears("inspect", "--model", cut.resolve("model.shears").toString());
+        CliRun text = CliRun.shearsCapturingSystemErr("inspect", "--model", cut.resolve("model.shears").toString());
         assertTrue(text.out().contains("partial: the run that writes this file has not finished") && text.out().contains("--resume"), text.out());
 
         mismatchesAreRefused(cut);
 
-        Run resumed = shears(prune(cut, "--resume"));
+        CliRun resumed = CliRun.shearsCapturingSystemErr(prune(cut, "--resume"));
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.err().contains("resuming at epoch 3 of 4"), resumed.err());
         assertFalse(resumed.err().contains("epoch 1: train loss"), "epochs 1-2 are not trained again: " + resumed.err());
@@ -109,11 +93,11 @@ class ResumeCliTest {
         assertEquals(rx.get("after"), ry.get("after"));
         assertEquals(rx.get("before"), ry.get("before"));
 
-        assertFalse(JSON.readTree(shears("inspect", "--model", cut.resolve("model.shears").toString(), "--json").out()).get("partial").asBoolean());
+        assertFalse(JSON.readTree(CliRun.shearsCapturingSystemErr("inspect", "--model", cut.resolve("model.shears").toString(), "--json").out()).get("partial").asBoolean());
 
         // a finished run: said so, exit 0, nothing rewritten
         byte[] before = Files.readAllBytes(cut.resolve("model.shears"));
-        Run again = shears(prune(cut, "--resume"));
+        CliRun again = CliRun.shearsCapturingSystemErr(prune(cut, "--resume"));
         assertEquals(0, again.code(), again.err());
         assertTrue(again.err().contains("already complete (4 of 4 epochs)"), again.err());
         assertArrayEquals(before, Files.readAllBytes(cut.resolve("model.shears")));
@@ -123,17 +107,17 @@ class ResumeCliTest {
     void trainResumesToo() throws Exception {
         Path straight = dir.resolve("train-straight"), cut = dir.resolve("train-cut");
         String[] base = {"train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "3", "--backend", "cpu", "--quiet"};
-        Run a = shears(Stream.concat(Stream.of(base), Stream.of("--out", straight.toString())).toArray(String[]::new));
+        CliRun a = CliRun.shearsCapturingSystemErr(Stream.concat(Stream.of(base), Stream.of("--out", straight.toString())).toArray(String[]::new));
         assertEquals(0, a.code(), a.err());
-        Run stop = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--stop-after-epoch", "1")).toArray(String[]::new));
+        CliRun stop = CliRun.shearsCapturingSystemErr(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--stop-after-epoch", "1")).toArray(String[]::new));
         assertEquals(0, stop.code(), stop.err());
         assertTrue(stop.err().contains("stopped after epoch 1 of 3") && stop.err().contains("--resume"),
                 "even with --quiet the command says it paused: " + stop.err());
-        Run epochs = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).map(x -> x.equals("3") ? "5" : x)
+        CliRun epochs = CliRun.shearsCapturingSystemErr(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).map(x -> x.equals("3") ? "5" : x)
                 .toArray(String[]::new));
         assertEquals(2, epochs.code(), epochs.err());
         assertTrue(epochs.err().contains("5 epochs") && epochs.err().contains("3 epochs"), epochs.err());
-        Run resumed = shears(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).toArray(String[]::new));
+        CliRun resumed = CliRun.shearsCapturingSystemErr(Stream.concat(Stream.of(base), Stream.of("--out", cut.toString(), "--resume")).toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
         try (CpuBackend be = CpuBackend.create()) {
             sameParameters(Checkpoint.read(straight.resolve("model.shears"), be).model(), Checkpoint.read(cut.resolve("model.shears"), be).model(), be);
@@ -145,12 +129,12 @@ class ResumeCliTest {
     @Test
     void outFolderHoldingTheModelIsRefusedBeforeTraining() throws Exception {
         Path d = dir.resolve("in-place");
-        Run trained = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1", "--out", d.toString(),
+        CliRun trained = CliRun.shearsCapturingSystemErr("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1", "--out", d.toString(),
                 "--backend", "cpu", "--quiet");
         assertEquals(0, trained.code(), trained.err());
         byte[] saved = Files.readAllBytes(d.resolve("model.shears"));
         // model.shears is saved after every epoch: an --out that would write over the --model file is refused at once
-        Run inPlace = shears(replace(prune(d), "lenet-300-100", d.resolve("model.shears").toString()));
+        CliRun inPlace = CliRun.shearsCapturingSystemErr(replace(prune(d), "lenet-300-100", d.resolve("model.shears").toString()));
         assertEquals(2, inPlace.code(), inPlace.err());
         assertTrue(inPlace.err().contains(d.resolve("model.shears") + " is an input of this run"), inPlace.err());
         assertFalse(inPlace.err().contains("epoch 1: train loss"), "refused before any training: " + inPlace.err());
@@ -160,24 +144,24 @@ class ResumeCliTest {
     /** Each refusal names the option, both values, and what to do; the saved run is left as it was. */
     private static void mismatchesAreRefused(Path cut) throws Exception {
         byte[] saved = Files.readAllBytes(cut.resolve("model.shears"));
-        Run sparsity = shears(replace(prune(cut, "--resume"), "0.8", "0.7"));
+        CliRun sparsity = CliRun.shearsCapturingSystemErr(replace(prune(cut, "--resume"), "0.8", "0.7"));
         assertEquals(2, sparsity.code(), sparsity.err());
         assertTrue(sparsity.err().contains("finalSparsity: 0.7") && sparsity.err().contains("finalSparsity: 0.8"), sparsity.err());
 
-        Run seed = shears(prune(cut, "--resume", "--seed", "7"));
+        CliRun seed = CliRun.shearsCapturingSystemErr(prune(cut, "--resume", "--seed", "7"));
         assertEquals(2, seed.code(), seed.err());
         assertTrue(seed.err().contains("--seed 7 differs from the run's 42"), seed.err());
 
-        Run model = shears(replace(prune(cut, "--resume"), "lenet-300-100", "lenet-5"));
+        CliRun model = CliRun.shearsCapturingSystemErr(replace(prune(cut, "--resume"), "lenet-300-100", "lenet-5"));
         assertEquals(2, model.code(), model.err());
         assertTrue(model.err().contains("--model lenet-5 differs from the run's lenet-300-100"), model.err());
 
-        Run train = shears("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "4",
+        CliRun train = CliRun.shearsCapturingSystemErr("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "4",
                 "--out", cut.toString(), "--backend", "cpu", "--resume");
         assertEquals(2, train.code(), train.err());
         assertTrue(train.err().contains("started by 'shears prune', not 'shears train'"), train.err());
 
-        Run nothing = shears(prune(dir.resolve("empty"), "--resume"));
+        CliRun nothing = CliRun.shearsCapturingSystemErr(prune(dir.resolve("empty"), "--resume"));
         assertEquals(2, nothing.code(), nothing.err());
         assertTrue(nothing.err().contains("nothing to resume") && nothing.err().contains("without --resume"), nothing.err());
 
@@ -188,25 +172,25 @@ class ResumeCliTest {
             assertNotNull(in, "test resource v1-mlp.shears");
             Files.copy(in, old.resolve("model.shears"));
         }
-        Run v1 = shears(prune(old, "--resume"));
+        CliRun v1 = CliRun.shearsCapturingSystemErr(prune(old, "--resume"));
         assertEquals(2, v1.code(), v1.err());
         assertTrue(v1.err().contains("holds no training state") && v1.err().contains("version 1"), v1.err());
 
         // the saved run is at epoch 2: stopping after epoch 1 or 2 cannot be honoured (it used to run on to the end)
         for (String e : new String[]{"1", "2"}) {
-            Run past = shears(prune(cut, "--resume", "--stop-after-epoch", e));
+            CliRun past = CliRun.shearsCapturingSystemErr(prune(cut, "--resume", "--stop-after-epoch", e));
             assertEquals(2, past.code(), past.err());
             assertTrue(past.err().contains("--stop-after-epoch " + e + " is not after epoch 2"), past.err());
             assertFalse(past.err().contains("epoch 3: train loss"), "nothing trained: " + past.err());
         }
 
         // a fresh run (no --resume) into the folder would replace the unfinished run after its first epoch
-        Run fresh = shears(prune(cut));
+        CliRun fresh = CliRun.shearsCapturingSystemErr(prune(cut));
         assertEquals(2, fresh.code(), fresh.err());
         assertTrue(fresh.err().contains("holds an unfinished run") && fresh.err().contains("--resume"), fresh.err());
         assertFalse(fresh.err().contains("epoch 1: train loss"), "refused before training: " + fresh.err());
 
-        Run badStop = shears(prune(dir.resolve("x"), "--stop-after-epoch", "5"));
+        CliRun badStop = CliRun.shearsCapturingSystemErr(prune(dir.resolve("x"), "--stop-after-epoch", "5"));
         assertEquals(2, badStop.code(), badStop.err());
         assertTrue(badStop.err().contains("--stop-after-epoch 5 must be between 1 and the run's 4 epochs"), badStop.err());
 

@@ -4,13 +4,11 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -21,14 +19,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class UnwritableOutputCliTest {
     static final String MODEL = OutputPathsCliTest.LINEAR.resolve("model.onnx").toString();
-
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
 
     /**
      * A folder no file can be created in: a read-only temporary folder, or where that does not
@@ -67,7 +57,7 @@ class UnwritableOutputCliTest {
                 {"demo", "--data", tmp.resolve("no-data").toString(), "--out", ro.resolve("demo").toString()}};
         try {
             for (String[] args : runs) {
-                Run r = shears(args);
+                CliRun r = shears(args);
                 String cmd = String.join(" ", args);
                 assertEquals(2, r.code(), cmd + ": " + r.err());
                 assertTrue(r.err().contains(": cannot write in " + ro + " ("), cmd + ": " + r.err());
@@ -83,7 +73,7 @@ class UnwritableOutputCliTest {
     }
 
     @Test void aWritableFolderLeavesNoTraceOfTheCheck(@TempDir Path tmp) throws Exception {
-        Run r = shears("export", "--model", MODEL, "--format", "onnx", "--out", tmp.resolve("new/m.onnx").toString());
+        CliRun r = shears("export", "--model", MODEL, "--format", "onnx", "--out", tmp.resolve("new/m.onnx").toString());
         assertEquals(0, r.code(), r.err());
         try (var s = Files.list(tmp.resolve("new"))) {
             assertEquals(java.util.List.of(tmp.resolve("new/m.onnx")), s.toList());

@@ -3,26 +3,16 @@ package dev.shears.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** A mistyped command line gets one error line naming the option and value, and where to look; not the whole usage text. */
 class UsageErrorsCliTest {
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
-
     @Test void aBadOptionValueIsOneLineAndAPointerToHelp() {
-        Run r = shears("export", "--model", "m.onnx", "--format", "tflite", "--out", "x.onnx");
+        CliRun r = shears("export", "--model", "m.onnx", "--format", "tflite", "--out", "x.onnx");
         assertEquals(2, r.code());
         String[] lines = r.err().strip().split("\n");
         assertEquals(2, lines.length, r.err());
@@ -33,7 +23,7 @@ class UsageErrorsCliTest {
     }
 
     @Test void exclusiveOptionsAreNamedWithoutADoubledErrorPrefix() {
-        Run r = shears("prune", "--model", "m.shears", "--sparsity", "0.5", "--structure", "2:4", "--out", "o");
+        CliRun r = shears("prune", "--model", "m.shears", "--sparsity", "0.5", "--structure", "2:4", "--out", "o");
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("shears prune: error: --sparsity"), r.err());
         assertTrue(r.err().contains("mutually exclusive"), r.err());
@@ -41,7 +31,7 @@ class UsageErrorsCliTest {
     }
 
     @Test void aMisspelledOptionOrCommandGetsASuggestion() {
-        Run r = shears("prune", "--model", "m.shears", "--sparsty", "0.5", "--out", "o");
+        CliRun r = shears("prune", "--model", "m.shears", "--sparsty", "0.5", "--out", "o");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--sparsty") && r.err().contains("--sparsity"), r.err());
         r = shears("inspekt", "--model", "m.onnx");
@@ -53,7 +43,7 @@ class UsageErrorsCliTest {
     @Test void aYamlErrorIsReportedOnceNotAgainAsItsCause(@TempDir Path dir) throws Exception {
         Path recipe = dir.resolve("broken.yaml");
         Files.writeString(recipe, "name: bad\nepochs: 10\n  batchSize: 3\n foo: [\n");
-        Run r = shears("recipes", recipe.toString());
+        CliRun r = shears("recipes", recipe.toString());
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("broken.yaml: not valid YAML (line 3, column 12)"), r.err());
         assertEquals(1, r.err().split("mapping values are not allowed here", -1).length - 1, "the parser's message once: " + r.err());
@@ -64,12 +54,12 @@ class UsageErrorsCliTest {
     @Test void badInputFilesExitWithTwoLikeBadFlags(@TempDir Path dir) throws Exception {
         Path recipe = Files.writeString(dir.resolve("r.yaml"), "name: r\nepochs: 0\n");
         assertEquals(2, shears("recipes", recipe.toString()).code());
-        Run data = shears("eval", "--model", OutputPathsCliTest.LINEAR.resolve("model.onnx").toString(), "--data", dir.resolve("nope").toString(),
+        CliRun data = shears("eval", "--model", OutputPathsCliTest.LINEAR.resolve("model.onnx").toString(), "--data", dir.resolve("nope").toString(),
                 "--backend", "cpu");
         assertEquals(2, data.code(), data.err());
         assertTrue(data.err().contains("no such folder"), data.err());
         Path onnx = Files.write(dir.resolve("broken.onnx"), new byte[]{8, 7, 18, 3, 'a'});
-        Run r = shears("inspect", "--model", onnx.toString());
+        CliRun r = shears("inspect", "--model", onnx.toString());
         assertEquals(2, r.code(), r.err());
         Path ckpt = Files.write(dir.resolve("broken.shears"), new byte[]{'P', 'K', 3, 4, 1, 2, 3});
         r = shears("inspect", "--model", ckpt.toString());
@@ -78,7 +68,7 @@ class UsageErrorsCliTest {
     }
 
     @Test void theStackTraceHintIsOnlyForErrorsWhereATraceHelps(@TempDir Path dir) throws Exception {
-        Run r = shears("eval", "--model", "m.onnx", "--batch", "0");
+        CliRun r = shears("eval", "--model", "m.onnx", "--batch", "0");
         assertEquals(2, r.code());
         assertEquals(1, r.err().strip().lines().count(), "one line for a mistake in the command line: " + r.err());
         Path onnx = Files.write(dir.resolve("broken.onnx"), new byte[]{8, 7, 18, 3, 'a'});
@@ -92,20 +82,20 @@ class UsageErrorsCliTest {
     @Test void sparseInitializersAreRefusedForKeras(@TempDir Path dir) {
         String model = OutputPathsCliTest.LINEAR.resolve("model.onnx").toString();
         for (String name : new String[]{"m.h5", "m.keras"}) {
-            Run r = shears("export", "--model", model, "--format", "keras", "--out", dir.resolve(name).toString(), "--sparse-initializers");
+            CliRun r = shears("export", "--model", model, "--format", "keras", "--out", dir.resolve(name).toString(), "--sparse-initializers");
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("--sparse-initializers applies to --format onnx only"), r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertFalse(Files.exists(dir.resolve(name)));
         }
-        Run onnx = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve("m.onnx").toString(), "--sparse-initializers");
+        CliRun onnx = shears("export", "--model", model, "--format", "onnx", "--out", dir.resolve("m.onnx").toString(), "--sparse-initializers");
         assertEquals(0, onnx.code(), onnx.err());
         assertTrue(Files.exists(dir.resolve("m.onnx")));
     }
 
     /** README: a wrong recipe or data folder is "said in one line naming it"; the hint made it two. */
     @Test void aRecipeOrDataMistakeIsOneLine(@TempDir Path dir) {
-        Run r = shears("recipes", "gmp-tunde");
+        CliRun r = shears("recipes", "gmp-tunde");
         assertEquals(2, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("no built-in recipe named 'gmp-tunde'"), r.err());
@@ -120,7 +110,7 @@ class UsageErrorsCliTest {
 
     /** Plain 'shears prune' named --model and --out but not the recipe choice, which the next try then failed on. */
     @Test void missingOptionsIncludeTheRequiredChoiceOfRecipe() {
-        Run r = shears("prune");
+        CliRun r = shears("prune");
         assertEquals(2, r.code());
         String first = r.err().lines().findFirst().orElse("");
         assertTrue(first.startsWith("shears prune: error: ") && first.contains("--model") && first.contains("--out"), r.err());
@@ -133,13 +123,13 @@ class UsageErrorsCliTest {
     }
 
     @Test void noArgumentsAtAllListTheCommands() {
-        Run r = shears();
+        CliRun r = shears();
         assertEquals(2, r.code());
         assertTrue(r.err().contains("Usage: shears") && r.err().contains("prune") && r.err().contains("recipes"), r.err());
     }
 
     @Test void helpStillPrintsTheWholeUsage() {
-        Run r = shears("export", "--help");
+        CliRun r = shears("export", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("Usage: shears export") && r.out().contains("--sparse-initializers"), r.out());
     }

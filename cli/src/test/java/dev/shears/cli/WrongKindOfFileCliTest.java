@@ -3,12 +3,10 @@ package dev.shears.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.shears.cli.CliRun.shears;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -19,17 +17,9 @@ import static org.junit.jupiter.api.Assertions.*;
 class WrongKindOfFileCliTest {
     static final Path LINEAR = OutputPathsCliTest.LINEAR;
 
-    record Run(int code, String out, String err) {}
-
-    static Run shears(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Shears.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
-        return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    }
-
     @Test void aFolderAsPredictInputIsCalledAFolder(@TempDir Path dir) throws Exception {
         Path folder = Files.createDirectories(dir.resolve("x.npy"));
-        Run r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", folder.toString(),
+        CliRun r = shears("predict", "--model", LINEAR.resolve("model.onnx").toString(), "--input", folder.toString(),
                 "--output", dir.resolve("y.npy").toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--input " + folder + " is a folder; give a .npy or ONNX TensorProto .pb file"), r.err());
@@ -39,7 +29,7 @@ class WrongKindOfFileCliTest {
 
     @Test void aBinaryFileAsRecipeSaysItIsNotAYamlFile(@TempDir Path dir) throws Exception {
         Path model = LINEAR.resolve("model.onnx"); // protobuf: not UTF-8
-        Run r = shears("recipes", model.toString());
+        CliRun r = shears("recipes", model.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("recipe file " + model + " is not a YAML text file"), r.err());
         assertTrue(r.err().contains("gmp-tuned"), "points at a recipe to start from: " + r.err());
@@ -55,13 +45,13 @@ class WrongKindOfFileCliTest {
 
     @Test void aWeightsOnlyHdf5AsModelSaysWhichFlagsToGive() {
         Path weights = Path.of("../model-import/src/test/resources/keras/examples/mnist_mlp/mnist_mlp_tf_keras_2_weights.h5").toAbsolutePath().normalize();
-        Run r = shears("inspect", "--model", weights.toString());
+        CliRun r = shears("inspect", "--model", weights.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("give the model's config with it: --model CONFIG.json --weights " + weights), r.err());
     }
 
     @Test void aFolderAsRecipeIsCalledAFolder(@TempDir Path dir) {
-        Run r = shears("recipes", dir + "/");
+        CliRun r = shears("recipes", dir + "/");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(" is a folder; give a YAML file or a built-in recipe name"), r.err());
     }
