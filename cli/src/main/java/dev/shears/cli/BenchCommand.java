@@ -117,8 +117,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         } else if (cuda) {
             try (Backend be = Backends.create("cuda").backend()) {
-                String cause = CudaSparseModel.unavailabilityCause();
-                if (cause != null) throw new UserError("bench sparse --backend cuda needs cuSPARSE: " + cause + "; or use --backend cpu");
+                requireCusparse();
                 device = be.name();
                 ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
                 CudaSparsePlanner planner = new CudaSparsePlanner(
@@ -205,5 +204,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         SparseBench.Row first = rows.getFirst();
         return PngChart.render("Sparse vs dense, " + first.m() + "x" + first.k() + " (" + device + ")", "sparsity", "median ms", lines, true);
+    }
+
+    /** Refuses (exit 2) when cuSPARSE, which both CUDA benches time against cuBLAS, cannot be loaded. */
+    static void requireCusparse() {
+        String cause = CudaSparseModel.unavailabilityCause();
+        if (cause != null) throw new UserError("bench sparse --backend cuda needs cuSPARSE: " + cause + "; or use --backend cpu");
     }
 }

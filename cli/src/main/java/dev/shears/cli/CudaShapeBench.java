@@ -51,8 +51,7 @@ final class CudaShapeBench {
                     + " multiples of 16 (eval --sparse pads a layer to them; this sweep times the shape as given): choose e.g. --shape %dx%d,"
                     + " or drop --precision", precision.id(), m, k, CudaStructuredMatrix.roundUp(m, 16), CudaStructuredMatrix.roundUp(k, 16)));
         try (Backend be = Backends.create("cuda").backend()) {
-            String cause = CusparseRuntime.unavailabilityCause();
-            if (cause != null) throw new UserError("bench sparse --backend cuda needs cuSPARSE: " + cause + "; or use --backend cpu");
+            BenchCommand.requireCusparse();
             CudaBackend cuda = (CudaBackend) be;
             List<CudaShapeSweep.LtCase> lt = new ArrayList<>();
             if (precision != Precision.FP32)
