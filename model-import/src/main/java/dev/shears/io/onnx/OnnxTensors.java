@@ -61,31 +61,33 @@ final class OnnxTensors {
                  TensorProto.DataType.BFLOAT16_VALUE -> true;
             default -> false;
         };
-        if (floating) return TensorData.lazyFloats(dims, () -> decodeFloats(t, raw, type, n, file, name));
-        return TensorData.lazyLongs(dims, () -> decodeLongs(t, raw, type, n, file, name));
+        if (floating) return TensorData.lazyFloats(dims, () -> decodeFloats(t, raw, type, n));
+        return TensorData.lazyLongs(dims, () -> decodeLongs(t, raw, type, n));
     }
 
-    /** The float elements of a checked tensor of a floating type (raw little-endian bytes, or the typed field when raw is null). */
-    private static float[] decodeFloats(TensorProto t, ByteBuffer raw, int type, int n, Path file, String name) {
+    /**
+     * The float elements of a checked tensor of a floating type: raw little-endian bytes, or the typed
+     * field when raw is null (whose count {@link #requireTypedCount} has checked).
+     */
+    private static float[] decodeFloats(TensorProto t, ByteBuffer raw, int type, int n) {
         switch (type) {
             case TensorProto.DataType.FLOAT_VALUE -> {
                 float[] v = new float[n];
                 if (raw != null) raw.asFloatBuffer().get(v);
-                else copyCount(t.getFloatDataCount(), n, file, name, "float_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getFloatData(i); });
+                else for (int i = 0; i < n; i++) v[i] = t.getFloatData(i);
                 return v;
             }
             case TensorProto.DataType.DOUBLE_VALUE -> {
                 float[] v = new float[n];
                 if (raw != null) for (int i = 0; i < n; i++) v[i] = (float) raw.getDouble(i * 8);
-                else copyCount(t.getDoubleDataCount(), n, file, name, "double_data", () -> { for (int i = 0; i < n; i++) v[i] = (float) t.getDoubleData(i); });
+                else for (int i = 0; i < n; i++) v[i] = (float) t.getDoubleData(i);
                 return v;
             }
             case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE -> {
                 boolean bf = type == TensorProto.DataType.BFLOAT16_VALUE;
                 float[] v = new float[n];
                 for (int i = 0; i < n; i++) {
-                    int bits = raw != null ? raw.getShort(i * 2) & 0xffff : (i < t.getInt32DataCount() ? t.getInt32Data(i) & 0xffff : -1);
-                    if (bits < 0) throw countError(t.getInt32DataCount(), n, file, name, "int32_data");
+                    int bits = (raw != null ? raw.getShort(i * 2) : t.getInt32Data(i)) & 0xffff;
                     v[i] = bf ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat((short) bits);
                 }
                 return v;
@@ -94,13 +96,16 @@ final class OnnxTensors {
         }
     }
 
-    /** The integer elements of a checked tensor of an integer or bool type (raw little-endian bytes, or the typed field when raw is null). */
-    private static long[] decodeLongs(TensorProto t, ByteBuffer raw, int type, int n, Path file, String name) {
+    /**
+     * The integer elements of a checked tensor of an integer or bool type: raw little-endian bytes, or the
+     * typed field when raw is null (whose count {@link #requireTypedCount} has checked).
+     */
+    private static long[] decodeLongs(TensorProto t, ByteBuffer raw, int type, int n) {
         switch (type) {
             case TensorProto.DataType.INT64_VALUE -> {
                 long[] v = new long[n];
                 if (raw != null) raw.asLongBuffer().get(v);
-                else copyCount(t.getInt64DataCount(), n, file, name, "int64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt64Data(i); });
+                else for (int i = 0; i < n; i++) v[i] = t.getInt64Data(i);
                 return v;
             }
             case TensorProto.DataType.INT32_VALUE, TensorProto.DataType.INT16_VALUE, TensorProto.DataType.INT8_VALUE,
@@ -117,7 +122,7 @@ final class OnnxTensors {
                         };
                     }
                 } else {
-                    copyCount(t.getInt32DataCount(), n, file, name, "int32_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getInt32Data(i); });
+                    for (int i = 0; i < n; i++) v[i] = t.getInt32Data(i);
                 }
                 return v;
             }
@@ -127,7 +132,7 @@ final class OnnxTensors {
                     for (int i = 0; i < n; i++)
                         v[i] = type == TensorProto.DataType.UINT32_VALUE ? raw.getInt(i * 4) & 0xffffffffL : raw.getLong(i * 8);
                 } else {
-                    copyCount(t.getUint64DataCount(), n, file, name, "uint64_data", () -> { for (int i = 0; i < n; i++) v[i] = t.getUint64Data(i); });
+                    for (int i = 0; i < n; i++) v[i] = t.getUint64Data(i);
                 }
                 return v;
             }
@@ -288,7 +293,8 @@ final class OnnxTensors {
     /**
      * Checks that the typed field holding the values (no raw_data) has as many as the dims say, so
      * that a damaged dimension (a 100-byte file declaring 2^31-1 floats) fails here instead of
-     * allocating gigabytes first. Types the decoder does not read pass; its switch reports them.
+     * allocating gigabytes first; the decoders then copy without checking again. {@link #decode}
+     * has refused unsupported types before this.
      */
     private static void requireTypedCount(TensorProto t, int type, int n, Path file, String name) {
         switch (type) {
@@ -305,11 +311,6 @@ final class OnnxTensors {
             }
             default -> { }
         }
-    }
-
-    private static void copyCount(int have, int n, Path file, String name, String field, Runnable copy) {
-        if (have != n) throw countError(have, n, file, name, field);
-        copy.run();
     }
 
     private static ImportException countError(int have, int n, Path file, String name, String field) {

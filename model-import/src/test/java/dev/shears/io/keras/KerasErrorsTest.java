@@ -42,6 +42,27 @@ class KerasErrorsTest {
         return p;
     }
 
+    /**
+     * Writes {@code file}: a functional model of an InputLayer "in" with batch_input_shape
+     * [null, {@code inputDims}], then {@code layer} (the JSON of one layer); the model's output is
+     * call {@code outputCall} of layer {@code output}.
+     */
+    private Path modelOfInputAnd(String file, String inputDims, String layer, String output, int outputCall) throws Exception {
+        Path p = dir.resolve(file);
+        Files.writeString(p, """
+                {"class_name": "Model", "config": {"name": "m", "layers": [
+                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, %s], "name": "in"}, "inbound_nodes": []},
+                 %s
+                ], "input_layers": [["in", 0, 0]], "output_layers": [["%s", %d, 0]]}}
+                """.formatted(inputDims, layer, output, outputCall));
+        return p;
+    }
+
+    /** {@link #modelOfInputAnd(String, String, String, String, int)} whose output is the first call of {@code output}. */
+    private Path modelOfInputAnd(String file, String inputDims, String layer, String output) throws Exception {
+        return modelOfInputAnd(file, inputDims, layer, output, 0);
+    }
+
     /** Cut points: inside the superblock, in the object headers, mid-data, just before the end. */
     @ParameterizedTest
     @ValueSource(doubles = {0.002, 0.05, 0.5, 0.99})
@@ -147,13 +168,8 @@ class KerasErrorsTest {
     /** Found by KerasCorruptionTest (-Dshears.fuzz.seed=5): a ragged ((top, bottom), (left)) padding was a NullPointerException. */
     @Test
     void raggedZeroPaddingNamesTheLayer() throws Exception {
-        Path p = dir.resolve("pad.json");
-        Files.writeString(p, """
-                {"class_name": "Model", "config": {"name": "m", "layers": [
-                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
-                 {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [[1, 1], [1]]}, "inbound_nodes": [[["in", 0, 0, {}]]]}
-                ], "input_layers": [["in", 0, 0]], "output_layers": [["pad", 0, 0]]}}
-                """);
+        Path p = modelOfInputAnd("pad.json", "4, 4, 1", """
+                {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [[1, 1], [1]]}, "inbound_nodes": [[["in", 0, 0, {}]]]}""", "pad");
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals("pad", e.node());
         assertTrue(e.getMessage().contains("is not ((top, bottom), (left, right))"), e.getMessage());
@@ -175,13 +191,8 @@ class KerasErrorsTest {
 
     @Test
     void textWhereAPaddingIntegerBelongsNamesTheFieldAndValue() throws Exception {
-        Path p = dir.resolve("pad.json");
-        Files.writeString(p, """
-                {"class_name": "Model", "config": {"name": "m", "layers": [
-                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
-                 {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [1, "x"]}, "inbound_nodes": [[["in", 0, 0, {}]]]}
-                ], "input_layers": [["in", 0, 0]], "output_layers": [["pad", 0, 0]]}}
-                """);
+        Path p = modelOfInputAnd("pad.json", "4, 4, 1", """
+                {"name": "pad", "class_name": "ZeroPadding2D", "config": {"name": "pad", "padding": [1, "x"]}, "inbound_nodes": [[["in", 0, 0, {}]]]}""", "pad");
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals("pad", e.node());
         assertEquals(p, e.file());
@@ -191,14 +202,8 @@ class KerasErrorsTest {
     /** Found by KerasCorruptionTest: a keras_history that is not [layer, call, output] was a NullPointerException. */
     @Test
     void malformedInboundReference() throws Exception {
-        Path p = dir.resolve("history.json");
-        Files.writeString(p, """
-                {"class_name": "Model", "config": {"name": "m", "layers": [
-                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
-                 {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4},
-                  "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": 7}}]}]}
-                ], "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}
-                """);
+        Path p = modelOfInputAnd("history.json", "4", """
+                {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": 7}}]}]}""", "d");
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals("d", e.node());
         assertEquals(p, e.file());
@@ -215,14 +220,8 @@ class KerasErrorsTest {
         String[][] cases = {{"1.5", "0", "'layers[1].inbound_nodes[0][1][1]' is 1.5, expected an integer"},
                 {"0", "\"x\"", "'layers[1].inbound_nodes[0][1][2]' is \"x\", expected an integer"}};
         for (String[] c : cases) {
-            Path p = dir.resolve("index.json");
-            Files.writeString(p, """
-                    {"class_name": "Model", "config": {"name": "m", "layers": [
-                     {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
-                     {"name": "add", "class_name": "Add", "config": {"name": "add"},
-                      "inbound_nodes": [[["in", 0, 0, {"training": false}], ["in", %s, %s, {}]]]}
-                    ], "input_layers": [["in", 0, 0]], "output_layers": [["add", 0, 0]]}}
-                    """.formatted(c[0], c[1]));
+            Path p = modelOfInputAnd("index.json", "4", """
+                    {"name": "add", "class_name": "Add", "config": {"name": "add"}, "inbound_nodes": [[["in", 0, 0, {"training": false}], ["in", %s, %s, {}]]]}""".formatted(c[0], c[1]), "add");
             ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
             assertEquals("add", e.node());
             assertEquals(p, e.file());
@@ -251,13 +250,8 @@ class KerasErrorsTest {
             assertEquals(p, e.file());
             assertTrue(e.getMessage().contains(c[3]), e.getMessage());
         }
-        Path p = dir.resolve("name.json");
-        Files.writeString(p, """
-                {"class_name": "Model", "config": {"name": "m", "layers": [
-                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
-                 {"name": 7, "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]]]}
-                ], "input_layers": [["in", 0, 0]], "output_layers": [["7", 0, 0]]}}
-                """);
+        Path p = modelOfInputAnd("name.json", "4", """
+                {"name": 7, "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]]]}""", "7");
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals(p, e.file());
         assertTrue(e.getMessage().contains("'layers[1].name' is 7, expected a string"), e.getMessage());
@@ -267,14 +261,8 @@ class KerasErrorsTest {
     @Test
     void textWhereABatchNormFloatBelongsNamesTheField() throws Exception {
         for (String field : new String[]{"momentum", "epsilon"}) {
-            Path p = dir.resolve("bn.json");
-            Files.writeString(p, """
-                    {"class_name": "Model", "config": {"name": "m", "layers": [
-                     {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
-                     {"name": "bn", "class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "%s": "0.5"},
-                      "inbound_nodes": [[["in", 0, 0, {}]]]}
-                    ], "input_layers": [["in", 0, 0]], "output_layers": [["bn", 0, 0]]}}
-                    """.formatted(field));
+            Path p = modelOfInputAnd("bn.json", "4", """
+                    {"name": "bn", "class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "%s": "0.5"}, "inbound_nodes": [[["in", 0, 0, {}]]]}""".formatted(field), "bn");
             ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
             assertEquals("bn", e.node());
             assertEquals(p, e.file());
@@ -306,13 +294,8 @@ class KerasErrorsTest {
 
     @Test
     void sharedLayerIsRefused() throws Exception {
-        Path p = dir.resolve("shared.json");
-        Files.writeString(p, """
-                {"class_name": "Model", "config": {"name": "m", "layers": [
-                 {"name": "in", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}, "inbound_nodes": []},
-                 {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]], [["d", 0, 0, {}]]]}
-                ], "input_layers": [["in", 0, 0]], "output_layers": [["d", 1, 0]]}}
-                """);
+        Path p = modelOfInputAnd("shared.json", "4", """
+                {"name": "d", "class_name": "Dense", "config": {"name": "d", "units": 4}, "inbound_nodes": [[["in", 0, 0, {}]], [["d", 0, 0, {}]]]}""", "d", 1);
         ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
         assertEquals("d", e.node());
         assertTrue(e.getMessage().contains("shared layer"), e.getMessage());

@@ -182,16 +182,16 @@ public sealed interface PruningModifier {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
-    /**
-     * For descriptions: at most 4 significant digits, 35.0 -> "35", 0.025 -> "0.025",
-     * 1.1666666666666665 -> "1.167". A recipe stretched with {@code --epochs} has epochs such as
-     * 7 * 2 / 12, which {@link #num} prints with 17 digits.
-     */
     /** For descriptions: "every epoch", "every 0.5 epochs" (it said "every 1 epoch(s)"). */
     static String every(double epochs) {
         return epochs == 1 ? "every epoch" : "every " + shortNum(epochs) + " epochs";
     }
 
+    /**
+     * For descriptions: at most 4 significant digits, 35.0 -> "35", 0.025 -> "0.025",
+     * 1.1666666666666665 -> "1.167". A recipe stretched with {@code --epochs} has epochs such as
+     * 7 * 2 / 12, which {@link #num} prints with 17 digits.
+     */
     static String shortNum(double v) {
         if (!Double.isFinite(v)) return Double.toString(v);
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
