@@ -106,17 +106,6 @@ public final class StrictJson {
         return v.floatValue();
     }
 
-    /** The field {@code name} of {@code parent} as a double; {@code path} is the parent's path (empty at the root). */
-    public static double doubleField(JsonNode parent, String path, String name) {
-        return toDouble(parent == null ? null : parent.get(name), join(path, name));
-    }
-
-    /** The optional field {@code name} of {@code parent} as a double: {@code fallback} when absent or null. */
-    public static double doubleFieldOr(JsonNode parent, String path, String name, double fallback) {
-        JsonNode v = parent == null ? null : parent.get(name);
-        return absent(v) ? fallback : toDouble(v, join(path, name));
-    }
-
     /** The field {@code name} of {@code parent} as a float; {@code path} is the parent's path (empty at the root). */
     public static float floatField(JsonNode parent, String path, String name) {
         return toFloat(parent == null ? null : parent.get(name), join(path, name));

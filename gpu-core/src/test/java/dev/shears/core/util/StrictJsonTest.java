@@ -62,21 +62,19 @@ class StrictJsonTest {
     void onlyAJsonNumberIsANumber() throws Exception {
         JsonNode o = json("{\"m\": 0.99, \"i\": 3, \"e\": 1e-3, \"text\": \"0.9\", \"x\": \"x\", \"flag\": true, \"list\": [1],"
                 + " \"huge\": 1e39}");
-        assertEquals(0.99, StrictJson.doubleField(o, "", "m"));
-        assertEquals(3.0, StrictJson.doubleField(o, "", "i"));
+        assertEquals(0.99, StrictJson.toDouble(o.get("m"), "m"));
+        assertEquals(3.0, StrictJson.toDouble(o.get("i"), "i"));
         assertEquals(0.99f, StrictJson.floatField(o, "", "m"));
         assertEquals(1e-3f, StrictJson.floatField(o, "", "e"));
-        assertEquals(1e39, StrictJson.doubleField(o, "", "huge"));
+        assertEquals(1e39, StrictJson.toDouble(o.get("huge"), "huge"));
         String[][] cases = {{"text", "\"0.9\""}, {"x", "\"x\""}, {"flag", "true"}, {"list", "[1]"}, {"absent", "missing"}};
         for (String[] c : cases) {
-            var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.doubleField(o, "config", c[0]), c[0]);
+            var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.toDouble(o.get(c[0]), "config." + c[0]), c[0]);
             assertEquals("'config." + c[0] + "' is " + c[1] + ", expected a number", e.getMessage());
             assertThrows(StrictJson.BadField.class, () -> StrictJson.floatField(o, "config", c[0]), c[0]);
         }
         var e = assertThrows(StrictJson.BadField.class, () -> StrictJson.floatField(o, "config", "huge"));
         assertEquals("'config.huge' is 1.0E39, expected a number within float range", e.getMessage());
-        assertEquals(0.5, StrictJson.doubleFieldOr(o, "", "absent", 0.5));
-        assertThrows(StrictJson.BadField.class, () -> StrictJson.doubleFieldOr(o, "", "x", 0.5));
     }
 
     /** asText() turned 7, true and {"a": 1} into text: only a JSON string is a string. */
