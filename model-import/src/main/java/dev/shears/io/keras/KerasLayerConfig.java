@@ -18,24 +18,27 @@ import java.util.function.Supplier;
  */
 record KerasLayerConfig(String className, String name, JsonNode config, List<String> inbound, Path file) {
 
-    /** The first of {@code names} present and not null, or null. */
-    JsonNode field(String... names) {
+    /** The first of {@code names} whose value is present and not null, or null; the one lookup {@link #field} and {@link #path} share. */
+    private String present(String... names) {
         for (String n : names) {
             JsonNode v = config.get(n);
-            if (v != null && !v.isNull()) return v;
+            if (v != null && !v.isNull()) return n;
         }
         return null;
     }
 
-    boolean has(String... names) { return field(names) != null; }
+    /** The value of the first of {@code names} present and not null, or null. */
+    JsonNode field(String... names) {
+        String n = present(names);
+        return n == null ? null : config.get(n);
+    }
 
-    /** The path of the first of {@code names} present, as errors give it ({@code config.filters}). */
+    boolean has(String... names) { return present(names) != null; }
+
+    /** The path of the first of {@code names} present (the first name when none is), as errors give it ({@code config.filters}). */
     String path(String... names) {
-        for (String n : names) {
-            JsonNode v = config.get(n);
-            if (v != null && !v.isNull()) return "config." + n;
-        }
-        return "config." + names[0];
+        String n = present(names);
+        return "config." + (n == null ? names[0] : n);
     }
 
     /**

@@ -189,6 +189,15 @@ class KerasErrorsTest {
         assertTrue(e.getMessage().contains("'config.units' is 512.5, expected an integer"), e.getMessage());
     }
 
+    /** A field read under its older name (Keras 1's output_dim for units) is named by the name the file uses. */
+    @Test
+    void fractionalIntegerUnderAnOlderNameNamesThatName() throws Exception {
+        Path p = mlpConfigWith("\"units\": 512", "\"output_dim\": 512.5");
+        ImportException e = fails(p, Optional.of(MLP_WEIGHTS));
+        assertEquals("dense_1", e.node());
+        assertTrue(e.getMessage().contains("'config.output_dim' is 512.5, expected an integer"), e.getMessage());
+    }
+
     @Test
     void textWhereAPaddingIntegerBelongsNamesTheFieldAndValue() throws Exception {
         Path p = modelOfInputAnd("pad.json", "4, 4, 1", """
