@@ -82,8 +82,7 @@ final class DemoCommand implements Callable<Integer> {
                         + " (--out DIR to choose the folder, --overwrite to replace " + out + ")");
             out = free;
         }
-        RunSupport.refuseFile(out);
-        OutputFile.requireWritableFolder(out, "--out " + out); // before the data loads and the dense phase trains, as train and prune do
+        RunOptions.requireOutFolder(out); // before the data loads and the dense phase trains, as train and prune do
         ExistingRun.refuse("--out " + out, out, overwrite, false);
         ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);
         Split split = DataSources.load(data);

@@ -62,7 +62,6 @@ final class EvalCommand implements Callable<Integer> {
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
             Dataset test = DataSources.loadTest(data);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
-            int batch = test.count() > 0 ? Math.min(this.batch, test.count()) : this.batch; // buffers no larger than the test set
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";
@@ -70,12 +69,12 @@ final class EvalCommand implements Callable<Integer> {
             // 10,000 images through a CNN take several seconds on two cores: show they are moving
             EvalProgress progress = new EvalProgress(new Progress(err, false), test.count());
             if (sparse) {
-                SparseEval.Outcome o = SparseEval.evaluate(src.model(), test, batch, p, err, progress);
+                SparseEval.Outcome o = SparseEval.evaluate(src.model(), test, batch, p, err, progress); // caps batch to the test set
                 r = o.result();
                 mode = o.description();
                 planSecs = o.planSeconds();
             } else {
-                r = progress.evaluateDense(src.model(), test, batch);
+                r = progress.evaluateDense(src.model(), test, SparseEval.evalBatch(batch, test));
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             var out = spec.commandLine().getOut();

@@ -41,14 +41,22 @@ final class RunOptions {
     void validate(int epochs, ModelOption model) {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > epochs))
             throw new UserError("--stop-after-epoch " + stopAfter + " must be between 1 and the run's " + Plural.of(epochs, "epoch"));
-        RunSupport.refuseFile(out);
         if (resume && overwrite)
             throw new UserError("--resume continues the run in --out " + out + " and --overwrite replaces it: give one of them");
-        OutputFile.requireWritableFolder(out, "--out " + out); // before the data and the model load, not after the first epoch
+        requireOutFolder(out); // before the data and the model load, not after the first epoch
         // model.shears is rewritten after every epoch; RunSupport.run checks again against the files the model came from
         model.refuseAsOutput(out.resolve("model.shears"), "--out " + out + " holds the model file:");
         // a fresh run rewrites model.shears after its first epoch and the reports at the end: never silently over a run
         if (!resume) ExistingRun.refuse("--out " + out, out, overwrite, true);
         if (!resume) model.check(true); // a resumed run's model comes from --out, the --model file only labels it
+    }
+
+    /**
+     * Refuses an --out that is a file or a folder that cannot be written (creating nothing); train, prune
+     * and demo call it before the data loads, so a bad --out fails at once, not after an epoch.
+     */
+    static void requireOutFolder(Path out) {
+        RunSupport.refuseFile(out);
+        OutputFile.requireWritableFolder(out, "--out " + out);
     }
 }

@@ -52,6 +52,15 @@ class SparseEvalTest {
         }
     }
 
+    /** The one cap dense and sparse eval share: the requested batch, never more than a non-empty test set. */
+    @Test
+    void evalBatchIsTheRequestCappedAtTheTestSet() {
+        assertEquals(64, SparseEval.evalBatch(5000, samples(64)));
+        assertEquals(32, SparseEval.evalBatch(32, samples(64)));
+        assertEquals(64, SparseEval.evalBatch(64, samples(64)));
+        assertEquals(256, SparseEval.evalBatch(256, samples(0))); // an empty set: the evaluator reports it, not a batch of 0
+    }
+
     /**
      * A model with no pruned weights: timing every format of every layer (12 s for LeNet-300-100)
      * only ended all dense. Now it says so, plans nothing, and scores exactly as dense eval does;
