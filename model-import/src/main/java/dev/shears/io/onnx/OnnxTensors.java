@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.function.Supplier;
 
 /**
  * Decoding and encoding of ONNX {@code TensorProto} values. Element data may sit in
@@ -52,17 +53,17 @@ final class OnnxTensors {
         if (elementWidth(type) < 0)
             throw new ImportException("tensor element type " + typeName(type) + " is not supported"
                     + " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8-64, UINT8-64, BOOL)", file, name);
-        ByteBuffer raw = rawBytes(t, file, name, n, type);
+        Supplier<ByteBuffer> raw = rawBytes(t, file, name, n, type);
         if (raw == null) requireTypedCount(t, type, n, file, name); // before allocating n values: dims alone must not size an array
-        // every check on the file is done: the elements are decoded when first read (a model that a later check refuses
-        // does not pay for decoding its weights), by the same code either way
+        // every check on the file is done: the elements are decoded (and external data read) when first read (a model that
+        // a later check refuses does not pay for decoding its weights), by the same code either way
         boolean floating = switch (type) {
             case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.DOUBLE_VALUE, TensorProto.DataType.FLOAT16_VALUE,
                  TensorProto.DataType.BFLOAT16_VALUE -> true;
             default -> false;
         };
-        if (floating) return TensorData.lazyFloats(dims, () -> decodeFloats(t, raw, type, n));
-        return TensorData.lazyLongs(dims, () -> decodeLongs(t, raw, type, n));
+        if (floating) return TensorData.lazyFloats(dims, () -> decodeFloats(t, raw == null ? null : raw.get(), type, n));
+        return TensorData.lazyLongs(dims, () -> decodeLongs(t, raw == null ? null : raw.get(), type, n));
     }
 
     /**
@@ -229,64 +230,104 @@ final class OnnxTensors {
         };
     }
 
-    /** The element bytes from raw_data or external data (little-endian buffer), or null when the typed fields hold them. */
-    private static ByteBuffer rawBytes(TensorProto t, Path file, String name, int n, int type) {
+    /**
+     * The element bytes from raw_data or external data (a little-endian buffer), or null when the typed fields hold
+     * them. raw_data is checked and wrapped now; external data is checked now (its keys, its length, that the file
+     * is there and long enough) and read when the supplier is first called, after checking the heap has room.
+     */
+    private static Supplier<ByteBuffer> rawBytes(TensorProto t, Path file, String name, int n, int type) {
         boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
         if (!external && !t.hasRawData()) return null;
         int width = elementWidth(type); // decode refused an unsupported type (width -1) before calling this
         long need = (long) n * width;
-        ByteBuffer bytes;
         if (external) {
-            bytes = readExternal(t, file, name, need);
-        } else {
-            ByteString raw = t.getRawData();
-            if (raw.size() != need)
-                throw new ImportException("raw_data holds " + raw.size() + " bytes, the dims and " + typeName(type)
-                        + " need " + need + " (truncated or corrupt tensor)", file, name);
-            bytes = raw.asReadOnlyByteBuffer();
+            ExternalData x = ExternalData.of(t, file, name, need);
+            x.size(); // the file is there and holds the bytes: refused at load, as raw_data is, not when first read
+            return () -> x.read().order(ByteOrder.LITTLE_ENDIAN);
         }
-        return bytes.order(ByteOrder.LITTLE_ENDIAN);
+        ByteString raw = t.getRawData();
+        if (raw.size() != need)
+            throw new ImportException("raw_data holds " + raw.size() + " bytes, the dims and " + typeName(type)
+                    + " need " + need + " (truncated or corrupt tensor)", file, name);
+        ByteBuffer bytes = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return () -> bytes;
     }
 
-    private static ByteBuffer readExternal(TensorProto t, Path file, String name, long need) {
-        String location = null;
-        long offset = 0, length = -1;
-        for (StringStringEntryProto e : t.getExternalDataList()) {
-            try {
-                switch (e.getKey()) {
-                    case "location" -> location = e.getValue();
-                    case "offset" -> offset = Long.parseLong(e.getValue().strip());
-                    case "length" -> length = Long.parseLong(e.getValue().strip());
-                    default -> { } // checksum and others: not verified
+    /**
+     * Where a tensor's external data lies: bytes {@code offset} to {@code offset + need} of {@code data}, the file
+     * its {@code location} names relative to the model's folder. {@code file} and {@code name} are the model and the
+     * tensor, for errors.
+     */
+    private record ExternalData(Path data, String location, long offset, long need, Path file, String name) {
+
+        /** The entry's keys read and checked (location present, offset and length integers, length = need); no file access. */
+        static ExternalData of(TensorProto t, Path file, String name, long need) {
+            String location = null;
+            long offset = 0, length = -1;
+            for (StringStringEntryProto e : t.getExternalDataList()) {
+                try {
+                    switch (e.getKey()) {
+                        case "location" -> location = e.getValue();
+                        case "offset" -> offset = Long.parseLong(e.getValue().strip());
+                        case "length" -> length = Long.parseLong(e.getValue().strip());
+                        default -> { } // checksum and others: not verified
+                    }
+                } catch (NumberFormatException ex) {
+                    throw new ImportException("external data " + e.getKey() + " '" + e.getValue() + "' is not an integer", file, name);
                 }
-            } catch (NumberFormatException ex) {
-                throw new ImportException("external data " + e.getKey() + " '" + e.getValue() + "' is not an integer", file, name);
+            }
+            if (location == null || location.isEmpty())
+                throw new ImportException("tensor is stored externally but external_data has no 'location'", file, name);
+            Path base = file == null || file.toAbsolutePath().getParent() == null ? Path.of(".") : file.toAbsolutePath().getParent();
+            Path data = base.resolve(location).normalize();
+            if (length >= 0 && length != need)
+                throw new ImportException("external data length " + length + " bytes, but the dims and type need " + need, file, name);
+            if (need > Integer.MAX_VALUE - 8)
+                throw new ImportException("external data of " + need + " bytes is more than one Java array holds (2^31 - 9 bytes)", file, name);
+            return new ExternalData(data, location, offset, need, file, name);
+        }
+
+        /** The data file's size, after checking it holds bytes offset to offset + need; the errors {@link #read} gives too. */
+        long size() {
+            try {
+                return checkedSize(Files.size(data));
+            } catch (IOException e) {
+                throw failure(e);
             }
         }
-        if (location == null || location.isEmpty())
-            throw new ImportException("tensor is stored externally but external_data has no 'location'", file, name);
-        Path base = file == null || file.toAbsolutePath().getParent() == null ? Path.of(".") : file.toAbsolutePath().getParent();
-        Path data = base.resolve(location).normalize();
-        if (length >= 0 && length != need)
-            throw new ImportException("external data length " + length + " bytes, but the dims and type need " + need, file, name);
-        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
-            if (offset < 0 || offset + need > ch.size())
-                throw new ImportException("external data file " + data + " has " + ch.size() + " bytes; the tensor needs bytes "
-                        + offset + " to " + (offset + need) + " (truncated file or wrong offset)", file, name);
-            ByteBuffer buf = ByteBuffer.allocate((int) need);
-            long pos = offset;
-            while (buf.hasRemaining()) {
-                int r = ch.read(buf, pos);
-                if (r < 0) break;
-                pos += r;
+
+        /** The need bytes at offset, read now (the file checked again: it may have changed since the load). */
+        ByteBuffer read() {
+            HeapBudget.require(need, "external data of " + location, file, name);
+            try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
+                checkedSize(ch.size());
+                ByteBuffer buf = ByteBuffer.allocate((int) need);
+                long pos = offset;
+                while (buf.hasRemaining()) {
+                    int r = ch.read(buf, pos);
+                    if (r < 0)
+                        throw new ImportException("external data file " + data + " ended at byte " + pos + " while reading bytes "
+                                + offset + " to " + (offset + need) + " (it changed while being read)", file, name);
+                    pos += r;
+                }
+                return buf.flip();
+            } catch (IOException e) {
+                throw failure(e);
             }
-            buf.flip();
-            return buf;
-        } catch (NoSuchFileException e) {
-            throw new ImportException("external data file '" + location + "' not found (looked for " + data
-                    + "); keep the data file beside the model, at the location the model names", file, name);
-        } catch (IOException e) {
-            throw new ImportException("cannot read external data file " + data + ": " + e.getMessage(), file, name, java.util.List.of(), e);
+        }
+
+        private long checkedSize(long size) {
+            if (offset < 0 || offset + need > size)
+                throw new ImportException("external data file " + data + " has " + size + " bytes; the tensor needs bytes "
+                        + offset + " to " + (offset + need) + " (truncated file or wrong offset)", file, name);
+            return size;
+        }
+
+        private ImportException failure(IOException e) {
+            if (e instanceof NoSuchFileException)
+                return new ImportException("external data file '" + location + "' not found (looked for " + data
+                        + "); keep the data file beside the model, at the location the model names", file, name);
+            return new ImportException("cannot read external data file " + data + ": " + e.getMessage(), file, name, java.util.List.of(), e);
         }
     }
 
