@@ -300,51 +300,46 @@ public final class CudaShapeSweep implements AutoCloseable {
         int m = c.m(), n = c.n(), k = c.k();
         boolean bf16 = c.dtype().equals("bf16");
         int type = bf16 ? CusparseLt.CUDA_R_16BF : CusparseLt.CUDA_R_16F;
-        long dA = 0, dB = 0, dD = 0, dRef = 0, dValid = 0, dComp = 0, dScratch = 0, dWs = 0;
+        long dA = 0, dB = 0, dD = 0, dRef = 0;
         try (StructuredMatmul mm = new StructuredMatmul(lt, m, n, k, type, CusparseLt.CUSPARSE_COMPUTE_32F,
                 CudaStructuredMatrix.SEARCH_ITERATIONS)) { // search as eval --sparse's plans do
             dA = upload16(random(m * k, 21), bf16);
             dB = upload16(random(k * n, 22), bf16);
             dD = Cuda.memAlloc(2L * m * n);
             dRef = Cuda.memAlloc(2L * m * n);
-            dValid = Cuda.memAlloc(4);
             mm.prune(dA, dA, stream);
-            mm.checkPruned(dA, dValid, stream);
-            int[] valid = new int[1];
-            Cuda.copyFromDevice(MemorySegment.ofArray(valid), dValid, 4, stream);
-            if (valid[0] != 0) throw new IllegalStateException("cusparseLtSpMMAPruneCheck: A does not follow 2:4 after cusparseLtSpMMAPrune");
-            long[] sizes = mm.compressedSize();
-            dComp = Cuda.memAlloc(sizes[0]);
-            dScratch = Cuda.memAlloc(Math.max(1, sizes[1]));
-            mm.compress(dA, dComp, dScratch, stream);
-            long ws0 = mm.workspaceBytes();
-            long wsSearch = ws0 > 0 ? Cuda.memAlloc(ws0) : 0;
-            long ws;
-            try {
-                ws = mm.search(dComp, dB, dD, wsSearch, stream); // the tuned plan's workspace
-            } finally {
-                if (wsSearch != 0) Cuda.memFree(wsSearch);
+            // check, compress and autotune exactly as eval --sparse's CudaStructuredMatrix plans do
+            try (StructuredOperand op = StructuredOperand.prepare(cusparse.backend(), mm, dA, dB, dD,
+                    () -> "cusparseLtSpMMAPruneCheck: A does not follow 2:4 after cusparseLtSpMMAPrune")) {
+                measureStructured(mm, op, c, version, dA, dB, dD, dRef, sink);
             }
-            dWs = ws > 0 ? Cuda.memAlloc(ws) : 0;
-            long comp = dComp, b = dB, d = dD, w = dWs, a = dA, ref = dRef;
-            // dense baseline on the same (pruned) A: row-major D = A B as the column-major D^T = B^T A^T
-            double denseMs = time(() -> Cublas.gemmEx(cublas.handle(), Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, n, m, k, blasScalars,
-                    b, type, n, a, type, k, ref, type, n, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT));
-            double ms = time(() -> mm.matmul(comp, b, d, w, stream));
-            double flops = 2.0 * m * n * k;
-            Map<String, Object> dense = ltRow("gemm", "dense-" + c.dtype(), c, denseMs, denseMs);
-            dense.put("TFLOPs", flops / (denseMs * 1e9));
-            sink.accept(dense);
-            Map<String, Object> r = ltRow("spmm", "2:4-" + c.dtype(), c, ms, denseMs);
-            r.put("TFLOPs", flops / (ms * 1e9));
-            r.put("cusparseLt", version);
-            r.put("compressedBytes", sizes[0]);
-            r.put("algConfigId", mm.configId()); // the kernel configuration the search kept
-            r.put("maxRelErr", maxRelErr16(dD, dRef, m * n, bf16));
-            sink.accept(r);
         } finally {
-            for (long p : new long[] {dA, dB, dD, dRef, dValid, dComp, dScratch, dWs}) if (p != 0) Cuda.memFree(p);
+            for (long p : new long[] {dA, dB, dD, dRef}) if (p != 0) Cuda.memFree(p);
         }
+    }
+
+    /** Times the 16-bit cuBLAS product and cuSPARSELt's on the prepared {@code op} and hands their rows to {@code sink}. */
+    private void measureStructured(StructuredMatmul mm, StructuredOperand op, LtCase c, String version, long dA, long dB, long dD, long dRef,
+                                   Consumer<Map<String, Object>> sink) {
+        int m = c.m(), n = c.n(), k = c.k();
+        boolean bf16 = c.dtype().equals("bf16");
+        int type = bf16 ? CusparseLt.CUDA_R_16BF : CusparseLt.CUDA_R_16F;
+        long comp = op.compressed().pointer(), b = dB, d = dD, w = op.workspace().pointer(), a = dA, ref = dRef;
+        // dense baseline on the same (pruned) A: row-major D = A B as the column-major D^T = B^T A^T
+        double denseMs = time(() -> Cublas.gemmEx(cublas.handle(), Cublas.CUBLAS_OP_N, Cublas.CUBLAS_OP_N, n, m, k, blasScalars,
+                b, type, n, a, type, k, ref, type, n, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT));
+        double ms = time(() -> mm.matmul(comp, b, d, w, stream));
+        double flops = 2.0 * m * n * k;
+        Map<String, Object> dense = ltRow("gemm", "dense-" + c.dtype(), c, denseMs, denseMs);
+        dense.put("TFLOPs", flops / (denseMs * 1e9));
+        sink.accept(dense);
+        Map<String, Object> r = ltRow("spmm", "2:4-" + c.dtype(), c, ms, denseMs);
+        r.put("TFLOPs", flops / (ms * 1e9));
+        r.put("cusparseLt", version);
+        r.put("compressedBytes", mm.compressedSize()[0]);
+        r.put("algConfigId", op.configId()); // the kernel configuration the search kept
+        r.put("maxRelErr", maxRelErr16(dD, dRef, m * n, bf16));
+        sink.accept(r);
     }
 
     // ------------------------------------------------------------------ rows

@@ -3,7 +3,6 @@ package dev.shears.core.cuda.sparse;
 import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.CudaTensor;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.HalfKernels;
@@ -76,17 +75,13 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
      */
     public static final int SEARCH_ITERATIONS = 10;
 
-    /**
-     * One cuSPARSELt product for batches up to {@code width}; {@code configId}: the kernel
-     * configuration its search chose.
-     */
-    private record Plan(StructuredMatmul mm, CudaTensor compressed, CudaTensor workspace, CudaTensor b, CudaTensor d, int configId) {
+    /** One cuSPARSELt product for batches up to {@code width}: its compressed, autotuned A and its 16-bit B and D buffers. */
+    private record Plan(StructuredMatmul mm, StructuredOperand a, CudaTensor b, CudaTensor d) {
         void close() {
             try {
                 mm.close();
             } finally {
-                compressed.close();
-                workspace.close();
+                a.close();
                 b.close();
                 d.close();
             }
@@ -142,7 +137,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
     @Override public String kernel() { return "cusparselt-spmma-" + precision.id() + "-config" + algConfigId(); }
 
     /** The cuSPARSELt kernel configuration the planned batch runs, as its search chose it ({@link StructuredMatmul#configId}). */
-    public int algConfigId() { return plans.get(plannedWidth).configId(); }
+    public int algConfigId() { return plans.get(plannedWidth).a().configId(); }
 
     /**
      * The kernel configuration a batch of {@code n} runs, as the search of its plan chose it; -1
@@ -150,14 +145,14 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
      */
     public int algConfigId(int n) {
         Map.Entry<Integer, Plan> e = plans.ceilingEntry(n);
-        return e == null ? -1 : e.getValue().configId();
+        return e == null ? -1 : e.getValue().a().configId();
     }
 
     /** Launches per configuration that the search of the planned batch's plan ran ({@link #SEARCH_ITERATIONS}, read back from cuSPARSELt). */
     public int searchIterations() { return plans.get(plannedWidth).mm().searchIterations(); }
 
     /** The compressed A of the planned batch width as cuSPARSELt sizes it (16-bit kept values plus its metadata, padding included). */
-    @Override public long storageBytes() { return plans.get(plannedWidth).compressed().bytes(); }
+    @Override public long storageBytes() { return plans.get(plannedWidth).a().compressed().bytes(); }
 
     public Precision precision() { return precision; }
 
@@ -170,7 +165,8 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         if (p != null) return p;
         StructuredMatmul mm = new StructuredMatmul(rt.lt(), mPad, width, kPad, precision.cudaType(), CusparseLt.CUSPARSE_COMPUTE_32F,
                 SEARCH_ITERATIONS);
-        CudaTensor dense = null, valid = null, scratch = null, compressed = null, workspace = null, b = null, d = null;
+        CudaTensor dense = null, b = null, d = null;
+        StructuredOperand a = null;
         try {
             byte[] bytes = new byte[2 * padded.length];
             for (int i = 0; i < padded.length; i++) {
@@ -178,44 +174,24 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
                 bytes[2 * i + 1] = (byte) (padded[i] >> 8);
             }
             dense = (CudaTensor) backend.uploadBytes(bytes, Shape.of(bytes.length));
-            valid = bytesOnDevice(4);
-            mm.checkPruned(dense.pointer(), valid.pointer(), backend.stream());
-            byte[] v = backend.downloadBytes(valid);
-            int flag = (v[0] & 0xff) | (v[1] & 0xff) << 8 | (v[2] & 0xff) << 16 | (v[3] & 0xff) << 24;
-            if (flag != 0)
-                throw new IllegalStateException("cuSPARSELt's prune check refuses the padded " + mPad + " x " + kPad + " " + precision.id()
-                        + " A of a " + rows + " x " + cols + " layer although every group of 4 holds at most 2 nonzeros on the host");
-            long[] sizes = mm.compressedSize();
-            compressed = bytesOnDevice(sizes[0]);
-            scratch = bytesOnDevice(sizes[1]);
-            mm.compress(dense.pointer(), compressed.pointer(), scratch.pointer(), backend.stream());
-            workspace = bytesOnDevice(mm.workspaceBytes());
             b = (CudaTensor) backend.uploadBytes(new byte[Math.multiplyExact(2 * kPad, width)], Shape.of(2L * kPad * width)); // zeros
-            d = bytesOnDevice(2L * mPad * width);
-            long tunedWorkspace = mm.search(compressed.pointer(), b.pointer(), d.pointer(), workspace.pointer(), backend.stream());
-            if (tunedWorkspace > workspace.bytes()) { // the chosen kernel needs more than the default did
-                workspace.close();
-                workspace = null;
-                workspace = bytesOnDevice(tunedWorkspace);
-            }
-            p = new Plan(mm, compressed, workspace, b, d, mm.configId());
+            d = StructuredOperand.bytesOnDevice(backend, 2L * mPad * width);
+            a = StructuredOperand.prepare(backend, mm, dense.pointer(), b.pointer(), d.pointer(),
+                    () -> "cuSPARSELt's prune check refuses the padded " + mPad + " x " + kPad + " " + precision.id()
+                            + " A of a " + rows + " x " + cols + " layer although every group of 4 holds at most 2 nonzeros on the host");
+            p = new Plan(mm, a, b, d);
             plans.put(width, p);
             return p;
         } catch (RuntimeException | Error e) {
             try {
                 mm.close();
             } catch (RuntimeException s) { e.addSuppressed(s); }
-            for (CudaTensor t : new CudaTensor[] {compressed, workspace, b, d}) if (t != null) t.close();
+            if (a != null) a.close();
+            for (CudaTensor t : new CudaTensor[] {b, d}) if (t != null) t.close();
             throw e;
         } finally {
-            // freed in stream order: the allocator reuses a block only after the work queued on it
-            for (CudaTensor t : new CudaTensor[] {dense, valid, scratch}) if (t != null) t.close();
+            if (dense != null) dense.close(); // freed in stream order, after the compression that read it
         }
-    }
-
-    /** At least 256 bytes (a library may refuse a null buffer it asked no bytes for), 256-byte aligned by the allocator. */
-    private CudaTensor bytesOnDevice(long bytes) {
-        return (CudaTensor) backend.allocate(Shape.of(Math.max(256, bytes)), DType.UINT8);
     }
 
     /** The plan for a batch of {@code n}: the planned one when n fits it, else one for ceil8(n). */
@@ -235,7 +211,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         int w = width(p);
         // B [kPad, w] = X^T, X [n, cols] row-major: transposed and zero-padded as it converts
         h.toHalf(cuda(x, "x").pointer(), p.b().pointer(), cols, n, cols, true, kPad, w, bf16);
-        p.mm().matmul(p.compressed().pointer(), p.b().pointer(), p.d().pointer(), p.workspace().pointer(), backend.stream());
+        p.mm().matmul(p.a().compressed().pointer(), p.b().pointer(), p.d().pointer(), p.a().workspace().pointer(), backend.stream());
         // Y [n, rows] = D^T, the [rows, n] corner of D [mPad, w]
         h.toFloat(p.d().pointer(), cuda(y, "y").pointer(), n, rows, w, true, bf16);
     }
@@ -247,7 +223,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
         boolean bf16 = precision.isBf16();
         int w = width(p);
         h.toHalf(cuda(x, "x").pointer(xOffset), p.b().pointer(), cols, n, n, false, kPad, w, bf16);
-        p.mm().matmul(p.compressed().pointer(), p.b().pointer(), p.d().pointer(), p.workspace().pointer(), backend.stream());
+        p.mm().matmul(p.a().compressed().pointer(), p.b().pointer(), p.d().pointer(), p.a().workspace().pointer(), backend.stream());
         h.toFloat(p.d().pointer(), cuda(y, "y").pointer(yOffset), rows, n, w, false, bf16);
     }
 
