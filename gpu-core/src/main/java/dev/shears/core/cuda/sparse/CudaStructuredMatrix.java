@@ -174,7 +174,7 @@ public final class CudaStructuredMatrix extends CudaSparseMatrix {
                 bytes[2 * i + 1] = (byte) (padded[i] >> 8);
             }
             dense = (CudaTensor) backend.uploadBytes(bytes, Shape.of(bytes.length));
-            b = (CudaTensor) backend.uploadBytes(new byte[Math.multiplyExact(2 * kPad, width)], Shape.of(2L * kPad * width)); // zeros
+            b = StructuredOperand.bytesOnDevice(backend, 2L * kPad * width); // zeros, set on the device (cuMemsetD8Async), nothing uploaded
             d = StructuredOperand.bytesOnDevice(backend, 2L * mPad * width);
             a = StructuredOperand.prepare(backend, mm, dense.pointer(), b.pointer(), d.pointer(),
                     () -> "cuSPARSELt's prune check refuses the padded " + mPad + " x " + kPad + " " + precision.id()
