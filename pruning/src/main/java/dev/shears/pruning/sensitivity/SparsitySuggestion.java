@@ -93,8 +93,8 @@ public record SparsitySuggestion(double maxDropPoints, NmStructure structure, Li
         return new Recipe(name, desc, template.epochs(), template.batchSize(), template.optimizer(), template.learningRate(), mods);
     }
 
-    /** "1 point", "0.5 points". */
-    static String points(double v) {
+    /** A budget in words: "1 point", "0.5 points". */
+    public static String points(double v) {
         String n = v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
         return n + (v == 1 ? " point" : " points");
     }
