@@ -142,8 +142,10 @@ final class SensitivityCommand implements Callable<Integer> {
                 Recipe template = Recipes.builtIn(plan.structure() == null ? "gmp-seed" : "gmp-2of4");
                 try {
                     Recipe recipe = suggestion.toRecipe(template, recipeName(src), prunable);
-                    String yaml = "# Written by shears sensitivity from " + src.description() + " on " + test.name() + " (" + subset + ").\n"
-                            + "# " + SensitivityResult.CAVEAT + ": check the pruned model's accuracy.\n" + RecipeWriter.toYaml(recipe);
+                    String yaml = "# Written by shears sensitivity from " + src.description() + " on " + test.name() + " (" + subset + "),\n"
+                            + "# each layer's finalSparsity the highest measured within " + SparsitySuggestion.points(maxDrop) + " of accuracy.\n"
+                            + "# Each layer was measured pruned alone (one-shot, no fine-tuning): drops do not add up exactly\n"
+                            + "# when the layers are pruned together; check the pruned model's accuracy.\n" + RecipeWriter.toYaml(recipe);
                     AtomicFiles.writeString(writeRecipe, yaml, src.inputs());
                 } catch (RecipeException e) {
                     recipeNote = "no recipe written: " + e.getMessage();
@@ -184,9 +186,12 @@ final class SensitivityCommand implements Callable<Integer> {
         }
     }
 
-    /** "sensitivity-mlp" for mlp.shears. */
+    /** "sensitivity-mlp" for mlp.shears; a run's runs/dense/model.shears gives "sensitivity-dense". */
     private static String recipeName(ModelSource src) {
-        String n = src.path() == null ? src.description() : src.path().getFileName().toString();
+        Path p = src.path();
+        String n = p == null ? src.description()
+                : p.getFileName().toString().equals("model.shears") && p.toAbsolutePath().getParent() != null
+                ? p.toAbsolutePath().getParent().getFileName().toString() : p.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return "sensitivity-" + (dot > 0 ? n.substring(0, dot) : n);
     }
