@@ -223,6 +223,14 @@ final class SensitivityCommand implements Callable<Integer> {
             row.append("   ").append(sl.pruned() ? label(plan, sl.sparsity()) : "dense");
             o.println(row);
         }
+        for (LayerSensitivity l : r.layers())
+            for (SensitivityPoint p : l.points())
+                if (Math.abs(p.sparsity() - p.target()) > 0.005)
+                    o.printf(Locale.ROOT, "%s at %s: %.2f%% of its weights pruned, %s%n", l.name(), label(plan, p.target()), 100 * p.sparsity(),
+                            plan.structure() != null
+                                    ? "its groups of " + plan.structure().m() + " inputs are cut short (it has fewer inputs, or a number that "
+                                      + plan.structure().m() + " does not divide)" + (p.sparsity() <= l.originalSparsity() ? ": it cannot be pruned " + plan.structure() : "")
+                                    : "not " + label(plan, p.target()) + ": it was already sparser (masks only gain zeros)");
         o.println("note: " + SensitivityResult.CAVEAT + ".");
         o.printf(Locale.ROOT, "time: %.2f s for %d evaluations%n", r.seconds(), 1 + r.layers().size() * plan.sparsities().size());
     }

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * {@code maxDropPoints} percentage points of the baseline. Every lower sparsity must pass too,
  * because a one-shot measurement is noisy: a layer that loses 2 points at 90% and 0.8 at 95% is
  * not trusted at 95% (that would be noise, not tolerance). A layer that fails even its lowest
- * measured sparsity gets 0 (keep it dense).
+ * measured sparsity gets 0 (keep it dense), and so does a layer that an N:M pattern leaves as it
+ * was (fewer inputs than M: {@link dev.shears.pruning.NmLayout}).
  *
  * <p>This is a starting point, not a guarantee: the drops were measured with one layer pruned at a
  * time, one-shot, without fine-tuning; {@link SensitivityResult#CAVEAT}.
@@ -49,6 +50,8 @@ public record SparsitySuggestion(double maxDropPoints, NmStructure structure, Li
         for (LayerSensitivity l : result.layers()) {
             double best = 0, drop = 0;
             for (SensitivityPoint p : l.points()) { // ascending targets (SensitivityPlan sorts them)
+                // an N:M pattern that pruned nothing (a kernel with fewer inputs than M) is no reason to name the layer
+                if (result.plan().structure() != null && p.sparsity() <= l.originalSparsity()) break;
                 double d = p.dropPoints(result.baselineAccuracy());
                 if (d > maxDropPoints + EPS) break;
                 best = p.target();

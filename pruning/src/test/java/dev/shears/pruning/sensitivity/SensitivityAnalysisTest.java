@@ -142,6 +142,21 @@ class SensitivityAnalysisTest {
         }
     }
 
+    @Test void nmOnConvolutionsReportsWhatThePatternReallyPrunesAndSkipsLayersItCannotPrune() {
+        // LeNet-5: conv1 has 1 input channel (only short groups: nothing pruned), conv2 has 6 (a group of 4 keeps 2, a short one of 2 keeps 2)
+        Model m = dev.shears.core.nn.Architectures.create("lenet-5", Shape.of(1, 28, 28), 10).bind(be, 2);
+        Dataset few = DataSources.bundledFashionMnist().test().head(20);
+        Map<String, Object> before = state(m);
+        SensitivityResult r = new SensitivityAnalysis(m, few, 20).run(new ParamSelection(List.of("conv.*")), SensitivityPlan.nm(NmStructure.TWO_FOUR),
+                SensitivityListener.NONE);
+        assertSameState(before, state(m));
+        assertEquals(0.0, r.layers().get(0).points().get(0).sparsity(), "conv1/kernel: 1 input channel, nothing to group");
+        assertEquals(1.0 / 3, r.layers().get(1).points().get(0).sparsity(), 1e-12, "conv2/kernel: 2 of every 6 input channels pruned");
+        SparsitySuggestion s = SparsitySuggestion.of(r, 100);
+        assertFalse(s.layers().get(0).pruned(), "2:4 leaves conv1 as it is: no modifier for it");
+        assertTrue(s.layers().get(1).pruned());
+    }
+
     @Test void anUnknownPatternIsRefusedWithTheModelsParameters() {
         RecipeException e = assertThrows(RecipeException.class, () -> new SensitivityAnalysis(model, test, 64)
                 .run(new ParamSelection(List.of("conv9/kernel")), SensitivityPlan.unstructured(List.of(0.5)), SensitivityListener.NONE));
