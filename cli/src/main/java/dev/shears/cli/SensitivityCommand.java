@@ -60,7 +60,8 @@ final class SensitivityCommand implements Callable<Integer> {
     String structure;
 
     @Option(names = "--params", split = ",", paramLabel = "LIST",
-            description = "Parameters to analyse: names or regular expressions, as a recipe's params (default: every Dense/Conv2D kernel).")
+            description = "Parameters to analyse, comma-separated: names or regular expressions matched against the whole name, as a recipe's params"
+                    + " (default: every Dense/Conv2D kernel; shears inspect lists them).")
     List<String> params;
 
     @Option(names = "--samples", paramLabel = "N", description = "Evaluate on the first N test samples only (faster, noisier). Default: all.")
@@ -121,12 +122,13 @@ final class SensitivityCommand implements Callable<Integer> {
             try {
                 selected = selection.resolve(src.model()); // an unmatched pattern fails here, naming the model's kernels
             } catch (RecipeException e) {
-                throw new UserError("--params " + String.join(",", params == null ? List.of() : params) + ": " + e.getMessage());
+                if (params == null) throw new UserError("--model " + modelOption.model + ": " + e.getMessage()); // no Dense/Conv2D kernel at all
+                throw new UserError("--params " + String.join(",", params) + ": " + e.getMessage());
             }
             int evaluations = 1 + selected.size() * plan.sparsities().size();
             String subset = test.count() < all.count()
                     ? String.format(Locale.ROOT, "the first %d of %d test samples (--samples %d)", test.count(), all.count(), test.count())
-                    : Plural.of(test.count(), "test sample");
+                    : Plural.of(test.count(), "test sample") + (samples != null ? " (all of them: --samples " + samples + " is not fewer)" : "");
             err.printf(Locale.ROOT, "sensitivity: %s x %s = %d evaluations (and the baseline) of %s%n", Plural.of(selected.size(), "layer"),
                     plan.structure() != null ? plan.structure() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities"),
                     evaluations - 1, subset);
@@ -152,6 +154,7 @@ final class SensitivityCommand implements Callable<Integer> {
                 }
             }
             ObjectNode o = json(r, suggestion, src, be, test, all.count(), recipeNote);
+            if (writeRecipe != null && recipeNote == null) o.put("recipe", writeRecipe.toString()); else o.putNull("recipe");
             var stdout = spec.commandLine().getOut();
             if (this.json) stdout.println(ReportWriter.JSON.writeValueAsString(o));
             else table(stdout, r, suggestion, src, test, subset, be);

@@ -115,6 +115,7 @@ class SensitivityCliTest {
         assertTrue(fc3.at("/results/2/drop").asDouble() > fc3.at("/results/0/drop").asDouble() + 1,
                 "the output layer pruned to 99% loses more than at 50%: " + fc3);
         assertTrue(o.get("note").asText().contains("do not add up"));
+        assertTrue(o.get("recipe").isNull(), "no --write-recipe");
         assertTrue(r.err().contains("sensitivity:"), "logs go to stderr");
     }
 
@@ -124,6 +125,7 @@ class SensitivityCliTest {
                 "--write-recipe", recipe.toString()));
         assertEquals(0, r.code(), r.err());
         JsonNode o = JSON.readTree(out.resolve("sensitivity.json").toFile());
+        assertEquals(recipe.toString(), o.get("recipe").asText());
         assertEquals(List.of("fc2/kernel", "fc3/kernel"), o.findValuesAsText("name"));
         BufferedImage png = ImageIO.read(out.resolve("sensitivity.png").toFile());
         assertNotNull(png, "a PNG that ImageIO reads");
