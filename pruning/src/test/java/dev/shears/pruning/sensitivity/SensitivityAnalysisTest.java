@@ -10,7 +10,6 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.pruning.MagnitudePruner;
-import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.TestModels;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.ParamSelection;
@@ -253,10 +252,5 @@ class SensitivityAnalysisTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SensitivityPlan.unstructured(List.of(0.5, 0.5))).getMessage().contains("twice"));
         assertThrows(IllegalArgumentException.class, () -> new SensitivityPlan(List.of(0.9), NmStructure.TWO_FOUR));
         assertEquals(List.of(0.5), SensitivityPlan.nm(NmStructure.TWO_FOUR).sparsities());
-    }
-
-    @Test void nmLayoutIsTheOnePrunerUses() {
-        // a Dense kernel [in, out] groups along its inputs: what the measured 50% above rests on
-        assertEquals(new NmLayout(1, 64, 32), NmLayout.of(model.parameter("dense_2/kernel")));
     }
 }
