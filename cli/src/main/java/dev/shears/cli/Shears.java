@@ -10,7 +10,7 @@ import java.io.PrintStream;
 @Command(name = "shears", mixinStandardHelpOptions = true, versionProvider = Shears.Version.class, scope = CommandLine.ScopeType.INHERIT,
         description = "Gradual magnitude pruning on the GPU (or CPU) from Java: train, prune, evaluate, export, benchmark.",
         subcommands = {DemoCommand.class, TrainCommand.class, PruneCommand.class, EvalCommand.class, PredictCommand.class,
-                InspectCommand.class, ExportCommand.class, BenchCommand.class, RecipesCommand.class, CommandLine.HelpCommand.class})
+                InspectCommand.class, SensitivityCommand.class, ExportCommand.class, BenchCommand.class, RecipesCommand.class, CommandLine.HelpCommand.class})
 public final class Shears {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")

@@ -1,0 +1,188 @@
+package dev.shears.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.nn.Architectures;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.pruning.checkpoint.Checkpoint;
+import dev.shears.pruning.recipe.PruningModifier;
+import dev.shears.pruning.recipe.Recipe;
+import dev.shears.pruning.recipe.RecipeParser;
+import dev.shears.pruning.recipe.RecipeWriter;
+import dev.shears.pruning.train.GmpTrainer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@code shears sensitivity} end to end on real Fashion-MNIST images (a slice of the bundled split
+ * written as an IDX folder) and a LeNet-300-100 trained on it for two epochs.
+ */
+class SensitivityCliTest {
+    @TempDir static Path dir;
+    static Path data, model;
+    static byte[] modelBytes;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll static void trainAModel() throws Exception {
+        data = dir.resolve("fmnist");
+        Files.createDirectories(data);
+        var split = DataSources.bundledFashionMnist();
+        CliTest.writeIdx(data, "train", split.train().head(10));
+        CliTest.writeIdx(data, "t10k", split.test().head(400));
+        model = dir.resolve("lenet.shears");
+        try (CpuBackend be = CpuBackend.create()) {
+            Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            Recipe dense = RecipeParser.parse("""
+                    epochs: 2
+                    batchSize: 64
+                    optimizer: {type: sgd, momentum: 0.9, nesterov: true}
+                    learningRate:
+                      - {type: constant, lr: 0.05}
+                    """, "test recipe", "dense-2");
+            new GmpTrainer(m, split.train().head(3000).withSampleShape(Shape.of(784)), split.test().head(200).withSampleShape(Shape.of(784)), dense, 1).run();
+            new Checkpoint(m, null, null).write(model);
+        }
+        modelBytes = Files.readAllBytes(model);
+    }
+
+    private static String[] args(String... extra) {
+        List<String> a = new ArrayList<>(List.of("sensitivity", "--model", model.toString(), "--data", data.toString(), "--backend", "cpu"));
+        a.addAll(Arrays.asList(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test void printsATableOfDropsPerLayerAndSparsityWithProgressOnStderr() throws Exception {
+        CliRun r = CliRun.shearsCapturingSystemErr(args("--samples", "300"));
+        assertEquals(0, r.code(), r.err());
+        String out = r.out();
+        assertTrue(out.contains("the first 300 of 400 test samples (--samples 300)"), out);
+        assertTrue(out.contains("baseline: accuracy"), out);
+        String header = out.lines().filter(l -> l.startsWith("layer")).findFirst().orElseThrow(() -> new AssertionError(out));
+        for (String h : List.of("parameters", "50%", "70%", "80%", "90%", "95%", "98%", "within 1 point")) assertTrue(header.contains(h), header);
+        for (String layer : List.of("fc1/kernel", "fc2/kernel", "fc3/kernel")) {
+            String row = out.lines().filter(l -> l.startsWith(layer + " ")).findFirst().orElseThrow(() -> new AssertionError(out));
+            assertEquals(2 + 6 + 1, row.trim().split("\\s+").length, row);
+        }
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("fc1/kernel ") && l.contains(" 235200 ")), out);
+        assertTrue(out.contains("do not add up exactly when layers are pruned together"), out);
+        assertTrue(r.err().contains("3 layers x 6 sparsities = 18 evaluations"), r.err());
+        assertTrue(r.err().contains("sensitivity [") && r.err().contains("evaluations"), "progress on stderr: " + r.err());
+        assertFalse(out.contains("sensitivity ["), "no progress on stdout");
+        assertArrayEquals(modelBytes, Files.readAllBytes(model), "the model file is only read");
+    }
+
+    @Test void jsonIsOneObjectOnStdoutWithEveryMeasurement() throws Exception {
+        CliRun r = CliRun.shearsCapturingSystemErr(args("--samples", "200", "--sparsities", "0.9,0.5,0.99", "--json"));
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = JSON.readTree(r.out()); // the whole of stdout: one object and nothing else
+        try (var values = JSON.readerFor(JsonNode.class).readValues(r.out())) {
+            assertEquals(o, values.next());
+            assertFalse(values.hasNext(), "nothing after the object: " + r.out());
+        }
+        assertEquals(200, o.get("samples").asInt());
+        assertEquals(400, o.get("testSamples").asInt());
+        assertTrue(o.get("structure").isNull());
+        assertEquals("[0.5,0.9,0.99]", o.get("sparsities").toString());
+        assertEquals(1.0, o.get("maxDrop").asDouble());
+        double base = o.at("/baseline/accuracy").asDouble();
+        assertTrue(base > 0.6, "a trained LeNet-300-100: " + base);
+        assertEquals(3, o.get("layers").size());
+        for (JsonNode l : o.get("layers")) {
+            assertEquals(3, l.get("results").size(), l.toString());
+            double suggested = l.get("suggestedSparsity").asDouble();
+            for (JsonNode p : l.get("results")) {
+                assertEquals(100 * (base - p.get("accuracy").asDouble()), p.get("drop").asDouble(), 1e-9);
+                assertEquals(p.get("target").asDouble(), p.get("sparsity").asDouble(), 1e-4);
+                if (p.get("target").asDouble() <= suggested) assertTrue(p.get("drop").asDouble() <= 1.0 + 1e-9, l.toString());
+            }
+        }
+        JsonNode fc3 = o.get("layers").get(2);
+        assertEquals("fc3/kernel", fc3.get("name").asText());
+        assertTrue(fc3.at("/results/2/drop").asDouble() > fc3.at("/results/0/drop").asDouble() + 1,
+                "the output layer pruned to 99% loses more than at 50%: " + fc3);
+        assertTrue(o.get("note").asText().contains("do not add up"));
+        assertTrue(o.get("recipe").isNull(), "no --write-recipe");
+        assertTrue(r.err().contains("sensitivity:"), "logs go to stderr");
+    }
+
+    @Test void outWritesJsonAndAPngChartAndTheRecipeParses(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("sens"), recipe = tmp.resolve("suggested.yaml");
+        CliRun r = CliRun.shearsCapturingSystemErr(args("--samples", "200", "--params", "fc[23].*", "--max-drop", "5", "--out", out.toString(),
+                "--write-recipe", recipe.toString()));
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = JSON.readTree(out.resolve("sensitivity.json").toFile());
+        assertEquals(recipe.toString(), o.get("recipe").asText());
+        assertEquals(List.of("fc2/kernel", "fc3/kernel"), o.findValuesAsText("name"));
+        BufferedImage png = ImageIO.read(out.resolve("sensitivity.png").toFile());
+        assertNotNull(png, "a PNG that ImageIO reads");
+        assertTrue(png.getWidth() > 100 && png.getHeight() > 100);
+        assertTrue(r.err().contains("wrote " + out.resolve("sensitivity.json")), r.err());
+
+        Recipe parsed = RecipeParser.parse(recipe);
+        assertEquals(parsed, RecipeParser.parse(RecipeWriter.toYaml(parsed), "again", "x"), "round trip");
+        assertTrue(Files.readString(recipe).startsWith("# Written by shears sensitivity"), Files.readString(recipe));
+        List<JsonNode> pruned = new ArrayList<>();
+        for (JsonNode l : o.get("layers")) if (l.get("suggestedSparsity").asDouble() > 0) pruned.add(l);
+        assertFalse(pruned.isEmpty(), "within 5 points some layer takes 50%: " + o);
+        assertEquals(pruned.size(), parsed.pruning().size());
+        for (int i = 0; i < pruned.size(); i++) {
+            PruningModifier m = parsed.pruning().get(i);
+            assertEquals(pruned.get(i).get("suggestedSparsity").asDouble(), m.finalSparsity());
+            assertEquals(List.of(pruned.get(i).get("name").asText()), m.params().patterns());
+        }
+        CliRun check = CliRun.shears("recipes", recipe.toString());
+        assertEquals(0, check.code(), check.err());
+    }
+
+    @Test void structureMeasuresEachLayerAtNofM() throws Exception {
+        CliRun r = CliRun.shears(args("--samples", "100", "--structure", "2:4", "--json"));
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = JSON.readTree(r.out());
+        assertEquals("2:4", o.get("structure").asText());
+        assertEquals("[0.5]", o.get("sparsities").toString());
+        for (JsonNode l : o.get("layers")) assertEquals(0.5, l.at("/results/0/sparsity").asDouble(), 1e-12, l.toString());
+        CliRun t = CliRun.shears(args("--samples", "100", "--structure", "2:4"));
+        assertTrue(t.out().lines().anyMatch(l -> l.startsWith("layer") && l.contains("2:4")), t.out());
+    }
+
+    private static void refused(String message, String... extra) {
+        CliRun r = CliRun.shears(args(extra));
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains(message), "expected '" + message + "' in: " + r.err());
+        assertFalse(r.err().contains("at dev.shears"), "no stack trace: " + r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test void mistakesExitTwoNamingTheValue() throws Exception {
+        refused("--sparsities 0.5,1.2: sparsity 1.2 is outside [0, 1)", "--sparsities", "0.5,1.2");
+        refused("sparsity 0.5 is given twice", "--sparsities", "0.5,0.5");
+        refused("--params nope: params pattern 'nope' matches no prunable parameter", "--params", "nope", "--samples", "10");
+        refused("prunable parameters: [fc1/kernel, fc2/kernel, fc3/kernel]", "--params", "fc1/bias", "--samples", "10");
+        refused("--params fc[: ", "--params", "fc[");
+        refused("--structure '3:3' is not a valid N:M pattern", "--structure", "3:3");
+        refused("give one of them", "--structure", "2:4", "--sparsities", "0.5");
+        refused("--samples 0", "--samples", "0");
+        refused("--max-drop -1.0", "--max-drop", "-1");
+        refused("--write-recipe " + model + " is an input of this run", "--write-recipe", model.toString());
+        refused("--out " + model + " is a file", "--out", model.toString());
+        refused("'--sparsities'", "--sparsities", "half");
+        CliRun arch = CliRun.shears("sensitivity", "--model", "lenet-300-100", "--data", data.toString());
+        assertEquals(2, arch.code());
+        assertTrue(arch.err().contains("needs a model file"), arch.err());
+        assertArrayEquals(modelBytes, Files.readAllBytes(model));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.shears.pruning.sensitivity;
+
+import dev.shears.core.backend.Backend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.MagnitudePruner;
+import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.recipe.ParamSelection;
+import dev.shears.pruning.recipe.Scope;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Per-layer sensitivity analysis (as SparseML's and Distiller's): how much test accuracy a model
+ * loses when one prunable parameter alone is pruned by magnitude, one-shot, at each sparsity of a
+ * {@link SensitivityPlan}, the rest of the model left as it is. Layers that lose little tolerate
+ * high sparsity; the ones that lose much should be pruned less (see {@link SparsitySuggestion}).
+ *
+ * <p>The pruning is {@link MagnitudePruner}'s, the same one-shot threshold a recipe's masks use
+ * (layer scope; {@link MagnitudePruner#updateNm} for N:M), and the scoring is {@link Evaluator}'s,
+ * so it runs on any backend. After each evaluation the parameter's weights and mask are put back
+ * exactly ({@link WeightBackup}): the model leaves the analysis bit for bit as it came in, also
+ * when an evaluation fails.
+ *
+ * <p>Cost: 1 + layers x targets evaluations of the test set; give a smaller test set
+ * ({@link Dataset#head}) to make it fast.
+ */
+public final class SensitivityAnalysis {
+    private final Model model;
+    private final Dataset test;
+    private final int batchSize;
+
+    /**
+     * @param model     a model bound to a backend (its weights are changed during the analysis and restored)
+     * @param test      the samples every evaluation scores
+     * @param batchSize evaluation batch size
+     */
+    public SensitivityAnalysis(Model model, Dataset test, int batchSize) {
+        if (model.backend() == null) throw new IllegalArgumentException("the model is not bound to a backend");
+        if (test.count() < 1) throw new IllegalArgumentException(test.name() + " has no samples to evaluate on");
+        if (batchSize < 1) throw new IllegalArgumentException("batch size " + batchSize + " must be at least 1");
+        this.model = model;
+        this.test = test;
+        this.batchSize = batchSize;
+    }
+
+    /**
+     * Measures every parameter {@code selection} picks (the default: every Dense/Conv2D kernel)
+     * at every target of {@code plan}.
+     *
+     * @throws dev.shears.pruning.recipe.RecipeException naming a pattern that matches no prunable parameter
+     */
+    public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
+        List<Parameter> params = selection.resolve(model);
+        Backend be = model.backend();
+        MagnitudePruner pruner = new MagnitudePruner(be);
+        int total = 1 + params.size() * plan.sparsities().size();
+        long t0 = System.nanoTime();
+        Evaluator.Result base = Evaluator.evaluate(model, test, batchSize);
+        int done = 1;
+        listener.evaluated(done, total, null, Double.NaN, base);
+        List<LayerSensitivity> layers = new ArrayList<>(params.size());
+        for (Parameter p : params) {
+            double original = sparsityOf(be, p);
+            List<SensitivityPoint> points = new ArrayList<>(plan.sparsities().size());
+            for (double target : plan.sparsities()) {
+                Evaluator.Result r;
+                double reached;
+                try (WeightBackup backup = new WeightBackup(be, p)) {
+                    try {
+                        MaskUpdate u = plan.structure() == null
+                                ? pruner.update(List.of(p), target, Scope.LAYER)
+                                : pruner.updateNm(List.of(p), target, plan.structure());
+                        reached = u.achieved();
+                        r = Evaluator.evaluate(model, test, batchSize);
+                    } finally {
+                        backup.restore();
+                    }
+                }
+                points.add(new SensitivityPoint(target, reached, r.accuracy(), r.loss()));
+                listener.evaluated(++done, total, p.name(), target, r);
+            }
+            layers.add(new LayerSensitivity(p.name(), p.shape().size(), original, points));
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs);
+    }
+
+    /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */
+    private static double sparsityOf(Backend be, Parameter p) {
+        float[] w = be.download(p.value());
+        long zeros = 0;
+        for (float v : w) if (v == 0f) zeros++;
+        return w.length == 0 ? 0 : (double) zeros / w.length;
+    }
+}

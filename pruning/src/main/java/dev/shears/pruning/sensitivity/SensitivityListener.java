@@ -1,0 +1,19 @@
+package dev.shears.pruning.sensitivity;
+
+import dev.shears.core.nn.Evaluator;
+
+/** Progress of a {@link SensitivityAnalysis}: one call per evaluation (the baseline first). */
+@FunctionalInterface
+public interface SensitivityListener {
+    /** Does nothing. */
+    SensitivityListener NONE = (done, total, param, target, result) -> {};
+
+    /**
+     * @param done   evaluations finished so far, this one included (1 = the baseline)
+     * @param total  evaluations in the whole analysis: 1 + layers x targets
+     * @param param  the parameter pruned for this evaluation, or null for the baseline
+     * @param target its target sparsity (NaN for the baseline)
+     * @param result what the evaluation measured
+     */
+    void evaluated(int done, int total, String param, double target, Evaluator.Result result);
+}
