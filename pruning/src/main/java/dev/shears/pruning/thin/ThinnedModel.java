@@ -17,7 +17,7 @@ import java.util.Map;
 public record ThinnedModel(Model model, Map<String, Integer> removed, List<String> warnings,
                            long parametersBefore, long parametersAfter) {
     public ThinnedModel {
-        removed = Map.copyOf(removed);
+        removed = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(removed)); // by layer name, for stable messages
         warnings = List.copyOf(warnings);
     }
 
