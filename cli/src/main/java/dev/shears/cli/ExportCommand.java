@@ -2,8 +2,11 @@ package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Model;
 import dev.shears.io.keras.KerasExporter;
 import dev.shears.io.onnx.OnnxExporter;
+import dev.shears.pruning.thin.ChannelThinning;
+import dev.shears.pruning.thin.ThinnedModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,7 +15,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code shears export --model FILE --format onnx|keras --out FILE}. */
+/** {@code shears export --model FILE [--thin] --format onnx|keras --out FILE}. */
 @Command(name = "export", description = {
         "Write a model as ONNX (zeros kept exactly, optionally sparse initializers) or Keras.",
         "Keras: --out NAME.keras writes a Keras 3 archive (keras.saving.load_model), --out NAME.h5 or .hdf5 a Keras 2 full-model HDF5 file."})
@@ -26,6 +29,11 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--sparse-initializers", description = "ONNX: write pruned kernels as sparse_initializer (COO) instead of dense.")
     boolean sparseInitializers;
+
+    @Option(names = "--thin", description = "Write the thinned model: output channels whose weights are all zero (structure: channels)"
+            + " leave their layer, the channel-wise layers after it and the inputs of the layers that read them; the outputs stay the same."
+            + " Layers whose zero channels cannot go exactly are kept whole, with a warning naming them.")
+    boolean thin;
 
     @Option(names = "--out", required = true, description = "Output file: .onnx; for keras .keras (Keras 3) or .h5/.hdf5 (Keras 2). Never an input.")
     Path out;
@@ -44,9 +52,17 @@ final class ExportCommand implements Callable<Integer> {
         OutputFile.requireFile(out, "--out");
         try (Backend be = CpuBackend.create()) {
             ModelSource src = modelOption.load(be);
+            Model model = src.model();
+            if (thin) {
+                ThinnedModel t = ChannelThinning.thin(model);
+                for (String w : t.warnings()) System.err.println("export: warning: " + w);
+                System.err.printf(Locale.ROOT, "export: thinned %d output channels %s: %d parameters instead of %d%n",
+                        t.removedChannels(), t.removed(), t.parametersAfter(), t.parametersBefore());
+                model = t.model();
+            }
             switch (format) {
-                case onnx -> OnnxExporter.write(src.model(), out, new OnnxExporter.Options(sparseInitializers, src.path()));
-                case keras -> KerasExporter.export(src.model(), out, src.inputs());
+                case onnx -> OnnxExporter.write(model, out, new OnnxExporter.Options(sparseInitializers, src.path()));
+                case keras -> KerasExporter.export(model, out, src.inputs());
             }
             System.err.println("export: " + src.description() + " -> " + out + " (" + describe(format, out) + ")");
             return 0;

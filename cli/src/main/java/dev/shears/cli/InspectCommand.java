@@ -51,6 +51,9 @@ final class InspectCommand implements Callable<Integer> {
             // "2:4" where a prunable kernel follows the pattern sparse tensor cores run, else null
             Map<String, String> patterns = new HashMap<>();
             for (Layer l : m.layers()) patterns.put(l.name(), ModelSummary.pattern(l));
+            // {all-zero, total} output channels of Dense/Conv2D layers: what export --thin can remove
+            Map<String, int[]> channels = new HashMap<>();
+            for (Layer l : m.layers()) channels.put(l.name(), ModelSummary.zeroChannels(l));
             var out = spec.commandLine().getOut();
             // a run's model.shears is rewritten after every epoch while it goes: say when this one is not finished
             boolean partial = src.path() != null && src.path().toString().endsWith(".shears") && Checkpoint.isPartial(src.path());
@@ -67,6 +70,8 @@ final class InspectCommand implements Callable<Integer> {
                             .put("prunable", r.prunable()).put("outputShape", m.shapeOf(r.name()).toString());
                     if (r.prunable() > 0) l.put("sparsity", r.sparsity()); else l.putNull("sparsity");
                     l.put("pattern", patterns.get(r.name()));
+                    int[] ch = channels.get(r.name());
+                    if (ch != null) l.put("channels", ch[1]).put("zeroChannels", ch[0]);
                 }
                 out.println(ReportWriter.JSON.writeValueAsString(o));
             } else {
@@ -74,11 +79,14 @@ final class InspectCommand implements Callable<Integer> {
                 if (partial)
                     out.println("partial: the run that writes this file has not finished (saved after its last completed epoch);"
                             + " continue it with its command line and --resume");
-                out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s %8s%n", "layer", "type", "output", "parameters", "sparsity", "pattern");
-                for (RunReport.LayerRow r : rows)
-                    out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s %8s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),
+                out.printf(Locale.ROOT, "%-28s %-16s %-16s %12s %10s %8s  %s%n", "layer", "type", "output", "parameters", "sparsity", "pattern", "channels");
+                for (RunReport.LayerRow r : rows) {
+                    int[] ch = channels.get(r.name());
+                    out.printf(Locale.ROOT, "%-28s %-16s %-16s %12d %10s %8s  %s%n", r.name(), r.type(), m.shapeOf(r.name()), r.parameters(),
                             r.prunable() > 0 ? String.format(Locale.ROOT, "%.2f%%", 100 * r.sparsity()) : "",
-                            patterns.get(r.name()) == null ? "" : patterns.get(r.name()));
+                            patterns.get(r.name()) == null ? "" : patterns.get(r.name()),
+                            ch == null ? "" : ch[0] + "/" + ch[1] + " zero");
+                }
                 out.printf(Locale.ROOT, "total: %d parameters, %d prunable, sparsity %.2f%%%n", ModelSummary.parameters(rows),
                         ModelSummary.prunable(rows), 100 * ModelSummary.sparsity(rows));
             }

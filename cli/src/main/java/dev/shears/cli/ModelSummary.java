@@ -5,6 +5,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.ChannelLayout;
 import dev.shears.pruning.NmLayout;
 
 import java.util.ArrayList;
@@ -56,6 +57,22 @@ public final class ModelSummary {
             found = "2:4";
         }
         return found;
+    }
+
+    /**
+     * For a Dense or Conv2D layer: {zero, total} output channels, where zero counts the channels
+     * whose kernel weights are all zero (what channel pruning leaves and {@code export --thin}
+     * removes); null for other layers.
+     */
+    public static int[] zeroChannels(Layer layer) {
+        Parameter k = switch (layer) {
+            case dev.shears.core.nn.layers.Dense d -> d.kernel();
+            case dev.shears.core.nn.layers.Conv2D c -> c.kernel();
+            default -> null;
+        };
+        if (k == null || k.value() == null) return null;
+        ChannelLayout l = ChannelLayout.of(k.name(), k.shape());
+        return new int[]{l.zeroChannelCount(k.value().backend().download(k.value())), l.channels()};
     }
 
     public static long parameters(List<RunReport.LayerRow> rows) {

@@ -3,7 +3,14 @@ package dev.shears.cli;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
+import dev.shears.core.nn.Model;
+import dev.shears.pruning.checkpoint.Checkpoint;
+import dev.shears.pruning.recipe.ChannelStructure;
+import dev.shears.pruning.thin.ChannelThinning;
+import dev.shears.pruning.thin.ThinnedModel;
 import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.Structure;
+import picocli.CommandLine;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.Recipes;
@@ -16,7 +23,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M) [--epochs N] --out DIR [--resume]}. */
+/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M | --structure channels [--sparsity S]) [--epochs N] --out DIR [--resume]}. */
 @Command(name = "prune", description = "Prune a model with gradual magnitude pruning: a recipe, or the tuned GMP recipe at a given sparsity.")
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -27,14 +34,23 @@ final class PruneCommand implements Callable<Integer> {
     What what;
 
     static final class What {
-        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-tuned, gmp-seed, gmp-2of4, demo, dense).")
+        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-tuned, gmp-seed, gmp-2of4, gmp-channels, demo, dense).")
         String recipe;
 
-        @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the tuned GMP recipe (gmp-tuned: cubic, global scope, 60 epochs; see --epochs).")
+        /** --sparsity and --structure go together for channels; N:M implies its own sparsity (checked in call). */
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        Target target;
+    }
+
+    static final class Target {
+        @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the tuned GMP recipe (gmp-tuned: cubic, global scope, 60 epochs; see --epochs);"
+                + " with --structure channels, the fraction of each layer's output channels removed.")
         Double sparsity;
 
-        @Option(names = "--structure", paramLabel = "N:M", description = "N:M structured pruning with the built-in gmp-2of4 recipe (e.g. 2:4, what sparse tensor cores run):"
-                + " each group of M inputs (Conv2D: input channels at each output and kernel position, NVIDIA's grouping) keeps its N largest; final sparsity 1 - N/M, reached at epoch 10 of 30 (see --epochs).")
+        @Option(names = "--structure", paramLabel = "N:M|channels", description = "N:M structured pruning with the built-in gmp-2of4 recipe (e.g. 2:4, what sparse tensor cores run):"
+                + " each group of M inputs (Conv2D: input channels at each output and kernel position, NVIDIA's grouping) keeps its N largest; final sparsity 1 - N/M, reached at epoch 10 of 30 (see --epochs)."
+                + " Or channels: the built-in gmp-channels recipe removes whole output channels (smallest L1 norm) from every layer but the output one, --sparsity of them (default 0.5);"
+                + " export --thin then writes the smaller dense model.")
         String structure;
     }
 
@@ -47,22 +63,47 @@ final class PruneCommand implements Callable<Integer> {
 
     @Mixin InferenceOption inference;
 
+    /**
+     * After channel pruning: what thinning the saved model would leave ({@code export --thin} writes it),
+     * and every layer whose all-zero channels must stay, with the reason.
+     */
+    private void printThinning(Backend be) {
+        var out = spec.commandLine().getOut();
+        Model m = Checkpoint.read(run.out.resolve("model.shears"), be).model();
+        ThinnedModel t = ChannelThinning.thin(m);
+        out.printf(java.util.Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed %s;"
+                        + " write it with: shears export --model %s --thin --format onnx --out FILE%n",
+                t.parametersAfter(), t.parametersBefore(), 100.0 * t.parametersAfter() / t.parametersBefore(), t.removedChannels(), t.removed(),
+                run.out.resolve("model.shears"));
+        for (String w : t.warnings()) out.println("thinning: " + w);
+        out.flush();
+    }
+
     @Override public Integer call() {
         Recipe r;
         if (what.recipe != null) {
             r = Recipes.load(what.recipe);
-        } else if (what.structure != null) {
-            NmStructure nm;
-            try {
-                nm = NmStructure.parse(what.structure);
-            } catch (RecipeException e) {
-                throw new UserError("--structure " + e.getMessage().replaceFirst("^structure = ", ""));
-            }
-            r = Recipes.builtIn("gmp-2of4").withStructure(nm);
         } else {
-            double s = what.sparsity;
-            if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
-            r = Recipes.builtIn("gmp-tuned").withFinalSparsity(s);
+            Double s = what.target.sparsity;
+            if (s != null && !(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+            Structure structure = null;
+            if (what.target.structure != null) {
+                try {
+                    structure = Structure.parse(what.target.structure);
+                } catch (RecipeException e) {
+                    throw new UserError("--structure " + e.getMessage().replaceFirst("^structure = ", ""));
+                }
+            }
+            r = switch (structure) {
+                case null -> Recipes.builtIn("gmp-tuned").withFinalSparsity(s);
+                case ChannelStructure c -> s == null ? Recipes.builtIn("gmp-channels") : Recipes.builtIn("gmp-channels").withFinalSparsity(s);
+                case NmStructure nm -> {
+                    if (s != null)
+                        throw new CommandLine.ParameterException(spec.commandLine(), "--sparsity and --structure " + nm + " are mutually exclusive: "
+                                + nm + " means sparsity 1 - " + nm.n() + "/" + nm.m() + " = " + nm.sparsity() + " (--sparsity goes with --structure channels)");
+                    yield Recipes.builtIn("gmp-2of4").withStructure(nm);
+                }
+            };
         }
         if (epochs != null) {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
@@ -72,7 +113,10 @@ final class PruneCommand implements Callable<Integer> {
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
-            if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
+            if (outcome.report() != null) {
+                Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
+                if (r.pruning().stream().anyMatch(m -> m.structure() instanceof ChannelStructure)) printThinning(be);
+            }
             return 0;
         }
     }

@@ -78,7 +78,7 @@ public final class Shears {
             if (!g.exclusive() || g.multiplicity().min() < 1) continue;
             java.util.List<String> names = new java.util.ArrayList<>();
             boolean given = false;
-            for (CommandLine.Model.OptionSpec o : g.options()) {
+            for (CommandLine.Model.OptionSpec o : g.allOptionsNested()) {
                 names.add(o.longestName());
                 for (String a : args)
                     for (String n : o.names()) given |= a.equals(n) || a.startsWith(n + "=");

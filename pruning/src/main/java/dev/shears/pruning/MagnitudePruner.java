@@ -4,6 +4,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
 
@@ -80,6 +81,58 @@ public final class MagnitudePruner {
             out.add(new LayerSparsity(p.name(), size[i], after));
         }
         return new MaskUpdate(target, Scope.LAYER, structure, keep, out);
+    }
+
+    /**
+     * Channel (filter) pruning at a schedule target: every tensor loses
+     * {@link ChannelStructure#removed round(target * C)} (at most C - 1) of its C output channels
+     * ({@link ChannelLayout}), those with the smallest L1 norm of their (masked) weights, each
+     * masked as a whole. Channels masked whole before go first (masks only gain zeros), then by
+     * norm, then equal norms by channel index (the lower goes). The masks are computed on the host
+     * and copied into the existing mask tensors, so a captured CUDA graph keeps its pointers.
+     *
+     * @param params bound Dense or Conv2D kernels of one backend
+     * @param target in [0, 1): the GMP schedule's sparsity at this update
+     */
+    public MaskUpdate updateChannels(List<Parameter> params, double target) {
+        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
+        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        int n = params.size();
+        ChannelLayout[] layouts = new ChannelLayout[n];
+        for (int i = 0; i < n; i++) layouts[i] = ChannelLayout.of(params.get(i).name(), params.get(i).shape()); // fail before touching any mask
+        long[] size = new long[n];
+        prepare(params, size);
+        List<LayerSparsity> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            ChannelLayout l = layouts[i];
+            float[] w = backend.download(p.value());
+            byte[] mask = backend.downloadBytes(p.mask());
+            double[] norm = l.l1Norms(w);
+            boolean[] gone = new boolean[l.channels()];
+            int goneBefore = 0;
+            for (int c = 0; c < l.channels(); c++) {
+                boolean all = true;
+                for (int k = 0; k < l.span() && all; k++) all = mask[l.index(c, k)] == 0;
+                gone[c] = all;
+                if (all) goneBefore++;
+            }
+            int remove = Math.max(goneBefore, ChannelStructure.removed(target, l.channels()));
+            Integer[] order = new Integer[l.channels()];
+            for (int c = 0; c < order.length; c++) order[c] = c;
+            java.util.Arrays.sort(order, java.util.Comparator.<Integer, Boolean>comparing(c -> !gone[c])
+                    .thenComparingDouble(c -> norm[c]).thenComparingInt(c -> c));
+            for (int r = 0; r < remove; r++) {
+                int c = order[r];
+                for (int k = 0; k < l.span(); k++) mask[l.index(c, k)] = 0;
+            }
+            try (Tensor staged = backend.uploadBytes(mask, p.shape())) {
+                backend.copy(staged, p.mask());
+            }
+            long ones = backend.applyMask(p.value(), p.mask());
+            out.add(new LayerSparsity(p.name(), size[i], size[i] - ones));
+        }
+        return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
     }
 
     /**

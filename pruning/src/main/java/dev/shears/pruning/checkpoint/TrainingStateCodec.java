@@ -9,6 +9,7 @@ import dev.shears.core.util.StrictJson;
 import dev.shears.pruning.LayerSparsity;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.Structure;
 import dev.shears.pruning.recipe.Scope;
 import dev.shears.pruning.train.EpochMetrics;
 import dev.shears.pruning.train.PruningEvent;
@@ -69,7 +70,8 @@ final class TrainingStateCodec {
             ObjectNode uo = p.putObject("update");
             num(uo, "target", u.target());
             uo.put("scope", u.scope().name());
-            if (u.structure() != null) uo.put("structure", u.structure().recipeName()).put("keepPerGroup", u.keepPerGroup());
+            if (u.structure() != null) uo.put("structure", u.structure().recipeName());
+            if (u.structure() instanceof NmStructure) uo.put("keepPerGroup", u.keepPerGroup());
             ArrayNode ls = uo.putArray("layers");
             for (LayerSparsity l : u.layers()) ls.addObject().put("name", l.name()).put("size", l.size()).put("pruned", l.pruned());
         }
@@ -139,9 +141,9 @@ final class TrainingStateCodec {
                 }
                 String up = path + ".update";
                 String structure = StrictJson.textFieldOr(u, up, "structure", null);
-                NmStructure nm = structure == null ? null : NmStructure.parse(structure);
-                MaskUpdate mu = new MaskUpdate(d(u, up, "target"), Scope.valueOf(StrictJson.textField(u, up, "scope")), nm,
-                        nm == null ? 0 : StrictJson.intField(u, up, "keepPerGroup"), ls);
+                Structure st = structure == null ? null : Structure.parse(structure);
+                MaskUpdate mu = new MaskUpdate(d(u, up, "target"), Scope.valueOf(StrictJson.textField(u, up, "scope")), st,
+                        st instanceof NmStructure ? StrictJson.intField(u, up, "keepPerGroup") : 0, ls);
                 pruning.add(new PruningEvent(StrictJson.intField(p, path, "modifier"), StrictJson.longField(p, path, "step"), d(p, path, "epoch"), mu,
                         StrictJson.booleanField(p, path, "final")));
             }

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * @param n weights kept per group at the end, 1 <= n < m
  * @param m group length, m <= {@link #MAX_M}
  */
-public record NmStructure(int n, int m) {
+public record NmStructure(int n, int m) implements Structure {
     /** The longest group a recipe may ask for (the backends take up to 32; 16 covers every pattern in use). */
     public static final int MAX_M = 16;
 

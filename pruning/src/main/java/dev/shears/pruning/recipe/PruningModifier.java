@@ -28,11 +28,13 @@ public sealed interface PruningModifier {
     boolean leaveEnabled();
 
     /**
-     * The N:M pattern the masks follow, or null for unstructured magnitude pruning. With one,
-     * scope is layer (each group is pruned on its own), the final sparsity is {@code 1 - N/M}, and
-     * each update keeps {@link NmStructure#keepPerGroup} weights per group.
+     * The structure the masks follow, or null for unstructured magnitude pruning. With an N:M
+     * pattern, scope is layer (each group is pruned on its own), the final sparsity is
+     * {@code 1 - N/M}, and each update keeps {@link NmStructure#keepPerGroup} weights per group.
+     * With {@link ChannelStructure channels}, scope is layer and each update removes whole output
+     * channels, {@code round(s_t * C)} per layer.
      */
-    NmStructure structure();
+    Structure structure();
 
     /** The sparsity the masks are meant to reach at an update whose schedule target is {@code target}. */
     default double effectiveTarget(double target) {
@@ -57,7 +59,7 @@ public sealed interface PruningModifier {
      */
     record GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
                             double updateFrequency, SparsityCurve curve, Scope scope, ParamSelection params,
-                            boolean leaveEnabled, NmStructure structure) implements PruningModifier {
+                            boolean leaveEnabled, Structure structure) implements PruningModifier {
 
         /** Unstructured GMP. */
         public GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
@@ -99,7 +101,13 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            if (structure != null)
+            if (structure instanceof ChannelStructure)
+                return String.format(java.util.Locale.ROOT,
+                        "gradual channel pruning (whole output channels, smallest L1 norm first), %s: %.1f%% of each layer's channels at epoch %s"
+                                + " rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
+                        curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
+                        every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+            if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
                                 + " each group keeping ceil((1 - target) * %d) >= %d weights (%d of %d at the start), updated %s;"
@@ -119,7 +127,7 @@ public sealed interface PruningModifier {
      * (to {@code endEpoch}, or for good with {@code leaveEnabled}).
      */
     record ConstantSparsity(double sparsity, double startEpoch, double endEpoch, Scope scope, ParamSelection params,
-                            boolean leaveEnabled, NmStructure structure) implements PruningModifier {
+                            boolean leaveEnabled, Structure structure) implements PruningModifier {
 
         /** Unstructured one-shot pruning. */
         public ConstantSparsity(double sparsity, double startEpoch, double endEpoch, Scope scope, ParamSelection params, boolean leaveEnabled) {
@@ -146,7 +154,11 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            if (structure != null)
+            if (structure instanceof ChannelStructure)
+                return String.format(java.util.Locale.ROOT, "one-shot channel pruning (%.1f%% of each layer's output channels, smallest L1 norm first) at epoch %s"
+                                + " (final sparsity reached there)%s",
+                        100 * sparsity, shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
+            if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d inputs / input channels) at epoch %s (final sparsity reached there)%s",
                         structure, 100 * sparsity, structure.m(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             return String.format(java.util.Locale.ROOT, "constant sparsity %.1f%%, %s scope, from epoch %s (final sparsity reached there)%s",
@@ -161,8 +173,15 @@ public sealed interface PruningModifier {
      * With an N:M structure, the final sparsity is 1 - N/M and scope must be layer (each group is
      * pruned on its own: there is no threshold to share between layers).
      */
-    private static void requireStructureFits(NmStructure structure, String field, double value, Scope scope) {
-        if (structure == null) return;
+    private static void requireStructureFits(Structure s, String field, double value, Scope scope) {
+        if (s instanceof ChannelStructure) {
+            if (scope == Scope.GLOBAL)
+                throw new RecipeException("scope = global cannot be combined with structure = 'channels': channel pruning removes "
+                        + field + " of each layer's output channels by their L1 norms, and norms of layers with different fan-in"
+                        + " do not compare; use scope: layer (the default)");
+            return;
+        }
+        if (!(s instanceof NmStructure structure)) return;
         if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
             throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
                     + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "

@@ -109,18 +109,18 @@ public record Recipe(String name, String description, int epochs, int batchSize,
     }
 
     /**
-     * This recipe with every pruning modifier made N:M with {@code structure}: the final sparsity
-     * becomes 1 - N/M (init sparsity capped to it) and the scope layer, since N:M prunes each
-     * group on its own and a global threshold has no meaning for it.
+     * This recipe with every pruning modifier made to follow {@code structure}, scope layer (both
+     * structures prune each layer on its own). For N:M the final sparsity becomes 1 - N/M (init
+     * sparsity capped to it); for channels each modifier keeps its sparsities.
      *
      * @throws RecipeException when the recipe has no pruning modifier
      */
-    public Recipe withStructure(NmStructure structure) {
+    public Recipe withStructure(Structure structure) {
         if (pruning.isEmpty())
             throw new RecipeException("recipe " + name + " has no pruning modifier to give the structure " + structure + " to");
-        double s = structure.sparsity();
         List<PruningModifier> out = new ArrayList<>();
         for (PruningModifier m : pruning) {
+            double s = structure instanceof NmStructure nm ? nm.sparsity() : m.finalSparsity();
             out.add(switch (m) {
                 case PruningModifier.GradualMagnitude g -> new PruningModifier.GradualMagnitude(
                         Math.min(g.initSparsity(), s), s, g.startEpoch(), g.endEpoch(),

@@ -48,9 +48,9 @@ import java.util.Set;
  *     leaveEnabled: true         # optional: keep the masks after endEpoch (default true)
  *   - {type: constant, sparsity: 0.5, startEpoch: 0, endEpoch: 10, scope: layer}
  *   - type: gmp                  # N:M: keep the N largest |w| of every M inputs (Conv2D: input channels)
- *     structure: "2:4"           # 1 <= N < M <= 16; scope must be layer (the default)
- *     initSparsity: 0            # optional with a structure (default 0)
- *     finalSparsity: 0.5         # optional with a structure: it is 1 - N/M; another value is an error
+ *     structure: "2:4"           # 1 <= N < M <= 16, or channels; scope must be layer (the default)
+ *     initSparsity: 0            # optional with N:M (default 0); required with channels
+ *     finalSparsity: 0.5         # optional with N:M: it is 1 - N/M; another value is an error
  *     startEpoch: 1
  *     endEpoch: 10
  *     updateFrequency: 1         # each group keeps ceil((1 - s_t) * M) >= N (see NmStructure)
@@ -198,9 +198,9 @@ public final class RecipeParser {
             ParamSelection params = new ParamSelection(f.stringList("params"));
             boolean leave = f.bool("leaveEnabled", true);
             String structureText = f.string("structure", null);
-            NmStructure structure;
+            Structure structure;
             try {
-                structure = structureText == null ? null : NmStructure.parse(structureText);
+                structure = structureText == null ? null : Structure.parse(structureText);
             } catch (RecipeException e) {
                 throw f.error("structure", e.getMessage().replaceFirst("^structure = ", ""));
             }
@@ -210,16 +210,17 @@ public final class RecipeParser {
                             "schedule", "scope", "params", "leaveEnabled", "structure");
                     SparsityCurve curve = f.choice("schedule", List.of("cubic", "linear"), "cubic").equals("linear")
                             ? SparsityCurve.LINEAR : SparsityCurve.CUBIC;
-                    // with a structure the sparsities follow from it: the final one is 1 - N/M, the initial defaults to 0
-                    double fin = structure == null ? f.requiredNumber("finalSparsity") : f.number("finalSparsity", structure.sparsity());
-                    double init = structure == null ? f.requiredNumber("initSparsity") : f.number("initSparsity", 0);
+                    // with N:M the sparsities follow from it: the final one is 1 - N/M, the initial defaults to 0;
+                    // channels take them as unstructured pruning does (the fraction of each layer's channels)
+                    double fin = structure instanceof NmStructure nm ? f.number("finalSparsity", nm.sparsity()) : f.requiredNumber("finalSparsity");
+                    double init = structure instanceof NmStructure ? f.number("initSparsity", 0) : f.requiredNumber("initSparsity");
                     yield new PruningModifier.GradualMagnitude(init, fin,
                             f.requiredNumber("startEpoch"), f.requiredNumber("endEpoch"), f.requiredNumber("updateFrequency"),
                             curve, scope, params, leave, structure);
                 }
                 case "constant" -> {
                     f.allow("type", "sparsity", "startEpoch", "endEpoch", "scope", "params", "leaveEnabled", "structure");
-                    double sparsity = structure == null ? f.requiredNumber("sparsity") : f.number("sparsity", structure.sparsity());
+                    double sparsity = structure instanceof NmStructure nm ? f.number("sparsity", nm.sparsity()) : f.requiredNumber("sparsity");
                     yield new PruningModifier.ConstantSparsity(sparsity, f.number("startEpoch", 0),
                             f.number("endEpoch", epochs), scope, params, leave, structure);
                 }

@@ -18,6 +18,7 @@ import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
@@ -160,12 +161,41 @@ public final class GmpTrainer {
                     throw new RecipeException("recipe " + recipe.name() + ": parameter " + p.name() + " is selected by both pruning[" + prev
                             + "] and pruning[" + i + "]; each parameter may be pruned by one modifier (narrow their params)");
             }
+            if (m.structure() instanceof ChannelStructure) ps = withoutOutputLayers(recipe.name(), i, ps);
             long size = ps.stream().mapToLong(p -> p.shape().size()).sum();
             long drop = m.leaveEnabled() ? Long.MAX_VALUE : PruningModifier.stepOf(m.endEpoch(), stepsPerEpoch);
             groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop));
-            if (m.structure() != null) warnShortGroups(i, m.structure(), ps);
+            if (m.structure() instanceof NmStructure nm) warnShortGroups(i, nm, ps);
         }
         this.pruner = new MagnitudePruner(backend);
+    }
+
+    /**
+     * Channel pruning never touches the layers that make the model's output: the Dense/Conv2D
+     * layers reached walking back from the output node through layers without kernels (Softmax,
+     * activations, Flatten, Add, ...). Their channels are the model's outputs (the classes).
+     */
+    private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
+        java.util.Set<String> outputKernels = new java.util.HashSet<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(model.outputName()));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        Map<String, Model.Node> byName = new java.util.HashMap<>();
+        for (Model.Node n : model.nodes()) byName.put(n.name(), n);
+        while (!todo.isEmpty()) {
+            Model.Node n = byName.get(todo.pop());
+            if (n == null || !seen.add(n.name())) continue; // a graph input, or visited
+            if (n.layer() instanceof dev.shears.core.nn.layers.Dense d) outputKernels.add(d.kernel().name());
+            else if (n.layer() instanceof dev.shears.core.nn.layers.Conv2D c) outputKernels.add(c.kernel().name());
+            else todo.addAll(n.inputs());
+        }
+        List<Parameter> kept = ps.stream().filter(p -> !outputKernels.contains(p.name())).toList();
+        if (kept.size() < ps.size())
+            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().map(Parameter::name)
+                    .filter(outputKernels::contains).toList() + ": the output layer's channels are the model's outputs");
+        if (kept.isEmpty())
+            throw new RecipeException("recipe " + recipeName + ": pruning[" + index + "] (structure: channels) selects only the output layer's kernel "
+                    + ps.stream().map(Parameter::name).toList() + ", whose channels are the model's outputs and are never removed; select hidden layers in params");
+        return kept;
     }
 
     /**
@@ -229,10 +259,9 @@ public final class GmpTrainer {
      */
     private void requireCurrentNmGrouping(TrainingState state) {
         for (Group g : groups) {
-            NmStructure nm = g.modifier().structure();
-            if (nm == null) continue;
+            if (!(g.modifier().structure() instanceof NmStructure nm)) continue;
             PruningEvent last = null;
-            for (PruningEvent e : state.history().pruning()) if (e.modifier() == g.index() && e.update().structure() != null) last = e;
+            for (PruningEvent e : state.history().pruning()) if (e.modifier() == g.index() && e.update().structure() instanceof NmStructure) last = e;
             if (last == null) continue;
             int keep = last.update().keepPerGroup();
             for (Parameter p : g.params()) {
@@ -531,9 +560,11 @@ public final class GmpTrainer {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
-                MaskUpdate u = g.modifier().structure() != null
-                        ? pruner.updateNm(g.params(), target, g.modifier().structure())
-                        : pruner.update(g.params(), target, g.modifier().scope());
+                MaskUpdate u = switch (g.modifier().structure()) {
+                    case null -> pruner.update(g.params(), target, g.modifier().scope());
+                    case NmStructure nm -> pruner.updateNm(g.params(), target, nm);
+                    case ChannelStructure c -> pruner.updateChannels(g.params(), target);
+                };
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
                 for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());

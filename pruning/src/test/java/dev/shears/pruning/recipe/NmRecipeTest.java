@@ -116,12 +116,12 @@ class NmRecipeTest {
         int prev = 8;
         for (long t = 0; t <= sched.endStep(); t++) {
             if (!sched.isUpdateStep(t)) continue;
-            int keep = m.structure().keepPerGroup(sched.formula(t));
+            int keep = ((NmStructure) m.structure()).keepPerGroup(sched.formula(t));
             assertTrue(keep <= prev, "keep rose at step " + t);
             prev = keep;
         }
         assertEquals(2, prev);
-        assertTrue(m.structure().keepPerGroup(sched.formula(sched.endStep() - 1)) > 2 || sched.updateEvery() > 1);
+        assertTrue(((NmStructure) m.structure()).keepPerGroup(sched.formula(sched.endStep() - 1)) > 2 || sched.updateEvery() > 1);
     }
 
     @Test void recipeTransformsKeepOrImposeTheStructure() {
