@@ -51,7 +51,10 @@ public record ModelSource(Model model, String description, Path path, Path weigh
         Path p = Path.of(spec);
         String lower = spec.toLowerCase(Locale.ROOT);
         if (!check(spec, weights, sampleShape != null)) {
-            Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
+            // the convolutional ones take [C, H, W]: built for that from grayscale [H, W] or channels-last [H, W, C]
+            // samples, which arrange() then moves; the MLP flattens any shape as it is
+            Shape in = spec.equals("lenet-300-100") ? sampleShape : SampleLayout.imageShape(sampleShape);
+            Model m = Architectures.create(spec, in, classes).bind(backend, seed);
             return new ModelSource(m, spec, null, null);
         }
         ModelSource src;

@@ -121,7 +121,17 @@ class NumpyDataCliTest {
         JsonNode a = JSON.readTree(nchw.out()), b = JSON.readTree(nhwc.out());
         assertEquals(a.get("accuracy").asDouble(), b.get("accuracy").asDouble(), 0.0);
         assertEquals(a.get("loss").asDouble(), b.get("loss").asDouble(), 0.0);
-        // training takes the channels-last archive too (moved for the model before the first step)
+        // a built-in CNN trained on the channels-last archive is built for [3, 28, 28] and trains on the same floats in the
+        // same order: the same model to the bit, so the same scores
+        Path t2 = dir.resolve("cnn-from-nhwc");
+        CliRun fromNhwc = shearsCapturingSystemErr("train", "--model", "lenet-5", "--data", rgbNhwc.toString(), "--epochs", "1", "--out", t2.toString(),
+                "--backend", "cpu", "--quiet");
+        assertEquals(0, fromNhwc.code(), fromNhwc.err());
+        assertTrue(fromNhwc.err().contains("moved to the model's input layout [3, 28, 28]"), fromNhwc.err());
+        CliRun c = shears("eval", "--model", t2.resolve("model.shears").toString(), "--data", rgbNchw.toString(), "--json", "--backend", "cpu");
+        assertEquals(0, c.code(), c.err());
+        assertEquals(a.get("loss").asDouble(), JSON.readTree(c.out()).get("loss").asDouble(), 0.0);
+        // and the pruner takes the channels-last archive (moved for the model before the first step)
         CliRun again = shears("prune", "--model", cnn.toString(), "--data", rgbNhwc.toString(), "--sparsity", "0.5", "--epochs", "1",
                 "--out", dir.resolve("cnn-pruned").toString(), "--backend", "cpu", "--quiet", "--inference-batches", "0");
         assertEquals(0, again.code(), again.err());

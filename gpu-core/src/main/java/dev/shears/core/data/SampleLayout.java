@@ -111,6 +111,19 @@ public final class SampleLayout {
         return new Dataset(data.name(), input, f, data.labels(), data.classes());
     }
 
+    /**
+     * The [C, H, W] image shape to build a convolutional model for, from samples of {@code sample}:
+     * [1, H, W] for grayscale [H, W] (Keras' MNIST shape), [C, H, W] for channels-last [H, W, C]
+     * with at most 4 channels and more rows and columns than that (NumPy/Keras' RGB(A) images);
+     * any other shape as it is. {@link #arrange} then moves the samples to it.
+     */
+    public static Shape imageShape(Shape sample) {
+        int[] d = sample.dims();
+        if (d.length == 2) return Shape.of(1, d[0], d[1]);
+        if (d.length == 3 && d[2] <= 4 && d[0] > 4 && d[1] > 4) return Shape.of(d[2], d[0], d[1]);
+        return sample;
+    }
+
     private static int[] squeeze(int[] dims) {
         return Arrays.stream(dims).filter(v -> v != 1).toArray();
     }

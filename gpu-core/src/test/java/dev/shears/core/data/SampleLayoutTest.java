@@ -30,6 +30,15 @@ class SampleLayoutTest {
         assertTrue(m.contains("[1, 28, 28] (784 values)") && m.contains("[20, 20] (400 values)"), m);
     }
 
+    @Test void convolutionalModelsAreBuiltChannelsFirst() {
+        assertEquals(Shape.of(1, 28, 28), SampleLayout.imageShape(Shape.of(28, 28)));
+        assertEquals(Shape.of(3, 32, 32), SampleLayout.imageShape(Shape.of(32, 32, 3)));
+        assertEquals(Shape.of(3, 32, 32), SampleLayout.imageShape(Shape.of(3, 32, 32)));
+        assertEquals(Shape.of(1, 28, 28), SampleLayout.imageShape(Shape.of(1, 28, 28)));
+        assertEquals(Shape.of(4, 4, 3), SampleLayout.imageShape(Shape.of(4, 4, 3)), "too small to tell: as it is");
+        assertEquals(Shape.of(20), SampleLayout.imageShape(Shape.of(20)));
+    }
+
     @Test void channelsLastSamplesMoveInPlaceToTheModelsLayoutAndBack() {
         // 2 samples of [H=2, W=3, C=2]: value = 100 * sample + 10 * c + (h * 3 + w), stored HWC
         int n = 2, h = 2, w = 3, c = 2;
