@@ -157,6 +157,30 @@ class NumpyDataTest {
         assertTrue(e.getMessage().startsWith("--data " + other + ": is a file, not a .npz archive or a folder"), e.getMessage());
     }
 
+    /**
+     * Archives NumPy itself wrote (src/test/resources/npz/README.md): stored and deflated, uint8,
+     * float32 in both byte orders, int64 and [N, 1] uint8 labels, one-hot float64 rows; samples
+     * [6, 5, 3] channels-last, moved for a [3, 6, 5] model.
+     */
+    @Test void archivesWrittenByNumpyLoad() throws Exception {
+        for (String name : new String[]{"numpy-savez.npz", "numpy-savez-compressed.npz"}) {
+            Path file = Path.of(NumpyDataTest.class.getResource("/npz/" + name).toURI());
+            Split s = DataSources.load(file.toString());
+            assertEquals(Shape.of(6, 5, 3), s.train().sampleShape(), name);
+            for (int i = 0; i < 4 * 90; i++) assertEquals((i % 251) / 255f, s.train().features()[i], name + " x_train " + i);
+            assertArrayEquals(new int[]{0, 1, 2, 1}, s.train().labels(), name);
+            for (int i = 0; i < 2 * 90; i++) assertEquals(i * 0.5f - 7, s.test().features()[i], name + " x_test " + i);
+            assertArrayEquals(new int[]{2, 0}, s.test().labels(), name);
+            assertEquals(3, s.test().classes(), name);
+            // channels-last [6, 5, 3] for a [3, 6, 5] model: element (h, w, c) of sample 1 lands at (c, h, w)
+            Dataset chw = SampleLayout.arrange(s.test(), Shape.of(3, 6, 5), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            for (int c = 0; c < 3; c++)
+                for (int h = 0; h < 6; h++)
+                    for (int w = 0; w < 5; w++)
+                        assertEquals((90 + (h * 5 + w) * 3 + c) * 0.5f - 7, chw.features()[90 + c * 30 + h * 5 + w], name);
+        }
+    }
+
     @Test void unsupportedDtypesAreNamedWithTheConversion() throws Exception {
         Files.write(dir.resolve("x_test.npy"), npy("<c8", new int[]{1, 1}, new byte[8], false));
         Files.write(dir.resolve("y_test.npy"), u1(new int[]{1}, new byte[1]));
