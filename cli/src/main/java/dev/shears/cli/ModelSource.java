@@ -119,10 +119,12 @@ public record ModelSource(Model model, String description, Path path, Path weigh
      */
     void requireFits(String spec, Shape sampleShape, int classes) {
         Shape in = model.inputs().get(0).shape();
+        if (in.size() != sampleShape.size())
+            throw new UserError("--model " + spec + " takes inputs of shape " + in + " (" + in.size() + " values), but the --data samples have shape "
+                    + sampleShape + " (" + sampleShape.size() + " values); give a model made for this data, or data of the model's input shape");
         String mismatch = SampleLayout.mismatch(sampleShape, in);
         if (mismatch != null)
-            throw new UserError("--model " + spec + " does not fit the --data: " + mismatch
-                    + "; give a model made for this data, or data of the model's input shape");
+            throw new UserError("--model " + spec + " does not fit the --data: " + mismatch);
         long outputs = model.outputShape().size();
         if (classes > 0 && outputs < classes)
             throw new UserError("--model " + spec + " has " + outputs + " outputs, but the --data labels go up to " + (classes - 1)

@@ -155,7 +155,14 @@ class NumpyDataCliTest {
         npz(small, false, m);
         r = shears("eval", "--model", model.toString(), "--data", small.toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("takes inputs of shape [28, 28] (784 values), but the data's samples have shape [20, 20] (400 values)"), r.err());
+        assertTrue(r.err().contains("takes inputs of shape [28, 28] (784 values), but the --data samples have shape [20, 20] (400 values)"), r.err());
+
+        Path flat = dir.resolve("flat.npz"); // 784 values a sample, but flat: for a [28, 28] model their order is unknown
+        m.put("x_test", u1(new int[]{3, 784}, new byte[3 * 784]));
+        npz(flat, false, m);
+        r = shears("eval", "--model", model.toString(), "--data", flat.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("does not fit the --data: the data's samples have shape [784], the model takes [28, 28]"), r.err());
 
         r = shears("eval", "--model", model.toString(), "--data", dir.resolve("nope.npz").toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
