@@ -3,11 +3,7 @@ package dev.shears.cli;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
-import dev.shears.core.nn.Model;
-import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.recipe.ChannelStructure;
-import dev.shears.pruning.thin.ChannelThinning;
-import dev.shears.pruning.thin.ThinnedModel;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Structure;
 import picocli.CommandLine;
@@ -63,22 +59,6 @@ final class PruneCommand implements Callable<Integer> {
 
     @Mixin InferenceOption inference;
 
-    /**
-     * After channel pruning: what thinning the saved model would leave ({@code export --thin} writes it),
-     * and every layer whose all-zero channels must stay, with the reason.
-     */
-    private void printThinning(Backend be) {
-        var out = spec.commandLine().getOut();
-        Model m = Checkpoint.read(run.out.resolve("model.shears"), be).model();
-        ThinnedModel t = ChannelThinning.thin(m);
-        out.printf(java.util.Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed %s;"
-                        + " write it with: shears export --model %s --thin --format onnx --out FILE%n",
-                t.parametersAfter(), t.parametersBefore(), 100.0 * t.parametersAfter() / t.parametersBefore(), t.removedChannels(), t.removed(),
-                run.out.resolve("model.shears"));
-        for (String w : t.warnings()) out.println("thinning: " + w);
-        out.flush();
-    }
-
     @Override public Integer call() {
         Recipe r;
         if (what.recipe != null) {
@@ -114,8 +94,8 @@ final class PruneCommand implements Callable<Integer> {
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
             if (outcome.report() != null) {
+                // a channel-pruning recipe's summary says what thinning leaves (the report's thinning section)
                 Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
-                if (r.pruning().stream().anyMatch(m -> m.structure() instanceof ChannelStructure)) printThinning(be);
             }
             return 0;
         }

@@ -7,6 +7,7 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Model;
 import dev.shears.pruning.checkpoint.Checkpoint;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.train.BatchProgress;
@@ -225,6 +226,11 @@ final class RunSupport {
         // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
         if (timeInference && InferenceReport.timesInPlace(model))
             report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
+        // what channel pruning buys: the thinned model against the final one, on the run's backend (no
+        // section for a run whose pruning left no whole channel at zero, unless its recipe prunes channels)
+        boolean channels = recipe.pruning().stream().anyMatch(m -> m.structure() instanceof ChannelStructure);
+        if (report.nonZeroPrunable() < report.prunableParameters() || channels)
+            report = report.withThinning(ThinningReport.measure(model, data.test(), inferenceBatches, progress, channels));
         new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
         if (timeInference && report.inference() == null) {
             // No sparse path where the model is (a CUDA run without cuSPARSE): time a CPU copy read

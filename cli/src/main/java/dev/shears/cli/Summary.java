@@ -34,10 +34,21 @@ final class Summary {
             }
             if (inf.note() != null) out.println("inference: " + inf.note());
         }
+        RunReport.Thinning th = r.thinning();
+        if (th != null) {
+            out.println(ThinningReport.header(th));
+            for (RunReport.ThinnedLayer l : th.layers()) out.println("  " + ThinningReport.layerLine(l));
+            for (RunReport.ThinningBatch b : th.batches()) out.println("  " + ThinningReport.line(b));
+            for (String w : th.warnings()) out.println("thinning: " + w);
+            if (th.note() != null) out.println("thinning: " + th.note());
+            if (th.channelsRemoved() > 0)
+                out.println("write the thinned model with: shears export --model " + r.checkpoint() + " --thin --format onnx --out FILE");
+        }
         // r.seconds() is the training (every epoch with its test pass and save, a resumed run's earlier part included), not the
         // loading before it or the inference timing after it: the line said "time:", read as the whole command's
         out.printf(Locale.ROOT, "time: %.1f s training on %s%s%n", r.seconds(), r.backend(),
-                inf != null && !inf.batches().isEmpty() ? " (the inference timing above not included)" : "");
+                (inf != null && !inf.batches().isEmpty()) || (th != null && !th.batches().isEmpty())
+                        ? " (the inference timing above not included)" : "");
         out.println("model:  " + r.checkpoint());
         out.println("report: " + outDir.resolve("report.html") + " (and report.json)");
         out.flush();

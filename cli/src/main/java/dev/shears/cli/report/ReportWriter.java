@@ -118,6 +118,7 @@ public final class ReportWriter {
                     .append("</td><td>").append(l.prunable()).append("</td><td>").append(l.prunable() > 0 ? pct(l.sparsity()) : "").append("</td></tr>\n");
         h.append("</table>\n");
         inference(h, r.inference());
+        thinning(h, r.thinning());
         if (!ep.isEmpty()) {
             h.append("<h2>Epochs</h2><table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th>")
                     .append("<th>test acc</th><th>target sparsity</th><th>sparsity</th><th>s</th></tr>\n");
@@ -175,6 +176,44 @@ public final class ReportWriter {
                         .append("</td><td>").append(String.format(Locale.ROOT, "%.4f", l.chosenMs()))
                         .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", l.speedup())).append("</td></tr>\n");
         h.append("</table>\n");
+    }
+
+    /** The thinned model against the pruned one: parameters, widths per layer, latency and agreement per batch size, warnings. */
+    private static void thinning(StringBuilder h, RunReport.Thinning t) {
+        if (t == null) return;
+        h.append("<h2 id=\"thinning\">Thinning: the pruned model without its zero channels</h2>\n<p>")
+                .append(String.format(Locale.ROOT, "%d parameters instead of %d (%.1f%%), %d output channels removed;"
+                                + " <code>shears export --thin</code> writes this model.",
+                        t.parametersAfter(), t.parametersBefore(), 100.0 * t.parametersAfter() / t.parametersBefore(), t.channelsRemoved()))
+                .append(t.batches().isEmpty() ? "" : ("cuda".equals(t.backend())
+                        ? " Both models timed on the CUDA backend (CUDA events) on " : " Both models timed on the CPU backend on ")
+                        + SvgChart.esc(t.device()) + ", as the sparse comparison times.")
+                .append("</p>\n");
+        if (t.note() != null) h.append("<p>").append(SvgChart.esc(t.note())).append("</p>\n");
+        if (!t.layers().isEmpty()) {
+            h.append("<table><tr><th>layer</th><th>type</th><th>output channels</th><th>after thinning</th><th>removed</th></tr>\n");
+            for (RunReport.ThinnedLayer l : t.layers())
+                h.append("<tr><td>").append(SvgChart.esc(l.layer())).append("</td><td>").append(SvgChart.esc(l.type()))
+                        .append("</td><td>").append(l.channelsBefore()).append("</td><td>").append(l.channelsAfter())
+                        .append("</td><td>").append(l.channelsBefore() - l.channelsAfter()).append("</td></tr>\n");
+            h.append("</table>\n");
+        }
+        if (!t.batches().isEmpty()) {
+            h.append("<table><tr><th>batch</th><th>pruned ms</th><th>thinned ms</th><th>speed-up</th><th>same predictions</th>")
+                    .append("<th>max |difference|</th></tr>\n");
+            for (RunReport.ThinningBatch b : t.batches())
+                h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.denseMs()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.thinnedMs()))
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup()))
+                        .append("</td><td>").append(b.samePredictions()).append(" / ").append(b.samples())
+                        .append("</td><td>").append(String.format(Locale.ROOT, "%.2g", b.maxAbsDifference())).append("</td></tr>\n");
+            h.append("</table>\n");
+        }
+        if (!t.warnings().isEmpty()) {
+            h.append("<p>Zero channels that stay:</p><ul>\n");
+            for (String w : t.warnings()) h.append("<li>").append(SvgChart.esc(w)).append("</li>\n");
+            h.append("</ul>\n");
+        }
     }
 
     private static void kv(StringBuilder h, String k, String v) {

@@ -9,6 +9,8 @@ import java.util.List;
  * @param after        test metrics of the final model
  * @param finalSparsityEpoch the epoch at which the recipe reaches its final sparsity (NaN if none)
  * @param inference    dense against planned-sparse inference of the final model (null when not measured)
+ * @param thinning     the final model thinned (its all-zero output channels removed) against it: present
+ *                     when thinning removes at least one channel, or the recipe prunes channels; else null
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -17,14 +19,62 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         double sparsity, double targetSparsity, double finalSparsityEpoch,
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                        double seconds, String checkpoint, String stopReason, Inference inference) {
+                        double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning) {
+
+    /** A report without a thinning section (as before thinning was reported). */
+    public RunReport(String command, String shearsVersion, String date, String backend,
+                     String model, String data, int trainSamples, int testSamples,
+                     String recipe, long seed,
+                     Metrics before, Metrics after,
+                     double sparsity, double targetSparsity, double finalSparsityEpoch,
+                     long parameters, long prunableParameters, long nonZeroPrunable,
+                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
+                     double seconds, String checkpoint, String stopReason, Inference inference) {
+        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, null);
+    }
 
     /** The same report with the inference comparison added. */
     public RunReport withInference(Inference i) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i);
+                maskUpdates, seconds, checkpoint, stopReason, i, thinning);
     }
+
+    /** The same report with the thinning section added. */
+    public RunReport withThinning(Thinning t) {
+        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, t);
+    }
+
+    /**
+     * The final model thinned ({@code ChannelThinning}: its all-zero output channels removed, a
+     * smaller dense model) against the final (masked) model, on the backend the run trained on.
+     *
+     * @param parametersBefore stored weights of the final model
+     * @param parametersAfter  stored weights of the thinned model ({@code export --thin} writes it)
+     * @param channelsRemoved  output channels removed over all layers
+     * @param layers           one row per layer that lost channels, in the model's order
+     * @param warnings         layers whose all-zero channels had to stay, and why
+     * @param backend          "cpu" or "cuda": where both models were timed (the thinned one is built on the run's backend)
+     * @param device           that backend's description of its device
+     * @param batches          masked against thinned latency per batch size (empty when not timed)
+     * @param note             why it was not (fully) measured, or null
+     */
+    public record Thinning(long parametersBefore, long parametersAfter, int channelsRemoved, List<ThinnedLayer> layers,
+                           List<String> warnings, String backend, String device, List<ThinningBatch> batches, String note) {}
+
+    /** One layer's output channels before and after thinning. */
+    public record ThinnedLayer(String layer, String type, int channelsBefore, int channelsAfter) {}
+
+    /**
+     * Whole-model latency at one batch size (each model's best round of medians, timed as the
+     * sparse comparison times), and how many of the first test images both classify alike.
+     */
+    public record ThinningBatch(int batch, double denseMs, double thinnedMs, double speedup,
+                                int samples, int samePredictions, double maxAbsDifference) {}
 
     /**
      * Dense against sparse inference of the final model, on the backend the run trained on (on the

@@ -57,9 +57,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         SparseModel sparse = SparseModel.plan(model, batch, planner);
         // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
         boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
-        // 3 warm-up and 15 timed runs at least, minMillis in all, per path and round (the planner's timing)
-        WholeModelCheck.Timer timer = (path, forward) -> SparsePlanner.medianMillis(forward, 3, 15, minMillis / SparsePlanner.ROUNDS);
-        return compare(model, test, batch, agreementSamples, planned(sparse), kept, timer, minMillis > 0 ? Settle.COMPARISON : null);
+        return compare(model, test, batch, agreementSamples, planned(sparse), kept, cpuTimer(minMillis), minMillis > 0 ? Settle.COMPARISON : null);
     }
 
     /** What {@link #compare} needs of a planned model, on whichever backend it runs. */
@@ -104,13 +102,9 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         Backend be = model.backend();
         ExecContext ctx = ExecContext.inference(be);
         Shape in = model.inputs().getFirst().shape();
-        int per = test.sampleSize();
 
-        // Latency on the first `batch` test images (repeated when the test set is smaller).
-        float[] xs = new float[Math.multiplyExact(batch, per)];
-        for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
         double denseMs, sparseMs;
-        try (Tensor x = be.upload(xs, in.withBatch(batch))) {
+        try (Tensor x = timingBatch(be, in, test, batch)) {
             Runnable dense = () -> model.forward(ctx, x);
             // every layer dense (chosen so, or sent back by the whole-model check): the planned
             // forward runs the same products, so it is not timed again (that would time noise)
@@ -126,25 +120,31 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         }
 
         // Agreement, batch by batch over the first test images.
-        int n = Math.min(agreementSamples, test.count());
-        int same = 0;
-        double maxDiff = 0;
-        for (int start = 0; start < n; start += batch) {
-            int b = Math.min(batch, n - start);
-            try (Tensor x = be.upload(java.util.Arrays.copyOfRange(test.features(), start * per, (start + b) * per), in.withBatch(b))) {
-                float[] want = be.download(model.forward(ctx, x));
-                float[] got = be.download(sparse.forward(x));
-                int outs = want.length / b;
-                for (int s = 0; s < b; s++) {
-                    if (argmax(want, s * outs, outs) == argmax(got, s * outs, outs)) same++;
-                    for (int j = s * outs; j < (s + 1) * outs; j++) maxDiff = Math.max(maxDiff, Math.abs(want[j] - got[j]));
-                }
-            }
-        }
+        Agreement agree = Agreement.measure(be, in, test, batch, agreementSamples, x -> model.forward(ctx, x), sparse::forward);
 
         List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
-        return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), n, same, maxDiff,
-                plans, kept);
+        return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), agree.samples(),
+                agree.samePredictions(), agree.maxAbsDifference(), plans, kept);
+    }
+
+    /**
+     * The batch both paths are timed on: the first {@code batch} test images (repeated when the
+     * test set is smaller), shape {@code in} with batch {@code batch}, on {@code backend} (the
+     * caller closes it).
+     */
+    static Tensor timingBatch(Backend backend, Shape in, Dataset test, int batch) {
+        int per = test.sampleSize();
+        float[] xs = new float[Math.multiplyExact(batch, per)];
+        for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
+        return backend.upload(xs, in.withBatch(batch));
+    }
+
+    /**
+     * The CPU comparison's timer: 3 warm-up and 15 timed runs at least, {@code minMillis} over
+     * all {@link SparsePlanner#ROUNDS} rounds, per path and round (the planner's timing).
+     */
+    public static WholeModelCheck.Timer cpuTimer(double minMillis) {
+        return (path, forward) -> SparsePlanner.medianMillis(forward, 3, 15, minMillis / SparsePlanner.ROUNDS);
     }
 
     /** The CPU sparse model as {@link #compare} sees it: a layer without sparse weights (kept or sent back to dense) counts dense. */
@@ -171,11 +171,5 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         long bytes = 0;
         for (SparseModel.LayerPlan p : sparse.plans()) bytes += sparse.plannedBytes(p);
         return bytes;
-    }
-
-    private static int argmax(float[] v, int off, int len) {
-        int best = 0;
-        for (int i = 1; i < len; i++) if (v[off + i] > v[off + best]) best = i;
-        return best;
     }
 }

@@ -27,6 +27,15 @@ public final class CudaInferenceComparison {
     static final int WARMUP = 3, REPEATS = 15;
 
     /**
+     * The comparison's timer: CUDA events on {@code cuda}'s stream, {@link #WARMUP} untimed and
+     * {@link #REPEATS} timed runs per path and round (shared with other comparisons on CUDA, such
+     * as a masked model against its thinned copy, so that they time alike).
+     */
+    public static WholeModelCheck.Timer timer(CudaBackend cuda) {
+        return (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
+    }
+
+    /**
      * Plans {@code model} (bound to a CUDA backend) at {@code batch} with {@code planner}, runs the
      * whole-model check (skipped when the planner forces a format: forcing is for tests, and a
      * forced plan is compared as it is), times both paths on the first test images and compares
@@ -57,7 +66,7 @@ public final class CudaInferenceComparison {
                     return w == null ? InferenceComparison.denseBytes(p) : w.storageBytes();
                 }
             };
-            WholeModelCheck.Timer timer = (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
+            WholeModelCheck.Timer timer = timer(cuda);
             // settled as on the CPU: the event timer's 3 untimed runs neither bring an idle GPU's clocks up nor let the
             // JIT compile the host side of each launch at this batch size
             return InferenceComparison.compare(model, test, batch, agreementSamples, planned, kept, timer,
