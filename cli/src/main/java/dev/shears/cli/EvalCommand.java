@@ -8,6 +8,9 @@ import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.Model;
+import dev.shears.pruning.thin.ChannelThinning;
+import dev.shears.pruning.thin.ThinnedModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,7 +20,7 @@ import picocli.CommandLine.Spec;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code shears eval --model FILE --data DATA [--sparse [--precision fp32|fp16|bf16]] [--json]}: test-set loss and accuracy. */
+/** {@code shears eval --model FILE --data DATA [--sparse [--precision fp32|fp16|bf16] | --thin] [--json]}: test-set loss and accuracy. */
 @Command(name = "eval", description = "Evaluate a model on the test split (t10k files) of a data set.")
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -42,6 +45,10 @@ final class EvalCommand implements Callable<Integer> {
                     + "The CPU backend runs fp32 only. Default: ${DEFAULT-VALUE}.")
     String precision;
 
+    @Option(names = "--thin", description = "Evaluate the thinned model: output channels whose weights are all zero removed (structure: channels),"
+            + " what export --thin writes; prints the parameter count before and after.")
+    boolean thin;
+
     @Option(names = "--json", description = "Print one JSON object on stdout and nothing else.")
     boolean json;
 
@@ -54,6 +61,10 @@ final class EvalCommand implements Callable<Integer> {
         Precision p = SparseEval.precision(precision);
         if (p != Precision.FP32 && !sparse)
             throw new UserError("--precision " + p.id() + " applies to sparse inference only: add --sparse (and --backend cuda)");
+        // a thinned model is dense by construction (what was masked is gone), and --sparse plans the masked one: one or the other
+        if (thin && sparse)
+            throw new UserError("--thin and --sparse are mutually exclusive: --thin evaluates the smaller dense model that channel pruning leaves,"
+                    + " --sparse the masked model in sparse formats; drop one");
         modelOption.check(true); // a mistyped --model fails before the data loads
         DataSources.check(data); // and a mistyped --data before CUDA opens
         try (Backend be = backendOption.open(err)) {
@@ -63,6 +74,15 @@ final class EvalCommand implements Callable<Integer> {
             Dataset test = DataSources.loadTest(data);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
+            Model model = src.model();
+            ThinnedModel thinned = null;
+            if (thin) {
+                thinned = ChannelThinning.thin(model);
+                for (String w : thinned.warnings()) err.println("eval: thinning: " + w);
+                if (thinned.removedChannels() == 0)
+                    err.println("eval: --thin: no output channel of " + src.description() + " is all zero (or none could go), so the thinned model is the model itself");
+                model = thinned.model();
+            }
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";
@@ -70,12 +90,13 @@ final class EvalCommand implements Callable<Integer> {
             // 10,000 images through a CNN take several seconds on two cores: show they are moving
             EvalProgress progress = new EvalProgress(new Progress(err, false), test.count());
             if (sparse) {
-                SparseEval.Outcome o = SparseEval.evaluate(src.model(), test, batch, p, err, progress); // caps batch to the test set
+                SparseEval.Outcome o = SparseEval.evaluate(model, test, batch, p, err, progress); // caps batch to the test set
                 r = o.result();
                 mode = o.description();
                 planSecs = o.planSeconds();
             } else {
-                r = progress.evaluateDense(src.model(), test, SparseEval.evalBatch(batch, test));
+                r = progress.evaluateDense(model, test, SparseEval.evalBatch(batch, test));
+                if (thinned != null) mode = "thinned";
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             var out = spec.commandLine().getOut();
@@ -85,11 +106,17 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("model", src.description()).put("data", test.name()).put("backend", be.name()).put("mode", mode).put("seconds", secs);
                 // "seconds" is the whole of it, planning included (kept as it was for existing readers); these split it
                 o.put("planningSeconds", planSecs).put("evaluationSeconds", secs - planSecs);
+                if (thinned != null) o.put("parameters", thinned.parametersBefore()).put("thinnedParameters", thinned.parametersAfter())
+                        .put("channelsRemoved", thinned.removedChannels());
                 out.println(ReportWriter.JSON.writer().writeValueAsString(o));
             } else {
                 out.printf(Locale.ROOT, "%s on %s: accuracy %.2f%%, loss %.4f, %s (%s, %.2f s%s)%n", src.description(), test.name(),
                         100 * r.accuracy(), r.loss(), Plural.of(r.samples(), "sample"), mode, secs,
                         planSecs > 0 ? String.format(Locale.ROOT, ": %.2f s planning, %.2f s evaluating", planSecs, secs - planSecs) : "");
+                if (thinned != null)
+                    out.printf(Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed %s%n",
+                            thinned.parametersAfter(), thinned.parametersBefore(), 100.0 * thinned.parametersAfter() / thinned.parametersBefore(),
+                            thinned.removedChannels(), thinned.removed());
             }
             return 0;
         }
