@@ -180,7 +180,7 @@ extern "C" __global__ void shears_threshold_histogram(
 // prefix sum, appends the bin to prefix[g], lowers krem[g] by the count below it, and adds each
 // member tensor's count below the bin to below[t]; on the last pass writes equal[t] = its count
 // in the bin. Finally clears the group's histograms for the next pass.
-extern "C" __global__ void shears_threshold_select(
+extern "C" __global__ void __launch_bounds__(1024) shears_threshold_select(
         int numTensors, int global, int shift, int bits, int lastPass,
         unsigned int* hist, unsigned int* prefix, i64* krem, i64* below, i64* equal) {
     __shared__ u64 warpTotals[32];

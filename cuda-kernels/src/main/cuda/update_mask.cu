@@ -57,7 +57,7 @@ extern "C" __global__ void shears_mask_count_ties(
 
 // Ties, step 2: exclusive prefix sum of the chunk counts, one block of 1024 threads; each thread
 // scans a contiguous run of chunks serially, then the runs' totals are scanned across the block.
-extern "C" __global__ void shears_mask_scan_ties(
+extern "C" __global__ void __launch_bounds__(1024) shears_mask_scan_ties(
         const unsigned int* chunkTies, i64 chunks, u64* chunkOffsets) {
     __shared__ u64 warpTotals[32];
     i64 per = (chunks + blockDim.x - 1) / blockDim.x;

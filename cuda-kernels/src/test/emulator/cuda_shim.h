@@ -16,6 +16,8 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
+// Register limits mean nothing to the CPU fibers; on the GPU they keep a 1024-thread launch possible.
+#define __launch_bounds__(...)
 // Blocks run one at a time, so one static copy of each shared array serves every block. All of
 // them live in one linker section, which the scheduler fills with 0xFF bytes (NaN floats, maximal
 // integers) before every block: a kernel that reads shared memory it has not written in this

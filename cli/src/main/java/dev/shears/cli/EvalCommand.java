@@ -24,7 +24,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files. Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--batch", defaultValue = "256", description = "Batch size. Default: ${DEFAULT-VALUE}.")
@@ -62,6 +62,7 @@ final class EvalCommand implements Callable<Integer> {
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
             Dataset test = DataSources.loadTest(data);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
+            test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
             long t0 = System.nanoTime();
             Evaluator.Result r;
             String mode = "dense";

@@ -124,11 +124,13 @@ final class InferenceReport {
 
     /** One batch size as a line of the summary. */
     static String line(RunReport.InferenceBatch r) {
-        // every layer's fastest format dense: both sides run the same products, and a "0.53x" is timing noise, not a slower sparse model
-        boolean allDense = !r.layers().isEmpty() && r.layers().stream().allMatch(l -> "dense".equals(l.format()));
-        String note = !r.planKept() ? " (no plan beat dense as a whole: all layers dense)"
-                : allDense ? " (every layer's fastest format was dense at this batch size: the same products, timed twice)" : "";
-        return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx)%s; same predictions on %d/%d test images",
-                r.batch(), r.denseMs(), r.sparseMs(), r.speedup(), note, r.samePredictions(), r.samples());
+        // every layer dense: both paths are the same products, timed once (InferenceComparison), so there is no ratio to show
+        boolean allDense = !r.planKept() || (!r.layers().isEmpty() && r.layers().stream().allMatch(l -> "dense".equals(l.format())));
+        if (allDense)
+            return String.format(Locale.ROOT, "batch %d: dense %.3f ms; %s, so the planned model is the dense one; same predictions on %d/%d test images",
+                    r.batch(), r.denseMs(), r.planKept() ? "every layer's fastest format was dense at this batch size"
+                            : "no plan of per-layer formats beat dense as a whole", r.samePredictions(), r.samples());
+        return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx); same predictions on %d/%d test images",
+                r.batch(), r.denseMs(), r.sparseMs(), r.speedup(), r.samePredictions(), r.samples());
     }
 }

@@ -1,6 +1,9 @@
 package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.data.SampleLayout;
+import dev.shears.core.data.Split;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
 import dev.shears.core.tensor.Shape;
@@ -48,7 +51,10 @@ public record ModelSource(Model model, String description, Path path, Path weigh
         Path p = Path.of(spec);
         String lower = spec.toLowerCase(Locale.ROOT);
         if (!check(spec, weights, sampleShape != null)) {
-            Model m = Architectures.create(spec, sampleShape, classes).bind(backend, seed);
+            // the convolutional ones take [C, H, W]: built for that from grayscale [H, W] or channels-last [H, W, C]
+            // samples, which arrange() then moves; the MLP flattens any shape as it is
+            Shape in = spec.equals("lenet-300-100") ? sampleShape : SampleLayout.imageShape(sampleShape);
+            Model m = Architectures.create(spec, in, classes).bind(backend, seed);
             return new ModelSource(m, spec, null, null);
         }
         ModelSource src;
@@ -105,18 +111,37 @@ public record ModelSource(Model model, String description, Path path, Path weigh
     }
 
     /**
-     * Refuses a model file that cannot take the data's samples or has fewer outputs than it has
-     * classes, as a usage error naming both: the trainer and evaluator found it too, but as an
-     * internal error (exit 1) after the data and the model had loaded.
+     * Refuses a model file that cannot take the data's samples (another size, or the same values
+     * in a layout {@link SampleLayout} cannot move) or has fewer outputs than the data has classes,
+     * as a usage error naming both: the trainer and evaluator found it too, but as an internal
+     * error (exit 1) after the data and the model had loaded. {@link #arrange} then moves
+     * channels-last samples into the model's layout.
      */
     void requireFits(String spec, Shape sampleShape, int classes) {
         Shape in = model.inputs().get(0).shape();
         if (in.size() != sampleShape.size())
             throw new UserError("--model " + spec + " takes inputs of shape " + in + " (" + in.size() + " values), but the --data samples have shape "
                     + sampleShape + " (" + sampleShape.size() + " values); give a model made for this data, or data of the model's input shape");
+        String mismatch = SampleLayout.mismatch(sampleShape, in);
+        if (mismatch != null)
+            throw new UserError("--model " + spec + " does not fit the --data: " + mismatch);
         long outputs = model.outputShape().size();
         if (classes > 0 && outputs < classes)
-            throw new UserError("--model " + spec + " has " + outputs + " outputs, but the --data labels have " + classes
-                    + " classes; give a model with one output per class");
+            throw new UserError("--model " + spec + " has " + outputs + " outputs, but the --data labels go up to " + (classes - 1)
+                    + " (" + classes + " classes): label " + (classes - 1) + " has no output; give a model with one output per class");
+    }
+
+    /**
+     * The data in this model's input layout (see {@link SampleLayout#arrange}): the same sets, or
+     * their samples moved in place (channels-last images for an NCHW model), said on stderr.
+     */
+    Split arrange(Split data) {
+        Shape in = model.inputs().get(0).shape();
+        return new Split(SampleLayout.arrange(data.train(), in, System.err), SampleLayout.arrange(data.test(), in, System.err));
+    }
+
+    /** One data set in this model's input layout (see {@link #arrange(Split)}). */
+    Dataset arrange(Dataset data) {
+        return SampleLayout.arrange(data, model.inputs().get(0).shape(), System.err);
     }
 }

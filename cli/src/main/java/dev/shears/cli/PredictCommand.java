@@ -6,7 +6,8 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.io.FloatArray;
-import dev.shears.io.Npy;
+import dev.shears.core.data.Npy;
+import dev.shears.core.data.SampleLayout;
 import dev.shears.io.onnx.TensorProtoFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,7 +52,7 @@ final class PredictCommand implements Callable<Integer> {
             float[] out = be.download(y);
             FloatArray result = new FloatArray(y.shape(), out);
             if (lower.endsWith(".pb")) TensorProtoFiles.write(output, result, m.outputName());
-            else Npy.write(output, result);
+            else Npy.write(output, result.shape(), result.data());
             System.err.println("predict: " + in.shape() + " -> " + y.shape() + " written to " + output);
             return 0;
         }
@@ -80,19 +81,14 @@ final class PredictCommand implements Callable<Integer> {
 
     /** Whether {@code dims} hold a sample of {@code sample} in its own order (dimensions of 1 aside), or flatten into it. */
     private static boolean sameLayout(int[] dims, Shape sample) {
-        long size = 1;
-        for (int v : dims) size *= v;
-        if (size != sample.size()) return false;
-        int[] want = Arrays.stream(sample.dims()).filter(v -> v != 1).toArray();
-        if (want.length <= 1) return true; // a flat vector (or a scalar): row-major flattening moves nothing
-        return Arrays.equals(Arrays.stream(dims).filter(v -> v != 1).toArray(), want);
+        return SampleLayout.sameLayout(dims, sample);
     }
 
     private static FloatArray read(Path p) throws java.io.IOException {
         String lower = p.toString().toLowerCase(Locale.ROOT);
         if (java.nio.file.Files.isDirectory(p)) throw new UserError("--input " + p + " is a folder; give a .npy or ONNX TensorProto .pb file");
         if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("--input " + p + ": no such file");
-        if (lower.endsWith(".npy")) return Npy.read(p);
+        if (lower.endsWith(".npy")) return FloatArray.of(Npy.read(p));
         if (lower.endsWith(".pb")) return TensorProtoFiles.read(p);
         throw new UserError("--input " + p + ": use a .npy or ONNX TensorProto .pb file");
     }

@@ -77,7 +77,8 @@ final class RunSupport {
             // RunOptions.validate refused a fresh run over one already in --out (unless --overwrite)
             ModelSource src = modelOption.load(backend, data.train().sampleShape(), data.train().classes(), run.seed);
             if (run.overwrite) ExistingRun.clear(run.out); // now that the run can start: no old report beside the new run's model
-            return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
+            // channels-last images for an NCHW model are moved once, here (requireFits in load checked they can be)
+            return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
                     new Control(labels, null, run.stopAfter, run.cudaGraphs));
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
@@ -98,7 +99,7 @@ final class RunSupport {
         // the in-memory recipe, not the stored text parsed back, because the YAML does not carry every double exactly (a
         // cosine stretched by --epochs keeps its length as epochs * f, the parser derives it as endEpoch - startEpoch, which
         // can be one ulp away) and the learning rate of every step must be the uninterrupted run's to the last bit.
-        return run(command, src, data, recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
+        return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
                 new Control(labels, rp, run.stopAfter, run.cudaGraphs));
     }
 

@@ -3,7 +3,7 @@ package dev.shears.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.tensor.Shape;
 import dev.shears.io.FloatArray;
-import dev.shears.io.Npy;
+import dev.shears.core.data.Npy;
 import dev.shears.io.keras.KerasFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +34,7 @@ class ExportKerasCliTest {
         float[] x = new float[batch * sample.intSize()];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();
         Path p = dir.resolve("input-" + seed + ".npy");
-        Npy.write(p, new FloatArray(sample.withBatch(batch), x));
+        Npy.write(p, sample.withBatch(batch), x);
         return p;
     }
 
@@ -49,7 +49,7 @@ class ExportKerasCliTest {
         args[model.length + 4] = out.toString();
         CliRun r = shears(args);
         assertEquals(0, r.code(), r.err());
-        return Npy.read(out).data();
+        return FloatArray.of(Npy.read(out)).data();
     }
 
     @Test

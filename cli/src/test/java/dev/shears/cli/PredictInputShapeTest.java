@@ -42,7 +42,7 @@ class PredictInputShapeTest {
     @Test void theCommandRefusesAChannelsLastImageForAChannelsFirstConv(@TempDir Path dir) throws Exception {
         Path conv = Path.of("../model-import/src/test/resources/onnx/pytorch-converted/test_Conv2d").toAbsolutePath().normalize();
         Path nhwc = dir.resolve("nhwc.npy");
-        dev.shears.io.Npy.write(nhwc, new dev.shears.io.FloatArray(Shape.of(1, 7, 5, 3), new float[105]));
+        dev.shears.core.data.Npy.write(nhwc, Shape.of(1, 7, 5, 3), new float[105]);
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
         int code = Shears.run(new String[]{"predict", "--model", conv.resolve("model.onnx").toString(), "--input", nhwc.toString(),
                         "--output", dir.resolve("y.npy").toString(), "--backend", "cpu"},

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class KernelSourcesTest {
     static final Path CUDA = Path.of("src/main/cuda");
     static final Path JAVA = Path.of("src/main/java/dev/shears/kernels");
-    private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
+    private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\(\\d+\\) )?(\\w+)\\(");
     private static final Pattern USE = Pattern.compile("rt\\.kernel\\(\"(\\w+)\"\\)");
 
     static Set<String> matches(Path dir, String suffix, Pattern p) throws IOException {

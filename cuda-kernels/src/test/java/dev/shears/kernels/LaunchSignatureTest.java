@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * from the launchers, and checks count and kinds line up. Runs in every build, GPU or not.
  */
 class LaunchSignatureTest {
-    private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)");
+    private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\(\\d+\\) )?(\\w+)\\(([^)]*)\\)");
     private static final Pattern FIELD = Pattern.compile("this\\.(\\w+) = rt\\.kernel\\(\"(\\w+)\"\\)");
     private static final Pattern ARG = Pattern.compile("\\.(ptr|i32|i64|f32|f64|ints)\\(");
     private static final Pattern LAUNCH = Pattern.compile("rt\\.launch(?:1d)?\\((\\w+)");
@@ -90,5 +90,51 @@ class LaunchSignatureTest {
             }
         }
         assertTrue(checked >= signatures.size(), "checked " + checked + " launches for " + signatures.size() + " kernels");
+    }
+
+    private static final Pattern BLOCK = Pattern.compile("rt\\.launch\\((\\w+), [^;]*, (\\d+), [^;,]+\\);");
+    private static final Pattern BOUNDS = Pattern.compile("extern \"C\" __global__ void __launch_bounds__\\((\\d+)\\) (\\w+)\\(");
+
+    /**
+     * A kernel launched with more than 256 threads a block declares {@code __launch_bounds__} of at
+     * least that many. Without it nvcc may give a thread up to 255 registers, and a block needs
+     * threads x registers of the SM's 64K: at 1024 threads, more than 64 registers a thread and the
+     * launch fails with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES (CUDA C++ Programming Guide, "Launch
+     * Bounds"; compute capability tables: 64K 32-bit registers per SM and per block). Today's SASS
+     * stays under 64 (nvcc --resource-usage: 32 and 30), but the driver JIT-compiles the fatbin's
+     * compute_90 PTX for GPUs newer than sm_90 with its own register choice, which only the bound
+     * constrains. The launchers' literal block sizes are read from their source.
+     */
+    @Test
+    void kernelsLaunchedWithLargeBlocksDeclareLaunchBounds() throws IOException {
+        Map<String, Integer> bounds = new HashMap<>();
+        try (Stream<Path> files = Files.list(KernelSourcesTest.CUDA)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".cu")).toList()) {
+                Matcher m = BOUNDS.matcher(Files.readString(f));
+                while (m.find()) bounds.put(m.group(2), Integer.parseInt(m.group(1)));
+            }
+        }
+        int large = 0;
+        try (Stream<Path> files = Files.list(KernelSourcesTest.JAVA)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String src = Files.readString(f);
+                Map<String, String> fields = new HashMap<>();
+                Matcher fm = FIELD.matcher(src);
+                while (fm.find()) fields.put(fm.group(1), fm.group(2));
+                Matcher lm = BLOCK.matcher(src);
+                while (lm.find()) {
+                    int block = Integer.parseInt(lm.group(2));
+                    if (block <= KernelRuntime.BLOCK) continue;
+                    String kernel = fields.get(lm.group(1));
+                    assertNotNull(kernel, f.getFileName() + ": launch of unknown kernel field " + lm.group(1));
+                    Integer bound = bounds.get(kernel);
+                    assertNotNull(bound, kernel + " is launched with " + block + " threads a block (" + f.getFileName()
+                            + ") but declares no __launch_bounds__: write extern \"C\" __global__ void __launch_bounds__(" + block + ") " + kernel + "(");
+                    assertTrue(bound >= block, kernel + ": __launch_bounds__(" + bound + ") below its launch's " + block + " threads");
+                    large++;
+                }
+            }
+        }
+        assertTrue(large >= 2, "expected the two 1024-thread launches (threshold select, tie scan), found " + large);
     }
 }

@@ -15,4 +15,9 @@ public record FloatArray(Shape shape, float[] data) {
         if (shape.size() != data.length)
             throw new IllegalArgumentException("shape " + shape + " holds " + shape.size() + " elements, data has " + data.length);
     }
+
+    /** The values of a read {@code .npy} array as float32 (unscaled), with its shape. */
+    public static FloatArray of(dev.shears.core.data.Npy.Array a) {
+        return new FloatArray(a.shape(), a.toFloats());
+    }
 }

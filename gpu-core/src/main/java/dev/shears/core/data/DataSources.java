@@ -6,13 +6,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Resolves the {@code --data} argument: {@code fashion-mnist} (the installed full set when
- * {@code /usr/share/datasets/fashion-mnist} exists, else the small split bundled with Shears), or
- * a folder of IDX files {@code train-images-idx3-ubyte[.gz]}, {@code train-labels-idx1-ubyte[.gz]},
- * {@code t10k-images-idx3-ubyte[.gz]}, {@code t10k-labels-idx1-ubyte[.gz]}. Pixels become floats
- * in [0, 1] (byte / 255); images get the per-sample shape [1, H, W].
+ * {@code /usr/share/datasets/fashion-mnist} exists, else the small split bundled with Shears); a
+ * folder of IDX files {@code train-images-idx3-ubyte[.gz]}, {@code train-labels-idx1-ubyte[.gz]},
+ * {@code t10k-images-idx3-ubyte[.gz]}, {@code t10k-labels-idx1-ubyte[.gz]}, whose pixels become
+ * floats in [0, 1] (byte / 255) and images the per-sample shape [1, H, W]; or NumPy arrays
+ * {@code x_train}, {@code y_train}, {@code x_test}, {@code y_test}, as a {@code .npz} archive or a
+ * folder of those four {@code .npy} files ({@link NumpyData}). A folder is read by the files it
+ * holds; {@code eval} needs only the test pair.
  */
 public final class DataSources {
     private DataSources() {}
@@ -21,6 +27,9 @@ public final class DataSources {
     /** Where Debian's dataset-fashion-mnist package installs the full set. */
     public static final Path SYSTEM_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final String BUNDLED = "/dev/shears/core/data/fashion-mnist-small/";
+    private static final String ACCEPTED = "give '" + FASHION_MNIST + "', a .npz archive of x_train, y_train, x_test, y_test,"
+            + " or a folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz],"
+            + " t10k-labels-idx1-ubyte[.gz]) or of .npy files (x_train.npy, y_train.npy, x_test.npy, y_test.npy)";
 
     /** Loads train and test sets for a {@code --data} value. */
     public static Split load(String spec) {
@@ -28,34 +37,59 @@ public final class DataSources {
             if (Files.isDirectory(SYSTEM_FASHION_MNIST)) return loadFolder(SYSTEM_FASHION_MNIST, "fashion-mnist");
             return bundledFashionMnist();
         }
-        Path dir = Path.of(spec);
-        requireFolder(spec, dir);
-        return loadFolder(dir, dir.toString());
+        Path p = Path.of(spec);
+        check(spec);
+        if (Files.isRegularFile(p)) return NumpyData.loadNpz(p, System.err);
+        return folderKind(p, false) == Kind.NPY ? NumpyData.loadFolder(p, System.err) : loadFolder(p, p.toString());
     }
 
     /** Only the test split of a {@code --data} value (what {@code eval} reads). */
     public static Dataset loadTest(String spec) {
         if (FASHION_MNIST.equals(spec) && !Files.isDirectory(SYSTEM_FASHION_MNIST)) return bundledFashionMnist().test();
         Path dir = FASHION_MNIST.equals(spec) ? SYSTEM_FASHION_MNIST : Path.of(spec);
-        requireFolder(spec, dir);
-        return readPair(dir, "t10k", dir + " (test)");
+        check(spec);
+        if (Files.isRegularFile(dir)) return NumpyData.loadNpzTest(dir, System.err);
+        return folderKind(dir, true) == Kind.NPY ? NumpyData.loadFolderTest(dir, System.err) : readPair(dir, "t10k", dir + " (test)");
     }
 
     /**
-     * Checks a {@code --data} value without reading it (the name {@value #FASHION_MNIST} or a
-     * folder), so that a command can refuse a mistyped path before slower work such as opening
-     * CUDA; {@link #load} and {@link #loadTest} check it again, and read it.
+     * Checks a {@code --data} value without reading it (the name {@value #FASHION_MNIST}, a
+     * {@code .npz} file or a folder), so that a command can refuse a mistyped path before slower
+     * work such as opening CUDA; {@link #load} and {@link #loadTest} check it again, and read it.
      */
     public static void check(String spec) {
-        if (!FASHION_MNIST.equals(spec)) requireFolder(spec, Path.of(spec));
+        if (FASHION_MNIST.equals(spec)) return;
+        Path p = Path.of(spec);
+        if (Files.isDirectory(p)) return;
+        if (Files.isRegularFile(p)) {
+            if (spec.toLowerCase(Locale.ROOT).endsWith(".npz")) return;
+            throw new DataException("--data " + spec + ": is a file, not a .npz archive or a folder; " + ACCEPTED);
+        }
+        throw new DataException("--data " + spec + ": no such " + (spec.toLowerCase(Locale.ROOT).endsWith(".npz") ? "file" : "folder") + "; " + ACCEPTED);
     }
 
-    /** A {@code --data} that is not a folder: says whether it is missing or a file, and what is accepted. */
-    private static void requireFolder(String spec, Path dir) {
-        if (Files.isDirectory(dir)) return;
-        String what = Files.exists(dir) ? "is a file, not a folder" : "no such folder";
-        throw new DataException("--data " + spec + ": " + what + "; give '" + FASHION_MNIST + "' or a folder of IDX files"
-                + " (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])");
+    /** Which data set files a folder holds. */
+    private enum Kind { IDX, NPY }
+
+    /**
+     * The kind of the complete set in {@code dir} (the test pair only, where {@code testOnly}):
+     * IDX when both are complete (said on stderr), else the complete one; neither is an error
+     * listing both sets and what each lacks.
+     */
+    private static Kind folderKind(Path dir, boolean testOnly) {
+        List<String> prefixes = testOnly ? List.of("t10k") : List.of("train", "t10k");
+        List<String> idxMissing = new ArrayList<>();
+        for (String prefix : prefixes)
+            for (String base : List.of(prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte"))
+                if (!Files.isRegularFile(dir.resolve(base)) && !Files.isRegularFile(dir.resolve(base + ".gz"))) idxMissing.add(base + "[.gz]");
+        List<String> npyMissing = NumpyData.missing(dir, testOnly ? List.of(NumpyData.X_TEST, NumpyData.Y_TEST) : NumpyData.KEYS);
+        if (idxMissing.isEmpty()) {
+            if (npyMissing.isEmpty()) System.err.println("data: " + dir + " holds both IDX and .npy data sets; reading the IDX files");
+            return Kind.IDX;
+        }
+        if (npyMissing.isEmpty()) return Kind.NPY;
+        throw new DataException("--data " + dir + ": the folder holds neither data set" + (testOnly ? " (eval reads the test files)" : "")
+                + ": IDX files lack " + String.join(", ", idxMissing) + "; .npy files lack " + String.join(", ", npyMissing));
     }
 
     /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test). */

@@ -21,7 +21,8 @@ import java.util.List;
  *
  * @param batch             the batch size planned and timed
  * @param denseMs           median latency of one dense forward pass
- * @param sparseMs          median latency of one forward pass through the plan
+ * @param sparseMs          median latency of one forward pass through the plan ({@code denseMs} when every
+ *                          layer is dense: the same products, timed once)
  * @param denseWeightBytes  bytes of the planned layers' weights stored dense (fp32)
  * @param plannedWeightBytes bytes of the same weights in the formats the planner chose
  * @param samples           test samples compared for agreement
@@ -110,7 +111,11 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);
         double denseMs, sparseMs;
         try (Tensor x = be.upload(xs, in.withBatch(batch))) {
-            Runnable dense = () -> model.forward(ctx, x), planned = () -> sparse.forward(x);
+            Runnable dense = () -> model.forward(ctx, x);
+            // every layer dense (chosen so, or sent back by the whole-model check): the planned
+            // forward runs the same products, so it is not timed again (that would time noise)
+            boolean allDense = sparse.plans().stream().allMatch(p -> p.format().equals(SparseFormat.DENSE.id()));
+            Runnable planned = allDense ? null : () -> sparse.forward(x);
             // Both paths settled on these very shapes before the rounds that count: on the CPU a
             // batch size the run never used reaches GEMM branches (and scalar tails) the JIT has not
             // profiled, which run interpreted, 10-100x slower, until recompiled; on CUDA the GPU's

@@ -93,7 +93,9 @@ class InferenceComparisonTest {
             int call = calls[path.ordinal()]++;
             return path == WholeModelCheck.Path.PLANNED ? 7 : call < cold.length ? cold[call] : 10;
         };
-        InferenceComparison settled = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sparse), true, timer,
+        // the quick planner's formats are chosen on meaningless timings: say the plan is CSR, so its path is timed
+        InferenceComparison.Planned csr = withFormat(InferenceComparison.planned(sparse), "csr");
+        InferenceComparison settled = InferenceComparison.compare(m, TEST, 2, 4, csr, true, timer,
                 new Settle(() -> 0L, 1_000, 10_000));
         assertEquals(10, settled.denseMs(), "judged on the settled dense forward");
         assertEquals(7, settled.sparseMs());
@@ -102,9 +104,31 @@ class InferenceComparisonTest {
         assertEquals(7, calls[1], "planned timings, one per dense one");
 
         calls[0] = calls[1] = 0;
-        InferenceComparison unsettled = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sparse), true, timer, null);
+        InferenceComparison unsettled = InferenceComparison.compare(m, TEST, 2, 4, csr, true, timer, null);
         assertEquals(12, unsettled.denseMs(), "without settling, the best of three cold rounds");
         assertEquals(SparsePlanner.ROUNDS, calls[0]);
+
+        // every layer dense: the planned path is the dense products, so it is not timed again and reads the dense time
+        calls[0] = calls[1] = 0;
+        InferenceComparison allDense = InferenceComparison.compare(m, TEST, 2, 4, withFormat(InferenceComparison.planned(sparse), "dense"),
+                true, timer, null);
+        assertEquals(0, calls[1], "the planned path was not timed");
+        assertEquals(SparsePlanner.ROUNDS, calls[0]);
+        assertEquals(allDense.denseMs(), allDense.sparseMs());
+        assertEquals(1.0, allDense.speedup());
+        assertEquals(4, allDense.samePredictions(), "agreement is still checked");
+    }
+
+    /** {@code planned} with every layer's plan reading {@code format}. */
+    private static InferenceComparison.Planned withFormat(InferenceComparison.Planned planned, String format) {
+        return new InferenceComparison.Planned() {
+            @Override public dev.shears.core.tensor.Tensor forward(dev.shears.core.tensor.Tensor x) { return planned.forward(x); }
+            @Override public java.util.List<SparseModel.LayerPlan> plans() {
+                return planned.plans().stream().map(p -> new SparseModel.LayerPlan(p.layer(), p.type(), p.rows(), p.cols(), p.n(), p.sparsity(),
+                        format, p.timings())).toList();
+            }
+            @Override public long plannedBytes(SparseModel.LayerPlan p) { return planned.plannedBytes(p); }
+        };
     }
 
     @Test void agreementStopsAtTheTestSetSize() {

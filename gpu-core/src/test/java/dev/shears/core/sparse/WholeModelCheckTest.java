@@ -44,6 +44,16 @@ class WholeModelCheckTest {
         assertTrue(WholeModelCheck.measure(() -> {}, () -> {}, scripted(new ArrayList<>(), 10, 9.6), 1, 0, null).kept());
     }
 
+    /** A plan whose every layer is dense runs the dense products: timed once, that time standing for both paths. */
+    @Test void withoutAPlannedPathOnlyDenseIsTimed() {
+        List<WholeModelCheck.Path> asked = new ArrayList<>();
+        int[] runs = new int[1];
+        WholeModelCheck c = WholeModelCheck.measure(() -> runs[0]++, null, scripted(asked, 12, 10, 11), 3, 0.05, null);
+        assertEquals(new WholeModelCheck(10, 10, false), c);
+        assertEquals(List.of(WholeModelCheck.Path.DENSE, WholeModelCheck.Path.DENSE, WholeModelCheck.Path.DENSE), asked);
+        assertEquals(3, runs[0]);
+    }
+
     @Test void theRuleItself() {
         assertTrue(WholeModelCheck.keeps(10, 9.4, 0.05));
         assertFalse(WholeModelCheck.keeps(10, 9.6, 0.05), "faster, but by less than the margin");

@@ -1,6 +1,6 @@
 package dev.shears.io.keras;
 
-import dev.shears.io.HeapBudget;
+import dev.shears.core.util.HeapBudget;
 import dev.shears.io.ImportException;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
@@ -158,7 +158,7 @@ final class Hdf5 {
         } catch (ArithmeticException e) {
             throw new ImportException(sized + " is larger than any heap; is the file corrupt?", file, node);
         }
-        HeapBudget.require(bytes, sized, file, node);
+        HeapBudget.require(bytes, sized, m -> new ImportException(m, file, node));
     }
 
     static int[] dims(Path file, Dataset ds) {

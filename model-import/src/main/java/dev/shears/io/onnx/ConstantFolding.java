@@ -1,6 +1,6 @@
 package dev.shears.io.onnx;
 
-import dev.shears.io.HeapBudget;
+import dev.shears.core.util.HeapBudget;
 
 import java.util.Arrays;
 import java.util.List;

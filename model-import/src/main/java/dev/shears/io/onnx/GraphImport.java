@@ -25,7 +25,7 @@ import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
-import dev.shears.io.HeapBudget;
+import dev.shears.core.util.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.GraphProto;
 import dev.shears.io.onnx.proto.NodeProto;
@@ -293,7 +293,7 @@ final class GraphImport {
         if (value.isFloat()) {
             float fill = value.floats()[0];
             constants.put(n.getOutput(0), TensorData.lazyFloats(dims, () -> {
-                HeapBudget.require((long) n1 * Float.BYTES, what, file, display(n));
+                HeapBudget.require((long) n1 * Float.BYTES, what, m -> new ImportException(m, file, display(n)));
                 float[] f = new float[n1];
                 Arrays.fill(f, fill);
                 return f;
@@ -301,7 +301,7 @@ final class GraphImport {
         } else {
             long fill = value.longs()[0];
             constants.put(n.getOutput(0), TensorData.lazyLongs(dims, () -> {
-                HeapBudget.require((long) n1 * Long.BYTES, what, file, display(n));
+                HeapBudget.require((long) n1 * Long.BYTES, what, m -> new ImportException(m, file, display(n)));
                 long[] l = new long[n1];
                 Arrays.fill(l, fill);
                 return l;

@@ -1,7 +1,7 @@
 package dev.shears.io.onnx;
 
 import com.google.protobuf.ByteString;
-import dev.shears.io.HeapBudget;
+import dev.shears.core.util.HeapBudget;
 import dev.shears.io.ImportException;
 import dev.shears.io.onnx.proto.SparseTensorProto;
 import dev.shears.io.onnx.proto.StringStringEntryProto;
@@ -185,7 +185,7 @@ final class OnnxTensors {
         int n = (int) count;
         return TensorData.lazyFloats(dims, () -> {
             // a few values with damaged dims declare an array of any size: check it fits before allocating
-            HeapBudget.require((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims), file, name);
+            HeapBudget.require((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims), m -> new ImportException(m, file, name));
             float[] dense = new float[n];
             for (int k = 0; k < nnz; k++) dense[flats[k]] = values[k];
             return dense;
@@ -298,7 +298,7 @@ final class OnnxTensors {
 
         /** The need bytes at offset, read now (the file checked again: it may have changed since the load). */
         ByteBuffer read() {
-            HeapBudget.require(need, "external data of " + location, file, name);
+            HeapBudget.require(need, "external data of " + location, m -> new ImportException(m, file, name));
             try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
                 checkedSize(ch.size());
                 ByteBuffer buf = ByteBuffer.allocate((int) need);

@@ -2,8 +2,9 @@ package dev.shears.io.fuzz;
 
 import dev.shears.core.fuzz.Corruption;
 import dev.shears.core.fuzz.CorruptionCampaign;
-import dev.shears.io.ImportException;
-import dev.shears.io.Npy;
+import dev.shears.core.data.DataException;
+import dev.shears.io.FloatArray;
+import dev.shears.core.data.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,15 +16,15 @@ import java.util.List;
 
 /**
  * Seeded corruption campaign over {@code .npy} files ({@link Npy#read}, what {@code predict --input
- * x.npy} calls): each damaged file loads consistently or fails with an {@link ImportException}
+ * x.npy} calls): each damaged file loads consistently or fails with an {@link DataException}
  * naming it.
  */
 class NpyCorruptionTest {
     @Test
     void damagedNpyFilesLoadOrFailClearly(@TempDir Path dir) {
         long started = System.nanoTime();
-        CorruptionCampaign c = new CorruptionCampaign(dir, ".npy", Npy::read, LoadedChecks::array, Duration.ofSeconds(2),
-                List.of(ImportException.class));
+        CorruptionCampaign c = new CorruptionCampaign(dir, ".npy", p -> FloatArray.of(Npy.read(p)), LoadedChecks::array, Duration.ofSeconds(2),
+                List.of(DataException.class));
         long seed = 200;
         for (String n : List.of("f4_1x3x2x2.npy", "f4_2x3.npy", "f4_scalar.npy", "f4be_2x3.npy", "f8_2x3.npy", "i8_4.npy",
                 "../keras3/mlp_sequential_input.npy")) {

@@ -149,8 +149,8 @@ class Keras3ArchiveTest {
         Path keras = KerasArchiveExporterTest.keras3Resource("all_layers.keras");
         KerasModel km = KerasImporter.importModel(keras, Optional.empty(), cpu);
         assertEquals("3.15.1", km.kerasVersion());
-        var x = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_input.npy"));
-        var want = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_output.npy"));
+        var x = dev.shears.io.FloatArray.of(dev.shears.core.data.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_input.npy")));
+        var want = dev.shears.io.FloatArray.of(dev.shears.core.data.Npy.read(KerasArchiveExporterTest.keras3Resource("all_layers_output.npy")));
         assertEquals(Shape.of(8, 8, 3), km.model().inputs().get(0).shape());
         assertClose(want.data(), predict(km.model(), cpu, x.data(), x.shape().dim(0)), 1e-5, 1e-4, "Keras 3.15 predictions");
     }
@@ -164,8 +164,8 @@ class Keras3ArchiveTest {
     void realKeras3SequentialFileWithCustomLayerNames() throws IOException {
         Path keras = KerasArchiveExporterTest.keras3Resource("mlp_sequential.keras");
         var model = KerasImporter.load(keras, Optional.empty(), cpu);
-        var x = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_input.npy"));
-        var want = dev.shears.io.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_output.npy"));
+        var x = dev.shears.io.FloatArray.of(dev.shears.core.data.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_input.npy")));
+        var want = dev.shears.io.FloatArray.of(dev.shears.core.data.Npy.read(KerasArchiveExporterTest.keras3Resource("mlp_sequential_output.npy")));
         assertClose(want.data(), predict(model, cpu, x.data(), x.shape().dim(0)), 1e-6, 1e-5, "Keras 3.15 Sequential predictions");
     }
 

@@ -12,7 +12,7 @@ import dev.shears.core.nn.layers.*;
 import dev.shears.core.tensor.Shape;
 import dev.shears.io.FloatArray;
 import dev.shears.io.ImportException;
-import dev.shears.io.Npy;
+import dev.shears.core.data.Npy;
 import io.jhdf.HdfFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,8 +107,8 @@ class KerasArchiveExporterTest {
         if (to == null) return;
         Path d = Files.createDirectories(Path.of(to));
         Files.copy(archive, d.resolve(name + ".keras"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Npy.write(d.resolve(name + "_input.npy"), new FloatArray(inputShape.withBatch(batch), x));
-        Npy.write(d.resolve(name + "_output.npy"), new FloatArray(outputShape.withBatch(batch), y));
+        Npy.write(d.resolve(name + "_input.npy"), inputShape.withBatch(batch), x);
+        Npy.write(d.resolve(name + "_output.npy"), outputShape.withBatch(batch), y);
     }
 
     @Test
@@ -117,7 +117,7 @@ class KerasArchiveExporterTest {
         Model first = KerasImporter.load(src, Optional.empty(), cpu);
         KerasModel back = roundTrip(first, "all_layers", src);
         assertSameParameters(first, back.model());
-        FloatArray x = Npy.read(keras3Resource("all_layers_input.npy")), want = Npy.read(keras3Resource("all_layers_output.npy"));
+        FloatArray x = FloatArray.of(Npy.read(keras3Resource("all_layers_input.npy"))), want = FloatArray.of(Npy.read(keras3Resource("all_layers_output.npy")));
         int n = x.shape().dim(0);
         float[] a = predict(first, cpu, x.data(), n), b = predict(back.model(), cpu, x.data(), n);
         assertArrayEquals(a, b, "same weights and graph: bit-identical outputs");

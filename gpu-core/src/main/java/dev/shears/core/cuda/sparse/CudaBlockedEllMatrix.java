@@ -98,6 +98,12 @@ public final class CudaBlockedEllMatrix extends CudaSparseMatrix {
     }
 
     /** {@link #multiply} on raw device arrays: x [n, cols] and y [n, rows], row-major. */
+    // GPU-CHECK: this passes B and C to CUSPARSE_SPMM_BLOCKED_ELL_ALG1 column-major (multiplyT passes
+    // them row-major). The emulator takes both; the cuSPARSE text at hand does not say whether the
+    // Blocked-ELL algorithm takes column-major dense operands in 12.x. CudaSparseModelIT and
+    // SparseGpuBench's blocked-ell rows (maxRelErr) show it: CUSPARSE_STATUS_NOT_SUPPORTED from
+    // cusparseSpMM_bufferSize here means dense layers must run Blocked-ELL row-major (Y^T = A X^T
+    // with X^T materialised by the permute kernel) or drop Blocked-ELL for them.
     public void multiply(long x, int n, long y) {
         cusparse.product(descriptor, x, y, cols, n, rows, n, CusparseRuntime.Operands.COLUMN_MAJOR, Cusparse.CUSPARSE_SPMM_BLOCKED_ELL_ALG1);
     }

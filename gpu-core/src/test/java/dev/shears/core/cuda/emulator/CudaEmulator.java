@@ -44,7 +44,7 @@ public final class CudaEmulator {
     /** System property: the cuda-kernels/src folder (set by the Surefire execution). */
     public static final String SOURCES_PROPERTY = "shears.emulator.sources";
 
-    private static final Pattern KERNEL = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+void\\s+(\\w+)\\s*\\(");
+    private static final Pattern KERNEL = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+void\\s+(?:__launch_bounds__\\s*\\(\\s*\\d+\\s*\\)\\s+)?(\\w+)\\s*\\(");
     private static final Pattern GLOBAL = Pattern.compile("__global__");
 
     private static final Object LOCK = new Object();

@@ -1,0 +1,32 @@
+package dev.shears.core.util;
+
+import java.util.function.Function;
+
+/**
+ * Whether an array that a few bytes of a file can size (an ONNX ConstantOfShape or a broadcast of
+ * two constants, an HDF5 dataset's declared dims, a {@code .npy} header's shape) fits in the JVM's
+ * free heap, checked before allocating it: a corrupt or hostile file must fail with a message, not
+ * an OutOfMemoryError (nor take gigabytes a legitimate input never needs from a shared machine
+ * before some later check refuses it).
+ */
+public final class HeapBudget {
+    private HeapBudget() {}
+
+    /** Null when {@code bytes} fit in the free heap, else why not, naming {@code what} and the sizes. */
+    public static String shortfall(long bytes, String what) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes <= free) return null;
+        return what + " needs " + (bytes >> 20) + " MB, more than the " + (free >> 20) + " MB this JVM has free; is the file corrupt?"
+                + " If not, give Java more heap (JAVA_OPTS=-Xmx...)";
+    }
+
+    /**
+     * Throws {@code failure} of the {@link #shortfall} message when {@code bytes} do not fit: the
+     * caller's own exception type, naming its file (an ImportException, a DataException).
+     */
+    public static void require(long bytes, String what, Function<String, ? extends RuntimeException> failure) {
+        String tooLarge = shortfall(bytes, what);
+        if (tooLarge != null) throw failure.apply(tooLarge);
+    }
+}
