@@ -5,6 +5,8 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.core.sparse.BlockPattern;
+import dev.shears.core.sparse.SparseMatrix;
 import dev.shears.pruning.ChannelLayout;
 import dev.shears.pruning.NmLayout;
 
@@ -73,6 +75,31 @@ public final class ModelSummary {
         if (k == null || k.value() == null) return null;
         ChannelLayout l = ChannelLayout.of(k.name(), k.shape());
         return new int[]{l.zeroChannelCount(k.value().backend().download(k.value())), l.channels()};
+    }
+
+    /**
+     * For a Dense or Conv2D layer whose kernel is block-pruned: the R x C block pattern its GEMM
+     * matrix follows ({@link BlockPattern#detect}: every zero in an all-zero block), in the
+     * orientation block pruning and sparse inference use (Dense: A = W^T [out, in]; Conv2D:
+     * A = [out, in*kh*kw]). Null for other layers, for layers that follow none, and for layers whose
+     * zeros are all whole output channels (rows of A): the channels column already says that.
+     */
+    public static BlockPattern blocks(Layer layer) {
+        Parameter k = switch (layer) {
+            case dev.shears.core.nn.layers.Dense d -> d.kernel();
+            case dev.shears.core.nn.layers.Conv2D c -> c.kernel();
+            default -> null;
+        };
+        if (k == null || k.value() == null) return null;
+        float[] w = k.value().backend().download(k.value());
+        int rows = k.shape().rank() == 2 ? k.shape().dim(1) : k.shape().dim(0), cols = (int) (k.shape().size() / rows);
+        float[] a = k.shape().rank() == 2 ? SparseMatrix.fromDenseKernel(w, cols, rows) : w;
+        BlockPattern p = BlockPattern.detect(a, rows, cols);
+        if (p == null) return null;
+        long zeros = 0;
+        for (float v : w) if (v == 0f) zeros++;
+        ChannelLayout ch = ChannelLayout.of(k.name(), k.shape());
+        return zeros == (long) ch.zeroChannelCount(w) * ch.span() ? null : p;
     }
 
     public static long parameters(List<RunReport.LayerRow> rows) {

@@ -3,6 +3,7 @@ package dev.shears.cli;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
+import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Structure;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M | --structure channels [--sparsity S]) [--epochs N] --out DIR [--resume]}. */
+/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M | --structure channels|block:RxC [--sparsity S]) [--epochs N] --out DIR [--resume]}. */
 @Command(name = "prune", description = "Prune a model with gradual magnitude pruning: a recipe, or the tuned GMP recipe at a given sparsity.")
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -30,23 +31,25 @@ final class PruneCommand implements Callable<Integer> {
     What what;
 
     static final class What {
-        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-tuned, gmp-seed, gmp-2of4, gmp-channels, demo, dense).")
+        @Option(names = "--recipe", description = "A recipe YAML file or a built-in recipe name (gmp-tuned, gmp-seed, gmp-2of4, gmp-channels, gmp-blocks, demo, dense).")
         String recipe;
 
-        /** --sparsity and --structure go together for channels; N:M implies its own sparsity (checked in call). */
+        /** --sparsity and --structure go together for channels and blocks; N:M implies its own sparsity (checked in call). */
         @ArgGroup(exclusive = false, multiplicity = "1")
         Target target;
     }
 
     static final class Target {
         @Option(names = "--sparsity", description = "Final sparsity in [0, 1) with the tuned GMP recipe (gmp-tuned: cubic, global scope, 60 epochs; see --epochs);"
-                + " with --structure channels, the fraction of each layer's output channels removed.")
+                + " with --structure channels, the fraction of each layer's output channels removed; with --structure block:RxC, of each layer's blocks.")
         Double sparsity;
 
-        @Option(names = "--structure", paramLabel = "N:M|channels", description = "N:M structured pruning with the built-in gmp-2of4 recipe (e.g. 2:4, what sparse tensor cores run):"
+        @Option(names = "--structure", paramLabel = "N:M|channels|block:RxC", description = "N:M structured pruning with the built-in gmp-2of4 recipe (e.g. 2:4, what sparse tensor cores run):"
                 + " each group of M inputs (Conv2D: input channels at each output and kernel position, NVIDIA's grouping) keeps its N largest; final sparsity 1 - N/M, reached at epoch 10 of 30 (see --epochs)."
                 + " Or channels: the built-in gmp-channels recipe removes whole output channels (smallest L1 norm) from every layer but the output one, --sparsity of them (default 0.5);"
-                + " export --thin then writes the smaller dense model.")
+                + " export --thin then writes the smaller dense model."
+                + " Or block:RxC (R, C powers of two up to 64, e.g. block:4x4, block:16x16): the built-in gmp-blocks recipe removes whole R x C blocks"
+                + " (smallest mean |w|) of every layer's GEMM matrix, --sparsity of them (default 0.8); eval --sparse then tries Blocked-ELL with that block.")
         String structure;
     }
 
@@ -77,10 +80,14 @@ final class PruneCommand implements Callable<Integer> {
             r = switch (structure) {
                 case null -> Recipes.builtIn("gmp-tuned").withFinalSparsity(s);
                 case ChannelStructure c -> s == null ? Recipes.builtIn("gmp-channels") : Recipes.builtIn("gmp-channels").withFinalSparsity(s);
+                case BlockStructure b -> {
+                    Recipe blocks = Recipes.builtIn("gmp-blocks").withStructure(b);
+                    yield s == null ? blocks : blocks.withFinalSparsity(s);
+                }
                 case NmStructure nm -> {
                     if (s != null)
                         throw new CommandLine.ParameterException(spec.commandLine(), "--sparsity and --structure " + nm + " are mutually exclusive: "
-                                + nm + " means sparsity 1 - " + nm.n() + "/" + nm.m() + " = " + nm.sparsity() + " (--sparsity goes with --structure channels)");
+                                + nm + " means sparsity 1 - " + nm.n() + "/" + nm.m() + " = " + nm.sparsity() + " (--sparsity goes with --structure channels or block:RxC)");
                     yield Recipes.builtIn("gmp-2of4").withStructure(nm);
                 }
             };

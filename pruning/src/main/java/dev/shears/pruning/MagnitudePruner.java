@@ -4,6 +4,7 @@ import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
@@ -23,7 +24,8 @@ import java.util.List;
  * <p>{@link #updateNm} is the N:M variant: per group of M consecutive inputs (a Conv2D kernel's
  * input channels at each output channel and kernel position, NVIDIA's grouping: {@link NmLayout}),
  * the largest |w| are kept, one {@link Backend#updateMaskNm} call per
- * tensor, so on CUDA the masks never leave the device.
+ * tensor, so on CUDA the masks never leave the device. {@link #updateChannels} and
+ * {@link #updateBlocks} mask whole output channels and whole R x C blocks of the GEMM matrix.
  */
 public final class MagnitudePruner {
     private final Backend backend;
@@ -133,6 +135,52 @@ public final class MagnitudePruner {
             out.add(new LayerSparsity(p.name(), size[i], size[i] - ones));
         }
         return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
+    }
+
+    /**
+     * Block pruning at a schedule target: every tensor's GEMM matrix A ({@link BlockLayout}: W^T
+     * for Dense, the im2col A for Conv2D) is cut into R x C blocks, and {@link BlockStructure#removed
+     * round(target * B)} (at most B - 1) of its B blocks are masked as a whole: blocks masked whole
+     * before first (masks only gain zeros), then the smallest mean |w| (the block's L1 norm per
+     * weight, so a partial edge block compares fairly), then equal means by block index (row-major
+     * over A's block grid: the lower goes). Computed on the host and copied into the existing mask
+     * tensors, as {@link #updateChannels} does, so a captured CUDA graph keeps its pointers.
+     *
+     * @param params bound Dense or Conv2D kernels of one backend
+     * @param target in [0, 1): the GMP schedule's sparsity at this update
+     */
+    public MaskUpdate updateBlocks(List<Parameter> params, double target, BlockStructure structure) {
+        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
+        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        int n = params.size();
+        BlockLayout[] layouts = new BlockLayout[n];
+        for (int i = 0; i < n; i++) // fail before touching any mask
+            layouts[i] = BlockLayout.of(params.get(i).name(), params.get(i).shape(), structure.rows(), structure.cols());
+        long[] size = new long[n];
+        prepare(params, size);
+        List<LayerSparsity> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            BlockLayout l = layouts[i];
+            float[] w = backend.download(p.value());
+            byte[] mask = backend.downloadBytes(p.mask());
+            double[] score = l.meanAbs(w);
+            boolean[] gone = l.maskedBlocks(mask);
+            int goneBefore = 0;
+            for (boolean g : gone) if (g) goneBefore++;
+            int remove = (int) Math.max(goneBefore, BlockStructure.removed(target, l.blocks()));
+            Integer[] order = new Integer[l.blocks()];
+            for (int b = 0; b < order.length; b++) order[b] = b;
+            java.util.Arrays.sort(order, java.util.Comparator.<Integer, Boolean>comparing(b -> !gone[b])
+                    .thenComparingDouble(b -> score[b]).thenComparingInt(b -> b));
+            for (int k = 0; k < remove; k++) l.clear(mask, order[k]);
+            try (Tensor staged = backend.uploadBytes(mask, p.shape())) {
+                backend.copy(staged, p.mask());
+            }
+            long ones = backend.applyMask(p.value(), p.mask());
+            out.add(new LayerSparsity(p.name(), size[i], size[i] - ones));
+        }
+        return new MaskUpdate(target, Scope.LAYER, structure, 0, out);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.shears.pruning;
 
+import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Structure;
@@ -15,9 +16,10 @@ import java.util.Locale;
  * were already masked before: masks only gain zeros). For an N:M update ({@code structure} not
  * null) every group of M kept at most {@code keepPerGroup} weights. For a channel update every
  * layer lost round(target * C) whole output channels (at most C - 1), so its weight sparsity is
- * that count over C.
+ * that count over C. For a block update every layer lost round(target * B) of its B whole blocks
+ * (at most B - 1).
  *
- * @param structure    the N:M pattern or channels, or null for unstructured magnitude pruning
+ * @param structure    the N:M pattern, channels or blocks, or null for unstructured magnitude pruning
  * @param keepPerGroup weights kept per group of M by an N:M update; 0 when unstructured
  */
 public record MaskUpdate(double target, Scope scope, Structure structure, int keepPerGroup, List<LayerSparsity> layers) {
@@ -42,6 +44,7 @@ public record MaskUpdate(double target, Scope scope, Structure structure, int ke
             case null -> String.format(Locale.ROOT, "target %.2f%% (%s):", 100 * target, scope.recipeName());
             case NmStructure nm -> String.format(Locale.ROOT, "target %.2f%% (%s: keep %d of every %d):", 100 * target, nm, keepPerGroup, nm.m());
             case ChannelStructure c -> String.format(Locale.ROOT, "target %.2f%% (whole output channels):", 100 * target);
+            case BlockStructure b -> String.format(Locale.ROOT, "target %.2f%% (whole %dx%d blocks):", 100 * target, b.rows(), b.cols());
         });
         for (LayerSparsity l : layers) sb.append(String.format(Locale.ROOT, " %s %.2f%% (%d/%d)", l.name(), 100 * l.sparsity(), l.pruned(), l.size()));
         sb.append(String.format(Locale.ROOT, " -> %.2f%% overall", 100 * achieved()));

@@ -1,5 +1,6 @@
 package dev.shears.core.sparse;
 
+import dev.shears.core.cpu.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,6 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class BlockedEllMatrix extends SparseMatrix {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
+    /** 8 lanes, for the rows of 8-wide blocks when the preferred vectors are wider (batch 1) */
+    static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
 
     private final int block;
     private final int blockRows;
@@ -141,42 +144,117 @@ public final class BlockedEllMatrix extends SparseMatrix {
 
     @Override protected void product(float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys) {
         long minBlocks = Math.max(1, 32 * 1024 / ((long) n * block * block));
-        int[] map = ys == 1 ? null : scatterMap(ys, VL);
+        if (n == 1) {
+            forRowsByWork(blockRows, work, minBlocks, (b0, b1) -> {
+                for (int i = b0; i < b1; i++) blockRowVector(i, x, xOff, ldx, y, yOff, ldy);
+            });
+            return;
+        }
+        int[] map = ys == 1 ? null : scatterMap(ys, 4 * VL);
         forRowsByWork(blockRows, work, minBlocks, (b0, b1) -> {
-            for (int i = b0; i < b1; i++) blockRow(i, x, xOff, ldx, n, y, yOff, ldy, ys, map);
+            for (int i = b0; i < b1; i++) blockRowBatch(i, x, xOff, ldx, n, y, yOff, ldy, ys, map);
         });
     }
 
-    /** Rows of block-row i: Y[r, :] = sum over kept blocks and their b columns of v * X[c, :]. */
-    private void blockRow(int i, float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys, int[] map) {
+    /**
+     * One vector (n = 1): y[r] = sum over the kept blocks of block-row i of the dot product of the
+     * block's row r with x[c0 .. c0+b); with contiguous x (ldx = 1) a block row is VL-wide vector
+     * FMAs (one for b = 16 on 512-bit vectors), then 8-wide ones (b = 8), then scalar.
+     */
+    private void blockRowVector(int i, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
         int ld = ellBlocks * block;
         int rEnd = Math.min(rows, (i + 1) * block);
         for (int r = i * block; r < rEnd; r++) {
+            FloatVector acc = FloatVector.zero(S), acc8 = FloatVector.zero(S8);
+            float s = 0f;
+            for (int e = 0; e < ellBlocks; e++) {
+                int bcol = blockCols[i * ellBlocks + e];
+                if (bcol < 0) continue;
+                int c0 = bcol * block, len = Math.min(cols, c0 + block) - c0;
+                int vo = r * ld + e * block;
+                int k = 0;
+                if (ldx == 1) {
+                    for (; k + VL <= len; k += VL)
+                        acc = FloatVector.fromArray(S, values, vo + k).fma(FloatVector.fromArray(S, x, xOff + c0 + k), acc);
+                    for (; k + 8 <= len; k += 8)
+                        acc8 = FloatVector.fromArray(S8, values, vo + k).fma(FloatVector.fromArray(S8, x, xOff + c0 + k), acc8);
+                }
+                for (; k < len; k++) s += values[vo + k] * x[xOff + (c0 + k) * ldx];
+            }
+            y[yOff + r * ldy] = s + Lanes.sum(acc) + acc8.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * A batch: Y[r, :] = sum over the kept blocks and their columns c of v * X[c, :], with Y[r, j]
+     * at y[yOff + r*ldy + j*ys] (scattered through {@code map} when ys != 1). Laid out as
+     * {@link CsrMatrix#spmm}: four accumulators over 4 VL batch columns, then one, then a masked
+     * tail, each store written out in its branch (a helper taking the accumulators would box them).
+     */
+    private void blockRowBatch(int i, float[] x, int xOff, int ldx, int n, float[] y, int yOff, int ldy, int ys, int[] map) {
+        int ld = ellBlocks * block;
+        int rEnd = Math.min(rows, (i + 1) * block);
+        int n4 = n - n % (4 * VL);
+        int n1 = n - n % VL;
+        int slots = i * ellBlocks;
+        for (int r = i * block; r < rEnd; r++) {
             int yr = yOff + r * ldy;
-            for (int j = 0; j < n; j += VL) {
-                VectorMask<Float> mask = S.indexInRange(j, n);
-                boolean full = j + VL <= n;
-                FloatVector acc = FloatVector.zero(S);
-                float s = 0f;
+            int j = 0;
+            for (; j < n4; j += 4 * VL) {
+                FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+                FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
                 for (int e = 0; e < ellBlocks; e++) {
-                    int bcol = blockCols[i * ellBlocks + e];
+                    int bcol = blockCols[slots + e];
                     if (bcol < 0) continue;
-                    int c0 = bcol * block, cEnd = Math.min(cols, c0 + block);
-                    int vo = r * ld + e * block - c0;
-                    for (int c = c0; c < cEnd; c++) {
-                        float v = values[vo + c];
-                        if (v == 0f) continue;
-                        int xr = xOff + c * ldx + j;
-                        if (n == 1) s += v * x[xr];
-                        else if (full) acc = FloatVector.fromArray(S, x, xr).fma(FloatVector.broadcast(S, v), acc);
-                        else acc = FloatVector.fromArray(S, x, xr, mask).fma(FloatVector.broadcast(S, v), acc);
+                    int c0 = bcol * block, len = Math.min(cols, c0 + block) - c0;
+                    int vo = r * ld + e * block;
+                    for (int k = 0; k < len; k++) {
+                        FloatVector v = FloatVector.broadcast(S, values[vo + k]);
+                        int xr = xOff + (c0 + k) * ldx + j;
+                        a0 = FloatVector.fromArray(S, x, xr).fma(v, a0);
+                        a1 = FloatVector.fromArray(S, x, xr + VL).fma(v, a1);
+                        a2 = FloatVector.fromArray(S, x, xr + 2 * VL).fma(v, a2);
+                        a3 = FloatVector.fromArray(S, x, xr + 3 * VL).fma(v, a3);
                     }
                 }
-                if (n == 1) y[yr] = s;
-                else if (ys != 1 && full) acc.intoArray(y, yr + j * ys, map, 0);
-                else if (ys != 1) for (int t = 0; t < n - j; t++) y[yr + (j + t) * ys] = acc.lane(t);
-                else if (full) acc.intoArray(y, yr + j);
-                else acc.intoArray(y, yr + j, mask);
+                if (ys == 1) {
+                    a0.intoArray(y, yr + j);
+                    a1.intoArray(y, yr + j + VL);
+                    a2.intoArray(y, yr + j + 2 * VL);
+                    a3.intoArray(y, yr + j + 3 * VL);
+                } else {
+                    a0.intoArray(y, yr + j * ys, map, 0);
+                    a1.intoArray(y, yr + j * ys, map, VL);
+                    a2.intoArray(y, yr + j * ys, map, 2 * VL);
+                    a3.intoArray(y, yr + j * ys, map, 3 * VL);
+                }
+            }
+            for (; j < n1; j += VL) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int e = 0; e < ellBlocks; e++) {
+                    int bcol = blockCols[slots + e];
+                    if (bcol < 0) continue;
+                    int c0 = bcol * block, len = Math.min(cols, c0 + block) - c0;
+                    int vo = r * ld + e * block;
+                    for (int k = 0; k < len; k++)
+                        a0 = FloatVector.fromArray(S, x, xOff + (c0 + k) * ldx + j).fma(FloatVector.broadcast(S, values[vo + k]), a0);
+                }
+                if (ys == 1) a0.intoArray(y, yr + j);
+                else a0.intoArray(y, yr + j * ys, map, 0);
+            }
+            if (j < n) {
+                VectorMask<Float> m = S.indexInRange(j, n);
+                FloatVector a0 = FloatVector.zero(S);
+                for (int e = 0; e < ellBlocks; e++) {
+                    int bcol = blockCols[slots + e];
+                    if (bcol < 0) continue;
+                    int c0 = bcol * block, len = Math.min(cols, c0 + block) - c0;
+                    int vo = r * ld + e * block;
+                    for (int k = 0; k < len; k++)
+                        a0 = FloatVector.fromArray(S, x, xOff + (c0 + k) * ldx + j, m).fma(FloatVector.broadcast(S, values[vo + k]), a0);
+                }
+                if (ys == 1) a0.intoArray(y, yr + j, m);
+                else for (int t = 0; t < n - j; t++) y[yr + (j + t) * ys] = a0.lane(t); // a masked scatter checks every lane's index
             }
         }
     }

@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * Chooses a storage format for a weight matrix by timing every candidate on the CPU at the batch
  * size that will be used: dense ({@link DenseMatrix}), {@link CsrMatrix}, {@link BlockedEllMatrix}
  * (for the configured block sizes, skipped when it would store more than {@code bellMaxFill}
- * values per nonzero, since it cannot win then) and {@link NmMatrix} 2:4 (only where the rows of
+ * values per nonzero, since it cannot win then; and for a block-pruned matrix, with the block it was
+ * pruned in, see {@link BlockPattern#squareBlock}) and {@link NmMatrix} 2:4 (only where the rows of
  * A follow the pattern in consecutive columns; for a Conv2D pruned 2:4 along input channels with a
  * kernel larger than 1x1, on its tap-major A, see {@link #chooseConv} and {@link ConvTaps}).
  * Dense is always a candidate and a sparse format must beat it by
@@ -151,9 +152,15 @@ public final class SparsePlanner {
         candidates.add(dense);
         if (dense.nonZeros() < (long) rows * cols) {
             candidates.add(CsrMatrix.fromDense(a, rows, cols));
+            // A block-pruned matrix (every zero in an all-zero b x b block) also gets Blocked-ELL with its own block b:
+            // it stores exactly the kept blocks, and only ELL padding (block-rows keeping fewer blocks than the fullest),
+            // so the fill limit, meant to skip hopeless scattered candidates, does not apply to it.
+            int pruned = BlockPattern.squareBlock(a, rows, cols);
             for (int b : options.bellBlocks())
-                if (BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
+                if (b == pruned || BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
                     candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, b));
+            if (pruned > 0 && Arrays.stream(options.bellBlocks()).noneMatch(b -> b == pruned))
+                candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, pruned));
             // A Conv2D pruned 2:4 groups input channels at each kernel position (NVIDIA's grouping, the pruning
             // module's NmLayout): in A = [out, in*kh*kw] a group strides kh*kw, so only a 1x1 kernel passes here;
             // chooseConv passes the larger ones' tap-major A, in which the groups are consecutive (ConvTaps).

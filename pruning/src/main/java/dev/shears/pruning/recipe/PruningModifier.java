@@ -32,7 +32,8 @@ public sealed interface PruningModifier {
      * pattern, scope is layer (each group is pruned on its own), the final sparsity is
      * {@code 1 - N/M}, and each update keeps {@link NmStructure#keepPerGroup} weights per group.
      * With {@link ChannelStructure channels}, scope is layer and each update removes whole output
-     * channels, {@code round(s_t * C)} per layer.
+     * channels, {@code round(s_t * C)} per layer; with {@link BlockStructure block:RxC}, scope is
+     * layer and each update removes whole R x C blocks, {@code round(s_t * B)} per layer.
      */
     Structure structure();
 
@@ -101,6 +102,12 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
+            if (structure instanceof BlockStructure b)
+                return String.format(java.util.Locale.ROOT,
+                        "gradual block pruning (whole %s blocks of each layer's GEMM matrix, smallest mean |w| first), %s: %.1f%% of each layer's blocks"
+                                + " at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
+                        b.recipeName().substring(BlockStructure.PREFIX.length()), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch),
+                        100 * finalSparsity, shortNum(endEpoch), every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
             if (structure instanceof ChannelStructure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual channel pruning (whole output channels, smallest L1 norm first), %s: %.1f%% of each layer's channels at epoch %s"
@@ -154,6 +161,11 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
+            if (structure instanceof BlockStructure b)
+                return String.format(java.util.Locale.ROOT, "one-shot block pruning (%.1f%% of each layer's %s blocks, smallest mean |w| first) at epoch %s"
+                                + " (final sparsity reached there)%s",
+                        100 * sparsity, b.recipeName().substring(BlockStructure.PREFIX.length()), shortNum(startEpoch),
+                        leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             if (structure instanceof ChannelStructure)
                 return String.format(java.util.Locale.ROOT, "one-shot channel pruning (%.1f%% of each layer's output channels, smallest L1 norm first) at epoch %s"
                                 + " (final sparsity reached there)%s",
@@ -170,10 +182,17 @@ public sealed interface PruningModifier {
     double STRUCTURE_TOLERANCE = 1e-9;
 
     /**
-     * With an N:M structure, the final sparsity is 1 - N/M and scope must be layer (each group is
+     * With channels or blocks scope must be layer. With an N:M structure, the final sparsity is 1 - N/M and scope must be layer (each group is
      * pruned on its own: there is no threshold to share between layers).
      */
     private static void requireStructureFits(Structure s, String field, double value, Scope scope) {
+        if (s instanceof BlockStructure b) {
+            if (scope == Scope.GLOBAL)
+                throw new RecipeException("scope = global cannot be combined with structure = '" + b + "': block pruning removes "
+                        + field + " of each layer's blocks, so every layer's Blocked-ELL product gets the same block sparsity"
+                        + " (a global threshold would leave some layers nearly dense, where Blocked-ELL loses); use scope: layer (the default)");
+            return;
+        }
         if (s instanceof ChannelStructure) {
             if (scope == Scope.GLOBAL)
                 throw new RecipeException("scope = global cannot be combined with structure = 'channels': channel pruning removes "

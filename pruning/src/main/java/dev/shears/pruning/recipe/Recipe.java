@@ -109,9 +109,9 @@ public record Recipe(String name, String description, int epochs, int batchSize,
     }
 
     /**
-     * This recipe with every pruning modifier made to follow {@code structure}, scope layer (both
-     * structures prune each layer on its own). For N:M the final sparsity becomes 1 - N/M (init
-     * sparsity capped to it); for channels each modifier keeps its sparsities.
+     * This recipe with every pruning modifier made to follow {@code structure}, scope layer (every
+     * structure prunes each layer on its own). For N:M the final sparsity becomes 1 - N/M (init
+     * sparsity capped to it); for channels and blocks each modifier keeps its sparsities.
      *
      * @throws RecipeException when the recipe has no pruning modifier
      */

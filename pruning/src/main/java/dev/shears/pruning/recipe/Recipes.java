@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class Recipes {
     /** Names of the built-in recipes. */
-    private static final List<String> BUILT_IN = List.of("dense", "gmp-seed", "gmp-tuned", "demo", "gmp-2of4", "gmp-channels");
+    private static final List<String> BUILT_IN = List.of("dense", "gmp-seed", "gmp-tuned", "demo", "gmp-2of4", "gmp-channels", "gmp-blocks");
 
     private Recipes() {}
 

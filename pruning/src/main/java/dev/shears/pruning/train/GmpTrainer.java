@@ -18,6 +18,7 @@ import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
+import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Recipe;
@@ -564,6 +565,7 @@ public final class GmpTrainer {
                     case null -> pruner.update(g.params(), target, g.modifier().scope());
                     case NmStructure nm -> pruner.updateNm(g.params(), target, nm);
                     case ChannelStructure c -> pruner.updateChannels(g.params(), target);
+                    case BlockStructure b -> pruner.updateBlocks(g.params(), target, b);
                 };
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);

@@ -190,7 +190,7 @@ class RecipeParserTest {
     }
 
     @Test void everyBuiltInLoadsAndStatesWhenTheFinalSparsityIsReached() {
-        assertEquals(List.of("dense", "gmp-seed", "gmp-tuned", "demo", "gmp-2of4", "gmp-channels"), Recipes.builtInNames());
+        assertEquals(List.of("dense", "gmp-seed", "gmp-tuned", "demo", "gmp-2of4", "gmp-channels", "gmp-blocks"), Recipes.builtInNames());
         for (String name : Recipes.builtInNames()) {
             Recipe r = Recipes.builtIn(name);
             assertEquals(name, r.name());

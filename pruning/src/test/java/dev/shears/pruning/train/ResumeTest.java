@@ -56,7 +56,8 @@ class ResumeTest {
                     updateFrequency: 0.5
                     schedule: cubic
                     scope: SCOPE
-                """.replace("OPT", optimizer).replace("SCOPE", scope), "resume test", "resume");
+                """.replace("OPT", optimizer).replace("SCOPE", scope.equals("block")
+                        ? "layer\n    structure: \"block:4x4\"" : scope), "resume test", "resume");
     }
 
     /** in -> dense (ReLU) -> dropout -> dense (ReLU) -> logits. */
@@ -114,6 +115,7 @@ class ResumeTest {
             "{type: sgd, momentum: 0, weightDecay: 1e-4}; layer; 3",
             "{type: adam, weightDecay: 1e-4}; layer; 2",
             "{type: adamw, weightDecay: 1e-2}; global; 1",
+            "{type: sgd, momentum: 0.9, nesterov: true, weightDecay: 1e-4}; block; 2",
     })
     void resumedRunIsBitIdenticalToAnUninterruptedOne(String optimizer, String scope, int cut, @TempDir Path dir) {
         Recipe r = recipe(optimizer, scope);
