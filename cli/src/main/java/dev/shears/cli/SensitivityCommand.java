@@ -49,7 +49,7 @@ final class SensitivityCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files (the t10k files are used). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files (the test set is used). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--sparsities", split = ",", paramLabel = "LIST",

@@ -177,6 +177,13 @@ class SensitivityCliTest {
         assertTrue(row.contains(" 60.00% ") && row.contains("    0.00    0.00 "), row);
     }
 
+    @Test void helpSaysDataTakesNumpyArchives() {
+        CliRun r = CliRun.shears("sensitivity", "--help");
+        assertEquals(0, r.code(), r.err());
+        String help = (r.out() + r.err()).replaceAll("\\s+", " ");
+        assertTrue(help.contains("a .npz file (x_test, y_test are read), or a folder of IDX or .npy files"), help);
+    }
+
     private static void refused(String message, String... extra) {
         CliRun r = CliRun.shears(args(extra));
         assertEquals(2, r.code(), r.out() + r.err());
