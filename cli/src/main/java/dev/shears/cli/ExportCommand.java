@@ -56,8 +56,14 @@ final class ExportCommand implements Callable<Integer> {
             if (thin) {
                 ThinnedModel t = ChannelThinning.thin(model);
                 for (String w : t.warnings()) System.err.println("export: warning: " + w);
-                System.err.printf(Locale.ROOT, "export: thinned %d output channels %s: %d parameters instead of %d%n",
-                        t.removedChannels(), t.removed(), t.parametersAfter(), t.parametersBefore());
+                if (t.removedChannels() == 0)
+                    System.err.println("export: --thin removed nothing: " + (t.warnings().isEmpty()
+                            ? "no Dense/Conv2D layer of " + src.description() + " has an all-zero output channel (prune it with --structure channels"
+                              + " first); the model is written as it is"
+                            : "no all-zero output channel could be removed (see the warnings above); the model is written as it is"));
+                else
+                    System.err.printf(Locale.ROOT, "export: thinned %d output channels %s: %d parameters instead of %d%n",
+                            t.removedChannels(), t.removed(), t.parametersAfter(), t.parametersBefore());
                 model = t.model();
             }
             switch (format) {

@@ -49,7 +49,7 @@ final class SensitivityCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist or a folder of IDX files (the t10k files are used). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files (the test set is used). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--sparsities", split = ",", paramLabel = "LIST",
@@ -226,16 +226,29 @@ final class SensitivityCommand implements Callable<Integer> {
             row.append("   ").append(sl.pruned() ? label(plan, sl.sparsity()) : "dense");
             o.println(row);
         }
-        for (LayerSensitivity l : r.layers())
-            for (SensitivityPoint p : l.points())
-                if (Math.abs(p.sparsity() - p.target()) > 0.005)
-                    o.printf(Locale.ROOT, "%s at %s: %.2f%% of its weights pruned, %s%n", l.name(), label(plan, p.target()), 100 * p.sparsity(),
-                            plan.structure() != null
-                                    ? "its groups of " + plan.structure().m() + " inputs are cut short (it has fewer inputs, or a number that "
-                                      + plan.structure().m() + " does not divide)" + (p.sparsity() <= l.originalSparsity() ? ": it cannot be pruned " + plan.structure() : "")
-                                    : "not " + label(plan, p.target()) + ": it was already sparser (masks only gain zeros)");
+        for (LayerSensitivity l : r.layers()) {
+            if (plan.structure() != null) {
+                for (SensitivityPoint p : l.points())
+                    if (Math.abs(p.sparsity() - p.target()) > 0.005)
+                        o.printf(Locale.ROOT, "%s at %s: %.2f%% of its weights pruned, its groups of %d inputs are cut short (it has fewer inputs, or a"
+                                        + " number that %d does not divide)%s%n", l.name(), label(plan, p.target()), 100 * p.sparsity(), plan.structure().m(),
+                                plan.structure().m(), p.sparsity() <= l.originalSparsity() ? ": it cannot be pruned " + plan.structure() : "");
+                continue;
+            }
+            // one line per layer, not per cell: the targets below what the layer already had left it as it was
+            List<String> unchanged = l.points().stream().filter(p -> p.sparsity() - p.target() > 0.005).map(p -> label(plan, p.target())).toList();
+            if (!unchanged.isEmpty())
+                o.printf(Locale.ROOT, "%s was already %.2f%% sparse: pruning it to %s changed nothing (masks only gain zeros), so %s%n", l.name(),
+                        100 * l.originalSparsity(), orList(unchanged), unchanged.size() == 1 ? "its drop there is 0" : "its drops there are 0");
+        }
         o.println("note: " + SensitivityResult.CAVEAT + ".");
         o.printf(Locale.ROOT, "time: %.2f s for %d evaluations%n", r.seconds(), 1 + r.layers().size() * plan.sparsities().size());
+    }
+
+    /** "50%", "50% or 70%", "50%, 70% or 80%". */
+    private static String orList(List<String> items) {
+        int n = items.size();
+        return n == 1 ? items.get(0) : String.join(", ", items.subList(0, n - 1)) + " or " + items.get(n - 1);
     }
 
     private static ObjectNode json(SensitivityResult r, SparsitySuggestion s, ModelSource src, Backend be, Dataset test, int testSamples, String recipeNote) {

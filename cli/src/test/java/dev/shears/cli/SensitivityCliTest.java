@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class SensitivityCliTest {
     @TempDir static Path dir;
-    static Path data, model;
+    static Path data, model, sparseModel;
     static byte[] modelBytes;
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,6 +55,13 @@ class SensitivityCliTest {
                     """, "test recipe", "dense-2");
             new GmpTrainer(m, split.train().head(3000).withSampleShape(Shape.of(784)), split.test().head(200).withSampleShape(Shape.of(784)), dense, 1).run();
             new Checkpoint(m, null, null).write(model);
+            // the same model with fc1's first 60% of weights zeroed: sparser than the 50% target
+            var fc1 = m.parameter("fc1/kernel");
+            float[] w = be.download(fc1.value());
+            java.util.Arrays.fill(w, 0, (int) (0.6 * w.length), 0f);
+            try (var t = be.upload(w, fc1.shape())) { be.copy(t, fc1.value()); }
+            sparseModel = dir.resolve("sparse.shears");
+            new Checkpoint(m, null, null).write(sparseModel);
         }
         modelBytes = Files.readAllBytes(model);
     }
@@ -157,6 +164,24 @@ class SensitivityCliTest {
         for (JsonNode l : o.get("layers")) assertEquals(0.5, l.at("/results/0/sparsity").asDouble(), 1e-12, l.toString());
         CliRun t = CliRun.shears(args("--samples", "100", "--structure", "2:4"));
         assertTrue(t.out().lines().anyMatch(l -> l.startsWith("layer") && l.contains("2:4")), t.out());
+    }
+
+    @Test void aLayerAlreadySparserThanSomeTargetsGetsOneLineNamingThem() throws Exception {
+        CliRun r = CliRun.shears("sensitivity", "--model", sparseModel.toString(), "--data", data.toString(), "--backend", "cpu",
+                "--samples", "100", "--sparsities", "0.5,0.55,0.7", "--params", "fc1/kernel,fc2/kernel");
+        assertEquals(0, r.code(), r.err());
+        List<String> notes = r.out().lines().filter(l -> l.contains("changed nothing") || l.contains("already")).toList();
+        assertEquals(List.of("fc1/kernel was already 60.00% sparse: pruning it to 50% or 55% changed nothing (masks only gain zeros),"
+                + " so its drops there are 0"), notes, r.out());
+        String row = r.out().lines().filter(l -> l.startsWith("fc1/kernel ")).findFirst().orElseThrow();
+        assertTrue(row.contains(" 60.00% ") && row.contains("    0.00    0.00 "), row);
+    }
+
+    @Test void helpSaysDataTakesNumpyArchives() {
+        CliRun r = CliRun.shears("sensitivity", "--help");
+        assertEquals(0, r.code(), r.err());
+        String help = (r.out() + r.err()).replaceAll("\\s+", " ");
+        assertTrue(help.contains("a .npz file (x_test, y_test are read), or a folder of IDX or .npy files"), help);
     }
 
     private static void refused(String message, String... extra) {

@@ -98,7 +98,7 @@ public final class NumpyData {
             for (int i = 0; i < n; i++) {
                 double v = y.value(i);
                 if (!(v >= 0) || v != Math.rint(v))
-                    throw new DataException(src + ": label " + v + " of sample " + i + " is not a class index (a whole number >= 0); "
+                    throw new DataException(src + ": label " + (v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v)) + " of sample " + i + " is not a class index (a whole number >= 0); "
                             + "y must hold class indices [N] or one-hot rows [N, C]");
                 if (v >= MAX_CLASSES)
                     throw new DataException(src + ": label " + (long) v + " of sample " + i + " is above " + (MAX_CLASSES - 1)
@@ -139,7 +139,8 @@ public final class NumpyData {
         int[] d = x.shape().dims();
         if (d.length == 0) throw new DataException(x.source() + ": x is a scalar; give samples as [N, ...]");
         if (d[0] != y.values.length)
-            throw new DataException(x.source() + " holds " + d[0] + " samples but " + y.source + " holds " + y.values.length + " labels");
+            throw new DataException(x.source() + " holds " + d[0] + " samples but " + y.source + " holds " + y.values.length
+                    + " labels; x and y must hold the same samples in the same order, one label each (the same first dimension)");
         Shape sample = d.length == 1 ? Shape.of(1) : Shape.of(java.util.Arrays.copyOfRange(d, 1, d.length));
         float[] f = x.toFloats();
         String how;

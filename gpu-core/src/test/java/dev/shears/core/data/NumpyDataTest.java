@@ -131,10 +131,10 @@ class NumpyDataTest {
 
         // labels: negative, fractional, a row that is not one-hot, counts that differ
         String[][] cases = {
-                {"neg", "label -1.0 of sample 1 is not a class index"},
+                {"neg", "label -1 of sample 1 is not a class index"},
                 {"frac", "label 0.5 of sample 0 is not a class index"},
                 {"twoHot", "row 1 of y [2, 3] is not one-hot (exactly one 1, the rest 0): [1.0, 1.0, 0.0]"},
-                {"count", "holds 2 samples but"}};
+                {"count", "holds 2 samples but", "holds 3 labels; x and y must hold the same samples in the same order, one label each"}};
         for (String[] c : cases) {
             Files.write(dir.resolve("x_test.npy"), f4(new int[]{2, 1}, new float[2]));
             byte[] y = switch (c[0]) {
@@ -146,6 +146,7 @@ class NumpyDataTest {
             Files.write(dir.resolve("y_test.npy"), y);
             e = assertThrows(DataException.class, () -> DataSources.loadTest(dir.toString()), c[0]);
             assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("y_test.npy"), c[0] + ": " + e.getMessage());
+            if (c.length > 2) assertTrue(e.getMessage().contains(c[2]), c[0] + ": " + e.getMessage());
         }
 
         // not an archive at all; a file that is neither

@@ -6,7 +6,6 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.MagnitudePruner;
-import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Scope;
 
@@ -71,10 +70,11 @@ public final class SensitivityAnalysis {
                 double reached;
                 try (WeightBackup backup = new WeightBackup(be, p)) {
                     try {
-                        MaskUpdate u = plan.structure() == null
-                                ? pruner.update(List.of(p), target, Scope.LAYER)
-                                : pruner.updateNm(List.of(p), target, plan.structure());
-                        reached = u.achieved();
+                        if (plan.structure() == null) pruner.update(List.of(p), target, Scope.LAYER);
+                        else pruner.updateNm(List.of(p), target, plan.structure());
+                        // the weights' zeros, not the mask's: a layer with zeros and no mask (an exported
+                        // pruned model) gets a mask of the target's size, yet stays as sparse as it was
+                        reached = sparsityOf(be, p);
                         r = Evaluator.evaluate(model, test, batchSize);
                     } finally {
                         backup.restore();

@@ -19,6 +19,7 @@ import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
+import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -40,9 +41,10 @@ import java.util.Map;
  * has in the masked model, or NaN where it is not constant. Layers that act channel by channel
  * (activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D, global pooling) pass the
  * atoms on; Flatten repeats each channel's atom over its block of H*W features (row-major NCHW);
+ * a Permute read only by a Flatten (a Keras channels_last Flatten) gives each element its channel's atom;
  * Concat on axis 0 concatenates them; Add and Multiply join the atoms at each position into one set
  * (union-find), since a channel of their output can only go if it goes from every input. Anything
- * else (Reshape, Permute, Softmax, LRN, a grouped convolution, the model output, a graph input)
+ * else (Reshape, another Permute, Softmax, LRN, a grouped convolution, the model output, a graph input)
  * marks the atoms that reach it as <em>kept</em>, with the reason.
  *
  * <p>A set of atoms is removable when it is not kept and every producer channel in it has an
@@ -63,6 +65,11 @@ final class ChannelFlow {
     final Map<String, int[]> atoms = new HashMap<>();
     /** per tensor: the constant value of each axis-0 index in the masked model (inference), NaN when not constant */
     final Map<String, float[]> consts = new HashMap<>();
+
+    /** per Permute output read only by a Flatten: the atom of each of its elements (row-major), see {@link #permuteForFlatten} */
+    private final Map<String, int[]> elements = new HashMap<>();
+    /** per such Permute output: the constant value of each element, NaN when not constant */
+    private final Map<String, float[]> elementConsts = new HashMap<>();
 
     // union-find over atoms
     private final List<Integer> parent = new ArrayList<>();
@@ -155,6 +162,7 @@ final class ChannelFlow {
                 case AvgPool2D p -> channelWise(n);
                 case ZeroPad2D z -> channelWise(n);
                 case GlobalAvgPool2D g -> channelWise(n);
+                case Permute pm when onlyFlattenReads(name) -> permuteForFlatten(n, pm);
                 case Flatten fl -> flatten(n);
                 case Add a -> join(n, false);
                 case Multiply m -> join(n, true);
@@ -220,9 +228,54 @@ final class ChannelFlow {
         consts.put(n.name(), out);
     }
 
+    /** Whether {@code tensor} is read by Flatten layers only (and is not the model output). */
+    private boolean onlyFlattenReads(String tensor) {
+        if (tensor.equals(model.outputName())) return false;
+        boolean any = false;
+        for (Model.Node n : model.nodes()) {
+            if (!n.inputs().contains(tensor)) continue;
+            if (!(n.layer() instanceof Flatten)) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    /**
+     * A Permute whose output only a Flatten reads (Keras' channels_last Flatten, imported as
+     * Permute [C, H, W] -> [H, W, C] then Flatten): each element of its output gets the atom and
+     * constant of the input channel it came from, kept in {@link #elements} for the Flatten. Removing
+     * input channels removes whole slices of the permuted tensor, so the remaining elements keep
+     * their order and the Dense after the Flatten drops exactly the features of removed channels.
+     */
+    private void permuteForFlatten(Model.Node n, Permute pm) {
+        String src = n.inputs().getFirst();
+        Shape outShape = model.shapeOf(n.name());
+        int[] perm = pm.perm(), outDims = outShape.dims();
+        int rank = outDims.length;
+        int size = (int) outShape.size();
+        int[] at = new int[size];
+        float[] v = new float[size];
+        int channelAxis = 0; // the output axis that is the input's axis 0
+        while (perm[channelAxis] != 0) channelAxis++;
+        int[] idx = new int[rank]; // the output element's multi-index, row-major
+        for (int f = 0; f < size; f++) {
+            int channel = idx[channelAxis];
+            at[f] = atoms.get(src)[channel];
+            v[f] = consts.get(src)[channel];
+            for (int i = rank - 1; i >= 0 && ++idx[i] == outDims[i]; i--) idx[i] = 0;
+        }
+        elements.put(n.name(), at);
+        elementConsts.put(n.name(), v);
+    }
+
     /** Flatten of [C, ...]: feature f of the output is channel f / block of the input (row-major NCHW). */
     private void flatten(Model.Node n) {
         String src = n.inputs().getFirst();
+        if (elements.containsKey(src)) { // after a Permute: every element already has its channel's atom
+            atoms.put(n.name(), elements.get(src).clone());
+            consts.put(n.name(), elementConsts.get(src).clone());
+            return;
+        }
         Shape inShape = model.shapeOf(src);
         int channels = inShape.dim(0), block = (int) (inShape.size() / channels);
         int[] at = new int[(int) inShape.size()];

@@ -130,6 +130,24 @@ class SensitivityAnalysisTest {
         assertEquals(List.of("dense_2/kernel", "dense_3/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
     }
 
+    /** An exported pruned model (ONNX, Keras) has zeros but no mask: a target below them changes nothing, and says so. */
+    @Test void zerosWithoutAMaskCountAsTheSparsityReached() {
+        Model m = TestModels.mlp(784, 64, 32, 10, false).bind(be, 9);
+        var p = m.parameter("dense_2/kernel");
+        float[] w = be.download(p.value());
+        java.util.Arrays.fill(w, 0, (int) (0.6 * w.length), 0f);
+        try (var t = be.upload(w, p.shape())) { be.copy(t, p.value()); }
+        assertNull(p.mask());
+        SensitivityResult r = new SensitivityAnalysis(m, test, 100).run(new ParamSelection(List.of("dense_2/kernel")),
+                SensitivityPlan.unstructured(List.of(0.5, 0.8)), SensitivityListener.NONE);
+        LayerSensitivity d2 = r.layers().get(0);
+        assertEquals(0.6, d2.originalSparsity(), 1.0 / d2.size());
+        assertEquals(0.6, d2.points().get(0).sparsity(), 1.0 / d2.size(), "asked 50% of a layer with 60% zeros: it stays at 60%");
+        assertEquals(r.baselineAccuracy(), d2.points().get(0).accuracy(), 0.0, "nothing changed");
+        assertEquals(0.8, d2.points().get(1).sparsity(), 1.0 / d2.size());
+        assertNull(p.mask(), "the mask the analysis added is gone again");
+    }
+
     @Test void nmStructureMeasuresEachLayerAtNofM() {
         Map<String, Object> before = state(model);
         SensitivityResult r = analyse(SensitivityPlan.nm(NmStructure.TWO_FOUR));

@@ -204,6 +204,24 @@ class ChannelThinningTest {
         assertSameOutputs(m, t.model());
     }
 
+    /** A Keras channels_last CNN imports its Flatten as Permute [C, H, W] -> [H, W, C] then Flatten: thinning sees through both. */
+    @Test void aPermuteIntoFlattenAsKerasImportsItThinsTheConvolutionBeforeIt() {
+        Model m = Model.builder().input("x", IMAGE)
+                .then(Conv2D.of("conv1", 1, 8, 3, 1, 0, true)).then(new ActivationLayer("relu1", Activation.RELU))
+                .then(new Permute("flatten_to_keras_order", 1, 2, 0))
+                .then(new Flatten("flatten"))
+                .then(new Dense("fc1", 26 * 26 * 8, 16, true)).then(new ActivationLayer("relu2", Activation.RELU))
+                .then(new Dense("fc2", 16, 10, true))
+                .build();
+        randomised(m, 7);
+        zeroChannels(m, "conv1/kernel", 1, 4, 6);
+        ThinnedModel t = ChannelThinning.thin(m);
+        assertEquals(java.util.List.of(), t.warnings());
+        assertEquals(3, t.removed().get("conv1"));
+        assertEquals(5 * 26 * 26, ((Dense) t.model().layer("fc1")).inFeatures());
+        assertSameOutputs(m, t.model());
+    }
+
     @Test void aModelWithNothingZeroComesBackTheSameSize() {
         Model m = randomised(Architectures.create("lenet-300-100", IMAGE, 10), 6);
         ThinnedModel t = ChannelThinning.thin(m);
