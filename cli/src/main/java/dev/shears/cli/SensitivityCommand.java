@@ -9,7 +9,9 @@ import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.util.AtomicFiles;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.Structure;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
@@ -37,7 +39,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code shears sensitivity --model FILE --data DATA [--sparsities LIST | --structure N:M] [--params LIST]
+ * {@code shears sensitivity --model FILE --data DATA [--sparsities LIST] [--structure N:M|channels|block:RxC] [--params LIST]
  * [--samples N] [--max-drop POINTS] [--write-recipe FILE] [--backend B] [--json] [--out DIR]}: how
  * much test accuracy the model loses when each prunable layer alone is pruned by magnitude, and
  * the per-layer sparsities that stay within an accuracy budget (optionally as a recipe).
@@ -56,7 +58,9 @@ final class SensitivityCommand implements Callable<Integer> {
             description = "Sparsities to measure each layer at, each in [0, 1). Default: 0.5,0.7,0.8,0.9,0.95,0.98.")
     List<Double> sparsities;
 
-    @Option(names = "--structure", paramLabel = "N:M", description = "Measure each layer pruned N:M (e.g. 2:4: 2 kept of every 4 inputs) instead of a list of sparsities.")
+    @Option(names = "--structure", paramLabel = "STRUCTURE", description = "Prune in a structure: N:M (e.g. 2:4: 2 kept of every 4 inputs; its sparsity"
+            + " is 1 - N/M, so no --sparsities), channels (whole output channels; never the output layer) or block:RxC (e.g. block:4x4), each at every"
+            + " --sparsities. Default: single weights.")
     String structure;
 
     @Option(names = "--params", split = ",", paramLabel = "LIST",
@@ -72,7 +76,7 @@ final class SensitivityCommand implements Callable<Integer> {
     double maxDrop;
 
     @Option(names = "--write-recipe", paramLabel = "FILE",
-            description = "Write the suggestion as a recipe YAML: one gradual (gmp) modifier per layer with its own finalSparsity, on gmp-seed's schedule (gmp-2of4's with --structure).")
+            description = "Write the suggestion as a recipe YAML: one gradual (gmp) modifier per layer with its own finalSparsity, on gmp-seed's schedule (gmp-2of4's with an N:M --structure).")
     Path writeRecipe;
 
     @Option(names = "--batch", defaultValue = "256", description = "Evaluation batch size. Default: ${DEFAULT-VALUE}.")
@@ -118,9 +122,11 @@ final class SensitivityCommand implements Callable<Integer> {
             Dataset all = DataSources.loadTest(data);
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
+            SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, Math.min(batch, test.count()));
             List<Parameter> selected;
             try {
-                selected = selection.resolve(src.model()); // an unmatched pattern fails here, naming the model's kernels
+                selection.resolve(src.model()); // an unmatched pattern fails here, naming the model's kernels
+                selected = analysis.measured(selection, plan); // channels: a selection of output layers only fails here
             } catch (RecipeException e) {
                 if (params == null) throw new UserError("--model " + modelOption.model + ": " + e.getMessage()); // no Dense/Conv2D kernel at all
                 throw new UserError("--params " + String.join(",", params) + ": " + e.getMessage());
@@ -130,10 +136,13 @@ final class SensitivityCommand implements Callable<Integer> {
                     ? String.format(Locale.ROOT, "the first %d of %d test samples (--samples %d)", test.count(), all.count(), test.count())
                     : Plural.of(test.count(), "test sample") + (samples != null ? " (all of them: --samples " + samples + " is not fewer)" : "");
             err.printf(Locale.ROOT, "sensitivity: %s x %s = %d evaluations (and the baseline) of %s%n", Plural.of(selected.size(), "layer"),
-                    plan.structure() != null ? plan.structure() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities"),
+                    plan.nm() != null ? plan.nm() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities")
+                            + (plan.structure() != null ? " of " + plan.structure() + " pruning" : ""),
                     evaluations - 1, subset);
+            List<String> leftOut = selection.resolve(src.model()).stream().filter(p -> !selected.contains(p)).map(Parameter::name).toList();
+            if (!leftOut.isEmpty()) err.println("sensitivity: leaving out " + String.join(", ", leftOut) + ": " + SensitivityResult.OUTPUT_LEFT_OUT);
             Progress progress = new Progress(err, false);
-            SensitivityResult r = new SensitivityAnalysis(src.model(), test, Math.min(batch, test.count())).run(selection, plan,
+            SensitivityResult r = analysis.run(selection, plan,
                     (done, total, param, target, res) -> progress.update("sensitivity", done, total,
                             "evaluations" + (param == null ? " (baseline)" : " (" + param + " at " + label(plan, target) + ")")));
             SparsitySuggestion suggestion = SparsitySuggestion.of(r, maxDrop);
@@ -141,7 +150,7 @@ final class SensitivityCommand implements Callable<Integer> {
             String recipeNote = null;
             if (writeRecipe != null) {
                 List<String> prunable = src.model().parameters().stream().filter(Parameter::prunableByDefault).map(Parameter::name).toList();
-                Recipe template = Recipes.builtIn(plan.structure() == null ? "gmp-seed" : "gmp-2of4");
+                Recipe template = Recipes.builtIn(plan.nm() == null ? "gmp-seed" : "gmp-2of4");
                 try {
                     Recipe recipe = suggestion.toRecipe(template, recipeName(src), prunable);
                     String yaml = "# Written by shears sensitivity from " + src.description() + " on " + test.name() + " (" + subset + "),\n"
@@ -169,20 +178,25 @@ final class SensitivityCommand implements Callable<Integer> {
         }
     }
 
-    /** --sparsities or --structure as a validated plan; their mistakes as usage errors naming the option. */
+    /** --sparsities and --structure as a validated plan; their mistakes as usage errors naming the option. */
     private SensitivityPlan plan() {
+        Structure s = null;
         if (structure != null) {
-            if (sparsities != null)
-                throw new UserError("--sparsities and --structure " + structure + " both given: --structure measures each layer at its own sparsity"
-                        + " (1 - N/M); give one of them");
             try {
-                return SensitivityPlan.nm(NmStructure.parse(structure));
+                s = Structure.parse(structure);
             } catch (RecipeException e) {
                 throw new UserError("--structure " + e.getMessage().replaceFirst("^structure = ", ""));
             }
+            if (s instanceof NmStructure nm) {
+                if (sparsities != null)
+                    throw new UserError("--sparsities and --structure " + structure + " both given: an N:M structure measures each layer at its own"
+                            + " sparsity (1 - N/M); give one of them");
+                return SensitivityPlan.nm(nm);
+            }
         }
         try {
-            return SensitivityPlan.unstructured(sparsities == null ? SensitivityPlan.DEFAULT_SPARSITIES : sparsities);
+            List<Double> targets = sparsities == null ? SensitivityPlan.DEFAULT_SPARSITIES : sparsities;
+            return s == null ? SensitivityPlan.unstructured(targets) : SensitivityPlan.structured(s, targets);
         } catch (IllegalArgumentException e) {
             throw new UserError("--sparsities " + (sparsities == null ? "" : String.join(",", sparsities.stream().map(String::valueOf).toList()))
                     + ": " + e.getMessage());
@@ -201,7 +215,7 @@ final class SensitivityCommand implements Callable<Integer> {
 
     /** A target as a column heading: "90%", "97.5%", or the N:M pattern. */
     static String label(SensitivityPlan plan, double target) {
-        if (plan.structure() != null) return plan.structure().recipeName();
+        if (plan.nm() != null) return plan.nm().recipeName();
         return new BigDecimal(Double.toString(100 * target)).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString() + "%";
     }
 
@@ -227,20 +241,30 @@ final class SensitivityCommand implements Callable<Integer> {
             o.println(row);
         }
         for (LayerSensitivity l : r.layers()) {
-            if (plan.structure() != null) {
+            if (plan.nm() != null) {
                 for (SensitivityPoint p : l.points())
                     if (Math.abs(p.sparsity() - p.target()) > 0.005)
                         o.printf(Locale.ROOT, "%s at %s: %.2f%% of its weights pruned, its groups of %d inputs are cut short (it has fewer inputs, or a"
-                                        + " number that %d does not divide)%s%n", l.name(), label(plan, p.target()), 100 * p.sparsity(), plan.structure().m(),
-                                plan.structure().m(), p.sparsity() <= l.originalSparsity() ? ": it cannot be pruned " + plan.structure() : "");
+                                        + " number that %d does not divide)%s%n", l.name(), label(plan, p.target()), 100 * p.sparsity(), plan.nm().m(),
+                                plan.nm().m(), p.sparsity() <= l.originalSparsity() ? ": it cannot be pruned " + plan.nm() : "");
                 continue;
             }
-            // one line per layer, not per cell: the targets below what the layer already had left it as it was
-            List<String> unchanged = l.points().stream().filter(p -> p.sparsity() - p.target() > 0.005).map(p -> label(plan, p.target())).toList();
+            // a target below what the layer already had leaves it as it was: one line per layer, not per cell
+            List<String> unchanged = l.points().stream()
+                    .filter(p -> p.sparsity() - p.target() > 0.005 && p.sparsity() <= l.originalSparsity() + 1e-9)
+                    .map(p -> label(plan, p.target())).toList();
             if (!unchanged.isEmpty())
                 o.printf(Locale.ROOT, "%s was already %.2f%% sparse: pruning it to %s changed nothing (masks only gain zeros), so %s%n", l.name(),
                         100 * l.originalSparsity(), orList(unchanged), unchanged.size() == 1 ? "its drop there is 0" : "its drops there are 0");
+            // channels and blocks go whole: the sparsity reached is the nearest whole number of them
+            if (plan.structure() != null)
+                for (SensitivityPoint p : l.points())
+                    if (Math.abs(p.sparsity() - p.target()) > 0.005 && p.sparsity() > l.originalSparsity() + 1e-9)
+                        o.printf(Locale.ROOT, "%s at %s: %.2f%% of its weights pruned, not %s: %s pruning removes whole %s, the nearest whole number of them%n",
+                                l.name(), label(plan, p.target()), 100 * p.sparsity(), label(plan, p.target()), plan.structure(),
+                                plan.structure() instanceof ChannelStructure ? "output channels" : "blocks");
         }
+        for (String name : r.leftOut()) o.println(name + ": not measured: " + SensitivityResult.OUTPUT_LEFT_OUT + ".");
         o.println("note: " + SensitivityResult.CAVEAT + ".");
         o.printf(Locale.ROOT, "time: %.2f s for %d evaluations%n", r.seconds(), 1 + r.layers().size() * plan.sparsities().size());
     }
@@ -256,6 +280,11 @@ final class SensitivityCommand implements Callable<Integer> {
         o.put("model", src.description()).put("data", test.name()).put("backend", be.name());
         o.put("samples", r.samples()).put("testSamples", testSamples);
         if (r.plan().structure() != null) o.put("structure", r.plan().structure().recipeName()); else o.putNull("structure");
+        if (!r.leftOut().isEmpty()) {
+            ArrayNode lo = o.putArray("leftOut");
+            r.leftOut().forEach(lo::add);
+            o.put("leftOutReason", SensitivityResult.OUTPUT_LEFT_OUT);
+        }
         ArrayNode sp = o.putArray("sparsities");
         r.plan().sparsities().forEach(sp::add);
         o.put("maxDrop", s.maxDropPoints());

@@ -184,6 +184,43 @@ class SensitivityCliTest {
         assertTrue(help.contains("a .npz file (x_test, y_test are read), or a folder of IDX or .npy files"), help);
     }
 
+    @Test void channelAndBlockStructuresTakeTheSparsityListAndWriteTheirRecipes(@TempDir Path tmp) throws Exception {
+        Path recipe = tmp.resolve("channels.yaml");
+        CliRun r = CliRun.shearsCapturingSystemErr(args("--samples", "100", "--structure", "channels", "--sparsities", "0.5,0.8",
+                "--max-drop", "100", "--json", "--write-recipe", recipe.toString()));
+        assertEquals(0, r.code(), r.err());
+        JsonNode o = JSON.readTree(r.out());
+        assertEquals("channels", o.get("structure").asText());
+        assertEquals("[0.5,0.8]", o.get("sparsities").toString());
+        assertEquals(List.of("fc1/kernel", "fc2/kernel"), o.findValuesAsText("name"), "the output layer is not measured");
+        assertEquals("[\"fc3/kernel\"]", o.get("leftOut").toString());
+        assertTrue(o.get("leftOutReason").asText().contains("output layer"), o.toString());
+        assertTrue(r.err().contains("leaving out fc3/kernel") && r.err().contains("2 layers x 2 sparsities of channels pruning = 4 evaluations"), r.err());
+        for (JsonNode l : o.get("layers")) assertEquals(0.8, l.at("/results/1/sparsity").asDouble(), 1e-12, l.toString());
+        Recipe parsed = RecipeParser.parse(recipe);
+        assertEquals(2, parsed.pruning().size());
+        for (PruningModifier m : parsed.pruning()) {
+            assertEquals("channels", m.structure().recipeName());
+            assertEquals(0.8, m.finalSparsity());
+        }
+        assertEquals(parsed, RecipeParser.parse(RecipeWriter.toYaml(parsed), "again", "x"), "round trip");
+        CliRun check = CliRun.shears("recipes", recipe.toString());
+        assertEquals(0, check.code(), check.err());
+
+        CliRun t = CliRun.shears(args("--samples", "100", "--structure", "channels", "--sparsities", "0.5"));
+        assertTrue(t.out().contains("fc3/kernel: not measured: channel pruning never removes the output layer's channels"), t.out());
+
+        Path blocks = tmp.resolve("blocks.yaml");
+        CliRun b = CliRun.shears(args("--samples", "100", "--structure", "block:4x4", "--sparsities", "0.5", "--max-drop", "100", "--json",
+                "--write-recipe", blocks.toString()));
+        assertEquals(0, b.code(), b.err());
+        JsonNode bo = JSON.readTree(b.out());
+        assertEquals("block:4x4", bo.get("structure").asText());
+        assertEquals(3, bo.get("layers").size(), "block pruning measures the output layer too");
+        assertNull(bo.get("leftOut"));
+        for (PruningModifier m : RecipeParser.parse(blocks).pruning()) assertEquals("block:4x4", m.structure().recipeName());
+    }
+
     private static void refused(String message, String... extra) {
         CliRun r = CliRun.shears(args(extra));
         assertEquals(2, r.code(), r.out() + r.err());
@@ -200,6 +237,9 @@ class SensitivityCliTest {
         refused("--params fc[: ", "--params", "fc[");
         refused("--structure '3:3' is not a valid N:M pattern", "--structure", "3:3");
         refused("give one of them", "--structure", "2:4", "--sparsities", "0.5");
+        refused("--structure 'block:3x3'", "--structure", "block:3x3");
+        refused("--params fc3/kernel: channel pruning selects only the output layer's kernel", "--structure", "channels", "--params", "fc3/kernel",
+                "--samples", "10");
         refused("--samples 0", "--samples", "0");
         refused("--max-drop -1.0", "--max-drop", "-1");
         refused("--write-recipe " + model + " is an input of this run", "--write-recipe", model.toString());

@@ -6,11 +6,17 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.MagnitudePruner;
+import dev.shears.pruning.OutputKernels;
+import dev.shears.pruning.recipe.BlockStructure;
+import dev.shears.pruning.recipe.ChannelStructure;
+import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Per-layer sensitivity analysis (as SparseML's and Distiller's): how much test accuracy a model
@@ -19,10 +25,15 @@ import java.util.List;
  * high sparsity; the ones that lose much should be pruned less (see {@link SparsitySuggestion}).
  *
  * <p>The pruning is {@link MagnitudePruner}'s, the same one-shot threshold a recipe's masks use
- * (layer scope; {@link MagnitudePruner#updateNm} for N:M), and the scoring is {@link Evaluator}'s,
+ * (layer scope; {@link MagnitudePruner#updateNm} for N:M, {@link MagnitudePruner#updateChannels} for
+ * whole output channels, {@link MagnitudePruner#updateBlocks} for R x C blocks), and the scoring is {@link Evaluator}'s,
  * so it runs on any backend. After each evaluation the parameter's weights and mask are put back
  * exactly ({@link WeightBackup}): the model leaves the analysis bit for bit as it came in, also
  * when an evaluation fails.
+ *
+ * <p>Channel pruning never removes the output layer's channels (they are the model's outputs;
+ * {@link OutputKernels}, the rule a {@code channels} recipe follows in training): with that
+ * structure the output layers' kernels are left out and listed in {@link SensitivityResult#leftOut}.
  *
  * <p>Cost: 1 + layers x targets evaluations of the test set; give a smaller test set
  * ({@link Dataset#head}) to make it fast.
@@ -53,7 +64,9 @@ public final class SensitivityAnalysis {
      * @throws dev.shears.pruning.recipe.RecipeException naming a pattern that matches no prunable parameter
      */
     public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
-        List<Parameter> params = selection.resolve(model);
+        List<Parameter> selected = selection.resolve(model);
+        List<Parameter> params = measured(selection, plan);
+        List<String> leftOut = selected.stream().filter(p -> !params.contains(p)).map(Parameter::name).toList();
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
         int total = 1 + params.size() * plan.sparsities().size();
@@ -70,11 +83,16 @@ public final class SensitivityAnalysis {
                 double reached;
                 try (WeightBackup backup = new WeightBackup(be, p)) {
                     try {
-                        if (plan.structure() == null) pruner.update(List.of(p), target, Scope.LAYER);
-                        else pruner.updateNm(List.of(p), target, plan.structure());
+                        switch (plan.structure()) {
+                            case null -> pruner.update(List.of(p), target, Scope.LAYER);
+                            case NmStructure nm -> pruner.updateNm(List.of(p), target, nm);
+                            case ChannelStructure c -> pruner.updateChannels(List.of(p), target);
+                            case BlockStructure b -> pruner.updateBlocks(List.of(p), target, b);
+                        }
                         // the weights' zeros, not the mask's: a layer with zeros and no mask (an exported
                         // pruned model) gets a mask of the target's size, yet stays as sparse as it was
                         reached = sparsityOf(be, p);
+                        listener.pruned(p, target);
                         r = Evaluator.evaluate(model, test, batchSize);
                     } finally {
                         backup.restore();
@@ -86,7 +104,25 @@ public final class SensitivityAnalysis {
             layers.add(new LayerSensitivity(p.name(), p.shape().size(), original, points));
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs);
+        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs, leftOut);
+    }
+
+    /**
+     * The parameters {@link #run} measures: those {@code selection} picks, less, with channel
+     * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}).
+     *
+     * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
+     *                         pruning, a selection of output kernels only
+     */
+    public List<Parameter> measured(ParamSelection selection, SensitivityPlan plan) {
+        List<Parameter> ps = selection.resolve(model);
+        if (!(plan.structure() instanceof ChannelStructure)) return ps;
+        Set<String> outputs = OutputKernels.of(model);
+        List<Parameter> kept = ps.stream().filter(p -> !outputs.contains(p.name())).toList();
+        if (kept.isEmpty())
+            throw new RecipeException("channel pruning selects only the output layer's kernel " + ps.stream().map(Parameter::name).toList()
+                    + ", whose channels are the model's outputs and are never removed; select hidden layers");
+        return kept;
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */

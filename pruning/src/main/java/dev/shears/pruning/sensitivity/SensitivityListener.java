@@ -1,6 +1,7 @@
 package dev.shears.pruning.sensitivity;
 
 import dev.shears.core.nn.Evaluator;
+import dev.shears.core.nn.Parameter;
 
 /** Progress of a {@link SensitivityAnalysis}: one call per evaluation (the baseline first). */
 @FunctionalInterface
@@ -16,4 +17,10 @@ public interface SensitivityListener {
      * @param result what the evaluation measured
      */
     void evaluated(int done, int total, String param, double target, Evaluator.Result result);
+
+    /**
+     * Called with {@code param} pruned to {@code target}, just before it is evaluated (its weights
+     * and mask are restored afterwards): what the evaluation will see. Does nothing by default.
+     */
+    default void pruned(Parameter param, double target) {}
 }

@@ -12,10 +12,22 @@ import java.util.List;
  * @param samples          the test samples every evaluation scored
  * @param layers           one per selected parameter, in model order
  * @param seconds          wall time of the whole analysis, the baseline included
+ * @param leftOut          selected parameters not measured: with {@code channels}, the output layers' kernels
+ *                         ({@link #OUTPUT_LEFT_OUT}); empty otherwise
  */
 public record SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
-                                List<LayerSensitivity> layers, double seconds) {
-    public SensitivityResult { layers = List.copyOf(layers); }
+                                List<LayerSensitivity> layers, double seconds, List<String> leftOut) {
+    public SensitivityResult { layers = List.copyOf(layers); leftOut = List.copyOf(leftOut); }
+
+    /** A result that left nothing out. */
+    public SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
+                             List<LayerSensitivity> layers, double seconds) {
+        this(plan, baselineAccuracy, baselineLoss, samples, layers, seconds, List.of());
+    }
+
+    /** Why {@link #leftOut} is not measured with channel pruning (GmpTrainer's rule too). */
+    public static final String OUTPUT_LEFT_OUT = "channel pruning never removes the output layer's channels (they are the model's outputs),"
+            + " so it is not measured, as a channels recipe leaves it out";
 
     /**
      * What a reader of the figures must keep in mind: each drop was measured with only that layer

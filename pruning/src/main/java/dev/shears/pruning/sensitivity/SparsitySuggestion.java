@@ -1,6 +1,7 @@
 package dev.shears.pruning.sensitivity;
 
 import dev.shears.pruning.recipe.NmStructure;
+import dev.shears.pruning.recipe.Structure;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.PruningModifier;
 import dev.shears.pruning.recipe.Recipe;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  * @param maxDropPoints the budget in accuracy percentage points per layer
  * @param layers        one per analysed layer, in the result's order
  */
-public record SparsitySuggestion(double maxDropPoints, NmStructure structure, List<Layer> layers) {
+public record SparsitySuggestion(double maxDropPoints, Structure structure, List<Layer> layers) {
 
     /**
      * @param name     the parameter
@@ -51,7 +52,7 @@ public record SparsitySuggestion(double maxDropPoints, NmStructure structure, Li
             double best = 0, drop = 0;
             for (SensitivityPoint p : l.points()) { // ascending targets (SensitivityPlan sorts them)
                 // an N:M pattern that pruned nothing (a kernel with fewer inputs than M) is no reason to name the layer
-                if (result.plan().structure() != null && p.sparsity() <= l.originalSparsity()) break;
+                if (result.plan().structure() instanceof NmStructure && p.sparsity() <= l.originalSparsity()) break;
                 double d = p.dropPoints(result.baselineAccuracy());
                 if (d > maxDropPoints + EPS) break;
                 best = p.target();
@@ -68,7 +69,7 @@ public record SparsitySuggestion(double maxDropPoints, NmStructure structure, Li
     /**
      * {@code template} with its pruning replaced by one gradual magnitude modifier per pruned layer,
      * each selecting only that layer and ending at the layer's suggested sparsity (layer scope; for
-     * N:M with the structure); the schedule (start, end, update frequency, curve, leaveEnabled) and
+     * N:M, channels or blocks with the structure); the schedule (start, end, update frequency, curve, leaveEnabled) and
      * init sparsity (capped to the layer's final) come from the template's first gradual modifier.
      *
      * @param template a recipe with at least one {@code type: gmp} modifier, e.g. the built-in gmp-seed

@@ -172,23 +172,11 @@ public final class GmpTrainer {
     }
 
     /**
-     * Channel pruning never touches the layers that make the model's output: the Dense/Conv2D
-     * layers reached walking back from the output node through layers without kernels (Softmax,
-     * activations, Flatten, Add, ...). Their channels are the model's outputs (the classes).
+     * Channel pruning never touches the layers that make the model's output ({@link dev.shears.pruning.OutputKernels}):
+     * their channels are the model's outputs (the classes).
      */
     private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
-        java.util.Set<String> outputKernels = new java.util.HashSet<>();
-        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(model.outputName()));
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        Map<String, Model.Node> byName = new java.util.HashMap<>();
-        for (Model.Node n : model.nodes()) byName.put(n.name(), n);
-        while (!todo.isEmpty()) {
-            Model.Node n = byName.get(todo.pop());
-            if (n == null || !seen.add(n.name())) continue; // a graph input, or visited
-            if (n.layer() instanceof dev.shears.core.nn.layers.Dense d) outputKernels.add(d.kernel().name());
-            else if (n.layer() instanceof dev.shears.core.nn.layers.Conv2D c) outputKernels.add(c.kernel().name());
-            else todo.addAll(n.inputs());
-        }
+        java.util.Set<String> outputKernels = dev.shears.pruning.OutputKernels.of(model);
         List<Parameter> kept = ps.stream().filter(p -> !outputKernels.contains(p.name())).toList();
         if (kept.size() < ps.size())
             LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().map(Parameter::name)

@@ -11,6 +11,10 @@ import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.TestModels;
+import dev.shears.core.sparse.BlockPattern;
+import dev.shears.pruning.ChannelLayout;
+import dev.shears.pruning.recipe.BlockStructure;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Recipe;
@@ -159,6 +163,79 @@ class SensitivityAnalysisTest {
         }
     }
 
+    @Test void channelStructureRemovesWholeChannelsLeavesTheOutputLayerOutAndWritesAChannelsRecipe() {
+        Map<String, Object> before = state(model);
+        List<String> checked = new ArrayList<>();
+        SensitivityListener watch = new SensitivityListener() {
+            @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) {
+                assertEquals(1 + 2 * 2, total, "the output layer is not measured");
+            }
+
+            @Override public void pruned(Parameter p, double target) { // what the evaluation sees
+                float[] w = be.download(p.value());
+                ChannelLayout l = ChannelLayout.of(p.name(), p.shape());
+                int gone = ChannelStructure.removed(target, l.channels());
+                assertTrue(gone > 0, p.name() + " at " + target);
+                assertEquals(gone, l.zeroChannelCount(w), p.name() + " at " + target + ": whole channels removed");
+                long zeros = 0;
+                for (float v : w) if (v == 0f) zeros++;
+                assertEquals((long) gone * l.span(), zeros, p.name() + " at " + target + ": no zero outside the removed channels");
+                checked.add(p.name() + "@" + target);
+            }
+        };
+        SensitivityResult r = new SensitivityAnalysis(model, test, 128).run(ParamSelection.ALL_PRUNABLE,
+                SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.9, 0.5)), watch);
+        assertSameState(before, state(model));
+        assertEquals(List.of("dense_1/kernel@0.5", "dense_1/kernel@0.9", "dense_2/kernel@0.5", "dense_2/kernel@0.9"), checked);
+        assertEquals(List.of("dense_1/kernel", "dense_2/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
+        assertEquals(List.of("dense_3/kernel"), r.leftOut(), "the output layer's channels are the model's outputs");
+        assertEquals(ChannelStructure.CHANNELS, r.plan().structure());
+        for (LayerSensitivity l : r.layers())
+            assertTrue(l.points().get(1).dropPoints(r.baselineAccuracy()) > l.points().get(0).dropPoints(r.baselineAccuracy()),
+                    l.name() + " loses more channels at 90% than at 50%: " + l.points());
+
+        SparsitySuggestion s = SparsitySuggestion.of(r, 100);
+        List<String> names = model.parameters().stream().filter(Parameter::prunableByDefault).map(Parameter::name).toList();
+        Recipe recipe = s.toRecipe(Recipes.builtIn("gmp-seed"), "channels", names);
+        assertEquals(2, recipe.pruning().size());
+        for (var m : recipe.pruning()) assertEquals(ChannelStructure.CHANNELS, m.structure());
+        assertEquals(0.9, recipe.pruning().get(0).finalSparsity());
+        assertEquals(recipe, RecipeParser.parse(RecipeWriter.toYaml(recipe), "written", "x"), RecipeWriter.toYaml(recipe));
+        assertTrue(RecipeWriter.toYaml(recipe).contains("channels"), RecipeWriter.toYaml(recipe));
+
+        RecipeException e = assertThrows(RecipeException.class, () -> new SensitivityAnalysis(model, test, 128)
+                .run(new ParamSelection(List.of("dense_3/kernel")), SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5)), watch));
+        assertTrue(e.getMessage().contains("dense_3/kernel") && e.getMessage().contains("output"), e.getMessage());
+        assertSameState(before, state(model));
+    }
+
+    @Test void blockStructurePrunesWholeBlocksAndWritesABlockRecipe() {
+        Map<String, Object> before = state(model);
+        BlockStructure b44 = new BlockStructure(4, 4);
+        List<String> checked = new ArrayList<>();
+        SensitivityListener watch = new SensitivityListener() {
+            @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) {}
+
+            @Override public void pruned(Parameter p, double target) {
+                float[] w = be.download(p.value()); // a Dense kernel [in, out]: A = W^T, and W follows the same 4x4 pattern
+                BlockPattern bp = BlockPattern.detect(w, (int) p.shape().dim(0), (int) p.shape().dim(1));
+                assertTrue(bp != null && bp.r() % 4 == 0 && bp.c() % 4 == 0, p.name() + " at " + target + ": " + bp);
+                checked.add(p.name());
+            }
+        };
+        SensitivityResult r = new SensitivityAnalysis(model, test, 128).run(ParamSelection.ALL_PRUNABLE,
+                SensitivityPlan.structured(b44, List.of(0.5)), watch);
+        assertSameState(before, state(model));
+        assertEquals(List.of("dense_1/kernel", "dense_2/kernel", "dense_3/kernel"), checked, "block pruning measures the output layer too");
+        assertTrue(r.leftOut().isEmpty());
+        for (LayerSensitivity l : r.layers()) assertEquals(0.5, l.points().get(0).sparsity(), 0.02, l.name());
+        Recipe recipe = SparsitySuggestion.of(r, 100).toRecipe(Recipes.builtIn("gmp-seed"), "blocks",
+                model.parameters().stream().filter(Parameter::prunableByDefault).map(Parameter::name).toList());
+        assertEquals(3, recipe.pruning().size());
+        for (var m : recipe.pruning()) assertEquals(b44, m.structure());
+        assertEquals(recipe, RecipeParser.parse(RecipeWriter.toYaml(recipe), "written", "x"));
+    }
+
     @Test void nmOnConvolutionsReportsWhatThePatternReallyPrunesAndSkipsLayersItCannotPrune() {
         // LeNet-5: conv1 has 1 input channel (only short groups: nothing pruned), conv2 has 6 (a group of 4 keeps 2, a short one of 2 keeps 2)
         Model m = dev.shears.core.nn.Architectures.create("lenet-5", Shape.of(1, 28, 28), 10).bind(be, 2);
@@ -270,5 +347,10 @@ class SensitivityAnalysisTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SensitivityPlan.unstructured(List.of(0.5, 0.5))).getMessage().contains("twice"));
         assertThrows(IllegalArgumentException.class, () -> new SensitivityPlan(List.of(0.9), NmStructure.TWO_FOUR));
         assertEquals(List.of(0.5), SensitivityPlan.nm(NmStructure.TWO_FOUR).sparsities());
+        assertEquals(List.of(0.5, 0.9), SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.9, 0.5)).sparsities(),
+                "channels and blocks take the list");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SensitivityPlan.structured(new BlockStructure(2, 2), List.of(1.5)))
+                .getMessage().contains("1.5"));
+        assertThrows(IllegalArgumentException.class, () -> SensitivityPlan.structured(NmStructure.TWO_FOUR, List.of(0.5)));
     }
 }

@@ -3,6 +3,7 @@ package dev.shears.core.cuda.sparse;
 import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.EventTiming;
+import dev.shears.core.sparse.BlockPattern;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.ConvTaps;
 import dev.shears.core.sparse.CsrMatrix;
@@ -24,7 +25,8 @@ import java.util.stream.IntStream;
  * layer's own dense weights (the baseline, always present), cuSPARSE CSR with each SpMM algorithm
  * that applies (and SpMV at batch 1, see {@link CudaCsrMatrix#candidates}), and cuSPARSE
  * Blocked-ELL for each configured block size that divides the matrix and stores at most
- * {@code bellMaxFill} values per nonzero. A sparse format must beat dense by {@code margin}, the
+ * {@code bellMaxFill} values per nonzero, and for a block-pruned matrix ({@link BlockPattern#squareBlock},
+ * as the CPU planner) with its own block size, configured or not, whatever its fill. A sparse format must beat dense by {@code margin}, the
  * CPU planner's margin by default, so a planned model is never slower than the dense one beyond
  * timing noise.
  *
@@ -233,17 +235,30 @@ public final class CudaSparsePlanner {
             for (CudaCsrMatrix.Kernel k : CudaCsrMatrix.candidates(batchMajor, n))
                 add(matrices, labels, setups, csr, "csr/" + k.label(), () -> csr.use(k));
             String bellUnsupported = CudaBlockedEllMatrix.supportedOn(backend.computeCapability());
-            for (int b : options.bellBlocks()) {
+            // A block-pruned matrix (every zero in an all-zero b x b block, BlockPattern: the CPU planner's detection)
+            // also gets Blocked-ELL with its own block b, configured or not, and exempt from the fill limit: it stores
+            // exactly the kept blocks plus ELL padding, so the limit (meant to skip hopeless scattered candidates) does
+            // not apply. cuSPARSE's limits still do: compute capability 8.0+ for FP32 and, here, a block dividing both
+            // dimensions (fits); a detected block that fails them is skipped with the reason in rejected.
+            int pruned = BlockPattern.squareBlock(a, rows, cols);
+            int[] blocks = options.bellBlocks();
+            if (pruned > 0 && Arrays.stream(blocks).noneMatch(b -> b == pruned)) {
+                blocks = Arrays.copyOf(blocks, blocks.length + 1);
+                blocks[blocks.length - 1] = pruned;
+            }
+            for (int b : blocks) {
+                String detected = b == pruned ? " (the layer's detected " + b + "x" + b + " block pattern)" : "";
                 if (bellUnsupported != null) {
-                    rejected.add("blocked-ell-" + b + ": " + bellUnsupported);
+                    rejected.add("blocked-ell-" + b + detected + ": " + bellUnsupported);
                     continue;
                 }
                 if (!CudaBlockedEllMatrix.fits(rows, cols, b)) {
-                    rejected.add("blocked-ell-" + b + ": " + b + " does not divide " + rows + " x " + cols);
+                    rejected.add("blocked-ell-" + b + detected + ": " + b + " does not divide " + rows + " x " + cols
+                            + " (cuSPARSE's Blocked-ELL here needs whole blocks)");
                     continue;
                 }
                 double fill = BlockedEllMatrix.fillRatio(a, rows, cols, b);
-                if (fill > options.bellMaxFill()) {
+                if (b != pruned && fill > options.bellMaxFill()) {
                     rejected.add(String.format(java.util.Locale.ROOT, "blocked-ell-%d: stores %.1f values per nonzero (limit %.1f)", b, fill, options.bellMaxFill()));
                     continue;
                 }

@@ -1,0 +1,41 @@
+package dev.shears.pruning;
+
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Dense;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The kernels of the layers that make a model's output: the Dense/Conv2D layers reached walking
+ * back from the output node through layers without kernels (Softmax, activations, Flatten, Add,
+ * ...). Their output channels are the model's outputs (the classes), so channel pruning never
+ * touches them: the trainer leaves them out of a {@code structure: channels} modifier, and the
+ * sensitivity analysis out of a channel measurement.
+ */
+public final class OutputKernels {
+    private OutputKernels() {}
+
+    /** The parameter names of the output layers' kernels, e.g. {@code fc3/kernel}. */
+    public static Set<String> of(Model model) {
+        Set<String> kernels = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(model.outputName()));
+        Set<String> seen = new HashSet<>();
+        Map<String, Model.Node> byName = new HashMap<>();
+        for (Model.Node n : model.nodes()) byName.put(n.name(), n);
+        while (!todo.isEmpty()) {
+            Model.Node n = byName.get(todo.pop());
+            if (n == null || !seen.add(n.name())) continue; // a graph input, or visited
+            if (n.layer() instanceof Dense d) kernels.add(d.kernel().name());
+            else if (n.layer() instanceof Conv2D c) kernels.add(c.kernel().name());
+            else todo.addAll(n.inputs());
+        }
+        return kernels;
+    }
+}
