@@ -17,8 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
 public final class BlockedEllMatrix extends SparseMatrix {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
-    /** 8 lanes, for the rows of 8-wide blocks when the preferred vectors are wider (batch 1) */
-    static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    /**
+     * The low 8 lanes, for the rows of 8-wide blocks when the preferred vectors are wider (batch 1):
+     * masked loads into the one accumulator, whose lanes {@link Lanes#sum} adds in a fixed order
+     * (a second, 8-lane accumulator would need {@code reduceLanes}, whose order the JIT changes).
+     */
+    static final VectorMask<Float> LOW8 = S.indexInRange(0, 8);
 
     private final int block;
     private final int blockRows;
@@ -159,13 +163,13 @@ public final class BlockedEllMatrix extends SparseMatrix {
     /**
      * One vector (n = 1): y[r] = sum over the kept blocks of block-row i of the dot product of the
      * block's row r with x[c0 .. c0+b); with contiguous x (ldx = 1) a block row is VL-wide vector
-     * FMAs (one for b = 16 on 512-bit vectors), then 8-wide ones (b = 8), then scalar.
+     * FMAs (one for b = 16 on 512-bit vectors), then 8-lane masked ones (b = 8), then scalar.
      */
     private void blockRowVector(int i, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
         int ld = ellBlocks * block;
         int rEnd = Math.min(rows, (i + 1) * block);
         for (int r = i * block; r < rEnd; r++) {
-            FloatVector acc = FloatVector.zero(S), acc8 = FloatVector.zero(S8);
+            FloatVector acc = FloatVector.zero(S);
             float s = 0f;
             for (int e = 0; e < ellBlocks; e++) {
                 int bcol = blockCols[i * ellBlocks + e];
@@ -176,12 +180,12 @@ public final class BlockedEllMatrix extends SparseMatrix {
                 if (ldx == 1) {
                     for (; k + VL <= len; k += VL)
                         acc = FloatVector.fromArray(S, values, vo + k).fma(FloatVector.fromArray(S, x, xOff + c0 + k), acc);
-                    for (; k + 8 <= len; k += 8)
-                        acc8 = FloatVector.fromArray(S8, values, vo + k).fma(FloatVector.fromArray(S8, x, xOff + c0 + k), acc8);
+                    for (; k + 8 <= len; k += 8) // only when VL > 8: the loop above leaves fewer than VL
+                        acc = FloatVector.fromArray(S, values, vo + k, LOW8).fma(FloatVector.fromArray(S, x, xOff + c0 + k, LOW8), acc);
                 }
                 for (; k < len; k++) s += values[vo + k] * x[xOff + (c0 + k) * ldx];
             }
-            y[yOff + r * ldy] = s + Lanes.sum(acc) + acc8.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            y[yOff + r * ldy] = s + Lanes.sum(acc);
         }
     }
 
