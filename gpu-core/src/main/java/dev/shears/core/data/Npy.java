@@ -58,9 +58,6 @@ public final class Npy {
         /** numpy's name of the dtype: {@code uint8}, {@code float32}, ... */
         public String dtype() { return dtypeName(kind); }
 
-        /** Whether the elements are integers (or bool): class labels can be. */
-        public boolean isInteger() { return kind.charAt(0) != 'f'; }
-
         /**
          * The values as float32, unscaled (uint8 255 stays 255.0), in one new array; checks first
          * that it fits in the free heap.
@@ -104,7 +101,8 @@ public final class Npy {
      */
     public static Array read(Path file) {
         try {
-            HeapBudget.require(Files.size(file), file + " (" + Files.size(file) + " bytes)", DataException::new);
+            long size = Files.size(file);
+            HeapBudget.require(size, file + " (" + size + " bytes)", DataException::new);
             return parse(Files.readAllBytes(file), file.toString());
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e + ")", e);

@@ -52,25 +52,33 @@ public final class NumpyData {
     /** Only the test set of a {@code .npz} archive ({@code x_test}, {@code y_test}). */
     public static Dataset loadNpzTest(Path file, PrintStream log) {
         try (Archive a = new Archive(file)) {
-            Labels y = labels(a.array(Y_TEST));
-            return dataset(a.array(X_TEST), y, y.classes, file + " (test)", log);
+            return test(a, file.toString(), log);
         }
     }
 
     /** Train and test sets from a folder of {@code x_train.npy}, {@code y_train.npy}, {@code x_test.npy}, {@code y_test.npy}. */
     public static Split loadFolder(Path dir, PrintStream log) {
-        return split(key -> Npy.read(dir.resolve(key + ".npy")), dir.toString(), log);
+        return split(folder(dir), dir.toString(), log);
     }
 
     /** Only the test set of a folder of {@code .npy} files. */
     public static Dataset loadFolderTest(Path dir, PrintStream log) {
-        Labels y = labels(Npy.read(dir.resolve(Y_TEST + ".npy")));
-        return dataset(Npy.read(dir.resolve(X_TEST + ".npy")), y, y.classes, dir + " (test)", log);
+        return test(folder(dir), dir.toString(), log);
     }
 
     /** Where the arrays come from: an archive's entries or a folder's files. */
     private interface Source {
         Npy.Array array(String key);
+    }
+
+    private static Source folder(Path dir) {
+        return key -> Npy.read(dir.resolve(key + ".npy"));
+    }
+
+    /** Only the test set: its labels decide the classes. */
+    private static Dataset test(Source s, String name, PrintStream log) {
+        Labels y = labels(s.array(Y_TEST));
+        return dataset(s.array(X_TEST), y, y.classes, name + " (test)", log);
     }
 
     /** Labels first (small), then each x in turn, so that only one x's file bytes are held at a time beside the floats. */
