@@ -1,5 +1,7 @@
 package dev.shears.core.sparse;
 
+import java.util.Arrays;
+
 /**
  * The R x C block pattern a matrix A [rows, cols] follows, as block pruning leaves it: every zero
  * of A lies in an all-zero R x C block (blocks tile A from (0, 0); the last block-row and
@@ -48,6 +50,18 @@ public record BlockPattern(int r, int c, long zeroBlocks, long blocks) {
         int skewP = Math.abs(Integer.numberOfTrailingZeros(p.r) - Integer.numberOfTrailingZeros(p.c));
         int skewQ = Math.abs(Integer.numberOfTrailingZeros(q.r) - Integer.numberOfTrailingZeros(q.c));
         return skewP != skewQ ? skewP < skewQ : p.r > q.r;
+    }
+
+    /**
+     * The Blocked-ELL block sizes a planner tries for a matrix whose detected square block is
+     * {@code pruned} ({@link #squareBlock}; 0: none): the configured {@code blocks}, and
+     * {@code pruned} after them when they lack it.
+     */
+    public static int[] withSquareBlock(int[] blocks, int pruned) {
+        if (pruned <= 0 || Arrays.stream(blocks).anyMatch(b -> b == pruned)) return blocks;
+        int[] all = Arrays.copyOf(blocks, blocks.length + 1);
+        all[blocks.length] = pruned;
+        return all;
     }
 
     /**

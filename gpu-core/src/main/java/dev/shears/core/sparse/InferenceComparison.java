@@ -108,7 +108,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             Runnable dense = () -> model.forward(ctx, x);
             // every layer dense (chosen so, or sent back by the whole-model check): the planned
             // forward runs the same products, so it is not timed again (that would time noise)
-            boolean allDense = sparse.plans().stream().allMatch(p -> p.format().equals(SparseFormat.DENSE.id()));
+            boolean allDense = sparse.plans().stream().allMatch(SparseModel.LayerPlan::isDense);
             Runnable planned = allDense ? null : () -> sparse.forward(x);
             // Both paths settled on these very shapes before the rounds that count: on the CPU a
             // batch size the run never used reaches GEMM branches (and scalar tails) the JIT has not

@@ -46,6 +46,9 @@ public final class SparseModel {
         }
 
         public double speedupVsDense() { return denseMs() / chosenMs(); }
+
+        /** Whether the layer runs dense: its own forward, the same products as the dense model. */
+        public boolean isDense() { return format.equals(SparseFormat.DENSE.id()); }
     }
 
     /**
@@ -122,7 +125,7 @@ public final class SparseModel {
      * timing of one forward pass given (tests decide with them).
      */
     public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
-        boolean anySparse = plans.stream().anyMatch(p -> !p.format().equals(SparseFormat.DENSE.id()));
+        boolean anySparse = !plans.stream().allMatch(LayerPlan::isDense);
         if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
         try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
             ExecContext ctx = ExecContext.inference(backend);

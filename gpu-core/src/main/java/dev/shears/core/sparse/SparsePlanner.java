@@ -156,11 +156,9 @@ public final class SparsePlanner {
             // it stores exactly the kept blocks, and only ELL padding (block-rows keeping fewer blocks than the fullest),
             // so the fill limit, meant to skip hopeless scattered candidates, does not apply to it.
             int pruned = BlockPattern.squareBlock(a, rows, cols);
-            for (int b : options.bellBlocks())
+            for (int b : BlockPattern.withSquareBlock(options.bellBlocks(), pruned))
                 if (b == pruned || BlockedEllMatrix.fillRatio(a, rows, cols, b) <= options.bellMaxFill())
                     candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, b));
-            if (pruned > 0 && Arrays.stream(options.bellBlocks()).noneMatch(b -> b == pruned))
-                candidates.add(BlockedEllMatrix.fromDense(a, rows, cols, pruned));
             // A Conv2D pruned 2:4 groups input channels at each kernel position (NVIDIA's grouping, the pruning
             // module's NmLayout): in A = [out, in*kh*kw] a group strides kh*kw, so only a 1x1 kernel passes here;
             // chooseConv passes the larger ones' tap-major A, in which the groups are consecutive (ConvTaps).

@@ -241,12 +241,7 @@ public final class CudaSparsePlanner {
             // not apply. cuSPARSE's limits still do: compute capability 8.0+ for FP32 and, here, a block dividing both
             // dimensions (fits); a detected block that fails them is skipped with the reason in rejected.
             int pruned = BlockPattern.squareBlock(a, rows, cols);
-            int[] blocks = options.bellBlocks();
-            if (pruned > 0 && Arrays.stream(blocks).noneMatch(b -> b == pruned)) {
-                blocks = Arrays.copyOf(blocks, blocks.length + 1);
-                blocks[blocks.length - 1] = pruned;
-            }
-            for (int b : blocks) {
+            for (int b : BlockPattern.withSquareBlock(options.bellBlocks(), pruned)) {
                 String detected = b == pruned ? " (the layer's detected " + b + "x" + b + " block pattern)" : "";
                 if (bellUnsupported != null) {
                     rejected.add("blocked-ell-" + b + detected + ": " + bellUnsupported);
