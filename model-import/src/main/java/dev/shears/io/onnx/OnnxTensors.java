@@ -242,7 +242,7 @@ final class OnnxTensors {
         long need = (long) n * width;
         if (external) {
             ExternalData x = ExternalData.of(t, file, name, need);
-            x.size(); // the file is there and holds the bytes: refused at load, as raw_data is, not when first read
+            x.check(); // the file is there and holds the bytes: refused at load, as raw_data is, not when first read
             return () -> x.read().order(ByteOrder.LITTLE_ENDIAN);
         }
         ByteString raw = t.getRawData();
@@ -287,10 +287,10 @@ final class OnnxTensors {
             return new ExternalData(data, location, offset, need, file, name);
         }
 
-        /** The data file's size, after checking it holds bytes offset to offset + need; the errors {@link #read} gives too. */
-        long size() {
+        /** Checks the data file is there and holds bytes offset to offset + need; the errors {@link #read} gives too. */
+        void check() {
             try {
-                return checkedSize(Files.size(data));
+                checkHolds(Files.size(data));
             } catch (IOException e) {
                 throw failure(e);
             }
@@ -300,7 +300,7 @@ final class OnnxTensors {
         ByteBuffer read() {
             HeapBudget.require(need, "external data of " + location, m -> new ImportException(m, file, name));
             try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
-                checkedSize(ch.size());
+                checkHolds(ch.size());
                 ByteBuffer buf = ByteBuffer.allocate((int) need);
                 long pos = offset;
                 while (buf.hasRemaining()) {
@@ -316,11 +316,10 @@ final class OnnxTensors {
             }
         }
 
-        private long checkedSize(long size) {
+        private void checkHolds(long size) {
             if (offset < 0 || offset + need > size)
                 throw new ImportException("external data file " + data + " has " + size + " bytes; the tensor needs bytes "
                         + offset + " to " + (offset + need) + " (truncated file or wrong offset)", file, name);
-            return size;
         }
 
         private ImportException failure(IOException e) {

@@ -65,7 +65,7 @@ public final class SensitivityAnalysis {
      */
     public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
         List<Parameter> selected = selection.resolve(model);
-        List<Parameter> params = measured(selection, plan);
+        List<Parameter> params = measured(selected, plan);
         List<String> leftOut = selected.stream().filter(p -> !params.contains(p)).map(Parameter::name).toList();
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
@@ -115,7 +115,11 @@ public final class SensitivityAnalysis {
      *                         pruning, a selection of output kernels only
      */
     public List<Parameter> measured(ParamSelection selection, SensitivityPlan plan) {
-        List<Parameter> ps = selection.resolve(model);
+        return measured(selection.resolve(model), plan);
+    }
+
+    /** {@code ps}, the parameters a selection resolved to, less the output kernels with channel pruning. */
+    private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
         Set<String> outputs = OutputKernels.of(model);
         List<Parameter> kept = ps.stream().filter(p -> !outputs.contains(p.name())).toList();

@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
  * time, one-shot, without fine-tuning; {@link SensitivityResult#CAVEAT}.
  *
  * @param maxDropPoints the budget in accuracy percentage points per layer
+ * @param structure     the analysis plan's structure, which {@link #toRecipe} writes on every modifier (null: unstructured)
  * @param layers        one per analysed layer, in the result's order
  */
 public record SparsitySuggestion(double maxDropPoints, Structure structure, List<Layer> layers) {

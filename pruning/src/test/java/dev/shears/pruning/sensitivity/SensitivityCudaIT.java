@@ -11,6 +11,8 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.pruning.TestModels;
+import dev.shears.pruning.recipe.BlockStructure;
+import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Recipe;
@@ -50,10 +52,13 @@ class SensitivityCudaIT {
             new GmpTrainer(onCpu, fm.train().head(2000).withSampleShape(Shape.of(784)), test, dense, 1).run();
             Model onGpu = TestModels.mlp(784, 64, 32, 10, false).bind(gpu, 3);
             ModelSnapshot.take(onCpu, 0).restore(onGpu);
-            for (SensitivityPlan plan : List.of(SensitivityPlan.unstructured(List.of(0.9)), SensitivityPlan.nm(NmStructure.TWO_FOUR))) {
+            // channels and blocks build their masks on the host and copy them into the device masks: restored on the device too
+            for (SensitivityPlan plan : List.of(SensitivityPlan.unstructured(List.of(0.9)), SensitivityPlan.nm(NmStructure.TWO_FOUR),
+                    SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5)), SensitivityPlan.structured(new BlockStructure(4, 4), List.of(0.5)))) {
                 List<Object> before = state(gpu, onGpu);
                 SensitivityResult g = new SensitivityAnalysis(onGpu, test, 128).run(ParamSelection.ALL_PRUNABLE, plan, SensitivityListener.NONE);
                 List<Object> after = state(gpu, onGpu);
+                assertFalse(g.layers().isEmpty(), plan + " measured something");
                 assertEquals(before.size(), after.size());
                 for (int i = 0; i < before.size(); i++) {
                     if (before.get(i) instanceof int[] a) assertArrayEquals(a, (int[]) after.get(i), "weights of parameter #" + i / 2);
