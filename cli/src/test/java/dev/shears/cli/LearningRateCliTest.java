@@ -77,7 +77,7 @@ class LearningRateCliTest {
     @Test void aTenthOfTheRateFineTunesItWithoutAWarningAndTheScaledRecipeIsPrintedAndStored() throws Exception {
         CliRun r = fineTune("tuned", "--lr", "0.005");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("learning rate 0.005 at the start: cosine 0.005 -> 0.00005 (epochs 0-1)"), r.err());
+        assertTrue(r.err().contains("learning rate 0.005 at the start: cosine 0.005 -> 0.00005 (from epoch 0 to 1)"), r.err());
         assertFalse(r.err().contains("warning:"), r.err());
         JsonNode rep = report("tuned");
         assertEquals(0, rep.path("warnings").size(), rep.toString());

@@ -13,7 +13,7 @@ public record LearningRateModifier(double startEpoch, double endEpoch, LearningR
         if (schedule == null) throw new RecipeException("the schedule is missing");
     }
 
-    /** One phrase for logs and reports, e.g. {@code cosine 0.05 -> 0.0005 (epochs 35-60)}. */
+    /** One phrase for logs and reports, e.g. {@code cosine 0.05 -> 0.0005 (from epoch 35 to 60)}. */
     public String describe() {
         String what = switch (schedule) {
             case LearningRateSchedule.Constant c -> "constant " + PruningModifier.shortNum(c.lr());
@@ -26,7 +26,7 @@ public record LearningRateModifier(double startEpoch, double endEpoch, LearningR
             case LearningRateSchedule.Cosine c -> "cosine " + PruningModifier.shortNum(c.initial()) + " -> " + PruningModifier.shortNum(c.minimum());
             case LearningRateSchedule.Piecewise p -> "piecewise (" + p.segments().size() + " schedules)";
         };
-        return what + " (epochs " + PruningModifier.shortNum(startEpoch) + "-" + PruningModifier.shortNum(endEpoch) + ")";
+        return what + " (from epoch " + PruningModifier.shortNum(startEpoch) + " to " + PruningModifier.shortNum(endEpoch) + ")";
     }
 
     public LearningRateSchedule.Segment segment() { return new LearningRateSchedule.Segment(startEpoch, endEpoch, schedule); }
