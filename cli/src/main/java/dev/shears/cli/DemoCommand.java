@@ -42,6 +42,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
 
+    @Mixin LearningRateOption lr;
+
     @Mixin BackendOption backendOption;
 
     @Mixin InferenceOption inference;
@@ -72,6 +74,9 @@ final class DemoCommand implements Callable<Integer> {
             if (epochs < 2) throw new UserError("--epochs " + epochs + " must be at least 2");
             recipe = recipe.withEpochs(epochs);
         }
+        // --lr: both phases start at X (the dense phase's recipe and the pruning one, each keeping its shape)
+        recipe = lr.apply(recipe);
+        Recipe denseRecipe = lr.apply(Recipes.builtIn("dense").withEpochs(DENSE_EPOCHS));
         // the demo writes out/dense/ and then out/: never silently over an earlier run there. Without --out, a
         // second 'shears demo' goes to the next free shears-out/demo-N (as ML tools number their runs) instead of
         // failing the README's one command; an --out the user chose is refused as for train and prune
@@ -97,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             err.println("demo: phase 1 of 2: dense training of lenet-300-100 for " + DENSE_EPOCHS + " epochs");
             ModelSource fresh = ModelSource.load("lenet-300-100", null, be, split.train().sampleShape(), split.train().classes(), seed);
-            RunSupport.run("train", fresh, split, Recipes.builtIn("dense").withEpochs(DENSE_EPOCHS), seed,
+            RunSupport.run("train", fresh, split, denseRecipe, seed,
                     out.resolve("dense"), err, quiet, "model.shears");
             err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + recipe.name() + "\"");
             ModelSource dense = new ModelSource(fresh.model(), "lenet-300-100 (dense, " + DENSE_EPOCHS + " epochs)", null, null);

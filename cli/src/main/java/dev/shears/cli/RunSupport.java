@@ -11,6 +11,7 @@ import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.train.BatchProgress;
+import dev.shears.pruning.train.CollapseWarning;
 import dev.shears.pruning.train.EpochMetrics;
 import dev.shears.pruning.train.GmpTrainer;
 import dev.shears.pruning.train.NonFiniteLossException;
@@ -180,6 +181,13 @@ final class RunSupport {
                                 p.epochLoss(), 100 * p.epochAccuracy(), 100 * p.sparsity(), p.lr()));
             }
 
+            @Override public void collapsed(CollapseWarning w) {
+                // said even with --quiet: the run goes on, but its model is most likely useless
+                String text = "warning: " + collapseAdvice(w);
+                if (quiet) err.println(text);
+                else progress.line(text);
+            }
+
             @Override public void epochFinished(EpochMetrics m) {
                 if (m.epoch() == 0) {
                     progress.line(String.format(Locale.ROOT, "before training: test accuracy %.2f%%, loss %.4f", 100 * m.testAccuracy(), m.testLoss()));
@@ -222,6 +230,7 @@ final class RunSupport {
         // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
         TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
         RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
+        if (history.collapse() != null) report = report.withWarnings(List.of(collapseAdvice(history.collapse())));
         boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
         // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
         if (timeInference && InferenceReport.timesInPlace(model))
@@ -273,6 +282,12 @@ final class RunSupport {
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
                 layers, rows, updates, secs, ckpt.toString(), stop, null);
+    }
+
+    /** The collapse warning with what to do about it, for stderr (after "warning: ") and the report's warnings. */
+    static String collapseAdvice(CollapseWarning w) {
+        return w.describe() + "; stop it (Ctrl-C) and rerun with --lr " + CollapseWarning.rate(w.suggestedLr())
+                + " (a tenth), or a recipe with lower rates";
     }
 
     /** Refuses an --out that is an existing file: createDirectories would only say the path. */

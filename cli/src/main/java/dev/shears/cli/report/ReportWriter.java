@@ -61,6 +61,7 @@ public final class ReportWriter {
                     : String.format(Locale.ROOT, "%.2f", r.finalSparsityEpoch())));
         kv(h, "training time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         if (r.stopReason() != null) kv(h, "stopped", r.stopReason());
+        for (String w : r.warnings()) kv(h, "warning", w);
         kv(h, "checkpoint", r.checkpoint());
         kv(h, "written", r.date() + " by Shears " + r.shearsVersion());
         h.append("</table>\n");

@@ -11,6 +11,7 @@ import java.util.List;
  * @param inference    dense against planned-sparse inference of the final model (null when not measured)
  * @param thinning     the final model thinned (its all-zero output channels removed) against it: present
  *                     when thinning removes at least one channel, or the recipe prunes channels; else null
+ * @param warnings     what the run warned of on stderr (an epoch that ended at chance), in order; empty when none
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -19,7 +20,26 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         double sparsity, double targetSparsity, double finalSparsityEpoch,
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                        double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning) {
+                        double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
+                        List<String> warnings) {
+
+    public RunReport {
+        warnings = warnings == null ? List.of() : List.copyOf(warnings);
+    }
+
+    /** A report without warnings. */
+    public RunReport(String command, String shearsVersion, String date, String backend,
+                     String model, String data, int trainSamples, int testSamples,
+                     String recipe, long seed,
+                     Metrics before, Metrics after,
+                     double sparsity, double targetSparsity, double finalSparsityEpoch,
+                     long parameters, long prunableParameters, long nonZeroPrunable,
+                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
+                     double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning) {
+        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, List.of());
+    }
 
     /** A report without a thinning section (as before thinning was reported). */
     public RunReport(String command, String shearsVersion, String date, String backend,
@@ -39,14 +59,21 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     public RunReport withInference(Inference i) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, thinning);
+                maskUpdates, seconds, checkpoint, stopReason, i, thinning, warnings);
+    }
+
+    /** The same report with {@code w} as its warnings. */
+    public RunReport withWarnings(List<String> w) {
+        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, w);
     }
 
     /** The same report with the thinning section added. */
     public RunReport withThinning(Thinning t) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, t);
+                maskUpdates, seconds, checkpoint, stopReason, inference, t, warnings);
     }
 
     /**

@@ -83,6 +83,9 @@ public record Recipe(String name, String description, int epochs, int batchSize,
     public String describe() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "recipe %s: %d %s, batch %d", name, epochs, epochs == 1 ? "epoch" : "epochs", batchSize));
+        StringBuilder rates = new StringBuilder();
+        for (LearningRateModifier m : learningRate) rates.append(rates.isEmpty() ? "" : ", ").append(m.describe());
+        sb.append("\n  learning rate ").append(PruningModifier.shortNum(startLearningRate())).append(" at the start: ").append(rates);
         for (PruningModifier m : pruning) sb.append("\n  ").append(m.describe());
         if (pruning.isEmpty()) sb.append("\n  dense training (no pruning)");
         return sb.toString();
@@ -130,6 +133,52 @@ public record Recipe(String name, String description, int epochs, int batchSize,
             });
         }
         return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
+    }
+
+    /** The learning rate of the run's first step (epoch 0 of {@link #learningRateSchedule()}). */
+    public double startLearningRate() { return learningRateSchedule().at(0); }
+
+    /**
+     * This recipe with its learning-rate schedule scaled so that the rate at the start of training
+     * is {@code lr}: every rate value of every {@code learningRate} item (constant {@code lr},
+     * linear {@code start} and {@code end}, step/multistep/exponential {@code initial}, cosine
+     * {@code initial} and {@code minimum}) is multiplied by lr / {@link #startLearningRate()}, so
+     * the schedule keeps its shape (epochs, milestones, gammas and ratios between rates are
+     * unchanged). A rate equal to the start rate becomes exactly {@code lr}; the others are
+     * rounded to 12 significant digits, so that the recipe written back as YAML stays readable
+     * (0.0005 * 0.1 is 5e-5, not 5.000000000000001e-5).
+     *
+     * @throws RecipeException when {@code lr} is not a finite number > 0, or the recipe starts at
+     *         rate 0 (a warm-up from 0 has no start rate to scale)
+     */
+    public Recipe withStartLearningRate(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr))
+            throw new RecipeException("learning rate " + lr + " must be a finite number > 0");
+        double start = startLearningRate();
+        if (!(start > 0))
+            throw new RecipeException("recipe " + name + " starts at learning rate " + PruningModifier.num(start)
+                    + " (a warm-up from 0?), so there is no start rate to scale to " + PruningModifier.num(lr) + "; write a recipe with the rates you want");
+        if (lr == start) return this;
+        List<LearningRateModifier> out = new ArrayList<>();
+        for (LearningRateModifier m : learningRate)
+            out.add(new LearningRateModifier(m.startEpoch(), m.endEpoch(), scaleRates(m.schedule(), start, lr)));
+        return new Recipe(name, description, epochs, batchSize, optimizer, out, pruning);
+    }
+
+    /** {@code s} with every rate value v replaced by v / from * to (exactly {@code to} where v == from). */
+    private static LearningRateSchedule scaleRates(LearningRateSchedule s, double from, double to) {
+        java.util.function.DoubleUnaryOperator r = v -> v == from ? to
+                : new java.math.BigDecimal(v / from * to).round(new java.math.MathContext(12)).doubleValue();
+        return switch (s) {
+            case LearningRateSchedule.Constant c -> new LearningRateSchedule.Constant(r.applyAsDouble(c.lr()));
+            case LearningRateSchedule.StepDecay d -> new LearningRateSchedule.StepDecay(r.applyAsDouble(d.initial()), d.stepEpochs(), d.gamma());
+            case LearningRateSchedule.MultiStep d -> new LearningRateSchedule.MultiStep(r.applyAsDouble(d.initial()), d.milestones(), d.gamma());
+            case LearningRateSchedule.Exponential e -> new LearningRateSchedule.Exponential(r.applyAsDouble(e.initial()), e.gamma());
+            case LearningRateSchedule.Cosine c -> new LearningRateSchedule.Cosine(r.applyAsDouble(c.initial()), r.applyAsDouble(c.minimum()), c.epochs());
+            case LearningRateSchedule.Linear l -> new LearningRateSchedule.Linear(r.applyAsDouble(l.start()), r.applyAsDouble(l.end()), l.epochs());
+            case LearningRateSchedule.Piecewise p -> new LearningRateSchedule.Piecewise(p.segments().stream()
+                    .map(g -> new LearningRateSchedule.Segment(g.startEpoch(), g.endEpoch(), scaleRates(g.schedule(), from, to))).toList());
+        };
     }
 
     /**

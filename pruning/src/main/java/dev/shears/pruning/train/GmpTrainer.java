@@ -98,6 +98,8 @@ public final class GmpTrainer {
     private final List<PruningEvent> events = new ArrayList<>();
     private Evaluator.Result beforePruning;
     private RunInfo info;
+    /** the first epoch that ended at chance, or null (see {@link CollapseWarning}) */
+    private CollapseWarning collapse;
     private boolean ran;
     /** sparsity over all prunable weights after the latest mask update, for progress reports */
     private double sparsityNow;
@@ -300,7 +302,7 @@ public final class GmpTrainer {
     public ModelSnapshot lastGoodSnapshot() { return lastGood; }
 
     /** What has been recorded so far (complete after {@link #run} returns). */
-    public TrainingHistory history() { return new TrainingHistory(info, epochs, events, beforePruning); }
+    public TrainingHistory history() { return new TrainingHistory(info, epochs, events, beforePruning, collapse); }
 
     /** Runs the whole recipe. One trainer runs once. */
     public TrainingHistory run() {
@@ -349,6 +351,9 @@ public final class GmpTrainer {
                 for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
                 refreshSparsity();
                 pruned = (long) firstEpoch * stepsPerEpoch; // the updates due at the end of the last saved epoch ran before it was saved
+                // found again from the saved epochs (nothing extra stored) and told again: the user is resuming a collapsed run
+                for (EpochMetrics m : epochs) if (collapse == null) collapse = CollapseWarning.check(m, classes, lr.at(0));
+                if (collapse != null) for (TrainingListener l : listeners) l.collapsed(collapse);
             }
 
             for (int e = firstEpoch; e < recipe.epochs(); e++) {
@@ -423,8 +428,12 @@ public final class GmpTrainer {
                     EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, r, (System.nanoTime() - t0) / 1e9, snap);
                     epochs.add(m);
                     LOG.log(System.Logger.Level.DEBUG, () -> describe(m));
+                    // at chance after a whole epoch: warned once, the run goes on (on every backend: the metrics are the host's)
+                    CollapseWarning collapsedNow = collapse == null ? CollapseWarning.check(m, classes, lr.at(0)) : null;
+                    if (collapsedNow != null) collapse = collapsedNow;
                     if (epochSink != null) epochSink.accept(capture(optimizer, e + 1));
                     for (TrainingListener l : listeners) l.epochFinished(m);
+                    if (collapsedNow != null) for (TrainingListener l : listeners) l.collapsed(collapsedNow);
                 }
             }
         } finally {

@@ -12,12 +12,19 @@ import java.util.Optional;
  * @param pruning       every mask update, in order
  * @param beforePruning the test evaluation taken just before the first mask update (the dense
  *                      model's accuracy), or null when the run never pruned
+ * @param collapse      the first epoch that ended at chance ({@link CollapseWarning}), or null;
+ *                      derived from {@code epochs}, so a resumed run finds it again without storing it
  */
 public record TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning,
-                              Evaluator.Result beforePruning) {
+                              Evaluator.Result beforePruning, CollapseWarning collapse) {
     public TrainingHistory {
         epochs = List.copyOf(epochs);
         pruning = List.copyOf(pruning);
+    }
+
+    /** A history without a collapse warning. */
+    public TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning) {
+        this(info, epochs, pruning, beforePruning, null);
     }
 
     /** The last completed epoch's metrics (or the initial evaluation when none completed). */

@@ -16,5 +16,12 @@ public interface TrainingListener {
 
     default void epochFinished(EpochMetrics metrics) {}
 
+    /**
+     * The first epoch of the run that ended at chance, told once, after its {@link #epochFinished};
+     * the run goes on. A resumed run whose saved epochs already hold one tells it again when it
+     * resumes (after {@link #runStarted}).
+     */
+    default void collapsed(CollapseWarning warning) {}
+
     default void runFinished(TrainingHistory history) {}
 }
