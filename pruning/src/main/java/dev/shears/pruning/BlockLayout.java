@@ -74,14 +74,6 @@ public record BlockLayout(int rows, int cols, int r, int c, boolean transpose) {
         return any;
     }
 
-    /** Whether every weight of each block is zero, [blocks]. */
-    public boolean[] zeroBlocks(float[] w) {
-        boolean[] any = new boolean[blocks()];
-        for (int i = 0; i < w.length; i++) if (w[i] != 0f) any[blockOf(i)] = true;
-        for (int b = 0; b < any.length; b++) any[b] = !any[b];
-        return any;
-    }
-
     /** Sets the mask of every element of block {@code b} to 0. */
     public void clear(byte[] mask, int b) {
         int i = b / blockCols(), j = b % blockCols();

@@ -46,6 +46,22 @@ public record ChannelLayout(int channels, int stride, int span, int step) {
         return out;
     }
 
+    /** Whether every element of each output channel is masked (0 in {@code mask}), [channels]. */
+    public boolean[] maskedChannels(byte[] mask) {
+        boolean[] out = new boolean[channels];
+        for (int c = 0; c < channels; c++) {
+            boolean all = true;
+            for (int k = 0; k < span && all; k++) all = mask[index(c, k)] == 0;
+            out[c] = all;
+        }
+        return out;
+    }
+
+    /** Sets the mask of every element of output channel {@code c} to 0. */
+    public void clear(byte[] mask, int c) {
+        for (int k = 0; k < span; k++) mask[index(c, k)] = 0;
+    }
+
     /** Whether every weight of each output channel is zero, [channels]. */
     public boolean[] zeroChannels(float[] w) {
         boolean[] out = new boolean[channels];

@@ -10,6 +10,8 @@ import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -108,31 +110,12 @@ public final class MagnitudePruner {
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
             ChannelLayout l = layouts[i];
-            float[] w = backend.download(p.value());
             byte[] mask = backend.downloadBytes(p.mask());
-            double[] norm = l.l1Norms(w);
-            boolean[] gone = new boolean[l.channels()];
-            int goneBefore = 0;
-            for (int c = 0; c < l.channels(); c++) {
-                boolean all = true;
-                for (int k = 0; k < l.span() && all; k++) all = mask[l.index(c, k)] == 0;
-                gone[c] = all;
-                if (all) goneBefore++;
-            }
-            int remove = Math.max(goneBefore, ChannelStructure.removed(target, l.channels()));
-            Integer[] order = new Integer[l.channels()];
-            for (int c = 0; c < order.length; c++) order[c] = c;
-            java.util.Arrays.sort(order, java.util.Comparator.<Integer, Boolean>comparing(c -> !gone[c])
-                    .thenComparingDouble(c -> norm[c]).thenComparingInt(c -> c));
-            for (int r = 0; r < remove; r++) {
-                int c = order[r];
-                for (int k = 0; k < l.span(); k++) mask[l.index(c, k)] = 0;
-            }
-            try (Tensor staged = backend.uploadBytes(mask, p.shape())) {
-                backend.copy(staged, p.mask());
-            }
-            long ones = backend.applyMask(p.value(), p.mask());
-            out.add(new LayerSparsity(p.name(), size[i], size[i] - ones));
+            boolean[] gone = l.maskedChannels(mask);
+            Integer[] order = removalOrder(l.l1Norms(backend.download(p.value())), gone);
+            int remove = Math.max(count(gone), ChannelStructure.removed(target, l.channels()));
+            for (int r = 0; r < remove; r++) l.clear(mask, order[r]);
+            out.add(setMask(p, mask, size[i]));
         }
         return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
     }
@@ -162,25 +145,44 @@ public final class MagnitudePruner {
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
             BlockLayout l = layouts[i];
-            float[] w = backend.download(p.value());
             byte[] mask = backend.downloadBytes(p.mask());
-            double[] score = l.meanAbs(w);
             boolean[] gone = l.maskedBlocks(mask);
-            int goneBefore = 0;
-            for (boolean g : gone) if (g) goneBefore++;
-            int remove = (int) Math.max(goneBefore, BlockStructure.removed(target, l.blocks()));
-            Integer[] order = new Integer[l.blocks()];
-            for (int b = 0; b < order.length; b++) order[b] = b;
-            java.util.Arrays.sort(order, java.util.Comparator.<Integer, Boolean>comparing(b -> !gone[b])
-                    .thenComparingDouble(b -> score[b]).thenComparingInt(b -> b));
+            Integer[] order = removalOrder(l.meanAbs(backend.download(p.value())), gone);
+            long remove = Math.max(count(gone), BlockStructure.removed(target, l.blocks()));
             for (int k = 0; k < remove; k++) l.clear(mask, order[k]);
-            try (Tensor staged = backend.uploadBytes(mask, p.shape())) {
-                backend.copy(staged, p.mask());
-            }
-            long ones = backend.applyMask(p.value(), p.mask());
-            out.add(new LayerSparsity(p.name(), size[i], size[i] - ones));
+            out.add(setMask(p, mask, size[i]));
         }
         return new MaskUpdate(target, Scope.LAYER, structure, 0, out);
+    }
+
+    /**
+     * The order whole units (channels or blocks) of one kernel go in: those masked whole before
+     * first (masks only gain zeros), then the smallest score, then equal scores by index (the
+     * lower goes).
+     */
+    private static Integer[] removalOrder(double[] score, boolean[] gone) {
+        Integer[] order = new Integer[score.length];
+        for (int u = 0; u < order.length; u++) order[u] = u;
+        Arrays.sort(order, Comparator.<Integer, Boolean>comparing(u -> !gone[u]).thenComparingDouble(u -> score[u]).thenComparingInt(u -> u));
+        return order;
+    }
+
+    private static int count(boolean[] flags) {
+        int n = 0;
+        for (boolean f : flags) if (f) n++;
+        return n;
+    }
+
+    /**
+     * Copies a host-computed mask into {@code p}'s existing mask tensor (so a captured CUDA graph
+     * keeps its pointers), zeroes the masked weights and returns the layer's sparsity.
+     */
+    private LayerSparsity setMask(Parameter p, byte[] mask, long size) {
+        try (Tensor staged = backend.uploadBytes(mask, p.shape())) {
+            backend.copy(staged, p.mask());
+        }
+        long ones = backend.applyMask(p.value(), p.mask());
+        return new LayerSparsity(p.name(), size, size - ones);
     }
 
     /**

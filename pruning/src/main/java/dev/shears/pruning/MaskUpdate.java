@@ -13,14 +13,14 @@ import java.util.Locale;
  * The outcome of one {@link MagnitudePruner#update}: the target, and per parameter what was
  * reached. For layer scope every layer's pruned count is {@code round(target * size)}; for
  * global scope the sum over the layers is {@code round(target * total)} (unless more weights
- * were already masked before: masks only gain zeros). For an N:M update ({@code structure} not
- * null) every group of M kept at most {@code keepPerGroup} weights. For a channel update every
+ * were already masked before: masks only gain zeros). For an N:M update ({@code structure} an
+ * {@link NmStructure}) every group of M kept at most {@code keepPerGroup} weights. For a channel update every
  * layer lost round(target * C) whole output channels (at most C - 1), so its weight sparsity is
  * that count over C. For a block update every layer lost round(target * B) of its B whole blocks
  * (at most B - 1).
  *
  * @param structure    the N:M pattern, channels or blocks, or null for unstructured magnitude pruning
- * @param keepPerGroup weights kept per group of M by an N:M update; 0 when unstructured
+ * @param keepPerGroup weights kept per group of M by an N:M update; 0 for any other update
  */
 public record MaskUpdate(double target, Scope scope, Structure structure, int keepPerGroup, List<LayerSparsity> layers) {
     public MaskUpdate { layers = List.copyOf(layers); }

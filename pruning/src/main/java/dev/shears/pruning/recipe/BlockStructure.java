@@ -1,5 +1,7 @@
 package dev.shears.pruning.recipe;
 
+import dev.shears.core.sparse.BlockPattern;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,8 +26,11 @@ import java.util.regex.Pattern;
  * @param cols C, input columns of A per block
  */
 public record BlockStructure(int rows, int cols) implements Structure {
-    /** The longest block side a recipe may ask for (cuSPARSE's Blocked-ELL examples stop at 32; 64 leaves room). */
-    public static final int MAX_SIDE = 64;
+    /**
+     * The longest block side a recipe may ask for (cuSPARSE's Blocked-ELL examples stop at 32; 64 leaves room): the
+     * largest that {@link BlockPattern#detect} looks for, so every pruned pattern is recognised in {@code shears inspect} and the planners.
+     */
+    public static final int MAX_SIDE = BlockPattern.MAX_SIDE;
 
     /** The recipe word before the shape. */
     public static final String PREFIX = "block:";

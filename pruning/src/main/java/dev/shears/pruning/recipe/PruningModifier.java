@@ -54,9 +54,10 @@ public sealed interface PruningModifier {
     /**
      * Gradual magnitude pruning (Zhu & Gupta 2017): from {@code initSparsity} at
      * {@code startEpoch} to {@code finalSparsity} at {@code endEpoch}, updating the masks every
-     * {@code updateFrequency} epochs (fractions allowed) along {@code curve}. With a
-     * {@code structure} (N:M), the curve sets how many weights each group keeps (see
-     * {@link NmStructure}); finalSparsity must then be {@code 1 - N/M} and scope layer.
+     * {@code updateFrequency} epochs (fractions allowed) along {@code curve}. With an N:M
+     * {@code structure}, the curve sets how many weights each group keeps (see
+     * {@link NmStructure}) and finalSparsity must be {@code 1 - N/M}; with channels or blocks it
+     * sets the fraction of each layer's channels or blocks removed. Any structure needs scope layer.
      */
     record GradualMagnitude(double initSparsity, double finalSparsity, double startEpoch, double endEpoch,
                             double updateFrequency, SparsityCurve curve, Scope scope, ParamSelection params,

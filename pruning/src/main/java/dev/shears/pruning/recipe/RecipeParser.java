@@ -49,8 +49,8 @@ import java.util.Set;
  *   - {type: constant, sparsity: 0.5, startEpoch: 0, endEpoch: 10, scope: layer}
  *   - type: gmp                  # N:M: keep the N largest |w| of every M inputs (Conv2D: input channels)
  *     structure: "2:4"           # 1 <= N < M <= 16, channels or block:RxC; scope must be layer (the default)
- *     initSparsity: 0            # optional with N:M (default 0); required with channels
- *     finalSparsity: 0.5         # optional with N:M: it is 1 - N/M; another value is an error
+ *     initSparsity: 0            # optional with N:M (default 0); required with channels and blocks
+ *     finalSparsity: 0.5         # optional with N:M: it is 1 - N/M, another value is an error; required with channels and blocks
  *     startEpoch: 1
  *     endEpoch: 10
  *     updateFrequency: 1         # each group keeps ceil((1 - s_t) * M) >= N (see NmStructure)

@@ -81,6 +81,8 @@ final class ChannelFlow {
     private final Map<Integer, String> joinedBy = new HashMap<>();
     /** producer layer name -> its first atom (its channels are consecutive atoms) */
     final Map<String, Integer> firstAtom = new HashMap<>();
+    /** producer layer name -> whether each of its output channels has an all-zero kernel, [channels] */
+    final Map<String, boolean[]> zeroChannels = new HashMap<>();
 
     private ChannelFlow(Model model) { this.model = model; }
 
@@ -200,6 +202,7 @@ final class ChannelFlow {
             v[c] = zero[c] ? (b == null ? 0f : b[c]) : Float.NaN;
         }
         firstAtom.put(name, at.length == 0 ? -1 : at[0]);
+        zeroChannels.put(name, zero);
         atoms.put(name, at);
         consts.put(name, v);
     }

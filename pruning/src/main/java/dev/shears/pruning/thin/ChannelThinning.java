@@ -6,7 +6,6 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.*;
 import dev.shears.core.tensor.Shape;
-import dev.shears.pruning.ChannelLayout;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,11 +46,11 @@ public final class ChannelThinning {
             boolean[] inKeep = keep.get(n.inputs().getFirst());
             Layer copy = switch (l) {
                 case Dense d -> {
-                    report(flow, n.name(), d.kernel(), keep.get(n.name()), removed, warnings);
+                    report(flow, n.name(), keep.get(n.name()), removed, warnings);
                     yield dense(d, inKeep, keep.get(n.name()), flow.consts.get(n.inputs().getFirst()), flow.host, values);
                 }
                 case Conv2D c -> {
-                    if (c.groups() == 1) report(flow, n.name(), c.kernel(), keep.get(n.name()), removed, warnings);
+                    if (c.groups() == 1) report(flow, n.name(), keep.get(n.name()), removed, warnings);
                     yield conv(c, inKeep, keep.get(n.name()), flow.consts.get(n.inputs().getFirst()), flow.host, values);
                 }
                 case BatchNorm bn -> {
@@ -81,11 +80,11 @@ public final class ChannelThinning {
     }
 
     /** Counts the producer's removed channels and explains the all-zero ones that stay. */
-    private static void report(ChannelFlow flow, String layer, Parameter kernel, boolean[] outKeep,
+    private static void report(ChannelFlow flow, String layer, boolean[] outKeep,
                                Map<String, Integer> removed, List<String> warnings) {
         int gone = outKeep.length - count(outKeep);
         if (gone > 0) removed.put(layer, gone);
-        boolean[] zero = ChannelLayout.of(kernel.name(), kernel.shape()).zeroChannels(flow.host.get(kernel.name()));
+        boolean[] zero = flow.zeroChannels.get(layer);
         int first = flow.firstAtom.get(layer), stay = 0;
         String why = null;
         for (int c = 0; c < zero.length; c++) {
