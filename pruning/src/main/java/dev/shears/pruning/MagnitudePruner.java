@@ -8,6 +8,7 @@ import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Scope;
+import dev.shears.pruning.recipe.Structure;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +34,20 @@ public final class MagnitudePruner {
     private final Backend backend;
 
     public MagnitudePruner(Backend backend) { this.backend = backend; }
+
+    /**
+     * The update a modifier's {@code structure} calls for: {@link #update} (null: unstructured, at
+     * {@code scope}), {@link #updateNm}, {@link #updateChannels} or {@link #updateBlocks} (those
+     * prune each layer on its own; {@code scope} is layer for them, as recipes require).
+     */
+    public MaskUpdate update(List<Parameter> params, double target, Scope scope, Structure structure) {
+        return switch (structure) {
+            case null -> update(params, target, scope);
+            case NmStructure nm -> updateNm(params, target, nm);
+            case ChannelStructure c -> updateChannels(params, target);
+            case BlockStructure b -> updateBlocks(params, target, b);
+        };
+    }
 
     /**
      * Computes and applies the masks for {@code target} sparsity. Parameters without a mask get

@@ -1,8 +1,10 @@
 package dev.shears.pruning;
 
 import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
+import dev.shears.pruning.recipe.RecipeException;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -37,5 +39,20 @@ public final class OutputKernels {
             else todo.addAll(n.inputs());
         }
         return kernels;
+    }
+
+    /**
+     * {@code ps} less the output layers' kernels, for channel pruning.
+     *
+     * @param where what selected {@code ps}, leading the error (e.g. {@code "recipe r: pruning[0] (structure: channels)"})
+     * @throws RecipeException when {@code ps} holds output kernels only, naming them
+     */
+    public static List<Parameter> without(Model model, List<Parameter> ps, String where) {
+        Set<String> outputs = of(model);
+        List<Parameter> kept = ps.stream().filter(p -> !outputs.contains(p.name())).toList();
+        if (kept.isEmpty())
+            throw new RecipeException(where + " selects only the output layer's kernel " + ps.stream().map(Parameter::name).toList()
+                    + ", whose channels are the model's outputs and are never removed; select hidden layers");
+        return kept;
     }
 }

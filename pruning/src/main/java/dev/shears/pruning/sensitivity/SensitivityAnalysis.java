@@ -7,16 +7,13 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.OutputKernels;
-import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
-import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Per-layer sensitivity analysis (as SparseML's and Distiller's): how much test accuracy a model
@@ -83,12 +80,7 @@ public final class SensitivityAnalysis {
                 double reached;
                 try (WeightBackup backup = new WeightBackup(be, p)) {
                     try {
-                        switch (plan.structure()) {
-                            case null -> pruner.update(List.of(p), target, Scope.LAYER);
-                            case NmStructure nm -> pruner.updateNm(List.of(p), target, nm);
-                            case ChannelStructure c -> pruner.updateChannels(List.of(p), target);
-                            case BlockStructure b -> pruner.updateBlocks(List.of(p), target, b);
-                        }
+                        pruner.update(List.of(p), target, Scope.LAYER, plan.structure());
                         // the weights' zeros, not the mask's: a layer with zeros and no mask (an exported
                         // pruned model) gets a mask of the target's size, yet stays as sparse as it was
                         reached = sparsityOf(be, p);
@@ -121,12 +113,7 @@ public final class SensitivityAnalysis {
     /** {@code ps}, the parameters a selection resolved to, less the output kernels with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
-        Set<String> outputs = OutputKernels.of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !outputs.contains(p.name())).toList();
-        if (kept.isEmpty())
-            throw new RecipeException("channel pruning selects only the output layer's kernel " + ps.stream().map(Parameter::name).toList()
-                    + ", whose channels are the model's outputs and are never removed; select hidden layers");
-        return kept;
+        return OutputKernels.without(model, ps, "channel pruning");
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */

@@ -16,9 +16,9 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
-import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Recipe;
@@ -174,18 +174,14 @@ public final class GmpTrainer {
     }
 
     /**
-     * Channel pruning never touches the layers that make the model's output ({@link dev.shears.pruning.OutputKernels}):
+     * Channel pruning never touches the layers that make the model's output ({@link OutputKernels}):
      * their channels are the model's outputs (the classes).
      */
     private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
-        java.util.Set<String> outputKernels = dev.shears.pruning.OutputKernels.of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !outputKernels.contains(p.name())).toList();
+        List<Parameter> kept = OutputKernels.without(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
         if (kept.size() < ps.size())
-            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().map(Parameter::name)
-                    .filter(outputKernels::contains).toList() + ": the output layer's channels are the model's outputs");
-        if (kept.isEmpty())
-            throw new RecipeException("recipe " + recipeName + ": pruning[" + index + "] (structure: channels) selects only the output layer's kernel "
-                    + ps.stream().map(Parameter::name).toList() + ", whose channels are the model's outputs and are never removed; select hidden layers in params");
+            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().filter(p -> !kept.contains(p))
+                    .map(Parameter::name).toList() + ": the output layer's channels are the model's outputs");
         return kept;
     }
 
@@ -558,12 +554,7 @@ public final class GmpTrainer {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
-                MaskUpdate u = switch (g.modifier().structure()) {
-                    case null -> pruner.update(g.params(), target, g.modifier().scope());
-                    case NmStructure nm -> pruner.updateNm(g.params(), target, nm);
-                    case ChannelStructure c -> pruner.updateChannels(g.params(), target);
-                    case BlockStructure b -> pruner.updateBlocks(g.params(), target, b);
-                };
+                MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope(), g.modifier().structure());
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
                 for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());
