@@ -122,6 +122,7 @@ final class SensitivityCommand implements Callable<Integer> {
             Dataset all = DataSources.loadTest(data);
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
+            test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)
             SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, Math.min(batch, test.count()));
             List<Parameter> selected;
             try {
