@@ -8,8 +8,8 @@ import java.util.List;
 final class InferenceOption {
     @Option(names = "--inference-batches", split = ",", defaultValue = "1,64", paramLabel = "LIST",
             description = "After pruning, time the model dense against its planned sparse form (per layer the fastest of dense, "
-                    + "CSR, Blocked-ELL, 2:4, measured) at these batch sizes on the CPU, and check both predict the same; "
-                    + "the figures go into the summary and the report. 0 skips it. Default: ${DEFAULT-VALUE}.")
+                    + "CSR, Blocked-ELL, 2:4, measured) at these batch sizes on the run's backend, and check both predict the same "
+                    + "(a channel-pruned model is also timed against its thinned copy); the figures go into the summary and the report. 0 skips it. Default: ${DEFAULT-VALUE}.")
     List<Integer> batches;
 
     /** Inference timing holds one batch of inputs and every layer's outputs in memory: keep it to what serving uses. */

@@ -18,7 +18,7 @@ final class LearningRateOption {
     static final double MAX = 10;
 
     @Option(names = "--lr", paramLabel = "X", description = "Scale the recipe's learning-rate schedule so that it starts at X"
-            + " (every rate in it multiplied by X / its rate at epoch 0: the same shape, e.g. cosine 0.05 -> 0 becomes 0.005 -> 0 with --lr 0.005)."
+            + " (every rate in it multiplied by X / its rate at epoch 0: the same shape, e.g. the dense recipe's cosine 0.05 -> 0.0005 becomes 0.005 -> 0.00005 with --lr 0.005)."
             + " Fine-tuning a pretrained model usually wants a lower rate than training from scratch (try a tenth). X in (0, 10].")
     Double lr;
 

@@ -67,11 +67,7 @@ public final class ModelSummary {
      * removes); null for other layers.
      */
     public static int[] zeroChannels(Layer layer) {
-        Parameter k = switch (layer) {
-            case dev.shears.core.nn.layers.Dense d -> d.kernel();
-            case dev.shears.core.nn.layers.Conv2D c -> c.kernel();
-            default -> null;
-        };
+        Parameter k = kernel(layer);
         if (k == null || k.value() == null) return null;
         ChannelLayout l = ChannelLayout.of(k.name(), k.shape());
         return new int[]{l.zeroChannelCount(k.value().backend().download(k.value())), l.channels()};
@@ -85,11 +81,7 @@ public final class ModelSummary {
      * zeros are all whole output channels (rows of A): the channels column already says that.
      */
     public static BlockPattern blocks(Layer layer) {
-        Parameter k = switch (layer) {
-            case dev.shears.core.nn.layers.Dense d -> d.kernel();
-            case dev.shears.core.nn.layers.Conv2D c -> c.kernel();
-            default -> null;
-        };
+        Parameter k = kernel(layer);
         if (k == null || k.value() == null) return null;
         float[] w = k.value().backend().download(k.value());
         int rows = k.shape().rank() == 2 ? k.shape().dim(1) : k.shape().dim(0), cols = (int) (k.shape().size() / rows);
@@ -100,6 +92,15 @@ public final class ModelSummary {
         for (float v : w) if (v == 0f) zeros++;
         ChannelLayout ch = ChannelLayout.of(k.name(), k.shape());
         return zeros == (long) ch.zeroChannelCount(w) * ch.span() ? null : p;
+    }
+
+    /** A Dense or Conv2D layer's kernel; null for other layers. */
+    private static Parameter kernel(Layer layer) {
+        return switch (layer) {
+            case dev.shears.core.nn.layers.Dense d -> d.kernel();
+            case dev.shears.core.nn.layers.Conv2D c -> c.kernel();
+            default -> null;
+        };
     }
 
     public static long parameters(List<RunReport.LayerRow> rows) {

@@ -112,8 +112,7 @@ final class SensitivityCommand implements Callable<Integer> {
             modelOption.refuseAsOutput(writeRecipe, "--write-recipe");
         }
         if (out != null) {
-            RunSupport.refuseFile(out);
-            OutputFile.requireWritableFolder(out, "--out " + out);
+            RunOptions.requireOutFolder(out);
             modelOption.refuseAsOutput(json, "--out " + out + " holds the model file:");
             modelOption.refuseAsOutput(png, "--out " + out + " holds the model file:");
         }
@@ -122,10 +121,11 @@ final class SensitivityCommand implements Callable<Integer> {
             Dataset all = DataSources.loadTest(data);
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
-            SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, Math.min(batch, test.count()));
-            List<Parameter> selected;
+            test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)
+            SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, SparseEval.evalBatch(batch, test));
+            List<Parameter> resolved, selected;
             try {
-                selection.resolve(src.model()); // an unmatched pattern fails here, naming the model's kernels
+                resolved = selection.resolve(src.model()); // an unmatched pattern fails here, naming the model's kernels
                 selected = analysis.measured(selection, plan); // channels: a selection of output layers only fails here
             } catch (RecipeException e) {
                 if (params == null) throw new UserError("--model " + modelOption.model + ": " + e.getMessage()); // no Dense/Conv2D kernel at all
@@ -139,7 +139,7 @@ final class SensitivityCommand implements Callable<Integer> {
                     plan.nm() != null ? plan.nm() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities")
                             + (plan.structure() != null ? " of " + plan.structure() + " pruning" : ""),
                     evaluations - 1, subset);
-            List<String> leftOut = selection.resolve(src.model()).stream().filter(p -> !selected.contains(p)).map(Parameter::name).toList();
+            List<String> leftOut = resolved.stream().filter(p -> !selected.contains(p)).map(Parameter::name).toList();
             if (!leftOut.isEmpty()) err.println("sensitivity: leaving out " + String.join(", ", leftOut) + ": " + SensitivityResult.OUTPUT_LEFT_OUT);
             Progress progress = new Progress(err, false);
             SensitivityResult r = analysis.run(selection, plan,

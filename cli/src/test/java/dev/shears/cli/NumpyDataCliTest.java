@@ -135,6 +135,16 @@ class NumpyDataCliTest {
         CliRun again = shears("prune", "--model", cnn.toString(), "--data", rgbNhwc.toString(), "--sparsity", "0.5", "--epochs", "1",
                 "--out", dir.resolve("cnn-pruned").toString(), "--backend", "cpu", "--quiet", "--inference-batches", "0");
         assertEquals(0, again.code(), again.err());
+        // sensitivity moves them too: the same baseline as from the channels-first archive
+        CliRun sn = shears("sensitivity", "--model", cnn.toString(), "--data", rgbNchw.toString(), "--sparsities", "0.5", "--params", "fc3/kernel",
+                "--json", "--backend", "cpu");
+        CliRun sh = shearsCapturingSystemErr("sensitivity", "--model", cnn.toString(), "--data", rgbNhwc.toString(), "--sparsities", "0.5",
+                "--params", "fc3/kernel", "--json", "--backend", "cpu");
+        assertEquals(0, sn.code(), sn.err());
+        assertEquals(0, sh.code(), sh.err());
+        assertTrue(sh.err().contains("moved to the model's input layout [3, 28, 28]"), sh.err());
+        assertEquals(a.get("loss").asDouble(), JSON.readTree(sn.out()).get("baseline").get("loss").asDouble(), 1e-6);
+        assertEquals(JSON.readTree(sn.out()).get("baseline").get("loss").asDouble(), JSON.readTree(sh.out()).get("baseline").get("loss").asDouble(), 0.0);
     }
 
     @Test @Order(3)

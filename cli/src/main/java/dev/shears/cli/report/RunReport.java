@@ -27,21 +27,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
     }
 
-    /** A report without warnings. */
-    public RunReport(String command, String shearsVersion, String date, String backend,
-                     String model, String data, int trainSamples, int testSamples,
-                     String recipe, long seed,
-                     Metrics before, Metrics after,
-                     double sparsity, double targetSparsity, double finalSparsityEpoch,
-                     long parameters, long prunableParameters, long nonZeroPrunable,
-                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                     double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning) {
-        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, List.of());
-    }
-
-    /** A report without a thinning section (as before thinning was reported). */
+    /** A report without a thinning section or warnings ({@link #withThinning}, {@link #withWarnings} add them). */
     public RunReport(String command, String shearsVersion, String date, String backend,
                      String model, String data, int trainSamples, int testSamples,
                      String recipe, long seed,
@@ -52,7 +38,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                      double seconds, String checkpoint, String stopReason, Inference inference) {
         this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, null);
+                maskUpdates, seconds, checkpoint, stopReason, inference, null, List.of());
     }
 
     /** The same report with the inference comparison added. */
