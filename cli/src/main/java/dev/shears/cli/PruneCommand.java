@@ -7,10 +7,10 @@ import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Structure;
-import picocli.CommandLine;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.Recipes;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -103,10 +103,7 @@ final class PruneCommand implements Callable<Integer> {
         Split split = DataSources.load(run.data);
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
-            if (outcome.report() != null) {
-                // a channel-pruning recipe's summary says what thinning leaves (the report's thinning section)
-                Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
-            }
+            if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
     }

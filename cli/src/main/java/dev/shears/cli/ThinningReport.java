@@ -159,6 +159,6 @@ final class ThinningReport {
     /** One batch size as a line of the summary. */
     static String line(RunReport.ThinningBatch r) {
         return String.format(Locale.ROOT, "batch %d: pruned %.3f ms, thinned %.3f ms (%.2fx); same predictions on %d/%d test images (max |difference| %.2g)",
-                r.batch(), r.denseMs(), r.thinnedMs(), r.speedup(), r.samePredictions(), r.samples(), r.maxAbsDifference());
+                r.batch(), r.prunedMs(), r.thinnedMs(), r.speedup(), r.samePredictions(), r.samples(), r.maxAbsDifference());
     }
 }

@@ -70,7 +70,7 @@ class ThinningReportCliTest {
         for (int i = 0; i < 2; i++) {
             JsonNode b = t.get("batches").get(i);
             assertEquals(batches[i], b.get("batch").asInt());
-            assertTrue(b.get("denseMs").asDouble() > 0 && b.get("thinnedMs").asDouble() > 0, b.toString());
+            assertTrue(b.get("prunedMs").asDouble() > 0 && b.get("thinnedMs").asDouble() > 0, b.toString());
             assertEquals(200, b.get("samples").asInt()); // every test image of the run
             assertEquals(200, b.get("samePredictions").asInt(), b.toString());
             assertTrue(b.get("maxAbsDifference").asDouble() < 1e-3, b.toString());

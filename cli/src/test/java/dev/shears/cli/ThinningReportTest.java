@@ -68,7 +68,7 @@ class ThinningReportTest {
             assertEquals("cpu", t.backend());
             assertEquals(List.of(1, 16), t.batches().stream().map(RunReport.ThinningBatch::batch).toList());
             for (RunReport.ThinningBatch b : t.batches()) {
-                assertEquals(4.0, b.denseMs());
+                assertEquals(4.0, b.prunedMs());
                 assertEquals(1.0, b.thinnedMs());
                 assertEquals(4.0, b.speedup());
                 assertEquals(TEST.count(), b.samples()); // agreementSamples (256 at least) capped to the 40 test images

@@ -203,7 +203,7 @@ public final class ReportWriter {
             h.append("<table><tr><th>batch</th><th>pruned ms</th><th>thinned ms</th><th>speed-up</th><th>same predictions</th>")
                     .append("<th>max |difference|</th></tr>\n");
             for (RunReport.ThinningBatch b : t.batches())
-                h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.denseMs()))
+                h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.prunedMs()))
                         .append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.thinnedMs()))
                         .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup()))
                         .append("</td><td>").append(b.samePredictions()).append(" / ").append(b.samples())

@@ -86,7 +86,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
      * Whole-model latency at one batch size (each model's best round of medians, timed as the
      * sparse comparison times), and how many of the first test images both classify alike.
      */
-    public record ThinningBatch(int batch, double denseMs, double thinnedMs, double speedup,
+    public record ThinningBatch(int batch, double prunedMs, double thinnedMs, double speedup,
                                 int samples, int samePredictions, double maxAbsDifference) {}
 
     /**
