@@ -338,7 +338,22 @@ public final class Sgemm {
         scaleC(m, j1 - j0, beta, c, cOff + j0, ldc);
         int sa = transA ? 1 : lda;   // stride between rows of op(A)
         int pa = transA ? lda : 1;   // stride along k in op(A)
-        if (!transB) {
+        // Two methods, not one with both branches: the JIT compiles each on its own profile. In one
+        // method, C2 compiled on the sparse planner's batch-1 GEMVs (B transposed) left the other
+        // branch as an uncommon trap; the model's own Dense forward (B not transposed) then hit it,
+        // the method was deoptimised, and its batch-1 products ran 30-130x slower in the
+        // interpreter and C1 code for seconds until recompiled (the run report timed them there).
+        if (!transB) smallMRowsOfB(m, j0, j1, k, alpha, a, aOff, sa, pa, b, bOff, ldb, c, cOff, ldc);
+        else smallMColumnsOfB(m, j0, j1, k, alpha, a, aOff, sa, pa, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    /**
+     * {@link #smallM} with B not transposed, C already scaled by beta: each row of B is an axpy into
+     * the C rows. {@code sa} is the stride between rows of op(A), {@code pa} its stride along k.
+     */
+    private static void smallMRowsOfB(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int sa, int pa,
+                                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        {
             // Four rows of B per pass: each C vector is loaded and stored once per four FMAs,
             // and four sequential streams of B keep the prefetchers busy.
             int vEnd = j0 + ((j1 - j0) / VL) * VL;
@@ -383,7 +398,16 @@ public final class Sgemm {
                     for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
                 }
             }
-        } else {
+        }
+    }
+
+    /**
+     * {@link #smallM} with B transposed, C already scaled by beta: each C element is a dot product of
+     * a row of op(A) with a contiguous row of B. {@code sa}, {@code pa} as in {@link #smallMRowsOfB}.
+     */
+    private static void smallMColumnsOfB(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int sa, int pa,
+                                         float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        {
             int kv = (k / VL) * VL;
             for (int i = 0; i < m; i++) {
                 int arow = aOff + i * sa;
