@@ -5,7 +5,11 @@ import java.lang.management.ManagementFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Untimed timing passes at one shape until the figures stop moving: the one settle loop of the
@@ -85,13 +89,43 @@ public final class Settle {
     private static Settle perJvm() { return new Settle(System::nanoTime, jitActivity(), 2_000_000_000L, 10_000_000_000L); }
 
     /**
-     * The JVM's accumulated JIT compilation time (ms; it grows whenever a compilation finishes), or
-     * a constant where the JVM does not report it (then the figures alone decide, as before).
+     * The JVM's JIT as the settle loop's signal: its accumulated compilation time (ms; it grows
+     * whenever a compilation finishes) while no compilation is running or queued, and a new
+     * negative value at every call while one is (so a pass that starts or ends with the JIT busy is
+     * never stable). Busy is read from the {@code Compiler.queue} diagnostic command (what
+     * {@code jcmd PID Compiler.queue} prints: 0.05-2 ms, once per pass): compilation time alone
+     * missed the case that matters, a C2 compile of a big Vector API method running for a second
+     * on a loaded machine, during which nothing finishes while the code it will replace runs
+     * steadily slow. Where the JVM offers neither, a constant (the figures alone decide).
      */
     static LongSupplier jitActivity() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return () -> 0L;
-        return jit::getTotalCompilationTime;
+        LongSupplier finished = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
+        AtomicLong busyCalls = new AtomicLong();
+        return () -> jitBusy() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+    }
+
+    private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
+
+    /**
+     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
+     * platform's {@code DiagnosticCommand} MBean; false where that is unavailable. Its output lists
+     * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     */
+    /** Whether {@code Compiler.queue} output lists a task (running or queued): every task line names {@code Class::method}. */
+    static boolean listsTasks(String compilerQueue) {
+        return compilerQueue.contains("::");
+    }
+
+    static boolean jitBusy() {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+                    new Object[] {null}, DCMD_SIGNATURE);
+            return out instanceof String text && listsTasks(text);
+        } catch (JMException | RuntimeException e) {
+            return false; // no diagnostic commands on this JVM: compilation time is the only signal
+        }
     }
 
     /**
@@ -214,7 +248,8 @@ public final class Settle {
      * compile {@code Sgemm}'s small-row path on a profile where B was always transposed, the
      * model's own forward then took the other branch and deoptimised it, and five passes of the
      * C1 code were all within 25% of each other. A pass during which the JIT finished compiling
-     * something is therefore never counted stable.
+     * something, or after which it is still compiling ({@link #jitActivity}), is therefore never
+     * counted stable.
      */
     static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();

@@ -56,6 +56,41 @@ class SettleTest {
         assertEquals(0.010, last[0], 1e-12, "the figures the loop ends on are the warm code's");
     }
 
+    /** The busy test reads {@code jcmd Compiler.queue}'s text as JDK 25 prints it. */
+    @Test void readsTheCompilerQueue() {
+        String busy = """
+                Current compiles:\s
+                C2 CompilerThread0  3520 %     4       dev.shears.core.cpu.Sgemm::smallMRowsOfB @ 235 (642 bytes)
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                Empty
+                """;
+        String queued = """
+                Current compiles:\s
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                3536       4       dev.shears.core.cpu.Sgemm::smallMRowsOfB (642 bytes)
+                """;
+        String idle = """
+                Current compiles:\s
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                Empty
+                """;
+        assertTrue(Settle.listsTasks(busy), "a compile running");
+        assertTrue(Settle.listsTasks(queued), "a compile queued");
+        assertEquals(false, Settle.listsTasks(idle), "nothing running or queued");
+    }
+
     @Test void stopsAtItsTimeLimit() {
         AtomicLong now = new AtomicLong();
         AtomicInteger calls = new AtomicInteger();
