@@ -338,101 +338,121 @@ public final class Sgemm {
         scaleC(m, j1 - j0, beta, c, cOff + j0, ldc);
         int sa = transA ? 1 : lda;   // stride between rows of op(A)
         int pa = transA ? lda : 1;   // stride along k in op(A)
-        if (!transB) {
-            // Four rows of B per pass: each C vector is loaded and stored once per four FMAs,
-            // and four sequential streams of B keep the prefetchers busy.
-            int vEnd = j0 + ((j1 - j0) / VL) * VL;
-            int k4 = k & ~3;
-            for (int i = 0; i < m; i++) {
-                int arow = aOff + i * sa;
-                int crow = cOff + i * ldc;
-                for (int p = 0; p < k4; p += 4) {
-                    float a0 = alpha * a[arow + p * pa], a1 = alpha * a[arow + (p + 1) * pa];
-                    float a2 = alpha * a[arow + (p + 2) * pa], a3 = alpha * a[arow + (p + 3) * pa];
-                    if (a0 == 0f && a1 == 0f && a2 == 0f && a3 == 0f) continue; // ReLU zeros skip B rows
-                    FloatVector v0 = FloatVector.broadcast(S, a0), v1 = FloatVector.broadcast(S, a1);
-                    FloatVector v2 = FloatVector.broadcast(S, a2), v3 = FloatVector.broadcast(S, a3);
-                    int b0 = bOff + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                    int j = j0;
-                    for (; j < vEnd; j += VL) {
-                        FloatVector acc = FloatVector.fromArray(S, c, crow + j);
-                        acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
-                        acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
-                        acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
-                        acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
-                        acc.intoArray(c, crow + j);
-                    }
-                    // tails fused in the same order as the vector lanes, so a column's sum does not depend
-                    // on whether it falls in the tail (ONNX's light models need bitwise-equal logits)
-                    for (; j < j1; j++) {
-                        float acc = c[crow + j];
-                        acc = Math.fma(a0, b[b0 + j], acc);
-                        acc = Math.fma(a1, b[b1 + j], acc);
-                        acc = Math.fma(a2, b[b2 + j], acc);
-                        c[crow + j] = Math.fma(a3, b[b3 + j], acc);
-                    }
+        // Two methods, not one with both branches: the JIT compiles each on its own profile. In one
+        // method, C2 compiled on the sparse planner's batch-1 GEMVs (B transposed) left the other
+        // branch as an uncommon trap; the model's own Dense forward (B not transposed) then hit it,
+        // the method was deoptimised, and its batch-1 products ran 30-130x slower in the
+        // interpreter and C1 code for seconds until recompiled (the run report timed them there).
+        if (!transB) smallMRowsOfB(m, j0, j1, k, alpha, a, aOff, sa, pa, b, bOff, ldb, c, cOff, ldc);
+        else smallMColumnsOfB(m, j0, j1, k, alpha, a, aOff, sa, pa, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    /**
+     * {@link #smallM} with B not transposed, C already scaled by beta: each row of B is an axpy into
+     * the C rows. {@code sa} is the stride between rows of op(A), {@code pa} its stride along k.
+     */
+    private static void smallMRowsOfB(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int sa, int pa,
+                                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        // Four rows of B per pass: each C vector is loaded and stored once per four FMAs,
+        // and four sequential streams of B keep the prefetchers busy.
+        int vEnd = j0 + ((j1 - j0) / VL) * VL;
+        int k4 = k & ~3;
+        for (int i = 0; i < m; i++) {
+            int arow = aOff + i * sa;
+            int crow = cOff + i * ldc;
+            for (int p = 0; p < k4; p += 4) {
+                float a0 = alpha * a[arow + p * pa], a1 = alpha * a[arow + (p + 1) * pa];
+                float a2 = alpha * a[arow + (p + 2) * pa], a3 = alpha * a[arow + (p + 3) * pa];
+                if (a0 == 0f && a1 == 0f && a2 == 0f && a3 == 0f) continue; // ReLU zeros skip B rows
+                FloatVector v0 = FloatVector.broadcast(S, a0), v1 = FloatVector.broadcast(S, a1);
+                FloatVector v2 = FloatVector.broadcast(S, a2), v3 = FloatVector.broadcast(S, a3);
+                int b0 = bOff + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                int j = j0;
+                for (; j < vEnd; j += VL) {
+                    FloatVector acc = FloatVector.fromArray(S, c, crow + j);
+                    acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
+                    acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
+                    acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
+                    acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
+                    acc.intoArray(c, crow + j);
                 }
-                for (int p = k4; p < k; p++) {
-                    float av = alpha * a[arow + p * pa];
-                    if (av == 0f) continue;
-                    FloatVector v = FloatVector.broadcast(S, av);
-                    int brow = bOff + p * ldb;
-                    int j = j0;
-                    for (; j < vEnd; j += VL)
-                        FloatVector.fromArray(S, b, brow + j).fma(v, FloatVector.fromArray(S, c, crow + j)).intoArray(c, crow + j);
-                    for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
+                // tails fused in the same order as the vector lanes, so a column's sum does not depend
+                // on whether it falls in the tail (ONNX's light models need bitwise-equal logits)
+                for (; j < j1; j++) {
+                    float acc = c[crow + j];
+                    acc = Math.fma(a0, b[b0 + j], acc);
+                    acc = Math.fma(a1, b[b1 + j], acc);
+                    acc = Math.fma(a2, b[b2 + j], acc);
+                    c[crow + j] = Math.fma(a3, b[b3 + j], acc);
                 }
             }
-        } else {
-            int kv = (k / VL) * VL;
-            for (int i = 0; i < m; i++) {
-                int arow = aOff + i * sa;
-                int crow = cOff + i * ldc;
+            for (int p = k4; p < k; p++) {
+                float av = alpha * a[arow + p * pa];
+                if (av == 0f) continue;
+                FloatVector v = FloatVector.broadcast(S, av);
+                int brow = bOff + p * ldb;
                 int j = j0;
-                if (pa == 1) {
-                    // Four columns of op(B) (four contiguous rows of B) per pass: each A vector is
-                    // loaded once for four independent FMA chains, and consecutive passes read
-                    // consecutive rows of B, so the whole slab streams from memory in order.
-                    for (; j + 4 <= j1; j += 4) {
-                        int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-                        int p = 0;
-                        for (; p < kv; p += VL) {
-                            FloatVector av = FloatVector.fromArray(S, a, arow + p);
-                            s0 = av.fma(FloatVector.fromArray(S, b, b0 + p), s0);
-                            s1 = av.fma(FloatVector.fromArray(S, b, b1 + p), s1);
-                            s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
-                            s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
-                        }
-                        float t0 = Lanes.sum(s0);
-                        float t1 = Lanes.sum(s1);
-                        float t2 = Lanes.sum(s2);
-                        float t3 = Lanes.sum(s3);
-                        for (; p < k; p++) {
-                            float av = a[arow + p];
-                            t0 += av * b[b0 + p];
-                            t1 += av * b[b1 + p];
-                            t2 += av * b[b2 + p];
-                            t3 += av * b[b3 + p];
-                        }
-                        c[crow + j] += alpha * t0;
-                        c[crow + j + 1] += alpha * t1;
-                        c[crow + j + 2] += alpha * t2;
-                        c[crow + j + 3] += alpha * t3;
-                    }
-                }
-                for (; j < j1; j++) {
-                    int brow = bOff + j * ldb;
-                    FloatVector acc = FloatVector.zero(S);
+                for (; j < vEnd; j += VL)
+                    FloatVector.fromArray(S, b, brow + j).fma(v, FloatVector.fromArray(S, c, crow + j)).intoArray(c, crow + j);
+                for (; j < j1; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
+            }
+        }
+    }
+
+    /**
+     * {@link #smallM} with B transposed, C already scaled by beta: each C element is a dot product of
+     * a row of op(A) with a contiguous row of B. {@code sa}, {@code pa} as in {@link #smallMRowsOfB}.
+     */
+    private static void smallMColumnsOfB(int m, int j0, int j1, int k, float alpha, float[] a, int aOff, int sa, int pa,
+                                         float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int kv = (k / VL) * VL;
+        for (int i = 0; i < m; i++) {
+            int arow = aOff + i * sa;
+            int crow = cOff + i * ldc;
+            int j = j0;
+            if (pa == 1) {
+                // Four columns of op(B) (four contiguous rows of B) per pass: each A vector is
+                // loaded once for four independent FMA chains, and consecutive passes read
+                // consecutive rows of B, so the whole slab streams from memory in order.
+                for (; j + 4 <= j1; j += 4) {
+                    int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                    FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                     int p = 0;
-                    if (pa == 1) {
-                        for (; p < kv; p += VL)
-                            acc = FloatVector.fromArray(S, a, arow + p).fma(FloatVector.fromArray(S, b, brow + p), acc);
+                    for (; p < kv; p += VL) {
+                        FloatVector av = FloatVector.fromArray(S, a, arow + p);
+                        s0 = av.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                        s1 = av.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+                        s2 = av.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+                        s3 = av.fma(FloatVector.fromArray(S, b, b3 + p), s3);
                     }
-                    float s = Lanes.sum(acc);
-                    for (; p < k; p++) s += a[arow + p * pa] * b[brow + p];
-                    c[crow + j] += alpha * s;
+                    float t0 = Lanes.sum(s0);
+                    float t1 = Lanes.sum(s1);
+                    float t2 = Lanes.sum(s2);
+                    float t3 = Lanes.sum(s3);
+                    for (; p < k; p++) {
+                        float av = a[arow + p];
+                        t0 += av * b[b0 + p];
+                        t1 += av * b[b1 + p];
+                        t2 += av * b[b2 + p];
+                        t3 += av * b[b3 + p];
+                    }
+                    c[crow + j] += alpha * t0;
+                    c[crow + j + 1] += alpha * t1;
+                    c[crow + j + 2] += alpha * t2;
+                    c[crow + j + 3] += alpha * t3;
                 }
+            }
+            for (; j < j1; j++) {
+                int brow = bOff + j * ldb;
+                FloatVector acc = FloatVector.zero(S);
+                int p = 0;
+                if (pa == 1) {
+                    for (; p < kv; p += VL)
+                        acc = FloatVector.fromArray(S, a, arow + p).fma(FloatVector.fromArray(S, b, brow + p), acc);
+                }
+                float s = Lanes.sum(acc);
+                for (; p < k; p++) s += a[arow + p * pa] * b[brow + p];
+                c[crow + j] += alpha * s;
             }
         }
     }

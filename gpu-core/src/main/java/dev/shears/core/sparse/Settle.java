@@ -1,9 +1,15 @@
 package dev.shears.core.sparse;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Untimed timing passes at one shape until the figures stop moving: the one settle loop of the
@@ -76,8 +82,51 @@ public final class Settle {
      */
     public static final Settle COMPARISON = perJvm();
 
-    /** A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above has its own). */
-    private static Settle perJvm() { return new Settle(System::nanoTime, 2_000_000_000L, 10_000_000_000L); }
+    /**
+     * A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above
+     * has its own), with the JVM's compilation time as the JIT signal ({@link #jitActivity}).
+     */
+    private static Settle perJvm() { return new Settle(System::nanoTime, jitActivity(), 2_000_000_000L, 10_000_000_000L); }
+
+    /**
+     * The JVM's JIT as the settle loop's signal: its accumulated compilation time (ms; it grows
+     * whenever a compilation finishes) while no compilation is running or queued, and a new
+     * negative value at every call while one is (so a pass that starts or ends with the JIT busy is
+     * never stable). Busy is read from the {@code Compiler.queue} diagnostic command (what
+     * {@code jcmd PID Compiler.queue} prints: 0.05-2 ms, once per pass): compilation time alone
+     * missed the case that matters, a C2 compile of a big Vector API method running for a second
+     * on a loaded machine, during which nothing finishes while the code it will replace runs
+     * steadily slow. Where the JVM offers neither, a constant (the figures alone decide).
+     */
+    static LongSupplier jitActivity() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        LongSupplier finished = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
+        AtomicLong busyCalls = new AtomicLong();
+        return () -> jitBusy() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+    }
+
+    private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
+
+    /**
+     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
+     * platform's {@code DiagnosticCommand} MBean; false where that is unavailable. Its output lists
+     * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     */
+    /** Whether {@code Compiler.queue} output lists a task (running or queued): every task line names {@code Class::method}. */
+    static boolean listsTasks(String compilerQueue) {
+        return compilerQueue.contains("::");
+    }
+
+    static boolean jitBusy() {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+                    new Object[] {null}, DCMD_SIGNATURE);
+            return out instanceof String text && listsTasks(text);
+        } catch (JMException | RuntimeException e) {
+            return false; // no diagnostic commands on this JVM: compilation time is the only signal
+        }
+    }
 
     /**
      * What a planner settles once: a product's shape ({@code rows x cols} weights, {@code n}
@@ -108,6 +157,7 @@ public final class Settle {
     }
 
     private final LongSupplier clock;
+    private final LongSupplier jit;
     private final long perKeyNanos;
     private long budgetNanos; // guarded by this
     private final Set<Object> settled = new HashSet<>(); // guarded by this
@@ -118,9 +168,21 @@ public final class Settle {
      * @param totalNanos  the most all keys together may take
      */
     public Settle(LongSupplier clock, long perKeyNanos, long totalNanos) {
+        this(clock, () -> 0L, perKeyNanos, totalNanos);
+    }
+
+    /**
+     * @param clock       nanoseconds, as {@link System#nanoTime} (tests give their own)
+     * @param jit         a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     *                    a pass during which it moved is not stable
+     * @param perKeyNanos the most one key may take
+     * @param totalNanos  the most all keys together may take
+     */
+    public Settle(LongSupplier clock, LongSupplier jit, long perKeyNanos, long totalNanos) {
         if (perKeyNanos < 0 || totalNanos < 0)
             throw new IllegalArgumentException("settle limits must be >= 0, got " + perKeyNanos + " ns per key, " + totalNanos + " ns in all");
         this.clock = clock;
+        this.jit = jit;
         this.perKeyNanos = perKeyNanos;
         this.budgetNanos = totalNanos;
     }
@@ -160,26 +222,44 @@ public final class Settle {
     public synchronized int untilStable(Pass pass) {
         if (budgetNanos <= 0) return 0;
         long start = clock.getAsLong();
-        int passes = untilStable(pass, clock, Math.min(perKeyNanos, budgetNanos));
+        int passes = untilStable(pass, clock, jit, Math.min(perKeyNanos, budgetNanos));
         budgetNanos -= clock.getAsLong() - start;
         return passes;
     }
 
+    /** {@link #untilStable(Pass, LongSupplier, LongSupplier, long)} without a JIT signal: the figures alone decide. */
+    static int untilStable(Pass pass, LongSupplier clock, long capNanos) {
+        return untilStable(pass, clock, () -> 0L, capNanos);
+    }
+
     /**
      * Runs {@code pass} until every candidate's time is within {@link #TOLERANCE} of its previous
-     * pass (both ways) in {@link #STABLE_IN_A_ROW} passes in a row, or no new pass once {@code capNanos} by {@code clock} have passed since the
+     * pass (both ways) and {@code jit} did not move while it ran, in {@link #STABLE_IN_A_ROW}
+     * passes in a row, or no new pass once {@code capNanos} by {@code clock} have passed since the
      * first pass ended; the passes run (at least two when the cap is not 0). The first pass is the
      * baseline whatever it costs: it may include the one-off {@link SparsePlanner#warmUpKernels}
      * (up to 1.5 s), and counting that against the cap left a first layer unsettled.
+     *
+     * <p>Why the JIT signal: steady figures alone do not mean warm code. A product whose compiled
+     * code was thrown away (an uncommon trap) runs in the interpreter or C1 code, 30-100x slower
+     * but just as steadily, until C2 has compiled it again, which on a loaded machine takes
+     * seconds. The run report once timed a LeNet-300-100's batch-1 dense forward at 1.35 ms
+     * (134x the steady 0.010 ms) in exactly that window: the planner's batch-1 GEMVs had C2
+     * compile {@code Sgemm}'s small-row path on a profile where B was always transposed, the
+     * model's own forward then took the other branch and deoptimised it, and five passes of the
+     * C1 code were all within 25% of each other. A pass during which the JIT finished compiling
+     * something, or after which it is still compiling ({@link #jitActivity}), is therefore never
+     * counted stable.
      */
-    static int untilStable(Pass pass, LongSupplier clock, long capNanos) {
+    static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();
         long start = clock.getAsLong();
         int passes = 1, stableInARow = 0;
         while (clock.getAsLong() - start < capNanos) {
+            long jitBefore = jit.getAsLong();
             double[] t = pass.run();
             passes++;
-            boolean stable = true;
+            boolean stable = jit.getAsLong() == jitBefore;
             for (int i = 0; i < t.length; i++) stable &= t[i] < TOLERANCE * prev[i] && t[i] > prev[i] / TOLERANCE;
             stableInARow = stable ? stableInARow + 1 : 0;
             if (stableInARow == STABLE_IN_A_ROW) break;

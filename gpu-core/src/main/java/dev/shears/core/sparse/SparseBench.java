@@ -93,7 +93,7 @@ public final class SparseBench {
      * next, and CSR "31x" faster than dense at 50% sparsity.
      */
     static void settle(SparsePlanner planner, List<SparseMatrix> all, float[] x, float[] y, int n) {
-        Settle.untilStable(() -> planner.timeAll(all, x, y, n, true), System::nanoTime, SETTLE_NANOS);
+        Settle.untilStable(() -> planner.timeAll(all, x, y, n, true), System::nanoTime, Settle.jitActivity(), SETTLE_NANOS);
     }
 
     /** Rows for every candidate of every planned layer of a model ({@code --model FILE}). */

@@ -34,6 +34,63 @@ class SettleTest {
         assertEquals(5, Settle.untilStable(pass, () -> 0L, Long.MAX_VALUE), "5, 5 (stable once), 1 (not), 1, 1 (stable twice)");
     }
 
+    /**
+     * The run report's batch-1 dense forward after a deoptimisation: C1 code at 0.85-1.35 ms, as
+     * steady as warm code, while the JIT kept finishing compilations; C2 code then ran it in
+     * 0.010 ms. Steady figures while the JIT moves are not stable: the loop goes on to the
+     * warm ones (on figures alone it stopped at the third pass, on the slow code).
+     */
+    @Test void passesDuringWhichTheJitFinishedWorkAreNotStable() {
+        AtomicInteger calls = new AtomicInteger();
+        AtomicLong compiledMs = new AtomicLong();
+        Settle.Pass pass = () -> {
+            int call = calls.getAndIncrement();
+            if (call < 5) compiledMs.addAndGet(3); // a compilation finished during each of the first five passes
+            return new double[]{call < 5 ? 0.85 + 0.05 * (call % 2) : 0.010, 0.011};
+        };
+        assertEquals(3, Settle.untilStable(script(new AtomicInteger(), new double[]{0.85, 0.011}, new double[]{0.9, 0.011}), () -> 0L, Long.MAX_VALUE),
+                "without a JIT signal the slow steady figures end the loop at once");
+        Settle settle = new Settle(() -> 0L, compiledMs::get, Long.MAX_VALUE, Long.MAX_VALUE);
+        double[] last = settle.untilStableTimed(pass);
+        assertEquals(8, calls.get(), "5 passes while the JIT works, then 0.010 (not stable: 85x faster), 0.010, 0.010");
+        assertEquals(0.010, last[0], 1e-12, "the figures the loop ends on are the warm code's");
+    }
+
+    /** The busy test reads {@code jcmd Compiler.queue}'s text as JDK 25 prints it. */
+    @Test void readsTheCompilerQueue() {
+        String busy = """
+                Current compiles:\s
+                C2 CompilerThread0  3520 %     4       dev.shears.core.cpu.Sgemm::smallMRowsOfB @ 235 (642 bytes)
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                Empty
+                """;
+        String queued = """
+                Current compiles:\s
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                3536       4       dev.shears.core.cpu.Sgemm::smallMRowsOfB (642 bytes)
+                """;
+        String idle = """
+                Current compiles:\s
+
+                C1 compile queue:
+                Empty
+
+                C2 compile queue:
+                Empty
+                """;
+        assertTrue(Settle.listsTasks(busy), "a compile running");
+        assertTrue(Settle.listsTasks(queued), "a compile queued");
+        assertEquals(false, Settle.listsTasks(idle), "nothing running or queued");
+    }
+
     @Test void stopsAtItsTimeLimit() {
         AtomicLong now = new AtomicLong();
         AtomicInteger calls = new AtomicInteger();
