@@ -25,6 +25,11 @@ patched=$(mktemp)
 trap 'rm -f "$patched"' EXIT
 sed -e 's|^grep -qxF .*info/exclude$|true # .device/ is in .gitignore (and in a worktree .git is a file)|' \
     -e 's|"$mvn" -q dependency:copy-dependencies|"$mvn" -q -o package -DskipTests dependency:copy-dependencies|' "$tool" > "$patched"
+# Settle (gpu-core) asks the JIT whether it is compiling through jdk.management's DiagnosticCommand
+# MBean, whose commands are only listed with jdk.jfr present (measured: 1 operation without it, 53 with);
+# device-pack's default module list lacks both (without them Settle falls back to the
+# compilation time alone).
+export SHEARS_JLINK_MODULES=${SHEARS_JLINK_MODULES:-java.base,java.logging,java.management,java.naming,java.xml,java.sql,java.desktop,jdk.unsupported,jdk.incubator.vector,jdk.zipfs,jdk.management,jdk.jfr}
 bash "$patched"
 rm -f .device/lib/onnxruntime-*.jar
 for m in $(sed -n 's|^ *<module>\(.*\)</module>|\1|p' pom.xml); do rm -f .device/lib/"$m"-[0-9]*.jar; done

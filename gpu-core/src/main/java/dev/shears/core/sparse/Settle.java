@@ -107,16 +107,16 @@ public final class Settle {
 
     private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
 
-    /**
-     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
-     * platform's {@code DiagnosticCommand} MBean; false where that is unavailable. Its output lists
-     * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
-     */
     /** Whether {@code Compiler.queue} output lists a task (running or queued): every task line names {@code Class::method}. */
     static boolean listsTasks(String compilerQueue) {
         return compilerQueue.contains("::");
     }
 
+    /**
+     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
+     * platform's {@code DiagnosticCommand} MBean; false where that is unavailable. Its output lists
+     * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     */
     static boolean jitBusy() {
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
