@@ -167,8 +167,15 @@ public record Recipe(String name, String description, int epochs, int batchSize,
 
     /** {@code s} with every rate value v replaced by v / from * to (exactly {@code to} where v == from). */
     private static LearningRateSchedule scaleRates(LearningRateSchedule s, double from, double to) {
-        java.util.function.DoubleUnaryOperator r = v -> v == from ? to
-                : new java.math.BigDecimal(v / from * to).round(new java.math.MathContext(12)).doubleValue();
+        java.util.function.DoubleUnaryOperator r = v -> {
+            if (v == from) return to;
+            double scaled = v / from * to;
+            // a rate far above the start one (1 beside a start of 1e-308) scales past double range
+            if (!Double.isFinite(scaled))
+                throw new RecipeException("learning rate " + PruningModifier.num(v) + " scaled by " + PruningModifier.num(to) + " / "
+                        + PruningModifier.num(from) + " (to start at " + PruningModifier.num(to) + ") is out of range; write a recipe with the rates you want");
+            return new java.math.BigDecimal(scaled).round(new java.math.MathContext(12)).doubleValue();
+        };
         return switch (s) {
             case LearningRateSchedule.Constant c -> new LearningRateSchedule.Constant(r.applyAsDouble(c.lr()));
             case LearningRateSchedule.StepDecay d -> new LearningRateSchedule.StepDecay(r.applyAsDouble(d.initial()), d.stepEpochs(), d.gamma());

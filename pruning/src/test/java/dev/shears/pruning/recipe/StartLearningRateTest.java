@@ -113,5 +113,9 @@ class StartLearningRateTest {
         Recipe warm = parse("- {type: linear, start: 0, end: 0.1, endEpoch: 2}", 5);
         var e = assertThrows(RecipeException.class, () -> warm.withStartLearningRate(0.01));
         assertTrue(e.getMessage().contains("starts at learning rate 0") && e.getMessage().contains("warm-up"), e.getMessage());
+        // a later rate that the factor scales past double range: a recipe error, not an overflow
+        Recipe tiny = parse("- {type: linear, start: 1e-308, end: 1, endEpoch: 2}", 5);
+        var over = assertThrows(RecipeException.class, () -> tiny.withStartLearningRate(5));
+        assertTrue(over.getMessage().contains("out of range"), over.getMessage());
     }
 }
