@@ -118,13 +118,29 @@ public final class Settle {
      * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
      */
     static boolean jitBusy() {
+        if (!compilerQueueReadable) return false;
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
-                    new Object[] {null}, DCMD_SIGNATURE);
+            Object out = server.invoke(DIAGNOSTIC_COMMAND, "compilerQueue", new Object[] {null}, DCMD_SIGNATURE);
             return out instanceof String text && listsTasks(text);
         } catch (JMException | RuntimeException e) {
-            return false; // no diagnostic commands on this JVM: compilation time is the only signal
+            // no diagnostic commands on this JVM (a runtime linked without jdk.management or jdk.jfr):
+            // compilation time is the only signal, and asking again would only throw again
+            compilerQueueReadable = false;
+            return false;
+        }
+    }
+
+    /** False once reading the compiler queue failed: this JVM does not offer it. */
+    private static volatile boolean compilerQueueReadable = true;
+
+    private static final ObjectName DIAGNOSTIC_COMMAND = diagnosticCommand();
+
+    private static ObjectName diagnosticCommand() {
+        try {
+            return new ObjectName("com.sun.management:type=DiagnosticCommand");
+        } catch (JMException e) {
+            throw new IllegalStateException(e); // a constant, well-formed name
         }
     }
 
