@@ -107,29 +107,51 @@ public final class SparseModel {
     public static SparseModel plan(Model model, int batch) { return plan(model, batch, new SparsePlanner()); }
 
     /**
-     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
-     * model's own (dense) forward against this plan on a random batch of the planned size, with
-     * the planner's repeats and margin, after untimed rounds until both are stable
-     * ({@link Settle#WHOLE_MODEL}; not with quick options, which promise no reliable figures);
-     * when the plan is not faster by that margin, every layer goes back to dense (the timings stay
-     * in {@link #plans()}, the formats read "dense"). Returns what was measured.
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}) on a random
+     * batch of the planned size ({@link WholeModelCheck#randomBatch}): the fallback where no real
+     * inputs are at hand. Where they are, use {@link #keepOnlyIfFaster(SparsePlanner, Tensor)}.
      */
-    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) {
+    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) { return keepOnlyIfFaster(planner, null); }
+
+    /**
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
+     * model's own (dense) forward against this plan on {@code x}, [planned batch, ...] of the
+     * model's input shape (the caller keeps and closes it; null: a random batch, see
+     * {@link WholeModelCheck#randomBatch}), with the planner's repeats and margin, after untimed
+     * rounds until both are stable ({@link Settle#WHOLE_MODEL}; not with quick options, which
+     * promise no reliable figures); when the plan is not faster by that margin, every layer goes
+     * back to dense (the timings stay in {@link #plans()}, the formats read "dense"). Returns what
+     * was measured.
+     *
+     * <p>Give real inputs where there are any (the first test images, as the run report times on):
+     * the dense batch-1 GEMM skips the rows of B whose input is zero ({@code Sgemm}'s small-M
+     * path), and real inputs have many (ReLU outputs, blank pixels) where uniform random ones have
+     * none, so on random inputs the dense forward did about twice the work it does on real ones and
+     * the check kept plans that the report then showed slower than dense (0.91x, LeNet-300-100).
+     */
+    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner, Tensor x) {
         SparsePlanner.Options o = planner.options();
         return keepOnlyIfFaster(o.margin(), o.minMillis() > 0 ? Settle.WHOLE_MODEL : null, (path, forward) ->
-                SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
+                SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS), x);
     }
 
     /**
      * {@link #keepOnlyIfFaster(SparsePlanner)} with the settling ({@code null}: none) and the
-     * timing of one forward pass given (tests decide with them).
+     * timing of one forward pass given (tests decide with them), on a random batch.
      */
     public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
+        return keepOnlyIfFaster(margin, settle, timer, null);
+    }
+
+    /** {@link #keepOnlyIfFaster(SparsePlanner, Tensor)} with the settling and the timing given. */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer, Tensor x) {
         boolean anySparse = !plans.stream().allMatch(LayerPlan::isDense);
         if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
-        try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
+        if (x != null) WholeModelCheck.checkBatch(model, x, batch);
+        try (Tensor random = x == null ? WholeModelCheck.randomBatch(backend, model, batch) : null) {
+            Tensor in = x == null ? random : x;
             ExecContext ctx = ExecContext.inference(backend);
-            WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer,
+            WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, in), () -> forward(in), timer,
                     SparsePlanner.ROUNDS, margin, settle);
             if (!check.kept()) revertToDense();
             return check;
