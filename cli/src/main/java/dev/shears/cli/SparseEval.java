@@ -88,7 +88,8 @@ final class SparseEval {
                 Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
-            SparseModel sm = SparseModel.plan(model, batch, planner);
+            // each Dense layer's formats timed on its input from the first test images, as the whole-model check is
+            SparseModel sm = onTestImages(model, test, batch, x -> SparseModel.plan(model, batch, planner, x));
             report(checkOnTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
             String formats = print(sm.plans(), err);
             double planSeconds = (System.nanoTime() - t0) / 1e9;
@@ -120,9 +121,14 @@ final class SparseEval {
      * plans slower than dense.
      */
     static WholeModelCheck checkOnTestImages(Model model, Dataset test, int batch, Function<Tensor, WholeModelCheck> check) {
-        if (test.count() == 0) return check.apply(null); // nothing real to time on: the random fallback
+        return onTestImages(model, test, batch, check);
+    }
+
+    /** {@code use} applied to the first {@code batch} test images ({@link InferenceComparison#timingBatch}; null without test samples). */
+    static <T> T onTestImages(Model model, Dataset test, int batch, Function<Tensor, T> use) {
+        if (test.count() == 0) return use.apply(null); // nothing real to time on: the random fallback
         try (Tensor x = InferenceComparison.timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
-            return check.apply(x);
+            return use.apply(x);
         }
     }
 

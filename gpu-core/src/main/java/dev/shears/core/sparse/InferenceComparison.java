@@ -54,19 +54,16 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             throw new IllegalStateException("inference comparison runs on the CPU backend; the model is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
         checkInputs(model, test, batch);
-        SparseModel sparse = SparseModel.plan(model, batch, planner);
-        // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
-        // timed on the images compare() times on: on random inputs (no zeros for the dense GEMM to skip) the dense
-        // forward did twice the work it does on test images, and the check kept plans the report showed slower
-        boolean kept = planner.options().minMillis() <= 0 || keptOnTestImages(model, test, batch, sparse, planner);
-        return compare(model, test, batch, agreementSamples, planned(sparse), kept, cpuTimer(minMillis), minMillis > 0 ? Settle.COMPARISON : null);
-    }
-
-    /** The whole-model check ({@link SparseModel#keepOnlyIfFaster(SparsePlanner, Tensor)}) on {@link #timingBatch}. */
-    static boolean keptOnTestImages(Model model, Dataset test, int batch, SparseModel sparse, SparsePlanner planner) {
+        // planned and checked on the images compare() times on: on random inputs (no zeros for the dense GEMM to skip)
+        // the dense forward did twice the work it does on test images, and the check kept plans the report showed slower
+        SparseModel sparse;
+        boolean kept;
         try (Tensor x = timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
-            return sparse.keepOnlyIfFaster(planner, x).kept();
+            sparse = SparseModel.plan(model, batch, planner, x);
+            // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
+            kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner, x).kept();
         }
+        return compare(model, test, batch, agreementSamples, planned(sparse), kept, cpuTimer(minMillis), minMillis > 0 ? Settle.COMPARISON : null);
     }
 
     /** What {@link #compare} needs of a planned model, on whichever backend it runs. */

@@ -74,19 +74,35 @@ public final class SparseModel {
         this.batch = batch;
     }
 
-    /** Plans every Dense and single-group Conv2D layer of {@code model} at batch size {@code batch}. */
-    public static SparseModel plan(Model model, int batch, SparsePlanner planner) {
+    /** Plans every Dense and single-group Conv2D layer of {@code model} at batch size {@code batch}, timed on random inputs. */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner) { return plan(model, batch, planner, null); }
+
+    /**
+     * {@link #plan(Model, int, SparsePlanner)} with each Dense layer's formats timed on its real
+     * input: what it receives when {@code x} ([batch, ...] of the model's input shape, e.g. the
+     * first test images; null: random inputs) runs through the dense model once. Real inputs have
+     * zeros that the dense batch-1 GEMM skips, so on random ones dense looked slower than it is.
+     */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner, Tensor x) {
         if (!(model.backend() instanceof CpuBackend cpu))
             throw new IllegalStateException("sparse inference runs on the CPU: bind the model to a CpuBackend first (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        Map<String, float[]> denseInputs = new HashMap<>(); // each Dense layer's input [batch, in] on x
+        if (x != null) {
+            WholeModelCheck.checkBatch(model, x, batch);
+            model.forwardUntil(ExecContext.inference(cpu), List.of(x), model.outputName(), (node, ins) -> {
+                if (node.layer() instanceof Dense) denseInputs.put(node.name(), cpu.download(ins.getFirst()));
+                return null; // the layer's own forward
+            });
+        }
         SparseModel sm = new SparseModel(model, cpu, batch);
         for (Model.Node node : model.nodes()) {
             Layer layer = node.layer();
             if (layer instanceof Dense d) {
                 float[] w = cpu.download(d.kernel().value());
                 float[] b = d.bias() == null ? null : cpu.download(d.bias().value());
-                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch);
+                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch, denseInputs.get(d.name()));
                 sm.linear.put(d.name(), new SparseLinear(d.name(), c.matrix(), b));
                 sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
                         c.matrix().sparsity(), c.format(), c.timings()));

@@ -75,6 +75,39 @@ class WholeModelCheckInputTest {
         assertEquals(batch, c.samePredictions(), c.toString());
     }
 
+    /**
+     * Given a batch, the per-layer planner times each Dense layer on what that layer receives from
+     * it in a dense forward (fc1: the test images, blank pixels and all; fc2: fc1's output), not on
+     * random inputs; without one, on random inputs (no zeros).
+     */
+    @Test void thePlannerTimesEachDenseLayerOnItsRealInput() {
+        InputProbe probe = new InputProbe("probe");
+        Model m = InputProbe.probedMlp(probe).bind(CpuBackend.create(), 3);
+        KernelPruning.pruneKernels(m, 0.9);
+        int batch = 2;
+        java.util.List<float[]> timedOn = new java.util.ArrayList<>();
+        SparsePlanner recording = new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000),
+                (candidates, x, y, n, batchMajor) -> {
+                    assertEquals(batch, n);
+                    timedOn.add(x.clone());
+                    double[] ms = new double[candidates.size()];
+                    Arrays.fill(ms, 2);
+                    ms[0] = 1; // dense wins: the plan itself does not matter here
+                    return ms;
+                });
+        try (Tensor x = InferenceComparison.timingBatch(m.backend(), m.inputs().getFirst().shape(), TEST, batch)) {
+            float[] fc1Out = m.backend().download(m.forwardUntil(dev.shears.core.nn.ExecContext.inference(m.backend()), java.util.List.of(x), "fc1"));
+            SparseModel.plan(m, batch, recording, x);
+            assertEquals(2, timedOn.size(), "fc1 and fc2");
+            assertArrayEquals(Arrays.copyOf(TEST.features(), batch * 784), timedOn.get(0), "fc1 timed on the test images");
+            assertArrayEquals(fc1Out, timedOn.get(1), "fc2 timed on fc1's output on them");
+        }
+        timedOn.clear();
+        SparseModel.plan(m, batch, recording);
+        assertEquals(2, timedOn.size());
+        assertEquals(0, count0(timedOn.get(0)), "without a batch: random inputs, no zeros");
+    }
+
     /** Without a batch the check runs on the random fallback: uniform [0, 1) from its fixed seed, no zeros. */
     @Test void fallsBackToTheRandomBatchWithoutOne() {
         InputProbe probe = new InputProbe("probe");
