@@ -226,7 +226,10 @@ public final class CudaSparseModel implements AutoCloseable {
      * model's input shape on this model's backend (the caller keeps and closes it; null: the
      * random fallback batch, {@link WholeModelCheck#randomBatch}). Give real inputs where there
      * are any (the first test images, as the run report times on): a check timed on inputs unlike
-     * the real ones decides on work the real forward does not do.
+     * the real ones decides on work the real forward does not do. (On the GPU neither cuBLAS nor
+     * cuSPARSE skips zero inputs, so random inputs bias neither path as they did the CPU's dense
+     * batch-1 GEMM; the per-layer CUDA planner therefore still times on random inputs, and the
+     * check takes real ones so that it decides on what the report then times.)
      */
     public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner, Tensor x) {
         CudaSparsePlanner.Options o = planner.options();
