@@ -8,6 +8,7 @@ import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
+import dev.shears.core.sparse.InferenceComparison;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.sparse.WholeModelCheck;
@@ -17,6 +18,7 @@ import dev.shears.core.tensor.Tensor;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * {@code eval --sparse}: plans every Dense and Conv2D layer into the storage format measured
@@ -86,8 +88,9 @@ final class SparseEval {
                 Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
-            SparseModel sm = SparseModel.plan(model, batch, planner);
-            report(sm.keepOnlyIfFaster(planner), batch, err);
+            // each Dense layer's formats timed on its input from the first test images, as the whole-model check is
+            SparseModel sm = onTestImages(model, test, batch, x -> SparseModel.plan(model, batch, planner, x));
+            report(checkOnTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
             String formats = print(sm.plans(), err);
             double planSeconds = (System.nanoTime() - t0) / 1e9;
             return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")", planSeconds);
@@ -101,7 +104,7 @@ final class SparseEval {
                     for (SparseModel.LayerPlan p : sm.plans())
                         for (String r : sm.rejected(p.layer()))
                             if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
-                report(sm.keepOnlyIfFaster(planner), batch, err);
+                report(checkOnTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
                 String formats = print(sm.plans(), err);
                 double planSeconds = (System.nanoTime() - t0) / 1e9;
                 return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
@@ -109,6 +112,24 @@ final class SparseEval {
             }
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
+    }
+
+    /**
+     * The whole-model check on the first {@code batch} test images, the batch the run report times
+     * on ({@link InferenceComparison#timingBatch}), not on random inputs: those have no zeros for the
+     * dense GEMM to skip, so the dense forward did more work than on real data and the check kept
+     * plans slower than dense.
+     */
+    static WholeModelCheck checkOnTestImages(Model model, Dataset test, int batch, Function<Tensor, WholeModelCheck> check) {
+        return onTestImages(model, test, batch, check);
+    }
+
+    /** {@code use} applied to the first {@code batch} test images ({@link InferenceComparison#timingBatch}; null without test samples). */
+    static <T> T onTestImages(Model model, Dataset test, int batch, Function<Tensor, T> use) {
+        if (test.count() == 0) return use.apply(null); // nothing real to time on: the random fallback
+        try (Tensor x = InferenceComparison.timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
+            return use.apply(x);
+        }
     }
 
     /** Whether any prunable weight (a Dense or Conv2D kernel, as ModelSummary counts them) is zero: a sparse format could gain. */

@@ -4,6 +4,7 @@ import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
+import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,8 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +89,29 @@ class SparseEvalTest {
             bytes.reset();
             SparseEval.evaluate(m, test, 32, new PrintStream(bytes, true, StandardCharsets.UTF_8));
             assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("sparse plan: timing each format"), bytes.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * eval --sparse's whole-model check runs on the first test images (the batch the run report
+     * times on), not on the random batch, which has no zeros for the dense GEMM to skip; with no
+     * test samples it is given no batch (the check's random fallback).
+     */
+    @Test
+    void theWholeModelCheckIsGivenTheFirstTestImages() {
+        try (CpuBackend be = CpuBackend.create()) {
+            Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
+            Dataset test = samples(5);
+            WholeModelCheck ran = new WholeModelCheck(2, 1, true);
+            assertSame(ran, SparseEval.checkOnTestImages(m, test, 3, x -> {
+                assertEquals(m.inputs().getFirst().shape().withBatch(3), x.shape());
+                assertArrayEquals(Arrays.copyOf(test.features(), 3 * 784), be.download(x));
+                return ran;
+            }));
+            assertSame(ran, SparseEval.checkOnTestImages(m, samples(0), 3, x -> {
+                assertNull(x, "no test samples: the random fallback");
+                return ran;
+            }));
         }
     }
 

@@ -54,9 +54,15 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             throw new IllegalStateException("inference comparison runs on the CPU backend; the model is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
         checkInputs(model, test, batch);
-        SparseModel sparse = SparseModel.plan(model, batch, planner);
-        // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
-        boolean kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner).kept();
+        // planned and checked on the images compare() times on: on random inputs (no zeros for the dense GEMM to skip)
+        // the dense forward did twice the work it does on test images, and the check kept plans the report showed slower
+        SparseModel sparse;
+        boolean kept;
+        try (Tensor x = timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
+            sparse = SparseModel.plan(model, batch, planner, x);
+            // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
+            kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner, x).kept();
+        }
         return compare(model, test, batch, agreementSamples, planned(sparse), kept, cpuTimer(minMillis), minMillis > 0 ? Settle.COMPARISON : null);
     }
 
@@ -130,9 +136,10 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
     /**
      * The batch both paths are timed on: the first {@code batch} test images (repeated when the
      * test set is smaller), shape {@code in} with batch {@code batch}, on {@code backend} (the
-     * caller closes it).
+     * caller closes it). The whole-model check times on it too, so that it decides on the inputs
+     * the report then times ({@link #measure}, {@code CudaInferenceComparison}, {@code eval --sparse}).
      */
-    static Tensor timingBatch(Backend backend, Shape in, Dataset test, int batch) {
+    public static Tensor timingBatch(Backend backend, Shape in, Dataset test, int batch) {
         int per = test.sampleSize();
         float[] xs = new float[Math.multiplyExact(batch, per)];
         for (int i = 0; i < batch; i++) System.arraycopy(test.features(), (i % test.count()) * per, xs, i * per, per);

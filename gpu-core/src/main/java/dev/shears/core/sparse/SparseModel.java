@@ -74,19 +74,35 @@ public final class SparseModel {
         this.batch = batch;
     }
 
-    /** Plans every Dense and single-group Conv2D layer of {@code model} at batch size {@code batch}. */
-    public static SparseModel plan(Model model, int batch, SparsePlanner planner) {
+    /** Plans every Dense and single-group Conv2D layer of {@code model} at batch size {@code batch}, timed on random inputs. */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner) { return plan(model, batch, planner, null); }
+
+    /**
+     * {@link #plan(Model, int, SparsePlanner)} with each Dense layer's formats timed on its real
+     * input: what it receives when {@code x} ([batch, ...] of the model's input shape, e.g. the
+     * first test images; null: random inputs) runs through the dense model once. Real inputs have
+     * zeros that the dense batch-1 GEMM skips, so on random ones dense looked slower than it is.
+     */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner, Tensor x) {
         if (!(model.backend() instanceof CpuBackend cpu))
             throw new IllegalStateException("sparse inference runs on the CPU: bind the model to a CpuBackend first (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        Map<String, float[]> denseInputs = new HashMap<>(); // each Dense layer's input [batch, in] on x
+        if (x != null) {
+            WholeModelCheck.checkBatch(model, x, batch);
+            model.forwardUntil(ExecContext.inference(cpu), List.of(x), model.outputName(), (node, ins) -> {
+                if (node.layer() instanceof Dense) denseInputs.put(node.name(), cpu.download(ins.getFirst()));
+                return null; // the layer's own forward
+            });
+        }
         SparseModel sm = new SparseModel(model, cpu, batch);
         for (Model.Node node : model.nodes()) {
             Layer layer = node.layer();
             if (layer instanceof Dense d) {
                 float[] w = cpu.download(d.kernel().value());
                 float[] b = d.bias() == null ? null : cpu.download(d.bias().value());
-                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch);
+                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch, denseInputs.get(d.name()));
                 sm.linear.put(d.name(), new SparseLinear(d.name(), c.matrix(), b));
                 sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
                         c.matrix().sparsity(), c.format(), c.timings()));
@@ -107,29 +123,51 @@ public final class SparseModel {
     public static SparseModel plan(Model model, int batch) { return plan(model, batch, new SparsePlanner()); }
 
     /**
-     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
-     * model's own (dense) forward against this plan on a random batch of the planned size, with
-     * the planner's repeats and margin, after untimed rounds until both are stable
-     * ({@link Settle#WHOLE_MODEL}; not with quick options, which promise no reliable figures);
-     * when the plan is not faster by that margin, every layer goes back to dense (the timings stay
-     * in {@link #plans()}, the formats read "dense"). Returns what was measured.
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}) on a random
+     * batch of the planned size ({@link WholeModelCheck#randomBatch}): the fallback where no real
+     * inputs are at hand. Where they are, use {@link #keepOnlyIfFaster(SparsePlanner, Tensor)}.
      */
-    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) {
+    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner) { return keepOnlyIfFaster(planner, null); }
+
+    /**
+     * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}): times the
+     * model's own (dense) forward against this plan on {@code x}, [planned batch, ...] of the
+     * model's input shape (the caller keeps and closes it; null: a random batch, see
+     * {@link WholeModelCheck#randomBatch}), with the planner's repeats and margin, after untimed
+     * rounds until both are stable ({@link Settle#WHOLE_MODEL}; not with quick options, which
+     * promise no reliable figures); when the plan is not faster by that margin, every layer goes
+     * back to dense (the timings stay in {@link #plans()}, the formats read "dense"). Returns what
+     * was measured.
+     *
+     * <p>Give real inputs where there are any (the first test images, as the run report times on):
+     * the dense batch-1 GEMM skips the rows of B whose input is zero ({@code Sgemm}'s small-M
+     * path), and real inputs have many (ReLU outputs, blank pixels) where uniform random ones have
+     * none, so on random inputs the dense forward did about twice the work it does on real ones and
+     * the check kept plans that the report then showed slower than dense (0.91x, LeNet-300-100).
+     */
+    public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner, Tensor x) {
         SparsePlanner.Options o = planner.options();
         return keepOnlyIfFaster(o.margin(), o.minMillis() > 0 ? Settle.WHOLE_MODEL : null, (path, forward) ->
-                SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS));
+                SparsePlanner.medianMillis(forward, o.warmup(), o.repeats(), o.minMillis() / SparsePlanner.ROUNDS), x);
     }
 
     /**
      * {@link #keepOnlyIfFaster(SparsePlanner)} with the settling ({@code null}: none) and the
-     * timing of one forward pass given (tests decide with them).
+     * timing of one forward pass given (tests decide with them), on a random batch.
      */
     public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
+        return keepOnlyIfFaster(margin, settle, timer, null);
+    }
+
+    /** {@link #keepOnlyIfFaster(SparsePlanner, Tensor)} with the settling and the timing given. */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer, Tensor x) {
         boolean anySparse = !plans.stream().allMatch(LayerPlan::isDense);
         if (!anySparse || (linear.isEmpty() && convs.isEmpty())) return WholeModelCheck.nothingSparse();
-        try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
+        if (x != null) WholeModelCheck.checkBatch(model, x, batch);
+        try (Tensor random = x == null ? WholeModelCheck.randomBatch(backend, model, batch) : null) {
+            Tensor in = x == null ? random : x;
             ExecContext ctx = ExecContext.inference(backend);
-            WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer,
+            WholeModelCheck check = WholeModelCheck.measure(() -> model.forward(ctx, in), () -> forward(in), timer,
                     SparsePlanner.ROUNDS, margin, settle);
             if (!check.kept()) revertToDense();
             return check;

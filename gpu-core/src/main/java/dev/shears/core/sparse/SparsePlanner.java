@@ -139,11 +139,33 @@ public final class SparsePlanner {
 
     /** {@link #choose} with, when {@code tapMajorA} is given, NmMatrix on it (a 2:4 convolution's A in tap-major order). */
     private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA) {
+        return choose(a, rows, cols, n, batchMajor, tapMajorA, null);
+    }
+
+    /**
+     * {@link #choose(float[], int, int, int, boolean, float[])} timed on {@code input} (x [n, cols]
+     * for batch-major products; null: uniform random in [0, 1)). Random inputs have no zeros,
+     * where real ones have many (ReLU outputs, blank pixels) that the dense batch-1 GEMM skips
+     * ({@code Sgemm}'s small-M path): timed on them, dense does more work than it does on real
+     * data, which favours the sparse formats. {@link SparseModel#plan(dev.shears.core.nn.Model, int,
+     * SparsePlanner, dev.shears.core.tensor.Tensor)} gives each Dense layer its real input;
+     * convolutions still time on random im2col matrices (the whole-model check, timed on real
+     * inputs, is what keeps such a plan from running slower than dense).
+     */
+    private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA, float[] input) {
         SparseMatrix.checkDense(a, rows, cols);
         if (n < 1) throw new IllegalArgumentException("the planner needs a batch of at least 1, got " + n);
-        float[] x = new float[n * cols];
-        SplittableRandom rng = new SplittableRandom(42);
-        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
+        float[] x;
+        if (input != null) {
+            if (input.length != (long) n * cols)
+                throw new IllegalArgumentException("the planner's input for a " + rows + "x" + cols + " layer at batch " + n + " must hold "
+                        + (long) n * cols + " values, got " + input.length);
+            x = input;
+        } else {
+            x = new float[n * cols];
+            SplittableRandom rng = new SplittableRandom(42);
+            for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
+        }
         float[] y = new float[n * rows];
 
         List<SparseMatrix> candidates = new ArrayList<>();
@@ -193,9 +215,12 @@ public final class SparsePlanner {
         return new SparseLinear(name, chooseLinear(kernel, in, out, batch).matrix(), bias);
     }
 
-    /** The timing behind {@link #planLinear}. */
-    public Choice chooseLinear(float[] kernel, int in, int out, int batch) {
-        Choice c = choose(SparseMatrix.fromDenseKernel(kernel, in, out), out, in, batch, true);
+    /** The timing behind {@link #planLinear}, on a random input. */
+    public Choice chooseLinear(float[] kernel, int in, int out, int batch) { return chooseLinear(kernel, in, out, batch, null); }
+
+    /** {@link #chooseLinear(float[], int, int, int)} timed on the layer's input x [batch, in] (null: random). */
+    public Choice chooseLinear(float[] kernel, int in, int out, int batch, float[] x) {
+        Choice c = choose(SparseMatrix.fromDenseKernel(kernel, in, out), out, in, batch, true, null, x);
         if (c.matrix() instanceof DenseMatrix) // keep W as is: the dense product runs on it without a transpose
             return new Choice(DenseMatrix.fromKernel(kernel, in, out), c.format(), c.timings());
         return c;

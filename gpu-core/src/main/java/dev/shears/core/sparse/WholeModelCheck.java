@@ -48,8 +48,11 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
     }
 
     /**
-     * The batch both paths are timed on: {@code batch} inputs of the model's input shape, uniform
-     * in [0, 1) from a fixed seed, uploaded to {@code backend} (the caller closes it).
+     * The fallback batch both paths are timed on when no real inputs are at hand: {@code batch}
+     * inputs of the model's input shape, uniform in [0, 1) from a fixed seed, uploaded to
+     * {@code backend} (the caller closes it). It has no zeros, where real inputs have many (ReLU
+     * outputs, blank pixels) that the dense batch-1 GEMM skips: on it the dense forward does more
+     * work than on real data, which favours sparse plans. Time on real inputs where there are any.
      */
     public static Tensor randomBatch(Backend backend, Model model, int batch) {
         Shape in = model.inputs().getFirst().shape();
@@ -57,6 +60,19 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
         SplittableRandom rng = new SplittableRandom(17);
         for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
         return backend.upload(xs, in.withBatch(batch));
+    }
+
+    /**
+     * A batch given to the check must be [batch, ...] of the model's input shape, at the planned
+     * batch size: a plan timed at another size, or on misread samples, would be kept or sent back
+     * on figures that say nothing about it.
+     */
+    public static void checkBatch(Model model, Tensor x, int batch) {
+        Shape want = model.inputs().getFirst().shape().withBatch(batch);
+        if (!want.equals(x.shape()))
+            throw new IllegalArgumentException("the whole-model check's batch has shape " + x.shape() + " but model input '"
+                    + model.inputs().getFirst().name() + "' planned at batch " + batch + " expects " + want
+                    + ": time it on " + batch + " samples of the data the model was built for");
     }
 
     /**

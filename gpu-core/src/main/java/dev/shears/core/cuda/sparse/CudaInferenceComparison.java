@@ -35,10 +35,17 @@ public final class CudaInferenceComparison {
         return (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
     }
 
+    /** The whole-model check on the images {@link InferenceComparison#compare} times on (the first test images). */
+    private static boolean checkOnTestImages(Model model, Dataset test, int batch, CudaSparseModel sparse, CudaSparsePlanner planner) {
+        try (Tensor x = InferenceComparison.timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
+            return sparse.keepOnlyIfFaster(planner, x).kept();
+        }
+    }
+
     /**
      * Plans {@code model} (bound to a CUDA backend) at {@code batch} with {@code planner}, runs the
-     * whole-model check (skipped when the planner forces a format: forcing is for tests, and a
-     * forced plan is compared as it is), times both paths on the first test images and compares
+     * whole-model check on the first test images (skipped when the planner forces a format: forcing
+     * is for tests, and a forced plan is compared as it is), times both paths on the first test images and compares
      * their outputs on up to {@code agreementSamples} images. Frees the sparse model's device
      * memory before returning.
      */
@@ -57,7 +64,7 @@ public final class CudaInferenceComparison {
                     + (model.backend() == null ? "nothing" : model.backend().name()));
         InferenceComparison.checkInputs(model, test, batch);
         try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner)) {
-            boolean kept = planner.options().force() != null || sparse.keepOnlyIfFaster(planner).kept();
+            boolean kept = planner.options().force() != null || checkOnTestImages(model, test, batch, sparse, planner);
             InferenceComparison.Planned planned = new InferenceComparison.Planned() {
                 @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
                 @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }

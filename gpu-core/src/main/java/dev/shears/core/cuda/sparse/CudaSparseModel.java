@@ -211,17 +211,30 @@ public final class CudaSparseModel implements AutoCloseable {
     /**
      * The whole-model check behind "never slower than dense" ({@link WholeModelCheck}, the CPU
      * {@link SparseModel}'s rule): times the model's own forward (cuBLAS) against this plan on a
-     * random batch of the planned size with CUDA events on the backend's stream
+     * random batch of the planned size (the fallback where no real inputs are at hand; see
+     * {@link #keepOnlyIfFaster(CudaSparsePlanner, Tensor)}) with CUDA events on the backend's stream
      * ({@link CudaSparsePlanner#medianMillis}, the planner's warm-up and repeats), in
      * {@link #CHECK_ROUNDS} interleaved rounds, after untimed rounds until both paths' times are
      * stable ({@link Settle#WHOLE_MODEL}, when the planner's options settle); when the plan is not
      * faster by the planner's margin, every layer goes back to dense: the sparse copies of the
      * weights are freed, the plans keep their timings and read "dense". Returns what was measured.
      */
-    public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner) {
+    public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner) { return keepOnlyIfFaster(planner, null); }
+
+    /**
+     * {@link #keepOnlyIfFaster(CudaSparsePlanner)} timed on {@code x}, [planned batch, ...] of the
+     * model's input shape on this model's backend (the caller keeps and closes it; null: the
+     * random fallback batch, {@link WholeModelCheck#randomBatch}). Give real inputs where there
+     * are any (the first test images, as the run report times on): a check timed on inputs unlike
+     * the real ones decides on work the real forward does not do. (On the GPU neither cuBLAS nor
+     * cuSPARSE skips zero inputs, so random inputs bias neither path as they did the CPU's dense
+     * batch-1 GEMM; the per-layer CUDA planner therefore still times on random inputs, and the
+     * check takes real ones so that it decides on what the report then times.)
+     */
+    public WholeModelCheck keepOnlyIfFaster(CudaSparsePlanner planner, Tensor x) {
         CudaSparsePlanner.Options o = planner.options();
         return keepOnlyIfFaster(o.margin(), o.settle() ? Settle.WHOLE_MODEL : null,
-                (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()));
+                (path, forward) -> CudaSparsePlanner.medianMillis(backend, forward, o.warmup(), o.repeats()), x);
     }
 
     /** Rounds of the whole-model check (as the CPU check: each path's best round counts). */
@@ -232,12 +245,19 @@ public final class CudaSparseModel implements AutoCloseable {
      * timing of one forward pass given (tests decide with them).
      */
     public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer) {
+        return keepOnlyIfFaster(margin, settle, timer, null);
+    }
+
+    /** {@link #keepOnlyIfFaster(CudaSparsePlanner, Tensor)} with the settling and the timing given. */
+    public WholeModelCheck keepOnlyIfFaster(double margin, Settle settle, WholeModelCheck.Timer timer, Tensor x) {
         if (closed) throw new IllegalStateException("this CUDA sparse model is closed");
         if (planned.isEmpty()) return WholeModelCheck.nothingSparse();
+        if (x != null) WholeModelCheck.checkBatch(model, x, batch);
         WholeModelCheck check;
-        try (Tensor x = WholeModelCheck.randomBatch(backend, model, batch)) {
+        try (Tensor random = x == null ? WholeModelCheck.randomBatch(backend, model, batch) : null) {
+            Tensor in = x == null ? random : x;
             ExecContext ctx = ExecContext.inference(backend);
-            check = WholeModelCheck.measure(() -> model.forward(ctx, x), () -> forward(x), timer, CHECK_ROUNDS, margin, settle);
+            check = WholeModelCheck.measure(() -> model.forward(ctx, in), () -> forward(in), timer, CHECK_ROUNDS, margin, settle);
         }
         if (!check.kept()) revertToDense();
         return check;

@@ -1,0 +1,148 @@
+package dev.shears.core.sparse;
+
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Model;
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The CPU whole-model check times the batch it is given (the first test images, where the run
+ * report and eval --sparse have them) and falls back to the random batch only without one: on
+ * random inputs (no zeros) the dense batch-1 GEMM skips nothing and the check favoured sparse plans.
+ */
+class WholeModelCheckInputTest {
+    private static final Dataset TEST = DataSources.bundledFashionMnist().test();
+    private static final SparsePlanner CSR = new SparsePlanner(SparsePlanner.Options.quick().forcing("csr"));
+
+    private static SparseModel planned(InputProbe probe, int batch) {
+        Model m = InputProbe.probedMlp(probe).bind(CpuBackend.create(), 3);
+        KernelPruning.pruneKernels(m, 0.9);
+        SparseModel sm = SparseModel.plan(m, batch, CSR);
+        assertTrue(sm.plans().stream().noneMatch(SparseModel.LayerPlan::isDense), sm.plans().toString());
+        probe.seen.clear();
+        return sm;
+    }
+
+    /** Both paths of every round run on the test images given, which have the zeros random inputs lack. */
+    @Test void timesTheGivenTestImages() {
+        InputProbe probe = new InputProbe("probe");
+        int batch = 3;
+        SparseModel sm = planned(probe, batch);
+        Model m = sm.model();
+        try (Tensor x = InferenceComparison.timingBatch(m.backend(), m.inputs().getFirst().shape(), TEST, batch)) {
+            float[] images = Arrays.copyOf(TEST.features(), batch * 784);
+            assertArrayEquals(images, m.backend().download(x), "the timing batch is the first test images");
+            assertTrue(count0(images) > images.length / 4, "Fashion-MNIST images have blank pixels: " + count0(images));
+            int[] timed = new int[2];
+            WholeModelCheck check = sm.keepOnlyIfFaster(0.05, null, (path, forward) -> {
+                int before = probe.seen.size();
+                forward.run();
+                assertEquals(before + 1, probe.seen.size(), path + " ran the model");
+                assertArrayEquals(images, probe.seen.getLast(), path + " ran on the test images given");
+                timed[path.ordinal()]++;
+                return path == WholeModelCheck.Path.DENSE ? 10 : 5;
+            }, x);
+            assertEquals(new WholeModelCheck(10, 5, true), check);
+            assertArrayEquals(new int[]{SparsePlanner.ROUNDS, SparsePlanner.ROUNDS}, timed, "both paths timed every round");
+            assertArrayEquals(images, m.backend().download(x), "the given batch is left as it was");
+        }
+    }
+
+    /**
+     * The run report's comparison ({@link InferenceComparison#measure}) runs the whole-model check
+     * on the first test images too: every forward the model ran, the check's, the comparison's
+     * timing and its agreement alike, saw those images and never the random batch.
+     */
+    @Test void theReportsCheckRunsOnTheFirstTestImages() {
+        InputProbe probe = new InputProbe("probe");
+        Model m = InputProbe.probedMlp(probe).bind(CpuBackend.create(), 3);
+        KernelPruning.pruneKernels(m, 0.9);
+        int batch = 2;
+        // timed options (the check is skipped with quick ones), as short as they go, forcing CSR so that there is a plan to check
+        SparsePlanner planner = new SparsePlanner(new SparsePlanner.Options(1, 1, 0.01, new int[]{4}, 2.0, 0.05, "csr"));
+        InferenceComparison c = InferenceComparison.measure(m, TEST, batch, batch, planner, 0);
+        float[] images = Arrays.copyOf(TEST.features(), batch * 784);
+        assertTrue(probe.seen.size() > 2 * SparsePlanner.ROUNDS, "the check and the comparison ran: " + probe.seen.size() + " forwards");
+        for (float[] seen : probe.seen) assertArrayEquals(images, seen, "a forward ran on something else than the first test images");
+        assertEquals(batch, c.samePredictions(), c.toString());
+    }
+
+    /**
+     * Given a batch, the per-layer planner times each Dense layer on what that layer receives from
+     * it in a dense forward (fc1: the test images, blank pixels and all; fc2: fc1's output), not on
+     * random inputs; without one, on random inputs (no zeros).
+     */
+    @Test void thePlannerTimesEachDenseLayerOnItsRealInput() {
+        InputProbe probe = new InputProbe("probe");
+        Model m = InputProbe.probedMlp(probe).bind(CpuBackend.create(), 3);
+        KernelPruning.pruneKernels(m, 0.9);
+        int batch = 2;
+        java.util.List<float[]> timedOn = new java.util.ArrayList<>();
+        SparsePlanner recording = new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000),
+                (candidates, x, y, n, batchMajor) -> {
+                    assertEquals(batch, n);
+                    timedOn.add(x.clone());
+                    double[] ms = new double[candidates.size()];
+                    Arrays.fill(ms, 2);
+                    ms[0] = 1; // dense wins: the plan itself does not matter here
+                    return ms;
+                });
+        try (Tensor x = InferenceComparison.timingBatch(m.backend(), m.inputs().getFirst().shape(), TEST, batch)) {
+            float[] fc1Out = m.backend().download(m.forwardUntil(dev.shears.core.nn.ExecContext.inference(m.backend()), java.util.List.of(x), "fc1"));
+            SparseModel.plan(m, batch, recording, x);
+            assertEquals(2, timedOn.size(), "fc1 and fc2");
+            assertArrayEquals(Arrays.copyOf(TEST.features(), batch * 784), timedOn.get(0), "fc1 timed on the test images");
+            assertArrayEquals(fc1Out, timedOn.get(1), "fc2 timed on fc1's output on them");
+        }
+        timedOn.clear();
+        SparseModel.plan(m, batch, recording);
+        assertEquals(2, timedOn.size());
+        assertEquals(0, count0(timedOn.get(0)), "without a batch: random inputs, no zeros");
+    }
+
+    /** Without a batch the check runs on the random fallback: uniform [0, 1) from its fixed seed, no zeros. */
+    @Test void fallsBackToTheRandomBatchWithoutOne() {
+        InputProbe probe = new InputProbe("probe");
+        SparseModel sm = planned(probe, 2);
+        float[] random = new float[2 * 784];
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int i = 0; i < random.length; i++) random[i] = (float) rng.nextDouble();
+        WholeModelCheck check = sm.keepOnlyIfFaster(0.05, null, (path, forward) -> {
+            forward.run();
+            assertArrayEquals(random, probe.seen.getLast(), path + " ran on the random batch");
+            return path == WholeModelCheck.Path.DENSE ? 10 : 9.8;
+        });
+        assertFalse(check.kept(), "9.8 against 10 is within the margin: " + check);
+        assertEquals(2 * SparsePlanner.ROUNDS, probe.seen.size());
+        assertEquals(0, count0(probe.seen.getFirst()));
+        assertTrue(sm.plans().stream().allMatch(SparseModel.LayerPlan::isDense), "reverted: " + sm.plans());
+    }
+
+    /** A batch of another size than planned, or of other samples, is refused before anything is timed. */
+    @Test void refusesABatchOfTheWrongShape() {
+        SparseModel sm = planned(new InputProbe("probe"), 2);
+        CpuBackend be = (CpuBackend) sm.model().backend();
+        for (Shape wrong : new Shape[]{Shape.of(3, 1, 28, 28), Shape.of(2, 784)})
+            try (Tensor x = be.upload(new float[(int) wrong.size()], wrong)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sm.keepOnlyIfFaster(0.05, null, (path, forward) -> {
+                    throw new AssertionError("timed " + path + " on a batch of shape " + wrong);
+                }, x));
+                assertTrue(e.getMessage().contains(wrong.toString()) && e.getMessage().contains("[2, 1, 28, 28]"), e.getMessage());
+            }
+        assertTrue(sm.plans().stream().noneMatch(SparseModel.LayerPlan::isDense), "a refused check changes nothing: " + sm.plans());
+    }
+
+    private static int count0(float[] v) {
+        int n = 0;
+        for (float f : v) if (f == 0f) n++;
+        return n;
+    }
+}
