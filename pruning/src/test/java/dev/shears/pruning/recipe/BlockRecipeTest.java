@@ -7,27 +7,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /** {@code structure: "block:RxC"} in recipes: parsing, validation, the writer round trip, the built-in recipe. */
 class BlockRecipeTest {
 
-    private static final String BASE = """
-            epochs: 10
-            batchSize: 32
-            optimizer: {type: sgd, momentum: 0.9}
-            learningRate:
-              - {type: constant, lr: 0.05}
-            pruning:
-              - type: gmp
-                EXTRA
-                startEpoch: 1
-                endEpoch: 6
-                updateFrequency: 0.5
-            """;
+    private static Recipe parse(String extra) { return OneModifier.parse(extra, "blk"); }
 
-    private static Recipe parse(String extra) {
-        return RecipeParser.parse(BASE.replace("EXTRA", extra.replace("\n", "\n    ")), "blk.yaml", "blk");
-    }
-
-    private static String error(String extra) {
-        return assertThrows(RecipeException.class, () -> parse(extra)).getMessage();
-    }
+    private static String error(String extra) { return OneModifier.error(extra, "blk"); }
 
     @Test void blockShapesParse() {
         assertEquals(new BlockStructure(4, 4), Structure.parse("block:4x4"));
@@ -55,8 +37,7 @@ class BlockRecipeTest {
         String yaml = RecipeWriter.toYaml(r);
         assertTrue(yaml.contains("block:16x4"), yaml);
         assertEquals(r, RecipeParser.parse(yaml, "written", "blk"));
-        Recipe c = RecipeParser.parse(BASE.replace("- type: gmp\n    EXTRA\n    startEpoch: 1\n    endEpoch: 6\n    updateFrequency: 0.5",
-                "- {type: constant, structure: \"block:2x2\", sparsity: 0.5, startEpoch: 2}"), "c.yaml", "c");
+        Recipe c = OneModifier.parseInstead("- {type: constant, structure: \"block:2x2\", sparsity: 0.5, startEpoch: 2}", "c");
         assertEquals(new BlockStructure(2, 2), c.pruning().getFirst().structure());
         assertTrue(c.pruning().getFirst().describe().contains("one-shot block pruning"), c.pruning().getFirst().describe());
         assertEquals(c, RecipeParser.parse(RecipeWriter.toYaml(c), "written", "c"));

@@ -7,27 +7,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /** {@code structure: channels} in recipes: parsing, validation, the writer round trip, the built-in recipe. */
 class ChannelRecipeTest {
 
-    private static final String BASE = """
-            epochs: 10
-            batchSize: 32
-            optimizer: {type: sgd, momentum: 0.9}
-            learningRate:
-              - {type: constant, lr: 0.05}
-            pruning:
-              - type: gmp
-                EXTRA
-                startEpoch: 1
-                endEpoch: 6
-                updateFrequency: 0.5
-            """;
+    private static Recipe parse(String extra) { return OneModifier.parse(extra, "ch"); }
 
-    private static Recipe parse(String extra) {
-        return RecipeParser.parse(BASE.replace("EXTRA", extra.replace("\n", "\n    ")), "ch.yaml", "ch");
-    }
-
-    private static String error(String extra) {
-        return assertThrows(RecipeException.class, () -> parse(extra)).getMessage();
-    }
+    private static String error(String extra) { return OneModifier.error(extra, "ch"); }
 
     @Test void channelsParseWithTheirOwnSparsities() {
         Recipe r = parse("structure: channels\ninitSparsity: 0.1\nfinalSparsity: 0.6");
@@ -45,8 +27,7 @@ class ChannelRecipeTest {
         String yaml = RecipeWriter.toYaml(r);
         assertTrue(yaml.contains("structure: channels") || yaml.contains("structure: \"channels\""), yaml);
         assertEquals(r, RecipeParser.parse(yaml, "written", "ch"));
-        Recipe c = RecipeParser.parse(BASE.replace("- type: gmp\n    EXTRA\n    startEpoch: 1\n    endEpoch: 6\n    updateFrequency: 0.5",
-                "- {type: constant, structure: channels, sparsity: 0.25, startEpoch: 2}"), "c.yaml", "c");
+        Recipe c = OneModifier.parseInstead("- {type: constant, structure: channels, sparsity: 0.25, startEpoch: 2}", "c");
         assertEquals(ChannelStructure.CHANNELS, c.pruning().getFirst().structure());
         assertEquals(0.25, c.pruning().getFirst().finalSparsity());
         assertEquals(c, RecipeParser.parse(RecipeWriter.toYaml(c), "written", "c"));

@@ -9,27 +9,9 @@ import static org.junit.jupiter.api.Assertions.*;
 /** N:M structure in recipes: parsing, validation, the writer round trip and the per-group keep schedule. */
 class NmRecipeTest {
 
-    private static final String BASE = """
-            epochs: 10
-            batchSize: 32
-            optimizer: {type: sgd, momentum: 0.9}
-            learningRate:
-              - {type: constant, lr: 0.05}
-            pruning:
-              - type: gmp
-                EXTRA
-                startEpoch: 1
-                endEpoch: 6
-                updateFrequency: 0.5
-            """;
+    private static Recipe parse(String extra) { return OneModifier.parse(extra, "nm"); }
 
-    private static Recipe parse(String extra) {
-        return RecipeParser.parse(BASE.replace("EXTRA", extra.replace("\n", "\n    ")), "nm.yaml", "nm");
-    }
-
-    private static String error(String extra) {
-        return assertThrows(RecipeException.class, () -> parse(extra)).getMessage();
-    }
+    private static String error(String extra) { return OneModifier.error(extra, "nm"); }
 
     @Test void structureDefaultsTheSparsitiesAndScope() {
         PruningModifier.GradualMagnitude g = (PruningModifier.GradualMagnitude) parse("structure: \"2:4\"").pruning().get(0);
