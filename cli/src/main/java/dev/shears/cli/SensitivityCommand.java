@@ -153,7 +153,7 @@ final class SensitivityCommand implements Callable<Integer> {
                 Recipe template = Recipes.builtIn(plan.nm() == null ? "gmp-seed" : "gmp-2of4");
                 try {
                     Recipe recipe = suggestion.toRecipe(template, recipeName(src), prunable);
-                    String yaml = "# Written by shears sensitivity from " + src.description() + " on " + test.name() + " (" + subset + "),\n"
+                    String yaml = "# Written by shears sensitivity from " + src.description() + " on " + test.name() + ",\n# " + subset + ";\n"
                             + "# each layer's finalSparsity the highest measured within " + SparsitySuggestion.points(maxDrop) + " of accuracy.\n"
                             + "# Each layer was measured pruned alone (one-shot, no fine-tuning): drops do not add up exactly\n"
                             + "# when the layers are pruned together; check the pruned model's accuracy.\n" + RecipeWriter.toYaml(recipe);

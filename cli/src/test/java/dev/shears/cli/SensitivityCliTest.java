@@ -141,7 +141,10 @@ class SensitivityCliTest {
 
         Recipe parsed = RecipeParser.parse(recipe);
         assertEquals(parsed, RecipeParser.parse(RecipeWriter.toYaml(parsed), "again", "x"), "round trip");
-        assertTrue(Files.readString(recipe).startsWith("# Written by shears sensitivity"), Files.readString(recipe));
+        String header = Files.readString(recipe);
+        assertTrue(header.startsWith("# Written by shears sensitivity"), header);
+        // the subset on a line of its own, not a parenthesis inside a parenthesis
+        assertTrue(header.lines().skip(1).findFirst().orElseThrow().matches("# the first \\d+ of \\d+ test samples \\(--samples \\d+\\);"), header);
         List<JsonNode> pruned = new ArrayList<>();
         for (JsonNode l : o.get("layers")) if (l.get("suggestedSparsity").asDouble() > 0) pruned.add(l);
         assertFalse(pruned.isEmpty(), "within 5 points some layer takes 50%: " + o);
