@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * because a one-shot measurement is noisy: a layer that loses 2 points at 90% and 0.8 at 95% is
  * not trusted at 95% (that would be noise, not tolerance). A layer that fails even its lowest
  * measured sparsity gets 0 (keep it dense), and so does a layer that an N:M pattern leaves as it
- * was (fewer inputs than M: {@link dev.shears.pruning.NmLayout}).
+ * was (fewer inputs than M: {@link dev.shears.pruning.NmLayout}). Unstructured, a layer is never
+ * suggested below the sparsity it already has: that costs nothing, being the baseline.
  *
  * <p>This is a starting point, not a guarantee: the drops were measured with one layer pruned at a
  * time, one-shot, without fine-tuning; {@link SensitivityResult#CAVEAT}.
@@ -58,6 +59,13 @@ public record SparsitySuggestion(double maxDropPoints, Structure structure, List
                 if (d > maxDropPoints + EPS) break;
                 best = p.target();
                 drop = d;
+            }
+            // unstructured, the layer as it came costs nothing (it is in the baseline): a layer already
+            // sparser than the suggestion (94% when 95% failed) is suggested at its own sparsity, not at
+            // a lower target that would change nothing (masks only gain zeros)
+            if (result.plan().structure() == null && l.originalSparsity() > best) {
+                best = l.originalSparsity();
+                drop = 0;
             }
             out.add(new Layer(l.name(), best, drop));
         }

@@ -319,6 +319,23 @@ class SensitivityAnalysisTest {
         assertThrows(RecipeException.class, () -> SparsitySuggestion.of(made(0.9, 0.9), 1).toRecipe(Recipes.builtIn("dense"), "x", List.of("fc/kernel")));
     }
 
+    /** A layer already 94% sparse whose 95% fails the budget: suggested at its own 94%, not at a 90% that changes nothing. */
+    @Test void anAlreadySparseLayerIsNotSuggestedBelowItsOwnSparsity() {
+        double original = 0.9408;
+        List<SensitivityPoint> pts = new ArrayList<>();
+        for (double t : new double[] {0.5, 0.7, 0.8, 0.9}) pts.add(new SensitivityPoint(t, original, 0.9, 1)); // nothing changed: baseline
+        pts.add(new SensitivityPoint(0.95, 0.95, 0.85, 1)); // 5 points lost
+        SensitivityResult r = new SensitivityResult(SensitivityPlan.unstructured(List.of(0.5, 0.7, 0.8, 0.9, 0.95)), 0.9, 0.5, 100,
+                List.of(new LayerSensitivity("fc1/kernel", 100, original, pts)), 0);
+        SparsitySuggestion.Layer l = SparsitySuggestion.of(r, 1.0).layers().getFirst();
+        assertEquals(original, l.sparsity());
+        assertEquals(0, l.drop());
+        // within the budget at 95% too: the measured 95% stands
+        pts.set(4, new SensitivityPoint(0.95, 0.95, 0.899, 1));
+        SensitivityResult ok = new SensitivityResult(r.plan(), 0.9, 0.5, 100, List.of(new LayerSensitivity("fc1/kernel", 100, original, pts)), 0);
+        assertEquals(0.95, SparsitySuggestion.of(ok, 1.0).layers().getFirst().sparsity());
+    }
+
     @Test void nmSuggestionWritesStructuredModifiers() {
         SensitivityResult nm = new SensitivityResult(SensitivityPlan.nm(NmStructure.TWO_FOUR), 0.9, 0.3, 100, List.of(
                 new LayerSensitivity("a/kernel", 64, 0, List.of(new SensitivityPoint(0.5, 0.5, 0.895, 0.3))),
