@@ -89,9 +89,12 @@ public final class SparseModel {
                     + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         Map<String, float[]> denseInputs = new HashMap<>(); // each Dense layer's input [batch, in] on x
-        if (x != null) {
-            WholeModelCheck.checkBatch(model, x, batch);
-            model.forwardUntil(ExecContext.inference(cpu), List.of(x), model.outputName(), (node, ins) -> {
+        if (x != null) WholeModelCheck.checkBatch(model, x, batch);
+        // the dense forward on x runs only as far as the last Dense layer (none: not at all): nothing after it is planned on it
+        String lastDense = null;
+        for (Model.Node node : model.nodes()) if (node.layer() instanceof Dense) lastDense = node.name();
+        if (x != null && lastDense != null) {
+            model.forwardUntil(ExecContext.inference(cpu), List.of(x), lastDense, (node, ins) -> {
                 if (node.layer() instanceof Dense) denseInputs.put(node.name(), cpu.download(ins.getFirst()));
                 return null; // the layer's own forward
             });

@@ -108,6 +108,28 @@ class WholeModelCheckInputTest {
         assertEquals(0, count0(timedOn.get(0)), "without a batch: random inputs, no zeros");
     }
 
+    /**
+     * The planner's dense forward on the given batch runs only as far as the last Dense layer: a
+     * layer after it sees nothing, and a model without Dense layers runs no forward at all.
+     */
+    @Test void thePlannersForwardStopsAtTheLastDenseLayer() {
+        InputProbe head = new InputProbe("head"), tail = new InputProbe("tail");
+        Model m = Model.builder().input("x", Shape.of(1, 28, 28)).then(head).then(new dev.shears.core.nn.layers.Flatten("flat"))
+                .then(new dev.shears.core.nn.layers.Dense("fc1", 784, 10, true)).then(tail).build().bind(CpuBackend.create(), 3);
+        try (Tensor x = InferenceComparison.timingBatch(m.backend(), m.inputs().getFirst().shape(), TEST, 2)) {
+            SparseModel.plan(m, 2, CSR, x);
+            assertEquals(1, head.seen.size(), "one forward to capture fc1's input");
+            assertEquals(0, tail.seen.size(), "nothing after fc1 ran");
+        }
+        InputProbe only = new InputProbe("only");
+        Model noDense = Model.builder().input("x", Shape.of(1, 28, 28)).then(only).then(new dev.shears.core.nn.layers.Flatten("flat"))
+                .build().bind(CpuBackend.create(), 3);
+        try (Tensor x = InferenceComparison.timingBatch(noDense.backend(), noDense.inputs().getFirst().shape(), TEST, 2)) {
+            assertTrue(SparseModel.plan(noDense, 2, CSR, x).plans().isEmpty());
+            assertEquals(0, only.seen.size(), "no Dense layer: no forward");
+        }
+    }
+
     /** Without a batch the check runs on the random fallback: uniform [0, 1) from its fixed seed, no zeros. */
     @Test void fallsBackToTheRandomBatchWithoutOne() {
         InputProbe probe = new InputProbe("probe");
