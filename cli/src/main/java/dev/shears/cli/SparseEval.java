@@ -88,9 +88,12 @@ final class SparseEval {
                 Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
-            // each Dense layer's formats timed on its input from the first test images, as the whole-model check is
-            SparseModel sm = onTestImages(model, test, batch, x -> SparseModel.plan(model, batch, planner, x));
-            report(checkOnTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
+            // each Dense layer's formats, then the whole model, timed on the first test images (one batch for both)
+            SparseModel sm = onTestImages(model, test, batch, x -> {
+                SparseModel plan = SparseModel.plan(model, batch, planner, x);
+                report(plan.keepOnlyIfFaster(planner, x), batch, err);
+                return plan;
+            });
             String formats = print(sm.plans(), err);
             double planSeconds = (System.nanoTime() - t0) / 1e9;
             return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse (" + formats + ")", planSeconds);
@@ -104,7 +107,7 @@ final class SparseEval {
                     for (SparseModel.LayerPlan p : sm.plans())
                         for (String r : sm.rejected(p.layer()))
                             if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
-                report(checkOnTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
+                report(onTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
                 String formats = print(sm.plans(), err);
                 double planSeconds = (System.nanoTime() - t0) / 1e9;
                 return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
@@ -115,16 +118,11 @@ final class SparseEval {
     }
 
     /**
-     * The whole-model check on the first {@code batch} test images, the batch the run report times
-     * on ({@link InferenceComparison#timingBatch}), not on random inputs: those have no zeros for the
-     * dense GEMM to skip, so the dense forward did more work than on real data and the check kept
-     * plans slower than dense.
+     * {@code use} applied to the first {@code batch} test images ({@link InferenceComparison#timingBatch}; null without test
+     * samples): the whole-model check (and the CPU planner) times on them, the batch the run report times on, not on random
+     * inputs: those have no zeros for the dense GEMM to skip, so the dense forward did more work than on real data and the
+     * check kept plans slower than dense.
      */
-    static WholeModelCheck checkOnTestImages(Model model, Dataset test, int batch, Function<Tensor, WholeModelCheck> check) {
-        return onTestImages(model, test, batch, check);
-    }
-
-    /** {@code use} applied to the first {@code batch} test images ({@link InferenceComparison#timingBatch}; null without test samples). */
     static <T> T onTestImages(Model model, Dataset test, int batch, Function<Tensor, T> use) {
         if (test.count() == 0) return use.apply(null); // nothing real to time on: the random fallback
         try (Tensor x = InferenceComparison.timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {

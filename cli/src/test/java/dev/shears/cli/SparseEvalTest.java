@@ -103,12 +103,12 @@ class SparseEvalTest {
             Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
             Dataset test = samples(5);
             WholeModelCheck ran = new WholeModelCheck(2, 1, true);
-            assertSame(ran, SparseEval.checkOnTestImages(m, test, 3, x -> {
+            assertSame(ran, SparseEval.onTestImages(m, test, 3, x -> {
                 assertEquals(m.inputs().getFirst().shape().withBatch(3), x.shape());
                 assertArrayEquals(Arrays.copyOf(test.features(), 3 * 784), be.download(x));
                 return ran;
             }));
-            assertSame(ran, SparseEval.checkOnTestImages(m, samples(0), 3, x -> {
+            assertSame(ran, SparseEval.onTestImages(m, samples(0), 3, x -> {
                 assertNull(x, "no test samples: the random fallback");
                 return ran;
             }));
