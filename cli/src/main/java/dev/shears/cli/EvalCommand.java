@@ -114,9 +114,8 @@ final class EvalCommand implements Callable<Integer> {
                         100 * r.accuracy(), r.loss(), Plural.of(r.samples(), "sample"), mode, secs,
                         planSecs > 0 ? String.format(Locale.ROOT, ": %.2f s planning, %.2f s evaluating", planSecs, secs - planSecs) : "");
                 if (thinned != null)
-                    out.printf(Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed %s%n",
-                            thinned.parametersAfter(), thinned.parametersBefore(), 100.0 * thinned.parametersAfter() / thinned.parametersBefore(),
-                            thinned.removedChannels(), thinned.removed());
+                    out.println(ThinningReport.counts(thinned.parametersBefore(), thinned.parametersAfter(), thinned.removedChannels())
+                            + " " + thinned.removed());
             }
             return 0;
         }

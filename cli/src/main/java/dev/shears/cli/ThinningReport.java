@@ -145,10 +145,15 @@ final class ThinningReport {
 
     /** The summary's first line of the section. */
     static String header(RunReport.Thinning t) {
-        return String.format(Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed%s",
-                t.parametersAfter(), t.parametersBefore(), 100.0 * t.parametersAfter() / t.parametersBefore(), t.channelsRemoved(),
-                t.batches().isEmpty() ? "" : String.format(Locale.ROOT, "; timed against the pruned model on the %s (%s)",
+        return counts(t.parametersBefore(), t.parametersAfter(), t.channelsRemoved())
+                + (t.batches().isEmpty() ? "" : String.format(Locale.ROOT, "; timed against the pruned model on the %s (%s)",
                         "cuda".equals(t.backend()) ? "GPU, CUDA events" : "CPU", t.device()));
+    }
+
+    /** "thinned: A parameters instead of B (A/B %) with N output channels removed": the report's header and eval --thin both say it. */
+    static String counts(long parametersBefore, long parametersAfter, int channelsRemoved) {
+        return String.format(Locale.ROOT, "thinned: %d parameters instead of %d (%.1f%%) with %d output channels removed",
+                parametersAfter, parametersBefore, 100.0 * parametersAfter / parametersBefore, channelsRemoved);
     }
 
     /** One layer's widths, for the summary. */
