@@ -57,6 +57,14 @@ class LaunchSignatureTest {
         };
     }
 
+    /** A launcher's kernel fields, field name to kernel name, read from its source {@code src}. */
+    private static Map<String, String> kernelFields(String src) {
+        Map<String, String> fields = new HashMap<>();
+        Matcher fm = FIELD.matcher(src);
+        while (fm.find()) fields.put(fm.group(1), fm.group(2));
+        return fields;
+    }
+
     @Test
     void everyLaunchPassesTheKernelsParameterKindsInOrder() throws IOException {
         Map<String, List<String>> signatures = kernelSignatures();
@@ -64,9 +72,7 @@ class LaunchSignatureTest {
         try (Stream<Path> files = Files.list(KernelSourcesTest.JAVA)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
                 String src = Files.readString(f);
-                Map<String, String> fields = new HashMap<>();
-                Matcher fm = FIELD.matcher(src);
-                while (fm.find()) fields.put(fm.group(1), fm.group(2));
+                Map<String, String> fields = kernelFields(src);
                 int at = src.indexOf("rt.args()");
                 while (at >= 0) {
                     int end = src.indexOf(';', at);
@@ -118,9 +124,7 @@ class LaunchSignatureTest {
         try (Stream<Path> files = Files.list(KernelSourcesTest.JAVA)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
                 String src = Files.readString(f);
-                Map<String, String> fields = new HashMap<>();
-                Matcher fm = FIELD.matcher(src);
-                while (fm.find()) fields.put(fm.group(1), fm.group(2));
+                Map<String, String> fields = kernelFields(src);
                 Matcher lm = BLOCK.matcher(src);
                 while (lm.find()) {
                     int block = Integer.parseInt(lm.group(2));

@@ -62,8 +62,9 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
             sparse = SparseModel.plan(model, batch, planner, x);
             // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
             kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner, x).kept();
+            return compare(model, test, x, agreementSamples, planned(sparse), kept, cpuTimer(minMillis),
+                    minMillis > 0 ? Settle.COMPARISON : null);
         }
-        return compare(model, test, batch, agreementSamples, planned(sparse), kept, cpuTimer(minMillis), minMillis > 0 ? Settle.COMPARISON : null);
     }
 
     /** What {@link #compare} needs of a planned model, on whichever backend it runs. */
@@ -105,28 +106,39 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
     public static InferenceComparison compare(Model model, Dataset test, int batch, int agreementSamples, Planned sparse,
                                               boolean kept, WholeModelCheck.Timer timer, Settle settle) {
         checkInputs(model, test, batch);
+        try (Tensor x = timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
+            return compare(model, test, x, agreementSamples, sparse, kept, timer, settle);
+        }
+    }
+
+    /**
+     * {@link #compare} timing on {@code x}, the caller's {@link #timingBatch} (the batch size is
+     * its first dimension; the caller closes it): the one batch the planner and the whole-model
+     * check ran on, so that it is not built again.
+     */
+    public static InferenceComparison compare(Model model, Dataset test, Tensor x, int agreementSamples, Planned sparse,
+                                              boolean kept, WholeModelCheck.Timer timer, Settle settle) {
+        int batch = x.shape().dim(0);
+        checkInputs(model, test, batch);
         Backend be = model.backend();
         ExecContext ctx = ExecContext.inference(be);
         Shape in = model.inputs().getFirst().shape();
 
-        double denseMs, sparseMs;
-        try (Tensor x = timingBatch(be, in, test, batch)) {
-            Runnable dense = () -> model.forward(ctx, x);
-            // every layer dense (chosen so, or sent back by the whole-model check): the planned
-            // forward runs the same products, so it is not timed again (that would time noise)
-            boolean allDense = sparse.plans().stream().allMatch(SparseModel.LayerPlan::isDense);
-            Runnable planned = allDense ? null : () -> sparse.forward(x);
-            // Both paths settled on these very shapes before the rounds that count: on the CPU a
-            // batch size the run never used reaches GEMM branches (and scalar tails) the JIT has not
-            // profiled, which run interpreted, 10-100x slower, until recompiled; on CUDA the GPU's
-            // clocks ramp up and the host side of each launch goes through the JIT alike.
-            WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0, settle);
-            denseMs = times.denseMs();
-            sparseMs = times.plannedMs();
-        }
+        Runnable dense = () -> model.forward(ctx, x);
+        // every layer dense (chosen so, or sent back by the whole-model check): the planned
+        // forward runs the same products, so it is not timed again (that would time noise)
+        boolean allDense = sparse.plans().stream().allMatch(SparseModel.LayerPlan::isDense);
+        Runnable planned = allDense ? null : () -> sparse.forward(x);
+        // Both paths settled on these very shapes before the rounds that count: on the CPU a
+        // batch size the run never used reaches GEMM branches (and scalar tails) the JIT has not
+        // profiled, which run interpreted, 10-100x slower, until recompiled; on CUDA the GPU's
+        // clocks ramp up and the host side of each launch goes through the JIT alike.
+        WholeModelCheck times = WholeModelCheck.measure(dense, planned, timer, SparsePlanner.ROUNDS, 0, settle);
+        double denseMs = times.denseMs();
+        double sparseMs = times.plannedMs();
 
         // Agreement, batch by batch over the first test images.
-        Agreement agree = Agreement.measure(be, in, test, batch, agreementSamples, x -> model.forward(ctx, x), sparse::forward);
+        Agreement agree = Agreement.measure(be, in, test, batch, agreementSamples, b -> model.forward(ctx, b), sparse::forward);
 
         List<SparseModel.LayerPlan> plans = new ArrayList<>(sparse.plans());
         return new InferenceComparison(batch, denseMs, sparseMs, denseWeightBytes(sparse), plannedWeightBytes(sparse), agree.samples(),

@@ -76,9 +76,8 @@ public final class Settle {
     /**
      * The run report's dense-against-sparse timing ({@link InferenceComparison#compare}, CPU and
      * CUDA): one comparison at most 2 s, all of a JVM together at most 10 s. Its own budget: it
-     * runs after the plan's whole-model check, which may have spent {@link #WHOLE_MODEL}'s, and it
-     * times on the first test images rather than the check's random batch, at every batch size the
-     * report asks for.
+     * runs after the plan's whole-model check, which may have spent {@link #WHOLE_MODEL}'s, at
+     * every batch size the report asks for.
      */
     public static final Settle COMPARISON = perJvm();
 

@@ -35,13 +35,6 @@ public final class CudaInferenceComparison {
         return (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
     }
 
-    /** The whole-model check on the images {@link InferenceComparison#compare} times on (the first test images). */
-    private static boolean checkOnTestImages(Model model, Dataset test, int batch, CudaSparseModel sparse, CudaSparsePlanner planner) {
-        try (Tensor x = InferenceComparison.timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
-            return sparse.keepOnlyIfFaster(planner, x).kept();
-        }
-    }
-
     /**
      * Plans {@code model} (bound to a CUDA backend) at {@code batch} with {@code planner}, runs the
      * whole-model check on the first test images (skipped when the planner forces a format: forcing
@@ -63,8 +56,10 @@ public final class CudaInferenceComparison {
             throw new IllegalStateException("the CUDA inference comparison needs a model bound to the CUDA backend; it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
         InferenceComparison.checkInputs(model, test, batch);
-        try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner)) {
-            boolean kept = planner.options().force() != null || checkOnTestImages(model, test, batch, sparse, planner);
+        try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner);
+             Tensor x = InferenceComparison.timingBatch(cuda, model.inputs().getFirst().shape(), test, batch)) {
+            // the whole-model check runs on the images the comparison then times on (the first test images)
+            boolean kept = planner.options().force() != null || sparse.keepOnlyIfFaster(planner, x).kept();
             InferenceComparison.Planned planned = new InferenceComparison.Planned() {
                 @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
                 @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }
@@ -76,7 +71,7 @@ public final class CudaInferenceComparison {
             WholeModelCheck.Timer timer = timer(cuda);
             // settled as on the CPU: the event timer's 3 untimed runs neither bring an idle GPU's clocks up nor let the
             // JIT compile the host side of each launch at this batch size
-            return InferenceComparison.compare(model, test, batch, agreementSamples, planned, kept, timer,
+            return InferenceComparison.compare(model, test, x, agreementSamples, planned, kept, timer,
                     planner.options().settle() ? settle : null);
         }
     }
