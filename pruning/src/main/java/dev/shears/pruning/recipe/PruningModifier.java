@@ -187,29 +187,23 @@ public sealed interface PruningModifier {
      * pruned on its own: there is no threshold to share between layers).
      */
     private static void requireStructureFits(Structure s, String field, double value, Scope scope) {
-        if (s instanceof BlockStructure b) {
-            if (scope == Scope.GLOBAL)
-                throw new RecipeException("scope = global cannot be combined with structure = '" + b + "': block pruning removes "
-                        + field + " of each layer's blocks, so every layer's Blocked-ELL product gets the same block sparsity"
-                        + " (a global threshold would leave some layers nearly dense, where Blocked-ELL loses); use scope: layer (the default)");
-            return;
-        }
-        if (s instanceof ChannelStructure) {
-            if (scope == Scope.GLOBAL)
-                throw new RecipeException("scope = global cannot be combined with structure = 'channels': channel pruning removes "
-                        + field + " of each layer's output channels by their L1 norms, and norms of layers with different fan-in"
-                        + " do not compare; use scope: layer (the default)");
-            return;
-        }
-        if (!(s instanceof NmStructure structure)) return;
-        if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
-            throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
-                    + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "
-                    + structure.sparsity());
-        if (scope == Scope.GLOBAL)
-            throw new RecipeException("scope = global cannot be combined with structure = '" + structure + "': N:M pruning keeps the "
-                    + structure.n() + " largest weights of every group of " + structure.m() + ", so each layer ends at exactly "
-                    + structure.sparsity() + " and no threshold is shared; use scope: layer (the default)");
+        String whyLayer = switch (s) {
+            case null -> null;
+            case BlockStructure b -> "block pruning removes " + field + " of each layer's blocks, so every layer's Blocked-ELL product gets the same block sparsity"
+                    + " (a global threshold would leave some layers nearly dense, where Blocked-ELL loses)";
+            case ChannelStructure c -> "channel pruning removes " + field + " of each layer's output channels by their L1 norms, and norms of layers with different fan-in"
+                    + " do not compare";
+            case NmStructure structure -> {
+                if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
+                    throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
+                            + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "
+                            + structure.sparsity());
+                yield "N:M pruning keeps the " + structure.n() + " largest weights of every group of " + structure.m() + ", so each layer ends at exactly "
+                        + structure.sparsity() + " and no threshold is shared";
+            }
+        };
+        if (whyLayer != null && scope == Scope.GLOBAL)
+            throw new RecipeException("scope = global cannot be combined with structure = '" + s + "': " + whyLayer + "; use scope: layer (the default)");
     }
 
     private static void requireSparsity(String field, double v) {
