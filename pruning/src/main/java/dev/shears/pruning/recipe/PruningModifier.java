@@ -104,17 +104,10 @@ public sealed interface PruningModifier {
 
         @Override public String describe() {
             if (structure instanceof BlockStructure b)
-                return String.format(java.util.Locale.ROOT,
-                        "gradual block pruning (whole %s blocks of each layer's GEMM matrix, smallest mean |w| first), %s: %.1f%% of each layer's blocks"
-                                + " at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                        b.recipeName().substring(BlockStructure.PREFIX.length()), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch),
-                        100 * finalSparsity, shortNum(endEpoch), every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                return "gradual block pruning (whole " + b.recipeName().substring(BlockStructure.PREFIX.length())
+                        + " blocks of each layer's GEMM matrix, smallest mean |w| first), " + ramp(" of each layer's blocks");
             if (structure instanceof ChannelStructure)
-                return String.format(java.util.Locale.ROOT,
-                        "gradual channel pruning (whole output channels, smallest L1 norm first), %s: %.1f%% of each layer's channels at epoch %s"
-                                + " rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                        curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
-                        every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                return "gradual channel pruning (whole output channels, smallest L1 norm first), " + ramp(" of each layer's channels");
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
@@ -123,9 +116,14 @@ public sealed interface PruningModifier {
                         structure, structure.m(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
                         structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), every(updateFrequency),
                         shortNum(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
+            return "gradual magnitude pruning, " + scope.recipeName() + " scope, " + ramp("");
+        }
+
+        /** The schedule part of {@link #describe}: curve, the ramp from initSparsity to finalSparsity ({@code unit} says of what), updates. */
+        private String ramp(String unit) {
             return String.format(java.util.Locale.ROOT,
-                    "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                    scope.recipeName(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
+                    "%s: %.1f%%%s at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
+                    curve.recipeName(), 100 * initSparsity, unit, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
                     every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
         }
     }
