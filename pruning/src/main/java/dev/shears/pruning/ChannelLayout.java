@@ -48,13 +48,7 @@ public record ChannelLayout(int channels, int stride, int span, int step) {
 
     /** Whether every element of each output channel is masked (0 in {@code mask}), [channels]. */
     public boolean[] maskedChannels(byte[] mask) {
-        boolean[] out = new boolean[channels];
-        for (int c = 0; c < channels; c++) {
-            boolean all = true;
-            for (int k = 0; k < span && all; k++) all = mask[index(c, k)] == 0;
-            out[c] = all;
-        }
-        return out;
+        return wholeChannels(i -> mask[i] == 0);
     }
 
     /** Sets the mask of every element of output channel {@code c} to 0. */
@@ -64,11 +58,16 @@ public record ChannelLayout(int channels, int stride, int span, int step) {
 
     /** Whether every weight of each output channel is zero, [channels]. */
     public boolean[] zeroChannels(float[] w) {
+        return wholeChannels(i -> w[i] == 0f);
+    }
+
+    /** Whether {@code zero} holds at every element index of each output channel, [channels]. */
+    private boolean[] wholeChannels(java.util.function.IntPredicate zero) {
         boolean[] out = new boolean[channels];
         for (int c = 0; c < channels; c++) {
-            boolean zero = true;
-            for (int k = 0; k < span && zero; k++) zero = w[index(c, k)] == 0f;
-            out[c] = zero;
+            boolean all = true;
+            for (int k = 0; k < span && all; k++) all = zero.test(index(c, k));
+            out[c] = all;
         }
         return out;
     }

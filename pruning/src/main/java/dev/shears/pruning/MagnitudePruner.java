@@ -57,8 +57,7 @@ public final class MagnitudePruner {
      * @param target in [0, 1)
      */
     public MaskUpdate update(List<Parameter> params, double target, Scope scope) {
-        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
-        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        requireTarget(params, target);
         int n = params.size();
         long[] size = new long[n];
         long[] before = prepare(params, size);
@@ -78,8 +77,7 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateNm(List<Parameter> params, double target, NmStructure structure) {
-        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
-        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        requireTarget(params, target);
         int n = params.size();
         NmLayout[] layouts = new NmLayout[n];
         for (int i = 0; i < n; i++) layouts[i] = NmLayout.of(params.get(i)); // fail before touching any mask
@@ -114,8 +112,7 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateChannels(List<Parameter> params, double target) {
-        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
-        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        requireTarget(params, target);
         int n = params.size();
         ChannelLayout[] layouts = new ChannelLayout[n];
         for (int i = 0; i < n; i++) layouts[i] = ChannelLayout.of(params.get(i).name(), params.get(i).shape()); // fail before touching any mask
@@ -148,8 +145,7 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateBlocks(List<Parameter> params, double target, BlockStructure structure) {
-        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
-        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
+        requireTarget(params, target);
         int n = params.size();
         BlockLayout[] layouts = new BlockLayout[n];
         for (int i = 0; i < n; i++) // fail before touching any mask
@@ -180,6 +176,12 @@ public final class MagnitudePruner {
         for (int u = 0; u < order.length; u++) order[u] = u;
         Arrays.sort(order, Comparator.<Integer, Boolean>comparing(u -> !gone[u]).thenComparingDouble(u -> score[u]).thenComparingInt(u -> u));
         return order;
+    }
+
+    /** The checks every update makes first: a target in [0, 1) and at least one parameter. */
+    private static void requireTarget(List<Parameter> params, double target) {
+        if (!(target >= 0 && target < 1)) throw new IllegalArgumentException("sparsity target " + target + " outside [0, 1)");
+        if (params.isEmpty()) throw new IllegalArgumentException("no parameter to prune");
     }
 
     private static int count(boolean[] flags) {

@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -30,15 +29,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class BlockPruningTest {
     private final Backend be = new CpuBackend(1);
     private final MagnitudePruner pruner = new MagnitudePruner(be);
-
-    private Parameter kernel(String name, Shape shape, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        Parameter p = new Parameter(name, Parameter.Role.KERNEL, shape, true);
-        p.setValue(be.upload(v, shape));
-        return p;
-    }
 
     /**
      * The GEMM matrix A [rows, cols] the sparse planner multiplies, built independently of
@@ -88,7 +78,7 @@ class BlockPruningTest {
         // Dense [in 22, out 13]: A = [13, 22]; Conv2D [13, 3, 3, 3]: A = [13, 27]; both with partial edge blocks
         for (Shape s : List.of(Shape.of(22, 13), Shape.of(13, 3, 3, 3)))
             for (BlockStructure bs : List.of(new BlockStructure(4, 4), new BlockStructure(2, 8), new BlockStructure(1, 4))) {
-                Parameter p = kernel("k", s, 5);
+                Parameter p = TestModels.kernel(be, "k", s, 5);
                 int rows = s.dim(0 + (s.rank() == 2 ? 1 : 0)), cols = (int) (s.size() / rows);
                 float[] w0 = be.download(p.value());
                 float[] a0 = gemmMatrix(w0, s);
@@ -159,7 +149,7 @@ class BlockPruningTest {
     }
 
     @Test void refusesAParameterThatIsNoKernelNamingIt() {
-        Parameter p = kernel("norm/gamma", Shape.of(8), 1);
+        Parameter p = TestModels.kernel(be, "norm/gamma", Shape.of(8), 1);
         var e = assertThrows(IllegalArgumentException.class, () -> pruner.updateBlocks(List.of(p), 0.5, new BlockStructure(4, 4)));
         assertTrue(e.getMessage().contains("norm/gamma") && e.getMessage().contains("Dense kernels"), e.getMessage());
         assertNull(p.mask(), "failed before touching any mask");

@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,15 +32,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class ChannelPruningTest {
     private final Backend be = new CpuBackend(1);
     private final MagnitudePruner pruner = new MagnitudePruner(be);
-
-    private Parameter kernel(String name, Shape shape, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        Parameter p = new Parameter(name, Parameter.Role.KERNEL, shape, true);
-        p.setValue(be.upload(v, shape));
-        return p;
-    }
 
     /** The channels the test expects to go: the {@code k} smallest L1 norms, equal norms by index. */
     private static List<Integer> smallest(double[] norm, int k) {
@@ -58,7 +48,7 @@ class ChannelPruningTest {
 
     @Test void removesRoundSCChannelsWithTheSmallestL1NormAsWholes() {
         for (Shape s : List.of(Shape.of(20, 13), Shape.of(13, 3, 3, 3))) {
-            Parameter p = kernel("k", s, 5);
+            Parameter p = TestModels.kernel(be, "k", s, 5);
             ChannelLayout l = ChannelLayout.of(p.name(), s);
             float[] w0 = be.download(p.value());
             double[] norm = l.l1Norms(w0);

@@ -18,15 +18,6 @@ class NmPruningTest {
     private final Backend be = new CpuBackend(1);
     private final MagnitudePruner pruner = new MagnitudePruner(be);
 
-    private Parameter kernel(String name, Shape shape, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-        Parameter p = new Parameter(name, Parameter.Role.KERNEL, shape, true);
-        p.setValue(be.upload(v, shape));
-        return p;
-    }
-
     /**
      * Checks every group of m along the layout's reduction axis: at most {@code keep} nonzeros
      * (exactly min(keep, length) here: the weights are Gaussian, no zeros), and every kept |w|
@@ -55,7 +46,7 @@ class NmPruningTest {
 
     @Test void denseKernelsGroupAlongTheInputAxisAndConvertToNmMatrix() {
         int in = 22, out = 6; // 22 = 5 groups of 4 + a short group of 2 for each output
-        Parameter p = kernel("dense_1/kernel", Shape.of(in, out), 1);
+        Parameter p = TestModels.kernel(be, "dense_1/kernel", Shape.of(in, out), 1);
         float[] w0 = be.download(p.value());
         NmLayout l = NmLayout.of(p);
         assertEquals(new NmLayout(1, in, out), l);
@@ -89,7 +80,7 @@ class NmPruningTest {
      */
     @Test void convKernelsGroupAlongTheInputChannelsAtEachKernelPosition() {
         int out = 5, in = 6, kh = 3, kw = 3; // in = 6: channels 0-3 and a short group 4-5 at each (o, r, s)
-        Parameter p = kernel("conv_1/kernel", Shape.of(out, in, kh, kw), 2);
+        Parameter p = TestModels.kernel(be, "conv_1/kernel", Shape.of(out, in, kh, kw), 2);
         float[] w0 = be.download(p.value());
         NmLayout l = NmLayout.of(p);
         assertEquals(new NmLayout(out, in, kh * kw), l);
@@ -114,7 +105,7 @@ class NmPruningTest {
 
     @Test void oneByOneConvKernelsAreTwoOfFourInTheirGemmRowsToo() {
         int out = 6, in = 12; // [6, 12, 1, 1]: the groups of channels are consecutive columns of A = [6, 12]
-        Parameter p = kernel("conv_1x1/kernel", Shape.of(out, in, 1, 1), 5);
+        Parameter p = TestModels.kernel(be, "conv_1x1/kernel", Shape.of(out, in, 1, 1), 5);
         assertEquals(new NmLayout(out, in, 1), NmLayout.of(p));
         pruner.updateNm(List.of(p), 0.5, NmStructure.TWO_FOUR);
         float[] w = be.download(p.value());
@@ -135,7 +126,7 @@ class NmPruningTest {
     }
 
     @Test void masksOnlyGainZerosAndAnAlreadyStricterMaskStays() {
-        Parameter p = kernel("dense_1/kernel", Shape.of(16, 3), 3);
+        Parameter p = TestModels.kernel(be, "dense_1/kernel", Shape.of(16, 3), 3);
         pruner.updateNm(List.of(p), 0.5, new NmStructure(1, 4)); // keep 2 of 4 (clamped to the curve's ceil(0.5*4))
         byte[] first = be.downloadBytes(p.mask());
         // a looser update (keep 3) must not bring any weight back

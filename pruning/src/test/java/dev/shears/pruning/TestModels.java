@@ -1,8 +1,10 @@
 package dev.shears.pruning;
 
 import dev.shears.core.backend.Activation;
+import dev.shears.core.backend.Backend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.ActivationLayer;
 import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Softmax;
@@ -13,6 +15,16 @@ import java.util.SplittableRandom;
 /** Small models and synthetic data sets for pruning tests. */
 public final class TestModels {
     private TestModels() {}
+
+    /** A trainable KERNEL parameter of {@code shape} on {@code be}, filled with N(0, 1) draws from {@code seed}. */
+    public static Parameter kernel(Backend be, String name, Shape shape, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        Parameter p = new Parameter(name, Parameter.Role.KERNEL, shape, true);
+        p.setValue(be.upload(v, shape));
+        return p;
+    }
 
     /** in -> hidden (ReLU) -> hidden2 (ReLU) -> classes logits, optionally with a final Softmax. */
     public static Model mlp(int in, int hidden, int hidden2, int classes, boolean softmax) {

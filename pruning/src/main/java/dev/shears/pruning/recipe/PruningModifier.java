@@ -104,17 +104,10 @@ public sealed interface PruningModifier {
 
         @Override public String describe() {
             if (structure instanceof BlockStructure b)
-                return String.format(java.util.Locale.ROOT,
-                        "gradual block pruning (whole %s blocks of each layer's GEMM matrix, smallest mean |w| first), %s: %.1f%% of each layer's blocks"
-                                + " at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                        b.recipeName().substring(BlockStructure.PREFIX.length()), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch),
-                        100 * finalSparsity, shortNum(endEpoch), every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                return "gradual block pruning (whole " + b.recipeName().substring(BlockStructure.PREFIX.length())
+                        + " blocks of each layer's GEMM matrix, smallest mean |w| first), " + ramp(" of each layer's blocks");
             if (structure instanceof ChannelStructure)
-                return String.format(java.util.Locale.ROOT,
-                        "gradual channel pruning (whole output channels, smallest L1 norm first), %s: %.1f%% of each layer's channels at epoch %s"
-                                + " rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                        curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
-                        every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
+                return "gradual channel pruning (whole output channels, smallest L1 norm first), " + ramp(" of each layer's channels");
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
@@ -123,9 +116,14 @@ public sealed interface PruningModifier {
                         structure, structure.m(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
                         structure.m(), structure.n(), structure.keepPerGroup(initSparsity), structure.m(), every(updateFrequency),
                         shortNum(endEpoch), structure, 100 * finalSparsity, leaveEnabled ? "" : " (masks dropped there)");
+            return "gradual magnitude pruning, " + scope.recipeName() + " scope, " + ramp("");
+        }
+
+        /** The schedule part of {@link #describe}: curve, the ramp from initSparsity to finalSparsity ({@code unit} says of what), updates. */
+        private String ramp(String unit) {
             return String.format(java.util.Locale.ROOT,
-                    "gradual magnitude pruning, %s scope, %s: %.1f%% at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
-                    scope.recipeName(), curve.recipeName(), 100 * initSparsity, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
+                    "%s: %.1f%%%s at epoch %s rising to %.1f%% at epoch %s, updated %s; final sparsity reached at epoch %s%s",
+                    curve.recipeName(), 100 * initSparsity, unit, shortNum(startEpoch), 100 * finalSparsity, shortNum(endEpoch),
                     every(updateFrequency), shortNum(endEpoch), leaveEnabled ? "" : " (masks dropped there)");
         }
     }
@@ -187,29 +185,23 @@ public sealed interface PruningModifier {
      * pruned on its own: there is no threshold to share between layers).
      */
     private static void requireStructureFits(Structure s, String field, double value, Scope scope) {
-        if (s instanceof BlockStructure b) {
-            if (scope == Scope.GLOBAL)
-                throw new RecipeException("scope = global cannot be combined with structure = '" + b + "': block pruning removes "
-                        + field + " of each layer's blocks, so every layer's Blocked-ELL product gets the same block sparsity"
-                        + " (a global threshold would leave some layers nearly dense, where Blocked-ELL loses); use scope: layer (the default)");
-            return;
-        }
-        if (s instanceof ChannelStructure) {
-            if (scope == Scope.GLOBAL)
-                throw new RecipeException("scope = global cannot be combined with structure = 'channels': channel pruning removes "
-                        + field + " of each layer's output channels by their L1 norms, and norms of layers with different fan-in"
-                        + " do not compare; use scope: layer (the default)");
-            return;
-        }
-        if (!(s instanceof NmStructure structure)) return;
-        if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
-            throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
-                    + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "
-                    + structure.sparsity());
-        if (scope == Scope.GLOBAL)
-            throw new RecipeException("scope = global cannot be combined with structure = '" + structure + "': N:M pruning keeps the "
-                    + structure.n() + " largest weights of every group of " + structure.m() + ", so each layer ends at exactly "
-                    + structure.sparsity() + " and no threshold is shared; use scope: layer (the default)");
+        String whyLayer = switch (s) {
+            case null -> null;
+            case BlockStructure b -> "block pruning removes " + field + " of each layer's blocks, so every layer's Blocked-ELL product gets the same block sparsity"
+                    + " (a global threshold would leave some layers nearly dense, where Blocked-ELL loses)";
+            case ChannelStructure c -> "channel pruning removes " + field + " of each layer's output channels by their L1 norms, and norms of layers with different fan-in"
+                    + " do not compare";
+            case NmStructure structure -> {
+                if (Math.abs(value - structure.sparsity()) > STRUCTURE_TOLERANCE)
+                    throw new RecipeException(field + " = " + value + " conflicts with structure = '" + structure + "', which means sparsity 1 - "
+                            + structure.n() + "/" + structure.m() + " = " + structure.sparsity() + "; leave " + field + " out (it follows from the structure) or set it to "
+                            + structure.sparsity());
+                yield "N:M pruning keeps the " + structure.n() + " largest weights of every group of " + structure.m() + ", so each layer ends at exactly "
+                        + structure.sparsity() + " and no threshold is shared";
+            }
+        };
+        if (whyLayer != null && scope == Scope.GLOBAL)
+            throw new RecipeException("scope = global cannot be combined with structure = '" + s + "': " + whyLayer + "; use scope: layer (the default)");
     }
 
     private static void requireSparsity(String field, double v) {
