@@ -2,11 +2,9 @@ package dev.shears.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shears.core.data.DataSources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,11 +22,7 @@ class BlockPruneCliTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     @Test void pruneInBlocksThenInspectShowsThePattern() throws Exception {
-        Path data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(600));
-        CliTest.writeIdx(data, "t10k", split.test().head(200));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 600, 200);
         Path p = dir.resolve("pruned");
         CliRun prune = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--structure", "block:4x4", "--sparsity", "0.8",
                 "--epochs", "2", "--out", p.toString(), "--backend", "cpu", "--quiet", "--inference-batches", "0");

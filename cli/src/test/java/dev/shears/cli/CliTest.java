@@ -38,11 +38,19 @@ class CliTest {
 
     @BeforeAll
     static void writeData() throws Exception {
-        data = dir.resolve("fmnist");
-        Files.createDirectories(data);
+        data = fashionMnistSlice(dir.resolve("fmnist"), 3000, 1000);
+    }
+
+    /**
+     * Writes the first {@code train} and {@code test} images of the bundled Fashion-MNIST into
+     * {@code folder} (created) as the IDX files {@code --data} reads; returns the folder.
+     */
+    static Path fashionMnistSlice(Path folder, int train, int test) throws Exception {
+        Files.createDirectories(folder);
         var split = DataSources.bundledFashionMnist();
-        writeIdx(data, "train", split.train().head(3000));
-        writeIdx(data, "t10k", split.test().head(1000));
+        writeIdx(folder, "train", split.train().head(train));
+        writeIdx(folder, "t10k", split.test().head(test));
+        return folder;
     }
 
     static void writeIdx(Path folder, String prefix, Dataset d) throws Exception {

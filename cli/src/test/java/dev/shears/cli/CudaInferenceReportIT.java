@@ -67,11 +67,7 @@ class CudaInferenceReportIT {
     /** {@code prune --backend cuda}: the whole run, its report.json, report.html and summary. */
     @Test void pruneOnCudaReportsInferenceTimedOnCuda() throws Exception {
         GpuTestSupport.assumeCuda();
-        Path data = dir.resolve("fmnist"), out = dir.resolve("out");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(512));
-        CliTest.writeIdx(data, "t10k", split.test().head(300));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 512, 300), out = dir.resolve("out");
         CliRun run = CliRun.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "0.8",
                 "--epochs", "2", "--out", out.toString(), "--backend", "cuda", "--inference-batches", "1,4");
         assertEquals(0, run.code(), run.err());
@@ -96,11 +92,7 @@ class CudaInferenceReportIT {
      */
     @Test void evalWithReducedPrecisionOffersTwoOfFourOnCuda() throws Exception {
         GpuTestSupport.assumeCuda();
-        Path data = dir.resolve("fmnist24"), out = dir.resolve("out24");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(512));
-        CliTest.writeIdx(data, "t10k", split.test().head(300));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist24"), 512, 300), out = dir.resolve("out24");
         CliRun prune = CliRun.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--structure", "2:4",
                 "--epochs", "1", "--out", out.toString(), "--backend", "cuda", "--quiet");
         assertEquals(0, prune.code(), prune.err());

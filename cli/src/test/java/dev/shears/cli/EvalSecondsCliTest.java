@@ -3,7 +3,6 @@ package dev.shears.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.data.DataSources;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
 import dev.shears.core.tensor.Shape;
@@ -11,7 +10,6 @@ import dev.shears.pruning.checkpoint.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -22,11 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class EvalSecondsCliTest {
     @Test void evalJsonSplitsPlanningFromEvaluation(@TempDir Path dir) throws Exception {
-        Path data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(10));
-        CliTest.writeIdx(data, "t10k", split.test().head(64));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 10, 64);
         Path model = dir.resolve("half.shears");
         try (CpuBackend be = CpuBackend.create()) {
             Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);

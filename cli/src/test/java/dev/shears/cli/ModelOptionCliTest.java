@@ -40,10 +40,7 @@ class ModelOptionCliTest {
     }
 
     @Test void aModelThatDoesNotFitTheDataIsAUsageErrorNamingBothShapes(@TempDir Path dir) throws Exception {
-        Path data = Files.createDirectories(dir.resolve("fmnist"));
-        var split = dev.shears.core.data.DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(64));
-        CliTest.writeIdx(data, "t10k", split.test().head(64));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 64, 64);
         // a Linear layer of 10 inputs, and Fashion-MNIST's 1x28x28 images: an internal error (exit 1) after loading, before
         Path linear = OutputPathsCliTest.LINEAR.resolve("model.onnx");
         for (String[] args : new String[][]{{"eval", "--model", linear.toString(), "--data", data.toString(), "--backend", "cpu"},

@@ -2,7 +2,6 @@ package dev.shears.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shears.core.data.DataSources;
 import dev.shears.io.onnx.proto.ModelProto;
 import dev.shears.io.onnx.proto.NodeProto;
 import dev.shears.io.onnx.proto.TensorProto;
@@ -38,11 +37,7 @@ class NmConvExportCliTest {
 
     @Test
     void twoOfFourLeNet5ExportsNvidiasPatternToOnnxAndKeras() throws Exception {
-        Path data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(600));
-        CliTest.writeIdx(data, "t10k", split.test().head(200));
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 600, 200);
         Path t = dir.resolve("dense"), p = dir.resolve("pruned");
         CliRun train = shears("train", "--model", "lenet-5", "--data", data.toString(), "--epochs", "1", "--out", t.toString(),
                 "--backend", "cpu", "--quiet");

@@ -1,6 +1,5 @@
 package dev.shears.cli;
 
-import dev.shears.core.data.DataSources;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,11 +21,7 @@ class OverwriteCliTest {
 
     @BeforeAll
     static void writeData() throws Exception {
-        data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(300));
-        CliTest.writeIdx(data, "t10k", split.test().head(100));
+        data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 300, 100);
     }
 
     private static CliRun train(Path out, String... extra) {

@@ -1,6 +1,5 @@
 package dev.shears.cli;
 
-import dev.shears.core.data.DataSources;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,11 +21,7 @@ class RefusedRunFolderCliTest {
 
     @BeforeAll
     static void write() throws Exception {
-        data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(200));
-        CliTest.writeIdx(data, "t10k", split.test().head(100));
+        data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 200, 100);
         recipe = dir.resolve("nothing.yaml");
         Files.writeString(recipe, """
                 name: nothing

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.data.DataSources;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.checkpoint.Checkpoint;
@@ -33,11 +32,7 @@ class ResumeCliTest {
 
     @BeforeAll
     static void writeData() throws Exception {
-        data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(1000));
-        CliTest.writeIdx(data, "t10k", split.test().head(300));
+        data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 1000, 300);
     }
 
     private static String[] prune(Path out, String... extra) {

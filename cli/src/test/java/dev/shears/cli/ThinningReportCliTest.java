@@ -3,7 +3,6 @@ package dev.shears.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.data.DataSources;
 import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.thin.ChannelThinning;
 import dev.shears.pruning.thin.ThinnedModel;
@@ -33,11 +32,7 @@ class ThinningReportCliTest {
     static CliRun channelRun;
 
     @BeforeAll static void channelPrunedRun() throws Exception {
-        data = dir.resolve("fmnist");
-        Files.createDirectories(data);
-        var split = DataSources.bundledFashionMnist();
-        CliTest.writeIdx(data, "train", split.train().head(600));
-        CliTest.writeIdx(data, "t10k", split.test().head(200));
+        data = CliTest.fashionMnistSlice(dir.resolve("fmnist"), 600, 200);
         channels = dir.resolve("channels");
         channelRun = shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--structure", "channels", "--sparsity", "0.5",
                 "--epochs", "1", "--out", channels.toString(), "--backend", "cpu", "--quiet", "--inference-batches", "1,8");
