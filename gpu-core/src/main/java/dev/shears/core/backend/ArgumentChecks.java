@@ -88,6 +88,21 @@ public final class ArgumentChecks {
         if (dLogits != null) checkSize("softmaxCrossEntropy dLogits", dLogits, (long) rows * cols);
     }
 
+    /** Backend.distillation's: student, teacher and dLogits (if any) [rows, cols], the two logits distinct from dLogits, T > 0 and finite. */
+    public static void checkDistillation(Tensor student, Tensor teacher, Tensor dLogits, float weight, float temperature, int rows, int cols) {
+        checkSize("distillation student logits", student, (long) rows * cols);
+        checkSize("distillation teacher logits", teacher, (long) rows * cols);
+        if (dLogits != null) {
+            checkSize("distillation dLogits", dLogits, (long) rows * cols);
+            if (dLogits == student || dLogits == teacher)
+                throw new IllegalArgumentException("distillation: dLogits must not be the " + (dLogits == student ? "student" : "teacher")
+                        + " logits tensor (the gradient is added into it while the logits are read)");
+        }
+        if (!(temperature > 0) || Float.isInfinite(temperature))
+            throw new IllegalArgumentException("distillation: temperature must be finite and greater than 0, got " + temperature);
+        if (!Float.isFinite(weight)) throw new IllegalArgumentException("distillation: weight must be finite, got " + weight);
+    }
+
     /** Backend.countCorrect's (and the CUDA step graph's captured form's): logits [rows, cols], labels [rows]. */
     public static void checkCountCorrect(Tensor logits, Tensor labels, int rows, int cols) {
         checkSize("countCorrect logits", logits, (long) rows * cols);

@@ -143,6 +143,20 @@ public interface Backend extends AutoCloseable {
     double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, float gradScale, int rows, int cols);
 
     /**
+     * The soft-target term of knowledge distillation (Hinton, Vinyals and Dean 2015, "Distilling the
+     * Knowledge in a Neural Network", arXiv:1503.02531) over student logits s and teacher logits t,
+     * both [rows, cols]: returns the summed (not averaged) T^2 * KL(softmax(t/T) || softmax(s/T))
+     * over the rows, and ADDS {@code weight * T * (softmax(s/T) - softmax(t/T)) * gradScale} into
+     * dLogits, the gradient of {@code weight} times that loss scaled by gradScale. The hard-label
+     * part of the distillation loss is {@link #softmaxCrossEntropy} with gradScale * (1 - weight),
+     * called first (it overwrites dLogits). dLogits may be null for the loss only.
+     *
+     * @param temperature T, greater than 0
+     */
+    double distillation(Tensor studentLogits, Tensor teacherLogits, Tensor dLogits, float weight, float temperature,
+                        float gradScale, int rows, int cols);
+
+    /**
      * Number of rows whose arg-max over cols equals the INT32 label. The first maximum wins ties;
      * NaN never wins, and a row of only NaN predicts class 0.
      */

@@ -394,6 +394,39 @@ public final class CpuBackend implements Backend {
         return loss;
     }
 
+    /**
+     * Knowledge distillation's soft-target term (Hinton, Vinyals and Dean 2015), in double per row:
+     * with p = softmax(t/T) and q = softmax(s/T) computed as log-softmaxes (so extreme logits give
+     * zeros, never NaN), T^2 * sum_j p_j (log p_j - log q_j), and dLogits += weight * T * (q - p) * gradScale.
+     */
+    @Override public double distillation(Tensor studentLogits, Tensor teacherLogits, Tensor dLogits, float weight, float temperature,
+                                         float gradScale, int rows, int cols) {
+        checkDistillation(studentLogits, teacherLogits, dLogits, weight, temperature, rows, cols);
+        float[] S = f(studentLogits), T = f(teacherLogits);
+        float[] D = dLogits == null ? null : f(dLogits);
+        double invT = 1.0 / temperature, scale = (double) weight * temperature * gradScale;
+        double loss = 0;
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            double mt = rowMax(T, base, cols) * invT, ms = rowMax(S, base, cols) * invT;
+            double st = 0, ss = 0;
+            for (int j = 0; j < cols; j++) {
+                st += Math.exp(T[base + j] * invT - mt);
+                ss += Math.exp(S[base + j] * invT - ms);
+            }
+            double lt = Math.log(st), ls = Math.log(ss); // log of each softmax's denominator, apart from the max (as the kernel)
+            double kl = 0;
+            for (int j = 0; j < cols; j++) {
+                double logP = (T[base + j] * invT - mt) - lt, logQ = (S[base + j] * invT - ms) - ls;
+                double p = Math.exp(logP);
+                kl += p * (logP - logQ);
+                if (D != null) D[base + j] += (float) (scale * (Math.exp(logQ) - p));
+            }
+            loss += (double) temperature * temperature * kl;
+        }
+        return loss;
+    }
+
     @Override public int countCorrect(Tensor logits, Tensor labels, int rows, int cols) {
         float[] X = f(logits);
         int[] L = i(labels);

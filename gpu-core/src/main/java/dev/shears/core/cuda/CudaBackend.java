@@ -23,6 +23,7 @@ import dev.shears.kernels.OptimizerKernels;
 import dev.shears.kernels.PermuteKernels;
 import dev.shears.kernels.PoolKernels;
 import dev.shears.kernels.SoftmaxKernels;
+import dev.shears.kernels.DistillationKernels;
 import dev.shears.kernels.ThresholdKernels;
 import dev.shears.kernels.ThresholdPlan;
 import dev.shears.nativebind.Cublas;
@@ -97,6 +98,7 @@ public final class CudaBackend implements Backend {
     private final BiasKernels bias;
     private final ActivationKernels activations;
     private final SoftmaxKernels softmax;
+    private final DistillationKernels distill;
     private final ConvKernels conv;
     private final PoolKernels pool;
     private final BatchNormKernels batchNorm;
@@ -140,6 +142,7 @@ public final class CudaBackend implements Backend {
         bias = new BiasKernels(rt);
         activations = new ActivationKernels(rt);
         softmax = new SoftmaxKernels(rt);
+        distill = new DistillationKernels(rt);
         conv = new ConvKernels(rt);
         pool = new PoolKernels(rt);
         batchNorm = new BatchNormKernels(rt);
@@ -304,6 +307,19 @@ public final class CudaBackend implements Backend {
         checkCountCorrect(logits, labels, rows, cols);
         softmax.countCorrectInto(f(logits, "countCorrectIntoStep"), t(labels, DType.INT32, "countCorrectIntoStep labels").pointer(),
                 rows, cols, g.correctAddress());
+    }
+
+    /**
+     * {@link #distillation} inside a captured step: the summed loss goes to the step graph's device
+     * results ({@link CudaStepGraph.Result#distillationLossSum}); nothing waits.
+     */
+    public void distillationIntoStep(Tensor studentLogits, Tensor teacherLogits, Tensor dLogits, float weight, float temperature,
+                                     float gradScale, int rows, int cols) {
+        enter();
+        CudaStepGraph g = requireCapture("distillationIntoStep");
+        checkDistillation(studentLogits, teacherLogits, dLogits, weight, temperature, rows, cols);
+        distill.distillationInto(f(studentLogits, "distillationIntoStep"), f(teacherLogits, "distillationIntoStep"),
+                fOrZero(dLogits, "distillationIntoStep"), weight, temperature, gradScale, rows, cols, g.distillationLossAddress());
     }
 
     /** The stream every op is queued on (for CUDA-event timing and graph capture). */
@@ -587,6 +603,14 @@ public final class CudaBackend implements Backend {
         checkCrossEntropy(logits, labels, dLogits, rows, cols);
         return softmax.softmaxCrossEntropy(f(logits, "softmaxCrossEntropy"), t(labels, DType.INT32, "softmaxCrossEntropy labels").pointer(),
                 fOrZero(dLogits, "softmaxCrossEntropy"), gradScale, rows, cols);
+    }
+
+    @Override public double distillation(Tensor studentLogits, Tensor teacherLogits, Tensor dLogits, float weight, float temperature,
+                                         float gradScale, int rows, int cols) {
+        enter();
+        checkDistillation(studentLogits, teacherLogits, dLogits, weight, temperature, rows, cols);
+        return distill.distillation(f(studentLogits, "distillation"), f(teacherLogits, "distillation"), fOrZero(dLogits, "distillation"),
+                weight, temperature, gradScale, rows, cols);
     }
 
     @Override public int countCorrect(Tensor logits, Tensor labels, int rows, int cols) {

@@ -43,14 +43,22 @@ public final class CudaStepGraph implements AutoCloseable {
         void run();
     }
 
-    /** Loss summed over the batch and rows classified correctly, read back after the replay. */
-    public record Result(double lossSum, int correct) {}
+    /**
+     * Loss summed over the batch and rows classified correctly, read back after the replay;
+     * {@code distillationLossSum} is the summed soft-target term of a step that captured
+     * {@link CudaBackend#distillationIntoStep} (0 otherwise).
+     */
+    public record Result(double lossSum, int correct, double distillationLossSum) {
+        /** A step without distillation. */
+        public Result(double lossSum, int correct) { this(lossSum, correct, 0); }
+    }
 
     // the scalar block, device and pinned host alike (bytes):
     // in  (host -> device before the step): [0] f32 lr, [4] f32 bc1, [8] f32 bc2, [16] u64 step seed
-    // out (device -> host after the step):  [32] f64 loss sum, [40] u32 bad labels, [44] i32 first bad row, [48] u32 correct
+    // out (device -> host after the step):  [32] f64 loss sum, [40] u32 bad labels, [44] i32 first bad row, [48] u32 correct,
+    //                                       [56] f64 distillation loss sum
     static final int LR = 0, BC1 = 4, BC2 = 8, SEED = 16, IN_BYTES = 24;
-    static final int LOSS = 32, BAD = 40, FIRST_BAD = 44, CORRECT = 48, OUT = 32, OUT_BYTES = 32, BYTES = 64;
+    static final int LOSS = 32, BAD = 40, FIRST_BAD = 44, CORRECT = 48, DISTILL = 56, OUT = 32, OUT_BYTES = 32, BYTES = 64;
 
     private final CudaBackend backend;
     private final int rows;
@@ -172,6 +180,8 @@ public final class CudaStepGraph implements AutoCloseable {
 
     long correctAddress() { return scalars + CORRECT; }
 
+    long distillationLossAddress() { return scalars + DISTILL; }
+
     // ------------------------------------------------ per step
 
     /** Pinned host memory the graph copies the input batch from: fill it (floats, row-major) before {@link #launch}. */
@@ -239,7 +249,7 @@ public final class CudaStepGraph implements AutoCloseable {
         if (bad != 0)
             throw new IllegalArgumentException("softmaxCrossEntropy: " + bad + " label(s) outside [0, " + classes + "), the first in row "
                     + s.get(JAVA_INT, FIRST_BAD));
-        return new Result(s.get(JAVA_DOUBLE, LOSS), s.get(JAVA_INT, CORRECT));
+        return new Result(s.get(JAVA_DOUBLE, LOSS), s.get(JAVA_INT, CORRECT), s.get(JAVA_DOUBLE, DISTILL));
     }
 
     /** Graph launches so far. */

@@ -1,0 +1,43 @@
+// Knowledge distillation's soft-target term (Hinton, Vinyals and Dean 2015, "Distilling the
+// Knowledge in a Neural Network", arXiv:1503.02531) over student logits s and teacher logits t:
+//   loss  += T^2 * KL(softmax(t/T) || softmax(s/T))            per row, summed in double
+//   dLogits += weight * T * (softmax(s/T) - softmax(t/T)) * gradScale
+// CPU twin: CpuBackend.distillation. One warp per row (blockDim.x = 256: 8 rows per block), like
+// cross_entropy.cu. Both softmaxes are taken as log-softmaxes of the scaled logits, so a row of
+// extreme logits gives probabilities that underflow to 0 (and a 0 * finite KL term), never NaN.
+// The hard-label part of the loss is shears_softmax_cross_entropy, launched before this kernel
+// with gradScale * (1 - weight): this kernel adds into the dLogits it wrote.
+#include "warp_rows.cuh"
+
+extern "C" __global__ void shears_distillation(
+        const float* student, const float* teacher, float* dLogits, float weight, float temperature, float gradScale,
+        int rows, int cols, double* lossSum) {
+    int lane = threadIdx.x & 31;
+    i64 r = warp_row();
+    if (r >= rows) return;
+    const float* sr = student + r * cols;
+    const float* tr = teacher + r * cols;
+    float invT = 1.0f / temperature;
+    // max(x / T) = max(x) / T for T > 0
+    float ms = warp_row_max(sr, cols, lane) * invT;
+    float mt = warp_row_max(tr, cols, lane) * invT;
+    float ss = 0.0f, st = 0.0f;
+    for (int j = lane; j < cols; j += 32) {
+        ss += expf(sr[j] * invT - ms);
+        st += expf(tr[j] * invT - mt);
+    }
+    // log of each softmax's denominator, taken apart from the max: (x/T - max) - log(sum) keeps the
+    // precision of the small differences near the max when the logits are large (4000 - 4000.3)
+    float ls = logf(warp_sum_all(ss));
+    float lt = logf(warp_sum_all(st));
+    float scale = weight * temperature * gradScale;
+    float kl = 0.0f;
+    for (int j = lane; j < cols; j += 32) {
+        float logP = (tr[j] * invT - mt) - lt, logQ = (sr[j] * invT - ms) - ls;
+        float p = expf(logP);
+        kl += p * (logP - logQ);
+        if (dLogits != nullptr) dLogits[r * cols + j] += scale * (expf(logQ) - p);
+    }
+    kl = warp_sum(kl);
+    if (lane == 0) atomicAdd(lossSum, (double)temperature * (double)temperature * (double)kl);
+}

@@ -1,0 +1,72 @@
+package dev.shears.core.cuda;
+
+import dev.shears.core.tensor.Shape;
+import dev.shears.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The distillation kernel (distillation.cu) against its CPU twin, CpuBackend.distillation, on 517
+ * rows (many blocks of 8 warps) of 10, 33 and 1000 columns (one lane's columns and rows wider than
+ * a warp), at T = 1, 2 and 4, every tenth row scaled by 500 (logits up to +-4000: the softmaxes
+ * underflow to one-hot in float). dLogits starts from random values, so adding (not writing) is
+ * checked. Tolerances, and why:
+ * <ul>
+ *   <li>gradient 1e-6 + 1e-4 relative: one float expression per element from a float row max and
+ *       log-sum (the CPU works in double), values at most weight * T * gradScale in size;</li>
+ *   <li>loss 1e-6 * |loss| + 1e-3 per extreme row: a float sum of cols terms per row against a
+ *       double one; a row of extreme logits holds terms of size up to 8000 / T whose float
+ *       rounding (ulp(8000) = 4.9e-4) the double sum does not share.</li>
+ * </ul>
+ * The capture form (distillationIntoStep) is checked by the trainer's CUDA-graph test.
+ */
+class DistillationParityIT extends GpuParityFixture {
+
+    @Test
+    void lossAndGradientMatchTheCpu() {
+        int rows = 517;
+        for (int cols : new int[] {10, 33, 1000}) {
+            int n = rows * cols;
+            float[] s = Parity.uniform(n, cols, -8, 8), t = Parity.uniform(n, cols + 1, -8, 8);
+            int extreme = 0;
+            for (int r = 0; r < rows; r += 10, extreme++)
+                for (int j = 0; j < cols; j++) {
+                    s[r * cols + j] *= 500;
+                    t[r * cols + j] *= 500;
+                }
+            float[] d0 = Parity.uniform(n, cols + 2, -1, 1);
+            for (float temp : new float[] {1, 2, 4}) {
+                String what = "cols=" + cols + " T=" + temp;
+                float weight = 0.7f, gradScale = 1f / rows;
+                Tensor cs = cpu.upload(s, Shape.of(rows, cols)), ct = cpu.upload(t, Shape.of(rows, cols)), cd = cpu.upload(d0, Shape.of(rows, cols));
+                Tensor gs = keep(gpu.upload(s, Shape.of(rows, cols))), gt = keep(gpu.upload(t, Shape.of(rows, cols)));
+                Tensor gd = keep(gpu.upload(d0, Shape.of(rows, cols)));
+                double lc = cpu.distillation(cs, ct, cd, weight, temp, gradScale, rows, cols);
+                double lg = gpu.distillation(gs, gt, gd, weight, temp, gradScale, rows, cols);
+                assertTrue(Double.isFinite(lg) && lg > 0, what + ": loss " + lg);
+                Parity.assertClose("distillation loss " + what, lc, lg, 1e-3 * extreme, 1e-6);
+                float[] want = cpu.download(cd), got = gpu.download(gd);
+                Parity.assertClose("distillation gradient " + what, want, got, 1e-6, 1e-4);
+                // the gradient moved dLogits: the test would not pass with a kernel that adds nothing
+                double moved = 0;
+                for (int i = 0; i < n; i++) moved = Math.max(moved, Math.abs(got[i] - d0[i]));
+                assertTrue(moved > 1e-4, what + ": dLogits barely changed (" + moved + ")");
+                // the loss alone (no gradient) is the same number
+                assertEquals(lg, gpu.distillation(gs, gt, null, weight, temp, gradScale, rows, cols), 1e-9 * lg, what);
+                cs.close();
+                ct.close();
+                cd.close();
+            }
+        }
+    }
+
+    @Test
+    void equalLogitsGiveZeroLossAndLeaveDLogits() {
+        int rows = 40, cols = 37;
+        float[] x = Parity.uniform(rows * cols, 11, -30, 30), d0 = Parity.uniform(rows * cols, 12, -1, 1);
+        Tensor gx = keep(gpu.upload(x, Shape.of(rows, cols))), gd = keep(gpu.upload(d0, Shape.of(rows, cols)));
+        assertEquals(0, gpu.distillation(gx, gx, gd, 1f, 2f, 1f, rows, cols), 1e-4);
+        Parity.assertClose("dLogits after KL(p || p)", d0, gpu.download(gd), 1e-6, 0);
+    }
+}
