@@ -60,6 +60,7 @@ final class TrainingStateCodec {
             ObjectNode layers = e.putObject("layerSparsity");
             m.layerSparsity().forEach((k, v) -> num(layers, k, v));
             num(e, "seconds", m.seconds());
+            if (!Double.isNaN(m.distillationLoss())) num(e, "distillationLoss", m.distillationLoss()); // absent: no distillation
         }
         ArrayNode pruning = h.putArray("pruning");
         for (PruningEvent ev : s.history().pruning()) {
@@ -126,7 +127,8 @@ final class TrainingStateCodec {
                 Map<String, Double> layers = new LinkedHashMap<>();
                 req(e, "layerSparsity").properties().forEach(p -> layers.put(p.getKey(), dbl(p.getValue(), path + ".layerSparsity." + p.getKey())));
                 epochs.add(new EpochMetrics(StrictJson.intField(e, path, "epoch"), d(e, path, "lr"), d(e, path, "trainLoss"), d(e, path, "trainAccuracy"),
-                        d(e, path, "testLoss"), d(e, path, "testAccuracy"), d(e, path, "targetSparsity"), d(e, path, "sparsity"), layers, d(e, path, "seconds")));
+                        d(e, path, "testLoss"), d(e, path, "testAccuracy"), d(e, path, "targetSparsity"), d(e, path, "sparsity"), layers, d(e, path, "seconds"),
+                        e.has("distillationLoss") ? d(e, path, "distillationLoss") : Double.NaN));
             }
             List<PruningEvent> pruning = new ArrayList<>();
             at = 0;

@@ -20,9 +20,16 @@ import java.util.OptionalDouble;
  *                     them the last value is held
  * @param pruning      pruning modifiers (may be empty: dense training); each parameter is owned
  *                     by at most one of them (checked against the model when the run starts)
+ * @param distillation knowledge distillation from a frozen teacher, or null to train on the labels alone
  */
 public record Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
-                     List<LearningRateModifier> learningRate, List<PruningModifier> pruning) {
+                     List<LearningRateModifier> learningRate, List<PruningModifier> pruning, Distillation distillation) {
+
+    /** A recipe without distillation. */
+    public Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
+                  List<LearningRateModifier> learningRate, List<PruningModifier> pruning) {
+        this(name, description, epochs, batchSize, optimizer, learningRate, pruning, null);
+    }
 
     public Recipe {
         if (name == null || name.isBlank()) throw new RecipeException("name is missing");
@@ -88,7 +95,13 @@ public record Recipe(String name, String description, int epochs, int batchSize,
         sb.append("\n  learning rate ").append(PruningModifier.shortNum(startLearningRate())).append(" at the start: ").append(rates);
         for (PruningModifier m : pruning) sb.append("\n  ").append(m.describe());
         if (pruning.isEmpty()) sb.append("\n  dense training (no pruning)");
+        if (distillation != null) sb.append("\n  ").append(distillation.describe());
         return sb.toString();
+    }
+
+    /** This recipe with {@code d} as its distillation (null: none). */
+    public Recipe withDistillation(Distillation d) {
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, pruning, d);
     }
 
     /**
@@ -108,7 +121,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         finalSparsity, c.startEpoch(), c.endEpoch(), c.scope(), c.params(), c.leaveEnabled(), c.structure());
             });
         }
-        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation);
     }
 
     /**
@@ -132,7 +145,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         s, c.startEpoch(), c.endEpoch(), Scope.LAYER, c.params(), c.leaveEnabled(), structure);
             });
         }
-        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out);
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation);
     }
 
     /** The learning rate of the run's first step (epoch 0 of {@link #learningRateSchedule()}). */
@@ -162,7 +175,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
         List<LearningRateModifier> out = new ArrayList<>();
         for (LearningRateModifier m : learningRate)
             out.add(new LearningRateModifier(m.startEpoch(), m.endEpoch(), scaleRates(m.schedule(), start, lr)));
-        return new Recipe(name, description, epochs, batchSize, optimizer, out, pruning);
+        return new Recipe(name, description, epochs, batchSize, optimizer, out, pruning, distillation);
     }
 
     /** {@code s} with every rate value v replaced by v / from * to (exactly {@code to} where v == from). */
@@ -209,7 +222,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         c.sparsity(), c.startEpoch() * f, c.endEpoch() * f, c.scope(), c.params(), c.leaveEnabled(), c.structure());
             });
         }
-        return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr);
+        return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr, distillation);
     }
 
     private static LearningRateSchedule scale(LearningRateSchedule s, double f) {

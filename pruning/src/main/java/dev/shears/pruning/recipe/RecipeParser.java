@@ -55,6 +55,10 @@ import java.util.Set;
  *     endEpoch: 10
  *     updateFrequency: 1         # each group keeps ceil((1 - s_t) * M) >= N (see NmStructure)
  *   - {type: constant, structure: "2:4", startEpoch: 0}   # one-shot N:M; sparsity optional
+ * distillation:                  # optional: knowledge distillation from a frozen teacher (see Distillation)
+ *   weight: 0.5                  # a in (0, 1]: loss = (1 - a) CE + a T^2 KL(teacher || student)
+ *   temperature: 2               # T > 0
+ *   teacher: start               # the model the run starts from (default), or a model file path
  * </pre>
  */
 public final class RecipeParser {
@@ -99,7 +103,7 @@ public final class RecipeParser {
         }
         if (root == null || root.isMissingNode() || root.isNull()) throw new RecipeException(source + ": the recipe is empty");
         if (!root.isObject()) throw new RecipeException(source + ": a recipe is a YAML mapping (name: ..., epochs: ...), got a " + root.getNodeType().toString().toLowerCase());
-        Fields top = new Fields(source, "", root, "name", "description", "epochs", "batchSize", "optimizer", "learningRate", "pruning");
+        Fields top = new Fields(source, "", root, "name", "description", "epochs", "batchSize", "optimizer", "learningRate", "pruning", "distillation");
         String name = top.string("name", defaultName);
         String description = top.string("description", "");
         int epochs = top.requiredInt("epochs");
@@ -110,9 +114,10 @@ public final class RecipeParser {
         for (Fields f : lrItems) lr.add(learningRate(f, epochs));
         List<PruningModifier> pruning = new ArrayList<>();
         for (Fields f : top.objectList("pruning", false)) pruning.add(pruning(f, epochs));
+        Distillation distillation = top.get("distillation") == null ? null : distillation(top.requiredObject("distillation"));
         top.rejectUnknown();
         try {
-            return new Recipe(name, description, epochs, batchSize, optimizer, lr, pruning);
+            return new Recipe(name, description, epochs, batchSize, optimizer, lr, pruning, distillation);
         } catch (RecipeException e) {
             throw new RecipeException(source + ": " + e.getMessage(), e);
         }
@@ -229,6 +234,25 @@ public final class RecipeParser {
             f.rejectUnknown();
             return m;
         } catch (IllegalArgumentException e) {
+            throw f.wrap(e);
+        }
+    }
+
+    private static Distillation distillation(Fields f) {
+        f.allow("weight", "temperature", "teacher");
+        double weight = f.number("weight", Distillation.DEFAULT_WEIGHT);
+        if (!(weight > 0 && weight <= 1))
+            throw f.error("weight", PruningModifier.num(weight) + " is not in (0, 1]; it is the soft-target share a of the loss "
+                    + "(1 - a) CE + a T^2 KL: 0.5 is usual, 1 drops the labels; leave the distillation block out to train without a teacher");
+        double temperature = f.number("temperature", Distillation.DEFAULT_TEMPERATURE);
+        if (!(temperature > 0) || Double.isInfinite(temperature))
+            throw f.error("temperature", PruningModifier.num(temperature) + " is not a finite number > 0; 1 is the plain softmax, 2 to 4 are usual");
+        String teacher = f.string("teacher", Distillation.Teacher.Start.NAME);
+        if (teacher.isBlank()) throw f.error("teacher", "is empty; give 'start' (the model the run starts from) or a model file path");
+        f.rejectUnknown();
+        try {
+            return new Distillation(weight, temperature, Distillation.Teacher.parse(teacher));
+        } catch (RecipeException e) {
             throw f.wrap(e);
         }
     }

@@ -41,6 +41,13 @@ public final class RecipeWriter {
         List<Object> pr = new ArrayList<>();
         for (PruningModifier x : r.pruning()) pr.add(pruning(x));
         if (!pr.isEmpty()) m.put("pruning", pr);
+        if (r.distillation() != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("weight", r.distillation().weight());
+            d.put("temperature", r.distillation().temperature());
+            d.put("teacher", r.distillation().teacher().recipeName());
+            m.put("distillation", d);
+        }
         return m;
     }
 

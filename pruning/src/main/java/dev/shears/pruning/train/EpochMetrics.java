@@ -15,11 +15,22 @@ import java.util.Map;
  * @param sparsity         the achieved sparsity over all prunable weights
  * @param layerSparsity    achieved sparsity per prunable parameter, in model order
  * @param seconds          wall time of the epoch (training and evaluation)
+ * @param distillationLoss with knowledge distillation, the mean over the epoch's samples of the
+ *                         soft-target term T^2 * KL(teacher || student) (before its weight);
+ *                         {@code trainLoss} is then the hard-label cross-entropy alone. NaN without
+ *                         distillation and for epoch 0.
  */
 public record EpochMetrics(int epoch, double lr, double trainLoss, double trainAccuracy, double testLoss,
                            double testAccuracy, double targetSparsity, double sparsity,
-                           Map<String, Double> layerSparsity, double seconds) {
+                           Map<String, Double> layerSparsity, double seconds, double distillationLoss) {
     public EpochMetrics {
         layerSparsity = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layerSparsity));
+    }
+
+    /** An epoch without distillation. */
+    public EpochMetrics(int epoch, double lr, double trainLoss, double trainAccuracy, double testLoss,
+                        double testAccuracy, double targetSparsity, double sparsity,
+                        Map<String, Double> layerSparsity, double seconds) {
+        this(epoch, lr, trainLoss, trainAccuracy, testLoss, testAccuracy, targetSparsity, sparsity, layerSparsity, seconds, Double.NaN);
     }
 }

@@ -20,6 +20,7 @@ import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
 import dev.shears.pruning.recipe.ChannelStructure;
+import dev.shears.pruning.recipe.Distillation;
 import dev.shears.pruning.recipe.NmStructure;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeException;
@@ -72,6 +73,15 @@ import java.util.function.Consumer;
  * capture anew. The results are bit for bit those of the uncaptured run. One difference: a
  * non-finite loss is seen after the replay, so that step's update has been applied (the exception
  * still carries the last good snapshot). Other backends ignore the option.
+ *
+ * <p>Knowledge distillation ({@link #distillFrom}, the recipe's {@link Distillation}; Hinton,
+ * Vinyals and Dean 2015): a frozen teacher model on the same backend runs forward in inference
+ * mode (no dropout, BatchNorm's running statistics) on every batch, before the student, and the
+ * loss becomes (1 - a) CE(y, s) + a T^2 KL(softmax(t/T) || softmax(s/T)): the cross-entropy with
+ * gradScale (1 - a) / rows, then {@link Backend#distillation} adding its part into the same
+ * dLogits. The teacher is never pruned, never updated and takes no gradient; a captured CUDA
+ * step holds its forward and the distillation kernel too. The epoch's {@code trainLoss} is then
+ * the hard-label cross-entropy and {@code distillationLoss} the mean T^2 KL.
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
@@ -113,6 +123,10 @@ public final class GmpTrainer {
     private boolean cudaGraphs = Boolean.getBoolean(CUDA_GRAPHS_PROPERTY);
     /** steps replayed from a graph, and graphs captured, in this run */
     private long replayedSteps, captures;
+    /** the frozen teacher of knowledge distillation (bound to {@link #backend}), or null */
+    private Model teacher;
+    /** the teacher's logits node ({@link Evaluator#logitsNode}) */
+    private String teacherLogitsNode;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -268,6 +282,41 @@ public final class GmpTrainer {
         }
     }
 
+    /**
+     * Distils from {@code teacher} with the recipe's {@link Recipe#distillation()} weight and
+     * temperature (see the class comment). The teacher is only read: it runs forward in inference
+     * mode on every batch and is never pruned nor updated; the caller keeps it (a copy of the start
+     * model, or a model file, bound to this trainer's backend) and keeps it as it is until the run ends.
+     *
+     * @throws IllegalStateException    when the recipe has no distillation block
+     * @throws IllegalArgumentException when the teacher is on another backend or its input or output
+     *                                  shape differs from the student's, naming both
+     */
+    public GmpTrainer distillFrom(Model teacher) {
+        if (ran) throw new IllegalStateException("this trainer has already run; make a new one");
+        if (recipe.distillation() == null)
+            throw new IllegalStateException("recipe " + recipe.name() + " has no distillation block; give it one (or Recipe.withDistillation) to distil");
+        if (teacher == model) throw new IllegalArgumentException("the teacher must be a separate model (a copy of the student's weights), not the student itself");
+        if (teacher.backend() != backend)
+            throw new IllegalArgumentException("the teacher is bound to " + (teacher.backend() == null ? "no backend" : teacher.backend().name())
+                    + ", the student to " + backend.name() + "; bind the teacher to the student's backend");
+        Shape in = model.inputs().get(0).shape();
+        if (teacher.inputs().size() != 1 || !teacher.inputs().get(0).shape().equals(in))
+            throw new IllegalArgumentException("the teacher takes inputs of shape " + teacher.inputs().stream().map(i -> i.shape().toString()).toList()
+                    + ", the student " + in + "; give a teacher of the student's input shape");
+        String node = Evaluator.logitsNode(teacher);
+        Shape out = model.shapeOf(logitsNode), tout = teacher.shapeOf(node);
+        if (!tout.equals(out))
+            throw new IllegalArgumentException("the teacher's logits (node '" + node + "') have shape " + tout + ", the student's (node '" + logitsNode
+                    + "') " + out + "; give a teacher with the student's outputs (the same classes)");
+        this.teacher = teacher;
+        this.teacherLogitsNode = node;
+        return this;
+    }
+
+    /** Whether this run distils from a teacher ({@link #distillFrom}). */
+    public boolean distilling() { return teacher != null; }
+
     /** Hands the run's state to {@code sink} at the end of every epoch, before the listeners hear of the epoch. */
     public GmpTrainer saveEachEpoch(Consumer<TrainingState> sink) {
         this.epochSink = sink;
@@ -326,6 +375,8 @@ public final class GmpTrainer {
             replayedSteps = 0;
             captures = 0;
 
+            if (recipe.distillation() != null && teacher == null)
+                throw new IllegalStateException("recipe " + recipe.name() + " asks for knowledge distillation but no teacher was given (distillFrom)");
             LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
                     + " steps; " + (info.finalSparsityStep() < 0 ? "no pruning" : "final sparsity at step " + info.finalSparsityStep()
                     + String.format(Locale.ROOT, " (epoch %s)", info.finalSparsityEpoch())) + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
@@ -339,7 +390,7 @@ public final class GmpTrainer {
                 lastGood = ModelSnapshot.take(model, 0);
                 for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
                 refreshSparsity();
-                epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, initial, 0, lastGood));
+                epochs.add(metrics(0, lr.at(0), Double.NaN, Double.NaN, Double.NaN, initial, 0, lastGood));
             } else {
                 restore(optimizer, resume);
                 lastGood = ModelSnapshot.take(model, firstEpoch);
@@ -358,7 +409,7 @@ public final class GmpTrainer {
                 shuffle(order, e);
                 for (int i = 0; i < n; i++) permutedLabels[i] = train.labels()[order[i]];
                 try (Tensor epochLabels = backend.uploadInts(permutedLabels, Shape.of(n))) {
-                    double lossSum = 0;
+                    double lossSum = 0, distillSum = 0;
                     long correct = 0;
                     int seen = 0;
                     double stepLr = lr.at(e);
@@ -390,16 +441,29 @@ public final class GmpTrainer {
                             CudaStepGraph.Result res = g.await();
                             loss = res.lossSum();
                             requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
+                            if (teacher != null) {
+                                requireFinite(res.distillationLossSum(), "the distillation loss", e + 1, b + 1, t, stepLr);
+                                distillSum += res.distillationLossSum();
+                            }
                             correct += res.correct();
                         } else {
                             for (int r = 0; r < rows; r++)
                                 System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
                             backend.write(staging, 0, buf.x, 0, rows * per);
                             backend.copy(epochLabels, start, buf.y, 0, rows);
+                            // the teacher first: its forward may reuse backend scratch the student's backward still needs
+                            Tensor teacherLogits = teacher == null ? null : teacherForward(buf);
                             ExecContext ctx = new ExecContext(backend, true, stepSeed);
                             Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
-                            loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
+                            loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, hardScale(rows), rows, classes);
                             requireFinite(loss, "the training loss", e + 1, b + 1, t, stepLr);
+                            if (teacher != null) {
+                                Distillation d = recipe.distillation();
+                                double kd = backend.distillation(logits, teacherLogits, buf.dLogits, (float) d.weight(), (float) d.temperature(),
+                                        1f / rows, rows, classes);
+                                requireFinite(kd, "the distillation loss", e + 1, b + 1, t, stepLr);
+                                distillSum += kd;
+                            }
                             correct += backend.countCorrect(logits, buf.y, rows, classes);
                             model.zeroGrad();
                             model.backwardFrom(ctx, buf.dLogits, logitsNode);
@@ -421,7 +485,8 @@ public final class GmpTrainer {
                     requireFinite(r.loss(), "the test loss at the end of the epoch", e + 1, stepsPerEpoch, end - 1, stepLr);
                     ModelSnapshot snap = ModelSnapshot.take(model, e + 1);
                     lastGood = snap;
-                    EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, r, (System.nanoTime() - t0) / 1e9, snap);
+                    EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, teacher == null ? Double.NaN : distillSum / seen,
+                            r, (System.nanoTime() - t0) / 1e9, snap);
                     epochs.add(m);
                     LOG.log(System.Logger.Level.DEBUG, () -> describe(m));
                     // at chance after a whole epoch: warned once, the run goes on (on every backend: the metrics are the host's)
@@ -507,9 +572,14 @@ public final class GmpTrainer {
         int rows = buf.rows;
         CudaStepGraph g = CudaStepGraph.capture(cuda, buf.x, buf.y, classes, masks, () -> {
             // the step seed, learning rate and Adam step given here are placeholders: the kernels read them from device memory
+            Tensor teacherLogits = teacher == null ? null : teacherForward(buf);
             ExecContext ctx = new ExecContext(backend, true, 0);
             Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
-            cuda.softmaxCrossEntropyIntoStep(logits, buf.y, buf.dLogits, 1f / rows, rows, classes);
+            cuda.softmaxCrossEntropyIntoStep(logits, buf.y, buf.dLogits, hardScale(rows), rows, classes);
+            if (teacher != null) {
+                Distillation d = recipe.distillation();
+                cuda.distillationIntoStep(logits, teacherLogits, buf.dLogits, (float) d.weight(), (float) d.temperature(), 1f / rows, rows, classes);
+            }
             cuda.countCorrectIntoStep(logits, buf.y, rows, classes);
             model.zeroGrad();
             model.backwardFrom(ctx, buf.dLogits, logitsNode);
@@ -517,6 +587,16 @@ public final class GmpTrainer {
         });
         captures++;
         return g;
+    }
+
+    /** The teacher's logits for the batch in {@code buf.x}: inference mode (no dropout, BatchNorm's running statistics), nothing updated. */
+    private Tensor teacherForward(Batches buf) {
+        return teacher.forwardUntil(new ExecContext(backend, false, 0), List.of(buf.x), teacherLogitsNode);
+    }
+
+    /** The cross-entropy's gradScale: 1/rows, times (1 - a) when distilling with weight a. */
+    private float hardScale(int rows) {
+        return teacher == null ? 1f / rows : (float) ((1 - recipe.distillation().weight()) / rows);
     }
 
     /** The run's state now, at the end of epoch {@code epoch}: host copies of the optimizer state, the history so far. */
@@ -587,7 +667,8 @@ public final class GmpTrainer {
         sparsityNow = size == 0 ? 0 : (double) zeros / size;
     }
 
-    private EpochMetrics metrics(int epoch, double lr, double trainLoss, double trainAcc, Evaluator.Result test, double seconds, ModelSnapshot snap) {
+    private EpochMetrics metrics(int epoch, double lr, double trainLoss, double trainAcc, double distillLoss, Evaluator.Result test, double seconds,
+                                 ModelSnapshot snap) {
         Map<String, Double> layers = new LinkedHashMap<>();
         long size = 0, zeros = 0;
         for (Parameter p : prunable) {
@@ -601,7 +682,7 @@ public final class GmpTrainer {
         // an N:M modifier's target is what its groups keep (1 - keep/M), not the curve's raw value
         for (Group g : groups) if (pos < g.dropStep()) target += g.modifier().effectiveTarget(g.schedule().target(pos)) * g.size();
         return new EpochMetrics(epoch, lr, trainLoss, trainAcc, test.loss(), test.accuracy(),
-                size == 0 ? 0 : target / size, size == 0 ? 0 : (double) zeros / size, layers, seconds);
+                size == 0 ? 0 : target / size, size == 0 ? 0 : (double) zeros / size, layers, seconds, distillLoss);
     }
 
     private static String describe(EpochMetrics m) {
@@ -609,6 +690,7 @@ public final class GmpTrainer {
                 "epoch %d: lr %.5f, train loss %.4f acc %.4f, test loss %.4f acc %.4f, sparsity %.4f (target %.4f), %.1f s;",
                 m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(), m.sparsity(), m.targetSparsity(), m.seconds()));
         m.layerSparsity().forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.4f", k, v)));
+        if (!Double.isNaN(m.distillationLoss())) sb.append(String.format(Locale.ROOT, " distillation loss %.4f", m.distillationLoss()));
         return sb.toString();
     }
 
