@@ -54,7 +54,7 @@ final class ExistingRun {
      * that a new run stopped early does not leave the old reports beside its own model.
      */
     static void clear(Path outDir) {
-        for (String name : OUTPUTS) {
+        for (String name : java.util.stream.Stream.concat(OUTPUTS.stream(), java.util.stream.Stream.of(TeacherModel.FILE)).toList()) {
             try {
                 Files.deleteIfExists(outDir.resolve(name));
             } catch (java.io.IOException e) {

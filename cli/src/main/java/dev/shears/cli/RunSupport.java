@@ -8,6 +8,7 @@ import dev.shears.core.data.Split;
 import dev.shears.core.nn.Model;
 import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.recipe.ChannelStructure;
+import dev.shears.pruning.recipe.Distillation;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.train.BatchProgress;
@@ -126,7 +127,24 @@ final class RunSupport {
         Progress progress = new Progress(err, quiet);
         // before --out is created: a recipe that does not fit the model (a params pattern matching nothing) left an empty folder behind
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
+        Distillation distillation = recipe.distillation();
+        Model teacher = null;
+        if (distillation != null) {
+            // a resumed run reads the copy its start wrote: the same teacher, whatever became of the file it came from
+            teacher = control.resume() != null ? TeacherModel.resume(outDir, model.backend()) : TeacherModel.load(distillation, src, model.backend());
+            try {
+                trainer.distillFrom(teacher);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("distillation teacher (" + distillation.teacher() + "): " + e.getMessage());
+            }
+        }
         Path created = prepareOutDir(outDir);
+        if (teacher != null && control.resume() == null) {
+            Path[] protectedFiles = java.util.stream.Stream.concat(java.util.Arrays.stream(inputs),
+                    distillation.teacher() instanceof Distillation.Teacher.ModelFile f ? java.util.stream.Stream.of(Path.of(f.path())) : java.util.stream.Stream.empty())
+                    .toArray(Path[]::new);
+            TeacherModel.save(teacher, outDir, protectedFiles);
+        }
         if (control.cudaGraphs()) {
             trainer.useCudaGraphs(true);
             if (!trainer.cudaGraphsActive()) err.println("--cuda-graphs: ignored on the " + model.backend().kind() + " backend (CUDA only)");
@@ -193,8 +211,10 @@ final class RunSupport {
                     progress.line(String.format(Locale.ROOT, "before training: test accuracy %.2f%%, loss %.4f", 100 * m.testAccuracy(), m.testLoss()));
                     return;
                 }
-                progress.line(String.format(Locale.ROOT, "epoch %d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | sparsity %.2f%% (target %.2f%%) | %.1f s",
-                        m.epoch(), m.trainLoss(), 100 * m.trainAccuracy(), m.testLoss(), 100 * m.testAccuracy(),
+                // with distillation: the hard-label cross-entropy, then the soft-target term T^2 KL (before its weight)
+                progress.line(String.format(Locale.ROOT, "epoch %d: train loss %.4f%s acc %.2f%% | test loss %.4f acc %.2f%% | sparsity %.2f%% (target %.2f%%) | %.1f s",
+                        m.epoch(), m.trainLoss(), Double.isNaN(m.distillationLoss()) ? "" : String.format(Locale.ROOT, " distill %.4f", m.distillationLoss()),
+                        100 * m.trainAccuracy(), m.testLoss(), 100 * m.testAccuracy(),
                         100 * m.sparsity(), 100 * m.targetSparsity(), m.seconds()));
                 if (m.sparsity() > 0) {
                     StringBuilder layers = new StringBuilder("  per layer:");
@@ -231,6 +251,10 @@ final class RunSupport {
         TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
         RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
         if (history.collapse() != null) report = report.withWarnings(List.of(collapseAdvice(history.collapse())));
+        if (distillation != null)
+            report = report.withDistillation(new RunReport.Distillation(distillation.weight(), distillation.temperature(),
+                    distillation.teacher().recipeName(), outDir.resolve(TeacherModel.FILE).toString(),
+                    history.epochs().stream().filter(m -> m.epoch() > 0).map(EpochMetrics::distillationLoss).toList()));
         boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
         // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
         if (timeInference && InferenceReport.timesInPlace(model))

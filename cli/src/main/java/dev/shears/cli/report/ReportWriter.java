@@ -51,6 +51,14 @@ public final class ReportWriter {
         kv(h, "backend", r.backend());
         kv(h, "recipe", r.recipe());
         kv(h, "seed", Long.toString(r.seed()));
+        if (r.distillation() != null) {
+            RunReport.Distillation d = r.distillation();
+            List<Double> l = d.epochLoss();
+            kv(h, "distillation", "weight " + plain(d.weight()) + ", temperature " + plain(d.temperature()) + ", teacher "
+                    + (d.teacher().equals("start") ? "the model the run started from" : d.teacher()) + " (kept as " + d.teacherCopy() + ")"
+                    + (l.isEmpty() ? "" : "; T\u00b2\u00b7KL(teacher \u2016 student) " + num(l.getFirst()) + " in epoch 1, " + num(l.getLast())
+                    + " in epoch " + l.size()));
+        }
         if (r.before() != null) kv(h, "accuracy before", pct(r.before().accuracy()) + " (loss " + num(r.before().loss()) + ")");
         if (r.after() != null) kv(h, "accuracy after", pct(r.after().accuracy()) + " (loss " + num(r.after().loss()) + ")");
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
@@ -220,6 +228,9 @@ public final class ReportWriter {
     private static void kv(StringBuilder h, String k, String v) {
         h.append("<tr><td><b>").append(SvgChart.esc(k)).append("</b></td><td>").append(SvgChart.esc(v == null ? "" : v)).append("</td></tr>");
     }
+
+    /** A setting as written (0.5, 2, 1.25): no padding zeros. */
+    private static String plain(double v) { return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString(); }
 
     static String pct(double v) { return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * v); }
 

@@ -12,6 +12,7 @@ import java.util.List;
  * @param thinning     the final model thinned (its all-zero output channels removed) against it: present
  *                     when thinning removes at least one channel, or the recipe prunes channels; else null
  * @param warnings     what the run warned of on stderr (an epoch that ended at chance), in order; empty when none
+ * @param distillation the knowledge distillation the run used, or null when it trained on the labels alone
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -21,10 +22,45 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
                         double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
-                        List<String> warnings) {
+                        List<String> warnings, Distillation distillation) {
 
     public RunReport {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
+    }
+
+    /** A report without distillation. */
+    public RunReport(String command, String shearsVersion, String date, String backend,
+                     String model, String data, int trainSamples, int testSamples,
+                     String recipe, long seed,
+                     Metrics before, Metrics after,
+                     double sparsity, double targetSparsity, double finalSparsityEpoch,
+                     long parameters, long prunableParameters, long nonZeroPrunable,
+                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
+                     double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
+                     List<String> warnings) {
+        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, warnings, null);
+    }
+
+    /**
+     * Knowledge distillation's settings and what it measured.
+     *
+     * @param weight       a, the soft-target share of the loss
+     * @param temperature  T
+     * @param teacher      "start" (the model the run started from) or the teacher's model file as given
+     * @param teacherCopy  the teacher as the run keeps it for --resume (teacher.shears in the output folder)
+     * @param epochLoss    per epoch (1, 2, ...), the mean soft-target term T^2 KL(teacher || student) over its samples
+     */
+    public record Distillation(double weight, double temperature, String teacher, String teacherCopy, List<Double> epochLoss) {
+        public Distillation { epochLoss = List.copyOf(epochLoss); }
+    }
+
+    /** The same report with its distillation section. */
+    public RunReport withDistillation(Distillation d) {
+        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
+                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
+                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, warnings, d);
     }
 
     /** A report without a thinning section or warnings ({@link #withThinning}, {@link #withWarnings} add them). */
@@ -45,21 +81,21 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     public RunReport withInference(Inference i) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, thinning, warnings);
+                maskUpdates, seconds, checkpoint, stopReason, i, thinning, warnings, distillation);
     }
 
     /** The same report with {@code w} as its warnings. */
     public RunReport withWarnings(List<String> w) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, w);
+                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, w, distillation);
     }
 
     /** The same report with the thinning section added. */
     public RunReport withThinning(Thinning t) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, t, warnings);
+                maskUpdates, seconds, checkpoint, stopReason, inference, t, warnings, distillation);
     }
 
     /**

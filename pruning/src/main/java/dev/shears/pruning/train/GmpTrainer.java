@@ -302,7 +302,8 @@ public final class GmpTrainer {
                     + ", the student to " + backend.name() + "; bind the teacher to the student's backend");
         Shape in = model.inputs().get(0).shape();
         if (teacher.inputs().size() != 1 || !teacher.inputs().get(0).shape().equals(in))
-            throw new IllegalArgumentException("the teacher takes inputs of shape " + teacher.inputs().stream().map(i -> i.shape().toString()).toList()
+            throw new IllegalArgumentException("the teacher takes inputs of shape " + (teacher.inputs().size() == 1 ? teacher.inputs().get(0).shape().toString()
+                    : teacher.inputs().stream().map(i -> i.shape().toString()).toList())
                     + ", the student " + in + "; give a teacher of the student's input shape");
         String node = Evaluator.logitsNode(teacher);
         Shape out = model.shapeOf(logitsNode), tout = teacher.shapeOf(node);
