@@ -63,6 +63,8 @@ class CudaGraphTrainingIT {
     private static Run run(String arch, Shape input, Recipe r, Dataset train, Dataset test, boolean graphs) {
         try (CudaBackend be = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
             Model m = Architectures.create(arch, input, CLASSES).bind(be, 7);
+            // with a distillation block: a teacher of the same architecture, other weights (seed 11)
+            Model teacher = r.distillation() == null ? null : Architectures.create(arch, input, CLASSES).bind(be, 11);
             List<TrainingState> states = new ArrayList<>();
             List<BatchProgress> batches = new ArrayList<>();
             // per step: {kernel launches + cuBLAS calls issued so far, steps replayed, mask updates, graphs captured so far}
@@ -79,6 +81,7 @@ class CudaGraphTrainingIT {
                         @Override public void masksUpdated(PruningEvent e) { maskUpdates[0]++; }
                     });
             self[0] = t;
+            if (teacher != null) t.distillFrom(teacher);
             assertEquals(graphs, t.cudaGraphsActive());
             TrainingHistory h = t.run();
             return new Run(ModelSnapshot.take(m, r.epochs()), states.getLast(), h, batches, launches, t.replayedSteps(), t.graphCaptures());
@@ -172,6 +175,35 @@ class CudaGraphTrainingIT {
             assertEquals(a.testAccuracy(), b.testAccuracy(), "test accuracy of epoch " + i);
             assertEquals(a.sparsity(), b.sparsity());
             assertEquals(a.layerSparsity(), b.layerSparsity());
+        }
+    }
+
+    /**
+     * Knowledge distillation inside the captured step: the teacher's forward (inference mode) and
+     * the distillation kernel are replayed with the rest; weights, masks and every epoch's
+     * distillation loss are those of the uncaptured run.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"lenet-300-100", "mnist-cnn"})
+    void distillationReplayIsBitIdenticalToUncapturedSteps(String arch) {
+        GpuTestSupport.assumeCuda();
+        Shape input = arch.equals("mnist-cnn") ? Shape.of(1, 12, 12) : Shape.of(1, 28, 28);
+        int features = (int) input.size();
+        Dataset train = TestModels.blobs("blobs-train", SAMPLES, features, CLASSES, 0.4, 1);
+        Dataset test = TestModels.blobs("blobs-test", 40, features, CLASSES, 0.4, 2);
+        Recipe r = recipe("{type: sgd, momentum: 0.9, nesterov: true, weightDecay: 1e-4}", 0.4)
+                .withDistillation(new dev.shears.pruning.recipe.Distillation(0.6, 3.0, new dev.shears.pruning.recipe.Distillation.Teacher.Start()));
+
+        Run eager = run(arch, input, r, train, test, false);
+        Run graph = run(arch, input, r, train, test, true);
+        assertEquals(3 * 4 - 1, graph.replayed(), "full-batch steps replayed from a graph (all but the first)");
+        for (var e : eager.model().values().entrySet())
+            assertArrayEquals(e.getValue(), graph.model().values().get(e.getKey()), e.getKey() + " differs with CUDA graphs");
+        List<EpochMetrics> ea = eager.history().epochs(), ga = graph.history().epochs();
+        for (int i = 1; i < ea.size(); i++) {
+            assertTrue(ea.get(i).distillationLoss() > 0, "epoch " + i + ": " + ea.get(i).distillationLoss());
+            assertLoss(ea.get(i).distillationLoss(), ga.get(i).distillationLoss(), "distillation loss of epoch " + i);
+            assertLoss(ea.get(i).trainLoss(), ga.get(i).trainLoss(), "train loss of epoch " + i);
         }
     }
 
