@@ -32,6 +32,10 @@ final class RecipesCommand implements Callable<Integer> {
             Recipe r = Recipes.load(recipe); // parses and validates; errors name the field and value
             out.println(recipe + ": valid");
             out.println(r.describe());
+            // a teacher file is read when the run starts, from where the command runs: say now if it is not there
+            if (r.distillation() != null && r.distillation().teacher() instanceof dev.shears.pruning.recipe.Distillation.Teacher.ModelFile f
+                    && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(f.path())))
+                out.println("note: distillation.teacher " + f.path() + " does not exist here; a run from this folder would refuse it (or give --teacher FILE)");
         }
         return 0;
     }
