@@ -88,7 +88,7 @@ final class SparseEval {
                 Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
-            // each Dense layer's formats, then the whole model, timed on the first test images (one batch for both)
+            // each layer's formats, then the whole model, timed on the first test images (one batch for both)
             SparseModel sm = onTestImages(model, test, batch, x -> {
                 SparseModel plan = SparseModel.plan(model, batch, planner, x);
                 report(plan.keepOnlyIfFaster(planner, x), batch, err);
