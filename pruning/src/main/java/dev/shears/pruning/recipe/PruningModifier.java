@@ -103,11 +103,15 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            if (structure instanceof BlockStructure b)
-                return "gradual block pruning (whole " + b.recipeName().substring(BlockStructure.PREFIX.length())
-                        + " blocks of each layer's GEMM matrix, smallest mean |w| first), " + ramp(" of each layer's blocks");
-            if (structure instanceof ChannelStructure)
-                return "gradual channel pruning (whole output channels, smallest L1 norm first), " + ramp(" of each layer's channels");
+            // blocks and channels: the same sentence, naming the unit, what it is of and the order it goes in
+            String[] unit = switch (structure) {
+                case BlockStructure b -> new String[]{"block", b.recipeName().substring(BlockStructure.PREFIX.length()) + " blocks of each layer's GEMM matrix",
+                        "smallest mean |w|", "blocks"};
+                case ChannelStructure c -> new String[]{"channel", "output channels", "smallest L1 norm", "channels"};
+                case null, default -> null;
+            };
+            if (unit != null)
+                return "gradual " + unit[0] + " pruning (whole " + unit[1] + ", " + unit[2] + " first), " + ramp(" of each layer's " + unit[3]);
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
