@@ -134,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (double level : levels) {
                     Model m = loadForBench(be, level, err);
                     for (int n : batch) {
-                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", Plural.of(plannedLayers(m), "layer"), n);
+                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
                         try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner)) {
                             rows.addAll(SparseBench.modelRows(sm.plans()));
                         }
@@ -147,7 +147,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (double level : levels) {
                     Model m = loadForBench(be, level, err);
                     for (int n : batch) {
-                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", Plural.of(plannedLayers(m), "layer"), n);
+                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
                         rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt))));
                     }
                 }
@@ -217,11 +217,19 @@ final class BenchCommand implements Callable<Integer> {
         return false;
     }
 
-    /** The layers the planners time: Dense and single-group Conv2D (a grouped convolution keeps its own forward). */
-    private static int plannedLayers(Model m) {
-        int n = 0;
-        for (Model.Node node : m.nodes()) if (node.layer() instanceof Dense || node.layer() instanceof Conv2D c && c.groups() == 1) n++;
-        return n;
+    /**
+     * The layers the planners time, as the progress line names them: Dense and single-group Conv2D;
+     * grouped convolutions (AlexNet's) keep their dense forward, and are counted apart so that
+     * "8 kernels pruned" and "timing 5 layers" read as one story.
+     */
+    static String plannedLayers(Model m) {
+        int planned = 0, grouped = 0;
+        for (Model.Node node : m.nodes()) {
+            if (node.layer() instanceof Dense || node.layer() instanceof Conv2D c && c.groups() == 1) planned++;
+            else if (node.layer() instanceof Conv2D) grouped++;
+        }
+        return Plural.of(planned, "layer") + (grouped == 0 ? ""
+                : " (" + Plural.of(grouped, "grouped convolution") + " not planned: they keep their dense forward)");
     }
 
     /**

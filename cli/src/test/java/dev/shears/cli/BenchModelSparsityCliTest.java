@@ -37,6 +37,7 @@ class BenchModelSparsityCliTest {
                 "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("pruned one-shot by magnitude to 50.0%") && r.err().contains("to 90.0%"), r.err());
+        assertTrue(r.err().contains("bench sparse: timing 1 layer at batch 1\n"), r.err());
         List<double[]> rows = rows(json);
         assertFalse(rows.isEmpty(), Files.readString(json));
         double[] levels = {0.5, 0.9};
@@ -57,6 +58,17 @@ class BenchModelSparsityCliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("has no pruned (zero) weight") && r.err().contains("--sparsity 0.9"), r.err());
         for (double[] row : rows(json)) assertEquals(0.0, row[2], 1e-9);
+    }
+
+    /** AlexNet's grouped convolutions are pruned but not planned: the progress line counts them apart. */
+    @Test void groupedConvolutionsAreNamedApartFromThePlannedLayers() {
+        dev.shears.core.nn.Model m = dev.shears.core.nn.Model.builder().input("x", dev.shears.core.tensor.Shape.of(4, 8, 8))
+                .then(dev.shears.core.nn.layers.Conv2D.of("c1", 4, 8, 3, 1, 1, true))
+                .then(new dev.shears.core.nn.layers.Conv2D("c2", 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true))
+                .then(new dev.shears.core.nn.layers.Flatten("f"))
+                .then(new dev.shears.core.nn.layers.Dense("fc", 512, 10, true))
+                .build();
+        assertEquals("2 layers (1 grouped convolution not planned: they keep their dense forward)", BenchCommand.plannedLayers(m));
     }
 
     @Test void aSparsityOutsideTheRangeIsRefusedWithTheModelToo() {
