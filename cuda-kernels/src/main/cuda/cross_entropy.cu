@@ -29,8 +29,9 @@ extern "C" __global__ void shears_softmax_cross_entropy(
         }
     }
     if (lane == 0) {
-        // -log softmax[label] = log(sum) + max - x[label]
-        double loss = (double)logf(s) + (double)mx - (double)xr[label];
+        // -log softmax[label] = log(sum) - (x[label] - max): the difference of two floats is exact in
+        // double, while log(sum) + max loses log(sum) once |max| nears 1e17 (CpuBackend's order too)
+        double loss = (double)logf(s) - ((double)xr[label] - (double)mx);
         atomicAdd(lossSum, loss);
     }
 }

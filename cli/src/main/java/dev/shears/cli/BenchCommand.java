@@ -8,10 +8,16 @@ import dev.shears.core.cuda.sparse.CudaSparseModel;
 import dev.shears.core.cuda.sparse.CudaSparsePlanner;
 import dev.shears.core.cuda.sparse.Precision;
 import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.nn.Model;
+import dev.shears.core.nn.Parameter;
+import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.sparse.SparseBench;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.util.AtomicFiles;
+import dev.shears.pruning.MagnitudePruner;
+import dev.shears.pruning.recipe.Scope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,7 +53,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shape", description = "Weight matrix MxK (output features x input features), e.g. 4096x4096.")
     String shape;
 
-    @Option(names = "--sparsity", split = ",", description = "Sparsities for --shape. Default: ${DEFAULT-VALUE}.", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99")
+    @Option(names = "--sparsity", split = ",", defaultValue = "0.5,0.7,0.8,0.9,0.95,0.99",
+            description = "Sparsities for --shape. Default: ${DEFAULT-VALUE}. With --model (no default there): prune a copy of the "
+                    + "model one-shot by magnitude to each of these in every Dense/Conv2D kernel before timing it, to see the speed "
+                    + "a dense model would have pruned (its accuracy is not kept: prune with shears prune for that).")
     double[] sparsity;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,64", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
@@ -116,21 +125,32 @@ final class BenchCommand implements Callable<Integer> {
                 rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
             }
         } else if (cuda) {
+            double[] levels = modelSparsities();
             try (Backend be = Backends.create("cuda").backend()) {
                 requireCusparse();
                 device = be.name();
-                ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
                 CudaSparsePlanner planner = new CudaSparsePlanner(
                         (quick ? CudaSparsePlanner.Options.quick() : CudaSparsePlanner.Options.defaults()).withPrecision(p));
-                for (int n : batch)
-                    try (CudaSparseModel sm = CudaSparseModel.plan(src.model(), n, planner)) {
-                        rows.addAll(SparseBench.modelRows(sm.plans()));
+                for (double level : levels) {
+                    Model m = loadForBench(be, level, err);
+                    for (int n : batch) {
+                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
+                        try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner)) {
+                            rows.addAll(SparseBench.modelRows(sm.plans()));
+                        }
                     }
+                }
             }
         } else {
+            double[] levels = modelSparsities();
             try (Backend be = CpuBackend.create()) {
-                ModelSource src = ModelSource.load(model, null, be, null, 0, 0);
-                for (int n : batch) rows.addAll(SparseBench.modelRows(SparseModel.plan(src.model(), n, new SparsePlanner(opt))));
+                for (double level : levels) {
+                    Model m = loadForBench(be, level, err);
+                    for (int n : batch) {
+                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
+                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt))));
+                    }
+                }
             }
         }
         if (rows.isEmpty() && !failures.isEmpty())
@@ -156,6 +176,60 @@ final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * The sparsities a --model is timed at: each of --sparsity when it is given (a one-shot pruned
+     * copy each), else {@link #AS_IS} alone (the weights as they are). --sparsity with --model used
+     * to be ignored without a word, so a dense ResNet-50 "at 0.9" was timed dense, every layer.
+     */
+    private double[] modelSparsities() {
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--sparsity")) return new double[] {AS_IS};
+        for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+        return sparsity;
+    }
+
+    /** {@link #modelSparsities}' mark for "the model as it is, not pruned here". */
+    private static final double AS_IS = -1;
+
+    /**
+     * Loads --model on {@code be}; at a {@code level} in [0, 1) prunes each Dense/Conv2D kernel of it
+     * one-shot to that sparsity by magnitude (layer scope: the threshold training's masks use), and
+     * as it is otherwise, saying on {@code err} when it has no zero weight to gain from (all dense).
+     */
+    private Model loadForBench(Backend be, double level, java.io.PrintWriter err) {
+        Model m = ModelSource.load(model, null, be, null, 0, 0).model();
+        List<Parameter> kernels = m.parameters().stream().filter(Parameter::prunableByDefault).toList();
+        if (level != AS_IS) {
+            MagnitudePruner pruner = new MagnitudePruner(be);
+            for (Parameter k : kernels) pruner.update(List.of(k), level, Scope.LAYER);
+            err.printf(Locale.ROOT, "bench sparse: %s pruned one-shot by magnitude to %.1f%% in each of its %s (a copy, for timing:"
+                    + " its accuracy is not kept; shears prune keeps it)%n", model, 100 * level, Plural.of(kernels.size(), "Dense/Conv2D kernel"));
+        } else if (!kernels.isEmpty() && kernels.stream().noneMatch(k -> hasZero(be, k))) {
+            err.printf(Locale.ROOT, "bench sparse: note: %s has no pruned (zero) weight, so every layer times dense; prune it first"
+                    + " (shears prune), or add --sparsity 0.9 to time a copy pruned one-shot to 90%%%n", model);
+        }
+        return m;
+    }
+
+    private static boolean hasZero(Backend be, Parameter p) {
+        for (float v : be.download(p.value())) if (v == 0f) return true;
+        return false;
+    }
+
+    /**
+     * The layers the planners time, as the progress line names them: Dense and single-group Conv2D;
+     * grouped convolutions (AlexNet's) keep their dense forward, and are counted apart so that
+     * "8 kernels pruned" and "timing 5 layers" read as one story.
+     */
+    static String plannedLayers(Model m) {
+        int planned = 0, grouped = 0;
+        for (Model.Node node : m.nodes()) {
+            if (node.layer() instanceof Dense || node.layer() instanceof Conv2D c && c.groups() == 1) planned++;
+            else if (node.layer() instanceof Conv2D) grouped++;
+        }
+        return Plural.of(planned, "layer") + (grouped == 0 ? ""
+                : " (" + Plural.of(grouped, "grouped convolution") + " not planned: they keep their dense forward)");
     }
 
     /**

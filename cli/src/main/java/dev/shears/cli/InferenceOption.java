@@ -9,7 +9,9 @@ final class InferenceOption {
     @Option(names = "--inference-batches", split = ",", defaultValue = "1,64", paramLabel = "LIST",
             description = "After pruning, time the model dense against its planned sparse form (per layer the fastest of dense, "
                     + "CSR, Blocked-ELL, 2:4, measured) at these batch sizes on the run's backend, and check both predict the same "
-                    + "(a channel-pruned model is also timed against its thinned copy); the figures go into the summary and the report. 0 skips it. Default: ${DEFAULT-VALUE}.")
+                    + "(a channel-pruned model is also timed against its thinned copy); the figures go into the summary and the report. 0 skips it. "
+                    + "A batch size whose forward, scaled from a smaller one timed, would take over 0.5 s is skipped, saying so; "
+                    + "given alone it is timed. Default: ${DEFAULT-VALUE}.")
     List<Integer> batches;
 
     /** Inference timing holds one batch of inputs and every layer's outputs in memory: keep it to what serving uses. */

@@ -70,6 +70,12 @@ final class InferenceReport {
         List<RunReport.InferenceBatch> rows = new ArrayList<>();
         try {
             for (int b : batches) {
+                RunReport.InferenceBatch timed = rows.isEmpty() ? null : rows.getLast();
+                String skip = timed == null ? null : TimingBudget.skipReason(b, timed.batch(), timed.denseMs());
+                if (skip != null) {
+                    progress.line(skip);
+                    continue;
+                }
                 InferenceComparison c = comparison.at(b);
                 List<RunReport.InferenceLayer> layers = new ArrayList<>();
                 for (SparseModel.LayerPlan p : c.plans())

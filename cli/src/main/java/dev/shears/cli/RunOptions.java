@@ -1,6 +1,8 @@
 package dev.shears.cli;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 
@@ -33,6 +35,12 @@ final class RunOptions {
             + " (one launch a step; the same results bit for bit). Off by default until measured on a GPU; also -Dshears.cudaGraphs=true."
             + " Ignored on the CPU backend.")
     boolean cudaGraphs;
+
+    /** The command this mixin is in: for its command line as typed. */
+    @Spec(Spec.Target.MIXEE) CommandSpec command;
+
+    /** The command line as given (after "shears"): what an interrupted run tells the user to type again ({@link Interruption}). */
+    java.util.List<String> commandLine() { return command.root().commandLine().getParseResult().originalArgs(); }
 
     /**
      * Checks the options and the ones of {@code model} that read nothing; call before the data and

@@ -63,9 +63,11 @@ final class RunSupport {
      * @param labels    what identifies the run (stored with the state; see {@link ResumePoint#labels})
      * @param resume    the saved run to continue, or null for a fresh run
      * @param stopAfter stop (saved, resumable) after this epoch; null to run to the end
+     * @param args      the command line that started the run (after "shears"), for the command an interrupted
+     *                  run prints to continue it ({@link Interruption}); null for a command without --resume
      */
-    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter, boolean cudaGraphs) {
-        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null, false); }
+    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter, boolean cudaGraphs, List<String> args) {
+        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null, false, null); }
     }
 
     /**
@@ -82,7 +84,7 @@ final class RunSupport {
             if (run.overwrite) ExistingRun.clear(run.out); // now that the run can start: no old report beside the new run's model
             // channels-last images for an NCHW model are moved once, here (requireFits in load checked they can be)
             return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                    new Control(labels, null, run.stopAfter, run.cudaGraphs));
+                    new Control(labels, null, run.stopAfter, run.cudaGraphs, run.commandLine()));
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
         if (rp.complete()) {
@@ -103,7 +105,7 @@ final class RunSupport {
         // cosine stretched by --epochs keeps its length as epochs * f, the parser derives it as endEpoch - startEpoch, which
         // can be one ulp away) and the learning rate of every step must be the uninterrupted run's to the last bit.
         return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                new Control(labels, rp, run.stopAfter, run.cudaGraphs));
+                new Control(labels, rp, run.stopAfter, run.cudaGraphs, run.commandLine()));
     }
 
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
@@ -145,6 +147,7 @@ final class RunSupport {
                     .toArray(Path[]::new);
             TeacherModel.save(teacher, outDir, protectedFiles);
         }
+        removeLeftovers(outDir, err);
         if (control.cudaGraphs()) {
             trainer.useCudaGraphs(true);
             if (!trainer.cudaGraphsActive()) err.println("--cuda-graphs: ignored on the " + model.backend().kind() + " backend (CUDA only)");
@@ -174,15 +177,21 @@ final class RunSupport {
         long t0 = System.nanoTime();
         double before = earlier;
         AtomicReference<TrainingState> lastSaved = new AtomicReference<>(control.resume() == null ? null : control.resume().state());
+        // a Ctrl-C or SIGTERM from the first epoch's start to the final save says where the run is saved and how to continue it
+        Interruption interruption = new Interruption(ckpt, control.args(), control.resume() == null ? 0 : control.resume().state().epoch(), err);
         trainer.saveEachEpoch(state -> {
             long s0 = System.nanoTime();
             labels.put(ResumePoint.SECONDS, Double.toString(before + (s0 - t0) / 1e9));
             TrainingState labelled = state.withLabels(labels);
+            interruption.saving(state.epoch());
             new Checkpoint(model, recipeText, null, labelled).write(ckpt, inputs);
             lastSaved.set(labelled);
+            interruption.saved(state.epoch());
             LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "epoch %d saved in %s (%.1f ms)", state.epoch(), ckpt, (System.nanoTime() - s0) / 1e6));
         });
         trainer.addListener(new TrainingListener() {
+            @Override public void epochStarted(int epoch, int epochs) { interruption.epochStarted(epoch, epochs); }
+
             @Override public void runStarted(RunInfo info) {
                 progress.line(recipe.describe());
                 progress.line(String.format(Locale.ROOT, "training %s on %s: %s, %s an epoch, %s",
@@ -226,61 +235,66 @@ final class RunSupport {
                     throw new Paused(m.epoch(), recipe.epochs());
             }
         });
-        TrainingHistory history;
-        String stop = null;
-        NonFiniteLossException failure = null;
         try {
-            history = trainer.run();
-        } catch (Paused p) {
-            // said even with --quiet: it is the outcome of the command, not progress (a script sees a pause, not a silent exit 0)
-            err.println(String.format(Locale.ROOT, "stopped after epoch %d of %d as asked (--stop-after-epoch); the run is saved in %s:"
-                    + " continue it with the same command and --resume", p.epoch, p.epochs, ckpt));
-            return new Outcome(null, trainer.history(), true);
-        } catch (NonFiniteLossException e) {
-            failure = e;
-            history = e.history();
-            stop = e.getMessage();
-            e.lastGoodSnapshot().restore(model);
-        } catch (RuntimeException | Error e) {
-            // failed before its first save (a device error in epoch 1): no empty folder left behind
-            removeIfEmpty(outDir, created);
-            throw e;
-        }
-        double secs = earlier + (System.nanoTime() - t0) / 1e9;
-        // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
-        TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
-        RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
-        if (history.collapse() != null) report = report.withWarnings(List.of(collapseAdvice(history.collapse())));
-        if (distillation != null)
-            report = report.withDistillation(new RunReport.Distillation(distillation.weight(), distillation.temperature(),
-                    distillation.teacher().recipeName(), outDir.resolve(TeacherModel.FILE).toString(),
-                    history.epochs().stream().filter(m -> m.epoch() > 0).map(EpochMetrics::distillationLoss).toList()));
-        boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
-        // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
-        if (timeInference && InferenceReport.timesInPlace(model))
-            report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
-        // what channel pruning buys: the thinned model against the final one, on the run's backend (no
-        // section for a run whose pruning left no whole channel at zero, unless its recipe prunes channels)
-        boolean channels = recipe.pruning().stream().anyMatch(m -> m.structure() instanceof ChannelStructure);
-        if (report.nonZeroPrunable() < report.prunableParameters() || channels)
-            report = report.withThinning(ThinningReport.measure(model, data.test(), inferenceBatches, progress, channels));
-        new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
-        if (timeInference && report.inference() == null) {
-            // No sparse path where the model is (a CUDA run without cuSPARSE): time a CPU copy read
-            // back from the checkpoint just written, then store the report with its figures in the
-            // checkpoint too. The report names the CPU as where the figures are from.
-            try (CpuBackend cpuBackend = CpuBackend.create()) {
-                Model copy = Checkpoint.read(ckpt, cpuBackend).model();
-                report = report.withInference(InferenceReport.measure(copy, data.test(), inferenceBatches, progress));
+            TrainingHistory history;
+            String stop = null;
+            NonFiniteLossException failure = null;
+            try {
+                history = trainer.run();
+            } catch (Paused p) {
+                // said even with --quiet: it is the outcome of the command, not progress (a script sees a pause, not a silent exit 0)
+                err.println(String.format(Locale.ROOT, "stopped after epoch %d of %d as asked (--stop-after-epoch); the run is saved in %s:"
+                        + " continue it with the same command and --resume", p.epoch, p.epochs, ckpt));
+                return new Outcome(null, trainer.history(), true);
+            } catch (NonFiniteLossException e) {
+                failure = e;
+                history = e.history();
+                stop = e.getMessage();
+                e.lastGoodSnapshot().restore(model);
+            } catch (RuntimeException | Error e) {
+                // failed before its first save (a device error in epoch 1): no empty folder left behind
+                removeIfEmpty(outDir, created);
+                throw e;
             }
+            double secs = earlier + (System.nanoTime() - t0) / 1e9;
+            // the finished run keeps its history and labels (so --resume can say it is complete), not the optimizer state
+            TrainingState done = failure != null || lastSaved.get() == null ? null : lastSaved.get().finished();
+            RunReport report = report(command, src, data, recipe, seed, model, history, secs, ckpt, stop);
+            if (history.collapse() != null) report = report.withWarnings(List.of(collapseAdvice(history.collapse())));
+            if (distillation != null)
+                report = report.withDistillation(new RunReport.Distillation(distillation.weight(), distillation.temperature(),
+                        distillation.teacher().recipeName(), outDir.resolve(TeacherModel.FILE).toString(),
+                        history.epochs().stream().filter(m -> m.epoch() > 0).map(EpochMetrics::distillationLoss).toList()));
+            boolean timeInference = inferenceBatches.length > 0 && report.nonZeroPrunable() < report.prunableParameters();
+            // on the run's own backend: the CPU, or CUDA (cuBLAS against cuSPARSE) when cuSPARSE loads
+            if (timeInference && InferenceReport.timesInPlace(model))
+                report = report.withInference(InferenceReport.measure(model, data.test(), inferenceBatches, progress));
+            // what channel pruning buys: the thinned model against the final one, on the run's backend (no
+            // section for a run whose pruning left no whole channel at zero, unless its recipe prunes channels)
+            boolean channels = recipe.pruning().stream().anyMatch(m -> m.structure() instanceof ChannelStructure);
+            if (report.nonZeroPrunable() < report.prunableParameters() || channels)
+                report = report.withThinning(ThinningReport.measure(model, data.test(), inferenceBatches, progress, channels));
             new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
+            interruption.finished();
+            if (timeInference && report.inference() == null) {
+                // No sparse path where the model is (a CUDA run without cuSPARSE): time a CPU copy read
+                // back from the checkpoint just written, then store the report with its figures in the
+                // checkpoint too. The report names the CPU as where the figures are from.
+                try (CpuBackend cpuBackend = CpuBackend.create()) {
+                    Model copy = Checkpoint.read(ckpt, cpuBackend).model();
+                    report = report.withInference(InferenceReport.measure(copy, data.test(), inferenceBatches, progress));
+                }
+                new Checkpoint(model, recipeText, ReportWriter.JSON.valueToTree(report), done).write(ckpt, inputs);
+            }
+            ReportWriter.writeJson(report, outDir.resolve("report.json"), inputs);
+            ReportWriter.writeHtml(report, outDir.resolve("report.html"), inputs);
+            if (failure != null)
+                throw new RunStopped(failure.getMessage() + "; the last good state (epoch " + failure.lastGoodSnapshot().epoch()
+                        + ") is saved in " + ckpt + "; lower the learning rate in the recipe and run again");
+            return new Outcome(report, history, false);
+        } finally {
+            interruption.disarm(); // however the run ended: the command reports it from here
         }
-        ReportWriter.writeJson(report, outDir.resolve("report.json"), inputs);
-        ReportWriter.writeHtml(report, outDir.resolve("report.html"), inputs);
-        if (failure != null)
-            throw new RunStopped(failure.getMessage() + "; the last good state (epoch " + failure.lastGoodSnapshot().epoch()
-                    + ") is saved in " + ckpt + "; lower the learning rate in the recipe and run again");
-        return new Outcome(report, history, false);
     }
 
     static RunReport report(String command, ModelSource src, Split data, Recipe recipe, long seed, Model model,
@@ -338,6 +352,25 @@ final class RunSupport {
         // the checkpoint is first written after a whole epoch of training: find out now that it cannot be
         OutputFile.requireWritableFolder(outDir, "--out " + outDir);
         return created;
+    }
+
+    /**
+     * Removes the temporary files an interrupted save left in {@code outDir} (see
+     * {@link dev.shears.core.util.AtomicFiles#leftovers}), saying so: the run is about to write these
+     * outputs itself. They never confused --resume (it reads only model.shears), but a folder
+     * holding {@code .model.shears.x1y2.tmp} looks as if a save had half happened.
+     */
+    static void removeLeftovers(Path outDir, PrintStream err) {
+        for (String name : ExistingRun.OUTPUTS)
+            for (Path tmp : dev.shears.core.util.AtomicFiles.leftovers(outDir.resolve(name))) {
+                try {
+                    Files.deleteIfExists(tmp);
+                    err.println("removed " + tmp + ", a temporary file left by an interrupted save (" + outDir.resolve(name) + " is unaffected)");
+                } catch (java.io.IOException e) {
+                    err.println("warning: cannot remove " + tmp + ", a temporary file left by an interrupted save ("
+                            + dev.shears.core.util.AtomicFiles.reason(e) + "); it is not used, remove it when you can");
+                }
+            }
     }
 
     /**

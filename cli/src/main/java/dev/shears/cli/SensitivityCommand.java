@@ -63,10 +63,14 @@ final class SensitivityCommand implements Callable<Integer> {
             + " --sparsities. Default: single weights.")
     String structure;
 
-    @Option(names = "--params", split = ",", paramLabel = "LIST",
-            description = "Parameters to analyse, comma-separated: names or regular expressions matched against the whole name, as a recipe's params"
-                    + " (default: every Dense/Conv2D kernel; shears inspect lists them).")
-    List<String> params;
+    @Option(names = "--params", paramLabel = "LIST",
+            description = "Parameters to analyse: names or regular expressions matched against the whole name, as a recipe's params"
+                    + " (default: every Dense/Conv2D kernel; shears inspect lists them). Repeatable; each value may list several,"
+                    + " comma-separated: a comma inside {}, [] or () belongs to its pattern, so fc{2,3}/kernel is one pattern.")
+    List<String> paramValues;
+
+    /** --params split into patterns ({@link PatternList}); null when not given. */
+    private List<String> params;
 
     @Option(names = "--samples", paramLabel = "N", description = "Evaluate on the first N test samples only (faster, noisier). Default: all.")
     Integer samples;
@@ -98,6 +102,7 @@ final class SensitivityCommand implements Callable<Integer> {
         if (!(maxDrop >= 0) || Double.isInfinite(maxDrop))
             throw new UserError("--max-drop " + maxDrop + ": give the accuracy budget as a finite number of percentage points >= 0, e.g. 1.0");
         SensitivityPlan plan = plan();
+        params = paramValues == null ? null : PatternList.split(paramValues);
         ParamSelection selection;
         try {
             selection = params == null ? ParamSelection.ALL_PRUNABLE : new ParamSelection(params);

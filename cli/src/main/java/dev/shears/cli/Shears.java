@@ -62,7 +62,25 @@ public final class Shears {
             else if (traceMayHelp(ex)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading
             return exitCode(ex);
         });
-        return cl.execute(args);
+        return execute(cl, args, err, verbose);
+    }
+
+    /**
+     * {@code cl.execute(args)}, with an OutOfMemoryError (which picocli's execution handler never
+     * sees: it handles Exceptions, and an Error went on to the JVM) reported like any failed run:
+     * one line with what to do, exit 1, the trace only with --verbose. Pruning ResNet-50 on 16
+     * ImageNet-sized images ended in a bare "Exception in thread main java.lang.OutOfMemoryError".
+     */
+    static int execute(CommandLine cl, String[] args, PrintStream err, boolean verbose) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            CommandLine.ParseResult parsed = cl.getParseResult();
+            String command = parsed != null && parsed.subcommand() != null ? " " + parsed.subcommand().commandSpec().name() : "";
+            err.println("shears" + command + ": error: " + describe(e));
+            if (verbose || System.getenv("SHEARS_DEBUG") != null) e.printStackTrace(err);
+            return 1;
+        }
     }
 
     /**
@@ -119,7 +137,9 @@ public final class Shears {
     private static String describe(Throwable ex) {
         String msg = ex.getMessage();
         if (msg == null || msg.isBlank()) msg = ex.getClass().getSimpleName();
-        if (ex instanceof OutOfMemoryError) msg = "out of memory (" + msg + "); give the JVM more with JAVA_OPTS=-Xmx8g or use a smaller --batch";
+        if (ex instanceof OutOfMemoryError) msg = String.format(java.util.Locale.ROOT, "out of memory (%s; the JVM may use %.1f GB):"
+                + " give it more heap with JAVA_OPTS=-Xmx16g ./shears ..., or use smaller batches (--batch of eval, sensitivity and bench,"
+                + " a recipe's batchSize for train and prune)", msg, Runtime.getRuntime().maxMemory() / 1e9);
         Throwable c = ex.getCause();
         // the cause only where it adds something: a parser's message is often already in ours, reformatted
         // (a YAML error printed its 5-line excerpt twice)

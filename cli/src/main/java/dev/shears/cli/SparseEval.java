@@ -88,7 +88,7 @@ final class SparseEval {
                 Plural.of(planned.size(), "Dense/Conv2D layer"), batch);
         if (model.backend() instanceof CpuBackend) {
             SparsePlanner planner = new SparsePlanner();
-            // each Dense layer's formats, then the whole model, timed on the first test images (one batch for both)
+            // each layer's formats, then the whole model, timed on the first test images (one batch for both)
             SparseModel sm = onTestImages(model, test, batch, x -> {
                 SparseModel plan = SparseModel.plan(model, batch, planner, x);
                 report(plan.keepOnlyIfFaster(planner, x), batch, err);
@@ -100,19 +100,22 @@ final class SparseEval {
         }
         if (model.backend() instanceof CudaBackend) {
             CudaSparsePlanner planner = new CudaSparsePlanner(CudaSparsePlanner.Options.defaults().withPrecision(precision));
-            // FP16: the first test batch calibrates each layer's activation range (a layer that would overflow is refused)
-            try (Tensor calibration = precision == Precision.FP16 ? firstBatch(model, test, batch) : null;
-                 CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner, calibration)) {
-                if (precision != Precision.FP32)
-                    for (SparseModel.LayerPlan p : sm.plans())
-                        for (String r : sm.rejected(p.layer()))
-                            if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
-                report(onTestImages(model, test, batch, x -> sm.keepOnlyIfFaster(planner, x)), batch, err);
-                String formats = print(sm.plans(), err);
-                double planSeconds = (System.nanoTime() - t0) / 1e9;
-                return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
-                        planSeconds);
-            }
+            // one batch of the first test images, uploaded once: FP16 calibrates each layer's activation range on it (a layer that
+            // would overflow is refused), and the whole-model check times on it
+            if (precision == Precision.FP16) requireCalibrationBatch(model, test, batch);
+            return onTestImages(model, test, batch, x -> {
+                try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner, precision == Precision.FP16 ? x : null)) {
+                    if (precision != Precision.FP32)
+                        for (SparseModel.LayerPlan p : sm.plans())
+                            for (String r : sm.rejected(p.layer()))
+                                if (r.startsWith("2:4-lt")) err.printf(Locale.ROOT, "sparse plan: %-14s not offered %s%n", p.layer(), r);
+                    report(sm.keepOnlyIfFaster(planner, x), batch, err);
+                    String formats = print(sm.plans(), err);
+                    double planSeconds = (System.nanoTime() - t0) / 1e9;
+                    return new Outcome(Evaluator.evaluateUntil(model, test, batch, progress.counting(sm::forwardUntil)), "sparse on the GPU (" + formats + ")",
+                            planSeconds);
+                }
+            });
         }
         throw new UserError("--sparse runs on the cpu and cuda backends, not on " + model.backend().name());
     }
@@ -140,10 +143,12 @@ final class SparseEval {
     }
 
     /**
-     * The first min(batch, count) test samples on the model's backend, [N, ...] of its input shape
-     * (eval's {@link ModelSource#load} has checked that the model fits the data).
+     * Refuses an FP16 plan that {@link #onTestImages} could give no calibration batch of the model's
+     * input shape: no test samples, or samples of another size (eval's {@link ModelSource#load} has
+     * checked that the model fits the data, so this is the last guard, naming both shapes).
+     * {@code batch} is {@link #evalBatch}'s, so the batch is the first min(batch, count) samples.
      */
-    static Tensor firstBatch(Model model, Dataset test, int batch) {
+    static void requireCalibrationBatch(Model model, Dataset test, int batch) {
         Dataset head = test.head(batch);
         if (head.count() == 0) throw new UserError(test.name() + " has no samples to calibrate the fp16 plan with");
         Shape in = model.inputs().getFirst().shape();
@@ -151,7 +156,6 @@ final class SparseEval {
             throw new UserError("the fp16 calibration batch (the first " + Plural.of(head.count(), "sample") + " of " + test.name() + ") has shape "
                     + test.sampleShape().withBatch(head.count()) + " but the model expects " + in.withBatch(head.count())
                     + ": evaluate on the data the model was built for");
-        return model.backend().upload(head.features(), in.withBatch(head.count()));
     }
 
     /** Says on stderr when the whole-model check sent the plan back to dense. */

@@ -88,6 +88,12 @@ final class ThinningReport {
                     + " at batch " + Arrays.toString(batches));
             try {
                 for (int b : batches) {
+                    RunReport.ThinningBatch timed = rows.isEmpty() ? null : rows.getLast();
+                    String skip = timed == null ? null : TimingBudget.skipReason(b, timed.batch(), timed.prunedMs());
+                    if (skip != null) {
+                        progress.line(skip);
+                        continue;
+                    }
                     ModelComparison c = ModelComparison.compare(model, t.model(), test, b, InferenceReport.agreementSamples(b), timing.timer(),
                             timing.settle());
                     rows.add(new RunReport.ThinningBatch(b, c.denseMs(), c.otherMs(), c.speedup(), c.agreement().samples(),

@@ -180,6 +180,20 @@ class SensitivityCliTest {
         assertTrue(row.contains(" 60.00% ") && row.contains("    0.00    0.00 "), row);
     }
 
+    @Test void paramsIsRepeatableAndARegexMayHoldAComma() throws Exception {
+        // fc{1,2}/kernel is one pattern (fc1 and fc2's kernels), not "fc{1" and "2}/kernel"; a second --params adds fc3
+        CliRun r = CliRun.shears(args("--samples", "50", "--sparsities", "0.5", "--params", "fc[1-2]{1,1}/kernel", "--params", "fc3/kernel", "--json"));
+        assertEquals(0, r.code(), r.err());
+        List<String> layers = new ArrayList<>();
+        for (JsonNode l : JSON.readTree(r.out()).get("layers")) layers.add(l.get("name").asText());
+        assertEquals(List.of("fc1/kernel", "fc2/kernel", "fc3/kernel"), layers, r.out());
+        CliRun one = CliRun.shears(args("--samples", "50", "--sparsities", "0.5", "--params", "fc{1,1}2/kernel,fc3/kernel", "--json"));
+        assertEquals(0, one.code(), one.err());
+        List<String> two = new ArrayList<>();
+        for (JsonNode l : JSON.readTree(one.out()).get("layers")) two.add(l.get("name").asText());
+        assertEquals(List.of("fc2/kernel", "fc3/kernel"), two, one.out());
+    }
+
     @Test void helpSaysDataTakesNumpyArchives() {
         CliRun r = CliRun.shears("sensitivity", "--help");
         assertEquals(0, r.code(), r.err());

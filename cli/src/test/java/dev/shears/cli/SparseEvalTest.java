@@ -6,7 +6,6 @@ import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.Shape;
-import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -21,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The FP16 plan's calibration batch ({@link SparseEval#firstBatch}); the planning itself needs a GPU (CudaInferenceReportIT). */
+/** eval --sparse's planning batch and the FP16 plan's calibration checks ({@link SparseEval#requireCalibrationBatch}); the CUDA planning itself needs a GPU (CudaInferenceReportIT). */
 class SparseEvalTest {
     private static Dataset samples(int count) {
         float[] x = new float[count * 784];
@@ -115,19 +114,17 @@ class SparseEvalTest {
         }
     }
 
+    /**
+     * The FP16 plan calibrates on {@link SparseEval#onTestImages}'s batch (the first test images, the
+     * check's batch too: one upload); a test set with none to give is refused first.
+     */
     @Test
-    void firstBatchIsTheFirstSamplesInTheModelsInputShape() {
+    void anFp16PlanNeedsTestSamplesToCalibrateWith() {
         try (CpuBackend be = CpuBackend.create()) {
             Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
-            Dataset test = samples(5);
-            try (Tensor t = SparseEval.firstBatch(m, test, 3)) {
-                assertEquals(m.inputs().getFirst().shape().withBatch(3), t.shape());
-                assertArrayEquals(Arrays.copyOf(test.features(), 3 * 784), be.download(t));
-            }
-            try (Tensor all = SparseEval.firstBatch(m, test, 64)) { // fewer samples than the batch: all of them
-                assertEquals(m.inputs().getFirst().shape().withBatch(5), all.shape());
-            }
-            UserError none = assertThrows(UserError.class, () -> SparseEval.firstBatch(m, samples(0), 64));
+            SparseEval.requireCalibrationBatch(m, samples(5), 3);
+            SparseEval.requireCalibrationBatch(m, samples(5), 64); // fewer samples than the batch: all of them calibrate
+            UserError none = assertThrows(UserError.class, () -> SparseEval.requireCalibrationBatch(m, samples(0), 64));
             assertTrue(none.getMessage().contains("no samples"), none.getMessage());
         }
     }
@@ -138,7 +135,7 @@ class SparseEvalTest {
         try (CpuBackend be = CpuBackend.create()) {
             Model m = Architectures.create("lenet-300-100", Shape.of(784), 10).bind(be, 1);
             Dataset larger = new Dataset("cifar-ish", Shape.of(3, 32, 32), new float[4 * 3 * 32 * 32], new int[4], 10);
-            UserError e = assertThrows(UserError.class, () -> SparseEval.firstBatch(m, larger, 3));
+            UserError e = assertThrows(UserError.class, () -> SparseEval.requireCalibrationBatch(m, larger, 3));
             assertTrue(e.getMessage().contains("has shape [3, 3, 32, 32]") && e.getMessage().contains("expects [3, 784]")
                     && e.getMessage().contains("cifar-ish"), e.getMessage());
         }

@@ -51,6 +51,26 @@ class ThinningReportTest {
         return m.nodes().stream().map(Model.Node::layer).filter(l -> l instanceof Dense).map(l -> (Dense) l).toList();
     }
 
+    /**
+     * A pruned model whose batch-1 forward takes 40 ms is not timed at batch 16 (640 ms a forward,
+     * scaled): the log says why and how to time it anyway, and the section keeps batch 1.
+     */
+    @Test void aBatchWhoseForwardWouldTakeOverHalfASecondIsNotTimed() {
+        ThinningReport.Timing slow = new ThinningReport.Timing((path, forward) -> {
+            forward.run();
+            return path == WholeModelCheck.Path.DENSE ? 40.0 : 10.0;
+        }, null);
+        try (CpuBackend be = new CpuBackend(1)) {
+            Model m = Architectures.create("lenet-300-100", TEST.sampleShape(), 10).bind(be, 5);
+            zeroChannels(be, denses(m).get(0), 100);
+            RunReport.Thinning t = ThinningReport.measure(m, TEST, new int[]{1, 16}, progress, false, slow);
+            assertNotNull(t, log.toString());
+            assertEquals(List.of(1), t.batches().stream().map(RunReport.ThinningBatch::batch).toList(), log.toString());
+            assertTrue(log.toString().contains("batch 16 not timed: one forward would take about 0.6 s (40.000 ms at batch 1, scaled)"),
+                    log.toString());
+        }
+    }
+
     @Test void aModelWithZeroChannelsGetsTheSectionWithExactFigures() {
         try (CpuBackend be = new CpuBackend(1)) {
             Model m = Architectures.create("lenet-300-100", TEST.sampleShape(), 10).bind(be, 5);

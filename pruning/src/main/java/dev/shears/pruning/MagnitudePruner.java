@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Magnitude pruning: masks the smallest-|w| weights of the selected parameters so that exactly
@@ -112,24 +114,10 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateChannels(List<Parameter> params, double target) {
-        requireTarget(params, target);
-        int n = params.size();
-        ChannelLayout[] layouts = new ChannelLayout[n];
-        for (int i = 0; i < n; i++) layouts[i] = ChannelLayout.of(params.get(i).name(), params.get(i).shape()); // fail before touching any mask
-        long[] size = new long[n];
-        prepare(params, size);
-        List<LayerSparsity> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Parameter p = params.get(i);
-            ChannelLayout l = layouts[i];
-            byte[] mask = backend.downloadBytes(p.mask());
-            boolean[] gone = l.maskedChannels(mask);
-            Integer[] order = removalOrder(l.l1Norms(backend.download(p.value())), gone);
-            int remove = Math.max(count(gone), ChannelStructure.removed(target, l.channels()));
-            for (int r = 0; r < remove; r++) l.clear(mask, order[r]);
-            out.add(setMask(p, mask, size[i]));
-        }
-        return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
+        return updateWholeUnits(params, target, ChannelStructure.CHANNELS, p -> {
+            ChannelLayout l = ChannelLayout.of(p.name(), p.shape());
+            return new WholeUnits(l::maskedChannels, l::l1Norms, ChannelStructure.removed(target, l.channels()), l::clear);
+        });
     }
 
     /**
@@ -145,22 +133,44 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateBlocks(List<Parameter> params, double target, BlockStructure structure) {
+        return updateWholeUnits(params, target, structure, p -> {
+            BlockLayout l = BlockLayout.of(p.name(), p.shape(), structure.rows(), structure.cols());
+            return new WholeUnits(l::maskedBlocks, l::meanAbs, BlockStructure.removed(target, l.blocks()), l::clear);
+        });
+    }
+
+    /**
+     * One kernel's whole units (output channels or blocks), as {@link #updateWholeUnits} prunes them.
+     *
+     * @param masked  the units already masked whole, from the kernel's mask
+     * @param score   each unit's score from the kernel's weights (the smallest goes first)
+     * @param removed how many units the schedule target removes
+     * @param clear   masks one unit whole in the mask
+     */
+    private record WholeUnits(Function<byte[], boolean[]> masked, Function<float[], double[]> score, long removed, ObjIntConsumer<byte[]> clear) {}
+
+    /**
+     * The loop {@link #updateChannels} and {@link #updateBlocks} share: every layout first (a
+     * parameter that is no kernel fails before any mask changes), then per kernel the units masked
+     * whole before plus the lowest-scored up to the target's count are masked, on the host, and
+     * copied into the existing mask tensor.
+     */
+    private MaskUpdate updateWholeUnits(List<Parameter> params, double target, Structure structure, Function<Parameter, WholeUnits> unitsOf) {
         requireTarget(params, target);
         int n = params.size();
-        BlockLayout[] layouts = new BlockLayout[n];
-        for (int i = 0; i < n; i++) // fail before touching any mask
-            layouts[i] = BlockLayout.of(params.get(i).name(), params.get(i).shape(), structure.rows(), structure.cols());
+        WholeUnits[] units = new WholeUnits[n];
+        for (int i = 0; i < n; i++) units[i] = unitsOf.apply(params.get(i)); // fail before touching any mask
         long[] size = new long[n];
         prepare(params, size);
         List<LayerSparsity> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
-            BlockLayout l = layouts[i];
+            WholeUnits u = units[i];
             byte[] mask = backend.downloadBytes(p.mask());
-            boolean[] gone = l.maskedBlocks(mask);
-            Integer[] order = removalOrder(l.meanAbs(backend.download(p.value())), gone);
-            long remove = Math.max(count(gone), BlockStructure.removed(target, l.blocks()));
-            for (int k = 0; k < remove; k++) l.clear(mask, order[k]);
+            boolean[] gone = u.masked().apply(mask);
+            Integer[] order = removalOrder(u.score().apply(backend.download(p.value())), gone);
+            long remove = Math.max(count(gone), u.removed());
+            for (int k = 0; k < remove; k++) u.clear().accept(mask, order[k]);
             out.add(setMask(p, mask, size[i]));
         }
         return new MaskUpdate(target, Scope.LAYER, structure, 0, out);

@@ -382,7 +382,10 @@ public final class CpuBackend implements Backend {
                 throw new IllegalArgumentException("softmaxCrossEntropy: label " + label + " of row " + r + " outside [0, " + cols + ")");
             float max = rowMax(X, base, cols);
             double s = expSum(X, base, cols, max);
-            loss += max + Math.log(s) - X[base + label];
+            // log(sum) - (x[label] - max), not log(sum) + max - x[label]: the float difference is exact
+            // in double, while a sum with max loses log(sum) for logits near 1e17 and above (a real
+            // ImageNet graph with placeholder weights gave equal logits of that size, and loss 0)
+            loss += Math.log(s) - ((double) X[base + label] - max);
             if (D != null) {
                 double inv = 1.0 / s;
                 for (int j = 0; j < cols; j++) {

@@ -5,8 +5,11 @@ import java.lang.management.ManagementFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -49,6 +52,13 @@ public final class Settle {
     static final int STABLE_IN_A_ROW = 2;
 
     /**
+     * The JVM's JIT signal ({@link #jitActivity}) for the JVM-wide budgets below (declared first: they read it as this class initialises), looked up at its first read,
+     * not when this class loads: a command that never times anything does not start the JVM's
+     * management beans, and a JVM without them cannot make this class fail to initialise.
+     */
+    private static final LongSupplier JVM_JIT = lazy(Settle::jitActivity);
+
+    /**
      * The planner's: passes for a new (shape, batch) start for at most 2 s after the first (a pass
      * at the default options takes ~0.3 s with four candidates, so up to ~7 passes), and all keys
      * together stop starting passes after 10 s per JVM, so that planning a model with many
@@ -83,9 +93,37 @@ public final class Settle {
 
     /**
      * A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above
-     * has its own), with the JVM's compilation time as the JIT signal ({@link #jitActivity}).
+     * has its own), with the JVM's compilation time as the JIT signal ({@link #JVM_JIT}).
      */
-    private static Settle perJvm() { return new Settle(System::nanoTime, jitActivity(), 2_000_000_000L, 10_000_000_000L); }
+    private static Settle perJvm() { return new Settle(System::nanoTime, JVM_JIT, 2_000_000_000L, 10_000_000_000L); }
+
+    /**
+     * A signal that asks {@code source} for the real one at its first read, once (concurrent
+     * first reads wait for the one lookup); where the lookup fails, a constant (the figures alone
+     * decide), and {@code source} is not asked again.
+     */
+    static LongSupplier lazy(Supplier<LongSupplier> source) {
+        return new LongSupplier() {
+            private volatile LongSupplier signal;
+
+            @Override public long getAsLong() {
+                LongSupplier s = signal;
+                if (s == null) {
+                    synchronized (this) {
+                        if ((s = signal) == null) {
+                            try {
+                                s = source.get();
+                            } catch (RuntimeException | LinkageError e) {
+                                s = () -> 0L; // no management beans on this JVM (a runtime linked without java.management)
+                            }
+                            signal = s;
+                        }
+                    }
+                }
+                return s.getAsLong();
+            }
+        };
+    }
 
     /**
      * The JVM's JIT as the settle loop's signal: its accumulated compilation time (ms; it grows
@@ -100,8 +138,36 @@ public final class Settle {
     static LongSupplier jitActivity() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         LongSupplier finished = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
+        return jitActivity(finished, untilUnavailable(Settle::compilerQueueBusy));
+    }
+
+    /** {@link #jitActivity()} from its two readings: compilation time finished, and whether a compilation is running or queued. */
+    static LongSupplier jitActivity(LongSupplier finished, BooleanSupplier busy) {
         AtomicLong busyCalls = new AtomicLong();
-        return () -> jitBusy() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+        return () -> busy.getAsBoolean() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+    }
+
+    /** A reading of whether the JIT is busy that may throw where the JVM does not offer it. */
+    @FunctionalInterface
+    interface BusyQuery {
+        boolean busy() throws JMException;
+    }
+
+    /**
+     * {@code query}'s answer, and false once it has thrown: a JVM without diagnostic commands (a
+     * runtime linked without jdk.management) would only throw again, so it is not asked again.
+     */
+    static BooleanSupplier untilUnavailable(BusyQuery query) {
+        AtomicBoolean available = new AtomicBoolean(true);
+        return () -> {
+            if (!available.get()) return false;
+            try {
+                return query.busy();
+            } catch (JMException | RuntimeException e) {
+                available.set(false); // compilation time is the only signal from here on
+                return false;
+            }
+        };
     }
 
     private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
@@ -113,34 +179,15 @@ public final class Settle {
 
     /**
      * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
-     * platform's {@code DiagnosticCommand} MBean; false where that is unavailable. Its output lists
-     * each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     * platform's {@code DiagnosticCommand} MBean (its first call starts the platform MBean server).
+     * Its output lists each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     *
+     * @throws JMException where the JVM offers no diagnostic commands
      */
-    static boolean jitBusy() {
-        if (!compilerQueueReadable) return false;
-        try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            Object out = server.invoke(DIAGNOSTIC_COMMAND, "compilerQueue", new Object[] {null}, DCMD_SIGNATURE);
-            return out instanceof String text && listsTasks(text);
-        } catch (JMException | RuntimeException e) {
-            // no diagnostic commands on this JVM (a runtime linked without jdk.management or jdk.jfr):
-            // compilation time is the only signal, and asking again would only throw again
-            compilerQueueReadable = false;
-            return false;
-        }
-    }
-
-    /** False once reading the compiler queue failed: this JVM does not offer it. */
-    private static volatile boolean compilerQueueReadable = true;
-
-    private static final ObjectName DIAGNOSTIC_COMMAND = diagnosticCommand();
-
-    private static ObjectName diagnosticCommand() {
-        try {
-            return new ObjectName("com.sun.management:type=DiagnosticCommand");
-        } catch (JMException e) {
-            throw new IllegalStateException(e); // a constant, well-formed name
-        }
+    private static boolean compilerQueueBusy() throws JMException {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue", new Object[] {null}, DCMD_SIGNATURE);
+        return out instanceof String text && listsTasks(text);
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,24 +79,30 @@ public final class SparseModel {
     public static SparseModel plan(Model model, int batch, SparsePlanner planner) { return plan(model, batch, planner, null); }
 
     /**
-     * {@link #plan(Model, int, SparsePlanner)} with each Dense layer's formats timed on its real
-     * input: what it receives when {@code x} ([batch, ...] of the model's input shape, e.g. the
-     * first test images; null: random inputs) runs through the dense model once. Real inputs have
-     * zeros that the dense batch-1 GEMM skips, so on random ones dense looked slower than it is.
+     * {@link #plan(Model, int, SparsePlanner)} with each layer's formats timed on its real input:
+     * what it receives when {@code x} ([batch, ...] of the model's input shape, e.g. the first test
+     * images; null: random inputs) runs through the dense model once. A Dense layer times on its
+     * input [batch, in]; a Conv2D, whose sparse path multiplies one image's im2col matrix at a time,
+     * on the im2col matrix [in*kh*kw, outH*outW] of the first image's input. Real inputs have zeros
+     * (blank pixels, ReLU outputs) that the dense GEMM skips, so on random ones dense looked slower
+     * than it is.
      */
     public static SparseModel plan(Model model, int batch, SparsePlanner planner, Tensor x) {
         if (!(model.backend() instanceof CpuBackend cpu))
             throw new IllegalStateException("sparse inference runs on the CPU: bind the model to a CpuBackend first (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
-        Map<String, float[]> denseInputs = new HashMap<>(); // each Dense layer's input [batch, in] on x
+        // each planned layer's input on x: a Dense layer's [batch, in], a Conv2D's first image [C, H, W] (its im2col is built when it is planned)
+        Map<String, float[]> realInputs = new HashMap<>();
         if (x != null) WholeModelCheck.checkBatch(model, x, batch);
-        // the dense forward on x runs only as far as the last Dense layer (none: not at all): nothing after it is planned on it
-        String lastDense = null;
-        for (Model.Node node : model.nodes()) if (node.layer() instanceof Dense) lastDense = node.name();
-        if (x != null && lastDense != null) {
-            model.forwardUntil(ExecContext.inference(cpu), List.of(x), lastDense, (node, ins) -> {
-                if (node.layer() instanceof Dense) denseInputs.put(node.name(), cpu.download(ins.getFirst()));
+        // the dense forward on x runs only as far as the last planned layer (none: not at all): nothing after it is planned on it
+        String lastPlanned = null;
+        for (Model.Node node : model.nodes()) if (planned(node.layer())) lastPlanned = node.name();
+        if (x != null && lastPlanned != null) {
+            model.forwardUntil(ExecContext.inference(cpu), List.of(x), lastPlanned, (node, ins) -> {
+                Tensor in = ins.getFirst();
+                if (node.layer() instanceof Dense) realInputs.put(node.name(), cpu.download(in));
+                else if (planned(node.layer())) realInputs.put(node.name(), Arrays.copyOf(CpuTensor.f(in), (int) (in.size() / in.shape().dim(0))));
                 return null; // the layer's own forward
             });
         }
@@ -105,22 +112,42 @@ public final class SparseModel {
             if (layer instanceof Dense d) {
                 float[] w = cpu.download(d.kernel().value());
                 float[] b = d.bias() == null ? null : cpu.download(d.bias().value());
-                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch, denseInputs.get(d.name()));
+                SparsePlanner.Choice c = planner.chooseLinear(w, d.inFeatures(), d.outFeatures(), batch, realInputs.get(d.name()));
                 sm.linear.put(d.name(), new SparseLinear(d.name(), c.matrix(), b));
                 sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
                         c.matrix().sparsity(), c.format(), c.timings()));
-            } else if (layer instanceof Conv2D conv && conv.groups() == 1) {
+            } else if (layer instanceof Conv2D conv && planned(conv)) {
                 Shape in = model.shapeOf(node.inputs().getFirst());
                 ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
                 int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
                 float[] a = cpu.download(conv.kernel().value()); // [out, in, kh, kw] = [out, in*kh*kw]
                 float[] b = conv.bias() == null ? null : cpu.download(conv.bias().value());
-                SparsePlanner.Choice c = planner.chooseConv(a, rows, conv.inChannels(), g.kernelH(), g.kernelW(), hw);
+                float[] image = realInputs.remove(conv.name());
+                SparsePlanner.Choice c = planner.chooseConv(a, rows, conv.inChannels(), g.kernelH(), g.kernelW(), hw,
+                        image == null ? null : im2col(cpu, image, in, g));
                 sm.convs.put(conv.name(), new ConvPlan(conv, c.matrix(), b, c.tapMajor()));
                 sm.plans.add(new LayerPlan(conv.name(), conv.type(), rows, k, hw, c.matrix().sparsity(), c.format(), c.timings()));
             }
         }
         return sm;
+    }
+
+    /** Whether {@link #plan} plans {@code layer}: a Dense, or a Conv2D with one group. */
+    private static boolean planned(Layer layer) {
+        return layer instanceof Dense || layer instanceof Conv2D conv && conv.groups() == 1;
+    }
+
+    /**
+     * The im2col matrix [C*kh*kw, outH*outW] (rows in (c, ki, kj) order) of one image [C, H, W] of
+     * shape {@code in}: what a planned Conv2D multiplies. A tap-major candidate is timed on it too:
+     * its rows are the same values in another order, and the sparse products do the same work
+     * whatever the values.
+     */
+    private static float[] im2col(CpuBackend cpu, float[] image, Shape in, ConvGeometry g) {
+        try (Tensor x = cpu.upload(image, in.withBatch(1)); Tensor cols = cpu.zeros(g.colRows(), g.colCols())) {
+            cpu.im2col(x, 0, g, cols, 0);
+            return cpu.download(cols);
+        }
     }
 
     public static SparseModel plan(Model model, int batch) { return plan(model, batch, new SparsePlanner()); }

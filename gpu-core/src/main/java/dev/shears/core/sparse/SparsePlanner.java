@@ -131,10 +131,20 @@ public final class SparsePlanner {
      * {@link Choice#tapMajor()}.
      */
     public Choice chooseConv(float[] kernel, int out, int in, int kh, int kw, int n) {
+        return chooseConv(kernel, out, in, kh, kw, n, null);
+    }
+
+    /**
+     * {@link #chooseConv(float[], int, int, int, int, int)} timed on {@code cols}, the layer's real
+     * im2col matrix X [in*kh*kw, n] (one image's; null: uniform random), every candidate on it (the
+     * tap-major one too: the same values in another row order, and a sparse product's work does
+     * not depend on them).
+     */
+    public Choice chooseConv(float[] kernel, int out, int in, int kh, int kw, int n, float[] cols) {
         int k = in * kh * kw;
         SparseMatrix.checkDense(kernel, out, k);
         float[] taps = ConvTaps.twoOfFourTapMajor(kernel, out, in, kh, kw);
-        return choose(kernel, out, k, n, false, taps);
+        return choose(kernel, out, k, n, false, taps, cols);
     }
 
     /** {@link #choose} with, when {@code tapMajorA} is given, NmMatrix on it (a 2:4 convolution's A in tap-major order). */
@@ -144,13 +154,12 @@ public final class SparsePlanner {
 
     /**
      * {@link #choose(float[], int, int, int, boolean, float[])} timed on {@code input} (x [n, cols]
-     * for batch-major products; null: uniform random in [0, 1)). Random inputs have no zeros,
-     * where real ones have many (ReLU outputs, blank pixels) that the dense batch-1 GEMM skips
-     * ({@code Sgemm}'s small-M path): timed on them, dense does more work than it does on real
-     * data, which favours the sparse formats. {@link SparseModel#plan(dev.shears.core.nn.Model, int,
-     * SparsePlanner, dev.shears.core.tensor.Tensor)} gives each Dense layer its real input;
-     * convolutions still time on random im2col matrices (the whole-model check, timed on real
-     * inputs, is what keeps such a plan from running slower than dense).
+     * for batch-major products, X [cols, n] for the others; null: uniform random in [0, 1)).
+     * Random inputs have no zeros, where real ones have many (ReLU outputs, blank pixels) that the
+     * dense batch-1 GEMM skips ({@code Sgemm}'s small-M path): timed on them, dense does more work
+     * than it does on real data, which favours the sparse formats. {@link SparseModel#plan(dev.shears.core.nn.Model, int,
+     * SparsePlanner, dev.shears.core.tensor.Tensor)} gives each Dense layer its real input and each
+     * Conv2D the im2col matrix of its real input.
      */
     private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA, float[] input) {
         SparseMatrix.checkDense(a, rows, cols);

@@ -7,6 +7,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -147,6 +148,30 @@ public final class AtomicFiles {
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (attempt == 100) throw e;
             }
+        }
+    }
+
+    /**
+     * Temporary files of earlier writes of {@code target} that never finished: a write killed
+     * outright (SIGKILL, a power cut), or one that began while the JVM was already running its
+     * shutdown hooks, leaves its {@code .NAME.RANDOM.tmp} beside the target. Readers never look at
+     * them; a command that writes {@code target} again may remove them (call it only when no other
+     * process writes the same target, since its write in flight has such a file too).
+     */
+    public static List<Path> leftovers(Path target) {
+        Path abs = target.toAbsolutePath().normalize();
+        Path dir = abs.getParent();
+        if (dir == null || !Files.isDirectory(dir)) return List.of();
+        String prefix = "." + abs.getFileName() + ".";
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> {
+                String n = f.getFileName().toString();
+                return n.startsWith(prefix) && n.endsWith(".tmp") && n.length() > prefix.length() + 4
+                        && n.substring(prefix.length(), n.length() - 4).chars().allMatch(c -> Character.isLetterOrDigit(c))
+                        && !IN_FLIGHT.contains(f) && Files.isRegularFile(f);
+            }).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
         }
     }
 

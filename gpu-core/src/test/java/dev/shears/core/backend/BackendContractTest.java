@@ -436,6 +436,22 @@ public abstract class BackendContractTest {
         assertEquals(correct, be.countCorrect(X, Lb, rows, cols));
     }
 
+    /**
+     * Equal logits give log(cols) whatever their size: rows of 1e20 and -1e20 (which a real ResNet-50
+     * graph with placeholder weights produces) scored 0 when max was added to log(sum) before x[label]
+     * was subtracted.
+     */
+    @Test
+    void softmaxCrossEntropyOfHugeEqualLogits() {
+        int rows = 3, cols = 4;
+        float[] x = new float[rows * cols];
+        float[] level = {1e20f, -1e20f, 3e38f};
+        for (int i = 0; i < rows; i++) java.util.Arrays.fill(x, i * cols, (i + 1) * cols, level[i]);
+        Tensor X = up(x, rows, cols), Lb = be.uploadInts(new int[]{2, 0, 3}, Shape.of(rows));
+        assertScalar("softmaxCrossEntropy of equal huge logits", rows * Math.log(cols),
+                be.softmaxCrossEntropy(X, Lb, null, 1f, rows, cols), new Tol(1e-6, 1e-6));
+    }
+
     // ---------------------------------------------------------------- convolution and pooling
 
     /** Geometries with stride, asymmetric padding, dilation, rectangular kernels, ceil mode. */

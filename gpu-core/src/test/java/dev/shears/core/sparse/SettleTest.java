@@ -108,6 +108,47 @@ class SettleTest {
         assertEquals(false, Settle.listsTasks(idle), "nothing running or queued");
     }
 
+    /** The JVM-wide budgets' JIT signal is looked up at its first read, once; a failed lookup leaves a constant and is not retried. */
+    @Test void theJitSignalIsLookedUpAtItsFirstReadOnce() {
+        AtomicInteger lookups = new AtomicInteger();
+        AtomicLong compiled = new AtomicLong(7);
+        LongSupplier lazy = Settle.lazy(() -> {
+            lookups.incrementAndGet();
+            return compiled::get;
+        });
+        assertEquals(0, lookups.get(), "nothing looked up before the first read");
+        assertEquals(7, lazy.getAsLong());
+        compiled.set(9);
+        assertEquals(9, lazy.getAsLong());
+        assertEquals(1, lookups.get(), "looked up once");
+
+        AtomicInteger failedLookups = new AtomicInteger();
+        LongSupplier broken = Settle.lazy(() -> {
+            failedLookups.incrementAndGet();
+            throw new UnsupportedOperationException("no management beans");
+        });
+        assertEquals(0L, broken.getAsLong(), "a failed lookup reads as a constant");
+        assertEquals(0L, broken.getAsLong());
+        assertEquals(1, failedLookups.get(), "and is not retried");
+    }
+
+    /** A busy query that throws (no diagnostic commands on this JVM) reads as not busy, and is not asked again. */
+    @Test void anUnavailableCompilerQueueStopsBeingAsked() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        java.util.function.BooleanSupplier busy = Settle.untilUnavailable(() -> {
+            if (asked.incrementAndGet() == 2) throw new javax.management.InstanceNotFoundException("com.sun.management:type=DiagnosticCommand");
+            return true;
+        });
+        assertTrue(busy.getAsBoolean(), "the first answer is the query's");
+        assertEquals(false, busy.getAsBoolean(), "the query threw: not busy");
+        assertEquals(false, busy.getAsBoolean());
+        assertEquals(2, asked.get(), "not asked after it threw");
+        // the signal built on it: busy reads are new negatives, then compilation time
+        AtomicInteger n = new AtomicInteger();
+        LongSupplier signal = Settle.jitActivity(() -> 42L, () -> n.incrementAndGet() <= 2);
+        assertEquals(List.of(-1L, -2L, 42L), List.of(signal.getAsLong(), signal.getAsLong(), signal.getAsLong()));
+    }
+
     @Test void stopsAtItsTimeLimit() {
         AtomicLong now = new AtomicLong();
         AtomicInteger calls = new AtomicInteger();

@@ -1,14 +1,19 @@
 package dev.shears.core.sparse;
 
+import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
+import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -109,10 +114,69 @@ class WholeModelCheckInputTest {
     }
 
     /**
-     * The planner's dense forward on the given batch runs only as far as the last Dense layer: a
-     * layer after it sees nothing, and a model without Dense layers runs no forward at all.
+     * Given a batch, each Conv2D is timed on the im2col matrix of its real input's first image (the
+     * matrix its sparse path multiplies, one image at a time): conv1 on a test image's, conv2 on
+     * conv1's output's; the Dense layer after them on its real input too. Without one, on random
+     * inputs (no zeros).
      */
-    @Test void thePlannersForwardStopsAtTheLastDenseLayer() {
+    @Test void thePlannerTimesEachConvolutionOnItsRealIm2colMatrix() {
+        InputProbe probe = new InputProbe("probe");
+        Conv2D conv1 = new Conv2D("conv1", 1, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, true);
+        Conv2D conv2 = new Conv2D("conv2", 4, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, false);
+        Model m = Model.builder().input("x", Shape.of(1, 28, 28)).then(probe).then(conv1).then(conv2)
+                .then(new dev.shears.core.nn.layers.Flatten("flat")).then(new dev.shears.core.nn.layers.Dense("fc", 4 * 24 * 24, 10, true))
+                .build().bind(CpuBackend.create(), 3);
+        KernelPruning.pruneKernels(m, 0.75);
+        CpuBackend cpu = (CpuBackend) m.backend();
+        int batch = 2;
+        record Timed(float[] x, int n, boolean batchMajor) {}
+        List<Timed> timed = new ArrayList<>();
+        SparsePlanner recording = new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000),
+                (candidates, x, y, n, batchMajor) -> {
+                    timed.add(new Timed(x.clone(), n, batchMajor));
+                    double[] ms = new double[candidates.size()];
+                    Arrays.fill(ms, 2);
+                    ms[0] = 1;
+                    return ms;
+                });
+        try (Tensor x = InferenceComparison.timingBatch(cpu, m.inputs().getFirst().shape(), TEST, batch)) {
+            ExecContext ctx = ExecContext.inference(cpu);
+            float[] conv1Out = cpu.download(m.forwardUntil(ctx, List.of(x), "conv1"));
+            float[] conv2Out = cpu.download(m.forwardUntil(ctx, List.of(x), "conv2"));
+            float[] image0 = Arrays.copyOf(TEST.features(), 784);
+            assertFalse(Arrays.equals(image0, Arrays.copyOfRange(TEST.features(), 784, 2 * 784)), "two different images");
+            SparseModel.plan(m, batch, recording, x);
+            assertEquals(3, timed.size(), "conv1, conv2, fc");
+            ConvGeometry g1 = conv1.geometry(28, 28), g2 = conv2.geometry(26, 26);
+            assertEquals(26 * 26, timed.get(0).n(), "one image's output pixels");
+            assertFalse(timed.get(0).batchMajor(), "a convolution multiplies X [k, outH*outW]");
+            assertArrayEquals(im2col(cpu, image0, Shape.of(1, 28, 28), g1), timed.get(0).x(), "conv1 timed on the first test image's im2col");
+            assertArrayEquals(im2col(cpu, Arrays.copyOf(conv1Out, 4 * 26 * 26), Shape.of(4, 26, 26), g2), timed.get(1).x(),
+                    "conv2 timed on the im2col of conv1's output on that image");
+            assertEquals(24 * 24, timed.get(1).n());
+            assertArrayEquals(conv2Out, timed.get(2).x(), "fc timed on conv2's output, the whole batch");
+            assertTrue(count0(timed.get(0).x()) > 0, "a real image has blank pixels");
+        }
+        timed.clear();
+        SparseModel.plan(m, batch, recording);
+        assertEquals(3, timed.size());
+        assertEquals(0, count0(timed.get(0).x()), "without a batch: random inputs, no zeros");
+        assertEquals(0, count0(timed.get(1).x()));
+    }
+
+    private static float[] im2col(CpuBackend cpu, float[] image, Shape in, ConvGeometry g) {
+        try (Tensor t = cpu.upload(image, in.withBatch(1)); Tensor cols = cpu.zeros(g.colRows(), g.colCols())) {
+            cpu.im2col(t, 0, g, cols, 0);
+            return cpu.download(cols);
+        }
+    }
+
+    /**
+     * The planner's dense forward on the given batch runs only as far as the last planned layer (a
+     * Dense or single-group Conv2D): a layer after it sees nothing, and a model without any runs no
+     * forward at all.
+     */
+    @Test void thePlannersForwardStopsAtTheLastPlannedLayer() {
         InputProbe head = new InputProbe("head"), tail = new InputProbe("tail");
         Model m = Model.builder().input("x", Shape.of(1, 28, 28)).then(head).then(new dev.shears.core.nn.layers.Flatten("flat"))
                 .then(new dev.shears.core.nn.layers.Dense("fc1", 784, 10, true)).then(tail).build().bind(CpuBackend.create(), 3);
@@ -126,7 +190,7 @@ class WholeModelCheckInputTest {
                 .build().bind(CpuBackend.create(), 3);
         try (Tensor x = InferenceComparison.timingBatch(noDense.backend(), noDense.inputs().getFirst().shape(), TEST, 2)) {
             assertTrue(SparseModel.plan(noDense, 2, CSR, x).plans().isEmpty());
-            assertEquals(0, only.seen.size(), "no Dense layer: no forward");
+            assertEquals(0, only.seen.size(), "no Dense or Conv2D layer: no forward");
         }
     }
 

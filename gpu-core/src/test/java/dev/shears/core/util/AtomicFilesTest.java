@@ -154,4 +154,33 @@ class AtomicFilesTest {
         assertEquals(List.of(), temporaryFiles(), "the shutdown hook deleted the temporary file");
         assertEquals("old", Files.readString(out), "the previous content is intact");
     }
+
+    @Test void leftoversAreTheTargetsUnfinishedTemporaryFilesOnly() throws Exception {
+        Path out = dir.resolve("model.shears");
+        AtomicFiles.writeString(out, "done");
+        Path stale = Files.writeString(dir.resolve(".model.shears.3k9x1q.tmp"), "half");
+        Files.writeString(dir.resolve(".report.json.3k9x1q.tmp"), "another target's");
+        Files.writeString(dir.resolve(".model.shears.tmp"), "no random part: not one of ours");
+        Files.writeString(dir.resolve("model.shears.3k9x1q.tmp"), "no leading dot: not one of ours");
+        assertEquals(List.of(stale.toAbsolutePath()), AtomicFiles.leftovers(out));
+        assertEquals(List.of(), AtomicFiles.leftovers(dir.resolve("missing/model.shears")), "a missing folder has none");
+        // a write in flight is not a leftover: its temporary file is about to become the target
+        CountDownLatch writing = new CountDownLatch(1), release = new CountDownLatch(1);
+        Thread t = Thread.ofPlatform().start(() -> AtomicFiles.write(out, o -> {
+            writing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new java.io.IOException(e);
+            }
+            o.write(1);
+        }));
+        assertTrue(writing.await(10, TimeUnit.SECONDS));
+        try {
+            assertEquals(List.of(stale.toAbsolutePath()), AtomicFiles.leftovers(out));
+        } finally {
+            release.countDown();
+            t.join();
+        }
+    }
 }

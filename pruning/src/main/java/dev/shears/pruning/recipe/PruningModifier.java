@@ -103,11 +103,15 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            if (structure instanceof BlockStructure b)
-                return "gradual block pruning (whole " + b.recipeName().substring(BlockStructure.PREFIX.length())
-                        + " blocks of each layer's GEMM matrix, smallest mean |w| first), " + ramp(" of each layer's blocks");
-            if (structure instanceof ChannelStructure)
-                return "gradual channel pruning (whole output channels, smallest L1 norm first), " + ramp(" of each layer's channels");
+            // blocks and channels: the same sentence, naming the unit, what it is of and the order it goes in
+            String[] unit = switch (structure) {
+                case BlockStructure b -> new String[]{"block", b.recipeName().substring(BlockStructure.PREFIX.length()) + " blocks of each layer's GEMM matrix",
+                        "smallest mean |w|", "blocks"};
+                case ChannelStructure c -> new String[]{"channel", "output channels", "smallest L1 norm", "channels"};
+                case null, default -> null;
+            };
+            if (unit != null)
+                return "gradual " + unit[0] + " pruning (whole " + unit[1] + ", " + unit[2] + " first), " + ramp(" of each layer's " + unit[3]);
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
@@ -160,15 +164,15 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            if (structure instanceof BlockStructure b)
-                return String.format(java.util.Locale.ROOT, "one-shot block pruning (%.1f%% of each layer's %s blocks, smallest mean |w| first) at epoch %s"
-                                + " (final sparsity reached there)%s",
-                        100 * sparsity, b.recipeName().substring(BlockStructure.PREFIX.length()), shortNum(startEpoch),
-                        leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
-            if (structure instanceof ChannelStructure)
-                return String.format(java.util.Locale.ROOT, "one-shot channel pruning (%.1f%% of each layer's output channels, smallest L1 norm first) at epoch %s"
-                                + " (final sparsity reached there)%s",
-                        100 * sparsity, shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
+            // blocks and channels: the same sentence, naming the unit and the order it goes in
+            String[] unit = switch (structure) {
+                case BlockStructure b -> new String[]{"block", b.recipeName().substring(BlockStructure.PREFIX.length()) + " blocks", "smallest mean |w|"};
+                case ChannelStructure c -> new String[]{"channel", "output channels", "smallest L1 norm"};
+                case null, default -> null;
+            };
+            if (unit != null)
+                return String.format(java.util.Locale.ROOT, "one-shot %s pruning (%.1f%% of each layer's %s, %s first) at epoch %s (final sparsity reached there)%s",
+                        unit[0], 100 * sparsity, unit[1], unit[2], shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d inputs / input channels) at epoch %s (final sparsity reached there)%s",
                         structure, 100 * sparsity, structure.m(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));

@@ -14,6 +14,7 @@ import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
+import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
@@ -44,7 +45,7 @@ import java.util.Map;
  * a Permute read only by a Flatten (a Keras channels_last Flatten) gives each element its channel's atom;
  * Concat on axis 0 concatenates them; Add and Multiply join the atoms at each position into one set
  * (union-find), since a channel of their output can only go if it goes from every input. Anything
- * else (Reshape, another Permute, Softmax, LRN, a grouped convolution, the model output, a graph input)
+ * else (a Reshape to more than one dimension (one is a Flatten), another Permute, Softmax, LRN, a grouped convolution, the model output, a graph input)
  * marks the atoms that reach it as <em>kept</em>, with the reason.
  *
  * <p>A set of atoms is removable when it is not kept and every producer channel in it has an
@@ -166,6 +167,9 @@ final class ChannelFlow {
                 case GlobalAvgPool2D g -> channelWise(n);
                 case Permute pm when onlyFlattenReads(name) -> permuteForFlatten(n, pm);
                 case Flatten fl -> flatten(n);
+                // a Reshape to one dimension is a Flatten (row-major): ResNet-50 from ONNX (caffe2) ends
+                // GlobalAveragePool [2048, 1, 1] -> Reshape [2048] -> Gemm, which kept its last 2048-wide convolutions whole
+                case Reshape r when r.target().rank() == 1 -> flatten(n);
                 case Add a -> join(n, false);
                 case Multiply m -> join(n, true);
                 case Concat k when k.axis() == 0 -> concat(n);

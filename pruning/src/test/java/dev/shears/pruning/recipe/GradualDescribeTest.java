@@ -23,6 +23,16 @@ class GradualDescribeTest {
                 gmp(SparsityCurve.CUBIC, Scope.LAYER, true, ChannelStructure.CHANNELS).describe());
     }
 
+    @Test void blocksKeptAndChannelsDropped() {
+        // the other two wordings of the unit sentence: a block run whose masks stay, a channel run whose masks are dropped
+        assertEquals("gradual block pruning (whole 4x16 blocks of each layer's GEMM matrix, smallest mean |w| first), linear: 10.0% of each layer's blocks"
+                        + " at epoch 0 rising to 50.0% at epoch 2, updated every 0.5 epochs; final sparsity reached at epoch 2",
+                gmp(SparsityCurve.LINEAR, Scope.LAYER, true, new BlockStructure(4, 16)).describe());
+        assertEquals("gradual channel pruning (whole output channels, smallest L1 norm first), cubic: 10.0% of each layer's channels at epoch 0"
+                        + " rising to 50.0% at epoch 2, updated every 0.5 epochs; final sparsity reached at epoch 2 (masks dropped there)",
+                gmp(SparsityCurve.CUBIC, Scope.LAYER, false, ChannelStructure.CHANNELS).describe());
+    }
+
     @Test void unstructured() {
         assertEquals("gradual magnitude pruning, global scope, linear: 10.0% at epoch 0 rising to 50.0% at epoch 2, updated every 0.5 epochs;"
                         + " final sparsity reached at epoch 2",

@@ -182,6 +182,28 @@ class ChannelThinningTest {
         assertSameOutputs(m, t.model());
     }
 
+    /**
+     * ResNet-50 as caffe2 exports it to ONNX ends GlobalAveragePool [C, 1, 1] -> Reshape [C] -> Gemm:
+     * a Reshape to one dimension is a Flatten, so the convolution before it thins (it was kept whole,
+     * with a warning naming the Reshape).
+     */
+    @Test void aReshapeToOneDimensionAfterTheGlobalPoolIsSeenThroughLikeAFlatten() {
+        Model m = Model.builder().input("x", IMAGE)
+                .add(Conv2D.of("conv", 1, 8, 3, 2, 1, true), "x").then(new ActivationLayer("relu", Activation.RELU))
+                .then(new GlobalAvgPool2D("gap", true))
+                .then(new Reshape("reshape", Shape.of(8)))
+                .then(new Dense("fc", 8, 10, true))
+                .build();
+        randomised(m, 6);
+        zeroChannels(m, "conv/kernel", 2, 5);
+        ThinnedModel t = ChannelThinning.thin(m);
+        assertEquals(2, t.removed().get("conv"), t.warnings().toString());
+        assertTrue(t.warnings().isEmpty(), t.warnings().toString());
+        assertEquals(6, ((Dense) t.model().layer("fc")).inFeatures());
+        assertEquals(Shape.of(6), t.model().shapeOf("reshape"));
+        assertSameOutputs(m, t.model());
+    }
+
     @Test void aReshapeOnThePathKeepsTheProducerWholeAndWarns() {
         Model m = Model.builder().input("x", IMAGE)
                 .then(new Flatten("flatten"))

@@ -1,0 +1,143 @@
+package dev.shears.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * What a run interrupted by Ctrl-C (SIGINT) or SIGTERM tells the user: which epoch it was in, the
+ * last epoch saved in {@code model.shears} and the command that continues it ({@code --resume}
+ * added). A signal runs only the JVM's shutdown hooks, so without this the run died silently and
+ * the user did not know that a checkpoint existed nor what to type.
+ *
+ * <p>The hook only prints: it writes no file. A save in flight is the atomic write's own business
+ * (its temporary file is deleted by {@link dev.shears.core.util.AtomicFiles}' hook, and
+ * {@code model.shears} keeps the previous epoch, or already holds this one if the move happened
+ * first); which of the two it holds does not change the command that continues the run. It is
+ * registered from the first epoch's start ({@link #epochStarted}) and removed when the run ends,
+ * however it ends ({@link #disarm}), so a command that trains nothing never has one.
+ */
+final class Interruption {
+    /** The checkpoint the run saves each epoch into. */
+    private final Path checkpoint;
+    /** The command line that started the run (after "shears"), or null where the command has no --resume (the demo). */
+    private final List<String> args;
+    private final PrintStream err;
+    private final Thread hook = new Thread(this::fire, "shears-interrupted-run");
+
+    // written by the training thread, read by the hook's
+    private volatile int epoch, epochs, saved, saving;
+    private volatile boolean finished, armed;
+
+    /**
+     * @param saved the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
+     */
+    Interruption(Path checkpoint, List<String> args, int saved, PrintStream err) {
+        this.checkpoint = checkpoint;
+        this.args = args == null ? null : List.copyOf(args);
+        this.saved = saved;
+        this.err = err;
+    }
+
+    /** Epoch {@code e} of {@code n} starts; the first one registers the hook. */
+    void epochStarted(int e, int n) {
+        epoch = e;
+        epochs = n;
+        if (armed) return;
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            armed = true;
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the JVM is stopping already: there is no hook to add, and the run stops with it
+        }
+    }
+
+    /** The save of epoch {@code e} begins. */
+    void saving(int e) { saving = e; }
+
+    /** Epoch {@code e} is in {@code model.shears}. */
+    void saved(int e) {
+        saved = e;
+        saving = 0;
+    }
+
+    /** The finished model is written: an interruption from now on loses nothing. */
+    void finished() { finished = true; }
+
+    /** Removes the hook (the run has ended, normally or by an error the command reports itself). */
+    void disarm() {
+        if (!armed) return;
+        armed = false;
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook is running or ran: it said what it had to
+        }
+    }
+
+    private void fire() {
+        String m = message(args == null ? null : "shears " + shellQuote(withResume(args)), checkpoint, epoch, epochs, saved, saving, finished);
+        if (m == null) return;
+        err.println();
+        err.println(m);
+        err.flush();
+    }
+
+    /**
+     * What to say when the run is interrupted; null when there is nothing to say.
+     *
+     * @param resumeCommand the command that continues the run, or null where there is none (the demo)
+     * @param epoch         the epoch under way (1-based), 0 before the first starts
+     * @param saved         the last epoch saved in {@code checkpoint}, 0 for none
+     * @param saving        the epoch whose save is under way, 0 for none
+     * @param finished      whether the finished model has been written
+     */
+    static String message(String resumeCommand, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
+        if (finished || epoch == 0) return null;
+        String where = epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
+                : epoch < epochs ? String.format(Locale.ROOT, "interrupted after epoch %d of %d", epoch, epochs)
+                : String.format(Locale.ROOT, "interrupted after the last epoch (%d), while writing the finished model", epochs);
+        if (saved == 0 && saving == 0)
+            return where + ": nothing was saved yet (the first save is at the end of epoch 1), so the run must start again"
+                    + (resumeCommand == null ? "" : " (the same command, without --resume)");
+        String state = saving > saved
+                ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else epoch %d",
+                        saving, checkpoint, saving, saved)
+                : String.format(Locale.ROOT, "the last saved state is epoch %d in %s", saved, checkpoint);
+        if (resumeCommand == null)
+            return where + ": " + state + " (a partial model, usable with eval and inspect); this command has no --resume: run it again to start over";
+        return where + ": " + state + "; continue with: " + resumeCommand;
+    }
+
+    /**
+     * The arguments that continue the run: {@code --resume} added where absent, {@code --overwrite}
+     * dropped (it would replace the saved run, and is refused with --resume).
+     */
+    static List<String> withResume(List<String> args) {
+        List<String> a = new ArrayList<>();
+        boolean resume = false;
+        for (String s : args) {
+            if (s.equals("--overwrite") || s.startsWith("--overwrite=")) continue;
+            resume |= s.equals("--resume") || s.startsWith("--resume=");
+            a.add(s);
+        }
+        if (!resume) a.add("--resume");
+        return a;
+    }
+
+    /** Characters a POSIX shell leaves alone in a word; anything else gets the word single-quoted. */
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
+
+    /** The words joined for a POSIX shell: each single-quoted where it needs it ({@code '} written as {@code '\''}). */
+    static String shellQuote(List<String> words) {
+        StringBuilder sb = new StringBuilder();
+        for (String w : words) {
+            if (!sb.isEmpty()) sb.append(' ');
+            sb.append(PLAIN.matcher(w).matches() ? w : "'" + w.replace("'", "'\\''") + "'");
+        }
+        return sb.toString();
+    }
+}

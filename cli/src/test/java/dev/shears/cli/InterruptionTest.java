@@ -1,0 +1,79 @@
+package dev.shears.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** What an interrupted run says, decided from where it was: {@link Interruption#message}, and the command it prints. */
+class InterruptionTest {
+    private static final Path CKPT = Path.of("runs/p/model.shears");
+    private static final String CMD = "shears prune --out runs/p --resume";
+
+    @Test
+    void duringAnEpochNamesItTheLastSavedOneAndTheCommand() {
+        assertEquals("interrupted during epoch 7 of 30: the last saved state is epoch 6 in runs/p/model.shears; continue with: " + CMD,
+                Interruption.message(CMD, CKPT, 7, 30, 6, 0, false));
+    }
+
+    @Test
+    void beforeTheFirstSaveSaysTheRunMustStartAgain() {
+        assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
+                + " start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 1, 30, 0, 0, false));
+    }
+
+    @Test
+    void aResumedRunCountsTheEpochsSavedBeforeIt() {
+        // resumed at epoch 5 (4 saved earlier): interrupted in the first epoch it trains, epoch 4 is still there
+        assertEquals("interrupted during epoch 5 of 30: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
+                Interruption.message(CMD, CKPT, 5, 30, 4, 0, false));
+    }
+
+    @Test
+    void aSaveUnderWaySaysEitherEpochMayBeThere() {
+        assertEquals("interrupted during epoch 7 of 30: epoch 7 was being saved, so runs/p/model.shears holds epoch 7 if that save finished,"
+                + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, CKPT, 7, 30, 6, 7, false));
+        assertTrue(Interruption.message(CMD, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else epoch 0"));
+    }
+
+    @Test
+    void betweenEpochsAndDuringTheFinalWrite() {
+        assertEquals("interrupted after epoch 7 of 30: the last saved state is epoch 7 in runs/p/model.shears; continue with: " + CMD,
+                Interruption.message(CMD, CKPT, 7, 30, 7, 0, false));
+        assertEquals("interrupted after the last epoch (30), while writing the finished model: the last saved state is epoch 30 in"
+                + " runs/p/model.shears; continue with: " + CMD, Interruption.message(CMD, CKPT, 30, 30, 30, 0, false));
+    }
+
+    @Test
+    void saysNothingOnceFinishedOrBeforeTheFirstEpoch() {
+        assertNull(Interruption.message(CMD, CKPT, 30, 30, 30, 0, true));
+        assertNull(Interruption.message(CMD, CKPT, 0, 0, 0, 0, false));
+    }
+
+    @Test
+    void aCommandWithoutResumeSaysToStartOver() {
+        String m = Interruption.message(null, CKPT, 3, 12, 2, 0, false);
+        assertEquals("interrupted during epoch 3 of 12: the last saved state is epoch 2 in runs/p/model.shears (a partial model, usable with"
+                + " eval and inspect); this command has no --resume: run it again to start over", m);
+        assertFalse(m.contains("continue with"));
+    }
+
+    @Test
+    void resumeIsAddedOnceAndOverwriteDropped() {
+        assertEquals(List.of("prune", "--out", "p", "--resume"), Interruption.withResume(List.of("prune", "--out", "p")));
+        assertEquals(List.of("prune", "--resume", "--out", "p"), Interruption.withResume(List.of("prune", "--resume", "--out", "p")));
+        // --overwrite with --resume is refused, and would replace the saved run
+        assertEquals(List.of("train", "--out", "p", "--resume"), Interruption.withResume(List.of("train", "--overwrite", "--out", "p")));
+        assertEquals(List.of("train", "--resume"), Interruption.withResume(List.of("train", "--overwrite=true")));
+    }
+
+    @Test
+    void wordsAreQuotedForAPosixShellWhereNeeded() {
+        assertEquals("prune --data /d/fmnist --sparsity 0.8 --out 'my runs/p' --recipe 'it'\\''s.yaml' '' '$HOME'",
+                Interruption.shellQuote(List.of("prune", "--data", "/d/fmnist", "--sparsity", "0.8", "--out", "my runs/p", "--recipe", "it's.yaml",
+                        "", "$HOME")));
+        assertEquals("--lr=0.01 a,b:c@d%e+f_g", Interruption.shellQuote(List.of("--lr=0.01", "a,b:c@d%e+f_g")));
+    }
+}
