@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * One training step of a fixed batch shape captured as a CUDA graph and replayed with one launch.
  *
  * <p>The graph: copy the input batch and the labels from two pinned host buffers ({@link #input},
- * {@link #labels}) into the step's fixed device tensors, copy this step's scalars (learning rate,
+ * {@link #labels}) into the step's fixed device tensors (and, for a step given one, a third
+ * per-sample float tensor from {@link #targets}: knowledge distillation's cached teacher logits), copy this step's scalars (learning rate,
  * Adam's bias corrections, the dropout step seed) from a pinned block into device memory, clear
  * the device-side loss and accuracy results, run the captured step body (forward, the loss through
  * {@link CudaBackend#softmaxCrossEntropyIntoStep}, backward, the masked optimizer update), and copy
@@ -67,6 +68,8 @@ public final class CudaStepGraph implements AutoCloseable {
     private final PinnedBuffer input;
     /** pinned host INT32 labels [rows] */
     private final PinnedBuffer labels;
+    /** pinned host copy of the per-sample float targets tensor's bytes ([rows, ...]), or null for a step without one */
+    private final PinnedBuffer targets;
     /** pinned host scalar block, {@link #BYTES} */
     private final PinnedBuffer scalarsHost;
     /** device scalar block, {@link #BYTES} */
@@ -84,24 +87,26 @@ public final class CudaStepGraph implements AutoCloseable {
     /** whether the backend counts this graph among the live ones (its shared scratch is kept while it lives) */
     private boolean counted;
 
-    private CudaStepGraph(CudaBackend backend, Tensor x, Tensor y, int classes, Tensor[] masks) {
+    private CudaStepGraph(CudaBackend backend, Tensor x, Tensor y, Tensor t, int classes, Tensor[] masks) {
         this.backend = backend;
         this.rows = (int) y.size();
         this.classes = classes;
         this.maskSnapshot = masks.clone();
-        PinnedBuffer in = null, lab = null, sc = null;
+        PinnedBuffer in = null, lab = null, tg = null, sc = null;
         long dev = 0;
         try {
             in = PinnedBuffer.allocate(((CudaTensor) x).bytes());
             lab = PinnedBuffer.allocate(rows * 4L);
+            if (t != null) tg = PinnedBuffer.allocate(((CudaTensor) t).bytes());
             sc = PinnedBuffer.allocate(BYTES);
             dev = backend.allocator().allocate(BYTES);
         } catch (RuntimeException | Error e) {
-            for (PinnedBuffer b : new PinnedBuffer[] {in, lab, sc}) if (b != null) b.close();
+            for (PinnedBuffer b : new PinnedBuffer[] {in, lab, tg, sc}) if (b != null) b.close();
             throw e;
         }
         input = in;
         labels = lab;
+        targets = tg;
         scalarsHost = sc;
         scalars = dev;
     }
@@ -115,12 +120,27 @@ public final class CudaStepGraph implements AutoCloseable {
      * holds (run the step uncaptured once first), and neither wait nor read back.
      */
     public static CudaStepGraph capture(CudaBackend backend, Tensor x, Tensor y, int classes, Tensor[] masks, Body body) {
+        return capture(backend, x, y, null, classes, masks, body);
+    }
+
+    /**
+     * {@link #capture(CudaBackend, Tensor, Tensor, int, Tensor[], Body)} with a third per-sample
+     * input: {@code targets}, a FLOAT32 tensor of {@code y.size()} rows (knowledge distillation's
+     * teacher logits [rows, classes], gathered on the host from a table computed once), copied in
+     * from the pinned buffer {@link #targets()} at every replay as the input and labels are; null
+     * for none.
+     */
+    public static CudaStepGraph capture(CudaBackend backend, Tensor x, Tensor y, Tensor targets, int classes, Tensor[] masks, Body body) {
         if (y.dtype() != DType.INT32) throw new IllegalArgumentException("CudaStepGraph: labels must be INT32, got " + y);
         if (!(x instanceof CudaTensor cx) || cx.backend() != backend)
             throw new IllegalArgumentException("CudaStepGraph: input " + x + " is not a tensor of " + backend.name());
-        CudaStepGraph g = new CudaStepGraph(backend, x, y, classes, masks);
+        if (targets != null && (!(targets instanceof CudaTensor ct) || ct.backend() != backend || targets.dtype() != DType.FLOAT32
+                || targets.shape().rank() == 0 || targets.shape().dim(0) != y.size()))
+            throw new IllegalArgumentException("CudaStepGraph: targets " + targets + " must be a FLOAT32 tensor of " + backend.name() + " with "
+                    + y.size() + " rows (one per label)");
+        CudaStepGraph g = new CudaStepGraph(backend, x, y, targets, classes, masks);
         try {
-            g.record(cx, (CudaTensor) y, body);
+            g.record(cx, (CudaTensor) y, (CudaTensor) targets, body);
         } catch (RuntimeException | Error e) {
             g.close();
             throw e;
@@ -128,7 +148,7 @@ public final class CudaStepGraph implements AutoCloseable {
         return g;
     }
 
-    private void record(CudaTensor x, CudaTensor y, Body body) {
+    private void record(CudaTensor x, CudaTensor y, CudaTensor t, Body body) {
         var stream = backend.stream();
         var h = stream.handle();
         backend.stepGraphOpened();
@@ -138,6 +158,7 @@ public final class CudaStepGraph implements AutoCloseable {
             graph = CudaGraph.capture(stream, () -> {
                 Cuda.memcpyHtoDAsync(x.pointer(), input.segment(), input.bytes(), h);
                 Cuda.memcpyHtoDAsync(y.pointer(), labels.segment(), labels.bytes(), h);
+                if (t != null) Cuda.memcpyHtoDAsync(t.pointer(), targets.segment(), targets.bytes(), h);
                 Cuda.memcpyHtoDAsync(scalars, scalarsHost.segment(), IN_BYTES, h);
                 Cuda.memsetD8Async(scalars + OUT, (byte) 0, OUT_BYTES, h);
                 Cuda.memsetD32Async(scalars + FIRST_BAD, Integer.MAX_VALUE, 1, h);
@@ -189,6 +210,17 @@ public final class CudaStepGraph implements AutoCloseable {
 
     /** Pinned host memory the graph copies the labels from ({@code rows} INT32 values). */
     public MemorySegment labels() { return labels.segment(); }
+
+    /**
+     * Pinned host memory the graph copies the per-sample targets from (floats, row-major, the
+     * targets tensor's size): fill it before {@link #launch}.
+     *
+     * @throws IllegalStateException when the step was captured without targets
+     */
+    public MemorySegment targets() {
+        if (targets == null) throw new IllegalStateException("CudaStepGraph: this step was captured without a targets tensor");
+        return targets.segment();
+    }
 
     /** Rows of the captured batch. */
     public int rows() { return rows; }
@@ -266,6 +298,7 @@ public final class CudaStepGraph implements AutoCloseable {
         backend.allocator().free(scalars);
         scalarsHost.close();
         labels.close();
+        if (targets != null) targets.close();
         input.close();
     }
 }

@@ -14,11 +14,16 @@ public final class HeapBudget {
 
     /** Null when {@code bytes} fit in the free heap, else why not, naming {@code what} and the sizes. */
     public static String shortfall(long bytes, String what) {
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long free = free();
         if (bytes <= free) return null;
         return what + " needs " + (bytes >> 20) + " MB, more than the " + (free >> 20) + " MB this JVM has free; is the file corrupt?"
                 + " If not, give Java more heap (JAVA_OPTS=-Xmx...)";
+    }
+
+    /** Bytes the JVM's heap can still give: the maximum heap less what is in use now. */
+    public static long free() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
     /**

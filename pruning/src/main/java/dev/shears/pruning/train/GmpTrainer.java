@@ -75,13 +75,20 @@ import java.util.function.Consumer;
  * still carries the last good snapshot). Other backends ignore the option.
  *
  * <p>Knowledge distillation ({@link #distillFrom}, the recipe's {@link Distillation}; Hinton,
- * Vinyals and Dean 2015): a frozen teacher model on the same backend runs forward in inference
- * mode (no dropout, BatchNorm's running statistics) on every batch, before the student, and the
- * loss becomes (1 - a) CE(y, s) + a T^2 KL(softmax(t/T) || softmax(s/T)): the cross-entropy with
- * gradScale (1 - a) / rows, then {@link Backend#distillation} adding its part into the same
- * dLogits. The teacher is never pruned, never updated and takes no gradient; a captured CUDA
- * step holds its forward and the distillation kernel too. The epoch's {@code trainLoss} is then
- * the hard-label cross-entropy and {@code distillationLoss} the mean T^2 KL.
+ * Vinyals and Dean 2015): the loss becomes (1 - a) CE(y, s) + a T^2 KL(softmax(t/T) ||
+ * softmax(s/T)), t the logits of a frozen teacher model on the same backend in inference mode
+ * (no dropout, BatchNorm's running statistics): the cross-entropy with gradScale (1 - a) / rows,
+ * then {@link Backend#distillation} adding its part into the same dLogits. Those logits never
+ * change during a run (no augmentation, a frozen teacher), so by default the run computes them
+ * once, one inference pass over the training split before the first step ({@link TeacherLogits}),
+ * and each step copies its batch's rows to the backend as a third per-sample stream beside the
+ * inputs and labels (into a captured CUDA step's pinned buffers too); they may differ from a
+ * per-batch teacher forward only by the rounding of that forward at another batch grouping. A
+ * table over {@link #cacheTeacherLogits}'s budget (256 MiB by default) or half the free heap is
+ * not kept: the teacher then runs forward on every batch, before the student (inside a captured
+ * CUDA step too). The run logs which, and why. The teacher is never pruned, never updated and
+ * takes no gradient. The epoch's {@code trainLoss} is then the hard-label cross-entropy and
+ * {@code distillationLoss} the mean T^2 KL.
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
@@ -127,6 +134,10 @@ public final class GmpTrainer {
     private Model teacher;
     /** the teacher's logits node ({@link Evaluator#logitsNode}) */
     private String teacherLogitsNode;
+    /** the largest teacher-logits table {@link #run} keeps, in bytes ({@link #cacheTeacherLogits}) */
+    private long teacherCacheBudget = TeacherLogits.DEFAULT_BUDGET_BYTES;
+    /** the teacher's logits of every training sample, computed at the start of {@link #run}; null when not cached (or no teacher) */
+    private TeacherLogits teacherTable;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -285,7 +296,7 @@ public final class GmpTrainer {
     /**
      * Distils from {@code teacher} with the recipe's {@link Recipe#distillation()} weight and
      * temperature (see the class comment). The teacher is only read: it runs forward in inference
-     * mode on every batch and is never pruned nor updated; the caller keeps it (a copy of the start
+     * mode (once over the training split, or on every batch; {@link #cacheTeacherLogits}) and is never pruned nor updated; the caller keeps it (a copy of the start
      * model, or a model file, bound to this trainer's backend) and keeps it as it is until the run ends.
      *
      * @throws IllegalStateException    when the recipe has no distillation block
@@ -313,6 +324,28 @@ public final class GmpTrainer {
         this.teacher = teacher;
         this.teacherLogitsNode = node;
         return this;
+    }
+
+    /**
+     * The largest table of the teacher's logits (training samples x classes x 4 bytes) a
+     * distillation run computes once and keeps, instead of running the teacher on every batch
+     * (see the class comment); 0 never keeps one. Default 256 MiB. A table that fits is also
+     * kept only when it takes at most half the JVM's free heap.
+     */
+    public GmpTrainer cacheTeacherLogits(long budgetBytes) {
+        if (ran) throw new IllegalStateException("this trainer has already run; make a new one");
+        if (budgetBytes < 0) throw new IllegalArgumentException("the teacher-logits budget must be >= 0 bytes, got " + budgetBytes);
+        this.teacherCacheBudget = budgetBytes;
+        return this;
+    }
+
+    /** Whether the last {@link #run} kept the teacher's logits in a table (false: the teacher ran on every batch, or no teacher). */
+    public boolean teacherLogitsCached() { return teacherTable != null; }
+
+    /** The teacher's logits of training sample {@code sample} from the last run's table (tests). */
+    float[] cachedTeacherLogits(int sample) {
+        if (teacherTable == null) throw new IllegalStateException("no teacher-logits table: the run kept none");
+        return teacherTable.row(sample);
     }
 
     /** Whether this run distils from a teacher ({@link #distillFrom}). */
@@ -364,10 +397,16 @@ public final class GmpTrainer {
             info = new RunInfo(recipe, backend.name(), optimizer.describe(), n, test.count(), stepsPerEpoch, totalSteps,
                     recipe.finalSparsityEpoch().orElse(Double.NaN), recipe.finalSparsityStep(stepsPerEpoch),
                     groups.stream().flatMap(g -> g.params().stream()).map(Parameter::name).toList());
+            if (recipe.distillation() != null && teacher == null)
+                throw new IllegalStateException("recipe " + recipe.name() + " asks for knowledge distillation but no teacher was given (distillFrom)");
+            // with a teacher: its logits kept in a table (the batches then carry their rows), or run on every batch
+            String notCached = teacher == null ? null : TeacherLogits.overBudget(n, classes, teacherCacheBudget);
+            boolean cacheTeacher = teacher != null && notCached == null;
             // Batch buffers, allocated once: full batches, and the partial last batch of each set.
-            Batches trainFull = new Batches(batch, sample, owned);
-            Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, owned);
+            Batches trainFull = new Batches(batch, sample, cacheTeacher, owned);
+            Batches trainTail = n % batch == 0 ? trainFull : new Batches(n % batch, sample, cacheTeacher, owned);
             float[] staging = new float[batch * per];
+            float[] targetStaging = cacheTeacher ? new float[batch * classes] : null;
             int[] order = new int[n];
             int[] permutedLabels = new int[n];
             LearningRateSchedule lr = recipe.learningRateSchedule();
@@ -376,12 +415,18 @@ public final class GmpTrainer {
             replayedSteps = 0;
             captures = 0;
 
-            if (recipe.distillation() != null && teacher == null)
-                throw new IllegalStateException("recipe " + recipe.name() + " asks for knowledge distillation but no teacher was given (distillFrom)");
             LOG.log(System.Logger.Level.INFO, () -> recipe.describe() + "\n  " + stepsPerEpoch + " steps an epoch, " + totalSteps
                     + " steps; " + (info.finalSparsityStep() < 0 ? "no pruning" : "final sparsity at step " + info.finalSparsityStep()
                     + String.format(Locale.ROOT, " (epoch %s)", info.finalSparsityEpoch())) + "; optimizer " + optimizer.describe() + "; backend " + backend.name());
             for (TrainingListener l : listeners) l.runStarted(info);
+            // the teacher's logits of every training sample, once (a resumed run recomputes the same table)
+            teacherTable = null;
+            if (cacheTeacher) {
+                teacherTable = TeacherLogits.compute(teacher, teacherLogitsNode, train, trainFull.x, trainTail.x);
+                LOG.log(System.Logger.Level.INFO, () -> "distillation: teacher logits cached (" + teacherTable.describe() + ")");
+            } else if (teacher != null) {
+                LOG.log(System.Logger.Level.INFO, () -> "distillation: teacher logits not cached: " + notCached + "; the teacher runs on every batch");
+            }
 
             int firstEpoch = resume == null ? 0 : resume.epoch();
             long pruned = -1; // the last position whose mask updates have run
@@ -452,8 +497,12 @@ public final class GmpTrainer {
                                 System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
                             backend.write(staging, 0, buf.x, 0, rows * per);
                             backend.copy(epochLabels, start, buf.y, 0, rows);
+                            if (teacherTable != null) {
+                                teacherTable.gather(order, start, rows, targetStaging);
+                                backend.write(targetStaging, 0, buf.targets, 0, rows * classes);
+                            }
                             // the teacher first: its forward may reuse backend scratch the student's backward still needs
-                            Tensor teacherLogits = teacher == null ? null : teacherForward(buf);
+                            Tensor teacherLogits = teacherLogits(buf);
                             ExecContext ctx = new ExecContext(backend, true, stepSeed);
                             Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
                             loss = backend.softmaxCrossEntropy(logits, buf.y, buf.dLogits, hardScale(rows), rows, classes);
@@ -530,6 +579,7 @@ public final class GmpTrainer {
         for (int r = 0; r < rows; r++)
             MemorySegment.copy(features, order[start + r] * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
         MemorySegment.copy(permutedLabels, start, g.labels(), ValueLayout.JAVA_INT, 0, rows);
+        if (teacherTable != null) teacherTable.gather(order, start, rows, g.targets());
     }
 
     private void closeStepGraphs() {
@@ -571,9 +621,10 @@ public final class GmpTrainer {
 
     private CudaStepGraph captureStep(CudaBackend cuda, Batches buf, Tensor[] masks, Optimizer optimizer) {
         int rows = buf.rows;
-        CudaStepGraph g = CudaStepGraph.capture(cuda, buf.x, buf.y, classes, masks, () -> {
+        // a cached teacher's rows are the graph's third per-sample input, copied in from pinned memory as x and y are
+        CudaStepGraph g = CudaStepGraph.capture(cuda, buf.x, buf.y, teacherTable == null ? null : buf.targets, classes, masks, () -> {
             // the step seed, learning rate and Adam step given here are placeholders: the kernels read them from device memory
-            Tensor teacherLogits = teacher == null ? null : teacherForward(buf);
+            Tensor teacherLogits = teacherLogits(buf);
             ExecContext ctx = new ExecContext(backend, true, 0);
             Tensor logits = model.forwardUntil(ctx, List.of(buf.x), logitsNode);
             cuda.softmaxCrossEntropyIntoStep(logits, buf.y, buf.dLogits, hardScale(rows), rows, classes);
@@ -590,8 +641,14 @@ public final class GmpTrainer {
         return g;
     }
 
-    /** The teacher's logits for the batch in {@code buf.x}: inference mode (no dropout, BatchNorm's running statistics), nothing updated. */
-    private Tensor teacherForward(Batches buf) {
+    /**
+     * The teacher's logits for the batch in {@code buf}, or null without a teacher: the rows the
+     * step wrote into {@code buf.targets} from the table, else a forward of the teacher on
+     * {@code buf.x} in inference mode (no dropout, BatchNorm's running statistics), nothing updated.
+     */
+    private Tensor teacherLogits(Batches buf) {
+        if (teacher == null) return null;
+        if (teacherTable != null) return buf.targets;
         return teacher.forwardUntil(new ExecContext(backend, false, 0), List.of(buf.x), teacherLogitsNode);
     }
 
@@ -739,15 +796,19 @@ public final class GmpTrainer {
         final Tensor y;
         /** dLoss/dLogits [rows, classes] */
         final Tensor dLogits;
+        /** the cached teacher logits of the batch's samples [rows, classes], or null when the teacher's logits are not cached */
+        final Tensor targets;
 
-        Batches(int rows, Shape sample, List<Tensor> owned) {
+        Batches(int rows, Shape sample, boolean withTargets, List<Tensor> owned) {
             this.rows = rows;
             this.x = backend.allocate(sample.withBatch(rows), DType.FLOAT32);
             this.y = backend.allocate(Shape.of(rows), DType.INT32);
             this.dLogits = backend.allocate(Shape.of(rows, classes), DType.FLOAT32);
+            this.targets = withTargets ? backend.allocate(Shape.of(rows, classes), DType.FLOAT32) : null;
             owned.add(x);
             owned.add(y);
             owned.add(dLogits);
+            if (targets != null) owned.add(targets);
         }
     }
 }
