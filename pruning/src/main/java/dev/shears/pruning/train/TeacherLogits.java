@@ -51,7 +51,11 @@ final class TeacherLogits {
      */
     static String overBudget(long samples, int classes, long budgetBytes) {
         long bytes = bytes(samples, classes);
-        if (bytes > budgetBytes) return size(bytes) + " over the " + size(budgetBytes) + " budget";
+        if (bytes > budgetBytes) {
+            boolean close = size(bytes).equals(size(budgetBytes)); // so that the message never reads "14.1 KiB over the 14.1 KiB budget"
+            return close ? String.format(Locale.ROOT, "%,d bytes over the %,d-byte budget", bytes, budgetBytes)
+                    : size(bytes) + " over the " + size(budgetBytes) + " budget";
+        }
         long free = HeapBudget.free();
         if (bytes > free / 2) return size(bytes) + " over half the " + size(free) + " of heap this JVM has free (JAVA_OPTS=-Xmx... gives it more)";
         if (bytes > Integer.MAX_VALUE - 8) return size(bytes) + " over the largest Java array";

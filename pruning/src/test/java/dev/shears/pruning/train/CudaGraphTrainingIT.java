@@ -61,6 +61,11 @@ class CudaGraphTrainingIT {
                        List<long[]> launches, long replayed, long captures) {}
 
     private static Run run(String arch, Shape input, Recipe r, Dataset train, Dataset test, boolean graphs) {
+        return run(arch, input, r, train, test, graphs, true);
+    }
+
+    /** {@code cacheTeacher}: with a distillation block, whether the teacher's logits are kept in a table (else it runs on every batch). */
+    private static Run run(String arch, Shape input, Recipe r, Dataset train, Dataset test, boolean graphs, boolean cacheTeacher) {
         try (CudaBackend be = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
             Model m = Architectures.create(arch, input, CLASSES).bind(be, 7);
             // with a distillation block: a teacher of the same architecture, other weights (seed 11)
@@ -81,9 +86,10 @@ class CudaGraphTrainingIT {
                         @Override public void masksUpdated(PruningEvent e) { maskUpdates[0]++; }
                     });
             self[0] = t;
-            if (teacher != null) t.distillFrom(teacher);
+            if (teacher != null) t.distillFrom(teacher).cacheTeacherLogits(cacheTeacher ? 1L << 20 : 0);
             assertEquals(graphs, t.cudaGraphsActive());
             TrainingHistory h = t.run();
+            if (teacher != null) assertEquals(cacheTeacher, t.teacherLogitsCached());
             return new Run(ModelSnapshot.take(m, r.epochs()), states.getLast(), h, batches, launches, t.replayedSteps(), t.graphCaptures());
         }
     }
@@ -179,13 +185,14 @@ class CudaGraphTrainingIT {
     }
 
     /**
-     * Knowledge distillation inside the captured step: the teacher's forward (inference mode) and
-     * the distillation kernel are replayed with the rest; weights, masks and every epoch's
-     * distillation loss are those of the uncaptured run.
+     * Knowledge distillation inside the captured step: the teacher's logits (cached: the batch's
+     * rows of the table, copied in from the graph's third pinned buffer; not cached: the teacher's
+     * forward in inference mode) and the distillation kernel are replayed with the rest; weights,
+     * masks and every epoch's distillation loss are those of the uncaptured run.
      */
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"lenet-300-100", "mnist-cnn"})
-    void distillationReplayIsBitIdenticalToUncapturedSteps(String arch) {
+    @ParameterizedTest(name = "{0}, teacher logits cached: {1}")
+    @CsvSource({"lenet-300-100, true", "mnist-cnn, true", "lenet-300-100, false", "mnist-cnn, false"})
+    void distillationReplayIsBitIdenticalToUncapturedSteps(String arch, boolean cached) {
         GpuTestSupport.assumeCuda();
         Shape input = arch.equals("mnist-cnn") ? Shape.of(1, 12, 12) : Shape.of(1, 28, 28);
         int features = (int) input.size();
@@ -194,8 +201,8 @@ class CudaGraphTrainingIT {
         Recipe r = recipe("{type: sgd, momentum: 0.9, nesterov: true, weightDecay: 1e-4}", 0.4)
                 .withDistillation(new dev.shears.pruning.recipe.Distillation(0.6, 3.0, new dev.shears.pruning.recipe.Distillation.Teacher.Start()));
 
-        Run eager = run(arch, input, r, train, test, false);
-        Run graph = run(arch, input, r, train, test, true);
+        Run eager = run(arch, input, r, train, test, false, cached);
+        Run graph = run(arch, input, r, train, test, true, cached);
         assertEquals(3 * 4 - 1, graph.replayed(), "full-batch steps replayed from a graph (all but the first)");
         for (var e : eager.model().values().entrySet())
             assertArrayEquals(e.getValue(), graph.model().values().get(e.getKey()), e.getKey() + " differs with CUDA graphs");
