@@ -202,6 +202,8 @@ final class RunSupport {
                             100 * recipe.finalSparsity(), trim(info.finalSparsityEpoch()), info.finalSparsityStep()));
             }
 
+            @Override public void distillationPrepared(String line) { progress.line(line); }
+
             @Override public void batchFinished(BatchProgress p) {
                 progress.update(String.format(Locale.ROOT, "epoch %d/%d", p.epoch(), p.epochs()), p.batch(), p.batches(),
                         String.format(Locale.ROOT, "loss %.4f acc %.2f%% sparsity %.1f%% lr %.4g",

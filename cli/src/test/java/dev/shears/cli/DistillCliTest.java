@@ -57,6 +57,8 @@ class DistillCliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("knowledge distillation: weight 0.5, temperature 2, teacher the model the run starts from"), r.err());
         assertTrue(r.err().matches("(?s).*epoch 3: train loss \\d\\.\\d{4} distill \\d\\.\\d{4} acc.*"), r.err());
+        // the teacher's logits, computed once before the first step (the samples x classes table)
+        assertTrue(r.err().matches("(?s).*distillation: teacher logits cached \\([\\d,]+ x 10, [\\d.]+ KiB, [\\d.]+ s\\).*"), r.err());
         JsonNode d = JSON.readTree(out.resolve("report.json").toFile()).get("distillation");
         assertEquals(0.5, d.get("weight").asDouble());
         assertEquals(2.0, d.get("temperature").asDouble());

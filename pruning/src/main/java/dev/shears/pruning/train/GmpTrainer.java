@@ -86,9 +86,9 @@ import java.util.function.Consumer;
  * per-batch teacher forward only by the rounding of that forward at another batch grouping. A
  * table over {@link #cacheTeacherLogits}'s budget (256 MiB by default) or half the free heap is
  * not kept: the teacher then runs forward on every batch, before the student (inside a captured
- * CUDA step too). The run logs which, and why. The teacher is never pruned, never updated and
- * takes no gradient. The epoch's {@code trainLoss} is then the hard-label cross-entropy and
- * {@code distillationLoss} the mean T^2 KL.
+ * CUDA step too). The listeners hear which, and why ({@link TrainingListener#distillationPrepared}).
+ * The teacher is never pruned, never updated and takes no gradient. The epoch's
+ * {@code trainLoss} is then the hard-label cross-entropy and {@code distillationLoss} the mean T^2 KL.
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
@@ -421,11 +421,12 @@ public final class GmpTrainer {
             for (TrainingListener l : listeners) l.runStarted(info);
             // the teacher's logits of every training sample, once (a resumed run recomputes the same table)
             teacherTable = null;
-            if (cacheTeacher) {
-                teacherTable = TeacherLogits.compute(teacher, teacherLogitsNode, train, trainFull.x, trainTail.x);
-                LOG.log(System.Logger.Level.INFO, () -> "distillation: teacher logits cached (" + teacherTable.describe() + ")");
-            } else if (teacher != null) {
-                LOG.log(System.Logger.Level.INFO, () -> "distillation: teacher logits not cached: " + notCached + "; the teacher runs on every batch");
+            if (teacher != null) {
+                if (cacheTeacher) teacherTable = TeacherLogits.compute(teacher, teacherLogitsNode, train, trainFull.x, trainTail.x);
+                String how = cacheTeacher ? "distillation: teacher logits cached (" + teacherTable.describe() + ")"
+                        : "distillation: teacher logits not cached: " + notCached + "; the teacher runs on every batch";
+                LOG.log(System.Logger.Level.DEBUG, how);
+                for (TrainingListener l : listeners) l.distillationPrepared(how);
             }
 
             int firstEpoch = resume == null ? 0 : resume.epoch();

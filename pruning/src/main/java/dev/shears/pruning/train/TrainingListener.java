@@ -7,6 +7,14 @@ package dev.shears.pruning.train;
 public interface TrainingListener {
     default void runStarted(RunInfo info) {}
 
+    /**
+     * How a distillation run gets the teacher's logits, one line, after {@link #runStarted} and
+     * before the first step: {@code "distillation: teacher logits cached (60,000 x 10, 2.3 MiB, 0.2 s)"},
+     * or {@code "distillation: teacher logits not cached: ... over the 256.0 MiB budget; the teacher
+     * runs on every batch"}. Not called without a teacher.
+     */
+    default void distillationPrepared(String line) {}
+
     /** @param epoch 1-based */
     default void epochStarted(int epoch, int epochs) {}
 

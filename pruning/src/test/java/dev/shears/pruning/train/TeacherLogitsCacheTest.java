@@ -105,9 +105,14 @@ class TeacherLogitsCacheTest {
         assertEquals("14,400 bytes over the 14,399-byte budget", TeacherLogits.overBudget(600, CLASSES, 14_399));
 
         ModelSnapshot start = trainedStart();
+        List<String> told = new ArrayList<>();
         GmpTrainer tiny = new GmpTrainer(copyOf(start), train, test, recipe(1), 7).distillFrom(copyOf(start))
                 .cacheTeacherLogits(TeacherLogits.bytes(600, CLASSES) - 1);
+        tiny.addListener(new TrainingListener() {
+            @Override public void distillationPrepared(String line) { told.add(line); }
+        });
         TrainingHistory h = tiny.run();
+        assertEquals(List.of("distillation: teacher logits not cached: 14,400 bytes over the 14,399-byte budget; the teacher runs on every batch"), told);
         assertFalse(tiny.teacherLogitsCached(), "one byte over the budget: no table");
         assertThrows(IllegalStateException.class, () -> tiny.cachedTeacherLogits(0));
         assertTrue(h.last().distillationLoss() > 0, "the per-batch teacher still distils: " + h.last().distillationLoss());
@@ -125,7 +130,13 @@ class TeacherLogitsCacheTest {
         ModelSnapshot start = trainedStart();
         Model cached = copyOf(start), perBatch = copyOf(start);
         GmpTrainer c = new GmpTrainer(cached, train, test, recipe(4), 7).distillFrom(copyOf(start));
+        List<String> told = new ArrayList<>();
+        c.addListener(new TrainingListener() {
+            @Override public void distillationPrepared(String line) { told.add(line); }
+        });
         TrainingHistory hc = c.run();
+        assertEquals(1, told.size());
+        assertTrue(told.getFirst().matches("distillation: teacher logits cached \\(600 x 6, 14\\.1 KiB, \\d+\\.\\d s\\)"), told.getFirst());
         GmpTrainer p = new GmpTrainer(perBatch, train, test, recipe(4), 7).distillFrom(copyOf(start)).cacheTeacherLogits(0);
         TrainingHistory hp = p.run();
         assertTrue(c.teacherLogitsCached());
