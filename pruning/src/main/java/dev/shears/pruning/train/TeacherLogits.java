@@ -58,7 +58,7 @@ final class TeacherLogits {
         }
         long free = HeapBudget.free();
         if (bytes > free / 2) return size(bytes) + " over half the " + size(free) + " of heap this JVM has free (JAVA_OPTS=-Xmx... gives it more)";
-        if (bytes > Integer.MAX_VALUE - 8) return size(bytes) + " over the largest Java array";
+        if (samples * classes > Integer.MAX_VALUE - 8) return String.format(Locale.ROOT, "%,d floats, more than a Java array holds", samples * classes);
         return null;
     }
 
