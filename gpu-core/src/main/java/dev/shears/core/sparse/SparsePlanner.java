@@ -119,7 +119,7 @@ public final class SparsePlanner {
      * layers: x [n, cols]); otherwise {@link SparseMatrix#multiplyT} (convolutions: X [cols, n]).
      */
     public Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor) {
-        return choose(a, rows, cols, n, batchMajor, null);
+        return choose(a, rows, cols, n, batchMajor, null, null);
     }
 
     /**
@@ -147,13 +147,9 @@ public final class SparsePlanner {
         return choose(kernel, out, k, n, false, taps, cols);
     }
 
-    /** {@link #choose} with, when {@code tapMajorA} is given, NmMatrix on it (a 2:4 convolution's A in tap-major order). */
-    private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA) {
-        return choose(a, rows, cols, n, batchMajor, tapMajorA, null);
-    }
-
     /**
-     * {@link #choose(float[], int, int, int, boolean, float[])} timed on {@code input} (x [n, cols]
+     * {@link #choose(float[], int, int, int, boolean)} with, when {@code tapMajorA} is given,
+     * NmMatrix on it (a 2:4 convolution's A in tap-major order), timed on {@code input} (x [n, cols]
      * for batch-major products, X [cols, n] for the others; null: uniform random in [0, 1)).
      * Random inputs have no zeros, where real ones have many (ReLU outputs, blank pixels) that the
      * dense batch-1 GEMM skips ({@code Sgemm}'s small-M path): timed on them, dense does more work
