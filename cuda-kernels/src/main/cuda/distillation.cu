@@ -36,7 +36,9 @@ extern "C" __global__ void shears_distillation(
     for (int j = lane; j < cols; j += 32) {
         float logP = (tr[j] - mt) * invT - lt, logQ = (sr[j] - ms) * invT - ls;
         float p = expf(logP);
-        kl += p * (logP - logQ);
+        // p = 0 adds nothing: where a row spans more than the float range, x - max is -inf in both
+        // softmaxes, and 0 * (-inf - -inf) would be NaN
+        if (p > 0.0f) kl += p * (logP - logQ);
         if (dLogits != nullptr) dLogits[r * cols + j] += scale * (expf(logQ) - p);
     }
     kl = warp_sum(kl);

@@ -423,7 +423,7 @@ public final class CpuBackend implements Backend {
             for (int j = 0; j < cols; j++) {
                 double logP = (T[base + j] - mt) * invT - lt, logQ = (S[base + j] - ms) * invT - ls;
                 double p = Math.exp(logP);
-                kl += p * (logP - logQ);
+                if (p > 0) kl += p * (logP - logQ); // p = 0 adds nothing (as the kernel, where 0 * (-inf - -inf) is NaN)
                 if (D != null) D[base + j] += (float) (scale * (Math.exp(logQ) - p));
             }
             loss += (double) temperature * temperature * kl;

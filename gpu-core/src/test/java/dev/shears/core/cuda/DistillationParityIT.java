@@ -96,4 +96,25 @@ class DistillationParityIT extends GpuParityFixture {
         assertTrue(largest > 0.1, "the test needs gradients well away from 0, got at most " + largest);
         Parity.assertClose("distillation gradient at T=3, logits +-4000", want, gpu.download(gd), 2e-6, 1e-5);
     }
+
+    /**
+     * A row whose logits span more than the float range (3e38 - -3e38 overflows to -inf): the
+     * probability there is 0 in both softmaxes, and its KL term 0 * (-inf - -inf) must count as 0,
+     * not NaN. The other row is ordinary, so the loss is the CPU's.
+     */
+    @Test
+    void logitsSpanningMoreThanTheFloatRangeGiveAFiniteLoss() {
+        int rows = 2, cols = 3;
+        float[] s = {3e38f, -3e38f, 0, 1, 2, 3}, t = {3e38f, -3e38f, 0, 3, 2, 1};
+        double want;
+        try (Tensor cs = cpu.upload(s, Shape.of(rows, cols)); Tensor ct = cpu.upload(t, Shape.of(rows, cols))) {
+            want = cpu.distillation(cs, ct, null, 1f, 2f, 1f, rows, cols);
+        }
+        Tensor gs = keep(gpu.upload(s, Shape.of(rows, cols))), gt = keep(gpu.upload(t, Shape.of(rows, cols)));
+        Tensor gd = keep(gpu.zeros(rows, cols));
+        double got = gpu.distillation(gs, gt, gd, 1f, 2f, 1f, rows, cols);
+        assertTrue(want > 0.1, "the test needs a loss well above 0, got " + want);
+        Parity.assertClose("distillation loss over the float range", want, got, 1e-6, 1e-5);
+        for (float v : gpu.download(gd)) assertTrue(Float.isFinite(v), "gradient " + v);
+    }
 }
