@@ -19,10 +19,10 @@ public record Distillation(double weight, double temperature, Teacher teacher) {
 
     public Distillation {
         if (!(weight > 0 && weight <= 1))
-            throw new RecipeException("distillation.weight = " + PruningModifier.num(weight) + " must be in (0, 1]: the share of the soft-target "
-                    + "(teacher) loss; leave the distillation block out to train on the labels alone");
+            throw new RecipeException("distillation.weight: " + PruningModifier.num(weight) + " is not in (0, 1]; it is the soft-target share a of the loss "
+                    + "(1 - a) CE + a T^2 KL: 0.5 is usual, 1 drops the labels; leave the distillation block out to train without a teacher");
         if (!(temperature > 0) || Double.isInfinite(temperature))
-            throw new RecipeException("distillation.temperature = " + PruningModifier.num(temperature) + " must be a finite number > 0 (1 is the plain softmax, 2 to 4 are usual)");
+            throw new RecipeException("distillation.temperature: " + PruningModifier.num(temperature) + " is not a finite number > 0; 1 is the plain softmax, 2 to 4 are usual");
         if (teacher == null) throw new RecipeException("distillation.teacher is missing: 'start' or a model file");
     }
 
@@ -43,7 +43,7 @@ public record Distillation(double weight, double temperature, Teacher teacher) {
         /** A model file (a Shears model or an imported format the CLI reads); its inputs and outputs must match the student's. */
         record ModelFile(String path) implements Teacher {
             public ModelFile {
-                if (path == null || path.isBlank()) throw new RecipeException("distillation.teacher: the model file path is empty; give 'start' or a model file");
+                if (path == null || path.isBlank()) throw new RecipeException("distillation.teacher: is empty; give 'start' (the model the run starts from) or a model file path");
             }
 
             @Override public String recipeName() { return path; }

@@ -65,7 +65,7 @@ class DistillationRecipeTest {
         e = refused("distillation: 0.5\n");
         assertTrue(e.contains("distillation: expected a mapping"), e);
         RecipeException r = assertThrows(RecipeException.class, () -> new Distillation(0, 2, new Distillation.Teacher.Start()));
-        assertTrue(r.getMessage().contains("distillation.weight = 0 must be in (0, 1]"), r.getMessage());
+        assertTrue(r.getMessage().startsWith("distillation.weight: 0 is not in (0, 1]"), r.getMessage());
     }
 
     @Test
