@@ -148,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
                     Model m = loadForBench(be, level, err);
                     for (int n : batch) {
                         err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
-                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt))));
+                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt), null, new PlanLine(new Progress(err, false)))));
                     }
                 }
             }

@@ -1,7 +1,9 @@
 package dev.shears.cli;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -11,20 +13,33 @@ import java.util.Locale;
  * stderr is a file or pipe (CI logs), so long runs always show they are alive.
  */
 public final class Progress {
-    private final PrintStream err;
+    private final PrintWriter err; // flushed after every write: other output to the same stream stays in order
     private final boolean tty;
     private final boolean quiet;
     private long lastDraw;
     private int lastLen;
 
     public Progress(PrintStream err, boolean quiet) {
+        this(writer(err), quiet);
+    }
+
+    /** On a command's stderr writer (picocli's {@code spec.commandLine().getErr()}). */
+    public Progress(PrintWriter err, boolean quiet) {
         this(err, quiet, System.getenv("CI") == null && stderrIsTerminal(Path.of("/proc/self/fd/2")));
     }
 
     Progress(PrintStream err, boolean quiet, boolean tty) {
+        this(writer(err), quiet, tty);
+    }
+
+    Progress(PrintWriter err, boolean quiet, boolean tty) {
         this.err = err;
         this.quiet = quiet;
         this.tty = tty;
+    }
+
+    private static PrintWriter writer(PrintStream err) {
+        return new PrintWriter(new OutputStreamWriter(err, err.charset()));
     }
 
     /**
