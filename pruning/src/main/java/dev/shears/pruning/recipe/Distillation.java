@@ -8,7 +8,7 @@ package dev.shears.pruning.recipe;
  * SparseML's GMP recipes distil from the dense model the pruning starts from, the default here.
  *
  * @param weight      a, the soft-target share of the loss, in (0, 1] (1: no hard labels)
- * @param temperature T, greater than 0: softens both distributions (T = 1: plain softmax)
+ * @param temperature T, at least {@link #MIN_TEMPERATURE}: softens both distributions (T = 1: plain softmax)
  * @param teacher     which model teaches
  */
 public record Distillation(double weight, double temperature, Teacher teacher) {
