@@ -17,12 +17,19 @@ class PlanLineTest {
 
     @Test void aLogGetsTheFirstLayerThenNothingUntilSecondsHavePassed() {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        PlanLine line = new PlanLine(new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, false));
+        long[] now = {5_000_000_000L};
+        PlanLine line = new PlanLine(new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, false, () -> now[0]));
         line.planned(1, 54, "n0", "csr");
+        now[0] += 4_900_000_000L;
         line.planned(2, 54, "n4", "dense");
         line.planned(54, 54, "n174", "blocked-ell-16");
         String out = b.toString(StandardCharsets.UTF_8);
         assertEquals("sparse plan [" + ".".repeat(28) + "] 1/54 layers (n0: csr)\n", out, "the first layer; the second within 5 s, the last ends the bar");
+        b.reset();
+        line.planned(1, 54, "n0", "csr");
+        now[0] += 5_000_000_000L;
+        line.planned(27, 54, "n90", "dense");
+        assertEquals("sparse plan [" + "#".repeat(14) + ".".repeat(14) + "] 27/54 layers (n90: dense)\n", b.toString(StandardCharsets.UTF_8), "5 s later: a line");
     }
 
     @Test void aTerminalGetsTheBarInPlaceAndErasedAtTheLastLayer() {
