@@ -205,16 +205,11 @@ final class BenchCommand implements Callable<Integer> {
             for (Parameter k : kernels) pruner.update(List.of(k), level, Scope.LAYER);
             err.printf(Locale.ROOT, "bench sparse: %s pruned one-shot by magnitude to %.1f%% in each of its %s (a copy, for timing:"
                     + " its accuracy is not kept; shears prune keeps it)%n", model, 100 * level, Plural.of(kernels.size(), "Dense/Conv2D kernel"));
-        } else if (!kernels.isEmpty() && kernels.stream().noneMatch(k -> hasZero(be, k))) {
+        } else if (!kernels.isEmpty() && !SparseEval.hasPrunedWeights(m)) {
             err.printf(Locale.ROOT, "bench sparse: note: %s has no pruned (zero) weight, so every layer times dense; prune it first"
                     + " (shears prune), or add --sparsity 0.9 to time a copy pruned one-shot to 90%%%n", model);
         }
         return m;
-    }
-
-    private static boolean hasZero(Backend be, Parameter p) {
-        for (float v : be.download(p.value())) if (v == 0f) return true;
-        return false;
     }
 
     /**

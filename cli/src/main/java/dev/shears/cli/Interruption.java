@@ -103,9 +103,10 @@ final class Interruption {
         if (saved == 0 && saving == 0)
             return where + ": nothing was saved yet (the first save is at the end of epoch 1), so the run must start again"
                     + (resumeCommand == null ? "" : " (the same command, without --resume)");
+        // a first save cut short leaves no model.shears at all (the write is atomic): there is no "epoch 0" to resume
         String state = saving > saved
-                ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else epoch %d",
-                        saving, checkpoint, saving, saved)
+                ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else %s",
+                        saving, checkpoint, saving, saved == 0 ? "nothing was saved and the run must start again" : "epoch " + saved)
                 : String.format(Locale.ROOT, "the last saved state is epoch %d in %s", saved, checkpoint);
         if (resumeCommand == null)
             return where + ": " + state + " (a partial model, usable with eval and inspect); this command has no --resume: run it again to start over";

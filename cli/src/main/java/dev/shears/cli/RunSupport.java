@@ -119,19 +119,6 @@ final class RunSupport {
      * also times it dense against its planned sparse form at those batch sizes (on the run's
      * backend, see {@link InferenceReport}) for the summary and the report.
      */
-    /**
-     * What {@code --resume} says of a checkpoint with {@code saved} epochs of {@code epochs}: the
-     * epoch it goes on at, or, when training had finished but the final save had not happened
-     * (an interruption between the two), that it writes the finished model ("resuming at epoch 31
-     * of 30" said nothing true).
-     */
-    static String resumeLine(int saved, int epochs, Path ckpt) {
-        String kept = (saved == 1 ? "epoch 1" : "epochs 1-" + saved) + " saved in " + ckpt;
-        if (saved >= epochs)
-            return String.format(Locale.ROOT, "training had finished (%s): writing the finished model", kept);
-        return String.format(Locale.ROOT, "resuming at epoch %d of %d (%s)", saved + 1, epochs, kept);
-    }
-
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches, Control control) {
         Model model = src.model();
@@ -307,6 +294,19 @@ final class RunSupport {
         } finally {
             interruption.disarm(); // however the run ended: the command reports it from here
         }
+    }
+
+    /**
+     * What {@code --resume} says of a checkpoint with {@code saved} epochs of {@code epochs}: the
+     * epoch it goes on at, or, when training had finished but the final save had not happened
+     * (an interruption between the two), that it writes the finished model ("resuming at epoch 31
+     * of 30" said nothing true).
+     */
+    static String resumeLine(int saved, int epochs, Path ckpt) {
+        String kept = (saved == 1 ? "epoch 1" : "epochs 1-" + saved) + " saved in " + ckpt;
+        if (saved >= epochs)
+            return String.format(Locale.ROOT, "training had finished (%s): writing the finished model", kept);
+        return String.format(Locale.ROOT, "resuming at epoch %d of %d (%s)", saved + 1, epochs, kept);
     }
 
     static RunReport report(String command, ModelSource src, Split data, Recipe recipe, long seed, Model model,
