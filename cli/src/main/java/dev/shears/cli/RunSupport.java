@@ -251,8 +251,9 @@ final class RunSupport {
                 stop = e.getMessage();
                 e.lastGoodSnapshot().restore(model);
             } catch (RuntimeException | Error e) {
-                // failed before its first save (a device error in epoch 1): no empty folder left behind
-                removeIfEmpty(outDir, created);
+                // failed before its first save (a device error in epoch 1): no folder left behind
+                // holding only the teacher this start wrote, which nothing can resume
+                removeFailedStart(outDir, created, teacher != null && control.resume() == null && lastSaved.get() == null);
                 throw e;
             }
             double secs = earlier + (System.nanoTime() - t0) / 1e9;
@@ -389,6 +390,21 @@ final class RunSupport {
      * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
      * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
      */
+    /**
+     * After a run failed before any epoch was saved: removes the teacher copy this start wrote
+     * when {@code dropTeacher} (no saved epoch can need it), then the folders as {@link #removeIfEmpty}.
+     */
+    static void removeFailedStart(Path outDir, Path created, boolean dropTeacher) {
+        if (dropTeacher) {
+            try {
+                Files.deleteIfExists(outDir.resolve(TeacherModel.FILE));
+            } catch (java.io.IOException e) {
+                return; // the folder stays, with the teacher in it: harmless
+            }
+        }
+        removeIfEmpty(outDir, created);
+    }
+
     static void removeIfEmpty(Path outDir, Path created) {
         if (created == null) return;
         for (Path p = outDir.toAbsolutePath().normalize(); p != null && p.startsWith(created); p = p.getParent()) {
