@@ -78,7 +78,13 @@ final class Interruption {
         }
     }
 
+    /** Whether a run's hook has fired: the JVM is stopping on a signal, after saying how to continue. */
+    static boolean fired() { return FIRED.get(); }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean FIRED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private void fire() {
+        FIRED.set(true);
         String m = message(args == null ? null : "shears " + shellQuote(withResume(args)), checkpoint, epoch, epochs, saved, saving, finished);
         if (m == null) return;
         err.println();
