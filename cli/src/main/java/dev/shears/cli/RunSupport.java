@@ -142,10 +142,9 @@ final class RunSupport {
         }
         Path created = prepareOutDir(outDir);
         if (teacher != null && control.resume() == null) {
-            Path[] protectedFiles = java.util.stream.Stream.concat(java.util.Arrays.stream(inputs),
-                    distillation.teacher() instanceof Distillation.Teacher.ModelFile f ? java.util.stream.Stream.of(Path.of(f.path())) : java.util.stream.Stream.empty())
-                    .toArray(Path[]::new);
-            TeacherModel.save(teacher, outDir, protectedFiles);
+            List<Path> protectedFiles = new ArrayList<>(List.of(inputs)); // never written over: the inputs, and a --teacher file
+            if (distillation.teacher() instanceof Distillation.Teacher.ModelFile f) protectedFiles.add(Path.of(f.path()));
+            TeacherModel.save(teacher, outDir, protectedFiles.toArray(Path[]::new));
         }
         removeLeftovers(outDir, err);
         if (control.cudaGraphs()) {
