@@ -18,24 +18,27 @@ extern "C" __global__ void shears_distillation(
     const float* sr = student + r * cols;
     const float* tr = teacher + r * cols;
     float invT = 1.0f / temperature;
-    // max(x / T) = max(x) / T for T > 0
-    float ms = warp_row_max(sr, cols, lane) * invT;
-    float mt = warp_row_max(tr, cols, lane) * invT;
+    // x/T - max(x/T) taken as (x - max(x)) / T (for T > 0): the difference of two floats near the
+    // max is exact, where x/T rounds first (ulp(4000/3) = 1.2e-4) unless 1/T is a power of two
+    float ms = warp_row_max(sr, cols, lane);
+    float mt = warp_row_max(tr, cols, lane);
     float ss = 0.0f, st = 0.0f;
     for (int j = lane; j < cols; j += 32) {
-        ss += expf(sr[j] * invT - ms);
-        st += expf(tr[j] * invT - mt);
+        ss += expf((sr[j] - ms) * invT);
+        st += expf((tr[j] - mt) * invT);
     }
-    // log of each softmax's denominator, taken apart from the max: (x/T - max) - log(sum) keeps the
+    // log of each softmax's denominator, taken apart from the max: (x - max)/T - log(sum) keeps the
     // precision of the small differences near the max when the logits are large (4000 - 4000.3)
     float ls = logf(warp_sum_all(ss));
     float lt = logf(warp_sum_all(st));
     float scale = weight * temperature * gradScale;
     float kl = 0.0f;
     for (int j = lane; j < cols; j += 32) {
-        float logP = (tr[j] * invT - mt) - lt, logQ = (sr[j] * invT - ms) - ls;
+        float logP = (tr[j] - mt) * invT - lt, logQ = (sr[j] - ms) * invT - ls;
         float p = expf(logP);
-        kl += p * (logP - logQ);
+        // p = 0 adds nothing: where a row spans more than the float range, x - max is -inf in both
+        // softmaxes, and 0 * (-inf - -inf) would be NaN
+        if (p > 0.0f) kl += p * (logP - logQ);
         if (dLogits != nullptr) dLogits[r * cols + j] += scale * (expf(logQ) - p);
     }
     kl = warp_sum(kl);

@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "What to benchmark: sparse.", defaultValue = "sparse")
     String what;
 
-    @Option(names = "--model", description = "A pruned model: plan and time each of its Dense/Conv layers. Give --model or --shape.")
+    @Option(names = "--model", description = "A model, pruned (or dense, with --sparsity): plan and time each of its Dense/Conv layers. Give --model or --shape.")
     String model;
 
     @Option(names = "--shape", description = "Weight matrix MxK (output features x input features), e.g. 4096x4096.")
@@ -114,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage());
             }
-            for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+            requireSparsities();
             err.printf(Locale.ROOT, "bench sparse: %dx%d, sparsity %s, batch %s%n", mk[0], mk[1], java.util.Arrays.toString(sparsity), java.util.Arrays.toString(batch));
             if (cuda) {
                 CudaShapeBench.Result r = CudaShapeBench.run(mk[0], mk[1], sparsity, batch, p, quick);
@@ -144,11 +144,12 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             double[] levels = modelSparsities();
             try (Backend be = CpuBackend.create()) {
+                PlanLine planLine = new PlanLine(new Progress(err, false));
                 for (double level : levels) {
                     Model m = loadForBench(be, level, err);
                     for (int n : batch) {
                         err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
-                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt))));
+                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt), null, planLine)));
                     }
                 }
             }
@@ -185,8 +186,12 @@ final class BenchCommand implements Callable<Integer> {
      */
     private double[] modelSparsities() {
         if (!spec.commandLine().getParseResult().hasMatchedOption("--sparsity")) return new double[] {AS_IS};
-        for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
+        requireSparsities();
         return sparsity;
+    }
+
+    private void requireSparsities() {
+        for (double s : sparsity) if (!(s >= 0 && s < 1)) throw new UserError("--sparsity " + s + " must be in [0, 1)");
     }
 
     /** {@link #modelSparsities}' mark for "the model as it is, not pruned here". */
@@ -205,16 +210,11 @@ final class BenchCommand implements Callable<Integer> {
             for (Parameter k : kernels) pruner.update(List.of(k), level, Scope.LAYER);
             err.printf(Locale.ROOT, "bench sparse: %s pruned one-shot by magnitude to %.1f%% in each of its %s (a copy, for timing:"
                     + " its accuracy is not kept; shears prune keeps it)%n", model, 100 * level, Plural.of(kernels.size(), "Dense/Conv2D kernel"));
-        } else if (!kernels.isEmpty() && kernels.stream().noneMatch(k -> hasZero(be, k))) {
+        } else if (!kernels.isEmpty() && !SparseEval.hasPrunedWeights(m)) {
             err.printf(Locale.ROOT, "bench sparse: note: %s has no pruned (zero) weight, so every layer times dense; prune it first"
                     + " (shears prune), or add --sparsity 0.9 to time a copy pruned one-shot to 90%%%n", model);
         }
         return m;
-    }
-
-    private static boolean hasZero(Backend be, Parameter p) {
-        for (float v : be.download(p.value())) if (v == 0f) return true;
-        return false;
     }
 
     /**

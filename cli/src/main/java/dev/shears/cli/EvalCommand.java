@@ -113,9 +113,10 @@ final class EvalCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%s on %s: accuracy %.2f%%, loss %.4f, %s (%s, %.2f s%s)%n", src.description(), test.name(),
                         100 * r.accuracy(), r.loss(), Plural.of(r.samples(), "sample"), mode, secs,
                         planSecs > 0 ? String.format(Locale.ROOT, ": %.2f s planning, %.2f s evaluating", planSecs, secs - planSecs) : "");
-                if (thinned != null)
-                    out.println(ThinningReport.counts(thinned.parametersBefore(), thinned.parametersAfter(), thinned.removedChannels())
-                            + " " + thinned.removed());
+                if (thinned != null) {
+                    out.println(ThinningReport.counts(thinned.parametersBefore(), thinned.parametersAfter(), thinned.removedChannels()));
+                    for (String line : ThinningReport.layerLines(src.model(), thinned)) out.println(line);
+                }
             }
             return 0;
         }

@@ -3,6 +3,7 @@ package dev.shears.cli;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
+import dev.shears.core.sparse.PlanProgress;
 import dev.shears.core.tensor.Tensor;
 
 import java.util.function.BiFunction;
@@ -43,4 +44,7 @@ final class EvalProgress {
     }
 
     int done() { return done; }
+
+    /** The planner's progress on the same bar's stream ({@link PlanLine}); nothing for {@link #NONE}. */
+    PlanProgress planning() { return progress == null ? PlanProgress.NONE : new PlanLine(progress); }
 }

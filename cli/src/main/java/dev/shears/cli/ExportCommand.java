@@ -61,9 +61,11 @@ final class ExportCommand implements Callable<Integer> {
                             ? "no Dense/Conv2D layer of " + src.description() + " has an all-zero output channel (prune it with --structure channels"
                               + " first); the model is written as it is"
                             : "no all-zero output channel could be removed (see the warnings above); the model is written as it is"));
-                else
-                    System.err.printf(Locale.ROOT, "export: thinned %d output channels %s: %d parameters instead of %d%n",
-                            t.removedChannels(), t.removed(), t.parametersAfter(), t.parametersBefore());
+                else {
+                    System.err.printf(Locale.ROOT, "export: thinned %d output channels: %d parameters instead of %d%n",
+                            t.removedChannels(), t.parametersAfter(), t.parametersBefore());
+                    for (String line : ThinningReport.layerLines(model, t)) System.err.println(line);
+                }
                 model = t.model();
             }
             switch (format) {

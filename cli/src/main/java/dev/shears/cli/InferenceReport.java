@@ -64,7 +64,8 @@ final class InferenceReport {
             // eval --sparse's timing: shorter rounds time a layer's first products at a new batch
             // size before the JIT has compiled them, and the plan then keeps dense where CSR wins
             SparsePlanner planner = new SparsePlanner();
-            comparison = b -> InferenceComparison.measure(model, test, b, agreementSamples(b), planner, 50);
+            PlanLine plan = new PlanLine(progress);
+            comparison = b -> InferenceComparison.measure(model, test, b, agreementSamples(b), planner, 50, plan);
         }
         progress.line("timing dense against sparse inference of the pruned model " + where + " at batch " + Arrays.toString(batches));
         List<RunReport.InferenceBatch> rows = new ArrayList<>();

@@ -78,7 +78,13 @@ final class Interruption {
         }
     }
 
+    /** Whether a run's hook has fired: the JVM is stopping on a signal, after saying how to continue. */
+    static boolean fired() { return FIRED.get(); }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean FIRED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private void fire() {
+        FIRED.set(true);
         String m = message(args == null ? null : "shears " + shellQuote(withResume(args)), checkpoint, epoch, epochs, saved, saving, finished);
         if (m == null) return;
         err.println();
@@ -103,9 +109,10 @@ final class Interruption {
         if (saved == 0 && saving == 0)
             return where + ": nothing was saved yet (the first save is at the end of epoch 1), so the run must start again"
                     + (resumeCommand == null ? "" : " (the same command, without --resume)");
+        // a first save cut short leaves no model.shears at all (the write is atomic): there is no "epoch 0" to resume
         String state = saving > saved
-                ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else epoch %d",
-                        saving, checkpoint, saving, saved)
+                ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else %s",
+                        saving, checkpoint, saving, saved == 0 ? "nothing was saved and the run must start again" : "epoch " + saved)
                 : String.format(Locale.ROOT, "the last saved state is epoch %d in %s", saved, checkpoint);
         if (resumeCommand == null)
             return where + ": " + state + " (a partial model, usable with eval and inspect); this command has no --resume: run it again to start over";

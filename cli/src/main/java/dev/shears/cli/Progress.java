@@ -1,30 +1,57 @@
 package dev.shears.cli;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * A progress bar on stderr: redrawn in place on a terminal, or one line every few seconds when
  * stderr is a file or pipe (CI logs), so long runs always show they are alive.
  */
 public final class Progress {
-    private final PrintStream err;
+    private final PrintWriter err; // flushed after every write: other output to the same stream stays in order
     private final boolean tty;
     private final boolean quiet;
+    private final LongSupplier clock; // nanoseconds: System.nanoTime, or a test's
     private long lastDraw;
     private int lastLen;
 
     public Progress(PrintStream err, boolean quiet) {
+        this(writer(err), quiet);
+    }
+
+    /** On a command's stderr writer (picocli's {@code spec.commandLine().getErr()}). */
+    public Progress(PrintWriter err, boolean quiet) {
         this(err, quiet, System.getenv("CI") == null && stderrIsTerminal(Path.of("/proc/self/fd/2")));
     }
 
     Progress(PrintStream err, boolean quiet, boolean tty) {
+        this(writer(err), quiet, tty);
+    }
+
+    Progress(PrintWriter err, boolean quiet, boolean tty) {
+        this(err, quiet, tty, System::nanoTime);
+    }
+
+    /** With the clock (nanoseconds) that paces redraws; tests give their own. */
+    Progress(PrintStream err, boolean quiet, boolean tty, LongSupplier clock) {
+        this(writer(err), quiet, tty, clock);
+    }
+
+    private Progress(PrintWriter err, boolean quiet, boolean tty, LongSupplier clock) {
         this.err = err;
         this.quiet = quiet;
         this.tty = tty;
+        this.clock = clock;
+    }
+
+    private static PrintWriter writer(PrintStream err) {
+        return new PrintWriter(new OutputStreamWriter(err, err.charset()));
     }
 
     /**
@@ -45,7 +72,7 @@ public final class Progress {
     /** Draws "label [#####.....] done/total suffix". */
     public void update(String label, long done, long total, String suffix) {
         if (quiet) return;
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         boolean finished = done >= total;
         if (!finished && now - lastDraw < (tty ? 100_000_000L : 5_000_000_000L)) return;
         lastDraw = now;

@@ -142,10 +142,9 @@ final class RunSupport {
         }
         Path created = prepareOutDir(outDir);
         if (teacher != null && control.resume() == null) {
-            Path[] protectedFiles = java.util.stream.Stream.concat(java.util.Arrays.stream(inputs),
-                    distillation.teacher() instanceof Distillation.Teacher.ModelFile f ? java.util.stream.Stream.of(Path.of(f.path())) : java.util.stream.Stream.empty())
-                    .toArray(Path[]::new);
-            TeacherModel.save(teacher, outDir, protectedFiles);
+            List<Path> protectedFiles = new ArrayList<>(List.of(inputs)); // never written over: the inputs, and a --teacher file
+            if (distillation.teacher() instanceof Distillation.Teacher.ModelFile f) protectedFiles.add(Path.of(f.path()));
+            TeacherModel.save(teacher, outDir, protectedFiles.toArray(Path[]::new));
         }
         removeLeftovers(outDir, err);
         if (control.cudaGraphs()) {
@@ -171,8 +170,7 @@ final class RunSupport {
             } catch (IllegalArgumentException e) {
                 throw new UserError("--resume: " + e.getMessage() + " (" + ckpt + "); start a new run without --resume in another --out folder");
             }
-            progress.line(String.format(Locale.ROOT, "resuming at epoch %d of %d (epochs 1-%d saved in %s)",
-                    rp.state().epoch() + 1, recipe.epochs(), rp.state().epoch(), ckpt));
+            progress.line(resumeLine(rp.state().epoch(), recipe.epochs(), ckpt));
         }
         long t0 = System.nanoTime();
         double before = earlier;
@@ -254,8 +252,9 @@ final class RunSupport {
                 stop = e.getMessage();
                 e.lastGoodSnapshot().restore(model);
             } catch (RuntimeException | Error e) {
-                // failed before its first save (a device error in epoch 1): no empty folder left behind
-                removeIfEmpty(outDir, created);
+                // failed before its first save (a device error in epoch 1): no folder left behind
+                // holding only the teacher this start wrote, which nothing can resume
+                removeFailedStart(outDir, created, teacher != null && control.resume() == null && lastSaved.get() == null);
                 throw e;
             }
             double secs = earlier + (System.nanoTime() - t0) / 1e9;
@@ -297,6 +296,19 @@ final class RunSupport {
         } finally {
             interruption.disarm(); // however the run ended: the command reports it from here
         }
+    }
+
+    /**
+     * What {@code --resume} says of a checkpoint with {@code saved} epochs of {@code epochs}: the
+     * epoch it goes on at, or, when training had finished but the final save had not happened
+     * (an interruption between the two), that it writes the finished model ("resuming at epoch 31
+     * of 30" said nothing true).
+     */
+    static String resumeLine(int saved, int epochs, Path ckpt) {
+        String kept = (saved == 1 ? "epoch 1" : "epochs 1-" + saved) + " saved in " + ckpt;
+        if (saved >= epochs)
+            return String.format(Locale.ROOT, "training had finished (%s): writing the finished model", kept);
+        return String.format(Locale.ROOT, "resuming at epoch %d of %d (%s)", saved + 1, epochs, kept);
     }
 
     static RunReport report(String command, ModelSource src, Split data, Recipe recipe, long seed, Model model,
@@ -379,6 +391,21 @@ final class RunSupport {
      * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
      * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
      */
+    /**
+     * After a run failed before any epoch was saved: removes the teacher copy this start wrote
+     * when {@code dropTeacher} (no saved epoch can need it), then the folders as {@link #removeIfEmpty}.
+     */
+    static void removeFailedStart(Path outDir, Path created, boolean dropTeacher) {
+        if (dropTeacher) {
+            try {
+                Files.deleteIfExists(outDir.resolve(TeacherModel.FILE));
+            } catch (java.io.IOException e) {
+                return; // the folder stays, with the teacher in it: harmless
+            }
+        }
+        removeIfEmpty(outDir, created);
+    }
+
     static void removeIfEmpty(Path outDir, Path created) {
         if (created == null) return;
         for (Path p = outDir.toAbsolutePath().normalize(); p != null && p.startsWith(created); p = p.getParent()) {

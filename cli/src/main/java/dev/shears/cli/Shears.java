@@ -57,6 +57,9 @@ public final class Shears {
         });
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             boolean debug = verbose || System.getenv("SHEARS_DEBUG") != null;
+            // a signal stopped the run and said how to continue; a save it cut short (its temporary file
+            // removed by AtomicFiles' own hook) is part of that, not an error of its own
+            if (Interruption.fired() && !debug) return exitCode(ex);
             err.println("shears " + line.getCommandName() + ": error: " + describe(ex));
             if (debug) ex.printStackTrace(err);
             else if (traceMayHelp(ex)) err.println("(run with --verbose for the stack trace)"); // a flag's mistake has no trace worth reading

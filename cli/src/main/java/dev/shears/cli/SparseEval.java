@@ -90,7 +90,7 @@ final class SparseEval {
             SparsePlanner planner = new SparsePlanner();
             // each layer's formats, then the whole model, timed on the first test images (one batch for both)
             SparseModel sm = onTestImages(model, test, batch, x -> {
-                SparseModel plan = SparseModel.plan(model, batch, planner, x);
+                SparseModel plan = SparseModel.plan(model, batch, planner, x, progress.planning());
                 report(plan.keepOnlyIfFaster(planner, x), batch, err);
                 return plan;
             });

@@ -162,6 +162,14 @@ final class ThinningReport {
                 parametersAfter, parametersBefore, 100.0 * parametersAfter / parametersBefore, channelsRemoved);
     }
 
+    /**
+     * The layers {@code t} thinned out of {@code model}, one {@link #layerLine} each, indented, in the
+     * model's order ({@link ThinnedModel#removed} is by name: "n10" came before "n3").
+     */
+    static List<String> layerLines(Model model, ThinnedModel t) {
+        return layers(model, t).stream().map(l -> "  " + layerLine(l)).toList();
+    }
+
     /** One layer's widths, for the summary. */
     static String layerLine(RunReport.ThinnedLayer l) {
         return String.format(Locale.ROOT, "%s (%s): %d -> %d output channels", l.layer(), l.type(), l.channelsBefore(), l.channelsAfter());

@@ -69,7 +69,7 @@ class DistillCliTest {
         try (CpuBackend be = CpuBackend.create()) {
             // the kept teacher is the dense start, unpruned; the student is pruned
             Model teacher = Checkpoint.read(out.resolve(TeacherModel.FILE), be).model(), start = Checkpoint.read(dense, be).model();
-            sameParameters(start, teacher, be);
+            ResumeCliTest.sameParameters(start, teacher, be);
             for (Parameter p : teacher.parameters()) assertNull(p.mask(), p.name());
             assertTrue(Checkpoint.read(out.resolve("model.shears"), be).model().parameters().stream().anyMatch(p -> p.mask() != null));
         }
@@ -100,7 +100,7 @@ class DistillCliTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.err().contains("resuming at epoch 2 of 3"), resumed.err());
         try (CpuBackend be = CpuBackend.create()) {
-            sameParameters(Checkpoint.read(straight.resolve("model.shears"), be).model(), Checkpoint.read(cut.resolve("model.shears"), be).model(), be);
+            ResumeCliTest.sameParameters(Checkpoint.read(straight.resolve("model.shears"), be).model(), Checkpoint.read(cut.resolve("model.shears"), be).model(), be);
         }
         JsonNode x = JSON.readTree(straight.resolve("report.json").toFile()).get("distillation");
         JsonNode y = JSON.readTree(cut.resolve("report.json").toFile()).get("distillation");
@@ -158,10 +158,5 @@ class DistillCliTest {
         CliRun no = CliRun.shearsCapturingSystemErr("recipes", bad.toString());
         assertEquals(2, no.code(), no.err());
         assertTrue(no.err().contains("distillation.weight: 2 is not in (0, 1]"), no.err());
-    }
-
-    private static void sameParameters(Model a, Model b, CpuBackend be) {
-        for (Parameter p : a.parameters())
-            assertArrayEquals(be.download(p.value()), be.download(b.parameter(p.name()).value()), p.name());
     }
 }

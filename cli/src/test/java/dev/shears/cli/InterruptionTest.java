@@ -35,7 +35,7 @@ class InterruptionTest {
     void aSaveUnderWaySaysEitherEpochMayBeThere() {
         assertEquals("interrupted during epoch 7 of 30: epoch 7 was being saved, so runs/p/model.shears holds epoch 7 if that save finished,"
                 + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, CKPT, 7, 30, 6, 7, false));
-        assertTrue(Interruption.message(CMD, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else epoch 0"));
+        assertTrue(Interruption.message(CMD, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else nothing was saved and the run must start again"));
     }
 
     @Test

@@ -27,8 +27,9 @@ class ProgressTest {
 
     @Test void aFileGetsWholeLinesWithoutCarriageReturns() {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, false);
-        for (int i = 1; i <= 100; i++) p.update("epoch 1/1", i, 100, "loss 0.5");
+        long[] now = {10_000_000_000L}; // nanoTime-like: far from 0, as the first update is drawn
+        Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, false, () -> now[0]);
+        for (int i = 1; i <= 100; i++) { p.update("epoch 1/1", i, 100, "loss 0.5"); now[0] += 10_000_000L; } // 1 s in all
         p.line("epoch 1: done");
         String out = b.toString(StandardCharsets.UTF_8);
         assertFalse(out.contains("\r"), out);

@@ -79,4 +79,15 @@ class RefusedRunFolderCliTest {
         Files.createDirectories(top);
         assertNull(RunSupport.prepareOutDir(top), "an existing folder was not created by the run");
     }
+
+    @Test
+    void aStartThatFailedBeforeItsFirstSaveTakesItsTeacherCopyAlong() throws Exception {
+        Path top = dir.resolve("kd"), out = top.resolve("run");
+        Path created = RunSupport.prepareOutDir(out);
+        Files.writeString(out.resolve(TeacherModel.FILE), "the teacher this start wrote");
+        RunSupport.removeFailedStart(out, created, false);
+        assertTrue(Files.exists(out.resolve(TeacherModel.FILE)), "kept when a saved epoch may need it");
+        RunSupport.removeFailedStart(out, created, true);
+        assertFalse(Files.exists(top), "nothing can resume without a saved epoch: the teacher and the folders go");
+    }
 }

@@ -196,11 +196,12 @@ class ResumeCliTest {
         return Stream.of(args).map(s -> s.equals(from) ? to : s).toArray(String[]::new);
     }
 
-    private static void sameParameters(Model a, Model b, CpuBackend be) {
+    /** Asserts that {@code a} and {@code b} hold the same parameters, values and masks, bit for bit (DistillCliTest uses it too). */
+    static void sameParameters(Model a, Model b, CpuBackend be) {
         assertEquals(a.parameters().size(), b.parameters().size());
         for (Parameter p : a.parameters()) {
             Parameter q = b.parameter(p.name());
-            assertArrayEquals(be.download(p.value()), be.download(q.value()), p.name() + " differs after resuming");
+            assertArrayEquals(be.download(p.value()), be.download(q.value()), p.name() + " differs");
             assertEquals(p.mask() == null, q.mask() == null, p.name());
             if (p.mask() != null) assertArrayEquals(be.downloadBytes(p.mask()), be.downloadBytes(q.mask()), "mask of " + p.name());
         }

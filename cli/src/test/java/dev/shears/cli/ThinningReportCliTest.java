@@ -115,7 +115,8 @@ class ThinningReportCliTest {
 
         CliRun text = shears("eval", "--model", ckpt.toString(), "--data", data.toString(), "--thin");
         assertEquals(0, text.code(), text.err());
-        assertTrue(text.out().contains("thinned: 125810 parameters instead of 266610 (47.2%) with 200 output channels removed {fc1=150, fc2=50}"), text.out());
+        assertTrue(text.out().contains("thinned: 125810 parameters instead of 266610 (47.2%) with 200 output channels removed\n"
+                + "  fc1 (Dense): 300 -> 150 output channels\n  fc2 (Dense): 100 -> 50 output channels\n"), text.out());
         assertTrue(text.out().contains("(thinned, "), text.out());
     }
 

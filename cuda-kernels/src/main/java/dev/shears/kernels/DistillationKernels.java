@@ -7,8 +7,6 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
  * of 256 threads, the summed loss accumulated in double with one atomic per warp.
  */
 public final class DistillationKernels {
-    private static final int ROWS_PER_BLOCK = KernelRuntime.BLOCK / 32;
-
     private final KernelRuntime rt;
     private final Kernel distillation;
 
@@ -16,8 +14,6 @@ public final class DistillationKernels {
         this.rt = rt;
         this.distillation = rt.kernel("shears_distillation");
     }
-
-    private static long blocks(int rows) { return (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK; }
 
     /**
      * Summed T^2 * KL(softmax(teacher/T) || softmax(student/T)) over the rows of the [rows, cols]
@@ -39,6 +35,6 @@ public final class DistillationKernels {
                                  int rows, int cols, long lossSum) {
         if (rows == 0) return;
         rt.args().ptr(student).ptr(teacher).ptr(dLogits).f32(weight).f32(temperature).f32(gradScale).i32(rows).i32(cols).ptr(lossSum);
-        rt.launch(distillation, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(distillation, rows);
     }
 }

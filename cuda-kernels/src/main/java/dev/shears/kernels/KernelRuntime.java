@@ -76,6 +76,12 @@ public final class KernelRuntime implements AutoCloseable {
     /** Element-wise launch: {@link #gridFor} blocks of {@link #BLOCK} threads. */
     public void launch1d(Kernel k, long n) { launch(k, gridFor(n), 1, BLOCK, 0); }
 
+    /** Row launch for the warp-per-row kernels (warp_rows.cuh): blocks of {@link #BLOCK} threads, BLOCK / 32 rows each. */
+    public void launchWarpRows(Kernel k, long rows) {
+        int rowsPerBlock = BLOCK / 32;
+        launch(k, (rows + rowsPerBlock - 1) / rowsPerBlock, 1, BLOCK, 0);
+    }
+
     /** Device pointer to the scalar-result area plus {@code offset}. */
     public long result(int offset) { return results + offset; }
 

@@ -12,8 +12,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * one warp per row, 8 rows per block of 256 threads.
  */
 public final class SoftmaxKernels {
-    private static final int ROWS_PER_BLOCK = KernelRuntime.BLOCK / 32;
-
     private final KernelRuntime rt;
     private final Kernel softmax, softmaxNaive, backward, logBackward, crossEntropy, countCorrect;
 
@@ -27,29 +25,27 @@ public final class SoftmaxKernels {
         this.countCorrect = rt.kernel("shears_count_correct");
     }
 
-    private static long blocks(int rows) { return (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK; }
-
     /** y = softmax(x) (or log-softmax) per row; y may alias x. */
     public void softmax(long x, long y, int rows, int cols, boolean log) { softmax(x, y, rows, cols, log, false); }
 
     public void softmax(long x, long y, int rows, int cols, boolean log, boolean naive) {
         if (rows == 0 || cols == 0) return;
         rt.args().ptr(x).ptr(y).i32(rows).i32(cols).i32(log ? 1 : 0);
-        if (naive) rt.launch1d(softmaxNaive, rows); else rt.launch(softmax, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        if (naive) rt.launch1d(softmaxNaive, rows); else rt.launchWarpRows(softmax, rows);
     }
 
     /** dx = y * (dy - sum(dy * y)) per row. */
     public void softmaxBackward(long y, long dy, long dx, int rows, int cols) {
         if (rows == 0 || cols == 0) return;
         rt.args().ptr(y).ptr(dy).ptr(dx).i32(rows).i32(cols);
-        rt.launch(backward, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(backward, rows);
     }
 
     /** dx = dy - exp(y) * sum(dy) per row, for y = logSoftmax(x). */
     public void logSoftmaxBackward(long y, long dy, long dx, int rows, int cols) {
         if (rows == 0 || cols == 0) return;
         rt.args().ptr(y).ptr(dy).ptr(dx).i32(rows).i32(cols);
-        rt.launch(logBackward, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(logBackward, rows);
     }
 
     /**
@@ -64,7 +60,7 @@ public final class SoftmaxKernels {
         Cuda.memsetD32Async(rt.result(12), Integer.MAX_VALUE, 1, rt.stream().handle());
         rt.args().ptr(logits).ptr(labels).ptr(dLogits).f32(gradScale).i32(rows).i32(cols)
                 .ptr(rt.result(0)).ptr(rt.result(8)).ptr(rt.result(12));
-        rt.launch(crossEntropy, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(crossEntropy, rows);
         MemorySegment r = rt.readResults();
         int bad = r.get(JAVA_INT, 8);
         if (bad != 0) {
@@ -86,14 +82,14 @@ public final class SoftmaxKernels {
         if (rows == 0) return;
         rt.args().ptr(logits).ptr(labels).ptr(dLogits).f32(gradScale).i32(rows).i32(cols)
                 .ptr(lossSum).ptr(badLabels).ptr(firstBadRow);
-        rt.launch(crossEntropy, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(crossEntropy, rows);
     }
 
     /** The count-correct kernel alone: {@code correct} (a u32 in device memory) += rows whose first arg-max equals the label; nothing waits. */
     public void countCorrectInto(long logits, long labels, int rows, int cols, long correct) {
         if (rows == 0) return;
         rt.args().ptr(logits).ptr(labels).i32(rows).i32(cols).ptr(correct);
-        rt.launch(countCorrect, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(countCorrect, rows);
     }
 
     /** Rows whose first arg-max equals the label. Waits for the result. */
@@ -101,7 +97,7 @@ public final class SoftmaxKernels {
         if (rows == 0) return 0;
         rt.clearResults();
         rt.args().ptr(logits).ptr(labels).i32(rows).i32(cols).ptr(rt.result(16));
-        rt.launch(countCorrect, blocks(rows), 1, KernelRuntime.BLOCK, 0);
+        rt.launchWarpRows(countCorrect, rows);
         return rt.readResults().get(JAVA_INT, 16);
     }
 }

@@ -25,7 +25,7 @@ class LaunchSignatureTest {
     private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\(\\d+\\) )?(\\w+)\\(([^)]*)\\)");
     private static final Pattern FIELD = Pattern.compile("this\\.(\\w+) = rt\\.kernel\\(\"(\\w+)\"\\)");
     private static final Pattern ARG = Pattern.compile("\\.(ptr|i32|i64|f32|f64|ints)\\(");
-    private static final Pattern LAUNCH = Pattern.compile("rt\\.launch(?:1d)?\\((\\w+)");
+    private static final Pattern LAUNCH = Pattern.compile("rt\\.launch(?:1d|WarpRows)?\\((\\w+)");
 
     /** Parameter kinds of each kernel, in the launcher vocabulary. */
     static Map<String, List<String>> kernelSignatures() throws IOException {

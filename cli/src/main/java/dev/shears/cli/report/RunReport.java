@@ -28,21 +28,6 @@ public record RunReport(String command, String shearsVersion, String date, Strin
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
     }
 
-    /** A report without distillation. */
-    public RunReport(String command, String shearsVersion, String date, String backend,
-                     String model, String data, int trainSamples, int testSamples,
-                     String recipe, long seed,
-                     Metrics before, Metrics after,
-                     double sparsity, double targetSparsity, double finalSparsityEpoch,
-                     long parameters, long prunableParameters, long nonZeroPrunable,
-                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                     double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
-                     List<String> warnings) {
-        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, warnings, null);
-    }
-
     /**
      * Knowledge distillation's settings and what it measured.
      *
@@ -63,7 +48,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                 maskUpdates, seconds, checkpoint, stopReason, inference, thinning, warnings, d);
     }
 
-    /** A report without a thinning section or warnings ({@link #withThinning}, {@link #withWarnings} add them). */
+    /** A report without a thinning section, warnings or distillation ({@link #withThinning}, {@link #withWarnings}, {@link #withDistillation} add them). */
     public RunReport(String command, String shearsVersion, String date, String backend,
                      String model, String data, int trainSamples, int testSamples,
                      String recipe, long seed,
@@ -74,7 +59,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                      double seconds, String checkpoint, String stopReason, Inference inference) {
         this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, null, List.of());
+                maskUpdates, seconds, checkpoint, stopReason, inference, null, List.of(), null);
     }
 
     /** The same report with the inference comparison added. */

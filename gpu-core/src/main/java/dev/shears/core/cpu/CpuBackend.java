@@ -411,18 +411,19 @@ public final class CpuBackend implements Backend {
         double loss = 0;
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
-            double mt = rowMax(T, base, cols) * invT, ms = rowMax(S, base, cols) * invT;
+            // x/T - max(x/T) as (x - max(x)) / T, as the kernel (where it keeps float precision for large logits)
+            double mt = rowMax(T, base, cols), ms = rowMax(S, base, cols);
             double st = 0, ss = 0;
             for (int j = 0; j < cols; j++) {
-                st += Math.exp(T[base + j] * invT - mt);
-                ss += Math.exp(S[base + j] * invT - ms);
+                st += Math.exp((T[base + j] - mt) * invT);
+                ss += Math.exp((S[base + j] - ms) * invT);
             }
             double lt = Math.log(st), ls = Math.log(ss); // log of each softmax's denominator, apart from the max (as the kernel)
             double kl = 0;
             for (int j = 0; j < cols; j++) {
-                double logP = (T[base + j] * invT - mt) - lt, logQ = (S[base + j] * invT - ms) - ls;
+                double logP = (T[base + j] - mt) * invT - lt, logQ = (S[base + j] - ms) * invT - ls;
                 double p = Math.exp(logP);
-                kl += p * (logP - logQ);
+                if (p > 0) kl += p * (logP - logQ); // p = 0 adds nothing (as the kernel, where 0 * (-inf - -inf) is NaN)
                 if (D != null) D[base + j] += (float) (scale * (Math.exp(logQ) - p));
             }
             loss += (double) temperature * temperature * kl;

@@ -49,10 +49,7 @@ public final class CudaStepGraph implements AutoCloseable {
      * {@code distillationLossSum} is the summed soft-target term of a step that captured
      * {@link CudaBackend#distillationIntoStep} (0 otherwise).
      */
-    public record Result(double lossSum, int correct, double distillationLossSum) {
-        /** A step without distillation. */
-        public Result(double lossSum, int correct) { this(lossSum, correct, 0); }
-    }
+    public record Result(double lossSum, int correct, double distillationLossSum) {}
 
     // the scalar block, device and pinned host alike (bytes):
     // in  (host -> device before the step): [0] f32 lr, [4] f32 bc1, [8] f32 bc2, [16] u64 step seed

@@ -50,6 +50,12 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
      */
     public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples,
                                               SparsePlanner planner, double minMillis) {
+        return measure(model, test, batch, agreementSamples, planner, minMillis, PlanProgress.NONE);
+    }
+
+    /** {@link #measure(Model, Dataset, int, int, SparsePlanner, double)}, telling {@code progress} as each layer is planned. */
+    public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples,
+                                              SparsePlanner planner, double minMillis, PlanProgress progress) {
         if (!(model.backend() instanceof CpuBackend))
             throw new IllegalStateException("inference comparison runs on the CPU backend; the model is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
@@ -59,7 +65,7 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         SparseModel sparse;
         boolean kept;
         try (Tensor x = timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
-            sparse = SparseModel.plan(model, batch, planner, x);
+            sparse = SparseModel.plan(model, batch, planner, x, progress);
             // quick planner options (tests) skip the whole-model check: its timing would decide the formats at random
             kept = planner.options().minMillis() <= 0 || sparse.keepOnlyIfFaster(planner, x).kept();
             return compare(model, test, x, agreementSamples, planned(sparse), kept, cpuTimer(minMillis),

@@ -2,6 +2,7 @@ package dev.shears.core.sparse;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +28,13 @@ import javax.management.ObjectName;
  * at most {@code perKeyNanos}, and all of them together at most {@code totalNanos}; once that is
  * spent, further keys are timed without settling (the planner's interleaved best-of rounds still
  * apply). The JIT's state is the JVM's, so the planner shares one instance ({@link #PLANNER}).
+ *
+ * <p>The CPU planner settles by code path instead ({@link #warmTimed}): what the JIT compiles is a
+ * kernel (a format's product of one kind), not a shape, so the budget goes to the first shape met on
+ * each path, and a later shape on warm paths is timed at once, again only while the JIT moved
+ * during its pass. Spent per shape, the 10 s went on ResNet-50's first few convolutions and its last
+ * Dense layer, the only product of its kind, was timed on cold code: CSR 4.47 ms in the plan
+ * against 0.096 ms for the same shape timed alone.
  *
  * <p>On CUDA the figures move for other reasons too (the GPU's clocks ramp up from idle, the first
  * launches of a library load its kernels, the host side of every launch runs through the JIT like
@@ -59,11 +67,13 @@ public final class Settle {
     private static final LongSupplier JVM_JIT = lazy(Settle::jitActivity);
 
     /**
-     * The planner's: passes for a new (shape, batch) start for at most 2 s after the first (a pass
-     * at the default options takes ~0.3 s with four candidates, so up to ~7 passes), and all keys
-     * together stop starting passes after 10 s per JVM, so that planning a model with many
-     * distinct layer shapes costs about 10 s more than before at most (plus one pass per key
-     * while the budget lasts).
+     * The CPU planner's, by code path ({@link #warmTimed}): passes for a shape that meets a new path
+     * start for at most 2 s after the first (a pass at the default options takes ~0.3 s with four
+     * candidates, so up to ~7 passes), and all of those together stop starting passes after 10 s
+     * per JVM; a shape on warm paths repeats a pass during which the JIT moved for at most 0.5 s,
+     * all of those together at most 10 s per JVM. So planning a model with many distinct layer
+     * shapes costs at most about 20 s more than one pass a shape (ResNet-50 at batch 1: ~3 s
+     * settling its first convolution, ~3 s its Dense layer, ~5 s of repeats over 52 shapes).
      */
     static final Settle PLANNER = perJvm();
 
@@ -223,6 +233,9 @@ public final class Settle {
     private final long perKeyNanos;
     private long budgetNanos; // guarded by this
     private final Set<Object> settled = new HashSet<>(); // guarded by this
+    private final Set<Object> warmPaths = new HashSet<>(); // guarded by this: the paths of keys settled by warmTimed
+    private final long quietPerKeyNanos;
+    private long quietBudgetNanos; // guarded by this
 
     /**
      * @param clock       nanoseconds, as {@link System#nanoTime} (tests give their own)
@@ -241,13 +254,71 @@ public final class Settle {
      * @param totalNanos  the most all keys together may take
      */
     public Settle(LongSupplier clock, LongSupplier jit, long perKeyNanos, long totalNanos) {
-        if (perKeyNanos < 0 || totalNanos < 0)
-            throw new IllegalArgumentException("settle limits must be >= 0, got " + perKeyNanos + " ns per key, " + totalNanos + " ns in all");
+        this(clock, jit, perKeyNanos, totalNanos, perKeyNanos / 4, totalNanos);
+    }
+
+    /**
+     * @param clock            nanoseconds, as {@link System#nanoTime} (tests give their own)
+     * @param jit              a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     *                         a pass during which it moved is not stable
+     * @param perKeyNanos      the most one key may take
+     * @param totalNanos       the most all keys together may take
+     * @param quietPerKeyNanos {@link #warmTimed} on warm paths: the most a key's passes after its first may take
+     * @param quietTotalNanos  and all those passes together
+     */
+    public Settle(LongSupplier clock, LongSupplier jit, long perKeyNanos, long totalNanos, long quietPerKeyNanos, long quietTotalNanos) {
+        if (perKeyNanos < 0 || totalNanos < 0 || quietPerKeyNanos < 0 || quietTotalNanos < 0)
+            throw new IllegalArgumentException("settle limits must be >= 0, got " + perKeyNanos + " ns per key, " + totalNanos + " ns in all, "
+                    + quietPerKeyNanos + " ns per key on warm paths, " + quietTotalNanos + " ns in all on warm paths");
         this.clock = clock;
         this.jit = jit;
         this.perKeyNanos = perKeyNanos;
         this.budgetNanos = totalNanos;
+        this.quietPerKeyNanos = quietPerKeyNanos;
+        this.quietBudgetNanos = quietTotalNanos;
     }
+
+    /**
+     * Times {@code pass} (one timing of a key's candidates) as warm as its code needs, and returns the
+     * figures of its last run. {@code paths}: the compiled code the candidates run (for the CPU
+     * planner a format's kernel for one kind of product, {@link SparsePlanner#codePaths}).
+     * <ul>
+     *   <li>Where one of them is met for the first time and budget is left: until stable
+     *       ({@link #untilStable(Pass)}: the first pass a baseline, at most perKey, and all such keys
+     *       together at most the total), after which all its paths are warm.</li>
+     *   <li>Where every one is warm (a key before settled it), the first pass is the timing, unless
+     *       the JIT finished or ran something during it (a new shape can still meet a branch its
+     *       code never saw, deoptimise and recompile): then passes repeat until one runs with the
+     *       JIT quiet, starting for at most quietPerKey after the first, all keys together at most
+     *       quietTotal. So a model with many shapes pays about one pass a shape, as without
+     *       settling, and the settling budget goes where code is cold.</li>
+     *   <li>A new path once the budget is spent is timed as a warm one.</li>
+     * </ul>
+     * Synchronized, as {@link #once}.
+     */
+    public synchronized double[] warmTimed(Collection<?> paths, Pass pass) {
+        Recorded recorded = new Recorded(pass);
+        if (budgetNanos > 0 && !warmPaths.containsAll(paths)) {
+            untilStable(recorded);
+            warmPaths.addAll(paths);
+            return recorded.last();
+        }
+        long before = jit.getAsLong();
+        recorded.run();
+        long after = jit.getAsLong();
+        long start = clock.getAsLong();
+        long cap = Math.min(quietPerKeyNanos, quietBudgetNanos);
+        while (after != before && clock.getAsLong() - start < cap) {
+            before = after;
+            recorded.run();
+            after = jit.getAsLong();
+        }
+        quietBudgetNanos -= clock.getAsLong() - start;
+        return recorded.last();
+    }
+
+    /** Whether {@link #warmTimed} has settled a key that ran {@code path}. */
+    synchronized boolean warm(Object path) { return warmPaths.contains(path); }
 
     /**
      * Settles {@code key} the first time it is asked for, while budget is left; the passes it ran

@@ -88,6 +88,11 @@ public final class SparseModel {
      * than it is.
      */
     public static SparseModel plan(Model model, int batch, SparsePlanner planner, Tensor x) {
+        return plan(model, batch, planner, x, PlanProgress.NONE);
+    }
+
+    /** {@link #plan(Model, int, SparsePlanner, Tensor)}, telling {@code progress} as each layer is planned. */
+    public static SparseModel plan(Model model, int batch, SparsePlanner planner, Tensor x, PlanProgress progress) {
         if (!(model.backend() instanceof CpuBackend cpu))
             throw new IllegalStateException("sparse inference runs on the CPU: bind the model to a CpuBackend first (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + ")");
@@ -97,7 +102,12 @@ public final class SparseModel {
         if (x != null) WholeModelCheck.checkBatch(model, x, batch);
         // the dense forward on x runs only as far as the last planned layer (none: not at all): nothing after it is planned on it
         String lastPlanned = null;
-        for (Model.Node node : model.nodes()) if (planned(node.layer())) lastPlanned = node.name();
+        int total = 0, done = 0;
+        for (Model.Node node : model.nodes())
+            if (planned(node.layer())) {
+                lastPlanned = node.name();
+                total++;
+            }
         if (x != null && lastPlanned != null) {
             model.forwardUntil(ExecContext.inference(cpu), List.of(x), lastPlanned, (node, ins) -> {
                 Tensor in = ins.getFirst();
@@ -116,6 +126,7 @@ public final class SparseModel {
                 sm.linear.put(d.name(), new SparseLinear(d.name(), c.matrix(), b));
                 sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
                         c.matrix().sparsity(), c.format(), c.timings()));
+                progress.planned(++done, total, d.name(), c.format());
             } else if (layer instanceof Conv2D conv && planned(conv)) {
                 Shape in = model.shapeOf(node.inputs().getFirst());
                 ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
@@ -127,6 +138,7 @@ public final class SparseModel {
                         image == null ? null : im2col(cpu, image, in, g));
                 sm.convs.put(conv.name(), new ConvPlan(conv, c.matrix(), b, c.tapMajor()));
                 sm.plans.add(new LayerPlan(conv.name(), conv.type(), rows, k, hw, c.matrix().sparsity(), c.format(), c.timings()));
+                progress.planned(++done, total, conv.name(), c.format());
             }
         }
         return sm;

@@ -15,9 +15,11 @@ import java.util.SplittableRandom;
  * kernel larger than 1x1, on its tap-major A, see {@link #chooseConv} and {@link ConvTaps}).
  * Dense is always a candidate and a sparse format must beat it by
  * {@code margin} to be chosen, so a planned model is never slower than the dense one beyond
- * timing noise. The first time a (shape, batch, candidates) is timed in this JVM, untimed passes
- * run until the figures are stable ({@link Settle}: about 2 s each and 10 s per JVM at most), so
- * that a layer is not judged on code the JIT is still compiling for its shape.
+ * timing noise. The first time a kernel code path is timed in this JVM ({@link #codePaths}: a
+ * format's product of one kind), untimed passes run until the figures are stable
+ * ({@link Settle#warmTimed}: about 2 s each and 10 s per JVM at most), so that a layer is not judged
+ * on code the JIT is still compiling; a later shape on warm paths is timed again only while the JIT
+ * moved during its pass.
  */
 public final class SparsePlanner {
 
@@ -119,7 +121,7 @@ public final class SparsePlanner {
      * layers: x [n, cols]); otherwise {@link SparseMatrix#multiplyT} (convolutions: X [cols, n]).
      */
     public Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor) {
-        return choose(a, rows, cols, n, batchMajor, null);
+        return choose(a, rows, cols, n, batchMajor, null, null);
     }
 
     /**
@@ -147,13 +149,9 @@ public final class SparsePlanner {
         return choose(kernel, out, k, n, false, taps, cols);
     }
 
-    /** {@link #choose} with, when {@code tapMajorA} is given, NmMatrix on it (a 2:4 convolution's A in tap-major order). */
-    private Choice choose(float[] a, int rows, int cols, int n, boolean batchMajor, float[] tapMajorA) {
-        return choose(a, rows, cols, n, batchMajor, tapMajorA, null);
-    }
-
     /**
-     * {@link #choose(float[], int, int, int, boolean, float[])} timed on {@code input} (x [n, cols]
+     * {@link #choose(float[], int, int, int, boolean)} with, when {@code tapMajorA} is given,
+     * NmMatrix on it (a 2:4 convolution's A in tap-major order), timed on {@code input} (x [n, cols]
      * for batch-major products, X [cols, n] for the others; null: uniform random in [0, 1)).
      * Random inputs have no zeros, where real ones have many (ReLU outputs, blank pixels) that the
      * dense batch-1 GEMM skips ({@code Sgemm}'s small-M path): timed on them, dense does more work
@@ -199,12 +197,11 @@ public final class SparsePlanner {
                 candidates.add(NmMatrix.fromDense(tapMajorA, rows, cols));
             }
         }
-        // quick options (minMillis 0) promise no reliable figures: they are not settled either
-        // settled now: the loop's last pass is the timing (a key settled before, or a spent budget, times below)
-        double[] ms = options.minMillis() <= 0 ? null : settle.onceTimed(
-                new Settle.Key(rows, cols, n, batchMajor, candidates.stream().map(SparsePlanner::label).toList()),
-                () -> timer.time(candidates, x, y, n, batchMajor));
-        if (ms == null) ms = timer.time(candidates, x, y, n, batchMajor);
+        // quick options (minMillis 0) promise no reliable figures: they are not settled either;
+        // otherwise the settle's last pass is the timing
+        Settle.Pass timing = () -> timer.time(candidates, x, y, n, batchMajor);
+        double[] ms = options.minMillis() <= 0 ? timing.run()
+                : settle.warmTimed(codePaths(candidates.stream().map(SparsePlanner::label).toList(), n, batchMajor), timing);
         List<Timing> timings = new ArrayList<>();
         int best = 0;
         String force = options.force();
@@ -217,6 +214,20 @@ public final class SparsePlanner {
         }
         SparseMatrix chosen = candidates.get(best);
         return new Choice(chosen, label(chosen), List.copyOf(timings), best == tapMajorIndex);
+    }
+
+    /**
+     * The compiled code the candidates {@code labels} run for a product of {@code n} columns, one
+     * path each, as {@link Settle#warmTimed} settles them: the format (with its block or N:M), the
+     * product ({@link SparseMatrix#multiply} for a batch-major one, {@link SparseMatrix#multiplyT}
+     * otherwise: different loops) and the branch {@code n} takes: 1 (the GEMV/SpMV loops of
+     * DenseMatrix, CsrMatrix, BlockedEllMatrix), 2-4 (Sgemm's small-row path for a batch-major
+     * dense product, {@code Sgemm.SMALL_M}) or more. Shapes within a path run the same code:
+     * their loop tails are warmed up for every path ({@link #warmUpKernels}).
+     */
+    static List<String> codePaths(List<String> labels, int n, boolean batchMajor) {
+        String product = (batchMajor ? "multiply" : "multiplyT") + (n == 1 ? " n=1" : n <= 4 ? " n<=4" : " n>4");
+        return labels.stream().map(l -> l + " " + product).toList();
     }
 
     /** Plans one Dense layer from its kernel W [in, out] and bias [out] (or null). */

@@ -69,4 +69,52 @@ class DistillationParityIT extends GpuParityFixture {
         assertEquals(0, gpu.distillation(gx, gx, gd, 1f, 2f, 1f, rows, cols), 1e-4);
         Parity.assertClose("dLogits after KL(p || p)", d0, gpu.download(gd), 1e-6, 0);
     }
+
+    /**
+     * Large logits (+-4000) at T = 3, where 1/T is not a power of two: the scaled logits x/T round
+     * in float (ulp(1333) = 1.2e-4), so the kernel takes each logit's difference from the row max
+     * (exact in float) before scaling. With weight and gradScale 1 and dLogits from 0 the gradient
+     * is T * (q - p) itself, not hidden under a 1/rows scale; the teacher is the student plus a
+     * little noise, so p and q overlap and are far from one-hot.
+     */
+    @Test
+    void largeLogitsAtATemperatureNotAPowerOfTwoKeepTheGradientPrecise() {
+        int rows = 64, cols = 100;
+        float temp = 3;
+        float[] s = Parity.uniform(rows * cols, 21, -4000, 4000), t = s.clone(), noise = Parity.uniform(rows * cols, 22, -2, 2);
+        for (int i = 0; i < t.length; i++) t[i] += noise[i];
+        float[] want;
+        try (Tensor cs = cpu.upload(s, Shape.of(rows, cols)); Tensor ct = cpu.upload(t, Shape.of(rows, cols)); Tensor cd = cpu.zeros(rows, cols)) {
+            cpu.distillation(cs, ct, cd, 1f, temp, 1f, rows, cols);
+            want = cpu.download(cd);
+        }
+        Tensor gs = keep(gpu.upload(s, Shape.of(rows, cols))), gt = keep(gpu.upload(t, Shape.of(rows, cols)));
+        Tensor gd = keep(gpu.zeros(rows, cols));
+        gpu.distillation(gs, gt, gd, 1f, temp, 1f, rows, cols);
+        double largest = 0;
+        for (float v : want) largest = Math.max(largest, Math.abs(v));
+        assertTrue(largest > 0.1, "the test needs gradients well away from 0, got at most " + largest);
+        Parity.assertClose("distillation gradient at T=3, logits +-4000", want, gpu.download(gd), 2e-6, 1e-5);
+    }
+
+    /**
+     * A row whose logits span more than the float range (3e38 - -3e38 overflows to -inf): the
+     * probability there is 0 in both softmaxes, and its KL term 0 * (-inf - -inf) must count as 0,
+     * not NaN. The other row is ordinary, so the loss is the CPU's.
+     */
+    @Test
+    void logitsSpanningMoreThanTheFloatRangeGiveAFiniteLoss() {
+        int rows = 2, cols = 3;
+        float[] s = {3e38f, -3e38f, 0, 1, 2, 3}, t = {3e38f, -3e38f, 0, 3, 2, 1};
+        double want;
+        try (Tensor cs = cpu.upload(s, Shape.of(rows, cols)); Tensor ct = cpu.upload(t, Shape.of(rows, cols))) {
+            want = cpu.distillation(cs, ct, null, 1f, 2f, 1f, rows, cols);
+        }
+        Tensor gs = keep(gpu.upload(s, Shape.of(rows, cols))), gt = keep(gpu.upload(t, Shape.of(rows, cols)));
+        Tensor gd = keep(gpu.zeros(rows, cols));
+        double got = gpu.distillation(gs, gt, gd, 1f, 2f, 1f, rows, cols);
+        assertTrue(want > 0.1, "the test needs a loss well above 0, got " + want);
+        Parity.assertClose("distillation loss over the float range", want, got, 1e-6, 1e-5);
+        for (float v : gpu.download(gd)) assertTrue(Float.isFinite(v), "gradient " + v);
+    }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The settle loop and the planner's use of it, on scripted timings and a scripted clock (no wall-clock noise). */
@@ -234,5 +235,92 @@ class SettleTest {
         };
         new SparsePlanner(SparsePlanner.Options.quick(), new Settle(() -> 0L, 1_000, 10_000), timer).choose(a, 12, 16, 1, true);
         assertEquals(1, calls.get());
+    }
+
+    /** A pass that advances the scripted clock by {@code nanos} and returns a different figure each call (never stable), counting calls. */
+    private static Settle.Pass costing(AtomicLong now, long nanos, AtomicInteger calls) {
+        return () -> {
+            now.addAndGet(nanos);
+            return new double[]{calls.incrementAndGet() % 2 == 0 ? 1 : 10};
+        };
+    }
+
+    /**
+     * ResNet-50's case: dozens of convolution shapes on the same kernels, then one Dense layer, the
+     * only product of its kind. Settled per shape, the budget was gone before the Dense layer and
+     * it was timed cold; settled per code path, the convolutions after the first cost one pass
+     * each and the Dense layer's new paths are settled.
+     */
+    @Test void aNewCodePathIsSettledAfterManyShapesOnWarmOnes() {
+        AtomicLong now = new AtomicLong();
+        Settle settle = new Settle(now::get, () -> 0L, 300, 500, 200, 1_000);
+        AtomicInteger calls = new AtomicInteger();
+        List<String> convPaths = SparsePlanner.codePaths(List.of("dense", "csr"), 49, false);
+        settle.warmTimed(convPaths, costing(now, 100, calls));
+        assertEquals(4, calls.get(), "the first shape on new paths: passes for 300 ns after the first");
+        assertTrue(settle.warm("csr multiplyT n>4"));
+        for (int layer = 0; layer < 50; layer++) {
+            calls.set(0);
+            settle.warmTimed(convPaths, costing(now, 100, calls));
+            assertEquals(1, calls.get(), "a shape on warm paths with the JIT quiet: one pass, the timing");
+        }
+        calls.set(0);
+        List<String> densePaths = SparsePlanner.codePaths(List.of("dense", "csr"), 1, true);
+        assertEquals(List.of("dense multiply n=1", "csr multiply n=1"), densePaths);
+        double[] last = settle.warmTimed(densePaths, costing(now, 100, calls));
+        assertEquals(2, calls.get(), "a new path after 5,000 ns of warm shapes: settled, on what the first key left of the 500 ns (100 ns)");
+        assertEquals(1, last[0], "the figures are the last pass's (the second: 1)");
+        assertTrue(settle.warm("dense multiply n=1"));
+    }
+
+    /**
+     * On warm paths a pass during which the JIT finished or ran something (a new shape that meets
+     * an untaken branch deoptimises and recompiles) is repeated until one runs with the JIT
+     * quiet, within the per-key and total limits for those repeats.
+     */
+    @Test void onWarmPathsAPassDuringWhichTheJitMovedIsRepeated() {
+        AtomicLong now = new AtomicLong();
+        AtomicLong compiled = new AtomicLong();
+        Settle settle = new Settle(now::get, compiled::get, 1_000, 10_000, 250, 400);
+        List<String> paths = List.of("csr multiplyT n>4");
+        settle.warmTimed(paths, () -> new double[]{1}); // warms the path (stable at once: no clock, no JIT)
+        AtomicInteger calls = new AtomicInteger();
+        double[] last = settle.warmTimed(paths, () -> {
+            now.addAndGet(100);
+            int call = calls.incrementAndGet();
+            if (call <= 2) compiled.addAndGet(5); // the JIT finished work during the first two passes
+            return new double[]{call <= 2 ? 9 : 1};
+        });
+        assertEquals(3, calls.get(), "two passes with the JIT moving, then a quiet one");
+        assertEquals(1, last[0], "the quiet pass's figures");
+        calls.set(0);
+        settle.warmTimed(paths, () -> {
+            now.addAndGet(100);
+            calls.incrementAndGet();
+            compiled.addAndGet(5); // never quiet
+            return new double[]{1};
+        });
+        assertEquals(3, calls.get(), "repeats start for what is left of the 400 ns total (200, less than the 250 per key) after the first pass: at 0 and 100 ns");
+        calls.set(0);
+        settle.warmTimed(paths, () -> {
+            now.addAndGet(100);
+            calls.incrementAndGet();
+            compiled.addAndGet(5);
+            return new double[]{1};
+        });
+        assertEquals(1, calls.get(), "the 400 ns for repeats is spent (200 + 200): the first pass is the timing");
+    }
+
+    /** Once the budget for new paths is spent, a new path is timed as a warm one: one pass while the JIT is quiet. */
+    @Test void aNewPathAfterTheBudgetIsSpentIsTimedOnce() {
+        AtomicLong now = new AtomicLong();
+        Settle settle = new Settle(now::get, () -> 0L, 300, 300, 200, 1_000);
+        AtomicInteger calls = new AtomicInteger();
+        settle.warmTimed(List.of("a"), costing(now, 100, calls));
+        assertEquals(4, calls.get(), "the whole 300 ns budget");
+        calls.set(0);
+        settle.warmTimed(List.of("b"), costing(now, 100, calls));
+        assertEquals(1, calls.get());
+        assertFalse(settle.warm("b"), "not settled: a later key on it is not taken for warm by mistake");
     }
 }

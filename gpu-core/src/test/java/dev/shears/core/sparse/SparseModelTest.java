@@ -55,4 +55,19 @@ class SparseModelTest {
         assertEquals(6 * 25, conv2.cols());
         assertEquals(10 * 10, conv2.n());
     }
+
+    /** The progress listener hears every planned layer once, in plan order, counted 1..n of n, with the format the plan chose. */
+    @Test void progressIsToldEachLayerAsItIsPlanned() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-5", Shape.of(1, 28, 28), 10).bind(be, 1);
+        KernelPruning.pruneKernels(m, 0.9);
+        java.util.List<String> heard = new java.util.ArrayList<>();
+        SparseModel sm = SparseModel.plan(m, 2, new SparsePlanner(SparsePlanner.Options.quick()), null,
+                (index, total, layer, format) -> heard.add(index + "/" + total + " " + layer + " " + format));
+        java.util.List<String> want = new java.util.ArrayList<>();
+        for (int i = 0; i < sm.plans().size(); i++)
+            want.add((i + 1) + "/5 " + sm.plans().get(i).layer() + " " + sm.plans().get(i).format());
+        assertEquals(want, heard);
+        assertEquals("5/5 fc3", heard.getLast().substring(0, 7));
+    }
 }

@@ -103,15 +103,9 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            // blocks and channels: the same sentence, naming the unit, what it is of and the order it goes in
-            String[] unit = switch (structure) {
-                case BlockStructure b -> new String[]{"block", b.recipeName().substring(BlockStructure.PREFIX.length()) + " blocks of each layer's GEMM matrix",
-                        "smallest mean |w|", "blocks"};
-                case ChannelStructure c -> new String[]{"channel", "output channels", "smallest L1 norm", "channels"};
-                case null, default -> null;
-            };
-            if (unit != null)
-                return "gradual " + unit[0] + " pruning (whole " + unit[1] + ", " + unit[2] + " first), " + ramp(" of each layer's " + unit[3]);
+            WholeUnits units = WholeUnits.of(structure);
+            if (units != null)
+                return "gradual " + units.kind() + " pruning (whole " + units.what() + ", " + units.order() + " first), " + ramp(" of each layer's " + units.plural());
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT,
                         "gradual %s magnitude pruning (per group of %d inputs / input channels), %s: target %.1f%% at epoch %s rising to %.1f%% at epoch %s,"
@@ -164,15 +158,10 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            // blocks and channels: the same sentence, naming the unit and the order it goes in
-            String[] unit = switch (structure) {
-                case BlockStructure b -> new String[]{"block", b.recipeName().substring(BlockStructure.PREFIX.length()) + " blocks", "smallest mean |w|"};
-                case ChannelStructure c -> new String[]{"channel", "output channels", "smallest L1 norm"};
-                case null, default -> null;
-            };
-            if (unit != null)
+            WholeUnits units = WholeUnits.of(structure);
+            if (units != null)
                 return String.format(java.util.Locale.ROOT, "one-shot %s pruning (%.1f%% of each layer's %s, %s first) at epoch %s (final sparsity reached there)%s",
-                        unit[0], 100 * sparsity, unit[1], unit[2], shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
+                        units.kind(), 100 * sparsity, units.brief(), units.order(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));
             if (structure instanceof NmStructure structure)
                 return String.format(java.util.Locale.ROOT, "one-shot %s magnitude pruning (%.1f%%, per group of %d inputs / input channels) at epoch %s (final sparsity reached there)%s",
                         structure, 100 * sparsity, structure.m(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));

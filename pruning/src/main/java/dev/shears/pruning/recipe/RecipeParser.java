@@ -241,19 +241,14 @@ public final class RecipeParser {
     private static Distillation distillation(Fields f) {
         f.allow("weight", "temperature", "teacher");
         double weight = f.number("weight", Distillation.DEFAULT_WEIGHT);
-        if (!(weight > 0 && weight <= 1))
-            throw f.error("weight", PruningModifier.num(weight) + " is not in (0, 1]; it is the soft-target share a of the loss "
-                    + "(1 - a) CE + a T^2 KL: 0.5 is usual, 1 drops the labels; leave the distillation block out to train without a teacher");
         double temperature = f.number("temperature", Distillation.DEFAULT_TEMPERATURE);
-        if (!(temperature > 0) || Double.isInfinite(temperature))
-            throw f.error("temperature", PruningModifier.num(temperature) + " is not a finite number > 0; 1 is the plain softmax, 2 to 4 are usual");
         String teacher = f.string("teacher", Distillation.Teacher.Start.NAME);
-        if (teacher.isBlank()) throw f.error("teacher", "is empty; give 'start' (the model the run starts from) or a model file path");
         f.rejectUnknown();
         try {
             return new Distillation(weight, temperature, Distillation.Teacher.parse(teacher));
         } catch (RecipeException e) {
-            throw f.wrap(e);
+            // Distillation's messages name the field by its whole path (distillation.weight): only the source is added
+            throw new RecipeException(f.source + ": " + e.getMessage(), e);
         }
     }
 

@@ -42,7 +42,7 @@ import java.util.Map;
  * has in the masked model, or NaN where it is not constant. Layers that act channel by channel
  * (activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D, global pooling) pass the
  * atoms on; Flatten repeats each channel's atom over its block of H*W features (row-major NCHW);
- * a Permute read only by a Flatten (a Keras channels_last Flatten) gives each element its channel's atom;
+ * a Permute read only by a Flatten or a Reshape to one dimension (a Keras channels_last Flatten) gives each element its channel's atom;
  * Concat on axis 0 concatenates them; Add and Multiply join the atoms at each position into one set
  * (union-find), since a channel of their output can only go if it goes from every input. Anything
  * else (a Reshape to more than one dimension (one is a Flatten), another Permute, Softmax, LRN, a grouped convolution, the model output, a graph input)
@@ -235,13 +235,13 @@ final class ChannelFlow {
         consts.put(n.name(), out);
     }
 
-    /** Whether {@code tensor} is read by Flatten layers only (and is not the model output). */
+    /** Whether {@code tensor} is read by Flatten layers (or Reshapes to one dimension, which are Flattens) only (and is not the model output). */
     private boolean onlyFlattenReads(String tensor) {
         if (tensor.equals(model.outputName())) return false;
         boolean any = false;
         for (Model.Node n : model.nodes()) {
             if (!n.inputs().contains(tensor)) continue;
-            if (!(n.layer() instanceof Flatten)) return false;
+            if (!(n.layer() instanceof Flatten || n.layer() instanceof Reshape r && r.target().rank() == 1)) return false;
             any = true;
         }
         return any;

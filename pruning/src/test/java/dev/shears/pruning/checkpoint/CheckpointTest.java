@@ -162,7 +162,7 @@ class CheckpointTest {
         assertTrue(e.getMessage().contains("version 3") && e.getMessage().contains("(2)"), e.getMessage());
     }
 
-    /** Every field of a training state survives the file, NaN, N:M updates and labels included. */
+    /** Every field of a training state survives the file, NaN, N:M updates, labels and a distillation loss included. */
     @Test
     void trainingStateRoundTrips(@TempDir Path dir) {
         Model m = everyLayer().bind(be, 1);
@@ -171,7 +171,8 @@ class CheckpointTest {
         layers.put("conv/kernel", 1.0 / 3);
         var epochs = java.util.List.of(
                 new dev.shears.pruning.train.EpochMetrics(0, 0.05, Double.NaN, Double.NaN, 2.3, 0.1, 0, 0, layers, 0),
-                new dev.shears.pruning.train.EpochMetrics(1, 0.1 + 0.2, 1.1, 0.7, Double.POSITIVE_INFINITY, 0.8, 0.25, 0.24999999999999997, layers, 1.5));
+                new dev.shears.pruning.train.EpochMetrics(1, 0.1 + 0.2, 1.1, 0.7, Double.POSITIVE_INFINITY, 0.8, 0.25, 0.24999999999999997, layers, 1.5,
+                        0.123456789)); // a distillation loss (the others have none: NaN, not written)
         var nm = new dev.shears.pruning.MaskUpdate(0.3, dev.shears.pruning.recipe.Scope.LAYER, dev.shears.pruning.recipe.NmStructure.TWO_FOUR, 3,
                 java.util.List.of(new dev.shears.pruning.LayerSparsity("fc/kernel", 5760, 1440)));
         var plain = new dev.shears.pruning.MaskUpdate(0.123456789, dev.shears.pruning.recipe.Scope.GLOBAL,

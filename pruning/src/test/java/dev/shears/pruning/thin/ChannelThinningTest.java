@@ -244,6 +244,24 @@ class ChannelThinningTest {
         assertSameOutputs(m, t.model());
     }
 
+    /** The same with the Flatten written as a Reshape to one dimension (an ONNX Transpose -> Reshape): seen through alike. */
+    @Test void aPermuteIntoAReshapeToOneDimensionThinsTheConvolutionBeforeIt() {
+        Model m = Model.builder().input("x", IMAGE)
+                .then(Conv2D.of("conv1", 1, 8, 3, 1, 0, true)).then(new ActivationLayer("relu1", Activation.RELU))
+                .then(new Permute("to_channels_last", 1, 2, 0))
+                .then(new Reshape("reshape", Shape.of(26 * 26 * 8)))
+                .then(new Dense("fc1", 26 * 26 * 8, 16, true)).then(new ActivationLayer("relu2", Activation.RELU))
+                .then(new Dense("fc2", 16, 10, true))
+                .build();
+        randomised(m, 7);
+        zeroChannels(m, "conv1/kernel", 1, 4, 6);
+        ThinnedModel t = ChannelThinning.thin(m);
+        assertEquals(java.util.List.of(), t.warnings());
+        assertEquals(3, t.removed().get("conv1"));
+        assertEquals(5 * 26 * 26, ((Dense) t.model().layer("fc1")).inFeatures());
+        assertSameOutputs(m, t.model());
+    }
+
     @Test void aModelWithNothingZeroComesBackTheSameSize() {
         Model m = randomised(Architectures.create("lenet-300-100", IMAGE, 10), 6);
         ThinnedModel t = ChannelThinning.thin(m);

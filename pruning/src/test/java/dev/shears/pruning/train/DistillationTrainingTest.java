@@ -1,5 +1,6 @@
 package dev.shears.pruning.train;
 
+import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Dataset;
@@ -7,6 +8,10 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.core.nn.layers.ActivationLayer;
+import dev.shears.core.nn.layers.BatchNorm;
+import dev.shears.core.nn.layers.Dense;
+import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.TestModels;
@@ -143,6 +148,48 @@ class DistillationTrainingTest {
             assertArrayEquals(a.values().get(p.name()), b.values().get(p.name()), p.name() + " differs after resuming");
         for (int e = 1; e <= 6; e++)
             assertEquals(whole.epochs().get(e).distillationLoss(), rest.epochs().get(e).distillationLoss(), 0, "epoch " + e + " distillation loss");
+    }
+
+    /** {@link TestModels#mlp} (no softmax) with a BatchNorm and a Dropout after the first ReLU: the same Dense weights under bind(be, 5). */
+    private Model mlpWithBatchNormAndDropout() {
+        return Model.builder().input("x", Shape.of(FEATURES))
+                .then(new Dense("dense_1", FEATURES, 48, true))
+                .then(new ActivationLayer("relu_1", Activation.RELU))
+                .then(new BatchNorm("bn_1", 48, 1e-3f, 0.9f))
+                .then(new Dropout("dropout_1", 0.5f))
+                .then(new Dense("dense_2", 48, 32, true))
+                .then(new ActivationLayer("relu_2", Activation.RELU))
+                .then(new Dense("dense_3", 32, CLASSES, true))
+                .build().bind(be, 5);
+    }
+
+    @Test
+    void theTeacherRunsInInferenceModeNoDropoutAndItsRunningStatisticsKept() {
+        Recipe kd = pruneRecipe().withEpochs(2).withDistillation(new Distillation(0.5, 2.0, new Distillation.Teacher.Start()));
+        Model teacher = mlpWithBatchNormAndDropout();
+        ModelSnapshot before = ModelSnapshot.take(teacher, 0);
+        Model student = fresh();
+        new GmpTrainer(student, train, test, kd, 7).distillFrom(teacher).run();
+        // a training-mode forward would have moved the running mean and variance toward the batches'
+        ModelSnapshot after = ModelSnapshot.take(teacher, 0);
+        for (Parameter p : teacher.parameters())
+            assertArrayEquals(before.values().get(p.name()), after.values().get(p.name()), p.name() + " changed");
+
+        // the same teacher without its Dropout (rate 0.5): the student must learn exactly the same
+        Model noDropout = Model.builder().input("x", Shape.of(FEATURES))
+                .then(new Dense("dense_1", FEATURES, 48, true))
+                .then(new ActivationLayer("relu_1", Activation.RELU))
+                .then(new BatchNorm("bn_1", 48, 1e-3f, 0.9f))
+                .then(new Dense("dense_2", 48, 32, true))
+                .then(new ActivationLayer("relu_2", Activation.RELU))
+                .then(new Dense("dense_3", 32, CLASSES, true))
+                .build().bind(be, 5);
+        before.restore(noDropout);
+        Model twin = fresh();
+        new GmpTrainer(twin, train, test, kd, 7).distillFrom(noDropout).run();
+        ModelSnapshot a = ModelSnapshot.take(student, 2), b = ModelSnapshot.take(twin, 2);
+        for (Parameter p : student.parameters())
+            assertArrayEquals(a.values().get(p.name()), b.values().get(p.name()), p.name() + ": the teacher's Dropout changed what the student learnt");
     }
 
     @Test
