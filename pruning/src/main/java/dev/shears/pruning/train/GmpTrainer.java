@@ -64,7 +64,7 @@ import java.util.function.Consumer;
  * <p>CUDA graphs ({@link #useCudaGraphs}, off by default until measured on a GPU; system property
  * {@value #CUDA_GRAPHS_PROPERTY}): on the CUDA backend every full batch after the first is one
  * replay of a captured step ({@link CudaStepGraph}): the host fills pinned input and label buffers
- * and launches the graph, which copies them in, runs forward, loss, backward and the masked update
+ * (and, distilling from a cached table, the batch's teacher logits) and launches the graph, which copies them in, runs forward, loss, backward and the masked update
  * with this step's learning rate, Adam step and dropout seed read from device memory, and copies
  * the loss and correct count back. Two such graphs, each with its own pinned buffers, replay in
  * turn, so the host gathers the next batch into one while the GPU runs the other. The first full batch runs uncaptured (it allocates the layers'
