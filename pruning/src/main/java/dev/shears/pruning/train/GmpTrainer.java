@@ -348,9 +348,6 @@ public final class GmpTrainer {
         return teacherTable.row(sample);
     }
 
-    /** Whether this run distils from a teacher ({@link #distillFrom}). */
-    public boolean distilling() { return teacher != null; }
-
     /** Hands the run's state to {@code sink} at the end of every epoch, before the listeners hear of the epoch. */
     public GmpTrainer saveEachEpoch(Consumer<TrainingState> sink) {
         this.epochSink = sink;
