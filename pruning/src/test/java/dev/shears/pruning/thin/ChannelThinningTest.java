@@ -7,6 +7,7 @@ import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.*;
@@ -228,28 +229,20 @@ class ChannelThinningTest {
 
     /** A Keras channels_last CNN imports its Flatten as Permute [C, H, W] -> [H, W, C] then Flatten: thinning sees through both. */
     @Test void aPermuteIntoFlattenAsKerasImportsItThinsTheConvolutionBeforeIt() {
-        Model m = Model.builder().input("x", IMAGE)
-                .then(Conv2D.of("conv1", 1, 8, 3, 1, 0, true)).then(new ActivationLayer("relu1", Activation.RELU))
-                .then(new Permute("flatten_to_keras_order", 1, 2, 0))
-                .then(new Flatten("flatten"))
-                .then(new Dense("fc1", 26 * 26 * 8, 16, true)).then(new ActivationLayer("relu2", Activation.RELU))
-                .then(new Dense("fc2", 16, 10, true))
-                .build();
-        randomised(m, 7);
-        zeroChannels(m, "conv1/kernel", 1, 4, 6);
-        ThinnedModel t = ChannelThinning.thin(m);
-        assertEquals(java.util.List.of(), t.warnings());
-        assertEquals(3, t.removed().get("conv1"));
-        assertEquals(5 * 26 * 26, ((Dense) t.model().layer("fc1")).inFeatures());
-        assertSameOutputs(m, t.model());
+        assertThinsThroughPermuteInto(new Flatten("flatten"));
     }
 
     /** The same with the Flatten written as a Reshape to one dimension (an ONNX Transpose -> Reshape): seen through alike. */
     @Test void aPermuteIntoAReshapeToOneDimensionThinsTheConvolutionBeforeIt() {
+        assertThinsThroughPermuteInto(new Reshape("reshape", Shape.of(26 * 26 * 8)));
+    }
+
+    /** conv1 (8 filters, 3 zeroed) -> relu -> Permute to channels-last -> {@code flatten} -> fc1 -> fc2 thins conv1 and fc1's inputs, outputs unchanged. */
+    private static void assertThinsThroughPermuteInto(Layer flatten) {
         Model m = Model.builder().input("x", IMAGE)
                 .then(Conv2D.of("conv1", 1, 8, 3, 1, 0, true)).then(new ActivationLayer("relu1", Activation.RELU))
                 .then(new Permute("to_channels_last", 1, 2, 0))
-                .then(new Reshape("reshape", Shape.of(26 * 26 * 8)))
+                .then(flatten)
                 .then(new Dense("fc1", 26 * 26 * 8, 16, true)).then(new ActivationLayer("relu2", Activation.RELU))
                 .then(new Dense("fc2", 16, 10, true))
                 .build();
