@@ -136,8 +136,10 @@ public final class GmpTrainer {
     private String teacherLogitsNode;
     /** the largest teacher-logits table {@link #run} keeps, in bytes ({@link #cacheTeacherLogits}) */
     private long teacherCacheBudget = TeacherLogits.DEFAULT_BUDGET_BYTES;
-    /** the teacher's logits of every training sample, computed at the start of {@link #run}; null when not cached (or no teacher) */
+    /** the teacher's logits of every training sample, computed at the start of {@link #run} and dropped at its end; null when not cached (or no teacher) */
     private TeacherLogits teacherTable;
+    /** whether the last {@link #run} kept {@link #teacherTable} */
+    private boolean teacherTableKept;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -340,11 +342,11 @@ public final class GmpTrainer {
     }
 
     /** Whether the last {@link #run} kept the teacher's logits in a table (false: the teacher ran on every batch, or no teacher). */
-    public boolean teacherLogitsCached() { return teacherTable != null; }
+    public boolean teacherLogitsCached() { return teacherTableKept; }
 
-    /** The teacher's logits of training sample {@code sample} from the last run's table (tests). */
+    /** The teacher's logits of training sample {@code sample} from the table, while the run goes on (tests: from a listener). */
     float[] cachedTeacherLogits(int sample) {
-        if (teacherTable == null) throw new IllegalStateException("no teacher-logits table: the run kept none");
+        if (teacherTable == null) throw new IllegalStateException("no teacher-logits table: the run kept none, or has ended");
         return teacherTable.row(sample);
     }
 
@@ -420,6 +422,7 @@ public final class GmpTrainer {
             teacherTable = null;
             if (teacher != null) {
                 if (cacheTeacher) teacherTable = TeacherLogits.compute(teacher, teacherLogitsNode, train, trainFull.x, trainTail.x);
+                teacherTableKept = cacheTeacher;
                 String how = cacheTeacher ? "distillation: teacher logits cached (" + teacherTable.describe() + ")"
                         : "distillation: teacher logits not cached: " + notCached + "; the teacher runs on every batch";
                 LOG.log(System.Logger.Level.DEBUG, how);
@@ -549,6 +552,7 @@ public final class GmpTrainer {
             // the graph writes into the batch tensors and layer buffers at every replay: destroy it first
             closeStepGraphs();
             for (Tensor t : owned) t.close();
+            teacherTable = null; // up to the budget of heap, of no use once the steps are done: not held while the caller goes on
         }
         TrainingHistory h = history();
         for (TrainingListener l : listeners) l.runFinished(h);

@@ -80,8 +80,7 @@ final class TeacherLogits {
             Tensor x = rows == batch ? xFull : xTail;
             backend.write(train.features(), start * per, x, 0, rows * per);
             Tensor logits = teacher.forwardUntil(ctx, List.of(x), logitsNode);
-            float[] host = backend.download(logits);
-            System.arraycopy(host, 0, table, start * classes, rows * classes);
+            backend.download(logits, 0, table, start * classes, rows * classes);
         }
         return new TeacherLogits(table, classes, (System.nanoTime() - t0) / 1e9);
     }

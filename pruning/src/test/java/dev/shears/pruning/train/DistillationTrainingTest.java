@@ -19,6 +19,8 @@ import dev.shears.pruning.recipe.Distillation;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.RecipeParser;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -162,13 +164,21 @@ class DistillationTrainingTest {
                 .build().bind(be, 5);
     }
 
-    @Test
-    void theTeacherRunsInInferenceModeNoDropoutAndItsRunningStatisticsKept() {
+    /**
+     * Both ways of getting the teacher's logits: the table computed once before the first step
+     * ({@link TeacherLogits}, the default) and the teacher's forward on every batch (budget 0).
+     */
+    @ParameterizedTest(name = "teacher logits cached: {0}")
+    @ValueSource(booleans = {true, false})
+    void theTeacherRunsInInferenceModeNoDropoutAndItsRunningStatisticsKept(boolean cached) {
         Recipe kd = pruneRecipe().withEpochs(2).withDistillation(new Distillation(0.5, 2.0, new Distillation.Teacher.Start()));
+        long budget = cached ? TeacherLogits.DEFAULT_BUDGET_BYTES : 0;
         Model teacher = mlpWithBatchNormAndDropout();
         ModelSnapshot before = ModelSnapshot.take(teacher, 0);
         Model student = fresh();
-        new GmpTrainer(student, train, test, kd, 7).distillFrom(teacher).run();
+        GmpTrainer kdRun = new GmpTrainer(student, train, test, kd, 7).distillFrom(teacher).cacheTeacherLogits(budget);
+        kdRun.run();
+        assertEquals(cached, kdRun.teacherLogitsCached());
         // a training-mode forward would have moved the running mean and variance toward the batches'
         ModelSnapshot after = ModelSnapshot.take(teacher, 0);
         for (Parameter p : teacher.parameters())
@@ -185,7 +195,7 @@ class DistillationTrainingTest {
                 .build().bind(be, 5);
         before.restore(noDropout);
         Model twin = fresh();
-        new GmpTrainer(twin, train, test, kd, 7).distillFrom(noDropout).run();
+        new GmpTrainer(twin, train, test, kd, 7).distillFrom(noDropout).cacheTeacherLogits(budget).run();
         ModelSnapshot a = ModelSnapshot.take(student, 2), b = ModelSnapshot.take(twin, 2);
         for (Parameter p : student.parameters())
             assertArrayEquals(a.values().get(p.name()), b.values().get(p.name()), p.name() + ": the teacher's Dropout changed what the student learnt");

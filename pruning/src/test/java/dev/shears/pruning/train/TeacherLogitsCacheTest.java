@@ -69,8 +69,14 @@ class TeacherLogitsCacheTest {
         ModelSnapshot start = trainedStart();
         Model teacher = copyOf(start);
         GmpTrainer t = new GmpTrainer(copyOf(start), train, test, recipe(1), 7).distillFrom(teacher);
+        // the table's rows, read while the run holds it (it drops the table when it ends)
+        float[][] table = new float[train.count()][];
+        t.addListener(new TrainingListener() {
+            @Override public void epochFinished(EpochMetrics m) { for (int i = 0; i < table.length; i++) table[i] = t.cachedTeacherLogits(i); }
+        });
         t.run();
         assertTrue(t.teacherLogitsCached(), "600 x 6 floats fit the default budget");
+        assertThrows(IllegalStateException.class, () -> t.cachedTeacherLogits(0), "the run released its table");
 
         // a per-batch forward on a shuffled order, batches of 32 and the tail of 24, as the steps without the table ran it
         int n = train.count();
@@ -87,7 +93,7 @@ class TeacherLogitsCacheTest {
             try (Tensor xt = be.upload(x, Shape.of(rows, FEATURES))) {
                 float[] logits = be.download(teacher.forwardUntil(new ExecContext(be, false, 0), List.of(xt), node));
                 for (int r = 0; r < rows; r++) {
-                    float[] cached = t.cachedTeacherLogits(order[s + r]);
+                    float[] cached = table[order[s + r]];
                     for (int c = 0; c < CLASSES; c++) maxDiff = Math.max(maxDiff, Math.abs(cached[c] - logits[r * CLASSES + c]));
                 }
             }
