@@ -80,7 +80,7 @@ left=$(( limit - tree - dev ))
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 echo "pack-gpu.sh: .device is $(mib "$dev") MiB, with the tree's files $(mib $(( tree + dev ))) MiB; $(mib "$left") MiB left of the 64 MiB the device tool carries" >&2
 if [[ $left -le 0 ]]; then
-  echo "pack-gpu.sh: too big to carry; see what grew: du -sh .device/* and the largest tracked files" >&2; exit 1
+  echo "pack-gpu.sh: too big to carry; see what grew: du -sh .device/* and the largest tracked files (sourcing .device/env.sh here unpacks 94 MB into .device/jre: delete it before carrying)" >&2; exit 1
 elif [[ $left -lt $(( 4 * 1048576 )) ]]; then
   echo "pack-gpu.sh: WARNING: only $(mib "$left") MiB of headroom (under 4 MiB); a few more commits of logs or data and the GPU session cannot start: trim .device or move large tracked files out" >&2
 fi
