@@ -10,7 +10,29 @@
 #     shared); run in the same Maven invocation as `package`, the reactor provides them.
 # Trimmed: onnxruntime's jar (54 MB of natives for the CPU ONNX Runtime benchmark and tests; nothing on the
 # GPU machine uses it), the modules' own jars, which duplicate .device/classes/<module>-main|test,
-# model-import's test classes and a second copy of the bundled data set (below).
+# model-import's test classes and a second copy of the bundled data set (below), and (measured on
+# 2026-11-21 with jar tf, jdeps -filter:none -verbose:class over every .device/classes folder, and
+# ./mvnw -o dependency:tree per module):
+#   - lib/'s junit-jupiter*, junit-platform-commons/-engine, opentest4j and apiguardian jars (1.7 MB):
+#     every class in them is also in junit-platform-console-standalone (only module-info.class differs),
+#     which device_tests runs with -jar, so the launcher's app class loader finds those classes before the
+#     test class loader reaches lib/; no main class of any module references org.junit, opentest4j or
+#     apiguardian. (To run JUnit under another program, as with compute-sanitizer, use
+#     `$JAVA -jar .device/junit-platform-console-standalone-*.jar execute --class-path "$CP" ...`:
+#     the launcher's own classes were only ever in the standalone jar.)
+#   - jmh-core, jopt-simple and commons-math3 (2.8 MB, bench's compile scope: jmh-core brings the other two;
+#     no source imports commons-math3) and jmh-generator-annprocess (the annotation processor, provided
+#     scope), with bench's jmh_generated classes: only bench's CPU JMH benchmarks (RunBenchmarks, SgemmBench,
+#     SparseLayerBench, SparseModelBench, TrainStepBench, OrtDenseBench) reference org.openjdk.jmh; what the
+#     GPU machine runs (bench/run-gpu.sh: dev.shears.bench.gpu's GpuBench, TrainBench, SparseGpuBench,
+#     GpuCharts, timed with CUDA events, and every *IT) reaches none of them. bench's two tests of them
+#     (RunBenchmarksJsonTest: a constant; SparseModelBenchTest: the model it builds) load only what they
+#     use and pass without JMH (checked with device_tests);
+#   - slf4j-api-2.0.18 (jhdf's): the same entries as slf4j-api-2.0.17 (cli's, beside slf4j-nop-2.0.17),
+#     which comes first on env.sh's sorted $CP, so no class was ever loaded from it.
+# Kept though no GPU test reads HDF5: lz4-java, compress-lzf, commons-lang3 and slf4j-api are jhdf's runtime
+# dependencies, and jhdf's FilterManager instantiates its LZ4, LZF and bitshuffle filters as soon as it is
+# initialised; model-import's Keras import/export uses jhdf, and cli's commands and tests reach it.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
@@ -32,6 +54,12 @@ sed -e 's|^grep -qxF .*info/exclude$|true # .device/ is in .gitignore (and in a 
 export SHEARS_JLINK_MODULES=${SHEARS_JLINK_MODULES:-java.base,java.logging,java.management,java.naming,java.xml,java.sql,java.desktop,jdk.unsupported,jdk.incubator.vector,jdk.zipfs,jdk.management,jdk.jfr}
 bash "$patched"
 rm -f .device/lib/onnxruntime-*.jar
+rm -f .device/lib/{junit-jupiter,junit-platform-commons,junit-platform-engine,opentest4j,apiguardian-api}-[0-9]*.jar \
+  .device/lib/junit-jupiter-{api,engine,params}-[0-9]*.jar
+rm -f .device/lib/{jmh-core,jmh-generator-annprocess,jopt-simple,commons-math3}-[0-9]*.jar
+rm -rf .device/classes/bench-main/dev/shears/bench/jmh_generated .device/classes/bench-main/META-INF/BenchmarkList \
+  .device/classes/bench-main/META-INF/CompilerHints
+rm -f .device/lib/slf4j-api-2.0.18.jar
 for m in $(sed -n 's|^ *<module>\(.*\)</module>|\1|p' pom.xml); do rm -f .device/lib/"$m"-[0-9]*.jar; done
 # model-import's tests (12 MB of copied Keras/ONNX files) have no GPU test among them
 rm -rf .device/classes/model-import-test
@@ -43,9 +71,16 @@ if [[ -d .device/classes/gpu-core-main/$data ]]; then
   rm -rf ".device/classes/gpu-core-main/$data"
   ln -sfn ../../gpu-core/src/main/resources .device/classes/gpu-core-resources
 fi
-# The device tool's 64 MiB hold the whole working tree that travels: the tracked files and .device.
-tree=$(git ls-files -z | du -cb --files0-from=- | tail -1 | cut -f1)
+# The device tool's 64 MiB hold the whole working tree that travels: the tracked files, the untracked ones
+# git does not ignore, and .device (du -b also counts its folders' entries: a slight overestimate).
+limit=$(( 64 * 1048576 ))
+tree=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | du -cb --files0-from=- | tail -1 | cut -f1)
 dev=$(du -sb .device | cut -f1)
-total=$(( (tree + dev) / 1048576 ))
-echo "pack-gpu.sh: .device is $((dev / 1048576)) MiB, with the tracked files ${total} MiB (the device tool carries at most 64 MiB)" >&2
-[[ $total -lt 64 ]] || { echo "pack-gpu.sh: too big to carry; see what grew: du -sh .device/* and the largest tracked files" >&2; exit 1; }
+left=$(( limit - tree - dev ))
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+echo "pack-gpu.sh: .device is $(mib "$dev") MiB, with the tree's files $(mib $(( tree + dev ))) MiB; $(mib "$left") MiB left of the 64 MiB the device tool carries" >&2
+if [[ $left -le 0 ]]; then
+  echo "pack-gpu.sh: too big to carry; see what grew: du -sh .device/* and the largest tracked files (sourcing .device/env.sh here unpacks 94 MB into .device/jre: delete it before carrying)" >&2; exit 1
+elif [[ $left -lt $(( 4 * 1048576 )) ]]; then
+  echo "pack-gpu.sh: WARNING: only $(mib "$left") MiB of headroom (under 4 MiB); a few more commits of logs or data and the GPU session cannot start: trim .device or move large tracked files out" >&2
+fi
