@@ -130,20 +130,26 @@ class DistillationTrainingTest {
         for (EpochMetrics m : hPlain.epochs()) assertTrue(Double.isNaN(m.distillationLoss()));
     }
 
-    @Test
-    void aResumedDistillationRunComputesWhatTheUninterruptedOneDoes() {
+    /** Resume is exact both ways of getting the teacher's logits: the table (the default) and the teacher on every batch (budget 0). */
+    @ParameterizedTest(name = "teacher logits cached: {0}")
+    @ValueSource(booleans = {true, false})
+    void aResumedDistillationRunComputesWhatTheUninterruptedOneDoes(boolean cached) {
+        long budget = cached ? 256L << 20 : 0;
         ModelSnapshot start = denseStart();
         Recipe kd = pruneRecipe().withDistillation(new Distillation(0.5, 4.0, new Distillation.Teacher.Start()));
         Model straight = copyOf(start);
         List<TrainingState> states = new ArrayList<>();
         List<ModelSnapshot> snaps = new ArrayList<>();
-        GmpTrainer t = new GmpTrainer(straight, train, test, kd, 7).distillFrom(copyOf(start));
+        GmpTrainer t = new GmpTrainer(straight, train, test, kd, 7).distillFrom(copyOf(start)).cacheTeacherLogits(budget);
         t.saveEachEpoch(s -> { states.add(s); snaps.add(ModelSnapshot.take(straight, s.epoch())); });
         TrainingHistory whole = t.run();
 
         int cut = 3;
         Model resumed = copyOf(snaps.get(cut - 1));
-        TrainingHistory rest = new GmpTrainer(resumed, train, test, kd, 7).distillFrom(copyOf(start)).resumeFrom(states.get(cut - 1)).run();
+        GmpTrainer r = new GmpTrainer(resumed, train, test, kd, 7).distillFrom(copyOf(start)).cacheTeacherLogits(budget).resumeFrom(states.get(cut - 1));
+        TrainingHistory rest = r.run();
+        assertEquals(cached, t.teacherLogitsCached());
+        assertEquals(cached, r.teacherLogitsCached());
         ModelSnapshot a = ModelSnapshot.take(straight, 6), b = ModelSnapshot.take(resumed, 6);
         for (Parameter p : straight.parameters())
             assertArrayEquals(a.values().get(p.name()), b.values().get(p.name()), p.name() + " differs after resuming");
