@@ -1,6 +1,8 @@
 package dev.shears.core.cuda;
 
 import dev.shears.core.backend.Activation;
+import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
@@ -133,6 +135,28 @@ class CudaStepGraphIT {
                 java.lang.foreign.MemorySegment.copy(lab, 0, g.labels(), ValueLayout.JAVA_INT, 0, ROWS);
                 assertEquals(ok.lossSum(), g.launch(0f, 1, 0).lossSum(), 1e-9, "the results are cleared at every replay");
             }
+        }
+    }
+
+    /** Knowledge distillation's third per-sample input: refused unless FLOAT32 rows of this backend, one per label; absent, its buffer is refused. */
+    @Test
+    void targetsMustBeOneFloatRowPerLabelOfThisBackend() {
+        try (CudaBackend b = GpuTestSupport.strictBackend();
+             Tensor x = b.allocate(Shape.of(ROWS, CLASSES), DType.FLOAT32);
+             Tensor y = b.allocate(Shape.of(ROWS), DType.INT32);
+             Tensor shortRows = b.allocate(Shape.of(ROWS - 1, CLASSES), DType.FLOAT32);
+             Tensor ints = b.allocate(Shape.of(ROWS, CLASSES), DType.INT32);
+             Backend cpu = CpuBackend.create();
+             Tensor onCpu = cpu.allocate(Shape.of(ROWS, CLASSES), DType.FLOAT32)) {
+            for (Tensor bad : new Tensor[] {shortRows, ints, onCpu}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> CudaStepGraph.capture(b, x, y, bad, CLASSES, new Tensor[0], () -> { }));
+                assertTrue(e.getMessage().contains("must be a FLOAT32 tensor of " + b.name() + " with " + ROWS + " rows (one per label)"), e.getMessage());
+            }
+            try (CudaStepGraph g = CudaStepGraph.capture(b, x, y, CLASSES, new Tensor[0], () -> { })) {
+                var e = assertThrows(IllegalStateException.class, g::targets);
+                assertTrue(e.getMessage().contains("captured without a targets tensor"), e.getMessage());
+            }
+            assertEquals(0, b.allocator().bytesReservedForGraphs());
         }
     }
 
