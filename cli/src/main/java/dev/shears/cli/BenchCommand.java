@@ -131,11 +131,12 @@ final class BenchCommand implements Callable<Integer> {
                 device = be.name();
                 CudaSparsePlanner planner = new CudaSparsePlanner(
                         (quick ? CudaSparsePlanner.Options.quick() : CudaSparsePlanner.Options.defaults()).withPrecision(p));
+                PlanLine planLine = new PlanLine(new Progress(err, false));
                 for (double level : levels) {
                     Model m = loadForBench(be, level, err);
                     for (int n : batch) {
                         err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
-                        try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner)) {
+                        try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner, null, planLine)) {
                             rows.addAll(SparseBench.modelRows(sm.plans()));
                         }
                     }

@@ -56,7 +56,8 @@ final class InferenceReport {
             device = cuda.name();
             where = "on the GPU (cuBLAS against cuSPARSE)";
             CudaSparsePlanner planner = new CudaSparsePlanner();
-            comparison = b -> CudaInferenceComparison.measure(model, test, b, agreementSamples(b), planner);
+            PlanLine plan = new PlanLine(progress);
+            comparison = b -> CudaInferenceComparison.measure(model, test, b, agreementSamples(b), planner, plan);
         } else {
             backend = "cpu";
             device = SparseBench.cpuDevice();

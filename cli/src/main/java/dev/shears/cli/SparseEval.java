@@ -104,7 +104,8 @@ final class SparseEval {
             // would overflow is refused), and the whole-model check times on it
             if (precision == Precision.FP16) requireCalibrationBatch(model, test, batch);
             return onTestImages(model, test, batch, x -> {
-                try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner, precision == Precision.FP16 ? x : null)) {
+                try (CudaSparseModel sm = CudaSparseModel.plan(model, batch, planner, precision == Precision.FP16 ? x : null,
+                        progress.planning())) {
                     if (precision != Precision.FP32)
                         for (SparseModel.LayerPlan p : sm.plans())
                             for (String r : sm.rejected(p.layer()))

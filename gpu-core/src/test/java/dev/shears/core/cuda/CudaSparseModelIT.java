@@ -341,4 +341,29 @@ class CudaSparseModelIT {
             }
         }
     }
+
+    /**
+     * The progress listener hears every planned layer once, in plan order, counted 1..n of n, with
+     * the format the plan chose for it (as the CPU planner tells it).
+     */
+    @Test void progressIsToldEachLayerAsItIsPlanned() {
+        GpuTestSupport.assumeCuda();
+        try (CudaBackend gpu = CudaBackend.create(0, CudaBackend.LeakPolicy.RELEASE)) {
+            Model m = Architectures.create("lenet-5", INPUT, 10).bind(gpu, 1);
+            prune(m, 0.9);
+            List<String> heard = new ArrayList<>();
+            try (CudaSparseModel sm = CudaSparseModel.plan(m, 2, new CudaSparsePlanner(CudaSparsePlanner.Options.quick()), null,
+                    (index, total, layer, format) -> {
+                        assertFalse(format == null || format.isEmpty(), "layer " + layer + " was told no format");
+                        heard.add(index + "/" + total + " " + layer + " " + format);
+                    })) {
+                assertEquals(5, sm.plans().size());
+                List<String> want = new ArrayList<>();
+                for (int i = 0; i < sm.plans().size(); i++)
+                    want.add((i + 1) + "/5 " + sm.plans().get(i).layer() + " " + sm.plans().get(i).format());
+                assertEquals(want, heard);
+                assertEquals(List.of("conv1", "conv2", "fc1", "fc2", "fc3"), heard.stream().map(h -> h.split(" ")[1]).toList());
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@ import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.InferenceComparison;
+import dev.shears.core.sparse.PlanProgress;
 import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
@@ -43,7 +44,13 @@ public final class CudaInferenceComparison {
      * memory before returning.
      */
     public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner) {
-        return measure(model, test, batch, agreementSamples, planner, Settle.COMPARISON);
+        return measure(model, test, batch, agreementSamples, planner, PlanProgress.NONE);
+    }
+
+    /** {@link #measure(Model, Dataset, int, int, CudaSparsePlanner)}, telling {@code progress} as each layer is planned. */
+    public static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner,
+                                              PlanProgress progress) {
+        return measure(model, test, batch, agreementSamples, planner, Settle.COMPARISON, progress);
     }
 
     /**
@@ -52,11 +59,17 @@ public final class CudaInferenceComparison {
      */
     static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner,
                                        Settle settle) {
+        return measure(model, test, batch, agreementSamples, planner, settle, PlanProgress.NONE);
+    }
+
+    /** {@link #measure(Model, Dataset, int, int, CudaSparsePlanner, Settle)}, telling {@code progress} as each layer is planned. */
+    static InferenceComparison measure(Model model, Dataset test, int batch, int agreementSamples, CudaSparsePlanner planner,
+                                       Settle settle, PlanProgress progress) {
         if (!(model.backend() instanceof CudaBackend cuda))
             throw new IllegalStateException("the CUDA inference comparison needs a model bound to the CUDA backend; it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()));
         InferenceComparison.checkInputs(model, test, batch);
-        try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner);
+        try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner, null, progress);
              Tensor x = InferenceComparison.timingBatch(cuda, model.inputs().getFirst().shape(), test, batch)) {
             // the whole-model check runs on the images the comparison then times on (the first test images)
             boolean kept = planner.options().force() != null || sparse.keepOnlyIfFaster(planner, x).kept();

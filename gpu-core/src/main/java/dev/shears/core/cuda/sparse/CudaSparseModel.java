@@ -13,6 +13,7 @@ import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Layers;
 import dev.shears.core.sparse.ConvTaps;
+import dev.shears.core.sparse.PlanProgress;
 import dev.shears.core.sparse.SparseFormat;
 import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
@@ -95,6 +96,15 @@ public final class CudaSparseModel implements AutoCloseable {
      * range: nothing is measured for it.
      */
     public static CudaSparseModel plan(Model model, int batch, CudaSparsePlanner planner, Tensor calibration) {
+        return plan(model, batch, planner, calibration, PlanProgress.NONE);
+    }
+
+    /**
+     * {@link #plan(Model, int, CudaSparsePlanner, Tensor)}, telling {@code progress} as each layer is
+     * planned (its index among the planned Dense and single-group Conv2D layers, 1 for the first, and
+     * the format chosen for it, before the whole-model check), as the CPU {@link SparseModel#plan} does.
+     */
+    public static CudaSparseModel plan(Model model, int batch, CudaSparsePlanner planner, Tensor calibration, PlanProgress progress) {
         if (!(model.backend() instanceof CudaBackend cuda))
             throw new IllegalStateException("GPU sparse inference needs a model bound to the CUDA backend (it is bound to "
                     + (model.backend() == null ? "nothing" : model.backend().name()) + "); use SparseModel on the CPU");
@@ -108,6 +118,8 @@ public final class CudaSparseModel implements AutoCloseable {
                 ranges = activationRanges(model, x);
             }
         }
+        int total = 0, done = 0;
+        for (Model.Node node : model.nodes()) if (isPlanned(node.layer())) total++;
         CudaSparseModel sm = new CudaSparseModel(model, cuda, batch);
         try {
             for (Model.Node node : model.nodes()) {
@@ -118,6 +130,7 @@ public final class CudaSparseModel implements AutoCloseable {
                     CudaSparsePlanner.Choice c = planner.choose(sm.cusparse, a, d.kernel().value(), true, d.outFeatures(),
                             d.inFeatures(), batch, true, ranges.get(d.name()));
                     sm.record(d, c, d.outFeatures(), d.inFeatures(), batch, a, d.bias() == null ? null : d.bias().value());
+                    progress.planned(++done, total, d.name(), c.format());
                 } else if (layer instanceof Conv2D conv && conv.groups() == 1) {
                     Shape in = model.shapeOf(node.inputs().getFirst());
                     ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
@@ -126,6 +139,7 @@ public final class CudaSparseModel implements AutoCloseable {
                     CudaSparsePlanner.Choice c = planner.chooseConv(sm.cusparse, a, conv.kernel().value(), rows, conv.inChannels(),
                             g.kernelH(), g.kernelW(), hw, ranges.get(conv.name()));
                     sm.record(conv, c, rows, k, hw, a, conv.bias() == null ? null : conv.bias().value());
+                    progress.planned(++done, total, conv.name(), c.format());
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -136,6 +150,11 @@ public final class CudaSparseModel implements AutoCloseable {
     }
 
     public static CudaSparseModel plan(Model model, int batch) { return plan(model, batch, new CudaSparsePlanner()); }
+
+    /** Whether {@link #plan} plans {@code layer}: every Dense, and every Conv2D with one group. */
+    private static boolean isPlanned(Layer layer) {
+        return layer instanceof Dense || layer instanceof Conv2D conv && conv.groups() == 1;
+    }
 
     /**
      * A calibration batch must be [N, ...] of the model's input shape (N >= 1): a batch of other
