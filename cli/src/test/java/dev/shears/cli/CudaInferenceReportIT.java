@@ -41,9 +41,14 @@ class CudaInferenceReportIT {
             KernelPruning.pruneKernels(m, 0.9);
             assertTrue(InferenceReport.timesInPlace(m), "cuSPARSE loads here: no CPU copy");
             ByteArrayOutputStream err = new ByteArrayOutputStream();
+            long[] now = {0};
+            // a log whose clock moves 5 s a reading: every planned layer but the last gets its line
             RunReport.Inference inf = InferenceReport.measure(m, test, new int[] {1, 4},
-                    new Progress(new PrintStream(err, true, StandardCharsets.UTF_8), false));
+                    new Progress(new PrintStream(err, true, StandardCharsets.UTF_8), false, false, () -> now[0] += 5_000_000_000L));
             String progress = err.toString(StandardCharsets.UTF_8);
+            // the CUDA planner tells its layers as the CPU one does: 1/3 and 2/3 at each of the two batch sizes
+            assertEquals(2, progress.lines().filter(l -> l.startsWith("sparse plan [") && l.contains("] 1/3 layers (fc")).count(), progress);
+            assertEquals(2, progress.lines().filter(l -> l.startsWith("sparse plan [") && l.contains("] 2/3 layers (fc")).count(), progress);
             assertNull(inf.note(), inf.note() + "\n" + progress);
             assertEquals("cuda", inf.backend());
             assertEquals(gpu.name(), inf.device(), "the section names the device it timed on");
