@@ -104,7 +104,7 @@ public final class SparseModel {
         String lastPlanned = null;
         int total = 0, done = 0;
         for (Model.Node node : model.nodes())
-            if (planned(node.layer())) {
+            if (isPlanned(node.layer())) {
                 lastPlanned = node.name();
                 total++;
             }
@@ -112,7 +112,7 @@ public final class SparseModel {
             model.forwardUntil(ExecContext.inference(cpu), List.of(x), lastPlanned, (node, ins) -> {
                 Tensor in = ins.getFirst();
                 if (node.layer() instanceof Dense) realInputs.put(node.name(), cpu.download(in));
-                else if (planned(node.layer())) realInputs.put(node.name(), Arrays.copyOf(CpuTensor.f(in), (int) (in.size() / in.shape().dim(0))));
+                else if (isPlanned(node.layer())) realInputs.put(node.name(), Arrays.copyOf(CpuTensor.f(in), (int) (in.size() / in.shape().dim(0))));
                 return null; // the layer's own forward
             });
         }
@@ -127,7 +127,7 @@ public final class SparseModel {
                 sm.plans.add(new LayerPlan(d.name(), d.type(), d.outFeatures(), d.inFeatures(), batch,
                         c.matrix().sparsity(), c.format(), c.timings()));
                 progress.planned(++done, total, d.name(), c.format());
-            } else if (layer instanceof Conv2D conv && planned(conv)) {
+            } else if (layer instanceof Conv2D conv && isPlanned(conv)) {
                 Shape in = model.shapeOf(node.inputs().getFirst());
                 ConvGeometry g = conv.geometry(in.dim(1), in.dim(2));
                 int rows = conv.outChannels(), k = g.colRows(), hw = g.colCols();
@@ -144,8 +144,11 @@ public final class SparseModel {
         return sm;
     }
 
-    /** Whether {@link #plan} plans {@code layer}: a Dense, or a Conv2D with one group. */
-    private static boolean planned(Layer layer) {
+    /**
+     * Whether {@link #plan} plans {@code layer}: a Dense, or a Conv2D with one group (the CUDA
+     * planner's {@code CudaSparseModel} plans the same layers).
+     */
+    public static boolean isPlanned(Layer layer) {
         return layer instanceof Dense || layer instanceof Conv2D conv && conv.groups() == 1;
     }
 

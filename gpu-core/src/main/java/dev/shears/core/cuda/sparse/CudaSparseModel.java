@@ -119,7 +119,7 @@ public final class CudaSparseModel implements AutoCloseable {
             }
         }
         int total = 0, done = 0;
-        for (Model.Node node : model.nodes()) if (isPlanned(node.layer())) total++;
+        for (Model.Node node : model.nodes()) if (SparseModel.isPlanned(node.layer())) total++;
         CudaSparseModel sm = new CudaSparseModel(model, cuda, batch);
         try {
             for (Model.Node node : model.nodes()) {
@@ -150,11 +150,6 @@ public final class CudaSparseModel implements AutoCloseable {
     }
 
     public static CudaSparseModel plan(Model model, int batch) { return plan(model, batch, new CudaSparsePlanner()); }
-
-    /** Whether {@link #plan} plans {@code layer}: every Dense, and every Conv2D with one group. */
-    private static boolean isPlanned(Layer layer) {
-        return layer instanceof Dense || layer instanceof Conv2D conv && conv.groups() == 1;
-    }
 
     /**
      * A calibration batch must be [N, ...] of the model's input shape (N >= 1): a batch of other
