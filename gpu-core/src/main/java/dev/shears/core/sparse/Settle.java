@@ -17,8 +17,9 @@ import javax.management.ObjectName;
 
 /**
  * Untimed timing passes at one shape until the figures stop moving: the one settle loop of the
- * CPU sparse timings, used by {@link SparseBench#sweep} and by {@link SparsePlanner} the first time
- * it times a (shape, batch). The planner's small-matrix warm-up ({@link SparsePlanner#warmUpKernels})
+ * sparse timings, used by {@link SparseBench#sweep}, by {@link SparsePlanner} the first time it
+ * times a code path ({@link #warmTimed}, below) and by the CUDA planner the first time it times a
+ * (shape, batch) ({@link #onceTimed}). The CPU planner's small-matrix warm-up ({@link SparsePlanner#warmUpKernels})
  * is not enough: at a new shape the JIT recompiles (under load, for hundreds of ms), and the
  * timing taken on that code is arbitrary (a pruned LeNet-300-100's fc1 at batch 1: dense 1.117 ms
  * in the first planning, 0.0114 ms in the second; fc3 got blocked-ell-4, then dense).
@@ -27,7 +28,8 @@ import javax.management.ObjectName;
  * is left, so that a model with many layers does not spend minutes settling: each new key gets
  * at most {@code perKeyNanos}, and all of them together at most {@code totalNanos}; once that is
  * spent, further keys are timed without settling (the planner's interleaved best-of rounds still
- * apply). The JIT's state is the JVM's, so the planner shares one instance ({@link #PLANNER}).
+ * apply). The JIT's state is the JVM's, so each planner shares one instance ({@link #PLANNER},
+ * {@link #GPU_PLANNER}).
  *
  * <p>The CPU planner settles by code path instead ({@link #warmTimed}): what the JIT compiles is a
  * kernel (a format's product of one kind), not a shape, so the budget goes to the first shape met on
@@ -210,7 +212,7 @@ public final class Settle {
      * A pass that remembers the figures of its last run. The pass that ends a settle loop is itself
      * a timing of the same candidates: either stable (within {@link #TOLERANCE} of the two before
      * it) or the last one the cap allowed, which a further pass would not make any warmer. So a
-     * caller that settled uses those figures ({@link #onceTimed}, {@link #untilStableTimed}) instead
+     * caller that settled uses those figures ({@link #onceTimed}, {@link #untilStableTimed}, {@link #warmTimed}) instead
      * of timing once more.
      */
     private static final class Recorded implements Pass {
