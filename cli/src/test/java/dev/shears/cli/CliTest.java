@@ -394,7 +394,8 @@ class CliTest {
         }
     }
 
-    private static String[] concat(String[] a, String... b) {
+    /** {@code a} followed by {@code b}: a command line with more options. */
+    static String[] concat(String[] a, String... b) {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;

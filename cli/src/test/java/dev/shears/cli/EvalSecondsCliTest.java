@@ -42,9 +42,7 @@ class EvalSecondsCliTest {
         assertEquals(0.0, d.get("planningSeconds").asDouble(), "nothing planned without --sparse");
         assertEquals(d.get("seconds").asDouble(), d.get("evaluationSeconds").asDouble(), 1e-12);
 
-        String[] sparse = java.util.Arrays.copyOf(base, base.length + 1);
-        sparse[base.length] = "--sparse";
-        CliRun s = CliRun.shears(sparse);
+        CliRun s = CliRun.shears(CliTest.concat(base, "--sparse"));
         assertEquals(0, s.code(), s.err());
         JsonNode o = json.readTree(s.out());
         double total = o.get("seconds").asDouble(), plan = o.get("planningSeconds").asDouble(), run = o.get("evaluationSeconds").asDouble();

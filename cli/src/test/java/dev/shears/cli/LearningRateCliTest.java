@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static dev.shears.cli.CliRun.shears;
+import static dev.shears.cli.CliTest.concat;
 import static dev.shears.cli.CliRun.shearsCapturingSystemErr;
 import static dev.shears.core.data.NpzFiles.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -50,9 +51,7 @@ class LearningRateCliTest {
     private static CliRun fineTune(String out, String... more) {
         String[] base = {"train", "--model", CONFIG, "--weights", WEIGHTS, "--data", npz.toString(), "--epochs", "1",
                 "--out", dir.resolve(out).toString()};
-        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
-        System.arraycopy(more, 0, args, base.length, more.length);
-        return shearsCapturingSystemErr(args);
+        return shearsCapturingSystemErr(concat(base, more));
     }
 
     private static JsonNode report(String out) throws Exception {
@@ -120,11 +119,5 @@ class LearningRateCliTest {
                 "--out", dir.resolve("never").toString());
         assertEquals(2, p.code(), p.err());
         assertTrue(p.err().contains("at most 10"), p.err());
-    }
-
-    private static String[] concat(String[] a, String... b) {
-        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
     }
 }

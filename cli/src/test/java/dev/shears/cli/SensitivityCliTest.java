@@ -181,7 +181,7 @@ class SensitivityCliTest {
     }
 
     @Test void paramsIsRepeatableAndARegexMayHoldAComma() throws Exception {
-        // fc{1,2}/kernel is one pattern (fc1 and fc2's kernels), not "fc{1" and "2}/kernel"; a second --params adds fc3
+        // fc[1-2]{1,1}/kernel is one pattern (fc1 and fc2's kernels), not "fc[1-2]{1" and "1}/kernel"; a second --params adds fc3
         CliRun r = CliRun.shears(args("--samples", "50", "--sparsities", "0.5", "--params", "fc[1-2]{1,1}/kernel", "--params", "fc3/kernel", "--json"));
         assertEquals(0, r.code(), r.err());
         List<String> layers = new ArrayList<>();

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -198,9 +197,10 @@ class WholeModelCheckInputTest {
     @Test void fallsBackToTheRandomBatchWithoutOne() {
         InputProbe probe = new InputProbe("probe");
         SparseModel sm = planned(probe, 2);
-        float[] random = new float[2 * 784];
-        SplittableRandom rng = new SplittableRandom(17);
-        for (int i = 0; i < random.length; i++) random[i] = (float) rng.nextDouble();
+        float[] random;
+        try (Tensor r = WholeModelCheck.randomBatch(sm.model().backend(), sm.model(), 2)) {
+            random = sm.model().backend().download(r);
+        }
         WholeModelCheck check = sm.keepOnlyIfFaster(0.05, null, (path, forward) -> {
             forward.run();
             assertArrayEquals(random, probe.seen.getLast(), path + " ran on the random batch");

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -55,9 +54,10 @@ class EmulatedCudaWholeModelCheckInputTest {
                 assertEquals(2 * CudaSparseModel.CHECK_ROUNDS, probe.seen.size(), "both paths, every round");
             }
             try (CudaSparseModel sm = CudaSparseModel.plan(m, batch, CSR)) {
-                float[] random = new float[batch * 784];
-                SplittableRandom rng = new SplittableRandom(17);
-                for (int i = 0; i < random.length; i++) random[i] = (float) rng.nextDouble();
+                float[] random;
+                try (Tensor r = WholeModelCheck.randomBatch(gpu, m, batch)) {
+                    random = gpu.download(r);
+                }
                 probe.seen.clear();
                 WholeModelCheck reverted = sm.keepOnlyIfFaster(0.05, null, (path, forward) -> {
                     forward.run();
