@@ -2,24 +2,15 @@ package dev.shears.pruning;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.data.DataSources;
-import dev.shears.core.data.Dataset;
-import dev.shears.core.data.Split;
-import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.sparse.BlockedEllMatrix;
 import dev.shears.core.sparse.SparseMatrix;
 import dev.shears.core.tensor.Shape;
 import dev.shears.pruning.recipe.BlockStructure;
-import dev.shears.pruning.recipe.Recipe;
-import dev.shears.pruning.recipe.RecipeParser;
-import dev.shears.pruning.train.GmpTrainer;
 import dev.shears.pruning.train.PruningEvent;
-import dev.shears.pruning.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -156,23 +147,10 @@ class BlockPruningTest {
     }
 
     @Test void blockGmpOnFashionMnistKeepsWholeBlocksAndGivesExactBlockedEll() {
-        Split data = DataSources.bundledFashionMnist();
-        Dataset train = data.train().head(600), test = data.test().head(200);
-        Model model = Architectures.create("lenet-300-100", train.sampleShape(), 10).bind(be, 3);
-        Recipe r = RecipeParser.parse("""
-                epochs: 3
-                batchSize: 50
-                optimizer: {type: sgd, momentum: 0.9, nesterov: true}
-                learningRate: [{type: constant, lr: 0.05}]
-                pruning:
-                  - {type: gmp, structure: "block:4x4", initSparsity: 0.1, finalSparsity: 0.9, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}
-                """, "block test recipe", "blk");
-        GmpTrainer trainer = new GmpTrainer(model, train, test, r, 3);
-        List<PruningEvent> events = new ArrayList<>();
-        trainer.addListener(new TrainingListener() {
-            @Override public void masksUpdated(PruningEvent e) { events.add(e); }
-        });
-        trainer.run();
+        FashionMnistGmpRun run = FashionMnistGmpRun.of(be,
+                "{type: gmp, structure: \"block:4x4\", initSparsity: 0.1, finalSparsity: 0.9, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}", "blk");
+        Model model = run.model();
+        List<PruningEvent> events = run.events();
 
         assertTrue(events.size() >= 4, "updates every half epoch");
         assertTrue(events.getLast().isFinal());

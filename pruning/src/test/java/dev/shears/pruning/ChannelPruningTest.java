@@ -2,10 +2,7 @@ package dev.shears.pruning;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
-import dev.shears.core.data.Split;
-import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
@@ -13,13 +10,9 @@ import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.recipe.ChannelStructure;
-import dev.shears.pruning.recipe.Recipe;
-import dev.shears.pruning.recipe.RecipeParser;
 import dev.shears.pruning.thin.ChannelThinning;
 import dev.shears.pruning.thin.ThinnedModel;
-import dev.shears.pruning.train.GmpTrainer;
 import dev.shears.pruning.train.PruningEvent;
-import dev.shears.pruning.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -83,23 +76,11 @@ class ChannelPruningTest {
     }
 
     @Test void channelGmpOnFashionMnistKeepsWholeChannelsAndThinsToTheSameModel() {
-        Split data = DataSources.bundledFashionMnist();
-        Dataset train = data.train().head(600), test = data.test().head(200);
-        Model model = Architectures.create("lenet-300-100", train.sampleShape(), 10).bind(be, 3);
-        Recipe r = RecipeParser.parse("""
-                epochs: 3
-                batchSize: 50
-                optimizer: {type: sgd, momentum: 0.9, nesterov: true}
-                learningRate: [{type: constant, lr: 0.05}]
-                pruning:
-                  - {type: gmp, structure: channels, initSparsity: 0.1, finalSparsity: 0.5, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}
-                """, "channel test recipe", "ch");
-        GmpTrainer trainer = new GmpTrainer(model, train, test, r, 3);
-        List<PruningEvent> events = new ArrayList<>();
-        trainer.addListener(new TrainingListener() {
-            @Override public void masksUpdated(PruningEvent e) { events.add(e); }
-        });
-        trainer.run();
+        FashionMnistGmpRun run = FashionMnistGmpRun.of(be,
+                "{type: gmp, structure: channels, initSparsity: 0.1, finalSparsity: 0.5, startEpoch: 0, endEpoch: 2, updateFrequency: 0.5}", "ch");
+        Model model = run.model();
+        Dataset test = run.test();
+        List<PruningEvent> events = run.events();
 
         assertFalse(events.isEmpty());
         for (PruningEvent e : events) {

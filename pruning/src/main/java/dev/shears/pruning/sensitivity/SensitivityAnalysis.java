@@ -56,9 +56,11 @@ public final class SensitivityAnalysis {
 
     /**
      * Measures every parameter {@code selection} picks (the default: every Dense/Conv2D kernel)
-     * at every target of {@code plan}.
+     * at every target of {@code plan}; with channel pruning, less the output layers' kernels
+     * ({@link #measured}), listed in {@link SensitivityResult#leftOut}.
      *
-     * @throws dev.shears.pruning.recipe.RecipeException naming a pattern that matches no prunable parameter
+     * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
+     *                         pruning, a selection of output kernels only
      */
     public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
         List<Parameter> selected = selection.resolve(model);

@@ -22,11 +22,6 @@ public record TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<Prun
         pruning = List.copyOf(pruning);
     }
 
-    /** A history without a collapse warning. */
-    public TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning) {
-        this(info, epochs, pruning, beforePruning, null);
-    }
-
     /** The last completed epoch's metrics (or the initial evaluation when none completed). */
     public EpochMetrics last() { return epochs.get(epochs.size() - 1); }
 

@@ -157,14 +157,17 @@ class DistillationTrainingTest {
             assertEquals(whole.epochs().get(e).distillationLoss(), rest.epochs().get(e).distillationLoss(), 0, "epoch " + e + " distillation loss");
     }
 
-    /** {@link TestModels#mlp} (no softmax) with a BatchNorm and a Dropout after the first ReLU: the same Dense weights under bind(be, 5). */
-    private Model mlpWithBatchNormAndDropout() {
-        return Model.builder().input("x", Shape.of(FEATURES))
+    /**
+     * {@link TestModels#mlp} (no softmax) with a BatchNorm after the first ReLU, and with
+     * {@code dropout} a Dropout (rate 0.5) after it: the same Dense weights under bind(be, 5).
+     */
+    private Model mlpWithBatchNorm(boolean dropout) {
+        Model.Builder b = Model.builder().input("x", Shape.of(FEATURES))
                 .then(new Dense("dense_1", FEATURES, 48, true))
                 .then(new ActivationLayer("relu_1", Activation.RELU))
-                .then(new BatchNorm("bn_1", 48, 1e-3f, 0.9f))
-                .then(new Dropout("dropout_1", 0.5f))
-                .then(new Dense("dense_2", 48, 32, true))
+                .then(new BatchNorm("bn_1", 48, 1e-3f, 0.9f));
+        if (dropout) b.then(new Dropout("dropout_1", 0.5f));
+        return b.then(new Dense("dense_2", 48, 32, true))
                 .then(new ActivationLayer("relu_2", Activation.RELU))
                 .then(new Dense("dense_3", 32, CLASSES, true))
                 .build().bind(be, 5);
@@ -179,7 +182,7 @@ class DistillationTrainingTest {
     void theTeacherRunsInInferenceModeNoDropoutAndItsRunningStatisticsKept(boolean cached) {
         Recipe kd = pruneRecipe().withEpochs(2).withDistillation(new Distillation(0.5, 2.0, new Distillation.Teacher.Start()));
         long budget = cached ? TeacherLogits.DEFAULT_BUDGET_BYTES : 0;
-        Model teacher = mlpWithBatchNormAndDropout();
+        Model teacher = mlpWithBatchNorm(true);
         ModelSnapshot before = ModelSnapshot.take(teacher, 0);
         Model student = fresh();
         GmpTrainer kdRun = new GmpTrainer(student, train, test, kd, 7).distillFrom(teacher).cacheTeacherLogits(budget);
@@ -191,14 +194,7 @@ class DistillationTrainingTest {
             assertArrayEquals(before.values().get(p.name()), after.values().get(p.name()), p.name() + " changed");
 
         // the same teacher without its Dropout (rate 0.5): the student must learn exactly the same
-        Model noDropout = Model.builder().input("x", Shape.of(FEATURES))
-                .then(new Dense("dense_1", FEATURES, 48, true))
-                .then(new ActivationLayer("relu_1", Activation.RELU))
-                .then(new BatchNorm("bn_1", 48, 1e-3f, 0.9f))
-                .then(new Dense("dense_2", 48, 32, true))
-                .then(new ActivationLayer("relu_2", Activation.RELU))
-                .then(new Dense("dense_3", 32, CLASSES, true))
-                .build().bind(be, 5);
+        Model noDropout = mlpWithBatchNorm(false);
         before.restore(noDropout);
         Model twin = fresh();
         new GmpTrainer(twin, train, test, kd, 7).distillFrom(noDropout).cacheTeacherLogits(budget).run();
