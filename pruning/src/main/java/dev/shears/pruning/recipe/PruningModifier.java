@@ -103,7 +103,7 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            WholeUnits units = WholeUnits.of(structure);
+            UnitWords units = UnitWords.of(structure);
             if (units != null)
                 return "gradual " + units.kind() + " pruning (whole " + units.what() + ", " + units.order() + " first), " + ramp(" of each layer's " + units.plural());
             if (structure instanceof NmStructure structure)
@@ -158,7 +158,7 @@ public sealed interface PruningModifier {
         }
 
         @Override public String describe() {
-            WholeUnits units = WholeUnits.of(structure);
+            UnitWords units = UnitWords.of(structure);
             if (units != null)
                 return String.format(java.util.Locale.ROOT, "one-shot %s pruning (%.1f%% of each layer's %s, %s first) at epoch %s (final sparsity reached there)%s",
                         units.kind(), 100 * sparsity, units.brief(), units.order(), shortNum(startEpoch), leaveEnabled ? "" : ", masks dropped at epoch " + shortNum(endEpoch));

@@ -10,16 +10,16 @@ package dev.shears.pruning.recipe;
  * @param order  which go first, e.g. "smallest mean |w|"
  * @param plural what a layer's sparsity counts, e.g. "blocks"
  */
-record WholeUnits(String kind, String what, String brief, String order, String plural) {
+record UnitWords(String kind, String what, String brief, String order, String plural) {
 
     /** The units of a block or channel structure; null for unstructured and N:M pruning. */
-    static WholeUnits of(Structure structure) {
+    static UnitWords of(Structure structure) {
         return switch (structure) {
             case BlockStructure b -> {
                 String size = b.recipeName().substring(BlockStructure.PREFIX.length());
-                yield new WholeUnits("block", size + " blocks of each layer's GEMM matrix", size + " blocks", "smallest mean |w|", "blocks");
+                yield new UnitWords("block", size + " blocks of each layer's GEMM matrix", size + " blocks", "smallest mean |w|", "blocks");
             }
-            case ChannelStructure c -> new WholeUnits("channel", "output channels", "output channels", "smallest L1 norm", "channels");
+            case ChannelStructure c -> new UnitWords("channel", "output channels", "output channels", "smallest L1 norm", "channels");
             case null, default -> null;
         };
     }
