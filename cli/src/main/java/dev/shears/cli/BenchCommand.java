@@ -131,28 +131,17 @@ final class BenchCommand implements Callable<Integer> {
                 device = be.name();
                 CudaSparsePlanner planner = new CudaSparsePlanner(
                         (quick ? CudaSparsePlanner.Options.quick() : CudaSparsePlanner.Options.defaults()).withPrecision(p));
-                PlanLine planLine = new PlanLine(new Progress(err, false));
-                for (double level : levels) {
-                    Model m = loadForBench(be, level, err);
-                    for (int n : batch) {
-                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
-                        try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner, null, planLine)) {
-                            rows.addAll(SparseBench.modelRows(sm.plans()));
-                        }
+                rows.addAll(timeModel(be, levels, err, (m, n, planLine) -> {
+                    try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner, null, planLine)) {
+                        return SparseBench.modelRows(sm.plans());
                     }
-                }
+                }));
             }
         } else {
             double[] levels = modelSparsities();
             try (Backend be = CpuBackend.create()) {
-                PlanLine planLine = new PlanLine(new Progress(err, false));
-                for (double level : levels) {
-                    Model m = loadForBench(be, level, err);
-                    for (int n : batch) {
-                        err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", plannedLayers(m), n);
-                        rows.addAll(SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt), null, planLine)));
-                    }
-                }
+                rows.addAll(timeModel(be, levels, err,
+                        (m, n, planLine) -> SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt), null, planLine))));
             }
         }
         if (rows.isEmpty() && !failures.isEmpty())
@@ -197,6 +186,26 @@ final class BenchCommand implements Callable<Integer> {
 
     /** {@link #modelSparsities}' mark for "the model as it is, not pruned here". */
     private static final double AS_IS = -1;
+
+    /** One backend's planner: {@code m}'s planned layers at batch {@code n} as bench rows. */
+    private interface ModelPlan {
+        List<SparseBench.Row> rows(Model m, int n, PlanLine planLine);
+    }
+
+    /** --model on {@code be} at each of {@code levels} ({@link #modelSparsities}) and each --batch, timed by {@code plan}. */
+    private List<SparseBench.Row> timeModel(Backend be, double[] levels, java.io.PrintWriter err, ModelPlan plan) {
+        List<SparseBench.Row> rows = new ArrayList<>();
+        PlanLine planLine = new PlanLine(new Progress(err, false));
+        for (double level : levels) {
+            Model m = loadForBench(be, level, err);
+            String layers = plannedLayers(m);
+            for (int n : batch) {
+                err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", layers, n);
+                rows.addAll(plan.rows(m, n, planLine));
+            }
+        }
+        return rows;
+    }
 
     /**
      * Loads --model on {@code be}; at a {@code level} in [0, 1) prunes each Dense/Conv2D kernel of it

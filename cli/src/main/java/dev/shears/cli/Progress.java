@@ -27,15 +27,11 @@ public final class Progress {
 
     /** On a command's stderr writer (picocli's {@code spec.commandLine().getErr()}). */
     public Progress(PrintWriter err, boolean quiet) {
-        this(err, quiet, System.getenv("CI") == null && stderrIsTerminal(Path.of("/proc/self/fd/2")));
+        this(err, quiet, System.getenv("CI") == null && stderrIsTerminal(Path.of("/proc/self/fd/2")), System::nanoTime);
     }
 
     Progress(PrintStream err, boolean quiet, boolean tty) {
-        this(writer(err), quiet, tty);
-    }
-
-    Progress(PrintWriter err, boolean quiet, boolean tty) {
-        this(err, quiet, tty, System::nanoTime);
+        this(writer(err), quiet, tty, System::nanoTime);
     }
 
     /** With the clock (nanoseconds) that paces redraws; tests give their own. */

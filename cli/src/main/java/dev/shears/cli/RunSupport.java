@@ -333,7 +333,7 @@ final class RunSupport {
                 recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
-                layers, rows, updates, secs, ckpt.toString(), stop, null);
+                layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null);
     }
 
     /** The collapse warning with what to do about it, for stderr (after "warning: ") and the report's warnings. */

@@ -78,12 +78,9 @@ final class ThinningReport {
             if (t.removedChannels() == 0 && !always) return null;
             List<RunReport.ThinnedLayer> layers = layers(model, t);
             if (t.removedChannels() == 0)
-                return new RunReport.Thinning(t.parametersBefore(), t.parametersAfter(), 0, layers, t.warnings(), backend, device, List.of(),
-                        "no output channel could be removed, so the thinned model is the pruned one");
+                return section(t, layers, backend, device, List.of(), "no output channel could be removed, so the thinned model is the pruned one");
             List<RunReport.ThinningBatch> rows = new ArrayList<>();
-            if (batches.length == 0)
-                return new RunReport.Thinning(t.parametersBefore(), t.parametersAfter(), t.removedChannels(), layers, t.warnings(), backend, device,
-                        rows, null);
+            if (batches.length == 0) return section(t, layers, backend, device, rows, null);
             progress.line("timing the pruned model against its thinned copy " + ("cuda".equals(backend) ? "on the GPU" : "on the CPU")
                     + " at batch " + Arrays.toString(batches));
             try {
@@ -100,17 +97,22 @@ final class ThinningReport {
                             c.agreement().samePredictions(), c.agreement().maxAbsDifference()));
                     progress.line(line(rows.getLast()));
                 }
-                return new RunReport.Thinning(t.parametersBefore(), t.parametersAfter(), t.removedChannels(), layers, t.warnings(), backend, device,
-                        rows, null);
+                return section(t, layers, backend, device, rows, null);
             } catch (RuntimeException e) {
                 String why = "not timed: " + message(e);
                 progress.line("thinning " + why);
-                return new RunReport.Thinning(t.parametersBefore(), t.parametersAfter(), t.removedChannels(), layers, t.warnings(), backend, device,
-                        rows, why);
+                return section(t, layers, backend, device, rows, why);
             }
         } finally {
             release(t.model());
         }
+    }
+
+    /** The section for thinned model {@code t}: its counts and warnings, {@code layers}, and what timing gave. */
+    private static RunReport.Thinning section(ThinnedModel t, List<RunReport.ThinnedLayer> layers, String backend, String device,
+                                              List<RunReport.ThinningBatch> rows, String note) {
+        return new RunReport.Thinning(t.parametersBefore(), t.parametersAfter(), t.removedChannels(), layers, t.warnings(), backend, device,
+                rows, note);
     }
 
     private static String message(RuntimeException e) {

@@ -43,44 +43,29 @@ public record RunReport(String command, String shearsVersion, String date, Strin
 
     /** The same report with its distillation section. */
     public RunReport withDistillation(Distillation d) {
-        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, warnings, d);
-    }
-
-    /** A report without a thinning section, warnings or distillation ({@link #withThinning}, {@link #withWarnings}, {@link #withDistillation} add them). */
-    public RunReport(String command, String shearsVersion, String date, String backend,
-                     String model, String data, int trainSamples, int testSamples,
-                     String recipe, long seed,
-                     Metrics before, Metrics after,
-                     double sparsity, double targetSparsity, double finalSparsityEpoch,
-                     long parameters, long prunableParameters, long nonZeroPrunable,
-                     List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
-                     double seconds, String checkpoint, String stopReason, Inference inference) {
-        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, null, List.of(), null);
+        return with(inference, thinning, warnings, d);
     }
 
     /** The same report with the inference comparison added. */
     public RunReport withInference(Inference i) {
-        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, thinning, warnings, distillation);
+        return with(i, thinning, warnings, distillation);
     }
 
     /** The same report with {@code w} as its warnings. */
     public RunReport withWarnings(List<String> w) {
-        return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
-                sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, thinning, w, distillation);
+        return with(inference, thinning, w, distillation);
     }
 
     /** The same report with the thinning section added. */
     public RunReport withThinning(Thinning t) {
+        return with(inference, t, warnings, distillation);
+    }
+
+    /** This report with its four later sections as given (the withers' one copy of the field list). */
+    private RunReport with(Inference i, Thinning t, List<String> w, Distillation d) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, inference, t, warnings, distillation);
+                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d);
     }
 
     /**
