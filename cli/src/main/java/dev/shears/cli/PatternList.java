@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The values of a repeatable pattern option such as {@code --params}, each a comma-separated list:
  * a comma separates patterns only outside {@code {}}, {@code []} and {@code ()}, so a regular
- * expression's own commas ({@code fc{2,3}/kernel}, {@code [,;]}) stay in their pattern and
+ * expression's own commas ({@code conv\d{1,2}/kernel}, {@code [,;]}) stay in their pattern and
  * {@code fc1/kernel,fc2/kernel} is still two names. A backslash keeps the character after it
  * (an escaped bracket {@code \[} opens nothing; {@code \,} is a literal comma, left for the regex).
  * picocli's own {@code split} would cut a quantifier in two, hence this.

@@ -66,7 +66,7 @@ final class SensitivityCommand implements Callable<Integer> {
     @Option(names = "--params", paramLabel = "LIST",
             description = "Parameters to analyse: names or regular expressions matched against the whole name, as a recipe's params"
                     + " (default: every Dense/Conv2D kernel; shears inspect lists them). Repeatable; each value may list several,"
-                    + " comma-separated: a comma inside {}, [] or () belongs to its pattern, so fc{2,3}/kernel is one pattern.")
+                    + " comma-separated: a comma inside {}, [] or () belongs to its pattern, so conv\\d{1,2}/kernel (conv1 to conv99) is one pattern.")
     List<String> paramValues;
 
     /** --params split into patterns ({@link PatternList}); null when not given. */
