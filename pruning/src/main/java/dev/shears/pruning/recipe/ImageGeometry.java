@@ -28,9 +28,6 @@ public record ImageGeometry(int channels, int height, int width, boolean channel
         return last ? new ImageGeometry(d[2], d[0], d[1], true) : new ImageGeometry(d[0], d[1], d[2], false);
     }
 
-    /** Values in one sample: C * H * W. */
-    public int size() { return channels * height * width; }
-
     /** Where channel {@code c} of pixel (y, x) is in the sample's values. */
     public int index(int c, int y, int x) {
         return channelsLast ? (y * width + x) * channels + c : (c * height + y) * width + x;

@@ -37,8 +37,6 @@ final class ImageAugmenter {
         this.seed = seed;
     }
 
-    ImageGeometry geometry() { return geometry; }
-
     /** The choices for training sample {@code sample} (its index in the training split) in epoch {@code epoch} (0-based). */
     Draw draw(int epoch, int sample) {
         SplittableRandom rng = new SplittableRandom(GmpTrainer.mix(GmpTrainer.mix(seed ^ SALT, epoch), sample));
