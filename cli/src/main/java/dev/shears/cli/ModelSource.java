@@ -2,6 +2,7 @@ package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.data.ImageFit;
 import dev.shears.core.data.SampleLayout;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Architectures;
@@ -119,10 +120,13 @@ public record ModelSource(Model model, String description, Path path, Path weigh
      */
     void requireFits(String spec, Shape sampleShape, int classes) {
         Shape in = model.inputs().get(0).shape();
-        if (in.size() != sampleShape.size())
+        // images from an image folder are converted to the model's channels and resized to its input by arrange(): sizes do
+        // not decide for them, and arrays of such shapes (IDX, NumPy) that reach arrange() are refused there (a DataException, exit 2)
+        boolean image = ImageFit.fits(sampleShape, in) && !SampleLayout.sameLayout(sampleShape.dims(), in);
+        if (!image && in.size() != sampleShape.size())
             throw new UserError("--model " + spec + " takes inputs of shape " + in + " (" + in.size() + " values), but the --data samples have shape "
                     + sampleShape + " (" + sampleShape.size() + " values); give a model made for this data, or data of the model's input shape");
-        String mismatch = SampleLayout.mismatch(sampleShape, in);
+        String mismatch = image ? null : SampleLayout.mismatch(sampleShape, in);
         if (mismatch != null)
             throw new UserError("--model " + spec + " does not fit the --data: " + mismatch);
         long outputs = model.outputShape().size();
