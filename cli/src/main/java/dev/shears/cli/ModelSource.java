@@ -116,7 +116,9 @@ public record ModelSource(Model model, String description, Path path, Path weigh
      * in a layout {@link SampleLayout} cannot move) or has fewer outputs than the data has classes,
      * as a usage error naming both: the trainer and evaluator found it too, but as an internal
      * error (exit 1) after the data and the model had loaded. {@link #arrange} then moves
-     * channels-last samples into the model's layout.
+     * channels-last samples into the model's layout. Samples shaped as images [1 or 3, H, W] for a
+     * model taking another image shape pass here: images decoded from class folders are converted
+     * and resized by {@link #arrange} ({@link ImageFit}), arrays of that shape are refused there.
      */
     void requireFits(String spec, Shape sampleShape, int classes) {
         Shape in = model.inputs().get(0).shape();
