@@ -222,7 +222,7 @@ final class GraphImport {
             case "Identity" -> alias(n);
             case "Conv" -> conv(n, at);
             case "Gemm" -> gemm(n, at);
-            case "MatMul" -> matMul(n, index);
+            case "MatMul" -> matMul(n);
             case "Add", "Sum", "Mul" -> elementwise(n);
             case "Sub", "Div" -> arithmeticOfConstants(n);
             case "Shape" -> shape(n, at);
@@ -385,7 +385,7 @@ final class GraphImport {
         dense(n, a, k, m, kernel, bias, n.getOutput(0));
     }
 
-    private void matMul(NodeProto n, int index) {
+    private void matMul(NodeProto n) {
         if (constants.containsKey(n.getInput(0)) || n.getInputCount() < 2 || !constants.containsKey(n.getInput(1)))
             throw new ImportException("MatMul is supported as activation x constant matrix only (input 0 the activation, input 1 the weights)",
                     file, display(n));
