@@ -104,7 +104,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         r = augment.apply(distill.apply(lr.apply(r), run.resume));
         run.validate(r.epochs(), modelOption);
-        Split split = DataSources.load(run.data);
+        Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
