@@ -17,6 +17,7 @@ import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.SparsePlanner;
 import dev.shears.core.util.AtomicFiles;
 import dev.shears.pruning.MagnitudePruner;
+import dev.shears.pruning.WeightBackup;
 import dev.shears.pruning.recipe.Scope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -192,29 +193,41 @@ final class BenchCommand implements Callable<Integer> {
         List<SparseBench.Row> rows(Model m, int n, PlanLine planLine);
     }
 
-    /** --model on {@code be} at each of {@code levels} ({@link #modelSparsities}) and each --batch, timed by {@code plan}. */
+    /**
+     * --model on {@code be} at each of {@code levels} ({@link #modelSparsities}) and each --batch, timed by {@code plan}.
+     * The model is loaded once: each level prunes its kernels one-shot from the weights as loaded,
+     * which a {@link WeightBackup} of each kernel puts back before the next level.
+     */
     private List<SparseBench.Row> timeModel(Backend be, double[] levels, java.io.PrintWriter err, ModelPlan plan) {
         List<SparseBench.Row> rows = new ArrayList<>();
         PlanLine planLine = new PlanLine(new Progress(err, false));
-        for (double level : levels) {
-            Model m = loadForBench(be, level, err);
+        Model m = ModelSource.load(model, null, be, null, 0, 0).model();
+        List<Parameter> kernels = m.parameters().stream().filter(Parameter::prunableByDefault).toList();
+        List<WeightBackup> backups = new ArrayList<>();
+        try {
+            if (levels.length > 1) for (Parameter k : kernels) backups.add(new WeightBackup(be, k));
             String layers = plannedLayers(m);
-            for (int n : batch) {
-                err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", layers, n);
-                rows.addAll(plan.rows(m, n, planLine));
+            for (double level : levels) {
+                prepare(m, kernels, be, level, err);
+                for (int n : batch) {
+                    err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", layers, n);
+                    rows.addAll(plan.rows(m, n, planLine));
+                }
+                for (WeightBackup b : backups) b.restore();
             }
+        } finally {
+            for (WeightBackup b : backups) b.close();
         }
         return rows;
     }
 
     /**
-     * Loads --model on {@code be}; at a {@code level} in [0, 1) prunes each Dense/Conv2D kernel of it
-     * one-shot to that sparsity by magnitude (layer scope: the threshold training's masks use), and
-     * as it is otherwise, saying on {@code err} when it has no zero weight to gain from (all dense).
+     * At a {@code level} in [0, 1) prunes each of {@code kernels} (the Dense/Conv2D kernels of
+     * {@code m}) one-shot to that sparsity by magnitude (layer scope: the threshold training's masks
+     * use); at {@link #AS_IS} leaves them as they are, saying on {@code err} when they have no zero
+     * weight to gain from (all dense).
      */
-    private Model loadForBench(Backend be, double level, java.io.PrintWriter err) {
-        Model m = ModelSource.load(model, null, be, null, 0, 0).model();
-        List<Parameter> kernels = m.parameters().stream().filter(Parameter::prunableByDefault).toList();
+    private void prepare(Model m, List<Parameter> kernels, Backend be, double level, java.io.PrintWriter err) {
         if (level != AS_IS) {
             MagnitudePruner pruner = new MagnitudePruner(be);
             for (Parameter k : kernels) pruner.update(List.of(k), level, Scope.LAYER);
@@ -224,7 +237,6 @@ final class BenchCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "bench sparse: note: %s has no pruned (zero) weight, so every layer times dense; prune it first"
                     + " (shears prune), or add --sparsity 0.9 to time a copy pruned one-shot to 90%%%n", model);
         }
-        return m;
     }
 
     /**

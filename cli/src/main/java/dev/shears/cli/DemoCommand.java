@@ -44,6 +44,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Mixin LearningRateOption lr;
 
+    @Mixin AugmentOption augment;
+
     @Mixin BackendOption backendOption;
 
     @Mixin InferenceOption inference;
@@ -75,8 +77,9 @@ final class DemoCommand implements Callable<Integer> {
             recipe = recipe.withEpochs(epochs);
         }
         // --lr: both phases start at X (the dense phase's recipe and the pruning one, each keeping its shape)
-        recipe = lr.apply(recipe);
-        Recipe denseRecipe = lr.apply(Recipes.builtIn("dense").withEpochs(DENSE_EPOCHS));
+        recipe = augment.apply(lr.apply(recipe));
+        // --augment: both phases too (the dense phase trains the model the pruning starts from)
+        Recipe denseRecipe = augment.apply(lr.apply(Recipes.builtIn("dense").withEpochs(DENSE_EPOCHS)));
         // the demo writes out/dense/ and then out/: never silently over an earlier run there. Without --out, a
         // second 'shears demo' goes to the next free shears-out/demo-N (as ML tools number their runs) instead of
         // failing the README's one command; an --out the user chose is refused as for train and prune

@@ -70,14 +70,10 @@ final class InferenceReport {
         }
         progress.line("timing dense against sparse inference of the pruned model " + where + " at batch " + Arrays.toString(batches));
         List<RunReport.InferenceBatch> rows = new ArrayList<>();
+        TimingBudget budget = new TimingBudget(progress);
         try {
             for (int b : batches) {
-                RunReport.InferenceBatch timed = rows.isEmpty() ? null : rows.getLast();
-                String skip = timed == null ? null : TimingBudget.skipReason(b, timed.batch(), timed.denseMs());
-                if (skip != null) {
-                    progress.line(skip);
-                    continue;
-                }
+                if (!budget.allows(b)) continue;
                 InferenceComparison c = comparison.at(b);
                 List<RunReport.InferenceLayer> layers = new ArrayList<>();
                 for (SparseModel.LayerPlan p : c.plans())
@@ -85,6 +81,7 @@ final class InferenceReport {
                             p.denseMs(), p.chosenMs(), p.speedupVsDense()));
                 rows.add(new RunReport.InferenceBatch(b, c.denseMs(), c.sparseMs(), c.speedup(), c.denseWeightBytes(),
                         c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers, c.planKept()));
+                budget.timed(b, c.denseMs());
                 progress.line(line(rows.getLast()));
             }
             return new RunReport.Inference(backend, device, rows, null);

@@ -2,6 +2,7 @@ package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.data.ImageFit;
 import dev.shears.core.data.SampleLayout;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Architectures;
@@ -115,14 +116,19 @@ public record ModelSource(Model model, String description, Path path, Path weigh
      * in a layout {@link SampleLayout} cannot move) or has fewer outputs than the data has classes,
      * as a usage error naming both: the trainer and evaluator found it too, but as an internal
      * error (exit 1) after the data and the model had loaded. {@link #arrange} then moves
-     * channels-last samples into the model's layout.
+     * channels-last samples into the model's layout. Samples shaped as images [1 or 3, H, W] for a
+     * model taking another image shape pass here: images decoded from class folders are converted
+     * and resized by {@link #arrange} ({@link ImageFit}), arrays of that shape are refused there.
      */
     void requireFits(String spec, Shape sampleShape, int classes) {
         Shape in = model.inputs().get(0).shape();
-        if (in.size() != sampleShape.size())
+        // images from an image folder are converted to the model's channels and resized to its input by arrange(): sizes do
+        // not decide for them, and arrays of such shapes (IDX, NumPy) that reach arrange() are refused there (a DataException, exit 2)
+        boolean image = ImageFit.fits(sampleShape, in) && !SampleLayout.sameLayout(sampleShape.dims(), in);
+        if (!image && in.size() != sampleShape.size())
             throw new UserError("--model " + spec + " takes inputs of shape " + in + " (" + in.size() + " values), but the --data samples have shape "
                     + sampleShape + " (" + sampleShape.size() + " values); give a model made for this data, or data of the model's input shape");
-        String mismatch = SampleLayout.mismatch(sampleShape, in);
+        String mismatch = image ? null : SampleLayout.mismatch(sampleShape, in);
         if (mismatch != null)
             throw new UserError("--model " + spec + " does not fit the --data: " + mismatch);
         long outputs = model.outputShape().size();

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M | --structure channels|block:RxC [--sparsity S]) [--epochs N] [--lr X] [--distill | --teacher FILE] --out DIR [--resume]}. */
+/** {@code shears prune --model FILE --data DATA (--recipe FILE | --sparsity S | --structure N:M | --structure channels|block:RxC [--sparsity S]) [--epochs N] [--lr X] [--distill | --teacher FILE] [--augment [SPEC]] --out DIR [--resume]}. */
 @Command(name = "prune", description = "Prune a model with gradual magnitude pruning: a recipe, or the tuned GMP recipe at a given sparsity.")
 final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -59,6 +59,8 @@ final class PruneCommand implements Callable<Integer> {
     @Mixin LearningRateOption lr;
 
     @Mixin DistillOption distill;
+
+    @Mixin AugmentOption augment;
 
     @Mixin RunOptions run;
 
@@ -100,9 +102,9 @@ final class PruneCommand implements Callable<Integer> {
             if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
             r = r.withEpochs(epochs);
         }
-        r = distill.apply(lr.apply(r), run.resume);
+        r = augment.apply(distill.apply(lr.apply(r), run.resume));
         run.validate(r.epochs(), modelOption);
-        Split split = DataSources.load(run.data);
+        Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);

@@ -95,6 +95,11 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
         } catch (RecipeException e) {
             throw new UserError("--resume: " + e.getMessage() + "; " + fresh);
         }
+        // the augmentation first, in the words of --augment: the YAML's first differing line would read "'(nothing)' here"
+        if (!java.util.Objects.equals(recipe.augmentation(), stored.augmentation()))
+            throw new UserError("--resume: this command line's augmentation (" + augmentation(recipe) + ") differs from the run's ("
+                    + augmentation(stored) + ", saved in " + file + "); give the run's --augment" + (stored.augmentation() == null ? " (none)" : " " + stored.augmentation().spec())
+                    + ", or start a new run without --resume in another --out folder");
         String mine = RecipeWriter.toYaml(recipe), theirs = RecipeWriter.toYaml(stored);
         if (!mine.equals(theirs))
             throw new UserError("--resume: this command line's recipe (" + recipe.name() + ", " + Plural.of(recipe.epochs(), "epoch") + ") differs from the run's ("
@@ -111,6 +116,11 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
                 throw new UserError("--resume: the data is not what the run used: " + here + " now, " + there
                         + " when the run started; restore that data, or start a new run without --resume in another --out folder");
         }
+    }
+
+    /** A recipe's augmentation as --augment writes it, or "none". */
+    private static String augmentation(Recipe r) {
+        return r.augmentation() == null ? "none" : r.augmentation().spec();
     }
 
     private static String firstDifference(String a, String b) {

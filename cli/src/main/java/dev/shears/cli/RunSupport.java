@@ -333,7 +333,12 @@ final class RunSupport {
                 recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
-                layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null);
+                layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null, augmentation(recipe.augmentation()));
+    }
+
+    /** The report's augmentation section, or null for a run without one. */
+    private static RunReport.Augmentation augmentation(dev.shears.pruning.recipe.Augmentation a) {
+        return a == null ? null : new RunReport.Augmentation(a.flip(), a.crop(), a.describe());
     }
 
     /** The collapse warning with what to do about it, for stderr (after "warning: ") and the report's warnings. */

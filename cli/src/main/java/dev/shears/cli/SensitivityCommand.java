@@ -123,7 +123,7 @@ final class SensitivityCommand implements Callable<Integer> {
         }
         DataSources.check(data);
         try (Backend be = backendOption.open(err)) {
-            Dataset all = DataSources.loadTest(data);
+            Dataset all = DataSources.loadTest(data, new DecodeLine(new Progress(err, false)));
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)

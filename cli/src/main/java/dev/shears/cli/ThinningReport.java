@@ -83,18 +83,15 @@ final class ThinningReport {
             if (batches.length == 0) return section(t, layers, backend, device, rows, null);
             progress.line("timing the pruned model against its thinned copy " + ("cuda".equals(backend) ? "on the GPU" : "on the CPU")
                     + " at batch " + Arrays.toString(batches));
+            TimingBudget budget = new TimingBudget(progress);
             try {
                 for (int b : batches) {
-                    RunReport.ThinningBatch timed = rows.isEmpty() ? null : rows.getLast();
-                    String skip = timed == null ? null : TimingBudget.skipReason(b, timed.batch(), timed.prunedMs());
-                    if (skip != null) {
-                        progress.line(skip);
-                        continue;
-                    }
+                    if (!budget.allows(b)) continue;
                     ModelComparison c = ModelComparison.compare(model, t.model(), test, b, InferenceReport.agreementSamples(b), timing.timer(),
                             timing.settle());
                     rows.add(new RunReport.ThinningBatch(b, c.denseMs(), c.otherMs(), c.speedup(), c.agreement().samples(),
                             c.agreement().samePredictions(), c.agreement().maxAbsDifference()));
+                    budget.timed(b, c.denseMs());
                     progress.line(line(rows.getLast()));
                 }
                 return section(t, layers, backend, device, rows, null);

@@ -8,9 +8,30 @@ import java.util.Locale;
  * the whole-model check, settling, the interleaved rounds): a pruned SqueezeNet on ImageNet-sized
  * images, 16 ms a forward at batch 1 on two cores, spent over four minutes at the default batch 64
  * after one minute of training, saying nothing; ResNet-50 would have spent far longer.
+ * One budget serves one report section's loop over the batch sizes ({@link InferenceReport},
+ * {@link ThinningReport}): {@link #allows} before timing a batch size, {@link #timed} after.
  */
 final class TimingBudget {
-    private TimingBudget() {}
+    private final Progress progress;
+    /** The last batch size timed (0: none yet) and one forward's milliseconds there. */
+    private int timedBatch;
+    private double timedMs;
+
+    /** A budget that says on {@code progress} which batch sizes it skips, and why. */
+    TimingBudget(Progress progress) { this.progress = progress; }
+
+    /** Whether {@code batch} is worth timing, judged by the last batch size {@link #timed}; when not, says why ({@link #skipReason}). */
+    boolean allows(int batch) {
+        String skip = skipReason(batch, timedBatch, timedMs);
+        if (skip != null) progress.line(skip);
+        return skip == null;
+    }
+
+    /** Records that {@code batch} was timed at {@code forwardMs} a forward, the measure later batch sizes are judged by. */
+    void timed(int batch, double forwardMs) {
+        timedBatch = batch;
+        timedMs = forwardMs;
+    }
 
     /** A forward estimated above this is not timed (milliseconds). LeNet-300-100 at batch 64: 0.2 ms. */
     static final double MAX_FORWARD_MS = 500;

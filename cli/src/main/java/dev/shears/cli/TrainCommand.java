@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code shears train --model ARCH|FILE --data DATA --epochs N [--lr X] [--distill | --teacher FILE] --out DIR [--resume]}: dense training. */
+/** {@code shears train --model ARCH|FILE --data DATA --epochs N [--lr X] [--distill | --teacher FILE] [--augment [SPEC]] --out DIR [--resume]}: dense training. */
 @Command(name = "train", description = "Train a model (a built-in architecture or an imported file): densely by default; a --recipe with pruning prunes as it trains.")
 final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -31,15 +31,17 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin DistillOption distill;
 
+    @Mixin AugmentOption augment;
+
     @Mixin RunOptions run;
 
     @Mixin BackendOption backendOption;
 
     @Override public Integer call() {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
-        Recipe r = distill.apply(lr.apply(Recipes.load(recipe).withEpochs(epochs)), run.resume);
+        Recipe r = augment.apply(distill.apply(lr.apply(Recipes.load(recipe).withEpochs(epochs)), run.resume));
         run.validate(r.epochs(), modelOption);
-        Split split = DataSources.load(run.data);
+        Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);

@@ -16,7 +16,6 @@ import dev.shears.pruning.train.PruningEvent;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;

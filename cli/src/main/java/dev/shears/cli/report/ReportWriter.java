@@ -59,6 +59,7 @@ public final class ReportWriter {
                     + (l.isEmpty() ? "" : "; T\u00b2\u00b7KL(teacher \u2016 student) " + num(l.getFirst()) + " in epoch 1, " + num(l.getLast())
                     + " in epoch " + l.size()));
         }
+        if (r.augmentation() != null) kv(h, "augmentation", r.augmentation().describe().replaceFirst("^augmentation: ", ""));
         if (r.before() != null) kv(h, "accuracy before", pct(r.before().accuracy()) + " (loss " + num(r.before().loss()) + ")");
         if (r.after() != null) kv(h, "accuracy after", pct(r.after().accuracy()) + " (loss " + num(r.after().loss()) + ")");
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("

@@ -13,6 +13,7 @@ import java.util.List;
  *                     when thinning removes at least one channel, or the recipe prunes channels; else null
  * @param warnings     what the run warned of on stderr (an epoch that ended at chance), in order; empty when none
  * @param distillation the knowledge distillation the run used, or null when it trained on the labels alone
+ * @param augmentation the augmentation of the training images, or null when it trained on them as they are
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -22,7 +23,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
                         double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
-                        List<String> warnings, Distillation distillation) {
+                        List<String> warnings, Distillation distillation, Augmentation augmentation) {
 
     public RunReport {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
@@ -41,31 +42,40 @@ public record RunReport(String command, String shearsVersion, String date, Strin
         public Distillation { epochLoss = List.copyOf(epochLoss); }
     }
 
+    /**
+     * The recipe's augmentation of the training images.
+     *
+     * @param flip     random horizontal flip, p = 0.5
+     * @param crop     P, the zero padding on each side before the random H x W crop (0: no crop)
+     * @param describe the line the run's log and the HTML report show
+     */
+    public record Augmentation(boolean flip, int crop, String describe) {}
+
     /** The same report with its distillation section. */
     public RunReport withDistillation(Distillation d) {
-        return with(inference, thinning, warnings, d);
+        return with(inference, thinning, warnings, d, augmentation);
     }
 
     /** The same report with the inference comparison added. */
     public RunReport withInference(Inference i) {
-        return with(i, thinning, warnings, distillation);
+        return with(i, thinning, warnings, distillation, augmentation);
     }
 
     /** The same report with {@code w} as its warnings. */
     public RunReport withWarnings(List<String> w) {
-        return with(inference, thinning, w, distillation);
+        return with(inference, thinning, w, distillation, augmentation);
     }
 
     /** The same report with the thinning section added. */
     public RunReport withThinning(Thinning t) {
-        return with(inference, t, warnings, distillation);
+        return with(inference, t, warnings, distillation, augmentation);
     }
 
     /** This report with its four later sections as given (the withers' one copy of the field list). */
-    private RunReport with(Inference i, Thinning t, List<String> w, Distillation d) {
+    private RunReport with(Inference i, Thinning t, List<String> w, Distillation d, Augmentation a) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d);
+                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, a);
     }
 
     /**

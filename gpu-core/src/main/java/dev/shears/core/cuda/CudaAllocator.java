@@ -45,7 +45,6 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
     private long peakBytesInUse;
     private long bytesCached;
     private long deviceAllocations;
-    private long reclaimedByCleaner;
     private boolean closed;
     /** the pool of the graph being captured, or null */
     private GraphPool capturing;
@@ -202,7 +201,6 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
             throw new IllegalStateException("free of device pointer 0x" + Long.toHexString(pointer)
                     + " that this allocator did not hand out, or freed twice");
         }
-        if (fromCleaner) reclaimedByCleaner++;
         bytesInUse -= size;
         GraphPool pool = capturing != null ? capturing : reserved.get(pointer);
         if (pool != null && !closed) {
@@ -261,9 +259,6 @@ public final class CudaAllocator implements DeviceMemory, AutoCloseable {
 
     /** Live blocks. */
     public int liveBlocks() { return live.size(); }
-
-    /** Blocks returned because their tensor became unreachable without being closed. */
-    public synchronized long reclaimedByCleaner() { return reclaimedByCleaner; }
 
     /** Calls to the device allocator so far (cache misses). */
     public long deviceAllocations() { return deviceAllocations; }

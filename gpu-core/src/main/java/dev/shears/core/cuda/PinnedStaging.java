@@ -6,7 +6,6 @@ import dev.shears.nativebind.CudaStream;
 import dev.shears.nativebind.PinnedBuffer;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Host-device copies through page-locked memory. Uploads go through two pinned buffers in turn:
@@ -64,8 +63,6 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     static MemorySegment heap(float[] a) { return MemorySegment.ofArray(a); }
-
-    static long floatBytes(long count) { return count * ValueLayout.JAVA_FLOAT.byteSize(); }
 
     @Override public void close() {
         stream.synchronize();

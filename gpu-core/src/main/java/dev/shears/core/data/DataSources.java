@@ -17,8 +17,9 @@ import java.util.Locale;
  * {@code t10k-images-idx3-ubyte[.gz]}, {@code t10k-labels-idx1-ubyte[.gz]}, whose pixels become
  * floats in [0, 1] (byte / 255) and images the per-sample shape [1, H, W]; or NumPy arrays
  * {@code x_train}, {@code y_train}, {@code x_test}, {@code y_test}, as a {@code .npz} archive or a
- * folder of those four {@code .npy} files ({@link NumpyData}). A folder is read by the files it
- * holds; {@code eval} needs only the test pair.
+ * folder of those four {@code .npy} files ({@link NumpyData}); or a folder of image files, one
+ * subfolder per class under {@code train/} and {@code test/} ({@link ImageFolder}). A folder is read
+ * by the files it holds; {@code eval} needs only the test pair (split).
  */
 public final class DataSources {
     private DataSources() {}
@@ -28,11 +29,16 @@ public final class DataSources {
     public static final Path SYSTEM_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final String BUNDLED = "/dev/shears/core/data/fashion-mnist-small/";
     private static final String ACCEPTED = "give '" + FASHION_MNIST + "', a .npz archive of x_train, y_train, x_test, y_test,"
-            + " or a folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz],"
-            + " t10k-labels-idx1-ubyte[.gz]) or of .npy files (x_train.npy, y_train.npy, x_test.npy, y_test.npy)";
+            + " a folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz],"
+            + " t10k-labels-idx1-ubyte[.gz]) or of .npy files (x_train.npy, y_train.npy, x_test.npy, y_test.npy), or " + ImageFolder.LAYOUT;
 
     /** Loads train and test sets for a {@code --data} value. */
     public static Split load(String spec) {
+        return load(spec, ImageFolder.DecodeProgress.NONE);
+    }
+
+    /** Loads train and test sets for a {@code --data} value; an image folder's decoding is told to {@code progress}. */
+    public static Split load(String spec, ImageFolder.DecodeProgress progress) {
         if (FASHION_MNIST.equals(spec)) {
             if (Files.isDirectory(SYSTEM_FASHION_MNIST)) return loadFolder(SYSTEM_FASHION_MNIST, "fashion-mnist");
             return bundledFashionMnist();
@@ -40,16 +46,29 @@ public final class DataSources {
         Path p = Path.of(spec);
         check(spec);
         if (Files.isRegularFile(p)) return NumpyData.loadNpz(p, System.err);
-        return folderKind(p, false) == Kind.NPY ? NumpyData.loadFolder(p, System.err) : loadFolder(p, p.toString());
+        return switch (folderKind(p, false)) {
+            case IDX -> loadFolder(p, p.toString());
+            case NPY -> NumpyData.loadFolder(p, System.err);
+            case IMAGES -> ImageFolder.load(p, System.err, progress);
+        };
     }
 
     /** Only the test split of a {@code --data} value (what {@code eval} reads). */
     public static Dataset loadTest(String spec) {
+        return loadTest(spec, ImageFolder.DecodeProgress.NONE);
+    }
+
+    /** Only the test split of a {@code --data} value; an image folder's decoding is told to {@code progress}. */
+    public static Dataset loadTest(String spec, ImageFolder.DecodeProgress progress) {
         if (FASHION_MNIST.equals(spec) && !Files.isDirectory(SYSTEM_FASHION_MNIST)) return bundledFashionMnist().test();
         Path dir = FASHION_MNIST.equals(spec) ? SYSTEM_FASHION_MNIST : Path.of(spec);
         check(spec);
         if (Files.isRegularFile(dir)) return NumpyData.loadNpzTest(dir, System.err);
-        return folderKind(dir, true) == Kind.NPY ? NumpyData.loadFolderTest(dir, System.err) : readPair(dir, "t10k", dir + " (test)");
+        return switch (folderKind(dir, true)) {
+            case IDX -> readPair(dir, "t10k", dir + " (test)");
+            case NPY -> NumpyData.loadFolderTest(dir, System.err);
+            case IMAGES -> ImageFolder.loadTest(dir, System.err, progress);
+        };
     }
 
     /**
@@ -68,13 +87,15 @@ public final class DataSources {
         throw new DataException("--data " + spec + ": no such " + (spec.toLowerCase(Locale.ROOT).endsWith(".npz") ? "file" : "folder") + "; " + ACCEPTED);
     }
 
-    /** Which data set files a folder holds. */
-    private enum Kind { IDX, NPY }
+    /** Which data set a folder holds. */
+    private enum Kind { IDX, NPY, IMAGES }
 
     /**
      * The kind of the complete set in {@code dir} (the test pair only, where {@code testOnly}):
-     * IDX when both are complete (said on stderr), else the complete one; neither is an error
-     * listing both sets and what each lacks.
+     * IDX when both file sets are complete (said on stderr), else the complete one; else image
+     * split folders ({@link ImageFolder#looksLike}: the files a folder holds come first, so a
+     * folder of IDX or .npy files is read as them whatever subfolders it has); none is an error
+     * listing every layout and what the files lack.
      */
     private static Kind folderKind(Path dir, boolean testOnly) {
         List<String> prefixes = testOnly ? List.of("t10k") : List.of("train", "t10k");
@@ -88,8 +109,10 @@ public final class DataSources {
             return Kind.IDX;
         }
         if (npyMissing.isEmpty()) return Kind.NPY;
-        throw new DataException("--data " + dir + ": the folder holds neither data set" + (testOnly ? " (eval reads the test files)" : "")
-                + ": IDX files lack " + String.join(", ", idxMissing) + "; .npy files lack " + String.join(", ", npyMissing));
+        if (ImageFolder.looksLike(dir)) return Kind.IMAGES;
+        throw new DataException("--data " + dir + ": the folder holds no data set" + (testOnly ? " (eval reads the test split)" : "")
+                + ": IDX files lack " + String.join(", ", idxMissing) + "; .npy files lack " + String.join(", ", npyMissing)
+                + "; nor is it " + ImageFolder.LAYOUT);
     }
 
     /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test). */

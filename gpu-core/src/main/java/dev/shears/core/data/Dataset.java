@@ -10,8 +10,16 @@ import dev.shears.core.tensor.Shape;
  * @param sampleShape per-sample shape, e.g. [1, 28, 28] for Fashion-MNIST images (NCHW)
  * @param features    count * sampleShape.size() floats
  * @param labels      count class indices in [0, classes)
+ * @param images      whether the samples are images [C, H, W] (C 1 or 3, values in [0, 1]) decoded from image files
+ *                    ({@link ImageFolder}), which {@link SampleLayout#arrange} may convert to the model's channels and
+ *                    resize to its height and width ({@link ImageFit}); false for arrays (IDX, NumPy), used as they are
  */
-public record Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes) {
+public record Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes, boolean images) {
+
+    /** Samples that are arrays (IDX, NumPy, a model's inputs), not decoded image files. */
+    public Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes) {
+        this(name, sampleShape, features, labels, classes, false);
+    }
 
     public Dataset {
         long per = sampleShape.size();
@@ -30,10 +38,10 @@ public record Dataset(String name, Shape sampleShape, float[] features, int[] la
     public Dataset head(int n) {
         n = Math.min(n, count());
         int per = sampleSize();
-        return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * per), java.util.Arrays.copyOf(labels, n), classes);
+        return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * per), java.util.Arrays.copyOf(labels, n), classes, images);
     }
 
-    /** The same samples viewed with another per-sample shape of the same size. */
+    /** The same samples viewed with another per-sample shape of the same size: arrays from then on, no longer images [C, H, W]. */
     public Dataset withSampleShape(Shape s) {
         return new Dataset(name, s, features, labels, classes);
     }

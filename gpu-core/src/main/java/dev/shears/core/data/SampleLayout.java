@@ -85,9 +85,13 @@ public final class SampleLayout {
      * place, one sample at a time through a buffer of one sample (no second copy of the data set):
      * {@code data}'s feature array belongs to the result afterwards, and {@code data} must not be used.
      *
+     * Images decoded from files ({@link Dataset#images()}) are first made into the model's
+     * channels and size ({@link ImageFit#fit}), into new floats.
+     *
      * @throws DataException naming both shapes when the samples cannot fit ({@link #mismatch})
      */
     public static Dataset arrange(Dataset data, Shape input, PrintStream log) {
+        data = ImageFit.fit(data, input, log);
         Move move = moveFor(data.sampleShape(), input);
         if (move == null) throw new DataException(data.name() + ": " + mismatch(data.sampleShape(), input));
         if (move == Move.NONE) return data;

@@ -1,6 +1,5 @@
 package dev.shears.core.sparse;
 
-import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.cpu.CpuTensor;
@@ -18,7 +17,6 @@ import dev.shears.core.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -229,10 +227,7 @@ public final class SparseModel {
     }
 
     public Model model() { return model; }
-    public int plannedBatch() { return batch; }
     public List<LayerPlan> plans() { return List.copyOf(plans); }
-    /** The planned Dense layer of that name (null if it is not a Dense layer). */
-    public SparseLinear linear(String layer) { return linear.get(layer); }
 
     /**
      * The weights of a planned Dense or Conv2D layer in the chosen format (null if the layer was

@@ -3,7 +3,6 @@ package dev.shears.core.cuda;
 import dev.shears.core.cpu.HalfConversion;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
-import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

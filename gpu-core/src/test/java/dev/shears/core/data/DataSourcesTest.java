@@ -15,7 +15,8 @@ class DataSourcesTest {
         String spec = dir.resolve("nope").toString();
         for (DataException e : new DataException[]{assertThrows(DataException.class, () -> DataSources.load(spec)),
                 assertThrows(DataException.class, () -> DataSources.loadTest(spec))}) {
-            assertTrue(e.getMessage().startsWith("--data " + spec + ": no such folder; give 'fashion-mnist', a .npz archive of x_train, y_train, x_test, y_test, or a folder of IDX files"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("--data " + spec + ": no such folder; give 'fashion-mnist', a .npz archive of x_train, y_train, x_test, y_test, a folder of IDX files"), e.getMessage());
+            assertTrue(e.getMessage().contains("one subfolder per class"), e.getMessage());
             assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte[.gz]"), e.getMessage());
         }
     }

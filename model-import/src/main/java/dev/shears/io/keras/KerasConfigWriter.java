@@ -28,15 +28,14 @@ import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.io.ImportException;
+import dev.shears.io.UniqueNames;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Translates a bound IR model into a Keras 2 Functional model config and the weights each Keras
@@ -86,7 +85,7 @@ final class KerasConfigWriter {
     private final List<LayerWeights> weights = new ArrayList<>();
     private final Map<String, KRef> refs = new HashMap<>();
     private final Map<String, KRef> permuteCache = new HashMap<>();
-    private final Set<String> names = new HashSet<>();
+    private final UniqueNames names = new UniqueNames();
     private final Map<String, String> irToKerasName = new HashMap<>();
     private final List<KerasLayer> written = new ArrayList<>();
     private final List<String> inputLayerNames = new ArrayList<>();
@@ -286,7 +285,7 @@ final class KerasConfigWriter {
     }
 
     private KRef zeroPad(KRef x, String consumer, int[] pads) {
-        String name = fresh(consumer + "_pad");
+        String name = names.fresh(consumer + "_pad");
         emit("ZeroPadding2D", name, padConfig(pads[0], pads[2], pads[1], pads[3]), List.of(x), List.of());
         Shape s = x.irShape();
         return new KRef(name, Shape.of(s.dim(0), s.dim(1) + pads[0] + pads[2], s.dim(2) + pads[1] + pads[3]), x.order());
@@ -351,10 +350,10 @@ final class KerasConfigWriter {
         }
         // Otherwise: flatten the sample, normalise, and restore the shape.
         KRef plain = ensure(x, AxisOrder.identity(x.rank()), name);
-        String flat = fresh(name + "_flat");
+        String flat = names.fresh(name + "_flat");
         emit("Reshape", flat, reshapeConfig(Shape.of(x.irShape().intSize())), List.of(plain), List.of());
         KRef f = new KRef(flat, Shape.of(x.irShape().intSize()), AxisOrder.identity(1));
-        String sm = fresh(name + "_" + act);
+        String sm = names.fresh(name + "_" + act);
         emit("Activation", sm, JSON.createObjectNode().put("activation", act), List.of(f), List.of());
         emit("Reshape", name, reshapeConfig(x.irShape()), List.of(new KRef(sm, f.irShape(), f.order())), List.of());
         return new KRef(name, x.irShape(), AxisOrder.identity(x.rank()));
@@ -412,7 +411,7 @@ final class KerasConfigWriter {
         if (cached != null) return cached;
         // New Keras axis i = IR axis order[i] = old Keras axis inverse(r.order)[order[i]].
         int[] d = AxisOrder.compose(AxisOrder.inverse(r.order()), order);
-        String name = fresh(consumer + "_permute");
+        String name = names.fresh(consumer + "_permute");
         ObjectNode cfg = JSON.createObjectNode();
         ArrayNode dims = cfg.putArray("dims");
         for (int v : d) dims.add(v + 1);
@@ -460,15 +459,8 @@ final class KerasConfigWriter {
         if (existing != null) return existing;
         String base = irName.replaceAll("[^A-Za-z0-9_.\\-]", "_");
         if (base.isEmpty() || base.equals(".") || base.equals("..")) base = "layer";
-        String n = fresh(base);
+        String n = names.fresh(base);
         irToKerasName.put(irName, n);
-        return n;
-    }
-
-    private String fresh(String base) {
-        String n = base;
-        for (int i = 2; names.contains(n); i++) n = base + "_" + i;
-        names.add(n);
         return n;
     }
 }

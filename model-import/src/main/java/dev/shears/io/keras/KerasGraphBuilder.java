@@ -25,6 +25,7 @@ import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.io.ImportException;
+import dev.shears.io.UniqueNames;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ final class KerasGraphBuilder {
     private final Model.Builder mb = Model.builder();
     private final Map<String, Ref> outputs = new LinkedHashMap<>();
     private final Map<String, Ref> permuteCache = new HashMap<>();
-    private final Set<String> names = new HashSet<>();
+    private final UniqueNames names = new UniqueNames();
     private final Set<String> layersWithWeights = new HashSet<>();
     private final List<PendingWeight> pending = new ArrayList<>();
     private final boolean theanoKernels;
@@ -313,7 +314,7 @@ final class KerasGraphBuilder {
     private Ref activation(KerasLayerConfig l, JsonNode spec, Ref in, String node) {
         String name = activationName(l, spec);
         if (name.equals("linear") && node == null) return in;
-        String nodeName = node != null ? node : fresh(l.name() + "_" + name);
+        String nodeName = node != null ? node : names.fresh(l.name() + "_" + name);
         return switch (name) {
             case "linear" -> elementwise(l, in, Activation.LINEAR, 0f, nodeName);
             case "relu" -> elementwise(l, in, Activation.RELU, 0f, nodeName);
@@ -572,7 +573,7 @@ final class KerasGraphBuilder {
         // New IR axis j = old IR axis r.order[inverse(order)[j]], so that Keras axis i = new IR axis order[i].
         int[] perm = AxisOrder.compose(r.order(), AxisOrder.inverse(order));
         String suffix = Arrays.equals(order, AxisOrder.CHANNELS_LAST) ? "_to_nchw" : AxisOrder.isIdentity(order) ? "_to_keras_order" : "_permute";
-        Permute p = new Permute(fresh(consumer + suffix), perm);
+        Permute p = new Permute(names.fresh(consumer + suffix), perm);
         Shape shape = p.outputShape(List.of(r.shape()));
         mb.add(p, r.node());
         names.add(p.name());
@@ -603,13 +604,6 @@ final class KerasGraphBuilder {
         List<String> s = new ArrayList<>();
         for (Ref r : in) s.add(Arrays.toString(r.kerasDims()));
         return String.join(", ", s);
-    }
-
-    private String fresh(String base) {
-        String n = base;
-        for (int i = 2; names.contains(n); i++) n = base + "_" + i;
-        names.add(n);
-        return n;
     }
 
     /** Explicit pads {before, after} for one axis: 0 for 'valid', TensorFlow's rule for 'same'. */

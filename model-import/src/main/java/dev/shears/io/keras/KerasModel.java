@@ -29,9 +29,6 @@ public record KerasModel(Model model, Map<String, LayerOutput> layerOutputs, Pat
      * {@code irShape}; Keras' tensor has axis i = IR axis {@code order[i]} (batch excluded).
      */
     public record LayerOutput(String node, Shape irShape, int[] order) {
-        /** The Keras per-sample shape. */
-        public Shape kerasShape() { return Shape.of(AxisOrder.permuteDims(irShape.dims(), order)); }
-
         /** A batch of this node's output, rearranged into the Keras layout (e.g. NCHW -> NHWC). */
         public float[] toKerasLayout(float[] irBatch, int batch) {
             return AxisOrder.permuteData(irBatch, batch, irShape.dims(), order);

@@ -27,6 +27,7 @@ import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.util.HeapBudget;
 import dev.shears.io.ImportException;
+import dev.shears.io.UniqueNames;
 import dev.shears.io.onnx.proto.GraphProto;
 import dev.shears.io.onnx.proto.NodeProto;
 import dev.shears.io.onnx.proto.SparseTensorProto;
@@ -87,7 +88,7 @@ final class GraphImport {
     private final List<Pending> pending = new ArrayList<>();
     private final Map<String, Pending> pendingByName = new HashMap<>();
     private final Map<String, float[]> weights = new LinkedHashMap<>();
-    private final Set<String> usedNames = new HashSet<>();
+    private final UniqueNames usedNames = new UniqueNames();
     /** per ONNX value: the indices of the nodes that read it, once per input slot */
     private final Map<String, List<Integer>> consumers = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
@@ -192,7 +193,7 @@ final class GraphImport {
         }
         String outName = a.ir();
         if (!pendingByName.containsKey(outName)) { // the output is a graph input: give it a node
-            Identity id = new Identity(unique(out + "_identity"));
+            Identity id = new Identity(usedNames.fresh(out + "_identity"));
             addPending(id, List.of(outName));
             outName = id.name();
         }
@@ -221,7 +222,7 @@ final class GraphImport {
             case "Identity" -> alias(n);
             case "Conv" -> conv(n, at);
             case "Gemm" -> gemm(n, at);
-            case "MatMul" -> matMul(n, index);
+            case "MatMul" -> matMul(n);
             case "Add", "Sum", "Mul" -> elementwise(n);
             case "Sub", "Div" -> arithmeticOfConstants(n);
             case "Shape" -> shape(n, at);
@@ -343,7 +344,7 @@ final class GraphImport {
         if (b != null && b.size() != outC) throw new ImportException("Conv bias B has " + b.size() + " values for " + outC + " output channels", file, display(n));
 
         Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(inC, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Conv2D conv = new Conv2D(unique(name(n)), inC, outC, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.pb, win.pr,
+        Conv2D conv = new Conv2D(usedNames.fresh(name(n)), inC, outC, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.pb, win.pr,
                 win.dh, win.dw, group, b != null);
         weight(conv.kernel(), w.asFloats(), n);
         if (b != null) weight(conv.bias(), b.asFloats(), n);
@@ -384,7 +385,7 @@ final class GraphImport {
         dense(n, a, k, m, kernel, bias, n.getOutput(0));
     }
 
-    private void matMul(NodeProto n, int index) {
+    private void matMul(NodeProto n) {
         if (constants.containsKey(n.getInput(0)) || n.getInputCount() < 2 || !constants.containsKey(n.getInput(1)))
             throw new ImportException("MatMul is supported as activation x constant matrix only (input 0 the activation, input 1 the weights)",
                     file, display(n));
@@ -418,7 +419,7 @@ final class GraphImport {
     }
 
     private void dense(NodeProto n, Act a, int k, int m, float[] kernel, float[] bias, String output) {
-        Dense d = new Dense(unique(name(n)), k, m, bias != null);
+        Dense d = new Dense(usedNames.fresh(name(n)), k, m, bias != null);
         weight(d.kernel(), kernel, n);
         if (bias != null) weight(d.bias(), bias, n);
         acts.put(output, emit(d, n, List.of(a)));
@@ -449,7 +450,7 @@ final class GraphImport {
                         file, display(n));
             v[i] = t.asFloats();
         }
-        BatchNorm bn = new BatchNorm(unique(name(n)), c, at.getFloat("epsilon", 1e-5f), at.getFloat("momentum", 0.9f));
+        BatchNorm bn = new BatchNorm(usedNames.fresh(name(n)), c, at.getFloat("epsilon", 1e-5f), at.getFloat("momentum", 0.9f));
         weight(bn.gamma(), v[0], n);
         weight(bn.beta(), v[1], n);
         weight(bn.movingMean(), v[2], n);
@@ -488,7 +489,7 @@ final class GraphImport {
             if (!a.shape().equals(actIn.get(0).shape()))
                 throw new ImportException(op + " of activations with different shapes (broadcasting) is not supported: "
                         + actIn.stream().map(this::full).toList(), file, display(n));
-        Layer layer = op.equals("Mul") ? new Multiply(unique(name(n))) : new Add(unique(name(n)));
+        Layer layer = op.equals("Mul") ? new Multiply(usedNames.fresh(name(n))) : new Add(usedNames.fresh(name(n)));
         acts.put(n.getOutput(0), emit(layer, n, actIn));
     }
 
@@ -605,7 +606,7 @@ final class GraphImport {
 
     private void activation(NodeProto n, Activation f, float alpha) {
         Act x = activation(n, 0, "X");
-        acts.put(n.getOutput(0), emit(new ActivationLayer(unique(name(n)), f, alpha), n, List.of(x)));
+        acts.put(n.getOutput(0), emit(new ActivationLayer(usedNames.fresh(name(n)), f, alpha), n, List.of(x)));
     }
 
     private void selu(NodeProto n, Attributes at) {
@@ -639,7 +640,7 @@ final class GraphImport {
             throw new ImportException("PRelu slope of dims " + Arrays.toString(slope.dims()) + " is neither per channel nor per element of "
                     + full(x), file, display(n));
         }
-        PReLU p = new PReLU(unique(name(n)), slopeShape);
+        PReLU p = new PReLU(usedNames.fresh(name(n)), slopeShape);
         weight(p.slope(), v, n);
         acts.put(n.getOutput(0), emit(p, n, List.of(x)));
     }
@@ -662,8 +663,8 @@ final class GraphImport {
         int c = x.shape().dim(0);
         Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
         Layer layer = max
-                ? new MaxPool2D(unique(name(n)), w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.pb, w.pr, ceil)
-                : new AvgPool2D(unique(name(n)), w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.pb, w.pr, ceil, at.getInt("count_include_pad", 0) != 0);
+                ? new MaxPool2D(usedNames.fresh(name(n)), w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.pb, w.pr, ceil)
+                : new AvgPool2D(usedNames.fresh(name(n)), w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.pb, w.pr, ceil, at.getInt("count_include_pad", 0) != 0);
         Act y = emit(layer, n, List.of(in2d));
         if (spatial == 1) y = reshapeAct(y, Shape.of(c, y.shape().dim(2)), n, "to_1d");
         acts.put(n.getOutput(0), y);
@@ -676,7 +677,7 @@ final class GraphImport {
             throw new ImportException("GlobalAveragePool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
         int c = x.shape().dim(0);
         Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Act y = emit(new GlobalAvgPool2D(unique(name(n)), true), n, List.of(in2d));
+        Act y = emit(new GlobalAvgPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
         if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
         acts.put(n.getOutput(0), y);
     }
@@ -685,7 +686,7 @@ final class GraphImport {
         Act x = activation(n, 0, "X");
         if (x.shape().rank() != 3) throw new ImportException("LRN on a " + full(x) + " input is supported only for [N, C, H, W]", file, display(n));
         if (!at.has("size")) throw new ImportException("LRN has no 'size' attribute", file, display(n));
-        LRN l = new LRN(unique(name(n)), at.getIntExact("size", 0), at.getFloat("alpha", 1e-4f), at.getFloat("beta", 0.75f), at.getFloat("bias", 1f));
+        LRN l = new LRN(usedNames.fresh(name(n)), at.getIntExact("size", 0), at.getFloat("alpha", 1e-4f), at.getFloat("beta", 0.75f), at.getFloat("bias", 1f));
         acts.put(n.getOutput(0), emit(l, n, List.of(x)));
     }
 
@@ -699,7 +700,7 @@ final class GraphImport {
         }
         Act x = activation(n, 0, "data");
         if (!(ratio >= 0f && ratio < 1f)) throw new ImportException("Dropout ratio " + ratio + " outside [0, 1)", file, display(n));
-        acts.put(n.getOutput(0), emit(new Dropout(unique(name(n)), ratio), n, List.of(x)));
+        acts.put(n.getOutput(0), emit(new Dropout(usedNames.fresh(name(n)), ratio), n, List.of(x)));
     }
 
     // ------------------------------------------------------------------ shape ops
@@ -723,7 +724,7 @@ final class GraphImport {
             aliasAct(n.getOutput(0), x);
             return;
         }
-        acts.put(n.getOutput(0), emit(new Flatten(unique(name(n))), n, List.of(x)));
+        acts.put(n.getOutput(0), emit(new Flatten(usedNames.fresh(name(n))), n, List.of(x)));
     }
 
     private void reshape(NodeProto n, Attributes at) {
@@ -799,7 +800,7 @@ final class GraphImport {
         int[] p = new int[rank - 1];
         for (int i = 1; i < rank; i++) p[i - 1] = (int) perm[i] - 1;
         try {
-            acts.put(n.getOutput(0), emit(new Permute(unique(name(n)), p), n, List.of(x)));
+            acts.put(n.getOutput(0), emit(new Permute(usedNames.fresh(name(n)), p), n, List.of(x)));
         } catch (IllegalArgumentException e) {
             throw new ImportException("Transpose perm " + Arrays.toString(perm) + " is not a permutation", file, display(n));
         }
@@ -860,7 +861,7 @@ final class GraphImport {
             aliasAct(n.getOutput(0), ins.get(0));
             return;
         }
-        acts.put(n.getOutput(0), emit(new Concat(unique(name(n)), axis - 1), n, ins));
+        acts.put(n.getOutput(0), emit(new Concat(usedNames.fresh(name(n)), axis - 1), n, ins));
     }
 
     private void softmax(NodeProto n, Attributes at) {
@@ -882,7 +883,7 @@ final class GraphImport {
         if (!same)
             throw new ImportException(n.getOpType() + " at axis " + axis + " of " + full(x) + " (opset " + opset + ") normalises over part of each sample;"
                     + " Shears supports it over the whole sample only (e.g. [N, classes])", file, display(n));
-        acts.put(n.getOutput(0), emit(new Softmax(unique(name(n)), log), n, List.of(x)));
+        acts.put(n.getOutput(0), emit(new Softmax(usedNames.fresh(name(n)), log), n, List.of(x)));
     }
 
     // ------------------------------------------------------------------ shape computation (constant folding)
@@ -950,7 +951,7 @@ final class GraphImport {
                     + " H and W axes of an [N, C, H, W] activation", file, display(n));
         for (long p : pads)
             if (p < 0) throw new ImportException("Pad with negative pads " + Arrays.toString(pads) + " (cropping) is not supported", file, display(n));
-        acts.put(n.getOutput(0), emit(new ZeroPad2D(unique(name(n)), Math.toIntExact(pads[2]), Math.toIntExact(pads[3]),
+        acts.put(n.getOutput(0), emit(new ZeroPad2D(usedNames.fresh(name(n)), Math.toIntExact(pads[2]), Math.toIntExact(pads[3]),
                 Math.toIntExact(pads[6]), Math.toIntExact(pads[7])), n, List.of(x)));
     }
 
@@ -998,7 +999,7 @@ final class GraphImport {
             aliasAct(n.getOutput(0), x);
             return;
         }
-        acts.put(n.getOutput(0), emit(new Reshape(unique(name(n)), per), n, List.of(x)));
+        acts.put(n.getOutput(0), emit(new Reshape(usedNames.fresh(name(n)), per), n, List.of(x)));
     }
 
     private void cast(NodeProto n, Attributes at) {
@@ -1095,7 +1096,7 @@ final class GraphImport {
     }
 
     private Act reshapeAct(Act x, Shape to, NodeProto n, String suffix) {
-        Reshape r = new Reshape(unique(name(n) + "_" + suffix), to);
+        Reshape r = new Reshape(usedNames.fresh(name(n) + "_" + suffix), to);
         return emit(r, n, List.of(x));
     }
 
@@ -1182,13 +1183,6 @@ final class GraphImport {
     private static String name(NodeProto n) {
         if (!n.getName().isEmpty()) return n.getName();
         return n.getOpType() + "_" + (n.getOutputCount() > 0 ? n.getOutput(0) : "");
-    }
-
-    private String unique(String base) {
-        String s = base;
-        for (int i = 2; usedNames.contains(s); i++) s = base + "_" + i;
-        usedNames.add(s);
-        return s;
     }
 
     /** How errors name a node: its name, or its op type and first output. */

@@ -36,19 +36,8 @@ final class OnnxTensors {
     static TensorData decode(TensorProto t, Path file, String owner) {
         String name = t.getName().isEmpty() ? owner : t.getName();
         if (t.hasSegment()) throw new ImportException("segmented tensors (TensorProto.segment) are not supported", file, name);
-        long[] dims = new long[t.getDimsCount()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = t.getDims(i);
-            if (dims[i] < 0) throw new ImportException("tensor has a negative dimension " + dims[i], file, name);
-        }
-        long count;
-        try {
-            count = TensorData.count(dims);
-        } catch (ArithmeticException e) {
-            throw new ImportException("tensor of dims " + java.util.Arrays.toString(dims) + " is too large", file, name);
-        }
-        if (count > Integer.MAX_VALUE) throw new ImportException("tensor of " + count + " elements is larger than 2^31-1", file, name);
-        int n = (int) count;
+        long[] dims = dims(t.getDimsList());
+        int n = elementCount(dims, "tensor", file, name);
         int type = t.getDataType();
         if (elementWidth(type) < 0)
             throw new ImportException("tensor element type " + typeName(type) + " is not supported"
@@ -147,18 +136,8 @@ final class OnnxTensors {
      */
     static TensorData decodeSparse(SparseTensorProto s, Path file, String owner) {
         String name = s.getValues().getName().isEmpty() ? owner : s.getValues().getName();
-        long[] dims = new long[s.getDimsCount()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = s.getDims(i);
-            if (dims[i] < 0) throw new ImportException("sparse tensor has a negative dimension " + dims[i], file, name);
-        }
-        long count;
-        try {
-            count = TensorData.count(dims);
-        } catch (ArithmeticException e) {
-            throw new ImportException("sparse tensor of dims " + java.util.Arrays.toString(dims) + " is too large", file, name);
-        }
-        if (count > Integer.MAX_VALUE) throw new ImportException("sparse tensor of " + count + " elements is larger than 2^31-1", file, name);
+        long[] dims = dims(s.getDimsList());
+        int count = elementCount(dims, "sparse tensor", file, name);
         float[] values = decode(s.getValues(), file, name).asFloats();
         long[] idx = s.hasIndices() ? decode(s.getIndices(), file, name + " (indices)").asLongs() : new long[0];
         int nnz = values.length;
@@ -182,14 +161,32 @@ final class OnnxTensors {
             }
             flats[k] = (int) flat;
         }
-        int n = (int) count;
         return TensorData.lazyFloats(dims, () -> {
             // a few values with damaged dims declare an array of any size: check it fits before allocating
-            HeapBudget.require((long) n * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims), m -> new ImportException(m, file, name));
-            float[] dense = new float[n];
+            HeapBudget.require((long) count * Float.BYTES, "sparse tensor of dims " + java.util.Arrays.toString(dims), m -> new ImportException(m, file, name));
+            float[] dense = new float[count];
             for (int k = 0; k < nnz; k++) dense[flats[k]] = values[k];
             return dense;
         });
+    }
+
+    /** A proto's repeated int64 dims as an array. */
+    private static long[] dims(java.util.List<Long> dims) { return dims.stream().mapToLong(Long::longValue).toArray(); }
+
+    /**
+     * The elements of a tensor of {@code dims}, checked: no dimension below 0, and at most 2^31-1 in
+     * all (the most one Java array holds). {@code what} ("tensor", "sparse tensor") begins each error.
+     */
+    private static int elementCount(long[] dims, String what, Path file, String name) {
+        for (long d : dims) if (d < 0) throw new ImportException(what + " has a negative dimension " + d, file, name);
+        long count;
+        try {
+            count = TensorData.count(dims);
+        } catch (ArithmeticException e) {
+            throw new ImportException(what + " of dims " + java.util.Arrays.toString(dims) + " is too large", file, name);
+        }
+        if (count > Integer.MAX_VALUE) throw new ImportException(what + " of " + count + " elements is larger than 2^31-1", file, name);
+        return (int) count;
     }
 
     /** A FLOAT tensor with the elements in raw_data (little-endian), which keeps -0.0 and every bit. */

@@ -2,9 +2,7 @@ package dev.shears.io.keras;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
-import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;

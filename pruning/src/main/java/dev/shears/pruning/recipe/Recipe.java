@@ -21,14 +21,22 @@ import java.util.OptionalDouble;
  * @param pruning      pruning modifiers (may be empty: dense training); each parameter is owned
  *                     by at most one of them (checked against the model when the run starts)
  * @param distillation knowledge distillation from a frozen teacher, or null to train on the labels alone
+ * @param augmentation random flips and crops of the training images, or null to train on them as they are
  */
 public record Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
-                     List<LearningRateModifier> learningRate, List<PruningModifier> pruning, Distillation distillation) {
+                     List<LearningRateModifier> learningRate, List<PruningModifier> pruning, Distillation distillation,
+                     Augmentation augmentation) {
 
     /** A recipe without distillation. */
     public Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
                   List<LearningRateModifier> learningRate, List<PruningModifier> pruning) {
-        this(name, description, epochs, batchSize, optimizer, learningRate, pruning, null);
+        this(name, description, epochs, batchSize, optimizer, learningRate, pruning, null, null);
+    }
+
+    /** A recipe without augmentation. */
+    public Recipe(String name, String description, int epochs, int batchSize, OptimizerSpec optimizer,
+                  List<LearningRateModifier> learningRate, List<PruningModifier> pruning, Distillation distillation) {
+        this(name, description, epochs, batchSize, optimizer, learningRate, pruning, distillation, null);
     }
 
     public Recipe {
@@ -96,12 +104,18 @@ public record Recipe(String name, String description, int epochs, int batchSize,
         for (PruningModifier m : pruning) sb.append("\n  ").append(m.describe());
         if (pruning.isEmpty()) sb.append("\n  dense training (no pruning)");
         if (distillation != null) sb.append("\n  ").append(distillation.describe());
+        if (augmentation != null) sb.append("\n  ").append(augmentation.describe());
         return sb.toString();
     }
 
     /** This recipe with {@code d} as its distillation (null: none). */
     public Recipe withDistillation(Distillation d) {
-        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, pruning, d);
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, pruning, d, augmentation);
+    }
+
+    /** This recipe with {@code a} as its augmentation (null: none). */
+    public Recipe withAugmentation(Augmentation a) {
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, pruning, distillation, a);
     }
 
     /**
@@ -121,7 +135,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         finalSparsity, c.startEpoch(), c.endEpoch(), c.scope(), c.params(), c.leaveEnabled(), c.structure());
             });
         }
-        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation);
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation, augmentation);
     }
 
     /**
@@ -145,7 +159,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         s, c.startEpoch(), c.endEpoch(), Scope.LAYER, c.params(), c.leaveEnabled(), structure);
             });
         }
-        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation);
+        return new Recipe(name, description, epochs, batchSize, optimizer, learningRate, out, distillation, augmentation);
     }
 
     /** The learning rate of the run's first step (epoch 0 of {@link #learningRateSchedule()}). */
@@ -175,7 +189,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
         List<LearningRateModifier> out = new ArrayList<>();
         for (LearningRateModifier m : learningRate)
             out.add(new LearningRateModifier(m.startEpoch(), m.endEpoch(), scaleRates(m.schedule(), start, lr)));
-        return new Recipe(name, description, epochs, batchSize, optimizer, out, pruning, distillation);
+        return new Recipe(name, description, epochs, batchSize, optimizer, out, pruning, distillation, augmentation);
     }
 
     /** {@code s} with every rate value v replaced by v / from * to (exactly {@code to} where v == from). */
@@ -222,7 +236,7 @@ public record Recipe(String name, String description, int epochs, int batchSize,
                         c.sparsity(), c.startEpoch() * f, c.endEpoch() * f, c.scope(), c.params(), c.leaveEnabled(), c.structure());
             });
         }
-        return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr, distillation);
+        return new Recipe(name, description, newEpochs, batchSize, optimizer, lr, pr, distillation, augmentation);
     }
 
     private static LearningRateSchedule scale(LearningRateSchedule s, double f) {

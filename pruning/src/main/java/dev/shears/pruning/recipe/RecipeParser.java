@@ -59,6 +59,9 @@ import java.util.Set;
  *   weight: 0.5                  # a in (0, 1]: loss = (1 - a) CE + a T^2 KL(teacher || student)
  *   temperature: 2               # T > 0
  *   teacher: start               # the model the run starts from (default), or a model file path
+ * augmentation:                  # optional: random changes to each training image (see Augmentation); both off by default
+ *   flip: true                   # mirror left to right with probability 0.5
+ *   crop: 4                      # pad P zero pixels on each side, crop back to H x W at a random offset; 1 <= P <= min(H, W) / 2
  * </pre>
  */
 public final class RecipeParser {
@@ -103,7 +106,7 @@ public final class RecipeParser {
         }
         if (root == null || root.isMissingNode() || root.isNull()) throw new RecipeException(source + ": the recipe is empty");
         if (!root.isObject()) throw new RecipeException(source + ": a recipe is a YAML mapping (name: ..., epochs: ...), got a " + root.getNodeType().toString().toLowerCase());
-        Fields top = new Fields(source, "", root, "name", "description", "epochs", "batchSize", "optimizer", "learningRate", "pruning", "distillation");
+        Fields top = new Fields(source, "", root, "name", "description", "epochs", "batchSize", "optimizer", "learningRate", "pruning", "distillation", "augmentation");
         String name = top.string("name", defaultName);
         String description = top.string("description", "");
         int epochs = top.requiredInt("epochs");
@@ -115,9 +118,10 @@ public final class RecipeParser {
         List<PruningModifier> pruning = new ArrayList<>();
         for (Fields f : top.objectList("pruning", false)) pruning.add(pruning(f, epochs));
         Distillation distillation = top.get("distillation") == null ? null : distillation(top.requiredObject("distillation"));
+        Augmentation augmentation = top.get("augmentation") == null ? null : augmentation(top.requiredObject("augmentation"));
         top.rejectUnknown();
         try {
-            return new Recipe(name, description, epochs, batchSize, optimizer, lr, pruning, distillation);
+            return new Recipe(name, description, epochs, batchSize, optimizer, lr, pruning, distillation, augmentation);
         } catch (RecipeException e) {
             throw new RecipeException(source + ": " + e.getMessage(), e);
         }
@@ -248,6 +252,21 @@ public final class RecipeParser {
             return new Distillation(weight, temperature, Distillation.Teacher.parse(teacher));
         } catch (RecipeException e) {
             // Distillation's messages name the field by its whole path (distillation.weight): only the source is added
+            throw new RecipeException(f.source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Augmentation augmentation(Fields f) {
+        f.allow("flip", "crop");
+        boolean flip = f.bool("flip", false);
+        double crop = f.number("crop", 0);
+        if (crop != Math.rint(crop) || Math.abs(crop) > Integer.MAX_VALUE)
+            throw f.error("crop", PruningModifier.num(crop) + " is not a whole number of pixels (the zero padding on each side before the random crop; 4 is usual)");
+        f.rejectUnknown();
+        try {
+            return new Augmentation(flip, (int) crop);
+        } catch (RecipeException e) {
+            // Augmentation's messages name the field by its whole path (augmentation.crop): only the source is added
             throw new RecipeException(f.source + ": " + e.getMessage(), e);
         }
     }

@@ -48,6 +48,12 @@ public final class RecipeWriter {
             d.put("teacher", r.distillation().teacher().recipeName());
             m.put("distillation", d);
         }
+        if (r.augmentation() != null) {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("flip", r.augmentation().flip());
+            a.put("crop", r.augmentation().crop());
+            m.put("augmentation", a);
+        }
         return m;
     }
 

@@ -7,6 +7,7 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.OutputKernels;
+import dev.shears.pruning.WeightBackup;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.ParamSelection;

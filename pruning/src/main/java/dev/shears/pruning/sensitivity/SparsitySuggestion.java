@@ -103,7 +103,7 @@ public record SparsitySuggestion(double maxDropPoints, Structure structure, List
                     + " raise --max-drop or measure lower sparsities");
         String desc = String.format(Locale.ROOT, "Per-layer final sparsities from shears sensitivity (at most %s lost per layer, each layer measured alone;"
                 + " drops do not add up when layers are pruned together), on %s's schedule", points(maxDropPoints), template.name());
-        return new Recipe(name, desc, template.epochs(), template.batchSize(), template.optimizer(), template.learningRate(), mods, template.distillation());
+        return new Recipe(name, desc, template.epochs(), template.batchSize(), template.optimizer(), template.learningRate(), mods, template.distillation(), template.augmentation());
     }
 
     /** A budget in words: "1 point", "0.5 points". */

@@ -78,17 +78,26 @@ import java.util.function.Consumer;
  * Vinyals and Dean 2015): the loss becomes (1 - a) CE(y, s) + a T^2 KL(softmax(t/T) ||
  * softmax(s/T)), t the logits of a frozen teacher model on the same backend in inference mode
  * (no dropout, BatchNorm's running statistics): the cross-entropy with gradScale (1 - a) / rows,
- * then {@link Backend#distillation} adding its part into the same dLogits. Those logits never
- * change during a run (no augmentation, a frozen teacher), so by default the run computes them
+ * then {@link Backend#distillation} adding its part into the same dLogits. Without augmentation
+ * those logits never change during a run (a frozen teacher, the same images), so by default the run computes them
  * once, one inference pass over the training split before the first step ({@link TeacherLogits}),
  * and each step copies its batch's rows to the backend as a third per-sample stream beside the
  * inputs and labels (into a captured CUDA step's pinned buffers too); they may differ from a
  * per-batch teacher forward only by the rounding of that forward at another batch grouping. A
  * table over {@link #cacheTeacherLogits}'s budget (256 MiB by default) or half the free heap is
- * not kept: the teacher then runs forward on every batch, before the student (inside a captured
- * CUDA step too). The listeners hear which, and why ({@link TrainingListener#distillationPrepared}).
+ * not kept, nor is any table when the recipe augments the images: the teacher then runs forward on
+ * every batch, before the student and on the same augmented inputs (inside a captured CUDA step
+ * too). The listeners hear which, and why ({@link TrainingListener#distillationPrepared}).
  * The teacher is never pruned, never updated and takes no gradient. The epoch's
  * {@code trainLoss} is then the hard-label cross-entropy and {@code distillationLoss} the mean T^2 KL.
+ *
+ * <p>Data augmentation (the recipe's {@link dev.shears.pruning.recipe.Augmentation}: random flips
+ * and padded crops of image samples) is applied on the host as each training batch is gathered,
+ * before it is written to the backend or into a captured CUDA step's pinned buffers, so every
+ * backend trains on the same floats; the test evaluations (the one before training included) and
+ * the teacher-logits table never see it. A sample's draws are a pure function of (seed, epoch,
+ * sample index) ({@link ImageAugmenter}), so a resumed run still computes exactly what the
+ * uninterrupted one would have.
  */
 public final class GmpTrainer {
     private static final System.Logger LOG = System.getLogger(GmpTrainer.class.getName());
@@ -140,6 +149,10 @@ public final class GmpTrainer {
     private TeacherLogits teacherTable;
     /** whether the last {@link #run} kept {@link #teacherTable} */
     private boolean teacherTableKept;
+    /** the recipe's augmentation of the training samples, or null when it has none */
+    private final ImageAugmenter augmenter;
+    /** one augmented sample [sample size], on its way into a CUDA graph's pinned input buffer; null without augmentation */
+    private final float[] augmented;
 
     /** One pruning modifier resolved against the model. */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
@@ -198,6 +211,17 @@ public final class GmpTrainer {
             if (m.structure() instanceof NmStructure nm) warnShortGroups(i, nm, ps);
         }
         this.pruner = new MagnitudePruner(backend);
+        if (recipe.augmentation() != null) {
+            try {
+                this.augmenter = new ImageAugmenter(recipe.augmentation(), recipe.augmentation().requireFits(in, train.sampleShape(), train.name()), seed);
+            } catch (RecipeException e) {
+                throw new RecipeException("recipe " + recipe.name() + ": " + e.getMessage(), e);
+            }
+            this.augmented = new float[train.sampleSize()];
+        } else {
+            this.augmenter = null;
+            this.augmented = null;
+        }
     }
 
     /**
@@ -399,7 +423,10 @@ public final class GmpTrainer {
             if (recipe.distillation() != null && teacher == null)
                 throw new IllegalStateException("recipe " + recipe.name() + " asks for knowledge distillation but no teacher was given (distillFrom)");
             // with a teacher: its logits kept in a table (the batches then carry their rows), or run on every batch
-            String notCached = teacher == null ? null : TeacherLogits.overBudget(n, classes, teacherCacheBudget);
+            // augmented batches differ at every step: a table of the teacher's logits on the plain images would teach the wrong targets
+            String notCached = teacher == null ? null : augmenter != null
+                    ? recipe.augmentation().spec() + " augmentation is on, and the teacher must see each step's augmented batch as the student does"
+                    : TeacherLogits.overBudget(n, classes, teacherCacheBudget);
             boolean cacheTeacher = teacher != null && notCached == null;
             // Batch buffers, allocated once: full batches, and the partial last batch of each set.
             Batches trainFull = new Batches(batch, sample, cacheTeacher, owned);
@@ -471,7 +498,7 @@ public final class GmpTrainer {
                         double loss;
                         CudaStepGraph g = graphFor(buf, rows == batch && warmed, optimizer);
                         if (g != null) {
-                            if (prefilled != g || prefilledStep != t) fillGraphInputs(g, order, permutedLabels, start, rows);
+                            if (prefilled != g || prefilledStep != t) fillGraphInputs(g, order, permutedLabels, e, start, rows);
                             long s = optimizer.steps();
                             g.submit((float) stepLr, s + 1, stepSeed);
                             optimizer.restoreSteps(s + 1);
@@ -481,7 +508,7 @@ public final class GmpTrainer {
                             prefilled = null;
                             int nextStart = start + batch;
                             if (b + 1 < stepsPerEpoch && n - nextStart >= batch && stepGraphs[slot] != null) {
-                                fillGraphInputs(stepGraphs[slot], order, permutedLabels, nextStart, batch);
+                                fillGraphInputs(stepGraphs[slot], order, permutedLabels, e, nextStart, batch);
                                 prefilled = stepGraphs[slot];
                                 prefilledStep = t + 1;
                             }
@@ -494,8 +521,11 @@ public final class GmpTrainer {
                             }
                             correct += res.correct();
                         } else {
-                            for (int r = 0; r < rows; r++)
-                                System.arraycopy(train.features(), order[start + r] * per, staging, r * per, per);
+                            for (int r = 0; r < rows; r++) {
+                                int i = order[start + r];
+                                if (augmenter != null) augmenter.apply(train.features(), i * per, staging, r * per, e, i);
+                                else System.arraycopy(train.features(), i * per, staging, r * per, per);
+                            }
                             backend.write(staging, 0, buf.x, 0, rows * per);
                             backend.copy(epochLabels, start, buf.y, 0, rows);
                             if (teacherTable != null) {
@@ -573,13 +603,23 @@ public final class GmpTrainer {
     private CudaStepGraph prefilled;
     private long prefilledStep = -1;
 
-    /** Copies the batch of rows [start, start + rows) of this epoch's order into a graph's pinned input and label buffers. */
-    private void fillGraphInputs(CudaStepGraph g, int[] order, int[] permutedLabels, int start, int rows) {
+    /**
+     * Copies the batch of rows [start, start + rows) of epoch {@code epoch}'s order into a graph's
+     * pinned input and label buffers, each sample augmented as the uncaptured step does.
+     */
+    private void fillGraphInputs(CudaStepGraph g, int[] order, int[] permutedLabels, int epoch, int start, int rows) {
         int per = train.sampleSize();
         float[] features = train.features();
         MemorySegment in = g.input();
-        for (int r = 0; r < rows; r++)
-            MemorySegment.copy(features, order[start + r] * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
+        for (int r = 0; r < rows; r++) {
+            int i = order[start + r];
+            if (augmenter != null) {
+                augmenter.apply(features, i * per, augmented, 0, epoch, i);
+                MemorySegment.copy(augmented, 0, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
+            } else {
+                MemorySegment.copy(features, i * per, in, ValueLayout.JAVA_FLOAT, (long) r * per * 4, per);
+            }
+        }
         MemorySegment.copy(permutedLabels, start, g.labels(), ValueLayout.JAVA_INT, 0, rows);
         if (teacherTable != null) teacherTable.gather(order, start, rows, g.targets());
     }

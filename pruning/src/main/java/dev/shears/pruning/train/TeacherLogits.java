@@ -16,9 +16,10 @@ import java.util.Locale;
  * The frozen teacher's logits for every training sample, computed once per run so that a
  * distillation step need not run the teacher.
  *
- * <p>Why this is sound: Shears has no data augmentation, and the teacher runs in inference mode
- * (no dropout, BatchNorm's running statistics) and is never updated, so its logits for a given
- * training sample are the same at every step of the run. A step takes the rows of its batch's
+ * <p>Why this is sound: the teacher runs in inference mode (no dropout, BatchNorm's running
+ * statistics) and is never updated, so without data augmentation its logits for a given training
+ * sample are the same at every step of the run. A recipe that augments changes the images at every
+ * step, and {@link GmpTrainer} keeps no table then (the teacher runs on each augmented batch). A step takes the rows of its batch's
  * samples (the shuffled indices that gather its inputs and labels) instead of a teacher forward.
  *
  * <p>What may differ from the per-batch teacher: only the float rounding of the teacher's forward

@@ -214,6 +214,46 @@ class CudaGraphTrainingIT {
         }
     }
 
+    /**
+     * Augmentation through the captured step: the host augments each sample as it fills the
+     * graph's pinned input buffer (the next batch's too, ahead of its step), so the replayed run is
+     * bit for bit the uncaptured one, with and without a teacher (which, augmenting, runs on every
+     * batch inside the graph); and a step trains on exactly the augmenter's transforms: one epoch
+     * with augmentation is one epoch without it on the samples augmented beforehand.
+     */
+    @ParameterizedTest(name = "{0}, distilling: {1}")
+    @CsvSource({"lenet-300-100, false", "mnist-cnn, true"})
+    void augmentedReplayIsBitIdenticalToUncapturedSteps(String arch, boolean distil) {
+        GpuTestSupport.assumeCuda();
+        Shape input = arch.equals("mnist-cnn") ? Shape.of(1, 12, 12) : Shape.of(1, 28, 28);
+        int features = (int) input.size();
+        Dataset train = TestModels.blobs("blobs-train", SAMPLES, features, CLASSES, 0.4, 1);
+        Dataset test = TestModels.blobs("blobs-test", 40, features, CLASSES, 0.4, 2);
+        dev.shears.pruning.recipe.Augmentation aug = new dev.shears.pruning.recipe.Augmentation(true, 3);
+        Recipe r = recipe("{type: sgd, momentum: 0.9, nesterov: true, weightDecay: 1e-4}", 0.4).withAugmentation(aug);
+        if (distil) r = r.withDistillation(new dev.shears.pruning.recipe.Distillation(0.6, 3.0, new dev.shears.pruning.recipe.Distillation.Teacher.Start()));
+
+        Run eager = run(arch, input, r, train, test, false, false);
+        Run graph = run(arch, input, r, train, test, true, false);
+        assertEquals(3 * 4 - 1, graph.replayed(), "full-batch steps replayed from a graph (all but the first)");
+        for (int i = 0; i < eager.batches().size(); i++)
+            assertLoss(eager.batches().get(i).loss(), graph.batches().get(i).loss(), "loss of step " + i);
+        for (var e : eager.model().values().entrySet())
+            assertArrayEquals(e.getValue(), graph.model().values().get(e.getKey()), e.getKey() + " differs with CUDA graphs");
+
+        // one epoch (4 full batches, 3 of them replayed, and the partial one): augmenting in the trainer = augmenting the data first (seed 3, epoch 0)
+        Recipe one = r.withEpochs(1);
+        ImageAugmenter a = new ImageAugmenter(aug, dev.shears.pruning.recipe.ImageGeometry.of(input), 3);
+        float[] x = new float[train.features().length];
+        for (int i = 0; i < train.count(); i++) a.apply(train.features(), i * features, x, i * features, 0, i);
+        Dataset beforehand = new Dataset("augmented beforehand", train.sampleShape(), x, train.labels(), train.classes());
+        Run inTrainer = run(arch, input, one, train, test, true, false);
+        Run first = run(arch, input, one.withAugmentation(null), beforehand, test, true, false);
+        assertEquals(3, first.replayed());
+        for (var e : inTrainer.model().values().entrySet())
+            assertArrayEquals(e.getValue(), first.model().values().get(e.getKey()), e.getKey() + ": augmented in the trainer against beforehand");
+    }
+
     private void assertLoss(double expected, double actual, String what) {
         double tol = lossTolerance() * Math.abs(expected);
         if (tol == 0) assertEquals(expected, actual, what);

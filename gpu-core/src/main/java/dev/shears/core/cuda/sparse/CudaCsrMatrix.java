@@ -92,8 +92,6 @@ public final class CudaCsrMatrix extends CudaSparseMatrix {
     /** Runs {@code k} from now on. */
     public void use(Kernel k) { kernel = k; }
 
-    public Kernel currentKernel() { return kernel; }
-
     public long nonZeros() { return nonZeros; }
 
     @Override public String format() { return "csr"; }

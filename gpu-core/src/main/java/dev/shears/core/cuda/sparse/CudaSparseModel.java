@@ -308,7 +308,6 @@ public final class CudaSparseModel implements AutoCloseable {
     }
 
     public Model model() { return model; }
-    public int plannedBatch() { return batch; }
     /** Every planned layer's decision, in graph order (the CPU planner's record, so reports print both alike). */
     public List<SparseModel.LayerPlan> plans() { return List.copyOf(plans); }
     /** The candidates a layer's planning left out, with why (a block size that does not divide, a kernel the library refused). */

@@ -1,10 +1,8 @@
 package dev.shears.core.nn.layers;
 
 import dev.shears.core.backend.Backend;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
-import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
@@ -22,8 +20,6 @@ public final class Add extends Layer {
 
     /** output buffer, the inputs' shape */
     private Tensor y;
-    /** gradient list handed back (the same dLoss/dOutput for every input) */
-    private List<Tensor> grads;
     private int inputCount = -1;
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {

@@ -1,7 +1,6 @@
 package dev.shears.core.nn.layers;
 
 import dev.shears.core.backend.Backend;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Parameter;

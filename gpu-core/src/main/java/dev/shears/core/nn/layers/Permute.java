@@ -1,10 +1,7 @@
 package dev.shears.core.nn.layers;
 
-import dev.shears.core.backend.Backend;
-import dev.shears.core.tensor.DType;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
-import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 

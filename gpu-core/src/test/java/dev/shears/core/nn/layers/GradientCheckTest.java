@@ -3,7 +3,6 @@ package dev.shears.core.nn.layers;
 import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
-import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.GradientChecker;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.tensor.Shape;
@@ -15,8 +14,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every layer with a backward pass: input and parameter gradients against central finite

@@ -1,4 +1,4 @@
-package dev.shears.pruning.sensitivity;
+package dev.shears.pruning;
 
 import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.Parameter;
@@ -9,10 +9,11 @@ import dev.shears.core.tensor.Tensor;
  * An exact copy of one parameter's weights and mask, taken on the parameter's own backend (on
  * CUDA the copy stays on the device), so that a trial pruning of the parameter can be undone bit
  * for bit: {@link #restore} copies the weights back and puts the mask back as it was, including
- * "no mask" (the mask {@link dev.shears.pruning.MagnitudePruner} created for the trial is
- * closed). Close the backup when done with it.
+ * "no mask" (the mask {@link MagnitudePruner} created for the trial is closed). Close the backup
+ * when done with it. Sensitivity analysis undoes each trial with it; {@code shears bench sparse
+ * --model --sparsity} prunes one loaded model to each level in turn from the same weights.
  */
-final class WeightBackup implements AutoCloseable {
+public final class WeightBackup implements AutoCloseable {
     private final Backend backend;
     private final Parameter param;
     /** Copy of the weights, the parameter's shape, FLOAT32. */
@@ -20,7 +21,7 @@ final class WeightBackup implements AutoCloseable {
     /** Copy of the mask (the parameter's shape, UINT8), or null when it had none. */
     private final Tensor mask;
 
-    WeightBackup(Backend backend, Parameter param) {
+    public WeightBackup(Backend backend, Parameter param) {
         if (param.value() == null) throw new IllegalStateException(param.name() + " is not bound to a backend");
         this.backend = backend;
         this.param = param;
@@ -41,7 +42,7 @@ final class WeightBackup implements AutoCloseable {
     }
 
     /** Puts the weights and the mask back as they were when the backup was taken. */
-    void restore() {
+    public void restore() {
         backend.copy(value, param.value());
         if (mask != null) {
             backend.copy(mask, param.mask());
