@@ -53,29 +53,29 @@ public record RunReport(String command, String shearsVersion, String date, Strin
 
     /** The same report with its distillation section. */
     public RunReport withDistillation(Distillation d) {
-        return with(inference, thinning, warnings, d, augmentation);
+        return with(inference, thinning, warnings, d);
     }
 
     /** The same report with the inference comparison added. */
     public RunReport withInference(Inference i) {
-        return with(i, thinning, warnings, distillation, augmentation);
+        return with(i, thinning, warnings, distillation);
     }
 
     /** The same report with {@code w} as its warnings. */
     public RunReport withWarnings(List<String> w) {
-        return with(inference, thinning, w, distillation, augmentation);
+        return with(inference, thinning, w, distillation);
     }
 
     /** The same report with the thinning section added. */
     public RunReport withThinning(Thinning t) {
-        return with(inference, t, warnings, distillation, augmentation);
+        return with(inference, t, warnings, distillation);
     }
 
     /** This report with its four later sections as given (the withers' one copy of the field list). */
-    private RunReport with(Inference i, Thinning t, List<String> w, Distillation d, Augmentation a) {
+    private RunReport with(Inference i, Thinning t, List<String> w, Distillation d) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, a);
+                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, augmentation);
     }
 
     /**
