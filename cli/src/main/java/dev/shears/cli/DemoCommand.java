@@ -27,7 +27,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "Stretch the pruning phase (the demo recipe: 12 epochs, GMP to 90%% by epoch 7, fine-tuning) to this many; 6 dense epochs come first.")
     Integer epochs;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, or a folder of IDX or .npy files. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, or a folder of IDX or .npy files or of image class folders (DIR/train/CLASS/IMAGE.png, DIR/test/CLASS/IMAGE.png). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--out", defaultValue = "shears-out/demo", description = "Output folder. Default: ${DEFAULT-VALUE}, or the next free ${DEFAULT-VALUE}-2, -3, ... when it holds an earlier demo.")
@@ -93,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         RunOptions.requireOutFolder(out); // before the data loads and the dense phase trains, as train and prune do
         ExistingRun.refuse("--out " + out, out, overwrite, false);
         ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);
-        Split split = DataSources.load(data);
+        Split split = DataSources.load(data, new DecodeLine(new Progress(System.err, quiet)));
         var err = System.err;
         var stdout = spec.commandLine().getOut();
         err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"

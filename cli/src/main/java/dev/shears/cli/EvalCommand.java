@@ -27,7 +27,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files or of image class folders (DIR/test/CLASS/IMAGE.png). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--batch", defaultValue = "256", description = "Batch size. Default: ${DEFAULT-VALUE}.")

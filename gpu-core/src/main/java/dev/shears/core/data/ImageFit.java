@@ -34,7 +34,7 @@ public final class ImageFit {
     private ImageFit() {}
 
     /** ITU-R BT.601 luma of linear-in-the-file R, G, B values. */
-    public static float luma(float r, float g, float b) {
+    static float luma(float r, float g, float b) {
         return 0.299f * r + 0.587f * g + 0.114f * b;
     }
 
@@ -68,9 +68,9 @@ public final class ImageFit {
      * samples' sizes change); the old ones are garbage afterwards.
      */
     public static Dataset fit(Dataset data, Shape input, PrintStream log) {
+        if (!data.images() || !fits(data.sampleShape(), input)) return data;
         Target t = target(input);
         int[] d = data.sampleShape().dims();
-        if (!data.images() || t == null || !fits(data.sampleShape(), input)) return data;
         int c = d[0], h = d[1], w = d[2];
         if (c == t.channels() && h == t.height() && w == t.width()) return data;
         int n = data.count(), outPer = t.channels() * t.height() * t.width();

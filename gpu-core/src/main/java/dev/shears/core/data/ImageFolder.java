@@ -31,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -82,10 +81,10 @@ public final class ImageFolder {
     private ImageFolder() {}
 
     /** The split folder names read as the test split, in order of preference. */
-    public static final List<String> TEST_SPLITS = List.of("test", "val", "validation");
-    public static final String TRAIN_SPLIT = "train";
+    private static final List<String> TEST_SPLITS = List.of("test", "val", "validation");
+    private static final String TRAIN_SPLIT = "train";
     /** File name extensions read as images (lower case; matched in any case). */
-    public static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+    private static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
     /** The layout, for messages listing what {@code --data} accepts. */
     public static final String LAYOUT = "a folder of image folders train/ and test/ (or val/, validation/), each holding one subfolder per class"
             + " of PNG, JPEG, BMP or GIF files (DIR/train/CLASS/IMAGE.png)";
@@ -290,7 +289,7 @@ public final class ImageFolder {
         HeapBudget.require(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats (" + (values * Float.BYTES >> 20) + " MB)",
                 DataException::new);
         float[] x = new float[(int) values];
-        AtomicInteger done = new AtomicInteger();
+        int[] done = {0}; // images decoded so far, counted under the lock that also keeps progress calls one at a time
         Object lock = new Object();
         long t0 = System.nanoTime();
         Parallel.forTasks(n, i -> {
@@ -301,7 +300,7 @@ public final class ImageFolder {
                         + g.height() + " as when the folder was scanned; did it change during the load? Run again");
             write(d.image(), g.channels(), x, (int) (i * per));
             synchronized (lock) {
-                progress.decoded(done.incrementAndGet(), n);
+                progress.decoded(++done[0], n);
             }
         });
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -111,7 +111,7 @@ final class KerasConfigWriter {
 
     /** The model config, as {@code model.to_json()} writes it. */
     ObjectNode write() {
-        for (Model.Input in : model.inputs()) names.add(kerasName(in.name()));
+        for (Model.Input in : model.inputs()) kerasName(in.name());
         for (Model.Node n : model.nodes()) kerasName(n.name());
         ArrayNode inputLayers = JSON.createArrayNode();
         for (Model.Input in : model.inputs()) {

@@ -576,7 +576,6 @@ final class KerasGraphBuilder {
         Permute p = new Permute(names.fresh(consumer + suffix), perm);
         Shape shape = p.outputShape(List.of(r.shape()));
         mb.add(p, r.node());
-        names.add(p.name());
         Ref out = new Ref(p.name(), shape, order.clone());
         permuteCache.put(key, out);
         return out;

@@ -130,7 +130,7 @@ final class GraphImport {
             // likewise every op but Constant has an input 0 (the converters read it directly; an empty name is theirs to judge)
             if (!n.getOpType().equals("Constant") && n.getInputCount() == 0)
                 throw new ImportException("node has no input (the file is corrupt or was written by a broken exporter)", file, display(n));
-            convert(n, i);
+            convert(n);
         }
         return buildModel();
     }
@@ -210,7 +210,7 @@ final class GraphImport {
 
     // ------------------------------------------------------------------ dispatch
 
-    private void convert(NodeProto n, int index) {
+    private void convert(NodeProto n) {
         for (String in : n.getInputList())
             if (!in.isEmpty() && !constants.containsKey(in) && !acts.containsKey(in))
                 throw new ImportException("reads '" + in + "', which no earlier node, graph input or initializer defines"
