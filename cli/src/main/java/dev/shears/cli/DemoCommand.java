@@ -97,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
         var err = System.err;
         var stdout = spec.commandLine().getOut();
         err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"
-                + (split.train().count() < 60000 ? "; for the full set: apt-get install dataset-fashion-mnist" : ""));
+                + (data.equals(DataSources.FASHION_MNIST) && split.train().count() < 60000 ? "; for the full set: apt-get install dataset-fashion-mnist" : ""));
         try (Backend be = backendOption.open(err)) {
             if (overwrite) {
                 ExistingRun.clear(out.resolve("dense"));

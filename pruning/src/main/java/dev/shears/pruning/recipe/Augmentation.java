@@ -51,6 +51,9 @@ public record Augmentation(boolean flip, int crop) {
                     + sample + (sample.equals(modelInput) ? "" : " (the model takes " + modelInput + ")")
                     + ", not an image; train without augmentation (leave out --augment and the recipe's augmentation block)");
         int max = Math.min(g.height(), g.width()) / 2;
+        if (crop > 0 && max == 0)
+            throw new RecipeException("augmentation.crop: " + crop + ": the " + g.height() + " x " + g.width() + " images of " + dataName
+                    + " are too small to crop (a side of 1 pixel); use flip alone or no augmentation");
         if (crop > max)
             throw new RecipeException("augmentation.crop: " + crop + " is more than half the " + g.height() + " x " + g.width() + " images of "
                     + dataName + "; give 1.." + max + " (the zero padding on each side before the random crop)");
@@ -99,6 +102,8 @@ public record Augmentation(boolean flip, int crop) {
                 throw new RecipeException("augmentation '" + spec + "': '" + part + "' is not flip or crop:P; give e.g. flip,crop:4");
             }
         }
+        if (!flip && crop != null && crop == 0) // in the short form's words, not the record's YAML field names
+            throw new RecipeException("augmentation '" + spec + "': crop:0 turns nothing on; give crop:P with P >= 1, flip, or none");
         return new Augmentation(flip, crop == null ? 0 : crop);
     }
 }

@@ -61,7 +61,7 @@ import java.util.Set;
  *   teacher: start               # the model the run starts from (default), or a model file path
  * augmentation:                  # optional: random changes to each training image (see Augmentation); both off by default
  *   flip: true                   # mirror left to right with probability 0.5
- *   crop: 4                      # pad P zero pixels on each side, crop back to H x W at a random offset; 1 <= P <= min(H, W) / 2
+ *   crop: 4                      # pad P zero pixels on each side, crop back to H x W at a random offset; 0 (none) or 1 <= P <= min(H, W) / 2
  * </pre>
  */
 public final class RecipeParser {

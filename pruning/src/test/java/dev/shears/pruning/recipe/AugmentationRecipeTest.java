@@ -88,7 +88,8 @@ class AugmentationRecipeTest {
         e = assertThrows(RecipeException.class, () -> Augmentation.parse("flip,flip")).getMessage();
         assertTrue(e.contains("flip is given twice"), e);
         e = assertThrows(RecipeException.class, () -> Augmentation.parse("crop:0")).getMessage();
-        assertTrue(e.contains("turns nothing on"), e);
+        assertEquals("augmentation 'crop:0': crop:0 turns nothing on; give crop:P with P >= 1, flip, or none", e);
+        assertEquals(new Augmentation(true, 0), Augmentation.parse("flip,crop:0"));
     }
 
     @Test
@@ -109,6 +110,9 @@ class AugmentationRecipeTest {
         assertNotNull(new Augmentation(false, 14).requireFits(Shape.of(1, 28, 28), Shape.of(1, 28, 28), "fmnist"));
         e = assertThrows(RecipeException.class, () -> new Augmentation(false, 5).requireFits(Shape.of(3, 9, 32), Shape.of(3, 9, 32), "wide")).getMessage();
         assertTrue(e.contains("half the 9 x 32 images of wide; give 1..4"), e);
+        // a side of one pixel leaves no crop at all: say so rather than "give 1..0"
+        e = assertThrows(RecipeException.class, () -> new Augmentation(false, 1).requireFits(Shape.of(1, 1, 28), Shape.of(1, 1, 28), "rows")).getMessage();
+        assertEquals("augmentation.crop: 1: the 1 x 28 images of rows are too small to crop (a side of 1 pixel); use flip alone or no augmentation", e);
     }
 
     @Test
