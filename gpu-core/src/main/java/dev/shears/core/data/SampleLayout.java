@@ -85,7 +85,7 @@ public final class SampleLayout {
      * place, one sample at a time through a buffer of one sample (no second copy of the data set):
      * {@code data}'s feature array belongs to the result afterwards, and {@code data} must not be used.
      *
-     * Images decoded from files ({@link Dataset#images()}) are first made into the model's
+     * <p>Images decoded from files ({@link Dataset#images()}) are first made into the model's
      * channels and size ({@link ImageFit#fit}), into new floats.
      *
      * @throws DataException naming both shapes when the samples cannot fit ({@link #mismatch})
