@@ -281,31 +281,42 @@ final class CpuConv {
         int H = g.height(), W = g.width(), oH = g.outH(), oW = g.outW(), oHW = oH * oW;
         VectorSpecies<Float> fs = Sgemm.S;
         int vl = fs.length();
-        // the top-left tap of output o within its plane, padded to whole vectors (the padding is masked off)
-        int[] tap = new int[(oHW + vl - 1) / vl * vl];
+        // the top-left tap of output o within its plane
+        int[] tap = new int[oHW];
         for (int o = 0; o < oHW; o++) tap[o] = (o / oW) * 2 * W + (o % oW) * 2;
         Parallel.forRange(planes, grain(H * W), (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int xb = p * H * W, yb = p * oHW;
-                for (int o = 0; o < oHW; o += vl) {
-                    VectorMask<Float> live = fs.indexInRange(o, oHW);
+                int o = 0;
+                // whole vectors only: HotSpot compiles the unmasked gather, while the masked one
+                // ran in the Vector API's Java fallback (JFR: most of pooling's time)
+                for (int ub = oHW - vl; o <= ub; o += vl) {
                     IntVector at = IntVector.fromArray(IS, tap, o);
-                    FloatVector best = FloatVector.fromArray(fs, x, xb, tap, o, live);
+                    FloatVector best = FloatVector.fromArray(fs, x, xb, tap, o);
                     IntVector arg = at;
-                    FloatVector v = FloatVector.fromArray(fs, x, xb + 1, tap, o, live);
+                    FloatVector v = FloatVector.fromArray(fs, x, xb + 1, tap, o);
                     VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
                     best = best.blend(v, gt);
                     arg = arg.blend(at.add(1), gt.cast(IS));
-                    v = FloatVector.fromArray(fs, x, xb + W, tap, o, live);
+                    v = FloatVector.fromArray(fs, x, xb + W, tap, o);
                     gt = v.compare(VectorOperators.GT, best);
                     best = best.blend(v, gt);
                     arg = arg.blend(at.add(W), gt.cast(IS));
-                    v = FloatVector.fromArray(fs, x, xb + W + 1, tap, o, live);
+                    v = FloatVector.fromArray(fs, x, xb + W + 1, tap, o);
                     gt = v.compare(VectorOperators.GT, best);
                     best = best.blend(v, gt);
                     arg = arg.blend(at.add(W + 1), gt.cast(IS));
-                    best.intoArray(y, yb + o, live);
-                    if (argmax != null) arg.intoArray(argmax, yb + o, live.cast(IS));
+                    best.intoArray(y, yb + o);
+                    if (argmax != null) arg.intoArray(argmax, yb + o);
+                }
+                for (; o < oHW; o++) { // the tail, as the scalar loop does it
+                    int t = tap[o], best = t;
+                    float bv = x[xb + t], v;
+                    if ((v = x[xb + t + 1]) > bv) { bv = v; best = t + 1; }
+                    if ((v = x[xb + t + W]) > bv) { bv = v; best = t + W; }
+                    if ((v = x[xb + t + W + 1]) > bv) { bv = v; best = t + W + 1; }
+                    y[yb + o] = bv;
+                    if (argmax != null) argmax[yb + o] = best;
                 }
             }
         });
