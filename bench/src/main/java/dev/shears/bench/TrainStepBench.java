@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One LeNet-300-100 training step at batch 128, as GmpTrainer runs it: gather a shuffled batch
+ * One training step at batch 128 of a built-in model (LeNet-300-100, LeNet-5, the Keras MNIST CNN)
+ * on 28x28 images, as GmpTrainer runs it: gather a shuffled batch
  * from a 60000-image set, write it to the backend, forward, fused softmax cross-entropy, count
  * correct, zero gradients, backward, SGD-momentum update. An epoch of Fashion-MNIST is 469 steps.
  */
@@ -37,9 +38,11 @@ import java.util.concurrent.TimeUnit;
 public class TrainStepBench {
     static final int SAMPLES = 60_000, PIXELS = 784, CLASSES = 10;
     @Param({"128"}) public int batch;
+    /** a built-in architecture (dev.shears.core.nn.Architectures) */
+    @Param({"lenet-300-100", "lenet-5", "mnist-cnn"}) public String model;
 
     private CpuBackend be;
-    private Model model;
+    private Model net;
     private Sgd sgd;
     /** the training images, [60000, 784], pixels in [0, 1) */
     private float[] images;
@@ -52,8 +55,8 @@ public class TrainStepBench {
 
     @Setup public void setup() {
         be = CpuBackend.create();
-        model = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), CLASSES).bind(be, 1);
-        sgd = new Sgd(be, model.parameters(), 0.9f, false, 0f);
+        net = Architectures.create(model, Shape.of(1, 28, 28), CLASSES).bind(be, 1);
+        sgd = new Sgd(be, net.parameters(), 0.9f, false, 0f);
         SplittableRandom rng = new SplittableRandom(5);
         images = new float[SAMPLES * PIXELS];
         for (int i = 0; i < images.length; i++) images[i] = (float) rng.nextDouble();
@@ -84,11 +87,11 @@ public class TrainStepBench {
         be.write(staging, 0, x, 0, batch * PIXELS);
         be.copy(epochLabels, start, y, 0, batch);
         ExecContext ctx = new ExecContext(be, true, step);
-        Tensor logits = model.forward(ctx, x);
+        Tensor logits = net.forward(ctx, x);
         double loss = be.softmaxCrossEntropy(logits, y, dLogits, 1f / batch, batch, CLASSES);
         int correct = be.countCorrect(logits, y, batch, CLASSES);
-        model.zeroGrad();
-        model.backward(ctx, dLogits);
+        net.zeroGrad();
+        net.backward(ctx, dLogits);
         sgd.step(0.01f);
         return loss + correct;
     }

@@ -207,6 +207,28 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * im2col of {@code images} consecutive NCHW images at {@code xOffset}, each into a matrix of
+     * its own: cols [images, C*kh*kw, outH*outW] at {@code colsOffset}, matrix i exactly what
+     * {@link #im2col} writes for image i (unlike {@link #im2colBatch}, which puts them side by
+     * side). What a Conv2D unfolding image by image does per chunk, in one call, so a backend can
+     * spread the images over its threads. The default calls {@link #im2col} per image.
+     */
+    default void im2colImages(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
+        long image = g.imageElements(1), matrix = g.columnElements(1);
+        for (int i = 0; i < images; i++) im2col(x, xOffset + i * image, g, cols, colsOffset + i * matrix);
+    }
+
+    /**
+     * The adjoint of {@link #im2colImages}: dx[xOffset..] ({@code images} NCHW images) +=
+     * fold(cols [images, C*kh*kw, outH*outW]), image i folding matrix i. The default calls
+     * {@link #col2im} per image.
+     */
+    default void col2imImages(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
+        long image = g.imageElements(1), matrix = g.columnElements(1);
+        for (int i = 0; i < images; i++) col2im(cols, colsOffset + i * matrix, g, dx, dxOffset + i * image);
+    }
+
+    /**
      * How a Conv2D should unfold a batch: true, a chunk of images side by side
      * ({@link #im2colBatch}, one GEMM per chunk and a {@link #permute} of its output: a handful
      * of launches per chunk on a GPU); false, image by image ({@link #im2col}, cheaper on a CPU,

@@ -472,6 +472,22 @@ public final class CpuBackend implements Backend {
         CpuConv.col2im(f(cols), (int) colsOffset, g, f(dx), (int) dxOffset);
     }
 
+    /** Images and channels spread over the pool together (the default would unfold one image at a time). */
+    @Override public void im2colImages(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
+        checkImages("im2colImages", images);
+        checkRange("im2colImages x", x, xOffset, g.imageElements(images));
+        checkRange("im2colImages cols", cols, colsOffset, g.columnElements(images));
+        CpuConv.im2colImages(f(x), (int) xOffset, images, g, f(cols), (int) colsOffset);
+    }
+
+    /** Images and channels spread over the pool together (the default would fold one image at a time). */
+    @Override public void col2imImages(Tensor cols, long colsOffset, int images, ConvGeometry g, Tensor dx, long dxOffset) {
+        checkImages("col2imImages", images);
+        checkRange("col2imImages cols", cols, colsOffset, g.columnElements(images));
+        checkRange("col2imImages dx", dx, dxOffset, g.imageElements(images));
+        CpuConv.col2imImages(f(cols), (int) colsOffset, images, g, f(dx), (int) dxOffset);
+    }
+
     /** The specification of shears_im2col_batch (im2col.cu). */
     @Override public void im2colBatch(Tensor x, long xOffset, int images, ConvGeometry g, Tensor cols, long colsOffset) {
         checkImages("im2colBatch", images);

@@ -497,6 +497,43 @@ public abstract class BackendContractTest {
      * [i*outH*outW, (i+1)*outH*outW)), at offsets into both buffers and leaving the rest of cols
      * alone; col2imBatch folds each image's columns into its own image (accumulating).
      */
+    /**
+     * One matrix per image: cols [n, rows, hw] with matrix i what im2col writes for image i, and
+     * its adjoint adding into dx (not overwriting it); with enough images (and a LeNet-like
+     * single-channel layer) for the CPU to split them over threads.
+     */
+    @Test
+    void im2colImagesAndCol2imImages() {
+        int gi = 0;
+        List<ConvGeometry> all = new java.util.ArrayList<>(geometries());
+        all.add(ConvGeometry.simple(1, 28, 28, 5, 1, 2));
+        for (ConvGeometry g : all) {
+            int n = 70, img = g.channels() * g.height() * g.width(), rows = g.colRows(), hw = g.colCols(), mat = rows * hw;
+            float[] x = rand(n * img + 7, 420 + gi);
+            float[] c0 = rand(n * mat + 5, 421 + gi);
+            Tensor X = up(x, x.length), C = up(c0, c0.length);
+            be.im2colImages(X, 7, n, g, C, 2);
+            double[] exp = toDouble(c0);
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < hw; c++) exp[2 + i * mat + r * hw + c] = ReferenceOps.tap(x, 7 + i * img, g, r, c);
+            assertClose("im2colImages " + g, exp, be.download(C), EXACT);
+
+            float[] cv = rand(n * mat + 3, 422 + gi), dx0 = rand(n * img + 4, 423 + gi);
+            double[] edx = toDouble(dx0);
+            for (int i = 0; i < n; i++)
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < hw; c++) {
+                        int at = ReferenceOps.tapIndex(g, r, c);
+                        if (at >= 0) edx[4 + i * img + at] += cv[3 + i * mat + r * hw + c];
+                    }
+            Tensor DX = up(dx0, dx0.length);
+            be.col2imImages(up(cv, cv.length), 3, n, g, DX, 4);
+            assertClose("col2imImages " + g, edx, be.download(DX), REDUCTION);
+            gi++;
+        }
+    }
+
     @Test
     void im2colBatchAndCol2imBatch() {
         int gi = 0;
@@ -531,6 +568,40 @@ public abstract class BackendContractTest {
         assertThrows(IllegalArgumentException.class, () -> be.im2colBatch(X, 0, 2, g, C, 0), "cols one element short");
         assertThrows(IllegalArgumentException.class, () -> be.im2colBatch(X, 0, 0, g, C, 0), "no images");
         assertThrows(IllegalArgumentException.class, () -> be.col2imBatch(C, 0, 2, g, X, 0), "cols one element short");
+    }
+
+    /**
+     * Pools whose windows all lie inside the image (no padding; the CPU takes a path without
+     * clipping for them, unrolled for 2x2 stride 2), on enough planes to run in parallel: values
+     * exactly as the reference, and the gradient routed to the reference's arg-maxima (ties to the
+     * first tap), which checks the arg-maxima the backend recorded.
+     */
+    @Test
+    void maxPoolWindowsInsideTheImage() {
+        int n = 5, gi = 0;
+        for (ConvGeometry g : List.of(
+                new ConvGeometry(16, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),
+                new ConvGeometry(16, 9, 11, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false),  // odd sizes: last row/column unused
+                new ConvGeometry(16, 13, 13, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, false),
+                new ConvGeometry(16, 12, 10, 3, 2, 1, 2, 0, 0, 0, 0, 2, 1, false))) {
+            int in = n * g.channels() * g.height() * g.width(), out = n * g.channels() * g.outH() * g.outW();
+            float[] x = rand(in, 130 + gi);
+            for (int i = 0; i < in; i += 3) x[i] = x[(i + 1) % in]; // ties: the first in window order wins
+            int[] arg = new int[out];
+            float[] ey = ReferenceOps.maxPool(x, arg, g, n);
+            Tensor Y = be.allocate(Shape.of(out), DType.FLOAT32), A = be.allocate(Shape.of(out), DType.INT32);
+            be.maxPool(up(x, in), Y, A, g, n);
+            assertClose("maxPool " + g, ey, be.download(Y), EXACT);
+
+            float[] dy = rand(out, 131 + gi);
+            double[] edx = new double[in];
+            int planeIn = g.height() * g.width(), planeOut = g.outH() * g.outW();
+            for (int o = 0; o < out; o++) edx[(o / planeOut) * planeIn + arg[o]] += dy[o];
+            Tensor DX = up(rand(in, 132), in); // overwritten, not accumulated
+            be.maxPoolBackward(up(dy, out), A, DX, g, n);
+            assertClose("maxPoolBackward " + g, edx, be.download(DX), REDUCTION);
+            gi++;
+        }
     }
 
     @Test

@@ -42,6 +42,19 @@ class JitDeterminismTest {
     }
 
     @Test
+    void dotProductGemmIsTheSameColdAndHot() {
+        int m = 7, n = 9, k = Sgemm.DOT_MIN_K + 37; // B transposed, few C elements, long k: the dot-product path, with edges and tails
+        float[] a = random(m * k, 4), b = random(n * k, 5);
+        float[] first = null;
+        for (int call = 0; call < CALLS; call++) {
+            float[] c = new float[m * n];
+            Sgemm.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+            if (first == null) first = c;
+            else assertArrayEquals(first, c, "call " + call);
+        }
+    }
+
+    @Test
     void biasGradientIsTheSameColdAndHot() {
         CpuBackend be = new CpuBackend(1);
         int outer = 2, channels = 3, inner = 37;

@@ -109,6 +109,23 @@ class SgemmTest {
         check(false, true, 128, 100, 10, 1f, 0f, 307);
     }
 
+    /**
+     * A not transposed, B transposed, few C elements and long k (a convolution's weight gradient,
+     * dY_i * cols_i^T) take the dot-product path: row blocks of DOT_ROWS with their edges, column
+     * edges, k tails, alpha and beta, and a product big enough to split over threads.
+     */
+    @Test void dotProductPath() {
+        long seed = 500;
+        for (int m : new int[]{Sgemm.SMALL_M + 1, 6, 7, 16, 33})
+            for (int n : new int[]{1, 3, 4, 25, 150})
+                for (int k : new int[]{Sgemm.DOT_MIN_K, Sgemm.DOT_MIN_K + 37, 784})
+                    check(false, true, m, n, k, 1f, 0f, seed++);
+        check(false, true, 6, 25, 784, 1f, 1f, seed++);      // LeNet-5 conv1 dW, accumulated
+        check(false, true, 32, 9, 676, -0.5f, 2f, seed++);   // mnist-cnn conv1 dW
+        check(false, true, 16, 150, 100, -0.5f, 2f, seed++); // LeNet-5 conv2 dW: k too short, the packed path
+        check(false, true, 60, 60, 1000, 1f, 0.25f, seed++); // over the parallel threshold
+    }
+
     /** m <= SMALL_M takes the streaming path (batch-1 inference), threaded when large. */
     @Test void fewRows() {
         long seed = 400;

@@ -118,6 +118,13 @@ public final class Conv2D extends Layer {
     private Tensor ownScratch;
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
+    /**
+     * Image by image: each image's own weight-gradient product for a chunk, [chunk, outChannels,
+     * C/groups*kh*kw] (summed into the kernel's gradient; see backward)
+     */
+    private Tensor dWParts;
+    /** the same for a batch's last, shorter chunk, [N mod chunk, outChannels, C/groups*kh*kw] */
+    private Tensor dWPartsTail;
     /** images per chunk in the last forward */
     private int chunk;
     /** image by image: whether cols still holds the whole last batch (one chunk), so backward need not unfold again */
@@ -145,11 +152,20 @@ public final class Conv2D extends Layer {
                 && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0;
     }
 
-    /** Unfolds images [i0, i0 + count) into cols: image i, group g at ((i - i0) * groups + g) * rows * hw. */
-    private void unfold(Backend b, int i0, int count, long imageSize, long groupSize, long colsPerGroup) {
-        for (int i = 0; i < count; i++)
-            for (int g = 0; g < groups; g++)
-                b.im2col(x, (i0 + i) * imageSize + g * groupSize, geometry, cols, ((long) i * groups + g) * colsPerGroup);
+    /**
+     * Unfolds images [i0, i0 + count) into cols: image i, group g at ((i - i0) * groups + g) * rows * hw.
+     * Group g of image i is the (i * groups + g)-th run of C/groups channels of x, so the
+     * (image, group) pairs are consecutive images of one group's geometry: one call unfolds them all.
+     */
+    private void unfold(Backend b, int i0, int count, long imageSize) {
+        b.im2colImages(x, i0 * imageSize, count * groups, geometry, cols, 0);
+    }
+
+    /** The per-image weight-gradient buffer for a chunk of {@code count} images (see {@link #dWParts}). */
+    private Tensor dWParts(Backend b, int count) {
+        Shape shape = Shape.of(count, outChannels, kernel.value().size() / outChannels);
+        if (count == chunk) return dWParts = Layers.ensure(b, dWParts, shape);
+        return dWPartsTail = Layers.ensure(b, dWPartsTail, shape);
     }
 
     /**
@@ -187,7 +203,7 @@ public final class Conv2D extends Layer {
             cols = Layers.ensure(b, cols, Shape.of(chunk, groups, rows, hw));
             for (int i0 = 0; i0 < n; i0 += chunk) {
                 int count = Math.min(chunk, n - i0);
-                unfold(b, i0, count, imageSize, groupSize, colsPerGroup);
+                unfold(b, i0, count, imageSize);
                 // per group, over the chunk's images: y_i,g [ocg, hw] = W_g [ocg, rows] * cols_i,g [rows, hw]
                 for (int g = 0; g < groups; g++)
                     b.gemm(false, false, ocg, hw, rows, 1f, kernel.value(), (long) g * ocg * rows, 0,
@@ -235,11 +251,21 @@ public final class Conv2D extends Layer {
         for (int i0 = 0; i0 < n; i0 += chunk) {
             int count = Math.min(chunk, n - i0);
             if (dW != null) {
-                if (!colsHoldBatch) unfold(b, i0, count, imageSize, groupSize, colsPerGroup);
-                // dW_g [ocg, rows] += dy_i,g [ocg, hw] * cols_i,g^T, image by image (they all add into dW)
-                for (int i = 0; i < count; i++)
-                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, (i0 + i) * outImage, (long) ocg * hw,
-                            cols, (long) i * groups * colsPerGroup, colsPerGroup, 1f, dW, 0, (long) ocg * rows, groups);
+                if (!colsHoldBatch) unfold(b, i0, count, imageSize);
+                if (count == 1) { // dW_g [ocg, rows] += dy_i,g [ocg, hw] * cols_i,g^T
+                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, i0 * outImage, (long) ocg * hw,
+                            cols, 0, colsPerGroup, 1f, dW, 0, (long) ocg * rows, groups);
+                } else {
+                    // The images all add into dW, so one GEMM per image after another would run in
+                    // sequence. Instead P_i,g [ocg, rows] = dy_i,g * cols_i,g^T for every (image,
+                    // group) pair of the chunk as one batched GEMM of disjoint products (a backend
+                    // runs them in parallel), then dW += P_0, += P_1, ... in image order.
+                    Tensor parts = dWParts(b, count);
+                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, i0 * outImage, (long) ocg * hw,
+                            cols, 0, colsPerGroup, 0f, parts, 0, (long) ocg * rows, count * groups);
+                    // biasGrad with inner 1 is exactly that sum over the rows of parts [count, kernel size]
+                    b.biasGrad(parts, dW, count, Math.toIntExact(kernel.value().size()), 1, true);
+                }
             }
             if (needInputGrad) {
                 // dcols_i,g [rows, hw] = W_g^T * dy_i,g over the chunk, then fold back into dx
@@ -247,9 +273,8 @@ public final class Conv2D extends Layer {
                     b.gemm(true, false, rows, hw, ocg, 1f, kernel.value(), (long) g * ocg * rows, 0,
                             gradOutput, i0 * outImage + (long) g * ocg * hw, outImage, 0f,
                             dCols, g * colsPerGroup, groups * colsPerGroup, count);
-                for (int i = 0; i < count; i++)
-                    for (int g = 0; g < groups; g++)
-                        b.col2im(dCols, ((long) i * groups + g) * colsPerGroup, geometry, dx, (i0 + i) * imageSize + g * groupSize);
+                // every (image, group) pair of the chunk at once (laid out as in unfold)
+                b.col2imImages(dCols, 0, count * groups, geometry, dx, i0 * imageSize);
             }
         }
         return Layers.grads(needInputGrad ? dx : null);
