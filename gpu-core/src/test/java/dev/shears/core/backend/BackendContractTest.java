@@ -493,11 +493,6 @@ public abstract class BackendContractTest {
     }
 
     /**
-     * im2colBatch lays the images' im2col matrices side by side (image i in columns
-     * [i*outH*outW, (i+1)*outH*outW)), at offsets into both buffers and leaving the rest of cols
-     * alone; col2imBatch folds each image's columns into its own image (accumulating).
-     */
-    /**
      * One matrix per image: cols [n, rows, hw] with matrix i what im2col writes for image i, and
      * its adjoint adding into dx (not overwriting it); with enough images (and a LeNet-like
      * single-channel layer) for the CPU to split them over threads.
@@ -534,6 +529,11 @@ public abstract class BackendContractTest {
         }
     }
 
+    /**
+     * im2colBatch lays the images' im2col matrices side by side (image i in columns
+     * [i*outH*outW, (i+1)*outH*outW)), at offsets into both buffers and leaving the rest of cols
+     * alone; col2imBatch folds each image's columns into its own image (accumulating).
+     */
     @Test
     void im2colBatchAndCol2imBatch() {
         int gi = 0;
