@@ -116,4 +116,16 @@ class ImageFolderCliTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(f + ": cannot decode the image"), r.err());
     }
+
+    @Test @Order(4)
+    void everyDataOptionsHelpNamesImageFolders() {
+        for (String command : new String[] {"train", "prune", "demo", "eval", "sensitivity"}) {
+            CliRun r = shears(command, "--help");
+            assertEquals(0, r.code(), r.err());
+            String help = (r.out() + r.err()).replaceAll("\\s+", " ");
+            assertTrue(help.contains("or a folder of image class folders (DIR/"), command + ": " + help);
+        }
+        String eval = shears("eval", "--help").out().replaceAll("\\s+", " ");
+        assertFalse(eval.contains("(t10k files)"), eval);
+    }
 }
