@@ -270,10 +270,12 @@ public final class ImageFolder {
         }
         if (sizes.size() > 1) {
             List<String> bySize = sizes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                    .map(e -> e.getKey() + " (" + e.getValue() + " files, e.g. " + example.get(e.getKey()) + ")").toList();
+                    .map(e -> e.getKey() + " (" + e.getValue() + (e.getValue() == 1 ? " file: " : " files, e.g. ") + example.get(e.getKey()) + ")").toList();
+            // the suggested resize targets the most common size, the one the fewest files must leave
+            String common = sizes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
             throw new DataException(splits.get(0).split().getParent() + ": the images have " + sizes.size() + " sizes (width x height): "
                     + String.join(", ", bySize.subList(0, Math.min(4, bySize.size()))) + (bySize.size() > 4 ? ", ..." : "")
-                    + "; a data set's images must share one size: resize them first (e.g. ImageMagick: mogrify -resize 28x28! */*/*.png)."
+                    + "; a data set's images must share one size: resize them first (e.g. ImageMagick in each split: mogrify -resize " + common + "! */*.png)."
                     + " Shears then resizes the whole set to the model's input size if that differs");
         }
         Header h = headers[0];

@@ -274,7 +274,14 @@ class ImageFolderTest {
         assertTrue(ImageIO.write(new BufferedImage(32, 30, BufferedImage.TYPE_BYTE_GRAY), "png", big.toFile()));
         DataException e = assertThrows(DataException.class, () -> loadTest(dir));
         assertTrue(e.getMessage().contains("the images have 2 sizes (width x height): 28x28 (10 files, e.g. "), e.getMessage());
-        assertTrue(e.getMessage().contains("32x30 (1 files, e.g. " + big + ")"), e.getMessage());
+        assertTrue(e.getMessage().contains("32x30 (1 file: " + big + ")"), e.getMessage());
+        assertTrue(e.getMessage().contains("mogrify -resize 28x28! */*.png"), e.getMessage());
+        // the suggested resize is to the size most files have
+        for (int i = 0; i < 10; i++)
+            assertTrue(ImageIO.write(new BufferedImage(32, 30, BufferedImage.TYPE_BYTE_GRAY), "png", dir.resolve("test/5/big" + i + ".png").toFile()));
+        e = assertThrows(DataException.class, () -> loadTest(dir));
+        assertTrue(e.getMessage().contains("2 sizes (width x height): 32x30 (11 files, e.g. "), e.getMessage());
+        assertTrue(e.getMessage().contains("mogrify -resize 32x30! */*.png"), e.getMessage());
     }
 
     @Test void aSetOfAnotherSizeIsResizedBilinearToTheModelInput(@TempDir Path dir) throws Exception {
