@@ -372,4 +372,28 @@ class ImageFolderTest {
             assertArrayEquals(got.get("png").features(), got.get(f).features(), f);
         }
     }
+
+    @Test void aSplitFolderAClassFolderOrAnUnsplitSetIsRefusedSayingWhatToGive(@TempDir Path dir) throws Exception {
+        writeSplit(dir.resolve("set/train"), idxTest.head(20), DIGITS, "png");
+        writeSplit(dir.resolve("set/test"), idxTest.head(20), DIGITS, "png");
+        Path set = dir.resolve("set");
+        // the train split given instead of the set
+        String e = assertThrows(DataException.class, () -> DataSources.load(set.resolve("train").toString())).getMessage();
+        assertTrue(e.contains("; " + set.resolve("train") + " holds class folders of images (0, 1, 2, ...), as a split folder does: give --data " + set
+                + " (with both "), e);
+        e = assertThrows(DataException.class, () -> DataSources.loadTest(set.resolve("test").toString(), ImageFolder.DecodeProgress.NONE)).getMessage();
+        assertTrue(e.contains("as a split folder does: give --data " + set), e);
+        // one class's folder
+        e = assertThrows(DataException.class, () -> DataSources.loadTest(set.resolve("test/3").toString(), ImageFolder.DecodeProgress.NONE)).getMessage();
+        assertTrue(e.endsWith(set.resolve("test/3") + " holds images itself, as one class's folder does: give --data " + set), e);
+        // class folders with no splits (a set for Keras' validation_split)
+        Path flat = dir.resolve("flat");
+        writeSplit(flat, idxTest.head(20), new String[] {"cat", "dog", "c", "d", "e", "f", "g", "h", "i", "j"}, "png");
+        e = assertThrows(DataException.class, () -> DataSources.load(flat.toString())).getMessage();
+        assertTrue(e.contains(flat + " holds class folders of images (c, cat, d, ...) but no train/ and test/ splits: move them into "
+                + flat.resolve("train") + "/ and put held-out images of every class in " + flat.resolve("test") + "/CLASS/"), e);
+        // a folder without images says nothing more
+        e = assertThrows(DataException.class, () -> DataSources.load(Files.createDirectories(dir.resolve("empty/sub")).getParent().toString())).getMessage();
+        assertTrue(e.endsWith("(DIR/train/CLASS/IMAGE.png)"), e);
+    }
 }
