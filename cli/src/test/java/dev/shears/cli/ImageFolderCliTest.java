@@ -100,6 +100,7 @@ class ImageFolderCliTest {
                 "--backend", "cpu");
         assertEquals(0, train.code(), train.err());
         assertTrue(train.err().contains(png + " (train): 1000 images of 10 classes"), train.err());
+        assertTrue(train.err().contains("training lenet-300-100 (built for input [1, 28, 28], 10 classes) on " + png + " (train)"), train.err());
         CliRun e = shears("eval", "--model", t.resolve("model.shears").toString(), "--data", idx.toString(), "--json", "--backend", "cpu");
         assertEquals(0, e.code(), e.err());
         assertTrue(JSON.readTree(e.out()).get("accuracy").asDouble() > 0.3, e.out());
