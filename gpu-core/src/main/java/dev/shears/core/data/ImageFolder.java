@@ -334,8 +334,7 @@ public final class ImageFolder {
         if (values > Integer.MAX_VALUE - 16)
             throw new DataException(name + ": " + n + " images of " + g.shape() + " are " + values + " floats, more than one Java array holds ("
                     + (Integer.MAX_VALUE - 16) + "); use fewer or smaller images");
-        HeapBudget.require(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats (" + (values * Float.BYTES >> 20) + " MB)",
-                DataException::new);
+        HeapBudget.requireForData(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats", DataException::new);
         float[] x = new float[(int) values];
         AtomicInteger done = new AtomicInteger();
         Object lock = new Object();
