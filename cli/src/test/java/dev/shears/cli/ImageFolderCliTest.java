@@ -129,4 +129,22 @@ class ImageFolderCliTest {
         String eval = shears("eval", "--help").out().replaceAll("\\s+", " ");
         assertFalse(eval.contains("(t10k files)"), eval);
     }
+
+    /** A model scored on a subset of its classes' folders gets labels 0..2 for outputs it knows by other numbers: said, as nothing can check it. */
+    @Test @Order(5)
+    void fewerClassFoldersThanOutputsIsNoted() throws Exception {
+        Path three = dir.resolve("three");
+        try (var s = Files.list(png.resolve("test"))) {
+            for (Path c : s.sorted().limit(3).toList())
+                try (var f = Files.list(c)) {
+                    for (Path img : f.toList()) Files.copy(img, Files.createDirectories(three.resolve("test").resolve(c.getFileName().toString())).resolve(img.getFileName()));
+                }
+        }
+        CliRun r = shearsCapturingSystemErr("eval", "--model", cnn.toString(), "--data", three.toString(), "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("data: note: " + three + " (test) has 3 class folders but the model has 10 outputs;"), r.err());
+        CliRun all = shearsCapturingSystemErr("eval", "--model", cnn.toString(), "--data", png.toString(), "--backend", "cpu");
+        assertEquals(0, all.code(), all.err());
+        assertFalse(all.err().contains("data: note:"), all.err());
+    }
 }
