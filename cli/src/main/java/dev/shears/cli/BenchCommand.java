@@ -149,9 +149,13 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalStateException("bench sparse: every case failed on " + device + ": " + String.join("; ", failures));
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-8s %-22s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
-        for (SparseBench.Row r : rows)
+        for (int i = 0; i < rows.size(); i++) {
+            String section = sections.get(i);
+            if (section != null) out.println(section);
+            SparseBench.Row r = rows.get(i);
             out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
                     100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
+        }
         if (json != null) {
             String timedOn = device;
             BenchJson.writeFile(json, json(timedOn, rows), modelFile);
@@ -188,6 +192,19 @@ final class BenchCommand implements Callable<Integer> {
     /** {@link #modelSparsities}' mark for "the model as it is, not pruned here". */
     private static final double AS_IS = -1;
 
+    /**
+     * --model's table: the line heading the rows from each index on, keyed by that index. A model's
+     * rows do not show their batch (n is a convolution's output positions, timed on one image), so
+     * each (level, batch) group gets one.
+     */
+    private final java.util.Map<Integer, String> sections = new java.util.HashMap<>();
+
+    /** The heading of one --model group: "-- batch 64, pruned one-shot to 90.0% --", or the weights as they are. */
+    static String sectionLine(double level, int batch) {
+        return String.format(Locale.ROOT, "-- batch %d, %s --", batch,
+                level == AS_IS ? "weights as they are" : String.format(Locale.ROOT, "pruned one-shot to %.1f%%", 100 * level));
+    }
+
     /** One backend's planner: {@code m}'s planned layers at batch {@code n} as bench rows. */
     private interface ModelPlan {
         List<SparseBench.Row> rows(Model m, int n, PlanLine planLine);
@@ -211,6 +228,7 @@ final class BenchCommand implements Callable<Integer> {
                 prepare(m, kernels, be, level, err);
                 for (int n : batch) {
                     err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", layers, n);
+                    sections.put(rows.size(), sectionLine(level, n));
                     rows.addAll(plan.rows(m, n, planLine));
                 }
                 for (WeightBackup b : backups) b.restore();

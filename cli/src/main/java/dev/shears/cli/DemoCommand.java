@@ -27,7 +27,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", description = "Stretch the pruning phase (the demo recipe: 12 epochs, GMP to 90%% by epoch 7, fine-tuning) to this many; 6 dense epochs come first.")
     Integer epochs;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, or a folder of IDX or .npy files or of image class folders (DIR/train/CLASS/IMAGE.png, DIR/test/CLASS/IMAGE.png). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, a folder of IDX or .npy files, or a folder of image class folders (DIR/train/CLASS/*.png and DIR/test/CLASS/*.png or val/; PNG, JPEG, BMP, GIF). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--out", defaultValue = "shears-out/demo", description = "Output folder. Default: ${DEFAULT-VALUE}, or the next free ${DEFAULT-VALUE}-2, -3, ... when it holds an earlier demo.")

@@ -21,13 +21,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code shears eval --model FILE --data DATA [--sparse [--precision fp32|fp16|bf16] | --thin] [--json]}: test-set loss and accuracy. */
-@Command(name = "eval", description = "Evaluate a model on the test split (t10k files) of a data set.")
+@Command(name = "eval", description = "Evaluate a model on the test split of a data set (t10k IDX files, x_test/y_test, or DIR/test image folders).")
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files or of image class folders (DIR/test/CLASS/IMAGE.png). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), a folder of IDX or .npy files, or a folder of image class folders (DIR/test/CLASS/*.png, or val/; PNG, JPEG, BMP, GIF). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--batch", defaultValue = "256", description = "Batch size. Default: ${DEFAULT-VALUE}.")

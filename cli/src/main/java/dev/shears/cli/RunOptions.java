@@ -8,7 +8,7 @@ import java.nio.file.Path;
 
 /** What train and prune share besides the model: data, seed, output folder, quiet, resuming. */
 final class RunOptions {
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, or a folder of IDX or .npy files or of image class folders (DIR/train/CLASS/IMAGE.png, DIR/test/CLASS/IMAGE.png). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file of x_train, y_train, x_test, y_test, a folder of IDX or .npy files, or a folder of image class folders (DIR/train/CLASS/*.png and DIR/test/CLASS/*.png or val/; PNG, JPEG, BMP, GIF). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of initialisation, shuffling and dropout. Default: ${DEFAULT-VALUE}.")

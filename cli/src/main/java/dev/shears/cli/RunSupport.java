@@ -193,7 +193,7 @@ final class RunSupport {
             @Override public void runStarted(RunInfo info) {
                 progress.line(recipe.describe());
                 progress.line(String.format(Locale.ROOT, "training %s on %s: %s, %s an epoch, %s",
-                        src.description(), data.train().name(), Plural.of(info.trainSamples(), "sample"), Plural.of(info.stepsPerEpoch(), "step"),
+                        builtFor(src), data.train().name(), Plural.of(info.trainSamples(), "sample"), Plural.of(info.stepsPerEpoch(), "step"),
                         info.optimizer()));
                 if (!Double.isNaN(info.finalSparsityEpoch()))
                     progress.line(String.format(Locale.ROOT, "final sparsity %.1f%% is reached at epoch %s (step %d)",
@@ -420,6 +420,16 @@ final class RunSupport {
                 return;
             }
         }
+    }
+
+    /**
+     * The model named in the "training ... on" line: a built-in architecture with the input and
+     * output it was built for from the data (an image folder's channels and size, its number of
+     * classes), which nothing else in the log says; a model file by its name.
+     */
+    static String builtFor(ModelSource src) {
+        if (src.path() != null) return src.description();
+        return src.description() + " (built for input " + src.model().inputs().get(0).shape() + ", " + src.model().outputShape().size() + " classes)";
     }
 
     static String trim(double v) {

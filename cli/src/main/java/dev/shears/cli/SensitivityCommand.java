@@ -51,7 +51,7 @@ final class SensitivityCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), or a folder of IDX or .npy files or of image class folders (DIR/test/CLASS/IMAGE.png; the test set is used). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist, a .npz file (x_test, y_test are read), a folder of IDX or .npy files, or a folder of image class folders (DIR/test/CLASS/*.png; also val/; the test set is used). Default: ${DEFAULT-VALUE}.")
     String data;
 
     @Option(names = "--sparsities", split = ",", paramLabel = "LIST",

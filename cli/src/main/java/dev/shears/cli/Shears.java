@@ -137,12 +137,17 @@ public final class Shears {
                 || ex instanceof dev.shears.core.data.DataException);
     }
 
+    /** A heap size as -Xmx users think of it: "1.5 GB", or "48 MB" below 1 GB (where GB to one place said "0.0 GB"). */
+    static String heapSize(long bytes) {
+        return bytes >= 1L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30)) : (bytes >> 20) + " MB";
+    }
+
     private static String describe(Throwable ex) {
         String msg = ex.getMessage();
         if (msg == null || msg.isBlank()) msg = ex.getClass().getSimpleName();
-        if (ex instanceof OutOfMemoryError) msg = String.format(java.util.Locale.ROOT, "out of memory (%s; the JVM may use %.1f GB):"
+        if (ex instanceof OutOfMemoryError) msg = String.format(java.util.Locale.ROOT, "out of memory (%s; the JVM may use %s):"
                 + " give it more heap with JAVA_OPTS=-Xmx16g ./shears ..., or use smaller batches (--batch of eval, sensitivity and bench,"
-                + " a recipe's batchSize for train and prune)", msg, Runtime.getRuntime().maxMemory() / 1e9);
+                + " a recipe's batchSize for train and prune)", msg, heapSize(Runtime.getRuntime().maxMemory()));
         Throwable c = ex.getCause();
         // the cause only where it adds something: a parser's message is often already in ours, reformatted
         // (a YAML error printed its 5-line excerpt twice)

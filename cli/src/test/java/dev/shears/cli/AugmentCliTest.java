@@ -120,7 +120,7 @@ class AugmentCliTest {
         CliRun p = CliRun.shears("prune", "--model", straight.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.5",
                 "--out", dir.resolve("bad-prune").toString(), "--augment", "crop:-2");
         assertEquals(2, p.code(), p.err());
-        assertTrue(p.err().contains("--augment crop:-2: augmentation.crop: -2 is negative"), p.err());
+        assertTrue(p.err().contains("--augment crop:-2: crop:-2 is negative; give crop:P with P >= 1"), p.err());
         CliRun d = CliRun.shears("demo", "--out", dir.resolve("bad-demo").toString(), "--augment", "flop");
         assertEquals(2, d.code(), d.err());
         assertTrue(d.err().contains("--augment flop: 'flop' is not flip or crop:P"), d.err());

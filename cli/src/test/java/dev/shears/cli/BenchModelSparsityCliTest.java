@@ -41,6 +41,24 @@ class BenchModelSparsityCliTest {
         assertRowsAtLevels(json, 0.5, 0.9);
     }
 
+    /** The table heads each (level, batch) group, since a model's rows do not show the batch they were timed at. */
+    @Test void theTableSaysWhichLevelAndBatchEachGroupIs() {
+        CliRun r = shears("bench", "sparse", "--model", LINEAR.toString(), "--sparsity", "0.5,0.9", "--batch", "1,8", "--quick");
+        assertEquals(0, r.code(), r.err());
+        List<String> heads = r.out().lines().filter(l -> l.startsWith("-- ")).toList();
+        assertEquals(List.of("-- batch 1, pruned one-shot to 50.0% --", "-- batch 8, pruned one-shot to 50.0% --",
+                "-- batch 1, pruned one-shot to 90.0% --", "-- batch 8, pruned one-shot to 90.0% --"), heads, r.out());
+        // each heading is followed by that group's rows, the first of them the table's first after its header
+        List<String> lines = r.out().lines().toList();
+        int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("op ")).findFirst().orElseThrow());
+        assertEquals(heads.get(0), lines.get(header + 1), r.out());
+        for (int i = 0; i < lines.size(); i++)
+            if (lines.get(i).startsWith("-- ")) assertTrue(i + 1 < lines.size() && lines.get(i + 1).matches("\\S+ +\\S.*\\d+\\.\\d+x"), r.out());
+        CliRun asIs = shears("bench", "sparse", "--model", LINEAR.toString(), "--batch", "1", "--quick");
+        assertEquals(0, asIs.code(), asIs.err());
+        assertTrue(asIs.out().contains("-- batch 1, weights as they are --\n"), asIs.out());
+    }
+
     /**
      * The model is loaded once and each level is pruned from its weights as loaded: a level below
      * the one before it (masks only gain zeros) would otherwise be timed at the earlier level.

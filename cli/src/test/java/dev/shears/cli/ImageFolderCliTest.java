@@ -100,6 +100,7 @@ class ImageFolderCliTest {
                 "--backend", "cpu");
         assertEquals(0, train.code(), train.err());
         assertTrue(train.err().contains(png + " (train): 1000 images of 10 classes"), train.err());
+        assertTrue(train.err().contains("training lenet-300-100 (built for input [1, 28, 28], 10 classes) on " + png + " (train)"), train.err());
         CliRun e = shears("eval", "--model", t.resolve("model.shears").toString(), "--data", idx.toString(), "--json", "--backend", "cpu");
         assertEquals(0, e.code(), e.err());
         assertTrue(JSON.readTree(e.out()).get("accuracy").asDouble() > 0.3, e.out());
@@ -115,5 +116,35 @@ class ImageFolderCliTest {
         CliRun r = shears("eval", "--model", cnn.toString(), "--data", bad.toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains(f + ": cannot decode the image"), r.err());
+    }
+
+    @Test @Order(4)
+    void everyDataOptionsHelpNamesImageFolders() {
+        for (String command : new String[] {"train", "prune", "demo", "eval", "sensitivity"}) {
+            CliRun r = shears(command, "--help");
+            assertEquals(0, r.code(), r.err());
+            String help = (r.out() + r.err()).replaceAll("\\s+", " ");
+            assertTrue(help.contains("or a folder of image class folders (DIR/"), command + ": " + help);
+        }
+        String eval = shears("eval", "--help").out().replaceAll("\\s+", " ");
+        assertFalse(eval.contains("(t10k files)"), eval);
+    }
+
+    /** A model scored on a subset of its classes' folders gets labels 0..2 for outputs it knows by other numbers: said, as nothing can check it. */
+    @Test @Order(5)
+    void fewerClassFoldersThanOutputsIsNoted() throws Exception {
+        Path three = dir.resolve("three");
+        try (var s = Files.list(png.resolve("test"))) {
+            for (Path c : s.sorted().limit(3).toList())
+                try (var f = Files.list(c)) {
+                    for (Path img : f.toList()) Files.copy(img, Files.createDirectories(three.resolve("test").resolve(c.getFileName().toString())).resolve(img.getFileName()));
+                }
+        }
+        CliRun r = shearsCapturingSystemErr("eval", "--model", cnn.toString(), "--data", three.toString(), "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("data: note: " + three + " (test) has 3 class folders but the model has 10 outputs;"), r.err());
+        CliRun all = shearsCapturingSystemErr("eval", "--model", cnn.toString(), "--data", png.toString(), "--backend", "cpu");
+        assertEquals(0, all.code(), all.err());
+        assertFalse(all.err().contains("data: note:"), all.err());
     }
 }

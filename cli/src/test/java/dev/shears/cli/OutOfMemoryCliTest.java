@@ -43,4 +43,12 @@ class OutOfMemoryCliTest {
         assertEquals("1", r[0], r[1]);
         assertTrue(r[1].contains("at dev.shears.cli.OutOfMemoryCliTest$Hungry.call"), r[1]);
     }
+
+    /** -Xmx48m said "the JVM may use 0.0 GB". */
+    @Test void theHeapSizeIsInMegabytesBelowAGigabyte() {
+        assertEquals("48 MB", Shears.heapSize(48L << 20));
+        assertEquals("1023 MB", Shears.heapSize((1L << 30) - 1));
+        assertEquals("1.0 GB", Shears.heapSize(1L << 30));
+        assertEquals("16.0 GB", Shears.heapSize(16L << 30));
+    }
 }

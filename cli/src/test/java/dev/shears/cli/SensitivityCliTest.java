@@ -198,7 +198,7 @@ class SensitivityCliTest {
         CliRun r = CliRun.shears("sensitivity", "--help");
         assertEquals(0, r.code(), r.err());
         String help = (r.out() + r.err()).replaceAll("\\s+", " ");
-        assertTrue(help.contains("a .npz file (x_test, y_test are read), or a folder of IDX or .npy files"), help);
+        assertTrue(help.contains("a .npz file (x_test, y_test are read), a folder of IDX or .npy files, or a folder of image class folders"), help);
     }
 
     @Test void channelAndBlockStructuresTakeTheSparsityListAndWriteTheirRecipes(@TempDir Path tmp) throws Exception {

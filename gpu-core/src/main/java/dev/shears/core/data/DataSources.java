@@ -112,7 +112,7 @@ public final class DataSources {
         if (ImageFolder.looksLike(dir)) return Kind.IMAGES;
         throw new DataException("--data " + dir + ": the folder holds no data set" + (testOnly ? " (eval reads the test split)" : "")
                 + ": IDX files lack " + String.join(", ", idxMissing) + "; .npy files lack " + String.join(", ", npyMissing)
-                + "; nor is it " + ImageFolder.LAYOUT);
+                + "; nor is it " + ImageFolder.LAYOUT + ImageFolder.hint(dir));
     }
 
     /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test). */

@@ -78,8 +78,7 @@ public final class ImageFit {
         if (values > Integer.MAX_VALUE - 16)
             throw new DataException(data.name() + ": " + n + " images at the model's input " + input + " are " + values
                     + " floats, more than one Java array holds; use fewer images");
-        HeapBudget.require(values * Float.BYTES, data.name() + ": " + n + " images resized to " + input + " (" + (values * Float.BYTES >> 20) + " MB)",
-                DataException::new);
+        HeapBudget.requireForData(values * Float.BYTES, data.name() + ": " + n + " images resized to " + input, DataException::new);
         float[] src = data.features(), out = new float[(int) values];
         int inPer = c * h * w, plane = h * w;
         Parallel.forRange(n, 16, (s0, s1) -> {

@@ -120,6 +120,51 @@ public final class ImageFolder {
         return false;
     }
 
+    /**
+     * What to do when {@code dir}, not laid out as split folders ({@link #looksLike} false), holds
+     * images one or two levels down: the usual slips are giving a split folder ({@code DIR/train})
+     * or a class folder instead of DIR, and a single folder of class folders (Keras'
+     * {@code image_dataset_from_directory} with {@code validation_split}), which Shears cannot
+     * split itself. Empty when it holds no images there (then it is no image data set at all).
+     */
+    public static String hint(Path dir) {
+        if (holdsImages(dir)) {
+            Path split = dir.getParent(), root = split == null ? null : split.getParent();
+            return root != null && isSplitName(split) ? "; " + dir + " holds images itself, as one class's folder does: give --data " + root
+                    : "; " + dir + " holds images itself, as one class's folder does: put each class's images in DIR/train/CLASS/ and DIR/test/CLASS/ and give --data DIR";
+        }
+        List<String> classes = new ArrayList<>();
+        try (var s = Files.list(dir)) {
+            s.filter(Files::isDirectory).filter(d -> !d.getFileName().toString().startsWith(".")).filter(ImageFolder::holdsImages)
+                    .map(d -> d.getFileName().toString()).sorted(CODE_POINT_ORDER).forEach(classes::add);
+        } catch (IOException | UncheckedIOException e) {
+            return "";
+        }
+        if (classes.isEmpty()) return "";
+        String found = "; " + dir + " holds class folders of images (" + String.join(", ", classes.subList(0, Math.min(3, classes.size())))
+                + (classes.size() > 3 ? ", ..." : "") + ")";
+        Path root = dir.getParent();
+        if (root != null && isSplitName(dir))
+            return found + ", as a split folder does: give --data " + root + " (with both " + root.resolve(TRAIN_SPLIT) + "/ and "
+                    + root.resolve("test") + "/ or val/)";
+        return found + " but no train/ and test/ splits: move them into " + dir.resolve(TRAIN_SPLIT) + "/ and put held-out images of every class"
+                + " in " + dir.resolve("test") + "/CLASS/ (Shears does not split a data set itself)";
+    }
+
+    private static boolean isSplitName(Path dir) {
+        String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+        return name.equals(TRAIN_SPLIT) || TEST_SPLITS.contains(name);
+    }
+
+    /** Whether {@code dir} directly holds a visible file with an image extension. */
+    private static boolean holdsImages(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(f -> { String n = f.getFileName().toString(); return !n.startsWith(".") && isImageName(n) && Files.isRegularFile(f); });
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
+    }
+
     /** Train and test sets; conversions, skipped files and timings are said on {@code log}. */
     public static Split load(Path dir, PrintStream log, DecodeProgress progress) {
         Path train = dir.resolve(TRAIN_SPLIT);
@@ -269,10 +314,12 @@ public final class ImageFolder {
         }
         if (sizes.size() > 1) {
             List<String> bySize = sizes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                    .map(e -> e.getKey() + " (" + e.getValue() + " files, e.g. " + example.get(e.getKey()) + ")").toList();
+                    .map(e -> e.getKey() + " (" + e.getValue() + (e.getValue() == 1 ? " file: " : " files, e.g. ") + example.get(e.getKey()) + ")").toList();
+            // the suggested resize targets the most common size, the one the fewest files must leave
+            String common = sizes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
             throw new DataException(splits.get(0).split().getParent() + ": the images have " + sizes.size() + " sizes (width x height): "
                     + String.join(", ", bySize.subList(0, Math.min(4, bySize.size()))) + (bySize.size() > 4 ? ", ..." : "")
-                    + "; a data set's images must share one size: resize them first (e.g. ImageMagick: mogrify -resize 28x28! */*/*.png)."
+                    + "; a data set's images must share one size: resize them first (e.g. ImageMagick in each split: mogrify -resize " + common + "! */*.png)."
                     + " Shears then resizes the whole set to the model's input size if that differs");
         }
         Header h = headers[0];
@@ -286,8 +333,7 @@ public final class ImageFolder {
         if (values > Integer.MAX_VALUE - 16)
             throw new DataException(name + ": " + n + " images of " + g.shape() + " are " + values + " floats, more than one Java array holds ("
                     + (Integer.MAX_VALUE - 16) + "); use fewer or smaller images");
-        HeapBudget.require(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats (" + (values * Float.BYTES >> 20) + " MB)",
-                DataException::new);
+        HeapBudget.requireForData(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats", DataException::new);
         float[] x = new float[(int) values];
         int[] done = {0}; // images decoded so far, counted under the lock that also keeps progress calls one at a time
         Object lock = new Object();

@@ -20,6 +20,19 @@ public final class HeapBudget {
                 + " If not, give Java more heap (JAVA_OPTS=-Xmx...)";
     }
 
+    /**
+     * Throws {@code failure} when {@code bytes} that real data needs (counted, not read from a
+     * header: an image folder's decoded floats) do not fit. Unlike {@link #require} it does not ask
+     * whether a file is corrupt: no file's few bytes sized it.
+     */
+    public static void requireForData(long bytes, String what, Function<String, ? extends RuntimeException> failure) {
+        long free = free();
+        if (bytes <= free) return;
+        throw failure.apply(what + " need " + Math.max(1, bytes >> 20) + " MB, more than the " + (free >> 20) + " MB this JVM has free"
+                + " (of " + (Runtime.getRuntime().maxMemory() >> 20) + " MB at most); give Java more heap (JAVA_OPTS=-Xmx8g ./shears ...),"
+                + " or use fewer or smaller images");
+    }
+
     /** Bytes the JVM's heap can still give: the maximum heap less what is in use now. */
     public static long free() {
         Runtime rt = Runtime.getRuntime();

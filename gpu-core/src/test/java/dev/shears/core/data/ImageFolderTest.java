@@ -274,7 +274,14 @@ class ImageFolderTest {
         assertTrue(ImageIO.write(new BufferedImage(32, 30, BufferedImage.TYPE_BYTE_GRAY), "png", big.toFile()));
         DataException e = assertThrows(DataException.class, () -> loadTest(dir));
         assertTrue(e.getMessage().contains("the images have 2 sizes (width x height): 28x28 (10 files, e.g. "), e.getMessage());
-        assertTrue(e.getMessage().contains("32x30 (1 files, e.g. " + big + ")"), e.getMessage());
+        assertTrue(e.getMessage().contains("32x30 (1 file: " + big + ")"), e.getMessage());
+        assertTrue(e.getMessage().contains("mogrify -resize 28x28! */*.png"), e.getMessage());
+        // the suggested resize is to the size most files have
+        for (int i = 0; i < 10; i++)
+            assertTrue(ImageIO.write(new BufferedImage(32, 30, BufferedImage.TYPE_BYTE_GRAY), "png", dir.resolve("test/5/big" + i + ".png").toFile()));
+        e = assertThrows(DataException.class, () -> loadTest(dir));
+        assertTrue(e.getMessage().contains("2 sizes (width x height): 32x30 (11 files, e.g. "), e.getMessage());
+        assertTrue(e.getMessage().contains("mogrify -resize 32x30! */*.png"), e.getMessage());
     }
 
     @Test void aSetOfAnotherSizeIsResizedBilinearToTheModelInput(@TempDir Path dir) throws Exception {
@@ -364,5 +371,29 @@ class ImageFolderTest {
             assertEquals(Shape.of(1, 28, 28), got.get(f).sampleShape(), f + ": a gray palette is gray");
             assertArrayEquals(got.get("png").features(), got.get(f).features(), f);
         }
+    }
+
+    @Test void aSplitFolderAClassFolderOrAnUnsplitSetIsRefusedSayingWhatToGive(@TempDir Path dir) throws Exception {
+        writeSplit(dir.resolve("set/train"), idxTest.head(20), DIGITS, "png");
+        writeSplit(dir.resolve("set/test"), idxTest.head(20), DIGITS, "png");
+        Path set = dir.resolve("set");
+        // the train split given instead of the set
+        String e = assertThrows(DataException.class, () -> DataSources.load(set.resolve("train").toString())).getMessage();
+        assertTrue(e.contains("; " + set.resolve("train") + " holds class folders of images (0, 1, 2, ...), as a split folder does: give --data " + set
+                + " (with both "), e);
+        e = assertThrows(DataException.class, () -> DataSources.loadTest(set.resolve("test").toString(), ImageFolder.DecodeProgress.NONE)).getMessage();
+        assertTrue(e.contains("as a split folder does: give --data " + set), e);
+        // one class's folder
+        e = assertThrows(DataException.class, () -> DataSources.loadTest(set.resolve("test/3").toString(), ImageFolder.DecodeProgress.NONE)).getMessage();
+        assertTrue(e.endsWith(set.resolve("test/3") + " holds images itself, as one class's folder does: give --data " + set), e);
+        // class folders with no splits (a set for Keras' validation_split)
+        Path flat = dir.resolve("flat");
+        writeSplit(flat, idxTest.head(20), new String[] {"cat", "dog", "c", "d", "e", "f", "g", "h", "i", "j"}, "png");
+        e = assertThrows(DataException.class, () -> DataSources.load(flat.toString())).getMessage();
+        assertTrue(e.contains(flat + " holds class folders of images (c, cat, d, ...) but no train/ and test/ splits: move them into "
+                + flat.resolve("train") + "/ and put held-out images of every class in " + flat.resolve("test") + "/CLASS/"), e);
+        // a folder without images says nothing more
+        e = assertThrows(DataException.class, () -> DataSources.load(Files.createDirectories(dir.resolve("empty/sub")).getParent().toString())).getMessage();
+        assertTrue(e.endsWith("(DIR/train/CLASS/IMAGE.png)"), e);
     }
 }

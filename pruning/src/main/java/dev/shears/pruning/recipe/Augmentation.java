@@ -102,8 +102,11 @@ public record Augmentation(boolean flip, int crop) {
                 throw new RecipeException("augmentation '" + spec + "': '" + part + "' is not flip or crop:P; give e.g. flip,crop:4");
             }
         }
-        if (!flip && crop != null && crop == 0) // in the short form's words, not the record's YAML field names
-            throw new RecipeException("augmentation '" + spec + "': crop:0 turns nothing on; give crop:P with P >= 1, flip, or none");
+        // said here in the short form's words: the record's own checks speak of the recipe block's fields
+        if (crop != null && crop < 0)
+            throw new RecipeException("augmentation '" + spec + "': crop:" + crop + " is negative; give crop:P with P >= 1 pixels of zero padding on each side (crop:4 is the CIFAR recipe's)");
+        if (!flip && crop != null && crop == 0)
+            throw new RecipeException("augmentation '" + spec + "': crop:0 turns nothing on; give crop:P with P >= 1, flip, or both (flip,crop:4)");
         return new Augmentation(flip, crop == null ? 0 : crop);
     }
 }

@@ -87,8 +87,12 @@ class AugmentationRecipeTest {
         assertTrue(e.contains("crop needs its padding as a whole number of pixels, crop:P (crop:4), got 'crop:x'"), e);
         e = assertThrows(RecipeException.class, () -> Augmentation.parse("flip,flip")).getMessage();
         assertTrue(e.contains("flip is given twice"), e);
+        // in the short form's words, not the recipe block's (flip: false, crop: 0)
         e = assertThrows(RecipeException.class, () -> Augmentation.parse("crop:0")).getMessage();
-        assertEquals("augmentation 'crop:0': crop:0 turns nothing on; give crop:P with P >= 1, flip, or none", e);
+        assertEquals("augmentation 'crop:0': crop:0 turns nothing on; give crop:P with P >= 1, flip, or both (flip,crop:4)", e);
+        e = assertThrows(RecipeException.class, () -> Augmentation.parse("crop:-2")).getMessage();
+        assertTrue(e.startsWith("augmentation 'crop:-2': crop:-2 is negative; give crop:P with P >= 1"), e);
+        assertFalse(e.contains("or 0 for no crop"), e);
         assertEquals(new Augmentation(true, 0), Augmentation.parse("flip,crop:0"));
     }
 
