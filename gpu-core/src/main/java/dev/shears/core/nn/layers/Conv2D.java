@@ -119,11 +119,12 @@ public final class Conv2D extends Layer {
     /** input-gradient buffer, [N, C, H, W] */
     private Tensor dx;
     /**
-     * Image by image: each image's own weight-gradient product for a chunk, [chunk, outChannels,
-     * C/groups*kh*kw] (summed into the kernel's gradient; see backward)
+     * Image by image: each image's own weight-gradient product for a run of a chunk's images,
+     * [run, outChannels, C/groups*kh*kw], run at most the scratch budget over the kernel's size
+     * (summed into the kernel's gradient; see backward)
      */
     private Tensor dWParts;
-    /** the same for a batch's last, shorter chunk, [N mod chunk, outChannels, C/groups*kh*kw] */
+    /** the same for a shorter last run, [fewer, outChannels, C/groups*kh*kw] */
     private Tensor dWPartsTail;
     /** images per chunk in the last forward */
     private int chunk;
@@ -161,10 +162,18 @@ public final class Conv2D extends Layer {
         b.im2colImages(x, i0 * imageSize, count * groups, geometry, cols, 0);
     }
 
-    /** The per-image weight-gradient buffer for a chunk of {@code count} images (see {@link #dWParts}). */
-    private Tensor dWParts(Backend b, int count) {
+    /**
+     * Images per batched weight-gradient product in a chunk of {@code count}: as many as keep
+     * their parts ({@code kernelSize} floats each) within the backend's scratch budget, at least one.
+     */
+    private static int partsRun(Backend b, int count, long kernelSize) {
+        return (int) Math.max(1, Math.min(count, budget(b) / Math.max(1, kernelSize)));
+    }
+
+    /** The per-image weight-gradient buffer for a run of {@code count} images (see {@link #dWParts}); {@code run} is the full run's length. */
+    private Tensor dWParts(Backend b, int count, int run) {
         Shape shape = Shape.of(count, outChannels, kernel.value().size() / outChannels);
-        if (count == chunk) return dWParts = Layers.ensure(b, dWParts, shape);
+        if (count == run) return dWParts = Layers.ensure(b, dWParts, shape);
         return dWPartsTail = Layers.ensure(b, dWPartsTail, shape);
     }
 
@@ -252,19 +261,29 @@ public final class Conv2D extends Layer {
             int count = Math.min(chunk, n - i0);
             if (dW != null) {
                 if (!colsHoldBatch) unfold(b, i0, count, imageSize);
-                if (count == 1) { // dW_g [ocg, rows] += dy_i,g [ocg, hw] * cols_i,g^T
-                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, i0 * outImage, (long) ocg * hw,
-                            cols, 0, colsPerGroup, 1f, dW, 0, (long) ocg * rows, groups);
-                } else {
-                    // The images all add into dW, so one GEMM per image after another would run in
-                    // sequence. Instead P_i,g [ocg, rows] = dy_i,g * cols_i,g^T for every (image,
-                    // group) pair of the chunk as one batched GEMM of disjoint products (a backend
-                    // runs them in parallel), then dW += P_0, += P_1, ... in image order.
-                    Tensor parts = dWParts(b, count);
-                    b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, i0 * outImage, (long) ocg * hw,
-                            cols, 0, colsPerGroup, 0f, parts, 0, (long) ocg * rows, count * groups);
-                    // biasGrad with inner 1 is exactly that sum over the rows of parts [count, kernel size]
-                    b.biasGrad(parts, dW, count, Math.toIntExact(kernel.value().size()), 1, true);
+                // The images all add into dW, so one GEMM per image after another would run in
+                // sequence. Instead P_i,g [ocg, rows] = dy_i,g * cols_i,g^T for every (image,
+                // group) pair of a run of images as one batched GEMM of disjoint products (a
+                // backend runs them in parallel), then dW += P_0, += P_1, ... in image order. The
+                // parts hold a whole kernel per image, which the chunk (sized for the columns) does
+                // not bound: a layer with few output positions and many weights (a 7x7 kernel over
+                // a 7x7 image) would need chunk kernels; runs of at most partsRun images keep them
+                // within the scratch budget. The sum is the same in any runs: image order.
+                long kernelSize = kernel.value().size();
+                int run = partsRun(b, count, kernelSize);
+                for (int j0 = 0; j0 < count; j0 += run) {
+                    int c = Math.min(run, count - j0);
+                    long dyAt = (i0 + j0) * outImage, colsAt = j0 * groups * colsPerGroup;
+                    if (c == 1) { // dW_g [ocg, rows] += dy_i,g [ocg, hw] * cols_i,g^T
+                        b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, dyAt, (long) ocg * hw,
+                                cols, colsAt, colsPerGroup, 1f, dW, 0, (long) ocg * rows, groups);
+                    } else {
+                        Tensor parts = dWParts(b, c, run);
+                        b.gemm(false, true, ocg, rows, hw, 1f, gradOutput, dyAt, (long) ocg * hw,
+                                cols, colsAt, colsPerGroup, 0f, parts, 0, (long) ocg * rows, c * groups);
+                        // biasGrad with inner 1 is exactly that sum over the rows of parts [c, kernel size]
+                        b.biasGrad(parts, dW, c, Math.toIntExact(kernelSize), 1, true);
+                    }
                 }
             }
             if (needInputGrad) {
