@@ -100,7 +100,7 @@ public final class ImageFit {
         if (h != t.height() || w != t.width())
             log.println(String.format(Locale.ROOT, "data: %s: images resized from %dx%d to the model's %dx%d (height x width; bilinear, half-pixel centres"
                     + " as tf.image.resize)", data.name(), h, w, t.height(), t.width()));
-        return new Dataset(data.name(), Shape.of(t.channels(), t.height(), t.width()), out, data.labels(), data.classes(), true);
+        return new Dataset(data.name(), Shape.of(t.channels(), t.height(), t.width()), out, data.labels(), data.classes(), true, data.classNames());
     }
 
     /**

@@ -360,7 +360,7 @@ public final class ImageFolder {
             s.append(String.join(", ", parts));
         }
         log.println(s);
-        return new Dataset(name, g.shape(), x, l.labels(), l.classes().size(), true);
+        return new Dataset(name, g.shape(), x, l.labels(), l.classes().size(), true, l.classes());
     }
 
     /** The class names with their indices, shortened past 12: "0=cat, 1=dog". */

@@ -112,7 +112,7 @@ public final class SampleLayout {
         }
         log.println("data: " + data.name() + ": samples " + data.sampleShape() + " moved to the model's input layout " + input
                 + (move == Move.LAST_AXIS_FIRST ? " (channels-last data, last axis first)" : " (channels-first data, first axis last)"));
-        return new Dataset(data.name(), input, f, data.labels(), data.classes());
+        return new Dataset(data.name(), input, f, data.labels(), data.classes(), false, data.classNames());
     }
 
     /**

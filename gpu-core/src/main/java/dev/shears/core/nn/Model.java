@@ -40,6 +40,12 @@ public final class Model {
      */
     private final Map<String, Tensor> fanOutGrads = new HashMap<>();
     private Backend backend;
+    /**
+     * What each output means, output i named {@code classNames.get(i)}: the sorted class folder names
+     * of the image-folder data set the model was trained on (see {@link #setClassNames}); empty when
+     * unknown (built-in architectures before training, IDX/NumPy data, files that do not say).
+     */
+    private List<String> classNames = List.of();
 
     private Model(List<Input> inputs, List<Node> nodes, String output) {
         this.inputs = List.copyOf(inputs);
@@ -83,6 +89,30 @@ public final class Model {
     public Shape shapeOf(String name) { return shapes.get(name); }
     public Shape outputShape() { return shapes.get(output); }
     public Backend backend() { return backend; }
+
+    /** The class name of each output, in output order; empty when the model does not know them. */
+    public List<String> classNames() { return classNames; }
+
+    /**
+     * Names the model's outputs: {@code names.get(i)} is what output i means. At most one name per
+     * output (a model with more outputs than its training set had classes names the first ones),
+     * none blank, none twice; an empty list forgets them.
+     *
+     * @throws IllegalArgumentException naming the offending name
+     */
+    public Model setClassNames(List<String> names) {
+        List<String> copy = List.copyOf(names);
+        long outputs = outputShape().size();
+        if (copy.size() > outputs)
+            throw new IllegalArgumentException(copy.size() + " class names for a model with " + outputs + " outputs");
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String n : copy) {
+            if (n.isBlank()) throw new IllegalArgumentException("a blank class name among " + copy);
+            if (!seen.add(n)) throw new IllegalArgumentException("class name '" + n + "' given twice");
+        }
+        this.classNames = copy;
+        return this;
+    }
 
     public List<Layer> layers() {
         List<Layer> out = new ArrayList<>();

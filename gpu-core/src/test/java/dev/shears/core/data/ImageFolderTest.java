@@ -129,6 +129,14 @@ class ImageFolderTest {
         assertArrayEquals(want.labels(), l.value().test().labels());
         assertArrayEquals(want.features(), l.value().test().features());
         assertTrue(l.log().contains("0=Ankle boot, 1=Bag, 2=Coat"), l.log());
+        // the names travel with both splits, index i named by the i-th sorted folder, through head() and the model-fitting steps
+        List<String> sortedItems = List.of("Ankle boot", "Bag", "Coat", "Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt", "Trouser");
+        assertEquals(sortedItems, l.value().train().classNames());
+        assertEquals(sortedItems, l.value().test().classNames());
+        assertEquals(sortedItems, l.value().test().head(5).classNames());
+        assertEquals(sortedItems, SampleLayout.arrange(l.value().test().head(5), Shape.of(1, 14, 14), System.err).classNames());
+        assertEquals(sortedItems, SampleLayout.arrange(l.value().test().head(5), Shape.of(28, 28, 1), System.err).classNames());
+        assertEquals(List.of(), idxTest.classNames()); // IDX names no classes
         List<String> names = new ArrayList<>(List.of("2", "10", "1", "b", "B", "a", "\uD83D\uDE00", "\uFF21"));
         names.sort(ImageFolder.CODE_POINT_ORDER);
         // Python: sorted(["2", "10", "1", "b", "B", "a", "😀", "Ａ"]) == ['1', '10', '2', 'B', 'a', 'b', 'Ａ', '😀']
