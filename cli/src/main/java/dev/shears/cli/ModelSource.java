@@ -139,31 +139,20 @@ public record ModelSource(Model model, String description, Path path, Path weigh
 
     /**
      * The data in this model's input layout (see {@link SampleLayout#arrange}): the same sets, or
-     * their samples moved in place (channels-last images for an NCHW model), said on stderr.
+     * their samples moved in place (channels-last images for an NCHW model), said on stderr; their
+     * labels matched to the model's class names where both have names ({@link ClassNames}).
+     *
+     * @throws UserError when the data has class folders the model has no class of
      */
     Split arrange(Split data) {
         Shape in = model.inputs().get(0).shape();
-        noteFewerClasses(data.train(), System.err);
+        data = ClassNames.reconcile(model, description, data, System.err);
         return new Split(SampleLayout.arrange(data.train(), in, System.err), SampleLayout.arrange(data.test(), in, System.err));
-    }
-
-    /**
-     * Says when an image folder has fewer class folders than the model has outputs: its labels are
-     * positions among its own sorted folder names, so a subset of the classes a model was trained
-     * on (3 of Fashion-MNIST's 10) is scored against the wrong outputs, silently (0% accuracy).
-     * Nothing records the names a model was trained on, so this can only warn.
-     */
-    void noteFewerClasses(Dataset data, java.io.PrintStream err) {
-        long outputs = model.outputShape().size();
-        if (data.images() && data.classes() < outputs)
-            err.println("data: note: " + data.name() + " has " + data.classes() + " class folders but the model has " + outputs + " outputs;"
-                    + " a sample's label is its folder's position among these " + data.classes() + " sorted names, which is the model's"
-                    + " output only if the model was trained on the same class folders (a subset of its classes is scored against the wrong outputs)");
     }
 
     /** One data set in this model's input layout (see {@link #arrange(Split)}). */
     Dataset arrange(Dataset data) {
-        noteFewerClasses(data, System.err);
+        data = ClassNames.reconcile(model, description, data, System.err);
         return SampleLayout.arrange(data, model.inputs().get(0).shape(), System.err);
     }
 }

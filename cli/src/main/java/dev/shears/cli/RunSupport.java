@@ -122,6 +122,9 @@ final class RunSupport {
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
                        PrintStream err, boolean quiet, String checkpointName, int[] inferenceBatches, Control control) {
         Model model = src.model();
+        // a model without class names trained on an image folder takes the folders' names (sorted), which the checkpoint, the
+        // report and exports keep; one that has names keeps them (ModelSource.arrange matched the data's labels to them)
+        if (model.classNames().isEmpty() && !data.train().classNames().isEmpty()) model.setClassNames(data.train().classNames());
         Path[] inputs = src.inputs();
         Path ckpt = outDir.resolve(checkpointName);
         // the checkpoint is written after every epoch: refuse one over an input now, not after the first epoch's training
@@ -333,7 +336,8 @@ final class RunSupport {
                 recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
-                layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null, augmentation(recipe.augmentation()));
+                layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null, augmentation(recipe.augmentation()),
+                model.classNames());
     }
 
     /** The report's augmentation section, or null for a run without one. */

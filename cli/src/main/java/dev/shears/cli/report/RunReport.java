@@ -14,6 +14,8 @@ import java.util.List;
  * @param warnings     what the run warned of on stderr (an epoch that ended at chance), in order; empty when none
  * @param distillation the knowledge distillation the run used, or null when it trained on the labels alone
  * @param augmentation the augmentation of the training images, or null when it trained on them as they are
+ * @param classNames   what each of the model's outputs means, output i named {@code classNames.get(i)} (the sorted
+ *                     class folder names of an image-folder data set); empty when the model has none
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -23,10 +25,12 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         long parameters, long prunableParameters, long nonZeroPrunable,
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
                         double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
-                        List<String> warnings, Distillation distillation, Augmentation augmentation) {
+                        List<String> warnings, Distillation distillation, Augmentation augmentation,
+                        List<String> classNames) {
 
     public RunReport {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        classNames = classNames == null ? List.of() : List.copyOf(classNames);
     }
 
     /**
@@ -75,7 +79,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     private RunReport with(Inference i, Thinning t, List<String> w, Distillation d) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, augmentation);
+                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, augmentation, classNames);
     }
 
     /**

@@ -46,6 +46,12 @@ import java.util.zip.ZipOutputStream;
  * writes it is under way (it saves after every epoch), so a reader can tell a finished model
  * from an intermediate one without parsing {@code training.json}.
  *
+ * <p>{@code model.json} may hold {@code "classNames": ["Ankle boot", "Bag", ...]}, what each output
+ * means ({@link Model#classNames}: the sorted class folder names of the image-folder data set the
+ * model was trained on). It is optional and written only when the model has names; files without it
+ * read as models without names, and a Shears that predates it ignores it (it reads fields by name),
+ * so the version stays 2.
+ *
  * @param recipeYaml the recipe text, or null
  * @param metrics    the run's metrics/report object, or null
  * @param training   the run's state for {@code --resume}, or null (version 1 files, models not
@@ -75,6 +81,7 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
         ArrayNode ins = root.putArray("inputs");
         for (Model.Input in : model.inputs()) ins.addObject().put("name", in.name()).set("shape", LayerCodec.ints(in.shape().dims()));
         root.put("output", model.outputName());
+        if (!model.classNames().isEmpty()) model.classNames().forEach(root.putArray("classNames")::add);
         ArrayNode layers = root.putArray("layers");
         for (Model.Node n : model.nodes()) {
             ObjectNode l = layers.addObject();
@@ -195,6 +202,13 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
                 b.add(layer, srcs);
             }
             Model model = b.output(StrictJson.textField(root, "", "output")).build();
+            JsonNode names = root.get("classNames");
+            if (names != null) {
+                if (!names.isArray()) throw new StrictJson.BadField("classNames", names, "an array of class names");
+                List<String> list = new ArrayList<>();
+                for (int i = 0; i < names.size(); i++) list.add(StrictJson.toText(names.get(i), "classNames[" + i + "]"));
+                model.setClassNames(list);
+            }
             model.bind(backend, 0);
             ByteBuffer w = ByteBuffer.wrap(entries.getOrDefault("weights.bin", new byte[0])).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer m = ByteBuffer.wrap(entries.getOrDefault("masks.bin", new byte[0]));

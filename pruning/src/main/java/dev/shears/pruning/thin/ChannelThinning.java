@@ -73,7 +73,7 @@ public final class ChannelThinning {
             };
             b.add(copy, n.inputs());
         }
-        Model thin = b.output(masked.outputName()).build();
+        Model thin = b.output(masked.outputName()).build().setClassNames(masked.classNames()); // the outputs keep their meaning
         for (var e : values.entrySet()) e.getKey().setValue(backend.upload(e.getValue(), e.getKey().shape()));
         thin.bind(backend, 0);
         return new ThinnedModel(thin, removed, warnings, masked.parameterCount(), thin.parameterCount());

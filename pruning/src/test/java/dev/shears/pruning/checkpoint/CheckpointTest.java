@@ -81,6 +81,35 @@ class CheckpointTest {
         assertArrayEquals(y0, y1, "identical outputs after the round trip");
     }
 
+    /**
+     * A model's class names (what each output means) survive the round trip; a model without names is
+     * written without the field (as every checkpoint before it) and reads back without names; damaged
+     * names are refused naming the field.
+     */
+    @Test
+    void classNamesRoundTripAndAreOptional(@TempDir Path dir) throws Exception {
+        var names = java.util.List.of("Ankle boot", "Bag", "Coat", "Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt", "Trouser");
+        Model m = everyLayer().bind(be, 3).setClassNames(names);
+        Path file = dir.resolve("named.shears");
+        new Checkpoint(m, null, null).write(file);
+        assertEquals(names, Checkpoint.read(file, be).model().classNames());
+
+        Path plain = dir.resolve("plain.shears");
+        new Checkpoint(everyLayer().bind(be, 3), null, null).write(plain);
+        try (var zip = new java.util.zip.ZipFile(plain.toFile())) {
+            String json = new String(zip.getInputStream(zip.getEntry("model.json")).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertFalse(json.contains("classNames"), json);
+        }
+        assertEquals(java.util.List.of(), Checkpoint.read(plain, be).model().classNames());
+
+        String[][] cases = {
+                {"notArray", "\"classNames\"\\s*:\\s*\\[[^\\]]*\\]", "\"classNames\" : \"Bag\"", "'classNames' is \"Bag\", expected an array of class names"},
+                {"number", "\"Ankle boot\"", "7", "'classNames[0]' is 7, expected a string"},
+                {"twice", "\"Bag\"", "\"Ankle boot\"", "class name 'Ankle boot' given twice"},
+                {"tooMany", "\"Trouser\"", "\"Trouser\", \"Extra\"", "11 class names for a model with 10 outputs"}};
+        assertEditsRefused(file, dir, "model.json", cases);
+    }
+
     private static float[] out(Model m, float[] x) {
         Backend b = m.backend();
         Tensor t = b.upload(x, m.inputs().get(0).shape().withBatch(2));

@@ -1,0 +1,148 @@
+package dev.shears.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.data.DataSources;
+import dev.shears.core.data.Dataset;
+import dev.shears.pruning.checkpoint.Checkpoint;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import static dev.shears.cli.CliRun.shears;
+import static dev.shears.cli.CliRun.shearsCapturingSystemErr;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Class names through the commands, on real images: bundled Fashion-MNIST samples written as PNG
+ * files into folders named by the items ("Ankle boot", "Bag", ...). A model trained on them keeps
+ * the names (checkpoint, report.json, through prune); evaluated on some of its folders, each
+ * folder is scored against the model's output of its name; a folder the model does not know is refused.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClassNamesCliTest {
+    @TempDir static Path dir;
+    static Path items, trained;
+    static final String[] ITEMS = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    static final List<String> SORTED = List.of("Ankle boot", "Bag", "Coat", "Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt", "Trouser");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void writeData() throws Exception {
+        var split = DataSources.bundledFashionMnist();
+        items = dir.resolve("items");
+        write(items.resolve("train"), split.train().head(1000), Set.of(ITEMS));
+        write(items.resolve("test"), split.test().head(300), Set.of(ITEMS));
+    }
+
+    /** d's images of the classes in {@code keep} as SPLIT/ITEM/NNNNN.png (gray PNG, the IDX bytes). */
+    static void write(Path split, Dataset d, Set<String> keep) throws Exception {
+        for (int i = 0; i < d.count(); i++) {
+            String item = ITEMS[d.labels()[i]];
+            if (!keep.contains(item)) continue;
+            BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < 28; y++)
+                for (int x = 0; x < 28; x++) img.getRaster().setSample(x, y, 0, Math.round(d.features()[i * 784 + y * 28 + x] * 255));
+            Path f = Files.createDirectories(split.resolve(item)).resolve(String.format("%05d.png", i));
+            assertTrue(ImageIO.write(img, "png", f.toFile()));
+        }
+    }
+
+    /** A test split of only the given items' folders. */
+    static Path testOf(String name, String... keep) throws Exception {
+        Path p = dir.resolve(name);
+        write(p.resolve("test"), DataSources.bundledFashionMnist().test().head(300), Set.of(keep));
+        return p;
+    }
+
+    static JsonNode eval(Path data, String... expectInLog) {
+        CliRun r = shearsCapturingSystemErr("eval", "--model", trained.toString(), "--data", data.toString(), "--json", "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        for (String s : expectInLog) assertTrue(r.err().contains(s), r.err());
+        return readJson(r.out());
+    }
+
+    static JsonNode readJson(String s) {
+        try {
+            return JSON.readTree(s);
+        } catch (Exception e) {
+            throw new AssertionError(s, e);
+        }
+    }
+
+    static double correct(JsonNode eval) { return eval.get("accuracy").asDouble() * eval.get("samples").asInt(); }
+
+    @Test @Order(1)
+    void trainKeepsTheFolderNamesInTheCheckpointAndTheReport() throws Exception {
+        Path out = dir.resolve("train");
+        CliRun r = shears("train", "--model", "lenet-300-100", "--data", items.toString(), "--epochs", "1", "--out", out.toString(),
+                "--backend", "cpu", "--quiet");
+        assertEquals(0, r.code(), r.err());
+        trained = out.resolve("model.shears");
+        assertEquals(SORTED, Checkpoint.read(trained, CpuBackend.create()).model().classNames());
+        JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+        assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
+    }
+
+    /**
+     * 3 of the 10 folders scored against the outputs of their names: the correct answers of the 3-folder
+     * tree and of the 7-folder tree add up to the full tree's exactly. By position (labels 0..2 for
+     * Bag, Sandal, Trouser) they would be scored against Ankle boot, Bag and Coat.
+     */
+    @Test @Order(2)
+    void evalOnSomeOfTheModelsFoldersMatchesThemByName() throws Exception {
+        Path three = testOf("three", "Bag", "Sandal", "Trouser");
+        Path seven = testOf("seven", "Ankle boot", "Coat", "Dress", "Pullover", "Shirt", "Sneaker", "T-shirt");
+        JsonNode all = eval(items);
+        JsonNode a = eval(three, "its 3 class folders are 3 of the model's 10 classes, matched by name",
+                "(Bag -> 1, Sandal -> 5, Trouser -> 9)");
+        JsonNode b = eval(seven, "its 7 class folders are 7 of the model's 10 classes");
+        assertEquals(all.get("samples").asInt(), a.get("samples").asInt() + b.get("samples").asInt());
+        assertEquals(correct(all), correct(a) + correct(b), 1e-6);
+        assertTrue(a.get("accuracy").asDouble() > 0.5, "Bag, Sandal and Trouser against their own outputs: " + a);
+        CliRun same = shearsCapturingSystemErr("eval", "--model", trained.toString(), "--data", items.toString(), "--backend", "cpu");
+        assertFalse(same.err().contains("matched by name") || same.err().contains("data: note:"), same.err());
+    }
+
+    @Test @Order(3)
+    void aFolderTheModelHasNoClassOfIsRefusedNamingIt() throws Exception {
+        Path hats = testOf("hats", "Bag", "Coat");
+        Files.move(hats.resolve("test/Coat"), hats.resolve("test/Hat"));
+        for (String command : new String[] {"eval", "sensitivity"}) {
+            CliRun r = shears(command, "--model", trained.toString(), "--data", hats.toString(), "--backend", "cpu");
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertTrue(r.err().contains("has class folders the model --model model.shears was not trained on: \"Hat\"; the model's classes are"
+                    + " \"Ankle boot\", \"Bag\", \"Coat\""), r.err());
+        }
+    }
+
+    /** prune from the named checkpoint on 3 of its folders: trained against the outputs of their names, and the result keeps all 10 names. */
+    @Test @Order(4)
+    void pruneFromANamedModelKeepsItsNames() throws Exception {
+        Path three = dir.resolve("three-train");
+        var split = DataSources.bundledFashionMnist();
+        Set<String> keep = Set.of("Bag", "Sandal", "Trouser");
+        write(three.resolve("train"), split.train().head(1000), keep);
+        write(three.resolve("test"), split.test().head(300), keep);
+        Path out = dir.resolve("prune");
+        CliRun r = shearsCapturingSystemErr("prune", "--model", trained.toString(), "--data", three.toString(), "--sparsity", "0.5",
+                "--epochs", "2", "--out", out.toString(), "--backend", "cpu", "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("its 3 class folders are 3 of the model's 10 classes, matched by name"), r.err());
+        assertEquals(SORTED, Checkpoint.read(out.resolve("model.shears"), CpuBackend.create()).model().classNames());
+        JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+        assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
+        assertTrue(report.get("after").get("accuracy").asDouble() > 0.5, report.get("after").toString());
+    }
+}
