@@ -28,7 +28,9 @@ import java.util.List;
  * write the empty {@code weight_names} array Keras gives weight-less layers, and writes a corrupt
  * file when an empty group follows a non-empty one (measured). Keras' own loader keeps only the
  * layers whose {@code weight_names} are non-empty anyway, so the file loads the same.
- * No {@code training_config} is written (Keras then loads the model uncompiled).
+ * No {@code training_config} is written (Keras then loads the model uncompiled). A model's class
+ * names ({@code Model.classNames}) are not written: Keras has no place for them in a model file
+ * (they live beside it, e.g. in the {@code class_names} of the data set), and ONNX export keeps them.
  *
  * <p>The file is written to a temporary file in the target's folder and moved over the target
  * only when complete; writing over one of the model's own input files is refused.

@@ -99,13 +99,14 @@ public final class OnnxExporter {
         GraphProto.Builder g = w.graph.setName("shears");
         for (Model.Input in : model.inputs()) g.addInput(valueInfo(in.name(), in.shape()));
         g.addOutput(valueInfo(model.outputName(), model.outputShape()));
-        return ModelProto.newBuilder()
+        ModelProto.Builder proto = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .setProducerName("shears")
                 .setProducerVersion("0.1.0")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setGraph(g)
-                .build();
+                .setGraph(g);
+        OnnxClassNames.write(model, proto); // the class names, as metadata_props "shears.class_names"
+        return proto.build();
     }
 
     private static ValueInfoProto valueInfo(String name, Shape perSample) {

@@ -89,7 +89,9 @@ public final class OnnxImporter {
         int opset = defaultOpset(proto, file);
         String producer = (proto.getProducerName() + " " + proto.getProducerVersion()).strip();
         GraphImport g = new GraphImport(proto.getGraph(), file, opset);
-        return new Imported(g.run(), g.weights(), opset, producer);
+        Model model = g.run();
+        OnnxClassNames.read(proto, model, file); // metadata_props "shears.class_names", when the file has it
+        return new Imported(model, g.weights(), opset, producer);
     }
 
     private static int defaultOpset(ModelProto proto, Path file) {

@@ -112,6 +112,39 @@ class OnnxRoundTripTest {
         return out;
     }
 
+    /**
+     * Class names go out as metadata_props "shears.class_names" (a JSON array), which ONNX Runtime
+     * shows as custom metadata, and come back on import; a model without names writes no entry, and a
+     * damaged entry is refused naming it.
+     */
+    @Test
+    void classNamesTravelAsModelMetadata() throws Exception {
+        List<String> names = List.of("Ankle boot", "Bag", "Coat", "Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt", "Trouser \"10\"");
+        Model m = prunedCnn().setClassNames(names);
+        Path out = dir.resolve("named.onnx");
+        OnnxExporter.write(m, out, OnnxExporter.Options.defaults());
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        try (ai.onnxruntime.OrtSession s = env.createSession(out.toString(), new ai.onnxruntime.OrtSession.SessionOptions())) {
+            String json = s.getMetadata().getCustomMetadata().get("shears.class_names");
+            assertEquals(names, new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, List.class));
+        }
+        assertEquals(names, OnnxImporter.load(out, cpu).classNames());
+
+        Path plain = dir.resolve("plain.onnx");
+        OnnxExporter.write(prunedCnn(), plain, OnnxExporter.Options.defaults());
+        assertEquals(0, ModelProto.parseFrom(Files.readAllBytes(plain)).getMetadataPropsCount());
+        assertEquals(List.of(), OnnxImporter.load(plain, cpu).classNames());
+
+        ModelProto named = ModelProto.parseFrom(Files.readAllBytes(out));
+        for (String[] c : new String[][]{{"\"Bag\"", "not a JSON array of class names"}, {"[1, 2]", "(1 is not a string)"},
+                {"[\"a\", \"a\"]", "class name 'a' given twice"}, {"[\"a\"", "not a JSON array of class names ("}}) {
+            Path bad = dir.resolve("bad.onnx");
+            Files.write(bad, named.toBuilder().setMetadataProps(0, named.getMetadataProps(0).toBuilder().setValue(c[0])).build().toByteArray());
+            ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.load(bad, cpu), c[0]);
+            assertTrue(e.getMessage().contains("metadata_props entry shears.class_names") && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
     @Test
     void prunedModelExportedDenseKeepsEveryZero() throws IOException {
         Model m = prunedCnn();
