@@ -145,4 +145,45 @@ class ClassNamesCliTest {
         assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
         assertTrue(report.get("after").get("accuracy").asDouble() > 0.5, report.get("after").toString());
     }
+
+    /**
+     * predict on PNG files: the same outputs as on the same images as a .npy of floats (the decoding of
+     * --data), one line per image with its top class by name, and a folder read in sorted order.
+     */
+    @Test @Order(5)
+    void predictOnImagesNamesTheTopClass() throws Exception {
+        Path folder = testOf("predict", "Bag", "Trouser");
+        List<Path> files;
+        try (var s = Files.walk(folder.resolve("test"))) { files = s.filter(Files::isRegularFile).sorted().toList(); }
+        Dataset floats = dev.shears.core.data.DataSources.loadTest(folder.toString()); // the same images, as --data decodes them
+        Path npy = dir.resolve("x.npy");
+        dev.shears.core.data.Npy.write(npy, dev.shears.core.tensor.Shape.of(floats.count(), 1, 28, 28), floats.features());
+        CliRun fromNpy = shears("predict", "--model", trained.toString(), "--input", npy.toString(), "--output", dir.resolve("y0.npy").toString(), "--backend", "cpu");
+        assertEquals(0, fromNpy.code(), fromNpy.err());
+        assertEquals("", fromNpy.out(), "a tensor input prints nothing on stdout, as before");
+
+        CliRun r = shears("predict", "--model", trained.toString(), "--input", folder.resolve("test").toString(), "--output", dir.resolve("y1.npy").toString(),
+                "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        var y0 = dev.shears.core.data.Npy.read(dir.resolve("y0.npy"));
+        var y1 = dev.shears.core.data.Npy.read(dir.resolve("y1.npy"));
+        assertArrayEquals(dev.shears.io.FloatArray.of(y0).data(), dev.shears.io.FloatArray.of(y1).data(), 0f);
+        String[] lines = r.out().split("\\R");
+        assertEquals(files.size(), lines.length, r.out());
+        float[] y = dev.shears.io.FloatArray.of(y1).data();
+        int right = 0;
+        for (int i = 0; i < lines.length; i++) {
+            int top = 0;
+            for (int c = 1; c < 10; c++) if (y[i * 10 + c] > y[i * 10 + top]) top = c;
+            assertTrue(lines[i].startsWith(files.get(i) + ": " + SORTED.get(top) + " (0."), lines[i]);
+            if (lines[i].contains(files.get(i).getParent().getFileName() + " (")) right++;
+        }
+        assertTrue(right > lines.length / 2, "most Bag and Trouser images named right: " + r.out());
+
+        // one file: the same line as in the folder's run
+        CliRun one = shears("predict", "--model", trained.toString(), "--input", files.get(0).toString(), "--output", dir.resolve("y2.npy").toString(),
+                "--backend", "cpu");
+        assertEquals(0, one.code(), one.err());
+        assertEquals(lines[0], one.out().strip());
+    }
 }

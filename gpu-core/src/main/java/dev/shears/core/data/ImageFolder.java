@@ -175,7 +175,7 @@ public final class ImageFolder {
         Listing tr = list(train), te = list(test);
         sameClasses(tr, te);
         List<Listing> both = List.of(tr, te);
-        Geometry g = geometry(both);
+        Geometry g = geometry(both, dir);
         Dataset a = decode(tr, g, dir + " (train)", log, progress), b = decode(te, g, dir + " (test)", log, progress);
         return new Split(a, b);
     }
@@ -186,7 +186,7 @@ public final class ImageFolder {
         Listing te = list(test);
         Path train = dir.resolve(TRAIN_SPLIT);
         if (Files.isDirectory(train)) sameClasses(classesOf(train), te);
-        return decode(te, geometry(List.of(te)), dir + " (test)", log, progress);
+        return decode(te, geometry(List.of(te), dir), dir + " (test)", log, progress);
     }
 
     private static Path testSplit(Path dir, PrintStream log) {
@@ -241,29 +241,68 @@ public final class ImageFolder {
         List<Integer> labels = new ArrayList<>();
         for (int c = 0; c < classes.size(); c++) {
             Path dir = split.resolve(classes.get(c));
-            List<Path> images = new ArrayList<>();
-            try (Stream<Path> walk = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
-                for (Path p : walk.toList()) {
-                    if (p.equals(dir) || Files.isDirectory(p)) continue;
-                    if (hidden(dir.relativize(p))) skipped.merge("hidden", 1, Integer::sum);
-                    else if (!isImageName(p.getFileName().toString())) skipped.merge("not an image", 1, Integer::sum);
-                    else images.add(p);
-                }
-            } catch (UncheckedIOException e) {
-                if (e.getCause() instanceof FileSystemLoopException)
-                    throw new DataException(dir + ": a symbolic link loops back into the folder (" + e.getCause().getMessage() + "); remove the link", e);
-                throw new DataException(dir + ": cannot list the folder (" + e.getCause() + ")", e);
-            } catch (IOException e) {
-                throw new DataException(dir + ": cannot list the folder (" + e + ")", e);
-            }
+            List<Path> images = imagesUnder(dir, skipped);
             if (images.isEmpty())
                 throw new DataException(dir + ": the class folder holds no images (" + String.join(", ", new TreeSet<>(EXTENSIONS))
                         + "); add its images, or remove the folder from every split (the class indices come from the folder names)");
-            images.sort(Comparator.comparing(p -> dir.relativize(p).toString(), CODE_POINT_ORDER));
             files.addAll(images);
             for (int i = 0; i < images.size(); i++) labels.add(c);
         }
         return new Listing(split, classes, files, labels.stream().mapToInt(Integer::intValue).toArray(), skipped);
+    }
+
+    /**
+     * The image files in {@code dir} and its subfolders, sorted by their path within it
+     * ({@link #CODE_POINT_ORDER}); hidden ones and files without an image extension are counted in
+     * {@code skipped}.
+     */
+    private static List<Path> imagesUnder(Path dir, Map<String, Integer> skipped) {
+        List<Path> images = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
+            for (Path p : walk.toList()) {
+                if (p.equals(dir) || Files.isDirectory(p)) continue;
+                if (hidden(dir.relativize(p))) skipped.merge("hidden", 1, Integer::sum);
+                else if (!isImageName(p.getFileName().toString())) skipped.merge("not an image", 1, Integer::sum);
+                else images.add(p);
+            }
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof FileSystemLoopException)
+                throw new DataException(dir + ": a symbolic link loops back into the folder (" + e.getCause().getMessage() + "); remove the link", e);
+            throw new DataException(dir + ": cannot list the folder (" + e.getCause() + ")", e);
+        } catch (IOException e) {
+            throw new DataException(dir + ": cannot list the folder (" + e + ")", e);
+        }
+        images.sort(Comparator.comparing(p -> dir.relativize(p).toString(), CODE_POINT_ORDER));
+        return images;
+    }
+
+    /**
+     * Images to run a model on ({@code predict}), decoded exactly as a data set's
+     * ({@link #load}: the same floats, channels and size rules; {@link SampleLayout#arrange} then
+     * fits them to the model): one image file, or the image files of a folder and its subfolders
+     * in {@link #CODE_POINT_ORDER} of their paths within it (hidden and non-image files skipped,
+     * said on {@code log}). They must share one size, as a data set's must.
+     *
+     * @param files the files, in sample order
+     * @param data  their samples (labels all 0, no class names)
+     */
+    public record Images(List<Path> files, Dataset data) {}
+
+    /** Reads {@link Images} from {@code input}, a file or a folder; errors name the file. */
+    public static Images loadImages(Path input, PrintStream log) {
+        Map<String, Integer> skipped = new LinkedHashMap<>();
+        List<Path> files;
+        if (Files.isDirectory(input)) {
+            files = imagesUnder(input, skipped);
+            if (files.isEmpty())
+                throw new DataException(input + ": the folder holds no images (" + String.join(", ", new TreeSet<>(EXTENSIONS)) + ")");
+        } else {
+            if (!isImageName(input.getFileName().toString()))
+                throw new DataException(input + ": not an image file name (" + String.join(", ", new TreeSet<>(EXTENSIONS)) + ")");
+            files = List.of(input);
+        }
+        Listing l = new Listing(input, List.of(), files, new int[files.size()], skipped);
+        return new Images(files, decode(l, geometry(List.of(l), input), input.toString(), log, DecodeProgress.NONE));
     }
 
     private static boolean hidden(Path relative) {
@@ -271,7 +310,8 @@ public final class ImageFolder {
         return false;
     }
 
-    static boolean isImageName(String name) {
+    /** Whether {@code name} has an image extension Shears reads (PNG, JPEG, BMP, GIF; any case). */
+    public static boolean isImageName(String name) {
         int dot = name.lastIndexOf('.');
         return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
@@ -298,7 +338,7 @@ public final class ImageFolder {
     }
 
     /** Reads every file's header (in parallel) and settles one shape for the whole tree, or refuses naming a file of each size. */
-    private static Geometry geometry(List<Listing> splits) {
+    private static Geometry geometry(List<Listing> splits, Path where) {
         List<Path> files = new ArrayList<>();
         for (Listing l : splits) files.addAll(l.files());
         Header[] headers = new Header[files.size()];
@@ -317,7 +357,7 @@ public final class ImageFolder {
                     .map(e -> e.getKey() + " (" + e.getValue() + (e.getValue() == 1 ? " file: " : " files, e.g. ") + example.get(e.getKey()) + ")").toList();
             // the suggested resize targets the most common size, the one the fewest files must leave
             String common = sizes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-            throw new DataException(splits.get(0).split().getParent() + ": the images have " + sizes.size() + " sizes (width x height): "
+            throw new DataException(where + ": the images have " + sizes.size() + " sizes (width x height): "
                     + String.join(", ", bySize.subList(0, Math.min(4, bySize.size()))) + (bySize.size() > 4 ? ", ..." : "")
                     + "; a data set's images must share one size: resize them first (e.g. ImageMagick in each split: mogrify -resize " + common + "! */*.png)."
                     + " Shears then resizes the whole set to the model's input size if that differs");
@@ -350,8 +390,9 @@ public final class ImageFolder {
             }
         });
         double secs = (System.nanoTime() - t0) / 1e9;
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "data: %s: %d images of %d classes (%s), samples %s %s in [0, 1], decoded in %.2f s on %d threads",
-                name, n, l.classes().size(), classList(l.classes()), g.shape(), g.channels() == 1 ? "gray" : "RGB", secs, Parallel.threads()));
+        String classes = l.classes().isEmpty() ? "" : " of " + l.classes().size() + " classes (" + classList(l.classes()) + ")"; // none: predict's images
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "data: %s: %d images%s, samples %s %s in [0, 1], decoded in %.2f s on %d threads",
+                name, n, classes, g.shape(), g.channels() == 1 ? "gray" : "RGB", secs, Parallel.threads()));
         if (g.grayInColour() > 0) s.append("; gray images repeated into R, G, B in a colour set");
         if (!l.skipped().isEmpty()) {
             s.append("; skipped ");
@@ -360,7 +401,7 @@ public final class ImageFolder {
             s.append(String.join(", ", parts));
         }
         log.println(s);
-        return new Dataset(name, g.shape(), x, l.labels(), l.classes().size(), true, l.classes());
+        return new Dataset(name, g.shape(), x, l.labels(), Math.max(1, l.classes().size()), true, l.classes()); // predict's images: one unnamed class
     }
 
     /** The class names with their indices, shortened past 12: "0=cat, 1=dog". */
