@@ -63,6 +63,8 @@ final class PredictCommand implements Callable<Integer> {
         modelOption.check(false);
         modelOption.refuseAsOutput(output, "--output");
         boolean images = Files.isDirectory(input) || ImageFolder.isImageName(input.getFileName().toString());
+        // a missing input is refused before the model loads, as a tensor file's is by read()
+        if (images && !Files.exists(input)) throw new UserError("--input " + input + ": no such file");
         FloatArray in = images ? null : read(input);
         try (Backend be = backendOption.open(System.err)) {
             ModelSource src = modelOption.load(be);
@@ -70,7 +72,6 @@ final class PredictCommand implements Callable<Integer> {
             Shape sample = m.inputs().get(0).shape();
             ImageFolder.Images pictures = null;
             if (images) {
-                if (!Files.exists(input)) throw new UserError("--input " + input + ": no such file");
                 pictures = ImageFolder.loadImages(input, System.err);
                 String mismatch = ImageFit.fits(pictures.data().sampleShape(), sample) ? null : SampleLayout.mismatch(pictures.data().sampleShape(), sample);
                 if (mismatch != null) throw new UserError("--input " + input + ": " + mismatch);

@@ -28,6 +28,16 @@ class WrongKindOfFileCliTest {
         assertFalse(Files.exists(dir.resolve("y.npy")));
     }
 
+    @Test void aMissingImageAsPredictInputIsRefusedBeforeTheModelLoads(@TempDir Path dir) throws Exception {
+        Path broken = Files.writeString(dir.resolve("model.shears"), "not a checkpoint"); // loading it would fail on the file
+        Path missing = dir.resolve("cat.png");
+        CliRun r = shears("predict", "--model", broken.toString(), "--input", missing.toString(),
+                "--output", dir.resolve("y.npy").toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--input " + missing + ": no such file"), r.err());
+        assertFalse(r.err().contains("checkpoint"), r.err());
+    }
+
     @Test void aBinaryFileAsRecipeSaysItIsNotAYamlFile(@TempDir Path dir) throws Exception {
         Path model = LINEAR.resolve("model.onnx"); // protobuf: not UTF-8
         CliRun r = shears("recipes", model.toString());
