@@ -82,7 +82,7 @@ final class ClassNames {
         long outputs = model.outputShape().size();
         if (data.images() && data.classes() < outputs)
             log.println("data: note: " + data.name() + " has " + data.classes() + " class folders but the model has " + outputs + " outputs;"
-                    + " the model has no class names to match the folders by (it was not trained on an image folder), so a sample's label is its folder's position among these " + data.classes() + " sorted names, which is the model's"
+                    + " the model has no class names to match the folders by (it was not trained on an image folder, or its file does not say), so a sample's label is its folder's position among these " + data.classes() + " sorted names, which is the model's"
                     + " output only if the model was trained on the same class folders (a subset of its classes is scored against the wrong outputs)");
     }
 
