@@ -391,8 +391,8 @@ public final class ImageFolder {
         });
         double secs = (System.nanoTime() - t0) / 1e9;
         String classes = l.classes().isEmpty() ? "" : " of " + l.classes().size() + " classes (" + classList(l.classes()) + ")"; // none: predict's images
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "data: %s: %d images%s, samples %s %s in [0, 1], decoded in %.2f s on %d threads",
-                name, n, classes, g.shape(), g.channels() == 1 ? "gray" : "RGB", secs, Parallel.threads()));
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "data: %s: %d image%s%s, samples %s %s in [0, 1], decoded in %.2f s on %d threads",
+                name, n, n == 1 ? "" : "s", classes, g.shape(), g.channels() == 1 ? "gray" : "RGB", secs, Parallel.threads()));
         if (g.grayInColour() > 0) s.append("; gray images repeated into R, G, B in a colour set");
         if (!l.skipped().isEmpty()) {
             s.append("; skipped ");

@@ -404,4 +404,23 @@ class ImageFolderTest {
         e = assertThrows(DataException.class, () -> DataSources.load(Files.createDirectories(dir.resolve("empty/sub")).getParent().toString())).getMessage();
         assertTrue(e.endsWith("(DIR/train/CLASS/IMAGE.png)"), e);
     }
+
+    /** predict's images: one file or a folder (subfolders too, sorted, hidden skipped), decoded as a data set's, no class names. */
+    @Test void loadImagesReadsOneFileOrAFolderWithoutClasses(@TempDir Path dir) throws Exception {
+        writeRgb(dir.resolve("in/b.png"), "png");
+        writeRgb(dir.resolve("in/a/z.png"), "png");
+        writeRgb(dir.resolve("in/.hidden.png"), "png");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        ImageFolder.Images one = ImageFolder.loadImages(dir.resolve("in/b.png"), new PrintStream(log, true, StandardCharsets.UTF_8));
+        assertEquals(List.of(dir.resolve("in/b.png")), one.files());
+        assertEquals(Shape.of(3, 2, 6), one.data().sampleShape());
+        assertEquals(List.of(), one.data().classNames());
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains(dir.resolve("in/b.png") + ": 1 image, samples [3, 2, 6] RGB"), log.toString(StandardCharsets.UTF_8));
+        log.reset();
+        ImageFolder.Images all = ImageFolder.loadImages(dir.resolve("in"), new PrintStream(log, true, StandardCharsets.UTF_8));
+        assertEquals(List.of(dir.resolve("in/a/z.png"), dir.resolve("in/b.png")), all.files());
+        assertArrayEquals(one.data().features(), Arrays.copyOfRange(all.data().features(), 36, 72));
+        String l = log.toString(StandardCharsets.UTF_8);
+        assertTrue(l.contains(dir.resolve("in") + ": 2 images, samples [3, 2, 6] RGB") && l.contains("skipped 1 hidden"), l);
+    }
 }
