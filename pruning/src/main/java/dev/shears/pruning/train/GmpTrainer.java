@@ -347,6 +347,11 @@ public final class GmpTrainer {
         if (!tout.equals(out))
             throw new IllegalArgumentException("the teacher's logits (node '" + node + "') have shape " + tout + ", the student's (node '" + logitsNode
                     + "') " + out + "; give a teacher with the student's outputs (the same classes)");
+        // outputs are matched by position: a teacher whose names say its classes are others, or in another order, would teach each
+        // output another class's scores (models without names cannot be checked)
+        if (!teacher.classNames().isEmpty() && !model.classNames().isEmpty() && !teacher.classNames().equals(model.classNames()))
+            throw new IllegalArgumentException("the teacher's classes " + teacher.classNames() + " are not the student's " + model.classNames()
+                    + " in the same output order; give a teacher trained on the same classes");
         this.teacher = teacher;
         this.teacherLogitsNode = node;
         return this;

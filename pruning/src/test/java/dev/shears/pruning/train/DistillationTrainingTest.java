@@ -215,6 +215,17 @@ class DistillationTrainingTest {
         e = assertThrows(IllegalArgumentException.class, () -> new GmpTrainer(student, train, test, kd, 7).distillFrom(otherInputs));
         assertTrue(e.getMessage().contains("[65]") && e.getMessage().contains("[64]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new GmpTrainer(student, train, test, kd, 7).distillFrom(student));
+        // named classes in another order: each output would be taught another class's score
+        List<String> names = java.util.stream.IntStream.range(0, CLASSES).mapToObj(i -> "c" + i).toList();
+        Model named = fresh(), reordered = fresh(), unnamed = fresh();
+        named.setClassNames(names);
+        reordered.setClassNames(names.reversed());
+        e = assertThrows(IllegalArgumentException.class, () -> new GmpTrainer(named, train, test, kd, 7).distillFrom(reordered));
+        assertTrue(e.getMessage().startsWith("the teacher's classes " + names.reversed() + " are not the student's " + names), e.getMessage());
+        assertNotNull(new GmpTrainer(named, train, test, kd, 7).distillFrom(unnamed), "a teacher without names cannot be checked: taken");
+        Model sameNames = fresh();
+        sameNames.setClassNames(names);
+        assertNotNull(new GmpTrainer(named, train, test, kd, 7).distillFrom(sameNames));
         // a recipe asking for distillation with no teacher given, and a teacher with no distillation block
         IllegalStateException s = assertThrows(IllegalStateException.class, () -> new GmpTrainer(student, train, test, kd, 7).run());
         assertTrue(s.getMessage().contains("no teacher"), s.getMessage());
