@@ -51,7 +51,7 @@ final class ClassNames {
         if (mine.equals(theirs)) return null;
         List<String> unknown = theirs.stream().filter(n -> !mine.contains(n)).toList();
         if (!unknown.isEmpty())
-            throw new UserError("--data " + data.name() + " has class folders the model --model " + modelSpec + " was not trained on: "
+            throw new UserError(data.name() + " has class folders the model --model " + modelSpec + " was not trained on: "
                     + quoted(unknown) + "; the model's classes are " + quoted(mine) + ". Give a data set whose class folders are the model's"
                     + " classes (all of them or some), or train a model on this data");
         int[] map = new int[theirs.size()];
