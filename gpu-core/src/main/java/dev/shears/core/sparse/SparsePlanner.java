@@ -282,22 +282,22 @@ public final class SparsePlanner {
      * Median milliseconds of one product for every candidate, measured in {@link #ROUNDS}
      * interleaved rounds (each {@code minMillis / ROUNDS} long) keeping each candidate's fastest
      * round: a kernel that the JIT compiles, or deoptimises and recompiles, during one round is not
-     * judged on it, and slow phases of a shared machine hit every candidate alike. Warms the
+     * judged on it, and slow phases of a shared machine hit every candidate alike. Each round of a
+     * candidate runs up to {@code minMillis / ROUNDS} untimed and as much timed, but no more than
+     * about 100 runs each, and a candidate clearly slower than the best skips the later rounds
+     * ({@link CandidateTiming}: a small layer's pass costs what its products cost). Warms the
      * kernels up first ({@link #warmUpKernels}) unless {@code minMillis} is 0.
      */
     double[] timeAll(List<SparseMatrix> candidates, float[] x, float[] y, int n, boolean batchMajor) {
         if (options.minMillis() > 0) warmUpKernels();
-        double[] best = new double[candidates.size()];
-        Arrays.fill(best, Double.MAX_VALUE);
         int rounds = options.minMillis() > 0 ? ROUNDS : 1;
-        for (int round = 0; round < rounds; round++)
-            for (int i = 0; i < candidates.size(); i++) {
-                SparseMatrix m = candidates.get(i);
-                Runnable run = batchMajor
-                        ? () -> m.multiply(x, n, y)
-                        : () -> m.multiplyT(x, 0, n, n, y, 0, n);
-                best[i] = Math.min(best[i], medianMillis(run, options.warmup(), options.repeats(), options.minMillis() / rounds));
-            }
+        double[] best = CandidateTiming.bestOfRounds(candidates.size(), rounds, (i, round) -> {
+            SparseMatrix m = candidates.get(i);
+            Runnable run = batchMajor
+                    ? () -> m.multiply(x, n, y)
+                    : () -> m.multiplyT(x, 0, n, n, y, 0, n);
+            return CandidateTiming.medianMillis(run, options.warmup(), options.repeats(), options.minMillis() / rounds, System::nanoTime);
+        });
         return best;
     }
 
