@@ -26,9 +26,10 @@ public final class SparsePlanner {
     /**
      * @param warmup      at least this many untimed runs before measuring (JIT, caches)
      * @param repeats     at least this many timed runs
-     * @param minMillis   and at least this much time, both warming up and timing, per candidate
-     *                    (the first calls run interpreted until the JIT compiles the kernels:
-     *                    a planner that timed them chose formats at random)
+     * @param minMillis   and this much time, both warming up and timing, per candidate and pass
+     *                    (split over the rounds), unless 100 runs come first ({@link CandidateTiming});
+     *                    0: no settling either (the first calls run interpreted until the JIT
+     *                    compiles the kernels: a planner that timed them chose formats at random)
      * @param bellBlocks  Blocked-ELL block sizes to try
      * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
      * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
