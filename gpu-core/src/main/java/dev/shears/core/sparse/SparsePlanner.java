@@ -26,9 +26,10 @@ public final class SparsePlanner {
     /**
      * @param warmup      at least this many untimed runs before measuring (JIT, caches)
      * @param repeats     at least this many timed runs
-     * @param minMillis   and at least this much time, both warming up and timing, per candidate
-     *                    (the first calls run interpreted until the JIT compiles the kernels:
-     *                    a planner that timed them chose formats at random)
+     * @param minMillis   and this much time, both warming up and timing, per candidate and pass
+     *                    (split over the rounds), unless 100 runs come first ({@link CandidateTiming});
+     *                    0: no settling either (the first calls run interpreted until the JIT
+     *                    compiles the kernels: a planner that timed them chose formats at random)
      * @param bellBlocks  Blocked-ELL block sizes to try
      * @param bellMaxFill skip Blocked-ELL when stored values / nonzeros exceeds this
      * @param margin      a sparse format must be at least this fraction faster than dense (0.05 = 5%)
@@ -282,22 +283,22 @@ public final class SparsePlanner {
      * Median milliseconds of one product for every candidate, measured in {@link #ROUNDS}
      * interleaved rounds (each {@code minMillis / ROUNDS} long) keeping each candidate's fastest
      * round: a kernel that the JIT compiles, or deoptimises and recompiles, during one round is not
-     * judged on it, and slow phases of a shared machine hit every candidate alike. Warms the
+     * judged on it, and slow phases of a shared machine hit every candidate alike. Each round of a
+     * candidate runs up to {@code minMillis / ROUNDS} untimed and as much timed, but no more than
+     * about 100 runs each, and a candidate clearly slower than the best skips the later rounds
+     * ({@link CandidateTiming}: a small layer's pass costs what its products cost). Warms the
      * kernels up first ({@link #warmUpKernels}) unless {@code minMillis} is 0.
      */
     double[] timeAll(List<SparseMatrix> candidates, float[] x, float[] y, int n, boolean batchMajor) {
         if (options.minMillis() > 0) warmUpKernels();
-        double[] best = new double[candidates.size()];
-        Arrays.fill(best, Double.MAX_VALUE);
         int rounds = options.minMillis() > 0 ? ROUNDS : 1;
-        for (int round = 0; round < rounds; round++)
-            for (int i = 0; i < candidates.size(); i++) {
-                SparseMatrix m = candidates.get(i);
-                Runnable run = batchMajor
-                        ? () -> m.multiply(x, n, y)
-                        : () -> m.multiplyT(x, 0, n, n, y, 0, n);
-                best[i] = Math.min(best[i], medianMillis(run, options.warmup(), options.repeats(), options.minMillis() / rounds));
-            }
+        double[] best = CandidateTiming.bestOfRounds(candidates.size(), rounds, (i, round) -> {
+            SparseMatrix m = candidates.get(i);
+            Runnable run = batchMajor
+                    ? () -> m.multiply(x, n, y)
+                    : () -> m.multiplyT(x, 0, n, n, y, 0, n);
+            return CandidateTiming.medianMillis(run, options.warmup(), options.repeats(), options.minMillis() / rounds, System::nanoTime);
+        });
         return best;
     }
 
