@@ -39,7 +39,7 @@ final class CandidateTiming {
     static final double CLEARLY_SLOWER = 2.0;
 
     /** At most this many runs a phase, as {@link SparsePlanner#medianMillis}. */
-    private static final int MAX_RUNS = 1000;
+    static final int MAX_RUNS = 1000;
 
     /** One round of one candidate: its median milliseconds (a real timing, or a test's). */
     @FunctionalInterface
@@ -71,7 +71,15 @@ final class CandidateTiming {
      * then timed the same way, with {@code repeats} as the minimum; the median (ms).
      */
     static double medianMillis(Runnable r, int warmup, int repeats, double maxMillis, LongSupplier clock) {
-        int enough = Math.min(MAX_RUNS, ENOUGH_RUNS);
+        return medianMillis(r, warmup, repeats, maxMillis, Math.min(MAX_RUNS, ENOUGH_RUNS), clock);
+    }
+
+    /**
+     * {@link #medianMillis(Runnable, int, int, double, LongSupplier)} with {@code enough} runs in
+     * place of {@link #ENOUGH_RUNS} ({@link SparsePlanner#medianMillis} gives 1000: its phases last
+     * their whole time but for the slowest products).
+     */
+    static double medianMillis(Runnable r, int warmup, int repeats, double maxMillis, int enough, LongSupplier clock) {
         long start = clock.getAsLong();
         for (int i = 0; i < warmup || (i < enough && (clock.getAsLong() - start) / 1e6 < maxMillis); i++) r.run();
         double[] t = new double[Math.max(repeats, 16)];

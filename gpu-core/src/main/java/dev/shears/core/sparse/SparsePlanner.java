@@ -1,7 +1,6 @@
 package dev.shears.core.sparse;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -307,21 +306,6 @@ public final class SparsePlanner {
      * {@code repeats} times and {@code minMillis} timed (at most 1000 runs each); the median.
      */
     public static double medianMillis(Runnable r, int warmup, int repeats, double minMillis) {
-        long start = System.nanoTime();
-        for (int i = 0; i < 1000 && (i < warmup || (System.nanoTime() - start) / 1e6 < minMillis); i++) r.run();
-        double[] t = new double[Math.max(repeats, 16)];
-        int count = 0;
-        double total = 0;
-        while (count < repeats || (total < minMillis && count < 1000)) {
-            long t0 = System.nanoTime();
-            r.run();
-            double ms = (System.nanoTime() - t0) / 1e6;
-            if (count == t.length) t = Arrays.copyOf(t, 2 * t.length);
-            t[count++] = ms;
-            total += ms;
-        }
-        double[] s = Arrays.copyOf(t, count);
-        Arrays.sort(s);
-        return count % 2 == 1 ? s[count / 2] : (s[count / 2 - 1] + s[count / 2]) / 2;
+        return CandidateTiming.medianMillis(r, warmup, repeats, minMillis, CandidateTiming.MAX_RUNS, System::nanoTime);
     }
 }
