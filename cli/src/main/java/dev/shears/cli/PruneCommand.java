@@ -104,6 +104,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         r = augment.apply(distill.apply(lr.apply(r), run.resume));
         run.validate(r.epochs(), modelOption);
+        if (run.resume) ResumePoint.checkRecipeBeforeData("prune", run.out, r); // a wrong flag is said before the data decodes, not after
         Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());

@@ -95,6 +95,34 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
         } catch (RecipeException e) {
             throw new UserError("--resume: " + e.getMessage() + "; " + fresh);
         }
+        requireSameRecipe(recipe, stored, file);
+        return new ResumePoint(c, stored);
+    }
+
+    /**
+     * With --resume, before the data loads (decoding an image folder can take minutes): refuses a
+     * command line whose recipe is not the one stored in {@code outDir}'s checkpoint, as
+     * {@link #open} does. A checkpoint it cannot read is left for {@link #open} to report.
+     */
+    static void checkRecipeBeforeData(String command, Path outDir, Recipe recipe) {
+        Path file = outDir.resolve("model.shears");
+        if (!Files.isRegularFile(file)) return;
+        Recipe stored;
+        try {
+            byte[] training = Checkpoint.readEntry(file, "training.json"), yaml = Checkpoint.readEntry(file, "recipe.yaml");
+            // a run another command started is open's to explain (its recipe differs anyway)
+            if (training == null || yaml == null || !command.equals(JSON.readTree(training).path("labels").path(COMMAND).asText(null))) return;
+            stored = RecipeParser.parse(new String(yaml, java.nio.charset.StandardCharsets.UTF_8), file + " (recipe.yaml)", "resumed");
+        } catch (CheckpointException | RecipeException | java.io.IOException e) {
+            return;
+        }
+        requireSameRecipe(recipe, stored, file);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Refuses {@code recipe} unless it writes the same YAML as {@code stored}, the recipe of the run in {@code file}. */
+    private static void requireSameRecipe(Recipe recipe, Recipe stored, Path file) {
         // the augmentation first, in the words of --augment: the YAML's first differing line would read "'(nothing)' here"
         if (!java.util.Objects.equals(recipe.augmentation(), stored.augmentation()))
             throw new UserError("--resume: this command line's augmentation (" + augmentation(recipe) + ") differs from the run's ("
@@ -105,7 +133,6 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
             throw new UserError("--resume: this command line's recipe (" + recipe.name() + ", " + Plural.of(recipe.epochs(), "epoch") + ") differs from the run's ("
                     + stored.name() + ", " + Plural.of(stored.epochs(), "epoch") + ", saved in " + file + "): " + firstDifference(mine, theirs)
                     + "; give the run's recipe options, or start a new run without --resume in another --out folder");
-        return new ResumePoint(c, stored);
     }
 
     /** Checks the data this command line loaded is what the run trained on (the same name can hold other files). */

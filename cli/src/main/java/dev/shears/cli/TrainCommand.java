@@ -41,6 +41,7 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 1) throw new UserError("--epochs " + epochs + " must be at least 1");
         Recipe r = augment.apply(distill.apply(lr.apply(Recipes.load(recipe).withEpochs(epochs)), run.resume));
         run.validate(r.epochs(), modelOption);
+        if (run.resume) ResumePoint.checkRecipeBeforeData("train", run.out, r); // a wrong flag is said before the data decodes, not after
         Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
             var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);

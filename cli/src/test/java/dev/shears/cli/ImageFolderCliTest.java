@@ -147,4 +147,33 @@ class ImageFolderCliTest {
         assertEquals(0, all.code(), all.err());
         assertFalse(all.err().contains("data: note:"), all.err());
     }
+    /** --resume with another --augment is refused before the images decode: here one is damaged, and the refusal still names the flag. */
+    @Test @Order(6)
+    void aResumeWithAnotherAugmentationIsRefusedBeforeTheImagesDecode() throws Exception {
+        Path tree = dir.resolve("resume-tree"), out = dir.resolve("resume-run");
+        write(tree.resolve("train"), DataSources.bundledFashionMnist().train().head(300), 1, BufferedImage.TYPE_BYTE_GRAY);
+        write(tree.resolve("test"), test.head(100), 1, BufferedImage.TYPE_BYTE_GRAY);
+        String[] run = {"train", "--model", "lenet-300-100", "--data", tree.toString(), "--epochs", "2", "--backend", "cpu", "--out", out.toString()};
+        CliRun first = shearsCapturingSystemErr(concat(run, "--augment", "flip", "--stop-after-epoch", "1"));
+        assertEquals(0, first.code(), first.err());
+        Path damaged;
+        try (var classes = Files.list(tree.resolve("train")); var files = Files.list(classes.sorted().findFirst().orElseThrow())) {
+            damaged = files.sorted().findFirst().orElseThrow();
+        }
+        Files.write(damaged, new byte[] {1, 2, 3});
+        CliRun other = shearsCapturingSystemErr(concat(run, "--resume", "--augment", "crop:2"));
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("--resume: this command line's augmentation (crop:2) differs from the run's (flip, saved in"), other.err());
+        assertFalse(other.err().contains(damaged.getFileName().toString()), other.err());
+        // the same resume with the run's flag reads the images, and meets the damaged one
+        CliRun same = shearsCapturingSystemErr(concat(run, "--resume", "--augment", "flip"));
+        assertEquals(2, same.code(), same.err());
+        assertTrue(same.err().contains(damaged.getFileName().toString()), same.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
 }

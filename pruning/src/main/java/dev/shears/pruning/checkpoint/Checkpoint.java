@@ -160,6 +160,23 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
         }
     }
 
+    /**
+     * One entry of the checkpoint {@code file} ({@code recipe.yaml}, {@code training.json}, ...),
+     * or null when it has none: reads no weights, for checks that should come before the data loads.
+     *
+     * @throws CheckpointException when the file is not a readable zip
+     */
+    public static byte[] readEntry(Path file, String name) {
+        try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null)
+                if (e.getName().equals(name)) return zip.readAllBytes();
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointException(file + ": not a readable Shears checkpoint (" + e.getMessage() + "); was it truncated?", e);
+        }
+    }
+
     public static Checkpoint read(Path file, Backend backend) {
         Map<String, byte[]> entries = new HashMap<>();
         try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
