@@ -71,7 +71,7 @@ final class CandidateTiming {
      * then timed the same way, with {@code repeats} as the minimum; the median (ms).
      */
     static double medianMillis(Runnable r, int warmup, int repeats, double maxMillis, LongSupplier clock) {
-        return medianMillis(r, warmup, repeats, maxMillis, Math.min(MAX_RUNS, ENOUGH_RUNS), clock);
+        return medianMillis(r, warmup, repeats, maxMillis, ENOUGH_RUNS, clock);
     }
 
     /**
