@@ -7,9 +7,11 @@ import dev.shears.core.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -105,7 +107,7 @@ public final class Model {
         long outputs = outputShape().size();
         if (copy.size() > outputs)
             throw new IllegalArgumentException(copy.size() + " class names for a model with " + outputs + " outputs");
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (String n : copy) {
             if (n.isBlank()) throw new IllegalArgumentException("a blank class name among " + copy);
             if (!seen.add(n)) throw new IllegalArgumentException("class name '" + n + "' given twice");
