@@ -303,7 +303,7 @@ public final class SparsePlanner {
 
     /**
      * Runs {@code r} at least {@code warmup} times and {@code minMillis} untimed, then at least
-     * {@code repeats} times and {@code minMillis} timed (at most 1000 runs each); the median.
+     * {@code repeats} times and {@code minMillis} timed (beyond those minimum counts, at most 1000 runs each); the median.
      */
     public static double medianMillis(Runnable r, int warmup, int repeats, double minMillis) {
         return CandidateTiming.medianMillis(r, warmup, repeats, minMillis, CandidateTiming.MAX_RUNS, System::nanoTime);
