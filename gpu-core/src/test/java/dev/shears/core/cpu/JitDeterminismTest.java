@@ -6,6 +6,7 @@ import dev.shears.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -28,30 +29,30 @@ class JitDeterminismTest {
         return a;
     }
 
-    @Test
-    void smallMTransposedBGemmIsTheSameColdAndHot() {
-        int m = 3, n = 9, k = 37;   // m <= SMALL_M with op(B) = B^T: the dot-product path, with tails
-        float[] a = random(m * k, 1), b = random(n * k, 2);
-        float[] first = null;
-        for (int call = 0; call < CALLS; call++) {
+    /** Calls {@code kernel} {@link #CALLS} times and checks every result against the first, computed cold. */
+    private static void assertSameColdAndHot(Supplier<float[]> kernel) {
+        float[] first = kernel.get();
+        for (int call = 1; call < CALLS; call++) assertArrayEquals(first, kernel.get(), "call " + call);
+    }
+
+    private static void assertGemmSameColdAndHot(int m, int n, int k, long seedA, long seedB) {
+        float[] a = random(m * k, seedA), b = random(n * k, seedB);
+        assertSameColdAndHot(() -> {
             float[] c = new float[m * n];
             Sgemm.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
-            if (first == null) first = c;
-            else assertArrayEquals(first, c, "call " + call);
-        }
+            return c;
+        });
+    }
+
+    @Test
+    void smallMTransposedBGemmIsTheSameColdAndHot() {
+        assertGemmSameColdAndHot(3, 9, 37, 1, 2);   // m <= SMALL_M with op(B) = B^T: the dot-product path, with tails
     }
 
     @Test
     void dotProductGemmIsTheSameColdAndHot() {
-        int m = 7, n = 9, k = Sgemm.DOT_MIN_K + 37; // B transposed, few C elements, long k: the dot-product path, with edges and tails
-        float[] a = random(m * k, 4), b = random(n * k, 5);
-        float[] first = null;
-        for (int call = 0; call < CALLS; call++) {
-            float[] c = new float[m * n];
-            Sgemm.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
-            if (first == null) first = c;
-            else assertArrayEquals(first, c, "call " + call);
-        }
+        // B transposed, few C elements, long k: the dot-product path, with edges and tails
+        assertGemmSameColdAndHot(7, 9, Sgemm.DOT_MIN_K + 37, 4, 5);
     }
 
     @Test
@@ -60,13 +61,10 @@ class JitDeterminismTest {
         int outer = 2, channels = 3, inner = 37;
         Tensor dy = be.upload(random(outer * channels * inner, 3), Shape.of(outer, channels, inner));
         Tensor g = be.zeros(channels);
-        float[] first = null;
-        for (int call = 0; call < CALLS; call++) {
+        assertSameColdAndHot(() -> {
             be.biasGrad(dy, g, outer, channels, inner, false);
-            float[] now = be.download(g);
-            if (first == null) first = now;
-            else assertArrayEquals(first, now, "call " + call);
-        }
+            return be.download(g);
+        });
     }
 
     @Test
@@ -76,12 +74,10 @@ class JitDeterminismTest {
         for (int i = 0; i < w.length; i += 3) w[i] = 0f;
         CsrMatrix csr = CsrMatrix.fromDense(w, rows, cols);
         float[] x = random(cols, 5);
-        float[] first = null;
-        for (int call = 0; call < CALLS; call++) {
+        assertSameColdAndHot(() -> {
             float[] y = new float[rows];
             csr.multiply(x, 1, y);
-            if (first == null) first = y;
-            else assertArrayEquals(first, y, "call " + call);
-        }
+            return y;
+        });
     }
 }
