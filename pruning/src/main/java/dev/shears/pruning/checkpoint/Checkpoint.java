@@ -167,24 +167,34 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
      * @throws CheckpointException when the file is not a readable zip
      */
     public static byte[] readEntry(Path file, String name) {
-        try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
-            ZipEntry e;
-            while ((e = zip.getNextEntry()) != null)
-                if (e.getName().equals(name)) return zip.readAllBytes();
-            return null;
-        } catch (IOException | IllegalArgumentException e) {
-            throw new CheckpointException(file + ": not a readable Shears checkpoint (" + e.getMessage() + "); was it truncated?", e);
-        }
+        return entries(file, name).get(name);
     }
 
-    public static Checkpoint read(Path file, Backend backend) {
+    /**
+     * The entries of the checkpoint {@code file} by name: every one, or with {@code only} given,
+     * just the first of that name (the scan stops there).
+     *
+     * @throws CheckpointException when the file is not a readable zip
+     */
+    private static Map<String, byte[]> entries(Path file, String only) {
         Map<String, byte[]> entries = new HashMap<>();
         try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
             ZipEntry e;
-            while ((e = zip.getNextEntry()) != null) entries.put(e.getName(), zip.readAllBytes());
+            while ((e = zip.getNextEntry()) != null) {
+                if (only == null) entries.put(e.getName(), zip.readAllBytes());
+                else if (e.getName().equals(only)) {
+                    entries.put(only, zip.readAllBytes());
+                    break;
+                }
+            }
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(file + ": not a readable Shears checkpoint (" + e.getMessage() + "); was it truncated?", e);
         }
+        return entries;
+    }
+
+    public static Checkpoint read(Path file, Backend backend) {
+        Map<String, byte[]> entries = entries(file, null);
         byte[] modelJson = entries.get("model.json");
         if (modelJson == null) throw new CheckpointException(file + ": not a Shears checkpoint (no model.json inside); was it truncated?");
         try {

@@ -18,9 +18,10 @@ import java.util.Locale;
  *
  * <p>Why this is sound: the teacher runs in inference mode (no dropout, BatchNorm's running
  * statistics) and is never updated, so without data augmentation its logits for a given training
- * sample are the same at every step of the run. A recipe that augments changes the images at every
- * step, and {@link GmpTrainer} keeps no table then (the teacher runs on each augmented batch). A step takes the rows of its batch's
- * samples (the shuffled indices that gather its inputs and labels) instead of a teacher forward.
+ * sample are the same at every step of the run. A step takes the rows of its batch's samples (the
+ * shuffled indices that gather its inputs and labels) instead of a teacher forward. A recipe that
+ * augments changes the images at every step, and {@link GmpTrainer} keeps no table then (the
+ * teacher runs on each augmented batch).
  *
  * <p>What may differ from the per-batch teacher: only the float rounding of the teacher's forward
  * at another batch grouping (here the training split in its stored order, in batches of the run's

@@ -110,6 +110,19 @@ class CheckpointTest {
         assertEditsRefused(file, dir, "model.json", cases);
     }
 
+    /** readEntry gives one entry's bytes without reading the model, null for an entry the file lacks, and refuses a file it cannot open. */
+    @Test
+    void readEntryReadsOneEntry(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("m.shears");
+        new Checkpoint(everyLayer().bind(be, 3), "name: r\n", null).write(file);
+        assertEquals("name: r\n", new String(Checkpoint.readEntry(file, "recipe.yaml"), java.nio.charset.StandardCharsets.UTF_8));
+        assertArrayEquals(readEntry(file, "model.json"), Checkpoint.readEntry(file, "model.json"));
+        assertNull(Checkpoint.readEntry(file, "training.json"));
+        Path missing = dir.resolve("missing.shears");
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.readEntry(missing, "recipe.yaml"));
+        assertTrue(e.getMessage().startsWith(missing + ": not a readable Shears checkpoint"), e.getMessage());
+    }
+
     private static float[] out(Model m, float[] x) {
         Backend b = m.backend();
         Tensor t = b.upload(x, m.inputs().get(0).shape().withBatch(2));
