@@ -29,6 +29,8 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
 
     /** Label keys: what the command line said, compared on resume. */
     static final String COMMAND = "command", MODEL = "model", WEIGHTS = "weights", DATA = "data", SEED = "seed";
+    /** reads a checkpoint's training.json before the data loads ({@link #checkRecipeBeforeData}) */
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     /** Label keys: what the run found, compared on resume (the data may change behind the same name). */
     static final String TRAIN_DATA = "trainData", TEST_DATA = "testData";
     /** Label keys: carried along, not compared. */
@@ -109,7 +111,8 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
         if (!Files.isRegularFile(file)) return;
         Recipe stored;
         try {
-            byte[] training = Checkpoint.readEntry(file, "training.json"), yaml = Checkpoint.readEntry(file, "recipe.yaml");
+            Map<String, byte[]> read = Checkpoint.readEntries(file, "training.json", "recipe.yaml"); // one pass over the zip
+            byte[] training = read.get("training.json"), yaml = read.get("recipe.yaml");
             // a run another command started is open's to explain (its recipe differs anyway)
             if (training == null || yaml == null || !command.equals(JSON.readTree(training).path("labels").path(COMMAND).asText(null))) return;
             stored = RecipeParser.parse(new String(yaml, java.nio.charset.StandardCharsets.UTF_8), file + " (recipe.yaml)", "resumed");
@@ -119,7 +122,6 @@ record ResumePoint(Checkpoint checkpoint, Recipe recipe) {
         requireSameRecipe(recipe, stored, file);
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Refuses {@code recipe} unless it writes the same YAML as {@code stored}, the recipe of the run in {@code file}. */
     private static void requireSameRecipe(Recipe recipe, Recipe stored, Path file) {

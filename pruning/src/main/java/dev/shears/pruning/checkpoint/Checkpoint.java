@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -162,30 +163,39 @@ public record Checkpoint(Model model, String recipeYaml, JsonNode metrics, Train
 
     /**
      * One entry of the checkpoint {@code file} ({@code recipe.yaml}, {@code training.json}, ...),
-     * or null when it has none: reads no weights, for checks that should come before the data loads.
+     * or null when it has none (see {@link #readEntries}).
      *
      * @throws CheckpointException when the file is not a readable zip
      */
     public static byte[] readEntry(Path file, String name) {
-        return entries(file, name).get(name);
+        return readEntries(file, name).get(name);
     }
 
     /**
-     * The entries of the checkpoint {@code file} by name: every one, or with {@code only} given,
-     * just the first of that name (the scan stops there).
+     * The named entries of the checkpoint {@code file} by name (a name it lacks is absent), in
+     * one pass that stops once all are found: for checks that should come before the data loads.
+     * Entries before them (the weights come before the recipe and training state) are
+     * decompressed on the way but not kept.
      *
      * @throws CheckpointException when the file is not a readable zip
      */
-    private static Map<String, byte[]> entries(Path file, String only) {
+    public static Map<String, byte[]> readEntries(Path file, String... names) {
+        return entries(file, Set.of(names));
+    }
+
+    /**
+     * The entries of the checkpoint {@code file} by name: every one ({@code only} null), or just
+     * those named in {@code only} (the scan stops once all are found).
+     *
+     * @throws CheckpointException when the file is not a readable zip
+     */
+    private static Map<String, byte[]> entries(Path file, Set<String> only) {
         Map<String, byte[]> entries = new HashMap<>();
         try (InputStream raw = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(raw))) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
-                if (only == null) entries.put(e.getName(), zip.readAllBytes());
-                else if (e.getName().equals(only)) {
-                    entries.put(only, zip.readAllBytes());
-                    break;
-                }
+                if (only == null || only.contains(e.getName())) entries.put(e.getName(), zip.readAllBytes());
+                if (only != null && entries.size() == only.size()) break;
             }
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException(file + ": not a readable Shears checkpoint (" + e.getMessage() + "); was it truncated?", e);
