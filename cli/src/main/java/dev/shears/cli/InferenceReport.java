@@ -51,12 +51,12 @@ final class InferenceReport {
     static RunReport.Inference measure(Model model, Dataset test, int[] batches, Progress progress) {
         String backend, device, where;
         Comparison comparison;
+        PlanLine plan = new PlanLine(progress); // the planner's progress, on either backend
         if (model.backend() instanceof CudaBackend cuda) {
             backend = "cuda";
             device = cuda.name();
             where = "on the GPU (cuBLAS against cuSPARSE)";
             CudaSparsePlanner planner = new CudaSparsePlanner();
-            PlanLine plan = new PlanLine(progress);
             comparison = b -> CudaInferenceComparison.measure(model, test, b, agreementSamples(b), planner, plan);
         } else {
             backend = "cpu";
@@ -65,7 +65,6 @@ final class InferenceReport {
             // eval --sparse's timing: shorter rounds time a layer's first products at a new batch
             // size before the JIT has compiled them, and the plan then keeps dense where CSR wins
             SparsePlanner planner = new SparsePlanner();
-            PlanLine plan = new PlanLine(progress);
             comparison = b -> InferenceComparison.measure(model, test, b, agreementSamples(b), planner, 50, plan);
         }
         progress.line("timing dense against sparse inference of the pruned model " + where + " at batch " + Arrays.toString(batches));

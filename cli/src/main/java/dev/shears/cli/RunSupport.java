@@ -397,10 +397,6 @@ final class RunSupport {
     }
 
     /**
-     * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
-     * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
-     */
-    /**
      * After a run failed before any epoch was saved: removes the teacher copy this start wrote
      * when {@code dropTeacher} (no saved epoch can need it), then the folders as {@link #removeIfEmpty}.
      */
@@ -415,6 +411,10 @@ final class RunSupport {
         removeIfEmpty(outDir, created);
     }
 
+    /**
+     * After a failed run: removes the folders {@link #prepareOutDir} created ({@code outDir} up to
+     * {@code created}) that are still empty; a folder that was there before, or holds anything, stays.
+     */
     static void removeIfEmpty(Path outDir, Path created) {
         if (created == null) return;
         for (Path p = outDir.toAbsolutePath().normalize(); p != null && p.startsWith(created); p = p.getParent()) {
