@@ -28,8 +28,8 @@
 #     GpuCharts, timed with CUDA events, and every *IT) reaches none of them. bench's two tests of them
 #     (RunBenchmarksJsonTest: a constant; SparseModelBenchTest: the model it builds) load only what they
 #     use and pass without JMH (checked with device_tests);
-#   - slf4j-api-2.0.18 (jhdf's): the same entries as slf4j-api-2.0.17 (cli's, beside slf4j-nop-2.0.17),
-#     which comes first on env.sh's sorted $CP, so no class was ever loaded from it.
+#   - jhdf's slf4j-api (2.0.18 when written): the same entries as cli's (2.0.17, beside slf4j-nop of the
+#     same version), which comes first on env.sh's sorted $CP, so no class was ever loaded from it.
 # Kept though no GPU test reads HDF5: lz4-java, compress-lzf, commons-lang3 and slf4j-api are jhdf's runtime
 # dependencies, and jhdf's FilterManager instantiates its LZ4, LZF and bitshuffle filters as soon as it is
 # initialised; model-import's Keras import/export uses jhdf, and cli's commands and tests reach it.
@@ -59,7 +59,11 @@ rm -f .device/lib/{junit-jupiter,junit-platform-commons,junit-platform-engine,op
 rm -f .device/lib/{jmh-core,jmh-generator-annprocess,jopt-simple,commons-math3}-[0-9]*.jar
 rm -rf .device/classes/bench-main/dev/shears/bench/jmh_generated .device/classes/bench-main/META-INF/BenchmarkList \
   .device/classes/bench-main/META-INF/CompilerHints
-rm -f .device/lib/slf4j-api-2.0.18.jar
+# the slf4j-api beside slf4j-nop (cli's) is kept, any other version (jhdf's) goes, whatever the versions are
+nop=$(ls .device/lib/slf4j-nop-*.jar 2>/dev/null | head -n 1)
+if [ -n "$nop" ]; then
+  for j in .device/lib/slf4j-api-*.jar; do [ "$j" = "${nop/slf4j-nop-/slf4j-api-}" ] || rm -f "$j"; done
+fi
 for m in $(sed -n 's|^ *<module>\(.*\)</module>|\1|p' pom.xml); do rm -f .device/lib/"$m"-[0-9]*.jar; done
 # model-import's tests (12 MB of copied Keras/ONNX files) have no GPU test among them
 rm -rf .device/classes/model-import-test
