@@ -1,6 +1,5 @@
 package dev.shears.core.sparse;
 
-import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Collection;
 import java.util.HashSet;
@@ -105,7 +104,7 @@ public final class Settle {
 
     /**
      * A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above
-     * has its own), with the JVM's compilation time as the JIT signal ({@link #JVM_JIT}).
+     * has its own), with the JIT's work on the timed code as the signal ({@link #JVM_JIT}).
      */
     private static Settle perJvm() { return new Settle(System::nanoTime, JVM_JIT, 2_000_000_000L, 10_000_000_000L); }
 
@@ -138,26 +137,45 @@ public final class Settle {
     }
 
     /**
-     * The JVM's JIT as the settle loop's signal: its accumulated compilation time (ms; it grows
-     * whenever a compilation finishes) while no compilation is running or queued, and a new
-     * negative value at every call while one is (so a pass that starts or ends with the JIT busy is
-     * never stable). Busy is read from the {@code Compiler.queue} diagnostic command (what
-     * {@code jcmd PID Compiler.queue} prints: 0.05-2 ms, once per pass): compilation time alone
-     * missed the case that matters, a C2 compile of a big Vector API method running for a second
-     * on a loaded machine, during which nothing finishes while the code it will replace runs
-     * steadily slow. Where the JVM offers neither, a constant (the figures alone decide).
+     * The JIT as the settle loop's signal: 0 while no compilation of {@linkplain #TIMED_CODE the
+     * code a timing runs} is running or queued, and a new negative value at every call while one
+     * is (so a pass that starts or ends with such a compilation in the JIT is never stable). Read
+     * from the {@code Compiler.queue} diagnostic command (what {@code jcmd PID Compiler.queue}
+     * prints: 0.05-2 ms, once per pass), filtered to {@link #TIMED_CODE}. The case that matters is
+     * a C2 compile of a big Vector API method running for a second on a loaded machine, during
+     * which the code it will replace runs steadily slow: the figures cannot tell, the queue can.
+     * Where the JVM offers no diagnostic commands, a constant (the figures alone decide).
+     *
+     * <p>Not the JVM's accumulated compilation time ({@link java.lang.management.CompilationMXBean},
+     * the signal until 2026-11-22): it moves for every compilation in the JVM, the timing harness's
+     * sort, picocli, the data loader's, and on the shared 2-core machine it almost never stood
+     * still for two passes, so the settle loops ran to their caps (2 s for a new code path, 0.5 s
+     * a layer on warm ones) with figures stable for many passes (a pruned LeNet-5 spent ~8 of its
+     * 13.6 s of planning there; bench/results/planning-time-2026-11-22.txt). A compilation of the
+     * timed code that starts and finishes between two reads is missed, but it changed the code
+     * under the figures, which then move: the loop needs {@link #STABLE_IN_A_ROW} passes within
+     * {@link #TOLERANCE} of the one before. Not JFR's {@code jdk.Compilation} events filtered by
+     * method either: a RecordingStream took 0.27-0.51 s to start and delivered a compilation
+     * 0.8-1.0 s after it ended (events come in once-a-second flushes; measured on the shared
+     * 2-core box), so a pass would have to wait a second to learn whether it was quiet.
      */
     static LongSupplier jitActivity() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        LongSupplier finished = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
-        return jitActivity(finished, untilUnavailable(Settle::compilerQueueBusy));
+        return jitActivity(untilUnavailable(Settle::compilerQueueBusy));
     }
 
-    /** {@link #jitActivity()} from its two readings: compilation time finished, and whether a compilation is running or queued. */
-    static LongSupplier jitActivity(LongSupplier finished, BooleanSupplier busy) {
+    /** {@link #jitActivity()} from its reading: whether a compilation of the timed code is running or queued. */
+    static LongSupplier jitActivity(BooleanSupplier busy) {
         AtomicLong busyCalls = new AtomicLong();
-        return () -> busy.getAsBoolean() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+        return () -> busy.getAsBoolean() ? -busyCalls.incrementAndGet() : 0L;
     }
+
+    /**
+     * Class-name prefixes of the code the sparse timings run: Shears' own (the formats' kernels,
+     * {@code Sgemm}, {@code Parallel}, the layers of a whole-model check's forwards, the CUDA
+     * bindings' host side) and the Vector API's, whose methods the kernels call and the JIT
+     * compiles on their own while a kernel is not yet compiled with them inlined.
+     */
+    static final List<String> TIMED_CODE = List.of("dev.shears.", "jdk.incubator.vector.", "jdk.internal.vm.vector.");
 
     /** A reading of whether the JIT is busy that may throw where the JVM does not offer it. */
     @FunctionalInterface
@@ -176,7 +194,7 @@ public final class Settle {
             try {
                 return query.busy();
             } catch (JMException | RuntimeException e) {
-                available.set(false); // compilation time is the only signal from here on
+                available.set(false); // the figures alone decide from here on
                 return false;
             }
         };
@@ -184,22 +202,32 @@ public final class Settle {
 
     private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
 
-    /** Whether {@code Compiler.queue} output lists a task (running or queued): every task line names {@code Class::method}. */
-    static boolean listsTasks(String compilerQueue) {
-        return compilerQueue.contains("::");
+    /**
+     * Whether {@code Compiler.queue} output lists a task (running or queued) of {@link #TIMED_CODE}:
+     * every task line names {@code Class::method}, the class fully qualified.
+     */
+    static boolean listsTimedCodeTask(String compilerQueue) {
+        for (String line : compilerQueue.split("\\R")) {
+            int sep = line.indexOf("::");
+            if (sep < 0) continue;
+            String cls = line.substring(line.lastIndexOf(' ', sep) + 1, sep);
+            for (String prefix : TIMED_CODE) if (cls.startsWith(prefix)) return true;
+        }
+        return false;
     }
 
     /**
-     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
-     * platform's {@code DiagnosticCommand} MBean (its first call starts the platform MBean server).
-     * Its output lists each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     * Whether a JIT compilation of {@link #TIMED_CODE} is running or queued, by the {@code compilerQueue}
+     * operation of the platform's {@code DiagnosticCommand} MBean (its first call starts the platform
+     * MBean server). Its output lists each task as a line naming {@code Class::method}, and "Empty"
+     * for an empty queue.
      *
      * @throws JMException where the JVM offers no diagnostic commands
      */
     private static boolean compilerQueueBusy() throws JMException {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue", new Object[] {null}, DCMD_SIGNATURE);
-        return out instanceof String text && listsTasks(text);
+        return out instanceof String text && listsTimedCodeTask(text);
     }
 
     /**
@@ -250,7 +278,7 @@ public final class Settle {
 
     /**
      * @param clock       nanoseconds, as {@link System#nanoTime} (tests give their own)
-     * @param jit         a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     * @param jit         a count that moves while the JIT works on the timed code (the JVM's: {@link #jitActivity});
      *                    a pass during which it moved is not stable
      * @param perKeyNanos the most one key may take
      * @param totalNanos  the most all keys together may take
@@ -261,7 +289,7 @@ public final class Settle {
 
     /**
      * @param clock            nanoseconds, as {@link System#nanoTime} (tests give their own)
-     * @param jit              a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     * @param jit              a count that moves while the JIT works on the timed code (the JVM's: {@link #jitActivity});
      *                         a pass during which it moved is not stable
      * @param perKeyNanos      the most one key may take
      * @param totalNanos       the most all keys together may take
@@ -289,8 +317,8 @@ public final class Settle {
      *       ({@link #untilStable(Pass)}: the first pass a baseline, at most perKey, and all such keys
      *       together at most the total), after which all its paths are warm.</li>
      *   <li>Where every one is warm (a key before settled it), the first pass is the timing, unless
-     *       the JIT finished or ran something during it (a new shape can still meet a branch its
-     *       code never saw, deoptimise and recompile): then passes repeat until one runs with the
+     *       the JIT was compiling the timed code before or after it (a new shape can still meet a
+     *       branch its code never saw, deoptimise and recompile): then passes repeat until one runs with the
      *       JIT quiet, starting for at most quietPerKey after the first, all keys together at most
      *       quietTotal. So a model with many shapes pays about one pass a shape, as without
      *       settling, and the settling budget goes where code is cold.</li>
@@ -382,9 +410,9 @@ public final class Settle {
      * (134x the steady 0.010 ms) in exactly that window: the planner's batch-1 GEMVs had C2
      * compile {@code Sgemm}'s small-row path on a profile where B was always transposed, the
      * model's own forward then took the other branch and deoptimised it, and five passes of the
-     * C1 code were all within 25% of each other. A pass during which the JIT finished compiling
-     * something, or after which it is still compiling ({@link #jitActivity}), is therefore never
-     * counted stable.
+     * C1 code were all within 25% of each other (while C2 compiled the small-row path again). A
+     * pass before or after which the JIT is compiling the timed code ({@link #jitActivity}) is
+     * therefore never counted stable.
      */
     static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();
