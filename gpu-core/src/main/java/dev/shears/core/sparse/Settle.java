@@ -1,12 +1,14 @@
 package dev.shears.core.sparse;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -245,17 +247,33 @@ public final class Settle {
      */
     private static final class Recorded implements Pass {
         private final Pass pass;
-        private double[] last;
+        private final int keep;
+        private final ArrayDeque<double[]> runs = new ArrayDeque<>(); // the last keep runs' figures, oldest first
+        private int count;
 
-        Recorded(Pass pass) { this.pass = pass; }
+        Recorded(Pass pass) { this(pass, 1); }
+
+        /** Remembers the figures of the last {@code keep} runs. */
+        Recorded(Pass pass, int keep) {
+            this.pass = pass;
+            this.keep = keep;
+        }
 
         @Override public double[] run() {
-            last = pass.run();
-            return last.clone();
+            double[] t = pass.run();
+            if (runs.size() == keep) runs.removeFirst();
+            runs.addLast(t);
+            count++;
+            return t.clone();
         }
 
         /** The figures of the last run (null before the first). */
-        double[] last() { return last == null ? null : last.clone(); }
+        double[] last() { return runs.isEmpty() ? null : runs.getLast().clone(); }
+
+        /** The figures of the last {@code keep} runs but the first run (the settle loop's baseline), oldest first. */
+        double[][] lastButFirst() {
+            return runs.stream().skip(Math.max(0, runs.size() - (count - 1))).map(double[]::clone).toArray(double[][]::new);
+        }
     }
 
     private final LongSupplier clock;
@@ -318,7 +336,8 @@ public final class Settle {
      *       together at most the total), after which all its paths are warm.</li>
      *   <li>Where every one is warm (a key before settled it), the first pass is the timing, unless
      *       the JIT was compiling the timed code before or after it (a new shape can still meet a
-     *       branch its code never saw, deoptimise and recompile): then passes repeat until one runs with the
+     *       branch its code never saw, deoptimise and recompile): then it waits for the JIT to hold
+     *       still ({@link #untilJitQuiet}) and repeats the pass, until one runs with the
      *       JIT quiet, starting for at most quietPerKey after the first, all keys together at most
      *       quietTotal. So a model with many shapes pays about one pass a shape, as without
      *       settling, and the settling budget goes where code is cold.</li>
@@ -339,7 +358,7 @@ public final class Settle {
         long start = clock.getAsLong();
         long cap = Math.min(quietPerKeyNanos, quietBudgetNanos);
         while (after != before && clock.getAsLong() - start < cap) {
-            before = after;
+            before = untilJitQuiet(after, clock, jit, start, cap);
             recorded.run();
             after = jit.getAsLong();
         }
@@ -371,10 +390,18 @@ public final class Settle {
         return once(key, recorded) > 0 ? recorded.last() : null;
     }
 
-    /** {@link #untilStable(Pass)}, returning the last pass's figures; null when the budget is spent. */
-    public double[] untilStableTimed(Pass pass) {
-        Recorded recorded = new Recorded(pass);
-        return untilStable(recorded) > 0 ? recorded.last() : null;
+    /**
+     * {@link #untilStable(Pass)}, returning the figures of its last {@code keep} passes after the
+     * first (fewer where it ran fewer), oldest first; null when the budget is spent. When the loop
+     * ended stable, its last {@link #STABLE_IN_A_ROW} + 1 passes are each within
+     * {@link #TOLERANCE} of the one before with the JIT quiet: as good as rounds timed after it,
+     * so a caller timing in best-of rounds ({@link WholeModelCheck#measure}) counts them as
+     * rounds instead of timing again. The first pass is the cold baseline, never a round.
+     */
+    public double[][] untilStableTimed(Pass pass, int keep) {
+        if (keep < 1) throw new IllegalArgumentException("keep at least one pass, got " + keep);
+        Recorded recorded = new Recorded(pass, keep);
+        return untilStable(recorded) > 0 ? recorded.lastButFirst() : null;
     }
 
     /**
@@ -412,7 +439,8 @@ public final class Settle {
      * model's own forward then took the other branch and deoptimised it, and five passes of the
      * C1 code were all within 25% of each other (while C2 compiled the small-row path again). A
      * pass before or after which the JIT is compiling the timed code ({@link #jitActivity}) is
-     * therefore never counted stable.
+     * therefore never counted stable, and after such a pass the loop waits for the JIT to hold
+     * still ({@link #untilJitQuiet}) before the next one: one read per pass while it is quiet.
      */
     static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();
@@ -426,13 +454,41 @@ public final class Settle {
             passes++;
             // one read per pass: the one after this pass is the one before the next
             long jitAfter = jit.getAsLong();
-            boolean stable = jitAfter == jitBefore;
-            jitBefore = jitAfter;
+            boolean jitMoved = jitAfter != jitBefore, stable = !jitMoved;
             for (int i = 0; i < t.length; i++) stable &= t[i] < TOLERANCE * prev[i] && t[i] > prev[i] / TOLERANCE;
             stableInARow = stable ? stableInARow + 1 : 0;
             if (stableInARow == STABLE_IN_A_ROW) break;
             prev = t;
+            // the JIT moved: wait for it to hold still rather than run passes that cannot count
+            jitBefore = jitMoved ? untilJitQuiet(jitAfter, clock, jit, start, capNanos) : jitAfter;
         }
         return passes;
+    }
+
+    /** Pause between two reads of the JIT signal while it moves ({@link #untilJitQuiet}). */
+    static final long POLL_NANOS = 2_000_000;
+
+    /**
+     * Waits, reading {@code jit} every {@link #POLL_NANOS}, until two reads in a row agree (no
+     * compilation of the timed code running or queued at either), or until {@code capNanos} by
+     * {@code clock} have passed since {@code start}; the last read. {@code last}: the read that
+     * showed the JIT moving.
+     *
+     * <p>Why wait instead of running passes: a pass after which the JIT is compiling the timed
+     * code cannot be stable, and the compilation it waits for runs on a compiler thread that the
+     * passes' products (on every core) compete with. On the shared 2-core machine a C2 compile of
+     * CsrMatrix's product took several 120-260 ms passes of a pruned LeNet-5's fc1, each one
+     * thrown away. Nothing a pass runs changes a compilation already queued (it works from the
+     * profile taken when it was queued), so the passes resume when the queue holds none.
+     */
+    static long untilJitQuiet(long last, LongSupplier clock, LongSupplier jit, long start, long capNanos) {
+        // the poll count bounds the wait where the clock does not move (a test's scripted clock)
+        for (long polls = 0; polls < Math.max(1, capNanos / POLL_NANOS) && clock.getAsLong() - start < capNanos; polls++) {
+            LockSupport.parkNanos(POLL_NANOS);
+            long now = jit.getAsLong();
+            if (now == last) return now;
+            last = now;
+        }
+        return last;
     }
 }

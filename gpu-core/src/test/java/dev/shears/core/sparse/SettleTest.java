@@ -53,7 +53,7 @@ class SettleTest {
         assertEquals(3, Settle.untilStable(script(new AtomicInteger(), new double[]{0.85, 0.011}, new double[]{0.9, 0.011}), () -> 0L, Long.MAX_VALUE),
                 "without a JIT signal the slow steady figures end the loop at once");
         Settle settle = new Settle(() -> 0L, compiledMs::get, Long.MAX_VALUE, Long.MAX_VALUE);
-        double[] last = settle.untilStableTimed(pass);
+        double[] last = settle.untilStableTimed(pass, 1)[0];
         assertEquals(8, calls.get(), "5 passes while the JIT works, then 0.010 (not stable: 85x faster), 0.010, 0.010");
         assertEquals(0.010, last[0], 1e-12, "the figures the loop ends on are the warm code's");
     }
@@ -152,9 +152,42 @@ class SettleTest {
         AtomicInteger reads = new AtomicInteger();
         String[] queues = {other, kernelAmongOthers, other, other, other, other};
         LongSupplier signal = Settle.jitActivity(() -> Settle.listsTimedCodeTask(queues[Math.min(reads.getAndIncrement(), queues.length - 1)]));
-        assertEquals(5, Settle.untilStable(() -> new double[]{1}, () -> 0L, signal, Long.MAX_VALUE),
-                "baseline; a pass ending with CsrMatrix compiling (not stable); one starting with it (not stable); two stable ones");
-        assertEquals(5, reads.get(), "one read before the second pass, then one after each pass");
+        assertEquals(4, Settle.untilStable(() -> new double[]{1}, () -> 0L, signal, Long.MAX_VALUE),
+                "baseline; a pass ending with CsrMatrix compiling (not stable); then, the queue clear of it, two stable ones");
+        assertEquals(6, reads.get(), "one read before the second pass, one after each pass, and two while waiting for the JIT to hold still");
+    }
+
+    /**
+     * While the timed code compiles, the loop waits for the JIT instead of running passes that
+     * cannot count (they would only take the cores from the compiler thread): a compile that
+     * keeps the JIT busy for 50 reads costs one pass, not 50; the figures after it decide.
+     */
+    @Test void waitsForTheJitInsteadOfRunningPasses() {
+        AtomicInteger reads = new AtomicInteger(), calls = new AtomicInteger();
+        LongSupplier signal = Settle.jitActivity(() -> {
+            int r = reads.getAndIncrement();
+            return r >= 1 && r <= 50; // busy from the read after the second pass for 50 reads
+        });
+        AtomicLong now = new AtomicLong();
+        // C1 code at 0.85 ms while C2 compiles, then C2 code at 0.010 ms
+        Settle.Pass pass = () -> new double[]{reads.get() <= 50 ? 0.85 : 0.010};
+        Settle.Pass counted = () -> {
+            calls.incrementAndGet();
+            return pass.run();
+        };
+        assertEquals(5, Settle.untilStable(counted, now::get, signal, 1_000_000_000L),
+                "baseline, the pass the compile started in, the first on C2 code (85x faster: not stable), two stable");
+        assertEquals(5, calls.get());
+        assertEquals(1 + 4 + 49 + 2, reads.get(), "one before the second pass, one after each later pass, 49 more while busy, two to see it quiet");
+
+        // on warm paths the same: a pass during which the JIT moved waits for it, then repeats once
+        Settle settle = new Settle(now::get, signal, 1_000, 10_000, 1_000_000_000L, 10_000_000_000L);
+        settle.warmTimed(List.of("p"), () -> new double[]{1});
+        reads.set(0);
+        calls.set(0);
+        double[] last = settle.warmTimed(List.of("p"), counted);
+        assertEquals(2, calls.get(), "the first pass (the JIT busy after it), then one with the JIT quiet");
+        assertEquals(0.010, last[0], 1e-12, "the figures of the pass after the compile");
     }
 
     /** The JVM-wide budgets' JIT signal is looked up at its first read, once; a failed lookup leaves a constant and is not retried. */
@@ -196,6 +229,23 @@ class SettleTest {
         AtomicInteger n = new AtomicInteger();
         LongSupplier signal = Settle.jitActivity(() -> n.incrementAndGet() <= 2);
         assertEquals(List.of(-1L, -2L, 0L, 0L), List.of(signal.getAsLong(), signal.getAsLong(), signal.getAsLong(), signal.getAsLong()));
+    }
+
+    /** The settle loop's last passes but the cold first one, as the whole-model check's rounds. */
+    @Test void untilStableTimedGivesTheLastPassesButTheFirst() {
+        AtomicInteger calls = new AtomicInteger();
+        Settle settle = new Settle(() -> 0L, Long.MAX_VALUE, Long.MAX_VALUE);
+        double[][] last = settle.untilStableTimed(script(calls, new double[]{40}, new double[]{20}, new double[]{12}, new double[]{10}, new double[]{10}), 3);
+        assertEquals(5, calls.get());
+        assertEquals(List.of(12.0, 10.0, 10.0), java.util.Arrays.stream(last).map(t -> t[0]).toList(), "the last three, oldest first");
+        calls.set(0);
+        AtomicLong now = new AtomicLong();
+        Settle capped = new Settle(() -> now.addAndGet(100), 150, Long.MAX_VALUE);
+        double[][] few = capped.untilStableTimed(script(calls, new double[]{40}, new double[]{20}, new double[]{12}), 3);
+        assertEquals(2, calls.get(), "the cap ends the loop after its second pass");
+        assertEquals(1, few.length, "the baseline (40) is never a round: only the second pass");
+        assertEquals(20, few[0][0]);
+        assertEquals(null, new Settle(() -> 0L, 1_000, 0).untilStableTimed(() -> new double[]{1}, 3), "a spent budget: nothing ran");
     }
 
     @Test void stopsAtItsTimeLimit() {
