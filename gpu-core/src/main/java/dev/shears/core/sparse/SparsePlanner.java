@@ -249,9 +249,20 @@ public final class SparsePlanner {
     private static volatile boolean warmedUp;
 
     /**
-     * Once per JVM, before the first timing: runs every format's products on a small matrix until
-     * the JIT has had the chance to compile them (at most ~1.5 s). Without it the first layer
-     * planned was timed on interpreted Vector API code, 100x slower, and got an arbitrary format.
+     * Rounds of every product in {@link #warmUpKernels} (fewer where 1.5 s run out first): the
+     * first may run interpreted, the later ones in profiling C1 code, each taking every branch.
+     */
+    static final int WARM_UP_ROUNDS = 3;
+
+    /**
+     * Once per JVM, before the first timing: runs every format's products on a small matrix
+     * {@link #WARM_UP_ROUNDS} times (at most 1.5 s), so that every vector loop and scalar tail is
+     * in the profile the JIT compiles the kernels from. Written before the settle loop, it ran
+     * for its whole 1.5 s (about 10 rounds on the shared 2-core box: the first, interpreted,
+     * takes ~0.6 s) to get the kernels compiled before the first layer was timed; the settle loop
+     * ({@link Settle#warmTimed}) now waits for exactly the compilations a layer's timing needs,
+     * and the extra rounds only queued C2 compilations of paths the model may never run (N:M,
+     * both products, four batch widths) ahead of the ones it does on the one C2 thread.
      */
     static synchronized void warmUpKernels() {
         if (warmedUp) return;
@@ -266,7 +277,7 @@ public final class SparsePlanner {
         float[] x = SparseBench.randomSparse(maxN, size, 0.0, 12);
         float[] y = new float[maxN * size];
         long start = System.nanoTime();
-        for (int i = 0; i < 1500 && System.nanoTime() - start < 1_500_000_000L; i++)
+        for (int i = 0; i < WARM_UP_ROUNDS && System.nanoTime() - start < 1_500_000_000L; i++)
             for (SparseMatrix m : all)
                 for (int n : new int[]{1, 5, 64, 85}) { // 85 = 64 + 16 + 5: every vector loop and tail
                     m.multiply(x, n, y);
