@@ -3,8 +3,10 @@ package dev.shears.core.sparse;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -282,6 +284,7 @@ public final class Settle {
     private long budgetNanos; // guarded by this
     private final Set<Object> settled = new HashSet<>(); // guarded by this
     private final Set<Object> warmPaths = new HashSet<>(); // guarded by this: the paths of keys settled by warmTimed
+    private final Map<Object, Double> fastest = new HashMap<>(); // guarded by this: each path's fastest ms per unit of work (warmTimed)
     private final long quietPerKeyNanos;
     private long quietBudgetNanos; // guarded by this
 
@@ -345,25 +348,85 @@ public final class Settle {
      * </ul>
      * Synchronized, as {@link #once}.
      */
-    public synchronized double[] warmTimed(Collection<?> paths, Pass pass) {
+    public double[] warmTimed(Collection<?> paths, Pass pass) {
+        return warmTimed(List.copyOf(paths), null, pass);
+    }
+
+    /**
+     * {@link #warmTimed(Collection, Pass)} with one path per candidate ({@code paths.get(i)} runs
+     * candidate i) and each candidate's {@code work} (multiply-adds; null: none), by which a
+     * pass on warm paths is also repeated, within the same limits, while a candidate runs more
+     * than {@link #DEOPTIMISED} times slower than its path's fastest rate predicts
+     * ({@link #deoptimised}): code that was compiled for the path and has since been thrown away.
+     * A candidate that is that slow for good costs its layer the repeats' limit (0.5 s at the
+     * planner's defaults) and is then timed as it is.
+     *
+     * <p>Why: a new shape on a warm path can meet a branch the compiled code never took, and run
+     * in the interpreter until the JIT has compiled it again; the queue shows that only from when
+     * the recompilation is queued. Traced on a pruned LeNet-5, conv2's CSR product (16x150, 100
+     * pixels; conv1 had warmed the path) ran 0.59-0.75 ms a product for four passes, the first
+     * with nothing of CsrMatrix in the queue after it, then 0.0026 ms once C2 had compiled it
+     * again; dense took 0.009 ms. Accepted at the first pass, that layer went dense in some
+     * plannings and CSR in others.
+     */
+    public synchronized double[] warmTimed(List<?> paths, double[] work, Pass pass) {
+        if (work != null && work.length != paths.size())
+            throw new IllegalArgumentException("one work figure per path: " + paths.size() + " paths, " + work.length + " figures");
         Recorded recorded = new Recorded(pass);
         if (budgetNanos > 0 && !warmPaths.containsAll(paths)) {
             untilStable(recorded);
             warmPaths.addAll(paths);
+            remember(paths, work, recorded.last());
             return recorded.last();
         }
         long before = jit.getAsLong();
-        recorded.run();
+        double[] t = recorded.run();
         long after = jit.getAsLong();
         long start = clock.getAsLong();
         long cap = Math.min(quietPerKeyNanos, quietBudgetNanos);
-        while (after != before && clock.getAsLong() - start < cap) {
-            before = untilJitQuiet(after, clock, jit, start, cap);
-            recorded.run();
+        while ((after != before || deoptimised(paths, work, t)) && clock.getAsLong() - start < cap) {
+            before = after != before ? untilJitQuiet(after, clock, jit, start, cap) : after;
+            t = recorded.run();
             after = jit.getAsLong();
         }
         quietBudgetNanos -= clock.getAsLong() - start;
+        remember(paths, work, recorded.last());
         return recorded.last();
+    }
+
+    /**
+     * A candidate on a warm path this many times slower than its path's fastest rate predicts
+     * ({@link #deoptimised}) is taken for deoptimised code: code thrown back to the interpreter
+     * or C1 is 30-250x slower, where warm code's rate moves less between shapes (a pruned
+     * LeNet-5's dense products ran at 14-48 multiply-adds a ns across its five layers).
+     */
+    static final double DEOPTIMISED = 10;
+
+    /**
+     * What a product costs whatever its work (ms), added to the rate's prediction: a small one's
+     * time is mostly this (a pruned LeNet-5's fc3 in CSR, 84 nonzeros at batch 256: 0.021 ms, 1
+     * multiply-add a ns, where fc1's 4,800 ran at 12 a ns on the same path).
+     */
+    static final double OVERHEAD_MS = 0.02;
+
+    /**
+     * Whether a candidate of {@code t} took more than {@link #DEOPTIMISED} times what its path's
+     * fastest rate (ms per unit of work) predicts for its work, plus {@link #OVERHEAD_MS}.
+     */
+    private boolean deoptimised(List<?> paths, double[] work, double[] t) {
+        if (work == null) return false;
+        for (int i = 0; i < t.length; i++) {
+            Double rate = fastest.get(paths.get(i));
+            if (rate != null && t[i] > DEOPTIMISED * (rate * work[i] + OVERHEAD_MS)) return true;
+        }
+        return false;
+    }
+
+    /** Keeps each path's fastest time per unit of work of the accepted figures {@code t}. */
+    private void remember(List<?> paths, double[] work, double[] t) {
+        if (work == null || t == null) return;
+        for (int i = 0; i < t.length; i++)
+            if (work[i] > 0 && t[i] > 0) fastest.merge(paths.get(i), t[i] / work[i], Math::min);
     }
 
     /** Whether {@link #warmTimed} has settled a key that ran {@code path}. */

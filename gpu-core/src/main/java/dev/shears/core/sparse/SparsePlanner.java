@@ -200,8 +200,10 @@ public final class SparsePlanner {
         // quick options (minMillis 0) promise no reliable figures: they are not settled either;
         // otherwise the settle's last pass is the timing
         Settle.Pass timing = () -> timer.time(candidates, x, y, n, batchMajor);
+        // each candidate's multiply-adds: the settle's measure of deoptimised code on a warm path (Settle.DEOPTIMISED)
+        double[] work = candidates.stream().mapToDouble(m -> (m instanceof DenseMatrix ? (double) rows * cols : (double) m.nonZeros()) * n).toArray();
         double[] ms = options.minMillis() <= 0 ? timing.run()
-                : settle.warmTimed(codePaths(candidates.stream().map(SparsePlanner::label).toList(), n, batchMajor), timing);
+                : settle.warmTimed(codePaths(candidates.stream().map(SparsePlanner::label).toList(), n, batchMajor), work, timing);
         List<Timing> timings = new ArrayList<>();
         int best = 0;
         String force = options.force();

@@ -409,6 +409,49 @@ class SettleTest {
         assertEquals(1, calls.get(), "the 400 ns for repeats is spent (200 + 200): the first pass is the timing");
     }
 
+    /**
+     * A pruned LeNet-5's conv2 on the CSR path conv1 had warmed: its first passes ran on code
+     * thrown back to the interpreter (0.65 ms for 24,000 multiply-adds, where the path ran conv1
+     * at 3.4 a ns) with nothing of it in the JIT's queue after the first, then 0.0026 ms once
+     * recompiled. The slow pass is repeated until the figures are back; a small product whose
+     * time is mostly a product's overhead is not taken for deoptimised; a candidate slow for good
+     * costs the repeats' limit and is then timed as it is.
+     */
+    @Test void onWarmPathsADeoptimisedCandidateIsRepeatedUntilItIsBack() {
+        AtomicLong now = new AtomicLong();
+        Settle settle = new Settle(now::get, () -> 0L, 1_000, 10_000, 250, 10_000);
+        List<String> paths = List.of("dense multiplyT n>4", "csr multiplyT n>4");
+        // conv1 settles the paths: dense 117,600 multiply-adds in 0.0045 ms, CSR 11,760 in 0.0035 ms
+        settle.warmTimed(paths, new double[]{117_600, 11_760}, () -> new double[]{0.0045, 0.0035});
+        AtomicInteger calls = new AtomicInteger();
+        double[] conv2 = settle.warmTimed(paths, new double[]{240_000, 24_000}, () -> {
+            now.addAndGet(10);
+            int call = calls.incrementAndGet();
+            return new double[]{0.0093, call <= 3 ? 0.65 : 0.0026};
+        });
+        assertEquals(4, calls.get(), "three passes on interpreted CSR code, then one on the recompiled code");
+        assertEquals(0.0026, conv2[1], 1e-12);
+
+        calls.set(0);
+        settle.warmTimed(List.of("csr multiplyT n>4"), new double[]{84}, () -> {
+            calls.incrementAndGet();
+            return new double[]{0.021}; // 84 nonzeros: ~0.0000025 ms of work at the path's rate, the rest overhead
+        });
+        assertEquals(1, calls.get(), "a product that costs its overhead is not deoptimised code");
+
+        calls.set(0);
+        double[] slow = settle.warmTimed(paths, new double[]{240_000, 24_000}, () -> {
+            now.addAndGet(100);
+            calls.incrementAndGet();
+            return new double[]{0.0093, 0.65};
+        });
+        assertEquals(4, calls.get(), "slow for good: passes start for the 250 ns limit after the first (at 0, 100, 200), then it is timed as it is");
+        assertEquals(0.65, slow[1]);
+        assertEquals(List.of(1.0), List.of(settle.warmTimed(List.of("x"), (double[]) null, () -> new double[]{1})[0]), "no work figures: no such check");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> settle.warmTimed(paths, new double[]{1}, () -> new double[]{1, 1}), "one work figure per path");
+    }
+
     /** Once the budget for new paths is spent, a new path is timed as a warm one: one pass while the JIT is quiet. */
     @Test void aNewPathAfterTheBudgetIsSpentIsTimedOnce() {
         AtomicLong now = new AtomicLong();
