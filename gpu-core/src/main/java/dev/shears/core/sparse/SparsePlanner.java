@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * format's product of one kind), untimed passes run until the figures are stable
  * ({@link Settle#warmTimed}: about 2 s each and 10 s per JVM at most), so that a layer is not judged
  * on code the JIT is still compiling; a later shape on warm paths is timed again only while the JIT
- * moved during its pass.
+ * was compiling the timed code around its pass, or a candidate ran far slower than its path's
+ * rate predicts for its multiply-adds (code the JIT threw away for the new shape).
  */
 public final class SparsePlanner {
 
