@@ -145,7 +145,7 @@ public final class Settle {
      * code a timing runs} is running or queued, and a new negative value at every call while one
      * is (so a pass that starts or ends with such a compilation in the JIT is never stable). Read
      * from the {@code Compiler.queue} diagnostic command (what {@code jcmd PID Compiler.queue}
-     * prints: 0.05-2 ms, once per pass), filtered to {@link #TIMED_CODE}. The case that matters is
+     * prints: 0.2-7 ms on the loaded 2-core box, once per pass), filtered to {@link #TIMED_CODE}. The case that matters is
      * a C2 compile of a big Vector API method running for a second on a loaded machine, during
      * which the code it will replace runs steadily slow: the figures cannot tell, the queue can.
      * Where the JVM offers no diagnostic commands, a constant (the figures alone decide).
@@ -154,8 +154,8 @@ public final class Settle {
      * the signal until 2026-11-22): it moves for every compilation in the JVM, the timing harness's
      * sort, picocli, the data loader's, and on the shared 2-core machine it almost never stood
      * still for two passes, so the settle loops ran to their caps (2 s for a new code path, 0.5 s
-     * a layer on warm ones) with figures stable for many passes (a pruned LeNet-5 spent ~8 of its
-     * 13.6 s of planning there; bench/results/planning-time-2026-11-22.txt). A compilation of the
+     * a layer on warm ones) with figures stable for many passes (most of a pruned LeNet-5's 13.6 s
+     * of planning; bench/results/planning-time-2026-11-22.txt). A compilation of the
      * timed code that starts and finishes between two reads is missed, but it changed the code
      * under the figures, which then move: the loop needs {@link #STABLE_IN_A_ROW} passes within
      * {@link #TOLERANCE} of the one before. Not JFR's {@code jdk.Compilation} events filtered by
