@@ -1,13 +1,16 @@
 package dev.shears.core.sparse;
 
-import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -105,7 +108,7 @@ public final class Settle {
 
     /**
      * A budget on the wall clock of at most 2 s per key and 10 s in all (each JVM-wide budget above
-     * has its own), with the JVM's compilation time as the JIT signal ({@link #JVM_JIT}).
+     * has its own), with the JIT's work on the timed code as the signal ({@link #JVM_JIT}).
      */
     private static Settle perJvm() { return new Settle(System::nanoTime, JVM_JIT, 2_000_000_000L, 10_000_000_000L); }
 
@@ -138,26 +141,45 @@ public final class Settle {
     }
 
     /**
-     * The JVM's JIT as the settle loop's signal: its accumulated compilation time (ms; it grows
-     * whenever a compilation finishes) while no compilation is running or queued, and a new
-     * negative value at every call while one is (so a pass that starts or ends with the JIT busy is
-     * never stable). Busy is read from the {@code Compiler.queue} diagnostic command (what
-     * {@code jcmd PID Compiler.queue} prints: 0.05-2 ms, once per pass): compilation time alone
-     * missed the case that matters, a C2 compile of a big Vector API method running for a second
-     * on a loaded machine, during which nothing finishes while the code it will replace runs
-     * steadily slow. Where the JVM offers neither, a constant (the figures alone decide).
+     * The JIT as the settle loop's signal: 0 while no compilation of {@linkplain #TIMED_CODE the
+     * code a timing runs} is running or queued, and a new negative value at every call while one
+     * is (so a pass that starts or ends with such a compilation in the JIT is never stable). Read
+     * from the {@code Compiler.queue} diagnostic command (what {@code jcmd PID Compiler.queue}
+     * prints: 0.2-7 ms on the loaded 2-core box, once per pass), filtered to {@link #TIMED_CODE}. The case that matters is
+     * a C2 compile of a big Vector API method running for a second on a loaded machine, during
+     * which the code it will replace runs steadily slow: the figures cannot tell, the queue can.
+     * Where the JVM offers no diagnostic commands, a constant (the figures alone decide).
+     *
+     * <p>Not the JVM's accumulated compilation time ({@link java.lang.management.CompilationMXBean},
+     * the signal until 2026-11-22): it moves for every compilation in the JVM, the timing harness's
+     * sort, picocli, the data loader's, and on the shared 2-core machine it almost never stood
+     * still for two passes, so the settle loops ran to their caps (2 s for a new code path, 0.5 s
+     * a layer on warm ones) with figures stable for many passes (most of a pruned LeNet-5's 13.6 s
+     * of planning; bench/results/planning-time-2026-11-22.txt). A compilation of the
+     * timed code that starts and finishes between two reads is missed, but it changed the code
+     * under the figures, which then move: the loop needs {@link #STABLE_IN_A_ROW} passes within
+     * {@link #TOLERANCE} of the one before. Not JFR's {@code jdk.Compilation} events filtered by
+     * method either: a RecordingStream took 0.27-0.51 s to start and delivered a compilation
+     * 0.8-1.0 s after it ended (events come in once-a-second flushes; measured on the shared
+     * 2-core box), so a pass would have to wait a second to learn whether it was quiet.
      */
     static LongSupplier jitActivity() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        LongSupplier finished = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit::getTotalCompilationTime : () -> 0L;
-        return jitActivity(finished, untilUnavailable(Settle::compilerQueueBusy));
+        return jitActivity(untilUnavailable(Settle::compilerQueueBusy));
     }
 
-    /** {@link #jitActivity()} from its two readings: compilation time finished, and whether a compilation is running or queued. */
-    static LongSupplier jitActivity(LongSupplier finished, BooleanSupplier busy) {
+    /** {@link #jitActivity()} from its reading: whether a compilation of the timed code is running or queued. */
+    static LongSupplier jitActivity(BooleanSupplier busy) {
         AtomicLong busyCalls = new AtomicLong();
-        return () -> busy.getAsBoolean() ? -busyCalls.incrementAndGet() : finished.getAsLong();
+        return () -> busy.getAsBoolean() ? -busyCalls.incrementAndGet() : 0L;
     }
+
+    /**
+     * Class-name prefixes of the code the sparse timings run: Shears' own (the formats' kernels,
+     * {@code Sgemm}, {@code Parallel}, the layers of a whole-model check's forwards, the CUDA
+     * bindings' host side) and the Vector API's, whose methods the kernels call and the JIT
+     * compiles on their own while a kernel is not yet compiled with them inlined.
+     */
+    static final List<String> TIMED_CODE = List.of("dev.shears.", "jdk.incubator.vector.", "jdk.internal.vm.vector.");
 
     /** A reading of whether the JIT is busy that may throw where the JVM does not offer it. */
     @FunctionalInterface
@@ -176,7 +198,7 @@ public final class Settle {
             try {
                 return query.busy();
             } catch (JMException | RuntimeException e) {
-                available.set(false); // compilation time is the only signal from here on
+                available.set(false); // the figures alone decide from here on
                 return false;
             }
         };
@@ -184,22 +206,32 @@ public final class Settle {
 
     private static final String[] DCMD_SIGNATURE = {String[].class.getName()};
 
-    /** Whether {@code Compiler.queue} output lists a task (running or queued): every task line names {@code Class::method}. */
-    static boolean listsTasks(String compilerQueue) {
-        return compilerQueue.contains("::");
+    /**
+     * Whether {@code Compiler.queue} output lists a task (running or queued) of {@link #TIMED_CODE}:
+     * every task line names {@code Class::method}, the class fully qualified.
+     */
+    static boolean listsTimedCodeTask(String compilerQueue) {
+        for (String line : compilerQueue.split("\\R")) {
+            int sep = line.indexOf("::");
+            if (sep < 0) continue;
+            String cls = line.substring(line.lastIndexOf(' ', sep) + 1, sep);
+            for (String prefix : TIMED_CODE) if (cls.startsWith(prefix)) return true;
+        }
+        return false;
     }
 
     /**
-     * Whether a JIT compilation is running or queued, by the {@code compilerQueue} operation of the
-     * platform's {@code DiagnosticCommand} MBean (its first call starts the platform MBean server).
-     * Its output lists each task as a line naming {@code Class::method}, and "Empty" for an empty queue.
+     * Whether a JIT compilation of {@link #TIMED_CODE} is running or queued, by the {@code compilerQueue}
+     * operation of the platform's {@code DiagnosticCommand} MBean (its first call starts the platform
+     * MBean server). Its output lists each task as a line naming {@code Class::method}, and "Empty"
+     * for an empty queue.
      *
      * @throws JMException where the JVM offers no diagnostic commands
      */
     private static boolean compilerQueueBusy() throws JMException {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         Object out = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue", new Object[] {null}, DCMD_SIGNATURE);
-        return out instanceof String text && listsTasks(text);
+        return out instanceof String text && listsTimedCodeTask(text);
     }
 
     /**
@@ -217,17 +249,33 @@ public final class Settle {
      */
     private static final class Recorded implements Pass {
         private final Pass pass;
-        private double[] last;
+        private final int keep;
+        private final ArrayDeque<double[]> runs = new ArrayDeque<>(); // the last keep runs' figures, oldest first
+        private int count;
 
-        Recorded(Pass pass) { this.pass = pass; }
+        Recorded(Pass pass) { this(pass, 1); }
+
+        /** Remembers the figures of the last {@code keep} runs. */
+        Recorded(Pass pass, int keep) {
+            this.pass = pass;
+            this.keep = keep;
+        }
 
         @Override public double[] run() {
-            last = pass.run();
-            return last.clone();
+            double[] t = pass.run();
+            if (runs.size() == keep) runs.removeFirst();
+            runs.addLast(t);
+            count++;
+            return t.clone();
         }
 
         /** The figures of the last run (null before the first). */
-        double[] last() { return last == null ? null : last.clone(); }
+        double[] last() { return runs.isEmpty() ? null : runs.getLast().clone(); }
+
+        /** The figures of the last {@code keep} runs but the first run (the settle loop's baseline), oldest first. */
+        double[][] lastButFirst() {
+            return runs.stream().skip(Math.max(0, runs.size() - (count - 1))).map(double[]::clone).toArray(double[][]::new);
+        }
     }
 
     private final LongSupplier clock;
@@ -236,6 +284,7 @@ public final class Settle {
     private long budgetNanos; // guarded by this
     private final Set<Object> settled = new HashSet<>(); // guarded by this
     private final Set<Object> warmPaths = new HashSet<>(); // guarded by this: the paths of keys settled by warmTimed
+    private final Map<Object, Double> fastest = new HashMap<>(); // guarded by this: each path's fastest ms per unit of work (warmTimed)
     private final long quietPerKeyNanos;
     private long quietBudgetNanos; // guarded by this
 
@@ -250,7 +299,7 @@ public final class Settle {
 
     /**
      * @param clock       nanoseconds, as {@link System#nanoTime} (tests give their own)
-     * @param jit         a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     * @param jit         a count that moves while the JIT works on the timed code (the JVM's: {@link #jitActivity});
      *                    a pass during which it moved is not stable
      * @param perKeyNanos the most one key may take
      * @param totalNanos  the most all keys together may take
@@ -261,7 +310,7 @@ public final class Settle {
 
     /**
      * @param clock            nanoseconds, as {@link System#nanoTime} (tests give their own)
-     * @param jit              a count that moves whenever the JIT finished work (the JVM's: {@link #jitActivity});
+     * @param jit              a count that moves while the JIT works on the timed code (the JVM's: {@link #jitActivity});
      *                         a pass during which it moved is not stable
      * @param perKeyNanos      the most one key may take
      * @param totalNanos       the most all keys together may take
@@ -289,8 +338,9 @@ public final class Settle {
      *       ({@link #untilStable(Pass)}: the first pass a baseline, at most perKey, and all such keys
      *       together at most the total), after which all its paths are warm.</li>
      *   <li>Where every one is warm (a key before settled it), the first pass is the timing, unless
-     *       the JIT finished or ran something during it (a new shape can still meet a branch its
-     *       code never saw, deoptimise and recompile): then passes repeat until one runs with the
+     *       the JIT was compiling the timed code before or after it (a new shape can still meet a
+     *       branch its code never saw, deoptimise and recompile): then it waits for the JIT to hold
+     *       still ({@link #untilJitQuiet}) and repeats the pass, until one runs with the
      *       JIT quiet, starting for at most quietPerKey after the first, all keys together at most
      *       quietTotal. So a model with many shapes pays about one pass a shape, as without
      *       settling, and the settling budget goes where code is cold.</li>
@@ -298,25 +348,85 @@ public final class Settle {
      * </ul>
      * Synchronized, as {@link #once}.
      */
-    public synchronized double[] warmTimed(Collection<?> paths, Pass pass) {
+    public double[] warmTimed(Collection<?> paths, Pass pass) {
+        return warmTimed(List.copyOf(paths), null, pass);
+    }
+
+    /**
+     * {@link #warmTimed(Collection, Pass)} with one path per candidate ({@code paths.get(i)} runs
+     * candidate i) and each candidate's {@code work} (multiply-adds; null: none), by which a
+     * pass on warm paths is also repeated, within the same limits, while a candidate runs more
+     * than {@link #DEOPTIMISED} times slower than its path's fastest rate predicts
+     * ({@link #deoptimised}): code that was compiled for the path and has since been thrown away.
+     * A candidate that is that slow for good costs its layer the repeats' limit (0.5 s at the
+     * planner's defaults) and is then timed as it is.
+     *
+     * <p>Why: a new shape on a warm path can meet a branch the compiled code never took, and run
+     * in the interpreter until the JIT has compiled it again; the queue shows that only from when
+     * the recompilation is queued. Traced on a pruned LeNet-5, conv2's CSR product (16x150, 100
+     * pixels; conv1 had warmed the path) ran 0.59-0.75 ms a product for four passes, the first
+     * with nothing of CsrMatrix in the queue after it, then 0.0026 ms once C2 had compiled it
+     * again; dense took 0.009 ms. Accepted at the first pass, that layer went dense in some
+     * plannings and CSR in others.
+     */
+    public synchronized double[] warmTimed(List<?> paths, double[] work, Pass pass) {
+        if (work != null && work.length != paths.size())
+            throw new IllegalArgumentException("one work figure per path: " + paths.size() + " paths, " + work.length + " figures");
         Recorded recorded = new Recorded(pass);
         if (budgetNanos > 0 && !warmPaths.containsAll(paths)) {
             untilStable(recorded);
             warmPaths.addAll(paths);
+            remember(paths, work, recorded.last());
             return recorded.last();
         }
         long before = jit.getAsLong();
-        recorded.run();
+        double[] t = recorded.run();
         long after = jit.getAsLong();
         long start = clock.getAsLong();
         long cap = Math.min(quietPerKeyNanos, quietBudgetNanos);
-        while (after != before && clock.getAsLong() - start < cap) {
-            before = after;
-            recorded.run();
+        while ((after != before || deoptimised(paths, work, t)) && clock.getAsLong() - start < cap) {
+            before = after != before ? untilJitQuiet(after, clock, jit, start, cap) : after;
+            t = recorded.run();
             after = jit.getAsLong();
         }
         quietBudgetNanos -= clock.getAsLong() - start;
+        remember(paths, work, recorded.last());
         return recorded.last();
+    }
+
+    /**
+     * A candidate on a warm path this many times slower than its path's fastest rate predicts
+     * ({@link #deoptimised}) is taken for deoptimised code: code thrown back to the interpreter
+     * or C1 is 30-250x slower, where warm code's rate moves less between shapes (a pruned
+     * LeNet-5's dense products ran at 14-48 multiply-adds a ns across its five layers).
+     */
+    static final double DEOPTIMISED = 10;
+
+    /**
+     * What a product costs whatever its work (ms), added to the rate's prediction: a small one's
+     * time is mostly this (a pruned LeNet-5's fc3 in CSR, 84 nonzeros at batch 256: 0.021 ms, 1
+     * multiply-add a ns, where fc1's 4,800 ran at 12 a ns on the same path).
+     */
+    static final double OVERHEAD_MS = 0.02;
+
+    /**
+     * Whether a candidate of {@code t} took more than {@link #DEOPTIMISED} times what its path's
+     * fastest rate (ms per unit of work) predicts for its work, plus {@link #OVERHEAD_MS}.
+     */
+    private boolean deoptimised(List<?> paths, double[] work, double[] t) {
+        if (work == null) return false;
+        for (int i = 0; i < t.length; i++) {
+            Double rate = fastest.get(paths.get(i));
+            if (rate != null && t[i] > DEOPTIMISED * (rate * work[i] + OVERHEAD_MS)) return true;
+        }
+        return false;
+    }
+
+    /** Keeps each path's fastest time per unit of work of the accepted figures {@code t}. */
+    private void remember(List<?> paths, double[] work, double[] t) {
+        if (work == null || t == null) return;
+        for (int i = 0; i < t.length; i++)
+            if (work[i] > 0 && t[i] > 0) fastest.merge(paths.get(i), t[i] / work[i], Math::min);
     }
 
     /** Whether {@link #warmTimed} has settled a key that ran {@code path}. */
@@ -343,10 +453,18 @@ public final class Settle {
         return once(key, recorded) > 0 ? recorded.last() : null;
     }
 
-    /** {@link #untilStable(Pass)}, returning the last pass's figures; null when the budget is spent. */
-    public double[] untilStableTimed(Pass pass) {
-        Recorded recorded = new Recorded(pass);
-        return untilStable(recorded) > 0 ? recorded.last() : null;
+    /**
+     * {@link #untilStable(Pass)}, returning the figures of its last {@code keep} passes after the
+     * first (fewer where it ran fewer), oldest first; null when the budget is spent. When the loop
+     * ended stable, its last {@link #STABLE_IN_A_ROW} + 1 passes are each within
+     * {@link #TOLERANCE} of the one before with the JIT quiet: as good as rounds timed after it,
+     * so a caller timing in best-of rounds ({@link WholeModelCheck#measure}) counts them as
+     * rounds instead of timing again. The first pass is the cold baseline, never a round.
+     */
+    public double[][] untilStableTimed(Pass pass, int keep) {
+        if (keep < 1) throw new IllegalArgumentException("keep at least one pass, got " + keep);
+        Recorded recorded = new Recorded(pass, keep);
+        return untilStable(recorded) > 0 ? recorded.lastButFirst() : null;
     }
 
     /**
@@ -382,9 +500,10 @@ public final class Settle {
      * (134x the steady 0.010 ms) in exactly that window: the planner's batch-1 GEMVs had C2
      * compile {@code Sgemm}'s small-row path on a profile where B was always transposed, the
      * model's own forward then took the other branch and deoptimised it, and five passes of the
-     * C1 code were all within 25% of each other. A pass during which the JIT finished compiling
-     * something, or after which it is still compiling ({@link #jitActivity}), is therefore never
-     * counted stable.
+     * C1 code were all within 25% of each other (while C2 compiled the small-row path again). A
+     * pass before or after which the JIT is compiling the timed code ({@link #jitActivity}) is
+     * therefore never counted stable, and after such a pass the loop waits for the JIT to hold
+     * still ({@link #untilJitQuiet}) before the next one: one read per pass while it is quiet.
      */
     static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();
@@ -398,13 +517,41 @@ public final class Settle {
             passes++;
             // one read per pass: the one after this pass is the one before the next
             long jitAfter = jit.getAsLong();
-            boolean stable = jitAfter == jitBefore;
-            jitBefore = jitAfter;
+            boolean jitMoved = jitAfter != jitBefore, stable = !jitMoved;
             for (int i = 0; i < t.length; i++) stable &= t[i] < TOLERANCE * prev[i] && t[i] > prev[i] / TOLERANCE;
             stableInARow = stable ? stableInARow + 1 : 0;
             if (stableInARow == STABLE_IN_A_ROW) break;
             prev = t;
+            // the JIT moved: wait for it to hold still rather than run passes that cannot count
+            jitBefore = jitMoved ? untilJitQuiet(jitAfter, clock, jit, start, capNanos) : jitAfter;
         }
         return passes;
+    }
+
+    /** Pause between two reads of the JIT signal while it moves ({@link #untilJitQuiet}). */
+    static final long POLL_NANOS = 2_000_000;
+
+    /**
+     * Waits, reading {@code jit} every {@link #POLL_NANOS}, until two reads in a row agree (no
+     * compilation of the timed code running or queued at either), or until {@code capNanos} by
+     * {@code clock} have passed since {@code start}; the last read. {@code last}: the read that
+     * showed the JIT moving.
+     *
+     * <p>Why wait instead of running passes: a pass after which the JIT is compiling the timed
+     * code cannot be stable, and the compilation it waits for runs on a compiler thread that the
+     * passes' products (on every core) compete with. On the shared 2-core machine a C2 compile of
+     * CsrMatrix's product took several 120-260 ms passes of a pruned LeNet-5's fc1, each one
+     * thrown away. Nothing a pass runs changes a compilation already queued (it works from the
+     * profile taken when it was queued), so the passes resume when the queue holds none.
+     */
+    static long untilJitQuiet(long last, LongSupplier clock, LongSupplier jit, long start, long capNanos) {
+        // the poll count bounds the wait where the clock does not move (a test's scripted clock)
+        for (long polls = 0; polls < Math.max(1, capNanos / POLL_NANOS) && clock.getAsLong() - start < capNanos; polls++) {
+            LockSupport.parkNanos(POLL_NANOS);
+            long now = jit.getAsLong();
+            if (now == last) return now;
+            last = now;
+        }
+        return last;
     }
 }

@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * format's product of one kind), untimed passes run until the figures are stable
  * ({@link Settle#warmTimed}: about 2 s each and 10 s per JVM at most), so that a layer is not judged
  * on code the JIT is still compiling; a later shape on warm paths is timed again only while the JIT
- * moved during its pass.
+ * was compiling the timed code around its pass, or a candidate ran far slower than its path's
+ * rate predicts for its multiply-adds (code the JIT threw away for the new shape).
  */
 public final class SparsePlanner {
 
@@ -200,8 +201,10 @@ public final class SparsePlanner {
         // quick options (minMillis 0) promise no reliable figures: they are not settled either;
         // otherwise the settle's last pass is the timing
         Settle.Pass timing = () -> timer.time(candidates, x, y, n, batchMajor);
+        // each candidate's multiply-adds: the settle's measure of deoptimised code on a warm path (Settle.DEOPTIMISED)
+        double[] work = candidates.stream().mapToDouble(m -> (m instanceof DenseMatrix ? (double) rows * cols : (double) m.nonZeros()) * n).toArray();
         double[] ms = options.minMillis() <= 0 ? timing.run()
-                : settle.warmTimed(codePaths(candidates.stream().map(SparsePlanner::label).toList(), n, batchMajor), timing);
+                : settle.warmTimed(codePaths(candidates.stream().map(SparsePlanner::label).toList(), n, batchMajor), work, timing);
         List<Timing> timings = new ArrayList<>();
         int best = 0;
         String force = options.force();
@@ -249,9 +252,20 @@ public final class SparsePlanner {
     private static volatile boolean warmedUp;
 
     /**
-     * Once per JVM, before the first timing: runs every format's products on a small matrix until
-     * the JIT has had the chance to compile them (at most ~1.5 s). Without it the first layer
-     * planned was timed on interpreted Vector API code, 100x slower, and got an arbitrary format.
+     * Rounds of every product in {@link #warmUpKernels} (fewer where 1.5 s run out first): the
+     * first may run interpreted, the later ones in profiling C1 code, each taking every branch.
+     */
+    static final int WARM_UP_ROUNDS = 3;
+
+    /**
+     * Once per JVM, before the first timing: runs every format's products on a small matrix
+     * {@link #WARM_UP_ROUNDS} times (at most 1.5 s), so that every vector loop and scalar tail is
+     * in the profile the JIT compiles the kernels from. Written before the settle loop, it ran
+     * for its whole 1.5 s (about 10 rounds on the shared 2-core box: the first, interpreted,
+     * takes ~0.6 s) to get the kernels compiled before the first layer was timed; the settle loop
+     * ({@link Settle#warmTimed}) now waits for exactly the compilations a layer's timing needs,
+     * and the extra rounds only queued C2 compilations of paths the model may never run (N:M,
+     * both products, four batch widths) ahead of the ones it does on the one C2 thread.
      */
     static synchronized void warmUpKernels() {
         if (warmedUp) return;
@@ -266,7 +280,7 @@ public final class SparsePlanner {
         float[] x = SparseBench.randomSparse(maxN, size, 0.0, 12);
         float[] y = new float[maxN * size];
         long start = System.nanoTime();
-        for (int i = 0; i < 1500 && System.nanoTime() - start < 1_500_000_000L; i++)
+        for (int i = 0; i < WARM_UP_ROUNDS && System.nanoTime() - start < 1_500_000_000L; i++)
             for (SparseMatrix m : all)
                 for (int n : new int[]{1, 5, 64, 85}) { // 85 = 64 + 16 + 5: every vector loop and tail
                     m.multiply(x, n, y);

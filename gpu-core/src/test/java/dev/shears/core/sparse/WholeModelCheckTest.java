@@ -96,10 +96,24 @@ class WholeModelCheckTest {
         Settle settle = new Settle(() -> 0L, 1_000, 10_000);
         WholeModelCheck settled = WholeModelCheck.measure(() -> runs[0]++, () -> runs[1]++, coldDenseThenWarm(), 3, 0.05, settle);
         assertEquals(new WholeModelCheck(10, 9.8, false), settled, "judged warm: within the margin, reverted");
-        // settle: dense 40, 20 (moved), 12 (moved), 10 (stable once), 10 (twice): 5 passes, the last of them the first
-        // round; then the 2 other rounds
-        assertEquals(7, runs[0], "dense forwards: 5 settle passes (the last one a round) and 2 rounds more");
-        assertEquals(7, runs[1], "planned forwards alike, one per dense forward");
+        // settle: dense 40, 20 (moved), 12 (moved), 10 (stable once), 10 (twice): 5 passes, the last three of them the
+        // three rounds (best 10), none more
+        assertEquals(5, runs[0], "dense forwards: 5 settle passes, the last three the rounds");
+        assertEquals(5, runs[1], "planned forwards alike, one per dense forward");
+    }
+
+    /**
+     * A settle cut short by its cap (here after its second pass) gives the rounds it ran after
+     * the cold first pass, and the rest are timed: the check still decides on three rounds.
+     */
+    @Test void aSettleCutShortGivesWhatItRanAndTheRestAreTimed() {
+        int[] runs = new int[2];
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        Settle capped = new Settle(() -> now.addAndGet(100), 150, 10_000);
+        WholeModelCheck check = WholeModelCheck.measure(() -> runs[0]++, () -> runs[1]++, coldDenseThenWarm(), 3, 0.05, capped);
+        // settle: 40 (baseline), 20 (cap reached): one round (20); two rounds more: 12, 10
+        assertEquals(new WholeModelCheck(10, 9.8, false), check);
+        assertEquals(4, runs[0], "2 settle passes and 2 rounds more");
     }
 
     /** A settle whose budget is spent times the check as it comes (the rounds alone). */
