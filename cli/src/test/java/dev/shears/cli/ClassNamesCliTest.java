@@ -127,6 +127,40 @@ class ClassNamesCliTest {
         }
     }
 
+    /**
+     * 11 folders for the model's 10 named outputs: the folder the model lacks is named (it was "has 10 outputs, but the --data labels
+     * go up to 10", which left the user to find the extra folder), for eval and for a prune starting from the model.
+     */
+    @Test @Order(3)
+    void moreFoldersThanOutputsNamesTheUnknownFolder() throws Exception {
+        Path eleven = testOf("eleven", ITEMS);
+        Files.move(eleven.resolve("test/Coat"), eleven.resolve("test/Hat"));
+        write(eleven.resolve("test"), DataSources.bundledFashionMnist().test().head(300), Set.of("Coat"));
+        CliRun r = shears("eval", "--model", trained.toString(), "--data", eleven.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("has class folders the model --model model.shears was not trained on: \"Hat\""), r.err());
+        assertFalse(r.err().contains("outputs"), r.err());
+
+        Path train = dir.resolve("eleven-train");
+        Files.createDirectories(train);
+        copyTree(eleven.resolve("test"), train.resolve("train"));
+        copyTree(eleven.resolve("test"), train.resolve("test"));
+        r = shears("prune", "--model", trained.toString(), "--data", train.toString(), "--sparsity", "0.5", "--epochs", "1",
+                "--out", dir.resolve("eleven-out").toString(), "--backend", "cpu", "--quiet");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("was not trained on: \"Hat\""), r.err());
+    }
+
+    static void copyTree(Path from, Path to) throws Exception {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t);
+            }
+        }
+    }
+
     /** prune from the named checkpoint on 3 of its folders: trained against the outputs of their names, and the result keeps all 10 names. */
     @Test @Order(4)
     void pruneFromANamedModelKeepsItsNames() throws Exception {
