@@ -107,7 +107,7 @@ final class PruneCommand implements Callable<Integer> {
         if (run.resume) ResumePoint.checkRecipeBeforeData("prune", run.out, r); // a wrong flag is said before the data decodes, not after
         Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
-            var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
+            var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches(), augment.given());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }

@@ -44,7 +44,7 @@ final class TrainCommand implements Callable<Integer> {
         if (run.resume) ResumePoint.checkRecipeBeforeData("train", run.out, r); // a wrong flag is said before the data decodes, not after
         Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
         try (Backend be = backendOption.open(System.err)) {
-            var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);
+            var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0], augment.given());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }
