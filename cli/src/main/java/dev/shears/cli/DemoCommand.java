@@ -94,7 +94,8 @@ final class DemoCommand implements Callable<Integer> {
         RunOptions.requireOutFolder(out); // before the data loads and the dense phase trains, as train and prune do
         ExistingRun.refuse("--out " + out, out, overwrite, false);
         ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);
-        Split split = DataSources.load(data, new DecodeLine(new Progress(System.err, quiet)));
+        Progress bar = new Progress(System.err, quiet);
+        Split split = DecodeLine.load(data, bar, Interruption.forLoading(null, null, System.err, bar));
         var err = System.err;
         var stdout = spec.commandLine().getOut();
         err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"

@@ -71,7 +71,8 @@ final class EvalCommand implements Callable<Integer> {
             if (p != Precision.FP32 && !(be instanceof CudaBackend))
                 throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
-            Dataset test = DataSources.loadTest(data, new DecodeLine(new Progress(err, false)));
+            Progress bar = new Progress(err, false);
+            Dataset test = DecodeLine.loadTest(data, bar, Interruption.forLoading(null, null, err, bar));
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
             Model model = src.model();

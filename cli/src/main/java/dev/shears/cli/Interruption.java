@@ -19,6 +19,12 @@ import java.util.regex.Pattern;
  * first); which of the two it holds does not change the command that continues the run. It is
  * registered from the first epoch's start ({@link #epochStarted}) and removed when the run ends,
  * however it ends ({@link #disarm}), so a command that trains nothing never has one.
+ *
+ * <p>Loading the data comes before that, and decoding a folder of images can take minutes: while
+ * {@code --data} loads ({@link #forLoading}, {@link DecodeLine#load}) a hook of its own says what
+ * was being loaded and how many images were decoded, that nothing was saved yet, and with
+ * {@code --resume} that the saved run is untouched and the same command continues it. Any bar on
+ * the screen is ended first ({@link Progress#interrupted}), so the message does not land on it.
  */
 final class Interruption {
     /** The checkpoint the run saves each epoch into. */
@@ -26,26 +32,59 @@ final class Interruption {
     /** The command line that started the run (after "shears"), or null where the command has no --resume (the demo). */
     private final List<String> args;
     private final PrintStream err;
+    /** The bar the command draws (ended before the message), or null. */
+    private final Progress progress;
     private final Thread hook = new Thread(this::fire, "shears-interrupted-run");
 
     // written by the training thread, read by the hook's
     private volatile int epoch, epochs, saved, saving;
     private volatile boolean finished, armed;
+    // the loading phase (forLoading): what is loading, and images decoded of how many (total 0: not decoding images yet)
+    private volatile String loading;
+    private volatile int decoded, toDecode;
 
     /**
-     * @param saved the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
+     * @param saved    the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
+     * @param progress the run's progress bar, ended before the message; null for none
      */
-    Interruption(Path checkpoint, List<String> args, int saved, PrintStream err) {
+    Interruption(Path checkpoint, List<String> args, int saved, PrintStream err, Progress progress) {
         this.checkpoint = checkpoint;
         this.args = args == null ? null : List.copyOf(args);
         this.saved = saved;
         this.err = err;
+        this.progress = progress;
     }
+
+    /**
+     * What a command says when a signal stops it while {@code --data} loads ({@link #loading}).
+     *
+     * @param savedRun the checkpoint {@code --resume} continues from, which the load has not touched; null for a fresh
+     *                 run or a command that writes no run (eval)
+     * @param args     the command line (after "shears"), printed to continue a resumed run; ignored without savedRun
+     */
+    static Interruption forLoading(Path savedRun, List<String> args, PrintStream err, Progress progress) {
+        return new Interruption(savedRun, savedRun == null ? null : args, 0, err, progress);
+    }
+
+    /** {@code what} (the --data value, or one split of an image folder: "DIR (train)") starts loading; the first call registers the hook. */
+    void loading(String what, int total) {
+        loading = what;
+        toDecode = total;
+        decoded = 0;
+        arm();
+    }
+
+    /** {@code done} of the images being loaded are decoded. */
+    void decoded(int done) { decoded = done; }
 
     /** Epoch {@code e} of {@code n} starts; the first one registers the hook. */
     void epochStarted(int e, int n) {
         epoch = e;
         epochs = n;
+        arm();
+    }
+
+    private void arm() {
         if (armed) return;
         try {
             Runtime.getRuntime().addShutdownHook(hook);
@@ -85,11 +124,31 @@ final class Interruption {
 
     private void fire() {
         FIRED.set(true);
-        String m = message(args == null ? null : "shears " + shellQuote(withResume(args)), checkpoint, epoch, epochs, saved, saving, finished);
+        String resume = args == null ? null : "shears " + shellQuote(withResume(args));
+        String m = loading != null ? loadingMessage(loading, decoded, toDecode, checkpoint, resume)
+                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
         if (m == null) return;
-        err.println();
+        if (progress != null) progress.interrupted(); // ends a bar drawn in place, and stops the threads still drawing it
+        else err.println();
         err.println(m);
         err.flush();
+    }
+
+    /**
+     * What to say when the command is interrupted while its data loads.
+     *
+     * @param what          the --data value, or the split of an image folder being decoded ("DIR (train)")
+     * @param decoded       images decoded so far
+     * @param total         images to decode; 0 before an image folder's decoding starts (or for data that is not images)
+     * @param savedRun      the checkpoint a --resume continues from, or null
+     * @param resumeCommand the command that continues it (with savedRun)
+     */
+    static String loadingMessage(String what, int decoded, int total, Path savedRun, String resumeCommand) {
+        String where = total > 0
+                ? String.format(Locale.ROOT, "interrupted while loading %s: %d of %s decoded", what, decoded, Plural.of(total, "image"))
+                : "interrupted while loading " + what;
+        if (savedRun == null) return where + "; nothing was saved yet";
+        return where + "; nothing new was saved, and the run saved in " + savedRun + " is untouched; continue with: " + resumeCommand;
     }
 
     /**

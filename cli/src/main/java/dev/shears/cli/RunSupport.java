@@ -196,7 +196,7 @@ final class RunSupport {
         double before = earlier;
         AtomicReference<TrainingState> lastSaved = new AtomicReference<>(control.resume() == null ? null : control.resume().state());
         // a Ctrl-C or SIGTERM from the first epoch's start to the final save says where the run is saved and how to continue it
-        Interruption interruption = new Interruption(ckpt, control.args(), control.resume() == null ? 0 : control.resume().state().epoch(), err);
+        Interruption interruption = new Interruption(ckpt, control.args(), control.resume() == null ? 0 : control.resume().state().epoch(), err, progress);
         trainer.saveEachEpoch(state -> {
             long s0 = System.nanoTime();
             labels.put(ResumePoint.SECONDS, Double.toString(before + (s0 - t0) / 1e9));

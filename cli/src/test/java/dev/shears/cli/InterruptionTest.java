@@ -61,6 +61,17 @@ class InterruptionTest {
     }
 
     @Test
+    void whileLoadingSaysWhatAndHowManyImagesAndThatNothingWasSaved() {
+        assertEquals("interrupted while loading /data/pets (train): 412 of 2000 images decoded; nothing was saved yet",
+                Interruption.loadingMessage("/data/pets (train)", 412, 2000, null, null));
+        assertEquals("interrupted while loading --data /data/pets; nothing was saved yet",
+                Interruption.loadingMessage("--data /data/pets", 0, 0, null, null), "before the images decode (listing, headers)");
+        assertEquals("interrupted while loading /data/pets (test): 1 of 1 image decoded; nothing new was saved, and the run saved in"
+                        + " runs/p/model.shears is untouched; continue with: " + CMD,
+                Interruption.loadingMessage("/data/pets (test)", 1, 1, CKPT, CMD));
+    }
+
+    @Test
     void resumeIsAddedOnceAndOverwriteDropped() {
         assertEquals(List.of("prune", "--out", "p", "--resume"), Interruption.withResume(List.of("prune", "--out", "p")));
         assertEquals(List.of("prune", "--resume", "--out", "p"), Interruption.withResume(List.of("prune", "--resume", "--out", "p")));
