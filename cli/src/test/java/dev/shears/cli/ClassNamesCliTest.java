@@ -93,6 +93,45 @@ class ClassNamesCliTest {
         assertEquals(SORTED, Checkpoint.read(trained, CpuBackend.create()).model().classNames());
         JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
         assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<b>classes</b></td><td>10: 0 Ankle boot, 1 Bag, 2 Coat,"), html);
+    }
+
+    /** eval names the model's classes and scores each: the per-class figures add up to the whole, and name the folders. */
+    @Test @Order(2)
+    void evalGivesTheClassNamesAndTheAccuracyOfEachClass() throws Exception {
+        JsonNode all = eval(items);
+        assertEquals(SORTED, JSON.convertValue(all.get("classNames"), List.class));
+        JsonNode per = all.get("perClass");
+        assertEquals(10, per.size());
+        long correct = 0, total = 0;
+        for (int c = 0; c < 10; c++) {
+            JsonNode row = per.get(c);
+            assertEquals(c, row.get("index").asInt());
+            assertEquals(SORTED.get(c), row.get("name").asText());
+            try (var files = Files.list(items.resolve("test").resolve(SORTED.get(c)))) {
+                assertEquals(files.count(), row.get("total").asLong(), "the samples of the folder " + SORTED.get(c));
+            }
+            assertEquals((double) row.get("correct").asLong() / row.get("total").asLong(), row.get("accuracy").asDouble(), 1e-12);
+            correct += row.get("correct").asLong();
+            total += row.get("total").asLong();
+        }
+        assertEquals(all.get("samples").asLong(), total);
+        assertEquals(correct(all), correct, 1e-6, "the classes' correct answers add up to the accuracy's");
+
+        // 3 of the folders: rows for those 3 only, at the model's indices of their names
+        JsonNode three = eval(testOf("three-per-class", "Bag", "Sandal", "Trouser"));
+        assertEquals(List.of(1, 5, 9), three.get("perClass").findValues("index").stream().map(JsonNode::asInt).toList());
+        assertEquals(SORTED, JSON.convertValue(three.get("classNames"), List.class), "the model's names, all 10");
+
+        CliRun text = shears("eval", "--model", trained.toString(), "--data", items.toString(), "--backend", "cpu");
+        assertEquals(0, text.code(), text.err());
+        List<String> lines = text.out().lines().toList();
+        assertEquals("per class (correct/total, accuracy):", lines.get(1), text.out());
+        assertEquals(12, lines.size(), text.out());
+        JsonNode bag = per.get(1);
+        assertTrue(lines.contains(String.format(java.util.Locale.ROOT, "  Bag         %2d/%-2d  %6.2f%%", bag.get("correct").asLong(),
+                bag.get("total").asLong(), 100 * bag.get("accuracy").asDouble())), text.out());
     }
 
     /**
