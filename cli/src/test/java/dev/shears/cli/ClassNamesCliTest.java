@@ -161,7 +161,7 @@ class ClassNamesCliTest {
         for (String command : new String[] {"eval", "sensitivity"}) {
             CliRun r = shears(command, "--model", trained.toString(), "--data", hats.toString(), "--backend", "cpu");
             assertEquals(2, r.code(), command + ": " + r.err());
-            assertTrue(r.err().contains("has class folders the model --model model.shears was not trained on: \"Hat\"; the model's classes are"
+            assertTrue(r.err().contains("has class folders the model --model " + trained + " was not trained on: \"Hat\"; the model's classes are"
                     + " \"Ankle boot\", \"Bag\", \"Coat\""), r.err());
         }
     }
@@ -177,7 +177,7 @@ class ClassNamesCliTest {
         write(eleven.resolve("test"), DataSources.bundledFashionMnist().test().head(300), Set.of("Coat"));
         CliRun r = shears("eval", "--model", trained.toString(), "--data", eleven.toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("has class folders the model --model model.shears was not trained on: \"Hat\""), r.err());
+        assertTrue(r.err().contains("has class folders the model --model " + trained + " was not trained on: \"Hat\""), r.err());
         assertFalse(r.err().contains("outputs"), r.err());
 
         Path train = dir.resolve("eleven-train");
@@ -188,6 +188,19 @@ class ClassNamesCliTest {
                 "--out", dir.resolve("eleven-out").toString(), "--backend", "cpu", "--quiet");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("was not trained on: \"Hat\""), r.err());
+
+        // a 3-class model with names on data without names (IDX) of 10 classes: the count, the model's path as given, and its classes
+        Path three = dir.resolve("three-classes");
+        var split = DataSources.bundledFashionMnist();
+        write(three.resolve("train"), split.train().head(300), Set.of("Bag", "Sandal", "Trouser"));
+        write(three.resolve("test"), split.test().head(100), Set.of("Bag", "Sandal", "Trouser"));
+        Path small = dir.resolve("three-model");
+        assertEquals(0, shears("train", "--model", "lenet-300-100", "--data", three.toString(), "--epochs", "1", "--out", small.toString(),
+                "--backend", "cpu", "--quiet").code());
+        r = shears("eval", "--model", small.resolve("model.shears").toString(), "--data", "fashion-mnist", "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--model " + small.resolve("model.shears") + " has 3 outputs, but the --data labels go up to 9 (10 classes)"), r.err());
+        assertTrue(r.err().contains("(this one was trained on the classes \"Bag\", \"Sandal\", \"Trouser\")"), r.err());
     }
 
     static void copyTree(Path from, Path to) throws Exception {
