@@ -93,6 +93,10 @@ class ClassNamesCliTest {
         assertEquals(SORTED, Checkpoint.read(trained, CpuBackend.create()).model().classNames());
         JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
         assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
+        CliRun inspect = shears("inspect", "--model", trained.toString());
+        assertEquals("classes: 0 Ankle boot, 1 Bag, 2 Coat, 3 Dress, 4 Pullover, 5 Sandal, 6 Shirt, 7 Sneaker, 8 T-shirt, 9 Trouser",
+                inspect.out().lines().toList().get(1), inspect.out());
+        assertEquals(SORTED, JSON.convertValue(JSON.readTree(shears("inspect", "--model", trained.toString(), "--json").out()).get("classNames"), List.class));
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<b>classes</b></td><td>10: 0 Ankle boot, 1 Bag, 2 Coat,"), html);
     }
