@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * (its temporary file is deleted by {@link dev.shears.core.util.AtomicFiles}' hook, and
  * {@code model.shears} keeps the previous epoch, or already holds this one if the move happened
  * first); which of the two it holds does not change the command that continues the run. It is
- * registered from the first epoch's start ({@link #epochStarted}) and removed when the run ends,
- * however it ends ({@link #disarm}), so a command that trains nothing never has one.
+ * registered as the run starts ({@link #starting}: the test pass before training comes before
+ * epoch 1) and removed when the run ends, however it ends ({@link #disarm}), so a command that
+ * trains nothing never has one.
  *
  * <p>Loading the data comes before that, and decoding a folder of images can take minutes: while
  * {@code --data} loads ({@link #forLoading}, {@link DecodeLine#load}) a hook of its own says what
@@ -76,6 +77,15 @@ final class Interruption {
 
     /** {@code done} of the images being loaded are decoded. */
     void decoded(int done) { decoded = done; }
+
+    /**
+     * The run of {@code n} epochs is about to start: what comes before its first epoch (the test pass before training,
+     * a teacher's logits) can take a while too, and registers the hook.
+     */
+    void starting(int n) {
+        epochs = n;
+        arm();
+    }
 
     /** Epoch {@code e} of {@code n} starts; the first one registers the hook. */
     void epochStarted(int e, int n) {
@@ -155,14 +165,16 @@ final class Interruption {
      * What to say when the run is interrupted; null when there is nothing to say.
      *
      * @param resumeCommand the command that continues the run, or null where there is none (the demo)
-     * @param epoch         the epoch under way (1-based), 0 before the first starts
+     * @param epoch         the epoch under way (1-based), 0 before the first starts ({@link #starting})
+     * @param epochs        the run's epochs; 0 before it is {@link #starting}, where there is nothing to say
      * @param saved         the last epoch saved in {@code checkpoint}, 0 for none
      * @param saving        the epoch whose save is under way, 0 for none
      * @param finished      whether the finished model has been written
      */
     static String message(String resumeCommand, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
-        if (finished || epoch == 0) return null;
-        String where = epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
+        if (finished || epochs == 0) return null;
+        String where = epoch == 0 ? String.format(Locale.ROOT, "interrupted before epoch %d of %d started", saved + 1, epochs)
+                : epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
                 : epoch < epochs ? String.format(Locale.ROOT, "interrupted after epoch %d of %d", epoch, epochs)
                 : String.format(Locale.ROOT, "interrupted after the last epoch (%d), while writing the finished model", epochs);
         if (saved == 0 && saving == 0)

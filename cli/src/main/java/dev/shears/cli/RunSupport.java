@@ -260,6 +260,7 @@ final class RunSupport {
             String stop = null;
             NonFiniteLossException failure = null;
             try {
+                interruption.starting(recipe.epochs());
                 history = trainer.run();
             } catch (Paused p) {
                 // said even with --quiet: it is the outcome of the command, not progress (a script sees a pause, not a silent exit 0)

@@ -47,9 +47,18 @@ class InterruptionTest {
     }
 
     @Test
-    void saysNothingOnceFinishedOrBeforeTheFirstEpoch() {
+    void saysNothingOnceFinishedOrBeforeTheRunStarts() {
         assertNull(Interruption.message(CMD, CKPT, 30, 30, 30, 0, true));
         assertNull(Interruption.message(CMD, CKPT, 0, 0, 0, 0, false));
+    }
+
+    /** Between the data loaded and epoch 1 (the test pass before training, a teacher's logits): it said nothing there. */
+    @Test
+    void beforeTheFirstEpochOfTheRunSaysWhatIsSaved() {
+        assertEquals("interrupted before epoch 1 of 30 started: nothing was saved yet (the first save is at the end of epoch 1), so the run"
+                + " must start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 0, 30, 0, 0, false));
+        assertEquals("interrupted before epoch 5 of 30 started: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
+                Interruption.message(CMD, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
     }
 
     @Test
