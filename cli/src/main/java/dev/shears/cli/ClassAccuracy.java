@@ -35,10 +35,15 @@ final class ClassAccuracy {
         this.correct = new long[0];
     }
 
-    /** One batch's logits, [n, outputs] (any trailing shape of {@code outputs} values a sample), on {@code backend}. */
+    /**
+     * One batch's logits, [n, outputs] (any trailing shape of {@code outputs} values a sample; a tensor of more rows than
+     * the batch's n, such as a planned model's buffer for a full batch holding a shorter last one, is read for its first n), on
+     * {@code backend}.
+     */
     void batch(Backend backend, Tensor logits, int n) {
-        float[] y = backend.download(logits);
-        int outputs = y.length / n;
+        int outputs = Math.toIntExact(logits.shape().size() / logits.shape().dim(0));
+        float[] y = new float[n * outputs];
+        backend.download(logits, 0, y, 0, y.length);
         for (int i = 0; i < n; i++, next++) {
             int best = 0;
             for (int c = 1; c < outputs; c++) if (y[i * outputs + c] > y[i * outputs + best]) best = c;
