@@ -22,13 +22,21 @@ final class DecodeLine implements ImageFolder.DecodeProgress {
         this.interruption = interruption;
     }
 
-    /** Train and test sets of {@code data} ({@link DataSources#load}), with the bar and the interruption message while they load. */
+    /**
+     * Train and test sets of {@code data} ({@link DataSources#load}), with the bar and the interruption message while they
+     * load; the message then stays, saying the run had not started, until the run's own takes over as it starts
+     * ({@link Interruption#starting}) or the command returns.
+     */
     static Split load(String data, Progress progress, Interruption interruption) {
         interruption.loading("--data " + data, 0);
+        boolean done = false;
         try {
-            return DataSources.load(data, new DecodeLine(progress, interruption));
+            Split s = DataSources.load(data, new DecodeLine(progress, interruption));
+            done = true;
+            return s;
         } finally {
-            interruption.disarm(); // loaded (or failed, saying so itself): a run registers its own hook from its first epoch
+            if (done) interruption.loaded("--data " + data);
+            else interruption.disarm(); // the load failed, saying so itself
         }
     }
 

@@ -43,6 +43,11 @@ final class Interruption {
     // the loading phase (forLoading): what is loading, and images decoded of how many (total 0: not decoding images yet)
     private volatile String loading;
     private volatile int decoded, toDecode;
+    /** The data has loaded and the run is being set up (the model, the backend): the run's own hook takes over as it starts. */
+    private volatile boolean loaded;
+
+    /** The hook registered now, if any: one at a time, the run's taking over from the loading one ({@link #arm}). */
+    private static final java.util.concurrent.atomic.AtomicReference<Interruption> ACTIVE = new java.util.concurrent.atomic.AtomicReference<>();
 
     /**
      * @param saved    the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
@@ -79,6 +84,15 @@ final class Interruption {
     void decoded(int done) { decoded = done; }
 
     /**
+     * {@code what} has loaded and the run is being set up (the backend, the model): the hook stays until the run's own
+     * takes over ({@link #starting}), or the command returns ({@link #disarmAll}).
+     */
+    void loaded(String what) {
+        loading = what;
+        loaded = true;
+    }
+
+    /**
      * The run of {@code n} epochs is about to start: what comes before its first epoch (the test pass before training,
      * a teacher's logits) can take a while too, and registers the hook.
      */
@@ -94,6 +108,7 @@ final class Interruption {
         arm();
     }
 
+    /** Registers the hook, removing the one registered before it (the loading phase's, when the run's own starts). */
     private void arm() {
         if (armed) return;
         try {
@@ -101,7 +116,10 @@ final class Interruption {
             armed = true;
         } catch (IllegalStateException alreadyShuttingDown) {
             // the JVM is stopping already: there is no hook to add, and the run stops with it
+            return;
         }
+        Interruption before = ACTIVE.getAndSet(this);
+        if (before != null && before != this) before.disarm();
     }
 
     /** The save of epoch {@code e} begins. */
@@ -120,11 +138,24 @@ final class Interruption {
     void disarm() {
         if (!armed) return;
         armed = false;
+        ACTIVE.compareAndSet(this, null);
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or ran: it said what it had to
         }
+    }
+
+    /** Whether the hook is registered. */
+    boolean armed() { return armed; }
+
+    /**
+     * Removes whichever hook is registered: the command has returned (normally, or failing with its own message), and
+     * the {@code System.exit} that follows runs shutdown hooks too. {@link Shears#execute} calls it.
+     */
+    static void disarmAll() {
+        Interruption i = ACTIVE.getAndSet(null);
+        if (i != null) i.disarm();
     }
 
     /** Whether a run's hook has fired: the JVM is stopping on a signal, after saying how to continue. */
@@ -135,7 +166,7 @@ final class Interruption {
     private void fire() {
         FIRED.set(true);
         String resume = args == null ? null : "shears " + shellQuote(withResume(args));
-        String m = loading != null ? loadingMessage(loading, decoded, toDecode, checkpoint, resume)
+        String m = loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
                 : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
         if (m == null) return;
         if (progress != null) progress.interrupted(); // ends a bar drawn in place, and stops the threads still drawing it
@@ -148,13 +179,15 @@ final class Interruption {
      * What to say when the command is interrupted while its data loads.
      *
      * @param what          the --data value, or the split of an image folder being decoded ("DIR (train)")
+     * @param loaded        the data has loaded, and the run is being set up
      * @param decoded       images decoded so far
      * @param total         images to decode; 0 before an image folder's decoding starts (or for data that is not images)
      * @param savedRun      the checkpoint a --resume continues from, or null
      * @param resumeCommand the command that continues it (with savedRun)
      */
-    static String loadingMessage(String what, int decoded, int total, Path savedRun, String resumeCommand) {
-        String where = total > 0
+    static String loadingMessage(String what, boolean loaded, int decoded, int total, Path savedRun, String resumeCommand) {
+        String where = loaded ? "interrupted after loading " + what + ", before the run started"
+                : total > 0
                 ? String.format(Locale.ROOT, "interrupted while loading %s: %d of %s decoded", what, decoded, Plural.of(total, "image"))
                 : "interrupted while loading " + what;
         if (savedRun == null) return where + "; nothing was saved yet";

@@ -72,12 +72,40 @@ class InterruptionTest {
     @Test
     void whileLoadingSaysWhatAndHowManyImagesAndThatNothingWasSaved() {
         assertEquals("interrupted while loading /data/pets (train): 412 of 2000 images decoded; nothing was saved yet",
-                Interruption.loadingMessage("/data/pets (train)", 412, 2000, null, null));
+                Interruption.loadingMessage("/data/pets (train)", false, 412, 2000, null, null));
         assertEquals("interrupted while loading --data /data/pets; nothing was saved yet",
-                Interruption.loadingMessage("--data /data/pets", 0, 0, null, null), "before the images decode (listing, headers)");
+                Interruption.loadingMessage("--data /data/pets", false, 0, 0, null, null), "before the images decode (listing, headers)");
         assertEquals("interrupted while loading /data/pets (test): 1 of 1 image decoded; nothing new was saved, and the run saved in"
                         + " runs/p/model.shears is untouched; continue with: " + CMD,
-                Interruption.loadingMessage("/data/pets (test)", 1, 1, CKPT, CMD));
+                Interruption.loadingMessage("/data/pets (test)", false, 1, 1, CKPT, CMD));
+    }
+
+    /** Loaded, the backend and the model being set up: it said nothing there until the run's hook registered at epoch 1. */
+    @Test
+    void afterLoadingBeforeTheRunStarted() {
+        assertEquals("interrupted after loading --data /data/pets, before the run started; nothing was saved yet",
+                Interruption.loadingMessage("--data /data/pets", true, 2000, 2000, null, null));
+        assertEquals("interrupted after loading --data /data/pets, before the run started; nothing new was saved, and the run saved in"
+                + " runs/p/model.shears is untouched; continue with: " + CMD, Interruption.loadingMessage("--data /data/pets", true, 0, 0, CKPT, CMD));
+    }
+
+    /** One hook at a time: the run's takes over from the loading one as the run starts, and none is left once the command returns. */
+    @Test
+    void theRunsHookTakesOverFromTheLoadingOne() {
+        Interruption load = Interruption.forLoading(null, null, System.err, null), run = new Interruption(CKPT, null, 0, System.err, null);
+        try {
+            load.loading("--data d", 0);
+            load.loaded("--data d");
+            assertTrue(load.armed());
+            run.starting(3);
+            assertTrue(run.armed());
+            assertFalse(load.armed(), "removed as the run's registered");
+            Interruption.disarmAll();
+            assertFalse(run.armed());
+        } finally {
+            load.disarm();
+            run.disarm();
+        }
     }
 
     @Test
