@@ -73,7 +73,8 @@ final class EvalCommand implements Callable<Integer> {
                 throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
             Progress bar = new Progress(err, false);
-            Dataset test = DecodeLine.loadTest(data, bar, Interruption.forLoading(null, null, err, bar));
+            Interruption onSignal = Interruption.forLoading(null, null, err, bar);
+            Dataset test = DecodeLine.loadTest(data, bar, onSignal);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
             Model model = src.model();
@@ -91,7 +92,9 @@ final class EvalCommand implements Callable<Integer> {
             double planSecs = 0; // --sparse: choosing the formats, before the test set runs
             // 10,000 images through a CNN take several seconds on two cores: show they are moving
             ClassAccuracy perClass = new ClassAccuracy(test.labels());
-            EvalProgress progress = new EvalProgress(new Progress(err, false), test.count()).tallying(perClass, model.backend());
+            // a Ctrl-C says how far it got, on the line below the bar (Shears.execute removes the hook when eval returns)
+            onSignal.working("evaluating " + src.description() + " on " + test.name(), test.count(), "sample");
+            EvalProgress progress = new EvalProgress(bar, test.count()).tallying(perClass, model.backend()).telling(onSignal);
             if (sparse) {
                 SparseEval.Outcome o = SparseEval.evaluate(model, test, batch, p, err, progress); // caps batch to the test set
                 r = o.result();

@@ -25,6 +25,8 @@ final class EvalProgress {
     /** Per-class tally of the scored batches ({@link #tallying}), or null. */
     private ClassAccuracy perClass;
     private Backend backend;
+    /** Told the samples done, for what a Ctrl-C says ({@link Interruption#working}), or null. */
+    private Interruption interruption;
 
     EvalProgress(Progress progress, int total) {
         this.progress = progress;
@@ -38,17 +40,24 @@ final class EvalProgress {
         return this;
     }
 
+    /** Also tells {@code interruption} the samples done (it says how far the evaluation got if a signal stops it); returns this. */
+    EvalProgress telling(Interruption interruption) {
+        this.interruption = interruption;
+        return this;
+    }
+
     /**
      * {@code forwardUntil} (a batch [n, ...] and the node to stop at, to its output) that also counts the n samples, and
      * tallies their answers per class where asked ({@link #tallying}; the evaluator asks for its logits node only).
      */
     BiFunction<Tensor, String, Tensor> counting(BiFunction<Tensor, String, Tensor> forwardUntil) {
-        if (progress == null && perClass == null) return forwardUntil;
+        if (progress == null && perClass == null && interruption == null) return forwardUntil;
         return (x, node) -> {
             Tensor out = forwardUntil.apply(x, node);
             int n = x.shape().dim(0);
             if (perClass != null) perClass.batch(backend, out, n);
             done += n;
+            if (interruption != null) interruption.decoded(done);
             if (progress != null) progress.update("eval", done, total, "samples");
             return out;
         };

@@ -45,6 +45,8 @@ final class Interruption {
     private volatile int decoded, toDecode;
     /** The data has loaded and the run is being set up (the model, the backend): the run's own hook takes over as it starts. */
     private volatile boolean loaded;
+    // a command's work that writes nothing, after the load (eval's test pass): "evaluating X on Y", counted in decoded of toDecode units
+    private volatile String task, unit;
 
     /** The hook registered now, if any: one at a time, the run's taking over from the loading one ({@link #arm}). */
     private static final java.util.concurrent.atomic.AtomicReference<Interruption> ACTIVE = new java.util.concurrent.atomic.AtomicReference<>();
@@ -80,8 +82,20 @@ final class Interruption {
         arm();
     }
 
-    /** {@code done} of the images being loaded are decoded. */
+    /** {@code done} of the images being loaded are decoded (or of the units of the {@link #working} task done). */
     void decoded(int done) { decoded = done; }
+
+    /**
+     * The command goes on with {@code task} ("evaluating model.shears on pets (test)"), {@code total} {@code unit}s of it,
+     * counted with {@link #decoded}; it writes nothing, and the hook (registered again) says how far it got.
+     */
+    void working(String task, int total, String unit) {
+        this.unit = unit;
+        toDecode = total;
+        decoded = 0;
+        this.task = task;
+        arm();
+    }
 
     /**
      * {@code what} has loaded and the run is being set up (the backend, the model): the hook stays until the run's own
@@ -165,14 +179,21 @@ final class Interruption {
 
     private void fire() {
         FIRED.set(true);
-        String resume = args == null ? null : "shears " + shellQuote(withResume(args));
-        String m = loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
-                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
+        String m = message();
         if (m == null) return;
         if (progress != null) progress.interrupted(); // ends a bar drawn in place, and stops the threads still drawing it
         else err.println();
         err.println(m);
         err.flush();
+    }
+
+    /** What the hook says now; null for nothing. */
+    String message() {
+        if (task != null)
+            return String.format(Locale.ROOT, "interrupted while %s: %d of %s done; nothing was written", task, decoded, Plural.of(toDecode, unit));
+        String resume = args == null ? null : "shears " + shellQuote(withResume(args));
+        return loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
+                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
     }
 
     /**

@@ -108,6 +108,25 @@ class InterruptionTest {
         }
     }
 
+    /** eval's test pass, told by EvalProgress as batches return: how far it got, and that it writes nothing. */
+    @Test
+    void whileEvaluatingSaysHowManySamples() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("evaluating model.shears on pets (test)", 750, "sample");
+            EvalProgress p = new EvalProgress(null, 750).telling(i);
+            var step = p.counting((x, node) -> x);
+            try (var be = dev.shears.core.cpu.CpuBackend.create()) {
+                step.apply(be.allocate(dev.shears.core.tensor.Shape.of(256, 4), dev.shears.core.tensor.DType.FLOAT32), "out");
+            }
+            assertEquals("interrupted while evaluating model.shears on pets (test): 256 of 750 samples done; nothing was written", i.message());
+            assertTrue(i.armed());
+        } finally {
+            Interruption.disarmAll();
+        }
+        assertFalse(i.armed());
+    }
+
     @Test
     void resumeIsAddedOnceAndOverwriteDropped() {
         assertEquals(List.of("prune", "--out", "p", "--resume"), Interruption.withResume(List.of("prune", "--out", "p")));
