@@ -22,6 +22,11 @@ final class AugmentOption {
                     + " Needs image samples ([C, H, W] or [H, W]). Flipping suits clothes and photographs, not digits or text: leave it out there.")
     String augment;
 
+    /** The flag's value where it gives an augmentation (not {@code none}), named in errors; null without the flag. */
+    String given() {
+        return augment == null || augment.strip().equals("none") ? null : augment.strip();
+    }
+
     /** {@code r} with the augmentation the flag asks for, or {@code r} itself without the flag. */
     Recipe apply(Recipe r) {
         if (augment == null) return r;

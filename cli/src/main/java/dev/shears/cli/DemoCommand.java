@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -93,7 +94,8 @@ final class DemoCommand implements Callable<Integer> {
         RunOptions.requireOutFolder(out); // before the data loads and the dense phase trains, as train and prune do
         ExistingRun.refuse("--out " + out, out, overwrite, false);
         ExistingRun.refuse("--out " + out + ": its dense model folder " + out.resolve("dense"), out.resolve("dense"), overwrite, false);
-        Split split = DataSources.load(data, new DecodeLine(new Progress(System.err, quiet)));
+        Progress bar = new Progress(System.err, quiet);
+        Split split = DecodeLine.load(data, bar, Interruption.forLoading(null, null, System.err, bar));
         var err = System.err;
         var stdout = spec.commandLine().getOut();
         err.println("demo: " + split.train().name() + " (" + split.train().count() + " train, " + split.test().count() + " test images)"
@@ -105,12 +107,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             err.println("demo: phase 1 of 2: dense training of lenet-300-100 for " + DENSE_EPOCHS + " epochs");
             ModelSource fresh = ModelSource.load("lenet-300-100", null, be, split.train().sampleShape(), split.train().classes(), seed);
-            RunSupport.run("train", fresh, split, denseRecipe, seed,
-                    out.resolve("dense"), err, quiet, "model.shears");
+            RunSupport.run("train", fresh, split, denseRecipe, seed, out.resolve("dense"), err, quiet, "model.shears", new int[0],
+                    RunSupport.Control.fresh(Map.of(ResumePoint.COMMAND, "train")).withAugment(augment.given()));
             err.println("demo: phase 2 of 2: gradual magnitude pruning with the built-in recipe \"" + recipe.name() + "\"");
             ModelSource dense = new ModelSource(fresh.model(), "lenet-300-100 (dense, " + DENSE_EPOCHS + " epochs)", null, null);
             RunSupport.Outcome p = RunSupport.run("demo", dense, split, recipe, seed, out, err, quiet, "model.shears",
-                    inferenceBatches, RunSupport.Control.fresh(ResumePoint.labels("demo", "lenet-300-100", null, data, seed)));
+                    inferenceBatches, RunSupport.Control.fresh(ResumePoint.labels("demo", "lenet-300-100", null, data, seed)).withAugment(augment.given()));
             stdout.println();
             stdout.printf(Locale.ROOT, "Shears demo: lenet-300-100 on %s, %s%n", split.train().name(), be.name());
             stdout.printf(Locale.ROOT, "dense model:     %d epochs, saved as %s%n", DENSE_EPOCHS, out.resolve("dense").resolve("model.shears"));

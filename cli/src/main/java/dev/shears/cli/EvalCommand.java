@@ -17,6 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -71,7 +72,9 @@ final class EvalCommand implements Callable<Integer> {
             if (p != Precision.FP32 && !(be instanceof CudaBackend))
                 throw new UserError("--precision " + p.id() + " needs the cuda backend (cuSPARSELt's 2:4 products), but eval runs on "
                         + be.name() + ", whose sparse planner runs fp32 only; drop --precision, or run with --backend cuda on a machine with CUDA");
-            Dataset test = DataSources.loadTest(data, new DecodeLine(new Progress(err, false)));
+            Progress bar = new Progress(err, false);
+            Interruption onSignal = Interruption.forLoading(null, null, err, bar);
+            Dataset test = DecodeLine.loadTest(data, bar, onSignal);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
             Model model = src.model();
@@ -88,7 +91,10 @@ final class EvalCommand implements Callable<Integer> {
             String mode = "dense";
             double planSecs = 0; // --sparse: choosing the formats, before the test set runs
             // 10,000 images through a CNN take several seconds on two cores: show they are moving
-            EvalProgress progress = new EvalProgress(new Progress(err, false), test.count());
+            ClassAccuracy perClass = new ClassAccuracy(test.labels());
+            // a Ctrl-C says how far it got, on the line below the bar (Shears.execute removes the hook when eval returns)
+            onSignal.working("evaluating " + src.description() + " on " + test.name(), test.count(), "sample");
+            EvalProgress progress = new EvalProgress(bar, test.count()).tallying(perClass, model.backend()).telling(onSignal);
             if (sparse) {
                 SparseEval.Outcome o = SparseEval.evaluate(model, test, batch, p, err, progress); // caps batch to the test set
                 r = o.result();
@@ -99,6 +105,7 @@ final class EvalCommand implements Callable<Integer> {
                 if (thinned != null) mode = "thinned";
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            List<ClassAccuracy.Row> classes = perClass.rows(src.model().classNames());
             var out = spec.commandLine().getOut();
             if (json) {
                 ObjectNode o = ReportWriter.JSON.createObjectNode();
@@ -108,11 +115,15 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("planningSeconds", planSecs).put("evaluationSeconds", secs - planSecs);
                 if (thinned != null) o.put("parameters", thinned.parametersBefore()).put("thinnedParameters", thinned.parametersAfter())
                         .put("channelsRemoved", thinned.removedChannels());
+                // what each output means (empty where the model has no names), and the accuracy of each class the data holds
+                o.set("classNames", ReportWriter.JSON.valueToTree(src.model().classNames()));
+                o.set("perClass", ClassAccuracy.json(classes));
                 out.println(ReportWriter.JSON.writer().writeValueAsString(o));
             } else {
                 out.printf(Locale.ROOT, "%s on %s: accuracy %.2f%%, loss %.4f, %s (%s, %.2f s%s)%n", src.description(), test.name(),
                         100 * r.accuracy(), r.loss(), Plural.of(r.samples(), "sample"), mode, secs,
                         planSecs > 0 ? String.format(Locale.ROOT, ": %.2f s planning, %.2f s evaluating", planSecs, secs - planSecs) : "");
+                for (String line : ClassAccuracy.lines(classes)) out.println(line);
                 if (thinned != null) {
                     out.println(ThinningReport.counts(thinned.parametersBefore(), thinned.parametersAfter(), thinned.removedChannels()));
                     for (String line : ThinningReport.layerLines(src.model(), thinned)) out.println(line);

@@ -1,5 +1,6 @@
 package dev.shears.cli;
 
+import dev.shears.core.backend.Backend;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
@@ -21,19 +22,43 @@ final class EvalProgress {
     private final Progress progress;
     private final int total;
     private int done;
+    /** Per-class tally of the scored batches ({@link #tallying}), or null. */
+    private ClassAccuracy perClass;
+    private Backend backend;
+    /** Told the samples done, for what a Ctrl-C says ({@link Interruption#working}), or null. */
+    private Interruption interruption;
 
     EvalProgress(Progress progress, int total) {
         this.progress = progress;
         this.total = total;
     }
 
-    /** {@code forwardUntil} (a batch [n, ...] and the node to stop at, to its output) that also counts the n samples. */
+    /** Also tallies each batch's answers per class into {@code perClass} (logits read from {@code backend}); returns this. */
+    EvalProgress tallying(ClassAccuracy perClass, Backend backend) {
+        this.perClass = perClass;
+        this.backend = backend;
+        return this;
+    }
+
+    /** Also tells {@code interruption} the samples done (it says how far the evaluation got if a signal stops it); returns this. */
+    EvalProgress telling(Interruption interruption) {
+        this.interruption = interruption;
+        return this;
+    }
+
+    /**
+     * {@code forwardUntil} (a batch [n, ...] and the node to stop at, to its output) that also counts the n samples, and
+     * tallies their answers per class where asked ({@link #tallying}; the evaluator asks for its logits node only).
+     */
     BiFunction<Tensor, String, Tensor> counting(BiFunction<Tensor, String, Tensor> forwardUntil) {
-        if (progress == null) return forwardUntil;
+        if (progress == null && perClass == null && interruption == null) return forwardUntil;
         return (x, node) -> {
             Tensor out = forwardUntil.apply(x, node);
-            done += x.shape().dim(0);
-            progress.update("eval", done, total, "samples");
+            int n = x.shape().dim(0);
+            if (perClass != null) perClass.batch(backend, out, n);
+            done += n;
+            if (interruption != null) interruption.decoded(done);
+            if (progress != null) progress.update("eval", done, total, "samples");
             return out;
         };
     }

@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code shears export --model FILE [--thin] --format onnx|keras --out FILE}. */
+/** {@code shears export --model FILE [--thin] [--format onnx|keras] --out FILE}. */
 @Command(name = "export", description = {
         "Write a model as ONNX (zeros kept exactly, optionally sparse initializers) or Keras.",
         "Keras: --out NAME.keras writes a Keras 3 archive (keras.saving.load_model), --out NAME.h5 or .hdf5 a Keras 2 full-model HDF5 file."})
@@ -24,7 +24,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Mixin ModelOption modelOption;
 
-    @Option(names = "--format", required = true, description = "onnx or keras.")
+    @Option(names = "--format", description = "onnx or keras. Default: from the --out file's extension (.onnx; .keras, .h5, .hdf5).")
     Format format;
 
     @Option(names = "--sparse-initializers", description = "ONNX: write pruned kernels as sparse_initializer (COO) instead of dense.")
@@ -43,6 +43,7 @@ final class ExportCommand implements Callable<Integer> {
         // --out equal to --model first, since that file's name would also fail the name checks, with a less direct message
         modelOption.check(false);
         modelOption.refuseAsOutput(out, "--out");
+        if (format == null) format = formatOf(out);
         if (format == Format.keras) checkKerasName(out);
         else checkOnnxName(out);
         // Keras has no sparse tensors: the flag was ignored and a dense file written, as if it had been honoured
@@ -75,6 +76,18 @@ final class ExportCommand implements Callable<Integer> {
             System.err.println("export: " + src.description() + " -> " + out + " (" + describe(format, out) + ")");
             return 0;
         }
+    }
+
+    /**
+     * The format the --out file's name says: {@code .onnx}, or {@code .keras}, {@code .h5}, {@code .hdf5} (any case);
+     * another name is refused asking for --format, as the file would not say what it holds.
+     */
+    static Format formatOf(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".onnx")) return Format.onnx;
+        if (name.endsWith(".keras") || name.endsWith(".h5") || name.endsWith(".hdf5")) return Format.keras;
+        throw new UserError("--out " + out + ": the name does not say the format; give --format onnx or --format keras, or name the file"
+                + " .onnx, .keras (Keras 3) or .h5 / .hdf5 (Keras 2)");
     }
 
     /** Extensions that Shears (and other tools) read as another format: an ONNX file so named would not load again. */

@@ -70,6 +70,7 @@ final class InspectCommand implements Callable<Integer> {
                 o.put("parameters", ModelSummary.parameters(rows));
                 o.put("prunableParameters", ModelSummary.prunable(rows));
                 o.put("sparsity", ModelSummary.sparsity(rows));
+                o.set("classNames", ReportWriter.JSON.valueToTree(m.classNames())); // output i means entry i; empty where the file does not say
                 ArrayNode layers = o.putArray("layers");
                 for (RunReport.LayerRow r : rows) {
                     ObjectNode l = layers.addObject().put("name", r.name()).put("type", r.type()).put("parameters", r.parameters())
@@ -85,6 +86,7 @@ final class InspectCommand implements Callable<Integer> {
                 out.println(ReportWriter.JSON.writeValueAsString(o));
             } else {
                 out.println(header(src.description(), m));
+                if (!m.classNames().isEmpty()) out.println("classes: " + ClassNames.indexed(m.classNames()));
                 if (partial)
                     out.println("partial: the run that writes this file has not finished (saved after its last completed epoch);"
                             + " continue it with its command line and --resume");

@@ -17,8 +17,15 @@ import java.util.regex.Pattern;
  * (its temporary file is deleted by {@link dev.shears.core.util.AtomicFiles}' hook, and
  * {@code model.shears} keeps the previous epoch, or already holds this one if the move happened
  * first); which of the two it holds does not change the command that continues the run. It is
- * registered from the first epoch's start ({@link #epochStarted}) and removed when the run ends,
- * however it ends ({@link #disarm}), so a command that trains nothing never has one.
+ * registered as the run starts ({@link #starting}: the test pass before training comes before
+ * epoch 1) and removed when the run ends, however it ends ({@link #disarm}), so a command that
+ * trains nothing never has one.
+ *
+ * <p>Loading the data comes before that, and decoding a folder of images can take minutes: while
+ * {@code --data} loads ({@link #forLoading}, {@link DecodeLine#load}) a hook of its own says what
+ * was being loaded and how many images were decoded, that nothing was saved yet, and with
+ * {@code --resume} that the saved run is untouched and the same command continues it. Any bar on
+ * the screen is ended first ({@link Progress#interrupted}), so the message does not land on it.
  */
 final class Interruption {
     /** The checkpoint the run saves each epoch into. */
@@ -26,33 +33,107 @@ final class Interruption {
     /** The command line that started the run (after "shears"), or null where the command has no --resume (the demo). */
     private final List<String> args;
     private final PrintStream err;
+    /** The bar the command draws (ended before the message), or null. */
+    private final Progress progress;
     private final Thread hook = new Thread(this::fire, "shears-interrupted-run");
 
     // written by the training thread, read by the hook's
     private volatile int epoch, epochs, saved, saving;
     private volatile boolean finished, armed;
+    // the loading phase (forLoading): what is loading, and images decoded of how many (total 0: not decoding images yet)
+    private volatile String loading;
+    private volatile int decoded, toDecode;
+    /** The data has loaded and the run is being set up (the model, the backend): the run's own hook takes over as it starts. */
+    private volatile boolean loaded;
+    // a command's work that writes nothing, after the load (eval's test pass): "evaluating X on Y", counted in decoded of toDecode units
+    private volatile String task, unit;
+
+    /** The hook registered now, if any: one at a time, the run's taking over from the loading one ({@link #arm}). */
+    private static final java.util.concurrent.atomic.AtomicReference<Interruption> ACTIVE = new java.util.concurrent.atomic.AtomicReference<>();
 
     /**
-     * @param saved the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
+     * @param saved    the epoch already saved in {@code checkpoint} when the run starts (a resumed run's), else 0
+     * @param progress the run's progress bar, ended before the message; null for none
      */
-    Interruption(Path checkpoint, List<String> args, int saved, PrintStream err) {
+    Interruption(Path checkpoint, List<String> args, int saved, PrintStream err, Progress progress) {
         this.checkpoint = checkpoint;
         this.args = args == null ? null : List.copyOf(args);
         this.saved = saved;
         this.err = err;
+        this.progress = progress;
+    }
+
+    /**
+     * What a command says when a signal stops it while {@code --data} loads ({@link #loading}).
+     *
+     * @param savedRun the checkpoint {@code --resume} continues from, which the load has not touched; null for a fresh
+     *                 run or a command that writes no run (eval)
+     * @param args     the command line (after "shears"), printed to continue a resumed run; ignored without savedRun
+     */
+    static Interruption forLoading(Path savedRun, List<String> args, PrintStream err, Progress progress) {
+        return new Interruption(savedRun, savedRun == null ? null : args, 0, err, progress);
+    }
+
+    /** {@code what} (the --data value, or one split of an image folder: "DIR (train)") starts loading; the first call registers the hook. */
+    void loading(String what, int total) {
+        loading = what;
+        toDecode = total;
+        decoded = 0;
+        arm();
+    }
+
+    /** {@code done} of the images being loaded are decoded (or of the units of the {@link #working} task done). */
+    void decoded(int done) { decoded = done; }
+
+    /**
+     * The command goes on with {@code task} ("evaluating model.shears on pets (test)"), {@code total} {@code unit}s of it,
+     * counted with {@link #decoded}; it writes nothing, and the hook (registered again) says how far it got.
+     */
+    void working(String task, int total, String unit) {
+        this.unit = unit;
+        toDecode = total;
+        decoded = 0;
+        this.task = task;
+        arm();
+    }
+
+    /**
+     * {@code what} has loaded and the run is being set up (the backend, the model): the hook stays until the run's own
+     * takes over ({@link #starting}), or the command returns ({@link #disarmAll}).
+     */
+    void loaded(String what) {
+        loading = what;
+        loaded = true;
+    }
+
+    /**
+     * The run of {@code n} epochs is about to start: what comes before its first epoch (the test pass before training,
+     * a teacher's logits) can take a while too, and registers the hook.
+     */
+    void starting(int n) {
+        epochs = n;
+        arm();
     }
 
     /** Epoch {@code e} of {@code n} starts; the first one registers the hook. */
     void epochStarted(int e, int n) {
         epoch = e;
         epochs = n;
+        arm();
+    }
+
+    /** Registers the hook, removing the one registered before it (the loading phase's, when the run's own starts). */
+    private void arm() {
         if (armed) return;
         try {
             Runtime.getRuntime().addShutdownHook(hook);
             armed = true;
         } catch (IllegalStateException alreadyShuttingDown) {
             // the JVM is stopping already: there is no hook to add, and the run stops with it
+            return;
         }
+        Interruption before = ACTIVE.getAndSet(this);
+        if (before != null && before != this) before.disarm();
     }
 
     /** The save of epoch {@code e} begins. */
@@ -71,11 +152,24 @@ final class Interruption {
     void disarm() {
         if (!armed) return;
         armed = false;
+        ACTIVE.compareAndSet(this, null);
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException alreadyShuttingDown) {
             // the hook is running or ran: it said what it had to
         }
+    }
+
+    /** Whether the hook is registered. */
+    boolean armed() { return armed; }
+
+    /**
+     * Removes whichever hook is registered: the command has returned (normally, or failing with its own message), and
+     * the {@code System.exit} that follows runs shutdown hooks too. {@link Shears#execute} calls it.
+     */
+    static void disarmAll() {
+        Interruption i = ACTIVE.getAndSet(null);
+        if (i != null) i.disarm();
     }
 
     /** Whether a run's hook has fired: the JVM is stopping on a signal, after saying how to continue. */
@@ -85,25 +179,56 @@ final class Interruption {
 
     private void fire() {
         FIRED.set(true);
-        String m = message(args == null ? null : "shears " + shellQuote(withResume(args)), checkpoint, epoch, epochs, saved, saving, finished);
+        String m = message();
         if (m == null) return;
-        err.println();
+        if (progress != null) progress.interrupted(); // ends a bar drawn in place, and stops the threads still drawing it
+        else err.println();
         err.println(m);
         err.flush();
+    }
+
+    /** What the hook says now; null for nothing. */
+    String message() {
+        if (task != null)
+            return String.format(Locale.ROOT, "interrupted while %s: %d of %s done; nothing was written", task, decoded, Plural.of(toDecode, unit));
+        String resume = args == null ? null : "shears " + shellQuote(withResume(args));
+        return loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
+                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
+    }
+
+    /**
+     * What to say when the command is interrupted while its data loads.
+     *
+     * @param what          the --data value, or the split of an image folder being decoded ("DIR (train)")
+     * @param loaded        the data has loaded, and the run is being set up
+     * @param decoded       images decoded so far
+     * @param total         images to decode; 0 before an image folder's decoding starts (or for data that is not images)
+     * @param savedRun      the checkpoint a --resume continues from, or null
+     * @param resumeCommand the command that continues it (with savedRun)
+     */
+    static String loadingMessage(String what, boolean loaded, int decoded, int total, Path savedRun, String resumeCommand) {
+        String where = loaded ? "interrupted after loading " + what + ", before the run started"
+                : total > 0
+                ? String.format(Locale.ROOT, "interrupted while loading %s: %d of %s decoded", what, decoded, Plural.of(total, "image"))
+                : "interrupted while loading " + what;
+        if (savedRun == null) return where + "; nothing was saved yet";
+        return where + "; nothing new was saved, and the run saved in " + savedRun + " is untouched; continue with: " + resumeCommand;
     }
 
     /**
      * What to say when the run is interrupted; null when there is nothing to say.
      *
      * @param resumeCommand the command that continues the run, or null where there is none (the demo)
-     * @param epoch         the epoch under way (1-based), 0 before the first starts
+     * @param epoch         the epoch under way (1-based), 0 before the first starts ({@link #starting})
+     * @param epochs        the run's epochs; 0 before it is {@link #starting}, where there is nothing to say
      * @param saved         the last epoch saved in {@code checkpoint}, 0 for none
      * @param saving        the epoch whose save is under way, 0 for none
      * @param finished      whether the finished model has been written
      */
     static String message(String resumeCommand, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
-        if (finished || epoch == 0) return null;
-        String where = epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
+        if (finished || epochs == 0) return null;
+        String where = epoch == 0 ? String.format(Locale.ROOT, "interrupted before epoch %d of %d started", saved + 1, epochs)
+                : epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
                 : epoch < epochs ? String.format(Locale.ROOT, "interrupted after epoch %d of %d", epoch, epochs)
                 : String.format(Locale.ROOT, "interrupted after the last epoch (%d), while writing the finished model", epochs);
         if (saved == 0 && saving == 0)

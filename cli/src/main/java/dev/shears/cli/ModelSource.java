@@ -131,28 +131,41 @@ public record ModelSource(Model model, String description, Path path, Path weigh
         String mismatch = image ? null : SampleLayout.mismatch(sampleShape, in);
         if (mismatch != null)
             throw new UserError("--model " + spec + " does not fit the --data: " + mismatch);
+        // a model with class names: arrange() first matches the data's class folders to them and names a folder the model
+        // lacks, which says more than a count of outputs (11 folders for 10 named outputs: which one is extra?)
+        if (model.classNames().isEmpty()) requireOutputs(spec, classes);
+    }
+
+    /** Refuses data whose labels go past the model's outputs, naming both counts (and the model's classes where it has names). */
+    private void requireOutputs(String spec, int classes) {
         long outputs = model.outputShape().size();
         if (classes > 0 && outputs < classes)
             throw new UserError("--model " + spec + " has " + outputs + " outputs, but the --data labels go up to " + (classes - 1)
-                    + " (" + classes + " classes): label " + (classes - 1) + " has no output; give a model with one output per class");
+                    + " (" + classes + " classes): label " + (classes - 1) + " has no output; give a model with one output per class"
+                    + (model.classNames().isEmpty() ? "" : " (this one was trained on the classes " + ClassNames.quoted(model.classNames()) + ")"));
     }
+
+    /** The --model value as messages name it: the file's path as given, else the description (a built-in architecture). */
+    private String given() { return path != null ? path.toString() : description; }
 
     /**
      * The data in this model's input layout (see {@link SampleLayout#arrange}): the same sets, or
      * their samples moved in place (channels-last images for an NCHW model), said on stderr; their
      * labels matched to the model's class names where both have names ({@link ClassNames}).
      *
-     * @throws UserError when the data has class folders the model has no class of
+     * @throws UserError when the data has class folders the model has no class of, or more classes than it has outputs
      */
     Split arrange(Split data) {
         Shape in = model.inputs().get(0).shape();
-        data = ClassNames.reconcile(model, description, data, System.err);
+        data = ClassNames.reconcile(model, given(), data, System.err);
+        requireOutputs(given(), Math.max(data.train().classes(), data.test().classes())); // after the names: see requireFits
         return new Split(SampleLayout.arrange(data.train(), in, System.err), SampleLayout.arrange(data.test(), in, System.err));
     }
 
     /** One data set in this model's input layout (see {@link #arrange(Split)}). */
     Dataset arrange(Dataset data) {
-        data = ClassNames.reconcile(model, description, data, System.err);
+        data = ClassNames.reconcile(model, given(), data, System.err);
+        requireOutputs(given(), data.classes()); // after the names: see requireFits
         return SampleLayout.arrange(data, model.inputs().get(0).shape(), System.err);
     }
 }

@@ -20,6 +20,7 @@ public final class Progress {
     private final LongSupplier clock; // nanoseconds: System.nanoTime, or a test's
     private long lastDraw;
     private int lastLen;
+    private boolean stopped; // interrupted by a signal: nothing more is drawn
 
     public Progress(PrintStream err, boolean quiet) {
         this(writer(err), quiet);
@@ -66,8 +67,8 @@ public final class Progress {
     }
 
     /** Draws "label [#####.....] done/total suffix". */
-    public void update(String label, long done, long total, String suffix) {
-        if (quiet) return;
+    public synchronized void update(String label, long done, long total, String suffix) {
+        if (quiet || stopped) return;
         long now = clock.getAsLong();
         boolean finished = done >= total;
         if (!finished && now - lastDraw < (tty ? 100_000_000L : 5_000_000_000L)) return;
@@ -90,10 +91,24 @@ public final class Progress {
     }
 
     /** A line of its own (ends any bar in progress). */
-    public void line(String text) {
-        if (quiet) return;
+    public synchronized void line(String text) {
+        if (quiet || stopped) return;
         if (tty && lastLen > 0) { err.println(); lastLen = 0; }
         err.println(text);
+        err.flush();
+    }
+
+    /**
+     * A signal stops the command ({@link Interruption}, from its shutdown hook, while other threads may still be
+     * drawing): the bar on a terminal is ended by a line break, so that what the hook prints next starts a line of its
+     * own and the bar stays readable above it, and nothing is drawn after.
+     */
+    synchronized void interrupted() {
+        stopped = true;
+        if (tty && lastLen > 0) {
+            err.println();
+            lastLen = 0;
+        }
         err.flush();
     }
 }

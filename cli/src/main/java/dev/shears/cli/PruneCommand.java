@@ -1,7 +1,6 @@
 package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
-import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
 import dev.shears.pruning.recipe.BlockStructure;
 import dev.shears.pruning.recipe.ChannelStructure;
@@ -105,9 +104,9 @@ final class PruneCommand implements Callable<Integer> {
         r = augment.apply(distill.apply(lr.apply(r), run.resume));
         run.validate(r.epochs(), modelOption);
         if (run.resume) ResumePoint.checkRecipeBeforeData("prune", run.out, r); // a wrong flag is said before the data decodes, not after
-        Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
+        Split split = run.loadData();
         try (Backend be = backendOption.open(System.err)) {
-            var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches());
+            var outcome = RunSupport.start("prune", modelOption, split, r, run, be, inference.batches(), augment.given());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }

@@ -43,6 +43,15 @@ final class RunOptions {
     java.util.List<String> commandLine() { return command.root().commandLine().getParseResult().originalArgs(); }
 
     /**
+     * The --data sets, with the decoding bar of an image folder and what a Ctrl-C while they load says
+     * ({@link Interruption#forLoading}: with --resume, that the run saved in --out is untouched).
+     */
+    dev.shears.core.data.Split loadData() {
+        Progress bar = new Progress(System.err, quiet);
+        return DecodeLine.load(data, bar, Interruption.forLoading(resume ? out.resolve("model.shears") : null, commandLine(), System.err, bar));
+    }
+
+    /**
      * Checks the options and the ones of {@code model} that read nothing; call before the data and
      * the model load, so that a mistyped path fails at once, not after them.
      */

@@ -10,6 +10,7 @@ import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.recipe.ChannelStructure;
 import dev.shears.pruning.recipe.Distillation;
 import dev.shears.pruning.recipe.Recipe;
+import dev.shears.pruning.recipe.RecipeException;
 import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.train.BatchProgress;
 import dev.shears.pruning.train.CollapseWarning;
@@ -65,18 +66,25 @@ final class RunSupport {
      * @param stopAfter stop (saved, resumable) after this epoch; null to run to the end
      * @param args      the command line that started the run (after "shears"), for the command an interrupted
      *                  run prints to continue it ({@link Interruption}); null for a command without --resume
+     * @param augment   the {@code --augment} value the recipe's augmentation came from, named in its errors; null where
+     *                  the recipe's own block (or none) decides
      */
-    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter, boolean cudaGraphs, List<String> args) {
-        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null, false, null); }
+    record Control(Map<String, String> labels, ResumePoint resume, Integer stopAfter, boolean cudaGraphs, List<String> args, String augment) {
+        static Control fresh(Map<String, String> labels) { return new Control(labels, null, null, false, null, null); }
+
+        /** This control with {@code augment} as the --augment value (null: none given). */
+        Control withAugment(String augment) { return new Control(labels, resume, stopAfter, cudaGraphs, args, augment); }
     }
 
     /**
      * A train or prune command: a fresh run of {@code recipe} on the {@code --model}, or with
      * {@code --resume} the continuation of the run saved in {@code --out}. A finished run is
      * reported as such (null report) and left alone.
+     *
+     * @param augment the --augment value given (see {@link Control#augment}), or null
      */
     static Outcome start(String command, ModelOption modelOption, Split data, Recipe recipe, RunOptions run, Backend backend,
-                         int[] inferenceBatches) {
+                         int[] inferenceBatches, String augment) {
         Map<String, String> labels = ResumePoint.labels(command, modelOption.model, modelOption.weights, run.data, run.seed);
         if (!run.resume) {
             // RunOptions.validate refused a fresh run over one already in --out (unless --overwrite)
@@ -84,7 +92,7 @@ final class RunSupport {
             if (run.overwrite) ExistingRun.clear(run.out); // now that the run can start: no old report beside the new run's model
             // channels-last images for an NCHW model are moved once, here (requireFits in load checked they can be)
             return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                    new Control(labels, null, run.stopAfter, run.cudaGraphs, run.commandLine()));
+                    new Control(labels, null, run.stopAfter, run.cudaGraphs, run.commandLine(), augment));
         }
         ResumePoint rp = ResumePoint.open(run.out, backend, labels, recipe);
         if (rp.complete()) {
@@ -105,7 +113,7 @@ final class RunSupport {
         // cosine stretched by --epochs keeps its length as epochs * f, the parser derives it as endEpoch - startEpoch, which
         // can be one ulp away) and the learning rate of every step must be the uninterrupted run's to the last bit.
         return run(command, src, src.arrange(data), recipe, run.seed, run.out, System.err, run.quiet, "model.shears", inferenceBatches,
-                new Control(labels, rp, run.stopAfter, run.cudaGraphs, run.commandLine()));
+                new Control(labels, rp, run.stopAfter, run.cudaGraphs, run.commandLine(), augment));
     }
 
     static Outcome run(String command, ModelSource src, Split data, Recipe recipe, long seed, Path outDir,
@@ -131,6 +139,15 @@ final class RunSupport {
         src.refuseAsOutput(ckpt, "--out " + outDir + " holds the model file:");
         Progress progress = new Progress(err, quiet);
         // before --out is created: a recipe that does not fit the model (a params pattern matching nothing) left an empty folder behind
+        if (control.augment() != null && recipe.augmentation() != null) {
+            // the trainer checks the augmentation too, naming the recipe's field ("recipe dense: augmentation.crop"): the user gave a flag
+            try {
+                recipe.augmentation().requireFits(model.inputs().get(0).shape(), data.train().sampleShape(), data.train().name(),
+                        "--augment " + control.augment());
+            } catch (RecipeException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
         GmpTrainer trainer = new GmpTrainer(model, data.train(), data.test(), recipe, seed);
         Distillation distillation = recipe.distillation();
         Model teacher = null;
@@ -179,7 +196,7 @@ final class RunSupport {
         double before = earlier;
         AtomicReference<TrainingState> lastSaved = new AtomicReference<>(control.resume() == null ? null : control.resume().state());
         // a Ctrl-C or SIGTERM from the first epoch's start to the final save says where the run is saved and how to continue it
-        Interruption interruption = new Interruption(ckpt, control.args(), control.resume() == null ? 0 : control.resume().state().epoch(), err);
+        Interruption interruption = new Interruption(ckpt, control.args(), control.resume() == null ? 0 : control.resume().state().epoch(), err, progress);
         trainer.saveEachEpoch(state -> {
             long s0 = System.nanoTime();
             labels.put(ResumePoint.SECONDS, Double.toString(before + (s0 - t0) / 1e9));
@@ -243,6 +260,7 @@ final class RunSupport {
             String stop = null;
             NonFiniteLossException failure = null;
             try {
+                interruption.starting(recipe.epochs());
                 history = trainer.run();
             } catch (Paused p) {
                 // said even with --quiet: it is the outcome of the command, not progress (a script sees a pause, not a silent exit 0)

@@ -123,7 +123,8 @@ final class SensitivityCommand implements Callable<Integer> {
         }
         DataSources.check(data);
         try (Backend be = backendOption.open(err)) {
-            Dataset all = DataSources.loadTest(data, new DecodeLine(new Progress(err, false)));
+            Progress bar = new Progress(err, false);
+            Dataset all = DecodeLine.loadTest(data, bar, Interruption.forLoading(null, null, err, bar));
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)

@@ -83,6 +83,8 @@ public final class Shears {
             err.println("shears" + command + ": error: " + describe(e));
             if (verbose || System.getenv("SHEARS_DEBUG") != null) e.printStackTrace(err);
             return 1;
+        } finally {
+            Interruption.disarmAll(); // a hook still registered (a command that failed before its run started) would speak at System.exit
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.shears.cli;
 
 import dev.shears.core.backend.Backend;
-import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Split;
 import dev.shears.pruning.recipe.Recipe;
 import dev.shears.pruning.recipe.Recipes;
@@ -42,9 +41,9 @@ final class TrainCommand implements Callable<Integer> {
         Recipe r = augment.apply(distill.apply(lr.apply(Recipes.load(recipe).withEpochs(epochs)), run.resume));
         run.validate(r.epochs(), modelOption);
         if (run.resume) ResumePoint.checkRecipeBeforeData("train", run.out, r); // a wrong flag is said before the data decodes, not after
-        Split split = DataSources.load(run.data, new DecodeLine(new Progress(System.err, run.quiet)));
+        Split split = run.loadData();
         try (Backend be = backendOption.open(System.err)) {
-            var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0]);
+            var outcome = RunSupport.start("train", modelOption, split, r, run, be, new int[0], augment.given());
             if (outcome.report() != null) Summary.print(spec.commandLine().getOut(), outcome.report(), run.out);
             return 0;
         }

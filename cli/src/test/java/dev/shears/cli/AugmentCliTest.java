@@ -115,8 +115,32 @@ class AugmentCliTest {
         assertTrue(t.err().contains("--augment flip,rotate: 'rotate' is not flip or crop:P; give e.g. flip,crop:4 (--augment alone is flip,crop:4)"), t.err());
         CliRun big = CliRun.shearsCapturingSystemErr(train(dir.resolve("big"), "--augment", "crop:15"));
         assertEquals(2, big.code(), big.err());
-        assertTrue(big.err().contains("augmentation.crop: 15 is more than half the 28 x 28 images of"), big.err());
+        // the flag's value is named, not the built-in recipe's field the flag filled in ("recipe dense: augmentation.crop")
+        assertTrue(big.err().contains("shears train: error: --augment crop:15: crop 15 is more than half the 28 x 28 images of"), big.err());
+        assertFalse(big.err().contains("recipe dense") || big.err().contains("augmentation.crop"), big.err());
         assertTrue(big.err().contains("give 1..14"), big.err());
+        // from a recipe file, the file and its field are named as before
+        Path recipe = dir.resolve("big-crop.yaml");
+        try {
+            Files.writeString(recipe, """
+                    name: big-crop
+                    epochs: 1
+                    batchSize: 64
+                    optimizer: {type: sgd, momentum: 0.9}
+                    learningRate: [{type: constant, lr: 0.05}]
+                    augmentation: {crop: 15}
+                    """);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        CliRun file = CliRun.shearsCapturingSystemErr("train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1",
+                "--recipe", recipe.toString(), "--out", dir.resolve("big-file").toString(), "--backend", "cpu");
+        assertEquals(2, file.code(), file.err());
+        assertTrue(file.err().contains("recipe big-crop: augmentation.crop: 15 is more than half the 28 x 28 images of"), file.err());
+        CliRun pruneBig = CliRun.shearsCapturingSystemErr("prune", "--model", straight.resolve("model.shears").toString(), "--data", data.toString(),
+                "--sparsity", "0.5", "--out", dir.resolve("big-prune").toString(), "--augment", "flip,crop:16", "--backend", "cpu");
+        assertEquals(2, pruneBig.code(), pruneBig.err());
+        assertTrue(pruneBig.err().contains("--augment flip,crop:16: crop 16 is more than half the 28 x 28 images of"), pruneBig.err());
         CliRun p = CliRun.shears("prune", "--model", straight.resolve("model.shears").toString(), "--data", data.toString(), "--sparsity", "0.5",
                 "--out", dir.resolve("bad-prune").toString(), "--augment", "crop:-2");
         assertEquals(2, p.code(), p.err());

@@ -93,6 +93,49 @@ class ClassNamesCliTest {
         assertEquals(SORTED, Checkpoint.read(trained, CpuBackend.create()).model().classNames());
         JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
         assertEquals(SORTED, JSON.convertValue(report.get("classNames"), List.class));
+        CliRun inspect = shears("inspect", "--model", trained.toString());
+        assertEquals("classes: 0 Ankle boot, 1 Bag, 2 Coat, 3 Dress, 4 Pullover, 5 Sandal, 6 Shirt, 7 Sneaker, 8 T-shirt, 9 Trouser",
+                inspect.out().lines().toList().get(1), inspect.out());
+        assertEquals(SORTED, JSON.convertValue(JSON.readTree(shears("inspect", "--model", trained.toString(), "--json").out()).get("classNames"), List.class));
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<b>classes</b></td><td>10: 0 Ankle boot, 1 Bag, 2 Coat,"), html);
+    }
+
+    /** eval names the model's classes and scores each: the per-class figures add up to the whole, and name the folders. */
+    @Test @Order(2)
+    void evalGivesTheClassNamesAndTheAccuracyOfEachClass() throws Exception {
+        JsonNode all = eval(items);
+        assertEquals(SORTED, JSON.convertValue(all.get("classNames"), List.class));
+        JsonNode per = all.get("perClass");
+        assertEquals(10, per.size());
+        long correct = 0, total = 0;
+        for (int c = 0; c < 10; c++) {
+            JsonNode row = per.get(c);
+            assertEquals(c, row.get("index").asInt());
+            assertEquals(SORTED.get(c), row.get("name").asText());
+            try (var files = Files.list(items.resolve("test").resolve(SORTED.get(c)))) {
+                assertEquals(files.count(), row.get("total").asLong(), "the samples of the folder " + SORTED.get(c));
+            }
+            assertEquals((double) row.get("correct").asLong() / row.get("total").asLong(), row.get("accuracy").asDouble(), 1e-12);
+            correct += row.get("correct").asLong();
+            total += row.get("total").asLong();
+        }
+        assertEquals(all.get("samples").asLong(), total);
+        assertEquals(correct(all), correct, 1e-6, "the classes' correct answers add up to the accuracy's");
+
+        // 3 of the folders: rows for those 3 only, at the model's indices of their names
+        JsonNode three = eval(testOf("three-per-class", "Bag", "Sandal", "Trouser"));
+        assertEquals(List.of(1, 5, 9), three.get("perClass").findValues("index").stream().map(JsonNode::asInt).toList());
+        assertEquals(SORTED, JSON.convertValue(three.get("classNames"), List.class), "the model's names, all 10");
+
+        CliRun text = shears("eval", "--model", trained.toString(), "--data", items.toString(), "--backend", "cpu");
+        assertEquals(0, text.code(), text.err());
+        List<String> lines = text.out().lines().toList();
+        assertEquals("per class (correct/total, accuracy):", lines.get(1), text.out());
+        assertEquals(12, lines.size(), text.out());
+        JsonNode bag = per.get(1);
+        assertTrue(lines.contains(String.format(java.util.Locale.ROOT, "  Bag         %2d/%-2d  %6.2f%%", bag.get("correct").asLong(),
+                bag.get("total").asLong(), 100 * bag.get("accuracy").asDouble())), text.out());
     }
 
     /**
@@ -122,8 +165,55 @@ class ClassNamesCliTest {
         for (String command : new String[] {"eval", "sensitivity"}) {
             CliRun r = shears(command, "--model", trained.toString(), "--data", hats.toString(), "--backend", "cpu");
             assertEquals(2, r.code(), command + ": " + r.err());
-            assertTrue(r.err().contains("has class folders the model --model model.shears was not trained on: \"Hat\"; the model's classes are"
+            assertTrue(r.err().contains("has class folders the model --model " + trained + " was not trained on: \"Hat\"; the model's classes are"
                     + " \"Ankle boot\", \"Bag\", \"Coat\""), r.err());
+        }
+    }
+
+    /**
+     * 11 folders for the model's 10 named outputs: the folder the model lacks is named (it was "has 10 outputs, but the --data labels
+     * go up to 10", which left the user to find the extra folder), for eval and for a prune starting from the model.
+     */
+    @Test @Order(3)
+    void moreFoldersThanOutputsNamesTheUnknownFolder() throws Exception {
+        Path eleven = testOf("eleven", ITEMS);
+        Files.move(eleven.resolve("test/Coat"), eleven.resolve("test/Hat"));
+        write(eleven.resolve("test"), DataSources.bundledFashionMnist().test().head(300), Set.of("Coat"));
+        CliRun r = shears("eval", "--model", trained.toString(), "--data", eleven.toString(), "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("has class folders the model --model " + trained + " was not trained on: \"Hat\""), r.err());
+        assertFalse(r.err().contains("outputs"), r.err());
+
+        Path train = dir.resolve("eleven-train");
+        Files.createDirectories(train);
+        copyTree(eleven.resolve("test"), train.resolve("train"));
+        copyTree(eleven.resolve("test"), train.resolve("test"));
+        r = shears("prune", "--model", trained.toString(), "--data", train.toString(), "--sparsity", "0.5", "--epochs", "1",
+                "--out", dir.resolve("eleven-out").toString(), "--backend", "cpu", "--quiet");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("was not trained on: \"Hat\""), r.err());
+
+        // a 3-class model with names on data without names (IDX) of 10 classes: the count, the model's path as given, and its classes
+        Path three = dir.resolve("three-classes");
+        var split = DataSources.bundledFashionMnist();
+        write(three.resolve("train"), split.train().head(300), Set.of("Bag", "Sandal", "Trouser"));
+        write(three.resolve("test"), split.test().head(100), Set.of("Bag", "Sandal", "Trouser"));
+        Path small = dir.resolve("three-model");
+        assertEquals(0, shears("train", "--model", "lenet-300-100", "--data", three.toString(), "--epochs", "1", "--out", small.toString(),
+                "--backend", "cpu", "--quiet").code());
+        r = shears("eval", "--model", small.resolve("model.shears").toString(), "--data", "fashion-mnist", "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--model " + small.resolve("model.shears") + " has 3 outputs, but the --data labels go up to 9 (10 classes)"), r.err());
+        assertTrue(r.err().contains("(this one was trained on the classes \"Bag\", \"Sandal\", \"Trouser\")"), r.err());
+    }
+
+    static void copyTree(Path from, Path to) throws Exception {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t);
+            }
         }
     }
 

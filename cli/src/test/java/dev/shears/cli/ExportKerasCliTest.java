@@ -84,6 +84,27 @@ class ExportKerasCliTest {
         assertArrayEquals(want, predict(in, "--model", h5.toString()));
     }
 
+    /** Without --format the --out name says it (it was a required option even for m.onnx); a name that does not say is refused. */
+    @Test
+    void theFormatDefaultsToTheOutFilesExtension() throws Exception {
+        Path src = RES.resolve("keras3/all_layers.keras");
+        Path h5 = dir.resolve("by-name.H5"), onnx = dir.resolve("by-name.onnx"), bin = dir.resolve("by-name.bin");
+        CliRun r = shears("export", "--model", src.toString(), "--out", h5.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Optional.of(KerasFormat.HDF5_FULL_MODEL), KerasFormat.detect(h5));
+        r = CliRun.shearsCapturingSystemErr("export", "--model", src.toString(), "--out", onnx.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("-> " + onnx + " (onnx)"), r.err());
+        Path in = input(Shape.of(8, 8, 3), 3, 2);
+        assertArrayEquals(predict(in, "--model", src.toString()), predict(in, "--model", onnx.toString()), 1e-5f);
+        r = shears("export", "--model", src.toString(), "--out", bin.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out " + bin + ": the name does not say the format; give --format onnx or --format keras"), r.err());
+        assertFalse(Files.exists(bin));
+        // with --format, any name ONNX allows, as before
+        assertEquals(0, shears("export", "--model", src.toString(), "--format", "onnx", "--out", bin.toString()).code());
+    }
+
     @Test
     void unknownExtensionIsAUsageErrorNamingTheAcceptedOnes() {
         Path config = MLP.resolve("mnist_mlp_tf_keras_2_config.json"), weights = MLP.resolve("mnist_mlp_tf_keras_2_weights.h5");

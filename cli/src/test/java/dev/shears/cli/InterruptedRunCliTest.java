@@ -82,6 +82,51 @@ class InterruptedRunCliTest {
         }
     }
 
+    /**
+     * SIGTERM while an image folder decodes: the run has not started (no hook of its own yet), and it said nothing at all;
+     * now it names the split, how many images were decoded, and that nothing was saved, and leaves no --out folder.
+     */
+    @Test
+    void sigtermWhileImagesDecodeSaysHowFarTheLoadGot() throws Exception {
+        Path data = dir.resolve("pets");
+        // 2,400 noisy 64 x 64 PNGs: a few seconds of decoding on two cores, long enough to be caught in the middle of
+        java.util.Random random = new java.util.Random(5);
+        for (String split : List.of("train", "test"))
+            for (String c : List.of("cat", "dog", "eel")) {
+                Path folder = Files.createDirectories(data.resolve(split).resolve(c));
+                for (int i = 0; i < (split.equals("train") ? 800 : 20); i++) {
+                    var img = new java.awt.image.BufferedImage(64, 64, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                    for (int y = 0; y < 64; y++) for (int x = 0; x < 64; x++) img.getRaster().setSample(x, y, 0, random.nextInt(256));
+                    assertTrue(javax.imageio.ImageIO.write(img, "png", folder.resolve(String.format("%04d.png", i)).toFile()));
+                }
+            }
+        Path out = dir.resolve("pets-run");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Shears.class.getName(),
+                "train", "--model", "lenet-300-100", "--data", data.toString(), "--epochs", "1", "--out", out.toString(), "--backend", "cpu"));
+        Path stderr = dir.resolve("pets-stderr.txt");
+        Process child = new ProcessBuilder(cmd).redirectError(stderr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            // stderr is a file: the bar's first state is a line of its own, written when the first image is decoded
+            while (!Files.readString(stderr).contains("decode images [") && child.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            assertTrue(child.isAlive(), "still decoding: " + Files.readString(stderr));
+            child.destroy(); // SIGTERM
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child JVM stops on SIGTERM");
+        } finally {
+            child.destroyForcibly();
+        }
+        String err = Files.readString(stderr);
+        Matcher m = Pattern.compile("\ninterrupted while loading " + Pattern.quote(data.toString()) + " \\(train\\): (\\d+) of 2400 images decoded;"
+                + " nothing was saved yet\n").matcher(err);
+        assertTrue(m.find(), "names the split, how far its decoding got and that nothing was saved: " + err);
+        assertTrue(Integer.parseInt(m.group(1)) < 2400, err);
+        assertFalse(err.contains("data: " + data + " (train)"), "the split did not finish decoding: " + err);
+        assertFalse(err.contains("error") || err.contains("Exception"), err);
+        assertFalse(Files.exists(out), "nothing was written");
+    }
+
     /** Splits a POSIX shell command line of plain and single-quoted words (what {@link Interruption#shellQuote} writes). */
     private static List<String> unquote(String line) {
         List<String> words = new ArrayList<>();

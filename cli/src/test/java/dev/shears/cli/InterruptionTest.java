@@ -47,9 +47,18 @@ class InterruptionTest {
     }
 
     @Test
-    void saysNothingOnceFinishedOrBeforeTheFirstEpoch() {
+    void saysNothingOnceFinishedOrBeforeTheRunStarts() {
         assertNull(Interruption.message(CMD, CKPT, 30, 30, 30, 0, true));
         assertNull(Interruption.message(CMD, CKPT, 0, 0, 0, 0, false));
+    }
+
+    /** Between the data loaded and epoch 1 (the test pass before training, a teacher's logits): it said nothing there. */
+    @Test
+    void beforeTheFirstEpochOfTheRunSaysWhatIsSaved() {
+        assertEquals("interrupted before epoch 1 of 30 started: nothing was saved yet (the first save is at the end of epoch 1), so the run"
+                + " must start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 0, 30, 0, 0, false));
+        assertEquals("interrupted before epoch 5 of 30 started: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
+                Interruption.message(CMD, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
     }
 
     @Test
@@ -58,6 +67,64 @@ class InterruptionTest {
         assertEquals("interrupted during epoch 3 of 12: the last saved state is epoch 2 in runs/p/model.shears (a partial model, usable with"
                 + " eval and inspect); this command has no --resume: run it again to start over", m);
         assertFalse(m.contains("continue with"));
+    }
+
+    @Test
+    void whileLoadingSaysWhatAndHowManyImagesAndThatNothingWasSaved() {
+        assertEquals("interrupted while loading /data/pets (train): 412 of 2000 images decoded; nothing was saved yet",
+                Interruption.loadingMessage("/data/pets (train)", false, 412, 2000, null, null));
+        assertEquals("interrupted while loading --data /data/pets; nothing was saved yet",
+                Interruption.loadingMessage("--data /data/pets", false, 0, 0, null, null), "before the images decode (listing, headers)");
+        assertEquals("interrupted while loading /data/pets (test): 1 of 1 image decoded; nothing new was saved, and the run saved in"
+                        + " runs/p/model.shears is untouched; continue with: " + CMD,
+                Interruption.loadingMessage("/data/pets (test)", false, 1, 1, CKPT, CMD));
+    }
+
+    /** Loaded, the backend and the model being set up: it said nothing there until the run's hook registered at epoch 1. */
+    @Test
+    void afterLoadingBeforeTheRunStarted() {
+        assertEquals("interrupted after loading --data /data/pets, before the run started; nothing was saved yet",
+                Interruption.loadingMessage("--data /data/pets", true, 2000, 2000, null, null));
+        assertEquals("interrupted after loading --data /data/pets, before the run started; nothing new was saved, and the run saved in"
+                + " runs/p/model.shears is untouched; continue with: " + CMD, Interruption.loadingMessage("--data /data/pets", true, 0, 0, CKPT, CMD));
+    }
+
+    /** One hook at a time: the run's takes over from the loading one as the run starts, and none is left once the command returns. */
+    @Test
+    void theRunsHookTakesOverFromTheLoadingOne() {
+        Interruption load = Interruption.forLoading(null, null, System.err, null), run = new Interruption(CKPT, null, 0, System.err, null);
+        try {
+            load.loading("--data d", 0);
+            load.loaded("--data d");
+            assertTrue(load.armed());
+            run.starting(3);
+            assertTrue(run.armed());
+            assertFalse(load.armed(), "removed as the run's registered");
+            Interruption.disarmAll();
+            assertFalse(run.armed());
+        } finally {
+            load.disarm();
+            run.disarm();
+        }
+    }
+
+    /** eval's test pass, told by EvalProgress as batches return: how far it got, and that it writes nothing. */
+    @Test
+    void whileEvaluatingSaysHowManySamples() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("evaluating model.shears on pets (test)", 750, "sample");
+            EvalProgress p = new EvalProgress(null, 750).telling(i);
+            var step = p.counting((x, node) -> x);
+            try (var be = dev.shears.core.cpu.CpuBackend.create()) {
+                step.apply(be.allocate(dev.shears.core.tensor.Shape.of(256, 4), dev.shears.core.tensor.DType.FLOAT32), "out");
+            }
+            assertEquals("interrupted while evaluating model.shears on pets (test): 256 of 750 samples done; nothing was written", i.message());
+            assertTrue(i.armed());
+        } finally {
+            Interruption.disarmAll();
+        }
+        assertFalse(i.armed());
     }
 
     @Test

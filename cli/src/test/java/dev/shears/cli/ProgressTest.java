@@ -36,6 +36,30 @@ class ProgressTest {
         assertEquals(2, out.lines().count(), "the first update, then nothing until 5 s have passed, then the line: " + out);
     }
 
+    /** A signal's message (Interruption) starts on a line of its own below the bar, and threads still decoding draw nothing after it. */
+    @Test void interruptedEndsTheBarAndDrawsNothingAfter() {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long[] now = {10_000_000_000L};
+        Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, true, () -> now[0]);
+        p.update("decode images", 412, 2000, "images");
+        p.interrupted();
+        String ended = b.toString(StandardCharsets.UTF_8);
+        assertTrue(ended.startsWith("\rdecode images [#####") && ended.endsWith("412/2000 images\n"), "the bar is kept, ended by a line break: " + ended);
+        now[0] += 1_000_000_000L;
+        p.update("decode images", 413, 2000, "images");
+        p.update("decode images", 2000, 2000, "images");
+        p.line("data: ...");
+        assertEquals(ended, b.toString(StandardCharsets.UTF_8), "nothing is drawn after the interruption");
+
+        // no bar on the screen (a file, or nothing drawn yet): nothing to end
+        ByteArrayOutputStream f = new ByteArrayOutputStream();
+        Progress file = new Progress(new PrintStream(f, true, StandardCharsets.UTF_8), false, false, () -> now[0]);
+        file.update("decode images", 412, 2000, "images");
+        String before = f.toString(StandardCharsets.UTF_8);
+        file.interrupted();
+        assertEquals(before, f.toString(StandardCharsets.UTF_8));
+    }
+
     @Test void aTerminalGetsTheBarRedrawnInPlace() {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         Progress p = new Progress(new PrintStream(b, true, StandardCharsets.UTF_8), false, true);

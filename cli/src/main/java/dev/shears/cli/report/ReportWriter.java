@@ -37,6 +37,21 @@ public final class ReportWriter {
         AtomicFiles.writeString(file, html(r), inputs);
     }
 
+    /** Most classes the report page lists by name; report.json keeps them all. */
+    static final int CLASSES_SHOWN = 100;
+
+    /**
+     * What each output means, "10: 0 Ankle boot, 1 Bag, ..." (the first {@link #CLASSES_SHOWN}), and where the accuracy of
+     * each is: the run evaluates the test set as a whole (a pass per class before and after would cost two more test
+     * passes), {@code shears eval} prints it per class.
+     */
+    static String classList(List<String> names) {
+        List<String> shown = new ArrayList<>();
+        for (int i = 0; i < Math.min(CLASSES_SHOWN, names.size()); i++) shown.add(i + " " + names.get(i));
+        return names.size() + ": " + String.join(", ", shown) + (names.size() > CLASSES_SHOWN ? ", ... (report.json lists all)" : "")
+                + " (accuracy per class: shears eval --model MODEL --data DATA)";
+    }
+
     static String html(RunReport r) {
         StringBuilder h = new StringBuilder();
         h.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Shears report: ")
@@ -60,6 +75,7 @@ public final class ReportWriter {
                     + " in epoch " + l.size()));
         }
         if (r.augmentation() != null) kv(h, "augmentation", r.augmentation().describe().replaceFirst("^augmentation: ", ""));
+        if (!r.classNames().isEmpty()) kv(h, "classes", classList(r.classNames()));
         if (r.before() != null) kv(h, "accuracy before", pct(r.before().accuracy()) + " (loss " + num(r.before().loss()) + ")");
         if (r.after() != null) kv(h, "accuracy after", pct(r.after().accuracy()) + " (loss " + num(r.after().loss()) + ")");
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("

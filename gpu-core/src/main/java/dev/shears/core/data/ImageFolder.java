@@ -106,6 +106,12 @@ public final class ImageFolder {
     public interface DecodeProgress {
         DecodeProgress NONE = (done, total) -> {};
 
+        /**
+         * A split's decoding starts: {@code total} images of {@code name} ("DIR (train)"); called on the loading thread
+         * before the first {@link #decoded} of that split. What a Ctrl-C then names (the CLI's interruption message).
+         */
+        default void started(String name, int total) {}
+
         void decoded(int done, int total);
     }
 
@@ -375,6 +381,7 @@ public final class ImageFolder {
                     + (Integer.MAX_VALUE - 16) + "); use fewer or smaller images");
         HeapBudget.requireForData(values * Float.BYTES, name + ": " + n + " images of " + g.shape() + " as floats", DataException::new);
         float[] x = new float[(int) values];
+        progress.started(name, n);
         int[] done = {0}; // images decoded so far, counted under the lock that also keeps progress calls one at a time
         Object lock = new Object();
         long t0 = System.nanoTime();

@@ -44,18 +44,29 @@ public record Augmentation(boolean flip, int crop) {
      * @throws RecipeException naming the sample shape, or the crop and the image size
      */
     public ImageGeometry requireFits(Shape modelInput, Shape sample, String dataName) {
+        return requireFits(modelInput, sample, dataName, null);
+    }
+
+    /**
+     * As {@link #requireFits(Shape, Shape, String)}, naming where the augmentation came from.
+     *
+     * @param origin what the user gave, such as {@code --augment crop:20}, to name in the error instead of the recipe
+     *               field {@code augmentation.crop}; null for a recipe's {@code augmentation:} block
+     */
+    public ImageGeometry requireFits(Shape modelInput, Shape sample, String dataName, String origin) {
         ImageGeometry g = ImageGeometry.of(modelInput);
         if (g == null) g = ImageGeometry.of(sample);
+        String what = origin == null ? "augmentation.crop: " + crop : origin + ": crop " + crop; // names the value as the user gave it
         if (g == null)
-            throw new RecipeException("augmentation (" + spec() + ") works on image samples [C, H, W] or [H, W], but " + dataName + " has samples of shape "
+            throw new RecipeException((origin == null ? "augmentation (" + spec() + ")" : origin) + " works on image samples [C, H, W] or [H, W], but " + dataName + " has samples of shape "
                     + sample + (sample.equals(modelInput) ? "" : " (the model takes " + modelInput + ")")
                     + ", not an image; train without augmentation (leave out --augment and the recipe's augmentation block)");
         int max = Math.min(g.height(), g.width()) / 2;
         if (crop > 0 && max == 0)
-            throw new RecipeException("augmentation.crop: " + crop + ": the " + g.height() + " x " + g.width() + " images of " + dataName
+            throw new RecipeException(what + ": the " + g.height() + " x " + g.width() + " images of " + dataName
                     + " are too small to crop (a side of 1 pixel); use flip alone or no augmentation");
         if (crop > max)
-            throw new RecipeException("augmentation.crop: " + crop + " is more than half the " + g.height() + " x " + g.width() + " images of "
+            throw new RecipeException(what + " is more than half the " + g.height() + " x " + g.width() + " images of "
                     + dataName + "; give 1.." + max + " (the zero padding on each side before the random crop)");
         return g;
     }
