@@ -16,6 +16,7 @@ import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
@@ -165,6 +166,7 @@ final class ChannelFlow {
                 case AvgPool2D p -> channelWise(n);
                 case ZeroPad2D z -> channelWise(n);
                 case GlobalAvgPool2D g -> channelWise(n);
+                case GlobalMaxPool2D g -> channelWise(n);
                 case Permute pm when onlyFlattenReads(name) -> permuteForFlatten(n, pm);
                 case Flatten fl -> flatten(n);
                 // a Reshape to one dimension is a Flatten (row-major): ResNet-50 from ONNX (caffe2) ends

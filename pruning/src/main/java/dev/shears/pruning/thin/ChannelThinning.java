@@ -182,6 +182,7 @@ public final class ChannelThinning {
                     p.padBottom(), p.padRight(), p.ceilMode(), p.countIncludePad());
             case ZeroPad2D z -> new ZeroPad2D(name, z.top(), z.left(), z.bottom(), z.right());
             case GlobalAvgPool2D g -> new GlobalAvgPool2D(name, g.keepDims());
+            case GlobalMaxPool2D g -> new GlobalMaxPool2D(name, g.keepDims());
             case Flatten f -> new Flatten(name);
             case Reshape r when r.target().rank() == 1 -> new Flatten(name); // its fixed target has the old width (ChannelFlow flattens it)
             case Reshape r -> new Reshape(name, r.target());
