@@ -127,6 +127,15 @@ public final class ChannelThinning {
                                Map<String, float[]> host, Map<Parameter, float[]> values) {
         int out = c.outChannels(), inG = c.inChannels() / c.groups(), taps = c.kernelH() * c.kernelW();
         float[] w = host.get(c.kernel().name());
+        if (ChannelFlow.isDepthwise(c)) {
+            // channel-wise (ChannelFlow): output channel o is input channel o's filter, so both keep masks are the input's
+            int kept = count(inKeep);
+            Conv2D t = new Conv2D(c.name(), kept, kept, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
+                    c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), kept, c.bias() != null);
+            values.put(t.kernel(), slice(w, c.kernel().shape(), inKeep));
+            if (t.bias() != null) values.put(t.bias(), slice(host.get(c.bias().name()), c.bias().shape(), inKeep));
+            return t;
+        }
         if (c.groups() != 1) {
             // ChannelFlow keeps a grouped convolution's inputs and outputs whole
             Conv2D t = resized(c, c.inChannels(), out, c.bias() != null);
