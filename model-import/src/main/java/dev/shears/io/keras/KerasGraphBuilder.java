@@ -57,7 +57,8 @@ final class KerasGraphBuilder {
 
     /** The Keras layer classes Shears imports (for error messages). */
     static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D",
-            "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
+            "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+            "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
             "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate",
             "Merge (Keras 1, mode sum, mul or concat)");
 
