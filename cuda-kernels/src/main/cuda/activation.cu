@@ -2,7 +2,9 @@
 // CPU twins: CpuBackend.activation, activationBackward, prelu, preluBackward.
 // The activation code is the ordinal of dev.shears.core.backend.Activation:
 //   0 LINEAR, 1 RELU, 2 LEAKY_RELU, 3 SIGMOID, 4 TANH, 5 ELU, 6 SELU, 7 SOFTPLUS, 8 SOFTSIGN,
-//   9 HARD_SIGMOID.
+//   9 HARD_SIGMOID, 10 RELU_CAPPED (alpha is the cap), 11 HARD_SWISH, 12 SWISH.
+// At a kink the gradient is the flat side's, as in the CPU twin: RELU_CAPPED 0 at 0 and at the cap,
+// HARD_SWISH 0 at -3 and 1 at 3.
 #include "common.cuh"
 
 #define SELU_ALPHA 1.6732632423543772f
@@ -27,6 +29,9 @@ __device__ __forceinline__ float activate(int f, float alpha, float x) {
         case 7: return softplus_f(x);
         case 8: return x / (1.0f + fabsf(x));
         case 9: return fminf(fmaxf(0.2f * x + 0.5f, 0.0f), 1.0f);
+        case 10: return isnan(x) ? x : fminf(fmaxf(x, 0.0f), alpha);  // NaN stays NaN, as Math.min/max
+        case 11: return x <= -3.0f ? 0.0f : x >= 3.0f ? x : x * (x + 3.0f) / 6.0f;
+        case 12: return x * sigmoid_f(x);
         default: return __int_as_float(0x7fc00000);  // NaN: an unknown code is a host bug
     }
 }
@@ -44,6 +49,9 @@ __device__ __forceinline__ float activate_grad(int f, float alpha, float x, floa
         case 7: return dy * sigmoid_f(x);
         case 8: { float d = 1.0f + fabsf(x); return dy / (d * d); }
         case 9: return (x > -2.5f && x < 2.5f) ? 0.2f * dy : 0.0f;
+        case 10: return (x > 0.0f && x < alpha) ? dy : 0.0f;
+        case 11: return x <= -3.0f ? 0.0f : x >= 3.0f ? dy : dy * (2.0f * x + 3.0f) / 6.0f;
+        case 12: { float s = sigmoid_f(x); return dy * (s + y * (1.0f - s)); }  // s + x s (1-s)
         default: return __int_as_float(0x7fc00000);
     }
 }

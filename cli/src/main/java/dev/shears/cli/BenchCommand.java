@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         if (json != null && modelFile != null && json.toAbsolutePath().normalize().equals(modelFile.toAbsolutePath().normalize()))
             throw new UserError("--json " + json + " is the --model file; choose another path");
         SparsePlanner.Options opt = quick ? SparsePlanner.Options.quick() : SparsePlanner.Options.defaults();
-        List<SparseBench.Row> rows = new ArrayList<>();
+        List<Group> groups = new ArrayList<>();
         List<String> failures = List.of();
         var err = spec.commandLine().getErr();
         String device = SparseBench.cpuDevice();
@@ -120,10 +120,10 @@ final class BenchCommand implements Callable<Integer> {
             if (cuda) {
                 CudaShapeBench.Result r = CudaShapeBench.run(mk[0], mk[1], sparsity, batch, p, quick);
                 device = r.device();
-                rows.addAll(r.rows());
+                groups.add(new Group(null, r.rows()));
                 failures = r.failures();
             } else {
-                rows.addAll(SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt));
+                groups.add(new Group(null, SparseBench.sweep(mk[0], mk[1], sparsity, batch, 42, opt)));
             }
         } else if (cuda) {
             double[] levels = modelSparsities();
@@ -132,7 +132,7 @@ final class BenchCommand implements Callable<Integer> {
                 device = be.name();
                 CudaSparsePlanner planner = new CudaSparsePlanner(
                         (quick ? CudaSparsePlanner.Options.quick() : CudaSparsePlanner.Options.defaults()).withPrecision(p));
-                rows.addAll(timeModel(be, levels, err, (m, n, planLine) -> {
+                groups.addAll(timeModel(be, levels, err, (m, n, planLine) -> {
                     try (CudaSparseModel sm = CudaSparseModel.plan(m, n, planner, null, planLine)) {
                         return SparseBench.modelRows(sm.plans());
                     }
@@ -141,20 +141,20 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             double[] levels = modelSparsities();
             try (Backend be = CpuBackend.create()) {
-                rows.addAll(timeModel(be, levels, err,
+                groups.addAll(timeModel(be, levels, err,
                         (m, n, planLine) -> SparseBench.modelRows(SparseModel.plan(m, n, new SparsePlanner(opt), null, planLine))));
             }
         }
+        List<SparseBench.Row> rows = groups.stream().flatMap(g -> g.rows().stream()).toList();
         if (rows.isEmpty() && !failures.isEmpty())
             throw new IllegalStateException("bench sparse: every case failed on " + device + ": " + String.join("; ", failures));
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-8s %-22s %6s %6s %5s %9s %11s %9s%n", "op", "format", "m", "k", "n", "sparsity", "median ms", "speedup");
-        for (int i = 0; i < rows.size(); i++) {
-            String section = sections.get(i);
-            if (section != null) out.println(section);
-            SparseBench.Row r = rows.get(i);
-            out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
-                    100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
+        for (Group g : groups) {
+            if (g.heading() != null) out.println(g.heading());
+            for (SparseBench.Row r : g.rows())
+                out.printf(Locale.ROOT, "%-8s %-22s %6d %6d %5d %8.2f%% %11.4f %8.2fx%n", r.op(), r.format(), r.m(), r.k(), r.n(),
+                        100 * r.sparsity(), r.medianMs(), r.speedupVsDense());
         }
         if (json != null) {
             String timedOn = device;
@@ -193,11 +193,11 @@ final class BenchCommand implements Callable<Integer> {
     private static final double AS_IS = -1;
 
     /**
-     * --model's table: the line heading the rows from each index on, keyed by that index. A model's
-     * rows do not show their batch (n is a convolution's output positions, timed on one image), so
-     * each (level, batch) group gets one.
+     * Rows of the table under one heading line ({@code heading} null: none, as for --shape). A
+     * --model's rows do not show their batch (n is a convolution's output positions, timed on one
+     * image), so each (level, batch) of a model is a group headed by {@link #sectionLine}.
      */
-    private final java.util.Map<Integer, String> sections = new java.util.HashMap<>();
+    private record Group(String heading, List<SparseBench.Row> rows) {}
 
     /** The heading of one --model group: "-- batch 64, pruned one-shot to 90.0% --", or the weights as they are. */
     static String sectionLine(double level, int batch) {
@@ -211,12 +211,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * --model on {@code be} at each of {@code levels} ({@link #modelSparsities}) and each --batch, timed by {@code plan}.
+     * --model on {@code be} at each of {@code levels} ({@link #modelSparsities}) and each --batch, timed by {@code plan}: one headed group per (level, batch).
      * The model is loaded once: each level prunes its kernels one-shot from the weights as loaded,
      * which a {@link WeightBackup} of each kernel puts back before the next level.
      */
-    private List<SparseBench.Row> timeModel(Backend be, double[] levels, java.io.PrintWriter err, ModelPlan plan) {
-        List<SparseBench.Row> rows = new ArrayList<>();
+    private List<Group> timeModel(Backend be, double[] levels, java.io.PrintWriter err, ModelPlan plan) {
+        List<Group> groups = new ArrayList<>();
         PlanLine planLine = new PlanLine(new Progress(err, false));
         Model m = ModelSource.load(model, null, be, null, 0, 0).model();
         List<Parameter> kernels = m.parameters().stream().filter(Parameter::prunableByDefault).toList();
@@ -228,15 +228,14 @@ final class BenchCommand implements Callable<Integer> {
                 prepare(m, kernels, be, level, err);
                 for (int n : batch) {
                     err.printf(Locale.ROOT, "bench sparse: timing %s at batch %d%n", layers, n);
-                    sections.put(rows.size(), sectionLine(level, n));
-                    rows.addAll(plan.rows(m, n, planLine));
+                    groups.add(new Group(sectionLine(level, n), plan.rows(m, n, planLine)));
                 }
                 for (WeightBackup b : backups) b.restore();
             }
         } finally {
             for (WeightBackup b : backups) b.close();
         }
-        return rows;
+        return groups;
     }
 
     /**

@@ -2,11 +2,12 @@ package dev.shears.kernels;
 
 /**
  * Activations forward and backward, and PReLU (activation.cu). {@code code} is the ordinal of
- * {@code dev.shears.core.backend.Activation} (LINEAR 0 ... HARD_SIGMOID 9).
+ * {@code dev.shears.core.backend.Activation} (LINEAR 0 ... HARD_SIGMOID 9, RELU_CAPPED 10, HARD_SWISH 11, SWISH 12); for
+ * RELU_CAPPED {@code alpha} is the cap.
  */
 public final class ActivationKernels {
     /** Highest activation code the kernels know. */
-    public static final int MAX_CODE = 9;
+    public static final int MAX_CODE = 12;
 
     private final KernelRuntime rt;
     private final Kernel forward, backward, prelu, preluDx, preluSlope, preluSlopePartial, partsFinish;

@@ -1,6 +1,12 @@
 package dev.shears.core.backend;
 
-/** Element-wise activations every backend implements, forward and backward. */
+/**
+ * Element-wise activations every backend implements, forward and backward. The ordinal is the
+ * CUDA kernels' activation code (activation.cu): new values go at the end.
+ *
+ * <p>At a kink the backward uses the derivative of the flat (saturated) side: ReLU's is 0 at
+ * 0, HARD_SIGMOID's 0 at +-2.5, RELU_CAPPED's 0 at 0 and at the cap, HARD_SWISH's 0 at -3 and 1 at 3.
+ */
 public enum Activation {
     /** identity */
     LINEAR,
@@ -18,7 +24,19 @@ public enum Activation {
     /** x / (1+|x|) */
     SOFTSIGN,
     /** clip(0.2*x+0.5, 0, 1), the Keras definition */
-    HARD_SIGMOID;
+    HARD_SIGMOID,
+    /**
+     * min(max(x, 0), cap), the cap being the layer's float parameter ({@code alpha}); cap 6 is
+     * ReLU6 (MobileNet), Keras's {@code ReLU(max_value=cap)}, ONNX's {@code Clip(x, 0, cap)}
+     */
+    RELU_CAPPED,
+    /**
+     * x * relu6(x+3)/6 (Howard et al. 2019, MobileNetV3), ONNX's HardSwish (opset 14)
+     * x * max(0, min(1, x/6 + 0.5)) and Keras 3's hard_silu
+     */
+    HARD_SWISH,
+    /** x * sigmoid(x), also called SiLU (Ramachandran et al. 2017; Elfwing et al. 2018) */
+    SWISH;
 
     public static final float SELU_ALPHA = 1.6732632423543772f;
     public static final float SELU_SCALE = 1.0507009873554805f;

@@ -114,7 +114,7 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- activations, losses
 
-    /** y = f(x) element-wise; {@code alpha} is the LEAKY_RELU slope or the ELU alpha. y may alias x. */
+    /** y = f(x) element-wise; {@code alpha} is the LEAKY_RELU slope, the ELU alpha or the RELU_CAPPED cap. y may alias x. */
     void activation(Activation f, float alpha, Tensor x, Tensor y);
 
     /** dx = dy * f'(x) (using y = f(x) where cheaper). dx may alias dy. */

@@ -39,6 +39,13 @@ final class CpuActivations {
             }
             case SOFTSIGN -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v / (1 + Math.abs(v)); } }
             case HARD_SIGMOID -> { for (int i = 0; i < n; i++) y[i] = Math.min(1f, Math.max(0f, 0.2f * x[i] + 0.5f)); }
+            // alpha is the cap; Math.max/min keep NaN
+            case RELU_CAPPED -> { for (int i = 0; i < n; i++) y[i] = Math.min(Math.max(x[i], 0f), alpha); }
+            // x * relu6(x+3)/6: exactly 0 below -3 and exactly x above 3; NaN falls through to the middle
+            case HARD_SWISH -> {
+                for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v <= -3f ? 0f : v >= 3f ? v : v * (v + 3f) / 6f; }
+            }
+            case SWISH -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v * sigmoid(v); } }
         }
     }
 
@@ -67,6 +74,14 @@ final class CpuActivations {
             case SOFTPLUS -> { for (int i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]); }
             case SOFTSIGN -> { for (int i = 0; i < n; i++) { float d = 1 + Math.abs(x[i]); dx[i] = dy[i] / (d * d); } }
             case HARD_SIGMOID -> { for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > -2.5f && v < 2.5f ? 0.2f * dy[i] : 0f; } }
+            // kinks take the flat side's derivative, as ReLU at 0 and HARD_SIGMOID at +-2.5: 0 at 0 and at the cap
+            case RELU_CAPPED -> { for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > 0f && v < alpha ? dy[i] : 0f; } }
+            // d/dx x(x+3)/6 = (2x+3)/6 strictly inside (-3, 3); the flat sides' 0 at -3 and 1 at 3
+            case HARD_SWISH -> {
+                for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v <= -3f ? 0f : v >= 3f ? dy[i] : dy[i] * (2f * v + 3f) / 6f; }
+            }
+            // d/dx x*s(x) = s + x*s*(1-s) = s + y*(1-s)
+            case SWISH -> { for (int i = 0; i < n; i++) { float s = sigmoid(x[i]); dx[i] = dy[i] * (s + y[i] * (1 - s)); } }
         }
     }
 

@@ -333,9 +333,11 @@ public abstract class BackendContractTest {
     @EnumSource(Activation.class)
     void activationForwardAndBackward(Activation f) {
         int n = 517;
-        float alpha = f == Activation.ELU ? 0.7f : 0.2f;
+        // RELU_CAPPED's cap 2.5 puts its upper kink on the edge value 2.5 below
+        float alpha = f == Activation.ELU ? 0.7f : f == Activation.RELU_CAPPED ? 2.5f : 0.2f;
         float[] x = rand(n, 50 + f.ordinal(), -4, 4);
         x[0] = 0f; x[1] = -2.5f; x[2] = 2.5f; x[3] = 30f; x[4] = -30f; // edges and saturation
+        x[5] = -3f; x[6] = 3f; // HARD_SWISH's kinks
         double[] e = new double[n];
         for (int i = 0; i < n; i++) e[i] = ReferenceOps.activation(f, alpha, x[i]);
         Tensor X = up(x, n), Y = be.allocate(Shape.of(n), DType.FLOAT32);

@@ -40,6 +40,9 @@ public final class ReferenceOps {
             case SOFTPLUS -> Math.log1p(Math.exp(x));
             case SOFTSIGN -> x / (1 + Math.abs(x));
             case HARD_SIGMOID -> Math.min(1, Math.max(0, 0.2 * x + 0.5));
+            case RELU_CAPPED -> Math.min(Math.max(x, 0), alpha);
+            case HARD_SWISH -> x * Math.min(Math.max(x + 3, 0), 6) / 6;
+            case SWISH -> x / (1 + Math.exp(-x));
         };
     }
 
@@ -56,6 +59,10 @@ public final class ReferenceOps {
             case SOFTPLUS -> 1 / (1 + Math.exp(-x));
             case SOFTSIGN -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x)));
             case HARD_SIGMOID -> x > -2.5 && x < 2.5 ? 0.2 : 0;
+            // kinks: the flat side's derivative (Activation's Javadoc)
+            case RELU_CAPPED -> x > 0 && x < alpha ? 1 : 0;
+            case HARD_SWISH -> x <= -3 ? 0 : x >= 3 ? 1 : (2 * x + 3) / 6;
+            case SWISH -> { double s = 1 / (1 + Math.exp(-x)); yield s + x * s * (1 - s); }
         };
     }
 

@@ -126,6 +126,8 @@ final class Keras3Config {
                 if (specific.path("activation").asText().equals("hard_sigmoid"))
                     throw new ImportException("Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, not Shears' (Keras 2's) "
                             + "clip(0.2x + 0.5, 0, 1); export this model as Keras HDF5 (.h5) or ONNX instead", target, l.name());
+                // Keras 3 serialises x * sigmoid(x) as silu ("swish" is its alias; Keras 2 knows only swish)
+                if (specific.path("activation").asText().equals("swish")) specific.put("activation", "silu");
             }
             default -> { }
         }

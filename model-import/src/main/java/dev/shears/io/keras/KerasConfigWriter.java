@@ -48,6 +48,9 @@ import java.util.Map;
  */
 final class KerasConfigWriter {
 
+    /** The Keras 3 activation name written for Shears' HARD_SWISH (Keras 2 has none). */
+    static final String HARD_SWISH_NAME = "hard_silu";
+
     static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "BatchNorm",
             "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
             "Multiply", "Concat", "Identity");
@@ -376,6 +379,13 @@ final class KerasConfigWriter {
             case SOFTPLUS -> cfg.put("activation", "softplus");
             case SOFTSIGN -> cfg.put("activation", "softsign");
             case HARD_SIGMOID -> cfg.put("activation", "hard_sigmoid");
+            case RELU_CAPPED -> { // Keras' ReLU layer: min(max(x, 0), max_value) with slope 0 and threshold 0
+                cls = "ReLU";
+                cfg.put("max_value", a.alpha()).put("negative_slope", 0.0).put("threshold", 0.0);
+            }
+            case SWISH -> cfg.put("activation", "swish"); // Keras 2's name; Keras3Config writes Keras 3's silu
+            // Keras 3's name; Keras 2 has no hard swish, and KerasExporter.exportHdf5 refuses it
+            case HARD_SWISH -> cfg.put("activation", HARD_SWISH_NAME);
         }
         emit(cls, name, cfg, List.of(x), List.of());
         return new KRef(name, x.irShape(), x.order());

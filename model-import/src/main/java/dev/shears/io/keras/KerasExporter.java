@@ -72,6 +72,10 @@ public final class KerasExporter {
     public static void exportHdf5(Model model, Path target, Path... inputs) {
         KerasConfigWriter writer = new KerasConfigWriter(model, target);
         ObjectNode config = writer.write();
+        for (KerasConfigWriter.KerasLayer l : writer.layers())
+            if (l.className().equals("Activation") && l.config().path("activation").asText().equals(KerasConfigWriter.HARD_SWISH_NAME))
+                throw new ImportException("Keras 2 (tf.keras HDF5) has no hard swish activation (Keras 3 added hard_silu); "
+                        + "export this model as a Keras 3 archive (.keras) or ONNX instead", target, l.name());
         List<KerasConfigWriter.LayerWeights> weights = writer.weights();
         try {
             AtomicFiles.write(target, out -> {

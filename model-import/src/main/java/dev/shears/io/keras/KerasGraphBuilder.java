@@ -63,7 +63,7 @@ final class KerasGraphBuilder {
             "Merge (Keras 1, mode sum, mul or concat)");
 
     static final List<String> SUPPORTED_ACTIVATIONS = List.of("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
-            "elu", "selu", "softplus", "softsign", "hard_sigmoid");
+            "elu", "selu", "softplus", "softsign", "hard_sigmoid", "relu6", "swish", "silu", "hard_swish", "hard_silu");
 
     /** A Keras tensor: IR node {@code node} of per-sample shape {@code shape}; Keras axis i = IR axis order[i]. */
     record Ref(String node, Shape shape, int[] order) {
@@ -403,6 +403,9 @@ final class KerasGraphBuilder {
             case "selu" -> elementwise(l, in, Activation.SELU, 0f, nodeName);
             case "softplus" -> elementwise(l, in, Activation.SOFTPLUS, 0f, nodeName);
             case "softsign" -> elementwise(l, in, Activation.SOFTSIGN, 0f, nodeName);
+            case "relu6" -> elementwise(l, in, Activation.RELU_CAPPED, 6f, nodeName);
+            case "swish", "silu" -> elementwise(l, in, Activation.SWISH, 0f, nodeName); // Keras 3: silu, alias swish
+            case "hard_swish", "hard_silu" -> elementwise(l, in, Activation.HARD_SWISH, 0f, nodeName); // Keras 3 only
             case "hard_sigmoid" -> {
                 if (keras3) throw l.unsupported("Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, which Shears does not have "
                         + "(Shears' hard_sigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))", SUPPORTED_ACTIVATIONS);
@@ -447,9 +450,17 @@ final class KerasGraphBuilder {
     }
 
     private Ref relu(KerasLayerConfig l, Ref in) {
-        if (l.has("max_value")) throw l.error("ReLU with max_value " + l.field("max_value") + " (a capped ReLU) is not supported");
         if (l.numberOr(0, "threshold") != 0) throw l.error("ReLU with a non-zero threshold is not supported");
         double slope = l.numberOr(0, "negative_slope");
+        if (l.has("max_value")) { // min(max(x, 0), max_value): ReLU6 and other capped ReLUs (null means no cap)
+            double cap = l.numberOr(0, "max_value");
+            if (slope != 0)
+                throw l.error("ReLU with max_value " + cap + " and negative_slope " + slope + " is not supported; "
+                        + "Shears imports a capped ReLU (max_value, negative_slope 0, threshold 0) or a leaky one (no max_value)");
+            if (!(cap > 0) || Float.isInfinite((float) cap))
+                throw l.error("ReLU max_value " + cap + " is not supported; Shears needs a finite cap above 0 (6 for ReLU6)");
+            return elementwise(l, in, Activation.RELU_CAPPED, (float) cap, l.name());
+        }
         return slope == 0 ? elementwise(l, in, Activation.RELU, 0f, l.name())
                 : elementwise(l, in, Activation.LEAKY_RELU, (float) slope, l.name());
     }

@@ -59,7 +59,8 @@ import java.util.Set;
  * {@code dilations} (10+), AveragePool {@code count_include_pad} (7+); Softmax/LogSoftmax
  * coercion to 2-D at {@code axis} (before 13) or a single axis (13+) and the default axis
  * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+);
- * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+).
+ * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+);
+ * Clip's {@code min}/{@code max} as attributes (6-10) or optional inputs (11+).
  */
 final class GraphImport {
     private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
@@ -232,7 +233,7 @@ final class GraphImport {
             case "Squeeze" -> squeeze(n, at);
             case "Cast" -> cast(n, at);
             case "Relu" -> activation(n, Activation.RELU, 0f);
-            case "Sigmoid" -> activation(n, Activation.SIGMOID, 0f);
+            case "Sigmoid" -> { if (!fuseGate(n, Activation.SWISH)) activation(n, Activation.SIGMOID, 0f); }
             case "Tanh" -> activation(n, Activation.TANH, 0f);
             case "Softplus" -> activation(n, Activation.SOFTPLUS, 0f);
             case "Softsign" -> activation(n, Activation.SOFTSIGN, 0f);
@@ -240,6 +241,8 @@ final class GraphImport {
             case "Elu" -> activation(n, Activation.ELU, at.getFloat("alpha", 1f));
             case "Selu" -> selu(n, at);
             case "HardSigmoid" -> hardSigmoid(n, at);
+            case "HardSwish" -> activation(n, Activation.HARD_SWISH, 0f);
+            case "Clip" -> clip(n, at);
             case "PRelu" -> prelu(n);
             case "MaxPool", "AveragePool" -> pool(n, at);
             case "GlobalAveragePool" -> globalAveragePool(n);
@@ -622,9 +625,70 @@ final class GraphImport {
 
     private void hardSigmoid(NodeProto n, Attributes at) {
         float alpha = at.getFloat("alpha", 0.2f), beta = at.getFloat("beta", 0.5f);
+        // x * HardSigmoid(x; 1/6, 0.5) is hard swish: HardSwish before opset 14 (PyTorch, Shears' own export)
+        if (Math.abs(alpha - 1f / 6) < 1e-6f && beta == 0.5f && fuseGate(n, Activation.HARD_SWISH)) return;
         if (alpha != 0.2f || beta != 0.5f)
-            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported (only 0.2, 0.5)", file, display(n));
+            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported (only 0.2, 0.5; or 1/6, 0.5"
+                    + " when a Mul multiplies it by its own input, which is hard swish)", file, display(n));
         activation(n, Activation.HARD_SIGMOID, 0f);
+    }
+
+    /**
+     * Gate node {@code n} (g = f(x)) read only by a Mul of x and g, x * f(x), which is the
+     * activation {@code fused}: Sigmoid then Mul is SWISH, HardSigmoid(1/6, 0.5) then Mul is
+     * HARD_SWISH (how opset 13 writes them). Emits one IR activation named after the Mul, marks the
+     * Mul as consumed, and answers true; false (nothing done) when the pattern does not hold.
+     */
+    private boolean fuseGate(NodeProto n, Activation fused) {
+        String x = n.getInput(0), g = n.getOutput(0);
+        Act in = acts.get(x);
+        if (in == null) return false;
+        List<Integer> users = consumers.getOrDefault(g, List.of());
+        if (users.size() != 1 || graphOutputs.contains(g)) return false;
+        int mi = users.get(0);
+        NodeProto mul = graph.getNode(mi);
+        if (!mul.getOpType().equals("Mul") || !DEFAULT_DOMAINS.contains(mul.getDomain()) || mul.getInputCount() != 2
+                || mul.getOutputCount() == 0 || mul.getOutput(0).isEmpty()) return false;
+        boolean gated = mul.getInput(0).equals(x) && mul.getInput(1).equals(g) || mul.getInput(0).equals(g) && mul.getInput(1).equals(x);
+        if (!gated) return false;
+        folded.add(mi);
+        acts.put(mul.getOutput(0), emit(new ActivationLayer(usedNames.fresh(name(mul)), fused, 0f), mul, List.of(in)));
+        return true;
+    }
+
+    /**
+     * Clip(x, min, max): bounds are attributes before opset 11 (absent: the float range), optional
+     * constant inputs 1 and 2 from opset 11 (an empty name: absent). Infinite bounds and the float
+     * range's ends count as absent. min 0 with a finite max above 0 is a capped ReLU (ReLU6 when
+     * the max is 6), min 0 alone is ReLU, no bounds is Identity; anything else is refused.
+     */
+    private void clip(NodeProto n, Attributes at) {
+        Act x = activation(n, 0, "input");
+        Float lo, hi;
+        if (opset < 11) {
+            lo = at.has("min") ? at.getFloat("min", 0f) : null;
+            hi = at.has("max") ? at.getFloat("max", 0f) : null;
+        } else {
+            lo = clipBound(n, 1, "min");
+            hi = clipBound(n, 2, "max");
+        }
+        if (lo != null && (lo == Float.NEGATIVE_INFINITY || lo == -Float.MAX_VALUE)) lo = null;
+        if (hi != null && (hi == Float.POSITIVE_INFINITY || hi == Float.MAX_VALUE)) hi = null;
+        if (lo == null && hi == null) aliasAct(n.getOutput(0), x);
+        else if (lo != null && lo == 0f && hi == null) activation(n, Activation.RELU, 0f);
+        else if (lo != null && lo == 0f && hi > 0f) activation(n, Activation.RELU_CAPPED, hi);
+        else throw new ImportException("Clip with min " + (lo == null ? "none" : lo) + " and max " + (hi == null ? "none" : hi)
+                + " (opset " + opset + ") is not supported; Shears imports Clip with min 0 and a finite max above 0 (a capped ReLU, "
+                + "ReLU6 for max 6), with min 0 and no max (ReLU), or with neither (Identity)", file, display(n));
+    }
+
+    /** Clip's optional bound input {@code i}: null when absent, else its one value (a constant). */
+    private Float clipBound(NodeProto n, int i, String what) {
+        if (n.getInputCount() <= i || n.getInput(i).isEmpty()) return null;
+        TensorData t = constantInput(n, i, what);
+        if (t.size() != 1)
+            throw new ImportException("Clip " + what + " has dims " + Arrays.toString(t.dims()) + "; ONNX requires a scalar", file, display(n));
+        return t.asFloats()[0];
     }
 
     private void prelu(NodeProto n) {

@@ -260,8 +260,26 @@ public final class OnnxExporter {
                 case SOFTPLUS -> op("Softplus", y, List.of(x), y);
                 case SOFTSIGN -> op("Softsign", y, List.of(x), y);
                 case HARD_SIGMOID -> op("HardSigmoid", y, List.of(x), y).addAttribute(real("alpha", 0.2f)).addAttribute(real("beta", 0.5f));
+                // Clip takes its bounds as inputs from opset 11
+                case RELU_CAPPED -> op("Clip", y, List.of(x, scalar(y + "/min", 0f), scalar(y + "/max", a.alpha())), y);
+                // HardSwish is opset 14: x * HardSigmoid(x; 1/6, 0.5) = x * max(0, min(1, x/6 + 0.5))
+                case HARD_SWISH -> gated(x, y, op("HardSigmoid", y + "/hard_sigmoid", List.of(x), y + "/hard_sigmoid")
+                        .addAttribute(real("alpha", 1f / 6)).addAttribute(real("beta", 0.5f)));
+                case SWISH -> gated(x, y, op("Sigmoid", y + "/sigmoid", List.of(x), y + "/sigmoid"));
             };
             add(n);
+        }
+
+        /** Adds {@code gate} (g = f(x)) and returns the Mul x * g producing {@code y} (the importer fuses the pair back). */
+        private NodeProto.Builder gated(String x, String y, NodeProto.Builder gate) {
+            add(gate);
+            return op("Mul", y, List.of(x, gate.getOutput(0)), y);
+        }
+
+        /** A float scalar initializer. */
+        private String scalar(String name, float v) {
+            graph.addInitializer(OnnxTensors.encodeFloats(name, new long[0], new float[]{v}));
+            return name;
         }
 
         /** Adds a parameter as an initializer named after it (dims: its shape, or {@code dims} when given). */

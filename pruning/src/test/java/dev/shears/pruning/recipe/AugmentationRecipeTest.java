@@ -11,20 +11,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * the image check against the model's and the data's sample shapes, describe.
  */
 class AugmentationRecipeTest {
-    private static final String BASE = """
-            epochs: 10
-            batchSize: 64
-            optimizer: {type: sgd}
-            learningRate: [{type: constant, lr: 0.01}]
-            pruning:
-              - {type: gmp, initSparsity: 0, finalSparsity: 0.9, startEpoch: 1, endEpoch: 5, updateFrequency: 1}
-            """;
+    private static Recipe parse(String block) { return WithBlock.parse(block, "aug"); }
 
-    private static Recipe parse(String block) { return RecipeParser.parse(BASE + block, "aug.yaml", "aug"); }
-
-    private static String refused(String block) {
-        return assertThrows(RecipeException.class, () -> parse(block)).getMessage();
-    }
+    private static String refused(String block) { return WithBlock.refused(block, "aug"); }
 
     @Test
     void offByDefaultAndEachPartOnItsOwn() {

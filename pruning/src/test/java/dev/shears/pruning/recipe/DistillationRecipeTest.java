@@ -6,20 +6,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The recipe's {@code distillation:} block: defaults, round trip through RecipeWriter, refusals naming field and value, describe. */
 class DistillationRecipeTest {
-    private static final String BASE = """
-            epochs: 10
-            batchSize: 64
-            optimizer: {type: sgd}
-            learningRate: [{type: constant, lr: 0.01}]
-            pruning:
-              - {type: gmp, initSparsity: 0, finalSparsity: 0.9, startEpoch: 1, endEpoch: 5, updateFrequency: 1}
-            """;
+    private static Recipe parse(String block) { return WithBlock.parse(block, "kd"); }
 
-    private static Recipe parse(String distillation) { return RecipeParser.parse(BASE + distillation, "kd.yaml", "kd"); }
-
-    private static String refused(String distillation) {
-        return assertThrows(RecipeException.class, () -> parse(distillation)).getMessage();
-    }
+    private static String refused(String block) { return WithBlock.refused(block, "kd"); }
 
     @Test
     void anEmptyBlockTakesTheDefaultsAndNoBlockMeansNone() {

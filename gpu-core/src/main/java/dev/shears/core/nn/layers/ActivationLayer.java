@@ -9,19 +9,26 @@ import java.util.List;
 
 import dev.shears.core.backend.Activation;
 
-/** An element-wise activation. {@code alpha}: the LeakyReLU slope or the ELU alpha. */
+/**
+ * An element-wise activation. {@code alpha}: the LeakyReLU slope, the ELU alpha or the
+ * RELU_CAPPED cap (6 for ReLU6); the other functions ignore it.
+ */
 public final class ActivationLayer extends Layer {
     private final Activation function;
     private final float alpha;
 
     public ActivationLayer(String name, Activation function, float alpha) {
         super(name);
+        if (function == Activation.RELU_CAPPED && !(alpha > 0))
+            throw new IllegalArgumentException("activation '" + name + "': RELU_CAPPED needs a cap above 0 (6 for ReLU6), got " + alpha);
         this.function = function;
         this.alpha = alpha;
     }
 
+    /** Default parameters: ELU alpha 1, LeakyReLU slope 0.3 (Keras's), RELU_CAPPED cap 6 (ReLU6). */
     public ActivationLayer(String name, Activation function) {
-        this(name, function, function == Activation.ELU ? 1f : function == Activation.LEAKY_RELU ? 0.3f : 0f);
+        this(name, function, function == Activation.ELU ? 1f : function == Activation.LEAKY_RELU ? 0.3f
+                : function == Activation.RELU_CAPPED ? 6f : 0f);
     }
 
     public Activation function() { return function; }

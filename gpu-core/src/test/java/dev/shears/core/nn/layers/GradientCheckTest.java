@@ -146,14 +146,17 @@ class GradientCheckTest {
     @EnumSource(Activation.class)
     void activation(Activation f) {
         GradientChecker gc = checker(15 + f.ordinal());
-        // kinks at 0 (ReLU family) and at +-2.5 (hard sigmoid): inputs in [-3, 3], >= 0.05 from each
+        // kinks at 0 (ReLU family), +-2.5 (hard sigmoid), +-3 (hard swish) and at the cap 1.5 given to
+        // RELU_CAPPED (so both its pieces are checked): inputs in [-3, 3], >= 0.05 from each
         var gen = gc.awayFromZero(0.05);
         var spread = (java.util.function.DoubleSupplier) () -> {
             double v;
-            do { v = 3 * gen.getAsDouble(); } while (Math.abs(Math.abs(v) - 2.5) < 0.05 || Math.abs(v) < 0.05);
+            do { v = 3 * gen.getAsDouble(); }
+            while (Math.abs(Math.abs(v) - 2.5) < 0.05 || Math.abs(v) < 0.05 || Math.abs(Math.abs(v) - 3) < 0.05 || Math.abs(v - 1.5) < 0.05);
             return v;
         };
-        check(gc, new ActivationLayer("act", f), gc.inputs(spread, Shape.of(4, 9)));
+        Layer layer = f == Activation.RELU_CAPPED ? new ActivationLayer("act", f, 1.5f) : new ActivationLayer("act", f);
+        check(gc, layer, gc.inputs(spread, Shape.of(4, 9)));
     }
 
     @Test void preluPerChannel() {
