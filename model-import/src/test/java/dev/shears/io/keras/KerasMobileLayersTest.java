@@ -210,6 +210,18 @@ class KerasMobileLayersTest {
         assertEquals("dw", e.node());
     }
 
+    @Test
+    void separableWeightNamesOfEveryKerasVersionHaveTheirRoles() {
+        // Keras 1 SeparableConvolution2D (layer name + suffix), Keras 2 (layer/variable:0), Keras 3 legacy .h5 (DepthwiseConv2D's 'kernel')
+        assertEquals("depthwise_kernel", StoredWeight.roleOf("sep_1_depthwise_kernel"));
+        assertEquals("pointwise_kernel", StoredWeight.roleOf("sep_1_pointwise_kernel"));
+        assertEquals("bias", StoredWeight.roleOf("sep_1_b"));
+        assertEquals("depthwise_kernel", StoredWeight.roleOf("separable_conv2d_1/depthwise_kernel:0"));
+        assertEquals("pointwise_kernel", StoredWeight.roleOf("separable_conv2d_1/pointwise_kernel:0"));
+        assertEquals("kernel", StoredWeight.roleOf("depthwise_conv2d/kernel:0"));
+        assertEquals("kernel", StoredWeight.roleOf("my_depthwise/kernel:0"), "a layer named like the role is not the role");
+    }
+
     private static dev.shears.core.nn.Layer layer(Model m, String name) {
         return m.nodes().stream().filter(nd -> nd.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no node " + name + " in " + m.nodes().stream().map(Model.Node::name).toList())).layer();

@@ -51,6 +51,8 @@ public final class ChannelThinning {
                 }
                 case Conv2D c -> {
                     if (c.groups() == 1) report(flow, n.name(), keep.get(n.name()), removed, warnings);
+                    else if (ChannelFlow.isDepthwise(c) && count(inKeep) < inKeep.length)
+                        removed.put(n.name(), inKeep.length - count(inKeep)); // they left with the producer's channels
                     yield conv(c, inKeep, keep.get(n.name()), flow.consts.get(n.inputs().getFirst()), flow.host, values);
                 }
                 case BatchNorm bn -> {

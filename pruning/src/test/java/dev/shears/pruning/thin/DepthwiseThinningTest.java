@@ -93,6 +93,8 @@ class DepthwiseThinningTest {
         assertEquals(List.of(5, 5, 5), List.of(dw.inChannels(), dw.outChannels(), dw.groups()), "the depthwise conv lost channel 1 too");
         assertEquals(5, pw.inChannels());
         assertEquals(1, t.removed().get("conv"));
+        assertEquals(1, t.removed().get("dw"), "the depthwise channel is counted as removed too");
+        assertFalse(t.removed().containsKey("pw"));
         assertTrue(t.warnings().stream().anyMatch(w -> w.contains("'conv'") && w.contains("not one constant")), t.warnings().toString());
         float[] after = outputs(t.model());
         for (int i = 0; i < before.length; i++)
