@@ -37,7 +37,7 @@ final class Keras3Config {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Classes whose layers Keras writes with a build_config (those that build weights or check shapes). */
-    private static final Set<String> WITH_BUILD_CONFIG = Set.of("Dense", "Conv2D", "BatchNormalization", "PReLU", "Flatten",
+    private static final Set<String> WITH_BUILD_CONFIG = Set.of("Dense", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "PReLU", "Flatten",
             "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate");
 
     /** Classes that take all their inputs as one list argument. */
@@ -63,6 +63,9 @@ final class Keras3Config {
             Map.entry("Conv2D", "{\"groups\": 1, \"kernel_initializer\": " + GLOROT + ", \"bias_initializer\": " + ZEROS
                     + ", \"kernel_regularizer\": null, \"bias_regularizer\": null, \"activity_regularizer\": null, "
                     + "\"kernel_constraint\": null, \"bias_constraint\": null}"),
+            Map.entry("DepthwiseConv2D", "{\"depthwise_initializer\": " + GLOROT + ", \"bias_initializer\": " + ZEROS
+                    + ", \"depthwise_regularizer\": null, \"bias_regularizer\": null, \"activity_regularizer\": null, "
+                    + "\"depthwise_constraint\": null, \"bias_constraint\": null}"),
             Map.entry("BatchNormalization", "{\"beta_initializer\": " + ZEROS + ", \"gamma_initializer\": " + ONES
                     + ", \"moving_mean_initializer\": " + ZEROS + ", \"moving_variance_initializer\": " + ONES
                     + ", \"beta_regularizer\": null, \"gamma_regularizer\": null, \"beta_constraint\": null, \"gamma_constraint\": null, "
@@ -70,7 +73,8 @@ final class Keras3Config {
             Map.entry("PReLU", "{\"alpha_initializer\": " + ZEROS + ", \"alpha_regularizer\": null, \"alpha_constraint\": null, \"shared_axes\": null}"),
             Map.entry("Dropout", "{\"seed\": null, \"noise_shape\": null}"),
             Map.entry("Flatten", "{\"data_format\": \"channels_last\"}"),
-            Map.entry("GlobalAveragePooling2D", "{\"keepdims\": false}"));
+            Map.entry("GlobalAveragePooling2D", "{\"keepdims\": false}"),
+            Map.entry("GlobalMaxPooling2D", "{\"keepdims\": false}"));
 
     /** The whole config.json object. */
     static ObjectNode write(List<KerasConfigWriter.KerasLayer> layers, List<String> inputs, String output, Path target) {

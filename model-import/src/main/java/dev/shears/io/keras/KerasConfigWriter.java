@@ -18,6 +18,7 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
@@ -50,7 +51,7 @@ final class KerasConfigWriter {
     /** The Keras 3 activation name written for Shears' HARD_SWISH (Keras 2 has none). */
     static final String HARD_SWISH_NAME = "hard_silu";
 
-    static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "BatchNorm",
+    static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "BatchNorm",
             "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
             "Multiply", "Concat", "Identity");
 
@@ -163,6 +164,13 @@ final class KerasConfigWriter {
                 emit("GlobalAveragePooling2D", name, cfg, List.of(x), List.of());
                 yield new KRef(name, outShape(layer, x), g.keepDims() ? x.order() : AxisOrder.identity(1));
             }
+            case GlobalMaxPool2D g -> {
+                KRef x = image(in.get(0), name);
+                ObjectNode cfg = JSON.createObjectNode().put("data_format", "channels_last");
+                if (g.keepDims()) cfg.put("keepdims", true);
+                emit("GlobalMaxPooling2D", name, cfg, List.of(x), List.of());
+                yield new KRef(name, outShape(layer, x), g.keepDims() ? x.order() : AxisOrder.identity(1));
+            }
             case BatchNorm b -> batchNorm(b, name, in.get(0));
             case ActivationLayer a -> activation(a, name, in.get(0));
             case Softmax s -> softmax(s, name, in.get(0));
@@ -233,6 +241,7 @@ final class KerasConfigWriter {
             x = zeroPad(x, name, pads);
             padding = "valid";
         }
+        if (isDepthwise(c)) return depthwise(c, name, x, padding, input.irShape());
         ObjectNode cfg = JSON.createObjectNode().put("filters", c.outChannels());
         cfg.putArray("kernel_size").add(c.kernelH()).add(c.kernelW());
         cfg.putArray("strides").add(c.strideH()).add(c.strideW());
@@ -249,6 +258,37 @@ final class KerasConfigWriter {
         if (c.bias() != null) wts.add(new WeightArray("bias:0", new int[]{c.outChannels()}, values(c.bias())));
         emit("Conv2D", name, cfg, List.of(x), wts);
         return new KRef(name, outShape(c, input.irShape()), AxisOrder.CHANNELS_LAST);
+    }
+
+    /**
+     * Whether a Conv2D is depthwise: one group per input channel (more than one), each with the
+     * same number of outputs. It is written as DepthwiseConv2D, not Conv2D with groups: TensorFlow
+     * runs grouped Conv2D on the GPU only, in many versions, while DepthwiseConv2D runs everywhere.
+     */
+    static boolean isDepthwise(Conv2D c) {
+        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() % c.inChannels() == 0;
+    }
+
+    /**
+     * A depthwise Conv2D as DepthwiseConv2D: output channel c * multiplier + m of the grouped
+     * convolution is Keras' (input channel c, multiplier m), so the IR kernel [out, 1, kh, kw] is
+     * Keras' (kh, kw, in, multiplier) read as (kh, kw, out).
+     */
+    private KRef depthwise(Conv2D c, String name, KRef x, String padding, Shape inShape) {
+        int in = c.inChannels(), mult = c.outChannels() / in;
+        ObjectNode cfg = JSON.createObjectNode();
+        cfg.putArray("kernel_size").add(c.kernelH()).add(c.kernelW());
+        cfg.putArray("strides").add(c.strideH()).add(c.strideW());
+        cfg.put("padding", padding).put("depth_multiplier", mult).put("data_format", "channels_last");
+        cfg.putArray("dilation_rate").add(c.dilationH()).add(c.dilationW());
+        cfg.put("activation", "linear").put("use_bias", c.bias() != null);
+        float[] kernel = AxisOrder.permuteData(values(c.kernel()), 1, new int[]{c.outChannels(), c.kernelH(), c.kernelW()},
+                new int[]{1, 2, 0});
+        List<WeightArray> wts = new ArrayList<>();
+        wts.add(new WeightArray("depthwise_kernel:0", new int[]{c.kernelH(), c.kernelW(), in, mult}, kernel));
+        if (c.bias() != null) wts.add(new WeightArray("bias:0", new int[]{c.outChannels()}, values(c.bias())));
+        emit("DepthwiseConv2D", name, cfg, List.of(x), wts);
+        return new KRef(name, outShape(c, inShape), AxisOrder.CHANNELS_LAST);
     }
 
     private KRef pool(Layer layer, String name, KRef input, boolean max, int kh, int kw, int sh, int sw, int[] pads,

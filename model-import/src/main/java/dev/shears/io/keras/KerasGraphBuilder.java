@@ -16,6 +16,7 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
@@ -55,8 +56,9 @@ import java.util.Set;
 final class KerasGraphBuilder {
 
     /** The Keras layer classes Shears imports (for error messages). */
-    static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "MaxPooling2D",
-            "AveragePooling2D", "GlobalAveragePooling2D", "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
+    static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D",
+            "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+            "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
             "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate",
             "Merge (Keras 1, mode sum, mul or concat)");
 
@@ -135,8 +137,11 @@ final class KerasGraphBuilder {
             case "InputLayer" -> input(l);
             case "Dense" -> dense(l, single(l, in));
             case "Conv2D", "Convolution2D" -> conv(l, single(l, in));
+            case "DepthwiseConv2D" -> depthwise(l, single(l, in));
+            case "SeparableConv2D", "SeparableConvolution2D" -> separable(l, single(l, in));
             case "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D" -> pool(l, single(l, in));
             case "GlobalAveragePooling2D", "GlobalAvgPool2D" -> globalAvgPool(l, single(l, in));
+            case "GlobalMaxPooling2D", "GlobalMaxPool2D" -> globalMaxPool(l, single(l, in));
             case "BatchNormalization" -> batchNorm(l, single(l, in));
             case "Activation" -> activation(l, l.field("activation"), single(l, in), l.name());
             case "LeakyReLU" -> elementwise(l, single(l, in), Activation.LEAKY_RELU,
@@ -240,6 +245,74 @@ final class KerasGraphBuilder {
         return activation(l, l.field("activation"), out, null);
     }
 
+    /**
+     * Keras DepthwiseConv2D: one (kh, kw) filter per input channel and multiplier, imported as a
+     * Conv2D with one group per input channel. Keras orders the output channels c * multiplier + m
+     * (input channel c, multiplier index m), which is the grouped convolution's order (group c owns
+     * outputs c*multiplier .. c*multiplier + multiplier - 1), so the kernel (kh, kw, in, multiplier),
+     * read as (kh, kw, 1, in * multiplier), is an ordinary Conv2D kernel with one input per group.
+     */
+    private Ref depthwise(KerasLayerConfig l, Ref input) {
+        boolean bias = l.boolOr(true, "use_bias");
+        // Keras 2 names the kernel depthwise_kernel; a Keras 3 variable is called kernel (a Keras 3 .keras file stores it by position)
+        Map<String, StoredWeight> wt = weightsFor(l, bias ? List.of("depthwise_kernel", "bias") : List.of("depthwise_kernel"),
+                Map.of("kernel", "depthwise_kernel"));
+        Ref out = depthwiseConv(l, input, l.name(), wt.get("depthwise_kernel"), bias ? wt.get("bias") : null);
+        return activation(l, l.field("activation"), out, null);
+    }
+
+    /**
+     * Keras SeparableConv2D: a depthwise convolution (strides, padding and dilation apply to it)
+     * then a 1x1 convolution to {@code filters} channels carrying the bias, imported as two
+     * Conv2D nodes {@code <name>/depthwise} and {@code <name>/pointwise}; the activation follows.
+     */
+    private Ref separable(KerasLayerConfig l, Ref input) {
+        boolean bias = l.boolOr(true, "use_bias", "bias");
+        int filters = l.requireInt("filters", "nb_filter");
+        Map<String, StoredWeight> wt = weightsFor(l, bias ? List.of("depthwise_kernel", "pointwise_kernel", "bias")
+                : List.of("depthwise_kernel", "pointwise_kernel"), Map.of());
+        Ref mid = depthwiseConv(l, input, names.fresh(l.name() + "/depthwise"), wt.get("depthwise_kernel"), null);
+        int c = mid.shape().dim(0);
+        Conv2D pw;
+        try {
+            pw = new Conv2D(names.fresh(l.name() + "/pointwise"), c, filters, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, bias);
+        } catch (IllegalArgumentException e) {
+            throw l.error(e.getMessage());
+        }
+        Ref out = add(l, pw, List.of(mid), mid.order());
+        float[] k = expect(l, wt.get("pointwise_kernel"), new int[]{1, 1, c, filters}, "(1, 1, in * depth_multiplier, filters)");
+        pending.add(new PendingWeight(pw.kernel(), AxisOrder.permuteData(k, 1, new int[]{c, filters}, new int[]{1, 0})));
+        if (bias) pending.add(new PendingWeight(pw.bias(), expect(l, wt.get("bias"), new int[]{filters}, "[filters]")));
+        return activation(l, l.field("activation"), out, null);
+    }
+
+    /** The depthwise part of {@link #depthwise} and {@link #separable}: IR node {@code node}, weights from the file. */
+    private Ref depthwiseConv(KerasLayerConfig l, Ref input, String node, StoredWeight kernelWeight, StoredWeight biasWeight) {
+        Ref in = ensureImage(l, input, channelsFirst(l));
+        int[] k = l.pairOr(null, "kernel_size");
+        if (k == null) k = new int[]{l.requireInt("nb_row"), l.requireInt("nb_col")};
+        int[] s = l.pairOr(new int[]{1, 1}, "strides", "subsample");
+        int[] dil = l.pairOr(new int[]{1, 1}, "dilation_rate");
+        int mult = l.intOr(1, "depth_multiplier");
+        if (mult <= 0) throw l.error("depth_multiplier " + mult + " is not positive");
+        int c = in.shape().dim(0), h = in.shape().dim(1), w = in.shape().dim(2);
+        int[] ph = pads(l, h, k[0], s[0], dil[0]), pw = pads(l, w, k[1], s[1], dil[1]);
+        Conv2D conv;
+        try {
+            conv = new Conv2D(node, c, Math.multiplyExact(c, mult), k[0], k[1], s[0], s[1], ph[0], pw[0], ph[1], pw[1], dil[0], dil[1],
+                    c, biasWeight != null);
+        } catch (IllegalArgumentException e) {
+            throw l.error(e.getMessage());
+        }
+        Ref out = add(l, conv, List.of(in), in.order());
+        int out2 = c * mult;
+        float[] khwo = expect(l, kernelWeight, new int[]{k[0], k[1], c, mult}, "(rows, cols, in, depth_multiplier)");
+        float[] kernel = AxisOrder.permuteData(khwo, 1, new int[]{k[0], k[1], out2}, new int[]{2, 0, 1});
+        pending.add(new PendingWeight(conv.kernel(), kernel));
+        if (biasWeight != null) pending.add(new PendingWeight(conv.bias(), expect(l, biasWeight, new int[]{out2}, "[in * depth_multiplier]")));
+        return out;
+    }
+
     private static float[] flipSpatial(float[] k, int planes, int kh, int kw) {
         float[] out = new float[k.length];
         for (int p = 0; p < planes; p++)
@@ -271,6 +344,12 @@ final class KerasGraphBuilder {
         Ref in = ensureImage(l, input, channelsFirst(l));
         boolean keep = l.boolOr(false, "keepdims");
         return add(l, new GlobalAvgPool2D(l.name(), keep), List.of(in), keep ? in.order() : AxisOrder.identity(1));
+    }
+
+    private Ref globalMaxPool(KerasLayerConfig l, Ref input) {
+        Ref in = ensureImage(l, input, channelsFirst(l));
+        boolean keep = l.boolOr(false, "keepdims");
+        return add(l, new GlobalMaxPool2D(l.name(), keep), List.of(in), keep ? in.order() : AxisOrder.identity(1));
     }
 
     private Ref batchNorm(KerasLayerConfig l, Ref input) {
@@ -628,6 +707,11 @@ final class KerasGraphBuilder {
 
     /** The stored weights of a layer by role; fails when the file's weights do not fit the config. */
     private Map<String, StoredWeight> weightsFor(KerasLayerConfig l, List<String> roles) {
+        return weightsFor(l, roles, Map.of());
+    }
+
+    /** {@link #weightsFor(KerasLayerConfig, List)} where a stored name's role {@code r} counts as {@code alias.get(r)}. */
+    private Map<String, StoredWeight> weightsFor(KerasLayerConfig l, List<String> roles, Map<String, String> alias) {
         List<StoredWeight> stored = weights.forLayer(l.name());
         layersWithWeights.add(l.name());
         if (stored.isEmpty())
@@ -640,7 +724,7 @@ final class KerasGraphBuilder {
         boolean named = stored.stream().allMatch(w -> w.role() != null);
         for (int i = 0; i < stored.size(); i++) {
             StoredWeight w = stored.get(i);
-            String role = named ? w.role() : roles.get(i);
+            String role = named ? alias.getOrDefault(w.role(), w.role()) : roles.get(i);
             if (out.put(role, w) != null)
                 throw mismatch(l.className() + " layer: two stored weights are a " + role + ": " + stored, l.name());
         }

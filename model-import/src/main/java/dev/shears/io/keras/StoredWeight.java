@@ -7,7 +7,8 @@ import java.util.Arrays;
  *
  * @param name  its name in the file, e.g. {@code dense_1/kernel:0}, {@code dense_1_W:0} or {@code vars/0}
  * @param role  the canonical Keras 2 role ({@code kernel}, {@code bias}, {@code gamma}, {@code beta},
- *              {@code moving_mean}, {@code moving_variance}, {@code alpha}) read from the name, or
+ *              {@code moving_mean}, {@code moving_variance}, {@code alpha},
+ *              {@code depthwise_kernel}, {@code pointwise_kernel}) read from the name, or
  *              null where the file names weights by position only (Keras 3)
  * @param shape its dimensions as stored
  * @param data  the values, row-major over {@code shape}
@@ -16,6 +17,8 @@ record StoredWeight(String name, String role, int[] shape, float[] data) {
 
     /** Keras 1 names (suffix after the layer name) and Keras 2/3 names, mapped to the Keras 2 role. */
     private static final String[][] ALIASES = {
+            // before "kernel", which they end with (DepthwiseConv2D, SeparableConv2D)
+            {"depthwise_kernel", "depthwise_kernel"}, {"pointwise_kernel", "pointwise_kernel"},
             {"moving_variance", "moving_variance"}, {"running_std", "moving_variance"},
             {"moving_mean", "moving_mean"}, {"running_mean", "moving_mean"},
             {"kernel", "kernel"}, {"W", "kernel"},

@@ -15,6 +15,7 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.LRN;
 import dev.shears.core.nn.layers.MaxPool2D;
@@ -245,6 +246,8 @@ final class GraphImport {
             case "PRelu" -> prelu(n);
             case "MaxPool", "AveragePool" -> pool(n, at);
             case "GlobalAveragePool" -> globalAveragePool(n);
+            case "GlobalMaxPool" -> globalMaxPool(n);
+            case "ReduceMean", "ReduceMax" -> spatialReduce(n, at);
             case "BatchNormalization" -> batchNorm(n, at);
             case "LRN" -> lrn(n, at);
             case "Flatten" -> flatten(n, at);
@@ -744,6 +747,42 @@ final class GraphImport {
         Act y = emit(new GlobalAvgPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
         if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
         acts.put(n.getOutput(0), y);
+    }
+
+    private void globalMaxPool(NodeProto n) {
+        Act x = activation(n, 0, "X");
+        int spatial = x.shape().rank() - 1;
+        if (spatial != 1 && spatial != 2)
+            throw new ImportException("GlobalMaxPool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
+        int c = x.shape().dim(0);
+        Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
+        Act y = emit(new GlobalMaxPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
+        if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
+        acts.put(n.getOutput(0), y);
+    }
+
+    /**
+     * ReduceMean / ReduceMax over exactly the two spatial axes of an [N, C, H, W] activation: a
+     * global average / max pool ([C, 1, 1] with keepdims 1, [C] with keepdims 0). The axes are an
+     * attribute before opset 18 and an optional input from 18; any other set of axes is refused.
+     */
+    private void spatialReduce(NodeProto n, Attributes at) {
+        Act x = activation(n, 0, "data");
+        long[] axes;
+        if (opset < 18) axes = at.getInts("axes", null);
+        else axes = n.getInputCount() > 1 && !n.getInput(1).isEmpty() ? constantInput(n, 1, "axes").asLongs() : null;
+        int rank = x.fullRank();
+        long[] norm = axes == null || axes.length == 0 ? null : normalizeAxes(axes, rank, n);
+        if (norm != null) Arrays.sort(norm);
+        if (rank != 4 || norm == null || !Arrays.equals(norm, new long[]{2, 3}))
+            throw new ImportException(n.getOpType() + " over axes " + (axes == null || axes.length == 0 ? "(none given: every axis)" : Arrays.toString(axes))
+                    + " of " + full(x) + " is not supported: Shears imports it only over the spatial axes [2, 3] of an [N, C, H, W]"
+                    + " activation (a global pool)", file, display(n));
+        boolean keep = at.getInt("keepdims", 1) != 0;
+        boolean max = n.getOpType().equals("ReduceMax");
+        String node = usedNames.fresh(name(n));
+        Layer layer = max ? new GlobalMaxPool2D(node, keep) : new GlobalAvgPool2D(node, keep);
+        acts.put(n.getOutput(0), emit(layer, n, List.of(x)));
     }
 
     private void lrn(NodeProto n, Attributes at) {

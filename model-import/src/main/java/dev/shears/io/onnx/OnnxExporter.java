@@ -14,6 +14,7 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.LRN;
 import dev.shears.core.nn.layers.MaxPool2D;
@@ -59,7 +60,7 @@ public final class OnnxExporter {
     public static final int IR_VERSION = 7;
     /** IR layer types the exporter writes, as errors list them. */
     public static final List<String> SUPPORTED_LAYERS = List.of("Activation", "Add", "AvgPool2D", "BatchNorm", "Concat",
-            "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "Identity", "LRN", "LogSoftmax", "MaxPool2D",
+            "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalMaxPool2D", "Identity", "LRN", "LogSoftmax", "MaxPool2D",
             "Multiply", "PReLU", "Permute", "Reshape", "Softmax", "ZeroPad2D");
 
     /**
@@ -170,6 +171,13 @@ public final class OnnxExporter {
                     if (gp.keepDims()) add(op("GlobalAveragePool", y, List.of(x), y));
                     else {
                         add(op("GlobalAveragePool", y + "/pool", List.of(x), y + "/pool"));
+                        add(op("Flatten", y, List.of(y + "/pool"), y).addAttribute(integer("axis", 1)));
+                    }
+                }
+                case GlobalMaxPool2D gp -> {
+                    if (gp.keepDims()) add(op("GlobalMaxPool", y, List.of(x), y));
+                    else {
+                        add(op("GlobalMaxPool", y + "/pool", List.of(x), y + "/pool"));
                         add(op("Flatten", y, List.of(y + "/pool"), y).addAttribute(integer("axis", 1)));
                     }
                 }

@@ -32,8 +32,9 @@ public final class OnnxImporter {
     /** The ONNX ops (default domain) Shears imports, as error messages list them. */
     public static final List<String> SUPPORTED_OPS = List.of(
             "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
-            "Div", "Dropout", "Elu", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LRN",
-            "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "PRelu", "Relu", "Reshape", "Selu", "Shape",
+            "Div", "Dropout", "Elu", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+            "Identity", "LRN", "LeakyRelu", "LogSoftmax", "MatMul", "MaxPool", "Mul", "Pad", "PRelu", "ReduceMax", "ReduceMean", "Relu",
+            "Reshape", "Selu", "Shape",
             "Sigmoid", "Softmax", "Softplus", "Softsign", "Squeeze", "Sub", "Sum", "Tanh", "Transpose", "Unsqueeze");
 
     /** The oldest default-domain operator set read. */

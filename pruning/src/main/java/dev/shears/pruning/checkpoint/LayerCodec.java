@@ -29,6 +29,7 @@ final class LayerCodec {
                     .put("pt", p.padTop()).put("pl", p.padLeft()).put("pb", p.padBottom()).put("pr", p.padRight()).put("ceil", p.ceilMode())
                     .put("countIncludePad", p.countIncludePad());
             case GlobalAvgPool2D g -> c.put("keepDims", g.keepDims());
+            case GlobalMaxPool2D g -> c.put("keepDims", g.keepDims());
             case BatchNorm b -> c.put("channels", b.channels()).put("epsilon", b.epsilon()).put("momentum", b.momentum());
             case ActivationLayer a -> c.put("function", a.function().name()).put("alpha", a.alpha());
             case PReLU p -> c.set("slopeShape", ints(p.slope().shape().dims()));
@@ -60,6 +61,7 @@ final class LayerCodec {
             case "AvgPool2D" -> new AvgPool2D(name, i(c, path, "kh"), i(c, path, "kw"), i(c, path, "sh"), i(c, path, "sw"), i(c, path, "pt"), i(c, path, "pl"),
                     i(c, path, "pb"), i(c, path, "pr"), b(c, path, "ceil"), b(c, path, "countIncludePad"));
             case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, b(c, path, "keepDims"));
+            case "GlobalMaxPool2D" -> new GlobalMaxPool2D(name, b(c, path, "keepDims"));
             case "BatchNorm" -> new BatchNorm(name, i(c, path, "channels"), f(c, path, "epsilon"), f(c, path, "momentum"));
             case "Activation" -> new ActivationLayer(name, activation(c, path), f(c, path, "alpha"));
             case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"), path + ".slopeShape")));

@@ -16,6 +16,7 @@ import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
+import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
@@ -40,8 +41,9 @@ import java.util.Map;
  * an <em>atom</em>. Every tensor of the graph carries, per index of its per-sample axis 0 (the
  * channel of an image, the feature of a vector), the atom it comes from and the constant value it
  * has in the masked model, or NaN where it is not constant. Layers that act channel by channel
- * (activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D, global pooling) pass the
- * atoms on; Flatten repeats each channel's atom over its block of H*W features (row-major NCHW);
+ * (activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D, global pooling, and a
+ * depthwise convolution with one output per input channel) pass the atoms on, so a depthwise
+ * channel leaves exactly when its producer's channel does; Flatten repeats each channel's atom over its block of H*W features (row-major NCHW);
  * a Permute read only by a Flatten or a Reshape to one dimension (a Keras channels_last Flatten) gives each element its channel's atom;
  * Concat on axis 0 concatenates them; Add and Multiply join the atoms at each position into one set
  * (union-find), since a channel of their output can only go if it goes from every input. Anything
@@ -156,6 +158,7 @@ final class ChannelFlow {
             switch (l) {
                 case Dense d -> producer(name, d.kernel(), d.bias());
                 case Conv2D c when c.groups() == 1 -> producer(name, c.kernel(), c.bias());
+                case Conv2D c when isDepthwise(c) -> channelWise(n);
                 case ActivationLayer a -> channelWise(n);
                 case BatchNorm bn -> channelWise(n);
                 case PReLU p -> channelWise(n);
@@ -165,6 +168,7 @@ final class ChannelFlow {
                 case AvgPool2D p -> channelWise(n);
                 case ZeroPad2D z -> channelWise(n);
                 case GlobalAvgPool2D g -> channelWise(n);
+                case GlobalMaxPool2D g -> channelWise(n);
                 case Permute pm when onlyFlattenReads(name) -> permuteForFlatten(n, pm);
                 case Flatten fl -> flatten(n);
                 // a Reshape to one dimension is a Flatten (row-major): ResNet-50 from ONNX (caffe2) ends
@@ -183,6 +187,15 @@ final class ChannelFlow {
         }
         keep(model.outputName(), "it reaches the model output '" + model.outputName() + "'");
         foldChecks();
+    }
+
+    /**
+     * A depthwise convolution whose output channel c reads input channel c only (one group per
+     * channel, depth multiplier 1): a channel-wise layer, whose channels come and go with its
+     * input's. (With a multiplier above 1 several outputs share an input: thinning keeps those whole.)
+     */
+    static boolean isDepthwise(Conv2D c) {
+        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() == c.inChannels();
     }
 
     private void fill(String tensor, int channels, int atom, float value) {

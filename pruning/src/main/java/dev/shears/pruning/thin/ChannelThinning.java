@@ -51,6 +51,8 @@ public final class ChannelThinning {
                 }
                 case Conv2D c -> {
                     if (c.groups() == 1) report(flow, n.name(), keep.get(n.name()), removed, warnings);
+                    else if (ChannelFlow.isDepthwise(c) && count(inKeep) < inKeep.length)
+                        removed.put(n.name(), inKeep.length - count(inKeep)); // they left with the producer's channels
                     yield conv(c, inKeep, keep.get(n.name()), flow.consts.get(n.inputs().getFirst()), flow.host, values);
                 }
                 case BatchNorm bn -> {
@@ -127,6 +129,15 @@ public final class ChannelThinning {
                                Map<String, float[]> host, Map<Parameter, float[]> values) {
         int out = c.outChannels(), inG = c.inChannels() / c.groups(), taps = c.kernelH() * c.kernelW();
         float[] w = host.get(c.kernel().name());
+        if (ChannelFlow.isDepthwise(c)) {
+            // channel-wise (ChannelFlow): output channel o is input channel o's filter, so both keep masks are the input's
+            int kept = count(inKeep);
+            Conv2D t = new Conv2D(c.name(), kept, kept, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
+                    c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), kept, c.bias() != null);
+            values.put(t.kernel(), slice(w, c.kernel().shape(), inKeep));
+            if (t.bias() != null) values.put(t.bias(), slice(host.get(c.bias().name()), c.bias().shape(), inKeep));
+            return t;
+        }
         if (c.groups() != 1) {
             // ChannelFlow keeps a grouped convolution's inputs and outputs whole
             Conv2D t = resized(c, c.inChannels(), out, c.bias() != null);
@@ -182,6 +193,7 @@ public final class ChannelThinning {
                     p.padBottom(), p.padRight(), p.ceilMode(), p.countIncludePad());
             case ZeroPad2D z -> new ZeroPad2D(name, z.top(), z.left(), z.bottom(), z.right());
             case GlobalAvgPool2D g -> new GlobalAvgPool2D(name, g.keepDims());
+            case GlobalMaxPool2D g -> new GlobalMaxPool2D(name, g.keepDims());
             case Flatten f -> new Flatten(name);
             case Reshape r when r.target().rank() == 1 -> new Flatten(name); // its fixed target has the old width (ChannelFlow flattens it)
             case Reshape r -> new Reshape(name, r.target());

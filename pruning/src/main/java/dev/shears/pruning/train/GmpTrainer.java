@@ -16,6 +16,7 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.NmLayout;
 import dev.shears.pruning.recipe.PruningModifier;
@@ -226,14 +227,19 @@ public final class GmpTrainer {
 
     /**
      * Channel pruning never touches the layers that make the model's output ({@link OutputKernels}):
-     * their channels are the model's outputs (the classes).
+     * their channels are the model's outputs (the classes); nor the kernels of grouped (depthwise)
+     * convolutions ({@link GroupedKernels}), whose channels follow their input's.
      */
     private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
         List<Parameter> kept = OutputKernels.without(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
         if (kept.size() < ps.size())
             LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().filter(p -> !kept.contains(p))
                     .map(Parameter::name).toList() + ": the output layer's channels are the model's outputs");
-        return kept;
+        List<Parameter> ungrouped = GroupedKernels.without(model, kept, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
+        if (ungrouped.size() < kept.size())
+            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + kept.stream().filter(p -> !ungrouped.contains(p))
+                    .map(Parameter::name).toList() + ": " + GroupedKernels.REASON);
+        return ungrouped;
     }
 
     /**

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -79,6 +80,27 @@ class CheckpointTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         float[] y0 = out(m, x), y1 = out(back.model(), x);
         assertArrayEquals(y0, y1, "identical outputs after the round trip");
+    }
+
+    /** Global pooling layers (MobileNet's heads) keep their type and keepDims through a checkpoint. */
+    @Test
+    void globalPoolingRoundTrips(@TempDir Path dir) throws Exception {
+        Model m = Model.builder().input("x", Shape.of(4, 5, 5))
+                .add(new Conv2D("dw", 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, true), "x")
+                .add(new GlobalMaxPool2D("gmp", true), "dw")
+                .add(new GlobalAvgPool2D("gap", false), "gmp")
+                .add(new Dense("fc", 4, 3, true), "gap")
+                .build().bind(be, 5);
+        Path file = dir.resolve("g.shears");
+        new Checkpoint(m, "name: r\n", new ObjectMapper().createObjectNode()).write(file);
+        Model back = Checkpoint.read(file, be).model();
+        assertEquals(List.of("Conv2D", "GlobalMaxPool2D", "GlobalAvgPool2D", "Dense"), back.nodes().stream().map(n -> n.layer().type()).toList());
+        assertTrue(((GlobalMaxPool2D) back.nodes().get(1).layer()).keepDims());
+        assertEquals(Shape.of(4, 1, 1), back.shapeOf("gmp"));
+        float[] x = new float[2 * 4 * 5 * 5];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        assertArrayEquals(out(m, x), out(back, x), "identical outputs after the round trip");
     }
 
     /**

@@ -107,6 +107,13 @@ class GradientCheckTest {
         check(gc, new MaxPool2D("pool", 2, 2, 2, 2, 0, 0, 0, 0, false), List.of(distinct(Shape.of(2, 3, 4, 6), 0.02, 9)));
     }
 
+    @Test void globalMaxPool() {
+        // distinct values a step apart: the finite difference never moves the arg-max
+        GradientChecker gc = checker(22).step(5e-3);
+        check(gc, new GlobalMaxPool2D("gmp", false), List.of(distinct(Shape.of(3, 4, 3, 5), 0.02, 22)));
+        check(gc, new GlobalMaxPool2D("gmp", true), List.of(distinct(Shape.of(2, 2, 4, 4), 0.02, 23)));
+    }
+
     @Test void avgPoolCountIncludePad() {
         GradientChecker gc = checker(10);
         AvgPool2D p = new AvgPool2D("pool", 3, 3, 2, 2, 1, 1, 1, 1, true, true);

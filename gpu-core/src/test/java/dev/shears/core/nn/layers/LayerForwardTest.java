@@ -203,6 +203,17 @@ class LayerForwardTest {
         close(em, ym);
         close(ea, ya);
         close(eg, yg);
+        // global max: the largest of each plane, [N, C] or [N, C, 1, 1]
+        double[] egm = new double[6];
+        for (int p = 0; p < 6; p++) {
+            double m = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < 16; i++) m = Math.max(m, x[p * 16 + i]);
+            egm[p] = m;
+        }
+        close(egm, be.download(run(new GlobalMaxPool2D("gmp", false), infer, x, 2, 3, 4, 4)));
+        Tensor kept = run(new GlobalMaxPool2D("gmp_keep", true), infer, x, 2, 3, 4, 4);
+        assertEquals(Shape.of(2, 3, 1, 1), kept.shape());
+        close(egm, be.download(kept));
     }
 
     @Test
