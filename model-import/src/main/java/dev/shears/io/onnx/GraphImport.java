@@ -491,11 +491,21 @@ final class GraphImport {
             aliasAct(n.getOutput(0), actIn.get(0));
             return;
         }
-        for (Act a : actIn)
-            if (!a.shape().equals(actIn.get(0).shape()))
-                throw new ImportException(op + " of activations with different shapes (broadcasting) is not supported: "
-                        + actIn.stream().map(this::full).toList(), file, display(n));
+        boolean sameShapes = true;
+        for (Act a : actIn) sameShapes &= a.shape().equals(actIn.get(0).shape());
+        if (!sameShapes && !op.equals("Mul"))
+            throw new ImportException(op + " of activations with different shapes (broadcasting) is not supported: "
+                    + actIn.stream().map(this::full).toList(), file, display(n));
         Layer layer = op.equals("Mul") ? new Multiply(usedNames.fresh(name(n))) : new Add(usedNames.fresh(name(n)));
+        if (!sameShapes) { // squeeze-and-excitation: [N, C, H, W] * [N, C, 1, 1], either order; Multiply refuses the rest
+            try {
+                layer.outputShape(actIn.stream().map(Act::shape).toList());
+            } catch (IllegalArgumentException e) {
+                throw new ImportException("Mul of activations " + actIn.stream().map(this::full).toList() + " broadcasts in a way"
+                        + " Shears does not support; it multiplies activations of one shape, or an [N, C, H, W] feature map by an"
+                        + " [N, C, 1, 1] per-channel gate (squeeze-and-excitation)", file, display(n));
+            }
+        }
         acts.put(n.getOutput(0), emit(layer, n, actIn));
     }
 
@@ -627,10 +637,36 @@ final class GraphImport {
         float alpha = at.getFloat("alpha", 0.2f), beta = at.getFloat("beta", 0.5f);
         // x * HardSigmoid(x; 1/6, 0.5) is hard swish: HardSwish before opset 14 (PyTorch, Shears' own export)
         if (Math.abs(alpha - 1f / 6) < 1e-6f && beta == 0.5f && fuseGate(n, Activation.HARD_SWISH)) return;
-        if (alpha != 0.2f || beta != 0.5f)
-            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported (only 0.2, 0.5; or 1/6, 0.5"
-                    + " when a Mul multiplies it by its own input, which is hard swish)", file, display(n));
+        if (alpha != 0.2f || beta != 0.5f) {
+            if (foldHardSigmoid(n, alpha, beta)) return;
+            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported here (only 0.2, 0.5;"
+                    + " 1/6, 0.5 when a Mul multiplies it by its own input, which is hard swish; or any alpha and beta directly"
+                    + " after a Conv, Gemm/MatMul or BatchNormalization whose output nothing else reads)", file, display(n));
+        }
         activation(n, Activation.HARD_SIGMOID, 0f);
+    }
+
+    /**
+     * HardSigmoid(z; alpha, beta) = clip(alpha*z + beta, 0, 1) right after a Conv, Dense or
+     * BatchNorm that nothing else reads: alpha and beta fold into that layer's weights (as a Mul
+     * and an Add of a constant would) and what is left is a ReLU capped at 1. This is how a
+     * PyTorch squeeze-and-excitation gate exports (Hardsigmoid: alpha 1/6, beta 0.5, after the
+     * expanding 1x1 Conv). Answers false (nothing done) when the producer cannot take the fold.
+     */
+    private boolean foldHardSigmoid(NodeProto n, float alpha, float beta) {
+        Act x = activation(n, 0, "X");
+        Pending producer = pendingByName.get(x.ir());
+        if (producer == null || usesOf(x.ir()) != 1) return false;
+        int channels = x.shape().dim(0);
+        float[] a = new float[channels], b = new float[channels];
+        Arrays.fill(a, alpha);
+        Arrays.fill(b, beta);
+        Layer scaled = foldInto(producer.layer, a, true);
+        if (scaled == null) return false;
+        replace(producer, scaled);
+        replace(producer, foldInto(scaled, b, false));
+        activation(n, Activation.RELU_CAPPED, 1f);
+        return true;
     }
 
     /**
