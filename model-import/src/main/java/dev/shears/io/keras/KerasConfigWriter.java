@@ -204,6 +204,13 @@ final class KerasConfigWriter {
                 emit("Add", name, JSON.createObjectNode(), xs, List.of());
                 yield new KRef(name, xs.get(0).irShape(), xs.get(0).order());
             }
+            case Multiply mul when in.size() == 2 && !in.get(0).irShape().equals(in.get(1).irShape()) -> {
+                // a [C, 1, 1] gate over a [C, H, W] map (squeeze-and-excitation): both channels_last,
+                // (1, 1, C) and (H, W, C), which Keras' Multiply broadcasts
+                List<KRef> xs = List.of(image(in.get(0), name), image(in.get(1), name));
+                emit("Multiply", name, JSON.createObjectNode(), xs, List.of());
+                yield new KRef(name, layer.outputShape(List.of(xs.get(0).irShape(), xs.get(1).irShape())), AxisOrder.CHANNELS_LAST);
+            }
             case Multiply mul -> {
                 List<KRef> xs = common(in, name);
                 emit("Multiply", name, JSON.createObjectNode(), xs, List.of());
