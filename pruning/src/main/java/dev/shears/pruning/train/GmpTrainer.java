@@ -16,6 +16,7 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.NmLayout;
@@ -228,7 +229,8 @@ public final class GmpTrainer {
     /**
      * Channel pruning never touches the layers that make the model's output ({@link OutputKernels}):
      * their channels are the model's outputs (the classes); nor the kernels of grouped (depthwise)
-     * convolutions ({@link GroupedKernels}), whose channels follow their input's.
+     * convolutions ({@link GroupedKernels}), whose channels follow their input's; nor the kernels
+     * whose channels a squeeze-and-excitation gate multiplies ({@link GatedChannels}).
      */
     private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
         List<Parameter> kept = OutputKernels.without(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
@@ -239,7 +241,11 @@ public final class GmpTrainer {
         if (ungrouped.size() < kept.size())
             LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + kept.stream().filter(p -> !ungrouped.contains(p))
                     .map(Parameter::name).toList() + ": " + GroupedKernels.REASON);
-        return ungrouped;
+        List<Parameter> ungated = GatedChannels.without(model, ungrouped, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
+        if (ungated.size() < ungrouped.size())
+            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ungrouped.stream().filter(p -> !ungated.contains(p))
+                    .map(Parameter::name).toList() + ": " + GatedChannels.REASON);
+        return ungated;
     }
 
     /**
