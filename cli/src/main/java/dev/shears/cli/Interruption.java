@@ -193,7 +193,7 @@ final class Interruption {
             return String.format(Locale.ROOT, "interrupted while %s: %d of %s done; nothing was written", task, decoded, Plural.of(toDecode, unit));
         String resume = args == null ? null : "shears " + shellQuote(withResume(args));
         return loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
-                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
+                : message(resume, args != null && hasResume(args), checkpoint, epoch, epochs, saved, saving, finished);
     }
 
     /**
@@ -219,13 +219,15 @@ final class Interruption {
      * What to say when the run is interrupted; null when there is nothing to say.
      *
      * @param resumeCommand the command that continues the run, or null where there is none (the demo)
+     * @param resumed       whether the command line has {@code --resume}: a run that must start again is then told to
+     *                      drop it, while a fresh one runs the same command again
      * @param epoch         the epoch under way (1-based), 0 before the first starts ({@link #starting})
      * @param epochs        the run's epochs; 0 before it is {@link #starting}, where there is nothing to say
      * @param saved         the last epoch saved in {@code checkpoint}, 0 for none
      * @param saving        the epoch whose save is under way, 0 for none
      * @param finished      whether the finished model has been written
      */
-    static String message(String resumeCommand, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
+    static String message(String resumeCommand, boolean resumed, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
         if (finished || epochs == 0) return null;
         String where = epoch == 0 ? String.format(Locale.ROOT, "interrupted before epoch %d of %d started", saved + 1, epochs)
                 : epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
@@ -233,7 +235,7 @@ final class Interruption {
                 : String.format(Locale.ROOT, "interrupted after the last epoch (%d), while writing the finished model", epochs);
         if (saved == 0 && saving == 0)
             return where + ": nothing was saved yet (the first save is at the end of epoch 1), so the run must start again"
-                    + (resumeCommand == null ? "" : " (the same command, without --resume)");
+                    + (resumeCommand == null ? "" : resumed ? " (the same command, without --resume)" : ": run the same command");
         // a first save cut short leaves no model.shears at all (the write is atomic): there is no "epoch 0" to resume
         String state = saving > saved
                 ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else %s",
@@ -258,6 +260,12 @@ final class Interruption {
         }
         if (!resume) a.add("--resume");
         return a;
+    }
+
+    /** Whether {@code args} hold {@code --resume} (or {@code --resume=...}), as {@link #withResume} finds it. */
+    static boolean hasResume(List<String> args) {
+        for (String s : args) if (s.equals("--resume") || s.startsWith("--resume=")) return true;
+        return false;
     }
 
     /** Characters a POSIX shell leaves alone in a word; anything else gets the word single-quoted. */

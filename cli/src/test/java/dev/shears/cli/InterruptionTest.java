@@ -15,55 +15,76 @@ class InterruptionTest {
     @Test
     void duringAnEpochNamesItTheLastSavedOneAndTheCommand() {
         assertEquals("interrupted during epoch 7 of 30: the last saved state is epoch 6 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 7, 30, 6, 0, false));
+                Interruption.message(CMD, true, CKPT, 7, 30, 6, 0, false));
     }
 
+    /** A fresh run (no --resume on its command line) is not told to drop an option it never gave. */
     @Test
     void beforeTheFirstSaveSaysTheRunMustStartAgain() {
         assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
-                + " start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 1, 30, 0, 0, false));
+                + " start again: run the same command", Interruption.message(CMD, false, CKPT, 1, 30, 0, 0, false));
+        assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
+                + " start again (the same command, without --resume)", Interruption.message(CMD, true, CKPT, 1, 30, 0, 0, false));
+        assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
+                + " start again", Interruption.message(null, false, CKPT, 1, 30, 0, 0, false), "the demo has no --resume");
+    }
+
+    /** The hook reads --resume off the command line it was given. */
+    @Test
+    void theHookSaysStartAgainAsTheCommandLineWasGiven() {
+        Interruption fresh = new Interruption(CKPT, List.of("prune", "--out", "runs/p"), 0, System.err, null);
+        fresh.epochStarted(1, 30);
+        Interruption resumed = new Interruption(CKPT, List.of("prune", "--out", "runs/p", "--resume"), 0, System.err, null);
+        resumed.epochStarted(1, 30);
+        try {
+            assertTrue(fresh.message().endsWith("so the run must start again: run the same command"), fresh.message());
+            assertTrue(resumed.message().endsWith("(the same command, without --resume)"), resumed.message());
+        } finally {
+            fresh.disarm();
+            resumed.disarm();
+        }
     }
 
     @Test
     void aResumedRunCountsTheEpochsSavedBeforeIt() {
         // resumed at epoch 5 (4 saved earlier): interrupted in the first epoch it trains, epoch 4 is still there
         assertEquals("interrupted during epoch 5 of 30: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 5, 30, 4, 0, false));
+                Interruption.message(CMD, true, CKPT, 5, 30, 4, 0, false));
     }
 
     @Test
     void aSaveUnderWaySaysEitherEpochMayBeThere() {
         assertEquals("interrupted during epoch 7 of 30: epoch 7 was being saved, so runs/p/model.shears holds epoch 7 if that save finished,"
-                + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, CKPT, 7, 30, 6, 7, false));
-        assertTrue(Interruption.message(CMD, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else nothing was saved and the run must start again"));
+                + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, true, CKPT, 7, 30, 6, 7, false));
+        assertTrue(Interruption.message(CMD, true, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else nothing was saved and the run must start again"));
     }
 
     @Test
     void betweenEpochsAndDuringTheFinalWrite() {
         assertEquals("interrupted after epoch 7 of 30: the last saved state is epoch 7 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 7, 30, 7, 0, false));
+                Interruption.message(CMD, true, CKPT, 7, 30, 7, 0, false));
         assertEquals("interrupted after the last epoch (30), while writing the finished model: the last saved state is epoch 30 in"
-                + " runs/p/model.shears; continue with: " + CMD, Interruption.message(CMD, CKPT, 30, 30, 30, 0, false));
+                + " runs/p/model.shears; continue with: " + CMD, Interruption.message(CMD, true, CKPT, 30, 30, 30, 0, false));
     }
 
     @Test
     void saysNothingOnceFinishedOrBeforeTheRunStarts() {
-        assertNull(Interruption.message(CMD, CKPT, 30, 30, 30, 0, true));
-        assertNull(Interruption.message(CMD, CKPT, 0, 0, 0, 0, false));
+        assertNull(Interruption.message(CMD, true, CKPT, 30, 30, 30, 0, true));
+        assertNull(Interruption.message(CMD, true, CKPT, 0, 0, 0, 0, false));
     }
 
     /** Between the data loaded and epoch 1 (the test pass before training, a teacher's logits): it said nothing there. */
     @Test
     void beforeTheFirstEpochOfTheRunSaysWhatIsSaved() {
         assertEquals("interrupted before epoch 1 of 30 started: nothing was saved yet (the first save is at the end of epoch 1), so the run"
-                + " must start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 0, 30, 0, 0, false));
+                + " must start again: run the same command", Interruption.message(CMD, false, CKPT, 0, 30, 0, 0, false));
         assertEquals("interrupted before epoch 5 of 30 started: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
+                Interruption.message(CMD, true, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
     }
 
     @Test
     void aCommandWithoutResumeSaysToStartOver() {
-        String m = Interruption.message(null, CKPT, 3, 12, 2, 0, false);
+        String m = Interruption.message(null, true, CKPT, 3, 12, 2, 0, false);
         assertEquals("interrupted during epoch 3 of 12: the last saved state is epoch 2 in runs/p/model.shears (a partial model, usable with"
                 + " eval and inspect); this command has no --resume: run it again to start over", m);
         assertFalse(m.contains("continue with"));
