@@ -59,7 +59,7 @@ final class SensitivityCommand implements Callable<Integer> {
     List<Double> sparsities;
 
     @Option(names = "--structure", paramLabel = "STRUCTURE", description = "Prune in a structure: N:M (e.g. 2:4: 2 kept of every 4 inputs; its sparsity"
-            + " is 1 - N/M, so no --sparsities), channels (whole output channels; never the output layer) or block:RxC (e.g. block:4x4), each at every"
+            + " is 1 - N/M, so no --sparsities), channels (whole output channels; never the output layer, nor a depthwise convolution) or block:RxC (e.g. block:4x4), each at every"
             + " --sparsities. Default: single weights.")
     String structure;
 
@@ -145,8 +145,8 @@ final class SensitivityCommand implements Callable<Integer> {
                     plan.nm() != null ? plan.nm() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities")
                             + (plan.structure() != null ? " of " + plan.structure() + " pruning" : ""),
                     evaluations - 1, subset);
-            List<String> leftOut = resolved.stream().filter(p -> !selected.contains(p)).map(Parameter::name).toList();
-            if (!leftOut.isEmpty()) err.println("sensitivity: leaving out " + String.join(", ", leftOut) + ": " + SensitivityResult.OUTPUT_LEFT_OUT);
+            for (var why : byReason(analysis.leftOut(resolved, selected)).entrySet())
+                err.println("sensitivity: leaving out " + String.join(", ", why.getValue()) + ": " + why.getKey());
             Progress progress = new Progress(err, false);
             SensitivityResult r = analysis.run(selection, plan,
                     (done, total, param, target, res) -> progress.update("sensitivity", done, total,
@@ -270,9 +270,16 @@ final class SensitivityCommand implements Callable<Integer> {
                                 l.name(), label(plan, p.target()), 100 * p.sparsity(), label(plan, p.target()), plan.structure(),
                                 plan.structure() instanceof ChannelStructure ? "output channels" : "blocks");
         }
-        for (String name : r.leftOut()) o.println(name + ": not measured: " + SensitivityResult.OUTPUT_LEFT_OUT + ".");
+        for (var e : r.leftOutReasons().entrySet()) o.println(e.getKey() + ": not measured: " + e.getValue() + ".");
         o.println("note: " + SensitivityResult.CAVEAT + ".");
         o.printf(Locale.ROOT, "time: %.2f s for %d evaluations%n", r.seconds(), 1 + r.layers().size() * plan.sparsities().size());
+    }
+
+    /** The names left out grouped by their reason, each reason once, in the order first met. */
+    private static java.util.Map<String, List<String>> byReason(java.util.Map<String, String> leftOut) {
+        java.util.Map<String, List<String>> by = new java.util.LinkedHashMap<>();
+        leftOut.forEach((name, reason) -> by.computeIfAbsent(reason, k -> new ArrayList<>()).add(name));
+        return by;
     }
 
     /** "50%", "50% or 70%", "50%, 70% or 80%". */
@@ -289,7 +296,10 @@ final class SensitivityCommand implements Callable<Integer> {
         if (!r.leftOut().isEmpty()) {
             ArrayNode lo = o.putArray("leftOut");
             r.leftOut().forEach(lo::add);
-            o.put("leftOutReason", SensitivityResult.OUTPUT_LEFT_OUT);
+            // one reason for all (an output layer, as before depthwise convolutions), or each reason once; leftOutReasons by name
+            o.put("leftOutReason", String.join("; ", byReason(r.leftOutReasons()).keySet()));
+            ObjectNode why = o.putObject("leftOutReasons");
+            r.leftOutReasons().forEach(why::put);
         }
         ArrayNode sp = o.putArray("sparsities");
         r.plan().sparsities().forEach(sp::add);
