@@ -47,6 +47,8 @@ final class Interruption {
     private volatile boolean loaded;
     // a command's work that writes nothing, after the load (eval's test pass): "evaluating X on Y", counted in decoded of toDecode units
     private volatile String task, unit;
+    /** Where in the task it is ("fc2/kernel pruned to 90%"), or null. */
+    private volatile String step;
 
     /** The hook registered now, if any: one at a time, the run's taking over from the loading one ({@link #arm}). */
     private static final java.util.concurrent.atomic.AtomicReference<Interruption> ACTIVE = new java.util.concurrent.atomic.AtomicReference<>();
@@ -93,9 +95,13 @@ final class Interruption {
         this.unit = unit;
         toDecode = total;
         decoded = 0;
+        step = null;
         this.task = task;
         arm();
     }
+
+    /** The {@link #working} task is now at {@code step} (sensitivity: "fc2/kernel pruned to 90%"), said after the task. */
+    void at(String step) { this.step = step; }
 
     /**
      * {@code what} has loaded and the run is being set up (the backend, the model): the hook stays until the run's own
@@ -189,11 +195,25 @@ final class Interruption {
 
     /** What the hook says now; null for nothing. */
     String message() {
-        if (task != null)
-            return String.format(Locale.ROOT, "interrupted while %s: %d of %s done; nothing was written", task, decoded, Plural.of(toDecode, unit));
+        if (task != null) return workingMessage(task, step, decoded, toDecode, unit);
         String resume = args == null ? null : "shears " + shellQuote(withResume(args));
         return loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
                 : message(resume, args != null && hasResume(args), checkpoint, epoch, epochs, saved, saving, finished);
+    }
+
+    /**
+     * What to say when a command that writes nothing is interrupted at its work ({@link #working}).
+     *
+     * @param task  what it was doing: "evaluating model.shears on pets (test)"
+     * @param step  where in it, or null: "fc2/kernel pruned to 90%"
+     * @param done  units done
+     * @param total units in all; 0 for work not counted (loading the model), where no count is said
+     * @param unit  what a unit is ("sample", "evaluation", "image"), singular
+     */
+    static String workingMessage(String task, String step, int done, int total, String unit) {
+        String where = "interrupted while " + task + (step == null ? "" : ", at " + step);
+        if (total > 0) where += String.format(Locale.ROOT, ": %d of %s done", done, Plural.of(total, unit));
+        return where + "; nothing was written";
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.shears.cli.report.ReportWriter;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.util.AtomicFiles;
 import dev.shears.pruning.recipe.ChannelStructure;
@@ -19,6 +20,7 @@ import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.recipe.Recipes;
 import dev.shears.pruning.sensitivity.LayerSensitivity;
 import dev.shears.pruning.sensitivity.SensitivityAnalysis;
+import dev.shears.pruning.sensitivity.SensitivityListener;
 import dev.shears.pruning.sensitivity.SensitivityPlan;
 import dev.shears.pruning.sensitivity.SensitivityPoint;
 import dev.shears.pruning.sensitivity.SensitivityResult;
@@ -124,8 +126,10 @@ final class SensitivityCommand implements Callable<Integer> {
         DataSources.check(data);
         try (Backend be = backendOption.open(err)) {
             Progress bar = new Progress(err, false);
-            Dataset all = DecodeLine.loadTest(data, bar, Interruption.forLoading(null, null, err, bar));
+            Interruption onSignal = Interruption.forLoading(null, null, err, bar);
+            Dataset all = DecodeLine.loadTest(data, bar, onSignal);
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
+            onSignal.working("loading --model " + modelOption.model, 0, null);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)
             SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, SparseEval.evalBatch(batch, test));
@@ -148,9 +152,23 @@ final class SensitivityCommand implements Callable<Integer> {
             for (var why : byReason(analysis.leftOut(resolved, selected)).entrySet())
                 err.println("sensitivity: leaving out " + String.join(", ", why.getValue()) + ": " + why.getKey());
             Progress progress = new Progress(err, false);
-            SensitivityResult r = analysis.run(selection, plan,
-                    (done, total, param, target, res) -> progress.update("sensitivity", done, total,
-                            "evaluations" + (param == null ? " (baseline)" : " (" + param + " at " + label(plan, target) + ")")));
+            // minutes of prune-and-evaluate passes: a Ctrl-C says which layer and level it was on, and that nothing was written
+            // (the pruned weights are in memory only; --model's file is only read). Shears.execute removes the hook on return.
+            Interruption measuring = Interruption.forLoading(null, null, err, progress);
+            measuring.working("measuring the sensitivity of " + src.description() + " on " + test.name(), evaluations, "evaluation");
+            measuring.at("the baseline (nothing pruned)");
+            SensitivityResult r = analysis.run(selection, plan, new SensitivityListener() {
+                @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result res) {
+                    measuring.decoded(done);
+                    progress.update("sensitivity", done, total,
+                            "evaluations" + (param == null ? " (baseline)" : " (" + param + " at " + label(plan, target) + ")"));
+                }
+
+                @Override public void pruned(Parameter p, double target) {
+                    measuring.at(p.name() + " pruned to " + label(plan, target));
+                }
+            });
+            measuring.disarm(); // what follows writes the outputs: "nothing was written" would no longer be true
             SparsitySuggestion suggestion = SparsitySuggestion.of(r, maxDrop);
 
             String recipeNote = null;

@@ -148,6 +148,73 @@ class InterruptionTest {
         assertFalse(i.armed());
     }
 
+    /** sensitivity's prune-and-evaluate passes: which layer at which level, how many evaluations, and that nothing was written. */
+    @Test
+    void whileMeasuringSensitivitySaysTheLayerAndLevel() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("measuring the sensitivity of m.shears on fmnist (test)", 19, "evaluation");
+            i.at("the baseline (nothing pruned)");
+            assertEquals("interrupted while measuring the sensitivity of m.shears on fmnist (test), at the baseline (nothing pruned): 0 of 19"
+                    + " evaluations done; nothing was written", i.message());
+            i.decoded(5);
+            i.at("fc2/kernel pruned to 90%");
+            assertEquals("interrupted while measuring the sensitivity of m.shears on fmnist (test), at fc2/kernel pruned to 90%: 5 of 19"
+                    + " evaluations done; nothing was written", i.message());
+            assertTrue(i.armed());
+        } finally {
+            Interruption.disarmAll();
+        }
+    }
+
+    /** Work not counted (loading the model) says what it was, with no count; a new task forgets the old one's step. */
+    @Test
+    void uncountedWorkSaysWhatItWasWithoutACount() {
+        assertEquals("interrupted while loading --model big.onnx; nothing was written", Interruption.workingMessage("loading --model big.onnx", null, 0, 0, null));
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("evaluating x", 10, "sample");
+            i.at("somewhere");
+            i.working("running m.shears on 3 samples", 0, null);
+            assertEquals("interrupted while running m.shears on 3 samples; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
+    }
+
+    /** eval and sensitivity: once the test set has loaded the hook stays, so loading the model is not a silent gap. */
+    @Test
+    void theTestSetLoadedKeepsTheHookForTheModelLoad(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fm"), 10, 10);
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            assertEquals(10, DecodeLine.loadTest(data.toString(), new Progress(System.err, false), i).count());
+            assertTrue(i.armed(), "still registered after the load");
+            i.working("loading --model m.onnx", 0, null);
+            assertEquals("interrupted while loading --model m.onnx; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
+        Interruption failed = Interruption.forLoading(null, null, System.err, null);
+        assertThrows(RuntimeException.class, () -> DecodeLine.loadTest(dir.resolve("missing").toString(), new Progress(System.err, false), failed));
+        assertFalse(failed.armed(), "a failed load says so itself, and leaves no hook");
+    }
+
+    /** predict --input DIR: the images decoding, counted through the decode line. */
+    @Test
+    void predictsDecodingCountsTheImages() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("decoding the images of --input pics", 0, "image");
+            var line = DecodeLine.of(new Progress(System.err, false), i);
+            line.started("pics", 500);
+            line.decoded(41, 500);
+            assertEquals("interrupted while decoding the images of --input pics: 41 of 500 images done; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
+    }
+
     @Test
     void resumeIsAddedOnceAndOverwriteDropped() {
         assertEquals(List.of("prune", "--out", "p", "--resume"), Interruption.withResume(List.of("prune", "--out", "p")));
