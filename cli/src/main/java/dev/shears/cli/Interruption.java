@@ -26,6 +26,10 @@ import java.util.regex.Pattern;
  * was being loaded and how many images were decoded, that nothing was saved yet, and with
  * {@code --resume} that the saved run is untouched and the same command continues it. Any bar on
  * the screen is ended first ({@link Progress#interrupted}), so the message does not land on it.
+ *
+ * <p>Commands that write nothing until they finish say what they were doing ({@link #working}): eval and
+ * sensitivity loading the model and evaluating (sensitivity at which layer and level, {@link #at}), predict
+ * decoding its images and running the model; each removes the hook before it writes its outputs.
  */
 final class Interruption {
     /** The checkpoint the run saves each epoch into. */
