@@ -5,6 +5,7 @@ import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.OutputKernels;
@@ -37,7 +38,8 @@ import java.util.Set;
  * {@link OutputKernels}, the rule a {@code channels} recipe follows in training): with that
  * structure the output layers' kernels are left out and listed in {@link SensitivityResult#leftOut}, and so are the
  * kernels of grouped (depthwise) convolutions, whose output channels are tied to their input channels
- * ({@link GroupedKernels}, which a {@code channels} recipe leaves out too).
+ * ({@link GroupedKernels}, which a {@code channels} recipe leaves out too), and the kernels whose
+ * channels a squeeze-and-excitation gate ties ({@link GatedChannels}, likewise).
  *
  * <p>Cost: 1 + layers x targets evaluations of the test set; give a smaller test set
  * ({@link Dataset#head}) to make it fast.
@@ -110,8 +112,9 @@ public final class SensitivityAnalysis {
 
     /**
      * The parameters {@link #run} measures: those {@code selection} picks, less, with channel
-     * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}) and the grouped
-     * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}).
+     * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}), the grouped
+     * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}) and those a squeeze-and-excitation
+     * gate ties ({@link SensitivityResult#GATED_LEFT_OUT}).
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
      *                         pruning, a selection of output or grouped kernels only
@@ -125,18 +128,20 @@ public final class SensitivityAnalysis {
      * ({@link SensitivityResult#leftOutReasons}): what a caller of {@link #measured} prints before the run.
      */
     public Map<String, String> leftOut(List<Parameter> selected, List<Parameter> measured) {
-        Set<String> outputs = OutputKernels.of(model);
+        Set<String> outputs = OutputKernels.of(model), grouped = GroupedKernels.of(model);
         Map<String, String> out = new LinkedHashMap<>();
         for (Parameter p : selected)
             if (!measured.contains(p))
-                out.put(p.name(), outputs.contains(p.name()) ? SensitivityResult.OUTPUT_LEFT_OUT : SensitivityResult.GROUPED_LEFT_OUT);
+                out.put(p.name(), outputs.contains(p.name()) ? SensitivityResult.OUTPUT_LEFT_OUT
+                        : grouped.contains(p.name()) ? SensitivityResult.GROUPED_LEFT_OUT : SensitivityResult.GATED_LEFT_OUT);
         return out;
     }
 
-    /** {@code ps}, the parameters a selection resolved to, less the output and grouped kernels with channel pruning. */
+    /** {@code ps}, the parameters a selection resolved to, less the output, grouped and gated kernels with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
-        return GroupedKernels.without(model, OutputKernels.without(model, ps, "channel pruning"), "channel pruning");
+        return GatedChannels.without(model, GroupedKernels.without(model, OutputKernels.without(model, ps, "channel pruning"),
+                "channel pruning"), "channel pruning");
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */

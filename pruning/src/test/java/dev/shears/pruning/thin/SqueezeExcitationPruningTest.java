@@ -13,7 +13,16 @@ import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.checkpoint.Checkpoint;
+import dev.shears.core.data.Dataset;
+import dev.shears.pruning.recipe.ChannelStructure;
+import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.RecipeException;
+import dev.shears.pruning.sensitivity.LayerSensitivity;
+import dev.shears.pruning.sensitivity.SensitivityAnalysis;
+import dev.shears.pruning.sensitivity.SensitivityListener;
+import dev.shears.pruning.sensitivity.SensitivityPlan;
+import dev.shears.pruning.sensitivity.SensitivityResult;
+import dev.shears.core.nn.Evaluator;
 import dev.shears.pruning.recipe.Scope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +96,29 @@ class SqueezeExcitationPruningTest {
                 && e.getMessage().contains("squeeze-and-excitation"), e.getMessage());
         // the same block without its gate ties nothing
         assertEquals(Set.of(), GatedChannels.of(dev.shears.core.nn.TinyMobileNet.create()));
+    }
+
+    @Test
+    void sensitivityWithChannelPruningLeavesTheGatedKernelsOutWithTheirReason() {
+        Model m = model(4);
+        SplittableRandom rnd = new SplittableRandom(11);
+        int n = 16;
+        float[] x = new float[n * TinySeMobileNet.INPUT.intSize()];
+        int[] y = new int[n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
+        for (int i = 0; i < n; i++) y[i] = rnd.nextInt(TinySeMobileNet.CLASSES);
+        Dataset images = new Dataset("random images", TinySeMobileNet.INPUT, x, y, TinySeMobileNet.CLASSES);
+        SensitivityAnalysis a = new SensitivityAnalysis(m, images, 8);
+        SensitivityResult r = a.run(ParamSelection.ALL_PRUNABLE, SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5)),
+                new SensitivityListener() {
+                    @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) {}
+                });
+        assertEquals(List.of("se_reduce/kernel", "pw/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
+        assertEquals(List.of("conv/kernel", "dw/kernel", "se_expand/kernel", "fc/kernel"), r.leftOut(), "in model order");
+        assertEquals(SensitivityResult.GATED_LEFT_OUT, r.leftOutReasons().get("conv/kernel"));
+        assertEquals(SensitivityResult.GATED_LEFT_OUT, r.leftOutReasons().get("se_expand/kernel"));
+        assertEquals(SensitivityResult.GROUPED_LEFT_OUT, r.leftOutReasons().get("dw/kernel"));
+        assertTrue(SensitivityResult.GATED_LEFT_OUT.contains(GatedChannels.REASON));
     }
 
     @Test
