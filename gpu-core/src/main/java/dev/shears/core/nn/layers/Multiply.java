@@ -62,17 +62,29 @@ public final class Multiply extends Layer {
     private final List<Tensor> dx = new ArrayList<>();
     /** dy * map before the sum over H and W (broadcast backward only), [N, C, H, W] */
     private Tensor product;
+    /** the batched input shapes {@link #gate} was worked out for (a training loop's steady state checks nothing again) */
+    private final List<Shape> lastShapes = new ArrayList<>();
+
+    private boolean sameShapesAsLastForward(List<Tensor> inputs) {
+        if (inputs.size() != lastShapes.size()) return false;
+        for (int i = 0; i < inputs.size(); i++) if (!inputs.get(i).shape().equals(lastShapes.get(i))) return false;
+        return true;
+    }
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
-        List<Shape> perSample = new ArrayList<>();
-        for (Tensor t : inputs) {
-            if (t.shape().rank() < 1) throw new IllegalArgumentException(this + ": input " + t + " has no batch axis");
-            if (t.shape().dim(0) != inputs.get(0).shape().dim(0))
-                throw new IllegalArgumentException(this + ": inputs differ in batch size, " + t + " vs " + inputs.get(0));
-            perSample.add(t.shape().dropBatch());
+        if (!sameShapesAsLastForward(inputs)) {
+            List<Shape> perSample = new ArrayList<>();
+            for (Tensor t : inputs) {
+                if (t.shape().rank() < 1) throw new IllegalArgumentException(this + ": input " + t + " has no batch axis");
+                if (t.shape().dim(0) != inputs.get(0).shape().dim(0))
+                    throw new IllegalArgumentException(this + ": inputs differ in batch size, " + t + " vs " + inputs.get(0));
+                perSample.add(t.shape().dropBatch());
+            }
+            gate = gateIndex(perSample);
+            lastShapes.clear();
+            for (Tensor t : inputs) lastShapes.add(t.shape());
         }
-        gate = gateIndex(perSample);
         saved = List.copyOf(inputs);
         if (gate >= 0) {
             Tensor map = inputs.get(1 - gate);
