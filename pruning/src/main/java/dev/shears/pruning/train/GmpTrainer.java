@@ -477,8 +477,8 @@ public final class GmpTrainer {
                 // counted per class in the same pass (the report's per-class "before")
                 ClassTally tally = new ClassTally(test.labels());
                 Evaluator.Result initial = evaluateTest(tally);
-                initialPerClass = tally.counts();
                 requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
+                initialPerClass = tally.counts();
                 lastGood = ModelSnapshot.take(model, 0);
                 for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
                 refreshSparsity();
@@ -583,8 +583,8 @@ public final class GmpTrainer {
                     // the last epoch's pass is also counted per class (the report's "after"); the others need not download their logits
                     ClassTally tally = e == recipe.epochs() - 1 ? new ClassTally(test.labels()) : null;
                     Evaluator.Result r = evaluateTest(tally);
-                    if (tally != null) finalPerClass = tally.counts();
                     requireFinite(r.loss(), "the test loss at the end of the epoch", e + 1, stepsPerEpoch, end - 1, stepLr);
+                    if (tally != null) finalPerClass = tally.counts(); // kept with the epoch it belongs to (not for a failed pass)
                     ModelSnapshot snap = ModelSnapshot.take(model, e + 1);
                     lastGood = snap;
                     EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, teacher == null ? Double.NaN : distillSum / seen,
