@@ -96,7 +96,7 @@ final class ClassChange {
         for (RunReport.ClassRow r : hurt.subList(0, Math.min(NAMED, hurt.size())))
             parts.add(String.format(Locale.ROOT, "%s %+.1f pts (%d -> %d of %d)", label(r), 100 * r.change(), r.before().correct(), r.after().correct(),
                     r.after().total()));
-        String more = hurt.size() > NAMED ? String.format(Locale.ROOT, " and %d more", hurt.size() - NAMED) : "";
+        String more = hurt.size() > NAMED ? String.format(Locale.ROOT, "; %d more lost over %.0f point", hurt.size() - NAMED, HURT_POINTS) : "";
         return "most hurt: " + String.join(", ", parts) + more + " (report.html: every class)";
     }
 
