@@ -40,14 +40,27 @@ final class DecodeLine implements ImageFolder.DecodeProgress {
         }
     }
 
-    /** The test split of {@code data} ({@link DataSources#loadTest}), as {@link #load}. */
+    /**
+     * The test split of {@code data} ({@link DataSources#loadTest}), as {@link #load}: the hook stays registered once it has
+     * loaded, and the command goes on to say what it does next ({@link Interruption#working}: loading the model, evaluating),
+     * so that no gap between the two is silent.
+     */
     static Dataset loadTest(String data, Progress progress, Interruption interruption) {
         interruption.loading("--data " + data, 0);
+        boolean done = false;
         try {
-            return DataSources.loadTest(data, new DecodeLine(progress, interruption));
+            Dataset d = DataSources.loadTest(data, new DecodeLine(progress, interruption));
+            done = true;
+            return d;
         } finally {
-            interruption.disarm();
+            if (done) interruption.loaded("--data " + data);
+            else interruption.disarm(); // the load failed, saying so itself
         }
+    }
+
+    /** The bar and the interruption's count for images decoded outside {@link #load} ({@code predict --input DIR}). */
+    static ImageFolder.DecodeProgress of(Progress progress, Interruption interruption) {
+        return new DecodeLine(progress, interruption);
     }
 
     @Override public void started(String name, int total) {

@@ -75,6 +75,7 @@ final class EvalCommand implements Callable<Integer> {
             Progress bar = new Progress(err, false);
             Interruption onSignal = Interruption.forLoading(null, null, err, bar);
             Dataset test = DecodeLine.loadTest(data, bar, onSignal);
+            onSignal.working("loading --model " + modelOption.model, 0, null); // a large ONNX or Keras file takes a while to import
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here
             Model model = src.model();

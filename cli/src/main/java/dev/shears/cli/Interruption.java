@@ -26,6 +26,10 @@ import java.util.regex.Pattern;
  * was being loaded and how many images were decoded, that nothing was saved yet, and with
  * {@code --resume} that the saved run is untouched and the same command continues it. Any bar on
  * the screen is ended first ({@link Progress#interrupted}), so the message does not land on it.
+ *
+ * <p>Commands that write nothing until they finish say what they were doing ({@link #working}): eval and
+ * sensitivity loading the model and evaluating (sensitivity at which layer and level, {@link #at}), predict
+ * decoding its images and running the model; each removes the hook before it writes its outputs.
  */
 final class Interruption {
     /** The checkpoint the run saves each epoch into. */
@@ -47,6 +51,8 @@ final class Interruption {
     private volatile boolean loaded;
     // a command's work that writes nothing, after the load (eval's test pass): "evaluating X on Y", counted in decoded of toDecode units
     private volatile String task, unit;
+    /** Where in the task it is ("fc2/kernel pruned to 90%"), or null. */
+    private volatile String step;
 
     /** The hook registered now, if any: one at a time, the run's taking over from the loading one ({@link #arm}). */
     private static final java.util.concurrent.atomic.AtomicReference<Interruption> ACTIVE = new java.util.concurrent.atomic.AtomicReference<>();
@@ -93,9 +99,13 @@ final class Interruption {
         this.unit = unit;
         toDecode = total;
         decoded = 0;
+        step = null;
         this.task = task;
         arm();
     }
+
+    /** The {@link #working} task is now at {@code step} (sensitivity: "fc2/kernel pruned to 90%"), said after the task. */
+    void at(String step) { this.step = step; }
 
     /**
      * {@code what} has loaded and the run is being set up (the backend, the model): the hook stays until the run's own
@@ -189,11 +199,25 @@ final class Interruption {
 
     /** What the hook says now; null for nothing. */
     String message() {
-        if (task != null)
-            return String.format(Locale.ROOT, "interrupted while %s: %d of %s done; nothing was written", task, decoded, Plural.of(toDecode, unit));
+        if (task != null) return workingMessage(task, step, decoded, toDecode, unit);
         String resume = args == null ? null : "shears " + shellQuote(withResume(args));
         return loading != null && epochs == 0 ? loadingMessage(loading, loaded, decoded, toDecode, checkpoint, resume)
-                : message(resume, checkpoint, epoch, epochs, saved, saving, finished);
+                : message(resume, args != null && hasResume(args), checkpoint, epoch, epochs, saved, saving, finished);
+    }
+
+    /**
+     * What to say when a command that writes nothing is interrupted at its work ({@link #working}).
+     *
+     * @param task  what it was doing: "evaluating model.shears on pets (test)"
+     * @param step  where in it, or null: "fc2/kernel pruned to 90%"
+     * @param done  units done
+     * @param total units in all; 0 for work not counted (loading the model), where no count is said
+     * @param unit  what a unit is ("sample", "evaluation", "image"), singular
+     */
+    static String workingMessage(String task, String step, int done, int total, String unit) {
+        String where = "interrupted while " + task + (step == null ? "" : ", at " + step);
+        if (total > 0) where += String.format(Locale.ROOT, ": %d of %s done", done, Plural.of(total, unit));
+        return where + "; nothing was written";
     }
 
     /**
@@ -219,13 +243,15 @@ final class Interruption {
      * What to say when the run is interrupted; null when there is nothing to say.
      *
      * @param resumeCommand the command that continues the run, or null where there is none (the demo)
+     * @param resumed       whether the command line has {@code --resume}: a run that must start again is then told to
+     *                      drop it, while a fresh one runs the same command again
      * @param epoch         the epoch under way (1-based), 0 before the first starts ({@link #starting})
      * @param epochs        the run's epochs; 0 before it is {@link #starting}, where there is nothing to say
      * @param saved         the last epoch saved in {@code checkpoint}, 0 for none
      * @param saving        the epoch whose save is under way, 0 for none
      * @param finished      whether the finished model has been written
      */
-    static String message(String resumeCommand, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
+    static String message(String resumeCommand, boolean resumed, Path checkpoint, int epoch, int epochs, int saved, int saving, boolean finished) {
         if (finished || epochs == 0) return null;
         String where = epoch == 0 ? String.format(Locale.ROOT, "interrupted before epoch %d of %d started", saved + 1, epochs)
                 : epoch > saved ? String.format(Locale.ROOT, "interrupted during epoch %d of %d", epoch, epochs)
@@ -233,7 +259,7 @@ final class Interruption {
                 : String.format(Locale.ROOT, "interrupted after the last epoch (%d), while writing the finished model", epochs);
         if (saved == 0 && saving == 0)
             return where + ": nothing was saved yet (the first save is at the end of epoch 1), so the run must start again"
-                    + (resumeCommand == null ? "" : " (the same command, without --resume)");
+                    + (resumeCommand == null ? "" : resumed ? " (the same command, without --resume)" : ": run the same command");
         // a first save cut short leaves no model.shears at all (the write is atomic): there is no "epoch 0" to resume
         String state = saving > saved
                 ? String.format(Locale.ROOT, "epoch %d was being saved, so %s holds epoch %d if that save finished, else %s",
@@ -258,6 +284,12 @@ final class Interruption {
         }
         if (!resume) a.add("--resume");
         return a;
+    }
+
+    /** Whether {@code args} hold {@code --resume} (or {@code --resume=...}), as {@link #withResume} finds it. */
+    static boolean hasResume(List<String> args) {
+        for (String s : args) if (s.equals("--resume") || s.startsWith("--resume=")) return true;
+        return false;
     }
 
     /** Characters a POSIX shell leaves alone in a word; anything else gets the word single-quoted. */

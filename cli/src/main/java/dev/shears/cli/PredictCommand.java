@@ -67,21 +67,29 @@ final class PredictCommand implements Callable<Integer> {
         if (images && !Files.exists(input)) throw new UserError("--input " + input + ": no such file");
         FloatArray in = images ? null : read(input);
         try (Backend be = backendOption.open(System.err)) {
+            // a Ctrl-C says what it was doing and that nothing was written (Shears.execute removes the hook when predict returns)
+            Progress bar = new Progress(System.err, false);
+            Interruption onSignal = Interruption.forLoading(null, null, System.err, bar);
+            onSignal.working("loading --model " + modelOption.model, 0, null);
             ModelSource src = modelOption.load(be);
             Model m = src.model();
             Shape sample = m.inputs().get(0).shape();
             ImageFolder.Images pictures = null;
             if (images) {
-                pictures = ImageFolder.loadImages(input, System.err);
+                // a folder of thousands of images decodes for minutes: counted as they decode
+                onSignal.working("decoding the images of --input " + input, 0, "image");
+                pictures = ImageFolder.loadImages(input, System.err, DecodeLine.of(bar, onSignal));
                 String mismatch = ImageFit.fits(pictures.data().sampleShape(), sample) ? null : SampleLayout.mismatch(pictures.data().sampleShape(), sample);
                 if (mismatch != null) throw new UserError("--input " + input + ": " + mismatch);
                 Dataset fitted = SampleLayout.arrange(pictures.data(), sample, System.err);
                 in = new FloatArray(fitted.sampleShape().withBatch(fitted.count()), fitted.features());
             }
             int batch = batchOf(in.shape(), sample, input);
+            onSignal.working("running " + src.description() + " on " + Plural.of(batch, "sample"), 0, null);
             Tensor x = be.upload(in.data(), sample.withBatch(batch));
             Tensor y = m.forward(ExecContext.inference(be), x);
             float[] out = be.download(y);
+            onSignal.disarm(); // the output is written next: "nothing was written" would no longer be true
             FloatArray result = new FloatArray(y.shape(), out);
             if (lower.endsWith(".pb")) TensorProtoFiles.write(output, result, m.outputName());
             else Npy.write(output, result.shape(), result.data());

@@ -7,6 +7,7 @@ import dev.shears.cli.report.ReportWriter;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.data.DataSources;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.util.AtomicFiles;
 import dev.shears.pruning.recipe.ChannelStructure;
@@ -19,6 +20,7 @@ import dev.shears.pruning.recipe.RecipeWriter;
 import dev.shears.pruning.recipe.Recipes;
 import dev.shears.pruning.sensitivity.LayerSensitivity;
 import dev.shears.pruning.sensitivity.SensitivityAnalysis;
+import dev.shears.pruning.sensitivity.SensitivityListener;
 import dev.shears.pruning.sensitivity.SensitivityPlan;
 import dev.shears.pruning.sensitivity.SensitivityPoint;
 import dev.shears.pruning.sensitivity.SensitivityResult;
@@ -59,7 +61,7 @@ final class SensitivityCommand implements Callable<Integer> {
     List<Double> sparsities;
 
     @Option(names = "--structure", paramLabel = "STRUCTURE", description = "Prune in a structure: N:M (e.g. 2:4: 2 kept of every 4 inputs; its sparsity"
-            + " is 1 - N/M, so no --sparsities), channels (whole output channels; never the output layer) or block:RxC (e.g. block:4x4), each at every"
+            + " is 1 - N/M, so no --sparsities), channels (whole output channels; never the output layer, nor a depthwise convolution) or block:RxC (e.g. block:4x4), each at every"
             + " --sparsities. Default: single weights.")
     String structure;
 
@@ -124,8 +126,10 @@ final class SensitivityCommand implements Callable<Integer> {
         DataSources.check(data);
         try (Backend be = backendOption.open(err)) {
             Progress bar = new Progress(err, false);
-            Dataset all = DecodeLine.loadTest(data, bar, Interruption.forLoading(null, null, err, bar));
+            Interruption onSignal = Interruption.forLoading(null, null, err, bar);
+            Dataset all = DecodeLine.loadTest(data, bar, onSignal);
             Dataset test = samples != null && samples < all.count() ? all.head(samples) : all;
+            onSignal.working("loading --model " + modelOption.model, 0, null);
             ModelSource src = modelOption.load(be, test.sampleShape(), test.classes(), 0);
             test = src.arrange(test); // channels-last images for an NCHW model: moved once, here (as eval does)
             SensitivityAnalysis analysis = new SensitivityAnalysis(src.model(), test, SparseEval.evalBatch(batch, test));
@@ -145,12 +149,26 @@ final class SensitivityCommand implements Callable<Integer> {
                     plan.nm() != null ? plan.nm() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities")
                             + (plan.structure() != null ? " of " + plan.structure() + " pruning" : ""),
                     evaluations - 1, subset);
-            List<String> leftOut = resolved.stream().filter(p -> !selected.contains(p)).map(Parameter::name).toList();
-            if (!leftOut.isEmpty()) err.println("sensitivity: leaving out " + String.join(", ", leftOut) + ": " + SensitivityResult.OUTPUT_LEFT_OUT);
+            for (var why : byReason(analysis.leftOut(resolved, selected)).entrySet())
+                err.println("sensitivity: leaving out " + String.join(", ", why.getValue()) + ": " + why.getKey());
             Progress progress = new Progress(err, false);
-            SensitivityResult r = analysis.run(selection, plan,
-                    (done, total, param, target, res) -> progress.update("sensitivity", done, total,
-                            "evaluations" + (param == null ? " (baseline)" : " (" + param + " at " + label(plan, target) + ")")));
+            // minutes of prune-and-evaluate passes: a Ctrl-C says which layer and level it was on, and that nothing was written
+            // (the pruned weights are in memory only; --model's file is only read). Shears.execute removes the hook on return.
+            Interruption measuring = Interruption.forLoading(null, null, err, progress);
+            measuring.working("measuring the sensitivity of " + src.description() + " on " + test.name(), evaluations, "evaluation");
+            measuring.at("the baseline (nothing pruned)");
+            SensitivityResult r = analysis.run(selection, plan, new SensitivityListener() {
+                @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result res) {
+                    measuring.decoded(done);
+                    progress.update("sensitivity", done, total,
+                            "evaluations" + (param == null ? " (baseline)" : " (" + param + " at " + label(plan, target) + ")"));
+                }
+
+                @Override public void pruned(Parameter p, double target) {
+                    measuring.at(p.name() + " pruned to " + label(plan, target));
+                }
+            });
+            measuring.disarm(); // what follows writes the outputs: "nothing was written" would no longer be true
             SparsitySuggestion suggestion = SparsitySuggestion.of(r, maxDrop);
 
             String recipeNote = null;
@@ -270,9 +288,16 @@ final class SensitivityCommand implements Callable<Integer> {
                                 l.name(), label(plan, p.target()), 100 * p.sparsity(), label(plan, p.target()), plan.structure(),
                                 plan.structure() instanceof ChannelStructure ? "output channels" : "blocks");
         }
-        for (String name : r.leftOut()) o.println(name + ": not measured: " + SensitivityResult.OUTPUT_LEFT_OUT + ".");
+        for (var e : r.leftOutReasons().entrySet()) o.println(e.getKey() + ": not measured: " + e.getValue() + ".");
         o.println("note: " + SensitivityResult.CAVEAT + ".");
         o.printf(Locale.ROOT, "time: %.2f s for %d evaluations%n", r.seconds(), 1 + r.layers().size() * plan.sparsities().size());
+    }
+
+    /** The names left out grouped by their reason, each reason once, in the order first met. */
+    private static java.util.Map<String, List<String>> byReason(java.util.Map<String, String> leftOut) {
+        java.util.Map<String, List<String>> by = new java.util.LinkedHashMap<>();
+        leftOut.forEach((name, reason) -> by.computeIfAbsent(reason, k -> new ArrayList<>()).add(name));
+        return by;
     }
 
     /** "50%", "50% or 70%", "50%, 70% or 80%". */
@@ -289,7 +314,10 @@ final class SensitivityCommand implements Callable<Integer> {
         if (!r.leftOut().isEmpty()) {
             ArrayNode lo = o.putArray("leftOut");
             r.leftOut().forEach(lo::add);
-            o.put("leftOutReason", SensitivityResult.OUTPUT_LEFT_OUT);
+            // one reason for all (an output layer, as before depthwise convolutions), or each reason once; leftOutReasons by name
+            o.put("leftOutReason", String.join("; ", byReason(r.leftOutReasons()).keySet()));
+            ObjectNode why = o.putObject("leftOutReasons");
+            r.leftOutReasons().forEach(why::put);
         }
         ArrayNode sp = o.putArray("sparsities");
         r.plan().sparsities().forEach(sp::add);

@@ -127,6 +127,47 @@ class InterruptedRunCliTest {
         assertFalse(Files.exists(out), "nothing was written");
     }
 
+    /**
+     * SIGTERM during sensitivity's prune-and-evaluate passes (minutes on a real model): it said nothing; now it names the layer
+     * and level it was on, how many evaluations were done, and that nothing was written (no --out folder, no recipe).
+     */
+    @Test
+    void sigtermDuringSensitivitySaysTheLayerAndLevel() throws Exception {
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fm"), 10, 5000), model = dir.resolve("lenet.shears");
+        try (CpuBackend be = CpuBackend.create()) {
+            new Checkpoint(dev.shears.core.nn.Architectures.create("lenet-300-100", dev.shears.core.tensor.Shape.of(784), 10).bind(be, 1), null, null)
+                    .write(model);
+        }
+        Path out = dir.resolve("sens"), recipe = dir.resolve("sens.yaml");
+        // 3 layers x 15 sparsities of 5,000 samples: several seconds of evaluations on two cores
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Shears.class.getName(),
+                "sensitivity", "--model", model.toString(), "--data", data.toString(), "--backend", "cpu", "--out", out.toString(),
+                "--write-recipe", recipe.toString(),
+                "--sparsities", "0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,0.98"));
+        Path stderr = dir.resolve("sens-stderr.txt");
+        Process child = new ProcessBuilder(cmd).redirectError(stderr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.readString(stderr).contains("evaluations (and the baseline)") && child.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            Thread.sleep(1500); // into the passes
+            assertTrue(child.isAlive(), "still measuring: " + Files.readString(stderr));
+            child.destroy(); // SIGTERM
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child JVM stops on SIGTERM");
+        } finally {
+            child.destroyForcibly();
+        }
+        String err = Files.readString(stderr);
+        Matcher m = Pattern.compile("\ninterrupted while measuring the sensitivity of [^\n]*lenet[^\n]* on [^\n]*, at (the baseline"
+                + " \\(nothing pruned\\)|fc[123]/kernel pruned to \\d+%): (\\d+) of 46 evaluations done; nothing was written\n").matcher(err);
+        assertTrue(m.find(), "names the layer and level, the evaluations done, and that nothing was written: " + err);
+        int done = Integer.parseInt(m.group(2));
+        assertTrue(done < 46 && (m.group(1).startsWith("the baseline") == (done == 0)), err);
+        assertFalse(err.contains("Exception"), err);
+        assertFalse(Files.exists(out) || Files.exists(recipe), "nothing was written");
+    }
+
     /** Splits a POSIX shell command line of plain and single-quoted words (what {@link Interruption#shellQuote} writes). */
     private static List<String> unquote(String line) {
         List<String> words = new ArrayList<>();

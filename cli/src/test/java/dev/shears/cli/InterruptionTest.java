@@ -15,55 +15,76 @@ class InterruptionTest {
     @Test
     void duringAnEpochNamesItTheLastSavedOneAndTheCommand() {
         assertEquals("interrupted during epoch 7 of 30: the last saved state is epoch 6 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 7, 30, 6, 0, false));
+                Interruption.message(CMD, true, CKPT, 7, 30, 6, 0, false));
     }
 
+    /** A fresh run (no --resume on its command line) is not told to drop an option it never gave. */
     @Test
     void beforeTheFirstSaveSaysTheRunMustStartAgain() {
         assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
-                + " start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 1, 30, 0, 0, false));
+                + " start again: run the same command", Interruption.message(CMD, false, CKPT, 1, 30, 0, 0, false));
+        assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
+                + " start again (the same command, without --resume)", Interruption.message(CMD, true, CKPT, 1, 30, 0, 0, false));
+        assertEquals("interrupted during epoch 1 of 30: nothing was saved yet (the first save is at the end of epoch 1), so the run must"
+                + " start again", Interruption.message(null, false, CKPT, 1, 30, 0, 0, false), "the demo has no --resume");
+    }
+
+    /** The hook reads --resume off the command line it was given. */
+    @Test
+    void theHookSaysStartAgainAsTheCommandLineWasGiven() {
+        Interruption fresh = new Interruption(CKPT, List.of("prune", "--out", "runs/p"), 0, System.err, null);
+        fresh.epochStarted(1, 30);
+        Interruption resumed = new Interruption(CKPT, List.of("prune", "--out", "runs/p", "--resume"), 0, System.err, null);
+        resumed.epochStarted(1, 30);
+        try {
+            assertTrue(fresh.message().endsWith("so the run must start again: run the same command"), fresh.message());
+            assertTrue(resumed.message().endsWith("(the same command, without --resume)"), resumed.message());
+        } finally {
+            fresh.disarm();
+            resumed.disarm();
+        }
     }
 
     @Test
     void aResumedRunCountsTheEpochsSavedBeforeIt() {
         // resumed at epoch 5 (4 saved earlier): interrupted in the first epoch it trains, epoch 4 is still there
         assertEquals("interrupted during epoch 5 of 30: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 5, 30, 4, 0, false));
+                Interruption.message(CMD, true, CKPT, 5, 30, 4, 0, false));
     }
 
     @Test
     void aSaveUnderWaySaysEitherEpochMayBeThere() {
         assertEquals("interrupted during epoch 7 of 30: epoch 7 was being saved, so runs/p/model.shears holds epoch 7 if that save finished,"
-                + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, CKPT, 7, 30, 6, 7, false));
-        assertTrue(Interruption.message(CMD, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else nothing was saved and the run must start again"));
+                + " else epoch 6; continue with: " + CMD, Interruption.message(CMD, true, CKPT, 7, 30, 6, 7, false));
+        assertTrue(Interruption.message(CMD, true, CKPT, 1, 30, 0, 1, false).contains("holds epoch 1 if that save finished, else nothing was saved and the run must start again"));
     }
 
     @Test
     void betweenEpochsAndDuringTheFinalWrite() {
         assertEquals("interrupted after epoch 7 of 30: the last saved state is epoch 7 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 7, 30, 7, 0, false));
+                Interruption.message(CMD, true, CKPT, 7, 30, 7, 0, false));
         assertEquals("interrupted after the last epoch (30), while writing the finished model: the last saved state is epoch 30 in"
-                + " runs/p/model.shears; continue with: " + CMD, Interruption.message(CMD, CKPT, 30, 30, 30, 0, false));
+                + " runs/p/model.shears; continue with: " + CMD, Interruption.message(CMD, true, CKPT, 30, 30, 30, 0, false));
     }
 
     @Test
     void saysNothingOnceFinishedOrBeforeTheRunStarts() {
-        assertNull(Interruption.message(CMD, CKPT, 30, 30, 30, 0, true));
-        assertNull(Interruption.message(CMD, CKPT, 0, 0, 0, 0, false));
+        assertNull(Interruption.message(CMD, true, CKPT, 30, 30, 30, 0, true));
+        assertNull(Interruption.message(CMD, true, CKPT, 0, 0, 0, 0, false));
     }
 
     /** Between the data loaded and epoch 1 (the test pass before training, a teacher's logits): it said nothing there. */
     @Test
     void beforeTheFirstEpochOfTheRunSaysWhatIsSaved() {
         assertEquals("interrupted before epoch 1 of 30 started: nothing was saved yet (the first save is at the end of epoch 1), so the run"
-                + " must start again (the same command, without --resume)", Interruption.message(CMD, CKPT, 0, 30, 0, 0, false));
+                + " must start again: run the same command", Interruption.message(CMD, false, CKPT, 0, 30, 0, 0, false));
         assertEquals("interrupted before epoch 5 of 30 started: the last saved state is epoch 4 in runs/p/model.shears; continue with: " + CMD,
-                Interruption.message(CMD, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
+                Interruption.message(CMD, true, CKPT, 0, 30, 4, 0, false), "a resumed run, before its first epoch");
     }
 
     @Test
     void aCommandWithoutResumeSaysToStartOver() {
-        String m = Interruption.message(null, CKPT, 3, 12, 2, 0, false);
+        String m = Interruption.message(null, true, CKPT, 3, 12, 2, 0, false);
         assertEquals("interrupted during epoch 3 of 12: the last saved state is epoch 2 in runs/p/model.shears (a partial model, usable with"
                 + " eval and inspect); this command has no --resume: run it again to start over", m);
         assertFalse(m.contains("continue with"));
@@ -125,6 +146,73 @@ class InterruptionTest {
             Interruption.disarmAll();
         }
         assertFalse(i.armed());
+    }
+
+    /** sensitivity's prune-and-evaluate passes: which layer at which level, how many evaluations, and that nothing was written. */
+    @Test
+    void whileMeasuringSensitivitySaysTheLayerAndLevel() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("measuring the sensitivity of m.shears on fmnist (test)", 19, "evaluation");
+            i.at("the baseline (nothing pruned)");
+            assertEquals("interrupted while measuring the sensitivity of m.shears on fmnist (test), at the baseline (nothing pruned): 0 of 19"
+                    + " evaluations done; nothing was written", i.message());
+            i.decoded(5);
+            i.at("fc2/kernel pruned to 90%");
+            assertEquals("interrupted while measuring the sensitivity of m.shears on fmnist (test), at fc2/kernel pruned to 90%: 5 of 19"
+                    + " evaluations done; nothing was written", i.message());
+            assertTrue(i.armed());
+        } finally {
+            Interruption.disarmAll();
+        }
+    }
+
+    /** Work not counted (loading the model) says what it was, with no count; a new task forgets the old one's step. */
+    @Test
+    void uncountedWorkSaysWhatItWasWithoutACount() {
+        assertEquals("interrupted while loading --model big.onnx; nothing was written", Interruption.workingMessage("loading --model big.onnx", null, 0, 0, null));
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("evaluating x", 10, "sample");
+            i.at("somewhere");
+            i.working("running m.shears on 3 samples", 0, null);
+            assertEquals("interrupted while running m.shears on 3 samples; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
+    }
+
+    /** eval and sensitivity: once the test set has loaded the hook stays, so loading the model is not a silent gap. */
+    @Test
+    void theTestSetLoadedKeepsTheHookForTheModelLoad(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path data = CliTest.fashionMnistSlice(dir.resolve("fm"), 10, 10);
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            assertEquals(10, DecodeLine.loadTest(data.toString(), new Progress(System.err, false), i).count());
+            assertTrue(i.armed(), "still registered after the load");
+            i.working("loading --model m.onnx", 0, null);
+            assertEquals("interrupted while loading --model m.onnx; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
+        Interruption failed = Interruption.forLoading(null, null, System.err, null);
+        assertThrows(RuntimeException.class, () -> DecodeLine.loadTest(dir.resolve("missing").toString(), new Progress(System.err, false), failed));
+        assertFalse(failed.armed(), "a failed load says so itself, and leaves no hook");
+    }
+
+    /** predict --input DIR: the images decoding, counted through the decode line. */
+    @Test
+    void predictsDecodingCountsTheImages() {
+        Interruption i = Interruption.forLoading(null, null, System.err, null);
+        try {
+            i.working("decoding the images of --input pics", 0, "image");
+            var line = DecodeLine.of(new Progress(System.err, false), i);
+            line.started("pics", 500);
+            line.decoded(41, 500);
+            assertEquals("interrupted while decoding the images of --input pics: 41 of 500 images done; nothing was written", i.message());
+        } finally {
+            Interruption.disarmAll();
+        }
     }
 
     @Test

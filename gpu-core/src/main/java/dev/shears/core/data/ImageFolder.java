@@ -296,6 +296,11 @@ public final class ImageFolder {
 
     /** Reads {@link Images} from {@code input}, a file or a folder; errors name the file. */
     public static Images loadImages(Path input, PrintStream log) {
+        return loadImages(input, log, DecodeProgress.NONE);
+    }
+
+    /** {@link #loadImages(Path, PrintStream)}, telling {@code progress} as the images decode (a folder of thousands takes a while). */
+    public static Images loadImages(Path input, PrintStream log, DecodeProgress progress) {
         Map<String, Integer> skipped = new LinkedHashMap<>();
         List<Path> files;
         if (Files.isDirectory(input)) {
@@ -308,7 +313,7 @@ public final class ImageFolder {
             files = List.of(input);
         }
         Listing l = new Listing(input, List.of(), files, new int[files.size()], skipped);
-        return new Images(files, decode(l, geometry(List.of(l), input), input.toString(), log, DecodeProgress.NONE));
+        return new Images(files, decode(l, geometry(List.of(l), input), input.toString(), log, progress));
     }
 
     private static boolean hidden(Path relative) {

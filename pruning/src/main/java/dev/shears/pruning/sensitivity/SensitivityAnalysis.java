@@ -5,6 +5,7 @@ import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.WeightBackup;
@@ -14,7 +15,10 @@ import dev.shears.pruning.recipe.ParamSelection;
 import dev.shears.pruning.recipe.Scope;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Per-layer sensitivity analysis (as SparseML's and Distiller's): how much test accuracy a model
@@ -31,7 +35,9 @@ import java.util.List;
  *
  * <p>Channel pruning never removes the output layer's channels (they are the model's outputs;
  * {@link OutputKernels}, the rule a {@code channels} recipe follows in training): with that
- * structure the output layers' kernels are left out and listed in {@link SensitivityResult#leftOut}.
+ * structure the output layers' kernels are left out and listed in {@link SensitivityResult#leftOut}, and so are the
+ * kernels of grouped (depthwise) convolutions, whose output channels are tied to their input channels
+ * ({@link GroupedKernels}, which a {@code channels} recipe leaves out too).
  *
  * <p>Cost: 1 + layers x targets evaluations of the test set; give a smaller test set
  * ({@link Dataset#head}) to make it fast.
@@ -57,8 +63,8 @@ public final class SensitivityAnalysis {
 
     /**
      * Measures every parameter {@code selection} picks (the default: every Dense/Conv2D kernel)
-     * at every target of {@code plan}; with channel pruning, less the output layers' kernels
-     * ({@link #measured}), listed in {@link SensitivityResult#leftOut}.
+     * at every target of {@code plan}; with channel pruning, less the output layers' kernels and the
+     * grouped convolutions' ({@link #measured}), listed in {@link SensitivityResult#leftOut}.
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
      *                         pruning, a selection of output kernels only
@@ -66,7 +72,7 @@ public final class SensitivityAnalysis {
     public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
         List<Parameter> selected = selection.resolve(model);
         List<Parameter> params = measured(selected, plan);
-        List<String> leftOut = selected.stream().filter(p -> !params.contains(p)).map(Parameter::name).toList();
+        Map<String, String> leftOut = leftOut(selected, params);
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
         int total = 1 + params.size() * plan.sparsities().size();
@@ -104,19 +110,33 @@ public final class SensitivityAnalysis {
 
     /**
      * The parameters {@link #run} measures: those {@code selection} picks, less, with channel
-     * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}).
+     * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}) and the grouped
+     * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}).
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
-     *                         pruning, a selection of output kernels only
+     *                         pruning, a selection of output or grouped kernels only
      */
     public List<Parameter> measured(ParamSelection selection, SensitivityPlan plan) {
         return measured(selection.resolve(model), plan);
     }
 
-    /** {@code ps}, the parameters a selection resolved to, less the output kernels with channel pruning. */
+    /**
+     * Those of {@code selected} that {@code measured} lacks, in model order, each with why it is not measured
+     * ({@link SensitivityResult#leftOutReasons}): what a caller of {@link #measured} prints before the run.
+     */
+    public Map<String, String> leftOut(List<Parameter> selected, List<Parameter> measured) {
+        Set<String> outputs = OutputKernels.of(model);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Parameter p : selected)
+            if (!measured.contains(p))
+                out.put(p.name(), outputs.contains(p.name()) ? SensitivityResult.OUTPUT_LEFT_OUT : SensitivityResult.GROUPED_LEFT_OUT);
+        return out;
+    }
+
+    /** {@code ps}, the parameters a selection resolved to, less the output and grouped kernels with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
-        return OutputKernels.without(model, ps, "channel pruning");
+        return GroupedKernels.without(model, OutputKernels.without(model, ps, "channel pruning"), "channel pruning");
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */

@@ -1,6 +1,11 @@
 package dev.shears.pruning.sensitivity;
 
+import dev.shears.pruning.GroupedKernels;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A whole sensitivity analysis: the model's accuracy as it is, then each selected parameter
@@ -12,22 +17,33 @@ import java.util.List;
  * @param samples          the test samples every evaluation scored
  * @param layers           one per selected parameter, in model order
  * @param seconds          wall time of the whole analysis, the baseline included
- * @param leftOut          selected parameters not measured: with {@code channels}, the output layers' kernels
- *                         ({@link #OUTPUT_LEFT_OUT}); empty otherwise
+ * @param leftOutReasons   selected parameters not measured, in model order, each with why: with {@code channels}, the
+ *                         output layers' kernels ({@link #OUTPUT_LEFT_OUT}) and the grouped (depthwise) convolutions'
+ *                         ({@link #GROUPED_LEFT_OUT}); empty otherwise
  */
 public record SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
-                                List<LayerSensitivity> layers, double seconds, List<String> leftOut) {
-    public SensitivityResult { layers = List.copyOf(layers); leftOut = List.copyOf(leftOut); }
+                                List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons) {
+    public SensitivityResult {
+        layers = List.copyOf(layers);
+        leftOutReasons = Collections.unmodifiableMap(new LinkedHashMap<>(leftOutReasons)); // Map.copyOf would lose the order
+    }
 
     /** A result that left nothing out. */
     public SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
                              List<LayerSensitivity> layers, double seconds) {
-        this(plan, baselineAccuracy, baselineLoss, samples, layers, seconds, List.of());
+        this(plan, baselineAccuracy, baselineLoss, samples, layers, seconds, Map.of());
     }
+
+    /** The selected parameters not measured, in model order ({@link #leftOutReasons} says why). */
+    public List<String> leftOut() { return List.copyOf(leftOutReasons.keySet()); }
 
     /** Why {@link #leftOut} is not measured with channel pruning (GmpTrainer's rule too). */
     public static final String OUTPUT_LEFT_OUT = "channel pruning never removes the output layer's channels (they are the model's outputs),"
             + " so it is not measured, as a channels recipe leaves it out";
+
+    /** Why a grouped (depthwise) convolution's kernel is not measured with channel pruning (GmpTrainer's rule too, {@link GroupedKernels}). */
+    public static final String GROUPED_LEFT_OUT = "channel pruning leaves a grouped (depthwise) convolution's kernel out ("
+            + GroupedKernels.REASON + "), so it is not measured, as a channels recipe leaves it out";
 
     /**
      * What a reader of the figures must keep in mind: each drop was measured with only that layer

@@ -9,6 +9,8 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.tensor.Shape;
+import dev.shears.core.nn.TinyMobileNet;
+import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.TestModels;
 import dev.shears.core.sparse.BlockPattern;
@@ -207,6 +209,49 @@ class SensitivityAnalysisTest {
                 .run(new ParamSelection(List.of("dense_3/kernel")), SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5)), watch));
         assertTrue(e.getMessage().contains("dense_3/kernel") && e.getMessage().contains("output"), e.getMessage());
         assertSameState(before, state(model));
+    }
+
+    /**
+     * A depthwise convolution's output channels are its input channels filtered: channel pruning leaves its kernel out (as a
+     * {@code channels} recipe does, {@link GroupedKernels}), with its own reason beside the output layer's; other structures measure it.
+     */
+    @Test void channelPruningLeavesDepthwiseKernelsOutWithTheirReason() {
+        Model m = TinyMobileNet.create().bind(be, 5);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+        int n = 24;
+        float[] x = new float[n * TinyMobileNet.INPUT.intSize()];
+        int[] y = new int[n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
+        for (int i = 0; i < n; i++) y[i] = rnd.nextInt(TinyMobileNet.CLASSES);
+        Dataset images = new Dataset("random images", TinyMobileNet.INPUT, x, y, TinyMobileNet.CLASSES);
+        Map<String, Object> before = state(m);
+        List<String> pruned = new ArrayList<>();
+        SensitivityListener watch = new SensitivityListener() {
+            @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) {}
+
+            @Override public void pruned(Parameter p, double target) { pruned.add(p.name()); }
+        };
+        SensitivityAnalysis a = new SensitivityAnalysis(m, images, 8);
+        SensitivityPlan channels = SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5));
+        SensitivityResult r = a.run(ParamSelection.ALL_PRUNABLE, channels, watch);
+        assertEquals(List.of("conv/kernel", "pw/kernel"), pruned, "neither the depthwise kernel nor the output layer's is pruned");
+        assertEquals(List.of("conv/kernel", "pw/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
+        assertEquals(List.of("dw/kernel", "fc/kernel"), r.leftOut(), "in model order");
+        assertEquals(SensitivityResult.GROUPED_LEFT_OUT, r.leftOutReasons().get("dw/kernel"));
+        assertEquals(SensitivityResult.OUTPUT_LEFT_OUT, r.leftOutReasons().get("fc/kernel"));
+        assertTrue(SensitivityResult.GROUPED_LEFT_OUT.contains(GroupedKernels.REASON), "the reason a channels recipe logs");
+        List<Parameter> all = ParamSelection.ALL_PRUNABLE.resolve(m);
+        assertEquals(r.leftOutReasons(), a.leftOut(all, a.measured(ParamSelection.ALL_PRUNABLE, channels)), "what the command prints before the run");
+        assertSameState(before, state(m));
+
+        pruned.clear();
+        SensitivityResult u = a.run(ParamSelection.ALL_PRUNABLE, SensitivityPlan.unstructured(List.of(0.5)), watch);
+        assertEquals(List.of("conv/kernel", "dw/kernel", "pw/kernel", "fc/kernel"), pruned, "single weights: every kernel, the depthwise one too");
+        assertTrue(u.leftOut().isEmpty());
+
+        RecipeException e = assertThrows(RecipeException.class, () -> a.run(new ParamSelection(List.of("dw/kernel")), channels, watch));
+        assertTrue(e.getMessage().contains("[dw/kernel]") && e.getMessage().contains("grouped (depthwise)"), e.getMessage());
+        assertSameState(before, state(m));
     }
 
     @Test void blockStructurePrunesWholeBlocksAndWritesABlockRecipe() {
