@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shears.cli.report.ReportWriter;
 import dev.shears.core.backend.Backend;
+import dev.shears.core.nn.ClassCounts;
+import dev.shears.core.nn.ClassTally;
 import dev.shears.core.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -13,52 +15,21 @@ import java.util.Locale;
 
 /**
  * Correct answers per class of an {@code eval}: what "which classes did pruning hurt" needs, where
- * the one accuracy figure hides a class that went from 90% to 40%. Tallied from each batch's
- * logits as the forward pass returns them ({@link EvalProgress#counting}, batches in sample order),
- * the predicted class being the highest logit (the first of equal ones), as the evaluator's
- * accuracy counts it; one download of the batch's logits [n, outputs] each.
+ * the one accuracy figure hides a class that went from 90% to 40%. Tallied by {@link ClassTally}
+ * from each batch's logits as the forward pass returns them ({@link EvalProgress#counting}, batches
+ * in sample order), as the run's test passes tally theirs; this class is eval's rows, JSON and text.
  */
 final class ClassAccuracy {
     /** Above this many classes the text table shows only the least accurate ones (ImageNet has 1000); --json lists all. */
     static final int TEXT_ROWS = 20;
 
-    /** The data's labels [samples], in the model's class indices. */
-    private final int[] labels;
-    /** Per class index: samples of the class, and those predicted right; [max(outputs, data classes)]. */
-    private long[] total, correct;
-    /** Samples tallied so far (the next batch's first index). */
-    private int next;
+    /** The counting, shared with the run's test passes (GmpTrainer): one implementation. */
+    private final ClassTally tally;
 
-    ClassAccuracy(int[] labels) {
-        this.labels = labels;
-        this.total = new long[0];
-        this.correct = new long[0];
-    }
+    ClassAccuracy(int[] labels) { this.tally = new ClassTally(labels); }
 
-    /**
-     * One batch's logits, [n, outputs] (any trailing shape of {@code outputs} values a sample; a tensor of more rows than
-     * the batch's n, such as a planned model's buffer for a full batch holding a shorter last one, is read for its first n), on
-     * {@code backend}.
-     */
-    void batch(Backend backend, Tensor logits, int n) {
-        int outputs = Math.toIntExact(logits.shape().size() / logits.shape().dim(0));
-        float[] y = new float[n * outputs];
-        backend.download(logits, 0, y, 0, y.length);
-        for (int i = 0; i < n; i++, next++) {
-            int best = 0;
-            for (int c = 1; c < outputs; c++) if (y[i * outputs + c] > y[i * outputs + best]) best = c;
-            int label = labels[next];
-            grow(Math.max(label, best) + 1);
-            total[label]++;
-            if (best == label) correct[label]++;
-        }
-    }
-
-    private void grow(int size) {
-        if (size <= total.length) return;
-        total = java.util.Arrays.copyOf(total, size);
-        correct = java.util.Arrays.copyOf(correct, size);
-    }
+    /** One batch's logits, [n, outputs], on {@code backend}: {@link ClassTally#batch}. */
+    void batch(Backend backend, Tensor logits, int n) { tally.batch(backend, logits, n); }
 
     /** One class's figures; {@code name} null where the model has no class names. */
     record Row(int index, String name, long correct, long total) {
@@ -68,12 +39,18 @@ final class ClassAccuracy {
     }
 
     /** The classes the data holds samples of, by index, named from {@code names} (the model's; empty for none). */
-    List<Row> rows(List<String> names) {
+    List<Row> rows(List<String> names) { return rows(tally.counts(), names); }
+
+    /** {@code counts}' classes that hold samples, by index, named from {@code names} (the model's; empty for none). */
+    static List<Row> rows(ClassCounts counts, List<String> names) {
         List<Row> rows = new ArrayList<>();
-        for (int c = 0; c < total.length; c++)
-            if (total[c] > 0) rows.add(new Row(c, c < names.size() ? names.get(c) : null, correct[c], total[c]));
+        for (int c = 0; c < counts.classes(); c++)
+            if (counts.total(c) > 0) rows.add(new Row(c, name(names, c), counts.correct(c), counts.total(c)));
         return rows;
     }
+
+    /** Class {@code c}'s name, or null where the model has none for it. */
+    static String name(List<String> names, int c) { return c < names.size() ? names.get(c) : null; }
 
     /** The rows as --json's {@code perClass} array: index, name (where known), correct, total, accuracy. */
     static ArrayNode json(List<Row> rows) {

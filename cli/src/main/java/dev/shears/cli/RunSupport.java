@@ -5,6 +5,7 @@ import dev.shears.cli.report.RunReport;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.cpu.CpuBackend;
 import dev.shears.core.data.Split;
+import dev.shears.core.nn.ClassCounts;
 import dev.shears.core.nn.Model;
 import dev.shears.pruning.checkpoint.Checkpoint;
 import dev.shears.pruning.recipe.ChannelStructure;
@@ -349,13 +350,17 @@ final class RunSupport {
             updates.add(new RunReport.MaskUpdateRow(ev.epoch(), ev.step(), ev.update().effectiveTarget(), ev.update().achieved()));
         EpochMetrics last = h.last();
         RunReport.Metrics after = new RunReport.Metrics(last.testAccuracy(), last.testLoss(), data.test().count());
+        // per class, counted in the same two passes as before and after: the last epoch's counts only when it is the history's last
+        ClassCounts perClassBefore = before == null ? null : h.initialPerClass();
+        ClassCounts perClassAfter = last.epoch() == recipe.epochs() ? h.finalPerClass() : null;
         return new RunReport(command, Shears.version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 model.backend().name(), src.description(), data.train().name(), data.train().count(), data.test().count(),
                 recipe.describe().replace("\n  ", "; "), seed, before, after,
                 ModelSummary.sparsity(layers), recipe.finalSparsity(), recipe.finalSparsityEpoch().orElse(Double.NaN),
                 ModelSummary.parameters(layers), ModelSummary.prunable(layers), ModelSummary.nonZero(layers),
                 layers, rows, updates, secs, ckpt.toString(), stop, null, null, List.of(), null, augmentation(recipe.augmentation()),
-                model.classNames());
+                model.classNames(), ClassChange.rows(perClassBefore, perClassAfter, model.classNames()),
+                ClassChange.note(perClassBefore, perClassAfter, before != null, stop, last.epoch(), recipe.epochs()));
     }
 
     /** The report's augmentation section, or null for a run without one. */

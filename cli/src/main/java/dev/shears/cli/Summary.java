@@ -17,8 +17,13 @@ final class Summary {
                     100 * r.before().accuracy(), r.before().loss());
         out.printf(Locale.ROOT, "%-17s%.2f%% (test loss %.4f)%n", pruned ? "pruned accuracy:" : "accuracy:",
                 100 * r.after().accuracy(), r.after().loss());
-        if (r.before() != null)
+        if (r.before() != null) {
             out.printf(Locale.ROOT, "%-17s%+.2f points%n", "change:", 100 * (r.after().accuracy() - r.before().accuracy()));
+            // which classes paid for it, when one lost more than the threshold (ClassChange.HURT_POINTS)
+            String hurt = ClassChange.mostHurtLine(r.perClass());
+            if (hurt != null) out.println(hurt);
+            if (r.perClassNote() != null) out.println("per class: " + r.perClassNote());
+        }
         out.printf(Locale.ROOT, "sparsity:        %.2f%% of %d prunable weights (%d non-zero)", 100 * r.sparsity(), r.prunableParameters(), r.nonZeroPrunable());
         if (!Double.isNaN(r.finalSparsityEpoch()))
             out.printf(Locale.ROOT, "; final %.0f%% reached at epoch %s", 100 * r.targetSparsity(), RunSupport.trim(r.finalSparsityEpoch()));

@@ -19,6 +19,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -76,7 +77,18 @@ class CudaInferenceReportIT {
         CliRun run = CliRun.shears("prune", "--model", "lenet-300-100", "--data", data.toString(), "--sparsity", "0.8",
                 "--epochs", "2", "--out", out.toString(), "--backend", "cuda", "--inference-batches", "1,4");
         assertEquals(0, run.code(), run.err());
-        JsonNode inf = new ObjectMapper().readTree(out.resolve("report.json").toFile()).get("inference");
+        JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        // accuracy per class, counted from the CUDA test passes' logits: adds up to the overall figures over all 300 images
+        for (String side : List.of("before", "after")) {
+            long right = 0, total = 0;
+            for (JsonNode c : report.get("perClass")) {
+                right += c.get(side).get("correct").asLong();
+                total += c.get(side).get("total").asLong();
+            }
+            assertEquals(300, total, side);
+            assertEquals(report.get(side).get("accuracy").asDouble(), right / 300.0, 1e-15, side);
+        }
+        JsonNode inf = report.get("inference");
         assertEquals("cuda", inf.get("backend").asText(), inf.toString());
         assertTrue(inf.get("device").asText().startsWith("cuda ("), inf.toString());
         assertTrue(inf.get("note").isNull(), inf.toString());

@@ -87,6 +87,7 @@ class ResumeCliTest {
         assertEquals(rx.get("maskUpdates"), ry.get("maskUpdates"));
         assertEquals(rx.get("after"), ry.get("after"));
         assertEquals(rx.get("before"), ry.get("before"));
+        assertEquals(rx.get("perClass"), ry.get("perClass"), "accuracy per class before and after, as in one go");
 
         assertFalse(JSON.readTree(CliRun.shearsCapturingSystemErr("inspect", "--model", cut.resolve("model.shears").toString(), "--json").out()).get("partial").asBoolean());
 
@@ -217,7 +218,7 @@ class ResumeCliTest {
             es.add(new dev.shears.pruning.train.EpochMetrics(m.epoch(), m.lr(), m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
                     m.targetSparsity(), m.sparsity(), m.layerSparsity(), secs));
         }
-        return new dev.shears.pruning.train.TrainingState.History(es, y.pruning(), y.beforePruning());
+        return new dev.shears.pruning.train.TrainingState.History(es, y.pruning(), y.beforePruning(), y.initialPerClass(), y.finalPerClass());
     }
 
     private static JsonNode withoutSeconds(JsonNode epochs) {

@@ -42,15 +42,63 @@ public final class ReportWriter {
 
     /**
      * What each output means, "10: 0 Ankle boot, 1 Bag, ..." (the first {@link #CLASSES_SHOWN}), and where the accuracy of
-     * each is: the run evaluates the test set as a whole (a pass per class before and after would cost two more test
-     * passes), {@code shears eval} prints it per class.
+     * each is: the section below when the run counted it, else {@code shears eval}, which prints it per class.
      */
-    static String classList(List<String> names) {
+    static String classList(List<String> names, boolean perClassBelow) {
         List<String> shown = new ArrayList<>();
         for (int i = 0; i < Math.min(CLASSES_SHOWN, names.size()); i++) shown.add(i + " " + names.get(i));
         return names.size() + ": " + String.join(", ", shown) + (names.size() > CLASSES_SHOWN ? ", ... (report.json lists all)" : "")
-                + " (accuracy per class: shears eval --model MODEL --data DATA)";
+                + (perClassBelow ? " (accuracy per class: below)" : " (accuracy per class: shears eval --model MODEL --data DATA)");
     }
+
+    /** Most classes the per-class change chart shows (the most hurt first); the table shows {@link #CLASSES_SHOWN}. */
+    static final int CLASSES_CHARTED = 40;
+
+    /**
+     * Accuracy per class before and after: a chart of the change in points and a table, both sorted by the change (the
+     * classes that lost most first; without a "before", by the accuracy after), and why a side is missing.
+     */
+    private static void perClass(StringBuilder h, RunReport r) {
+        if (r.perClass().isEmpty() && r.perClassNote() == null) return;
+        h.append("<h2 id=\"per-class\">Accuracy per class</h2>\n<p>Counted in the run's own test passes: the model before the run")
+                .append(" and after its last epoch (the same passes as the accuracy before and after), sorted by the change, most lost first.</p>\n");
+        if (r.perClassNote() != null) h.append("<p>").append(SvgChart.esc(r.perClassNote())).append("</p>\n");
+        if (r.perClass().isEmpty()) return;
+        List<RunReport.ClassRow> rows = byChange(r.perClass());
+        boolean changes = rows.stream().anyMatch(c -> !Double.isNaN(c.change()));
+        if (changes) {
+            List<RunReport.ClassRow> charted = rows.subList(0, Math.min(CLASSES_CHARTED, rows.size()));
+            String title = "Change in accuracy per class, points" + (rows.size() > charted.size()
+                    ? " (the " + charted.size() + " most hurt of " + rows.size() + ")" : "");
+            h.append("<figure>").append(SvgChart.signedBars(title, charted.stream().map(ReportWriter::classLabel).toList(),
+                    charted.stream().mapToDouble(c -> 100 * c.change()).toArray(), 1.0, "%+.2f")).append("</figure>\n");
+        }
+        h.append("<table class=\"per-class\"><tr><th>class</th><th>before</th><th>accuracy before</th><th>after</th><th>accuracy after</th>")
+                .append("<th>change (points)</th></tr>\n");
+        for (RunReport.ClassRow c : rows.subList(0, Math.min(CLASSES_SHOWN, rows.size())))
+            h.append("<tr><td>").append(SvgChart.esc(classLabel(c))).append("</td><td>").append(fraction(c.before()))
+                    .append("</td><td>").append(c.before() == null ? "n/a" : pct(c.before().accuracy()))
+                    .append("</td><td>").append(fraction(c.after()))
+                    .append("</td><td>").append(c.after() == null ? "n/a" : pct(c.after().accuracy()))
+                    .append("</td><td>").append(Double.isNaN(c.change()) ? "n/a" : String.format(Locale.ROOT, "%+.2f", 100 * c.change()))
+                    .append("</td></tr>\n");
+        h.append("</table>\n");
+        if (rows.size() > CLASSES_SHOWN)
+            h.append("<p>The ").append(CLASSES_SHOWN).append(" classes that lost most of ").append(rows.size()).append("; report.json lists all.</p>\n");
+    }
+
+    /** The rows by change, most lost first (then by index); rows without a change after them, by accuracy after. */
+    static List<RunReport.ClassRow> byChange(List<RunReport.ClassRow> rows) {
+        return rows.stream().sorted(java.util.Comparator
+                .comparingDouble((RunReport.ClassRow c) -> Double.isNaN(c.change()) ? Double.POSITIVE_INFINITY : c.change())
+                .thenComparingDouble(c -> c.after() == null ? Double.POSITIVE_INFINITY : c.after().accuracy())
+                .thenComparingInt(RunReport.ClassRow::index)).toList();
+    }
+
+    /** "3 Dress" (index and name), or "class 3" where the model has no names. */
+    private static String classLabel(RunReport.ClassRow c) { return c.name() != null ? c.index() + " " + c.name() : "class " + c.index(); }
+
+    private static String fraction(RunReport.ClassFigures f) { return f == null ? "n/a" : f.correct() + " / " + f.total(); }
 
     static String html(RunReport r) {
         StringBuilder h = new StringBuilder();
@@ -75,7 +123,7 @@ public final class ReportWriter {
                     + " in epoch " + l.size()));
         }
         if (r.augmentation() != null) kv(h, "augmentation", r.augmentation().describe().replaceFirst("^augmentation: ", ""));
-        if (!r.classNames().isEmpty()) kv(h, "classes", classList(r.classNames()));
+        if (!r.classNames().isEmpty()) kv(h, "classes", classList(r.classNames(), !r.perClass().isEmpty()));
         if (r.before() != null) kv(h, "accuracy before", pct(r.before().accuracy()) + " (loss " + num(r.before().loss()) + ")");
         if (r.after() != null) kv(h, "accuracy after", pct(r.after().accuracy()) + " (loss " + num(r.after().loss()) + ")");
         kv(h, "sparsity", pct(r.sparsity()) + " of " + r.prunableParameters() + " prunable weights ("
@@ -143,6 +191,7 @@ public final class ReportWriter {
             h.append("<tr><td>").append(SvgChart.esc(l.name())).append("</td><td>").append(l.type()).append("</td><td>").append(l.parameters())
                     .append("</td><td>").append(l.prunable()).append("</td><td>").append(l.prunable() > 0 ? pct(l.sparsity()) : "").append("</td></tr>\n");
         h.append("</table>\n");
+        perClass(h, r);
         inference(h, r.inference());
         thinning(h, r.thinning());
         if (!ep.isEmpty()) {

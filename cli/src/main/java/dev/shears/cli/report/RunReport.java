@@ -16,6 +16,9 @@ import java.util.List;
  * @param augmentation the augmentation of the training images, or null when it trained on them as they are
  * @param classNames   what each of the model's outputs means, output i named {@code classNames.get(i)} (the sorted
  *                     class folder names of an image-folder data set); empty when the model has none
+ * @param perClass     test accuracy of each class the test set holds, before and after, by index (counted in the same
+ *                     test passes as {@code before} and {@code after}); empty when neither side was counted
+ * @param perClassNote why {@code perClass} lacks a side (or is empty), or null when it has what the run measured
  */
 public record RunReport(String command, String shearsVersion, String date, String backend,
                         String model, String data, int trainSamples, int testSamples,
@@ -26,12 +29,40 @@ public record RunReport(String command, String shearsVersion, String date, Strin
                         List<LayerRow> layers, List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates,
                         double seconds, String checkpoint, String stopReason, Inference inference, Thinning thinning,
                         List<String> warnings, Distillation distillation, Augmentation augmentation,
-                        List<String> classNames) {
+                        List<String> classNames, List<ClassRow> perClass, String perClassNote) {
 
     public RunReport {
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         classNames = classNames == null ? List.of() : List.copyOf(classNames);
+        perClass = perClass == null ? List.of() : List.copyOf(perClass);
     }
+
+    /** A report without per-class figures. */
+    public RunReport(String command, String shearsVersion, String date, String backend, String model, String data, int trainSamples,
+                     int testSamples, String recipe, long seed, Metrics before, Metrics after, double sparsity, double targetSparsity,
+                     double finalSparsityEpoch, long parameters, long prunableParameters, long nonZeroPrunable, List<LayerRow> layers,
+                     List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates, double seconds, String checkpoint, String stopReason,
+                     Inference inference, Thinning thinning, List<String> warnings, Distillation distillation, Augmentation augmentation,
+                     List<String> classNames) {
+        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after, sparsity, targetSparsity,
+                finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs, maskUpdates, seconds, checkpoint, stopReason,
+                inference, thinning, warnings, distillation, augmentation, classNames, List.of(), null);
+    }
+
+    /**
+     * One class's test figures before and after the run.
+     *
+     * @param index  the model's output index of the class
+     * @param name   its name, or null where the model has no class names
+     * @param before its figures in the test pass before the run, or null where not counted (plain training, whose
+     *               start is random weights; a run resumed from a checkpoint written before Shears kept them)
+     * @param after  its figures in the final test pass, or null where not counted (see {@link RunReport#perClassNote})
+     * @param change after's accuracy less before's, as a fraction (-0.031: 3.1 points lost); NaN (null in JSON) without both
+     */
+    public record ClassRow(int index, String name, ClassFigures before, ClassFigures after, double change) {}
+
+    /** A class's samples in the test set, those predicted right, and their ratio. */
+    public record ClassFigures(long correct, long total, double accuracy) {}
 
     /**
      * Knowledge distillation's settings and what it measured.
@@ -79,7 +110,7 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     private RunReport with(Inference i, Thinning t, List<String> w, Distillation d) {
         return new RunReport(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after,
                 sparsity, targetSparsity, finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs,
-                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, augmentation, classNames);
+                maskUpdates, seconds, checkpoint, stopReason, i, t, w, d, augmentation, classNames, perClass, perClassNote);
     }
 
     /**

@@ -76,6 +76,36 @@ public final class SvgChart {
         return sb.append("</svg>\n").toString();
     }
 
+    /**
+     * Horizontal bars that go left of a zero line for negative values and right for positive ones (a change: red for a
+     * loss, green for a gain), one per label; the scale is the largest |value| (at least {@code minScale}), NaN draws no bar.
+     */
+    public static String signedBars(String title, List<String> labels, double[] values, double minScale, String valueFormat) {
+        int rowH = 22, h = T + B / 2 + rowH * labels.size();
+        double scale = minScale;
+        for (double v : values) if (!Double.isNaN(v)) scale = Math.max(scale, Math.abs(v));
+        StringBuilder sb = new StringBuilder();
+        sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(W).append("\" height=\"").append(h)
+                .append("\" viewBox=\"0 0 ").append(W).append(' ').append(h).append("\" font-family=\"sans-serif\">\n");
+        sb.append("<text x=\"").append(W / 2).append("\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">").append(esc(title)).append("</text>\n");
+        int labelW = 170, half = (W - labelW - 80) / 2, zero = labelW + half;
+        for (int i = 0; i < labels.size(); i++) {
+            int y = T + i * rowH;
+            double v = values[i];
+            double len = Double.isNaN(v) || scale <= 0 ? 0 : half * Math.min(1, Math.abs(v) / scale);
+            sb.append("<text x=\"").append(labelW - 8).append("\" y=\"").append(y + 15).append("\" text-anchor=\"end\" font-size=\"12\">").append(esc(labels.get(i))).append("</text>");
+            sb.append("<rect x=\"").append(labelW).append("\" y=\"").append(y + 3).append("\" width=\"").append(2 * half)
+                    .append("\" height=\"16\" fill=\"#eee\"/>");
+            sb.append("<rect x=\"").append(fmt(v < 0 ? zero - len : zero)).append("\" y=\"").append(y + 3).append("\" width=\"").append(fmt(len))
+                    .append("\" height=\"16\" fill=\"").append(v < 0 ? "#d62728" : "#2ca02c").append("\"/>");
+            sb.append("<text x=\"").append(labelW + 2 * half + 6).append("\" y=\"").append(y + 15).append("\" font-size=\"12\">")
+                    .append(Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, valueFormat, v)).append("</text>\n");
+        }
+        sb.append("<line x1=\"").append(zero).append("\" y1=\"").append(T).append("\" x2=\"").append(zero).append("\" y2=\"")
+                .append(T + rowH * labels.size()).append("\" stroke=\"#555\"/>\n");
+        return sb.append("</svg>\n").toString();
+    }
+
     private static StringBuilder open(String title) {
         StringBuilder sb = new StringBuilder();
         sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(W).append("\" height=\"").append(H)

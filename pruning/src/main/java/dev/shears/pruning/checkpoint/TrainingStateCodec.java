@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.nn.ClassCounts;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.util.StrictJson;
 import dev.shears.pruning.LayerSparsity;
@@ -83,6 +84,13 @@ final class TrainingStateCodec {
             num(bo, "accuracy", b.accuracy());
             bo.put("samples", b.samples());
         }
+        // right answers per class of the test passes before training and after the last epoch (absent in older files)
+        ClassCounts first = s.history().initialPerClass(), last = s.history().finalPerClass();
+        if (first != null || last != null) {
+            ObjectNode pc = h.putObject("perClass");
+            if (first != null) counts(pc.putObject("initial"), first);
+            if (last != null) counts(pc.putObject("final"), last);
+        }
         return o;
     }
 
@@ -154,12 +162,36 @@ final class TrainingStateCodec {
             JsonNode b = h.get("beforePruning");
             Evaluator.Result before = b == null || b.isNull() ? null : new Evaluator.Result(d(b, "history.beforePruning", "loss"), d(b, "history.beforePruning", "accuracy"),
                     StrictJson.intField(b, "history.beforePruning", "samples"));
+            JsonNode pc = h.path("perClass");
+            ClassCounts initialPerClass = counts(pc.get("initial"), "history.perClass.initial");
+            ClassCounts finalPerClass = counts(pc.get("final"), "history.perClass.final");
             return new TrainingState(StrictJson.intField(o, "", "epoch"), StrictJson.intField(o, "", "epochs"), StrictJson.intField(o, "", "stepsPerEpoch"),
-                    StrictJson.longField(o, "", "seed"), StrictJson.textField(opt, "optimizer", "describe"), StrictJson.longField(opt, "optimizer", "steps"), state, new TrainingState.History(epochs, pruning, before),
+                    StrictJson.longField(o, "", "seed"), StrictJson.textField(opt, "optimizer", "describe"), StrictJson.longField(opt, "optimizer", "steps"), state, new TrainingState.History(epochs, pruning, before, initialPerClass, finalPerClass),
                     StrictJson.booleanField(o, "", "complete"), labels);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": training.json is malformed (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Per class index c: {@code correct[c]} and {@code total[c]}, as two arrays of whole numbers. */
+    private static void counts(ObjectNode o, ClassCounts c) {
+        ArrayNode correct = o.putArray("correct"), total = o.putArray("total");
+        for (long v : c.correct()) correct.add(v);
+        for (long v : c.total()) total.add(v);
+    }
+
+    /** What {@link #counts(ObjectNode, ClassCounts)} wrote, or null where {@code o} is absent (a file written before Shears kept it). */
+    private static ClassCounts counts(JsonNode o, String path) {
+        if (o == null || o.isNull()) return null;
+        long[] correct = longs(req(o, "correct"), path + ".correct"), total = longs(req(o, "total"), path + ".total");
+        return new ClassCounts(correct, total); // checks the lengths agree and 0 <= correct <= total, naming the class
+    }
+
+    private static long[] longs(JsonNode a, String path) {
+        if (!a.isArray()) throw new StrictJson.BadField(path, a, "an array of whole numbers");
+        long[] v = new long[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = StrictJson.toLong(a.get(i), path + "[" + i + "]");
+        return v;
     }
 
     private static void num(ObjectNode o, String key, double v) {

@@ -5,6 +5,8 @@ import dev.shears.core.cuda.CudaAllocator;
 import dev.shears.core.cuda.CudaBackend;
 import dev.shears.core.cuda.CudaStepGraph;
 import dev.shears.core.data.Dataset;
+import dev.shears.core.nn.ClassCounts;
+import dev.shears.core.nn.ClassTally;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
@@ -125,6 +127,8 @@ public final class GmpTrainer {
     private final List<EpochMetrics> epochs = new ArrayList<>();
     private final List<PruningEvent> events = new ArrayList<>();
     private Evaluator.Result beforePruning;
+    /** Right answers per class of the test pass before training, and of the last epoch's (null until each has run). */
+    private ClassCounts initialPerClass, finalPerClass;
     private RunInfo info;
     /** the first epoch that ended at chance, or null (see {@link CollapseWarning}) */
     private CollapseWarning collapse;
@@ -421,7 +425,7 @@ public final class GmpTrainer {
     public ModelSnapshot lastGoodSnapshot() { return lastGood; }
 
     /** What has been recorded so far (complete after {@link #run} returns). */
-    public TrainingHistory history() { return new TrainingHistory(info, epochs, events, beforePruning, collapse); }
+    public TrainingHistory history() { return new TrainingHistory(info, epochs, events, beforePruning, collapse, initialPerClass, finalPerClass); }
 
     /** Runs the whole recipe. One trainer runs once. */
     public TrainingHistory run() {
@@ -476,8 +480,11 @@ public final class GmpTrainer {
             int firstEpoch = resume == null ? 0 : resume.epoch();
             long pruned = -1; // the last position whose mask updates have run
             if (resume == null) {
-                Evaluator.Result initial = evaluateTest();
+                // counted per class in the same pass (the report's per-class "before")
+                ClassTally tally = new ClassTally(test.labels());
+                Evaluator.Result initial = evaluateTest(tally);
                 requireFinite(initial.loss(), "the test loss before training", 0, 0, -1, lr.at(0));
+                initialPerClass = tally.counts();
                 lastGood = ModelSnapshot.take(model, 0);
                 for (String name : lastGood.masks().keySet()) latestPruned.put(name, lastGood.zeros(name));
                 refreshSparsity();
@@ -579,8 +586,11 @@ public final class GmpTrainer {
                     long end = (long) (e + 1) * stepsPerEpoch;
                     prune(end);
                     pruned = end;
-                    Evaluator.Result r = evaluateTest();
+                    // the last epoch's pass is also counted per class (the report's "after"); the others need not download their logits
+                    ClassTally tally = e == recipe.epochs() - 1 ? new ClassTally(test.labels()) : null;
+                    Evaluator.Result r = evaluateTest(tally);
                     requireFinite(r.loss(), "the test loss at the end of the epoch", e + 1, stepsPerEpoch, end - 1, stepLr);
+                    if (tally != null) finalPerClass = tally.counts(); // kept with the epoch it belongs to (not for a failed pass)
                     ModelSnapshot snap = ModelSnapshot.take(model, e + 1);
                     lastGood = snap;
                     EpochMetrics m = metrics(e + 1, stepLr, lossSum / seen, (double) correct / seen, teacher == null ? Double.NaN : distillSum / seen,
@@ -721,7 +731,7 @@ public final class GmpTrainer {
         SequencedMap<String, float[]> state = new LinkedHashMap<>();
         for (var s : optimizer.state().entrySet()) state.put(s.getKey(), backend.download(s.getValue()));
         return new TrainingState(epoch, recipe.epochs(), stepsPerEpoch, seed, optimizer.describe(), optimizer.steps(), state,
-                new TrainingState.History(epochs, events, beforePruning), false, Map.of());
+                new TrainingState.History(epochs, events, beforePruning, initialPerClass, finalPerClass), false, Map.of());
     }
 
     /** Writes a saved state into the new optimizer and the history lists; refuses a state of another optimizer. */
@@ -742,6 +752,8 @@ public final class GmpTrainer {
         epochs.addAll(s.history().epochs());
         events.addAll(s.history().pruning());
         beforePruning = s.history().beforePruning();
+        initialPerClass = s.history().initialPerClass();
+        finalPerClass = s.history().finalPerClass();
     }
 
     /** Runs the mask updates (and mask drops) due at position {@code t}. */
@@ -812,8 +824,13 @@ public final class GmpTrainer {
     }
 
     /** Test loss and accuracy at the recipe's batch size (the same scoring as {@code shears eval}). */
-    private Evaluator.Result evaluateTest() {
-        return Evaluator.evaluate(model, test, Math.min(recipe.batchSize(), test.count()));
+    private Evaluator.Result evaluateTest() { return evaluateTest(null); }
+
+    /** The test pass, its batches also counted per class into {@code tally} where not null (the same pass, the same scores). */
+    private Evaluator.Result evaluateTest(ClassTally tally) {
+        int batch = Math.min(recipe.batchSize(), test.count());
+        if (tally == null) return Evaluator.evaluate(model, test, batch);
+        return Evaluator.evaluateUntil(model, test, batch, tally.counting(backend, Evaluator.denseForward(model)));
     }
 
     private void requireFinite(double loss, String what, int epoch, int batch, long step, double lr) {

@@ -1,5 +1,6 @@
 package dev.shears.pruning.train;
 
+import dev.shears.core.nn.ClassCounts;
 import dev.shears.core.nn.Evaluator;
 
 import java.util.List;
@@ -14,12 +15,23 @@ import java.util.Optional;
  *                      model's accuracy), or null when the run never pruned
  * @param collapse      the first epoch that ended at chance ({@link CollapseWarning}), or null;
  *                      derived from {@code epochs}, so a resumed run finds it again without storing it
+ * @param initialPerClass right answers per class of the test pass before training (the same pass as epoch 0's
+ *                      accuracy), or null when the run resumed from a checkpoint written before Shears kept them
+ * @param finalPerClass those of the last epoch's test pass (the same pass as its accuracy), or null when the run
+ *                      ended before it (a failed run's last good epoch is an earlier one)
  */
 public record TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning,
-                              Evaluator.Result beforePruning, CollapseWarning collapse) {
+                              Evaluator.Result beforePruning, CollapseWarning collapse,
+                              ClassCounts initialPerClass, ClassCounts finalPerClass) {
     public TrainingHistory {
         epochs = List.copyOf(epochs);
         pruning = List.copyOf(pruning);
+    }
+
+    /** A history without per-class counts. */
+    public TrainingHistory(RunInfo info, List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning,
+                           CollapseWarning collapse) {
+        this(info, epochs, pruning, beforePruning, collapse, null, null);
     }
 
     /** The last completed epoch's metrics (or the initial evaluation when none completed). */

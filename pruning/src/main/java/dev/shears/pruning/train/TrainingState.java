@@ -1,5 +1,6 @@
 package dev.shears.pruning.train;
 
+import dev.shears.core.nn.ClassCounts;
 import dev.shears.core.nn.Evaluator;
 
 import java.util.Collections;
@@ -28,8 +29,9 @@ import java.util.SequencedMap;
  * @param optimizerState host copies of the optimizer's state tensors by name, in its order
  *                       (velocity, or Adam's m and v, of each parameter: that parameter's shape,
  *                       flattened); empty for a stateless optimizer, or when not kept (a finished run)
- * @param history        the epochs and mask updates so far, and the dense evaluation before the
- *                       first update (null when none yet)
+ * @param history        the epochs and mask updates so far, the dense evaluation before the
+ *                       first update (null when none yet), and the right answers per class before
+ *                       training and after the last epoch
  * @param complete       true once the run has finished and its outputs were written
  * @param labels         what the caller needs to recognise the run (the CLI: command, model, data);
  *                       stored and given back as is
@@ -38,11 +40,23 @@ public record TrainingState(int epoch, int epochs, int stepsPerEpoch, long seed,
                             SequencedMap<String, float[]> optimizerState, History history, boolean complete,
                             Map<String, String> labels) {
 
-    /** The recorded part of a run: what {@link TrainingHistory} holds besides the run's {@link RunInfo}. */
-    public record History(List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning) {
+    /**
+     * The recorded part of a run: what {@link TrainingHistory} holds besides the run's {@link RunInfo}.
+     *
+     * @param initialPerClass right answers per class of the test pass before training (epoch 0), or null: a state
+     *                        written before Shears kept them
+     * @param finalPerClass   those of the last epoch's test pass, once it has run (null before, and in older states)
+     */
+    public record History(List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning,
+                          ClassCounts initialPerClass, ClassCounts finalPerClass) {
         public History {
             epochs = List.copyOf(epochs);
             pruning = List.copyOf(pruning);
+        }
+
+        /** A history without per-class counts (a state written before Shears kept them). */
+        public History(List<EpochMetrics> epochs, List<PruningEvent> pruning, Evaluator.Result beforePruning) {
+            this(epochs, pruning, beforePruning, null, null);
         }
     }
 

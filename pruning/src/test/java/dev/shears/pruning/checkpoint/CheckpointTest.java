@@ -275,6 +275,45 @@ class CheckpointTest {
         assertEquals(s.history(), done.training().history());
     }
 
+    /**
+     * The right answers per class of the run's first and last test passes (the report's per-class before and after) are
+     * kept in training.json's history; a file without them (as Shears wrote before) reads back without them, and
+     * impossible counts are refused naming the field.
+     */
+    @Test
+    void perClassCountsRoundTripAndAreOptional(@TempDir Path dir) throws Exception {
+        Model m = everyLayer().bind(be, 1);
+        var layers = new java.util.LinkedHashMap<String, Double>();
+        var epochs = java.util.List.of(
+                new dev.shears.pruning.train.EpochMetrics(0, 0.05, Double.NaN, Double.NaN, 2.3, 0.5, 0, 0, layers, 0),
+                new dev.shears.pruning.train.EpochMetrics(1, 0.05, 1.1, 0.7, 1.2, 0.6, 0, 0, layers, 1.5));
+        var initial = new dev.shears.core.nn.ClassCounts(new long[]{3, 0, 2}, new long[]{4, 1, 5});
+        var last = new dev.shears.core.nn.ClassCounts(new long[]{4, 1, 1}, new long[]{4, 1, 5});
+        for (var pair : java.util.List.of(java.util.Arrays.asList(initial, last), java.util.Arrays.asList(initial, null),
+                java.util.Arrays.<dev.shears.core.nn.ClassCounts>asList(null, null))) {
+            var s = new dev.shears.pruning.train.TrainingState(1, 1, 19, 3, "sgd(momentum=0.9)", 19, new java.util.LinkedHashMap<>(),
+                    new dev.shears.pruning.train.TrainingState.History(epochs, java.util.List.of(), null, pair.get(0), pair.get(1)), false, java.util.Map.of());
+            Path file = dir.resolve("m.shears");
+            new Checkpoint(m, null, null, s).write(file);
+            var h = Checkpoint.read(file, be).training().history();
+            assertEquals(pair.get(0), h.initialPerClass());
+            assertEquals(pair.get(1), h.finalPerClass());
+            String json = new String(Checkpoint.readEntry(file, "training.json"), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(pair.get(0) != null, json.contains("\"perClass\""), "written only when counted: " + json);
+        }
+        // more right than samples: refused, naming the file, the class and the counts
+        var s = new dev.shears.pruning.train.TrainingState(1, 1, 19, 3, "sgd(momentum=0.9)", 19, new java.util.LinkedHashMap<>(),
+                new dev.shears.pruning.train.TrainingState.History(epochs, java.util.List.of(), null, initial, last), false, java.util.Map.of());
+        Path file = dir.resolve("good.shears"), bad = dir.resolve("bad.shears");
+        new Checkpoint(m, null, null, s).write(file);
+        rewriteEntry(file, bad, "training.json", t -> t.replaceFirst("\"correct\"\\s*:\\s*\\[\\s*3", "\"correct\" : [ 9"));
+        var e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be));
+        assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("class 0 has 9 right of 4 samples"), e.getMessage());
+        rewriteEntry(file, bad, "training.json", t -> t.replaceFirst("\"total\"\\s*:\\s*\\[\\s*4", "\"total\" : [ \"x\""));
+        e = assertThrows(CheckpointException.class, () -> Checkpoint.read(bad, be));
+        assertTrue(e.getMessage().contains("history.perClass.initial.total[0]"), e.getMessage());
+    }
+
     /** A damaged training state is a CheckpointException naming the file and what is wrong, never a raw runtime error. */
     @Test
     void damagedTrainingStateIsNamed(@TempDir Path dir) throws Exception {

@@ -105,6 +105,8 @@ class CheckpointCorruptionTest {
         var epochs = List.of(new EpochMetrics(0, 0.05, Double.NaN, Double.NaN, 2.3, 0.1, 0, 0, layers, 0),
                 new EpochMetrics(1, 0.05, 1.0, 0.6, 1.2, 0.5, 0.25, 0.25, layers, 0.5));
         return new TrainingState(1, 3, 7, 5, "sgd(momentum=0.9)", 7, opt,
-                new TrainingState.History(epochs, List.of(), new Evaluator.Result(2.3, 0.1, 40)), false, Map.of("command", "prune"));
+                new TrainingState.History(epochs, List.of(), new Evaluator.Result(2.3, 0.1, 40),
+                        // the per-class counts of the first test pass (damage to them must be named like the rest)
+                        new dev.shears.core.nn.ClassCounts(new long[]{3, 1}, new long[]{20, 20}), null), false, Map.of("command", "prune"));
     }
 }

@@ -149,6 +149,15 @@ class ResumeTest {
             assertTrue(a.history().pruning().stream().anyMatch(ev -> ev.step() <= cut * 19L)
                     && a.history().pruning().stream().anyMatch(ev -> ev.step() > cut * 19L), "mask updates on both sides of the cut");
             assertEquals(a.history().beforePruning(), b.history().beforePruning());
+            // right answers per class: the first pass's come back from the file, the last pass's from the resumed part
+            assertNotNull(a.history().initialPerClass());
+            assertEquals(a.history().initialPerClass(), b.history().initialPerClass());
+            assertEquals(a.history().finalPerClass(), b.history().finalPerClass());
+            // counted in the same passes as the accuracy: the classes add up to it exactly, over every test sample
+            assertEquals(test.count(), a.history().finalPerClass().samples());
+            assertEquals(a.history().initial().testAccuracy(), (double) a.history().initialPerClass().right() / test.count());
+            assertEquals(a.history().last().testAccuracy(), (double) a.history().finalPerClass().right() / test.count());
+            assertEquals(a.history().finalPerClass(), b.last().history().finalPerClass(), "in the last state saved");
             assertEquals(a.history().info(), b.history().info());
             assertEquals(withoutTimes(a.last().history().epochs()), withoutTimes(b.last().history().epochs()));
         }
@@ -169,6 +178,8 @@ class ResumeTest {
                     .addListener(new TrainingListener() { @Override public void batchFinished(BatchProgress p) { batches.add(p); } }).run();
             assertTrue(batches.isEmpty());
             assertEquals(epochs + 1, h.epochs().size());
+            assertEquals(c.training().history().finalPerClass(), h.finalPerClass(), "the last pass's counts, from the file");
+            assertNotNull(h.finalPerClass());
         }
     }
 
