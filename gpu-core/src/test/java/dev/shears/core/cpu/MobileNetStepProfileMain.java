@@ -5,6 +5,7 @@ import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.layers.Conv2D;
+import dev.shears.core.nn.layers.Conv2DLayoutOverride;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -39,18 +40,30 @@ public final class MobileNetStepProfileMain {
         for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(classes);
         Tensor y = be.uploadInts(labels, Shape.of(batch));
         Tensor dLogits = be.allocate(Shape.of(batch, classes), DType.FLOAT32);
-        long[] step = new long[reps];
-        for (int r = -3; r < reps; r++) {
-            long t0 = System.nanoTime();
-            ExecContext ctx = new ExecContext(be, true, r);
-            net.zeroGrad();
-            be.softmaxCrossEntropy(net.forward(ctx, x), y, dLogits, 1f / batch, batch, classes);
-            net.backward(ctx, dLogits);
-            be.download(dLogits);
-            if (r >= 0) step[r] = System.nanoTime() - t0;
+        // whole steps, the grouped GEMM path (reference) and the direct depthwise path alternating
+        // step by step so that both see the same load; 10 steps of each first warm the JIT
+        long[][] step = new long[2][reps];
+        for (int r = -10; r < reps; r++) {
+            for (int mode = 0; mode < 2; mode++) {
+                Conv2DLayoutOverride.directDepthwise(mode == 1);
+                long t0 = System.nanoTime();
+                ExecContext ctx = new ExecContext(be, true, r);
+                net.zeroGrad();
+                be.softmaxCrossEntropy(net.forward(ctx, x), y, dLogits, 1f / batch, batch, classes);
+                net.backward(ctx, dLogits);
+                be.download(dLogits);
+                if (r >= 0) step[mode][r] = System.nanoTime() - t0;
+            }
         }
-        double stepMs = median(step) / 1e6;
-        System.out.printf(Locale.ROOT, "whole step: %.1f ms (%.0f images/s)%n", stepMs, batch / stepMs * 1e3);
+        for (int mode = 0; mode < 2; mode++) {
+            double stepMs = median(step[mode]) / 1e6;
+            System.out.printf(Locale.ROOT, "whole step, %s: %.1f ms (%.0f images/s); min %.1f ms%n",
+                    mode == 0 ? "depthwise by grouped GEMM" : "depthwise direct        ", stepMs, batch / stepMs * 1e3,
+                    java.util.Arrays.stream(step[mode]).min().getAsLong() / 1e6);
+        }
+        boolean direct = !Boolean.getBoolean("profile.reference");
+        Conv2DLayoutOverride.directDepthwise(direct);
+        System.out.println("per layer, depthwise " + (direct ? "direct" : "by grouped GEMM (-Dprofile.reference=true)") + ":");
 
         List<String> rows = new ArrayList<>();
         List<double[]> times = new ArrayList<>();
@@ -62,7 +75,7 @@ public final class MobileNetStepProfileMain {
             Shape outShape = net.shapeOf(n.name()).withBatch(batch);
             Tensor dy = be.upload(random(rng, (int) outShape.size()), outShape);
             long[] f = new long[reps], b = new long[reps];
-            for (int r = -3; r < reps; r++) {
+            for (int r = -5; r < reps; r++) {
                 ExecContext ctx = new ExecContext(be, true, r);
                 long t0 = System.nanoTime();
                 be.download(l.forward(ctx, ins)); // download: waits for (and counts) the work
