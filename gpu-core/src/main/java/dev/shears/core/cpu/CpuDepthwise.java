@@ -11,7 +11,7 @@ import java.util.Arrays;
  * GEMM path (Conv2D's reference) does a product with M = multiplier and K = kh*kw per group and
  * image: its cost is the unfolding and the per-call overhead, not the arithmetic.
  *
- * <p>Each loop walks a kernel tap's valid output range row by row (a contiguous run of output
+ * <p>3x3 kernels go to {@link Depthwise3x3}. Other kernels: each loop walks a kernel tap's valid output range row by row (a contiguous run of output
  * positions per row, a strided run of inputs), so there is no per-element bounds test. The planes
  * of MobileNet-sized layers are 4 to 28 wide, too short for vector lanes to pay over a scalar loop
  * the JIT already unrolls; the loops are left scalar.
@@ -26,6 +26,10 @@ final class CpuDepthwise {
 
     /** y [n, C*m, outH, outW] = depthwise(x [n, C, H, W], w [C*m, 1, kh, kw]). */
     static void forward(float[] x, float[] w, float[] y, ConvGeometry g, int n, int m) {
+        if (threeByThree(g)) {
+            Depthwise3x3.forward(x, w, y, g, n, m);
+            return;
+        }
         int c = g.channels(), oc = c * m, ohw = g.outH() * g.outW(), hw = g.height() * g.width();
         Parallel.forRange(n * oc, CpuConv.grain(ohw * g.kernelH() * g.kernelW()), (s, e) -> {
             for (int p = s; p < e; p++) {
@@ -40,6 +44,10 @@ final class CpuDepthwise {
      * where non-null) of {@link #forward} from dy [n, C*m, outH, outW].
      */
     static void backward(float[] x, float[] w, float[] dy, float[] dx, float[] dW, ConvGeometry g, int n, int m) {
+        if (threeByThree(g)) {
+            Depthwise3x3.backward(x, w, dy, dx, dW, g, n, m);
+            return;
+        }
         int c = g.channels(), oc = c * m, taps = g.kernelH() * g.kernelW(), ohw = g.outH() * g.outW(), hw = g.height() * g.width();
         if (dx != null)
             Parallel.forRange(n * c, CpuConv.grain(hw + m * ohw * taps), (s, e) -> {
@@ -62,6 +70,11 @@ final class CpuDepthwise {
                     for (int t = 0; t < taps; t++) dW[o * taps + t] += acc[t];
                 }
             });
+    }
+
+    /** A 3x3 kernel: {@link Depthwise3x3}'s unrolled loops over zero-padded planes (MobileNet's only depthwise kernel). */
+    static boolean threeByThree(ConvGeometry g) {
+        return g.kernelH() == 3 && g.kernelW() == 3;
     }
 
     /** First output index whose tap at offset {@code tap} lands at input index >= 0. */

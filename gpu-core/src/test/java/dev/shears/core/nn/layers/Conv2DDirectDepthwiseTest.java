@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * channel) against the grouped GEMM path it replaces, on seeded inputs: the output, the input
  * gradient and the kernel gradient (added to what the gradient already held) agree to float
  * rounding over strides, asymmetric padding, dilation, non-square kernels, channel multipliers and
- * odd sizes; and finite differences of the direct path's forward agree with its backward.
+ * odd sizes (3x3 kernels take Depthwise3x3's unrolled loops, the 3x5 and 5x5 ones CpuDepthwise's
+ * general loops); and finite differences of the direct path's forward agree with its backward.
  */
 class Conv2DDirectDepthwiseTest {
     static CpuBackend cpu;
