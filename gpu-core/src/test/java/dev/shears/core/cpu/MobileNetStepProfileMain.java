@@ -25,13 +25,23 @@ import java.util.SplittableRandom;
  * <p>Arguments: [architecture (default mobilenet-v2-mini)] [batch (default 128)] [repetitions (default 10)].
  */
 public final class MobileNetStepProfileMain {
+    private static final java.lang.management.ThreadMXBean BEAN = java.lang.management.ManagementFactory.getThreadMXBean();
+    /**
+     * With one thread every kernel runs on this thread, so its CPU time is the work's, without the
+     * time the OS gave to other processes (this machine is shared); with more, wall time.
+     */
+    private static final boolean CPU_TIME = Parallel.threads() == 1;
+
+    private static long now() { return CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime(); }
+
     public static void main(String[] args) {
         String arch = args.length > 0 ? args[0] : "mobilenet-v2-mini";
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int classes = 10;
         CpuBackend be = CpuBackend.create();
-        System.out.printf(Locale.ROOT, "%s, batch %d, %d threads, %d repetitions (medians)%n", arch, batch, Parallel.threads(), reps);
+        System.out.printf(Locale.ROOT, "%s, batch %d, %d threads, %d repetitions (medians), %s%n", arch, batch, Parallel.threads(), reps,
+                CPU_TIME ? "this thread's CPU time" : "wall time");
         SplittableRandom rng = new SplittableRandom(11);
         Shape in = Shape.of(1, 28, 28);
         Model net = Architectures.create(arch, in, classes).bind(be, 3);
@@ -46,13 +56,13 @@ public final class MobileNetStepProfileMain {
         for (int r = -10; r < reps; r++) {
             for (int mode = 0; mode < 2; mode++) {
                 Conv2DLayoutOverride.directDepthwise(mode == 1);
-                long t0 = System.nanoTime();
+                long t0 = now();
                 ExecContext ctx = new ExecContext(be, true, r);
                 net.zeroGrad();
                 be.softmaxCrossEntropy(net.forward(ctx, x), y, dLogits, 1f / batch, batch, classes);
                 net.backward(ctx, dLogits);
                 be.download(dLogits);
-                if (r >= 0) step[mode][r] = System.nanoTime() - t0;
+                if (r >= 0) step[mode][r] = now() - t0;
             }
         }
         for (int mode = 0; mode < 2; mode++) {
@@ -77,12 +87,12 @@ public final class MobileNetStepProfileMain {
             long[] f = new long[reps], b = new long[reps];
             for (int r = -5; r < reps; r++) {
                 ExecContext ctx = new ExecContext(be, true, r);
-                long t0 = System.nanoTime();
+                long t0 = now();
                 be.download(l.forward(ctx, ins)); // download: waits for (and counts) the work
-                long t1 = System.nanoTime();
+                long t1 = now();
                 List<Tensor> g = l.backward(ctx, dy, true);
                 for (Tensor t : g) if (t != null) be.download(t);
-                long t2 = System.nanoTime();
+                long t2 = now();
                 if (r >= 0) { f[r] = t1 - t0; b[r] = t2 - t1; }
             }
             double fm = median(f) / 1e6, bm = median(b) / 1e6;
