@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /** {@code --model FILE|ARCH [--weights FILE.h5]}, shared by every command that reads a model. */
 final class ModelOption {
     @Option(names = "--model", required = true,
-            description = "Model file (.shears, .h5, .keras, a Keras .json with --weights, .onnx) or, where training, an architecture (lenet-300-100, lenet-5, mnist-cnn).")
+            description = "Model file (.shears, .h5, .keras, a Keras .json with --weights, .onnx) or, where training, an architecture (lenet-300-100, lenet-5, mnist-cnn, mobilenet-v2-mini).")
     String model;
 
     @Option(names = "--weights", description = "Weights HDF5 for a Keras config .json.")

@@ -246,6 +246,32 @@ public interface Backend extends AutoCloseable {
     default long convScratchBudgetFloats() { return 1L << 18; }
 
     /**
+     * Whether this backend has a direct depthwise convolution ({@link #depthwiseConv},
+     * {@link #depthwiseConvBackward}); a Conv2D with one group per input channel then uses it in
+     * place of its grouped GEMMs (each a product with M = multiplier, K = kh*kw: all overhead).
+     * The default is false: the grouped GEMM path.
+     */
+    default boolean directDepthwise() { return false; }
+
+    /**
+     * Depthwise convolution: y [n, C*multiplier, outH, outW] from x [n, C, H, W] (C =
+     * {@code g.channels()}) and kernel [C*multiplier, 1, kh, kw]; output channel o reads input
+     * channel o / multiplier. No bias. Only where {@link #directDepthwise()}.
+     */
+    default void depthwiseConv(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no direct depthwise convolution (directDepthwise() is false)");
+    }
+
+    /**
+     * The gradients of {@link #depthwiseConv} from dy [n, C*multiplier, outH, outW]: dx [n, C, H, W]
+     * written where non-null; the kernel's gradient dW [C*multiplier, 1, kh, kw] added to
+     * (accumulated) where non-null. Only where {@link #directDepthwise()}.
+     */
+    default void depthwiseConvBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no direct depthwise convolution (directDepthwise() is false)");
+    }
+
+    /**
      * Scratch memory shared by the layers run on this backend (they run one at a time, in one
      * thread, on one stream): a flat FLOAT32 tensor of at least {@code floats} elements, grown to
      * the largest request so far and kept, or null where the backend keeps none (the caller then

@@ -504,6 +504,28 @@ public final class CpuBackend implements Backend {
         CpuConv.col2imBatch(f(cols), (int) colsOffset, images, g, f(dx), (int) dxOffset);
     }
 
+    /** {@link CpuDepthwise}: direct loops, no im2col, deterministic for any thread count. */
+    @Override public boolean directDepthwise() { return true; }
+
+    @Override public void depthwiseConv(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        checkDepthwise(x, kernel, y, g, n, multiplier);
+        CpuDepthwise.forward(f(x), f(kernel), f(y), g, n, multiplier);
+    }
+
+    @Override public void depthwiseConvBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
+        checkDepthwise(x, kernel, dy, g, n, multiplier);
+        if (dx != null) checkSize("depthwiseConvBackward dx", dx, g.imageElements(n));
+        if (dW != null) checkSize("depthwiseConvBackward dW", dW, kernel.size());
+        CpuDepthwise.backward(f(x), f(kernel), f(dy), dx == null ? null : f(dx), dW == null ? null : f(dW), g, n, multiplier);
+    }
+
+    private static void checkDepthwise(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        if (multiplier < 1) throw new IllegalArgumentException("depthwise convolution: multiplier " + multiplier + " must be at least 1");
+        checkSize("depthwiseConv x", x, g.imageElements(n));
+        checkSize("depthwiseConv kernel", kernel, (long) g.channels() * multiplier * g.kernelH() * g.kernelW());
+        checkSize("depthwiseConv y / dy", y, (long) n * g.channels() * multiplier * g.outH() * g.outW());
+    }
+
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         checkSize("maxPool x", x, g.imageElements(n));
         checkSize("maxPool y", y, g.pooledElements(n));

@@ -80,4 +80,27 @@ class JitDeterminismTest {
             return y;
         });
     }
+
+    @Test
+    void depthwiseConvolutionIsTheSameColdAndHot() {
+        // stride 2 with padding (edges) and a multiplier of 2; forward, input and kernel gradients in one result;
+        // a 3x3 kernel (Depthwise3x3) and a 3x5 one (CpuDepthwise's general loops)
+        assertDepthwiseSameColdAndHot(new dev.shears.core.backend.ConvGeometry(2, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false));
+        assertDepthwiseSameColdAndHot(new dev.shears.core.backend.ConvGeometry(2, 7, 6, 3, 5, 2, 1, 1, 2, 1, 0, 1, 1, false));
+    }
+
+    private static void assertDepthwiseSameColdAndHot(dev.shears.core.backend.ConvGeometry g) {
+        int n = 2, m = 2, out = n * 2 * m * g.outH() * g.outW(), taps = g.kernelH() * g.kernelW();
+        float[] x = random(n * 2 * 7 * 6, 6), w = random(2 * m * taps, 7), dy = random(out, 8);
+        assertSameColdAndHot(() -> {
+            float[] y = new float[out], dx = new float[x.length], dW = new float[w.length];
+            CpuDepthwise.forward(x, w, y, g, n, m);
+            CpuDepthwise.backward(x, w, dy, dx, dW, g, n, m);
+            float[] all = new float[y.length + dx.length + dW.length];
+            System.arraycopy(y, 0, all, 0, y.length);
+            System.arraycopy(dx, 0, all, y.length, dx.length);
+            System.arraycopy(dW, 0, all, y.length + dx.length, dW.length);
+            return all;
+        });
+    }
 }

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A CPU training step gives the same bits whatever {@code -Dshears.threads} is: every parallel
  * kernel (the per-image weight-gradient products, im2col/col2im over (image, channel) pairs,
- * max pooling over planes, Sgemm's row blocks and slabs) splits work so that each result is
+ * max pooling over planes, Sgemm's row blocks and slabs, the direct depthwise convolution over planes and channels; mobilenet-v2-mini also covers BatchNorm, ReLU6 and Add) splits work so that each result is
  * summed in one fixed order. The pool's size is fixed per JVM, so each count runs in a child JVM.
  */
 class ThreadCountDeterminismTest {
@@ -23,7 +23,7 @@ class ThreadCountDeterminismTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dshears.threads=" + threads, "-cp", System.getProperty("java.class.path"),
-                ThreadCountStepMain.class.getName(), "lenet-5", "mnist-cnn")
+                ThreadCountStepMain.class.getName(), "lenet-5", "mnist-cnn", "mobilenet-v2-mini")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -39,7 +39,7 @@ class ThreadCountDeterminismTest {
 
     @Test void aStepIsTheSameOnOneTwoAndThreeThreads() throws Exception {
         String one = run(1);
-        assertEquals(3, one.lines().count(), one);
+        assertEquals(4, one.lines().count(), one); // three models and dotGemm
         assertEquals(one, run(2), "2 threads against 1");
         assertEquals(one, run(3), "3 threads against 1");
     }

@@ -13,6 +13,8 @@ import java.util.List;
 /**
  * 2-D convolution over NCHW images; kernel stored [out, in/groups, kh, kw] (the ONNX layout),
  * bias [out]. Padding is explicit (importers resolve 'same'/auto_pad from the input size).
+ * A depthwise convolution (one group per input channel) runs the backend's direct kernel where it
+ * has one ({@link Backend#directDepthwise()}: the CPU), else one GEMM per group like any grouped one.
  */
 public final class Conv2D extends Layer {
     private final int inChannels, outChannels, kernelH, kernelW, strideH, strideW;
@@ -100,6 +102,13 @@ public final class Conv2D extends Layer {
      */
     static boolean shareScratch = true;
 
+    /**
+     * False: a depthwise convolution takes the grouped GEMM path even on a backend with
+     * {@link Backend#directDepthwise()} (the reference the direct path is tested against).
+     * Package-private and mutable for tests only.
+     */
+    static boolean useDirectDepthwise = true;
+
     /** the last input, [N, C, H, W] */
     private Tensor x;
     /** one group's geometry (channels C/groups) */
@@ -132,6 +141,13 @@ public final class Conv2D extends Layer {
     private boolean colsHoldBatch;
     /** whether the last forward unfolded images together (see {@link Backend#convUnfoldsImagesTogether()}) */
     private boolean together;
+    /** whether the last forward ran the backend's direct depthwise convolution (see {@link #depthwise}) */
+    private boolean direct;
+
+    /** One group per input channel (channel multiplier outChannels / inChannels): a depthwise convolution. */
+    public boolean depthwise() {
+        return groups == inChannels && groups > 1;
+    }
 
     private static boolean together(Backend b) {
         return unfoldImagesTogether != null ? unfoldImagesTogether : b.convUnfoldsImagesTogether();
@@ -200,7 +216,10 @@ public final class Conv2D extends Layer {
         long colsPerGroup = (long) rows * hw;
         y = Layers.ensure(b, y, Shape.of(n, outChannels, geometry.outH(), geometry.outW()));
         together = together(b);
-        if (together) {
+        direct = useDirectDepthwise && depthwise() && b.directDepthwise();
+        if (direct) {
+            b.depthwiseConv(x, kernel.value(), y, allGroups(h, w), n, outChannels / inChannels);
+        } else if (together) {
             forwardTogether(b, n, h, w);
         } else if (pointwise()) {
             // y_i,g [ocg, hw] = W_g [ocg, cg] * x_i,g [cg, hw], all images in one batched call per group
@@ -237,6 +256,10 @@ public final class Conv2D extends Layer {
         if (bias != null && bias.grad() != null) b.biasGrad(gradOutput, bias.grad(), n, outChannels, hw, true);
         if (needInputGrad) dx = Layers.ensure(b, dx, s);
 
+        if (direct) {
+            b.depthwiseConvBackward(x, kernel.value(), gradOutput, needInputGrad ? dx : null, dW, allGroups(h, w), n, outChannels / inChannels);
+            return Layers.grads(needInputGrad ? dx : null);
+        }
         if (together) {
             backwardTogether(b, gradOutput, dW, needInputGrad, n, h, w);
             return Layers.grads(needInputGrad ? dx : null);

@@ -14,4 +14,7 @@ public final class Conv2DLayoutOverride {
 
     /** False: every Conv2D keeps scratch of its own instead of borrowing the backend's shared one; true restores sharing. */
     public static void shareScratch(boolean share) { Conv2D.shareScratch = share; }
+
+    /** False: depthwise convolutions take the grouped GEMM path even where the backend has a direct one; true restores it. */
+    public static void directDepthwise(boolean direct) { Conv2D.useDirectDepthwise = direct; }
 }

@@ -37,6 +37,22 @@ class MobileActivationsTest {
         assertTrue(Float.isNaN(nan[0]), "NaN stays NaN");
     }
 
+    @Test void reluCappedBackwardPassesTheGradientStrictlyInsideZeroToCap() {
+        // 43 values: whole vectors and a scalar tail; the kinks (0 and the cap) take 0, as NaN does
+        float[] pattern = {-1f, 0f, 0.5f, 3f, 5.999f, 6f, 7f, Float.NaN, -0f};
+        int n = 43;
+        float[] x = new float[n], dy = new float[n], want = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = pattern[i % pattern.length];
+            dy[i] = 1f + i;
+            want[i] = x[i] > 0f && x[i] < 6f ? dy[i] : 0f;
+        }
+        var dx = be.allocate(Shape.of(1, n), dev.shears.core.tensor.DType.FLOAT32);
+        var xt = be.upload(x, Shape.of(1, n));
+        be.activationBackward(Activation.RELU_CAPPED, 6f, xt, xt, be.upload(dy, Shape.of(1, n)), dx);
+        assertArrayEquals(want, be.download(dx));
+    }
+
     @Test void reluCappedRefusesANonPositiveCap() {
         for (float cap : new float[] {0f, -6f, Float.NaN}) {
             var e = assertThrows(IllegalArgumentException.class, () -> new ActivationLayer("clip7", Activation.RELU_CAPPED, cap));
