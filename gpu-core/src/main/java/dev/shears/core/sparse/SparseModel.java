@@ -190,7 +190,7 @@ public final class SparseModel {
      */
     public WholeModelCheck keepOnlyIfFaster(SparsePlanner planner, Tensor x) {
         SparsePlanner.Options o = planner.options();
-        // One untimed forward a round at least (not the planner's 3 runs): the settle loop's passes warm the code, and
+        // At most one untimed forward a round (the planner's warmup, capped at 1): the settle loop's passes warm the code, and
         // one forward brings the path's weights and buffers back into cache after the other path's; three cost a pruned
         // LeNet-5's check at batch 256 (15-40 ms a forward on the shared 2-core machine) ~0.5 s over its 5-6 rounds.
         return keepOnlyIfFaster(o.margin(), o.minMillis() > 0 ? Settle.WHOLE_MODEL : null, (path, forward) ->
