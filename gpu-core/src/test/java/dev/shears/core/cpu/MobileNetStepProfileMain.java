@@ -97,7 +97,7 @@ public final class MobileNetStepProfileMain {
             }
             double fm = median(f) / 1e6, bm = median(b) / 1e6;
             sum += fm + bm;
-            String kind = l.type() + (l instanceof Conv2D c ? (c.groups() == c.inChannels() && c.groups() > 1 ? " dw3x3" : " " + c.kernelH() + "x" + c.kernelW()) : "");
+            String kind = l.type() + (l instanceof Conv2D c ? (c.depthwise() ? " dw3x3" : " " + c.kernelH() + "x" + c.kernelW()) : "");
             rows.add(String.format(Locale.ROOT, "%-26s %-16s %-14s", l.name(), kind, outShape));
             times.add(new double[]{fm, bm});
         }

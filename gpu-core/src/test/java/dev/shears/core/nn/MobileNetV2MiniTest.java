@@ -47,7 +47,7 @@ class MobileNetV2MiniTest {
                 Shape out = m.shapeOf(c.name());
                 long mac = c.kernel().shape().size() * out.dim(1) * out.dim(2);
                 macs += mac;
-                if (c.groups() == c.inChannels() && c.groups() > 1) { depthwise++; depthwiseMacs += mac; }
+                if (c.depthwise()) { depthwise++; depthwiseMacs += mac; }
                 assertNull(c.bias(), c.name() + ": the BatchNorm after it has the bias");
                 assertTrue(m.nodes().stream().anyMatch(o -> o.layer() instanceof BatchNorm && o.inputs().equals(List.of(c.name()))),
                         c.name() + " is followed by a BatchNorm");
