@@ -73,7 +73,7 @@ final class CpuDepthwise {
     }
 
     /** A 3x3 kernel: {@link Depthwise3x3}'s unrolled loops over zero-padded planes (MobileNet's only depthwise kernel). */
-    static boolean threeByThree(ConvGeometry g) {
+    private static boolean threeByThree(ConvGeometry g) {
         return g.kernelH() == 3 && g.kernelW() == 3;
     }
 
