@@ -5,6 +5,7 @@ import dev.shears.core.data.Dataset;
 import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.pruning.ChannelLeftOut;
 import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.MagnitudePruner;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Per-layer sensitivity analysis (as SparseML's and Distiller's): how much test accuracy a model
@@ -128,20 +128,23 @@ public final class SensitivityAnalysis {
      * ({@link SensitivityResult#leftOutReasons}): what a caller of {@link #measured} prints before the run.
      */
     public Map<String, String> leftOut(List<Parameter> selected, List<Parameter> measured) {
-        Set<String> outputs = OutputKernels.of(model), grouped = GroupedKernels.of(model);
         Map<String, String> out = new LinkedHashMap<>();
+        if (measured.size() == selected.size()) return out; // nothing left out (and no channel rule to ask)
+        Map<Parameter, ChannelLeftOut.Rule> rules = ChannelLeftOut.of(model, selected, "channel pruning").leftOut();
         for (Parameter p : selected)
             if (!measured.contains(p))
-                out.put(p.name(), outputs.contains(p.name()) ? SensitivityResult.OUTPUT_LEFT_OUT
-                        : grouped.contains(p.name()) ? SensitivityResult.GROUPED_LEFT_OUT : SensitivityResult.GATED_LEFT_OUT);
+                out.put(p.name(), switch (rules.get(p)) {
+                    case OUTPUT -> SensitivityResult.OUTPUT_LEFT_OUT;
+                    case GROUPED -> SensitivityResult.GROUPED_LEFT_OUT;
+                    case GATED -> SensitivityResult.GATED_LEFT_OUT;
+                });
         return out;
     }
 
     /** {@code ps}, the parameters a selection resolved to, less the output, grouped and gated kernels with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
-        return GatedChannels.without(model, GroupedKernels.without(model, OutputKernels.without(model, ps, "channel pruning"),
-                "channel pruning"), "channel pruning");
+        return ChannelLeftOut.of(model, ps, "channel pruning").kept();
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */

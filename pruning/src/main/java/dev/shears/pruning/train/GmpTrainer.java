@@ -18,6 +18,7 @@ import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
+import dev.shears.pruning.ChannelLeftOut;
 import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.OutputKernels;
@@ -210,7 +211,7 @@ public final class GmpTrainer {
                     throw new RecipeException("recipe " + recipe.name() + ": parameter " + p.name() + " is selected by both pruning[" + prev
                             + "] and pruning[" + i + "]; each parameter may be pruned by one modifier (narrow their params)");
             }
-            if (m.structure() instanceof ChannelStructure) ps = withoutOutputLayers(recipe.name(), i, ps);
+            if (m.structure() instanceof ChannelStructure) ps = channelPrunable(recipe.name(), i, ps);
             long size = ps.stream().mapToLong(p -> p.shape().size()).sum();
             long drop = m.leaveEnabled() ? Long.MAX_VALUE : PruningModifier.stepOf(m.endEpoch(), stepsPerEpoch);
             groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop));
@@ -234,22 +235,17 @@ public final class GmpTrainer {
      * Channel pruning never touches the layers that make the model's output ({@link OutputKernels}):
      * their channels are the model's outputs (the classes); nor the kernels of grouped (depthwise)
      * convolutions ({@link GroupedKernels}), whose channels follow their input's; nor the kernels
-     * whose channels a squeeze-and-excitation gate multiplies ({@link GatedChannels}).
+     * whose channels a squeeze-and-excitation gate multiplies ({@link GatedChannels}). Logs each
+     * rule's kernels with its reason ({@link ChannelLeftOut}).
      */
-    private List<Parameter> withoutOutputLayers(String recipeName, int index, List<Parameter> ps) {
-        List<Parameter> kept = OutputKernels.without(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
-        if (kept.size() < ps.size())
-            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ps.stream().filter(p -> !kept.contains(p))
-                    .map(Parameter::name).toList() + ": the output layer's channels are the model's outputs");
-        List<Parameter> ungrouped = GroupedKernels.without(model, kept, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
-        if (ungrouped.size() < kept.size())
-            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + kept.stream().filter(p -> !ungrouped.contains(p))
-                    .map(Parameter::name).toList() + ": " + GroupedKernels.REASON);
-        List<Parameter> ungated = GatedChannels.without(model, ungrouped, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
-        if (ungated.size() < ungrouped.size())
-            LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + ungrouped.stream().filter(p -> !ungated.contains(p))
-                    .map(Parameter::name).toList() + ": " + GatedChannels.REASON);
-        return ungated;
+    private List<Parameter> channelPrunable(String recipeName, int index, List<Parameter> ps) {
+        ChannelLeftOut split = ChannelLeftOut.of(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
+        for (ChannelLeftOut.Rule rule : ChannelLeftOut.Rule.values()) {
+            List<String> names = split.leftOutBy(rule);
+            if (!names.isEmpty())
+                LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + names + ": " + rule.reason);
+        }
+        return split.kept();
     }
 
     /**

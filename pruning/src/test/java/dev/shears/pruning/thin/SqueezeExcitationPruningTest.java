@@ -9,6 +9,7 @@ import dev.shears.core.nn.TinySeMobileNet;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.ChannelLeftOut;
 import dev.shears.pruning.GatedChannels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
@@ -96,6 +97,24 @@ class SqueezeExcitationPruningTest {
                 && e.getMessage().contains("squeeze-and-excitation"), e.getMessage());
         // the same block without its gate ties nothing
         assertEquals(Set.of(), GatedChannels.of(dev.shears.core.nn.TinyMobileNet.create()));
+    }
+
+    /** The three rules together, as the trainer and the sensitivity analysis apply them: each kernel with the first rule that leaves it out. */
+    @Test
+    void channelLeftOutNamesEachKernelsRule() {
+        Model m = model(1);
+        List<Parameter> kernels = m.parameters().stream().filter(p -> p.role() == Parameter.Role.KERNEL).toList();
+        ChannelLeftOut split = ChannelLeftOut.of(m, kernels, "test");
+        assertEquals(List.of("se_reduce/kernel", "pw/kernel"), split.kept().stream().map(Parameter::name).toList());
+        assertEquals(List.of("fc/kernel"), split.leftOutBy(ChannelLeftOut.Rule.OUTPUT));
+        assertEquals(List.of("dw/kernel"), split.leftOutBy(ChannelLeftOut.Rule.GROUPED));
+        assertEquals(List.of("conv/kernel", "se_expand/kernel"), split.leftOutBy(ChannelLeftOut.Rule.GATED));
+        assertEquals(List.of("conv/kernel", "dw/kernel", "se_expand/kernel", "fc/kernel"),
+                split.leftOut().keySet().stream().map(Parameter::name).toList(), "in the selection's order");
+        // a selection the rules empty fails with the first rule that empties it
+        RecipeException e = assertThrows(RecipeException.class,
+                () -> ChannelLeftOut.of(m, List.of(m.parameter("fc/kernel"), m.parameter("dw/kernel")), "recipe r"));
+        assertTrue(e.getMessage().contains("grouped (depthwise)") && e.getMessage().contains("dw/kernel"), e.getMessage());
     }
 
     @Test
