@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The run report's accuracy per class before and after (which classes pruning hurt), from the
@@ -39,11 +40,10 @@ final class ClassChange {
      */
     static List<RunReport.ClassRow> rows(ClassCounts before, ClassCounts after, List<String> names) {
         Map<Integer, RunReport.ClassFigures> b = figures(before, names), a = figures(after, names);
-        TreeMap<Integer, Boolean> indices = new TreeMap<>();
-        b.keySet().forEach(i -> indices.put(i, true));
-        a.keySet().forEach(i -> indices.put(i, true));
+        TreeSet<Integer> indices = new TreeSet<>(b.keySet());
+        indices.addAll(a.keySet());
         List<RunReport.ClassRow> rows = new ArrayList<>();
-        for (int c : indices.keySet()) {
+        for (int c : indices) {
             RunReport.ClassFigures fb = b.get(c), fa = a.get(c);
             rows.add(new RunReport.ClassRow(c, ClassAccuracy.name(names, c), fb, fa,
                     fb == null || fa == null ? Double.NaN : fa.accuracy() - fb.accuracy()));

@@ -28,16 +28,7 @@ final class DecodeLine implements ImageFolder.DecodeProgress {
      * ({@link Interruption#starting}) or the command returns.
      */
     static Split load(String data, Progress progress, Interruption interruption) {
-        interruption.loading("--data " + data, 0);
-        boolean done = false;
-        try {
-            Split s = DataSources.load(data, new DecodeLine(progress, interruption));
-            done = true;
-            return s;
-        } finally {
-            if (done) interruption.loaded("--data " + data);
-            else interruption.disarm(); // the load failed, saying so itself
-        }
+        return loading(data, progress, interruption, line -> DataSources.load(data, line));
     }
 
     /**
@@ -46,12 +37,17 @@ final class DecodeLine implements ImageFolder.DecodeProgress {
      * so that no gap between the two is silent.
      */
     static Dataset loadTest(String data, Progress progress, Interruption interruption) {
+        return loading(data, progress, interruption, line -> DataSources.loadTest(data, line));
+    }
+
+    /** {@code load} of --data {@code data} decoding through a new line, told to {@code interruption} as it starts and ends. */
+    private static <T> T loading(String data, Progress progress, Interruption interruption, java.util.function.Function<DecodeLine, T> load) {
         interruption.loading("--data " + data, 0);
         boolean done = false;
         try {
-            Dataset d = DataSources.loadTest(data, new DecodeLine(progress, interruption));
+            T loaded = load.apply(new DecodeLine(progress, interruption));
             done = true;
-            return d;
+            return loaded;
         } finally {
             if (done) interruption.loaded("--data " + data);
             else interruption.disarm(); // the load failed, saying so itself

@@ -276,17 +276,12 @@ final class Interruption {
      */
     static List<String> withResume(List<String> args) {
         List<String> a = new ArrayList<>();
-        boolean resume = false;
-        for (String s : args) {
-            if (s.equals("--overwrite") || s.startsWith("--overwrite=")) continue;
-            resume |= s.equals("--resume") || s.startsWith("--resume=");
-            a.add(s);
-        }
-        if (!resume) a.add("--resume");
+        for (String s : args) if (!s.equals("--overwrite") && !s.startsWith("--overwrite=")) a.add(s);
+        if (!hasResume(a)) a.add("--resume");
         return a;
     }
 
-    /** Whether {@code args} hold {@code --resume} (or {@code --resume=...}), as {@link #withResume} finds it. */
+    /** Whether {@code args} hold {@code --resume} (or {@code --resume=...}). */
     static boolean hasResume(List<String> args) {
         for (String s : args) if (s.equals("--resume") || s.startsWith("--resume=")) return true;
         return false;

@@ -24,7 +24,7 @@ class SummaryTest {
         RunReport r = new RunReport("prune", "0.1.0", "2026-11-21", "cpu", "lenet-300-100", "mnist", 100, 50, "gmp", 1,
                 new RunReport.Metrics(0.9, 0.3, 50), new RunReport.Metrics(0.89, 0.35, 50), 0.9, 0.9, 3.0, 266_610, 266_200, 26_620,
                 List.of(new RunReport.LayerRow("fc1", "Dense", 235_500, 235_200, 0.9)), List.of(), List.of(), 12.0,
-                "out/model.shears", null, new RunReport.Inference("cpu", "cpu: test", List.of(batches), null), null, List.of(), null, null, List.of());
+                "out/model.shears", null, new RunReport.Inference("cpu", "cpu: test", List.of(batches), null), null, List.of(), null, null, List.of(), List.of(), null);
         StringWriter s = new StringWriter();
         Summary.print(new PrintWriter(s), r, Path.of("out"));
         return s.toString();

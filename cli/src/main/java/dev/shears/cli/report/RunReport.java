@@ -37,18 +37,6 @@ public record RunReport(String command, String shearsVersion, String date, Strin
         perClass = perClass == null ? List.of() : List.copyOf(perClass);
     }
 
-    /** A report without per-class figures. */
-    public RunReport(String command, String shearsVersion, String date, String backend, String model, String data, int trainSamples,
-                     int testSamples, String recipe, long seed, Metrics before, Metrics after, double sparsity, double targetSparsity,
-                     double finalSparsityEpoch, long parameters, long prunableParameters, long nonZeroPrunable, List<LayerRow> layers,
-                     List<EpochRow> epochs, List<MaskUpdateRow> maskUpdates, double seconds, String checkpoint, String stopReason,
-                     Inference inference, Thinning thinning, List<String> warnings, Distillation distillation, Augmentation augmentation,
-                     List<String> classNames) {
-        this(command, shearsVersion, date, backend, model, data, trainSamples, testSamples, recipe, seed, before, after, sparsity, targetSparsity,
-                finalSparsityEpoch, parameters, prunableParameters, nonZeroPrunable, layers, epochs, maskUpdates, seconds, checkpoint, stopReason,
-                inference, thinning, warnings, distillation, augmentation, classNames, List.of(), null);
-    }
-
     /**
      * One class's test figures before and after the run.
      *
