@@ -22,8 +22,9 @@ final class Summary {
             // which classes paid for it, when one lost more than the threshold (ClassChange.HURT_POINTS)
             String hurt = ClassChange.mostHurtLine(r.perClass());
             if (hurt != null) out.println(hurt);
-            if (r.perClassNote() != null) out.println("per class: " + r.perClassNote());
         }
+        // also without a "before": a train run, or one stopped before its last epoch, may still say why figures are missing
+        if (r.perClassNote() != null) out.println("per class: " + r.perClassNote());
         out.printf(Locale.ROOT, "sparsity:        %.2f%% of %d prunable weights (%d non-zero)", 100 * r.sparsity(), r.prunableParameters(), r.nonZeroPrunable());
         if (!Double.isNaN(r.finalSparsityEpoch()))
             out.printf(Locale.ROOT, "; final %.0f%% reached at epoch %s", 100 * r.targetSparsity(), RunSupport.trim(r.finalSparsityEpoch()));

@@ -30,6 +30,17 @@ class SummaryTest {
         return s.toString();
     }
 
+    /** A train run stopped before its last epoch has no "before" but a per-class note: the summary printed it only with a "before". */
+    @Test void thePerClassNoteShowsWithoutABefore() {
+        RunReport r = new RunReport("train", "0.1.0", "2026-11-21", "cpu", "lenet-300-100", "mnist", 100, 50, "dense", 1,
+                null, new RunReport.Metrics(0.89, 0.35, 50), 0, 0, 3.0, 266_610, 266_200, 266_200,
+                List.of(), List.of(), List.of(), 12.0, "out/model.shears", null, null, null, List.of(), null, null, List.of(),
+                List.of(), "no per-class figures after: the run stopped before its last epoch");
+        StringWriter s = new StringWriter();
+        Summary.print(new PrintWriter(s), r, Path.of("out"));
+        assertTrue(s.toString().contains("per class: no per-class figures after: the run stopped before its last epoch"), s.toString());
+    }
+
     /** The time line said "time: 12.0 s on cpu", read as the whole command's time; it is the training's. */
     @Test void theTimeLineSaysItIsTheTraining() {
         String out = summary(batch(1, true));
