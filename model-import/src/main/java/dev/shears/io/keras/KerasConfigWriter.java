@@ -248,7 +248,9 @@ final class KerasConfigWriter {
             x = zeroPad(x, name, pads);
             padding = "valid";
         }
-        if (isDepthwise(c)) return depthwise(c, name, x, padding, input.irShape());
+        // one group per input channel is written as DepthwiseConv2D, not Conv2D with groups: TensorFlow
+        // runs grouped Conv2D on the GPU only, in many versions, while DepthwiseConv2D runs everywhere
+        if (c.depthwise()) return depthwise(c, name, x, padding, input.irShape());
         ObjectNode cfg = JSON.createObjectNode().put("filters", c.outChannels());
         cfg.putArray("kernel_size").add(c.kernelH()).add(c.kernelW());
         cfg.putArray("strides").add(c.strideH()).add(c.strideW());
@@ -265,15 +267,6 @@ final class KerasConfigWriter {
         if (c.bias() != null) wts.add(new WeightArray("bias:0", new int[]{c.outChannels()}, values(c.bias())));
         emit("Conv2D", name, cfg, List.of(x), wts);
         return new KRef(name, outShape(c, input.irShape()), AxisOrder.CHANNELS_LAST);
-    }
-
-    /**
-     * Whether a Conv2D is depthwise: one group per input channel (more than one), each with the
-     * same number of outputs. It is written as DepthwiseConv2D, not Conv2D with groups: TensorFlow
-     * runs grouped Conv2D on the GPU only, in many versions, while DepthwiseConv2D runs everywhere.
-     */
-    static boolean isDepthwise(Conv2D c) {
-        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() % c.inChannels() == 0;
     }
 
     /**
