@@ -245,8 +245,7 @@ final class GraphImport {
             case "Clip" -> clip(n, at);
             case "PRelu" -> prelu(n);
             case "MaxPool", "AveragePool" -> pool(n, at);
-            case "GlobalAveragePool" -> globalAveragePool(n);
-            case "GlobalMaxPool" -> globalMaxPool(n);
+            case "GlobalAveragePool", "GlobalMaxPool" -> globalPool(n, n.getOpType().equals("GlobalMaxPool"));
             case "ReduceMean", "ReduceMax" -> spatialReduce(n, at);
             case "BatchNormalization" -> batchNorm(n, at);
             case "LRN" -> lrn(n, at);
@@ -773,26 +772,16 @@ final class GraphImport {
         acts.put(n.getOutput(0), y);
     }
 
-    private void globalAveragePool(NodeProto n) {
+    /** GlobalAveragePool / GlobalMaxPool ({@code max}) over one or two spatial axes. */
+    private void globalPool(NodeProto n, boolean max) {
         Act x = activation(n, 0, "X");
         int spatial = x.shape().rank() - 1;
         if (spatial != 1 && spatial != 2)
-            throw new ImportException("GlobalAveragePool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
+            throw new ImportException(n.getOpType() + " over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
         int c = x.shape().dim(0);
         Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Act y = emit(new GlobalAvgPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
-        if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
-        acts.put(n.getOutput(0), y);
-    }
-
-    private void globalMaxPool(NodeProto n) {
-        Act x = activation(n, 0, "X");
-        int spatial = x.shape().rank() - 1;
-        if (spatial != 1 && spatial != 2)
-            throw new ImportException("GlobalMaxPool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
-        int c = x.shape().dim(0);
-        Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Act y = emit(new GlobalMaxPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
+        String node = usedNames.fresh(name(n));
+        Act y = emit(max ? new GlobalMaxPool2D(node, true) : new GlobalAvgPool2D(node, true), n, List.of(in2d));
         if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
         acts.put(n.getOutput(0), y);
     }
