@@ -406,11 +406,10 @@ final class GraphImport {
         // PyTorch and Keras exporters write Linear as MatMul followed by Add of the bias: fold it
         String out = n.getOutput(0);
         float[] bias = null;
-        List<Integer> users = consumers.getOrDefault(out, List.of());
-        if (users.size() == 1 && !graphOutputs.contains(out)) {
-            int ai = users.get(0);
+        int ai = soleReader(out, "Add");
+        if (ai >= 0) {
             NodeProto add = graph.getNode(ai);
-            if (add.getOpType().equals("Add") && DEFAULT_DOMAINS.contains(add.getDomain()) && add.getInputCount() == 2) {
+            if (add.getInputCount() == 2) {
                 String other = add.getInput(0).equals(out) ? add.getInput(1) : add.getInput(0);
                 TensorData c = constants.get(other);
                 if (c != null && c.size() == m && (c.rank() == 1 || (c.rank() == 2 && c.dims()[0] == 1))) {
@@ -546,6 +545,17 @@ final class GraphImport {
         return out;
     }
 
+    /**
+     * The index of the one node that reads ONNX value {@code out} when it is a default-domain
+     * {@code opType} and {@code out} is no graph output (a pair that can be fused); else -1.
+     */
+    private int soleReader(String out, String opType) {
+        List<Integer> users = consumers.getOrDefault(out, List.of());
+        if (users.size() != 1 || graphOutputs.contains(out)) return -1;
+        NodeProto user = graph.getNode(users.get(0));
+        return user.getOpType().equals(opType) && DEFAULT_DOMAINS.contains(user.getDomain()) ? users.get(0) : -1;
+    }
+
     /** How many nodes (and graph outputs) read an IR activation under any of its ONNX names, renames not counted. */
     private int usesOf(String ir) {
         int uses = 0;
@@ -678,12 +688,10 @@ final class GraphImport {
         String x = n.getInput(0), g = n.getOutput(0);
         Act in = acts.get(x);
         if (in == null) return false;
-        List<Integer> users = consumers.getOrDefault(g, List.of());
-        if (users.size() != 1 || graphOutputs.contains(g)) return false;
-        int mi = users.get(0);
+        int mi = soleReader(g, "Mul");
+        if (mi < 0) return false;
         NodeProto mul = graph.getNode(mi);
-        if (!mul.getOpType().equals("Mul") || !DEFAULT_DOMAINS.contains(mul.getDomain()) || mul.getInputCount() != 2
-                || mul.getOutputCount() == 0 || mul.getOutput(0).isEmpty()) return false;
+        if (mul.getInputCount() != 2 || mul.getOutputCount() == 0 || mul.getOutput(0).isEmpty()) return false;
         boolean gated = mul.getInput(0).equals(x) && mul.getInput(1).equals(g) || mul.getInput(0).equals(g) && mul.getInput(1).equals(x);
         if (!gated) return false;
         folded.add(mi);
