@@ -60,7 +60,8 @@ import java.util.Set;
  * coercion to 2-D at {@code axis} (before 13) or a single axis (13+) and the default axis
  * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+);
  * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+);
- * Clip's {@code min}/{@code max} as attributes (6-10) or optional inputs (11+).
+ * Clip's {@code min}/{@code max} as attributes (6-10) or optional inputs (11+); ReduceMean/ReduceMax
+ * {@code axes} as an attribute (before 18) or an optional input (18+).
  */
 final class GraphImport {
     private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
