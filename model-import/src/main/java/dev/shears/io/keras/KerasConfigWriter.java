@@ -157,20 +157,8 @@ final class KerasConfigWriter {
                     new int[]{p.padTop(), p.padLeft(), p.padBottom(), p.padRight()}, p.ceilMode(), false);
             case AvgPool2D p -> pool(layer, name, in.get(0), false, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
                     new int[]{p.padTop(), p.padLeft(), p.padBottom(), p.padRight()}, p.ceilMode(), p.countIncludePad());
-            case GlobalAvgPool2D g -> {
-                KRef x = image(in.get(0), name);
-                ObjectNode cfg = JSON.createObjectNode().put("data_format", "channels_last");
-                if (g.keepDims()) cfg.put("keepdims", true);
-                emit("GlobalAveragePooling2D", name, cfg, List.of(x), List.of());
-                yield new KRef(name, outShape(layer, x), g.keepDims() ? x.order() : AxisOrder.identity(1));
-            }
-            case GlobalMaxPool2D g -> {
-                KRef x = image(in.get(0), name);
-                ObjectNode cfg = JSON.createObjectNode().put("data_format", "channels_last");
-                if (g.keepDims()) cfg.put("keepdims", true);
-                emit("GlobalMaxPooling2D", name, cfg, List.of(x), List.of());
-                yield new KRef(name, outShape(layer, x), g.keepDims() ? x.order() : AxisOrder.identity(1));
-            }
+            case GlobalAvgPool2D g -> globalPool(layer, "GlobalAveragePooling2D", g.keepDims(), name, in.get(0));
+            case GlobalMaxPool2D g -> globalPool(layer, "GlobalMaxPooling2D", g.keepDims(), name, in.get(0));
             case BatchNorm b -> batchNorm(b, name, in.get(0));
             case ActivationLayer a -> activation(a, name, in.get(0));
             case Softmax s -> softmax(s, name, in.get(0));
@@ -248,7 +236,9 @@ final class KerasConfigWriter {
             x = zeroPad(x, name, pads);
             padding = "valid";
         }
-        if (isDepthwise(c)) return depthwise(c, name, x, padding, input.irShape());
+        // one group per input channel is written as DepthwiseConv2D, not Conv2D with groups: TensorFlow
+        // runs grouped Conv2D on the GPU only, in many versions, while DepthwiseConv2D runs everywhere
+        if (c.depthwise()) return depthwise(c, name, x, padding, input.irShape());
         ObjectNode cfg = JSON.createObjectNode().put("filters", c.outChannels());
         cfg.putArray("kernel_size").add(c.kernelH()).add(c.kernelW());
         cfg.putArray("strides").add(c.strideH()).add(c.strideW());
@@ -265,15 +255,6 @@ final class KerasConfigWriter {
         if (c.bias() != null) wts.add(new WeightArray("bias:0", new int[]{c.outChannels()}, values(c.bias())));
         emit("Conv2D", name, cfg, List.of(x), wts);
         return new KRef(name, outShape(c, input.irShape()), AxisOrder.CHANNELS_LAST);
-    }
-
-    /**
-     * Whether a Conv2D is depthwise: one group per input channel (more than one), each with the
-     * same number of outputs. It is written as DepthwiseConv2D, not Conv2D with groups: TensorFlow
-     * runs grouped Conv2D on the GPU only, in many versions, while DepthwiseConv2D runs everywhere.
-     */
-    static boolean isDepthwise(Conv2D c) {
-        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() % c.inChannels() == 0;
     }
 
     /**
@@ -296,6 +277,15 @@ final class KerasConfigWriter {
         if (c.bias() != null) wts.add(new WeightArray("bias:0", new int[]{c.outChannels()}, values(c.bias())));
         emit("DepthwiseConv2D", name, cfg, List.of(x), wts);
         return new KRef(name, outShape(c, inShape), AxisOrder.CHANNELS_LAST);
+    }
+
+    /** GlobalAveragePooling2D / GlobalMaxPooling2D ({@code cls}); keepdims is written only when true, Keras' default being false. */
+    private KRef globalPool(Layer layer, String cls, boolean keepDims, String name, KRef input) {
+        KRef x = image(input, name);
+        ObjectNode cfg = JSON.createObjectNode().put("data_format", "channels_last");
+        if (keepDims) cfg.put("keepdims", true);
+        emit(cls, name, cfg, List.of(x), List.of());
+        return new KRef(name, outShape(layer, x), keepDims ? x.order() : AxisOrder.identity(1));
     }
 
     private KRef pool(Layer layer, String name, KRef input, boolean max, int kh, int kw, int sh, int sw, int[] pads,

@@ -140,8 +140,8 @@ final class KerasGraphBuilder {
             case "DepthwiseConv2D" -> depthwise(l, single(l, in));
             case "SeparableConv2D", "SeparableConvolution2D" -> separable(l, single(l, in));
             case "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D" -> pool(l, single(l, in));
-            case "GlobalAveragePooling2D", "GlobalAvgPool2D" -> globalAvgPool(l, single(l, in));
-            case "GlobalMaxPooling2D", "GlobalMaxPool2D" -> globalMaxPool(l, single(l, in));
+            case "GlobalAveragePooling2D", "GlobalAvgPool2D" -> globalPool(l, single(l, in), false);
+            case "GlobalMaxPooling2D", "GlobalMaxPool2D" -> globalPool(l, single(l, in), true);
             case "BatchNormalization" -> batchNorm(l, single(l, in));
             case "Activation" -> activation(l, l.field("activation"), single(l, in), l.name());
             case "LeakyReLU" -> elementwise(l, single(l, in), Activation.LEAKY_RELU,
@@ -340,16 +340,11 @@ final class KerasGraphBuilder {
         return add(l, layer, List.of(in), in.order());
     }
 
-    private Ref globalAvgPool(KerasLayerConfig l, Ref input) {
+    private Ref globalPool(KerasLayerConfig l, Ref input, boolean max) {
         Ref in = ensureImage(l, input, channelsFirst(l));
         boolean keep = l.boolOr(false, "keepdims");
-        return add(l, new GlobalAvgPool2D(l.name(), keep), List.of(in), keep ? in.order() : AxisOrder.identity(1));
-    }
-
-    private Ref globalMaxPool(KerasLayerConfig l, Ref input) {
-        Ref in = ensureImage(l, input, channelsFirst(l));
-        boolean keep = l.boolOr(false, "keepdims");
-        return add(l, new GlobalMaxPool2D(l.name(), keep), List.of(in), keep ? in.order() : AxisOrder.identity(1));
+        Layer layer = max ? new GlobalMaxPool2D(l.name(), keep) : new GlobalAvgPool2D(l.name(), keep);
+        return add(l, layer, List.of(in), keep ? in.order() : AxisOrder.identity(1));
     }
 
     private Ref batchNorm(KerasLayerConfig l, Ref input) {

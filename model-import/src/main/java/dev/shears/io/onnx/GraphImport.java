@@ -60,7 +60,8 @@ import java.util.Set;
  * coercion to 2-D at {@code axis} (before 13) or a single axis (13+) and the default axis
  * (1, then -1); negative axes (11+); Gemm's {@code broadcast} (6); Reshape {@code allowzero} (14+);
  * Squeeze/Unsqueeze {@code axes} as an attribute (before 13) or an input (13+); Shape {@code start}/{@code end} (15+);
- * Clip's {@code min}/{@code max} as attributes (6-10) or optional inputs (11+).
+ * Clip's {@code min}/{@code max} as attributes (6-10) or optional inputs (11+); ReduceMean/ReduceMax
+ * {@code axes} as an attribute (before 18) or an optional input (18+).
  */
 final class GraphImport {
     private static final Set<String> DEFAULT_DOMAINS = Set.of("", "ai.onnx");
@@ -245,8 +246,7 @@ final class GraphImport {
             case "Clip" -> clip(n, at);
             case "PRelu" -> prelu(n);
             case "MaxPool", "AveragePool" -> pool(n, at);
-            case "GlobalAveragePool" -> globalAveragePool(n);
-            case "GlobalMaxPool" -> globalMaxPool(n);
+            case "GlobalAveragePool", "GlobalMaxPool" -> globalPool(n, n.getOpType().equals("GlobalMaxPool"));
             case "ReduceMean", "ReduceMax" -> spatialReduce(n, at);
             case "BatchNormalization" -> batchNorm(n, at);
             case "LRN" -> lrn(n, at);
@@ -407,11 +407,10 @@ final class GraphImport {
         // PyTorch and Keras exporters write Linear as MatMul followed by Add of the bias: fold it
         String out = n.getOutput(0);
         float[] bias = null;
-        List<Integer> users = consumers.getOrDefault(out, List.of());
-        if (users.size() == 1 && !graphOutputs.contains(out)) {
-            int ai = users.get(0);
+        int ai = soleReader(out, "Add");
+        if (ai >= 0) {
             NodeProto add = graph.getNode(ai);
-            if (add.getOpType().equals("Add") && DEFAULT_DOMAINS.contains(add.getDomain()) && add.getInputCount() == 2) {
+            if (add.getInputCount() == 2) {
                 String other = add.getInput(0).equals(out) ? add.getInput(1) : add.getInput(0);
                 TensorData c = constants.get(other);
                 if (c != null && c.size() == m && (c.rank() == 1 || (c.rank() == 2 && c.dims()[0] == 1))) {
@@ -547,6 +546,17 @@ final class GraphImport {
         return out;
     }
 
+    /**
+     * The index of the one node that reads ONNX value {@code out} when it is a default-domain
+     * {@code opType} and {@code out} is no graph output (a pair that can be fused); else -1.
+     */
+    private int soleReader(String out, String opType) {
+        List<Integer> users = consumers.getOrDefault(out, List.of());
+        if (users.size() != 1 || graphOutputs.contains(out)) return -1;
+        NodeProto user = graph.getNode(users.get(0));
+        return user.getOpType().equals(opType) && DEFAULT_DOMAINS.contains(user.getDomain()) ? users.get(0) : -1;
+    }
+
     /** How many nodes (and graph outputs) read an IR activation under any of its ONNX names, renames not counted. */
     private int usesOf(String ir) {
         int uses = 0;
@@ -679,12 +689,10 @@ final class GraphImport {
         String x = n.getInput(0), g = n.getOutput(0);
         Act in = acts.get(x);
         if (in == null) return false;
-        List<Integer> users = consumers.getOrDefault(g, List.of());
-        if (users.size() != 1 || graphOutputs.contains(g)) return false;
-        int mi = users.get(0);
+        int mi = soleReader(g, "Mul");
+        if (mi < 0) return false;
         NodeProto mul = graph.getNode(mi);
-        if (!mul.getOpType().equals("Mul") || !DEFAULT_DOMAINS.contains(mul.getDomain()) || mul.getInputCount() != 2
-                || mul.getOutputCount() == 0 || mul.getOutput(0).isEmpty()) return false;
+        if (mul.getInputCount() != 2 || mul.getOutputCount() == 0 || mul.getOutput(0).isEmpty()) return false;
         boolean gated = mul.getInput(0).equals(x) && mul.getInput(1).equals(g) || mul.getInput(0).equals(g) && mul.getInput(1).equals(x);
         if (!gated) return false;
         folded.add(mi);
@@ -773,26 +781,16 @@ final class GraphImport {
         acts.put(n.getOutput(0), y);
     }
 
-    private void globalAveragePool(NodeProto n) {
+    /** GlobalAveragePool / GlobalMaxPool ({@code max}) over one or two spatial axes. */
+    private void globalPool(NodeProto n, boolean max) {
         Act x = activation(n, 0, "X");
         int spatial = x.shape().rank() - 1;
         if (spatial != 1 && spatial != 2)
-            throw new ImportException("GlobalAveragePool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
+            throw new ImportException(n.getOpType() + " over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
         int c = x.shape().dim(0);
         Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Act y = emit(new GlobalAvgPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
-        if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
-        acts.put(n.getOutput(0), y);
-    }
-
-    private void globalMaxPool(NodeProto n) {
-        Act x = activation(n, 0, "X");
-        int spatial = x.shape().rank() - 1;
-        if (spatial != 1 && spatial != 2)
-            throw new ImportException("GlobalMaxPool over " + spatial + " spatial axes (input " + full(x) + ") is not supported", file, display(n));
-        int c = x.shape().dim(0);
-        Act in2d = spatial == 1 ? reshapeAct(x, Shape.of(c, 1, x.shape().dim(1)), n, "to_2d") : x;
-        Act y = emit(new GlobalMaxPool2D(usedNames.fresh(name(n)), true), n, List.of(in2d));
+        String node = usedNames.fresh(name(n));
+        Act y = emit(max ? new GlobalMaxPool2D(node, true) : new GlobalAvgPool2D(node, true), n, List.of(in2d));
         if (spatial == 1) y = reshapeAct(y, Shape.of(c, 1), n, "to_1d");
         acts.put(n.getOutput(0), y);
     }

@@ -167,20 +167,8 @@ public final class OnnxExporter {
                         .addAttribute(ints("pads", p.padTop(), p.padLeft(), p.padBottom(), p.padRight()))
                         .addAttribute(integer("ceil_mode", p.ceilMode() ? 1 : 0))
                         .addAttribute(integer("count_include_pad", p.countIncludePad() ? 1 : 0)));
-                case GlobalAvgPool2D gp -> {
-                    if (gp.keepDims()) add(op("GlobalAveragePool", y, List.of(x), y));
-                    else {
-                        add(op("GlobalAveragePool", y + "/pool", List.of(x), y + "/pool"));
-                        add(op("Flatten", y, List.of(y + "/pool"), y).addAttribute(integer("axis", 1)));
-                    }
-                }
-                case GlobalMaxPool2D gp -> {
-                    if (gp.keepDims()) add(op("GlobalMaxPool", y, List.of(x), y));
-                    else {
-                        add(op("GlobalMaxPool", y + "/pool", List.of(x), y + "/pool"));
-                        add(op("Flatten", y, List.of(y + "/pool"), y).addAttribute(integer("axis", 1)));
-                    }
-                }
+                case GlobalAvgPool2D gp -> globalPool("GlobalAveragePool", gp.keepDims(), x, y);
+                case GlobalMaxPool2D gp -> globalPool("GlobalMaxPool", gp.keepDims(), x, y);
                 case ActivationLayer a -> activation(a, x, y);
                 case PReLU p -> {
                     Shape s = p.slope().shape();
@@ -268,6 +256,15 @@ public final class OnnxExporter {
                 case SWISH -> gated(x, y, op("Sigmoid", y + "/sigmoid", List.of(x), y + "/sigmoid"));
             };
             add(n);
+        }
+
+        /** A global pool {@code opType} ([N, C, 1, 1]), flattened to [N, C] unless {@code keepDims}. */
+        private void globalPool(String opType, boolean keepDims, String x, String y) {
+            if (keepDims) add(op(opType, y, List.of(x), y));
+            else {
+                add(op(opType, y + "/pool", List.of(x), y + "/pool"));
+                add(op("Flatten", y, List.of(y + "/pool"), y).addAttribute(integer("axis", 1)));
+            }
         }
 
         /** Adds {@code gate} (g = f(x)) and returns the Mul x * g producing {@code y} (the importer fuses the pair back). */
