@@ -459,25 +459,37 @@ public final class Settle {
      * ended stable, its last {@link #STABLE_IN_A_ROW} + 1 passes are each within
      * {@link #TOLERANCE} of the one before with the JIT quiet: as good as rounds timed after it,
      * so a caller timing in best-of rounds ({@link WholeModelCheck#measure}) counts them as
-     * rounds instead of timing again. The first pass is the cold baseline, never a round.
+     * rounds instead of timing again. When it stopped at its cap unstable, only its last pass
+     * counts (the earlier ones may have run while the JIT compiled the timed code, and a best-of
+     * over them is a best-of over noise), so the caller times its other rounds afresh. The first
+     * pass is the cold baseline, never a round.
      */
     public double[][] untilStableTimed(Pass pass, int keep) {
         if (keep < 1) throw new IllegalArgumentException("keep at least one pass, got " + keep);
         Recorded recorded = new Recorded(pass, keep);
-        return untilStable(recorded) > 0 ? recorded.lastButFirst() : null;
+        Outcome o = settle(recorded);
+        if (o.passes() == 0) return null;
+        double[][] last = recorded.lastButFirst();
+        return o.stable() || last.length <= 1 ? last : new double[][] {last[last.length - 1]};
     }
+
+    /** How a settle loop ended: the passes it ran, and whether it ended stable rather than at its cap. */
+    record Outcome(int passes, boolean stable) {}
 
     /**
      * Settles {@code pass} now, whatever was settled before, within one key's limit and what is
      * left of the budget; the passes it ran (0 when the budget is spent). For a timing that is
      * taken once (a whole-model check), where remembering a key would only leak.
      */
-    public synchronized int untilStable(Pass pass) {
-        if (budgetNanos <= 0) return 0;
+    public int untilStable(Pass pass) { return settle(pass).passes(); }
+
+    /** {@link #untilStable(Pass)}, saying whether the loop ended stable. */
+    private synchronized Outcome settle(Pass pass) {
+        if (budgetNanos <= 0) return new Outcome(0, false);
         long start = clock.getAsLong();
-        int passes = untilStable(pass, clock, jit, Math.min(perKeyNanos, budgetNanos));
+        Outcome o = settle(pass, clock, jit, Math.min(perKeyNanos, budgetNanos));
         budgetNanos -= clock.getAsLong() - start;
-        return passes;
+        return o;
     }
 
     /** {@link #untilStable(Pass, LongSupplier, LongSupplier, long)} without a JIT signal: the figures alone decide. */
@@ -506,6 +518,11 @@ public final class Settle {
      * still ({@link #untilJitQuiet}) before the next one: one read per pass while it is quiet.
      */
     static int untilStable(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
+        return settle(pass, clock, jit, capNanos).passes();
+    }
+
+    /** {@link #untilStable(Pass, LongSupplier, LongSupplier, long)}, saying whether the loop ended stable. */
+    static Outcome settle(Pass pass, LongSupplier clock, LongSupplier jit, long capNanos) {
         double[] prev = pass.run();
         // Read before the cap's clock starts: the JVM's first read starts its platform MBean server
         // (0.25-0.45 s once per JVM on a loaded machine: measured), which is no part of settling.
@@ -520,12 +537,12 @@ public final class Settle {
             boolean jitMoved = jitAfter != jitBefore, stable = !jitMoved;
             for (int i = 0; i < t.length; i++) stable &= t[i] < TOLERANCE * prev[i] && t[i] > prev[i] / TOLERANCE;
             stableInARow = stable ? stableInARow + 1 : 0;
-            if (stableInARow == STABLE_IN_A_ROW) break;
+            if (stableInARow == STABLE_IN_A_ROW) return new Outcome(passes, true);
             prev = t;
             // the JIT moved: wait for it to hold still rather than run passes that cannot count
             jitBefore = jitMoved ? untilJitQuiet(jitAfter, clock, jit, start, capNanos) : jitAfter;
         }
-        return passes;
+        return new Outcome(passes, false);
     }
 
     /** Pause between two reads of the JIT signal while it moves ({@link #untilJitQuiet}). */

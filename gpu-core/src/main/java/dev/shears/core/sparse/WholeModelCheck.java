@@ -83,8 +83,8 @@ public record WholeModelCheck(double denseMs, double plannedMs, boolean kept) {
      * are stable ({@link Settle#untilStable(Settle.Pass)}): best-of-rounds forgives one cold round,
      * not a whole check taken before the clocks, caches and JIT have settled, as the first
      * forwards of a freshly planned model are. The last settling passes (up to {@code rounds},
-     * never the first, cold one) count as rounds ({@link Settle#untilStableTimed}): a settle
-     * that ended stable leaves no round to time (a pruned LeNet-5's check at batch 256 cost
+     * never the first, cold one) count as rounds ({@link Settle#untilStableTimed}; only the last
+     * one when the loop stopped at its cap unstable): a settle that ended stable leaves no round to time (a pruned LeNet-5's check at batch 256 cost
      * 0.2-0.6 s a round on the shared 2-core machine, two rounds more after settling).
      *
      * <p>{@code planned} null: the planned forward runs the dense model's own products (every layer

@@ -248,6 +248,21 @@ class SettleTest {
         assertEquals(null, new Settle(() -> 0L, 1_000, 0).untilStableTimed(() -> new double[]{1}, 3), "a spent budget: nothing ran");
     }
 
+    /**
+     * A loop that stops at its cap unstable gives its last pass only: its earlier passes may have run while the JIT
+     * compiled the timed code, and counting them as rounds made the whole-model check a best-of over noise.
+     */
+    @Test void untilStableTimedCappedUnstableGivesTheLastPassOnly() {
+        AtomicInteger calls = new AtomicInteger();
+        AtomicLong now = new AtomicLong();
+        // never within a quarter of the pass before: 40, 20, 40, 20, ... until the cap
+        Settle.Pass flipping = () -> new double[]{calls.getAndIncrement() % 2 == 0 ? 40 : 20};
+        double[][] got = new Settle(() -> now.addAndGet(100), 1_000, Long.MAX_VALUE).untilStableTimed(flipping, 3);
+        assertTrue(calls.get() >= 4, "the cap left room for several passes: " + calls.get());
+        assertEquals(1, got.length, "only the last pass counts");
+        assertEquals((calls.get() - 1) % 2 == 0 ? 40.0 : 20.0, got[0][0], "and it is the last one");
+    }
+
     @Test void stopsAtItsTimeLimit() {
         AtomicLong now = new AtomicLong();
         AtomicInteger calls = new AtomicInteger();
