@@ -1,7 +1,6 @@
 package dev.shears.core.nn.layers;
 
 import dev.shears.core.backend.Backend;
-import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
@@ -14,38 +13,23 @@ import java.util.List;
  * keepDims (ONNX GlobalMaxPool). It is max pooling with one window covering the whole plane, run
  * by the backend's max-pool forward and backward (the gradient goes to the arg-max).
  */
-public final class GlobalMaxPool2D extends PlaneSweepLayer {
-    private final boolean keepDims;
+public final class GlobalMaxPool2D extends GlobalPool2D {
     /** INT32 arg-max of each output within its input plane, [N, C] (or [N, C, 1, 1] with keepDims) */
     private Tensor argmax;
 
     public GlobalMaxPool2D(String name, boolean keepDims) {
-        super(name);
-        this.keepDims = keepDims;
+        super(name, keepDims);
     }
-
-    public boolean keepDims() { return keepDims; }
 
     @Override public String type() { return "GlobalMaxPool2D"; }
-
-    @Override public Shape outputShape(List<Shape> in) {
-        Shape s = Layers.image(in);
-        return keepDims ? Shape.of(s.dim(0), 1, 1) : Shape.of(s.dim(0));
-    }
-
-    /** one window covering the whole plane */
-    @Override ConvGeometry sweep(int c, int h, int w) {
-        return new ConvGeometry(c, h, w, h, w, 1, 1, 0, 0, 0, 0, 1, 1, false);
-    }
 
     @Override public Tensor forward(ExecContext ctx, List<Tensor> inputs) {
         Backend b = ctx.backend();
         Tensor x = beginForward(inputs);
-        int n = inShape.dim(0), c = inShape.dim(1);
-        Shape out = keepDims ? Shape.of(n, c, 1, 1) : Shape.of(n, c);
+        Shape out = batchOutputShape();
         y = Layers.ensure(b, y, out);
         argmax = Layers.ensure(b, argmax, out, DType.INT32);
-        b.maxPool(x, y, argmax, geometry, n);
+        b.maxPool(x, y, argmax, geometry, inShape.dim(0));
         return y;
     }
 

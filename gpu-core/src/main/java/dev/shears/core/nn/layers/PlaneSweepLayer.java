@@ -13,7 +13,7 @@ import java.util.List;
  * NCHW input: the pooling layers and zero padding. It keeps what forward and backward share: the
  * last input's shape, the geometry for it, and the output and input-gradient buffers.
  */
-abstract sealed class PlaneSweepLayer extends Layer permits Pool2D, GlobalAvgPool2D, GlobalMaxPool2D, ZeroPad2D {
+abstract sealed class PlaneSweepLayer extends Layer permits Pool2D, GlobalPool2D, ZeroPad2D {
     /** the last input's shape, [N, C, H, W] */
     Shape inShape;
     /** the window sweep over one plane of the last input */
