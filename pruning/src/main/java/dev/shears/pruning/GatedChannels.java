@@ -90,13 +90,9 @@ public final class GatedChannels {
      * @throws RecipeException when {@code ps} holds gated kernels only, naming them
      */
     public static List<Parameter> without(Model model, List<Parameter> ps, String where) {
-        Set<String> gated = of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !gated.contains(p.name())).toList();
-        if (kept.isEmpty())
-            throw new RecipeException(where + " selects only kernels " + ps.stream().map(Parameter::name).toList()
-                    + " whose channels a squeeze-and-excitation gate multiplies, which channel pruning leaves out (" + REASON
-                    + "); select other layers, or prune these unstructured");
-        return kept;
+        return ChannelLeftOut.less(ps, of(model), names -> where + " selects only kernels " + names
+                + " whose channels a squeeze-and-excitation gate multiplies, which channel pruning leaves out (" + REASON
+                + "); select other layers, or prune these unstructured");
     }
 
     private static boolean channelWise(Layer l) {
