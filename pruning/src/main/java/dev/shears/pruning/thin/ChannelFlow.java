@@ -195,7 +195,7 @@ final class ChannelFlow {
      * input's. (With a multiplier above 1 several outputs share an input: thinning keeps those whole.)
      */
     static boolean isDepthwise(Conv2D c) {
-        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() == c.inChannels();
+        return c.depthwise() && c.outChannels() == c.inChannels();
     }
 
     private void fill(String tensor, int channels, int atom, float value) {
