@@ -7,6 +7,8 @@ import dev.shears.pruning.recipe.RecipeException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * What channel pruning leaves out of a selection of kernels, and by which rule: the output layers'
@@ -50,6 +52,19 @@ public record ChannelLeftOut(List<Parameter> kept, Map<Parameter, Rule> leftOut)
             if (!kept.contains(p))
                 leftOut.put(p, !notOutput.contains(p) ? Rule.OUTPUT : !notGrouped.contains(p) ? Rule.GROUPED : Rule.GATED);
         return new ChannelLeftOut(kept, leftOut);
+    }
+
+    /**
+     * {@code ps} less the parameters named in {@code drop}, in order: the shared part of each rule's
+     * {@code without}.
+     *
+     * @param message the error, given the names of {@code ps}
+     * @throws RecipeException with {@code message} when nothing is left
+     */
+    static List<Parameter> less(List<Parameter> ps, Set<String> drop, Function<List<String>, String> message) {
+        List<Parameter> kept = ps.stream().filter(p -> !drop.contains(p.name())).toList();
+        if (kept.isEmpty()) throw new RecipeException(message.apply(ps.stream().map(Parameter::name).toList()));
+        return kept;
     }
 
     /** The names of the kernels {@code rule} leaves out, in the selection's order. */

@@ -3,21 +3,11 @@ package dev.shears.pruning;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
-import dev.shears.core.nn.layers.ActivationLayer;
 import dev.shears.core.nn.layers.Add;
-import dev.shears.core.nn.layers.AvgPool2D;
-import dev.shears.core.nn.layers.BatchNorm;
 import dev.shears.core.nn.layers.Concat;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
-import dev.shears.core.nn.layers.Dropout;
-import dev.shears.core.nn.layers.GlobalAvgPool2D;
-import dev.shears.core.nn.layers.GlobalMaxPool2D;
-import dev.shears.core.nn.layers.Identity;
-import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
-import dev.shears.core.nn.layers.PReLU;
-import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.pruning.recipe.RecipeException;
 
 import java.util.ArrayList;
@@ -64,8 +54,7 @@ public final class GatedChannels {
             } else if (l instanceof Conv2D c && c.groups() == 1) {
                 g = fresh(parent);
                 kernelOf.put(g, c.kernel().name());
-            } else if (l instanceof Conv2D c && c.groups() == c.inChannels() && c.outChannels() == c.inChannels()
-                    || channelWise(l)) {
+            } else if (ChannelWise.is(l)) {
                 g = group.get(n.inputs().getFirst());
             } else if (l instanceof Add || l instanceof Multiply || l instanceof Concat k && k.axis() == 0) {
                 g = group.get(n.inputs().getFirst());
@@ -90,19 +79,9 @@ public final class GatedChannels {
      * @throws RecipeException when {@code ps} holds gated kernels only, naming them
      */
     public static List<Parameter> without(Model model, List<Parameter> ps, String where) {
-        Set<String> gated = of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !gated.contains(p.name())).toList();
-        if (kept.isEmpty())
-            throw new RecipeException(where + " selects only kernels " + ps.stream().map(Parameter::name).toList()
-                    + " whose channels a squeeze-and-excitation gate multiplies, which channel pruning leaves out (" + REASON
-                    + "); select other layers, or prune these unstructured");
-        return kept;
-    }
-
-    private static boolean channelWise(Layer l) {
-        return l instanceof ActivationLayer || l instanceof BatchNorm || l instanceof PReLU || l instanceof Dropout
-                || l instanceof Identity || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof ZeroPad2D
-                || l instanceof GlobalAvgPool2D || l instanceof GlobalMaxPool2D;
+        return ChannelLeftOut.less(ps, of(model), names -> where + " selects only kernels " + names
+                + " whose channels a squeeze-and-excitation gate multiplies, which channel pruning leaves out (" + REASON
+                + "); select other layers, or prune these unstructured");
     }
 
     private static boolean broadcasts(Model model, Model.Node n) {

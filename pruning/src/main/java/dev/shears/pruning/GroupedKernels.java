@@ -39,11 +39,7 @@ public final class GroupedKernels {
      * @throws RecipeException when {@code ps} holds grouped kernels only, naming them
      */
     public static List<Parameter> without(Model model, List<Parameter> ps, String where) {
-        Set<String> grouped = of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !grouped.contains(p.name())).toList();
-        if (kept.isEmpty())
-            throw new RecipeException(where + " selects only kernels of grouped (depthwise) convolutions " + ps.stream().map(Parameter::name).toList()
-                    + ", which channel pruning leaves out (" + REASON + "); select the convolutions before them");
-        return kept;
+        return ChannelLeftOut.less(ps, of(model), names -> where + " selects only kernels of grouped (depthwise) convolutions "
+                + names + ", which channel pruning leaves out (" + REASON + "); select the convolutions before them");
     }
 }

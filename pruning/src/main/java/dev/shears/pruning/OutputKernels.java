@@ -48,11 +48,7 @@ public final class OutputKernels {
      * @throws RecipeException when {@code ps} holds output kernels only, naming them
      */
     public static List<Parameter> without(Model model, List<Parameter> ps, String where) {
-        Set<String> outputs = of(model);
-        List<Parameter> kept = ps.stream().filter(p -> !outputs.contains(p.name())).toList();
-        if (kept.isEmpty())
-            throw new RecipeException(where + " selects only the output layer's kernel " + ps.stream().map(Parameter::name).toList()
-                    + ", whose channels are the model's outputs and are never removed; select hidden layers");
-        return kept;
+        return ChannelLeftOut.less(ps, of(model), names -> where + " selects only the output layer's kernel " + names
+                + ", whose channels are the model's outputs and are never removed; select hidden layers");
     }
 }

@@ -5,27 +5,18 @@ import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
-import dev.shears.core.nn.layers.ActivationLayer;
 import dev.shears.core.nn.layers.Add;
-import dev.shears.core.nn.layers.AvgPool2D;
-import dev.shears.core.nn.layers.BatchNorm;
 import dev.shears.core.nn.layers.Concat;
 import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Dense;
-import dev.shears.core.nn.layers.Dropout;
 import dev.shears.core.nn.layers.Flatten;
 import dev.shears.core.nn.layers.Reshape;
-import dev.shears.core.nn.layers.GlobalAvgPool2D;
-import dev.shears.core.nn.layers.GlobalMaxPool2D;
-import dev.shears.core.nn.layers.Identity;
-import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
-import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
-import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.ChannelLayout;
+import dev.shears.pruning.ChannelWise;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -158,17 +149,7 @@ final class ChannelFlow {
             switch (l) {
                 case Dense d -> producer(name, d.kernel(), d.bias());
                 case Conv2D c when c.groups() == 1 -> producer(name, c.kernel(), c.bias());
-                case Conv2D c when isDepthwise(c) -> channelWise(n);
-                case ActivationLayer a -> channelWise(n);
-                case BatchNorm bn -> channelWise(n);
-                case PReLU p -> channelWise(n);
-                case Dropout d -> channelWise(n);
-                case Identity i -> channelWise(n);
-                case MaxPool2D p -> channelWise(n);
-                case AvgPool2D p -> channelWise(n);
-                case ZeroPad2D z -> channelWise(n);
-                case GlobalAvgPool2D g -> channelWise(n);
-                case GlobalMaxPool2D g -> channelWise(n);
+                case Layer cw when ChannelWise.is(cw) -> channelWise(n);
                 case Permute pm when onlyFlattenReads(name) -> permuteForFlatten(n, pm);
                 case Flatten fl -> flatten(n);
                 // a Reshape to one dimension is a Flatten (row-major): ResNet-50 from ONNX (caffe2) ends
@@ -187,15 +168,6 @@ final class ChannelFlow {
         }
         keep(model.outputName(), "it reaches the model output '" + model.outputName() + "'");
         foldChecks();
-    }
-
-    /**
-     * A depthwise convolution whose output channel c reads input channel c only (one group per
-     * channel, depth multiplier 1): a channel-wise layer, whose channels come and go with its
-     * input's. (With a multiplier above 1 several outputs share an input: thinning keeps those whole.)
-     */
-    static boolean isDepthwise(Conv2D c) {
-        return c.groups() > 1 && c.groups() == c.inChannels() && c.outChannels() == c.inChannels();
     }
 
     private void fill(String tensor, int channels, int atom, float value) {

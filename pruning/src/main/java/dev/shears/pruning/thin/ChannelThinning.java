@@ -6,6 +6,7 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.core.nn.layers.*;
 import dev.shears.core.tensor.Shape;
+import dev.shears.pruning.ChannelWise;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,7 +52,7 @@ public final class ChannelThinning {
                 }
                 case Conv2D c -> {
                     if (c.groups() == 1) report(flow, n.name(), keep.get(n.name()), removed, warnings);
-                    else if (ChannelFlow.isDepthwise(c) && count(inKeep) < inKeep.length)
+                    else if (ChannelWise.depthwise(c) && count(inKeep) < inKeep.length)
                         removed.put(n.name(), inKeep.length - count(inKeep)); // they left with the producer's channels
                     yield conv(c, inKeep, keep.get(n.name()), flow.consts.get(n.inputs().getFirst()), flow.host, values);
                 }
@@ -129,7 +130,7 @@ public final class ChannelThinning {
                                Map<String, float[]> host, Map<Parameter, float[]> values) {
         int out = c.outChannels(), inG = c.inChannels() / c.groups(), taps = c.kernelH() * c.kernelW();
         float[] w = host.get(c.kernel().name());
-        if (ChannelFlow.isDepthwise(c)) {
+        if (ChannelWise.depthwise(c)) {
             // channel-wise (ChannelFlow): output channel o is input channel o's filter, so both keep masks are the input's
             int kept = count(inKeep);
             Conv2D t = new Conv2D(c.name(), kept, kept, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
