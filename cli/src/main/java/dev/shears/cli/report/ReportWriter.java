@@ -94,7 +94,7 @@ public final class ReportWriter {
     }
 
     /** "3 Dress" (index and name), or "class 3" where the model has no names. */
-    private static String classLabel(RunReport.ClassRow c) { return c.name() != null ? c.index() + " " + c.name() : "class " + c.index(); }
+    private static String classLabel(RunReport.ClassRow c) { return c.name() != null ? c.index() + " " + c.name() : ClassLabels.unnamed(c.index()); }
 
     private static String fraction(RunReport.ClassFigures f) { return f == null ? "n/a" : f.correct() + " / " + f.total(); }
 
