@@ -2,6 +2,7 @@ package dev.shears.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.cli.report.ClassLabels;
 import dev.shears.cli.report.ReportWriter;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.nn.ClassCounts;
@@ -35,7 +36,7 @@ final class ClassAccuracy {
     record Row(int index, String name, long correct, long total) {
         double accuracy() { return total == 0 ? 0 : (double) correct / total; }
 
-        String label() { return name != null ? name : "class " + index; }
+        String label() { return ClassLabels.label(index, name); }
     }
 
     /** The classes the data holds samples of, by index, named from {@code names} (the model's; empty for none). */

@@ -1,5 +1,6 @@
 package dev.shears.cli;
 
+import dev.shears.cli.report.ClassLabels;
 import dev.shears.cli.report.RunReport;
 import dev.shears.core.nn.ClassCounts;
 
@@ -107,5 +108,5 @@ final class ClassChange {
     }
 
     /** The class's name, or "class 3" where the model has none. */
-    static String label(RunReport.ClassRow r) { return r.name() != null ? r.name() : "class " + r.index(); }
+    static String label(RunReport.ClassRow r) { return ClassLabels.label(r.index(), r.name()); }
 }

@@ -1,5 +1,6 @@
 package dev.shears.cli;
 
+import dev.shears.cli.report.ClassLabels;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.data.Split;
 import dev.shears.core.nn.Model;
@@ -86,15 +87,9 @@ final class ClassNames {
                     + " output only if the model was trained on the same class folders (a subset of its classes is scored against the wrong outputs)");
     }
 
-    /** Most names {@link #indexed} lists. */
-    static final int INDEXED = 100;
-
-    /** The names with their output indices, "0 Ankle boot, 1 Bag, ..." ({@value #INDEXED} at most, then how many in all). */
+    /** The names with their output indices, "0 Ankle boot, 1 Bag, ..." ({@value ClassLabels#INDEXED} at most, then how many in all). */
     static String indexed(List<String> names) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < Math.min(INDEXED, names.size()); i++) out.add(i + " " + names.get(i));
-        if (names.size() > INDEXED) out.add("... (" + names.size() + " in all; --json lists them)");
-        return String.join(", ", out);
+        return ClassLabels.indexed(names, "(" + names.size() + " in all; --json lists them)");
     }
 
     /** Names in quotes, 12 at most: "Bag", "Coat", ... */

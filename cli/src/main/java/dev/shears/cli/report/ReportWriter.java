@@ -38,16 +38,14 @@ public final class ReportWriter {
     }
 
     /** Most classes the report page lists by name; report.json keeps them all. */
-    static final int CLASSES_SHOWN = 100;
+    static final int CLASSES_SHOWN = ClassLabels.INDEXED;
 
     /**
      * What each output means, "10: 0 Ankle boot, 1 Bag, ..." (the first {@link #CLASSES_SHOWN}), and where the accuracy of
      * each is: the section below when the run counted it, else {@code shears eval}, which prints it per class.
      */
     static String classList(List<String> names, boolean perClassBelow) {
-        List<String> shown = new ArrayList<>();
-        for (int i = 0; i < Math.min(CLASSES_SHOWN, names.size()); i++) shown.add(i + " " + names.get(i));
-        return names.size() + ": " + String.join(", ", shown) + (names.size() > CLASSES_SHOWN ? ", ... (report.json lists all)" : "")
+        return names.size() + ": " + ClassLabels.indexed(names, "(report.json lists all)")
                 + (perClassBelow ? " (accuracy per class: below)" : " (accuracy per class: shears eval --model MODEL --data DATA)");
     }
 
@@ -96,7 +94,7 @@ public final class ReportWriter {
     }
 
     /** "3 Dress" (index and name), or "class 3" where the model has no names. */
-    private static String classLabel(RunReport.ClassRow c) { return c.name() != null ? c.index() + " " + c.name() : "class " + c.index(); }
+    private static String classLabel(RunReport.ClassRow c) { return c.name() != null ? c.index() + " " + c.name() : ClassLabels.unnamed(c.index()); }
 
     private static String fraction(RunReport.ClassFigures f) { return f == null ? "n/a" : f.correct() + " / " + f.total(); }
 
