@@ -117,7 +117,7 @@ final class PredictCommand implements Callable<Integer> {
                 for (int c = 0; c < classes; c++) sum += Math.exp(out[at + c] - out[at + top]);
                 p = 1 / sum;
             }
-            String label = top < names.size() ? names.get(top) : "class " + top;
+            String label = top < names.size() ? names.get(top) : dev.shears.cli.report.ClassLabels.unnamed(top);
             stdout.printf(Locale.ROOT, "%s: %s (%.3f)%n", files.get(i), label, p);
         }
         stdout.flush();
