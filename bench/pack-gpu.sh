@@ -75,6 +75,15 @@ if [[ -d .device/classes/gpu-core-main/$data ]]; then
   rm -rf ".device/classes/gpu-core-main/$data"
   ln -sfn ../../gpu-core/src/main/resources .device/classes/gpu-core-resources
 fi
+# Each module's main classes travel as one jar (measured on 2026-11-22: 5.3 MB of class folders, 2.0 MB as
+# jars). Main code reads its resources only as streams (getResourceAsStream: the kernel fatbin, the recipes,
+# the bundled data set), which work from a jar; env.sh's $CP lists whatever is in .device/classes. The *-test
+# folders stay folders: device_tests scans them for tests, and tests open resources as files
+# (Path.of(getResource(..).toURI())), which a jar cannot give.
+for d in .device/classes/*-main; do
+  [[ -d $d ]] || continue
+  "$SHEARS_JDK/bin/jar" --create --file "$d.jar" -C "$d" . && rm -rf "$d"
+done
 # The device tool's 64 MiB hold the whole working tree that travels: the tracked files, the untracked ones
 # git does not ignore, and .device (du -b also counts its folders' entries: a slight overestimate).
 limit=$(( 64 * 1048576 ))
