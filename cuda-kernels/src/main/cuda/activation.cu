@@ -2,9 +2,10 @@
 // CPU twins: CpuBackend.activation, activationBackward, prelu, preluBackward.
 // The activation code is the ordinal of dev.shears.core.backend.Activation:
 //   0 LINEAR, 1 RELU, 2 LEAKY_RELU, 3 SIGMOID, 4 TANH, 5 ELU, 6 SELU, 7 SOFTPLUS, 8 SOFTSIGN,
-//   9 HARD_SIGMOID, 10 RELU_CAPPED (alpha is the cap), 11 HARD_SWISH, 12 SWISH.
-// At a kink the gradient is the flat side's, as in the CPU twin: RELU_CAPPED 0 at 0 and at the cap,
-// HARD_SWISH 0 at -3 and 1 at 3.
+//   9 HARD_SIGMOID (alpha is the slope, beta the offset), 10 RELU_CAPPED (alpha is the cap), 11 HARD_SWISH,
+//   12 SWISH. beta is read by HARD_SIGMOID only.
+// At a kink the gradient is the flat side's, as in the CPU twin: HARD_SIGMOID 0 at (0-beta)/alpha and
+// (1-beta)/alpha, RELU_CAPPED 0 at 0 and at the cap, HARD_SWISH 0 at -3 and 1 at 3.
 #include "common.cuh"
 
 #define SELU_ALPHA 1.6732632423543772f
@@ -17,7 +18,7 @@ __device__ __forceinline__ float softplus_f(float x) {
     return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
 }
 
-__device__ __forceinline__ float activate(int f, float alpha, float x) {
+__device__ __forceinline__ float activate(int f, float alpha, float beta, float x) {
     switch (f) {
         case 0: return x;
         case 1: return isnan(x) ? x : fmaxf(x, 0.0f);  // Java's Math.max(x, 0f): NaN stays NaN
@@ -28,7 +29,7 @@ __device__ __forceinline__ float activate(int f, float alpha, float x) {
         case 6: return SELU_SCALE * (x > 0.0f ? x : SELU_ALPHA * expm1f(x));
         case 7: return softplus_f(x);
         case 8: return x / (1.0f + fabsf(x));
-        case 9: return fminf(fmaxf(0.2f * x + 0.5f, 0.0f), 1.0f);
+        case 9: { float z = alpha * x + beta; return isnan(z) ? z : fminf(fmaxf(z, 0.0f), 1.0f); }  // NaN stays NaN, as Math.min/max
         case 10: return isnan(x) ? x : fminf(fmaxf(x, 0.0f), alpha);  // NaN stays NaN, as Math.min/max
         case 11: return x <= -3.0f ? 0.0f : x >= 3.0f ? x : x * (x + 3.0f) / 6.0f;
         case 12: return x * sigmoid_f(x);
@@ -37,7 +38,7 @@ __device__ __forceinline__ float activate(int f, float alpha, float x) {
 }
 
 // dy * f'(x), using y = f(x) where that is cheaper
-__device__ __forceinline__ float activate_grad(int f, float alpha, float x, float y, float dy) {
+__device__ __forceinline__ float activate_grad(int f, float alpha, float beta, float x, float y, float dy) {
     switch (f) {
         case 0: return dy;
         case 1: return x > 0.0f ? dy : 0.0f;
@@ -48,7 +49,12 @@ __device__ __forceinline__ float activate_grad(int f, float alpha, float x, floa
         case 6: return x > 0.0f ? dy * SELU_SCALE : dy * (y + SELU_SCALE * SELU_ALPHA);
         case 7: return dy * sigmoid_f(x);
         case 8: { float d = 1.0f + fabsf(x); return dy / (d * d); }
-        case 9: return (x > -2.5f && x < 2.5f) ? 0.2f * dy : 0.0f;
+        case 9: {  // inside the kinks, in either order (a negative slope); IEEE division, as the CPU twin
+            float k0 = (0.0f - beta) / alpha, k1 = (1.0f - beta) / alpha;
+            float lo = fminf(k0, k1), hi = fmaxf(k0, k1);
+            if (k0 != k0 || k1 != k1) return 0.0f;  // 0/0 (slope 0, offset 0 or 1): no inside, as Math.min/max's NaN
+            return (x > lo && x < hi) ? alpha * dy : 0.0f;
+        }
         case 10: return (x > 0.0f && x < alpha) ? dy : 0.0f;
         case 11: return x <= -3.0f ? 0.0f : x >= 3.0f ? dy : dy * (2.0f * x + 3.0f) / 6.0f;
         case 12: { float s = sigmoid_f(x); return dy * (s + y * (1.0f - s)); }  // s + x s (1-s)
@@ -57,14 +63,14 @@ __device__ __forceinline__ float activate_grad(int f, float alpha, float x, floa
 }
 
 // y = f(x); y may alias x.
-extern "C" __global__ void shears_activation(int f, float alpha, const float* x, float* y, i64 n) {
-    GRID_STRIDE(i, n) y[i] = activate(f, alpha, x[i]);
+extern "C" __global__ void shears_activation(int f, float alpha, float beta, const float* x, float* y, i64 n) {
+    GRID_STRIDE(i, n) y[i] = activate(f, alpha, beta, x[i]);
 }
 
 // dx = dy * f'(x); dx may alias dy.
-extern "C" __global__ void shears_activation_backward(int f, float alpha, const float* x, const float* y,
+extern "C" __global__ void shears_activation_backward(int f, float alpha, float beta, const float* x, const float* y,
                                                       const float* dy, float* dx, i64 n) {
-    GRID_STRIDE(i, n) dx[i] = activate_grad(f, alpha, x[i], y[i], dy[i]);
+    GRID_STRIDE(i, n) dx[i] = activate_grad(f, alpha, beta, x[i], y[i], dy[i]);
 }
 
 // PReLU over [outer, channels, inner]: y = x > 0 ? x : slope[c] * x

@@ -3,7 +3,8 @@ package dev.shears.kernels;
 /**
  * Activations forward and backward, and PReLU (activation.cu). {@code code} is the ordinal of
  * {@code dev.shears.core.backend.Activation} (LINEAR 0 ... HARD_SIGMOID 9, RELU_CAPPED 10, HARD_SWISH 11, SWISH 12); for
- * RELU_CAPPED {@code alpha} is the cap.
+ * RELU_CAPPED {@code alpha} is the cap, for HARD_SIGMOID {@code alpha} the slope and {@code beta} the offset
+ * (the other codes ignore {@code beta}).
  */
 public final class ActivationKernels {
     /** Highest activation code the kernels know. */
@@ -28,17 +29,17 @@ public final class ActivationKernels {
         if (code < 0 || code > MAX_CODE) throw new IllegalArgumentException("activation code " + code + " outside [0, " + MAX_CODE + "]");
     }
 
-    public void forward(int code, float alpha, long x, long y, long n) {
+    public void forward(int code, float alpha, float beta, long x, long y, long n) {
         check(code);
         if (n == 0) return;
-        rt.args().i32(code).f32(alpha).ptr(x).ptr(y).i64(n);
+        rt.args().i32(code).f32(alpha).f32(beta).ptr(x).ptr(y).i64(n);
         rt.launch1d(forward, n);
     }
 
-    public void backward(int code, float alpha, long x, long y, long dy, long dx, long n) {
+    public void backward(int code, float alpha, float beta, long x, long y, long dy, long dx, long n) {
         check(code);
         if (n == 0) return;
-        rt.args().i32(code).f32(alpha).ptr(x).ptr(y).ptr(dy).ptr(dx).i64(n);
+        rt.args().i32(code).f32(alpha).f32(beta).ptr(x).ptr(y).ptr(dy).ptr(dx).i64(n);
         rt.launch1d(backward, n);
     }
 

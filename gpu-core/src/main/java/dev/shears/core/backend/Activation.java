@@ -5,7 +5,8 @@ package dev.shears.core.backend;
  * CUDA kernels' activation code (activation.cu): new values go at the end.
  *
  * <p>At a kink the backward uses the derivative of the flat (saturated) side: ReLU's is 0 at
- * 0, HARD_SIGMOID's 0 at +-2.5, RELU_CAPPED's 0 at 0 and at the cap, HARD_SWISH's 0 at -3 and 1 at 3.
+ * 0, HARD_SIGMOID's 0 at (0-beta)/alpha and (1-beta)/alpha (+-2.5 for Keras 2's 0.2, 0.5),
+ * RELU_CAPPED's 0 at 0 and at the cap, HARD_SWISH's 0 at -3 and 1 at 3.
  */
 public enum Activation {
     /** identity */
@@ -23,7 +24,12 @@ public enum Activation {
     SOFTPLUS,
     /** x / (1+|x|) */
     SOFTSIGN,
-    /** clip(0.2*x+0.5, 0, 1), the Keras definition */
+    /**
+     * clip(alpha*x + beta, 0, 1), slope {@code alpha} and offset {@code beta} being the layer's
+     * parameters: ONNX's HardSigmoid(alpha, beta); Keras 2's hard_sigmoid is slope 0.2, offset 0.5
+     * ({@link #HARD_SIGMOID_SLOPE}, {@link #HARD_SIGMOID_OFFSET}, the defaults), Keras 3's
+     * hard_sigmoid relu6(x+3)/6 and PyTorch's Hardsigmoid are slope 1/6, offset 0.5
+     */
     HARD_SIGMOID,
     /**
      * min(max(x, 0), cap), the cap being the layer's float parameter ({@code alpha}); cap 6 is
@@ -40,4 +46,10 @@ public enum Activation {
 
     public static final float SELU_ALPHA = 1.6732632423543772f;
     public static final float SELU_SCALE = 1.0507009873554805f;
+
+    /** HARD_SIGMOID's default slope and offset: Keras 2's clip(0.2x + 0.5, 0, 1), ONNX HardSigmoid's attribute defaults. */
+    public static final float HARD_SIGMOID_SLOPE = 0.2f, HARD_SIGMOID_OFFSET = 0.5f;
+
+    /** Keras 3's hard_sigmoid relu6(x + 3) / 6 and PyTorch's Hardsigmoid as a HARD_SIGMOID slope (offset 0.5). */
+    public static final float HARD_SIGMOID_SLOPE_SIXTH = 1f / 6;
 }

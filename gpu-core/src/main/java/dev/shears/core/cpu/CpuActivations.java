@@ -13,8 +13,8 @@ import static dev.shears.core.cpu.CpuBackend.S;
 final class CpuActivations {
     private CpuActivations() {}
 
-    /** y = fn(x); y may be x. */
-    static void forward(Activation fn, float alpha, float[] x, float[] y, int n) {
+    /** y = fn(x); y may be x. alpha and beta: {@link dev.shears.core.backend.Backend#activation(Activation, float, float, dev.shears.core.tensor.Tensor, dev.shears.core.tensor.Tensor)}. */
+    static void forward(Activation fn, float alpha, float beta, float[] x, float[] y, int n) {
         switch (fn) {
             case LINEAR -> { if (x != y) System.arraycopy(x, 0, y, 0, n); }
             case RELU -> {
@@ -38,7 +38,8 @@ final class CpuActivations {
                 for (int i = 0; i < n; i++) { float v = x[i]; y[i] = Math.max(v, 0f) + (float) Math.log1p(Math.exp(-Math.abs(v))); }
             }
             case SOFTSIGN -> { for (int i = 0; i < n; i++) { float v = x[i]; y[i] = v / (1 + Math.abs(v)); } }
-            case HARD_SIGMOID -> { for (int i = 0; i < n; i++) y[i] = Math.min(1f, Math.max(0f, 0.2f * x[i] + 0.5f)); }
+            // alpha is the slope, beta the offset; Math.max/min keep NaN
+            case HARD_SIGMOID -> { for (int i = 0; i < n; i++) y[i] = Math.min(1f, Math.max(0f, alpha * x[i] + beta)); }
             // alpha is the cap; Math.max/min keep NaN
             case RELU_CAPPED -> { for (int i = 0; i < n; i++) y[i] = Math.min(Math.max(x[i], 0f), alpha); }
             // x * relu6(x+3)/6: exactly 0 below -3 and exactly x above 3; NaN falls through to the middle
@@ -50,7 +51,7 @@ final class CpuActivations {
     }
 
     /** dx = dy * fn'(x), using y = fn(x) where that is cheaper; dx may be dy. */
-    static void backward(Activation fn, float alpha, float[] x, float[] y, float[] dy, float[] dx, int n) {
+    static void backward(Activation fn, float alpha, float beta, float[] x, float[] y, float[] dy, float[] dx, int n) {
         switch (fn) {
             case LINEAR -> { if (dx != dy) System.arraycopy(dy, 0, dx, 0, n); }
             case RELU -> {
@@ -73,7 +74,13 @@ final class CpuActivations {
             }
             case SOFTPLUS -> { for (int i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]); }
             case SOFTSIGN -> { for (int i = 0; i < n; i++) { float d = 1 + Math.abs(x[i]); dx[i] = dy[i] / (d * d); } }
-            case HARD_SIGMOID -> { for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > -2.5f && v < 2.5f ? 0.2f * dy[i] : 0f; } }
+            // alpha strictly between the kinks, where alpha*x + beta crosses 0 and 1 (+-2.5 for 0.2, 0.5, exactly in
+            // float), the flat side's 0 at and beyond them. Either order (a negative slope); a slope of 0 has no
+            // inside (or alpha*dy = 0 everywhere), so its gradient is 0.
+            case HARD_SIGMOID -> {
+                float k0 = (0f - beta) / alpha, k1 = (1f - beta) / alpha, lo = Math.min(k0, k1), hi = Math.max(k0, k1);
+                for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > lo && v < hi ? alpha * dy[i] : 0f; }
+            }
             // kinks take the flat side's derivative, as ReLU at 0 and HARD_SIGMOID at +-2.5: 0 at 0 and at the cap
             // vectorised as RELU: the scalar loop's branch is a coin toss on a ReLU6's inputs (measured
             // 13 ms for MobileNetV2-mini's 2.4 M-element expansion at batch 128, a tenth of it vectorised)

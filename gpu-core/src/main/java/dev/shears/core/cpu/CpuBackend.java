@@ -259,16 +259,16 @@ public final class CpuBackend implements Backend {
 
     // ================================================================ activations, losses
 
-    @Override public void activation(Activation fn, float alpha, Tensor x, Tensor y) {
+    @Override public void activation(Activation fn, float alpha, float beta, Tensor x, Tensor y) {
         int n = sameSize("activation " + fn, x, y);
-        CpuActivations.forward(fn, alpha, f(x), f(y), n);
+        CpuActivations.forward(fn, alpha, beta, f(x), f(y), n);
     }
 
-    @Override public void activationBackward(Activation fn, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    @Override public void activationBackward(Activation fn, float alpha, float beta, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         int n = sameSize("activationBackward " + fn, x, dy);
         sameSize("activationBackward " + fn, x, dx);
         sameSize("activationBackward " + fn, x, y);
-        CpuActivations.backward(fn, alpha, f(x), f(y), f(dy), f(dx), n);
+        CpuActivations.backward(fn, alpha, beta, f(x), f(y), f(dy), f(dx), n);
     }
 
     @Override public void prelu(Tensor x, Tensor slope, Tensor y, int outer, int channels, int inner) {

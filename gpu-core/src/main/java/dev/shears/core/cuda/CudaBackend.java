@@ -539,18 +539,18 @@ public final class CudaBackend implements Backend {
 
     // ================================================================ activations, losses
 
-    @Override public void activation(Activation fn, float alpha, Tensor x, Tensor y) {
+    @Override public void activation(Activation fn, float alpha, float beta, Tensor x, Tensor y) {
         enter();
         long n = sameSize("activation " + fn, x, y);
-        activations.forward(fn.ordinal(), alpha, f(x, "activation"), f(y, "activation"), n);
+        activations.forward(fn.ordinal(), alpha, beta, f(x, "activation"), f(y, "activation"), n);
     }
 
-    @Override public void activationBackward(Activation fn, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    @Override public void activationBackward(Activation fn, float alpha, float beta, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         enter();
         long n = sameSize("activationBackward " + fn, x, dy);
         sameSize("activationBackward " + fn, x, dx);
         sameSize("activationBackward " + fn, x, y);
-        activations.backward(fn.ordinal(), alpha, f(x, "activationBackward"), f(y, "activationBackward"),
+        activations.backward(fn.ordinal(), alpha, beta, f(x, "activationBackward"), f(y, "activationBackward"),
                 f(dy, "activationBackward"), f(dx, "activationBackward"), n);
     }
 

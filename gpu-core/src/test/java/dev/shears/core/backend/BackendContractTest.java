@@ -358,6 +358,54 @@ public abstract class BackendContractTest {
         assertClose("activationBackward " + f + " in place", ed, be.download(DY), new Tol(2e-6, 1e-4));
     }
 
+    /**
+     * HARD_SIGMOID clip(alpha*x + beta, 0, 1) with its slope and offset: Keras 3's / PyTorch's 1/6,
+     * 0.5 (kinks -3 and 3), kinks at -1 and 3, a negative slope (kinks swapped: 1 and -1), a slope
+     * of 0 (a constant, gradient 0) and an offset outside [0, 1]. The edge values sit on the kinks.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0.16666667, 0.5", "0.25, 0.25", "-0.5, 0.5", "0, 0.3", "0.5, 1.5"})
+    void hardSigmoidWithSlopeAndOffset(float alpha, float beta) {
+        int n = 301;
+        float[] x = rand(n, 81, -5, 5);
+        x[0] = -3f; x[1] = 3f; x[2] = -1f; x[3] = 1f; x[4] = 30f; x[5] = -30f; x[6] = 0f;
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) e[i] = ReferenceOps.activation(Activation.HARD_SIGMOID, alpha, beta, x[i]);
+        Tensor X = up(x, n), Y = be.allocate(Shape.of(n), DType.FLOAT32);
+        be.activation(Activation.HARD_SIGMOID, alpha, beta, X, Y);
+        float[] y = be.download(Y);
+        assertClose("hard sigmoid " + alpha + ", " + beta, e, y, ELEMENTWISE);
+        float[] dy = rand(n, 82);
+        double[] ed = new double[n];
+        for (int i = 0; i < n; i++) ed[i] = dy[i] * ReferenceOps.derivative(Activation.HARD_SIGMOID, alpha, beta, x[i]);
+        Tensor DX = be.allocate(Shape.of(n), DType.FLOAT32);
+        be.activationBackward(Activation.HARD_SIGMOID, alpha, beta, up(x, n), up(y, n), up(dy, n), DX);
+        assertClose("hard sigmoid backward " + alpha + ", " + beta, ed, be.download(DX), ELEMENTWISE);
+    }
+
+    /** The four-argument form's HARD_SIGMOID is exactly the five-argument one at 0.2, 0.5, whatever alpha it is given. */
+    @Test
+    void hardSigmoidWithoutParametersIsKeras2sBitForBit() {
+        int n = 263;
+        float[] x = rand(n, 83, -4, 4), dy = rand(n, 84);
+        x[0] = -2.5f; x[1] = 2.5f;
+        Tensor y4 = be.allocate(Shape.of(n), DType.FLOAT32), y5 = be.allocate(Shape.of(n), DType.FLOAT32);
+        be.activation(Activation.HARD_SIGMOID, 0f, up(x, n), y4);
+        be.activation(Activation.HARD_SIGMOID, 0.2f, 0.5f, up(x, n), y5);
+        assertArrayEquals(be.download(y5), be.download(y4));
+        float[] expect = new float[n];
+        for (int i = 0; i < n; i++) expect[i] = Math.min(1f, Math.max(0f, 0.2f * x[i] + 0.5f)); // the float expression of before
+        assertArrayEquals(expect, be.download(y4));
+        Tensor d4 = be.allocate(Shape.of(n), DType.FLOAT32), d5 = be.allocate(Shape.of(n), DType.FLOAT32);
+        be.activationBackward(Activation.HARD_SIGMOID, 0f, up(x, n), y4, up(dy, n), d4);
+        be.activationBackward(Activation.HARD_SIGMOID, 0.2f, 0.5f, up(x, n), y5, up(dy, n), d5);
+        float[] d = be.download(d4);
+        assertArrayEquals(be.download(d5), d);
+        for (int i = 0; i < n; i++) assertEquals(x[i] > -2.5f && x[i] < 2.5f ? 0.2f * dy[i] : 0f, d[i], "x = " + x[i]);
+        assertEquals(0f, d[0]);
+        assertEquals(0f, d[1]);
+    }
+
     @Test
     void preluForwardAndBackward() {
         int o = 3, c = 4, in = 5, n = o * c * in;

@@ -28,7 +28,13 @@ public final class ReferenceOps {
         return out;
     }
 
+    /** f(x) with no offset; HARD_SIGMOID is Keras 2's (slope 0.2, offset 0.5), as Backend's four-argument activation. */
     public static double activation(Activation f, double alpha, double x) {
+        return f == Activation.HARD_SIGMOID ? activation(f, 0.2, 0.5, x) : activation(f, alpha, 0, x);
+    }
+
+    /** f(x); beta is the HARD_SIGMOID offset, alpha its slope. */
+    public static double activation(Activation f, double alpha, double beta, double x) {
         return switch (f) {
             case LINEAR -> x;
             case RELU -> Math.max(x, 0);
@@ -39,15 +45,20 @@ public final class ReferenceOps {
             case SELU -> (double) Activation.SELU_SCALE * (x > 0 ? x : (double) Activation.SELU_ALPHA * (Math.exp(x) - 1));
             case SOFTPLUS -> Math.log1p(Math.exp(x));
             case SOFTSIGN -> x / (1 + Math.abs(x));
-            case HARD_SIGMOID -> Math.min(1, Math.max(0, 0.2 * x + 0.5));
+            case HARD_SIGMOID -> Math.min(1, Math.max(0, alpha * x + beta));
             case RELU_CAPPED -> Math.min(Math.max(x, 0), alpha);
             case HARD_SWISH -> x * Math.min(Math.max(x + 3, 0), 6) / 6;
             case SWISH -> x / (1 + Math.exp(-x));
         };
     }
 
-    /** f'(x), from x alone. */
+    /** f'(x), from x alone; HARD_SIGMOID is Keras 2's (slope 0.2, offset 0.5). */
     public static double derivative(Activation f, double alpha, double x) {
+        return f == Activation.HARD_SIGMOID ? derivative(f, 0.2, 0.5, x) : derivative(f, alpha, 0, x);
+    }
+
+    /** f'(x), from x alone; beta is the HARD_SIGMOID offset, alpha its slope. */
+    public static double derivative(Activation f, double alpha, double beta, double x) {
         return switch (f) {
             case LINEAR -> 1;
             case RELU -> x > 0 ? 1 : 0;
@@ -58,7 +69,8 @@ public final class ReferenceOps {
             case SELU -> (double) Activation.SELU_SCALE * (x > 0 ? 1 : (double) Activation.SELU_ALPHA * Math.exp(x));
             case SOFTPLUS -> 1 / (1 + Math.exp(-x));
             case SOFTSIGN -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x)));
-            case HARD_SIGMOID -> x > -2.5 && x < 2.5 ? 0.2 : 0;
+            // the slope strictly inside (0, 1), the flat side's 0 at the kinks (where alpha*x + beta is 0 or 1)
+            case HARD_SIGMOID -> { double z = alpha * x + beta; yield z > 0 && z < 1 ? alpha : 0; }
             // kinks: the flat side's derivative (Activation's Javadoc)
             case RELU_CAPPED -> x > 0 && x < alpha ? 1 : 0;
             case HARD_SWISH -> x <= -3 ? 0 : x >= 3 ? 1 : (2 * x + 3) / 6;

@@ -69,6 +69,27 @@ class TrainingOpsParityIT extends GpuParityFixture {
         }
     }
 
+    /** HARD_SIGMOID's slope and offset reach the kernel: Keras 3's 1/6, 0.5 (kinks +-3), a negative slope, an offset above 1. */
+    @Test
+    void hardSigmoidWithSlopeAndOffset() {
+        int n = 100_003;
+        float[] x = Parity.uniform(n, 11, -6, 6), dy = Parity.uniform(n, 12, -1, 1);
+        x[0] = -3f; x[1] = 3f; x[2] = -0.75f; x[3] = 1.75f; // on the kinks of the first two
+        float[][] params = {{1f / 6, 0.5f}, {-0.4f, 0.3f}, {0.5f, 1.5f}};
+        for (float[] ab : params) {
+            Pair px = up(x, n), pdy = up(dy, n), py = zeros(DType.FLOAT32, n), pdx = zeros(DType.FLOAT32, n);
+            for (Backend b : new Backend[] {cpu, gpu}) {
+                boolean isCpu = b == cpu;
+                b.activation(Activation.HARD_SIGMOID, ab[0], ab[1], isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g());
+                b.activationBackward(Activation.HARD_SIGMOID, ab[0], ab[1], isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g(),
+                        isCpu ? pdy.c() : pdy.g(), isCpu ? pdx.c() : pdx.g());
+            }
+            close("HARD_SIGMOID " + ab[0] + ", " + ab[1] + " forward", py, EA, ER);
+            // the kinks are computed by the same IEEE division on both sides: the gradient's mask is identical
+            close("HARD_SIGMOID " + ab[0] + ", " + ab[1] + " backward", pdx, 0, 0);
+        }
+    }
+
     @Test
     void biasAndPrelu() {
         int outer = 64, channels = 37, inner = 300;

@@ -23,7 +23,8 @@ import java.util.Set;
  * {@code {"args": [...], "kwargs": {...}}} holding {@code __keras_tensor__} objects with their
  * shape and {@code keras_history}; a single model input/output is a bare {@code [name, 0, 0]};
  * LeakyReLU's slope is {@code negative_slope}. Keras 3 redefined {@code hard_sigmoid} as
- * {@code relu6(x + 3) / 6}, so Shears' (Keras 2's) hard sigmoid is refused here.
+ * {@code relu6(x + 3) / 6}: a hard sigmoid of slope 1/6, offset 0.5 is written as it, Keras 2's
+ * (slope 0.2, offset 0.5) is refused here.
  */
 final class Keras3Config {
     private Keras3Config() {}
@@ -124,8 +125,11 @@ final class Keras3Config {
             case "LeakyReLU" -> specific.set("negative_slope", specific.remove("alpha"));
             case "Activation" -> {
                 if (specific.path("activation").asText().equals("hard_sigmoid"))
-                    throw new ImportException("Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, not Shears' (Keras 2's) "
-                            + "clip(0.2x + 0.5, 0, 1); export this model as Keras HDF5 (.h5) or ONNX instead", target, l.name());
+                    throw new ImportException("hard sigmoid with slope 0.2, offset 0.5 (Keras 2's clip(0.2x + 0.5, 0, 1)) is not Keras 3's "
+                            + "hard_sigmoid (relu6(x + 3) / 6: slope 1/6, offset 0.5), and Keras 3 has no activation for it; "
+                            + "export this model as Keras HDF5 (.h5) or ONNX instead", target, l.name());
+                // slope 1/6, offset 0.5 is Keras 3's hard_sigmoid
+                if (specific.path("activation").asText().equals(KerasConfigWriter.HARD_SIGMOID_SIXTH_NAME)) specific.put("activation", "hard_sigmoid");
                 // Keras 3 serialises x * sigmoid(x) as silu ("swish" is its alias; Keras 2 knows only swish)
                 if (specific.path("activation").asText().equals("swish")) specific.put("activation", "silu");
             }

@@ -3,6 +3,7 @@ package dev.shears.io.keras;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shears.core.backend.Activation;
 import dev.shears.core.backend.Backend;
 import dev.shears.core.backend.ConvGeometry;
 import dev.shears.core.nn.Layer;
@@ -50,6 +51,14 @@ final class KerasConfigWriter {
 
     /** The Keras 3 activation name written for Shears' HARD_SWISH (Keras 2 has none). */
     static final String HARD_SWISH_NAME = "hard_silu";
+
+    /**
+     * Written for a HARD_SIGMOID of slope 1/6, offset 0.5, which is Keras 3's hard_sigmoid and no
+     * Keras 2 activation. Not a Keras name: {@link Keras3Config} writes it as Keras 3's
+     * {@code hard_sigmoid}, {@link KerasExporter#exportHdf5} refuses it. A HARD_SIGMOID of slope 0.2,
+     * offset 0.5 is written {@code hard_sigmoid}, Keras 2's, which Keras3Config refuses.
+     */
+    static final String HARD_SIGMOID_SIXTH_NAME = "shears_hard_sigmoid_relu6";
 
     static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "BatchNorm",
             "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
@@ -375,7 +384,7 @@ final class KerasConfigWriter {
             case SELU -> cfg.put("activation", "selu");
             case SOFTPLUS -> cfg.put("activation", "softplus");
             case SOFTSIGN -> cfg.put("activation", "softsign");
-            case HARD_SIGMOID -> cfg.put("activation", "hard_sigmoid");
+            case HARD_SIGMOID -> cfg.put("activation", hardSigmoidName(a, name));
             case RELU_CAPPED -> { // Keras' ReLU layer: min(max(x, 0), max_value) with slope 0 and threshold 0
                 cls = "ReLU";
                 cfg.put("max_value", a.alpha()).put("negative_slope", 0.0).put("threshold", 0.0);
@@ -386,6 +395,20 @@ final class KerasConfigWriter {
         }
         emit(cls, name, cfg, List.of(x), List.of());
         return new KRef(name, x.irShape(), x.order());
+    }
+
+    /**
+     * The activation name of a HARD_SIGMOID: Keras 2's {@code hard_sigmoid} (slope 0.2, offset 0.5) or
+     * Keras 3's ({@link #HARD_SIGMOID_SIXTH_NAME}: 1/6, 0.5). Any other slope or offset is refused:
+     * Keras has no activation for it, and the exact equivalent (a Rescaling layer then
+     * ReLU(max_value=1)) would not come back into Shears as one layer.
+     */
+    private String hardSigmoidName(ActivationLayer a, String name) {
+        if (a.beta() == Activation.HARD_SIGMOID_OFFSET && a.alpha() == Activation.HARD_SIGMOID_SLOPE) return "hard_sigmoid";
+        if (a.beta() == Activation.HARD_SIGMOID_OFFSET && a.alpha() == Activation.HARD_SIGMOID_SLOPE_SIXTH) return HARD_SIGMOID_SIXTH_NAME;
+        throw new ImportException("hard sigmoid clip(" + a.alpha() + "x + " + a.beta() + ", 0, 1) (slope " + a.alpha() + ", offset " + a.beta()
+                + ") has no Keras activation: Keras 2's hard_sigmoid is slope 0.2, offset 0.5 and Keras 3's is slope 1/6, offset 0.5; "
+                + "export this model as ONNX instead (HardSigmoid takes any alpha and beta)", target, a.name());
     }
 
     private KRef softmax(Softmax s, String name, KRef x) {

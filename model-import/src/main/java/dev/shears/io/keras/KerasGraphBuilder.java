@@ -401,11 +401,10 @@ final class KerasGraphBuilder {
             case "relu6" -> elementwise(l, in, Activation.RELU_CAPPED, 6f, nodeName);
             case "swish", "silu" -> elementwise(l, in, Activation.SWISH, 0f, nodeName); // Keras 3: silu, alias swish
             case "hard_swish", "hard_silu" -> elementwise(l, in, Activation.HARD_SWISH, 0f, nodeName); // Keras 3 only
-            case "hard_sigmoid" -> {
-                if (keras3) throw l.unsupported("Keras 3 defines hard_sigmoid as relu6(x + 3) / 6, which Shears does not have "
-                        + "(Shears' hard_sigmoid is Keras 2's clip(0.2x + 0.5, 0, 1))", SUPPORTED_ACTIVATIONS);
-                yield elementwise(l, in, Activation.HARD_SIGMOID, 0f, nodeName);
-            }
+            // Keras 2: clip(0.2x + 0.5, 0, 1); Keras 3 redefined it as relu6(x + 3) / 6 = clip(x/6 + 0.5, 0, 1)
+            case "hard_sigmoid" -> add(l, new ActivationLayer(nodeName, Activation.HARD_SIGMOID,
+                    keras3 ? Activation.HARD_SIGMOID_SLOPE_SIXTH : Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET),
+                    List.of(in), in.order());
             case "softmax", "log_softmax" -> softmax(l, in, name.equals("log_softmax"), nodeName);
             default -> throw l.unsupported("activation '" + name + "' is not supported", SUPPORTED_ACTIVATIONS);
         };

@@ -643,40 +643,23 @@ final class GraphImport {
         activation(n, Activation.SELU, 0f);
     }
 
-    private void hardSigmoid(NodeProto n, Attributes at) {
-        float alpha = at.getFloat("alpha", 0.2f), beta = at.getFloat("beta", 0.5f);
-        // x * HardSigmoid(x; 1/6, 0.5) is hard swish: HardSwish before opset 14 (PyTorch, Shears' own export)
-        if (Math.abs(alpha - 1f / 6) < 1e-6f && beta == 0.5f && fuseGate(n, Activation.HARD_SWISH)) return;
-        if (alpha != 0.2f || beta != 0.5f) {
-            if (foldHardSigmoid(n, alpha, beta)) return;
-            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported here (only 0.2, 0.5;"
-                    + " 1/6, 0.5 when a Mul multiplies it by its own input, which is hard swish; or any alpha and beta directly"
-                    + " after a Conv, Gemm/MatMul or BatchNormalization whose output nothing else reads)", file, display(n));
-        }
-        activation(n, Activation.HARD_SIGMOID, 0f);
-    }
-
     /**
-     * HardSigmoid(z; alpha, beta) = clip(alpha*z + beta, 0, 1) right after a Conv, Dense or
-     * BatchNorm that nothing else reads: alpha and beta fold into that layer's weights (as a Mul
-     * and an Add of a constant would) and what is left is a ReLU capped at 1. This is how a
-     * PyTorch squeeze-and-excitation gate exports (Hardsigmoid: alpha 1/6, beta 0.5, after the
-     * expanding 1x1 Conv). Answers false (nothing done) when the producer cannot take the fold.
+     * HardSigmoid(x; alpha, beta) = max(0, min(1, alpha*x + beta)) is one HARD_SIGMOID activation with
+     * slope alpha and offset beta (defaults 0.2, 0.5), except x * HardSigmoid(x; 1/6, 0.5), which
+     * is hard swish (HardSwish before opset 14: PyTorch, Shears' own export). It used to fold
+     * alpha and beta into a preceding Conv/Dense/BatchNorm (leaving a ReLU capped at 1) when the IR
+     * had only Keras 2's hard sigmoid; it no longer does: the fold scaled that layer's weights (by
+     * 1/6 for PyTorch's Hardsigmoid), which changes what global magnitude pruning removes and how
+     * fast the layer trains, and lost the HardSigmoid on export.
      */
-    private boolean foldHardSigmoid(NodeProto n, float alpha, float beta) {
+    private void hardSigmoid(NodeProto n, Attributes at) {
+        float alpha = at.getFloat("alpha", Activation.HARD_SIGMOID_SLOPE), beta = at.getFloat("beta", Activation.HARD_SIGMOID_OFFSET);
+        if (Math.abs(alpha - Activation.HARD_SIGMOID_SLOPE_SIXTH) < 1e-6f && beta == 0.5f && fuseGate(n, Activation.HARD_SWISH)) return;
+        if (!Float.isFinite(alpha) || !Float.isFinite(beta))
+            throw new ImportException("HardSigmoid with alpha " + alpha + ", beta " + beta + " is not supported; Shears needs finite alpha and beta",
+                    file, display(n));
         Act x = activation(n, 0, "X");
-        Pending producer = pendingByName.get(x.ir());
-        if (producer == null || usesOf(x.ir()) != 1) return false;
-        int channels = x.shape().dim(0);
-        float[] a = new float[channels], b = new float[channels];
-        Arrays.fill(a, alpha);
-        Arrays.fill(b, beta);
-        Layer scaled = foldInto(producer.layer, a, true);
-        if (scaled == null) return false;
-        replace(producer, scaled);
-        replace(producer, foldInto(scaled, b, false));
-        activation(n, Activation.RELU_CAPPED, 1f);
-        return true;
+        acts.put(n.getOutput(0), emit(new ActivationLayer(usedNames.fresh(name(n)), Activation.HARD_SIGMOID, alpha, beta), n, List.of(x)));
     }
 
     /**

@@ -247,7 +247,8 @@ public final class OnnxExporter {
                         .addAttribute(real("alpha", Activation.SELU_ALPHA)).addAttribute(real("gamma", Activation.SELU_SCALE));
                 case SOFTPLUS -> op("Softplus", y, List.of(x), y);
                 case SOFTSIGN -> op("Softsign", y, List.of(x), y);
-                case HARD_SIGMOID -> op("HardSigmoid", y, List.of(x), y).addAttribute(real("alpha", 0.2f)).addAttribute(real("beta", 0.5f));
+                // slope and offset as ONNX's alpha and beta (any values; Keras 2's 0.2, 0.5 are ONNX's defaults, written anyway)
+                case HARD_SIGMOID -> op("HardSigmoid", y, List.of(x), y).addAttribute(real("alpha", a.alpha())).addAttribute(real("beta", a.beta()));
                 // Clip takes its bounds as inputs from opset 11
                 case RELU_CAPPED -> op("Clip", y, List.of(x, scalar(y + "/min", 0f), scalar(y + "/max", a.alpha())), y);
                 // HardSwish is opset 14: x * HardSigmoid(x; 1/6, 0.5) = x * max(0, min(1, x/6 + 0.5))

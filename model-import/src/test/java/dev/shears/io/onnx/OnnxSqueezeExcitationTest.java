@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Squeeze-and-excitation the way PyTorch exports it at opset 13 (GlobalAveragePool, Conv 1x1,
- * Relu, Conv 1x1, Sigmoid or HardSigmoid(1/6, 0.5), Mul of the [N, C, H, W] map by the
+ * Relu, Conv 1x1, Sigmoid or HardSigmoid(1/6, 0.5) (a HARD_SIGMOID activation), Mul of the [N, C, H, W] map by the
  * [N, C, 1, 1] gate in either order), checked against ONNX Runtime on the same file; other
  * broadcasts refused naming the node and shapes; and the broadcast Multiply exported as Mul, run
  * in ONNX Runtime and read back.
@@ -79,22 +79,27 @@ class OnnxSqueezeExcitationTest {
         multiply(check(seBlock(2, true, "Sigmoid", 0, 0), "se_sigmoid_gate_first"));
     }
 
-    @Test void pytorchHardSigmoidGateFoldsIntoTheExpandingConv() throws IOException {
-        // PyTorch's nn.Hardsigmoid exports as HardSigmoid(alpha 1/6, beta 0.5): folded into the Conv, then clip to [0, 1]
+    @Test void pytorchHardSigmoidGateIsAHardSigmoidActivationAndTheConvKeepsItsWeights() throws IOException {
+        // PyTorch's nn.Hardsigmoid exports as HardSigmoid(alpha 1/6, beta 0.5): one HARD_SIGMOID of that slope and
+        // offset; it is no longer folded into the expanding Conv (which scaled that Conv's weights by 1/6)
         Model m = check(seBlock(3, false, "HardSigmoid", 1f / 6, 0.5f), "se_hardsigmoid_torch");
         multiply(m);
-        assertTrue(m.nodes().stream().anyMatch(n -> n.layer() instanceof ActivationLayer a
-                && a.function() == Activation.RELU_CAPPED && a.alpha() == 1f), m.nodes().toString());
-        // Keras' hard sigmoid (0.2, 0.5) stays an activation of its own
+        List<ActivationLayer> gates = m.layers().stream().filter(l -> l instanceof ActivationLayer a && a.function() == Activation.HARD_SIGMOID)
+                .map(l -> (ActivationLayer) l).toList();
+        assertEquals(1, gates.size(), m.layers().toString());
+        assertEquals(1f / 6, gates.getFirst().alpha());
+        assertEquals(0.5f, gates.getFirst().beta());
+        assertTrue(m.layers().stream().noneMatch(l -> l instanceof ActivationLayer a && a.function() == Activation.RELU_CAPPED), m.layers().toString());
+        // the same graph (same seed, same initializers) with a Sigmoid gate: every parameter is identical
+        Model sig = check(seBlock(3, false, "Sigmoid", 0, 0), "se_sigmoid_same_weights");
+        assertEquals(sig.parameters().size(), m.parameters().size());
+        for (int i = 0; i < m.parameters().size(); i++)
+            assertArrayEquals(cpu.download(sig.parameters().get(i).value()), cpu.download(m.parameters().get(i).value()),
+                    m.parameters().get(i).name());
+        // Keras' hard sigmoid (0.2, 0.5) is an activation of its own too
         Model k = check(seBlock(4, true, "HardSigmoid", 0.2f, 0.5f), "se_hardsigmoid_keras");
-        assertTrue(k.nodes().stream().anyMatch(n -> n.layer() instanceof ActivationLayer a && a.function() == Activation.HARD_SIGMOID));
-    }
-
-    @Test void hardSigmoidOfAnInputItCannotFoldIntoIsRefused() throws IOException {
-        Path f = new TestGraph(13, 5).input("x", 2, C).op("HardSigmoid", in("x"), "y", f("alpha", 0.25f), f("beta", 0.4f))
-                .output("y").write(dir, "hs_alone.onnx");
-        ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.load(f, cpu));
-        assertTrue(e.getMessage().contains("alpha 0.25") && e.getMessage().contains("Conv"), e.getMessage());
+        assertTrue(k.nodes().stream().anyMatch(n -> n.layer() instanceof ActivationLayer a && a.function() == Activation.HARD_SIGMOID
+                && a.alpha() == 0.2f && a.beta() == 0.5f));
     }
 
     @Test void otherBroadcastsAreRefusedNamingNodeAndShapes() throws IOException {

@@ -31,7 +31,10 @@ final class LayerCodec {
             case GlobalAvgPool2D g -> c.put("keepDims", g.keepDims());
             case GlobalMaxPool2D g -> c.put("keepDims", g.keepDims());
             case BatchNorm b -> c.put("channels", b.channels()).put("epsilon", b.epsilon()).put("momentum", b.momentum());
-            case ActivationLayer a -> c.put("function", a.function().name()).put("alpha", a.alpha());
+            case ActivationLayer a -> {
+                c.put("function", a.function().name()).put("alpha", a.alpha());
+                if (a.function() == Activation.HARD_SIGMOID) c.put("beta", a.beta()); // alpha is its slope, beta its offset
+            }
             case PReLU p -> c.set("slopeShape", ints(p.slope().shape().dims()));
             case Softmax s -> c.put("log", s.log());
             case Flatten f -> { }
@@ -63,7 +66,7 @@ final class LayerCodec {
             case "GlobalAvgPool2D" -> new GlobalAvgPool2D(name, b(c, path, "keepDims"));
             case "GlobalMaxPool2D" -> new GlobalMaxPool2D(name, b(c, path, "keepDims"));
             case "BatchNorm" -> new BatchNorm(name, i(c, path, "channels"), f(c, path, "epsilon"), f(c, path, "momentum"));
-            case "Activation" -> new ActivationLayer(name, activation(c, path), f(c, path, "alpha"));
+            case "Activation" -> activationLayer(name, c, path);
             case "PReLU" -> new PReLU(name, Shape.of(ints(c.get("slopeShape"), path + ".slopeShape")));
             case "Softmax", "LogSoftmax" -> new Softmax(name, b(c, path, "log"));
             case "Flatten" -> new Flatten(name);
@@ -93,6 +96,22 @@ final class LayerCodec {
     /** A boolean field: JSON true or false ("yes" or 1 was read as false by asBoolean()). */
     private static boolean b(JsonNode c, String path, String k) {
         return StrictJson.booleanField(c, path, k);
+    }
+
+    /**
+     * An Activation layer. HARD_SIGMOID has had its offset in {@code beta} since it took parameters;
+     * a file from before has none and slope 0 (or 0.2): Keras 2's 0.2, 0.5, as it computed then.
+     */
+    private static ActivationLayer activationLayer(String name, JsonNode c, String path) {
+        Activation fn = activation(c, path);
+        float alpha = f(c, path, "alpha");
+        if (fn == Activation.HARD_SIGMOID && !c.has("beta")) {
+            if (alpha != 0f && alpha != Activation.HARD_SIGMOID_SLOPE)
+                throw new IllegalArgumentException("'" + StrictJson.join(path, "beta") + "' is missing: a HARD_SIGMOID with slope " + alpha
+                        + " needs its offset (files from before hard sigmoid took parameters have slope 0, Keras 2's 0.2x + 0.5)");
+            return new ActivationLayer(name, fn, Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET);
+        }
+        return new ActivationLayer(name, fn, alpha, fn == Activation.HARD_SIGMOID ? f(c, path, "beta") : 0f);
     }
 
     private static Activation activation(JsonNode c, String path) {

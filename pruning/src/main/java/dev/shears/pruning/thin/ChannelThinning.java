@@ -185,7 +185,7 @@ public final class ChannelThinning {
     private static Layer sameConfig(Layer l) {
         String name = l.name();
         return switch (l) {
-            case ActivationLayer a -> new ActivationLayer(name, a.function(), a.alpha());
+            case ActivationLayer a -> new ActivationLayer(name, a.function(), a.alpha(), a.beta());
             case Dropout d -> new Dropout(name, d.rate());
             case Identity i -> new Identity(name);
             case MaxPool2D p -> new MaxPool2D(name, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),

@@ -435,7 +435,7 @@ class CheckpointTest {
         }
     }
 
-    private static void rewriteEntry(Path from, Path to, String name, java.util.function.UnaryOperator<String> edit) throws Exception {
+    static void rewriteEntry(Path from, Path to, String name, java.util.function.UnaryOperator<String> edit) throws Exception {
         try (var in = new java.util.zip.ZipFile(from.toFile());
              var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
             for (var e : java.util.Collections.list(in.entries())) {

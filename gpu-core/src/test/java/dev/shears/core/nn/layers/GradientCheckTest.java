@@ -159,6 +159,25 @@ class GradientCheckTest {
         check(gc, layer, gc.inputs(spread, Shape.of(4, 9)));
     }
 
+    /**
+     * HARD_SIGMOID with other slopes and offsets: Keras 3's 1/6, 0.5 (kinks +-3), slope 0.5 offset
+     * 0.25 (kinks -0.5 and 1.5) and a negative slope -0.4 offset 0.3 (kinks 0.75 and -1.75). Inputs
+     * in [-4, 4], kept 0.05 from each kink, cover both flat sides and the slope.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0.16666667, 0.5, -3, 3", "0.5, 0.25, -0.5, 1.5", "-0.4, 0.3, 0.75, -1.75"})
+    void hardSigmoidWithSlopeAndOffset(float alpha, float beta, double kink0, double kink1) {
+        GradientChecker gc = checker(40);
+        var gen = gc.uniform();
+        var spread = (java.util.function.DoubleSupplier) () -> {
+            double v;
+            do { v = 4 * gen.getAsDouble(); }
+            while (Math.abs(v - kink0) < 0.05 || Math.abs(v - kink1) < 0.05);
+            return v;
+        };
+        check(gc, new ActivationLayer("hs", Activation.HARD_SIGMOID, alpha, beta), gc.inputs(spread, Shape.of(4, 9)));
+    }
+
     @Test void preluPerChannel() {
         GradientChecker gc = checker(30);
         check(gc, new PReLU("prelu", Shape.of(3)), gc.inputs(gc.awayFromZero(0.05), Shape.of(2, 3, 2, 2)));
