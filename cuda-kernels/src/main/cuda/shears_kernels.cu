@@ -15,6 +15,7 @@
 #include "distillation.cu"
 #include "im2col.cu"
 #include "pooling.cu"
+#include "depthwise.cu"
 #include "batch_norm.cu"
 #include "dropout.cu"
 #include "permute.cu"

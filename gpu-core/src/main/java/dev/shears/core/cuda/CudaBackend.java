@@ -11,6 +11,7 @@ import dev.shears.kernels.ActivationKernels;
 import dev.shears.kernels.BatchNormKernels;
 import dev.shears.kernels.BiasKernels;
 import dev.shears.kernels.ConvKernels;
+import dev.shears.kernels.DepthwiseKernels;
 import dev.shears.kernels.DropoutKernels;
 import dev.shears.kernels.ElementwiseKernels;
 import dev.shears.kernels.HalfKernels;
@@ -100,6 +101,7 @@ public final class CudaBackend implements Backend {
     private final SoftmaxKernels softmax;
     private final DistillationKernels distill;
     private final ConvKernels conv;
+    private final DepthwiseKernels depthwise;
     private final PoolKernels pool;
     private final BatchNormKernels batchNorm;
     private final DropoutKernels dropout;
@@ -144,6 +146,7 @@ public final class CudaBackend implements Backend {
         softmax = new SoftmaxKernels(rt);
         distill = new DistillationKernels(rt);
         conv = new ConvKernels(rt);
+        depthwise = new DepthwiseKernels(rt);
         pool = new PoolKernels(rt);
         batchNorm = new BatchNormKernels(rt);
         dropout = new DropoutKernels(rt);
@@ -677,6 +680,30 @@ public final class CudaBackend implements Backend {
      * batch 64 (ConvScratchBudgetTest), mnist-cnn at 28x28 and batch 128 takes 104 MB in one chunk.
      */
     @Override public long convScratchBudgetFloats() { return convScratchBudgetFloats; }
+
+    /**
+     * depthwise.cu: one launch for the forward, one or two for the backward, instead of a GEMM per
+     * group (per channel) and an im2col. CPU twin CpuDepthwise. Grouped convolutions that are not
+     * depthwise keep Conv2D's grouped GEMMs.
+     */
+    @Override public boolean directDepthwise() { return true; }
+
+    @Override public void depthwiseConv(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        enter();
+        checkDepthwise(x, kernel, y, g, n, multiplier);
+        depthwise.forward(f(x, "depthwiseConv x"), f(kernel, "depthwiseConv kernel"), f(y, "depthwiseConv y"), geometry(g), n, multiplier);
+    }
+
+    @Override public void depthwiseConvBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
+        enter();
+        checkDepthwiseBackward(x, kernel, dy, dx, dW, g, n, multiplier);
+        KernelGeometry kg = geometry(g);
+        // the kernel gradient first: it reads x, which a caller may pass again as dx
+        if (dW != null)
+            depthwise.kernelGrad(f(x, "depthwiseConvBackward x"), f(dy, "depthwiseConvBackward dy"), f(dW, "depthwiseConvBackward dW"), kg, n, multiplier);
+        if (dx != null)
+            depthwise.inputGrad(f(kernel, "depthwiseConvBackward kernel"), f(dy, "depthwiseConvBackward dy"), f(dx, "depthwiseConvBackward dx"), kg, n, multiplier);
+    }
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();
