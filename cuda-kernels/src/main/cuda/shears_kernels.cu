@@ -12,6 +12,7 @@
 #include "activation.cu"
 #include "softmax.cu"
 #include "cross_entropy.cu"
+#include "argmax.cu"
 #include "distillation.cu"
 #include "im2col.cu"
 #include "pooling.cu"

@@ -109,6 +109,14 @@ public final class ArgumentChecks {
         checkSize("countCorrect labels", labels, rows);
     }
 
+    /** Backend.argMaxRows's arguments: rows and cols not negative, rows x cols elements in logits, room for rows in predicted. */
+    public static void checkArgMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException("argMaxRows: " + rows + " rows of " + cols + " columns; neither may be negative");
+        checkRange("argMaxRows logits", logits, 0, (long) rows * cols);
+        if (predicted.length < rows)
+            throw new IllegalArgumentException("argMaxRows: " + rows + " rows but an array of " + predicted.length + " for their classes");
+    }
+
     /** Backend.lrn's arguments: a window of at least one channel, x and y in the layout, not the same tensor. */
     public static void checkLrn(Tensor x, Tensor y, int outer, int channels, int inner, int size) {
         checkLrnSize("lrn", size);

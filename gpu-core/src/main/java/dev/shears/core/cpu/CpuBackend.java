@@ -436,15 +436,14 @@ public final class CpuBackend implements Backend {
         int[] L = i(labels);
         checkCountCorrect(logits, labels, rows, cols);
         int correct = 0;
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols, best = -1;
-            for (int j = 0; j < cols; j++) {
-                float v = X[base + j];
-                if (!Float.isNaN(v) && (best < 0 || v > X[base + best])) best = j;
-            }
-            if (Math.max(best, 0) == L[r]) correct++;
-        }
+        for (int r = 0; r < rows; r++) if (HostKernels.argMax(X, r * cols, cols) == L[r]) correct++;
         return correct;
+    }
+
+    /** {@link HostKernels#argMaxRows} on the tensor's own array (no copy): the CPU twin of argmax.cu. */
+    @Override public void argMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        checkArgMaxRows(logits, rows, cols, predicted);
+        HostKernels.argMaxRows(f(logits), rows, cols, predicted);
     }
 
     // ================================================================ convolution and pooling

@@ -8,6 +8,7 @@ import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.ActivationKernels;
+import dev.shears.kernels.ArgMaxKernels;
 import dev.shears.kernels.BatchNormKernels;
 import dev.shears.kernels.BiasKernels;
 import dev.shears.kernels.ConvKernels;
@@ -99,6 +100,7 @@ public final class CudaBackend implements Backend {
     private final BiasKernels bias;
     private final ActivationKernels activations;
     private final SoftmaxKernels softmax;
+    private final ArgMaxKernels argMax;
     private final DistillationKernels distill;
     private final ConvKernels conv;
     private final DepthwiseKernels depthwise;
@@ -144,6 +146,7 @@ public final class CudaBackend implements Backend {
         bias = new BiasKernels(rt);
         activations = new ActivationKernels(rt);
         softmax = new SoftmaxKernels(rt);
+        argMax = new ArgMaxKernels(rt);
         distill = new DistillationKernels(rt);
         conv = new ConvKernels(rt);
         depthwise = new DepthwiseKernels(rt);
@@ -620,6 +623,23 @@ public final class CudaBackend implements Backend {
         enter();
         checkCountCorrect(logits, labels, rows, cols);
         return softmax.countCorrect(f(logits, "countCorrect"), t(labels, DType.INT32, "countCorrect labels").pointer(), rows, cols);
+    }
+
+    /**
+     * argmax.cu (CPU twin HostKernels.argMaxRows) into a device buffer of rows ints, then only those
+     * come back: 4 bytes a row instead of 4 x cols. Waits for the copy.
+     */
+    @Override public void argMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        enter();
+        checkArgMaxRows(logits, rows, cols, predicted);
+        if (rows == 0) return;
+        long out = allocator.allocate(4L * rows);
+        try {
+            argMax.argMaxRows(f(logits, "argMaxRows"), rows, cols, out);
+            staging.download(out, MemorySegment.ofArray(predicted), 0, 4L * rows);
+        } finally {
+            allocator.free(out);
+        }
     }
 
     // ================================================================ convolution and pooling
