@@ -65,16 +65,14 @@ extern "C" __global__ void shears_depthwise_input_grad(const float* w, const flo
     }
 }
 
-// One block per kernel weight (output channel o, tap t): a grid of C*m*kh*kw blocks. dW[o, t] +=
-// sum over images i and output positions (oh, ow) of dy[i, o, oh, ow] * x[i, o / m, the tap's
-// input] (0 in the padding). Each thread adds its share (positions threadIdx.x, + blockDim.x, ...
-// of the n*outH*outW) in double, block_sum_d adds the threads' sums in a fixed tree, and the total
-// is added to dW in double and rounded once: the same bits every run for a given block size.
-extern "C" __global__ void shears_depthwise_kernel_grad(const float* x, const float* dy, float* dW, WindowGeom g, int batch,
-                                                        int multiplier) {
-    __shared__ double scratch[32];
+// This block's double sum for kernel weight `weight` = o * kh*kw + t (output channel o, tap t):
+// over the products dy[i, o, oh, ow] * x[i, o / m, the tap's input] (0 in the padding) of its
+// positions j = first, first + stride, ... of the n*outH*outW (i, oh, ow), j row-major. Each thread
+// adds its products (rounded to float, as the CPU's are) in double in increasing j, then block_sum_d
+// adds the threads' sums in a fixed tree: the same bits every run. Valid in thread 0.
+__device__ __forceinline__ double depthwise_weight_sum(const float* x, const float* dy, const WindowGeom& g, int batch,
+                                                       int multiplier, i64 weight, i64 first, i64 stride, double* scratch) {
     int taps = g.kernelH * g.kernelW;
-    i64 weight = blockIdx.x;  // o * taps + t
     int o = (int)(weight / taps), t = (int)(weight % taps);
     int ki = t / g.kernelW, kj = t % g.kernelW;
     int outChannels = g.channels * multiplier;
@@ -86,8 +84,8 @@ extern "C" __global__ void shears_depthwise_kernel_grad(const float* x, const fl
     Digits<unsigned, 2> at;  // (ow, oh), top = image i
     at.radix[0] = g.outW;
     at.radix[1] = g.outH;
-    at.start(threadIdx.x, blockDim.x, count);
-    for (i64 j = threadIdx.x; j < count; j += blockDim.x, at.advance()) {
+    at.start(first, stride, count);
+    for (i64 j = first; j < count; j += stride, at.advance()) {
         int oh = (int)at.digit[1], ow = (int)at.digit[0];
         int ih = window_row(g, oh, ki), iw = window_col(g, ow, kj);
         if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) continue;
@@ -96,6 +94,31 @@ extern "C" __global__ void shears_depthwise_kernel_grad(const float* x, const fl
         float v = xc[i * g.channels * inPlane + (i64)ih * g.width + iw];
         s += (double)(d * v);
     }
-    s = block_sum_d(s, scratch);
+    return block_sum_d(s, scratch);
+}
+
+// One block per kernel weight (a grid of C*m*kh*kw blocks): dW[weight] += its sum, added in double
+// and rounded once.
+extern "C" __global__ void shears_depthwise_kernel_grad(const float* x, const float* dy, float* dW, WindowGeom g, int batch,
+                                                        int multiplier) {
+    __shared__ double scratch[32];
+    i64 weight = blockIdx.x;
+    double s = depthwise_weight_sum(x, dy, g, batch, multiplier, weight, threadIdx.x, blockDim.x, scratch);
     if (threadIdx.x == 0) dW[weight] = (float)((double)dW[weight] + s);
+}
+
+// With few weights and many positions (a small layer at a large batch), one block per weight
+// leaves most SMs idle: a grid (weights, parts) splits each weight's positions over `parts` blocks
+// instead, block (w, p) taking j = p * blockDim.x + threadIdx.x, stepping by parts * blockDim.x, and
+// writing its sum to partial[w * parts + p] (partial: [weights, parts] doubles);
+// shears_channel_parts_finish (bias.cu) then adds each weight's parts in order p = 0, 1, ... into
+// dW. No atomics: the same bits run to run for a given split (not bit-identical to the one-block
+// kernel, whose order differs; both within the parity test's tolerance of the CPU twin).
+extern "C" __global__ void shears_depthwise_kernel_grad_partial(const float* x, const float* dy, double* partial, WindowGeom g,
+                                                                int batch, int multiplier) {
+    __shared__ double scratch[32];
+    i64 weight = blockIdx.x;
+    int parts = gridDim.y;
+    double s = depthwise_weight_sum(x, dy, g, batch, multiplier, weight, channel_part_first(), channel_part_stride(), scratch);
+    if (threadIdx.x == 0) partial[weight * parts + blockIdx.y] = s;
 }

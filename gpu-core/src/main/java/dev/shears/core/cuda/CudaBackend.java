@@ -702,7 +702,7 @@ public final class CudaBackend implements Backend {
     @Override public long convScratchBudgetFloats() { return convScratchBudgetFloats; }
 
     /**
-     * depthwise.cu: one launch for the forward, one or two for the backward, instead of a GEMM per
+     * depthwise.cu: one launch for the forward, two or three for the backward, instead of a GEMM per
      * group (per channel) and an im2col. CPU twin CpuDepthwise. Grouped convolutions that are not
      * depthwise keep Conv2D's grouped GEMMs.
      */

@@ -19,8 +19,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * depthwise.cu against its CPU twin (CpuDepthwise and Depthwise3x3 through CpuBackend.depthwiseConv
  * and depthwiseConvBackward) on seeded random inputs: 3x3 kernels at stride 1 and 2 (Depthwise3x3's
  * path), depth multipliers 1, 2 and 3, odd sizes, asymmetric padding, dilation, non-square and 5x5
- * kernels (CpuDepthwise's general loops), and more output positions than a block has threads (the
- * kernel gradient's strided loop). Then a depthwise Conv2D on the CUDA backend takes the direct
+ * kernels (CpuDepthwise's general loops), more output positions than a block has threads (the
+ * kernel gradient's strided loop), and few weights over many positions (the kernel gradient split
+ * over several blocks a weight). Then a depthwise Conv2D on the CUDA backend takes the direct
  * kernel (one launch forward) and agrees with the grouped GEMM path it replaced, which other
  * grouped convolutions keep.
  *
@@ -34,11 +35,13 @@ import static org.junit.jupiter.api.Assertions.*;
  *     kernels (Depthwise3x3) and in tap order otherwise, by the kernel in tap order: only the
  *     order differs, a few ulp of sums up to ~25; atol 1e-5, rtol 1e-5. Measured: at most 9.5e-7
  *     (3x3), 0 (other kernels: the same order).</li>
- * <li>kernel gradient: up to n*outH*outW = 1,183 products per weight here, which the CPU adds in a
- *     float running sum and the kernel in double, rounding once, so the difference is the CPU's
- *     own rounding: a random walk of about u * sqrt(count) * |partial sum| (u = 2^-24, partial
- *     sums up to ~sqrt(count) / 3 for these inputs), ~2e-5 at 1,183 products; atol 2e-4 (ten
- *     times that), rtol 1e-5. Measured: 1.2e-5 (588 products), 2.5e-5 (1,183).</li>
+ * <li>kernel gradient: up to n*outH*outW = 1,183 products per weight in one CPU running sum here
+ *     (Depthwise3x3; the general path sums each image's, at most 840, then adds the images'), which
+ *     the kernel adds in double, rounding once, so the difference is the CPU's own float rounding:
+ *     a random walk of about u * sqrt(count) * |partial sum| (u = 2^-24, partial sums up to
+ *     ~sqrt(count) / 3 for these inputs), ~2e-5 at 1,183 products; atol 2e-4 (ten times that),
+ *     rtol 1e-5. Measured: 1.2e-5 (588 products), 2.5e-5 (1,183), 1.7e-5 (4,200 in 5 images, the
+ *     kernel gradient split over blocks).</li>
  * </ul>
  * The kernel gradient is added to a gradient that starts at seeded values (accumulation checked);
  * dx and y start as NaN, so an element the kernels skipped shows.
@@ -136,6 +139,25 @@ class DepthwiseParityIT extends GpuParityFixture {
     void moreOutputPositionsThanABlockHasThreads() {
         // 7 * 13 * 13 = 1,183 products per weight: each thread of the kernel-gradient block takes several
         record("1,183 products per weight", check(Case.square(3, 2, 13, 3, 1, 1, 7), 131));
+    }
+
+    @Test
+    void kernelGradientSplitOverBlocksWhenTheWeightsAreFew() {
+        // 6 weights of 4,200 products each: DepthwiseKernels splits each weight over several blocks
+        // (ChannelParts: on any GPU of 2 or more SMs, the emulator's included), partial sums then a finishing launch
+        Case c = new Case(1, 2, 30, 30, 1, 3, 1, 1, 0, 0, 0, 0, 1, 5);
+        record("split kernel gradient", check(c, 141));
+        ConvGeometry g = c.geometry();
+        Shape xs = Shape.of(5, 1, 30, 30), ws = Shape.of(2, 1, 1, 3), ys = Shape.of(5, 2, g.outH(), g.outW());
+        try (Tensor x = gpu.upload(Parity.uniform((int) c.inputs(), 1, -1, 1), xs);
+             Tensor dy = gpu.upload(Parity.uniform((int) c.outputs(), 2, -1, 1), ys);
+             Tensor w = gpu.allocate(ws, DType.FLOAT32); Tensor a = gpu.allocate(ws, DType.FLOAT32); Tensor b = gpu.allocate(ws, DType.FLOAT32)) {
+            long before = gpu.launchesIssued();
+            gpu.depthwiseConvBackward(x, w, dy, null, a, g, 5, 2);
+            assertEquals(2, gpu.launchesIssued() - before, "partial sums and the finishing launch");
+            gpu.depthwiseConvBackward(x, w, dy, null, b, g, 5, 2);
+            Parity.assertBitExact("split kernel gradient, second run", gpu.download(a), gpu.download(b));
+        }
     }
 
     @Test
