@@ -42,19 +42,6 @@ extern "C" __global__ void shears_count_correct(const float* logits, const int* 
     int lane = threadIdx.x & 31;
     i64 r = warp_row();
     if (r >= rows) return;
-    const float* xr = logits + r * cols;
-    float best = -INFINITY;
-    int bestJ = 0x7fffffff;
-    // NaN never wins; a row of only NaN predicts class 0 (CpuBackend.countCorrect, the same rule)
-    for (int j = lane; j < cols; j += 32) {
-        float v = xr[j];
-        if (v == v && (bestJ == 0x7fffffff || v > best)) { best = v; bestJ = j; }  // first max in this lane's columns
-    }
-    // Warp arg-max keeping the lowest index among equal maxima (the first arg-max); 0x7fffffff: no candidate.
-    for (int o = 16; o > 0; o >>= 1) {
-        float ob = __shfl_down_sync(FULL_MASK, best, o);
-        int oj = __shfl_down_sync(FULL_MASK, bestJ, o);
-        if (oj != 0x7fffffff && (bestJ == 0x7fffffff || ob > best || (ob == best && oj < bestJ))) { best = ob; bestJ = oj; }
-    }
-    if (lane == 0 && (bestJ == 0x7fffffff ? 0 : bestJ) == labels[r]) atomicAdd(correct, 1u);
+    int best = warp_row_argmax(logits + r * cols, cols, lane);
+    if (lane == 0 && best == labels[r]) atomicAdd(correct, 1u);
 }

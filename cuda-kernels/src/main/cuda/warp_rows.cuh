@@ -23,3 +23,23 @@ __device__ __forceinline__ float warp_row_exp_sum(const float* xr, int cols, flo
     for (int j = lane; j < cols; j += 32) s += expf(xr[j] - mx);
     return warp_sum_all(s);
 }
+
+// The first arg-max of row xr [cols] (the lowest index among equal maxima; NaN never wins; a row of
+// only NaN, or of no columns, gives 0: CpuBackend.countCorrect's and HostKernels.argMax's rule),
+// valid in lane 0. Each lane keeps the first maximum of its columns lane, lane + 32, ...; the
+// shuffle tree then keeps the lower index of equal maxima, so the order of the lanes cannot matter.
+__device__ __forceinline__ int warp_row_argmax(const float* xr, int cols, int lane) {
+    const int none = 0x7fffffff;  // no candidate yet
+    float best = -INFINITY;
+    int bestJ = none;
+    for (int j = lane; j < cols; j += 32) {
+        float v = xr[j];
+        if (v == v && (bestJ == none || v > best)) { best = v; bestJ = j; }  // first max in this lane's columns
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+        float ob = __shfl_down_sync(FULL_MASK, best, o);
+        int oj = __shfl_down_sync(FULL_MASK, bestJ, o);
+        if (oj != none && (bestJ == none || ob > best || (ob == best && oj < bestJ))) { best = ob; bestJ = oj; }
+    }
+    return bestJ == none ? 0 : bestJ;
+}

@@ -109,6 +109,14 @@ public final class ArgumentChecks {
         checkSize("countCorrect labels", labels, rows);
     }
 
+    /** Backend.argMaxRows's arguments: rows and cols not negative, rows x cols elements in logits, room for rows in predicted. */
+    public static void checkArgMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException("argMaxRows: " + rows + " rows of " + cols + " columns; neither may be negative");
+        checkRange("argMaxRows logits", logits, 0, (long) rows * cols);
+        if (predicted.length < rows)
+            throw new IllegalArgumentException("argMaxRows: " + rows + " rows but an array of " + predicted.length + " for their classes");
+    }
+
     /** Backend.lrn's arguments: a window of at least one channel, x and y in the layout, not the same tensor. */
     public static void checkLrn(Tensor x, Tensor y, int outer, int channels, int inner, int size) {
         checkLrnSize("lrn", size);
@@ -143,5 +151,20 @@ public final class ArgumentChecks {
         if (x == y && xOffset < yOffset + n && yOffset < xOffset + n)
             throw new IllegalArgumentException(op + ": the output range [" + yOffset + ", " + (yOffset + n) + ") overlaps the input range ["
                     + xOffset + ", " + (xOffset + n) + ") of " + x + "; give the output another buffer or range");
+    }
+
+    /** Backend.depthwiseConv's sizes: x [n, C, H, W], kernel [C*m, 1, kh, kw], y (or dy) [n, C*m, outH, outW], m >= 1. */
+    public static void checkDepthwise(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        if (multiplier < 1) throw new IllegalArgumentException("depthwise convolution: multiplier " + multiplier + " must be at least 1");
+        checkSize("depthwiseConv x", x, g.imageElements(n));
+        checkSize("depthwiseConv kernel", kernel, (long) g.channels() * multiplier * g.kernelH() * g.kernelW());
+        checkSize("depthwiseConv y / dy", y, (long) n * g.channels() * multiplier * g.outH() * g.outW());
+    }
+
+    /** Backend.depthwiseConvBackward's: as {@link #checkDepthwise}, and dx (where non-null) as x, dW (where non-null) as the kernel. */
+    public static void checkDepthwiseBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
+        checkDepthwise(x, kernel, dy, g, n, multiplier);
+        if (dx != null) checkSize("depthwiseConvBackward dx", dx, g.imageElements(n));
+        if (dW != null) checkSize("depthwiseConvBackward dW", dW, kernel.size());
     }
 }

@@ -182,6 +182,20 @@ public interface Backend extends AutoCloseable {
      */
     int countCorrect(Tensor logits, Tensor labels, int rows, int cols);
 
+    /**
+     * The predicted class of each of the first {@code rows} rows of logits (at least rows x cols
+     * elements, row-major): predicted[r] = the arg-max over the row's cols by {@link #countCorrect}'s
+     * rule (the first maximum wins ties; NaN never wins; a row of only NaN predicts class 0). For
+     * per-class counts, which need the prediction itself. The default downloads the rows and runs
+     * {@code HostKernels.argMaxRows}; a GPU backend overrides it so that only the rows' ints come back.
+     */
+    default void argMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        ArgumentChecks.checkArgMaxRows(logits, rows, cols, predicted);
+        float[] x = new float[Math.multiplyExact(rows, cols)];
+        download(logits, 0, x, 0, x.length);
+        dev.shears.core.cpu.HostKernels.argMaxRows(x, rows, cols, predicted);
+    }
+
     // ---------------------------------------------------------------- convolution and pooling
 
     /**

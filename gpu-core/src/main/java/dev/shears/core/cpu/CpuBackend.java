@@ -436,15 +436,14 @@ public final class CpuBackend implements Backend {
         int[] L = i(labels);
         checkCountCorrect(logits, labels, rows, cols);
         int correct = 0;
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols, best = -1;
-            for (int j = 0; j < cols; j++) {
-                float v = X[base + j];
-                if (!Float.isNaN(v) && (best < 0 || v > X[base + best])) best = j;
-            }
-            if (Math.max(best, 0) == L[r]) correct++;
-        }
+        for (int r = 0; r < rows; r++) if (HostKernels.argMax(X, r * cols, cols) == L[r]) correct++;
         return correct;
+    }
+
+    /** {@link HostKernels#argMaxRows} on the tensor's own array (no copy): the CPU twin of argmax.cu. */
+    @Override public void argMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        checkArgMaxRows(logits, rows, cols, predicted);
+        HostKernels.argMaxRows(f(logits), rows, cols, predicted);
     }
 
     // ================================================================ convolution and pooling
@@ -513,17 +512,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void depthwiseConvBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
-        checkDepthwise(x, kernel, dy, g, n, multiplier);
-        if (dx != null) checkSize("depthwiseConvBackward dx", dx, g.imageElements(n));
-        if (dW != null) checkSize("depthwiseConvBackward dW", dW, kernel.size());
+        checkDepthwiseBackward(x, kernel, dy, dx, dW, g, n, multiplier);
         CpuDepthwise.backward(f(x), f(kernel), f(dy), dx == null ? null : f(dx), dW == null ? null : f(dW), g, n, multiplier);
-    }
-
-    private static void checkDepthwise(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
-        if (multiplier < 1) throw new IllegalArgumentException("depthwise convolution: multiplier " + multiplier + " must be at least 1");
-        checkSize("depthwiseConv x", x, g.imageElements(n));
-        checkSize("depthwiseConv kernel", kernel, (long) g.channels() * multiplier * g.kernelH() * g.kernelW());
-        checkSize("depthwiseConv y / dy", y, (long) n * g.channels() * multiplier * g.outH() * g.outW());
     }
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {

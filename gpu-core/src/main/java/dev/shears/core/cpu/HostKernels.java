@@ -115,4 +115,23 @@ public final class HostKernels {
             for (int j = 0; j < cols; j++) dx[b + j] = dy[b + j] - (float) Math.exp(y[b + j]) * sf;
         }
     }
+
+    /**
+     * The arg-max of row x[base, base + cols): the first maximum (the lowest index among equal
+     * values); NaN never wins, and a row of only NaN (or no columns) gives 0. Backend.countCorrect's
+     * rule, and argMaxRows's.
+     */
+    public static int argMax(float[] x, int base, int cols) {
+        int best = -1;
+        for (int j = 0; j < cols; j++) {
+            float v = x[base + j];
+            if (!Float.isNaN(v) && (best < 0 || v > x[base + best])) best = j;
+        }
+        return Math.max(best, 0);
+    }
+
+    /** predicted[r] = {@link #argMax} of row r of x [rows, cols], for r < rows. */
+    public static void argMaxRows(float[] x, int rows, int cols, int[] predicted) {
+        for (int r = 0; r < rows; r++) predicted[r] = argMax(x, r * cols, cols);
+    }
 }

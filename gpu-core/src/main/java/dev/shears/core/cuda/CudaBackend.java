@@ -8,9 +8,11 @@ import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.kernels.ActivationKernels;
+import dev.shears.kernels.ArgMaxKernels;
 import dev.shears.kernels.BatchNormKernels;
 import dev.shears.kernels.BiasKernels;
 import dev.shears.kernels.ConvKernels;
+import dev.shears.kernels.DepthwiseKernels;
 import dev.shears.kernels.DropoutKernels;
 import dev.shears.kernels.ElementwiseKernels;
 import dev.shears.kernels.HalfKernels;
@@ -98,8 +100,10 @@ public final class CudaBackend implements Backend {
     private final BiasKernels bias;
     private final ActivationKernels activations;
     private final SoftmaxKernels softmax;
+    private final ArgMaxKernels argMax;
     private final DistillationKernels distill;
     private final ConvKernels conv;
+    private final DepthwiseKernels depthwise;
     private final PoolKernels pool;
     private final BatchNormKernels batchNorm;
     private final DropoutKernels dropout;
@@ -142,8 +146,10 @@ public final class CudaBackend implements Backend {
         bias = new BiasKernels(rt);
         activations = new ActivationKernels(rt);
         softmax = new SoftmaxKernels(rt);
+        argMax = new ArgMaxKernels(rt);
         distill = new DistillationKernels(rt);
         conv = new ConvKernels(rt);
+        depthwise = new DepthwiseKernels(rt);
         pool = new PoolKernels(rt);
         batchNorm = new BatchNormKernels(rt);
         dropout = new DropoutKernels(rt);
@@ -619,6 +625,23 @@ public final class CudaBackend implements Backend {
         return softmax.countCorrect(f(logits, "countCorrect"), t(labels, DType.INT32, "countCorrect labels").pointer(), rows, cols);
     }
 
+    /**
+     * argmax.cu (CPU twin HostKernels.argMaxRows) into a device buffer of rows ints, then only those
+     * come back: 4 bytes a row instead of 4 x cols. Waits for the copy.
+     */
+    @Override public void argMaxRows(Tensor logits, int rows, int cols, int[] predicted) {
+        enter();
+        checkArgMaxRows(logits, rows, cols, predicted);
+        if (rows == 0) return;
+        long out = allocator.allocate(4L * rows);
+        try {
+            argMax.argMaxRows(f(logits, "argMaxRows"), rows, cols, out);
+            staging.download(out, MemorySegment.ofArray(predicted), 0, 4L * rows);
+        } finally {
+            allocator.free(out);
+        }
+    }
+
     // ================================================================ convolution and pooling
 
     @Override public void im2col(Tensor x, long xOffset, ConvGeometry g, Tensor cols, long colsOffset) {
@@ -677,6 +700,30 @@ public final class CudaBackend implements Backend {
      * batch 64 (ConvScratchBudgetTest), mnist-cnn at 28x28 and batch 128 takes 104 MB in one chunk.
      */
     @Override public long convScratchBudgetFloats() { return convScratchBudgetFloats; }
+
+    /**
+     * depthwise.cu: one launch for the forward, two or three for the backward, instead of a GEMM per
+     * group (per channel) and an im2col. CPU twin CpuDepthwise. Grouped convolutions that are not
+     * depthwise keep Conv2D's grouped GEMMs.
+     */
+    @Override public boolean directDepthwise() { return true; }
+
+    @Override public void depthwiseConv(Tensor x, Tensor kernel, Tensor y, ConvGeometry g, int n, int multiplier) {
+        enter();
+        checkDepthwise(x, kernel, y, g, n, multiplier);
+        depthwise.forward(f(x, "depthwiseConv x"), f(kernel, "depthwiseConv kernel"), f(y, "depthwiseConv y"), geometry(g), n, multiplier);
+    }
+
+    @Override public void depthwiseConvBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dW, ConvGeometry g, int n, int multiplier) {
+        enter();
+        checkDepthwiseBackward(x, kernel, dy, dx, dW, g, n, multiplier);
+        KernelGeometry kg = geometry(g);
+        // the kernel gradient first: it reads x, which a caller may pass again as dx
+        if (dW != null)
+            depthwise.kernelGrad(f(x, "depthwiseConvBackward x"), f(dy, "depthwiseConvBackward dy"), f(dW, "depthwiseConvBackward dW"), kg, n, multiplier);
+        if (dx != null)
+            depthwise.inputGrad(f(kernel, "depthwiseConvBackward kernel"), f(dy, "depthwiseConvBackward dy"), f(dx, "depthwiseConvBackward dx"), kg, n, multiplier);
+    }
 
     @Override public void maxPool(Tensor x, Tensor y, Tensor argmax, ConvGeometry g, int n) {
         enter();

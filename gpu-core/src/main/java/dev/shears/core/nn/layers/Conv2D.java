@@ -14,7 +14,7 @@ import java.util.List;
  * 2-D convolution over NCHW images; kernel stored [out, in/groups, kh, kw] (the ONNX layout),
  * bias [out]. Padding is explicit (importers resolve 'same'/auto_pad from the input size).
  * A depthwise convolution (one group per input channel) runs the backend's direct kernel where it
- * has one ({@link Backend#directDepthwise()}: the CPU), else one GEMM per group like any grouped one.
+ * has one ({@link Backend#directDepthwise()}: the CPU and CUDA backends), else one GEMM per group like any grouped one.
  */
 public final class Conv2D extends Layer {
     private final int inChannels, outChannels, kernelH, kernelW, strideH, strideW;
