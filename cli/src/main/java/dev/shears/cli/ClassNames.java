@@ -7,7 +7,13 @@ import dev.shears.core.nn.Model;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Meets a data set's class names with a model's ({@link Model#classNames}). An image folder's
@@ -16,7 +22,12 @@ import java.util.List;
  * <ul>
  *   <li>the same names in the same order: the data is used as it is;</li>
  *   <li>the folder names are some of the model's (3 of Fashion-MNIST's 10, or all of them in another
- *       order): each folder's samples get the model's index of its name, said on the log;</li>
+ *       order): each folder's samples get the model's index of its name, said on the log; a name
+ *       matches loosely too ({@link #match}: "T-shirt_top" is "T-shirt/top", which no folder can be
+ *       named), and a folder named by an output index ("6") is that output when the model's names
+ *       are not numbers (data sets are often exported into folders 0..9);</li>
+ *   <li>a model named by index ("0".."9") and data that names its classes in label order (the
+ *       built-in Fashion-MNIST): label i is output i;</li>
  *   <li>a folder the model has no class of: refused ({@link UserError}, exit 2) naming the folders
  *       the model lacks and the model's names, since no output could be right for its samples.</li>
  * </ul>
@@ -41,7 +52,8 @@ final class ClassNames {
 
     /**
      * The model's index of each of the data's classes, or null when the labels stay as they are
-     * (the same names, or names missing on a side).
+     * (the same names, or names missing on a side, or a model named by index met with data that
+     * names its classes in label order).
      */
     private static int[] mapping(Model model, String modelSpec, Dataset data, PrintStream log) {
         List<String> mine = model.classNames(), theirs = data.classNames();
@@ -50,21 +62,92 @@ final class ClassNames {
             return null;
         }
         if (mine.equals(theirs)) return null;
-        List<String> unknown = theirs.stream().filter(n -> !mine.contains(n)).toList();
-        if (!unknown.isEmpty())
-            throw new UserError(data.name() + " has class folders the model --model " + modelSpec + " was not trained on: "
-                    + quoted(unknown) + "; the model's classes are " + quoted(mine) + ". Give a data set whose class folders are the model's"
-                    + " classes (all of them or some), or train a model on this data");
-        int[] map = new int[theirs.size()];
-        List<String> pairs = new ArrayList<>();
-        for (int i = 0; i < map.length; i++) {
-            map[i] = mine.indexOf(theirs.get(i));
-            pairs.add(theirs.get(i) + " -> " + map[i]);
+        String kind = data.images() ? "class folders" : "classes";
+        // a model trained on folders named by index ("0".."9", as Fashion-MNIST is often exported) met with data that names its
+        // classes in their own label order (the built-in Fashion-MNIST): label i is output i, as it was before either had names
+        if (!data.images() && isIndexNames(mine)) {
+            log.println("data: " + data.name() + ": the model's classes are named by index (" + quoted(mine) + "), so label i is output i;"
+                    + " the data names them " + quoted(theirs));
+            return null;
         }
-        log.println("data: " + data.name() + ": its " + theirs.size() + " class folders are "
-                + (theirs.size() == mine.size() ? "the model's " + mine.size() + " classes in another order" : theirs.size() + " of the model's " + mine.size() + " classes")
-                + ", matched by name; labels follow the model's class names (" + String.join(", ", pairs) + ")");
+        int[] map = new int[theirs.size()];
+        List<String> unknown = new ArrayList<>(), pairs = new ArrayList<>();
+        Map<Integer, String> taken = new HashMap<>();
+        boolean identity = theirs.size() == mine.size();
+        for (int i = 0; i < map.length; i++) {
+            String name = theirs.get(i);
+            int m = match(name, mine, model.outputShape().size());
+            if (m < 0) {
+                unknown.add(name);
+                continue;
+            }
+            String before = taken.putIfAbsent(m, name);
+            if (before != null)
+                throw new UserError(data.name() + " has two " + kind + ", \"" + before + "\" and \"" + name + "\", that both name the model's class "
+                        + m + " \"" + mine.get(m) + "\" (--model " + modelSpec + "); merge them into one folder or rename one");
+            map[i] = m;
+            identity &= m == i;
+            pairs.add(name + " -> " + m + (name.equals(mine.get(m)) ? "" : " \"" + mine.get(m) + "\""));
+        }
+        if (!unknown.isEmpty())
+            throw new UserError(data.name() + " has " + kind + " the model --model " + modelSpec + " was not trained on: "
+                    + quoted(unknown) + "; the model's classes are " + quoted(mine) + ". Give a data set whose " + kind + " are the model's"
+                    + " classes (all of them or some" + (data.images() ? "; a folder may also be named by the class's output index, or by its"
+                    + " name with the characters a folder name cannot hold left out, \"T-shirt_top\" for \"T-shirt/top\"" : "")
+                    + "), or train a model on this data");
+        log.println("data: " + data.name() + ": its " + theirs.size() + " " + kind + " are "
+                + (theirs.size() == mine.size() ? "the model's " + mine.size() + " classes" + (identity ? "" : " in another order")
+                        : theirs.size() + " of the model's " + mine.size() + " classes")
+                + ", matched by name or index; labels follow the model's class names (" + String.join(", ", pairs) + ")");
         return map;
+    }
+
+    /**
+     * The model's output that a data class named {@code name} is, or -1: the class of that very
+     * name; else the one class whose name is the same once case and every character that is not a
+     * letter or digit are left out, either whole or one of its '/'-separated alternatives (a folder
+     * cannot be named "T-shirt/top": "T-shirt_top", "t-shirt top" and "T-shirt" are that class);
+     * else, when none of the model's names is a number, a name that is an output index ("6", as
+     * data sets are often exported into folders 0..9) is that output.
+     */
+    static int match(String name, List<String> mine, long outputs) {
+        int exact = mine.indexOf(name);
+        if (exact >= 0) return exact;
+        Set<String> keys = keys(name);
+        int found = -1;
+        for (int j = 0; j < mine.size(); j++)
+            if (!Collections.disjoint(keys, keys(mine.get(j)))) {
+                if (found >= 0) return -1; // two classes fit the loose name: neither is chosen
+                found = j;
+            }
+        if (found >= 0) return found;
+        if (name.matches("0|[1-9][0-9]{0,8}") && mine.stream().noneMatch(n -> n.matches("[0-9]+"))) {
+            int index = Integer.parseInt(name);
+            if (index < outputs) return index;
+        }
+        return -1;
+    }
+
+    /** A name's loose forms: lower case with only letters and digits, whole and per '/'-separated part ("t-shirt/top": tshirttop, tshirt, top). */
+    private static Set<String> keys(String name) {
+        Set<String> keys = new HashSet<>();
+        keys.add(loose(name));
+        String[] parts = name.split("/");
+        if (parts.length > 1) for (String p : parts) keys.add(loose(p));
+        keys.remove("");
+        return keys;
+    }
+
+    private static String loose(String s) {
+        StringBuilder b = new StringBuilder();
+        s.toLowerCase(Locale.ROOT).codePoints().filter(Character::isLetterOrDigit).forEach(b::appendCodePoint);
+        return b.toString();
+    }
+
+    /** Whether the names are "0", "1", ... in order: a model trained on folders named by output index. */
+    private static boolean isIndexNames(List<String> names) {
+        for (int i = 0; i < names.size(); i++) if (!names.get(i).equals(Integer.toString(i))) return false;
+        return true;
     }
 
     private static Dataset relabel(Dataset d, int[] map, Model model) {

@@ -106,7 +106,9 @@ final class EvalCommand implements Callable<Integer> {
                 if (thinned != null) mode = "thinned";
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            List<ClassAccuracy.Row> classes = perClass.rows(src.model().classNames());
+            // each class of the data by the model's name for it; a model without names (one trained before the built-in
+            // Fashion-MNIST named its classes) is scored with label i as output i, so label i's name in the data names that row
+            List<ClassAccuracy.Row> classes = perClass.rows(src.model().classNames().isEmpty() ? test.classNames() : src.model().classNames());
             var out = spec.commandLine().getOut();
             if (json) {
                 ObjectNode o = ReportWriter.JSON.createObjectNode();

@@ -74,12 +74,7 @@ final class InferenceReport {
             for (int b : batches) {
                 if (!budget.allows(b)) continue;
                 InferenceComparison c = comparison.at(b);
-                List<RunReport.InferenceLayer> layers = new ArrayList<>();
-                for (SparseModel.LayerPlan p : c.plans())
-                    layers.add(new RunReport.InferenceLayer(p.layer(), p.type(), p.rows(), p.cols(), p.sparsity(), p.format(),
-                            p.denseMs(), p.chosenMs(), p.speedupVsDense()));
-                rows.add(new RunReport.InferenceBatch(b, c.denseMs(), c.sparseMs(), c.speedup(), c.denseWeightBytes(),
-                        c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers, c.planKept()));
+                rows.add(row(c));
                 budget.timed(b, c.denseMs());
                 progress.line(line(rows.getLast()));
             }
@@ -89,6 +84,36 @@ final class InferenceReport {
             progress.line("inference timing " + why);
             return new RunReport.Inference(backend, device, rows, why);
         }
+    }
+
+    /** One batch size's comparison as the report records it. */
+    static RunReport.InferenceBatch row(InferenceComparison c) {
+        List<RunReport.InferenceLayer> layers = new ArrayList<>();
+        for (SparseModel.LayerPlan p : c.plans())
+            layers.add(new RunReport.InferenceLayer(p.layer(), p.type(), p.rows(), p.cols(), p.sparsity(), p.format(),
+                    p.denseMs(), p.chosenMs(), p.speedupVsDense()));
+        return new RunReport.InferenceBatch(c.batch(), c.denseMs(), c.sparseMs(), c.speedup(), c.denseWeightBytes(),
+                c.plannedWeightBytes(), c.samples(), c.samePredictions(), c.maxAbsDifference(), layers, c.planKept(),
+                notKeptReason(c), c.slowerPlanMs());
+    }
+
+    /** What the summary, report.html and report.json say when no plan beat dense in the whole-model check. */
+    static final String NOT_FASTER_IN_CHECK = "no plan of per-layer formats beat dense as a whole";
+
+    /**
+     * Why every layer of {@code c} went back to dense, or null when its plan runs: the whole-model
+     * check found no plan faster, or the comparison (the figures the report prints) timed the plan
+     * the check had kept slower than dense; then it names that time, so the user sees that the
+     * plan lost in the very timing shown and that dense is what runs.
+     */
+    static String notKeptReason(InferenceComparison c) {
+        return switch (c.outcome()) {
+            case KEPT -> null;
+            case NOT_FASTER_IN_CHECK -> NOT_FASTER_IN_CHECK;
+            case SLOWER_IN_COMPARISON -> String.format(Locale.ROOT,
+                    "the plan the whole-model check kept was timed slower than dense in this comparison (sparse %.3f ms, %.2fx), so dense is used",
+                    c.slowerPlanMs(), c.denseMs() / c.slowerPlanMs());
+        };
     }
 
     /** Where the figures of {@code inf} were taken, for the summary: "on the CPU" or "on the GPU (...)". */
@@ -118,8 +143,8 @@ final class InferenceReport {
                     where(inf), first.denseWeightBytes() / 1e6, first.plannedWeightBytes() / 1e6);
         }
         if (kept == 0)
-            return String.format(Locale.ROOT, "inference %s all layers dense: no plan of per-layer formats beat dense as a whole (weights %.2f MB):",
-                    where(inf), first.denseWeightBytes() / 1e6);
+            return String.format(Locale.ROOT, "inference %s all layers dense: %s (weights %.2f MB):",
+                    where(inf), NOT_FASTER_IN_CHECK, first.denseWeightBytes() / 1e6);
         RunReport.InferenceBatch planned = inf.batches().stream().filter(RunReport.InferenceBatch::planKept).findFirst().orElseThrow();
         return String.format(Locale.ROOT, "inference %s each layer in its fastest measured format where that plan beat dense as a whole,"
                         + " else all dense (weights %.2f MB dense, %.2f MB as planned at batch %d):",
@@ -133,7 +158,7 @@ final class InferenceReport {
         if (allDense)
             return String.format(Locale.ROOT, "batch %d: dense %.3f ms; %s, so the planned model is the dense one; same predictions on %d/%d test images",
                     r.batch(), r.denseMs(), r.planKept() ? "every layer's fastest format was dense at this batch size"
-                            : "no plan of per-layer formats beat dense as a whole", r.samePredictions(), r.samples());
+                            : r.planNotKeptReason(), r.samePredictions(), r.samples());
         return String.format(Locale.ROOT, "batch %d: dense %.3f ms, sparse %.3f ms (%.2fx); same predictions on %d/%d test images",
                 r.batch(), r.denseMs(), r.sparseMs(), r.speedup(), r.samePredictions(), r.samples());
     }

@@ -201,10 +201,20 @@ class ClassNamesCliTest {
         Path small = dir.resolve("three-model");
         assertEquals(0, shears("train", "--model", "lenet-300-100", "--data", three.toString(), "--epochs", "1", "--out", small.toString(),
                 "--backend", "cpu", "--quiet").code());
-        r = shears("eval", "--model", small.resolve("model.shears").toString(), "--data", "fashion-mnist", "--backend", "cpu");
+        Path idx = Files.createDirectories(dir.resolve("idx-no-names"));
+        for (String f : new String[] {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+            try (var in = DataSources.class.getResourceAsStream("/dev/shears/core/data/fashion-mnist-small/" + f)) {
+                Files.copy(in, idx.resolve(f));
+            }
+        r = shears("eval", "--model", small.resolve("model.shears").toString(), "--data", idx.toString(), "--backend", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--model " + small.resolve("model.shears") + " has 3 outputs, but the --data labels go up to 9 (10 classes)"), r.err());
         assertTrue(r.err().contains("(this one was trained on the classes \"Bag\", \"Sandal\", \"Trouser\")"), r.err());
+        r = shears("eval", "--model", small.resolve("model.shears").toString(), "--data", "fashion-mnist", "--backend", "cpu");
+        assertEquals(2, r.code(), r.err());
+        // the built-in Fashion-MNIST names its classes: the 7 the model lacks are named (it was a count of outputs)
+        assertTrue(r.err().contains("has classes the model --model " + small.resolve("model.shears") + " was not trained on: \"T-shirt/top\", \"Pullover\""), r.err());
+        assertTrue(r.err().contains("the model's classes are \"Bag\", \"Sandal\", \"Trouser\""), r.err());
     }
 
     static void copyTree(Path from, Path to) throws Exception {

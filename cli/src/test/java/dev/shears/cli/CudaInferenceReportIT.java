@@ -63,6 +63,7 @@ class CudaInferenceReportIT {
                 assertEquals(4L * (784 * 300 + 300 * 100 + 100 * 10), b.denseWeightBytes());
                 assertEquals(3, b.layers().size());
                 if (!b.planKept()) assertTrue(b.layers().stream().allMatch(l -> l.format().equals("dense")), b.toString());
+                assertTrue(b.sparseMs() <= b.denseMs(), "never a kept plan slower than dense (issue 6): " + b);
                 for (RunReport.InferenceLayer l : b.layers())
                     assertTrue(l.format().equals("dense") || l.format().startsWith("csr/") || l.format().startsWith("blocked-ell"),
                             "a CUDA plan's formats: " + l);

@@ -214,7 +214,8 @@ public final class ReportWriter {
                 : "Timed on the CPU backend on ";
         h.append("<h2>Inference: dense against sparse</h2>\n<p>").append(how).append(SvgChart.esc(inf.device()))
                 .append("; every Dense and Conv2D layer runs in the format measured fastest for it (dense where no sparse format wins),"
-                        + " and a plan that does not make the whole model faster than dense goes back to dense everywhere (its row says so).</p>\n");
+                        + " and a plan that does not make the whole model faster than dense, in the whole-model check or then in this very timing,"
+                        + " goes back to dense everywhere (its row says why).</p>\n");
         if (inf.note() != null) h.append("<p>").append(SvgChart.esc(inf.note())).append("</p>\n");
         if (inf.batches().isEmpty()) return;
         h.append("<table><tr><th>batch</th><th>dense ms</th><th>sparse ms</th><th>speed-up</th><th>weights dense</th>")
@@ -224,7 +225,7 @@ public final class ReportWriter {
         for (RunReport.InferenceBatch b : inf.batches()) {
             h.append("<tr><td>").append(b.batch()).append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.denseMs()))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.3f", b.sparseMs()))
-                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup())).append(b.planKept() ? "" : " (all dense: no plan beat dense as a whole)")
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.2fx", b.speedup())).append(b.planKept() ? "" : " (all dense: " + SvgChart.esc(b.planNotKeptReason()) + ")")
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.denseWeightBytes() / 1e6))
                     .append("</td><td>").append(String.format(Locale.ROOT, "%.2f MB", b.plannedWeightBytes() / 1e6))
                     .append("</td><td>").append(b.samePredictions()).append(" / ").append(b.samples())

@@ -143,12 +143,22 @@ public record RunReport(String command, String shearsVersion, String date, Strin
     /**
      * Whole-model latency at one batch size (medians), weight storage of the planned layers, and
      * how many of the first test images both paths classify alike. {@code planKept} is false when
-     * the per-layer plan ran the whole model no faster than dense, so every layer stayed dense.
+     * a timing found the per-layer plan no faster than dense, so every layer stayed dense:
+     * {@code planNotKeptReason} then says which (the whole-model check, or the comparison timing
+     * these very figures, see {@code InferenceComparison.Outcome}) in the words the summary and
+     * report.html print, and {@code slowerPlanMs} is the plan's time in the comparison when that
+     * was it (null in report.json otherwise). A kept plan is never slower than dense here.
      */
     public record InferenceBatch(int batch, double denseMs, double sparseMs, double speedup,
                                  long denseWeightBytes, long plannedWeightBytes,
                                  int samples, int samePredictions, double maxAbsDifference, List<InferenceLayer> layers,
-                                 boolean planKept) {}
+                                 boolean planKept, String planNotKeptReason, double slowerPlanMs) {
+        public InferenceBatch {
+            if (planKept != (planNotKeptReason == null))
+                throw new IllegalArgumentException("batch " + batch + ": a reason is given exactly when the plan was not kept (planKept "
+                        + planKept + ", reason " + planNotKeptReason + ")");
+        }
+    }
 
     /** The planner's choice for one Dense/Conv2D layer: A is rows x cols, times are medians of its product. */
     public record InferenceLayer(String layer, String type, int rows, int cols, double sparsity, String format,

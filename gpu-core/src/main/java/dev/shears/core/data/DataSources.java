@@ -25,6 +25,15 @@ public final class DataSources {
     private DataSources() {}
 
     public static final String FASHION_MNIST = "fashion-mnist";
+    /**
+     * Fashion-MNIST's class names in label order 0-9, as Zalando's README for the data set gives
+     * them. The built-in set (bundled or installed) carries them, so a model trained on it names its
+     * outputs ("Shirt", not "class 6") in eval, the report and predict. "T-shirt/top" cannot be a
+     * folder name: an image folder meets these names through {@code ClassNames}' loose match in the
+     * cli (a folder "T-shirt_top", "T-shirt" or "t-shirt top" is this class; folders "0".."9" are the indices).
+     */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
     /** Where Debian's dataset-fashion-mnist package installs the full set. */
     public static final Path SYSTEM_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     private static final String BUNDLED = "/dev/shears/core/data/fashion-mnist-small/";
@@ -40,7 +49,10 @@ public final class DataSources {
     /** Loads train and test sets for a {@code --data} value; an image folder's decoding is told to {@code progress}. */
     public static Split load(String spec, ImageFolder.DecodeProgress progress) {
         if (FASHION_MNIST.equals(spec)) {
-            if (Files.isDirectory(SYSTEM_FASHION_MNIST)) return loadFolder(SYSTEM_FASHION_MNIST, "fashion-mnist");
+            if (Files.isDirectory(SYSTEM_FASHION_MNIST)) {
+                Split s = loadFolder(SYSTEM_FASHION_MNIST, "fashion-mnist");
+                return new Split(fashionNamed(s.train()), fashionNamed(s.test()));
+            }
             return bundledFashionMnist();
         }
         Path p = Path.of(spec);
@@ -60,7 +72,9 @@ public final class DataSources {
 
     /** Only the test split of a {@code --data} value; an image folder's decoding is told to {@code progress}. */
     public static Dataset loadTest(String spec, ImageFolder.DecodeProgress progress) {
-        if (FASHION_MNIST.equals(spec) && !Files.isDirectory(SYSTEM_FASHION_MNIST)) return bundledFashionMnist().test();
+        if (FASHION_MNIST.equals(spec))
+            return Files.isDirectory(SYSTEM_FASHION_MNIST) ? fashionNamed(readPair(SYSTEM_FASHION_MNIST, "t10k", "fashion-mnist (test)"))
+                    : bundledFashionMnist().test();
         Path dir = FASHION_MNIST.equals(spec) ? SYSTEM_FASHION_MNIST : Path.of(spec);
         check(spec);
         if (Files.isRegularFile(dir)) return NumpyData.loadNpzTest(dir, System.err);
@@ -115,10 +129,21 @@ public final class DataSources {
                 + "; nor is it " + ImageFolder.LAYOUT + ImageFolder.hint(dir));
     }
 
-    /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test). */
+    /** The small Fashion-MNIST split that ships inside Shears (12,000 train, 2,000 test), its classes named ({@link #FASHION_MNIST_CLASSES}). */
     public static Split bundledFashionMnist() {
-        return new Split(readBundled("train", "fashion-mnist (bundled 12k train)"),
-                readBundled("t10k", "fashion-mnist (bundled 2k test)"));
+        return new Split(fashionNamed(readBundled("train", "fashion-mnist (bundled 12k train)")),
+                fashionNamed(readBundled("t10k", "fashion-mnist (bundled 2k test)")));
+    }
+
+    /**
+     * A built-in Fashion-MNIST set with its class names. Only the built-in set is named so: a folder
+     * of IDX files given by path may hold any 10 classes (MNIST's digits use the same format).
+     */
+    private static Dataset fashionNamed(Dataset d) {
+        if (d.classes() != FASHION_MNIST_CLASSES.size())
+            throw new DataException(d.name() + ": Fashion-MNIST has " + FASHION_MNIST_CLASSES.size() + " classes but its labels go up to "
+                    + (d.classes() - 1) + "; the files are not Fashion-MNIST's: reinstall them (apt-get install --reinstall dataset-fashion-mnist)");
+        return d.withLabels(d.labels(), d.classes(), FASHION_MNIST_CLASSES);
     }
 
     public static Split loadFolder(Path dir, String name) {

@@ -16,7 +16,8 @@ import java.util.List;
  *                    ({@link ImageFolder}), which {@link SampleLayout#arrange} may convert to the model's channels and
  *                    resize to its height and width ({@link ImageFit}); false for arrays (IDX, NumPy), used as they are
  * @param classNames  the name of each class index, {@code classNames.get(label)}: an image folder's sorted class
- *                    folder names; empty when the data does not name its classes (IDX, NumPy)
+ *                    folder names, the built-in Fashion-MNIST's ({@link DataSources#FASHION_MNIST_CLASSES}); empty
+ *                    when the data does not name its classes (IDX and NumPy files given by path)
  */
 public record Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes, boolean images,
                       List<String> classNames) {

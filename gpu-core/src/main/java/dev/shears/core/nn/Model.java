@@ -44,8 +44,9 @@ public final class Model {
     private Backend backend;
     /**
      * What each output means, output i named {@code classNames.get(i)}: the sorted class folder names
-     * of the image-folder data set the model was trained on (see {@link #setClassNames}); empty when
-     * unknown (built-in architectures before training, IDX/NumPy data, files that do not say).
+     * of the image-folder data set the model was trained on, or the built-in Fashion-MNIST's names in
+     * label order (see {@link #setClassNames}); empty when unknown (built-in architectures before
+     * training, IDX/NumPy data, files that do not say).
      */
     private List<String> classNames = List.of();
 

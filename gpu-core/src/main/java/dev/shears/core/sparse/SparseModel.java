@@ -220,8 +220,12 @@ public final class SparseModel {
         }
     }
 
-    /** Every layer back to its own (dense) forward; the plans keep their timings and read "dense". */
-    private void revertToDense() {
+    /**
+     * Every layer back to its own (dense) forward; the plans keep their timings and read "dense".
+     * The whole-model check's send-back, and the run report's comparison's when it times a kept
+     * plan slower than dense ({@link InferenceComparison#compare}).
+     */
+    void revertToDense() {
         linear.clear();
         convs.clear();
         outputs.clear();

@@ -83,6 +83,8 @@ class CudaInferenceComparisonIT {
                 assertTrue(c.plans().stream().allMatch(p -> p.format().equals("dense")), c.plans().toString());
                 assertEquals(c.denseWeightBytes(), c.plannedWeightBytes());
             }
+            // issue 6: a plan the check kept is never shown slower than dense (the comparison sends it back)
+            assertTrue(c.sparseMs() <= c.denseMs(), c.toString());
         }
     }
 

@@ -34,6 +34,25 @@ class IdxTest {
         for (int c : perClass) assertTrue(c > 1000 && c < 1400, "classes roughly balanced: " + Arrays.toString(perClass));
     }
 
+    /** The built-in set names its classes in label order (Zalando's README), so label 9 is "Ankle boot"; a path to IDX files names none. */
+    @Test
+    void theBuiltInFashionMnistNamesItsClasses(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.util.List<String> names = java.util.List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+        Split s = DataSources.bundledFashionMnist();
+        assertEquals(names, s.train().classNames());
+        assertEquals(names, s.test().classNames());
+        assertEquals("Ankle boot", s.test().classNames().get(s.test().labels()[0]));
+        assertEquals(names, DataSources.loadTest(DataSources.FASHION_MNIST).classNames());
+        assertEquals(names, DataSources.load(DataSources.FASHION_MNIST).train().classNames());
+        assertEquals(names, s.test().head(5).classNames(), "a slice keeps them");
+        // the same files given as a folder of IDX files may be any 10 classes (MNIST's digits use the format): no names
+        for (String f : new String[] {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+            try (var in = DataSources.class.getResourceAsStream("/dev/shears/core/data/fashion-mnist-small/" + f)) {
+                java.nio.file.Files.copy(in, dir.resolve(f));
+            }
+        assertTrue(DataSources.loadTest(dir.toString()).classNames().isEmpty());
+    }
+
     @Test
     void wrongMagicIsNamed() {
         byte[] bad = {0x50, 0x4b, 3, 4, 0, 0, 0, 0};

@@ -95,7 +95,7 @@ class InferenceComparisonTest {
         };
         // the quick planner's formats are chosen on meaningless timings: say the plan is CSR, so its path is timed
         InferenceComparison.Planned csr = withFormat(InferenceComparison.planned(sparse), "csr");
-        InferenceComparison settled = InferenceComparison.compare(m, TEST, 2, 4, csr, true, timer,
+        InferenceComparison settled = InferenceComparison.compare(m, TEST, 2, 4, csr, null, timer,
                 new Settle(() -> 0L, 1_000, 10_000));
         assertEquals(10, settled.denseMs(), "judged on the settled dense forward");
         assertEquals(7, settled.sparseMs());
@@ -104,14 +104,14 @@ class InferenceComparisonTest {
         assertEquals(5, calls[1], "planned timings, one per dense one");
 
         calls[0] = calls[1] = 0;
-        InferenceComparison unsettled = InferenceComparison.compare(m, TEST, 2, 4, csr, true, timer, null);
+        InferenceComparison unsettled = InferenceComparison.compare(m, TEST, 2, 4, csr, null, timer, null);
         assertEquals(12, unsettled.denseMs(), "without settling, the best of three cold rounds");
         assertEquals(SparsePlanner.ROUNDS, calls[0]);
 
         // every layer dense: the planned path is the dense products, so it is not timed again and reads the dense time
         calls[0] = calls[1] = 0;
         InferenceComparison allDense = InferenceComparison.compare(m, TEST, 2, 4, withFormat(InferenceComparison.planned(sparse), "dense"),
-                true, timer, null);
+                null, timer, null);
         assertEquals(0, calls[1], "the planned path was not timed");
         assertEquals(SparsePlanner.ROUNDS, calls[0]);
         assertEquals(allDense.denseMs(), allDense.sparseMs());
@@ -128,7 +128,94 @@ class InferenceComparisonTest {
                         format, p.timings())).toList();
             }
             @Override public long plannedBytes(SparseModel.LayerPlan p) { return planned.plannedBytes(p); }
+            @Override public void revertToDense() { throw new AssertionError("a plan compared unchecked is never sent back"); }
         };
+    }
+
+    /** A real CSR plan of a 90% LeNet-300-100 at batch 2: every layer forced to CSR (quick options, so no timing decides). */
+    private static SparseModel csrPlan(Model m) {
+        SparseModel sm = SparseModel.plan(m, 2, new SparsePlanner(new SparsePlanner.Options(1, 3, 0, new int[]{4}, 2.0, 0.05, "csr")));
+        assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("csr")), sm.plans().toString());
+        return sm;
+    }
+
+    /** A timer that says the planned path takes {@code plannedMs} and the dense one 10 ms (each forward still runs once). */
+    private static WholeModelCheck.Timer scripted(double plannedMs) {
+        return (path, forward) -> {
+            forward.run();
+            return path == WholeModelCheck.Path.PLANNED ? plannedMs : 10;
+        };
+    }
+
+    /**
+     * issue 6, "a sparse model is never slower than the dense one": the whole-model check kept a
+     * MobileNet plan that the report's comparison then timed at 29.3 ms against dense 24.8 ms, and
+     * the report printed "0.84x" for a kept plan. A kept plan that the comparison times slower goes
+     * back to dense: not kept, the plans read dense, both paths the dense time, the plan's time kept
+     * to say why, and agreement checked on what now runs (the dense products: exactly equal).
+     */
+    @Test void aKeptPlanTheComparisonTimesSlowerGoesBackToDense() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        KernelPruning.pruneKernels(m, 0.9);
+        SparseModel sm = csrPlan(m);
+        WholeModelCheck keptByCheck = new WholeModelCheck(10, 8, true);
+        InferenceComparison c = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sm), keptByCheck, scripted(10.5), null);
+        assertFalse(c.planKept(), c.toString());
+        assertEquals(InferenceComparison.Outcome.SLOWER_IN_COMPARISON, c.outcome());
+        assertEquals(10.5, c.slowerPlanMs(), "the plan's time in the comparison, for the report to say why");
+        assertEquals(10, c.denseMs());
+        assertEquals(10, c.sparseMs(), "dense is what runs: its time stands for both");
+        assertEquals(1.0, c.speedup());
+        assertTrue(c.plans().stream().allMatch(SparseModel.LayerPlan::isDense), c.plans().toString());
+        assertTrue(sm.plans().stream().allMatch(SparseModel.LayerPlan::isDense), "the model itself went back to dense");
+        assertNull(sm.weights("fc1"), "a reverted layer runs its own (dense) forward");
+        assertEquals(c.denseWeightBytes(), c.plannedWeightBytes(), "reverted: stored dense");
+        assertEquals(4, c.samePredictions());
+        assertEquals(0.0, c.maxAbsDifference(), "after the send-back the planned path is the dense one");
+    }
+
+    /** A kept plan the comparison times faster (or no slower) stays as planned. */
+    @Test void aKeptPlanTheComparisonTimesFasterOrEqualStays() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        KernelPruning.pruneKernels(m, 0.9);
+        for (double plannedMs : new double[]{4, 10}) {
+            SparseModel sm = csrPlan(m);
+            InferenceComparison c = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sm),
+                    new WholeModelCheck(10, 8, true), scripted(plannedMs), null);
+            assertTrue(c.planKept(), c.toString());
+            assertEquals(InferenceComparison.Outcome.KEPT, c.outcome());
+            assertTrue(Double.isNaN(c.slowerPlanMs()), c.toString());
+            assertEquals(plannedMs, c.sparseMs());
+            assertTrue(c.plans().stream().allMatch(p -> p.format().equals("csr")), c.plans().toString());
+            assertTrue(c.plannedWeightBytes() < c.denseWeightBytes(), c.toString());
+            assertNotNull(sm.weights("fc1"));
+        }
+    }
+
+    /**
+     * A plan no check ran on (a forced format, quick options: check null) is compared as it is,
+     * slower or not; a plan the check sent back reads NOT_FASTER_IN_CHECK.
+     */
+    @Test void anUncheckedPlanIsComparedAsItIsAndACheckRevertIsNamed() {
+        CpuBackend be = CpuBackend.create();
+        Model m = Architectures.create("lenet-300-100", Shape.of(1, 28, 28), 10).bind(be, 5);
+        KernelPruning.pruneKernels(m, 0.9);
+        SparseModel sm = csrPlan(m);
+        InferenceComparison unchecked = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sm), null, scripted(30), null);
+        assertTrue(unchecked.planKept(), unchecked.toString());
+        assertEquals(30, unchecked.sparseMs());
+        assertTrue(sm.plans().stream().allMatch(p -> p.format().equals("csr")), sm.plans().toString());
+
+        // the check's send-back: it reverts the model itself (keepOnlyIfFaster), the comparison only names it
+        WholeModelCheck notFaster = sm.keepOnlyIfFaster(0.05, null, scripted(30));
+        assertFalse(notFaster.kept());
+        InferenceComparison reverted = InferenceComparison.compare(m, TEST, 2, 4, InferenceComparison.planned(sm), notFaster, scripted(30), null);
+        assertEquals(InferenceComparison.Outcome.NOT_FASTER_IN_CHECK, reverted.outcome());
+        assertFalse(reverted.planKept());
+        assertTrue(Double.isNaN(reverted.slowerPlanMs()));
+        assertEquals(reverted.denseMs(), reverted.sparseMs());
     }
 
     @Test void agreementStopsAtTheTestSetSize() {

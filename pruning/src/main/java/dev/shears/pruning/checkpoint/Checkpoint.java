@@ -49,7 +49,7 @@ import java.util.zip.ZipOutputStream;
  *
  * <p>{@code model.json} may hold {@code "classNames": ["Ankle boot", "Bag", ...]}, what each output
  * means ({@link Model#classNames}: the sorted class folder names of the image-folder data set the
- * model was trained on). It is optional and written only when the model has names; files without it
+ * model was trained on, or the built-in Fashion-MNIST's names). It is optional and written only when the model has names; files without it
  * read as models without names, and a Shears that predates it ignores it (it reads fields by name),
  * so the version stays 2.
  *

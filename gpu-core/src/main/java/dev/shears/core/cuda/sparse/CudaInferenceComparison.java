@@ -19,7 +19,7 @@ import java.util.List;
  * runs per path and round, after untimed rounds until both are stable: {@link Settle#COMPARISON}),
  * after the plan has passed the whole-model check (or been sent back to
  * dense by it). Latency, storage and agreement are computed by {@link InferenceComparison#compare},
- * as on the CPU.
+ * as on the CPU, which also sends a kept plan back to dense when its own timing finds it slower.
  */
 public final class CudaInferenceComparison {
     private CudaInferenceComparison() {}
@@ -34,6 +34,23 @@ public final class CudaInferenceComparison {
      */
     public static WholeModelCheck.Timer timer(CudaBackend cuda) {
         return (path, forward) -> CudaSparsePlanner.medianMillis(cuda, forward, WARMUP, REPEATS);
+    }
+
+    /**
+     * The CUDA sparse model as {@link InferenceComparison#compare} sees it (the CPU's is
+     * {@code InferenceComparison.planned}): a layer without sparse weights counts dense, and the
+     * comparison's send-back to dense is the whole-model check's ({@link CudaSparseModel#revertToDense}).
+     */
+    static InferenceComparison.Planned planned(CudaSparseModel sparse) {
+        return new InferenceComparison.Planned() {
+            @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
+            @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }
+            @Override public long plannedBytes(SparseModel.LayerPlan p) {
+                CudaSparseMatrix w = sparse.weights(p.layer());
+                return w == null ? InferenceComparison.denseBytes(p) : w.storageBytes();
+            }
+            @Override public void revertToDense() { sparse.revertToDense(); }
+        };
     }
 
     /**
@@ -71,20 +88,13 @@ public final class CudaInferenceComparison {
         InferenceComparison.checkInputs(model, test, batch);
         try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner, null, progress);
              Tensor x = InferenceComparison.timingBatch(cuda, model.inputs().getFirst().shape(), test, batch)) {
-            // the whole-model check runs on the images the comparison then times on (the first test images)
-            boolean kept = planner.options().force() != null || sparse.keepOnlyIfFaster(planner, x).kept();
-            InferenceComparison.Planned planned = new InferenceComparison.Planned() {
-                @Override public Tensor forward(Tensor x) { return sparse.forward(x); }
-                @Override public List<SparseModel.LayerPlan> plans() { return sparse.plans(); }
-                @Override public long plannedBytes(SparseModel.LayerPlan p) {
-                    CudaSparseMatrix w = sparse.weights(p.layer());
-                    return w == null ? InferenceComparison.denseBytes(p) : w.storageBytes();
-                }
-            };
+            // the whole-model check runs on the images the comparison then times on (the first test images); a forced plan
+            // skips it (null) and is compared as it is
+            WholeModelCheck check = planner.options().force() != null ? null : sparse.keepOnlyIfFaster(planner, x);
             WholeModelCheck.Timer timer = timer(cuda);
             // settled as on the CPU: the event timer's 3 untimed runs neither bring an idle GPU's clocks up nor let the
             // JIT compile the host side of each launch at this batch size
-            return InferenceComparison.compare(model, test, x, agreementSamples, planned, kept, timer,
+            return InferenceComparison.compare(model, test, x, agreementSamples, planned(sparse), check, timer,
                     planner.options().settle() ? settle : null);
         }
     }

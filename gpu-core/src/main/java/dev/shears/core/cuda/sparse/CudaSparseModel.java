@@ -277,8 +277,12 @@ public final class CudaSparseModel implements AutoCloseable {
         return check;
     }
 
-    /** Every layer back to its own (cuBLAS) forward: frees the sparse weights and their output buffers. */
-    private void revertToDense() {
+    /**
+     * Every layer back to its own (cuBLAS) forward: frees the sparse weights and their output
+     * buffers. The whole-model check's send-back, and the run report's comparison's when it times a
+     * kept plan slower than dense ({@link dev.shears.core.sparse.InferenceComparison#compare} through {@link CudaInferenceComparison}).
+     */
+    void revertToDense() {
         try {
             freeSparse();
         } finally {
