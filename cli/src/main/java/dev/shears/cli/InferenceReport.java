@@ -111,7 +111,7 @@ final class InferenceReport {
             case KEPT -> null;
             case NOT_FASTER_IN_CHECK -> NOT_FASTER_IN_CHECK;
             case SLOWER_IN_COMPARISON -> String.format(Locale.ROOT,
-                    "the plan the whole-model check kept was timed slower than dense in this comparison (sparse %.3f ms, %.2fx), so dense is used",
+                    "the plan the whole-model check kept was timed slower than dense in this comparison (sparse %.3f ms, %.2fx)",
                     c.slowerPlanMs(), c.denseMs() / c.slowerPlanMs());
         };
     }
