@@ -154,4 +154,38 @@ class CpuNormTest {
         assertEquals(1f, dg[0], 0f, "dGamma unchanged by no samples");
         assertEquals(4f, db[1], 0f, "dBeta unchanged by no samples");
     }
+
+    @Test
+    void eachChannelIsTheSameWhateverTheSplitOverTasks() {
+        // 40 channels of 8 x 196: enough work for Parallel to split the channels over tasks where it has
+        // threads; each channel on its own ([8, 1, 196], one task) must give the same bits
+        int outer = 8, channels = 40, inner = 196, n = outer * channels * inner;
+        float[] x = random(n, 50, -2, 3), dy = random(n, 51, -1, 1), gamma = random(channels, 52, 0.5, 1.5), beta = random(channels, 53, -1, 1);
+        float[] y = new float[n], dx = new float[n], rm = new float[channels], rv = new float[channels];
+        float[] mean = new float[channels], inv = new float[channels], dg = new float[channels], db = new float[channels];
+        CpuNorm.batchNormTrain(x, gamma, beta, rm, rv, 0.9f, 1e-3f, y, mean, inv, outer, channels, inner);
+        CpuNorm.batchNormBackward(x, dy, gamma, mean, inv, dx, dg, db, outer, channels, inner);
+        for (int c = 0; c < channels; c++) {
+            float[] xc = new float[outer * inner], dyc = new float[outer * inner];
+            for (int o = 0; o < outer; o++) {
+                System.arraycopy(x, (o * channels + c) * inner, xc, o * inner, inner);
+                System.arraycopy(dy, (o * channels + c) * inner, dyc, o * inner, inner);
+            }
+            float[] yc = new float[xc.length], dxc = new float[xc.length];
+            float[] m1 = new float[1], i1 = new float[1], dg1 = new float[1], db1 = new float[1];
+            CpuNorm.batchNormTrain(xc, new float[]{gamma[c]}, new float[]{beta[c]}, new float[1], new float[1], 0.9f, 1e-3f,
+                    yc, m1, i1, outer, 1, inner);
+            assertEquals(mean[c], m1[0], 0f, "mean of channel " + c);
+            assertEquals(inv[c], i1[0], 0f, "1/sqrt(var + eps) of channel " + c);
+            CpuNorm.batchNormBackward(xc, dyc, new float[]{gamma[c]}, m1, i1, dxc, dg1, db1, outer, 1, inner);
+            assertEquals(dg[c], dg1[0], 0f, "dGamma of channel " + c);
+            assertEquals(db[c], db1[0], 0f, "dBeta of channel " + c);
+            for (int o = 0; o < outer; o++)
+                for (int j = 0; j < inner; j++) {
+                    int p = (o * channels + c) * inner + j;
+                    assertEquals(y[p], yc[o * inner + j], 0f, "y of channel " + c + " at " + p);
+                    assertEquals(dx[p], dxc[o * inner + j], 0f, "dx of channel " + c + " at " + p);
+                }
+        }
+    }
 }
