@@ -103,4 +103,23 @@ class JitDeterminismTest {
             return all;
         });
     }
+
+    @Test
+    void batchNormIsTheSameColdAndHot() {
+        // inner 37: vector rows with a scalar tail; training forward, running statistics, backward in one result
+        int outer = 3, channels = 2, inner = 37, n = outer * channels * inner;
+        float[] x = random(n, 9), dy = random(n, 10), gamma = random(channels, 11), beta = random(channels, 12);
+        assertSameColdAndHot(() -> {
+            float[] y = new float[n], dx = new float[n], rm = new float[channels], rv = new float[channels];
+            float[] mean = new float[channels], inv = new float[channels], dg = new float[channels], db = new float[channels];
+            CpuNorm.batchNormTrain(x, gamma, beta, rm, rv, 0.9f, 1e-3f, y, mean, inv, outer, channels, inner);
+            CpuNorm.batchNormBackward(x, dy, gamma, mean, inv, dx, dg, db, outer, channels, inner);
+            float[] all = new float[2 * n + 6 * channels];
+            System.arraycopy(y, 0, all, 0, n);
+            System.arraycopy(dx, 0, all, n, n);
+            float[][] small = {rm, rv, mean, inv, dg, db};
+            for (int k = 0; k < small.length; k++) System.arraycopy(small[k], 0, all, 2 * n + k * channels, channels);
+            return all;
+        });
+    }
 }
