@@ -11,11 +11,13 @@ import dev.shears.core.nn.layers.GlobalMaxPool2D;
 import dev.shears.core.nn.layers.Identity;
 import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.PReLU;
+import dev.shears.core.nn.layers.Rescale;
 import dev.shears.core.nn.layers.ZeroPad2D;
 
 /**
  * The layers whose output channel c is computed from input channel c only, so their channels come
- * and go with their input's: activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D
+ * and go with their input's: activations, BatchNorm, PReLU, Dropout, Identity, Rescale (one scalar
+ * affine map of every element, so it keeps a constant channel constant), pooling, ZeroPad2D
  * and a depthwise convolution of multiplier 1. The one list that thinning ({@code ChannelFlow}) and
  * {@link GatedChannels} look through.
  */
@@ -26,7 +28,7 @@ public final class ChannelWise {
     public static boolean is(Layer l) {
         return l instanceof Conv2D c && depthwise(c)
                 || l instanceof ActivationLayer || l instanceof BatchNorm || l instanceof PReLU || l instanceof Dropout
-                || l instanceof Identity || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof ZeroPad2D
+                || l instanceof Identity || l instanceof Rescale || l instanceof MaxPool2D || l instanceof AvgPool2D || l instanceof ZeroPad2D
                 || l instanceof GlobalAvgPool2D || l instanceof GlobalMaxPool2D;
     }
 

@@ -25,6 +25,7 @@ import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
+import dev.shears.core.nn.layers.Rescale;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
@@ -61,7 +62,7 @@ final class KerasConfigWriter {
     static final String HARD_SIGMOID_SIXTH_NAME = "shears_hard_sigmoid_relu6";
 
     static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "BatchNorm",
-            "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
+            "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Rescale", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
             "Multiply", "Concat", "Identity");
 
     /** One stored array: its dataset name inside the layer's group ({@code kernel:0}) and Keras-layout data. */
@@ -174,6 +175,12 @@ final class KerasConfigWriter {
             case PReLU p -> prelu(p, name, in.get(0));
             case Dropout d -> {
                 emit("Dropout", name, JSON.createObjectNode().put("rate", d.rate()), List.of(in.get(0)), List.of());
+                yield new KRef(name, in.get(0).irShape(), in.get(0).order());
+            }
+            case Rescale r -> {
+                // element-wise, so any axis order will do: the input's is kept
+                ObjectNode cfg = JSON.createObjectNode().put("scale", r.scale()).put("offset", r.offset());
+                emit("Rescaling", name, cfg, List.of(in.get(0)), List.of());
                 yield new KRef(name, in.get(0).irShape(), in.get(0).order());
             }
             case Flatten f -> {

@@ -21,6 +21,7 @@ import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
+import dev.shears.core.nn.layers.Rescale;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
@@ -59,7 +60,7 @@ final class KerasGraphBuilder {
     static final List<String> SUPPORTED = List.of("InputLayer", "Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D",
             "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
             "BatchNormalization", "Activation", "LeakyReLU", "PReLU", "ELU",
-            "ReLU", "Softmax", "Dropout", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate",
+            "ReLU", "Softmax", "Dropout", "Rescaling (scalar scale and offset)", "Flatten", "Reshape", "Permute", "ZeroPadding2D", "Add", "Multiply", "Concatenate",
             "Merge (Keras 1, mode sum, mul or concat)");
 
     static final List<String> SUPPORTED_ACTIVATIONS = List.of("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -151,6 +152,7 @@ final class KerasGraphBuilder {
             case "Softmax" -> softmaxLayer(l, single(l, in));
             case "PReLU" -> prelu(l, single(l, in));
             case "Dropout" -> dropout(l, single(l, in));
+            case "Rescaling" -> rescaling(l, single(l, in));
             case "Flatten" -> flatten(l, single(l, in));
             case "Reshape" -> reshape(l, single(l, in));
             case "Permute" -> permute(l, single(l, in));
@@ -497,6 +499,46 @@ final class KerasGraphBuilder {
         double rate = l.numberOr(0, "rate", "p");
         if (!(rate >= 0 && rate < 1)) throw l.error("dropout rate " + rate + " is outside [0, 1)");
         return add(l, new Dropout(l.name(), (float) rate), List.of(in), in.order());
+    }
+
+    /**
+     * Rescaling: {@code x * scale + offset} (Keras 2.6+ and 3; MobileNetV3 and EfficientNet start with
+     * one). Keras also takes per-channel lists; Shears' {@link Rescale} takes scalars, so a list is
+     * accepted only when all its entries are equal, and refused by name otherwise.
+     */
+    private Ref rescaling(KerasLayerConfig l, Ref in) {
+        float scale = rescalingScalar(l, "scale", 1.0);
+        float offset = rescalingScalar(l, "offset", 0.0);
+        return add(l, new Rescale(l.name(), scale, offset), List.of(in), in.order());
+    }
+
+    /** A Rescaling scale or offset: a number, or a (nested) list of equal numbers; Keras' default when absent. */
+    private static float rescalingScalar(KerasLayerConfig l, String field, double fallback) {
+        JsonNode v = l.field(field);
+        if (v == null) return (float) fallback;
+        // Keras 3 writes a NumPy value as {"class_name": "__numpy__", "config": {"value": ..., "dtype": ...}}
+        if (v.isObject() && v.path("config").has("value")) v = v.path("config").get("value");
+        List<Double> values = new ArrayList<>();
+        collectNumbers(l, v, "config." + field, values);
+        if (values.isEmpty()) throw l.error("'config." + field + "' is " + l.field(field) + ", expected a number");
+        double first = values.get(0);
+        for (double d : values)
+            if (d != first)
+                throw l.error("'config." + field + "' is a per-channel list " + l.field(field) + "; Shears' Rescale takes one"
+                        + " number for every channel: fold the per-channel part into the next layer (or a BatchNormalization)"
+                        + " in Keras and save the model again");
+        float f = (float) first;
+        if (!Float.isFinite(f)) throw l.error("'config." + field + "' is " + first + ", which is not a finite float");
+        return f;
+    }
+
+    private static void collectNumbers(KerasLayerConfig l, JsonNode v, String path, List<Double> out) {
+        if (v.isArray()) {
+            for (int i = 0; i < v.size(); i++) collectNumbers(l, v.get(i), path + "[" + i + "]", out);
+            return;
+        }
+        if (!v.isNumber()) throw l.error("'" + path + "' is " + v + ", expected a number or a list of numbers");
+        out.add(v.doubleValue());
     }
 
     private Ref flatten(KerasLayerConfig l, Ref input) {

@@ -21,6 +21,7 @@ import dev.shears.core.nn.layers.MaxPool2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
+import dev.shears.core.nn.layers.Rescale;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
 import dev.shears.core.nn.layers.ZeroPad2D;
@@ -61,7 +62,7 @@ public final class OnnxExporter {
     /** IR layer types the exporter writes, as errors list them. */
     public static final List<String> SUPPORTED_LAYERS = List.of("Activation", "Add", "AvgPool2D", "BatchNorm", "Concat",
             "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAvgPool2D", "GlobalMaxPool2D", "Identity", "LRN", "LogSoftmax", "MaxPool2D",
-            "Multiply", "PReLU", "Permute", "Reshape", "Softmax", "ZeroPad2D");
+            "Multiply", "PReLU", "Permute", "Rescale", "Reshape", "Softmax", "ZeroPad2D");
 
     /**
      * @param sparseKernels write every kernel (Dense, Conv2D) that carries a pruning mask or holds
@@ -229,6 +230,7 @@ public final class OnnxExporter {
                         .addAttribute(real("beta", l.beta()))
                         .addAttribute(real("bias", l.bias())));
                 case Identity i -> add(op("Identity", y, List.of(x), y));
+                case Rescale r -> rescale(r, x, y);
                 default -> throw new ImportException("layer type " + layer.type() + " has no ONNX export", null, layer.name(),
                         SUPPORTED_LAYERS, null);
             }
@@ -257,6 +259,25 @@ public final class OnnxExporter {
                 case SWISH -> gated(x, y, op("Sigmoid", y + "/sigmoid", List.of(x), y + "/sigmoid"));
             };
             add(n);
+        }
+
+        /**
+         * {@code y = scale * x + offset} as Mul by a scalar then Add of a scalar (two roundings, as
+         * ONNX runtimes compute it; Shears fuses them into one fma, at most an ulp apart); a factor of 1
+         * or an offset of 0 writes no node, both write an Identity.
+         */
+        private void rescale(Rescale r, String x, String y) {
+            boolean mul = r.scale() != 1f, plus = r.offset() != 0f;
+            if (!mul && !plus) {
+                add(op("Identity", y, List.of(x), y));
+                return;
+            }
+            String scaled = x;
+            if (mul) {
+                scaled = plus ? y + "/scaled" : y;
+                add(op("Mul", scaled, List.of(x, scalar(y + "/scale", r.scale())), scaled));
+            }
+            if (plus) add(op("Add", y, List.of(scaled, scalar(y + "/offset", r.offset())), y));
         }
 
         /** A global pool {@code opType} ([N, C, 1, 1]), flattened to [N, C] unless {@code keepDims}. */

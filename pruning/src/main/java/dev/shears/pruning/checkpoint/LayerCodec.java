@@ -47,6 +47,7 @@ final class LayerCodec {
             case Concat k -> c.put("axis", k.axis());
             case LRN l -> c.put("size", l.size()).put("alpha", l.alpha()).put("beta", l.beta()).put("bias", l.bias());
             case Identity i -> { }
+            case Rescale r -> c.put("scale", r.scale()).put("offset", r.offset());
             default -> throw new UnsupportedOperationException("checkpoint cannot store layer type " + layer.type()
                     + " (" + layer.getClass().getName() + "); add it to LayerCodec");
         }
@@ -79,6 +80,7 @@ final class LayerCodec {
             case "Concat" -> new Concat(name, i(c, path, "axis"));
             case "LRN" -> new LRN(name, i(c, path, "size"), f(c, path, "alpha"), f(c, path, "beta"), f(c, path, "bias"));
             case "Identity" -> new Identity(name);
+            case "Rescale" -> new Rescale(name, f(c, path, "scale"), f(c, path, "offset"));
             default -> throw new IllegalArgumentException("unknown layer type '" + type + "' for layer '" + name
                     + "' (written by a newer Shears?)");
         };

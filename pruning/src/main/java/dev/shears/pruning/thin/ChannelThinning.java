@@ -188,6 +188,7 @@ public final class ChannelThinning {
             case ActivationLayer a -> new ActivationLayer(name, a.function(), a.alpha(), a.beta());
             case Dropout d -> new Dropout(name, d.rate());
             case Identity i -> new Identity(name);
+            case Rescale r -> new Rescale(name, r.scale(), r.offset());
             case MaxPool2D p -> new MaxPool2D(name, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),
                     p.padBottom(), p.padRight(), p.ceilMode());
             case AvgPool2D p -> new AvgPool2D(name, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),

@@ -27,7 +27,8 @@ class CheckpointTest {
     /** A DAG that uses every layer type the checkpoint stores, with a branch and a join. */
     Model everyLayer() {
         return Model.builder().input("x", Shape.of(3, 12, 12))
-                .add(new ZeroPad2D("pad", 1, 1, 1, 1), "x")
+                .add(new Rescale("rescale", 1f / 127.5f, -1f), "x")
+                .add(new ZeroPad2D("pad", 1, 1, 1, 1), "rescale")
                 .add(new Conv2D("conv", 3, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "pad")
                 .add(new BatchNorm("bn", 8, 1e-3f, 0.99f), "conv")
                 .add(new PReLU("prelu", Shape.of(8)), "bn")

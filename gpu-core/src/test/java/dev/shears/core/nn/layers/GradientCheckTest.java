@@ -215,6 +215,11 @@ class GradientCheckTest {
         check(gc, new ZeroPad2D("pad", 1, 2, 0, 1), gc.inputs(gc.uniform(), Shape.of(2, 2, 3, 3)));
     }
 
+    @Test void rescale() {
+        GradientChecker gc = checker(47);
+        check(gc, new Rescale("rescale", -0.75f, 0.25f), gc.inputs(gc.uniform(), Shape.of(2, 3, 2, 2)));
+    }
+
     @Test void dropoutTraining() {
         // a fixed seed fixes the mask, so the layer is linear in x
         GradientChecker gc = checker(37);

@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -321,5 +322,32 @@ class LayerForwardTest {
         var e2 = assertThrows(IllegalStateException.class, () -> new MaxPool2D("pool_3", 2, 2, 2, 2, 0, 0, 0, 0, false)
                 .backward(infer, be.allocate(Shape.of(1, 1, 1, 1), DType.FLOAT32), true));
         assertTrue(e2.getMessage().contains("pool_3"), e2.getMessage());
+    }
+
+    /**
+     * Rescale is one fused multiply-add per element (exactly Math.fma(x, scale, offset), on every
+     * backend), its input gradient is scale * dy, it leaves its input alone, and it refuses a scale or
+     * offset that is not finite, naming the layer.
+     */
+    @Test
+    void rescaleIsOneFmaPerElementAndScalesTheGradient() {
+        float scale = 1f / 127.5f, offset = -1f;
+        Rescale r = new Rescale("rescaling", scale, offset);
+        float[] x = rand(2 * 3 * 4 * 5, 51);
+        for (int i = 0; i < x.length; i++) x[i] = (x[i] + 1) * 127.5f; // pixel values in [0, 255]
+        Tensor in = be.upload(x, Shape.of(2, 3, 4, 5));
+        float[] y = be.download(r.forward(infer, List.of(in)));
+        for (int i = 0; i < x.length; i++) assertEquals(Math.fma(x[i], scale, offset), y[i], 0f, "element " + i);
+        assertArrayEquals(x, be.download(in), "the input is not overwritten");
+        assertEquals(Shape.of(3, 4, 5), r.outputShape(List.of(Shape.of(3, 4, 5))));
+        float[] dy = rand(x.length, 52);
+        float[] dx = be.download(r.backward(infer, be.upload(dy, Shape.of(2, 3, 4, 5)), true).get(0));
+        for (int i = 0; i < dy.length; i++) assertEquals(dy[i] * scale, dx[i], 0f, "gradient element " + i);
+        assertNull(r.backward(infer, be.upload(dy, Shape.of(2, 3, 4, 5)), false).get(0));
+        var e = assertThrows(IllegalStateException.class, () -> new Rescale("r2", 2f, 0f).backward(infer, be.upload(dy, Shape.of(2, 3, 4, 5)), true));
+        assertTrue(e.getMessage().contains("r2"), e.getMessage());
+        var bad = assertThrows(IllegalArgumentException.class, () -> new Rescale("rescaling_9", Float.NaN, 0f));
+        assertTrue(bad.getMessage().contains("rescaling_9") && bad.getMessage().contains("NaN"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Rescale("r3", 1f, Float.POSITIVE_INFINITY));
     }
 }
