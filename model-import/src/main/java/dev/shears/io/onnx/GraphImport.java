@@ -24,6 +24,7 @@ import dev.shears.core.nn.layers.PReLU;
 import dev.shears.core.nn.layers.Permute;
 import dev.shears.core.nn.layers.Reshape;
 import dev.shears.core.nn.layers.Softmax;
+import dev.shears.core.nn.layers.Rescale;
 import dev.shears.core.nn.layers.ZeroPad2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.util.HeapBudget;
@@ -510,7 +511,9 @@ final class GraphImport {
 
     /**
      * x * c or x + c with a constant c that is the same at every position of a channel: folded into
-     * the Conv2D, Dense or BatchNorm that produces x (when nothing else reads x). Otherwise refused.
+     * the Conv2D, Dense or BatchNorm that produces x (when nothing else reads x). Else, when c is one
+     * value everywhere, a {@link Rescale} (an Add right after a Rescale without offset, which nothing
+     * else reads, becomes that Rescale's offset: Shears' own export of one). Otherwise refused.
      */
     private void foldConstant(NodeProto n, Act x, TensorData c, boolean multiply) {
         float[] perChannel = perChannel(x, c);
@@ -524,9 +527,28 @@ final class GraphImport {
                 return;
             }
         }
+        if (perChannel != null && allEqual(perChannel)) { // one value everywhere: a Rescale (how Shears exports one)
+            float v = perChannel[0];
+            if (!multiply && producer != null && soleUse && producer.layer instanceof Rescale r && r.offset() == 0f) {
+                // Mul then Add of scalars, as the exporter writes y = scale * x + offset: one Rescale
+                // named after the Add, whose output is the Rescale's (the Mul's name is the exporter's "<name>/scaled")
+                Rescale fused = new Rescale(usedNames.fresh(name(n)), r.scale(), v);
+                pendingByName.remove(r.name());
+                replace(producer, fused);
+                aliasAct(n.getOutput(0), new Act(fused.name(), x.shape()));
+                return;
+            }
+            acts.put(n.getOutput(0), emit(new Rescale(usedNames.fresh(name(n)), multiply ? v : 1f, multiply ? 0f : v), n, List.of(x)));
+            return;
+        }
         throw new ImportException(n.getOpType() + " of an activation " + full(x) + " and a constant of dims " + Arrays.toString(c.dims())
-                + " is supported only when the constant is per channel (or a scalar) and directly follows a Conv, Gemm/MatMul or"
-                + " BatchNormalization whose output nothing else reads", file, display(n));
+                + " is supported only when the constant is a scalar (or one value repeated), or is per channel and directly follows a Conv,"
+                + " Gemm/MatMul or BatchNormalization whose output nothing else reads", file, display(n));
+    }
+
+    private static boolean allEqual(float[] v) {
+        for (float f : v) if (Float.compare(f, v[0]) != 0) return false;
+        return v.length > 0;
     }
 
     /** The constant as one value per channel (per-sample axis 0), or null when it varies otherwise. */
