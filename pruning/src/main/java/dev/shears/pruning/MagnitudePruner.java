@@ -114,10 +114,76 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateChannels(List<Parameter> params, double target) {
-        return updateWholeUnits(params, target, ChannelStructure.CHANNELS, p -> {
-            ChannelLayout l = ChannelLayout.of(p.name(), p.shape());
-            return new WholeUnits(l::maskedChannels, l::l1Norms, ChannelStructure.removed(target, l.channels()), l::clear);
-        });
+        return updateChannelGroups(params.stream().map(ChannelGroup::alone).toList(), target);
+    }
+
+    /**
+     * Channel pruning of tied sets ({@link ChannelGroup}): each set is pruned as one kernel whose
+     * channels are the set's units. A unit's score is the sum over the members of the L1 norm of
+     * the member's channel(s) in the unit divided by the member's mean channel L1 norm: normalised
+     * per member, so a member with a larger fan-in or larger weights does not decide alone (a
+     * residual Add's 1x1 projections of 144 and 96 inputs, a gate's expanding conv of 4 inputs
+     * against a 3x3 map conv of 27), and for a set of one the order is exactly the kernel's L1
+     * order. Each set loses {@link ChannelStructure#removed round(target * units)} (at most
+     * units - 1) units, the per-layer target applied to the set, and every member loses all its
+     * channels of each removed unit, so thinning can take them out. Units with a channel masked
+     * whole in any member go first (masks only gain zeros: that member's channel stays masked, and
+     * the others follow it), then the smallest score, then equal scores by unit index.
+     *
+     * @param groups bound kernels of one backend, in sets (a kernel in one set at most)
+     * @param target in [0, 1): the GMP schedule's sparsity at this update
+     * @return one layer per member, set by set
+     */
+    public MaskUpdate updateChannelGroups(List<ChannelGroup> groups, double target) {
+        List<Parameter> params = groups.stream().flatMap(g -> g.members().stream()).toList();
+        requireTarget(params, target);
+        List<ChannelLayout[]> layouts = new ArrayList<>(groups.size());
+        for (ChannelGroup g : groups) { // fail before touching any mask
+            ChannelLayout[] ls = new ChannelLayout[g.members().size()];
+            for (int i = 0; i < ls.length; i++) {
+                Parameter p = g.members().get(i);
+                ls[i] = ChannelLayout.of(p.name(), p.shape());
+                if (ls[i].channels() != g.unitOf()[i].length)
+                    throw new IllegalArgumentException(p.name() + " has " + ls[i].channels() + " output channels, its tied set maps "
+                            + g.unitOf()[i].length + ": the sets were computed for another model");
+            }
+            layouts.add(ls);
+        }
+        long[] size = new long[params.size()];
+        prepare(params, size);
+        List<LayerSparsity> out = new ArrayList<>(params.size());
+        int k = 0;
+        for (int gi = 0; gi < groups.size(); gi++) {
+            ChannelGroup g = groups.get(gi);
+            ChannelLayout[] ls = layouts.get(gi);
+            int members = ls.length;
+            byte[][] masks = new byte[members][];
+            double[] score = new double[g.units()];
+            boolean[] gone = new boolean[g.units()];
+            for (int i = 0; i < members; i++) {
+                Parameter p = g.members().get(i);
+                masks[i] = backend.downloadBytes(p.mask());
+                boolean[] masked = ls[i].maskedChannels(masks[i]);
+                double[] l1 = ls[i].l1Norms(backend.download(p.value()));
+                double mean = 0;
+                for (double v : l1) mean += v;
+                mean = mean > 0 ? mean / l1.length : 1; // an all-zero member scores 0 everywhere
+                for (int c = 0; c < l1.length; c++) {
+                    int u = g.unitOf()[i][c];
+                    score[u] += l1[c] / mean;
+                    gone[u] |= masked[c];
+                }
+            }
+            Integer[] order = removalOrder(score, gone);
+            long remove = Math.max(count(gone), ChannelStructure.removed(target, g.units()));
+            boolean[] removed = new boolean[g.units()];
+            for (int r = 0; r < remove; r++) removed[order[r]] = true;
+            for (int i = 0; i < members; i++) {
+                for (int c = 0; c < g.unitOf()[i].length; c++) if (removed[g.unitOf()[i][c]]) ls[i].clear(masks[i], c);
+                out.add(setMask(g.members().get(i), masks[i], size[k++]));
+            }
+        }
+        return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
     }
 
     /**
@@ -150,7 +216,7 @@ public final class MagnitudePruner {
     private record WholeUnits(Function<byte[], boolean[]> masked, Function<float[], double[]> score, long removed, ObjIntConsumer<byte[]> clear) {}
 
     /**
-     * The loop {@link #updateChannels} and {@link #updateBlocks} share: every layout first (a
+     * The loop {@link #updateBlocks} runs: every layout first (a
      * parameter that is no kernel fails before any mask changes), then per kernel the units masked
      * whole before plus the lowest-scored up to the target's count are masked, on the host, and
      * copied into the existing mask tensor.
