@@ -82,9 +82,8 @@ public final class SensitivityAnalysis {
         List<Parameter> selected = selection.resolve(model);
         List<Parameter> params = measured(selected, plan);
         Map<String, String> leftOut = leftOut(selected, params);
-        // what is pruned together: a tied set with channel pruning (as a channels recipe prunes it), else each parameter alone
-        List<ChannelGroup> sets = plan.structure() instanceof ChannelStructure ? ChannelLeftOut.of(model, selected, "channel pruning").groups() : null;
-        List<List<Parameter>> units = sets != null ? sets.stream().map(ChannelGroup::members).toList() : params.stream().map(List::of).toList();
+        List<ChannelGroup> sets = channelSets(selected, plan);
+        List<List<Parameter>> units = prunedTogether(selected, plan);
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
         int total = 1 + units.size() * plan.sparsities().size();
@@ -168,7 +167,25 @@ public final class SensitivityAnalysis {
         return out;
     }
 
-    /** {@code ps}, the parameters a selection resolved to, less the output, grouped and gated kernels with channel pruning. */
+    /**
+     * What {@link #run} prunes for each evaluation, in order: with channel pruning, each tied set
+     * of the measured kernels ({@link ChannelLeftOut#groups}, one kernel alone when tied to none),
+     * as a {@code channels} recipe prunes them; otherwise each measured parameter alone. The
+     * analysis makes 1 + (this list's size) x targets evaluations.
+     *
+     * @param selected what the selection resolved to ({@link ParamSelection#resolve})
+     */
+    public List<List<Parameter>> prunedTogether(List<Parameter> selected, SensitivityPlan plan) {
+        List<ChannelGroup> sets = channelSets(selected, plan);
+        return sets != null ? sets.stream().map(ChannelGroup::members).toList() : measured(selected, plan).stream().map(List::of).toList();
+    }
+
+    /** With channel pruning, the tied sets of {@code selected} channel pruning keeps; null otherwise. */
+    private List<ChannelGroup> channelSets(List<Parameter> selected, SensitivityPlan plan) {
+        return plan.structure() instanceof ChannelStructure ? ChannelLeftOut.of(model, selected, "channel pruning").groups() : null;
+    }
+
+    /** {@code ps}, the parameters a selection resolved to, less what channel pruning leaves out ({@link ChannelLeftOut}) with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
         return ChannelLeftOut.of(model, ps, "channel pruning").kept();
