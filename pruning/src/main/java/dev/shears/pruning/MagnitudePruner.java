@@ -30,7 +30,8 @@ import java.util.function.ObjIntConsumer;
  * input channels at each output channel and kernel position, NVIDIA's grouping: {@link NmLayout}),
  * the largest |w| are kept, one {@link Backend#updateMaskNm} call per
  * tensor, so on CUDA the masks never leave the device. {@link #updateChannels} and
- * {@link #updateBlocks} mask whole output channels and whole R x C blocks of the GEMM matrix.
+ * {@link #updateBlocks} mask whole output channels and whole R x C blocks of the GEMM matrix;
+ * {@link #updateChannelGroups} masks the same channels in every kernel of a tied set.
  */
 public final class MagnitudePruner {
     private final Backend backend;

@@ -51,6 +51,10 @@ import java.util.Map;
  * Each consumer folds a removed input's constant v into its bias: exactly for Dense (b += v W[c,:])
  * and for an unpadded Conv2D (b[o] += v * sum of W[o,c,:,:]); a padded Conv2D sees v inside the
  * image and 0 in the padding, so there only v == 0 can go, and other sets are kept, with the reason.
+ *
+ * <p>{@link #structure} makes the same walk on the graph alone (no weights, no constants, no fold
+ * checks): its sets are the tied kernels channel pruning prunes together ({@link ChannelSets}), so
+ * pruning and thinning agree on what is tied by construction.
  */
 final class ChannelFlow {
     private final Model model;
