@@ -127,7 +127,8 @@ public final class MagnitudePruner {
      * against a 3x3 map conv of 27), and for a set of one the order is exactly the kernel's L1
      * order. Each set loses {@link ChannelStructure#removed round(target * units)} (at most
      * units - 1) units, the per-layer target applied to the set, and every member loses all its
-     * channels of each removed unit, so thinning can take them out. Units with a channel masked
+     * channels of each removed unit, so thinning can take them out; a unit that would take a
+     * member's last channel is passed over for the next. Units with a channel masked
      * whole in any member go first (masks only gain zeros: that member's channel stays masked, and
      * the others follow it), then the smallest score, then equal scores by unit index.
      *
@@ -175,16 +176,43 @@ public final class MagnitudePruner {
                     gone[u] |= masked[c];
                 }
             }
-            Integer[] order = removalOrder(score, gone);
-            long remove = Math.max(count(gone), ChannelStructure.removed(target, g.units()));
-            boolean[] removed = new boolean[g.units()];
-            for (int r = 0; r < remove; r++) removed[order[r]] = true;
+            boolean[] removed = chooseUnits(g, score, gone, ChannelStructure.removed(target, g.units()));
             for (int i = 0; i < members; i++) {
                 for (int c = 0; c < g.unitOf()[i].length; c++) if (removed[g.unitOf()[i][c]]) ls[i].clear(masks[i], c);
                 out.add(setMask(g.members().get(i), masks[i], size[k++]));
             }
         }
         return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
+    }
+
+    /**
+     * The units of a tied set to mask: those gone before (masks only gain zeros), then by
+     * {@link #removalOrder} until {@code want} are masked, skipping a unit whose removal would take
+     * a member's last channel (a set's members can be of different widths, e.g. the inputs of a
+     * Concat tied to one wide layer: as a layer alone, none loses all its channels).
+     */
+    private static boolean[] chooseUnits(ChannelGroup g, double[] score, boolean[] gone, long want) {
+        int members = g.members().size();
+        int[][] per = new int[g.units()][members]; // channels of each member in each unit
+        int[] left = new int[members];
+        for (int i = 0; i < members; i++) {
+            left[i] = g.unitOf()[i].length;
+            for (int u : g.unitOf()[i]) per[u][i]++;
+        }
+        boolean[] removed = new boolean[g.units()];
+        long n = 0;
+        for (int u : removalOrder(score, gone)) {
+            if (!gone[u]) {
+                if (n >= want) break;
+                boolean empties = false;
+                for (int i = 0; i < members && !empties; i++) empties = per[u][i] > 0 && left[i] - per[u][i] <= 0;
+                if (empties) continue;
+            }
+            removed[u] = true;
+            n++;
+            for (int i = 0; i < members; i++) left[i] -= per[u][i];
+        }
+        return removed;
     }
 
     /**

@@ -190,6 +190,70 @@ class TiedChannelPruningTest {
         assertTrue(e.getMessage().contains("b/kernel: tied with [a/kernel, b/kernel]: it reaches the model output 'pool'"), e.getMessage());
     }
 
+    /** A Concat offsets its inputs' channels: a (2) and b (3) concatenated and added to c (5) are one set of 5 units. */
+    @Test
+    void concatOffsetsTieEachInputToItsSliceOfTheOtherSide() {
+        Shape in = Shape.of(3, 6, 6);
+        Model m = Model.builder().input("input", in)
+                .add(new Conv2D("a", 3, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new Conv2D("b", 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new Conv2D("c", 3, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new dev.shears.core.nn.layers.Concat("ab", 0), "a", "b")
+                .add(new Add("sum"), "ab", "c")
+                .then(new ActivationLayer("relu", Activation.RELU))
+                .then(new GlobalAvgPool2D("pool", false))
+                .then(new Dense("fc", 5, 3, true))
+                .build();
+        randomBiases(m, 9);
+        ChannelGroup set = ChannelSets.of(m).getFirst();
+        assertEquals(List.of("a/kernel", "b/kernel", "c/kernel"), set.names());
+        assertEquals(5, set.units());
+        int[] c = set.unitOf()[2];
+        assertArrayEquals(new int[]{c[0], c[1]}, set.unitOf()[0], "a is the first two channels of c");
+        assertArrayEquals(new int[]{c[2], c[3], c[4]}, set.unitOf()[1], "b the last three");
+
+        new MagnitudePruner(BE).updateChannelGroups(ChannelLeftOut.of(m, kernels(m), "test").groups(), 0.4);
+        boolean[] ab = new boolean[5];
+        System.arraycopy(zeroChannels(m, "a/kernel"), 0, ab, 0, 2);
+        System.arraycopy(zeroChannels(m, "b/kernel"), 0, ab, 2, 3);
+        assertArrayEquals(ab, zeroChannels(m, "c/kernel"));
+        assertEquals(2, count(ab));
+        float[] masked = outputs(m, in);
+        ThinnedModel t = ChannelThinning.thin(m);
+        assertEquals(3, conv(t.model(), "c").outChannels());
+        assertEquals(3, conv(t.model(), "a").outChannels() + conv(t.model(), "b").outChannels());
+        assertSameOutputs(masked, outputs(t.model(), in));
+    }
+
+    /** A member never loses its last channel: a's two units score lowest, yet only one goes, then b's lowest. */
+    @Test
+    void aNarrowMemberKeepsOneChannel() {
+        Shape in = Shape.of(3, 6, 6);
+        Model m = Model.builder().input("input", in)
+                .add(new Conv2D("a", 3, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new Conv2D("b", 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new Conv2D("c", 3, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), "input")
+                .add(new dev.shears.core.nn.layers.Concat("ab", 0), "a", "b")
+                .add(new Add("sum"), "ab", "c")
+                .then(new GlobalAvgPool2D("pool", false))
+                .then(new Dense("fc", 5, 3, true))
+                .build();
+        randomBiases(m, 9);
+        // a: channel 0 smaller than channel 1; b: channels 1.0, 2.0, 3.0; c: channels 0, 1 tiny, the rest 1.0
+        m.parameter("a/kernel").setValue(BE.upload(new float[]{1, 1, 1, 2, 2, 2}, m.parameter("a/kernel").shape()));
+        m.parameter("b/kernel").setValue(BE.upload(new float[]{1, 1, 1, 2, 2, 2, 3, 3, 3}, m.parameter("b/kernel").shape()));
+        float[] c = new float[15];
+        Arrays.fill(c, 1f);
+        Arrays.fill(c, 0, 6, 0.01f);
+        m.parameter("c/kernel").setValue(BE.upload(c, m.parameter("c/kernel").shape()));
+        new MagnitudePruner(BE).updateChannelGroups(ChannelLeftOut.of(m, kernels(m), "test").groups(), 0.4);
+        assertEquals(List.of(0), zeroIndices(zeroChannels(m, "a/kernel")), "a keeps channel 1, whose unit scores second lowest");
+        assertEquals(List.of(0), zeroIndices(zeroChannels(m, "b/kernel")), "b's smallest goes instead");
+        assertEquals(List.of(0, 2), zeroIndices(zeroChannels(m, "c/kernel")));
+        float[] masked = outputs(m, in);
+        assertSameOutputs(masked, outputs(ChannelThinning.thin(m).model(), in));
+    }
+
     @Test
     void seMapAndGateLoseTheSameChannelsAndThinningRemovesThem() {
         Model m = randomBiases(seModel(), 5);
