@@ -329,6 +329,8 @@ final class SensitivityCommand implements Callable<Integer> {
         r.plan().sparsities().forEach(sp::add);
         o.put("maxDrop", s.maxDropPoints());
         o.putObject("baseline").put("accuracy", r.baselineAccuracy()).put("loss", r.baselineLoss());
+        ArrayNode together = o.putArray("prunedTogether"); // tied sets (channels): their rows share one measurement
+        for (List<String> set : r.prunedTogether()) set.forEach(together.addArray()::add);
         ArrayNode layers = o.putArray("layers");
         for (int i = 0; i < r.layers().size(); i++) {
             LayerSensitivity l = r.layers().get(i);

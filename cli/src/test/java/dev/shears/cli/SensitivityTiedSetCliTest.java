@@ -62,8 +62,25 @@ class SensitivityTiedSetCliTest {
         JsonNode o = JSON.readTree(j.out());
         assertEquals(List.of("conv/kernel", "se_reduce/kernel", "se_expand/kernel", "pw/kernel"), o.get("layers").findValuesAsText("name"));
         assertEquals("[\"dw/kernel\",\"fc/kernel\"]", o.get("leftOut").toString());
+        assertEquals("[[\"conv/kernel\",\"se_expand/kernel\"]]", o.get("prunedTogether").toString());
         JsonNode conv = o.get("layers").get(0), expand = o.get("layers").get(2);
         assertEquals(conv.get("results").toString().replaceAll("\"sparsity\":[^,}]*", ""), expand.get("results").toString().replaceAll("\"sparsity\":[^,}]*", ""),
                 "one evaluation: the same accuracy and loss for both members");
+
+        // --write-recipe keeps the set in one modifier (a channels recipe refuses half a set): every modifier's selection is pruned whole
+        Path recipe = dir.resolve("tied.yaml");
+        List<String> write = new java.util.ArrayList<>(List.of(args));
+        write.addAll(List.of("--max-drop", "100", "--write-recipe", recipe.toString()));
+        CliRun w = CliRun.shears(write.toArray(String[]::new));
+        assertEquals(0, w.code(), w.err());
+        var written = dev.shears.pruning.recipe.RecipeParser.parse(Files.readString(recipe), recipe.toString(), "tied");
+        List<List<String>> selections = written.pruning().stream().map(m -> m.params().patterns()).toList();
+        assertTrue(selections.contains(List.of("conv/kernel", "se_expand/kernel")), selections.toString());
+        assertEquals(3, selections.size(), selections.toString());
+        Model m = TinySeMobileNet.create();
+        for (var mod : written.pruning()) {
+            var split = dev.shears.pruning.ChannelLeftOut.of(m, mod.params().resolve(m), "written recipe");
+            assertTrue(split.leftOut().isEmpty(), mod.params() + " leaves out " + split.leftOut().keySet());
+        }
     }
 }

@@ -132,7 +132,8 @@ public final class SensitivityAnalysis {
         }
         List<LayerSensitivity> layers = params.stream().map(byParam::get).toList();
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs, leftOut);
+        List<List<String>> together = units.stream().filter(u -> u.size() > 1).map(u -> u.stream().map(Parameter::name).toList()).toList();
+        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs, leftOut, together);
     }
 
     /**

@@ -22,12 +22,22 @@ import java.util.Map;
  *                         output layers' kernels ({@link #OUTPUT_LEFT_OUT}) and the grouped (depthwise) convolutions'
  *                         ({@link #GROUPED_LEFT_OUT}) and the
  *                         tied sets channel pruning leaves out ({@link #KEPT_LEFT_OUT}, {@link #UNSELECTED_LEFT_OUT}); empty otherwise
+ * @param prunedTogether   the measured parameters pruned together, each set of more than one in model order (with
+ *                         channels, kernels whose channels an Add or Multiply ties); their rows share one measurement
  */
 public record SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
-                                List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons) {
+                                List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons,
+                                List<List<String>> prunedTogether) {
     public SensitivityResult {
         layers = List.copyOf(layers);
         leftOutReasons = Collections.unmodifiableMap(new LinkedHashMap<>(leftOutReasons)); // Map.copyOf would lose the order
+        prunedTogether = prunedTogether.stream().map(List::copyOf).toList();
+    }
+
+    /** A result where every parameter was pruned alone. */
+    public SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
+                             List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons) {
+        this(plan, baselineAccuracy, baselineLoss, samples, layers, seconds, leftOutReasons, List.of());
     }
 
     /** A result that left nothing out. */
