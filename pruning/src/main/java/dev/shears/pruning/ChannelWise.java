@@ -19,7 +19,7 @@ import dev.shears.core.nn.layers.ZeroPad2D;
  * and go with their input's: activations, BatchNorm, PReLU, Dropout, Identity, Rescale (one scalar
  * affine map of every element, so it keeps a constant channel constant), pooling, ZeroPad2D
  * and a depthwise convolution of multiplier 1. The one list that thinning ({@code ChannelFlow}) and
- * {@link GatedChannels} look through.
+ * the tied sets ({@code thin.ChannelSets}, from the same walk) look through.
  */
 public final class ChannelWise {
     private ChannelWise() {}
