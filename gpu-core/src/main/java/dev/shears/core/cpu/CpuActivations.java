@@ -81,7 +81,7 @@ final class CpuActivations {
                 float k0 = (0f - beta) / alpha, k1 = (1f - beta) / alpha, lo = Math.min(k0, k1), hi = Math.max(k0, k1);
                 for (int i = 0; i < n; i++) { float v = x[i]; dx[i] = v > lo && v < hi ? alpha * dy[i] : 0f; }
             }
-            // kinks take the flat side's derivative, as ReLU at 0 and HARD_SIGMOID at +-2.5: 0 at 0 and at the cap
+            // kinks take the flat side's derivative, as ReLU at 0 and HARD_SIGMOID at its two kinks: 0 at 0 and at the cap
             // vectorised as RELU: the scalar loop's branch is a coin toss on a ReLU6's inputs (measured
             // 13 ms for MobileNetV2-mini's 2.4 M-element expansion at batch 128, a tenth of it vectorised)
             case RELU_CAPPED -> {

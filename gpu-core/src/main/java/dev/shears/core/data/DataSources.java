@@ -75,7 +75,7 @@ public final class DataSources {
         if (FASHION_MNIST.equals(spec))
             return Files.isDirectory(SYSTEM_FASHION_MNIST) ? fashionNamed(readPair(SYSTEM_FASHION_MNIST, "t10k", "fashion-mnist (test)"))
                     : bundledFashionMnist().test();
-        Path dir = FASHION_MNIST.equals(spec) ? SYSTEM_FASHION_MNIST : Path.of(spec);
+        Path dir = Path.of(spec);
         check(spec);
         if (Files.isRegularFile(dir)) return NumpyData.loadNpzTest(dir, System.err);
         return switch (folderKind(dir, true)) {
