@@ -1,6 +1,7 @@
 package dev.shears.bench;
 
 import dev.shears.core.cpu.CpuBackend;
+import dev.shears.core.cpu.HostKernels;
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.ExecContext;
 import dev.shears.core.nn.Model;
@@ -64,7 +65,7 @@ public class SparseModelBench {
         float[] got = be.download(planned.forward(x));
         int classes = want.length / batch;
         for (int b = 0; b < batch; b++) {
-            if (argmax(want, b * classes, classes) != argmax(got, b * classes, classes))
+            if (HostKernels.argMax(want, b * classes, classes) != HostKernels.argMax(got, b * classes, classes))
                 throw new IllegalStateException(model + ": planned prediction differs from dense for sample " + b);
             for (int j = 0; j < classes; j++) {
                 float w = want[b * classes + j], g = got[b * classes + j];
@@ -77,12 +78,6 @@ public class SparseModelBench {
 
     @Benchmark public Tensor forward() {
         return mode.equals("dense") ? m.forward(ctx, x) : planned.forward(x);
-    }
-
-    private static int argmax(float[] v, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) if (v[off + i] > v[off + best]) best = i;
-        return best;
     }
 
     /** Masks the smallest-magnitude fraction of every kernel (layer scope), as magnitude pruning leaves it. */

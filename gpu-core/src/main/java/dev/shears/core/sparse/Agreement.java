@@ -1,6 +1,7 @@
 package dev.shears.core.sparse;
 
 import dev.shears.core.backend.Backend;
+import dev.shears.core.cpu.HostKernels;
 import dev.shears.core.data.Dataset;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
@@ -42,17 +43,11 @@ public record Agreement(int samples, int samePredictions, double maxAbsDifferenc
                             + " values for " + b + " samples");
                 int outs = want.length / b;
                 for (int s = 0; s < b; s++) {
-                    if (argmax(want, s * outs, outs) == argmax(got, s * outs, outs)) same++;
+                    if (HostKernels.argMax(want, s * outs, outs) == HostKernels.argMax(got, s * outs, outs)) same++;
                     for (int j = s * outs; j < (s + 1) * outs; j++) maxDiff = Math.max(maxDiff, Math.abs(want[j] - got[j]));
                 }
             }
         }
         return new Agreement(n, same, maxDiff);
-    }
-
-    private static int argmax(float[] v, int off, int len) {
-        int best = 0;
-        for (int i = 1; i < len; i++) if (v[off + i] > v[off + best]) best = i;
-        return best;
     }
 }
