@@ -196,6 +196,14 @@ final class KerasConfigWriter {
                 emit("ZeroPadding2D", name, padConfig(z.top(), z.bottom(), z.left(), z.right()), List.of(x), List.of());
                 yield new KRef(name, outShape(layer, x), x.order());
             }
+            case Add a when in.size() == 2 && !in.get(0).irShape().equals(in.get(1).irShape()) -> {
+                // a [C, 1, 1] per-channel tensor added to a [C, H, W] map: both channels_last, (1, 1, C)
+                // and (H, W, C), which Keras' Add broadcasts as its Multiply does (the merge layers'
+                // shared base class, in Keras 2 and 3)
+                List<KRef> xs = List.of(image(in.get(0), name), image(in.get(1), name));
+                emit("Add", name, JSON.createObjectNode(), xs, List.of());
+                yield new KRef(name, layer.outputShape(List.of(xs.get(0).irShape(), xs.get(1).irShape())), AxisOrder.CHANNELS_LAST);
+            }
             case Add a -> {
                 List<KRef> xs = common(in, name);
                 emit("Add", name, JSON.createObjectNode(), xs, List.of());
