@@ -107,7 +107,7 @@ class KerasAddBroadcastTest {
             assertEquals(2, back.nodes().stream().filter(nd -> nd.layer() instanceof Add).count(), ext + ": " + back.nodes());
             assertArrayEquals(predict(m, cpu, x, n), predict(back, cpu, x, n), "export round trip " + ext);
         }
-        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"));
+        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"), KerasConfigWriter.Target.KERAS2_HDF5);
         writer.write();
         List<KerasConfigWriter.KerasLayer> adds = writer.layers().stream().filter(l -> l.className().equals("Add")).toList();
         assertEquals(2, adds.size());
