@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Keras Add of an image (H, W, C) and a per-channel tensor (1, 1, C) (computed from the image:
  * GlobalAveragePooling2D, Reshape((1, 1, C)), Conv2D 1x1), which Keras' Add broadcasts as its
  * Multiply does, in either input order, on a hand-written Keras 2 config checked against plain NHWC
- * loops; exported to Keras 2 HDF5 and Keras 3 and read back bit-identical, the exported Adds
+ * loops (and channels_first (C, H, W) plus (C, 1, 1)); exported to Keras 2 HDF5 and Keras 3 and read back bit-identical, the exported Adds
  * taking (H, W, C) and (1, 1, C); other broadcasts refused naming the layer and shapes.
  */
 class KerasAddBroadcastTest {
@@ -114,6 +114,38 @@ class KerasAddBroadcastTest {
         for (var add : adds) // channels_last (H, W, C) and (1, 1, C)
             assertEquals(List.of(List.of(H, W, C), List.of(1, 1, C)), add.inputDims().stream()
                     .map(d -> Arrays.stream(d).boxed().toList()).sorted((a, b) -> b.get(0) - a.get(0)).toList());
+    }
+
+    @Test
+    void channelsFirstAddOfImageAndPerChannelTensorMatchesLoops() throws Exception {
+        // input (C, H, W) channels_first; s = 1x1 conv of the reshaped (C, 1, 1) channel means; y = add([s, input])
+        String cfg = """
+                {"class_name": "Model", "keras_version": "2.2.4", "backend": "tensorflow", "config": {"name": "cf", "layers": [
+                 {"name": "input_1", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 5, 6], "dtype": "float32", "sparse": false, "name": "input_1"}, "inbound_nodes": []},
+                 %s, %s, %s, %s
+                ], "input_layers": [["input_1", 0, 0]], "output_layers": [["a", 0, 0]]}}
+                """.formatted(layer("g", "GlobalAveragePooling2D", "\"data_format\": \"channels_first\"", "input_1"),
+                layer("r", "Reshape", "\"target_shape\": [8, 1, 1]", "g"),
+                layer("s", "Conv2D", conv(C, 1, "linear").replace("channels_last", "channels_first"), "r"),
+                layer("a", "Add", "", "s", "input_1"));
+        float[] sK = random(C * C, 11, 1f), sB = random(C, 12, 0.5f);
+        Path f = dir.resolve("cf.json"), wf = dir.resolve("cf.h5");
+        Files.writeString(f, cfg);
+        KerasH5Writer.writeLegacy(wf, new KerasH5Writer.Weights().put("s", "s/kernel:0", new int[]{1, 1, C, C}, sK)
+                .put("s", "s/bias:0", new int[]{C}, sB), "2.2.4", "tensorflow");
+        Model m = KerasImporter.load(f, Optional.of(wf), cpu);
+        assertEquals(1, m.nodes().stream().filter(nd -> nd.layer() instanceof Add).count(), m.nodes().toString());
+        int n = 2, hw = H * W;
+        float[] x = random(n * C * hw, 8, 1f), mean = new float[n * C], want = new float[x.length];
+        for (int p = 0; p < n * C; p++) {
+            double sum = 0;
+            for (int i = 0; i < hw; i++) sum += x[p * hw + i];
+            mean[p] = (float) (sum / hw);
+        }
+        float[] shift = NhwcReference.dense(mean, n, C, sK, sB, C); // a 1x1 conv of a 1x1 image is a Dense
+        for (int p = 0; p < n * C; p++)
+            for (int i = 0; i < hw; i++) want[p * hw + i] = x[p * hw + i] + shift[p];
+        assertClose(want, predict(m, cpu, x, n), 1e-5, 1e-5, "channels_first Add of a per-channel tensor");
     }
 
     @Test
