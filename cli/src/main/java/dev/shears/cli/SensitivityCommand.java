@@ -141,16 +141,22 @@ final class SensitivityCommand implements Callable<Integer> {
                 if (params == null) throw new UserError("--model " + modelOption.model + ": " + e.getMessage()); // no Dense/Conv2D kernel at all
                 throw new UserError("--params " + String.join(",", params) + ": " + e.getMessage());
             }
-            int evaluations = 1 + selected.size() * plan.sparsities().size();
+            List<List<Parameter>> together = analysis.prunedTogether(resolved, plan); // channels: tied sets, one evaluation each
+            int evaluations = 1 + together.size() * plan.sparsities().size();
             String subset = test.count() < all.count()
                     ? String.format(Locale.ROOT, "the first %d of %d test samples (--samples %d)", test.count(), all.count(), test.count())
                     : Plural.of(test.count(), "test sample") + (samples != null ? " (all of them: --samples " + samples + " is not fewer)" : "");
-            err.printf(Locale.ROOT, "sensitivity: %s x %s = %d evaluations (and the baseline) of %s%n", Plural.of(selected.size(), "layer"),
+            err.printf(Locale.ROOT, "sensitivity: %s x %s = %d evaluations (and the baseline) of %s%n", Plural.of(selected.size(), "layer")
+                            + (together.size() < selected.size() ? " in " + Plural.of(together.size(), "set") + " pruned together" : ""),
                     plan.nm() != null ? plan.nm() + " pruning" : (plan.sparsities().size() == 1 ? "1 sparsity" : plan.sparsities().size() + " sparsities")
                             + (plan.structure() != null ? " of " + plan.structure() + " pruning" : ""),
                     evaluations - 1, subset);
             for (var why : byReason(analysis.leftOut(resolved, selected)).entrySet())
                 err.println("sensitivity: leaving out " + String.join(", ", why.getValue()) + ": " + why.getKey());
+            for (List<Parameter> set : together)
+                if (set.size() > 1)
+                    err.println("sensitivity: pruning " + set.stream().map(Parameter::name).toList() + " together (their channels are tied by an Add"
+                            + " or Multiply, as a channels recipe prunes them): one evaluation per sparsity, the same accuracy for each");
             Progress progress = new Progress(err, false);
             // minutes of prune-and-evaluate passes: a Ctrl-C says which layer and level it was on, and that nothing was written
             // (the pruned weights are in memory only; --model's file is only read). Shears.execute removes the hook on return.
@@ -323,6 +329,8 @@ final class SensitivityCommand implements Callable<Integer> {
         r.plan().sparsities().forEach(sp::add);
         o.put("maxDrop", s.maxDropPoints());
         o.putObject("baseline").put("accuracy", r.baselineAccuracy()).put("loss", r.baselineLoss());
+        ArrayNode together = o.putArray("prunedTogether"); // tied sets (channels): their rows share one measurement
+        for (List<String> set : r.prunedTogether()) set.forEach(together.addArray()::add);
         ArrayNode layers = o.putArray("layers");
         for (int i = 0; i < r.layers().size(); i++) {
             LayerSensitivity l = r.layers().get(i);

@@ -17,7 +17,7 @@ import dev.shears.core.nn.layers.ZeroPad2D;
  * The layers whose output channel c is computed from input channel c only, so their channels come
  * and go with their input's: activations, BatchNorm, PReLU, Dropout, Identity, pooling, ZeroPad2D
  * and a depthwise convolution of multiplier 1. The one list that thinning ({@code ChannelFlow}) and
- * {@link GatedChannels} look through.
+ * the tied sets ({@code thin.ChannelSets}, from the same walk) look through.
  */
 public final class ChannelWise {
     private ChannelWise() {}

@@ -30,7 +30,8 @@ import java.util.function.ObjIntConsumer;
  * input channels at each output channel and kernel position, NVIDIA's grouping: {@link NmLayout}),
  * the largest |w| are kept, one {@link Backend#updateMaskNm} call per
  * tensor, so on CUDA the masks never leave the device. {@link #updateChannels} and
- * {@link #updateBlocks} mask whole output channels and whole R x C blocks of the GEMM matrix.
+ * {@link #updateBlocks} mask whole output channels and whole R x C blocks of the GEMM matrix;
+ * {@link #updateChannelGroups} masks the same channels in every kernel of a tied set.
  */
 public final class MagnitudePruner {
     private final Backend backend;
@@ -114,10 +115,104 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateChannels(List<Parameter> params, double target) {
-        return updateWholeUnits(params, target, ChannelStructure.CHANNELS, p -> {
-            ChannelLayout l = ChannelLayout.of(p.name(), p.shape());
-            return new WholeUnits(l::maskedChannels, l::l1Norms, ChannelStructure.removed(target, l.channels()), l::clear);
-        });
+        return updateChannelGroups(params.stream().map(ChannelGroup::alone).toList(), target);
+    }
+
+    /**
+     * Channel pruning of tied sets ({@link ChannelGroup}): each set is pruned as one kernel whose
+     * channels are the set's units. A unit's score is the sum over the members of the L1 norm of
+     * the member's channel(s) in the unit divided by the member's mean channel L1 norm: normalised
+     * per member, so a member with a larger fan-in or larger weights does not decide alone (a
+     * residual Add's 1x1 projections of 144 and 96 inputs, a gate's expanding conv of 4 inputs
+     * against a 3x3 map conv of 27), and for a set of one the order is exactly the kernel's L1
+     * order. Each set loses {@link ChannelStructure#removed round(target * units)} (at most
+     * units - 1) units, the per-layer target applied to the set, and every member loses all its
+     * channels of each removed unit, so thinning can take them out; a unit that would take a
+     * member's last channel is passed over for the next. Units with a channel masked
+     * whole in any member go first (masks only gain zeros: that member's channel stays masked, and
+     * the others follow it), then the smallest score, then equal scores by unit index.
+     *
+     * @param groups bound kernels of one backend, in sets (a kernel in one set at most)
+     * @param target in [0, 1): the GMP schedule's sparsity at this update
+     * @return one layer per member, set by set
+     */
+    public MaskUpdate updateChannelGroups(List<ChannelGroup> groups, double target) {
+        List<Parameter> params = groups.stream().flatMap(g -> g.members().stream()).toList();
+        requireTarget(params, target);
+        List<ChannelLayout[]> layouts = new ArrayList<>(groups.size());
+        for (ChannelGroup g : groups) { // fail before touching any mask
+            ChannelLayout[] ls = new ChannelLayout[g.members().size()];
+            for (int i = 0; i < ls.length; i++) {
+                Parameter p = g.members().get(i);
+                ls[i] = ChannelLayout.of(p.name(), p.shape());
+                if (ls[i].channels() != g.unitOf()[i].length)
+                    throw new IllegalArgumentException(p.name() + " has " + ls[i].channels() + " output channels, its tied set maps "
+                            + g.unitOf()[i].length + ": the sets were computed for another model");
+            }
+            layouts.add(ls);
+        }
+        long[] size = new long[params.size()];
+        prepare(params, size);
+        List<LayerSparsity> out = new ArrayList<>(params.size());
+        int k = 0;
+        for (int gi = 0; gi < groups.size(); gi++) {
+            ChannelGroup g = groups.get(gi);
+            ChannelLayout[] ls = layouts.get(gi);
+            int members = ls.length;
+            byte[][] masks = new byte[members][];
+            double[] score = new double[g.units()];
+            boolean[] gone = new boolean[g.units()];
+            for (int i = 0; i < members; i++) {
+                Parameter p = g.members().get(i);
+                masks[i] = backend.downloadBytes(p.mask());
+                boolean[] masked = ls[i].maskedChannels(masks[i]);
+                double[] l1 = ls[i].l1Norms(backend.download(p.value()));
+                double mean = 0;
+                for (double v : l1) mean += v;
+                mean = mean > 0 ? mean / l1.length : 1; // an all-zero member scores 0 everywhere
+                for (int c = 0; c < l1.length; c++) {
+                    int u = g.unitOf()[i][c];
+                    score[u] += l1[c] / mean;
+                    gone[u] |= masked[c];
+                }
+            }
+            boolean[] removed = chooseUnits(g, score, gone, ChannelStructure.removed(target, g.units()));
+            for (int i = 0; i < members; i++) {
+                for (int c = 0; c < g.unitOf()[i].length; c++) if (removed[g.unitOf()[i][c]]) ls[i].clear(masks[i], c);
+                out.add(setMask(g.members().get(i), masks[i], size[k++]));
+            }
+        }
+        return new MaskUpdate(target, Scope.LAYER, ChannelStructure.CHANNELS, 0, out);
+    }
+
+    /**
+     * The units of a tied set to mask: those gone before (masks only gain zeros), then by
+     * {@link #removalOrder} until {@code want} are masked, skipping a unit whose removal would take
+     * a member's last channel (a set's members can be of different widths, e.g. the inputs of a
+     * Concat tied to one wide layer: as a layer alone, none loses all its channels).
+     */
+    private static boolean[] chooseUnits(ChannelGroup g, double[] score, boolean[] gone, long want) {
+        int members = g.members().size();
+        int[][] per = new int[g.units()][members]; // channels of each member in each unit
+        int[] left = new int[members];
+        for (int i = 0; i < members; i++) {
+            left[i] = g.unitOf()[i].length;
+            for (int u : g.unitOf()[i]) per[u][i]++;
+        }
+        boolean[] removed = new boolean[g.units()];
+        long n = 0;
+        for (int u : removalOrder(score, gone)) {
+            if (!gone[u]) {
+                if (n >= want) break;
+                boolean empties = false;
+                for (int i = 0; i < members && !empties; i++) empties = per[u][i] > 0 && left[i] - per[u][i] <= 0;
+                if (empties) continue;
+            }
+            removed[u] = true;
+            n++;
+            for (int i = 0; i < members; i++) left[i] -= per[u][i];
+        }
+        return removed;
     }
 
     /**
@@ -150,7 +245,7 @@ public final class MagnitudePruner {
     private record WholeUnits(Function<byte[], boolean[]> masked, Function<float[], double[]> score, long removed, ObjIntConsumer<byte[]> clear) {}
 
     /**
-     * The loop {@link #updateChannels} and {@link #updateBlocks} share: every layout first (a
+     * The loop {@link #updateBlocks} runs: every layout first (a
      * parameter that is no kernel fails before any mask changes), then per kernel the units masked
      * whole before plus the lowest-scored up to the target's count are masked, on the host, and
      * copied into the existing mask tensor.

@@ -8,7 +8,9 @@ package dev.shears.pruning.recipe;
  * [out, in, kh, kw] (see {@link dev.shears.pruning.ChannelLayout}). Equal norms: the lower channel
  * goes first. Scope is layer: L1 norms of layers with different fan-in are not comparable, so a
  * global threshold is refused. The model's output layer is never channel-pruned (its channels are
- * the model's outputs). Biases are not masked: a removed channel outputs its constant bias, which
+ * the model's outputs). Kernels whose channels an Add or a Multiply ties are one set
+ * ({@link dev.shears.pruning.ChannelGroup}): the set loses round(target * C) of its C channels, the
+ * same ones in every member ({@link dev.shears.pruning.MagnitudePruner#updateChannelGroups}). Biases are not masked: a removed channel outputs its constant bias, which
  * thinning ({@link dev.shears.pruning.thin.ChannelThinning}) folds into the next layer.
  */
 public record ChannelStructure() implements Structure {

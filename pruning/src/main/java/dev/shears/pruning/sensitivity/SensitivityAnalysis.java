@@ -6,7 +6,7 @@ import dev.shears.core.nn.Evaluator;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
 import dev.shears.pruning.ChannelLeftOut;
-import dev.shears.pruning.GatedChannels;
+import dev.shears.pruning.ChannelGroup;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.OutputKernels;
@@ -38,8 +38,15 @@ import java.util.Map;
  * {@link OutputKernels}, the rule a {@code channels} recipe follows in training): with that
  * structure the output layers' kernels are left out and listed in {@link SensitivityResult#leftOut}, and so are the
  * kernels of grouped (depthwise) convolutions, whose output channels are tied to their input channels
- * ({@link GroupedKernels}, which a {@code channels} recipe leaves out too), and the kernels whose
- * channels a squeeze-and-excitation gate ties ({@link GatedChannels}, likewise).
+ * ({@link GroupedKernels}, which a {@code channels} recipe leaves out too), and the tied sets
+ * ({@link ChannelGroup}) that thinning could never remove or that the selection holds only part of
+ * ({@link ChannelLeftOut}, likewise).
+ *
+ * <p>With channel pruning, kernels whose channels an Add or a Multiply ties (residual connections,
+ * squeeze-and-excitation gates) are pruned together, as a {@code channels} recipe prunes them
+ * ({@link MagnitudePruner#updateChannelGroups}): the set is evaluated once per target, and every
+ * member's entry carries the set's accuracy and loss (each with its own reached sparsity), so the
+ * figures say what pruning that set to the target costs, not one member alone.
  *
  * <p>Cost: 1 + layers x targets evaluations of the test set; give a smaller test set
  * ({@link Dataset#head}) to make it fast.
@@ -75,46 +82,65 @@ public final class SensitivityAnalysis {
         List<Parameter> selected = selection.resolve(model);
         List<Parameter> params = measured(selected, plan);
         Map<String, String> leftOut = leftOut(selected, params);
+        List<ChannelGroup> sets = channelSets(selected, plan);
+        List<List<Parameter>> units = prunedTogether(selected, plan);
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
-        int total = 1 + params.size() * plan.sparsities().size();
+        int total = 1 + units.size() * plan.sparsities().size();
         long t0 = System.nanoTime();
         Evaluator.Result base = Evaluator.evaluate(model, test, batchSize);
         int done = 1;
         listener.evaluated(done, total, null, Double.NaN, base);
-        List<LayerSensitivity> layers = new ArrayList<>(params.size());
-        for (Parameter p : params) {
-            double original = sparsityOf(be, p);
-            List<SensitivityPoint> points = new ArrayList<>(plan.sparsities().size());
+        Map<Parameter, LayerSensitivity> byParam = new java.util.IdentityHashMap<>();
+        for (int ui = 0; ui < units.size(); ui++) {
+            List<Parameter> unit = units.get(ui);
+            double[] original = new double[unit.size()];
+            List<List<SensitivityPoint>> points = new ArrayList<>();
+            for (int i = 0; i < unit.size(); i++) {
+                original[i] = sparsityOf(be, unit.get(i));
+                points.add(new ArrayList<>(plan.sparsities().size()));
+            }
             for (double target : plan.sparsities()) {
                 Evaluator.Result r;
-                double reached;
-                try (WeightBackup backup = new WeightBackup(be, p)) {
+                double[] reached = new double[unit.size()];
+                List<WeightBackup> backups = new ArrayList<>(unit.size());
+                try {
+                    for (Parameter p : unit) backups.add(new WeightBackup(be, p));
                     try {
-                        pruner.update(List.of(p), target, Scope.LAYER, plan.structure());
+                        if (sets != null) pruner.updateChannelGroups(List.of(sets.get(ui)), target);
+                        else pruner.update(unit, target, Scope.LAYER, plan.structure());
                         // the weights' zeros, not the mask's: a layer with zeros and no mask (an exported
                         // pruned model) gets a mask of the target's size, yet stays as sparse as it was
-                        reached = sparsityOf(be, p);
-                        listener.pruned(p, target);
+                        for (int i = 0; i < unit.size(); i++) {
+                            reached[i] = sparsityOf(be, unit.get(i));
+                            listener.pruned(unit.get(i), target);
+                        }
                         r = Evaluator.evaluate(model, test, batchSize);
                     } finally {
-                        backup.restore();
+                        for (WeightBackup b : backups) b.restore();
                     }
+                } finally {
+                    for (WeightBackup b : backups) b.close();
                 }
-                points.add(new SensitivityPoint(target, reached, r.accuracy(), r.loss()));
-                listener.evaluated(++done, total, p.name(), target, r);
+                for (int i = 0; i < unit.size(); i++) points.get(i).add(new SensitivityPoint(target, reached[i], r.accuracy(), r.loss()));
+                listener.evaluated(++done, total, unit.getFirst().name(), target, r);
             }
-            layers.add(new LayerSensitivity(p.name(), p.shape().size(), original, points));
+            for (int i = 0; i < unit.size(); i++) {
+                Parameter p = unit.get(i);
+                byParam.put(p, new LayerSensitivity(p.name(), p.shape().size(), original[i], points.get(i)));
+            }
         }
+        List<LayerSensitivity> layers = params.stream().map(byParam::get).toList();
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs, leftOut);
+        List<List<String>> together = units.stream().filter(u -> u.size() > 1).map(u -> u.stream().map(Parameter::name).toList()).toList();
+        return new SensitivityResult(plan, base.accuracy(), base.loss(), base.samples(), layers, secs, leftOut, together);
     }
 
     /**
      * The parameters {@link #run} measures: those {@code selection} picks, less, with channel
      * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}), the grouped
      * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}) and those a squeeze-and-excitation
-     * gate ties ({@link SensitivityResult#GATED_LEFT_OUT}).
+     * tied sets channel pruning leaves out ({@link SensitivityResult#KEPT_LEFT_OUT}, {@link SensitivityResult#UNSELECTED_LEFT_OUT}).
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
      *                         pruning, a selection of output or grouped kernels only
@@ -136,12 +162,31 @@ public final class SensitivityAnalysis {
                 out.put(p.name(), switch (rules.get(p)) {
                     case OUTPUT -> SensitivityResult.OUTPUT_LEFT_OUT;
                     case GROUPED -> SensitivityResult.GROUPED_LEFT_OUT;
-                    case GATED -> SensitivityResult.GATED_LEFT_OUT;
+                    case KEPT -> SensitivityResult.KEPT_LEFT_OUT;
+                    case UNSELECTED -> SensitivityResult.UNSELECTED_LEFT_OUT;
                 });
         return out;
     }
 
-    /** {@code ps}, the parameters a selection resolved to, less the output, grouped and gated kernels with channel pruning. */
+    /**
+     * What {@link #run} prunes for each evaluation, in order: with channel pruning, each tied set
+     * of the measured kernels ({@link ChannelLeftOut#groups}, one kernel alone when tied to none),
+     * as a {@code channels} recipe prunes them; otherwise each measured parameter alone. The
+     * analysis makes 1 + (this list's size) x targets evaluations.
+     *
+     * @param selected what the selection resolved to ({@link ParamSelection#resolve})
+     */
+    public List<List<Parameter>> prunedTogether(List<Parameter> selected, SensitivityPlan plan) {
+        List<ChannelGroup> sets = channelSets(selected, plan);
+        return sets != null ? sets.stream().map(ChannelGroup::members).toList() : measured(selected, plan).stream().map(List::of).toList();
+    }
+
+    /** With channel pruning, the tied sets of {@code selected} channel pruning keeps; null otherwise. */
+    private List<ChannelGroup> channelSets(List<Parameter> selected, SensitivityPlan plan) {
+        return plan.structure() instanceof ChannelStructure ? ChannelLeftOut.of(model, selected, "channel pruning").groups() : null;
+    }
+
+    /** {@code ps}, the parameters a selection resolved to, less what channel pruning leaves out ({@link ChannelLeftOut}) with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
         if (!(plan.structure() instanceof ChannelStructure)) return ps;
         return ChannelLeftOut.of(model, ps, "channel pruning").kept();

@@ -11,8 +11,8 @@ public interface SensitivityListener {
 
     /**
      * @param done   evaluations finished so far, this one included (1 = the baseline)
-     * @param total  evaluations in the whole analysis: 1 + layers x targets
-     * @param param  the parameter pruned for this evaluation, or null for the baseline
+     * @param total  evaluations in the whole analysis: 1 + layers x targets (with channel pruning, a tied set counts once)
+     * @param param  the parameter pruned for this evaluation (the first of a tied set, pruned with it), or null for the baseline
      * @param target its target sparsity (NaN for the baseline)
      * @param result what the evaluation measured
      */

@@ -1,6 +1,6 @@
 package dev.shears.pruning.sensitivity;
 
-import dev.shears.pruning.GatedChannels;
+import dev.shears.pruning.ChannelLeftOut;
 import dev.shears.pruning.GroupedKernels;
 
 import java.util.Collections;
@@ -20,14 +20,24 @@ import java.util.Map;
  * @param seconds          wall time of the whole analysis, the baseline included
  * @param leftOutReasons   selected parameters not measured, in model order, each with why: with {@code channels}, the
  *                         output layers' kernels ({@link #OUTPUT_LEFT_OUT}) and the grouped (depthwise) convolutions'
- *                         ({@link #GROUPED_LEFT_OUT}) and those a squeeze-and-excitation gate ties
- *                         ({@link #GATED_LEFT_OUT}); empty otherwise
+ *                         ({@link #GROUPED_LEFT_OUT}) and the
+ *                         tied sets channel pruning leaves out ({@link #KEPT_LEFT_OUT}, {@link #UNSELECTED_LEFT_OUT}); empty otherwise
+ * @param prunedTogether   the measured parameters pruned together, each set of more than one in model order (with
+ *                         channels, kernels whose channels an Add or Multiply ties); their rows share one measurement
  */
 public record SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
-                                List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons) {
+                                List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons,
+                                List<List<String>> prunedTogether) {
     public SensitivityResult {
         layers = List.copyOf(layers);
         leftOutReasons = Collections.unmodifiableMap(new LinkedHashMap<>(leftOutReasons)); // Map.copyOf would lose the order
+        prunedTogether = prunedTogether.stream().map(List::copyOf).toList();
+    }
+
+    /** A result where every parameter was pruned alone. */
+    public SensitivityResult(SensitivityPlan plan, double baselineAccuracy, double baselineLoss, int samples,
+                             List<LayerSensitivity> layers, double seconds, Map<String, String> leftOutReasons) {
+        this(plan, baselineAccuracy, baselineLoss, samples, layers, seconds, leftOutReasons, List.of());
     }
 
     /** A result that left nothing out. */
@@ -47,8 +57,12 @@ public record SensitivityResult(SensitivityPlan plan, double baselineAccuracy, d
     public static final String GROUPED_LEFT_OUT = "channel pruning leaves a grouped (depthwise) convolution's kernel out ("
             + GroupedKernels.REASON + "), so it is not measured, as a channels recipe leaves it out";
 
-    /** Why a kernel whose channels a squeeze-and-excitation gate ties is not measured with channel pruning (GmpTrainer's rule too, {@link GatedChannels}). */
-    public static final String GATED_LEFT_OUT = "channel pruning leaves this kernel out (" + GatedChannels.REASON
+    /** Why a kernel of a tied set whose channels thinning could never remove is not measured with channel pruning (GmpTrainer's rule too, {@link ChannelLeftOut.Rule#KEPT}). */
+    public static final String KEPT_LEFT_OUT = "channel pruning leaves this kernel out (" + ChannelLeftOut.Rule.KEPT.reason
+            + "), so it is not measured, as a channels recipe leaves it out";
+
+    /** Why a kernel of a tied set the selection holds only part of is not measured with channel pruning (GmpTrainer's rule too, {@link ChannelLeftOut.Rule#UNSELECTED}). */
+    public static final String UNSELECTED_LEFT_OUT = "channel pruning leaves this kernel out (" + ChannelLeftOut.Rule.UNSELECTED.reason
             + "), so it is not measured, as a channels recipe leaves it out";
 
     /**

@@ -28,8 +28,19 @@ import java.util.regex.Pattern;
  * @param maxDropPoints the budget in accuracy percentage points per layer
  * @param structure     the analysis plan's structure, which {@link #toRecipe} writes on every modifier (null: unstructured)
  * @param layers        one per analysed layer, in the result's order
+ * @param prunedTogether the layers measured together ({@link SensitivityResult#prunedTogether}), which {@link #toRecipe} keeps in one modifier
  */
-public record SparsitySuggestion(double maxDropPoints, Structure structure, List<Layer> layers) {
+public record SparsitySuggestion(double maxDropPoints, Structure structure, List<Layer> layers, List<List<String>> prunedTogether) {
+    public SparsitySuggestion {
+        layers = List.copyOf(layers);
+        prunedTogether = prunedTogether.stream().map(List::copyOf).toList();
+    }
+
+    /** A suggestion where every layer was measured alone. */
+    public SparsitySuggestion(double maxDropPoints, Structure structure, List<Layer> layers) {
+        this(maxDropPoints, structure, layers, List.of());
+    }
+
 
     /**
      * @param name     the parameter
@@ -40,7 +51,6 @@ public record SparsitySuggestion(double maxDropPoints, Structure structure, List
         public boolean pruned() { return sparsity > 0; }
     }
 
-    public SparsitySuggestion { layers = List.copyOf(layers); }
 
     /** Tolerance on the budget comparison, so that a drop printed as exactly the budget passes. */
     private static final double EPS = 1e-9;
@@ -69,15 +79,16 @@ public record SparsitySuggestion(double maxDropPoints, Structure structure, List
             }
             out.add(new Layer(l.name(), best, drop));
         }
-        return new SparsitySuggestion(maxDropPoints, result.plan().structure(), out);
+        return new SparsitySuggestion(maxDropPoints, result.plan().structure(), out, result.prunedTogether());
     }
 
     /** Whether any layer is to be pruned. */
     public boolean prunesAnything() { return layers.stream().anyMatch(Layer::pruned); }
 
     /**
-     * {@code template} with its pruning replaced by one gradual magnitude modifier per pruned layer,
-     * each selecting only that layer and ending at the layer's suggested sparsity (layer scope; for
+     * {@code template} with its pruning replaced by one gradual magnitude modifier per pruned layer
+     * (per set of {@link #prunedTogether}: its members share one measurement, hence one suggestion),
+     * each selecting only that layer (set) and ending at the layer's suggested sparsity (layer scope; for
      * N:M, channels or blocks with the structure); the schedule (start, end, update frequency, curve, leaveEnabled) and
      * init sparsity (capped to the layer's final) come from the template's first gradual modifier.
      *
@@ -92,9 +103,13 @@ public record SparsitySuggestion(double maxDropPoints, Structure structure, List
                 .filter(m -> m instanceof PruningModifier.GradualMagnitude).map(m -> (PruningModifier.GradualMagnitude) m)
                 .findFirst().orElseThrow(() -> new RecipeException("recipe " + template.name() + " has no gradual (type: gmp) modifier to take the schedule from"));
         List<PruningModifier> mods = new ArrayList<>();
+        java.util.Set<String> written = new java.util.HashSet<>();
         for (Layer l : layers) {
-            if (!l.pruned()) continue;
-            ParamSelection only = new ParamSelection(List.of(pattern(l.name(), prunable)));
+            if (!l.pruned() || written.contains(l.name())) continue;
+            // a set measured together (one measurement, so one suggestion) is one modifier, as a channels recipe must select it whole
+            List<String> names = prunedTogether.stream().filter(s -> s.contains(l.name())).findFirst().orElse(List.of(l.name()));
+            written.addAll(names);
+            ParamSelection only = new ParamSelection(names.stream().map(n -> pattern(n, prunable)).toList());
             mods.add(new PruningModifier.GradualMagnitude(Math.min(g.initSparsity(), l.sparsity()), l.sparsity(), g.startEpoch(), g.endEpoch(),
                     g.updateFrequency(), g.curve(), dev.shears.pruning.recipe.Scope.LAYER, only, g.leaveEnabled(), structure));
         }

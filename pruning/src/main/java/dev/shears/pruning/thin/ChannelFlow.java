@@ -21,6 +21,7 @@ import dev.shears.pruning.ChannelWise;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -50,6 +51,10 @@ import java.util.Map;
  * Each consumer folds a removed input's constant v into its bias: exactly for Dense (b += v W[c,:])
  * and for an unpadded Conv2D (b[o] += v * sum of W[o,c,:,:]); a padded Conv2D sees v inside the
  * image and 0 in the padding, so there only v == 0 can go, and other sets are kept, with the reason.
+ *
+ * <p>{@link #structure} makes the same walk on the graph alone (no weights, no constants, no fold
+ * checks): its sets are the tied kernels channel pruning prunes together ({@link ChannelSets}), so
+ * pruning and thinning agree on what is tied by construction.
  */
 final class ChannelFlow {
     private final Model model;
@@ -78,10 +83,31 @@ final class ChannelFlow {
     /** producer layer name -> whether each of its output channels has an all-zero kernel, [channels] */
     final Map<String, boolean[]> zeroChannels = new HashMap<>();
 
-    private ChannelFlow(Model model) { this.model = model; }
+    /** producer layer name -> its kernel, in model order */
+    final Map<String, Parameter> kernels = new LinkedHashMap<>();
+    /**
+     * false for {@link #structure}: the graph alone, without the weights (no kernel is all zero,
+     * every value is non-constant, no fold check), which is what ties channels together
+     */
+    private final boolean weights;
+
+    private ChannelFlow(Model model, boolean weights) {
+        this.model = model;
+        this.weights = weights;
+    }
 
     static ChannelFlow analyse(Model model) {
-        ChannelFlow f = new ChannelFlow(model);
+        ChannelFlow f = new ChannelFlow(model, true);
+        f.run();
+        return f;
+    }
+
+    /**
+     * The same walk on the graph alone (the model need not be bound): which producer channels are
+     * joined into one set, and which sets are kept whatever the weights ({@link #whyKeptAlways}).
+     */
+    static ChannelFlow structure(Model model) {
+        ChannelFlow f = new ChannelFlow(model, false);
         f.run();
         return f;
     }
@@ -125,6 +151,11 @@ final class ChannelFlow {
         return !keptReason.containsKey(r) && allZero.get(r);
     }
 
+    /** Why the set of this atom stays whatever the weights (from the graph alone), null when it may go. */
+    String whyKeptAlways(int atom) {
+        return keptReason.get(find(atom));
+    }
+
     /** Why an all-zero channel stays (null when it goes). */
     String whyKept(int atom) {
         int r = find(atom);
@@ -135,9 +166,11 @@ final class ChannelFlow {
     }
 
     private void run() {
-        Backend b = model.backend();
-        if (b == null) throw new IllegalStateException("thinning needs a bound model (call bind first)");
-        for (Parameter p : model.parameters()) host.put(p.name(), b.download(p.value()));
+        if (weights) {
+            Backend b = model.backend();
+            if (b == null) throw new IllegalStateException("thinning needs a bound model (call bind first)");
+            for (Parameter p : model.parameters()) host.put(p.name(), b.download(p.value()));
+        }
         for (Model.Input in : model.inputs()) {
             int a = newAtom(false, "it reaches graph input '" + in.name() + "' through an Add or Multiply");
             fill(in.name(), in.shape().dim(0), a, Float.NaN);
@@ -167,7 +200,7 @@ final class ChannelFlow {
             }
         }
         keep(model.outputName(), "it reaches the model output '" + model.outputName() + "'");
-        foldChecks();
+        if (weights) foldChecks();
     }
 
     private void fill(String tensor, int channels, int atom, float value) {
@@ -181,8 +214,8 @@ final class ChannelFlow {
 
     private void producer(String name, Parameter kernel, Parameter bias) {
         ChannelLayout layout = ChannelLayout.of(kernel.name(), kernel.shape());
-        boolean[] zero = layout.zeroChannels(host.get(kernel.name()));
-        float[] b = bias == null ? null : host.get(bias.name());
+        boolean[] zero = weights ? layout.zeroChannels(host.get(kernel.name())) : new boolean[layout.channels()];
+        float[] b = bias == null || !weights ? null : host.get(bias.name());
         int[] at = new int[layout.channels()];
         float[] v = new float[layout.channels()];
         for (int c = 0; c < at.length; c++) {
@@ -191,6 +224,7 @@ final class ChannelFlow {
             v[c] = zero[c] ? (b == null ? 0f : b[c]) : Float.NaN;
         }
         firstAtom.put(name, at.length == 0 ? -1 : at[0]);
+        kernels.put(name, kernel);
         zeroChannels.put(name, zero);
         atoms.put(name, at);
         consts.put(name, v);
@@ -199,6 +233,11 @@ final class ChannelFlow {
     /** A layer whose output channel c depends on input channel c only: atoms pass; constants go through the layer itself. */
     private void channelWise(Model.Node n) {
         String src = n.inputs().getFirst();
+        if (!weights) {
+            atoms.put(n.name(), atoms.get(src).clone());
+            consts.put(n.name(), consts.get(src).clone()); // all NaN
+            return;
+        }
         Shape inShape = model.shapeOf(src), outShape = model.shapeOf(n.name());
         int channels = inShape.dim(0);
         float[] in = consts.get(src);

@@ -19,7 +19,7 @@ import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.ChannelLeftOut;
-import dev.shears.pruning.GatedChannels;
+import dev.shears.pruning.ChannelGroup;
 import dev.shears.pruning.GroupedKernels;
 import dev.shears.pruning.OutputKernels;
 import dev.shears.pruning.NmLayout;
@@ -161,9 +161,12 @@ public final class GmpTrainer {
     /** one augmented sample [sample size], on its way into a CUDA graph's pinned input buffer; null without augmentation */
     private final float[] augmented;
 
-    /** One pruning modifier resolved against the model. */
+    /**
+     * One pruning modifier resolved against the model; {@code channelSets}: with {@code structure:
+     * channels}, {@code params} in tied sets ({@link ChannelLeftOut#groups}), pruned set by set; null otherwise.
+     */
     private record Group(int index, PruningModifier modifier, List<Parameter> params, SparsitySchedule schedule,
-                         long size, long dropStep) {}
+                         long size, long dropStep, List<ChannelGroup> channelSets) {}
 
     /**
      * @param model a bound model with one input, ending in logits or in a Softmax layer
@@ -211,10 +214,15 @@ public final class GmpTrainer {
                     throw new RecipeException("recipe " + recipe.name() + ": parameter " + p.name() + " is selected by both pruning[" + prev
                             + "] and pruning[" + i + "]; each parameter may be pruned by one modifier (narrow their params)");
             }
-            if (m.structure() instanceof ChannelStructure) ps = channelPrunable(recipe.name(), i, ps);
+            List<ChannelGroup> sets = null;
+            if (m.structure() instanceof ChannelStructure) {
+                ChannelLeftOut split = channelPrunable(recipe.name(), i, ps);
+                sets = split.groups();
+                ps = sets.stream().flatMap(s -> s.members().stream()).toList(); // the order the updates report them in
+            }
             long size = ps.stream().mapToLong(p -> p.shape().size()).sum();
             long drop = m.leaveEnabled() ? Long.MAX_VALUE : PruningModifier.stepOf(m.endEpoch(), stepsPerEpoch);
-            groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop));
+            groups.add(new Group(i, m, ps, m.schedule(stepsPerEpoch), size, drop, sets));
             if (m.structure() instanceof NmStructure nm) warnShortGroups(i, nm, ps);
         }
         this.pruner = new MagnitudePruner(backend);
@@ -234,18 +242,16 @@ public final class GmpTrainer {
     /**
      * Channel pruning never touches the layers that make the model's output ({@link OutputKernels}):
      * their channels are the model's outputs (the classes); nor the kernels of grouped (depthwise)
-     * convolutions ({@link GroupedKernels}), whose channels follow their input's; nor the kernels
-     * whose channels a squeeze-and-excitation gate multiplies ({@link GatedChannels}). Logs each
-     * rule's kernels with its reason ({@link ChannelLeftOut}).
+     * convolutions ({@link GroupedKernels}), whose channels follow their input's; nor a tied set
+     * ({@link ChannelGroup}) whose channels thinning could never remove or that the modifier selects
+     * only part of. Kernels tied by an Add or Multiply (residual connections, squeeze-and-excitation
+     * gates) are pruned together. Logs each rule's kernels with its reason, and each tied set
+     * ({@link ChannelLeftOut#describe}).
      */
-    private List<Parameter> channelPrunable(String recipeName, int index, List<Parameter> ps) {
+    private ChannelLeftOut channelPrunable(String recipeName, int index, List<Parameter> ps) {
         ChannelLeftOut split = ChannelLeftOut.of(model, ps, "recipe " + recipeName + ": pruning[" + index + "] (structure: channels)");
-        for (ChannelLeftOut.Rule rule : ChannelLeftOut.Rule.values()) {
-            List<String> names = split.leftOutBy(rule);
-            if (!names.isEmpty())
-                LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): leaving out " + names + ": " + rule.reason);
-        }
-        return split.kept();
+        for (String line : split.describe()) LOG.log(System.Logger.Level.INFO, () -> "pruning[" + index + "] (channels): " + line);
+        return split;
     }
 
     /**
@@ -759,7 +765,8 @@ public final class GmpTrainer {
             if (g.schedule().isUpdateStep(t)) {
                 if (beforePruning == null && events.isEmpty()) beforePruning = evaluateTest();
                 double target = g.schedule().formula(t);
-                MaskUpdate u = pruner.update(g.params(), target, g.modifier().scope(), g.modifier().structure());
+                MaskUpdate u = g.channelSets() != null ? pruner.updateChannelGroups(g.channelSets(), target)
+                        : pruner.update(g.params(), target, g.modifier().scope(), g.modifier().structure());
                 PruningEvent ev = new PruningEvent(g.index(), t, (double) t / stepsPerEpoch, u, t == g.schedule().endStep());
                 events.add(ev);
                 for (var l : u.layers()) latestPruned.put(l.name(), l.pruned());

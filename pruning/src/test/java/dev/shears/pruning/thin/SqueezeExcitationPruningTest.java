@@ -10,7 +10,7 @@ import dev.shears.core.nn.layers.Conv2D;
 import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.tensor.Tensor;
 import dev.shears.pruning.ChannelLeftOut;
-import dev.shears.pruning.GatedChannels;
+import dev.shears.pruning.ChannelGroup;
 import dev.shears.pruning.MagnitudePruner;
 import dev.shears.pruning.MaskUpdate;
 import dev.shears.pruning.checkpoint.Checkpoint;
@@ -37,9 +37,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Pruning a squeeze-and-excitation block ({@link TinySeMobileNet}: the gate's [C, 1, 1] output
- * multiplied over the depthwise block's map): channel pruning leaves out the kernels whose channels
- * the gate ties (the map's producer and the gate's expanding conv) and keeps the gate's reducing
- * conv; thinning removes a reducing-conv channel and computes what the masked model computes, and
+ * multiplied over the depthwise block's map): channel pruning prunes the kernels whose channels
+ * the gate ties (the map's producer and the gate's expanding conv) together, as one set, and the
+ * gate's reducing conv alone; thinning removes a reducing-conv channel and computes what the masked model computes, and
  * keeps a map channel whose gate channel stays; unstructured pruning masks every kernel, the model
  * still trains, thins and survives a checkpoint round trip.
  */
@@ -85,40 +85,47 @@ class SqueezeExcitationPruningTest {
     }
 
     @Test
-    void channelPruningLeavesTheGatedKernelsOut() {
+    void theMapProducerAndTheGatesExpandingConvAreOneTiedSet() {
         Model m = model(1);
-        assertEquals(Set.of("conv/kernel", "se_expand/kernel"), GatedChannels.of(m));
-        List<Parameter> kernels = m.parameters().stream().filter(p -> p.role() == Parameter.Role.KERNEL).toList();
-        assertEquals(List.of("dw/kernel", "se_reduce/kernel", "pw/kernel", "fc/kernel"),
-                GatedChannels.without(m, kernels, "test").stream().map(Parameter::name).toList());
-        RecipeException e = assertThrows(RecipeException.class,
-                () -> GatedChannels.without(m, List.of(m.parameter("se_expand/kernel")), "recipe r: pruning[0] (structure: channels)"));
-        assertTrue(e.getMessage().contains("recipe r: pruning[0]") && e.getMessage().contains("se_expand/kernel")
-                && e.getMessage().contains("squeeze-and-excitation"), e.getMessage());
+        List<ChannelGroup> sets = ChannelSets.of(m);
+        ChannelGroup se = sets.stream().filter(ChannelGroup::tied).findFirst().orElseThrow();
+        assertEquals(List.of("conv/kernel", "se_expand/kernel"), se.names());
+        assertEquals(8, se.units());
+        for (int c = 0; c < 8; c++) assertEquals(se.unitOf()[0][c], se.unitOf()[1][c], "channel " + c + " of both is one unit");
+        assertNull(se.keptReason());
+        assertEquals(1, sets.stream().filter(ChannelGroup::tied).count(), "the reducing conv and pw are tied to nothing");
+        assertTrue(sets.stream().anyMatch(g -> g.names().equals(List.of("fc/kernel")) && g.keptReason().contains("model output")));
         // the same block without its gate ties nothing
-        assertEquals(Set.of(), GatedChannels.of(dev.shears.core.nn.TinyMobileNet.create()));
+        assertTrue(ChannelSets.of(dev.shears.core.nn.TinyMobileNet.create()).stream().noneMatch(ChannelGroup::tied));
     }
 
-    /** The three rules together, as the trainer and the sensitivity analysis apply them: each kernel with the first rule that leaves it out. */
+    /** The rules together, as the trainer and the sensitivity analysis apply them: each kernel with the first rule that leaves it out. */
     @Test
-    void channelLeftOutNamesEachKernelsRule() {
+    void channelLeftOutNamesEachKernelsRuleAndKeepsTheGatedSet() {
         Model m = model(1);
         List<Parameter> kernels = m.parameters().stream().filter(p -> p.role() == Parameter.Role.KERNEL).toList();
         ChannelLeftOut split = ChannelLeftOut.of(m, kernels, "test");
-        assertEquals(List.of("se_reduce/kernel", "pw/kernel"), split.kept().stream().map(Parameter::name).toList());
+        assertEquals(List.of("conv/kernel", "se_reduce/kernel", "se_expand/kernel", "pw/kernel"), split.kept().stream().map(Parameter::name).toList());
         assertEquals(List.of("fc/kernel"), split.leftOutBy(ChannelLeftOut.Rule.OUTPUT));
         assertEquals(List.of("dw/kernel"), split.leftOutBy(ChannelLeftOut.Rule.GROUPED));
-        assertEquals(List.of("conv/kernel", "se_expand/kernel"), split.leftOutBy(ChannelLeftOut.Rule.GATED));
-        assertEquals(List.of("conv/kernel", "dw/kernel", "se_expand/kernel", "fc/kernel"),
-                split.leftOut().keySet().stream().map(Parameter::name).toList(), "in the selection's order");
-        // a selection the rules empty fails with the first rule that empties it
+        assertEquals(List.of(List.of("conv/kernel", "se_expand/kernel"), List.of("se_reduce/kernel"), List.of("pw/kernel")),
+                split.groups().stream().map(ChannelGroup::names).toList());
+        assertTrue(split.describe().stream().anyMatch(l -> l.startsWith("pruning [conv/kernel, se_expand/kernel] together")), split.describe().toString());
+        // half of a tied set is left out, naming the other half
+        ChannelLeftOut half = ChannelLeftOut.of(m, List.of(m.parameter("se_expand/kernel"), m.parameter("pw/kernel")), "test");
+        assertEquals(List.of("se_expand/kernel"), half.leftOutBy(ChannelLeftOut.Rule.UNSELECTED));
+        assertTrue(half.details().get(m.parameter("se_expand/kernel")).contains("[conv/kernel] not selected"), half.details().toString());
         RecipeException e = assertThrows(RecipeException.class,
+                () -> ChannelLeftOut.of(m, List.of(m.parameter("se_expand/kernel")), "recipe r: pruning[0] (structure: channels)"));
+        assertTrue(e.getMessage().contains("recipe r: pruning[0]") && e.getMessage().contains("conv/kernel] not selected"), e.getMessage());
+        // a selection the rules empty fails with the first rule that empties it
+        e = assertThrows(RecipeException.class,
                 () -> ChannelLeftOut.of(m, List.of(m.parameter("fc/kernel"), m.parameter("dw/kernel")), "recipe r"));
         assertTrue(e.getMessage().contains("grouped (depthwise)") && e.getMessage().contains("dw/kernel"), e.getMessage());
     }
 
     @Test
-    void sensitivityWithChannelPruningLeavesTheGatedKernelsOutWithTheirReason() {
+    void sensitivityWithChannelPruningPrunesTheGatedSetTogether() {
         Model m = model(4);
         SplittableRandom rnd = new SplittableRandom(11);
         int n = 16;
@@ -128,16 +135,36 @@ class SqueezeExcitationPruningTest {
         for (int i = 0; i < n; i++) y[i] = rnd.nextInt(TinySeMobileNet.CLASSES);
         Dataset images = new Dataset("random images", TinySeMobileNet.INPUT, x, y, TinySeMobileNet.CLASSES);
         SensitivityAnalysis a = new SensitivityAnalysis(m, images, 8);
+        float[] conv = BE.download(m.parameter("conv/kernel").value()).clone(), expand = BE.download(m.parameter("se_expand/kernel").value()).clone();
+        List<String> pruned = new java.util.ArrayList<>();
+        List<Integer> totals = new java.util.ArrayList<>();
         SensitivityResult r = a.run(ParamSelection.ALL_PRUNABLE, SensitivityPlan.structured(ChannelStructure.CHANNELS, List.of(0.5)),
                 new SensitivityListener() {
-                    @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) {}
+                    @Override public void evaluated(int done, int total, String param, double target, Evaluator.Result result) { totals.add(total); }
+                    @Override public void pruned(Parameter p, double target) {
+                        pruned.add(p.name());
+                        if (p.name().equals("se_expand/kernel")) { // the set is pruned together: the same 4 of 8 channels in both
+                            boolean[] a1 = dev.shears.pruning.ChannelLayout.of("c", m.parameter("conv/kernel").shape()).zeroChannels(BE.download(m.parameter("conv/kernel").value()));
+                            boolean[] a2 = dev.shears.pruning.ChannelLayout.of("e", p.shape()).zeroChannels(BE.download(p.value()));
+                            assertArrayEquals(a1, a2);
+                            int z = 0;
+                            for (boolean b : a1) if (b) z++;
+                            assertEquals(4, z);
+                        }
+                    }
                 });
-        assertEquals(List.of("se_reduce/kernel", "pw/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
-        assertEquals(List.of("conv/kernel", "dw/kernel", "se_expand/kernel", "fc/kernel"), r.leftOut(), "in model order");
-        assertEquals(SensitivityResult.GATED_LEFT_OUT, r.leftOutReasons().get("conv/kernel"));
-        assertEquals(SensitivityResult.GATED_LEFT_OUT, r.leftOutReasons().get("se_expand/kernel"));
+        assertEquals(List.of("conv/kernel", "se_reduce/kernel", "se_expand/kernel", "pw/kernel"), r.layers().stream().map(LayerSensitivity::name).toList());
+        assertEquals(List.of("dw/kernel", "fc/kernel"), r.leftOut(), "in model order");
         assertEquals(SensitivityResult.GROUPED_LEFT_OUT, r.leftOutReasons().get("dw/kernel"));
-        assertTrue(SensitivityResult.GATED_LEFT_OUT.contains(GatedChannels.REASON));
+        assertEquals(1 + 3, totals.getFirst(), "the baseline and one evaluation per set: {conv, se_expand}, se_reduce, pw");
+        assertEquals(List.of("conv/kernel", "se_expand/kernel", "se_reduce/kernel", "pw/kernel"), pruned);
+        LayerSensitivity c = r.layers().get(0), e = r.layers().get(2);
+        assertEquals(c.points().getFirst().accuracy(), e.points().getFirst().accuracy(), "one evaluation for the set");
+        assertEquals(c.points().getFirst().loss(), e.points().getFirst().loss());
+        assertEquals(0.5, c.points().getFirst().sparsity(), 1e-9);
+        assertEquals(0.5, e.points().getFirst().sparsity(), 1e-9);
+        assertArrayEquals(conv, BE.download(m.parameter("conv/kernel").value()), "restored");
+        assertArrayEquals(expand, BE.download(m.parameter("se_expand/kernel").value()), "restored");
     }
 
     @Test
