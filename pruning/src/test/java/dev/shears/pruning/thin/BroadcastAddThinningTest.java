@@ -13,11 +13,13 @@ import dev.shears.core.nn.layers.Dense;
 import dev.shears.core.nn.layers.GlobalAvgPool2D;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
+import dev.shears.pruning.ChannelGroup;
 import dev.shears.pruning.checkpoint.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -27,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * from it): the Add ties channel c of both inputs, so a channel goes when the map's and the shift's
  * filters are both zero (their constants, summed, folded into the next convolution's bias) and
  * stays when only one is; the thinned model computes what the masked model computes, and the
- * model survives a checkpoint round trip.
+ * model survives a checkpoint round trip. Channel pruning ties the two producers into one set
+ * ({@link ChannelSets}), so it zeroes what thinning can remove.
  */
 class BroadcastAddThinningTest {
     private static final Backend BE = new CpuBackend(1);
@@ -73,6 +76,13 @@ class BroadcastAddThinningTest {
 
     private static Conv2D conv(Model m, String name) {
         return (Conv2D) m.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow().layer();
+    }
+
+    @Test
+    void channelPruningTiesTheMapsAndTheShiftsProducersIntoOneSet() {
+        Model m = model(1);
+        assertEquals(List.of(List.of("conv/kernel", "shift/kernel")),
+                ChannelSets.of(m).stream().filter(ChannelGroup::tied).map(ChannelGroup::names).toList());
     }
 
     @Test
