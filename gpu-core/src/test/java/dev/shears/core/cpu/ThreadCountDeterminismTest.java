@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A CPU training step gives the same bits whatever {@code -Dshears.threads} is: every parallel
  * kernel (the per-image weight-gradient products, im2col/col2im over (image, channel) pairs,
- * max pooling over planes, Sgemm's row blocks and slabs, the direct depthwise convolution over planes and channels; mobilenet-v2-mini also covers BatchNorm, ReLU6 and Add) splits work so that each result is
+ * max pooling over planes, Sgemm's row blocks and slabs, the direct depthwise convolution over planes and channels; mobilenet-v2-mini also covers BatchNorm, ReLU6 and Add;
+ * the broadcasting Add and Multiply their per-channel sums) splits work so that each result is
  * summed in one fixed order. The pool's size is fixed per JVM, so each count runs in a child JVM.
  */
 class ThreadCountDeterminismTest {
@@ -39,7 +40,7 @@ class ThreadCountDeterminismTest {
 
     @Test void aStepIsTheSameOnOneTwoAndThreeThreads() throws Exception {
         String one = run(1);
-        assertEquals(4, one.lines().count(), one); // three models and dotGemm
+        assertEquals(5, one.lines().count(), one); // three models, dotGemm and channelBroadcast
         assertEquals(one, run(2), "2 threads against 1");
         assertEquals(one, run(3), "3 threads against 1");
     }

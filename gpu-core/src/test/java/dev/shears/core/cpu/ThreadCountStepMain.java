@@ -2,20 +2,25 @@ package dev.shears.core.cpu;
 
 import dev.shears.core.nn.Architectures;
 import dev.shears.core.nn.ExecContext;
+import dev.shears.core.nn.Layer;
 import dev.shears.core.nn.Model;
 import dev.shears.core.nn.Parameter;
+import dev.shears.core.nn.layers.Add;
+import dev.shears.core.nn.layers.Multiply;
 import dev.shears.core.tensor.DType;
 import dev.shears.core.tensor.Shape;
 import dev.shears.core.tensor.Tensor;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32;
 
 /**
  * Run in a child JVM by {@link ThreadCountDeterminismTest} (the pool's size is fixed when the JVM
- * starts): one training step's forward and backward of each CNN named in the arguments, and a
- * product on Sgemm's dot-product path big enough to split over threads; prints "name crc" per
- * case, the CRC32 of every result's float bits.
+ * starts): one training step's forward and backward of each CNN named in the arguments, a
+ * product on Sgemm's dot-product path big enough to split over threads, and the broadcasting Add
+ * and Multiply ([C, H, W] map and [C, 1, 1] per-channel tensor, both orders) forward and backward;
+ * prints "name crc" per case, the CRC32 of every result's float bits.
  */
 public final class ThreadCountStepMain {
     /** an odd batch: image-by-image convolutions end in a shorter chunk */
@@ -54,6 +59,22 @@ public final class ThreadCountStepMain {
         CRC32 crc = new CRC32();
         add(crc, c);
         System.out.println("dotGemm " + Long.toHexString(crc.getValue()));
+
+        // the per-channel gradients are sums over H*W per (image, channel) plane
+        Shape mapShape = Shape.of(BATCH, 24, 13, 11), perShape = Shape.of(BATCH, 24, 1, 1);
+        float[] map = new float[mapShape.intSize()], per = new float[perShape.intSize()], dy = new float[map.length];
+        for (int i = 0; i < map.length; i++) { map[i] = (float) rng.nextDouble(-1, 1); dy[i] = (float) rng.nextDouble(-1, 1); }
+        for (int i = 0; i < per.length; i++) per[i] = (float) rng.nextDouble(-1, 1);
+        CRC32 bc = new CRC32();
+        for (boolean perFirst : new boolean[]{false, true}) {
+            for (Layer layer : new Layer[]{new Add("add"), new Multiply("mul")}) {
+                Tensor xm = be.upload(map, mapShape), xp = be.upload(per, perShape), d = be.upload(dy, mapShape);
+                ExecContext ctx = new ExecContext(be, true, 0);
+                add(bc, be.download(layer.forward(ctx, perFirst ? List.of(xp, xm) : List.of(xm, xp))));
+                for (Tensor g : layer.backward(ctx, d, true)) add(bc, be.download(g));
+            }
+        }
+        System.out.println("channelBroadcast " + Long.toHexString(bc.getValue()));
     }
 
     private static void add(CRC32 crc, float[] v) {

@@ -55,7 +55,7 @@ public final class KerasArchiveExporter {
      * @param inputs the files the model was read from; writing over one of them is refused
      */
     public static void export(Model model, Path target, Path... inputs) {
-        KerasConfigWriter writer = new KerasConfigWriter(model, target);
+        KerasConfigWriter writer = new KerasConfigWriter(model, target, KerasConfigWriter.Target.KERAS3_ARCHIVE);
         writer.write();
         ObjectNode config = Keras3Config.write(writer.layers(), writer.inputLayers(), writer.outputLayer(), target);
         Map<String, String> paths = savedPaths(writer.layers());

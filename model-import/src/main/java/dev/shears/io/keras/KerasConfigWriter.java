@@ -50,8 +50,21 @@ import java.util.Map;
  */
 final class KerasConfigWriter {
 
-    /** The Keras 3 activation name written for Shears' HARD_SWISH (Keras 2 has none). */
+    /** The Keras 3 activation name written for Shears' HARD_SWISH (Keras 2 has none, so a Keras 2 target refuses it). */
     static final String HARD_SWISH_NAME = "hard_silu";
+
+    /**
+     * The Keras version a config is written for: what it can hold differs (Keras 2 has no hard
+     * swish), so the writer refuses what the target cannot hold where it writes it, before any file
+     * is written. The config itself is Keras 2's spelling either way; {@link Keras3Config} rewrites it
+     * for an archive.
+     */
+    enum Target {
+        /** Keras 2 (tf.keras) full-model HDF5, {@link KerasExporter#exportHdf5} */
+        KERAS2_HDF5,
+        /** Keras 3 {@code .keras} archive, {@link KerasArchiveExporter} */
+        KERAS3_ARCHIVE
+    }
 
     /**
      * Written for a HARD_SIGMOID of slope 1/6, offset 0.5, which is Keras 3's hard_sigmoid and no
@@ -95,6 +108,7 @@ final class KerasConfigWriter {
     private final Model model;
     private final Backend backend;
     private final Path target;
+    private final Target format;
     private final ArrayNode layers = JSON.createArrayNode();
     private final List<LayerWeights> weights = new ArrayList<>();
     private final Map<String, KRef> refs = new HashMap<>();
@@ -105,11 +119,16 @@ final class KerasConfigWriter {
     private final List<String> inputLayerNames = new ArrayList<>();
     private String outputLayerName;
 
-    KerasConfigWriter(Model model, Path target) {
+    /**
+     * @param target the file being written, for error messages
+     * @param format the Keras version it is written for
+     */
+    KerasConfigWriter(Model model, Path target, Target format) {
         if (model.backend() == null) throw new IllegalStateException("the model is not bound to a backend: bind it before exporting");
         this.model = model;
         this.backend = model.backend();
         this.target = target;
+        this.format = java.util.Objects.requireNonNull(format, "format");
     }
 
     List<LayerWeights> weights() { return weights; }
@@ -202,6 +221,14 @@ final class KerasConfigWriter {
                 KRef x = image(in.get(0), name);
                 emit("ZeroPadding2D", name, padConfig(z.top(), z.bottom(), z.left(), z.right()), List.of(x), List.of());
                 yield new KRef(name, outShape(layer, x), x.order());
+            }
+            case Add a when in.size() == 2 && !in.get(0).irShape().equals(in.get(1).irShape()) -> {
+                // a [C, 1, 1] per-channel tensor added to a [C, H, W] map: both channels_last, (1, 1, C)
+                // and (H, W, C), which Keras' Add broadcasts as its Multiply does (the merge layers'
+                // shared base class, in Keras 2 and 3)
+                List<KRef> xs = List.of(image(in.get(0), name), image(in.get(1), name));
+                emit("Add", name, JSON.createObjectNode(), xs, List.of());
+                yield new KRef(name, layer.outputShape(List.of(xs.get(0).irShape(), xs.get(1).irShape())), AxisOrder.CHANNELS_LAST);
             }
             case Add a -> {
                 List<KRef> xs = common(in, name);
@@ -397,8 +424,7 @@ final class KerasConfigWriter {
                 cfg.put("max_value", a.alpha()).put("negative_slope", 0.0).put("threshold", 0.0);
             }
             case SWISH -> cfg.put("activation", "swish"); // Keras 2's name; Keras3Config writes Keras 3's silu
-            // Keras 3's name; Keras 2 has no hard swish, and KerasExporter.exportHdf5 refuses it
-            case HARD_SWISH -> cfg.put("activation", HARD_SWISH_NAME);
+            case HARD_SWISH -> cfg.put("activation", hardSwishName(a, name));
         }
         emit(cls, name, cfg, List.of(x), List.of());
         return new KRef(name, x.irShape(), x.order());
@@ -416,6 +442,16 @@ final class KerasConfigWriter {
         throw new ImportException("hard sigmoid clip(" + a.alpha() + "x + " + a.beta() + ", 0, 1) (slope " + a.alpha() + ", offset " + a.beta()
                 + ") has no Keras activation: Keras 2's hard_sigmoid is slope 0.2, offset 0.5 and Keras 3's is slope 1/6, offset 0.5; "
                 + "export this model as ONNX instead (HardSigmoid takes any alpha and beta)", target, a.name());
+    }
+
+    /**
+     * The activation name of a HARD_SWISH: Keras 3's {@code hard_silu}. Keras 2 has no hard swish
+     * (Keras 3 added it), so a Keras 2 target refuses it here, naming the layer.
+     */
+    private String hardSwishName(ActivationLayer a, String name) {
+        if (format == Target.KERAS3_ARCHIVE) return HARD_SWISH_NAME;
+        throw new ImportException("Keras 2 (tf.keras HDF5) has no hard swish activation (Keras 3 added hard_silu); "
+                + "export this model as a Keras 3 archive (.keras) or ONNX instead", target, name);
     }
 
     private KRef softmax(Softmax s, String name, KRef x) {

@@ -70,13 +70,10 @@ public final class KerasExporter {
      * @param inputs the files the model was read from; writing over one of them is refused
      */
     public static void exportHdf5(Model model, Path target, Path... inputs) {
-        KerasConfigWriter writer = new KerasConfigWriter(model, target);
-        ObjectNode config = writer.write();
+        KerasConfigWriter writer = new KerasConfigWriter(model, target, KerasConfigWriter.Target.KERAS2_HDF5);
+        ObjectNode config = writer.write(); // refuses a hard swish (Keras 2 has none)
         for (KerasConfigWriter.KerasLayer l : writer.layers())
-            if (l.className().equals("Activation") && l.config().path("activation").asText().equals(KerasConfigWriter.HARD_SWISH_NAME))
-                throw new ImportException("Keras 2 (tf.keras HDF5) has no hard swish activation (Keras 3 added hard_silu); "
-                        + "export this model as a Keras 3 archive (.keras) or ONNX instead", target, l.name());
-            else if (l.className().equals("Activation") && l.config().path("activation").asText().equals(KerasConfigWriter.HARD_SIGMOID_SIXTH_NAME))
+            if (l.className().equals("Activation") && l.config().path("activation").asText().equals(KerasConfigWriter.HARD_SIGMOID_SIXTH_NAME))
                 throw new ImportException("hard sigmoid with slope 1/6, offset 0.5 (relu6(x + 3) / 6, Keras 3's hard_sigmoid) is not Keras 2's "
                         + "hard_sigmoid (slope 0.2, offset 0.5), and Keras 2 has no activation for it; export this model as a Keras 3 "
                         + "archive (.keras) or ONNX instead", target, l.name());

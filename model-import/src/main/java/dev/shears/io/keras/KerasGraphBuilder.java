@@ -622,44 +622,51 @@ final class KerasGraphBuilder {
     }
 
     private Ref add(KerasLayerConfig l, List<Ref> in) {
+        Ref shifted = channelBroadcast(l, in, false);
+        if (shifted != null) return shifted;
         List<Ref> common = commonOrder(l, in);
         return add(l, new Add(l.name()), common, common.get(0).order());
     }
 
     private Ref multiply(KerasLayerConfig l, List<Ref> in) {
-        Ref gated = channelGate(l, in);
+        Ref gated = channelBroadcast(l, in, true);
         if (gated != null) return gated;
         List<Ref> common = commonOrder(l, in);
         return add(l, new Multiply(l.name()), common, common.get(0).order());
     }
 
     /**
-     * Multiply([x, gate]) (either order) of an image x, (H, W, C) channels_last or (C, H, W)
-     * channels_first, by a per-channel gate (1, 1, C) or (C, 1, 1): squeeze-and-excitation, as
-     * Keras' EfficientNet and MobileNetV3 write it, gate from GlobalAveragePooling2D(keepdims=True)
-     * or a Reshape((1, 1, C)). Both inputs are put in the IR's [C, H, W] / [C, 1, 1] layout and
-     * multiplied by one broadcasting Multiply. Null when the inputs have one shape (the plain
-     * product); other shapes are refused naming the layer and its inputs' shapes.
+     * Multiply([x, gate]) or Add([x, shift]) (either order) of an image x, (H, W, C) channels_last
+     * or (C, H, W) channels_first, and a per-channel tensor (1, 1, C) or (C, 1, 1), which Keras'
+     * merge layers broadcast. Multiply is squeeze-and-excitation, as Keras' EfficientNet and
+     * MobileNetV3 write it, gate from GlobalAveragePooling2D(keepdims=True) or a Reshape((1, 1, C));
+     * Add the same shapes summed (a per-channel shift). Both inputs are put in the IR's
+     * [C, H, W] / [C, 1, 1] layout and joined by one broadcasting Multiply or Add. Null when the
+     * inputs have one shape (the plain product or sum); other shapes are refused naming the layer
+     * and its inputs' shapes.
      */
-    private Ref channelGate(KerasLayerConfig l, List<Ref> in) {
+    private Ref channelBroadcast(KerasLayerConfig l, List<Ref> in, boolean multiply) {
         boolean same = true;
         for (Ref r : in) same &= Arrays.equals(r.kerasDims(), in.get(0).kerasDims());
         if (same) return null;
         if (in.size() == 2 && in.get(0).rank() == 3 && in.get(1).rank() == 3) {
             for (int g = 0; g < 2; g++) {
-                int[] gate = in.get(g).kerasDims(), map = in.get(1 - g).kerasDims();
+                int[] per = in.get(g).kerasDims(), map = in.get(1 - g).kerasDims();
                 int[] order = null;
-                if (gate[0] == 1 && gate[1] == 1 && gate[2] == map[2]) order = AxisOrder.CHANNELS_LAST;
-                else if (gate[1] == 1 && gate[2] == 1 && gate[0] == map[0]) order = AxisOrder.identity(3);
+                if (per[0] == 1 && per[1] == 1 && per[2] == map[2]) order = AxisOrder.CHANNELS_LAST;
+                else if (per[1] == 1 && per[2] == 1 && per[0] == map[0]) order = AxisOrder.identity(3);
                 if (order == null) continue;
                 List<Ref> ordered = new ArrayList<>();
                 for (Ref r : in) ordered.add(ensureOrder(r, order, l.name()));
-                return add(l, new Multiply(l.name()), ordered, order);
+                return add(l, multiply ? new Multiply(l.name()) : new Add(l.name()), ordered, order);
             }
         }
-        throw l.error("multiplies inputs of shapes " + describe(in) + ", which Shears does not broadcast; it multiplies inputs of"
-                + " one shape, or an image (H, W, C) by a per-channel gate (1, 1, C) (channels_first: (C, H, W) by (C, 1, 1)),"
-                + " the squeeze-and-excitation pattern");
+        if (multiply)
+            throw l.error("multiplies inputs of shapes " + describe(in) + ", which Shears does not broadcast; it multiplies inputs of"
+                    + " one shape, or an image (H, W, C) by a per-channel gate (1, 1, C) (channels_first: (C, H, W) by (C, 1, 1)),"
+                    + " the squeeze-and-excitation pattern");
+        throw l.error("adds inputs of shapes " + describe(in) + ", which Shears does not broadcast; it adds inputs of"
+                + " one shape, or an image (H, W, C) and a per-channel tensor (1, 1, C) (channels_first: (C, H, W) and (C, 1, 1))");
     }
 
     private Ref concat(KerasLayerConfig l, List<Ref> in, int axis) {

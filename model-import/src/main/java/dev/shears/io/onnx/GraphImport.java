@@ -493,17 +493,17 @@ final class GraphImport {
         }
         boolean sameShapes = true;
         for (Act a : actIn) sameShapes &= a.shape().equals(actIn.get(0).shape());
-        if (!sameShapes && !op.equals("Mul"))
-            throw new ImportException(op + " of activations with different shapes (broadcasting) is not supported: "
-                    + actIn.stream().map(this::full).toList(), file, display(n));
         Layer layer = op.equals("Mul") ? new Multiply(usedNames.fresh(name(n))) : new Add(usedNames.fresh(name(n)));
-        if (!sameShapes) { // squeeze-and-excitation: [N, C, H, W] * [N, C, 1, 1], either order; Multiply refuses the rest
+        // [N, C, H, W] and [N, C, 1, 1], either order: Mul is squeeze-and-excitation's gate, Add (or
+        // a two-input Sum) a per-channel shift; the layer refuses every other broadcast
+        if (!sameShapes) {
             try {
                 layer.outputShape(actIn.stream().map(Act::shape).toList());
             } catch (IllegalArgumentException e) {
-                throw new ImportException("Mul of activations " + actIn.stream().map(this::full).toList() + " broadcasts in a way"
-                        + " Shears does not support; it multiplies activations of one shape, or an [N, C, H, W] feature map by an"
-                        + " [N, C, 1, 1] per-channel gate (squeeze-and-excitation)", file, display(n));
+                throw new ImportException(op + " of activations " + actIn.stream().map(this::full).toList() + " broadcasts in a way"
+                        + " Shears does not support; it " + (op.equals("Mul") ? "multiplies" : "adds") + " activations of one shape,"
+                        + " or an [N, C, H, W] feature map and an [N, C, 1, 1] per-channel "
+                        + (op.equals("Mul") ? "gate (squeeze-and-excitation)" : "tensor"), file, display(n));
             }
         }
         acts.put(n.getOutput(0), emit(layer, n, actIn));

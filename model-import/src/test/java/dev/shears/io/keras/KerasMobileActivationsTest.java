@@ -110,9 +110,33 @@ class KerasMobileActivationsTest {
             Path h5 = dir.resolve(names[0] + ".h5");
             ImportException e = assertThrows(ImportException.class, () -> KerasExporter.export(m, h5));
             assertEquals(h5, e.file());
+            assertNotNull(e.node(), "the refusal names the layer");
             assertTrue(e.getMessage().contains("hard swish") && e.getMessage().contains(".keras") && e.getMessage().contains("ONNX"), e.getMessage());
             assertFalse(Files.exists(h5), "nothing written");
         }
+    }
+
+    @Test
+    void theConfigWriterRefusesHardSwishForAKeras2TargetWhereItWritesTheActivation() {
+        Model m = Model.builder().input("x", Shape.of(6))
+                .then(new Dense("fc", 6, 8, true))
+                .then(new ActivationLayer("hswish", Activation.HARD_SWISH))
+                .then(new Dense("fc2", 8, 2, true))
+                .build().bind(cpu, 4);
+        Path h5 = dir.resolve("w.h5");
+        KerasConfigWriter keras2 = new KerasConfigWriter(m, h5, KerasConfigWriter.Target.KERAS2_HDF5);
+        ImportException e = assertThrows(ImportException.class, keras2::write);
+        assertEquals(h5, e.file());
+        assertEquals("hswish", e.node());
+        assertTrue(e.getMessage().contains("Keras 2 (tf.keras HDF5) has no hard swish") && e.getMessage().contains(".keras")
+                && e.getMessage().contains("ONNX"), e.getMessage());
+        assertFalse(keras2.layers().stream().anyMatch(l -> l.name().equals("fc2")), "the writer stops at the hard swish");
+        assertFalse(Files.exists(h5), "nothing written");
+        // the same model for a Keras 3 archive writes hard_silu
+        KerasConfigWriter keras3 = new KerasConfigWriter(m, dir.resolve("w.keras"), KerasConfigWriter.Target.KERAS3_ARCHIVE);
+        keras3.write();
+        assertEquals(List.of("hard_silu"), keras3.layers().stream().filter(l -> l.name().equals("hswish"))
+                .map(l -> l.config().path("activation").asText()).toList());
     }
 
     @Test

@@ -123,7 +123,7 @@ class KerasMobileLayersTest {
             assertArrayEquals(predict(m, cpu, x, n), predict(back, cpu, x, n), "export round trip " + ext);
         }
         // DepthwiseConv2D for the depthwise convolutions (TensorFlow's grouped Conv2D does not run on the CPU), a 1x1 Conv2D after
-        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"));
+        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"), KerasConfigWriter.Target.KERAS2_HDF5);
         writer.write();
         List<String> classes = writer.layers().stream().map(KerasConfigWriter.KerasLayer::className).toList();
         assertEquals(List.of("InputLayer", "DepthwiseConv2D", "Activation", "DepthwiseConv2D", "Conv2D", "GlobalMaxPooling2D", "Dense"),

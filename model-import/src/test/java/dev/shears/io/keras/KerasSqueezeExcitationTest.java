@@ -124,7 +124,7 @@ class KerasSqueezeExcitationTest {
                         ext + ": " + m.parameters().get(i).name());
             assertArrayEquals(predict(m, cpu, x, n), predict(back, cpu, x, n), "export round trip " + ext);
         }
-        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"));
+        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"), KerasConfigWriter.Target.KERAS2_HDF5);
         writer.write();
         List<KerasConfigWriter.KerasLayer> muls = writer.layers().stream().filter(l -> l.className().equals("Multiply")).toList();
         assertEquals(2, muls.size());

@@ -63,22 +63,6 @@ public final class Layers {
         return x;
     }
 
-    /** The one shape of an element-wise layer's inputs (Add, Multiply), checking they all have it. */
-    static Shape sameShapes(List<Shape> in) {
-        if (in.isEmpty()) throw new IllegalArgumentException("needs at least one input");
-        for (Shape s : in) if (!s.equals(in.get(0))) throw new IllegalArgumentException("inputs differ in shape: " + in);
-        return in.get(0);
-    }
-
-    /** The first of an element-wise layer's input tensors (Add, Multiply), checking they all have its shape. */
-    static Tensor sameShapeInputs(dev.shears.core.nn.Layer layer, List<Tensor> inputs) {
-        if (inputs.isEmpty()) throw new IllegalArgumentException(layer + ": needs at least one input");
-        Tensor first = inputs.get(0);
-        for (Tensor t : inputs)
-            if (!t.shape().equals(first.shape())) throw new IllegalArgumentException(layer + ": inputs differ in shape, " + t + " vs " + first);
-        return first;
-    }
-
     /** The batch size of x, checking that each sample has {@code perSample} elements. */
     static int batch(dev.shears.core.nn.Layer layer, Tensor x, long perSample) {
         int n = x.shape().dim(0);
