@@ -124,12 +124,7 @@ final class Keras3Config {
         switch (l.className()) {
             case "LeakyReLU" -> specific.set("negative_slope", specific.remove("alpha"));
             case "Activation" -> {
-                if (specific.path("activation").asText().equals("hard_sigmoid"))
-                    throw new ImportException("hard sigmoid with slope 0.2, offset 0.5 (Keras 2's clip(0.2x + 0.5, 0, 1)) is not Keras 3's "
-                            + "hard_sigmoid (relu6(x + 3) / 6: slope 1/6, offset 0.5), and Keras 3 has no activation for it; "
-                            + "export this model as Keras HDF5 (.h5) or ONNX instead", target, l.name());
-                // slope 1/6, offset 0.5 is Keras 3's hard_sigmoid
-                if (specific.path("activation").asText().equals(KerasConfigWriter.HARD_SIGMOID_SIXTH_NAME)) specific.put("activation", "hard_sigmoid");
+                // hard_sigmoid is already Keras 3's (slope 1/6): the writer decides it for this target (KerasConfigWriter.hardSigmoidName)
                 // Keras 3 serialises x * sigmoid(x) as silu ("swish" is its alias; Keras 2 knows only swish)
                 if (specific.path("activation").asText().equals("swish")) specific.put("activation", "silu");
             }

@@ -66,14 +66,6 @@ final class KerasConfigWriter {
         KERAS3_ARCHIVE
     }
 
-    /**
-     * Written for a HARD_SIGMOID of slope 1/6, offset 0.5, which is Keras 3's hard_sigmoid and no
-     * Keras 2 activation. Not a Keras name: {@link Keras3Config} writes it as Keras 3's
-     * {@code hard_sigmoid}, {@link KerasExporter#exportHdf5} refuses it. A HARD_SIGMOID of slope 0.2,
-     * offset 0.5 is written {@code hard_sigmoid}, Keras 2's, which Keras3Config refuses.
-     */
-    static final String HARD_SIGMOID_SIXTH_NAME = "shears_hard_sigmoid_relu6";
-
     static final List<String> SUPPORTED = List.of("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "BatchNorm",
             "Activation", "Softmax", "LogSoftmax", "PReLU", "Dropout", "Rescale", "Flatten", "Reshape", "Permute", "ZeroPad2D", "Add",
             "Multiply", "Concat", "Identity");
@@ -431,14 +423,27 @@ final class KerasConfigWriter {
     }
 
     /**
-     * The activation name of a HARD_SIGMOID: Keras 2's {@code hard_sigmoid} (slope 0.2, offset 0.5) or
-     * Keras 3's ({@link #HARD_SIGMOID_SIXTH_NAME}: 1/6, 0.5). Any other slope or offset is refused:
-     * Keras has no activation for it, and the exact equivalent (a Rescaling layer then
-     * ReLU(max_value=1)) would not come back into Shears as one layer.
+     * The activation name of a HARD_SIGMOID, decided by the target: {@code hard_sigmoid} is Keras 2's
+     * clip(0.2x + 0.5, 0, 1) in an HDF5 file and Keras 3's relu6(x + 3) / 6 (slope 1/6, offset 0.5) in
+     * an archive, so each target writes only its own and refuses the other's, naming the layer and
+     * the format that holds it. Any other slope or offset is refused on both: Keras has no activation
+     * for it, and the exact equivalent (a Rescaling layer then ReLU(max_value=1)) would not come back
+     * into Shears as one layer.
      */
     private String hardSigmoidName(ActivationLayer a, String name) {
-        if (a.beta() == Activation.HARD_SIGMOID_OFFSET && a.alpha() == Activation.HARD_SIGMOID_SLOPE) return "hard_sigmoid";
-        if (a.beta() == Activation.HARD_SIGMOID_OFFSET && a.alpha() == Activation.HARD_SIGMOID_SLOPE_SIXTH) return HARD_SIGMOID_SIXTH_NAME;
+        boolean offsetHalf = a.beta() == Activation.HARD_SIGMOID_OFFSET;
+        if (offsetHalf && a.alpha() == Activation.HARD_SIGMOID_SLOPE) {
+            if (format == Target.KERAS2_HDF5) return "hard_sigmoid";
+            throw new ImportException("hard sigmoid with slope 0.2, offset 0.5 (Keras 2's clip(0.2x + 0.5, 0, 1)) is not Keras 3's "
+                    + "hard_sigmoid (relu6(x + 3) / 6: slope 1/6, offset 0.5), and Keras 3 has no activation for it; "
+                    + "export this model as Keras HDF5 (.h5) or ONNX instead", target, name);
+        }
+        if (offsetHalf && a.alpha() == Activation.HARD_SIGMOID_SLOPE_SIXTH) {
+            if (format == Target.KERAS3_ARCHIVE) return "hard_sigmoid";
+            throw new ImportException("hard sigmoid with slope 1/6, offset 0.5 (relu6(x + 3) / 6, Keras 3's hard_sigmoid) is not Keras 2's "
+                    + "hard_sigmoid (slope 0.2, offset 0.5), and Keras 2 has no activation for it; export this model as a Keras 3 "
+                    + "archive (.keras) or ONNX instead", target, name);
+        }
         throw new ImportException("hard sigmoid clip(" + a.alpha() + "x + " + a.beta() + ", 0, 1) (slope " + a.alpha() + ", offset " + a.beta()
                 + ") has no Keras activation: Keras 2's hard_sigmoid is slope 0.2, offset 0.5 and Keras 3's is slope 1/6, offset 0.5; "
                 + "export this model as ONNX instead (HardSigmoid takes any alpha and beta)", target, a.name());

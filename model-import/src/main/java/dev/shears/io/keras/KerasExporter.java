@@ -71,12 +71,7 @@ public final class KerasExporter {
      */
     public static void exportHdf5(Model model, Path target, Path... inputs) {
         KerasConfigWriter writer = new KerasConfigWriter(model, target, KerasConfigWriter.Target.KERAS2_HDF5);
-        ObjectNode config = writer.write(); // refuses a hard swish (Keras 2 has none)
-        for (KerasConfigWriter.KerasLayer l : writer.layers())
-            if (l.className().equals("Activation") && l.config().path("activation").asText().equals(KerasConfigWriter.HARD_SIGMOID_SIXTH_NAME))
-                throw new ImportException("hard sigmoid with slope 1/6, offset 0.5 (relu6(x + 3) / 6, Keras 3's hard_sigmoid) is not Keras 2's "
-                        + "hard_sigmoid (slope 0.2, offset 0.5), and Keras 2 has no activation for it; export this model as a Keras 3 "
-                        + "archive (.keras) or ONNX instead", target, l.name());
+        ObjectNode config = writer.write(); // refuses what Keras 2 cannot hold (hard swish, Keras 3's hard sigmoid)
         List<KerasConfigWriter.LayerWeights> weights = writer.weights();
         try {
             AtomicFiles.write(target, out -> {

@@ -99,7 +99,7 @@ class KerasRescalingTest {
             assertEquals(-0.25f, rescale(back).offset(), ext);
             assertArrayEquals(predict(list, cpu, x, n), predict(back, cpu, x, n), "export round trip " + ext);
         }
-        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"));
+        KerasConfigWriter writer = new KerasConfigWriter(m, dir.resolve("x.h5"), KerasConfigWriter.Target.KERAS2_HDF5);
         writer.write();
         var written = writer.layers().stream().filter(l -> l.className().equals("Rescaling")).findFirst().orElseThrow();
         assertEquals(1f / 255, written.config().get("scale").floatValue());
