@@ -76,7 +76,7 @@ final class ClassNames {
         boolean identity = theirs.size() == mine.size();
         for (int i = 0; i < map.length; i++) {
             String name = theirs.get(i);
-            int m = match(name, mine, model.outputShape().size());
+            int m = match(name, mine);
             if (m < 0) {
                 unknown.add(name);
                 continue;
@@ -107,10 +107,11 @@ final class ClassNames {
      * name; else the one class whose name is the same once case and every character that is not a
      * letter or digit are left out, either whole or one of its '/'-separated alternatives (a folder
      * cannot be named "T-shirt/top": "T-shirt_top", "t-shirt top" and "T-shirt" are that class);
-     * else, when none of the model's names is a number, a name that is an output index ("6", as
-     * data sets are often exported into folders 0..9) is that output.
+     * else, when none of the model's names is a number, a name that is the index of a named output
+     * ("6", as data sets are often exported into folders 0..9) is that output (a model may have more
+     * outputs than names: an output without a name is no class to score against).
      */
-    static int match(String name, List<String> mine, long outputs) {
+    static int match(String name, List<String> mine) {
         int exact = mine.indexOf(name);
         if (exact >= 0) return exact;
         Set<String> keys = keys(name);
@@ -123,7 +124,7 @@ final class ClassNames {
         if (found >= 0) return found;
         if (name.matches("0|[1-9][0-9]{0,8}") && mine.stream().noneMatch(n -> n.matches("[0-9]+"))) {
             int index = Integer.parseInt(name);
-            if (index < outputs) return index;
+            if (index < mine.size()) return index;
         }
         return -1;
     }

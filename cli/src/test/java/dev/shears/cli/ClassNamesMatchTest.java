@@ -44,20 +44,28 @@ class ClassNamesMatchTest {
     }
 
     @Test void folderNamesMatchLooselyWhereAFolderCannotHoldTheName() {
-        assertEquals(0, ClassNames.match("T-shirt_top", FASHION, 10));
-        assertEquals(0, ClassNames.match("t-shirt top", FASHION, 10));
-        assertEquals(0, ClassNames.match("T-shirt", FASHION, 10), "one of the '/' alternatives");
-        assertEquals(9, ClassNames.match("ankle_boot", FASHION, 10));
-        assertEquals(6, ClassNames.match("Shirt", FASHION, 10), "exact, not the T-shirt");
-        assertEquals(6, ClassNames.match("6", FASHION, 10), "an output index");
-        assertEquals(-1, ClassNames.match("10", FASHION, 10), "past the outputs");
-        assertEquals(-1, ClassNames.match("06", FASHION, 10), "not how an index is written");
-        assertEquals(-1, ClassNames.match("Hat", FASHION, 10));
+        assertEquals(0, ClassNames.match("T-shirt_top", FASHION));
+        assertEquals(0, ClassNames.match("t-shirt top", FASHION));
+        assertEquals(0, ClassNames.match("T-shirt", FASHION), "one of the '/' alternatives");
+        assertEquals(9, ClassNames.match("ankle_boot", FASHION));
+        assertEquals(6, ClassNames.match("Shirt", FASHION), "exact, not the T-shirt");
+        assertEquals(6, ClassNames.match("6", FASHION), "an output index");
+        assertEquals(-1, ClassNames.match("10", FASHION), "past the outputs");
+        assertEquals(-1, ClassNames.match("06", FASHION), "not how an index is written");
+        assertEquals(-1, ClassNames.match("Hat", FASHION));
         // a model whose names are numbers: a number is a name there, never an index
-        assertEquals(-1, ClassNames.match("0", List.of("1", "2", "3"), 3));
-        assertEquals(1, ClassNames.match("2", List.of("1", "2", "3"), 3));
+        assertEquals(-1, ClassNames.match("0", List.of("1", "2", "3")));
+        assertEquals(1, ClassNames.match("2", List.of("1", "2", "3")));
         // a loose name two classes fit is neither
-        assertEquals(-1, ClassNames.match("ab", List.of("a-b", "a_b"), 2));
+        assertEquals(-1, ClassNames.match("ab", List.of("a-b", "a_b")));
+    }
+
+    /** A model with more outputs than names (its training set had fewer classes): an index past its names is no class. */
+    @Test void anIndexPastTheNamedOutputsIsRefused() {
+        Model m = model(List.of("Bag", "Sandal", "Trouser"));
+        assertArrayEquals(new int[] {0, 2}, labels(m, folders("0", "Trouser"), new StringBuilder()));
+        UserError past = assertThrows(UserError.class, () -> labels(m, folders("5"), new StringBuilder()));
+        assertTrue(past.getMessage().contains("was not trained on: \"5\""), past.getMessage());
     }
 
     @Test void indexFoldersAndNamedFoldersMeetAFashionModel() {
