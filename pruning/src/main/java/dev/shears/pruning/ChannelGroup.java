@@ -41,9 +41,4 @@ public record ChannelGroup(List<Parameter> members, int[][] unitOf, int units, S
 
     /** The members' names, in model order. */
     public List<String> names() { return members.stream().map(Parameter::name).toList(); }
-
-    /** The channels of member {@code i} that are unit {@code u}. */
-    public int[] channelsOf(int i, int u) {
-        return java.util.stream.IntStream.range(0, unitOf[i].length).filter(c -> unitOf[i][c] == u).toArray();
-    }
 }

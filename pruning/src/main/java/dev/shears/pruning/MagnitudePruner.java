@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.Function;
-import java.util.function.ObjIntConsumer;
 
 /**
  * Magnitude pruning: masks the smallest-|w| weights of the selected parameters so that exactly
@@ -169,7 +167,9 @@ public final class MagnitudePruner {
                 double[] l1 = ls[i].l1Norms(backend.download(p.value()));
                 double mean = 0;
                 for (double v : l1) mean += v;
-                mean = mean > 0 ? mean / l1.length : 1; // an all-zero member scores 0 everywhere
+                // an all-zero member scores 0 everywhere; a set of one keeps its raw norms, so its
+                // order is exactly the L1 order (a division could round two close norms equal)
+                mean = mean > 0 && g.tied() ? mean / l1.length : 1;
                 for (int c = 0; c < l1.length; c++) {
                     int u = g.unitOf()[i][c];
                     score[u] += l1[c] / mean;
@@ -228,51 +228,31 @@ public final class MagnitudePruner {
      * @param target in [0, 1): the GMP schedule's sparsity at this update
      */
     public MaskUpdate updateBlocks(List<Parameter> params, double target, BlockStructure structure) {
-        return updateWholeUnits(params, target, structure, p -> {
-            BlockLayout l = BlockLayout.of(p.name(), p.shape(), structure.rows(), structure.cols());
-            return new WholeUnits(l::maskedBlocks, l::meanAbs, BlockStructure.removed(target, l.blocks()), l::clear);
-        });
-    }
-
-    /**
-     * One kernel's whole units (output channels or blocks), as {@link #updateWholeUnits} prunes them.
-     *
-     * @param masked  the units already masked whole, from the kernel's mask
-     * @param score   each unit's score from the kernel's weights (the smallest goes first)
-     * @param removed how many units the schedule target removes
-     * @param clear   masks one unit whole in the mask
-     */
-    private record WholeUnits(Function<byte[], boolean[]> masked, Function<float[], double[]> score, long removed, ObjIntConsumer<byte[]> clear) {}
-
-    /**
-     * The loop {@link #updateBlocks} runs: every layout first (a
-     * parameter that is no kernel fails before any mask changes), then per kernel the units masked
-     * whole before plus the lowest-scored up to the target's count are masked, on the host, and
-     * copied into the existing mask tensor.
-     */
-    private MaskUpdate updateWholeUnits(List<Parameter> params, double target, Structure structure, Function<Parameter, WholeUnits> unitsOf) {
         requireTarget(params, target);
         int n = params.size();
-        WholeUnits[] units = new WholeUnits[n];
-        for (int i = 0; i < n; i++) units[i] = unitsOf.apply(params.get(i)); // fail before touching any mask
+        BlockLayout[] layouts = new BlockLayout[n];
+        for (int i = 0; i < n; i++) { // fail before touching any mask
+            Parameter p = params.get(i);
+            layouts[i] = BlockLayout.of(p.name(), p.shape(), structure.rows(), structure.cols());
+        }
         long[] size = new long[n];
         prepare(params, size);
         List<LayerSparsity> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Parameter p = params.get(i);
-            WholeUnits u = units[i];
+            BlockLayout l = layouts[i];
             byte[] mask = backend.downloadBytes(p.mask());
-            boolean[] gone = u.masked().apply(mask);
-            Integer[] order = removalOrder(u.score().apply(backend.download(p.value())), gone);
-            long remove = Math.max(count(gone), u.removed());
-            for (int k = 0; k < remove; k++) u.clear().accept(mask, order[k]);
+            boolean[] gone = l.maskedBlocks(mask);
+            Integer[] order = removalOrder(l.meanAbs(backend.download(p.value())), gone);
+            long remove = Math.max(count(gone), BlockStructure.removed(target, l.blocks()));
+            for (int k = 0; k < remove; k++) l.clear(mask, order[k]);
             out.add(setMask(p, mask, size[i]));
         }
         return new MaskUpdate(target, Scope.LAYER, structure, 0, out);
     }
 
     /**
-     * The order whole units (channels or blocks) of one kernel go in: those masked whole before
+     * The order whole units (blocks of one kernel, or channels of a tied set) go in: those masked whole before
      * first (masks only gain zeros), then the smallest score, then equal scores by index (the
      * lower goes).
      */

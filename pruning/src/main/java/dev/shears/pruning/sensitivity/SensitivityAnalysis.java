@@ -72,18 +72,20 @@ public final class SensitivityAnalysis {
 
     /**
      * Measures every parameter {@code selection} picks (the default: every Dense/Conv2D kernel)
-     * at every target of {@code plan}; with channel pruning, less the output layers' kernels and the
-     * grouped convolutions' ({@link #measured}), listed in {@link SensitivityResult#leftOut}.
+     * at every target of {@code plan}; with channel pruning, less the output layers' kernels, the
+     * grouped convolutions' and the tied sets channel pruning leaves out ({@link #measured}), listed in
+     * {@link SensitivityResult#leftOut}, each tied set pruned together ({@link #prunedTogether}).
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
      *                         pruning, a selection of output kernels only
      */
     public SensitivityResult run(ParamSelection selection, SensitivityPlan plan, SensitivityListener listener) {
         List<Parameter> selected = selection.resolve(model);
-        List<Parameter> params = measured(selected, plan);
-        Map<String, String> leftOut = leftOut(selected, params);
-        List<ChannelGroup> sets = channelSets(selected, plan);
-        List<List<Parameter>> units = prunedTogether(selected, plan);
+        ChannelLeftOut split = channelSplit(selected, plan); // once: each call walks the graph
+        List<Parameter> params = split == null ? selected : split.kept();
+        Map<String, String> leftOut = split == null ? new LinkedHashMap<>() : reasons(selected, split);
+        List<ChannelGroup> sets = split == null ? null : split.groups();
+        List<List<Parameter>> units = unitsOf(params, sets);
         Backend be = model.backend();
         MagnitudePruner pruner = new MagnitudePruner(be);
         int total = 1 + units.size() * plan.sparsities().size();
@@ -139,7 +141,7 @@ public final class SensitivityAnalysis {
     /**
      * The parameters {@link #run} measures: those {@code selection} picks, less, with channel
      * pruning, the output layers' kernels ({@link SensitivityResult#OUTPUT_LEFT_OUT}), the grouped
-     * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}) and those a squeeze-and-excitation
+     * convolutions' ({@link SensitivityResult#GROUPED_LEFT_OUT}) and the kernels of the
      * tied sets channel pruning leaves out ({@link SensitivityResult#KEPT_LEFT_OUT}, {@link SensitivityResult#UNSELECTED_LEFT_OUT}).
      *
      * @throws RecipeException naming a pattern that matches no prunable parameter, or, with channel
@@ -154,11 +156,16 @@ public final class SensitivityAnalysis {
      * ({@link SensitivityResult#leftOutReasons}): what a caller of {@link #measured} prints before the run.
      */
     public Map<String, String> leftOut(List<Parameter> selected, List<Parameter> measured) {
+        if (measured.size() == selected.size()) return new LinkedHashMap<>(); // nothing left out (and no channel rule to ask)
+        return reasons(selected, ChannelLeftOut.of(model, selected, "channel pruning"));
+    }
+
+    /** Each of {@code selected} that {@code split} leaves out, in model order, with why it is not measured. */
+    private static Map<String, String> reasons(List<Parameter> selected, ChannelLeftOut split) {
         Map<String, String> out = new LinkedHashMap<>();
-        if (measured.size() == selected.size()) return out; // nothing left out (and no channel rule to ask)
-        Map<Parameter, ChannelLeftOut.Rule> rules = ChannelLeftOut.of(model, selected, "channel pruning").leftOut();
+        Map<Parameter, ChannelLeftOut.Rule> rules = split.leftOut();
         for (Parameter p : selected)
-            if (!measured.contains(p))
+            if (rules.containsKey(p))
                 out.put(p.name(), switch (rules.get(p)) {
                     case OUTPUT -> SensitivityResult.OUTPUT_LEFT_OUT;
                     case GROUPED -> SensitivityResult.GROUPED_LEFT_OUT;
@@ -177,19 +184,24 @@ public final class SensitivityAnalysis {
      * @param selected what the selection resolved to ({@link ParamSelection#resolve})
      */
     public List<List<Parameter>> prunedTogether(List<Parameter> selected, SensitivityPlan plan) {
-        List<ChannelGroup> sets = channelSets(selected, plan);
-        return sets != null ? sets.stream().map(ChannelGroup::members).toList() : measured(selected, plan).stream().map(List::of).toList();
+        ChannelLeftOut split = channelSplit(selected, plan);
+        return unitsOf(split == null ? selected : split.kept(), split == null ? null : split.groups());
     }
 
-    /** With channel pruning, the tied sets of {@code selected} channel pruning keeps; null otherwise. */
-    private List<ChannelGroup> channelSets(List<Parameter> selected, SensitivityPlan plan) {
-        return plan.structure() instanceof ChannelStructure ? ChannelLeftOut.of(model, selected, "channel pruning").groups() : null;
+    /** Each tied set's members, or without sets ({@code null}: no channel pruning) each parameter alone. */
+    private static List<List<Parameter>> unitsOf(List<Parameter> measured, List<ChannelGroup> sets) {
+        return sets != null ? sets.stream().map(ChannelGroup::members).toList() : measured.stream().map(List::of).toList();
+    }
+
+    /** With channel pruning, what it keeps of {@code selected} and leaves out ({@link ChannelLeftOut}); null otherwise. */
+    private ChannelLeftOut channelSplit(List<Parameter> selected, SensitivityPlan plan) {
+        return plan.structure() instanceof ChannelStructure ? ChannelLeftOut.of(model, selected, "channel pruning") : null;
     }
 
     /** {@code ps}, the parameters a selection resolved to, less what channel pruning leaves out ({@link ChannelLeftOut}) with channel pruning. */
     private List<Parameter> measured(List<Parameter> ps, SensitivityPlan plan) {
-        if (!(plan.structure() instanceof ChannelStructure)) return ps;
-        return ChannelLeftOut.of(model, ps, "channel pruning").kept();
+        ChannelLeftOut split = channelSplit(ps, plan);
+        return split == null ? ps : split.kept();
     }
 
     /** The fraction of exact zeros among the parameter's weights, with or without a mask (as {@code shears inspect} counts). */
