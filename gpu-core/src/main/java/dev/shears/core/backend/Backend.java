@@ -124,22 +124,6 @@ public interface Backend extends AutoCloseable {
     /** dx = dy * f'(x) (using y = f(x) where cheaper), the parameters as {@link #activation(Activation, float, float, Tensor, Tensor)}. dx may alias dy. */
     void activationBackward(Activation f, float alpha, float beta, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
-    /**
-     * {@link #activation(Activation, float, float, Tensor, Tensor)} with no offset, as before
-     * HARD_SIGMOID took parameters: HARD_SIGMOID here is Keras 2's (slope 0.2, offset 0.5) whatever
-     * {@code alpha} is.
-     */
-    default void activation(Activation f, float alpha, Tensor x, Tensor y) {
-        if (f == Activation.HARD_SIGMOID) activation(f, Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET, x, y);
-        else activation(f, alpha, 0f, x, y);
-    }
-
-    /** The backward of {@link #activation(Activation, float, Tensor, Tensor)} (HARD_SIGMOID: Keras 2's). */
-    default void activationBackward(Activation f, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        if (f == Activation.HARD_SIGMOID) activationBackward(f, Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET, x, y, dy, dx);
-        else activationBackward(f, alpha, 0f, x, y, dy, dx);
-    }
-
     /** PReLU over [outer, channels, inner]: y = x > 0 ? x : slope[c] * x. */
     void prelu(Tensor x, Tensor slope, Tensor y, int outer, int channels, int inner);
 

@@ -10,6 +10,7 @@ import dev.shears.core.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Dense against planned-sparse inference of one pruned model on real inputs, at one batch size:
@@ -70,7 +71,9 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
 
     /**
      * Plans {@code model} (bound to a CPU backend) at {@code batch}, times both paths on the first
-     * test images, and compares the outputs on up to {@code agreementSamples} images. Both paths
+     * test images, and compares the outputs on up to {@code agreementSamples} images; the whole-model
+     * check runs first on those images unless the planner forces a format or its options are quick
+     * ({@link #wholeModelCheck}). Both paths
      * are settled first on {@link Settle#COMPARISON}, unless {@code minMillis} is 0 (quick: tests,
      * where the figures do not matter).
      */
@@ -90,11 +93,22 @@ public record InferenceComparison(int batch, double denseMs, double sparseMs, lo
         // the dense forward did twice the work it does on test images, and the check kept plans the report showed slower
         try (Tensor x = timingBatch(model.backend(), model.inputs().getFirst().shape(), test, batch)) {
             SparseModel sparse = SparseModel.plan(model, batch, planner, x, progress);
-            // quick planner options (tests) skip the whole-model check (null): its timing would decide the formats at random
-            WholeModelCheck check = planner.options().minMillis() <= 0 ? null : sparse.keepOnlyIfFaster(planner, x);
+            SparsePlanner.Options o = planner.options();
+            WholeModelCheck check = wholeModelCheck(o.force() != null, o.minMillis() <= 0, () -> sparse.keepOnlyIfFaster(planner, x));
             return compare(model, test, x, agreementSamples, planned(sparse), check, cpuTimer(minMillis),
                     minMillis > 0 ? Settle.COMPARISON : null);
         }
+    }
+
+    /**
+     * The whole-model check's result from {@code check}, or null (no check: the plan is compared as
+     * it is) where the check has nothing to decide, the same rule on every backend: a {@code forced}
+     * format (the caller chose it, and asked to see that format compared) or {@code quick} planner
+     * options (timings too short and unsettled to decide on: the check would send plans back to
+     * dense at random).
+     */
+    public static WholeModelCheck wholeModelCheck(boolean forced, boolean quick, Supplier<WholeModelCheck> check) {
+        return forced || quick ? null : check.get();
     }
 
     /** What {@link #compare} needs of a planned model, on whichever backend it runs. */

@@ -334,27 +334,29 @@ public abstract class BackendContractTest {
     void activationForwardAndBackward(Activation f) {
         int n = 517;
         // RELU_CAPPED's cap 2.5 puts its upper kink on the edge value 2.5 below
-        float alpha = f == Activation.ELU ? 0.7f : f == Activation.RELU_CAPPED ? 2.5f : 0.2f;
+        float alpha = f == Activation.ELU ? 0.7f : f == Activation.RELU_CAPPED ? 2.5f
+                : f == Activation.HARD_SIGMOID ? Activation.HARD_SIGMOID_SLOPE : 0.2f;
+        float beta = f == Activation.HARD_SIGMOID ? Activation.HARD_SIGMOID_OFFSET : 0f; // Keras 2's hard sigmoid
         float[] x = rand(n, 50 + f.ordinal(), -4, 4);
         x[0] = 0f; x[1] = -2.5f; x[2] = 2.5f; x[3] = 30f; x[4] = -30f; // edges and saturation
         x[5] = -3f; x[6] = 3f; // HARD_SWISH's kinks
         double[] e = new double[n];
-        for (int i = 0; i < n; i++) e[i] = ReferenceOps.activation(f, alpha, x[i]);
+        for (int i = 0; i < n; i++) e[i] = ReferenceOps.activation(f, alpha, beta, x[i]);
         Tensor X = up(x, n), Y = be.allocate(Shape.of(n), DType.FLOAT32);
-        be.activation(f, alpha, X, Y);
+        be.activation(f, alpha, beta, X, Y);
         float[] y = be.download(Y);
         assertClose("activation " + f, e, y, ELEMENTWISE);
-        be.activation(f, alpha, X, X); // y aliases x
+        be.activation(f, alpha, beta, X, X); // y aliases x
         assertClose("activation " + f + " in place", e, be.download(X), ELEMENTWISE);
 
         float[] dy = rand(n, 60 + f.ordinal());
         double[] ed = new double[n];
-        for (int i = 0; i < n; i++) ed[i] = dy[i] * ReferenceOps.derivative(f, alpha, x[i]);
+        for (int i = 0; i < n; i++) ed[i] = dy[i] * ReferenceOps.derivative(f, alpha, beta, x[i]);
         Tensor DX = be.allocate(Shape.of(n), DType.FLOAT32), DY = up(dy, n);
-        be.activationBackward(f, alpha, up(x, n), up(y, n), DY, DX);
+        be.activationBackward(f, alpha, beta, up(x, n), up(y, n), DY, DX);
         // the backward may use y = f(x) (float) instead of x: allow its rounding
         assertClose("activationBackward " + f, ed, be.download(DX), new Tol(2e-6, 1e-4));
-        be.activationBackward(f, alpha, up(x, n), up(y, n), DY, DY); // dx aliases dy
+        be.activationBackward(f, alpha, beta, up(x, n), up(y, n), DY, DY); // dx aliases dy
         assertClose("activationBackward " + f + " in place", ed, be.download(DY), new Tol(2e-6, 1e-4));
     }
 
@@ -383,21 +385,21 @@ public abstract class BackendContractTest {
         assertClose("hard sigmoid backward " + alpha + ", " + beta, ed, be.download(DX), ELEMENTWISE);
     }
 
-    /** The four-argument form's HARD_SIGMOID is exactly the five-argument one at 0.2, 0.5, whatever alpha it is given. */
+    /** HARD_SIGMOID at Activation's Keras 2 constants is exactly the one at 0.2, 0.5, and Keras 2's float expression. */
     @Test
-    void hardSigmoidWithoutParametersIsKeras2sBitForBit() {
+    void hardSigmoidAtKeras2ConstantsIsKeras2sBitForBit() {
         int n = 263;
         float[] x = rand(n, 83, -4, 4), dy = rand(n, 84);
         x[0] = -2.5f; x[1] = 2.5f;
         Tensor y4 = be.allocate(Shape.of(n), DType.FLOAT32), y5 = be.allocate(Shape.of(n), DType.FLOAT32);
-        be.activation(Activation.HARD_SIGMOID, 0f, up(x, n), y4);
+        be.activation(Activation.HARD_SIGMOID, Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET, up(x, n), y4);
         be.activation(Activation.HARD_SIGMOID, 0.2f, 0.5f, up(x, n), y5);
         assertArrayEquals(be.download(y5), be.download(y4));
         float[] expect = new float[n];
         for (int i = 0; i < n; i++) expect[i] = Math.min(1f, Math.max(0f, 0.2f * x[i] + 0.5f)); // the float expression of before
         assertArrayEquals(expect, be.download(y4));
         Tensor d4 = be.allocate(Shape.of(n), DType.FLOAT32), d5 = be.allocate(Shape.of(n), DType.FLOAT32);
-        be.activationBackward(Activation.HARD_SIGMOID, 0f, up(x, n), y4, up(dy, n), d4);
+        be.activationBackward(Activation.HARD_SIGMOID, Activation.HARD_SIGMOID_SLOPE, Activation.HARD_SIGMOID_OFFSET, up(x, n), y4, up(dy, n), d4);
         be.activationBackward(Activation.HARD_SIGMOID, 0.2f, 0.5f, up(x, n), y5, up(dy, n), d5);
         float[] d = be.download(d4);
         assertArrayEquals(be.download(d5), d);

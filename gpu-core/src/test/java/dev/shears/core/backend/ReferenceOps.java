@@ -28,11 +28,6 @@ public final class ReferenceOps {
         return out;
     }
 
-    /** f(x) with no offset; HARD_SIGMOID is Keras 2's (slope 0.2, offset 0.5), as Backend's four-argument activation. */
-    public static double activation(Activation f, double alpha, double x) {
-        return f == Activation.HARD_SIGMOID ? activation(f, 0.2, 0.5, x) : activation(f, alpha, 0, x);
-    }
-
     /** f(x); beta is the HARD_SIGMOID offset, alpha its slope. */
     public static double activation(Activation f, double alpha, double beta, double x) {
         return switch (f) {
@@ -50,11 +45,6 @@ public final class ReferenceOps {
             case HARD_SWISH -> x * Math.min(Math.max(x + 3, 0), 6) / 6;
             case SWISH -> x / (1 + Math.exp(-x));
         };
-    }
-
-    /** f'(x), from x alone; HARD_SIGMOID is Keras 2's (slope 0.2, offset 0.5). */
-    public static double derivative(Activation f, double alpha, double x) {
-        return f == Activation.HARD_SIGMOID ? derivative(f, 0.2, 0.5, x) : derivative(f, alpha, 0, x);
     }
 
     /** f'(x), from x alone; beta is the HARD_SIGMOID offset, alpha its slope. */

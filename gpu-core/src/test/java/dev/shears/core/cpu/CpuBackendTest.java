@@ -36,7 +36,7 @@ class CpuBackendTest {
         assertTrue(e3.getMessage().contains("addBias bias"), e3.getMessage());
         var e4 = assertThrows(IllegalArgumentException.class, () -> be.copy(a, 10, b, 0, 5));
         assertTrue(e4.getMessage().contains("copy (source)"), e4.getMessage());
-        var e5 = assertThrows(IllegalArgumentException.class, () -> be.activation(Activation.RELU, 0, a, b));
+        var e5 = assertThrows(IllegalArgumentException.class, () -> be.activation(Activation.RELU, 0, 0, a, b));
         assertTrue(e5.getMessage().contains("RELU"), e5.getMessage());
     }
 

@@ -57,11 +57,13 @@ class TrainingOpsParityIT extends GpuParityFixture {
         float[] x = Parity.uniform(n, 1, -6, 6), dy = Parity.uniform(n, 2, -1, 1);
         for (Activation f : Activation.values()) {
             Pair px = up(x, n), pdy = up(dy, n), py = zeros(DType.FLOAT32, n), pdx = zeros(DType.FLOAT32, n);
-            float alpha = f == Activation.RELU_CAPPED ? 4f : 0.3f; // a cap inside [-6, 6], so both kinks are crossed
+            // a cap inside [-6, 6], so both kinks are crossed; HARD_SIGMOID is Keras 2's
+            float alpha = f == Activation.RELU_CAPPED ? 4f : f == Activation.HARD_SIGMOID ? Activation.HARD_SIGMOID_SLOPE : 0.3f;
+            float beta = f == Activation.HARD_SIGMOID ? Activation.HARD_SIGMOID_OFFSET : 0f;
             for (Backend b : new Backend[] {cpu, gpu}) {
                 boolean isCpu = b == cpu;
-                b.activation(f, alpha, isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g());
-                b.activationBackward(f, alpha, isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g(),
+                b.activation(f, alpha, beta, isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g());
+                b.activationBackward(f, alpha, beta, isCpu ? px.c() : px.g(), isCpu ? py.c() : py.g(),
                         isCpu ? pdy.c() : pdy.g(), isCpu ? pdx.c() : pdx.g());
             }
             close(f + " forward", py, EA, ER);

@@ -70,8 +70,16 @@ class WholeModelCheckInputTest {
         Model m = InputProbe.probedMlp(probe).bind(CpuBackend.create(), 3);
         KernelPruning.pruneKernels(m, 0.9);
         int batch = 2;
-        // timed options (the check is skipped with quick ones), as short as they go, forcing CSR so that there is a plan to check
-        SparsePlanner planner = new SparsePlanner(new SparsePlanner.Options(1, 1, 0.01, new int[]{4}, 2.0, 0.05, "csr"));
+        // timed options, as short as they go, and not forced (the check is skipped with quick or forced ones); a scripted
+        // planner timing where every sparse candidate beats dense, so that there is a plan to check
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        SparsePlanner planner = new SparsePlanner(new SparsePlanner.Options(1, 1, 0.01, new int[]{4}, 2.0, 0.05),
+                new Settle(reads::incrementAndGet, 6, 1_000), (candidates, in, out, n, batchMajor) -> {
+                    double[] ms = new double[candidates.size()];
+                    Arrays.fill(ms, 1);
+                    ms[0] = 2;
+                    return ms;
+                });
         InferenceComparison c = InferenceComparison.measure(m, TEST, batch, batch, planner, 0);
         float[] images = Arrays.copyOf(TEST.features(), batch * 784);
         assertTrue(probe.seen.size() > 2 * SparsePlanner.ROUNDS, "the check and the comparison ran: " + probe.seen.size() + " forwards");

@@ -55,8 +55,8 @@ public final class CudaInferenceComparison {
 
     /**
      * Plans {@code model} (bound to a CUDA backend) at {@code batch} with {@code planner}, runs the
-     * whole-model check on the first test images (skipped when the planner forces a format: forcing
-     * is for tests, and a forced plan is compared as it is), times both paths on the first test images and compares
+     * whole-model check on the first test images (skipped when the planner forces a format or its
+     * options are quick: {@link InferenceComparison#wholeModelCheck}), times both paths on the first test images and compares
      * their outputs on up to {@code agreementSamples} images. Frees the sparse model's device
      * memory before returning.
      */
@@ -88,9 +88,10 @@ public final class CudaInferenceComparison {
         InferenceComparison.checkInputs(model, test, batch);
         try (CudaSparseModel sparse = CudaSparseModel.plan(model, batch, planner, null, progress);
              Tensor x = InferenceComparison.timingBatch(cuda, model.inputs().getFirst().shape(), test, batch)) {
-            // the whole-model check runs on the images the comparison then times on (the first test images); a forced plan
-            // skips it (null) and is compared as it is
-            WholeModelCheck check = planner.options().force() != null ? null : sparse.keepOnlyIfFaster(planner, x);
+            // the whole-model check runs on the images the comparison then times on (the first test images), unless the
+            // plan is forced or the options quick (no settling): then it is compared as it is
+            CudaSparsePlanner.Options o = planner.options();
+            WholeModelCheck check = InferenceComparison.wholeModelCheck(o.force() != null, !o.settle(), () -> sparse.keepOnlyIfFaster(planner, x));
             WholeModelCheck.Timer timer = timer(cuda);
             // settled as on the CPU: the event timer's 3 untimed runs neither bring an idle GPU's clocks up nor let the
             // JIT compile the host side of each launch at this batch size

@@ -50,8 +50,13 @@ public final class ActivationLayer extends Layer {
 
     /** Default parameters: ELU alpha 1, LeakyReLU slope 0.3 (Keras's), RELU_CAPPED cap 6 (ReLU6), HARD_SIGMOID slope 0.2 offset 0.5 (Keras 2's). */
     public ActivationLayer(String name, Activation function) {
-        this(name, function, function == Activation.ELU ? 1f : function == Activation.LEAKY_RELU ? 0.3f
-                : function == Activation.RELU_CAPPED ? 6f : 0f);
+        this(name, function, switch (function) {
+                    case ELU -> 1f;
+                    case LEAKY_RELU -> 0.3f;
+                    case RELU_CAPPED -> 6f;
+                    case HARD_SIGMOID -> Activation.HARD_SIGMOID_SLOPE;
+                    default -> 0f;
+                }, function == Activation.HARD_SIGMOID ? Activation.HARD_SIGMOID_OFFSET : 0f);
     }
 
     private static float keras2Slope(String name, float alpha) {

@@ -8,6 +8,7 @@ import dev.shears.core.nn.Model;
 import dev.shears.core.sparse.InferenceComparison;
 import dev.shears.core.sparse.InputProbe;
 import dev.shears.core.sparse.KernelPruning;
+import dev.shears.core.sparse.Settle;
 import dev.shears.core.sparse.SparseModel;
 import dev.shears.core.sparse.WholeModelCheck;
 import dev.shears.core.tensor.Tensor;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -86,8 +88,13 @@ class EmulatedCudaWholeModelCheckInputTest {
             InputProbe probe = new InputProbe("probe");
             Model m = probed(gpu, probe);
             int batch = 2;
-            // not forced (a forced plan skips the check): CSR and Blocked-ELL against cuBLAS, timed on the emulator
-            InferenceComparison c = CudaInferenceComparison.measure(m, TEST, batch, batch, new CudaSparsePlanner(CudaSparsePlanner.Options.quick()));
+            // neither forced nor quick (either skips the check): CSR and Blocked-ELL against cuBLAS, timed on the emulator;
+            // settling on, but the planner's and the comparison's on a scripted clock (each read 1 ns later, 6 ns a key)
+            CudaSparsePlanner.Options settled = CudaSparsePlanner.Options.quick().withSettle(true);
+            CudaSparsePlanner planner = new CudaSparsePlanner(settled, new Settle(new AtomicLong()::incrementAndGet, 6, 1_000),
+                    (backend, label, run) -> CudaSparsePlanner.medianMillis(backend, run, settled.warmup(), settled.repeats()));
+            InferenceComparison c = CudaInferenceComparison.measure(m, TEST, batch, batch, planner,
+                    new Settle(new AtomicLong()::incrementAndGet, 6, 1_000));
             float[] images = Arrays.copyOf(TEST.features(), batch * 784);
             assertFalse(probe.seen.isEmpty());
             for (float[] seen : probe.seen) assertArrayEquals(images, seen, "a forward ran on something else than the first test images");

@@ -49,7 +49,7 @@ class MobileActivationsTest {
         }
         var dx = be.allocate(Shape.of(1, n), dev.shears.core.tensor.DType.FLOAT32);
         var xt = be.upload(x, Shape.of(1, n));
-        be.activationBackward(Activation.RELU_CAPPED, 6f, xt, xt, be.upload(dy, Shape.of(1, n)), dx);
+        be.activationBackward(Activation.RELU_CAPPED, 6f, 0f, xt, xt, be.upload(dy, Shape.of(1, n)), dx);
         assertArrayEquals(want, be.download(dx));
     }
 
