@@ -11,9 +11,7 @@ public final class ActivationKernels {
     public static final int MAX_CODE = 12;
 
     private final KernelRuntime rt;
-    private final Kernel forward, backward, prelu, preluDx;
-    /** dSlope += sum over x <= 0 of dy * x, per channel */
-    private final ChannelReduction preluSlope;
+    private final Kernel forward, backward, prelu, preluDx, preluSlope, preluSlopePartial, partsFinish;
 
     public ActivationKernels(KernelRuntime rt) {
         this.rt = rt;
@@ -21,7 +19,10 @@ public final class ActivationKernels {
         this.backward = rt.kernel("shears_activation_backward");
         this.prelu = rt.kernel("shears_prelu");
         this.preluDx = rt.kernel("shears_prelu_backward_dx");
-        this.preluSlope = new ChannelReduction(rt, "shears_prelu_backward_slope", "shears_prelu_backward_slope_partial");
+        this.preluSlope = rt.kernel("shears_prelu_backward_slope");
+        this.preluSlopePartial = rt.kernel("shears_prelu_backward_slope_partial");
+        // adds [channels, parts] double partial sums to a float per channel, in order (shared with the bias gradient); accumulating
+        this.partsFinish = rt.kernel("shears_channel_parts_finish");
     }
 
     private static void check(int code) {
@@ -57,10 +58,21 @@ public final class ActivationKernels {
     public void preluBackward(long x, long slope, long dy, long dx, long dSlope, long outer, int channels, long inner) {
         long n = outer * channels * inner;
         if (n == 0) return;
-        // the direct kernel always accumulates into dSlope, so the split path does too
-        preluSlope.run(channels, outer * inner, dSlope, true,
-                () -> rt.args().ptr(x).ptr(dy).ptr(dSlope).i64(outer).i32(channels).i64(inner),
-                partial -> rt.args().ptr(x).ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner));
+        int parts = ChannelParts.of(channels, outer * inner, rt.maxGrid());
+        if (parts == 1) {
+            rt.args().ptr(x).ptr(dy).ptr(dSlope).i64(outer).i32(channels).i64(inner);
+            rt.launch(preluSlope, channels, 1, KernelRuntime.BLOCK, 0);
+        } else {
+            long partial = rt.memory().allocate(8L * channels * parts);
+            try {
+                rt.args().ptr(x).ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner);
+                rt.launch(preluSlopePartial, channels, parts, KernelRuntime.BLOCK, 0);
+                rt.args().ptr(partial).ptr(dSlope).i32(channels).i32(parts).i32(1);
+                rt.launch1d(partsFinish, channels);
+            } finally {
+                rt.memory().free(partial);
+            }
+        }
         rt.args().ptr(x).ptr(slope).ptr(dy).ptr(dx).i64(outer).i32(channels).i64(inner);
         rt.launch1d(preluDx, n);
     }

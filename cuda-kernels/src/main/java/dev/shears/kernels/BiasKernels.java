@@ -3,13 +3,14 @@ package dev.shears.kernels;
 /** Bias add and bias gradient over [outer, channels, inner] (bias.cu). */
 public final class BiasKernels {
     private final KernelRuntime rt;
-    private final Kernel addBias;
-    private final ChannelReduction biasGrad;
+    private final Kernel addBias, biasGrad, biasGradPartial, partsFinish;
 
     public BiasKernels(KernelRuntime rt) {
         this.rt = rt;
         this.addBias = rt.kernel("shears_add_bias");
-        this.biasGrad = new ChannelReduction(rt, "shears_bias_grad", "shears_bias_grad_partial");
+        this.biasGrad = rt.kernel("shears_bias_grad");
+        this.biasGradPartial = rt.kernel("shears_bias_grad_partial");
+        this.partsFinish = rt.kernel("shears_channel_parts_finish");
     }
 
     public void addBias(long x, long bias, long outer, int channels, long inner) {
@@ -26,8 +27,20 @@ public final class BiasKernels {
      */
     public void biasGrad(long dy, long dBias, long outer, int channels, long inner, boolean accumulate) {
         if (channels == 0) return;
-        biasGrad.run(channels, outer * inner, dBias, accumulate,
-                () -> rt.args().ptr(dy).ptr(dBias).i64(outer).i32(channels).i64(inner).i32(accumulate ? 1 : 0),
-                partial -> rt.args().ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner));
+        int parts = ChannelParts.of(channels, outer * inner, rt.maxGrid());
+        if (parts == 1) {
+            rt.args().ptr(dy).ptr(dBias).i64(outer).i32(channels).i64(inner).i32(accumulate ? 1 : 0);
+            rt.launch(biasGrad, channels, 1, KernelRuntime.BLOCK, 0);
+            return;
+        }
+        long partial = rt.memory().allocate(8L * channels * parts);
+        try {
+            rt.args().ptr(dy).ptr(partial).i64(outer).i32(channels).i64(inner);
+            rt.launch(biasGradPartial, channels, parts, KernelRuntime.BLOCK, 0);
+            rt.args().ptr(partial).ptr(dBias).i32(channels).i32(parts).i32(accumulate ? 1 : 0);
+            rt.launch1d(partsFinish, channels);
+        } finally {
+            rt.memory().free(partial);
+        }
     }
 }

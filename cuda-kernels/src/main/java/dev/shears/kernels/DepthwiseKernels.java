@@ -9,14 +9,15 @@ package dev.shears.kernels;
  */
 public final class DepthwiseKernels {
     private final KernelRuntime rt;
-    private final Kernel forward, inputGrad;
-    private final ChannelReduction kernelGrad;
+    private final Kernel forward, inputGrad, kernelGrad, kernelGradPartial, partsFinish;
 
     public DepthwiseKernels(KernelRuntime rt) {
         this.rt = rt;
         this.forward = rt.kernel("shears_depthwise_forward");
         this.inputGrad = rt.kernel("shears_depthwise_input_grad");
-        this.kernelGrad = new ChannelReduction(rt, "shears_depthwise_kernel_grad", "shears_depthwise_kernel_grad_partial");
+        this.kernelGrad = rt.kernel("shears_depthwise_kernel_grad");
+        this.kernelGradPartial = rt.kernel("shears_depthwise_kernel_grad_partial");
+        this.partsFinish = rt.kernel("shears_channel_parts_finish");
     }
 
     private static void checkMultiplier(String op, int multiplier) {
@@ -49,9 +50,20 @@ public final class DepthwiseKernels {
         checkMultiplier("depthwise kernel gradient", multiplier);
         if (batch == 0) return;
         int weights = Math.toIntExact((long) g.channels() * multiplier * g.kernelH() * g.kernelW());
-        // dW accumulates (the direct kernel adds to it), so the split path does too
-        kernelGrad.run(weights, batch * g.outputPlane(), dW, true,
-                () -> rt.args().ptr(x).ptr(dy).ptr(dW).ints(g.packed()).i32(batch).i32(multiplier),
-                partial -> rt.args().ptr(x).ptr(dy).ptr(partial).ints(g.packed()).i32(batch).i32(multiplier));
+        int parts = ChannelParts.of(weights, batch * g.outputPlane(), rt.maxGrid());
+        if (parts == 1) {
+            rt.args().ptr(x).ptr(dy).ptr(dW).ints(g.packed()).i32(batch).i32(multiplier);
+            rt.launch(kernelGrad, weights, 1, KernelRuntime.BLOCK, 0);
+            return;
+        }
+        long partial = rt.memory().allocate(8L * weights * parts);
+        try {
+            rt.args().ptr(x).ptr(dy).ptr(partial).ints(g.packed()).i32(batch).i32(multiplier);
+            rt.launch(kernelGradPartial, weights, parts, KernelRuntime.BLOCK, 0);
+            rt.args().ptr(partial).ptr(dW).i32(weights).i32(parts).i32(1);
+            rt.launch1d(partsFinish, weights);
+        } finally {
+            rt.memory().free(partial);
+        }
     }
 }
